@@ -1,0 +1,209 @@
+/* clnn: a portable OpenCL compute backend for neural networks.
+ *
+ * Conventions that hold for every function in this header and the headers it
+ * includes:
+ *   - Every call returns a clnn_status (CLNN_OK == 0, errors are negative).
+ *     clnn_last_error(ctx) gives a sentence naming the function and the bad
+ *     argument; clnn_last_error(NULL) gives the calling thread's last message.
+ *   - A rejected call changes nothing: no tensor, file or database entry is
+ *     touched. No call prints to stdout, aborts or exits.
+ *   - Work is enqueued asynchronously on the context's in-order queue;
+ *     clnn_finish() waits. Downloads are blocking.
+ *   - Tensors hold fp32 (or int32 for labels and indices), up to 4 dimensions,
+ *     row-major: the last dimension is contiguous. Images are NCHW.
+ *   - A context and the tensors made from it are used by one thread at a time;
+ *     different contexts may be used from different threads at once.
+ */
+#ifndef CLNN_CLNN_H
+#define CLNN_CLNN_H
+
+#ifndef CL_TARGET_OPENCL_VERSION
+#define CL_TARGET_OPENCL_VERSION 120
+#endif
+#include <CL/cl.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CLNN_BUILDING_LIBRARY)
+#define CLNN_API __attribute__((visibility("default")))
+#else
+#define CLNN_API
+#endif
+
+#define CLNN_MAX_DIMS 4
+
+/* ------------------------------------------------------------------ status */
+
+typedef enum clnn_status {
+    CLNN_OK = 0,
+    CLNN_ERR_INVALID_ARGUMENT = -1, /* NULL handle, bad value, non-finite hyper-parameter */
+    CLNN_ERR_SHAPE = -2,            /* shapes, sizes or dtypes disagree */
+    CLNN_ERR_OUT_OF_MEMORY = -3,    /* host or device allocation failed or is too large */
+    CLNN_ERR_DEVICE_NOT_FOUND = -4, /* no OpenCL device, or the selector matched none */
+    CLNN_ERR_BUILD = -5,            /* a kernel failed to compile; the message has the log */
+    CLNN_ERR_OPENCL = -6,           /* an OpenCL call failed */
+    CLNN_ERR_IO = -7,               /* a file could not be read or written */
+    CLNN_ERR_UNSUPPORTED = -8,      /* the device lacks a needed capability */
+    CLNN_ERR_INTERNAL = -9          /* a bug in clnn: please report it */
+} clnn_status;
+
+/* A fixed English name for a status ("CLNN_ERR_SHAPE: shapes disagree"). */
+CLNN_API const char *clnn_status_string(clnn_status status);
+
+/* "MAJOR.MINOR.PATCH" of the library actually loaded. */
+CLNN_API const char *clnn_version(void);
+
+/* ----------------------------------------------------------------- devices */
+
+typedef struct clnn_context clnn_context;
+typedef struct clnn_tensor clnn_tensor;
+
+typedef enum clnn_device_type {
+    CLNN_DEVICE_CPU = 1,
+    CLNN_DEVICE_GPU = 2,
+    CLNN_DEVICE_ACCELERATOR = 4,
+    CLNN_DEVICE_OTHER = 8
+} clnn_device_type;
+
+typedef struct clnn_device_info {
+    unsigned index;             /* position in clnn's list, across platforms */
+    unsigned platform_index;
+    char platform_name[128];
+    char platform_version[128];
+    char vendor[128];
+    char name[256];
+    char driver_version[128];
+    char opencl_version[128];   /* device version string, "OpenCL 3.0 ..." */
+    char opencl_c_version[128];
+    clnn_device_type type;
+    unsigned compute_units;
+    unsigned clock_mhz;
+    size_t max_work_group_size;
+    unsigned max_work_item_dims;
+    size_t max_work_item_sizes[3];
+    unsigned long long local_mem_size;
+    int local_mem_dedicated;    /* 1: on-chip local memory; 0: emulated in global memory */
+    unsigned long long global_mem_size;
+    unsigned long long max_alloc_size;
+    int has_fp16, has_fp64, has_subgroups;
+    char key[512];              /* device key: vendor|name|driver|compute units */
+} clnn_device_info;
+
+/* Number of OpenCL devices over all platforms (0 is not an error). */
+CLNN_API clnn_status clnn_device_count(size_t *count);
+CLNN_API clnn_status clnn_device_info_get(size_t index, clnn_device_info *info);
+
+/* Resolves a selector to a device index. selector NULL or "" means the
+ * CLNN_DEVICE environment variable, and if that is unset the default: the
+ * first GPU, else the first device. A selector is an index ("1"), a type
+ * ("gpu", "cpu", "accelerator"), or a case-insensitive substring of the
+ * vendor, device name or platform name ("nvidia", "pthread").
+ * A selector that matches nothing fails with CLNN_ERR_DEVICE_NOT_FOUND and a
+ * message that lists the devices that exist. */
+CLNN_API clnn_status clnn_device_select(const char *selector, size_t *index);
+
+/* ----------------------------------------------------------------- context */
+
+/* A context owns an OpenCL context and an in-order queue with profiling on,
+ * plus the program cache and (later) tuning state for its device. */
+CLNN_API clnn_status clnn_context_create(const char *selector, clnn_context **out);
+
+/* Adopts a caller's OpenCL objects (retained; released again by
+ * clnn_context_release). The queue must be in-order and belong to the context
+ * and device. Without CL_QUEUE_PROFILING_ENABLE the profiler reports no times. */
+CLNN_API clnn_status clnn_context_create_from_cl(cl_context context, cl_command_queue queue,
+                                                 cl_device_id device, clnn_context **out);
+
+/* Waits for queued work, then frees everything the context owns. Tensors made
+ * from the context must be released first. NULL is ignored. */
+CLNN_API void clnn_context_release(clnn_context *ctx);
+
+CLNN_API clnn_status clnn_context_device(const clnn_context *ctx, clnn_device_info *info);
+
+/* The context's OpenCL objects, for interop (not retained: do not release). */
+CLNN_API clnn_status clnn_context_cl(const clnn_context *ctx, cl_context *context,
+                                     cl_command_queue *queue, cl_device_id *device);
+
+/* Waits until every command queued by the context has finished. */
+CLNN_API clnn_status clnn_finish(clnn_context *ctx);
+
+/* The last error message of ctx, or of the calling thread when ctx is NULL.
+ * Never NULL; "" when no error happened yet. */
+CLNN_API const char *clnn_last_error(const clnn_context *ctx);
+
+/* --------------------------------------------------------- program cache */
+
+typedef struct clnn_cache_stats {
+    unsigned long memory_hits;   /* program found already built in this context */
+    unsigned long source_builds; /* programs compiled from source */
+    unsigned long disk_hits;     /* programs loaded from a cached binary */
+    unsigned long disk_rejects;  /* cached binaries that were corrupt, stale or foreign */
+    unsigned long disk_writes;   /* binaries written to the cache */
+    double build_seconds;        /* wall time spent obtaining programs (source or binary) */
+} clnn_cache_stats;
+
+/* Binaries are cached in $CLNN_CACHE_DIR, else $XDG_CACHE_HOME/clnn/kernels,
+ * else $HOME/.cache/clnn/kernels. CLNN_CACHE_DIR=off disables the disk cache. */
+CLNN_API clnn_status clnn_context_cache_stats(const clnn_context *ctx, clnn_cache_stats *stats);
+
+/* Builds (or loads) every kernel program clnn ships, with default options,
+ * so that later calls pay no compile time. */
+CLNN_API clnn_status clnn_context_build_all(clnn_context *ctx);
+
+/* ---------------------------------------------------------------- profiler */
+
+/* Between start and stop, every kernel clnn enqueues is timed with profiling
+ * events. stop waits for the queue and returns the summed device time. */
+CLNN_API clnn_status clnn_profiler_start(clnn_context *ctx);
+CLNN_API clnn_status clnn_profiler_stop(clnn_context *ctx, double *device_seconds,
+                                        size_t *launches);
+
+/* ----------------------------------------------------------------- tensors */
+
+typedef enum clnn_dtype {
+    CLNN_FLOAT32 = 0,
+    CLNN_INT32 = 1
+} clnn_dtype;
+
+/* A new tensor of ndim (1..4) dimensions, each at least 1. Contents are
+ * undefined until written. */
+CLNN_API clnn_status clnn_tensor_create(clnn_context *ctx, clnn_dtype dtype, int ndim,
+                                        const size_t *shape, clnn_tensor **out);
+
+/* Adopts a caller's buffer without taking ownership: the buffer must belong to
+ * the context's cl_context and hold at least the tensor's bytes. */
+CLNN_API clnn_status clnn_tensor_wrap(clnn_context *ctx, cl_mem buffer, clnn_dtype dtype,
+                                      int ndim, const size_t *shape, clnn_tensor **out);
+
+/* Frees the tensor (and its buffer unless wrapped). NULL is ignored. */
+CLNN_API void clnn_tensor_release(clnn_tensor *t);
+
+/* Reinterprets the tensor with another shape of the same element count. */
+CLNN_API clnn_status clnn_tensor_reshape(clnn_tensor *t, int ndim, const size_t *shape);
+
+CLNN_API clnn_status clnn_tensor_shape(const clnn_tensor *t, int *ndim, size_t shape[CLNN_MAX_DIMS]);
+CLNN_API size_t clnn_tensor_count(const clnn_tensor *t); /* elements; 0 for NULL */
+CLNN_API clnn_dtype clnn_tensor_dtype(const clnn_tensor *t);
+CLNN_API cl_mem clnn_tensor_buffer(const clnn_tensor *t); /* not retained */
+
+/* Blocking copies between host memory and the tensor; bytes must equal the
+ * tensor's size in bytes exactly. */
+CLNN_API clnn_status clnn_tensor_upload(clnn_tensor *t, const void *src, size_t bytes);
+CLNN_API clnn_status clnn_tensor_download(const clnn_tensor *t, void *dst, size_t bytes);
+
+/* t[i] = value (for int32 tensors value must be an integer in range). */
+CLNN_API clnn_status clnn_tensor_fill(clnn_tensor *t, float value);
+/* dst = src; same dtype and element count (shapes may differ). */
+CLNN_API clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src);
+/* x = alpha * x (fp32). */
+CLNN_API clnn_status clnn_scale(clnn_tensor *x, float alpha);
+/* y = alpha * x + y (fp32, same element count). */
+CLNN_API clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLNN_CLNN_H */

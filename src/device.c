@@ -1,0 +1,251 @@
+/* Platform/device discovery, capabilities, the device key, and selection. */
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count)
+{
+    *entries = NULL;
+    *count = 0;
+    cl_uint nplat = 0;
+    cl_int err = clGetPlatformIDs(0, NULL, &nplat);
+    if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: no ICD installed */ || nplat == 0) return CLNN_OK;
+    if (err != CL_SUCCESS) return clnn__fail_cl(NULL, "clnn_device_count", "clGetPlatformIDs", err);
+    cl_platform_id *plats = calloc(nplat, sizeof *plats);
+    if (!plats) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "device list: out of host memory");
+    clGetPlatformIDs(nplat, plats, NULL);
+    size_t total = 0, cap = 0;
+    clnn__device_entry *list = NULL;
+    for (cl_uint p = 0; p < nplat; p++) {
+        cl_uint ndev = 0;
+        if (clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, 0, NULL, &ndev) != CL_SUCCESS || ndev == 0)
+            continue;
+        cl_device_id *devs = calloc(ndev, sizeof *devs);
+        if (!devs) break;
+        clGetDeviceIDs(plats[p], CL_DEVICE_TYPE_ALL, ndev, devs, NULL);
+        for (cl_uint d = 0; d < ndev; d++) {
+            if (total == cap) {
+                size_t ncap = cap ? 2 * cap : 8;
+                clnn__device_entry *n = realloc(list, ncap * sizeof *n);
+                if (!n) break;
+                list = n;
+                cap = ncap;
+            }
+            list[total].platform = plats[p];
+            list[total].device = devs[d];
+            total++;
+        }
+        free(devs);
+    }
+    free(plats);
+    *entries = list;
+    *count = total;
+    return CLNN_OK;
+}
+
+static void get_str(cl_device_id d, cl_device_info what, char *buf, size_t len)
+{
+    buf[0] = '\0';
+    if (clGetDeviceInfo(d, what, len, buf, NULL) != CL_SUCCESS) buf[0] = '\0';
+    buf[len - 1] = '\0';
+}
+
+static void strip(char *s)
+{
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1])) s[--n] = '\0';
+    size_t i = 0;
+    while (s[i] && isspace((unsigned char)s[i])) i++;
+    if (i) memmove(s, s + i, n - i + 1);
+}
+
+clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id d, unsigned index,
+                                  unsigned platform_index, clnn_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->index = index;
+    info->platform_index = platform_index;
+    clGetPlatformInfo(platform, CL_PLATFORM_NAME, sizeof info->platform_name, info->platform_name, NULL);
+    clGetPlatformInfo(platform, CL_PLATFORM_VERSION, sizeof info->platform_version,
+                      info->platform_version, NULL);
+    info->platform_name[sizeof info->platform_name - 1] = '\0';
+    info->platform_version[sizeof info->platform_version - 1] = '\0';
+    get_str(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    get_str(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    get_str(d, CL_DRIVER_VERSION, info->driver_version, sizeof info->driver_version);
+    get_str(d, CL_DEVICE_VERSION, info->opencl_version, sizeof info->opencl_version);
+    get_str(d, CL_DEVICE_OPENCL_C_VERSION, info->opencl_c_version, sizeof info->opencl_c_version);
+    strip(info->vendor);
+    strip(info->name);
+    strip(info->driver_version);
+
+    cl_device_type type = 0;
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    info->type = (type & CL_DEVICE_TYPE_GPU)           ? CLNN_DEVICE_GPU
+                 : (type & CL_DEVICE_TYPE_CPU)         ? CLNN_DEVICE_CPU
+                 : (type & CL_DEVICE_TYPE_ACCELERATOR) ? CLNN_DEVICE_ACCELERATOR
+                                                       : CLNN_DEVICE_OTHER;
+    cl_uint u = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof u, &u, NULL);
+    info->compute_units = u;
+    u = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_CLOCK_FREQUENCY, sizeof u, &u, NULL);
+    info->clock_mhz = u;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof info->max_work_group_size,
+                    &info->max_work_group_size, NULL);
+    u = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_ITEM_DIMENSIONS, sizeof u, &u, NULL);
+    info->max_work_item_dims = u;
+    size_t sizes[16] = {0};
+    if (u > 0 && u <= 16) clGetDeviceInfo(d, CL_DEVICE_MAX_WORK_ITEM_SIZES, u * sizeof(size_t), sizes, NULL);
+    for (int i = 0; i < 3; i++) info->max_work_item_sizes[i] = sizes[i] ? sizes[i] : 1;
+
+    cl_ulong ul = 0;
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_SIZE, sizeof ul, &ul, NULL);
+    info->local_mem_size = ul;
+    cl_device_local_mem_type lt = CL_GLOBAL;
+    clGetDeviceInfo(d, CL_DEVICE_LOCAL_MEM_TYPE, sizeof lt, &lt, NULL);
+    info->local_mem_dedicated = lt == CL_LOCAL;
+    ul = 0;
+    clGetDeviceInfo(d, CL_DEVICE_GLOBAL_MEM_SIZE, sizeof ul, &ul, NULL);
+    info->global_mem_size = ul;
+    ul = 0;
+    clGetDeviceInfo(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, sizeof ul, &ul, NULL);
+    info->max_alloc_size = ul;
+
+    size_t ext_len = 0;
+    clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, 0, NULL, &ext_len);
+    char *ext = calloc(ext_len + 1, 1);
+    if (ext) {
+        clGetDeviceInfo(d, CL_DEVICE_EXTENSIONS, ext_len, ext, NULL);
+        info->has_fp16 = strstr(ext, "cl_khr_fp16") != NULL;
+        info->has_fp64 = strstr(ext, "cl_khr_fp64") != NULL;
+        info->has_subgroups = strstr(ext, "cl_khr_subgroups") != NULL ||
+                              strstr(ext, "cl_intel_subgroups") != NULL;
+        free(ext);
+    }
+    snprintf(info->key, sizeof info->key, "%s|%s|%s|%u", info->vendor, info->name,
+             info->driver_version, info->compute_units);
+    return CLNN_OK;
+}
+
+clnn_status clnn_device_count(size_t *count)
+{
+    if (!count) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_count: count is NULL");
+    clnn__device_entry *list;
+    TRY(clnn__device_list(&list, count));
+    free(list);
+    return CLNN_OK;
+}
+
+static unsigned platform_index_of(const clnn__device_entry *list, size_t i)
+{
+    unsigned p = 0;
+    for (size_t j = 1; j <= i; j++)
+        if (list[j].platform != list[j - 1].platform) p++;
+    return p;
+}
+
+clnn_status clnn_device_info_get(size_t index, clnn_device_info *info)
+{
+    if (!info) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_info_get: info is NULL");
+    clnn__device_entry *list;
+    size_t n;
+    TRY(clnn__device_list(&list, &n));
+    if (index >= n) {
+        free(list);
+        return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND,
+                          "clnn_device_info_get: index %zu is out of range (%zu devices)", index, n);
+    }
+    clnn_status st = clnn__device_describe(list[index].platform, list[index].device, (unsigned)index,
+                                           platform_index_of(list, index), info);
+    free(list);
+    return st;
+}
+
+static int contains_nocase(const char *hay, const char *needle)
+{
+    size_t nl = strlen(needle);
+    for (; *hay; hay++) {
+        size_t i = 0;
+        while (i < nl && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
+        if (i == nl) return 1;
+    }
+    return nl == 0;
+}
+
+static const char *type_word(clnn_device_type t)
+{
+    return t == CLNN_DEVICE_GPU ? "gpu" : t == CLNN_DEVICE_CPU ? "cpu"
+                                      : t == CLNN_DEVICE_ACCELERATOR ? "accelerator" : "other";
+}
+
+/* Index of the first device matching sel, or -1. */
+static long match_selector(const clnn_device_info *infos, size_t n, const char *sel)
+{
+    char *end = NULL;
+    unsigned long idx = strtoul(sel, &end, 10);
+    if (end != sel && *end == '\0') return idx < n ? (long)idx : -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcasecmp(sel, type_word(infos[i].type)) == 0) return (long)i;
+    if (strcasecmp(sel, "gpu") == 0 || strcasecmp(sel, "cpu") == 0 || strcasecmp(sel, "accelerator") == 0)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (contains_nocase(infos[i].vendor, sel) || contains_nocase(infos[i].name, sel) ||
+            contains_nocase(infos[i].platform_name, sel))
+            return (long)i;
+    return -1;
+}
+
+clnn_status clnn_device_select(const char *selector, size_t *index)
+{
+    if (!index) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_select: index is NULL");
+    clnn__device_entry *list;
+    size_t n;
+    TRY(clnn__device_list(&list, &n));
+    if (n == 0) {
+        free(list);
+        return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND,
+                          "clnn_device_select: no OpenCL device found (is an ICD such as "
+                          "pocl-opencl-icd installed? see /etc/OpenCL/vendors)");
+    }
+    clnn_device_info *infos = calloc(n, sizeof *infos);
+    if (!infos) {
+        free(list);
+        return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_device_select: out of host memory");
+    }
+    for (size_t i = 0; i < n; i++)
+        clnn__device_describe(list[i].platform, list[i].device, (unsigned)i, platform_index_of(list, i), &infos[i]);
+    free(list);
+
+    const char *source = "selector";
+    if (!selector || !*selector) {
+        selector = getenv("CLNN_DEVICE");
+        source = "CLNN_DEVICE";
+    }
+    long found = -1;
+    if (!selector || !*selector || strcasecmp(selector, "default") == 0) {
+        found = match_selector(infos, n, "gpu");
+        if (found < 0) found = 0;
+    } else {
+        found = match_selector(infos, n, selector);
+    }
+    clnn_status st = CLNN_OK;
+    if (found < 0) {
+        char msg[CLNN_ERROR_LEN];
+        int off = snprintf(msg, sizeof msg, "clnn_device_select: %s '%s' matches no device; devices:",
+                           source, selector);
+        for (size_t i = 0; i < n && off > 0 && (size_t)off < sizeof msg; i++)
+            off += snprintf(msg + off, sizeof msg - (size_t)off, " [%zu] %s (%s, %s)%s", i, infos[i].name,
+                            infos[i].vendor, type_word(infos[i].type), i + 1 < n ? ";" : "");
+        st = clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "%s", msg);
+    } else {
+        *index = (size_t)found;
+    }
+    free(infos);
+    return st;
+}

@@ -1,0 +1,73 @@
+/* Status codes and last-error messages (per context and per thread). */
+#include "internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static _Thread_local char thread_error[CLNN_ERROR_LEN];
+
+const char *clnn_status_string(clnn_status status)
+{
+    switch (status) {
+    case CLNN_OK: return "CLNN_OK: success";
+    case CLNN_ERR_INVALID_ARGUMENT: return "CLNN_ERR_INVALID_ARGUMENT: an argument is invalid";
+    case CLNN_ERR_SHAPE: return "CLNN_ERR_SHAPE: shapes, sizes or dtypes disagree";
+    case CLNN_ERR_OUT_OF_MEMORY: return "CLNN_ERR_OUT_OF_MEMORY: allocation failed or too large";
+    case CLNN_ERR_DEVICE_NOT_FOUND: return "CLNN_ERR_DEVICE_NOT_FOUND: no matching OpenCL device";
+    case CLNN_ERR_BUILD: return "CLNN_ERR_BUILD: a kernel failed to compile";
+    case CLNN_ERR_OPENCL: return "CLNN_ERR_OPENCL: an OpenCL call failed";
+    case CLNN_ERR_IO: return "CLNN_ERR_IO: a file could not be read or written";
+    case CLNN_ERR_UNSUPPORTED: return "CLNN_ERR_UNSUPPORTED: the device lacks a needed capability";
+    case CLNN_ERR_INTERNAL: return "CLNN_ERR_INTERNAL: internal error in clnn";
+    }
+    return "unknown clnn_status";
+}
+
+const char *clnn_version(void) { return CLNN_VERSION_STRING; }
+
+const char *clnn_last_error(const clnn_context *ctx)
+{
+    return ctx ? ctx->last_error : thread_error;
+}
+
+clnn_status clnn__fail(clnn_context *ctx, clnn_status status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(thread_error, sizeof thread_error, fmt, ap);
+    va_end(ap);
+    if (ctx) memcpy(ctx->last_error, thread_error, sizeof ctx->last_error);
+    return status;
+}
+
+const char *clnn__cl_error_name(cl_int err)
+{
+    switch (err) {
+#define E(x) case x: return #x
+    E(CL_DEVICE_NOT_FOUND); E(CL_DEVICE_NOT_AVAILABLE); E(CL_COMPILER_NOT_AVAILABLE);
+    E(CL_MEM_OBJECT_ALLOCATION_FAILURE); E(CL_OUT_OF_RESOURCES); E(CL_OUT_OF_HOST_MEMORY);
+    E(CL_PROFILING_INFO_NOT_AVAILABLE); E(CL_BUILD_PROGRAM_FAILURE); E(CL_INVALID_VALUE);
+    E(CL_INVALID_DEVICE_TYPE); E(CL_INVALID_PLATFORM); E(CL_INVALID_DEVICE);
+    E(CL_INVALID_CONTEXT); E(CL_INVALID_QUEUE_PROPERTIES); E(CL_INVALID_COMMAND_QUEUE);
+    E(CL_INVALID_MEM_OBJECT); E(CL_INVALID_BINARY); E(CL_INVALID_BUILD_OPTIONS);
+    E(CL_INVALID_PROGRAM); E(CL_INVALID_PROGRAM_EXECUTABLE); E(CL_INVALID_KERNEL_NAME);
+    E(CL_INVALID_KERNEL); E(CL_INVALID_ARG_INDEX); E(CL_INVALID_ARG_VALUE);
+    E(CL_INVALID_ARG_SIZE); E(CL_INVALID_KERNEL_ARGS); E(CL_INVALID_WORK_DIMENSION);
+    E(CL_INVALID_WORK_GROUP_SIZE); E(CL_INVALID_WORK_ITEM_SIZE); E(CL_INVALID_GLOBAL_OFFSET);
+    E(CL_INVALID_EVENT_WAIT_LIST); E(CL_INVALID_EVENT); E(CL_INVALID_OPERATION);
+    E(CL_INVALID_BUFFER_SIZE); E(CL_INVALID_GLOBAL_WORK_SIZE); E(CL_MISALIGNED_SUB_BUFFER_OFFSET);
+    E(CL_EXEC_STATUS_ERROR_FOR_EVENTS_IN_WAIT_LIST);
+#undef E
+    default: return "unknown OpenCL error";
+    }
+}
+
+clnn_status clnn__fail_cl(clnn_context *ctx, const char *fn, const char *call, cl_int err)
+{
+    clnn_status st = (err == CL_MEM_OBJECT_ALLOCATION_FAILURE || err == CL_OUT_OF_HOST_MEMORY ||
+                      err == CL_INVALID_BUFFER_SIZE)
+                         ? CLNN_ERR_OUT_OF_MEMORY
+                         : CLNN_ERR_OPENCL;
+    return clnn__fail(ctx, st, "%s: %s failed with %s (%d)", fn, call, clnn__cl_error_name(err),
+                      (int)err);
+}

@@ -1,0 +1,155 @@
+/* Library-internal declarations shared by the files under src/.
+ * Data path: public API (ops/, reg/) -> dispatch.c -> program.c -> queue.
+ * Nothing here is exported (hidden visibility + src/clnn.map). */
+#ifndef CLNN_INTERNAL_H
+#define CLNN_INTERNAL_H
+
+#include "clnn/clnn.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+
+#define CLNN_ERROR_LEN 4096
+
+/* ------------------------------------------------------------------ error.c */
+
+/* Formats a message into ctx (if any) and the thread's last error; returns status. */
+clnn_status clnn__fail(clnn_context *ctx, clnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Fails with CLNN_ERR_OPENCL (or OUT_OF_MEMORY for allocation codes), naming the call. */
+clnn_status clnn__fail_cl(clnn_context *ctx, const char *fn, const char *call, cl_int err);
+const char *clnn__cl_error_name(cl_int err);
+
+/* Shorthand for argument checks at the API boundary. */
+#define CHECK_ARG(ctx, cond, ...)                                                \
+    do {                                                                       \
+        if (!(cond)) return clnn__fail((ctx), CLNN_ERR_INVALID_ARGUMENT, __VA_ARGS__); \
+    } while (0)
+#define CHECK_SHAPE(ctx, cond, ...)                                            \
+    do {                                                                       \
+        if (!(cond)) return clnn__fail((ctx), CLNN_ERR_SHAPE, __VA_ARGS__);    \
+    } while (0)
+#define TRY(expr)                                                              \
+    do {                                                                       \
+        clnn_status try_status_ = (expr);                                      \
+        if (try_status_ != CLNN_OK) return try_status_;                        \
+    } while (0)
+
+/* ----------------------------------------------------------------- device.c */
+
+typedef struct clnn__device_entry {
+    cl_platform_id platform;
+    cl_device_id device;
+} clnn__device_entry;
+
+/* Fills info for an OpenCL device (used for adopted devices too). */
+clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id device,
+                                  unsigned index, unsigned platform_index,
+                                  clnn_device_info *info);
+/* Lists all devices; *entries is malloc'ed, caller frees. */
+clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count);
+
+/* ---------------------------------------------------------------- program.c */
+
+typedef struct clnn__program_cache clnn__program_cache;
+clnn__program_cache *clnn__program_cache_create(void);
+void clnn__program_cache_destroy(clnn__program_cache *cache);
+
+/* The source text of an embedded cl/<name>.cl, or NULL. */
+const char *clnn__embedded_source(const char *name);
+/* Calls fn for every embedded program name. */
+void clnn__embedded_each(void (*fn)(const char *name, void *user), void *user);
+
+/* A kernel from cl/<program>.cl built with the given -D options (may be ""),
+ * created once per context and cached; caller does not release it. */
+clnn_status clnn__kernel_get(clnn_context *ctx, const char *fn, const char *program,
+                             const char *options, const char *kernel, cl_kernel *out);
+
+/* ----------------------------------------------------------- binary_cache.c */
+
+/* Directory of the on-disk binary cache, or NULL when disabled. */
+const char *clnn__binary_cache_dir(void);
+/* 128-bit key as 32 hex digits + NUL. */
+void clnn__binary_cache_key(const clnn_context *ctx, const char *source, const char *options,
+                            char hex[33]);
+/* Loads a binary into *data (malloc'ed); returns 0 when absent or invalid
+ * (invalid files count as *rejected = 1). */
+int clnn__binary_cache_load(const char *key_hex, unsigned char **data, size_t *size, int *rejected);
+/* Stores atomically (temp file + rename); failures are silent (cache is optional). */
+int clnn__binary_cache_store(const char *key_hex, const unsigned char *data, size_t size);
+
+/* --------------------------------------------------------------- dispatch.c */
+
+/* One kernel argument: a value of size bytes at ptr, or local memory when ptr is NULL. */
+typedef struct clnn__karg {
+    size_t size;
+    const void *ptr;
+} clnn__karg;
+#define KARG(x) ((clnn__karg){sizeof(x), &(x)})
+#define KARG_LOCAL(bytes) ((clnn__karg){(bytes), NULL})
+
+/* A launch: work-items needed per dimension (need not be a multiple of the
+ * local size; kernels guard the tail) and the local size to use (0 = let the
+ * runtime choose). The tuner fills local from its database. */
+typedef struct clnn__launch {
+    unsigned dims;
+    size_t global[3];
+    size_t local[3];
+} clnn__launch;
+
+clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n,
+                           const clnn__karg *args);
+/* Rounds global up to multiples of local and enqueues; records a profiling
+ * event when the profiler runs. */
+clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l);
+/* The heuristic 1-D local size for a simple elementwise kernel on this device. */
+size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t global);
+
+/* ----------------------------------------------------------------- context */
+
+struct clnn_context {
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context context;
+    cl_command_queue queue;
+    clnn_device_info info;
+    int profiling_queue;   /* queue has CL_QUEUE_PROFILING_ENABLE */
+    clnn__program_cache *programs;
+    clnn_cache_stats cache_stats;
+    /* profiler */
+    int profiling;
+    cl_event *events;
+    size_t n_events, cap_events;
+    char last_error[CLNN_ERROR_LEN];
+};
+
+/* ----------------------------------------------------------------- tensors */
+
+struct clnn_tensor {
+    clnn_context *ctx;
+    clnn_dtype dtype;
+    int ndim;
+    size_t shape[CLNN_MAX_DIMS];
+    size_t count;
+    cl_mem buffer;
+    int owned;
+};
+
+size_t clnn__dtype_size(clnn_dtype dtype);
+/* Validates a tensor handle used by fn as argument name: non-NULL, same context. */
+clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *name,
+                               const clnn_tensor *t);
+/* "[2, 3, 4]" */
+const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len);
+/* Overflow-checked element count of a shape; 0 on bad input (message in ctx). */
+clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,
+                              size_t elem_size, size_t *count);
+
+/* --------------------------------------------------------------- utilities */
+
+double clnn__now_seconds(void);
+/* Creates a directory and its parents; 0 on success. */
+int clnn__mkdir_p(const char *path);
+int clnn__is_finite(float x);
+
+#endif /* CLNN_INTERNAL_H */

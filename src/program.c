@@ -1,0 +1,277 @@
+/* Kernel programs: the embedded sources, building (from a cached binary or from
+ * source), and the per-context cache of built programs and their kernels. */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct { const char *name; const char *source; } clnn_embedded_file;
+extern const clnn_embedded_file clnn_embedded_files[]; /* generated: build/embedded_cl.c */
+
+#define MAX_KERNELS_PER_PROGRAM 128
+
+typedef struct program_entry {
+    char *program;
+    char *options;
+    cl_program handle;
+    cl_uint n_kernels;
+    cl_kernel kernels[MAX_KERNELS_PER_PROGRAM];
+    char *kernel_names[MAX_KERNELS_PER_PROGRAM];
+    struct program_entry *next;
+} program_entry;
+
+struct clnn__program_cache {
+    program_entry *head;
+};
+
+clnn__program_cache *clnn__program_cache_create(void) { return calloc(1, sizeof(clnn__program_cache)); }
+
+static void entry_free(program_entry *e)
+{
+    for (cl_uint i = 0; i < e->n_kernels; i++) {
+        clReleaseKernel(e->kernels[i]);
+        free(e->kernel_names[i]);
+    }
+    if (e->handle) clReleaseProgram(e->handle);
+    free(e->program);
+    free(e->options);
+    free(e);
+}
+
+void clnn__program_cache_destroy(clnn__program_cache *cache)
+{
+    if (!cache) return;
+    for (program_entry *e = cache->head, *next; e; e = next) {
+        next = e->next;
+        entry_free(e);
+    }
+    free(cache);
+}
+
+/* CLNN_KERNEL_DIR lets kernel developers (and the tests) replace an embedded
+ * program by cl/<name>.cl from a directory without rebuilding the library. */
+static char *override_source(const char *name)
+{
+    const char *dir = getenv("CLNN_KERNEL_DIR");
+    if (!dir || !*dir) return NULL;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long len = ftell(f);
+        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
+            if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
+                free(buf);
+                buf = NULL;
+            } else {
+                buf[len] = '\0';
+            }
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+const char *clnn__embedded_source(const char *name)
+{
+    for (const clnn_embedded_file *f = clnn_embedded_files; f->name; f++)
+        if (strcmp(f->name, name) == 0) return f->source;
+    return NULL;
+}
+
+void clnn__embedded_each(void (*fn)(const char *name, void *user), void *user)
+{
+    for (const clnn_embedded_file *f = clnn_embedded_files; f->name; f++) fn(f->name, user);
+}
+
+static clnn_status build_log_error(clnn_context *ctx, const char *fn, const char *program,
+                                   cl_program prog, cl_int err)
+{
+    size_t len = 0;
+    clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    char *log = calloc(len + 1, 1);
+    if (log) clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
+    clnn_status st = clnn__fail(ctx, CLNN_ERR_BUILD, "%s: building cl/%s.cl failed (%s); build log:\n%s", fn,
+                                program, clnn__cl_error_name(err), log ? log : "(unavailable)");
+    free(log);
+    return st;
+}
+
+/* Creates every kernel of the program: some drivers compile lazily, and a
+ * binary must only be cached once its kernels are known to exist. */
+static cl_int create_kernels(program_entry *e)
+{
+    cl_uint n = 0;
+    cl_int err = clCreateKernelsInProgram(e->handle, MAX_KERNELS_PER_PROGRAM, e->kernels, &n);
+    if (err != CL_SUCCESS) return err;
+    e->n_kernels = n;
+    for (cl_uint i = 0; i < n; i++) {
+        size_t len = 0;
+        clGetKernelInfo(e->kernels[i], CL_KERNEL_FUNCTION_NAME, 0, NULL, &len);
+        e->kernel_names[i] = calloc(len + 1, 1);
+        if (!e->kernel_names[i]) return CL_OUT_OF_HOST_MEMORY;
+        clGetKernelInfo(e->kernels[i], CL_KERNEL_FUNCTION_NAME, len, e->kernel_names[i], NULL);
+    }
+    return CL_SUCCESS;
+}
+
+static void release_kernels(program_entry *e)
+{
+    for (cl_uint i = 0; i < e->n_kernels; i++) {
+        clReleaseKernel(e->kernels[i]);
+        free(e->kernel_names[i]);
+        e->kernel_names[i] = NULL;
+    }
+    e->n_kernels = 0;
+}
+
+static int try_binary(clnn_context *ctx, program_entry *e, const char *full_options, const char *key)
+{
+    unsigned char *bin;
+    size_t size;
+    int rejected;
+    if (!clnn__binary_cache_load(key, &bin, &size, &rejected)) {
+        if (rejected) ctx->cache_stats.disk_rejects++;
+        return 0;
+    }
+    cl_int status = CL_SUCCESS, err;
+    const unsigned char *bins[1] = {bin};
+    e->handle = clCreateProgramWithBinary(ctx->context, 1, &ctx->device, &size, bins, &status, &err);
+    free(bin);
+    if (e->handle && err == CL_SUCCESS && status == CL_SUCCESS &&
+        clBuildProgram(e->handle, 1, &ctx->device, full_options, NULL, NULL) == CL_SUCCESS &&
+        create_kernels(e) == CL_SUCCESS) {
+        ctx->cache_stats.disk_hits++;
+        return 1;
+    }
+    release_kernels(e);
+    if (e->handle) clReleaseProgram(e->handle);
+    e->handle = NULL;
+    ctx->cache_stats.disk_rejects++;
+    return 0;
+}
+
+static void store_binary(clnn_context *ctx, cl_program prog, const char *key)
+{
+    size_t size = 0;
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || size == 0)
+        return;
+    unsigned char *bin = malloc(size);
+    if (!bin) return;
+    unsigned char *bins[1] = {bin};
+    if (clGetProgramInfo(prog, CL_PROGRAM_BINARIES, sizeof bins, bins, NULL) == CL_SUCCESS &&
+        clnn__binary_cache_store(key, bin, size))
+        ctx->cache_stats.disk_writes++;
+    free(bin);
+}
+
+static clnn_status build_program(clnn_context *ctx, const char *fn, program_entry *e)
+{
+    char *override = override_source(e->program);
+    const char *source = override ? override : clnn__embedded_source(e->program);
+    if (!source) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: no kernel program named '%s'", fn, e->program);
+
+    size_t olen = strlen(e->options) + 64;
+    char *full_options = malloc(olen);
+    if (!full_options) {
+        free(override);
+        return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    }
+    snprintf(full_options, olen, "-cl-std=CL1.2 %s", e->options);
+    char key[33];
+    clnn__binary_cache_key(ctx, source, full_options, key);
+
+    double t0 = clnn__now_seconds();
+    clnn_status st = CLNN_OK;
+    if (!try_binary(ctx, e, full_options, key)) {
+        cl_int err;
+        e->handle = clCreateProgramWithSource(ctx->context, 1, &source, NULL, &err);
+        if (!e->handle) {
+            st = clnn__fail_cl(ctx, fn, "clCreateProgramWithSource", err);
+        } else if ((err = clBuildProgram(e->handle, 1, &ctx->device, full_options, NULL, NULL)) != CL_SUCCESS) {
+            st = build_log_error(ctx, fn, e->program, e->handle, err);
+        } else if ((err = create_kernels(e)) != CL_SUCCESS) {
+            st = clnn__fail_cl(ctx, fn, "clCreateKernelsInProgram", err);
+        } else {
+            ctx->cache_stats.source_builds++;
+            store_binary(ctx, e->handle, key);
+        }
+    }
+    ctx->cache_stats.build_seconds += clnn__now_seconds() - t0;
+    free(full_options);
+    free(override);
+    return st;
+}
+
+static program_entry *find_entry(clnn__program_cache *cache, const char *program, const char *options)
+{
+    for (program_entry *e = cache->head; e; e = e->next)
+        if (strcmp(e->program, program) == 0 && strcmp(e->options, options) == 0) return e;
+    return NULL;
+}
+
+static clnn_status program_get(clnn_context *ctx, const char *fn, const char *program, const char *options,
+                               program_entry **out)
+{
+    if (!options) options = "";
+    program_entry *e = find_entry(ctx->programs, program, options);
+    if (e) {
+        ctx->cache_stats.memory_hits++;
+        *out = e;
+        return CLNN_OK;
+    }
+    e = calloc(1, sizeof *e);
+    if (e) {
+        e->program = strdup(program);
+        e->options = strdup(options);
+    }
+    if (!e || !e->program || !e->options) {
+        if (e) entry_free(e);
+        return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    }
+    clnn_status st = build_program(ctx, fn, e);
+    if (st != CLNN_OK) {
+        entry_free(e);
+        return st;
+    }
+    e->next = ctx->programs->head;
+    ctx->programs->head = e;
+    *out = e;
+    return CLNN_OK;
+}
+
+clnn_status clnn__kernel_get(clnn_context *ctx, const char *fn, const char *program, const char *options,
+                             const char *kernel, cl_kernel *out)
+{
+    program_entry *e;
+    TRY(program_get(ctx, fn, program, options, &e));
+    for (cl_uint i = 0; i < e->n_kernels; i++)
+        if (strcmp(e->kernel_names[i], kernel) == 0) {
+            *out = e->kernels[i];
+            return CLNN_OK;
+        }
+    return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: cl/%s.cl has no kernel '%s'", fn, program, kernel);
+}
+
+typedef struct build_all_state {
+    clnn_context *ctx;
+    clnn_status status;
+} build_all_state;
+
+static void build_one(const char *name, void *user)
+{
+    build_all_state *s = user;
+    program_entry *e;
+    if (s->status == CLNN_OK) s->status = program_get(s->ctx, "clnn_context_build_all", name, "", &e);
+}
+
+clnn_status clnn_context_build_all(clnn_context *ctx)
+{
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_context_build_all: ctx is NULL");
+    build_all_state s = {ctx, CLNN_OK};
+    clnn__embedded_each(build_one, &s);
+    return s.status;
+}

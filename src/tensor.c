@@ -1,0 +1,179 @@
+/* Tensors: shapes, buffers, upload/download, wrapping a caller's cl_mem. */
+#include "internal.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t clnn__dtype_size(clnn_dtype dtype) { (void)dtype; return 4; } /* fp32 and int32 */
+
+static int dtype_valid(clnn_dtype d) { return d == CLNN_FLOAT32 || d == CLNN_INT32; }
+
+const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len)
+{
+    int off = snprintf(buf, len, "[");
+    for (int i = 0; i < t->ndim && off > 0 && (size_t)off < len; i++)
+        off += snprintf(buf + off, len - (size_t)off, i ? ", %zu" : "%zu", t->shape[i]);
+    if (off > 0 && (size_t)off < len) snprintf(buf + off, len - (size_t)off, "]");
+    return buf;
+}
+
+clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,
+                              size_t elem_size, size_t *count)
+{
+    CHECK_ARG(ctx, shape != NULL, "%s: shape is NULL", fn);
+    CHECK_ARG(ctx, ndim >= 1 && ndim <= CLNN_MAX_DIMS, "%s: ndim is %d, must be 1..%d", fn, ndim, CLNN_MAX_DIMS);
+    size_t n = 1;
+    for (int i = 0; i < ndim; i++) {
+        CHECK_ARG(ctx, shape[i] >= 1, "%s: shape[%d] is %zu, every dimension must be at least 1", fn, i,
+                  shape[i]);
+        /* Kernels index with 32-bit unsigned counts: cap elements there. */
+        if (shape[i] > UINT32_MAX / n || n * shape[i] > SIZE_MAX / elem_size)
+            return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT,
+                              "%s: shape overflows (more than %u elements)", fn, (unsigned)UINT32_MAX);
+        n *= shape[i];
+    }
+    *count = n;
+    return CLNN_OK;
+}
+
+clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
+{
+    CHECK_ARG(ctx, t != NULL, "%s: %s is NULL", fn, name);
+    CHECK_ARG(ctx, t->ctx == ctx, "%s: %s belongs to another context", fn, name);
+    return CLNN_OK;
+}
+
+static clnn_status tensor_init(clnn_context *ctx, const char *fn, clnn_dtype dtype, int ndim,
+                               const size_t *shape, clnn_tensor **out, clnn_tensor **t)
+{
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CHECK_ARG(ctx, out != NULL, "%s: out is NULL", fn);
+    CHECK_ARG(ctx, dtype_valid(dtype), "%s: dtype %d is not a clnn_dtype", fn, (int)dtype);
+    size_t count;
+    TRY(clnn__shape_count(ctx, fn, ndim, shape, clnn__dtype_size(dtype), &count));
+    clnn_tensor *n = calloc(1, sizeof *n);
+    if (!n) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    n->ctx = ctx;
+    n->dtype = dtype;
+    n->ndim = ndim;
+    for (int i = 0; i < ndim; i++) n->shape[i] = shape[i];
+    n->count = count;
+    *t = n;
+    return CLNN_OK;
+}
+
+clnn_status clnn_tensor_create(clnn_context *ctx, clnn_dtype dtype, int ndim, const size_t *shape,
+                               clnn_tensor **out)
+{
+    static const char *fn = "clnn_tensor_create";
+    clnn_tensor *t;
+    TRY(tensor_init(ctx, fn, dtype, ndim, shape, out, &t));
+    size_t bytes = t->count * clnn__dtype_size(dtype);
+    if (bytes > ctx->info.max_alloc_size) {
+        free(t);
+        return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY,
+                          "%s: %zu bytes exceed the device's largest allocation (%llu bytes)", fn, bytes,
+                          ctx->info.max_alloc_size);
+    }
+    cl_int err;
+    t->buffer = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes, NULL, &err);
+    if (!t->buffer) {
+        free(t);
+        return clnn__fail_cl(ctx, fn, "clCreateBuffer", err);
+    }
+    t->owned = 1;
+    *out = t;
+    return CLNN_OK;
+}
+
+clnn_status clnn_tensor_wrap(clnn_context *ctx, cl_mem buffer, clnn_dtype dtype, int ndim, const size_t *shape,
+                             clnn_tensor **out)
+{
+    static const char *fn = "clnn_tensor_wrap";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CHECK_ARG(ctx, buffer != NULL, "%s: buffer is NULL", fn);
+    cl_context bctx = NULL;
+    size_t bsize = 0;
+    cl_int err = clGetMemObjectInfo(buffer, CL_MEM_CONTEXT, sizeof bctx, &bctx, NULL);
+    CHECK_ARG(ctx, err == CL_SUCCESS, "%s: buffer is not a valid cl_mem (%s)", fn, clnn__cl_error_name(err));
+    CHECK_ARG(ctx, bctx == ctx->context, "%s: buffer belongs to another cl_context", fn);
+    clGetMemObjectInfo(buffer, CL_MEM_SIZE, sizeof bsize, &bsize, NULL);
+    clnn_tensor *t;
+    TRY(tensor_init(ctx, fn, dtype, ndim, shape, out, &t));
+    size_t bytes = t->count * clnn__dtype_size(dtype);
+    if (bsize < bytes) {
+        free(t);
+        return clnn__fail(ctx, CLNN_ERR_SHAPE, "%s: buffer holds %zu bytes, the shape needs %zu", fn, bsize, bytes);
+    }
+    t->buffer = buffer;
+    t->owned = 0;
+    *out = t;
+    return CLNN_OK;
+}
+
+void clnn_tensor_release(clnn_tensor *t)
+{
+    if (!t) return;
+    if (t->owned && t->buffer) clReleaseMemObject(t->buffer);
+    free(t);
+}
+
+clnn_status clnn_tensor_reshape(clnn_tensor *t, int ndim, const size_t *shape)
+{
+    static const char *fn = "clnn_tensor_reshape";
+    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
+    size_t count;
+    TRY(clnn__shape_count(t->ctx, fn, ndim, shape, clnn__dtype_size(t->dtype), &count));
+    if (count != t->count) {
+        char buf[96];
+        return clnn__fail(t->ctx, CLNN_ERR_SHAPE, "%s: tensor %s has %zu elements, new shape has %zu", fn,
+                          clnn__shape_str(t, buf, sizeof buf), t->count, count);
+    }
+    t->ndim = ndim;
+    for (int i = 0; i < CLNN_MAX_DIMS; i++) t->shape[i] = i < ndim ? shape[i] : 0;
+    return CLNN_OK;
+}
+
+clnn_status clnn_tensor_shape(const clnn_tensor *t, int *ndim, size_t shape[CLNN_MAX_DIMS])
+{
+    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_shape: t is NULL");
+    if (ndim) *ndim = t->ndim;
+    if (shape)
+        for (int i = 0; i < CLNN_MAX_DIMS; i++) shape[i] = i < t->ndim ? t->shape[i] : 1;
+    return CLNN_OK;
+}
+
+size_t clnn_tensor_count(const clnn_tensor *t) { return t ? t->count : 0; }
+clnn_dtype clnn_tensor_dtype(const clnn_tensor *t) { return t ? t->dtype : CLNN_FLOAT32; }
+cl_mem clnn_tensor_buffer(const clnn_tensor *t) { return t ? t->buffer : NULL; }
+
+static clnn_status check_transfer(const clnn_tensor *t, const void *ptr, size_t bytes, const char *fn,
+                                  const char *ptr_name)
+{
+    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
+    CHECK_ARG(t->ctx, ptr != NULL, "%s: %s is NULL", fn, ptr_name);
+    size_t need = t->count * clnn__dtype_size(t->dtype);
+    if (bytes != need)
+        return clnn__fail(t->ctx, CLNN_ERR_SHAPE, "%s: %zu bytes given, tensor holds %zu", fn, bytes, need);
+    return CLNN_OK;
+}
+
+clnn_status clnn_tensor_upload(clnn_tensor *t, const void *src, size_t bytes)
+{
+    static const char *fn = "clnn_tensor_upload";
+    TRY(check_transfer(t, src, bytes, fn, "src"));
+    cl_int err = clEnqueueWriteBuffer(t->ctx->queue, t->buffer, CL_TRUE, 0, bytes, src, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn__fail_cl(t->ctx, fn, "clEnqueueWriteBuffer", err);
+    return CLNN_OK;
+}
+
+clnn_status clnn_tensor_download(const clnn_tensor *t, void *dst, size_t bytes)
+{
+    static const char *fn = "clnn_tensor_download";
+    TRY(check_transfer(t, dst, bytes, fn, "dst"));
+    cl_int err = clEnqueueReadBuffer(t->ctx->queue, t->buffer, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn__fail_cl(t->ctx, fn, "clEnqueueReadBuffer", err);
+    return CLNN_OK;
+}

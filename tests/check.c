@@ -1,0 +1,50 @@
+#include "check.h"
+
+#include <math.h>
+
+int check_passed, check_failed;
+
+int check_summary(void)
+{
+    printf("%d passed, %d failed\n", check_passed, check_failed);
+    return check_failed ? 1 : 0;
+}
+
+clnn_context *test_context(void)
+{
+    clnn_context *ctx = NULL;
+    clnn_status st = clnn_context_create(NULL, &ctx);
+    REQUIRE(st == CLNN_OK, "cannot create a context: %s", clnn_last_error(NULL));
+    return ctx;
+}
+
+void test_fill_uniform(float *x, size_t n, unsigned seed, float lo, float hi)
+{
+    unsigned long long s = 0x9E3779B97F4A7C15ull ^ seed;
+    for (size_t i = 0; i < n; i++) {
+        s ^= s << 13; s ^= s >> 7; s ^= s << 17; /* xorshift64 */
+        x[i] = lo + (hi - lo) * (float)((s >> 40) * (1.0 / 16777216.0));
+    }
+}
+
+double test_max_rel_error(const float *a, const double *b, size_t n, double atol, double rtol)
+{
+    double worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        double e = fabs((double)a[i] - b[i]) / (atol + rtol * fabs(b[i]));
+        if (e != e) e = INFINITY; /* NaN fails */
+        if (e > worst) worst = e;
+    }
+    return worst;
+}
+
+clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, const float *data)
+{
+    clnn_tensor *t = NULL;
+    clnn_status st = clnn_tensor_create(ctx, CLNN_FLOAT32, ndim, shape, &t);
+    REQUIRE(st == CLNN_OK, "tensor create: %s", clnn_last_error(ctx));
+    size_t n = clnn_tensor_count(t);
+    st = clnn_tensor_upload(t, data, n * sizeof(float));
+    REQUIRE(st == CLNN_OK, "tensor upload: %s", clnn_last_error(ctx));
+    return t;
+}

@@ -1,0 +1,133 @@
+/* Every public function given NULL or bad arguments returns an error status
+ * and a message naming the function, and changes nothing. */
+#include "check.h"
+
+#include <math.h>
+#include <stdint.h>
+
+/* The call must fail with `expect` and leave a message containing `fn`. */
+#define EXPECT_FAIL(ctx, expect, fn, call)                                                   \
+    do {                                                                                    \
+        clnn_status st_ = (call);                                                           \
+        const char *msg_ = clnn_last_error(ctx);                                            \
+        CHECK(st_ == (expect), "%s returned %s, expected %s", #call, clnn_status_string(st_), \
+              clnn_status_string(expect));                                                  \
+        CHECK(strstr(msg_, fn) != NULL, "%s: message '%s' does not name %s", #call, msg_, fn); \
+    } while (0)
+
+int main(void)
+{
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    clnn_context *ctx = test_context();
+    size_t shape[2] = {3, 4}, n12 = 12, zero[2] = {3, 0}, huge[2] = {SIZE_MAX / 2, 4};
+    clnn_tensor *t = NULL, *ti = NULL, *small = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, &t));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 2, shape, &ti));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, shape, &small));
+    float data[12], out[12];
+    for (int i = 0; i < 12; i++) data[i] = (float)i;
+    CHECK_OK(ctx, clnn_tensor_upload(t, data, sizeof data));
+    clnn_tensor *not_made = (clnn_tensor *)0;
+    clnn_device_info info;
+    size_t idx, count;
+
+    /* library-level calls (message in the thread's last error) */
+    EXPECT_FAIL(NULL, INVAL, "clnn_device_count", clnn_device_count(NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_device_info_get", clnn_device_info_get(0, NULL));
+    EXPECT_FAIL(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "clnn_device_info_get", clnn_device_info_get(100000, &info));
+    EXPECT_FAIL(NULL, INVAL, "clnn_device_select", clnn_device_select("0", NULL));
+    EXPECT_FAIL(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "clnn_device_select", clnn_device_select("xyz-none", &idx));
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_create", clnn_context_create(NULL, NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_create_from_cl", clnn_context_create_from_cl(NULL, NULL, NULL, NULL));
+    clnn_context *adopted = NULL;
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_create_from_cl", clnn_context_create_from_cl(NULL, NULL, NULL, &adopted));
+    CHECK(adopted == NULL, "no context on failure");
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_device", clnn_context_device(NULL, &info));
+    EXPECT_FAIL(ctx, INVAL, "clnn_context_device", clnn_context_device(ctx, NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_cl", clnn_context_cl(NULL, NULL, NULL, NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_finish", clnn_finish(NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_cache_stats", clnn_context_cache_stats(NULL, NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_context_build_all", clnn_context_build_all(NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_profiler_start", clnn_profiler_start(NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_profiler_stop", clnn_profiler_stop(NULL, NULL, NULL));
+    EXPECT_FAIL(ctx, INVAL, "clnn_profiler_stop", clnn_profiler_stop(ctx, NULL, NULL));
+
+    /* tensor creation: NULLs, ndim, zero and overflowing sizes, bad dtype */
+    clnn_tensor *made = NULL;
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_create", clnn_tensor_create(NULL, CLNN_FLOAT32, 2, shape, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, NULL));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, NULL, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 0, shape, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 5, shape, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, -1, shape, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, zero, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, huge, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, (clnn_dtype)7, 2, shape, &made));
+    CHECK(made == NULL, "no tensor on failure");
+    /* larger than the device's max allocation, but within 32-bit element counts */
+    clnn_context_device(ctx, &info);
+    size_t too_much[2] = {(size_t)(info.max_alloc_size / 4 / 65536) + 1, 65536};
+    if (too_much[0] * too_much[1] <= UINT32_MAX)
+        EXPECT_FAIL(ctx, CLNN_ERR_OUT_OF_MEMORY, "clnn_tensor_create",
+                    clnn_tensor_create(ctx, CLNN_FLOAT32, 2, too_much, &made));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_wrap", clnn_tensor_wrap(NULL, NULL, CLNN_FLOAT32, 1, &n12, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_wrap", clnn_tensor_wrap(ctx, NULL, CLNN_FLOAT32, 1, &n12, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_wrap",
+                clnn_tensor_wrap(ctx, clnn_tensor_buffer(t), CLNN_FLOAT32, 1, &n12, NULL));
+
+    /* shape queries and reshape */
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_shape", clnn_tensor_shape(NULL, NULL, NULL));
+    CHECK(clnn_tensor_count(not_made) == 0 && clnn_tensor_buffer(not_made) == NULL, "getters accept NULL");
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(NULL, 1, &n12));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(t, 1, NULL));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(t, 9, shape));
+    count = 13;
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_reshape", clnn_tensor_reshape(t, 1, &count));
+
+    /* transfers: exact byte counts only */
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_upload", clnn_tensor_upload(NULL, data, sizeof data));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_upload", clnn_tensor_upload(t, NULL, sizeof data));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_upload", clnn_tensor_upload(t, data, 40));
+    CHECK(strstr(clnn_last_error(ctx), "40 bytes given, tensor holds 48") != NULL, "message: %s",
+          clnn_last_error(ctx));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_upload", clnn_tensor_upload(t, data, 52));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_download", clnn_tensor_download(NULL, out, sizeof out));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_download", clnn_tensor_download(t, NULL, sizeof out));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_download", clnn_tensor_download(t, out, 4));
+
+    /* kernels: NULLs, dtype, count, non-finite scalars */
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_fill", clnn_tensor_fill(NULL, 1.0f));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_fill", clnn_tensor_fill(ti, 1.5f));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tensor_copy", clnn_tensor_copy(NULL, t));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_copy", clnn_tensor_copy(t, NULL));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_copy", clnn_tensor_copy(t, small));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_copy", clnn_tensor_copy(t, ti));
+    EXPECT_FAIL(NULL, INVAL, "clnn_scale", clnn_scale(NULL, 1.0f));
+    EXPECT_FAIL(ctx, INVAL, "clnn_scale", clnn_scale(t, NAN));
+    EXPECT_FAIL(ctx, INVAL, "clnn_scale", clnn_scale(t, INFINITY));
+    EXPECT_FAIL(ctx, INVAL, "clnn_scale", clnn_scale(ti, 2.0f));
+    EXPECT_FAIL(NULL, INVAL, "clnn_axpy", clnn_axpy(1.0f, t, NULL));
+    EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(1.0f, NULL, t));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_axpy", clnn_axpy(1.0f, small, t));
+    EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(NAN, t, t));
+
+    /* nothing above changed t */
+    CHECK_OK(ctx, clnn_tensor_download(t, out, sizeof out));
+    CHECK(memcmp(out, data, sizeof data) == 0, "rejected calls left the tensor unchanged");
+    int nd;
+    size_t got[4];
+    clnn_tensor_shape(t, &nd, got);
+    CHECK(nd == 2 && got[0] == 3 && got[1] == 4, "rejected calls left the shape unchanged");
+
+    CHECK(strcmp(clnn_status_string(CLNN_OK), "CLNN_OK: success") == 0, "status string");
+    CHECK(strstr(clnn_status_string((clnn_status)-100), "unknown") != NULL, "unknown status string");
+    CHECK(clnn_version()[0] >= '0' && clnn_version()[0] <= '9', "version '%s'", clnn_version());
+
+    clnn_tensor_release(t);
+    clnn_tensor_release(ti);
+    clnn_tensor_release(small);
+    clnn_tensor_release(NULL);
+    clnn_context_release(ctx);
+    clnn_context_release(NULL);
+    return check_summary();
+}
