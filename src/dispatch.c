@@ -1,6 +1,7 @@
 /* Kernel launches: arguments, local size, tail-safe global size, profiling. */
 #include "internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n,
@@ -60,5 +61,66 @@ clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const 
                                         NULL, ctx->profiling ? &ev : NULL);
     if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clEnqueueNDRangeKernel", err);
     if (ev) return record_event(ctx, ev);
+    return CLNN_OK;
+}
+
+/* ---------------------------------------------------------- tunable kernels */
+
+void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len)
+{
+    size_t off = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name && off < len; i++)
+        off += (size_t)snprintf(buf + off, len - off, "%s-D%s=%d", off ? " " : "", t->params[i].name, cfg->param[i]);
+}
+
+static size_t kernel_max_local(const clnn_context *ctx, cl_kernel k)
+{
+    size_t max = ctx->info.max_work_group_size, kmax = 0;
+    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL) ==
+            CL_SUCCESS && kmax > 0 && kmax < max)
+        max = kmax;
+    return max;
+}
+
+void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+                            clnn__config *cfg)
+{
+    size_t max = kernel_max_local(ctx, k);
+    if (t->dims == 1) {
+        size_t local = 256;
+        while (local > max || local > ctx->info.max_work_item_sizes[0]) local /= 2;
+        cfg->local[0] = local ? local : 1;
+        cfg->local[1] = cfg->local[2] = 1;
+    } else {
+        size_t lx = 16, ly = 16;
+        while (lx * ly > max) {
+            if (ly >= lx) ly /= 2;
+            else lx /= 2;
+        }
+        while (lx > ctx->info.max_work_item_sizes[0]) lx /= 2;
+        while (ly > ctx->info.max_work_item_sizes[1]) ly /= 2;
+        cfg->local[0] = lx ? lx : 1;
+        cfg->local[1] = ly ? ly : 1;
+        cfg->local[2] = 1;
+    }
+}
+
+clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                               const size_t problem[2], cl_kernel *k, clnn__config *cfg)
+{
+    char options[256];
+    if (ctx->forced_tunable == t) {
+        *cfg = ctx->forced_config;
+        clnn__config_options(t, cfg, options, sizeof options);
+        return clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k);
+    }
+    clnn__config c = {{0, 0, 0}, {0}};
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
+    if (t->heuristic) t->heuristic(ctx, problem, &c);
+    clnn__config_options(t, &c, options, sizeof options);
+    TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
+    if (c.local[0] == 0) clnn__config_heuristic(ctx, t, *k, problem, &c);
+    *cfg = c;
     return CLNN_OK;
 }

@@ -105,6 +105,50 @@ clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const 
 /* The heuristic 1-D local size for a simple elementwise kernel on this device. */
 size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t global);
 
+/* ---- tunable kernels. Every launcher declares its kernels in a static
+ * clnn__tunable table next to it: the local-size dimensionality and the -D
+ * parameters with their candidate values. The tuner searches local sizes
+ * (within the device's and the kernel's limits) and these parameters. */
+#define CLNN_MAX_TUNE_PARAMS 4
+#define CLNN_MAX_TUNE_VALUES 8
+
+typedef struct clnn__tune_param {
+    const char *name;                 /* -D name, e.g. "WPT"; NULL ends the list */
+    int values[CLNN_MAX_TUNE_VALUES]; /* candidates, `n` of them */
+    int n;
+    int fallback;                     /* value when nothing better is known */
+} clnn__tune_param;
+
+typedef struct clnn__config {
+    size_t local[3];
+    int param[CLNN_MAX_TUNE_PARAMS];  /* same order as clnn__tunable.params */
+} clnn__config;
+
+typedef struct clnn__tunable {
+    const char *id;      /* "family.kernel": the tuning database's kernel name */
+    const char *program; /* cl/<program>.cl */
+    const char *kernel;  /* kernel function */
+    unsigned dims;       /* 1 or 2: dimensionality of the local size */
+    clnn__tune_param params[CLNN_MAX_TUNE_PARAMS];
+    /* optional: a better default than the generic one for this kernel; may set
+     * params and local (local left 0 gets the generic local size) */
+    void (*heuristic)(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+} clnn__tunable;
+
+/* Picks the configuration for this problem (the tuner's forced candidate, else
+ * the tuning database, else the heuristic), returns the kernel built with its
+ * -D options and the configuration. problem: the sizes that drive the
+ * database's bucket (e.g. rows and columns); launchers compute their global
+ * size from it and from cfg->param. */
+clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                               const size_t problem[2], cl_kernel *k, clnn__config *cfg);
+/* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
+void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);
+/* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
+ * the device's limits. */
+void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+                            clnn__config *cfg);
+
 /* ----------------------------------------------------------------- context */
 
 struct clnn_context {
@@ -116,6 +160,9 @@ struct clnn_context {
     int profiling_queue;   /* queue has CL_QUEUE_PROFILING_ENABLE */
     clnn__program_cache *programs;
     clnn_cache_stats cache_stats;
+    /* the tuner's candidate under test: used by clnn__tuned_kernel for forced_tunable */
+    const clnn__tunable *forced_tunable;
+    clnn__config forced_config;
     /* profiler */
     int profiling;
     cl_event *events;

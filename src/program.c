@@ -56,7 +56,9 @@ static char *override_source(const char *name)
     const char *dir = getenv("CLNN_KERNEL_DIR");
     if (!dir || !*dir) return NULL;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s.cl", dir, name);
+    size_t nl = strlen(name);
+    int is_include = nl > 4 && strcmp(name + nl - 4, ".clh") == 0;
+    snprintf(path, sizeof path, is_include ? "%s/%s" : "%s/%s.cl", dir, name);
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     char *buf = NULL;
@@ -84,7 +86,79 @@ const char *clnn__embedded_source(const char *name)
 
 void clnn__embedded_each(void (*fn)(const char *name, void *user), void *user)
 {
-    for (const clnn_embedded_file *f = clnn_embedded_files; f->name; f++) fn(f->name, user);
+    for (const clnn_embedded_file *f = clnn_embedded_files; f->name; f++)
+        if (!strstr(f->name, ".clh")) fn(f->name, user); /* programs only, not includes */
+}
+
+/* ---- #include "name.clh" expansion: programs share pieces (Philox,
+ * reductions) without depending on the driver finding files on disk. */
+
+typedef struct text_buf {
+    char *data;
+    size_t len, cap;
+    const char *included[32]; /* each include once, like #pragma once */
+    int n_included;
+} text_buf;
+
+static int buf_append(text_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = (b->len + n + 1) * 2;
+        char *d = realloc(b->data, cap);
+        if (!d) return -1;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+static char *source_of(const char *name)
+{
+    char *o = override_source(name);
+    if (o) return o;
+    const char *e = clnn__embedded_source(name);
+    return e ? strdup(e) : NULL;
+}
+
+/* Appends src to b with its include lines replaced; returns 0, or -1 with the
+ * missing include's name in *missing. */
+static int expand(text_buf *b, const char *src, int depth, char missing[64])
+{
+    const char *line = src;
+    while (*line) {
+        const char *end = strchr(line, '\n');
+        size_t len = end ? (size_t)(end - line + 1) : strlen(line);
+        const char *p = line;
+        while (*p == ' ' || *p == '\t') p++;
+        char name[64];
+        if (strncmp(p, "#include \"", 10) == 0 && sscanf(p + 10, "%63[^\"]", name) == 1) {
+            int seen = 0;
+            for (int i = 0; i < b->n_included; i++) seen |= strcmp(b->included[i], name) == 0;
+            if (!seen) {
+                const char *stable_name = NULL; /* the embedded table's copy outlives this call */
+                for (const clnn_embedded_file *f = clnn_embedded_files; f->name; f++)
+                    if (strcmp(f->name, name) == 0) stable_name = f->name;
+                char *text = stable_name ? source_of(name) : NULL;
+                if (!text || depth > 8 || b->n_included == 32) {
+                    snprintf(missing, 64, "%s", name);
+                    free(text);
+                    return -1;
+                }
+                b->included[b->n_included++] = stable_name;
+                int rc = expand(b, text, depth + 1, missing);
+                free(text);
+                if (rc) return rc;
+                if (buf_append(b, "\n", 1)) return -1;
+            }
+        } else if (buf_append(b, line, len)) {
+            return -1;
+        }
+        line += len;
+    }
+    return 0;
 }
 
 static clnn_status build_log_error(clnn_context *ctx, const char *fn, const char *program,
@@ -170,14 +244,23 @@ static void store_binary(clnn_context *ctx, cl_program prog, const char *key)
 
 static clnn_status build_program(clnn_context *ctx, const char *fn, program_entry *e)
 {
-    char *override = override_source(e->program);
-    const char *source = override ? override : clnn__embedded_source(e->program);
-    if (!source) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: no kernel program named '%s'", fn, e->program);
+    char *raw = source_of(e->program);
+    if (!raw) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: no kernel program named '%s'", fn, e->program);
+    text_buf tb = {0};
+    char missing[64] = "";
+    int rc = expand(&tb, raw, 0, missing);
+    free(raw);
+    if (rc) {
+        free(tb.data);
+        return missing[0] ? clnn__fail(ctx, CLNN_ERR_BUILD, "%s: cl/%s.cl includes unknown '%s'", fn, e->program, missing)
+                          : clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    }
+    const char *source = tb.data;
 
     size_t olen = strlen(e->options) + 64;
     char *full_options = malloc(olen);
     if (!full_options) {
-        free(override);
+        free(tb.data);
         return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     }
     snprintf(full_options, olen, "-cl-std=CL1.2 %s", e->options);
@@ -202,7 +285,7 @@ static clnn_status build_program(clnn_context *ctx, const char *fn, program_entr
     }
     ctx->cache_stats.build_seconds += clnn__now_seconds() - t0;
     free(full_options);
-    free(override);
+    free(tb.data);
     return st;
 }
 

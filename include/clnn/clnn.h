@@ -22,6 +22,7 @@
 #endif
 #include <CL/cl.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -202,6 +203,24 @@ CLNN_API clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src);
 CLNN_API clnn_status clnn_scale(clnn_tensor *x, float alpha);
 /* y = alpha * x + y (fp32, same element count). */
 CLNN_API clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y);
+/* t[i] = lo + (hi - lo) * clnn_philox_uniform(seed, stream, i). */
+CLNN_API clnn_status clnn_tensor_random_uniform(clnn_tensor *t, uint64_t seed, uint32_t stream, float lo,
+                                                float hi);
+/* t[i] = mean + stddev * N(0,1) by Box-Muller on Philox words 2i and 2i+1. */
+CLNN_API clnn_status clnn_tensor_random_normal(clnn_tensor *t, uint64_t seed, uint32_t stream, float mean,
+                                               float stddev);
+
+/* --------------------------------------------------------------------- rng */
+
+/* Philox4x32-10, the counter-based generator behind every random mask and
+ * noise kernel. Word `index` of stream (seed, stream) is
+ *   philox4x32_10(counter = {index/4 low, index/4 high, stream, 0},
+ *                 key = {seed low, seed high}) lane index % 4,
+ * identical on the host and every device, whatever the local size. */
+CLNN_API void clnn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2], uint32_t out[4]);
+CLNN_API uint32_t clnn_philox_word(uint64_t seed, uint32_t stream, uint64_t index);
+/* (word >> 8) / 2^24: uniform in [0, 1) with 24 bits. */
+CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t index);
 
 #ifdef __cplusplus
 }

@@ -1,16 +1,31 @@
-/* Host side of the basic tensor kernels (cl/tensor.cl): fill, copy, scale, axpy. */
+/* Host side of the basic tensor kernels (cl/tensor.cl): fill, copy, scale,
+ * axpy, random fills. */
 #include "internal.h"
 
 #include <math.h>
 
-/* Launches a 1-D elementwise kernel of cl/tensor.cl over n elements. */
-static clnn_status launch_1d(clnn_context *ctx, const char *fn, const char *kernel, size_t n, size_t nargs,
+#define ELEMENTWISE(id_, kernel_) {id_, "tensor", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL}
+static const clnn__tunable tune_fill_f32 = ELEMENTWISE("tensor.fill_f32", "fill_f32");
+static const clnn__tunable tune_fill_i32 = ELEMENTWISE("tensor.fill_i32", "fill_i32");
+static const clnn__tunable tune_copy = ELEMENTWISE("tensor.copy", "copy_u32");
+static const clnn__tunable tune_scale = ELEMENTWISE("tensor.scale", "scale_f32");
+static const clnn__tunable tune_axpy = ELEMENTWISE("tensor.axpy", "axpy_f32");
+static const clnn__tunable tune_uniform = ELEMENTWISE("tensor.random_uniform", "random_uniform_f32");
+static const clnn__tunable tune_normal = ELEMENTWISE("tensor.random_normal", "random_normal_f32");
+
+const clnn__tunable *const clnn__tensor_tunables[] = {&tune_fill_f32, &tune_fill_i32, &tune_copy, &tune_scale,
+                                                      &tune_axpy, &tune_uniform, &tune_normal, NULL};
+
+/* Launches a one-item-per-element kernel over n elements. */
+static clnn_status launch_1d(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t n, size_t nargs,
                              const clnn__karg *args)
 {
     cl_kernel k;
-    TRY(clnn__kernel_get(ctx, fn, "tensor", "", kernel, &k));
+    clnn__config cfg;
+    size_t problem[2] = {n, 1};
+    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg));
     TRY(clnn__set_args(ctx, fn, k, nargs, args));
-    clnn__launch l = {1, {n, 0, 0}, {clnn__default_local_1d(ctx, k, n), 0, 0}};
+    clnn__launch l = {1, {n, 0, 0}, {cfg.local[0], 0, 0}};
     return clnn__enqueue(ctx, fn, k, &l);
 }
 
@@ -25,10 +40,10 @@ clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
                   "%s: value %g is not an int32 for an int32 tensor", fn, (double)value);
         cl_int v = (cl_int)value;
         clnn__karg a[] = {KARG(t->buffer), KARG(n), KARG(v)};
-        return launch_1d(ctx, fn, "fill_i32", n, 3, a);
+        return launch_1d(ctx, fn, &tune_fill_i32, n, 3, a);
     }
     clnn__karg a[] = {KARG(t->buffer), KARG(n), KARG(value)};
-    return launch_1d(ctx, fn, "fill_f32", n, 3, a);
+    return launch_1d(ctx, fn, &tune_fill_f32, n, 3, a);
 }
 
 clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
@@ -43,7 +58,7 @@ clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
     if (src == dst) return CLNN_OK;
     cl_uint n = (cl_uint)src->count;
     clnn__karg a[] = {KARG(dst->buffer), KARG(src->buffer), KARG(n)};
-    return launch_1d(ctx, fn, "copy_u32", n, 3, a);
+    return launch_1d(ctx, fn, &tune_copy, n, 3, a);
 }
 
 clnn_status clnn_scale(clnn_tensor *x, float alpha)
@@ -54,7 +69,7 @@ clnn_status clnn_scale(clnn_tensor *x, float alpha)
     CHECK_ARG(x->ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
     clnn__karg a[] = {KARG(x->buffer), KARG(n), KARG(alpha)};
-    return launch_1d(x->ctx, fn, "scale_f32", n, 3, a);
+    return launch_1d(x->ctx, fn, &tune_scale, n, 3, a);
 }
 
 clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
@@ -68,5 +83,32 @@ clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
     CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
     clnn__karg a[] = {KARG(y->buffer), KARG(x->buffer), KARG(n), KARG(alpha)};
-    return launch_1d(ctx, fn, "axpy_f32", n, 4, a);
+    return launch_1d(ctx, fn, &tune_axpy, n, 4, a);
+}
+
+static clnn_status random_fill(clnn_tensor *t, const char *fn, const clnn__tunable *tun, uint64_t seed,
+                               uint32_t stream, float a, float b)
+{
+    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
+    CHECK_ARG(t->ctx, t->dtype == CLNN_FLOAT32, "%s: t must be float32", fn);
+    CHECK_ARG(t->ctx, clnn__is_finite(a) && clnn__is_finite(b), "%s: parameters must be finite", fn);
+    cl_uint n = (cl_uint)t->count;
+    cl_ulong s = seed;
+    cl_uint st = stream;
+    clnn__karg args[] = {KARG(t->buffer), KARG(n), KARG(s), KARG(st), KARG(a), KARG(b)};
+    return launch_1d(t->ctx, fn, tun, n, 6, args);
+}
+
+clnn_status clnn_tensor_random_uniform(clnn_tensor *t, uint64_t seed, uint32_t stream, float lo, float hi)
+{
+    static const char *fn = "clnn_tensor_random_uniform";
+    if (t) CHECK_ARG(t->ctx, lo <= hi, "%s: lo %g is above hi %g", fn, (double)lo, (double)hi);
+    return random_fill(t, fn, &tune_uniform, seed, stream, lo, hi);
+}
+
+clnn_status clnn_tensor_random_normal(clnn_tensor *t, uint64_t seed, uint32_t stream, float mean, float stddev)
+{
+    static const char *fn = "clnn_tensor_random_normal";
+    if (t) CHECK_ARG(t->ctx, stddev >= 0, "%s: stddev %g is negative", fn, (double)stddev);
+    return random_fill(t, fn, &tune_normal, seed, stream, mean, stddev);
 }
