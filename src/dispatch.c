@@ -28,7 +28,7 @@ size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t globa
     return local ? local : 1;
 }
 
-static clnn_status record_event(clnn_context *ctx, cl_event ev)
+clnn_status clnn__record_event(clnn_context *ctx, cl_event ev)
 {
     if (ctx->n_events == ctx->cap_events) {
         size_t cap = ctx->cap_events ? 2 * ctx->cap_events : 64;
@@ -60,7 +60,7 @@ clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const 
     cl_int err = clEnqueueNDRangeKernel(ctx->queue, k, l->dims, NULL, global, use_local ? local : NULL, 0,
                                         NULL, ctx->profiling ? &ev : NULL);
     if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clEnqueueNDRangeKernel", err);
-    if (ev) return record_event(ctx, ev);
+    if (ev) return clnn__record_event(ctx, ev);
     return CLNN_OK;
 }
 

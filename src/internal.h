@@ -102,6 +102,11 @@ clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_
 /* Rounds global up to multiples of local and enqueues; records a profiling
  * event when the profiler runs. */
 clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l);
+/* Keeps an event of work clnn enqueued outside clnn__enqueue (CLBlast, copies)
+ * for the profiler; takes ownership. Call only when ctx->profiling is set. */
+clnn_status clnn__record_event(clnn_context *ctx, cl_event ev);
+/* The event pointer to hand to an enqueue call: &slot while profiling, else NULL. */
+#define CLNN_PROFILE_EVENT(ctx, slot) ((ctx)->profiling ? &(slot) : NULL)
 /* The heuristic 1-D local size for a simple elementwise kernel on this device. */
 size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t global);
 
@@ -142,6 +147,9 @@ typedef struct clnn__tunable {
  * size from it and from cfg->param. */
 clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
                                const size_t problem[2], cl_kernel *k, clnn__config *cfg);
+/* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
+extern const clnn__tunable *const clnn__tensor_tunables[];
+
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);
 /* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
