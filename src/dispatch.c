@@ -124,3 +124,26 @@ clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tu
     *cfg = c;
     return CLNN_OK;
 }
+
+void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l)
+{
+    size_t global[2] = {problem[0], problem[1]};
+    if (t->global) t->global(problem, cfg, global);
+    l->dims = t->dims;
+    l->global[0] = global[0];
+    l->global[1] = t->dims > 1 ? global[1] : 1;
+    l->global[2] = 1;
+    for (int d = 0; d < 3; d++) l->local[d] = d < (int)t->dims ? cfg->local[d] : 1;
+}
+
+clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                      size_t nargs, const clnn__karg *args)
+{
+    cl_kernel k;
+    clnn__config cfg;
+    clnn__launch l;
+    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg));
+    TRY(clnn__set_args(ctx, fn, k, nargs, args));
+    clnn__launch_for(t, problem, &cfg, &l);
+    return clnn__enqueue(ctx, fn, k, &l);
+}

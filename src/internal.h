@@ -80,13 +80,17 @@ int clnn__binary_cache_store(const char *key_hex, const unsigned char *data, siz
 
 /* --------------------------------------------------------------- dispatch.c */
 
-/* One kernel argument: a value of size bytes at ptr, or local memory when ptr is NULL. */
+/* One kernel argument: a value of size bytes at ptr, or local memory when ptr
+ * is NULL. Buffers are marked (KARG_BUF) so the tuner can snapshot and restore
+ * them when it replays a launch with candidate configurations. */
 typedef struct clnn__karg {
     size_t size;
     const void *ptr;
+    int is_buffer;
 } clnn__karg;
-#define KARG(x) ((clnn__karg){sizeof(x), &(x)})
-#define KARG_LOCAL(bytes) ((clnn__karg){(bytes), NULL})
+#define KARG(x) ((clnn__karg){sizeof(x), &(x), 0})
+#define KARG_BUF(mem) ((clnn__karg){sizeof(cl_mem), &(mem), 1})
+#define KARG_LOCAL(bytes) ((clnn__karg){(bytes), NULL, 0})
 
 /* A launch: work-items needed per dimension (need not be a multiple of the
  * local size; kernels guard the tail) and the local size to use (0 = let the
@@ -138,7 +142,18 @@ typedef struct clnn__tunable {
     /* optional: a better default than the generic one for this kernel; may set
      * params and local (local left 0 gets the generic local size) */
     void (*heuristic)(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+    /* optional: the global size for a problem and configuration (e.g. divided
+     * by a work-per-item parameter, or rows x local size for row reductions);
+     * NULL: global = problem, one work-item per element */
+    void (*global)(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 } clnn__tunable;
+
+/* The whole launch of a tunable kernel: configuration, kernel, arguments,
+ * global size, enqueue. Ops call this; the tuner hooks in here. */
+clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                      size_t nargs, const clnn__karg *args);
+/* The launch (global and local sizes) of a tunable for a problem and configuration. */
+void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l);
 
 /* Picks the configuration for this problem (the tuner's forced candidate, else
  * the tuning database, else the heuristic), returns the kernel built with its

@@ -4,7 +4,7 @@
 
 #include <math.h>
 
-#define ELEMENTWISE(id_, kernel_) {id_, "tensor", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL}
+#define ELEMENTWISE(id_, kernel_) {id_, "tensor", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
 static const clnn__tunable tune_fill_f32 = ELEMENTWISE("tensor.fill_f32", "fill_f32");
 static const clnn__tunable tune_fill_i32 = ELEMENTWISE("tensor.fill_i32", "fill_i32");
 static const clnn__tunable tune_copy = ELEMENTWISE("tensor.copy", "copy_u32");
@@ -20,13 +20,8 @@ const clnn__tunable *const clnn__tensor_tunables[] = {&tune_fill_f32, &tune_fill
 static clnn_status launch_1d(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t n, size_t nargs,
                              const clnn__karg *args)
 {
-    cl_kernel k;
-    clnn__config cfg;
     size_t problem[2] = {n, 1};
-    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg));
-    TRY(clnn__set_args(ctx, fn, k, nargs, args));
-    clnn__launch l = {1, {n, 0, 0}, {cfg.local[0], 0, 0}};
-    return clnn__enqueue(ctx, fn, k, &l);
+    return clnn__run(ctx, fn, t, problem, nargs, args);
 }
 
 clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
@@ -39,10 +34,10 @@ clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
         CHECK_ARG(ctx, value == floorf(value) && fabsf(value) <= 2147483520.0f,
                   "%s: value %g is not an int32 for an int32 tensor", fn, (double)value);
         cl_int v = (cl_int)value;
-        clnn__karg a[] = {KARG(t->buffer), KARG(n), KARG(v)};
+        clnn__karg a[] = {KARG_BUF(t->buffer), KARG(n), KARG(v)};
         return launch_1d(ctx, fn, &tune_fill_i32, n, 3, a);
     }
-    clnn__karg a[] = {KARG(t->buffer), KARG(n), KARG(value)};
+    clnn__karg a[] = {KARG_BUF(t->buffer), KARG(n), KARG(value)};
     return launch_1d(ctx, fn, &tune_fill_f32, n, 3, a);
 }
 
@@ -57,7 +52,7 @@ clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
                 src->count);
     if (src == dst) return CLNN_OK;
     cl_uint n = (cl_uint)src->count;
-    clnn__karg a[] = {KARG(dst->buffer), KARG(src->buffer), KARG(n)};
+    clnn__karg a[] = {KARG_BUF(dst->buffer), KARG_BUF(src->buffer), KARG(n)};
     return launch_1d(ctx, fn, &tune_copy, n, 3, a);
 }
 
@@ -68,7 +63,7 @@ clnn_status clnn_scale(clnn_tensor *x, float alpha)
     CHECK_ARG(x->ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
     CHECK_ARG(x->ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
-    clnn__karg a[] = {KARG(x->buffer), KARG(n), KARG(alpha)};
+    clnn__karg a[] = {KARG_BUF(x->buffer), KARG(n), KARG(alpha)};
     return launch_1d(x->ctx, fn, &tune_scale, n, 3, a);
 }
 
@@ -82,7 +77,7 @@ clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
     CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
     CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
-    clnn__karg a[] = {KARG(y->buffer), KARG(x->buffer), KARG(n), KARG(alpha)};
+    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(n), KARG(alpha)};
     return launch_1d(ctx, fn, &tune_axpy, n, 4, a);
 }
 
@@ -95,7 +90,7 @@ static clnn_status random_fill(clnn_tensor *t, const char *fn, const clnn__tunab
     cl_uint n = (cl_uint)t->count;
     cl_ulong s = seed;
     cl_uint st = stream;
-    clnn__karg args[] = {KARG(t->buffer), KARG(n), KARG(s), KARG(st), KARG(a), KARG(b)};
+    clnn__karg args[] = {KARG_BUF(t->buffer), KARG(n), KARG(s), KARG(st), KARG(a), KARG(b)};
     return launch_1d(t->ctx, fn, tun, n, 6, args);
 }
 
