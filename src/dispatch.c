@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n,
                            const clnn__karg *args)
@@ -106,23 +107,41 @@ void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_
     }
 }
 
-clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
-                               const size_t problem[2], cl_kernel *k, clnn__config *cfg)
+/* The build options of a configuration followed by a launcher's variant options. */
+static void variant_options(const clnn__tunable *t, const clnn__config *cfg, const char *variant, char *buf,
+                            size_t len)
 {
-    char options[256];
+    clnn__config_options(t, cfg, buf, len);
+    if (variant && variant[0]) {
+        size_t off = strlen(buf);
+        snprintf(buf + off, len - off, "%s%s", off ? " " : "", variant);
+    }
+}
+
+clnn_status clnn__tuned_kernel_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                       const char *variant, const size_t problem[2], cl_kernel *k,
+                                       clnn__config *cfg)
+{
+    char options[512];
     if (ctx->forced_tunable == t) {
         *cfg = ctx->forced_config;
-        clnn__config_options(t, cfg, options, sizeof options);
+        variant_options(t, cfg, variant, options, sizeof options);
         return clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k);
     }
     clnn__config c = {{0, 0, 0}, {0}};
     for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
     if (t->heuristic) t->heuristic(ctx, problem, &c);
-    clnn__config_options(t, &c, options, sizeof options);
+    variant_options(t, &c, variant, options, sizeof options);
     TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
     if (c.local[0] == 0) clnn__config_heuristic(ctx, t, *k, problem, &c);
     *cfg = c;
     return CLNN_OK;
+}
+
+clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                               const size_t problem[2], cl_kernel *k, clnn__config *cfg)
+{
+    return clnn__tuned_kernel_variant(ctx, fn, t, NULL, problem, k, cfg);
 }
 
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l)
@@ -136,14 +155,20 @@ void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const cln
     for (int d = 0; d < 3; d++) l->local[d] = d < (int)t->dims ? cfg->local[d] : 1;
 }
 
-clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                      size_t nargs, const clnn__karg *args)
+clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                              const size_t problem[2], size_t nargs, const clnn__karg *args)
 {
     cl_kernel k;
     clnn__config cfg;
     clnn__launch l;
-    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg));
+    TRY(clnn__tuned_kernel_variant(ctx, fn, t, variant, problem, &k, &cfg));
     TRY(clnn__set_args(ctx, fn, k, nargs, args));
     clnn__launch_for(t, problem, &cfg, &l);
     return clnn__enqueue(ctx, fn, k, &l);
+}
+
+clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                      size_t nargs, const clnn__karg *args)
+{
+    return clnn__run_variant(ctx, fn, t, NULL, problem, nargs, args);
 }

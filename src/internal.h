@@ -152,6 +152,11 @@ typedef struct clnn__tunable {
  * global size, enqueue. Ops call this; the tuner hooks in here. */
 clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                       size_t nargs, const clnn__karg *args);
+/* clnn__run for a kernel whose source has compile-time variants: `variant` is
+ * extra -D options (e.g. "-DHAS_MASK=1") appended to the configuration's. The
+ * variants share the tunable's id and tuning entries (NULL or "" = none). */
+clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                              const size_t problem[2], size_t nargs, const clnn__karg *args);
 /* The launch (global and local sizes) of a tunable for a problem and configuration. */
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l);
 
@@ -162,8 +167,14 @@ void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const cln
  * size from it and from cfg->param. */
 clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
                                const size_t problem[2], cl_kernel *k, clnn__config *cfg);
+/* clnn__tuned_kernel with a launcher's variant options appended (see clnn__run_variant). */
+clnn_status clnn__tuned_kernel_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                       const char *variant, const size_t problem[2], cl_kernel *k,
+                                       clnn__config *cfg);
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
+extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
+extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);

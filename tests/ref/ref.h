@@ -13,4 +13,25 @@ void ref_philox4x32_10(const uint32_t ctr[4], const uint32_t key[2], uint32_t ou
 uint32_t ref_philox_word(uint64_t seed, uint32_t stream, uint64_t index);
 float ref_philox_uniform(uint64_t seed, uint32_t stream, uint64_t index);
 
+/* ---- regularizers and optimizers (tests/ref/ref_reg.c, tests/ref/ref_optim.c) ---- */
+
+/* One optimizer step in double precision, written from the papers' update
+ * rules: SGD (momentum, Nesterov as in Sutskever et al. 2013 / PyTorch), Adam
+ * (Kingma & Ba 2015, bias-corrected), AdamW (Loshchilov & Hutter 2019), with
+ * the regularizers of clnn_optim_step. mask may be NULL (all ones). */
+typedef struct ref_optim {
+    int kind;                  /* 0 SGD, 1 Adam, 2 AdamW */
+    double lr, momentum;
+    int nesterov;
+    double beta1, beta2, eps, weight_decay;
+    unsigned long step;
+    double l2, decay;          /* extra coupled L2 and decoupled decay */
+    int prox;                  /* 0 none, 1 L1, 2 elastic net */
+    double l1, l2e;
+    double clip;               /* gradient factor (1 = none) */
+    double perp;               /* perpGrad coefficient alpha * <g,w>/||w||^2 of this tensor (0 = none) */
+} ref_optim;
+void ref_optim_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v,
+                    const double *mask, int no_decay);
+
 #endif
