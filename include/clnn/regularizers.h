@@ -50,6 +50,58 @@ typedef struct clnn_reg {
 CLNN_API clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_reg *reg, float lr, const clnn_tensor *mask,
                                    clnn_tensor *w);
 
+/* ------------------------------------------------ term values, gradients */
+
+/* value[0] = the term's value (L2, L1, ELASTIC_NET as documented at
+ * clnn_reg_kind; mask optional, k = 1 without it). value: fp32, >= 1 element. */
+CLNN_API clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w,
+                                    const clnn_tensor *mask, clnn_tensor *value);
+/* grad += d value / d w = k·(λ·sign(w) + λ₂·w) (L1: λ₂ = 0; L2: only λ·w;
+ * sign(0) = 0, the subgradient of least norm). grad has w's element count. */
+CLNN_API clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w,
+                                   const clnn_tensor *mask, clnn_tensor *grad);
+
+/* Groups of a weight tensor w viewed as a matrix [rows = shape[0], cols =
+ * count / shape[0]]: CLNN_GROUP_ROWS groups each row (a dense layer's output
+ * unit, a conv layer's filter [out, in, kh, kw]), CLNN_GROUP_COLUMNS each
+ * column (a dense layer's input feature). */
+typedef enum clnn_group_dim { CLNN_GROUP_ROWS = 0, CLNN_GROUP_COLUMNS = 1 } clnn_group_dim;
+
+/* Group lasso (Yuan & Lin 2006; structured sparsity, Wen et al. 2016):
+ * value[0] = λ·Σ_g ||w_g||₂; grad += λ·w_g / ||w_g|| (0 for a zero group);
+ * prox: w_g ← w_g·max(0, 1 − lr·λ / ||w_g||) (block soft-threshold). */
+CLNN_API clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, float lambda, clnn_group_dim dim,
+                                                const clnn_tensor *w, clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, float lambda, clnn_group_dim dim,
+                                               const clnn_tensor *w, clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_group_lasso_prox(clnn_context *ctx, float lambda, float lr, clnn_group_dim dim,
+                                               clnn_tensor *w);
+/* Norm loss over rows: value[0] = λ·Σ_r (||w_r|| − 1)²;
+ * grad += λ·2(||w_r|| − 1)·w_r / ||w_r|| (0 for a zero row). */
+CLNN_API clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, float lambda, const clnn_tensor *w,
+                                              clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_norm_loss_grad(clnn_context *ctx, float lambda, const clnn_tensor *w,
+                                             clnn_tensor *grad);
+/* Soft orthogonality (Bansal et al. 2018) of W viewed as [rows, cols]:
+ * value[0] = λ·||W·Wᵀ − I||²_F; grad += 4λ·(W·Wᵀ − I)·W. The rows x rows
+ * Gram matrix is computed with CLBlast SGEMM. */
+CLNN_API clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_tensor *w,
+                                          clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tensor *w,
+                                         clnn_tensor *grad);
+
+/* ------------------------------------------------- gradient operations */
+
+/* Global-norm clipping over a list of gradients: norm = sqrt(Σ_i ||g_i||²),
+ * factor[0] = min(1, max_norm / (norm + 1e-6)), factor[1] = norm. factor:
+ * fp32 with >= 2 elements; hand it to the step as a CLNN_REG_CLIP scalar. */
+CLNN_API clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n,
+                                           const clnn_tensor *const *grads, clnn_tensor *factor);
+/* perpGrad coefficients: coef[i] = <g_i, w_i> / ||w_i||² (0 when w_i = 0);
+ * coef: fp32 with >= n elements; the CLNN_REG_PERPGRAD scalar of a step. */
+CLNN_API clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,
+                                         const clnn_tensor *const *grads, clnn_tensor *coef);
+
 #ifdef __cplusplus
 }
 #endif

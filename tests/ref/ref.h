@@ -34,4 +34,14 @@ typedef struct ref_optim {
 void ref_optim_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v,
                     const double *mask, int no_decay);
 
+/* Regularizer values in double, from their definitions (ref_reg.c).
+ * Elementwise: Σ k·(l1·|w| + l2/2·w²), k = mask[i] or 1. */
+double ref_reg_elementwise(size_t n, const double *w, const double *mask, double l1, double l2);
+/* Euclidean norms of the rows (by_cols 0) or columns of w [rows, cols]. */
+void ref_group_norms(const double *w, size_t rows, size_t cols, int by_cols, double *norms);
+double ref_group_lasso(const double *w, size_t rows, size_t cols, int by_cols, double lambda);
+double ref_norm_loss(const double *w, size_t rows, size_t cols, double lambda);
+/* λ·||W·Wᵀ − I||²_F, W [rows, cols]. */
+double ref_ortho(const double *w, size_t rows, size_t cols, double lambda);
+
 #endif
