@@ -3,8 +3,11 @@
  * sits at s * seg_stride + j * elem_stride (whole tensor: nseg 1; rows of
  * [r, c]: seg_stride c, elem_stride 1; columns: seg_stride 1, elem_stride c).
  *
- * Stage 1: work-item (s, p), p < parts, sums TERM over j = p, p + parts, ...
- *          in that order into partial[s * parts + p].
+ * Stage 1: work-item (s, p), p < parts, sums TERM over its contiguous chunk
+ *          j in [p·chunk, min(len, (p+1)·chunk)), chunk = ceil(len / parts),
+ *          in order into partial[s * parts + p]. (Contiguous chunks suit CPU
+ *          runtimes, which run each work-item's loop to the end; a strided
+ *          j = p, p + parts, ... layout would coalesce better on GPUs.)
  * Stage 2: work-item s sums its parts in order, applies POST and writes
  *          out[out_offset + s].
  * parts depends only on len (host side), so the tree, and the bits, are the
@@ -46,8 +49,9 @@ __kernel void reduce_partial(__global const float *a, __global const float *b, _
     const uint gid = get_global_id(0);
     if (gid >= nseg * parts) return;
     const uint s = gid / parts, p = gid % parts;
+    const uint chunk = (len + parts - 1) / parts, end = min(len, (p + 1) * chunk);
     float acc = 0.0f;
-    for (uint j = p; j < len; j += parts) {
+    for (uint j = p * chunk; j < end; j++) {
         const uint idx = s * seg_stride + j * elem_stride;
         acc += term(a[idx], HAS_B ? b[idx] : 0.0f, j, c1, c2, diag);
     }

@@ -183,11 +183,96 @@ static void prox_errors(void)
     expect_unchanged("clnn_reg_prox errors");
 }
 
+/* Values, gradients, group terms and gradient operations. Where a call has
+ * an output (value, grad, factor, coef) it is checked unchanged as well. */
+static void terms_errors(void)
+{
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    clnn_reg l1 = {CLNN_REG_L1, 0.1f, 0, NULL}, decay = {CLNN_REG_DECAY, 0.1f, 0, NULL};
+    clnn_reg neg = {CLNN_REG_L2, -1.0f, 0, NULL}, en = {CLNN_REG_ELASTIC_NET, 0.1f, -2.0f, NULL};
+    float before = 42.0f, after = 0;
+    clnn_tensor *value = make(ctx, CLNN_FLOAT32, 1), *two = make(ctx, CLNN_FLOAT32, 2);
+    CHECK_OK(ctx, clnn_tensor_upload(value, &before, sizeof before));
+
+    const char *fn = "clnn_reg_value";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_value(NULL, &l1, w, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, NULL, w, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &decay, w, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &neg, w, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &en, w, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &l1, NULL, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &l1, w_other, NULL, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, &l1, labels, NULL, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, &l1, w, small, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &l1, w, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, &l1, w, NULL, labels));
+
+    fn = "clnn_reg_grad";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_grad(NULL, &l1, w, NULL, m));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, &decay, w, NULL, m));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_grad(ctx, &l1, w, NULL, small));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_grad(ctx, &l1, w, small, m));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, &l1, w, NULL, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, &l1, w, NULL, NULL));
+
+    fn = "clnn_reg_group_lasso_value";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_group_lasso_value(NULL, 0.1f, CLNN_GROUP_ROWS, w, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, NAN, CLNN_GROUP_ROWS, w, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, -1, CLNN_GROUP_ROWS, w, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, 0.1f, (clnn_group_dim)5, w, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_group_lasso_value(ctx, 0.1f, CLNN_GROUP_ROWS, labels, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, 0.1f, CLNN_GROUP_ROWS, w, NULL));
+    fn = "clnn_reg_group_lasso_grad";
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_group_lasso_grad(ctx, 0.1f, CLNN_GROUP_COLUMNS, w, small));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_grad(ctx, 0.1f, CLNN_GROUP_COLUMNS, w, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_grad(ctx, INFINITY, CLNN_GROUP_COLUMNS, w, m));
+    fn = "clnn_reg_group_lasso_prox";
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_prox(ctx, 0.1f, -1.0f, CLNN_GROUP_ROWS, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, (clnn_group_dim)-1, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, CLNN_GROUP_ROWS, NULL));
+    fn = "clnn_reg_norm_loss_value";
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_norm_loss_value(ctx, NAN, w, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_norm_loss_value(ctx, 0.1f, w_other, value));
+    fn = "clnn_reg_norm_loss_grad";
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_norm_loss_grad(ctx, 0.1f, w, small));
+    fn = "clnn_reg_ortho_value";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_ortho_value(NULL, 0.1f, w, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_value(ctx, -0.1f, w, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_value(ctx, 0.1f, w, labels));
+    fn = "clnn_reg_ortho_grad";
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_grad(ctx, 0.1f, w, small));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_grad(ctx, 0.1f, w, w));
+
+    const clnn_tensor *gl[2] = {g, NULL}, *wl[2] = {w, w_other}, *gs[1] = {small};
+    fn = "clnn_grad_clip_factor";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_clip_factor(NULL, 1.0f, 1, gl, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 0.0f, 1, gl, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, NAN, 1, gl, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 0, gl, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 1, NULL, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 2, gl, two));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_clip_factor(ctx, 1.0f, 1, gl, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 1, gl, NULL));
+    fn = "clnn_grad_perp_coef";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_perp_coef(NULL, 1, wl, gl, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 2, wl, gl, two));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_perp_coef(ctx, 1, wl, gs, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_perp_coef(ctx, 1, wl, gl, labels));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 1, wl, gl, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 0, wl, gl, value));
+
+    CHECK_OK(ctx, clnn_tensor_download(value, &after, sizeof after));
+    CHECK(after == before, "value changed by a rejected call: %g", (double)after);
+    expect_unchanged("value / gradient errors");
+    clnn_tensor_release(value), clnn_tensor_release(two);
+}
+
 int main(void)
 {
     setup();
     optim_errors();
     prox_errors();
+    terms_errors();
     clnn_tensor *all[] = {w, g, m, v, mask, small, labels, scalar};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(w_other);

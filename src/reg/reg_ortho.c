@@ -29,6 +29,16 @@ static clnn_status check_ortho(clnn_context *ctx, const char *fn, float lambda, 
     return CLNN_OK;
 }
 
+/* *gram = W·Wᵀ in a new scratch buffer (released by the caller). */
+static clnn_status gram_of(clnn_context *ctx, const char *fn, const clnn_tensor *w, size_t *r, size_t *c, cl_mem *gram)
+{
+    clnn__rows_cols(w, r, c);
+    TRY(clnn__scratch(ctx, fn, *r * *r, gram));
+    clnn_status st = sgemm(ctx, fn, 1, *r, *r, *c, 1.0f, w->buffer, *c, w->buffer, *c, 0.0f, *gram, *r);
+    if (st != CLNN_OK) clReleaseMemObject(*gram);
+    return st;
+}
+
 clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *value)
 {
     static const char *fn = "clnn_reg_ortho_value";
@@ -36,15 +46,11 @@ clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_ten
     TRY(check_ortho(ctx, fn, lambda, w));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
     size_t r, c;
-    clnn__rows_cols(w, &r, &c);
     cl_mem gram;
-    TRY(clnn__scratch(ctx, fn, r * r, &gram));
-    clnn_status st = sgemm(ctx, fn, 1, r, r, c, 1.0f, w->buffer, c, w->buffer, c, 0.0f, gram, r);
-    if (st == CLNN_OK) {
-        clnn__reduce_desc d = {gram, NULL, REDUCE_TERM_ORTHO, REDUCE_POST_NONE, 1, (cl_uint)(r * r), 0, 1,
-                               (cl_uint)(r + 1), lambda, 0.0f, 1.0f};
-        st = clnn__reduce(ctx, fn, &d, value->buffer, 0);
-    }
+    TRY(gram_of(ctx, fn, w, &r, &c, &gram));
+    clnn__reduce_desc d = {gram, NULL, REDUCE_TERM_ORTHO, REDUCE_POST_NONE, 1, (cl_uint)(r * r), 0, 1,
+                           (cl_uint)(r + 1), lambda, 0.0f, 1.0f};
+    clnn_status st = clnn__reduce(ctx, fn, &d, value->buffer, 0);
     clReleaseMemObject(gram);
     return st;
 }
@@ -57,15 +63,11 @@ clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tens
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
     CHECK_ARG(ctx, grad->buffer != w->buffer, "%s: grad and w are the same buffer", fn);
     size_t r, c;
-    clnn__rows_cols(w, &r, &c);
     cl_mem gram;
-    TRY(clnn__scratch(ctx, fn, r * r, &gram));
-    clnn_status st = sgemm(ctx, fn, 1, r, r, c, 1.0f, w->buffer, c, w->buffer, c, 0.0f, gram, r);
-    if (st == CLNN_OK) {
-        cl_uint n = (cl_uint)r;
-        clnn__karg a[] = {KARG_BUF(gram), KARG(n)};
-        st = clnn__reg_terms_run(ctx, fn, REG_TERMS_SUB_IDENTITY, NULL, r, 2, a);
-    }
+    TRY(gram_of(ctx, fn, w, &r, &c, &gram));
+    cl_uint n = (cl_uint)r;
+    clnn__karg a[] = {KARG_BUF(gram), KARG(n)};
+    clnn_status st = clnn__reg_terms_run(ctx, fn, REG_TERMS_SUB_IDENTITY, NULL, r, 2, a);
     if (st == CLNN_OK) st = sgemm(ctx, fn, 0, r, c, r, 4.0f * lambda, gram, r, w->buffer, c, 1.0f, grad->buffer, c);
     clReleaseMemObject(gram);
     return st;

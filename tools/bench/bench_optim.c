@@ -37,6 +37,39 @@ static int run_unfused(void *p)
            clnn_reg_prox(a->ctx, &l1, LR, a->mask, a->w) != CLNN_OK;
 }
 
+typedef struct value_args {
+    clnn_context *ctx;
+    clnn_tensor *w, *mask, *value;
+    int which; /* 0 masked L1 value, 1 group lasso over rows */
+} value_args;
+
+static int run_value(void *p)
+{
+    value_args *a = p;
+    clnn_reg l1 = {CLNN_REG_L1, 1e-4f, 0, NULL};
+    if (a->which == 0) return clnn_reg_value(a->ctx, &l1, a->w, a->mask, a->value) != CLNN_OK;
+    return clnn_reg_group_lasso_value(a->ctx, 1e-4f, CLNN_GROUP_ROWS, a->w, a->value) != CLNN_OK;
+}
+
+/* Term values: bytes = what the reduction must read (w, and the mask when
+ * masked); the partial sums are at most 1/256 of that and not counted. */
+static void bench_values(bench_env *env, optim_args *a, size_t n)
+{
+    size_t one = 1, shape[2] = {n / 1024, 1024};
+    value_args v = {env->ctx, a->w, a->mask, NULL, 0};
+    if (clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &v.value) != CLNN_OK) return;
+    double t = bench_time(env, run_value, &v);
+    char name[96];
+    snprintf(name, sizeof name, "masked L1 value, %zu M", n >> 20);
+    if (t > 0) bench_report(env, "optim", name, 8.0 * (double)n / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+    v.which = 1;
+    if (clnn_tensor_reshape(a->w, 2, shape) == CLNN_OK && (t = bench_time(env, run_value, &v)) > 0) {
+        snprintf(name, sizeof name, "group lasso value, rows of [%zu, 1024]", shape[0]);
+        bench_report(env, "optim", name, 4.0 * (double)n / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+    }
+    clnn_tensor_release(v.value);
+}
+
 void bench_optim(bench_env *env)
 {
     size_t n = env->quick ? (size_t)1 << 20 : (size_t)1 << 24, one = 1;
@@ -66,6 +99,7 @@ void bench_optim(bench_env *env)
     bench_report(env, "optim", "fused step time (ms)", t_fused * 1e3, "ms", t_unfused * 1e3, "unfused time (ms)");
     bench_report(env, "optim", "fused step bytes moved (MB)", bytes_fused * 1e-6, "MB", bytes_unfused * 1e-6,
                  "unfused bytes (MB)");
+    bench_values(env, &a, n);
 out:
     for (size_t i = 0; i < 5; i++) clnn_tensor_release(*all[i]);
     clnn_tensor_release(a.clip);
