@@ -56,6 +56,8 @@ clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *
     TRY(check_uv(ctx, fn, w, u, v, sigma));
     size_t rows, cols;
     clnn__rows_cols(w, &rows, &cols);
+    /* SGEMV with beta 0 still reads y (0·NaN = NaN): clear v, whose input is unused */
+    TRY(clnn_tensor_fill(v, 0.0f));
     for (unsigned it = 0; it < iters; it++) {
         TRY(sgemv(ctx, fn, 1, rows, cols, w->buffer, u->buffer, v->buffer));
         TRY(normalize(ctx, fn, v->buffer, cols, sigma->buffer));
