@@ -73,7 +73,11 @@ __kernel void reg_blend(__global float *y, __global const float *x, __global flo
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const float y0 = READ_Y || SAVE || OP == 1 ? y[i] : 0.0f;
+#if READ_Y || SAVE || OP == 1
+    const float y0 = y[i];
+#else
+    const float y0 = 0.0f;
+#endif
     if (SAVE) saved[i] = y0;
 #if OP == 1
     y[i] = y0 * x[i];
