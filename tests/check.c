@@ -48,3 +48,12 @@ clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, 
     REQUIRE(st == CLNN_OK, "tensor upload: %s", clnn_last_error(ctx));
     return t;
 }
+
+float *test_download(clnn_context *ctx, const clnn_tensor *t)
+{
+    size_t n = clnn_tensor_count(t);
+    float *a = malloc((n ? n : 1) * sizeof(float));
+    REQUIRE(a, "out of memory");
+    CHECK_OK(ctx, clnn_tensor_download(t, a, n * sizeof(float)));
+    return a;
+}

@@ -54,6 +54,9 @@ void test_fill_uniform(float *x, size_t n, unsigned seed, float lo, float hi);
 /* Largest |a-b| / (atol + rtol*|b|) over n elements; <= 1 means within tolerance. */
 double test_max_rel_error(const float *a, const double *b, size_t n, double atol, double rtol);
 
+/* Downloads an fp32 tensor into a new malloc'ed array (caller frees). */
+float *test_download(clnn_context *ctx, const clnn_tensor *t);
+
 /* Uploads host data into a new fp32 tensor of the given shape. */
 clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, const float *data);
 

@@ -17,15 +17,6 @@
 
 static clnn_context *ctx;
 
-static float *download(clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *a = malloc(n * sizeof(float));
-    REQUIRE(a, "out of memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, a, n * sizeof(float)));
-    return a;
-}
-
 /* Values on a grid of 1/8 in [-2, 2] (many exact ties), some −0 and +0. */
 static void fill_ties(float *w, size_t n, unsigned seed)
 {
@@ -46,7 +37,7 @@ static void topk(size_t n)
     for (int i = 0; i < 6; i++) {
         size_t k = ks[i];
         CHECK_OK(ctx, clnn_prune_topk_mask(ctx, tw, k, tm));
-        float *mask = download(tm);
+        float *mask = test_download(ctx, tm);
         ref_topk_mask(w, n, k, ref);
         size_t kept = 0, diff = 0;
         for (size_t j = 0; j < n; j++) kept += mask[j] == 1.0f, diff += memcmp(&mask[j], &ref[j], sizeof(float)) != 0;
@@ -66,7 +57,7 @@ static void nm(size_t rows, size_t cols, unsigned keep, unsigned m)
     fill_ties(w, n, (unsigned)(n + m));
     clnn_tensor *tw = test_tensor_from(ctx, 2, shape, w), *tm = test_tensor_from(ctx, 2, shape, w);
     CHECK_OK(ctx, clnn_prune_nm_mask(ctx, tw, keep, m, tm));
-    float *mask = download(tm);
+    float *mask = test_download(ctx, tm);
     ref_nm_mask(w, n, keep, m, ref);
     CHECK(memcmp(mask, ref, n * sizeof(float)) == 0, "%u:%u mask of [%zu, %zu] differs from the reference", keep, m,
           rows, cols);
@@ -76,7 +67,7 @@ static void nm(size_t rows, size_t cols, unsigned keep, unsigned m)
     test_fill_uniform(g, n, 5, -1, 1);
     clnn_tensor *tg = test_tensor_from(ctx, 2, shape, g);
     CHECK_OK(ctx, clnn_prune_apply(ctx, tm, tg));
-    float *out = download(tg);
+    float *out = test_download(ctx, tg);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         float e = g[i] * ref[i];
@@ -122,7 +113,7 @@ static void maskllm(size_t rows, size_t cols, float tau, int gumbel, int fd)
     char what[80];
     snprintf(what, sizeof what, "MaskLLM [%zu, %zu] tau %g gumbel %d", rows, cols, (double)tau, gumbel);
     CHECK_OK(ctx, clnn_maskllm_forward(ctx, tl, tau, gumbel, 1234, 5, tm));
-    float *mask = download(tm);
+    float *mask = test_download(ctx, tm);
     ref_maskllm(ld, groups, tau, gumbel, 1234, 5, mref, dmd, gref);
     double e = test_max_rel_error(mask, mref, n, 5e-5, 0);
     CHECK(e <= 1, "%s: forward error %.3g of tolerance", what, e);
@@ -131,10 +122,10 @@ static void maskllm(size_t rows, size_t cols, float tau, int gumbel, int fd)
         worst_sum = fmax(worst_sum, fabs(mask[4 * g] + mask[4 * g + 1] + mask[4 * g + 2] + mask[4 * g + 3] - 2.0));
     CHECK(worst_sum <= 1e-5, "%s: a group's mask sums to 2 ± %.3g", what, worst_sum);
     CHECK_OK(ctx, clnn_maskllm_forward(ctx, tl, tau, gumbel, 1234, 5, tm));
-    float *again = download(tm);
+    float *again = test_download(ctx, tm);
     CHECK(memcmp(mask, again, n * sizeof(float)) == 0, "%s: two runs differ", what);
     CHECK_OK(ctx, clnn_maskllm_backward(ctx, tl, tau, gumbel, 1234, 5, tdm, tdl));
-    float *dl = download(tdl);
+    float *dl = test_download(ctx, tdl);
     e = test_max_rel_error(dl, gref, 6 * groups, 5e-5, 0);
     CHECK(e <= 1, "%s: backward error %.3g of tolerance against the analytic reference", what, e);
     if (fd) {
@@ -171,7 +162,7 @@ static void maskllm_noise_stream(void)
     clnn_tensor *tl = test_tensor_from(ctx, 2, lshape, logits), *tm = NULL;
     REQUIRE(clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, &tm) == CLNN_OK, "mask");
     CHECK_OK(ctx, clnn_maskllm_forward(ctx, tl, 1e-4f, 1, 99, 3, tm));
-    float *mask = download(tm);
+    float *mask = test_download(ctx, tm);
     size_t checked = 0, wrong = 0;
     for (size_t g = 0; g < groups; g++) {
         double y[6];

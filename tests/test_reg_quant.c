@@ -21,15 +21,6 @@
 
 static clnn_context *ctx;
 
-static float *download(clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *a = malloc(n * sizeof(float));
-    REQUIRE(a, "out of memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, a, n * sizeof(float)));
-    return a;
-}
-
 /* x/s within 1e-4 of k + 1/2: the level may be either neighbour. */
 static int near_tie(double t)
 {
@@ -81,7 +72,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
     snprintf(what, sizeof what, "fake quant n=%zu (%d-D) %d bits %s %s", n, ndim, bits, sym ? "sym" : "asym",
              per_channel ? "per channel" : "per tensor");
     CHECK_OK(ctx, clnn_quant_params(ctx, &q, tx, ts, tz));
-    float *s = download(ts), *z = download(tz);
+    float *s = test_download(ctx, ts), *z = test_download(ctx, tz);
     ref_quant_params(x, n, nch, bits, sym, rs, rz);
     size_t bad = 0;
     for (size_t c = 0; c < nch; c++) {
@@ -90,7 +81,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
     }
     CHECK(bad == 0, "%s: %zu scale / zero-point mismatches", what, bad);
     CHECK_OK(ctx, clnn_quant_params(ctx, &q, tx, ts, tz));
-    float *s2 = download(ts);
+    float *s2 = test_download(ctx, ts);
     CHECK(memcmp(s, s2, nch * sizeof(float)) == 0, "%s: scales differ between runs", what);
 
     /* from min/max, then from a given, smaller scale that clamps many entries */
@@ -101,7 +92,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
         }
         CHECK_OK(ctx, clnn_fake_quant_forward(ctx, &q, tx, ts, sym ? NULL : tz, ty));
         CHECK_OK(ctx, clnn_fake_quant_backward(ctx, &q, tx, ts, sym ? NULL : tz, tdy, tdx));
-        float *y = download(ty), *dx = download(tdx);
+        float *y = test_download(ctx, ty), *dx = test_download(ctx, tdx);
         char w2[128];
         snprintf(w2, sizeof w2, "%s, %s scale", what, given ? "given" : "min/max");
         check_forward_backward(w2, x, n, nch, s, z, bits, sym, y, dy, dx);
@@ -109,7 +100,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
     }
     /* noise: y = x + s·(u − 1/2) */
     CHECK_OK(ctx, clnn_quant_noise(ctx, &q, tx, ts, 77, 2, ty));
-    float *y = download(ty);
+    float *y = test_download(ctx, ty);
     double worst = 0;
     for (size_t i = 0; i < n; i++) {
         double sc = s[i / (n / nch)], ref = x[i] + sc * (ref_philox_uniform(77, 2, i) - 0.5);

@@ -45,15 +45,6 @@ static void list_free(list *l)
     for (size_t i = 0; i < l->n; i++) free(l->host[i]), clnn_tensor_release(l->t[i]);
 }
 
-static float *download(clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *a = malloc(n * sizeof(float));
-    REQUIRE(a, "out of memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, a, n * sizeof(float)));
-    return a;
-}
-
 #define CT(l) ((const clnn_tensor *const *)(l).t)
 
 static void sam(void)
@@ -70,26 +61,26 @@ static void sam(void)
     CHECK_OK(ctx, clnn_sam_ascent(ctx, rho, NT, w.t, CT(g), saved.t));
     float *first[NT];
     for (size_t i = 0; i < NT; i++) {
-        first[i] = download(w.t[i]);
+        first[i] = test_download(ctx, w.t[i]);
         double *ref = malloc(sizes[i] * sizeof(double));
         REQUIRE(ref, "out of memory");
         for (size_t j = 0; j < sizes[i]; j++) ref[j] = w.host[i][j] + rho * g.host[i][j] / (norm + 1e-12);
         double e = test_max_rel_error(first[i], ref, sizes[i], 1e-6, 1e-5);
         CHECK(e <= 1, "SAM ascent tensor %zu (n=%zu): error %.3g of tolerance", i, sizes[i], e);
-        float *s = download(saved.t[i]);
+        float *s = test_download(ctx, saved.t[i]);
         CHECK(memcmp(s, w.host[i], sizes[i] * sizeof(float)) == 0, "SAM saved[%zu] is not the original w", i);
         free(s), free(ref);
     }
     /* restore gives back the original bits; a second ascent the same bits as the first */
     CHECK_OK(ctx, clnn_sam_restore(ctx, NT, w.t, CT(saved)));
     for (size_t i = 0; i < NT; i++) {
-        float *a = download(w.t[i]);
+        float *a = test_download(ctx, w.t[i]);
         CHECK(memcmp(a, w.host[i], sizes[i] * sizeof(float)) == 0, "SAM restore of tensor %zu is not exact", i);
         free(a);
     }
     CHECK_OK(ctx, clnn_sam_ascent(ctx, rho, NT, w.t, CT(g), saved.t));
     for (size_t i = 0; i < NT; i++) {
-        float *a = download(w.t[i]);
+        float *a = test_download(ctx, w.t[i]);
         CHECK(memcmp(a, first[i], sizes[i] * sizeof(float)) == 0, "SAM ascent tensor %zu differs between runs", i);
         free(a), free(first[i]);
     }
@@ -98,7 +89,7 @@ static void sam(void)
     for (size_t i = 0; i < NT; i++) CHECK_OK(ctx, clnn_tensor_fill(g.t[i], 0.0f));
     CHECK_OK(ctx, clnn_sam_ascent(ctx, rho, NT, w.t, CT(g), saved.t));
     for (size_t i = 0; i < NT; i++) {
-        float *a = download(w.t[i]);
+        float *a = test_download(ctx, w.t[i]);
         CHECK(memcmp(a, w.host[i], sizes[i] * sizeof(float)) == 0, "SAM with a zero gradient moved tensor %zu", i);
         free(a);
     }
@@ -113,7 +104,7 @@ static void combine_and_ema(void)
     const float alpha = 0.3f, beta = 0.9f;
     CHECK_OK(ctx, clnn_grad_norm_penalty_combine(ctx, alpha, NT, a.t, CT(b)));
     for (size_t i = 0; i < NT; i++) {
-        float *d = download(a.t[i]);
+        float *d = test_download(ctx, a.t[i]);
         double *ref = malloc(sizes[i] * sizeof(double));
         REQUIRE(ref, "out of memory");
         for (size_t j = 0; j < sizes[i]; j++)
@@ -127,19 +118,19 @@ static void combine_and_ema(void)
         CHECK_OK(ctx, clnn_ema_update(ctx, beta, 1, &a.t[i], CT(b) + i));
         CHECK_OK(ctx, clnn_ema_update(ctx, beta, 1, &a.t[i], CT(b) + i));
         free(d);
-        d = download(a.t[i]);
+        d = test_download(ctx, a.t[i]);
         e = test_max_rel_error(d, ref, sizes[i], 1e-7, 1e-6);
         CHECK(e <= 1, "EMA tensor %zu (n=%zu): error %.3g of tolerance", i, sizes[i], e);
         free(d), free(ref);
     }
     /* beta = 1 keeps the average; beta = 0 copies w */
-    float *keep = download(a.t[1]);
+    float *keep = test_download(ctx, a.t[1]);
     CHECK_OK(ctx, clnn_ema_update(ctx, 1.0f, 1, &a.t[1], CT(b) + 1));
-    float *d = download(a.t[1]);
+    float *d = test_download(ctx, a.t[1]);
     CHECK(memcmp(d, keep, sizes[1] * sizeof(float)) == 0, "EMA with beta 1 changed the average");
     free(d);
     CHECK_OK(ctx, clnn_ema_update(ctx, 0.0f, 1, &a.t[1], CT(b) + 1));
-    d = download(a.t[1]);
+    d = test_download(ctx, a.t[1]);
     CHECK(memcmp(d, b.host[1], sizes[1] * sizeof(float)) == 0, "EMA with beta 0 is not w");
     free(d), free(keep);
     list_free(&a), list_free(&b);
@@ -186,7 +177,7 @@ static void penalty_fd(void)
     /* g_adv = ∇L at the SAM point w + r·g/||g||, computed from the device's perturbed weights */
     CHECK_OK(ctx, clnn_sam_ascent(ctx, r, 3, w.t, CT(g), saved.t));
     for (size_t i = 0, o = 0; i < 3; o += sz[i], i++) {
-        float *wp = download(w.t[i]);
+        float *wp = test_download(ctx, w.t[i]);
         for (size_t j = 0; j < sz[i]; j++) gadv.host[i][j] = af[o + j] * wp[j] + bf[o + j];
         CHECK_OK(ctx, clnn_tensor_upload(gadv.t[i], gadv.host[i], sz[i] * sizeof(float)));
         free(wp);
@@ -197,7 +188,7 @@ static void penalty_fd(void)
     const double h = 1e-4;
     double worst = 0, maxfd = 0;
     for (size_t i = 0, o = 0; i < 3; o += sz[i], i++) {
-        float *dev = download(g.t[i]);
+        float *dev = test_download(ctx, g.t[i]);
         for (size_t j = 0; j < sz[i]; j++) {
             double w0 = wd[o + j];
             wd[o + j] = w0 + h;

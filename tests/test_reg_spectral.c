@@ -19,15 +19,6 @@
 
 static clnn_context *ctx;
 
-static float *download(clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *a = malloc(n * sizeof(float));
-    REQUIRE(a, "out of memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, a, n * sizeof(float)));
-    return a;
-}
-
 /* W with a dominant rank-one part (a clear gap between σ1 and σ2). */
 static void make_w(float *w, size_t rows, size_t cols, unsigned seed)
 {
@@ -74,14 +65,14 @@ static void spectral(int ndim, const size_t *shape, unsigned iters, int fd)
     char what[64];
     snprintf(what, sizeof what, "spectral %zux%zu (%d-D), %u iterations", rows, cols, ndim, iters);
     CHECK_OK(ctx, clnn_spectral_power_iteration(ctx, tw, iters, tu, tv, ts));
-    float *u = download(tu), *v = download(tv), *s = download(ts);
+    float *u = test_download(ctx, tu), *v = test_download(ctx, tv), *s = test_download(ctx, ts);
     CHECK(fabs(s[0] - sref) <= 1e-5 * (1 + sref), "%s: sigma %.9g, reference %.9g", what, (double)s[0], sref);
     double eu = test_max_rel_error(u, ur, rows, 2e-5, 0), ev = test_max_rel_error(v, vr, cols, 2e-5, 0);
     CHECK(eu <= 1 && ev <= 1, "%s: u error %.3g, v error %.3g of tolerance", what, eu, ev);
     /* determinism: from the same start, the same bits */
     CHECK_OK(ctx, clnn_tensor_upload(tu, u0, rows * sizeof(float)));
     CHECK_OK(ctx, clnn_spectral_power_iteration(ctx, tw, iters, tu, tv, ts));
-    float *u2 = download(tu), *s2 = download(ts);
+    float *u2 = test_download(ctx, tu), *s2 = test_download(ctx, ts);
     CHECK(memcmp(u, u2, rows * sizeof(float)) == 0 && s[0] == s2[0], "%s: two runs differ", what);
 
     /* value λσ² and normalization W/σ with the device's σ */
@@ -89,11 +80,11 @@ static void spectral(int ndim, const size_t *shape, unsigned iters, int fd)
     float zero = 0;
     clnn_tensor *tval = test_tensor_from(ctx, 1, &one, &zero), *tout = test_tensor_from(ctx, ndim, shape, w);
     CHECK_OK(ctx, clnn_reg_spectral_value(ctx, lambda, ts, tval));
-    float *val = download(tval);
+    float *val = test_download(ctx, tval);
     double vref = (double)lambda * s[0] * s[0];
     CHECK(fabs(val[0] - vref) <= 1e-6 * vref, "%s: value %.9g, reference %.9g", what, (double)val[0], vref);
     CHECK_OK(ctx, clnn_spectral_normalize(ctx, tw, ts, tout));
-    float *out = download(tout);
+    float *out = test_download(ctx, tout);
     double *nref = malloc(n * sizeof(double));
     REQUIRE(nref, "out of memory");
     for (size_t i = 0; i < n; i++) nref[i] = wd[i] / ((double)s[0] + 1e-12);
@@ -103,7 +94,7 @@ static void spectral(int ndim, const size_t *shape, unsigned iters, int fd)
     if (fd) { /* d(λσ²)/dW = 2λσ·u·vᵀ against finite differences of the converged σ */
         CHECK_OK(ctx, clnn_tensor_fill(tout, 0.0f));
         CHECK_OK(ctx, clnn_reg_spectral_grad(ctx, lambda, tu, tv, ts, tout));
-        float *grad = download(tout);
+        float *grad = test_download(ctx, tout);
         const double h = 1e-6;
         double worst = 0, maxfd = 0;
         size_t stride = n > 200 ? n / 200 : 1;
