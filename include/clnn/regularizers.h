@@ -166,9 +166,9 @@ CLNN_API clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *
  * (2:4 is n = 2, m = 4). */
 CLNN_API clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m,
                                         clnn_tensor *mask);
-/* t ← t·mask (weights after a step, or gradients before one). In a fused
- * step, pass the mask as clnn_param.mask with CLNN_REG_DECAY / L2 to decay
- * only pruned entries, or apply it to w after the step. */
+/* t ← t·mask. To keep pruned weights at zero while training, apply the mask
+ * to the gradients before clnn_optim_step and to w after it (clnn_param.mask
+ * of a step selects where weight penalties act, not which weights move). */
 CLNN_API clnn_status clnn_prune_apply(clnn_context *ctx, const clnn_tensor *mask, clnn_tensor *t);
 
 /* Learnable 2:4 mask of MaskLLM (Fang et al. 2024). Group g is 4 consecutive
