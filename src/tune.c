@@ -170,6 +170,8 @@ static int add_locals(clnn_context *ctx, const clnn__tunable *t, const size_t pr
     clnn__launch l;
     clnn__launch_for(t, problem, &cfg, &l);
     size_t limit = kmax < MAX_LOCAL ? kmax : MAX_LOCAL;
+    const char *cap = getenv("CLNN_TUNE_MAX_LOCAL"); /* simulates a device with a smaller limit */
+    if (cap && strtoul(cap, NULL, 10) >= 1 && strtoul(cap, NULL, 10) < limit) limit = strtoul(cap, NULL, 10);
     size_t floor_ = limit < MIN_LOCAL ? 1 : MIN_LOCAL;
     if (t->dims == 1) {
         for (size_t lx = floor_; lx <= limit; lx *= 2) {

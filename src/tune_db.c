@@ -187,18 +187,18 @@ static int list_put(db_list *l, const db_entry *e)
 
 /* --------------------------------------------------------------- parsing */
 
-/* Reports a problem with a file once per process (stderr and the stats). */
+/* Reports a problem with a file: in the stats always, on stderr once per process. */
 static void warn_once(const char *path, const char *why)
 {
     static uint64_t warned[64];
     static size_t n_warned;
     char msg[512];
     snprintf(msg, sizeof msg, "tuning database %s: %s", path, why);
+    snprintf(db_stats.last_warning, sizeof db_stats.last_warning, "%s", msg);
     uint64_t h = XXH3_64bits(msg, strlen(msg));
     for (size_t i = 0; i < n_warned; i++)
         if (warned[i] == h) return;
     if (n_warned < 64) warned[n_warned++] = h;
-    snprintf(db_stats.last_warning, sizeof db_stats.last_warning, "%s", msg);
     fprintf(stderr, "clnn: warning: %s\n", msg);
 }
 
