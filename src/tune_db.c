@@ -54,6 +54,7 @@ typedef struct db_list {
 static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
 static db_list db;          /* the process's database, guarded by db_lock */
 static int db_loaded;
+static size_t db_defaults;  /* entries with a "default|..." device: the last two levels */
 static clnn_tune_db_stats db_stats;
 
 /* ------------------------------------------------------------------ keys */
@@ -157,6 +158,7 @@ static int replaces(const db_entry *incoming, const db_entry *old)
 /* Adds or replaces the entry of e's key; returns 1 when e was taken. */
 static int list_put(db_list *l, const db_entry *e)
 {
+    if (l == &db && strncmp(e->device, "default|", 8) == 0) db_defaults++; /* an upper bound is enough */
     const db_entry *old = table_get(l, 0, e->device, strlen(e->device), e->kernel, e->bucket);
     size_t index;
     if (old) {
@@ -190,16 +192,19 @@ static int list_put(db_list *l, const db_entry *e)
 /* Reports a problem with a file: in the stats always, on stderr once per process. */
 static void warn_once(const char *path, const char *why)
 {
+    static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER; /* import/merge read without db_lock */
     static uint64_t warned[64];
     static size_t n_warned;
     char msg[512];
     snprintf(msg, sizeof msg, "tuning database %s: %s", path, why);
-    snprintf(db_stats.last_warning, sizeof db_stats.last_warning, "%s", msg);
     uint64_t h = XXH3_64bits(msg, strlen(msg));
-    for (size_t i = 0; i < n_warned; i++)
-        if (warned[i] == h) return;
-    if (n_warned < 64) warned[n_warned++] = h;
-    fprintf(stderr, "clnn: warning: %s\n", msg);
+    pthread_mutex_lock(&warn_lock);
+    snprintf(db_stats.last_warning, sizeof db_stats.last_warning, "%s", msg);
+    int seen = 0;
+    for (size_t i = 0; i < n_warned; i++) seen |= warned[i] == h;
+    if (!seen && n_warned < 64) warned[n_warned++] = h;
+    if (!seen) fprintf(stderr, "clnn: warning: %s\n", msg);
+    pthread_mutex_unlock(&warn_lock);
 }
 
 static int json_size(const cJSON *j, size_t *out)
@@ -469,14 +474,22 @@ static const db_entry *chain_find(const clnn_device_info *dev, const char *kerne
         *match = CLNN_TUNE_MATCH_DEVICE_NAME;
         return e;
     }
-    char key[400];
-    int len = snprintf(key, sizeof key, "default|%s|%s", dev->vendor, type_name(dev->type));
-    if ((e = table_get(&db, 0, key, (size_t)len, kernel, bucket))) {
+    if (!db_defaults) return NULL;
+    /* the shipped-default keys of the last device asked about (launches ask
+     * about the same device over and over; formatting them costs more than
+     * the whole rest of the lookup) */
+    static _Thread_local char last_key[sizeof dev->key], vendor_key[400], type_key[64];
+    static _Thread_local int vendor_len, type_len;
+    if (strcmp(last_key, dev->key) != 0 || !vendor_len) {
+        snprintf(last_key, sizeof last_key, "%s", dev->key);
+        vendor_len = snprintf(vendor_key, sizeof vendor_key, "default|%s|%s", dev->vendor, type_name(dev->type));
+        type_len = snprintf(type_key, sizeof type_key, "default|*|%s", type_name(dev->type));
+    }
+    if ((e = table_get(&db, 0, vendor_key, (size_t)vendor_len, kernel, bucket))) {
         *match = CLNN_TUNE_MATCH_VENDOR_TYPE;
         return e;
     }
-    len = snprintf(key, sizeof key, "default|*|%s", type_name(dev->type));
-    if ((e = table_get(&db, 0, key, (size_t)len, kernel, bucket))) {
+    if ((e = table_get(&db, 0, type_key, (size_t)type_len, kernel, bucket))) {
         *match = CLNN_TUNE_MATCH_TYPE;
         return e;
     }
@@ -566,6 +579,7 @@ clnn_status clnn_tune_db_reload(void)
     pthread_mutex_lock(&db_lock);
     list_free(&db);
     db_loaded = 0;
+    db_defaults = 0;
     memset(&db_stats, 0, sizeof db_stats);
     pthread_mutex_unlock(&db_lock);
     return CLNN_OK;
