@@ -119,6 +119,7 @@ size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t globa
  * parameters with their candidate values. The tuner searches local sizes
  * (within the device's and the kernel's limits) and these parameters. */
 #define CLNN_MAX_TUNE_PARAMS 4
+#define CLNN_OPTIONS_LEN 1024 /* -D options of a configuration plus a launch variant */
 #define CLNN_MAX_TUNE_VALUES 8
 
 typedef struct clnn__tune_param {
@@ -177,11 +178,48 @@ extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
 extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
-void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);
+void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
+                          size_t len);
 /* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
  * the device's limits. */
 void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
                             clnn__config *cfg);
+
+/* -------------------------------------------------------- tune.c, tune_db.c */
+
+/* The context's tuning mode (reads CLNN_TUNE the first time). */
+clnn_tune_mode clnn__tune_mode(clnn_context *ctx);
+/* Called by clnn__run before a launch: when the tuner wants this launch
+ * (an explicit request for t, or mode on and no entry for this exact device),
+ * it replays it with candidate configurations, leaves the buffers as the real
+ * launch must leave them, sets *handled and returns the status. */
+clnn_status clnn__tune_intercept(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                                 size_t nargs, const clnn__karg *args, int *handled);
+/* The database bucket of a problem: next power of two of each dimension. */
+void clnn__tune_bucket(const size_t problem[2], size_t bucket[2]);
+/* Database result for a launch: 0 nothing, 1 *cfg holds a stored
+ * configuration (params not stored keep the values cfg came in with),
+ * 2 the entry says the heuristic is best. *match gets the chain level. */
+int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                       clnn__config *cfg, clnn_tune_match *match);
+/* Records an outcome for an exact device key in the in-memory user entries
+ * (cfg NULL: keep the heuristic). persist 0: remembered for this process only. */
+clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                              const clnn__config *cfg, double seconds, double default_seconds, int persist);
+/* Every tunable kernel clnn ships (tune_registry.c), NULL-terminated. */
+const clnn__tunable *clnn__tunable_at(size_t index);
+const clnn__tunable *clnn__tunable_find(const char *id);
+/* Runs the public op that launches t on random inputs of this problem size;
+ * CLNN_ERR_UNSUPPORTED when t's family has no exercise. */
+clnn_status clnn__tune_exercise(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2]);
+int clnn__tune_exercisable(const clnn__tunable *t);
+/* The heuristic configuration (database and forced configuration ignored). */
+clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                                 cl_kernel *k, clnn__config *cfg);
+/* The largest local size (product) kernel k may use on ctx's device. */
+size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k);
+/* Enqueues like clnn__enqueue and returns the launch's event in *ev (caller releases). */
+clnn_status clnn__enqueue_event(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev);
 
 /* ----------------------------------------------------------------- context */
 
@@ -194,6 +232,9 @@ struct clnn_context {
     int profiling_queue;   /* queue has CL_QUEUE_PROFILING_ENABLE */
     clnn__program_cache *programs;
     clnn_cache_stats cache_stats;
+    /* extra -D options of the launch in progress (clnn__run_variant), appended
+     * to every configuration's options while it runs */
+    const char *launch_variant;
     /* the tuner's candidate under test: used by clnn__tuned_kernel for forced_tunable */
     const clnn__tunable *forced_tunable;
     clnn__config forced_config;
@@ -202,6 +243,12 @@ struct clnn_context {
     cl_event *events;
     size_t n_events, cap_events;
     char last_error[CLNN_ERROR_LEN];
+    /* tuner (tune.c): mode (tune_mode_set 0: not read from CLNN_TUNE yet),
+     * replay in progress, and an explicit tuning request clnn__run answers */
+    int tune_mode_set;
+    clnn_tune_mode tune_mode;
+    int tune_busy;
+    struct clnn__tune_request *tune_request;
 };
 
 /* ----------------------------------------------------------------- tensors */
