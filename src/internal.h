@@ -164,6 +164,8 @@ clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tu
                                const size_t problem[2], cl_kernel *k, clnn__config *cfg);
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
+extern const clnn__tunable *const clnn__stochastic_tunables[];
+extern const clnn__tunable *const clnn__augment_tunables[];
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);
