@@ -176,6 +176,8 @@ clnn_status clnn__tuned_kernel_variant(clnn_context *ctx, const char *fn, const 
 extern const clnn__tunable *const clnn__tensor_tunables[];
 extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
 extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
+extern const clnn__tunable *const clnn__stochastic_tunables[];
+extern const clnn__tunable *const clnn__augment_tunables[];
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,

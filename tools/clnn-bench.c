@@ -15,6 +15,7 @@ typedef struct bench_group {
 static const bench_group groups[] = {
     {"copy", bench_copy},
     {"optim", bench_optim},
+    {"stochastic", bench_stochastic},
 };
 
 static void usage(FILE *f)

@@ -225,6 +225,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/regularizers.h"
 #include "clnn/optim.h"
 #include "clnn/tune.h"
+#include "clnn/stochastic.h"
 
 #ifdef __cplusplus
 }

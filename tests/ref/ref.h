@@ -43,5 +43,31 @@ double ref_group_lasso(const double *w, size_t rows, size_t cols, int by_cols, d
 double ref_norm_loss(const double *w, size_t rows, size_t cols, double lambda);
 /* λ·||W·Wᵀ − I||²_F, W [rows, cols]. */
 double ref_ortho(const double *w, size_t rows, size_t cols, double lambda);
+/* ---- stochastic regularizers and data augmentation (ref_stochastic.c).
+ * Streams are passed in; every random draw goes through ref_philox_*. */
+/* keep = u(index) >= p */
+int ref_keep(uint64_t seed, uint32_t stream, uint64_t index, float p);
+/* out[i] = keep(i / group) ? in[i] / (1 - p) : 0 */
+void ref_group_mask(const float *in, size_t n, size_t group, uint64_t seed, uint32_t stream, float p, double *out);
+void ref_stochastic_depth(const float *x, const float *branch, size_t batch, size_t per_sample, uint64_t seed,
+                          uint32_t stream, float p, double *y);
+void ref_mixout(const float *w, const float *w0, size_t n, uint64_t seed, uint32_t stream, float p, double *out);
+/* N(0,1) by Box-Muller on words 2i, 2i+1 */
+double ref_box_muller(uint64_t seed, uint32_t stream, uint64_t i);
+/* kind 0 additive Gaussian, 1 additive uniform, 2 multiplicative Gaussian */
+void ref_noise(const float *x, size_t n, int kind, float scale, uint64_t seed, uint32_t stream, double *y);
+void ref_dropblock(const float *x, size_t N, size_t C, size_t H, size_t W, size_t b, float keep_prob, uint64_t seed,
+                   uint32_t stream, double *mask, double *y);
+double ref_beta_sample(double alpha, uint64_t seed, uint32_t stream);
+void ref_permutation(uint64_t seed, uint32_t stream, size_t n, int32_t *perm);
+/* box = {y0, x0, y1, x1} */
+void ref_cutmix_box(double lambda, size_t H, size_t W, uint64_t seed, uint32_t stream, size_t box[4],
+                    double *lambda_adjusted);
+void ref_mixup(const float *x, size_t N, size_t F, const int32_t *perm, double lambda, double *y);
+void ref_cutmix(const float *x, size_t N, size_t C, size_t H, size_t W, const int32_t *perm, const size_t box[4],
+                double *y);
+void ref_cutout(const float *x, size_t N, size_t C, size_t H, size_t W, size_t side, uint64_t seed, uint32_t stream,
+                double *y);
+void ref_mix_labels(const int32_t *labels, const int32_t *perm, size_t N, size_t K, double lambda, double *t);
 
 #endif
