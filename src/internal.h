@@ -164,6 +164,13 @@ clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tu
                                const size_t problem[2], cl_kernel *k, clnn__config *cfg);
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
+/* layers (src/ops/activation.c, dense.c, softmax.c, loss.c, dropout.c, blocks.c) */
+extern const clnn__tunable *const clnn__activation_tunables[];
+extern const clnn__tunable *const clnn__dense_tunables[];
+extern const clnn__tunable *const clnn__softmax_tunables[];
+extern const clnn__tunable *const clnn__loss_tunables[];
+extern const clnn__tunable *const clnn__dropout_tunables[];
+extern const clnn__tunable *const clnn__blocks_tunables[];
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);
