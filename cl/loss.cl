@@ -68,11 +68,11 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
         }
         partial[row] = loss;
     }
-    if (!want_grad) return;
+    /* no early return after the barriers (see pointwise_loss) */
     const float scale = loss_scale(scale_const, scale_buf, use_scale_buf);
     const float off_target = eps / (float)cols;
     __global float *gr = dlogits + (size_t)row * cols;
-    for (uint j = get_local_id(0); j < cols; j += get_local_size(0)) {
+    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
         const float t = (int)j == label ? 1.0f - eps + off_target : off_target;
         gr[j] = invalid ? NAN : ignored ? 0.0f : scale * (exp(xr[j] - r.m) / r.s - t);
     }
@@ -98,9 +98,8 @@ __kernel void ce_soft(__global float *partial, __global float *dlogits, __global
     const float t_sum = (1.0f - eps) * r.c + eps;                 /* sum t' */
     const float tx_sum = (1.0f - eps) * r.b + off_target * r.a;   /* sum t' (x - x_0) */
     if (get_local_id(0) == 0) partial[row] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
-    if (!want_grad) return;
     __global float *gr = dlogits + off;
-    for (uint j = get_local_id(0); j < cols; j += get_local_size(0)) {
+    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
         const float t = (1.0f - eps) * tr[j] + off_target;
         gr[j] = scale * (exp(xr[j] - r.m) / r.s * t_sum - t);
     }
@@ -114,23 +113,27 @@ __kernel void pointwise_loss(__global float *partial, __global float *grad, __gl
 {
     __local rowstat scratch[ROW_LANES_MAX];
     const uint chunk = get_group_id(0);
-    const size_t start = (size_t)chunk * LOSS_CHUNK;
+    const uint start = chunk * LOSS_CHUNK;
     if (start >= n) return;
-    const uint len = (uint)min((size_t)LOSS_CHUNK, n - start);
+    const uint len = min((uint)LOSS_CHUNK, n - start);
+    /* The gradient does not depend on the sum, so it runs first. With this
+     * loop after row_reduce behind `if (!want_grad) return;`, PoCL 3.1
+     * corrupted host memory whenever the last chunk was shorter than the
+     * local size (oclgrind found nothing); the cause is not isolated. */
+    if (want_grad)
+        for (uint j = get_local_id(0); j < len; j += get_local_size(0)) {
+            const float x = p[start + j], t = q[start + j];
+            float g;
+            if (mode == ROW_MSE) {
+                g = 2.0f * (x - t);
+            } else { /* sigmoid(x) - t, stable for either sign of x */
+                const float e = exp(-fabs(x));
+                g = (x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e)) - t;
+            }
+            grad[start + j] = scale * g;
+        }
     const rowstat r = row_reduce(mode, p + start, q + start, len, 0.0f, lanes, scratch);
     if (get_local_id(0) == 0) partial[chunk] = r.a;
-    if (!want_grad) return;
-    for (uint j = get_local_id(0); j < len; j += get_local_size(0)) {
-        const float x = p[start + j], t = q[start + j];
-        float g;
-        if (mode == ROW_MSE) {
-            g = 2.0f * (x - t);
-        } else { /* sigmoid(x) - t, stable for either sign of x */
-            const float e = exp(-fabs(x));
-            g = (x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e)) - t;
-        }
-        grad[start + j] = scale * g;
-    }
 }
 
 /* Stage two: out[0] = scale * sum of partial[0..n), one work-group. */
