@@ -25,5 +25,6 @@ void bench_report(bench_env *env, const char *group, const char *name, double va
 
 /* Every benchmark group; clnn-bench runs them in this order. */
 void bench_copy(bench_env *env);
+void bench_layers(bench_env *env);
 
 #endif
