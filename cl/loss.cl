@@ -2,7 +2,8 @@
  * (rowreduce.clh). Values are reduced in two fixed stages: stage one writes
  * one partial per row (cross-entropy) or per LOSS_CHUNK elements (MSE, BCE);
  * stage two (loss_sum) adds the partials in one work-group with the same
- * fixed lane tree. Nothing depends on the local size. */
+ * fixed lane tree. Nothing depends on the local size. Local memory comes in
+ * as an argument of ROW_LANES_MAX entries (see softmax.cl for why). */
 #include "rowreduce.clh"
 
 /* Elements per partial of the point-wise losses. Fixed: it sets the order of
@@ -13,9 +14,8 @@
  * the mean's divisor for label cross-entropy. One work-group; integer counts,
  * so the order does not matter. */
 __kernel void ce_label_scale(__global float *scale_out, __global const int *labels, const uint rows,
-                             const int ignore_index)
+                             const int ignore_index, __local uint *counts)
 {
-    __local uint counts[ROW_LANES_MAX];
     const uint lid = get_local_id(0), nloc = get_local_size(0);
     for (uint lane = lid; lane < ROW_LANES_MAX; lane += nloc) {
         uint c = 0;
@@ -45,9 +45,9 @@ inline float loss_scale(const float scale, __global const float *scale_buf, cons
 __kernel void ce_labels(__global float *partial, __global float *dlogits, __global const float *logits,
                         __global const int *labels, __global const float *scale_buf, const uint rows,
                         const uint cols, const uint lanes, const float eps, const int ignore_index,
-                        const float scale_const, const int use_scale_buf, const int want_grad)
+                        const float scale_const, const int use_scale_buf, const int want_grad,
+                        __local rowstat *scratch)
 {
-    __local rowstat scratch[ROW_LANES_MAX];
     const uint row = get_group_id(0);
     if (row >= rows) return;
     __global const float *xr = logits + (size_t)row * cols;
@@ -84,9 +84,8 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
  * Plain sums are taken of x - x_0 so that large logits lose no precision. */
 __kernel void ce_soft(__global float *partial, __global float *dlogits, __global const float *logits,
                       __global const float *targets, const uint rows, const uint cols, const uint lanes,
-                      const float eps, const float scale, const int want_grad)
+                      const float eps, const float scale, const int want_grad, __local rowstat *scratch)
 {
-    __local rowstat scratch[ROW_LANES_MAX];
     const uint row = get_group_id(0);
     if (row >= rows) return;
     const size_t off = (size_t)row * cols;
@@ -109,9 +108,8 @@ __kernel void ce_soft(__global float *partial, __global float *dlogits, __global
  * work-group: partial[chunk] = sum of the terms; grad = scale * d term / d p. */
 __kernel void pointwise_loss(__global float *partial, __global float *grad, __global const float *p,
                              __global const float *q, const uint n, const uint lanes, const int mode,
-                             const float scale, const int want_grad)
+                             const float scale, const int want_grad, __local rowstat *scratch)
 {
-    __local rowstat scratch[ROW_LANES_MAX];
     const uint chunk = get_group_id(0);
     const uint start = chunk * LOSS_CHUNK;
     if (start >= n) return;
@@ -138,9 +136,9 @@ __kernel void pointwise_loss(__global float *partial, __global float *grad, __gl
 
 /* Stage two: out[0] = scale * sum of partial[0..n), one work-group. */
 __kernel void loss_sum(__global float *out, __global const float *partial, __global const float *scale_buf,
-                       const uint n, const uint lanes, const float scale_const, const int use_scale_buf)
+                       const uint n, const uint lanes, const float scale_const, const int use_scale_buf,
+                       __local rowstat *scratch)
 {
-    __local rowstat scratch[ROW_LANES_MAX];
     if (get_group_id(0) != 0) return;
     const rowstat r = row_reduce(ROW_SUM, partial, partial, n, 0.0f, lanes, scratch);
     if (get_local_id(0) == 0) out[0] = loss_scale(scale_const, scale_buf, use_scale_buf) * r.a;

@@ -1,14 +1,17 @@
 /* Softmax and log-softmax along the last dimension, forward and backward.
  * One work-group per row on the row-reduction skeleton (rowreduce.clh);
- * global size = rows x local size. */
+ * global size = rows x local size. `scratch` is local memory for
+ * ROW_LANES_MAX rowstats, passed as an argument rather than declared in the
+ * kernel: PoCL 3.1 gave wrong results, intermittently and only with several
+ * threads, for kernel-scope __local arrays in programs loaded from a cached
+ * binary. */
 #include "rowreduce.clh"
 
 /* y = softmax(x) or log_softmax(x) of each row, from the row's max m and
  * s = sum exp(x - m): exp(x - m) / s, or (x - m) - log(s). */
 __kernel void softmax_forward(__global float *y, __global const float *x, const uint rows, const uint cols,
-                              const uint lanes, const int log_out)
+                              const uint lanes, const int log_out, __local rowstat *scratch)
 {
-    __local rowstat scratch[ROW_LANES_MAX];
     const uint row = get_group_id(0);
     if (row >= rows) return; /* whole work-group: barriers stay uniform */
     __global const float *xr = x + (size_t)row * cols;
@@ -23,9 +26,9 @@ __kernel void softmax_forward(__global float *y, __global const float *x, const 
  *   softmax:     dx = y (dy - sum dy y)
  *   log-softmax: dx = dy - exp(y) sum dy */
 __kernel void softmax_backward(__global float *dx, __global const float *y, __global const float *dy,
-                               const uint rows, const uint cols, const uint lanes, const int log_in)
+                               const uint rows, const uint cols, const uint lanes, const int log_in,
+                               __local rowstat *scratch)
 {
-    __local rowstat scratch[ROW_LANES_MAX];
     const uint row = get_group_id(0);
     if (row >= rows) return;
     const size_t off = (size_t)row * cols;

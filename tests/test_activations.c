@@ -12,15 +12,6 @@ static const char *names[] = {"none", "relu", "leaky_relu", "elu", "gelu", "gelu
 /* alpha per function: the slope of leaky relu, the alpha of elu, else unused */
 static float alpha_of(int act) { return act == CLNN_ACT_LEAKY_RELU ? 0.1f : act == CLNN_ACT_ELU ? 1.3f : 0.0f; }
 
-static float *download(clnn_context *ctx, const clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *h = malloc(n * sizeof *h);
-    REQUIRE(h, "host memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, h, n * sizeof *h));
-    return h;
-}
-
 static void check_act(clnn_context *ctx, int act, size_t n)
 {
     float alpha = alpha_of(act);
@@ -43,7 +34,7 @@ static void check_act(clnn_context *ctx, int act, size_t n)
      * cancellation in 1 + tanh(.) / 1 + erf(.) for x near -6, where the result
      * is about 1e-7 but its fp32 error is an ulp of 1. */
     CHECK_OK(ctx, clnn_activation_forward(ctx, (clnn_activation)act, alpha, tx, ty));
-    float *y = download(ctx, ty);
+    float *y = test_download(ctx, ty);
     for (size_t i = 0; i < n; i++) want[i] = ref_act(act, alpha, x[i]);
     double e = test_max_rel_error(y, want, n, 1e-6, 1e-5);
     CHECK(e <= 1, "%s forward n=%zu: error %.3g of tolerance", names[act], n, e);
@@ -53,7 +44,7 @@ static void check_act(clnn_context *ctx, int act, size_t n)
      * far below fp32 noise. The device derivative is fp32 with the same
      * transcendental error as forward: rtol 1e-5, atol 2e-6. */
     CHECK_OK(ctx, clnn_activation_backward(ctx, (clnn_activation)act, alpha, tx, tdy, tdx));
-    float *dx = download(ctx, tdx);
+    float *dx = test_download(ctx, tdx);
     const double h = 1e-5;
     for (size_t i = 0; i < n; i++)
         want[i] = dy[i] * (ref_act(act, alpha, x[i] + h) - ref_act(act, alpha, x[i] - h)) / (2 * h);
@@ -64,10 +55,10 @@ static void check_act(clnn_context *ctx, int act, size_t n)
     if (n == 257) {
         CHECK_OK(ctx, clnn_tensor_copy(ty, tx));
         CHECK_OK(ctx, clnn_activation_forward(ctx, (clnn_activation)act, alpha, ty, ty));
-        float *y2 = download(ctx, ty);
+        float *y2 = test_download(ctx, ty);
         CHECK(memcmp(y, y2, n * sizeof *y) == 0, "%s forward in place differs", names[act]);
         CHECK_OK(ctx, clnn_activation_backward(ctx, (clnn_activation)act, alpha, tx, tdy, tdy));
-        float *dx2 = download(ctx, tdy);
+        float *dx2 = test_download(ctx, tdy);
         CHECK(memcmp(dx, dx2, n * sizeof *dx) == 0, "%s backward in place differs", names[act]);
         free(y2);
         free(dx2);
@@ -94,12 +85,12 @@ static void check_extremes(clnn_context *ctx)
         float alpha = alpha_of(act);
         double want[6];
         CHECK_OK(ctx, clnn_activation_forward(ctx, (clnn_activation)act, alpha, tx, ty));
-        float *y = download(ctx, ty);
+        float *y = test_download(ctx, ty);
         for (size_t i = 0; i < n; i++) want[i] = ref_act(act, alpha, x[i]);
         double e = test_max_rel_error(y, want, n, 1e-6, 1e-5);
         CHECK(e <= 1, "%s at large |x|: error %.3g of tolerance", names[act], e);
         CHECK_OK(ctx, clnn_activation_backward(ctx, (clnn_activation)act, alpha, tx, tx, ty));
-        float *d = download(ctx, ty);
+        float *d = test_download(ctx, ty);
         for (size_t i = 0; i < n; i++) want[i] = x[i] * ref_act_derivative(act, alpha, x[i]);
         e = test_max_rel_error(d, want, n, 1e-6, 1e-5);
         CHECK(e <= 1, "%s derivative at large |x|: error %.3g of tolerance", names[act], e);

@@ -4,15 +4,6 @@
  * batch 1, and a 2^20 + element residual add. */
 #include "check.h"
 
-static float *download(clnn_context *ctx, const clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *h = malloc(n * sizeof *h);
-    REQUIRE(h, "host memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, h, n * sizeof *h));
-    return h;
-}
-
 static void check_residual(clnn_context *ctx, size_t n)
 {
     float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
@@ -23,14 +14,14 @@ static void check_residual(clnn_context *ctx, size_t n)
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &ty));
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &tga));
     CHECK_OK(ctx, clnn_residual_add(ctx, ta, tb, ty));
-    float *y = download(ctx, ty);
+    float *y = test_download(ctx, ty);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) bad += y[i] != a[i] + b[i];
     CHECK(bad == 0, "residual add n=%zu: %zu wrong", n, bad);
     /* backward: da = dy, then accumulate: da = dy + dy; db into b in place */
     CHECK_OK(ctx, clnn_residual_add_backward(ctx, ty, 0, tga, NULL));
     CHECK_OK(ctx, clnn_residual_add_backward(ctx, ty, 1, tga, tb));
-    float *ga = download(ctx, tga), *gb = download(ctx, tb);
+    float *ga = test_download(ctx, tga), *gb = test_download(ctx, tb);
     bad = 0;
     for (size_t i = 0; i < n; i++) bad += ga[i] != 2.0f * y[i] || gb[i] != b[i] + y[i];
     CHECK(bad == 0, "residual backward n=%zu: %zu wrong", n, bad);
@@ -60,7 +51,7 @@ static void check_concat(clnn_context *ctx, int ndim, const size_t *shape, size_
     s[1] = total_c;
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, ndim, s, &out));
     CHECK_OK(ctx, clnn_concat(ctx, count, (const clnn_tensor *const *)parts, out));
-    float *o = download(ctx, out);
+    float *o = test_download(ctx, out);
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
         size_t c0 = 0;
@@ -75,7 +66,7 @@ static void check_concat(clnn_context *ctx, int ndim, const size_t *shape, size_
     /* split is its inverse (and concat's backward) */
     CHECK_OK(ctx, clnn_split(ctx, out, count, back));
     for (size_t k = 0; k < count; k++) {
-        float *b = download(ctx, back[k]);
+        float *b = test_download(ctx, back[k]);
         CHECK(memcmp(b, host[k], clnn_tensor_count(back[k]) * sizeof *b) == 0, "split part %zu differs", k);
         free(b);
         free(host[k]);

@@ -17,15 +17,6 @@ typedef struct dense_case {
     int finite_differences;
 } dense_case;
 
-static float *download(clnn_context *ctx, const clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *h = malloc(n * sizeof *h);
-    REQUIRE(h, "host memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, h, n * sizeof *h));
-    return h;
-}
-
 static clnn_tensor *matrix(clnn_context *ctx, size_t rows, size_t cols, const float *data)
 {
     size_t shape[2] = {rows, cols};
@@ -88,20 +79,20 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
      * products of magnitude <= 1 in fp32: |error| <= in * 2^-24 * in, so
      * atol 1e-5 for in <= 31, rtol 1e-5 for the activation */
     CHECK_OK(ctx, clnn_dense_forward(ctx, tx, tw, tb, (clnn_activation)c->act, c->alpha, tz, ty));
-    float *gy = download(ctx, ty), *gz = download(ctx, tz);
+    float *gy = test_download(ctx, ty), *gz = test_download(ctx, tz);
     ref_dense_forward(x, w, bias, rows, in, out, c->act, c->alpha, z, y);
     double ez = test_max_rel_error(gz, z, ny, 1e-5, 1e-5), ey = test_max_rel_error(gy, y, ny, 1e-5, 1e-5);
     CHECK(ez <= 1 && ey <= 1, "forward %zux%zux%zu act %d: z error %.3g, y error %.3g of tolerance", rows, in, out,
           c->act, ez, ey);
     clnn_tensor *ty2 = matrix(ctx, rows, out, NULL);
     CHECK_OK(ctx, clnn_dense_forward(ctx, tx, tw, tb, (clnn_activation)c->act, c->alpha, NULL, ty2));
-    float *gy2 = download(ctx, ty2);
+    float *gy2 = test_download(ctx, ty2);
     CHECK(memcmp(gy, gy2, ny * sizeof *gy) == 0, "forward without z differs from forward with z");
 
     /* backward against the closed form in double (fp32 GEMMs over `out` or
      * `rows` terms: atol 1e-4, rtol 1e-4 for sums of up to ~1000 terms) */
     CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, (clnn_activation)c->act, c->alpha, tdy, 0, tdx, tdw, tdb));
-    float *gdx = download(ctx, tdx), *gdw = download(ctx, tdw), *gdb = download(ctx, tdb);
+    float *gdx = test_download(ctx, tdx), *gdw = test_download(ctx, tdw), *gdb = test_download(ctx, tdb);
     ref_dense_backward(x, w, z, dy, rows, in, out, c->act, c->alpha, dx, dw, db);
     double ex = test_max_rel_error(gdx, dx, rows * in, 1e-4, 1e-4);
     double ew = test_max_rel_error(gdw, dw, out * in, 1e-4, 1e-4);
@@ -129,7 +120,7 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
     /* accumulate = 1 adds the same gradients again: exactly twice, bit for
      * bit (x + x is exact), which also shows the backward is reproducible */
     CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, (clnn_activation)c->act, c->alpha, tdy, 1, tdx, tdw, tdb));
-    float *adx = download(ctx, tdx), *adw = download(ctx, tdw), *adb = download(ctx, tdb);
+    float *adx = test_download(ctx, tdx), *adw = test_download(ctx, tdw), *adb = test_download(ctx, tdb);
     size_t bad = 0;
     for (size_t i = 0; i < rows * in; i++) bad += adx[i] != gdx[i];
     for (size_t i = 0; i < out * in; i++) bad += adw[i] != 2.0f * gdw[i];
@@ -138,7 +129,7 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
 
     /* skipped gradients: only db, then only dx; the others stay untouched */
     CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, (clnn_activation)c->act, c->alpha, tdy, 0, NULL, NULL, tdb));
-    float *sdb = download(ctx, tdb), *sdw = download(ctx, tdw);
+    float *sdb = test_download(ctx, tdb), *sdw = test_download(ctx, tdw);
     CHECK(memcmp(sdb, gdb, out * sizeof *sdb) == 0 && memcmp(sdw, adw, out * in * sizeof *sdw) == 0,
           "db-only backward: db must match, dW must be unchanged");
     free(sdb);

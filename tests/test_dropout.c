@@ -8,15 +8,6 @@
 
 #include <math.h>
 
-static float *download(clnn_context *ctx, const clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *h = malloc(n * sizeof *h);
-    REQUIRE(h, "host memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, h, n * sizeof *h));
-    return h;
-}
-
 static void check_dropout(clnn_context *ctx, size_t n, float p, uint64_t seed, uint32_t stream)
 {
     float *x = malloc(n * sizeof *x), *dy = malloc(n * sizeof *dy);
@@ -30,7 +21,7 @@ static void check_dropout(clnn_context *ctx, size_t n, float p, uint64_t seed, u
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &tdx));
     CHECK_OK(ctx, clnn_dropout_forward(ctx, tx, p, seed, stream, ty, tm));
     CHECK_OK(ctx, clnn_dropout_backward(ctx, tdy, p, seed, stream, tdx));
-    float *y = download(ctx, ty), *m = download(ctx, tm), *dx = download(ctx, tdx);
+    float *y = test_download(ctx, ty), *m = test_download(ctx, tm), *dx = test_download(ctx, tdx);
     const float scale = 1.0f / (1.0f - p); /* fp32, as the API documents */
     size_t bad_mask = 0, bad_y = 0, bad_dx = 0, kept = 0;
     for (size_t i = 0; i < n; i++) {
@@ -52,7 +43,7 @@ static void check_dropout(clnn_context *ctx, size_t n, float p, uint64_t seed, u
     /* a different seed or stream gives a different mask */
     if (n >= 1000 && p > 0) {
         CHECK_OK(ctx, clnn_dropout_forward(ctx, tx, p, seed + 1, stream, ty, tm));
-        float *m2 = download(ctx, tm);
+        float *m2 = test_download(ctx, tm);
         size_t same = 0;
         for (size_t i = 0; i < n; i++) same += m2[i] == m[i];
         CHECK(same < n, "seed + 1 gave the same mask");
@@ -66,11 +57,11 @@ static void check_dropout(clnn_context *ctx, size_t n, float p, uint64_t seed, u
         for (size_t i = 0; i < n; i++) xp[i] = x[i] + 0.5f;
         CHECK_OK(ctx, clnn_tensor_upload(tx, xp, n * sizeof *xp));
         CHECK_OK(ctx, clnn_dropout_forward(ctx, tx, p, seed, stream, ty, NULL));
-        float *yp = download(ctx, ty);
+        float *yp = test_download(ctx, ty);
         for (size_t i = 0; i < n; i++) xp[i] = x[i] - 0.5f;
         CHECK_OK(ctx, clnn_tensor_upload(tx, xp, n * sizeof *xp));
         CHECK_OK(ctx, clnn_dropout_forward(ctx, tx, p, seed, stream, ty, NULL));
-        float *ym = download(ctx, ty);
+        float *ym = test_download(ctx, ty);
         size_t bad = 0;
         for (size_t i = 0; i < n; i++) {
             double fd = ((double)yp[i] - ym[i]) / 1.0; /* (f(x+h) - f(x-h)) / 2h, h = 0.5 */

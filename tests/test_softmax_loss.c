@@ -8,15 +8,6 @@
 
 #include <math.h>
 
-static float *download(clnn_context *ctx, const clnn_tensor *t)
-{
-    size_t n = clnn_tensor_count(t);
-    float *h = malloc(n * sizeof *h);
-    REQUIRE(h, "host memory");
-    CHECK_OK(ctx, clnn_tensor_download(t, h, n * sizeof *h));
-    return h;
-}
-
 static clnn_tensor *new_tensor(clnn_context *ctx, size_t rows, size_t cols)
 {
     size_t shape[2] = {rows, cols};
@@ -65,7 +56,7 @@ static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
     for (int log_out = 0; log_out <= 1; log_out++) {
         const char *what = log_out ? "log_softmax" : "softmax";
         CHECK_OK(ctx, log_out ? clnn_log_softmax_forward(ctx, tx, ty) : clnn_softmax_forward(ctx, tx, ty));
-        float *y = download(ctx, ty);
+        float *y = test_download(ctx, ty);
         ref_softmax(x, rows, cols, log_out, yref);
         /* exp and log are within 4 ulp in fp32 and the row sum adds about
          * log2(256) + cols/256 roundings: rtol 2e-5. Log-softmax of 1e4
@@ -80,7 +71,7 @@ static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
          * in double for the large ones. Device dx is fp32 from fp32 y:
          * atol 1e-6, rtol 1e-4. */
         CHECK_OK(ctx, log_out ? clnn_log_softmax_backward(ctx, ty, tdy, tdx) : clnn_softmax_backward(ctx, ty, tdy, tdx));
-        float *dx = download(ctx, tdx);
+        float *dx = test_download(ctx, tdx);
         if (n <= 4096 && !big) {
             double *yp = malloc(cols * sizeof *yp), *ym = malloc(cols * sizeof *ym);
             REQUIRE(yp && ym, "host memory");
@@ -115,7 +106,7 @@ static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
 
         /* determinism: the same call again gives the same bits */
         CHECK_OK(ctx, log_out ? clnn_log_softmax_backward(ctx, ty, tdy, tdx) : clnn_softmax_backward(ctx, ty, tdy, tdx));
-        float *dx2 = download(ctx, tdx);
+        float *dx2 = test_download(ctx, tdx);
         CHECK(same_bits(dx, dx2, n), "%s backward %zux%zu not reproducible", what, rows, cols);
         free(y);
         free(dx);
@@ -231,7 +222,7 @@ static void check_ce(clnn_context *ctx, const ce_case *c)
         const char *what = soft ? "ce_soft" : "ce_labels";
 #define CE(l, g) (soft ? clnn_cross_entropy_soft(ctx, tx, tt, &opt, l, g) : clnn_cross_entropy_labels(ctx, tx, tl, &opt, l, g))
         CHECK_OK(ctx, CE(loss, grad)); /* the fused call training uses */
-        float *g = download(ctx, grad);
+        float *g = test_download(ctx, grad);
         float v = read_scalar(ctx, loss);
         label_arg la = {c, labels};
         soft_arg sa = {c, targets};
@@ -240,7 +231,7 @@ static void check_ce(clnn_context *ctx, const ce_case *c)
          * fused one, and repeated calls are reproducible */
         CHECK_OK(ctx, CE(loss2, NULL));
         CHECK_OK(ctx, CE(NULL, grad2));
-        float *g2 = download(ctx, grad2);
+        float *g2 = test_download(ctx, grad2);
         float v2 = read_scalar(ctx, loss2);
         CHECK(memcmp(&v, &v2, sizeof v) == 0 && same_bits(g, g2, n), "%s %zux%zu: fused and separate calls differ",
               what, rows, cols);
@@ -273,14 +264,14 @@ static void check_ce_special(clnn_context *ctx)
     clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, 7};
     CHECK_OK(ctx, clnn_tensor_upload(tl, ignored, sizeof ignored));
     CHECK_OK(ctx, clnn_cross_entropy_labels(ctx, tx, tl, &opt, loss, grad));
-    float *g = download(ctx, grad);
+    float *g = test_download(ctx, grad);
     int zeros = 1;
     for (size_t i = 0; i < rows * cols; i++) zeros &= g[i] == 0.0f;
     CHECK(read_scalar(ctx, loss) == 0.0f && zeros, "all labels ignored: loss and gradient must be 0");
     free(g);
     CHECK_OK(ctx, clnn_tensor_upload(tl, bad, sizeof bad));
     CHECK_OK(ctx, clnn_cross_entropy_labels(ctx, tx, tl, &opt, loss, grad));
-    g = download(ctx, grad);
+    g = test_download(ctx, grad);
     CHECK(isnan(read_scalar(ctx, loss)) && isnan(g[cols]) && !isnan(g[0]) && !isnan(g[2 * cols]),
           "label 5 of 5 classes: NaN loss and NaN gradient in its row only");
     free(g);
@@ -310,7 +301,7 @@ static void check_pointwise(clnn_context *ctx, int bce, size_t n, int mean)
     clnn_reduction red = mean ? CLNN_REDUCE_MEAN : CLNN_REDUCE_SUM;
 #define LOSS(l, g) (bce ? clnn_bce_with_logits(ctx, tp, tt, red, l, g) : clnn_mse_loss(ctx, tp, tt, red, l, g))
     CHECK_OK(ctx, LOSS(loss, grad));
-    float v = read_scalar(ctx, loss), *g = download(ctx, grad);
+    float v = read_scalar(ctx, loss), *g = test_download(ctx, grad);
     double ref = bce ? ref_bce_with_logits(p, t, n, mean, want) : ref_mse(p, t, n, mean, want);
     /* fp32 terms (rtol ~1e-6) summed over chunks of 4096 by fixed trees */
     CHECK(fabs(v - ref) <= 1e-6 + 2e-5 * fabs(ref), "%s n=%zu %s: loss %.9g, reference %.9g", what, n,
@@ -335,7 +326,7 @@ static void check_pointwise(clnn_context *ctx, int bce, size_t n, int mean)
         CHECK(e <= 1, "%s n=%zu gradient vs finite differences: error %.3g of tolerance", what, n, e);
     }
     CHECK_OK(ctx, LOSS(loss, grad));
-    float v2 = read_scalar(ctx, loss), *g2 = download(ctx, grad);
+    float v2 = read_scalar(ctx, loss), *g2 = test_download(ctx, grad);
     CHECK(memcmp(&v, &v2, sizeof v) == 0 && same_bits(g, g2, n), "%s n=%zu not reproducible", what, n);
 #undef LOSS
     free(g);

@@ -12,6 +12,10 @@
  * depends on the row length only, so the summation order does too. */
 cl_uint clnn__row_lanes(size_t n);
 
+/* Bytes of the row skeleton's local scratch: ROW_LANES_MAX (256) rowstats of
+ * five floats, passed as the last kernel argument (KARG_LOCAL). */
+#define CLNN_ROW_SCRATCH_BYTES (256 * 5 * sizeof(float))
+
 /* Row kernels: problem = {rows, row length}; one work-group per row, so
  * global = rows x local; the default local size is the lane count. */
 void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);

@@ -43,13 +43,24 @@ static clnn_status check_outputs(clnn_context *ctx, const char *fn, const clnn_t
     return CLNN_OK;
 }
 
-static clnn_status check_options(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options *opt)
+/* Checks the options (NULL: the defaults, returned in *opt) and the logits of
+ * a cross-entropy call; rows and cols of the logits go to the caller. */
+static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options **opt_io,
+                                   const clnn_tensor *logits, size_t *rows, size_t *cols)
 {
+    static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    if (!*opt_io) *opt_io = &defaults;
+    const clnn_cross_entropy_options *opt = *opt_io;
     CHECK_ARG(ctx, opt->reduction == CLNN_REDUCE_MEAN || opt->reduction == CLNN_REDUCE_SUM,
               "%s: reduction %d is not a clnn_reduction", fn, (int)opt->reduction);
     CHECK_ARG(ctx, clnn__is_finite(opt->label_smoothing) && opt->label_smoothing >= 0.0f &&
                        opt->label_smoothing < 1.0f,
               "%s: label_smoothing %g is not in [0, 1)", fn, (double)opt->label_smoothing);
+    TRY(clnn__check_f32(ctx, fn, "logits", logits));
+    TRY(clnn__check_count32(ctx, fn, "logits", logits));
+    *cols = logits->shape[logits->ndim - 1];
+    *rows = logits->count / *cols;
     return CLNN_OK;
 }
 
@@ -59,9 +70,9 @@ static clnn_status sum_partials(clnn_context *ctx, const char *fn, clnn_tensor *
 {
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(n);
     clnn__karg args[] = {KARG_BUF(loss->buffer), KARG_BUF(partial), KARG_BUF(scale_buf), KARG(count), KARG(lanes),
-                         KARG(scale), KARG(use_buf)};
+                         KARG(scale), KARG(use_buf), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {1, n};
-    return clnn__run(ctx, fn, &tune_sum, problem, 7, args);
+    return clnn__run(ctx, fn, &tune_sum, problem, 8, args);
 }
 
 clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
@@ -69,15 +80,10 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
                                       clnn_tensor *dlogits)
 {
     static const char *fn = "clnn_cross_entropy_labels";
-    static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    if (!opt) opt = &defaults;
-    TRY(check_options(ctx, fn, opt));
-    TRY(clnn__check_f32(ctx, fn, "logits", logits));
-    TRY(clnn__check_count32(ctx, fn, "logits", logits));
+    size_t rows, cols;
+    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
     TRY(clnn__check_tensor(ctx, fn, "labels", labels));
     CHECK_ARG(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
-    size_t cols = logits->shape[logits->ndim - 1], rows = logits->count / cols;
     CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
                 rows);
     CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
@@ -91,18 +97,19 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     float one = 1.0f, eps = opt->label_smoothing;
     if (use_buf) { /* the mean's divisor: how many labels are not ignored */
-        clnn__karg args[] = {KARG_BUF(scale_buf), KARG_BUF(labels->buffer), KARG(nrows), KARG(ignore)};
+        clnn__karg args[] = {KARG_BUF(scale_buf), KARG_BUF(labels->buffer), KARG(nrows), KARG(ignore),
+                             KARG_LOCAL(256 * sizeof(cl_uint))};
         size_t problem[2] = {1, 256};
-        if ((st = clnn__run(ctx, fn, &tune_label_scale, problem, 4, args)) != CLNN_OK) goto out;
+        if ((st = clnn__run(ctx, fn, &tune_label_scale, problem, 5, args)) != CLNN_OK) goto out;
     }
     {
         cl_int want_grad = dlogits != NULL;
         cl_mem grad = dlogits ? dlogits->buffer : partial; /* unwritten without want_grad */
         clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                              KARG_BUF(scale_buf), KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore),
-                             KARG(one), KARG(use_buf), KARG(want_grad)};
+                             KARG(one), KARG(use_buf), KARG(want_grad), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {rows, cols};
-        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 13, args)) != CLNN_OK) goto out;
+        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
     }
     if (loss) st = sum_partials(ctx, fn, loss, partial, rows, 1.0f, scale_buf, use_buf);
 out:
@@ -115,14 +122,9 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
                                     const clnn_cross_entropy_options *opt, clnn_tensor *loss, clnn_tensor *dgrad)
 {
     static const char *fn = "clnn_cross_entropy_soft";
-    static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    if (!opt) opt = &defaults;
-    TRY(check_options(ctx, fn, opt));
-    TRY(clnn__check_f32(ctx, fn, "logits", logits));
-    TRY(clnn__check_count32(ctx, fn, "logits", logits));
+    size_t rows, cols;
+    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
     TRY(clnn__check_f32(ctx, fn, "targets", targets));
-    size_t cols = logits->shape[logits->ndim - 1], rows = logits->count / cols;
     CHECK_SHAPE(ctx, targets->count == logits->count && targets->shape[targets->ndim - 1] == cols,
                 "%s: targets must have the shape of logits (%zu rows of %zu)", fn, rows, cols);
     TRY(check_outputs(ctx, fn, logits, targets, loss, dgrad, "dlogits"));
@@ -135,9 +137,10 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_mem grad = dgrad ? dgrad->buffer : partial;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
-                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad)};
+                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
+                         KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
-    clnn_status st = clnn__run(ctx, fn, &tune_ce_soft, problem, 10, args);
+    clnn_status st = clnn__run(ctx, fn, &tune_ce_soft, problem, 11, args);
     if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, rows, scale, partial, 0);
     clReleaseMemObject(partial);
     return st;
@@ -167,9 +170,9 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(len);
     cl_mem g = grad ? grad->buffer : partial;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g), KARG_BUF(p->buffer), KARG_BUF(q->buffer), KARG(count),
-                         KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad)};
+                         KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {chunks, len};
-    clnn_status st = clnn__run(ctx, fn, &tune_pointwise, problem, 9, args);
+    clnn_status st = clnn__run(ctx, fn, &tune_pointwise, problem, 10, args);
     if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, chunks, scale, partial, 0);
     clReleaseMemObject(partial);
     return st;
