@@ -178,6 +178,13 @@ extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
 extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
 extern const clnn__tunable *const clnn__stochastic_tunables[];
 extern const clnn__tunable *const clnn__augment_tunables[];
+/* layers (src/ops/activation.c, dense.c, softmax.c, loss.c, dropout.c, blocks.c) */
+extern const clnn__tunable *const clnn__activation_tunables[];
+extern const clnn__tunable *const clnn__dense_tunables[];
+extern const clnn__tunable *const clnn__softmax_tunables[];
+extern const clnn__tunable *const clnn__loss_tunables[];
+extern const clnn__tunable *const clnn__dropout_tunables[];
+extern const clnn__tunable *const clnn__blocks_tunables[];
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,

@@ -16,6 +16,7 @@ static const bench_group groups[] = {
     {"copy", bench_copy},
     {"optim", bench_optim},
     {"stochastic", bench_stochastic},
+    {"layers", bench_layers},
 };
 
 static void usage(FILE *f)

@@ -226,6 +226,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/optim.h"
 #include "clnn/tune.h"
 #include "clnn/stochastic.h"
+#include "clnn/layers.h"
 
 #ifdef __cplusplus
 }

@@ -27,5 +27,6 @@ void bench_report(bench_env *env, const char *group, const char *name, double va
 void bench_copy(bench_env *env);
 void bench_optim(bench_env *env); /* bench_optim.c: fused optimizer + regularizers */
 void bench_stochastic(bench_env *env);
+void bench_layers(bench_env *env);
 
 #endif
