@@ -222,6 +222,10 @@ CLNN_API uint32_t clnn_philox_word(uint64_t seed, uint32_t stream, uint64_t inde
 /* (word >> 8) / 2^24: uniform in [0, 1) with 24 bits. */
 CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t index);
 
+#include "clnn/conv.h"
+#include "clnn/norm.h"
+#include "clnn/attention.h"
+
 #ifdef __cplusplus
 }
 #endif
