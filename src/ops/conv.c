@@ -79,7 +79,8 @@ static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tun
             pw = (cl_uint)prm->pad[1], dh = (cl_uint)prm->dilation[0], dw = (cl_uint)prm->dilation[1];
     int to_col = t == &tune_im2col;
     size_t problem[2] = {to_col ? g->C * g->R * g->S * g->P * g->Q : g->C * g->H * g->W, 1};
-    clnn__karg a[] = {KARG_BUF(to_col ? col : img), KARG_BUF(to_col ? img : col), KARG(off), KARG(C), KARG(H),
+    cl_mem dst = to_col ? col : img, src = to_col ? img : col;
+    clnn__karg a[] = {KARG_BUF(dst), KARG_BUF(src), KARG(off), KARG(C), KARG(H),
                       KARG(W), KARG(R), KARG(S), KARG(P), KARG(Q), KARG(sh), KARG(sw), KARG(ph), KARG(pw), KARG(dh),
                       KARG(dw)};
     return clnn__run(ctx, fn, t, problem, 16, a);

@@ -65,15 +65,11 @@ static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, con
     cl_int m = mode;
     if (!indices) indices = out->buffer; /* average pooling never touches it; any buffer fills the slot */
     size_t problem[2] = {backward ? img->count : out->count, 1};
-    clnn__karg a[] = {KARG_BUF(backward ? out->buffer : img->buffer), KARG_BUF(backward ? img->buffer : out->buffer),
-                      KARG_BUF(indices), KARG(planes), KARG(H), KARG(W), KARG(P), KARG(Q), KARG(kh), KARG(kw),
-                      KARG(sh), KARG(sw), KARG(ph), KARG(pw), KARG(m)};
-    /* the kernels order their buffers (x, y, indices) and (dy, indices, dx) */
-    if (backward) {
-        clnn__karg t = a[1];
-        a[1] = a[2];
-        a[2] = t;
-    }
+    /* the kernels take (x, y, indices) forward and (dy, indices, dx) backward */
+    cl_mem b0 = backward ? out->buffer : img->buffer, b1 = backward ? indices : out->buffer,
+           b2 = backward ? img->buffer : indices;
+    clnn__karg a[] = {KARG_BUF(b0), KARG_BUF(b1), KARG_BUF(b2), KARG(planes), KARG(H), KARG(W), KARG(P), KARG(Q),
+                      KARG(kh), KARG(kw), KARG(sh), KARG(sw), KARG(ph), KARG(pw), KARG(m)};
     return clnn__run(ctx, fn, backward ? &tune_backward : &tune_forward, problem, 15, a);
 }
 
