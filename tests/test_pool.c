@@ -90,7 +90,7 @@ static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int 
 
 static void run_global(clnn_context *ctx, int N, int C, int H, int W, int ndim_y)
 {
-    size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C, HW = (size_t)H * W;
+    size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C;
     float *x = util_random(nx, (unsigned)nx, -1, 1), *dy = util_random(ny, (unsigned)ny, -1, 1);
     clnn_tensor *tx = util_tensor(ctx, N, C, H, W, 4), *ty = util_tensor(ctx, N, C, 1, 1, ndim_y);
     clnn_tensor *tdy = util_tensor(ctx, N, C, 1, 1, ndim_y), *tdx = util_tensor(ctx, N, C, H, W, 4);
