@@ -10,7 +10,7 @@ __kernel void attn_softmax_forward(__global float *p, const uint rows, const uin
 {
     __local float lanes[RED_LANES];
     const uint row = get_group_id(0);
-    if (row >= rows) return;
+    /* the launch has exactly `rows` work-groups: no early return before the barriers */
     __global float *pr = p + (size_t)row * Sk;
     const uint n = causal ? min(row % Sq + 1, Sk) : Sk;
     RED_FOR_LANES(lane)
@@ -38,7 +38,7 @@ __kernel void attn_softmax_backward(__global float *dp, __global const float *p,
 {
     __local float lanes[RED_LANES];
     const uint row = get_group_id(0);
-    if (row >= rows) return;
+    /* the launch has exactly `rows` work-groups: no early return before the barriers */
     __global float *dr = dp + (size_t)row * Sk;
     __global const float *pr = p + (size_t)row * Sk;
     RED_FOR_LANES(lane)

@@ -19,37 +19,37 @@ __kernel void norm_forward(__global const float *x, __global float *y, __global 
 {
     __local float lanes[RED_LANES];
     const uint g = get_group_id(0);
-    if (g >= groups) return;
-    float mean, invstd;
-    if (flags & NORM_USE_RUNNING) {
-        mean = running_mean[g];
-        invstd = 1.0f / sqrt(running_var[g] + eps);
-    } else {
-        RED_FOR_LANES(lane)
+    /* the launch has exactly `groups` work-groups: no early return before the barriers */
+    /* Barriers stay outside conditionals (some compilers mishandle uniform
+     * branches around them): with running statistics the reductions run over
+     * zero elements instead of being skipped. */
+    const int use_running = flags & NORM_USE_RUNNING;
+    const uint n_stat = use_running ? 0 : count;
+    RED_FOR_LANES(lane)
+    {
+        float s = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n_stat) s += x[red_addr(g, i, group_stride, inner, outer_stride)];
+        lanes[lane] = s;
+    }
+    const float batch_mean = red_tree_sum(lanes) / (float)count;
+    /* second pass over (x - mean)^2: no cancellation as in E[x^2] - mean^2 */
+    RED_FOR_LANES(lane)
+    {
+        float s = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n_stat)
         {
-            float s = 0.0f;
-            RED_FOR_LANE_ELEMENTS(i, lane, count) s += x[red_addr(g, i, group_stride, inner, outer_stride)];
-            lanes[lane] = s;
+            const float d = x[red_addr(g, i, group_stride, inner, outer_stride)] - batch_mean;
+            s += d * d;
         }
-        mean = red_tree_sum(lanes) / (float)count;
-        /* second pass over (x - mean)^2: no cancellation as in E[x^2] - mean^2 */
-        RED_FOR_LANES(lane)
-        {
-            float s = 0.0f;
-            RED_FOR_LANE_ELEMENTS(i, lane, count)
-            {
-                const float d = x[red_addr(g, i, group_stride, inner, outer_stride)] - mean;
-                s += d * d;
-            }
-            lanes[lane] = s;
-        }
-        const float m2 = red_tree_sum(lanes);
-        invstd = 1.0f / sqrt(m2 / (float)count + eps);
-        if ((flags & NORM_UPDATE_RUNNING) && get_local_id(0) == 0) {
-            /* normalization uses the biased variance, the running estimate the unbiased one */
-            running_mean[g] = (1.0f - momentum) * running_mean[g] + momentum * mean;
-            running_var[g] = (1.0f - momentum) * running_var[g] + momentum * (m2 / (float)(count - 1));
-        }
+        lanes[lane] = s;
+    }
+    const float m2 = red_tree_sum(lanes);
+    const float mean = use_running ? running_mean[g] : batch_mean;
+    const float invstd = 1.0f / sqrt((use_running ? running_var[g] : m2 / (float)count) + eps);
+    if ((flags & NORM_UPDATE_RUNNING) && get_local_id(0) == 0) {
+        /* normalization uses the biased variance, the running estimate the unbiased one */
+        running_mean[g] = (1.0f - momentum) * running_mean[g] + momentum * mean;
+        running_var[g] = (1.0f - momentum) * running_var[g] + momentum * (m2 / (float)(count - 1));
     }
     if (get_local_id(0) == 0) {
         save_mean[g] = mean;
@@ -77,34 +77,33 @@ __kernel void norm_backward_data(__global const float *x, __global const float *
 {
     __local float lanes[RED_LANES];
     const uint g = get_group_id(0);
-    if (g >= groups) return;
+    /* the launch has exactly `groups` work-groups: no early return before the barriers */
     const float mean = save_mean[g], invstd = save_invstd[g];
     const int per_group = flags & NORM_PARAM_PER_GROUP, affine = flags & NORM_AFFINE;
-    float mean_gdy = 0.0f, mean_gdy_xhat = 0.0f;
-    if (!(flags & NORM_USE_RUNNING)) {
-        RED_FOR_LANES(lane)
+    /* with running statistics the sums run over zero elements (barriers stay unconditional) */
+    const uint n_stat = (flags & NORM_USE_RUNNING) ? 0 : count;
+    RED_FOR_LANES(lane)
+    {
+        float s = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n_stat)
         {
-            float s = 0.0f;
-            RED_FOR_LANE_ELEMENTS(i, lane, count)
-            {
-                const uint a = red_addr(g, i, group_stride, inner, outer_stride);
-                s += (affine ? gamma[per_group ? g : i] : 1.0f) * dy[a];
-            }
-            lanes[lane] = s;
+            const uint a = red_addr(g, i, group_stride, inner, outer_stride);
+            s += (affine ? gamma[per_group ? g : i] : 1.0f) * dy[a];
         }
-        mean_gdy = red_tree_sum(lanes) / (float)count;
-        RED_FOR_LANES(lane)
-        {
-            float s = 0.0f;
-            RED_FOR_LANE_ELEMENTS(i, lane, count)
-            {
-                const uint a = red_addr(g, i, group_stride, inner, outer_stride);
-                s += (affine ? gamma[per_group ? g : i] : 1.0f) * dy[a] * (x[a] - mean) * invstd;
-            }
-            lanes[lane] = s;
-        }
-        mean_gdy_xhat = red_tree_sum(lanes) / (float)count;
+        lanes[lane] = s;
     }
+    const float mean_gdy = red_tree_sum(lanes) / (float)count;
+    RED_FOR_LANES(lane)
+    {
+        float s = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n_stat)
+        {
+            const uint a = red_addr(g, i, group_stride, inner, outer_stride);
+            s += (affine ? gamma[per_group ? g : i] : 1.0f) * dy[a] * (x[a] - mean) * invstd;
+        }
+        lanes[lane] = s;
+    }
+    const float mean_gdy_xhat = red_tree_sum(lanes) / (float)count;
     for (uint i = get_local_id(0); i < count; i += get_local_size(0)) {
         const uint a = red_addr(g, i, group_stride, inner, outer_stride);
         const float gdy = (affine ? gamma[per_group ? g : i] : 1.0f) * dy[a];
@@ -125,30 +124,29 @@ __kernel void norm_param_grad(__global const float *x, __global const float *dy,
 {
     __local float lanes[RED_LANES];
     const uint g = get_group_id(0);
-    if (g >= groups) return;
+    /* the launch has exactly `groups` work-groups: no early return before the barriers */
     const int per_group = flags & NORM_PARAM_PER_GROUP;
-    if (flags & NORM_WANT_DGAMMA) {
-        RED_FOR_LANES(lane)
+    const uint n_gamma = (flags & NORM_WANT_DGAMMA) ? count : 0, n_beta = (flags & NORM_WANT_DBETA) ? count : 0;
+    RED_FOR_LANES(lane)
+    {
+        float s = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n_gamma)
         {
-            float s = 0.0f;
-            RED_FOR_LANE_ELEMENTS(i, lane, count)
-            {
-                const uint a = red_addr(g, i, group_stride, inner, outer_stride), st = per_group ? g : i;
-                s += dy[a] * (x[a] - save_mean[st]) * save_invstd[st];
-            }
-            lanes[lane] = s;
+            const uint a = red_addr(g, i, group_stride, inner, outer_stride), st = per_group ? g : i;
+            s += dy[a] * (x[a] - save_mean[st]) * save_invstd[st];
         }
-        const float t = red_tree_sum(lanes);
-        if (get_local_id(0) == 0) dgamma[g] = t;
+        lanes[lane] = s;
     }
-    if (flags & NORM_WANT_DBETA) {
-        RED_FOR_LANES(lane)
-        {
-            float s = 0.0f;
-            RED_FOR_LANE_ELEMENTS(i, lane, count) s += dy[red_addr(g, i, group_stride, inner, outer_stride)];
-            lanes[lane] = s;
-        }
-        const float t = red_tree_sum(lanes);
-        if (get_local_id(0) == 0) dbeta[g] = t;
+    const float sum_gamma = red_tree_sum(lanes);
+    RED_FOR_LANES(lane)
+    {
+        float s = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n_beta) s += dy[red_addr(g, i, group_stride, inner, outer_stride)];
+        lanes[lane] = s;
+    }
+    const float sum_beta = red_tree_sum(lanes);
+    if (get_local_id(0) == 0) {
+        if (n_gamma) dgamma[g] = sum_gamma;
+        if (n_beta) dbeta[g] = sum_beta;
     }
 }

@@ -9,7 +9,7 @@ __kernel void group_sum(__global const float *in, __global float *out, const uin
 {
     __local float lanes[RED_LANES];
     const uint g = get_group_id(0);
-    if (g >= groups) return; /* uniform per group: no barrier is skipped by part of a group */
+    /* the launch has exactly `groups` work-groups: no early return before the barriers */
     RED_FOR_LANES(lane)
     {
         float s = 0.0f;
