@@ -14,6 +14,7 @@ typedef struct bench_group {
 
 static const bench_group groups[] = {
     {"copy", bench_copy},
+    {"conv", bench_conv},
 };
 
 static void usage(FILE *f)
