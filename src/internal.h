@@ -186,6 +186,16 @@ extern const clnn__tunable *const clnn__loss_tunables[];
 extern const clnn__tunable *const clnn__dropout_tunables[];
 extern const clnn__tunable *const clnn__blocks_tunables[];
 
+/* Family tunables of the layers in include/clnn/conv.h, norm.h, attention.h. */
+extern const clnn__tunable *const clnn__reduce_tunables[];
+extern const clnn__tunable *const clnn__conv_tunables[];
+extern const clnn__tunable *const clnn__pool_tunables[];
+extern const clnn__tunable *const clnn__norm_tunables[];
+extern const clnn__tunable *const clnn__attention_tunables[];
+/* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
+ * problem[0] groups x local[0] work-items. */
+void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
                           size_t len);
@@ -229,6 +239,27 @@ clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__
 size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k);
 /* Enqueues like clnn__enqueue and returns the launch's event in *ev (caller releases). */
 clnn_status clnn__enqueue_event(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev);
+/* ---------------------------------------------------- ops/reduce.c, blas.c */
+
+/* out[g] = scale * sum of the count elements of group g, element i of group g
+ * at g*group_stride + (i/inner)*outer_stride + i%inner; deterministic. */
+clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
+                            size_t group_stride, size_t inner, size_t outer_stride, float scale);
+/* A device buffer of `floats` floats for one call's intermediate results; the
+ * caller releases it right after enqueuing its last use (OpenCL keeps it alive
+ * until the queued work completes). */
+clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_mem *out);
+/* Row-major C = alpha * op(A) . op(B) + beta * C through CLBlast on ctx->queue,
+ * `batch` times with element strides between the matrices (batch 1: plain
+ * SGEMM). Offsets, leading dimensions and strides count floats. Records a
+ * profiling event while the profiler runs. */
+typedef struct clnn__gemm_operand {
+    cl_mem buf;
+    size_t offset, ld, stride;
+} clnn__gemm_operand;
+clnn_status clnn__sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        float alpha, clnn__gemm_operand a, clnn__gemm_operand b, float beta, clnn__gemm_operand c,
+                        size_t batch);
 
 /* ----------------------------------------------------------------- context */
 
@@ -278,6 +309,9 @@ clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *na
                                const clnn_tensor *t);
 /* "[2, 3, 4]" */
 const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len);
+/* t is a tensor of ctx holding fp32; with count != 0 it must hold exactly count elements. */
+clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                            size_t count);
 /* Overflow-checked element count of a shape; 0 on bad input (message in ctx). */
 clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,
                               size_t elem_size, size_t *count);

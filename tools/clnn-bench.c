@@ -17,6 +17,7 @@ static const bench_group groups[] = {
     {"optim", bench_optim},
     {"stochastic", bench_stochastic},
     {"layers", bench_layers},
+    {"conv", bench_conv},
 };
 
 static void usage(FILE *f)

@@ -13,8 +13,8 @@ clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, floa
     static const char *fn = "clnn_activation_forward";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_activation(ctx, fn, act, alpha));
-    TRY(clnn__check_f32(ctx, fn, "x", x));
-    TRY(clnn__check_f32(ctx, fn, "y", y));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
     CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
     TRY(clnn__check_count32(ctx, fn, "x", x));
     cl_uint n = (cl_uint)x->count;
@@ -30,9 +30,9 @@ clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, flo
     static const char *fn = "clnn_activation_backward";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_activation(ctx, fn, act, alpha));
-    TRY(clnn__check_f32(ctx, fn, "x", x));
-    TRY(clnn__check_f32(ctx, fn, "dy", dy));
-    TRY(clnn__check_f32(ctx, fn, "dx", dx));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
+    TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
     CHECK_SHAPE(ctx, x->count == dy->count && x->count == dx->count,
                 "%s: x, dy and dx have %zu, %zu and %zu elements; they must agree", fn, x->count, dy->count,
                 dx->count);

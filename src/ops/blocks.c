@@ -15,9 +15,9 @@ clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const cln
 {
     static const char *fn = "clnn_residual_add";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, "a", a));
-    TRY(clnn__check_f32(ctx, fn, "b", b));
-    TRY(clnn__check_f32(ctx, fn, "y", y));
+    TRY(clnn__check_f32(ctx, fn, "a", a, 0));
+    TRY(clnn__check_f32(ctx, fn, "b", b, 0));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
     TRY(clnn__check_count32(ctx, fn, "a", a));
     CHECK_SHAPE(ctx, a->count == b->count && a->count == y->count,
                 "%s: a, b and y have %zu, %zu and %zu elements; they must agree", fn, a->count, b->count, y->count);
@@ -32,14 +32,14 @@ clnn_status clnn_residual_add_backward(clnn_context *ctx, const clnn_tensor *dy,
 {
     static const char *fn = "clnn_residual_add_backward";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, "dy", dy));
+    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
     TRY(clnn__check_count32(ctx, fn, "dy", dy));
     CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate must be 0 or 1, not %d", fn, accumulate);
     clnn_tensor *outs[2] = {da, db};
     const char *names[2] = {"da", "db"};
     for (int i = 0; i < 2; i++) {
         if (!outs[i]) continue;
-        TRY(clnn__check_f32(ctx, fn, names[i], outs[i]));
+        TRY(clnn__check_f32(ctx, fn, names[i], outs[i], 0));
         CHECK_SHAPE(ctx, outs[i]->count == dy->count, "%s: %s has %zu elements, dy has %zu", fn, names[i],
                     outs[i]->count, dy->count);
         CHECK_ARG(ctx, outs[i]->buffer != dy->buffer, "%s: %s must not alias dy", fn, names[i]);
@@ -61,7 +61,7 @@ clnn_status clnn_residual_add_backward(clnn_context *ctx, const clnn_tensor *dy,
 static clnn_status check_stack(clnn_context *ctx, const char *fn, const char *whole_name, const clnn_tensor *whole,
                                const char *parts_name, size_t count, const clnn_tensor *const *parts)
 {
-    TRY(clnn__check_f32(ctx, fn, whole_name, whole));
+    TRY(clnn__check_f32(ctx, fn, whole_name, whole, 0));
     TRY(clnn__check_count32(ctx, fn, whole_name, whole));
     CHECK_ARG(ctx, count >= 1, "%s: count is 0", fn);
     CHECK_ARG(ctx, parts != NULL, "%s: %s is NULL", fn, parts_name);
@@ -71,7 +71,7 @@ static clnn_status check_stack(clnn_context *ctx, const char *fn, const char *wh
     char name[48], ws[64], ps[64];
     for (size_t i = 0; i < count; i++) {
         snprintf(name, sizeof name, "%s[%zu]", parts_name, i);
-        TRY(clnn__check_f32(ctx, fn, name, parts[i]));
+        TRY(clnn__check_f32(ctx, fn, name, parts[i], 0));
         int same = parts[i]->ndim == whole->ndim && parts[i]->shape[0] == whole->shape[0];
         for (int d = 2; same && d < whole->ndim; d++) same = parts[i]->shape[d] == whole->shape[d];
         CHECK_SHAPE(ctx, same, "%s: %s %s must match %s %s in every dimension but 1", fn, name,

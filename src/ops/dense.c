@@ -40,8 +40,8 @@ static clnn_status check_dense(clnn_context *ctx, const char *fn, const clnn_ten
                                clnn_activation act, float alpha, dense_dims *d)
 {
     TRY(clnn__check_activation(ctx, fn, act, alpha));
-    TRY(clnn__check_f32(ctx, fn, "x", x));
-    TRY(clnn__check_f32(ctx, fn, "w", w));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     char xs[64], ws[64];
     CHECK_SHAPE(ctx, w->ndim == 2, "%s: w must be 2-D [out, in], it is %s", fn, clnn__shape_str(w, ws, sizeof ws));
     d->out = w->shape[0];
@@ -58,7 +58,7 @@ static clnn_status check_dense(clnn_context *ctx, const char *fn, const clnn_ten
 static clnn_status check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                               size_t rows, size_t cols)
 {
-    TRY(clnn__check_f32(ctx, fn, name, t));
+    TRY(clnn__check_f32(ctx, fn, name, t, 0));
     char s[64];
     CHECK_SHAPE(ctx, t->shape[t->ndim - 1] == cols && t->count == rows * cols,
                 "%s: %s is %s, expected %zu rows of %zu", fn, name, clnn__shape_str(t, s, sizeof s), rows, cols);
@@ -81,7 +81,7 @@ clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     dense_dims d;
     TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
     if (b) {
-        TRY(clnn__check_f32(ctx, fn, "b", b));
+        TRY(clnn__check_f32(ctx, fn, "b", b, 0));
         CHECK_SHAPE(ctx, b->count == d.out, "%s: b has %zu elements, w has %zu rows", fn, b->count, d.out);
     }
     TRY(check_rows(ctx, fn, "y", y, d.rows, d.out));
@@ -124,13 +124,13 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
         TRY(check_not_input(ctx, fn, "dx", dx, inputs, 4));
     }
     if (dw) {
-        TRY(clnn__check_f32(ctx, fn, "dw", dw));
+        TRY(clnn__check_f32(ctx, fn, "dw", dw, 0));
         CHECK_SHAPE(ctx, dw->count == d.out * d.in && dw->shape[dw->ndim - 1] == d.in,
                     "%s: dw must be [%zu, %zu] like w", fn, d.out, d.in);
         TRY(check_not_input(ctx, fn, "dw", dw, inputs, 4));
     }
     if (db) {
-        TRY(clnn__check_f32(ctx, fn, "db", db));
+        TRY(clnn__check_f32(ctx, fn, "db", db, 0));
         CHECK_SHAPE(ctx, db->count == d.out, "%s: db has %zu elements, w has %zu rows", fn, db->count, d.out);
         TRY(check_not_input(ctx, fn, "db", db, inputs, 4));
     }
@@ -144,8 +144,8 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
     cl_uint rows = (cl_uint)d.rows, cols = (cl_uint)d.out, blocks = (cl_uint)((d.rows + DB_ROWS - 1) / DB_ROWS);
     cl_mem dz = dy->buffer, partial = dy->buffer;
     clnn_status st = CLNN_OK;
-    if (need_dz) TRY(clnn__scratch(ctx, fn, d.rows * d.out * sizeof(float), &dz));
-    if (db && (st = clnn__scratch(ctx, fn, (size_t)blocks * d.out * sizeof(float), &partial)) != CLNN_OK) goto out;
+    if (need_dz) TRY(clnn__scratch(ctx, fn, d.rows * d.out, &dz));
+    if (db && (st = clnn__scratch(ctx, fn, (size_t)blocks * d.out, &partial)) != CLNN_OK) goto out;
     if (need_dz || db) {
         cl_int write_dz = need_dz, want_db = db != NULL, a = (cl_int)act;
         cl_mem zb = z ? z->buffer : dy->buffer; /* act'(.) of the identity is 1: unread */

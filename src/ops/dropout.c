@@ -22,12 +22,12 @@ clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float 
     static const char *fn = "clnn_dropout_forward";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(check_p(ctx, fn, p));
-    TRY(clnn__check_f32(ctx, fn, "x", x));
-    TRY(clnn__check_f32(ctx, fn, "y", y));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
     TRY(clnn__check_count32(ctx, fn, "x", x));
     CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
     if (mask) {
-        TRY(clnn__check_f32(ctx, fn, "mask", mask));
+        TRY(clnn__check_f32(ctx, fn, "mask", mask, 0));
         CHECK_SHAPE(ctx, mask->count == x->count, "%s: mask has %zu elements, x has %zu", fn, mask->count, x->count);
         CHECK_ARG(ctx, mask->buffer != x->buffer && mask->buffer != y->buffer, "%s: mask must differ from x and y",
                   fn);
@@ -49,8 +49,8 @@ clnn_status clnn_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, floa
     static const char *fn = "clnn_dropout_backward";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(check_p(ctx, fn, p));
-    TRY(clnn__check_f32(ctx, fn, "dy", dy));
-    TRY(clnn__check_f32(ctx, fn, "dx", dx));
+    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
+    TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
     TRY(clnn__check_count32(ctx, fn, "dy", dy));
     CHECK_SHAPE(ctx, dy->count == dx->count, "%s: dy has %zu elements, dx has %zu", fn, dy->count, dx->count);
     cl_uint n = (cl_uint)dy->count, st = stream;

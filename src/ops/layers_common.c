@@ -29,13 +29,6 @@ void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t g
     global[1] = 1;
 }
 
-clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
-{
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_ARG(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
-    return CLNN_OK;
-}
-
 clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activation act, float alpha)
 {
     CHECK_ARG(ctx, (int)act >= CLNN_ACT_NONE && (int)act <= CLNN_ACT_SOFTPLUS,
@@ -47,13 +40,5 @@ clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activ
 clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
 {
     CHECK_SHAPE(ctx, t->count <= 0xFFFFFFFFu, "%s: %s has %zu elements, more than 2^32 - 1", fn, name, t->count);
-    return CLNN_OK;
-}
-
-clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t bytes, cl_mem *out)
-{
-    cl_int err;
-    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, bytes ? bytes : 4, NULL, &err);
-    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clCreateBuffer", err);
     return CLNN_OK;
 }

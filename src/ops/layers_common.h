@@ -29,16 +29,10 @@ void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t g
 #define CLNN_WPT_TUNABLE(id_, program_, kernel_) \
     {id_, program_, kernel_, 1, {{"WPT", {1, 2, 4, 8}, 4, 1}, {NULL, {0}, 0, 0}}, NULL, clnn__wpt_global}
 
-/* t is a tensor of ctx (clnn__check_tensor) holding fp32. */
-clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 /* act is a clnn_activation and alpha finite. */
 clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activation act, float alpha);
 /* The element count fits the kernels' 32-bit indices. */
 clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 
-/* A device buffer of `bytes` for intermediate results. Release it right
- * after enqueueing the work that uses it: OpenCL keeps it alive until that
- * work has finished. */
-clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t bytes, cl_mem *out);
 
 #endif

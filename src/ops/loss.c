@@ -27,13 +27,13 @@ static clnn_status check_outputs(clnn_context *ctx, const char *fn, const clnn_t
 {
     CHECK_ARG(ctx, loss || grad, "%s: loss and %s are both NULL: nothing to compute", fn, grad_name);
     if (loss) {
-        TRY(clnn__check_f32(ctx, fn, "loss", loss));
+        TRY(clnn__check_f32(ctx, fn, "loss", loss, 0));
         CHECK_SHAPE(ctx, loss->count == 1, "%s: loss must have exactly 1 element, it has %zu", fn, loss->count);
         CHECK_ARG(ctx, loss->buffer != input->buffer && loss->buffer != other->buffer,
                   "%s: loss must not alias an input", fn);
     }
     if (grad) {
-        TRY(clnn__check_f32(ctx, fn, grad_name, grad));
+        TRY(clnn__check_f32(ctx, fn, grad_name, grad, 0));
         CHECK_SHAPE(ctx, grad->count == input->count && grad->shape[grad->ndim - 1] == input->shape[input->ndim - 1],
                     "%s: %s must have the shape of the input (%zu elements)", fn, grad_name, input->count);
         CHECK_ARG(ctx, grad->buffer != input->buffer && grad->buffer != other->buffer,
@@ -57,7 +57,7 @@ static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn
     CHECK_ARG(ctx, clnn__is_finite(opt->label_smoothing) && opt->label_smoothing >= 0.0f &&
                        opt->label_smoothing < 1.0f,
               "%s: label_smoothing %g is not in [0, 1)", fn, (double)opt->label_smoothing);
-    TRY(clnn__check_f32(ctx, fn, "logits", logits));
+    TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
     TRY(clnn__check_count32(ctx, fn, "logits", logits));
     *cols = logits->shape[logits->ndim - 1];
     *rows = logits->count / *cols;
@@ -91,8 +91,8 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
 
     cl_mem partial = NULL, scale_buf = NULL;
     clnn_status st;
-    TRY(clnn__scratch(ctx, fn, rows * sizeof(float), &partial));
-    if ((st = clnn__scratch(ctx, fn, sizeof(float), &scale_buf)) != CLNN_OK) goto out;
+    TRY(clnn__scratch(ctx, fn, rows, &partial));
+    if ((st = clnn__scratch(ctx, fn, 1, &scale_buf)) != CLNN_OK) goto out;
     cl_int use_buf = opt->reduction == CLNN_REDUCE_MEAN, ignore = opt->ignore_index;
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     float one = 1.0f, eps = opt->label_smoothing;
@@ -124,13 +124,13 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     static const char *fn = "clnn_cross_entropy_soft";
     size_t rows, cols;
     TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
-    TRY(clnn__check_f32(ctx, fn, "targets", targets));
+    TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
     CHECK_SHAPE(ctx, targets->count == logits->count && targets->shape[targets->ndim - 1] == cols,
                 "%s: targets must have the shape of logits (%zu rows of %zu)", fn, rows, cols);
     TRY(check_outputs(ctx, fn, logits, targets, loss, dgrad, "dlogits"));
 
     cl_mem partial;
-    TRY(clnn__scratch(ctx, fn, rows * sizeof(float), &partial));
+    TRY(clnn__scratch(ctx, fn, rows, &partial));
     float scale = opt->reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)rows) : 1.0f;
     float eps = opt->label_smoothing;
     cl_int want_grad = dgrad != NULL;
@@ -155,16 +155,16 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
               "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
-    TRY(clnn__check_f32(ctx, fn, p_name, p));
+    TRY(clnn__check_f32(ctx, fn, p_name, p, 0));
     TRY(clnn__check_count32(ctx, fn, p_name, p));
-    TRY(clnn__check_f32(ctx, fn, q_name, q));
+    TRY(clnn__check_f32(ctx, fn, q_name, q, 0));
     CHECK_SHAPE(ctx, p->count == q->count, "%s: %s has %zu elements, %s has %zu", fn, p_name, p->count, q_name,
                 q->count);
     TRY(check_outputs(ctx, fn, p, q, loss, grad, grad_name));
 
     size_t n = p->count, chunks = (n + LOSS_CHUNK - 1) / LOSS_CHUNK, len = n < LOSS_CHUNK ? n : LOSS_CHUNK;
     cl_mem partial;
-    TRY(clnn__scratch(ctx, fn, chunks * sizeof(float), &partial));
+    TRY(clnn__scratch(ctx, fn, chunks, &partial));
     float scale = reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)n) : 1.0f;
     cl_int want_grad = grad != NULL;
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(len);

@@ -11,8 +11,8 @@ static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn
                                    cl_int log_out)
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, "x", x));
-    TRY(clnn__check_f32(ctx, fn, "y", y));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
     TRY(clnn__check_count32(ctx, fn, "x", x));
     char xs[64], ys[64];
     CHECK_SHAPE(ctx, x->count == y->count && x->shape[x->ndim - 1] == y->shape[y->ndim - 1],
@@ -30,9 +30,9 @@ static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const cln
                                     clnn_tensor *dx, cl_int log_in)
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, "y", y));
-    TRY(clnn__check_f32(ctx, fn, "dy", dy));
-    TRY(clnn__check_f32(ctx, fn, "dx", dx));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
+    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
+    TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
     TRY(clnn__check_count32(ctx, fn, "y", y));
     size_t c = y->shape[y->ndim - 1];
     CHECK_SHAPE(ctx, dy->count == y->count && dx->count == y->count && dy->shape[dy->ndim - 1] == c &&
