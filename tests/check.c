@@ -2,12 +2,30 @@
 
 #include <math.h>
 
-int check_passed, check_failed;
+int check_passed, check_failed, check_skipped;
 
 int check_summary(void)
 {
-    printf("%d passed, %d failed\n", check_passed, check_failed);
+    if (check_skipped)
+        printf("%d passed, %d failed, %d large cases skipped (CLNN_TEST_SMALL)\n", check_passed, check_failed,
+               check_skipped);
+    else
+        printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
+}
+
+int test_small(void)
+{
+    const char *s = getenv("CLNN_TEST_SMALL");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
+int test_large(const char *what)
+{
+    if (!test_small()) return 1;
+    check_skipped++;
+    printf("SKIP (CLNN_TEST_SMALL) %s\n", what);
+    return 0;
 }
 
 clnn_context *test_context(void)
@@ -47,4 +65,9 @@ clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, 
     st = clnn_tensor_upload(t, data, n * sizeof(float));
     REQUIRE(st == CLNN_OK, "tensor upload: %s", clnn_last_error(ctx));
     return t;
+}
+
+void test_expect_api_error(const char *function, const char *error)
+{
+    printf("EXPECT-OCLGRIND-API-ERROR %s %s\n", function, error);
 }
