@@ -53,6 +53,8 @@ int check_summary(void);
  */
 int test_small(void);
 int test_large(const char *what);
+/* Records a case that cannot run here (printed "SKIP <why>", counted, never passed). */
+void test_skip(const char *why);
 
 /* Announces that the next OpenCL call fails on purpose (e.g. a deliberately
  * broken kernel), so that tests/run_oclgrind.sh does not count Oclgrind's
