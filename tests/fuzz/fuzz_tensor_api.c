@@ -261,47 +261,58 @@ static size_t read_bytes(reader *r, const slot *s)
     }
 }
 
+/* A transfer's arguments: the tensor, a byte count, a NULL pointer or not,
+ * and a host buffer of exactly `bytes` (capped at BIG_BYTES): if an invalid
+ * count were accepted, the runtime would run past the buffer and ASan would
+ * stop there. Returns 0 when the call is skipped (valid but too large). */
+typedef struct transfer {
+    slot *s;
+    size_t bytes, have;
+    int null_ptr, expect_ok;
+    uint8_t *buf;
+} transfer;
+
+static int transfer_begin(reader *r, transfer *x)
+{
+    x->s = pick(r);
+    x->bytes = read_bytes(r, x->s);
+    x->null_ptr = u8(r) % 16 == 0;
+    x->expect_ok = x->s->t && !x->null_ptr && x->bytes == x->s->count * 4;
+    if (x->expect_ok && x->bytes > BIG_BYTES) return 0;
+    x->have = x->bytes < BIG_BYTES ? x->bytes : BIG_BYTES;
+    x->buf = malloc(x->have ? x->have : 1);
+    if (!x->buf) abort();
+    return 1;
+}
+
 static void op_upload(reader *r)
 {
-    slot *s = pick(r);
-    size_t bytes = read_bytes(r, s);
-    int null_src = u8(r) % 16 == 0;
-    int expect_ok = s->t && !null_src && bytes == s->count * 4;
-    if (expect_ok && bytes > BIG_BYTES) return;
-    /* a host buffer of exactly `bytes` (capped): if an invalid count were
-     * accepted, the runtime would read past it and ASan would stop here */
-    size_t have = bytes < BIG_BYTES ? bytes : BIG_BYTES;
-    uint8_t *src = malloc(have ? have : 1);
-    if (!src) abort();
-    for (size_t i = 0; i < have; i++) src[i] = (uint8_t)(i * 131u + u8(r));
-    clnn_status st = clnn_tensor_upload(s->t, null_src ? NULL : src, bytes);
-    check_status(st, expect_ok, "clnn_tensor_upload");
-    if (expect_ok) {
+    transfer x;
+    if (!transfer_begin(r, &x)) return;
+    slot *s = x.s;
+    for (size_t i = 0; i < x.have; i++) x.buf[i] = (uint8_t)(i * 131u + u8(r));
+    check_status(clnn_tensor_upload(s->t, x.null_ptr ? NULL : x.buf, x.bytes), x.expect_ok, "clnn_tensor_upload");
+    if (x.expect_ok) {
         s->mirror_valid = s->count <= MIRROR_MAX;
-        if (s->mirror_valid) memcpy(s->mirror, src, bytes);
+        if (s->mirror_valid) memcpy(s->mirror, x.buf, x.bytes);
     }
-    free(src);
+    free(x.buf);
     check_unchanged(s, "clnn_tensor_upload");
 }
 
 static void op_download(reader *r)
 {
-    slot *s = pick(r);
-    size_t bytes = read_bytes(r, s);
-    int null_dst = u8(r) % 16 == 0;
-    int expect_ok = s->t && !null_dst && bytes == s->count * 4;
-    if (expect_ok && bytes > BIG_BYTES) return;
-    size_t have = bytes < BIG_BYTES ? bytes : BIG_BYTES;
-    uint8_t *dst = malloc(have ? have : 1);
-    if (!dst) abort();
-    memset(dst, 0xAB, have);
-    check_status(clnn_tensor_download(s->t, null_dst ? NULL : dst, bytes), expect_ok, "clnn_tensor_download");
-    if (expect_ok && s->mirror_valid && memcmp(dst, s->mirror, bytes) != 0)
+    transfer x;
+    if (!transfer_begin(r, &x)) return;
+    memset(x.buf, 0xAB, x.have);
+    check_status(clnn_tensor_download(x.s->t, x.null_ptr ? NULL : x.buf, x.bytes), x.expect_ok,
+                 "clnn_tensor_download");
+    if (x.expect_ok && x.s->mirror_valid && memcmp(x.buf, x.s->mirror, x.bytes) != 0)
         fail("downloaded contents differ from the host copy", "clnn_tensor_download");
-    if (!expect_ok)
-        for (size_t i = 0; i < have; i++)
-            if (dst[i] != 0xAB) fail("a rejected download wrote to the destination", "clnn_tensor_download");
-    free(dst);
+    if (!x.expect_ok)
+        for (size_t i = 0; i < x.have; i++)
+            if (x.buf[i] != 0xAB) fail("a rejected download wrote to the destination", "clnn_tensor_download");
+    free(x.buf);
 }
 
 static void op_fill(reader *r)
