@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern int check_passed, check_failed;
+extern int check_passed, check_failed, check_skipped;
 
 #define CHECK(cond, ...)                                                       \
     do {                                                                       \
@@ -44,6 +44,24 @@ extern int check_passed, check_failed;
 
 int check_summary(void);
 
+/* Small-shapes mode (CLNN_TEST_SMALL=1, set only by the oclgrind_* tests,
+ * where a simulated device runs ~10^4x slower): large cases are skipped.
+ * test_large(what) returns 1 when the large case should run; otherwise it
+ * prints "SKIP <what>" and counts the skip, which check_summary() reports --
+ * a skipped case never counts as passed. Typical use:
+ *     if (test_large("fill of 2^20 + 3 elements")) fill_case(ctx, (1u << 20) + 3);
+ */
+int test_small(void);
+int test_large(const char *what);
+/* Records a case that cannot run here (printed "SKIP <why>", counted, never passed). */
+void test_skip(const char *why);
+
+/* Announces that the next OpenCL call fails on purpose (e.g. a deliberately
+ * broken kernel), so that tests/run_oclgrind.sh does not count Oclgrind's
+ * API-error report for it as a finding: one call per expected error, e.g.
+ * test_expect_api_error("clBuildProgram", "CL_BUILD_PROGRAM_FAILURE"). */
+void test_expect_api_error(const char *function, const char *error);
+
 /* A context on the device CLNN_DEVICE selects (the default device otherwise);
  * exits when none can be created, because nothing else can be tested. */
 clnn_context *test_context(void);
@@ -54,10 +72,11 @@ void test_fill_uniform(float *x, size_t n, unsigned seed, float lo, float hi);
 /* Largest |a-b| / (atol + rtol*|b|) over n elements; <= 1 means within tolerance. */
 double test_max_rel_error(const float *a, const double *b, size_t n, double atol, double rtol);
 
-/* Downloads an fp32 tensor into a new malloc'ed array (caller frees). */
-float *test_download(clnn_context *ctx, const clnn_tensor *t);
-
 /* Uploads host data into a new fp32 tensor of the given shape. */
 clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, const float *data);
+
+/* Downloads a whole fp32 tensor into new host memory (caller frees); exits
+ * when host memory runs out. */
+float *test_download(clnn_context *ctx, const clnn_tensor *t);
 
 #endif

@@ -11,8 +11,18 @@
  *     clnn_finish() waits. Downloads are blocking.
  *   - Tensors hold fp32 (or int32 for labels and indices), up to 4 dimensions,
  *     row-major: the last dimension is contiguous. Images are NCHW.
- *   - A context and the tensors made from it are used by one thread at a time;
- *     different contexts may be used from different threads at once.
+ *   - Threads: a context and the tensors made from it are used by one thread
+ *     at a time (a context is not locked; calls on it from two threads at
+ *     once are a data race). Different contexts may be used from different
+ *     threads at once, on the same device or not. Thread-safe at any time:
+ *     clnn_device_count/_info_get/_select (enumeration is serialized inside
+ *     clnn), clnn_context_create*, clnn_status_string, clnn_version, the
+ *     clnn_philox_* functions, and clnn_last_error(NULL), which is per thread.
+ *     Environment variables (CLNN_DEVICE, CLNN_CACHE_DIR, CLNN_KERNEL_DIR)
+ *     are read at call time: do not change them while other threads call clnn.
+ *   - Processes: any number may share one cache directory; cache files are
+ *     written to a temp file and renamed into place, so a reader sees a whole
+ *     file or none, and a damaged file is rebuilt, never trusted.
  */
 #ifndef CLNN_CLNN_H
 #define CLNN_CLNN_H
@@ -41,7 +51,7 @@ extern "C" {
 typedef enum clnn_status {
     CLNN_OK = 0,
     CLNN_ERR_INVALID_ARGUMENT = -1, /* NULL handle, bad value, non-finite hyper-parameter */
-    CLNN_ERR_SHAPE = -2,            /* shapes, sizes or dtypes disagree */
+    CLNN_ERR_SHAPE = -2,            /* shapes, sizes or dtypes disagree (a wrong dtype included) */
     CLNN_ERR_OUT_OF_MEMORY = -3,    /* host or device allocation failed or is too large */
     CLNN_ERR_DEVICE_NOT_FOUND = -4, /* no OpenCL device, or the selector matched none */
     CLNN_ERR_BUILD = -5,            /* a kernel failed to compile; the message has the log */
@@ -224,6 +234,12 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 
 #include "clnn/regularizers.h"
 #include "clnn/optim.h"
+#include "clnn/tune.h"
+#include "clnn/stochastic.h"
+#include "clnn/layers.h"
+#include "clnn/conv.h"
+#include "clnn/norm.h"
+#include "clnn/attention.h"
 
 #ifdef __cplusplus
 }

@@ -31,7 +31,8 @@ clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
     clnn_context *ctx = t->ctx;
     cl_uint n = (cl_uint)t->count;
     if (t->dtype == CLNN_INT32) {
-        CHECK_ARG(ctx, value == floorf(value) && fabsf(value) <= 2147483520.0f,
+        /* every integral float in [-2^31, 2^31) is an int32 (NaN fails both tests) */
+        CHECK_ARG(ctx, value == floorf(value) && value >= -2147483648.0f && value < 2147483648.0f,
                   "%s: value %g is not an int32 for an int32 tensor", fn, (double)value);
         cl_int v = (cl_int)value;
         clnn__karg a[] = {KARG_BUF(t->buffer), KARG(n), KARG(v)};
@@ -60,7 +61,7 @@ clnn_status clnn_scale(clnn_tensor *x, float alpha)
 {
     static const char *fn = "clnn_scale";
     if (!x) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: x is NULL", fn);
-    CHECK_ARG(x->ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
+    CHECK_SHAPE(x->ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
     CHECK_ARG(x->ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
     clnn__karg a[] = {KARG_BUF(x->buffer), KARG(n), KARG(alpha)};
@@ -73,7 +74,7 @@ clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
     if (!y) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: y is NULL", fn);
     clnn_context *ctx = y->ctx;
     TRY(clnn__check_tensor(ctx, fn, "x", x));
-    CHECK_ARG(ctx, x->dtype == CLNN_FLOAT32 && y->dtype == CLNN_FLOAT32, "%s: x and y must be float32", fn);
+    CHECK_SHAPE(ctx, x->dtype == CLNN_FLOAT32 && y->dtype == CLNN_FLOAT32, "%s: x and y must be float32", fn);
     CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
     CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
@@ -85,7 +86,7 @@ static clnn_status random_fill(clnn_tensor *t, const char *fn, const clnn__tunab
                                uint32_t stream, float a, float b)
 {
     if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
-    CHECK_ARG(t->ctx, t->dtype == CLNN_FLOAT32, "%s: t must be float32", fn);
+    CHECK_SHAPE(t->ctx, t->dtype == CLNN_FLOAT32, "%s: t must be float32", fn);
     CHECK_ARG(t->ctx, clnn__is_finite(a) && clnn__is_finite(b), "%s: parameters must be finite", fn);
     cl_uint n = (cl_uint)t->count;
     cl_ulong s = seed;
@@ -98,6 +99,9 @@ clnn_status clnn_tensor_random_uniform(clnn_tensor *t, uint64_t seed, uint32_t s
 {
     static const char *fn = "clnn_tensor_random_uniform";
     if (t) CHECK_ARG(t->ctx, lo <= hi, "%s: lo %g is above hi %g", fn, (double)lo, (double)hi);
+    /* lo + (hi - lo) * u: a range wider than FLT_MAX would fill with inf/NaN */
+    if (t) CHECK_ARG(t->ctx, clnn__is_finite(hi - lo), "%s: hi - lo overflows (lo %g, hi %g)", fn, (double)lo,
+                     (double)hi);
     return random_fill(t, fn, &tune_uniform, seed, stream, lo, hi);
 }
 

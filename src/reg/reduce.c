@@ -27,14 +27,6 @@ cl_uint clnn__reduce_parts(size_t len)
     return (cl_uint)(p < 1 ? 1 : p > 4096 ? 4096 : p);
 }
 
-clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_mem *out)
-{
-    cl_int err;
-    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, (floats ? floats : 1) * sizeof(float), NULL, &err);
-    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clCreateBuffer (scratch)", err);
-    return CLNN_OK;
-}
-
 clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
                          cl_uint out_offset)
 {

@@ -6,9 +6,6 @@
 
 #include <math.h>
 
-/* t is a tensor of ctx holding fp32; with count != 0 it must hold exactly count elements. */
-clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                            size_t count);
 /* x is finite and within [lo, hi]. */
 clnn_status clnn__check_range(clnn_context *ctx, const char *fn, const char *name, float x, float lo, float hi);
 /* list holds n (1..65536) fp32 tensors of ctx, named "name[i]" in messages. */
@@ -57,10 +54,6 @@ clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl
  * over a list of n tensors (the global-norm clipping factor; SAM uses the norm). */
 clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
                              const clnn_tensor *const *t, cl_mem out);
-/* A device buffer of `floats` floats for intermediate results; release with
- * clReleaseMemObject right after the last enqueue that uses it (OpenCL keeps
- * it alive until those commands complete). */
-clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_mem *out);
 /* The launch of an elementwise kernel of cl/reg_terms.cl (reg_terms.c). */
 clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
                                 size_t nargs, const clnn__karg *args);
