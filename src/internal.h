@@ -82,15 +82,24 @@ int clnn__binary_cache_store(const char *key_hex, const unsigned char *data, siz
 
 /* One kernel argument: a value of size bytes at ptr, or local memory when ptr
  * is NULL. Buffers are marked (KARG_BUF) so the tuner can snapshot and restore
- * them when it replays a launch with candidate configurations. */
+ * them when it replays a launch with candidate configurations. Local memory
+ * whose size does not depend on the local size (e.g. one entry per fixed
+ * virtual lane) is marked KARG_LOCAL_FIXED: the tuner replays such launches
+ * with any local size; a plain KARG_LOCAL (size derived from the launch's
+ * local size) makes the launch impossible to replay. */
 typedef struct clnn__karg {
     size_t size;
     const void *ptr;
     int is_buffer;
+    int local_fixed; /* local memory of a size independent of the local size */
 } clnn__karg;
-#define KARG(x) ((clnn__karg){sizeof(x), &(x), 0})
-#define KARG_BUF(mem) ((clnn__karg){sizeof(cl_mem), &(mem), 1})
-#define KARG_LOCAL(bytes) ((clnn__karg){(bytes), NULL, 0})
+#define KARG(x) ((clnn__karg){sizeof(x), &(x), 0, 0})
+#define KARG_BUF(mem) ((clnn__karg){sizeof(cl_mem), &(mem), 1, 0})
+#define KARG_LOCAL(bytes) ((clnn__karg){(bytes), NULL, 0, 0})
+#define KARG_LOCAL_FIXED(bytes) ((clnn__karg){(bytes), NULL, 0, 1})
+/* Whether the tuner can replay a launch with these arguments under other
+ * local sizes: no local memory sized from the local size. */
+int clnn__args_replayable(size_t nargs, const clnn__karg *args);
 
 /* A launch: work-items needed per dimension (need not be a multiple of the
  * local size; kernels guard the tail) and the local size to use (0 = let the

@@ -328,6 +328,13 @@ static clnn_status run_config(replay *r, const clnn__config *cfg, cl_event *ev)
     return clnn__enqueue_event(r->ctx, r->fn, k, &l, ev);
 }
 
+int clnn__args_replayable(size_t nargs, const clnn__karg *args)
+{
+    for (size_t a = 0; a < nargs; a++)
+        if (!args[a].ptr && !args[a].local_fixed) return 0;
+    return 1;
+}
+
 static int planted(const replay *r, const clnn__config *cfg, int is_default)
 {
     return !is_default && r->opt->test_wrong_local && cfg->local[0] == r->opt->test_wrong_local;
@@ -582,11 +589,10 @@ static clnn_status tune_launch(clnn_context *ctx, const char *fn, const clnn__tu
     res->problem[0] = problem[0];
     res->problem[1] = problem[1];
     clnn__tune_bucket(problem, res->bucket);
-    for (size_t a = 0; a < nargs; a++)
-        if (!args[a].ptr)
-            return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
-                              "%s: kernel %s takes local memory sized at launch; the tuner cannot replay it "
-                              "with other local sizes", fn, t->id);
+    if (!clnn__args_replayable(nargs, args))
+        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
+                          "%s: kernel %s takes local memory sized from the local size; the tuner cannot replay "
+                          "it with other local sizes", fn, t->id);
     cl_kernel k;
     clnn__config def, chosen;
     TRY(clnn__config_default(ctx, fn, t, problem, &k, &def));
@@ -636,11 +642,10 @@ clnn_status clnn__tune_intercept(clnn_context *ctx, const char *fn, const clnn__
     clnn_tune_match match;
     if (clnn__tune_db_find(&ctx->info, t, problem, &probe, &match) && match == CLNN_TUNE_MATCH_EXACT)
         return CLNN_OK;
-    for (size_t a = 0; a < nargs; a++)
-        if (!args[a].ptr) { /* cannot replay: remember for this process and launch as usual */
-            clnn__tune_db_put(&ctx->info, t, problem, NULL, 0, 0, 0);
-            return CLNN_OK;
-        }
+    if (!clnn__args_replayable(nargs, args)) { /* remember for this process and launch as usual */
+        clnn__tune_db_put(&ctx->info, t, problem, NULL, 0, 0, 0);
+        return CLNN_OK;
+    }
     clnn_tune_options o;
     clnn_tune_result res;
     first_use_options(&o);

@@ -4,7 +4,20 @@
  *
  * Adding a family is one line in `families` below: its NULL-terminated
  * tunables list (declared in internal.h) and an exercise function, or NULL
- * when its kernels can only be tuned on first use (mode on). */
+ * when its kernels can only be tuned on first use (mode on).
+ *
+ * How each family reads problem = {P0, P1} (1-D kernels take P0 * P1
+ * elements; the tuner keys its database on the problem of the launch the op
+ * makes, which clnn-tune prints):
+ *   tensor, optim, reg (but group/sub_identity), stochastic, augment,
+ *   activation, dropout, blocks (but copy_block): n = P0 * P1 elements
+ *   reg.group_apply, reg.sub_identity: a weight matrix [P0, P1]
+ *   dense: P0 outputs (= inputs), P1 batch rows
+ *   softmax, loss, norm: [P0 rows, P1 columns]; blocks.copy_block: concat of
+ *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
+ *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
+ *   conv, pool: one image of P0 channels, about P1 pixels (square)
+ *   attention: one head, P0 queries, P1 keys, head size 32 */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -12,13 +25,37 @@
 
 typedef clnn_status (*exercise_fn)(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2]);
 
-static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2]);
+#define EXERCISE(family) \
+    static clnn_status exercise_##family(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+EXERCISE(tensor);
+EXERCISE(optim);
+EXERCISE(reg);
+EXERCISE(stochastic);
+EXERCISE(augment);
+EXERCISE(activation);
+EXERCISE(dense);
+EXERCISE(softmax);
+EXERCISE(loss);
+EXERCISE(dropout);
+EXERCISE(blocks);
+EXERCISE(reduce);
+EXERCISE(conv);
+EXERCISE(pool);
+EXERCISE(norm);
+EXERCISE(attention);
 
 static const struct family {
     const clnn__tunable *const *tunables;
     exercise_fn exercise;
 } families[] = {
-    {clnn__tensor_tunables, exercise_tensor},
+    {clnn__tensor_tunables, exercise_tensor},         {clnn__optim_tunables, exercise_optim},
+    {clnn__reg_tunables, exercise_reg},               {clnn__stochastic_tunables, exercise_stochastic},
+    {clnn__augment_tunables, exercise_augment},       {clnn__activation_tunables, exercise_activation},
+    {clnn__dense_tunables, exercise_dense},           {clnn__softmax_tunables, exercise_softmax},
+    {clnn__loss_tunables, exercise_loss},             {clnn__dropout_tunables, exercise_dropout},
+    {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
+    {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
+    {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -77,7 +114,7 @@ static clnn_status random_tensor(clnn_context *ctx, clnn_dtype dtype, size_t n, 
 }
 
 /* problem = {elements, 1}: every tensor kernel is one work-item per element. */
-static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+EXERCISE(tensor)
 {
     size_t n = problem[0] * (problem[1] ? problem[1] : 1);
     const char *k = t->id + strlen("tensor.");
@@ -97,4 +134,274 @@ static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, co
     clnn_tensor_release(x);
     clnn_tensor_release(y);
     return st;
+}
+
+/* ------------------------------------------------ the other families */
+
+/* The tensors of one exercise, released together; the first failure sticks
+ * and later steps are skipped. */
+typedef struct bench {
+    clnn_context *ctx;
+    clnn_tensor *t[16];
+    int n;
+    clnn_status st;
+} bench;
+
+/* An fp32 tensor of up to 4 dimensions (a 0 size ends the shape) holding
+ * reproducible values in [lo, hi). */
+static clnn_tensor *make(bench *b, float lo, float hi, const size_t shape[4])
+{
+    int ndim = 0;
+    while (ndim < 4 && shape[ndim]) ndim++;
+    if (b->st != CLNN_OK) return NULL;
+    if (b->n == (int)(sizeof b->t / sizeof b->t[0])) {
+        b->st = clnn__fail(b->ctx, CLNN_ERR_INTERNAL, "clnn_tune_kernel: exercise needs too many tensors");
+        return NULL;
+    }
+    clnn_tensor *x = NULL;
+    b->st = clnn_tensor_create(b->ctx, CLNN_FLOAT32, ndim, shape, &x);
+    if (b->st == CLNN_OK) b->t[b->n++] = x;
+    if (b->st == CLNN_OK) b->st = clnn_tensor_random_uniform(x, 7, (uint32_t)b->n, lo, hi);
+    return b->st == CLNN_OK ? x : NULL;
+}
+#define RAND(b, ...) make((b), -1.0f, 1.0f, (const size_t[4]){__VA_ARGS__})
+
+/* An int32 tensor [n] with entry i = (i * step + 1) % mod: labels in
+ * [0, mod), or with step = mod - 1 a permutation of 0..mod-1 when mod = n. */
+static clnn_tensor *ints(bench *b, size_t n, size_t mod, size_t step)
+{
+    if (b->st != CLNN_OK) return NULL;
+    clnn_tensor *x = NULL;
+    int32_t *host = malloc(n * sizeof *host);
+    if (!host) b->st = clnn__fail(b->ctx, CLNN_ERR_OUT_OF_MEMORY, "clnn_tune_kernel: out of host memory");
+    for (size_t i = 0; host && i < n; i++) host[i] = (int32_t)((i * step + 1) % mod);
+    if (b->st == CLNN_OK) b->st = clnn_tensor_create(b->ctx, CLNN_INT32, 1, &n, &x);
+    if (b->st == CLNN_OK) b->t[b->n++] = x;
+    if (b->st == CLNN_OK) b->st = clnn_tensor_upload(x, host, n * sizeof *host);
+    free(host);
+    return b->st == CLNN_OK ? x : NULL;
+}
+
+/* Runs op unless an earlier step failed. */
+#define STEP(b, op) ((b)->st == CLNN_OK ? ((b)->st = (op)) : (b)->st)
+
+static clnn_status bench_end(bench *b)
+{
+    if (b->st == CLNN_OK) b->st = clnn_finish(b->ctx);
+    for (int i = 0; i < b->n; i++) clnn_tensor_release(b->t[i]);
+    return b->st;
+}
+
+static int is(const clnn__tunable *t, const char *id) { return strcmp(t->id, id) == 0; }
+
+static size_t elements(const size_t problem[2]) { return problem[0] * problem[1]; }
+
+/* The side of a square of about `pixels` pixels (at least 2). */
+static size_t side_of(size_t pixels)
+{
+    size_t s = 2;
+    while ((s + 1) * (s + 1) <= pixels) s++;
+    return s;
+}
+
+EXERCISE(optim)
+{
+    (void)t;
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    clnn_param p = {RAND(&b, n), RAND(&b, n), RAND(&b, n), make(&b, 0.0f, 1.0f, (const size_t[4]){n}), NULL, 0};
+    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
+    STEP(&b, clnn_optim_step(ctx, &o, 1, &p, 0, NULL));
+    return bench_end(&b);
+}
+
+EXERCISE(reg)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    if (is(t, "reg.group_apply") || is(t, "reg.sub_identity")) {
+        clnn_tensor *w = RAND(&b, problem[0], problem[1]), *g = RAND(&b, problem[0], problem[1]);
+        if (is(t, "reg.group_apply")) STEP(&b, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, CLNN_GROUP_ROWS, w));
+        else STEP(&b, clnn_reg_ortho_grad(ctx, 0.1f, w, g));
+    } else if (is(t, "reg.reduce_combine")) {
+        const clnn_tensor *g[1] = {RAND(&b, n)};
+        STEP(&b, clnn_grad_clip_factor(ctx, 1.0f, 1, g, RAND(&b, 2)));
+    } else { /* reduce_partial, reduce_final: a value; grad: a gradient */
+        clnn_reg reg = {CLNN_REG_ELASTIC_NET, 0.1f, 0.01f, NULL};
+        clnn_tensor *w = RAND(&b, n), *out = is(t, "reg.grad") ? RAND(&b, n) : RAND(&b, 1);
+        STEP(&b, is(t, "reg.grad") ? clnn_reg_grad(ctx, &reg, w, NULL, out) : clnn_reg_value(ctx, &reg, w, NULL, out));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(stochastic)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    if (strncmp(t->id, "stochastic.dropblock", 20) == 0 || strncmp(t->id, "stochastic.count_ones", 21) == 0) {
+        /* DropBlock on [1, C, 32, 32] images, C = n / 1024 rounded up */
+        size_t c = (n + 1023) / 1024;
+        clnn_tensor *x = RAND(&b, 1, c, 32, 32), *mask = RAND(&b, 1, c, 32, 32), *y = RAND(&b, 1, c, 32, 32);
+        STEP(&b, clnn_dropblock_forward(ctx, x, 3, 0.9f, 5, mask, y));
+    } else if (is(t, "stochastic.multiply")) {
+        clnn_tensor *dy = RAND(&b, n), *mask = RAND(&b, n), *dx = RAND(&b, n);
+        STEP(&b, clnn_dropblock_backward(ctx, dy, mask, dx));
+    } else {
+        clnn_tensor *x = RAND(&b, problem[0], problem[1]), *x2 = RAND(&b, problem[0], problem[1]);
+        clnn_tensor *y = RAND(&b, problem[0], problem[1]);
+        if (is(t, "stochastic.group_mask")) STEP(&b, clnn_dropconnect_forward(ctx, x, 0.1f, 5, y));
+        else if (is(t, "stochastic.group_mask_add")) STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
+        else if (is(t, "stochastic.mixout")) STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
+        else STEP(&b, clnn_noise_forward(ctx, x, CLNN_NOISE_GAUSSIAN, 0.1f, 5, y));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(augment)
+{
+    /* a batch of 32 samples of n / 32 features (rounded up) */
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t batch = 32, f = (elements(problem) + batch - 1) / batch;
+    clnn_tensor *perm = ints(&b, batch, batch, batch - 1);
+    if (is(t, "augment.mix_labels")) {
+        STEP(&b, clnn_mix_labels(ctx, ints(&b, batch, f, 1), perm, 0.7f, RAND(&b, batch, f)));
+    } else if (is(t, "augment.cutout")) {
+        clnn_tensor *x = RAND(&b, batch, 1, f, 1);
+        STEP(&b, clnn_cutout_forward(ctx, x, 3, 5, RAND(&b, batch, 1, f, 1)));
+    } else {
+        clnn_tensor *x = RAND(&b, batch, f), *y = RAND(&b, batch, f);
+        STEP(&b, is(t, "augment.pair_mix") ? clnn_mixup_forward(ctx, x, perm, 0.7f, y)
+                                           : clnn_mixup_backward(ctx, x, perm, 0.7f, y));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(activation)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    clnn_tensor *x = RAND(&b, n), *dy = RAND(&b, n), *y = RAND(&b, n);
+    STEP(&b, is(t, "activation.forward") ? clnn_activation_forward(ctx, CLNN_ACT_GELU, 0.0f, x, y)
+                                         : clnn_activation_backward(ctx, CLNN_ACT_GELU, 0.0f, x, dy, y));
+    return bench_end(&b);
+}
+
+EXERCISE(dense)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t out = problem[0], rows = problem[1];
+    clnn_tensor *x = RAND(&b, rows, out), *w = RAND(&b, out, out), *bias = RAND(&b, out);
+    clnn_tensor *z = RAND(&b, rows, out), *y = RAND(&b, rows, out);
+    if (is(t, "dense.bias_act")) {
+        STEP(&b, clnn_dense_forward(ctx, x, w, bias, CLNN_ACT_RELU, 0.0f, z, y));
+    } else { /* dz and db: the bias gradient only, so no GEMM runs */
+        STEP(&b, clnn_dense_backward(ctx, x, w, z, CLNN_ACT_RELU, 0.0f, y, 0, NULL, NULL, bias));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(softmax)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    clnn_tensor *x = RAND(&b, problem[0], problem[1]), *dy = RAND(&b, problem[0], problem[1]);
+    clnn_tensor *y = RAND(&b, problem[0], problem[1]);
+    STEP(&b, is(t, "softmax.forward") ? clnn_softmax_forward(ctx, x, y) : clnn_softmax_backward(ctx, x, dy, y));
+    return bench_end(&b);
+}
+
+EXERCISE(loss)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t rows = problem[0], cols = problem[1];
+    if (is(t, "loss.sum")) rows = elements(problem), cols = 16; /* sums one partial per row */
+    clnn_cross_entropy_options o = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_tensor *x = RAND(&b, rows, cols), *grad = RAND(&b, rows, cols), *loss = RAND(&b, 1);
+    if (is(t, "loss.ce_soft")) STEP(&b, clnn_cross_entropy_soft(ctx, x, make(&b, 0.0f, 1.0f, (const size_t[4]){rows, cols}), &o, loss, grad));
+    else if (is(t, "loss.pointwise")) STEP(&b, clnn_mse_loss(ctx, x, RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
+    else STEP(&b, clnn_cross_entropy_labels(ctx, x, ints(&b, rows, cols, 7), &o, loss, grad));
+    return bench_end(&b);
+}
+
+EXERCISE(dropout)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    clnn_tensor *x = RAND(&b, n), *y = RAND(&b, n), *mask = RAND(&b, n);
+    STEP(&b, is(t, "dropout.forward") ? clnn_dropout_forward(ctx, x, 0.1f, 5, 0, y, mask)
+                                      : clnn_dropout_backward(ctx, x, 0.1f, 5, 0, y));
+    return bench_end(&b);
+}
+
+EXERCISE(blocks)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    if (is(t, "blocks.copy_block")) {
+        clnn_tensor *parts[2] = {RAND(&b, problem[1], problem[0]), RAND(&b, problem[1], problem[0])};
+        STEP(&b, clnn_concat(ctx, 2, (const clnn_tensor *const *)parts, RAND(&b, problem[1], 2 * problem[0])));
+    } else {
+        clnn_tensor *x = RAND(&b, n), *y = RAND(&b, n), *z = RAND(&b, n);
+        STEP(&b, is(t, "blocks.residual_add") ? clnn_residual_add(ctx, x, y, z)
+                                              : clnn_residual_add_backward(ctx, x, 1, y, z));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(reduce)
+{
+    (void)t;
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    STEP(&b, clnn_conv2d_backward_bias(ctx, RAND(&b, 1, problem[0], problem[1], 1), RAND(&b, problem[0])));
+    return bench_end(&b);
+}
+
+EXERCISE(conv)
+{
+    /* 3x3 convolution, padding 1, of one [C, s, s] image to C channels */
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t c = problem[0], s = side_of(problem[1]);
+    clnn_conv2d_params p = {{1, 1}, {1, 1}, {1, 1}, 1};
+    clnn_tensor *x = RAND(&b, 1, c, s, s), *w = RAND(&b, c, c, 3, 3), *y = RAND(&b, 1, c, s, s);
+    if (is(t, "conv.col2im")) STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
+    else STEP(&b, clnn_conv2d_forward(ctx, x, w, RAND(&b, c), &p, y));
+    return bench_end(&b);
+}
+
+EXERCISE(pool)
+{
+    /* 2x2 max pooling, stride 2, of one [C, s, s] image */
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t c = problem[0], s = side_of(problem[1]), h = s / 2;
+    clnn_pool2d_params p = {{2, 2}, {2, 2}, {0, 0}, 0};
+    clnn_tensor *x = RAND(&b, 1, c, s, s), *y = RAND(&b, 1, c, h, h), *idx = NULL;
+    if (b.st == CLNN_OK) b.st = clnn_tensor_create(ctx, CLNN_INT32, 4, (size_t[]){1, c, h, h}, &idx);
+    if (b.st == CLNN_OK) b.t[b.n++] = idx;
+    STEP(&b, clnn_maxpool2d_forward(ctx, x, &p, y, idx));
+    if (is(t, "pool.backward")) STEP(&b, clnn_maxpool2d_backward(ctx, y, idx, &p, x));
+    return bench_end(&b);
+}
+
+EXERCISE(norm)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t rows = problem[0], cols = problem[1];
+    clnn_tensor *x = RAND(&b, rows, cols), *y = RAND(&b, rows, cols), *dx = RAND(&b, rows, cols);
+    clnn_tensor *gamma = RAND(&b, cols), *beta = RAND(&b, cols), *mean = RAND(&b, rows), *inv = RAND(&b, rows);
+    STEP(&b, clnn_layernorm_forward(ctx, x, gamma, beta, 1e-5f, y, mean, inv));
+    if (!is(t, "norm.forward"))
+        STEP(&b, clnn_layernorm_backward(ctx, x, y, gamma, mean, inv, dx, RAND(&b, cols), RAND(&b, cols)));
+    return bench_end(&b);
+}
+
+EXERCISE(attention)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t sq = problem[0], sk = problem[1], d = 32;
+    clnn_tensor *q = RAND(&b, 1, 1, sq, d), *k = RAND(&b, 1, 1, sk, d), *v = RAND(&b, 1, 1, sk, d);
+    clnn_tensor *probs = RAND(&b, 1, 1, sq, sk), *out = RAND(&b, 1, 1, sq, d);
+    STEP(&b, clnn_attention_forward(ctx, q, k, v, 0, probs, out));
+    if (is(t, "attention.softmax_backward"))
+        STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
+                                         RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
 }

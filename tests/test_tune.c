@@ -195,6 +195,57 @@ static void tuned_equals_default(clnn_context *ctx)
     free(a); free(b); free(ref); free(got);
 }
 
+/* One kernel of every family the tuner exercises, at awkward sizes: the
+ * tuner replays its real launch under every sampled candidate and compares
+ * every buffer argument with the default's output byte for byte; a candidate
+ * that differed would be counted in `rejected`. The row kernels (softmax,
+ * losses) pass fixed-size local memory, which replay now supports. The
+ * planted-wrong-candidate hook proves the comparison can fail for them too. */
+static void every_family_matches_default(clnn_context *ctx)
+{
+    static const struct {
+        const char *id;
+        size_t problem[2];
+    } cases[] = {
+        {"optim.step", {1031, 1}},           {"reg.reduce_partial", {4099, 1}},
+        {"reg.group_apply", {13, 37}},       {"stochastic.count_ones_partial", {3001, 1}},
+        {"stochastic.mixout", {997, 1}},     {"augment.pair_mix_scatter", {481, 1}},
+        {"activation.backward", {1009, 1}},  {"dense.dz", {37, 65}},
+        {"dense.db", {37, 65}},              {"softmax.forward", {13, 257}},
+        {"softmax.backward", {7, 300}},      {"loss.ce_labels", {29, 31}},
+        {"loss.ce_label_scale", {1, 256}},   {"loss.pointwise", {3, 4099}},
+        {"dropout.forward", {1001, 1}},      {"blocks.copy_block", {17, 9}},
+        {"reduce.group_sum", {11, 333}},     {"conv.col2im", {3, 49}},
+        {"pool.backward", {5, 81}},          {"norm.backward_data", {9, 131}},
+        {"attention.softmax_backward", {19, 23}},
+    };
+    clnn_tune_options o;
+    clnn_tune_options_init(&o);
+    o.strategy = CLNN_TUNE_RANDOM;
+    o.budget_count = 4;
+    o.repeats = 1;
+    o.warmup = 0;
+    o.store = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        clnn_tune_result r;
+        CHECK_OK(ctx, clnn_tune_kernel(ctx, cases[i].id, cases[i].problem, &o, &r));
+        CHECK(r.rejected == 0 && r.failed == 0, "%s: %zu candidates differ from the default (%s), %zu failed",
+              cases[i].id, r.rejected, r.rejected_text, r.failed);
+        CHECK(r.timed >= 2 || r.space == 1, "%s: only %zu of %zu candidates compared", cases[i].id, r.timed,
+              r.space);
+    }
+    /* a wrong candidate of a row kernel (fixed local memory) is caught */
+    clnn_tune_config cands[8];
+    size_t count = 0, problem[2] = {13, 257};
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "softmax.forward", problem, &o, cands, 8, &count));
+    REQUIRE(count >= 2, "softmax.forward has %zu candidates", count);
+    o.test_wrong_local = cands[1].local[0];
+    clnn_tune_result r;
+    CHECK_OK(ctx, clnn_tune_kernel(ctx, "softmax.forward", problem, &o, &r));
+    CHECK(r.rejected == 1 && r.best_config.local[0] != o.test_wrong_local,
+          "planted softmax candidate: %zu rejected, chosen local %zu", r.rejected, r.best_config.local[0]);
+}
+
 /* off ignores the database, cached uses it, on tunes on first use and saves;
  * the launch that was tuned still computes the right thing. */
 static void modes(clnn_context *ctx)
@@ -331,6 +382,7 @@ int main(void)
     seeded_strategies(ctx);
     planted_wrong_candidate(ctx);
     tuned_equals_default(ctx);
+    every_family_matches_default(ctx);
     modes(ctx);
     bad_input(ctx);
     clnn_context_release(ctx);

@@ -17,7 +17,9 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: clnn-tune [--device SEL] --list\n"
-            "       clnn-tune [--device SEL] [--kernel ID[,ID...]] [--sizes N[xM][,...]] [--strategy S]\n"
+            "       clnn-tune [--device SEL] [--kernel ID[,ID...]] [--family NAME[,NAME...]] [--sizes N[xM][,...]]\n"
+            "                 [--strategy S]"
+            "\n"
             "                 [--budget N|Ns] [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
             "       clnn-tune --export FILE [--filter DEVICE-SUBSTRING] | --import FILE | --merge DST SRC...\n"
             "       clnn-tune [--device SEL] --bench-lookup\n"
@@ -84,6 +86,18 @@ static int selected(const char *list, const char *id)
     return 0;
 }
 
+/* Whether id's family (the part before the '.') is in a comma-separated list. */
+static int family_selected(const char *list, const char *id)
+{
+    if (!list) return 1;
+    size_t len = strcspn(id, ".");
+    for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, id, len) == 0) return 1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------- commands */
 
 static int cmd_list(void)
@@ -143,7 +157,7 @@ typedef struct row {
 
 static void print_table(const row *rows, size_t n)
 {
-    printf("\n%-24s %-12s %11s %11s %8s %11s %11s %-16s %s\n", "kernel", "size", "default us", "best us",
+    printf("\n%-28s %-12s %11s %11s %8s %11s %11s %-16s %s\n", "kernel", "size", "default us", "best us",
            "speed-up", "local64 us", "local256 us", "chosen", "rejected");
     double log_best = 0, log_64 = 0, log_256 = 0;
     size_t n64 = 0, n256 = 0;
@@ -152,7 +166,7 @@ static void print_table(const row *rows, size_t n)
         char size[32];
         snprintf(size, sizeof size, r->problem[1] > 1 ? "%zux%zu" : "%zu", r->problem[0], r->problem[1]);
         double speed = r->default_seconds / r->best_seconds;
-        printf("%-24s %-12s %11.2f %11.2f %7.3fx %11.2f %11.2f %-16s %zu\n", r->kernel, size,
+        printf("%-28s %-12s %11.2f %11.2f %7.3fx %11.2f %11.2f %-16s %zu\n", r->kernel, size,
                1e6 * r->default_seconds, 1e6 * r->best_seconds, speed, 1e6 * r->compare_seconds[0],
                1e6 * r->compare_seconds[1], rows[i].chosen, r->rejected);
         log_best += log(speed);
@@ -167,7 +181,7 @@ static void print_table(const row *rows, size_t n)
 }
 
 typedef struct tune_args {
-    const char *kernels;
+    const char *kernels, *families;
     size_t sizes[MAX_SIZES][2];
     size_t nsizes;
     clnn_tune_options opt;
@@ -197,10 +211,11 @@ static int cmd_tune(clnn_context *ctx, tune_args *a)
     for (size_t i = 0; i < nk; i++) {
         clnn_tune_kernel_info k;
         clnn_tune_kernel_info_get(i, &k);
-        if (selected(a->kernels, k.id) && k.exercisable) jobs += a->nsizes;
+        if (selected(a->kernels, k.id) && family_selected(a->families, k.id) && k.exercisable) jobs += a->nsizes;
     }
     if (jobs == 0) {
-        fprintf(stderr, "clnn-tune: no tunable kernel matches --kernel %s (see --list)\n", a->kernels);
+        fprintf(stderr, "clnn-tune: no tunable kernel matches --kernel %s --family %s (see --list)\n",
+                a->kernels ? a->kernels : "(any)", a->families ? a->families : "(any)");
         return 2;
     }
     row *rows = calloc(jobs, sizeof *rows);
@@ -211,7 +226,7 @@ static int cmd_tune(clnn_context *ctx, tune_args *a)
     for (size_t i = 0; i < nk; i++) {
         clnn_tune_kernel_info k;
         clnn_tune_kernel_info_get(i, &k);
-        if (!selected(a->kernels, k.id) || !k.exercisable) continue;
+        if (!selected(a->kernels, k.id) || !family_selected(a->families, k.id) || !k.exercisable) continue;
         for (size_t s = 0; s < a->nsizes; s++, job++) {
             clnn_tune_options o = a->opt;
             set_compare(ctx, &k, a->sizes[s], &o);
@@ -292,6 +307,7 @@ int main(int argc, char **argv)
             return strcmp(arg, "--help") == 0 ? 0 : 2;
         } else if (strcmp(arg, "--device") == 0) device = argv[++i];
         else if (strcmp(arg, "--kernel") == 0) a.kernels = argv[++i];
+        else if (strcmp(arg, "--family") == 0) a.families = argv[++i];
         else if (strcmp(arg, "--export") == 0) export_path = argv[++i];
         else if (strcmp(arg, "--filter") == 0) filter = argv[++i];
         else if (strcmp(arg, "--import") == 0) import_path = argv[++i];

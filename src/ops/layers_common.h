@@ -13,7 +13,8 @@
 cl_uint clnn__row_lanes(size_t n);
 
 /* Bytes of the row skeleton's local scratch: ROW_LANES_MAX (256) rowstats of
- * five floats, passed as the last kernel argument (KARG_LOCAL). */
+ * five floats, passed as the last kernel argument. The size does not depend
+ * on the local size, so launches pass it with KARG_LOCAL_FIXED (replayable). */
 #define CLNN_ROW_SCRATCH_BYTES (256 * 5 * sizeof(float))
 
 /* Row kernels: problem = {rows, row length}; one work-group per row, so

@@ -70,7 +70,7 @@ static clnn_status sum_partials(clnn_context *ctx, const char *fn, clnn_tensor *
 {
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(n);
     clnn__karg args[] = {KARG_BUF(loss->buffer), KARG_BUF(partial), KARG_BUF(scale_buf), KARG(count), KARG(lanes),
-                         KARG(scale), KARG(use_buf), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                         KARG(scale), KARG(use_buf), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {1, n};
     return clnn__run(ctx, fn, &tune_sum, problem, 8, args);
 }
@@ -98,7 +98,7 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
     float one = 1.0f, eps = opt->label_smoothing;
     if (use_buf) { /* the mean's divisor: how many labels are not ignored */
         clnn__karg args[] = {KARG_BUF(scale_buf), KARG_BUF(labels->buffer), KARG(nrows), KARG(ignore),
-                             KARG_LOCAL(256 * sizeof(cl_uint))};
+                             KARG_LOCAL_FIXED(256 * sizeof(cl_uint))};
         size_t problem[2] = {1, 256};
         if ((st = clnn__run(ctx, fn, &tune_label_scale, problem, 5, args)) != CLNN_OK) goto out;
     }
@@ -107,7 +107,7 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
         cl_mem grad = dlogits ? dlogits->buffer : partial; /* unwritten without want_grad */
         clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                              KARG_BUF(scale_buf), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore), KARG(one),
-                             KARG(use_buf), KARG(want_grad), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                             KARG(use_buf), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {rows, cols};
         if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 13, args)) != CLNN_OK) goto out;
     }
@@ -138,7 +138,7 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     cl_mem grad = dgrad ? dgrad->buffer : partial;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
                          KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
-                         KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
     clnn_status st = clnn__run(ctx, fn, &tune_ce_soft, problem, 10, args);
     if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, rows, scale, partial, 0);
@@ -170,7 +170,7 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(len);
     cl_mem g = grad ? grad->buffer : partial;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g), KARG_BUF(p->buffer), KARG_BUF(q->buffer), KARG(count),
-                         KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                         KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {chunks, len};
     clnn_status st = clnn__run(ctx, fn, &tune_pointwise, problem, 10, args);
     if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, chunks, scale, partial, 0);

@@ -21,7 +21,7 @@ static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn
     cl_uint cols = (cl_uint)x->shape[x->ndim - 1], rows = (cl_uint)(x->count / cols);
     cl_uint lanes = clnn__row_lanes(cols);
     clnn__karg args[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(cols), KARG(lanes), KARG(log_out),
-                         KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
     return clnn__run(ctx, fn, &tune_forward, problem, 6, args);
 }
@@ -42,7 +42,7 @@ static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const cln
     cl_uint cols = (cl_uint)c, rows = (cl_uint)(y->count / cols);
     cl_uint lanes = clnn__row_lanes(cols);
     clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(y->buffer), KARG_BUF(dy->buffer), KARG(cols), KARG(lanes),
-                         KARG(log_in), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                         KARG(log_in), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
     return clnn__run(ctx, fn, &tune_backward, problem, 7, args);
 }
