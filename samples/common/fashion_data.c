@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-static const char *const default_dirs[] = {"/usr/share/datasets/fashion-mnist", NULL};
+static const char *const default_dirs[] = {FASHION_DEFAULT_DIR, NULL};
 
 static int has_files(const char *dir)
 {

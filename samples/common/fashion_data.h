@@ -13,6 +13,8 @@ typedef struct fashion_set {
     int32_t *labels; /* count, 0..9 */
 } fashion_set;
 
+#define FASHION_DEFAULT_DIR "/usr/share/datasets/fashion-mnist"
+
 /* The data directory: `given` if not NULL, else $CLNN_FASHION_MNIST, else the
  * Debian package's directory. Returns NULL if none holds the files. */
 const char *fashion_find_dir(const char *given);

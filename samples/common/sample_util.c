@@ -20,6 +20,11 @@ static void usage(FILE *f, const char *name, const char *about)
             "  --plot FILE.png  plot the curves with gnuplot\n"
             "  --train-limit N  train on the first N images only\n"
             "  --test-limit N   evaluate on the first N test images only\n"
+            "  --dropout P      dropout probability (0 = off)\n"
+            "  --weight-decay X decoupled weight decay (0 = off)\n"
+            "  --label-smoothing X  label smoothing (0 = off)\n"
+            "  --sparsity X     L1 / group-lasso strength (0 = off)\n"
+            "  --cutout S       cutout square side in pixels (0 = off)\n"
             "  --quiet          no progress bar\n",
             name, about);
 }
@@ -27,7 +32,8 @@ static void usage(FILE *f, const char *name, const char *about)
 static int takes_value(const char *flag)
 {
     static const char *const flags[] = {"--epochs", "--batch", "--lr",   "--seed", "--train-limit", "--test-limit",
-                                        "--device", "--data",  "--plot", "--csv",  NULL};
+                                        "--device", "--data",  "--plot", "--csv",  "--dropout", "--weight-decay",
+                                        "--label-smoothing", "--sparsity", "--cutout", NULL};
     for (int i = 0; flags[i]; i++)
         if (strcmp(flag, flags[i]) == 0) return 1;
     return 0;
@@ -73,6 +79,16 @@ int sample_parse(int argc, char **argv, const char *name, const char *about, sam
             if (*end || x < 1) goto bad;
             if (a[2] == 't' && a[3] == 'r') opt->train_limit = (size_t)x;
             else opt->test_limit = (size_t)x;
+        } else if (strcmp(a, "--dropout") == 0 || strcmp(a, "--weight-decay") == 0 ||
+                   strcmp(a, "--label-smoothing") == 0 || strcmp(a, "--sparsity") == 0 ||
+                   strcmp(a, "--cutout") == 0) {
+            float x = strtof(v, &end);
+            if (*end || !(x >= 0 && x < 1000)) goto bad;
+            if (strcmp(a, "--dropout") == 0) opt->dropout = x;
+            else if (strcmp(a, "--weight-decay") == 0) opt->weight_decay = x;
+            else if (strcmp(a, "--label-smoothing") == 0) opt->label_smoothing = x;
+            else if (strcmp(a, "--sparsity") == 0) opt->sparsity = x;
+            else opt->cutout = x;
         } else if (strcmp(a, "--device") == 0) {
             opt->device = v;
         } else if (strcmp(a, "--data") == 0) {

@@ -17,6 +17,13 @@ typedef struct sample_options {
     size_t train_limit;    /* use only the first N training images (0 = all) */
     size_t test_limit;     /* likewise for the test set */
     int quiet;             /* no progress bar */
+    /* regularizer strengths: the sample sets its defaults, flags override,
+     * 0 switches a term off (the ablation in samples/README.md) */
+    float dropout;         /* --dropout P */
+    float weight_decay;    /* --weight-decay X */
+    float label_smoothing; /* --label-smoothing X */
+    float sparsity;        /* --sparsity X: L1 / group-lasso strength */
+    float cutout;          /* --cutout S: side of the cutout square in pixels (0 = off) */
 } sample_options;
 
 /* Parses the common flags into opt (defaults must be set by the caller).
