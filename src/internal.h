@@ -119,6 +119,7 @@ size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t globa
  * parameters with their candidate values. The tuner searches local sizes
  * (within the device's and the kernel's limits) and these parameters. */
 #define CLNN_MAX_TUNE_PARAMS 4
+#define CLNN_OPTIONS_LEN 1024 /* -D options of a configuration plus a launch variant */
 #define CLNN_MAX_TUNE_VALUES 8
 
 typedef struct clnn__tune_param {
@@ -152,6 +153,11 @@ typedef struct clnn__tunable {
  * global size, enqueue. Ops call this; the tuner hooks in here. */
 clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                       size_t nargs, const clnn__karg *args);
+/* clnn__run for a kernel whose source has compile-time variants: `variant` is
+ * extra -D options (e.g. "-DHAS_MASK=1") appended to the configuration's. The
+ * variants share the tunable's id and tuning entries (NULL or "" = none). */
+clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                              const size_t problem[2], size_t nargs, const clnn__karg *args);
 /* The launch (global and local sizes) of a tunable for a problem and configuration. */
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l);
 
@@ -162,15 +168,98 @@ void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const cln
  * size from it and from cfg->param. */
 clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
                                const size_t problem[2], cl_kernel *k, clnn__config *cfg);
+/* clnn__tuned_kernel with a launcher's variant options appended (see clnn__run_variant). */
+clnn_status clnn__tuned_kernel_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                       const char *variant, const size_t problem[2], cl_kernel *k,
+                                       clnn__config *cfg);
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
+extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
+extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
+extern const clnn__tunable *const clnn__stochastic_tunables[];
+extern const clnn__tunable *const clnn__augment_tunables[];
+/* layers (src/ops/activation.c, dense.c, softmax.c, loss.c, dropout.c, blocks.c) */
+extern const clnn__tunable *const clnn__activation_tunables[];
+extern const clnn__tunable *const clnn__dense_tunables[];
+extern const clnn__tunable *const clnn__softmax_tunables[];
+extern const clnn__tunable *const clnn__loss_tunables[];
+extern const clnn__tunable *const clnn__dropout_tunables[];
+extern const clnn__tunable *const clnn__blocks_tunables[];
+
+/* Family tunables of the layers in include/clnn/conv.h, norm.h, attention.h. */
+extern const clnn__tunable *const clnn__reduce_tunables[];
+extern const clnn__tunable *const clnn__conv_tunables[];
+extern const clnn__tunable *const clnn__pool_tunables[];
+extern const clnn__tunable *const clnn__norm_tunables[];
+extern const clnn__tunable *const clnn__attention_tunables[];
+/* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
+ * problem[0] groups x local[0] work-items. */
+void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
-void clnn__config_options(const clnn__tunable *t, const clnn__config *cfg, char *buf, size_t len);
+void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
+                          size_t len);
 /* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
  * the device's limits. */
 void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
                             clnn__config *cfg);
+
+/* -------------------------------------------------------- tune.c, tune_db.c */
+
+/* The context's tuning mode (reads CLNN_TUNE the first time). */
+clnn_tune_mode clnn__tune_mode(clnn_context *ctx);
+/* Called by clnn__run before a launch: when the tuner wants this launch
+ * (an explicit request for t, or mode on and no entry for this exact device),
+ * it replays it with candidate configurations, leaves the buffers as the real
+ * launch must leave them, sets *handled and returns the status. */
+clnn_status clnn__tune_intercept(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                                 size_t nargs, const clnn__karg *args, int *handled);
+/* The database bucket of a problem: next power of two of each dimension. */
+void clnn__tune_bucket(const size_t problem[2], size_t bucket[2]);
+/* Database result for a launch: 0 nothing, 1 *cfg holds a stored
+ * configuration (params not stored keep the values cfg came in with),
+ * 2 the entry says the heuristic is best. *match gets the chain level. */
+int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                       clnn__config *cfg, clnn_tune_match *match);
+/* Records an outcome for an exact device key in the in-memory user entries
+ * (cfg NULL: keep the heuristic). persist 0: remembered for this process only. */
+clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                              const clnn__config *cfg, double seconds, double default_seconds, int persist);
+/* Every tunable kernel clnn ships (tune_registry.c), NULL-terminated. */
+const clnn__tunable *clnn__tunable_at(size_t index);
+const clnn__tunable *clnn__tunable_find(const char *id);
+/* Runs the public op that launches t on random inputs of this problem size;
+ * CLNN_ERR_UNSUPPORTED when t's family has no exercise. */
+clnn_status clnn__tune_exercise(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2]);
+int clnn__tune_exercisable(const clnn__tunable *t);
+/* The heuristic configuration (database and forced configuration ignored). */
+clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                                 cl_kernel *k, clnn__config *cfg);
+/* The largest local size (product) kernel k may use on ctx's device. */
+size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k);
+/* Enqueues like clnn__enqueue and returns the launch's event in *ev (caller releases). */
+clnn_status clnn__enqueue_event(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev);
+/* ---------------------------------------------------- ops/reduce.c, blas.c */
+
+/* out[g] = scale * sum of the count elements of group g, element i of group g
+ * at g*group_stride + (i/inner)*outer_stride + i%inner; deterministic. */
+clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
+                            size_t group_stride, size_t inner, size_t outer_stride, float scale);
+/* A device buffer of `floats` floats for one call's intermediate results; the
+ * caller releases it right after enqueuing its last use (OpenCL keeps it alive
+ * until the queued work completes). */
+clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_mem *out);
+/* Row-major C = alpha * op(A) . op(B) + beta * C through CLBlast on ctx->queue,
+ * `batch` times with element strides between the matrices (batch 1: plain
+ * SGEMM). Offsets, leading dimensions and strides count floats. Records a
+ * profiling event while the profiler runs. */
+typedef struct clnn__gemm_operand {
+    cl_mem buf;
+    size_t offset, ld, stride;
+} clnn__gemm_operand;
+clnn_status clnn__sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        float alpha, clnn__gemm_operand a, clnn__gemm_operand b, float beta, clnn__gemm_operand c,
+                        size_t batch);
 
 /* ----------------------------------------------------------------- context */
 
@@ -183,6 +272,9 @@ struct clnn_context {
     int profiling_queue;   /* queue has CL_QUEUE_PROFILING_ENABLE */
     clnn__program_cache *programs;
     clnn_cache_stats cache_stats;
+    /* extra -D options of the launch in progress (clnn__run_variant), appended
+     * to every configuration's options while it runs */
+    const char *launch_variant;
     /* the tuner's candidate under test: used by clnn__tuned_kernel for forced_tunable */
     const clnn__tunable *forced_tunable;
     clnn__config forced_config;
@@ -191,6 +283,12 @@ struct clnn_context {
     cl_event *events;
     size_t n_events, cap_events;
     char last_error[CLNN_ERROR_LEN];
+    /* tuner (tune.c): mode (tune_mode_set 0: not read from CLNN_TUNE yet),
+     * replay in progress, and an explicit tuning request clnn__run answers */
+    int tune_mode_set;
+    clnn_tune_mode tune_mode;
+    int tune_busy;
+    struct clnn__tune_request *tune_request;
 };
 
 /* ----------------------------------------------------------------- tensors */
@@ -211,6 +309,9 @@ clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *na
                                const clnn_tensor *t);
 /* "[2, 3, 4]" */
 const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len);
+/* t is a tensor of ctx holding fp32; with count != 0 it must hold exactly count elements. */
+clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                            size_t count);
 /* Overflow-checked element count of a shape; 0 on bad input (message in ctx). */
 clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,
                               size_t elem_size, size_t *count);

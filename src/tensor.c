@@ -177,3 +177,26 @@ clnn_status clnn_tensor_download(const clnn_tensor *t, void *dst, size_t bytes)
     if (err != CL_SUCCESS) return clnn__fail_cl(t->ctx, fn, "clEnqueueReadBuffer", err);
     return CLNN_OK;
 }
+
+clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
+{
+    TRY(clnn__check_tensor(ctx, fn, name, t));
+    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
+    CHECK_SHAPE(ctx, count == 0 || t->count == count, "%s: %s has %zu elements, expected %zu", fn, name, t->count,
+                count);
+    return CLNN_OK;
+}
+
+clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_mem *out)
+{
+    *out = NULL;
+    if (floats == 0) floats = 1;
+    if (floats > ctx->info.max_alloc_size / sizeof(float))
+        return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY,
+                          "%s: a scratch buffer of %zu floats exceeds the device's largest allocation (%llu bytes)",
+                          fn, floats, ctx->info.max_alloc_size);
+    cl_int err;
+    *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
+    if (!*out) return clnn__fail_cl(ctx, fn, "clCreateBuffer (scratch)", err);
+    return CLNN_OK;
+}

@@ -48,3 +48,13 @@ clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, 
     REQUIRE(st == CLNN_OK, "tensor upload: %s", clnn_last_error(ctx));
     return t;
 }
+
+float *test_download(clnn_context *ctx, const clnn_tensor *t)
+{
+    size_t n = clnn_tensor_count(t);
+    float *h = malloc((n ? n : 1) * sizeof *h);
+    REQUIRE(h, "host memory");
+    clnn_status st = clnn_tensor_download(t, h, n * sizeof *h);
+    CHECK(st == CLNN_OK, "download: %s", clnn_last_error(ctx));
+    return h;
+}

@@ -57,4 +57,8 @@ double test_max_rel_error(const float *a, const double *b, size_t n, double atol
 /* Uploads host data into a new fp32 tensor of the given shape. */
 clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, const float *data);
 
+/* Downloads a whole fp32 tensor into new host memory (caller frees); exits
+ * when host memory runs out. */
+float *test_download(clnn_context *ctx, const clnn_tensor *t);
+
 #endif

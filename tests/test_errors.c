@@ -105,7 +105,7 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, "clnn_scale", clnn_scale(NULL, 1.0f));
     EXPECT_FAIL(ctx, INVAL, "clnn_scale", clnn_scale(t, NAN));
     EXPECT_FAIL(ctx, INVAL, "clnn_scale", clnn_scale(t, INFINITY));
-    EXPECT_FAIL(ctx, INVAL, "clnn_scale", clnn_scale(ti, 2.0f));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_scale", clnn_scale(ti, 2.0f)); /* dtype mismatch */
     EXPECT_FAIL(NULL, INVAL, "clnn_axpy", clnn_axpy(1.0f, t, NULL));
     EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(1.0f, NULL, t));
     EXPECT_FAIL(ctx, SHAPE, "clnn_axpy", clnn_axpy(1.0f, small, t));

@@ -14,6 +14,10 @@ typedef struct bench_group {
 
 static const bench_group groups[] = {
     {"copy", bench_copy},
+    {"optim", bench_optim},
+    {"stochastic", bench_stochastic},
+    {"layers", bench_layers},
+    {"conv", bench_conv},
 };
 
 static void usage(FILE *f)

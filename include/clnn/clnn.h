@@ -41,7 +41,7 @@ extern "C" {
 typedef enum clnn_status {
     CLNN_OK = 0,
     CLNN_ERR_INVALID_ARGUMENT = -1, /* NULL handle, bad value, non-finite hyper-parameter */
-    CLNN_ERR_SHAPE = -2,            /* shapes, sizes or dtypes disagree */
+    CLNN_ERR_SHAPE = -2,            /* shapes, sizes or dtypes disagree (a wrong dtype included) */
     CLNN_ERR_OUT_OF_MEMORY = -3,    /* host or device allocation failed or is too large */
     CLNN_ERR_DEVICE_NOT_FOUND = -4, /* no OpenCL device, or the selector matched none */
     CLNN_ERR_BUILD = -5,            /* a kernel failed to compile; the message has the log */
@@ -221,6 +221,15 @@ CLNN_API void clnn_philox4x32_10(const uint32_t counter[4], const uint32_t key[2
 CLNN_API uint32_t clnn_philox_word(uint64_t seed, uint32_t stream, uint64_t index);
 /* (word >> 8) / 2^24: uniform in [0, 1) with 24 bits. */
 CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t index);
+
+#include "clnn/regularizers.h"
+#include "clnn/optim.h"
+#include "clnn/tune.h"
+#include "clnn/stochastic.h"
+#include "clnn/layers.h"
+#include "clnn/conv.h"
+#include "clnn/norm.h"
+#include "clnn/attention.h"
 
 #ifdef __cplusplus
 }

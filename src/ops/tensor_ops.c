@@ -60,7 +60,7 @@ clnn_status clnn_scale(clnn_tensor *x, float alpha)
 {
     static const char *fn = "clnn_scale";
     if (!x) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: x is NULL", fn);
-    CHECK_ARG(x->ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
+    CHECK_SHAPE(x->ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
     CHECK_ARG(x->ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
     clnn__karg a[] = {KARG_BUF(x->buffer), KARG(n), KARG(alpha)};
@@ -73,7 +73,7 @@ clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
     if (!y) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: y is NULL", fn);
     clnn_context *ctx = y->ctx;
     TRY(clnn__check_tensor(ctx, fn, "x", x));
-    CHECK_ARG(ctx, x->dtype == CLNN_FLOAT32 && y->dtype == CLNN_FLOAT32, "%s: x and y must be float32", fn);
+    CHECK_SHAPE(ctx, x->dtype == CLNN_FLOAT32 && y->dtype == CLNN_FLOAT32, "%s: x and y must be float32", fn);
     CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
     CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
@@ -85,7 +85,7 @@ static clnn_status random_fill(clnn_tensor *t, const char *fn, const clnn__tunab
                                uint32_t stream, float a, float b)
 {
     if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
-    CHECK_ARG(t->ctx, t->dtype == CLNN_FLOAT32, "%s: t must be float32", fn);
+    CHECK_SHAPE(t->ctx, t->dtype == CLNN_FLOAT32, "%s: t must be float32", fn);
     CHECK_ARG(t->ctx, clnn__is_finite(a) && clnn__is_finite(b), "%s: parameters must be finite", fn);
     cl_uint n = (cl_uint)t->count;
     cl_ulong s = seed;

@@ -25,5 +25,10 @@ void bench_report(bench_env *env, const char *group, const char *name, double va
 
 /* Every benchmark group; clnn-bench runs them in this order. */
 void bench_copy(bench_env *env);
+void bench_optim(bench_env *env); /* bench_optim.c: fused optimizer + regularizers */
+void bench_stochastic(bench_env *env);
+void bench_layers(bench_env *env);
+/* conv2d, batch norm, attention (bench_conv.c) */
+void bench_conv(bench_env *env);
 
 #endif

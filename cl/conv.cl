@@ -1,0 +1,52 @@
+/* Conv2d helpers around CLBlast GEMMs (NCHW, one image at a time).
+ *   col[(c*R + r)*S + s][p*Q + q] = x[c][p*sh - ph + r*dh][q*sw - pw + s*dw]  (0 outside)
+ * Rows are channel-major, so the rows of group g are one contiguous block. */
+
+__kernel void im2col(__global float *col, __global const float *x, const uint x_offset, const uint C,
+                     const uint H, const uint W, const uint R, const uint S, const uint P, const uint Q,
+                     const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw)
+{
+    const uint idx = get_global_id(0);
+    const uint PQ = P * Q;
+    if (idx >= C * R * S * PQ) return;
+    const uint row = idx / PQ, pq = idx % PQ;
+    const uint s = row % S, r = (row / S) % R, c = row / (R * S);
+    const int h = (int)((pq / Q) * sh + r * dh) - (int)ph;
+    const int w = (int)((pq % Q) * sw + s * dw) - (int)pw;
+    float v = 0.0f;
+    if (h >= 0 && h < (int)H && w >= 0 && w < (int)W) v = x[x_offset + (c * H + (uint)h) * W + (uint)w];
+    col[idx] = v;
+}
+
+/* The adjoint of im2col as a gather: each input pixel sums, in a fixed (r, s)
+ * order, the column entries that im2col copied it into. No atomics. */
+__kernel void col2im(__global float *dx, __global const float *col, const uint dx_offset, const uint C,
+                     const uint H, const uint W, const uint R, const uint S, const uint P, const uint Q,
+                     const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw)
+{
+    const uint idx = get_global_id(0);
+    if (idx >= C * H * W) return;
+    const uint w = idx % W, h = (idx / W) % H, c = idx / (H * W);
+    float sum = 0.0f;
+    for (uint r = 0; r < R; r++) {
+        const int hp = (int)(h + ph) - (int)(r * dh); /* = p*sh */
+        if (hp < 0 || hp % (int)sh != 0) continue;
+        const uint p = (uint)hp / sh;
+        if (p >= P) continue;
+        for (uint s = 0; s < S; s++) {
+            const int wq = (int)(w + pw) - (int)(s * dw);
+            if (wq < 0 || wq % (int)sw != 0) continue;
+            const uint q = (uint)wq / sw;
+            if (q >= Q) continue;
+            sum += col[((c * R + r) * S + s) * P * Q + p * Q + q];
+        }
+    }
+    dx[dx_offset + idx] = sum;
+}
+
+/* y[n][k][pq] += b[k] over n elements, plane = P*Q, K channels. */
+__kernel void bias_add(__global float *y, __global const float *b, const uint n, const uint plane, const uint K)
+{
+    const uint i = get_global_id(0);
+    if (i < n) y[i] += b[(i / plane) % K];
+}

@@ -1,0 +1,154 @@
+/* The fused optimizer step: one elementwise kernel that reads w, g, m, v (and
+ * a mask) once and writes w, m, v once, whatever regularizers are active.
+ * Which parts exist is chosen at build time by -D options from the host's
+ * list; the strengths and optimizer scalars are arguments, so changing them
+ * does not rebuild anything.
+ *
+ *   OPT        0 none (weight terms only), 1 SGD, 2 SGD + momentum,
+ *              3 SGD + Nesterov momentum, 4 Adam (AdamW = Adam + HAS_DECAY)
+ *   HAS_CLIP   g *= clip (clip = clip argument, times clip_buf[0] if CLIP_BUF)
+ *   HAS_PERP   g -= perp * perp_buf[perp_index] * w       (perpGrad, before clipping)
+ *   HAS_L2     g += l2 * mask * w                          (coupled L2)
+ *   HAS_DECAY  w -= lr * decay * mask * w_old              (decoupled decay)
+ *   PROX       0 none, 1 L1, 2 elastic net: after the update
+ *              w = sign(w) max(|w| - lr*l1*mask, 0) / (1 + lr*l2e*mask)   (PROX 2)
+ *   HAS_MASK   mask[i] multiplies every weight penalty (selective decay)
+ *   VW, WPT    vector width and vectors per work-item (tunable; results do
+ *              not depend on them: every element sees the same operations)
+ *
+ * Work-item gid handles vectors gid, gid + items, ... (coalesced on GPUs);
+ * the n % VW tail elements are done one by one by the item owning vector
+ * n / VW. The host's global size is ceil(ceil(n / VW) / WPT). */
+#ifndef OPT
+#define OPT 4
+#endif
+#ifndef HAS_CLIP
+#define HAS_CLIP 0
+#endif
+#ifndef CLIP_BUF
+#define CLIP_BUF 0
+#endif
+#ifndef HAS_PERP
+#define HAS_PERP 0
+#endif
+#ifndef HAS_L2
+#define HAS_L2 0
+#endif
+#ifndef HAS_DECAY
+#define HAS_DECAY 0
+#endif
+#ifndef PROX
+#define PROX 0
+#endif
+#ifndef HAS_MASK
+#define HAS_MASK 0
+#endif
+#ifndef VW
+#define VW 4
+#endif
+#ifndef WPT
+#define WPT 1
+#endif
+
+#if VW == 1
+typedef float floatv;
+#define LOADV(i, p) ((p)[i])
+#define STOREV(x, i, p) ((p)[i] = (x))
+#elif VW == 2
+typedef float2 floatv;
+#define LOADV(i, p) vload2((i), (p))
+#define STOREV(x, i, p) vstore2((x), (i), (p))
+#elif VW == 4
+typedef float4 floatv;
+#define LOADV(i, p) vload4((i), (p))
+#define STOREV(x, i, p) vstore4((x), (i), (p))
+#elif VW == 8
+typedef float8 floatv;
+#define LOADV(i, p) vload8((i), (p))
+#define STOREV(x, i, p) vstore8((x), (i), (p))
+#else
+#error "VW must be 1, 2, 4 or 8"
+#endif
+
+/* The scalars every element needs, gathered once per work-item. */
+typedef struct step_scalars {
+    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp;
+} step_scalars;
+
+/* One update of elements of type T (float or floatv): returns the new w and
+ * updates *m and *v. Written once as a macro so the vector body and the
+ * scalar tail are the same arithmetic. */
+#define DEFINE_UPDATE(NAME, T)                                                            \
+    inline T NAME(const T w, T g, T *m, T *v, const T mk, const step_scalars s)           \
+    {                                                                                     \
+        if (HAS_PERP) g -= s.perp * w;                                                    \
+        if (HAS_CLIP) g *= s.clip;                                                        \
+        if (HAS_L2) g += s.l2 * mk * w;                                                   \
+        T u = (T)0.0f;                                                                    \
+        if (OPT == 1) u = g;                                                              \
+        if (OPT == 2 || OPT == 3) {                                                       \
+            *m = s.mu * *m + g;                                                           \
+            u = OPT == 3 ? g + s.mu * *m : *m;                                            \
+        }                                                                                 \
+        if (OPT == 4) {                                                                   \
+            *m = s.beta1 * *m + (1.0f - s.beta1) * g;                                     \
+            *v = s.beta2 * *v + (1.0f - s.beta2) * (g * g);                               \
+            u = *m / (sqrt(*v) * s.isb2 + s.eps);                                         \
+        }                                                                                 \
+        T out = w - (OPT == 4 ? s.lr_m : s.lr) * u;                                       \
+        if (HAS_DECAY) out -= s.lr * s.decay * mk * w;                                    \
+        if (PROX >= 1) out = sign(out) * fmax(fabs(out) - s.lr * s.l1 * mk, (T)0.0f);     \
+        if (PROX == 2) out = out / (1.0f + s.lr * s.l2e * mk);                            \
+        return out;                                                                       \
+    }
+
+DEFINE_UPDATE(update_1, float)
+#if VW > 1
+DEFINE_UPDATE(update_v, floatv)
+#else
+#define update_v update_1
+#endif
+
+#define USES_M (OPT >= 2)
+#define USES_V (OPT == 4)
+
+/* Unused buffer arguments may alias w: they are never read or written. */
+__kernel void optim_step(__global float *w, __global const float *g, __global float *m, __global float *v,
+                         __global const float *mask, __global const float *clip_buf,
+                         __global const float *perp_buf, const uint perp_index, const uint n, const float lr,
+                         const float mu, const float beta1, const float beta2, const float eps,
+                         const float lr_m, const float isb2, const float l2, const float decay, const float l1,
+                         const float l2e, const float clip, const float perp)
+{
+    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp};
+    if (CLIP_BUF) s.clip *= clip_buf[0];
+    if (HAS_PERP) s.perp *= perp_buf[perp_index];
+    const uint nfull = n / VW;                 /* whole vectors */
+    const uint nvec = (n + VW - 1) / VW;       /* vectors including a partial one */
+    const uint items = (nvec + WPT - 1) / WPT; /* work-items that have work */
+    const uint gid = get_global_id(0);
+    if (gid >= items) return;
+    for (uint k = 0; k < WPT; k++) {
+        const uint vi = gid + k * items;
+        if (vi < nfull) {
+            const floatv wv = LOADV(vi, w);
+            floatv mv = USES_M ? LOADV(vi, m) : (floatv)0.0f;
+            floatv vv = USES_V ? LOADV(vi, v) : (floatv)0.0f;
+            const floatv gv = OPT != 0 || HAS_L2 ? LOADV(vi, g) : (floatv)0.0f;
+            const floatv mk = HAS_MASK ? LOADV(vi, mask) : (floatv)1.0f;
+            const floatv out = update_v(wv, gv, &mv, &vv, mk, s);
+            STOREV(out, vi, w);
+            if (USES_M) STOREV(mv, vi, m);
+            if (USES_V) STOREV(vv, vi, v);
+        } else if (vi == nfull && vi < nvec) {
+            for (uint i = nfull * VW; i < n; i++) {
+                float mi = USES_M ? m[i] : 0.0f, vi1 = USES_V ? v[i] : 0.0f;
+                const float gi = OPT != 0 || HAS_L2 ? g[i] : 0.0f;
+                const float out = update_1(w[i], gi, &mi, &vi1, HAS_MASK ? mask[i] : 1.0f, s);
+                w[i] = out;
+                if (USES_M) m[i] = mi;
+                if (USES_V) v[i] = vi1;
+            }
+        }
+    }
+}

@@ -1,0 +1,129 @@
+/* Stochastic regularizers: Bernoulli masks (DropConnect, spatial dropout,
+ * stochastic depth, Mixout), DropBlock and noise injection. Every draw is
+ * Philox word `index` of stream (seed, stream), so masks depend only on the
+ * element's position, never on the work-item or local size. One work-item
+ * per element; every kernel guards its tail. */
+#include "philox.clh"
+
+/* Keep with probability 1 - p; elements of a group (i / group) share a draw. */
+inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
+{
+    return philox_uniform(seed, stream, index) >= p;
+}
+
+/* out[i] = keep(i / group) ? in[i] * scale : 0. DropConnect and Mixout's
+ * backward (group 1), spatial dropout (group H*W), stochastic depth's
+ * backward (group = sample size). */
+__kernel void group_mask_f32(__global float *out, __global const float *in, const uint n, const uint group,
+                             const ulong seed, const uint stream, const float p, const float scale)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    out[i] = keep_draw(seed, stream, i / group, p) ? in[i] * scale : 0.0f;
+}
+
+/* out[i] = base[i] + (keep(i / group) ? in[i] * scale : 0): stochastic depth. */
+__kernel void group_mask_add_f32(__global float *out, __global const float *base, __global const float *in,
+                                 const uint n, const uint group, const ulong seed, const uint stream, const float p,
+                                 const float scale)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    out[i] = base[i] + (keep_draw(seed, stream, i / group, p) ? in[i] * scale : 0.0f);
+}
+
+/* Mixout: keep ? (w - p w0) * scale : w0, the two cases of
+ * (M w + (1 - M) w0 - p w0) / (1 - p) with scale = 1 / (1 - p). */
+__kernel void mixout_f32(__global float *out, __global const float *w, __global const float *w0, const uint n,
+                         const ulong seed, const uint stream, const float p, const float scale)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    const float r = w0[i];
+    out[i] = keep_draw(seed, stream, i, p) ? (w[i] - p * r) * scale : r;
+}
+
+/* Noise: kind 0 additive Gaussian, 1 additive uniform on [-scale, scale),
+ * 2 multiplicative Gaussian x (1 + scale z). */
+__kernel void noise_f32(__global float *out, __global const float *x, const uint n, const ulong seed,
+                        const uint stream, const int kind, const float scale)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    if (kind == 1) {
+        out[i] = x[i] + scale * (2.0f * philox_uniform(seed, stream, i) - 1.0f);
+        return;
+    }
+    const float u1 = 1.0f - philox_uniform(seed, stream, 2ul * i);
+    const float u2 = philox_uniform(seed, stream, 2ul * i + 1);
+    const float z = sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);
+    out[i] = kind == 0 ? x[i] + scale * z : x[i] * (1.0f + scale * z);
+}
+
+/* ---- DropBlock, in four passes over NCHW (plane = H*W elements of one (n, c)).
+ * 1. seeds: s[i] = 1 where a block may start at (h, w) (h <= H-b, w <= W-b)
+ *    and u(i) < gamma, else 0. */
+__kernel void dropblock_seeds_f32(__global float *s, const uint n, const uint H, const uint W, const uint block,
+                                  const ulong seed, const uint stream, const float gamma)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    const uint w = i % W, h = (i / W) % H;
+    const bool may_start = h + block <= H && w + block <= W;
+    s[i] = may_start && philox_uniform(seed, stream, i) < gamma ? 1.0f : 0.0f;
+}
+
+/* 2. keep[i] = 0 if any seed at (h - b + 1 .. h, w - b + 1 .. w) of the same plane, else 1. */
+__kernel void dropblock_keep_f32(__global float *keep, __global const float *s, const uint n, const uint H,
+                                 const uint W, const uint block)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    const uint w = i % W, h = (i / W) % H, plane = i - h * W - w;
+    const uint h0 = h + 1 >= block ? h + 1 - block : 0, w0 = w + 1 >= block ? w + 1 - block : 0;
+    float hit = 0.0f;
+    for (uint r = h0; r <= h; r++)
+        for (uint c = w0; c <= w; c++) hit = fmax(hit, s[plane + r * W + c]);
+    keep[i] = 1.0f - hit;
+}
+
+/* 3a. partial[j] = number of ones in keep[j*chunk .. (j+1)*chunk), summed in
+ *     order as integers (exact, so the result is independent of everything). */
+__kernel void count_ones_partial(__global uint *partial, __global const float *keep, const uint n, const uint chunk,
+                                 const uint nchunks)
+{
+    const uint j = get_global_id(0);
+    if (j >= nchunks) return;
+    const uint end = min(n, (j + 1) * chunk);
+    uint c = 0;
+    for (uint i = j * chunk; i < end; i++) c += keep[i] != 0.0f;
+    partial[j] = c;
+}
+
+/* 3b. One work-item: total = sum of partials in order; scale[0] = n / total (0 if none kept). */
+__kernel void count_ones_scale(__global float *scale, __global const uint *partial, const uint nchunks,
+                               const uint n)
+{
+    if (get_global_id(0) != 0) return;
+    uint total = 0;
+    for (uint j = 0; j < nchunks; j++) total += partial[j];
+    scale[0] = total ? (float)n / (float)total : 0.0f; /* no double: fp64 is optional in OpenCL 1.2 */
+}
+
+/* 4. mask = keep * scale; y = x * mask. */
+__kernel void dropblock_apply_f32(__global float *y, __global float *mask, __global const float *x,
+                                  __global const float *scale, const uint n)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    const float m = mask[i] * scale[0];
+    mask[i] = m;
+    y[i] = x[i] * m;
+}
+
+/* dx = dy * mask (DropBlock backward). */
+__kernel void multiply_f32(__global float *out, __global const float *a, __global const float *b, const uint n)
+{
+    const uint i = get_global_id(0);
+    if (i < n) out[i] = a[i] * b[i];
+}

@@ -1,0 +1,72 @@
+/* clnn: 2-D convolution and pooling over NCHW images (fp32).
+ * Included by clnn/clnn.h; do not include directly.
+ *
+ * Layouts (row-major, the last dimension contiguous):
+ *   x, dx  [N, C, H, W]              input images
+ *   w, dw  [K, C/groups, R, S]       filters: K output channels, R x S window
+ *   b, db  [K]                       bias (optional)
+ *   y, dy  [N, K, P, Q]              output,
+ *     P = (H + 2*pad[0] - dilation[0]*(R-1) - 1) / stride[0] + 1 (floor), Q likewise with index 1.
+ * Index 0 of every pair is the height axis, index 1 the width axis.
+ * Output channel k of group g = k / (K/groups) sees input channels
+ * [g*C/groups, (g+1)*C/groups); groups == C == K is a depthwise convolution.
+ *
+ * Convolution here is cross-correlation, as in every deep-learning framework:
+ *   y[n,k,p,q] = b[k] + sum_{c,r,s} w[k,c,r,s] * x[n, g*C/groups + c, p*sh - ph + r*dh, q*sw - pw + s*dw]
+ * with x = 0 outside the image. The GEMMs run in CLBlast on the context's
+ * queue; each call allocates its own im2col workspace of (C*R*S) x (P*Q)
+ * floats (one image) and frees it when the queued work completes. */
+#ifndef CLNN_CONV_H
+#define CLNN_CONV_H
+
+typedef struct clnn_conv2d_params {
+    int stride[2];   /* >= 1 */
+    int pad[2];      /* >= 0, zero padding on both sides */
+    int dilation[2]; /* >= 1 */
+    int groups;      /* >= 1, divides C and K */
+} clnn_conv2d_params;
+
+/* y = conv2d(x, w) + b; b may be NULL. */
+CLNN_API clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
+                                         const clnn_tensor *b, const clnn_conv2d_params *params, clnn_tensor *y);
+/* dx = dL/dx given dy = dL/dy (overwrites dx). */
+CLNN_API clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
+                                               const clnn_conv2d_params *params, clnn_tensor *dx);
+/* dw = dL/dw = sum over the batch (overwrites dw; images summed in order). */
+CLNN_API clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                                  const clnn_conv2d_params *params, clnn_tensor *dw);
+/* db[k] = sum over n, p, q of dy[n,k,p,q] (deterministic tree reduction). */
+CLNN_API clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db);
+
+/* ----------------------------------------------------------------- pooling
+ * x, dx [N, C, H, W]; y, dy, indices [N, C, P, Q] with
+ *   P = (H + 2*pad[0] - kernel[0]) / stride[0] + 1 (floor; no ceil mode), Q likewise.
+ * pad[i] <= kernel[i] / 2, so every window holds at least one real pixel.
+ * Max pooling ignores padding (it acts as -infinity) and writes, per output,
+ * the index h*W + w of its maximum within the (n, c) plane (first one on ties);
+ * backward routes dy to that pixel. Average pooling divides by
+ * kernel[0]*kernel[1] when count_include_pad is 1 (padding counts as zeros,
+ * PyTorch's default) and by the number of in-image pixels when it is 0. */
+typedef struct clnn_pool2d_params {
+    int kernel[2];         /* >= 1 */
+    int stride[2];         /* >= 1 */
+    int pad[2];            /* 0 .. kernel/2 */
+    int count_include_pad; /* average pooling only: 0 or 1 */
+} clnn_pool2d_params;
+
+/* indices: int32 tensor shaped like y. */
+CLNN_API clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
+                                            clnn_tensor *y, clnn_tensor *indices);
+/* dx from dy and the indices of the forward pass (overwrites dx; gathers, no atomics). */
+CLNN_API clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
+                                             const clnn_pool2d_params *params, clnn_tensor *dx);
+CLNN_API clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
+                                            clnn_tensor *y);
+CLNN_API clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
+                                             const clnn_pool2d_params *params, clnn_tensor *dx);
+/* y[n,c] = mean over h, w of x[n,c,h,w]; y is [N, C] or [N, C, 1, 1]. */
+CLNN_API clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
+/* dx[n,c,h,w] = dy[n,c] / (H*W); dy is [N, C] or [N, C, 1, 1]. */
+CLNN_API clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx);
+
+#endif

@@ -1,0 +1,178 @@
+/* clnn layers: activations, dense, softmax, losses, dropout, residual add,
+ * concatenation and split. Included by clnn/clnn.h; include that instead.
+ *
+ * Layouts (all fp32 unless stated, row-major, last dimension contiguous):
+ *   - "rows" of a tensor: its last dimension is the row (length C), every
+ *     other dimension is flattened into the row count N. A [N, C] tensor and
+ *     a [A, B, C] tensor with A*B = N are treated alike by softmax and losses.
+ *   - Dense: x [N, in], W [out, in] (PyTorch's nn.Linear layout), b [out],
+ *     y [N, out].
+ *   - Channel dimension: dimension 1 of the tensor: C of NCHW, the last
+ *     dimension of a 2-D [N, C] tensor, C of a 3-D [N, C, L] tensor.
+ *   - A loss value is a tensor with exactly one element (any shape).
+ *   - Labels are int32 tensors with one entry per row.
+ * Every output may not alias an input unless the function says so.
+ * Reductions (db, loss values) are deterministic: fixed-order trees that do
+ * not depend on the local size, so repeated calls give identical bits.
+ */
+#ifndef CLNN_LAYERS_H
+#define CLNN_LAYERS_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------ activations */
+
+/* Element-wise activation functions; `alpha` is the parameter where one exists
+ * and is ignored (but must be finite) otherwise. */
+typedef enum clnn_activation {
+    CLNN_ACT_NONE = 0,       /* identity: f(x) = x */
+    CLNN_ACT_RELU = 1,       /* max(x, 0) */
+    CLNN_ACT_LEAKY_RELU = 2, /* x > 0 ? x : alpha*x   (alpha: negative slope, e.g. 0.01) */
+    CLNN_ACT_ELU = 3,        /* x > 0 ? x : alpha*(exp(x) - 1)   (alpha > 0, e.g. 1) */
+    CLNN_ACT_GELU = 4,       /* x * Phi(x) = 0.5x(1 + erf(x/sqrt 2)) */
+    CLNN_ACT_GELU_TANH = 5,  /* 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) */
+    CLNN_ACT_SILU = 6,       /* x * sigmoid(x) */
+    CLNN_ACT_SIGMOID = 7,    /* 1 / (1 + exp(-x)) */
+    CLNN_ACT_TANH = 8,       /* tanh(x) */
+    CLNN_ACT_SOFTPLUS = 9    /* log(1 + exp(x)), computed as max(x,0) + log1p(exp(-|x|)) */
+} clnn_activation;
+
+/* y = f(x) element-wise; x and y have the same element count. y may be x. */
+CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha,
+                                             const clnn_tensor *x, clnn_tensor *y);
+
+/* dx = dy * f'(x) element-wise. Takes the forward INPUT x for every function
+ * (not the output), so one rule holds for all of them. dx may be dy. */
+CLNN_API clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha,
+                                              const clnn_tensor *x, const clnn_tensor *dy, clnn_tensor *dx);
+
+/* ------------------------------------------------------------------ dense */
+
+/* z = x * W^T + b;  y = act(z).
+ *   x [N, in], W [out, in], b [out] or NULL, y [N, out].
+ *   z [N, out] or NULL: when given, the pre-activation is stored there; the
+ *   backward pass needs it for every act except CLNN_ACT_NONE.
+ * The GEMM runs in CLBlast; bias and activation in one fused kernel. */
+CLNN_API clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
+                                        const clnn_tensor *b, clnn_activation act, float alpha,
+                                        clnn_tensor *z, clnn_tensor *y);
+
+/* Backward of clnn_dense_forward. With dz = dy * act'(z) (dz = dy for NONE):
+ *   dx = dz * W        [N, in]   (always overwritten)
+ *   dW = dz^T * x      [out, in]
+ *   db = sum over rows of dz  [out]
+ * z is the pre-activation the forward stored (may be NULL only for
+ * CLNN_ACT_NONE). dx, dW, db may each be NULL to skip that gradient.
+ * accumulate = 0 overwrites dW and db; accumulate = 1 adds to them
+ * (gradient accumulation over micro-batches). */
+CLNN_API clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
+                                         const clnn_tensor *z, clnn_activation act, float alpha,
+                                         const clnn_tensor *dy, int accumulate, clnn_tensor *dx,
+                                         clnn_tensor *dw, clnn_tensor *db);
+
+/* ---------------------------------------------------------------- softmax */
+
+/* Along the last dimension (rows of length C >= 1, see the layout notes):
+ *   softmax:     y_j = exp(x_j - m) / sum_k exp(x_k - m),  m = max_k x_k
+ *   log-softmax: y_j = x_j - m - log(sum_k exp(x_k - m))
+ * Stable for logits of any finite magnitude. y has x's element count. */
+CLNN_API clnn_status clnn_softmax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
+CLNN_API clnn_status clnn_log_softmax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
+
+/* Backward from the forward OUTPUT y:
+ *   softmax:     dx_j = y_j (dy_j - sum_k dy_k y_k)
+ *   log-softmax: dx_j = dy_j - exp(y_j) sum_k dy_k
+ * dx may be dy. */
+CLNN_API clnn_status clnn_softmax_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy,
+                                           clnn_tensor *dx);
+CLNN_API clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy,
+                                               clnn_tensor *dx);
+
+/* ----------------------------------------------------------------- losses */
+
+typedef enum clnn_reduction {
+    CLNN_REDUCE_MEAN = 0, /* the sum divided by the number of terms that count */
+    CLNN_REDUCE_SUM = 1
+} clnn_reduction;
+
+typedef struct clnn_cross_entropy_options {
+    clnn_reduction reduction;
+    float label_smoothing; /* eps in [0, 1): target = (1-eps)*target + eps/C */
+    int32_t ignore_index;  /* label value that contributes nothing (labels only); e.g. -100 */
+} clnn_cross_entropy_options;
+
+/* Cross-entropy from logits [N, C] (rows as in the layout notes) with int32
+ * labels (N entries, each in [0, C) or equal to ignore_index):
+ *   loss_r = lse(x_r) - sum_j t_rj x_rj,  t_r = (1-eps) onehot(label_r) + eps/C
+ * Mean divides by the number of rows whose label is not ignore_index (the loss
+ * and gradient are 0 when every row is ignored). A label outside [0, C) that
+ * is not ignore_index makes that row's loss and gradient NaN.
+ * loss: 1-element tensor or NULL; dlogits: [N, C] or NULL (at least one of the
+ * two). With both, one pass computes the value and d loss / d logits:
+ *   dlogits_rj = scale * (softmax(x_r)_j - t_rj), scale 1 or 1/count.
+ * opt NULL means {MEAN, 0, -100}. */
+CLNN_API clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits,
+                                               const clnn_tensor *labels, const clnn_cross_entropy_options *opt,
+                                               clnn_tensor *loss, clnn_tensor *dlogits);
+
+/* The same with soft targets [N, C] (any non-negative weights; usually rows
+ * summing to 1): loss_r = sum_j t_rj (lse(x_r) - x_rj) with t smoothed as
+ * above; dlogits_rj = scale * (softmax_j * sum_k t_rk - t_rj). Mean divides by
+ * N; ignore_index is unused. */
+CLNN_API clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits,
+                                             const clnn_tensor *targets, const clnn_cross_entropy_options *opt,
+                                             clnn_tensor *loss, clnn_tensor *dgrad);
+
+/* Mean squared error: sum_i (p_i - t_i)^2, divided by the element count for
+ * MEAN; dpred_i = scale * 2 (p_i - t_i). pred and target have the same count. */
+CLNN_API clnn_status clnn_mse_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                                   clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred);
+
+/* Binary cross-entropy with logits, in the stable form
+ *   l_i = max(x_i, 0) - x_i t_i + log1p(exp(-|x_i|)),
+ * dlogits_i = scale * (sigmoid(x_i) - t_i); targets in [0, 1] (not checked on
+ * the device). MEAN divides by the element count. */
+CLNN_API clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits,
+                                          const clnn_tensor *targets, clnn_reduction reduction,
+                                          clnn_tensor *loss, clnn_tensor *dlogits);
+
+/* ---------------------------------------------------------------- dropout */
+
+/* Inverted dropout: element i is kept iff clnn_philox_uniform(seed, stream, i)
+ * >= p, and kept values are scaled by 1/(1-p); p in [0, 1), p = 0 is the
+ * identity. The mask depends only on (seed, stream, i): every device and
+ * local size gives the same one, and the backward pass regenerates it from
+ * the same seed and stream instead of storing it.
+ * mask: NULL, or an fp32 tensor of x's count that receives 1 (kept) or 0. */
+CLNN_API clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float p, uint64_t seed,
+                                          uint32_t stream, clnn_tensor *y, clnn_tensor *mask);
+/* dx_i = dy_i / (1-p) where kept, else 0 (same seed, stream and p as forward). */
+CLNN_API clnn_status clnn_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
+                                           uint32_t stream, clnn_tensor *dx);
+
+/* --------------------------------------------------- residual, concat, split */
+
+/* y = a + b (same element count); y may be a or b. */
+CLNN_API clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const clnn_tensor *b,
+                                       clnn_tensor *y);
+/* The backward of y = a + b routes dy to both: da = dy, db = dy (either may be
+ * NULL; accumulate = 1 adds instead of overwriting). */
+CLNN_API clnn_status clnn_residual_add_backward(clnn_context *ctx, const clnn_tensor *dy, int accumulate,
+                                                clnn_tensor *da, clnn_tensor *db);
+
+/* Concatenation along dimension 1 (the channel dimension, see the layout
+ * notes): every input has out's number of dimensions (2 to 4) and the same
+ * sizes except dimension 1, whose sizes add up to out's. The backward of
+ * concat is clnn_split with the same tensors, and the other way round. */
+CLNN_API clnn_status clnn_concat(clnn_context *ctx, size_t count, const clnn_tensor *const *inputs,
+                                 clnn_tensor *out);
+/* Splits x along dimension 1 into outputs[0..count) (sizes as for concat). */
+CLNN_API clnn_status clnn_split(clnn_context *ctx, const clnn_tensor *x, size_t count,
+                                clnn_tensor *const *outputs);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLNN_LAYERS_H */

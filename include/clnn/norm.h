@@ -1,0 +1,48 @@
+/* clnn: batch normalization and layer normalization (fp32).
+ * Included by clnn/clnn.h; do not include directly.
+ *
+ * Batch norm (Ioffe & Szegedy 2015) normalizes each channel c over the batch
+ * and the spatial positions:
+ *   x, y, dx, dy  [N, C, H, W] (NCHW) or [N, C]
+ *   gamma, beta, running_mean, running_var, save_mean, save_invstd, dgamma, dbeta  [C]
+ *   y = gamma[c] * (x - mean[c]) * invstd[c] + beta[c],  invstd = 1 / sqrt(var + eps)
+ * Training (training = 1): mean and the biased variance of the batch
+ * normalize; running_mean/running_var (both or neither may be NULL) become
+ *   running = (1 - momentum) * running + momentum * batch_statistic
+ * with the unbiased variance (M/(M-1) times the biased one, M = N*H*W), as in
+ * PyTorch; M must be at least 2. Inference (training = 0): running_mean and
+ * running_var (required) normalize and are not changed.
+ * The forward pass writes the mean and invstd it used to save_mean and
+ * save_invstd; the backward pass needs them with x (not y) and gamma.
+ *
+ * Layer norm (Ba, Kiros & Hinton 2016) normalizes each row of x over its last
+ * dimension D (x is any shape; M = elements / D rows):
+ *   x, y, dx, dy  [..., D];  gamma, beta, dgamma, dbeta  [D];  save_mean, save_invstd  [M]
+ *   y = gamma[d] * (x - mean_row) * invstd_row + beta[d]  (biased variance).
+ *
+ * gamma and beta are both given or both NULL (no affine: gamma = 1, beta = 0);
+ * dgamma and dbeta may each be NULL (not computed). Every reduction is a fixed
+ * tree (same bits on every run). eps > 0 and momentum in [0, 1], finite. */
+#ifndef CLNN_NORM_H
+#define CLNN_NORM_H
+
+CLNN_API clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
+                                            const clnn_tensor *beta, clnn_tensor *running_mean,
+                                            clnn_tensor *running_var, int training, float momentum, float eps,
+                                            clnn_tensor *y, clnn_tensor *save_mean, clnn_tensor *save_invstd);
+/* training must match the forward pass: with 1 the gradient flows through the
+ * batch statistics, with 0 they are constants (dx = gamma * invstd * dy). */
+CLNN_API clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                             const clnn_tensor *gamma, const clnn_tensor *save_mean,
+                                             const clnn_tensor *save_invstd, int training, clnn_tensor *dx,
+                                             clnn_tensor *dgamma, clnn_tensor *dbeta);
+
+CLNN_API clnn_status clnn_layernorm_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
+                                            const clnn_tensor *beta, float eps, clnn_tensor *y,
+                                            clnn_tensor *save_mean, clnn_tensor *save_invstd);
+CLNN_API clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                             const clnn_tensor *gamma, const clnn_tensor *save_mean,
+                                             const clnn_tensor *save_invstd, clnn_tensor *dx, clnn_tensor *dgamma,
+                                             clnn_tensor *dbeta);
+
+#endif

@@ -1,0 +1,224 @@
+/* clnn autotuner and tuning database (included by clnn/clnn.h).
+ *
+ * Every clnn kernel is "tunable": its work-group (local) size, and for some
+ * kernels compile-time parameters such as work per item (WPT), can be chosen
+ * per device and problem size without changing its results. The tuner times
+ * candidate configurations and remembers the fastest in a tuning database;
+ * launches look their configuration up there (docs/tuning.md).
+ *
+ * Database key: device key (clnn_device_info.key) x kernel id x problem bucket.
+ * The bucket of a problem (p0, p1) is (next power of two >= p0, next power of
+ * two >= p1); a 1-D kernel has p1 = 1.
+ *
+ * Lookup chain at each launch (mode cached or on): an entry for this exact
+ * device key -> an entry for the same vendor and device name with another
+ * driver or compute-unit count -> the defaults for this vendor and device type
+ * shipped with clnn ("default|<vendor>|<cpu|gpu|accelerator|other>") -> the
+ * defaults for any vendor of this type ("default|*|<type>") -> the built-in
+ * heuristic. The database is read once per process into a hash table.
+ *
+ * Files: the user database is $CLNN_TUNE_DB if set, else
+ * $XDG_CACHE_HOME/clnn/tuning.json, else $HOME/.cache/clnn/tuning.json; every
+ * *.json in the system directory (<prefix>/share/clnn/tuning, or
+ * $CLNN_TUNE_SYSTEM_DIR) is read too, never written.
+ */
+#ifndef CLNN_TUNE_H
+#define CLNN_TUNE_H
+
+#include "clnn/clnn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------- modes */
+
+typedef enum clnn_tune_mode {
+    CLNN_TUNE_OFF = 0,    /* heuristic configurations only; the database is not read */
+    CLNN_TUNE_CACHED = 1, /* database, else heuristic (the default) */
+    CLNN_TUNE_ON = 2      /* as cached, and a launch whose key has no entry for this exact
+                           * device is tuned on first use (by replaying it) and saved */
+} clnn_tune_mode;
+
+/* A context starts in the mode named by CLNN_TUNE ("off", "cached", "on");
+ * unset or unrecognised means cached. */
+CLNN_API clnn_status clnn_tuner_set_mode(clnn_context *ctx, clnn_tune_mode mode);
+CLNN_API clnn_status clnn_tuner_get_mode(const clnn_context *ctx, clnn_tune_mode *mode);
+
+/* ---------------------------------------------------------------- kernels */
+
+#define CLNN_TUNE_MAX_PARAMS 4
+#define CLNN_TUNE_MAX_VALUES 8
+
+/* A configuration of one kernel: local size (unused dimensions are 1) and the
+ * value of each compile-time parameter, in the kernel's parameter order. */
+typedef struct clnn_tune_config {
+    size_t local[3];
+    int params[CLNN_TUNE_MAX_PARAMS];
+} clnn_tune_config;
+
+typedef struct clnn_tune_kernel_info {
+    const char *id;          /* "family.kernel", e.g. "tensor.copy" */
+    unsigned dims;           /* 1 or 2: dimensionality of the local size */
+    unsigned nparams;
+    const char *param_names[CLNN_TUNE_MAX_PARAMS];
+    int param_values[CLNN_TUNE_MAX_PARAMS][CLNN_TUNE_MAX_VALUES];
+    int param_counts[CLNN_TUNE_MAX_PARAMS];
+    int param_fallback[CLNN_TUNE_MAX_PARAMS];
+    int exercisable;         /* 1: clnn_tune_kernel can tune it without a model */
+} clnn_tune_kernel_info;
+
+/* The tunable kernels clnn ships, in a fixed order. */
+CLNN_API size_t clnn_tune_kernel_count(void);
+CLNN_API clnn_status clnn_tune_kernel_info_get(size_t index, clnn_tune_kernel_info *info);
+
+/* "local=64" or "local=16x8 WPT=4" */
+CLNN_API clnn_status clnn_tune_config_string(const char *kernel_id, const clnn_tune_config *cfg, char *buf,
+                                             size_t len);
+
+/* How a launch's configuration was found (the lookup chain above). */
+typedef enum clnn_tune_match {
+    CLNN_TUNE_MATCH_HEURISTIC = 0,   /* nothing in the database: the built-in heuristic */
+    CLNN_TUNE_MATCH_EXACT = 1,       /* entry for this exact device key */
+    CLNN_TUNE_MATCH_DEVICE_NAME = 2, /* same vendor and device name, other driver */
+    CLNN_TUNE_MATCH_VENDOR_TYPE = 3, /* shipped default for this vendor and device type */
+    CLNN_TUNE_MATCH_TYPE = 4,        /* shipped default for this device type */
+    CLNN_TUNE_MATCH_FORCED = 5       /* clnn_tune_force */
+} clnn_tune_match;
+
+/* The configuration a launch of kernel_id for this problem would use now
+ * (current mode, database, forced configuration). match may be NULL. */
+CLNN_API clnn_status clnn_tune_resolve(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
+                                       clnn_tune_config *cfg, clnn_tune_match *match);
+
+/* Every launch of kernel_id on ctx uses cfg until clnn_tune_force(ctx, NULL,
+ * NULL) (for experiments and tests; one kernel at a time). cfg must respect the
+ * device's limits and the kernel's parameter candidates. */
+CLNN_API clnn_status clnn_tune_force(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg);
+
+/* ----------------------------------------------------------------- tuning */
+
+typedef enum clnn_tune_strategy {
+    CLNN_TUNE_EXHAUSTIVE = 0, /* every candidate */
+    CLNN_TUNE_RANDOM = 1,     /* a seeded random sample of budget_count candidates */
+    CLNN_TUNE_ANNEALING = 2   /* seeded simulated annealing over neighbouring candidates */
+} clnn_tune_strategy;
+
+#define CLNN_TUNE_MAX_COMPARE 4
+
+typedef struct clnn_tune_options {
+    clnn_tune_strategy strategy;
+    unsigned budget_count;  /* random/annealing: candidates timed besides the default */
+    double budget_seconds;  /* stop searching after this much wall time; 0: no limit */
+    uint64_t seed;          /* same seed, same candidates */
+    unsigned warmup;        /* untimed runs per candidate */
+    unsigned repeats;       /* timed runs per candidate; the median counts (1..64) */
+    int store;              /* 1: record the outcome in the in-memory database */
+    /* extra configurations timed in the same run, the same way (e.g. a fixed
+     * local size of 64 and 256); times in clnn_tune_result.compare_seconds */
+    clnn_tune_config compare[CLNN_TUNE_MAX_COMPARE];
+    size_t ncompare;
+    /* called after each candidate: done of total (total is an upper bound) */
+    void (*progress)(void *user, size_t done, size_t total);
+    void *progress_user;
+    /* test hook: candidates with this local[0] (not the default) produce a
+     * corrupted output and claim a tenth of the default's time; the tuner must
+     * reject them. 0: off. */
+    size_t test_wrong_local;
+} clnn_tune_options;
+
+/* Defaults: exhaustive, budget 32, no time limit, seed 1, warmup 1, repeats 5, store 1. */
+CLNN_API void clnn_tune_options_init(clnn_tune_options *opt);
+
+typedef struct clnn_tune_result {
+    char kernel[64];
+    size_t problem[2];         /* the problem of the launch that was tuned */
+    size_t bucket[2];          /* its database bucket */
+    size_t space;              /* candidates in the space after the device's limits */
+    size_t timed;              /* candidates run, checked and timed (default included) */
+    size_t rejected;           /* candidates whose output differed from the default's */
+    size_t failed;             /* candidates that failed to build or launch */
+    clnn_tune_config default_config, best_config;
+    /* device seconds, median; default and best re-timed against each other at the end */
+    double default_seconds, best_seconds;
+    double noise;              /* relative spread of the default's timings (>= 0.02) */
+    double compare_seconds[CLNN_TUNE_MAX_COMPARE]; /* < 0: that configuration failed */
+    int improved;              /* 1: best beats the default by more than the noise */
+    int stored;                /* 1: the outcome went into the database */
+    char rejected_text[256];   /* the rejected candidates, "local=64; local=128" */
+} clnn_tune_result;
+
+/* Tunes kernel_id on a synthetic problem of this size (random inputs through
+ * the public op that launches it; docs/tuning.md lists the mapping). With
+ * opt->store the outcome goes into the in-memory database: the best
+ * configuration when it beats the default by more than the noise, else a
+ * marker that keeps the heuristic. clnn_tune_db_save() persists it.
+ * opt NULL: defaults. */
+CLNN_API clnn_status clnn_tune_kernel(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
+                                      const clnn_tune_options *opt, clnn_tune_result *result);
+
+/* The candidates the strategy would time for this kernel and problem, the
+ * default first (random: the seeded sample; exhaustive and annealing: the
+ * whole filtered space). Writes up to cap configurations; *count gets the total. */
+CLNN_API clnn_status clnn_tune_candidates(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
+                                          const clnn_tune_options *opt, clnn_tune_config *out, size_t cap,
+                                          size_t *count);
+
+/* --------------------------------------------------------------- database */
+
+/* The user database path (see the top of this header). */
+CLNN_API clnn_status clnn_tune_db_path(char *buf, size_t len);
+
+/* Forgets the in-memory database; the next lookup reads the files again. */
+CLNN_API clnn_status clnn_tune_db_reload(void);
+
+/* Merges the in-memory user entries into the user database file: under an
+ * exclusive lock on "<path>.lock", re-reads the file, keeps the newer entry
+ * of each key, writes a temp file and renames it into place. A file that
+ * cannot be read as a clnn tuning database is renamed to "<path>.rejected"
+ * first, never silently overwritten. */
+CLNN_API clnn_status clnn_tune_db_save(void);
+
+/* Adds the entries of a database file to the in-memory user entries (newer
+ * wins per key). *added (may be NULL) gets the number of entries taken. */
+CLNN_API clnn_status clnn_tune_db_import(const char *path, size_t *added);
+
+/* Writes the in-memory user entries (only those whose device key contains
+ * device_filter, when it is not NULL) to a file, atomically. */
+CLNN_API clnn_status clnn_tune_db_export(const char *path, const char *device_filter, size_t *written);
+
+/* Merges database files into dst (created if missing), under dst's lock,
+ * newer entry per key wins; the in-memory database is not touched. */
+CLNN_API clnn_status clnn_tune_db_merge(const char *dst, const char *const *srcs, size_t nsrcs,
+                                        size_t *entries);
+
+/* Looks up (kernel_id, problem) for a device description without a context:
+ * the lookup chain above (fake device keys welcome). *match gets the level;
+ * *keeps_default is 1 when the entry says the heuristic is best; cfg gets the
+ * stored configuration otherwise (parameters not stored get their fallback). */
+CLNN_API clnn_status clnn_tune_db_lookup(const clnn_device_info *device, const char *kernel_id,
+                                         const size_t problem[2], clnn_tune_match *match,
+                                         int *keeps_default, clnn_tune_config *cfg);
+
+typedef struct clnn_tune_db_stats {
+    size_t user_entries;      /* in memory, from the user file, imports and tuning */
+    size_t system_entries;    /* from the shipped read-only files */
+    unsigned files_loaded;
+    unsigned files_rejected;  /* unreadable, corrupt, truncated or foreign-version files */
+    unsigned entries_rejected;/* malformed entries skipped in otherwise valid files */
+    char user_path[1024];
+    char last_warning[512];   /* "" when all was well */
+} clnn_tune_db_stats;
+
+CLNN_API clnn_status clnn_tune_db_stats_get(clnn_tune_db_stats *stats);
+
+/* Host nanoseconds per database lookup (the cost a launch pays in modes
+ * cached and on), measured over `iterations` lookups of kernel_id on ctx's
+ * device. */
+CLNN_API clnn_status clnn_tune_bench_lookup(clnn_context *ctx, const char *kernel_id, size_t iterations,
+                                            double *ns_per_lookup);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CLNN_TUNE_H */

@@ -1,0 +1,30 @@
+/* GEMMs through CLBlast on the context's queue (in-order, so they are
+ * ordered with clnn's own kernels), with errors turned into clnn messages. */
+#include "internal.h"
+
+#include <clblast_c.h>
+
+clnn_status clnn__sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                        float alpha, clnn__gemm_operand a, clnn__gemm_operand b, float beta, clnn__gemm_operand c,
+                        size_t batch)
+{
+    if (m == 0 || n == 0 || batch == 0) return CLNN_OK;
+    const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
+    const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
+    cl_event ev = NULL;
+    CLBlastStatusCode st;
+    if (batch == 1)
+        st = CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a.buf, a.offset, a.ld, b.buf, b.offset, b.ld,
+                          beta, c.buf, c.offset, c.ld, &ctx->queue, CLNN_PROFILE_EVENT(ctx, ev));
+    else
+        st = CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, m, n, k, alpha, a.buf, a.offset, a.ld,
+                                        a.stride, b.buf, b.offset, b.ld, b.stride, beta, c.buf, c.offset, c.ld,
+                                        c.stride, batch, &ctx->queue, CLNN_PROFILE_EVENT(ctx, ev));
+    if (st != CLBlastSuccess)
+        return clnn__fail(ctx, st == CLBlastOpenCLOutOfHostMemory || st == CLBlastOpenCLOutOfResources ? CLNN_ERR_OUT_OF_MEMORY
+                                                                                             : CLNN_ERR_OPENCL,
+                          "%s: CLBlast SGEMM (%zu x %zu x %zu, batch %zu) failed with status %d", fn, m, n, k, batch,
+                          (int)st);
+    if (ev) return clnn__record_event(ctx, ev);
+    return CLNN_OK;
+}

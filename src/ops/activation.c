@@ -1,0 +1,46 @@
+/* Host side of the element-wise activations (cl/activation.cl): one kernel
+ * for every function, selected by its clnn_activation value. */
+#include "layers_common.h"
+
+static const clnn__tunable tune_forward = CLNN_WPT_TUNABLE("activation.forward", "activation", "act_forward");
+static const clnn__tunable tune_backward = CLNN_WPT_TUNABLE("activation.backward", "activation", "act_backward");
+
+const clnn__tunable *const clnn__activation_tunables[] = {&tune_forward, &tune_backward, NULL};
+
+clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
+                                    clnn_tensor *y)
+{
+    static const char *fn = "clnn_activation_forward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_activation(ctx, fn, act, alpha));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
+    CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
+    cl_uint n = (cl_uint)x->count;
+    cl_int a = (cl_int)act;
+    clnn__karg args[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(n), KARG(a), KARG(alpha)};
+    size_t problem[2] = {n, 1};
+    return clnn__run(ctx, fn, &tune_forward, problem, 5, args);
+}
+
+clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
+                                     const clnn_tensor *dy, clnn_tensor *dx)
+{
+    static const char *fn = "clnn_activation_backward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_activation(ctx, fn, act, alpha));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
+    TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
+    CHECK_SHAPE(ctx, x->count == dy->count && x->count == dx->count,
+                "%s: x, dy and dx have %zu, %zu and %zu elements; they must agree", fn, x->count, dy->count,
+                dx->count);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
+    cl_uint n = (cl_uint)x->count;
+    cl_int a = (cl_int)act;
+    clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(dy->buffer), KARG_BUF(x->buffer), KARG(n), KARG(a),
+                         KARG(alpha)};
+    size_t problem[2] = {n, 1};
+    return clnn__run(ctx, fn, &tune_backward, problem, 6, args);
+}

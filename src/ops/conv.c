@@ -1,0 +1,179 @@
+/* Host side of conv2d (cl/conv.cl): im2col + CLBlast SGEMM per image,
+ * strided-batched over the groups; backward-data as GEMM + col2im (a gather,
+ * deterministic); backward-weights as GEMMs accumulated image by image in
+ * queue order (deterministic); bias gradient through the shared group sum. */
+#include "internal.h"
+
+#include <limits.h>
+
+#define ELEMENTWISE(id_, kernel_) {id_, "conv", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+static const clnn__tunable tune_im2col = ELEMENTWISE("conv.im2col", "im2col");
+static const clnn__tunable tune_col2im = ELEMENTWISE("conv.col2im", "col2im");
+static const clnn__tunable tune_bias_add = ELEMENTWISE("conv.bias_add", "bias_add");
+
+const clnn__tunable *const clnn__conv_tunables[] = {&tune_im2col, &tune_col2im, &tune_bias_add, NULL};
+
+/* Sizes of one convolution: image [N, C, H, W], filters [K, C/G, R, S], output [N, K, P, Q]. */
+typedef struct conv_geom {
+    size_t N, C, H, W, K, R, S, P, Q, G;
+    size_t crs_g; /* (C/G)*R*S: the GEMM inner size of one group */
+} conv_geom;
+
+static clnn_status check_f32_4d(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
+{
+    TRY(clnn__check_tensor(ctx, fn, name, t));
+    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
+    CHECK_SHAPE(ctx, t->ndim == 4, "%s: %s must have 4 dimensions (NCHW layout), has %d", fn, name, t->ndim);
+    return CLNN_OK;
+}
+
+/* Validates params and the three tensors of a conv2d call and derives the sizes. */
+static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_conv2d_params *prm,
+                                 const clnn_tensor *img, const char *img_name, const clnn_tensor *filt,
+                                 const char *filt_name, const clnn_tensor *out, const char *out_name, conv_geom *g)
+{
+    CHECK_ARG(ctx, prm != NULL, "%s: params is NULL", fn);
+    for (int i = 0; i < 2; i++) {
+        CHECK_ARG(ctx, prm->stride[i] >= 1, "%s: params->stride[%d] = %d must be >= 1", fn, i, prm->stride[i]);
+        CHECK_ARG(ctx, prm->dilation[i] >= 1, "%s: params->dilation[%d] = %d must be >= 1", fn, i,
+                  prm->dilation[i]);
+        CHECK_ARG(ctx, prm->pad[i] >= 0 && prm->pad[i] <= 65535, "%s: params->pad[%d] = %d must be in [0, 65535]",
+                  fn, i, prm->pad[i]);
+    }
+    CHECK_ARG(ctx, prm->groups >= 1, "%s: params->groups = %d must be >= 1", fn, prm->groups);
+    TRY(check_f32_4d(ctx, fn, img_name, img));
+    TRY(check_f32_4d(ctx, fn, filt_name, filt));
+    TRY(check_f32_4d(ctx, fn, out_name, out));
+    g->N = img->shape[0], g->C = img->shape[1], g->H = img->shape[2], g->W = img->shape[3];
+    g->K = filt->shape[0], g->R = filt->shape[2], g->S = filt->shape[3], g->G = (size_t)prm->groups;
+    CHECK_SHAPE(ctx, g->C % g->G == 0 && g->K % g->G == 0,
+                "%s: groups = %zu must divide the %zu input channels of %s and the %zu filters of %s", fn, g->G,
+                g->C, img_name, g->K, filt_name);
+    CHECK_SHAPE(ctx, filt->shape[1] == g->C / g->G,
+                "%s: %s has %zu input channels per filter, expected C/groups = %zu", fn, filt_name, filt->shape[1],
+                g->C / g->G);
+    size_t span_h = (size_t)prm->dilation[0] * (g->R - 1) + 1, span_w = (size_t)prm->dilation[1] * (g->S - 1) + 1;
+    size_t ext_h = g->H + 2 * (size_t)prm->pad[0], ext_w = g->W + 2 * (size_t)prm->pad[1];
+    CHECK_SHAPE(ctx, span_h <= ext_h && span_w <= ext_w,
+                "%s: the dilated %zux%zu window of %s does not fit the padded %zux%zu input", fn, span_h, span_w,
+                filt_name, ext_h, ext_w);
+    g->P = (ext_h - span_h) / (size_t)prm->stride[0] + 1;
+    g->Q = (ext_w - span_w) / (size_t)prm->stride[1] + 1;
+    CHECK_SHAPE(ctx, out->shape[0] == g->N && out->shape[1] == g->K && out->shape[2] == g->P && out->shape[3] == g->Q,
+                "%s: %s is [%zu, %zu, %zu, %zu], expected [%zu, %zu, %zu, %zu]", fn, out_name, out->shape[0],
+                out->shape[1], out->shape[2], out->shape[3], g->N, g->K, g->P, g->Q);
+    g->crs_g = g->C / g->G * g->R * g->S;
+    CHECK_SHAPE(ctx, g->C * g->R * g->S <= UINT_MAX / (g->P * g->Q) && img->count <= UINT_MAX && out->count <= UINT_MAX,
+                "%s: sizes beyond 2^32 elements per tensor or workspace are not supported", fn);
+    return CLNN_OK;
+}
+
+/* im2col or col2im of image n: the two kernels share their argument list. */
+static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_mem col, cl_mem img,
+                              size_t n, const conv_geom *g, const clnn_conv2d_params *prm)
+{
+    cl_uint off = (cl_uint)(n * g->C * g->H * g->W);
+    cl_uint C = (cl_uint)g->C, H = (cl_uint)g->H, W = (cl_uint)g->W, R = (cl_uint)g->R, S = (cl_uint)g->S,
+            P = (cl_uint)g->P, Q = (cl_uint)g->Q;
+    cl_uint sh = (cl_uint)prm->stride[0], sw = (cl_uint)prm->stride[1], ph = (cl_uint)prm->pad[0],
+            pw = (cl_uint)prm->pad[1], dh = (cl_uint)prm->dilation[0], dw = (cl_uint)prm->dilation[1];
+    int to_col = t == &tune_im2col;
+    size_t problem[2] = {to_col ? g->C * g->R * g->S * g->P * g->Q : g->C * g->H * g->W, 1};
+    cl_mem dst = to_col ? col : img, src = to_col ? img : col;
+    clnn__karg a[] = {KARG_BUF(dst), KARG_BUF(src), KARG(off), KARG(C), KARG(H),
+                      KARG(W), KARG(R), KARG(S), KARG(P), KARG(Q), KARG(sh), KARG(sw), KARG(ph), KARG(pw), KARG(dh),
+                      KARG(dw)};
+    return clnn__run(ctx, fn, t, problem, 16, a);
+}
+
+clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                                const clnn_conv2d_params *params, clnn_tensor *y)
+{
+    static const char *fn = "clnn_conv2d_forward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    conv_geom g;
+    TRY(conv_validate(ctx, fn, params, x, "x", w, "w", y, "y", &g));
+    if (b) {
+        TRY(clnn__check_tensor(ctx, fn, "b", b));
+        CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
+                    "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
+    }
+    cl_mem col;
+    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
+    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
+    clnn_status st = CLNN_OK;
+    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
+        st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
+        if (st != CLNN_OK) break;
+        clnn__gemm_operand A = {w->buffer, 0, g.crs_g, Kg * g.crs_g};
+        clnn__gemm_operand B = {col, 0, PQ, g.crs_g * PQ};
+        clnn__gemm_operand C = {y->buffer, n * g.K * PQ, PQ, Kg * PQ};
+        st = clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g.crs_g, 1.0f, A, B, 0.0f, C, g.G);
+    }
+    clReleaseMemObject(col);
+    if (st != CLNN_OK || !b) return st;
+    cl_uint count = (cl_uint)y->count, plane = (cl_uint)PQ, K = (cl_uint)g.K;
+    size_t problem[2] = {y->count, 1};
+    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(b->buffer), KARG(count), KARG(plane), KARG(K)};
+    return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);
+}
+
+clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
+                                      const clnn_conv2d_params *params, clnn_tensor *dx)
+{
+    static const char *fn = "clnn_conv2d_backward_data";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    conv_geom g;
+    TRY(conv_validate(ctx, fn, params, dx, "dx", w, "w", dy, "dy", &g));
+    cl_mem col;
+    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
+    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
+    clnn_status st = CLNN_OK;
+    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
+        /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
+        clnn__gemm_operand A = {w->buffer, 0, g.crs_g, Kg * g.crs_g};
+        clnn__gemm_operand B = {dy->buffer, n * g.K * PQ, PQ, Kg * PQ};
+        clnn__gemm_operand C = {col, 0, PQ, g.crs_g * PQ};
+        st = clnn__sgemm(ctx, fn, 1, 0, g.crs_g, PQ, Kg, 1.0f, A, B, 0.0f, C, g.G);
+        if (st == CLNN_OK) st = run_colmap(ctx, fn, &tune_col2im, col, dx->buffer, n, &g, params);
+    }
+    clReleaseMemObject(col);
+    return st;
+}
+
+clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                         const clnn_conv2d_params *params, clnn_tensor *dw)
+{
+    static const char *fn = "clnn_conv2d_backward_weights";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    conv_geom g;
+    TRY(conv_validate(ctx, fn, params, x, "x", dw, "dw", dy, "dy", &g));
+    cl_mem col;
+    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
+    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
+    clnn_status st = CLNN_OK;
+    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
+        st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
+        if (st != CLNN_OK) break;
+        /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T; the first image overwrites */
+        clnn__gemm_operand A = {dy->buffer, n * g.K * PQ, PQ, Kg * PQ};
+        clnn__gemm_operand B = {col, 0, PQ, g.crs_g * PQ};
+        clnn__gemm_operand C = {dw->buffer, 0, g.crs_g, Kg * g.crs_g};
+        st = clnn__sgemm(ctx, fn, 0, 1, Kg, g.crs_g, PQ, 1.0f, A, B, n ? 1.0f : 0.0f, C, g.G);
+    }
+    clReleaseMemObject(col);
+    return st;
+}
+
+clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
+{
+    static const char *fn = "clnn_conv2d_backward_bias";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(check_f32_4d(ctx, fn, "dy", dy));
+    TRY(clnn__check_tensor(ctx, fn, "db", db));
+    size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->shape[2] * dy->shape[3];
+    CHECK_SHAPE(ctx, db->dtype == CLNN_FLOAT32 && db->count == K,
+                "%s: db must be a float32 tensor of %zu elements (the channels of dy)", fn, K);
+    CHECK_SHAPE(ctx, dy->count <= UINT_MAX, "%s: dy has more than 2^32 elements", fn);
+    return clnn__group_sum(ctx, fn, dy->buffer, db->buffer, K, N * PQ, PQ, PQ, K * PQ, 1.0f);
+}

@@ -1,0 +1,38 @@
+/* Helpers shared by the layer families (src/ops/activation.c, dense.c,
+ * softmax.c, loss.c, dropout.c, blocks.c): argument checks, launch-shape
+ * callbacks for the row-reduction skeleton (cl/rowreduce.clh) and
+ * work-per-item kernels, and short-lived device scratch buffers. */
+#ifndef CLNN_LAYERS_COMMON_H
+#define CLNN_LAYERS_COMMON_H
+
+#include "internal.h"
+
+/* Lanes of the row-reduction skeleton for a row of n elements: the smallest
+ * power of two >= n, at most 256 (ROW_LANES_MAX in cl/rowreduce.clh). It
+ * depends on the row length only, so the summation order does too. */
+cl_uint clnn__row_lanes(size_t n);
+
+/* Bytes of the row skeleton's local scratch: ROW_LANES_MAX (256) rowstats of
+ * five floats, passed as the last kernel argument (KARG_LOCAL). */
+#define CLNN_ROW_SCRATCH_BYTES (256 * 5 * sizeof(float))
+
+/* Row kernels: problem = {rows, row length}; one work-group per row, so
+ * global = rows x local; the default local size is the lane count. */
+void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+void clnn__row_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+#define CLNN_ROW_TUNABLE(id_, program_, kernel_) \
+    {id_, program_, kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global}
+
+/* Element-wise kernels with a WPT parameter (first parameter): global =
+ * ceil(problem[0] / WPT). */
+void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+#define CLNN_WPT_TUNABLE(id_, program_, kernel_) \
+    {id_, program_, kernel_, 1, {{"WPT", {1, 2, 4, 8}, 4, 1}, {NULL, {0}, 0, 0}}, NULL, clnn__wpt_global}
+
+/* act is a clnn_activation and alpha finite. */
+clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activation act, float alpha);
+/* The element count fits the kernels' 32-bit indices. */
+clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
+
+
+#endif

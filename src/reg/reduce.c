@@ -1,0 +1,85 @@
+/* Host side of the deterministic two-stage reduction (cl/reg_reduce.cl)
+ * shared by every regularizer value, group norm and gradient norm. */
+#include "reg/reg_internal.h"
+
+#include <stdio.h>
+
+/* global = nseg · parts for stage 1 (problem[0] = nseg, problem[1] = parts) */
+static void partial_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    (void)cfg;
+    global[0] = problem[0] * problem[1];
+    global[1] = 1;
+}
+
+static const clnn__tunable tune_partial = {"reg.reduce_partial", "reg_reduce", "reduce_partial", 1,
+                                           {{NULL, {0}, 0, 0}}, NULL, partial_global};
+static const clnn__tunable tune_final = {"reg.reduce_final", "reg_reduce", "reduce_final", 1,
+                                         {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_combine = {"reg.reduce_combine", "reg_reduce", "reduce_combine", 1,
+                                           {{NULL, {0}, 0, 0}}, NULL, NULL};
+
+/* Parts per segment: about 256 elements each, at most 4096 parts. A
+ * function of len only, so the summation tree never depends on the device. */
+static cl_uint parts_for(size_t len)
+{
+    size_t p = (len + 255) / 256;
+    return (cl_uint)(p < 1 ? 1 : p > 4096 ? 4096 : p);
+}
+
+clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
+                         cl_uint out_offset)
+{
+    cl_uint parts = parts_for(d->len);
+    cl_mem partial;
+    TRY(clnn__scratch(ctx, fn, (size_t)d->nseg * parts, &partial));
+    char variant[96];
+    snprintf(variant, sizeof variant, "-DTERM=%d -DHAS_B=%d -DPOST=%d", d->term, d->b != NULL, d->post);
+    cl_mem b = d->b ? d->b : d->a;
+    clnn__karg a1[] = {KARG_BUF(d->a),          KARG_BUF(b),   KARG_BUF(partial), KARG(d->nseg),
+                       KARG(d->len),            KARG(d->seg_stride), KARG(d->elem_stride), KARG(parts),
+                       KARG(d->c1),             KARG(d->c2),   KARG(d->diag)};
+    size_t p1[2] = {d->nseg, parts};
+    clnn_status st = clnn__run_variant(ctx, fn, &tune_partial, variant, p1, sizeof a1 / sizeof a1[0], a1);
+    if (st == CLNN_OK) {
+        clnn__karg a2[] = {KARG_BUF(partial), KARG_BUF(out), KARG(out_offset), KARG(d->nseg), KARG(parts),
+                           KARG(d->scale)};
+        size_t p2[2] = {d->nseg, 1};
+        st = clnn__run_variant(ctx, fn, &tune_final, variant, p2, sizeof a2 / sizeof a2[0], a2);
+    }
+    clReleaseMemObject(partial);
+    return st;
+}
+
+clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl_mem sums, cl_mem out, cl_uint n,
+                                 cl_float max_norm)
+{
+    char variant[32];
+    snprintf(variant, sizeof variant, "-DMODE=%d", mode);
+    clnn__karg a[] = {KARG_BUF(sums), KARG_BUF(out), KARG(n), KARG(max_norm)};
+    size_t p[2] = {1, 1};
+    return clnn__run_variant(ctx, fn, &tune_combine, variant, p, 4, a);
+}
+
+static const clnn__tunable tune_grad = {"reg.grad", "reg_terms", "reg_grad", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_group = {"reg.group_apply", "reg_terms", "reg_group_apply", 1,
+                                         {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_sub_identity = {"reg.sub_identity", "reg_terms", "sub_identity", 1,
+                                                {{NULL, {0}, 0, 0}}, NULL, NULL};
+
+clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
+                                size_t nargs, const clnn__karg *args)
+{
+    static const clnn__tunable *const by_kind[] = {&tune_grad, &tune_group, &tune_sub_identity};
+    size_t p[2] = {n, 1};
+    return clnn__run_variant(ctx, fn, by_kind[which], variant, p, nargs, args);
+}
+
+const clnn__tunable *const clnn__reg_tunables[] = {&tune_partial, &tune_final, &tune_combine, &tune_grad,
+                                                   &tune_group, &tune_sub_identity, NULL};
+
+void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols)
+{
+    *rows = w->shape[0];
+    *cols = w->count / w->shape[0];
+}

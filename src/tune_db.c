@@ -1,0 +1,752 @@
+/* The tuning database: JSON files (a read-only system directory and the
+ * user's file) read once per process into an in-memory hash table that each
+ * launch consults; atomic, locked, merging saves. Format: docs/tuning.md. */
+#include "internal.h"
+
+#include <cjson/cJSON.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+#include <xxhash.h>
+
+#define DB_FORMAT "clnn-tuning"
+#define DB_VERSION 1
+#define MAX_FILE_BYTES (64u << 20)
+#define PARAM_NAME_LEN 16
+
+enum { LAYER_SYSTEM = 0, LAYER_USER = 1, LAYER_SESSION = 2 /* this process only, never saved */ };
+
+typedef struct db_entry {
+    char device[512];   /* device key, or "default|<vendor>|<type>" for shipped defaults */
+    size_t name_len;    /* length of the "vendor|name" prefix indexed by name; 0: not indexed */
+    char kernel[64];
+    size_t bucket[2];
+    int keeps_default;  /* the heuristic is best: no configuration stored */
+    size_t local[3];
+    int nparams;
+    char pname[CLNN_MAX_TUNE_PARAMS][PARAM_NAME_LEN];
+    int pvalue[CLNN_MAX_TUNE_PARAMS];
+    double seconds, default_seconds;
+    long long tuned_at; /* seconds since the epoch; the newer entry of a key wins */
+    int layer;
+} db_entry;
+
+/* Open addressing over a list's indices (+1; 0 is empty). */
+typedef struct db_table {
+    uint32_t *slots;
+    size_t cap, used;
+} db_table;
+
+typedef struct db_list {
+    db_entry *items;
+    size_t n, cap;
+    db_table exact;  /* (device, kernel, bucket) */
+    db_table byname; /* (vendor|name, kernel, bucket) */
+} db_list;
+
+static pthread_mutex_t db_lock = PTHREAD_MUTEX_INITIALIZER;
+static db_list db;          /* the process's database, guarded by db_lock */
+static int db_loaded;
+static size_t db_defaults;  /* entries with a "default|..." device: the last two levels */
+static clnn_tune_db_stats db_stats;
+
+/* ------------------------------------------------------------------ keys */
+
+void clnn__tune_bucket(const size_t problem[2], size_t bucket[2])
+{
+    for (int d = 0; d < 2; d++) {
+        size_t p = problem[d] ? problem[d] : 1, b = 1;
+        while (b < p && b < ((size_t)1 << 62)) b <<= 1;
+        bucket[d] = b;
+    }
+}
+
+static uint64_t key_hash(const char *device, size_t dev_len, const char *kernel, const size_t bucket[2])
+{
+    uint64_t seed = XXH3_64bits(device, dev_len) ^ ((uint64_t)bucket[0] * 0x9E3779B97F4A7C15ull) ^
+                    ((uint64_t)bucket[1] * 0xC2B2AE3D27D4EB4Full);
+    return XXH3_64bits_withSeed(kernel, strlen(kernel), seed);
+}
+
+static int entry_matches(const db_entry *e, const char *device, size_t dev_len, int by_name, const char *kernel,
+                         const size_t bucket[2])
+{
+    size_t len = by_name ? e->name_len : strlen(e->device);
+    return len == dev_len && memcmp(e->device, device, dev_len) == 0 && strcmp(e->kernel, kernel) == 0 &&
+           e->bucket[0] == bucket[0] && e->bucket[1] == bucket[1];
+}
+
+/* Length of "vendor|name" in a "vendor|name|driver|units" key; 0 for others. */
+static size_t name_prefix_len(const char *key)
+{
+    if (strncmp(key, "default|", 8) == 0) return 0;
+    const char *bar = strchr(key, '|');
+    if (!bar) return 0;
+    bar = strchr(bar + 1, '|');
+    return bar ? (size_t)(bar - key) : 0;
+}
+
+/* Slot of the key in t (empty slot when absent); t must have a free slot. */
+static size_t table_slot(const db_table *t, const db_list *l, const char *device, size_t dev_len, int by_name,
+                         const char *kernel, const size_t bucket[2])
+{
+    size_t mask = t->cap - 1, i = (size_t)key_hash(device, dev_len, kernel, bucket) & mask;
+    while (t->slots[i] && !entry_matches(&l->items[t->slots[i] - 1], device, dev_len, by_name, kernel, bucket))
+        i = (i + 1) & mask;
+    return i;
+}
+
+static const db_entry *table_get(const db_list *l, int by_name, const char *device, size_t dev_len,
+                                 const char *kernel, const size_t bucket[2])
+{
+    const db_table *t = by_name ? &l->byname : &l->exact;
+    if (!t->used) return NULL;
+    size_t i = table_slot(t, l, device, dev_len, by_name, kernel, bucket);
+    return t->slots[i] ? &l->items[t->slots[i] - 1] : NULL;
+}
+
+static int table_rebuild(db_list *l, db_table *t, int by_name, size_t cap);
+
+/* Points the key of entry `index` at it in t (replacing what was there). */
+static int table_set(db_list *l, db_table *t, int by_name, size_t index)
+{
+    if ((t->used + 1) * 2 > t->cap && table_rebuild(l, t, by_name, t->cap ? 2 * t->cap : 64) != 0) return -1;
+    const db_entry *e = &l->items[index];
+    size_t i = table_slot(t, l, e->device, by_name ? e->name_len : strlen(e->device), by_name, e->kernel, e->bucket);
+    if (!t->slots[i]) t->used++;
+    t->slots[i] = (uint32_t)(index + 1);
+    return 0;
+}
+
+static int table_rebuild(db_list *l, db_table *t, int by_name, size_t cap)
+{
+    uint32_t *slots = calloc(cap, sizeof *slots);
+    if (!slots) return -1;
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+    t->used = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if ((!by_name || l->items[i].name_len) && table_set(l, t, by_name, i) != 0) return -1;
+    return 0;
+}
+
+static void list_free(db_list *l)
+{
+    free(l->items);
+    free(l->exact.slots);
+    free(l->byname.slots);
+    memset(l, 0, sizeof *l);
+}
+
+/* Whether `incoming` should replace `old` for the same key: the user's
+ * entries beat shipped ones, then the newer one wins (a tie goes to incoming). */
+static int replaces(const db_entry *incoming, const db_entry *old)
+{
+    int in_rank = incoming->layer == LAYER_SYSTEM ? 0 : 1, old_rank = old->layer == LAYER_SYSTEM ? 0 : 1;
+    if (in_rank != old_rank) return in_rank > old_rank;
+    return incoming->tuned_at >= old->tuned_at;
+}
+
+/* Adds or replaces the entry of e's key; returns 1 when e was taken. */
+static int list_put(db_list *l, const db_entry *e)
+{
+    if (l == &db && strncmp(e->device, "default|", 8) == 0) db_defaults++; /* an upper bound is enough */
+    const db_entry *old = table_get(l, 0, e->device, strlen(e->device), e->kernel, e->bucket);
+    size_t index;
+    if (old) {
+        if (!replaces(e, old)) return 0;
+        index = (size_t)(old - l->items);
+        l->items[index] = *e;
+    } else {
+        if (l->n == l->cap) {
+            size_t cap = l->cap ? 2 * l->cap : 64;
+            db_entry *n = realloc(l->items, cap * sizeof *n);
+            if (!n) return 0;
+            l->items = n;
+            l->cap = cap;
+        }
+        index = l->n++;
+        l->items[index] = *e;
+        if (table_set(l, &l->exact, 0, index) != 0) {
+            l->n--;
+            return 0;
+        }
+    }
+    if (e->name_len) {
+        const db_entry *named = table_get(l, 1, e->device, e->name_len, e->kernel, e->bucket);
+        if (!named || named == &l->items[index] || replaces(e, named)) table_set(l, &l->byname, 1, index);
+    }
+    return 1;
+}
+
+/* --------------------------------------------------------------- parsing */
+
+/* Reports a problem with a file: in the stats always, on stderr once per process. */
+static void warn_once(const char *path, const char *why)
+{
+    static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER; /* import/merge read without db_lock */
+    static uint64_t warned[64];
+    static size_t n_warned;
+    char msg[512];
+    snprintf(msg, sizeof msg, "tuning database %s: %s", path, why);
+    uint64_t h = XXH3_64bits(msg, strlen(msg));
+    pthread_mutex_lock(&warn_lock);
+    snprintf(db_stats.last_warning, sizeof db_stats.last_warning, "%s", msg);
+    int seen = 0;
+    for (size_t i = 0; i < n_warned; i++) seen |= warned[i] == h;
+    if (!seen && n_warned < 64) warned[n_warned++] = h;
+    if (!seen) fprintf(stderr, "clnn: warning: %s\n", msg);
+    pthread_mutex_unlock(&warn_lock);
+}
+
+static int json_size(const cJSON *j, size_t *out)
+{
+    if (!cJSON_IsNumber(j) || j->valuedouble < 1 || j->valuedouble > 9.0e15 ||
+        j->valuedouble != (double)(long long)j->valuedouble)
+        return 0;
+    *out = (size_t)j->valuedouble;
+    return 1;
+}
+
+/* One entry of a file; NULL when valid, else why not. */
+static const char *parse_entry(const cJSON *j, int layer, db_entry *e)
+{
+    memset(e, 0, sizeof *e);
+    e->layer = layer;
+    const cJSON *dev = cJSON_GetObjectItemCaseSensitive(j, "device");
+    const cJSON *ker = cJSON_GetObjectItemCaseSensitive(j, "kernel");
+    const cJSON *bucket = cJSON_GetObjectItemCaseSensitive(j, "bucket");
+    if (!cJSON_IsString(dev) || !dev->valuestring[0] || strlen(dev->valuestring) >= sizeof e->device)
+        return "\"device\" is not a non-empty string";
+    if (!cJSON_IsString(ker) || !ker->valuestring[0] || strlen(ker->valuestring) >= sizeof e->kernel)
+        return "\"kernel\" is not a non-empty string";
+    strcpy(e->device, dev->valuestring);
+    strcpy(e->kernel, ker->valuestring);
+    e->name_len = name_prefix_len(e->device);
+    if (cJSON_GetArraySize(bucket) != 2 || !json_size(cJSON_GetArrayItem(bucket, 0), &e->bucket[0]) ||
+        !json_size(cJSON_GetArrayItem(bucket, 1), &e->bucket[1]))
+        return "\"bucket\" is not two positive integers";
+    for (int d = 0; d < 2; d++)
+        if (e->bucket[d] & (e->bucket[d] - 1)) return "\"bucket\" holds a value that is not a power of two";
+    e->keeps_default = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(j, "keeps_default"));
+    if (!e->keeps_default) {
+        const cJSON *local = cJSON_GetObjectItemCaseSensitive(j, "local");
+        int n = cJSON_GetArraySize(local);
+        if (!cJSON_IsArray(local) || n < 1 || n > 3) return "\"local\" is not an array of 1 to 3 sizes";
+        e->local[0] = e->local[1] = e->local[2] = 1;
+        for (int d = 0; d < n; d++)
+            if (!json_size(cJSON_GetArrayItem(local, d), &e->local[d]) || e->local[d] > 65536)
+                return "\"local\" holds a size that is not in 1..65536";
+        const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params"), *p;
+        if (params && !cJSON_IsObject(params)) return "\"params\" is not an object";
+        cJSON_ArrayForEach(p, params) {
+            if (e->nparams == CLNN_MAX_TUNE_PARAMS) return "\"params\" has too many entries";
+            if (!cJSON_IsNumber(p) || p->valuedouble != (double)(int)p->valuedouble ||
+                strlen(p->string) >= PARAM_NAME_LEN)
+                return "\"params\" holds a value that is not an integer";
+            strcpy(e->pname[e->nparams], p->string);
+            e->pvalue[e->nparams++] = (int)p->valuedouble;
+        }
+    }
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seconds");
+    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(j, "default_seconds");
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "tuned_at");
+    if (cJSON_IsNumber(s) && s->valuedouble >= 0) e->seconds = s->valuedouble;
+    if (cJSON_IsNumber(ds) && ds->valuedouble >= 0) e->default_seconds = ds->valuedouble;
+    if (cJSON_IsNumber(at) && at->valuedouble >= 0) e->tuned_at = (long long)at->valuedouble;
+    return NULL;
+}
+
+enum { READ_OK = 0, READ_MISSING = 1, READ_REJECTED = 2 };
+
+/* Reads a database file into l (merging); reports problems once. */
+static int read_file(const char *path, int layer, db_list *l, unsigned *bad_entries)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        if (errno == ENOENT) return READ_MISSING;
+        warn_once(path, strerror(errno));
+        return READ_REJECTED;
+    }
+    char *text = malloc(MAX_FILE_BYTES + 1);
+    size_t len = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
+    fclose(f);
+    if (!text || len > MAX_FILE_BYTES) {
+        free(text);
+        warn_once(path, text ? "larger than 64 MiB; ignored" : "out of host memory; ignored");
+        return READ_REJECTED;
+    }
+    cJSON *root = cJSON_ParseWithLength(text, len);
+    free(text);
+    const char *why = NULL;
+    const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
+    if (!root) why = "not valid JSON (corrupt or truncated); ignored";
+    else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, DB_FORMAT) != 0)
+        why = "not a clnn tuning database (\"format\" is not \"" DB_FORMAT "\"); ignored";
+    else if (!cJSON_IsNumber(ver) || ver->valuedouble != DB_VERSION)
+        why = "written by another version of clnn (\"version\" is not 1); ignored";
+    else if (!cJSON_IsArray(entries)) why = "\"entries\" is not an array; ignored";
+    if (why) {
+        warn_once(path, why);
+        cJSON_Delete(root);
+        return READ_REJECTED;
+    }
+    unsigned bad = 0, index = 0;
+    char first_bad[256] = "";
+    const cJSON *j;
+    cJSON_ArrayForEach(j, entries) {
+        db_entry e;
+        const char *err = parse_entry(j, layer, &e);
+        if (err) {
+            if (!bad++) snprintf(first_bad, sizeof first_bad, "entry %u: %s", index, err);
+        } else {
+            list_put(l, &e);
+        }
+        index++;
+    }
+    cJSON_Delete(root);
+    if (bad) {
+        char msg[400];
+        snprintf(msg, sizeof msg, "%u malformed entr%s ignored (first: %s)", bad, bad == 1 ? "y" : "ies", first_bad);
+        warn_once(path, msg);
+        if (bad_entries) *bad_entries += bad;
+    }
+    return READ_OK;
+}
+
+static cJSON *entry_json(const db_entry *e)
+{
+    cJSON *j = cJSON_CreateObject();
+    cJSON_AddStringToObject(j, "device", e->device);
+    cJSON_AddStringToObject(j, "kernel", e->kernel);
+    double b[2] = {(double)e->bucket[0], (double)e->bucket[1]};
+    cJSON_AddItemToObject(j, "bucket", cJSON_CreateDoubleArray(b, 2));
+    if (e->keeps_default) {
+        cJSON_AddTrueToObject(j, "keeps_default");
+    } else {
+        double loc[3] = {(double)e->local[0], (double)e->local[1], (double)e->local[2]};
+        cJSON_AddItemToObject(j, "local", cJSON_CreateDoubleArray(loc, 3));
+        cJSON *p = cJSON_AddObjectToObject(j, "params");
+        for (int i = 0; i < e->nparams; i++) cJSON_AddNumberToObject(p, e->pname[i], e->pvalue[i]);
+    }
+    cJSON_AddNumberToObject(j, "seconds", e->seconds);
+    cJSON_AddNumberToObject(j, "default_seconds", e->default_seconds);
+    cJSON_AddNumberToObject(j, "tuned_at", (double)e->tuned_at);
+    return j;
+}
+
+/* Writes the entries of l (those passing keep) to path via a temp file and rename. */
+static int write_file(const char *path, const db_list *l, int (*keep)(const db_entry *, const void *),
+                      const void *arg, size_t *written)
+{
+    cJSON *root = cJSON_CreateObject();
+    cJSON_AddStringToObject(root, "format", DB_FORMAT);
+    cJSON_AddNumberToObject(root, "version", DB_VERSION);
+    cJSON *arr = cJSON_AddArrayToObject(root, "entries");
+    size_t n = 0;
+    for (size_t i = 0; i < l->n; i++)
+        if (!keep || keep(&l->items[i], arg)) {
+            cJSON_AddItemToArray(arr, entry_json(&l->items[i]));
+            n++;
+        }
+    char *text = cJSON_Print(root);
+    cJSON_Delete(root);
+    if (!text) return -1;
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 && fsync(fileno(f)) == 0;
+    if (f && fclose(f) != 0) ok = 0;
+    free(text);
+    if (!ok || rename(tmp, path) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    if (written) *written = n;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- loading */
+
+static void user_path(char *buf, size_t len)
+{
+    const char *env = getenv("CLNN_TUNE_DB"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && *env) snprintf(buf, len, "%s", env);
+    else if (xdg && *xdg) snprintf(buf, len, "%s/clnn/tuning.json", xdg);
+    else if (home && *home) snprintf(buf, len, "%s/.cache/clnn/tuning.json", home);
+    else snprintf(buf, len, "clnn-tuning.json");
+}
+
+/* The shipped defaults: $CLNN_TUNE_SYSTEM_DIR, else the installed directory,
+ * else the source tree's share/tuning (running from a build tree). */
+static const char *system_dir(void)
+{
+    const char *env = getenv("CLNN_TUNE_SYSTEM_DIR");
+    if (env && *env) return env;
+    DIR *d = opendir(CLNN_SYSTEM_TUNING_DIR);
+    if (d) {
+        closedir(d);
+        return CLNN_SYSTEM_TUNING_DIR;
+    }
+    return CLNN_SOURCE_TUNING_DIR;
+}
+
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static void load_system(void)
+{
+    const char *dir = system_dir();
+    DIR *d = opendir(dir);
+    if (!d) return;
+    char *names[256];
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) && n < 256) {
+        size_t len = strlen(de->d_name);
+        if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0) names[n++] = strdup(de->d_name);
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_str); /* a fixed order: later files win ties */
+    for (size_t i = 0; i < n; i++) {
+        char path[4200];
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        int r = names[i] ? read_file(path, LAYER_SYSTEM, &db, &db_stats.entries_rejected) : READ_MISSING;
+        if (r == READ_OK) db_stats.files_loaded++;
+        else if (r == READ_REJECTED) db_stats.files_rejected++;
+        free(names[i]);
+    }
+}
+
+static void ensure_loaded(void)
+{
+    if (db_loaded) return;
+    db_loaded = 1;
+    user_path(db_stats.user_path, sizeof db_stats.user_path);
+    load_system();
+    int r = read_file(db_stats.user_path, LAYER_USER, &db, &db_stats.entries_rejected);
+    if (r == READ_OK) db_stats.files_loaded++;
+    else if (r == READ_REJECTED) db_stats.files_rejected++;
+}
+
+static void count_layers(size_t *user, size_t *sys)
+{
+    *user = *sys = 0;
+    for (size_t i = 0; i < db.n; i++) {
+        if (db.items[i].layer == LAYER_SYSTEM) (*sys)++;
+        else (*user)++;
+    }
+}
+
+/* ----------------------------------------------------------------- lookup */
+
+static const char *type_name(clnn_device_type type)
+{
+    switch (type) {
+    case CLNN_DEVICE_CPU: return "cpu";
+    case CLNN_DEVICE_GPU: return "gpu";
+    case CLNN_DEVICE_ACCELERATOR: return "accelerator";
+    default: return "other";
+    }
+}
+
+/* The lookup chain; call with db_lock held. */
+static const db_entry *chain_find(const clnn_device_info *dev, const char *kernel, const size_t bucket[2],
+                                  clnn_tune_match *match)
+{
+    if (db.n == 0) return NULL;
+    const db_entry *e = table_get(&db, 0, dev->key, strlen(dev->key), kernel, bucket);
+    if (e) {
+        *match = CLNN_TUNE_MATCH_EXACT;
+        return e;
+    }
+    size_t name_len = name_prefix_len(dev->key);
+    if (name_len && (e = table_get(&db, 1, dev->key, name_len, kernel, bucket))) {
+        *match = CLNN_TUNE_MATCH_DEVICE_NAME;
+        return e;
+    }
+    if (!db_defaults) return NULL;
+    /* the shipped-default keys of the last device asked about (launches ask
+     * about the same device over and over; formatting them costs more than
+     * the whole rest of the lookup) */
+    static _Thread_local char last_key[sizeof dev->key], vendor_key[400], type_key[64];
+    static _Thread_local int vendor_len, type_len;
+    if (strcmp(last_key, dev->key) != 0 || !vendor_len) {
+        snprintf(last_key, sizeof last_key, "%s", dev->key);
+        vendor_len = snprintf(vendor_key, sizeof vendor_key, "default|%s|%s", dev->vendor, type_name(dev->type));
+        type_len = snprintf(type_key, sizeof type_key, "default|*|%s", type_name(dev->type));
+    }
+    if ((e = table_get(&db, 0, vendor_key, (size_t)vendor_len, kernel, bucket))) {
+        *match = CLNN_TUNE_MATCH_VENDOR_TYPE;
+        return e;
+    }
+    if ((e = table_get(&db, 0, type_key, (size_t)type_len, kernel, bucket))) {
+        *match = CLNN_TUNE_MATCH_TYPE;
+        return e;
+    }
+    return NULL;
+}
+
+/* Turns an entry into t's configuration; 0 when it does not fit t. */
+static int entry_config(const db_entry *e, const clnn__tunable *t, clnn__config *cfg)
+{
+    for (int d = 0; d < 3; d++) cfg->local[d] = d < (int)t->dims ? e->local[d] : 1;
+    for (int i = 0; i < e->nparams; i++) {
+        int found = 0;
+        for (int p = 0; p < CLNN_MAX_TUNE_PARAMS && t->params[p].name && !found; p++) {
+            if (strcmp(t->params[p].name, e->pname[i]) != 0) continue;
+            for (int v = 0; v < t->params[p].n; v++)
+                if (t->params[p].values[v] == e->pvalue[i]) found = 1;
+            if (!found) return 0; /* a value this kernel does not offer */
+            cfg->param[p] = e->pvalue[i];
+        }
+        if (!found) return 0; /* a parameter this kernel does not have */
+    }
+    return 1;
+}
+
+int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                       clnn__config *cfg, clnn_tune_match *match)
+{
+    size_t bucket[2];
+    clnn__tune_bucket(problem, bucket);
+    *match = CLNN_TUNE_MATCH_HEURISTIC;
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    const db_entry *e = chain_find(dev, t->id, bucket, match);
+    int r = 0;
+    if (e) r = e->keeps_default ? 2 : entry_config(e, t, cfg);
+    pthread_mutex_unlock(&db_lock);
+    if (!r) *match = CLNN_TUNE_MATCH_HEURISTIC;
+    return r;
+}
+
+clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                              const clnn__config *cfg, double seconds, double default_seconds, int persist)
+{
+    db_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.device, sizeof e.device, "%s", dev->key);
+    e.name_len = name_prefix_len(e.device);
+    snprintf(e.kernel, sizeof e.kernel, "%s", t->id);
+    clnn__tune_bucket(problem, e.bucket);
+    e.keeps_default = cfg == NULL;
+    if (cfg) {
+        for (int d = 0; d < 3; d++) e.local[d] = d < (int)t->dims ? cfg->local[d] : 1;
+        for (int p = 0; p < CLNN_MAX_TUNE_PARAMS && t->params[p].name; p++) {
+            snprintf(e.pname[p], PARAM_NAME_LEN, "%s", t->params[p].name);
+            e.pvalue[p] = cfg->param[p];
+            e.nparams++;
+        }
+    }
+    e.seconds = seconds;
+    e.default_seconds = default_seconds;
+    e.tuned_at = (long long)time(NULL);
+    e.layer = persist ? LAYER_USER : LAYER_SESSION;
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    int ok = list_put(&db, &e);
+    pthread_mutex_unlock(&db_lock);
+    return ok ? CLNN_OK : clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "tuning database: out of host memory");
+}
+
+/* ------------------------------------------------------------- public API */
+
+clnn_status clnn_tune_db_path(char *buf, size_t len)
+{
+    if (!buf || len == 0) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_db_path: %s",
+                                            !buf ? "buf is NULL" : "len is 0");
+    char path[1024];
+    user_path(path, sizeof path);
+    if (strlen(path) >= len)
+        return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_db_path: len %zu is too small for %zu bytes",
+                          len, strlen(path) + 1);
+    memcpy(buf, path, strlen(path) + 1);
+    return CLNN_OK;
+}
+
+clnn_status clnn_tune_db_reload(void)
+{
+    pthread_mutex_lock(&db_lock);
+    list_free(&db);
+    db_loaded = 0;
+    db_defaults = 0;
+    memset(&db_stats, 0, sizeof db_stats);
+    pthread_mutex_unlock(&db_lock);
+    return CLNN_OK;
+}
+
+clnn_status clnn_tune_db_stats_get(clnn_tune_db_stats *stats)
+{
+    if (!stats) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_db_stats_get: stats is NULL");
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    count_layers(&db_stats.user_entries, &db_stats.system_entries);
+    *stats = db_stats;
+    pthread_mutex_unlock(&db_lock);
+    return CLNN_OK;
+}
+
+/* An exclusive lock on "<path>.lock" (created with its directory); -1 on failure. */
+static int lock_file(const char *path)
+{
+    char dir[4200], lock[4200];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash && slash != dir) {
+        *slash = '\0';
+        clnn__mkdir_p(dir);
+    }
+    snprintf(lock, sizeof lock, "%s.lock", path);
+    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) return -1;
+    while (flock(fd, LOCK_EX) != 0)
+        if (errno != EINTR) {
+            close(fd);
+            return -1;
+        }
+    return fd;
+}
+
+static void unlock_file(int fd)
+{
+    flock(fd, LOCK_UN);
+    close(fd);
+}
+
+static int keep_persistent(const db_entry *e, const void *arg)
+{
+    (void)arg;
+    return e->layer == LAYER_USER;
+}
+
+clnn_status clnn_tune_db_save(void)
+{
+    static const char *fn = "clnn_tune_db_save";
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    const char *path = db_stats.user_path;
+    int fd = lock_file(path);
+    if (fd < 0) {
+        pthread_mutex_unlock(&db_lock);
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot lock %s.lock: %s", fn, path, strerror(errno));
+    }
+    /* what other processes saved since we loaded, then ours on top (newer wins) */
+    db_list disk = {0};
+    if (read_file(path, LAYER_USER, &disk, NULL) == READ_REJECTED) {
+        char aside[4200];
+        snprintf(aside, sizeof aside, "%s.rejected", path);
+        rename(path, aside); /* keep it for a human; never overwrite it silently */
+    }
+    for (size_t i = 0; i < db.n; i++)
+        if (db.items[i].layer == LAYER_USER) list_put(&disk, &db.items[i]);
+    int w = write_file(path, &disk, keep_persistent, NULL, NULL);
+    int saved_errno = errno;
+    for (size_t i = 0; i < disk.n; i++) list_put(&db, &disk.items[i]); /* see the others' entries too */
+    unlock_file(fd);
+    list_free(&disk);
+    pthread_mutex_unlock(&db_lock);
+    if (w != 0) return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s", fn, path, strerror(saved_errno));
+    return CLNN_OK;
+}
+
+clnn_status clnn_tune_db_import(const char *path, size_t *added)
+{
+    static const char *fn = "clnn_tune_db_import";
+    if (!path) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
+    db_list in = {0};
+    int r = read_file(path, LAYER_USER, &in, NULL);
+    if (r != READ_OK) {
+        list_free(&in);
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s", fn, path,
+                          r == READ_MISSING ? "missing" : "not a readable clnn tuning database");
+    }
+    size_t n = 0;
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    for (size_t i = 0; i < in.n; i++) n += (size_t)list_put(&db, &in.items[i]);
+    pthread_mutex_unlock(&db_lock);
+    list_free(&in);
+    if (added) *added = n;
+    return CLNN_OK;
+}
+
+static int keep_device(const db_entry *e, const void *arg)
+{
+    return e->layer == LAYER_USER && (!arg || strstr(e->device, (const char *)arg));
+}
+
+clnn_status clnn_tune_db_export(const char *path, const char *device_filter, size_t *written)
+{
+    static const char *fn = "clnn_tune_db_export";
+    if (!path) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    int w = write_file(path, &db, keep_device, device_filter, written);
+    pthread_mutex_unlock(&db_lock);
+    if (w != 0) return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s", fn, path, strerror(errno));
+    return CLNN_OK;
+}
+
+clnn_status clnn_tune_db_merge(const char *dst, const char *const *srcs, size_t nsrcs, size_t *entries)
+{
+    static const char *fn = "clnn_tune_db_merge";
+    if (!dst) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: dst is NULL", fn);
+    if (nsrcs && !srcs) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: srcs is NULL", fn);
+    for (size_t i = 0; i < nsrcs; i++)
+        if (!srcs[i]) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: srcs[%zu] is NULL", fn, i);
+    /* every source must be readable before dst is touched */
+    db_list merged = {0};
+    for (size_t i = 0; i < nsrcs; i++)
+        if (read_file(srcs[i], LAYER_USER, &merged, NULL) != READ_OK) {
+            list_free(&merged);
+            return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is not a readable clnn tuning database", fn, srcs[i]);
+        }
+    int fd = lock_file(dst);
+    if (fd < 0) {
+        list_free(&merged);
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot lock %s.lock: %s", fn, dst, strerror(errno));
+    }
+    db_list out = {0};
+    clnn_status st = CLNN_OK;
+    if (read_file(dst, LAYER_USER, &out, NULL) == READ_REJECTED) {
+        st = clnn__fail(NULL, CLNN_ERR_IO, "%s: %s exists and is not a readable clnn tuning database", fn, dst);
+    } else {
+        for (size_t i = 0; i < merged.n; i++) list_put(&out, &merged.items[i]);
+        if (write_file(dst, &out, NULL, NULL, entries) != 0)
+            st = clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s", fn, dst, strerror(errno));
+    }
+    unlock_file(fd);
+    list_free(&out);
+    list_free(&merged);
+    return st;
+}
+
+clnn_status clnn_tune_db_lookup(const clnn_device_info *device, const char *kernel_id, const size_t problem[2],
+                                clnn_tune_match *match, int *keeps_default, clnn_tune_config *cfg)
+{
+    static const char *fn = "clnn_tune_db_lookup";
+    if (!device || !kernel_id || !problem || !match || !keeps_default || !cfg)
+        return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                          !device ? "device" : !kernel_id ? "kernel_id" : !problem ? "problem"
+                          : !match ? "match" : !keeps_default ? "keeps_default" : "cfg");
+    const clnn__tunable *t = clnn__tunable_find(kernel_id);
+    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: no tunable kernel '%s'", fn, kernel_id);
+    clnn__config c = {{1, 1, 1}, {0}};
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
+    int r = clnn__tune_db_find(device, t, problem, &c, match);
+    *keeps_default = r == 2;
+    memset(cfg, 0, sizeof *cfg);
+    for (int d = 0; d < 3; d++) cfg->local[d] = r == 1 ? c.local[d] : 0;
+    for (int i = 0; i < CLNN_TUNE_MAX_PARAMS; i++) cfg->params[i] = c.param[i];
+    return CLNN_OK;
+}

@@ -1,0 +1,239 @@
+/* Bad input to the conv, pooling, norm and attention functions: each call
+ * fails with the expected status and a message naming the function, and the
+ * outputs keep their contents. */
+#include "check.h"
+
+#include <math.h>
+
+#define EXPECT_FAIL(ctx, expect, fn, call)                                                   \
+    do {                                                                                    \
+        clnn_status st_ = (call);                                                           \
+        const char *msg_ = clnn_last_error(ctx);                                            \
+        CHECK(st_ == (expect), "%s returned %s, expected %s", #call, clnn_status_string(st_), \
+              clnn_status_string(expect));                                                  \
+        CHECK(strstr(msg_, fn) != NULL, "%s: message '%s' does not name %s", #call, msg_, fn); \
+    } while (0)
+
+static clnn_tensor *make(clnn_context *ctx, clnn_dtype dt, int ndim, size_t a, size_t b, size_t c, size_t d,
+                         float value)
+{
+    size_t shape[4] = {a, b, c, d};
+    clnn_tensor *t = NULL;
+    REQUIRE(clnn_tensor_create(ctx, dt, ndim, shape, &t) == CLNN_OK, "%s", clnn_last_error(ctx));
+    REQUIRE(clnn_tensor_fill(t, value) == CLNN_OK, "%s", clnn_last_error(ctx));
+    return t;
+}
+
+/* Every element of t still equals value. */
+static int unchanged(clnn_tensor *t, float value)
+{
+    size_t n = clnn_tensor_count(t);
+    float *h = malloc(n * sizeof *h);
+    REQUIRE(h && clnn_tensor_download(t, h, n * sizeof *h) == CLNN_OK, "download");
+    int ok = 1;
+    if (clnn_tensor_dtype(t) == CLNN_INT32) {
+        for (size_t i = 0; i < n; i++) ok &= ((int *)h)[i] == (int)value;
+    } else {
+        for (size_t i = 0; i < n; i++) ok &= h[i] == value;
+    }
+    free(h);
+    return ok;
+}
+
+int main(void)
+{
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    const clnn_dtype F = CLNN_FLOAT32, I = CLNN_INT32;
+    clnn_context *ctx = test_context(), *other = test_context();
+
+    /* ---- conv2d: x [2, 4, 6, 5], w [6, 2, 3, 3] (groups 2), y [2, 6, 6, 5] with pad 1 */
+    clnn_tensor *x = make(ctx, F, 4, 2, 4, 6, 5, 1), *w = make(ctx, F, 4, 6, 2, 3, 3, 1), *b = make(ctx, F, 1, 6, 1, 1, 1, 1);
+    clnn_tensor *y = make(ctx, F, 4, 2, 6, 6, 5, 7), *ybad = make(ctx, F, 4, 2, 6, 5, 5, 7);
+    clnn_tensor *dx = make(ctx, F, 4, 2, 4, 6, 5, 7), *dw = make(ctx, F, 4, 6, 2, 3, 3, 7), *db = make(ctx, F, 1, 6, 1, 1, 1, 7);
+    clnn_tensor *xi = make(ctx, I, 4, 2, 4, 6, 5, 1), *x3 = make(ctx, F, 3, 2, 4, 30, 1, 1), *b5 = make(ctx, F, 1, 5, 1, 1, 1, 1);
+    clnn_tensor *xo = make(other, F, 4, 2, 4, 6, 5, 1);
+    clnn_conv2d_params cp = {{1, 1}, {1, 1}, {1, 1}, 2}, c;
+    const char *fn = "clnn_conv2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_forward(NULL, x, w, b, &cp, y));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, NULL, w, b, &cp, y));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, NULL, b, &cp, y));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, NULL, y));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &cp, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, xo, w, b, &cp, y));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, xi, w, b, &cp, y));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x3, w, b, &cp, y));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b5, &cp, y));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &cp, ybad));
+    c = cp; c.stride[0] = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.dilation[1] = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad[0] = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.groups = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.groups = 3; /* does not divide C = 4 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.groups = 1; /* w has C/groups = 2 channels, x has 4 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad[0] = 0; c.dilation[0] = 4; /* dilated window 9 > 6 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    CHECK(unchanged(y, 7) && unchanged(ybad, 7), "conv2d_forward: rejected calls left y unchanged");
+    fn = "clnn_conv2d_backward_data";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_backward_data(NULL, y, w, &cp, dx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_data(ctx, y, w, &cp, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_data(ctx, y, w, NULL, dx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_data(ctx, ybad, w, &cp, dx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_data(ctx, y, w, &cp, xi));
+    CHECK(unchanged(dx, 7), "conv2d_backward_data: dx unchanged");
+    fn = "clnn_conv2d_backward_weights";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_backward_weights(NULL, x, y, &cp, dw));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_weights(ctx, x, y, &cp, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_weights(ctx, x, ybad, &cp, dw));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_weights(ctx, x, y, &cp, b));
+    CHECK(unchanged(dw, 7), "conv2d_backward_weights: dw unchanged");
+    fn = "clnn_conv2d_backward_bias";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_backward_bias(NULL, y, db));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_bias(ctx, y, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_bias(ctx, y, b5));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_bias(ctx, x3, db));
+    CHECK(unchanged(db, 7), "conv2d_backward_bias: db unchanged");
+
+    /* ---- pooling: x [2, 4, 6, 5], 3x3 stride 2 pad 1 -> [2, 4, 3, 3] */
+    clnn_tensor *py = make(ctx, F, 4, 2, 4, 3, 3, 7), *pi = make(ctx, I, 4, 2, 4, 3, 3, 7), *pib = make(ctx, I, 4, 2, 4, 3, 2, 7);
+    clnn_tensor *pdx = make(ctx, F, 4, 2, 4, 6, 5, 7), *gy = make(ctx, F, 2, 2, 4, 1, 1, 7), *gyb = make(ctx, F, 2, 2, 3, 1, 1, 7);
+    clnn_pool2d_params pp = {{3, 3}, {2, 2}, {1, 1}, 1}, q;
+    fn = "clnn_maxpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_maxpool2d_forward(NULL, x, &pp, py, pi));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, NULL, py, pi));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &pp, py, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &pp, py, py));   /* indices must be int32 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &pp, py, pib));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &pp, y, pi));
+    q = pp; q.kernel[0] = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.stride[1] = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.pad[0] = 2; /* more than half the window */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.kernel[0] = 9; q.pad[0] = 0; /* window larger than the image */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    CHECK(unchanged(py, 7) && unchanged(pi, 7), "maxpool2d_forward: y and indices unchanged");
+    fn = "clnn_maxpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_maxpool2d_backward(NULL, py, pi, &pp, pdx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_backward(ctx, py, NULL, &pp, pdx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_backward(ctx, py, pib, &pp, pdx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_backward(ctx, py, pi, &pp, y));
+    CHECK(unchanged(pdx, 7), "maxpool2d_backward: dx unchanged");
+    fn = "clnn_avgpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_avgpool2d_forward(NULL, x, &pp, py));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_forward(ctx, x, &pp, NULL));
+    q = pp; q.count_include_pad = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_forward(ctx, x, &q, py));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_avgpool2d_forward(ctx, xi, &pp, py));
+    CHECK(unchanged(py, 7), "avgpool2d_forward: y unchanged");
+    fn = "clnn_avgpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_avgpool2d_backward(NULL, py, &pp, pdx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_backward(ctx, py, NULL, pdx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_avgpool2d_backward(ctx, y, &pp, pdx));
+    CHECK(unchanged(pdx, 7), "avgpool2d_backward: dx unchanged");
+    fn = "clnn_global_avgpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_global_avgpool2d_forward(NULL, x, gy));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_global_avgpool2d_forward(ctx, x, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_global_avgpool2d_forward(ctx, x, gyb));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_global_avgpool2d_forward(ctx, x3, gy));
+    CHECK(unchanged(gy, 7), "global_avgpool2d_forward: y unchanged");
+    fn = "clnn_global_avgpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_global_avgpool2d_backward(NULL, gy, pdx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_global_avgpool2d_backward(ctx, gyb, pdx));
+    CHECK(unchanged(pdx, 7), "global_avgpool2d_backward: dx unchanged");
+
+    /* ---- batch norm on x [2, 4, 6, 5] (C = 4) and layer norm (D = 5, M = 48) */
+    clnn_tensor *c4a = make(ctx, F, 1, 4, 1, 1, 1, 1), *c4b = make(ctx, F, 1, 4, 1, 1, 1, 0);
+    clnn_tensor *rm = make(ctx, F, 1, 4, 1, 1, 1, 7), *rv = make(ctx, F, 1, 4, 1, 1, 1, 7);
+    clnn_tensor *sm = make(ctx, F, 1, 4, 1, 1, 1, 7), *si = make(ctx, F, 1, 4, 1, 1, 1, 7);
+    clnn_tensor *ny = make(ctx, F, 4, 2, 4, 6, 5, 7), *c3 = make(ctx, F, 1, 3, 1, 1, 1, 7);
+    clnn_tensor *x1 = make(ctx, F, 4, 1, 4, 1, 1, 1), *y1 = make(ctx, F, 4, 1, 4, 1, 1, 7);
+    fn = "clnn_batchnorm_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_batchnorm_forward(NULL, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, NULL, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, NULL, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, NULL, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, NULL, NULL, 0, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 2, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, NAN, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, 1.5f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, 0.1f, 0.0f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, 0.1f, INFINITY, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, NULL, sm, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_forward(ctx, x, c3, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, c3, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_forward(ctx, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, dw, sm, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_forward(ctx, x3, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_forward(ctx, xi, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_forward(ctx, x1, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, y1, sm, si)); /* 1 value per channel */
+    CHECK(unchanged(ny, 7) && unchanged(rm, 7) && unchanged(rv, 7) && unchanged(sm, 7) && unchanged(si, 7) &&
+              unchanged(y1, 7),
+          "batchnorm_forward: outputs and running statistics unchanged");
+    fn = "clnn_batchnorm_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_batchnorm_backward(NULL, x, ny, c4a, sm, si, 1, dx, rm, rv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, NULL, c4a, sm, si, 1, dx, rm, rv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, ny, c4a, NULL, si, 1, dx, rm, rv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, ny, c4a, sm, si, 1, NULL, rm, rv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, ny, c4a, sm, si, -1, dx, rm, rv));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_backward(ctx, x, ybad, c4a, sm, si, 1, dx, rm, rv));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_backward(ctx, x, ny, c4a, sm, si, 1, dx, c3, rv));
+    CHECK(unchanged(dx, 7) && unchanged(rm, 7) && unchanged(rv, 7), "batchnorm_backward: outputs unchanged");
+    clnn_tensor *d5a = make(ctx, F, 1, 5, 1, 1, 1, 1), *d5b = make(ctx, F, 1, 5, 1, 1, 1, 0);
+    clnn_tensor *m48a = make(ctx, F, 1, 48, 1, 1, 1, 7), *m48b = make(ctx, F, 1, 48, 1, 1, 1, 7);
+    clnn_tensor *dg5 = make(ctx, F, 1, 5, 1, 1, 1, 7);
+    fn = "clnn_layernorm_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_layernorm_forward(NULL, x, d5a, d5b, 1e-5f, ny, m48a, m48b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_layernorm_forward(ctx, x, NULL, d5b, 1e-5f, ny, m48a, m48b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_layernorm_forward(ctx, x, d5a, d5b, -1.0f, ny, m48a, m48b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_layernorm_forward(ctx, x, d5a, d5b, NAN, ny, m48a, m48b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_forward(ctx, x, c4a, c4b, 1e-5f, ny, m48a, m48b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_forward(ctx, x, d5a, d5b, 1e-5f, ny, sm, m48b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_forward(ctx, x, d5a, d5b, 1e-5f, ybad, m48a, m48b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_forward(ctx, xi, d5a, d5b, 1e-5f, ny, m48a, m48b));
+    CHECK(unchanged(ny, 7) && unchanged(m48a, 7) && unchanged(m48b, 7), "layernorm_forward: outputs unchanged");
+    fn = "clnn_layernorm_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_layernorm_backward(NULL, x, ny, d5a, m48a, m48b, dx, dg5, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_layernorm_backward(ctx, x, ny, d5a, m48a, m48b, NULL, dg5, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_backward(ctx, x, ny, d5a, sm, m48b, dx, dg5, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_backward(ctx, x, ny, d5a, m48a, m48b, dx, c4a, NULL));
+    CHECK(unchanged(dx, 7) && unchanged(dg5, 7), "layernorm_backward: outputs unchanged");
+
+    /* ---- attention: q [1, 2, 3, 4], k, v [1, 2, 5, 4], probs [1, 2, 3, 5] */
+    clnn_tensor *aq = make(ctx, F, 4, 1, 2, 3, 4, 1), *ak = make(ctx, F, 4, 1, 2, 5, 4, 1), *av = make(ctx, F, 4, 1, 2, 5, 4, 1);
+    clnn_tensor *ap = make(ctx, F, 4, 1, 2, 3, 5, 7), *ao = make(ctx, F, 4, 1, 2, 3, 4, 7), *apb = make(ctx, F, 4, 1, 2, 5, 3, 7);
+    clnn_tensor *adq = make(ctx, F, 4, 1, 2, 3, 4, 7), *adk = make(ctx, F, 4, 1, 2, 5, 4, 7), *adv = make(ctx, F, 4, 1, 2, 5, 4, 7);
+    clnn_tensor *akb = make(ctx, F, 4, 1, 2, 5, 3, 1);
+    fn = "clnn_attention_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_attention_forward(NULL, aq, ak, av, 0, ap, ao));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, NULL, ak, av, 0, ap, ao));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, aq, ak, av, 0, NULL, ao));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, aq, ak, av, 0, ap, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, aq, ak, av, 3, ap, ao));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, aq, ak, av, 0, ap, aq));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_forward(ctx, aq, akb, av, 0, ap, ao));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_forward(ctx, aq, ak, av, 0, apb, ao));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_forward(ctx, aq, ak, av, 0, ap, adk));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_forward(ctx, x3, ak, av, 0, ap, ao));
+    CHECK(unchanged(ap, 7) && unchanged(ao, 7), "attention_forward: outputs unchanged");
+    fn = "clnn_attention_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_attention_backward(NULL, aq, ak, av, ap, ao, adq, adk, adv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_backward(ctx, aq, ak, av, ap, NULL, adq, adk, adv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_backward(ctx, aq, ak, av, ap, ao, adq, adk, adk));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_backward(ctx, aq, ak, av, apb, ao, adq, adk, adv));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_backward(ctx, aq, ak, av, ap, ao, adk, adk, adv));
+    CHECK(unchanged(adq, 7) && unchanged(adk, 7) && unchanged(adv, 7), "attention_backward: outputs unchanged");
+
+    clnn_tensor *all[] = {x, w, b, y, ybad, dx, dw, db, xi, x3, b5, py, pi, pib, pdx, gy, gyb, c4a, c4b, rm, rv, sm, si,
+                          ny, c3, x1, y1, d5a, d5b, m48a, m48b, dg5, aq, ak, av, ap, ao, apb, adq, adk, adv, akb};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+    clnn_tensor_release(xo);
+    clnn_context_release(other);
+    clnn_context_release(ctx);
+    return check_summary();
+}

@@ -1,0 +1,208 @@
+/* Batch norm (NCHW and [N, C]; training and inference; running statistics)
+ * and layer norm, forward and backward, against the double reference
+ * (tests/ref/ref_norm.c), central finite differences and repeats.
+ *
+ * Tolerances: outputs and dx are O(1) numbers built from float means and
+ * variances: |err| <= 1e-4 + 1e-4 |ref|. dgamma and dbeta are float sums of
+ * `count` terms of size O(1) (256 lanes of count/256 terms, then a tree): a
+ * random-walk error of eps * sqrt(count) * |partial sums| ~ eps * count, so
+ * 1e-4 + 1e-7 * count (1e-7 ~ 2 eps). Running statistics: 1e-5 + 1e-5 |ref|.
+ * Finite differences: central, in double on the reference forward with
+ * h = 1e-4: the truncation error h^2 f''' / 6 is ~1e-8 for these O(1)
+ * inputs, rounding ~1e-12, so the check measures the device's float error
+ * with the same tolerances as above. */
+#include "layer_util.h"
+#include "ref/ref.h"
+
+typedef struct fd_ctx {
+    int N, C, HW, training, layer;
+    double *x, *gamma, *beta, *rm, *rv, *r, *y;
+    size_t n;
+} fd_ctx;
+
+static double norm_loss(void *user)
+{
+    fd_ctx *f = user;
+    if (f->layer) ref_layernorm_forward(f->N, f->HW, f->x, f->gamma, f->beta, 1e-5, f->y);
+    else ref_batchnorm_forward(f->N, f->C, f->HW, f->x, f->gamma, f->beta, f->rm, f->rv, f->training, 0.1, 1e-5, f->y);
+    return util_dot(f->y, f->r, f->n);
+}
+
+/* Batch norm on [N, C, H, W] (ndim 4) or [N, C] (ndim 2, H = W = 1). */
+static void run_bn(clnn_context *ctx, int N, int C, int H, int W, int ndim, int training, int affine, int fd)
+{
+    const int HW = H * W;
+    size_t n = (size_t)N * C * HW;
+    unsigned seed = (unsigned)(n * 3 + (size_t)training);
+    float *x = util_random(n, seed, -1, 3), *dy = util_random(n, seed + 1, -1, 1);
+    float *g = util_random(C, seed + 2, 0.5f, 1.5f), *b = util_random(C, seed + 3, -1, 1);
+    float *rm = util_random(C, seed + 4, -0.5f, 0.5f), *rv = util_random(C, seed + 5, 0.5f, 2);
+    clnn_tensor *tx = util_tensor(ctx, N, C, H, W, ndim), *ty = util_tensor(ctx, N, C, H, W, ndim);
+    clnn_tensor *tdy = util_tensor(ctx, N, C, H, W, ndim), *tdx = util_tensor(ctx, N, C, H, W, ndim);
+    clnn_tensor *tg = util_tensor(ctx, C, 1, 1, 1, 1), *tb = util_tensor(ctx, C, 1, 1, 1, 1);
+    clnn_tensor *trm = util_tensor(ctx, C, 1, 1, 1, 1), *trv = util_tensor(ctx, C, 1, 1, 1, 1);
+    clnn_tensor *tsm = util_tensor(ctx, C, 1, 1, 1, 1), *tsi = util_tensor(ctx, C, 1, 1, 1, 1);
+    clnn_tensor *tdg = util_tensor(ctx, C, 1, 1, 1, 1), *tdb = util_tensor(ctx, C, 1, 1, 1, 1);
+    clnn_tensor_upload(tx, x, n * 4);
+    clnn_tensor_upload(tdy, dy, n * 4);
+    clnn_tensor_upload(tg, g, (size_t)C * 4);
+    clnn_tensor_upload(tb, b, (size_t)C * 4);
+    char name[128];
+    snprintf(name, sizeof name, "batchnorm %s N%d C%d %dx%d %s%s", ndim == 2 ? "[N,C]" : "NCHW", N, C, H, W,
+             training ? "training" : "inference", affine ? "" : " no-affine");
+    float *first[5] = {0};
+    for (int rep = 0; rep < 2; rep++) {
+        clnn_tensor_upload(trm, rm, (size_t)C * 4);
+        clnn_tensor_upload(trv, rv, (size_t)C * 4);
+        CHECK_OK(ctx, clnn_batchnorm_forward(ctx, tx, affine ? tg : NULL, affine ? tb : NULL, trm, trv, training, 0.1f,
+                                             1e-5f, ty, tsm, tsi));
+        CHECK_OK(ctx, clnn_batchnorm_backward(ctx, tx, tdy, affine ? tg : NULL, tsm, tsi, training, tdx, tdg, tdb));
+        float *got[5] = {util_download(ctx, ty), util_download(ctx, tdx), util_download(ctx, tdg),
+                         util_download(ctx, tdb), util_download(ctx, trm)};
+        if (rep == 1) {
+            CHECK(util_same_bits(got[0], first[0], n) && util_same_bits(got[1], first[1], n) &&
+                      util_same_bits(got[2], first[2], C) && util_same_bits(got[3], first[3], C) &&
+                      util_same_bits(got[4], first[4], C),
+                  "%s: repeats differ", name);
+            for (int i = 0; i < 5; i++) free(got[i]), free(first[i]);
+            break;
+        }
+        for (int i = 0; i < 5; i++) first[i] = got[i];
+        float *grv = util_download(ctx, trv);
+        double *xd = util_to_double(x, n), *dyd = util_to_double(dy, n), *gd = util_to_double(g, C),
+               *bd = util_to_double(b, C), *rmd = util_to_double(rm, C), *rvd = util_to_double(rv, C);
+        double *ry = malloc(n * sizeof *ry), *rdx = malloc(n * sizeof *rdx), *rdg = malloc(C * sizeof *rdg),
+               *rdb = malloc(C * sizeof *rdb), *rv0 = util_to_double(rv, C);
+        ref_batchnorm_forward(N, C, HW, xd, affine ? gd : NULL, affine ? bd : NULL, rmd, rvd, training, 0.1, 1e-5, ry);
+        ref_batchnorm_backward(N, C, HW, xd, dyd, affine ? gd : NULL, rv0, training, 1e-5, rdx, rdg, rdb);
+        size_t count = (size_t)N * HW;
+        double e = test_max_rel_error(got[0], ry, n, 1e-4, 1e-4);
+        CHECK(e <= 1, "%s: forward error %.3g", name, e);
+        e = test_max_rel_error(got[1], rdx, n, 1e-4, 1e-4);
+        CHECK(e <= 1, "%s: dx error %.3g", name, e);
+        if (training) { /* dgamma = sum dy * xhat with batch statistics */
+            e = test_max_rel_error(got[2], rdg, C, 1e-4 + 1e-7 * count, 1e-4);
+            CHECK(e <= 1, "%s: dgamma error %.3g", name, e);
+        }
+        e = test_max_rel_error(got[3], rdb, C, 1e-4 + 1e-7 * count, 1e-4);
+        CHECK(e <= 1, "%s: dbeta error %.3g", name, e);
+        e = test_max_rel_error(got[4], rmd, C, 1e-5, 1e-5);
+        CHECK(e <= 1, "%s: running mean error %.3g", name, e);
+        e = test_max_rel_error(grv, rvd, C, 1e-5, 1e-5);
+        CHECK(e <= 1, "%s: running var error %.3g", name, e);
+        if (fd) {
+            double *yb = malloc(n * sizeof *yb);
+            /* running statistics are inputs (inference) or untouched (training: NULL) */
+            fd_ctx f = {N, C, HW, training, 0, xd, affine ? gd : NULL, affine ? bd : NULL, training ? NULL : rv0 - 0,
+                        training ? NULL : rv0, dyd, yb, n};
+            double *rm0 = util_to_double(rm, C);
+            if (!training) f.rm = rm0;
+            e = util_fd_check(xd, n, 300, 1e-4, norm_loss, &f, got[1], 1e-4, 1e-3);
+            CHECK(e <= 1, "%s: dx vs finite differences %.3g", name, e);
+            if (affine && training) {
+                e = util_fd_check(gd, C, 300, 1e-4, norm_loss, &f, got[2], 1e-4, 1e-3);
+                CHECK(e <= 1, "%s: dgamma vs finite differences %.3g", name, e);
+            }
+            if (affine) {
+                e = util_fd_check(bd, C, 300, 1e-4, norm_loss, &f, got[3], 1e-4, 1e-3);
+                CHECK(e <= 1, "%s: dbeta vs finite differences %.3g", name, e);
+            }
+            free(yb); free(rm0);
+        }
+        free(grv); free(xd); free(dyd); free(gd); free(bd); free(rmd); free(rvd);
+        free(ry); free(rdx); free(rdg); free(rdb); free(rv0);
+    }
+    printf("%s: checked\n", name);
+    free(x); free(dy); free(g); free(b); free(rm); free(rv);
+    clnn_tensor *all[] = {tx, ty, tdy, tdx, tg, tb, trm, trv, tsm, tsi, tdg, tdb};
+    for (int i = 0; i < 12; i++) clnn_tensor_release(all[i]);
+}
+
+/* Layer norm over the last dimension D of [M, D] (or [A, M/A, D] when split > 1). */
+static void run_ln(clnn_context *ctx, int M, int D, int split, int affine, int fd)
+{
+    size_t n = (size_t)M * D;
+    unsigned seed = (unsigned)(n * 5 + 1);
+    float *x = util_random(n, seed, -2, 2), *dy = util_random(n, seed + 1, -1, 1);
+    float *g = util_random(D, seed + 2, 0.5f, 1.5f), *b = util_random(D, seed + 3, -1, 1);
+    clnn_tensor *tx = split > 1 ? util_tensor(ctx, split, M / split, D, 1, 3) : util_tensor(ctx, M, D, 1, 1, 2);
+    clnn_tensor *ty = split > 1 ? util_tensor(ctx, split, M / split, D, 1, 3) : util_tensor(ctx, M, D, 1, 1, 2);
+    clnn_tensor *tdy = split > 1 ? util_tensor(ctx, split, M / split, D, 1, 3) : util_tensor(ctx, M, D, 1, 1, 2);
+    clnn_tensor *tdx = split > 1 ? util_tensor(ctx, split, M / split, D, 1, 3) : util_tensor(ctx, M, D, 1, 1, 2);
+    clnn_tensor *tg = util_tensor(ctx, D, 1, 1, 1, 1), *tb = util_tensor(ctx, D, 1, 1, 1, 1);
+    clnn_tensor *tsm = util_tensor(ctx, M, 1, 1, 1, 1), *tsi = util_tensor(ctx, M, 1, 1, 1, 1);
+    clnn_tensor *tdg = util_tensor(ctx, D, 1, 1, 1, 1), *tdb = util_tensor(ctx, D, 1, 1, 1, 1);
+    clnn_tensor_upload(tx, x, n * 4);
+    clnn_tensor_upload(tdy, dy, n * 4);
+    clnn_tensor_upload(tg, g, (size_t)D * 4);
+    clnn_tensor_upload(tb, b, (size_t)D * 4);
+    char name[96];
+    snprintf(name, sizeof name, "layernorm M%d D%d%s%s", M, D, split > 1 ? " 3-D" : "", affine ? "" : " no-affine");
+    float *first[4] = {0};
+    for (int rep = 0; rep < 2; rep++) {
+        CHECK_OK(ctx, clnn_layernorm_forward(ctx, tx, affine ? tg : NULL, affine ? tb : NULL, 1e-5f, ty, tsm, tsi));
+        CHECK_OK(ctx, clnn_layernorm_backward(ctx, tx, tdy, affine ? tg : NULL, tsm, tsi, tdx, tdg, tdb));
+        float *got[4] = {util_download(ctx, ty), util_download(ctx, tdx), util_download(ctx, tdg),
+                         util_download(ctx, tdb)};
+        if (rep == 1) {
+            CHECK(util_same_bits(got[0], first[0], n) && util_same_bits(got[1], first[1], n) &&
+                      util_same_bits(got[2], first[2], D) && util_same_bits(got[3], first[3], D),
+                  "%s: repeats differ", name);
+            for (int i = 0; i < 4; i++) free(got[i]), free(first[i]);
+            break;
+        }
+        for (int i = 0; i < 4; i++) first[i] = got[i];
+        double *xd = util_to_double(x, n), *dyd = util_to_double(dy, n), *gd = util_to_double(g, D),
+               *bd = util_to_double(b, D);
+        double *ry = malloc(n * sizeof *ry), *rdx = malloc(n * sizeof *rdx), *rdg = malloc(D * sizeof *rdg),
+               *rdb = malloc(D * sizeof *rdb);
+        ref_layernorm_forward(M, D, xd, affine ? gd : NULL, affine ? bd : NULL, 1e-5, ry);
+        ref_layernorm_backward(M, D, xd, dyd, affine ? gd : NULL, 1e-5, rdx, rdg, rdb);
+        double e = test_max_rel_error(got[0], ry, n, 1e-4, 1e-4);
+        CHECK(e <= 1, "%s: forward error %.3g", name, e);
+        e = test_max_rel_error(got[1], rdx, n, 1e-4, 1e-4);
+        CHECK(e <= 1, "%s: dx error %.3g", name, e);
+        e = test_max_rel_error(got[2], rdg, D, 1e-4 + 1e-7 * M, 1e-4);
+        CHECK(e <= 1, "%s: dgamma error %.3g", name, e);
+        e = test_max_rel_error(got[3], rdb, D, 1e-4 + 1e-7 * M, 1e-4);
+        CHECK(e <= 1, "%s: dbeta error %.3g", name, e);
+        if (fd) {
+            double *yb = malloc(n * sizeof *yb);
+            fd_ctx f = {M, 1, D, 1, 1, xd, affine ? gd : NULL, affine ? bd : NULL, NULL, NULL, dyd, yb, n};
+            e = util_fd_check(xd, n, 300, 1e-4, norm_loss, &f, got[1], 1e-4, 1e-3);
+            CHECK(e <= 1, "%s: dx vs finite differences %.3g", name, e);
+            if (affine) {
+                e = util_fd_check(gd, D, 300, 1e-4, norm_loss, &f, got[2], 1e-4, 1e-3);
+                CHECK(e <= 1, "%s: dgamma vs finite differences %.3g", name, e);
+                e = util_fd_check(bd, D, 300, 1e-4, norm_loss, &f, got[3], 1e-4, 1e-3);
+                CHECK(e <= 1, "%s: dbeta vs finite differences %.3g", name, e);
+            }
+            free(yb);
+        }
+        free(xd); free(dyd); free(gd); free(bd); free(ry); free(rdx); free(rdg); free(rdb);
+    }
+    printf("%s: checked\n", name);
+    free(x); free(dy); free(g); free(b);
+    clnn_tensor *all[] = {tx, ty, tdy, tdx, tg, tb, tsm, tsi, tdg, tdb};
+    for (int i = 0; i < 10; i++) clnn_tensor_release(all[i]);
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    for (int training = 1; training >= 0; training--) {
+        run_bn(ctx, 2, 1, 1, 1, 2, training, 1, 1);      /* the smallest batch with an unbiased variance */
+        run_bn(ctx, 7, 3, 1, 1, 2, training, 1, 1);      /* [N, C] */
+        run_bn(ctx, 1, 1, 1, 2, 4, training, 1, 1);      /* batch 1 */
+        run_bn(ctx, 3, 5, 7, 3, 4, training, 1, 1);
+        run_bn(ctx, 2, 3, 11, 13, 4, training, 0, 1);   /* no affine */
+        run_bn(ctx, 4, 4, 256, 256, 4, training, 1, 0); /* 2^20 elements */
+    }
+    run_ln(ctx, 1, 1, 1, 1, 1);
+    run_ln(ctx, 3, 7, 1, 1, 1);
+    run_ln(ctx, 6, 5, 2, 1, 1);  /* [2, 3, 5] */
+    run_ln(ctx, 5, 257, 1, 0, 1);
+    run_ln(ctx, 1024, 1024, 1, 1, 0); /* 2^20 elements */
+    clnn_context_release(ctx);
+    return check_summary();
+}

@@ -1,0 +1,365 @@
+/* Softmax, log-softmax and the losses against the double-precision reference
+ * (tests/ref/ref_layers.c): rows of length 1, primes, rows longer than the
+ * 256 lanes of the row skeleton, batch 1, logits of magnitude 1e4 and one
+ * case of more than 2^20 elements; backward passes against central finite
+ * differences of the reference; repeated calls give identical bits. */
+#include "check.h"
+#include "ref/ref.h"
+
+#include <math.h>
+
+static clnn_tensor *new_tensor(clnn_context *ctx, size_t rows, size_t cols)
+{
+    size_t shape[2] = {rows, cols};
+    clnn_tensor *t = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, &t));
+    REQUIRE(t, "tensor");
+    return t;
+}
+
+static float read_scalar(clnn_context *ctx, const clnn_tensor *t)
+{
+    float v = NAN;
+    CHECK_OK(ctx, clnn_tensor_download(t, &v, sizeof v));
+    return v;
+}
+
+static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof *a) == 0; }
+
+/* Test logits: uniform in [-5, 5]; with big, the first rows are shifted to
+ * magnitude 1e4 (all near 1e4, and a mix of +-1e4 with small gaps). */
+static float *make_logits(size_t rows, size_t cols, unsigned seed, int big)
+{
+    float *x = malloc(rows * cols * sizeof *x);
+    REQUIRE(x, "host memory");
+    test_fill_uniform(x, rows * cols, seed, -5.0f, 5.0f);
+    if (big) {
+        for (size_t j = 0; j < cols; j++) x[j] += 1e4f;
+        if (rows > 1)
+            for (size_t j = 0; j < cols; j++) x[cols + j] = (j % 2 ? -1e4f : 1e4f) - (float)(j % 7);
+    }
+    return x;
+}
+
+/* ------------------------------------------------------------- softmax */
+
+static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
+{
+    size_t n = rows * cols;
+    float *x = make_logits(rows, cols, (unsigned)(rows * 131 + cols), big), *dy = malloc(n * sizeof *dy);
+    double *want = malloc(n * sizeof *want), *yref = malloc(n * sizeof *yref);
+    REQUIRE(dy && want && yref, "host memory");
+    test_fill_uniform(dy, n, (unsigned)(n + 5), -1.0f, 1.0f);
+    size_t shape[2] = {rows, cols};
+    clnn_tensor *tx = test_tensor_from(ctx, 2, shape, x), *tdy = test_tensor_from(ctx, 2, shape, dy);
+    clnn_tensor *ty = new_tensor(ctx, rows, cols), *tdx = new_tensor(ctx, rows, cols);
+    for (int log_out = 0; log_out <= 1; log_out++) {
+        const char *what = log_out ? "log_softmax" : "softmax";
+        CHECK_OK(ctx, log_out ? clnn_log_softmax_forward(ctx, tx, ty) : clnn_softmax_forward(ctx, tx, ty));
+        float *y = test_download(ctx, ty);
+        ref_softmax(x, rows, cols, log_out, yref);
+        /* exp and log are within 4 ulp in fp32 and the row sum adds about
+         * log2(256) + cols/256 roundings: rtol 2e-5. Log-softmax of 1e4
+         * logits: x - max is exact or off by an ulp of 2e4 (1e-3) relative
+         * to values of that size, hence atol 1e-5 plus rtol. */
+        double e = test_max_rel_error(y, yref, n, log_out ? 1e-5 : 1e-7, 2e-5);
+        CHECK(e <= 1, "%s forward %zux%zu%s: error %.3g of tolerance", what, rows, cols, big ? " (1e4)" : "", e);
+
+        /* backward from y: reference gradient of L = sum dy * y(x). Central
+         * differences of the double reference for small rows (step 2^-10,
+         * exact in fp32 for |x| < 8: truncation below 1e-7); the closed form
+         * in double for the large ones. Device dx is fp32 from fp32 y:
+         * atol 1e-6, rtol 1e-4. */
+        CHECK_OK(ctx, log_out ? clnn_log_softmax_backward(ctx, ty, tdy, tdx) : clnn_softmax_backward(ctx, ty, tdy, tdx));
+        float *dx = test_download(ctx, tdx);
+        if (n <= 4096 && !big) {
+            double *yp = malloc(cols * sizeof *yp), *ym = malloc(cols * sizeof *ym);
+            REQUIRE(yp && ym, "host memory");
+            const float h = 1.0f / 1024;
+            for (size_t r = 0; r < rows; r++)
+                for (size_t j = 0; j < cols; j++) {
+                    float *xr = x + r * cols, keep = xr[j];
+                    xr[j] = keep + h;
+                    ref_softmax(xr, 1, cols, log_out, yp);
+                    xr[j] = keep - h;
+                    ref_softmax(xr, 1, cols, log_out, ym);
+                    xr[j] = keep;
+                    double g = 0;
+                    for (size_t k = 0; k < cols; k++) g += dy[r * cols + k] * (yp[k] - ym[k]) / (2.0 * h);
+                    want[r * cols + j] = g;
+                }
+            free(yp);
+            free(ym);
+        } else {
+            for (size_t r = 0; r < rows; r++) {
+                double s = 0;
+                for (size_t k = 0; k < cols; k++)
+                    s += dy[r * cols + k] * (log_out ? 1.0 : yref[r * cols + k]);
+                for (size_t j = 0; j < cols; j++) {
+                    double yj = yref[r * cols + j], g = dy[r * cols + j];
+                    want[r * cols + j] = log_out ? g - exp(yj) * s : yj * (g - s);
+                }
+            }
+        }
+        e = test_max_rel_error(dx, want, n, 1e-6, 1e-4);
+        CHECK(e <= 1, "%s backward %zux%zu%s: error %.3g of tolerance", what, rows, cols, big ? " (1e4)" : "", e);
+
+        /* determinism: the same call again gives the same bits */
+        CHECK_OK(ctx, log_out ? clnn_log_softmax_backward(ctx, ty, tdy, tdx) : clnn_softmax_backward(ctx, ty, tdy, tdx));
+        float *dx2 = test_download(ctx, tdx);
+        CHECK(same_bits(dx, dx2, n), "%s backward %zux%zu not reproducible", what, rows, cols);
+        free(y);
+        free(dx);
+        free(dx2);
+    }
+    clnn_tensor_release(tx);
+    clnn_tensor_release(tdy);
+    clnn_tensor_release(ty);
+    clnn_tensor_release(tdx);
+    free(x);
+    free(dy);
+    free(want);
+    free(yref);
+}
+
+/* ------------------------------------------------------- cross-entropy */
+
+typedef struct ce_case {
+    size_t rows, cols;
+    float eps;
+    int mean;
+    int ignore_every; /* every k-th label is the ignore index (0: none) */
+    int big;          /* 1e4 logits in the first rows */
+} ce_case;
+
+/* Compares the device loss and gradient with the reference; checks the
+ * gradient against central differences of the reference loss when small. */
+static void compare_ce(clnn_context *ctx, const char *what, const ce_case *c, float loss, const float *grad,
+                       double (*ref_loss)(const void *arg, float *logits, double *grad), const void *arg,
+                       float *logits)
+{
+    size_t n = c->rows * c->cols;
+    double *want = malloc(n * sizeof *want);
+    REQUIRE(want, "host memory");
+    double ref = ref_loss(arg, logits, want);
+    /* loss: fp32 log-sum-exp per row (rtol ~1e-6) summed over rows by a
+     * fixed tree: rtol 2e-5; atol 1e-6 for losses near 0 */
+    double e = fabs(loss - ref) / (1e-6 + 2e-5 * fabs(ref));
+    CHECK(e <= 1, "%s %zux%zu eps %g %s: loss %.9g, reference %.9g", what, c->rows, c->cols, (double)c->eps,
+          c->mean ? "mean" : "sum", (double)loss, ref);
+    /* gradient scale * (softmax - t): fp32 softmax, atol 1e-6 * scale */
+    double scale = c->mean ? 1.0 / (double)c->rows : 1.0;
+    e = test_max_rel_error(grad, want, n, 1e-6 * scale + 1e-9, 1e-4);
+    CHECK(e <= 1, "%s %zux%zu gradient: error %.3g of tolerance", what, c->rows, c->cols, e);
+    if (n <= 512 && !c->big) { /* central differences, step 2^-10 (exact in fp32 here) */
+        const float h = 1.0f / 1024;
+        for (size_t i = 0; i < n; i++) {
+            float keep = logits[i];
+            logits[i] = keep + h;
+            double lp = ref_loss(arg, logits, NULL);
+            logits[i] = keep - h;
+            double lm = ref_loss(arg, logits, NULL);
+            logits[i] = keep;
+            want[i] = (lp - lm) / (2.0 * h);
+        }
+        /* truncation h^2/6 |f'''| < 1e-7 * scale; fp32 gradient as above */
+        e = test_max_rel_error(grad, want, n, 1e-6 * scale + 1e-9, 1e-3);
+        CHECK(e <= 1, "%s %zux%zu gradient vs finite differences: error %.3g of tolerance", what, c->rows, c->cols,
+              e);
+    }
+    free(want);
+}
+
+typedef struct label_arg {
+    const ce_case *c;
+    const int32_t *labels;
+} label_arg;
+
+static double ref_labels(const void *p, float *logits, double *grad)
+{
+    const label_arg *a = p;
+    return ref_cross_entropy_labels(logits, a->labels, a->c->rows, a->c->cols, a->c->eps, -100, a->c->mean, grad);
+}
+
+typedef struct soft_arg {
+    const ce_case *c;
+    const float *targets;
+} soft_arg;
+
+static double ref_soft(const void *p, float *logits, double *grad)
+{
+    const soft_arg *a = p;
+    return ref_cross_entropy_soft(logits, a->targets, a->c->rows, a->c->cols, a->c->eps, a->c->mean, grad);
+}
+
+static void check_ce(clnn_context *ctx, const ce_case *c)
+{
+    size_t rows = c->rows, cols = c->cols, n = rows * cols, one = 1;
+    float *x = make_logits(rows, cols, (unsigned)(n * 7 + 1), c->big), *targets = malloc(n * sizeof *targets);
+    int32_t *labels = malloc(rows * sizeof *labels);
+    REQUIRE(targets && labels, "host memory");
+    for (size_t r = 0; r < rows; r++)
+        labels[r] = c->ignore_every && r % (size_t)c->ignore_every == 1 ? -100 : (int32_t)((r * 7919) % cols);
+    /* soft targets: positive weights; rows normalized except every third */
+    test_fill_uniform(targets, n, (unsigned)(n + 3), 0.0f, 1.0f);
+    for (size_t r = 0; r < rows; r++) {
+        double s = 0;
+        for (size_t j = 0; j < cols; j++) s += targets[r * cols + j];
+        if (r % 3 != 2)
+            for (size_t j = 0; j < cols; j++) targets[r * cols + j] = (float)(targets[r * cols + j] / s);
+    }
+    size_t shape[2] = {rows, cols};
+    clnn_tensor *tx = test_tensor_from(ctx, 2, shape, x), *tt = test_tensor_from(ctx, 2, shape, targets);
+    clnn_tensor *tl = NULL, *loss = NULL, *loss2 = NULL, *grad = new_tensor(ctx, rows, cols),
+                *grad2 = new_tensor(ctx, rows, cols);
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &rows, &tl));
+    CHECK_OK(ctx, clnn_tensor_upload(tl, labels, rows * sizeof *labels));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss2));
+    clnn_cross_entropy_options opt = {c->mean ? CLNN_REDUCE_MEAN : CLNN_REDUCE_SUM, c->eps, -100};
+
+    for (int soft = 0; soft <= 1; soft++) {
+        const char *what = soft ? "ce_soft" : "ce_labels";
+#define CE(l, g) (soft ? clnn_cross_entropy_soft(ctx, tx, tt, &opt, l, g) : clnn_cross_entropy_labels(ctx, tx, tl, &opt, l, g))
+        CHECK_OK(ctx, CE(loss, grad)); /* the fused call training uses */
+        float *g = test_download(ctx, grad);
+        float v = read_scalar(ctx, loss);
+        label_arg la = {c, labels};
+        soft_arg sa = {c, targets};
+        compare_ce(ctx, what, c, v, g, soft ? ref_soft : ref_labels, soft ? (const void *)&sa : (const void *)&la, x);
+        /* value-only and gradient-only calls agree bit for bit with the
+         * fused one, and repeated calls are reproducible */
+        CHECK_OK(ctx, CE(loss2, NULL));
+        CHECK_OK(ctx, CE(NULL, grad2));
+        float *g2 = test_download(ctx, grad2);
+        float v2 = read_scalar(ctx, loss2);
+        CHECK(memcmp(&v, &v2, sizeof v) == 0 && same_bits(g, g2, n), "%s %zux%zu: fused and separate calls differ",
+              what, rows, cols);
+        free(g);
+        free(g2);
+#undef CE
+    }
+    clnn_tensor_release(tx);
+    clnn_tensor_release(tt);
+    clnn_tensor_release(tl);
+    clnn_tensor_release(loss);
+    clnn_tensor_release(loss2);
+    clnn_tensor_release(grad);
+    clnn_tensor_release(grad2);
+    free(x);
+    free(targets);
+    free(labels);
+}
+
+/* Every label ignored: loss 0 and gradient 0 (mean over no rows); a label
+ * out of range gives NaN for its row only. */
+static void check_ce_special(clnn_context *ctx)
+{
+    size_t rows = 3, cols = 5, one = 1, shape[2] = {rows, cols};
+    float *x = make_logits(rows, cols, 99, 0);
+    clnn_tensor *tx = test_tensor_from(ctx, 2, shape, x), *tl = NULL, *loss = NULL, *grad = new_tensor(ctx, rows, cols);
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &rows, &tl));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
+    int32_t ignored[3] = {7, 7, 7}, bad[3] = {0, 5, 2};
+    clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, 7};
+    CHECK_OK(ctx, clnn_tensor_upload(tl, ignored, sizeof ignored));
+    CHECK_OK(ctx, clnn_cross_entropy_labels(ctx, tx, tl, &opt, loss, grad));
+    float *g = test_download(ctx, grad);
+    int zeros = 1;
+    for (size_t i = 0; i < rows * cols; i++) zeros &= g[i] == 0.0f;
+    CHECK(read_scalar(ctx, loss) == 0.0f && zeros, "all labels ignored: loss and gradient must be 0");
+    free(g);
+    CHECK_OK(ctx, clnn_tensor_upload(tl, bad, sizeof bad));
+    CHECK_OK(ctx, clnn_cross_entropy_labels(ctx, tx, tl, &opt, loss, grad));
+    g = test_download(ctx, grad);
+    CHECK(isnan(read_scalar(ctx, loss)) && isnan(g[cols]) && !isnan(g[0]) && !isnan(g[2 * cols]),
+          "label 5 of 5 classes: NaN loss and NaN gradient in its row only");
+    free(g);
+    clnn_tensor_release(tx);
+    clnn_tensor_release(tl);
+    clnn_tensor_release(loss);
+    clnn_tensor_release(grad);
+    free(x);
+}
+
+/* ------------------------------------------------------ MSE and BCE */
+
+static void check_pointwise(clnn_context *ctx, int bce, size_t n, int mean)
+{
+    const char *what = bce ? "bce_with_logits" : "mse";
+    float *p = malloc(n * sizeof *p), *t = malloc(n * sizeof *t);
+    double *want = malloc(n * sizeof *want);
+    REQUIRE(p && t && want, "host memory");
+    test_fill_uniform(p, n, (unsigned)(n + 11), bce ? -30.0f : -3.0f, bce ? 30.0f : 3.0f);
+    test_fill_uniform(t, n, (unsigned)(n + 13), bce ? 0.0f : -3.0f, bce ? 1.0f : 3.0f);
+    if (bce && n > 2) { p[0] = 1e4f; p[1] = -1e4f; } /* the stable form must not overflow */
+    clnn_tensor *tp = test_tensor_from(ctx, 1, &n, p), *tt = test_tensor_from(ctx, 1, &n, t), *loss = NULL,
+                *grad = NULL;
+    size_t one = 1;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &grad));
+    clnn_reduction red = mean ? CLNN_REDUCE_MEAN : CLNN_REDUCE_SUM;
+#define LOSS(l, g) (bce ? clnn_bce_with_logits(ctx, tp, tt, red, l, g) : clnn_mse_loss(ctx, tp, tt, red, l, g))
+    CHECK_OK(ctx, LOSS(loss, grad));
+    float v = read_scalar(ctx, loss), *g = test_download(ctx, grad);
+    double ref = bce ? ref_bce_with_logits(p, t, n, mean, want) : ref_mse(p, t, n, mean, want);
+    /* fp32 terms (rtol ~1e-6) summed over chunks of 4096 by fixed trees */
+    CHECK(fabs(v - ref) <= 1e-6 + 2e-5 * fabs(ref), "%s n=%zu %s: loss %.9g, reference %.9g", what, n,
+          mean ? "mean" : "sum", (double)v, ref);
+    double scale = mean ? 1.0 / (double)n : 1.0;
+    double e = test_max_rel_error(g, want, n, 1e-7 * scale, 1e-5);
+    CHECK(e <= 1, "%s n=%zu gradient: error %.3g of tolerance", what, n, e);
+    if (n <= 64) { /* central differences of the reference, step 2^-10 */
+        const float h = 1.0f / 1024;
+        for (size_t i = 0; i < n; i++) {
+            float keep = p[i];
+            p[i] = keep + h;
+            double lp = bce ? ref_bce_with_logits(p, t, n, mean, NULL) : ref_mse(p, t, n, mean, NULL);
+            p[i] = keep - h;
+            double lm = bce ? ref_bce_with_logits(p, t, n, mean, NULL) : ref_mse(p, t, n, mean, NULL);
+            p[i] = keep;
+            want[i] = (lp - lm) / (2.0 * h);
+        }
+        /* MSE is quadratic (differences exact up to rounding); BCE's third
+         * derivative is below 0.1: truncation < 1e-8 */
+        e = test_max_rel_error(g, want, n, 1e-6 * scale, 1e-4);
+        CHECK(e <= 1, "%s n=%zu gradient vs finite differences: error %.3g of tolerance", what, n, e);
+    }
+    CHECK_OK(ctx, LOSS(loss, grad));
+    float v2 = read_scalar(ctx, loss), *g2 = test_download(ctx, grad);
+    CHECK(memcmp(&v, &v2, sizeof v) == 0 && same_bits(g, g2, n), "%s n=%zu not reproducible", what, n);
+#undef LOSS
+    free(g);
+    free(g2);
+    clnn_tensor_release(tp);
+    clnn_tensor_release(tt);
+    clnn_tensor_release(loss);
+    clnn_tensor_release(grad);
+    free(p);
+    free(t);
+    free(want);
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    static const size_t shapes[][2] = {{1, 1}, {7, 1}, {1, 7}, {13, 31}, {3, 257}, {5, 1000}, {1031, 1021}};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_softmax(ctx, shapes[i][0], shapes[i][1], 0);
+    check_softmax(ctx, 4, 13, 1);
+    check_softmax(ctx, 3, 1000, 1);
+
+    static const ce_case cases[] = {
+        {1, 1, 0.0f, 1, 0, 0},   {1, 1, 0.1f, 0, 0, 0},   {7, 13, 0.1f, 1, 3, 0},  {7, 13, 0.0f, 0, 0, 0},
+        {1, 31, 0.2f, 1, 0, 0},  {4, 13, 0.1f, 1, 0, 1},  {31, 1000, 0.2f, 1, 5, 0},
+        {1031, 1021, 0.1f, 1, 4, 1},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_ce(ctx, &cases[i]);
+    check_ce_special(ctx);
+
+    static const size_t sizes[] = {1, 7, 4097, ((size_t)1 << 20) + 3};
+    for (int bce = 0; bce <= 1; bce++)
+        for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
+            for (int mean = 0; mean <= 1; mean++) check_pointwise(ctx, bce, sizes[i], mean);
+    clnn_context_release(ctx);
+    return check_summary();
+}

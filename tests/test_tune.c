@@ -1,0 +1,338 @@
+/* The tuner on the device: the search space respects the device's limits,
+ * seeded strategies repeat themselves, a planted wrong candidate is rejected
+ * and never stored, every candidate configuration of every tensor kernel
+ * gives the default configuration's bits (so results do not depend on the
+ * local size, Philox fills included), modes, and bad input. */
+#include "check.h"
+
+#include <unistd.h>
+
+static const char *tensor_kernels[] = {"tensor.fill_f32", "tensor.fill_i32", "tensor.copy", "tensor.scale",
+                                       "tensor.axpy", "tensor.random_uniform", "tensor.random_normal"};
+#define N_KERNELS (sizeof tensor_kernels / sizeof tensor_kernels[0])
+
+static int is_pow2(size_t x) { return x && !(x & (x - 1)); }
+
+static void space_limits(clnn_context *ctx)
+{
+    clnn_device_info info;
+    clnn_context_device(ctx, &info);
+    clnn_tune_config cands[256];
+    for (size_t k = 0; k < N_KERNELS; k++) {
+        size_t problem[2] = {(size_t)1 << 20, 1}, count = 0;
+        CHECK_OK(ctx, clnn_tune_candidates(ctx, tensor_kernels[k], problem, NULL, cands, 256, &count));
+        CHECK(count >= 4 && count <= 256, "%s: %zu candidates", tensor_kernels[k], count);
+        clnn_tune_config def;
+        clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+        CHECK_OK(ctx, clnn_tune_resolve(ctx, tensor_kernels[k], problem, &def, NULL));
+        clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+        CHECK(memcmp(&cands[0], &def, sizeof def) == 0, "%s: the default comes first", tensor_kernels[k]);
+        size_t bad = 0;
+        for (size_t i = 0; i < count && i < 256; i++) {
+            bad += cands[i].local[0] > info.max_work_group_size || cands[i].local[0] > info.max_work_item_sizes[0];
+            bad += !is_pow2(cands[i].local[0]) || cands[i].local[1] != 1 || cands[i].local[2] != 1;
+            for (size_t j = 0; j < i; j++) bad += memcmp(&cands[i], &cands[j], sizeof cands[i]) == 0;
+        }
+        CHECK(bad == 0, "%s: %zu candidates outside the limits or repeated", tensor_kernels[k], bad);
+    }
+    /* a smaller device (simulated): nothing above its limit but the default */
+    setenv("CLNN_TUNE_MAX_LOCAL", "32", 1);
+    size_t problem[2] = {100000, 1}, count = 0, bad = 0;
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.copy", problem, NULL, cands, 256, &count));
+    for (size_t i = 1; i < count; i++) bad += cands[i].local[0] > 32;
+    CHECK(bad == 0 && count == 4, "limit 32: %zu candidates, %zu above it", count, bad);
+    unsetenv("CLNN_TUNE_MAX_LOCAL");
+    /* a tiny problem: no group much larger than the work */
+    problem[0] = 3;
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.copy", problem, NULL, cands, 256, &count));
+    bad = 0;
+    for (size_t i = 1; i < count; i++) bad += cands[i].local[0] > 8;
+    CHECK(bad == 0 && count >= 2, "problem 3: %zu candidates, %zu above 8", count, bad);
+}
+
+static void seeded_strategies(clnn_context *ctx)
+{
+    clnn_tune_options o;
+    clnn_tune_options_init(&o);
+    o.strategy = CLNN_TUNE_RANDOM;
+    o.budget_count = 3;
+    o.seed = 12345;
+    size_t problem[2] = {1 << 20, 1}, n1 = 0, n2 = 0, n3 = 0, nall = 0;
+    clnn_tune_config a[16], b[16], c[16], all[64];
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.axpy", problem, &o, a, 16, &n1));
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.axpy", problem, &o, b, 16, &n2));
+    o.seed = 999;
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.axpy", problem, &o, c, 16, &n3));
+    o.strategy = CLNN_TUNE_EXHAUSTIVE;
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.axpy", problem, &o, all, 64, &nall));
+    CHECK(n1 == 4 && n2 == 4 && n3 == 4, "random budget 3: %zu, %zu, %zu candidates (default + 3)", n1, n2, n3);
+    CHECK(memcmp(a, b, n1 * sizeof *a) == 0, "same seed, same candidates");
+    CHECK(memcmp(a, c, n1 * sizeof *a) != 0, "another seed, other candidates");
+    CHECK(memcmp(&a[0], &all[0], sizeof a[0]) == 0, "the default is always the first candidate");
+
+    /* annealing stays within its budget and never loses against the default */
+    clnn_tune_options_init(&o);
+    o.strategy = CLNN_TUNE_ANNEALING;
+    o.budget_count = 3;
+    o.repeats = 3;
+    o.store = 0;
+    clnn_tune_result r;
+    size_t p2[2] = {65536, 1};
+    CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.scale", p2, &o, &r));
+    CHECK(r.timed >= 1 && r.timed <= 4 && r.rejected == 0 && r.failed == 0, "annealing: %zu timed, %zu rejected",
+          r.timed, r.rejected);
+    CHECK(r.best_seconds > 0 && r.best_seconds <= r.default_seconds && !r.stored, "annealing: best %g default %g",
+          r.best_seconds, r.default_seconds);
+}
+
+/* A candidate that produces a wrong result (and claims to be 10x faster) is
+ * rejected, reported and not stored. */
+static void planted_wrong_candidate(clnn_context *ctx)
+{
+    clnn_tune_options o;
+    clnn_tune_options_init(&o);
+    o.repeats = 3;
+    o.test_wrong_local = 64;
+    clnn_tune_result r;
+    size_t problem[2] = {65536 + 3, 1};
+    CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.copy", problem, &o, &r));
+    CHECK(r.rejected == 1 && strstr(r.rejected_text, "local=64"), "rejected %zu: '%s'", r.rejected, r.rejected_text);
+    CHECK(r.best_config.local[0] != 64, "the wrong candidate was chosen");
+    CHECK(r.stored && r.bucket[0] == 131072, "stored %d bucket %zu", r.stored, r.bucket[0]);
+    clnn_tune_config cfg;
+    clnn_tune_match m;
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &m));
+    CHECK(cfg.local[0] != 64 && m == CLNN_TUNE_MATCH_EXACT, "database holds local %zu (match %d)", cfg.local[0], m);
+    CHECK(r.default_seconds > 0 && r.best_seconds > 0 && r.best_seconds <= r.default_seconds,
+          "times: default %g best %g", r.default_seconds, r.best_seconds);
+    CHECK(!r.improved || r.best_seconds < r.default_seconds * (1 - r.noise), "improved only beyond the noise");
+
+    /* every non-default candidate wrong: nothing but the default survives */
+    size_t count = 0;
+    clnn_tune_config cands[64];
+    CHECK_OK(ctx, clnn_tune_candidates(ctx, "tensor.scale", problem, NULL, cands, 64, &count));
+    size_t wrong_total = 0;
+    for (size_t i = 1; i < count; i++) {
+        o.test_wrong_local = cands[i].local[0];
+        o.ncompare = 0;
+        CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.scale", problem, &o, &r));
+        wrong_total += r.rejected;
+        CHECK(r.best_config.local[0] != o.test_wrong_local, "planted local %zu chosen", o.test_wrong_local);
+    }
+    CHECK(wrong_total == count - 1, "%zu of %zu planted candidates rejected", wrong_total, count - 1);
+}
+
+/* Runs a tensor kernel's op on fixed inputs; out gets n 32-bit words. */
+static void run_op(clnn_context *ctx, const char *kernel, clnn_tensor *x, clnn_tensor *y, clnn_tensor *xi,
+                   const float *a, const float *b, size_t n, uint32_t *out)
+{
+    CHECK_OK(ctx, clnn_tensor_upload(x, a, n * sizeof *a));
+    CHECK_OK(ctx, clnn_tensor_upload(y, b, n * sizeof *b));
+    const clnn_tensor *result = x;
+    if (strcmp(kernel, "tensor.fill_i32") == 0) result = xi;
+    if (strcmp(kernel, "tensor.copy") == 0 || strcmp(kernel, "tensor.axpy") == 0) result = y;
+    clnn_status st;
+    if (strcmp(kernel, "tensor.fill_f32") == 0) st = clnn_tensor_fill(x, -2.25f);
+    else if (strcmp(kernel, "tensor.fill_i32") == 0) st = clnn_tensor_fill(xi, 77.0f);
+    else if (strcmp(kernel, "tensor.copy") == 0) st = clnn_tensor_copy(y, x);
+    else if (strcmp(kernel, "tensor.scale") == 0) st = clnn_scale(x, 1.7f);
+    else if (strcmp(kernel, "tensor.axpy") == 0) st = clnn_axpy(-0.3f, x, y);
+    else if (strcmp(kernel, "tensor.random_uniform") == 0) st = clnn_tensor_random_uniform(x, 77, 5, -2, 3);
+    else st = clnn_tensor_random_normal(x, 77, 5, 1, 2);
+    CHECK_OK(ctx, st);
+    CHECK_OK(ctx, clnn_tensor_download((clnn_tensor *)result, out, n * sizeof *out));
+}
+
+/* Every candidate configuration gives the default configuration's bits. */
+static void tuned_equals_default(clnn_context *ctx)
+{
+    const size_t n = ((size_t)1 << 20) + 7; /* not a multiple of any local size */
+    float *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+    uint32_t *ref = malloc(n * sizeof *ref), *got = malloc(n * sizeof *got);
+    REQUIRE(a && b && ref && got, "host memory");
+    test_fill_uniform(a, n, 3, -5, 5);
+    test_fill_uniform(b, n, 4, -5, 5);
+    clnn_tensor *x = NULL, *y = NULL, *xi = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &x));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &y));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &n, &xi));
+    size_t problem[2] = {n, 1}, total = 0;
+    for (size_t k = 0; k < N_KERNELS; k++) {
+        clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+        run_op(ctx, tensor_kernels[k], x, y, xi, a, b, n, ref);
+        clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+        clnn_tune_config cands[64];
+        size_t count = 0;
+        CHECK_OK(ctx, clnn_tune_candidates(ctx, tensor_kernels[k], problem, NULL, cands, 64, &count));
+        for (size_t i = 0; i < count && i < 64; i++) {
+            CHECK_OK(ctx, clnn_tune_force(ctx, tensor_kernels[k], &cands[i]));
+            clnn_tune_match m;
+            clnn_tune_config used;
+            CHECK_OK(ctx, clnn_tune_resolve(ctx, tensor_kernels[k], problem, &used, &m));
+            CHECK(m == CLNN_TUNE_MATCH_FORCED && used.local[0] == cands[i].local[0], "forced configuration used");
+            run_op(ctx, tensor_kernels[k], x, y, xi, a, b, n, got);
+            CHECK(memcmp(ref, got, n * sizeof *ref) == 0, "%s local %zu differs from the default",
+                  tensor_kernels[k], cands[i].local[0]);
+            total++;
+        }
+        CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+    }
+    CHECK(total >= 5 * N_KERNELS, "only %zu configurations compared", total);
+    /* and a tuned database entry changes nothing either */
+    clnn_tune_result r;
+    clnn_tune_options o;
+    clnn_tune_options_init(&o);
+    o.repeats = 3;
+    CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.random_normal", problem, &o, &r));
+    run_op(ctx, "tensor.random_normal", x, y, xi, a, b, n, got);
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+    run_op(ctx, "tensor.random_normal", x, y, xi, a, b, n, ref);
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    CHECK(memcmp(ref, got, n * sizeof *ref) == 0, "tuned random_normal differs from the default");
+    clnn_tensor_release(x);
+    clnn_tensor_release(y);
+    clnn_tensor_release(xi);
+    free(a); free(b); free(ref); free(got);
+}
+
+/* off ignores the database, cached uses it, on tunes on first use and saves;
+ * the launch that was tuned still computes the right thing. */
+static void modes(clnn_context *ctx)
+{
+    clnn_device_info info;
+    clnn_context_device(ctx, &info);
+    clnn_tune_mode mode;
+    CHECK_OK(ctx, clnn_tuner_get_mode(ctx, &mode));
+    CHECK(mode == CLNN_TUNE_CACHED, "default mode %d", mode);
+    setenv("CLNN_TUNE", "off", 1);
+    clnn_context *off = test_context();
+    CHECK_OK(off, clnn_tuner_get_mode(off, &mode));
+    CHECK(mode == CLNN_TUNE_OFF, "CLNN_TUNE=off gives mode %d", mode);
+    clnn_context_release(off);
+    unsetenv("CLNN_TUNE");
+
+    /* an entry for this exact device: local 32 for copy of ~1000 */
+    char path[1024], entry[2048];
+    snprintf(path, sizeof path, "/tmp/clnn-test-tune-%ld.json", (long)getpid());
+    snprintf(entry, sizeof entry,
+             "{\"format\":\"clnn-tuning\",\"version\":1,\"entries\":[{\"device\":\"%s\",\"kernel\":\"tensor.copy\","
+             "\"bucket\":[1024,1],\"local\":[32]},{\"device\":\"%s\",\"kernel\":\"tensor.fill_f32\","
+             "\"bucket\":[1024,1],\"local\":[65536]}]}",
+             info.key, info.key);
+    FILE *f = fopen(path, "w");
+    REQUIRE(f && fputs(entry, f) >= 0 && fclose(f) == 0, "write %s", path);
+    CHECK_OK(ctx, clnn_tune_db_import(path, NULL));
+    remove(path);
+    size_t problem[2] = {1000, 1};
+    clnn_tune_config cfg;
+    clnn_tune_match m;
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &m));
+    CHECK(m == CLNN_TUNE_MATCH_EXACT && cfg.local[0] == 32, "cached: match %d local %zu", m, cfg.local[0]);
+    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF));
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &m));
+    CHECK(m == CLNN_TUNE_MATCH_HEURISTIC && cfg.local[0] != 32, "off: match %d local %zu", m, cfg.local[0]);
+    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED));
+    /* an entry beyond the device's limits is ignored, not obeyed */
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.fill_f32", problem, &cfg, &m));
+    CHECK(m == CLNN_TUNE_MATCH_HEURISTIC && cfg.local[0] <= info.max_work_group_size, "oversized entry: local %zu",
+          cfg.local[0]);
+
+    /* on: the first scale of an unseen size is tuned, saved, and correct */
+    char db[1024];
+    CHECK_OK(ctx, clnn_tune_db_path(db, sizeof db));
+    remove(db); /* a database left by an earlier run of this test would hold the entry already */
+    CHECK_OK(NULL, clnn_tune_db_reload());
+    size_t n = 300007;
+    float *h = malloc(n * sizeof *h), *out = malloc(n * sizeof *out);
+    REQUIRE(h && out, "host memory");
+    test_fill_uniform(h, n, 9, -1, 1);
+    clnn_tensor *x = test_tensor_from(ctx, 1, &n, h);
+    size_t pn[2] = {n, 1};
+    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_ON));
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.scale", pn, &cfg, &m));
+    CHECK(m == CLNN_TUNE_MATCH_HEURISTIC, "scale not tuned yet (match %d)", m);
+    CHECK_OK(ctx, clnn_scale(x, 3.0f));
+    CHECK_OK(ctx, clnn_tensor_download(x, out, n * sizeof *out));
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) bad += out[i] != h[i] * 3.0f;
+    CHECK(bad == 0, "mode on: %zu of %zu scaled values wrong", bad, n);
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.scale", pn, &cfg, &m));
+    CHECK(m == CLNN_TUNE_MATCH_EXACT, "mode on tuned scale (match %d)", m);
+    CHECK(access(db, F_OK) == 0, "mode on saved %s", db);
+    CHECK_OK(ctx, clnn_scale(x, 0.5f)); /* second use: looked up, not tuned again */
+    CHECK_OK(ctx, clnn_tensor_download(x, out, n * sizeof *out));
+    bad = 0;
+    for (size_t i = 0; i < n; i++) bad += out[i] != (h[i] * 3.0f) * 0.5f;
+    CHECK(bad == 0, "mode on, second call: %zu wrong", bad);
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    clnn_tune_db_reload(); /* a new process would read the saved file */
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.scale", pn, &cfg, &m));
+    CHECK(m == CLNN_TUNE_MATCH_EXACT, "saved entry found after reload (match %d)", m);
+    clnn_tensor_release(x);
+    free(h);
+    free(out);
+}
+
+#define EXPECT_FAIL(ctx, expect, fn, call)                                                             \
+    do {                                                                                               \
+        clnn_status st_ = (call);                                                                      \
+        CHECK(st_ == (expect), "%s returned %s", #call, clnn_status_string(st_));                      \
+        CHECK(strstr(clnn_last_error(ctx), fn) != NULL, "%s: message '%s'", #call, clnn_last_error(ctx)); \
+    } while (0)
+
+static void bad_input(clnn_context *ctx)
+{
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;
+    size_t problem[2] = {100, 1}, zero[2] = {0, 1}, count;
+    clnn_tune_result r;
+    clnn_tune_options o;
+    clnn_tune_config cfg;
+    clnn_tune_options_init(&o);
+    EXPECT_FAIL(NULL, INVAL, "clnn_tuner_set_mode", clnn_tuner_set_mode(NULL, CLNN_TUNE_ON));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tuner_set_mode", clnn_tuner_set_mode(ctx, (clnn_tune_mode)7));
+    clnn_tune_mode mode;
+    CHECK_OK(ctx, clnn_tuner_get_mode(ctx, &mode));
+    CHECK(mode == CLNN_TUNE_CACHED, "a rejected mode changes nothing (%d)", mode);
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_kernel", clnn_tune_kernel(NULL, "tensor.copy", problem, NULL, &r));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.nope", problem, NULL, &r));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, NULL, problem, NULL, &r));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", zero, NULL, &r));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", NULL, NULL, &r));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", problem, NULL, NULL));
+    o.repeats = 0;
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", problem, &o, &r));
+    clnn_tune_options_init(&o);
+    o.strategy = (clnn_tune_strategy)9;
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", problem, &o, &r));
+    clnn_tune_options_init(&o);
+    o.budget_seconds = -1;
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_candidates", clnn_tune_candidates(ctx, "tensor.copy", problem, &o, &cfg, 1, &count));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_candidates", clnn_tune_candidates(ctx, "tensor.copy", problem, NULL, NULL, 1, &count));
+    /* a forced configuration beyond the device's limits is refused and changes nothing */
+    clnn_tune_match m;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.local[0] = (size_t)1 << 30;
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_force", clnn_tune_force(ctx, "tensor.copy", &cfg));
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &m));
+    CHECK(m != CLNN_TUNE_MATCH_FORCED, "a refused force changes nothing");
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_force", clnn_tune_force(ctx, "tensor.copy", NULL));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_resolve", clnn_tune_resolve(ctx, "tensor.copy", problem, NULL, &m));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_config_string", clnn_tune_config_string("x", &cfg, NULL, 0));
+    double ns;
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_bench_lookup", clnn_tune_bench_lookup(ctx, "tensor.copy", 0, &ns));
+    CHECK_OK(ctx, clnn_tune_bench_lookup(ctx, "tensor.copy", 1000, &ns));
+    CHECK(ns > 0, "lookup time %g ns", ns);
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    space_limits(ctx);
+    seeded_strategies(ctx);
+    planted_wrong_candidate(ctx);
+    tuned_equals_default(ctx);
+    modes(ctx);
+    bad_input(ctx);
+    clnn_context_release(ctx);
+    return check_summary();
+}

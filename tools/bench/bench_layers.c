@@ -1,0 +1,159 @@
+/* Layers: dense forward GFLOPS against CLBlast SGEMM of the same size timed in
+ * the same run; fused softmax-cross-entropy (value + gradient) and activation
+ * forward GB/s against the device copy bandwidth. GB/s counts the minimum
+ * traffic (each input read once, each output written once). */
+#include "bench.h"
+
+#include <clblast_c.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+typedef struct layer_args {
+    clnn_context *ctx;
+    clnn_tensor *a, *b, *c, *d, *e;
+    clnn_activation act;
+} layer_args;
+
+static clnn_tensor *bench_tensor(bench_env *env, clnn_dtype dtype, size_t rows, size_t cols, float fill)
+{
+    size_t shape[2] = {rows, cols};
+    clnn_tensor *t = NULL;
+    if (clnn_tensor_create(env->ctx, dtype, 2, shape, &t) != CLNN_OK) return NULL;
+    if (dtype == CLNN_FLOAT32 ? clnn_tensor_random_uniform(t, 7, 0, -fill, fill) : clnn_tensor_fill(t, fill)) {
+        clnn_tensor_release(t);
+        return NULL;
+    }
+    return t;
+}
+
+/* y = relu(x W^T + b) */
+static int run_dense(void *p)
+{
+    layer_args *a = p;
+    return clnn_dense_forward(a->ctx, a->a, a->b, a->c, CLNN_ACT_RELU, 0.0f, NULL, a->d) != CLNN_OK;
+}
+
+/* CLBlast SGEMM of the same shape on the same queue, timed by its own event
+ * (median of env->repeats after one warm-up). CLBlast reports the event of
+ * its last kernel; sizes are multiples of 64 so that it needs no padding
+ * kernels. clnn's dense rows are timed the same way (the profiler records
+ * CLBlast's event plus the bias + activation kernel). */
+static double time_sgemm(bench_env *env, size_t m, size_t n, size_t k, cl_mem a, cl_mem b, cl_mem c)
+{
+    cl_command_queue q;
+    clnn_context_cl(env->ctx, NULL, &q, NULL);
+    double t[64];
+    int reps = env->repeats < 64 ? env->repeats : 64;
+    for (int i = -1; i < reps; i++) {
+        cl_event ev = NULL;
+        if (CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, n, k, 1.0f, a, 0, k, b, 0,
+                         k, 0.0f, c, 0, n, &q, &ev) != CLBlastSuccess)
+            return -1;
+        clWaitForEvents(1, &ev);
+        cl_ulong t0 = 0, t1 = 0;
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
+        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
+        clReleaseEvent(ev);
+        if (i >= 0) t[i] = 1e-9 * (double)(t1 - t0);
+    }
+    for (int i = 1; i < reps; i++)
+        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
+            double s = t[j];
+            t[j] = t[j - 1];
+            t[j - 1] = s;
+        }
+    return t[reps / 2];
+}
+
+static void bench_dense(bench_env *env)
+{
+    size_t n = env->quick ? 256 : 1024, in = env->quick ? 512 : 1024, out = env->quick ? 512 : 1024;
+    layer_args a = {env->ctx, bench_tensor(env, CLNN_FLOAT32, n, in, 1), bench_tensor(env, CLNN_FLOAT32, out, in, 1),
+                    bench_tensor(env, CLNN_FLOAT32, 1, out, 1), bench_tensor(env, CLNN_FLOAT32, n, out, 1), NULL,
+                    CLNN_ACT_RELU};
+    if (!a.a || !a.b || !a.c || !a.d) {
+        fprintf(stderr, "bench layers: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    double flops = 2.0 * (double)n * (double)in * (double)out;
+    double t_dense = bench_time(env, run_dense, &a);
+    double t_gemm = time_sgemm(env, n, out, in, clnn_tensor_buffer(a.a), clnn_tensor_buffer(a.b),
+                               clnn_tensor_buffer(a.d));
+    char name[96];
+    snprintf(name, sizeof name, "dense fwd relu+bias %zux%zux%zu", n, in, out);
+    bench_report(env, "layers", name, t_dense > 0 ? flops / t_dense * 1e-9 : 0, "GFLOPS",
+                 t_gemm > 0 ? flops / t_gemm * 1e-9 : 0, "CLBlast SGEMM same size");
+out:
+    clnn_tensor_release(a.a);
+    clnn_tensor_release(a.b);
+    clnn_tensor_release(a.c);
+    clnn_tensor_release(a.d);
+}
+
+/* ---------------------------------------------------- memory-bound rows */
+
+/* loss and dlogits of cross-entropy from logits with labels, one call */
+static int run_softmax_ce(void *p)
+{
+    layer_args *a = p;
+    return clnn_cross_entropy_labels(a->ctx, a->a, a->b, NULL, a->c, a->d) != CLNN_OK;
+}
+
+static int run_activation(void *p)
+{
+    layer_args *a = p;
+    return clnn_activation_forward(a->ctx, a->act, 0.0f, a->a, a->b) != CLNN_OK;
+}
+
+static void bench_softmax_ce(bench_env *env)
+{
+    size_t rows = env->quick ? 1024 : 8192, classes = 1000;
+    layer_args a = {env->ctx, bench_tensor(env, CLNN_FLOAT32, rows, classes, 5),
+                    bench_tensor(env, CLNN_INT32, rows, 1, 3), bench_tensor(env, CLNN_FLOAT32, 1, 1, 0),
+                    bench_tensor(env, CLNN_FLOAT32, rows, classes, 0), NULL, CLNN_ACT_NONE};
+    if (!a.a || !a.b || !a.c || !a.d) {
+        fprintf(stderr, "bench layers: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    double bytes = 2.0 * (double)rows * (double)classes * sizeof(float) + (double)rows * sizeof(int);
+    double t = bench_time(env, run_softmax_ce, &a);
+    char name[96];
+    snprintf(name, sizeof name, "softmax-CE fwd+grad %zux%zu", rows, classes);
+    bench_report(env, "layers", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
+out:
+    clnn_tensor_release(a.a);
+    clnn_tensor_release(a.b);
+    clnn_tensor_release(a.c);
+    clnn_tensor_release(a.d);
+}
+
+static void bench_activation(bench_env *env)
+{
+    size_t count = env->quick ? (size_t)1 << 22 : (size_t)1 << 24;
+    layer_args a = {env->ctx, bench_tensor(env, CLNN_FLOAT32, 1, count, 4),
+                    bench_tensor(env, CLNN_FLOAT32, 1, count, 0), NULL, NULL, NULL, CLNN_ACT_NONE};
+    static const clnn_activation acts[] = {CLNN_ACT_RELU, CLNN_ACT_GELU, CLNN_ACT_SILU};
+    static const char *names[] = {"relu", "gelu", "silu"};
+    if (!a.a || !a.b) {
+        fprintf(stderr, "bench layers: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    for (size_t i = 0; i < sizeof acts / sizeof acts[0]; i++) {
+        a.act = acts[i];
+        double t = bench_time(env, run_activation, &a);
+        char name[96];
+        snprintf(name, sizeof name, "activation %s fwd %zu MiB", names[i], count * sizeof(float) >> 20);
+        bench_report(env, "layers", name, t > 0 ? 2.0 * (double)count * sizeof(float) / t * 1e-9 : 0, "GB/s",
+                     env->copy_gbps, "copy bandwidth");
+    }
+out:
+    clnn_tensor_release(a.a);
+    clnn_tensor_release(a.b);
+}
+
+void bench_layers(bench_env *env)
+{
+    bench_dense(env);
+    bench_softmax_ce(env);
+    bench_activation(env);
+}

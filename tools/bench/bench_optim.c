@@ -1,0 +1,106 @@
+/* The fused optimizer step (AdamW + L1 + mask + device clip factor) against
+ * the same work as separate kernels, and its bandwidth against the device's
+ * copy bandwidth. Bytes are counted as the kernels must move them:
+ *   fused:   read w, g, m, v, mask; write w, m, v             = 8 x 4n bytes
+ *   unfused: scale g (r g, w g), masked decay (r w, mask, w w),
+ *            Adam (r w, g, m, v, w w, m, v), masked L1 prox (r w, mask, w w)
+ *                                                              = 16 x 4n bytes */
+#include "bench.h"
+
+#include <stdio.h>
+
+typedef struct optim_args {
+    clnn_context *ctx;
+    clnn_tensor *w, *g, *m, *v, *mask, *clip;
+    float clip_host;
+} optim_args;
+
+static const float LR = 1e-3f, WD = 0.01f, L1 = 1e-4f;
+
+static int run_fused(void *p)
+{
+    optim_args *a = p;
+    clnn_optim o = {CLNN_OPTIM_ADAMW, LR, 0, 0, 0.9f, 0.999f, 1e-8f, WD, 10};
+    clnn_param prm = {a->w, a->g, a->m, a->v, a->mask, 0};
+    clnn_reg regs[2] = {{CLNN_REG_L1, L1, 0, NULL}, {CLNN_REG_CLIP, 1.0f, 0, a->clip}};
+    return clnn_optim_step(a->ctx, &o, 1, &prm, 2, regs) != CLNN_OK;
+}
+
+static int run_unfused(void *p)
+{
+    optim_args *a = p;
+    clnn_optim o = {CLNN_OPTIM_ADAM, LR, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 10};
+    clnn_param prm = {a->w, a->g, a->m, a->v, NULL, 0};
+    clnn_reg decay = {CLNN_REG_DECAY, WD, 0, NULL}, l1 = {CLNN_REG_L1, L1, 0, NULL};
+    return clnn_scale(a->g, a->clip_host) != CLNN_OK || clnn_reg_prox(a->ctx, &decay, LR, a->mask, a->w) != CLNN_OK ||
+           clnn_optim_step(a->ctx, &o, 1, &prm, 0, NULL) != CLNN_OK ||
+           clnn_reg_prox(a->ctx, &l1, LR, a->mask, a->w) != CLNN_OK;
+}
+
+typedef struct value_args {
+    clnn_context *ctx;
+    clnn_tensor *w, *mask, *value;
+    int which; /* 0 masked L1 value, 1 group lasso over rows */
+} value_args;
+
+static int run_value(void *p)
+{
+    value_args *a = p;
+    clnn_reg l1 = {CLNN_REG_L1, 1e-4f, 0, NULL};
+    if (a->which == 0) return clnn_reg_value(a->ctx, &l1, a->w, a->mask, a->value) != CLNN_OK;
+    return clnn_reg_group_lasso_value(a->ctx, 1e-4f, CLNN_GROUP_ROWS, a->w, a->value) != CLNN_OK;
+}
+
+/* Term values: bytes = what the reduction must read (w, and the mask when
+ * masked); the partial sums are at most 1/256 of that and not counted. */
+static void bench_values(bench_env *env, optim_args *a, size_t n)
+{
+    size_t one = 1, shape[2] = {n / 1024, 1024};
+    value_args v = {env->ctx, a->w, a->mask, NULL, 0};
+    if (clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &v.value) != CLNN_OK) return;
+    double t = bench_time(env, run_value, &v);
+    char name[96];
+    snprintf(name, sizeof name, "masked L1 value, %zu M", n >> 20);
+    if (t > 0) bench_report(env, "optim", name, 8.0 * (double)n / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+    v.which = 1;
+    if (clnn_tensor_reshape(a->w, 2, shape) == CLNN_OK && (t = bench_time(env, run_value, &v)) > 0) {
+        snprintf(name, sizeof name, "group lasso value, rows of [%zu, 1024]", shape[0]);
+        bench_report(env, "optim", name, 4.0 * (double)n / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+    }
+    clnn_tensor_release(v.value);
+}
+
+void bench_optim(bench_env *env)
+{
+    size_t n = env->quick ? (size_t)1 << 20 : (size_t)1 << 24, one = 1;
+    optim_args a = {env->ctx, NULL, NULL, NULL, NULL, NULL, NULL, 1.0f};
+    clnn_tensor **all[] = {&a.w, &a.g, &a.m, &a.v, &a.mask};
+    int ok = 1;
+    for (size_t i = 0; i < 5 && ok; i++)
+        ok = clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &n, all[i]) == CLNN_OK &&
+             clnn_tensor_random_uniform(*all[i], 7, (uint32_t)i, i == 3 ? 0.0f : -1.0f, 1.0f) == CLNN_OK;
+    ok = ok && clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &a.clip) == CLNN_OK &&
+         clnn_tensor_fill(a.clip, 1.0f) == CLNN_OK && clnn_tensor_fill(a.mask, 1.0f) == CLNN_OK;
+    if (!ok) {
+        fprintf(stderr, "bench optim: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    double t_fused = bench_time(env, run_fused, &a), t_unfused = bench_time(env, run_unfused, &a);
+    double bytes_fused = 8.0 * 4.0 * (double)n, bytes_unfused = 16.0 * 4.0 * (double)n;
+    if (t_fused <= 0 || t_unfused <= 0) {
+        fprintf(stderr, "bench optim: timing failed: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    char name[96];
+    snprintf(name, sizeof name, "adamw+l1+mask+clip fused, %zu M", n >> 20);
+    bench_report(env, "optim", name, bytes_fused / t_fused * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+    snprintf(name, sizeof name, "same work, 4 separate kernels, %zu M", n >> 20);
+    bench_report(env, "optim", name, bytes_unfused / t_unfused * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+    bench_report(env, "optim", "fused step time (ms)", t_fused * 1e3, "ms", t_unfused * 1e3, "unfused time (ms)");
+    bench_report(env, "optim", "fused step bytes moved (MB)", bytes_fused * 1e-6, "MB", bytes_unfused * 1e-6,
+                 "unfused bytes (MB)");
+    bench_values(env, &a, n);
+out:
+    for (size_t i = 0; i < 5; i++) clnn_tensor_release(*all[i]);
+    clnn_tensor_release(a.clip);
+}

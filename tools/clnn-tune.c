@@ -1,0 +1,373 @@
+/* clnn-tune: lists clnn's tunable kernels, tunes them for a set of problem
+ * sizes on the selected device (progress on stderr, a table at the end),
+ * and exports, imports and merges tuning databases. */
+#include <clnn/clnn.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_SIZES 16
+#define MAX_ROWS 1024
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: clnn-tune [--device SEL] --list\n"
+            "       clnn-tune [--device SEL] [--kernel ID[,ID...]] [--sizes N[xM][,...]] [--strategy S]\n"
+            "                 [--budget N|Ns] [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
+            "       clnn-tune --export FILE [--filter DEVICE-SUBSTRING] | --import FILE | --merge DST SRC...\n"
+            "       clnn-tune [--device SEL] --bench-lookup\n"
+            "strategies: exhaustive (default), random, annealing; --budget 20 = candidates, --budget 30s = seconds\n"
+            "sizes default to 4096,1048576 (elements for 1-D kernels; rows x cols for 2-D kernels)\n"
+            "every row also times fixed local sizes of 64 and 256 (8x8 and 16x16 for 2-D kernels)\n");
+}
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ------------------------------------------------------------ progress */
+
+typedef struct progress {
+    size_t job, jobs;
+    const char *kernel;
+    size_t size[2];
+} progress;
+
+static void show_progress(void *user, size_t done, size_t total)
+{
+    const progress *p = user;
+    int width = 30, filled = total ? (int)(width * done / total) : width;
+    if (filled > width) filled = width;
+    fprintf(stderr, "\r[%3zu/%zu] %-26s %9zux%-5zu [%.*s%*s] %zu/%zu  ", p->job + 1, p->jobs, p->kernel,
+            p->size[0], p->size[1], filled, "##############################", width - filled, "", done, total);
+    fflush(stderr);
+}
+
+/* -------------------------------------------------------------- parsing */
+
+static int parse_sizes(const char *s, size_t sizes[][2], size_t *n)
+{
+    *n = 0;
+    while (*s && *n < MAX_SIZES) {
+        char *end;
+        unsigned long long a = strtoull(s, &end, 10), b = 1;
+        if (end == s || a == 0) return -1;
+        if (*end == 'x') {
+            const char *q = end + 1;
+            b = strtoull(q, &end, 10);
+            if (end == q || b == 0) return -1;
+        }
+        sizes[*n][0] = (size_t)a;
+        sizes[*n][1] = (size_t)b;
+        (*n)++;
+        if (*end == ',') end++;
+        else if (*end) return -1;
+        s = end;
+    }
+    return *n ? 0 : -1;
+}
+
+static int selected(const char *list, const char *id)
+{
+    if (!list) return 1;
+    size_t len = strlen(id);
+    for (const char *p = list; (p = strstr(p, id)); p += len)
+        if ((p == list || p[-1] == ',') && (p[len] == ',' || p[len] == '\0')) return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------- commands */
+
+static int cmd_list(void)
+{
+    size_t n = clnn_tune_kernel_count();
+    printf("%-28s %4s  %-10s %s\n", "kernel", "dims", "tunable by", "parameters");
+    for (size_t i = 0; i < n; i++) {
+        clnn_tune_kernel_info k;
+        if (clnn_tune_kernel_info_get(i, &k) != CLNN_OK) continue;
+        printf("%-28s %4u  %-10s local", k.id, k.dims, k.exercisable ? "clnn-tune" : "first use");
+        for (unsigned p = 0; p < k.nparams; p++) {
+            printf(" %s={", k.param_names[p]);
+            for (int v = 0; v < k.param_counts[p]; v++) printf("%s%d", v ? "," : "", k.param_values[p][v]);
+            printf("}");
+        }
+        printf("\n");
+    }
+    return 0;
+}
+
+static int cmd_bench_lookup(clnn_context *ctx)
+{
+    const char *id = "tensor.fill_f32";
+    double ns = 0;
+    if (clnn_tune_bench_lookup(ctx, id, 1000000, &ns) != CLNN_OK) {
+        fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(ctx));
+        return 1;
+    }
+    clnn_tune_db_stats st;
+    clnn_tune_db_stats_get(&st);
+    printf("database lookup: %.1f ns per lookup (%zu user + %zu system entries)\n", ns, st.user_entries,
+           st.system_entries);
+    /* whole host-side launch of a 1-element fill, with and without the lookup */
+    size_t one = 1;
+    clnn_tensor *t = NULL;
+    if (clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &t) != CLNN_OK) return 1;
+    double per[2];
+    for (int mode = 0; mode < 2; mode++) {
+        clnn_tuner_set_mode(ctx, mode ? CLNN_TUNE_CACHED : CLNN_TUNE_OFF);
+        const int n = 20000;
+        clnn_finish(ctx);
+        double t0 = now();
+        for (int i = 0; i < n; i++) clnn_tensor_fill(t, (float)i);
+        per[mode] = (now() - t0) * 1e6 / n;
+        clnn_finish(ctx);
+    }
+    printf("host time per launch (fill of 1 element, enqueue only): mode off %.2f us, mode cached %.2f us\n",
+           per[0], per[1]);
+    clnn_tensor_release(t);
+    return 0;
+}
+
+typedef struct row {
+    clnn_tune_result r;
+    char chosen[128];
+} row;
+
+static void print_table(const row *rows, size_t n)
+{
+    printf("\n%-24s %-12s %11s %11s %8s %11s %11s %-16s %s\n", "kernel", "size", "default us", "best us",
+           "speed-up", "local64 us", "local256 us", "chosen", "rejected");
+    double log_best = 0, log_64 = 0, log_256 = 0;
+    size_t n64 = 0, n256 = 0;
+    for (size_t i = 0; i < n; i++) {
+        const clnn_tune_result *r = &rows[i].r;
+        char size[32];
+        snprintf(size, sizeof size, r->problem[1] > 1 ? "%zux%zu" : "%zu", r->problem[0], r->problem[1]);
+        double speed = r->default_seconds / r->best_seconds;
+        printf("%-24s %-12s %11.2f %11.2f %7.3fx %11.2f %11.2f %-16s %zu\n", r->kernel, size,
+               1e6 * r->default_seconds, 1e6 * r->best_seconds, speed, 1e6 * r->compare_seconds[0],
+               1e6 * r->compare_seconds[1], rows[i].chosen, r->rejected);
+        log_best += log(speed);
+        if (r->compare_seconds[0] > 0) log_64 += log(r->compare_seconds[0] / r->best_seconds), n64++;
+        if (r->compare_seconds[1] > 0) log_256 += log(r->compare_seconds[1] / r->best_seconds), n256++;
+    }
+    if (n)
+        printf("geometric-mean speed-up of tuned over: heuristic default %.3fx, local 64 %.3fx, local 256 %.3fx "
+               "(%zu rows)\n",
+               exp(log_best / (double)n), n64 ? exp(log_64 / (double)n64) : 0, n256 ? exp(log_256 / (double)n256) : 0,
+               n);
+}
+
+typedef struct tune_args {
+    const char *kernels;
+    size_t sizes[MAX_SIZES][2];
+    size_t nsizes;
+    clnn_tune_options opt;
+    int dry_run, save;
+} tune_args;
+
+/* Fixed local sizes 64 and 256 (8x8 and 16x16 in 2-D), other parameters as the default's. */
+static void set_compare(clnn_context *ctx, const clnn_tune_kernel_info *k, const size_t size[2], clnn_tune_options *o)
+{
+    clnn_tune_config def;
+    clnn_tune_mode mode;
+    clnn_tuner_get_mode(ctx, &mode);
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+    clnn_tune_resolve(ctx, k->id, size, &def, NULL);
+    clnn_tuner_set_mode(ctx, mode);
+    o->ncompare = 2;
+    for (int i = 0; i < 2; i++) {
+        o->compare[i] = def;
+        o->compare[i].local[0] = k->dims > 1 ? (i ? 16 : 8) : (i ? 256 : 64);
+        o->compare[i].local[1] = k->dims > 1 ? (i ? 16 : 8) : 1;
+    }
+}
+
+static int cmd_tune(clnn_context *ctx, tune_args *a)
+{
+    size_t nk = clnn_tune_kernel_count(), jobs = 0;
+    for (size_t i = 0; i < nk; i++) {
+        clnn_tune_kernel_info k;
+        clnn_tune_kernel_info_get(i, &k);
+        if (selected(a->kernels, k.id) && k.exercisable) jobs += a->nsizes;
+    }
+    if (jobs == 0) {
+        fprintf(stderr, "clnn-tune: no tunable kernel matches --kernel %s (see --list)\n", a->kernels);
+        return 2;
+    }
+    row *rows = calloc(jobs, sizeof *rows);
+    if (!rows) return 1;
+    size_t nrows = 0, job = 0;
+    int rc = 0;
+    double t0 = now();
+    for (size_t i = 0; i < nk; i++) {
+        clnn_tune_kernel_info k;
+        clnn_tune_kernel_info_get(i, &k);
+        if (!selected(a->kernels, k.id) || !k.exercisable) continue;
+        for (size_t s = 0; s < a->nsizes; s++, job++) {
+            clnn_tune_options o = a->opt;
+            set_compare(ctx, &k, a->sizes[s], &o);
+            if (a->dry_run) {
+                size_t count = 0;
+                clnn_tune_config first;
+                if (clnn_tune_candidates(ctx, k.id, a->sizes[s], &o, &first, 1, &count) != CLNN_OK) {
+                    fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(ctx));
+                    rc = 1;
+                    continue;
+                }
+                char def[128];
+                clnn_tune_config_string(k.id, &first, def, sizeof def);
+                printf("would tune %-24s size %zux%zu: %zu candidates (default %s)\n", k.id, a->sizes[s][0],
+                       a->sizes[s][1], count, def);
+                continue;
+            }
+            progress p = {job, jobs, k.id, {a->sizes[s][0], a->sizes[s][1]}};
+            o.progress = show_progress;
+            o.progress_user = &p;
+            row *r = &rows[nrows];
+            if (clnn_tune_kernel(ctx, k.id, a->sizes[s], &o, &r->r) != CLNN_OK) {
+                fprintf(stderr, "\nclnn-tune: %s\n", clnn_last_error(ctx));
+                rc = 1;
+                continue;
+            }
+            clnn_tune_config_string(k.id, &r->r.best_config, r->chosen, sizeof r->chosen);
+            if (!r->r.improved) snprintf(r->chosen, sizeof r->chosen, "default");
+            if (r->r.rejected) fprintf(stderr, "\nclnn-tune: %s: rejected (wrong output): %s\n", k.id, r->r.rejected_text);
+            nrows++;
+        }
+    }
+    if (a->dry_run) {
+        free(rows);
+        return rc;
+    }
+    fprintf(stderr, "\r%*s\rtuned %zu kernel/size pairs in %.1f s\n", 100, "", nrows, now() - t0);
+    print_table(rows, nrows);
+    free(rows);
+    if (a->save && a->opt.store) {
+        char path[1024];
+        clnn_tune_db_path(path, sizeof path);
+        if (clnn_tune_db_save() != CLNN_OK) {
+            fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(NULL));
+            return 1;
+        }
+        printf("saved to %s\n", path);
+    }
+    return rc;
+}
+
+static int fail(const char *what)
+{
+    fprintf(stderr, "clnn-tune: %s: %s\n", what, clnn_last_error(NULL));
+    return 1;
+}
+
+int main(int argc, char **argv)
+{
+    const char *device = NULL, *export_path = NULL, *import_path = NULL, *filter = NULL;
+    int list = 0, bench_lookup = 0, merge_at = 0;
+    tune_args a;
+    memset(&a, 0, sizeof a);
+    clnn_tune_options_init(&a.opt);
+    a.save = 1;
+    parse_sizes("4096,1048576", a.sizes, &a.nsizes);
+    for (int i = 1; i < argc; i++) {
+        const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(arg, "--list") == 0) list = 1;
+        else if (strcmp(arg, "--dry-run") == 0) a.dry_run = 1;
+        else if (strcmp(arg, "--no-save") == 0) a.save = 0;
+        else if (strcmp(arg, "--bench-lookup") == 0) bench_lookup = 1;
+        else if (strcmp(arg, "--merge") == 0 && val) {
+            merge_at = i + 1;
+            break;
+        } else if (!val) {
+            usage(strcmp(arg, "--help") == 0 ? stdout : stderr);
+            return strcmp(arg, "--help") == 0 ? 0 : 2;
+        } else if (strcmp(arg, "--device") == 0) device = argv[++i];
+        else if (strcmp(arg, "--kernel") == 0) a.kernels = argv[++i];
+        else if (strcmp(arg, "--export") == 0) export_path = argv[++i];
+        else if (strcmp(arg, "--filter") == 0) filter = argv[++i];
+        else if (strcmp(arg, "--import") == 0) import_path = argv[++i];
+        else if (strcmp(arg, "--seed") == 0) a.opt.seed = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(arg, "--repeats") == 0) a.opt.repeats = (unsigned)atoi(argv[++i]);
+        else if (strcmp(arg, "--sizes") == 0) {
+            if (parse_sizes(argv[++i], a.sizes, &a.nsizes) != 0) {
+                fprintf(stderr, "clnn-tune: --sizes wants N or NxM, comma-separated (at most %d)\n", MAX_SIZES);
+                return 2;
+            }
+        } else if (strcmp(arg, "--strategy") == 0) {
+            val = argv[++i];
+            if (strcmp(val, "exhaustive") == 0) a.opt.strategy = CLNN_TUNE_EXHAUSTIVE;
+            else if (strcmp(val, "random") == 0) a.opt.strategy = CLNN_TUNE_RANDOM;
+            else if (strcmp(val, "annealing") == 0) a.opt.strategy = CLNN_TUNE_ANNEALING;
+            else {
+                fprintf(stderr, "clnn-tune: unknown strategy '%s'\n", val);
+                return 2;
+            }
+        } else if (strcmp(arg, "--budget") == 0) {
+            char *end;
+            double b = strtod(argv[++i], &end);
+            if (b <= 0 || (*end && strcmp(end, "s") != 0)) {
+                fprintf(stderr, "clnn-tune: --budget wants a count (20) or seconds (30s)\n");
+                return 2;
+            }
+            if (*end) a.opt.budget_seconds = b;
+            else a.opt.budget_count = (unsigned)b;
+        } else {
+            usage(stderr);
+            return 2;
+        }
+    }
+    /* database commands need no device */
+    if (merge_at) {
+        size_t entries = 0;
+        if (argc - merge_at < 2) {
+            usage(stderr);
+            return 2;
+        }
+        if (clnn_tune_db_merge(argv[merge_at], (const char *const *)argv + merge_at + 1, (size_t)(argc - merge_at - 1),
+                               &entries) != CLNN_OK)
+            return fail("--merge");
+        printf("%s now holds %zu entries\n", argv[merge_at], entries);
+        return 0;
+    }
+    if (import_path) {
+        size_t added = 0;
+        if (clnn_tune_db_import(import_path, &added) != CLNN_OK || clnn_tune_db_save() != CLNN_OK)
+            return fail("--import");
+        char path[1024];
+        clnn_tune_db_path(path, sizeof path);
+        printf("imported %zu entries from %s into %s\n", added, import_path, path);
+        return 0;
+    }
+    if (export_path) {
+        size_t written = 0;
+        if (clnn_tune_db_export(export_path, filter, &written) != CLNN_OK) return fail("--export");
+        printf("exported %zu entries to %s\n", written, export_path);
+        return 0;
+    }
+    if (list) return cmd_list();
+
+    clnn_context *ctx = NULL;
+    if (clnn_context_create(device, &ctx) != CLNN_OK) return fail("device");
+    clnn_device_info info;
+    clnn_context_device(ctx, &info);
+    fprintf(stderr, "clnn-tune %s on [%u] %s (%s)\n", clnn_version(), info.index, info.name, info.driver_version);
+    int rc;
+    if (bench_lookup) {
+        rc = cmd_bench_lookup(ctx);
+    } else {
+        /* compile everything first so that build time does not land in the progress */
+        clnn_context_build_all(ctx);
+        rc = cmd_tune(ctx, &a);
+    }
+    clnn_context_release(ctx);
+    return rc;
+}
