@@ -3,7 +3,10 @@
  * one partial per row (cross-entropy) or per LOSS_CHUNK elements (MSE, BCE);
  * stage two (loss_sum) adds the partials in one work-group with the same
  * fixed lane tree. Nothing depends on the local size. Local memory comes in
- * as an argument of ROW_LANES_MAX entries (see softmax.cl for why). */
+ * as an argument of ROW_LANES_MAX entries. The launches have exactly one
+ * work-group per row, chunk or sum: no kernel returns early, since a
+ * group-uniform early return ahead of the barriers is miscompiled by PoCL
+ * 3.1 (see softmax.cl). */
 #include "rowreduce.clh"
 
 /* Elements per partial of the point-wise losses. Fixed: it sets the order of
@@ -43,13 +46,11 @@ inline float loss_scale(const float scale, __global const float *scale_buf, cons
  * partial[row] receives the unscaled loss; ignored rows give 0, labels out of
  * range (and not ignored) give NaN. */
 __kernel void ce_labels(__global float *partial, __global float *dlogits, __global const float *logits,
-                        __global const int *labels, __global const float *scale_buf, const uint rows,
-                        const uint cols, const uint lanes, const float eps, const int ignore_index,
-                        const float scale_const, const int use_scale_buf, const int want_grad,
-                        __local rowstat *scratch)
+                        __global const int *labels, __global const float *scale_buf, const uint cols,
+                        const uint lanes, const float eps, const int ignore_index, const float scale_const,
+                        const int use_scale_buf, const int want_grad, __local rowstat *scratch)
 {
     const uint row = get_group_id(0);
-    if (row >= rows) return;
     __global const float *xr = logits + (size_t)row * cols;
     const float shift = xr[0];
     const rowstat r = row_reduce(ROW_LSE, xr, xr, cols, shift, lanes, scratch);
@@ -68,7 +69,6 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
         }
         partial[row] = loss;
     }
-    /* no early return after the barriers (see pointwise_loss) */
     const float scale = loss_scale(scale_const, scale_buf, use_scale_buf);
     const float off_target = eps / (float)cols;
     __global float *gr = dlogits + (size_t)row * cols;
@@ -83,12 +83,10 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
  *   loss = sum_j t'_j (lse - x_j),   dlogits_j = scale (softmax_j sum_k t'_k - t'_j)
  * Plain sums are taken of x - x_0 so that large logits lose no precision. */
 __kernel void ce_soft(__global float *partial, __global float *dlogits, __global const float *logits,
-                      __global const float *targets, const uint rows, const uint cols, const uint lanes,
+                      __global const float *targets, const uint cols, const uint lanes,
                       const float eps, const float scale, const int want_grad, __local rowstat *scratch)
 {
-    const uint row = get_group_id(0);
-    if (row >= rows) return;
-    const size_t off = (size_t)row * cols;
+    const size_t off = (size_t)get_group_id(0) * cols;
     __global const float *xr = logits + off;
     __global const float *tr = targets + off;
     const float shift = xr[0];
@@ -96,7 +94,7 @@ __kernel void ce_soft(__global float *partial, __global float *dlogits, __global
     const float off_target = eps / (float)cols;
     const float t_sum = (1.0f - eps) * r.c + eps;                 /* sum t' */
     const float tx_sum = (1.0f - eps) * r.b + off_target * r.a;   /* sum t' (x - x_0) */
-    if (get_local_id(0) == 0) partial[row] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
+    if (get_local_id(0) == 0) partial[get_group_id(0)] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
     __global float *gr = dlogits + off;
     for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
         const float t = (1.0f - eps) * tr[j] + off_target;
@@ -112,12 +110,8 @@ __kernel void pointwise_loss(__global float *partial, __global float *grad, __gl
 {
     const uint chunk = get_group_id(0);
     const uint start = chunk * LOSS_CHUNK;
-    if (start >= n) return;
     const uint len = min((uint)LOSS_CHUNK, n - start);
-    /* The gradient does not depend on the sum, so it runs first. With this
-     * loop after row_reduce behind `if (!want_grad) return;`, PoCL 3.1
-     * corrupted host memory whenever the last chunk was shorter than the
-     * local size (oclgrind found nothing); the cause is not isolated. */
+    /* the gradient does not depend on the sum */
     if (want_grad)
         for (uint j = get_local_id(0); j < len; j += get_local_size(0)) {
             const float x = p[start + j], t = q[start + j];
@@ -139,7 +133,6 @@ __kernel void loss_sum(__global float *out, __global const float *partial, __glo
                        const uint n, const uint lanes, const float scale_const, const int use_scale_buf,
                        __local rowstat *scratch)
 {
-    if (get_group_id(0) != 0) return;
     const rowstat r = row_reduce(ROW_SUM, partial, partial, n, 0.0f, lanes, scratch);
     if (get_local_id(0) == 0) out[0] = loss_scale(scale_const, scale_buf, use_scale_buf) * r.a;
 }

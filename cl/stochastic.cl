@@ -80,7 +80,9 @@ __kernel void dropblock_keep_f32(__global float *keep, __global const float *s, 
     const uint i = get_global_id(0);
     if (i >= n) return;
     const uint w = i % W, h = (i / W) % H, plane = i - h * W - w;
-    const uint h0 = h + 1 >= block ? h + 1 - block : 0, w0 = w + 1 >= block ? w + 1 - block : 0;
+    /* max() rather than a compare-and-subtract, which clang turns into a
+     * saturating-subtract intrinsic that Oclgrind 21.10 cannot run */
+    const uint h0 = (uint)max((int)(h + 1) - (int)block, 0), w0 = (uint)max((int)(w + 1) - (int)block, 0);
     float hit = 0.0f;
     for (uint r = h0; r <= h; r++)
         for (uint c = w0; c <= w; c++) hit = fmax(hit, s[plane + r * W + c]);

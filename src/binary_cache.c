@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <xxhash.h>
 
@@ -80,8 +81,13 @@ int clnn__binary_cache_load(const char *key_hex, unsigned char **data, size_t *s
     if (!f) return 0;
     file_header h;
     unsigned char *buf = NULL;
+    struct stat st;
     int ok = fread(&h, sizeof h, 1, f) == 1 && memcmp(h.magic, MAGIC, 8) == 0 &&
              memcmp(h.key, key_hex, 32) == 0 && h.size > 0 && h.size <= MAX_BINARY_BYTES;
+    /* The payload must be exactly the rest of the file: checked before
+     * allocating, so a damaged 56-byte file cannot cost a 512 MiB malloc. */
+    ok = ok && fstat(fileno(f), &st) == 0 && st.st_size >= (off_t)sizeof h &&
+         (uint64_t)st.st_size - sizeof h == h.size;
     if (ok) {
         buf = malloc((size_t)h.size);
         ok = buf && fread(buf, 1, (size_t)h.size, f) == (size_t)h.size && fgetc(f) == EOF &&

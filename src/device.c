@@ -2,12 +2,29 @@
 #include "internal.h"
 
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
+static clnn_status device_list_locked(clnn__device_entry **entries, size_t *count);
+
+/* Device enumeration is serialized: PoCL 3.1 initializes its platform on the
+ * first clGetPlatformIDs/clGetDeviceIDs, and several threads doing that at
+ * once crashed it (NULL device strings; tests/test_concurrency.c). Once the
+ * first enumeration has returned, the runtime is initialized for everyone. */
+static pthread_mutex_t device_list_lock = PTHREAD_MUTEX_INITIALIZER;
+
 clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count)
+{
+    pthread_mutex_lock(&device_list_lock);
+    clnn_status st = device_list_locked(entries, count);
+    pthread_mutex_unlock(&device_list_lock);
+    return st;
+}
+
+static clnn_status device_list_locked(clnn__device_entry **entries, size_t *count)
 {
     *entries = NULL;
     *count = 0;

@@ -2,12 +2,36 @@
 
 #include <math.h>
 
-int check_passed, check_failed;
+int check_passed, check_failed, check_skipped;
 
 int check_summary(void)
 {
-    printf("%d passed, %d failed\n", check_passed, check_failed);
+    if (check_skipped)
+        printf("%d passed, %d failed, %d skipped\n", check_passed, check_failed, check_skipped);
+    else
+        printf("%d passed, %d failed\n", check_passed, check_failed);
     return check_failed ? 1 : 0;
+}
+
+int test_small(void)
+{
+    const char *s = getenv("CLNN_TEST_SMALL");
+    return s && *s && strcmp(s, "0") != 0;
+}
+
+void test_skip(const char *why)
+{
+    check_skipped++;
+    printf("SKIP %s\n", why);
+}
+
+int test_large(const char *what)
+{
+    if (!test_small()) return 1;
+    char why[512];
+    snprintf(why, sizeof why, "(CLNN_TEST_SMALL) %s", what);
+    test_skip(why);
+    return 0;
 }
 
 clnn_context *test_context(void)
@@ -57,4 +81,9 @@ float *test_download(clnn_context *ctx, const clnn_tensor *t)
     clnn_status st = clnn_tensor_download(t, h, n * sizeof *h);
     CHECK(st == CLNN_OK, "download: %s", clnn_last_error(ctx));
     return h;
+}
+
+void test_expect_api_error(const char *function, const char *error)
+{
+    printf("EXPECT-OCLGRIND-API-ERROR %s %s\n", function, error);
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-extern int check_passed, check_failed;
+extern int check_passed, check_failed, check_skipped;
 
 #define CHECK(cond, ...)                                                       \
     do {                                                                       \
@@ -43,6 +43,24 @@ extern int check_passed, check_failed;
     } while (0)
 
 int check_summary(void);
+
+/* Small-shapes mode (CLNN_TEST_SMALL=1, set only by the oclgrind_* tests,
+ * where a simulated device runs ~10^4x slower): large cases are skipped.
+ * test_large(what) returns 1 when the large case should run; otherwise it
+ * prints "SKIP <what>" and counts the skip, which check_summary() reports --
+ * a skipped case never counts as passed. Typical use:
+ *     if (test_large("fill of 2^20 + 3 elements")) fill_case(ctx, (1u << 20) + 3);
+ */
+int test_small(void);
+int test_large(const char *what);
+/* Records a case that cannot run here (printed "SKIP <why>", counted, never passed). */
+void test_skip(const char *why);
+
+/* Announces that the next OpenCL call fails on purpose (e.g. a deliberately
+ * broken kernel), so that tests/run_oclgrind.sh does not count Oclgrind's
+ * API-error report for it as a finding: one call per expected error, e.g.
+ * test_expect_api_error("clBuildProgram", "CL_BUILD_PROGRAM_FAILURE"). */
+void test_expect_api_error(const char *function, const char *error);
 
 /* A context on the device CLNN_DEVICE selects (the default device otherwise);
  * exits when none can be created, because nothing else can be tested. */

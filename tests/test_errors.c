@@ -2,6 +2,7 @@
  * and a message naming the function, and changes nothing. */
 #include "check.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 
@@ -111,6 +112,80 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, "clnn_axpy", clnn_axpy(1.0f, small, t));
     EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(NAN, t, t));
 
+    /* overflow: products that wrap size_t (2^32 * 2^32 == 0 mod 2^64), exceed
+     * 32-bit element counts, or byte counts of SIZE_MAX */
+    size_t wraps[2] = {(size_t)1 << 32, (size_t)1 << 32}, just_over[2] = {65536, 65536},
+           wraps4[4] = {65536, 65536, 65536, 65536}, max_dim[1] = {SIZE_MAX};
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, wraps, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, just_over, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_INT32, 4, wraps4, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 1, max_dim, &made));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(t, 2, wraps));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(t, 4, wraps4));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_wrap",
+                clnn_tensor_wrap(ctx, clnn_tensor_buffer(t), CLNN_FLOAT32, 2, wraps, &made));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_upload", clnn_tensor_upload(t, data, SIZE_MAX));
+    EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_download", clnn_tensor_download(t, out, SIZE_MAX));
+    CHECK(made == NULL, "no tensor on failure");
+
+    /* mismatched devices: tensors and buffers of a second context */
+    clnn_context *ctx2 = test_context();
+    clnn_tensor *t2 = NULL;
+    CHECK_OK(ctx2, clnn_tensor_create(ctx2, CLNN_FLOAT32, 2, shape, &t2));
+    float data2[12], out2[12];
+    for (int i = 0; i < 12; i++) data2[i] = -1.0f - (float)i;
+    CHECK_OK(ctx2, clnn_tensor_upload(t2, data2, sizeof data2));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_copy", clnn_tensor_copy(t, t2));
+    CHECK(strstr(clnn_last_error(ctx), "another context") != NULL, "message: %s", clnn_last_error(ctx));
+    EXPECT_FAIL(ctx2, INVAL, "clnn_tensor_copy", clnn_tensor_copy(t2, t));
+    EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(1.0f, t2, t));
+    EXPECT_FAIL(ctx2, INVAL, "clnn_axpy", clnn_axpy(1.0f, t, t2));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tensor_wrap",
+                clnn_tensor_wrap(ctx, clnn_tensor_buffer(t2), CLNN_FLOAT32, 2, shape, &made));
+    CHECK(strstr(clnn_last_error(ctx), "another cl_context") != NULL, "message: %s", clnn_last_error(ctx));
+    CHECK(made == NULL, "no tensor on failure");
+    CHECK_OK(ctx2, clnn_tensor_download(t2, out2, sizeof out2));
+    CHECK(memcmp(out2, data2, sizeof data2) == 0, "rejected cross-context calls left the other tensor unchanged");
+
+    /* non-finite and out-of-range hyper-parameters, as a table: each row is a
+     * call that must be rejected with CLNN_ERR_INVALID_ARGUMENT */
+    enum { FILL_F32_INT, SCALE, AXPY, UNIFORM, NORMAL };
+    static const struct bad_scalar {
+        int op;
+        float a, b;
+        const char *fn;
+    } bad_scalars[] = {
+        {FILL_F32_INT, NAN, 0, "clnn_tensor_fill"},         /* int32 tensor: not an integer */
+        {FILL_F32_INT, INFINITY, 0, "clnn_tensor_fill"},
+        {FILL_F32_INT, 2147483648.0f, 0, "clnn_tensor_fill"}, /* 2^31: out of int32 range */
+        {FILL_F32_INT, -2147483904.0f, 0, "clnn_tensor_fill"},
+        {FILL_F32_INT, 0.5f, 0, "clnn_tensor_fill"},
+        {SCALE, NAN, 0, "clnn_scale"},
+        {SCALE, -INFINITY, 0, "clnn_scale"},
+        {AXPY, INFINITY, 0, "clnn_axpy"},
+        {AXPY, -NAN, 0, "clnn_axpy"},
+        {UNIFORM, NAN, 1, "clnn_tensor_random_uniform"},
+        {UNIFORM, 0, INFINITY, "clnn_tensor_random_uniform"},
+        {UNIFORM, -INFINITY, 0, "clnn_tensor_random_uniform"},
+        {UNIFORM, 1, 0, "clnn_tensor_random_uniform"},               /* lo > hi */
+        {UNIFORM, -FLT_MAX, FLT_MAX, "clnn_tensor_random_uniform"}, /* hi - lo overflows */
+        {NORMAL, NAN, 1, "clnn_tensor_random_normal"},
+        {NORMAL, 0, INFINITY, "clnn_tensor_random_normal"},
+        {NORMAL, 0, NAN, "clnn_tensor_random_normal"},
+        {NORMAL, 0, -1e-30f, "clnn_tensor_random_normal"},          /* negative stddev */
+    };
+    for (size_t i = 0; i < sizeof bad_scalars / sizeof bad_scalars[0]; i++) {
+        const struct bad_scalar *b = &bad_scalars[i];
+        clnn_status st = b->op == FILL_F32_INT ? clnn_tensor_fill(ti, b->a)
+                         : b->op == SCALE      ? clnn_scale(t, b->a)
+                         : b->op == AXPY       ? clnn_axpy(b->a, t, t)
+                         : b->op == UNIFORM    ? clnn_tensor_random_uniform(t, 1, 0, b->a, b->b)
+                                               : clnn_tensor_random_normal(t, 1, 0, b->a, b->b);
+        CHECK(st == INVAL, "row %zu (%s %g %g) returned %s", i, b->fn, (double)b->a, (double)b->b,
+              clnn_status_string(st));
+        CHECK(strstr(clnn_last_error(ctx), b->fn) != NULL, "row %zu: message '%s'", i, clnn_last_error(ctx));
+    }
+
     /* nothing above changed t */
     CHECK_OK(ctx, clnn_tensor_download(t, out, sizeof out));
     CHECK(memcmp(out, data, sizeof data) == 0, "rejected calls left the tensor unchanged");
@@ -126,7 +201,9 @@ int main(void)
     clnn_tensor_release(t);
     clnn_tensor_release(ti);
     clnn_tensor_release(small);
+    clnn_tensor_release(t2);
     clnn_tensor_release(NULL);
+    clnn_context_release(ctx2);
     clnn_context_release(ctx);
     clnn_context_release(NULL);
     return check_summary();

@@ -11,8 +11,18 @@
  *     clnn_finish() waits. Downloads are blocking.
  *   - Tensors hold fp32 (or int32 for labels and indices), up to 4 dimensions,
  *     row-major: the last dimension is contiguous. Images are NCHW.
- *   - A context and the tensors made from it are used by one thread at a time;
- *     different contexts may be used from different threads at once.
+ *   - Threads: a context and the tensors made from it are used by one thread
+ *     at a time (a context is not locked; calls on it from two threads at
+ *     once are a data race). Different contexts may be used from different
+ *     threads at once, on the same device or not. Thread-safe at any time:
+ *     clnn_device_count/_info_get/_select (enumeration is serialized inside
+ *     clnn), clnn_context_create*, clnn_status_string, clnn_version, the
+ *     clnn_philox_* functions, and clnn_last_error(NULL), which is per thread.
+ *     Environment variables (CLNN_DEVICE, CLNN_CACHE_DIR, CLNN_KERNEL_DIR)
+ *     are read at call time: do not change them while other threads call clnn.
+ *   - Processes: any number may share one cache directory; cache files are
+ *     written to a temp file and renamed into place, so a reader sees a whole
+ *     file or none, and a damaged file is rebuilt, never trusted.
  */
 #ifndef CLNN_CLNN_H
 #define CLNN_CLNN_H

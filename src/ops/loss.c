@@ -106,10 +106,10 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
         cl_int want_grad = dlogits != NULL;
         cl_mem grad = dlogits ? dlogits->buffer : partial; /* unwritten without want_grad */
         clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                             KARG_BUF(scale_buf), KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore),
-                             KARG(one), KARG(use_buf), KARG(want_grad), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
+                             KARG_BUF(scale_buf), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore), KARG(one),
+                             KARG(use_buf), KARG(want_grad), KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {rows, cols};
-        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
+        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 13, args)) != CLNN_OK) goto out;
     }
     if (loss) st = sum_partials(ctx, fn, loss, partial, rows, 1.0f, scale_buf, use_buf);
 out:
@@ -134,13 +134,13 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     float scale = opt->reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)rows) : 1.0f;
     float eps = opt->label_smoothing;
     cl_int want_grad = dgrad != NULL;
-    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_mem grad = dgrad ? dgrad->buffer : partial;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
-                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
+                         KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
                          KARG_LOCAL(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
-    clnn_status st = clnn__run(ctx, fn, &tune_ce_soft, problem, 11, args);
+    clnn_status st = clnn__run(ctx, fn, &tune_ce_soft, problem, 10, args);
     if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, rows, scale, partial, 0);
     clReleaseMemObject(partial);
     return st;

@@ -31,7 +31,8 @@ clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
     clnn_context *ctx = t->ctx;
     cl_uint n = (cl_uint)t->count;
     if (t->dtype == CLNN_INT32) {
-        CHECK_ARG(ctx, value == floorf(value) && fabsf(value) <= 2147483520.0f,
+        /* every integral float in [-2^31, 2^31) is an int32 (NaN fails both tests) */
+        CHECK_ARG(ctx, value == floorf(value) && value >= -2147483648.0f && value < 2147483648.0f,
                   "%s: value %g is not an int32 for an int32 tensor", fn, (double)value);
         cl_int v = (cl_int)value;
         clnn__karg a[] = {KARG_BUF(t->buffer), KARG(n), KARG(v)};
@@ -98,6 +99,9 @@ clnn_status clnn_tensor_random_uniform(clnn_tensor *t, uint64_t seed, uint32_t s
 {
     static const char *fn = "clnn_tensor_random_uniform";
     if (t) CHECK_ARG(t->ctx, lo <= hi, "%s: lo %g is above hi %g", fn, (double)lo, (double)hi);
+    /* lo + (hi - lo) * u: a range wider than FLT_MAX would fill with inf/NaN */
+    if (t) CHECK_ARG(t->ctx, clnn__is_finite(hi - lo), "%s: hi - lo overflows (lo %g, hi %g)", fn, (double)lo,
+                     (double)hi);
     return random_fill(t, fn, &tune_uniform, seed, stream, lo, hi);
 }
 
