@@ -72,7 +72,7 @@ typedef float8 floatv;
 
 /* The scalars every element needs, gathered once per work-item. */
 typedef struct step_scalars {
-    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp;
+    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr_decay, lr_l1, lr_l2e, clip, perp;
 } step_scalars;
 
 /* One update of elements of type T (float or floatv): returns the new w and
@@ -96,9 +96,9 @@ typedef struct step_scalars {
             u = *m / (sqrt(*v) * s.isb2 + s.eps);                                         \
         }                                                                                 \
         T out = w - (OPT == 4 ? s.lr_m : s.lr) * u;                                       \
-        if (HAS_DECAY) out -= s.lr * s.decay * mk * w;                                    \
-        if (PROX >= 1) out = sign(out) * fmax(fabs(out) - s.lr * s.l1 * mk, (T)0.0f);     \
-        if (PROX == 2) out = out / (1.0f + s.lr * s.l2e * mk);                            \
+        if (HAS_DECAY) out -= s.lr_decay * mk * w;                                        \
+        if (PROX >= 1) out = copysign(fmax(fabs(out) - s.lr_l1 * mk, (T)0.0f), out);      \
+        if (PROX == 2) out = out / (1.0f + s.lr_l2e * mk);                                \
         return out;                                                                       \
     }
 
@@ -120,7 +120,8 @@ __kernel void optim_step(__global float *w, __global const float *g, __global fl
                          const float lr_m, const float isb2, const float l2, const float decay, const float l1,
                          const float l2e, const float clip, const float perp)
 {
-    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp};
+    /* products of scalars formed once per work-item, not per element */
+    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp};
     if (CLIP_BUF) s.clip *= clip_buf[0];
     if (HAS_PERP) s.perp *= perp_buf[perp_index];
     const uint nfull = n / VW;                 /* whole vectors */

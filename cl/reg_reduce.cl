@@ -17,6 +17,8 @@
  *   0  k·(c1·|a| + c2·a²)        L1, L2, elastic net, masked variants, sums of squares
  *   1  a·b                        dot products (perpGrad)
  *   2  c1·(a − [j % diag == 0])²  ||A − I||²_F of a square matrix, diag = rows + 1
+ *   3  c1·a, combined by max instead of sum, starting from 0: max(0, max_j c1·a)
+ *      (with c1 = ±1 the range of a that includes 0, for quantization)
  * POST: 0 none, 1 sqrt(x), 2 (sqrt(x) − 1)²: group norms and the norm loss,
  * multiplied by `scale`. */
 #ifndef TERM
@@ -36,11 +38,20 @@ inline float term(const float a, const float b, const uint j, const float c1, co
     return k * (c1 * fabs(a) + c2 * (a * a));
 #elif TERM == 1
     return a * b;
-#else
+#elif TERM == 2
     const float d = a - (j % diag == 0 ? 1.0f : 0.0f);
     return c1 * (d * d);
+#else
+    return c1 * a;
 #endif
 }
+
+/* Sum, or max for TERM 3; both start from 0. */
+#if TERM == 3
+#define ACCUMULATE(acc, x) ((acc) = fmax((acc), (x)))
+#else
+#define ACCUMULATE(acc, x) ((acc) += (x))
+#endif
 
 __kernel void reduce_partial(__global const float *a, __global const float *b, __global float *partial,
                              const uint nseg, const uint len, const uint seg_stride, const uint elem_stride,
@@ -53,7 +64,7 @@ __kernel void reduce_partial(__global const float *a, __global const float *b, _
     float acc = 0.0f;
     for (uint j = p * chunk; j < end; j++) {
         const uint idx = s * seg_stride + j * elem_stride;
-        acc += term(a[idx], HAS_B ? b[idx] : 0.0f, j, c1, c2, diag);
+        ACCUMULATE(acc, term(a[idx], HAS_B ? b[idx] : 0.0f, j, c1, c2, diag));
     }
     partial[gid] = acc;
 }
@@ -64,7 +75,7 @@ __kernel void reduce_final(__global const float *partial, __global float *out, c
     const uint s = get_global_id(0);
     if (s >= nseg) return;
     float acc = 0.0f;
-    for (uint p = 0; p < parts; p++) acc += partial[s * parts + p];
+    for (uint p = 0; p < parts; p++) ACCUMULATE(acc, partial[s * parts + p]);
 #if POST == 1
     acc = sqrt(acc);
 #elif POST == 2

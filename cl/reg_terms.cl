@@ -46,3 +46,55 @@ __kernel void sub_identity(__global float *a, const uint n)
     const uint i = get_global_id(0);
     if (i < n) a[i * n + i] -= 1.0f;
 }
+
+/* The elementwise update of the gradient operations (SAM ascent and restore,
+ * the gradient-norm-penalty combine, EMA, spectral normalization, power
+ * iteration normalization, mask application):
+ *   OP 0: y = a·y + b·s·x      (READ_Y 0: y = b·s·x, y not read)
+ *   OP 1: y = y·x
+ * with s = 1 (SCALE 0), scale[scale_index] (SCALE 1) or
+ * 1 / (scale[scale_index] + 1e-12) (SCALE 2, a normalization by a norm).
+ * SAVE: saved = y before the update. x may be y (in-place scaling). */
+#ifndef OP
+#define OP 0
+#endif
+#ifndef SCALE
+#define SCALE 0
+#endif
+#ifndef READ_Y
+#define READ_Y 1
+#endif
+#ifndef SAVE
+#define SAVE 0
+#endif
+__kernel void reg_blend(__global float *y, __global const float *x, __global float *saved,
+                        __global const float *scale, const uint scale_index, const uint n, const float a,
+                        const float b)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+#if READ_Y || SAVE || OP == 1
+    const float y0 = y[i];
+#else
+    const float y0 = 0.0f;
+#endif
+    if (SAVE) saved[i] = y0;
+#if OP == 1
+    y[i] = y0 * x[i];
+#else
+    float s = 1.0f;
+    if (SCALE == 1) s = scale[scale_index];
+    if (SCALE == 2) s = 1.0f / (scale[scale_index] + 1e-12f);
+    y[i] = READ_Y ? a * y0 + b * s * x[i] : b * s * x[i];
+#endif
+}
+
+/* grad[r, c] += coef · scale[0] · u[r] · v[c] for grad [rows, cols]: the
+ * rank-one gradient 2λσ·u·vᵀ of the spectral penalty (coef = 2λ, scale = σ). */
+__kernel void reg_outer(__global float *grad, __global const float *u, __global const float *v,
+                        __global const float *scale, const uint rows, const uint cols, const float coef)
+{
+    const uint i = get_global_id(0);
+    if (i >= rows * cols) return;
+    grad[i] += coef * scale[0] * u[i / cols] * v[i % cols];
+}

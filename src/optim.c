@@ -6,6 +6,8 @@
 
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 enum { OPT_NONE = 0, OPT_SGD = 1, OPT_MOMENTUM = 2, OPT_NESTEROV = 3, OPT_ADAM = 4 };
 
@@ -18,14 +20,26 @@ static void step_global(const size_t problem[2], const clnn__config *cfg, size_t
     global[1] = 1;
 }
 
-/* Default VW=4, WPT=1: float4 loads suit GPUs, and the tests (run on PoCL)
- * then cover both the vector body and the scalar tail. Measured on PoCL 3.1
- * (2 vCPU): VW=1 33 GB/s, VW=4 26 GB/s, WPT=4 under 10 GB/s: PoCL vectorizes
- * across work-items itself, so the tuner should pick VW=1 there. */
+/* Vector width when nothing better is known: float4 loads suit GPUs, but
+ * PoCL vectorizes across work-items itself and runs the scalar kernel
+ * faster (PoCL 3.1, 2 shared vCPUs, AdamW step on 2^24 elements: VW=1
+ * 26.5 ms vs VW=4 31-46 ms; WPT=4 under 10 GB/s), so CPU devices get VW=1.
+ * CLNN_OPTIM_VW=1|2|4|8 overrides the choice (the tests run the step once
+ * more with VW=4 this way, to cover the vector body and the scalar tail on
+ * a CPU). The tuning database, when it has an entry, comes first. */
+static void step_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+{
+    (void)problem;
+    cfg->param[1] = ctx->info.type == CLNN_DEVICE_CPU ? 1 : 4;
+    const char *env = getenv("CLNN_OPTIM_VW");
+    if (env && (!strcmp(env, "1") || !strcmp(env, "2") || !strcmp(env, "4") || !strcmp(env, "8")))
+        cfg->param[1] = atoi(env);
+}
+
 static const clnn__tunable tune_step = {
     "optim.step", "optim", "optim_step", 1,
     {{"WPT", {1, 2, 4, 8}, 4, 1}, {"VW", {1, 2, 4, 8}, 4, 4}, {NULL, {0}, 0, 0}},
-    NULL, step_global};
+    step_heuristic, step_global};
 
 const clnn__tunable *const clnn__optim_tunables[] = {&tune_step, NULL};
 

@@ -214,6 +214,53 @@ static void groups(size_t rows, size_t cols, int with_ortho, int fd)
     free(w), free(grad), free(wd);
 }
 
+/* A conv filter bank [K, C, kh, kw]: group lasso per output filter is the
+ * rows grouping of the [K, C·kh·kw] view; masked L1 on chosen input channels
+ * is the elementwise L1 with a channel mask. */
+static void conv_filters(void)
+{
+    const size_t K = 6, C = 5, kh = 3, kw = 3, shape[4] = {K, C, kh, kw}, n = K * C * kh * kw, one = 1;
+    float *w = malloc(n * sizeof(float)), *mask = malloc(n * sizeof(float)), *out = malloc(n * sizeof(float));
+    REQUIRE(w && mask && out, "out of memory");
+    fill_away_from_zero(w, n, 77);
+    for (size_t i = 0; i < n; i++) mask[i] = ((i / (kh * kw)) % C == 1 || (i / (kh * kw)) % C == 3) ? 1.0f : 0.0f;
+    double *wd = to_d(w, n), *md = to_d(mask, n);
+    float zero = 0;
+    clnn_tensor *tw = test_tensor_from(ctx, 4, shape, w), *tg = test_tensor_from(ctx, 4, shape, w);
+    clnn_tensor *tm = test_tensor_from(ctx, 4, shape, mask), *tv = test_tensor_from(ctx, 1, &one, &zero);
+    const float lambda = 0.37f;
+    group_user u = {K, C * kh * kw, 0, 0, lambda};
+    CHECK_OK(ctx, clnn_reg_group_lasso_value(ctx, lambda, CLNN_GROUP_ROWS, tw, tv));
+    check_value("group lasso per conv filter", download1(tv), group_value(wd, &u));
+    CHECK_OK(ctx, clnn_tensor_fill(tg, 0.0f));
+    CHECK_OK(ctx, clnn_reg_group_lasso_grad(ctx, lambda, CLNN_GROUP_ROWS, tw, tg));
+    CHECK_OK(ctx, clnn_tensor_download(tg, out, n * sizeof(float)));
+    check_fd("group lasso per conv filter", group_value, &u, wd, n, out, n);
+
+    /* masked L1 on input channels 1 and 3: value, gradient, and the proximal
+     * step leaving the other channels bit-identical */
+    clnn_reg l1 = {CLNN_REG_L1, 0.2f, 0, NULL};
+    elem_user e = {n, md, 0.2, 0};
+    CHECK_OK(ctx, clnn_reg_value(ctx, &l1, tw, tm, tv));
+    check_value("channel-masked L1", download1(tv), elem_value(wd, &e));
+    CHECK_OK(ctx, clnn_tensor_fill(tg, 0.0f));
+    CHECK_OK(ctx, clnn_reg_grad(ctx, &l1, tw, tm, tg));
+    CHECK_OK(ctx, clnn_tensor_download(tg, out, n * sizeof(float)));
+    check_fd("channel-masked L1", elem_value, &e, wd, n, out, n);
+    const float lr = 0.5f; /* threshold 0.1 */
+    CHECK_OK(ctx, clnn_reg_prox(ctx, &l1, lr, tm, tw));
+    CHECK_OK(ctx, clnn_tensor_download(tw, out, n * sizeof(float)));
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = mask[i] * (double)lr * 0.2f, a = fabs(wd[i]) - t;
+        double ref = mask[i] == 0 ? wd[i] : (a > 0 ? (wd[i] > 0 ? a : -a) : 0);
+        bad += mask[i] == 0 ? out[i] != w[i] : fabs(out[i] - ref) > 1e-6;
+    }
+    CHECK(bad == 0, "channel-masked L1 prox: %zu entries wrong", bad);
+    clnn_tensor_release(tw), clnn_tensor_release(tg), clnn_tensor_release(tm), clnn_tensor_release(tv);
+    free(w), free(mask), free(out), free(wd), free(md);
+}
+
 /* ------------------------------------------------- gradient operations */
 
 static void gradient_ops(void)
@@ -291,6 +338,7 @@ int main(void)
     static const size_t shapes[][2] = {{1, 1}, {1, 7}, {7, 1}, {3, 5}, {13, 11}, {31, 4}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) groups(shapes[s][0], shapes[s][1], 1, 1);
     groups(1027, 1021, 0, 1); /* large (>= 2^20 elements): values, gradients at 200 spread elements, prox */
+    conv_filters();
     gradient_ops();
     clnn_context_release(ctx);
     return check_summary();

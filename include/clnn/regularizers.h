@@ -102,6 +102,129 @@ CLNN_API clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, si
 CLNN_API clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,
                                          const clnn_tensor *const *grads, clnn_tensor *coef);
 
+/* ------------------------------------- SAM, gradient-norm penalty, EMA */
+
+/* Sharpness-aware minimization (Foret et al. 2021), ascent step over a list
+ * of n parameters: norm = sqrt(Σ_i ||g_i||²) (the deterministic reduction of
+ * clnn_grad_clip_factor), saved_i = w_i, then
+ *   w_i ← w_i + rho·g_i / (norm + 1e-12).
+ * saved: caller-owned tensors with w_i's element count that keep the
+ * original weights, so that clnn_sam_restore puts back exactly the same bits
+ * (subtracting the perturbation again would be off by a rounding). rho >= 0. */
+CLNN_API clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor *const *w,
+                                     const clnn_tensor *const *grads, clnn_tensor *const *saved);
+/* w_i ← saved_i (the restore step after the gradient at the perturbed point). */
+CLNN_API clnn_status clnn_sam_restore(clnn_context *ctx, size_t n, clnn_tensor *const *w,
+                                      const clnn_tensor *const *saved);
+/* The finite-difference gradient-norm penalty (Zhao, Zhang & Hu 2022,
+ * "Penalizing gradient norm"; Karakida et al. 2022): with g = ∇L(w) and
+ * g_adv = ∇L(w + r·g/||g||) (clnn_sam_ascent with rho = r, backward pass,
+ * clnn_sam_restore), grads_i ← (1 − alpha)·g_i + alpha·g_adv_i, which is the
+ * gradient of L + λ·||∇L|| with λ = alpha·r up to O(r²). alpha in [0, 1]. */
+CLNN_API clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, float alpha, size_t n,
+                                                    clnn_tensor *const *grads,
+                                                    const clnn_tensor *const *grads_adv);
+/* EMA / Polyak weight averaging: ema_i ← beta·ema_i + (1 − beta)·w_i, beta in [0, 1]. */
+CLNN_API clnn_status clnn_ema_update(clnn_context *ctx, float beta, size_t n, clnn_tensor *const *ema,
+                                     const clnn_tensor *const *w);
+
+/* ------------------------------------------------------- spectral norm */
+
+/* Spectral norm of W viewed as [rows = shape[0], cols = count / rows]
+ * (Miyato et al. 2018). u (rows elements) and v (cols) are caller-owned and
+ * persist between calls; start u from any nonzero vector (e.g. random
+ * normal); v is overwritten, its input is not used. Each of `iters`
+ * (1..100000) iterations does
+ *   v ← Wᵀu / (||Wᵀu|| + 1e-12),  u ← W·v / (||W·v|| + 1e-12)
+ * (CLBlast SGEMV, deterministic reductions), and sigma[0] = ||W·v|| = uᵀ·W·v,
+ * the estimate of σ_max. w, u, v, sigma: four different buffers. */
+CLNN_API clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *w, unsigned iters,
+                                                   clnn_tensor *u, clnn_tensor *v, clnn_tensor *sigma);
+/* Spectral penalty value[0] = λ·sigma[0]². */
+CLNN_API clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_tensor *sigma,
+                                             clnn_tensor *value);
+/* grad += 2λ·σ·u·vᵀ (grad viewed as [rows, cols] like W): the gradient of λσ²
+ * with u, v the singular vectors of the power iteration. */
+CLNN_API clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_tensor *u,
+                                            const clnn_tensor *v, const clnn_tensor *sigma, clnn_tensor *grad);
+/* Spectral normalization for the forward pass: out = w / (sigma[0] + 1e-12);
+ * out may be w. */
+CLNN_API clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,
+                                             clnn_tensor *out);
+
+/* ------------------------------------------------------------- pruning */
+
+/* Masks are fp32 with the weight's element count: 1 keeps, 0 prunes.
+ * Magnitudes compare exactly (by the bit pattern of |w|; NaN counts as
+ * largest); ties go to the lower flat index. */
+
+/* Magnitude pruning: mask = 1 at the k (0..count) largest |w| of the tensor. */
+CLNN_API clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t k, clnn_tensor *mask);
+/* N:M structured sparsity (Mishra et al. 2021; Zhou et al. 2021): in every
+ * group of m consecutive elements along the last (input) dimension, which
+ * must be a multiple of m, keep the n largest |w|. 1 <= m <= 64, n <= m
+ * (2:4 is n = 2, m = 4). */
+CLNN_API clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m,
+                                        clnn_tensor *mask);
+/* t ← t·mask. To keep pruned weights at zero while training, apply the mask
+ * to the gradients before clnn_optim_step and to w after it (clnn_param.mask
+ * of a step selects where weight penalties act, not which weights move). */
+CLNN_API clnn_status clnn_prune_apply(clnn_context *ctx, const clnn_tensor *mask, clnn_tensor *t);
+
+/* Learnable 2:4 mask of MaskLLM (Fang et al. 2024). Group g is 4 consecutive
+ * weights (the last dimension of mask must be a multiple of 4); logits
+ * [groups, 6] score the 6 patterns that keep 2 of 4, in the order {0,1}
+ * {0,2} {0,3} {1,2} {1,3} {2,3}. With gumbel nonzero the noise
+ * n_gk = −log(−log(max(clnn_philox_uniform(seed, stream, 6g + k), 2^-24)))
+ * is added (Gumbel-softmax, Jang et al. 2017), else n = 0;
+ * p_g = softmax((logits_g + n_g) / tau), tau > 0, and
+ *   forward:  mask[4g + j] = Σ_k p_gk·[pattern k keeps j]   (a soft mask in [0, 1])
+ *   backward: dlogits[g, k] = p_gk·(s_k − Σ_l p_gl·s_l) / tau,
+ *             s_k = Σ_j dmask[4g + j]·[pattern k keeps j]  (written, not accumulated)
+ * The backward call must use the forward's tau, gumbel, seed and stream. */
+CLNN_API clnn_status clnn_maskllm_forward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel,
+                                          uint64_t seed, uint32_t stream, clnn_tensor *mask);
+CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel,
+                                           uint64_t seed, uint32_t stream, const clnn_tensor *dmask,
+                                           clnn_tensor *dlogits);
+
+/* -------------------------------------------------- fake quantization */
+
+/* Quantization-aware training (Jacob et al. 2018). bits in [2, 8].
+ * symmetric: integers in [−(2^(b−1) − 1), 2^(b−1) − 1], zero point 0;
+ * else [0, 2^b − 1] with a zero point. per_channel: one scale (and zero
+ * point) per output channel, index 0 of x's shape (element i is channel
+ * i / (count / shape[0])); else one for the tensor. scale and zero are fp32
+ * tensors of that many values (zero points are integers stored as floats);
+ * scales must be > 0. For symmetric quantization zero is not used and may
+ * be NULL. */
+typedef struct clnn_quant {
+    int bits;
+    int symmetric;
+    int per_channel;
+} clnn_quant;
+
+/* Scale and zero point from the range [lo, hi] = [min(0, min x), max(0, max x)]
+ * of the tensor or channel (deterministic max reductions):
+ *   symmetric: s = max(−lo, hi) / qmax, z = 0;  asymmetric: s = (hi − lo) / (2^b − 1),
+ *   z = clamp(rint(−lo / s), 0, 2^b − 1); a channel of zeros gets s = 1, z = 0. */
+CLNN_API clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+                                       clnn_tensor *scale, clnn_tensor *zero);
+/* y = (clamp(rint(x / s) + z, qmin, qmax) − z)·s  (quantize, dequantize; y may be x). */
+CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+                                             const clnn_tensor *scale, const clnn_tensor *zero, clnn_tensor *y);
+/* Straight-through estimator (Bengio et al. 2013): dx = dy where
+ * qmin <= rint(x / s) + z <= qmax (x inside the clamp range), else 0 (dx may be dy). */
+CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+                                              const clnn_tensor *scale, const clnn_tensor *zero,
+                                              const clnn_tensor *dy, clnn_tensor *dx);
+/* Additive uniform quantization noise, the training-time alternative
+ * (Défossez et al. 2021; Fan et al. 2020): y = x + s·(u − 1/2),
+ * u = clnn_philox_uniform(seed, stream, i); q->bits and q->symmetric are
+ * not used; the gradient is the identity. y may be x. */
+CLNN_API clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+                                      const clnn_tensor *scale, uint64_t seed, uint32_t stream, clnn_tensor *y);
+
 #ifdef __cplusplus
 }
 #endif

@@ -21,7 +21,7 @@ static const clnn__tunable tune_combine = {"reg.reduce_combine", "reg_reduce", "
 
 /* Parts per segment: about 256 elements each, at most 4096 parts. A
  * function of len only, so the summation tree never depends on the device. */
-static cl_uint parts_for(size_t len)
+cl_uint clnn__reduce_parts(size_t len)
 {
     size_t p = (len + 255) / 256;
     return (cl_uint)(p < 1 ? 1 : p > 4096 ? 4096 : p);
@@ -30,7 +30,7 @@ static cl_uint parts_for(size_t len)
 clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
                          cl_uint out_offset)
 {
-    cl_uint parts = parts_for(d->len);
+    cl_uint parts = clnn__reduce_parts(d->len);
     cl_mem partial;
     TRY(clnn__scratch(ctx, fn, (size_t)d->nseg * parts, &partial));
     char variant[96];
@@ -66,17 +66,37 @@ static const clnn__tunable tune_group = {"reg.group_apply", "reg_terms", "reg_gr
                                          {{NULL, {0}, 0, 0}}, NULL, NULL};
 static const clnn__tunable tune_sub_identity = {"reg.sub_identity", "reg_terms", "sub_identity", 1,
                                                 {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_blend = {"reg.blend", "reg_terms", "reg_blend", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_outer = {"reg.outer", "reg_terms", "reg_outer", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
 
 clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
                                 size_t nargs, const clnn__karg *args)
 {
-    static const clnn__tunable *const by_kind[] = {&tune_grad, &tune_group, &tune_sub_identity};
+    static const clnn__tunable *const by_kind[] = {&tune_grad, &tune_group, &tune_sub_identity, &tune_blend,
+                                                   &tune_outer};
     size_t p[2] = {n, 1};
     return clnn__run_variant(ctx, fn, by_kind[which], variant, p, nargs, args);
 }
 
-const clnn__tunable *const clnn__reg_tunables[] = {&tune_partial, &tune_final, &tune_combine, &tune_grad,
-                                                   &tune_group, &tune_sub_identity, NULL};
+clnn_status clnn__blend(clnn_context *ctx, const char *fn, const clnn__blend_desc *d)
+{
+    char variant[64];
+    snprintf(variant, sizeof variant, "-DOP=%d -DSCALE=%d -DREAD_Y=%d -DSAVE=%d", d->op, d->scale_mode, d->read_y,
+             d->saved != NULL);
+    cl_mem saved = d->saved ? d->saved : d->y, scale = d->scale ? d->scale : d->y;
+    clnn__karg a[] = {KARG_BUF(d->y), KARG_BUF(d->x),  KARG_BUF(saved), KARG_BUF(scale),
+                      KARG(d->scale_index), KARG(d->n), KARG(d->a),     KARG(d->b)};
+    return clnn__reg_terms_run(ctx, fn, REG_TERMS_BLEND, variant, d->n, sizeof a / sizeof a[0], a);
+}
+
+const clnn__tunable *const clnn__reg_tunables[] = {&tune_partial,          &tune_final,
+                                                   &tune_combine,          &tune_grad,
+                                                   &tune_group,            &tune_sub_identity,
+                                                   &tune_blend,            &tune_outer,
+                                                   &clnn__tune_topk_count, &clnn__tune_topk_select,
+                                                   &clnn__tune_topk_mask,  &clnn__tune_nm_mask,
+                                                   &clnn__tune_maskllm,    &clnn__tune_quant_params,
+                                                   &clnn__tune_fake_quant, NULL};
 
 void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols)
 {

@@ -4,20 +4,21 @@
  * combines them in a fixed order, so the result never waits for the host. */
 #include "reg/reg_internal.h"
 
-#include <stdio.h>
 
-static clnn_status check_list(clnn_context *ctx, const char *fn, const char *name, size_t n,
-                              const clnn_tensor *const *list)
+clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
+                             const clnn_tensor *const *t, cl_mem out)
 {
-    CHECK_ARG(ctx, n >= 1, "%s: n must be at least 1", fn);
-    CHECK_ARG(ctx, n <= 65536, "%s: n = %zu tensors is more than 65536", fn, n);
-    CHECK_ARG(ctx, list != NULL, "%s: %s is NULL", fn, name);
-    for (size_t i = 0; i < n; i++) {
-        char item[64];
-        snprintf(item, sizeof item, "%s[%zu]", name, i);
-        TRY(clnn__check_f32(ctx, fn, item, list[i], 0));
+    cl_mem sums;
+    TRY(clnn__scratch(ctx, fn, n, &sums));
+    clnn_status st = CLNN_OK;
+    for (size_t i = 0; i < n && st == CLNN_OK; i++) {
+        clnn__reduce_desc d = {t[i]->buffer, NULL, REDUCE_TERM_ABS_SQ, REDUCE_POST_NONE, 1,
+                               (cl_uint)t[i]->count, 0, 1, 1, 0.0f, 1.0f, 1.0f};
+        st = clnn__reduce(ctx, fn, &d, sums, (cl_uint)i);
     }
-    return CLNN_OK;
+    if (st == CLNN_OK) st = clnn__reduce_combine(ctx, fn, 0, sums, out, (cl_uint)n, max_norm);
+    clReleaseMemObject(sums);
+    return st;
 }
 
 clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n, const clnn_tensor *const *grads,
@@ -27,22 +28,12 @@ clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n, c
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     CHECK_ARG(ctx, clnn__is_finite(max_norm) && max_norm > 0, "%s: max_norm = %g must be finite and > 0", fn,
               (double)max_norm);
-    TRY(check_list(ctx, fn, "grads", n, grads));
+    TRY(clnn__check_f32_list(ctx, fn, "grads", n, grads));
     TRY(clnn__check_f32(ctx, fn, "factor", factor, 0));
     CHECK_SHAPE(ctx, factor->count >= 2, "%s: factor needs 2 elements (factor, norm), has %zu", fn, factor->count);
     for (size_t i = 0; i < n; i++)
         CHECK_ARG(ctx, grads[i]->buffer != factor->buffer, "%s: factor is grads[%zu]", fn, i);
-    cl_mem sums;
-    TRY(clnn__scratch(ctx, fn, n, &sums));
-    clnn_status st = CLNN_OK;
-    for (size_t i = 0; i < n && st == CLNN_OK; i++) {
-        clnn__reduce_desc d = {grads[i]->buffer, NULL, REDUCE_TERM_ABS_SQ, REDUCE_POST_NONE, 1,
-                               (cl_uint)grads[i]->count, 0, 1, 1, 0.0f, 1.0f, 1.0f};
-        st = clnn__reduce(ctx, fn, &d, sums, (cl_uint)i);
-    }
-    if (st == CLNN_OK) st = clnn__reduce_combine(ctx, fn, 0, sums, factor->buffer, (cl_uint)n, max_norm);
-    clReleaseMemObject(sums);
-    return st;
+    return clnn__global_norm(ctx, fn, max_norm, n, grads, factor->buffer);
 }
 
 clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,
@@ -50,11 +41,7 @@ clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *
 {
     static const char *fn = "clnn_grad_perp_coef";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_list(ctx, fn, "w", n, w));
-    TRY(check_list(ctx, fn, "grads", n, grads));
-    for (size_t i = 0; i < n; i++)
-        CHECK_SHAPE(ctx, w[i]->count == grads[i]->count, "%s: w[%zu] has %zu elements, grads[%zu] %zu", fn, i,
-                    w[i]->count, i, grads[i]->count);
+    TRY(clnn__check_pairs(ctx, fn, "w", w, "grads", grads, n, 0));
     TRY(clnn__check_f32(ctx, fn, "coef", coef, 0));
     CHECK_SHAPE(ctx, coef->count >= n, "%s: coef has %zu elements, fewer than n = %zu", fn, coef->count, n);
     for (size_t i = 0; i < n; i++)

@@ -140,4 +140,23 @@ void ref_attention_forward(int BH, int Sq, int Sk, int D, const double *q, const
 void ref_attention_backward(int BH, int Sq, int Sk, int D, const double *q, const double *k, const double *v,
                             int causal, const double *dout, double *dq, double *dk, double *dv);
 
+/* ---- gradient operations, spectral norm, pruning, quantization (tests/ref/ref_reg_ops.c) ---- */
+
+/* Power iteration from u (rows), as in Miyato et al. 2018: v = Wᵀu/||Wᵀu||,
+ * u = Wv/||Wv||, `iters` times; returns σ = ||Wv||. */
+double ref_power_iteration(const double *w, size_t rows, size_t cols, unsigned iters, double *u, double *v);
+/* Magnitude top-k mask (1/0): the k largest |w|, ties to the lower index (by sorting). */
+void ref_topk_mask(const float *w, size_t n, size_t k, float *mask);
+/* N:M mask: in each group of m consecutive entries the keep largest |w|, ties to the lower index. */
+void ref_nm_mask(const float *w, size_t n, unsigned keep, unsigned m, float *mask);
+/* MaskLLM soft 2:4 mask over groups of 4: forward into mask (4 per group)
+ * and, when dmask is not NULL, backward into dlogits (6 per group). */
+void ref_maskllm(const double *logits, size_t groups, double tau, int gumbel, uint64_t seed, uint32_t stream,
+                 double *mask, const double *dmask, double *dlogits);
+/* Scale and zero point from the range of each of `channels` equal slices of x. */
+void ref_quant_params(const float *x, size_t n, size_t channels, int bits, int symmetric, double *scale,
+                      double *zero);
+/* Integer range of b bits. */
+void ref_quant_range(int bits, int symmetric, double *qmin, double *qmax);
+
 #endif

@@ -70,6 +70,79 @@ static void bench_values(bench_env *env, optim_args *a, size_t n)
     clnn_tensor_release(v.value);
 }
 
+/* The elementwise and mask kernels of the regularizer family, one row each:
+ * GB/s counted as the bytes each must move (floats per element × 4n). */
+typedef struct ops_args {
+    clnn_context *ctx;
+    clnn_tensor *w, *g, *a, *b, *mask, *logits, *scale, *zero, *u, *v, *sigma;
+    int which;
+} ops_args;
+
+enum { OP_SAM, OP_EMA, OP_COMBINE, OP_APPLY, OP_NM, OP_TOPK, OP_MASKLLM, OP_QUANT, OP_QNOISE, OP_POWER, OP_COUNT };
+
+static int run_op(void *p)
+{
+    ops_args *o = p;
+    clnn_tensor *wl[1] = {o->w}, *al[1] = {o->a}, *bl[1] = {o->b};
+    const clnn_tensor *gl[1] = {o->g};
+    const clnn_quant q = {8, 0, 1};
+    switch (o->which) {
+    case OP_SAM: return clnn_sam_ascent(o->ctx, 0.05f, 1, wl, gl, bl) != CLNN_OK;
+    case OP_EMA: return clnn_ema_update(o->ctx, 0.999f, 1, al, gl) != CLNN_OK;
+    case OP_COMBINE: return clnn_grad_norm_penalty_combine(o->ctx, 0.5f, 1, al, gl) != CLNN_OK;
+    case OP_APPLY: return clnn_prune_apply(o->ctx, o->mask, o->a) != CLNN_OK;
+    case OP_NM: return clnn_prune_nm_mask(o->ctx, o->g, 2, 4, o->a) != CLNN_OK;
+    case OP_TOPK: return clnn_prune_topk_mask(o->ctx, o->g, clnn_tensor_count(o->g) / 2, o->a) != CLNN_OK;
+    case OP_MASKLLM: return clnn_maskllm_forward(o->ctx, o->logits, 0.5f, 1, 3, 0, o->a) != CLNN_OK;
+    case OP_QUANT: return clnn_fake_quant_forward(o->ctx, &q, o->g, o->scale, o->zero, o->a) != CLNN_OK;
+    case OP_QNOISE: return clnn_quant_noise(o->ctx, &q, o->g, o->scale, 5, 0, o->a) != CLNN_OK;
+    default: return clnn_spectral_power_iteration(o->ctx, o->g, 1, o->u, o->v, o->sigma) != CLNN_OK;
+    }
+}
+
+static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
+{
+    size_t rows = n / 1024, shape[2] = {rows, 1024}, lshape[2] = {n / 4, 6}, one = 1, cols = 1024;
+    ops_args o = {env->ctx, opt->w, opt->g, opt->m, opt->v, opt->mask, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    int ok = clnn_tensor_reshape(o.g, 2, shape) == CLNN_OK && clnn_tensor_reshape(o.a, 2, shape) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 2, lshape, &o.logits) == CLNN_OK &&
+             clnn_tensor_random_uniform(o.logits, 9, 0, -2, 2) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &rows, &o.scale) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &rows, &o.zero) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &rows, &o.u) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &cols, &o.v) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &o.sigma) == CLNN_OK &&
+             clnn_tensor_random_uniform(o.u, 3, 0, -1, 1) == CLNN_OK;
+    clnn_quant q = {8, 0, 1};
+    ok = ok && clnn_quant_params(env->ctx, &q, o.g, o.scale, o.zero) == CLNN_OK;
+    if (!ok) {
+        fprintf(stderr, "bench optim (regularizer ops): %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    /* floats moved per element: SAM reads g twice (norm, update), w, writes w, saved */
+    static const struct {
+        const char *name;
+        double floats;
+    } rows_of[OP_COUNT] = {
+        {"SAM ascent (norm + w += rho g/|g|, save w)", 5}, {"EMA update", 3},      {"gradient-norm penalty combine", 3},
+        {"prune mask apply", 3},                            {"2:4 mask", 2},        {"top-k mask (32 passes)", 33},
+        {"MaskLLM soft 2:4 mask forward", 2.5},             {"fake quant forward, per channel", 2},
+        {"quantization noise", 2},                          {"spectral power iteration (2 SGEMV)", 2},
+    };
+    for (int k = 0; k < OP_COUNT; k++) {
+        o.which = k;
+        double t = bench_time(env, run_op, &o);
+        char name[96];
+        snprintf(name, sizeof name, "%s, %zu M", rows_of[k].name, n >> 20);
+        if (t > 0)
+            bench_report(env, "optim", name, rows_of[k].floats * 4.0 * (double)n / t * 1e-9, "GB/s", env->copy_gbps,
+                         "copy bandwidth");
+    }
+out:
+    clnn_tensor_release(o.logits), clnn_tensor_release(o.scale), clnn_tensor_release(o.zero);
+    clnn_tensor_release(o.u), clnn_tensor_release(o.v), clnn_tensor_release(o.sigma);
+}
+
 void bench_optim(bench_env *env)
 {
     size_t n = env->quick ? (size_t)1 << 20 : (size_t)1 << 24, one = 1;
@@ -100,6 +173,7 @@ void bench_optim(bench_env *env)
     bench_report(env, "optim", "fused step bytes moved (MB)", bytes_fused * 1e-6, "MB", bytes_unfused * 1e-6,
                  "unfused bytes (MB)");
     bench_values(env, &a, n);
+    bench_reg_ops(env, &a, n);
 out:
     for (size_t i = 0; i < 5; i++) clnn_tensor_release(*all[i]);
     clnn_tensor_release(a.clip);

@@ -1,0 +1,67 @@
+/* Fake quantization (Jacob et al. 2018) with the straight-through estimator
+ * (Bengio et al. 2013), and additive uniform quantization noise.
+ *
+ * Integer range for b bits: SYMMETRIC [−(2^(b−1) − 1), 2^(b−1) − 1] with zero
+ * point 0 (restricted range, so the grid is symmetric around 0); asymmetric
+ * [0, 2^b − 1] with zero point z. Element i belongs to channel i / inner
+ * (per tensor: inner = n, one channel; per output channel: inner = count /
+ * shape[0]). q = rint(x / s) + z (ties to even). */
+#ifndef SYMMETRIC
+#define SYMMETRIC 0
+#endif
+#ifndef MODE
+#define MODE 0
+#endif
+
+inline float q_max(const int bits)
+{
+    return SYMMETRIC ? (float)((1 << (bits - 1)) - 1) : (float)((1 << bits) - 1);
+}
+inline float q_min(const int bits)
+{
+    return SYMMETRIC ? -q_max(bits) : 0.0f;
+}
+
+/* ext[c] = max(0, max x), ext[nch + c] = −min(0, min x) of channel c (from
+ * the max reduction); the range always includes 0 so that 0 is exact.
+ *   symmetric: s = max(|lo|, hi) / qmax, z = 0
+ *   asymmetric: s = (hi − lo) / (qmax − qmin), z = clamp(rint(qmin − lo / s), qmin, qmax)
+ * A channel of zeros gets s = 1, z = 0. */
+__kernel void quant_params(__global const float *ext, __global float *scale, __global float *zero, const uint nch,
+                           const int bits)
+{
+    const uint c = get_global_id(0);
+    if (c >= nch) return;
+    const float hi = ext[c], lo = -ext[nch + c], qmax = q_max(bits), qmin = q_min(bits);
+    float s = SYMMETRIC ? fmax(hi, -lo) / qmax : (hi - lo) / (qmax - qmin);
+    if (!(s > 0.0f)) s = 1.0f;
+    zero[c] = SYMMETRIC ? 0.0f : clamp(rint(qmin - lo / s), qmin, qmax);
+    scale[c] = s; /* after zero: without a zero tensor the host passes scale for both */
+}
+
+#include "philox.clh"
+
+/* MODE 0 forward:  out = (clamp(q, qmin, qmax) − z)·s
+ * MODE 1 backward: out = din where qmin <= q <= qmax, else 0 (straight-through)
+ * MODE 2 noise:    out = x + s·(u − 1/2), u = philox_uniform(seed, stream, i)
+ * out may be x (MODE 0, 2) or din (MODE 1). Symmetric: zero is not read. */
+__kernel void fake_quant(__global const float *x, __global const float *scale, __global const float *zero,
+                         __global const float *din, __global float *out, const uint n, const uint inner,
+                         const int bits, const ulong seed, const uint stream)
+{
+    const uint i = get_global_id(0);
+    if (i >= n) return;
+    const uint c = i / inner;
+    const float s = scale[c];
+#if MODE == 2
+    out[i] = x[i] + s * (philox_uniform(seed, stream, i) - 0.5f);
+#else
+    const float z = SYMMETRIC ? 0.0f : zero[c];
+    const float q = rint(x[i] / s) + z, qmin = q_min(bits), qmax = q_max(bits);
+#if MODE == 0
+    out[i] = (clamp(q, qmin, qmax) - z) * s;
+#else
+    out[i] = q >= qmin && q <= qmax ? din[i] : 0.0f;
+#endif
+#endif
+}
