@@ -1,10 +1,11 @@
 /* Trains a small CNN on Fashion-MNIST:
  *   [conv3x3(1->16) - batchnorm - relu - maxpool2] -> [conv3x3(16->32) - batchnorm - relu - maxpool2]
  *   -> dense(1568 -> 10)
- * with cutout on the training images and an L1 proximal term on the
- * convolution filters (applied inside the fused AdamW step) that drives
- * weights to exact zeros; it reports the weight and filter sparsity reached.
- *   fashion_cnn --epochs 5 --batch 64 --lr 0.002 [--sparsity 0.01] [--cutout 8]
+ * with cutout on the training images and a group-lasso term over the output
+ * filters of both convolutions (its proximal block soft-threshold after each
+ * AdamW step sets whole filters to exactly zero); it reports the weight and
+ * filter sparsity reached.
+ *   fashion_cnn --epochs 5 --batch 64 --lr 0.002 [--sparsity 0.5] [--cutout 8]
  * Last line: test_accuracy=0.xxxx */
 #include "fashion_data.h"
 #include "model_util.h"
@@ -192,25 +193,23 @@ static void backward(clnn_context *ctx, cnn *m, batch_buffers *b)
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->x, b->dc1, &conv3x3, m->grad[P_W1]));
 }
 
-/* One fused AdamW step for every parameter: decoupled decay on the dense
- * weight, none on batch-norm parameters and biases, and the L1 proximal term
- * on the convolution filters only. */
-static void adamw_step(clnn_context *ctx, cnn *m, const sample_options *o, unsigned long step)
+/* One fused AdamW step for every parameter (decoupled decay on the dense
+ * weight only, none on batch-norm parameters and biases), then the group-lasso
+ * proximal step on the convolution filters: each filter [C, 3, 3] is a group. */
+static void adamw_step(clnn_context *ctx, cnn *m, const sample_options *o, unsigned long step,
+                       unsigned long total_steps)
 {
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    float lr = cosine_lr(o->lr, step, total_steps);
+    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                       .weight_decay = o->weight_decay, .step = step};
-    clnn_param conv[2], rest[6];
-    size_t nconv = 0, nrest = 0;
-    for (int p = 0; p < N_PARAMS; p++) {
-        clnn_param prm = {*param_slot(m, p), m->grad[p], m->m[p], m->v[p], NULL, p != P_W3};
-        if (p == P_W1 || p == P_W2) conv[nconv++] = prm;
-        else rest[nrest++] = prm;
+    clnn_param params[N_PARAMS];
+    for (int p = 0; p < N_PARAMS; p++)
+        params[p] = (clnn_param){*param_slot(m, p), m->grad[p], m->m[p], m->v[p], NULL, p != P_W3};
+    CK(ctx, clnn_optim_step(ctx, &opt, N_PARAMS, params, 0, NULL));
+    if (o->sparsity > 0) {
+        CK(ctx, clnn_reg_group_lasso_prox(ctx, o->sparsity, lr, CLNN_GROUP_ROWS, m->w1));
+        CK(ctx, clnn_reg_group_lasso_prox(ctx, o->sparsity, lr, CLNN_GROUP_ROWS, m->w2));
     }
-    clnn_reg l1 = {CLNN_REG_L1, o->sparsity, 0.0f, NULL};
-    clnn_optim conv_opt = opt;
-    conv_opt.weight_decay = 0.0f; /* the filters get L1 instead */
-    CK(ctx, clnn_optim_step(ctx, &conv_opt, nconv, conv, o->sparsity > 0 ? 1 : 0, &l1));
-    CK(ctx, clnn_optim_step(ctx, &opt, nrest, rest, 0, NULL));
 }
 
 /* Fraction of exactly-zero filter weights, and filters that are all zero. */
@@ -257,10 +256,10 @@ static double evaluate(clnn_context *ctx, cnn *m, const fashion_set *set, size_t
 int main(int argc, char **argv)
 {
     sample_options o = {.epochs = 5, .batch = 64, .lr = 2e-3f, .seed = 1, .csv = "fashion_cnn.csv",
-                        .weight_decay = 0.01f, .sparsity = 0.01f, .cutout = 8.0f};
+                        .weight_decay = 0.01f, .sparsity = 0.5f, .cutout = 8.0f};
     int rc = sample_parse(argc, argv, "fashion_cnn",
                           "Trains a small CNN (conv-bn-relu-pool x2, dense) on Fashion-MNIST with cutout\n"
-                          "and an L1 proximal term that prunes convolution filters.", &o);
+                          "and a group-lasso term that prunes whole convolution filters.", &o);
     if (rc) return rc < 0 ? 2 : 0;
     if (o.cutout > SIDE || o.cutout != floorf(o.cutout)) {
         fprintf(stderr, "fashion_cnn: --cutout must be a whole number of pixels up to %d\n", SIDE);
@@ -284,7 +283,7 @@ int main(int argc, char **argv)
     clnn_context_device(ctx, &info);
     if (o.batch > train.count) o.batch = train.count;
     if (o.batch < 2) o.batch = 2; /* batch norm needs two samples */
-    printf("fashion_cnn on %s: %zu train / %zu test images, batch %zu, lr %g, cutout %g px, L1 on filters %g, "
+    printf("fashion_cnn on %s: %zu train / %zu test images, batch %zu, lr %g, cutout %g px, group lasso %g, "
            "weight decay %g\n",
            info.name, train.count, test.count, o.batch, (double)o.lr, (double)o.cutout, (double)o.sparsity,
            (double)o.weight_decay);
@@ -311,11 +310,11 @@ int main(int argc, char **argv)
             upload_batch(ctx, train.images, train.labels, order + s * o.batch, o.batch, PIXELS, stage_x, stage_y, b.x,
                          b.labels);
             if (o.cutout > 0)
-                CK(ctx, clnn_cutout(ctx, b.x, (int)o.cutout, o.seed * 0x100000001ull + step, 0, b.x));
+                CK(ctx, clnn_cutout_forward(ctx, b.x, (size_t)o.cutout, o.seed * 0x100000001ull + step, b.x));
             forward(ctx, &m, &b, 1);
             CK(ctx, clnn_cross_entropy_labels(ctx, b.logits, b.labels, &ce, b.loss, b.dlogits));
             backward(ctx, &m, &b);
-            adamw_step(ctx, &m, &o, step);
+            adamw_step(ctx, &m, &o, step, steps_per_epoch * (unsigned long)o.epochs);
             float loss;
             CK(ctx, clnn_tensor_download(b.loss, &loss, sizeof loss));
             CK(ctx, clnn_tensor_download(b.logits, logits, o.batch * CLASSES * sizeof(float)));

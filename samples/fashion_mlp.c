@@ -111,9 +111,11 @@ static void backward(clnn_context *ctx, mlp *m, batch_buffers *b, float p, uint6
     }
 }
 
-static void adamw_step(clnn_context *ctx, mlp *m, const sample_options *o, unsigned long step)
+static void adamw_step(clnn_context *ctx, mlp *m, const sample_options *o, unsigned long step,
+                       unsigned long total_steps)
 {
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = o->lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    float lr = cosine_lr(o->lr, step, total_steps);
+    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
                       .weight_decay = o->weight_decay, .step = step};
     clnn_param params[6];
     for (int l = 0; l < 3; l++) {
@@ -207,7 +209,7 @@ int main(int argc, char **argv)
             forward(ctx, &m, &b, o.dropout, mask_seed);
             CK(ctx, clnn_cross_entropy_labels(ctx, b.h[2], b.labels, &ce, b.loss, b.dh[2]));
             backward(ctx, &m, &b, o.dropout, mask_seed);
-            adamw_step(ctx, &m, &o, step);
+            adamw_step(ctx, &m, &o, step, steps_per_epoch * (unsigned long)o.epochs);
             float loss;
             CK(ctx, clnn_tensor_download(b.loss, &loss, sizeof loss));
             CK(ctx, clnn_tensor_download(b.h[2], logits, o.batch * CLASSES * sizeof(float)));

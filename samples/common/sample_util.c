@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <math.h>
 
 static void usage(FILE *f, const char *name, const char *about)
 {
@@ -178,4 +179,11 @@ void shuffle_indices(uint32_t *idx, size_t n, uint64_t seed)
         idx[i - 1] = idx[j];
         idx[j] = t;
     }
+}
+
+float cosine_lr(float lr, unsigned long step, unsigned long total)
+{
+    if (total == 0 || step > total) return 0.0f;
+    double progress = (double)(step - 1) / (double)total;
+    return (float)(0.5 * lr * (1.0 + cos(3.14159265358979323846 * progress)));
 }

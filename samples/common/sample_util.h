@@ -44,6 +44,9 @@ int write_curves_csv(const char *path, const epoch_row *rows, int n);
 int plot_curves(const char *csv, const char *png, const char *title);
 
 double wall_seconds(void);
+/* Cosine learning-rate decay from lr at step 1 to 0 after total steps
+ * (Loshchilov & Hutter, SGDR, 2017). */
+float cosine_lr(float lr, unsigned long step, unsigned long total);
 /* Fisher-Yates shuffle of 0..n-1 from a seeded xorshift (deterministic). */
 void shuffle_indices(uint32_t *idx, size_t n, uint64_t seed);
 
