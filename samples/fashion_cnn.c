@@ -5,7 +5,7 @@
  * filters of both convolutions (its proximal block soft-threshold after each
  * AdamW step sets whole filters to exactly zero); it reports the weight and
  * filter sparsity reached.
- *   fashion_cnn --epochs 5 --batch 64 --lr 0.002 [--sparsity 0.5] [--cutout 8]
+ *   fashion_cnn --epochs 5 --batch 64 --lr 0.002 [--sparsity 0.1] [--cutout 6]
  * Last line: test_accuracy=0.xxxx */
 #include "fashion_data.h"
 #include "model_util.h"
@@ -256,7 +256,7 @@ static double evaluate(clnn_context *ctx, cnn *m, const fashion_set *set, size_t
 int main(int argc, char **argv)
 {
     sample_options o = {.epochs = 5, .batch = 64, .lr = 2e-3f, .seed = 1, .csv = "fashion_cnn.csv",
-                        .weight_decay = 0.01f, .sparsity = 0.5f, .cutout = 8.0f};
+                        .weight_decay = 0.01f, .sparsity = 0.1f, .cutout = 6.0f};
     int rc = sample_parse(argc, argv, "fashion_cnn",
                           "Trains a small CNN (conv-bn-relu-pool x2, dense) on Fashion-MNIST with cutout\n"
                           "and a group-lasso term that prunes whole convolution filters.", &o);
