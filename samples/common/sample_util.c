@@ -1,0 +1,189 @@
+#include "sample_util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <math.h>
+
+static void usage(FILE *f, const char *name, const char *about)
+{
+    fprintf(f,
+            "usage: %s [flags]\n%s\n"
+            "  --epochs N       training epochs\n"
+            "  --batch N        mini-batch size\n"
+            "  --lr X           learning rate\n"
+            "  --seed N         seed for initialization, shuffling and masks\n"
+            "  --device SEL     OpenCL device (index, gpu, cpu, vendor or name substring)\n"
+            "  --data DIR       Fashion-MNIST directory (default: $CLNN_FASHION_MNIST or the Debian package)\n"
+            "  --csv FILE       curves CSV (default: <sample>.csv)\n"
+            "  --plot FILE.png  plot the curves with gnuplot\n"
+            "  --train-limit N  train on the first N images only\n"
+            "  --test-limit N   evaluate on the first N test images only\n"
+            "  --dropout P      dropout probability (0 = off)\n"
+            "  --weight-decay X decoupled weight decay (0 = off)\n"
+            "  --label-smoothing X  label smoothing (0 = off)\n"
+            "  --sparsity X     L1 / group-lasso strength (0 = off)\n"
+            "  --cutout S       cutout square side in pixels (0 = off)\n"
+            "  --quiet          no progress bar\n",
+            name, about);
+}
+
+static int takes_value(const char *flag)
+{
+    static const char *const flags[] = {"--epochs", "--batch", "--lr",   "--seed", "--train-limit", "--test-limit",
+                                        "--device", "--data",  "--plot", "--csv",  "--dropout", "--weight-decay",
+                                        "--label-smoothing", "--sparsity", "--cutout", NULL};
+    for (int i = 0; flags[i]; i++)
+        if (strcmp(flag, flags[i]) == 0) return 1;
+    return 0;
+}
+
+int sample_parse(int argc, char **argv, const char *name, const char *about, sample_options *opt)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        char *end = NULL;
+        int takes = 1;
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout, name, about);
+            return 1;
+        } else if (strcmp(a, "--quiet") == 0) {
+            opt->quiet = 1;
+            takes = 0;
+        } else if (!takes_value(a)) {
+            fprintf(stderr, "%s: unknown flag %s (see --help)\n", name, a);
+            return -1;
+        } else if (!v) {
+            fprintf(stderr, "%s: %s needs a value (see --help)\n", name, a);
+            return -1;
+        } else if (strcmp(a, "--epochs") == 0) {
+            long x = strtol(v, &end, 10);
+            if (*end || x < 1 || x > 10000) goto bad;
+            opt->epochs = (int)x;
+        } else if (strcmp(a, "--batch") == 0) {
+            long x = strtol(v, &end, 10);
+            if (*end || x < 1 || x > 65536) goto bad;
+            opt->batch = (size_t)x;
+        } else if (strcmp(a, "--lr") == 0) {
+            float x = strtof(v, &end);
+            if (*end || !(x > 0 && x < 100)) goto bad;
+            opt->lr = x;
+        } else if (strcmp(a, "--seed") == 0) {
+            unsigned long long x = strtoull(v, &end, 10);
+            if (*end) goto bad;
+            opt->seed = x;
+        } else if (strcmp(a, "--train-limit") == 0 || strcmp(a, "--test-limit") == 0) {
+            long x = strtol(v, &end, 10);
+            if (*end || x < 1) goto bad;
+            if (a[2] == 't' && a[3] == 'r') opt->train_limit = (size_t)x;
+            else opt->test_limit = (size_t)x;
+        } else if (strcmp(a, "--dropout") == 0 || strcmp(a, "--weight-decay") == 0 ||
+                   strcmp(a, "--label-smoothing") == 0 || strcmp(a, "--sparsity") == 0 ||
+                   strcmp(a, "--cutout") == 0) {
+            float x = strtof(v, &end);
+            if (*end || !(x >= 0 && x < 1000)) goto bad;
+            if (strcmp(a, "--dropout") == 0) opt->dropout = x;
+            else if (strcmp(a, "--weight-decay") == 0) opt->weight_decay = x;
+            else if (strcmp(a, "--label-smoothing") == 0) opt->label_smoothing = x;
+            else if (strcmp(a, "--sparsity") == 0) opt->sparsity = x;
+            else opt->cutout = x;
+        } else if (strcmp(a, "--device") == 0) {
+            opt->device = v;
+        } else if (strcmp(a, "--data") == 0) {
+            opt->data = v;
+        } else if (strcmp(a, "--plot") == 0) {
+            opt->plot = v;
+        } else if (strcmp(a, "--csv") == 0) {
+            opt->csv = v;
+        } else {
+            fprintf(stderr, "%s: unknown flag %s (see --help)\n", name, a);
+            return -1;
+        }
+        i += takes;
+        continue;
+    bad:
+        fprintf(stderr, "%s: bad value '%s' for %s\n", name, v, a);
+        return -1;
+    }
+    return 0;
+}
+
+void progress_bar(const char *label, size_t done, size_t total, double seconds)
+{
+    if (!isatty(2) && done != total) return; /* logs get only the final bar */
+    const int width = 30;
+    int filled = total ? (int)((double)done / (double)total * width) : width;
+    char bar[64];
+    for (int i = 0; i < width; i++) bar[i] = i < filled ? '#' : '.';
+    bar[width] = '\0';
+    fprintf(stderr, "\r%s [%s] %zu/%zu %.1fs", label, bar, done, total, seconds);
+    if (done == total) fprintf(stderr, "\n");
+    fflush(stderr);
+}
+
+int write_curves_csv(const char *path, const epoch_row *rows, int n)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f) return -1;
+    fprintf(f, "epoch,loss,train_accuracy,test_accuracy,images_per_second,seconds\n");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%d,%.6f,%.4f,%.4f,%.1f,%.2f\n", rows[i].epoch, rows[i].loss, rows[i].train_accuracy,
+                rows[i].test_accuracy, rows[i].images_per_second, rows[i].seconds);
+    int ok = fclose(f) == 0;
+    if (ok && rename(tmp, path) == 0) return 0;
+    remove(tmp);
+    return -1;
+}
+
+int plot_curves(const char *csv, const char *png, const char *title)
+{
+    FILE *g = popen("gnuplot 2>/dev/null", "w");
+    if (!g) return -1;
+    fprintf(g,
+            "set terminal pngcairo size 900,420 noenhanced\n"
+            "set output '%s'\n"
+            "set datafile separator ','\n"
+            "set multiplot layout 1,2 title '%s'\n"
+            "set xlabel 'epoch'\nset key bottom right\nset grid\n"
+            "set title 'training loss'\nplot '%s' using 1:2 skip 1 with linespoints title 'loss'\n"
+            "set title 'accuracy'\nset yrange [0:1]\n"
+            "plot '%s' using 1:3 skip 1 with linespoints title 'train', "
+            "'%s' using 1:4 skip 1 with linespoints title 'test'\n"
+            "unset multiplot\n",
+            png, title, csv, csv, csv);
+    return pclose(g) == 0 ? 0 : -1;
+}
+
+double wall_seconds(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+void shuffle_indices(uint32_t *idx, size_t n, uint64_t seed)
+{
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    for (size_t i = 0; i < n; i++) idx[i] = (uint32_t)i;
+    for (size_t i = n; i > 1; i--) {
+        s ^= s << 13;
+        s ^= s >> 7;
+        s ^= s << 17;
+        size_t j = (size_t)(s % i);
+        uint32_t t = idx[i - 1];
+        idx[i - 1] = idx[j];
+        idx[j] = t;
+    }
+}
+
+float cosine_lr(float lr, unsigned long step, unsigned long total)
+{
+    if (total == 0 || step > total) return 0.0f;
+    double progress = (double)(step - 1) / (double)total;
+    return (float)(0.5 * lr * (1.0 + cos(3.14159265358979323846 * progress)));
+}

@@ -1,0 +1,53 @@
+/* What every sample shares: flags, a progress bar, the curves CSV and plot. */
+#ifndef SAMPLES_SAMPLE_UTIL_H
+#define SAMPLES_SAMPLE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct sample_options {
+    int epochs;
+    size_t batch;
+    float lr;
+    uint64_t seed;
+    const char *device;
+    const char *data;
+    const char *plot;      /* PNG path or NULL */
+    const char *csv;       /* CSV path */
+    size_t train_limit;    /* use only the first N training images (0 = all) */
+    size_t test_limit;     /* likewise for the test set */
+    int quiet;             /* no progress bar */
+    /* regularizer strengths: the sample sets its defaults, flags override,
+     * 0 switches a term off (the ablation in samples/README.md) */
+    float dropout;         /* --dropout P */
+    float weight_decay;    /* --weight-decay X */
+    float label_smoothing; /* --label-smoothing X */
+    float sparsity;        /* --sparsity X: L1 / group-lasso strength */
+    float cutout;          /* --cutout S: side of the cutout square in pixels (0 = off) */
+} sample_options;
+
+/* Parses the common flags into opt (defaults must be set by the caller).
+ * Returns 0, 1 when --help was printed, -1 on a bad flag (message printed). */
+int sample_parse(int argc, char **argv, const char *name, const char *about, sample_options *opt);
+
+/* One epoch's progress bar on stderr: call with done in [0, total]. */
+void progress_bar(const char *label, size_t done, size_t total, double seconds);
+
+typedef struct epoch_row {
+    int epoch;
+    double loss, train_accuracy, test_accuracy, images_per_second, seconds;
+} epoch_row;
+
+/* Writes the curves CSV atomically; 0 on success. */
+int write_curves_csv(const char *path, const epoch_row *rows, int n);
+/* Plots loss and accuracies with gnuplot into a PNG; 0 on success. */
+int plot_curves(const char *csv, const char *png, const char *title);
+
+double wall_seconds(void);
+/* Cosine learning-rate decay from lr at step 1 to 0 after total steps
+ * (Loshchilov & Hutter, SGDR, 2017). */
+float cosine_lr(float lr, unsigned long step, unsigned long total);
+/* Fisher-Yates shuffle of 0..n-1 from a seeded xorshift (deterministic). */
+void shuffle_indices(uint32_t *idx, size_t n, uint64_t seed);
+
+#endif
