@@ -46,6 +46,20 @@ __kernel void entropy_penalty(__global float *partial, __global float *grad, __g
     }
 }
 
+/* Entropy penalty on probability rows (e.g. attention): -beta H(p) per row
+ * = beta sum p log p; d/dp_j = beta (log p_j + 1), with p_j = 0 taken as
+ * FLT_MIN in the gradient (the derivative of p log p is unbounded at 0). */
+__kernel void prob_entropy(__global float *partial, __global float *grad, __global const float *probs,
+                           const uint cols, const uint lanes, const float beta, const float scale,
+                           const int want_grad, __local rowstat *scratch)
+{
+    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowstat r = row_reduce(ROW_XLOGX, probs + off, probs + off, cols, 0.0f, lanes, scratch);
+    if (get_local_id(0) == 0) partial[get_group_id(0)] = beta * r.a;
+    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0))
+        grad[off + j] = scale * beta * (log(fmax(probs[off + j], FLT_MIN)) + 1.0f);
+}
+
 /* z-loss coef lse^2 per row; d/dx_j = 2 coef lse softmax_j. */
 __kernel void z_loss(__global float *partial, __global float *grad, __global const float *logits, const uint cols,
                      const uint lanes, const float coef, const float scale, const int want_grad,

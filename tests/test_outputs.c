@@ -8,15 +8,16 @@
 #include "check.h"
 #include "ref/ref.h"
 
+#include <float.h>
 #include <math.h>
 
 #define BETA 0.7f  /* confidence-penalty strength used throughout */
 #define COEF 0.3f  /* z-loss coefficient */
 #define ALPHA 0.35f
 
-enum op { OP_ENTROPY, OP_ZLOSS, OP_KL_PQ, OP_KL_QP, OP_JS, OP_SMCE, N_OPS };
+enum op { OP_ENTROPY, OP_ZLOSS, OP_KL_PQ, OP_KL_QP, OP_JS, OP_SMCE, OP_PROB_ENTROPY, N_OPS };
 static const char *const op_names[N_OPS] = {"confidence_penalty", "z_loss", "kl(p||q)", "kl(q||p)", "js",
-                                            "stablemax_ce"};
+                                            "stablemax_ce", "prob_entropy"};
 static int two_sets(int op) { return op == OP_KL_PQ || op == OP_KL_QP || op == OP_JS; }
 
 static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof *a) == 0; }
@@ -49,6 +50,7 @@ static double ref_row(int op, const double *x, const double *q, size_t c, int la
     case OP_KL_PQ: return ref_out_kl(x, q, c);
     case OP_KL_QP: return ref_out_kl(q, x, c);
     case OP_JS: return ref_out_js(x, q, c);
+    case OP_PROB_ENTROPY: return -(double)BETA * ref_out_prob_entropy(x, c);
     default: return ref_out_stablemax_ce(x, c, label);
     }
 }
@@ -63,6 +65,7 @@ static clnn_status run_op(clnn_context *ctx, int op, const clnn_tensor *x, const
     case OP_KL_PQ: return clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, red, loss, gx, gq);
     case OP_KL_QP: return clnn_kl_div_logits(ctx, x, q, CLNN_KL_QP, red, loss, gx, gq);
     case OP_JS: return clnn_js_div_logits(ctx, x, q, red, loss, gx, gq);
+    case OP_PROB_ENTROPY: return clnn_prob_entropy_penalty(ctx, x, BETA, red, loss, gx);
     default: return clnn_stablemax_cross_entropy(ctx, x, labels, red, loss, gx);
     }
 }
@@ -118,7 +121,10 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
 {
     size_t n = rows * cols;
     unsigned seed = (unsigned)(rows * 977 + cols * 13 + (unsigned)op);
-    float *x = make_input(n, seed, -5.0f, 5.0f, cols, big), *q = make_input(n, seed + 1, -3.0f, 3.0f, cols, big);
+    /* prob_entropy takes probability-like entries in (0, 1]; h = 1e-5 stays
+     * well inside their domain (>= 1e-3) */
+    int probs = op == OP_PROB_ENTROPY;
+    float *x = make_input(n, seed, probs ? 1e-3f : -5.0f, probs ? 1.0f : 5.0f, cols, big && !probs), *q = make_input(n, seed + 1, -3.0f, 3.0f, cols, big);
     int32_t *labels = malloc(rows * sizeof *labels);
     REQUIRE(labels, "host memory");
     for (size_t i = 0; i < rows; i++) labels[i] = (int32_t)((i * 7 + 3) % cols);
@@ -340,6 +346,26 @@ static void check_smce_bad_label(clnn_context *ctx)
     clnn_tensor_release(tx), clnn_tensor_release(tl), clnn_tensor_release(loss), clnn_tensor_release(g);
 }
 
+/* prob_entropy with zero entries: 0 log 0 = 0 in the value, and the gradient
+ * there is beta (log FLT_MIN + 1), as documented. */
+static void check_prob_entropy_zeros(clnn_context *ctx)
+{
+    size_t rows = 2, cols = 5, shape[2] = {rows, cols};
+    float p[10] = {0.5f, 0.0f, 0.25f, 0.25f, 0.0f, 1.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    clnn_tensor *tp = test_tensor_from(ctx, 2, shape, p), *loss = new_tensor(ctx, CLNN_FLOAT32, 1, 1);
+    clnn_tensor *g = new_tensor(ctx, CLNN_FLOAT32, rows, cols);
+    CHECK_OK(ctx, clnn_prob_entropy_penalty(ctx, tp, BETA, CLNN_REDUCE_SUM, loss, g));
+    double pd[5] = {0.5, 0.0, 0.25, 0.25, 0.0};
+    double want = -(double)BETA * ref_out_prob_entropy(pd, 5); /* row 2 (one-hot) has H = 0 */
+    float got = read_scalar(ctx, loss), *gg = test_download(ctx, g);
+    CHECK(fabs(got - want) <= 1e-6 * (1 + fabs(want)), "prob_entropy with zeros: %g vs %g", got, want);
+    double at_zero = (double)BETA * (log((double)FLT_MIN) + 1.0);
+    CHECK(fabs(gg[1] - at_zero) <= 1e-5 * fabs(at_zero) && fabs(gg[5] - BETA) <= 1e-6,
+          "prob_entropy gradient at 0: %g (want %g), at 1: %g (want %g)", gg[1], at_zero, gg[5], (double)BETA);
+    free(gg);
+    clnn_tensor_release(tp), clnn_tensor_release(loss), clnn_tensor_release(g);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
@@ -351,6 +377,7 @@ int main(void)
                 check_case(ctx, op, rows[r], cols[c], CLNN_REDUCE_MEAN, r == 1, 1);
             }
     check_single_gradients(ctx);
+    check_prob_entropy_zeros(ctx);
     check_smce_bad_label(ctx);
     for (size_t r = 0; r < 3; r++)
         for (size_t c = 0; c < 3; c++) {

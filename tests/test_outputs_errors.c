@@ -104,6 +104,15 @@ int main(void)
         EXPECT_FAIL(ctx, INVAL, f, pen(ctx, one, 0.1f, SUM, loss, loss));
     }
     EXPECT_FAIL(ctx, INVAL, "clnn_z_loss", clnn_z_loss(ctx, x, -0.1f, SUM, loss, g1));
+    f = "clnn_prob_entropy_penalty";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_prob_entropy_penalty(NULL, x, 0.1f, SUM, loss, g1));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, NULL, 0.1f, SUM, loss, g1));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, ints, 0.1f, SUM, loss, g1));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, inf, SUM, loss, g1));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, BAD_RED, loss, g1));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, loss, small));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, loss, x));
 
     f = "clnn_kl_div_logits";
     EXPECT_FAIL(NULL, INVAL, f, clnn_kl_div_logits(NULL, x, q, CLNN_KL_PQ, SUM, loss, g1, g2));

@@ -47,6 +47,15 @@ CLNN_API clnn_status clnn_soft_targets_mix(clnn_context *ctx, const clnn_tensor 
 CLNN_API clnn_status clnn_confidence_penalty(clnn_context *ctx, const clnn_tensor *logits, float beta,
                                              clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
 
+/* Entropy penalty on given probability rows (e.g. attention probabilities
+ * [B·H·Sq, Sk]; entropy-based attention regularization, Attanasio et al.
+ * 2022): per row −beta·H(p) = beta·Σ_j p_j log p_j (0 log 0 = 0), gradient
+ * wrt the probabilities dprobs_j = beta·(log p_j + 1); an entry p_j = 0 is
+ * taken as FLT_MIN there (the derivative is unbounded at 0). The rows are
+ * used as given (not renormalized); beta finite. */
+CLNN_API clnn_status clnn_prob_entropy_penalty(clnn_context *ctx, const clnn_tensor *probs, float beta,
+                                               clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs);
+
 /* ------------------------------------------------------- divergences */
 
 typedef enum clnn_kl_direction {

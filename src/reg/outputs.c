@@ -6,6 +6,7 @@
 static const clnn__tunable tune_mix = {"outputs.mix_targets", "outputs", "mix_targets", 1, {{NULL, {0}, 0, 0}},
                                        NULL, NULL};
 static const clnn__tunable tune_entropy = CLNN_ROW_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
+static const clnn__tunable tune_prob_entropy = CLNN_ROW_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
 static const clnn__tunable tune_z = CLNN_ROW_TUNABLE("outputs.z_loss", "outputs", "z_loss");
 static const clnn__tunable tune_kl = CLNN_ROW_TUNABLE("outputs.kl_logits", "outputs", "kl_logits");
 static const clnn__tunable tune_js = CLNN_ROW_TUNABLE("outputs.js_logits", "outputs", "js_logits");
@@ -14,7 +15,7 @@ static const clnn__tunable tune_stablemax_ce = CLNN_ROW_TUNABLE("outputs.stablem
 
 const clnn__tunable *const clnn__outputs_tunables[] = {&tune_mix,        &tune_entropy,   &tune_z,
                                                        &tune_kl,         &tune_js,        &tune_stablemax,
-                                                       &tune_stablemax_ce, NULL};
+                                                       &tune_stablemax_ce, &tune_prob_entropy, NULL};
 
 /* Rows and classes of an fp32 row tensor whose elements fit 32-bit indices. */
 static clnn_status check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
@@ -116,19 +117,20 @@ clnn_status clnn_soft_targets_mix(clnn_context *ctx, const clnn_tensor *y, const
 
 /* ------------------------------------- single-logit-set row penalties */
 
-/* entropy_penalty and z_loss share their argument list: (partial, grad,
- * logits, cols, lanes, coefficient, scale, want_grad, scratch). */
-static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *coef_name,
-                                 int coef_nonneg, const clnn_tensor *logits, float coef, clnn_reduction reduction,
-                                 clnn_tensor *loss, clnn_tensor *dlogits)
+/* entropy_penalty, z_loss and prob_entropy share their argument list:
+ * (partial, grad, input, cols, lanes, coefficient, scale, want_grad, scratch). */
+static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *in_name,
+                                 const char *coef_name, int coef_nonneg, const clnn_tensor *logits, float coef,
+                                 clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits,
+                                 const char *grad_name)
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(check_rows(ctx, fn, "logits", logits, &rows, &cols));
+    TRY(check_rows(ctx, fn, in_name, logits, &rows, &cols));
     TRY(check_reduction(ctx, fn, reduction));
     CHECK_ARG(ctx, clnn__is_finite(coef) && (!coef_nonneg || coef >= 0.0f), "%s: %s %g is not %s", fn, coef_name,
               (double)coef, coef_nonneg ? "finite and >= 0" : "finite");
-    TRY(clnn__check_loss_outputs(ctx, fn, logits, logits, loss, dlogits, "dlogits"));
+    TRY(clnn__check_loss_outputs(ctx, fn, logits, logits, loss, dlogits, grad_name));
     cl_mem partial = NULL;
     cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
@@ -142,14 +144,22 @@ static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__
 clnn_status clnn_confidence_penalty(clnn_context *ctx, const clnn_tensor *logits, float beta,
                                     clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    return logit_penalty(ctx, "clnn_confidence_penalty", &tune_entropy, "beta", 0, logits, beta, reduction, loss,
-                         dlogits);
+    return logit_penalty(ctx, "clnn_confidence_penalty", &tune_entropy, "logits", "beta", 0, logits, beta,
+                         reduction, loss, dlogits, "dlogits");
 }
 
 clnn_status clnn_z_loss(clnn_context *ctx, const clnn_tensor *logits, float coef, clnn_reduction reduction,
                         clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    return logit_penalty(ctx, "clnn_z_loss", &tune_z, "coef", 1, logits, coef, reduction, loss, dlogits);
+    return logit_penalty(ctx, "clnn_z_loss", &tune_z, "logits", "coef", 1, logits, coef, reduction, loss, dlogits,
+                         "dlogits");
+}
+
+clnn_status clnn_prob_entropy_penalty(clnn_context *ctx, const clnn_tensor *probs, float beta,
+                                      clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs)
+{
+    return logit_penalty(ctx, "clnn_prob_entropy_penalty", &tune_prob_entropy, "probs", "beta", 0, probs, beta,
+                         reduction, loss, dprobs, "dprobs");
 }
 
 /* ------------------------------------------------------- divergences */

@@ -145,6 +145,8 @@ void ref_attention_backward(int BH, int Sq, int Sk, int D, const double *q, cons
 double ref_out_lse(const double *z, size_t c);
 /* H(softmax(z)) = -sum p log p */
 double ref_out_entropy(const double *z, size_t c);
+/* -sum p log p of the given entries (0 log 0 = 0) */
+double ref_out_prob_entropy(const double *p, size_t c);
 /* KL(softmax(zp) || softmax(zq)) */
 double ref_out_kl(const double *zp, const double *zq, size_t c);
 /* Jensen-Shannon divergence of softmax(zp), softmax(zq) */

@@ -69,3 +69,11 @@ void ref_out_mix(const double *y, const double *p, size_t c, double alpha, doubl
 {
     for (size_t j = 0; j < c; j++) t[j] = (1.0 - alpha) * y[j] + alpha * p[j];
 }
+
+double ref_out_prob_entropy(const double *p, size_t c)
+{
+    double h = 0.0;
+    for (size_t j = 0; j < c; j++)
+        if (p[j] != 0.0) h -= p[j] * log(p[j]);
+    return h;
+}
