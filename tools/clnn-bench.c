@@ -18,6 +18,7 @@ static const bench_group groups[] = {
     {"stochastic", bench_stochastic},
     {"layers", bench_layers},
     {"conv", bench_conv},
+    {"outputs", bench_outputs},
 };
 
 static void usage(FILE *f)

@@ -240,6 +240,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/conv.h"
 #include "clnn/norm.h"
 #include "clnn/attention.h"
+#include "clnn/outputs.h"
 
 #ifdef __cplusplus
 }

@@ -35,5 +35,14 @@ clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activ
 /* The element count fits the kernels' 32-bit indices. */
 clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 
+/* Checks shared by the losses (loss.c, src/reg/outputs.c): loss (1 element)
+ * and grad (input's shape) are fp32, not both NULL, and alias neither input
+ * nor each other; `other` is the second input (pass input when there is none). */
+clnn_status clnn__check_loss_outputs(clnn_context *ctx, const char *fn, const clnn_tensor *input,
+                                     const clnn_tensor *other, clnn_tensor *loss, clnn_tensor *grad,
+                                     const char *grad_name);
+/* loss[0] = scale * the sum of partial[0..n), deterministic (loss.cl's loss_sum). */
+clnn_status clnn__loss_sum(clnn_context *ctx, const char *fn, clnn_tensor *loss, cl_mem partial, size_t n,
+                           float scale);
 
 #endif

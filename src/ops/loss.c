@@ -20,8 +20,7 @@ static const clnn__tunable tune_sum = CLNN_ROW_TUNABLE("loss.sum", "loss", "loss
 const clnn__tunable *const clnn__loss_tunables[] = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft,
                                                     &tune_pointwise, &tune_sum, NULL};
 
-/* Checks shared by every loss: logits-like input, the optional outputs. */
-static clnn_status check_outputs(clnn_context *ctx, const char *fn, const clnn_tensor *input,
+clnn_status clnn__check_loss_outputs(clnn_context *ctx, const char *fn, const clnn_tensor *input,
                                  const clnn_tensor *other, clnn_tensor *loss, clnn_tensor *grad,
                                  const char *grad_name)
 {
@@ -75,6 +74,12 @@ static clnn_status sum_partials(clnn_context *ctx, const char *fn, clnn_tensor *
     return clnn__run(ctx, fn, &tune_sum, problem, 8, args);
 }
 
+clnn_status clnn__loss_sum(clnn_context *ctx, const char *fn, clnn_tensor *loss, cl_mem partial, size_t n,
+                           float scale)
+{
+    return sum_partials(ctx, fn, loss, partial, n, scale, partial, 0);
+}
+
 clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                       const clnn_cross_entropy_options *opt, clnn_tensor *loss,
                                       clnn_tensor *dlogits)
@@ -87,7 +92,7 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
     CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
                 rows);
     CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
-    TRY(check_outputs(ctx, fn, logits, labels, loss, dlogits, "dlogits"));
+    TRY(clnn__check_loss_outputs(ctx, fn, logits, labels, loss, dlogits, "dlogits"));
 
     cl_mem partial = NULL, scale_buf = NULL;
     clnn_status st;
@@ -127,7 +132,7 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
     CHECK_SHAPE(ctx, targets->count == logits->count && targets->shape[targets->ndim - 1] == cols,
                 "%s: targets must have the shape of logits (%zu rows of %zu)", fn, rows, cols);
-    TRY(check_outputs(ctx, fn, logits, targets, loss, dgrad, "dlogits"));
+    TRY(clnn__check_loss_outputs(ctx, fn, logits, targets, loss, dgrad, "dlogits"));
 
     cl_mem partial;
     TRY(clnn__scratch(ctx, fn, rows, &partial));
@@ -160,7 +165,7 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
     TRY(clnn__check_f32(ctx, fn, q_name, q, 0));
     CHECK_SHAPE(ctx, p->count == q->count, "%s: %s has %zu elements, %s has %zu", fn, p_name, p->count, q_name,
                 q->count);
-    TRY(check_outputs(ctx, fn, p, q, loss, grad, grad_name));
+    TRY(clnn__check_loss_outputs(ctx, fn, p, q, loss, grad, grad_name));
 
     size_t n = p->count, chunks = (n + LOSS_CHUNK - 1) / LOSS_CHUNK, len = n < LOSS_CHUNK ? n : LOSS_CHUNK;
     cl_mem partial;

@@ -158,5 +158,22 @@ void ref_quant_params(const float *x, size_t n, size_t channels, int bits, int s
                       double *zero);
 /* Integer range of b bits. */
 void ref_quant_range(int bits, int symmetric, double *qmin, double *qmax);
+/* ---- output regularizers (tests/ref/ref_outputs.c): one row of C classes in
+ * double, written from the papers' formulas (natural logs). ---- */
+double ref_out_lse(const double *z, size_t c);
+/* H(softmax(z)) = -sum p log p */
+double ref_out_entropy(const double *z, size_t c);
+/* -sum p log p of the given entries (0 log 0 = 0) */
+double ref_out_prob_entropy(const double *p, size_t c);
+/* KL(softmax(zp) || softmax(zq)) */
+double ref_out_kl(const double *zp, const double *zq, size_t c);
+/* Jensen-Shannon divergence of softmax(zp), softmax(zq) */
+double ref_out_js(const double *zp, const double *zq, size_t c);
+/* StableMax probabilities y of x (s(x) = x + 1 for x >= 0, 1/(1 - x) below) */
+void ref_out_stablemax(const double *x, size_t c, double *y);
+/* t = (1 - alpha) y + alpha p (soft-target mixing) */
+void ref_out_mix(const double *y, const double *p, size_t c, double alpha, double *t);
+/* -log stablemax(x)[label] */
+double ref_out_stablemax_ce(const double *x, size_t c, int label);
 
 #endif

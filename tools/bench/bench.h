@@ -30,5 +30,7 @@ void bench_stochastic(bench_env *env);
 void bench_layers(bench_env *env);
 /* conv2d, batch norm, attention (bench_conv.c) */
 void bench_conv(bench_env *env);
+/* output regularizers (bench_outputs.c) */
+void bench_outputs(bench_env *env);
 
 #endif
