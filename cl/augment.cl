@@ -2,6 +2,7 @@
  * as [N, 1, 1, F]): pair mixing through a permutation (Mixup, CutMix),
  * Cutout squares, and one-hot label mixing. One work-item per element;
  * every kernel guards its tail. */
+#include "index.clh"
 #include "philox.clh"
 
 /* Sample n's element i lies in the box rows [y0, y1), columns [x0, x1)? */
@@ -20,7 +21,8 @@ __kernel void pair_mix_f32(__global float *y, __global const float *x, __global 
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint s = i / sample, e = i - s * sample, w = e % W, h = (e / W) % H;
+    uint eh;
+    const uint s = i / sample, e = i - s * sample, w = split_index(e, W, &eh), h = eh % H;
     const bool inside = in_box(h, w, y0, x0, y1, x1);
     const float a = inside ? a_in : a_out, b = inside ? b_in : b_out;
     const float self = x[i], other = x[(uint)perm[s] * sample + e];
@@ -35,7 +37,8 @@ __kernel void pair_mix_self_f32(__global float *dx, __global const float *dy, co
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint e = i % sample, w = e % W, h = (e / W) % H;
+    uint eh;
+    const uint e = i % sample, w = split_index(e, W, &eh), h = eh % H;
     const float a = in_box(h, w, y0, x0, y1, x1) ? a_in : a_out;
     dx[i] = a != 0.0f ? a * dy[i] : 0.0f;
 }
@@ -48,7 +51,8 @@ __kernel void pair_mix_scatter_f32(__global float *dx, __global const float *dy,
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint s = i / sample, e = i - s * sample, w = e % W, h = (e / W) % H;
+    uint eh;
+    const uint s = i / sample, e = i - s * sample, w = split_index(e, W, &eh), h = eh % H;
     const float b = in_box(h, w, y0, x0, y1, x1) ? b_in : b_out;
     if (b != 0.0f) dx[(uint)perm[s] * sample + e] += b * dy[i];
 }
@@ -66,7 +70,8 @@ __kernel void cutout_f32(__global float *y, __global const float *x, const uint 
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint s = i / sample, e = i - s * sample, w = e % W, h = (e / W) % H;
+    uint eh;
+    const uint s = i / sample, e = i - s * sample, w = split_index(e, W, &eh), h = eh % H;
     const int cy = (int)scaled_draw(seed, stream, 2ul * s, H), cx = (int)scaled_draw(seed, stream, 2ul * s + 1, W);
     const int top = cy - (int)(side / 2), left = cx - (int)(side / 2);
     const bool inside = (int)h >= top && (int)h < top + (int)side && (int)w >= left && (int)w < left + (int)side;

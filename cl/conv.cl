@@ -2,6 +2,8 @@
  *   col[(c*R + r)*S + s][p*Q + q] = x[c][p*sh - ph + r*dh][q*sw - pw + s*dw]  (0 outside)
  * Rows are channel-major, so the rows of group g are one contiguous block. */
 
+#include "index.clh"
+
 __kernel void im2col(__global float *col, __global const float *x, const uint x_offset, const uint C,
                      const uint H, const uint W, const uint R, const uint S, const uint P, const uint Q,
                      const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw)
@@ -9,10 +11,11 @@ __kernel void im2col(__global float *col, __global const float *x, const uint x_
     const uint idx = get_global_id(0);
     const uint PQ = P * Q;
     if (idx >= C * R * S * PQ) return;
-    const uint row = idx / PQ, pq = idx % PQ;
-    const uint s = row % S, r = (row / S) % R, c = row / (R * S);
-    const int h = (int)((pq / Q) * sh + r * dh) - (int)ph;
-    const int w = (int)((pq % Q) * sw + s * dw) - (int)pw;
+    uint row, p, rs, c;
+    const uint q = split_index(split_index(idx, PQ, &row), Q, &p);
+    const uint s = split_index(row, S, &rs), r = split_index(rs, R, &c);
+    const int h = (int)(p * sh + r * dh) - (int)ph;
+    const int w = (int)(q * sw + s * dw) - (int)pw;
     float v = 0.0f;
     if (h >= 0 && h < (int)H && w >= 0 && w < (int)W) v = x[x_offset + (c * H + (uint)h) * W + (uint)w];
     col[idx] = v;
@@ -26,17 +29,18 @@ __kernel void col2im(__global float *dx, __global const float *col, const uint d
 {
     const uint idx = get_global_id(0);
     if (idx >= C * H * W) return;
-    const uint w = idx % W, h = (idx / W) % H, c = idx / (H * W);
+    uint rest, c;
+    const uint w = split_index(idx, W, &rest), h = split_index(rest, H, &c);
     float sum = 0.0f;
     for (uint r = 0; r < R; r++) {
         const int hp = (int)(h + ph) - (int)(r * dh); /* = p*sh */
-        if (hp < 0 || hp % (int)sh != 0) continue;
-        const uint p = (uint)hp / sh;
+        uint p;
+        if (hp < 0 || split_index((uint)hp, sh, &p) != 0) continue;
         if (p >= P) continue;
         for (uint s = 0; s < S; s++) {
             const int wq = (int)(w + pw) - (int)(s * dw);
-            if (wq < 0 || wq % (int)sw != 0) continue;
-            const uint q = (uint)wq / sw;
+            uint q;
+            if (wq < 0 || split_index((uint)wq, sw, &q) != 0) continue;
             if (q >= Q) continue;
             sum += col[((c * R + r) * S + s) * P * Q + p * Q + q];
         }

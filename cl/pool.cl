@@ -3,6 +3,8 @@
  * mode 1: average dividing by kh*kw (count_include_pad);
  * mode 2: average dividing by the number of in-bounds elements.
  * Global average pooling is mode 1 with the window = the plane. */
+#include "index.clh"
+
 #define POOL_MAX 0
 #define POOL_AVG_INCLUDE_PAD 1
 
@@ -20,7 +22,8 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
 {
     const uint o = get_global_id(0);
     if (o >= planes * P * Q) return;
-    const uint q = o % Q, p = (o / Q) % P, plane = o / (P * Q);
+    uint rest, plane;
+    const uint q = split_index(o, Q, &rest), p = split_index(rest, P, &plane);
     const int h0 = (int)(p * sh) - (int)ph, w0 = (int)(q * sw) - (int)pw;
     __global const float *xp = x + (size_t)plane * H * W;
     float best = -INFINITY, sum = 0.0f;
@@ -50,7 +53,8 @@ __kernel void pool_backward(__global const float *dy, __global const int *indice
 {
     const uint i = get_global_id(0);
     if (i >= planes * H * W) return;
-    const uint w = i % W, h = (i / W) % H, plane = i / (H * W);
+    uint rest, plane;
+    const uint w = split_index(i, W, &rest), h = split_index(rest, H, &plane);
     /* windows p with p*sh - ph <= h < p*sh - ph + kh */
     const int hh = (int)(h + ph), ww = (int)(w + pw);
     const int p_lo = hh - (int)kh + 1 > 0 ? (hh - (int)kh + (int)sh) / (int)sh : 0;

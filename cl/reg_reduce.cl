@@ -21,6 +21,8 @@
  *      (with c1 = ±1 the range of a that includes 0, for quantization)
  * POST: 0 none, 1 sqrt(x), 2 (sqrt(x) − 1)²: group norms and the norm loss,
  * multiplied by `scale`. */
+#include "index.clh"
+
 #ifndef TERM
 #define TERM 0
 #endif
@@ -59,7 +61,8 @@ __kernel void reduce_partial(__global const float *a, __global const float *b, _
 {
     const uint gid = get_global_id(0);
     if (gid >= nseg * parts) return;
-    const uint s = gid / parts, p = gid % parts;
+    uint s;
+    const uint p = split_index(gid, parts, &s);
     const uint chunk = (len + parts - 1) / parts, end = min(len, (p + 1) * chunk);
     float acc = 0.0f;
     for (uint j = p * chunk; j < end; j++) {

@@ -3,6 +3,7 @@
  * Philox word `index` of stream (seed, stream), so masks depend only on the
  * element's position, never on the work-item or local size. One work-item
  * per element; every kernel guards its tail. */
+#include "index.clh"
 #include "philox.clh"
 
 /* Keep with probability 1 - p; elements of a group (i / group) share a draw. */
@@ -68,7 +69,8 @@ __kernel void dropblock_seeds_f32(__global float *s, const uint n, const uint H,
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint w = i % W, h = (i / W) % H;
+    uint rows;
+    const uint w = split_index(i, W, &rows), h = rows % H;
     const bool may_start = h + block <= H && w + block <= W;
     s[i] = may_start && philox_uniform(seed, stream, i) < gamma ? 1.0f : 0.0f;
 }
@@ -79,7 +81,8 @@ __kernel void dropblock_keep_f32(__global float *keep, __global const float *s, 
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint w = i % W, h = (i / W) % H, plane = i - h * W - w;
+    uint rows;
+    const uint w = split_index(i, W, &rows), h = rows % H, plane = i - h * W - w;
     /* max() rather than a compare-and-subtract, which clang turns into a
      * saturating-subtract intrinsic that Oclgrind 21.10 cannot run */
     const uint h0 = (uint)max((int)(h + 1) - (int)block, 0), w0 = (uint)max((int)(w + 1) - (int)block, 0);

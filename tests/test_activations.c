@@ -104,9 +104,13 @@ static void check_extremes(clnn_context *ctx)
 int main(void)
 {
     clnn_context *ctx = test_context();
-    static const size_t sizes[] = {1, 7, 257, ((size_t)1 << 20) + 7};
+    static const size_t sizes[] = {1, 7, 257, 4099, ((size_t)1 << 20) + 7};
     for (int act = 0; act <= CLNN_ACT_SOFTPLUS; act++)
-        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) check_act(ctx, act, sizes[s]);
+        for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
+            char what[64];
+            snprintf(what, sizeof what, "activation %d on %zu elements", act, sizes[s]);
+            if (sizes[s] < ((size_t)1 << 20) || test_large(what)) check_act(ctx, act, sizes[s]);
+        }
     check_extremes(ctx);
     clnn_context_release(ctx);
     return check_summary();

@@ -82,7 +82,8 @@ int main(void)
     clnn_context *ctx = test_context();
     check_residual(ctx, 1);
     check_residual(ctx, 7);
-    check_residual(ctx, ((size_t)1 << 20) + 7);
+    check_residual(ctx, 4099);
+    if (test_large("residual on 2^20 + 7 elements")) check_residual(ctx, ((size_t)1 << 20) + 7);
     size_t s2[2] = {7, 0}, c2[3] = {3, 1, 13};
     check_concat(ctx, 2, s2, 3, c2);
     size_t s4[4] = {2, 0, 5, 7}, c4[2] = {3, 11};

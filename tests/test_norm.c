@@ -196,13 +196,13 @@ int main(void)
         run_bn(ctx, 1, 1, 1, 2, 4, training, 1, 1);      /* batch 1 */
         run_bn(ctx, 3, 5, 7, 3, 4, training, 1, 1);
         run_bn(ctx, 2, 3, 11, 13, 4, training, 0, 1);   /* no affine */
-        run_bn(ctx, 4, 4, 256, 256, 4, training, 1, 0); /* 2^20 elements */
+        if (test_large("batch norm 4 x 4 x 256 x 256")) run_bn(ctx, 4, 4, 256, 256, 4, training, 1, 0); /* 2^20 elements */
     }
     run_ln(ctx, 1, 1, 1, 1, 1);
     run_ln(ctx, 3, 7, 1, 1, 1);
     run_ln(ctx, 6, 5, 2, 1, 1);  /* [2, 3, 5] */
     run_ln(ctx, 5, 257, 1, 0, 1);
-    run_ln(ctx, 1024, 1024, 1, 1, 0); /* 2^20 elements */
+    if (test_large("layer norm 1024 x 1024")) run_ln(ctx, 1024, 1024, 1, 1, 0); /* 2^20 elements */
     clnn_context_release(ctx);
     return check_summary();
 }

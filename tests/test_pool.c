@@ -127,11 +127,11 @@ int main(void)
         run_case(ctx, 2, 3, 7, 5, 3, 2, 2, 1, 1, 1, mode, 1);
         run_case(ctx, 1, 5, 13, 11, 3, 3, 3, 3, 1, 1, mode, 1);
         run_case(ctx, 3, 2, 9, 8, 5, 4, 2, 3, 2, 2, mode, 1);
-        run_case(ctx, 4, 16, 128, 128, 2, 2, 2, 2, 0, 0, mode, 0); /* 2^20 inputs */
+        if (test_large("pool 4 x 16 x 128 x 128")) run_case(ctx, 4, 16, 128, 128, 2, 2, 2, 2, 0, 0, mode, 0); /* 2^20 inputs */
     }
     run_global(ctx, 1, 1, 1, 1, 2);
     run_global(ctx, 3, 7, 5, 3, 4);
-    run_global(ctx, 2, 8, 256, 256, 2); /* 2^20 inputs, planes of 65536 */
+    if (test_large("global pool 2 x 8 x 256 x 256")) run_global(ctx, 2, 8, 256, 256, 2); /* 2^20 inputs, planes of 65536 */
     clnn_context_release(ctx);
     return check_summary();
 }

@@ -334,10 +334,10 @@ int main(void)
     ctx = test_context();
     static const size_t sizes[] = {1, 2, 3, 13, 257, 1000};
     for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) elementwise(sizes[s], 1);
-    elementwise(((size_t)1 << 20) + 5, 1); /* large: finite differences on 64 spread elements */
+    if (test_large("elementwise regularizers on 2^20 + 5 elements")) elementwise(((size_t)1 << 20) + 5, 1); /* large: finite differences on 64 spread elements */
     static const size_t shapes[][2] = {{1, 1}, {1, 7}, {7, 1}, {3, 5}, {13, 11}, {31, 4}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) groups(shapes[s][0], shapes[s][1], 1, 1);
-    groups(1027, 1021, 0, 1); /* large (>= 2^20 elements): values, gradients at 200 spread elements, prox */
+    if (test_large("group regularizers on 1027 x 1021")) groups(1027, 1021, 0, 1); /* large (>= 2^20 elements): values, gradients at 200 spread elements, prox */
     conv_filters();
     gradient_ops();
     clnn_context_release(ctx);

@@ -344,7 +344,9 @@ int main(void)
 {
     clnn_context *ctx = test_context();
     static const size_t shapes[][2] = {{1, 1}, {7, 1}, {1, 7}, {13, 31}, {3, 257}, {5, 1000}, {1031, 1021}};
-    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) check_softmax(ctx, shapes[i][0], shapes[i][1], 0);
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++)
+        if (shapes[i][0] * shapes[i][1] < 8192 || test_large("softmax 1031 x 1021"))
+            check_softmax(ctx, shapes[i][0], shapes[i][1], 0);
     check_softmax(ctx, 4, 13, 1);
     check_softmax(ctx, 3, 1000, 1);
 
@@ -353,13 +355,16 @@ int main(void)
         {1, 31, 0.2f, 1, 0, 0},  {4, 13, 0.1f, 1, 0, 1},  {31, 1000, 0.2f, 1, 5, 0},
         {1031, 1021, 0.1f, 1, 4, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_ce(ctx, &cases[i]);
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (cases[i].rows * cases[i].cols < 65536 || test_large("cross-entropy 1031 x 1021")) check_ce(ctx, &cases[i]);
     check_ce_special(ctx);
 
     static const size_t sizes[] = {1, 7, 4097, ((size_t)1 << 20) + 3};
     for (int bce = 0; bce <= 1; bce++)
         for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++)
-            for (int mean = 0; mean <= 1; mean++) check_pointwise(ctx, bce, sizes[i], mean);
+            for (int mean = 0; mean <= 1; mean++)
+                if (sizes[i] < 8192 || test_large(bce ? "bce on 2^20 + 3 elements" : "mse on 2^20 + 3 elements"))
+                    check_pointwise(ctx, bce, sizes[i], mean);
     clnn_context_release(ctx);
     return check_summary();
 }
