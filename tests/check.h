@@ -42,6 +42,18 @@ extern int check_passed, check_failed, check_skipped;
         }                                                                      \
     } while (0)
 
+/* The call must fail with `expect` and leave a message in clnn_last_error(ctx)
+ * that contains `fn` (the function's name): the bad-input tables use it. */
+#define EXPECT_FAIL(ctx, expect, fn, call)                                                   \
+    do {                                                                                    \
+        clnn_status st_ = (call);                                                           \
+        const char *msg_ = clnn_last_error(ctx);                                            \
+        CHECK(st_ == (expect), "%s returned %s, expected %s", #call, clnn_status_string(st_), \
+              clnn_status_string(expect));                                                  \
+        CHECK(strstr(msg_, fn) != NULL, "%s: message '%s' does not name %s", #call, msg_, fn); \
+    } while (0)
+
+
 int check_summary(void);
 
 /* Small-shapes mode (CLNN_TEST_SMALL=1, set only by the oclgrind_* tests,

@@ -6,16 +6,6 @@
 #include <math.h>
 #include <stdint.h>
 
-/* The call must fail with `expect` and leave a message containing `fn`. */
-#define EXPECT_FAIL(ctx, expect, fn, call)                                                   \
-    do {                                                                                    \
-        clnn_status st_ = (call);                                                           \
-        const char *msg_ = clnn_last_error(ctx);                                            \
-        CHECK(st_ == (expect), "%s returned %s, expected %s", #call, clnn_status_string(st_), \
-              clnn_status_string(expect));                                                  \
-        CHECK(strstr(msg_, fn) != NULL, "%s: message '%s' does not name %s", #call, msg_, fn); \
-    } while (0)
-
 int main(void)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;

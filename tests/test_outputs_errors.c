@@ -5,15 +5,6 @@
 
 #include <math.h>
 
-#define EXPECT_FAIL(ctx, expect, fn, call)                                                   \
-    do {                                                                                    \
-        clnn_status st_ = (call);                                                           \
-        const char *msg_ = clnn_last_error(ctx);                                            \
-        CHECK(st_ == (expect), "%s returned %s, expected %s", #call, clnn_status_string(st_), \
-              clnn_status_string(expect));                                                  \
-        CHECK(strstr(msg_, fn) != NULL, "%s: message '%s' does not name %s", #call, msg_, fn); \
-    } while (0)
-
 static const float SENTINEL = 7.0f;
 
 static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b)

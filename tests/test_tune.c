@@ -330,13 +330,6 @@ static void modes(clnn_context *ctx)
     free(out);
 }
 
-#define EXPECT_FAIL(ctx, expect, fn, call)                                                             \
-    do {                                                                                               \
-        clnn_status st_ = (call);                                                                      \
-        CHECK(st_ == (expect), "%s returned %s", #call, clnn_status_string(st_));                      \
-        CHECK(strstr(clnn_last_error(ctx), fn) != NULL, "%s: message '%s'", #call, clnn_last_error(ctx)); \
-    } while (0)
-
 static void bad_input(clnn_context *ctx)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;

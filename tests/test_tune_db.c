@@ -272,13 +272,6 @@ static void concurrent_writers(void)
           st.user_entries);
 }
 
-#define EXPECT_FAIL(expect, fn, call)                                                                  \
-    do {                                                                                               \
-        clnn_status st_ = (call);                                                                      \
-        CHECK(st_ == (expect), "%s returned %s", #call, clnn_status_string(st_));                      \
-        CHECK(strstr(clnn_last_error(NULL), fn) != NULL, "%s: message '%s'", #call, clnn_last_error(NULL)); \
-    } while (0)
-
 static void bad_input(void)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;
@@ -289,21 +282,21 @@ static void bad_input(void)
     clnn_tune_config cfg;
     char small[4], missing[400];
     snprintf(missing, sizeof missing, "%s/does-not-exist.json", dir);
-    EXPECT_FAIL(INVAL, "clnn_tune_db_lookup", clnn_tune_db_lookup(NULL, "tensor.copy", problem, &m, &keeps, &cfg));
-    EXPECT_FAIL(INVAL, "clnn_tune_db_lookup", clnn_tune_db_lookup(&d, "tensor.nothing", problem, &m, &keeps, &cfg));
-    EXPECT_FAIL(INVAL, "clnn_tune_db_lookup", clnn_tune_db_lookup(&d, "tensor.copy", NULL, &m, &keeps, &cfg));
-    EXPECT_FAIL(INVAL, "clnn_tune_db_import", clnn_tune_db_import(NULL, &n));
-    EXPECT_FAIL(CLNN_ERR_IO, "clnn_tune_db_import", clnn_tune_db_import(missing, &n));
-    EXPECT_FAIL(INVAL, "clnn_tune_db_export", clnn_tune_db_export(NULL, NULL, &n));
-    EXPECT_FAIL(INVAL, "clnn_tune_db_merge", clnn_tune_db_merge(NULL, NULL, 0, &n));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_lookup", clnn_tune_db_lookup(NULL, "tensor.copy", problem, &m, &keeps, &cfg));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_lookup", clnn_tune_db_lookup(&d, "tensor.nothing", problem, &m, &keeps, &cfg));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_lookup", clnn_tune_db_lookup(&d, "tensor.copy", NULL, &m, &keeps, &cfg));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_import", clnn_tune_db_import(NULL, &n));
+    EXPECT_FAIL(NULL, CLNN_ERR_IO, "clnn_tune_db_import", clnn_tune_db_import(missing, &n));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_export", clnn_tune_db_export(NULL, NULL, &n));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_merge", clnn_tune_db_merge(NULL, NULL, 0, &n));
     const char *srcs[1] = {missing};
     char dst[400];
     snprintf(dst, sizeof dst, "%s/merge-dst.json", dir);
-    EXPECT_FAIL(CLNN_ERR_IO, "clnn_tune_db_merge", clnn_tune_db_merge(dst, srcs, 1, &n));
+    EXPECT_FAIL(NULL, CLNN_ERR_IO, "clnn_tune_db_merge", clnn_tune_db_merge(dst, srcs, 1, &n));
     CHECK(!file_exists(dst), "a failed merge writes nothing");
-    EXPECT_FAIL(INVAL, "clnn_tune_db_path", clnn_tune_db_path(small, sizeof small));
-    EXPECT_FAIL(INVAL, "clnn_tune_db_stats_get", clnn_tune_db_stats_get(NULL));
-    EXPECT_FAIL(INVAL, "clnn_tune_kernel_info_get", clnn_tune_kernel_info_get(100000, NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_path", clnn_tune_db_path(small, sizeof small));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_db_stats_get", clnn_tune_db_stats_get(NULL));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_kernel_info_get", clnn_tune_kernel_info_get(100000, NULL));
     char path[400];
     CHECK(clnn_tune_db_path(path, sizeof path) == CLNN_OK && strcmp(path, user_db) == 0, "CLNN_TUNE_DB is the path");
 }
