@@ -8,6 +8,7 @@
  * loss.cl's loss_sum. Exactly one work-group per row and no early return:
  * every work-item reaches every row_reduce and barrier (PoCL 3.1
  * miscompiles an early return ahead of barriers, see softmax.cl). */
+#include "index.clh"
 #include "rowreduce.clh"
 
 /* t = (1 - alpha) y + alpha p, y the soft rows or one-hot of labels (from_labels);
@@ -20,8 +21,10 @@ __kernel void mix_targets(__global float *t, __global const float *y, __global c
     if (i >= n) return; /* no barrier in this kernel */
     float target;
     if (from_labels) {
-        const int label = labels[i / cols];
-        target = (label < 0 || (uint)label >= cols) ? NAN : (uint)label == i % cols ? 1.0f : 0.0f;
+        uint row;
+        const uint col = split_index(i, cols, &row);
+        const int label = labels[row];
+        target = (label < 0 || (uint)label >= cols) ? NAN : (uint)label == col ? 1.0f : 0.0f;
     } else {
         target = y[i];
     }

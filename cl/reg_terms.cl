@@ -1,5 +1,7 @@
 /* Elementwise gradients and group updates of the regularizer terms. One
  * work-item per element; sizes are arguments; the tail is guarded. */
+#include "index.clh"
+
 #ifndef HAS_MASK
 #define HAS_MASK 0
 #endif
@@ -96,5 +98,7 @@ __kernel void reg_outer(__global float *grad, __global const float *u, __global 
 {
     const uint i = get_global_id(0);
     if (i >= rows * cols) return;
-    grad[i] += coef * scale[0] * u[i / cols] * v[i % cols];
+    uint r;
+    const uint c = split_index(i, cols, &r);
+    grad[i] += coef * scale[0] * u[r] * v[c];
 }

@@ -193,15 +193,15 @@ int main(void)
     ctx = test_context();
     static const size_t sizes[] = {1, 2, 3, 13, 257, 1000, 4099};
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) topk(sizes[i]);
-    topk(((size_t)1 << 20) + 7);
+    if (test_large("top-k pruning of 2^20 + 7 weights")) topk(((size_t)1 << 20) + 7);
     nm(1, 4, 2, 4), nm(3, 8, 2, 4), nm(7, 12, 1, 4), nm(5, 24, 3, 8), nm(2, 6, 2, 6), nm(13, 16, 5, 16);
     nm(1, 1, 1, 1), nm(3, 4, 4, 4), nm(3, 4, 0, 4), nm(11, 64, 7, 64);
-    nm(1024, 1028, 2, 4); /* >= 2^20 */
+    if (test_large("N:M pruning of 1024 x 1028 weights")) nm(1024, 1028, 2, 4); /* >= 2^20 */
     maskllm(1, 4, 1.0f, 1, 1);
     maskllm(7, 4, 0.5f, 1, 1);
     maskllm(3, 20, 2.0f, 0, 1);
     maskllm(5, 12, 0.7f, 1, 1);
-    maskllm(256, 4096, 0.5f, 1, 0); /* 2^20 mask entries */
+    if (test_large("MaskLLM on 256 x 4096 weights")) maskllm(256, 4096, 0.5f, 1, 0); /* 2^20 mask entries */
     maskllm_noise_stream();
     clnn_context_release(ctx);
     return check_summary();

@@ -124,7 +124,7 @@ int main(void)
     const size_t filters[4] = {5, 3, 3, 3};
     quant(4, filters, 4, 1, 1), quant(4, filters, 5, 0, 1);
     const size_t large[2] = {1024, 1025};
-    quant(2, large, 8, 0, 1), quant(2, large, 6, 1, 0);
+    if (test_large("quantization of 1024 x 1025 weights")) quant(2, large, 8, 0, 1), quant(2, large, 6, 1, 0);
     clnn_context_release(ctx);
     return check_summary();
 }
