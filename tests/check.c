@@ -87,3 +87,12 @@ void test_expect_api_error(const char *function, const char *error)
 {
     printf("EXPECT-OCLGRIND-API-ERROR %s %s\n", function, error);
 }
+
+void test_expect_filled(clnn_context *ctx, const char *name, const clnn_tensor *t, float value)
+{
+    size_t n = clnn_tensor_count(t), bad = 0;
+    float *h = test_download(ctx, t);
+    for (size_t i = 0; i < n; i++) bad += h[i] != value;
+    CHECK(bad == 0, "%s: %zu of %zu elements changed by rejected calls", name, bad, n);
+    free(h);
+}

@@ -54,6 +54,10 @@ extern int check_passed, check_failed, check_skipped;
     } while (0)
 
 
+/* Checks every element of fp32 tensor t still equals value (the sentinel a
+ * bad-input test filled it with): rejected calls must change nothing. */
+void test_expect_filled(clnn_context *ctx, const char *name, const clnn_tensor *t, float value);
+
 int check_summary(void);
 
 /* Small-shapes mode (CLNN_TEST_SMALL=1, set only by the oclgrind_* tests,
