@@ -3,127 +3,14 @@
  *   fashion_mlp --epochs 5 --batch 128 --lr 0.001 [--plot curves.png]
  * Last line: test_accuracy=0.xxxx */
 #include "fashion_data.h"
+#include "mlp_model.h"
 #include "model_util.h"
 #include "sample_util.h"
 
 #include <string.h>
 
-#define CLASSES 10
-#define PIXELS 784
-static const size_t widths[4] = {PIXELS, 512, 256, CLASSES};
-
-typedef struct mlp {
-    clnn_tensor *w[3], *b[3];       /* W [out, in], b [out] */
-    clnn_tensor *dw[3], *db[3];     /* gradients */
-    clnn_tensor *mw[3], *vw[3], *mb[3], *vb[3]; /* AdamW moments */
-} mlp;
-
-/* Activations and their gradients for one batch size. */
-typedef struct batch_buffers {
-    size_t n;
-    clnn_tensor *x, *labels;
-    clnn_tensor *z[3], *h[3], *d[2];   /* pre-activation, activation, after dropout */
-    clnn_tensor *dh[3], *dd[2];        /* gradients wrt h (dh[2] = dlogits) and wrt dropout outputs */
-    clnn_tensor *loss;
-} batch_buffers;
-
-static void mlp_create(clnn_context *ctx, mlp *m, uint64_t seed)
-{
-    for (int l = 0; l < 3; l++) {
-        size_t in = widths[l], out = widths[l + 1];
-        m->w[l] = new_tensor(ctx, CLNN_FLOAT32, 2, out, in, 0, 0);
-        m->b[l] = new_tensor(ctx, CLNN_FLOAT32, 1, out, 0, 0, 0);
-        m->dw[l] = new_tensor(ctx, CLNN_FLOAT32, 2, out, in, 0, 0);
-        m->db[l] = new_tensor(ctx, CLNN_FLOAT32, 1, out, 0, 0, 0);
-        m->mw[l] = new_tensor(ctx, CLNN_FLOAT32, 2, out, in, 0, 0);
-        m->vw[l] = new_tensor(ctx, CLNN_FLOAT32, 2, out, in, 0, 0);
-        m->mb[l] = new_tensor(ctx, CLNN_FLOAT32, 1, out, 0, 0, 0);
-        m->vb[l] = new_tensor(ctx, CLNN_FLOAT32, 1, out, 0, 0, 0);
-        init_kaiming_uniform(ctx, m->w[l], in, seed, (uint32_t)l);
-        CK(ctx, clnn_tensor_fill(m->b[l], 0.0f));
-        CK(ctx, clnn_tensor_fill(m->mw[l], 0.0f));
-        CK(ctx, clnn_tensor_fill(m->vw[l], 0.0f));
-        CK(ctx, clnn_tensor_fill(m->mb[l], 0.0f));
-        CK(ctx, clnn_tensor_fill(m->vb[l], 0.0f));
-    }
-}
-
-static void mlp_release(mlp *m)
-{
-    for (int l = 0; l < 3; l++) {
-        clnn_tensor *all[] = {m->w[l], m->b[l], m->dw[l], m->db[l], m->mw[l], m->vw[l], m->mb[l], m->vb[l]};
-        for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
-    }
-}
-
-static void buffers_create(clnn_context *ctx, batch_buffers *b, size_t n)
-{
-    memset(b, 0, sizeof *b);
-    b->n = n;
-    b->x = new_tensor(ctx, CLNN_FLOAT32, 2, n, PIXELS, 0, 0);
-    b->labels = new_tensor(ctx, CLNN_INT32, 1, n, 0, 0, 0);
-    for (int l = 0; l < 3; l++) {
-        b->z[l] = new_tensor(ctx, CLNN_FLOAT32, 2, n, widths[l + 1], 0, 0);
-        b->h[l] = new_tensor(ctx, CLNN_FLOAT32, 2, n, widths[l + 1], 0, 0);
-        b->dh[l] = new_tensor(ctx, CLNN_FLOAT32, 2, n, widths[l + 1], 0, 0);
-    }
-    for (int l = 0; l < 2; l++) {
-        b->d[l] = new_tensor(ctx, CLNN_FLOAT32, 2, n, widths[l + 1], 0, 0);
-        b->dd[l] = new_tensor(ctx, CLNN_FLOAT32, 2, n, widths[l + 1], 0, 0);
-    }
-    b->loss = new_tensor(ctx, CLNN_FLOAT32, 1, 1, 0, 0, 0);
-}
-
-static void buffers_release(batch_buffers *b)
-{
-    clnn_tensor *all[] = {b->x, b->labels, b->z[0], b->z[1], b->z[2], b->h[0], b->h[1], b->h[2], b->dh[0], b->dh[1],
-                          b->dh[2], b->d[0], b->d[1], b->dd[0], b->dd[1], b->loss};
-    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
-}
-
-/* Forward pass into b->h[2] (the logits). With p > 0 dropout follows both
- * hidden layers, its masks keyed by (seed, layer). */
-static void forward(clnn_context *ctx, const mlp *m, batch_buffers *b, float p, uint64_t seed)
-{
-    const clnn_tensor *in = b->x;
-    for (int l = 0; l < 3; l++) {
-        clnn_activation act = l < 2 ? CLNN_ACT_RELU : CLNN_ACT_NONE;
-        CK(ctx, clnn_dense_forward(ctx, in, m->w[l], m->b[l], act, 0.0f, l < 2 ? b->z[l] : NULL, b->h[l]));
-        if (l < 2 && p > 0) {
-            CK(ctx, clnn_dropout_forward(ctx, b->h[l], p, seed, (uint32_t)l, b->d[l], NULL));
-            in = b->d[l];
-        } else {
-            in = b->h[l];
-        }
-    }
-}
-
-/* Backward pass from dlogits in b->dh[2] into every dw, db. */
-static void backward(clnn_context *ctx, mlp *m, batch_buffers *b, float p, uint64_t seed)
-{
-    for (int l = 2; l >= 0; l--) {
-        const clnn_tensor *in = l == 0 ? b->x : p > 0 ? b->d[l - 1] : b->h[l - 1];
-        clnn_activation act = l < 2 ? CLNN_ACT_RELU : CLNN_ACT_NONE;
-        clnn_tensor *dx = l == 0 ? NULL : p > 0 ? b->dd[l - 1] : b->dh[l - 1];
-        CK(ctx, clnn_dense_backward(ctx, in, m->w[l], l < 2 ? b->z[l] : NULL, act, 0.0f, b->dh[l], 0, dx, m->dw[l],
-                                    m->db[l]));
-        if (l > 0 && p > 0) CK(ctx, clnn_dropout_backward(ctx, b->dd[l - 1], p, seed, (uint32_t)(l - 1), b->dh[l - 1]));
-    }
-}
-
-static void adamw_step(clnn_context *ctx, mlp *m, const sample_options *o, unsigned long step,
-                       unsigned long total_steps)
-{
-    float lr = cosine_lr(o->lr, step, total_steps);
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
-                      .weight_decay = o->weight_decay, .step = step};
-    clnn_param params[6];
-    for (int l = 0; l < 3; l++) {
-        params[2 * l] = (clnn_param){m->w[l], m->dw[l], m->mw[l], m->vw[l], NULL, 0};
-        params[2 * l + 1] = (clnn_param){m->b[l], m->db[l], m->mb[l], m->vb[l], NULL, 1}; /* no decay on biases */
-    }
-    CK(ctx, clnn_optim_step(ctx, &opt, 6, params, 0, NULL));
-}
+#define CLASSES MLP_CLASSES
+#define PIXELS MLP_PIXELS
 
 /* Test accuracy over the whole set, batch by batch (full batches + remainder). */
 static double evaluate(clnn_context *ctx, const mlp *m, const fashion_set *set, size_t batch, float *stage_x,
@@ -132,20 +19,20 @@ static double evaluate(clnn_context *ctx, const mlp *m, const fashion_set *set, 
     uint32_t *idx = malloc(set->count * sizeof *idx);
     for (size_t i = 0; i < set->count; i++) idx[i] = (uint32_t)i;
     size_t correct = 0;
-    batch_buffers full, rest;
-    buffers_create(ctx, &full, batch);
+    mlp_batch full, rest;
+    mlp_batch_create(ctx, &full, batch);
     size_t tail = set->count % batch;
-    if (tail) buffers_create(ctx, &rest, tail);
+    if (tail) mlp_batch_create(ctx, &rest, tail);
     for (size_t start = 0; start < set->count; start += batch) {
         size_t n = set->count - start < batch ? set->count - start : batch;
-        batch_buffers *b = n == batch ? &full : &rest;
+        mlp_batch *b = n == batch ? &full : &rest;
         upload_batch(ctx, set->images, set->labels, idx + start, n, PIXELS, stage_x, stage_y, b->x, b->labels);
-        forward(ctx, m, b, 0.0f, 0);
+        mlp_forward(ctx, m, b, 0.0f, 0);
         CK(ctx, clnn_tensor_download(b->h[2], logits, n * CLASSES * sizeof(float)));
         correct += count_correct(logits, stage_y, n, CLASSES);
     }
-    buffers_release(&full);
-    if (tail) buffers_release(&rest);
+    mlp_batch_release(&full);
+    if (tail) mlp_batch_release(&rest);
     free(idx);
     return (double)correct / (double)set->count;
 }
@@ -186,8 +73,8 @@ int main(int argc, char **argv)
 
     mlp m;
     mlp_create(ctx, &m, o.seed);
-    batch_buffers b;
-    buffers_create(ctx, &b, o.batch);
+    mlp_batch b;
+    mlp_batch_create(ctx, &b, o.batch);
     float *stage_x = malloc(o.batch * PIXELS * sizeof(float));
     int32_t *stage_y = malloc(o.batch * sizeof(int32_t));
     float *logits = malloc(o.batch * CLASSES * sizeof(float));
@@ -206,10 +93,8 @@ int main(int argc, char **argv)
             uint64_t mask_seed = o.seed * 0x100000001ull + step;
             upload_batch(ctx, train.images, train.labels, order + s * o.batch, o.batch, PIXELS, stage_x, stage_y, b.x,
                          b.labels);
-            forward(ctx, &m, &b, o.dropout, mask_seed);
-            CK(ctx, clnn_cross_entropy_labels(ctx, b.h[2], b.labels, &ce, b.loss, b.dh[2]));
-            backward(ctx, &m, &b, o.dropout, mask_seed);
-            adamw_step(ctx, &m, &o, step, steps_per_epoch * (unsigned long)o.epochs);
+            float lr = cosine_lr(o.lr, step, steps_per_epoch * (unsigned long)o.epochs);
+            mlp_train_step(ctx, &m, &b, &ce, o.dropout, mask_seed, lr, o.weight_decay, step);
             float loss;
             CK(ctx, clnn_tensor_download(b.loss, &loss, sizeof loss));
             CK(ctx, clnn_tensor_download(b.h[2], logits, o.batch * CLASSES * sizeof(float)));
@@ -236,7 +121,7 @@ int main(int argc, char **argv)
     free(logits);
     free(stage_y);
     free(stage_x);
-    buffers_release(&b);
+    mlp_batch_release(&b);
     mlp_release(&m);
     clnn_context_release(ctx);
     fashion_free(&train);

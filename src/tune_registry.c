@@ -17,7 +17,8 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32 */
+ *   attention: one head, P0 queries, P1 keys, head size 32
+ *   outputs: [P0 rows, P1 classes] (mix_targets: P0 * P1 elements) */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -43,6 +44,7 @@ EXERCISE(conv);
 EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
+EXERCISE(outputs);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -56,6 +58,7 @@ static const struct family {
     {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
+    {clnn__outputs_tunables, exercise_outputs},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -403,5 +406,27 @@ EXERCISE(attention)
     if (is(t, "attention.softmax_backward"))
         STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
                                          RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
+}
+
+EXERCISE(outputs)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t rows = problem[0], cols = problem[1];
+    if (is(t, "outputs.mix_targets")) rows = elements(problem), cols = 1;
+    clnn_tensor *x = RAND(&b, rows, cols), *q = RAND(&b, rows, cols), *grad = RAND(&b, rows, cols);
+    clnn_tensor *loss = RAND(&b, 1);
+    if (is(t, "outputs.mix_targets")) STEP(&b, clnn_soft_targets_mix(ctx, x, q, 0.3f, grad));
+    else if (is(t, "outputs.entropy_penalty"))
+        STEP(&b, clnn_confidence_penalty(ctx, x, 0.1f, CLNN_REDUCE_MEAN, loss, grad));
+    else if (is(t, "outputs.prob_entropy"))
+        STEP(&b, clnn_prob_entropy_penalty(ctx, make(&b, 0.0f, 1.0f, (const size_t[4]){rows, cols}), 0.1f,
+                                           CLNN_REDUCE_MEAN, loss, grad));
+    else if (is(t, "outputs.z_loss")) STEP(&b, clnn_z_loss(ctx, x, 1e-4f, CLNN_REDUCE_MEAN, loss, grad));
+    else if (is(t, "outputs.kl_logits"))
+        STEP(&b, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, CLNN_REDUCE_MEAN, loss, grad, NULL));
+    else if (is(t, "outputs.js_logits")) STEP(&b, clnn_js_div_logits(ctx, x, q, CLNN_REDUCE_MEAN, loss, grad, NULL));
+    else if (is(t, "outputs.stablemax_rows")) STEP(&b, clnn_stablemax_forward(ctx, x, grad));
+    else STEP(&b, clnn_stablemax_cross_entropy(ctx, x, ints(&b, rows, cols, 7), CLNN_REDUCE_MEAN, loss, grad));
     return bench_end(&b);
 }

@@ -223,7 +223,7 @@ static void every_family_matches_default(clnn_context *ctx)
         {"dropout.forward", {1001, 1}},      {"blocks.copy_block", {17, 9}},
         {"reduce.group_sum", {11, 333}},     {"conv.col2im", {3, 49}},
         {"pool.backward", {5, 81}},          {"norm.backward_data", {9, 131}},
-        {"attention.softmax_backward", {19, 23}},
+        {"attention.softmax_backward", {19, 23}}, {"outputs.kl_logits", {7, 131}},
     };
     clnn_tune_options o;
     clnn_tune_options_init(&o);

@@ -19,6 +19,8 @@ static const bench_group groups[] = {
     {"layers", bench_layers},
     {"conv", bench_conv},
     {"outputs", bench_outputs},
+    {"train", bench_train},
+    {"tune", bench_tune},
 };
 
 static void usage(FILE *f)
