@@ -1,10 +1,20 @@
 /* Activations and dense's fused bias + activation kernels. Element-wise
  * kernels handle WPT consecutive elements per work-item; every kernel guards
- * its tail. The function comes from activation.clh, selected by an int. */
+ * its tail. The function comes from activation.clh, selected by an int
+ * that the launchers fix at compile time (ACT_FIXED below). */
 #include "activation.clh"
 
 #ifndef WPT
 #define WPT 1
+#endif
+
+/* Launchers compile one variant per function (-DACT_FIXED=<clnn_activation>):
+ * with the function known at compile time PoCL vectorizes the loop across
+ * work-items, which a run-time switch prevented (GELU ran 100x slower). */
+#ifdef ACT_FIXED
+#define ACT_OF(act) ACT_FIXED
+#else
+#define ACT_OF(act) (act)
 #endif
 
 /* Rows per partial sum of dense's bias gradient. Fixed (not tunable): the
@@ -17,7 +27,7 @@ __kernel void act_forward(__global float *y, __global const float *x, const uint
 {
     const uint base = get_global_id(0) * WPT;
     for (uint k = 0; k < WPT; k++)
-        if (base + k < n) y[base + k] = act_f(act, alpha, x[base + k]);
+        if (base + k < n) y[base + k] = act_f(ACT_OF(act), alpha, x[base + k]);
 }
 
 /* dx = dy * f'(x) */
@@ -26,7 +36,7 @@ __kernel void act_backward(__global float *dx, __global const float *dy, __globa
 {
     const uint base = get_global_id(0) * WPT;
     for (uint k = 0; k < WPT; k++)
-        if (base + k < n) dx[base + k] = dy[base + k] * act_df(act, alpha, x[base + k]);
+        if (base + k < n) dx[base + k] = dy[base + k] * act_df(ACT_OF(act), alpha, x[base + k]);
 }
 
 /* Dense forward epilogue over the GEMM result g [rows, cols]:
@@ -41,7 +51,7 @@ __kernel void dense_bias_act(__global float *g, __global float *y, __global cons
     const size_t i = (size_t)row * cols + col;
     const float z = g[i] + (has_bias ? b[col] : 0.0f);
     if (store_z) g[i] = z;
-    y[i] = act_f(act, alpha, z);
+    y[i] = act_f(ACT_OF(act), alpha, z);
 }
 
 /* Dense backward prologue: dz = dy * f'(z) for DB_ROWS rows of one column per
@@ -57,7 +67,7 @@ __kernel void dense_dz(__global float *dz, __global float *partial, __global con
     float sum = 0.0f;
     for (uint row = block * DB_ROWS; row < end; row++) {
         const size_t i = (size_t)row * cols + col;
-        const float d = dy[i] * act_df(act, alpha, z[i]);
+        const float d = dy[i] * act_df(ACT_OF(act), alpha, z[i]);
         if (write_dz) dz[i] = d;
         sum += d;
     }

@@ -1,11 +1,19 @@
 /* Host side of the element-wise activations (cl/activation.cl): one kernel
- * for every function, selected by its clnn_activation value. */
+ * source for every function, compiled per function (clnn__act_variant). */
 #include "layers_common.h"
+
+#include <stdio.h>
 
 static const clnn__tunable tune_forward = CLNN_WPT_TUNABLE("activation.forward", "activation", "act_forward");
 static const clnn__tunable tune_backward = CLNN_WPT_TUNABLE("activation.backward", "activation", "act_backward");
 
 const clnn__tunable *const clnn__activation_tunables[] = {&tune_forward, &tune_backward, NULL};
+
+const char *clnn__act_variant(clnn_activation act, char *buf)
+{
+    snprintf(buf, 32, "-DACT_FIXED=%d", (int)act);
+    return buf;
+}
 
 clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
                                     clnn_tensor *y)
@@ -21,7 +29,8 @@ clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, floa
     cl_int a = (cl_int)act;
     clnn__karg args[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(n), KARG(a), KARG(alpha)};
     size_t problem[2] = {n, 1};
-    return clnn__run(ctx, fn, &tune_forward, problem, 5, args);
+    char variant[32];
+    return clnn__run_variant(ctx, fn, &tune_forward, clnn__act_variant(act, variant), problem, 5, args);
 }
 
 clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
@@ -42,5 +51,6 @@ clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, flo
     clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(dy->buffer), KARG_BUF(x->buffer), KARG(n), KARG(a),
                          KARG(alpha)};
     size_t problem[2] = {n, 1};
-    return clnn__run(ctx, fn, &tune_backward, problem, 6, args);
+    char variant[32];
+    return clnn__run_variant(ctx, fn, &tune_backward, clnn__act_variant(act, variant), problem, 6, args);
 }

@@ -101,7 +101,8 @@ clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     clnn__karg args[] = {KARG_BUF(g->buffer), KARG_BUF(y->buffer), KARG_BUF(bias), KARG(rows), KARG(cols),
                          KARG(has_bias), KARG(store_z), KARG(a), KARG(alpha)};
     size_t problem[2] = {d.out, d.rows};
-    return clnn__run(ctx, fn, &tune_bias_act, problem, 9, args);
+    char variant[32];
+    return clnn__run_variant(ctx, fn, &tune_bias_act, clnn__act_variant(act, variant), problem, 9, args);
 }
 
 clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *z,
@@ -152,7 +153,9 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
         clnn__karg args[] = {KARG_BUF(dz), KARG_BUF(partial), KARG_BUF(dy->buffer), KARG_BUF(zb), KARG(rows),
                              KARG(cols), KARG(write_dz), KARG(want_db), KARG(a), KARG(alpha)};
         size_t problem[2] = {d.out, blocks};
-        if ((st = clnn__run(ctx, fn, &tune_dz, problem, 10, args)) != CLNN_OK) goto out;
+        char variant[32];
+        st = clnn__run_variant(ctx, fn, &tune_dz, clnn__act_variant(act, variant), problem, 10, args);
+        if (st != CLNN_OK) goto out;
     }
     if (db) {
         cl_int acc = accumulate;

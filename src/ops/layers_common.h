@@ -30,6 +30,11 @@ void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t g
 #define CLNN_WPT_TUNABLE(id_, program_, kernel_) \
     {id_, program_, kernel_, 1, {{"WPT", {1, 2, 4, 8}, 4, 1}, {NULL, {0}, 0, 0}}, NULL, clnn__wpt_global}
 
+/* The variant option that compiles cl/activation.cl's kernels for one
+ * function (-DACT_FIXED=<act>, for clnn__run_variant): PoCL vectorizes a
+ * compile-time function, not a run-time switch. buf holds 32 bytes. */
+const char *clnn__act_variant(clnn_activation act, char *buf);
+
 /* act is a clnn_activation and alpha finite. */
 clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activation act, float alpha);
 /* The element count fits the kernels' 32-bit indices. */
