@@ -9,6 +9,7 @@ clnn_status clnn__sgemm(clnn_context *ctx, const char *fn, int trans_a, int tran
                         size_t batch)
 {
     if (m == 0 || n == 0 || batch == 0) return CLNN_OK;
+    if (!ctx->clblast_checked) clnn__clblast_apply_tuned(ctx);
     const CLBlastTranspose ta = trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
     const CLBlastTranspose tb = trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
     cl_event ev = NULL;

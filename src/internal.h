@@ -236,6 +236,16 @@ int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, cons
  * (cfg NULL: keep the heuristic). persist 0: remembered for this process only. */
 clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
                               const clnn__config *cfg, double seconds, double default_seconds, int persist);
+/* Entries of CLBlast's kernels (named parameters, one per device and
+ * kernel): found through the lookup chain (1 when found), stored in the
+ * user layer; p NULL stores "CLBlast's own parameters are best". */
+int clnn__tune_db_find_named(const clnn_device_info *dev, const char *kernel, clnn_clblast_params *p,
+                             int *keeps_default, clnn_tune_match *match);
+clnn_status clnn__tune_db_put_named(const clnn_device_info *dev, const char *kernel, const clnn_clblast_params *p,
+                                    double seconds, double default_seconds);
+/* Applies the database's CLBlast parameters for ctx's device before its
+ * first GEMM (tune_clblast.c; once per process, device and kernel). */
+void clnn__clblast_apply_tuned(clnn_context *ctx);
 /* Every tunable kernel clnn ships (tune_registry.c), NULL-terminated. */
 const clnn__tunable *clnn__tunable_at(size_t index);
 const clnn__tunable *clnn__tunable_find(const char *id);
@@ -300,6 +310,7 @@ struct clnn_context {
     clnn_tune_mode tune_mode;
     int tune_busy;
     struct clnn__tune_request *tune_request;
+    int clblast_checked; /* clnn__clblast_apply_tuned ran for this context */
 };
 
 /* ----------------------------------------------------------------- tensors */

@@ -20,6 +20,8 @@
 #define DB_VERSION 1
 #define MAX_FILE_BYTES (64u << 20)
 #define PARAM_NAME_LEN 16
+/* clnn's kernels have at most CLNN_MAX_TUNE_PARAMS; CLBlast's Xgemm has 16 */
+#define DB_MAX_PARAMS CLNN_CLBLAST_MAX_PARAMS
 
 enum { LAYER_SYSTEM = 0, LAYER_USER = 1, LAYER_SESSION = 2 /* this process only, never saved */ };
 
@@ -31,8 +33,8 @@ typedef struct db_entry {
     int keeps_default;  /* the heuristic is best: no configuration stored */
     size_t local[3];
     int nparams;
-    char pname[CLNN_MAX_TUNE_PARAMS][PARAM_NAME_LEN];
-    int pvalue[CLNN_MAX_TUNE_PARAMS];
+    char pname[DB_MAX_PARAMS][PARAM_NAME_LEN];
+    int pvalue[DB_MAX_PARAMS];
     double seconds, default_seconds;
     long long tuned_at; /* seconds since the epoch; the newer entry of a key wins */
     int layer;
@@ -248,7 +250,7 @@ static const char *parse_entry(const cJSON *j, int layer, db_entry *e)
         const cJSON *params = cJSON_GetObjectItemCaseSensitive(j, "params"), *p;
         if (params && !cJSON_IsObject(params)) return "\"params\" is not an object";
         cJSON_ArrayForEach(p, params) {
-            if (e->nparams == CLNN_MAX_TUNE_PARAMS) return "\"params\" has too many entries";
+            if (e->nparams == DB_MAX_PARAMS) return "\"params\" has too many entries";
             if (!cJSON_IsNumber(p) || p->valuedouble != (double)(int)p->valuedouble ||
                 strlen(p->string) >= PARAM_NAME_LEN)
                 return "\"params\" holds a value that is not an integer";
@@ -552,6 +554,58 @@ clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *
     e.default_seconds = default_seconds;
     e.tuned_at = (long long)time(NULL);
     e.layer = persist ? LAYER_USER : LAYER_SESSION;
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    int ok = list_put(&db, &e);
+    pthread_mutex_unlock(&db_lock);
+    return ok ? CLNN_OK : clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "tuning database: out of host memory");
+}
+
+/* CLBlast's kernels (tune_clblast.c): named parameters, one entry per device
+ * and kernel (bucket [1, 1]), looked up through the same chain. */
+static const size_t whole_device[2] = {1, 1};
+
+int clnn__tune_db_find_named(const clnn_device_info *dev, const char *kernel, clnn_clblast_params *p,
+                             int *keeps_default, clnn_tune_match *match)
+{
+    *match = CLNN_TUNE_MATCH_HEURISTIC;
+    pthread_mutex_lock(&db_lock);
+    ensure_loaded();
+    const db_entry *e = chain_find(dev, kernel, whole_device, match);
+    if (e) {
+        *keeps_default = e->keeps_default;
+        p->count = (size_t)e->nparams;
+        for (int i = 0; i < e->nparams; i++) {
+            snprintf(p->names[i], sizeof p->names[i], "%s", e->pname[i]);
+            p->values[i] = e->pvalue[i] < 0 ? 0 : (size_t)e->pvalue[i];
+        }
+    }
+    pthread_mutex_unlock(&db_lock);
+    if (!e) *match = CLNN_TUNE_MATCH_HEURISTIC;
+    return e != NULL;
+}
+
+clnn_status clnn__tune_db_put_named(const clnn_device_info *dev, const char *kernel, const clnn_clblast_params *p,
+                                    double seconds, double default_seconds)
+{
+    db_entry e;
+    memset(&e, 0, sizeof e);
+    snprintf(e.device, sizeof e.device, "%s", dev->key);
+    e.name_len = name_prefix_len(e.device);
+    snprintf(e.kernel, sizeof e.kernel, "%s", kernel);
+    e.bucket[0] = whole_device[0];
+    e.bucket[1] = whole_device[1];
+    e.keeps_default = p == NULL;
+    for (size_t i = 0; p && i < p->count && i < DB_MAX_PARAMS; i++) {
+        snprintf(e.pname[i], PARAM_NAME_LEN, "%s", p->names[i]);
+        e.pvalue[i] = (int)p->values[i];
+        e.nparams++;
+    }
+    if (!e.keeps_default) e.local[0] = e.local[1] = e.local[2] = 1; /* CLBlast picks its own */
+    e.seconds = seconds;
+    e.default_seconds = default_seconds;
+    e.tuned_at = (long long)time(NULL);
+    e.layer = LAYER_USER;
     pthread_mutex_lock(&db_lock);
     ensure_loaded();
     int ok = list_put(&db, &e);

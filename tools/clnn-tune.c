@@ -1,6 +1,8 @@
 /* clnn-tune: lists clnn's tunable kernels, tunes them for a set of problem
  * sizes on the selected device (progress on stderr, a table at the end),
  * and exports, imports and merges tuning databases. */
+#include "tune/clblast_tune.h"
+
 #include <clnn/clnn.h>
 
 #include <math.h>
@@ -23,9 +25,13 @@ static void usage(FILE *f)
             "                 [--budget N|Ns] [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
             "       clnn-tune --export FILE [--filter DEVICE-SUBSTRING] | --import FILE | --merge DST SRC...\n"
             "       clnn-tune [--device SEL] --bench-lookup\n"
+            "       clnn-tune [--device SEL] --clblast [--clblast-kernel ID[,ID]] [--clblast-size MxNxK] [--budget N]\n"
+            "                 [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
             "strategies: exhaustive (default), random, annealing; --budget 20 = candidates, --budget 30s = seconds\n"
             "sizes default to 4096,1048576 (elements for 1-D kernels; rows x cols for 2-D kernels)\n"
-            "every row also times fixed local sizes of 64 and 256 (8x8 and 16x16 for 2-D kernels)\n");
+            "every row also times fixed local sizes of 64 and 256 (8x8 and 16x16 for 2-D kernels)\n"
+            "--clblast tunes CLBlast's GEMM kernels (clblast.xgemm at 512x512x512, clblast.xgemm_direct at\n"
+            "256x256x256; budget 8 candidates each, every one measured in a process of its own)\n");
 }
 
 static double now(void)
@@ -287,7 +293,9 @@ static int fail(const char *what)
 int main(int argc, char **argv)
 {
     const char *device = NULL, *export_path = NULL, *import_path = NULL, *filter = NULL;
-    int list = 0, bench_lookup = 0, merge_at = 0;
+    int list = 0, bench_lookup = 0, merge_at = 0, clblast = 0, budget_given = 0;
+    const char *clblast_measure = NULL, *clblast_params = NULL;
+    clblast_args cb = {NULL, NULL, {0, 0, 0}, 8, 1, 5, 0, 1};
     tune_args a;
     memset(&a, 0, sizeof a);
     clnn_tune_options_init(&a.opt);
@@ -299,6 +307,7 @@ int main(int argc, char **argv)
         else if (strcmp(arg, "--dry-run") == 0) a.dry_run = 1;
         else if (strcmp(arg, "--no-save") == 0) a.save = 0;
         else if (strcmp(arg, "--bench-lookup") == 0) bench_lookup = 1;
+        else if (strcmp(arg, "--clblast") == 0) clblast = 1;
         else if (strcmp(arg, "--merge") == 0 && val) {
             merge_at = i + 1;
             break;
@@ -307,6 +316,17 @@ int main(int argc, char **argv)
             return strcmp(arg, "--help") == 0 ? 0 : 2;
         } else if (strcmp(arg, "--device") == 0) device = argv[++i];
         else if (strcmp(arg, "--kernel") == 0) a.kernels = argv[++i];
+        else if (strcmp(arg, "--clblast-kernel") == 0) cb.kernels = argv[++i];
+        else if (strcmp(arg, "--clblast-measure") == 0) clblast_measure = argv[++i];
+        else if (strcmp(arg, "--clblast-params") == 0) clblast_params = argv[++i];
+        else if (strcmp(arg, "--clblast-size") == 0) {
+            char tail;
+            if (sscanf(argv[++i], "%zux%zux%zu%c", &cb.mnk[0], &cb.mnk[1], &cb.mnk[2], &tail) != 3 || !cb.mnk[0] ||
+                !cb.mnk[1] || !cb.mnk[2]) {
+                fprintf(stderr, "clnn-tune: --clblast-size wants MxNxK\n");
+                return 2;
+            }
+        }
         else if (strcmp(arg, "--family") == 0) a.families = argv[++i];
         else if (strcmp(arg, "--export") == 0) export_path = argv[++i];
         else if (strcmp(arg, "--filter") == 0) filter = argv[++i];
@@ -336,6 +356,7 @@ int main(int argc, char **argv)
             }
             if (*end) a.opt.budget_seconds = b;
             else a.opt.budget_count = (unsigned)b;
+            budget_given = !*end;
         } else {
             usage(stderr);
             return 2;
@@ -373,12 +394,26 @@ int main(int argc, char **argv)
 
     clnn_context *ctx = NULL;
     if (clnn_context_create(device, &ctx) != CLNN_OK) return fail("device");
+    if (clblast_measure) { /* a child of --clblast: one measurement, nothing else */
+        size_t mnk[3] = {cb.mnk[0] ? cb.mnk[0] : 256, cb.mnk[1] ? cb.mnk[1] : 256, cb.mnk[2] ? cb.mnk[2] : 256};
+        int rc = clblast_measure_child(ctx, clblast_measure, clblast_params, mnk, a.opt.repeats);
+        clnn_context_release(ctx);
+        return rc;
+    }
     clnn_device_info info;
     clnn_context_device(ctx, &info);
     fprintf(stderr, "clnn-tune %s on [%u] %s (%s)\n", clnn_version(), info.index, info.name, info.driver_version);
     int rc;
     if (bench_lookup) {
         rc = cmd_bench_lookup(ctx);
+    } else if (clblast) {
+        cb.device = device;
+        cb.seed = a.opt.seed;
+        cb.repeats = a.opt.repeats;
+        cb.dry_run = a.dry_run;
+        cb.save = a.save;
+        if (budget_given) cb.budget = a.opt.budget_count;
+        rc = clblast_tune(ctx, &cb);
     } else {
         /* compile everything first so that build time does not land in the progress */
         clnn_context_build_all(ctx);

@@ -218,6 +218,87 @@ CLNN_API clnn_status clnn_tune_db_stats_get(clnn_tune_db_stats *stats);
 CLNN_API clnn_status clnn_tune_bench_lookup(clnn_context *ctx, const char *kernel_id, size_t iterations,
                                             double *ns_per_lookup);
 
+
+/* ---------------------------------------------------------- CLBlast's GEMM */
+
+/* clnn's GEMMs (dense, conv2d, attention, the orthogonality and spectral
+ * terms) run on CLBlast, whose kernels take tuning parameters of their own
+ * from CLBlast's database, which knows a few dozen devices. For any other
+ * device clnn can tune two of them:
+ *   "clblast.xgemm"         CLBlast's Xgemm: the tiled GEMM of large products
+ *                           (16 parameters: GEMMK, KREG, KWG, KWI, MDIMA,
+ *                           MDIMC, MWG, NDIMB, NDIMC, NWG, SA, SB, STRM, STRN,
+ *                           VWM, VWN; GEMMK 0, KREG 1, STRM/STRN 0 here)
+ *   "clblast.xgemm_direct"  XgemmDirect: the GEMM of small products (KWID,
+ *                           MDIMAD, MDIMCD, NDIMBD, NDIMCD, PADA, PADB, VWMD,
+ *                           VWND, WGD)
+ * The winner is kept in this tuning database (device key x kernel, bucket
+ * [1, 1]: CLBlast uses one parameter set per device and kernel) and, in modes
+ * cached and on, applied with CLBlastOverrideParameters before a context's
+ * first GEMM (once per process and device: CLBlast's parameters are
+ * process-wide). clnn-tune --clblast runs the search, each candidate in a
+ * process of its own (docs/tuning.md). */
+#define CLNN_CLBLAST_MAX_PARAMS 16
+
+typedef struct clnn_clblast_params {
+    size_t count;                          /* parameters in names/values */
+    char names[CLNN_CLBLAST_MAX_PARAMS][16];
+    size_t values[CLNN_CLBLAST_MAX_PARAMS];
+} clnn_clblast_params;
+
+/* Largest accepted error of a candidate's GEMM, relative to the sum of the
+ * magnitudes of its terms (see clnn_tune_clblast_measure). */
+#define CLNN_CLBLAST_MAX_ERROR 1e-4
+
+/* Valid parameter sets of kernel_id for ctx's device (CLBlast's constraints,
+ * the device's work-group size and local memory), a seeded sample of at most
+ * `budget` of them (0: all), in a fixed order for a given seed. Writes up to
+ * cap sets; *count gets how many the sample holds. */
+CLNN_API clnn_status clnn_tune_clblast_candidates(clnn_context *ctx, const char *kernel_id, uint64_t seed,
+                                                  size_t budget, clnn_clblast_params *out, size_t cap,
+                                                  size_t *count);
+
+/* Times one C = A·B (row-major, A [m, k], B [k, n], fixed pseudo-random
+ * inputs in [-1, 1)) through CLBlast with params applied (NULL: CLBlast's own
+ * parameters), forcing the kernel kernel_id names: *seconds gets the median
+ * wall time of `repeats` runs (1..64) after an untimed one that builds the
+ * program, *max_error the largest |C - C_ref| / sum_l |a_il b_lj| over the
+ * checked entries against a double-precision host product (every row up to
+ * 256 rows, else 256 rows spread over C). It changes this process's CLBlast
+ * parameters for good (CLBlast 1.5 cannot restore its own), so it belongs in
+ * a process that does nothing else: clnn-tune runs each candidate in one. */
+CLNN_API clnn_status clnn_tune_clblast_measure(clnn_context *ctx, const char *kernel_id,
+                                               const clnn_clblast_params *params, const size_t mnk[3],
+                                               unsigned repeats, double *seconds, double *max_error);
+
+/* Records the outcome for ctx's device in the in-memory database: params
+ * (NULL: CLBlast's own parameters were best) with the measured times;
+ * clnn_tune_db_save() persists it. */
+CLNN_API clnn_status clnn_tune_clblast_store(clnn_context *ctx, const char *kernel_id,
+                                             const clnn_clblast_params *params, double seconds,
+                                             double default_seconds);
+
+/* The database's entry of kernel_id for a device (the lookup chain above;
+ * fake device keys welcome): *keeps_default 1 when CLBlast's own parameters
+ * won, else params gets the stored set. *match CLNN_TUNE_MATCH_HEURISTIC when
+ * there is none. */
+CLNN_API clnn_status clnn_tune_clblast_lookup(const clnn_device_info *device, const char *kernel_id,
+                                              clnn_clblast_params *params, int *keeps_default,
+                                              clnn_tune_match *match);
+
+/* What ctx's GEMMs use for kernel_id: applies the database's parameters now
+ * if the context has not run a GEMM yet, then reports the set applied in this
+ * process for ctx's device (*match CLNN_TUNE_MATCH_HEURISTIC and count 0:
+ * CLBlast's own). */
+CLNN_API clnn_status clnn_tune_clblast_applied(clnn_context *ctx, const char *kernel_id,
+                                               clnn_clblast_params *params, clnn_tune_match *match);
+
+/* "KWG=32 KWI=2 ..." and back: parse checks the names against kernel_id's
+ * parameter list (every one exactly once) and the values are whole numbers. */
+CLNN_API clnn_status clnn_tune_clblast_params_string(const clnn_clblast_params *params, char *buf, size_t len);
+CLNN_API clnn_status clnn_tune_clblast_params_parse(const char *kernel_id, const char *text,
+                                                    clnn_clblast_params *params);
+
 #ifdef __cplusplus
 }
 #endif
