@@ -1,0 +1,23 @@
+#!/bin/sh
+# clnn-bench runs every group in its quick mode and each group reports rows
+# with a measured (non-zero) value: a bench that silently broke would
+# otherwise only show when someone reads its table. No timing is asserted.
+# Usage: check_bench.sh CLNN_BENCH WORKDIR
+set -u
+bench="$1"; work="$2"
+rm -rf "$work"; mkdir -p "$work"; cd "$work" || exit 1
+pass=0; fail=0
+groups=$("$bench" --help | sed -n 's/^groups: //p')
+[ -n "$groups" ] || { echo "FAIL: no group list in --help"; echo "0 passed, 1 failed"; exit 1; }
+if "$bench" --quick --repeats 1 --json out.json > out.txt 2> err.txt; then pass=$((pass+1)); else
+  fail=$((fail+1)); echo "FAIL: clnn-bench exited with $?"; fi
+cat out.txt
+if [ -s err.txt ]; then fail=$((fail+1)); echo "FAIL: clnn-bench reported errors:"; cat err.txt; else pass=$((pass+1)); fi
+for g in $groups; do
+  if grep -q "\"group\":[[:space:]]*\"$g\"" out.json 2>/dev/null; then pass=$((pass+1)); else
+    fail=$((fail+1)); echo "FAIL: group $g reported no row"; fi
+done
+zeros=$(grep -c '"value":[[:space:]]*0,' out.json 2>/dev/null)
+if [ "${zeros:-0}" -eq 0 ]; then pass=$((pass+1)); else fail=$((fail+1)); echo "FAIL: $zeros rows have no measurement (value 0)"; fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
