@@ -25,13 +25,13 @@ static void usage(FILE *f)
             "                 [--budget N|Ns] [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
             "       clnn-tune --export FILE [--filter DEVICE-SUBSTRING] | --import FILE | --merge DST SRC...\n"
             "       clnn-tune [--device SEL] --bench-lookup\n"
-            "       clnn-tune [--device SEL] --clblast [--clblast-kernel ID[,ID]] [--clblast-size MxNxK] [--budget N]\n"
+            "       clnn-tune [--device SEL] --clblast [--clblast-kernel ID[,ID]] [--clblast-size MxNxK[,...]] [--budget N]\n"
             "                 [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
             "strategies: exhaustive (default), random, annealing; --budget 20 = candidates, --budget 30s = seconds\n"
             "sizes default to 4096,1048576 (elements for 1-D kernels; rows x cols for 2-D kernels)\n"
             "every row also times fixed local sizes of 64 and 256 (8x8 and 16x16 for 2-D kernels)\n"
-            "--clblast tunes CLBlast's GEMM kernels (clblast.xgemm at 512x512x512, clblast.xgemm_direct at\n"
-            "256x256x256; budget 8 candidates each, every one measured in a process of its own)\n");
+            "--clblast tunes CLBlast's GEMM kernels on a list of products timed together (default: square ones and\n"
+            "the shapes of dense layers and convolutions; budget 8 candidates each, each measured in a process of its own)\n");
 }
 
 static double now(void)
@@ -295,7 +295,7 @@ int main(int argc, char **argv)
     const char *device = NULL, *export_path = NULL, *import_path = NULL, *filter = NULL;
     int list = 0, bench_lookup = 0, merge_at = 0, clblast = 0, budget_given = 0;
     const char *clblast_measure = NULL, *clblast_params = NULL;
-    clblast_args cb = {NULL, NULL, {0, 0, 0}, 8, 1, 5, 0, 1};
+    clblast_args cb = {NULL, NULL, NULL, 8, 1, 5, 0, 1};
     tune_args a;
     memset(&a, 0, sizeof a);
     clnn_tune_options_init(&a.opt);
@@ -320,10 +320,10 @@ int main(int argc, char **argv)
         else if (strcmp(arg, "--clblast-measure") == 0) clblast_measure = argv[++i];
         else if (strcmp(arg, "--clblast-params") == 0) clblast_params = argv[++i];
         else if (strcmp(arg, "--clblast-size") == 0) {
-            char tail;
-            if (sscanf(argv[++i], "%zux%zux%zu%c", &cb.mnk[0], &cb.mnk[1], &cb.mnk[2], &tail) != 3 || !cb.mnk[0] ||
-                !cb.mnk[1] || !cb.mnk[2]) {
-                fprintf(stderr, "clnn-tune: --clblast-size wants MxNxK\n");
+            size_t parsed[MAX_SIZES][3], n = 0;
+            cb.sizes = argv[++i];
+            if (clblast_parse_sizes(cb.sizes, parsed, MAX_SIZES, &n) != 0) {
+                fprintf(stderr, "clnn-tune: --clblast-size wants MxNxK[,MxNxK...] (at most %d)\n", MAX_SIZES);
                 return 2;
             }
         }
@@ -395,8 +395,7 @@ int main(int argc, char **argv)
     clnn_context *ctx = NULL;
     if (clnn_context_create(device, &ctx) != CLNN_OK) return fail("device");
     if (clblast_measure) { /* a child of --clblast: one measurement, nothing else */
-        size_t mnk[3] = {cb.mnk[0] ? cb.mnk[0] : 256, cb.mnk[1] ? cb.mnk[1] : 256, cb.mnk[2] ? cb.mnk[2] : 256};
-        int rc = clblast_measure_child(ctx, clblast_measure, clblast_params, mnk, a.opt.repeats);
+        int rc = clblast_measure_child(ctx, clblast_measure, clblast_params, cb.sizes, a.opt.repeats);
         clnn_context_release(ctx);
         return rc;
     }

@@ -18,6 +18,25 @@ typedef struct bench_env {
  * the clnn profiler after one warm-up run; negative on error. */
 double bench_time(bench_env *env, int (*fn)(void *arg), void *arg);
 
+/* Median wall time in seconds of `repeats` runs of fn(arg), each followed by
+ * clnn_finish, after one untimed run; negative on error. GEMM-shaped rows use
+ * it: CLBlast's profiling event covers only its last kernel (a padding or
+ * transpose step of the indirect GEMM), which the profiler would report as
+ * the whole product. */
+double bench_wall_time(bench_env *env, int (*fn)(void *arg), void *arg);
+
+/* One row-major CLBlast SGEMM C[m, n] = A[m, k] . op(B) (op(B) = B [k, n] or,
+ * with trans_b, B^T for B [n, k]), strided-batched when batch > 1. */
+typedef struct bench_gemm {
+    size_t m, n, k, batch;
+    int trans_b;
+} bench_gemm;
+
+/* Wall time (as bench_wall_time) of the GEMMs run back to back on the
+ * context's queue, on zero-filled buffers sized for the largest; negative on
+ * error. The CLBlast reference of every GEMM-shaped row. */
+double bench_gemm_time(bench_env *env, const bench_gemm *gemms, size_t count);
+
 /* Adds a row: value in unit, reference value/label measured in the same run,
  * and prints it. ratio = value / reference (higher is better for rates). */
 void bench_report(bench_env *env, const char *group, const char *name, double value, const char *unit,

@@ -3,57 +3,8 @@
  * norm forward (training) in GB/s against the device copy bandwidth. */
 #include "bench.h"
 
-#include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* Median device time of a CLBlast (strided-batched when batch > 1) SGEMM,
- * row-major C[m,n] = A[m,k] . B[k,n], from its own profiling event. */
-static double time_clblast(bench_env *env, size_t m, size_t n, size_t k, size_t batch)
-{
-    cl_context cl;
-    cl_command_queue q;
-    clnn_context_cl(env->ctx, &cl, &q, NULL);
-    cl_int err;
-    cl_mem a = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4 * m * k * batch, NULL, &err);
-    cl_mem b = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4 * k * n * batch, NULL, &err);
-    cl_mem c = clCreateBuffer(cl, CL_MEM_READ_WRITE, 4 * m * n * batch, NULL, &err);
-    double t[64], result = -1;
-    int reps = env->repeats < 64 ? env->repeats : 64;
-    if (!a || !b || !c) goto out;
-    float zero = 0;
-    clEnqueueFillBuffer(q, a, &zero, 4, 0, 4 * m * k * batch, 0, NULL, NULL);
-    clEnqueueFillBuffer(q, b, &zero, 4, 0, 4 * k * n * batch, 0, NULL, NULL);
-    for (int i = -1; i < reps; i++) {
-        cl_event ev = NULL;
-        CLBlastStatusCode st =
-            batch == 1 ? CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m, n, k, 1.0f, a, 0,
-                                      k, b, 0, n, 0.0f, c, 0, n, &q, &ev)
-                       : CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeNo, m, n,
-                                                    k, 1.0f, a, 0, k, m * k, b, 0, n, k * n, 0.0f, c, 0, n, m * n, batch,
-                                                    &q, &ev);
-        if (st != CLBlastSuccess) goto out;
-        clWaitForEvents(1, &ev);
-        cl_ulong t0 = 0, t1 = 0;
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-        clReleaseEvent(ev);
-        if (i >= 0) t[i] = 1e-9 * (double)(t1 - t0);
-    }
-    qsort(t, (size_t)reps, sizeof t[0], cmp_double);
-    result = t[reps / 2];
-out:
-    if (a) clReleaseMemObject(a);
-    if (b) clReleaseMemObject(b);
-    if (c) clReleaseMemObject(c);
-    return result;
-}
 
 typedef struct conv_args {
     clnn_tensor *x, *w, *b, *y;
@@ -105,8 +56,9 @@ static void bench_conv2d(bench_env *env)
                    tensor(env, 4, N, K, H, H, 0), {{1, 1}, {1, 1}, {1, 1}, 1}};
     if (!a.x || !a.w || !a.b || !a.y) goto out;
     double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R);
-    double t = bench_time(env, run_conv_ctx, &a);
-    double tref = time_clblast(env, K, N * H * H, C * R * R, 1);
+    double t = bench_wall_time(env, run_conv_ctx, &a);
+    const bench_gemm same = {K, N * H * H, C * R * R, 1, 0}; /* the whole batch as one im2col product */
+    double tref = bench_gemm_time(env, &same, 1);
     char name[96];
     snprintf(name, sizeof name, "conv2d fwd N%zu C%zu %zux%zu K%zu 3x3", N, C, H, H, K);
     if (t > 0 && tref > 0)
@@ -143,13 +95,14 @@ static void bench_attention(bench_env *env)
                    tensor(env, 4, B, Hd, S, S, 0), tensor(env, 4, B, Hd, S, D, 0)};
     if (!a.q || !a.k || !a.v || !a.p || !a.o) goto out;
     double flops = 2.0 * 2.0 * (double)(B * Hd) * (double)(S * S * D); /* two GEMMs; softmax not counted */
-    double t = bench_time(env, run_attn, &a);
-    /* reference: the same two GEMM shapes in CLBlast, strided-batched */
-    double t1 = time_clblast(env, S, S, D, B * Hd), t2 = time_clblast(env, S, D, S, B * Hd);
+    double t = bench_wall_time(env, run_attn, &a);
+    /* reference: the same two GEMM shapes in CLBlast, strided-batched, back to back */
+    const bench_gemm pair[2] = {{S, S, D, B * Hd, 1}, {S, D, S, B * Hd, 0}};
+    double tpair = bench_gemm_time(env, pair, 2);
     char name[96];
     snprintf(name, sizeof name, "attention fwd B%zu H%zu S%zu D%zu", B, Hd, S, D);
-    if (t > 0 && t1 > 0 && t2 > 0)
-        bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / (t1 + t2) * 1e-9, "CLBlast batched GEMMs");
+    if (t > 0 && tpair > 0)
+        bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tpair * 1e-9, "CLBlast batched GEMMs");
     else
         fprintf(stderr, "bench attention: %s\n", clnn_last_error(env->ctx));
 out:

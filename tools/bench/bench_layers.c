@@ -4,7 +4,6 @@
  * traffic (each input read once, each output written once). */
 #include "bench.h"
 
-#include <clblast_c.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -33,38 +32,6 @@ static int run_dense(void *p)
     return clnn_dense_forward(a->ctx, a->a, a->b, a->c, CLNN_ACT_RELU, 0.0f, NULL, a->d) != CLNN_OK;
 }
 
-/* CLBlast SGEMM of the same shape on the same queue, timed by its own event
- * (median of env->repeats after one warm-up). CLBlast reports the event of
- * its last kernel; sizes are multiples of 64 so that it needs no padding
- * kernels. clnn's dense rows are timed the same way (the profiler records
- * CLBlast's event plus the bias + activation kernel). */
-static double time_sgemm(bench_env *env, size_t m, size_t n, size_t k, cl_mem a, cl_mem b, cl_mem c)
-{
-    cl_command_queue q;
-    clnn_context_cl(env->ctx, NULL, &q, NULL);
-    double t[64];
-    int reps = env->repeats < 64 ? env->repeats : 64;
-    for (int i = -1; i < reps; i++) {
-        cl_event ev = NULL;
-        if (CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, CLBlastTransposeYes, m, n, k, 1.0f, a, 0, k, b, 0,
-                         k, 0.0f, c, 0, n, &q, &ev) != CLBlastSuccess)
-            return -1;
-        clWaitForEvents(1, &ev);
-        cl_ulong t0 = 0, t1 = 0;
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_START, sizeof t0, &t0, NULL);
-        clGetEventProfilingInfo(ev, CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL);
-        clReleaseEvent(ev);
-        if (i >= 0) t[i] = 1e-9 * (double)(t1 - t0);
-    }
-    for (int i = 1; i < reps; i++)
-        for (int j = i; j > 0 && t[j] < t[j - 1]; j--) {
-            double s = t[j];
-            t[j] = t[j - 1];
-            t[j - 1] = s;
-        }
-    return t[reps / 2];
-}
-
 static void bench_dense(bench_env *env)
 {
     size_t n = env->quick ? 256 : 1024, in = env->quick ? 512 : 1024, out = env->quick ? 512 : 1024;
@@ -76,9 +43,10 @@ static void bench_dense(bench_env *env)
         goto out;
     }
     double flops = 2.0 * (double)n * (double)in * (double)out;
-    double t_dense = bench_time(env, run_dense, &a);
-    double t_gemm = time_sgemm(env, n, out, in, clnn_tensor_buffer(a.a), clnn_tensor_buffer(a.b),
-                               clnn_tensor_buffer(a.d));
+    /* wall clock for both: CLBlast's event would cover only its last kernel */
+    double t_dense = bench_wall_time(env, run_dense, &a);
+    const bench_gemm same = {n, out, in, 1, 1}; /* x W^T, as the layer computes it */
+    double t_gemm = bench_gemm_time(env, &same, 1);
     char name[96];
     snprintf(name, sizeof name, "dense fwd relu+bias %zux%zux%zu", n, in, out);
     bench_report(env, "layers", name, t_dense > 0 ? flops / t_dense * 1e-9 : 0, "GFLOPS",
