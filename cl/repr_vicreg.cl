@@ -1,0 +1,114 @@
+/* VICReg's variance and covariance terms (src/reg/vicreg.c,
+ * include/clnn/representations.h) on embeddings z [n, d], plus the sum of a
+ * term's partials into one value.
+ *
+ * Column statistics in two fixed stages, coalesced on GPUs and independent
+ * of the local size: stage 1 has one work-item per (lane l, column j), j
+ * fastest, running Welford's update over rows l, l + lanes, ... in order
+ * (lanes depends on n only, host side); stage 2 merges the lanes of a column
+ * in lane order with Chan et al.'s pairwise formula. No kernel here has a
+ * barrier except vicreg_value, which runs every barrier unconditionally. */
+#include "index.clh"
+#include "reduce.clh"
+
+/* Rows of z that lane l of `lanes` visits. */
+inline uint lane_rows(const uint n, const uint l, const uint lanes) { return (n - l + lanes - 1) / lanes; }
+
+/* part[0][l][j] = mean, part[1][l][j] = M2 of column j over the rows of lane l. */
+__kernel void col_moments(__global float *part, __global const float *z, const uint n, const uint d,
+                          const uint lanes)
+{
+    const uint gid = get_global_id(0);
+    if (gid >= lanes * d) return;
+    uint l;
+    const uint j = split_index(gid, d, &l);
+    float mean = 0.0f, m2 = 0.0f, count = 0.0f;
+    for (uint i = l; i < n; i += lanes) {
+        const float x = z[(size_t)i * d + j];
+        count += 1.0f;
+        const float delta = x - mean;
+        mean += delta / count;
+        m2 += delta * (x - mean);
+    }
+    part[gid] = mean;
+    part[lanes * d + gid] = m2;
+}
+
+/* Per column j, into stats [3][d]: the hinge max(0, gamma - s_j) (first, so
+ * that its sum reads stats from offset 0), mean_j and s_j = sqrt(Var_j + eps)
+ * with the unbiased variance (n >= 2). */
+__kernel void col_stats(__global float *stats, __global const float *part, const uint n, const uint d,
+                        const uint lanes, const float gamma, const float eps)
+{
+    const uint j = get_global_id(0);
+    if (j >= d) return;
+    float mean = part[j], m2 = part[lanes * d + j], count = (float)lane_rows(n, 0, lanes);
+    for (uint l = 1; l < lanes; l++) {
+        const float cb = (float)lane_rows(n, l, lanes), total = count + cb;
+        const float mb = part[l * d + j], delta = mb - mean;
+        mean += delta * (cb / total);
+        m2 += part[(lanes + l) * d + j] + delta * delta * (count * cb / total);
+        count = total;
+    }
+    const float s = sqrt(m2 / (float)(n - 1) + eps);
+    stats[j] = fmax(0.0f, gamma - s);
+    stats[d + j] = mean;
+    stats[2 * d + j] = s;
+}
+
+/* Variance-hinge gradient: g = coef (z_ij - mean_j) / s_j where the hinge is
+ * active (coef = -w / (d (n - 1))), 0 elsewhere; dz = g or dz + g. */
+__kernel void variance_grad(__global float *dz, __global const float *z, __global const float *stats,
+                            const uint count, const uint d, const float coef, const int accumulate)
+{
+    const uint gid = get_global_id(0);
+    if (gid >= count) return;
+    uint i;
+    const uint j = split_index(gid, d, &i);
+    const float g = stats[j] > 0.0f ? coef * (z[gid] - stats[d + j]) / stats[2 * d + j] : 0.0f;
+    dz[gid] = accumulate ? dz[gid] + g : g;
+}
+
+/* zc = z - mean_j (the centred embeddings the covariance GEMMs use). */
+__kernel void center_cols(__global float *zc, __global const float *z, __global const float *stats,
+                          const uint count, const uint d)
+{
+    const uint gid = get_global_id(0);
+    if (gid >= count) return;
+    uint i;
+    const uint j = split_index(gid, d, &i);
+    zc[gid] = z[gid] - stats[d + j];
+}
+
+/* partial[j] = sum over i != j of C_ij^2 down column j of the covariance
+ * C [d, d], in row order; then C_jj = 0, so that C holds offdiag(C) for the
+ * gradient GEMM. Only work-item j reads column j, so the write is race-free.
+ * The diagonal is skipped, not subtracted: off-diagonal entries near 0 next
+ * to a diagonal near 1 keep their precision. */
+__kernel void offdiag_sq(__global float *c, __global float *partial, const uint d)
+{
+    const uint j = get_global_id(0);
+    if (j >= d) return;
+    float acc = 0.0f;
+    for (uint i = 0; i < d; i++) {
+        const float v = c[(size_t)i * d + j];
+        acc += i == j ? 0.0f : v * v;
+    }
+    partial[j] = acc;
+    c[(size_t)j * d + j] = 0.0f;
+}
+
+/* out[out_offset] = scale * sum of partial[0..n): one work-group over
+ * RED_LANES fixed lanes (reduce.clh), whatever its local size. */
+__kernel void vicreg_value(__global float *out, const uint out_offset, __global const float *partial, const uint n,
+                           const float scale)
+{
+    __local float lanes[RED_LANES];
+    RED_FOR_LANES(lane) {
+        float acc = 0.0f;
+        RED_FOR_LANE_ELEMENTS(i, lane, n) acc += partial[i];
+        lanes[lane] = acc;
+    }
+    const float total = red_tree_sum(lanes);
+    if (get_local_id(0) == 0) out[out_offset] = scale * total;
+}
