@@ -18,6 +18,16 @@
 #ifndef TERM
 #define TERM TERM_SQUARE
 #endif
+/* which gradients are written, and whether they are added to (variants) */
+#ifndef WANT_GA
+#define WANT_GA 1
+#endif
+#ifndef WANT_GB
+#define WANT_GB 0
+#endif
+#ifndef ACCUMULATE
+#define ACCUMULATE 0
+#endif
 
 inline float pair_value(const float r, const float delta)
 {
@@ -41,10 +51,9 @@ inline float pair_slope(const float r, const float delta)
 }
 
 /* partial[chunk] = sum of the chunk's terms; ga = scale * slope and gb = -ga
- * where wanted, written (accumulate 0) or added (accumulate 1). */
+ * where wanted, written (ACCUMULATE 0) or added (ACCUMULATE 1). */
 __kernel void pair_loss(__global float *partial, __global float *ga, __global float *gb, __global const float *a,
-                        __global const float *b, const uint n, const float delta, const float scale,
-                        const int want_ga, const int want_gb, const int accumulate)
+                        __global const float *b, const uint n, const float delta, const float scale)
 {
     __local float lanes[RED_LANES];
     const uint start = get_group_id(0) * PAIR_CHUNK, len = min((uint)PAIR_CHUNK, n - start);
@@ -55,8 +64,12 @@ __kernel void pair_loss(__global float *partial, __global float *ga, __global fl
             const float r = a[i] - b[i];
             acc += pair_value(r, delta);
             const float g = scale * pair_slope(r, delta);
-            if (want_ga) ga[i] = accumulate ? ga[i] + g : g;
-            if (want_gb) gb[i] = accumulate ? gb[i] - g : -g;
+#if WANT_GA
+            ga[i] = ACCUMULATE ? ga[i] + g : g;
+#endif
+#if WANT_GB
+            gb[i] = ACCUMULATE ? gb[i] - g : -g;
+#endif
         }
         lanes[lane] = acc;
     }

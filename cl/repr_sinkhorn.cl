@@ -14,6 +14,17 @@
 #include "index.clh"
 #include "rowreduce.clh"
 
+/* One online log-sum-exp step (Milakov & Gimelshein 2018) without branches,
+ * so that the loops vectorize on CPU runtimes: one exp per term. (m, s)
+ * start at (-INFINITY, 0); the terms are finite (a NaN propagates). */
+inline void lse_step(float *m, float *s, const float u)
+{
+    const float d = u - *m; /* +INF for the first term */
+    const float e = exp(-fabs(d));
+    *s = d > 0.0f ? *s * e + 1.0f : *s + e;
+    *m = fmax(*m, u);
+}
+
 /* Merges scratch[0..lanes) with the fixed pairwise tree of row_reduce; every
  * work-item gets the result. Reached by every work-item of the group. */
 inline rowstat lanes_merge(const uint lanes, __local rowstat *scratch)
@@ -42,7 +53,7 @@ __kernel void sinkhorn_rows(__global float *pot, const uint f_off, const uint g_
     __global const float *g = pot + g_off + (size_t)b * m;
     for (uint lane = lid; lane < lanes; lane += get_local_size(0)) {
         rowstat r = rowstat_empty();
-        for (uint j = lane; j < m; j += lanes) rowstat_lse_add(&r, sr[j] * inv_tau + (has_g ? g[j] : 0.0f));
+        for (uint j = lane; j < m; j += lanes) lse_step(&r.m, &r.s, sr[j] * inv_tau + (has_g ? g[j] : 0.0f));
         scratch[lane] = r;
     }
     const rowstat r = lanes_merge(lanes, scratch);
@@ -61,9 +72,9 @@ __kernel void sinkhorn_cols(__global float *pot, const uint f_off, const uint g_
     const uint j = split_index(gid, m, &b);
     __global const float *sc = s + (size_t)b * n * m + j;
     __global const float *f = pot + f_off + (size_t)b * n;
-    rowstat r = rowstat_empty();
-    for (uint i = 0; i < n; i++) rowstat_lse_add(&r, sc[(size_t)i * m] * inv_tau + f[i]);
-    const float g = log_b - (r.m + log(r.s));
+    float mx = -INFINITY, sum = 0.0f;
+    for (uint i = 0; i < n; i++) lse_step(&mx, &sum, sc[(size_t)i * m] * inv_tau + f[i]);
+    const float g = log_b - (mx + log(sum));
     pot[g_off + gid] = g;
     for (uint i = 0; write_p && i < n; i++)
         p[(size_t)b * n * m + (size_t)i * m + j] = exp(sc[(size_t)i * m] * inv_tau + f[i] + g);

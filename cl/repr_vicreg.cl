@@ -56,28 +56,37 @@ __kernel void col_stats(__global float *stats, __global const float *part, const
     stats[2 * d + j] = s;
 }
 
+/* The elementwise passes over z run like col_moments: work-item (lane l,
+ * column j) visits rows l, l + lanes, ... (one index split per work-item,
+ * not per element; columns fastest). */
+
 /* Variance-hinge gradient: g = coef (z_ij - mean_j) / s_j where the hinge is
  * active (coef = -w / (d (n - 1))), 0 elsewhere; dz = g or dz + g. */
 __kernel void variance_grad(__global float *dz, __global const float *z, __global const float *stats,
-                            const uint count, const uint d, const float coef, const int accumulate)
+                            const uint n, const uint d, const uint lanes, const float coef, const int accumulate)
 {
     const uint gid = get_global_id(0);
-    if (gid >= count) return;
-    uint i;
-    const uint j = split_index(gid, d, &i);
-    const float g = stats[j] > 0.0f ? coef * (z[gid] - stats[d + j]) / stats[2 * d + j] : 0.0f;
-    dz[gid] = accumulate ? dz[gid] + g : g;
+    if (gid >= lanes * d) return;
+    uint l;
+    const uint j = split_index(gid, d, &l);
+    const float k = stats[j] > 0.0f ? coef / stats[2 * d + j] : 0.0f, mean = stats[d + j];
+    for (uint i = l; i < n; i += lanes) {
+        const size_t at = (size_t)i * d + j;
+        const float g = k * (z[at] - mean);
+        dz[at] = accumulate ? dz[at] + g : g;
+    }
 }
 
 /* zc = z - mean_j (the centred embeddings the covariance GEMMs use). */
-__kernel void center_cols(__global float *zc, __global const float *z, __global const float *stats,
-                          const uint count, const uint d)
+__kernel void center_cols(__global float *zc, __global const float *z, __global const float *stats, const uint n,
+                          const uint d, const uint lanes)
 {
     const uint gid = get_global_id(0);
-    if (gid >= count) return;
-    uint i;
-    const uint j = split_index(gid, d, &i);
-    zc[gid] = z[gid] - stats[d + j];
+    if (gid >= lanes * d) return;
+    uint l;
+    const uint j = split_index(gid, d, &l);
+    const float mean = stats[d + j];
+    for (uint i = l; i < n; i += lanes) zc[(size_t)i * d + j] = z[(size_t)i * d + j] - mean;
 }
 
 /* partial[j] = sum over i != j of C_ij^2 down column j of the covariance

@@ -2,6 +2,13 @@
  * (include/clnn/representations.h, cl/repr_center.cl). */
 #include "reg/repr_internal.h"
 
+static void global_all(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    (void)cfg;
+    global[0] = problem[0] * problem[1];
+    global[1] = 1;
+}
+
 const clnn__tunable clnn__tune_repr_center_rows =
     CLNN_ROW_TUNABLE("representations.center_loss_rows", "repr_center", "center_loss_rows");
 /* problem {N, 1}: one work-item per sample */
@@ -9,7 +16,7 @@ const clnn__tunable clnn__tune_repr_center_links = {"representations.center_link
                                                     1, {{NULL, {0}, 0, 0}}, NULL, NULL};
 /* problem {N, D}: one work-item per element of x */
 const clnn__tunable clnn__tune_repr_center_update = {"representations.center_update", "repr_center",
-                                                     "center_update", 1, {{NULL, {0}, 0, 0}}, NULL, clnn__repr_global_all};
+                                                     "center_update", 1, {{NULL, {0}, 0, 0}}, NULL, global_all};
 
 /* x [N, D], labels [N] and centers [K, D] of ctx; N, D, K in *n, *d, *k. */
 static clnn_status check_center_args(clnn_context *ctx, const char *fn, const clnn_tensor *x,

@@ -19,13 +19,6 @@ const clnn__tunable *const clnn__representations_tunables[] = {
     &clnn__tune_repr_sinkhorn_cols, &clnn__tune_repr_sinkhorn_back_rows, &clnn__tune_repr_sinkhorn_back_cols,
     NULL};
 
-void clnn__repr_global_all(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = problem[0] * problem[1];
-    global[1] = 1;
-}
-
 clnn_status clnn__repr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
 {
     CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
@@ -73,14 +66,16 @@ clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__
     size_t chunks = (p->n + PAIR_CHUNK - 1) / PAIR_CHUNK, len = p->n < PAIR_CHUNK ? p->n : PAIR_CHUNK;
     *nparts = chunks;
     TRY(clnn__scratch(ctx, fn, chunks, partial));
-    char variant[32];
-    snprintf(variant, sizeof variant, "-DTERM=%d", p->term);
+    char variant[96];
+    /* which gradients, and whether they accumulate, are compile-time
+     * variants: branch-free inner loops vectorize on CPU runtimes */
+    snprintf(variant, sizeof variant, "-DTERM=%d -DWANT_GA=%d -DWANT_GB=%d -DACCUMULATE=%d", p->term, p->ga != NULL,
+             p->gb != NULL, p->accumulate);
     cl_mem ga = p->ga ? p->ga : p->a, gb = p->gb ? p->gb : p->a; /* untouched when not wanted */
     cl_uint n = (cl_uint)p->n;
-    cl_int want_ga = p->ga != NULL, want_gb = p->gb != NULL, acc = p->accumulate;
     float delta = p->delta, scale = p->grad_scale;
-    clnn__karg args[] = {KARG_BUF(*partial), KARG_BUF(ga),   KARG_BUF(gb),    KARG_BUF(p->a), KARG_BUF(p->b), KARG(n),
-                         KARG(delta),        KARG(scale),    KARG(want_ga),   KARG(want_gb),  KARG(acc)};
+    clnn__karg args[] = {KARG_BUF(*partial), KARG_BUF(ga), KARG_BUF(gb),  KARG_BUF(p->a),
+                         KARG_BUF(p->b),     KARG(n),      KARG(delta),   KARG(scale)};
     size_t problem[2] = {chunks, len};
     return clnn__run_variant(ctx, fn, &clnn__tune_repr_pair, variant, problem, sizeof args / sizeof args[0], args);
 }

@@ -38,9 +38,6 @@ clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__
 clnn_status clnn__repr_value(clnn_context *ctx, const char *fn, cl_mem out, cl_uint out_offset, cl_mem partial,
                              size_t n, float scale);
 
-/* Global-size hook: problem[0] * problem[1] work-items (one per element of [N, D]). */
-void clnn__repr_global_all(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
-
 /* The family's tunables, listed in clnn__representations_tunables (repr_common.c). */
 extern const clnn__tunable clnn__tune_repr_pair, clnn__tune_repr_value, clnn__tune_repr_moments,
     clnn__tune_repr_stats, clnn__tune_repr_variance_grad, clnn__tune_repr_center_cols, clnn__tune_repr_offdiag,

@@ -32,9 +32,9 @@ const clnn__tunable clnn__tune_repr_moments = {"representations.col_moments", "r
 const clnn__tunable clnn__tune_repr_stats = {"representations.col_stats", "repr_vicreg", "col_stats", 1,
                                              {{NULL, {0}, 0, 0}}, NULL, global_cols};
 const clnn__tunable clnn__tune_repr_variance_grad = {"representations.variance_grad", "repr_vicreg",
-                                                     "variance_grad", 1, {{NULL, {0}, 0, 0}}, NULL, clnn__repr_global_all};
+                                                     "variance_grad", 1, {{NULL, {0}, 0, 0}}, NULL, global_lanes_cols};
 const clnn__tunable clnn__tune_repr_center_cols = {"representations.center_cols", "repr_vicreg", "center_cols", 1,
-                                                   {{NULL, {0}, 0, 0}}, NULL, clnn__repr_global_all};
+                                                   {{NULL, {0}, 0, 0}}, NULL, global_lanes_cols};
 const clnn__tunable clnn__tune_repr_offdiag = {"representations.offdiag_sq", "repr_vicreg", "offdiag_sq", 1,
                                                {{NULL, {0}, 0, 0}}, NULL, global_cols};
 
@@ -73,12 +73,13 @@ static clnn_status variance_term(clnn_context *ctx, const char *fn, const branch
 {
     if (b->out) TRY(clnn__repr_value(ctx, fn, b->out, b->slot_var, stats, b->d, b->w_var / (float)b->d));
     if (!b->dz) return CLNN_OK;
-    cl_uint count = (cl_uint)(b->n * b->d), d = (cl_uint)b->d;
+    cl_uint n = (cl_uint)b->n, d = (cl_uint)b->d, lanes = col_lanes(b->n);
     cl_int acc = b->accumulate;
     float coef = (float)(-(double)b->w_var / ((double)b->d * (double)(b->n - 1)));
-    clnn__karg args[] = {KARG_BUF(b->dz), KARG_BUF(b->z), KARG_BUF(stats), KARG(count), KARG(d), KARG(coef), KARG(acc)};
+    clnn__karg args[] = {KARG_BUF(b->dz), KARG_BUF(b->z), KARG_BUF(stats), KARG(n),
+                         KARG(d),         KARG(lanes),    KARG(coef),      KARG(acc)};
     size_t problem[2] = {b->n, b->d};
-    return clnn__run(ctx, fn, &clnn__tune_repr_variance_grad, problem, 7, args);
+    return clnn__run(ctx, fn, &clnn__tune_repr_variance_grad, problem, 8, args);
 }
 
 static clnn__gemm_operand matrix(cl_mem buf, size_t ld) { return (clnn__gemm_operand){buf, 0, ld, 0}; }
@@ -92,10 +93,10 @@ static clnn_status covariance_term(clnn_context *ctx, const char *fn, const bran
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, d * d, &c);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, d, &partial);
     if (st == CLNN_OK) {
-        cl_uint count = (cl_uint)(n * d), dd = (cl_uint)d;
-        clnn__karg args[] = {KARG_BUF(zc), KARG_BUF(b->z), KARG_BUF(stats), KARG(count), KARG(dd)};
+        cl_uint nn = (cl_uint)n, dd = (cl_uint)d, lanes = col_lanes(n);
+        clnn__karg args[] = {KARG_BUF(zc), KARG_BUF(b->z), KARG_BUF(stats), KARG(nn), KARG(dd), KARG(lanes)};
         size_t problem[2] = {n, d};
-        st = clnn__run(ctx, fn, &clnn__tune_repr_center_cols, problem, 5, args);
+        st = clnn__run(ctx, fn, &clnn__tune_repr_center_cols, problem, 6, args);
     }
     if (st == CLNN_OK)
         st = clnn__sgemm(ctx, fn, 1, 0, d, d, n, (float)(1.0 / (double)(n - 1)), matrix(zc, d), matrix(zc, d), 0.0f,
