@@ -574,11 +574,12 @@ int main(void)
     const int full = test_large("representation shapes beyond the simulator subset");
 
     /* VICReg: N = 2 (the smallest batch with a variance), primes, rows and
-     * columns that are no multiple of the 64 statistic lanes. sim: runs on
-     * the simulator too. */
+     * columns that are no multiple of the 64 statistic lanes, D with and
+     * without the float4 column path. sim: runs on the simulator too. */
     static const struct { size_t n, d; int sim; } vs[] = {
         {2, 1, 1},   {2, 13, 0}, {2, 31, 0}, {7, 1, 0},   {7, 13, 1}, {7, 31, 0},
-        {17, 1, 0}, {17, 13, 0}, {17, 31, 0}, {67, 1, 0}, {67, 3, 1}, {67, 31, 0}};
+        {17, 1, 0}, {17, 13, 0}, {17, 31, 0}, {67, 1, 0}, {67, 3, 1}, {67, 31, 0},
+        {7, 8, 1},  {17, 12, 0}, {67, 4, 0}}; /* D a multiple of 4: the float4 column kernels */
     for (int op = 0; op < 4; op++)
         for (size_t i = 0; i < sizeof vs / sizeof vs[0]; i++)
             if (full || vs[i].sim) check_vicreg(ctx, op, vs[i].n, vs[i].d, vs[i].n * vs[i].d > 500 ? 7 : 1);
@@ -587,7 +588,7 @@ int main(void)
     if (large) {
         check_vicreg(ctx, VIC_VARIANCE, 1031, 257, 997);  /* 265k elements */
         check_vicreg(ctx, VIC_COVARIANCE, 4099, 17, 701); /* 70k elements, a 17x17 covariance */
-        check_vicreg(ctx, VIC_LOSS, 1031, 33, 997);
+        check_vicreg(ctx, VIC_LOSS, 1031, 64, 997);       /* 66k elements, float4 columns */
     }
 
     /* center loss: one sample, repeated labels, more classes than samples */

@@ -8,16 +8,25 @@
  * the same launches as the single terms plus a sum of the slots. */
 #include "reg/repr_internal.h"
 
+#include <stdio.h>
+
 /* Row lanes of the column statistics: a function of n only (the bits of the
  * statistics depend on it), enough work-items for a GPU at small d. */
 static cl_uint col_lanes(size_t n) { return (cl_uint)(n < 64 ? n : 64); }
 
+/* Columns per work-item of the column kernels (VW of cl/repr_vicreg.cl): a
+ * function of d only. */
+static unsigned col_vw(size_t d) { return d % 4 == 0 ? 4 : 1; }
+
 static void global_lanes_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     (void)cfg;
-    global[0] = col_lanes(problem[0]) * problem[1];
+    global[0] = col_lanes(problem[0]) * (problem[1] / col_vw(problem[1]));
     global[1] = 1;
 }
+
+/* The column kernels' launch variant. */
+static void col_variant(size_t d, char buf[16]) { snprintf(buf, 16, "-DVW=%u", col_vw(d)); }
 
 static void global_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
@@ -58,8 +67,10 @@ static clnn_status column_stats(clnn_context *ctx, const char *fn, const branch 
     cl_mem part;
     TRY(clnn__scratch(ctx, fn, 2 * (size_t)lanes * b->d, &part));
     size_t problem[2] = {b->n, b->d};
+    char variant[16];
+    col_variant(b->d, variant);
     clnn__karg a1[] = {KARG_BUF(part), KARG_BUF(b->z), KARG(n), KARG(d), KARG(lanes)};
-    clnn_status st = clnn__run(ctx, fn, &clnn__tune_repr_moments, problem, 5, a1);
+    clnn_status st = clnn__run_variant(ctx, fn, &clnn__tune_repr_moments, variant, problem, 5, a1);
     if (st == CLNN_OK) {
         float gamma = b->gamma, eps = b->eps;
         clnn__karg a2[] = {KARG_BUF(stats), KARG_BUF(part), KARG(n), KARG(d), KARG(lanes), KARG(gamma), KARG(eps)};
@@ -79,7 +90,9 @@ static clnn_status variance_term(clnn_context *ctx, const char *fn, const branch
     clnn__karg args[] = {KARG_BUF(b->dz), KARG_BUF(b->z), KARG_BUF(stats), KARG(n),
                          KARG(d),         KARG(lanes),    KARG(coef),      KARG(acc)};
     size_t problem[2] = {b->n, b->d};
-    return clnn__run(ctx, fn, &clnn__tune_repr_variance_grad, problem, 8, args);
+    char variant[16];
+    col_variant(b->d, variant);
+    return clnn__run_variant(ctx, fn, &clnn__tune_repr_variance_grad, variant, problem, 8, args);
 }
 
 static clnn__gemm_operand matrix(cl_mem buf, size_t ld) { return (clnn__gemm_operand){buf, 0, ld, 0}; }
@@ -96,7 +109,9 @@ static clnn_status covariance_term(clnn_context *ctx, const char *fn, const bran
         cl_uint nn = (cl_uint)n, dd = (cl_uint)d, lanes = col_lanes(n);
         clnn__karg args[] = {KARG_BUF(zc), KARG_BUF(b->z), KARG_BUF(stats), KARG(nn), KARG(dd), KARG(lanes)};
         size_t problem[2] = {n, d};
-        st = clnn__run(ctx, fn, &clnn__tune_repr_center_cols, problem, 6, args);
+        char variant[16];
+        col_variant(d, variant);
+        st = clnn__run_variant(ctx, fn, &clnn__tune_repr_center_cols, variant, problem, 6, args);
     }
     if (st == CLNN_OK)
         st = clnn__sgemm(ctx, fn, 1, 0, d, d, n, (float)(1.0 / (double)(n - 1)), matrix(zc, d), matrix(zc, d), 0.0f,
