@@ -42,19 +42,13 @@ clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
     TRY(clnn__repr_check_reduction(ctx, fn, reduction));
     TRY(clnn__check_loss_outputs(ctx, fn, x, centers, loss, dx, "dx"));
     float scale = clnn__repr_scale(reduction, n);
-    cl_mem partial;
-    TRY(clnn__scratch(ctx, fn, n, &partial));
-    cl_mem grad = dx ? dx->buffer : partial; /* unwritten without want_grad */
+    cl_mem partial = NULL, grad = dx ? dx->buffer : x->buffer; /* unwritten without want_grad */
     cl_uint cols = (cl_uint)d, classes = (cl_uint)k, lanes = clnn__row_lanes(d);
     cl_int want_grad = dx != NULL;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(x->buffer), KARG_BUF(labels->buffer),
                          KARG_BUF(centers->buffer), KARG(cols), KARG(classes), KARG(lanes), KARG(scale),
                          KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {n, d};
-    clnn_status st = clnn__run(ctx, fn, &clnn__tune_repr_center_rows, problem, 11, args);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, n, scale);
-    clReleaseMemObject(partial);
-    return st;
+    return clnn__repr_row_loss(ctx, fn, &clnn__tune_repr_center_rows, n, d, &partial, 11, args, loss, scale);
 }
 
 clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels, float alpha,

@@ -60,6 +60,18 @@ float clnn__repr_scale(clnn_reduction reduction, size_t n)
     return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)n) : 1.0f;
 }
 
+clnn_status clnn__repr_row_loss(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t rows, size_t cols,
+                                cl_mem *partial_slot, size_t nargs, const clnn__karg *args, clnn_tensor *loss,
+                                float scale)
+{
+    TRY(clnn__scratch(ctx, fn, rows, partial_slot));
+    size_t problem[2] = {rows, cols};
+    clnn_status st = clnn__run(ctx, fn, t, problem, nargs, args);
+    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, *partial_slot, rows, scale);
+    clReleaseMemObject(*partial_slot);
+    return st;
+}
+
 clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__repr_pair *p, cl_mem *partial,
                                  size_t *nparts)
 {

@@ -18,6 +18,14 @@ clnn_status clnn__repr_check_same(clnn_context *ctx, const char *fn, const char 
 /* 1 or 1/n: the scale of a SUM or MEAN reduction over n terms. */
 float clnn__repr_scale(clnn_reduction reduction, size_t n);
 
+/* Launches row kernel t (one work-group per row, problem {rows, cols}) whose
+ * first argument is a partials buffer made here, one float per row (args[0]
+ * must be KARG_BUF(*partial_slot)), then loss[0] = scale * their sum when
+ * loss is not NULL. (src/reg/outputs.c's run_row_loss does the same.) */
+clnn_status clnn__repr_row_loss(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t rows, size_t cols,
+                                cl_mem *partial_slot, size_t nargs, const clnn__karg *args, clnn_tensor *loss,
+                                float scale);
+
 /* Elementwise terms of a difference r = a - b (cl/repr_robust.cl pair_loss). */
 enum { REPR_PAIR_SQUARE = 0, REPR_PAIR_HUBER = 1 };
 typedef struct clnn__repr_pair {

@@ -47,17 +47,11 @@ clnn_status clnn_pseudo_huber_loss(clnn_context *ctx, const clnn_tensor *pred, c
     TRY(check_robust(ctx, fn, pred, target, "c", c, reduction, loss, dpred));
     size_t cols = pred->shape[pred->ndim - 1], rows = pred->count / cols;
     float scale = clnn__repr_scale(reduction, rows);
-    cl_mem partial;
-    TRY(clnn__scratch(ctx, fn, rows, &partial));
-    cl_mem grad = dpred ? dpred->buffer : partial; /* unwritten without want_grad */
+    cl_mem partial = NULL, grad = dpred ? dpred->buffer : pred->buffer; /* unwritten without want_grad */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dpred != NULL;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(pred->buffer), KARG_BUF(target->buffer),
                          KARG(ncols),       KARG(lanes),    KARG(c),              KARG(scale),
                          KARG(want_grad),   KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {rows, cols};
-    clnn_status st = clnn__run(ctx, fn, &clnn__tune_repr_pseudo_huber, problem, 10, args);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, rows, scale);
-    clReleaseMemObject(partial);
-    return st;
+    return clnn__repr_row_loss(ctx, fn, &clnn__tune_repr_pseudo_huber, rows, cols, &partial, 10, args, loss, scale);
 }
