@@ -71,18 +71,18 @@ __kernel void col_stats(__global float *stats, __global const float *part, const
 {
     const uint j = get_global_id(0);
     if (j >= d) return;
-    float mean = part[j], m2 = part[lanes * d + j], count = (float)lane_rows(n, 0, lanes);
+    float mean = part[j], m2 = part[(size_t)lanes * d + j], count = (float)lane_rows(n, 0, lanes);
     for (uint l = 1; l < lanes; l++) {
         const float cb = (float)lane_rows(n, l, lanes), total = count + cb;
-        const float mb = part[l * d + j], delta = mb - mean;
+        const float mb = part[(size_t)l * d + j], delta = mb - mean;
         mean += delta * (cb / total);
-        m2 += part[(lanes + l) * d + j] + delta * delta * (count * cb / total);
+        m2 += part[(size_t)(lanes + l) * d + j] + delta * delta * (count * cb / total);
         count = total;
     }
     const float s = sqrt(m2 / (float)(n - 1) + eps);
     stats[j] = fmax(0.0f, gamma - s);
-    stats[d + j] = mean;
-    stats[2 * d + j] = s;
+    stats[(size_t)d + j] = mean;
+    stats[2 * (size_t)d + j] = s;
 }
 
 /* Variance-hinge gradient: g = coef (z_ij - mean_j) / s_j where the hinge is
@@ -93,7 +93,7 @@ __kernel void variance_grad(__global float *dz, __global const float *z, __globa
     uint l;
     const uint j = lane_column(d, lanes, &l);
     if (l >= lanes) return;
-    const floatv s = LOADV(stats + 2 * d + j), mean = LOADV(stats + d + j);
+    const floatv s = LOADV(stats + 2 * (size_t)d + j), mean = LOADV(stats + (size_t)d + j);
     const floatv k = select((floatv)0.0f, coef / s, isgreater(LOADV(stats + j), (floatv)0.0f));
     for (uint i = l; i < n; i += lanes) {
         __global float *out = dz + (size_t)i * d + j;
@@ -109,7 +109,7 @@ __kernel void center_cols(__global float *zc, __global const float *z, __global 
     uint l;
     const uint j = lane_column(d, lanes, &l);
     if (l >= lanes) return;
-    const floatv mean = LOADV(stats + d + j);
+    const floatv mean = LOADV(stats + (size_t)d + j);
     for (uint i = l; i < n; i += lanes) STOREV(LOADV(z + (size_t)i * d + j) - mean, zc + (size_t)i * d + j);
 }
 

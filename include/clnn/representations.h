@@ -40,6 +40,8 @@ extern "C" {
  *   dv/dz_ij = −[γ > s_j]·(z_ij − mean_j) / (D·(N−1)·s_j),  s_j = sqrt(Var_j + ε)
  *   dc/dz    = 4/(D·(N−1)) · (Z − mean)·offdiag(C)
  *   ds/dz    = 2(z − z')/(N·D),  ds/dz' = −ds/dz
+ * Scratch: the covariance holds the centred embeddings (N·D floats) and C
+ * (D·D floats) for the call; the statistics take 2·min(N, 64)·D floats.
  * The variance and the covariance need N >= 2: a batch of one sample has no
  * (unbiased) variance, and those calls fail with CLNN_ERR_SHAPE saying so.
  * γ finite and >= 0, ε finite and > 0 (paper: γ = 1, ε = 1e-4). */
