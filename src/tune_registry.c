@@ -18,7 +18,11 @@
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
  *   attention: one head, P0 queries, P1 keys, head size 32
- *   outputs: [P0 rows, P1 classes] (mix_targets: P0 * P1 elements) */
+ *   outputs: [P0 rows, P1 classes] (mix_targets: P0 * P1 elements)
+ *   representations: embeddings [P0 samples, P1 features] (VICReg, center
+ *     loss, pseudo-Huber rows); offdiag_sq: the covariance of [P0, P1];
+ *     vicreg_value: the variance of [16, P1]; pair_loss: Huber on [P0, P1];
+ *     sinkhorn_rows / back_rows: scores [P0, P1], the column kernels [P1, P0] */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -45,6 +49,7 @@ EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
 EXERCISE(outputs);
+EXERCISE(representations);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -59,6 +64,7 @@ static const struct family {
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
     {clnn__outputs_tunables, exercise_outputs},
+    {clnn__representations_tunables, exercise_representations},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -428,5 +434,36 @@ EXERCISE(outputs)
     else if (is(t, "outputs.js_logits")) STEP(&b, clnn_js_div_logits(ctx, x, q, CLNN_REDUCE_MEAN, loss, grad, NULL));
     else if (is(t, "outputs.stablemax_rows")) STEP(&b, clnn_stablemax_forward(ctx, x, grad));
     else STEP(&b, clnn_stablemax_cross_entropy(ctx, x, ints(&b, rows, cols, 7), CLNN_REDUCE_MEAN, loss, grad));
+    return bench_end(&b);
+}
+
+EXERCISE(representations)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t p0 = problem[0] < 2 ? 2 : problem[0], p1 = problem[1];
+    const char *k = t->id + strlen("representations.");
+    clnn_tensor *loss = RAND(&b, 1);
+    if (strncmp(k, "sinkhorn", 8) == 0) {
+        int cols = strstr(k, "cols") != NULL;
+        size_t n = cols ? p1 : p0, m = cols ? p0 : p1;
+        clnn_tensor *s = RAND(&b, n, m), *p = RAND(&b, n, m), *pot = RAND(&b, 2 * (n + m));
+        STEP(&b, clnn_sinkhorn_forward(ctx, s, 1.0f, 2, p, pot));
+        if (strstr(k, "back")) STEP(&b, clnn_sinkhorn_backward(ctx, s, 1.0f, 2, pot, p, RAND(&b, n, m)));
+    } else if (is(t, "representations.center_loss_rows") || is(t, "representations.center_links") ||
+               is(t, "representations.center_update")) {
+        clnn_tensor *x = RAND(&b, p0, p1), *labels = ints(&b, p0, 10, 7), *centers = RAND(&b, 10, p1);
+        if (is(t, "representations.center_loss_rows"))
+            STEP(&b, clnn_center_loss(ctx, x, labels, centers, CLNN_REDUCE_MEAN, loss, RAND(&b, p0, p1)));
+        else STEP(&b, clnn_center_loss_update(ctx, x, labels, 0.5f, centers));
+    } else if (is(t, "representations.pseudo_huber_rows") || is(t, "representations.pair_loss")) {
+        clnn_tensor *x = RAND(&b, p0, p1), *y = RAND(&b, p0, p1), *g = RAND(&b, p0, p1);
+        STEP(&b, is(t, "representations.pair_loss") ? clnn_huber_loss(ctx, x, y, 0.5f, CLNN_REDUCE_MEAN, loss, g)
+                                                    : clnn_pseudo_huber_loss(ctx, x, y, 0.5f, CLNN_REDUCE_MEAN, loss, g));
+    } else if (is(t, "representations.offdiag_sq") || is(t, "representations.center_cols")) {
+        STEP(&b, clnn_vicreg_covariance(ctx, RAND(&b, p0, p1), loss, NULL));
+    } else { /* column statistics, variance gradient and the sum of the hinges */
+        size_t n = is(t, "representations.vicreg_value") ? 16 : p0;
+        STEP(&b, clnn_vicreg_variance(ctx, RAND(&b, n, p1), 1.0f, 1e-4f, loss, RAND(&b, n, p1)));
+    }
     return bench_end(&b);
 }

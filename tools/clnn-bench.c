@@ -19,6 +19,7 @@ static const bench_group groups[] = {
     {"layers", bench_layers},
     {"conv", bench_conv},
     {"outputs", bench_outputs},
+    {"representations", bench_representations},
     {"train", bench_train},
     {"tune", bench_tune},
 };

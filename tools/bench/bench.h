@@ -51,6 +51,8 @@ void bench_layers(bench_env *env);
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);
+/* representation losses (bench_representations.c) */
+void bench_representations(bench_env *env);
 /* one training step of each sample vs its GEMMs alone (bench_train.c) */
 void bench_train(bench_env *env);
 /* tuned vs heuristic default per tunable kernel (bench_tune.c) */
