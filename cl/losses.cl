@@ -24,7 +24,7 @@
 
 /* Lane terms (z: the element's logit, t: its entry of the second array). */
 #define LT_LSE_SQ 0    /* lse over z; a += z - shift; b += [j != label] z^2 */
-#define LT_FOCAL 1     /* l = log p_j: a += focal_value(l, g0); b += focal_dlog(l, g0) */
+#define LT_FOCAL 1     /* l = log p_j: a += f(l); b += f'(l) (focal_term, gamma g0) */
 #define LT_MOMENTS 2   /* a += z - shift; b += (z - shift)^2 */
 #define LT_ASL 3       /* a += ASL term of (z, t); writes the gradient when want_grad */
 #define LT_CLAMPED_P 4 /* a += clamp(p_j) */
@@ -39,16 +39,15 @@ typedef struct lterm {
     int want_grad;   /* LT_ASL: write the gradient */
 } lterm;
 
-/* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0 and its
- * derivative f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is
- * -expm1(l), exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */
-inline float focal_value(const float l, const float g) { return -pow(-expm1(l), g) * l; }
-
-inline float focal_dlog(const float l, const float g)
+/* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0; *dlog
+ * gets f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is -expm1(l),
+ * exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */
+inline float focal_term(const float l, const float g, float *dlog)
 {
-    const float q = -expm1(l);
+    const float q = -expm1(l), w = pow(q, g);
     const float ratio = q > 0.0f ? l / q : -1.0f;
-    return pow(q, g) * (g * exp(l) * ratio - 1.0f);
+    *dlog = w * (g * exp(l) * ratio - 1.0f);
+    return -w * l;
 }
 
 /* The encouraging loss's bonus b(p) of l = log p (include/clnn/losses.h):
@@ -115,9 +114,9 @@ inline void loss_term(const int mode, rowstat *r, const uint j, const float z, c
         if (j != k->label) r->b += z * z;
         break;
     case LT_FOCAL: {
-        const float l = (z - k->m) - k->log_s;
-        r->a += focal_value(l, k->g0);
-        r->b += focal_dlog(l, k->g0);
+        float dlog;
+        r->a += focal_term((z - k->m) - k->log_s, k->g0, &dlog);
+        r->b += dlog;
         break;
     }
     case LT_MOMENTS: {
@@ -205,8 +204,9 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     }
     if (w.s4 != 0.0f) {
         const float a_y = has_alpha ? alpha[y] : 1.0f;
-        v += w.s4 * a_y * focal_value(l, w.s5);
-        phi += w.s4 * a_y * focal_dlog(l, w.s5);
+        float df;
+        v += w.s4 * a_y * focal_term(l, w.s5, &df);
+        phi += w.s4 * a_y * df;
     }
     if (w.s6 != 0.0f) {
         v += w.s6 * pow(q, w.s5 + 1.0f);
@@ -225,9 +225,10 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
         kn = -w.sa * l / (sum_logp * sum_logp);
     }
     if (w.sb != 0.0f) {
-        const float fy = focal_value(l, w.sc);
+        float df;
+        const float fy = focal_term(l, w.sc, &df);
         v += w.sb * fy / nfl_t;
-        phi += w.sb * focal_dlog(l, w.sc) / nfl_t;
+        phi += w.sb * df / nfl_t;
         kf = -w.sb * fy / (nfl_t * nfl_t);
     }
     if (get_local_id(0) == 0) partial[row] = invalid ? NAN : v;
@@ -235,7 +236,11 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
         const float lj = (zr[j] - r.m) - log_s, pj = exp(lj);
         float g = phi * (j == y ? q : -pj) + kn * (1.0f - c * pj);
-        if (LOSS_NFL) g += kf * (focal_dlog(lj, w.sc) - pj * nfl_g);
+        if (LOSS_NFL) {
+            float df;
+            focal_term(lj, w.sc, &df);
+            g += kf * (df - pj * nfl_g);
+        }
         if (j != y) g += ks * zr[j];
         gr[j] = invalid ? NAN : scale * g;
     }

@@ -17,7 +17,8 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32 */
+ *   attention: one head, P0 queries, P1 keys, head size 32
+ *   losses: [P0 rows, P1 classes] */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -43,6 +44,7 @@ EXERCISE(conv);
 EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
+EXERCISE(losses);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -56,6 +58,7 @@ static const struct family {
     {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
+    {clnn__losses_tunables, exercise_losses},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -403,5 +406,30 @@ EXERCISE(attention)
     if (is(t, "attention.softmax_backward"))
         STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
                                          RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
+}
+
+/* losses: [P0 rows, P1 classes] (at least 2); py_loss with every robust term,
+ * the NFL pass included; ASL with every target 1; ELR on a state of P0 samples. */
+EXERCISE(losses)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t rows = problem[0], cols = problem[1] < 2 ? 2 : problem[1];
+    clnn_tensor *x = RAND(&b, rows, cols), *grad = RAND(&b, rows, cols), *loss = RAND(&b, 1);
+    clnn_tensor *labels = ints(&b, rows, cols, 7);
+    if (is(t, "losses.asl")) {
+        clnn_tensor *targets = RAND(&b, rows, cols);
+        STEP(&b, clnn_tensor_fill(targets, 1.0f));
+        STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (is(t, "losses.spherical_z")) {
+        STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (is(t, "losses.elr")) {
+        clnn_tensor *state = make(&b, 0.0f, 1.0f / (float)cols, (const size_t[4]){rows, cols});
+        STEP(&b, clnn_elr_loss(ctx, x, labels, ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f, CLNN_REDUCE_MEAN,
+                               loss, grad));
+    } else {
+        clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
+        STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
+    }
     return bench_end(&b);
 }
