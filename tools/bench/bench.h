@@ -32,5 +32,7 @@ void bench_layers(bench_env *env);
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);
+/* classification losses, spherical Z-loss vs cross-entropy (bench_losses.c) */
+void bench_losses(bench_env *env);
 
 #endif
