@@ -172,6 +172,15 @@ inline rowstat loss_reduce(const int mode, __global const float *z, __global con
     return row_merge_lanes(lanes, scratch);
 }
 
+/* The row's label as an index (0 when out of range, so reads stay inside
+ * the row) and whether it is out of range (the row is then NaN). */
+inline uint row_label(__global const int *labels, const uint row, const uint cols, int *invalid)
+{
+    const int label = labels[row];
+    *invalid = label < 0 || (uint)label >= cols;
+    return *invalid ? 0u : (uint)label;
+}
+
 inline lterm lterm_new(const uint label, const float shift)
 {
     lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0};
@@ -196,9 +205,8 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     const uint row = get_group_id(0);
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
-    const int label = labels[row];
-    const int invalid = label < 0 || (uint)label >= cols;
-    const uint y = invalid ? 0u : (uint)label;
+    int invalid;
+    const uint y = row_label(labels, row, cols, &invalid);
     lterm k = lterm_new(y, zr[0]);
     const rowstat r = loss_reduce(LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
     const float log_s = log(r.s), c = (float)cols;
@@ -292,9 +300,8 @@ __kernel void spherical_z(__global float *partial, __global float *grad, __globa
     const uint row = get_group_id(0);
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
-    const int label = labels[row];
-    const int invalid = label < 0 || (uint)label >= cols;
-    const uint y = invalid ? 0u : (uint)label;
+    int invalid;
+    const uint y = row_label(labels, row, cols, &invalid);
     const float shift = zr[0], c = (float)cols;
     const rowstat r = loss_reduce(LT_MOMENTS, zr, zr, grad, cols, lterm_new(y, shift), lanes, scratch);
     const float mean = r.a / c, var = fmax(r.b / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
@@ -324,10 +331,10 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
-    const int id = ids[row], label = has_labels ? labels[row] : 0;
-    const int bad_id = id < 0 || (uint)id >= nsamples;
-    const int invalid = bad_id || (has_labels && (label < 0 || (uint)label >= cols));
-    const uint y = invalid ? 0u : (uint)label;
+    const int id = ids[row], bad_id = id < 0 || (uint)id >= nsamples;
+    int bad_label = 0;
+    const uint y = has_labels ? row_label(labels, row, cols, &bad_label) : 0u;
+    const int invalid = bad_id || bad_label;
     const rowstat r = row_reduce(ROW_LSE, zr, zr, cols, zr[0], lanes, scratch);
     lterm k = lterm_new(y, zr[0]);
     k.m = r.m;

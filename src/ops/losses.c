@@ -98,6 +98,25 @@ static clnn_status run_rows(clnn_context *ctx, const char *fn, const clnn__tunab
 
 static int finite_at_least(float x, float lo) { return clnn__is_finite(x) && x >= lo; }
 
+/* The launch of asl_loss and spherical_z, whose arguments are (partial,
+ * grad, logits, second input, cols, lanes, three parameters, scale,
+ * want_grad, scratch); the arguments are checked. */
+static clnn_status run_three_params(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                    const clnn_tensor *logits, const clnn_tensor *second, size_t rows, size_t cols,
+                                    float p1, float p2, float p3, clnn_reduction reduction, clnn_tensor *loss,
+                                    clnn_tensor *dlogits)
+{
+    cl_mem partial = NULL;
+    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_int want_grad = dlogits != NULL;
+    float scale = gradient_scale(reduction, rows);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
+                         KARG(ncols),       KARG(lanes),    KARG(p1),                 KARG(p2),
+                         KARG(p3),          KARG(scale),    KARG(want_grad),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return run_rows(ctx, fn, t, NULL, rows, cols, &partial, 12, args, reduction, loss);
+}
+
 /* ------------------------------------------------- losses of log p_y */
 
 /* Slots of py_loss's float16 (cl/losses.cl documents each term). */
@@ -244,15 +263,8 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
     TRY(check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[] = {logits, targets};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
-    cl_mem partial = NULL;
-    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int want_grad = dlogits != NULL;
-    float scale = gradient_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad),  KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
-                         KARG(ncols),       KARG(lanes),     KARG(gamma_pos),          KARG(gamma_neg),
-                         KARG(clip),        KARG(scale),     KARG(want_grad),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_rows(ctx, fn, &tune_asl, NULL, rows, cols, &partial, 12, args, reduction, loss);
+    return run_three_params(ctx, fn, &tune_asl, logits, targets, rows, cols, gamma_pos, gamma_neg, clip, reduction,
+                            loss, dlogits);
 }
 
 /* ------------------------------------------------------ spherical Z-loss */
@@ -272,15 +284,7 @@ clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, 
     TRY(check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[] = {logits, labels};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
-    cl_mem partial = NULL;
-    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int want_grad = dlogits != NULL;
-    float scale = gradient_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                         KARG(ncols),       KARG(lanes),    KARG(a),                  KARG(b),
-                         KARG(eps),         KARG(scale),    KARG(want_grad),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_rows(ctx, fn, &tune_spherical, NULL, rows, cols, &partial, 12, args, reduction, loss);
+    return run_three_params(ctx, fn, &tune_spherical, logits, labels, rows, cols, a, b, eps, reduction, loss, dlogits);
 }
 
 /* ------------------------------------------------------------------ ELR */
