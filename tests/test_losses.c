@@ -363,6 +363,29 @@ static void check_local_sizes(clnn_context *ctx)
     }
 }
 
+/* The tuner's exercise of each kernel (src/tune_registry.c) replays the
+ * launch under sampled local sizes and compares every buffer bit for bit
+ * with the default's, ELR's state updated in place included: nothing may
+ * differ, nothing may fail. */
+static void check_tuner(clnn_context *ctx)
+{
+    static const char *const ids[] = {"losses.py_loss", "losses.asl", "losses.spherical_z", "losses.elr"};
+    const size_t problem[2] = {test_small() ? 3 : 7, test_small() ? 33 : 257};
+    clnn_tune_options o;
+    clnn_tune_options_init(&o);
+    o.strategy = CLNN_TUNE_RANDOM;
+    o.budget_count = 4;
+    o.repeats = 1;
+    o.warmup = 0;
+    o.store = 0;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        clnn_tune_result r;
+        CHECK_OK(ctx, clnn_tune_kernel(ctx, ids[i], problem, &o, &r));
+        CHECK(r.rejected == 0 && r.failed == 0 && r.timed >= 2, "%s: %zu of %zu candidates differ (%s), %zu failed",
+              ids[i], r.rejected, r.timed, r.rejected_text, r.failed);
+    }
+}
+
 /* Out-of-range labels (and ELR sample ids, ASL targets other than 0/1) make
  * exactly their rows NaN; a bad ELR id leaves the state alone. */
 static void check_bad_rows(clnn_context *ctx)
@@ -433,6 +456,7 @@ int main(void)
             if (cols != 257 && (!small || cols == 2)) check_case(ctx, op, rows, cols, reds[(op + s) % 3], 1, stride);
         }
     check_local_sizes(ctx);
+    check_tuner(ctx);
     check_bad_rows(ctx);
     /* 4099 x 257 = 1053443 > 2^20 elements; finite differences on every 1009th */
     if (test_large("classification losses on 4099 x 257 logits"))
