@@ -22,7 +22,8 @@
  *   representations: embeddings [P0 samples, P1 features] (VICReg, center
  *     loss, pseudo-Huber rows); offdiag_sq: the covariance of [P0, P1];
  *     vicreg_value: the variance of [16, P1]; pair_loss: Huber on [P0, P1];
- *     sinkhorn_rows / back_rows: scores [P0, P1], the column kernels [P1, P0] */
+ *     sinkhorn_rows / back_rows: scores [P0, P1], the column kernels [P1, P0]
+ *   losses: [P0 rows, P1 classes] */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -50,6 +51,7 @@ EXERCISE(norm);
 EXERCISE(attention);
 EXERCISE(outputs);
 EXERCISE(representations);
+EXERCISE(losses);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -65,6 +67,7 @@ static const struct family {
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
     {clnn__outputs_tunables, exercise_outputs},
     {clnn__representations_tunables, exercise_representations},
+    {clnn__losses_tunables, exercise_losses},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -464,6 +467,31 @@ EXERCISE(representations)
     } else { /* column statistics, variance gradient and the sum of the hinges */
         size_t n = is(t, "representations.vicreg_value") ? 16 : p0;
         STEP(&b, clnn_vicreg_variance(ctx, RAND(&b, n, p1), 1.0f, 1e-4f, loss, RAND(&b, n, p1)));
+    }
+    return bench_end(&b);
+}
+
+/* losses: [P0 rows, P1 classes] (at least 2); py_loss with every robust term,
+ * the NFL pass included; ASL with every target 1; ELR on a state of P0 samples. */
+EXERCISE(losses)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t rows = problem[0], cols = problem[1] < 2 ? 2 : problem[1];
+    clnn_tensor *x = RAND(&b, rows, cols), *grad = RAND(&b, rows, cols), *loss = RAND(&b, 1);
+    clnn_tensor *labels = ints(&b, rows, cols, 7);
+    if (is(t, "losses.asl")) {
+        clnn_tensor *targets = RAND(&b, rows, cols);
+        STEP(&b, clnn_tensor_fill(targets, 1.0f));
+        STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (is(t, "losses.spherical_z")) {
+        STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (is(t, "losses.elr")) {
+        clnn_tensor *state = make(&b, 0.0f, 1.0f / (float)cols, (const size_t[4]){rows, cols});
+        STEP(&b, clnn_elr_loss(ctx, x, labels, ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f, CLNN_REDUCE_MEAN,
+                               loss, grad));
+    } else {
+        clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
+        STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
     }
     return bench_end(&b);
 }

@@ -73,6 +73,17 @@ clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, 
     return t;
 }
 
+clnn_tensor *test_tensor_filled(clnn_context *ctx, clnn_dtype dtype, size_t rows, size_t cols, float value)
+{
+    size_t shape[2] = {rows, cols};
+    clnn_tensor *t = NULL;
+    clnn_status st = clnn_tensor_create(ctx, dtype, 2, shape, &t);
+    REQUIRE(st == CLNN_OK, "tensor create: %s", clnn_last_error(ctx));
+    st = clnn_tensor_fill(t, value);
+    REQUIRE(st == CLNN_OK, "tensor fill: %s", clnn_last_error(ctx));
+    return t;
+}
+
 float *test_download(clnn_context *ctx, const clnn_tensor *t)
 {
     size_t n = clnn_tensor_count(t);

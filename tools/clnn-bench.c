@@ -20,6 +20,7 @@ static const bench_group groups[] = {
     {"conv", bench_conv},
     {"outputs", bench_outputs},
     {"representations", bench_representations},
+    {"losses", bench_losses},
     {"train", bench_train},
     {"tune", bench_tune},
 };

@@ -94,7 +94,8 @@ CLNN_API clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_ten
 
 typedef enum clnn_reduction {
     CLNN_REDUCE_MEAN = 0, /* the sum divided by the number of terms that count */
-    CLNN_REDUCE_SUM = 1
+    CLNN_REDUCE_SUM = 1,
+    CLNN_REDUCE_NONE = 2  /* one value per row, no reduction: only where a function says so (clnn/losses.h) */
 } clnn_reduction;
 
 typedef struct clnn_cross_entropy_options {

@@ -57,5 +57,7 @@ void bench_representations(bench_env *env);
 void bench_train(bench_env *env);
 /* tuned vs heuristic default per tunable kernel (bench_tune.c) */
 void bench_tune(bench_env *env);
+/* classification losses, spherical Z-loss vs cross-entropy (bench_losses.c) */
+void bench_losses(bench_env *env);
 
 #endif

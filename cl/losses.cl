@@ -1,0 +1,358 @@
+/* Classification losses from logits (include/clnn/losses.h): the losses of
+ * log p_y (focal, Poly-1, squentropy, GCE, MAE, RCE, NCE, NFL, encouraging),
+ * ASL, the spherical Z-loss and ELR.
+ *
+ * Every kernel runs one work-group per row on the row skeleton
+ * (rowreduce.clh) and writes the row's unscaled loss to partial[row] (the
+ * host sums the partials with loss.cl's loss_sum, or hands the loss tensor
+ * itself over as partial for reduction NONE) and the gradient scaled by
+ * `scale`. Their lane terms need the element index or loss parameters, so
+ * they come from loss_term below instead of a skeleton mode, and
+ * row_merge_lanes merges the lanes with the skeleton's fixed tree: the bits
+ * never depend on the local size. No early return and every loss_reduce,
+ * row_reduce and barrier reached unconditionally (PoCL 3.1, see softmax.cl). */
+#include "rowreduce.clh"
+
+/* 1: the py_loss variant with the normalized focal loss's second pass. */
+#ifndef LOSS_NFL
+#define LOSS_NFL 0
+#endif
+
+/* ELR's clamp of the probabilities (the paper's code). */
+#define ELR_P_MIN 1e-4f
+#define ELR_P_MAX (1.0f - 1e-4f)
+
+/* Lane terms (z: the element's logit, t: its entry of the second array). */
+#define LT_LSE_SQ 0    /* lse over z; a += z - shift; b += [j != label] z^2 */
+#define LT_FOCAL 1     /* l = log p_j: a += f(l); b += f'(l) (focal_term, gamma g0) */
+#define LT_MOMENTS 2   /* a += z - shift; b += (z - shift)^2 */
+#define LT_ASL 3       /* a += ASL term of (z, t); writes the gradient when want_grad */
+#define LT_CLAMPED_P 4 /* a += clamp(p_j) */
+#define LT_ELR_DOT 5   /* a += t clamp(p_j); b += [p_j unclamped] t p_j */
+
+typedef struct lterm {
+    uint label;      /* LT_LSE_SQ: the class left out of b */
+    float shift;     /* subtracted from z so that large offsets cancel exactly */
+    float m, log_s;  /* the row's max and log sum exp(z - m): log p_j = (z_j - m) - log_s */
+    float g0, g1, g2; /* LT_FOCAL: gamma; LT_ASL: gamma+, gamma-, clip */
+    float scale;     /* LT_ASL: gradient scale */
+    int want_grad;   /* LT_ASL: write the gradient */
+} lterm;
+
+/* x^g for x >= 0 (pow(0, 0) = 1). Multiples of 1/2 up to 8 (the papers'
+ * gamma 0, 0.5, 1, 2, 4) by multiplication and one sqrt, several times faster
+ * than pow (and pown) on CPU runtimes; other exponents by pow. */
+inline float pow_g(const float x, const float g)
+{
+    const float twice = 2.0f * g;
+    if (twice != floor(twice) || g > 8.0f) return pow(x, g);
+    float r = twice != 2.0f * floor(g) ? sqrt(x) : 1.0f;
+    for (int i = 0; i < (int)g; i++) r *= x;
+    return r;
+}
+
+/* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0; *dlog
+ * gets f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is -expm1(l),
+ * exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */
+inline float focal_term(const float l, const float g, float *dlog)
+{
+    const float q = -expm1(l), w = pow_g(q, g);
+    const float ratio = q > 0.0f ? l / q : -1.0f;
+    *dlog = w * (g * exp(l) * ratio - 1.0f);
+    return -w * l;
+}
+
+/* The encouraging loss's bonus b(p) of l = log p (include/clnn/losses.h):
+ * log(max(1 - p, 1e-5)), continued by its tangent beyond p = le when le < 1;
+ * *dlog gets db/dl = p b'(p). */
+inline float bonus_value(const float l, const float le, float *dlog)
+{
+    const float p = exp(l), q = -expm1(l);
+    if (le < 1.0f && p > le) {
+        *dlog = p / (le - 1.0f);
+        return (p - le) / (le - 1.0f) + log(1.0f - le);
+    }
+    *dlog = q > 1e-5f ? -p / q : 0.0f;
+    return log(fmax(q, 1e-5f));
+}
+
+/* Logistic sigmoid of x, stable for either sign. */
+inline float sigmoid_of(const float x)
+{
+    const float e = exp(-fabs(x));
+    return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
+}
+
+/* softplus(x) = log(1 + e^x) without overflow. */
+inline float softplus_of(const float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
+
+/* ASL loss of one element (logit z, target t in {0, 1}) and *dz = d/dz:
+ *   t = 1: (1 - p)^gp softplus(-z);  dz = -gp (1 - p)^gp p softplus(-z) - (1 - p)^(gp + 1)
+ *   t = 0: -pm^gn log(1 - pm), pm = max(p - clip, 0);
+ *          dz = pm^gn (p(1 - p)/(1 - pm) - gn (p(1 - p)/pm) log(1 - pm)),
+ * where with clip 0 the ratios are p and 1 - p exactly (no 0/0 at p = 1) and
+ * 1 - pm = (1 - p) + clip. Other targets give NaN. One exp and one log1p:
+ * with e = exp(-|z|), p and 1 - p are 1/(1 + e) and e/(1 + e) (by the sign
+ * of z) and softplus(+-z) = max(+-z, 0) + log1p(e). */
+inline float asl_term(const float z, const float t, const float gp, const float gn, const float clip, float *dz)
+{
+    const float e = exp(-fabs(z)), l1pe = log1p(e);
+    const float big = 1.0f / (1.0f + e), small = e / (1.0f + e);
+    const float p = z >= 0.0f ? big : small, q = z >= 0.0f ? small : big; /* q = 1 - p without cancellation */
+    if (t == 1.0f) {
+        const float w = pow_g(q, gp), nlogp = fmax(-z, 0.0f) + l1pe;
+        *dz = -gp * w * p * nlogp - w * q;
+        return w * nlogp;
+    }
+    if (t != 0.0f) {
+        *dz = NAN;
+        return NAN;
+    }
+    const float pm = p - clip;
+    if (pm <= 0.0f) { /* shifted below 0 (or p underflowed): no loss, no gradient */
+        *dz = 0.0f;
+        return 0.0f;
+    }
+    const float log_1m = clip == 0.0f ? -(fmax(z, 0.0f) + l1pe) : log(q + clip);
+    const float r1 = clip == 0.0f ? p : p * q / (q + clip), r2 = clip == 0.0f ? q : p * q / pm;
+    const float w = pow_g(pm, gn);
+    *dz = w * (r1 - gn * r2 * log_1m);
+    return -w * log_1m;
+}
+
+inline void loss_term(const int mode, rowstat *r, const uint j, const float z, const float t, const lterm *k,
+                      __global float *g)
+{
+    switch (mode) {
+    case LT_LSE_SQ:
+        rowstat_lse_add(r, z);
+        r->a += z - k->shift;
+        if (j != k->label) r->b += z * z;
+        break;
+    case LT_FOCAL: {
+        float dlog;
+        r->a += focal_term((z - k->m) - k->log_s, k->g0, &dlog);
+        r->b += dlog;
+        break;
+    }
+    case LT_MOMENTS: {
+        const float d = z - k->shift;
+        r->a += d;
+        r->b += d * d;
+        break;
+    }
+    case LT_ASL: {
+        float dz;
+        r->a += asl_term(z, t, k->g0, k->g1, k->g2, &dz);
+        if (k->want_grad) g[j] = k->scale * dz;
+        break;
+    }
+    case LT_CLAMPED_P: r->a += clamp(exp((z - k->m) - k->log_s), ELR_P_MIN, ELR_P_MAX); break;
+    case LT_ELR_DOT: {
+        const float p = exp((z - k->m) - k->log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);
+        r->a += t * pc;
+        if (p == pc) r->b += t * p;
+        break;
+    }
+    }
+}
+
+/* The row skeleton with loss_term's lanes: lane l adds elements l, l + lanes,
+ * ... in order; row_merge_lanes merges them. t may be z where the mode does
+ * not read it; g is written by LT_ASL only. */
+inline rowstat loss_reduce(const int mode, __global const float *z, __global const float *t, __global float *g,
+                           const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
+{
+    const uint lid = get_local_id(0), nloc = get_local_size(0);
+    for (uint lane = lid; lane < lanes; lane += nloc) {
+        rowstat r = rowstat_empty();
+        for (uint j = lane; j < n; j += lanes) loss_term(mode, &r, j, z[j], t[j], &k, g);
+        scratch[lane] = r;
+    }
+    return row_merge_lanes(lanes, scratch);
+}
+
+/* The row's label as an index (0 when out of range, so reads stay inside
+ * the row) and whether it is out of range (the row is then NaN). */
+inline uint row_label(__global const int *labels, const uint row, const uint cols, int *invalid)
+{
+    const int label = labels[row];
+    *invalid = label < 0 || (uint)label >= cols;
+    return *invalid ? 0u : (uint)label;
+}
+
+inline lterm lterm_new(const uint label, const float shift)
+{
+    lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0};
+    return k;
+}
+
+/* Losses of log p_y = l, weighted by w (one slot per term; a zero weight
+ * skips its term and leaves its parameter unread):
+ *   s0 CE -l          s1 (1 - p_y) (MAE 2x, RCE -A x)   s2 GCE (1 - p^q)/q, q = s3
+ *   s4 focal alpha_y f(l), gamma = s5                   s6 Poly-1 (1 - p)^(gamma + 1)
+ *   s7 encouraging bonus, LE = s8                       s9 squentropy sum_{j != y} z_j^2 / (C - 1)
+ *   sa NCE l / S, S = sum_j log p_j                     sb NFL f(l) / T, T = sum_j f(log p_j), gamma = sc
+ * With phi = d loss / d l (NCE's and NFL's 1/S, 1/T parts included):
+ *   dz_j = scale (phi ([j = y] - p_j) + kn (1 - C p_j) + kf (f'(log p_j) - p_j G) + [j != y] ks z_j),
+ *   kn = -w_nce l / S^2, kf = -w_nfl f(l) / T^2, G = sum_k f'(log p_k), ks = 2 w_sq / (C - 1).
+ * [j = y] - p_y is taken as 1 - p_y = -expm1(l). */
+__kernel void py_loss(__global float *partial, __global float *grad, __global const float *logits,
+                      __global const int *labels, __global const float *alpha, const uint cols, const uint lanes,
+                      const float16 w, const int has_alpha, const float scale, const int want_grad,
+                      __local rowstat *scratch)
+{
+    const uint row = get_group_id(0);
+    const size_t off = (size_t)row * cols;
+    __global const float *zr = logits + off;
+    int invalid;
+    const uint y = row_label(labels, row, cols, &invalid);
+    lterm k = lterm_new(y, zr[0]);
+    const rowstat r = loss_reduce(LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
+    const float log_s = log(r.s), c = (float)cols;
+    const float l = (zr[y] - r.m) - log_s, p = exp(l), q = -expm1(l);
+    const float sum_logp = r.a - c * ((r.m - k.shift) + log_s);
+#if LOSS_NFL
+    k.m = r.m;
+    k.log_s = log_s;
+    k.g0 = w.sc;
+    const rowstat rf = loss_reduce(LT_FOCAL, zr, zr, grad, cols, k, lanes, scratch);
+    const float nfl_t = rf.a, nfl_g = rf.b;
+#else
+    const float nfl_t = 1.0f, nfl_g = 0.0f;
+#endif
+    float v = -w.s0 * l + w.s1 * q, phi = -w.s0 - w.s1 * p, kn = 0.0f, kf = 0.0f;
+    if (w.s2 != 0.0f) {
+        v += w.s2 * (-expm1(w.s3 * l) / w.s3);
+        phi -= w.s2 * exp(w.s3 * l);
+    }
+    if (w.s4 != 0.0f) {
+        const float a_y = has_alpha ? alpha[y] : 1.0f;
+        float df;
+        v += w.s4 * a_y * focal_term(l, w.s5, &df);
+        phi += w.s4 * a_y * df;
+    }
+    if (w.s6 != 0.0f) {
+        const float qg = pow_g(q, w.s5);
+        v += w.s6 * qg * q;
+        phi -= w.s6 * (w.s5 + 1.0f) * qg * p;
+    }
+    if (w.s7 != 0.0f) {
+        float db;
+        v += w.s7 * bonus_value(l, w.s8, &db);
+        phi += w.s7 * db;
+    }
+    const float ks = w.s9 != 0.0f ? 2.0f * w.s9 / (c - 1.0f) : 0.0f;
+    if (w.s9 != 0.0f) v += w.s9 * r.b / (c - 1.0f);
+    if (w.sa != 0.0f) {
+        v += w.sa * l / sum_logp;
+        phi += w.sa / sum_logp;
+        kn = -w.sa * l / (sum_logp * sum_logp);
+    }
+    if (w.sb != 0.0f) {
+        float df;
+        const float fy = focal_term(l, w.sc, &df);
+        v += w.sb * fy / nfl_t;
+        phi += w.sb * df / nfl_t;
+        kf = -w.sb * fy / (nfl_t * nfl_t);
+    }
+    if (get_local_id(0) == 0) partial[row] = invalid ? NAN : v;
+    __global float *gr = grad + off;
+    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+        const float lj = (zr[j] - r.m) - log_s, pj = exp(lj);
+        float g = phi * (j == y ? q : -pj) + kn * (1.0f - c * pj);
+        if (LOSS_NFL) {
+            float df;
+            focal_term(lj, w.sc, &df);
+            g += kf * (df - pj * nfl_g);
+        }
+        if (j != y) g += ks * zr[j];
+        gr[j] = invalid ? NAN : scale * g;
+    }
+}
+
+/* ASL over a row of logits and 0/1 targets: the gradient is written in the
+ * same pass as the row sum (it does not depend on the sum). */
+__kernel void asl_loss(__global float *partial, __global float *grad, __global const float *logits,
+                       __global const float *targets, const uint cols, const uint lanes, const float gamma_pos,
+                       const float gamma_neg, const float clip, const float scale, const int want_grad,
+                       __local rowstat *scratch)
+{
+    const size_t off = (size_t)get_group_id(0) * cols;
+    lterm k = lterm_new(0u, 0.0f);
+    k.g0 = gamma_pos;
+    k.g1 = gamma_neg;
+    k.g2 = clip;
+    k.scale = scale;
+    k.want_grad = want_grad;
+    const rowstat r = loss_reduce(LT_ASL, logits + off, targets + off, grad + off, cols, k, lanes, scratch);
+    if (get_local_id(0) == 0) partial[get_group_id(0)] = r.a;
+}
+
+/* Spherical Z-loss: mean and variance from the sums of d = z - z_0 (one
+ * pass), u_j = (d_j - mean d) / sigma, loss = softplus(a (b - u_y)) / a,
+ *   dz_j = -sigmoid(a (b - u_y)) ([j = y] - 1/C - u_y u_j / C) / sigma. */
+__kernel void spherical_z(__global float *partial, __global float *grad, __global const float *logits,
+                          __global const int *labels, const uint cols, const uint lanes, const float a,
+                          const float b, const float eps, const float scale, const int want_grad,
+                          __local rowstat *scratch)
+{
+    const uint row = get_group_id(0);
+    const size_t off = (size_t)row * cols;
+    __global const float *zr = logits + off;
+    int invalid;
+    const uint y = row_label(labels, row, cols, &invalid);
+    const float shift = zr[0], c = (float)cols;
+    const rowstat r = loss_reduce(LT_MOMENTS, zr, zr, grad, cols, lterm_new(y, shift), lanes, scratch);
+    const float mean = r.a / c, var = fmax(r.b / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
+    const float uy = ((zr[y] - shift) - mean) / sigma, x = a * (b - uy);
+    if (get_local_id(0) == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
+    const float k = -sigmoid_of(x) / sigma;
+    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+        const float uj = ((zr[j] - shift) - mean) / sigma;
+        const float g = k * ((j == y ? 1.0f : 0.0f) - 1.0f / c - uy * uj / c);
+        grad[off + j] = invalid ? NAN : scale * g;
+    }
+}
+
+/* ELR (include/clnn/losses.h): lse; the sum of the clamped probabilities;
+ * the EMA update of the sample's row t (each work-item its own elements,
+ * then a global barrier so every lane reads the new values); D = <t, p~>
+ * and E = sum over unclamped p of t p; value and gradient
+ *   loss = [-log p_y] + lambda log(1 - D),
+ *   dz_j = [p_j - [j = y]] - lambda / (1 - D) ([p_j unclamped] t_j p_j - p_j E).
+ * A bad sample id reads and writes no state (t is taken from the logits and
+ * the row is NaN). */
+__kernel void elr_loss(__global float *partial, __global float *grad, __global const float *logits,
+                       __global const int *labels, __global const int *ids, __global float *ema, const uint cols,
+                       const uint lanes, const uint nsamples, const float lambda, const float beta,
+                       const float scale, const int has_labels, const int want_grad, __local rowstat *scratch)
+{
+    const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
+    const size_t off = (size_t)row * cols;
+    __global const float *zr = logits + off;
+    const int id = ids[row], bad_id = id < 0 || (uint)id >= nsamples;
+    int bad_label = 0;
+    const uint y = has_labels ? row_label(labels, row, cols, &bad_label) : 0u;
+    const int invalid = bad_id || bad_label;
+    const rowstat r = row_reduce(ROW_LSE, zr, zr, cols, zr[0], lanes, scratch);
+    lterm k = lterm_new(y, zr[0]);
+    k.m = r.m;
+    k.log_s = log(r.s);
+    const rowstat rc = loss_reduce(LT_CLAMPED_P, zr, zr, grad, cols, k, lanes, scratch);
+    __global float *tr = ema + (size_t)(bad_id ? 0u : (uint)id) * cols;
+    const float w_new = (1.0f - beta) / rc.a;
+    for (uint j = lid; !bad_id && j < cols; j += nloc)
+        tr[j] = beta * tr[j] + w_new * clamp(exp((zr[j] - k.m) - k.log_s), ELR_P_MIN, ELR_P_MAX);
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    const rowstat rd = loss_reduce(LT_ELR_DOT, zr, bad_id ? zr : tr, grad, cols, k, lanes, scratch);
+    const float l = (zr[y] - k.m) - k.log_s, q = -expm1(l), kd = -lambda / (1.0f - rd.a);
+    if (lid == 0) partial[row] = invalid ? NAN : (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a);
+    for (uint j = lid; want_grad && j < cols; j += nloc) {
+        const float p = exp((zr[j] - k.m) - k.log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);
+        const float t = bad_id ? NAN : tr[j];
+        float g = kd * ((p == pc ? t * p : 0.0f) - p * rd.b);
+        if (has_labels) g += j == y ? -q : p;
+        grad[off + j] = invalid ? NAN : scale * g;
+    }
+}

@@ -1,0 +1,328 @@
+/* Host side of the classification losses (cl/losses.cl, include/clnn/losses.h):
+ * argument checks, the parameter vector of py_loss, and one row-kernel launch
+ * per call followed by loss.cl's deterministic sum of the per-row partials
+ * (reduction NONE: the loss tensor is the partials buffer itself). */
+#include "layers_common.h"
+
+static const clnn__tunable tune_py = CLNN_ROW_TUNABLE("losses.py_loss", "losses", "py_loss");
+static const clnn__tunable tune_asl = CLNN_ROW_TUNABLE("losses.asl", "losses", "asl_loss");
+static const clnn__tunable tune_spherical = CLNN_ROW_TUNABLE("losses.spherical_z", "losses", "spherical_z");
+static const clnn__tunable tune_elr = CLNN_ROW_TUNABLE("losses.elr", "losses", "elr_loss");
+
+const clnn__tunable *const clnn__losses_tunables[] = {&tune_py, &tune_asl, &tune_spherical, &tune_elr, NULL};
+
+/* ------------------------------------------------------------- checks */
+
+/* Rows and classes of the logits (fp32, 32-bit element indices, labels
+ * compared as int); at least min_classes classes. */
+static clnn_status check_logits(clnn_context *ctx, const char *fn, const clnn_tensor *logits, size_t min_classes,
+                                const char *why, size_t *rows, size_t *cols)
+{
+    TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
+    TRY(clnn__check_count32(ctx, fn, "logits", logits));
+    *cols = logits->shape[logits->ndim - 1];
+    *rows = logits->count / *cols;
+    CHECK_SHAPE(ctx, *cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
+    CHECK_SHAPE(ctx, *cols >= min_classes, "%s: logits has %zu class(es); %s needs at least %zu", fn, *cols, why,
+                min_classes);
+    return CLNN_OK;
+}
+
+/* An int32 tensor of exactly rows entries. */
+static clnn_status check_ints(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t rows)
+{
+    TRY(clnn__check_tensor(ctx, fn, name, t));
+    CHECK_SHAPE(ctx, t->dtype == CLNN_INT32, "%s: %s must be int32", fn, name);
+    CHECK_SHAPE(ctx, t->count == rows, "%s: %s has %zu entries, logits has %zu rows", fn, name, t->count, rows);
+    return CLNN_OK;
+}
+
+static clnn_status check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
+{
+    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM || reduction == CLNN_REDUCE_NONE,
+              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
+    return CLNN_OK;
+}
+
+/* loss (1 element, or rows elements for NONE) and dlogits (logits' shape):
+ * fp32, not both NULL, neither aliasing an input nor each other. */
+static clnn_status check_outputs(clnn_context *ctx, const char *fn, clnn_reduction reduction, size_t rows,
+                                 const clnn_tensor *logits, const clnn_tensor *const *inputs, size_t ninputs,
+                                 clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    CHECK_ARG(ctx, loss || dlogits, "%s: loss and dlogits are both NULL: nothing to compute", fn);
+    if (loss) {
+        size_t want = reduction == CLNN_REDUCE_NONE ? rows : 1;
+        TRY(clnn__check_f32(ctx, fn, "loss", loss, 0));
+        CHECK_SHAPE(ctx, loss->count == want, "%s: loss must have %zu element(s) (%s), it has %zu", fn, want,
+                    reduction == CLNN_REDUCE_NONE ? "one per row" : "the reduced value", loss->count);
+    }
+    if (dlogits) {
+        TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, 0));
+        CHECK_SHAPE(ctx, dlogits->count == logits->count &&
+                             dlogits->shape[dlogits->ndim - 1] == logits->shape[logits->ndim - 1],
+                    "%s: dlogits must have the shape of logits (%zu elements)", fn, logits->count);
+        CHECK_ARG(ctx, !loss || loss->buffer != dlogits->buffer, "%s: loss and dlogits must differ", fn);
+    }
+    for (size_t i = 0; i < ninputs; i++) {
+        if (!inputs[i]) continue;
+        CHECK_ARG(ctx, !loss || loss->buffer != inputs[i]->buffer, "%s: loss must not alias an input", fn);
+        CHECK_ARG(ctx, !dlogits || dlogits->buffer != inputs[i]->buffer, "%s: dlogits must not alias an input", fn);
+    }
+    return CLNN_OK;
+}
+
+static float gradient_scale(clnn_reduction reduction, size_t rows)
+{
+    return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)rows) : 1.0f;
+}
+
+/* Launches a row kernel whose first argument (*partial_slot, filled here) is
+ * one float per row: the loss tensor for NONE, else scratch that loss_sum
+ * reduces into loss (when asked). variant: -D options or NULL. */
+static clnn_status run_rows(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                            size_t rows, size_t cols, cl_mem *partial_slot, size_t nargs, const clnn__karg *args,
+                            clnn_reduction reduction, clnn_tensor *loss)
+{
+    size_t problem[2] = {rows, cols};
+    if (reduction == CLNN_REDUCE_NONE && loss) {
+        *partial_slot = loss->buffer;
+        return clnn__run_variant(ctx, fn, t, variant, problem, nargs, args);
+    }
+    TRY(clnn__scratch(ctx, fn, rows, partial_slot));
+    clnn_status st = clnn__run_variant(ctx, fn, t, variant, problem, nargs, args);
+    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, *partial_slot, rows, gradient_scale(reduction, rows));
+    clReleaseMemObject(*partial_slot);
+    return st;
+}
+
+static int finite_at_least(float x, float lo) { return clnn__is_finite(x) && x >= lo; }
+
+/* The launch of asl_loss and spherical_z, whose arguments are (partial,
+ * grad, logits, second input, cols, lanes, three parameters, scale,
+ * want_grad, scratch); the arguments are checked. */
+static clnn_status run_three_params(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                    const clnn_tensor *logits, const clnn_tensor *second, size_t rows, size_t cols,
+                                    float p1, float p2, float p3, clnn_reduction reduction, clnn_tensor *loss,
+                                    clnn_tensor *dlogits)
+{
+    cl_mem partial = NULL;
+    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_int want_grad = dlogits != NULL;
+    float scale = gradient_scale(reduction, rows);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
+                         KARG(ncols),       KARG(lanes),    KARG(p1),                 KARG(p2),
+                         KARG(p3),          KARG(scale),    KARG(want_grad),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return run_rows(ctx, fn, t, NULL, rows, cols, &partial, 12, args, reduction, loss);
+}
+
+/* ------------------------------------------------- losses of log p_y */
+
+/* Slots of py_loss's float16 (cl/losses.cl documents each term). */
+enum { W_CE, W_LINEAR, W_GCE, GCE_Q, W_FOCAL, FOCAL_GAMMA, W_POLY, W_ENC, ENC_LOG_END, W_SQ, W_NCE, W_NFL, NFL_GAMMA };
+
+static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor *logits, const clnn_tensor *labels,
+                           const clnn_tensor *alpha, const cl_float16 *w, size_t min_classes, const char *why,
+                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    size_t rows, cols;
+    TRY(check_logits(ctx, fn, logits, min_classes, why, &rows, &cols));
+    TRY(check_ints(ctx, fn, "labels", labels, rows));
+    if (alpha) {
+        TRY(clnn__check_f32(ctx, fn, "alpha", alpha, 0));
+        CHECK_SHAPE(ctx, alpha->count == cols, "%s: alpha has %zu elements, logits has %zu classes", fn,
+                    alpha->count, cols);
+    }
+    TRY(check_reduction(ctx, fn, reduction));
+    const clnn_tensor *inputs[] = {logits, labels, alpha};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 3, loss, dlogits));
+    cl_mem partial = NULL;
+    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    cl_mem alpha_buf = alpha ? alpha->buffer : logits->buffer; /* unread without has_alpha */
+    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_int has_alpha = alpha != NULL, want_grad = dlogits != NULL;
+    float scale = gradient_scale(reduction, rows);
+    clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),    KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
+                         KARG_BUF(alpha_buf), KARG(ncols),       KARG(lanes),              KARG(*w),
+                         KARG(has_alpha),     KARG(scale),       KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    const char *variant = w->s[W_NFL] != 0.0f ? "-DLOSS_NFL=1" : NULL;
+    return run_rows(ctx, fn, &tune_py, variant, rows, cols, &partial, 12, args, reduction, loss);
+}
+
+clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                            const clnn_tensor *alpha, float gamma, float poly_eps, clnn_reduction reduction,
+                            clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_focal_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CHECK_ARG(ctx, finite_at_least(gamma, 0.0f), "%s: gamma %g is not finite and >= 0", fn, (double)gamma);
+    CHECK_ARG(ctx, finite_at_least(poly_eps, -1.0f), "%s: poly_eps %g is not finite and >= -1", fn,
+              (double)poly_eps);
+    cl_float16 w = {{0}};
+    w.s[W_FOCAL] = 1.0f;
+    w.s[FOCAL_GAMMA] = gamma;
+    w.s[W_POLY] = poly_eps;
+    return py_loss(ctx, fn, logits, labels, alpha, &w, 1, "", reduction, loss, dlogits);
+}
+
+clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                                     float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_poly1_cross_entropy";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CHECK_ARG(ctx, finite_at_least(eps, -1.0f), "%s: eps %g is not finite and >= -1", fn, (double)eps);
+    cl_float16 w = {{0}};
+    w.s[W_CE] = 1.0f;
+    w.s[W_LINEAR] = eps;
+    return py_loss(ctx, fn, logits, labels, NULL, &w, 1, "", reduction, loss, dlogits);
+}
+
+clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                            clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_squentropy";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    cl_float16 w = {{0}};
+    w.s[W_CE] = 1.0f;
+    w.s[W_SQ] = 1.0f;
+    return py_loss(ctx, fn, logits, labels, NULL, &w, 2, "the average over the incorrect classes", reduction, loss,
+                   dlogits);
+}
+
+clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                             const clnn_robust_loss_weights *rw, clnn_reduction reduction, clnn_tensor *loss,
+                             clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_robust_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CHECK_ARG(ctx, rw, "%s: w is NULL", fn);
+    const float weights[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
+    const char *names[] = {"ce", "nce", "rce", "mae", "gce", "nfl"};
+    int any = 0;
+    for (size_t i = 0; i < 6; i++) {
+        CHECK_ARG(ctx, finite_at_least(weights[i], 0.0f), "%s: weight %s %g is not finite and >= 0", fn, names[i],
+                  (double)weights[i]);
+        any |= weights[i] > 0.0f;
+    }
+    CHECK_ARG(ctx, any, "%s: every weight is 0: nothing to compute", fn);
+    CHECK_ARG(ctx, rw->rce == 0.0f || (clnn__is_finite(rw->rce_log_zero) && rw->rce_log_zero < 0.0f),
+              "%s: rce_log_zero %g is not finite and < 0", fn, (double)rw->rce_log_zero);
+    CHECK_ARG(ctx, rw->gce == 0.0f || (clnn__is_finite(rw->gce_q) && rw->gce_q > 0.0f && rw->gce_q <= 1.0f),
+              "%s: gce_q %g is not in (0, 1]", fn, (double)rw->gce_q);
+    CHECK_ARG(ctx, rw->nfl == 0.0f || finite_at_least(rw->nfl_gamma, 0.0f), "%s: nfl_gamma %g is not finite and >= 0",
+              fn, (double)rw->nfl_gamma);
+    cl_float16 w = {{0}};
+    w.s[W_CE] = rw->ce;
+    /* RCE = -A (1 - p_y) and MAE = 2 (1 - p_y) share the linear slot */
+    w.s[W_LINEAR] = (rw->rce != 0.0f ? -rw->rce_log_zero * rw->rce : 0.0f) + 2.0f * rw->mae;
+    w.s[W_GCE] = rw->gce;
+    w.s[GCE_Q] = rw->gce != 0.0f ? rw->gce_q : 1.0f;
+    w.s[W_NCE] = rw->nce;
+    w.s[W_NFL] = rw->nfl;
+    w.s[NFL_GAMMA] = rw->nfl != 0.0f ? rw->nfl_gamma : 0.0f;
+    int normalized = rw->nce != 0.0f || rw->nfl != 0.0f;
+    return py_loss(ctx, fn, logits, labels, NULL, &w, normalized ? 2 : 1, "a normalized loss (nce, nfl)", reduction,
+                   loss, dlogits);
+}
+
+clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                                  float log_end, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_encouraging_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CHECK_ARG(ctx, clnn__is_finite(log_end) && log_end > 0.0f && log_end <= 1.0f, "%s: log_end %g is not in (0, 1]",
+              fn, (double)log_end);
+    cl_float16 w = {{0}};
+    w.s[W_CE] = 1.0f;
+    w.s[W_ENC] = 1.0f;
+    w.s[ENC_LOG_END] = log_end;
+    return py_loss(ctx, fn, logits, labels, NULL, &w, 1, "", reduction, loss, dlogits);
+}
+
+/* ------------------------------------------------------------------ ASL */
+
+clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
+                                 float gamma_pos, float gamma_neg, float clip, clnn_reduction reduction,
+                                 clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_asymmetric_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t rows, cols;
+    TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
+    TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
+    CHECK_SHAPE(ctx, targets->count == logits->count && targets->shape[targets->ndim - 1] == cols,
+                "%s: targets must have the shape of logits (%zu rows of %zu)", fn, rows, cols);
+    CHECK_ARG(ctx, finite_at_least(gamma_pos, 0.0f), "%s: gamma_pos %g is not finite and >= 0", fn,
+              (double)gamma_pos);
+    CHECK_ARG(ctx, finite_at_least(gamma_neg, 0.0f), "%s: gamma_neg %g is not finite and >= 0", fn,
+              (double)gamma_neg);
+    CHECK_ARG(ctx, clnn__is_finite(clip) && clip >= 0.0f && clip < 1.0f, "%s: clip %g is not in [0, 1)", fn,
+              (double)clip);
+    TRY(check_reduction(ctx, fn, reduction));
+    const clnn_tensor *inputs[] = {logits, targets};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
+    return run_three_params(ctx, fn, &tune_asl, logits, targets, rows, cols, gamma_pos, gamma_neg, clip, reduction,
+                            loss, dlogits);
+}
+
+/* ------------------------------------------------------ spherical Z-loss */
+
+clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels, float a,
+                                  float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
+                                  clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_spherical_z_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t rows, cols;
+    TRY(check_logits(ctx, fn, logits, 2, "z-normalization", &rows, &cols));
+    TRY(check_ints(ctx, fn, "labels", labels, rows));
+    CHECK_ARG(ctx, clnn__is_finite(a) && a > 0.0f, "%s: a %g is not finite and > 0", fn, (double)a);
+    CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
+    CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
+    TRY(check_reduction(ctx, fn, reduction));
+    const clnn_tensor *inputs[] = {logits, labels};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
+    return run_three_params(ctx, fn, &tune_spherical, logits, labels, rows, cols, a, b, eps, reduction, loss, dlogits);
+}
+
+/* ------------------------------------------------------------------ ELR */
+
+clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                          const clnn_tensor *sample_ids, clnn_tensor *targets, float lambda, float beta,
+                          clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_elr_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t rows, cols;
+    TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
+    if (labels) TRY(check_ints(ctx, fn, "labels", labels, rows));
+    TRY(check_ints(ctx, fn, "sample_ids", sample_ids, rows));
+    TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
+    TRY(clnn__check_count32(ctx, fn, "targets", targets));
+    CHECK_SHAPE(ctx, targets->shape[targets->ndim - 1] == cols,
+                "%s: targets must have one row of %zu classes per sample, its last dimension is %zu", fn, cols,
+                targets->shape[targets->ndim - 1]);
+    CHECK_ARG(ctx, targets->buffer != logits->buffer && targets->buffer != sample_ids->buffer &&
+                       (!labels || targets->buffer != labels->buffer),
+              "%s: targets must not alias an input", fn);
+    CHECK_ARG(ctx, clnn__is_finite(lambda), "%s: lambda is not finite", fn);
+    CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f && beta < 1.0f, "%s: beta %g is not in [0, 1)", fn,
+              (double)beta);
+    TRY(check_reduction(ctx, fn, reduction));
+    const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 4, loss, dlogits));
+    cl_mem partial = NULL;
+    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    cl_mem label_buf = labels ? labels->buffer : sample_ids->buffer; /* unread without has_labels */
+    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols), nsamples = (cl_uint)(targets->count / cols);
+    cl_int has_labels = labels != NULL, want_grad = dlogits != NULL;
+    float scale = gradient_scale(reduction, rows);
+    clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),  KARG_BUF(logits->buffer), KARG_BUF(label_buf),
+                         KARG_BUF(sample_ids->buffer),         KARG_BUF(targets->buffer), KARG(ncols),
+                         KARG(lanes),         KARG(nsamples),  KARG(lambda),             KARG(beta),
+                         KARG(scale),         KARG(has_labels), KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return run_rows(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 15, args, reduction, loss);
+}

@@ -1,0 +1,466 @@
+/* Classification losses (include/clnn/losses.h) against the double-precision
+ * reference (tests/ref/ref_losses.c): batch 1 and 7 rows of 1 class (where
+ * the loss is defined), 2, 33, 257 (> the row skeleton's 256 lanes) and 1000
+ * classes, the three reductions, logits of ±1e4, and one case of more than
+ * 2^20 elements. Every gradient is compared with central finite differences
+ * of the reference value, in double; two calls give identical bits, as do a
+ * call without the gradient (loss bits) and one without the loss (gradient
+ * bits), and four forced local sizes. ELR's state update is checked against
+ * the reference and rows not in the batch must keep their bits. */
+#include "check.h"
+#include "ref/ref_losses.h"
+
+#include <math.h>
+
+enum op {
+    OP_FOCAL,      /* gamma 2, per-class alpha, Poly-1 eps 0.5 */
+    OP_FOCAL_HALF, /* gamma 0.5 (< 1: the (1 - p)^(gamma - 1) factor), no alpha, eps -0.3 */
+    OP_POLY1,
+    OP_SQUENTROPY,
+    OP_NCE_RCE,
+    OP_NCE_MAE,
+    OP_GCE,
+    OP_NFL_RCE,
+    OP_ALL_ROBUST, /* every robust term at once */
+    OP_ENC,        /* conservative bonus, LE 0.75 */
+    OP_ENC_PLAIN,  /* LE 1 */
+    OP_ASL,
+    OP_ASL_NOCLIP,
+    OP_SPHERICAL,
+    OP_ELR,
+    OP_ELR_REG, /* no labels: the regularizer alone */
+    N_OPS
+};
+static const char *const op_names[N_OPS] = {
+    "focal(2, alpha, poly 0.5)", "focal(0.5, poly -0.3)", "poly1(2)", "squentropy", "NCE+RCE", "NCE+MAE", "GCE(0.7)",
+    "NFL(0.5)+RCE", "all robust terms", "encouraging(0.75)", "encouraging(1)", "ASL(1, 4, 0.05)", "ASL(0, 2, 0)",
+    "spherical Z", "ELR+CE", "ELR alone"};
+
+static const clnn_robust_loss_weights W_NCE_RCE = {.nce = 1, .rce = 1, .rce_log_zero = -4};
+static const clnn_robust_loss_weights W_NCE_MAE = {.nce = 2, .mae = 0.5f};
+static const clnn_robust_loss_weights W_GCE = {.gce = 1, .gce_q = 0.7f};
+static const clnn_robust_loss_weights W_NFL_RCE = {.nfl = 1, .nfl_gamma = 0.5f, .rce = 0.5f, .rce_log_zero = -4};
+static const clnn_robust_loss_weights W_ALL = {.ce = 0.3f, .nce = 0.5f, .rce = 0.2f, .mae = 0.4f, .gce = 0.6f,
+                                               .nfl = 0.7f, .rce_log_zero = -3, .gce_q = 0.5f, .nfl_gamma = 2};
+#define SPH_A 0.5f
+#define SPH_B 2.0f
+#define SPH_EPS 1e-3f
+#define ELR_LAMBDA 3.0f
+#define ELR_BETA 0.7f
+
+static int is_elr(int op) { return op == OP_ELR || op == OP_ELR_REG; }
+/* Losses undefined for one class (rejected: tests/test_losses_errors.c). */
+static int needs_two(int op)
+{
+    return op == OP_SQUENTROPY || op == OP_NCE_RCE || op == OP_NCE_MAE || op == OP_NFL_RCE || op == OP_ALL_ROBUST ||
+           op == OP_SPHERICAL;
+}
+
+static const char *red_name(clnn_reduction r)
+{
+    return r == CLNN_REDUCE_MEAN ? "mean" : r == CLNN_REDUCE_SUM ? "sum" : "none";
+}
+
+static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a, b, n * sizeof *a) == 0; }
+
+/* One case's inputs on the host and the device. aux: ASL targets [rows, cols]
+ * or ELR state [nsamples, cols]; alpha: per-class weights. */
+typedef struct data {
+    size_t rows, cols, nsamples;
+    float *z, *aux, *alpha;
+    int32_t *labels, *ids;
+    clnn_tensor *tz, *taux, *talpha, *tlabels, *tids;
+} data;
+
+static clnn_tensor *int_tensor(clnn_context *ctx, const int32_t *v, size_t n)
+{
+    clnn_tensor *t = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &n, &t));
+    REQUIRE(t, "tensor");
+    CHECK_OK(ctx, clnn_tensor_upload(t, v, n * sizeof *v));
+    return t;
+}
+
+static clnn_tensor *new_f32(clnn_context *ctx, size_t rows, size_t cols)
+{
+    return test_tensor_filled(ctx, CLNN_FLOAT32, rows, cols, 0.0f);
+}
+
+/* Logits in [-5, 5), with +-1e4 alternating along each row when big;
+ * labels (7r + 3) mod C; ASL targets about 2 in 7 ones; ELR state rows of
+ * small positive entries summing to < 0.9 and distinct ids S - 1 - r. */
+static data make_data(clnn_context *ctx, int op, size_t rows, size_t cols, int big)
+{
+    data d = {rows, cols, rows + 2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    size_t n = rows * cols, naux = is_elr(op) ? d.nsamples * cols : n;
+    d.z = malloc(n * sizeof *d.z), d.aux = malloc(naux * sizeof *d.aux), d.alpha = malloc(cols * sizeof *d.alpha);
+    d.labels = malloc(rows * sizeof *d.labels), d.ids = malloc(rows * sizeof *d.ids);
+    REQUIRE(d.z && d.aux && d.alpha && d.labels && d.ids, "host memory");
+    test_fill_uniform(d.z, n, (unsigned)(rows * 977 + cols * 13 + (unsigned)op), -5.0f, 5.0f);
+    if (big)
+        for (size_t e = 0; e < n; e++) d.z[e] += ((e / cols + e % cols) % 2) ? -1e4f : 1e4f;
+    test_fill_uniform(d.alpha, cols, 5, 0.25f, 1.0f);
+    if (is_elr(op)) {
+        test_fill_uniform(d.aux, naux, 9, 0.0f, 0.9f / (float)cols);
+    } else {
+        for (size_t e = 0; e < n; e++) d.aux[e] = (e * 3 + e / cols * 5) % 7 < 2 ? 1.0f : 0.0f;
+    }
+    for (size_t r = 0; r < rows; r++) {
+        d.labels[r] = (int32_t)((r * 7 + 3) % cols);
+        d.ids[r] = (int32_t)(d.nsamples - 1 - r);
+    }
+    size_t shape[2] = {rows, cols}, aux_shape[2] = {is_elr(op) ? d.nsamples : rows, cols};
+    d.tz = test_tensor_from(ctx, 2, shape, d.z);
+    d.taux = test_tensor_from(ctx, 2, aux_shape, d.aux);
+    d.talpha = test_tensor_from(ctx, 1, &cols, d.alpha);
+    d.tlabels = int_tensor(ctx, d.labels, rows);
+    d.tids = int_tensor(ctx, d.ids, rows);
+    return d;
+}
+
+static void free_data(data *d)
+{
+    free(d->z), free(d->aux), free(d->alpha), free(d->labels), free(d->ids);
+    clnn_tensor_release(d->tz), clnn_tensor_release(d->taux), clnn_tensor_release(d->talpha);
+    clnn_tensor_release(d->tlabels), clnn_tensor_release(d->tids);
+}
+
+static clnn_status run_op(clnn_context *ctx, int op, const data *d, clnn_reduction red, clnn_tensor *loss,
+                          clnn_tensor *grad)
+{
+    if (is_elr(op)) /* every call starts from the same state */
+        CHECK_OK(ctx, clnn_tensor_upload(d->taux, d->aux, d->nsamples * d->cols * sizeof *d->aux));
+    switch (op) {
+    case OP_FOCAL: return clnn_focal_loss(ctx, d->tz, d->tlabels, d->talpha, 2.0f, 0.5f, red, loss, grad);
+    case OP_FOCAL_HALF: return clnn_focal_loss(ctx, d->tz, d->tlabels, NULL, 0.5f, -0.3f, red, loss, grad);
+    case OP_POLY1: return clnn_poly1_cross_entropy(ctx, d->tz, d->tlabels, 2.0f, red, loss, grad);
+    case OP_SQUENTROPY: return clnn_squentropy(ctx, d->tz, d->tlabels, red, loss, grad);
+    case OP_NCE_RCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NCE_RCE, red, loss, grad);
+    case OP_NCE_MAE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NCE_MAE, red, loss, grad);
+    case OP_GCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_GCE, red, loss, grad);
+    case OP_NFL_RCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NFL_RCE, red, loss, grad);
+    case OP_ALL_ROBUST: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_ALL, red, loss, grad);
+    case OP_ENC: return clnn_encouraging_loss(ctx, d->tz, d->tlabels, 0.75f, red, loss, grad);
+    case OP_ENC_PLAIN: return clnn_encouraging_loss(ctx, d->tz, d->tlabels, 1.0f, red, loss, grad);
+    case OP_ASL: return clnn_asymmetric_loss(ctx, d->tz, d->taux, 1.0f, 4.0f, 0.05f, red, loss, grad);
+    case OP_ASL_NOCLIP: return clnn_asymmetric_loss(ctx, d->tz, d->taux, 0.0f, 2.0f, 0.0f, red, loss, grad);
+    case OP_SPHERICAL: return clnn_spherical_z_loss(ctx, d->tz, d->tlabels, SPH_A, SPH_B, SPH_EPS, red, loss, grad);
+    case OP_ELR:
+        return clnn_elr_loss(ctx, d->tz, d->tlabels, d->tids, d->taux, ELR_LAMBDA, ELR_BETA, red, loss, grad);
+    default: return clnn_elr_loss(ctx, d->tz, NULL, d->tids, d->taux, -2.0f, 0.9f, red, loss, grad);
+    }
+}
+
+static ref_loss_terms robust_terms(const clnn_robust_loss_weights *w)
+{
+    ref_loss_terms t = {0};
+    t.ce = w->ce, t.nce = w->nce, t.rce = w->rce, t.rce_log_zero = w->rce_log_zero, t.mae = w->mae;
+    t.gce = w->gce, t.gce_q = w->gce_q, t.nfl = w->nfl, t.nfl_gamma = w->nfl_gamma;
+    return t;
+}
+
+/* The reference row value. aux: the row's ASL targets, or ELR's updated state row (held constant). */
+static double ref_row(int op, const double *z, const double *aux, const double *alpha, size_t c, int y)
+{
+    ref_loss_terms t = {0};
+    switch (op) {
+    case OP_FOCAL: t.focal = 1, t.focal_gamma = 2, t.alpha = alpha, t.poly = 0.5; break;
+    case OP_FOCAL_HALF: t.focal = 1, t.focal_gamma = 0.5, t.poly = -0.3; break;
+    case OP_POLY1: t.ce = 1, t.poly = 2; break;
+    case OP_SQUENTROPY: t.ce = 1, t.sq = 1; break;
+    case OP_NCE_RCE: t = robust_terms(&W_NCE_RCE); break;
+    case OP_NCE_MAE: t = robust_terms(&W_NCE_MAE); break;
+    case OP_GCE: t = robust_terms(&W_GCE); break;
+    case OP_NFL_RCE: t = robust_terms(&W_NFL_RCE); break;
+    case OP_ALL_ROBUST: t = robust_terms(&W_ALL); break;
+    case OP_ENC: t.ce = 1, t.enc = 1, t.log_end = 0.75; break;
+    case OP_ENC_PLAIN: t.ce = 1, t.enc = 1, t.log_end = 1; break;
+    case OP_ASL: return ref_loss_asl_row(z, aux, c, 1, 4, (double)0.05f);
+    case OP_ASL_NOCLIP: return ref_loss_asl_row(z, aux, c, 0, 2, 0);
+    case OP_SPHERICAL: return ref_loss_spherical_z_row(z, c, y, SPH_A, SPH_B, (double)SPH_EPS);
+    case OP_ELR: return ref_loss_elr_fixed_row(z, c, y, aux, ELR_LAMBDA);
+    default: return ref_loss_elr_fixed_row(z, c, -1, aux, -2.0);
+    }
+    return ref_loss_terms_row(z, c, y, &t);
+}
+
+/* Central difference of the reference row value wrt z_j, in double; h =
+ * 1e-5: truncation ~h^2 |f'''| and rounding ~1e-16 |f| / h stay below 1e-8
+ * for the values here (|f| <= 1e9 for squentropy at 1e4). */
+static double fd_row(int op, const double *z0, const double *aux, const double *alpha, size_t c, int y, size_t j)
+{
+    double *z = malloc(c * sizeof *z);
+    REQUIRE(z, "host memory");
+    memcpy(z, z0, c * sizeof *z);
+    const double h = 1e-5;
+    z[j] = z0[j] + h;
+    double up = ref_row(op, z, aux, alpha, c, y);
+    z[j] = z0[j] - h;
+    double down = ref_row(op, z, aux, alpha, c, y);
+    free(z);
+    return (up - down) / (2 * h);
+}
+
+/* The reference of one case: per-row values, the updated ELR state, and
+ * the rows as doubles (for the finite differences). */
+typedef struct reference {
+    double *values, *state, *z, *aux, *alpha;
+} reference;
+
+static reference make_reference(int op, const data *d)
+{
+    size_t n = d->rows * d->cols, c = d->cols, naux = is_elr(op) ? d->nsamples * c : n;
+    reference ref = {malloc(d->rows * sizeof(double)), malloc(naux * sizeof(double)), malloc(n * sizeof(double)),
+                     malloc(naux * sizeof(double)), malloc(c * sizeof(double))};
+    REQUIRE(ref.values && ref.state && ref.z && ref.aux && ref.alpha, "host memory");
+    for (size_t e = 0; e < n; e++) ref.z[e] = d->z[e];
+    for (size_t e = 0; e < naux; e++) ref.state[e] = ref.aux[e] = d->aux[e];
+    for (size_t j = 0; j < c; j++) ref.alpha[j] = d->alpha[j];
+    for (size_t r = 0; r < d->rows; r++) {
+        const double *zr = ref.z + r * c;
+        if (is_elr(op)) { /* update the sample's state row; its value with the new row */
+            double *t = ref.state + (size_t)d->ids[r] * c;
+            ref.values[r] = ref_loss_elr_row(zr, c, op == OP_ELR ? d->labels[r] : -1, t, op == OP_ELR ? ELR_LAMBDA : -2.0,
+                                             op == OP_ELR ? ELR_BETA : 0.9);
+        } else {
+            ref.values[r] = ref_row(op, zr, ref.aux + r * c, ref.alpha, c, d->labels[r]);
+        }
+    }
+    return ref;
+}
+
+static void free_reference(reference *r) { free(r->values), free(r->state), free(r->z), free(r->aux), free(r->alpha); }
+
+/* The auxiliary row a row's reference value reads. */
+static const double *aux_row(int op, const reference *ref, const data *d, size_t r)
+{
+    return is_elr(op) ? ref->state + (size_t)d->ids[r] * d->cols : ref->aux + r * d->cols;
+}
+
+/* One op on one shape and reduction: value (and ELR state), gradient (FD on
+ * every element, or every `stride`-th), repeatability and the optional
+ * outputs. */
+static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn_reduction red, int big, size_t stride)
+{
+    size_t n = rows * cols, nloss = red == CLNN_REDUCE_NONE ? rows : 1;
+    data d = make_data(ctx, op, rows, cols, big);
+    reference ref = make_reference(op, &d);
+    clnn_tensor *loss = new_f32(ctx, nloss, 1), *grad = new_f32(ctx, rows, cols);
+    char what[160];
+    snprintf(what, sizeof what, "%s %zux%zu %s%s", op_names[op], rows, cols, red_name(red), big ? " (±1e4 logits)" : "");
+
+    CHECK_OK(ctx, run_op(ctx, op, &d, red, loss, grad));
+    float *value = test_download(ctx, loss), *g = test_download(ctx, grad);
+
+    /* value: per row (none), else the scaled sum of the reference rows;
+     * fp32 accumulation over the classes and rows: 1e-5 of the magnitude of
+     * the terms, plus 1e-6 absolute for values near 0 */
+    double scale = red == CLNN_REDUCE_MEAN ? 1.0 / (double)rows : 1.0, want = 0.0, mag = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        if (red == CLNN_REDUCE_NONE) {
+            double e = fabs(value[r] - ref.values[r]) / (1e-6 + 1e-5 * fabs(ref.values[r]));
+            CHECK(e <= 1.0, "%s: row %zu loss %.9g, reference %.9g", what, r, value[r], ref.values[r]);
+        }
+        want += ref.values[r];
+        mag += fabs(ref.values[r]);
+    }
+    if (red != CLNN_REDUCE_NONE) {
+        double e = fabs(value[0] - scale * want) / (1e-6 + 1e-5 * scale * mag);
+        CHECK(e <= 1.0, "%s: loss %.9g, reference %.9g (error %.3g of tolerance)", what, value[0], scale * want, e);
+    }
+    for (size_t r = 0; r < nloss; r++) CHECK(isfinite(value[r]), "%s: loss not finite", what);
+
+    float *state = NULL;
+    if (is_elr(op)) { /* the updated state: the batch's rows as the reference, the others untouched */
+        state = test_download(ctx, d.taux);
+        size_t ns = d.nsamples * cols;
+        double e = test_max_rel_error(state, ref.state, ns, 1e-8, 1e-5);
+        CHECK(e <= 1.0, "%s: state update: error %.3g of tolerance", what, e);
+        /* the batch holds samples S - 1 ... S - rows */
+        CHECK(same_bits(state, d.aux, (d.nsamples - rows) * cols), "%s: state rows outside the batch changed", what);
+    }
+
+    /* gradient against central differences of the reference: fp32 terms of
+     * size ~1 (p_j, log p_j ratios): 2e-5 absolute (times the reduction
+     * scale) + 1e-3 relative */
+    float *got = malloc(n * sizeof *got);
+    double *fd = malloc(n * sizeof *fd);
+    REQUIRE(got && fd, "host memory");
+    size_t count = 0;
+    int finite = 1;
+    for (size_t e = 0; e < n; e++) finite &= isfinite(g[e]) != 0;
+    CHECK(finite, "%s: gradient not finite", what);
+    for (size_t e = 0; e < n; e += stride) {
+        size_t r = e / cols, j = e % cols;
+        int y = op == OP_ELR_REG ? -1 : d.labels[r];
+        got[count] = g[e];
+        fd[count++] = scale * fd_row(op, ref.z + r * cols, aux_row(op, &ref, &d, r), ref.alpha, cols, y, j);
+    }
+    double e = test_max_rel_error(got, fd, count, 2e-5 * scale, 1e-3);
+    CHECK(e <= 1.0, "%s: gradient vs finite differences: error %.3g of tolerance (%zu elements)", what, e, count);
+
+    /* the same bits again, and from the loss-only / gradient-only calls */
+    CHECK_OK(ctx, run_op(ctx, op, &d, red, loss, grad));
+    float *value2 = test_download(ctx, loss), *g2 = test_download(ctx, grad);
+    CHECK(same_bits(value, value2, nloss) && same_bits(g, g2, n), "%s: a second call changed bits", what);
+    if (state) {
+        float *state2 = test_download(ctx, d.taux);
+        CHECK(same_bits(state, state2, d.nsamples * cols), "%s: a second call changed the state's bits", what);
+        free(state2);
+    }
+    CHECK_OK(ctx, clnn_tensor_fill(grad, 0.0f));
+    CHECK_OK(ctx, run_op(ctx, op, &d, red, loss, NULL));
+    float *value3 = test_download(ctx, loss), *g3 = test_download(ctx, grad);
+    CHECK(same_bits(value, value3, nloss), "%s: loss-only call gives other bits", what);
+    CHECK(g3[0] == 0.0f && g3[n - 1] == 0.0f, "%s: loss-only call wrote the gradient", what);
+    CHECK_OK(ctx, clnn_tensor_fill(loss, -7.0f));
+    CHECK_OK(ctx, run_op(ctx, op, &d, red, NULL, grad));
+    float *g4 = test_download(ctx, grad), *value4 = test_download(ctx, loss);
+    CHECK(same_bits(g, g4, n) && value4[0] == -7.0f, "%s: gradient-only call differs", what);
+
+    free(value), free(value2), free(value3), free(value4), free(g), free(g2), free(g3), free(g4), free(state);
+    free(got), free(fd);
+    free_reference(&ref);
+    free_data(&d);
+    clnn_tensor_release(loss), clnn_tensor_release(grad);
+}
+
+/* The same bits for four forced local sizes of each kernel (the default's
+ * bits are the reference): 1 (one work-item runs every lane), 3 (not a power
+ * of two), 64 and 256 (more work-items than some rows' lanes). */
+static void check_local_sizes(clnn_context *ctx)
+{
+    static const struct {
+        const char *kernel;
+        int op;
+    } cases[] = {{"losses.py_loss", OP_ALL_ROBUST}, {"losses.py_loss", OP_SQUENTROPY}, {"losses.asl", OP_ASL},
+                 {"losses.spherical_z", OP_SPHERICAL}, {"losses.elr", OP_ELR}};
+    const size_t locals[] = {1, 3, 64, 256}, rows = test_small() ? 2 : 5, cols = 257, n = rows * cols;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        data d = make_data(ctx, cases[c].op, rows, cols, 0);
+        clnn_tensor *loss = new_f32(ctx, rows, 1), *grad = new_f32(ctx, rows, cols);
+        CHECK_OK(ctx, run_op(ctx, cases[c].op, &d, CLNN_REDUCE_NONE, loss, grad));
+        float *v0 = test_download(ctx, loss), *g0 = test_download(ctx, grad);
+        for (size_t i = 0; i < sizeof locals / sizeof locals[0]; i++) {
+            clnn_tune_config cfg = {{locals[i], 1, 1}, {0}};
+            if (clnn_tune_force(ctx, cases[c].kernel, &cfg) != CLNN_OK) {
+                char why[128];
+                snprintf(why, sizeof why, "%s with local size %zu (does not fit this device)", cases[c].kernel,
+                         locals[i]);
+                test_skip(why);
+                continue;
+            }
+            CHECK_OK(ctx, run_op(ctx, cases[c].op, &d, CLNN_REDUCE_NONE, loss, grad));
+            CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+            float *v = test_download(ctx, loss), *g = test_download(ctx, grad);
+            CHECK(same_bits(v0, v, rows) && same_bits(g0, g, n), "%s (%s): local size %zu changes bits",
+                  cases[c].kernel, op_names[cases[c].op], locals[i]);
+            free(v), free(g);
+        }
+        free(v0), free(g0);
+        free_data(&d);
+        clnn_tensor_release(loss), clnn_tensor_release(grad);
+    }
+}
+
+/* The tuner's exercise of each kernel (src/tune_registry.c) replays the
+ * launch under sampled local sizes and compares every buffer bit for bit
+ * with the default's, ELR's state updated in place included: nothing may
+ * differ, nothing may fail. */
+static void check_tuner(clnn_context *ctx)
+{
+    static const char *const ids[] = {"losses.py_loss", "losses.asl", "losses.spherical_z", "losses.elr"};
+    const size_t problem[2] = {test_small() ? 3 : 7, test_small() ? 33 : 257};
+    clnn_tune_options o;
+    clnn_tune_options_init(&o);
+    o.strategy = CLNN_TUNE_RANDOM;
+    o.budget_count = 4;
+    o.repeats = 1;
+    o.warmup = 0;
+    o.store = 0;
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        clnn_tune_result r;
+        CHECK_OK(ctx, clnn_tune_kernel(ctx, ids[i], problem, &o, &r));
+        CHECK(r.rejected == 0 && r.failed == 0 && r.timed >= 2, "%s: %zu of %zu candidates differ (%s), %zu failed",
+              ids[i], r.rejected, r.timed, r.rejected_text, r.failed);
+    }
+}
+
+/* Out-of-range labels (and ELR sample ids, ASL targets other than 0/1) make
+ * exactly their rows NaN; a bad ELR id leaves the state alone. */
+static void check_bad_rows(clnn_context *ctx)
+{
+    const size_t rows = 3, cols = 5, n = rows * cols;
+    const int ops[] = {OP_FOCAL, OP_NFL_RCE, OP_SPHERICAL, OP_ELR, OP_ASL};
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++) {
+        int op = ops[i];
+        data d = make_data(ctx, op, rows, cols, 0);
+        if (op == OP_ASL) {
+            d.aux[cols + 2] = 0.5f; /* row 1 */
+            CHECK_OK(ctx, clnn_tensor_upload(d.taux, d.aux, n * sizeof *d.aux));
+        } else {
+            d.labels[1] = op == OP_ELR ? -1 : (int32_t)cols;
+            CHECK_OK(ctx, clnn_tensor_upload(d.tlabels, d.labels, rows * sizeof *d.labels));
+        }
+        clnn_tensor *loss = new_f32(ctx, rows, 1), *grad = new_f32(ctx, rows, cols);
+        CHECK_OK(ctx, run_op(ctx, op, &d, CLNN_REDUCE_NONE, loss, grad));
+        float *v = test_download(ctx, loss), *g = test_download(ctx, grad);
+        int ok = isnan(v[1]) && !isnan(v[0]) && !isnan(v[2]) && !isnan(g[0]) && !isnan(g[2 * cols]);
+        ok &= op == OP_ASL ? isnan(g[cols + 2]) && !isnan(g[cols]) : isnan(g[cols]) && isnan(g[2 * cols - 1]);
+        CHECK(ok, "%s: a bad label/target must make exactly its row NaN", op_names[op]);
+        free(v), free(g);
+        if (op == OP_ELR) { /* a sample id out of range: NaN row, no state written */
+            d.labels[1] = 1;
+            d.ids[1] = (int32_t)d.nsamples;
+            CHECK_OK(ctx, clnn_tensor_upload(d.tlabels, d.labels, rows * sizeof *d.labels));
+            CHECK_OK(ctx, clnn_tensor_upload(d.tids, d.ids, rows * sizeof *d.ids));
+            CHECK_OK(ctx, run_op(ctx, op, &d, CLNN_REDUCE_NONE, loss, grad));
+            v = test_download(ctx, loss);
+            float *state = test_download(ctx, d.taux);
+            /* ids of rows 0 and 2 are S - 1 and S - 3; rows 0 and S - 2 stay */
+            CHECK(isnan(v[1]) && !isnan(v[0]) && same_bits(state, d.aux, cols) &&
+                      same_bits(state + (d.nsamples - 2) * cols, d.aux + (d.nsamples - 2) * cols, cols),
+                  "ELR: a bad sample id must give a NaN row and write no state");
+            free(v), free(state);
+        }
+        free_data(&d);
+        clnn_tensor_release(loss), clnn_tensor_release(grad);
+    }
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    const clnn_reduction reds[] = {CLNN_REDUCE_SUM, CLNN_REDUCE_MEAN, CLNN_REDUCE_NONE};
+    /* rows x classes: batch 1, one class (where defined), two, a prime, more
+     * classes than the skeleton's 256 lanes, 1000 */
+    static const size_t shapes[][2] = {{1, 1}, {7, 1}, {1, 2}, {7, 2}, {1, 33}, {7, 33}, {1, 257}, {1, 1000}, {7, 1000}};
+    /* The simulator (small mode) runs 1 x 1 (1 x 2 where one class is not
+     * defined), 7 x 33 and 1 x 257, each with one reduction (rotating), and
+     * the +-1e4 logits on 1 x 2: every code path of the kernels, at a
+     * fraction of the launches (the full set takes over 5 minutes there). */
+    const int small = !test_large("every shape with every reduction");
+    for (int op = 0; op < N_OPS; op++)
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            size_t rows = shapes[s][0], cols = shapes[s][1];
+            if (cols == 1 && needs_two(op)) continue;
+            if (small && !((rows == 1 && cols == (needs_two(op) ? 2u : 1u)) || (rows == 7 && cols == 33) ||
+                           cols == 257))
+                continue;
+            /* finite differences on every element, or every 7th of 7 x 1000
+             * (7 is prime to 1000: every column is hit) */
+            size_t stride = rows * cols > 2000 ? 7 : 1;
+            for (size_t k = 0; k < 3; k++)
+                if (!small || k == (op + s) % 3) check_case(ctx, op, rows, cols, reds[k], 0, stride);
+            /* +-1e4 logits: finite values and gradients that still match */
+            if (cols != 257 && (!small || cols == 2)) check_case(ctx, op, rows, cols, reds[(op + s) % 3], 1, stride);
+        }
+    check_local_sizes(ctx);
+    check_tuner(ctx);
+    check_bad_rows(ctx);
+    /* 4099 x 257 = 1053443 > 2^20 elements; finite differences on every 1009th */
+    if (test_large("classification losses on 4099 x 257 logits"))
+        for (int op = 0; op < N_OPS; op++) check_case(ctx, op, 4099, 257, CLNN_REDUCE_MEAN, 0, 1009);
+    clnn_context_release(ctx);
+    return check_summary();
+}
