@@ -17,7 +17,11 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32 */
+ *   attention: one head, P0 queries, P1 keys, head size 32
+ *   metric: harmonic_rows, margin_rows: [P0 rows, P1 classes], D = 64;
+ *     scale_rows, center_rows: P0 * P1 elements (harmonic loss, D = 64);
+ *     ada_stats: AdaFace over P0 * P1 rows (8 classes); overlap_*: P0 samples
+ *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -43,6 +47,7 @@ EXERCISE(conv);
 EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
+EXERCISE(metric);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -56,6 +61,7 @@ static const struct family {
     {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
+    {clnn__metric_tunables, exercise_metric},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -403,5 +409,37 @@ EXERCISE(attention)
     if (is(t, "attention.softmax_backward"))
         STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
                                          RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
+}
+
+EXERCISE(metric)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem), d = 64;
+    if (is(t, "metric.harmonic_rows") || is(t, "metric.margin_rows") || is(t, "metric.ada_stats") ||
+        is(t, "metric.scale_rows") || is(t, "metric.center_rows")) {
+        size_t rows = problem[0], classes = problem[1];
+        if (is(t, "metric.ada_stats")) rows = n, classes = 8;
+        if (is(t, "metric.scale_rows") || is(t, "metric.center_rows")) rows = (n + d - 1) / d, classes = 16;
+        clnn_tensor *x = RAND(&b, rows, d), *w = RAND(&b, classes, d), *labels = ints(&b, rows, classes, 7);
+        clnn_tensor *dx = RAND(&b, rows, d), *dw = RAND(&b, classes, d), *loss = RAND(&b, 1);
+        if (is(t, "metric.margin_rows") || is(t, "metric.ada_stats")) {
+            clnn_margin_options o;
+            clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &o);
+            STEP(&b, clnn_margin_loss(ctx, x, w, labels, &o, make(&b, 1.0f, 2.0f, (const size_t[4]){2}), loss, dx,
+                                      dw));
+        } else {
+            STEP(&b, clnn_harmonic_loss(ctx, x, w, labels, 8.0f, 1e-12f, CLNN_REDUCE_MEAN, loss, dx, dw));
+        }
+    } else if (strncmp(t->id, "metric.overlap", 14) == 0) {
+        clnn_tensor *p = make(&b, 0.0f, 1.0f, (const size_t[4]){problem[0], problem[1]});
+        clnn_tensor *q = make(&b, 0.0f, 1.0f, (const size_t[4]){problem[0], problem[1]});
+        STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, problem[0], problem[1])));
+    } else if (is(t, "metric.diou")) {
+        clnn_tensor *p = make(&b, 0.0f, 1.0f, (const size_t[4]){n, 4}), *q = make(&b, 0.0f, 1.0f, (const size_t[4]){n, 4});
+        STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, n, 4)));
+    } else {
+        STEP(&b, clnn_madl_loss(ctx, RAND(&b, n), RAND(&b, n), 10.0f, 1.0f, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, n)));
+    }
     return bench_end(&b);
 }
