@@ -218,3 +218,15 @@ __kernel void center_rows(__global float *out, __global const float *in, __globa
     uint r;
     out[i] = in[i] - mu[split_index(i, cols, &r)];
 }
+
+/* out[j] = sum_i in[i, j] over rows x cols, one work-item per column adding
+ * its rows in order (the column sums of dw's coefficients: many short
+ * columns, where a work-group per column would leave most of it idle). */
+__kernel void column_sums(__global float *out, __global const float *in, const uint rows, const uint cols)
+{
+    const uint j = get_global_id(0);
+    if (j >= cols) return; /* no barrier in this kernel */
+    float acc = 0.0f;
+    for (uint i = 0; i < rows; i++) acc += in[(size_t)i * cols + j];
+    out[j] = acc;
+}

@@ -7,12 +7,15 @@ static const clnn__tunable tune_scale_rows = {"metric.scale_rows", "metric_losse
                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
 static const clnn__tunable tune_center_rows = {"metric.center_rows", "metric_losses", "center_rows", 1,
                                                {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_column_sums = {"metric.column_sums", "metric_losses", "column_sums", 1,
+                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
 
 const clnn__tunable *const clnn__metric_tunables[] = {&clnn__tune_metric_harmonic_rows,
                                                       &clnn__tune_metric_margin_rows,
                                                       &clnn__tune_metric_ada_stats,
                                                       &tune_scale_rows,
                                                       &tune_center_rows,
+                                                      &tune_column_sums,
                                                       &clnn__tune_metric_overlap_partial,
                                                       &clnn__tune_metric_overlap_finish,
                                                       &clnn__tune_metric_overlap_grad,
@@ -163,7 +166,10 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
     }
     if (e->dw) {
         clnn__gemm_operand b = {xm, 0, e->d, 0}, c = {e->dw->buffer, 0, e->d, 0};
-        TRY(clnn__group_sum(ctx, fn, colsrc, e->colsum, e->c, e->n, 1, 1, e->c, 1.0f));
+        cl_uint rows = (cl_uint)e->n, cols = (cl_uint)e->c;
+        clnn__karg args[] = {KARG_BUF(e->colsum), KARG_BUF(colsrc), KARG(rows), KARG(cols)};
+        size_t problem[2] = {e->c, 1};
+        TRY(clnn__run(ctx, fn, &tune_column_sums, problem, 4, args));
         TRY(scale_rows(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d));
         TRY(clnn__sgemm(ctx, fn, 1, 0, e->c, e->d, e->n, 1.0f, a, b, 1.0f, c, 1));
     }
