@@ -32,5 +32,13 @@ void bench_layers(bench_env *env);
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);
+/* metric and overlap losses (bench_metric_losses.c) */
+void bench_metric_losses(bench_env *env);
+
+/* Median device seconds of a CLBlast SGEMM, row-major C[m, n] = op(A)·op(B)
+ * (op = transpose where ta / tb is set), on zero-filled buffers of the
+ * context, each run timed by its own profiling event after one warm-up;
+ * negative on error. The GFLOPS reference of GEMM-shaped rows. */
+double bench_clblast_sgemm(bench_env *env, int ta, int tb, size_t m, size_t n, size_t k);
 
 #endif
