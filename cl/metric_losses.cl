@@ -196,27 +196,17 @@ __kernel void ada_stats(__global float *stats, __global const float *nx, const u
     }
 }
 
-/* out[r, k] = -coef[r] in[r, k] over n = rows x cols elements: the -coef ⊙ X
- * term a GEMM with beta = 1 then adds to. */
-__kernel void scale_rows(__global float *out, __global const float *in, __global const float *coef, const uint n,
-                         const uint cols)
+/* Elementwise over n = rows x cols elements, with a vector v:
+ *   shift = 0: out[r, k] = -v[r] in[r, k]  (the -coef ⊙ X term a GEMM with beta = 1 then adds to)
+ *   shift = 1: out[r, k] = in[r, k] - v[k] (the harmonic loss's shift by the mean class vector) */
+__kernel void rows_apply(__global float *out, __global const float *in, __global const float *v, const uint n,
+                         const uint cols, const int shift)
 {
     const uint i = get_global_id(0);
     if (i >= n) return; /* no barrier in this kernel */
     uint r;
-    split_index(i, cols, &r);
-    out[i] = -coef[r] * in[i];
-}
-
-/* out[r, k] = in[r, k] - mu[k] over n = rows x cols elements (the harmonic
- * loss's shift by the mean class vector). */
-__kernel void center_rows(__global float *out, __global const float *in, __global const float *mu, const uint n,
-                          const uint cols)
-{
-    const uint i = get_global_id(0);
-    if (i >= n) return; /* no barrier in this kernel */
-    uint r;
-    out[i] = in[i] - mu[split_index(i, cols, &r)];
+    const uint k = split_index(i, cols, &r);
+    out[i] = shift ? in[i] - v[k] : -v[r] * in[i];
 }
 
 /* out[j] = sum_i in[i, j] over rows x cols, one work-item per column adding

@@ -138,25 +138,43 @@ inline float diou_box(const float4 p, const float4 t, float4 *grad)
     return (1.0f - iou) + rho2 / c2;
 }
 
+/* The chunk skeleton of diou_boxes and madl_elements: work-group g adds
+ * ITEM (an expression of the item index i that also writes i's gradient)
+ * over items [g·CHUNK, min(n, (g + 1)·CHUNK)) on reduce.clh's fixed lanes
+ * and writes partial[g]. */
+#define CHUNKED_LOSS(CHUNK, n, i, ITEM)                                        \
+    {                                                                          \
+        const uint start = get_group_id(0) * (CHUNK);                          \
+        const uint count = min((uint)(CHUNK), (n) - start);                    \
+        RED_FOR_LANES(lane) {                                                  \
+            float acc = 0.0f;                                                  \
+            RED_FOR_LANE_ELEMENTS(j, lane, count) {                            \
+                const uint i = start + j;                                      \
+                acc += (ITEM);                                                 \
+            }                                                                  \
+            lanes[lane] = acc;                                                 \
+        }                                                                      \
+        const float sum = red_tree_sum(lanes);                                 \
+        if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;              \
+    }
+
+/* Box i's DIoU loss; grad[i] = scale d/dpred when want_grad. */
+inline float diou_item(const uint i, __global float *grad, __global const float *pred, __global const float *target,
+                       const float scale, const int want_grad)
+{
+    float4 g;
+    const float loss = diou_box(vload4(i, pred), vload4(i, target), &g);
+    if (want_grad) vstore4(scale * g, i, grad);
+    return loss;
+}
+
 /* DIoU over DIOU_CHUNK boxes per work-group: partial[chunk] = sum of the
  * losses, grad (want_grad) = scale d/dpred. */
 __kernel void diou_boxes(__global float *partial, __global float *grad, __global const float *pred,
                          __global const float *target, const uint nbox, const float scale, const int want_grad,
                          __local float *lanes)
 {
-    const uint start = get_group_id(0) * DIOU_CHUNK;
-    const uint count = min((uint)DIOU_CHUNK, nbox - start);
-    RED_FOR_LANES(lane) {
-        float acc = 0.0f;
-        RED_FOR_LANE_ELEMENTS(i, lane, count) {
-            float4 g;
-            acc += diou_box(vload4(start + i, pred), vload4(start + i, target), &g);
-            if (want_grad) vstore4(scale * g, start + i, grad);
-        }
-        lanes[lane] = acc;
-    }
-    const float sum = red_tree_sum(lanes);
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;
+    CHUNKED_LOSS(DIOU_CHUNK, nbox, i, diou_item(i, grad, pred, target, scale, want_grad))
 }
 
 /* MADL (a = 0) or GMADL (a > 0) of one element and d/dr_hat (header).
@@ -175,23 +193,21 @@ inline float madl_term(const float r_hat, const float r, const float a, const fl
     return -0.5f * tanh(0.5f * v) * w;
 }
 
+/* Element i's (G)MADL term; grad[i] = scale d/dpred when want_grad. */
+inline float madl_item(const uint i, __global float *grad, __global const float *pred, __global const float *target,
+                       const float a, const float b, const float scale, const int want_grad)
+{
+    float g;
+    const float loss = madl_term(pred[i], target[i], a, b, &g);
+    if (want_grad) grad[i] = scale * g;
+    return loss;
+}
+
 /* MADL over MADL_CHUNK elements per work-group: partial[chunk] = sum of the
  * terms, grad (want_grad) = scale d/dpred. */
 __kernel void madl_elements(__global float *partial, __global float *grad, __global const float *pred,
                             __global const float *target, const uint n, const float a, const float b,
                             const float scale, const int want_grad, __local float *lanes)
 {
-    const uint start = get_group_id(0) * MADL_CHUNK;
-    const uint count = min((uint)MADL_CHUNK, n - start);
-    RED_FOR_LANES(lane) {
-        float acc = 0.0f;
-        RED_FOR_LANE_ELEMENTS(i, lane, count) {
-            float g;
-            acc += madl_term(pred[start + i], target[start + i], a, b, &g);
-            if (want_grad) grad[start + i] = scale * g;
-        }
-        lanes[lane] = acc;
-    }
-    const float sum = red_tree_sum(lanes);
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;
+    CHUNKED_LOSS(MADL_CHUNK, n, i, madl_item(i, grad, pred, target, a, b, scale, want_grad))
 }

@@ -19,7 +19,7 @@
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
  *   attention: one head, P0 queries, P1 keys, head size 32
  *   metric: harmonic_rows, margin_rows: [P0 rows, P1 classes], D = 64;
- *     scale_rows, center_rows: P0 * P1 elements (harmonic loss, D = 64);
+ *     rows_apply: P0 * P1 elements (harmonic loss, D = 64);
  *     column_sums: P0 classes (harmonic loss, 64 rows, D = 64);
  *     ada_stats: AdaFace over P0 * P1 rows (8 classes); overlap_*: P0 samples
  *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements */
@@ -418,10 +418,10 @@ EXERCISE(metric)
     bench b = {ctx, {0}, 0, CLNN_OK};
     size_t n = elements(problem), d = 64;
     if (is(t, "metric.harmonic_rows") || is(t, "metric.margin_rows") || is(t, "metric.ada_stats") ||
-        is(t, "metric.scale_rows") || is(t, "metric.center_rows") || is(t, "metric.column_sums")) {
+        is(t, "metric.rows_apply") || is(t, "metric.column_sums")) {
         size_t rows = problem[0], classes = problem[1];
         if (is(t, "metric.ada_stats")) rows = n, classes = 8;
-        if (is(t, "metric.scale_rows") || is(t, "metric.center_rows")) rows = (n + d - 1) / d, classes = 16;
+        if (is(t, "metric.rows_apply")) rows = (n + d - 1) / d, classes = 16;
         if (is(t, "metric.column_sums")) rows = 64, classes = problem[0];
         clnn_tensor *x = RAND(&b, rows, d), *w = RAND(&b, classes, d), *labels = ints(&b, rows, classes, 7);
         clnn_tensor *dx = RAND(&b, rows, d), *dw = RAND(&b, classes, d), *loss = RAND(&b, 1);

@@ -96,3 +96,14 @@ void test_expect_filled(clnn_context *ctx, const char *name, const clnn_tensor *
     CHECK(bad == 0, "%s: %zu of %zu elements changed by rejected calls", name, bad, n);
     free(h);
 }
+
+clnn_tensor *test_filled(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b, float value)
+{
+    size_t shape[2] = {a, b};
+    clnn_tensor *t = NULL;
+    clnn_status st = clnn_tensor_create(ctx, dtype, b ? 2 : 1, shape, &t);
+    REQUIRE(st == CLNN_OK, "tensor create: %s", clnn_last_error(ctx));
+    st = clnn_tensor_fill(t, value);
+    REQUIRE(st == CLNN_OK, "tensor fill: %s", clnn_last_error(ctx));
+    return t;
+}

@@ -15,11 +15,7 @@ static int same_bits(const float *a, const float *b, size_t n) { return memcmp(a
 
 static clnn_tensor *new_tensor(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b)
 {
-    size_t shape[2] = {a, b};
-    clnn_tensor *t = NULL;
-    CHECK_OK(ctx, clnn_tensor_create(ctx, dtype, b ? 2 : 1, shape, &t));
-    REQUIRE(t, "tensor");
-    return t;
+    return test_filled(ctx, dtype, a, b, 0.0f);
 }
 
 static clnn_tensor *upload(clnn_context *ctx, size_t a, size_t b, const float *data)

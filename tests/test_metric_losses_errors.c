@@ -10,12 +10,7 @@ static const float SENTINEL = 7.0f;
 
 static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b)
 {
-    size_t shape[2] = {a, b};
-    clnn_tensor *t = NULL;
-    CHECK_OK(ctx, clnn_tensor_create(ctx, dtype, 2, shape, &t));
-    REQUIRE(t, "tensor");
-    CHECK_OK(ctx, clnn_tensor_fill(t, dtype == CLNN_INT32 ? 1.0f : SENTINEL));
-    return t;
+    return test_filled(ctx, dtype, a, b, dtype == CLNN_INT32 ? 1.0f : SENTINEL);
 }
 
 int main(void)

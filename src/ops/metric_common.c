@@ -3,18 +3,15 @@
 
 #include "reg/reg_internal.h"
 
-static const clnn__tunable tune_scale_rows = {"metric.scale_rows", "metric_losses", "scale_rows", 1,
+static const clnn__tunable tune_rows_apply = {"metric.rows_apply", "metric_losses", "rows_apply", 1,
                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_center_rows = {"metric.center_rows", "metric_losses", "center_rows", 1,
-                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
 static const clnn__tunable tune_column_sums = {"metric.column_sums", "metric_losses", "column_sums", 1,
                                                {{NULL, {0}, 0, 0}}, NULL, NULL};
 
 const clnn__tunable *const clnn__metric_tunables[] = {&clnn__tune_metric_harmonic_rows,
                                                       &clnn__tune_metric_margin_rows,
                                                       &clnn__tune_metric_ada_stats,
-                                                      &tune_scale_rows,
-                                                      &tune_center_rows,
+                                                      &tune_rows_apply,
                                                       &tune_column_sums,
                                                       &clnn__tune_metric_overlap_partial,
                                                       &clnn__tune_metric_overlap_finish,
@@ -136,23 +133,20 @@ clnn_status clnn__embed_gemm(clnn_context *ctx, const char *fn, clnn__embed *e, 
     return clnn__sgemm(ctx, fn, 0, 1, e->n, e->c, e->d, 1.0f, a, b, 0.0f, c, 1);
 }
 
-/* out [rows, cols] = −coef ⊙ in (coef per row). */
-static clnn_status scale_rows(clnn_context *ctx, const char *fn, cl_mem out, cl_mem in, cl_mem coef, size_t rows,
-                              size_t cols)
+/* out [rows, cols] = −v[r]·in (shift 0) or in − v[k] (shift 1). */
+static clnn_status rows_apply(clnn_context *ctx, const char *fn, cl_mem out, cl_mem in, cl_mem v, size_t rows,
+                              size_t cols, cl_int shift)
 {
     cl_uint n = (cl_uint)(rows * cols), nc = (cl_uint)cols;
-    clnn__karg args[] = {KARG_BUF(out), KARG_BUF(in), KARG_BUF(coef), KARG(n), KARG(nc)};
+    clnn__karg args[] = {KARG_BUF(out), KARG_BUF(in), KARG_BUF(v), KARG(n), KARG(nc), KARG(shift)};
     size_t problem[2] = {rows * cols, 1};
-    return clnn__run(ctx, fn, &tune_scale_rows, problem, 5, args);
+    return clnn__run(ctx, fn, &tune_rows_apply, problem, 6, args);
 }
 
 clnn_status clnn__embed_center(clnn_context *ctx, const char *fn, cl_mem out, cl_mem in, cl_mem mu, size_t rows,
                                size_t cols)
 {
-    cl_uint n = (cl_uint)(rows * cols), nc = (cl_uint)cols;
-    clnn__karg args[] = {KARG_BUF(out), KARG_BUF(in), KARG_BUF(mu), KARG(n), KARG(nc)};
-    size_t problem[2] = {rows * cols, 1};
-    return clnn__run(ctx, fn, &tune_center_rows, problem, 5, args);
+    return rows_apply(ctx, fn, out, in, mu, rows, cols, 1);
 }
 
 clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e, cl_mem xm, cl_mem wm,
@@ -161,7 +155,7 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
     clnn__gemm_operand a = {e->z, 0, e->c, 0};
     if (e->dx) {
         clnn__gemm_operand b = {wm, 0, e->d, 0}, c = {e->dx->buffer, 0, e->d, 0};
-        TRY(scale_rows(ctx, fn, e->dx->buffer, xm, e->coef, e->n, e->d));
+        TRY(rows_apply(ctx, fn, e->dx->buffer, xm, e->coef, e->n, e->d, 0));
         TRY(clnn__sgemm(ctx, fn, 0, 0, e->n, e->d, e->c, 1.0f, a, b, 1.0f, c, 1));
     }
     if (e->dw) {
@@ -170,7 +164,7 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
         clnn__karg args[] = {KARG_BUF(e->colsum), KARG_BUF(colsrc), KARG(rows), KARG(cols)};
         size_t problem[2] = {e->c, 1};
         TRY(clnn__run(ctx, fn, &tune_column_sums, problem, 4, args));
-        TRY(scale_rows(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d));
+        TRY(rows_apply(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d, 0));
         TRY(clnn__sgemm(ctx, fn, 1, 0, e->c, e->d, e->n, 1.0f, a, b, 1.0f, c, 1));
     }
     return e->loss ? clnn__loss_sum(ctx, fn, e->loss, e->partial, e->n, e->scale) : CLNN_OK;
