@@ -8,7 +8,7 @@
  * (the unscaled loss). With gradients they overwrite z with A and write a
  * row coefficient coef[row] such that the host's two GEMMs give
  *   dx = A·W − coef ⊙ X,   dw = Aᵀ·X − b ⊙ W,
- * b the column sums (group_sum) of what the kernel leaves for it. Each
+ * b the column sums (column_sums) of what the kernel leaves for it. Each
  * work-item writes only its own elements of a row; a global barrier
  * separates writing a row from reducing it and reducing it from overwriting
  * it. Exactly one work-group per row and no early return: every work-item
@@ -18,10 +18,10 @@
 #include "rowreduce.clh"
 
 /* A GEMM-form squared distance below this fraction of ||x||² + ||w||² is
- * recomputed directly: the expansion's absolute error is a few ulp of
- * ||x||² + ||w||², so above the threshold its relative error stays within
- * 8 times that, and below it (always as d -> 0) the direct sum is exact to
- * a few ulp of d² itself. */
+ * recomputed directly: the expansion's absolute error is a small multiple
+ * of ulp(||x||² + ||w||²) (growing like √D for random rounding), so above
+ * the threshold its relative error stays within 8 times that, and below it
+ * (always as d -> 0) the direct sum is exact to a few ulp of d² itself. */
 #define HARMONIC_REFINE 0.125f
 
 #define MARGIN_COSFACE 0
