@@ -169,13 +169,16 @@ static void check_embed(clnn_context *ctx, const embed_case *k)
     CHECK_OK(ctx, clnn_margin_options_default(kinds[k->op], &r.opt));
     r.opt.easy_margin = k->op == E_ARCFACE_EASY;
     r.opt.momentum = ADA_MOMENTUM;
+    r.opt.h = 1.5f; /* larger than the paper's 0.333 (see stats0) */
     r.opt.reduction = k->red;
     char what[160];
     snprintf(what, sizeof what, "%s %zux%zu d %zu %s%s", embed_names[k->op], n, c, d,
              k->red == CLNN_REDUCE_MEAN ? "mean" : "sum", k->big ? " (1e4 inputs)" : "");
 
     /* AdaFace: the statistics after this batch, then each row's g */
-    const float stats0[2] = {1.0f, 0.3f};
+    /* AdaFace's EMA starts near the batch's norms (about sqrt(D / 3)), so that
+     * with h = 1.5 some rows clip g at +-1 and others do not */
+    const float stats0[2] = {(float)sqrt((double)d / 3.0), 0.5f};
     double stats[2] = {stats0[0], stats0[1]}, *norms = xmalloc(n * sizeof *norms);
     for (size_t i = 0; i < n; i++) {
         norms[i] = 0.0;
