@@ -178,8 +178,9 @@ __kernel void diou_boxes(__global float *partial, __global float *grad, __global
 }
 
 /* MADL (a = 0) or GMADL (a > 0) of one element and d/dr_hat (header).
- * sigma(v) - 1/2 = tanh(v/2) / 2 keeps small v exact; sigma (1 - sigma) =
- * e / (1 + e)^2 with e = exp(-|v|) never overflows. */
+ * With em = expm1(-|v|) = e - 1, e = exp(-|v|): sigma(v) - 1/2 =
+ * sign(v) (-em) / (2 (2 + em)), exact for small v too, and sigma (1 - sigma)
+ * = e / (1 + e)^2, which never overflows: one transcendental per element. */
 inline float madl_term(const float r_hat, const float r, const float a, const float b, float *grad)
 {
     const float w = b == 1.0f ? fabs(r) : pow(fabs(r), b);
@@ -188,9 +189,9 @@ inline float madl_term(const float r_hat, const float r, const float a, const fl
         *grad = 0.0f;
         return -sign(r * r_hat) * w;
     }
-    const float e = exp(-fabs(v));
+    const float em = expm1(-fabs(v)), e = 1.0f + em;
     *grad = -a * r * (e / ((1.0f + e) * (1.0f + e))) * w;
-    return -0.5f * tanh(0.5f * v) * w;
+    return -copysign(-em / (2.0f * (2.0f + em)), v) * w;
 }
 
 /* Element i's (G)MADL term; grad[i] = scale d/dpred when want_grad. */
