@@ -23,7 +23,12 @@
  *     loss, pseudo-Huber rows); offdiag_sq: the covariance of [P0, P1];
  *     vicreg_value: the variance of [16, P1]; pair_loss: Huber on [P0, P1];
  *     sinkhorn_rows / back_rows: scores [P0, P1], the column kernels [P1, P0]
- *   losses: [P0 rows, P1 classes] */
+ *   losses: [P0 rows, P1 classes]
+ *   metric: harmonic_rows, margin_rows: [P0 rows, P1 classes], D = 64;
+ *     rows_apply: P0 * P1 elements (harmonic loss, D = 64);
+ *     column_sums: P0 classes (harmonic loss, 64 rows, D = 64);
+ *     ada_stats: AdaFace over P0 * P1 rows (8 classes); overlap_*: P0 samples
+ *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -52,6 +57,7 @@ EXERCISE(attention);
 EXERCISE(outputs);
 EXERCISE(representations);
 EXERCISE(losses);
+EXERCISE(metric);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -68,6 +74,7 @@ static const struct family {
     {clnn__outputs_tunables, exercise_outputs},
     {clnn__representations_tunables, exercise_representations},
     {clnn__losses_tunables, exercise_losses},
+    {clnn__metric_tunables, exercise_metric},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -492,6 +499,39 @@ EXERCISE(losses)
     } else {
         clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
         STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(metric)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem), d = 64;
+    if (is(t, "metric.harmonic_rows") || is(t, "metric.margin_rows") || is(t, "metric.ada_stats") ||
+        is(t, "metric.rows_apply") || is(t, "metric.column_sums")) {
+        size_t rows = problem[0], classes = problem[1];
+        if (is(t, "metric.ada_stats")) rows = n, classes = 8;
+        if (is(t, "metric.rows_apply")) rows = (n + d - 1) / d, classes = 16;
+        if (is(t, "metric.column_sums")) rows = 64, classes = problem[0];
+        clnn_tensor *x = RAND(&b, rows, d), *w = RAND(&b, classes, d), *labels = ints(&b, rows, classes, 7);
+        clnn_tensor *dx = RAND(&b, rows, d), *dw = RAND(&b, classes, d), *loss = RAND(&b, 1);
+        if (is(t, "metric.margin_rows") || is(t, "metric.ada_stats")) {
+            clnn_margin_options o;
+            clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &o);
+            STEP(&b, clnn_margin_loss(ctx, x, w, labels, &o, make(&b, 1.0f, 2.0f, (const size_t[4]){2}), loss, dx,
+                                      dw));
+        } else {
+            STEP(&b, clnn_harmonic_loss(ctx, x, w, labels, 8.0f, 1e-12f, CLNN_REDUCE_MEAN, loss, dx, dw));
+        }
+    } else if (strncmp(t->id, "metric.overlap", 14) == 0) {
+        clnn_tensor *p = make(&b, 0.0f, 1.0f, (const size_t[4]){problem[0], problem[1]});
+        clnn_tensor *q = make(&b, 0.0f, 1.0f, (const size_t[4]){problem[0], problem[1]});
+        STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, problem[0], problem[1])));
+    } else if (is(t, "metric.diou")) {
+        clnn_tensor *p = make(&b, 0.0f, 1.0f, (const size_t[4]){n, 4}), *q = make(&b, 0.0f, 1.0f, (const size_t[4]){n, 4});
+        STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, n, 4)));
+    } else {
+        STEP(&b, clnn_madl_loss(ctx, RAND(&b, n), RAND(&b, n), 10.0f, 1.0f, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, n)));
     }
     return bench_end(&b);
 }

@@ -73,17 +73,6 @@ clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, 
     return t;
 }
 
-clnn_tensor *test_tensor_filled(clnn_context *ctx, clnn_dtype dtype, size_t rows, size_t cols, float value)
-{
-    size_t shape[2] = {rows, cols};
-    clnn_tensor *t = NULL;
-    clnn_status st = clnn_tensor_create(ctx, dtype, 2, shape, &t);
-    REQUIRE(st == CLNN_OK, "tensor create: %s", clnn_last_error(ctx));
-    st = clnn_tensor_fill(t, value);
-    REQUIRE(st == CLNN_OK, "tensor fill: %s", clnn_last_error(ctx));
-    return t;
-}
-
 float *test_download(clnn_context *ctx, const clnn_tensor *t)
 {
     size_t n = clnn_tensor_count(t);
@@ -106,4 +95,15 @@ void test_expect_filled(clnn_context *ctx, const char *name, const clnn_tensor *
     for (size_t i = 0; i < n; i++) bad += h[i] != value;
     CHECK(bad == 0, "%s: %zu of %zu elements changed by rejected calls", name, bad, n);
     free(h);
+}
+
+clnn_tensor *test_filled(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b, float value)
+{
+    size_t shape[2] = {a, b};
+    clnn_tensor *t = NULL;
+    clnn_status st = clnn_tensor_create(ctx, dtype, b ? 2 : 1, shape, &t);
+    REQUIRE(st == CLNN_OK, "tensor create: %s", clnn_last_error(ctx));
+    st = clnn_tensor_fill(t, value);
+    REQUIRE(st == CLNN_OK, "tensor fill: %s", clnn_last_error(ctx));
+    return t;
 }

@@ -91,9 +91,10 @@ double test_max_rel_error(const float *a, const double *b, size_t n, double atol
 /* Uploads host data into a new fp32 tensor of the given shape. */
 clnn_tensor *test_tensor_from(clnn_context *ctx, int ndim, const size_t *shape, const float *data);
 
-/* A new [rows, cols] tensor of dtype with every element value (int32: the
- * value converted, as clnn_tensor_fill does); exits when that fails. */
-clnn_tensor *test_tensor_filled(clnn_context *ctx, clnn_dtype dtype, size_t rows, size_t cols, float value);
+/* A new tensor [a, b] ([a] when b is 0) of dtype with every element set to
+ * value (bad-input tests fill their outputs with a sentinel); exits when it
+ * cannot be made. */
+clnn_tensor *test_filled(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b, float value);
 
 /* Downloads a whole fp32 tensor into new host memory (caller frees); exits
  * when host memory runs out. */

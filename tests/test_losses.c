@@ -83,7 +83,7 @@ static clnn_tensor *int_tensor(clnn_context *ctx, const int32_t *v, size_t n)
 
 static clnn_tensor *new_f32(clnn_context *ctx, size_t rows, size_t cols)
 {
-    return test_tensor_filled(ctx, CLNN_FLOAT32, rows, cols, 0.0f);
+    return test_filled(ctx, CLNN_FLOAT32, rows, cols, 0.0f);
 }
 
 /* Logits in [-5, 5), with +-1e4 alternating along each row when big;

@@ -9,7 +9,7 @@ static const float SENTINEL = 7.0f;
 
 static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b)
 {
-    return test_tensor_filled(ctx, dtype, a, b, dtype == CLNN_INT32 ? 1.0f : SENTINEL);
+    return test_filled(ctx, dtype, a, b, dtype == CLNN_INT32 ? 1.0f : SENTINEL);
 }
 
 int main(void)

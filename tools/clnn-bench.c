@@ -21,6 +21,7 @@ static const bench_group groups[] = {
     {"outputs", bench_outputs},
     {"representations", bench_representations},
     {"losses", bench_losses},
+    {"metric", bench_metric_losses},
     {"train", bench_train},
     {"tune", bench_tune},
 };

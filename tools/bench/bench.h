@@ -25,11 +25,12 @@ double bench_time(bench_env *env, int (*fn)(void *arg), void *arg);
  * the whole product. */
 double bench_wall_time(bench_env *env, int (*fn)(void *arg), void *arg);
 
-/* One row-major CLBlast SGEMM C[m, n] = A[m, k] . op(B) (op(B) = B [k, n] or,
- * with trans_b, B^T for B [n, k]), strided-batched when batch > 1. */
+/* One row-major CLBlast SGEMM C[m, n] = op(A) . op(B), op(A) = A [m, k] or
+ * with trans_a A^T of A [k, m], op(B) = B [k, n] or with trans_b B^T of
+ * B [n, k]; strided-batched when batch > 1. */
 typedef struct bench_gemm {
     size_t m, n, k, batch;
-    int trans_b;
+    int trans_a, trans_b;
 } bench_gemm;
 
 /* Wall time (as bench_wall_time) of the GEMMs run back to back on the
@@ -59,5 +60,8 @@ void bench_train(bench_env *env);
 void bench_tune(bench_env *env);
 /* classification losses, spherical Z-loss vs cross-entropy (bench_losses.c) */
 void bench_losses(bench_env *env);
+/* metric and overlap losses (bench_metric_losses.c) */
+void bench_metric_losses(bench_env *env);
+
 
 #endif

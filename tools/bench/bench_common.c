@@ -1,6 +1,7 @@
 /* Timing and reporting shared by every benchmark group. */
 #include "bench.h"
 
+#include <clblast_c.h>
 #include <cjson/cJSON.h>
 #include <clblast_c.h>
 #include <stdio.h>
@@ -63,15 +64,16 @@ static int run_gemm_list(void *p)
     clnn_context_cl(g->ctx, NULL, &q, NULL);
     for (size_t i = 0; i < g->count; i++) {
         const bench_gemm *s = &g->gemms[i];
+        CLBlastTranspose ta = s->trans_a ? CLBlastTransposeYes : CLBlastTransposeNo;
         CLBlastTranspose tb = s->trans_b ? CLBlastTransposeYes : CLBlastTransposeNo;
-        size_t ldb = s->trans_b ? s->k : s->n;
+        size_t lda = s->trans_a ? s->m : s->k, ldb = s->trans_b ? s->k : s->n;
         CLBlastStatusCode st =
             s->batch <= 1
-                ? CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo, tb, s->m, s->n, s->k, 1.0f, g->a, 0, s->k,
-                               g->b, 0, ldb, 0.0f, g->c, 0, s->n, &q, NULL)
-                : CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, CLBlastTransposeNo, tb, s->m, s->n, s->k, 1.0f,
-                                             g->a, 0, s->k, s->m * s->k, g->b, 0, ldb, s->k * s->n, 0.0f, g->c, 0,
-                                             s->n, s->m * s->n, s->batch, &q, NULL);
+                ? CLBlastSgemm(CLBlastLayoutRowMajor, ta, tb, s->m, s->n, s->k, 1.0f, g->a, 0, lda, g->b, 0, ldb, 0.0f,
+                               g->c, 0, s->n, &q, NULL)
+                : CLBlastSgemmStridedBatched(CLBlastLayoutRowMajor, ta, tb, s->m, s->n, s->k, 1.0f, g->a, 0, lda,
+                                             s->m * s->k, g->b, 0, ldb, s->k * s->n, 0.0f, g->c, 0, s->n, s->m * s->n,
+                                             s->batch, &q, NULL);
         if (st != CLBlastSuccess) return 1;
     }
     return 0;

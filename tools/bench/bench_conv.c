@@ -57,7 +57,7 @@ static void bench_conv2d(bench_env *env)
     if (!a.x || !a.w || !a.b || !a.y) goto out;
     double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R);
     double t = bench_wall_time(env, run_conv_ctx, &a);
-    const bench_gemm same = {K, N * H * H, C * R * R, 1, 0}; /* the whole batch as one im2col product */
+    const bench_gemm same = {K, N * H * H, C * R * R, 1, 0, 0}; /* the whole batch as one im2col product */
     double tref = bench_gemm_time(env, &same, 1);
     char name[96];
     snprintf(name, sizeof name, "conv2d fwd N%zu C%zu %zux%zu K%zu 3x3", N, C, H, H, K);
@@ -97,7 +97,7 @@ static void bench_attention(bench_env *env)
     double flops = 2.0 * 2.0 * (double)(B * Hd) * (double)(S * S * D); /* two GEMMs; softmax not counted */
     double t = bench_wall_time(env, run_attn, &a);
     /* reference: the same two GEMM shapes in CLBlast, strided-batched, back to back */
-    const bench_gemm pair[2] = {{S, S, D, B * Hd, 1}, {S, D, S, B * Hd, 0}};
+    const bench_gemm pair[2] = {{S, S, D, B * Hd, 0, 1}, {S, D, S, B * Hd, 0, 0}};
     double tpair = bench_gemm_time(env, pair, 2);
     char name[96];
     snprintf(name, sizeof name, "attention fwd B%zu H%zu S%zu D%zu", B, Hd, S, D);

@@ -45,7 +45,7 @@ static void bench_dense(bench_env *env)
     double flops = 2.0 * (double)n * (double)in * (double)out;
     /* wall clock for both: CLBlast's event would cover only its last kernel */
     double t_dense = bench_wall_time(env, run_dense, &a);
-    const bench_gemm same = {n, out, in, 1, 1}; /* x W^T, as the layer computes it */
+    const bench_gemm same = {n, out, in, 1, 0, 1}; /* x W^T, as the layer computes it */
     double t_gemm = bench_gemm_time(env, &same, 1);
     char name[96];
     snprintf(name, sizeof name, "dense fwd relu+bias %zux%zux%zu", n, in, out);

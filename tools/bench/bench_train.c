@@ -74,9 +74,9 @@ static void bench_mlp(bench_env *env)
     bench_gemm shapes[8];
     size_t count = 0;
     for (int l = 0; l < 3; l++) {
-        shapes[count++] = (bench_gemm){n, out[l], in[l], 1, 1};
-        shapes[count++] = (bench_gemm){out[l], in[l], n, 1, 0};
-        if (l > 0) shapes[count++] = (bench_gemm){n, in[l], out[l], 1, 0};
+        shapes[count++] = (bench_gemm){n, out[l], in[l], 1, 0, 1};
+        shapes[count++] = (bench_gemm){out[l], in[l], n, 1, 0, 0};
+        if (l > 0) shapes[count++] = (bench_gemm){n, in[l], out[l], 1, 0, 0};
     }
     report_step(env, "MLP 784-512-256-10 step, batch 128", n, t, shapes, count);
     mlp_batch_release(&a.batch);
@@ -114,9 +114,9 @@ static void bench_cnn(bench_env *env)
      * [C*9, K] x [K, N*HW]; then the dense layer's three products */
     const size_t px1 = n * 28 * 28, px2 = n * 14 * 14;
     const bench_gemm shapes[] = {
-        {CNN_C1, px1, 9, 1, 0},          {CNN_C1, 9, px1, 1, 0},          {CNN_C2, px2, 9 * CNN_C1, 1, 0},
-        {CNN_C2, 9 * CNN_C1, px2, 1, 0}, {9 * CNN_C1, px2, CNN_C2, 1, 0}, {n, CNN_CLASSES, CNN_FLAT, 1, 1},
-        {CNN_CLASSES, CNN_FLAT, n, 1, 0}, {n, CNN_FLAT, CNN_CLASSES, 1, 0},
+        {CNN_C1, px1, 9, 1, 0, 0},          {CNN_C1, 9, px1, 1, 0, 0},          {CNN_C2, px2, 9 * CNN_C1, 1, 0, 0},
+        {CNN_C2, 9 * CNN_C1, px2, 1, 0, 0}, {9 * CNN_C1, px2, CNN_C2, 1, 0, 0}, {n, CNN_CLASSES, CNN_FLAT, 1, 0, 1},
+        {CNN_CLASSES, CNN_FLAT, n, 1, 0, 0}, {n, CNN_FLAT, CNN_CLASSES, 1, 0, 0},
     };
     report_step(env, "CNN conv-bn-relu-pool x2 step, batch 64", n, t, shapes, sizeof shapes / sizeof shapes[0]);
     cnn_batch_release(&a.batch);

@@ -1,0 +1,188 @@
+/* Every metric / overlap loss function (include/clnn/metric_losses.h) given
+ * NULL or bad arguments returns an error status and a message naming the
+ * function, and changes nothing: the outputs of the rejected calls (and
+ * AdaFace's statistics) keep their sentinel. */
+#include "check.h"
+
+#include <math.h>
+
+static const float SENTINEL = 7.0f;
+
+static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b)
+{
+    return test_filled(ctx, dtype, a, b, dtype == CLNN_INT32 ? 1.0f : SENTINEL);
+}
+
+int main(void)
+{
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    const clnn_reduction SUM = CLNN_REDUCE_SUM, BAD_RED = (clnn_reduction)9;
+    const float inf = INFINITY, nan = NAN;
+    clnn_context *ctx = test_context(), *other = test_context();
+    /* x [3, 4], w [5, 4] (and a w of x's shape, so that dx and dw could be one tensor) */
+    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *w = make(ctx, CLNN_FLOAT32, 5, 4);
+    clnn_tensor *w3 = make(ctx, CLNN_FLOAT32, 3, 4), *w5 = make(ctx, CLNN_FLOAT32, 5, 5);
+    clnn_tensor *labels = make(ctx, CLNN_INT32, 3, 1), *labels4 = make(ctx, CLNN_INT32, 4, 1);
+    clnn_tensor *flabels = make(ctx, CLNN_FLOAT32, 3, 1), *ints = make(ctx, CLNN_INT32, 3, 4);
+    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 1), *loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
+    clnn_tensor *dx = make(ctx, CLNN_FLOAT32, 3, 4), *dw = make(ctx, CLNN_FLOAT32, 5, 4);
+    clnn_tensor *dw3 = make(ctx, CLNN_FLOAT32, 3, 4), *small = make(ctx, CLNN_FLOAT32, 2, 4);
+    clnn_tensor *stats = make(ctx, CLNN_FLOAT32, 1, 2), *stats3 = make(ctx, CLNN_FLOAT32, 1, 3);
+    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 3, 4);
+    clnn_tensor *one = make(ctx, CLNN_FLOAT32, 1, 1), *one_w = make(ctx, CLNN_FLOAT32, 1, 1);
+    clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1);
+    /* [1, 2]: an embedding of the size of AdaFace's statistics */
+    clnn_tensor *x12 = make(ctx, CLNN_FLOAT32, 1, 2), *w12 = make(ctx, CLNN_FLOAT32, 1, 2), *d12 = make(ctx, CLNN_FLOAT32, 1, 2);
+    clnn_tensor *boxes = make(ctx, CLNN_FLOAT32, 3, 4), *tboxes = make(ctx, CLNN_FLOAT32, 3, 4);
+    clnn_tensor *boxes3 = make(ctx, CLNN_FLOAT32, 4, 3), *gbox = make(ctx, CLNN_FLOAT32, 3, 4);
+    const char *f;
+
+    f = "clnn_harmonic_loss";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_harmonic_loss(NULL, x, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, NULL, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, NULL, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, NULL, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, foreign, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, ints, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w5, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, flabels, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels4, 2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 0.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, -2.0f, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, nan, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, inf, 1e-12f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 0.0f, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, nan, SUM, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, BAD_RED, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, NULL, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss2, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss, small, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss, x, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss, dx, w));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss, foreign, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss, ints, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w3, labels, 2.0f, 1e-12f, SUM, loss, dx, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, SUM, loss, loss, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, SUM, loss, NULL, loss));
+
+    f = "clnn_margin_options_default";
+    clnn_margin_options opt;
+    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_default(CLNN_MARGIN_ARCFACE, NULL));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_default((clnn_margin_kind)3, &opt));
+
+    f = "clnn_margin_loss";
+    clnn_margin_options arc, ada, bad;
+    CHECK_OK(ctx, clnn_margin_options_default(CLNN_MARGIN_ARCFACE, &arc));
+    CHECK_OK(ctx, clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &ada));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_loss(NULL, x, w, labels, &arc, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, NULL, w, labels, &arc, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, foreign, labels, &arc, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w5, labels, &arc, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels4, NULL, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &arc, NULL, NULL, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &arc, NULL, loss, dx, small));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &arc, NULL, loss, dx, w));
+    bad = arc, bad.kind = (clnn_margin_kind)7;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.reduction = BAD_RED;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.scale = 0.0f;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.scale = inf;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.margin = -0.1f;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.margin = nan;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.margin = 2.0f; /* ArcFace: above pi/2 */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    bad = arc, bad.easy_margin = 2;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &arc, stats, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &ada, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &ada, stats3, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &ada, ints, loss, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &ada, foreign, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &ada, stats, stats, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x12, w12, labels1, &ada, d12, loss, d12, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x12, w12, labels1, &ada, x12, loss, NULL, NULL));
+    bad = ada, bad.h = 0.0f;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, stats, loss, dx, dw));
+    bad = ada, bad.momentum = 1.5f;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, stats, loss, dx, dw));
+    bad = ada, bad.momentum = nan;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, stats, loss, dx, dw));
+
+    /* Dice and Jaccard share their checks; both are run through them */
+    for (int which = 0; which < 2; which++) {
+        f = which ? "clnn_soft_jaccard_loss" : "clnn_soft_dice_loss";
+#define OVERLAP(c, p, t, s, r, l, g) \
+    (which ? clnn_soft_jaccard_loss(c, p, t, s, r, l, g) : clnn_soft_dice_loss(c, p, t, 1, s, r, l, g))
+        EXPECT_FAIL(NULL, INVAL, f, OVERLAP(NULL, x, dw3, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, NULL, dw3, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, NULL, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, foreign, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, ints, dw3, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, small, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, w, 1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, -1.0f, SUM, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, nan, SUM, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, BAD_RED, loss, dx));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, NULL, NULL));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss2, dx));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss, small));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss, x));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss, dw3));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, one, one_w, 1.0f, SUM, loss, loss));
+#undef OVERLAP
+    }
+    EXPECT_FAIL(ctx, INVAL, "clnn_soft_dice_loss", clnn_soft_dice_loss(ctx, x, dw3, 2, 1.0f, SUM, loss, dx));
+
+    f = "clnn_diou_loss";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_diou_loss(NULL, boxes, tboxes, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, NULL, tboxes, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, NULL, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes3, boxes3, SUM, loss, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, boxes3, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, ints, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, BAD_RED, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, small));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, tboxes));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, gbox, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, foreign));
+
+    f = "clnn_madl_loss";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_madl_loss(NULL, x, dw3, 1.0f, 1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, NULL, dw3, 1.0f, 1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, small, 1.0f, 1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, ints, dw3, 1.0f, 1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, -1.0f, 1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, inf, 1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, -1.0f, SUM, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, nan, SUM, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, BAD_RED, loss, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss2, dx));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss, small));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss, dw3));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, one, one_w, 1.0f, 1.0f, SUM, loss, loss));
+
+    clnn_tensor *outputs[] = {x, w, w3, w5, flabels, loss, loss2, dx, dw, dw3, small, stats, stats3, one, one_w,
+                              boxes, tboxes, boxes3, gbox, x12, w12, d12};
+    const char *names[] = {"x",  "w",    "w3",    "w5",  "flabels", "loss",  "loss2",  "dx",     "dw",  "dw3",
+                           "small", "stats", "stats3", "one", "one_w", "boxes", "tboxes", "boxes3", "gbox",
+                           "x12", "w12", "d12"};
+    for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++)
+        test_expect_filled(ctx, names[i], outputs[i], SENTINEL);
+
+    clnn_tensor *all[] = {x,      w,     w3,   w5,    labels, labels4, flabels, ints,  loss,  loss2,
+                          dx,     dw,    dw3,  small, stats,  stats3,  one,     one_w, labels1, boxes,
+                          tboxes, boxes3, gbox, x12, w12, d12};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+    clnn_tensor_release(foreign);
+    clnn_context_release(other);
+    clnn_context_release(ctx);
+    return check_summary();
+}
