@@ -17,7 +17,8 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32 */
+ *   attention: one head, P0 queries, P1 keys, head size 32
+ *   gradcomb: n = P0 * P1 elements per gradient (gram_solve: PCGrad of 3 lists) */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -43,6 +44,7 @@ EXERCISE(conv);
 EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
+EXERCISE(gradcomb);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -56,6 +58,7 @@ static const struct family {
     {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
+    {clnn__gradcomb_tunables, exercise_gradcomb},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -403,5 +406,26 @@ EXERCISE(attention)
     if (is(t, "attention.softmax_backward"))
         STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
                                          RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
+}
+
+EXERCISE(gradcomb)
+{
+    /* three gradient lists of one n-element tensor; each kernel through the op that launches it */
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    clnn_tensor *w = RAND(&b, n), *mask = make(&b, 0.0f, 1.0f, (const size_t[4]){n}), *out = RAND(&b, n);
+    const clnn_tensor *g[3] = {RAND(&b, n), RAND(&b, n), RAND(&b, n)};
+    clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {RAND(&b, n)}, *dl[1] = {RAND(&b, n)};
+    if (is(t, "gradcomb.amp_apply")) {
+        clnn_amp amp = {0.05f, 1.0f, 0};
+        STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
+    } else if (is(t, "gradcomb.lobster")) {
+        STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));
+    } else if (is(t, "gradcomb.combine")) {
+        STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
+    } else {
+        STEP(&b, clnn_pcgrad(ctx, 3, 1, g, 1, 0, ol));
+    }
     return bench_end(&b);
 }
