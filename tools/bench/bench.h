@@ -32,5 +32,7 @@ void bench_layers(bench_env *env);
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);
+/* gradient combination, AdEMAMix, AMP, LOBSTER (bench_gradcomb.c) */
+void bench_gradcomb(bench_env *env);
 
 #endif
