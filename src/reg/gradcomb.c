@@ -19,11 +19,11 @@ static void partial_global(const size_t problem[2], const clnn__config *cfg, siz
 
 static const clnn__tunable tune_gram_partial = {"gradcomb.gram_partial", "gradcomb", "gram_partial", 1,
                                                 {{NULL, {0}, 0, 0}}, NULL, partial_global};
-static const clnn__tunable tune_gram_final = {"gradcomb.gram_final", "gradcomb_apply", "gram_final", 1,
+static const clnn__tunable tune_gram_final = {"gradcomb.gram_final", "gradcomb_solve", "gram_final", 1,
                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_gram_solve = {"gradcomb.gram_solve", "gradcomb_apply", "gram_solve", 1,
+static const clnn__tunable tune_gram_solve = {"gradcomb.gram_solve", "gradcomb_solve", "gram_solve", 1,
                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_combine = {"gradcomb.combine", "gradcomb_apply", "combine", 1,
+static const clnn__tunable tune_combine = {"gradcomb.combine", "gradcomb_elementwise", "combine", 1,
                                            {{NULL, {0}, 0, 0}}, NULL, NULL};
 
 const clnn__tunable *const clnn__gradcomb_tunables[] = {&tune_gram_partial, &tune_gram_final,    &tune_gram_solve,
@@ -144,14 +144,14 @@ clnn_status clnn__combine(clnn_context *ctx, const char *fn, size_t nx, size_t n
                 s.s[k] = k < nk && scales ? scales[k0 + k] : 1.0f;
             }
             cl_mem cb = coef ? coef : ob;
-            cl_uint coff = (cl_uint)k0, n = (cl_uint)out[p]->count, cnx = (cl_uint)nk, acc = k0 > 0;
-            cl_uint use_coef = coef != NULL;
+            cl_uint coff = (cl_uint)k0, n = (cl_uint)out[p]->count;
+            char variant[48];
+            snprintf(variant, sizeof variant, "-DNX=%zu -DACC=%d -DCOEF_BUF=%d", nk, k0 > 0, coef != NULL);
             clnn__karg a[] = {KARG_BUF(ob),    KARG_BUF(xb[0]), KARG_BUF(xb[1]), KARG_BUF(xb[2]), KARG_BUF(xb[3]),
                               KARG_BUF(xb[4]), KARG_BUF(xb[5]), KARG_BUF(xb[6]), KARG_BUF(xb[7]), KARG_BUF(cb),
-                              KARG(coff),      KARG(n),         KARG(s),         KARG(cnx),       KARG(acc),
-                              KARG(use_coef)};
+                              KARG(coff),      KARG(n),         KARG(s)};
             size_t problem[2] = {n, 1};
-            TRY(clnn__run(ctx, fn, &tune_combine, problem, sizeof a / sizeof a[0], a));
+            TRY(clnn__run_variant(ctx, fn, &tune_combine, variant, problem, sizeof a / sizeof a[0], a));
         }
     return CLNN_OK;
 }

@@ -5,7 +5,7 @@
  * w = saved + Δ (amp_apply). The restore is SAM's (clnn_sam_restore). */
 #include "reg/gradcomb_internal.h"
 
-const clnn__tunable clnn__tune_amp_apply = {"gradcomb.amp_apply", "gradcomb_apply", "amp_apply", 1,
+const clnn__tunable clnn__tune_amp_apply = {"gradcomb.amp_apply", "gradcomb_elementwise", "amp_apply", 1,
                                             {{NULL, {0}, 0, 0}}, NULL, NULL};
 
 static clnn_status check_amp(clnn_context *ctx, const char *fn, const clnn_amp *amp, size_t n, clnn_tensor *const *w,
@@ -35,7 +35,7 @@ clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, unsigned inn
     static const char *fn = "clnn_amp_ascent";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(check_amp(ctx, fn, amp, n, w, grads, saved, delta));
-    cl_uint first = inner_step == 0;
+    int first = inner_step == 0;
     size_t balls = amp->per_tensor ? n : 1;
     cl_mem norms = NULL, factor = NULL;
     clnn_status st = clnn__scratch(ctx, fn, balls, &norms);
@@ -49,9 +49,9 @@ clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, unsigned inn
     for (size_t i = 0; i < n && st == CLNN_OK; i++) {
         cl_uint fidx = amp->per_tensor ? (cl_uint)i : 0, count = (cl_uint)w[i]->count;
         clnn__karg a[] = {KARG_BUF(w[i]->buffer), KARG_BUF(saved[i]->buffer), KARG_BUF(delta[i]->buffer),
-                          KARG_BUF(factor), KARG(fidx), KARG(count), KARG(first)};
+                          KARG_BUF(factor), KARG(fidx), KARG(count)};
         size_t problem[2] = {count, 1};
-        st = clnn__run(ctx, fn, &clnn__tune_amp_apply, problem, 7, a);
+        st = clnn__run_variant(ctx, fn, &clnn__tune_amp_apply, first ? "-DFIRST=1" : "-DFIRST=0", problem, 6, a);
     }
     if (norms) clReleaseMemObject(norms);
     if (factor) clReleaseMemObject(factor);

@@ -5,7 +5,7 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_lobster = {"gradcomb.lobster", "gradcomb_apply", "lobster", 1, {{NULL, {0}, 0, 0}},
+const clnn__tunable clnn__tune_lobster = {"gradcomb.lobster", "gradcomb_elementwise", "lobster", 1, {{NULL, {0}, 0, 0}},
                                           NULL, NULL};
 
 clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s, float threshold, clnn_tensor *w,
@@ -27,11 +27,10 @@ clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s
     cl_mem mb = mask ? mask->buffer : w->buffer; /* not touched without HAS_MASK */
     cl_uint n = (cl_uint)w->count;
     cl_float lr_lambda = (cl_float)((double)lr * lambda);
-    cl_uint has_mask = mask != NULL;
     clnn__karg a[] = {KARG_BUF(w->buffer), KARG_BUF(grad->buffer), KARG_BUF(mb), KARG(n),
-                      KARG(lr_lambda),     KARG(s),                KARG(threshold), KARG(has_mask)};
+                      KARG(lr_lambda),     KARG(s),                KARG(threshold)};
     size_t problem[2] = {n, 1};
-    return clnn__run(ctx, fn, &clnn__tune_lobster, problem, 8, a);
+    return clnn__run_variant(ctx, fn, &clnn__tune_lobster, mask ? "-DHAS_MASK=1" : "-DHAS_MASK=0", problem, 7, a);
 }
 
 /* n_t without argument checks (the caller did them). */

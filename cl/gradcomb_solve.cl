@@ -1,10 +1,8 @@
-/* Gradient combination, the kernels around the Gram matrix of
- * cl/gradcomb.cl (src/reg/gradcomb*.c, include/clnn/gradcomb.h): stage 2 of
- * the Gram reduction, the small per-step solve that turns the Gram matrix
- * into combination coefficients (PCGrad, gradient surgery with an EMA, AMP's
- * projection), the weighted combination, AMP's perturbation update and
- * LOBSTER's shrink-and-prune. Their switches are kernel arguments, not -D
- * options: one build serves every call. */
+/* Gradient combination, after stage 1 of the Gram matrix (cl/gradcomb.cl;
+ * src/reg/gradcomb*.c, include/clnn/gradcomb.h): stage 2 of the Gram
+ * reduction and the small per-step solve that turns the Gram matrix into
+ * combination coefficients (PCGrad, gradient surgery with an EMA, AMP's
+ * projection). Tiny kernels: their switches are arguments, one build. */
 #include "index.clh"
 #include "philox.clh"
 
@@ -83,61 +81,4 @@ __kernel void gram_solve(__global const float *gram, __global float *coef, const
     } else {
         for (uint t = 0; t < kdim; t++) coef[t] = fmin(1.0f, lambda / (sqrt(gram[t]) + 1e-12f));
     }
-}
-
-/* out[i] = (acc ? out[i] : 0) + Σ_{k < nx} s_k·c_k·x_k[i], in the order of k,
- * c_k = coef[coff + k] when use_coef, else 1 (1 <= nx <= 8; the unused x
- * arguments are never read). */
-__kernel void combine(__global float *out, __global const float *x0, __global const float *x1,
-                      __global const float *x2, __global const float *x3, __global const float *x4,
-                      __global const float *x5, __global const float *x6, __global const float *x7,
-                      __global const float *coef, const uint coff, const uint n, const float8 s, const uint nx,
-                      const uint acc, const uint use_coef)
-{
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    float c[8] = {s.s0, s.s1, s.s2, s.s3, s.s4, s.s5, s.s6, s.s7};
-    if (use_coef)
-        for (uint k = 0; k < nx; k++) c[k] *= coef[coff + k];
-    float sum = acc ? out[i] : 0.0f;
-    sum += c[0] * x0[i];
-    if (nx > 1) sum += c[1] * x1[i];
-    if (nx > 2) sum += c[2] * x2[i];
-    if (nx > 3) sum += c[3] * x3[i];
-    if (nx > 4) sum += c[4] * x4[i];
-    if (nx > 5) sum += c[5] * x5[i];
-    if (nx > 6) sum += c[6] * x6[i];
-    if (nx > 7) sum += c[7] * x7[i];
-    out[i] = sum;
-}
-
-/* AMP (Zheng et al. 2021): delta ← f·delta (f = factor[fidx], the ball
- * projection) and w ← base + delta with base = saved; first: base = w, and
- * saved ← w (the unperturbed weights, restored by clnn_sam_restore). */
-__kernel void amp_apply(__global float *w, __global float *saved, __global float *delta,
-                        __global const float *factor, const uint fidx, const uint n, const uint first)
-{
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    const float d = factor[fidx] * delta[i];
-    const float base = first ? w[i] : saved[i];
-    if (first) saved[i] = base;
-    delta[i] = d;
-    w[i] = base + d;
-}
-
-/* LOBSTER (Tartaglione et al. 2022): w' = w − lr_lambda·w·max(0, 1 − |g|/s),
- * then w' is pruned (set to 0) where |w'| < threshold, and with has_mask
- * where mask is 0 already; the mask is cleared where w' is pruned. */
-__kernel void lobster(__global float *w, __global const float *g, __global float *mask, const uint n,
-                      const float lr_lambda, const float s, const float threshold, const uint has_mask)
-{
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    const float w0 = w[i];
-    const float w1 = w0 - lr_lambda * w0 * fmax(0.0f, 1.0f - fabs(g[i]) / s);
-    const float k = has_mask ? mask[i] : 1.0f;
-    const int keep = k != 0.0f && fabs(w1) >= threshold;
-    w[i] = keep ? w1 : 0.0f;
-    if (has_mask) mask[i] = keep ? k : 0.0f;
 }
