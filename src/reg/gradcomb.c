@@ -156,6 +156,18 @@ clnn_status clnn__combine(clnn_context *ctx, const char *fn, size_t nx, size_t n
     return CLNN_OK;
 }
 
+/* nlists (1..64) lists of nparams tensors in grads and the nparams outputs,
+ * which match them and share no buffer with them or each other. */
+static clnn_status check_combination(clnn_context *ctx, const char *fn, const char *count_name, size_t nlists,
+                                     size_t nparams, const clnn_tensor *const *grads, clnn_tensor *const *out)
+{
+    CHECK_ARG(ctx, nlists >= 1 && nlists <= CLNN_GRADCOMB_MAX_LISTS, "%s: %s = %zu is outside [1, %d]", fn,
+              count_name, nlists, CLNN_GRADCOMB_MAX_LISTS);
+    TRY(clnn__gradcomb_check_lists(ctx, fn, "out", 1, nparams, (const clnn_tensor *const *)out, NULL));
+    TRY(clnn__gradcomb_check_lists(ctx, fn, "grads", nlists, nparams, grads, (const clnn_tensor *const *)out));
+    return clnn__gradcomb_check_outputs(ctx, fn, "out", nparams, out, "grads", nlists, grads);
+}
+
 /* ------------------------------------------------------- weighted sum */
 
 clnn_status clnn_grad_weighted_sum(clnn_context *ctx, size_t nlists, size_t nparams, const clnn_tensor *const *grads,
@@ -163,10 +175,7 @@ clnn_status clnn_grad_weighted_sum(clnn_context *ctx, size_t nlists, size_t npar
 {
     static const char *fn = "clnn_grad_weighted_sum";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    CHECK_ARG(ctx, nlists >= 1 && nlists <= CLNN_GRADCOMB_MAX_LISTS, "%s: nlists = %zu is outside [1, %d]", fn,
-              nlists, CLNN_GRADCOMB_MAX_LISTS);
-    TRY(clnn__gradcomb_check_lists(ctx, fn, "out", 1, nparams, (const clnn_tensor *const *)out, NULL));
-    TRY(clnn__gradcomb_check_lists(ctx, fn, "grads", nlists, nparams, grads, (const clnn_tensor *const *)out));
+    TRY(check_combination(ctx, fn, "nlists", nlists, nparams, grads, out));
     for (size_t k = 0; scales && k < nlists; k++)
         CHECK_ARG(ctx, clnn__is_finite(scales[k]), "%s: scales[%zu] = %g is not finite", fn, k, (double)scales[k]);
     if (weights) {
@@ -176,7 +185,6 @@ clnn_status clnn_grad_weighted_sum(clnn_context *ctx, size_t nlists, size_t npar
         for (size_t p = 0; p < nparams; p++)
             CHECK_ARG(ctx, out[p]->buffer != weights->buffer, "%s: out[%zu] is weights", fn, p);
     }
-    TRY(clnn__gradcomb_check_outputs(ctx, fn, "out", nparams, out, "grads", nlists, grads));
     return clnn__combine(ctx, fn, nlists, nparams, grads, scales, weights ? weights->buffer : NULL, out);
 }
 
@@ -187,11 +195,7 @@ clnn_status clnn_pcgrad(clnn_context *ctx, size_t ntasks, size_t nparams, const 
 {
     static const char *fn = "clnn_pcgrad";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    CHECK_ARG(ctx, ntasks >= 1 && ntasks <= CLNN_GRADCOMB_MAX_LISTS, "%s: ntasks = %zu is outside [1, %d]", fn,
-              ntasks, CLNN_GRADCOMB_MAX_LISTS);
-    TRY(clnn__gradcomb_check_lists(ctx, fn, "out", 1, nparams, (const clnn_tensor *const *)out, NULL));
-    TRY(clnn__gradcomb_check_lists(ctx, fn, "grads", ntasks, nparams, grads, (const clnn_tensor *const *)out));
-    TRY(clnn__gradcomb_check_outputs(ctx, fn, "out", nparams, out, "grads", ntasks, grads));
+    TRY(check_combination(ctx, fn, "ntasks", ntasks, nparams, grads, out));
     cl_mem gram, coef;
     TRY(clnn__scratch(ctx, fn, ntasks * ntasks, &gram));
     clnn_status st = clnn__scratch(ctx, fn, ntasks, &coef);
