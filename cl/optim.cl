@@ -5,7 +5,10 @@
  * does not rebuild anything.
  *
  *   OPT        0 none (weight terms only), 1 SGD, 2 SGD + momentum,
- *              3 SGD + Nesterov momentum, 4 Adam (AdamW = Adam + HAS_DECAY)
+ *              3 SGD + Nesterov momentum, 4 Adam (AdamW = Adam + HAS_DECAY),
+ *              5 AdEMAMix (Adam + slow EMA m2 = beta3 m2 + (1 - beta3) g, mixed
+ *              into the numerator with amix = alpha (1 - beta1^t), which the
+ *              lr_m = lr / (1 - beta1^t) factor turns back into alpha)
  *   HAS_CLIP   g *= clip (clip = clip argument, times clip_buf[0] if CLIP_BUF)
  *   HAS_PERP   g -= perp * perp_buf[perp_index] * w       (perpGrad, before clipping)
  *   HAS_L2     g += l2 * mask * w                          (coupled L2)
@@ -72,14 +75,15 @@ typedef float8 floatv;
 
 /* The scalars every element needs, gathered once per work-item. */
 typedef struct step_scalars {
-    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr_decay, lr_l1, lr_l2e, clip, perp;
+    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr_decay, lr_l1, lr_l2e, clip, perp, beta3, amix;
 } step_scalars;
 
 /* One update of elements of type T (float or floatv): returns the new w and
- * updates *m and *v. Written once as a macro so the vector body and the
- * scalar tail are the same arithmetic. */
+ * updates *m, *v and *m2. Written once as a macro so the vector body and the
+ * scalar tail are the same arithmetic. OPT 4 (Adam) reads exactly as before
+ * AdEMAMix joined: its variant's arithmetic, and so its bits, are unchanged. */
 #define DEFINE_UPDATE(NAME, T)                                                            \
-    inline T NAME(const T w, T g, T *m, T *v, const T mk, const step_scalars s)           \
+    inline T NAME(const T w, T g, T *m, T *v, T *m2, const T mk, const step_scalars s)    \
     {                                                                                     \
         if (HAS_PERP) g -= s.perp * w;                                                    \
         if (HAS_CLIP) g *= s.clip;                                                        \
@@ -90,12 +94,13 @@ typedef struct step_scalars {
             *m = s.mu * *m + g;                                                           \
             u = OPT == 3 ? g + s.mu * *m : *m;                                            \
         }                                                                                 \
-        if (OPT == 4) {                                                                   \
+        if (OPT == 5) *m2 = s.beta3 * *m2 + (1.0f - s.beta3) * g;                         \
+        if (OPT == 4 || OPT == 5) {                                                       \
             *m = s.beta1 * *m + (1.0f - s.beta1) * g;                                     \
             *v = s.beta2 * *v + (1.0f - s.beta2) * (g * g);                               \
-            u = *m / (sqrt(*v) * s.isb2 + s.eps);                                         \
+            u = (OPT == 5 ? *m + s.amix * *m2 : *m) / (sqrt(*v) * s.isb2 + s.eps);        \
         }                                                                                 \
-        T out = w - (OPT == 4 ? s.lr_m : s.lr) * u;                                       \
+        T out = w - (OPT >= 4 ? s.lr_m : s.lr) * u;                                       \
         if (HAS_DECAY) out -= s.lr_decay * mk * w;                                        \
         if (PROX >= 1) out = copysign(fmax(fabs(out) - s.lr_l1 * mk, (T)0.0f), out);      \
         if (PROX == 2) out = out / (1.0f + s.lr_l2e * mk);                                \
@@ -110,18 +115,21 @@ DEFINE_UPDATE(update_v, floatv)
 #endif
 
 #define USES_M (OPT >= 2)
-#define USES_V (OPT == 4)
+#define USES_V (OPT >= 4)
+#define USES_M2 (OPT == 5)
 
 /* Unused buffer arguments may alias w: they are never read or written. */
 __kernel void optim_step(__global float *w, __global const float *g, __global float *m, __global float *v,
-                         __global const float *mask, __global const float *clip_buf,
+                         __global float *m2, __global const float *mask, __global const float *clip_buf,
                          __global const float *perp_buf, const uint perp_index, const uint n, const float lr,
                          const float mu, const float beta1, const float beta2, const float eps,
                          const float lr_m, const float isb2, const float l2, const float decay, const float l1,
-                         const float l2e, const float clip, const float perp)
+                         const float l2e, const float clip, const float perp, const float beta3,
+                         const float amix)
 {
     /* products of scalars formed once per work-item, not per element */
-    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp};
+    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp,
+                      beta3, amix};
     if (CLIP_BUF) s.clip *= clip_buf[0];
     if (HAS_PERP) s.perp *= perp_buf[perp_index];
     const uint nfull = n / VW;                 /* whole vectors */
@@ -135,20 +143,23 @@ __kernel void optim_step(__global float *w, __global const float *g, __global fl
             const floatv wv = LOADV(vi, w);
             floatv mv = USES_M ? LOADV(vi, m) : (floatv)0.0f;
             floatv vv = USES_V ? LOADV(vi, v) : (floatv)0.0f;
+            floatv m2v = USES_M2 ? LOADV(vi, m2) : (floatv)0.0f;
             const floatv gv = OPT != 0 || HAS_L2 ? LOADV(vi, g) : (floatv)0.0f;
             const floatv mk = HAS_MASK ? LOADV(vi, mask) : (floatv)1.0f;
-            const floatv out = update_v(wv, gv, &mv, &vv, mk, s);
+            const floatv out = update_v(wv, gv, &mv, &vv, &m2v, mk, s);
             STOREV(out, vi, w);
             if (USES_M) STOREV(mv, vi, m);
             if (USES_V) STOREV(vv, vi, v);
+            if (USES_M2) STOREV(m2v, vi, m2);
         } else if (vi == nfull && vi < nvec) {
             for (uint i = nfull * VW; i < n; i++) {
-                float mi = USES_M ? m[i] : 0.0f, vi1 = USES_V ? v[i] : 0.0f;
+                float mi = USES_M ? m[i] : 0.0f, vi1 = USES_V ? v[i] : 0.0f, m2i = USES_M2 ? m2[i] : 0.0f;
                 const float gi = OPT != 0 || HAS_L2 ? g[i] : 0.0f;
-                const float out = update_1(w[i], gi, &mi, &vi1, HAS_MASK ? mask[i] : 1.0f, s);
+                const float out = update_1(w[i], gi, &mi, &vi1, &m2i, HAS_MASK ? mask[i] : 1.0f, s);
                 w[i] = out;
                 if (USES_M) m[i] = mi;
                 if (USES_V) v[i] = vi1;
+                if (USES_M2) m2[i] = m2i;
             }
         }
     }

@@ -1,5 +1,5 @@
-/* Fused optimizer steps (cl/optim.cl): SGD, momentum, Nesterov, Adam, AdamW
- * with the elementwise regularizers of the list applied in the same kernel.
+/* Fused optimizer steps (cl/optim.cl): SGD, momentum, Nesterov, Adam, AdamW,
+ * AdEMAMix with the elementwise regularizers of the list applied in the same kernel.
  * The list becomes -D options of one kernel (a variant per combination,
  * built once and cached); every strength is a kernel argument. */
 #include "reg/reg_internal.h"
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OPT_NONE = 0, OPT_SGD = 1, OPT_MOMENTUM = 2, OPT_NESTEROV = 3, OPT_ADAM = 4 };
+enum { OPT_NONE = 0, OPT_SGD = 1, OPT_MOMENTUM = 2, OPT_NESTEROV = 3, OPT_ADAM = 4, OPT_ADEMAMIX = 5 };
 
 /* global = ceil(ceil(n / VW) / WPT) work-items */
 static void step_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
@@ -52,22 +52,33 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
              d->prox, d->mask != NULL);
     cl_mem w = d->w->buffer;
     cl_mem g = d->g ? d->g->buffer : w, m = d->m ? d->m->buffer : w, v = d->v ? d->v->buffer : w;
+    cl_mem m2 = d->m2 ? d->m2->buffer : w;
     cl_mem mask = d->mask ? d->mask->buffer : w, cb = d->clip_buf ? d->clip_buf->buffer : w;
     cl_mem pb = d->perp_buf ? d->perp_buf->buffer : w;
     cl_uint n = (cl_uint)d->w->count;
-    clnn__karg a[] = {KARG_BUF(w),      KARG_BUF(g),   KARG_BUF(m),     KARG_BUF(v),     KARG_BUF(mask),
-                      KARG_BUF(cb),     KARG_BUF(pb),  KARG(d->perp_index), KARG(n),     KARG(d->lr),
-                      KARG(d->mu),      KARG(d->beta1), KARG(d->beta2), KARG(d->eps),    KARG(d->lr_m),
-                      KARG(d->isb2),    KARG(d->l2),   KARG(d->decay),  KARG(d->l1),     KARG(d->l2e),
-                      KARG(d->clip),    KARG(d->perp)};
+    clnn__karg a[] = {KARG_BUF(w),      KARG_BUF(g),   KARG_BUF(m),     KARG_BUF(v),     KARG_BUF(m2),
+                      KARG_BUF(mask),   KARG_BUF(cb),  KARG_BUF(pb),    KARG(d->perp_index), KARG(n),
+                      KARG(d->lr),      KARG(d->mu),   KARG(d->beta1),  KARG(d->beta2),  KARG(d->eps),
+                      KARG(d->lr_m),    KARG(d->isb2), KARG(d->l2),     KARG(d->decay),  KARG(d->l1),
+                      KARG(d->l2e),     KARG(d->clip), KARG(d->perp),   KARG(d->beta3),  KARG(d->amix)};
     size_t problem[2] = {n, 1};
     return clnn__run_variant(ctx, fn, &tune_step, variant, problem, sizeof a / sizeof a[0], a);
 }
 
-static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim *o)
+/* AdEMAMix's extra state and hyper-parameters (NULL for the other optimizers). */
+typedef struct slow_ema {
+    float alpha, beta3;
+    clnn_tensor *const *m2;
+} slow_ema;
+
+static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim *o, const slow_ema *mix)
 {
-    CHECK_ARG(ctx, o->kind == CLNN_OPTIM_SGD || o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW,
+    CHECK_ARG(ctx, o->kind == CLNN_OPTIM_SGD || o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW ||
+                       o->kind == CLNN_OPTIM_ADEMAMIX,
               "%s: opt->kind %d is not a clnn_optimizer", fn, (int)o->kind);
+    CHECK_ARG(ctx, (o->kind == CLNN_OPTIM_ADEMAMIX) == (mix != NULL),
+              mix ? "%s: opt->kind must be CLNN_OPTIM_ADEMAMIX" : "%s: opt->kind CLNN_OPTIM_ADEMAMIX needs "
+                                                                "clnn_ademamix_step (m2, alpha, beta3)", fn);
     TRY(clnn__check_range(ctx, fn, "opt->lr", o->lr, 0.0f, INFINITY));
     TRY(clnn__check_range(ctx, fn, "opt->weight_decay", o->weight_decay, 0.0f, INFINITY));
     if (o->kind == CLNN_OPTIM_SGD) {
@@ -83,11 +94,17 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
     CHECK_ARG(ctx, clnn__is_finite(o->eps) && o->eps > 0, "%s: opt->eps = %g must be finite and > 0", fn,
               (double)o->eps);
     CHECK_ARG(ctx, o->step >= 1, "%s: opt->step must be >= 1 (bias correction uses 1 - beta^step)", fn);
+    if (mix) {
+        TRY(clnn__check_range(ctx, fn, "alpha", mix->alpha, 0.0f, INFINITY));
+        CHECK_ARG(ctx, clnn__is_finite(mix->beta3) && mix->beta3 >= 0 && mix->beta3 < 1,
+                  "%s: beta3 = %g is outside [0, 1)", fn, (double)mix->beta3);
+        CHECK_ARG(ctx, mix->m2 != NULL, "%s: m2 is NULL", fn);
+    }
     return CLNN_OK;
 }
 
 static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_optim *o, size_t i,
-                               const clnn_param *p)
+                               const clnn_param *p, const slow_ema *mix)
 {
     char name[64];
     snprintf(name, sizeof name, "params[%zu].w", i);
@@ -108,6 +125,11 @@ static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_opt
         snprintf(name, sizeof name, "params[%zu].v", i);
         TRY(clnn__check_f32(ctx, fn, name, p->v, n));
     }
+    const clnn_tensor *m2 = mix ? mix->m2[i] : NULL;
+    if (mix) {
+        snprintf(name, sizeof name, "m2[%zu]", i);
+        TRY(clnn__check_f32(ctx, fn, name, m2, n));
+    }
     if (p->mask) {
         snprintf(name, sizeof name, "params[%zu].mask", i);
         TRY(clnn__check_f32(ctx, fn, name, p->mask, n));
@@ -118,6 +140,9 @@ static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_opt
     CHECK_ARG(ctx, wb != gb && wb != mb && wb != vb && wb != kb, "%s: params[%zu].w shares its buffer with g, m, v or mask", fn, i);
     CHECK_ARG(ctx, !mb || (mb != gb && mb != vb && mb != kb), "%s: params[%zu].m shares its buffer with g, v or mask", fn, i);
     CHECK_ARG(ctx, !vb || (vb != gb && vb != kb), "%s: params[%zu].v shares its buffer with g or mask", fn, i);
+    cl_mem m2b = m2 ? m2->buffer : NULL;
+    CHECK_ARG(ctx, !m2b || (m2b != wb && m2b != gb && m2b != mb && m2b != vb && m2b != kb),
+              "%s: m2[%zu] shares its buffer with params[%zu].w, g, m, v or mask", fn, i, i);
     return CLNN_OK;
 }
 
@@ -156,18 +181,21 @@ static clnn_status check_regs(clnn_context *ctx, const char *fn, size_t nregs, c
     return CLNN_OK;
 }
 
-clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t nparams, const clnn_param *params,
-                            size_t nregs, const clnn_reg *regs)
+/* clnn_optim_step and clnn_ademamix_step (mix given). */
+static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim *opt, const slow_ema *mix,
+                            size_t nparams, const clnn_param *params, size_t nregs, const clnn_reg *regs)
 {
-    static const char *fn = "clnn_optim_step";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     CHECK_ARG(ctx, opt != NULL, "%s: opt is NULL", fn);
     CHECK_ARG(ctx, nparams == 0 || params != NULL, "%s: params is NULL but nparams is %zu", fn, nparams);
-    TRY(check_hparams(ctx, fn, opt));
-    for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i]));
+    TRY(check_hparams(ctx, fn, opt, mix));
+    for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], mix));
     for (size_t i = 0; i < nparams; i++)
-        for (size_t j = 0; j < i; j++)
+        for (size_t j = 0; j < i; j++) {
             CHECK_ARG(ctx, params[i].w->buffer != params[j].w->buffer, "%s: params[%zu].w and params[%zu].w are the same buffer", fn, j, i);
+            CHECK_ARG(ctx, !mix || mix->m2[i]->buffer != mix->m2[j]->buffer,
+                      "%s: m2[%zu] and m2[%zu] are the same buffer", fn, j, i);
+        }
     reg_set set = {{NULL}};
     TRY(check_regs(ctx, fn, nregs, regs, nparams, &set));
 
@@ -178,17 +206,22 @@ clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t npa
         base.opt = opt->momentum == 0 ? OPT_SGD : opt->nesterov ? OPT_NESTEROV : OPT_MOMENTUM;
         base.mu = opt->momentum;
     } else {
-        base.opt = OPT_ADAM;
+        base.opt = mix ? OPT_ADEMAMIX : OPT_ADAM;
         base.beta1 = opt->beta1;
         base.beta2 = opt->beta2;
         base.eps = opt->eps;
         double t = (double)opt->step;
         base.lr_m = (cl_float)((double)opt->lr / (1.0 - pow(opt->beta1, t)));
         base.isb2 = (cl_float)(1.0 / sqrt(1.0 - pow(opt->beta2, t)));
+        if (mix) { /* lr_m·(m + amix·m2) = lr·(m̂ + α·m2) */
+            base.beta3 = mix->beta3;
+            base.amix = (cl_float)((double)mix->alpha * (1.0 - pow(opt->beta1, t)));
+        }
     }
     const clnn_reg *r;
-    double l2 = opt->kind == CLNN_OPTIM_ADAMW ? 0 : opt->weight_decay;
-    double decay = opt->kind == CLNN_OPTIM_ADAMW ? opt->weight_decay : 0;
+    int decoupled = opt->kind == CLNN_OPTIM_ADAMW || opt->kind == CLNN_OPTIM_ADEMAMIX;
+    double l2 = decoupled ? 0 : opt->weight_decay;
+    double decay = decoupled ? opt->weight_decay : 0;
     if ((r = set.by_kind[CLNN_REG_L2])) l2 += r->strength;
     if ((r = set.by_kind[CLNN_REG_DECAY])) decay += r->strength;
     if ((r = set.by_kind[CLNN_REG_L1])) base.l1 = r->strength, base.prox = 1;
@@ -203,7 +236,7 @@ clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t npa
     for (size_t i = 0; i < nparams; i++) {
         const clnn_param *p = &params[i];
         clnn__step_desc d = base;
-        d.w = p->w, d.g = p->g, d.m = p->m, d.v = p->v;
+        d.w = p->w, d.g = p->g, d.m = p->m, d.v = p->v, d.m2 = mix ? mix->m2[i] : NULL;
         d.perp_index = (cl_uint)i;
         if (p->no_decay) { /* per-tensor mask: no weight penalty at all */
             d.has_l2 = d.has_decay = d.prox = 0;
@@ -215,4 +248,17 @@ clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t npa
         TRY(clnn__step_launch(ctx, fn, &d));
     }
     return CLNN_OK;
+}
+
+clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t nparams, const clnn_param *params,
+                            size_t nregs, const clnn_reg *regs)
+{
+    return step_all(ctx, "clnn_optim_step", opt, NULL, nparams, params, nregs, regs);
+}
+
+clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim *opt, float alpha, float beta3, size_t nparams,
+                               const clnn_param *params, clnn_tensor *const *m2, size_t nregs, const clnn_reg *regs)
+{
+    slow_ema mix = {alpha, beta3, m2};
+    return step_all(ctx, "clnn_ademamix_step", opt, &mix, nparams, params, nregs, regs);
 }

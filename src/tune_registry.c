@@ -28,7 +28,8 @@
  *     rows_apply: P0 * P1 elements (harmonic loss, D = 64);
  *     column_sums: P0 classes (harmonic loss, 64 rows, D = 64);
  *     ada_stats: AdaFace over P0 * P1 rows (8 classes); overlap_*: P0 samples
- *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements */
+ *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements
+ *   gradcomb: n = P0 * P1 elements per gradient (gram_solve: PCGrad of 3 lists) */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -58,6 +59,7 @@ EXERCISE(outputs);
 EXERCISE(representations);
 EXERCISE(losses);
 EXERCISE(metric);
+EXERCISE(gradcomb);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -75,6 +77,7 @@ static const struct family {
     {clnn__representations_tunables, exercise_representations},
     {clnn__losses_tunables, exercise_losses},
     {clnn__metric_tunables, exercise_metric},
+    {clnn__gradcomb_tunables, exercise_gradcomb},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -532,6 +535,27 @@ EXERCISE(metric)
         STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, n, 4)));
     } else {
         STEP(&b, clnn_madl_loss(ctx, RAND(&b, n), RAND(&b, n), 10.0f, 1.0f, CLNN_REDUCE_MEAN, RAND(&b, 1), RAND(&b, n)));
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(gradcomb)
+{
+    /* three gradient lists of one n-element tensor; each kernel through the op that launches it */
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    clnn_tensor *w = RAND(&b, n), *mask = make(&b, 0.0f, 1.0f, (const size_t[4]){n}), *out = RAND(&b, n);
+    const clnn_tensor *g[3] = {RAND(&b, n), RAND(&b, n), RAND(&b, n)};
+    clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {RAND(&b, n)}, *dl[1] = {RAND(&b, n)};
+    if (is(t, "gradcomb.amp_apply")) {
+        clnn_amp amp = {0.05f, 1.0f, 0};
+        STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
+    } else if (is(t, "gradcomb.lobster")) {
+        STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));
+    } else if (is(t, "gradcomb.combine")) {
+        STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
+    } else {
+        STEP(&b, clnn_pcgrad(ctx, 3, 1, g, 1, 0, ol));
     }
     return bench_end(&b);
 }

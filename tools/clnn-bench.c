@@ -22,6 +22,7 @@ static const bench_group groups[] = {
     {"representations", bench_representations},
     {"losses", bench_losses},
     {"metric", bench_metric_losses},
+    {"gradcomb", bench_gradcomb},
     {"train", bench_train},
     {"tune", bench_tune},
 };

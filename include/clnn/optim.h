@@ -1,5 +1,5 @@
-/* Fused optimizer steps: SGD (momentum, Nesterov), Adam and AdamW with bias
- * correction, applying a list of elementwise regularizers (clnn_reg, see
+/* Fused optimizer steps: SGD (momentum, Nesterov), Adam, AdamW and AdEMAMix
+ * with bias correction, applying a list of elementwise regularizers (clnn_reg, see
  * clnn/regularizers.h) inside the same kernel that updates the parameters:
  * w, g, m, v (and an optional mask) are read once and w, m, v written once,
  * whatever the list holds. Included by clnn/clnn.h. */
@@ -15,7 +15,10 @@ extern "C" {
 typedef enum clnn_optimizer {
     CLNN_OPTIM_SGD = 0,   /* momentum 0: w -= lr·g; else m = μ·m + g, w -= lr·m (Nesterov: lr·(g + μ·m)) */
     CLNN_OPTIM_ADAM = 1,  /* Kingma & Ba 2015; weight_decay is coupled L2 (added to g) */
-    CLNN_OPTIM_ADAMW = 2  /* Loshchilov & Hutter 2019; weight_decay is decoupled: w -= lr·wd·w */
+    CLNN_OPTIM_ADAMW = 2, /* Loshchilov & Hutter 2019; weight_decay is decoupled: w -= lr·wd·w */
+    CLNN_OPTIM_ADEMAMIX = 3 /* Pagliardini, Ablin & Grangier 2024: AdamW plus a slow EMA m2 (beta3)
+                               mixed in with weight alpha; weight_decay is decoupled as in AdamW.
+                               Stepped by clnn_ademamix_step (it needs m2, alpha, beta3) */
 } clnn_optimizer;
 
 /* Hyper-parameters of one step. All must be finite. */
@@ -27,13 +30,14 @@ typedef struct clnn_optim {
     float beta1, beta2; /* Adam/AdamW: in [0, 1) */
     float eps;          /* Adam/AdamW: > 0 */
     float weight_decay; /* >= 0; SGD and Adam: coupled L2 (g += wd·w); AdamW: decoupled */
-    unsigned long step; /* Adam/AdamW: 1-based step number t for the bias corrections 1 − βᵗ */
+    unsigned long step; /* Adam/AdamW/AdEMAMix: 1-based step number t for the bias corrections 1 − βᵗ */
 } clnn_optim;
 
 /* One parameter tensor and its state. All fp32 with the same element count
  * (shapes may differ). m is the momentum buffer (SGD with momentum) or the
- * first moment (Adam/AdamW) and must be NULL for plain SGD; v is the second
- * moment for Adam/AdamW and must be NULL for SGD. m and v start at zero. */
+ * first moment (Adam/AdamW/AdEMAMix) and must be NULL for plain SGD; v is the
+ * second moment for Adam/AdamW/AdEMAMix and must be NULL for SGD. m and v
+ * start at zero. */
 typedef struct clnn_param {
     clnn_tensor *w;           /* updated in place */
     const clnn_tensor *g;     /* gradient; not modified */
@@ -51,12 +55,41 @@ typedef struct clnn_param {
  *   g' = c·(g − p·w) + λ₂·k·w                     (CLIP, PERPGRAD, L2 / coupled weight_decay)
  *   SGD:  u = g'; momentum: m = μm + g', u = m; Nesterov: u = g' + μm
  *   Adam: m = β₁m + (1−β₁)g', v = β₂v + (1−β₂)g'², u = (m/(1−β₁ᵗ)) / (sqrt(v/(1−β₂ᵗ)) + ε)
- *   w ← w − lr·u − lr·λ_d·k·w                     (DECAY / AdamW weight_decay, on the old w)
+ *   AdEMAMix: m, v as Adam, m2 = β₃m2 + (1−β₃)g' (no bias correction),
+ *         u = (m/(1−β₁ᵗ) + α·m2) / (sqrt(v/(1−β₂ᵗ)) + ε)
+ *   w ← w − lr·u − lr·λ_d·k·w                     (DECAY / AdamW, AdEMAMix weight_decay, on the old w)
  *   w ← sign(w)·max(|w| − lr·λ₁·k, 0) / (1 + lr·λ_e·k)   (L1: λ_e = 0; ELASTIC_NET)
  * regs may hold each kind at most once (nregs 0: regs may be NULL). One
- * kernel launch per parameter tensor. */
+ * kernel launch per parameter tensor. opt->kind CLNN_OPTIM_ADEMAMIX is
+ * stepped by clnn_ademamix_step below (rejected here). */
 CLNN_API clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t nparams,
                                      const clnn_param *params, size_t nregs, const clnn_reg *regs);
+
+/* AdEMAMix (Pagliardini, Ablin & Grangier 2024, "The AdEMAMix Optimizer:
+ * Better, Faster, Older"): clnn_optim_step with opt->kind CLNN_OPTIM_ADEMAMIX
+ * (beta1, beta2, eps, step, weight_decay decoupled as in AdamW) and the slow
+ * EMA m2[i] of params[i] (fp32, params[i].w's element count, starts at zero,
+ * its own buffer), in the same single kernel with the same regularizer list:
+ *   m2 = β₃·m2 + (1 − β₃)·g',   u = (m/(1 − β₁ᵗ) + α·m2) / (sqrt(v/(1 − β₂ᵗ)) + ε)
+ * alpha finite and >= 0, beta3 in [0, 1) (the paper: α 5..10, β₃ 0.999..0.9999,
+ * both warmed up by the schedulers below). */
+CLNN_API clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim *opt, float alpha, float beta3,
+                                        size_t nparams, const clnn_param *params, clnn_tensor *const *m2,
+                                        size_t nregs, const clnn_reg *regs);
+
+/* AdEMAMix warm-up schedulers (Pagliardini et al. 2024, section 3), host
+ * functions giving the alpha and beta3 of clnn_ademamix_step at step t (the
+ * 1-based opt->step):
+ *   alpha_t = alpha·min(t / t_alpha, 1)                            (linear)
+ *   beta3_t = min(exp(ln β₁·ln β₃ / ((1 − τ)·ln β₃ + τ·ln β₁)), β₃), τ = min(t / t_beta3, 1)
+ * beta3_t interpolates linearly in the EMA's half-life 1/ln β between β₁ (the
+ * fast EMA's rate, at t = 0) and β₃ (at t >= t_beta3), as the paper's f_β₃
+ * and its reference code's linear_hl_warmup_scheduler. A warm-up length of 0
+ * means none: the final value at every step. alpha finite and >= 0; beta1
+ * and beta3 in (0, 1). Results in *alpha_t / *beta3_t (unchanged on error). */
+CLNN_API clnn_status clnn_ademamix_alpha_at(float alpha, unsigned long t_alpha, unsigned long step, float *alpha_t);
+CLNN_API clnn_status clnn_ademamix_beta3_at(float beta1, float beta3, unsigned long t_beta3, unsigned long step,
+                                            float *beta3_t);
 
 #ifdef __cplusplus
 }

@@ -20,14 +20,16 @@ clnn_status clnn__check_pairs(clnn_context *ctx, const char *fn, const char *a_n
  * standalone proximal / decay operations share it. Fields not used by the
  * variant are ignored; NULL buffers are replaced by w (never touched). */
 typedef struct clnn__step_desc {
-    int opt;                      /* OPT of cl/optim.cl: 0 none, 1 SGD, 2 momentum, 3 Nesterov, 4 Adam */
+    int opt;                      /* OPT of cl/optim.cl: 0 none, 1 SGD, 2 momentum, 3 Nesterov, 4 Adam,
+                                     5 AdEMAMix */
     int prox;                     /* 0 none, 1 L1, 2 elastic net */
     int has_l2, has_decay, has_clip, has_perp;
     clnn_tensor *w;
     const clnn_tensor *g, *mask, *clip_buf, *perp_buf;
-    clnn_tensor *m, *v;
+    clnn_tensor *m, *v, *m2;
     cl_uint perp_index;
     cl_float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp;
+    cl_float beta3, amix;         /* AdEMAMix: slow EMA rate, alpha·(1 − β₁ᵗ) */
 } clnn__step_desc;
 clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d);
 

@@ -20,7 +20,7 @@ float ref_philox_uniform(uint64_t seed, uint32_t stream, uint64_t index);
  * (Kingma & Ba 2015, bias-corrected), AdamW (Loshchilov & Hutter 2019), with
  * the regularizers of clnn_optim_step. mask may be NULL (all ones). */
 typedef struct ref_optim {
-    int kind;                  /* 0 SGD, 1 Adam, 2 AdamW */
+    int kind;                  /* 0 SGD, 1 Adam, 2 AdamW, 3 AdEMAMix (ref_ademamix_step) */
     double lr, momentum;
     int nesterov;
     double beta1, beta2, eps, weight_decay;
@@ -33,6 +33,10 @@ typedef struct ref_optim {
 } ref_optim;
 void ref_optim_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v,
                     const double *mask, int no_decay);
+/* AdEMAMix with the same regularizers; o->kind must be 3 (weight_decay
+ * decoupled as in AdamW); m2 the slow EMA (tests/ref/ref_optim.c). */
+void ref_ademamix_step(const ref_optim *o, double alpha, double beta3, size_t n, double *w, const double *g,
+                       double *m, double *v, double *m2, const double *mask, int no_decay);
 
 /* Regularizer values in double, from their definitions (ref_reg.c).
  * Elementwise: Σ k·(l1·|w| + l2/2·w²), k = mask[i] or 1. */

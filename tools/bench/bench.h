@@ -63,5 +63,7 @@ void bench_losses(bench_env *env);
 /* metric and overlap losses (bench_metric_losses.c) */
 void bench_metric_losses(bench_env *env);
 
+/* gradient combination, AdEMAMix, AMP, LOBSTER (bench_gradcomb.c) */
+void bench_gradcomb(bench_env *env);
 
 #endif
