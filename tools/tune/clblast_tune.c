@@ -27,7 +27,7 @@ static const char *const all_kernels[] = {"clblast.xgemm", "clblast.xgemm_direct
  * K = channels x 9). Xgemm serves the large products, XgemmDirect the small. */
 static const char *default_sizes(const char *kernel)
 {
-    return strcmp(kernel, "clblast.xgemm") == 0 ? "512x512x512,1024x128x256,128x1024x512,32x16384x144"
+    return strcmp(kernel, "clblast.xgemm") == 0 ? "512x512x512,1024x128x256,128x1024x512,32x8192x144"
                                                 : "256x256x256,64x64x64,128x256x64,16x4096x9,32x2048x144";
 }
 
