@@ -17,7 +17,9 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32 */
+ *   attention: one head, P0 queries, P1 keys, head size 32
+ *   sparse: sort.radix_count/scatter: P0 tiles of P1 (4096) keys; sort.radix_scan:
+ *     P1 / 16 tiles of 4096 keys */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -43,6 +45,7 @@ EXERCISE(conv);
 EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
+EXERCISE(sparse);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -56,6 +59,7 @@ static const struct family {
     {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
+    {clnn__sparse_tunables, exercise_sparse},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -403,5 +407,20 @@ EXERCISE(attention)
     if (is(t, "attention.softmax_backward"))
         STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
                                          RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
+}
+
+/* The sparsity / sorting / MoE family (include/clnn/sparse.h). */
+EXERCISE(sparse)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    if (strncmp(t->id, "sort.", 5) == 0) {
+        size_t tiles = is(t, "sort.radix_scan") ? (problem[1] + 15) / 16 : problem[0];
+        size_t n = tiles * 4096;
+        clnn_tensor *keys = RAND(&b, n);
+        STEP(&b, clnn_sort(ctx, keys, NULL, keys, NULL));
+    } else {
+        b.st = clnn__fail(ctx, CLNN_ERR_INTERNAL, "clnn_tune_kernel: no exercise for '%s'", t->id);
+    }
     return bench_end(&b);
 }

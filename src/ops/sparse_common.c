@@ -1,0 +1,15 @@
+/* Pieces shared by the sparsity / sorting / MoE family (sparse_internal.h):
+ * the int32 argument check and the family's list of tunable kernels. */
+#include "sparse_internal.h"
+
+const clnn__tunable *const clnn__sparse_tunables[] = {&clnn__tune_radix_count, &clnn__tune_radix_scan,
+                                                      &clnn__tune_radix_scatter, NULL};
+
+clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
+{
+    TRY(clnn__check_tensor(ctx, fn, name, t));
+    CHECK_SHAPE(ctx, t->dtype == CLNN_INT32, "%s: %s must be int32", fn, name);
+    CHECK_SHAPE(ctx, count == 0 || t->count == count, "%s: %s has %zu elements, expected %zu", fn, name, t->count,
+                count);
+    return CLNN_OK;
+}

@@ -1,0 +1,24 @@
+/* Shared by the sparsity / sorting / MoE host files (include/clnn/sparse.h):
+ * src/ops/sort.c, topk_act.c, moe.c, src/reg/wasserstein.c, msdropout.c. */
+#ifndef CLNN_SPARSE_INTERNAL_H
+#define CLNN_SPARSE_INTERNAL_H
+
+#include "internal.h"
+
+/* Elements per tile of the radix sort (cl/sort.cl): fixed, so the partition
+ * of the input and hence the launches never depend on the device. */
+#define CLNN_SORT_TILE 4096u
+
+/* t is an int32 tensor of ctx; with count != 0 it holds exactly count elements. */
+clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count);
+
+/* The stable radix sort of cl/sort.cl on n (>= 1) keys (fp32 bit patterns):
+ * keys_in -> keys_out (may be the same buffer). vals_in NULL and vals_out
+ * set: vals_out gets the argsort permutation; both NULL: keys only. */
+clnn_status clnn__sort(clnn_context *ctx, const char *fn, cl_mem keys_in, cl_mem vals_in, cl_mem keys_out,
+                       cl_mem vals_out, size_t n);
+
+/* The family's tunable kernels, listed in clnn__sparse_tunables (sort.c). */
+extern const clnn__tunable clnn__tune_radix_count, clnn__tune_radix_scan, clnn__tune_radix_scatter;
+
+#endif

@@ -1,0 +1,39 @@
+/* Host references of include/clnn/sparse.h, in double where arithmetic is
+ * involved, from the definitions (no code shared with the library). */
+#include "ref_sparse.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+int ref_order_cmp(float a, float b)
+{
+    int na = isnan(a) != 0, nb = isnan(b) != 0;
+    if (na || nb) return na - nb;
+    if (a < b) return -1;
+    if (a > b) return 1;
+    if (a == 0.0f) return (signbit(b) != 0) - (signbit(a) != 0); /* -0.0 before +0.0 */
+    return 0;
+}
+
+typedef struct keyed {
+    float key;
+    uint32_t index;
+} keyed;
+
+static int keyed_cmp(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    int c = ref_order_cmp(a->key, b->key);
+    if (c) return c;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+void ref_argsort(const float *keys, size_t n, uint32_t *perm)
+{
+    keyed *k = malloc((n ? n : 1) * sizeof *k);
+    if (!k) abort();
+    for (size_t i = 0; i < n; i++) k[i].key = keys[i], k[i].index = (uint32_t)i;
+    qsort(k, n, sizeof *k, keyed_cmp);
+    for (size_t i = 0; i < n; i++) perm[i] = k[i].index;
+    free(k);
+}
