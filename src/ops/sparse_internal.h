@@ -19,6 +19,7 @@ clnn_status clnn__sort(clnn_context *ctx, const char *fn, cl_mem keys_in, cl_mem
                        cl_mem vals_out, size_t n);
 
 /* The family's tunable kernels, listed in clnn__sparse_tunables (sort.c). */
-extern const clnn__tunable clnn__tune_radix_count, clnn__tune_radix_scan, clnn__tune_radix_scatter;
+extern const clnn__tunable clnn__tune_radix_count, clnn__tune_radix_scan, clnn__tune_radix_scatter,
+    clnn__tune_w2_diff;
 
 #endif

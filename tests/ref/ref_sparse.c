@@ -37,3 +37,20 @@ void ref_argsort(const float *keys, size_t n, uint32_t *perm)
     for (size_t i = 0; i < n; i++) perm[i] = k[i].index;
     free(k);
 }
+
+static int double_cmp(const void *pa, const void *pb)
+{
+    double a = *(const double *)pa, b = *(const double *)pb;
+    return (a > b) - (a < b);
+}
+
+double ref_w2(const double *w, const double *s0, size_t n, double lambda)
+{
+    double *s = malloc((n ? n : 1) * sizeof *s), sum = 0.0;
+    if (!s) abort();
+    for (size_t i = 0; i < n; i++) s[i] = w[i];
+    qsort(s, n, sizeof *s, double_cmp);
+    for (size_t i = 0; i < n; i++) sum += (s[i] - s0[i]) * (s[i] - s0[i]);
+    free(s);
+    return lambda * sum / (double)n;
+}

@@ -14,4 +14,7 @@ int ref_order_cmp(float a, float b);
  * the input index of the key that lands at position i. */
 void ref_argsort(const float *keys, size_t n, uint32_t *perm);
 
+/* λ·(1/n)·Σ_i (sort(w)_i − s0_i)², sorting a double copy of w by value. */
+double ref_w2(const double *w, const double *s0, size_t n, double lambda);
+
 #endif
