@@ -18,12 +18,12 @@
  * device: the sort is stable and its output unique. Integer counts only.
  * Every barrier is reached by the whole work-group (no early return). */
 #include "orderkey.clh"
+#include "scan.clh"
 
 #ifndef LANES
 #define LANES 256
 #endif
 #define RADIX 16
-#define SCAN_LANES 256
 
 #define DIGIT(bits, shift) ((order_key_bits(bits) >> (shift)) & (RADIX - 1u))
 
@@ -45,43 +45,6 @@ inline void tile_counts(__global const uint *keys, const uint base, const uint l
     barrier(CLK_LOCAL_MEM_FENCE);
 }
 
-/* In-place exclusive prefix sum of a[0..m) by one work-group: min(m,
- * SCAN_LANES) contiguous pieces summed, the piece sums scanned by work-item
- * 0, then each piece rewritten from its start. part holds SCAN_LANES entries. */
-#define EXCLUSIVE_SCAN(name, SPACE)                                                        \
-    inline void name(SPACE uint *a, const uint m, __local uint *part)                       \
-    {                                                                                       \
-        const uint lid = get_local_id(0), nl = get_local_size(0);                           \
-        const uint sl = min(m, (uint)SCAN_LANES), per = (m + sl - 1) / sl;                  \
-        for (uint lane = lid; lane < sl; lane += nl) {                                      \
-            const uint end = min(m, (lane + 1) * per);                                      \
-            uint s = 0u;                                                                    \
-            for (uint i = min(m, lane * per); i < end; i++) s += a[i];                      \
-            part[lane] = s;                                                                 \
-        }                                                                                   \
-        barrier(CLK_LOCAL_MEM_FENCE);                                                       \
-        if (lid == 0) {                                                                     \
-            uint run = 0u;                                                                  \
-            for (uint l = 0; l < sl; l++) {                                                 \
-                const uint v = part[l];                                                     \
-                part[l] = run;                                                              \
-                run += v;                                                                   \
-            }                                                                               \
-        }                                                                                   \
-        barrier(CLK_LOCAL_MEM_FENCE);                                                       \
-        for (uint lane = lid; lane < sl; lane += nl) {                                      \
-            const uint end = min(m, (lane + 1) * per);                                      \
-            uint run = part[lane];                                                          \
-            for (uint i = min(m, lane * per); i < end; i++) {                               \
-                const uint v = a[i];                                                        \
-                a[i] = run;                                                                 \
-                run += v;                                                                   \
-            }                                                                               \
-        }                                                                                   \
-        barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE);                                \
-    }
-EXCLUSIVE_SCAN(scan_global, __global)
-EXCLUSIVE_SCAN(scan_local, __local)
 
 __kernel void radix_count(__global const uint *keys, __global uint *hist, const uint n, const uint tile,
                           const uint ntiles, const uint shift)

@@ -33,6 +33,26 @@ extern "C" {
 CLNN_API clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_tensor *values,
                                clnn_tensor *sorted_keys, clnn_tensor *sorted_values);
 
+/* ------------------------------------------------------ top-k activation */
+
+/* Top-k activation along the last dimension (k-sparse autoencoders,
+ * Makhzani & Frey 2013; top-k sparse autoencoders, Gao et al. 2024, "Scaling
+ * and evaluating sparse autoencoders"): x is fp32 [N, D] (leading dimensions
+ * flattened to N rows, D the last dimension), 1 <= k <= D. Each row keeps
+ * its k largest entries in the order above and zeroes the others:
+ *   y[r, j] = x[r, j] if j is among the row's k largest, else 0.
+ * Ties: of equal entries the lower index wins (so exactly k are kept in
+ * every row). indices: NULL, or int32 with N·k elements and last dimension
+ * k (e.g. [N, k]) receiving the kept positions j of each row in ascending
+ * order (for a sparse decoder). y has x's shape and must not alias it. */
+CLNN_API clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_tensor *x, size_t k, clnn_tensor *y,
+                                                  clnn_tensor *indices);
+/* dx = dy where the forward kept the entry, else 0: the selection is
+ * recomputed from the forward's x (same k), nothing is stored. dy, dx have
+ * x's element count; dx must not alias x or dy. */
+CLNN_API clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, size_t k,
+                                                   const clnn_tensor *dy, clnn_tensor *dx);
+
 /* ------------------------------------------- Wasserstein regularization */
 
 /* Wasserstein regularization toward the initial weight distribution: the

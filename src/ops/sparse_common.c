@@ -3,7 +3,8 @@
 #include "sparse_internal.h"
 
 const clnn__tunable *const clnn__sparse_tunables[] = {&clnn__tune_radix_count, &clnn__tune_radix_scan,
-                                                      &clnn__tune_radix_scatter, &clnn__tune_w2_diff, NULL};
+                                                      &clnn__tune_radix_scatter, &clnn__tune_w2_diff,
+                                                      &clnn__tune_topk_rows, NULL};
 
 clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
 {

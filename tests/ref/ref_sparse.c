@@ -54,3 +54,22 @@ double ref_w2(const double *w, const double *s0, size_t n, double lambda)
     free(s);
     return lambda * sum / (double)n;
 }
+
+/* descending value, then ascending index */
+static int keyed_desc_cmp(const void *pa, const void *pb)
+{
+    const keyed *a = pa, *b = pb;
+    int c = ref_order_cmp(b->key, a->key);
+    if (c) return c;
+    return (a->index > b->index) - (a->index < b->index);
+}
+
+void ref_topk_row(const float *x, size_t n, size_t k, unsigned char *keep)
+{
+    keyed *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s) abort();
+    for (size_t i = 0; i < n; i++) s[i].key = x[i], s[i].index = (uint32_t)i, keep[i] = 0;
+    qsort(s, n, sizeof *s, keyed_desc_cmp);
+    for (size_t i = 0; i < k && i < n; i++) keep[s[i].index] = 1;
+    free(s);
+}

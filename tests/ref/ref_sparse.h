@@ -17,4 +17,8 @@ void ref_argsort(const float *keys, size_t n, uint32_t *perm);
 /* λ·(1/n)·Σ_i (sort(w)_i − s0_i)², sorting a double copy of w by value. */
 double ref_w2(const double *w, const double *s0, size_t n, double lambda);
 
+/* keep[j] = 1 for the k largest of x[0..n) in the documented order, ties
+ * to the lower index (a stable qsort by descending value), else 0. */
+void ref_topk_row(const float *x, size_t n, size_t k, unsigned char *keep);
+
 #endif
