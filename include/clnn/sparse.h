@@ -78,6 +78,30 @@ CLNN_API clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn
 CLNN_API clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_tensor *w,
                                           const clnn_tensor *w0_sorted, clnn_tensor *value, clnn_tensor *grad);
 
+/* -------------------------------------------------- multi-sample dropout */
+
+/* Multi-sample dropout (Inoue, "Multi-Sample Dropout for Accelerated
+ * Training and Better Generalization", 2019): K = samples (1..1024) dropout
+ * masks over one activation x (n elements, any shape) in one pass that reads
+ * x once. y holds K·n elements, sample s at [s·n, (s+1)·n) (e.g. y [K, N, D]
+ * for x [N, D]), and sample s is bit for bit clnn_dropout_forward(x, p,
+ * seed, stream + s): element i kept iff clnn_philox_uniform(seed, stream + s,
+ * i) >= p, kept values scaled by 1/(1 − p); p in [0, 1); stream + K − 1 must
+ * not pass 2^32 − 1.
+ * The shared head and the averaged loss need no op of their own: run the
+ * head (e.g. clnn_dense_forward) once on y viewed as [K·N, D] and a
+ * MEAN-reduced loss over its K·N rows (labels repeated K times): that is the
+ * average of the K per-sample losses, and the head's backward gives dy for
+ * all K samples at once. */
+CLNN_API clnn_status clnn_multi_dropout_forward(clnn_context *ctx, const clnn_tensor *x, unsigned samples, float p,
+                                                uint64_t seed, uint32_t stream, clnn_tensor *y);
+/* dx_i = Σ_s [i kept in sample s]·dy[s·n + i]/(1 − p), summed in sample
+ * order (same samples, p, seed and stream as the forward; the masks are
+ * regenerated, never stored). dy has K·n elements, dx n. With K = 1 this is
+ * clnn_dropout_backward bit for bit. */
+CLNN_API clnn_status clnn_multi_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, unsigned samples, float p,
+                                                 uint64_t seed, uint32_t stream, clnn_tensor *dx);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,8 @@
 
 const clnn__tunable *const clnn__sparse_tunables[] = {&clnn__tune_radix_count, &clnn__tune_radix_scan,
                                                       &clnn__tune_radix_scatter, &clnn__tune_w2_diff,
-                                                      &clnn__tune_topk_rows, NULL};
+                                                      &clnn__tune_topk_rows,          &clnn__tune_msdropout_forward,
+                                                      &clnn__tune_msdropout_backward, NULL};
 
 clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
 {
