@@ -102,6 +102,67 @@ CLNN_API clnn_status clnn_multi_dropout_forward(clnn_context *ctx, const clnn_te
 CLNN_API clnn_status clnn_multi_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, unsigned samples, float p,
                                                  uint64_t seed, uint32_t stream, clnn_tensor *dx);
 
+/* ------------------------------------------------- mixture-of-experts routing */
+
+/* Router logits z: fp32 [T, E] (E experts = the last dimension, at most
+ * 4096; T tokens = the other dimensions flattened). Scores s_t,e are
+ * softmax(z_t) over the experts or sigmoid(z_t,e) (DeepSeek-V3's affinity). */
+typedef enum clnn_moe_gate { CLNN_MOE_SOFTMAX = 0, CLNN_MOE_SIGMOID = 1 } clnn_moe_gate;
+
+/* Top-k routing: each token t picks the k (1 <= k <= E) experts with the
+ * largest biased scores s_t,e + bias_e (the order above; ties to the lower
+ * expert index) and gets the gates g_t,q = s_t,e_q, or g_t,q = s_t,e_q /
+ * Σ_q' s_t,e_q' with renormalize = 1 (Mixtral; DeepSeek-V3). The bias
+ * steers the selection only, never the gates: the auxiliary-loss-free load
+ * balancing of Wang et al., "Auxiliary-Loss-Free Load Balancing Strategy for
+ * Mixture-of-Experts" (2024), used in DeepSeek-V3. bias: fp32 [E] or NULL
+ * (no bias). indices: int32 [T, k] (T·k elements, last dimension k), the
+ * chosen experts in descending biased score; gates: fp32, the same shape.
+ * A NaN logit makes its token's scores NaN (a NaN score counts as the
+ * largest). One work-item per token, O(k·E) each. */
+CLNN_API clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *bias, size_t k,
+                                    clnn_moe_gate gate, int renormalize, clnn_tensor *indices, clnn_tensor *gates);
+
+/* Gradient of the gates wrt the logits, the selection held fixed (it is
+ * piecewise constant): dlogits [T, E] (written) from dgates [T, k] and the
+ * forward's indices (distinct experts in [0, E) per token; a token with an
+ * index outside gets a NaN row), with the forward's gate and renormalize.
+ * With g the gates and A_t = Σ_q g_t,q·dg_t,q:
+ *   softmax, renormalized: dz_e_q = g_q (dg_q − A), other experts 0;
+ *   softmax, plain:        dz_e = p_e (dg_e − A), dg_e = 0 off the selection;
+ *   sigmoid, renormalized: dz_e_q = (dg_q − A)/S·s_q(1 − s_q), S = Σ_q s_e_q;
+ *   sigmoid, plain:        dz_e_q = dg_q·s_q(1 − s_q). */
+CLNN_API clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,
+                                             clnn_moe_gate gate, int renormalize, const clnn_tensor *dgates,
+                                             clnn_tensor *dlogits);
+
+/* Expert loads: load[e] = the number of entries of indices (int32, any
+ * shape, e.g. [T, k]) equal to e, for e < E = load's element count (int32,
+ * at most 4096); other values are not counted. Integer counts: exact. */
+CLNN_API clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, clnn_tensor *load);
+
+/* The bias update of auxiliary-loss-free load balancing (Wang et al. 2024):
+ * bias_e += rate·sign(mean load − load_e), mean = Σ_e load_e / E, decided
+ * exactly in integers (sign(0) = 0); rate (u in the paper, e.g. 1e-3)
+ * finite and >= 0. load: int32 [E] from clnn_moe_expert_load; bias: fp32,
+ * E elements, updated in place. */
+CLNN_API clnn_status clnn_moe_bias_update(clnn_context *ctx, const clnn_tensor *load, float rate, clnn_tensor *bias);
+
+/* The classic load-balancing auxiliary loss (Switch Transformer, Fedus et
+ * al. 2022), the alternative to the bias: with p_t = softmax(z_t) over all
+ * experts, f_e = load_e / (T·k) the fraction of routed (token, slot) pairs
+ * that went to expert e (from indices [T, k], counted on the device) and
+ * P_e = (1/T)·Σ_t p_t,e,
+ *   loss = alpha·E·Σ_e f_e·P_e        (= alpha when perfectly balanced),
+ *   dlogits_t,j = alpha·E/T·p_t,j·(f_j − Σ_e f_e·p_t,e),
+ * f held constant (counts are not differentiable). alpha finite and >= 0
+ * (Switch: 1e-2). loss: fp32, 1 element; dlogits: logits' shape, written;
+ * either may be NULL, not both. For k = 1 this is Switch's loss exactly;
+ * for k > 1 f is normalized by T·k (GShard-style). Deterministic: integer
+ * loads, per-token sums in a fixed order, then clnn's fixed-tree sum. */
+CLNN_API clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,
+                                       float alpha, clnn_tensor *loss, clnn_tensor *dlogits);
+
 #ifdef __cplusplus
 }
 #endif

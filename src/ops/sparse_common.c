@@ -2,10 +2,12 @@
  * the int32 argument check and the family's list of tunable kernels. */
 #include "sparse_internal.h"
 
-const clnn__tunable *const clnn__sparse_tunables[] = {&clnn__tune_radix_count, &clnn__tune_radix_scan,
-                                                      &clnn__tune_radix_scatter, &clnn__tune_w2_diff,
-                                                      &clnn__tune_topk_rows,          &clnn__tune_msdropout_forward,
-                                                      &clnn__tune_msdropout_backward, NULL};
+const clnn__tunable *const clnn__sparse_tunables[] = {
+    &clnn__tune_radix_count,       &clnn__tune_radix_scan,         &clnn__tune_radix_scatter,
+    &clnn__tune_w2_diff,           &clnn__tune_topk_rows,          &clnn__tune_msdropout_forward,
+    &clnn__tune_msdropout_backward, &clnn__tune_moe_route,         &clnn__tune_moe_route_backward,
+    &clnn__tune_moe_load,          &clnn__tune_moe_bias_update,    &clnn__tune_moe_aux_loss,
+    NULL};
 
 clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
 {

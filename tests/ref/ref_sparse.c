@@ -73,3 +73,58 @@ void ref_topk_row(const float *x, size_t n, size_t k, unsigned char *keep)
     for (size_t i = 0; i < k && i < n; i++) keep[s[i].index] = 1;
     free(s);
 }
+
+void ref_moe_scores(const double *z, size_t E, int gate, double *s)
+{
+    double m = -INFINITY, sum = 0.0;
+    for (size_t e = 0; e < E; e++) m = z[e] > m ? z[e] : m;
+    for (size_t e = 0; e < E; e++) sum += exp(z[e] - m);
+    for (size_t e = 0; e < E; e++) s[e] = gate == 0 ? exp(z[e] - m) / sum : 1.0 / (1.0 + exp(-z[e]));
+}
+
+void ref_moe_gates(const double *z, size_t E, const int32_t *idx, size_t k, int gate, int renormalize,
+                   double *gates)
+{
+    double *s = malloc(E * sizeof *s), total = 0.0;
+    if (!s) abort();
+    ref_moe_scores(z, E, gate, s);
+    for (size_t q = 0; q < k; q++) total += gates[q] = s[idx[q]];
+    if (renormalize)
+        for (size_t q = 0; q < k; q++) gates[q] /= total;
+    free(s);
+}
+
+void ref_moe_route(const double *z, const double *bias, size_t E, size_t k, int gate, int renormalize, int32_t *idx,
+                   double *gates)
+{
+    double *s = malloc(E * sizeof *s);
+    unsigned char *taken = calloc(E, 1);
+    if (!s || !taken) abort();
+    ref_moe_scores(z, E, gate, s);
+    for (size_t q = 0; q < k; q++) { /* the best expert not taken yet; the first of equals */
+        size_t best = E;
+        for (size_t e = 0; e < E; e++) {
+            double v = s[e] + (bias ? bias[e] : 0.0), vb = best < E ? s[best] + (bias ? bias[best] : 0.0) : 0.0;
+            if (!taken[e] && (best == E || v > vb)) best = e;
+        }
+        taken[best] = 1;
+        idx[q] = (int32_t)best;
+    }
+    ref_moe_gates(z, E, idx, k, gate, renormalize, gates);
+    free(s), free(taken);
+}
+
+double ref_moe_aux_loss(const double *z, const int32_t *idx, size_t T, size_t E, size_t k, double alpha)
+{
+    double *f = calloc(E, sizeof *f), *P = calloc(E, sizeof *P), *p = malloc(E * sizeof *p), sum = 0.0;
+    if (!f || !P || !p) abort();
+    for (size_t i = 0; i < T * k; i++)
+        if (idx[i] >= 0 && (size_t)idx[i] < E) f[idx[i]] += 1.0 / (double)(T * k);
+    for (size_t t = 0; t < T; t++) {
+        ref_moe_scores(z + t * E, E, 0, p);
+        for (size_t e = 0; e < E; e++) P[e] += p[e] / (double)T;
+    }
+    for (size_t e = 0; e < E; e++) sum += f[e] * P[e];
+    free(f), free(P), free(p);
+    return alpha * (double)E * sum;
+}

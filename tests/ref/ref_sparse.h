@@ -21,4 +21,16 @@ double ref_w2(const double *w, const double *s0, size_t n, double lambda);
  * to the lower index (a stable qsort by descending value), else 0. */
 void ref_topk_row(const float *x, size_t n, size_t k, unsigned char *keep);
 
+/* MoE scores of one token's logits z[0..E): softmax (gate 0) or sigmoid (1). */
+void ref_moe_scores(const double *z, size_t E, int gate, double *s);
+/* Top-k experts of one token by s_e + bias_e (bias NULL: 0), descending, ties
+ * to the lower expert; gates s_e (renormalize: divided by their sum). */
+void ref_moe_route(const double *z, const double *bias, size_t E, size_t k, int gate, int renormalize, int32_t *idx,
+                   double *gates);
+/* The gates of one token for a fixed selection idx[0..k). */
+void ref_moe_gates(const double *z, size_t E, const int32_t *idx, size_t k, int gate, int renormalize,
+                   double *gates);
+/* alpha·E·Σ_e f_e·P_e, f_e = #{idx = e}/(T·k), P_e = mean_t softmax(z_t)_e; z [T, E], idx [T, k]. */
+double ref_moe_aux_loss(const double *z, const int32_t *idx, size_t T, size_t E, size_t k, double alpha);
+
 #endif
