@@ -116,9 +116,9 @@ static void check_configs(clnn_context *ctx, size_t n)
         const char *id;
         size_t local;
         int lanes;
-    } cfgs[] = {{"sort.radix_scatter", 32, 64}, {"sort.radix_scatter", 256, 64}, {"sort.radix_scatter", 1, 128},
-                {"sort.radix_count", 64, 128},  {"sort.radix_count", 128, 64},   {"sort.radix_scan", 16, 0},
-                {"sort.radix_scan", 1, 0}};
+    } cfgs[] = {{"sparse.radix_scatter", 32, 64}, {"sparse.radix_scatter", 256, 64}, {"sparse.radix_scatter", 1, 128},
+                {"sparse.radix_count", 64, 128},  {"sparse.radix_count", 128, 64},   {"sparse.radix_scan", 16, 0},
+                {"sparse.radix_scan", 1, 0}};
     float *keys = make_keys(n, 1, 5);
     clnn_tensor *tk = sp_tensor(ctx, CLNN_FLOAT32, n, 0, keys, 0), *sk = sp_tensor(ctx, CLNN_FLOAT32, n, 0, NULL, 0);
     clnn_tensor *sv = sp_tensor(ctx, CLNN_INT32, n, 0, NULL, 0);

@@ -6,12 +6,12 @@
 #include "sparse_internal.h"
 
 #define PER_ITEM(id_, kernel_) {id_, "moe", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
-const clnn__tunable clnn__tune_moe_route = PER_ITEM("moe.route", "moe_route");
-const clnn__tunable clnn__tune_moe_route_backward = PER_ITEM("moe.route_backward", "moe_route_backward");
-const clnn__tunable clnn__tune_moe_bias_update = PER_ITEM("moe.bias_update", "moe_bias_update");
-const clnn__tunable clnn__tune_moe_aux_loss = PER_ITEM("moe.aux_loss", "moe_aux_loss");
-const clnn__tunable clnn__tune_moe_load = {"moe.load", "moe", "moe_load", 1, {{NULL, {0}, 0, 0}}, NULL,
-                                           clnn__global_one_group_each};
+const clnn__tunable clnn__tune_moe_route = PER_ITEM("sparse.moe_route", "moe_route");
+const clnn__tunable clnn__tune_moe_route_backward = PER_ITEM("sparse.moe_route_backward", "moe_route_backward");
+const clnn__tunable clnn__tune_moe_bias_update = PER_ITEM("sparse.moe_bias_update", "moe_bias_update");
+const clnn__tunable clnn__tune_moe_aux_loss = PER_ITEM("sparse.moe_aux_loss", "moe_aux_loss");
+const clnn__tunable clnn__tune_moe_load = {"sparse.moe_load",   "moe", "moe_load", 1, {{NULL, {0}, 0, 0}},
+                                           clnn__sparse_group_heuristic, clnn__global_one_group_each};
 
 #define MAX_EXPERTS 4096
 

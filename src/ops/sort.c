@@ -3,28 +3,15 @@
  * between the output and one scratch buffer. */
 #include "sparse_internal.h"
 
-/* Default local size: the smallest power of two >= problem[1] / 16 (the
- * tile length for count / scatter, the counters for scan; the kernels give
- * each virtual lane about 16 of them), at most 256: a short input gets a
- * small work-group. */
-static void sort_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
-{
-    size_t local = 1;
-    while (local * 16 < problem[1] && local < 256) local *= 2;
-    while (local > ctx->info.max_work_group_size || local > ctx->info.max_work_item_sizes[0]) local /= 2;
-    cfg->local[0] = local ? local : 1;
-    cfg->local[1] = cfg->local[2] = 1;
-}
-
 /* LANES: virtual lanes per tile, i.e. CLNN_SORT_TILE / LANES elements per
  * lane; the local memory (16 counters per lane) bounds it at 256. */
 #define SORT_TUNABLE(id_, kernel_)                                                                      \
-    {id_, "sort", kernel_, 1, {{"LANES", {64, 128, 256}, 3, 256}, {NULL, {0}, 0, 0}}, sort_heuristic, \
+    {id_, "sort", kernel_, 1, {{"LANES", {64, 128, 256}, 3, 256}, {NULL, {0}, 0, 0}}, clnn__sparse_group_heuristic, \
      clnn__global_one_group_each}
-const clnn__tunable clnn__tune_radix_count = SORT_TUNABLE("sort.radix_count", "radix_count");
-const clnn__tunable clnn__tune_radix_scatter = SORT_TUNABLE("sort.radix_scatter", "radix_scatter");
-const clnn__tunable clnn__tune_radix_scan = {"sort.radix_scan", "sort", "radix_scan", 1, {{NULL, {0}, 0, 0}},
-                                             sort_heuristic, clnn__global_one_group_each};
+const clnn__tunable clnn__tune_radix_count = SORT_TUNABLE("sparse.radix_count", "radix_count");
+const clnn__tunable clnn__tune_radix_scatter = SORT_TUNABLE("sparse.radix_scatter", "radix_scatter");
+const clnn__tunable clnn__tune_radix_scan = {"sparse.radix_scan", "sort", "radix_scan", 1, {{NULL, {0}, 0, 0}},
+                                             clnn__sparse_group_heuristic, clnn__global_one_group_each};
 
 /* Pass p reads in (p = 0), else the buffer pass p - 1 wrote; even passes
  * write tmp, odd ones out, so the 8th lands in out and in may be out. */

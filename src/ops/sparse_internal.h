@@ -12,6 +12,12 @@
 /* t is an int32 tensor of ctx; with count != 0 it holds exactly count elements. */
 clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count);
 
+/* Default local size of the kernels that run one work-group per tile,
+ * expert or scan: the smallest power of two >= problem[1] / 16 (the
+ * elements one group handles; each work-item gets about 16 of them), at
+ * most 256, so a short input gets a small work-group. */
+void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+
 /* The stable radix sort of cl/sort.cl on n (>= 1) keys (fp32 bit patterns):
  * keys_in -> keys_out (may be the same buffer). vals_in NULL and vals_out
  * set: vals_out gets the argsort permutation; both NULL: keys only. */
