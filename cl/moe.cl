@@ -5,8 +5,9 @@
  * -- the bias steers the choice only -- and gets the gates g_q = s_{e_q},
  * divided by Σ_q s_{e_q} when renormalized.
  *
- *   moe_route           one work-item per token: indices [T, k] in
- *                       descending biased score, gates [T, k]
+ *   moe_route           one work-item per token: the biased keys once
+ *                       (scratch), then k selection passes over them;
+ *                       indices [T, k] in descending biased score, gates [T, k]
  *   moe_route_backward  one work-item per token: dz from dgates through
  *                       the gates (the selection is constant)
  *   moe_load            one work-group per expert: integer count of the
@@ -37,14 +38,21 @@ inline float score(__global const float *z, const uint e, const int gate, const 
     return gate == 0 ? exp(z[e] - st.x) / st.y : 1.0f / (1.0f + exp(-z[e]));
 }
 
-__kernel void moe_route(__global const float *logits, __global const float *bias, __global int *indices,
-                        __global float *gates, const uint T, const uint E, const uint k, const int gate,
-                        const int renormalize, const int has_bias)
+/* keys: scratch [T, E] for the order keys of the biased scores, computed
+ * once so that the k selection passes compare integers only. */
+__kernel void moe_route(__global const float *logits, __global const float *bias, __global uint *keys,
+                        __global int *indices, __global float *gates, const uint T, const uint E, const uint k,
+                        const int gate, const int renormalize, const int has_bias)
 {
     const uint t = get_global_id(0);
     if (t >= T) return;
     __global const float *z = logits + (size_t)t * E;
+    __global uint *kt = keys + (size_t)t * E;
     const float2 st = row_stats(z, E, gate);
+    for (uint e = 0; e < E; e++) {
+        const float s = score(z, e, gate, st);
+        kt[e] = order_key(has_bias ? s + bias[e] : s);
+    }
     /* slot q takes the best expert after the previous pick in the order
      * (biased key descending, expert ascending) */
     uint prev_key = 0xFFFFFFFFu, prev_e = 0u, first = 1u;
@@ -52,8 +60,7 @@ __kernel void moe_route(__global const float *logits, __global const float *bias
     for (uint q = 0; q < k; q++) {
         uint best_key = 0u, best_e = E;
         for (uint e = 0; e < E; e++) {
-            const float s = score(z, e, gate, st);
-            const uint key = order_key(has_bias ? s + bias[e] : s);
+            const uint key = kt[e];
             const int after = first || key < prev_key || (key == prev_key && e > prev_e);
             if (after && (best_e == E || key > best_key)) best_key = key, best_e = e;
         }

@@ -289,7 +289,8 @@ int main(void)
 {
     clnn_context *ctx = test_context();
     const shape shapes[] = {{1, 1, 1}, {3, 2, 1}, {3, 2, 2}, {17, 8, 2}, {7, 61, 6}, {33, 256, 8}, {1000, 16, 4}};
-    size_t nshapes = test_large("MoE routing on 1000 x 16 tokens") ? 7 : 6;
+    /* the simulator stops at 7 x 61 (33 x 256 and 1000 x 16 take minutes there) */
+    size_t nshapes = test_large("MoE routing on 33 x 256 and 1000 x 16 tokens") ? 7 : 5;
     for (size_t i = 0; i < nshapes; i++)
         for (int gate = 0; gate < 2; gate++)
             for (int renorm = 0; renorm < 2; renorm++) {

@@ -65,10 +65,15 @@ clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const c
     cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
     cl_int g = (cl_int)gate, rn = renormalize, has_bias = bias != NULL;
     cl_mem b = bias ? bias->buffer : logits->buffer; /* not read without has_bias */
-    clnn__karg a[] = {KARG_BUF(logits->buffer), KARG_BUF(b), KARG_BUF(indices->buffer), KARG_BUF(gates->buffer),
-                      KARG(tt),  KARG(ee), KARG(kk), KARG(g), KARG(rn), KARG(has_bias)};
+    cl_mem keys;
+    TRY(clnn__scratch(ctx, fn, logits->count, &keys));
+    clnn__karg a[] = {KARG_BUF(logits->buffer), KARG_BUF(b), KARG_BUF(keys), KARG_BUF(indices->buffer),
+                      KARG_BUF(gates->buffer),  KARG(tt),    KARG(ee),       KARG(kk),
+                      KARG(g),                  KARG(rn),    KARG(has_bias)};
     size_t problem[2] = {T, E};
-    return clnn__run(ctx, fn, &clnn__tune_moe_route, problem, 10, a);
+    clnn_status st = clnn__run(ctx, fn, &clnn__tune_moe_route, problem, 11, a);
+    clReleaseMemObject(keys);
+    return st;
 }
 
 clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,

@@ -32,5 +32,7 @@ void bench_layers(bench_env *env);
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);
+/* sort, top-k activation, Wasserstein, multi-sample dropout, MoE routing (bench_sparse.c) */
+void bench_sparse(bench_env *env);
 
 #endif
