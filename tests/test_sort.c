@@ -19,6 +19,14 @@ static uint32_t next(uint64_t *s)
     return (uint32_t)(*s >> 32);
 }
 
+/* The first position where the sorted keys differ from keys[perm[i]] (n: none). */
+static size_t first_key_mismatch(const uint32_t *got, const float *keys, const uint32_t *perm, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (got[i] != sp_bits(keys[perm[i]])) return i;
+    return n;
+}
+
 /* kind 0: spread values with specials; 1: 7 distinct values (heavy
  * duplicates, both zeros, a NaN); 2: descending; 3: all equal. */
 static float *make_keys(size_t n, int kind, unsigned seed)
@@ -54,9 +62,7 @@ static void check_sort(clnn_context *ctx, size_t n, int kind)
 
     CHECK_OK(ctx, clnn_sort(ctx, tk, NULL, sk, NULL));
     uint32_t *got = sp_words(ctx, sk);
-    size_t bad = n;
-    for (size_t i = 0; i < n && bad == n; i++)
-        if (got[i] != sp_bits(keys[perm[i]])) bad = i;
+    size_t bad = first_key_mismatch(got, keys, perm, n);
     CHECK(bad == n, "sort n=%zu kind %d: key %zu is %08x, expected %08x", n, kind, bad, got[bad < n ? bad : 0],
           sp_bits(keys[perm[bad < n ? bad : 0]]));
     free(got);
@@ -149,9 +155,7 @@ static void check_two_tiles(clnn_context *ctx)
     clnn_tensor *tk = sp_tensor(ctx, CLNN_FLOAT32, n, 0, keys, 0), *sk = sp_tensor(ctx, CLNN_FLOAT32, n, 0, NULL, 0);
     CHECK_OK(ctx, clnn_sort(ctx, tk, NULL, sk, NULL));
     uint32_t *got = sp_words(ctx, sk);
-    size_t bad = n;
-    for (size_t i = 0; i < n && bad == n; i++)
-        if (got[i] != sp_bits(keys[perm[i]])) bad = i;
+    size_t bad = first_key_mismatch(got, keys, perm, n);
     CHECK(bad == n, "sort of 4097 keys: position %zu differs", bad);
     free(got), free(keys), free(perm);
     clnn_tensor_release(tk), clnn_tensor_release(sk);

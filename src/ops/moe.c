@@ -38,6 +38,16 @@ static clnn_status check_per_slot(clnn_context *ctx, const char *fn, const char 
     return CLNN_OK;
 }
 
+/* The forward's indices [T, k]: k = their last dimension, in [1, E]. */
+static clnn_status check_indices(clnn_context *ctx, const char *fn, const clnn_tensor *indices, size_t T, size_t E,
+                                 size_t *k)
+{
+    TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
+    *k = indices->shape[indices->ndim - 1];
+    CHECK_ARG(ctx, *k >= 1 && *k <= E, "%s: indices has k = %zu slots per token, outside [1, %zu]", fn, *k, E);
+    return check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, *k);
+}
+
 static clnn_status check_gate(clnn_context *ctx, const char *fn, clnn_moe_gate gate, int renormalize)
 {
     CHECK_ARG(ctx, gate == CLNN_MOE_SOFTMAX || gate == CLNN_MOE_SIGMOID, "%s: gate %d is not a clnn_moe_gate", fn,
@@ -84,10 +94,8 @@ clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t T, E;
     TRY(check_logits(ctx, fn, logits, &T, &E));
-    TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
-    size_t k = indices->shape[indices->ndim - 1];
-    CHECK_ARG(ctx, k >= 1 && k <= E, "%s: indices has k = %zu slots per token, outside [1, %zu]", fn, k, E);
-    TRY(check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, k));
+    size_t k;
+    TRY(check_indices(ctx, fn, indices, T, E, &k));
     TRY(check_gate(ctx, fn, gate, renormalize));
     TRY(check_per_slot(ctx, fn, "dgates", dgates, CLNN_FLOAT32, T, k));
     TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
@@ -163,10 +171,8 @@ clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, cons
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t T, E;
     TRY(check_logits(ctx, fn, logits, &T, &E));
-    TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
-    size_t k = indices->shape[indices->ndim - 1];
-    CHECK_ARG(ctx, k >= 1 && k <= E, "%s: indices has k = %zu slots per token, outside [1, %zu]", fn, k, E);
-    TRY(check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, k));
+    size_t k;
+    TRY(check_indices(ctx, fn, indices, T, E, &k));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f, "%s: alpha = %g is not finite and >= 0", fn,
               (double)alpha);
     TRY(clnn__check_loss_outputs(ctx, fn, logits, indices, loss, dlogits, "dlogits"));
