@@ -30,7 +30,7 @@
 __kernel void topk_rows(__global const float *x, __global const float *dy, __global float *out,
                         __global int *indices, const uint n, const uint k, const int backward, const int want_idx)
 {
-    __local uint hist[RADIX];
+    __local uint hist[RADIX], pick[2];
     __local uint eq[TOPK_LANES], ties[TOPK_LANES], kept[TOPK_LANES], part[SCAN_LANES];
     const uint lid = get_local_id(0), nl = get_local_size(0), row = get_group_id(0);
     __global const float *xr = x + (size_t)row * n;
@@ -45,12 +45,17 @@ __kernel void topk_rows(__global const float *x, __global const float *dy, __glo
             if ((key & mask) == prefix) atomic_inc(&hist[(key >> shift) & (RADIX - 1u)]);
         }
         barrier(CLK_LOCAL_MEM_FENCE);
-        uint above = 0u, d = RADIX - 1u;
-        while (d > 0u && above + hist[d] < rem) above += hist[d--];
-        rem -= above;
-        prefix |= d << shift;
+        if (lid == 0) { /* one work-item walks the bins down; the group reads its choice */
+            uint above = 0u, d = RADIX - 1u;
+            while (d > 0u && above + hist[d] < rem) above += hist[d--];
+            pick[0] = d;
+            pick[1] = rem - above;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        rem = pick[1];
+        prefix |= pick[0] << shift;
         mask |= (RADIX - 1u) << shift;
-        barrier(CLK_LOCAL_MEM_FENCE); /* hist is cleared next pass */
+        barrier(CLK_LOCAL_MEM_FENCE); /* hist and pick are rewritten next pass */
     }
     const uint t = prefix, need = rem;
 

@@ -26,9 +26,9 @@ extern "C" {
  *   sorted_keys:   fp32, n elements, or NULL when only sorted_values is wanted;
  *   sorted_values: int32, n elements, or NULL. With values NULL it receives
  *                  the permutation: sorted_values[i] = the flat input index
- *                  of the key that lands at position i (argsort).
- * In place is allowed (sorted_keys = keys, sorted_values = values); any other
- * sharing of buffers between the four is rejected. Device scratch: n keys,
+ *                  of the key that lands at position i (argsort; n < 2^31).
+ * In place is allowed (sorted_keys = keys, sorted_values = values); an
+ * output sharing its buffer with any other argument is rejected. Device scratch: n keys,
  * n values when carried, and 16 counters per 4096 elements. */
 CLNN_API clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_tensor *values,
                                clnn_tensor *sorted_keys, clnn_tensor *sorted_values);

@@ -67,6 +67,8 @@ clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_ten
     if (values) TRY(clnn__check_i32(ctx, fn, "values", values, n));
     if (sorted_keys) TRY(clnn__check_f32(ctx, fn, "sorted_keys", sorted_keys, n));
     if (sorted_values) TRY(clnn__check_i32(ctx, fn, "sorted_values", sorted_values, n));
+    CHECK_SHAPE(ctx, values || !sorted_values || n <= 0x80000000u,
+                "%s: an argsort of %zu keys does not fit int32 indices", fn, n);
     /* in place is fine (only the first pass reads the inputs, and it writes scratch) */
     CHECK_ARG(ctx, !sorted_keys || ((!values || sorted_keys->buffer != values->buffer) &&
                                     (!sorted_values || sorted_keys->buffer != sorted_values->buffer)),
