@@ -22,7 +22,9 @@
  *     P1 / 16 tiles of 4096 keys; w2_diff, msdropout_*: n = P0 * P1
  *     (msdropout: 4 samples of n); topk_rows: [P0 rows, P1 columns];
  *     moe_route, moe_route_backward, moe_aux_loss: P0 tokens, P1 experts (k = 2);
- *     moe_load: P0 experts, P1 routed pairs; moe_bias_update: P0 experts */
+ *     moe_load: P0 experts, P1 routed pairs; moe_bias_update: P0 experts;
+ *     moe_pair_keys, moe_offsets, moe_gather, moe_combine*: P0 tokens of P1
+ *     features (the launches' own problems are pairs or elements) */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -422,6 +424,17 @@ static clnn_status exercise_moe(bench *b, const clnn__tunable *t, const size_t p
         STEP(b, clnn_moe_expert_load(ctx, ints(b, problem[1], problem[0], 7), load));
     } else if (is(t, "sparse.moe_bias_update")) { /* P0 experts */
         STEP(b, clnn_moe_bias_update(ctx, ints(b, problem[0], 50, 7), 1e-3f, RAND(b, problem[0])));
+    } else if (is(t, "sparse.moe_pair_keys") || is(t, "sparse.moe_offsets") || is(t, "sparse.moe_gather") ||
+               strncmp(t->id, "sparse.moe_combine", 18) == 0) { /* P0 tokens of P1 features, 8 experts, k = 2 */
+        size_t T = problem[0], D = problem[1];
+        clnn_tensor *x = RAND(b, T, D), *xs = RAND(b, 2 * T, D), *g = RAND(b, T, 2), *pos = NULL;
+        clnn_tensor *idx = ints(b, 2 * T, 8, 3), *off = ints(b, 9, 9, 1);
+        if (b->st == CLNN_OK) b->st = clnn_tensor_create(ctx, CLNN_INT32, 2, (size_t[]){T, 2}, &pos);
+        if (b->st == CLNN_OK) b->t[b->n++] = pos;
+        STEP(b, clnn_moe_dispatch(ctx, x, idx, off, pos, xs));
+        if (is(t, "sparse.moe_combine")) STEP(b, clnn_moe_combine(ctx, xs, pos, g, x));
+        else if (strncmp(t->id, "sparse.moe_combine_d", 20) == 0)
+            STEP(b, clnn_moe_combine_backward(ctx, xs, pos, g, x, RAND(b, 2 * T, D), RAND(b, T, 2)));
     } else { /* P0 tokens, P1 experts, k = 2 (1 for one expert) */
         size_t T = problem[0], E = problem[1], k = E > 1 ? 2 : 1;
         clnn_tensor *z = RAND(b, T, E), *g = RAND(b, T, k), *idx = NULL;

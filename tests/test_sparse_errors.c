@@ -185,17 +185,69 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_aux_loss(ctx, x, i3x2, 0.01f, loss, x));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_aux_loss(ctx, x, i3x2, 0.01f, loss, foreign));
 
-    clnn_tensor *floats[] = {y, q, small, wide, f3x2, f2x3, f4, f5, loss, loss2, y24, y25};
-    const char *fnames[] = {"y", "q", "small", "wide", "f3x2", "f2x3", "f4", "f5", "loss", "loss2", "y24", "y25"};
+    /* dispatch / combine: x [3, 4] tokens, indices i3x2 [3, 2], 4 experts (offsets i5), 6 pairs */
+    clnn_tensor *i5 = make(ctx, CLNN_INT32, 5, 0), *xs = make(ctx, CLNN_FLOAT32, 6, 4), *xs5 = make(ctx, CLNN_FLOAT32, 5, 4);
+    clnn_tensor *pos = make(ctx, CLNN_INT32, 3, 2), *i1 = make(ctx, CLNN_INT32, 1, 0);
+    f = "clnn_moe_dispatch";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_moe_dispatch(NULL, x, i3x2, i5, pos, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, NULL, i3x2, i5, pos, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, NULL, i5, pos, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, i3x2, NULL, pos, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, i3x2, i5, NULL, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, i3x2, i5, pos, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, i12, i3x2, i5, pos, xs));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, x, f3x2, i5, pos, xs));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, x, i2x3, i5, pos, xs));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, x, i3x2, i1, pos, xs));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, x, i3x2, f5, pos, xs));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, x, i3x2, i5, i2x3, xs));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, x, i3x2, i5, pos, xs5));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch(ctx, small, i3x2, i5, pos, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, i3x2, i5, i3x2, xs));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, i3x2, i5, pos, foreign));
+    f = "clnn_moe_combine";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_moe_combine(NULL, xs, pos, f3x2, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, NULL, pos, f3x2, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, NULL, f3x2, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, pos, NULL, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, pos, f3x2, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine(ctx, xs5, pos, f3x2, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine(ctx, xs, pos, f2x3, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine(ctx, xs, pos, f3x2, small));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine(ctx, xs, f3x2, f3x2, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, pos, f3x2, foreign));
+    clnn_tensor *xs_head = NULL; /* the first 12 floats of xs, viewed as [3, 4]: y aliasing y_sorted */
+    CHECK_OK(ctx, clnn_tensor_wrap(ctx, clnn_tensor_buffer(xs), CLNN_FLOAT32, 2, (size_t[]){3, 4}, &xs_head));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, pos, f3x2, xs_head));
+    f = "clnn_moe_dispatch_backward";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_moe_dispatch_backward(NULL, xs, pos, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch_backward(ctx, xs, NULL, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch_backward(ctx, xs5, pos, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_dispatch_backward(ctx, xs, pos, wide));
+    f = "clnn_moe_combine_backward";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_moe_combine_backward(NULL, xs, pos, f3x2, q, xs5, f2x3));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, NULL, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, NULL, q, NULL, f3x2));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, NULL, NULL, f3x2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, small, NULL, f3x2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, xs5, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, NULL, f2x3));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, NULL, f3x2));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, xs, NULL));
+
+    clnn_tensor *floats[] = {y, q, small, wide, f3x2, f2x3, f4, f5, loss, loss2, y24, y25, xs, xs5};
+    const char *fnames[] = {"y", "q", "small", "wide", "f3x2", "f2x3", "f4", "f5", "loss", "loss2", "y24", "y25", "xs", "xs5"};
     for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++) test_expect_filled(ctx, fnames[i], floats[i], SENTINEL);
-    clnn_tensor *ints[] = {i12, i12b, i8, i3x2, i2x3, i4};
-    const char *inames[] = {"i12", "i12b", "i8", "i3x2", "i2x3", "i4"};
+    clnn_tensor *ints[] = {i12, i12b, i8, i3x2, i2x3, i4, i5, pos, i1};
+    const char *inames[] = {"i12", "i12b", "i8", "i3x2", "i2x3", "i4", "i5", "pos", "i1"};
     for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) expect_ints(ctx, inames[i], ints[i]);
 
     clnn_tensor *all[] = {x,  y,    q,  small, wide, i12, i12b, i8,    i3x2, i2x3,  f3x2,
                           f2x3, f4, f5, i4,    loss, loss2, y24, y25, wide_e};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
-    clnn_tensor_release(x_as_i32), clnn_tensor_release(i12_as_f32);
+    clnn_tensor_release(x_as_i32), clnn_tensor_release(i12_as_f32), clnn_tensor_release(xs_head);
+    clnn_tensor_release(i5), clnn_tensor_release(xs), clnn_tensor_release(xs5), clnn_tensor_release(pos);
+    clnn_tensor_release(i1);
     clnn_tensor_release(foreign);
     clnn_context_release(other);
     clnn_context_release(ctx);

@@ -163,6 +163,34 @@ CLNN_API clnn_status clnn_moe_bias_update(clnn_context *ctx, const clnn_tensor *
 CLNN_API clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,
                                        float alpha, clnn_tensor *loss, clnn_tensor *dlogits);
 
+/* Token dispatch and combine around the experts. x: fp32 [T, D] (token
+ * rows), indices: int32 [T, k] from clnn_moe_route, E experts. Dispatch
+ * groups the T·k (token, slot) pairs by expert, stably (within an expert
+ * by token, then slot), with the device radix sort:
+ *   x_sorted [T·k, D]: row r is x[t] of the pair at position r;
+ *   positions int32 [T, k]: the row of pair (t, q) in x_sorted;
+ *   offsets int32 [E + 1] (E = its count − 1): expert e owns rows
+ *     [offsets[e], offsets[e + 1]); pairs whose expert is outside [0, E)
+ *     come after offsets[E].
+ * Each expert runs on its contiguous rows (the caller reads the E + 1
+ * offsets to size its GEMMs) and writes y_sorted [T·k, D'] in the same row
+ * order. Combine scatters back weighted:
+ *   y[t] = Σ_q gates[t, q]·y_sorted[positions[t, q]]   (y [T, D']),
+ * summed over q in order. positions must be dispatch's (a permutation of
+ * [0, T·k)); an entry outside reads as NaN. */
+CLNN_API clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *indices,
+                                       clnn_tensor *offsets, clnn_tensor *positions, clnn_tensor *x_sorted);
+/* dx[t] = Σ_q dx_sorted[positions[t, q]] (the transpose of the gather). */
+CLNN_API clnn_status clnn_moe_dispatch_backward(clnn_context *ctx, const clnn_tensor *dx_sorted,
+                                                const clnn_tensor *positions, clnn_tensor *dx);
+CLNN_API clnn_status clnn_moe_combine(clnn_context *ctx, const clnn_tensor *y_sorted, const clnn_tensor *positions,
+                                      const clnn_tensor *gates, clnn_tensor *y);
+/* dy_sorted[positions[t, q]] = gates[t, q]·dy[t] and dgates[t, q] =
+ * Σ_d dy[t, d]·y_sorted[positions[t, q], d] (either may be NULL, not both). */
+CLNN_API clnn_status clnn_moe_combine_backward(clnn_context *ctx, const clnn_tensor *y_sorted,
+                                               const clnn_tensor *positions, const clnn_tensor *gates,
+                                               const clnn_tensor *dy, clnn_tensor *dy_sorted, clnn_tensor *dgates);
+
 #ifdef __cplusplus
 }
 #endif

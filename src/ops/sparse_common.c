@@ -8,6 +8,8 @@ const clnn__tunable *const clnn__sparse_tunables[] = {
     &clnn__tune_w2_diff,           &clnn__tune_topk_rows,          &clnn__tune_msdropout_forward,
     &clnn__tune_msdropout_backward, &clnn__tune_moe_route,         &clnn__tune_moe_route_backward,
     &clnn__tune_moe_load,          &clnn__tune_moe_bias_update,    &clnn__tune_moe_aux_loss,
+    &clnn__tune_moe_pair_keys,     &clnn__tune_moe_offsets,        &clnn__tune_moe_gather,
+    &clnn__tune_moe_combine,       &clnn__tune_moe_combine_dy,     &clnn__tune_moe_combine_dg,
     NULL};
 
 void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)

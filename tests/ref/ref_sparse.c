@@ -128,3 +128,15 @@ double ref_moe_aux_loss(const double *z, const int32_t *idx, size_t T, size_t E,
     free(f), free(P), free(p);
     return alpha * (double)E * sum;
 }
+
+void ref_moe_dispatch(const int32_t *idx, size_t pairs, size_t E, int32_t *positions, int32_t *offsets)
+{
+    size_t row = 0;
+    for (size_t e = 0; e <= E; e++) { /* e = E: the pairs of no valid expert */
+        offsets[e] = (int32_t)row;
+        for (size_t p = 0; p < pairs; p++) {
+            int valid = idx[p] >= 0 && (size_t)idx[p] < E;
+            if (valid ? (size_t)idx[p] == e : e == E) positions[p] = (int32_t)row++;
+        }
+    }
+}

@@ -33,4 +33,8 @@ void ref_moe_gates(const double *z, size_t E, const int32_t *idx, size_t k, int 
 /* alpha·E·Σ_e f_e·P_e, f_e = #{idx = e}/(T·k), P_e = mean_t softmax(z_t)_e; z [T, E], idx [T, k]. */
 double ref_moe_aux_loss(const double *z, const int32_t *idx, size_t T, size_t E, size_t k, double alpha);
 
+/* Stable grouping of the pairs p = t·k + q of idx [T, k] by expert (pairs
+ * outside [0, E) last): positions[p] = the pair's row, offsets[0..E]. */
+void ref_moe_dispatch(const int32_t *idx, size_t pairs, size_t E, int32_t *positions, int32_t *offsets);
+
 #endif

@@ -8,14 +8,14 @@
 
 #include <stdio.h>
 
-enum { SORT, TOPK, W2, MSD, MSD_UNFUSED, ROUTE, AUX };
+enum { SORT, TOPK, W2, MSD, MSD_UNFUSED, ROUTE, AUX, DISPATCH, COMBINE };
 
 typedef struct sparse_args {
     clnn_context *ctx;
     int op;
     unsigned K;
     size_t k;
-    clnn_tensor *a, *b, *c, *d, *ints, *ints2;
+    clnn_tensor *a, *b, *c, *d, *ints, *ints2, *ints3;
 } sparse_args;
 
 static int run_op(void *p)
@@ -31,7 +31,9 @@ static int run_op(void *p)
         for (unsigned i = 0; i < s->K && st == CLNN_OK; i++) st = clnn_dropout_forward(s->ctx, s->a, 0.1f, 1, i, s->c, NULL);
         break;
     case ROUTE: st = clnn_moe_route(s->ctx, s->a, s->b, s->k, CLNN_MOE_SIGMOID, 1, s->ints, s->c); break;
-    default: st = clnn_moe_aux_loss(s->ctx, s->a, s->ints, 0.01f, s->d, s->b); break;
+    case AUX: st = clnn_moe_aux_loss(s->ctx, s->a, s->ints, 0.01f, s->d, s->b); break;
+    case DISPATCH: st = clnn_moe_dispatch(s->ctx, s->a, s->ints, s->ints2, s->ints3, s->b); break;
+    default: st = clnn_moe_combine(s->ctx, s->b, s->ints3, s->c, s->a); break;
     }
     return st != CLNN_OK;
 }
@@ -50,9 +52,9 @@ static clnn_tensor *tensor(bench_env *env, clnn_dtype dtype, size_t rows, size_t
 
 static void release(sparse_args *s)
 {
-    clnn_tensor *all[] = {s->a, s->b, s->c, s->d, s->ints, s->ints2};
+    clnn_tensor *all[] = {s->a, s->b, s->c, s->d, s->ints, s->ints2, s->ints3};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
-    s->a = s->b = s->c = s->d = s->ints = s->ints2 = NULL;
+    s->a = s->b = s->c = s->d = s->ints = s->ints2 = s->ints3 = NULL;
 }
 
 static double timed(bench_env *env, sparse_args *s, int ok)
@@ -86,7 +88,7 @@ static void bench_sort(bench_env *env, sparse_args *s, unsigned log2n)
 
 void bench_sparse(bench_env *env)
 {
-    sparse_args s = {env->ctx, 0, 8, 0, NULL, NULL, NULL, NULL, NULL, NULL};
+    sparse_args s = {env->ctx, 0, 8, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     char name[96];
     bench_sort(env, &s, 20);
     if (!env->quick) bench_sort(env, &s, 22);
@@ -137,5 +139,24 @@ void bench_sparse(bench_env *env)
     t = timed(env, &s, ok && s.b && clnn_finish(env->ctx) == CLNN_OK);
     snprintf(name, sizeof name, "MoE Switch aux loss+grad %zux%zu", T, E);
     report_gbps(env, name, 4.0 * (double)(2 * T * E + T * s.k), t);
+    release(&s);
+
+    /* dispatch (sort of the T·k pairs included) and combine of [T, 256] tokens, 64 experts, k = 8:
+     * dispatch reads x once per pair and writes x_sorted; combine reads y_sorted and writes y */
+    size_t Td = env->quick ? 1024 : 8192, D = 256, pairs = Td * 8;
+    s.a = tensor(env, CLNN_FLOAT32, Td, D), s.b = tensor(env, CLNN_FLOAT32, pairs, D);
+    s.c = tensor(env, CLNN_FLOAT32, Td, 8), s.ints = tensor(env, CLNN_INT32, Td, 8);
+    s.ints2 = tensor(env, CLNN_INT32, E + 1, 0), s.ints3 = tensor(env, CLNN_INT32, Td, 8);
+    s.d = tensor(env, CLNN_FLOAT32, Td, E);
+    ok = s.a && s.b && s.c && s.d && s.ints && s.ints2 && s.ints3 &&
+         clnn_moe_route(env->ctx, s.d, NULL, 8, CLNN_MOE_SOFTMAX, 1, s.ints, s.c) == CLNN_OK;
+    s.op = DISPATCH;
+    t = timed(env, &s, ok);
+    snprintf(name, sizeof name, "MoE dispatch %zux%zu, 64 experts k=8", Td, D);
+    report_gbps(env, name, 8.0 * (double)(pairs * D), t);
+    s.op = COMBINE;
+    t = timed(env, &s, ok);
+    snprintf(name, sizeof name, "MoE combine %zux%zu, k=8", Td, D);
+    report_gbps(env, name, 4.0 * (double)(pairs * D + Td * D), t);
     release(&s);
 }
