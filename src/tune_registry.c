@@ -17,14 +17,7 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32
- *   sparse: radix_count/scatter: P0 tiles of P1 (4096) keys; radix_scan:
- *     P1 / 16 tiles of 4096 keys; w2_diff, msdropout_*: n = P0 * P1
- *     (msdropout: 4 samples of n); topk_rows: [P0 rows, P1 columns];
- *     moe_route, moe_route_backward, moe_aux_loss: P0 tokens, P1 experts (k = 2);
- *     moe_load: P0 experts, P1 routed pairs; moe_bias_update: P0 experts;
- *     moe_pair_keys, moe_offsets, moe_gather, moe_combine*: P0 tokens of P1
- *     features (the launches' own problems are pairs or elements) */
+ *   attention: one head, P0 queries, P1 keys, head size 32 */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -415,7 +408,14 @@ EXERCISE(attention)
     return bench_end(&b);
 }
 
-/* The sparsity / sorting / MoE family (include/clnn/sparse.h). */
+/* The sparsity / sorting / MoE family (include/clnn/sparse.h). Problems:
+ *   radix_count/scatter: P0 tiles of P1 (4096) keys; radix_scan: P1 / 16
+ *   tiles of 4096 keys; w2_diff, msdropout_*: n = P0 * P1 (msdropout: 4
+ *   samples of n); topk_rows: [P0 rows, P1 columns]; moe_route,
+ *   moe_route_backward, moe_aux_loss: P0 tokens, P1 experts (k = 2);
+ *   moe_load: P0 experts, P1 routed pairs; moe_bias_update: P0 experts;
+ *   moe_pair_keys, moe_offsets, moe_gather, moe_combine*: P0 tokens of P1
+ *   features (the launches' own problems are pairs or elements). */
 static clnn_status exercise_moe(bench *b, const clnn__tunable *t, const size_t problem[2])
 {
     clnn_context *ctx = b->ctx;
