@@ -211,6 +211,8 @@ extern const clnn__tunable *const clnn__losses_tunables[];
 extern const clnn__tunable *const clnn__metric_tunables[];
 /* Gradient combination, AMP, LOBSTER (include/clnn/gradcomb.h, src/reg/gradcomb*.c). */
 extern const clnn__tunable *const clnn__gradcomb_tunables[];
+/* Sorting, sparsity and MoE routing (include/clnn/sparse.h, src/ops/sparse_common.c). */
+extern const clnn__tunable *const clnn__sparse_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);

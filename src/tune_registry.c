@@ -29,7 +29,8 @@
  *     column_sums: P0 classes (harmonic loss, 64 rows, D = 64);
  *     ada_stats: AdaFace over P0 * P1 rows (8 classes); overlap_*: P0 samples
  *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements
- *   gradcomb: n = P0 * P1 elements per gradient (gram_solve: PCGrad of 3 lists) */
+ *   gradcomb: n = P0 * P1 elements per gradient (gram_solve: PCGrad of 3 lists)
+ *   sparse: see exercise_moe and EXERCISE(sparse) below */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -60,6 +61,7 @@ EXERCISE(representations);
 EXERCISE(losses);
 EXERCISE(metric);
 EXERCISE(gradcomb);
+EXERCISE(sparse);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -78,6 +80,7 @@ static const struct family {
     {clnn__losses_tunables, exercise_losses},
     {clnn__metric_tunables, exercise_metric},
     {clnn__gradcomb_tunables, exercise_gradcomb},
+    {clnn__sparse_tunables, exercise_sparse},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -556,6 +559,73 @@ EXERCISE(gradcomb)
         STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
     } else {
         STEP(&b, clnn_pcgrad(ctx, 3, 1, g, 1, 0, ol));
+    }
+    return bench_end(&b);
+}
+
+/* The sparsity / sorting / MoE family (include/clnn/sparse.h). Problems:
+ *   radix_count/scatter: P0 tiles of P1 (4096) keys; radix_scan: P1 / 16
+ *   tiles of 4096 keys; w2_diff, msdropout_*: n = P0 * P1 (msdropout: 4
+ *   samples of n); topk_rows: [P0 rows, P1 columns]; moe_route,
+ *   moe_route_backward, moe_aux_loss: P0 tokens, P1 experts (k = 2);
+ *   moe_load: P0 experts, P1 routed pairs; moe_bias_update: P0 experts;
+ *   moe_pair_keys, moe_offsets, moe_gather, moe_combine*: P0 tokens of P1
+ *   features (the launches' own problems are pairs or elements). */
+static clnn_status exercise_moe(bench *b, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn_context *ctx = b->ctx;
+    if (is(t, "sparse.moe_load")) { /* P0 experts, P1 routed pairs */
+        clnn_tensor *load = ints(b, problem[0], problem[0], 1);
+        STEP(b, clnn_moe_expert_load(ctx, ints(b, problem[1], problem[0], 7), load));
+    } else if (is(t, "sparse.moe_bias_update")) { /* P0 experts */
+        STEP(b, clnn_moe_bias_update(ctx, ints(b, problem[0], 50, 7), 1e-3f, RAND(b, problem[0])));
+    } else if (is(t, "sparse.moe_pair_keys") || is(t, "sparse.moe_offsets") || is(t, "sparse.moe_gather") ||
+               strncmp(t->id, "sparse.moe_combine", 18) == 0) { /* P0 tokens of P1 features, 8 experts, k = 2 */
+        size_t T = problem[0], D = problem[1];
+        clnn_tensor *x = RAND(b, T, D), *xs = RAND(b, 2 * T, D), *g = RAND(b, T, 2), *pos = NULL;
+        clnn_tensor *idx = ints(b, 2 * T, 8, 3), *off = ints(b, 9, 9, 1);
+        if (b->st == CLNN_OK) b->st = clnn_tensor_create(ctx, CLNN_INT32, 2, (size_t[]){T, 2}, &pos);
+        if (b->st == CLNN_OK) b->t[b->n++] = pos;
+        STEP(b, clnn_moe_dispatch(ctx, x, idx, off, pos, xs));
+        if (is(t, "sparse.moe_combine")) STEP(b, clnn_moe_combine(ctx, xs, pos, g, x));
+        else if (strncmp(t->id, "sparse.moe_combine_d", 20) == 0)
+            STEP(b, clnn_moe_combine_backward(ctx, xs, pos, g, x, RAND(b, 2 * T, D), RAND(b, T, 2)));
+    } else { /* P0 tokens, P1 experts, k = 2 (1 for one expert) */
+        size_t T = problem[0], E = problem[1], k = E > 1 ? 2 : 1;
+        clnn_tensor *z = RAND(b, T, E), *g = RAND(b, T, k), *idx = NULL;
+        if (b->st == CLNN_OK) b->st = clnn_tensor_create(ctx, CLNN_INT32, 2, (size_t[]){T, k}, &idx);
+        if (b->st == CLNN_OK) b->t[b->n++] = idx;
+        STEP(b, clnn_moe_route(ctx, z, NULL, k, CLNN_MOE_SIGMOID, 1, idx, g));
+        if (is(t, "sparse.moe_route_backward"))
+            STEP(b, clnn_moe_route_backward(ctx, z, idx, CLNN_MOE_SIGMOID, 1, g, RAND(b, T, E)));
+        else if (is(t, "sparse.moe_aux_loss")) STEP(b, clnn_moe_aux_loss(ctx, z, idx, 0.01f, RAND(b, 1), RAND(b, T, E)));
+    }
+    return b->st;
+}
+
+EXERCISE(sparse)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = elements(problem);
+    if (strncmp(t->id, "sparse.radix_", 13) == 0) {
+        size_t tiles = is(t, "sparse.radix_scan") ? (problem[1] + 15) / 16 : problem[0];
+        clnn_tensor *keys = RAND(&b, tiles * 4096);
+        STEP(&b, clnn_sort(ctx, keys, NULL, keys, NULL));
+    } else if (is(t, "sparse.w2_diff")) {
+        clnn_tensor *w = RAND(&b, n), *w0 = RAND(&b, n);
+        STEP(&b, clnn_sort(ctx, w0, NULL, w0, NULL));
+        STEP(&b, clnn_reg_wasserstein(ctx, 0.1f, w, w0, RAND(&b, 1), RAND(&b, n)));
+    } else if (is(t, "sparse.topk_rows")) { /* P0 rows of P1 */
+        STEP(&b, clnn_topk_activation_forward(ctx, RAND(&b, problem[0], problem[1]), problem[1] / 8 + 1,
+                                              RAND(&b, problem[0], problem[1]), NULL));
+    } else if (strncmp(t->id, "sparse.msdropout", 16) == 0) { /* 4 samples of n */
+        clnn_tensor *x = RAND(&b, n), *y = RAND(&b, 4, n);
+        STEP(&b, is(t, "sparse.msdropout_forward") ? clnn_multi_dropout_forward(ctx, x, 4, 0.1f, 5, 0, y)
+                                                   : clnn_multi_dropout_backward(ctx, y, 4, 0.1f, 5, 0, x));
+    } else if (strncmp(t->id, "sparse.moe_", 11) == 0) {
+        exercise_moe(&b, t, problem);
+    } else {
+        b.st = clnn__fail(ctx, CLNN_ERR_INTERNAL, "clnn_tune_kernel: no exercise for '%s'", t->id);
     }
     return bench_end(&b);
 }

@@ -23,6 +23,7 @@ static const bench_group groups[] = {
     {"losses", bench_losses},
     {"metric", bench_metric_losses},
     {"gradcomb", bench_gradcomb},
+    {"sparse", bench_sparse},
     {"train", bench_train},
     {"tune", bench_tune},
 };

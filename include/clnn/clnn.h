@@ -245,6 +245,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/losses.h"
 #include "clnn/metric_losses.h"
 #include "clnn/gradcomb.h"
+#include "clnn/sparse.h"
 
 #ifdef __cplusplus
 }

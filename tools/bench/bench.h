@@ -65,5 +65,7 @@ void bench_metric_losses(bench_env *env);
 
 /* gradient combination, AdEMAMix, AMP, LOBSTER (bench_gradcomb.c) */
 void bench_gradcomb(bench_env *env);
+/* sort, top-k activation, Wasserstein, multi-sample dropout, MoE routing (bench_sparse.c) */
+void bench_sparse(bench_env *env);
 
 #endif

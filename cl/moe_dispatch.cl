@@ -1,0 +1,91 @@
+/* MoE token dispatch and combine. The (token, slot) pairs p = t·k + q of
+ * indices [T, k] are grouped by expert with the stable radix sort (on keys
+ * = the expert as a float, out-of-range experts as E, so they go last):
+ * rows[r] = the pair at row r of x_sorted [T·k, D], positions[p] = its row,
+ * offsets[e] = the first row of expert e (offsets[E] = the valid pairs).
+ *   moe_pair_keys   keys[p] = expert of pair p (E if outside [0, E))
+ *   moe_offsets     offsets[e] = #{sorted keys < e}, a binary search each
+ *   moe_gather      x_sorted[r, d] = x[rows[r] / k, d]; positions[rows[r]] = r
+ *   moe_combine     y[t, d] = Σ_q g[t, q]·y_sorted[positions[t, q], d]
+ *                   (no gates: g = 1, the dispatch's backward dx)
+ *   moe_combine_dy  dy_sorted[positions[t, q], d] = g[t, q]·dy[t, d]
+ *   moe_combine_dg  dgates[t, q] = Σ_d dy[t, d]·y_sorted[positions[t, q], d]
+ * Sums run over q or d in order inside one work-item; positions is a
+ * permutation (one writer per row). A position outside [0, T·k) reads as NaN. */
+#include "index.clh"
+
+__kernel void moe_pair_keys(__global const int *indices, __global float *keys, const uint pairs, const uint E)
+{
+    const uint p = get_global_id(0);
+    if (p >= pairs) return;
+    const int e = indices[p];
+    keys[p] = (float)(e >= 0 && (uint)e < E ? (uint)e : E);
+}
+
+/* offsets[e] for e <= E: the first sorted position whose key is >= e */
+__kernel void moe_offsets(__global const float *sorted_keys, __global int *offsets, const uint pairs, const uint E)
+{
+    const uint e = get_global_id(0);
+    if (e > E) return;
+    uint lo = 0u, hi = pairs;
+    while (lo < hi) {
+        const uint mid = lo + (hi - lo) / 2u;
+        if (sorted_keys[mid] < (float)e) lo = mid + 1u;
+        else hi = mid;
+    }
+    offsets[e] = (int)lo;
+}
+
+__kernel void moe_gather(__global const float *x, __global const int *rows, __global int *positions,
+                         __global float *x_sorted, const uint pairs, const uint k, const uint D)
+{
+    const uint i = get_global_id(0);
+    if (i >= pairs * D) return;
+    uint r;
+    const uint d = split_index(i, D, &r);
+    const uint p = (uint)rows[r];
+    x_sorted[i] = x[(size_t)(p / k) * D + d];
+    if (d == 0u) positions[p] = (int)r;
+}
+
+inline float sorted_at(__global const float *ys, const int pos, const uint pairs, const uint D, const uint d)
+{
+    return pos >= 0 && (uint)pos < pairs ? ys[(size_t)pos * D + d] : NAN;
+}
+
+__kernel void moe_combine(__global const float *y_sorted, __global const int *positions, __global const float *gates,
+                          __global float *y, const uint T, const uint k, const uint D, const int has_gates)
+{
+    const uint i = get_global_id(0);
+    if (i >= T * D) return;
+    uint t;
+    const uint d = split_index(i, D, &t);
+    float acc = 0.0f;
+    for (uint q = 0; q < k; q++) {
+        const float v = sorted_at(y_sorted, positions[t * k + q], T * k, D, d);
+        acc += has_gates ? gates[t * k + q] * v : v;
+    }
+    y[i] = acc;
+}
+
+__kernel void moe_combine_dy(__global const int *positions, __global const float *gates, __global const float *dy,
+                             __global float *dy_sorted, const uint T, const uint k, const uint D)
+{
+    const uint i = get_global_id(0);
+    if (i >= T * k * D) return;
+    uint p;
+    const uint d = split_index(i, D, &p);
+    const int pos = positions[p];
+    if (pos >= 0 && (uint)pos < T * k) dy_sorted[(size_t)pos * D + d] = gates[p] * dy[(size_t)(p / k) * D + d];
+}
+
+__kernel void moe_combine_dg(__global const float *y_sorted, __global const int *positions, __global const float *dy,
+                             __global float *dgates, const uint T, const uint k, const uint D)
+{
+    const uint p = get_global_id(0);
+    if (p >= T * k) return;
+    const int pos = positions[p];
+    float acc = 0.0f;
+    for (uint d = 0; d < D; d++) acc += dy[(size_t)(p / k) * D + d] * sorted_at(y_sorted, pos, T * k, D, d);
+    dgates[p] = acc;
+}
