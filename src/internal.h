@@ -351,6 +351,9 @@ clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const
 /* --------------------------------------------------------------- utilities */
 
 double clnn__now_seconds(void);
+/* SplitMix64 (Steele, Lea & Flood 2014): the next value of a seeded host
+ * sequence (tuner sampling, CLBlast candidates and test inputs). */
+uint64_t clnn__splitmix64(uint64_t *state);
 /* Creates a directory and its parents; 0 on success. */
 int clnn__mkdir_p(const char *path);
 int clnn__is_finite(float x);

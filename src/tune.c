@@ -63,15 +63,8 @@ clnn_status clnn_tuner_get_mode(const clnn_context *ctx, clnn_tune_mode *mode)
 
 /* ---------------------------------------------------------- small helpers */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
-static double rng_unit(uint64_t *s) { return (double)(splitmix64(s) >> 11) * (1.0 / 9007199254740992.0); }
+static double rng_unit(uint64_t *s) { return (double)(clnn__splitmix64(s) >> 11) * (1.0 / 9007199254740992.0); }
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -233,7 +226,7 @@ static void plan_order(space *s, const clnn_tune_options *opt)
     if (opt->strategy != CLNN_TUNE_RANDOM || s->n <= 1) return;
     uint64_t rng = opt->seed;
     for (size_t i = s->n - 1; i > 1; i--) { /* Fisher-Yates over 1..n-1 */
-        size_t j = 1 + (size_t)(splitmix64(&rng) % i);
+        size_t j = 1 + (size_t)(clnn__splitmix64(&rng) % i);
         clnn__config tmp = s->c[i];
         s->c[i] = s->c[j];
         s->c[j] = tmp;
@@ -486,7 +479,7 @@ static void anneal(search *se, const clnn_tune_options *opt)
          step++) {
         int n = neighbours(se->r->t, se->s, cur, nb);
         if (n == 0) break;
-        size_t j = nb[splitmix64(&rng) % (uint64_t)n];
+        size_t j = nb[clnn__splitmix64(&rng) % (uint64_t)n];
         double accept_draw = rng_unit(&rng); /* drawn every step: same seed, same proposals */
         int fresh = isnan(se->seconds[j]);
         double t = evaluate(se, j);

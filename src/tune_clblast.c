@@ -132,13 +132,6 @@ static clnn_status check_params(clnn_context *ctx, const char *fn, const clblast
 
 /* ------------------------------------------------------------ candidates */
 
-static uint64_t splitmix64(uint64_t *s)
-{
-    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
 
 /* The i-th point of k's space (mixed radix over the value lists). */
 static void space_point(const clblast_kernel *k, size_t i, size_t *v)
@@ -171,7 +164,7 @@ clnn_status clnn_tune_clblast_candidates(clnn_context *ctx, const char *kernel_i
     size_t take = budget == 0 || budget > n ? n : budget;
     uint64_t state = seed;
     for (size_t i = 0; i < take; i++) {
-        size_t j = i + (size_t)(splitmix64(&state) % (n - i));
+        size_t j = i + (size_t)(clnn__splitmix64(&state) % (n - i));
         size_t t = valid[i];
         valid[i] = valid[j];
         valid[j] = t;
@@ -187,7 +180,7 @@ clnn_status clnn_tune_clblast_candidates(clnn_context *ctx, const char *kernel_i
 
 /* --------------------------------------------------------------- measure */
 
-static double host_uniform(uint64_t *s) { return (double)(splitmix64(s) >> 11) * 0x1.0p-53 * 2.0 - 1.0; }
+static double host_uniform(uint64_t *s) { return (double)(clnn__splitmix64(s) >> 11) * 0x1.0p-53 * 2.0 - 1.0; }
 
 /* Largest |C - A·B| / sum_l |a_il b_lj| over the rows checked (all up to
  * 256 rows, else 256 spread evenly), in double precision. */

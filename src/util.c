@@ -31,3 +31,11 @@ int clnn__mkdir_p(const char *path)
 }
 
 int clnn__is_finite(float x) { return isfinite(x); }
+
+uint64_t clnn__splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}

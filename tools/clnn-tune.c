@@ -211,6 +211,19 @@ static void set_compare(clnn_context *ctx, const clnn_tune_kernel_info *k, const
     }
 }
 
+/* Merges the in-memory database into the user's file; 0 on success. */
+static int save_database(void)
+{
+    char path[1024];
+    clnn_tune_db_path(path, sizeof path);
+    if (clnn_tune_db_save() != CLNN_OK) {
+        fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(NULL));
+        return 1;
+    }
+    printf("saved to %s\n", path);
+    return 0;
+}
+
 static int cmd_tune(clnn_context *ctx, tune_args *a)
 {
     size_t nk = clnn_tune_kernel_count(), jobs = 0;
@@ -272,15 +285,7 @@ static int cmd_tune(clnn_context *ctx, tune_args *a)
     fprintf(stderr, "\r%*s\rtuned %zu kernel/size pairs in %.1f s\n", 100, "", nrows, now() - t0);
     print_table(rows, nrows);
     free(rows);
-    if (a->save && a->opt.store) {
-        char path[1024];
-        clnn_tune_db_path(path, sizeof path);
-        if (clnn_tune_db_save() != CLNN_OK) {
-            fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(NULL));
-            return 1;
-        }
-        printf("saved to %s\n", path);
-    }
+    if (a->save && a->opt.store && save_database() != 0) return 1;
     return rc;
 }
 
@@ -295,7 +300,7 @@ int main(int argc, char **argv)
     const char *device = NULL, *export_path = NULL, *import_path = NULL, *filter = NULL;
     int list = 0, bench_lookup = 0, merge_at = 0, clblast = 0, budget_given = 0;
     const char *clblast_measure = NULL, *clblast_params = NULL;
-    clblast_args cb = {NULL, NULL, NULL, 8, 1, 5, 0, 1};
+    clblast_args cb = {NULL, NULL, NULL, 8, 1, 5, 0};
     tune_args a;
     memset(&a, 0, sizeof a);
     clnn_tune_options_init(&a.opt);
@@ -410,9 +415,9 @@ int main(int argc, char **argv)
         cb.seed = a.opt.seed;
         cb.repeats = a.opt.repeats;
         cb.dry_run = a.dry_run;
-        cb.save = a.save;
         if (budget_given) cb.budget = a.opt.budget_count;
         rc = clblast_tune(ctx, &cb);
+        if (rc == 0 && !a.dry_run && a.save) rc = save_database();
     } else {
         /* compile everything first so that build time does not land in the progress */
         clnn_context_build_all(ctx);

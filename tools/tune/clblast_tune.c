@@ -232,14 +232,5 @@ int clblast_tune(clnn_context *ctx, const clblast_args *a)
                 a->kernels);
         return 2;
     }
-    if (!rc && !a->dry_run && a->save) {
-        char path[1024];
-        clnn_tune_db_path(path, sizeof path);
-        if (clnn_tune_db_save() != CLNN_OK) {
-            fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(NULL));
-            return 1;
-        }
-        printf("saved to %s\n", path);
-    }
     return rc;
 }

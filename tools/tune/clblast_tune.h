@@ -14,13 +14,14 @@ typedef struct clblast_args {
     size_t budget;        /* candidates per kernel besides CLBlast's own */
     uint64_t seed;
     unsigned repeats;
-    int dry_run, save;
+    int dry_run;
 } clblast_args;
 
 /* Parses "MxNxK[,MxNxK...]" (at most max products); 0 on success. */
 int clblast_parse_sizes(const char *text, size_t sizes[][3], size_t max, size_t *n);
 
-/* The search: returns the exit status. */
+/* The search (the outcome goes into the in-memory database; the caller
+ * saves it): returns the exit status. */
 int clblast_tune(clnn_context *ctx, const clblast_args *a);
 
 /* The child's side (--clblast-measure KERNEL [--clblast-params "N=V ..."]
