@@ -203,6 +203,8 @@ extern const clnn__tunable *const clnn__norm_tunables[];
 extern const clnn__tunable *const clnn__attention_tunables[];
 /* Output regularizers (include/clnn/outputs.h, src/reg/outputs.c). */
 extern const clnn__tunable *const clnn__outputs_tunables[];
+/* Contrastive objectives (include/clnn/contrastive.h, src/reg/contrastive_*.c). */
+extern const clnn__tunable *const clnn__contrastive_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);

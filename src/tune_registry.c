@@ -17,7 +17,9 @@
  *     two [P1, P0] parts; loss.sum: the sum of P0 * P1 row losses
  *   reduce (group_sum): P0 channels of P1 pixels (conv2d bias gradient)
  *   conv, pool: one image of P0 channels, about P1 pixels (square)
- *   attention: one head, P0 queries, P1 keys, head size 32 */
+ *   attention: one head, P0 queries, P1 keys, head size 32
+ *   contrastive: two views of P0 samples of P1 features (at least 2 samples);
+ *     ge2e_* and row_sqnorms: P0 speakers of 4 utterances of P1 features */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -43,6 +45,7 @@ EXERCISE(conv);
 EXERCISE(pool);
 EXERCISE(norm);
 EXERCISE(attention);
+EXERCISE(contrastive);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -56,6 +59,7 @@ static const struct family {
     {clnn__blocks_tunables, exercise_blocks},         {clnn__reduce_tunables, exercise_reduce},
     {clnn__conv_tunables, exercise_conv},             {clnn__pool_tunables, exercise_pool},
     {clnn__norm_tunables, exercise_norm},             {clnn__attention_tunables, exercise_attention},
+    {clnn__contrastive_tunables, exercise_contrastive},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -403,5 +407,31 @@ EXERCISE(attention)
     if (is(t, "attention.softmax_backward"))
         STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, RAND(&b, 1, 1, sq, d), RAND(&b, 1, 1, sk, d),
                                          RAND(&b, 1, 1, sk, d)));
+    return bench_end(&b);
+}
+
+EXERCISE(contrastive)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = problem[0] < 2 ? 2 : problem[0], d = problem[1] ? problem[1] : 1;
+    clnn_tensor *x = RAND(&b, n, d), *y = RAND(&b, n, d), *dx = RAND(&b, n, d), *dy = RAND(&b, n, d);
+    clnn_tensor *loss = RAND(&b, 1);
+    const char *k = t->id + strlen("contrastive.");
+    if (strncmp(k, "ge2e", 4) == 0 || strcmp(k, "row_sqnorms") == 0) {
+        clnn_tensor *e = RAND(&b, n, 4, d), *de = RAND(&b, n, 4, d), *w = RAND(&b, 1), *bias = RAND(&b, 1);
+        STEP(&b, clnn_ge2e_loss(ctx, e, w, bias, CLNN_REDUCE_MEAN, loss, de, NULL, NULL));
+    } else if (strcmp(k, "alignment") == 0) {
+        STEP(&b, clnn_alignment_loss(ctx, x, y, 2.0f, loss, dx, dy));
+    } else if (strncmp(k, "uniformity", 10) == 0 || strcmp(k, "lse_merge") == 0 || strcmp(k, "rows_axpy") == 0) {
+        STEP(&b, clnn_uniformity_loss(ctx, x, 2.0f, loss, dx));
+    } else if (strcmp(k, "barlow_rows") == 0) {
+        STEP(&b, clnn_barlow_twins(ctx, x, y, 5e-3f, loss, dx, dy));
+    } else if (strcmp(k, "variance") == 0) {
+        STEP(&b, clnn_task_variance_penalty(ctx, x, 1.0f, CLNN_REDUCE_MEAN, loss, dx));
+    } else if (strncmp(k, "tiled", 5) == 0) {
+        STEP(&b, clnn_infonce_tiled(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
+    } else { /* embed_prepare, embed_finish, rows */
+        STEP(&b, clnn_infonce(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
+    }
     return bench_end(&b);
 }

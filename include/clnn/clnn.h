@@ -241,6 +241,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/norm.h"
 #include "clnn/attention.h"
 #include "clnn/outputs.h"
+#include "clnn/contrastive.h"
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,147 @@
+/* Memory-efficient InfoNCE (clnn_infonce_tiled): the anchors x candidates
+ * similarity matrix is never stored. A work-group owns a block of TR rows
+ * (anchors in tiled_lse; anchors or candidates in tiled_grad) and streams the
+ * other side in tiles of TC, recomputing each TR x TC tile of dot products
+ * into local memory.
+ *
+ * Order of every sum, and why the bits do not depend on TR, TC or the local
+ * size: a dot product is summed by one work-item over k = 0..d-1; a row's
+ * online log-sum-exp (running max and sum, rowstat_lse_add) takes the
+ * candidates one at a time in index order; a gradient element is
+ * accumulated by one work-item over the streamed index in order, its running
+ * value kept in the output between tiles. No atomics.
+ *
+ * Every work-item reaches every barrier: the tile loops have the same trip
+ * count in the whole work-group, and rows past the end are masked, never
+ * returned from. */
+#include "index.clh"
+#include "rowreduce.clh"
+#include "contrastive.clh"
+
+#ifndef TR
+#define TR 32 /* rows owned by a work-group */
+#endif
+#ifndef TC
+#define TC 64 /* streamed rows per tile */
+#endif
+
+inline float dot_rows(__global const float *a, __global const float *b, const uint d)
+{
+    float acc = 0.0f;
+    for (uint k = 0; k < d; k++) acc += a[k] * b[k];
+    return acc;
+}
+
+/* Forward over the anchors of this work-group: za = rows a_row0.. of the
+ * stacked views zc (na anchors) against zb = rows b_row0.. (nb candidates),
+ * all [., d]. For anchor a:
+ *   lse[out0 + a] = log sum_{b in D} exp(l_ab),
+ *   partial[out0 + a] = lse[out0 + a] - l_{a, partner(a)}
+ * (pair_logit and the roles of contrastive.clh). */
+__kernel void tiled_lse(__global float *lse, __global float *partial, const uint out0, __global const float *zc,
+                        const uint a_row0, const uint b_row0, const uint na, const uint nb, const uint d,
+                        const uint pos_off, const int self_excl, const float inv_tau, const float margin,
+                        const int decoupled)
+{
+    __global const float *za = zc + (size_t)a_row0 * d;
+    __global const float *zb = zc + (size_t)b_row0 * d;
+    __local float tile[TR * TC];
+    __local float run_m[TR], run_s[TR], run_pos[TR];
+    const uint lid = get_local_id(0), nloc = get_local_size(0), a0 = get_group_id(0) * TR;
+    for (uint r = lid; r < TR; r += nloc) {
+        run_m[r] = -INFINITY;
+        run_s[r] = 0.0f;
+        run_pos[r] = 0.0f;
+    }
+    for (uint b0 = 0; b0 < nb; b0 += TC) {
+        barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
+        for (uint e = lid; e < TR * TC; e += nloc) {
+            uint r;
+            const uint c = split_index(e, TC, &r);
+            const uint a = a0 + r, b = b0 + c;
+            tile[e] = a < na && b < nb ? dot_rows(za + (size_t)a * d, zb + (size_t)b * d, d) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (uint r = lid; r < TR; r += nloc) {
+            const uint a = a0 + r, partner = partner_of(a, pos_off, nb);
+            rowstat st = rowstat_empty();
+            st.m = run_m[r];
+            st.s = run_s[r];
+            float lpos = run_pos[r];
+            for (uint c = 0; a < na && c < TC && b0 + c < nb; c++) {
+                const uint b = b0 + c;
+                const int self = self_excl && a == b, pos = !self && b == partner;
+                const float l = pair_logit(tile[r * TC + c], pos, margin, inv_tau);
+                if (in_denominator(self, pos, decoupled)) rowstat_lse_add(&st, l);
+                if (pos) lpos = l;
+            }
+            run_m[r] = st.m;
+            run_s[r] = st.s;
+            run_pos[r] = lpos;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    for (uint r = lid; r < TR; r += nloc) {
+        const uint a = a0 + r;
+        if (a < na) {
+            const float v = run_m[r] + log(run_s[r]);
+            lse[out0 + a] = v;
+            partial[out0 + a] = v - run_pos[r];
+        }
+    }
+}
+
+/* Backward: this work-group owns rows o0..o0+TR-1 of `own` (rows own_row0..
+ * of zc; its gradient: the same rows of dzc) and streams the rows of `str`
+ * (rows str_row0..); the similarity of (own o, streamed s) is a dot product, and
+ * the pair is (anchor, candidate) = (o, s) when own_anchors, else (s, o).
+ * With g_ab = coef (softmax_D(l_a.)_b - [b = partner(a)]) (coef = gscale/tau;
+ * lse: tiled_lse's, from lse0, indexed by anchor):
+ *   grad[o, k] (+)= sum_s g(o, s) str[s, k]
+ * i.e. dza = g zb for the anchors, dzb = g^T za for the candidates. With
+ * accumulate the sum starts from grad's contents (the second direction of
+ * the symmetric loss, or the candidate half of NT-Xent), else from 0. */
+__kernel void tiled_grad(__global float *dzc, __global const float *zc, const uint own_row0, const uint str_row0,
+                         __global const float *lse_all, const uint lse0, const uint n_own, const uint n_str,
+                         const uint d, const int own_anchors, const uint pos_off, const int self_excl,
+                         const float inv_tau, const float margin, const int decoupled, const float coef,
+                         const int accumulate)
+{
+    __global float *grad = dzc + (size_t)own_row0 * d;
+    __global const float *own = zc + (size_t)own_row0 * d;
+    __global const float *str = zc + (size_t)str_row0 * d;
+    __global const float *lse = lse_all + lse0;
+    __local float tile[TR * TC];
+    const uint lid = get_local_id(0), nloc = get_local_size(0), o0 = get_group_id(0) * TR;
+    const uint ncand = own_anchors ? n_str : n_own;
+    for (uint s0 = 0; s0 < n_str; s0 += TC) {
+        barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
+        for (uint e = lid; e < TR * TC; e += nloc) {
+            uint r;
+            const uint c = split_index(e, TC, &r);
+            const uint o = o0 + r, s = s0 + c;
+            float g = 0.0f;
+            if (o < n_own && s < n_str) {
+                const uint a = own_anchors ? o : s, b = own_anchors ? s : o;
+                const int self = self_excl && a == b, pos = !self && b == partner_of(a, pos_off, ncand);
+                const float l = pair_logit(dot_rows(own + (size_t)o * d, str + (size_t)s * d, d), pos, margin,
+                                           inv_tau);
+                g = pair_grad(l, lse[a], in_denominator(self, pos, decoupled), pos, 1.0f, coef);
+            }
+            tile[e] = g;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const uint cend = min((uint)TC, n_str - s0);
+        for (uint e = lid; e < TR * d; e += nloc) {
+            uint r;
+            const uint k = split_index(e, d, &r);
+            const uint o = o0 + r;
+            if (o < n_own) {
+                __global float *out = grad + (size_t)o * d + k;
+                float acc = (s0 == 0 && !accumulate) ? 0.0f : *out;
+                for (uint c = 0; c < cend; c++) acc += tile[r * TC + c] * str[(size_t)(s0 + c) * d + k];
+                *out = acc;
+            }
+        }
+    }
+}
