@@ -181,7 +181,7 @@ static void check_alignment(clnn_context *ctx, size_t n, size_t d, double alpha)
 static void check_uniformity(clnn_context *ctx, size_t n, size_t d, double t, float amp)
 {
     op_data o = {{n, d, 0}, {t, 0}, 0, CLNN_REDUCE_MEAN, {NULL}, {NULL}};
-    op_case c = {.ref = unif_ref, .run = unif_run, .user = &o, .fd_limit = n > 256 ? 40 : 400};
+    op_case c = {.ref = unif_ref, .run = unif_run, .user = &o, .fd_limit = n * d > 10000 ? 12 : 400};
     size_t shape[2] = {n, d};
     add_input(ctx, &c, &o, 2, shape, (unsigned)(n * 5 + d), -amp, amp);
     snprintf(c.what, sizeof c.what, "uniformity n=%zu d=%zu t=%g amp=%g", n, d, t, (double)amp);
@@ -281,12 +281,12 @@ int main(void)
     if (test_large("contrastive objectives on >= 2^16 elements")) {
         nce_case big[] = {{521, 131, K_ONE_WAY, 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN, 1.0f},
                           {263, 251, K_NT_XENT, 0.05f, 0.1f, 1, 1, CLNN_REDUCE_MEAN, 1.0f}};
-        check_nce(ctx, &big[0], 3, 24, 0);
-        check_nce(ctx, &big[1], 3, 8, 0);
+        check_nce(ctx, &big[0], 3, 8, 0);
+        check_nce(ctx, &big[1], 3, 4, 0);
         check_alignment(ctx, 521, 131, 2.0);
         check_uniformity(ctx, 521, 131, 2.0, 0.2f);
-        check_ge2e(ctx, 64, 10, 129, 10.0f, -5.0f, CLNN_REDUCE_MEAN, 60);
-        check_barlow(ctx, 521, 131, 0.0051, 40);
+        check_ge2e(ctx, 64, 10, 129, 10.0f, -5.0f, CLNN_REDUCE_MEAN, 20);
+        check_barlow(ctx, 521, 131, 0.0051, 10);
         check_variance(ctx, 1031, 257, 0.5, 0, CLNN_REDUCE_MEAN, 60);
         check_variance(ctx, 1031, 257, 0.5, 1, CLNN_REDUCE_MEAN, 60);
     }
