@@ -302,7 +302,14 @@ struct clnn_context {
     clnn_tune_mode tune_mode;
     int tune_busy;
     struct clnn__tune_request *tune_request;
+    /* device bytes live and peak (memstats.c); NULL until the first buffer */
+    struct clnn__mem_stats *mem;
 };
+
+/* Counts a buffer clnn created on ctx until OpenCL frees it (memstats.c). */
+void clnn__mem_track(clnn_context *ctx, cl_mem buf, size_t bytes);
+/* The context's share of the counters, at release. */
+void clnn__mem_release(clnn_context *ctx);
 
 /* ----------------------------------------------------------------- tensors */
 
