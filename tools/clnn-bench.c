@@ -19,6 +19,7 @@ static const bench_group groups[] = {
     {"layers", bench_layers},
     {"conv", bench_conv},
     {"outputs", bench_outputs},
+    {"contrastive", bench_contrastive},
 };
 
 static void usage(FILE *f)

@@ -169,7 +169,9 @@ CLNN_API clnn_status clnn_context_build_all(clnn_context *ctx);
  * own temporaries): bytes live now and the most live at once since the
  * context was created or the peak was last reset. A buffer counts until the
  * OpenCL runtime frees it (after the last queued command that uses it), so
- * read after clnn_finish for settled figures. live and peak may be NULL. */
+ * read after clnn_finish for settled figures. Frees are seen through memory-
+ * object destructor callbacks: on a runtime that never calls them (Oclgrind
+ * 21.10) live only grows. live and peak may be NULL. */
 CLNN_API clnn_status clnn_context_memory_stats(const clnn_context *ctx, size_t *live, size_t *peak);
 /* Sets the peak to the bytes live now. */
 CLNN_API clnn_status clnn_context_memory_reset_peak(clnn_context *ctx);

@@ -18,6 +18,11 @@ typedef struct bench_env {
  * the clnn profiler after one warm-up run; negative on error. */
 double bench_time(bench_env *env, int (*fn)(void *arg), void *arg);
 
+/* Median device time of a CLBlast (strided-batched when batch > 1) SGEMM,
+ * row-major C[m,n] = A[m,k] . B[k,n], from its own profiling event
+ * (bench_conv.c); negative on error. */
+double bench_time_clblast(bench_env *env, size_t m, size_t n, size_t k, size_t batch);
+
 /* Adds a row: value in unit, reference value/label measured in the same run,
  * and prints it. ratio = value / reference (higher is better for rates). */
 void bench_report(bench_env *env, const char *group, const char *name, double value, const char *unit,
@@ -32,5 +37,7 @@ void bench_layers(bench_env *env);
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);
+/* contrastive objectives, tiled vs materialised InfoNCE (bench_contrastive.c) */
+void bench_contrastive(bench_env *env);
 
 #endif

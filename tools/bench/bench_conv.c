@@ -13,9 +13,7 @@ static int cmp_double(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Median device time of a CLBlast (strided-batched when batch > 1) SGEMM,
- * row-major C[m,n] = A[m,k] . B[k,n], from its own profiling event. */
-static double time_clblast(bench_env *env, size_t m, size_t n, size_t k, size_t batch)
+double bench_time_clblast(bench_env *env, size_t m, size_t n, size_t k, size_t batch)
 {
     cl_context cl;
     cl_command_queue q;
@@ -106,7 +104,7 @@ static void bench_conv2d(bench_env *env)
     if (!a.x || !a.w || !a.b || !a.y) goto out;
     double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R);
     double t = bench_time(env, run_conv_ctx, &a);
-    double tref = time_clblast(env, K, N * H * H, C * R * R, 1);
+    double tref = bench_time_clblast(env, K, N * H * H, C * R * R, 1);
     char name[96];
     snprintf(name, sizeof name, "conv2d fwd N%zu C%zu %zux%zu K%zu 3x3", N, C, H, H, K);
     if (t > 0 && tref > 0)
@@ -145,7 +143,7 @@ static void bench_attention(bench_env *env)
     double flops = 2.0 * 2.0 * (double)(B * Hd) * (double)(S * S * D); /* two GEMMs; softmax not counted */
     double t = bench_time(env, run_attn, &a);
     /* reference: the same two GEMM shapes in CLBlast, strided-batched */
-    double t1 = time_clblast(env, S, S, D, B * Hd), t2 = time_clblast(env, S, D, S, B * Hd);
+    double t1 = bench_time_clblast(env, S, S, D, B * Hd), t2 = bench_time_clblast(env, S, D, S, B * Hd);
     char name[96];
     snprintf(name, sizeof name, "attention fwd B%zu H%zu S%zu D%zu", B, Hd, S, D);
     if (t > 0 && t1 > 0 && t2 > 0)
