@@ -4,8 +4,8 @@
  * other side in tiles of TC, recomputing each TR x TC tile of dot products
  * into local memory.
  *
- * Order of every sum, and why the bits do not depend on TR, TC or the local
- * size: a dot product is summed by one work-item over k = 0..d-1; a row's
+ * Order of every sum, and why the bits do not depend on TR, TC, DK or the
+ * local size: a dot product is summed by one work-item over k = 0..d-1; a row's
  * online log-sum-exp (running max and sum, rowstat_lse_add) takes the
  * candidates one at a time in index order; a gradient element is
  * accumulated by one work-item over the streamed index in order, its running
@@ -24,12 +24,47 @@
 #ifndef TC
 #define TC 64 /* streamed rows per tile */
 #endif
+#ifndef DK
+#define DK 16 /* features staged in local memory at a time */
+#endif
 
-inline float dot_rows(__global const float *a, __global const float *b, const uint d)
+/* The dot products of a TR x TC tile: tile[r TC + c] = own row o0 + r .
+ * streamed row s0 + c (0 outside the matrices). Both blocks pass through
+ * local memory DK features at a time (the streamed one transposed, so that
+ * neighbouring work-items read neighbouring words); each entry is still
+ * summed by one work-item over k = 0, 1, ..., d - 1 in order, so the bits do
+ * not depend on DK. Every work-item must call it. */
+inline void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
+                      __global const float *str, const uint o0, const uint s0, const uint n_own, const uint n_str,
+                      const uint d)
 {
-    float acc = 0.0f;
-    for (uint k = 0; k < d; k++) acc += a[k] * b[k];
-    return acc;
+    const uint lid = get_local_id(0), nloc = get_local_size(0);
+    for (uint e = lid; e < TR * TC; e += nloc) tile[e] = 0.0f;
+    for (uint k0 = 0; k0 < d; k0 += DK) {
+        barrier(CLK_LOCAL_MEM_FENCE); /* the previous chunk is consumed */
+        for (uint e = lid; e < TR * DK; e += nloc) {
+            uint r;
+            const uint kk = split_index(e, DK, &r);
+            const uint o = o0 + r, k = k0 + kk;
+            own_l[e] = o < n_own && k < d ? own[(size_t)o * d + k] : 0.0f;
+        }
+        for (uint e = lid; e < TC * DK; e += nloc) {
+            uint c;
+            const uint kk = split_index(e, DK, &c);
+            const uint s = s0 + c, k = k0 + kk;
+            str_l[kk * TC + c] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        const uint kn = min((uint)DK, d - k0);
+        for (uint e = lid; e < TR * TC; e += nloc) {
+            uint r;
+            const uint c = split_index(e, TC, &r);
+            float acc = tile[e];
+            for (uint kk = 0; kk < kn; kk++) acc += own_l[r * DK + kk] * str_l[kk * TC + c];
+            tile[e] = acc;
+        }
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
 }
 
 /* Forward over the anchors of this work-group: za = rows a_row0.. of the
@@ -45,7 +80,7 @@ __kernel void tiled_lse(__global float *lse, __global float *partial, const uint
 {
     __global const float *za = zc + (size_t)a_row0 * d;
     __global const float *zb = zc + (size_t)b_row0 * d;
-    __local float tile[TR * TC];
+    __local float tile[TR * TC], own_l[TR * DK], str_l[DK * TC];
     __local float run_m[TR], run_s[TR], run_pos[TR];
     const uint lid = get_local_id(0), nloc = get_local_size(0), a0 = get_group_id(0) * TR;
     for (uint r = lid; r < TR; r += nloc) {
@@ -55,13 +90,7 @@ __kernel void tiled_lse(__global float *lse, __global float *partial, const uint
     }
     for (uint b0 = 0; b0 < nb; b0 += TC) {
         barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
-        for (uint e = lid; e < TR * TC; e += nloc) {
-            uint r;
-            const uint c = split_index(e, TC, &r);
-            const uint a = a0 + r, b = b0 + c;
-            tile[e] = a < na && b < nb ? dot_rows(za + (size_t)a * d, zb + (size_t)b * d, d) : 0.0f;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
+        tile_dots(tile, own_l, str_l, za, zb, a0, b0, na, nb, d);
         for (uint r = lid; r < TR; r += nloc) {
             const uint a = a0 + r, partner = partner_of(a, pos_off, nb);
             rowstat st = rowstat_empty();
@@ -111,12 +140,13 @@ __kernel void tiled_grad(__global float *dzc, __global const float *zc, const ui
     __global const float *own = zc + (size_t)own_row0 * d;
     __global const float *str = zc + (size_t)str_row0 * d;
     __global const float *lse = lse_all + lse0;
-    __local float tile[TR * TC];
+    __local float tile[TR * TC], own_l[TR * DK], str_l[DK * TC];
     const uint lid = get_local_id(0), nloc = get_local_size(0), o0 = get_group_id(0) * TR;
     const uint ncand = own_anchors ? n_str : n_own;
     for (uint s0 = 0; s0 < n_str; s0 += TC) {
         barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
-        for (uint e = lid; e < TR * TC; e += nloc) {
+        tile_dots(tile, own_l, str_l, own, str, o0, s0, n_own, n_str, d);
+        for (uint e = lid; e < TR * TC; e += nloc) { /* similarities -> dloss/dsimilarity */
             uint r;
             const uint c = split_index(e, TC, &r);
             const uint o = o0 + r, s = s0 + c;
@@ -124,23 +154,33 @@ __kernel void tiled_grad(__global float *dzc, __global const float *zc, const ui
             if (o < n_own && s < n_str) {
                 const uint a = own_anchors ? o : s, b = own_anchors ? s : o;
                 const int self = self_excl && a == b, pos = !self && b == partner_of(a, pos_off, ncand);
-                const float l = pair_logit(dot_rows(own + (size_t)o * d, str + (size_t)s * d, d), pos, margin,
-                                           inv_tau);
+                const float l = pair_logit(tile[e], pos, margin, inv_tau);
                 g = pair_grad(l, lse[a], in_denominator(self, pos, decoupled), pos, 1.0f, coef);
             }
             tile[e] = g;
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
+        /* grad[o, k] (+)= sum_c g[r, c] str[s0 + c, k], the streamed rows
+         * staged DK features at a time; c in order */
         const uint cend = min((uint)TC, n_str - s0);
-        for (uint e = lid; e < TR * d; e += nloc) {
-            uint r;
-            const uint k = split_index(e, d, &r);
-            const uint o = o0 + r;
-            if (o < n_own) {
-                __global float *out = grad + (size_t)o * d + k;
-                float acc = (s0 == 0 && !accumulate) ? 0.0f : *out;
-                for (uint c = 0; c < cend; c++) acc += tile[r * TC + c] * str[(size_t)(s0 + c) * d + k];
-                *out = acc;
+        for (uint k0 = 0; k0 < d; k0 += DK) {
+            barrier(CLK_LOCAL_MEM_FENCE); /* g written; the previous chunk consumed */
+            for (uint e = lid; e < TC * DK; e += nloc) {
+                uint c;
+                const uint kk = split_index(e, DK, &c);
+                const uint s = s0 + c, k = k0 + kk;
+                str_l[kk * TC + c] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
+            }
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (uint e = lid; e < TR * DK; e += nloc) {
+                uint r;
+                const uint kk = split_index(e, DK, &r);
+                const uint o = o0 + r, k = k0 + kk;
+                if (o < n_own && k < d) {
+                    __global float *out = grad + (size_t)o * d + k;
+                    float acc = (s0 == 0 && !accumulate) ? 0.0f : *out;
+                    for (uint c = 0; c < cend; c++) acc += tile[r * TC + c] * str_l[kk * TC + c];
+                    *out = acc;
+                }
             }
         }
     }

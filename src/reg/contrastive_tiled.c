@@ -23,10 +23,16 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
     cfg->local[1] = cfg->local[2] = 1;
 }
 
-/* Tiles of at most 32 x 128 floats (16 KiB of local memory). */
-#define TILED_TUNABLE(id_, kernel_)                                                                        \
-    {id_, "infonce_tiled", kernel_, 1, {{"TR", {8, 16, 32}, 3, 32}, {"TC", {32, 64, 128}, 3, 64}, {NULL, {0}, 0, 0}}, \
-     tiled_heuristic, tiled_global}
+/* TR owned rows, TC streamed rows per tile, DK features staged at a time:
+ * at most 32 x 128 + (32 + 128) x 16 floats (26 KiB) of local memory. */
+#define TILED_TUNABLE(id_, kernel_)                                                                 \
+    {id_,                                                                                           \
+     "infonce_tiled",                                                                               \
+     kernel_,                                                                                       \
+     1,                                                                                             \
+     {{"TR", {8, 16, 32}, 3, 32}, {"TC", {32, 64, 128}, 3, 64}, {"DK", {4, 8, 16}, 3, 16}, {NULL, {0}, 0, 0}}, \
+     tiled_heuristic,                                                                               \
+     tiled_global}
 const clnn__tunable clnn__ctr_tiled_lse = TILED_TUNABLE("contrastive.tiled_lse", "tiled_lse");
 const clnn__tunable clnn__ctr_tiled_grad = TILED_TUNABLE("contrastive.tiled_grad", "tiled_grad");
 
