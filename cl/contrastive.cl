@@ -98,6 +98,7 @@ __kernel void contrastive_rows(__global float *s, __global float *partial, __glo
     const float lse = t.m + log(t.s); /* -INF for an empty denominator */
     if (lid == 0) partial[poff + row] = lse - t.a / t.c;
     const float inv_npos = 1.0f / t.c;
+    barrier(CLK_GLOBAL_MEM_FENCE); /* every read of the row precedes the in-place writes */
     for (uint j = lid; want_grad && j < cols; j += nloc) {
         ROLE(j);
         sr[j] = pair_grad(l, lse, den, pos, inv_npos, gscale * inv_tau);
@@ -269,6 +270,7 @@ __kernel void ge2e_rows(__global float *p, __global float *q, __global float *co
     }
     const rowstat t = row_merge_lanes(lanes, scratch);
     const float lse = t.m + log(t.s);
+    barrier(CLK_GLOBAL_MEM_FENCE); /* every read of p_r,own precedes the in-place writes */
     for (uint lane = lid; lane < lanes; lane += nloc) {
         rowstat st = rowstat_empty();
         for (uint k = lane; k < spk; k += lanes) {
@@ -345,6 +347,7 @@ __kernel void barlow_rows(__global float *c, __global float *partial, const uint
     }
     const float off = row_merge_lanes(lanes, scratch).a;
     if (lid == 0) partial[i] = (1.0f - cii) * (1.0f - cii) + lambda * off;
+    barrier(CLK_GLOBAL_MEM_FENCE); /* every read of the row precedes the in-place writes */
     for (uint j = lid; want_grad && j < d; j += get_local_size(0))
         cr[j] = j == i ? 2.0f * (cii - 1.0f) : 2.0f * lambda * cr[j];
 }
