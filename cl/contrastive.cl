@@ -355,8 +355,8 @@ __kernel void barlow_rows(__global float *c, __global float *partial, const uint
 /* ------------------------------------------------------------- variance */
 
 /* Group g of count elements (reduce.clh addressing: rows of [R, T] or
- * columns of [N, D]): partial[g] = coef Var (population variance, two
- * passes: mean, then squared deviations); with want_grad
+ * columns of [N, D]): partial[g] = coef Var (population variance, from
+ * red_mean_m2's two passes); with want_grad
  * grad = gscale coef 2 / count (x - mean). One work-group per group. */
 __kernel void variance_groups(__global float *partial, __global float *grad, __global const float *x,
                               const uint count, const uint group_stride, const uint inner, const uint outer_stride,
@@ -364,24 +364,8 @@ __kernel void variance_groups(__global float *partial, __global float *grad, __g
 {
     __local float lanes[RED_LANES];
     const uint g = get_group_id(0);
-    RED_FOR_LANES(lane)
-    {
-        float s = 0.0f;
-        RED_FOR_LANE_ELEMENTS(i, lane, count) s += x[red_addr(g, i, group_stride, inner, outer_stride)];
-        lanes[lane] = s;
-    }
-    const float mean = red_tree_sum(lanes) / (float)count;
-    RED_FOR_LANES(lane)
-    {
-        float s = 0.0f;
-        RED_FOR_LANE_ELEMENTS(i, lane, count)
-        {
-            const float dv = x[red_addr(g, i, group_stride, inner, outer_stride)] - mean;
-            s += dv * dv;
-        }
-        lanes[lane] = s;
-    }
-    const float var = red_tree_sum(lanes) / (float)count;
+    const float2 stat = red_mean_m2(x, g, count, count, group_stride, inner, outer_stride, lanes);
+    const float mean = stat.x, var = stat.y / (float)count;
     if (get_local_id(0) == 0) partial[g] = coef * var;
     const float k = gscale * coef * 2.0f / (float)count;
     for (uint i = get_local_id(0); want_grad && i < count; i += get_local_size(0)) {

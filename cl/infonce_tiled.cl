@@ -28,10 +28,24 @@
 #define DK 16 /* features staged in local memory at a time */
 #endif
 
+/* str_l[kk TC + c] = str[s0 + c, k0 + kk] (0 outside): features k0..k0+DK-1
+ * of the TC streamed rows, transposed so that neighbouring work-items read
+ * neighbouring words. */
+inline void stage_streamed(__local float *str_l, __global const float *str, const uint s0, const uint k0,
+                           const uint n_str, const uint d)
+{
+    for (uint e = get_local_id(0); e < TC * DK; e += get_local_size(0)) {
+        uint c;
+        const uint kk = split_index(e, DK, &c);
+        const uint s = s0 + c, k = k0 + kk;
+        str_l[kk * TC + c] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
+    }
+}
+
 /* The dot products of a TR x TC tile: tile[r TC + c] = own row o0 + r .
  * streamed row s0 + c (0 outside the matrices). Both blocks pass through
- * local memory DK features at a time (the streamed one transposed, so that
- * neighbouring work-items read neighbouring words); each entry is still
+ * local memory DK features at a time (the streamed one by stage_streamed);
+ * each entry is still
  * summed by one work-item over k = 0, 1, ..., d - 1 in order, so the bits do
  * not depend on DK. Every work-item must call it. */
 inline void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
@@ -48,12 +62,7 @@ inline void tile_dots(__local float *tile, __local float *own_l, __local float *
             const uint o = o0 + r, k = k0 + kk;
             own_l[e] = o < n_own && k < d ? own[(size_t)o * d + k] : 0.0f;
         }
-        for (uint e = lid; e < TC * DK; e += nloc) {
-            uint c;
-            const uint kk = split_index(e, DK, &c);
-            const uint s = s0 + c, k = k0 + kk;
-            str_l[kk * TC + c] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
-        }
+        stage_streamed(str_l, str, s0, k0, n_str, d);
         barrier(CLK_LOCAL_MEM_FENCE);
         const uint kn = min((uint)DK, d - k0);
         for (uint e = lid; e < TR * TC; e += nloc) {
@@ -164,12 +173,7 @@ __kernel void tiled_grad(__global float *dzc, __global const float *zc, const ui
         const uint cend = min((uint)TC, n_str - s0);
         for (uint k0 = 0; k0 < d; k0 += DK) {
             barrier(CLK_LOCAL_MEM_FENCE); /* g written; the previous chunk consumed */
-            for (uint e = lid; e < TC * DK; e += nloc) {
-                uint c;
-                const uint kk = split_index(e, DK, &c);
-                const uint s = s0 + c, k = k0 + kk;
-                str_l[kk * TC + c] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
-            }
+            stage_streamed(str_l, str, s0, k0, n_str, d);
             barrier(CLK_LOCAL_MEM_FENCE);
             for (uint e = lid; e < TR * DK; e += nloc) {
                 uint r;

@@ -55,15 +55,11 @@ clnn_status clnn_barlow_twins(clnn_context *ctx, const clnn_tensor *z1, const cl
     static const char *fn = "clnn_barlow_twins";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t n, d;
-    TRY(clnn__ctr_rows_of(ctx, fn, "z1", z1, &n, &d));
-    TRY(clnn__ctr_same_rows(ctx, fn, "z1", z1, "z2", z2));
+    static const char *const names[2] = {"dz1", "dz2"};
+    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));
     CHECK_SHAPE(ctx, n >= 2, "%s: %zu sample; the batch statistics need at least 2", fn, n);
     CHECK_ARG(ctx, clnn__is_finite(lambda) && lambda >= 0.0f, "%s: lambda %g must be finite and >= 0", fn,
               (double)lambda);
-    const clnn_tensor *inputs[2] = {z1, z2};
-    clnn_tensor *grads[2] = {dz1, dz2};
-    static const char *const names[2] = {"dz1", "dz2"};
-    TRY(clnn__ctr_check_outputs(ctx, fn, 2, inputs, loss, 2, grads, names));
 
     int want_grad = dz1 || dz2;
     const size_t sizes[N_BUF] = {n * d, n * d, d, d, d, d, d * d, d, n * d, n * d};

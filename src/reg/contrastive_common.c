@@ -81,6 +81,17 @@ clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_
     return CLNN_OK;
 }
 
+clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
+                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d)
+{
+    TRY(clnn__ctr_rows_of(ctx, fn, x_name, x, n, d));
+    TRY(clnn__ctr_same_rows(ctx, fn, x_name, x, y_name, y));
+    const clnn_tensor *inputs[2] = {x, y};
+    clnn_tensor *grads[2] = {dx, dy};
+    return clnn__ctr_check_outputs(ctx, fn, 2, inputs, loss, 2, grads, grad_names);
+}
+
 float clnn__ctr_scale(clnn_reduction reduction, size_t n)
 {
     return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)n) : 1.0f;

@@ -65,22 +65,21 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t n, d;
-    TRY(clnn__ctr_rows_of(ctx, fn, "z1", z1, &n, &d));
-    TRY(clnn__ctr_same_rows(ctx, fn, "z1", z1, "z2", z2));
+    static const char *const names[2] = {"dz1", "dz2"};
+    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));
     CHECK_ARG(ctx, mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT,
               "%s: mode %d is not a clnn_infonce_mode", fn, (int)mode);
     if (labels) {
         TRY(clnn__check_tensor(ctx, fn, "labels", labels));
         CHECK_SHAPE(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
         CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, z1 has %zu rows", fn, labels->count, n);
+        const clnn_tensor *outs[3] = {loss, dz1, dz2};
+        for (int i = 0; i < 3; i++)
+            CHECK_ARG(ctx, !outs[i] || outs[i]->buffer != labels->buffer, "%s: an output aliases labels", fn);
     }
     TRY(clnn__ctr_check_options(ctx, fn, &opt, n));
     CHECK_SHAPE(ctx, 2 * n * d <= 0xFFFFFFFFu && 2 * n <= 0x7FFFFFFFu,
                 "%s: the two views hold %zu elements, more than 2^32 - 1", fn, 2 * n * d);
-    const clnn_tensor *inputs[3] = {z1, z2, labels};
-    clnn_tensor *grads[2] = {dz1, dz2};
-    static const char *const names[2] = {"dz1", "dz2"};
-    TRY(clnn__ctr_check_outputs(ctx, fn, labels ? 3 : 2, inputs, loss, 2, grads, names));
 
     clnn__ctr_plan plan;
     clnn__ctr_plan_make(mode, n, opt, &plan);

@@ -35,6 +35,11 @@ clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_re
 clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_in, const clnn_tensor *const *inputs,
                                     clnn_tensor *loss, size_t n_grad, clnn_tensor *const *grads,
                                     const char *const *grad_names);
+/* Two views x, y of one shape (rows_of and same_rows), and their outputs:
+ * loss, dx, dy (grad_names[0], [1]) as clnn__ctr_check_outputs. */
+clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
+                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d);
 /* 1 for SUM, 1/n for MEAN. */
 float clnn__ctr_scale(clnn_reduction reduction, size_t n);
 /* Releases the non-NULL buffers of a list. */

@@ -22,13 +22,9 @@ clnn_status clnn_alignment_loss(clnn_context *ctx, const clnn_tensor *x, const c
     static const char *fn = "clnn_alignment_loss";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t n, d;
-    TRY(clnn__ctr_rows_of(ctx, fn, "x", x, &n, &d));
-    TRY(clnn__ctr_same_rows(ctx, fn, "x", x, "y", y));
-    CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha > 0.0f, "%s: alpha %g must be finite and > 0", fn, (double)alpha);
-    const clnn_tensor *inputs[2] = {x, y};
-    clnn_tensor *grads[2] = {dx, dy};
     static const char *const names[2] = {"dx", "dy"};
-    TRY(clnn__ctr_check_outputs(ctx, fn, 2, inputs, loss, 2, grads, names));
+    TRY(clnn__ctr_check_views(ctx, fn, "x", x, "y", y, loss, dx, dy, names, &n, &d));
+    CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha > 0.0f, "%s: alpha %g must be finite and > 0", fn, (double)alpha);
 
     cl_mem partial = NULL;
     TRY(clnn__scratch(ctx, fn, n, &partial));
