@@ -68,9 +68,11 @@ inline void tile_dots(__local float *tile, __local float *own_l, __local float *
         for (uint e = lid; e < TR * TC; e += nloc) {
             uint r;
             const uint c = split_index(e, TC, &r);
-            float acc = tile[e];
-            for (uint kk = 0; kk < kn; kk++) acc += own_l[r * DK + kk] * str_l[kk * TC + c];
-            tile[e] = acc;
+            if (o0 + r < n_own && s0 + c < n_str) { /* entries past the matrices stay 0 */
+                float acc = tile[e];
+                for (uint kk = 0; kk < kn; kk++) acc += own_l[r * DK + kk] * str_l[kk * TC + c];
+                tile[e] = acc;
+            }
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);

@@ -13,10 +13,14 @@ static void tiled_global(const size_t problem[2], const clnn__config *cfg, size_
     global[1] = 1;
 }
 
-/* 64 work-items: enough to fill a TR x TC tile's dot products in a few rounds. */
+/* 64 work-items: enough to fill a TR x TC tile's dot products in a few
+ * rounds; for few rows (problem[0], about the streamed count too) the
+ * smallest tiles that cover them, since a tile costs its full TR x TC
+ * bookkeeping even where it hangs over the end. */
 static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
-    (void)problem;
+    cfg->param[0] = problem[0] <= 8 ? 8 : problem[0] <= 16 ? 16 : 32; /* TR */
+    cfg->param[1] = problem[0] <= 32 ? 32 : 64;                        /* TC */
     size_t local = 64;
     while (local > ctx->info.max_work_group_size || local > ctx->info.max_work_item_sizes[0]) local /= 2;
     cfg->local[0] = local ? local : 1;
