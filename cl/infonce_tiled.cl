@@ -28,26 +28,29 @@
 #define DK 16 /* features staged in local memory at a time */
 #endif
 
-/* str_l[kk TC + c] = str[s0 + c, k0 + kk] (0 outside): features k0..k0+DK-1
- * of the TC streamed rows, transposed so that neighbouring work-items read
- * neighbouring words. */
+#define CB 8 /* tile columns per work-item step of the dot products (divides TC) */
+#define KB 4 /* features per work-item step of the gradient sums (divides DK) */
+
+/* Features k0..k0+DK-1 of the TC streamed rows from s0 (0 outside) into
+ * local memory: transposed, str_l[kk TC + c], for the dot products (a
+ * work-item runs along c), or row-major, str_l[c DK + kk], for the gradient
+ * sums (a work-item runs along kk). */
 inline void stage_streamed(__local float *str_l, __global const float *str, const uint s0, const uint k0,
-                           const uint n_str, const uint d)
+                           const uint n_str, const uint d, const int transposed)
 {
     for (uint e = get_local_id(0); e < TC * DK; e += get_local_size(0)) {
         uint c;
         const uint kk = split_index(e, DK, &c);
         const uint s = s0 + c, k = k0 + kk;
-        str_l[kk * TC + c] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
+        str_l[transposed ? kk * TC + c : e] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
     }
 }
 
 /* The dot products of a TR x TC tile: tile[r TC + c] = own row o0 + r .
  * streamed row s0 + c (0 outside the matrices). Both blocks pass through
- * local memory DK features at a time (the streamed one by stage_streamed);
- * each entry is still
- * summed by one work-item over k = 0, 1, ..., d - 1 in order, so the bits do
- * not depend on DK. Every work-item must call it. */
+ * local memory DK features at a time; each entry is still summed by one
+ * work-item over k = 0, 1, ..., d - 1 in order, so the bits do not depend on
+ * DK. Every work-item must call it. */
 inline void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
                       __global const float *str, const uint o0, const uint s0, const uint n_own, const uint n_str,
                       const uint d)
@@ -62,16 +65,23 @@ inline void tile_dots(__local float *tile, __local float *own_l, __local float *
             const uint o = o0 + r, k = k0 + kk;
             own_l[e] = o < n_own && k < d ? own[(size_t)o * d + k] : 0.0f;
         }
-        stage_streamed(str_l, str, s0, k0, n_str, d);
+        stage_streamed(str_l, str, s0, k0, n_str, d, 1);
         barrier(CLK_LOCAL_MEM_FENCE);
         const uint kn = min((uint)DK, d - k0);
-        for (uint e = lid; e < TR * TC; e += nloc) {
+        /* CB neighbouring entries of one row per step (contiguous: vectors on
+         * CPUs); units wholly past the matrices are skipped */
+        for (uint u = lid; u < TR * (TC / CB); u += nloc) {
             uint r;
-            const uint c = split_index(e, TC, &r);
-            if (o0 + r < n_own && s0 + c < n_str) { /* entries past the matrices stay 0 */
-                float acc = tile[e];
-                for (uint kk = 0; kk < kn; kk++) acc += own_l[r * DK + kk] * str_l[kk * TC + c];
-                tile[e] = acc;
+            const uint c0 = split_index(u, TC / CB, &r) * CB;
+            if (o0 + r < n_own && s0 + c0 < n_str) {
+                __local float *t = tile + r * TC + c0;
+                float acc[CB];
+                for (uint j = 0; j < CB; j++) acc[j] = t[j];
+                for (uint kk = 0; kk < kn; kk++) {
+                    const float a = own_l[r * DK + kk];
+                    for (uint j = 0; j < CB; j++) acc[j] += a * str_l[kk * TC + c0 + j];
+                }
+                for (uint j = 0; j < CB; j++) t[j] = acc[j];
             }
         }
     }
@@ -175,17 +185,24 @@ __kernel void tiled_grad(__global float *dzc, __global const float *zc, const ui
         const uint cend = min((uint)TC, n_str - s0);
         for (uint k0 = 0; k0 < d; k0 += DK) {
             barrier(CLK_LOCAL_MEM_FENCE); /* g written; the previous chunk consumed */
-            stage_streamed(str_l, str, s0, k0, n_str, d);
+            stage_streamed(str_l, str, s0, k0, n_str, d, 0);
             barrier(CLK_LOCAL_MEM_FENCE);
-            for (uint e = lid; e < TR * DK; e += nloc) {
+            /* KB neighbouring features of one row per step */
+            for (uint u = lid; u < TR * (DK / KB); u += nloc) {
                 uint r;
-                const uint kk = split_index(e, DK, &r);
-                const uint o = o0 + r, k = k0 + kk;
+                const uint kb = split_index(u, DK / KB, &r) * KB;
+                const uint o = o0 + r, k = k0 + kb;
                 if (o < n_own && k < d) {
                     __global float *out = grad + (size_t)o * d + k;
-                    float acc = (s0 == 0 && !accumulate) ? 0.0f : *out;
-                    for (uint c = 0; c < cend; c++) acc += tile[r * TC + c] * str_l[kk * TC + c];
-                    *out = acc;
+                    const uint kn = min((uint)KB, d - k);
+                    const int fresh = s0 == 0 && !accumulate;
+                    float acc[KB];
+                    for (uint j = 0; j < KB; j++) acc[j] = j < kn && !fresh ? out[j] : 0.0f;
+                    for (uint c = 0; c < cend; c++) {
+                        const float g = tile[r * TC + c];
+                        for (uint j = 0; j < KB; j++) acc[j] += g * str_l[c * DK + kb + j];
+                    }
+                    for (uint j = 0; j < kn; j++) out[j] = acc[j];
                 }
             }
         }
