@@ -6,8 +6,9 @@
  *
  * Order of every sum, and why the bits do not depend on TR, TC, DK or the
  * local size: a dot product is summed by one work-item over k = 0..d-1; a row's
- * online log-sum-exp (running max and sum, rowstat_lse_add) takes the
- * candidates one at a time in index order; a gradient element is
+ * online log-sum-exp (running max and sum, rowstat_lse_add) runs on fixed
+ * lanes that take the candidates in index order (lane = index mod 8) and
+ * merge in a fixed tree; a gradient element is
  * accumulated by one work-item over the streamed index in order, its running
  * value kept in the output between tiles. No atomics.
  *
@@ -93,7 +94,13 @@ inline void tile_dots(__local float *tile, __local float *own_l, __local float *
  * all [., d]. For anchor a:
  *   lse[out0 + a] = log sum_{b in D} exp(l_ab),
  *   partial[out0 + a] = lse[out0 + a] - l_{a, partner(a)}
- * (pair_logit and the roles of contrastive.clh). */
+ * (pair_logit and the roles of contrastive.clh). Each anchor's log-sum-exp
+ * runs on LSE_LANES lanes, lane j taking the candidates b = j (mod
+ * LSE_LANES) in index order with a running max and sum, and the lanes merge
+ * in a fixed tree at the end: the candidate index alone decides the order,
+ * so the bits do not depend on TR, TC or the local size, and LSE_LANES
+ * work-items share a row. */
+#define LSE_LANES 8 /* divides TC */
 __kernel void tiled_lse(__global float *lse, __global float *partial, const uint out0, __global const float *zc,
                         const uint a_row0, const uint b_row0, const uint na, const uint nb, const uint d,
                         const uint pos_off, const int self_excl, const float inv_tau, const float margin,
@@ -102,39 +109,47 @@ __kernel void tiled_lse(__global float *lse, __global float *partial, const uint
     __global const float *za = zc + (size_t)a_row0 * d;
     __global const float *zb = zc + (size_t)b_row0 * d;
     __local float tile[TR * TC], own_l[TR * DK], str_l[DK * TC];
-    __local float run_m[TR], run_s[TR], run_pos[TR];
+    __local float run_m[TR * LSE_LANES], run_s[TR * LSE_LANES], run_pos[TR];
     const uint lid = get_local_id(0), nloc = get_local_size(0), a0 = get_group_id(0) * TR;
-    for (uint r = lid; r < TR; r += nloc) {
-        run_m[r] = -INFINITY;
-        run_s[r] = 0.0f;
-        run_pos[r] = 0.0f;
+    for (uint u = lid; u < TR * LSE_LANES; u += nloc) {
+        run_m[u] = -INFINITY;
+        run_s[u] = 0.0f;
     }
+    for (uint r = lid; r < TR; r += nloc) run_pos[r] = 0.0f;
     for (uint b0 = 0; b0 < nb; b0 += TC) {
         barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
         tile_dots(tile, own_l, str_l, za, zb, a0, b0, na, nb, d);
-        for (uint r = lid; r < TR; r += nloc) {
+        for (uint u = lid; u < TR * LSE_LANES; u += nloc) {
+            uint r;
+            const uint lane = split_index(u, LSE_LANES, &r);
             const uint a = a0 + r, partner = partner_of(a, pos_off, nb);
             rowstat st = rowstat_empty();
-            st.m = run_m[r];
-            st.s = run_s[r];
-            float lpos = run_pos[r];
-            for (uint c = 0; a < na && c < TC && b0 + c < nb; c++) {
+            st.m = run_m[u];
+            st.s = run_s[u];
+            for (uint c = lane; a < na && c < TC && b0 + c < nb; c += LSE_LANES) {
                 const uint b = b0 + c;
                 const int self = self_excl && a == b, pos = !self && b == partner;
                 const float l = pair_logit(tile[r * TC + c], pos, margin, inv_tau);
                 if (in_denominator(self, pos, decoupled)) rowstat_lse_add(&st, l);
-                if (pos) lpos = l;
+                if (pos) run_pos[r] = l; /* one lane of one tile holds the partner */
             }
-            run_m[r] = st.m;
-            run_s[r] = st.s;
-            run_pos[r] = lpos;
+            run_m[u] = st.m;
+            run_s[u] = st.s;
         }
     }
     barrier(CLK_LOCAL_MEM_FENCE);
     for (uint r = lid; r < TR; r += nloc) {
         const uint a = a0 + r;
         if (a < na) {
-            const float v = run_m[r] + log(run_s[r]);
+            rowstat x[LSE_LANES];
+            for (uint j = 0; j < LSE_LANES; j++) {
+                x[j] = rowstat_empty();
+                x[j].m = run_m[r * LSE_LANES + j];
+                x[j].s = run_s[r * LSE_LANES + j];
+            }
+            for (uint span = LSE_LANES / 2; span > 0; span /= 2) /* fixed pairwise tree */
+                for (uint j = 0; j < span; j++) x[j] = rowstat_merge(x[j], x[j + span]);
+            const float v = x[0].m + log(x[0].s);
             lse[out0 + a] = v;
             partial[out0 + a] = v - run_pos[r];
         }
