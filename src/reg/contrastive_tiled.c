@@ -34,7 +34,7 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
      "infonce_tiled",                                                                               \
      kernel_,                                                                                       \
      1,                                                                                             \
-     {{"TR", {8, 16, 32}, 3, 32}, {"TC", {32, 64, 128}, 3, 64}, {"DK", {4, 8, 16}, 3, 16}, {NULL, {0}, 0, 0}}, \
+     {{"TR", {8, 16, 32, 64, 128}, 5, 32}, {"TC", {32, 64, 128}, 3, 64}, {"DK", {4, 8, 16}, 3, 16}, {NULL, {0}, 0, 0}}, \
      tiled_heuristic,                                                                               \
      tiled_global}
 const clnn__tunable clnn__ctr_tiled_lse = TILED_TUNABLE("contrastive.tiled_lse", "tiled_lse");
