@@ -7,8 +7,8 @@
  *    clnn_context_memory_stats (inputs and gradients included), then the
  *    largest N each fits in a 1 GiB budget, from the allocation formulas the
  *    measured peaks are checked against.
- * N runs over 1024, 4096, 16384, 65536 up to CLNN_BENCH_CONTRASTIVE_N (default
- * 4096; 1024 with --quick). The peak comes from one call on its own; from
+ * N runs over the comma-separated CLNN_BENCH_CONTRASTIVE_N (default
+ * "1024,4096"; "1024" with --quick; e.g. "16384,65536"). The peak comes from one call on its own; from
  * 16384 on that call is also the time (a call takes minutes on a CPU),
  * smaller ones take the median of the repeats; the CLBlast reference is then
  * timed on 4096-row slabs of the similarity GEMM. */
@@ -234,11 +234,13 @@ void bench_contrastive(bench_env *env)
 {
     other_ops(env);
     const char *s = getenv("CLNN_BENCH_CONTRASTIVE_N");
-    size_t max_n = s ? (size_t)strtoull(s, NULL, 10) : env->quick ? 1024 : 4096;
-    for (size_t n = 1024; n <= max_n; n *= 4) {
+    if (!s) s = env->quick ? "1024" : "1024,4096";
+    for (char *end; *s; s = *end == ',' ? end + 1 : end) {
+        size_t n = (size_t)strtoull(s, &end, 10);
+        if (end == s || n < 2) break;
         /* reference: the similarity GEMM N x N x D and the two gradient GEMMs (N x D x N) */
         double tref = n < 16384 ? bench_time_clblast(env, n, n, D, 1) + 2 * bench_time_clblast(env, n, D, n, 1)
-                                : 3.0 * (double)(n / 4096) * bench_time_clblast(env, 4096, n, D, 1); /* slabs */
+                                : 3.0 * ((double)n / 4096.0) * bench_time_clblast(env, 4096, n, D, 1); /* slabs */
         infonce_at(env, n, tref);
     }
     double nt = largest_n(BUDGET_BYTES, 1), nm = largest_n(BUDGET_BYTES, 0);
