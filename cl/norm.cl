@@ -25,25 +25,8 @@ __kernel void norm_forward(__global const float *x, __global float *y, __global 
      * zero elements instead of being skipped. */
     const int use_running = flags & NORM_USE_RUNNING;
     const uint n_stat = use_running ? 0 : count;
-    RED_FOR_LANES(lane)
-    {
-        float s = 0.0f;
-        RED_FOR_LANE_ELEMENTS(i, lane, n_stat) s += x[red_addr(g, i, group_stride, inner, outer_stride)];
-        lanes[lane] = s;
-    }
-    const float batch_mean = red_tree_sum(lanes) / (float)count;
-    /* second pass over (x - mean)^2: no cancellation as in E[x^2] - mean^2 */
-    RED_FOR_LANES(lane)
-    {
-        float s = 0.0f;
-        RED_FOR_LANE_ELEMENTS(i, lane, n_stat)
-        {
-            const float d = x[red_addr(g, i, group_stride, inner, outer_stride)] - batch_mean;
-            s += d * d;
-        }
-        lanes[lane] = s;
-    }
-    const float m2 = red_tree_sum(lanes);
+    const float2 stat = red_mean_m2(x, g, n_stat, count, group_stride, inner, outer_stride, lanes);
+    const float batch_mean = stat.x, m2 = stat.y;
     const float mean = use_running ? running_mean[g] : batch_mean;
     const float invstd = 1.0f / sqrt((use_running ? running_var[g] : m2 / (float)count) + eps);
     if ((flags & NORM_UPDATE_RUNNING) && get_local_id(0) == 0) {

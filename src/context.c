@@ -122,6 +122,7 @@ void clnn_context_release(clnn_context *ctx)
     clnn__program_cache_destroy(ctx->programs);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
+    clnn__mem_release(ctx);
     free(ctx);
 }
 

@@ -213,6 +213,8 @@ extern const clnn__tunable *const clnn__metric_tunables[];
 extern const clnn__tunable *const clnn__gradcomb_tunables[];
 /* Sorting, sparsity and MoE routing (include/clnn/sparse.h, src/ops/sparse_common.c). */
 extern const clnn__tunable *const clnn__sparse_tunables[];
+/* Contrastive objectives (include/clnn/contrastive.h, src/reg/contrastive_*.c). */
+extern const clnn__tunable *const clnn__contrastive_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
@@ -321,7 +323,14 @@ struct clnn_context {
     int tune_busy;
     struct clnn__tune_request *tune_request;
     int clblast_checked; /* clnn__clblast_apply_tuned ran for this context */
+    /* device bytes live and peak (memstats.c); NULL until the first buffer */
+    struct clnn__mem_stats *mem;
 };
+
+/* Counts a buffer clnn created on ctx until OpenCL frees it (memstats.c). */
+void clnn__mem_track(clnn_context *ctx, cl_mem buf, size_t bytes);
+/* The context's share of the counters, at release. */
+void clnn__mem_release(clnn_context *ctx);
 
 /* ----------------------------------------------------------------- tensors */
 

@@ -83,6 +83,7 @@ clnn_status clnn_tensor_create(clnn_context *ctx, clnn_dtype dtype, int ndim, co
         free(t);
         return clnn__fail_cl(ctx, fn, "clCreateBuffer", err);
     }
+    clnn__mem_track(ctx, t->buffer, bytes);
     t->owned = 1;
     *out = t;
     return CLNN_OK;
@@ -198,5 +199,6 @@ clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_m
     cl_int err;
     *out = clCreateBuffer(ctx->context, CL_MEM_READ_WRITE, floats * sizeof(float), NULL, &err);
     if (!*out) return clnn__fail_cl(ctx, fn, "clCreateBuffer (scratch)", err);
+    clnn__mem_track(ctx, *out, floats * sizeof(float));
     return CLNN_OK;
 }

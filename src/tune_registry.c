@@ -30,7 +30,9 @@
  *     ada_stats: AdaFace over P0 * P1 rows (8 classes); overlap_*: P0 samples
  *     of P1 elements; diou: P0 * P1 boxes; madl: P0 * P1 elements
  *   gradcomb: n = P0 * P1 elements per gradient (gram_solve: PCGrad of 3 lists)
- *   sparse: see exercise_moe and EXERCISE(sparse) below */
+ *   sparse: see exercise_moe and EXERCISE(sparse) below
+ *   contrastive: two views of P0 samples of P1 features (at least 2 samples);
+ *     ge2e_* and row_sqnorms: P0 speakers of 4 utterances of P1 features */
 #include "internal.h"
 
 #include <stdlib.h>
@@ -62,6 +64,7 @@ EXERCISE(losses);
 EXERCISE(metric);
 EXERCISE(gradcomb);
 EXERCISE(sparse);
+EXERCISE(contrastive);
 
 static const struct family {
     const clnn__tunable *const *tunables;
@@ -81,6 +84,7 @@ static const struct family {
     {clnn__metric_tunables, exercise_metric},
     {clnn__gradcomb_tunables, exercise_gradcomb},
     {clnn__sparse_tunables, exercise_sparse},
+    {clnn__contrastive_tunables, exercise_contrastive},
 };
 #define N_FAMILIES (sizeof families / sizeof families[0])
 
@@ -626,6 +630,32 @@ EXERCISE(sparse)
         exercise_moe(&b, t, problem);
     } else {
         b.st = clnn__fail(ctx, CLNN_ERR_INTERNAL, "clnn_tune_kernel: no exercise for '%s'", t->id);
+    }
+    return bench_end(&b);
+}
+
+EXERCISE(contrastive)
+{
+    bench b = {ctx, {0}, 0, CLNN_OK};
+    size_t n = problem[0] < 2 ? 2 : problem[0], d = problem[1] ? problem[1] : 1;
+    clnn_tensor *x = RAND(&b, n, d), *y = RAND(&b, n, d), *dx = RAND(&b, n, d), *dy = RAND(&b, n, d);
+    clnn_tensor *loss = RAND(&b, 1);
+    const char *k = t->id + strlen("contrastive.");
+    if (strncmp(k, "ge2e", 4) == 0 || strcmp(k, "row_sqnorms") == 0) {
+        clnn_tensor *e = RAND(&b, n, 4, d), *de = RAND(&b, n, 4, d), *w = RAND(&b, 1), *bias = RAND(&b, 1);
+        STEP(&b, clnn_ge2e_loss(ctx, e, w, bias, CLNN_REDUCE_MEAN, loss, de, NULL, NULL));
+    } else if (strcmp(k, "alignment") == 0) {
+        STEP(&b, clnn_alignment_loss(ctx, x, y, 2.0f, loss, dx, dy));
+    } else if (strncmp(k, "uniformity", 10) == 0 || strcmp(k, "lse_merge") == 0 || strcmp(k, "rows_axpy") == 0) {
+        STEP(&b, clnn_uniformity_loss(ctx, x, 2.0f, loss, dx));
+    } else if (strcmp(k, "barlow_rows") == 0) {
+        STEP(&b, clnn_barlow_twins(ctx, x, y, 5e-3f, loss, dx, dy));
+    } else if (strcmp(k, "variance") == 0) {
+        STEP(&b, clnn_task_variance_penalty(ctx, x, 1.0f, CLNN_REDUCE_MEAN, loss, dx));
+    } else if (strncmp(k, "tiled", 5) == 0) {
+        STEP(&b, clnn_infonce_tiled(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
+    } else { /* embed_prepare, embed_finish, rows */
+        STEP(&b, clnn_infonce(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
     }
     return bench_end(&b);
 }

@@ -24,6 +24,7 @@ static const bench_group groups[] = {
     {"metric", bench_metric_losses},
     {"gradcomb", bench_gradcomb},
     {"sparse", bench_sparse},
+    {"contrastive", bench_contrastive},
     {"train", bench_train},
     {"tune", bench_tune},
 };

@@ -164,6 +164,18 @@ CLNN_API clnn_status clnn_context_cache_stats(const clnn_context *ctx, clnn_cach
  * so that later calls pay no compile time. */
 CLNN_API clnn_status clnn_context_build_all(clnn_context *ctx);
 
+/* Device memory clnn allocated on this context (tensors and the scratch
+ * buffers of calls; not buffers wrapped with clnn_tensor_wrap, nor CLBlast's
+ * own temporaries): bytes live now and the most live at once since the
+ * context was created or the peak was last reset. A buffer counts until the
+ * OpenCL runtime frees it (after the last queued command that uses it), so
+ * read after clnn_finish for settled figures. Frees are seen through memory-
+ * object destructor callbacks: on a runtime that never calls them (Oclgrind
+ * 21.10) live only grows. live and peak may be NULL. */
+CLNN_API clnn_status clnn_context_memory_stats(const clnn_context *ctx, size_t *live, size_t *peak);
+/* Sets the peak to the bytes live now. */
+CLNN_API clnn_status clnn_context_memory_reset_peak(clnn_context *ctx);
+
 /* ---------------------------------------------------------------- profiler */
 
 /* Between start and stop, every kernel clnn enqueues is timed with profiling
@@ -246,6 +258,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/metric_losses.h"
 #include "clnn/gradcomb.h"
 #include "clnn/sparse.h"
+#include "clnn/contrastive.h"
 
 #ifdef __cplusplus
 }

@@ -67,5 +67,7 @@ void bench_metric_losses(bench_env *env);
 void bench_gradcomb(bench_env *env);
 /* sort, top-k activation, Wasserstein, multi-sample dropout, MoE routing (bench_sparse.c) */
 void bench_sparse(bench_env *env);
+/* contrastive objectives, tiled vs materialised InfoNCE (bench_contrastive.c) */
+void bench_contrastive(bench_env *env);
 
 #endif

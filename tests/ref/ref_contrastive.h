@@ -1,0 +1,28 @@
+/* Double-precision references of the contrastive objectives
+ * (tests/ref/ref_contrastive.c), each from its paper's formula. Inputs are
+ * row-major [n, d] (GE2E: [spk, utt, d]); `mean` selects the MEAN reduction.
+ * Kept apart from ref.h so that families added in parallel do not collide. */
+#ifndef CLNN_TEST_REF_CONTRASTIVE_H
+#define CLNN_TEST_REF_CONTRASTIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* mode 0 one-way (z1 -> z2), 1 symmetric, 2 NT-Xent (SimCLR) */
+double ref_infonce(const double *z1, const double *z2, size_t n, size_t d, int mode, double tau, double margin,
+                   int normalize, int decoupled, int mean);
+/* Khosla et al. L_out over the 2n samples [z1; z2], labels [n] */
+double ref_supcon(const double *z1, const double *z2, const int32_t *labels, size_t n, size_t d, double tau,
+                  double margin, int normalize, int decoupled, int mean);
+/* 1/n Σ |x_i - y_i|^alpha */
+double ref_alignment(const double *x, const double *y, size_t n, size_t d, double alpha);
+/* log of the mean over i < j of exp(-t |x_i - x_j|^2) */
+double ref_uniformity(const double *x, size_t n, size_t d, double t);
+/* GE2E softmax loss, centroids excluding self */
+double ref_ge2e(const double *e, size_t spk, size_t utt, size_t d, double w, double b, int mean);
+/* Barlow Twins on batch-normalised columns (eps 1e-5) */
+double ref_barlow(const double *z1, const double *z2, size_t n, size_t d, double lambda);
+/* coef x population variance of each row (by_columns 0) or column, summed or averaged */
+double ref_variance(const double *x, size_t rows, size_t cols, double coef, int by_columns, int mean);
+
+#endif
