@@ -71,9 +71,10 @@ clnn_status clnn__check_loss_io(clnn_context *ctx, const char *fn, const clnn__l
     if (!any) {
         char names[160] = "";
         size_t len = 0;
-        for (size_t o = 0; o < nout && len < sizeof names; o++)
-            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", o == 0 ? "" : o + 1 == nout ? " and " : ", ",
-                                    out[o].name);
+        for (size_t o = 0; o < nout && len < sizeof names; o++) {
+            const char *sep = o == 0 ? "" : o + 1 == nout ? " and " : ", ";
+            len += (size_t)snprintf(names + len, sizeof names - len, "%s%s", sep, out[o].name);
+        }
         return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s %s NULL: nothing to compute", fn, names,
                           nout == 2 ? "are both" : "are all");
     }
@@ -130,8 +131,8 @@ static clnn_status sum_partials(clnn_context *ctx, const char *fn, cl_mem out, c
                                 cl_mem scale_buf, cl_int use_buf)
 {
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(n);
-    clnn__karg args[] = {KARG_BUF(out),  KARG_BUF(partial), KARG_BUF(scale_buf), KARG(count),
-                         KARG(lanes),    KARG(scale),       KARG(use_buf),       KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(out), KARG_BUF(partial), KARG_BUF(scale_buf), KARG(count), KARG(lanes),
+                         KARG(scale),   KARG(use_buf),     KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {1, n};
     return clnn__run(ctx, fn, &clnn__tune_loss_sum, problem, 8, args);
 }
