@@ -103,10 +103,14 @@ __kernel void ce_soft(__global float *partial, __global float *dlogits, __global
 }
 
 /* Point-wise losses (mode ROW_MSE or ROW_BCE) over LOSS_CHUNK elements per
- * work-group: partial[chunk] = sum of the terms; grad = scale * d term / d p. */
-__kernel void pointwise_loss(__global float *partial, __global float *grad, __global const float *p,
-                             __global const float *q, const uint n, const uint lanes, const int mode,
-                             const float scale, const int want_grad, __local rowstat *scratch)
+ * work-group: partial[chunk] = sum of the terms; grad = scale * d term / d p.
+ * With LOSS_VALUES (a variant, for the reduction NONE) values[i] = term i. */
+#ifndef LOSS_VALUES
+#define LOSS_VALUES 0
+#endif
+__kernel void pointwise_loss(__global float *partial, __global float *values, __global float *grad,
+                             __global const float *p, __global const float *q, const uint n, const uint lanes,
+                             const int mode, const float scale, const int want_grad, __local rowstat *scratch)
 {
     const uint chunk = get_group_id(0);
     const uint start = chunk * LOSS_CHUNK;
@@ -124,6 +128,15 @@ __kernel void pointwise_loss(__global float *partial, __global float *grad, __gl
             }
             grad[start + j] = scale * g;
         }
+#if LOSS_VALUES
+    for (uint j = get_local_id(0); j < len; j += get_local_size(0)) {
+        rowstat v = rowstat_empty(); /* the term the sum below adds: 0 + term */
+        row_term(mode, &v, p[start + j], q[start + j], 0.0f);
+        values[start + j] = v.a;
+    }
+#else
+    (void)values;
+#endif
     const rowstat r = row_reduce(mode, p + start, q + start, len, 0.0f, lanes, scratch);
     if (get_local_id(0) == 0) partial[chunk] = r.a;
 }

@@ -138,6 +138,12 @@ inline float diou_box(const float4 p, const float4 t, float4 *grad)
     return (1.0f - iou) + rho2 / c2;
 }
 
+/* With LOSS_VALUES (a variant, for the reduction NONE) diou_boxes and
+ * madl_elements also write each item's loss to values[i]. */
+#ifndef LOSS_VALUES
+#define LOSS_VALUES 0
+#endif
+
 /* The chunk skeleton of diou_boxes and madl_elements: work-group g adds
  * ITEM (an expression of the item index i that also writes i's gradient)
  * over items [g·CHUNK, min(n, (g + 1)·CHUNK)) on reduce.clh's fixed lanes
@@ -158,23 +164,27 @@ inline float diou_box(const float4 p, const float4 t, float4 *grad)
         if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;              \
     }
 
-/* Box i's DIoU loss; grad[i] = scale d/dpred when want_grad. */
-inline float diou_item(const uint i, __global float *grad, __global const float *pred, __global const float *target,
-                       const float scale, const int want_grad)
+/* Box i's DIoU loss; grad[i] = scale d/dpred when want_grad; values[i] =
+ * the loss with LOSS_VALUES. */
+inline float diou_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
+                       __global const float *target, const float scale, const int want_grad)
 {
     float4 g;
     const float loss = diou_box(vload4(i, pred), vload4(i, target), &g);
     if (want_grad) vstore4(scale * g, i, grad);
+#if LOSS_VALUES
+    values[i] = loss;
+#endif
     return loss;
 }
 
 /* DIoU over DIOU_CHUNK boxes per work-group: partial[chunk] = sum of the
  * losses, grad (want_grad) = scale d/dpred. */
-__kernel void diou_boxes(__global float *partial, __global float *grad, __global const float *pred,
-                         __global const float *target, const uint nbox, const float scale, const int want_grad,
-                         __local float *lanes)
+__kernel void diou_boxes(__global float *partial, __global float *values, __global float *grad,
+                         __global const float *pred, __global const float *target, const uint nbox, const float scale,
+                         const int want_grad, __local float *lanes)
 {
-    CHUNKED_LOSS(DIOU_CHUNK, nbox, i, diou_item(i, grad, pred, target, scale, want_grad))
+    CHUNKED_LOSS(DIOU_CHUNK, nbox, i, diou_item(i, values, grad, pred, target, scale, want_grad))
 }
 
 /* MADL (a = 0) or GMADL (a > 0) of one element and d/dr_hat (header).
@@ -194,21 +204,26 @@ inline float madl_term(const float r_hat, const float r, const float a, const fl
     return -copysign(-em / (2.0f * (2.0f + em)), v) * w;
 }
 
-/* Element i's (G)MADL term; grad[i] = scale d/dpred when want_grad. */
-inline float madl_item(const uint i, __global float *grad, __global const float *pred, __global const float *target,
-                       const float a, const float b, const float scale, const int want_grad)
+/* Element i's (G)MADL term; grad[i] = scale d/dpred when want_grad;
+ * values[i] = the term with LOSS_VALUES. */
+inline float madl_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
+                       __global const float *target, const float a, const float b, const float scale,
+                       const int want_grad)
 {
     float g;
     const float loss = madl_term(pred[i], target[i], a, b, &g);
     if (want_grad) grad[i] = scale * g;
+#if LOSS_VALUES
+    values[i] = loss;
+#endif
     return loss;
 }
 
 /* MADL over MADL_CHUNK elements per work-group: partial[chunk] = sum of the
  * terms, grad (want_grad) = scale d/dpred. */
-__kernel void madl_elements(__global float *partial, __global float *grad, __global const float *pred,
-                            __global const float *target, const uint n, const float a, const float b,
-                            const float scale, const int want_grad, __local float *lanes)
+__kernel void madl_elements(__global float *partial, __global float *values, __global float *grad,
+                            __global const float *pred, __global const float *target, const uint n, const float a,
+                            const float b, const float scale, const int want_grad, __local float *lanes)
 {
-    CHUNKED_LOSS(MADL_CHUNK, n, i, madl_item(i, grad, pred, target, a, b, scale, want_grad))
+    CHUNKED_LOSS(MADL_CHUNK, n, i, madl_item(i, values, grad, pred, target, a, b, scale, want_grad))
 }

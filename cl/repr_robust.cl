@@ -28,6 +28,10 @@
 #ifndef ACCUMULATE
 #define ACCUMULATE 0
 #endif
+/* values[i] = element i's term (the reduction NONE) */
+#ifndef LOSS_VALUES
+#define LOSS_VALUES 0
+#endif
 
 inline float pair_value(const float r, const float delta)
 {
@@ -51,9 +55,11 @@ inline float pair_slope(const float r, const float delta)
 }
 
 /* partial[chunk] = sum of the chunk's terms; ga = scale * slope and gb = -ga
- * where wanted, written (ACCUMULATE 0) or added (ACCUMULATE 1). */
-__kernel void pair_loss(__global float *partial, __global float *ga, __global float *gb, __global const float *a,
-                        __global const float *b, const uint n, const float delta, const float scale)
+ * where wanted, written (ACCUMULATE 0) or added (ACCUMULATE 1); values[i] =
+ * term i with LOSS_VALUES. */
+__kernel void pair_loss(__global float *partial, __global float *values, __global float *ga, __global float *gb,
+                        __global const float *a, __global const float *b, const uint n, const float delta,
+                        const float scale)
 {
     __local float lanes[RED_LANES];
     const uint start = get_group_id(0) * PAIR_CHUNK, len = min((uint)PAIR_CHUNK, n - start);
@@ -62,7 +68,11 @@ __kernel void pair_loss(__global float *partial, __global float *ga, __global fl
         RED_FOR_LANE_ELEMENTS(k, lane, len) {
             const uint i = start + k;
             const float r = a[i] - b[i];
-            acc += pair_value(r, delta);
+            const float v = pair_value(r, delta);
+            acc += v;
+#if LOSS_VALUES
+            values[i] = v;
+#endif
             const float g = scale * pair_slope(r, delta);
 #if WANT_GA
             ga[i] = ACCUMULATE ? ga[i] + g : g;

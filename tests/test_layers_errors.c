@@ -34,6 +34,8 @@ int main(void)
     clnn_tensor *grad = make(ctx, CLNN_FLOAT32, 2, 3, 4), *grad_t = make(ctx, CLNN_FLOAT32, 2, 4, 3);
     clnn_tensor *cat = make(ctx, CLNN_FLOAT32, 2, 3, 6), *part2 = make(ctx, CLNN_FLOAT32, 2, 3, 2);
     clnn_tensor *part_rows = make(ctx, CLNN_FLOAT32, 2, 2, 2), *vec = make(ctx, CLNN_FLOAT32, 1, 6, 1);
+    /* NONE losses: one per row of x (3) and one per element (12) */
+    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 1, 3, 1), *loss12 = make(ctx, CLNN_FLOAT32, 1, 12, 1);
     const float nan = NAN;
     const clnn_activation relu = CLNN_ACT_RELU, gelu = CLNN_ACT_GELU;
 
@@ -137,6 +139,30 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_MEAN, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_MEAN, loss, y));
 
+    /* NONE: cross-entropy keeps one loss per row (3), MSE and BCE one per
+     * element (12); any other count is rejected, as is 1 element */
+    clnn_cross_entropy_options none_opt = {CLNN_REDUCE_NONE, 0.1f, -100};
+    f = "clnn_cross_entropy_labels";
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss, grad));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss12, grad));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &opt, loss3, grad));
+    bad_opt.reduction = (clnn_reduction)3;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_cross_entropy_labels(ctx, x, labels, &bad_opt, loss3, grad));
+    f = "clnn_cross_entropy_soft";
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_soft(ctx, x, y, &none_opt, loss2, grad));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_soft(ctx, x, y, &none_opt, loss12, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_cross_entropy_soft(ctx, x, y, &none_opt, loss3, x));
+    f = "clnn_mse_loss";
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_mse_loss(ctx, x, y, CLNN_REDUCE_NONE, loss, grad));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_mse_loss(ctx, x, y, CLNN_REDUCE_NONE, loss3, grad));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_mse_loss(ctx, x, y, CLNN_REDUCE_SUM, loss12, grad));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_mse_loss(ctx, x, y, CLNN_REDUCE_NONE, y, grad));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_mse_loss(ctx, x, y, CLNN_REDUCE_NONE, grad, grad));
+    f = "clnn_bce_with_logits";
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_NONE, loss2, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_NONE, loss3, grad));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_bce_with_logits(ctx, x, y, (clnn_reduction)3, loss12, grad));
+
     /* dropout */
     f = "clnn_dropout_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_dropout_forward(NULL, x, 0.5f, 1, 0, grad, NULL));
@@ -184,13 +210,14 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_split(ctx, cat, 2, NULL));
 
     /* nothing any rejected call could have written changed */
-    clnn_tensor *outputs[] = {x, y, grad, grad_t, yd, zd, dxd, dwd, dbd, w, loss, loss2, small, cat, part2, dup_cat};
+    clnn_tensor *outputs[] = {x, y, grad, grad_t, yd, zd, dxd, dwd, dbd, w, loss, loss2, small, cat, part2, dup_cat,
+                              loss3, loss12};
     const char *names[] = {"x", "y", "grad", "grad_t", "yd", "zd", "dxd", "dwd", "dbd", "w",
-                           "loss", "loss2", "small", "cat", "part2", "dup_cat"};
+                           "loss", "loss2", "small", "cat", "part2", "dup_cat", "loss3", "loss12"};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) test_expect_filled(ctx, names[i], outputs[i], SENTINEL);
 
     clnn_tensor *all[] = {x, y, small, ints, w, w1, b, b3, yd, zd, dyd, dxd, dwd, dbd, labels, labels4,
-                          loss, loss2, grad, grad_t, cat, part2, part_rows, vec, dup_cat};
+                          loss, loss2, grad, grad_t, cat, part2, part_rows, vec, dup_cat, loss3, loss12};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(foreign);
     clnn_context_release(other);

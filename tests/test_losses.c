@@ -8,6 +8,7 @@
  * bits), and four forced local sizes. ELR's state update is checked against
  * the reference and rows not in the batch must keep their bits. */
 #include "check.h"
+#include "reduce_none.h"
 #include "ref/ref_losses.h"
 
 #include <math.h>
@@ -325,6 +326,35 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
     clnn_tensor_release(loss), clnn_tensor_release(grad);
 }
 
+/* NONE against SUM, through the helper every loss family shares. */
+typedef struct none_arg {
+    int op;
+    const data *d;
+} none_arg;
+
+static clnn_status none_call(clnn_context *ctx, const void *p, clnn_reduction red, clnn_tensor *loss,
+                             clnn_tensor *const *grads)
+{
+    const none_arg *a = p;
+    return run_op(ctx, a->op, a->d, red, loss, grads[0]);
+}
+
+static void check_none_vs_sum(clnn_context *ctx, int op, size_t rows, size_t cols)
+{
+    data d = make_data(ctx, op, rows, cols, 0);
+    reference ref = make_reference(op, &d);
+    clnn_tensor *grad = new_f32(ctx, rows, cols);
+    char what[128];
+    snprintf(what, sizeof what, "%s %zux%zu none vs sum", op_names[op], rows, cols);
+    none_arg a = {op, &d};
+    /* the per-row tolerance of check_case */
+    rn_case c = {what, none_call, &a, rows, ref.values, 1e-6, 1e-5, 1, &grad};
+    rn_check(ctx, &c);
+    free_reference(&ref);
+    free_data(&d);
+    clnn_tensor_release(grad);
+}
+
 /* The same bits for four forced local sizes of each kernel (the default's
  * bits are the reference): 1 (one work-item runs every lane), 3 (not a power
  * of two), 64 and 256 (more work-items than some rows' lanes). */
@@ -455,6 +485,7 @@ int main(void)
             /* +-1e4 logits: finite values and gradients that still match */
             if (cols != 257 && (!small || cols == 2)) check_case(ctx, op, rows, cols, reds[(op + s) % 3], 1, stride);
         }
+    for (int op = 0; op < N_OPS; op++) check_none_vs_sum(ctx, op, 7, needs_two(op) ? 33 : 1 + (size_t)op % 2 * 32);
     check_local_sizes(ctx);
     check_tuner(ctx);
     check_bad_rows(ctx);

@@ -5,8 +5,11 @@
  * to magnitude 1e4, and (test_large) cases of 2^16..2^20 elements. Every
  * gradient is compared with central differences of the reference value (in
  * double); two calls give identical bits, so do calls with fewer outputs,
- * and so do two forced local sizes. */
+ * and so do two forced local sizes. The reduction NONE (tests/reduce_none.h):
+ * one value per row, sample, box or element against the reference, the
+ * gradients SUM's bit for bit. */
 #include "check.h"
+#include "reduce_none.h"
 #include "ref/ref_metric_losses.h"
 
 #include <math.h>
@@ -157,12 +160,13 @@ static double embed_fd(embed_ref *r, double *v, size_t e, int row_only, double s
     return scale * (up - down) / (2 * h);
 }
 
-static void check_embed(clnn_context *ctx, const embed_case *k)
+/* The host state of case k (inputs x, w, labels made by embed_inputs): the
+ * options, and AdaFace's statistics after the batch (from stats0) and each
+ * row's g. Free r->x, r->w, r->g. */
+static embed_ref embed_prepare(clnn_context *ctx, const embed_case *k, const float *x, const float *w,
+                               int32_t *labels, const float stats0[2], double stats[2])
 {
     size_t n = k->n, c = k->c, d = k->d;
-    float *x = xmalloc(n * d * sizeof *x), *w = xmalloc(c * d * sizeof *w);
-    int32_t *labels = xmalloc(n * sizeof *labels);
-    embed_inputs(k, x, w, labels);
     embed_ref r = {k, to_double(x, n * d), to_double(w, c * d), xmalloc(n * sizeof(double)), labels, {0}};
     clnn_margin_kind kinds[N_EMBED] = {CLNN_MARGIN_COSFACE, CLNN_MARGIN_COSFACE, CLNN_MARGIN_ARCFACE,
                                        CLNN_MARGIN_ARCFACE, CLNN_MARGIN_ADAFACE};
@@ -171,15 +175,9 @@ static void check_embed(clnn_context *ctx, const embed_case *k)
     r.opt.momentum = ADA_MOMENTUM;
     r.opt.h = 1.5f; /* larger than the paper's 0.333 (see stats0) */
     r.opt.reduction = k->red;
-    char what[160];
-    snprintf(what, sizeof what, "%s %zux%zu d %zu %s%s", embed_names[k->op], n, c, d,
-             k->red == CLNN_REDUCE_MEAN ? "mean" : "sum", k->big ? " (1e4 inputs)" : "");
-
     /* AdaFace: the statistics after this batch, then each row's g */
-    /* AdaFace's EMA starts near the batch's norms (about sqrt(D / 3)), so that
-     * with h = 1.5 some rows clip g at +-1 and others do not */
-    const float stats0[2] = {(float)sqrt((double)d / 3.0), 0.5f};
-    double stats[2] = {stats0[0], stats0[1]}, *norms = xmalloc(n * sizeof *norms);
+    double *norms = xmalloc(n * sizeof *norms);
+    stats[0] = stats0[0], stats[1] = stats0[1];
     for (size_t i = 0; i < n; i++) {
         norms[i] = 0.0;
         for (size_t j = 0; j < d; j++) norms[i] += r.x[i * d + j] * r.x[i * d + j];
@@ -187,6 +185,24 @@ static void check_embed(clnn_context *ctx, const embed_case *k)
     }
     ref_adaface_stats(norms, n, ADA_MOMENTUM, stats);
     for (size_t i = 0; i < n; i++) r.g[i] = ref_adaface_g(norms[i], stats, r.opt.h);
+    free(norms);
+    return r;
+}
+
+static void check_embed(clnn_context *ctx, const embed_case *k)
+{
+    size_t n = k->n, c = k->c, d = k->d;
+    float *x = xmalloc(n * d * sizeof *x), *w = xmalloc(c * d * sizeof *w);
+    int32_t *labels = xmalloc(n * sizeof *labels);
+    embed_inputs(k, x, w, labels);
+    char what[160];
+    snprintf(what, sizeof what, "%s %zux%zu d %zu %s%s", embed_names[k->op], n, c, d,
+             k->red == CLNN_REDUCE_MEAN ? "mean" : "sum", k->big ? " (1e4 inputs)" : "");
+    /* AdaFace's EMA starts near the batch's norms (about sqrt(D / 3)), so that
+     * with h = 1.5 some rows clip g at +-1 and others do not */
+    const float stats0[2] = {(float)sqrt((double)d / 3.0), 0.5f};
+    double stats[2];
+    embed_ref r = embed_prepare(ctx, k, x, w, labels, stats0, stats);
 
     clnn_tensor *tx = upload(ctx, n, d, x), *tw = upload(ctx, c, d, w), *tl = upload_labels(ctx, labels, n);
     clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, 1, 0), *dx = new_tensor(ctx, CLNN_FLOAT32, n, d);
@@ -248,7 +264,7 @@ static void check_embed(clnn_context *ctx, const embed_case *k)
           "%s: dx-only / dw-only calls differ", what);
     free(hx), free(hw);
 
-    free(x), free(w), free(labels), free(r.x), free(r.w), free(r.g), free(norms), free(gx), free(gw), free(got), free(fd);
+    free(x), free(w), free(labels), free(r.x), free(r.w), free(r.g), free(gx), free(gw), free(got), free(fd);
     clnn_tensor_release(tx), clnn_tensor_release(tw), clnn_tensor_release(tl), clnn_tensor_release(loss);
     clnn_tensor_release(dx), clnn_tensor_release(dw), clnn_tensor_release(ts);
 }
@@ -519,6 +535,78 @@ static void check_diou_degenerate(clnn_context *ctx)
     clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(loss), clnn_tensor_release(g);
 }
 
+/* ======================================================= reduction NONE */
+
+typedef struct none_arg {
+    int family; /* 0 embedding, 1 overlap, 2 point */
+    int op;
+    embed_case *k; /* embedding losses: the case and its host state */
+    embed_ref *r;
+    const float *stats0;
+    const clnn_tensor *a, *b, *labels; /* x and w, probs and targets, pred and target */
+    clnn_tensor *stats;
+} none_arg;
+
+static clnn_status none_call(clnn_context *ctx, const void *p, clnn_reduction red, clnn_tensor *loss,
+                             clnn_tensor *const *grads)
+{
+    const none_arg *a = p;
+    if (a->family == 1) return run_overlap(ctx, a->op, a->a, a->b, SMOOTH, red, loss, grads[0]);
+    if (a->family == 2) return run_point(ctx, a->op, a->a, a->b, red, loss, grads[0]);
+    a->k->red = red, a->r->opt.reduction = red;
+    return run_embed(ctx, a->r, a->a, a->b, a->labels, a->stats, a->stats0, loss, grads[0], grads[1]);
+}
+
+/* Embedding losses: one loss per row; the tolerance of check_embed per row. */
+static void check_none_embed(clnn_context *ctx, int op, size_t n, size_t c, size_t d)
+{
+    embed_case k = {op, n, c, d, CLNN_REDUCE_SUM, 0, 1};
+    float *x = xmalloc(n * d * sizeof *x), *w = xmalloc(c * d * sizeof *w);
+    int32_t *labels = xmalloc(n * sizeof *labels);
+    embed_inputs(&k, x, w, labels);
+    const float stats0[2] = {(float)sqrt((double)d / 3.0), 0.5f};
+    double stats[2], *ref = xmalloc(n * sizeof *ref);
+    embed_ref r = embed_prepare(ctx, &k, x, w, labels, stats0, stats);
+    for (size_t i = 0; i < n; i++) ref[i] = embed_row(&r, i);
+    clnn_tensor *tx = upload(ctx, n, d, x), *tw = upload(ctx, c, d, w), *tl = upload_labels(ctx, labels, n);
+    clnn_tensor *ts = op == E_ADAFACE ? new_tensor(ctx, CLNN_FLOAT32, 2, 0) : NULL;
+    clnn_tensor *grads[2] = {new_tensor(ctx, CLNN_FLOAT32, n, d), new_tensor(ctx, CLNN_FLOAT32, c, d)};
+    char what[96];
+    snprintf(what, sizeof what, "%s %zux%zu d %zu none", embed_names[op], n, c, d);
+    none_arg a = {0, op, &k, &r, stats0, tx, tw, tl, ts};
+    rn_case rc = {what, none_call, &a, n, ref, 2e-6 * (op == E_HARMONIC ? HARMONIC_N : r.opt.scale), 1e-5, 2, grads};
+    rn_check(ctx, &rc);
+    free(x), free(w), free(labels), free(ref), free(r.x), free(r.w), free(r.g);
+    clnn_tensor_release(tx), clnn_tensor_release(tw), clnn_tensor_release(tl), clnn_tensor_release(ts);
+    clnn_tensor_release(grads[0]), clnn_tensor_release(grads[1]);
+}
+
+/* Overlap losses: one loss per sample; point losses: one per box or element. */
+static void check_none_items(clnn_context *ctx, int overlap, int op, size_t n, size_t len)
+{
+    size_t width = overlap ? len : op == P_DIOU ? 4 : 1, total = n * width;
+    float *p = xmalloc(total * sizeof *p), *t = xmalloc(total * sizeof *t);
+    if (!overlap && op == P_DIOU) {
+        make_boxes(n, (unsigned)n + 5, 0, p, t);
+    } else {
+        test_fill_uniform(p, total, (unsigned)(n * 3 + len + (size_t)op), overlap ? 0.0f : -1.0f, 1.0f);
+        test_fill_uniform(t, total, (unsigned)(n * 3 + len + 9), overlap ? 0.0f : -1.0f, 1.0f);
+    }
+    double *pd = to_double(p, total), *td = to_double(t, total), *ref = xmalloc(n * sizeof *ref);
+    for (size_t i = 0; i < n; i++)
+        ref[i] = overlap ? overlap_sample(op, pd + i * len, td + i * len, len, SMOOTH) : point_item(op, pd, td, i);
+    clnn_tensor *tp = upload(ctx, n, width, p), *tt = upload(ctx, n, width, t);
+    clnn_tensor *g = new_tensor(ctx, CLNN_FLOAT32, n, width);
+    char what[96];
+    snprintf(what, sizeof what, "%s %zu x %zu none", overlap ? overlap_names[op] : point_names[op], n, width);
+    none_arg a = {overlap ? 1 : 2, op, NULL, NULL, NULL, tp, tt, NULL, NULL};
+    /* a ratio of fp32 sums (overlap) or one fp32 term: 2e-6 relative, plus 1e-6 near 0 */
+    rn_case rc = {what, none_call, &a, n, ref, 1e-6, 2e-6, 1, &g};
+    rn_check(ctx, &rc);
+    free(p), free(t), free(pd), free(td), free(ref);
+    clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(g);
+}
+
 /* ========================================================= local sizes */
 
 /* The loss and gradient bits of each kernel family under two forced local
@@ -635,6 +723,24 @@ int main(void)
             check_point(ctx, op, (1u << 18) + 3, MEAN, 0, 1009);
     }
     check_diou_degenerate(ctx);
+
+    /* NONE: every loss once on the simulator (batch 1 for the harmonic loss,
+     * several rows and a prime number of classes for the margin losses, an
+     * odd sample length, two chunks of boxes and of elements); more shapes
+     * on a real device */
+    const int every_none = test_large("NONE on more shapes (1000 classes, 2 chunks of overlap samples)");
+    for (int op = 0; op < N_EMBED; op++) {
+        check_none_embed(ctx, op, op == E_HARMONIC ? 1 : 7, op == E_HARMONIC ? 5 : 31, 5);
+        if (every_none) check_none_embed(ctx, op, 13, 1000, 17);
+    }
+    for (int op = 0; op < N_OVERLAP; op++) {
+        check_none_items(ctx, 1, op, 3, 7);
+        if (every_none) check_none_items(ctx, 1, op, 5, 4097);
+    }
+    for (int op = 0; op < N_POINT; op++) {
+        check_none_items(ctx, 0, op, op == P_DIOU ? 1025 : 4099, 0);
+        if (every_none) check_none_items(ctx, 0, op, 1, 0);
+    }
     check_local_sizes(ctx);
     clnn_context_release(ctx);
     return check_summary();

@@ -16,7 +16,7 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
 int main(void)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, BAD_RED = (clnn_reduction)9;
+    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
     const float inf = INFINITY, nan = NAN;
     clnn_context *ctx = test_context(), *other = test_context();
     /* x [3, 4], w [5, 4] (and a w of x's shape, so that dx and dw could be one tensor) */
@@ -35,6 +35,8 @@ int main(void)
     clnn_tensor *x12 = make(ctx, CLNN_FLOAT32, 1, 2), *w12 = make(ctx, CLNN_FLOAT32, 1, 2), *d12 = make(ctx, CLNN_FLOAT32, 1, 2);
     clnn_tensor *boxes = make(ctx, CLNN_FLOAT32, 3, 4), *tboxes = make(ctx, CLNN_FLOAT32, 3, 4);
     clnn_tensor *boxes3 = make(ctx, CLNN_FLOAT32, 4, 3), *gbox = make(ctx, CLNN_FLOAT32, 3, 4);
+    /* NONE losses: one per row / sample / box of x (3), one per element (12) */
+    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 3, 1), *loss12 = make(ctx, CLNN_FLOAT32, 12, 1);
     const char *f;
 
     f = "clnn_harmonic_loss";
@@ -65,6 +67,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w3, labels, 2.0f, 1e-12f, SUM, loss, dx, dx));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, SUM, loss, loss, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, SUM, loss, NULL, loss));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, NONE, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, NONE, loss12, dx, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss3, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, NONE, loss3, x, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, NONE, loss, loss, NULL));
 
     f = "clnn_margin_options_default";
     clnn_margin_options opt;
@@ -107,6 +114,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &ada, stats, stats, dx, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x12, w12, labels1, &ada, d12, loss, d12, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x12, w12, labels1, &ada, x12, loss, NULL, NULL));
+    bad = arc, bad.reduction = NONE; /* one loss per row of x: 3 */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss2, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_margin_loss(ctx, x, w, labels, &arc, NULL, loss3, dx, dw));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss3, x, NULL));
     bad = ada, bad.h = 0.0f;
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, stats, loss, dx, dw));
     bad = ada, bad.momentum = 1.5f;
@@ -135,6 +147,12 @@ int main(void)
         EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss, x));
         EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss, dw3));
         EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, one, one_w, 1.0f, SUM, loss, loss));
+        /* NONE: one loss per sample (3) */
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, dw3, 1.0f, NONE, loss, dx));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, dw3, 1.0f, NONE, loss12, dx));
+        EXPECT_FAIL(ctx, SHAPE, f, OVERLAP(ctx, x, dw3, 1.0f, SUM, loss3, NULL));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, x, dw3, 1.0f, NONE, loss3, dw3));
+        EXPECT_FAIL(ctx, INVAL, f, OVERLAP(ctx, one, one_w, 1.0f, NONE, loss, loss));
 #undef OVERLAP
     }
     EXPECT_FAIL(ctx, INVAL, "clnn_soft_dice_loss", clnn_soft_dice_loss(ctx, x, dw3, 2, 1.0f, SUM, loss, dx));
@@ -168,18 +186,24 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss, dw3));
     EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, one, one_w, 1.0f, 1.0f, SUM, loss, loss));
+    /* NONE: one loss per element (12) */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, NONE, loss, dx));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, NONE, loss3, dx));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss12, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, NONE, dx, dx));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, NONE, dw3, NULL));
 
     clnn_tensor *outputs[] = {x, w, w3, w5, flabels, loss, loss2, dx, dw, dw3, small, stats, stats3, one, one_w,
-                              boxes, tboxes, boxes3, gbox, x12, w12, d12};
+                              boxes, tboxes, boxes3, gbox, x12, w12, d12, loss3, loss12};
     const char *names[] = {"x",  "w",    "w3",    "w5",  "flabels", "loss",  "loss2",  "dx",     "dw",  "dw3",
                            "small", "stats", "stats3", "one", "one_w", "boxes", "tboxes", "boxes3", "gbox",
-                           "x12", "w12", "d12"};
+                           "x12", "w12", "d12", "loss3", "loss12"};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++)
         test_expect_filled(ctx, names[i], outputs[i], SENTINEL);
 
     clnn_tensor *all[] = {x,      w,     w3,   w5,    labels, labels4, flabels, ints,  loss,  loss2,
                           dx,     dw,    dw3,  small, stats,  stats3,  one,     one_w, labels1, boxes,
-                          tboxes, boxes3, gbox, x12, w12, d12};
+                          tboxes, boxes3, gbox, x12, w12, d12, loss3, loss12};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(foreign);
     clnn_context_release(other);

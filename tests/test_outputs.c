@@ -4,8 +4,11 @@
  * magnitude 1e4, and one case of more than 2^20 elements. Every gradient is
  * compared with central finite differences of the reference value, taken in
  * double; two calls give identical bits; a call without the gradient gives
- * the same loss bits, and one without the loss the same gradient bits. */
+ * the same loss bits, and one without the loss the same gradient bits. The
+ * reduction NONE (tests/reduce_none.h): one value per row against the
+ * reference row, gradients equal to SUM's bit for bit. */
 #include "check.h"
+#include "reduce_none.h"
 #include "ref/ref.h"
 
 #include <float.h>
@@ -199,6 +202,49 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
     clnn_tensor_release(loss), clnn_tensor_release(gx), clnn_tensor_release(gq);
 }
 
+/* NONE: the per-row values of each op against ref_row. */
+typedef struct none_arg {
+    int op;
+    const clnn_tensor *x, *q, *labels;
+} none_arg;
+
+static clnn_status none_call(clnn_context *ctx, const void *p, clnn_reduction red, clnn_tensor *loss,
+                             clnn_tensor *const *grads)
+{
+    const none_arg *a = p;
+    return run_op(ctx, a->op, a->x, a->q, a->labels, red, loss, grads[0], two_sets(a->op) ? grads[1] : NULL);
+}
+
+static void check_none(clnn_context *ctx, int op, size_t rows, size_t cols, int big)
+{
+    size_t n = rows * cols, shape[2] = {rows, cols};
+    int probs = op == OP_PROB_ENTROPY;
+    unsigned seed = (unsigned)(rows * 31 + cols * 7 + (unsigned)op);
+    float *x = make_input(n, seed, probs ? 1e-3f : -5.0f, probs ? 1.0f : 5.0f, cols, big && !probs);
+    float *q = make_input(n, seed + 1, -3.0f, 3.0f, cols, big);
+    int32_t *labels = malloc(rows * sizeof *labels);
+    double *ref = malloc(rows * sizeof *ref), *row_x = malloc(cols * sizeof *row_x), *row_q = malloc(cols * sizeof *row_q);
+    REQUIRE(labels && ref && row_x && row_q, "host memory");
+    for (size_t r = 0; r < rows; r++) {
+        labels[r] = (int32_t)((r * 5 + 2) % cols);
+        for (size_t j = 0; j < cols; j++) row_x[j] = x[r * cols + j], row_q[j] = q[r * cols + j];
+        ref[r] = ref_row(op, row_x, row_q, cols, labels[r]);
+    }
+    clnn_tensor *tx = test_tensor_from(ctx, 2, shape, x), *tq = test_tensor_from(ctx, 2, shape, q);
+    clnn_tensor *tl = new_tensor(ctx, CLNN_INT32, rows, 1);
+    CHECK_OK(ctx, clnn_tensor_upload(tl, labels, rows * sizeof *labels));
+    clnn_tensor *grads[2] = {new_tensor(ctx, CLNN_FLOAT32, rows, cols), new_tensor(ctx, CLNN_FLOAT32, rows, cols)};
+    char what[128];
+    snprintf(what, sizeof what, "%s %zux%zu none%s", op_names[op], rows, cols, big ? " (1e4 logits)" : "");
+    none_arg a = {op, tx, tq, tl};
+    /* one fp32 row each: 1e-5 of the row's value, 1e-6 absolute near 0, as in check_case */
+    rn_case c = {what, none_call, &a, rows, ref, 1e-6, 1e-5, two_sets(op) ? 2u : 1u, grads};
+    rn_check(ctx, &c);
+    free(x), free(q), free(labels), free(ref), free(row_x), free(row_q);
+    clnn_tensor_release(tx), clnn_tensor_release(tq), clnn_tensor_release(tl);
+    clnn_tensor_release(grads[0]), clnn_tensor_release(grads[1]);
+}
+
 /* KL and JS with only dzq (the other gradient NULL) match the full call. */
 static void check_single_gradients(clnn_context *ctx)
 {
@@ -380,6 +426,12 @@ int main(void)
                 check_case(ctx, op, rows[r], cols[c], CLNN_REDUCE_SUM, 0, 1);
                 check_case(ctx, op, rows[r], cols[c], CLNN_REDUCE_MEAN, r == 1, 1);
             }
+    /* NONE: batch 1, one class, a prime, more classes than lanes, 1e4 logits */
+    static const size_t none_shapes[][2] = {{1, 1}, {7, 1}, {1, 31}, {13, 31}, {7, 257}};
+    const int every_none = test_large("NONE on every shape (the simulator runs one per op)");
+    for (int op = 0; op < N_OPS; op++)
+        for (size_t s = 0; s < sizeof none_shapes / sizeof none_shapes[0]; s++)
+            if (every_none || s == (size_t)op % 5) check_none(ctx, op, none_shapes[s][0], none_shapes[s][1], s == 3);
     check_single_gradients(ctx);
     check_prob_entropy_zeros(ctx);
     check_smce_bad_label(ctx);
@@ -391,6 +443,7 @@ int main(void)
     /* 4099 x 257 = 1053443 > 2^20 elements; finite differences on every 101st */
     if (test_large("output regularizers on 4099 x 257 logits")) {
         for (int op = 0; op < N_OPS; op++) check_case(ctx, op, 4099, 257, CLNN_REDUCE_MEAN, 0, 101);
+        for (int op = 0; op < N_OPS; op++) check_none(ctx, op, 4099, 257, 0);
         check_stablemax(ctx, 4099, 257, 101);
         check_mix(ctx, 4099, 257);
     }

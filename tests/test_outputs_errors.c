@@ -20,7 +20,7 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
 int main(void)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, BAD_RED = (clnn_reduction)9;
+    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
     clnn_context *ctx = test_context(), *other = test_context();
     clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *q = make(ctx, CLNN_FLOAT32, 3, 4);
     clnn_tensor *small = make(ctx, CLNN_FLOAT32, 2, 4), *wide = make(ctx, CLNN_FLOAT32, 4, 3);
@@ -32,6 +32,7 @@ int main(void)
     /* 1x1 inputs, whose gradient could alias the 1-element loss */
     clnn_tensor *one = make(ctx, CLNN_FLOAT32, 1, 1), *one2 = make(ctx, CLNN_FLOAT32, 1, 1);
     clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1);
+    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 3, 1); /* NONE: one loss per row of x */
     const float inf = INFINITY, nan = NAN;
     const char *f;
 
@@ -82,6 +83,13 @@ int main(void)
         EXPECT_FAIL(ctx, INVAL, f, pen(ctx, x, 0.1f, SUM, loss, x));
         EXPECT_FAIL(ctx, SHAPE, f, pen(ctx, x, 0.1f, SUM, g1, g1)); /* a 12-element loss */
         EXPECT_FAIL(ctx, INVAL, f, pen(ctx, one, 0.1f, SUM, loss, loss));
+        /* NONE wants one loss per row (3); SUM and MEAN exactly 1 */
+        EXPECT_FAIL(ctx, SHAPE, f, pen(ctx, x, 0.1f, NONE, loss, g1));
+        EXPECT_FAIL(ctx, SHAPE, f, pen(ctx, x, 0.1f, NONE, loss2, NULL));
+        EXPECT_FAIL(ctx, SHAPE, f, pen(ctx, x, 0.1f, NONE, g2, g1));
+        EXPECT_FAIL(ctx, SHAPE, f, pen(ctx, x, 0.1f, SUM, loss3, g1));
+        EXPECT_FAIL(ctx, INVAL, f, pen(ctx, one, 0.1f, NONE, loss, loss));
+        EXPECT_FAIL(ctx, INVAL, f, pen(ctx, x, 0.1f, NONE, loss3, x));
     }
     EXPECT_FAIL(ctx, INVAL, "clnn_z_loss", clnn_z_loss(ctx, x, -0.1f, SUM, loss, g1));
     f = "clnn_prob_entropy_penalty";
@@ -93,6 +101,8 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, NULL, NULL));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, loss, x));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, NONE, loss2, g1));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, CLNN_REDUCE_MEAN, loss3, g1));
 
     f = "clnn_kl_div_logits";
     EXPECT_FAIL(NULL, INVAL, f, clnn_kl_div_logits(NULL, x, q, CLNN_KL_PQ, SUM, loss, g1, g2));
@@ -112,6 +122,10 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, SUM, loss, g1, x));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, SUM, g2, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_kl_div_logits(ctx, one, one2, CLNN_KL_PQ, SUM, loss, NULL, loss));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, NONE, loss, g1, g2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_QP, NONE, g1, NULL, g2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, SUM, loss3, g1, g2));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_kl_div_logits(ctx, one, one2, CLNN_KL_PQ, NONE, loss, loss, NULL));
 
     f = "clnn_js_div_logits";
     EXPECT_FAIL(NULL, INVAL, f, clnn_js_div_logits(NULL, x, q, SUM, loss, g1, g2));
@@ -122,6 +136,9 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_js_div_logits(ctx, x, q, SUM, loss, g1, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_js_div_logits(ctx, x, q, SUM, loss, g1, foreign));
     EXPECT_FAIL(ctx, INVAL, f, clnn_js_div_logits(ctx, x, q, SUM, loss, x, g2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_js_div_logits(ctx, x, q, NONE, loss2, g1, g2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_js_div_logits(ctx, x, q, SUM, loss3, NULL, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_js_div_logits(ctx, x, q, NONE, loss3, g1, g1));
 
     f = "clnn_stablemax_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_stablemax_forward(NULL, x, g1));
@@ -151,13 +168,16 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_stablemax_cross_entropy(ctx, x, labels, SUM, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_stablemax_cross_entropy(ctx, x, labels, SUM, loss, foreign));
     EXPECT_FAIL(ctx, INVAL, f, clnn_stablemax_cross_entropy(ctx, one, labels1, SUM, loss, loss));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_stablemax_cross_entropy(ctx, x, labels, NONE, loss, g1));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_stablemax_cross_entropy(ctx, x, labels, SUM, loss3, g1));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_stablemax_cross_entropy(ctx, one, labels1, NONE, loss, loss));
 
-    clnn_tensor *outputs[] = {x, q, small, wide, loss, loss2, g1, g2, one, one2};
-    const char *names[] = {"x", "q", "small", "wide", "loss", "loss2", "g1", "g2", "one", "one2"};
+    clnn_tensor *outputs[] = {x, q, small, wide, loss, loss2, g1, g2, one, one2, loss3};
+    const char *names[] = {"x", "q", "small", "wide", "loss", "loss2", "g1", "g2", "one", "one2", "loss3"};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) test_expect_filled(ctx, names[i], outputs[i], SENTINEL);
 
     clnn_tensor *all[] = {x,     q,     small, wide, ints, labels, labels4, flabels,
-                          loss,  loss2, g1,    g2,   one,  one2,   labels1};
+                          loss,  loss2, g1,    g2,   one,  one2,   labels1, loss3};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(foreign);
     clnn_context_release(other);

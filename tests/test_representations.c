@@ -5,8 +5,11 @@
  * its backward. Shapes 1, 2, primes and sizes that are not multiples of a
  * local size, one large case of each behind test_large(). Every gradient is
  * compared with central finite differences of the reference, in double. The
- * same bits come back from a second call and under forced local sizes. */
+ * same bits come back from a second call and under forced local sizes. The
+ * reduction NONE (tests/reduce_none.h): center loss per sample, Huber per
+ * element, pseudo-Huber per row, gradients equal to SUM's. */
 #include "check.h"
+#include "reduce_none.h"
 #include "ref/ref_representations.h"
 
 #include <math.h>
@@ -351,6 +354,54 @@ static void check_robust(clnn_context *ctx, int pseudo, int ndim, const size_t *
     clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(loss), clnn_tensor_release(g);
 }
 
+/* ---------------------------------------------------------- reduction NONE */
+
+enum { NONE_CENTER, NONE_HUBER, NONE_PSEUDO };
+static const char *const none_names[] = {"center loss", "Huber", "pseudo-Huber"};
+
+typedef struct none_arg {
+    int kind;
+    const clnn_tensor *x, *y, *labels; /* y: target, or the centers */
+    float param;
+} none_arg;
+
+static clnn_status none_call(clnn_context *ctx, const void *p, clnn_reduction red, clnn_tensor *loss,
+                             clnn_tensor *const *grads)
+{
+    const none_arg *a = p;
+    switch (a->kind) {
+    case NONE_CENTER: return clnn_center_loss(ctx, a->x, a->labels, a->y, red, loss, grads[0]);
+    case NONE_HUBER: return clnn_huber_loss(ctx, a->x, a->y, a->param, red, loss, grads[0]);
+    default: return clnn_pseudo_huber_loss(ctx, a->x, a->y, a->param, red, loss, grads[0]);
+    }
+}
+
+/* x [rows, cols]: center loss with k classes (one term per sample), Huber
+ * (one per element) or pseudo-Huber (one per row) with parameter 0.5. */
+static void check_none(clnn_context *ctx, int kind, size_t rows, size_t cols, size_t k)
+{
+    size_t n = rows * cols, ny = kind == NONE_CENTER ? k * cols : n, terms = kind == NONE_HUBER ? n : rows;
+    float *x = uniform(n, (unsigned)(n + 11 * (unsigned)kind), -1.5f, 1.5f);
+    float *y = uniform(ny, (unsigned)(ny + 5), -1.5f, 1.5f);
+    int32_t *labels = make_labels(rows, k ? k : 1);
+    double *xd = to_double(x, n), *yd = to_double(y, ny), *ref = malloc(terms * sizeof *ref);
+    REQUIRE(ref, "host memory");
+    for (size_t i = 0; i < terms; i++)
+        ref[i] = kind == NONE_CENTER  ? ref_center_loss(xd + i * cols, labels + i, yd, 1, cols, k, 0)
+                 : kind == NONE_HUBER ? ref_huber(xd + i, yd + i, 1, 0.5, 0)
+                                      : ref_pseudo_huber(xd + i * cols, yd + i * cols, 1, cols, 0.5, 0);
+    clnn_tensor *tx = FROM2(ctx, rows, cols, x), *ty = FROM2(ctx, ny / cols, cols, y);
+    clnn_tensor *tl = label_tensor(ctx, labels, rows), *g = NEW2(ctx, rows, cols);
+    char what[96];
+    snprintf(what, sizeof what, "%s %zux%zu none", none_names[kind], rows, cols);
+    none_arg a = {kind, tx, ty, tl, 0.5f};
+    /* an fp32 row sum (center loss, pseudo-Huber) or one fp32 term (Huber) */
+    rn_case c = {what, none_call, &a, terms, ref, 1e-7, 1e-5, 1, &g};
+    rn_check(ctx, &c);
+    free(x), free(y), free(labels), free(xd), free(yd), free(ref);
+    clnn_tensor_release(tx), clnn_tensor_release(ty), clnn_tensor_release(tl), clnn_tensor_release(g);
+}
+
 /* ----------------------------------------------------------------- Sinkhorn */
 
 /* scores [batch, n, m] in (-2, 2) */
@@ -627,6 +678,15 @@ int main(void)
         check_robust(ctx, 0, 2, big, 0.5f, CLNN_REDUCE_MEAN, 1009);
         check_robust(ctx, 1, 2, big, 0.5f, CLNN_REDUCE_MEAN, 1009);
     }
+
+    /* NONE: one sample / element / row, primes, more than 256 row lanes, two
+     * chunks of the elementwise Huber (4099 elements) */
+    static const struct { size_t rows, cols; int sim; } ns[] = {{1, 1, 1}, {7, 13, 1}, {3, 257, 0}, {1, 4099, 1}};
+    for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
+        for (int kind = 0; kind < 3; kind++)
+            if (full || ns[i].sim) check_none(ctx, kind, ns[i].rows, ns[i].cols, ns[i].rows + 2);
+    if (large)
+        for (int kind = 0; kind < 3; kind++) check_none(ctx, kind, 4099, 257, 100);
 
     /* Sinkhorn {B, N, M}: 1 x 1, non-square both ways, batches, > 64 rows */
     static const struct { size_t b, n, m; int sim; } sk[] = {

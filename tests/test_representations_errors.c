@@ -22,7 +22,7 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, int ndim, size_t a
 int main(void)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, BAD_RED = (clnn_reduction)9;
+    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
     const float inf = INFINITY, nan = NAN;
     clnn_context *ctx = test_context(), *other = test_context();
     /* embeddings [3, 4] and friends */
@@ -41,6 +41,8 @@ int main(void)
     clnn_tensor *pot_bad = make(ctx, CLNN_FLOAT32, 1, 31, 1, 1), *s1 = make(ctx, CLNN_FLOAT32, 1, 30, 1, 1);
     /* 1x1 inputs, whose gradient could alias the 1-element loss; labels of `small` */
     clnn_tensor *one = F2(ctx, 1, 1), *one2 = F2(ctx, 1, 1), *labels2 = make(ctx, CLNN_INT32, 1, 2, 1, 1);
+    /* NONE losses of z: one per row (3), one per element (12) */
+    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 1, 3, 1, 1), *loss12 = make(ctx, CLNN_FLOAT32, 1, 12, 1, 1);
     const char *f;
 
     /* ---- VICReg: variance and covariance share the single-branch checks */
@@ -126,6 +128,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_center_loss(ctx, z, labels, centers, SUM, loss2, dz));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_center_loss(ctx, z, labels, centers, SUM, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss(ctx, z, labels, centers, SUM, loss, z));
+    /* NONE: one loss per sample (3) */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_center_loss(ctx, z, labels, centers, NONE, loss, dz));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_center_loss(ctx, z, labels, centers, NONE, loss12, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_center_loss(ctx, z, labels, centers, SUM, loss3, dz));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss(ctx, z, labels, centers, NONE, loss3, z));
 
     f = "clnn_center_loss_update";
     EXPECT_FAIL(NULL, INVAL, f, clnn_center_loss_update(NULL, z, labels, 0.5f, centers));
@@ -162,6 +169,12 @@ int main(void)
         EXPECT_FAIL(ctx, INVAL, f, fn(ctx, z, z2, 1.0f, SUM, loss, z2));
         EXPECT_FAIL(ctx, INVAL, f, fn(ctx, z, z2, 1.0f, SUM, loss, foreign));
         EXPECT_FAIL(ctx, INVAL, f, fn(ctx, one, one2, 1.0f, SUM, loss, loss));
+        /* NONE: Huber keeps one loss per element (12), pseudo-Huber one per row (3) */
+        EXPECT_FAIL(ctx, SHAPE, f, fn(ctx, z, z2, 1.0f, NONE, loss, dz));
+        EXPECT_FAIL(ctx, SHAPE, f, fn(ctx, z, z2, 1.0f, NONE, which ? loss12 : loss3, dz));
+        EXPECT_FAIL(ctx, SHAPE, f, fn(ctx, z, z2, 1.0f, SUM, which ? loss3 : loss12, dz));
+        EXPECT_FAIL(ctx, INVAL, f, fn(ctx, z, z2, 1.0f, NONE, which ? loss3 : loss12, z));
+        EXPECT_FAIL(ctx, INVAL, f, fn(ctx, one, one2, 1.0f, NONE, loss, loss));
     }
 
     /* ---- Sinkhorn */
@@ -198,13 +211,14 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_sinkhorn_backward(ctx, s, 1.0f, 2, pot, dp, foreign));
 
     clnn_tensor *outputs[] = {z,     z2,      dz,       dz2, z1, dz1, small, wide, loss, loss2,
-                              centers, centers3, s, p, dp, ds, pot, one, one2};
+                              centers, centers3, s, p, dp, ds, pot, one, one2, loss3, loss12};
     const char *names[] = {"z",       "z2",       "dz", "dz2", "z1", "dz1", "small", "wide", "loss", "loss2",
-                           "centers", "centers3", "s",  "p",   "dp", "ds",  "pot",   "one",  "one2"};
+                           "centers", "centers3", "s",  "p",   "dp", "ds",  "pot",   "one",  "one2", "loss3", "loss12"};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++) test_expect_filled(ctx, names[i], outputs[i], SENTINEL);
 
     clnn_tensor *all[] = {z,      z2,     dz,      dz2,      z1,  dz1, z1b, small, wide, flat, cube, ints, loss,  loss2,
-                          labels, labels4, flabels, centers, centers3, s, p, dp, ds, s_t, pot, pot_bad, s1, one, one2, labels2};
+                          labels, labels4, flabels, centers, centers3, s, p, dp, ds, s_t, pot, pot_bad, s1, one, one2, labels2,
+                          loss3,  loss12};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(foreign);
     clnn_context_release(other);

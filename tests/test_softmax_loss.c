@@ -2,8 +2,11 @@
  * (tests/ref/ref_layers.c): rows of length 1, primes, rows longer than the
  * 256 lanes of the row skeleton, batch 1, logits of magnitude 1e4 and one
  * case of more than 2^20 elements; backward passes against central finite
- * differences of the reference; repeated calls give identical bits. */
+ * differences of the reference; repeated calls give identical bits. The
+ * reduction NONE (tests/reduce_none.h): per-row cross-entropy and
+ * per-element MSE / BCE against the reference, gradients equal to SUM's. */
 #include "check.h"
+#include "reduce_none.h"
 #include "ref/ref.h"
 
 #include <math.h>
@@ -340,6 +343,84 @@ static void check_pointwise(clnn_context *ctx, int bce, size_t n, int mean)
     free(want);
 }
 
+/* ------------------------------------------------- reduction NONE */
+
+typedef struct none_arg {
+    const clnn_tensor *x, *t, *labels; /* labels NULL: soft targets t */
+    float eps;
+    int bce; /* point-wise losses: BCE or MSE */
+} none_arg;
+
+static clnn_status ce_none_call(clnn_context *ctx, const void *p, clnn_reduction red, clnn_tensor *loss,
+                                clnn_tensor *const *grads)
+{
+    const none_arg *a = p;
+    clnn_cross_entropy_options opt = {red, a->eps, -100};
+    return a->labels ? clnn_cross_entropy_labels(ctx, a->x, a->labels, &opt, loss, grads[0])
+                     : clnn_cross_entropy_soft(ctx, a->x, a->t, &opt, loss, grads[0]);
+}
+
+static clnn_status pointwise_none_call(clnn_context *ctx, const void *p, clnn_reduction red, clnn_tensor *loss,
+                                       clnn_tensor *const *grads)
+{
+    const none_arg *a = p;
+    return a->bce ? clnn_bce_with_logits(ctx, a->x, a->t, red, loss, grads[0])
+                  : clnn_mse_loss(ctx, a->x, a->t, red, loss, grads[0]);
+}
+
+/* Cross-entropy with NONE: one loss per row (ignored rows 0), each the
+ * reference of that row alone. */
+static void check_ce_none(clnn_context *ctx, size_t rows, size_t cols, float eps, int ignore_every)
+{
+    size_t n = rows * cols, shape[2] = {rows, cols};
+    float *x = make_logits(rows, cols, (unsigned)(n * 5 + 2), 0), *targets = malloc(n * sizeof *targets);
+    int32_t *labels = malloc(rows * sizeof *labels);
+    double *ref = malloc(rows * sizeof *ref);
+    REQUIRE(targets && labels && ref, "host memory");
+    test_fill_uniform(targets, n, (unsigned)(n + 5), 0.0f, 1.0f);
+    for (size_t r = 0; r < rows; r++)
+        labels[r] = ignore_every && r % (size_t)ignore_every == 1 ? -100 : (int32_t)((r * 7919) % cols);
+    clnn_tensor *tx = test_tensor_from(ctx, 2, shape, x), *tt = test_tensor_from(ctx, 2, shape, targets);
+    clnn_tensor *tl = NULL, *grad = new_tensor(ctx, rows, cols);
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &rows, &tl));
+    CHECK_OK(ctx, clnn_tensor_upload(tl, labels, rows * sizeof *labels));
+    for (int soft = 0; soft <= 1; soft++) {
+        for (size_t r = 0; r < rows; r++)
+            ref[r] = soft ? ref_cross_entropy_soft(x + r * cols, targets + r * cols, 1, cols, eps, 0, NULL)
+                          : ref_cross_entropy_labels(x + r * cols, labels + r, 1, cols, eps, -100, 0, NULL);
+        char what[96];
+        snprintf(what, sizeof what, "%s %zux%zu eps %g none", soft ? "ce_soft" : "ce_labels", rows, cols, (double)eps);
+        none_arg a = {tx, tt, soft ? NULL : tl, eps, 0};
+        /* one fp32 log-sum-exp per row, as in compare_ce */
+        rn_case c = {what, ce_none_call, &a, rows, ref, 1e-6, 2e-5, 1, &grad};
+        rn_check(ctx, &c);
+    }
+    clnn_tensor_release(tx), clnn_tensor_release(tt), clnn_tensor_release(tl), clnn_tensor_release(grad);
+    free(x), free(targets), free(labels), free(ref);
+}
+
+/* MSE and BCE with NONE: one loss per element (PyTorch's reduction='none'). */
+static void check_pointwise_none(clnn_context *ctx, int bce, size_t n)
+{
+    float *p = malloc(n * sizeof *p), *t = malloc(n * sizeof *t);
+    double *ref = malloc(n * sizeof *ref);
+    REQUIRE(p && t && ref, "host memory");
+    test_fill_uniform(p, n, (unsigned)(n + 17), bce ? -30.0f : -3.0f, bce ? 30.0f : 3.0f);
+    test_fill_uniform(t, n, (unsigned)(n + 19), bce ? 0.0f : -3.0f, bce ? 1.0f : 3.0f);
+    if (bce && n > 2) { p[0] = 1e4f; p[1] = -1e4f; }
+    for (size_t i = 0; i < n; i++) ref[i] = bce ? ref_bce_with_logits(p + i, t + i, 1, 0, NULL) : ref_mse(p + i, t + i, 1, 0, NULL);
+    clnn_tensor *tp = test_tensor_from(ctx, 1, &n, p), *tt = test_tensor_from(ctx, 1, &n, t);
+    clnn_tensor *grad = test_filled(ctx, CLNN_FLOAT32, n, 0, 0.0f);
+    char what[64];
+    snprintf(what, sizeof what, "%s n=%zu none", bce ? "bce_with_logits" : "mse", n);
+    none_arg a = {tp, tt, NULL, 0.0f, bce};
+    /* one fp32 term each (rtol ~1e-6) */
+    rn_case c = {what, pointwise_none_call, &a, n, ref, 1e-7, 1e-5, 1, &grad};
+    rn_check(ctx, &c);
+    clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(grad);
+    free(p), free(t), free(ref);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
@@ -365,6 +446,21 @@ int main(void)
             for (int mean = 0; mean <= 1; mean++)
                 if (sizes[i] < 8192 || test_large(bce ? "bce on 2^20 + 3 elements" : "mse on 2^20 + 3 elements"))
                     check_pointwise(ctx, bce, sizes[i], mean);
+
+    /* NONE: batch 1, one class, primes, more classes than lanes, ignored rows;
+     * the simulator runs 1 x 2, 13 x 31 (ignored rows) and 3 x 257 */
+    static const size_t none_shapes[][2] = {{1, 2}, {13, 31}, {3, 257}, {1, 1}, {7, 1}};
+    const int every_none = test_large("cross-entropy NONE on 1 x 1, 7 x 1 and 1031 x 1021");
+    for (size_t i = 0; i < sizeof none_shapes / sizeof none_shapes[0]; i++)
+        if (i < 3 || every_none) check_ce_none(ctx, none_shapes[i][0], none_shapes[i][1], i % 2 ? 0.0f : 0.1f, i == 1 ? 3 : 0);
+    if (every_none) check_ce_none(ctx, 1031, 1021, 0.1f, 4);
+    /* 4097: one element past the first chunk of 4096; the simulator runs
+     * MSE on 7 and BCE on 4097 (one kernel, two modes) */
+    static const size_t none_sizes[] = {1, 7, 4097, ((size_t)1 << 20) + 3};
+    const int every_point = test_large("MSE / BCE NONE on 1, 2^20 + 3 (and MSE 4097, BCE 7)");
+    for (int bce = 0; bce <= 1; bce++)
+        for (size_t i = 0; i < sizeof none_sizes / sizeof none_sizes[0]; i++)
+            if (every_point || none_sizes[i] == (bce ? 4097u : 7u)) check_pointwise_none(ctx, bce, none_sizes[i]);
     clnn_context_release(ctx);
     return check_summary();
 }

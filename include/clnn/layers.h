@@ -92,10 +92,16 @@ CLNN_API clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_ten
 
 /* ----------------------------------------------------------------- losses */
 
+/* How a loss reduces its per-term values (one per row, sample, box or
+ * element: each function says which). MEAN and SUM give a 1-element loss;
+ * NONE writes the terms themselves into a loss tensor of exactly that many
+ * elements (any shape), and the gradients are SUM's: term t's gradient is
+ * d loss_t / d input. Every loss that takes a clnn_reduction accepts all
+ * three. */
 typedef enum clnn_reduction {
     CLNN_REDUCE_MEAN = 0, /* the sum divided by the number of terms that count */
     CLNN_REDUCE_SUM = 1,
-    CLNN_REDUCE_NONE = 2  /* one value per row, no reduction: only where a function says so (clnn/losses.h) */
+    CLNN_REDUCE_NONE = 2  /* the terms, unreduced */
 } clnn_reduction;
 
 typedef struct clnn_cross_entropy_options {
@@ -110,9 +116,11 @@ typedef struct clnn_cross_entropy_options {
  * Mean divides by the number of rows whose label is not ignore_index (the loss
  * and gradient are 0 when every row is ignored). A label outside [0, C) that
  * is not ignore_index makes that row's loss and gradient NaN.
- * loss: 1-element tensor or NULL; dlogits: [N, C] or NULL (at least one of the
- * two). With both, one pass computes the value and d loss / d logits:
- *   dlogits_rj = scale * (softmax(x_r)_j - t_rj), scale 1 or 1/count.
+ * loss: 1-element tensor (N elements for NONE: loss_r per row, 0 for an
+ * ignored row, as PyTorch's reduction='none') or NULL; dlogits: [N, C] or
+ * NULL (at least one of the two). With both, one pass computes the value and
+ * d loss / d logits:
+ *   dlogits_rj = scale * (softmax(x_r)_j - t_rj), scale 1 (SUM, NONE) or 1/count.
  * opt NULL means {MEAN, 0, -100}. */
 CLNN_API clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits,
                                                const clnn_tensor *labels, const clnn_cross_entropy_options *opt,
@@ -121,20 +129,23 @@ CLNN_API clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_ten
 /* The same with soft targets [N, C] (any non-negative weights; usually rows
  * summing to 1): loss_r = sum_j t_rj (lse(x_r) - x_rj) with t smoothed as
  * above; dlogits_rj = scale * (softmax_j * sum_k t_rk - t_rj). Mean divides by
- * N; ignore_index is unused. */
+ * N, NONE keeps the N row losses; ignore_index is unused. */
 CLNN_API clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits,
                                              const clnn_tensor *targets, const clnn_cross_entropy_options *opt,
                                              clnn_tensor *loss, clnn_tensor *dgrad);
 
 /* Mean squared error: sum_i (p_i - t_i)^2, divided by the element count for
- * MEAN; dpred_i = scale * 2 (p_i - t_i). pred and target have the same count. */
+ * MEAN; NONE keeps each element's (p_i - t_i)^2 (a loss of pred's element
+ * count, as PyTorch's reduction='none'); dpred_i = scale * 2 (p_i - t_i),
+ * scale 1/count for MEAN, else 1. pred and target have the same count. */
 CLNN_API clnn_status clnn_mse_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
                                    clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred);
 
 /* Binary cross-entropy with logits, in the stable form
  *   l_i = max(x_i, 0) - x_i t_i + log1p(exp(-|x_i|)),
  * dlogits_i = scale * (sigmoid(x_i) - t_i); targets in [0, 1] (not checked on
- * the device). MEAN divides by the element count. */
+ * the device). MEAN divides by the element count; NONE keeps each l_i (a
+ * loss of the logits' element count). */
 CLNN_API clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits,
                                           const clnn_tensor *targets, clnn_reduction reduction,
                                           clnn_tensor *loss, clnn_tensor *dlogits);

@@ -7,8 +7,11 @@
  * Common rules. A loss is an fp32 tensor of exactly 1 element, written on the
  * device (no call waits). Reductions (clnn_reduction, clnn/layers.h): SUM adds
  * the per-sample values, MEAN divides that sum by the number of samples
- * (rows, boxes or elements, as each function says). Gradients are of the
- * reduced loss, have the shape of their input, and are optional: pass NULL
+ * (rows, boxes or elements, as each function says), NONE writes those
+ * per-sample values themselves into a loss tensor of that many elements
+ * (harmonic and margin losses: N rows; Dice and Jaccard: N samples; DIoU:
+ * N boxes; MADL: one per element). Gradients are of the reduced loss (SUM's
+ * for NONE), have the shape of their input, and are optional: pass NULL
  * for an output you do not need (not all of them). Outputs must not alias
  * an input or each other. Every reduction is deterministic (fixed lane trees,
  * fixed chunking, CLBlast GEMMs; no atomics): the same device gives the same

@@ -6,10 +6,13 @@
  * last dimension is the class dimension C and whose leading dimensions
  * together are the N rows (e.g. [N, C], or [B, T, C] for N = B·T rows).
  * Labels are int32 tensors with N entries. A loss is an fp32 tensor of exactly
- * 1 element, written on the device (no call waits). Reductions: SUM adds the
- * per-row values; MEAN divides that sum by N (PyTorch's "batchmean" for KL).
- * Gradients are of the reduced loss; pass NULL for an output you do not need
- * (not both). Outputs must not alias inputs. Every reduction is
+ * 1 element (N elements for NONE), written on the device (no call waits).
+ * Reductions (clnn_reduction, clnn/layers.h): SUM adds the per-row values;
+ * MEAN divides that sum by N (PyTorch's "batchmean" for KL); NONE writes the
+ * N per-row values (a KL or JS row is the divergence of that row's two
+ * distributions, summed over its classes). Gradients are of the reduced loss
+ * (SUM's for NONE); pass NULL for an output you do not need (not both).
+ * Outputs must not alias inputs. Every reduction is
  * deterministic: one work-group per row with a fixed lane tree, then a fixed
  * tree over the rows; the bits never depend on the local size.
  *

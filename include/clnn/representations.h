@@ -13,6 +13,12 @@
  * A loss is an fp32 tensor of exactly 1 element, written on the device (no
  * call waits). Gradients are of that loss; pass NULL for an output you do
  * not need (not all of them). Outputs must not alias inputs or each other.
+ * The functions taking a clnn_reduction (clnn/layers.h) also accept NONE:
+ * the loss then holds the unreduced terms (center loss: N, one per sample;
+ * Huber: one per element, as PyTorch's reduction='none'; pseudo-Huber: one
+ * per row R), and the gradients are SUM's. VICReg takes no reduction: its
+ * variance and covariance terms are functions of the whole batch, not sums
+ * of per-sample terms.
  *
  * Determinism: every sum is a fixed tree (fixed lanes and chunks that depend
  * on the shapes only, then fixed-order merges); no atomics. Two calls give the
@@ -75,7 +81,8 @@ CLNN_API clnn_status clnn_vicreg_loss(clnn_context *ctx, const clnn_tensor *z, c
 /* Center loss (Wen, Zhang, Li & Qiao, "A Discriminative Feature Learning
  * Approach for Deep Face Recognition", ECCV 2016):
  *   per sample ½‖x_i − c_{y_i}‖²,  dx_i = scale·(x_i − c_{y_i})
- * SUM adds the samples (the paper's L_C), MEAN divides by N. labels int32 [N];
+ * SUM adds the samples (the paper's L_C), MEAN divides by N, NONE keeps the
+ * N per-sample values. labels int32 [N];
  * a label outside [0, K) makes its sample's loss and gradient NaN. The
  * centers get no gradient here: they follow clnn_center_loss_update. */
 CLNN_API clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels,
@@ -98,8 +105,9 @@ CLNN_API clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tenso
 /* Huber loss (Huber, "Robust Estimation of a Location Parameter", 1964),
  * elementwise on r = pred − target:
  *   h(r) = ½r² for |r| <= δ,  δ(|r| − ½δ) above;  dpred = scale·clamp(r, −δ, δ)
- * (PyTorch's HuberLoss). MEAN divides the sum by the element count. δ finite
- * and > 0. d/dtarget = −dpred. */
+ * (PyTorch's HuberLoss). MEAN divides the sum by the element count; NONE
+ * keeps each element's h(r) (a loss of pred's element count). δ finite and
+ * > 0. d/dtarget = −dpred. */
 CLNN_API clnn_status clnn_huber_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
                                      float delta, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred);
 
@@ -107,7 +115,8 @@ CLNN_API clnn_status clnn_huber_loss(clnn_context *ctx, const clnn_tensor *pred,
  * used for consistency models by Song & Dhariwal, "Improved Techniques for
  * Training Consistency Models", 2023):
  *   ℓ_r = sqrt(‖x_r − y_r‖² + c²) − c,  dx_r = scale·(x_r − y_r) / sqrt(‖x_r − y_r‖² + c²)
- * with the norm over the last dimension; MEAN divides by the number of rows.
+ * with the norm over the last dimension; MEAN divides by the number of rows,
+ * NONE keeps the R row values.
  * c finite and > 0. The elementwise form δ²(sqrt(1 + (r/δ)²) − 1) is δ times
  * this with rows of one element (view the tensors as [count, 1]) and c = δ.
  * d/dtarget = −dpred. */

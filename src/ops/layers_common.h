@@ -40,9 +40,10 @@ clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activ
 /* The element count fits the kernels' 32-bit indices. */
 clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 
-/* Checks shared by the losses (loss.c, src/reg/outputs.c): loss (1 element)
- * and grad (input's shape) are fp32, not both NULL, and alias neither input
- * nor each other; `other` is the second input (pass input when there is none). */
+/* Loss helpers (implemented in loss_common.c; the whole set, with the
+ * reduction NONE, is in loss_common.h): loss (1 element) and grad (input's
+ * shape) are fp32, not both NULL, and alias neither input nor each other;
+ * `other` is the second input (pass input when there is none). */
 clnn_status clnn__check_loss_outputs(clnn_context *ctx, const char *fn, const clnn_tensor *input,
                                      const clnn_tensor *other, clnn_tensor *loss, clnn_tensor *grad,
                                      const char *grad_name);

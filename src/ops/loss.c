@@ -1,10 +1,9 @@
 /* Host side of the losses (cl/loss.cl): cross-entropy from logits with labels
  * or soft targets, MSE and binary cross-entropy with logits. Each value is a
- * two-stage deterministic reduction (partials, then loss_sum); the gradient
- * comes out of the same pass as the partials. */
-#include "layers_common.h"
-
-#include <math.h>
+ * two-stage deterministic reduction (partials, then loss_sum; NONE keeps the
+ * per-row or per-element values, loss_common.h); the gradient comes out of
+ * the same pass as the partials. */
+#include "loss_common.h"
 
 #define LOSS_CHUNK 4096 /* elements per partial of the point-wise losses, as in cl/loss.cl */
 #define ROW_BCE_MODE 5  /* ROW_BCE and ROW_MSE of cl/rowreduce.clh */
@@ -15,32 +14,9 @@ static const clnn__tunable tune_label_scale = {"loss.ce_label_scale", "loss", "c
 static const clnn__tunable tune_ce_labels = CLNN_ROW_TUNABLE("loss.ce_labels", "loss", "ce_labels");
 static const clnn__tunable tune_ce_soft = CLNN_ROW_TUNABLE("loss.ce_soft", "loss", "ce_soft");
 static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "loss", "pointwise_loss");
-static const clnn__tunable tune_sum = CLNN_ROW_TUNABLE("loss.sum", "loss", "loss_sum");
 
 const clnn__tunable *const clnn__loss_tunables[] = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft,
-                                                    &tune_pointwise, &tune_sum, NULL};
-
-clnn_status clnn__check_loss_outputs(clnn_context *ctx, const char *fn, const clnn_tensor *input,
-                                 const clnn_tensor *other, clnn_tensor *loss, clnn_tensor *grad,
-                                 const char *grad_name)
-{
-    CHECK_ARG(ctx, loss || grad, "%s: loss and %s are both NULL: nothing to compute", fn, grad_name);
-    if (loss) {
-        TRY(clnn__check_f32(ctx, fn, "loss", loss, 0));
-        CHECK_SHAPE(ctx, loss->count == 1, "%s: loss must have exactly 1 element, it has %zu", fn, loss->count);
-        CHECK_ARG(ctx, loss->buffer != input->buffer && loss->buffer != other->buffer,
-                  "%s: loss must not alias an input", fn);
-    }
-    if (grad) {
-        TRY(clnn__check_f32(ctx, fn, grad_name, grad, 0));
-        CHECK_SHAPE(ctx, grad->count == input->count && grad->shape[grad->ndim - 1] == input->shape[input->ndim - 1],
-                    "%s: %s must have the shape of the input (%zu elements)", fn, grad_name, input->count);
-        CHECK_ARG(ctx, grad->buffer != input->buffer && grad->buffer != other->buffer,
-                  "%s: %s must not alias an input", fn, grad_name);
-        CHECK_ARG(ctx, !loss || loss->buffer != grad->buffer, "%s: loss and %s must differ", fn, grad_name);
-    }
-    return CLNN_OK;
-}
+                                                    &tune_pointwise, &clnn__tune_loss_sum, NULL};
 
 /* Checks the options (NULL: the defaults, returned in *opt) and the logits of
  * a cross-entropy call; rows and cols of the logits go to the caller. */
@@ -51,33 +27,11 @@ static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     if (!*opt_io) *opt_io = &defaults;
     const clnn_cross_entropy_options *opt = *opt_io;
-    CHECK_ARG(ctx, opt->reduction == CLNN_REDUCE_MEAN || opt->reduction == CLNN_REDUCE_SUM,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)opt->reduction);
+    TRY(clnn__check_reduction(ctx, fn, opt->reduction));
     CHECK_ARG(ctx, clnn__is_finite(opt->label_smoothing) && opt->label_smoothing >= 0.0f &&
                        opt->label_smoothing < 1.0f,
               "%s: label_smoothing %g is not in [0, 1)", fn, (double)opt->label_smoothing);
-    TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
-    TRY(clnn__check_count32(ctx, fn, "logits", logits));
-    *cols = logits->shape[logits->ndim - 1];
-    *rows = logits->count / *cols;
-    return CLNN_OK;
-}
-
-/* Stage two: loss[0] = scale * sum of n partials (scale from scale_buf when use_buf). */
-static clnn_status sum_partials(clnn_context *ctx, const char *fn, clnn_tensor *loss, cl_mem partial, size_t n,
-                                float scale, cl_mem scale_buf, cl_int use_buf)
-{
-    cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(n);
-    clnn__karg args[] = {KARG_BUF(loss->buffer), KARG_BUF(partial), KARG_BUF(scale_buf), KARG(count), KARG(lanes),
-                         KARG(scale), KARG(use_buf), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {1, n};
-    return clnn__run(ctx, fn, &tune_sum, problem, 8, args);
-}
-
-clnn_status clnn__loss_sum(clnn_context *ctx, const char *fn, clnn_tensor *loss, cl_mem partial, size_t n,
-                           float scale)
-{
-    return sum_partials(ctx, fn, loss, partial, n, scale, partial, 0);
+    return clnn__check_rows(ctx, fn, "logits", logits, rows, cols);
 }
 
 clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
@@ -92,11 +46,12 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
     CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
                 rows);
     CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
-    TRY(clnn__check_loss_outputs(ctx, fn, logits, labels, loss, dlogits, "dlogits"));
+    const clnn__loss_red red = {opt->reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, labels, loss, dlogits, "dlogits"));
 
     cl_mem partial = NULL, scale_buf = NULL;
     clnn_status st;
-    TRY(clnn__scratch(ctx, fn, rows, &partial));
+    TRY(clnn__loss_partials(ctx, fn, opt->reduction, loss, rows, &partial));
     if ((st = clnn__scratch(ctx, fn, 1, &scale_buf)) != CLNN_OK) goto out;
     cl_int use_buf = opt->reduction == CLNN_REDUCE_MEAN, ignore = opt->ignore_index;
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
@@ -116,9 +71,9 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
         size_t problem[2] = {rows, cols};
         if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 13, args)) != CLNN_OK) goto out;
     }
-    if (loss) st = sum_partials(ctx, fn, loss, partial, rows, 1.0f, scale_buf, use_buf);
+    st = clnn__loss_reduce(ctx, fn, opt->reduction, loss, partial, rows, 1.0f, use_buf ? scale_buf : NULL);
 out:
-    clReleaseMemObject(partial);
+    clnn__loss_release(loss, partial);
     if (scale_buf) clReleaseMemObject(scale_buf);
     return st;
 }
@@ -129,58 +84,48 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     static const char *fn = "clnn_cross_entropy_soft";
     size_t rows, cols;
     TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
-    TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
-    CHECK_SHAPE(ctx, targets->count == logits->count && targets->shape[targets->ndim - 1] == cols,
-                "%s: targets must have the shape of logits (%zu rows of %zu)", fn, rows, cols);
-    TRY(clnn__check_loss_outputs(ctx, fn, logits, targets, loss, dgrad, "dlogits"));
+    TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
+    const clnn__loss_red red = {opt->reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, targets, loss, dgrad, "dlogits"));
 
-    cl_mem partial;
-    TRY(clnn__scratch(ctx, fn, rows, &partial));
-    float scale = opt->reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)rows) : 1.0f;
-    float eps = opt->label_smoothing;
+    cl_mem partial = NULL;
+    float scale = clnn__loss_scale(opt->reduction, rows), eps = opt->label_smoothing;
     cl_int want_grad = dgrad != NULL;
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_mem grad = dgrad ? dgrad->buffer : partial;
+    cl_mem grad = dgrad ? dgrad->buffer : logits->buffer; /* unwritten without want_grad */
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
                          KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {rows, cols};
-    clnn_status st = clnn__run(ctx, fn, &tune_ce_soft, problem, 10, args);
-    if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, rows, scale, partial, 0);
-    clReleaseMemObject(partial);
-    return st;
+    return clnn__run_row_loss(ctx, fn, &tune_ce_soft, NULL, rows, cols, &partial, 10, args, opt->reduction, loss);
 }
 
-/* MSE and BCE: LOSS_CHUNK elements per partial. */
+/* MSE and BCE: LOSS_CHUNK elements per partial; NONE keeps each element's term. */
 static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode, const clnn_tensor *p,
                                   const clnn_tensor *q, const char *p_name, const char *q_name,
                                   clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *grad,
                                   const char *grad_name)
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
+    TRY(clnn__check_reduction(ctx, fn, reduction));
     TRY(clnn__check_f32(ctx, fn, p_name, p, 0));
     TRY(clnn__check_count32(ctx, fn, p_name, p));
     TRY(clnn__check_f32(ctx, fn, q_name, q, 0));
     CHECK_SHAPE(ctx, p->count == q->count, "%s: %s has %zu elements, %s has %zu", fn, p_name, p->count, q_name,
                 q->count);
-    TRY(clnn__check_loss_outputs(ctx, fn, p, q, loss, grad, grad_name));
+    const clnn__loss_red red = {reduction, p->count, "element"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, p, q, loss, grad, grad_name));
 
     size_t n = p->count, chunks = (n + LOSS_CHUNK - 1) / LOSS_CHUNK, len = n < LOSS_CHUNK ? n : LOSS_CHUNK;
-    cl_mem partial;
-    TRY(clnn__scratch(ctx, fn, chunks, &partial));
-    float scale = reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)n) : 1.0f;
+    cl_mem partial = NULL, values = NULL;
+    float scale = clnn__loss_scale(reduction, n);
     cl_int want_grad = grad != NULL;
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(len);
-    cl_mem g = grad ? grad->buffer : partial;
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g), KARG_BUF(p->buffer), KARG_BUF(q->buffer), KARG(count),
-                         KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {chunks, len};
-    clnn_status st = clnn__run(ctx, fn, &tune_pointwise, problem, 10, args);
-    if (st == CLNN_OK && loss) st = sum_partials(ctx, fn, loss, partial, chunks, scale, partial, 0);
-    clReleaseMemObject(partial);
-    return st;
+    cl_mem g = grad ? grad->buffer : p->buffer; /* unwritten without want_grad */
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g), KARG_BUF(p->buffer), KARG_BUF(q->buffer),
+                         KARG(count), KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    const clnn__loss_launch l = {&tune_pointwise, NULL, chunks, len, &partial, &values};
+    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, scale);
 }
 
 clnn_status clnn_mse_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,

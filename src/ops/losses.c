@@ -1,8 +1,9 @@
 /* Host side of the classification losses (cl/losses.cl, include/clnn/losses.h):
  * argument checks, the parameter vector of py_loss, and one row-kernel launch
- * per call followed by loss.cl's deterministic sum of the per-row partials
- * (reduction NONE: the loss tensor is the partials buffer itself). */
-#include "layers_common.h"
+ * per call followed by the value stage of loss_common.h (the deterministic
+ * sum of the per-row partials; reduction NONE: the loss tensor is the
+ * partials buffer itself). */
+#include "loss_common.h"
 
 static const clnn__tunable tune_py = CLNN_ROW_TUNABLE("losses.py_loss", "losses", "py_loss");
 static const clnn__tunable tune_asl = CLNN_ROW_TUNABLE("losses.asl", "losses", "asl_loss");
@@ -18,10 +19,7 @@ const clnn__tunable *const clnn__losses_tunables[] = {&tune_py, &tune_asl, &tune
 static clnn_status check_logits(clnn_context *ctx, const char *fn, const clnn_tensor *logits, size_t min_classes,
                                 const char *why, size_t *rows, size_t *cols)
 {
-    TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
-    TRY(clnn__check_count32(ctx, fn, "logits", logits));
-    *cols = logits->shape[logits->ndim - 1];
-    *rows = logits->count / *cols;
+    TRY(clnn__check_rows(ctx, fn, "logits", logits, rows, cols));
     CHECK_SHAPE(ctx, *cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
     CHECK_SHAPE(ctx, *cols >= min_classes, "%s: logits has %zu class(es); %s needs at least %zu", fn, *cols, why,
                 min_classes);
@@ -31,69 +29,20 @@ static clnn_status check_logits(clnn_context *ctx, const char *fn, const clnn_te
 /* An int32 tensor of exactly rows entries. */
 static clnn_status check_ints(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t rows)
 {
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_INT32, "%s: %s must be int32", fn, name);
-    CHECK_SHAPE(ctx, t->count == rows, "%s: %s has %zu entries, logits has %zu rows", fn, name, t->count, rows);
-    return CLNN_OK;
+    return clnn__check_labels(ctx, fn, name, t, rows, "logits");
 }
 
-static clnn_status check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
-{
-    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM || reduction == CLNN_REDUCE_NONE,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
-    return CLNN_OK;
-}
-
-/* loss (1 element, or rows elements for NONE) and dlogits (logits' shape):
- * fp32, not both NULL, neither aliasing an input nor each other. */
+/* The reduction, loss (1 element, or rows elements for NONE) and dlogits
+ * (logits' shape): fp32, not both NULL, neither aliasing an input nor each
+ * other. */
 static clnn_status check_outputs(clnn_context *ctx, const char *fn, clnn_reduction reduction, size_t rows,
                                  const clnn_tensor *logits, const clnn_tensor *const *inputs, size_t ninputs,
                                  clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    CHECK_ARG(ctx, loss || dlogits, "%s: loss and dlogits are both NULL: nothing to compute", fn);
-    if (loss) {
-        size_t want = reduction == CLNN_REDUCE_NONE ? rows : 1;
-        TRY(clnn__check_f32(ctx, fn, "loss", loss, 0));
-        CHECK_SHAPE(ctx, loss->count == want, "%s: loss must have %zu element(s) (%s), it has %zu", fn, want,
-                    reduction == CLNN_REDUCE_NONE ? "one per row" : "the reduced value", loss->count);
-    }
-    if (dlogits) {
-        TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, 0));
-        CHECK_SHAPE(ctx, dlogits->count == logits->count &&
-                             dlogits->shape[dlogits->ndim - 1] == logits->shape[logits->ndim - 1],
-                    "%s: dlogits must have the shape of logits (%zu elements)", fn, logits->count);
-        CHECK_ARG(ctx, !loss || loss->buffer != dlogits->buffer, "%s: loss and dlogits must differ", fn);
-    }
-    for (size_t i = 0; i < ninputs; i++) {
-        if (!inputs[i]) continue;
-        CHECK_ARG(ctx, !loss || loss->buffer != inputs[i]->buffer, "%s: loss must not alias an input", fn);
-        CHECK_ARG(ctx, !dlogits || dlogits->buffer != inputs[i]->buffer, "%s: dlogits must not alias an input", fn);
-    }
-    return CLNN_OK;
-}
-
-static float gradient_scale(clnn_reduction reduction, size_t rows)
-{
-    return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)rows) : 1.0f;
-}
-
-/* Launches a row kernel whose first argument (*partial_slot, filled here) is
- * one float per row: the loss tensor for NONE, else scratch that loss_sum
- * reduces into loss (when asked). variant: -D options or NULL. */
-static clnn_status run_rows(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
-                            size_t rows, size_t cols, cl_mem *partial_slot, size_t nargs, const clnn__karg *args,
-                            clnn_reduction reduction, clnn_tensor *loss)
-{
-    size_t problem[2] = {rows, cols};
-    if (reduction == CLNN_REDUCE_NONE && loss) {
-        *partial_slot = loss->buffer;
-        return clnn__run_variant(ctx, fn, t, variant, problem, nargs, args);
-    }
-    TRY(clnn__scratch(ctx, fn, rows, partial_slot));
-    clnn_status st = clnn__run_variant(ctx, fn, t, variant, problem, nargs, args);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, *partial_slot, rows, gradient_scale(reduction, rows));
-    clReleaseMemObject(*partial_slot);
-    return st;
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, rows, "row"};
+    const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dlogits, "dlogits", logits, "logits"}};
+    return clnn__check_loss_io(ctx, fn, &red, ninputs, inputs, 2, out);
 }
 
 static int finite_at_least(float x, float lo) { return clnn__is_finite(x) && x >= lo; }
@@ -110,11 +59,11 @@ static clnn_status run_three_params(clnn_context *ctx, const char *fn, const cln
     cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dlogits != NULL;
-    float scale = gradient_scale(reduction, rows);
+    float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
                          KARG(ncols),       KARG(lanes),    KARG(p1),                 KARG(p2),
                          KARG(p3),          KARG(scale),    KARG(want_grad),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_rows(ctx, fn, t, NULL, rows, cols, &partial, 12, args, reduction, loss);
+    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 12, args, reduction, loss);
 }
 
 /* ------------------------------------------------- losses of log p_y */
@@ -134,7 +83,6 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
         CHECK_SHAPE(ctx, alpha->count == cols, "%s: alpha has %zu elements, logits has %zu classes", fn,
                     alpha->count, cols);
     }
-    TRY(check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[] = {logits, labels, alpha};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 3, loss, dlogits));
     cl_mem partial = NULL;
@@ -142,13 +90,13 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
     cl_mem alpha_buf = alpha ? alpha->buffer : logits->buffer; /* unread without has_alpha */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int has_alpha = alpha != NULL, want_grad = dlogits != NULL;
-    float scale = gradient_scale(reduction, rows);
+    float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),    KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                          KARG_BUF(alpha_buf), KARG(ncols),       KARG(lanes),              KARG(*w),
                          KARG(has_alpha),     KARG(scale),       KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     const char *variant = w->s[W_NFL] != 0.0f ? "-DLOSS_NFL=1" : NULL;
-    return run_rows(ctx, fn, &tune_py, variant, rows, cols, &partial, 12, args, reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &tune_py, variant, rows, cols, &partial, 12, args, reduction, loss);
 }
 
 clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
@@ -260,7 +208,6 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
               (double)gamma_neg);
     CHECK_ARG(ctx, clnn__is_finite(clip) && clip >= 0.0f && clip < 1.0f, "%s: clip %g is not in [0, 1)", fn,
               (double)clip);
-    TRY(check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[] = {logits, targets};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
     return run_three_params(ctx, fn, &tune_asl, logits, targets, rows, cols, gamma_pos, gamma_neg, clip, reduction,
@@ -281,7 +228,6 @@ clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, 
     CHECK_ARG(ctx, clnn__is_finite(a) && a > 0.0f, "%s: a %g is not finite and > 0", fn, (double)a);
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
     CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
-    TRY(check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[] = {logits, labels};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
     return run_three_params(ctx, fn, &tune_spherical, logits, labels, rows, cols, a, b, eps, reduction, loss, dlogits);
@@ -310,7 +256,6 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     CHECK_ARG(ctx, clnn__is_finite(lambda), "%s: lambda is not finite", fn);
     CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f && beta < 1.0f, "%s: beta %g is not in [0, 1)", fn,
               (double)beta);
-    TRY(check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 4, loss, dlogits));
     cl_mem partial = NULL;
@@ -318,11 +263,11 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     cl_mem label_buf = labels ? labels->buffer : sample_ids->buffer; /* unread without has_labels */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols), nsamples = (cl_uint)(targets->count / cols);
     cl_int has_labels = labels != NULL, want_grad = dlogits != NULL;
-    float scale = gradient_scale(reduction, rows);
+    float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),  KARG_BUF(logits->buffer), KARG_BUF(label_buf),
                          KARG_BUF(sample_ids->buffer),         KARG_BUF(targets->buffer), KARG(ncols),
                          KARG(lanes),         KARG(nsamples),  KARG(lambda),             KARG(beta),
                          KARG(scale),         KARG(has_labels), KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_rows(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 15, args, reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 15, args, reduction, loss);
 }

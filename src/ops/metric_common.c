@@ -20,49 +20,6 @@ const clnn__tunable *const clnn__metric_tunables[] = {&clnn__tune_metric_harmoni
                                                       &clnn__tune_metric_madl,
                                                       NULL};
 
-clnn_status clnn__metric_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
-{
-    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
-    return CLNN_OK;
-}
-
-float clnn__metric_scale(clnn_reduction reduction, size_t count)
-{
-    return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)count) : 1.0f;
-}
-
-clnn_status clnn__metric_check_outputs(clnn_context *ctx, const char *fn, size_t nin, const clnn_tensor *const *in,
-                                       size_t nout, clnn_tensor *const *out, const char *const *out_names)
-{
-    int any = 0;
-    for (size_t o = 0; o < nout; o++) any |= out[o] != NULL;
-    CHECK_ARG(ctx, any, "%s: every output is NULL: nothing to compute", fn);
-    for (size_t o = 0; o < nout; o++) {
-        if (!out[o]) continue;
-        TRY(clnn__check_f32(ctx, fn, out_names[o], out[o], 0));
-        if (o == 0)
-            CHECK_SHAPE(ctx, out[0]->count == 1, "%s: %s must have exactly 1 element, it has %zu", fn, out_names[0],
-                        out[0]->count);
-        for (size_t i = 0; i < nin; i++)
-            CHECK_ARG(ctx, out[o]->buffer != in[i]->buffer, "%s: %s must not alias an input", fn, out_names[o]);
-        for (size_t p = 0; p < o; p++)
-            CHECK_ARG(ctx, !out[p] || out[p]->buffer != out[o]->buffer, "%s: %s and %s must differ", fn,
-                      out_names[p], out_names[o]);
-    }
-    return CLNN_OK;
-}
-
-clnn_status clnn__metric_check_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *grad,
-                                    const char *input_name, const clnn_tensor *input)
-{
-    if (!grad) return CLNN_OK;
-    CHECK_SHAPE(ctx, grad->count == input->count && grad->shape[grad->ndim - 1] == input->shape[input->ndim - 1],
-                "%s: %s must have the shape of %s (%zu elements, last dimension %zu)", fn, name, input_name,
-                input->count, input->shape[input->ndim - 1]);
-    return CLNN_OK;
-}
-
 /* ------------------------------------------------------- embedding losses */
 
 clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
@@ -82,14 +39,12 @@ clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tens
     CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, x has %zu rows", fn, labels->count, n);
     CHECK_SHAPE(ctx, c <= 0x7FFFFFFF && (double)n * (double)c <= 4294967295.0,
                 "%s: %zu rows x %zu classes: more than 2^32 - 1 pairs (or 2^31 classes)", fn, n, c);
-    TRY(clnn__metric_check_reduction(ctx, fn, reduction));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, n, "row"};
     const clnn_tensor *in[3] = {x, w, labels};
-    clnn_tensor *out[3] = {loss, dx, dw};
-    const char *names[3] = {"loss", "dx", "dw"};
-    TRY(clnn__metric_check_outputs(ctx, fn, 3, in, 3, out, names));
-    TRY(clnn__metric_check_like(ctx, fn, "dx", dx, "x", x));
-    TRY(clnn__metric_check_like(ctx, fn, "dw", dw, "w", w));
-    *e = (clnn__embed){x, w, labels, loss, dx, dw, n, c, d, clnn__metric_scale(reduction, n),
+    const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dx, "dx", x, "x"}, {dw, "dw", w, "w"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 3, in, 3, out));
+    *e = (clnn__embed){x, w, labels, loss, dx, dw, n, c, d, reduction, clnn__loss_scale(reduction, n),
                        NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     return CLNN_OK;
 }
@@ -101,7 +56,7 @@ clnn_status clnn__embed_alloc(clnn_context *ctx, const char *fn, clnn__embed *e)
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, pairs, &e->z);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->n, &e->nx);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->c, &e->nw);
-    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->n, &e->partial);
+    if (st == CLNN_OK) st = clnn__loss_partials(ctx, fn, e->reduction, e->loss, e->n, &e->partial);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->n, &e->coef);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->c, &e->colsum);
     return st;
@@ -109,7 +64,9 @@ clnn_status clnn__embed_alloc(clnn_context *ctx, const char *fn, clnn__embed *e)
 
 void clnn__embed_release(clnn__embed *e)
 {
-    cl_mem *all[] = {&e->s, &e->z, &e->nx, &e->nw, &e->partial, &e->coef, &e->colsum};
+    clnn__loss_release(e->loss, e->partial);
+    e->partial = NULL;
+    cl_mem *all[] = {&e->s, &e->z, &e->nx, &e->nw, &e->coef, &e->colsum};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) {
             clReleaseMemObject(*all[i]);
@@ -167,20 +124,5 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
         TRY(rows_apply(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d, 0));
         TRY(clnn__sgemm(ctx, fn, 1, 0, e->c, e->d, e->n, 1.0f, a, b, 1.0f, c, 1));
     }
-    return e->loss ? clnn__loss_sum(ctx, fn, e->loss, e->partial, e->n, e->scale) : CLNN_OK;
-}
-
-/* --------------------------------------------------- chunked loss kernels */
-
-clnn_status clnn__metric_chunked(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t chunks,
-                                 size_t chunk, cl_mem *partial_slot, size_t nargs, const clnn__karg *args,
-                                 clnn_tensor *loss, float scale)
-{
-    TRY(clnn__scratch(ctx, fn, chunks, partial_slot));
-    size_t problem[2] = {chunks, chunk};
-    clnn_status st = clnn__run(ctx, fn, t, problem, nargs, args);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, *partial_slot, chunks, scale);
-    clReleaseMemObject(*partial_slot);
-    *partial_slot = NULL;
-    return st;
+    return clnn__loss_reduce(ctx, fn, e->reduction, e->loss, e->partial, e->n, e->scale, NULL);
 }

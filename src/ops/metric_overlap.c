@@ -1,6 +1,7 @@
 /* Host side of the soft Dice and soft Jaccard losses (cl/metric_overlap.cl;
  * include/clnn/metric_losses.h): per (sample, chunk) sums, per-sample loss
- * and gradient coefficients, the elementwise gradient, the loss sum. */
+ * and gradient coefficients, the elementwise gradient, the value stage
+ * (loss_common.h). */
 #include "metric_common.h"
 
 #define OVERLAP_CHUNK 4096 /* as in cl/metric_overlap.cl */
@@ -28,19 +29,19 @@ static clnn_status overlap(clnn_context *ctx, const char *fn, const clnn_tensor 
                 probs->count);
     CHECK_ARG(ctx, clnn__is_finite(smooth) && smooth >= 0.0f, "%s: smooth %g is not finite and >= 0", fn,
               (double)smooth);
-    TRY(clnn__metric_check_reduction(ctx, fn, reduction));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    size_t n = probs->shape[0], len = probs->count / n, chunks = (len + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
+    const clnn__loss_red red = {reduction, n, "sample"};
     const clnn_tensor *in[2] = {probs, targets};
-    clnn_tensor *out[2] = {loss, dprobs};
-    const char *names[2] = {"loss", "dprobs"};
-    TRY(clnn__metric_check_outputs(ctx, fn, 2, in, 2, out, names));
+    const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dprobs, "dprobs", NULL, NULL}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 2, in, 2, out));
     CHECK_SHAPE(ctx, !dprobs || (dprobs->count == probs->count && dprobs->shape[0] == probs->shape[0]),
                 "%s: dprobs must have the shape of probs (%zu samples, %zu elements)", fn, probs->shape[0],
                 probs->count);
 
-    size_t n = probs->shape[0], len = probs->count / n, chunks = (len + OVERLAP_CHUNK - 1) / OVERLAP_CHUNK;
-    cl_mem part = NULL, partial = NULL, coef = NULL;
+    cl_mem part = NULL, partial = NULL, coef = NULL; /* partial: one loss per sample (the loss itself for NONE) */
     clnn_status st = clnn__scratch(ctx, fn, 3 * n * chunks, &part);
-    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, n, &partial);
+    if (st == CLNN_OK) st = clnn__loss_partials(ctx, fn, reduction, loss, n, &partial);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, 3 * n, &coef);
     cl_uint nlen = (cl_uint)len, nchunks = (cl_uint)chunks, nsamples = (cl_uint)n;
     if (st == CLNN_OK) {
@@ -51,13 +52,13 @@ static clnn_status overlap(clnn_context *ctx, const char *fn, const clnn_tensor 
         st = clnn__run(ctx, fn, &clnn__tune_metric_overlap_partial, problem, 7, args);
     }
     if (st == CLNN_OK) {
-        float scale = clnn__metric_scale(reduction, n);
+        float scale = clnn__loss_scale(reduction, n);
         cl_int k = kind;
         clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(coef), KARG_BUF(part), KARG(nsamples),
                              KARG(nchunks),     KARG(k),        KARG(smooth),   KARG(scale)};
         size_t problem[2] = {n, 1};
         st = clnn__run(ctx, fn, &clnn__tune_metric_overlap_finish, problem, 8, args);
-        if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, n, scale);
+        if (st == CLNN_OK) st = clnn__loss_reduce(ctx, fn, reduction, loss, partial, n, scale, NULL);
     }
     if (st == CLNN_OK && dprobs) {
         cl_uint count = (cl_uint)probs->count;
@@ -67,7 +68,7 @@ static clnn_status overlap(clnn_context *ctx, const char *fn, const clnn_tensor 
         st = clnn__run(ctx, fn, &clnn__tune_metric_overlap_grad, problem, 6, args);
     }
     if (part) clReleaseMemObject(part);
-    if (partial) clReleaseMemObject(partial);
+    clnn__loss_release(loss, partial);
     if (coef) clReleaseMemObject(coef);
     return st;
 }

@@ -25,7 +25,7 @@ static clnn_status check_center_args(clnn_context *ctx, const char *fn, const cl
 {
     size_t kd;
     TRY(clnn__repr_check_matrix(ctx, fn, "x", x, n, d));
-    TRY(clnn__repr_check_labels(ctx, fn, labels, *n));
+    TRY(clnn__check_labels(ctx, fn, "labels", labels, *n, "x"));
     TRY(clnn__repr_check_matrix(ctx, fn, "centers", centers, k, &kd));
     CHECK_SHAPE(ctx, kd == *d, "%s: centers has %zu features, x has %zu", fn, kd, *d);
     CHECK_SHAPE(ctx, *k <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
@@ -39,16 +39,17 @@ clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t n, d, k;
     TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
-    TRY(clnn__repr_check_reduction(ctx, fn, reduction));
-    TRY(clnn__check_loss_outputs(ctx, fn, x, centers, loss, dx, "dx"));
-    float scale = clnn__repr_scale(reduction, n);
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, n, "sample"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, x, centers, loss, dx, "dx"));
+    float scale = clnn__loss_scale(reduction, n);
     cl_mem partial = NULL, grad = dx ? dx->buffer : x->buffer; /* unwritten without want_grad */
     cl_uint cols = (cl_uint)d, classes = (cl_uint)k, lanes = clnn__row_lanes(d);
     cl_int want_grad = dx != NULL;
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(x->buffer), KARG_BUF(labels->buffer),
                          KARG_BUF(centers->buffer), KARG(cols), KARG(classes), KARG(lanes), KARG(scale),
                          KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__repr_row_loss(ctx, fn, &clnn__tune_repr_center_rows, n, d, &partial, 11, args, loss, scale);
+    return clnn__run_row_loss(ctx, fn, &clnn__tune_repr_center_rows, NULL, n, d, &partial, 11, args, reduction, loss);
 }
 
 clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels, float alpha,

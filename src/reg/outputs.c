@@ -1,7 +1,8 @@
 /* Host side of the output regularizers (cl/outputs.cl, include/clnn/outputs.h):
  * argument checks, then one row kernel that writes a partial per row (and
- * the gradients), then loss.cl's deterministic sum of the partials. */
-#include "ops/layers_common.h"
+ * the gradients), then the value stage of ops/loss_common.h (loss.cl's
+ * deterministic sum of the partials, or the per-row values for NONE). */
+#include "ops/loss_common.h"
 
 static const clnn__tunable tune_mix = {"outputs.mix_targets", "outputs", "mix_targets", 1, {{NULL, {0}, 0, 0}},
                                        NULL, NULL};
@@ -17,64 +18,6 @@ const clnn__tunable *const clnn__outputs_tunables[] = {&tune_mix,        &tune_e
                                                        &tune_kl,         &tune_js,        &tune_stablemax,
                                                        &tune_stablemax_ce, &tune_prob_entropy, NULL};
 
-/* Rows and classes of an fp32 row tensor whose elements fit 32-bit indices. */
-static clnn_status check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                              size_t *rows, size_t *cols)
-{
-    TRY(clnn__check_f32(ctx, fn, name, t, 0));
-    TRY(clnn__check_count32(ctx, fn, name, t));
-    *cols = t->shape[t->ndim - 1];
-    *rows = t->count / *cols;
-    return CLNN_OK;
-}
-
-/* b has a's rows and classes. */
-static clnn_status check_same_rows(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *a,
-                                   const char *b_name, const clnn_tensor *b)
-{
-    TRY(clnn__check_f32(ctx, fn, b_name, b, 0));
-    CHECK_SHAPE(ctx, b->count == a->count && b->shape[b->ndim - 1] == a->shape[a->ndim - 1],
-                "%s: %s must have the shape of %s (%zu elements, %zu classes)", fn, b_name, a_name, a->count,
-                a->shape[a->ndim - 1]);
-    return CLNN_OK;
-}
-
-static clnn_status check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
-{
-    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
-    return CLNN_OK;
-}
-
-static clnn_status check_labels(clnn_context *ctx, const char *fn, const clnn_tensor *labels, size_t rows)
-{
-    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
-    CHECK_SHAPE(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
-    CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, the input has %zu rows", fn, labels->count,
-                rows);
-    return CLNN_OK;
-}
-
-static float reduction_scale(clnn_reduction reduction, size_t rows)
-{
-    return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)rows) : 1.0f;
-}
-
-/* Launches a row kernel whose first argument is the partials buffer (made
- * here: one float per row), then sums them into loss when asked. args[0]
- * must be a KARG_BUF slot this function fills. */
-static clnn_status run_row_loss(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t rows,
-                                size_t cols, cl_mem *partial_slot, size_t nargs, const clnn__karg *args,
-                                clnn_tensor *loss, float scale)
-{
-    TRY(clnn__scratch(ctx, fn, rows, partial_slot));
-    size_t problem[2] = {rows, cols};
-    clnn_status st = clnn__run(ctx, fn, t, problem, nargs, args);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, *partial_slot, rows, scale);
-    clReleaseMemObject(*partial_slot);
-    return st;
-}
-
 /* ---------------------------------------------------- soft-target mixing */
 
 static clnn_status mix(clnn_context *ctx, const char *fn, const clnn_tensor *y, const clnn_tensor *labels,
@@ -82,10 +25,10 @@ static clnn_status mix(clnn_context *ctx, const char *fn, const clnn_tensor *y, 
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(check_rows(ctx, fn, "p_prev", p_prev, &rows, &cols));
-    if (labels) TRY(check_labels(ctx, fn, labels, rows));
-    else TRY(check_same_rows(ctx, fn, "p_prev", p_prev, "y", y));
-    TRY(check_same_rows(ctx, fn, "p_prev", p_prev, "targets", targets));
+    TRY(clnn__check_rows(ctx, fn, "p_prev", p_prev, &rows, &cols));
+    if (labels) TRY(clnn__check_labels(ctx, fn, "labels", labels, rows, "p_prev"));
+    else TRY(clnn__check_like(ctx, fn, "y", y, "p_prev", p_prev));
+    TRY(clnn__check_like(ctx, fn, "targets", targets, "p_prev", p_prev));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "%s: alpha %g is not in [0, 1]", fn,
               (double)alpha);
     CHECK_ARG(ctx, targets->buffer != p_prev->buffer && (labels || targets->buffer != y->buffer),
@@ -126,19 +69,20 @@ static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(check_rows(ctx, fn, in_name, logits, &rows, &cols));
-    TRY(check_reduction(ctx, fn, reduction));
+    TRY(clnn__check_rows(ctx, fn, in_name, logits, &rows, &cols));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
     CHECK_ARG(ctx, clnn__is_finite(coef) && (!coef_nonneg || coef >= 0.0f), "%s: %s %g is not %s", fn, coef_name,
               (double)coef, coef_nonneg ? "finite and >= 0" : "finite");
-    TRY(clnn__check_loss_outputs(ctx, fn, logits, logits, loss, dlogits, grad_name));
+    const clnn__loss_red red = {reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, logits, loss, dlogits, grad_name));
     cl_mem partial = NULL;
     cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dlogits != NULL;
-    float scale = reduction_scale(reduction, rows);
+    float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG(ncols), KARG(lanes),
                          KARG(coef), KARG(scale), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_row_loss(ctx, fn, t, rows, cols, &partial, 9, args, loss, scale);
+    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 9, args, reduction, loss);
 }
 
 clnn_status clnn_confidence_penalty(clnn_context *ctx, const clnn_tensor *logits, float beta,
@@ -169,14 +113,13 @@ static clnn_status check_pair(clnn_context *ctx, const char *fn, const clnn_tens
                               clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dzp, clnn_tensor *dzq,
                               size_t *rows, size_t *cols)
 {
-    TRY(check_rows(ctx, fn, "zp", zp, rows, cols));
-    TRY(check_same_rows(ctx, fn, "zp", zp, "zq", zq));
-    TRY(check_reduction(ctx, fn, reduction));
-    CHECK_ARG(ctx, loss || dzp || dzq, "%s: loss, dzp and dzq are all NULL: nothing to compute", fn);
-    if (loss || dzp) TRY(clnn__check_loss_outputs(ctx, fn, zp, zq, loss, dzp, "dzp"));
-    if (dzq) TRY(clnn__check_loss_outputs(ctx, fn, zq, zp, loss, dzq, "dzq"));
-    CHECK_ARG(ctx, !dzp || !dzq || dzp->buffer != dzq->buffer, "%s: dzp and dzq must differ", fn);
-    return CLNN_OK;
+    TRY(clnn__check_rows(ctx, fn, "zp", zp, rows, cols));
+    TRY(clnn__check_like(ctx, fn, "zq", zq, "zp", zp));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, *rows, "row"};
+    const clnn_tensor *in[2] = {zp, zq};
+    const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dzp, "dzp", zp, "zp"}, {dzq, "dzq", zq, "zq"}};
+    return clnn__check_loss_io(ctx, fn, &red, 2, in, 3, out);
 }
 
 clnn_status clnn_kl_div_logits(clnn_context *ctx, const clnn_tensor *zp, const clnn_tensor *zq,
@@ -198,11 +141,11 @@ clnn_status clnn_kl_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
     cl_mem gp = dzp ? dzp->buffer : zp->buffer, gq = dzq ? dzq->buffer : zq->buffer; /* untouched when unwanted */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_gp = dzp != NULL, want_gq = dzq != NULL;
-    float scale = reduction_scale(reduction, rows);
+    float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(gp),      KARG_BUF(gq),      KARG_BUF(zp->buffer),
                          KARG_BUF(zq->buffer), KARG(ncols),    KARG(lanes),       KARG(scale),
                          KARG(want_gp),     KARG(want_gq),     KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_row_loss(ctx, fn, &tune_kl, rows, cols, &partial, 11, args, loss, scale);
+    return clnn__run_row_loss(ctx, fn, &tune_kl, NULL, rows, cols, &partial, 11, args, reduction, loss);
 }
 
 clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp, const clnn_tensor *zq,
@@ -224,11 +167,11 @@ clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
     }
     if (st == CLNN_OK) {
         cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-        float scale = reduction_scale(reduction, rows);
+        float scale = clnn__loss_scale(reduction, rows);
         clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(gp),  KARG_BUF(gq),    KARG_BUF(zp->buffer),
                              KARG_BUF(zq->buffer), KARG(ncols), KARG(lanes),    KARG(scale),
                              KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-        st = run_row_loss(ctx, fn, &tune_js, rows, cols, &partial, 9, args, loss, scale);
+        st = clnn__run_row_loss(ctx, fn, &tune_js, NULL, rows, cols, &partial, 9, args, reduction, loss);
     }
     if (!dzp && gp) clReleaseMemObject(gp);
     if (!dzq && gq) clReleaseMemObject(gq);
@@ -242,9 +185,9 @@ static clnn_status stablemax_rows(clnn_context *ctx, const char *fn, const clnn_
 {
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(check_rows(ctx, fn, "x", x, &rows, &cols));
-    if (dy) TRY(check_same_rows(ctx, fn, "x", x, "dy", dy));
-    TRY(check_same_rows(ctx, fn, "x", x, out_name, out));
+    TRY(clnn__check_rows(ctx, fn, "x", x, &rows, &cols));
+    if (dy) TRY(clnn__check_like(ctx, fn, "dy", dy, "x", x));
+    TRY(clnn__check_like(ctx, fn, out_name, out, "x", x));
     CHECK_ARG(ctx, out->buffer != x->buffer && (!dy || out->buffer != dy->buffer),
               "%s: %s must not alias an input", fn, out_name);
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
@@ -274,18 +217,19 @@ clnn_status clnn_stablemax_cross_entropy(clnn_context *ctx, const clnn_tensor *l
     static const char *fn = "clnn_stablemax_cross_entropy";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(check_rows(ctx, fn, "logits", logits, &rows, &cols));
-    TRY(check_labels(ctx, fn, labels, rows));
+    TRY(clnn__check_rows(ctx, fn, "logits", logits, &rows, &cols));
+    TRY(clnn__check_labels(ctx, fn, "labels", labels, rows, "logits"));
     CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
-    TRY(check_reduction(ctx, fn, reduction));
-    TRY(clnn__check_loss_outputs(ctx, fn, logits, labels, loss, dlogits, "dlogits"));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, labels, loss, dlogits, "dlogits"));
     cl_mem partial = NULL;
     cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dlogits != NULL;
-    float scale = reduction_scale(reduction, rows);
+    float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                          KARG(ncols),       KARG(lanes),        KARG(scale),              KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_row_loss(ctx, fn, &tune_stablemax_ce, rows, cols, &partial, 9, args, loss, scale);
+    return clnn__run_row_loss(ctx, fn, &tune_stablemax_ce, NULL, rows, cols, &partial, 9, args, reduction, loss);
 }

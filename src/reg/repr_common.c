@@ -1,6 +1,7 @@
 /* Shared pieces of the representation losses: argument checks, the
  * elementwise pair-loss launcher (Huber, squared error) and the sum of a
- * term's partials; and the family's list of tunable kernels. */
+ * term's partials; and the family's list of tunable kernels. The checks and
+ * the value stage all losses share are in ops/loss_common.c. */
 #include "reg/repr_internal.h"
 
 #include <stdio.h>
@@ -19,21 +20,6 @@ const clnn__tunable *const clnn__representations_tunables[] = {
     &clnn__tune_repr_sinkhorn_cols, &clnn__tune_repr_sinkhorn_back_rows, &clnn__tune_repr_sinkhorn_back_cols,
     NULL};
 
-clnn_status clnn__repr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
-{
-    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
-    return CLNN_OK;
-}
-
-clnn_status clnn__repr_check_labels(clnn_context *ctx, const char *fn, const clnn_tensor *labels, size_t rows)
-{
-    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
-    CHECK_SHAPE(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
-    CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, x has %zu rows", fn, labels->count, rows);
-    return CLNN_OK;
-}
-
 clnn_status clnn__repr_check_matrix(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                     size_t *rows, size_t *cols)
 {
@@ -45,33 +31,6 @@ clnn_status clnn__repr_check_matrix(clnn_context *ctx, const char *fn, const cha
     return CLNN_OK;
 }
 
-clnn_status clnn__repr_check_same(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *a,
-                                  const char *b_name, const clnn_tensor *b)
-{
-    TRY(clnn__check_f32(ctx, fn, b_name, b, 0));
-    CHECK_SHAPE(ctx, b->count == a->count && b->shape[b->ndim - 1] == a->shape[a->ndim - 1],
-                "%s: %s must have the shape of %s (%zu elements, last dimension %zu)", fn, b_name, a_name, a->count,
-                a->shape[a->ndim - 1]);
-    return CLNN_OK;
-}
-
-float clnn__repr_scale(clnn_reduction reduction, size_t n)
-{
-    return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)n) : 1.0f;
-}
-
-clnn_status clnn__repr_row_loss(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t rows, size_t cols,
-                                cl_mem *partial_slot, size_t nargs, const clnn__karg *args, clnn_tensor *loss,
-                                float scale)
-{
-    TRY(clnn__scratch(ctx, fn, rows, partial_slot));
-    size_t problem[2] = {rows, cols};
-    clnn_status st = clnn__run(ctx, fn, t, problem, nargs, args);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, *partial_slot, rows, scale);
-    clReleaseMemObject(*partial_slot);
-    return st;
-}
-
 clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__repr_pair *p, cl_mem *partial,
                                  size_t *nparts)
 {
@@ -81,13 +40,14 @@ clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__
     char variant[96];
     /* which gradients, and whether they accumulate, are compile-time
      * variants: branch-free inner loops vectorize on CPU runtimes */
-    snprintf(variant, sizeof variant, "-DTERM=%d -DWANT_GA=%d -DWANT_GB=%d -DACCUMULATE=%d", p->term, p->ga != NULL,
-             p->gb != NULL, p->accumulate);
+    snprintf(variant, sizeof variant, "-DTERM=%d -DWANT_GA=%d -DWANT_GB=%d -DACCUMULATE=%d%s", p->term,
+             p->ga != NULL, p->gb != NULL, p->accumulate, p->values ? " " CLNN_LOSS_VALUES_OPTION : "");
     cl_mem ga = p->ga ? p->ga : p->a, gb = p->gb ? p->gb : p->a; /* untouched when not wanted */
+    cl_mem values = p->values ? p->values : p->a;
     cl_uint n = (cl_uint)p->n;
     float delta = p->delta, scale = p->grad_scale;
-    clnn__karg args[] = {KARG_BUF(*partial), KARG_BUF(ga), KARG_BUF(gb),  KARG_BUF(p->a),
-                         KARG_BUF(p->b),     KARG(n),      KARG(delta),   KARG(scale)};
+    clnn__karg args[] = {KARG_BUF(*partial), KARG_BUF(values), KARG_BUF(ga), KARG_BUF(gb), KARG_BUF(p->a),
+                         KARG_BUF(p->b),     KARG(n),          KARG(delta),  KARG(scale)};
     size_t problem[2] = {chunks, len};
     return clnn__run_variant(ctx, fn, &clnn__tune_repr_pair, variant, problem, sizeof args / sizeof args[0], args);
 }

@@ -123,7 +123,7 @@ clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, 
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     sinkhorn k;
     TRY(check_problem(ctx, fn, scores, tau, iters, &k));
-    TRY(clnn__repr_check_same(ctx, fn, "scores", scores, "p", p));
+    TRY(clnn__check_like(ctx, fn, "p", p, "scores", scores));
     CHECK_SHAPE(ctx, p->ndim >= 2 && p->shape[p->ndim - 2] == k.n, "%s: p must have the shape of scores", fn);
     CHECK_ARG(ctx, p->buffer != scores->buffer, "%s: p must not alias scores", fn);
     if (potentials) {
@@ -148,8 +148,8 @@ clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores,
     sinkhorn k;
     TRY(check_problem(ctx, fn, scores, tau, iters, &k));
     if (potentials) TRY(check_potentials(ctx, fn, &k, potentials));
-    TRY(clnn__repr_check_same(ctx, fn, "scores", scores, "dp", dp));
-    TRY(clnn__repr_check_same(ctx, fn, "scores", scores, "dscores", dscores));
+    TRY(clnn__check_like(ctx, fn, "dp", dp, "scores", scores));
+    TRY(clnn__check_like(ctx, fn, "dscores", dscores, "scores", scores));
     CHECK_SHAPE(ctx, dp->ndim >= 2 && dp->shape[dp->ndim - 2] == k.n && dscores->ndim >= 2 &&
                          dscores->shape[dscores->ndim - 2] == k.n,
                 "%s: dp and dscores must have the shape of scores", fn);

@@ -149,7 +149,7 @@ static clnn_status invariance_term(clnn_context *ctx, const char *fn, const clnn
 {
     float scale = (float)((double)w / (double)z->count);
     clnn__repr_pair p = {REPR_PAIR_SQUARE, z->buffer, z2->buffer, dz ? dz->buffer : NULL,
-                         dz2 ? dz2->buffer : NULL, 0, z->count, 0.0f, scale};
+                         dz2 ? dz2->buffer : NULL, 0, z->count, 0.0f, scale, NULL};
     cl_mem partial = NULL;
     size_t parts = 0;
     clnn_status st = clnn__repr_pair_loss(ctx, fn, &p, &partial, &parts);
@@ -216,7 +216,7 @@ static clnn_status check_two(clnn_context *ctx, const char *fn, const clnn_tenso
 {
     size_t n, d;
     TRY(check_embeddings(ctx, fn, "z", z, need_two, &n, &d));
-    TRY(clnn__repr_check_same(ctx, fn, "z", z, "z2", z2));
+    TRY(clnn__check_like(ctx, fn, "z2", z2, "z", z));
     CHECK_SHAPE(ctx, z2->ndim == 2, "%s: z2 must be 2-D [N, D] like z", fn);
     CHECK_ARG(ctx, loss || dz || dz2, "%s: loss, dz and dz2 are all NULL: nothing to compute", fn);
     if (loss || dz) TRY(clnn__check_loss_outputs(ctx, fn, z, z2, loss, dz, "dz"));
