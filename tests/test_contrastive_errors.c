@@ -66,8 +66,8 @@ int main(void)
     clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1, 0, 0);
     const float inf = INFINITY, nan = NAN;
     const clnn_contrastive_options ok = {0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
-    clnn_contrastive_options bad[8];
-    for (int i = 0; i < 8; i++) bad[i] = ok;
+    clnn_contrastive_options bad[9];
+    for (int i = 0; i < 9; i++) bad[i] = ok;
     bad[0].temperature = 0.0f;
     bad[1].temperature = -0.1f;
     bad[2].temperature = nan;
@@ -76,6 +76,7 @@ int main(void)
     bad[5].normalize = 2;
     bad[6].decoupled = -1;
     bad[7].reduction = BAD_RED;
+    bad[8].reduction = CLNN_REDUCE_NONE; /* not offered by this family: a clear refusal */
     const char *f;
 
     const nce_fn fns[3] = {infonce, tiled, supcon};
@@ -92,7 +93,9 @@ int main(void)
         EXPECT_FAIL(ctx, SHAPE, f, F(ctx, x, small, labels, ONE, &ok, loss, g1, g2));
         EXPECT_FAIL(ctx, SHAPE, f, F(ctx, x, wide, labels, ONE, &ok, loss, g1, g2));
         EXPECT_FAIL(ctx, SHAPE, f, F(ctx, x, ints, labels, ONE, &ok, loss, g1, g2));
-        for (int i = 0; i < 8; i++) EXPECT_FAIL(ctx, INVAL, f, F(ctx, x, y, labels, ONE, &bad[i], loss, g1, g2));
+        for (int i = 0; i < 9; i++) EXPECT_FAIL(ctx, INVAL, f, F(ctx, x, y, labels, ONE, &bad[i], loss, g1, g2));
+        CHECK(strstr(clnn_last_error(ctx), "CLNN_REDUCE_NONE is not offered") != NULL, "%s: NONE message '%s'", f,
+              clnn_last_error(ctx));
         clnn_contrastive_options dec = ok;
         dec.decoupled = 1;
         EXPECT_FAIL(ctx, SHAPE, f, F(ctx, row1, row1b, labels, ONE, &dec, loss, g1, g2)); /* no negatives */

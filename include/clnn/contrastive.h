@@ -69,7 +69,7 @@ typedef struct clnn_contrastive_options {
     float margin;
     int normalize;
     int decoupled;
-    clnn_reduction reduction;
+    clnn_reduction reduction; /* MEAN or SUM over the anchors; NONE is not offered */
 } clnn_contrastive_options;
 
 /* InfoNCE / NT-Xent on two views z1, z2 [N, D], with gradients wrt both

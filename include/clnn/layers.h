@@ -97,7 +97,7 @@ CLNN_API clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_ten
  * NONE writes the terms themselves into a loss tensor of exactly that many
  * elements (any shape), and the gradients are SUM's: term t's gradient is
  * d loss_t / d input. Every loss that takes a clnn_reduction accepts all
- * three. */
+ * three, except the contrastive family (clnn/contrastive.h: MEAN or SUM). */
 typedef enum clnn_reduction {
     CLNN_REDUCE_MEAN = 0, /* the sum divided by the number of terms that count */
     CLNN_REDUCE_SUM = 1,

@@ -41,9 +41,11 @@ clnn_status clnn__ctr_same_rows(clnn_context *ctx, const char *fn, const char *a
 
 clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
 {
-    CHECK_ARG(ctx, reduction == CLNN_REDUCE_MEAN || reduction == CLNN_REDUCE_SUM,
-              "%s: reduction %d is not a clnn_reduction", fn, (int)reduction);
-    return CLNN_OK;
+    /* the contrastive kernels sum their anchors' terms on the device and do
+     * not keep them one by one */
+    CHECK_ARG(ctx, reduction != CLNN_REDUCE_NONE,
+              "%s: CLNN_REDUCE_NONE is not offered by the contrastive family (MEAN or SUM)", fn);
+    return clnn__check_reduction(ctx, fn, reduction);
 }
 
 clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_in, const clnn_tensor *const *inputs,
@@ -90,11 +92,6 @@ clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char 
     const clnn_tensor *inputs[2] = {x, y};
     clnn_tensor *grads[2] = {dx, dy};
     return clnn__ctr_check_outputs(ctx, fn, 2, inputs, loss, 2, grads, grad_names);
-}
-
-float clnn__ctr_scale(clnn_reduction reduction, size_t n)
-{
-    return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)n) : 1.0f;
 }
 
 void clnn__ctr_release(size_t n, cl_mem *bufs)
@@ -177,11 +174,11 @@ void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastiv
     if (mode == CLNN_INFONCE_NT_XENT) { /* 2n anchors against the 2n stacked samples, self excluded */
         p->npass = 1;
         p->anchors = 2 * n;
-        p->pass[0] = (clnn__ctr_pass){0, 0, 2 * n, 2 * n, n, 0, 1, clnn__ctr_scale(opt->reduction, 2 * n)};
+        p->pass[0] = (clnn__ctr_pass){0, 0, 2 * n, 2 * n, n, 0, 1, clnn__loss_scale(opt->reduction, 2 * n)};
         return;
     }
     float half = mode == CLNN_INFONCE_SYMMETRIC ? 0.5f : 1.0f;
-    float coef = half * clnn__ctr_scale(opt->reduction, n);
+    float coef = half * clnn__loss_scale(opt->reduction, n);
     p->pass[0] = (clnn__ctr_pass){0, n, n, n, 0, 0, 0, coef}; /* z1 -> z2 */
     p->pass[1] = (clnn__ctr_pass){n, 0, n, n, 0, n, 0, coef}; /* z2 -> z1 */
     p->npass = mode == CLNN_INFONCE_SYMMETRIC ? 2 : 1;

@@ -94,7 +94,7 @@ clnn_status clnn_ge2e_loss(clnn_context *ctx, const clnn_tensor *e, const clnn_t
     clnn_status st = CLNN_OK;
     for (int i = 0; i < N_BUF && st == CLNN_OK; i++)
         if (i < B_Q || de) st = clnn__scratch(ctx, fn, sizes[i], &buf[i]);
-    float scale = clnn__ctr_scale(reduction, g.rows);
+    float scale = clnn__loss_scale(reduction, g.rows);
     if (st == CLNN_OK) st = ge2e_forward(ctx, fn, &g, e, w, b, scale, de != NULL, buf);
     if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, buf[B_PART], g.rows, scale);
     if (st == CLNN_OK && dw) st = clnn__loss_sum(ctx, fn, dw, buf[B_PDW], g.rows, 1.0f);

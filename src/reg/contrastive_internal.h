@@ -6,6 +6,7 @@
 #define CLNN_CONTRASTIVE_INTERNAL_H
 
 #include "ops/layers_common.h"
+#include "ops/loss_common.h"
 
 /* The family's kernels, each defined next to its launcher; the NULL-terminated
  * clnn__contrastive_tunables (internal.h) lists them for the tuner. */
@@ -40,8 +41,6 @@ clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_
 clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
                                   const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
                                   clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d);
-/* 1 for SUM, 1/n for MEAN. */
-float clnn__ctr_scale(clnn_reduction reduction, size_t n);
 /* Releases the non-NULL buffers of a list. */
 void clnn__ctr_release(size_t n, cl_mem *bufs);
 

@@ -31,7 +31,7 @@ clnn_status clnn_alignment_loss(clnn_context *ctx, const clnn_tensor *x, const c
     cl_mem gx = dx ? dx->buffer : partial, gy = dy ? dy->buffer : partial; /* unwritten when not wanted */
     cl_uint dd = (cl_uint)d, lanes = clnn__row_lanes(d);
     cl_int want_dx = dx != NULL, want_dy = dy != NULL;
-    float scale = clnn__ctr_scale(CLNN_REDUCE_MEAN, n);
+    float scale = clnn__loss_scale(CLNN_REDUCE_MEAN, n);
     clnn__karg a[] = {KARG_BUF(partial), KARG_BUF(gx),  KARG_BUF(gy),    KARG_BUF(x->buffer), KARG_BUF(y->buffer),
                       KARG(dd),          KARG(alpha),   KARG(scale),     KARG(want_dx),       KARG(want_dy),
                       KARG(lanes),       KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};

@@ -27,7 +27,7 @@ static clnn_status variance(clnn_context *ctx, const char *fn, const char *in_na
     TRY(clnn__scratch(ctx, fn, groups, &partial));
     cl_mem g = dx ? dx->buffer : partial; /* unwritten without want_grad */
     cl_int want_grad = dx != NULL;
-    float scale = clnn__ctr_scale(reduction, groups);
+    float scale = clnn__loss_scale(reduction, groups);
     clnn__karg a[] = {KARG_BUF(partial), KARG_BUF(g), KARG_BUF(x->buffer), KARG(n),     KARG(gstride),
                       KARG(inner),       KARG(ostride), KARG(coef),        KARG(scale), KARG(want_grad)};
     size_t problem[2] = {groups, count};
