@@ -230,6 +230,9 @@ static int try_binary(clnn_context *ctx, program_entry *e, const char *full_opti
 
 static void store_binary(clnn_context *ctx, cl_program prog, const char *key)
 {
+    /* Asking for the binary makes lazy drivers compile every kernel of the
+     * program now (PoCL: ~25 of build_all's ~30 s): only when it is kept. */
+    if (!clnn__binary_cache_dir()) return;
     size_t size = 0;
     if (clGetProgramInfo(prog, CL_PROGRAM_BINARY_SIZES, sizeof size, &size, NULL) != CL_SUCCESS || size == 0)
         return;
