@@ -8,19 +8,6 @@
  * stores (2x on PoCL), the last partial block a scalar loop. */
 #include "philox.clh"
 
-/* The four uniforms of block b of stream (seed, stream), lanes in order. */
-inline float4 block_uniforms(const ulong seed, const uint stream, const uint b)
-{
-    const uint4 r = philox4x32_10((uint4)(b, 0u, stream, 0u), (uint2)((uint)seed, (uint)(seed >> 32)));
-    return convert_float4(r >> 8u) * (1.0f / 16777216.0f);
-}
-
-inline float lane4(const float4 v, const uint j)
-{
-    const float2 pair = j >= 2u ? v.zw : v.xy; /* two selects: see philox_word */
-    return (j & 1u) ? pair.y : pair.x;
-}
-
 __kernel void msdropout_forward(__global float *y, __global const float *x, const uint n, const uint samples,
                                 const float p, const float scale, const ulong seed, const uint stream)
 {
@@ -30,7 +17,7 @@ __kernel void msdropout_forward(__global float *y, __global const float *x, cons
     if (m == 4u) { /* a whole block: vector loads and stores */
         const float4 xv = vload4(0, x + base);
         for (uint s = 0; s < samples; s++) {
-            const float4 u = block_uniforms(seed, stream + s, b);
+            const float4 u = philox_block_uniforms(seed, stream + s, b);
             vstore4(select((float4)(0.0f), xv * scale, u >= (float4)(p)), 0, y + (size_t)s * n + base);
         }
         return;
@@ -38,8 +25,8 @@ __kernel void msdropout_forward(__global float *y, __global const float *x, cons
     float xv[4];
     for (uint j = 0; j < m; j++) xv[j] = x[base + j];
     for (uint s = 0; s < samples; s++) {
-        const float4 u = block_uniforms(seed, stream + s, b);
-        for (uint j = 0; j < m; j++) y[(size_t)s * n + base + j] = lane4(u, j) >= p ? xv[j] * scale : 0.0f;
+        const float4 u = philox_block_uniforms(seed, stream + s, b);
+        for (uint j = 0; j < m; j++) y[(size_t)s * n + base + j] = philox_lane4(u, j) >= p ? xv[j] * scale : 0.0f;
     }
 }
 
@@ -54,7 +41,7 @@ __kernel void msdropout_backward(__global float *dx, __global const float *dy, c
     if (m == 4u) { /* a whole block: vector loads and stores */
         float4 acc4 = (float4)(0.0f);
         for (uint s = 0; s < samples; s++) {
-            const float4 u = block_uniforms(seed, stream + s, b);
+            const float4 u = philox_block_uniforms(seed, stream + s, b);
             const float4 t = select((float4)(0.0f), vload4(0, dy + (size_t)s * n + base) * scale, u >= (float4)(p));
             acc4 = s == 0 ? t : acc4 + t;
         }
@@ -63,9 +50,9 @@ __kernel void msdropout_backward(__global float *dx, __global const float *dy, c
     }
     float acc[4];
     for (uint s = 0; s < samples; s++) {
-        const float4 u = block_uniforms(seed, stream + s, b);
+        const float4 u = philox_block_uniforms(seed, stream + s, b);
         for (uint j = 0; j < m; j++) {
-            const float t = lane4(u, j) >= p ? dy[(size_t)s * n + base + j] * scale : 0.0f;
+            const float t = philox_lane4(u, j) >= p ? dy[(size_t)s * n + base + j] * scale : 0.0f;
             acc[j] = s == 0 ? t : acc[j] + t;
         }
     }

@@ -12,15 +12,35 @@ inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
     return philox_uniform(seed, stream, index) >= p;
 }
 
+/* The group kernels' work-item b handles elements 4b .. 4b+3 (launch:
+ * (n + 3) / 4): with group 1 their four draws are one Philox block; with a
+ * larger group four consecutive elements span at most two draws (i / group
+ * of the first and the last), so each item costs one or two Philox calls. */
+inline int4 group_keeps(const ulong seed, const uint stream, const uint b, const uint group, const float p)
+{
+    if (group == 1u) return philox_block_uniforms(seed, stream, b) >= (float4)(p);
+    const ulong base = 4ul * b, d0 = base / group, d3 = (base + 3u) / group;
+    const int k0 = keep_draw(seed, stream, d0, p) ? -1 : 0;
+    const int k3 = d3 == d0 ? k0 : (keep_draw(seed, stream, d3, p) ? -1 : 0);
+    return (int4)(k0, (base + 1u) / group == d0 ? k0 : k3, (base + 2u) / group == d0 ? k0 : k3, k3);
+}
+
 /* out[i] = keep(i / group) ? in[i] * scale : 0. DropConnect and Mixout's
  * backward (group 1), spatial dropout (group H*W), stochastic depth's
  * backward (group = sample size). */
 __kernel void group_mask_f32(__global float *out, __global const float *in, const uint n, const uint group,
                              const ulong seed, const uint stream, const float p, const float scale)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    out[i] = keep_draw(seed, stream, i / group, p) ? in[i] * scale : 0.0f;
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const int4 keep = group_keeps(seed, stream, b, group, p);
+    if (m == 4u) {
+        vstore4(select((float4)(0.0f), vload4(0, in + base) * scale, keep), 0, out + base);
+        return;
+    }
+    const float4 kept = select((float4)(0.0f), (float4)(1.0f), keep);
+    for (uint j = 0; j < m; j++) out[base + j] = philox_lane4(kept, j) != 0.0f ? in[base + j] * scale : 0.0f;
 }
 
 /* out[i] = base[i] + (keep(i / group) ? in[i] * scale : 0): stochastic depth. */
@@ -28,37 +48,62 @@ __kernel void group_mask_add_f32(__global float *out, __global const float *base
                                  const uint n, const uint group, const ulong seed, const uint stream, const float p,
                                  const float scale)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    out[i] = base[i] + (keep_draw(seed, stream, i / group, p) ? in[i] * scale : 0.0f);
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint first = 4u * b, m = min(4u, n - first);
+    const int4 keep = group_keeps(seed, stream, b, group, p);
+    if (m == 4u) {
+        const float4 branch = select((float4)(0.0f), vload4(0, in + first) * scale, keep);
+        vstore4(vload4(0, base + first) + branch, 0, out + first);
+        return;
+    }
+    const float4 kept = select((float4)(0.0f), (float4)(1.0f), keep);
+    for (uint j = 0; j < m; j++)
+        out[first + j] = base[first + j] + (philox_lane4(kept, j) != 0.0f ? in[first + j] * scale : 0.0f);
 }
 
 /* Mixout: keep ? (w - p w0) * scale : w0, the two cases of
  * (M w + (1 - M) w0 - p w0) / (1 - p) with scale = 1 / (1 - p). */
+/* Work-item b handles the four elements of Philox block b (launch: (n + 3) / 4). */
 __kernel void mixout_f32(__global float *out, __global const float *w, __global const float *w0, const uint n,
                          const ulong seed, const uint stream, const float p, const float scale)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    const float r = w0[i];
-    out[i] = keep_draw(seed, stream, i, p) ? (w[i] - p * r) * scale : r;
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const float4 u = philox_block_uniforms(seed, stream, b);
+    if (m == 4u) {
+        const float4 r = vload4(0, w0 + base);
+        vstore4(select(r, (vload4(0, w + base) - p * r) * scale, u >= (float4)(p)), 0, out + base);
+        return;
+    }
+    for (uint j = 0; j < m; j++) {
+        const float r = w0[base + j];
+        out[base + j] = philox_lane4(u, j) >= p ? (w[base + j] - p * r) * scale : r;
+    }
 }
 
 /* Noise: kind 0 additive Gaussian, 1 additive uniform on [-scale, scale),
- * 2 multiplicative Gaussian x (1 + scale z). */
+ * 2 multiplicative Gaussian x (1 + scale z). Work-item b handles elements
+ * 4b .. 4b+3 (launch: (n + 3) / 4): one Philox block for the uniforms, two
+ * for the normals (words 2i and 2i + 1 of element i). */
 __kernel void noise_f32(__global float *out, __global const float *x, const uint n, const ulong seed,
                         const uint stream, const int kind, const float scale)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    if (kind == 1) {
-        out[i] = x[i] + scale * (2.0f * philox_uniform(seed, stream, i) - 1.0f);
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const float4 r = kind == 1 ? 2.0f * philox_block_uniforms(seed, stream, b) - 1.0f
+                               : philox_block_normals(seed, stream, b);
+    if (m == 4u) {
+        const float4 xv = vload4(0, x + base);
+        vstore4(kind == 2 ? xv * (1.0f + scale * r) : xv + scale * r, 0, out + base);
         return;
     }
-    const float u1 = 1.0f - philox_uniform(seed, stream, 2ul * i);
-    const float u2 = philox_uniform(seed, stream, 2ul * i + 1);
-    const float z = sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);
-    out[i] = kind == 0 ? x[i] + scale * z : x[i] * (1.0f + scale * z);
+    for (uint j = 0; j < m; j++) {
+        const float z = philox_lane4(r, j), xj = x[base + j];
+        out[base + j] = kind == 2 ? xj * (1.0f + scale * z) : xj + scale * z;
+    }
 }
 
 /* ---- DropBlock, in four passes over NCHW (plane = H*W elements of one (n, c)).

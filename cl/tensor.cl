@@ -34,22 +34,30 @@ __kernel void axpy_f32(__global float *y, __global const float *x, const uint n,
 
 #include "philox.clh"
 
-/* x[i] = lo + (hi - lo) * u_i with u_i word i of stream (seed, stream). */
+/* x[i] = lo + (hi - lo) * u_i with u_i word i of stream (seed, stream).
+ * Work-item b writes the four elements of Philox block b (launch: (n + 3) / 4). */
 __kernel void random_uniform_f32(__global float *x, const uint n, const ulong seed, const uint stream,
                                  const float lo, const float hi)
 {
-    const uint i = get_global_id(0);
-    if (i < n) x[i] = lo + (hi - lo) * philox_uniform(seed, stream, i);
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const float4 v = lo + (hi - lo) * philox_block_uniforms(seed, stream, b);
+    if (m == 4u) vstore4(v, 0, x + base);
+    else
+        for (uint j = 0; j < m; j++) x[base + j] = philox_lane4(v, j);
 }
 
-/* Box-Muller on words 2i and 2i+1: x[i] = mean + stddev * sqrt(-2 ln u1) cos(2 pi u2),
- * with u1 in (0, 1] so the logarithm is finite. */
+/* x[i] = mean + stddev * z_i, z_i by Box-Muller on words 2i and 2i+1
+ * (philox_block_normals); work-item b writes elements 4b .. 4b+3. */
 __kernel void random_normal_f32(__global float *x, const uint n, const ulong seed, const uint stream,
                                 const float mean, const float stddev)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    const float u1 = 1.0f - philox_uniform(seed, stream, 2ul * i);
-    const float u2 = philox_uniform(seed, stream, 2ul * i + 1);
-    x[i] = mean + stddev * sqrt(-2.0f * log(u1)) * cos(6.283185307179586f * u2);
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const float4 v = mean + stddev * philox_block_normals(seed, stream, b);
+    if (m == 4u) vstore4(v, 0, x + base);
+    else
+        for (uint j = 0; j < m; j++) x[base + j] = philox_lane4(v, j);
 }

@@ -177,6 +177,13 @@ clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tu
     return clnn__config_default(ctx, fn, t, problem, k, cfg);
 }
 
+void clnn__global_philox_blocks(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    (void)cfg;
+    global[0] = (problem[0] + 3) / 4;
+    global[1] = 1;
+}
+
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l)
 {
     size_t global[2] = {problem[0], problem[1]};

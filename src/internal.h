@@ -167,6 +167,9 @@ clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t,
  * variants share the tunable's id and tuning entries (NULL or "" = none). */
 clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
                               const size_t problem[2], size_t nargs, const clnn__karg *args);
+/* The global hook of a 1-D kernel whose work-item handles the four elements
+ * of one Philox block (cl/philox.clh): problem[0] elements, (problem[0] + 3) / 4 items. */
+void clnn__global_philox_blocks(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 /* The launch (global and local sizes) of a tunable for a problem and configuration. */
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l);
 

@@ -4,9 +4,10 @@
 
 #include <math.h>
 
-#define ELEMENTWISE(id_, kernel_) {id_, "dropout", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
-static const clnn__tunable tune_forward = ELEMENTWISE("dropout.forward", "dropout_forward");
-static const clnn__tunable tune_backward = ELEMENTWISE("dropout.backward", "dropout_backward");
+/* one work-item per Philox block of four elements */
+#define PER_BLOCK(id_, kernel_) {id_, "dropout", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+static const clnn__tunable tune_forward = PER_BLOCK("dropout.forward", "dropout_forward");
+static const clnn__tunable tune_backward = PER_BLOCK("dropout.backward", "dropout_backward");
 
 const clnn__tunable *const clnn__dropout_tunables[] = {&tune_forward, &tune_backward, NULL};
 

@@ -10,8 +10,10 @@ static const clnn__tunable tune_fill_i32 = ELEMENTWISE("tensor.fill_i32", "fill_
 static const clnn__tunable tune_copy = ELEMENTWISE("tensor.copy", "copy_u32");
 static const clnn__tunable tune_scale = ELEMENTWISE("tensor.scale", "scale_f32");
 static const clnn__tunable tune_axpy = ELEMENTWISE("tensor.axpy", "axpy_f32");
-static const clnn__tunable tune_uniform = ELEMENTWISE("tensor.random_uniform", "random_uniform_f32");
-static const clnn__tunable tune_normal = ELEMENTWISE("tensor.random_normal", "random_normal_f32");
+/* one work-item per four elements (Philox blocks: cl/philox.clh) */
+#define PER_BLOCK(id_, kernel_) {id_, "tensor", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+static const clnn__tunable tune_uniform = PER_BLOCK("tensor.random_uniform", "random_uniform_f32");
+static const clnn__tunable tune_normal = PER_BLOCK("tensor.random_normal", "random_normal_f32");
 
 const clnn__tunable *const clnn__tensor_tunables[] = {&tune_fill_f32, &tune_fill_i32, &tune_copy, &tune_scale,
                                                       &tune_axpy, &tune_uniform, &tune_normal, NULL};

@@ -4,18 +4,10 @@
 #include "ops/sparse_internal.h"
 #include "reg/stochastic_common.h"
 
-/* problem[0] = elements; one work-item per 4 of them */
-static void block_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = (problem[0] + 3) / 4;
-    global[1] = 1;
-}
-
 const clnn__tunable clnn__tune_msdropout_forward = {"sparse.msdropout_forward", "msdropout", "msdropout_forward", 1,
-                                                    {{NULL, {0}, 0, 0}}, NULL, block_global};
+                                                    {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks};
 const clnn__tunable clnn__tune_msdropout_backward = {"sparse.msdropout_backward", "msdropout", "msdropout_backward",
-                                                     1, {{NULL, {0}, 0, 0}}, NULL, block_global};
+                                                     1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks};
 
 /* small: the n-element tensor, big: the samples·n one; the streams must not wrap. */
 static clnn_status check_args(clnn_context *ctx, const char *fn, const char *small_name, const clnn_tensor *small,

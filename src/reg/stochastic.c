@@ -3,11 +3,12 @@
  * DropBlock has its own file (dropblock.c). */
 #include "reg/stochastic_common.h"
 
-#define ELEMENTWISE(id_, kernel_) {id_, "stochastic", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
-static const clnn__tunable tune_group_mask = ELEMENTWISE("stochastic.group_mask", "group_mask_f32");
-static const clnn__tunable tune_group_mask_add = ELEMENTWISE("stochastic.group_mask_add", "group_mask_add_f32");
-static const clnn__tunable tune_mixout = ELEMENTWISE("stochastic.mixout", "mixout_f32");
-static const clnn__tunable tune_noise = ELEMENTWISE("stochastic.noise", "noise_f32");
+/* one work-item per four elements (a Philox block of draws: cl/stochastic.cl) */
+#define PER_BLOCK(id_, kernel_) {id_, "stochastic", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+static const clnn__tunable tune_group_mask = PER_BLOCK("stochastic.group_mask", "group_mask_f32");
+static const clnn__tunable tune_group_mask_add = PER_BLOCK("stochastic.group_mask_add", "group_mask_add_f32");
+static const clnn__tunable tune_mixout = PER_BLOCK("stochastic.mixout", "mixout_f32");
+static const clnn__tunable tune_noise = PER_BLOCK("stochastic.noise", "noise_f32");
 
 const clnn__tunable *const clnn__stochastic_tunables[] = {
     &tune_group_mask, &tune_group_mask_add, &tune_mixout, &tune_noise, &clnn__dropblock_seeds_tunable,
