@@ -13,6 +13,9 @@ static clnn_status context_alloc(clnn_context **out)
         free(ctx);
         return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_context_create: out of host memory");
     }
+    /* CLNN_TUNE gives the new context its mode now, not at its first launch:
+     * a later change of the variable does not move an existing context */
+    clnn__tune_mode(ctx);
     *out = ctx;
     return CLNN_OK;
 }

@@ -2,7 +2,8 @@
  * seeded strategies repeat themselves, a planted wrong candidate is rejected
  * and never stored, every candidate configuration of every tensor kernel
  * gives the default configuration's bits (so results do not depend on the
- * local size, Philox fills included), modes, and bad input. */
+ * local size, Philox fills included), a seconds budget, modes (and CLNN_TUNE),
+ * and bad input. */
 #include "check.h"
 
 #include <unistd.h>
@@ -330,6 +331,56 @@ static void modes(clnn_context *ctx)
     free(out);
 }
 
+/* A seconds budget stops the search: with a budget far below one candidate's
+ * time only the default is timed (the same search without it times more),
+ * and the result is still a valid one, no slower than the default. */
+static void budget_seconds(clnn_context *ctx)
+{
+    size_t problem[2] = {test_small() ? 4096 : 65536, 1};
+    static const clnn_tune_strategy strategies[] = {CLNN_TUNE_EXHAUSTIVE, CLNN_TUNE_RANDOM, CLNN_TUNE_ANNEALING};
+    for (size_t s = 0; s < 3; s++) {
+        clnn_tune_options o;
+        clnn_tune_options_init(&o);
+        o.strategy = strategies[s];
+        o.budget_count = 4;
+        o.repeats = 1;
+        o.warmup = 0;
+        o.store = 0;
+        clnn_tune_result full, cut;
+        CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.scale", problem, &o, &full));
+        o.budget_seconds = 1e-9; /* over after the default */
+        CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.scale", problem, &o, &cut));
+        CHECK(full.timed >= 3, "strategy %d without a time limit: only %zu timed of %zu", (int)o.strategy,
+              full.timed, full.space);
+        CHECK(cut.timed == 1 && cut.rejected == 0 && cut.failed == 0,
+              "strategy %d, budget 1 ns: %zu timed (%zu rejected, %zu failed), want the default alone",
+              (int)o.strategy, cut.timed, cut.rejected, cut.failed);
+        CHECK(cut.default_seconds > 0 && cut.best_seconds > 0 && cut.best_seconds <= cut.default_seconds,
+              "strategy %d, budget 1 ns: best %g default %g", (int)o.strategy, cut.best_seconds, cut.default_seconds);
+        CHECK(!cut.improved && memcmp(&cut.best_config, &cut.default_config, sizeof cut.best_config) == 0,
+              "strategy %d, budget 1 ns: chose something other than the default", (int)o.strategy);
+    }
+}
+
+/* CLNN_TUNE gives a new context its mode, read when the context is created:
+ * a later change of the variable does not move a context made before it. */
+static void mode_from_environment(void)
+{
+    clnn_tune_mode mode;
+    setenv("CLNN_TUNE", "on", 1);
+    clnn_context *on = test_context();
+    setenv("CLNN_TUNE", "cached", 1);
+    clnn_context *cached = test_context();
+    setenv("CLNN_TUNE", "off", 1);
+    CHECK_OK(on, clnn_tuner_get_mode(on, &mode));
+    CHECK(mode == CLNN_TUNE_ON, "CLNN_TUNE=on gives mode %d", mode);
+    CHECK_OK(cached, clnn_tuner_get_mode(cached, &mode));
+    CHECK(mode == CLNN_TUNE_CACHED, "CLNN_TUNE=cached gives mode %d", mode);
+    clnn_context_release(on);
+    clnn_context_release(cached);
+    unsetenv("CLNN_TUNE");
+}
+
 static void bad_input(clnn_context *ctx)
 {
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;
@@ -379,10 +430,12 @@ int main(void)
     clnn_context *ctx = test_context();
     space_limits(ctx);
     seeded_strategies(ctx);
+    budget_seconds(ctx);
     planted_wrong_candidate(ctx);
     tuned_equals_default(ctx);
     every_family_matches_default(ctx);
     modes(ctx);
+    mode_from_environment();
     bad_input(ctx);
     clnn_context_release(ctx);
     return check_summary();

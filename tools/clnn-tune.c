@@ -224,7 +224,8 @@ static int save_database(void)
     return 0;
 }
 
-static int cmd_tune(clnn_context *ctx, tune_args *a)
+/* Kernel/size pairs that --kernel and --family select; needs no device. */
+static size_t count_jobs(const tune_args *a)
 {
     size_t nk = clnn_tune_kernel_count(), jobs = 0;
     for (size_t i = 0; i < nk; i++) {
@@ -232,11 +233,20 @@ static int cmd_tune(clnn_context *ctx, tune_args *a)
         clnn_tune_kernel_info_get(i, &k);
         if (selected(a->kernels, k.id) && family_selected(a->families, k.id) && k.exercisable) jobs += a->nsizes;
     }
-    if (jobs == 0) {
-        fprintf(stderr, "clnn-tune: no tunable kernel matches --kernel %s --family %s (see --list)\n",
-                a->kernels ? a->kernels : "(any)", a->families ? a->families : "(any)");
-        return 2;
-    }
+    return jobs;
+}
+
+static int no_match(const tune_args *a)
+{
+    fprintf(stderr, "clnn-tune: no tunable kernel matches --kernel %s --family %s (see --list)\n",
+            a->kernels ? a->kernels : "(any)", a->families ? a->families : "(any)");
+    return 2;
+}
+
+static int cmd_tune(clnn_context *ctx, tune_args *a)
+{
+    size_t nk = clnn_tune_kernel_count(), jobs = count_jobs(a);
+    if (jobs == 0) return no_match(a);
     row *rows = calloc(jobs, sizeof *rows);
     if (!rows) return 1;
     size_t nrows = 0, job = 0;
@@ -285,8 +295,21 @@ static int cmd_tune(clnn_context *ctx, tune_args *a)
     fprintf(stderr, "\r%*s\rtuned %zu kernel/size pairs in %.1f s\n", 100, "", nrows, now() - t0);
     print_table(rows, nrows);
     free(rows);
-    if (a->save && a->opt.store && save_database() != 0) return 1;
+    /* nothing tuned (every pair failed): nothing to save, and no file to touch */
+    if (nrows && a->save && a->opt.store && save_database() != 0) return 1;
     return rc;
+}
+
+/* The options that take a value (the rest are flags). */
+static int takes_value(const char *arg)
+{
+    static const char *const with_value[] = {"--device", "--kernel", "--clblast-kernel", "--clblast-measure",
+                                             "--clblast-params", "--clblast-size", "--family", "--export",
+                                             "--filter", "--import", "--seed", "--repeats", "--sizes",
+                                             "--strategy", "--budget", "--merge"};
+    for (size_t i = 0; i < sizeof with_value / sizeof with_value[0]; i++)
+        if (strcmp(arg, with_value[i]) == 0) return 1;
+    return 0;
 }
 
 static int fail(const char *what)
@@ -316,9 +339,17 @@ int main(int argc, char **argv)
         else if (strcmp(arg, "--merge") == 0 && val) {
             merge_at = i + 1;
             break;
+        } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            usage(stdout);
+            return 0;
+        } else if (!takes_value(arg)) {
+            fprintf(stderr, "clnn-tune: unknown option '%s'\n", arg);
+            usage(stderr);
+            return 2;
         } else if (!val) {
-            usage(strcmp(arg, "--help") == 0 ? stdout : stderr);
-            return strcmp(arg, "--help") == 0 ? 0 : 2;
+            fprintf(stderr, "clnn-tune: %s wants a value\n", arg);
+            usage(stderr);
+            return 2;
         } else if (strcmp(arg, "--device") == 0) device = argv[++i];
         else if (strcmp(arg, "--kernel") == 0) a.kernels = argv[++i];
         else if (strcmp(arg, "--clblast-kernel") == 0) cb.kernels = argv[++i];
@@ -337,7 +368,15 @@ int main(int argc, char **argv)
         else if (strcmp(arg, "--filter") == 0) filter = argv[++i];
         else if (strcmp(arg, "--import") == 0) import_path = argv[++i];
         else if (strcmp(arg, "--seed") == 0) a.opt.seed = strtoull(argv[++i], NULL, 10);
-        else if (strcmp(arg, "--repeats") == 0) a.opt.repeats = (unsigned)atoi(argv[++i]);
+        else if (strcmp(arg, "--repeats") == 0) {
+            char *end;
+            long r = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || r < 1 || r > 64) {
+                fprintf(stderr, "clnn-tune: --repeats wants a count of 1..64, not '%s'\n", argv[i]);
+                return 2;
+            }
+            a.opt.repeats = (unsigned)r;
+        }
         else if (strcmp(arg, "--sizes") == 0) {
             if (parse_sizes(argv[++i], a.sizes, &a.nsizes) != 0) {
                 fprintf(stderr, "clnn-tune: --sizes wants N or NxM, comma-separated (at most %d)\n", MAX_SIZES);
@@ -363,6 +402,7 @@ int main(int argc, char **argv)
             else a.opt.budget_count = (unsigned)b;
             budget_given = !*end;
         } else {
+            fprintf(stderr, "clnn-tune: unknown option '%s'\n", arg);
             usage(stderr);
             return 2;
         }
@@ -396,6 +436,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (list) return cmd_list();
+    if (!bench_lookup && !clblast && !clblast_measure && count_jobs(&a) == 0) return no_match(&a);
 
     clnn_context *ctx = NULL;
     if (clnn_context_create(device, &ctx) != CLNN_OK) return fail("device");
