@@ -55,7 +55,7 @@ void bench_copy(bench_env *env);
 void bench_optim(bench_env *env); /* bench_optim.c: fused optimizer + regularizers */
 void bench_stochastic(bench_env *env);
 void bench_layers(bench_env *env);
-/* conv2d, batch norm, attention (bench_conv.c) */
+/* conv2d forward and backward, batch norm, max pooling, attention (bench_conv.c) */
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);

@@ -74,6 +74,13 @@ static int run_attn(void *p)
     return clnn_attention_forward(bench_ctx, a->q, a->k, a->v, 0, a->p, a->o) != CLNN_OK;
 }
 
+/* A GEMM-shaped row: flops in t seconds against the same flops in the CLBlast reference's tref. */
+static void report_gflops(bench_env *env, const char *name, double flops, double t, double tref, const char *label)
+{
+    if (t > 0 && tref > 0) bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tref * 1e-9, label);
+    else fprintf(stderr, "bench conv: %s: %s\n", name, clnn_last_error(env->ctx));
+}
+
 static void bench_conv2d(bench_env *env)
 {
     size_t N = env->quick ? 2 : 8, C = 32, H = env->quick ? 16 : 32, K = 32, R = 3;
@@ -94,10 +101,7 @@ static void bench_conv2d(bench_env *env)
         double tref = bench_gemm_time(env, &ops[a.op].same, 1);
         char name[96];
         snprintf(name, sizeof name, "conv2d %s N%zu C%zu %zux%zu K%zu 3x3", ops[a.op].name, N, C, H, H, K);
-        if (t > 0 && tref > 0)
-            bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tref * 1e-9, "CLBlast SGEMM same MNK");
-        else
-            fprintf(stderr, "bench conv: %s\n", clnn_last_error(env->ctx));
+        report_gflops(env, name, flops, t, tref, "CLBlast SGEMM same MNK");
     }
 out:
     clnn_tensor_release(a.x), clnn_tensor_release(a.w), clnn_tensor_release(a.b), clnn_tensor_release(a.y);
@@ -160,10 +164,7 @@ static void bench_attention(bench_env *env)
     double tpair = bench_gemm_time(env, pair, 2);
     char name[96];
     snprintf(name, sizeof name, "attention fwd B%zu H%zu S%zu D%zu", B, Hd, S, D);
-    if (t > 0 && tpair > 0)
-        bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tpair * 1e-9, "CLBlast batched GEMMs");
-    else
-        fprintf(stderr, "bench attention: %s\n", clnn_last_error(env->ctx));
+    report_gflops(env, name, flops, t, tpair, "CLBlast batched GEMMs");
 out:
     clnn_tensor_release(a.q), clnn_tensor_release(a.k), clnn_tensor_release(a.v), clnn_tensor_release(a.p);
     clnn_tensor_release(a.o);
