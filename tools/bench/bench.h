@@ -38,6 +38,13 @@ typedef struct bench_gemm {
  * error. The CLBlast reference of every GEMM-shaped row. */
 double bench_gemm_time(bench_env *env, const bench_gemm *gemms, size_t count);
 
+/* A memory-bound row of a table: its name and the fp32 values it moves per
+ * element (reads plus writes), as each table's comment counts them. */
+typedef struct bench_floats_row {
+    const char *name;
+    double floats;
+} bench_floats_row;
+
 /* Adds a row: value in unit, reference value/label measured in the same run,
  * and prints it. ratio = value / reference (higher is better for rates). */
 void bench_report(bench_env *env, const char *group, const char *name, double value, const char *unit,
@@ -48,7 +55,7 @@ void bench_copy(bench_env *env);
 void bench_optim(bench_env *env); /* bench_optim.c: fused optimizer + regularizers */
 void bench_stochastic(bench_env *env);
 void bench_layers(bench_env *env);
-/* conv2d, batch norm, attention (bench_conv.c) */
+/* conv2d forward and backward, batch norm, max pooling, attention (bench_conv.c) */
 void bench_conv(bench_env *env);
 /* output regularizers (bench_outputs.c) */
 void bench_outputs(bench_env *env);

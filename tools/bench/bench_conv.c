@@ -1,15 +1,26 @@
-/* Group "conv": conv2d forward and attention forward in GFLOPS against
- * CLBlast SGEMM of the equivalent GEMM measured in the same run, and batch
- * norm forward (training) in GB/s against the device copy bandwidth. */
+/* Group "conv": conv2d forward, its two backward passes and attention
+ * forward in GFLOPS against CLBlast SGEMM of the equivalent GEMM measured in
+ * the same run (the im2col / col2im passes are counted in clnn's time, not in
+ * the flops), and batch norm forward (training) and max pooling forward and
+ * backward in GB/s against the device copy bandwidth. */
 #include "bench.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 
+enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_WEIGHTS, N_CONV_OPS };
 typedef struct conv_args {
-    clnn_tensor *x, *w, *b, *y;
+    clnn_tensor *x, *w, *b, *y, *dx, *dw; /* y doubles as dy */
     clnn_conv2d_params p;
+    int op;
 } conv_args;
+
+enum { POOL_FWD, POOL_BWD, N_POOL_OPS };
+typedef struct pool_args {
+    clnn_tensor *x, *y, *indices, *dx; /* y doubles as dy */
+    clnn_pool2d_params p;
+    int op;
+} pool_args;
 
 typedef struct bn_args {
     clnn_tensor *x, *g, *b, *rm, *rv, *y, *sm, *si;
@@ -33,7 +44,21 @@ static clnn_context *bench_ctx;
 static int run_conv_ctx(void *p)
 {
     conv_args *a = p;
-    return clnn_conv2d_forward(bench_ctx, a->x, a->w, a->b, &a->p, a->y) != CLNN_OK;
+    clnn_status st;
+    switch (a->op) {
+    case CONV_FWD: st = clnn_conv2d_forward(bench_ctx, a->x, a->w, a->b, &a->p, a->y); break;
+    case CONV_BWD_DATA: st = clnn_conv2d_backward_data(bench_ctx, a->y, a->w, &a->p, a->dx); break;
+    default: st = clnn_conv2d_backward_weights(bench_ctx, a->x, a->y, &a->p, a->dw); break;
+    }
+    return st != CLNN_OK;
+}
+
+static int run_pool(void *p)
+{
+    pool_args *a = p;
+    clnn_status st = a->op == POOL_FWD ? clnn_maxpool2d_forward(bench_ctx, a->x, &a->p, a->y, a->indices)
+                                       : clnn_maxpool2d_backward(bench_ctx, a->y, a->indices, &a->p, a->dx);
+    return st != CLNN_OK;
 }
 
 static int run_bn(void *p)
@@ -49,24 +74,62 @@ static int run_attn(void *p)
     return clnn_attention_forward(bench_ctx, a->q, a->k, a->v, 0, a->p, a->o) != CLNN_OK;
 }
 
+/* A GEMM-shaped row: flops in t seconds against the same flops in the CLBlast reference's tref. */
+static void report_gflops(bench_env *env, const char *name, double flops, double t, double tref, const char *label)
+{
+    if (t > 0 && tref > 0) bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tref * 1e-9, label);
+    else fprintf(stderr, "bench conv: %s: %s\n", name, clnn_last_error(env->ctx));
+}
+
 static void bench_conv2d(bench_env *env)
 {
     size_t N = env->quick ? 2 : 8, C = 32, H = env->quick ? 16 : 32, K = 32, R = 3;
     conv_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, K, C, R, R, 0), tensor(env, 1, K, 1, 1, 1, 0),
-                   tensor(env, 4, N, K, H, H, 0), {{1, 1}, {1, 1}, {1, 1}, 1}};
-    if (!a.x || !a.w || !a.b || !a.y) goto out;
-    double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R);
-    double t = bench_wall_time(env, run_conv_ctx, &a);
-    const bench_gemm same = {K, N * H * H, C * R * R, 1, 0, 0}; /* the whole batch as one im2col product */
-    double tref = bench_gemm_time(env, &same, 1);
-    char name[96];
-    snprintf(name, sizeof name, "conv2d fwd N%zu C%zu %zux%zu K%zu 3x3", N, C, H, H, K);
-    if (t > 0 && tref > 0)
-        bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tref * 1e-9, "CLBlast SGEMM same MNK");
-    else
-        fprintf(stderr, "bench conv: %s\n", clnn_last_error(env->ctx));
+                   tensor(env, 4, N, K, H, H, 0), tensor(env, 4, N, C, H, H, 0), tensor(env, 4, K, C, R, R, 0),
+                   {{1, 1}, {1, 1}, {1, 1}, 1}, 0};
+    if (!a.x || !a.w || !a.b || !a.y || !a.dx || !a.dw) goto out;
+    double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R); /* each of the three passes */
+    /* the whole batch as one im2col product: y = W col, dcol = Wᵀ dy (then col2im), dW = dy colᵀ */
+    size_t crs = C * R * R, npq = N * H * H;
+    const struct {
+        const char *name;
+        bench_gemm same;
+    } ops[N_CONV_OPS] = {{"fwd", {K, npq, crs, 1, 0, 0}}, {"bwd data", {crs, npq, K, 1, 1, 0}},
+                         {"bwd weights", {K, crs, npq, 1, 0, 1}}};
+    for (a.op = 0; a.op < N_CONV_OPS; a.op++) {
+        double t = bench_wall_time(env, run_conv_ctx, &a);
+        double tref = bench_gemm_time(env, &ops[a.op].same, 1);
+        char name[96];
+        snprintf(name, sizeof name, "conv2d %s N%zu C%zu %zux%zu K%zu 3x3", ops[a.op].name, N, C, H, H, K);
+        report_gflops(env, name, flops, t, tref, "CLBlast SGEMM same MNK");
+    }
 out:
     clnn_tensor_release(a.x), clnn_tensor_release(a.w), clnn_tensor_release(a.b), clnn_tensor_release(a.y);
+    clnn_tensor_release(a.dx), clnn_tensor_release(a.dw);
+}
+
+static void bench_maxpool(bench_env *env)
+{
+    size_t N = env->quick ? 16 : 64, C = 64, H = 32, P = H / 2, ishape[4] = {N, C, P, P};
+    pool_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, N, C, P, P, 0), NULL, tensor(env, 4, N, C, H, H, 0),
+                   {{2, 2}, {2, 2}, {0, 0}, 0}, 0};
+    if (!a.x || !a.y || !a.dx || clnn_tensor_create(env->ctx, CLNN_INT32, 4, ishape, &a.indices) != CLNN_OK) {
+        fprintf(stderr, "bench maxpool: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    /* forward reads x, writes y and the int32 indices (a quarter of x each);
+     * backward reads dy and the indices, writes dx: 1.5 x's bytes both ways */
+    double bytes = 1.5 * 4.0 * (double)(N * C * H * H);
+    static const char *const names[N_POOL_OPS] = {"fwd", "bwd"};
+    for (a.op = 0; a.op < N_POOL_OPS; a.op++) { /* forward first: the backward reads its indices */
+        double t = bench_time(env, run_pool, &a);
+        char name[96];
+        snprintf(name, sizeof name, "maxpool 2x2/2 %s N%zu C%zu %zux%zu", names[a.op], N, C, H, H);
+        if (t > 0) bench_report(env, "conv", name, bytes / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+        else fprintf(stderr, "bench maxpool: %s\n", clnn_last_error(env->ctx));
+    }
+out:
+    clnn_tensor_release(a.x), clnn_tensor_release(a.y), clnn_tensor_release(a.indices), clnn_tensor_release(a.dx);
 }
 
 static void bench_batchnorm(bench_env *env)
@@ -101,10 +164,7 @@ static void bench_attention(bench_env *env)
     double tpair = bench_gemm_time(env, pair, 2);
     char name[96];
     snprintf(name, sizeof name, "attention fwd B%zu H%zu S%zu D%zu", B, Hd, S, D);
-    if (t > 0 && tpair > 0)
-        bench_report(env, "conv", name, flops / t * 1e-9, "GFLOPS", flops / tpair * 1e-9, "CLBlast batched GEMMs");
-    else
-        fprintf(stderr, "bench attention: %s\n", clnn_last_error(env->ctx));
+    report_gflops(env, name, flops, t, tpair, "CLBlast batched GEMMs");
 out:
     clnn_tensor_release(a.q), clnn_tensor_release(a.k), clnn_tensor_release(a.v), clnn_tensor_release(a.p);
     clnn_tensor_release(a.o);
@@ -115,5 +175,6 @@ void bench_conv(bench_env *env)
     bench_ctx = env->ctx;
     bench_conv2d(env);
     bench_batchnorm(env);
+    bench_maxpool(env);
     bench_attention(env);
 }

@@ -5,6 +5,8 @@
  * per tensor (4n bytes each):
  *   AdamW step:      read w, g, m, v; write w, m, v                     7
  *   AdEMAMix step:   read w, g, m, v, m2; write w, m, v, m2             9
+ *     (the same with decoupled decay + L1 in its regularizer list: the
+ *     regularizers act in the same kernel and move nothing more)
  *   PCGrad, K lists: Gram pass reads K, combine reads K, writes 1       2K + 1
  *   weighted sum:    reads K, writes 1                                  K + 1
  *   surgery (Bloop): Gram pass reads ema, g_main, g_aux, writes ema;
@@ -15,12 +17,13 @@
 
 #include <stdio.h>
 
-enum { OP_ADAMW, OP_ADEMAMIX, OP_PCGRAD2, OP_PCGRAD4, OP_WSUM4, OP_SURGERY, OP_AMP, OP_LOBSTER, N_OPS };
+enum { OP_ADAMW, OP_ADEMAMIX, OP_ADEMAMIX_REGS, OP_PCGRAD2, OP_PCGRAD4, OP_WSUM4, OP_SURGERY, OP_AMP, OP_LOBSTER, N_OPS };
 static const char *const op_names[N_OPS] = {"AdamW step (fused)",     "AdEMAMix step (fused)",
+                                            "AdEMAMix step + decay + L1 (fused)",
                                             "PCGrad, 2 lists",        "PCGrad, 4 lists",
                                             "weighted sum, 4 lists",  "gradient surgery EMA (Bloop)",
                                             "AMP ascent step",        "LOBSTER shrink + prune, masked"};
-static const double op_floats[N_OPS] = {7, 9, 5, 9, 5, 8, 7, 5};
+static const double op_floats[N_OPS] = {7, 9, 9, 5, 9, 5, 8, 7, 5};
 
 #define NT 8
 typedef struct gc_args {
@@ -39,12 +42,15 @@ static int run_op(void *p)
     clnn_param prm = {t[0], t[1], t[2], t[3], NULL, 0};
     clnn_tensor *m2[1] = {t[4]};
     clnn_amp amp = {0.5f, 0.1f, 0};
+    const clnn_reg regs[2] = {{CLNN_REG_DECAY, 0.01f, 0, NULL}, {CLNN_REG_L1, 1e-4f, 0, NULL}};
     clnn_status st;
     switch (a->op) {
     case OP_ADAMW: st = clnn_optim_step(a->ctx, &o, 1, &prm, 0, NULL); break;
-    case OP_ADEMAMIX:
+    case OP_ADEMAMIX: /* nregs = 0 */
+    case OP_ADEMAMIX_REGS: /* the decay moves from opt.weight_decay into the list, next to L1 */
         o.kind = CLNN_OPTIM_ADEMAMIX;
-        st = clnn_ademamix_step(a->ctx, &o, 5.0f, 0.9999f, 1, &prm, m2, 0, NULL);
+        if (a->op == OP_ADEMAMIX_REGS) o.weight_decay = 0;
+        st = clnn_ademamix_step(a->ctx, &o, 5.0f, 0.9999f, 1, &prm, m2, a->op == OP_ADEMAMIX_REGS ? 2 : 0, regs);
         break;
     case OP_PCGRAD2: st = clnn_pcgrad(a->ctx, 2, 1, g, 1, 0, out); break;
     case OP_PCGRAD4: st = clnn_pcgrad(a->ctx, 4, 1, g, 1, 0, out); break;

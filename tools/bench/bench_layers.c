@@ -1,7 +1,8 @@
 /* Layers: dense forward GFLOPS against CLBlast SGEMM of the same size timed in
- * the same run; fused softmax-cross-entropy (value + gradient) and activation
- * forward GB/s against the device copy bandwidth. GB/s counts the minimum
- * traffic (each input read once, each output written once). */
+ * the same run; fused softmax-cross-entropy (value + gradient), softmax and
+ * layer norm forward and activation forward GB/s against the device copy
+ * bandwidth. GB/s counts the minimum traffic (each input read once, each
+ * output written once). */
 #include "bench.h"
 
 #include <stdio.h>
@@ -95,6 +96,51 @@ out:
     clnn_tensor_release(a.d);
 }
 
+/* row-wise forward passes on [rows, cols]: softmax reads x and writes y;
+ * layer norm reads x, gamma and beta and writes y, save_mean and save_invstd */
+enum { ROW_SOFTMAX, ROW_LAYERNORM, N_ROW_OPS };
+typedef struct row_args {
+    clnn_context *ctx;
+    int op;
+    clnn_tensor *x, *y, *gamma, *beta, *mean, *invstd;
+} row_args;
+
+static int run_rowwise(void *p)
+{
+    row_args *a = p;
+    clnn_status st = a->op == ROW_SOFTMAX
+                         ? clnn_softmax_forward(a->ctx, a->x, a->y)
+                         : clnn_layernorm_forward(a->ctx, a->x, a->gamma, a->beta, 1e-5f, a->y, a->mean, a->invstd);
+    return st != CLNN_OK;
+}
+
+static void bench_rowwise(bench_env *env)
+{
+    size_t rows = env->quick ? 1024 : 8192, cols = 1024;
+    row_args a = {env->ctx, 0, bench_tensor(env, CLNN_FLOAT32, rows, cols, 5),
+                  bench_tensor(env, CLNN_FLOAT32, rows, cols, 0), bench_tensor(env, CLNN_FLOAT32, 1, cols, 1),
+                  bench_tensor(env, CLNN_FLOAT32, 1, cols, 1), bench_tensor(env, CLNN_FLOAT32, rows, 1, 0),
+                  bench_tensor(env, CLNN_FLOAT32, rows, 1, 0)};
+    clnn_tensor *all[] = {a.x, a.y, a.gamma, a.beta, a.mean, a.invstd};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!all[i]) {
+            fprintf(stderr, "bench layers: %s\n", clnn_last_error(env->ctx));
+            goto out;
+        }
+    static const char *const names[N_ROW_OPS] = {"softmax fwd", "layer norm fwd affine"};
+    double rc = (double)rows * (double)cols;
+    const double floats[N_ROW_OPS] = {2 * rc, 2 * rc + 2.0 * (double)cols + 2.0 * (double)rows};
+    for (a.op = 0; a.op < N_ROW_OPS; a.op++) {
+        double t = bench_time(env, run_rowwise, &a);
+        char name[96];
+        snprintf(name, sizeof name, "%s %zux%zu", names[a.op], rows, cols);
+        bench_report(env, "layers", name, t > 0 ? floats[a.op] * sizeof(float) / t * 1e-9 : 0, "GB/s",
+                     env->copy_gbps, "copy bandwidth");
+    }
+out:
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
 static void bench_activation(bench_env *env)
 {
     size_t count = env->quick ? (size_t)1 << 22 : (size_t)1 << 24;
@@ -123,5 +169,6 @@ void bench_layers(bench_env *env)
 {
     bench_dense(env);
     bench_softmax_ce(env);
+    bench_rowwise(env);
     bench_activation(env);
 }

@@ -1,10 +1,11 @@
 /* Group "metric": the metric and overlap losses (include/clnn/metric_losses.h).
  *
- * The embedding losses (harmonic, ArcFace) are GEMM-shaped: value and both
+ * The embedding losses (harmonic; CosFace, ArcFace, AdaFace) are GEMM-shaped: value and both
  * gradients of [N, D] embeddings against C classes cost three GEMMs of
  * 2·N·C·D flops (x·wᵀ, A·w, Aᵀ·x) plus row kernels; their rows give GFLOPS
  * of the whole call against CLBlast running just those three GEMMs (same
- * shapes and transpositions) in the same run, so the ratio is the share of
+ * shapes and transpositions) in the same run (AdaFace adds only row
+ * statistics of the embedding norms), so the ratio is the share of
  * the call spent in the GEMMs. The overlap, box and directional losses are
  * memory-bound: GB/s of the minimum traffic (each input read once, the
  * gradient written once) against the copy bandwidth of the same run. */
@@ -13,13 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { OP_HARMONIC, OP_ARCFACE, OP_DICE, OP_JACCARD, OP_DIOU, OP_MADL, N_OPS };
+enum { OP_HARMONIC, OP_COSFACE, OP_ARCFACE, OP_ADAFACE, OP_DICE, OP_JACCARD, OP_DIOU, OP_MADL, N_OPS };
 
 typedef struct metric_args {
     clnn_context *ctx;
     int op;
-    clnn_tensor *x, *w, *labels, *p, *t, *boxes, *tboxes, *loss, *dx, *dw, *gp, *gbox;
-    clnn_margin_options arc;
+    clnn_tensor *x, *w, *labels, *p, *t, *boxes, *tboxes, *loss, *dx, *dw, *gp, *gbox, *norm_stats;
+    clnn_margin_options margin[3]; /* indexed by clnn_margin_kind: CosFace, ArcFace, AdaFace */
 } metric_args;
 
 static int run_op(void *p)
@@ -30,7 +31,12 @@ static int run_op(void *p)
     case OP_HARMONIC:
         st = clnn_harmonic_loss(a->ctx, a->x, a->w, a->labels, 16.0f, 1e-12f, CLNN_REDUCE_MEAN, a->loss, a->dx, a->dw);
         break;
-    case OP_ARCFACE: st = clnn_margin_loss(a->ctx, a->x, a->w, a->labels, &a->arc, NULL, a->loss, a->dx, a->dw); break;
+    case OP_COSFACE:
+    case OP_ARCFACE:
+    case OP_ADAFACE:
+        st = clnn_margin_loss(a->ctx, a->x, a->w, a->labels, &a->margin[a->op - OP_COSFACE],
+                              a->op == OP_ADAFACE ? a->norm_stats : NULL, a->loss, a->dx, a->dw);
+        break;
     case OP_DICE: st = clnn_soft_dice_loss(a->ctx, a->p, a->t, 0, 1.0f, CLNN_REDUCE_MEAN, a->loss, a->gp); break;
     case OP_JACCARD: st = clnn_soft_jaccard_loss(a->ctx, a->p, a->t, 1.0f, CLNN_REDUCE_MEAN, a->loss, a->gp); break;
     case OP_DIOU: st = clnn_diou_loss(a->ctx, a->boxes, a->tboxes, CLNN_REDUCE_MEAN, a->loss, a->gbox); break;
@@ -75,27 +81,36 @@ void bench_metric_losses(bench_env *env)
                      bench_tensor(env, CLNN_FLOAT32, nbox, 4, 0, 1), bench_tensor(env, CLNN_FLOAT32, nbox, 4, 0, 1),
                      bench_tensor(env, CLNN_FLOAT32, 1, 1, 0, 1), bench_tensor(env, CLNN_FLOAT32, n, d, 0, 1),
                      bench_tensor(env, CLNN_FLOAT32, c, d, 0, 1), bench_tensor(env, CLNN_FLOAT32, samples, pixels, 0, 1),
-                     bench_tensor(env, CLNN_FLOAT32, nbox, 4, 0, 1), {0}};
-    clnn_tensor *all[] = {a.x, a.w, a.labels, a.p, a.t, a.boxes, a.tboxes, a.loss, a.dx, a.dw, a.gp, a.gbox};
+                     bench_tensor(env, CLNN_FLOAT32, nbox, 4, 0, 1), bench_tensor(env, CLNN_FLOAT32, 1, 2, 0, 1),
+                     {{0}}};
+    clnn_tensor *all[] = {a.x,  a.w,  a.labels, a.p,  a.t,  a.boxes,     a.tboxes,
+                          a.loss, a.dx, a.dw,   a.gp, a.gbox, a.norm_stats};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (!all[i]) {
             fprintf(stderr, "bench metric: %s\n", clnn_last_error(env->ctx));
             goto out;
         }
-    clnn_margin_options_default(CLNN_MARGIN_ARCFACE, &a.arc);
+    const float norm_stats[2] = {20.0f, 100.0f}; /* AdaFace's starting {mu, sigma}, as the paper */
+    if (clnn_tensor_upload(a.norm_stats, norm_stats, sizeof norm_stats) != CLNN_OK) {
+        fprintf(stderr, "bench metric: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    for (int k = CLNN_MARGIN_COSFACE; k <= CLNN_MARGIN_ADAFACE; k++)
+        clnn_margin_options_default((clnn_margin_kind)k, &a.margin[k]);
 
     /* the three GEMMs of a call: S = x·wᵀ [N, C], dx += A·w [N, D], dw += Aᵀ·x [C, D] */
     const bench_gemm gemms[3] = {{n, c, d, 1, 0, 1}, {n, d, c, 1, 0, 0}, {c, d, n, 1, 1, 0}};
     double t_gemm = bench_gemm_time(env, gemms, 3);
     double flops = 3.0 * 2.0 * (double)n * (double)c * (double)d;
-    static const char *const names[N_OPS] = {"harmonic loss + dx + dw", "ArcFace loss + dx + dw",
+    static const char *const names[N_OPS] = {"harmonic loss + dx + dw", "CosFace loss + dx + dw",
+                                             "ArcFace loss + dx + dw",  "AdaFace loss + dx + dw",
                                              "soft Dice + grad", "soft Jaccard + grad", "DIoU + grad",
                                              "GMADL + grad"};
     for (a.op = 0; a.op < N_OPS; a.op++) {
         /* wall clock for the GEMM-shaped rows, as for their CLBlast reference */
-        double t = a.op <= OP_ARCFACE ? bench_wall_time(env, run_op, &a) : bench_time(env, run_op, &a);
+        double t = a.op <= OP_ADAFACE ? bench_wall_time(env, run_op, &a) : bench_time(env, run_op, &a);
         char name[96];
-        if (a.op <= OP_ARCFACE) {
+        if (a.op <= OP_ADAFACE) {
             snprintf(name, sizeof name, "%s %zux%zu D %zu", names[a.op], n, c, d);
             bench_report(env, "metric", name, t > 0 ? flops / t * 1e-9 : 0, "GFLOPS",
                          t_gemm > 0 ? flops / t_gemm * 1e-9 : 0, "CLBlast, its 3 GEMMs");

@@ -120,10 +120,7 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
         goto out;
     }
     /* floats moved per element: SAM reads g twice (norm, update), w, writes w, saved */
-    static const struct {
-        const char *name;
-        double floats;
-    } rows_of[OP_COUNT] = {
+    static const bench_floats_row rows_of[OP_COUNT] = {
         {"SAM ascent (norm + w += rho g/|g|, save w)", 5}, {"EMA update", 3},      {"gradient-norm penalty combine", 3},
         {"prune mask apply", 3},                            {"2:4 mask", 2},        {"top-k mask (32 passes)", 33},
         {"MaskLLM soft 2:4 mask forward", 2.5},             {"fake quant forward, per channel", 2},

@@ -10,14 +10,17 @@
 typedef struct outputs_args {
     clnn_context *ctx;
     int op;
-    clnn_tensor *x, *q, *labels, *loss, *gx, *gq;
+    clnn_tensor *x, *q, *labels, *loss, *gx, *gq, *probs;
 } outputs_args;
 
-enum { OP_ENTROPY, OP_ZLOSS, OP_KL, OP_JS, OP_SMCE, OP_MIX, N_OPS };
-static const char *const op_names[N_OPS] = {"confidence penalty", "z-loss", "KL(p||q) both grads",
-                                            "JS both grads", "StableMax-CE", "soft-target mix"};
-/* fp32 arrays of [rows, classes] each op reads and writes (plus labels) */
-static const int op_arrays[N_OPS] = {2, 2, 4, 4, 2, 3};
+enum { OP_ENTROPY, OP_ZLOSS, OP_KL, OP_JS, OP_SMCE, OP_MIX, OP_PROB_ENTROPY, OP_STABLEMAX, N_OPS };
+static const char *const op_names[N_OPS] = {"confidence penalty", "z-loss",       "KL(p||q) both grads",
+                                            "JS both grads",      "StableMax-CE", "soft-target mix",
+                                            "prob-entropy penalty", "StableMax forward"};
+/* fp32 arrays of [rows, classes] each op reads and writes (plus labels): the
+ * probability-entropy penalty reads probs and writes dprobs, the StableMax
+ * forward reads x and writes y */
+static const int op_arrays[N_OPS] = {2, 2, 4, 4, 2, 3, 2, 2};
 
 static int run_op(void *p)
 {
@@ -31,7 +34,11 @@ static int run_op(void *p)
         break;
     case OP_JS: st = clnn_js_div_logits(a->ctx, a->x, a->q, CLNN_REDUCE_MEAN, a->loss, a->gx, a->gq); break;
     case OP_SMCE: st = clnn_stablemax_cross_entropy(a->ctx, a->x, a->labels, CLNN_REDUCE_MEAN, a->loss, a->gx); break;
-    default: st = clnn_soft_targets_mix(a->ctx, a->x, a->q, 0.3f, a->gx); break;
+    case OP_MIX: st = clnn_soft_targets_mix(a->ctx, a->x, a->q, 0.3f, a->gx); break;
+    case OP_PROB_ENTROPY:
+        st = clnn_prob_entropy_penalty(a->ctx, a->probs, 0.1f, CLNN_REDUCE_MEAN, a->loss, a->gx);
+        break;
+    default: st = clnn_stablemax_forward(a->ctx, a->x, a->gx); break;
     }
     return st != CLNN_OK;
 }
@@ -54,8 +61,10 @@ void bench_outputs(bench_env *env)
     outputs_args a = {env->ctx, 0, bench_tensor(env, CLNN_FLOAT32, rows, classes, 5),
                       bench_tensor(env, CLNN_FLOAT32, rows, classes, 5), bench_tensor(env, CLNN_INT32, rows, 1, 3),
                       bench_tensor(env, CLNN_FLOAT32, 1, 1, 0), bench_tensor(env, CLNN_FLOAT32, rows, classes, 0),
-                      bench_tensor(env, CLNN_FLOAT32, rows, classes, 0)};
-    if (!a.x || !a.q || !a.labels || !a.loss || !a.gx || !a.gq) {
+                      bench_tensor(env, CLNN_FLOAT32, rows, classes, 0), bench_tensor(env, CLNN_FLOAT32, rows, classes, 0)};
+    /* the entropy penalty's input: probability rows, StableMax of the logits */
+    if (!a.x || !a.q || !a.labels || !a.loss || !a.gx || !a.gq || !a.probs ||
+        clnn_stablemax_forward(env->ctx, a.x, a.probs) != CLNN_OK) {
         fprintf(stderr, "bench outputs: %s\n", clnn_last_error(env->ctx));
         goto out;
     }
@@ -74,4 +83,5 @@ out:
     clnn_tensor_release(a.loss);
     clnn_tensor_release(a.gx);
     clnn_tensor_release(a.gq);
+    clnn_tensor_release(a.probs);
 }

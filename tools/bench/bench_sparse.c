@@ -6,9 +6,10 @@
  * GB/s counts each kernel's traffic as stated next to it. */
 #include "bench.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 
-enum { SORT, TOPK, W2, MSD, MSD_UNFUSED, ROUTE, AUX, DISPATCH, COMBINE };
+enum { SORT, TOPK, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, COMBINE };
 
 typedef struct sparse_args {
     clnn_context *ctx;
@@ -25,13 +26,18 @@ static int run_op(void *p)
     switch (s->op) {
     case SORT: st = clnn_sort(s->ctx, s->a, NULL, s->b, NULL); break;
     case TOPK: st = clnn_topk_activation_forward(s->ctx, s->a, s->k, s->b, NULL); break;
+    case TOPK_BWD: st = clnn_topk_activation_backward(s->ctx, s->a, s->k, s->b, s->c); break;
+    /* 2:4 at step 500 of a 0..1000 ramp: a level between dense and 2:4 */
+    case NM_PROGRESSIVE: st = clnn_prune_nm_progressive_mask(s->ctx, s->a, 2, 4, 0, 1000, 500, s->c); break;
     case W2: st = clnn_reg_wasserstein(s->ctx, 0.1f, s->a, s->b, s->c, s->d); break;
     case MSD: st = clnn_multi_dropout_forward(s->ctx, s->a, s->K, 0.1f, 1, 0, s->b); break;
     case MSD_UNFUSED:
         for (unsigned i = 0; i < s->K && st == CLNN_OK; i++) st = clnn_dropout_forward(s->ctx, s->a, 0.1f, 1, i, s->c, NULL);
         break;
+    case MSD_BWD: st = clnn_multi_dropout_backward(s->ctx, s->b, s->K, 0.1f, 1, 0, s->c); break;
     case ROUTE: st = clnn_moe_route(s->ctx, s->a, s->b, s->k, CLNN_MOE_SIGMOID, 1, s->ints, s->c); break;
     case AUX: st = clnn_moe_aux_loss(s->ctx, s->a, s->ints, 0.01f, s->d, s->b); break;
+    case ROUTE_BWD: st = clnn_moe_route_backward(s->ctx, s->a, s->ints, CLNN_MOE_SOFTMAX, 1, s->c, s->b); break;
     case DISPATCH: st = clnn_moe_dispatch(s->ctx, s->a, s->ints, s->ints2, s->ints3, s->b); break;
     default: st = clnn_moe_combine(s->ctx, s->b, s->ints3, s->c, s->a); break;
     }
@@ -71,6 +77,18 @@ static void report_gbps(bench_env *env, const char *name, double bytes, double t
     bench_report(env, "sparse", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
 }
 
+/* Times op on the tensors in place and reports its GB/s under a printf-style name. */
+static void gbps_row(bench_env *env, sparse_args *s, int op, double bytes, const char *fmt, ...)
+{
+    char name[96];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(name, sizeof name, fmt, ap);
+    va_end(ap);
+    s->op = op;
+    report_gbps(env, name, bytes, bench_time(env, run_op, s));
+}
+
 static void bench_sort(bench_env *env, sparse_args *s, unsigned log2n)
 {
     size_t n = (size_t)1 << log2n;
@@ -93,12 +111,19 @@ void bench_sparse(bench_env *env)
     bench_sort(env, &s, 20);
     if (!env->quick) bench_sort(env, &s, 22);
 
-    /* top-k activation: read x, write y */
+    /* top-k activation: read x, write y; its backward: read x (the selection is recomputed) and dy, write dx;
+     * the progressive 2:4 mask of the same weights: read w, write the mask */
     size_t rows = env->quick ? 512 : 4096, cols = 4096;
+    double rc = (double)(rows * cols);
     s.op = TOPK, s.k = 64, s.a = tensor(env, CLNN_FLOAT32, rows, cols), s.b = tensor(env, CLNN_FLOAT32, rows, cols);
-    double t = timed(env, &s, s.a && s.b);
+    s.c = tensor(env, CLNN_FLOAT32, rows, cols);
+    double t = timed(env, &s, s.a && s.b && s.c);
     snprintf(name, sizeof name, "top-k activation %zux%zu k=64", rows, cols);
-    report_gbps(env, name, 2.0 * 4.0 * (double)(rows * cols), t);
+    report_gbps(env, name, 2.0 * 4.0 * rc, t);
+    if (t > 0) {
+        gbps_row(env, &s, TOPK_BWD, 3.0 * 4.0 * rc, "top-k activation backward %zux%zu k=64", rows, cols);
+        gbps_row(env, &s, NM_PROGRESSIVE, 2.0 * 4.0 * rc, "progressive N:M mask 2:4 %zux%zu", rows, cols);
+    }
     release(&s);
 
     /* Wasserstein value + gradient: the sort's traffic plus read s0, read/write grad, the diff and its sum */
@@ -122,6 +147,8 @@ void bench_sparse(bench_env *env)
     snprintf(name, sizeof name, "multi-sample dropout K=8 one pass vs 8 calls");
     bench_report(env, "sparse", name, fused > 0 ? 1.0 / fused : 0, "1/s", unfused > 0 ? 1.0 / unfused : 0,
                  "8 clnn_dropout calls");
+    /* its backward: read the K gradients dy, write dx */
+    if (fused > 0) gbps_row(env, &s, MSD_BWD, (1.0 + s.K) * 4.0 * (double)m, "multi-sample dropout bwd K=8 of %zu", m);
     release(&s);
 
     /* MoE routing, T tokens x 64 experts, k = 8: read the logits and bias, write indices and gates */
@@ -139,6 +166,11 @@ void bench_sparse(bench_env *env)
     t = timed(env, &s, ok && s.b && clnn_finish(env->ctx) == CLNN_OK);
     snprintf(name, sizeof name, "MoE Switch aux loss+grad %zux%zu", T, E);
     report_gbps(env, name, 4.0 * (double)(2 * T * E + T * s.k), t);
+    /* route backward, softmax renormalized (the gates need whole rows): read the logits, indices and dgates
+     * (the gates in c), write dlogits (b) */
+    if (t > 0)
+        gbps_row(env, &s, ROUTE_BWD, 4.0 * (double)(2 * T * E + 2 * T * s.k), "MoE route backward %zux%zu k=8 softmax",
+                 T, E);
     release(&s);
 
     /* dispatch (sort of the T·k pairs included) and combine of [T, 256] tokens, 64 experts, k = 8:
