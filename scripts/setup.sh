@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
-          libclblast-dev libcjson-dev libxxhash-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox
+          libclblast-dev libcjson-dev libxxhash-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox jq
           oclgrind valgrind clang libclang-rt-14-dev)   # reliability checks: docs/reliability.md
 missing=()
 for p in "${packages[@]}"; do
