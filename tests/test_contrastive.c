@@ -31,6 +31,10 @@ static const nce_case nce_cases[] = {
     {13, 9, K_SYMMETRIC, 1.0f, 0.0f, 0, 1, CLNN_REDUCE_MEAN, 1.0f},
     {11, 13, K_SUPCON, 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN, 1.0f},
     {11, 13, K_SUPCON, 0.05f, 0.2f, 1, 1, CLNN_REDUCE_SUM, 1.0f},
+    /* the ends of the temperature range for SupCon, tau 1 for one-way */
+    {7, 17, K_SUPCON, 0.01f, 0.0f, 1, 0, CLNN_REDUCE_MEAN, 1.0f},
+    {5, 9, K_SUPCON, 1.0f, 0.1f, 0, 1, CLNN_REDUCE_SUM, 1.0f},
+    {7, 17, K_ONE_WAY, 1.0f, 0.0f, 1, 0, CLNN_REDUCE_MEAN, 1.0f},
     /* tau 0.01 without normalisation: logits in the thousands, max-shifted, no overflow */
     {5, 17, K_NT_XENT, 0.01f, 0.0f, 0, 0, CLNN_REDUCE_MEAN, 3.0f},
     {5, 17, K_ONE_WAY, 0.01f, 0.5f, 0, 0, CLNN_REDUCE_SUM, 3.0f},
@@ -244,8 +248,8 @@ static void check_variance(clnn_context *ctx, size_t rows, size_t cols, double c
  * slower (a CLBlast GEMM of a few rows takes ~0.2 s there), so it gets batch
  * 1 and 2, odd D, every kind and option, tau 0.01 with and without
  * normalisation, and each kernel on several work-groups. */
-static const int nce_on_simulator[sizeof nce_cases / sizeof nce_cases[0]] = {1, 0, 1, 1, 1, 1, 1, 1, 0,
-                                                                              0, 0, 0, 0, 1, 1, 0, 0, 0};
+static const int nce_on_simulator[sizeof nce_cases / sizeof nce_cases[0]] = {1, 0, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+                                                                              0, 0, 1, 0, 0, 0, 1, 0, 0, 0};
 
 int main(void)
 {

@@ -2,8 +2,9 @@
  * seeded strategies repeat themselves, a planted wrong candidate is rejected
  * and never stored, every candidate configuration of every tensor kernel
  * gives the default configuration's bits (so results do not depend on the
- * local size, Philox fills included), a seconds budget, modes (and CLNN_TUNE),
- * and bad input. */
+ * local size, Philox fills included), the stochastic masks, noise, DropBlock
+ * and cutout under forced local sizes 1, 3 and 64, a seconds budget, modes
+ * (and CLNN_TUNE), and bad input. */
 #include "check.h"
 
 #include <unistd.h>
@@ -253,6 +254,81 @@ static void every_family_matches_default(clnn_context *ctx)
           "planted softmax candidate: %zu rejected, chosen local %zu", r.rejected, r.best_config.local[0]);
 }
 
+/* Runs the op behind one stochastic / DropBlock / cutout kernel on x (NCHW
+ * [2, 5, 11, 7]: 770 elements, a multiple of neither 3 nor 64) and downloads
+ * every output it writes into out (2 x 770 floats: y, and DropBlock's mask). */
+static void run_stochastic_op(clnn_context *ctx, const char *kernel, clnn_tensor *x, clnn_tensor *y,
+                              clnn_tensor *mask, size_t n, float *out)
+{
+    clnn_status st;
+    if (strcmp(kernel, "stochastic.group_mask") == 0) st = clnn_dropconnect_forward(ctx, x, 0.3f, 11, y);
+    else if (strcmp(kernel, "stochastic.noise") == 0) st = clnn_noise_forward(ctx, x, CLNN_NOISE_MULTIPLICATIVE, 0.5f, 11, y);
+    else if (strcmp(kernel, "stochastic.multiply") == 0) st = clnn_dropblock_backward(ctx, x, mask, y);
+    else if (strcmp(kernel, "augment.cutout") == 0) st = clnn_cutout_forward(ctx, x, 5, 11, y);
+    else st = clnn_dropblock_forward(ctx, x, 3, 0.8f, 11, mask, y); /* seeds, keep, count_ones_*, apply */
+    CHECK_OK(ctx, st);
+    CHECK_OK(ctx, clnn_tensor_download(y, out, n * sizeof *out));
+    CHECK_OK(ctx, clnn_tensor_download(mask, out + n, n * sizeof *out));
+}
+
+/* The Philox-driven masks and noise (stochastic.group_mask, stochastic.noise,
+ * every DropBlock kernel, augment.cutout) give the default configuration's
+ * bits under forced local sizes the tuner's search space never offers (1, 3:
+ * not a power of two, ragged groups) and 64. */
+static void stochastic_forced_locals(clnn_context *ctx)
+{
+    static const char *kernels[] = {"stochastic.group_mask",        "stochastic.noise",
+                                    "stochastic.dropblock_seeds",   "stochastic.dropblock_keep",
+                                    "stochastic.count_ones_partial", "stochastic.count_ones_scale",
+                                    "stochastic.dropblock_apply",   "stochastic.multiply",
+                                    "augment.cutout"};
+    static const size_t locals[] = {1, 3, 64};
+    const size_t shape[4] = {2, 5, 11, 7}, n = 2 * 5 * 11 * 7;
+    float *a = malloc(n * sizeof *a), *ref = malloc(2 * n * sizeof *ref), *got = malloc(2 * n * sizeof *got);
+    REQUIRE(a && ref && got, "host memory");
+    test_fill_uniform(a, n, 9, -3, 3);
+    clnn_device_info info;
+    CHECK_OK(ctx, clnn_context_device(ctx, &info));
+    clnn_tensor *x = test_tensor_from(ctx, 4, shape, a), *y = test_tensor_from(ctx, 4, shape, a),
+                *mask = test_tensor_from(ctx, 4, shape, a);
+    size_t problem[2] = {n, 1}, compared = 0;
+    for (size_t k = 0; k < sizeof kernels / sizeof kernels[0]; k++) {
+        /* the multiply's mask is the DropBlock forward's */
+        CHECK_OK(ctx, clnn_dropblock_forward(ctx, x, 3, 0.8f, 11, mask, y));
+        CHECK_OK(ctx, clnn_tensor_upload(y, a, n * sizeof *a));
+        clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF); /* the default: the heuristic */
+        run_stochastic_op(ctx, kernels[k], x, y, mask, n, ref);
+        clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+        for (size_t i = 0; i < sizeof locals / sizeof locals[0]; i++) {
+            if (locals[i] > info.max_work_group_size || locals[i] > info.max_work_item_sizes[0]) {
+                char why[160];
+                snprintf(why, sizeof why, "%s local %zu: above the device's work-group limit", kernels[k], locals[i]);
+                test_skip(why);
+                continue;
+            }
+            clnn_tune_config cfg = {{locals[i], 1, 1}, {0}};
+            CHECK_OK(ctx, clnn_tune_force(ctx, kernels[k], &cfg));
+            clnn_tune_match m;
+            clnn_tune_config used;
+            CHECK_OK(ctx, clnn_tune_resolve(ctx, kernels[k], problem, &used, &m));
+            CHECK(m == CLNN_TUNE_MATCH_FORCED && used.local[0] == locals[i], "%s: forced local %zu used (got %zu)",
+                  kernels[k], locals[i], used.local[0]);
+            CHECK_OK(ctx, clnn_tensor_upload(y, a, n * sizeof *a));
+            run_stochastic_op(ctx, kernels[k], x, y, mask, n, got);
+            CHECK(memcmp(ref, got, 2 * n * sizeof *ref) == 0, "%s local %zu differs from the default", kernels[k],
+                  locals[i]);
+            CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+            compared++;
+        }
+    }
+    printf("stochastic / DropBlock / cutout: %zu forced local sizes gave the default's bits\n", compared);
+    CHECK(compared >= 2 * (sizeof kernels / sizeof kernels[0]), "only %zu forced configurations compared", compared);
+    clnn_tensor_release(x);
+    clnn_tensor_release(y);
+    clnn_tensor_release(mask);
+    free(a); free(ref); free(got);
+}
+
 /* off ignores the database, cached uses it, on tunes on first use and saves;
  * the launch that was tuned still computes the right thing. */
 static void modes(clnn_context *ctx)
@@ -434,6 +510,7 @@ int main(void)
     planted_wrong_candidate(ctx);
     tuned_equals_default(ctx);
     every_family_matches_default(ctx);
+    stochastic_forced_locals(ctx);
     modes(ctx);
     mode_from_environment();
     bad_input(ctx);

@@ -4,13 +4,15 @@
  * directional loss (and its smooth generalisation) for forecasting.
  * Included by clnn/clnn.h; formulas and sources also in docs/kernels.md.
  *
- * Common rules. A loss is an fp32 tensor of exactly 1 element, written on the
- * device (no call waits). Reductions (clnn_reduction, clnn/layers.h): SUM adds
- * the per-sample values, MEAN divides that sum by the number of samples
- * (rows, boxes or elements, as each function says), NONE writes those
- * per-sample values themselves into a loss tensor of that many elements
- * (harmonic and margin losses: N rows; Dice and Jaccard: N samples; DIoU:
- * N boxes; MADL: one per element). Gradients are of the reduced loss (SUM's
+ * Common rules. A loss is an fp32 tensor written on the device (no call
+ * waits): exactly 1 element for MEAN and SUM, exactly one element per term
+ * for NONE (any shape with that element count; another count is
+ * CLNN_ERR_SHAPE). Reductions (clnn_reduction, clnn/layers.h): SUM adds
+ * the per-term values, MEAN divides that sum by the number of terms
+ * (rows, samples, boxes or elements, as each function says), NONE writes
+ * those per-term values themselves, in order (harmonic and margin losses:
+ * N rows; Dice and Jaccard: N samples; DIoU: N boxes; MADL: one per
+ * element). Gradients are of the reduced loss (SUM's
  * for NONE), have the shape of their input, and are optional: pass NULL
  * for an output you do not need (not all of them). Outputs must not alias
  * an input or each other. Every reduction is deterministic (fixed lane trees,

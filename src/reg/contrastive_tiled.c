@@ -27,8 +27,14 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
     cfg->local[1] = cfg->local[2] = 1;
 }
 
-/* TR owned rows, TC streamed rows per tile, DK features staged at a time:
- * at most 32 x 128 + (32 + 128) x 16 floats (26 KiB) of local memory. */
+/* TR owned rows, TC streamed rows per tile, DK features staged at a time.
+ * Local memory (cl/infonce_tiled.cl): tiled_grad TR x TC + (TR + TC) x DK
+ * floats, tiled_lse that + TR x 17 (run_m, run_s: TR x LSE_LANES 8 each;
+ * run_pos: TR). At most, TR 128, TC 128, DK 16: 20480 floats (80 KiB) for
+ * tiled_grad and 22656 (88.5 KiB) for tiled_lse; TR 32 at most: 26 / 28.1
+ * KiB. Combinations past the device's local memory (CL_KERNEL_LOCAL_MEM_SIZE
+ * against CL_DEVICE_LOCAL_MEM_SIZE) are left out of the tuner's search space
+ * (build_space in src/tune.c). */
 #define TILED_TUNABLE(id_, kernel_)                                                                 \
     {id_,                                                                                           \
      "infonce_tiled",                                                                               \
