@@ -63,8 +63,8 @@ __kernel void group_mask_add_f32(__global float *out, __global const float *base
 }
 
 /* Mixout: keep ? (w - p w0) * scale : w0, the two cases of
- * (M w + (1 - M) w0 - p w0) / (1 - p) with scale = 1 / (1 - p). */
-/* Work-item b handles the four elements of Philox block b (launch: (n + 3) / 4). */
+ * (M w + (1 - M) w0 - p w0) / (1 - p) with scale = 1 / (1 - p). Work-item b
+ * handles the four elements of Philox block b (launch: (n + 3) / 4). */
 __kernel void mixout_f32(__global float *out, __global const float *w, __global const float *w0, const uint n,
                          const ulong seed, const uint stream, const float p, const float scale)
 {
