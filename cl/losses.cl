@@ -315,6 +315,163 @@ __kernel void spherical_z(__global float *partial, __global float *grad, __globa
     }
 }
 
+/* Spherical Z-loss from the hidden layer (clnn_spherical_z_loss_hidden), one
+ * work-group per row of h [rows, d]; o = W h + b is never formed. qh [rows,
+ * d] holds the rows' Q h (one GEMM, h Qᵀ, before). Lane l adds elements
+ * i = l, l + lanes, ... of
+ *   a: s_i h_i,   b: h_i ((Q h)_i + 2 u_i),   c: w_yi h_i,
+ * merged by the skeleton's fixed tree:
+ *   Σo = a + Σb, Σo² = b + Σb², o_y = c + b_y, then spherical_z's loss, and
+ *   dL/do_c = K ([c = y] − 1/C − u_y (o_c − μ)/(σ C)) = K [c = y] + α + β o_c,
+ *   K = −scale·sigmoid(a (b − u_y))/σ, β = −K u_y/(σ C), α = −K/C − β μ,
+ *   dh_i = K w_yi + α s_i + β ((Q h)_i + u_i).
+ * coef[row] = (K, α, β) and hb[row] = β h for the weight gradients
+ * (want_coef). stats (spherical_z_hidden_colsum on W): s = stats[0, d),
+ * Σb = stats[d], u = stats[d + 1, 2d + 1), Σb² = stats[2d + 1]; the bias
+ * terms are read only with has_bias. */
+__kernel void spherical_z_hidden(__global float *partial, __global float *dh, __global float *coef,
+                                 __global float *hb, __global const float *h, __global const float *w,
+                                 __global const float *bias, __global const int *labels,
+                                 __global const float *stats, __global const float *qh, const uint d,
+                                 const uint classes, const uint lanes, const float a, const float b,
+                                 const float eps, const float scale, const int has_bias, const int want_dh,
+                                 const int want_coef, __local rowstat *scratch)
+{
+    const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
+    __global const float *hr = h + (size_t)row * d, *qr = qh + (size_t)row * d;
+    int invalid;
+    const uint y = row_label(labels, row, classes, &invalid);
+    __global const float *wy = w + (size_t)y * d, *stat_s = stats, *stat_u = stats + d + 1;
+    for (uint lane = lid; lane < lanes; lane += nloc) {
+        rowstat r = rowstat_empty();
+        for (uint i = lane; i < d; i += lanes) {
+            const float hi = hr[i];
+            float ui = 0.0f;
+            if (has_bias) ui = stat_u[i];
+            r.a += stat_s[i] * hi;
+            r.b += hi * (qr[i] + 2.0f * ui);
+            r.c += wy[i] * hi;
+        }
+        scratch[lane] = r;
+    }
+    const rowstat r = row_merge_lanes(lanes, scratch);
+    float sum_b = 0.0f, sum_b2 = 0.0f, by = 0.0f;
+    if (has_bias) {
+        sum_b = stats[d];
+        sum_b2 = stats[2 * d + 1];
+        by = bias[y];
+    }
+    const float c = (float)classes, mean = (r.a + sum_b) / c;
+    const float var = fmax((r.b + sum_b2) / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
+    const float uy = ((r.c + by) - mean) / sigma, x = a * (b - uy);
+    if (lid == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
+    const float k = invalid ? NAN : -scale * sigmoid_of(x) / sigma;
+    const float beta = -k * uy / (sigma * c), alpha = -k / c - beta * mean;
+    if (want_coef && lid == 0) {
+        coef[3 * (size_t)row] = k;
+        coef[3 * (size_t)row + 1] = alpha;
+        coef[3 * (size_t)row + 2] = beta;
+    }
+    for (uint i = lid; (want_dh || want_coef) && i < d; i += nloc) {
+        const float hi = hr[i];
+        if (want_coef) hb[(size_t)row * d + i] = beta * hi;
+        if (want_dh) {
+            float ui = 0.0f;
+            if (has_bias) ui = stat_u[i];
+            dh[(size_t)row * d + i] = k * wy[i] + alpha * stat_s[i] + beta * (qr[i] + ui);
+        }
+    }
+}
+
+/* Weighted column sums of x [rows, d], one work-group per column k of d + 1
+ * (lanes over the rows, the skeleton's fixed tree):
+ *   k < d: out[k] = Σ_r w1_r x[r, k],   out[d + 1 + k] = Σ_r w2_r x[r, k],
+ *   k = d: out[d] = Σ_r w1_r e_r,       out[2d + 1]    = Σ_r w2_r e_r,
+ * w1_r = wt[r·wstride + w1off] (1 without has_w1), w2_r = wt[r·wstride +
+ * w2off] (0 without has_w2), e_r = e[r] (1 without has_e). On W with w2 = e =
+ * b: s, Σb, u = Wᵀb, Σb²; on h with the rows' (α, β): Σα h, Σα, Σβ h, Σβ. */
+__kernel void spherical_z_hidden_colsum(__global float *out, __global const float *x, __global const float *wt,
+                                        __global const float *e, const uint rows, const uint d, const uint lanes,
+                                        const uint w1off, const uint w2off, const uint wstride, const int has_w1,
+                                        const int has_w2, const int has_e, __local rowstat *scratch)
+{
+    const uint k = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
+    for (uint lane = lid; lane < lanes; lane += nloc) {
+        rowstat r = rowstat_empty();
+        for (uint m = lane; m < rows; m += lanes) {
+            float v = 1.0f, w1 = 1.0f, w2 = 0.0f;
+            if (k < d) v = x[(size_t)m * d + k];
+            else if (has_e) v = e[m];
+            if (has_w1) w1 = wt[(size_t)m * wstride + w1off];
+            if (has_w2) w2 = wt[(size_t)m * wstride + w2off];
+            r.a += w1 * v;
+            r.b += w2 * v;
+        }
+        scratch[lane] = r;
+    }
+    const rowstat r = row_merge_lanes(lanes, scratch);
+    if (lid == 0) {
+        out[k] = r.a;
+        out[d + 1 + k] = r.b;
+    }
+}
+
+/* The dense terms of the weight gradients, after the GEMM wrote dW = W M:
+ * dW[c, j] += v1_j + b_c v2_j and db[c] = Σα + Σβ b_c + w_c·v2 (the sum
+ * over j in order), v the colsum of h with (α, β): v1 = v[0, d), Σα = v[d],
+ * v2 = v[d + 1, 2d + 1), Σβ = v[2d + 1]. One work-item per class, looping
+ * over its d columns (no index split: Oclgrind cannot run the `freeze` of a
+ * div/rem pair); the tail of the last work-group does nothing (no barrier
+ * here). */
+__kernel void spherical_z_hidden_wfix(__global float *dw, __global float *db, __global const float *w,
+                                      __global const float *bias, __global const float *v, const uint classes,
+                                      const uint d, const int has_bias, const int want_dw, const int want_db)
+{
+    const uint c = get_global_id(0);
+    if (c >= classes) return;
+    float bc = 0.0f;
+    if (has_bias) bc = bias[c];
+    __global float *row = dw + (size_t)c * d;
+    __global const float *wc = w + (size_t)c * d, *v2 = v + d + 1;
+    for (uint j = 0; want_dw && j < d; j++) row[j] += v[j] + bc * v2[j];
+    if (want_db) {
+        float acc = 0.0f;
+        for (uint j = 0; j < d; j++) acc += wc[j] * v2[j];
+        db[c] = v[d] + v[2 * d + 1] * bc + acc;
+    }
+}
+
+/* The label terms of the weight gradients, dW[y] += Σ K_m h_m and db[y] +=
+ * Σ K_m over the rows m with label y, in row order and without atomics.
+ * sorted and perm are the labels after a stable sort (their int32 bits as
+ * fp32 keys: the order of the non-negative ints) and its permutation, so a
+ * label's rows are adjacent, in row order. One work-group per sorted
+ * position p; the first position of each valid label walks its run, each
+ * work-item its columns j; the others do nothing: O(rows · d) in all. A
+ * label outside [0, C) adds nothing (its row's K is NaN already, and so are
+ * dW and db). */
+__kernel void spherical_z_hidden_scatter(__global float *dw, __global float *db, __global const float *h,
+                                         __global const float *coef, __global const int *sorted,
+                                         __global const int *perm, const uint rows, const uint d,
+                                         const uint classes, const int want_dw, const int want_db)
+{
+    const uint p = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
+    const int y = sorted[p];
+    if (y < 0 || (uint)y >= classes || (p > 0 && sorted[p - 1] == y)) return;
+    uint end = p + 1;
+    while (end < rows && sorted[end] == y) end++;
+    for (uint j = lid; want_dw && j < d; j += nloc) {
+        float acc = 0.0f;
+        for (uint q = p; q < end; q++) acc += coef[3 * (size_t)perm[q]] * h[(size_t)perm[q] * d + j];
+        dw[(size_t)y * d + j] += acc;
+    }
+    if (want_db && lid == 0) {
+        float acc = 0.0f;
+        for (uint q = p; q < end; q++) acc += coef[3 * (size_t)perm[q]];
+        db[y] += acc;
+    }
+}
+
 /* ELR (include/clnn/losses.h): lse; the sum of the clamped probabilities;
  * the EMA update of the sample's row t (each work-item its own elements,
  * then a global barrier so every lane reads the new values); D = <t, p~>

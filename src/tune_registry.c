@@ -489,7 +489,8 @@ EXERCISE(representations)
 }
 
 /* losses: [P0 rows, P1 classes] (at least 2); py_loss with every robust term,
- * the NFL pass included; ASL with every target 1; ELR on a state of P0 samples. */
+ * the NFL pass included; ASL with every target 1; ELR on a state of P0 samples;
+ * the hidden-layer Z-loss on h [P0, P1] (its wfix kernel: P0 classes). */
 EXERCISE(losses)
 {
     bench b = {ctx, {0}, 0, CLNN_OK};
@@ -502,6 +503,15 @@ EXERCISE(losses)
         STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
     } else if (is(t, "losses.spherical_z")) {
         STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (strncmp(t->id, "losses.spherical_z_hidden", 25) == 0) {
+        /* h [P0, P1] on 10 classes, every output; wfix's problem is the C
+         * classes: C = P0 (at least 2), d = 16, 4 rows */
+        int wfix = is(t, "losses.spherical_z_hidden_wfix");
+        size_t n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 2 ? 2 : rows) : 10;
+        clnn_tensor *h = RAND(&b, n, d), *w = RAND(&b, c, d), *bias = RAND(&b, c), *dh = RAND(&b, n, d);
+        clnn_tensor *dw = RAND(&b, c, d), *db = RAND(&b, c);
+        STEP(&b, clnn_spherical_z_loss_hidden(ctx, h, w, bias, ints(&b, n, c, 7), 0.1f, 10.0f, 1e-6f,
+                                              CLNN_REDUCE_MEAN, loss, dh, dw, db));
     } else if (is(t, "losses.elr")) {
         clnn_tensor *state = make(&b, 0.0f, 1.0f / (float)cols, (const size_t[4]){rows, cols});
         STEP(&b, clnn_elr_loss(ctx, x, labels, ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f, CLNN_REDUCE_MEAN,

@@ -146,10 +146,55 @@ CLNN_API clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *
  * (one pass, with the row's first logit subtracted first so that large
  * offsets cancel exactly) and a gradient pass; the class-count independence
  * of the paper needs the loss computed from the last hidden layer (O(d²) per
- * example), which this function does not do (docs/kernels.md). */
+ * example), which clnn_spherical_z_loss_hidden below does (docs/kernels.md). */
 CLNN_API clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                            float a, float b, float eps, clnn_reduction reduction,
                                            clnn_tensor *loss, clnn_tensor *dlogits);
+
+/* The spherical Z-loss of clnn_spherical_z_loss computed from the last
+ * hidden layer, at a cost per row independent of the class count (the
+ * paper's point). The output layer is o = W h + b, never formed:
+ *   h      [N, d] fp32, row-major (any shape whose last dimension is d:
+ *          N = count / d rows)
+ *   W      [C, d] fp32, row-major (exactly 2-D; class c's weights are row c)
+ *   bias   [C] fp32, or NULL (b = 0)
+ *   labels int32, N entries (an entry outside [0, C) makes its row's loss
+ *          and dh NaN, and dW and db NaN, as W and b are shared by all rows)
+ * a, b, eps and the reduction as clnn_spherical_z_loss (C >= 2), whose value
+ * this is on the logits W h + b up to fp32 rounding:
+ *   μ = Σo/C, σ = sqrt(Σo²/C − μ² + eps), u_y = (o_y − μ)/σ,
+ *   loss_r = (1/a)·softplus(a·(b − u_y)),
+ * with, from the per-call statistics s = Wᵀ1, u = Wᵀb, Q = WᵀW (d x d,
+ * CLBlast GEMM), Σb and Σb²:
+ *   Σo = s·h + Σb,  Σo² = hᵀQh + 2u·h + Σb²,  o_y = w_y·h + b_y.
+ * Outputs (each may be NULL, not all of them; none may alias an input or
+ * another output):
+ *   loss   1 element (MEAN, SUM) or N (NONE)
+ *   dh     h's shape
+ *   dW     W's shape [C, d]
+ *   db     [C] (needs bias)
+ * The gradients are the scaled sums over rows of those of
+ * clnn_spherical_z_loss's dlogits taken through o = W h + b, formed without
+ * any row x class work: with dL/do_c = k[c = y] + α + β o_c per row,
+ *   dh = k w_y + α s + β (Q h + u),
+ *   dW = W·M + 1 (Σ_n α_n h_n)ᵀ + b (Σ_n β_n h_n)ᵀ + Σ_n k_n e_{y_n} h_nᵀ,
+ *   db = W (Σ_n β_n h_n) + Σα + (Σβ) b + Σ_n k_n e_{y_n},
+ * M = Σ_n β_n h_n h_nᵀ (a GEMM). Cost: O(C d²) per call for Q and W·M
+ * (GEMMs) and O(C d) for the statistics and db; O(d²) per row (the rows' Q h
+ * as one GEMM, then O(d) per row); no row x class work; the label terms
+ * of dW and db in O(N d) after a stable device sort of the labels (the
+ * radix sort of clnn_sort, so the rows of a label add up in row order). Every
+ * reduction is deterministic (fixed trees, no atomics): the same inputs give
+ * the same bits. Accuracy: Σo²/C − μ² is formed in fp32 from moments, so σ²
+ * loses relative accuracy ~ε·(1 + μ²/σ²) when the logits share a large
+ * common offset (clnn_spherical_z_loss subtracts the row's first logit
+ * first and does not). Device scratch per call: d² + N d floats for Q and
+ * the rows' Q h, and with dW or db another d² + N d + 5 N (M, β h, the rows'
+ * coefficients, the sorted labels and their permutation) plus the sort's. */
+CLNN_API clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h, const clnn_tensor *W,
+                                                  const clnn_tensor *bias, const clnn_tensor *labels, float a,
+                                                  float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
+                                                  clnn_tensor *dh, clnn_tensor *dW, clnn_tensor *db);
 
 /* ----------------------------------- early-learning regularization (ELR) */
 

@@ -4,13 +4,29 @@
  * sum of the per-row partials; reduction NONE: the loss tensor is the
  * partials buffer itself). */
 #include "loss_common.h"
+#include "sparse_internal.h" /* clnn__sort: the label runs of clnn_spherical_z_loss_hidden */
 
 static const clnn__tunable tune_py = CLNN_ROW_TUNABLE("losses.py_loss", "losses", "py_loss");
 static const clnn__tunable tune_asl = CLNN_ROW_TUNABLE("losses.asl", "losses", "asl_loss");
 static const clnn__tunable tune_spherical = CLNN_ROW_TUNABLE("losses.spherical_z", "losses", "spherical_z");
 static const clnn__tunable tune_elr = CLNN_ROW_TUNABLE("losses.elr", "losses", "elr_loss");
 
-const clnn__tunable *const clnn__losses_tunables[] = {&tune_py, &tune_asl, &tune_spherical, &tune_elr, NULL};
+static const clnn__tunable tune_zh = CLNN_ROW_TUNABLE("losses.spherical_z_hidden", "losses", "spherical_z_hidden");
+static const clnn__tunable tune_zh_wfix = {"losses.spherical_z_hidden_wfix",
+                                           "losses",
+                                           "spherical_z_hidden_wfix",
+                                           1,
+                                           {{NULL, {0}, 0, 0}},
+                                           NULL,
+                                           NULL};
+static const clnn__tunable tune_zh_scatter =
+    CLNN_ROW_TUNABLE("losses.spherical_z_hidden_scatter", "losses", "spherical_z_hidden_scatter");
+static const clnn__tunable tune_zh_colsum =
+    CLNN_ROW_TUNABLE("losses.spherical_z_hidden_colsum", "losses", "spherical_z_hidden_colsum");
+
+const clnn__tunable *const clnn__losses_tunables[] = {&tune_py,  &tune_asl,     &tune_spherical, &tune_elr,
+                                                       &tune_zh,  &tune_zh_wfix, &tune_zh_scatter, &tune_zh_colsum,
+                                                       NULL};
 
 /* ------------------------------------------------------------- checks */
 
@@ -270,4 +286,145 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
                          KARG(scale),         KARG(has_labels), KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 15, args, reduction, loss);
+}
+
+/* ------------------------------------- spherical Z-loss from the hidden layer */
+
+/* A row-major matrix operand (ld columns) at a float offset. */
+static clnn__gemm_operand zh_mat(cl_mem buf, size_t offset, size_t ld)
+{
+    clnn__gemm_operand m = {buf, offset, ld, 0};
+    return m;
+}
+
+/* The per-call scratch of clnn_spherical_z_loss_hidden: the weight
+ * statistics (s, Σb, u, Σb²), Q = WᵀW, the rows' Q h, the rows' (K, α, β),
+ * β h, the colsum of h with (α, β), M = Σ β h hᵀ, and the labels after a
+ * stable sort with its permutation. */
+enum { ZH_STATS, ZH_Q, ZH_QH, ZH_COEF, ZH_HB, ZH_V, ZH_M, ZH_SORTED, ZH_PERM, ZH_NBUF };
+
+static void zh_release(cl_mem *buf)
+{
+    for (int i = 0; i < ZH_NBUF; i++)
+        if (buf[i]) clReleaseMemObject(buf[i]);
+}
+
+/* out = the weighted column sums of x [rows, d] (cl/losses.cl
+ * spherical_z_hidden_colsum): w1 from wt at w1off (has_w1), w2 at w2off
+ * (has_w2), stride wstride; the extra column e (has_e) or 1. */
+static clnn_status zh_colsum(clnn_context *ctx, const char *fn, cl_mem out, cl_mem x, cl_mem wt, cl_mem e,
+                             size_t rows, size_t d, cl_uint w1off, cl_uint w2off, cl_uint wstride, cl_int has_w1,
+                             cl_int has_w2, cl_int has_e)
+{
+    cl_uint nr = (cl_uint)rows, nd = (cl_uint)d, lanes = clnn__row_lanes(rows);
+    clnn__karg args[] = {KARG_BUF(out),  KARG_BUF(x),    KARG_BUF(wt),     KARG_BUF(e),    KARG(nr),
+                         KARG(nd),       KARG(lanes),    KARG(w1off),      KARG(w2off),    KARG(wstride),
+                         KARG(has_w1),   KARG(has_w2),   KARG(has_e),      KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    const size_t problem[2] = {d + 1, rows};
+    return clnn__run(ctx, fn, &tune_zh_colsum, problem, 14, args);
+}
+
+/* The weight statistics and Q = WᵀW; the rows' Q h (GEMM) and the row kernel
+ * (loss, dh, the per-row coefficients); then M and dW = W M (GEMMs), the
+ * dense terms with db, and the label terms. */
+static clnn_status zh_run(clnn_context *ctx, const char *fn, const clnn_tensor *h, const clnn_tensor *W,
+                          const clnn_tensor *bias, const clnn_tensor *labels, size_t rows, size_t d, size_t classes,
+                          float a, float b, float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
+                          clnn_tensor *dW, clnn_tensor *db, cl_mem *buf)
+{
+    const int want_w = dW || db;
+    const size_t sizes[ZH_NBUF] = {2 * d + 2, d * d, rows * d, want_w ? 3 * rows : 1, want_w ? rows * d : 1,
+                                   2 * d + 2, d * d, rows,     rows};
+    for (int i = 0; i < ZH_NBUF; i++) {
+        if ((i == ZH_V || i == ZH_SORTED || i == ZH_PERM) && !want_w) continue;
+        if (i == ZH_M && !dW) continue;
+        TRY(clnn__scratch(ctx, fn, sizes[i], &buf[i]));
+    }
+    cl_mem wb = W->buffer, hbuf = h->buffer, bias_buf = bias ? bias->buffer : wb;
+    cl_int has_bias = bias != NULL;
+    TRY(zh_colsum(ctx, fn, buf[ZH_STATS], wb, bias_buf, bias_buf, classes, d, 0, 0, 1, 0, has_bias, has_bias));
+    TRY(clnn__sgemm(ctx, fn, 1, 0, d, d, classes, 1.0f, zh_mat(wb, 0, d), zh_mat(wb, 0, d), 0.0f,
+                    zh_mat(buf[ZH_Q], 0, d), 1));
+    /* the rows: Q h of each (h Qᵀ), then the row kernel */
+    TRY(clnn__sgemm(ctx, fn, 0, 1, rows, d, d, 1.0f, zh_mat(hbuf, 0, d), zh_mat(buf[ZH_Q], 0, d), 0.0f,
+                    zh_mat(buf[ZH_QH], 0, d), 1));
+    cl_mem partial = NULL, dh_buf = dh ? dh->buffer : buf[ZH_Q];
+    cl_mem coef_buf = want_w ? buf[ZH_COEF] : buf[ZH_Q], hb_buf = want_w ? buf[ZH_HB] : buf[ZH_Q];
+    cl_uint nd = (cl_uint)d, nc = (cl_uint)classes, lanes = clnn__row_lanes(d);
+    cl_int want_dh = dh != NULL, want_coef = want_w;
+    float scale = clnn__loss_scale(reduction, rows);
+    clnn__karg args[] = {KARG_BUF(partial),         KARG_BUF(dh_buf),        KARG_BUF(coef_buf),
+                         KARG_BUF(hb_buf),          KARG_BUF(hbuf),          KARG_BUF(wb),
+                         KARG_BUF(bias_buf),        KARG_BUF(labels->buffer), KARG_BUF(buf[ZH_STATS]),
+                         KARG_BUF(buf[ZH_QH]),      KARG(nd),                KARG(nc),
+                         KARG(lanes),               KARG(a),                 KARG(b),
+                         KARG(eps),                 KARG(scale),             KARG(has_bias),
+                         KARG(want_dh),             KARG(want_coef),         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    TRY(clnn__run_row_loss(ctx, fn, &tune_zh, NULL, rows, d, &partial, 21, args, reduction, loss));
+    if (!want_w) return CLNN_OK;
+    /* v = (Σα h, Σα, Σβ h, Σβ) */
+    TRY(zh_colsum(ctx, fn, buf[ZH_V], hbuf, buf[ZH_COEF], buf[ZH_COEF], rows, d, 1, 2, 3, 1, 1, 0));
+    if (dW) { /* M = Σ β_n h_n h_nᵀ; dW = W M */
+        TRY(clnn__sgemm(ctx, fn, 1, 0, d, d, rows, 1.0f, zh_mat(buf[ZH_HB], 0, d), zh_mat(hbuf, 0, d), 0.0f,
+                        zh_mat(buf[ZH_M], 0, d), 1));
+        TRY(clnn__sgemm(ctx, fn, 0, 0, classes, d, d, 1.0f, zh_mat(wb, 0, d), zh_mat(buf[ZH_M], 0, d), 0.0f,
+                        zh_mat(dW->buffer, 0, d), 1));
+    }
+    cl_mem dw_buf = dW ? dW->buffer : db->buffer, db_buf = db ? db->buffer : dW->buffer;
+    cl_int want_dw = dW != NULL, want_db = db != NULL;
+    clnn__karg fix[] = {KARG_BUF(dw_buf), KARG_BUF(db_buf), KARG_BUF(wb), KARG_BUF(bias_buf), KARG_BUF(buf[ZH_V]),
+                        KARG(nc), KARG(nd), KARG(has_bias), KARG(want_dw), KARG(want_db)};
+    const size_t fix_problem[2] = {classes, 1};
+    TRY(clnn__run(ctx, fn, &tune_zh_wfix, fix_problem, 10, fix));
+    /* the label terms: each label's rows adjacent, in row order (the labels'
+     * int32 bits sort as fp32 keys in the order of the non-negative ints) */
+    TRY(clnn__sort(ctx, fn, labels->buffer, NULL, buf[ZH_SORTED], buf[ZH_PERM], rows));
+    cl_uint nrows = (cl_uint)rows;
+    clnn__karg sc[] = {KARG_BUF(dw_buf),          KARG_BUF(db_buf),        KARG_BUF(hbuf), KARG_BUF(buf[ZH_COEF]),
+                       KARG_BUF(buf[ZH_SORTED]), KARG_BUF(buf[ZH_PERM]), KARG(nrows),    KARG(nd),
+                       KARG(nc),                 KARG(want_dw),          KARG(want_db)};
+    const size_t sc_problem[2] = {rows, d};
+    return clnn__run(ctx, fn, &tune_zh_scatter, sc_problem, 11, sc);
+}
+
+clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h, const clnn_tensor *W,
+                                         const clnn_tensor *bias, const clnn_tensor *labels, float a, float b,
+                                         float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
+                                         clnn_tensor *dW, clnn_tensor *db)
+{
+    static const char *fn = "clnn_spherical_z_loss_hidden";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t rows, d;
+    TRY(clnn__check_rows(ctx, fn, "h", h, &rows, &d));
+    TRY(clnn__check_f32(ctx, fn, "W", W, 0));
+    TRY(clnn__check_count32(ctx, fn, "W", W));
+    char sw[64];
+    CHECK_SHAPE(ctx, W->ndim == 2 && W->shape[1] == d,
+                "%s: W is %s; it must be [C, d] with d = %zu, the last dimension of h", fn,
+                clnn__shape_str(W, sw, sizeof sw), d);
+    const size_t classes = W->shape[0];
+    CHECK_SHAPE(ctx, classes >= 2, "%s: W has %zu class(es); z-normalization needs at least 2", fn, classes);
+    if (bias) {
+        TRY(clnn__check_f32(ctx, fn, "bias", bias, 0));
+        CHECK_SHAPE(ctx, bias->count == classes, "%s: bias has %zu elements, W has %zu classes", fn, bias->count,
+                    classes);
+    }
+    TRY(clnn__check_labels(ctx, fn, "labels", labels, rows, "h"));
+    CHECK_SHAPE(ctx, rows <= 0x7FFFFFFFu, "%s: h has %zu rows; the label sort needs fewer than 2^31", fn, rows);
+    CHECK_ARG(ctx, clnn__is_finite(a) && a > 0.0f, "%s: a %g is not finite and > 0", fn, (double)a);
+    CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
+    CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
+    CHECK_ARG(ctx, !db || bias, "%s: db is given but bias is NULL", fn);
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, rows, "row"};
+    const clnn_tensor *inputs[] = {h, W, bias, labels};
+    const clnn__loss_output out[4] = {{loss, "loss", NULL, NULL},
+                                      {dh, "dh", h, "h"},
+                                      {dW, "dW", W, "W"},
+                                      {db, "db", bias, "bias"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 4, inputs, 4, out));
+    cl_mem buf[ZH_NBUF] = {NULL};
+    clnn_status st = zh_run(ctx, fn, h, W, bias, labels, rows, d, classes, a, b, eps, reduction, loss, dh, dW, db, buf);
+    zh_release(buf);
+    return st;
 }

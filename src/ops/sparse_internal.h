@@ -1,5 +1,6 @@
 /* Shared by the sparsity / sorting / MoE host files (include/clnn/sparse.h):
- * src/ops/sort.c, topk_act.c, moe.c, src/reg/wasserstein.c, msdropout.c. */
+ * src/ops/sort.c, topk_act.c, moe.c, src/reg/wasserstein.c, msdropout.c, and
+ * src/ops/losses.c for the sort. */
 #ifndef CLNN_SPARSE_INTERNAL_H
 #define CLNN_SPARSE_INTERNAL_H
 

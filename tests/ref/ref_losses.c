@@ -79,6 +79,22 @@ double ref_loss_spherical_z_row(const double *z, size_t c, int y, double a, doub
     return softplus / a;
 }
 
+void ref_loss_spherical_z_hidden(const double *h, const double *w, const double *bias, const int *labels, size_t n,
+                                 size_t d, size_t c, double a, double b, double eps, double *values)
+{
+    double *o = malloc(c * sizeof *o);
+    if (!o) abort();
+    for (size_t r = 0; r < n; r++) {
+        for (size_t j = 0; j < c; j++) {
+            double v = bias ? bias[j] : 0.0;
+            for (size_t k = 0; k < d; k++) v += w[j * d + k] * h[r * d + k];
+            o[j] = v;
+        }
+        values[r] = ref_loss_spherical_z_row(o, c, labels[r], a, b, eps);
+    }
+    free(o);
+}
+
 static double clamp_p(double p) { return p < 1e-4 ? 1e-4 : p > 1.0 - 1e-4 ? 1.0 - 1e-4 : p; }
 
 double ref_loss_elr_fixed_row(const double *z, size_t c, int y, const double *t, double lambda)

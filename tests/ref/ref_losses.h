@@ -28,6 +28,11 @@ double ref_loss_terms_row(const double *z, size_t c, int y, const ref_loss_terms
 double ref_loss_asl_row(const double *z, const double *t, size_t c, double gamma_pos, double gamma_neg, double clip);
 /* spherical Z-loss, population variance + eps */
 double ref_loss_spherical_z_row(const double *z, size_t c, int y, double a, double b, double eps);
+/* spherical Z-loss from a hidden layer: the logits o = W h + b formed
+ * explicitly (h [n, d], W [c, d], bias [c] or NULL), then
+ * ref_loss_spherical_z_row per row into values[n] */
+void ref_loss_spherical_z_hidden(const double *h, const double *w, const double *bias, const int *labels, size_t n,
+                                 size_t d, size_t c, double a, double b, double eps, double *values);
 /* ELR: updates the sample's EMA row t [c] from z and returns the row loss
  * with the updated t; y < 0: no cross-entropy term */
 double ref_loss_elr_row(const double *z, size_t c, int y, double *t, double lambda, double beta);

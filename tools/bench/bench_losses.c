@@ -10,7 +10,9 @@
  * this API can do: from logits, both losses read every logit, so both grow
  * linearly with C; the Z-loss replaces the exponential per element by two
  * sums (docs/kernels.md says why the paper's C-independent cost needs the
- * hidden layer instead). */
+ * hidden layer instead). The hidden-layer Z-loss
+ * (clnn_spherical_z_loss_hidden) is timed against dense + cross-entropy +
+ * dense backward, a whole output-layer step each, at d = 128. */
 #include "bench.h"
 
 #include <stdio.h>
@@ -171,8 +173,105 @@ static void z_vs_ce_rows(bench_env *env)
     }
 }
 
+/* One training step of an output layer o = W h + b, h [N, d], W [C, d], on
+ * either loss: the hidden-layer Z-loss's whole call (loss, dh, dW, db), or
+ * dense forward (the logits GEMM + bias) + cross-entropy (value, dlogits) +
+ * dense backward (dh, dW, db: two GEMMs and the column sums). */
+typedef struct zh_args {
+    clnn_context *ctx;
+    int ce;
+    clnn_tensor *h, *w, *b, *labels, *loss, *dh, *dw, *db, *logits, *dlogits;
+} zh_args;
+
+static int run_zh(void *p)
+{
+    const zh_args *a = p;
+    clnn_status st;
+    if (!a->ce)
+        return clnn_spherical_z_loss_hidden(a->ctx, a->h, a->w, a->b, a->labels, 0.1f, 10.0f, 1e-6f,
+                                            CLNN_REDUCE_MEAN, a->loss, a->dh, a->dw, a->db) != CLNN_OK;
+    st = clnn_dense_forward(a->ctx, a->h, a->w, a->b, CLNN_ACT_NONE, 0.0f, NULL, a->logits);
+    if (st == CLNN_OK) st = clnn_cross_entropy_labels(a->ctx, a->logits, a->labels, NULL, a->loss, a->dlogits);
+    if (st == CLNN_OK)
+        st = clnn_dense_backward(a->ctx, a->h, a->w, NULL, CLNN_ACT_NONE, 0.0f, a->dlogits, 0, a->dh, a->dw, a->db);
+    return st != CLNN_OK;
+}
+
+static void release_zh(zh_args *a)
+{
+    clnn_tensor *all[] = {a->h, a->w, a->b, a->labels, a->loss, a->dh, a->dw, a->db, a->logits, a->dlogits};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
+/* The output layer's tensors for rows x c at d; 0 when one could not be
+ * made (bias and db 1-D [c]). */
+static int make_zh(bench_env *env, size_t rows, size_t d, size_t c, zh_args *a)
+{
+    *a = (zh_args){env->ctx,
+                   0,
+                   f32(env, rows, d, -1, 1),
+                   f32(env, c, d, -0.1f, 0.1f),
+                   f32(env, c, 1, -0.1f, 0.1f),
+                   i32(env, rows, 7, c),
+                   f32(env, 1, 1, 0, 0),
+                   f32(env, rows, d, 0, 0),
+                   f32(env, c, d, 0, 0),
+                   f32(env, c, 1, 0, 0),
+                   f32(env, rows, c, 0, 0),
+                   f32(env, rows, c, 0, 0)};
+    if (!(a->h && a->w && a->b && a->labels && a->loss && a->dh && a->dw && a->db && a->logits && a->dlogits))
+        return 0;
+    return clnn_tensor_reshape(a->b, 1, &c) == CLNN_OK && clnn_tensor_reshape(a->db, 1, &c) == CLNN_OK;
+}
+
+/* Wall seconds of one step of the Z-loss (ce 0) or of GEMM + CE (ce 1) on
+ * rows x c; CLBlast's profiling event covers only its last kernel, so GEMM
+ * steps are timed by the wall clock (bench_wall_time). Negative when the
+ * tensors could not be made or a call failed. */
+static double time_zh(bench_env *env, int ce, size_t rows, size_t d, size_t c)
+{
+    zh_args a;
+    double t = -1;
+    if (make_zh(env, rows, d, c, &a)) {
+        a.ce = ce;
+        t = bench_wall_time(env, run_zh, &a);
+    }
+    if (t <= 0) fprintf(stderr, "bench losses: %s\n", clnn_last_error(env->ctx));
+    release_zh(&a);
+    return t;
+}
+
+/* The hidden-layer Z-loss vs GEMM + cross-entropy, a whole step each (value
+ * and the gradients of h, W, b), d = 128, C = 10, 1000, 100000 (ratio < 1:
+ * the Z-loss step is faster). Two rows per C: ns per row of a step of N
+ * rows, and the cost of one more row, (t(N2) - t(N1)) / (N2 - N1). The
+ * Z-loss's per-row work is O(d²) whatever C is; its per-call statistics
+ * (Q = WᵀW) and dW = W·M are O(C d²), shared by the rows: the second row
+ * leaves them out. Its rows go from N to 8N, as at C = 100000 the per-call
+ * part is ~100 times a row's share of it at N (a shorter step would drown
+ * the difference in that part's noise); CE's step is O(C d) per row, its
+ * rows go from N/4 to N (its logits are N x C). */
+static void z_hidden_vs_ce_rows(bench_env *env)
+{
+    const size_t classes[] = {10, 1000, 100000}, d = 128, rows = env->quick ? 256 : 1024;
+    for (size_t i = 0; i < 3; i++) {
+        const size_t c = classes[i];
+        const double tz = time_zh(env, 0, rows, d, c), tce = time_zh(env, 1, rows, d, c);
+        const double tz_many = time_zh(env, 0, 8 * rows, d, c), tce_few = time_zh(env, 1, rows / 4, d, c);
+        if (tz <= 0 || tce <= 0 || tz_many <= 0 || tce_few <= 0) continue;
+        char name[96];
+        snprintf(name, sizeof name, "Z-hidden vs GEMM+CE step, d=128, C=%zu (%zu rows)", c, rows);
+        bench_report(env, "losses", name, tz / (double)rows * 1e9, "ns/row", tce / (double)rows * 1e9,
+                     "GEMM+CE ns/row");
+        snprintf(name, sizeof name, "Z-hidden vs GEMM+CE per extra row, d=128, C=%zu", c);
+        bench_report(env, "losses", name, (tz_many - tz) / (double)(7 * rows) * 1e9, "ns/row",
+                     (tce - tce_few) / (double)(rows - rows / 4) * 1e9, "GEMM+CE ns/row");
+    }
+}
+
 void bench_losses(bench_env *env)
 {
     bandwidth_rows(env);
     z_vs_ce_rows(env);
+    z_hidden_vs_ce_rows(env);
 }
