@@ -1,7 +1,6 @@
 /* Timing and reporting shared by every benchmark group. */
 #include "bench.h"
 
-#include <clblast_c.h>
 #include <cjson/cJSON.h>
 #include <clblast_c.h>
 #include <stdio.h>
@@ -48,6 +47,24 @@ double bench_wall_time(bench_env *env, int (*fn)(void *arg), void *arg)
     }
     qsort(t, (size_t)n, sizeof t[0], cmp_double);
     return t[n / 2];
+}
+
+int bench_wall_time_pair(bench_env *env, int (*fn)(void *arg), void *arg_a, void *arg_b, double *ta, double *tb)
+{
+    if (fn(arg_a) != 0 || fn(arg_b) != 0 || clnn_finish(env->ctx) != CLNN_OK) return -1;
+    double t[2][64];
+    int n = env->repeats < 64 ? env->repeats : 64;
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++) {
+            double t0 = now_seconds();
+            if (fn(k ? arg_b : arg_a) != 0 || clnn_finish(env->ctx) != CLNN_OK) return -1;
+            t[k][i] = now_seconds() - t0;
+        }
+    qsort(t[0], (size_t)n, sizeof t[0][0], cmp_double);
+    qsort(t[1], (size_t)n, sizeof t[1][0], cmp_double);
+    *ta = t[0][n / 2];
+    *tb = t[1][n / 2];
+    return 0;
 }
 
 typedef struct gemm_run {

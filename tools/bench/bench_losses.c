@@ -6,13 +6,12 @@
  *
  * GB/s counts the minimum traffic: each input read once and each output
  * written once (the kernels read a row two to four times; on a device
- * without caches that shows as a lower ratio). The Z-loss comparison is what
- * this API can do: from logits, both losses read every logit, so both grow
- * linearly with C; the Z-loss replaces the exponential per element by two
- * sums (docs/kernels.md says why the paper's C-independent cost needs the
- * hidden layer instead). The hidden-layer Z-loss
- * (clnn_spherical_z_loss_hidden) is timed against dense + cross-entropy +
- * dense backward, a whole output-layer step each, at d = 128. */
+ * without caches that shows as a lower ratio). From logits, both losses
+ * read every logit, so both grow linearly with C; the Z-loss replaces the
+ * exponential per element by two sums. The paper's C-independent cost needs
+ * the hidden layer: clnn_spherical_z_loss_hidden is timed against dense +
+ * cross-entropy + dense backward, a whole output-layer step each, at
+ * d = 128, per step and per extra row (docs/kernels.md). */
 #include "bench.h"
 
 #include <stdio.h>
@@ -225,20 +224,23 @@ static int make_zh(bench_env *env, size_t rows, size_t d, size_t c, zh_args *a)
 }
 
 /* Wall seconds of one step of the Z-loss (ce 0) or of GEMM + CE (ce 1) on
- * rows x c; CLBlast's profiling event covers only its last kernel, so GEMM
- * steps are timed by the wall clock (bench_wall_time). Negative when the
- * tensors could not be made or a call failed. */
-static double time_zh(bench_env *env, int ce, size_t rows, size_t d, size_t c)
+ * rows_a x c and rows_b x c, the runs alternating (bench_wall_time_pair);
+ * CLBlast's profiling event covers only its last kernel, so GEMM steps are
+ * timed by the wall clock. 0, or -1 when the tensors could not be made or a
+ * call failed. */
+static int time_zh_pair(bench_env *env, int ce, size_t rows_a, size_t rows_b, size_t d, size_t c, double *ta,
+                        double *tb)
 {
-    zh_args a;
-    double t = -1;
-    if (make_zh(env, rows, d, c, &a)) {
-        a.ce = ce;
-        t = bench_wall_time(env, run_zh, &a);
+    zh_args a, b;
+    int made_a = make_zh(env, rows_a, d, c, &a), made_b = made_a && make_zh(env, rows_b, d, c, &b), st = -1;
+    if (made_b) {
+        a.ce = b.ce = ce;
+        st = bench_wall_time_pair(env, run_zh, &a, &b, ta, tb);
     }
-    if (t <= 0) fprintf(stderr, "bench losses: %s\n", clnn_last_error(env->ctx));
+    if (st != 0) fprintf(stderr, "bench losses: %s\n", clnn_last_error(env->ctx));
     release_zh(&a);
-    return t;
+    if (made_a) release_zh(&b);
+    return st;
 }
 
 /* The hidden-layer Z-loss vs GEMM + cross-entropy, a whole step each (value
@@ -256,9 +258,10 @@ static void z_hidden_vs_ce_rows(bench_env *env)
     const size_t classes[] = {10, 1000, 100000}, d = 128, rows = env->quick ? 256 : 1024;
     for (size_t i = 0; i < 3; i++) {
         const size_t c = classes[i];
-        const double tz = time_zh(env, 0, rows, d, c), tce = time_zh(env, 1, rows, d, c);
-        const double tz_many = time_zh(env, 0, 8 * rows, d, c), tce_few = time_zh(env, 1, rows / 4, d, c);
-        if (tz <= 0 || tce <= 0 || tz_many <= 0 || tce_few <= 0) continue;
+        double tz, tz_many, tce_few, tce;
+        if (time_zh_pair(env, 0, rows, 8 * rows, d, c, &tz, &tz_many) != 0 ||
+            time_zh_pair(env, 1, rows / 4, rows, d, c, &tce_few, &tce) != 0)
+            continue;
         char name[96];
         snprintf(name, sizeof name, "Z-hidden vs GEMM+CE step, d=128, C=%zu (%zu rows)", c, rows);
         bench_report(env, "losses", name, tz / (double)rows * 1e9, "ns/row", tce / (double)rows * 1e9,
