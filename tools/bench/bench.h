@@ -26,7 +26,8 @@ double bench_time(bench_env *env, int (*fn)(void *arg), void *arg);
 double bench_wall_time(bench_env *env, int (*fn)(void *arg), void *arg);
 /* bench_wall_time of fn on two arguments, their runs alternating (a, b, a,
  * b, ...), so that a slow spell of a shared machine falls on both: for a
- * difference of two times. 0, or -1 on error. */
+ * difference of two times; at least 3 repeats each whatever --repeats
+ * says. 0, or -1 on error. */
 int bench_wall_time_pair(bench_env *env, int (*fn)(void *arg), void *arg_a, void *arg_b, double *ta, double *tb);
 
 /* One row-major CLBlast SGEMM C[m, n] = op(A) . op(B), op(A) = A [m, k] or

@@ -53,7 +53,7 @@ int bench_wall_time_pair(bench_env *env, int (*fn)(void *arg), void *arg_a, void
 {
     if (fn(arg_a) != 0 || fn(arg_b) != 0 || clnn_finish(env->ctx) != CLNN_OK) return -1;
     double t[2][64];
-    int n = env->repeats < 64 ? env->repeats : 64;
+    int n = env->repeats < 3 ? 3 : env->repeats < 64 ? env->repeats : 64; /* a difference needs a median */
     for (int i = 0; i < n; i++)
         for (int k = 0; k < 2; k++) {
             double t0 = now_seconds();
