@@ -107,3 +107,24 @@ clnn_tensor *test_filled(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
     REQUIRE(st == CLNN_OK, "tensor fill: %s", clnn_last_error(ctx));
     return t;
 }
+
+void test_tune_quick_options(clnn_tune_options *o)
+{
+    clnn_tune_options_init(o);
+    o->strategy = CLNN_TUNE_RANDOM;
+    o->budget_count = 4;
+    o->repeats = 1;
+    o->warmup = 0;
+    o->store = 0;
+}
+
+void test_tuner_replays(clnn_context *ctx, const char *id, const size_t problem[2])
+{
+    clnn_tune_options o;
+    test_tune_quick_options(&o);
+    clnn_tune_result r;
+    CHECK_OK(ctx, clnn_tune_kernel(ctx, id, problem, &o, &r));
+    CHECK(r.rejected == 0 && r.failed == 0, "%s: %zu candidates differ from the default (%s), %zu failed", id,
+          r.rejected, r.rejected_text, r.failed);
+    CHECK(r.timed >= 2 || r.space == 1, "%s: only %zu of %zu candidates compared", id, r.timed, r.space);
+}

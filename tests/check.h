@@ -100,4 +100,14 @@ clnn_tensor *test_filled(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
  * when host memory runs out. */
 float *test_download(clnn_context *ctx, const clnn_tensor *t);
 
+/* Tuning options for the tests: random search over 4 candidates, one
+ * repeat, no warm-up, nothing stored. */
+void test_tune_quick_options(clnn_tune_options *o);
+
+/* The tuner's exercise of kernel `id` (src/tune_registry.c) on problem,
+ * replayed under test_tune_quick_options: every candidate's buffers must
+ * match the default's bit for bit, none may fail, and at least 2 must be
+ * compared unless the search space has one point. */
+void test_tuner_replays(clnn_context *ctx, const char *id, const size_t problem[2]);
+
 #endif

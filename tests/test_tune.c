@@ -227,22 +227,11 @@ static void every_family_matches_default(clnn_context *ctx)
         {"pool.backward", {5, 81}},          {"norm.backward_data", {9, 131}},
         {"attention.softmax_backward", {19, 23}}, {"outputs.kl_logits", {7, 131}},
     };
-    clnn_tune_options o;
-    clnn_tune_options_init(&o);
-    o.strategy = CLNN_TUNE_RANDOM;
-    o.budget_count = 4;
-    o.repeats = 1;
-    o.warmup = 0;
-    o.store = 0;
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        clnn_tune_result r;
-        CHECK_OK(ctx, clnn_tune_kernel(ctx, cases[i].id, cases[i].problem, &o, &r));
-        CHECK(r.rejected == 0 && r.failed == 0, "%s: %zu candidates differ from the default (%s), %zu failed",
-              cases[i].id, r.rejected, r.rejected_text, r.failed);
-        CHECK(r.timed >= 2 || r.space == 1, "%s: only %zu of %zu candidates compared", cases[i].id, r.timed,
-              r.space);
-    }
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        test_tuner_replays(ctx, cases[i].id, cases[i].problem);
     /* a wrong candidate of a row kernel (fixed local memory) is caught */
+    clnn_tune_options o;
+    test_tune_quick_options(&o);
     clnn_tune_config cands[8];
     size_t count = 0, problem[2] = {13, 257};
     CHECK_OK(ctx, clnn_tune_candidates(ctx, "softmax.forward", problem, &o, cands, 8, &count));
