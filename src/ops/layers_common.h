@@ -18,7 +18,8 @@ cl_uint clnn__row_lanes(size_t n);
 #define CLNN_ROW_SCRATCH_BYTES (256 * 5 * sizeof(float))
 
 /* Row kernels: problem = {rows, row length}; one work-group per row, so
- * global = rows x local; the default local size is the lane count. */
+ * global = rows x local; the default local size is the lane count, at
+ * most 8 on a CPU device. */
 void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
 void clnn__row_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 #define CLNN_ROW_TUNABLE(id_, program_, kernel_) \
