@@ -244,6 +244,10 @@ EXERCISE(optim)
     return bench_end(&b);
 }
 
+/* reg: the penalty reductions and gradient on P0 x P1 elements, the group
+ * prox and orthogonality gradient on [P0, P1], and one op behind each of the
+ * other reg kernels (prune apply, spectral outer product, magnitude / N:M /
+ * MaskLLM masks, quantization parameters and fake quantization). */
 EXERCISE(reg)
 {
     bench b = {ctx, {0}, 0, CLNN_OK};
@@ -255,6 +259,25 @@ EXERCISE(reg)
     } else if (is(t, "reg.reduce_combine")) {
         const clnn_tensor *g[1] = {RAND(&b, n)};
         STEP(&b, clnn_grad_clip_factor(ctx, 1.0f, 1, g, RAND(&b, 2)));
+    } else if (is(t, "reg.blend")) { /* the prune mask's apply on P0 x P1 */
+        STEP(&b, clnn_prune_apply(ctx, RAND(&b, n), RAND(&b, n)));
+    } else if (is(t, "reg.outer")) { /* grad [P0, P1] += 2λσ u vᵀ */
+        STEP(&b, clnn_reg_spectral_grad(ctx, 0.1f, RAND(&b, problem[0]), RAND(&b, problem[1]), RAND(&b, 1),
+                                        RAND(&b, problem[0], problem[1])));
+    } else if (strncmp(t->id, "reg.topk_", 9) == 0) { /* magnitude pruning of P0 x P1, half kept */
+        STEP(&b, clnn_prune_topk_mask(ctx, RAND(&b, n), n / 2, RAND(&b, n)));
+    } else if (is(t, "reg.nm_mask")) { /* 2:4 on [P0, 4 P1]: P0 x P1 groups */
+        STEP(&b, clnn_prune_nm_mask(ctx, RAND(&b, problem[0], 4 * problem[1]), 2, 4,
+                                    RAND(&b, problem[0], 4 * problem[1])));
+    } else if (is(t, "reg.maskllm")) { /* P0 x P1 groups of 4, Gumbel noise */
+        STEP(&b, clnn_maskllm_forward(ctx, RAND(&b, n, 6), 0.5f, 1, 7, 0, RAND(&b, n, 4)));
+    } else if (is(t, "reg.quant_params") || is(t, "reg.fake_quant")) {
+        /* quant_params: per channel, P0 channels of P1; fake_quant: per tensor on P0 x P1 (scale from quant_params) */
+        const clnn_quant q = {4, 0, is(t, "reg.quant_params")};
+        const size_t ch = q.per_channel ? problem[0] : 1;
+        clnn_tensor *x = RAND(&b, problem[0], problem[1]), *scale = RAND(&b, ch), *zero = RAND(&b, ch);
+        STEP(&b, clnn_quant_params(ctx, &q, x, scale, zero));
+        if (!q.per_channel) STEP(&b, clnn_fake_quant_forward(ctx, &q, x, scale, zero, RAND(&b, problem[0], problem[1])));
     } else { /* reduce_partial, reduce_final: a value; grad: a gradient */
         clnn_reg reg = {CLNN_REG_ELASTIC_NET, 0.1f, 0.01f, NULL};
         clnn_tensor *w = RAND(&b, n), *out = is(t, "reg.grad") ? RAND(&b, n) : RAND(&b, 1);
