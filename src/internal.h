@@ -221,6 +221,9 @@ extern const clnn__tunable *const clnn__contrastive_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+/* Their default local size: at most 8 on a CPU device, the generic default
+ * (local left 0) elsewhere. */
+void clnn__one_group_each_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
