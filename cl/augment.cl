@@ -6,7 +6,7 @@
 #include "philox.clh"
 
 /* Sample n's element i lies in the box rows [y0, y1), columns [x0, x1)? */
-inline bool in_box(uint h, uint w, uint y0, uint x0, uint y1, uint x1)
+static inline bool in_box(uint h, uint w, uint y0, uint x0, uint y1, uint x1)
 {
     return h >= y0 && h < y1 && w >= x0 && w < x1;
 }
@@ -58,7 +58,7 @@ __kernel void pair_mix_scatter_f32(__global float *dx, __global const float *dy,
 }
 
 /* floor(u * m) for the 24-bit uniform u of a Philox word, exactly (integer arithmetic). */
-inline uint scaled_draw(ulong seed, uint stream, ulong index, uint m)
+static inline uint scaled_draw(ulong seed, uint stream, ulong index, uint m)
 {
     return (uint)(((ulong)(philox_word(seed, stream, index) >> 8) * m) >> 24);
 }

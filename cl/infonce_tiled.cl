@@ -36,7 +36,7 @@
  * local memory: transposed, str_l[kk TC + c], for the dot products (a
  * work-item runs along c), or row-major, str_l[c DK + kk], for the gradient
  * sums (a work-item runs along kk). */
-inline void stage_streamed(__local float *str_l, __global const float *str, const uint s0, const uint k0,
+static inline void stage_streamed(__local float *str_l, __global const float *str, const uint s0, const uint k0,
                            const uint n_str, const uint d, const int transposed)
 {
     for (uint e = get_local_id(0); e < TC * DK; e += get_local_size(0)) {
@@ -52,7 +52,7 @@ inline void stage_streamed(__local float *str_l, __global const float *str, cons
  * local memory DK features at a time; each entry is still summed by one
  * work-item over k = 0, 1, ..., d - 1 in order, so the bits do not depend on
  * DK. Every work-item must call it. */
-inline void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
+static inline void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
                       __global const float *str, const uint o0, const uint s0, const uint n_own, const uint n_str,
                       const uint d)
 {

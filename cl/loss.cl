@@ -34,7 +34,7 @@ __kernel void ce_label_scale(__global float *scale_out, __global const int *labe
 }
 
 /* The scale of the gradient and value: a constant, or scale_buf[0]. */
-inline float loss_scale(const float scale, __global const float *scale_buf, const int use_scale_buf)
+static inline float loss_scale(const float scale, __global const float *scale_buf, const int use_scale_buf)
 {
     return use_scale_buf ? scale_buf[0] : scale;
 }

@@ -42,7 +42,7 @@ typedef struct lterm {
 /* x^g for x >= 0 (pow(0, 0) = 1). Multiples of 1/2 up to 8 (the papers'
  * gamma 0, 0.5, 1, 2, 4) by multiplication and one sqrt, several times faster
  * than pow (and pown) on CPU runtimes; other exponents by pow. */
-inline float pow_g(const float x, const float g)
+static inline float pow_g(const float x, const float g)
 {
     const float twice = 2.0f * g;
     if (twice != floor(twice) || g > 8.0f) return pow(x, g);
@@ -54,7 +54,7 @@ inline float pow_g(const float x, const float g)
 /* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0; *dlog
  * gets f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is -expm1(l),
  * exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */
-inline float focal_term(const float l, const float g, float *dlog)
+static inline float focal_term(const float l, const float g, float *dlog)
 {
     const float q = -expm1(l), w = pow_g(q, g);
     const float ratio = q > 0.0f ? l / q : -1.0f;
@@ -65,7 +65,7 @@ inline float focal_term(const float l, const float g, float *dlog)
 /* The encouraging loss's bonus b(p) of l = log p (include/clnn/losses.h):
  * log(max(1 - p, 1e-5)), continued by its tangent beyond p = le when le < 1;
  * *dlog gets db/dl = p b'(p). */
-inline float bonus_value(const float l, const float le, float *dlog)
+static inline float bonus_value(const float l, const float le, float *dlog)
 {
     const float p = exp(l), q = -expm1(l);
     if (le < 1.0f && p > le) {
@@ -77,14 +77,14 @@ inline float bonus_value(const float l, const float le, float *dlog)
 }
 
 /* Logistic sigmoid of x, stable for either sign. */
-inline float sigmoid_of(const float x)
+static inline float sigmoid_of(const float x)
 {
     const float e = exp(-fabs(x));
     return x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
 }
 
 /* softplus(x) = log(1 + e^x) without overflow. */
-inline float softplus_of(const float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
+static inline float softplus_of(const float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
 
 /* ASL loss of one element (logit z, target t in {0, 1}) and *dz = d/dz:
  *   t = 1: (1 - p)^gp softplus(-z);  dz = -gp (1 - p)^gp p softplus(-z) - (1 - p)^(gp + 1)
@@ -94,7 +94,7 @@ inline float softplus_of(const float x) { return fmax(x, 0.0f) + log1p(exp(-fabs
  * 1 - pm = (1 - p) + clip. Other targets give NaN. One exp and one log1p:
  * with e = exp(-|z|), p and 1 - p are 1/(1 + e) and e/(1 + e) (by the sign
  * of z) and softplus(+-z) = max(+-z, 0) + log1p(e). */
-inline float asl_term(const float z, const float t, const float gp, const float gn, const float clip, float *dz)
+static inline float asl_term(const float z, const float t, const float gp, const float gn, const float clip, float *dz)
 {
     const float e = exp(-fabs(z)), l1pe = log1p(e);
     const float big = 1.0f / (1.0f + e), small = e / (1.0f + e);
@@ -120,7 +120,7 @@ inline float asl_term(const float z, const float t, const float gp, const float 
     return -w * log_1m;
 }
 
-inline void loss_term(const int mode, rowstat *r, const uint j, const float z, const float t, const lterm *k,
+static inline void loss_term(const int mode, rowstat *r, const uint j, const float z, const float t, const lterm *k,
                       __global float *g)
 {
     switch (mode) {
@@ -160,7 +160,7 @@ inline void loss_term(const int mode, rowstat *r, const uint j, const float z, c
 /* The row skeleton with loss_term's lanes: lane l adds elements l, l + lanes,
  * ... in order; row_merge_lanes merges them. t may be z where the mode does
  * not read it; g is written by LT_ASL only. */
-inline rowstat loss_reduce(const int mode, __global const float *z, __global const float *t, __global float *g,
+static inline rowstat loss_reduce(const int mode, __global const float *z, __global const float *t, __global float *g,
                            const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
 {
     const uint lid = get_local_id(0), nloc = get_local_size(0);
@@ -174,14 +174,14 @@ inline rowstat loss_reduce(const int mode, __global const float *z, __global con
 
 /* The row's label as an index (0 when out of range, so reads stay inside
  * the row) and whether it is out of range (the row is then NaN). */
-inline uint row_label(__global const int *labels, const uint row, const uint cols, int *invalid)
+static inline uint row_label(__global const int *labels, const uint row, const uint cols, int *invalid)
 {
     const int label = labels[row];
     *invalid = label < 0 || (uint)label >= cols;
     return *invalid ? 0u : (uint)label;
 }
 
-inline lterm lterm_new(const uint label, const float shift)
+static inline lterm lterm_new(const uint label, const float shift)
 {
     lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0};
     return k;

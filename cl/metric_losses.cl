@@ -32,7 +32,7 @@
 #define ADA_EPS 1e-3f      /* AdaFace: the paper code's eps (cosine clamp, theta clip, std floor) */
 
 /* sum_k (x_k - w_k)^2, in order. */
-inline float direct_sq_distance(__global const float *x, __global const float *w, const uint dim)
+static inline float direct_sq_distance(__global const float *x, __global const float *w, const uint dim)
 {
     float acc = 0.0f;
     for (uint k = 0; k < dim; k++) {
@@ -47,8 +47,8 @@ inline float direct_sq_distance(__global const float *x, __global const float *w
  * 1 - p_y = sigmoid(t) and lse = zy + softplus(t): exact for well-classified
  * rows too, where p_y rounds to 1 and 1 - p_y would round to 0 (the gradient
  * of such a row then still points the right way). */
-inline float softplus(const float t) { return fmax(t, 0.0f) + log1p(exp(-fabs(t))); }
-inline float sigmoid(const float t)
+static inline float softplus(const float t) { return fmax(t, 0.0f) + log1p(exp(-fabs(t))); }
+static inline float sigmoid(const float t)
 {
     const float e = exp(-fabs(t));
     return t >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e);
@@ -96,7 +96,7 @@ __kernel void harmonic_rows(__global float *partial, __global float *coef, __glo
 }
 
 /* The label's margin logit phi(c) / s and d phi / dc (header for the formulas). */
-inline float margin_phi(const int kind, const float c, const float m, const int easy, const float g, float *dphi)
+static inline float margin_phi(const int kind, const float c, const float m, const int easy, const float g, float *dphi)
 {
     if (kind == MARGIN_COSFACE) {
         *dphi = 1.0f;

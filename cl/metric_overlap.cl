@@ -110,7 +110,7 @@ __kernel void overlap_grad(__global float *grad, __global const float *p, __glob
  * of min/max go to p's side; widths below 0 count as 0 (header). Centre
  * offsets are taken as sums of coordinate differences, so boxes far from the
  * origin keep their small offsets. */
-inline float diou_box(const float4 p, const float4 t, float4 *grad)
+static inline float diou_box(const float4 p, const float4 t, float4 *grad)
 {
     const float pw = fmax(p.s2 - p.s0, 0.0f), ph = fmax(p.s3 - p.s1, 0.0f);
     const float tw = fmax(t.s2 - t.s0, 0.0f), th = fmax(t.s3 - t.s1, 0.0f);
@@ -166,7 +166,7 @@ inline float diou_box(const float4 p, const float4 t, float4 *grad)
 
 /* Box i's DIoU loss; grad[i] = scale d/dpred when want_grad; values[i] =
  * the loss with LOSS_VALUES. */
-inline float diou_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
+static inline float diou_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
                        __global const float *target, const float scale, const int want_grad)
 {
     float4 g;
@@ -191,7 +191,7 @@ __kernel void diou_boxes(__global float *partial, __global float *values, __glob
  * With em = expm1(-|v|) = e - 1, e = exp(-|v|): sigma(v) - 1/2 =
  * sign(v) (-em) / (2 (2 + em)), exact for small v too, and sigma (1 - sigma)
  * = e / (1 + e)^2, which never overflows: one transcendental per element. */
-inline float madl_term(const float r_hat, const float r, const float a, const float b, float *grad)
+static inline float madl_term(const float r_hat, const float r, const float a, const float b, float *grad)
 {
     const float w = b == 1.0f ? fabs(r) : pow(fabs(r), b);
     const float v = a * (r * r_hat);
@@ -206,7 +206,7 @@ inline float madl_term(const float r_hat, const float r, const float a, const fl
 
 /* Element i's (G)MADL term; grad[i] = scale d/dpred when want_grad;
  * values[i] = the term with LOSS_VALUES. */
-inline float madl_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
+static inline float madl_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
                        __global const float *target, const float a, const float b, const float scale,
                        const int want_grad)
 {

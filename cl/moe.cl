@@ -21,7 +21,7 @@
 #include "orderkey.clh"
 
 /* Softmax needs the row max and Σ exp(z − max); sigmoid needs nothing. */
-inline float2 row_stats(__global const float *z, const uint E, const int gate)
+static inline float2 row_stats(__global const float *z, const uint E, const int gate)
 {
     float m = -INFINITY, sum = 0.0f;
     if (gate == 0) {
@@ -33,7 +33,7 @@ inline float2 row_stats(__global const float *z, const uint E, const int gate)
     return (float2)(m, sum);
 }
 
-inline float score(__global const float *z, const uint e, const int gate, const float2 st)
+static inline float score(__global const float *z, const uint e, const int gate, const float2 st)
 {
     return gate == 0 ? exp(z[e] - st.x) / st.y : 1.0f / (1.0f + exp(-z[e]));
 }

@@ -48,7 +48,7 @@ __kernel void moe_gather(__global const float *x, __global const int *rows, __gl
     if (d == 0u) positions[p] = (int)r;
 }
 
-inline float sorted_at(__global const float *ys, const int pos, const uint pairs, const uint D, const uint d)
+static inline float sorted_at(__global const float *ys, const int pos, const uint pairs, const uint D, const uint d)
 {
     return pos >= 0 && (uint)pos < pairs ? ys[(size_t)pos * D + d] : NAN;
 }

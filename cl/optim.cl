@@ -83,7 +83,7 @@ typedef struct step_scalars {
  * scalar tail are the same arithmetic. OPT 4 (Adam) reads exactly as before
  * AdEMAMix joined: its variant's arithmetic, and so its bits, are unchanged. */
 #define DEFINE_UPDATE(NAME, T)                                                            \
-    inline T NAME(const T w, T g, T *m, T *v, T *m2, const T mk, const step_scalars s)    \
+    static inline T NAME(const T w, T g, T *m, T *v, T *m2, const T mk, const step_scalars s)    \
     {                                                                                     \
         if (HAS_PERP) g -= s.perp * w;                                                    \
         if (HAS_CLIP) g *= s.clip;                                                        \

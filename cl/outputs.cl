@@ -139,7 +139,7 @@ __kernel void js_logits(__global float *partial, __global float *gp, __global fl
 }
 
 /* ds/dx of stablemax_s. */
-inline float stablemax_ds(const float x) { return x >= 0.0f ? 1.0f : 1.0f / ((1.0f - x) * (1.0f - x)); }
+static inline float stablemax_ds(const float x) { return x >= 0.0f ? 1.0f : 1.0f / ((1.0f - x) * (1.0f - x)); }
 
 /* StableMax of each row, y_j = s(x_j) / S with S = sum s(x_k) (backward = 0),
  * or its backward (backward = 1): dx_j = s'(x_j) / S (dy_j - sum_k dy_k y_k). */

@@ -8,7 +8,7 @@
 #define POOL_MAX 0
 #define POOL_AVG_INCLUDE_PAD 1
 
-inline float pool_divisor(int mode, int h0, int w0, uint kh, uint kw, uint H, uint W)
+static inline float pool_divisor(int mode, int h0, int w0, uint kh, uint kw, uint H, uint W)
 {
     if (mode == POOL_AVG_INCLUDE_PAD) return (float)(kh * kw);
     const int h1 = min(h0 + (int)kh, (int)H), w1 = min(w0 + (int)kw, (int)W);

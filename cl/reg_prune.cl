@@ -22,7 +22,7 @@
 #define MODE 0
 #endif
 
-inline uint chunk_begin(const uint p, const uint n, const uint parts)
+static inline uint chunk_begin(const uint p, const uint n, const uint parts)
 {
     return min(n, p * ((n + parts - 1) / parts));
 }

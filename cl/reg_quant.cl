@@ -13,11 +13,11 @@
 #define MODE 0
 #endif
 
-inline float q_max(const int bits)
+static inline float q_max(const int bits)
 {
     return SYMMETRIC ? (float)((1 << (bits - 1)) - 1) : (float)((1 << bits) - 1);
 }
-inline float q_min(const int bits)
+static inline float q_min(const int bits)
 {
     return SYMMETRIC ? -q_max(bits) : 0.0f;
 }

@@ -33,7 +33,7 @@
 #define POST 0
 #endif
 
-inline float term(const float a, const float b, const uint j, const float c1, const float c2, const uint diag)
+static inline float term(const float a, const float b, const uint j, const float c1, const float c2, const uint diag)
 {
 #if TERM == 0
     const float k = HAS_B ? b : 1.0f;

@@ -33,7 +33,7 @@
 #define LOSS_VALUES 0
 #endif
 
-inline float pair_value(const float r, const float delta)
+static inline float pair_value(const float r, const float delta)
 {
 #if TERM == TERM_HUBER
     const float ar = fabs(r);
@@ -44,7 +44,7 @@ inline float pair_value(const float r, const float delta)
 #endif
 }
 
-inline float pair_slope(const float r, const float delta)
+static inline float pair_slope(const float r, const float delta)
 {
 #if TERM == TERM_HUBER
     return clamp(r, -delta, delta);

@@ -17,7 +17,7 @@
 /* One online log-sum-exp step (Milakov & Gimelshein 2018) without branches,
  * so that the loops vectorize on CPU runtimes: one exp per term. (m, s)
  * start at (-INFINITY, 0); the terms are finite (a NaN propagates). */
-inline void lse_step(float *m, float *s, const float u)
+static inline void lse_step(float *m, float *s, const float u)
 {
     const float d = u - *m; /* +INF for the first term */
     const float e = exp(-fabs(d));
@@ -27,7 +27,7 @@ inline void lse_step(float *m, float *s, const float u)
 
 /* Merges scratch[0..lanes) with the fixed pairwise tree of row_reduce; every
  * work-item gets the result. Reached by every work-item of the group. */
-inline rowstat lanes_merge(const uint lanes, __local rowstat *scratch)
+static inline rowstat lanes_merge(const uint lanes, __local rowstat *scratch)
 {
     const uint lid = get_local_id(0), nloc = get_local_size(0);
     barrier(CLK_LOCAL_MEM_FENCE);

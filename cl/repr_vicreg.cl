@@ -30,10 +30,10 @@ typedef float floatv;
 #endif
 
 /* Rows of z that lane l of `lanes` visits. */
-inline uint lane_rows(const uint n, const uint l, const uint lanes) { return (n - l + lanes - 1) / lanes; }
+static inline uint lane_rows(const uint n, const uint l, const uint lanes) { return (n - l + lanes - 1) / lanes; }
 
 /* The work-item's lane (in *l) and first column, or 0 with *l = lanes past the end. */
-inline uint lane_column(const uint d, const uint lanes, uint *l)
+static inline uint lane_column(const uint d, const uint lanes, uint *l)
 {
     const uint gid = get_global_id(0), dv = d / VW;
     if (gid >= lanes * dv) {

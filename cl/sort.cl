@@ -29,10 +29,10 @@
 
 /* Virtual lanes of a tile of len elements: LANES, or fewer for a short
  * (last) tile so that each lane still gets about 16 elements. */
-inline uint tile_lanes(const uint len) { return min((uint)LANES, (len + 15u) / 16u); }
+static inline uint tile_lanes(const uint len) { return min((uint)LANES, (len + 15u) / 16u); }
 
 /* cnt[d·lanes + lane] = elements of digit d in the lane's piece of the tile. */
-inline void tile_counts(__global const uint *keys, const uint base, const uint len, const uint lanes,
+static inline void tile_counts(__global const uint *keys, const uint base, const uint len, const uint lanes,
                         const uint shift, __local uint *cnt)
 {
     const uint lid = get_local_id(0), nl = get_local_size(0), per = (len + lanes - 1) / lanes;

@@ -7,7 +7,7 @@
 #include "philox.clh"
 
 /* Keep with probability 1 - p; elements of a group (i / group) share a draw. */
-inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
+static inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
 {
     return philox_uniform(seed, stream, index) >= p;
 }
@@ -16,7 +16,7 @@ inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
  * (n + 3) / 4): with group 1 their four draws are one Philox block; with a
  * larger group four consecutive elements span at most two draws (i / group
  * of the first and the last), so each item costs one or two Philox calls. */
-inline int4 group_keeps(const ulong seed, const uint stream, const uint b, const uint group, const float p)
+static inline int4 group_keeps(const ulong seed, const uint stream, const uint b, const uint group, const float p)
 {
     if (group == 1u) return philox_block_uniforms(seed, stream, b) >= (float4)(p);
     const ulong base = 4ul * b, d0 = base / group, d3 = (base + 3u) / group;

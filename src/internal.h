@@ -371,6 +371,9 @@ double clnn__now_seconds(void);
 uint64_t clnn__splitmix64(uint64_t *state);
 /* Creates a directory and its parents; 0 on success. */
 int clnn__mkdir_p(const char *path);
+/* Writes path through a mkstemp file in its directory and rename; refuses a
+ * path that exists and is not a regular file. 0 on success. */
+int clnn__write_file_atomic(const char *path, const void *data, size_t size);
 int clnn__is_finite(float x);
 
 #endif /* CLNN_INTERNAL_H */

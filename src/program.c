@@ -245,6 +245,26 @@ static void store_binary(clnn_context *ctx, cl_program prog, const char *key)
     free(bin);
 }
 
+/* CLNN_PROGRAM_DUMP=<dir> (a kernel developer's hook): every program built
+ * is written there as <key>.cl, its spliced source with the full build
+ * options on the first line, so tests/check_offline_compile.sh compiles
+ * exactly what the runtime compiles. */
+static void dump_program(const char *program, const char *source, const char *options, const char *key)
+{
+    const char *dir = getenv("CLNN_PROGRAM_DUMP");
+    if (!dir || !*dir) return;
+    size_t plen = strlen(dir) + strlen(key) + 8;
+    size_t tlen = strlen(program) + strlen(options) + strlen(source) + 64;
+    char *path = malloc(plen), *text = malloc(tlen);
+    if (path && text) {
+        snprintf(path, plen, "%s/%s.cl", dir, key);
+        int n = snprintf(text, tlen, "// clnn-program: %s\n// clnn-options: %s\n%s", program, options, source);
+        if (n > 0) clnn__write_file_atomic(path, text, (size_t)n);
+    }
+    free(path);
+    free(text);
+}
+
 static clnn_status build_program(clnn_context *ctx, const char *fn, program_entry *e)
 {
     char *raw = source_of(e->program);
@@ -269,6 +289,7 @@ static clnn_status build_program(clnn_context *ctx, const char *fn, program_entr
     snprintf(full_options, olen, "-cl-std=CL1.2 %s", e->options);
     char key[33];
     clnn__binary_cache_key(ctx, source, full_options, key);
+    dump_program(e->program, source, full_options, key);
 
     double t0 = clnn__now_seconds();
     clnn_status st = CLNN_OK;

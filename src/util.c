@@ -2,10 +2,14 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 double clnn__now_seconds(void)
 {
@@ -28,6 +32,39 @@ int clnn__mkdir_p(const char *path)
     }
     if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
     return 0;
+}
+
+int clnn__write_file_atomic(const char *path, const void *data, size_t size)
+{
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) return -1; /* never replace a link, device or directory */
+    size_t len = strlen(path);
+    char *tmp = malloc(len + 16);
+    if (!tmp) return -1;
+    memcpy(tmp, path, len);
+    memcpy(tmp + len, ".tmp.XXXXXX", 12); /* same directory: rename stays atomic */
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        free(tmp);
+        return -1;
+    }
+    const char *p = data;
+    size_t left = size;
+    int ok = fchmod(fd, 0644) == 0;
+    while (ok && left > 0) {
+        ssize_t n = write(fd, p, left);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) {
+            p += n;
+            left -= (size_t)n;
+        }
+    }
+    ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
 }
 
 int clnn__is_finite(float x) { return isfinite(x); }

@@ -1,5 +1,6 @@
 /* clnn-info: lists OpenCL platforms and devices with their capabilities and
- * marks the device that CLNN_DEVICE (or --device) selects. --json for machines. */
+ * marks the device that CLNN_DEVICE (or --device) selects. --json for machines.
+ * --build-all builds every kernel program on the selected device. */
 #include <clnn/clnn.h>
 
 #include <cjson/cJSON.h>
@@ -63,19 +64,50 @@ static cJSON *to_json(const clnn_device_info *d, int selected)
     return o;
 }
 
+/* Builds every shipped program with its default options: what a driver's
+ * compiler says about clnn's kernels, before any of them runs. */
+static int build_all(const char *selector)
+{
+    clnn_context *ctx;
+    if (clnn_context_create(selector, &ctx) != CLNN_OK) {
+        fprintf(stderr, "clnn-info: %s\n", clnn_last_error(NULL));
+        return 1;
+    }
+    clnn_device_info d;
+    clnn_context_device(ctx, &d);
+    clnn_cache_stats before, after;
+    clnn_context_cache_stats(ctx, &before);
+    clnn_status st = clnn_context_build_all(ctx);
+    clnn_context_cache_stats(ctx, &after);
+    if (st != CLNN_OK) {
+        fprintf(stderr, "clnn-info: build on %s failed: %s\n", d.name, clnn_last_error(ctx));
+    } else {
+        printf("built %lu programs on %s in %.2f s (%lu from source, %lu from the binary cache)\n",
+               after.source_builds + after.disk_hits - before.source_builds - before.disk_hits, d.name,
+               after.build_seconds - before.build_seconds, after.source_builds - before.source_builds,
+               after.disk_hits - before.disk_hits);
+    }
+    clnn_context_release(ctx);
+    return st == CLNN_OK ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-    int json = 0;
+    int json = 0, build = 0;
     const char *selector = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--json") == 0) json = 1;
+        else if (strcmp(argv[i], "--build-all") == 0) build = 1;
         else if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) selector = argv[++i];
         else {
             fprintf(stderr, "usage: clnn-info [--json] [--device SELECTOR]\n"
-                            "  lists OpenCL devices; '*' marks the one CLNN_DEVICE or --device selects\n");
+                            "       clnn-info --build-all [--device SELECTOR]\n"
+                            "  lists OpenCL devices; '*' marks the one CLNN_DEVICE or --device selects;\n"
+                            "  --build-all builds every kernel program on that device\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
+    if (build) return build_all(selector);
     size_t n = 0, selected = (size_t)-1;
     if (clnn_device_count(&n) != CLNN_OK) {
         fprintf(stderr, "clnn-info: %s\n", clnn_last_error(NULL));
