@@ -621,6 +621,7 @@ static clnn_status exercise_moe(bench *b, const clnn__tunable *t, const size_t p
         size_t T = problem[0], D = problem[1];
         clnn_tensor *x = RAND(b, T, D), *xs = RAND(b, 2 * T, D), *g = RAND(b, T, 2), *pos = NULL;
         clnn_tensor *idx = ints(b, 2 * T, 8, 3), *off = ints(b, 9, 9, 1);
+        if (b->st == CLNN_OK) b->st = clnn_tensor_reshape(idx, 2, (size_t[]){T, 2}); /* [T, k] */
         if (b->st == CLNN_OK) b->st = clnn_tensor_create(ctx, CLNN_INT32, 2, (size_t[]){T, 2}, &pos);
         if (b->st == CLNN_OK) b->t[b->n++] = pos;
         STEP(b, clnn_moe_dispatch(ctx, x, idx, off, pos, xs));
