@@ -1,5 +1,6 @@
 /* Program cache: a second context loads every program from the on-disk binary
- * cache at least 10x faster than the cold build; corrupt, truncated and
+ * cache and builds none from source (how much faster that is, is clnn-bench's
+ * "cache" row: timings are not pass/fail); corrupt, truncated and
  * foreign files fall back to building from source; CLNN_CACHE_DIR=off writes
  * nothing; a build failure reports the compiler's log. */
 #include "check.h"
@@ -143,14 +144,8 @@ int main(void)
     clnn_cache_stats s2 = build_all_in_new_context(&warm);
     CHECK(s2.disk_hits == s1.source_builds && s2.source_builds == 0, "warm: %lu hits, %lu source builds",
           s2.disk_hits, s2.source_builds);
-    printf("program cache: cold build %.3f s, cached load %.4f s, speed-up %.1fx\n", cold, warm,
-           warm > 0 ? cold / warm : 0);
-    /* Under Oclgrind "building" is the simulator's own cheap front end, so
-     * the speed-up says nothing about a real driver: skipped and said so. */
-    if (test_small())
-        test_skip("cache speed-up check (the simulator's builds are not a driver's)");
-    else
-        CHECK(warm * 10 <= cold, "cached load %.4f s is not 10x faster than the cold build %.3f s", warm, cold);
+    printf("program cache: cold build %.3f s, cached load %.4f s (timing only; clnn-bench measures it)\n", cold,
+           warm);
 
     /* damaged files: rejected, rebuilt from source, rewritten (one program
      * each time: the tensor program a fill loads) */

@@ -27,6 +27,7 @@ static const bench_group groups[] = {
     {"contrastive", bench_contrastive},
     {"train", bench_train},
     {"tune", bench_tune},
+    {"cache", bench_cache},
 };
 
 static void usage(FILE *f)

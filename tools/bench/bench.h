@@ -81,5 +81,7 @@ void bench_gradcomb(bench_env *env);
 void bench_sparse(bench_env *env);
 /* contrastive objectives, tiled vs materialised InfoNCE (bench_contrastive.c) */
 void bench_contrastive(bench_env *env);
+/* every program from clnn's binary cache vs built from source (bench_cache.c) */
+void bench_cache(bench_env *env);
 
 #endif
