@@ -331,7 +331,15 @@ struct clnn_context {
     int clblast_checked; /* clnn__clblast_apply_tuned ran for this context */
     /* device bytes live and peak (memstats.c); NULL until the first buffer */
     struct clnn__mem_stats *mem;
+    /* loop iterations a work-item may run on this device, 0 = no limit
+     * (device_probe.c); valid once loop_limit_known */
+    size_t loop_limit;
+    int loop_limit_known;
 };
+
+/* The device's limit on the loop iterations of one work-item (0: none
+ * found), probed on first use and remembered per device (device_probe.c). */
+size_t clnn__loop_limit(clnn_context *ctx);
 
 /* Counts a buffer clnn created on ctx until OpenCL frees it (memstats.c). */
 void clnn__mem_track(clnn_context *ctx, cl_mem buf, size_t bytes);
