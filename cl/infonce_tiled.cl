@@ -52,9 +52,10 @@ static inline void stage_streamed(__local float *str_l, __global const float *st
  * local memory DK features at a time; each entry is still summed by one
  * work-item over k = 0, 1, ..., d - 1 in order, so the bits do not depend on
  * DK. Every work-item must call it. */
-static inline void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
-                      __global const float *str, const uint o0, const uint s0, const uint n_own, const uint n_str,
-                      const uint d)
+static inline __attribute__((always_inline))
+void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
+               __global const float *str, const uint o0, const uint s0, const uint n_own, const uint n_str,
+               const uint d)
 {
     const uint lid = get_local_id(0), nloc = get_local_size(0);
     for (uint e = lid; e < TR * TC; e += nloc) tile[e] = 0.0f;

@@ -160,8 +160,9 @@ static inline void loss_term(const int mode, rowstat *r, const uint j, const flo
 /* The row skeleton with loss_term's lanes: lane l adds elements l, l + lanes,
  * ... in order; row_merge_lanes merges them. t may be z where the mode does
  * not read it; g is written by LT_ASL only. */
-static inline rowstat loss_reduce(const int mode, __global const float *z, __global const float *t, __global float *g,
-                           const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
+static inline __attribute__((always_inline))
+rowstat loss_reduce(const int mode, __global const float *z, __global const float *t, __global float *g,
+                    const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
 {
     const uint lid = get_local_id(0), nloc = get_local_size(0);
     for (uint lane = lid; lane < lanes; lane += nloc) {

@@ -27,7 +27,8 @@ static inline void lse_step(float *m, float *s, const float u)
 
 /* Merges scratch[0..lanes) with the fixed pairwise tree of row_reduce; every
  * work-item gets the result. Reached by every work-item of the group. */
-static inline rowstat lanes_merge(const uint lanes, __local rowstat *scratch)
+static inline __attribute__((always_inline))
+rowstat lanes_merge(const uint lanes, __local rowstat *scratch)
 {
     const uint lid = get_local_id(0), nloc = get_local_size(0);
     barrier(CLK_LOCAL_MEM_FENCE);

@@ -32,8 +32,9 @@
 static inline uint tile_lanes(const uint len) { return min((uint)LANES, (len + 15u) / 16u); }
 
 /* cnt[d·lanes + lane] = elements of digit d in the lane's piece of the tile. */
-static inline void tile_counts(__global const uint *keys, const uint base, const uint len, const uint lanes,
-                        const uint shift, __local uint *cnt)
+static inline __attribute__((always_inline))
+void tile_counts(__global const uint *keys, const uint base, const uint len, const uint lanes, const uint shift,
+                 __local uint *cnt)
 {
     const uint lid = get_local_id(0), nl = get_local_size(0), per = (len + lanes - 1) / lanes;
     for (uint i = lid; i < RADIX * lanes; i += nl) cnt[i] = 0u;
