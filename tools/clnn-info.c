@@ -109,8 +109,8 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr, "usage: clnn-info [--json] [--device SELECTOR]\n"
                             "       clnn-info --build-all [--device SELECTOR]\n"
-                            "  lists OpenCL devices with their rank; '*' marks the one CLNN_DEVICE or\n"
-                            "  --device selects;\n"
+                            "  lists OpenCL devices with their rank and its reason; '*' marks the one\n"
+                            "  that --device, else CLNN_DEVICE, else the default (the best-ranked) selects;\n"
                             "  --build-all builds every kernel program on that device\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
