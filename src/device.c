@@ -80,14 +80,14 @@ static void strip(char *s)
     if (i) memmove(s, s + i, n - i + 1);
 }
 
-cl_device_type clnn__device_cl_type(cl_device_id d)
+static cl_device_type device_cl_type(cl_device_id d)
 {
     cl_device_type type = 0;
     if (clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS) type = 0;
     return type;
 }
 
-clnn_device_type clnn__device_type_of(cl_device_type cl_type)
+static clnn_device_type device_type_of(cl_device_type cl_type)
 {
     /* DEFAULT only marks the platform's default device (drivers report
      * GPU|DEFAULT); any other second bit means several kinds at once, as
@@ -110,7 +110,9 @@ static int get_bool(cl_device_id d, cl_device_info what)
 
 void clnn__device_choice_facts(cl_device_id d, clnn_device_rank *r)
 {
-    r->cl_type = clnn__device_cl_type(d);
+    r->cl_type = device_cl_type(d);
+    /* deprecated since OpenCL 2.0 but still answered; unreadable counts as
+     * discrete, the common case for a driver that lists a GPU of its own */
     r->host_unified_memory = get_bool(d, CL_DEVICE_HOST_UNIFIED_MEMORY) == 1;
     /* A query that fails counts as "no": the device is not used by default. */
     int device = get_bool(d, CL_DEVICE_AVAILABLE), compiler = get_bool(d, CL_DEVICE_COMPILER_AVAILABLE);
@@ -144,7 +146,7 @@ clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id d, unsig
     strip(info->name);
     strip(info->driver_version);
 
-    info->type = clnn__device_type_of(clnn__device_cl_type(d));
+    info->type = device_type_of(device_cl_type(d));
     cl_uint u = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof u, &u, NULL);
     info->compute_units = u;

@@ -50,12 +50,10 @@ clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id device,
 clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count);
 /* Platform position of list[i] (platforms counted in list order). */
 unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
-/* CL_DEVICE_TYPE as the driver reports it (0 if unreadable), and clnn's type
- * for it: OTHER unless exactly one of GPU, CPU, ACCELERATOR (DEFAULT aside). */
-cl_device_type clnn__device_cl_type(cl_device_id device);
-clnn_device_type clnn__device_type_of(cl_device_type cl_type);
-/* The facts ranking needs beyond clnn_device_info: r->cl_type,
- * host_unified_memory, available, and r->reason when unavailable (else ""). */
+/* The facts ranking needs beyond clnn_device_info: r->cl_type (the raw
+ * CL_DEVICE_TYPE bits; info.type is OTHER unless exactly one of GPU, CPU,
+ * ACCELERATOR), host_unified_memory, available, and r->reason when
+ * unavailable (else ""). */
 void clnn__device_choice_facts(cl_device_id device, clnn_device_rank *r);
 
 /* ---------------------------------------------------------------- program.c */

@@ -15,9 +15,10 @@
  *     at a time (a context is not locked; calls on it from two threads at
  *     once are a data race). Different contexts may be used from different
  *     threads at once, on the same device or not. Thread-safe at any time:
- *     clnn_device_count/_info_get/_rank_get/_select (enumeration is serialized inside
- *     clnn), clnn_context_create*, clnn_status_string, clnn_version, the
- *     clnn_philox_* functions, and clnn_last_error(NULL), which is per thread.
+ *     clnn_device_count/_info_get/_rank_get/_select (enumeration is
+ *     serialized inside clnn), clnn_context_create*, clnn_status_string,
+ *     clnn_version, the clnn_philox_* functions, and clnn_last_error(NULL),
+ *     which is per thread.
  *     Environment variables (CLNN_DEVICE, CLNN_CACHE_DIR, CLNN_KERNEL_DIR)
  *     are read at call time: do not change them while other threads call clnn.
  *   - Processes: any number may share one cache directory; cache files are
