@@ -1,4 +1,5 @@
-/* Platform/device discovery, capabilities, the device key, and selection. */
+/* Platform/device discovery, capabilities and the device key. Ranking and
+ * selectors live in device_select.c. */
 #include "internal.h"
 
 #include <ctype.h>
@@ -6,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 static clnn_status device_list_locked(clnn__device_entry **entries, size_t *count);
 
@@ -80,6 +80,52 @@ static void strip(char *s)
     if (i) memmove(s, s + i, n - i + 1);
 }
 
+static cl_device_type device_cl_type(cl_device_id d)
+{
+    cl_device_type type = 0;
+    if (clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL) != CL_SUCCESS) type = 0;
+    return type;
+}
+
+static clnn_device_type device_type_of(cl_device_type cl_type)
+{
+    /* DEFAULT only marks the platform's default device (drivers report
+     * GPU|DEFAULT); any other second bit means several kinds at once, as
+     * Oclgrind's CPU|GPU|ACCELERATOR does: such a device must not pass for
+     * a GPU (or CPU) in the heuristics that test info.type. */
+    switch (cl_type & ~(cl_device_type)CL_DEVICE_TYPE_DEFAULT) {
+    case CL_DEVICE_TYPE_GPU: return CLNN_DEVICE_GPU;
+    case CL_DEVICE_TYPE_CPU: return CLNN_DEVICE_CPU;
+    case CL_DEVICE_TYPE_ACCELERATOR: return CLNN_DEVICE_ACCELERATOR;
+    default: return CLNN_DEVICE_OTHER;
+    }
+}
+
+static int get_bool(cl_device_id d, cl_device_info what)
+{
+    cl_bool b = CL_FALSE;
+    if (clGetDeviceInfo(d, what, sizeof b, &b, NULL) != CL_SUCCESS) return -1;
+    return b == CL_TRUE;
+}
+
+void clnn__device_choice_facts(cl_device_id d, clnn_device_rank *r)
+{
+    r->cl_type = device_cl_type(d);
+    /* deprecated since OpenCL 2.0 but still answered; unreadable counts as
+     * discrete, the common case for a driver that lists a GPU of its own */
+    r->host_unified_memory = get_bool(d, CL_DEVICE_HOST_UNIFIED_MEMORY) == 1;
+    /* A query that fails counts as "no": the device is not used by default. */
+    int device = get_bool(d, CL_DEVICE_AVAILABLE), compiler = get_bool(d, CL_DEVICE_COMPILER_AVAILABLE);
+    r->available = device == 1 && compiler == 1;
+    r->reason[0] = '\0';
+    if (device != 1)
+        snprintf(r->reason, sizeof r->reason, "unavailable: CL_DEVICE_AVAILABLE is %s",
+                 device == 0 ? "false" : "unreadable");
+    else if (compiler != 1)
+        snprintf(r->reason, sizeof r->reason, "unavailable: no OpenCL C compiler (CL_DEVICE_COMPILER_AVAILABLE is %s)",
+                 compiler == 0 ? "false" : "unreadable");
+}
+
 clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id d, unsigned index,
                                   unsigned platform_index, clnn_device_info *info)
 {
@@ -100,12 +146,7 @@ clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id d, unsig
     strip(info->name);
     strip(info->driver_version);
 
-    cl_device_type type = 0;
-    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
-    info->type = (type & CL_DEVICE_TYPE_GPU)           ? CLNN_DEVICE_GPU
-                 : (type & CL_DEVICE_TYPE_CPU)         ? CLNN_DEVICE_CPU
-                 : (type & CL_DEVICE_TYPE_ACCELERATOR) ? CLNN_DEVICE_ACCELERATOR
-                                                       : CLNN_DEVICE_OTHER;
+    info->type = device_type_of(device_cl_type(d));
     cl_uint u = 0;
     clGetDeviceInfo(d, CL_DEVICE_MAX_COMPUTE_UNITS, sizeof u, &u, NULL);
     info->compute_units = u;
@@ -159,7 +200,7 @@ clnn_status clnn_device_count(size_t *count)
     return CLNN_OK;
 }
 
-static unsigned platform_index_of(const clnn__device_entry *list, size_t i)
+unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i)
 {
     unsigned p = 0;
     for (size_t j = 1; j <= i; j++)
@@ -179,90 +220,7 @@ clnn_status clnn_device_info_get(size_t index, clnn_device_info *info)
                           "clnn_device_info_get: index %zu is out of range (%zu devices)", index, n);
     }
     clnn_status st = clnn__device_describe(list[index].platform, list[index].device, (unsigned)index,
-                                           platform_index_of(list, index), info);
+                                           clnn__device_platform_index(list, index), info);
     free(list);
-    return st;
-}
-
-static int contains_nocase(const char *hay, const char *needle)
-{
-    size_t nl = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < nl && hay[i] && tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i])) i++;
-        if (i == nl) return 1;
-    }
-    return nl == 0;
-}
-
-static const char *type_word(clnn_device_type t)
-{
-    return t == CLNN_DEVICE_GPU ? "gpu" : t == CLNN_DEVICE_CPU ? "cpu"
-                                      : t == CLNN_DEVICE_ACCELERATOR ? "accelerator" : "other";
-}
-
-/* Index of the first device matching sel, or -1. */
-static long match_selector(const clnn_device_info *infos, size_t n, const char *sel)
-{
-    char *end = NULL;
-    unsigned long idx = strtoul(sel, &end, 10);
-    if (end != sel && *end == '\0') return idx < n ? (long)idx : -1;
-    for (size_t i = 0; i < n; i++)
-        if (strcasecmp(sel, type_word(infos[i].type)) == 0) return (long)i;
-    if (strcasecmp(sel, "gpu") == 0 || strcasecmp(sel, "cpu") == 0 || strcasecmp(sel, "accelerator") == 0)
-        return -1;
-    for (size_t i = 0; i < n; i++)
-        if (contains_nocase(infos[i].vendor, sel) || contains_nocase(infos[i].name, sel) ||
-            contains_nocase(infos[i].platform_name, sel))
-            return (long)i;
-    return -1;
-}
-
-clnn_status clnn_device_select(const char *selector, size_t *index)
-{
-    if (!index) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_select: index is NULL");
-    clnn__device_entry *list;
-    size_t n;
-    TRY(clnn__device_list(&list, &n));
-    if (n == 0) {
-        free(list);
-        return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND,
-                          "clnn_device_select: no OpenCL device found (is an ICD such as "
-                          "pocl-opencl-icd installed? see /etc/OpenCL/vendors)");
-    }
-    clnn_device_info *infos = calloc(n, sizeof *infos);
-    if (!infos) {
-        free(list);
-        return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_device_select: out of host memory");
-    }
-    for (size_t i = 0; i < n; i++)
-        clnn__device_describe(list[i].platform, list[i].device, (unsigned)i, platform_index_of(list, i), &infos[i]);
-    free(list);
-
-    const char *source = "selector";
-    if (!selector || !*selector) {
-        selector = getenv("CLNN_DEVICE");
-        source = "CLNN_DEVICE";
-    }
-    long found = -1;
-    if (!selector || !*selector || strcasecmp(selector, "default") == 0) {
-        found = match_selector(infos, n, "gpu");
-        if (found < 0) found = 0;
-    } else {
-        found = match_selector(infos, n, selector);
-    }
-    clnn_status st = CLNN_OK;
-    if (found < 0) {
-        char msg[CLNN_ERROR_LEN];
-        int off = snprintf(msg, sizeof msg, "clnn_device_select: %s '%s' matches no device; devices:",
-                           source, selector);
-        for (size_t i = 0; i < n && off > 0 && (size_t)off < sizeof msg; i++)
-            off += snprintf(msg + off, sizeof msg - (size_t)off, " [%zu] %s (%s, %s)%s", i, infos[i].name,
-                            infos[i].vendor, type_word(infos[i].type), i + 1 < n ? ";" : "");
-        st = clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "%s", msg);
-    } else {
-        *index = (size_t)found;
-    }
-    free(infos);
     return st;
 }

@@ -48,6 +48,13 @@ clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id device,
                                   clnn_device_info *info);
 /* Lists all devices; *entries is malloc'ed, caller frees. */
 clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count);
+/* Platform position of list[i] (platforms counted in list order). */
+unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
+/* The facts ranking needs beyond clnn_device_info: r->cl_type (the raw
+ * CL_DEVICE_TYPE bits; info.type is OTHER unless exactly one of GPU, CPU,
+ * ACCELERATOR), host_unified_memory, available, and r->reason when
+ * unavailable (else ""). */
+void clnn__device_choice_facts(cl_device_id device, clnn_device_rank *r);
 
 /* ---------------------------------------------------------------- program.c */
 

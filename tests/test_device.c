@@ -1,14 +1,22 @@
-/* Device enumeration and selection (API and CLNN_DEVICE). */
+/* Device enumeration and selection (API and CLNN_DEVICE) on the devices this
+ * machine has. The ranking rules themselves are tested on fake devices in
+ * test_device_rank.c; here: the real devices are described, ranked
+ * consistently, and selected by those ranks. */
 #define _GNU_SOURCE
 #include "check.h"
 
 #include <strings.h>
 
-static int find_first(const clnn_device_info *infos, size_t n, clnn_device_type type)
+/* The best-ranked available device of this type (0: any type but OTHER), or -1. */
+static int best_ranked(const clnn_device_info *infos, const clnn_device_rank *ranks, size_t n,
+                       clnn_device_type type)
 {
-    for (size_t i = 0; i < n; i++)
-        if (infos[i].type == type) return (int)i;
-    return -1;
+    int best = -1;
+    for (size_t i = 0; i < n; i++) {
+        int fits = type ? infos[i].type == type : infos[i].type != CLNN_DEVICE_OTHER;
+        if (fits && ranks[i].available && (best < 0 || ranks[i].rank < ranks[best].rank)) best = (int)i;
+    }
+    return best;
 }
 
 int main(void)
@@ -17,9 +25,21 @@ int main(void)
     CHECK_OK(NULL, clnn_device_count(&n));
     REQUIRE(n >= 1, "no OpenCL device: install pocl-opencl-icd");
     clnn_device_info infos[32];
-    if (n > 32) n = 32;
+    clnn_device_rank ranks[32];
+    REQUIRE(n <= 32, "%zu devices: this test looks at 32 at most", n);
+    unsigned rank_seen = 0; /* bit r: some device has rank r */
     for (size_t i = 0; i < n; i++) {
         CHECK_OK(NULL, clnn_device_info_get(i, &infos[i]));
+        CHECK_OK(NULL, clnn_device_rank_get(i, &ranks[i]));
+        const clnn_device_rank *r = &ranks[i];
+        CHECK(r->index == i && r->rank < n, "device %zu: rank index %u, rank %u", i, r->index, r->rank);
+        if (r->rank < n) rank_seen |= 1u << r->rank;
+        CHECK(r->reason[0] != '\0', "device %zu has no rank reason", i);
+        CHECK(r->available || strncmp(r->reason, "unavailable", 11) == 0, "device %zu: unavailable, reason '%s'", i,
+              r->reason);
+        CHECK((infos[i].type == CLNN_DEVICE_OTHER) == (strstr(r->reason, "chosen only by name or index") != NULL) ||
+                  !r->available,
+              "device %zu: type %d, reason '%s'", i, infos[i].type, r->reason);
         const clnn_device_info *d = &infos[i];
         CHECK(d->index == i, "index %u at position %zu", d->index, i);
         CHECK(d->name[0] && d->vendor[0] && d->driver_version[0], "device %zu lacks name/vendor/driver", i);
@@ -31,26 +51,44 @@ int main(void)
         CHECK(strstr(d->key, d->name) && strstr(d->key, d->vendor) && strstr(d->key, d->driver_version),
               "key '%s' must contain vendor, name and driver", d->key);
     }
+    CHECK(rank_seen == (n == 32 ? ~0u : (1u << n) - 1), "ranks are not 0..%zu once each (0x%x)", n - 1, rank_seen);
     clnn_device_info bad;
     CHECK(clnn_device_info_get(n + 5, &bad) == CLNN_ERR_DEVICE_NOT_FOUND, "out-of-range index");
+    clnn_device_rank bad_rank;
+    CHECK(clnn_device_rank_get(n + 5, &bad_rank) == CLNN_ERR_DEVICE_NOT_FOUND, "out-of-range rank index");
 
-    /* explicit selectors */
-    size_t idx = 99;
-    CHECK_OK(NULL, clnn_device_select("0", &idx));
-    CHECK(idx == 0, "'0' selected %zu", idx);
-    int first_cpu = find_first(infos, n, CLNN_DEVICE_CPU);
-    int first_gpu = find_first(infos, n, CLNN_DEVICE_GPU);
-    if (first_cpu >= 0) {
-        CHECK_OK(NULL, clnn_device_select("cpu", &idx));
-        CHECK(idx == (size_t)first_cpu, "'cpu' selected %zu, expected %d", idx, first_cpu);
-        CHECK_OK(NULL, clnn_device_select("CPU", &idx));
-        CHECK(idx == (size_t)first_cpu, "selector is case-insensitive");
+    /* explicit selectors: an index means the discovery position; an
+     * unavailable device's index is refused */
+    size_t idx = 99, usable = n;
+    char sel[16];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(sel, sizeof sel, "%zu", i);
+        if (ranks[i].available) {
+            CHECK_OK(NULL, clnn_device_select(sel, &idx));
+            CHECK(idx == i, "'%s' selected %zu", sel, idx);
+            if (usable == n) usable = i;
+        } else {
+            CHECK(clnn_device_select(sel, &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "'%s' is unavailable", sel);
+        }
     }
-    if (first_gpu < 0) {
+    REQUIRE(usable < n, "no available device");
+    int best_cpu = best_ranked(infos, ranks, n, CLNN_DEVICE_CPU);
+    int best_gpu = best_ranked(infos, ranks, n, CLNN_DEVICE_GPU);
+    int best_any = best_ranked(infos, ranks, n, 0);
+    if (best_cpu >= 0) {
+        CHECK_OK(NULL, clnn_device_select("cpu", &idx));
+        CHECK(idx == (size_t)best_cpu, "'cpu' selected %zu, expected %d", idx, best_cpu);
+        CHECK_OK(NULL, clnn_device_select("CPU", &idx));
+        CHECK(idx == (size_t)best_cpu, "selector is case-insensitive");
+    }
+    if (best_gpu >= 0) {
+        CHECK_OK(NULL, clnn_device_select("gpu", &idx));
+        CHECK(idx == (size_t)best_gpu, "'gpu' selected %zu, expected %d", idx, best_gpu);
+    } else {
         CHECK(clnn_device_select("gpu", &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "'gpu' with no GPU must fail");
     }
-    /* substring of the last device's name selects a device with that substring */
-    const char *name = infos[n - 1].name;
+    /* substring of an available device's name selects a device with that substring */
+    const char *name = infos[usable].name;
     char sub[8] = {0};
     strncpy(sub, name + (strlen(name) > 4 ? 2 : 0), 4);
     CHECK_OK(NULL, clnn_device_select(sub, &idx));
@@ -59,7 +97,7 @@ int main(void)
           "substring '%s' selected %zu", sub, idx);
     /* a vendor word selects */
     char vendor_word[32] = {0};
-    sscanf(infos[0].vendor, "%31s", vendor_word);
+    sscanf(infos[usable].vendor, "%31s", vendor_word);
     CHECK_OK(NULL, clnn_device_select(vendor_word, &idx));
 
     /* a selector that matches nothing lists the devices */
@@ -76,17 +114,25 @@ int main(void)
     CHECK(clnn_context_create(NULL, &ctx) == CLNN_ERR_DEVICE_NOT_FOUND && ctx == NULL, "env selector");
     CHECK(strstr(clnn_last_error(NULL), "CLNN_DEVICE") != NULL, "message names CLNN_DEVICE: %s",
           clnn_last_error(NULL));
-    CHECK_OK(NULL, clnn_context_create("0", &ctx));
+    snprintf(sel, sizeof sel, "%zu", usable);
+    CHECK_OK(NULL, clnn_context_create(sel, &ctx));
     clnn_context_release(ctx);
     ctx = NULL;
-    setenv("CLNN_DEVICE", "0", 1);
+    setenv("CLNN_DEVICE", sel, 1);
     CHECK_OK(NULL, clnn_context_create(NULL, &ctx));
     clnn_device_info got;
     CHECK_OK(ctx, clnn_context_device(ctx, &got));
-    CHECK(got.index == 0 && strcmp(got.key, infos[0].key) == 0, "CLNN_DEVICE=0 gave %u", got.index);
+    CHECK(got.index == usable && strcmp(got.key, infos[usable].key) == 0, "CLNN_DEVICE=%s gave %u", sel, got.index);
+    CHECK(got.type == infos[usable].type, "the context's device type %d, the list's %d", got.type,
+          infos[usable].type);
     clnn_context_release(ctx);
     unsetenv("CLNN_DEVICE");
-    CHECK_OK(NULL, clnn_device_select(NULL, &idx));
-    CHECK(idx == (size_t)(first_gpu >= 0 ? first_gpu : 0), "default is first GPU else first device");
+    if (best_any >= 0) {
+        CHECK_OK(NULL, clnn_device_select(NULL, &idx));
+        CHECK(idx == (size_t)best_any, "default selected %zu, expected the best-ranked %d", idx, best_any);
+        CHECK(best_gpu < 0 || idx == (size_t)best_gpu, "default %zu is not the best GPU %d", idx, best_gpu);
+    } else {
+        CHECK(clnn_device_select(NULL, &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "no device for the default");
+    }
     return check_summary();
 }

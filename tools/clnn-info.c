@@ -1,5 +1,6 @@
 /* clnn-info: lists OpenCL platforms and devices with their capabilities and
- * marks the device that CLNN_DEVICE (or --device) selects. --json for machines.
+ * their rank (the order clnn_device_select prefers them in, with the reason),
+ * and marks the device that CLNN_DEVICE (or --device) selects. --json for machines.
  * --build-all builds every kernel program on the selected device. */
 #include <clnn/clnn.h>
 
@@ -14,14 +15,15 @@ static const char *type_name(clnn_device_type t)
                                       : t == CLNN_DEVICE_ACCELERATOR ? "accelerator" : "other";
 }
 
-static void print_text(const clnn_device_info *d, int selected)
+static void print_text(const clnn_device_info *d, const clnn_device_rank *r, int selected)
 {
     printf("%s[%u] %s\n", selected ? "* " : "  ", d->index, d->name);
+    printf("      rank            %u: %s\n", r->rank, r->reason);
     printf("      platform        %u: %s (%s)\n", d->platform_index, d->platform_name, d->platform_version);
     printf("      vendor          %s\n", d->vendor);
     printf("      driver          %s\n", d->driver_version);
     printf("      version         %s / %s\n", d->opencl_version, d->opencl_c_version);
-    printf("      type            %s\n", type_name(d->type));
+    printf("      type            %s (CL_DEVICE_TYPE 0x%llx)\n", type_name(d->type), r->cl_type);
     printf("      compute units   %u @ %u MHz\n", d->compute_units, d->clock_mhz);
     printf("      work-group      max %zu, item sizes %zu x %zu x %zu\n", d->max_work_group_size,
            d->max_work_item_sizes[0], d->max_work_item_sizes[1], d->max_work_item_sizes[2]);
@@ -34,11 +36,14 @@ static void print_text(const clnn_device_info *d, int selected)
     printf("      key             %s\n", d->key);
 }
 
-static cJSON *to_json(const clnn_device_info *d, int selected)
+static cJSON *to_json(const clnn_device_info *d, const clnn_device_rank *r, int selected)
 {
     cJSON *o = cJSON_CreateObject();
     cJSON_AddNumberToObject(o, "index", d->index);
     cJSON_AddBoolToObject(o, "selected", selected);
+    cJSON_AddNumberToObject(o, "rank", r->rank);
+    cJSON_AddStringToObject(o, "rank_reason", r->reason);
+    cJSON_AddBoolToObject(o, "available", r->available);
     cJSON_AddNumberToObject(o, "platform_index", d->platform_index);
     cJSON_AddStringToObject(o, "platform_name", d->platform_name);
     cJSON_AddStringToObject(o, "platform_version", d->platform_version);
@@ -48,6 +53,8 @@ static cJSON *to_json(const clnn_device_info *d, int selected)
     cJSON_AddStringToObject(o, "opencl_version", d->opencl_version);
     cJSON_AddStringToObject(o, "opencl_c_version", d->opencl_c_version);
     cJSON_AddStringToObject(o, "type", type_name(d->type));
+    cJSON_AddNumberToObject(o, "cl_device_type", (double)r->cl_type);
+    cJSON_AddBoolToObject(o, "host_unified_memory", r->host_unified_memory);
     cJSON_AddNumberToObject(o, "compute_units", d->compute_units);
     cJSON_AddNumberToObject(o, "clock_mhz", d->clock_mhz);
     cJSON_AddNumberToObject(o, "max_work_group_size", (double)d->max_work_group_size);
@@ -102,7 +109,8 @@ int main(int argc, char **argv)
         else {
             fprintf(stderr, "usage: clnn-info [--json] [--device SELECTOR]\n"
                             "       clnn-info --build-all [--device SELECTOR]\n"
-                            "  lists OpenCL devices; '*' marks the one CLNN_DEVICE or --device selects;\n"
+                            "  lists OpenCL devices with their rank and its reason; '*' marks the one\n"
+                            "  that --device, else CLNN_DEVICE, else the default (the best-ranked) selects;\n"
                             "  --build-all builds every kernel program on that device\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
@@ -122,9 +130,10 @@ int main(int argc, char **argv)
     if (!json) printf("clnn %s: %zu OpenCL device(s)\n", clnn_version(), n);
     for (size_t i = 0; i < n; i++) {
         clnn_device_info d;
-        if (clnn_device_info_get(i, &d) != CLNN_OK) continue;
-        if (json) cJSON_AddItemToArray(arr, to_json(&d, i == selected));
-        else print_text(&d, i == selected);
+        clnn_device_rank r;
+        if (clnn_device_info_get(i, &d) != CLNN_OK || clnn_device_rank_get(i, &r) != CLNN_OK) continue;
+        if (json) cJSON_AddItemToArray(arr, to_json(&d, &r, i == selected));
+        else print_text(&d, &r, i == selected);
     }
     if (json) {
         if (select_error) cJSON_AddStringToObject(root, "selection_error", select_error);
@@ -135,7 +144,10 @@ int main(int argc, char **argv)
     } else if (select_error) {
         printf("selection: %s\n", select_error);
     } else if (n > 0) {
-        printf("selected: [%zu] (CLNN_DEVICE=%s)\n", selected, getenv("CLNN_DEVICE") ? getenv("CLNN_DEVICE") : "unset");
+        const char *env = getenv("CLNN_DEVICE");
+        if (selector && *selector) printf("selected: [%zu] (--device %s)\n", selected, selector);
+        else if (env && *env) printf("selected: [%zu] (CLNN_DEVICE=%s)\n", selected, env);
+        else printf("selected: [%zu] (the default: best-ranked GPU, CPU or accelerator; CLNN_DEVICE unset)\n", selected);
     }
     return n == 0 || select_error ? 1 : 0;
 }

@@ -15,9 +15,10 @@
  *     at a time (a context is not locked; calls on it from two threads at
  *     once are a data race). Different contexts may be used from different
  *     threads at once, on the same device or not. Thread-safe at any time:
- *     clnn_device_count/_info_get/_select (enumeration is serialized inside
- *     clnn), clnn_context_create*, clnn_status_string, clnn_version, the
- *     clnn_philox_* functions, and clnn_last_error(NULL), which is per thread.
+ *     clnn_device_count/_info_get/_rank_get/_select (enumeration is
+ *     serialized inside clnn), clnn_context_create*, clnn_status_string,
+ *     clnn_version, the clnn_philox_* functions, and clnn_last_error(NULL),
+ *     which is per thread.
  *     Environment variables (CLNN_DEVICE, CLNN_CACHE_DIR, CLNN_KERNEL_DIR)
  *     are read at call time: do not change them while other threads call clnn.
  *   - Processes: any number may share one cache directory; cache files are
@@ -53,7 +54,7 @@ typedef enum clnn_status {
     CLNN_ERR_INVALID_ARGUMENT = -1, /* NULL handle, bad value, non-finite hyper-parameter */
     CLNN_ERR_SHAPE = -2,            /* shapes, sizes or dtypes disagree (a wrong dtype included) */
     CLNN_ERR_OUT_OF_MEMORY = -3,    /* host or device allocation failed or is too large */
-    CLNN_ERR_DEVICE_NOT_FOUND = -4, /* no OpenCL device, or the selector matched none */
+    CLNN_ERR_DEVICE_NOT_FOUND = -4, /* no OpenCL device, or the selector matched no available one */
     CLNN_ERR_BUILD = -5,            /* a kernel failed to compile; the message has the log */
     CLNN_ERR_OPENCL = -6,           /* an OpenCL call failed */
     CLNN_ERR_IO = -7,               /* a file could not be read or written */
@@ -72,6 +73,11 @@ CLNN_API const char *clnn_version(void);
 typedef struct clnn_context clnn_context;
 typedef struct clnn_tensor clnn_tensor;
 
+/* A device's type is GPU, CPU or ACCELERATOR only when the driver reports
+ * exactly that one type (CL_DEVICE_TYPE_DEFAULT aside). A device reporting
+ * several at once (Oclgrind, a simulator, reports CPU|GPU|ACCELERATOR) or
+ * none of them (CL_DEVICE_TYPE_CUSTOM) is OTHER; clnn_device_rank_get gives
+ * its raw CL_DEVICE_TYPE bits. */
 typedef enum clnn_device_type {
     CLNN_DEVICE_CPU = 1,
     CLNN_DEVICE_GPU = 2,
@@ -80,7 +86,7 @@ typedef enum clnn_device_type {
 } clnn_device_type;
 
 typedef struct clnn_device_info {
-    unsigned index;             /* position in clnn's list, across platforms */
+    unsigned index;             /* discovery position (loader's order), across platforms */
     unsigned platform_index;
     char platform_name[128];
     char platform_version[128];
@@ -105,15 +111,47 @@ typedef struct clnn_device_info {
 
 /* Number of OpenCL devices over all platforms (0 is not an error). */
 CLNN_API clnn_status clnn_device_count(size_t *count);
+/* index: the discovery position, 0 .. count-1 (CLNN_ERR_DEVICE_NOT_FOUND past it). */
 CLNN_API clnn_status clnn_device_info_get(size_t index, clnn_device_info *info);
 
-/* Resolves a selector to a device index. selector NULL or "" means the
- * CLNN_DEVICE environment variable, and if that is unset the default: the
- * first GPU, else the first device. A selector is an index ("1"), a type
- * ("gpu", "cpu", "accelerator"), or a case-insensitive substring of the
- * vendor, device name or platform name ("nvidia", "pthread").
- * A selector that matches nothing fails with CLNN_ERR_DEVICE_NOT_FOUND and a
- * message that lists the devices that exist. */
+/* Where a device stands in the ranking that clnn_device_select uses:
+ *   1. available devices before unavailable ones (CL_DEVICE_AVAILABLE or
+ *      CL_DEVICE_COMPILER_AVAILABLE false: never chosen, not even by index);
+ *   2. GPUs, then CPUs, then accelerators, then OTHER devices (simulators);
+ *   3. among GPUs, discrete ones (no host-unified memory) before integrated;
+ *   4. more compute units x clock first;
+ *   5. ties keep the discovery order.
+ * The rank is a position in the list of all devices, so it depends on which
+ * other devices are installed; the index does not change with it. */
+typedef struct clnn_device_rank {
+    unsigned index;             /* discovery position, as in clnn_device_info */
+    unsigned rank;              /* 0 = first choice, .. count-1 */
+    unsigned long long cl_type; /* CL_DEVICE_TYPE bits as the driver reports them */
+    int available;              /* CL_DEVICE_AVAILABLE and CL_DEVICE_COMPILER_AVAILABLE */
+    int host_unified_memory;    /* CL_DEVICE_HOST_UNIFIED_MEMORY: integrated GPU, CPU */
+    char reason[160];           /* the rank in words: "discrete GPU, 132 CU x 1980 MHz",
+                                   "CPU, 64 CU x 2600 MHz", "simulator: reports CPU|GPU|ACCELERATOR,
+                                   chosen only by name or index", "unavailable: ..." */
+} clnn_device_rank;
+
+/* Ranks all devices and fills *rank for the device at discovery position index. */
+CLNN_API clnn_status clnn_device_rank_get(size_t index, clnn_device_rank *rank);
+
+/* Resolves a selector to a device index (the discovery position). selector
+ * NULL or "" means the CLNN_DEVICE environment variable; if that is unset,
+ * empty or "default", the default: the best-ranked available device of type
+ * GPU, CPU or accelerator. Otherwise a selector is
+ *   - an index ("1"): that device, which must be available;
+ *   - a type ("gpu", "cpu", "accelerator", any case): the best-ranked
+ *     available device of exactly that type;
+ *   - else a case-insensitive substring of the vendor, device name or
+ *     platform name ("nvidia", "pthread", "oclgrind"): the best-ranked
+ *     available device that matches (so "amd" prefers an AMD GPU to PoCL's
+ *     CPU device, whose vendor is "AuthenticAMD").
+ * OTHER devices (a simulator reporting several types) are chosen only by
+ * index or name, never by default or by type. A selector that matches no
+ * available device fails with CLNN_ERR_DEVICE_NOT_FOUND and a message that
+ * lists every device with its rank in words. */
 CLNN_API clnn_status clnn_device_select(const char *selector, size_t *index);
 
 /* ----------------------------------------------------------------- context */
