@@ -363,7 +363,21 @@ struct clnn_tensor {
     size_t count;
     cl_mem buffer;
     int owned;
+    /* the bytes the tensor covers in its root buffer (a wrapped sub-buffer's
+     * parent, else buffer itself): what the aliasing check compares */
+    cl_mem root;
+    size_t root_offset;
 };
+
+/* 1 when a and b share memory: the same buffer, or byte ranges of one root
+ * buffer that overlap (two wraps of one cl_mem, overlapping sub-buffers).
+ * Every family's "must not alias" check goes through it. */
+int clnn__alias(const clnn_tensor *a, const clnn_tensor *b);
+/* Fails with CLNN_ERR_INVALID_ARGUMENT, naming the pair, when an output
+ * aliases an input or another output (NULL entries are skipped). */
+clnn_status clnn__check_disjoint(clnn_context *ctx, const char *fn, const clnn_tensor *const *outs,
+                                 const char *const *out_names, size_t nout, const clnn_tensor *const *ins,
+                                 const char *const *in_names, size_t nin);
 
 size_t clnn__dtype_size(clnn_dtype dtype);
 /* Validates a tensor handle used by fn as argument name: non-NULL, same context. */

@@ -192,8 +192,9 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim 
     for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], mix));
     for (size_t i = 0; i < nparams; i++)
         for (size_t j = 0; j < i; j++) {
-            CHECK_ARG(ctx, params[i].w->buffer != params[j].w->buffer, "%s: params[%zu].w and params[%zu].w are the same buffer", fn, j, i);
-            CHECK_ARG(ctx, !mix || mix->m2[i]->buffer != mix->m2[j]->buffer,
+            CHECK_ARG(ctx, !clnn__alias(params[i].w, params[j].w),
+                      "%s: params[%zu].w and params[%zu].w are the same buffer", fn, j, i);
+            CHECK_ARG(ctx, !mix || !clnn__alias(mix->m2[i], mix->m2[j]),
                       "%s: m2[%zu] and m2[%zu] are the same buffer", fn, j, i);
         }
     reg_set set = {{NULL}};

@@ -85,6 +85,7 @@ clnn_status clnn_tensor_create(clnn_context *ctx, clnn_dtype dtype, int ndim, co
     }
     clnn__mem_track(ctx, t->buffer, bytes);
     t->owned = 1;
+    t->root = t->buffer;
     *out = t;
     return CLNN_OK;
 }
@@ -110,8 +111,44 @@ clnn_status clnn_tensor_wrap(clnn_context *ctx, cl_mem buffer, clnn_dtype dtype,
     }
     t->buffer = buffer;
     t->owned = 0;
+    /* a sub-buffer aliases its parent's bytes: remember where (OpenCL 1.2
+     * sub-buffers are made from plain buffers only, so one level) */
+    cl_mem parent = NULL;
+    size_t offset = 0;
+    if (clGetMemObjectInfo(buffer, CL_MEM_ASSOCIATED_MEMOBJECT, sizeof parent, &parent, NULL) == CL_SUCCESS && parent &&
+        clGetMemObjectInfo(buffer, CL_MEM_OFFSET, sizeof offset, &offset, NULL) == CL_SUCCESS) {
+        t->root = parent;
+        t->root_offset = offset;
+    } else {
+        t->root = buffer;
+    }
     *out = t;
     return CLNN_OK;
+}
+
+clnn_status clnn__check_disjoint(clnn_context *ctx, const char *fn, const clnn_tensor *const *outs,
+                                 const char *const *out_names, size_t nout, const clnn_tensor *const *ins,
+                                 const char *const *in_names, size_t nin)
+{
+    for (size_t o = 0; o < nout; o++) {
+        if (!outs[o]) continue;
+        for (size_t i = 0; i < nin; i++)
+            CHECK_ARG(ctx, !ins[i] || !clnn__alias(outs[o], ins[i]), "%s: %s shares memory with the input %s", fn,
+                      out_names[o], in_names[i]);
+        for (size_t p = 0; p < o; p++)
+            CHECK_ARG(ctx, !outs[p] || !clnn__alias(outs[o], outs[p]), "%s: the outputs %s and %s share memory", fn,
+                      out_names[p], out_names[o]);
+    }
+    return CLNN_OK;
+}
+
+int clnn__alias(const clnn_tensor *a, const clnn_tensor *b)
+{
+    if (a->buffer == b->buffer) return 1;
+    if (a->root != b->root) return 0;
+    size_t a_end = a->root_offset + a->count * clnn__dtype_size(a->dtype);
+    size_t b_end = b->root_offset + b->count * clnn__dtype_size(b->dtype);
+    return a->root_offset < b_end && b->root_offset < a_end;
 }
 
 void clnn_tensor_release(clnn_tensor *t)

@@ -10,7 +10,11 @@
  * PyTorch's is_causal; masked probabilities are exactly 0).
  * The score and output GEMMs run in CLBlast (strided-batched over B*Hd); the
  * scale, mask and softmax are one kernel. The backward pass needs q, k, v and
- * the probs of the forward pass; it allocates a [B, Hd, Sq, Sk] workspace. */
+ * the probs of the forward pass; it allocates a [B, Hd, Sq, Sk] workspace.
+ * Aliasing: the outputs (forward: probs and out; backward: dq, dk and dv)
+ * share memory with no input and with no other output; two tensors share
+ * memory when they wrap one cl_mem or overlapping sub-buffers of one. Such a
+ * call fails with CLNN_ERR_INVALID_ARGUMENT and writes nothing. */
 #ifndef CLNN_ATTENTION_H
 #define CLNN_ATTENTION_H
 

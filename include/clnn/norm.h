@@ -22,7 +22,11 @@
  *
  * gamma and beta are both given or both NULL (no affine: gamma = 1, beta = 0);
  * dgamma and dbeta may each be NULL (not computed). Every reduction is a fixed
- * tree (same bits on every run). eps > 0 and momentum in [0, 1], finite. */
+ * tree (same bits on every run). eps > 0 and momentum in [0, 1], finite.
+ * Aliasing: the backward outputs dx, dgamma and dbeta share memory with no
+ * input (x, dy, gamma, save_mean, save_invstd) and with no other output;
+ * two tensors share memory when they wrap one cl_mem or overlapping
+ * sub-buffers of one. Such a call fails with CLNN_ERR_INVALID_ARGUMENT. */
 #ifndef CLNN_NORM_H
 #define CLNN_NORM_H
 

@@ -60,7 +60,9 @@ clnn_status clnn_attention_forward(clnn_context *ctx, const clnn_tensor *q, cons
     TRY(attn_validate(ctx, fn, q, k, v, probs, &g));
     CHECK_ARG(ctx, causal == 0 || causal == 1, "%s: causal = %d must be 0 or 1", fn, causal);
     TRY(check_4d(ctx, fn, "out", out, q->shape[0], q->shape[1], g.Sq, g.D));
-    CHECK_ARG(ctx, out != q && out != k && out != v && out != probs, "%s: out must not alias an input", fn);
+    const clnn_tensor *outs[] = {probs, out}, *ins[] = {q, k, v};
+    static const char *const out_names[] = {"probs", "out"}, *const in_names[] = {"q", "k", "v"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 3));
     /* scores = q . k^T into probs, then scale + mask + softmax in place, then out = probs . v */
     TRY(clnn__sgemm(ctx, fn, 0, 1, g.Sq, g.Sk, g.D, 1.0f, mat(q->buffer, g.Sq, g.D), mat(k->buffer, g.Sk, g.D), 0.0f,
                     mat(probs->buffer, g.Sq, g.Sk), g.BH));
@@ -87,7 +89,9 @@ clnn_status clnn_attention_backward(clnn_context *ctx, const clnn_tensor *q, con
     TRY(check_4d(ctx, fn, "dq", dq, B, H, g.Sq, g.D));
     TRY(check_4d(ctx, fn, "dk", dk, B, H, g.Sk, g.D));
     TRY(check_4d(ctx, fn, "dv", dv, B, H, g.Sk, g.D));
-    CHECK_ARG(ctx, dq != dk && dq != dv && dk != dv, "%s: dq, dk and dv must be distinct tensors", fn);
+    const clnn_tensor *outs[] = {dq, dk, dv}, *ins[] = {q, k, v, probs, dout};
+    static const char *const out_names[] = {"dq", "dk", "dv"}, *const in_names[] = {"q", "k", "v", "probs", "dout"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 5));
     cl_mem ds;
     TRY(clnn__scratch(ctx, fn, g.BH * g.Sq * g.Sk, &ds));
     /* dP = dO . V^T; dS = scale * P (dP - rowsum(dP P)); dQ = dS . K; dK = dS^T . Q; dV = P^T . dO */

@@ -42,9 +42,9 @@ clnn_status clnn_residual_add_backward(clnn_context *ctx, const clnn_tensor *dy,
         TRY(clnn__check_f32(ctx, fn, names[i], outs[i], 0));
         CHECK_SHAPE(ctx, outs[i]->count == dy->count, "%s: %s has %zu elements, dy has %zu", fn, names[i],
                     outs[i]->count, dy->count);
-        CHECK_ARG(ctx, outs[i]->buffer != dy->buffer, "%s: %s must not alias dy", fn, names[i]);
+        CHECK_ARG(ctx, !clnn__alias(outs[i], dy), "%s: %s must not alias dy", fn, names[i]);
     }
-    CHECK_ARG(ctx, !(da && db && da->buffer == db->buffer), "%s: da and db must be different tensors", fn);
+    CHECK_ARG(ctx, !(da && db && clnn__alias(da, db)), "%s: da and db must be different tensors", fn);
     cl_uint n = (cl_uint)dy->count;
     cl_int acc = accumulate;
     for (int i = 0; i < 2; i++) {
@@ -76,7 +76,7 @@ static clnn_status check_stack(clnn_context *ctx, const char *fn, const char *wh
         for (int d = 2; same && d < whole->ndim; d++) same = parts[i]->shape[d] == whole->shape[d];
         CHECK_SHAPE(ctx, same, "%s: %s %s must match %s %s in every dimension but 1", fn, name,
                     clnn__shape_str(parts[i], ps, sizeof ps), whole_name, clnn__shape_str(whole, ws, sizeof ws));
-        CHECK_ARG(ctx, parts[i]->buffer != whole->buffer, "%s: %s must not alias %s", fn, name, whole_name);
+        CHECK_ARG(ctx, !clnn__alias(parts[i], whole), "%s: %s must not alias %s", fn, name, whole_name);
         channels += parts[i]->shape[1];
     }
     CHECK_SHAPE(ctx, channels == whole->shape[1], "%s: the parts have %zu channels (dimension 1), %s has %zu", fn,
@@ -117,7 +117,7 @@ clnn_status clnn_split(clnn_context *ctx, const clnn_tensor *x, size_t count, cl
     TRY(check_stack(ctx, fn, "x", x, "outputs", count, (const clnn_tensor *const *)outputs));
     for (size_t i = 0; i < count; i++)
         for (size_t j = i + 1; j < count; j++)
-            CHECK_ARG(ctx, outputs[i]->buffer != outputs[j]->buffer, "%s: outputs[%zu] and outputs[%zu] are the same",
+            CHECK_ARG(ctx, !clnn__alias(outputs[i], outputs[j]), "%s: outputs[%zu] and outputs[%zu] are the same",
                       fn, i, j);
     return copy_parts(ctx, fn, x, count, (const clnn_tensor *const *)outputs, 0);
 }

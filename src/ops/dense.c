@@ -69,7 +69,7 @@ static clnn_status check_not_input(clnn_context *ctx, const char *fn, const char
                                    const clnn_tensor *const *inputs, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        CHECK_ARG(ctx, !inputs[i] || inputs[i]->buffer != out->buffer, "%s: %s must not alias an input", fn, name);
+        CHECK_ARG(ctx, !inputs[i] || !clnn__alias(inputs[i], out), "%s: %s must not alias an input", fn, name);
     return CLNN_OK;
 }
 
@@ -90,7 +90,7 @@ clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const cl
     if (z) {
         TRY(check_rows(ctx, fn, "z", z, d.rows, d.out));
         TRY(check_not_input(ctx, fn, "z", z, inputs, 3));
-        CHECK_ARG(ctx, z->buffer != y->buffer, "%s: z and y must be different tensors", fn);
+        CHECK_ARG(ctx, !clnn__alias(z, y), "%s: z and y must be different tensors", fn);
     }
     clnn_tensor *g = z ? z : y; /* the GEMM's result; the epilogue reads it */
     TRY(sgemm(ctx, fn, 0, 1, d.rows, d.out, d.in, x->buffer, d.in, w->buffer, d.in, 0.0f, g->buffer, d.out));
@@ -135,8 +135,8 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
         CHECK_SHAPE(ctx, db->count == d.out, "%s: db has %zu elements, w has %zu rows", fn, db->count, d.out);
         TRY(check_not_input(ctx, fn, "db", db, inputs, 4));
     }
-    CHECK_ARG(ctx, !(dx && dw && dx->buffer == dw->buffer) && !(dx && db && dx->buffer == db->buffer) &&
-                       !(dw && db && dw->buffer == db->buffer),
+    CHECK_ARG(ctx, !(dx && dw && clnn__alias(dx, dw)) && !(dx && db && clnn__alias(dx, db)) &&
+                       !(dw && db && clnn__alias(dw, db)),
               "%s: dx, dw and db must be different tensors", fn);
     if (!dx && !dw && !db) return CLNN_OK;
 

@@ -30,7 +30,7 @@ clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float 
     if (mask) {
         TRY(clnn__check_f32(ctx, fn, "mask", mask, 0));
         CHECK_SHAPE(ctx, mask->count == x->count, "%s: mask has %zu elements, x has %zu", fn, mask->count, x->count);
-        CHECK_ARG(ctx, mask->buffer != x->buffer && mask->buffer != y->buffer, "%s: mask must differ from x and y",
+        CHECK_ARG(ctx, !clnn__alias(mask, x) && !clnn__alias(mask, y), "%s: mask must differ from x and y",
                   fn);
     }
     cl_uint n = (cl_uint)x->count, st = stream;

@@ -87,12 +87,12 @@ clnn_status clnn__check_loss_io(clnn_context *ctx, const char *fn, const clnn__l
         TRY(clnn__check_f32(ctx, fn, out[o].name, t, 0));
         if (o == 0) TRY(check_loss_count(ctx, fn, red, t));
         for (size_t p = 1; p < o; p++)
-            CHECK_ARG(ctx, !out[p].t || out[p].t->buffer != t->buffer, "%s: %s and %s must differ", fn, out[p].name,
+            CHECK_ARG(ctx, !out[p].t || !clnn__alias(out[p].t, t), "%s: %s and %s must differ", fn, out[p].name,
                       out[o].name);
         if (o > 0 && out[o].like) TRY(clnn__check_like(ctx, fn, out[o].name, t, out[o].like_name, out[o].like));
         for (size_t i = 0; i < nin; i++)
-            CHECK_ARG(ctx, !in[i] || t->buffer != in[i]->buffer, "%s: %s must not alias an input", fn, out[o].name);
-        CHECK_ARG(ctx, o == 0 || !out[0].t || out[0].t->buffer != t->buffer, "%s: %s and %s must differ", fn,
+            CHECK_ARG(ctx, !in[i] || !clnn__alias(t, in[i]), "%s: %s must not alias an input", fn, out[o].name);
+        CHECK_ARG(ctx, o == 0 || !out[0].t || !clnn__alias(out[0].t, t), "%s: %s and %s must differ", fn,
                   out[0].name, out[o].name);
     }
     return CLNN_OK;

@@ -266,8 +266,8 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     CHECK_SHAPE(ctx, targets->shape[targets->ndim - 1] == cols,
                 "%s: targets must have one row of %zu classes per sample, its last dimension is %zu", fn, cols,
                 targets->shape[targets->ndim - 1]);
-    CHECK_ARG(ctx, targets->buffer != logits->buffer && targets->buffer != sample_ids->buffer &&
-                       (!labels || targets->buffer != labels->buffer),
+    CHECK_ARG(ctx, !clnn__alias(targets, logits) && !clnn__alias(targets, sample_ids) &&
+                       (!labels || !clnn__alias(targets, labels)),
               "%s: targets must not alias an input", fn);
     CHECK_ARG(ctx, clnn__is_finite(lambda), "%s: lambda is not finite", fn);
     CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f && beta < 1.0f, "%s: beta %g is not in [0, 1)", fn,

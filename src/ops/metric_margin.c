@@ -63,7 +63,7 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
     if (norm_stats) { /* read and written: distinct from every other tensor */
         const clnn_tensor *others[] = {x, w, labels, loss, dx, dw};
         for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-            CHECK_ARG(ctx, !others[i] || others[i]->buffer != norm_stats->buffer,
+            CHECK_ARG(ctx, !others[i] || !clnn__alias(others[i], norm_stats),
                       "%s: norm_stats must not alias another argument", fn);
     }
 

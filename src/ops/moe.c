@@ -68,9 +68,9 @@ clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const c
     if (bias) TRY(clnn__check_f32(ctx, fn, "bias", bias, E));
     TRY(check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, k));
     TRY(check_per_slot(ctx, fn, "gates", gates, CLNN_FLOAT32, T, k));
-    CHECK_ARG(ctx, indices->buffer != logits->buffer && gates->buffer != logits->buffer &&
-                       indices->buffer != gates->buffer && (!bias || (indices->buffer != bias->buffer &&
-                                                                      gates->buffer != bias->buffer)),
+    CHECK_ARG(ctx, !clnn__alias(indices, logits) && !clnn__alias(gates, logits) &&
+                       !clnn__alias(indices, gates) && (!bias || (!clnn__alias(indices, bias) &&
+                                                                      !clnn__alias(gates, bias))),
               "%s: indices and gates must be distinct and alias no input", fn);
     cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
     cl_int g = (cl_int)gate, rn = renormalize, has_bias = bias != NULL;
@@ -99,8 +99,8 @@ clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits
     TRY(check_gate(ctx, fn, gate, renormalize));
     TRY(check_per_slot(ctx, fn, "dgates", dgates, CLNN_FLOAT32, T, k));
     TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
-    CHECK_ARG(ctx, dlogits->buffer != logits->buffer && dlogits->buffer != indices->buffer &&
-                       dlogits->buffer != dgates->buffer,
+    CHECK_ARG(ctx, !clnn__alias(dlogits, logits) && !clnn__alias(dlogits, indices) &&
+                       !clnn__alias(dlogits, dgates),
               "%s: dlogits must not alias an input", fn);
     cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
     cl_int g = (cl_int)gate, rn = renormalize;
@@ -128,7 +128,7 @@ clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, 
     TRY(clnn__check_i32(ctx, fn, "load", load, 0));
     CHECK_SHAPE(ctx, load->count <= MAX_EXPERTS, "%s: load has %zu entries (experts), at most %d", fn, load->count,
                 MAX_EXPERTS);
-    CHECK_ARG(ctx, load->buffer != indices->buffer, "%s: load and indices are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(load, indices), "%s: load and indices are the same buffer", fn);
     return load_run(ctx, fn, indices, load->buffer, load->count);
 }
 
@@ -141,7 +141,7 @@ clnn_status clnn_moe_bias_update(clnn_context *ctx, const clnn_tensor *load, flo
                 MAX_EXPERTS);
     CHECK_ARG(ctx, clnn__is_finite(rate) && rate >= 0.0f, "%s: rate = %g is not finite and >= 0", fn, (double)rate);
     TRY(clnn__check_f32(ctx, fn, "bias", bias, load->count));
-    CHECK_ARG(ctx, bias->buffer != load->buffer, "%s: bias and load are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(bias, load), "%s: bias and load are the same buffer", fn);
     cl_uint E = (cl_uint)load->count;
     clnn__karg a[] = {KARG_BUF(load->buffer), KARG_BUF(bias->buffer), KARG(E), KARG(rate)};
     size_t problem[2] = {E, 1};

@@ -97,8 +97,8 @@ static clnn_status combine(clnn_context *ctx, const char *fn, const char *in_nam
         CHECK_SHAPE(ctx, gates->shape[gates->ndim - 1] == k, "%s: gates must have positions' shape", fn);
     }
     TRY(check_rows(ctx, fn, out_name, y, T, D));
-    CHECK_ARG(ctx, y->buffer != y_sorted->buffer && y->buffer != positions->buffer &&
-                       (!gates || y->buffer != gates->buffer),
+    CHECK_ARG(ctx, !clnn__alias(y, y_sorted) && !clnn__alias(y, positions) &&
+                       (!gates || !clnn__alias(y, gates)),
               "%s: %s must not alias an input", fn, out_name);
     cl_uint tt = (cl_uint)T, kk = (cl_uint)k, dd = (cl_uint)D;
     cl_int has_gates = gates != NULL;
@@ -142,11 +142,11 @@ clnn_status clnn_moe_combine_backward(clnn_context *ctx, const clnn_tensor *y_so
         TRY(clnn__check_f32(ctx, fn, "dgates", dgates, T * k));
         CHECK_SHAPE(ctx, dgates->shape[dgates->ndim - 1] == k, "%s: dgates must have positions' shape", fn);
     }
-    cl_mem ins[4] = {y_sorted->buffer, positions->buffer, gates->buffer, dy->buffer};
+    const clnn_tensor *ins[4] = {y_sorted, positions, gates, dy};
     for (int i = 0; i < 4; i++)
-        CHECK_ARG(ctx, (!dy_sorted || dy_sorted->buffer != ins[i]) && (!dgates || dgates->buffer != ins[i]),
+        CHECK_ARG(ctx, (!dy_sorted || !clnn__alias(dy_sorted, ins[i])) && (!dgates || !clnn__alias(dgates, ins[i])),
                   "%s: an output aliases an input", fn);
-    CHECK_ARG(ctx, !dy_sorted || !dgates || dy_sorted->buffer != dgates->buffer, "%s: dy_sorted and dgates must differ",
+    CHECK_ARG(ctx, !dy_sorted || !dgates || !clnn__alias(dy_sorted, dgates), "%s: dy_sorted and dgates must differ",
               fn);
     cl_uint tt = (cl_uint)T, kk = (cl_uint)k, dd = (cl_uint)D;
     if (dy_sorted) {

@@ -152,6 +152,19 @@ clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
                        save_invstd);
 }
 
+/* The backward kernels read x and dy while they write dx, dgamma and dbeta:
+ * no output may share memory with an input or another output. */
+static clnn_status check_backward_disjoint(clnn_context *ctx, const char *fn, const clnn_tensor *x,
+                                           const clnn_tensor *dy, const clnn_tensor *gamma,
+                                           const clnn_tensor *save_mean, const clnn_tensor *save_invstd,
+                                           const clnn_tensor *dx, const clnn_tensor *dgamma, const clnn_tensor *dbeta)
+{
+    const clnn_tensor *outs[] = {dx, dgamma, dbeta}, *ins[] = {x, dy, gamma, save_mean, save_invstd};
+    static const char *const out_names[] = {"dx", "dgamma", "dbeta"},
+                             *const in_names[] = {"x", "dy", "gamma", "save_mean", "save_invstd"};
+    return clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 5);
+}
+
 clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                     const clnn_tensor *gamma, const clnn_tensor *save_mean,
                                     const clnn_tensor *save_invstd, int training, clnn_tensor *dx, clnn_tensor *dgamma,
@@ -169,6 +182,7 @@ clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, con
     TRY(check_like(ctx, fn, "dx", dx, x));
     if (dgamma) TRY(check_f32(ctx, fn, "dgamma", dgamma, g.groups));
     if (dbeta) TRY(check_f32(ctx, fn, "dbeta", dbeta, g.groups));
+    TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
     int flags = NORM_PARAM_PER_GROUP | (training ? 0 : NORM_USE_RUNNING);
     return run_backward(ctx, fn, &g, &g, flags, NORM_PARAM_PER_GROUP, x, dy, gamma, save_mean, save_invstd, dx,
                         dgamma, dbeta);
@@ -218,5 +232,6 @@ clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, con
     TRY(check_like(ctx, fn, "dx", dx, x));
     if (dgamma) TRY(check_f32(ctx, fn, "dgamma", dgamma, cols.groups));
     if (dbeta) TRY(check_f32(ctx, fn, "dbeta", dbeta, cols.groups));
+    TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
     return run_backward(ctx, fn, &rows, &cols, 0, 0, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }

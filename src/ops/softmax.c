@@ -38,7 +38,7 @@ static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const cln
     CHECK_SHAPE(ctx, dy->count == y->count && dx->count == y->count && dy->shape[dy->ndim - 1] == c &&
                          dx->shape[dx->ndim - 1] == c,
                 "%s: y, dy and dx must have the same rows", fn);
-    CHECK_ARG(ctx, dx->buffer != y->buffer, "%s: dx must not alias y", fn);
+    CHECK_ARG(ctx, !clnn__alias(dx, y), "%s: dx must not alias y", fn);
     cl_uint cols = (cl_uint)c, rows = (cl_uint)(y->count / cols);
     cl_uint lanes = clnn__row_lanes(cols);
     clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(y->buffer), KARG_BUF(dy->buffer), KARG(cols), KARG(lanes),

@@ -70,10 +70,10 @@ clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_ten
     CHECK_SHAPE(ctx, values || !sorted_values || n <= 0x80000000u,
                 "%s: an argsort of %zu keys does not fit int32 indices", fn, n);
     /* in place is fine (only the first pass reads the inputs, and it writes scratch) */
-    CHECK_ARG(ctx, !sorted_keys || ((!values || sorted_keys->buffer != values->buffer) &&
-                                    (!sorted_values || sorted_keys->buffer != sorted_values->buffer)),
+    CHECK_ARG(ctx, !sorted_keys || ((!values || !clnn__alias(sorted_keys, values)) &&
+                                    (!sorted_values || !clnn__alias(sorted_keys, sorted_values))),
               "%s: sorted_keys shares its buffer with values or sorted_values", fn);
-    CHECK_ARG(ctx, !sorted_values || sorted_values->buffer != keys->buffer, "%s: sorted_values shares its buffer with keys",
+    CHECK_ARG(ctx, !sorted_values || !clnn__alias(sorted_values, keys), "%s: sorted_values shares its buffer with keys",
               fn);
     cl_mem kout = sorted_keys ? sorted_keys->buffer : NULL;
     clnn_status st = kout ? CLNN_OK : clnn__scratch(ctx, fn, n, &kout);

@@ -37,12 +37,12 @@ clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_tensor *x
     size_t rows, n;
     TRY(check_x_k(ctx, fn, x, k, &rows, &n));
     TRY(clnn__check_f32(ctx, fn, "y", y, x->count));
-    CHECK_ARG(ctx, y->buffer != x->buffer, "%s: y must not alias x", fn);
+    CHECK_ARG(ctx, !clnn__alias(y, x), "%s: y must not alias x", fn);
     if (indices) {
         TRY(clnn__check_i32(ctx, fn, "indices", indices, rows * k));
         CHECK_SHAPE(ctx, indices->shape[indices->ndim - 1] == k, "%s: the last dimension of indices is %zu, not k = %zu",
                     fn, indices->shape[indices->ndim - 1], k);
-        CHECK_ARG(ctx, indices->buffer != x->buffer && indices->buffer != y->buffer,
+        CHECK_ARG(ctx, !clnn__alias(indices, x) && !clnn__alias(indices, y),
                   "%s: indices must not alias x or y", fn);
     }
     return topk_run(ctx, fn, x, NULL, y, indices, rows, n, k);
@@ -57,6 +57,6 @@ clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *
     TRY(check_x_k(ctx, fn, x, k, &rows, &n));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
     TRY(clnn__check_f32(ctx, fn, "dx", dx, x->count));
-    CHECK_ARG(ctx, dx->buffer != x->buffer && dx->buffer != dy->buffer, "%s: dx must not alias x or dy", fn);
+    CHECK_ARG(ctx, !clnn__alias(dx, x) && !clnn__alias(dx, dy), "%s: dx must not alias x or dy", fn);
     return topk_run(ctx, fn, x, dy, dx, NULL, rows, n, k);
 }

@@ -69,7 +69,7 @@ static clnn_status check_pair_call(clnn_context *ctx, const char *fn, const clnn
     CHECK_SHAPE(ctx, out->shape[0] == in->shape[0], "%s: %s and %s have different batch sizes", fn, out_name,
                 in_name);
     if (nchw) CHECK_SHAPE(ctx, in->ndim == 4, "%s: %s must be NCHW (4 dimensions), has %d", fn, in_name, in->ndim);
-    CHECK_ARG(ctx, out->buffer != in->buffer, "%s: %s must not alias %s", fn, out_name, in_name);
+    CHECK_ARG(ctx, !clnn__alias(out, in), "%s: %s must not alias %s", fn, out_name, in_name);
     return check_indices(ctx, fn, "perm", perm, in->shape[0], in->shape[0], backward);
 }
 

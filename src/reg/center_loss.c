@@ -61,7 +61,7 @@ clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tensor *x, con
     TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "%s: alpha %g is not in [0, 1]", fn,
               (double)alpha);
-    CHECK_ARG(ctx, centers->buffer != x->buffer, "%s: centers must not alias x", fn);
+    CHECK_ARG(ctx, !clnn__alias(centers, x), "%s: centers must not alias x", fn);
     CHECK_SHAPE(ctx, n <= 0x7FFFFFFF, "%s: more than 2^31 - 1 samples", fn); /* int32 sample links */
     cl_mem links; /* int32 [2N]: next sample of the same label, first-of-label flags */
     TRY(clnn__scratch(ctx, fn, 2 * n, &links));

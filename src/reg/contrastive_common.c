@@ -73,10 +73,10 @@ clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_
         const char *name = i < n_grad ? grad_names[i] : "loss";
         if (!o) continue;
         for (size_t j = 0; j < n_in; j++)
-            CHECK_ARG(ctx, o->buffer != inputs[j]->buffer, "%s: %s must not alias an input", fn, name);
+            CHECK_ARG(ctx, !clnn__alias(o, inputs[j]), "%s: %s must not alias an input", fn, name);
         for (size_t j = i + 1; j <= n_grad; j++) {
             const clnn_tensor *p = j < n_grad ? grads[j] : loss;
-            CHECK_ARG(ctx, !p || p->buffer != o->buffer, "%s: %s and %s must differ", fn, name,
+            CHECK_ARG(ctx, !p || !clnn__alias(p, o), "%s: %s and %s must differ", fn, name,
                       j < n_grad ? grad_names[j] : "loss");
         }
     }

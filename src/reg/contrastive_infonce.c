@@ -75,7 +75,7 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
         CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, z1 has %zu rows", fn, labels->count, n);
         const clnn_tensor *outs[3] = {loss, dz1, dz2};
         for (int i = 0; i < 3; i++)
-            CHECK_ARG(ctx, !outs[i] || outs[i]->buffer != labels->buffer, "%s: an output aliases labels", fn);
+            CHECK_ARG(ctx, !outs[i] || !clnn__alias(outs[i], labels), "%s: an output aliases labels", fn);
     }
     TRY(clnn__ctr_check_options(ctx, fn, &opt, n));
     CHECK_SHAPE(ctx, 2 * n * d <= 0xFFFFFFFFu && 2 * n <= 0x7FFFFFFFu,

@@ -71,7 +71,7 @@ clnn_status clnn_dropblock_forward(clnn_context *ctx, const clnn_tensor *x, size
     TRY(clnn__check_f32_like(ctx, fn, "mask", mask, x, "x"));
     TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
     CHECK_SHAPE(ctx, x->ndim == 4, "%s: x must be NCHW (4 dimensions), has %d", fn, x->ndim);
-    CHECK_ARG(ctx, y->buffer != x->buffer && mask->buffer != x->buffer && mask->buffer != y->buffer,
+    CHECK_ARG(ctx, !clnn__alias(y, x) && !clnn__alias(mask, x) && !clnn__alias(mask, y),
               "%s: x, mask and y must be three different tensors", fn);
     size_t H = x->shape[2], W = x->shape[3];
     CHECK_ARG(ctx, block_size >= 1 && block_size <= H && block_size <= W,

@@ -54,10 +54,10 @@ clnn_status clnn__gradcomb_check_outputs(clnn_context *ctx, const char *fn, cons
 {
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < i; j++)
-            CHECK_ARG(ctx, out[i]->buffer != out[j]->buffer, "%s: %s[%zu] and %s[%zu] are the same buffer", fn,
+            CHECK_ARG(ctx, !clnn__alias(out[i], out[j]), "%s: %s[%zu] and %s[%zu] are the same buffer", fn,
                       out_name, j, out_name, i);
         for (size_t j = 0; j < n * nin; j++)
-            CHECK_ARG(ctx, out[i]->buffer != in[j]->buffer, "%s: %s[%zu] shares its buffer with %s[%zu]", fn,
+            CHECK_ARG(ctx, !clnn__alias(out[i], in[j]), "%s: %s[%zu] shares its buffer with %s[%zu]", fn,
                       out_name, i, in_name, j);
     }
     return CLNN_OK;
@@ -183,7 +183,7 @@ clnn_status clnn_grad_weighted_sum(clnn_context *ctx, size_t nlists, size_t npar
         CHECK_SHAPE(ctx, weights->count >= nlists, "%s: weights has %zu values, fewer than nlists = %zu", fn,
                     weights->count, nlists);
         for (size_t p = 0; p < nparams; p++)
-            CHECK_ARG(ctx, out[p]->buffer != weights->buffer, "%s: out[%zu] is weights", fn, p);
+            CHECK_ARG(ctx, !clnn__alias(out[p], weights), "%s: out[%zu] is weights", fn, p);
     }
     return clnn__combine(ctx, fn, nlists, nparams, grads, scales, weights ? weights->buffer : NULL, out);
 }

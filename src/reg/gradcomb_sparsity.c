@@ -21,8 +21,8 @@ clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s
     TRY(clnn__check_count32(ctx, fn, "w", w));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
     if (mask) TRY(clnn__check_f32(ctx, fn, "mask", mask, w->count));
-    CHECK_ARG(ctx, grad->buffer != w->buffer, "%s: grad and w are the same buffer", fn);
-    CHECK_ARG(ctx, !mask || (mask->buffer != w->buffer && mask->buffer != grad->buffer),
+    CHECK_ARG(ctx, !clnn__alias(grad, w), "%s: grad and w are the same buffer", fn);
+    CHECK_ARG(ctx, !mask || (!clnn__alias(mask, w) && !clnn__alias(mask, grad)),
               "%s: mask shares its buffer with w or grad", fn);
     cl_mem mb = mask ? mask->buffer : w->buffer; /* not touched without HAS_MASK */
     cl_uint n = (cl_uint)w->count;

@@ -22,7 +22,7 @@ static clnn_status check_args(clnn_context *ctx, const char *fn, const char *sma
     CHECK_SHAPE(ctx, small->count <= 0xFFFFFFFFu / samples, "%s: %u samples of %zu elements pass 2^32 - 1", fn,
                 samples, small->count);
     TRY(clnn__check_f32(ctx, fn, big_name, big, small->count * samples));
-    CHECK_ARG(ctx, big->buffer != small->buffer, "%s: %s and %s are the same buffer", fn, big_name, small_name);
+    CHECK_ARG(ctx, !clnn__alias(big, small), "%s: %s and %s are the same buffer", fn, big_name, small_name);
     return CLNN_OK;
 }
 

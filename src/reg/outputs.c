@@ -31,7 +31,7 @@ static clnn_status mix(clnn_context *ctx, const char *fn, const clnn_tensor *y, 
     TRY(clnn__check_like(ctx, fn, "targets", targets, "p_prev", p_prev));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "%s: alpha %g is not in [0, 1]", fn,
               (double)alpha);
-    CHECK_ARG(ctx, targets->buffer != p_prev->buffer && (labels || targets->buffer != y->buffer),
+    CHECK_ARG(ctx, !clnn__alias(targets, p_prev) && (labels || !clnn__alias(targets, y)),
               "%s: targets must not alias an input", fn);
     cl_uint n = (cl_uint)p_prev->count, ncols = (cl_uint)cols;
     cl_int from_labels = labels != NULL;
@@ -188,7 +188,7 @@ static clnn_status stablemax_rows(clnn_context *ctx, const char *fn, const clnn_
     TRY(clnn__check_rows(ctx, fn, "x", x, &rows, &cols));
     if (dy) TRY(clnn__check_like(ctx, fn, "dy", dy, "x", x));
     TRY(clnn__check_like(ctx, fn, out_name, out, "x", x));
-    CHECK_ARG(ctx, out->buffer != x->buffer && (!dy || out->buffer != dy->buffer),
+    CHECK_ARG(ctx, !clnn__alias(out, x) && (!dy || !clnn__alias(out, dy)),
               "%s: %s must not alias an input", fn, out_name);
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int backward = dy != NULL;

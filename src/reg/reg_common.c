@@ -32,7 +32,7 @@ clnn_status clnn__check_pairs(clnn_context *ctx, const char *fn, const char *a_n
     for (size_t i = 0; i < n; i++) {
         CHECK_SHAPE(ctx, a[i]->count == b[i]->count, "%s: %s[%zu] has %zu elements, %s[%zu] %zu", fn, a_name, i,
                     a[i]->count, b_name, i, b[i]->count);
-        CHECK_ARG(ctx, !distinct || a[i]->buffer != b[i]->buffer, "%s: %s[%zu] and %s[%zu] are the same buffer", fn,
+        CHECK_ARG(ctx, !distinct || !clnn__alias(a[i], b[i]), "%s: %s[%zu] and %s[%zu] are the same buffer", fn,
                   a_name, i, b_name, i);
     }
     return CLNN_OK;

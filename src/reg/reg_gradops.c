@@ -32,7 +32,7 @@ clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n, c
     TRY(clnn__check_f32(ctx, fn, "factor", factor, 0));
     CHECK_SHAPE(ctx, factor->count >= 2, "%s: factor needs 2 elements (factor, norm), has %zu", fn, factor->count);
     for (size_t i = 0; i < n; i++)
-        CHECK_ARG(ctx, grads[i]->buffer != factor->buffer, "%s: factor is grads[%zu]", fn, i);
+        CHECK_ARG(ctx, !clnn__alias(grads[i], factor), "%s: factor is grads[%zu]", fn, i);
     return clnn__global_norm(ctx, fn, max_norm, n, grads, factor->buffer);
 }
 
@@ -45,7 +45,7 @@ clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *
     TRY(clnn__check_f32(ctx, fn, "coef", coef, 0));
     CHECK_SHAPE(ctx, coef->count >= n, "%s: coef has %zu elements, fewer than n = %zu", fn, coef->count, n);
     for (size_t i = 0; i < n; i++)
-        CHECK_ARG(ctx, w[i]->buffer != coef->buffer && grads[i]->buffer != coef->buffer,
+        CHECK_ARG(ctx, !clnn__alias(w[i], coef) && !clnn__alias(grads[i], coef),
                   "%s: coef shares its buffer with w[%zu] or grads[%zu]", fn, i, i);
     cl_mem sums; /* [0, n): <g, w>; [n, 2n): ||w||² */
     TRY(clnn__scratch(ctx, fn, 2 * n, &sums));

@@ -70,7 +70,7 @@ static clnn_status group_apply(clnn_context *ctx, const char *fn, int mode, clnn
 static clnn_status check_grad(clnn_context *ctx, const char *fn, const clnn_tensor *w, const clnn_tensor *grad)
 {
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
-    CHECK_ARG(ctx, grad->buffer != w->buffer, "%s: grad and w are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(grad, w), "%s: grad and w are the same buffer", fn);
     return CLNN_OK;
 }
 

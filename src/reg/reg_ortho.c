@@ -61,7 +61,7 @@ clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tens
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(check_ortho(ctx, fn, lambda, w));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
-    CHECK_ARG(ctx, grad->buffer != w->buffer, "%s: grad and w are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(grad, w), "%s: grad and w are the same buffer", fn);
     size_t r, c;
     cl_mem gram;
     TRY(gram_of(ctx, fn, w, &r, &c, &gram));

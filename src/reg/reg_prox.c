@@ -17,7 +17,7 @@ clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_reg *reg, float lr, cons
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     if (mask) {
         TRY(clnn__check_f32(ctx, fn, "mask", mask, w->count));
-        CHECK_ARG(ctx, mask->buffer != w->buffer, "%s: mask and w are the same buffer", fn);
+        CHECK_ARG(ctx, !clnn__alias(mask, w), "%s: mask and w are the same buffer", fn);
     }
     clnn__step_desc d = {0};
     d.w = w;

@@ -18,7 +18,7 @@ static clnn_status check_w_mask(clnn_context *ctx, const char *fn, const clnn_te
 {
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     TRY(clnn__check_f32(ctx, fn, "mask", mask, w->count));
-    CHECK_ARG(ctx, mask->buffer != w->buffer, "%s: mask and w are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(mask, w), "%s: mask and w are the same buffer", fn);
     return CLNN_OK;
 }
 
@@ -86,7 +86,7 @@ clnn_status clnn_prune_apply(clnn_context *ctx, const clnn_tensor *mask, clnn_te
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_f32(ctx, fn, "t", t, 0));
     TRY(clnn__check_f32(ctx, fn, "mask", mask, t->count));
-    CHECK_ARG(ctx, mask->buffer != t->buffer, "%s: mask and t are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(mask, t), "%s: mask and t are the same buffer", fn);
     clnn__blend_desc d = {BLEND_MUL, BLEND_SCALE_ONE, 1, t->buffer, mask->buffer, NULL, NULL, 0, (cl_uint)t->count,
                           1.0f, 1.0f};
     return clnn__blend(ctx, fn, &d);
@@ -104,7 +104,7 @@ static clnn_status check_maskllm(clnn_context *ctx, const char *fn, const clnn_t
     CHECK_SHAPE(ctx, per_group->shape[per_group->ndim - 1] % 4 == 0,
                 "%s: the last dimension of %s (%zu) is not a multiple of 4", fn, name,
                 per_group->shape[per_group->ndim - 1]);
-    CHECK_ARG(ctx, per_group->buffer != logits->buffer, "%s: %s and logits are the same buffer", fn, name);
+    CHECK_ARG(ctx, !clnn__alias(per_group, logits), "%s: %s and logits are the same buffer", fn, name);
     return CLNN_OK;
 }
 
@@ -139,7 +139,7 @@ clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, 
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(check_maskllm(ctx, fn, logits, tau, "dmask", dmask));
     TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
-    CHECK_ARG(ctx, dlogits->buffer != logits->buffer && dlogits->buffer != dmask->buffer,
+    CHECK_ARG(ctx, !clnn__alias(dlogits, logits) && !clnn__alias(dlogits, dmask),
               "%s: dlogits shares its buffer with logits or dmask", fn);
     return maskllm_run(ctx, fn, 1, gumbel, logits, dmask, dlogits, tau, seed, stream);
 }

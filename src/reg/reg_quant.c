@@ -24,7 +24,7 @@ static clnn_status check_quant(clnn_context *ctx, const char *fn, const clnn_qua
     CHECK_ARG(ctx, zero != NULL || q->symmetric, "%s: zero is NULL (needed unless q->symmetric)", fn);
     if (zero) {
         TRY(clnn__check_f32(ctx, fn, "zero", zero, *channels));
-        CHECK_ARG(ctx, zero->buffer != scale->buffer, "%s: zero and scale are the same buffer", fn);
+        CHECK_ARG(ctx, !clnn__alias(zero, scale), "%s: zero and scale are the same buffer", fn);
     }
     return CLNN_OK;
 }
@@ -34,7 +34,7 @@ static clnn_status check_out(clnn_context *ctx, const char *fn, const char *name
                              const clnn_tensor *x, const clnn_tensor *scale, const clnn_tensor *zero)
 {
     TRY(clnn__check_f32(ctx, fn, name, out, x->count));
-    CHECK_ARG(ctx, out->buffer != scale->buffer && (!zero || out->buffer != zero->buffer),
+    CHECK_ARG(ctx, !clnn__alias(out, scale) && (!zero || !clnn__alias(out, zero)),
               "%s: %s shares its buffer with scale or zero", fn, name);
     return CLNN_OK;
 }
@@ -63,7 +63,7 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
-    CHECK_ARG(ctx, scale->buffer != x->buffer && (!zero || zero->buffer != x->buffer),
+    CHECK_ARG(ctx, !clnn__alias(scale, x) && (!zero || !clnn__alias(zero, x)),
               "%s: scale or zero is the same buffer as x", fn);
     cl_mem ext; /* [0, nch): max(0, max x); [nch, 2 nch): max(0, max −x) */
     TRY(clnn__scratch(ctx, fn, 2 * nch, &ext));
@@ -109,7 +109,7 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, con
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
     TRY(check_out(ctx, fn, "dx", dx, x, scale, zero));
-    CHECK_ARG(ctx, dx->buffer != x->buffer, "%s: dx and x are the same buffer", fn);
+    CHECK_ARG(ctx, !clnn__alias(dx, x), "%s: dx and x are the same buffer", fn);
     return fake_quant_run(ctx, fn, 1, q, x, scale, zero, dy, dx, 0, 0);
 }
 

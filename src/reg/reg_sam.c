@@ -13,10 +13,10 @@ clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor 
     TRY(clnn__check_pairs(ctx, fn, "w", wc, "grads", grads, n, 1));
     TRY(clnn__check_pairs(ctx, fn, "w", wc, "saved", sc, n, 1));
     for (size_t i = 0; i < n; i++) {
-        CHECK_ARG(ctx, saved[i]->buffer != grads[i]->buffer, "%s: saved[%zu] and grads[%zu] are the same buffer",
+        CHECK_ARG(ctx, !clnn__alias(saved[i], grads[i]), "%s: saved[%zu] and grads[%zu] are the same buffer",
                   fn, i, i);
         for (size_t j = 0; j < i; j++)
-            CHECK_ARG(ctx, w[i]->buffer != w[j]->buffer && saved[i]->buffer != saved[j]->buffer,
+            CHECK_ARG(ctx, !clnn__alias(w[i], w[j]) && !clnn__alias(saved[i], saved[j]),
                       "%s: w[%zu] or saved[%zu] repeats an earlier tensor's buffer", fn, i, i);
     }
     cl_mem norm; /* [0] clip factor (unused), [1] the global norm */

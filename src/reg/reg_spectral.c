@@ -104,7 +104,7 @@ clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, con
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
     TRY(clnn__check_f32(ctx, fn, "out", out, w->count));
-    CHECK_ARG(ctx, sigma->buffer != w->buffer && sigma->buffer != out->buffer,
+    CHECK_ARG(ctx, !clnn__alias(sigma, w) && !clnn__alias(sigma, out),
               "%s: sigma shares its buffer with w or out", fn);
     clnn__blend_desc b = {BLEND_AXPBY, BLEND_SCALE_INV, 0, out->buffer, w->buffer, NULL, sigma->buffer, 0,
                           (cl_uint)w->count, 0.0f, 1.0f};

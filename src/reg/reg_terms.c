@@ -46,7 +46,7 @@ clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_reg *reg, const clnn_ten
     TRY(term_coefs(ctx, fn, reg, &c1, &c2));
     TRY(check_w_mask(ctx, fn, w, mask));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
-    CHECK_ARG(ctx, grad->buffer != w->buffer && (!mask || grad->buffer != mask->buffer),
+    CHECK_ARG(ctx, !clnn__alias(grad, w) && (!mask || !clnn__alias(grad, mask)),
               "%s: grad shares its buffer with w or mask", fn);
     cl_uint n = (cl_uint)w->count;
     cl_mem mk = mask ? mask->buffer : w->buffer;

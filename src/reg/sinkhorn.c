@@ -125,10 +125,10 @@ clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, 
     TRY(check_problem(ctx, fn, scores, tau, iters, &k));
     TRY(clnn__check_like(ctx, fn, "p", p, "scores", scores));
     CHECK_SHAPE(ctx, p->ndim >= 2 && p->shape[p->ndim - 2] == k.n, "%s: p must have the shape of scores", fn);
-    CHECK_ARG(ctx, p->buffer != scores->buffer, "%s: p must not alias scores", fn);
+    CHECK_ARG(ctx, !clnn__alias(p, scores), "%s: p must not alias scores", fn);
     if (potentials) {
         TRY(check_potentials(ctx, fn, &k, potentials));
-        CHECK_ARG(ctx, potentials->buffer != scores->buffer && potentials->buffer != p->buffer,
+        CHECK_ARG(ctx, !clnn__alias(potentials, scores) && !clnn__alias(potentials, p),
                   "%s: potentials must not alias scores or p", fn);
         k.pot = potentials->buffer;
         k.stride = (size_t)k.batch * (k.n + k.m);
@@ -153,8 +153,8 @@ clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores,
     CHECK_SHAPE(ctx, dp->ndim >= 2 && dp->shape[dp->ndim - 2] == k.n && dscores->ndim >= 2 &&
                          dscores->shape[dscores->ndim - 2] == k.n,
                 "%s: dp and dscores must have the shape of scores", fn);
-    CHECK_ARG(ctx, dscores->buffer != scores->buffer && dscores->buffer != dp->buffer &&
-                       (!potentials || dscores->buffer != potentials->buffer),
+    CHECK_ARG(ctx, !clnn__alias(dscores, scores) && !clnn__alias(dscores, dp) &&
+                       (!potentials || !clnn__alias(dscores, potentials)),
               "%s: dscores must not alias an input", fn);
     k.stride = (size_t)k.batch * (k.n + k.m);
     cl_mem df = NULL, dg = NULL, own = NULL;

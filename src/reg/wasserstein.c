@@ -40,11 +40,11 @@ clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_ten
     CHECK_ARG(ctx, value || grad, "%s: value and grad are both NULL: nothing to compute", fn);
     if (value) TRY(clnn__check_f32(ctx, fn, "value", value, 0));
     if (grad) TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
-    CHECK_ARG(ctx, w0_sorted->buffer != w->buffer, "%s: w0_sorted and w are the same buffer", fn);
-    CHECK_ARG(ctx, !grad || (grad->buffer != w->buffer && grad->buffer != w0_sorted->buffer),
+    CHECK_ARG(ctx, !clnn__alias(w0_sorted, w), "%s: w0_sorted and w are the same buffer", fn);
+    CHECK_ARG(ctx, !grad || (!clnn__alias(grad, w) && !clnn__alias(grad, w0_sorted)),
               "%s: grad shares its buffer with w or w0_sorted", fn);
-    CHECK_ARG(ctx, !value || (value->buffer != w->buffer && value->buffer != w0_sorted->buffer &&
-                              (!grad || value->buffer != grad->buffer)),
+    CHECK_ARG(ctx, !value || (!clnn__alias(value, w) && !clnn__alias(value, w0_sorted) &&
+                              (!grad || !clnn__alias(value, grad))),
               "%s: value shares its buffer with w, w0_sorted or grad", fn);
     cl_mem d = NULL, perm = NULL;
     clnn_status st = clnn__scratch(ctx, fn, w->count, &d);
