@@ -355,16 +355,19 @@ static void check_none_vs_sum(clnn_context *ctx, int op, size_t rows, size_t col
     clnn_tensor_release(grad);
 }
 
+/* Each row kernel and ops that launch it (py_loss with and without the NFL
+ * pass). */
+static const struct {
+    const char *kernel;
+    int op;
+} cases[] = {{"losses.py_loss", OP_ALL_ROBUST}, {"losses.py_loss", OP_SQUENTROPY}, {"losses.py_loss", OP_FOCAL},
+             {"losses.asl", OP_ASL},           {"losses.spherical_z", OP_SPHERICAL}, {"losses.elr", OP_ELR}};
+
 /* The same bits for four forced local sizes of each kernel (the default's
  * bits are the reference): 1 (one work-item runs every lane), 3 (not a power
  * of two), 64 and 256 (more work-items than some rows' lanes). */
 static void check_local_sizes(clnn_context *ctx)
 {
-    static const struct {
-        const char *kernel;
-        int op;
-    } cases[] = {{"losses.py_loss", OP_ALL_ROBUST}, {"losses.py_loss", OP_SQUENTROPY}, {"losses.asl", OP_ASL},
-                 {"losses.spherical_z", OP_SPHERICAL}, {"losses.elr", OP_ELR}};
     const size_t locals[] = {1, 3, 64, 256}, rows = test_small() ? 2 : 5, cols = 257, n = rows * cols;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         data d = make_data(ctx, cases[c].op, rows, cols, 0);
@@ -418,11 +421,6 @@ static size_t run_outputs(clnn_context *ctx, int op, const data *d, float *out)
  * -- under every row packing. The simulator runs 1, 10 and 33 classes. */
 static void check_row_packing(clnn_context *ctx)
 {
-    static const struct {
-        const char *kernel;
-        int op;
-    } cases[] = {{"losses.py_loss", OP_FOCAL}, {"losses.py_loss", OP_ALL_ROBUST}, {"losses.asl", OP_ASL},
-                 {"losses.spherical_z", OP_SPHERICAL}, {"losses.elr", OP_ELR}};
     static const size_t all[] = {1, 2, 10, 31, 33}, few[] = {1, 10, 33};
     const int small = test_small();
     const size_t rows = small ? 23 : 97, *classes = small ? few : all, nc = small ? 3 : 5;
