@@ -67,8 +67,8 @@ __kernel void prob_entropy(__global float *partial, __global float *grad, __glob
 }
 
 /* z-loss coef lse^2 per row; d/dx_j = 2 coef lse softmax_j. */
-__kernel void z_loss(__global float *partial, __global float *grad, __global const float *logits, const uint rows, const uint cols,
-                     const uint lanes, const float coef, const float scale, const int want_grad,
+__kernel void z_loss(__global float *partial, __global float *grad, __global const float *logits, const uint rows,
+                     const uint cols, const uint lanes, const float coef, const float scale, const int want_grad,
                      __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
@@ -149,8 +149,8 @@ static inline float stablemax_ds(const float x) { return x >= 0.0f ? 1.0f : 1.0f
 
 /* StableMax of each row, y_j = s(x_j) / S with S = sum s(x_k) (backward = 0),
  * or its backward (backward = 1): dx_j = s'(x_j) / S (dy_j - sum_k dy_k y_k). */
-__kernel void stablemax_rows(__global float *out, __global const float *x, __global const float *dy, const uint rows, const uint cols,
-                             const uint lanes, const int backward, __local rowstat *scratch)
+__kernel void stablemax_rows(__global float *out, __global const float *x, __global const float *dy, const uint rows,
+                             const uint cols, const uint lanes, const int backward, __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
     const size_t off = (size_t)s.row * cols;
@@ -166,8 +166,8 @@ __kernel void stablemax_rows(__global float *out, __global const float *x, __glo
  *   loss = log S - log s(x_label),   dx_j = s'(x_j) / S - [j == label] s'(x_label) / s(x_label)
  * A label outside [0, cols) gives NaN. */
 __kernel void stablemax_ce(__global float *partial, __global float *grad, __global const float *logits,
-                           __global const int *labels, const uint rows, const uint cols, const uint lanes, const float scale,
-                           const int want_grad, __local rowstat *scratch)
+                           __global const int *labels, const uint rows, const uint cols, const uint lanes,
+                           const float scale, const int want_grad, __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
     const size_t off = (size_t)s.row * cols;

@@ -347,6 +347,28 @@ static void check_packing_bits(clnn_context *ctx, size_t rows, size_t cols)
     free(x), free(dy), free(t), free(want), free(got), free(labels);
 }
 
+/* The default packing follows the device type (docs/design.md): on a GPU
+ * rows of 10 classes (16 lanes) share a work-group of several rows'
+ * lanes; elsewhere one row per group, at most 8 work-items on a CPU. */
+static void check_default_packing(clnn_context *ctx)
+{
+    clnn_device_info info;
+    CHECK_OK(ctx, clnn_context_device(ctx, &info));
+    const size_t problem[2] = {97, 10};
+    clnn_tune_config cfg;
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF); /* the heuristic alone */
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "softmax.forward", problem, &cfg, NULL));
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    const int gpu = info.type == CLNN_DEVICE_GPU, cpu = info.type == CLNN_DEVICE_CPU;
+    if (gpu)
+        CHECK(cfg.params[0] == 1 && cfg.local[0] >= 32, "GPU: MULTIROW=%d local %zu for 10 classes, want several rows",
+              cfg.params[0], cfg.local[0]);
+    else
+        CHECK(cfg.params[0] == 0 && (!cpu || cfg.local[0] <= 8),
+              "non-GPU device: MULTIROW=%d local %zu for 10 classes, want one row per group", cfg.params[0],
+              cfg.local[0]);
+}
+
 /* Rows of 1, 2, 10, 31 and 33 classes (1 to 64 lanes: up to 256 rows in a
  * work-group with MULTIROW) and a row count that no packing divides: the
  * defaults against the reference (several rows per group on a GPU, one
@@ -355,6 +377,7 @@ static void check_row_packing(clnn_context *ctx)
 {
     static const size_t classes[] = {1, 2, 10, 31, 33};
     const size_t rows = test_small() ? 23 : 97;
+    check_default_packing(ctx);
     for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
         check_softmax(ctx, rows, classes[i], 0);
         const ce_case c = {rows, classes[i], 0.1f, 1, 5, 0};
