@@ -144,3 +144,12 @@ int test_force_row_packing(clnn_context *ctx, const char *id, size_t i, char *wh
     test_skip(why);
     return 0;
 }
+
+size_t test_row_packing_shapes(const size_t **classes, size_t *rows)
+{
+    static const size_t all[] = {1, 2, 10, 31, 33}, few[] = {1, 10, 33};
+    const int small = test_small();
+    *classes = small ? few : all;
+    *rows = small ? 23 : 97;
+    return small ? sizeof few / sizeof few[0] : sizeof all / sizeof all[0];
+}

@@ -120,5 +120,10 @@ void test_tuner_replays(clnn_context *ctx, const char *id, const size_t problem[
  * rule (the lanes and their tree depend on the row length only). */
 #define TEST_ROW_PACKINGS 8
 int test_force_row_packing(clnn_context *ctx, const char *id, size_t i, char *what, size_t len);
+/* The shapes the row-packing checks run: rows of 1, 2, 10, 31 and 33
+ * classes (1 to 64 lanes: up to 256 rows in a work-group) and 97 rows, a
+ * count no packing divides (small mode: 1, 10 and 33 classes, 23 rows).
+ * Returns how many class counts *classes holds. */
+size_t test_row_packing_shapes(const size_t **classes, size_t *rows);
 
 #endif

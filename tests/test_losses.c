@@ -414,16 +414,14 @@ static size_t run_outputs(clnn_context *ctx, int op, const data *d, float *out)
     return count;
 }
 
-/* Rows of 1, 2, 10, 31 and 33 classes (1 to 64 lanes: up to 256 rows in a
- * work-group with MULTIROW) and a row count that no packing divides: each
- * kernel's default against the reference (several rows per group on a GPU,
- * one elsewhere), then the default's bits -- values, gradient, ELR's state
- * -- under every row packing. The simulator runs 1, 10 and 33 classes. */
+/* On test_row_packing_shapes: each kernel's default against the reference
+ * (several rows per group on a GPU, one elsewhere), then the default's bits
+ * -- values, gradient, ELR's state -- under every row packing. */
 static void check_row_packing(clnn_context *ctx)
 {
-    static const size_t all[] = {1, 2, 10, 31, 33}, few[] = {1, 10, 33};
-    const int small = test_small();
-    const size_t rows = small ? 23 : 97, *classes = small ? few : all, nc = small ? 3 : 5;
+    const size_t *classes;
+    size_t rows;
+    const size_t nc = test_row_packing_shapes(&classes, &rows);
     for (size_t c = 0; c < nc; c++)
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
             const int op = cases[k].op;

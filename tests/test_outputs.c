@@ -452,16 +452,14 @@ static size_t run_packed(clnn_context *ctx, int op, clnn_tensor *const *in, size
     return count;
 }
 
-/* Rows of 1, 2, 10, 31 and 33 classes (1 to 64 lanes: up to 256 rows in a
- * work-group with MULTIROW) and a row count that no packing divides: each
- * op's default against the reference (several rows per group on a GPU, one
- * elsewhere), then the default's bits under every row packing of its
- * kernel. The simulator runs 1, 10 and 33 classes. */
+/* On test_row_packing_shapes: each op's default against the reference
+ * (several rows per group on a GPU, one elsewhere), then the default's bits
+ * under every row packing of its kernel. */
 static void check_row_packing(clnn_context *ctx)
 {
-    static const size_t all[] = {1, 2, 10, 31, 33}, few[] = {1, 10, 33};
-    const int small = test_small();
-    const size_t rows = small ? 23 : 97, *classes = small ? few : all, nc = small ? 3 : 5;
+    const size_t *classes;
+    size_t rows;
+    const size_t nc = test_row_packing_shapes(&classes, &rows);
     for (size_t c = 0; c < nc; c++) {
         const size_t cols = classes[c], n = rows * cols, shape[2] = {rows, cols};
         for (int op = 0; op < N_OPS; op++) check_case(ctx, op, rows, cols, CLNN_REDUCE_MEAN, 0, 7);

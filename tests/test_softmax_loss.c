@@ -369,16 +369,16 @@ static void check_default_packing(clnn_context *ctx)
               cfg.local[0]);
 }
 
-/* Rows of 1, 2, 10, 31 and 33 classes (1 to 64 lanes: up to 256 rows in a
- * work-group with MULTIROW) and a row count that no packing divides: the
- * defaults against the reference (several rows per group on a GPU, one
- * elsewhere), then the same bits under every packing. */
+/* On test_row_packing_shapes: the defaults against the reference (several
+ * rows per group on a GPU, one elsewhere), then the same bits under every
+ * packing. */
 static void check_row_packing(clnn_context *ctx)
 {
-    static const size_t classes[] = {1, 2, 10, 31, 33};
-    const size_t rows = test_small() ? 23 : 97;
+    const size_t *classes;
+    size_t rows;
+    const size_t nc = test_row_packing_shapes(&classes, &rows);
     check_default_packing(ctx);
-    for (size_t i = 0; i < sizeof classes / sizeof classes[0]; i++) {
+    for (size_t i = 0; i < nc; i++) {
         check_softmax(ctx, rows, classes[i], 0);
         const ce_case c = {rows, classes[i], 0.1f, 1, 5, 0};
         check_ce(ctx, &c);
