@@ -4,8 +4,9 @@
  * stage two (loss_sum) adds the partials in one work-group with the same
  * fixed lane tree. Nothing depends on the local size. Local memory comes in
  * as an argument of ROW_LANES_MAX entries. The launches have exactly one
- * work-group per row, chunk or sum: no kernel returns early, since a
- * group-uniform early return ahead of the barriers is miscompiled by PoCL
+ * work-group per chunk or sum, and one per row or (MULTIROW=1, the
+ * cross-entropies) per row_group_rows rows: no kernel returns early, since
+ * a group-uniform early return ahead of the barriers is miscompiled by PoCL
  * 3.1 (see softmax.cl). */
 #include "rowreduce.clh"
 
@@ -46,19 +47,21 @@ static inline float loss_scale(const float scale, __global const float *scale_bu
  * partial[row] receives the unscaled loss; ignored rows give 0, labels out of
  * range (and not ignored) give NaN. */
 __kernel void ce_labels(__global float *partial, __global float *dlogits, __global const float *logits,
-                        __global const int *labels, __global const float *scale_buf, const uint cols,
-                        const uint lanes, const float eps, const int ignore_index, const float scale_const,
-                        const int use_scale_buf, const int want_grad, __local rowstat *scratch)
+                        __global const int *labels, __global const float *scale_buf, const uint rows,
+                        const uint cols, const uint lanes, const float eps, const int ignore_index,
+                        const float scale_const, const int use_scale_buf, const int want_grad,
+                        __local rowstat *scratch)
 {
-    const uint row = get_group_id(0);
+    const rowslot s = row_slot(lanes, rows);
+    const uint row = s.row;
     __global const float *xr = logits + (size_t)row * cols;
     const float shift = xr[0];
-    const rowstat r = row_reduce(ROW_LSE, xr, xr, cols, shift, lanes, scratch);
+    const rowstat r = row_reduce_at(s, ROW_LSE, xr, xr, cols, shift, lanes, scratch);
     const int label = labels[row];
     const int ignored = label == ignore_index;
     const int invalid = !ignored && (label < 0 || (uint)label >= cols);
     const float log_s = log(r.s);
-    if (get_local_id(0) == 0) {
+    if (s.out == 0) {
         float loss = 0.0f;
         if (invalid) {
             loss = NAN;
@@ -72,7 +75,7 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
     const float scale = loss_scale(scale_const, scale_buf, use_scale_buf);
     const float off_target = eps / (float)cols;
     __global float *gr = dlogits + (size_t)row * cols;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float t = (int)j == label ? 1.0f - eps + off_target : off_target;
         gr[j] = invalid ? NAN : ignored ? 0.0f : scale * (exp(xr[j] - r.m) / r.s - t);
     }
@@ -83,20 +86,21 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
  *   loss = sum_j t'_j (lse - x_j),   dlogits_j = scale (softmax_j sum_k t'_k - t'_j)
  * Plain sums are taken of x - x_0 so that large logits lose no precision. */
 __kernel void ce_soft(__global float *partial, __global float *dlogits, __global const float *logits,
-                      __global const float *targets, const uint cols, const uint lanes,
+                      __global const float *targets, const uint rows, const uint cols, const uint lanes,
                       const float eps, const float scale, const int want_grad, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     __global const float *xr = logits + off;
     __global const float *tr = targets + off;
     const float shift = xr[0];
-    const rowstat r = row_reduce(ROW_LSE_SOFT, xr, tr, cols, shift, lanes, scratch);
+    const rowstat r = row_reduce_at(s, ROW_LSE_SOFT, xr, tr, cols, shift, lanes, scratch);
     const float off_target = eps / (float)cols;
     const float t_sum = (1.0f - eps) * r.c + eps;                 /* sum t' */
     const float tx_sum = (1.0f - eps) * r.b + off_target * r.a;   /* sum t' (x - x_0) */
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
+    if (s.out == 0) partial[s.row] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
     __global float *gr = dlogits + off;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float t = (1.0f - eps) * tr[j] + off_target;
         gr[j] = scale * (exp(xr[j] - r.m) / r.s * t_sum - t);
     }

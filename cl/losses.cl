@@ -3,14 +3,17 @@
  * ASL, the spherical Z-loss and ELR.
  *
  * Every kernel runs one work-group per row on the row skeleton
- * (rowreduce.clh) and writes the row's unscaled loss to partial[row] (the
- * host sums the partials with loss.cl's loss_sum, or hands the loss tensor
- * itself over as partial for reduction NONE) and the gradient scaled by
- * `scale`. Their lane terms need the element index or loss parameters, so
- * they come from loss_term below instead of a skeleton mode, and
- * row_merge_lanes merges the lanes with the skeleton's fixed tree: the bits
- * never depend on the local size. No early return and every loss_reduce,
- * row_reduce and barrier reached unconditionally (PoCL 3.1, see softmax.cl). */
+ * (rowreduce.clh) -- py_loss, asl_loss, spherical_z and elr_loss one per
+ * row_group_rows rows with MULTIROW=1 (row_slot) -- and writes the row's
+ * unscaled loss to partial[row] (the host sums the partials with loss.cl's
+ * loss_sum, or hands the loss tensor itself over as partial for reduction
+ * NONE) and the gradient scaled by `scale`. Their lane terms need the
+ * element index or loss parameters, so they come from loss_term below
+ * instead of a skeleton mode, and row_merge_at merges the lanes with the
+ * skeleton's fixed tree: the bits never depend on the local size. No early
+ * return and every loss_reduce, row_reduce_at and barrier reached
+ * unconditionally (PoCL 3.1, see softmax.cl); a slot past the last row
+ * writes nothing, state and gradients included. */
 #include "rowreduce.clh"
 
 /* 1: the py_loss variant with the normalized focal loss's second pass. */
@@ -157,20 +160,19 @@ static inline void loss_term(const int mode, rowstat *r, const uint j, const flo
     }
 }
 
-/* The row skeleton with loss_term's lanes: lane l adds elements l, l + lanes,
- * ... in order; row_merge_lanes merges them. t may be z where the mode does
- * not read it; g is written by LT_ASL only. */
+/* The row skeleton with loss_term's lanes over slot s: lane l adds elements
+ * l, l + lanes, ... in order; row_merge_at merges them. t may be z where the
+ * mode does not read it; g is written by LT_ASL only (k.want_grad). */
 static inline __attribute__((always_inline))
-rowstat loss_reduce(const int mode, __global const float *z, __global const float *t, __global float *g,
-                    const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
+rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __global const float *t,
+                    __global float *g, const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
 {
-    const uint lid = get_local_id(0), nloc = get_local_size(0);
-    for (uint lane = lid; lane < lanes; lane += nloc) {
+    for (uint lane = s.lane; lane < lanes; lane += s.nloc) {
         rowstat r = rowstat_empty();
         for (uint j = lane; j < n; j += lanes) loss_term(mode, &r, j, z[j], t[j], &k, g);
-        scratch[lane] = r;
+        scratch[s.base + lane] = r;
     }
-    return row_merge_lanes(lanes, scratch);
+    return row_merge_at(s, lanes, scratch);
 }
 
 /* The row's label as an index (0 when out of range, so reads stay inside
@@ -199,17 +201,18 @@ static inline lterm lterm_new(const uint label, const float shift)
  *   kn = -w_nce l / S^2, kf = -w_nfl f(l) / T^2, G = sum_k f'(log p_k), ks = 2 w_sq / (C - 1).
  * [j = y] - p_y is taken as 1 - p_y = -expm1(l). */
 __kernel void py_loss(__global float *partial, __global float *grad, __global const float *logits,
-                      __global const int *labels, __global const float *alpha, const uint cols, const uint lanes,
-                      const float16 w, const int has_alpha, const float scale, const int want_grad,
-                      __local rowstat *scratch)
+                      __global const int *labels, __global const float *alpha, const uint rows, const uint cols,
+                      const uint lanes, const float16 w, const int has_alpha, const float scale,
+                      const int want_grad, __local rowstat *scratch)
 {
-    const uint row = get_group_id(0);
+    const rowslot s = row_slot(lanes, rows);
+    const uint row = s.row;
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
     int invalid;
     const uint y = row_label(labels, row, cols, &invalid);
     lterm k = lterm_new(y, zr[0]);
-    const rowstat r = loss_reduce(LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
+    const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
     const float log_s = log(r.s), c = (float)cols;
     const float l = (zr[y] - r.m) - log_s, p = exp(l), q = -expm1(l);
     const float sum_logp = r.a - c * ((r.m - k.shift) + log_s);
@@ -217,7 +220,7 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     k.m = r.m;
     k.log_s = log_s;
     k.g0 = w.sc;
-    const rowstat rf = loss_reduce(LT_FOCAL, zr, zr, grad, cols, k, lanes, scratch);
+    const rowstat rf = loss_reduce(s, LT_FOCAL, zr, zr, grad, cols, k, lanes, scratch);
     const float nfl_t = rf.a, nfl_g = rf.b;
 #else
     const float nfl_t = 1.0f, nfl_g = 0.0f;
@@ -257,9 +260,9 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
         phi += w.sb * df / nfl_t;
         kf = -w.sb * fy / (nfl_t * nfl_t);
     }
-    if (get_local_id(0) == 0) partial[row] = invalid ? NAN : v;
+    if (s.out == 0) partial[row] = invalid ? NAN : v;
     __global float *gr = grad + off;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float lj = (zr[j] - r.m) - log_s, pj = exp(lj);
         float g = phi * (j == y ? q : -pj) + kn * (1.0f - c * pj);
         if (LOSS_NFL) {
@@ -275,41 +278,43 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
 /* ASL over a row of logits and 0/1 targets: the gradient is written in the
  * same pass as the row sum (it does not depend on the sum). */
 __kernel void asl_loss(__global float *partial, __global float *grad, __global const float *logits,
-                       __global const float *targets, const uint cols, const uint lanes, const float gamma_pos,
-                       const float gamma_neg, const float clip, const float scale, const int want_grad,
-                       __local rowstat *scratch)
+                       __global const float *targets, const uint rows, const uint cols, const uint lanes,
+                       const float gamma_pos, const float gamma_neg, const float clip, const float scale,
+                       const int want_grad, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     lterm k = lterm_new(0u, 0.0f);
     k.g0 = gamma_pos;
     k.g1 = gamma_neg;
     k.g2 = clip;
     k.scale = scale;
-    k.want_grad = want_grad;
-    const rowstat r = loss_reduce(LT_ASL, logits + off, targets + off, grad + off, cols, k, lanes, scratch);
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = r.a;
+    k.want_grad = want_grad && s.out != ROW_NONE; /* a slot past the last row writes no gradient */
+    const rowstat r = loss_reduce(s, LT_ASL, logits + off, targets + off, grad + off, cols, k, lanes, scratch);
+    if (s.out == 0) partial[s.row] = r.a;
 }
 
 /* Spherical Z-loss: mean and variance from the sums of d = z - z_0 (one
  * pass), u_j = (d_j - mean d) / sigma, loss = softplus(a (b - u_y)) / a,
  *   dz_j = -sigmoid(a (b - u_y)) ([j = y] - 1/C - u_y u_j / C) / sigma. */
 __kernel void spherical_z(__global float *partial, __global float *grad, __global const float *logits,
-                          __global const int *labels, const uint cols, const uint lanes, const float a,
-                          const float b, const float eps, const float scale, const int want_grad,
+                          __global const int *labels, const uint rows, const uint cols, const uint lanes,
+                          const float a, const float b, const float eps, const float scale, const int want_grad,
                           __local rowstat *scratch)
 {
-    const uint row = get_group_id(0);
+    const rowslot s = row_slot(lanes, rows);
+    const uint row = s.row;
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
     int invalid;
     const uint y = row_label(labels, row, cols, &invalid);
     const float shift = zr[0], c = (float)cols;
-    const rowstat r = loss_reduce(LT_MOMENTS, zr, zr, grad, cols, lterm_new(y, shift), lanes, scratch);
+    const rowstat r = loss_reduce(s, LT_MOMENTS, zr, zr, grad, cols, lterm_new(y, shift), lanes, scratch);
     const float mean = r.a / c, var = fmax(r.b / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
     const float uy = ((zr[y] - shift) - mean) / sigma, x = a * (b - uy);
-    if (get_local_id(0) == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
+    if (s.out == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
     const float k = -sigmoid_of(x) / sigma;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float uj = ((zr[j] - shift) - mean) / sigma;
         const float g = k * ((j == y ? 1.0f : 0.0f) - 1.0f / c - uy * uj / c);
         grad[off + j] = invalid ? NAN : scale * g;
@@ -482,31 +487,33 @@ __kernel void spherical_z_hidden_scatter(__global float *dw, __global float *db,
  * A bad sample id reads and writes no state (t is taken from the logits and
  * the row is NaN). */
 __kernel void elr_loss(__global float *partial, __global float *grad, __global const float *logits,
-                       __global const int *labels, __global const int *ids, __global float *ema, const uint cols,
-                       const uint lanes, const uint nsamples, const float lambda, const float beta,
-                       const float scale, const int has_labels, const int want_grad, __local rowstat *scratch)
+                       __global const int *labels, __global const int *ids, __global float *ema, const uint rows,
+                       const uint cols, const uint lanes, const uint nsamples, const float lambda,
+                       const float beta, const float scale, const int has_labels, const int want_grad,
+                       __local rowstat *scratch)
 {
-    const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
+    const rowslot s = row_slot(lanes, rows);
+    const uint row = s.row;
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
     const int id = ids[row], bad_id = id < 0 || (uint)id >= nsamples;
     int bad_label = 0;
     const uint y = has_labels ? row_label(labels, row, cols, &bad_label) : 0u;
     const int invalid = bad_id || bad_label;
-    const rowstat r = row_reduce(ROW_LSE, zr, zr, cols, zr[0], lanes, scratch);
+    const rowstat r = row_reduce_at(s, ROW_LSE, zr, zr, cols, zr[0], lanes, scratch);
     lterm k = lterm_new(y, zr[0]);
     k.m = r.m;
     k.log_s = log(r.s);
-    const rowstat rc = loss_reduce(LT_CLAMPED_P, zr, zr, grad, cols, k, lanes, scratch);
+    const rowstat rc = loss_reduce(s, LT_CLAMPED_P, zr, zr, grad, cols, k, lanes, scratch);
     __global float *tr = ema + (size_t)(bad_id ? 0u : (uint)id) * cols;
     const float w_new = (1.0f - beta) / rc.a;
-    for (uint j = lid; !bad_id && j < cols; j += nloc)
+    for (uint j = s.out; !bad_id && j < cols; j += s.nloc)
         tr[j] = beta * tr[j] + w_new * clamp(exp((zr[j] - k.m) - k.log_s), ELR_P_MIN, ELR_P_MAX);
     barrier(CLK_GLOBAL_MEM_FENCE);
-    const rowstat rd = loss_reduce(LT_ELR_DOT, zr, bad_id ? zr : tr, grad, cols, k, lanes, scratch);
+    const rowstat rd = loss_reduce(s, LT_ELR_DOT, zr, bad_id ? zr : tr, grad, cols, k, lanes, scratch);
     const float l = (zr[y] - k.m) - k.log_s, q = -expm1(l), kd = -lambda / (1.0f - rd.a);
-    if (lid == 0) partial[row] = invalid ? NAN : (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a);
-    for (uint j = lid; want_grad && j < cols; j += nloc) {
+    if (s.out == 0) partial[row] = invalid ? NAN : (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a);
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float p = exp((zr[j] - k.m) - k.log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);
         const float t = bad_id ? NAN : tr[j];
         float g = kd * ((p == pc ? t * p : 0.0f) - p * rd.b);

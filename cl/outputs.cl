@@ -3,11 +3,12 @@
  * logit sets, z-loss, StableMax and its cross-entropy.
  *
  * The row terms run on the row-reduction skeleton (rowreduce.clh): one
- * work-group per row, partial[row] = the row's unscaled value, gradients
- * scaled by `scale` (1 or 1/rows); the host sums the partials with
- * loss.cl's loss_sum. Exactly one work-group per row and no early return:
- * every work-item reaches every row_reduce and barrier (PoCL 3.1
- * miscompiles an early return ahead of barriers, see softmax.cl). */
+ * work-group per row, or per row_group_rows rows with MULTIROW=1 (row_slot),
+ * partial[row] = the row's unscaled value, gradients scaled by `scale` (1
+ * or 1/rows); the host sums the partials with loss.cl's loss_sum. No early
+ * return: every work-item reaches every row_reduce_at and barrier (PoCL 3.1
+ * miscompiles an early return ahead of barriers, see softmax.cl); a slot
+ * past the last row writes nothing (s.out is ROW_NONE). */
 #include "index.clh"
 #include "rowreduce.clh"
 
@@ -34,16 +35,17 @@ __kernel void mix_targets(__global float *t, __global const float *y, __global c
 /* Confidence penalty -beta H(softmax(x)) per row; with log p = x - m - log c,
  *   H = log c - sum w (x - m) / c,   d(-beta H)/dx_j = beta p_j (log p_j + H). */
 __kernel void entropy_penalty(__global float *partial, __global float *grad, __global const float *logits,
-                              const uint cols, const uint lanes, const float beta, const float scale,
+                              const uint rows, const uint cols, const uint lanes, const float beta, const float scale,
                               const int want_grad, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     __global const float *xr = logits + off;
-    const rowstat r1 = row_reduce(ROW_LSE, xr, xr, cols, xr[0], lanes, scratch);
-    const rowstat r = row_reduce(ROW_EXP_MOMENTS, xr, xr, cols, r1.m, lanes, scratch);
+    const rowstat r1 = row_reduce_at(s, ROW_LSE, xr, xr, cols, xr[0], lanes, scratch);
+    const rowstat r = row_reduce_at(s, ROW_EXP_MOMENTS, xr, xr, cols, r1.m, lanes, scratch);
     const float log_c = log(r.c), h = log_c - r.a / r.c;
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = -beta * h;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+    if (s.out == 0) partial[s.row] = -beta * h;
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float log_p = (xr[j] - r1.m) - log_c;
         grad[off + j] = scale * beta * exp(log_p) * (log_p + h);
     }
@@ -53,27 +55,29 @@ __kernel void entropy_penalty(__global float *partial, __global float *grad, __g
  * = beta sum p log p; d/dp_j = beta (log p_j + 1), with p_j = 0 taken as
  * FLT_MIN in the gradient (the derivative of p log p is unbounded at 0). */
 __kernel void prob_entropy(__global float *partial, __global float *grad, __global const float *probs,
-                           const uint cols, const uint lanes, const float beta, const float scale,
+                           const uint rows, const uint cols, const uint lanes, const float beta, const float scale,
                            const int want_grad, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
-    const rowstat r = row_reduce(ROW_XLOGX, probs + off, probs + off, cols, 0.0f, lanes, scratch);
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = beta * r.a;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0))
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
+    const rowstat r = row_reduce_at(s, ROW_XLOGX, probs + off, probs + off, cols, 0.0f, lanes, scratch);
+    if (s.out == 0) partial[s.row] = beta * r.a;
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc)
         grad[off + j] = scale * beta * (log(fmax(probs[off + j], FLT_MIN)) + 1.0f);
 }
 
 /* z-loss coef lse^2 per row; d/dx_j = 2 coef lse softmax_j. */
-__kernel void z_loss(__global float *partial, __global float *grad, __global const float *logits, const uint cols,
-                     const uint lanes, const float coef, const float scale, const int want_grad,
+__kernel void z_loss(__global float *partial, __global float *grad, __global const float *logits, const uint rows,
+                     const uint cols, const uint lanes, const float coef, const float scale, const int want_grad,
                      __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     __global const float *xr = logits + off;
-    const rowstat r = row_reduce(ROW_LSE, xr, xr, cols, xr[0], lanes, scratch);
+    const rowstat r = row_reduce_at(s, ROW_LSE, xr, xr, cols, xr[0], lanes, scratch);
     const float lse = r.m + log(r.s);
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = coef * lse * lse;
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0))
+    if (s.out == 0) partial[s.row] = coef * lse * lse;
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc)
         grad[off + j] = scale * 2.0f * coef * lse * (exp(xr[j] - r.m) / r.s);
 }
 
@@ -83,19 +87,20 @@ __kernel void z_loss(__global float *partial, __global float *grad, __global con
  * The maxima are subtracted before the lse terms meet, so logits of
  * magnitude 1e4 keep their small differences. */
 __kernel void kl_logits(__global float *partial, __global float *gp, __global float *gq, __global const float *zp,
-                        __global const float *zq, const uint cols, const uint lanes, const float scale,
+                        __global const float *zq, const uint rows, const uint cols, const uint lanes, const float scale,
                         const int want_gp, const int want_gq, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     __global const float *pr = zp + off;
     __global const float *qr = zq + off;
-    const rowstat rq = row_reduce(ROW_LSE, qr, qr, cols, qr[0], lanes, scratch);
-    const rowstat rp1 = row_reduce(ROW_LSE, pr, pr, cols, pr[0], lanes, scratch);
-    const rowstat rp = row_reduce(ROW_EXP_MOMENTS, pr, qr, cols, rp1.m, lanes, scratch);
+    const rowstat rq = row_reduce_at(s, ROW_LSE, qr, qr, cols, qr[0], lanes, scratch);
+    const rowstat rp1 = row_reduce_at(s, ROW_LSE, pr, pr, cols, pr[0], lanes, scratch);
+    const rowstat rp = row_reduce_at(s, ROW_EXP_MOMENTS, pr, qr, cols, rp1.m, lanes, scratch);
     const float log_cp = log(rp.c), log_sq = log(rq.s);
     const float kl = rp.b / rp.c - (rp1.m - rq.m) - log_cp + log_sq;
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = kl;
-    for (uint j = get_local_id(0); (want_gp || want_gq) && j < cols; j += get_local_size(0)) {
+    if (s.out == 0) partial[s.row] = kl;
+    for (uint j = s.out; (want_gp || want_gq) && j < cols; j += s.nloc) {
         const float log_p = (pr[j] - rp1.m) - log_cp, log_q = (qr[j] - rq.m) - log_sq;
         const float p = exp(log_p), q = exp(log_q);
         if (want_gp) gp[off + j] = scale * (p == 0.0f ? 0.0f : p * ((log_p - log_q) - kl));
@@ -110,16 +115,17 @@ __kernel void kl_logits(__global float *partial, __global float *gp, __global fl
  * later rereads its own elements; the row sums read all of them after a
  * global barrier. */
 __kernel void js_logits(__global float *partial, __global float *gp, __global float *gq, __global const float *zp,
-                        __global const float *zq, const uint cols, const uint lanes, const float scale,
+                        __global const float *zq, const uint rows, const uint cols, const uint lanes, const float scale,
                         __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     __global const float *pr = zp + off;
     __global const float *qr = zq + off;
-    const rowstat rp = row_reduce(ROW_LSE, pr, pr, cols, pr[0], lanes, scratch);
-    const rowstat rq = row_reduce(ROW_LSE, qr, qr, cols, qr[0], lanes, scratch);
+    const rowstat rp = row_reduce_at(s, ROW_LSE, pr, pr, cols, pr[0], lanes, scratch);
+    const rowstat rq = row_reduce_at(s, ROW_LSE, qr, qr, cols, qr[0], lanes, scratch);
     const float log_sp = log(rp.s), log_sq = log(rq.s);
-    for (uint j = get_local_id(0); j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; j < cols; j += s.nloc) {
         const float log_p = (pr[j] - rp.m) - log_sp, log_q = (qr[j] - rq.m) - log_sq;
         /* log m = max + log((1 + exp(-|log p - log q|)) / 2) */
         const float log_m = fmax(log_p, log_q) + log(0.5f + 0.5f * exp(-fabs(log_p - log_q)));
@@ -128,10 +134,10 @@ __kernel void js_logits(__global float *partial, __global float *gp, __global fl
         gq[off + j] = q == 0.0f ? 0.0f : 0.5f * q * (log_q - log_m);
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
-    const rowstat r = row_reduce(ROW_SUM_PAIR, gp + off, gq + off, cols, 0.0f, lanes, scratch);
+    const rowstat r = row_reduce_at(s, ROW_SUM_PAIR, gp + off, gq + off, cols, 0.0f, lanes, scratch);
     barrier(CLK_GLOBAL_MEM_FENCE); /* all reads of the terms precede the gradient writes */
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = r.a + r.b;
-    for (uint j = get_local_id(0); j < cols; j += get_local_size(0)) {
+    if (s.out == 0) partial[s.row] = r.a + r.b;
+    for (uint j = s.out; j < cols; j += s.nloc) {
         const float p = exp((pr[j] - rp.m) - log_sp), q = exp((qr[j] - rq.m) - log_sq);
         gp[off + j] = scale * (gp[off + j] - p * r.a);
         gq[off + j] = scale * (gq[off + j] - q * r.b);
@@ -143,13 +149,14 @@ static inline float stablemax_ds(const float x) { return x >= 0.0f ? 1.0f : 1.0f
 
 /* StableMax of each row, y_j = s(x_j) / S with S = sum s(x_k) (backward = 0),
  * or its backward (backward = 1): dx_j = s'(x_j) / S (dy_j - sum_k dy_k y_k). */
-__kernel void stablemax_rows(__global float *out, __global const float *x, __global const float *dy, const uint cols,
-                             const uint lanes, const int backward, __local rowstat *scratch)
+__kernel void stablemax_rows(__global float *out, __global const float *x, __global const float *dy, const uint rows,
+                             const uint cols, const uint lanes, const int backward, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
-    const rowstat r = row_reduce(ROW_STABLEMAX, x + off, dy + off, cols, 0.0f, lanes, scratch);
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
+    const rowstat r = row_reduce_at(s, ROW_STABLEMAX, x + off, dy + off, cols, 0.0f, lanes, scratch);
     const float dot = r.b / r.a;
-    for (uint j = get_local_id(0); j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; j < cols; j += s.nloc) {
         const float v = x[off + j];
         out[off + j] = backward ? stablemax_ds(v) / r.a * (dy[off + j] - dot) : stablemax_s(v) / r.a;
     }
@@ -159,18 +166,19 @@ __kernel void stablemax_rows(__global float *out, __global const float *x, __glo
  *   loss = log S - log s(x_label),   dx_j = s'(x_j) / S - [j == label] s'(x_label) / s(x_label)
  * A label outside [0, cols) gives NaN. */
 __kernel void stablemax_ce(__global float *partial, __global float *grad, __global const float *logits,
-                           __global const int *labels, const uint cols, const uint lanes, const float scale,
-                           const int want_grad, __local rowstat *scratch)
+                           __global const int *labels, const uint rows, const uint cols, const uint lanes,
+                           const float scale, const int want_grad, __local rowstat *scratch)
 {
-    const size_t off = (size_t)get_group_id(0) * cols;
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
     __global const float *xr = logits + off;
-    const rowstat r = row_reduce(ROW_STABLEMAX, xr, xr, cols, 0.0f, lanes, scratch);
-    const int label = labels[get_group_id(0)];
+    const rowstat r = row_reduce_at(s, ROW_STABLEMAX, xr, xr, cols, 0.0f, lanes, scratch);
+    const int label = labels[s.row];
     const int invalid = label < 0 || (uint)label >= cols;
     const float xl = invalid ? 0.0f : xr[label];
-    if (get_local_id(0) == 0) partial[get_group_id(0)] = invalid ? NAN : log(r.a) - log(stablemax_s(xl));
+    if (s.out == 0) partial[s.row] = invalid ? NAN : log(r.a) - log(stablemax_s(xl));
     const float dlabel = stablemax_ds(xl) / stablemax_s(xl);
-    for (uint j = get_local_id(0); want_grad && j < cols; j += get_local_size(0)) {
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float g = stablemax_ds(xr[j]) / r.a - ((int)j == label ? dlabel : 0.0f);
         grad[off + j] = invalid ? NAN : scale * g;
     }

@@ -9,7 +9,10 @@
  *      counts keys >= prefix | bit over contiguous chunks (as cl/reg_reduce.cl:
  *      parts = f(n), chunk = ceil(n / parts)), topk_select (one work-item)
  *      sums the counts in order and keeps the bit when the count is >= k.
- *      After bit 0, T = state[0] is the k-th largest key.
+ *      After bit 0, T = state[0] is the k-th largest key. On GPUs
+ *      (BLOCKS=1, src/reg/reg_prune.c) these 31 passes count in grid-stride
+ *      blocks of RED_LANES lanes instead, as many as fill the device (the
+ *      counts are integers: any partition gives the same T).
  *   2. topk_count (MODE 1) counts per chunk the keys == T and > T; topk_select
  *      (MODE 1) turns the == T counts into an exclusive prefix over chunks
  *      and stores need = k − #(key > T) in state[1].
@@ -21,12 +24,44 @@
 #ifndef MODE
 #define MODE 0
 #endif
+#ifndef BLOCKS
+#define BLOCKS 0
+#endif
+#define RED_LANES 256 /* lanes of a block, as in cl/reduce.clh */
 
 static inline uint chunk_begin(const uint p, const uint n, const uint parts)
 {
     return min(n, p * ((n + parts - 1) / parts));
 }
 
+#if MODE == 0 && BLOCKS
+/* partial[b] = the keys >= prefix | bit of block b < parts: lane l counts
+ * i = b RED_LANES + l, then + parts RED_LANES, ... (neighbouring work-items
+ * read neighbouring keys); work-groups take blocks in turn, so any local
+ * size and group count covers them all. */
+__kernel void topk_count(__global const float *w, __global uint *partial, __global const uint *state,
+                         const uint n, const uint parts, const uint bit)
+{
+    __local uint lanes[RED_LANES];
+    const uint lid = get_local_id(0), nloc = get_local_size(0), span = parts * RED_LANES;
+    const uint cand = (bit == 30 ? 0u : state[0]) | (1u << bit);
+    /* the trip count is the same for the whole group: every work-item reaches every barrier */
+    for (uint blk = get_group_id(0); blk < parts; blk += get_num_groups(0)) {
+        for (uint lane = lid; lane < RED_LANES; lane += nloc) {
+            uint ge = 0;
+            for (uint i = blk * RED_LANES + lane; i < n; i += span) ge += KEY(w[i]) >= cand;
+            lanes[lane] = ge;
+        }
+        for (uint width = RED_LANES / 2; width > 0; width >>= 1) {
+            barrier(CLK_LOCAL_MEM_FENCE);
+            for (uint lane = lid; lane < width; lane += nloc) lanes[lane] += lanes[lane + width];
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (lid == 0) partial[blk] = lanes[0];
+        barrier(CLK_LOCAL_MEM_FENCE); /* lanes are refilled for the next block */
+    }
+}
+#else
 __kernel void topk_count(__global const float *w, __global uint *partial, __global const uint *state,
                          const uint n, const uint parts, const uint bit)
 {
@@ -50,6 +85,7 @@ __kernel void topk_count(__global const float *w, __global uint *partial, __glob
     partial[parts + p] = gt;
 #endif
 }
+#endif
 
 __kernel void topk_select(__global uint *partial, __global uint *state, const uint parts, const uint k,
                           const uint bit)

@@ -3,15 +3,23 @@
  * sits at s * seg_stride + j * elem_stride (whole tensor: nseg 1; rows of
  * [r, c]: seg_stride c, elem_stride 1; columns: seg_stride 1, elem_stride c).
  *
- * Stage 1: work-item (s, p), p < parts, sums TERM over its contiguous chunk
- *          j in [p·chunk, min(len, (p+1)·chunk)), chunk = ceil(len / parts),
- *          in order into partial[s * parts + p]. (Contiguous chunks suit CPU
- *          runtimes, which run each work-item's loop to the end; a strided
- *          j = p, p + parts, ... layout would coalesce better on GPUs.)
+ * Stage 1, two shapes (src/reg/reduce.c picks one by device type):
+ *   BLOCKS=0 (CPU devices): work-item (s, p), p < parts, sums TERM over its
+ *          contiguous chunk j in [p·chunk, min(len, (p+1)·chunk)), chunk =
+ *          ceil(len / parts), in order into partial[s * parts + p].
+ *          Contiguous chunks suit CPU runtimes, which run each work-item's
+ *          loop to the end.
+ *   BLOCKS=1 (GPUs): part p of segment s is a block of RED_LANES lanes
+ *          (cl/reduce.clh); lane l sums j = p·RED_LANES + l, then + parts·
+ *          RED_LANES, ... in order (grid-stride: neighbouring work-items read
+ *          neighbouring elements), and reduce.clh's fixed tree merges the
+ *          lanes into partial[s * parts + p]. Work-groups take blocks in
+ *          turn and work-items lanes in turn, so neither the local size nor
+ *          the number of groups changes the bits.
  * Stage 2: work-item s sums its parts in order, applies POST and writes
  *          out[out_offset + s].
- * parts depends only on len (host side), so the tree, and the bits, are the
- * same whatever the local size or device occupancy.
+ * parts depends only on len and the device (host side), never on the local
+ * size or on timing: the same device gives the same bits run after run.
  *
  * TERM (elementwise, c1 c2 kernel arguments, k = b[idx] when HAS_B else 1):
  *   0  k·(c1·|a| + c2·a²)        L1, L2, elastic net, masked variants, sums of squares
@@ -22,6 +30,7 @@
  * POST: 0 none, 1 sqrt(x), 2 (sqrt(x) − 1)²: group norms and the norm loss,
  * multiplied by `scale`. */
 #include "index.clh"
+#include "reduce.clh"
 
 #ifndef TERM
 #define TERM 0
@@ -31,6 +40,9 @@
 #endif
 #ifndef POST
 #define POST 0
+#endif
+#ifndef BLOCKS
+#define BLOCKS 0
 #endif
 
 static inline float term(const float a, const float b, const uint j, const float c1, const float c2, const uint diag)
@@ -48,13 +60,39 @@ static inline float term(const float a, const float b, const uint j, const float
 #endif
 }
 
-/* Sum, or max for TERM 3; both start from 0. */
+/* Sum, or max for TERM 3; both start from 0. LANE_TREE merges a block's lanes the same way. */
 #if TERM == 3
 #define ACCUMULATE(acc, x) ((acc) = fmax((acc), (x)))
+#define LANE_TREE red_tree_max
 #else
 #define ACCUMULATE(acc, x) ((acc) += (x))
+#define LANE_TREE red_tree_sum
 #endif
 
+#if BLOCKS
+__kernel void reduce_partial(__global const float *a, __global const float *b, __global float *partial,
+                             const uint nseg, const uint len, const uint seg_stride, const uint elem_stride,
+                             const uint parts, const float c1, const float c2, const uint diag)
+{
+    __local float lanes[RED_LANES];
+    const uint blocks = nseg * parts, span = parts * RED_LANES;
+    /* the trip count is the same for the whole group: every work-item reaches every barrier */
+    for (uint blk = get_group_id(0); blk < blocks; blk += get_num_groups(0)) {
+        uint s;
+        const uint p = split_index(blk, parts, &s);
+        RED_FOR_LANES(lane) {
+            float acc = 0.0f;
+            for (uint j = p * RED_LANES + lane; j < len; j += span) {
+                const uint idx = s * seg_stride + j * elem_stride;
+                ACCUMULATE(acc, term(a[idx], HAS_B ? b[idx] : 0.0f, j, c1, c2, diag));
+            }
+            lanes[lane] = acc;
+        }
+        const float total = LANE_TREE(lanes);
+        if (get_local_id(0) == 0) partial[blk] = total;
+    }
+}
+#else
 __kernel void reduce_partial(__global const float *a, __global const float *b, __global float *partial,
                              const uint nseg, const uint len, const uint seg_stride, const uint elem_stride,
                              const uint parts, const float c1, const float c2, const uint diag)
@@ -71,6 +109,7 @@ __kernel void reduce_partial(__global const float *a, __global const float *b, _
     }
     partial[gid] = acc;
 }
+#endif
 
 __kernel void reduce_final(__global const float *partial, __global float *out, const uint out_offset,
                            const uint nseg, const uint parts, const float scale)

@@ -228,9 +228,21 @@ extern const clnn__tunable *const clnn__contrastive_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
-/* Their default local size: at most 8 on a CPU device, the generic default
- * (local left 0) elsewhere. */
+/* Their default local size (problem = {groups, elements per group}): at
+ * most 8 on a CPU device; on a GPU the elements rounded up to a power of
+ * two, 64 to 256 (256 and more: the generic default); the generic default
+ * elsewhere. */
 void clnn__one_group_each_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+
+/* ----------------------------------------------------------- launch_shape.c */
+
+/* Whether ctx's device gets the GPU-shaped launches (several rows per
+ * work-group, reductions spread over every compute unit): a GPU. Every
+ * other device keeps the shapes designed on PoCL's CPU device. */
+int clnn__gpu_shaped(const clnn_context *ctx);
+/* Work-groups that fill every compute unit of ctx's device several times
+ * over: 8 per compute unit, at most 1024. */
+size_t clnn__fill_groups(const clnn_context *ctx);
 
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,

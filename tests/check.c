@@ -128,3 +128,28 @@ void test_tuner_replays(clnn_context *ctx, const char *id, const size_t problem[
           r.rejected, r.rejected_text, r.failed);
     CHECK(r.timed >= 2 || r.space == 1, "%s: only %zu of %zu candidates compared", id, r.timed, r.space);
 }
+
+int test_force_row_packing(clnn_context *ctx, const char *id, size_t i, char *what, size_t len)
+{
+    static const struct {
+        int multirow;
+        size_t local;
+    } packings[TEST_ROW_PACKINGS] = {{1, 1}, {1, 3}, {1, 32}, {1, 48}, {1, 64}, {1, 256}, {0, 3}, {0, 64}};
+    REQUIRE(i < TEST_ROW_PACKINGS, "row packing %zu of %d", i, TEST_ROW_PACKINGS);
+    clnn_tune_config cfg = {{packings[i].local, 1, 1}, {packings[i].multirow}};
+    snprintf(what, len, "%s with MULTIROW=%d local %zu", id, packings[i].multirow, packings[i].local);
+    if (clnn_tune_force(ctx, id, &cfg) == CLNN_OK) return 1;
+    char why[192];
+    snprintf(why, sizeof why, "%s (does not fit this device)", what);
+    test_skip(why);
+    return 0;
+}
+
+size_t test_row_packing_shapes(const size_t **classes, size_t *rows)
+{
+    static const size_t all[] = {1, 2, 10, 31, 33}, few[] = {1, 10, 33};
+    const int small = test_small();
+    *classes = small ? few : all;
+    *rows = small ? 23 : 97;
+    return small ? sizeof few / sizeof few[0] : sizeof all / sizeof all[0];
+}

@@ -110,4 +110,20 @@ void test_tune_quick_options(clnn_tune_options *o);
  * compared unless the search space has one point. */
 void test_tuner_replays(clnn_context *ctx, const char *id, const size_t problem[2]);
 
+/* Row packings of the row kernels that hold several rows per work-group
+ * (MULTIROW of cl/rowreduce.clh): test_force_row_packing forces packing i
+ * (0 <= i < TEST_ROW_PACKINGS) on kernel `id` -- several rows per group
+ * under local sizes 1, 3, 32, 48, 64 and 256, one row per group under 3
+ * and 64 -- and returns 1, with its name in what; a packing that does not
+ * fit the device is skipped (SKIP, returns 0). clnn_tune_force(ctx, NULL,
+ * NULL) undoes it. Same bits as the default under every packing is the
+ * rule (the lanes and their tree depend on the row length only). */
+#define TEST_ROW_PACKINGS 8
+int test_force_row_packing(clnn_context *ctx, const char *id, size_t i, char *what, size_t len);
+/* The shapes the row-packing checks run: rows of 1, 2, 10, 31 and 33
+ * classes (1 to 64 lanes: up to 256 rows in a work-group) and 97 rows, a
+ * count no packing divides (small mode: 1, 10 and 33 classes, 23 rows).
+ * Returns how many class counts *classes holds. */
+size_t test_row_packing_shapes(const size_t **classes, size_t *rows);
+
 #endif

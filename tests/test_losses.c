@@ -355,16 +355,19 @@ static void check_none_vs_sum(clnn_context *ctx, int op, size_t rows, size_t col
     clnn_tensor_release(grad);
 }
 
+/* Each row kernel and ops that launch it (py_loss with and without the NFL
+ * pass). */
+static const struct {
+    const char *kernel;
+    int op;
+} cases[] = {{"losses.py_loss", OP_ALL_ROBUST}, {"losses.py_loss", OP_SQUENTROPY}, {"losses.py_loss", OP_FOCAL},
+             {"losses.asl", OP_ASL},           {"losses.spherical_z", OP_SPHERICAL}, {"losses.elr", OP_ELR}};
+
 /* The same bits for four forced local sizes of each kernel (the default's
  * bits are the reference): 1 (one work-item runs every lane), 3 (not a power
  * of two), 64 and 256 (more work-items than some rows' lanes). */
 static void check_local_sizes(clnn_context *ctx)
 {
-    static const struct {
-        const char *kernel;
-        int op;
-    } cases[] = {{"losses.py_loss", OP_ALL_ROBUST}, {"losses.py_loss", OP_SQUENTROPY}, {"losses.asl", OP_ASL},
-                 {"losses.spherical_z", OP_SPHERICAL}, {"losses.elr", OP_ELR}};
     const size_t locals[] = {1, 3, 64, 256}, rows = test_small() ? 2 : 5, cols = 257, n = rows * cols;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         data d = make_data(ctx, cases[c].op, rows, cols, 0);
@@ -391,6 +394,56 @@ static void check_local_sizes(clnn_context *ctx)
         free_data(&d);
         clnn_tensor_release(loss), clnn_tensor_release(grad);
     }
+}
+
+/* Every output of op with reduction NONE on d into out: the per-row values,
+ * the gradient and, for ELR, the state after the call; returns the count. */
+static size_t run_outputs(clnn_context *ctx, int op, const data *d, float *out)
+{
+    const size_t n = d->rows * d->cols;
+    clnn_tensor *loss = new_f32(ctx, d->rows, 1), *grad = new_f32(ctx, d->rows, d->cols);
+    CHECK_OK(ctx, run_op(ctx, op, d, CLNN_REDUCE_NONE, loss, grad));
+    CHECK_OK(ctx, clnn_tensor_download(loss, out, d->rows * sizeof *out));
+    CHECK_OK(ctx, clnn_tensor_download(grad, out + d->rows, n * sizeof *out));
+    size_t count = d->rows + n;
+    if (is_elr(op)) {
+        CHECK_OK(ctx, clnn_tensor_download(d->taux, out + count, d->nsamples * d->cols * sizeof *out));
+        count += d->nsamples * d->cols;
+    }
+    clnn_tensor_release(loss), clnn_tensor_release(grad);
+    return count;
+}
+
+/* On test_row_packing_shapes: each kernel's default against the reference
+ * (several rows per group on a GPU, one elsewhere), then the default's bits
+ * -- values, gradient, ELR's state -- under every row packing. */
+static void check_row_packing(clnn_context *ctx)
+{
+    const size_t *classes;
+    size_t rows;
+    const size_t nc = test_row_packing_shapes(&classes, &rows);
+    for (size_t c = 0; c < nc; c++)
+        for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+            const int op = cases[k].op;
+            const size_t cols = classes[c];
+            if (cols == 1 && needs_two(op)) continue;
+            check_case(ctx, op, rows, cols, CLNN_REDUCE_MEAN, 0, 7);
+            data d = make_data(ctx, op, rows, cols, 0);
+            const size_t most = rows + rows * cols + d.nsamples * cols;
+            float *want = malloc(most * sizeof *want), *got = malloc(most * sizeof *got);
+            REQUIRE(want && got, "host memory");
+            const size_t count = run_outputs(ctx, op, &d, want);
+            for (size_t i = 0; i < TEST_ROW_PACKINGS; i++) {
+                char what[128];
+                if (!test_force_row_packing(ctx, cases[k].kernel, i, what, sizeof what)) continue;
+                run_outputs(ctx, op, &d, got);
+                CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+                CHECK(same_bits(want, got, count), "%s %zux%zu: %s gives other bits than the default", op_names[op],
+                      rows, cols, what);
+            }
+            free(want), free(got);
+            free_data(&d);
+        }
 }
 
 /* The tuner's exercise of each kernel (src/tune_registry.c) replays the
@@ -475,6 +528,7 @@ int main(void)
         }
     for (int op = 0; op < N_OPS; op++) check_none_vs_sum(ctx, op, 7, needs_two(op) ? 33 : 1 + (size_t)op % 2 * 32);
     check_local_sizes(ctx);
+    check_row_packing(ctx);
     check_tuner(ctx);
     check_bad_rows(ctx);
     /* 4099 x 257 = 1053443 > 2^20 elements; finite differences on every 1009th */

@@ -412,6 +412,83 @@ static void check_prob_entropy_zeros(clnn_context *ctx)
     clnn_tensor_release(tp), clnn_tensor_release(loss), clnn_tensor_release(g);
 }
 
+/* ------------------------------------------------ rows per work-group */
+
+/* The row kernels and an op that launches each (N_OPS: StableMax forward
+ * and backward). */
+static const struct {
+    const char *id;
+    int op;
+} packed_kernels[] = {{"outputs.entropy_penalty", OP_ENTROPY}, {"outputs.z_loss", OP_ZLOSS},
+                      {"outputs.kl_logits", OP_KL_PQ},         {"outputs.js_logits", OP_JS},
+                      {"outputs.stablemax_ce", OP_SMCE},       {"outputs.prob_entropy", OP_PROB_ENTROPY},
+                      {"outputs.stablemax_rows", N_OPS}};
+
+/* Every output of op (MEAN) on in = {x, q, labels} into out: loss | gx | gq,
+ * or StableMax y | dx (dy = q); returns how many floats. */
+static size_t run_packed(clnn_context *ctx, int op, clnn_tensor *const *in, size_t rows, size_t cols, float *out)
+{
+    const size_t n = rows * cols;
+    clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, 1, 1), *ga = new_tensor(ctx, CLNN_FLOAT32, rows, cols);
+    clnn_tensor *gb = new_tensor(ctx, CLNN_FLOAT32, rows, cols);
+    size_t count;
+    if (op == N_OPS) {
+        CHECK_OK(ctx, clnn_stablemax_forward(ctx, in[0], ga));
+        CHECK_OK(ctx, clnn_stablemax_backward(ctx, in[0], in[1], gb));
+        CHECK_OK(ctx, clnn_tensor_download(ga, out, n * sizeof *out));
+        CHECK_OK(ctx, clnn_tensor_download(gb, out + n, n * sizeof *out));
+        count = 2 * n;
+    } else {
+        CHECK_OK(ctx, run_op(ctx, op, in[0], in[1], in[2], CLNN_REDUCE_MEAN, loss, ga, two_sets(op) ? gb : NULL));
+        CHECK_OK(ctx, clnn_tensor_download(loss, out, sizeof *out));
+        CHECK_OK(ctx, clnn_tensor_download(ga, out + 1, n * sizeof *out));
+        count = 1 + n;
+        if (two_sets(op)) {
+            CHECK_OK(ctx, clnn_tensor_download(gb, out + 1 + n, n * sizeof *out));
+            count += n;
+        }
+    }
+    clnn_tensor_release(loss), clnn_tensor_release(ga), clnn_tensor_release(gb);
+    return count;
+}
+
+/* On test_row_packing_shapes: each op's default against the reference
+ * (several rows per group on a GPU, one elsewhere), then the default's bits
+ * under every row packing of its kernel. */
+static void check_row_packing(clnn_context *ctx)
+{
+    const size_t *classes;
+    size_t rows;
+    const size_t nc = test_row_packing_shapes(&classes, &rows);
+    for (size_t c = 0; c < nc; c++) {
+        const size_t cols = classes[c], n = rows * cols, shape[2] = {rows, cols};
+        for (int op = 0; op < N_OPS; op++) check_case(ctx, op, rows, cols, CLNN_REDUCE_MEAN, 0, 7);
+        check_stablemax(ctx, rows, cols, 7);
+        float *x = make_input(n, (unsigned)(n + 5), 1e-3f, 1.0f, cols, 0); /* also valid probabilities */
+        float *q = make_input(n, (unsigned)(n + 7), -3.0f, 3.0f, cols, 0);
+        int32_t *labels = malloc(rows * sizeof *labels);
+        float *want = malloc((2 * n + 1) * sizeof *want), *got = malloc((2 * n + 1) * sizeof *got);
+        REQUIRE(labels && want && got, "host memory");
+        for (size_t r = 0; r < rows; r++) labels[r] = (int32_t)((r * 7 + 3) % cols);
+        clnn_tensor *in[3] = {test_tensor_from(ctx, 2, shape, x), test_tensor_from(ctx, 2, shape, q),
+                              new_tensor(ctx, CLNN_INT32, rows, 1)};
+        CHECK_OK(ctx, clnn_tensor_upload(in[2], labels, rows * sizeof *labels));
+        for (size_t k = 0; k < sizeof packed_kernels / sizeof packed_kernels[0]; k++) {
+            const size_t count = run_packed(ctx, packed_kernels[k].op, in, rows, cols, want);
+            for (size_t i = 0; i < TEST_ROW_PACKINGS; i++) {
+                char what[128];
+                if (!test_force_row_packing(ctx, packed_kernels[k].id, i, what, sizeof what)) continue;
+                run_packed(ctx, packed_kernels[k].op, in, rows, cols, got);
+                CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+                CHECK(same_bits(want, got, count), "%zux%zu: %s gives other bits than the default", rows, cols,
+                      what);
+            }
+        }
+        for (int i = 0; i < 3; i++) clnn_tensor_release(in[i]);
+        free(x), free(q), free(labels), free(want), free(got);
+    }
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
@@ -435,6 +512,7 @@ int main(void)
     check_single_gradients(ctx);
     check_prob_entropy_zeros(ctx);
     check_smce_bad_label(ctx);
+    check_row_packing(ctx);
     for (size_t r = 0; r < nrows; r++)
         for (size_t c = 0; c < 3; c++) {
             check_stablemax(ctx, rows[r], cols[c], 1);

@@ -332,8 +332,12 @@ static void gradient_ops(void)
 int main(void)
 {
     ctx = test_context();
-    static const size_t sizes[] = {1, 2, 3, 13, 257, 1000};
-    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) elementwise(sizes[s], 1);
+    /* 4099 and 40009: several blocks of the GPU shape of the reductions
+     * (cl/reg_reduce.cl, BLOCKS=1), lanes of 3 to 10 elements, none a
+     * multiple of 256 */
+    static const size_t sizes[] = {1, 2, 3, 13, 257, 1000, 4099, 40009};
+    for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++)
+        if (sizes[s] < 10000 || test_large("elementwise regularizers on 40009 elements")) elementwise(sizes[s], 1);
     if (test_large("elementwise regularizers on 2^20 + 5 elements")) elementwise(((size_t)1 << 20) + 5, 1); /* large: finite differences on 64 spread elements */
     static const size_t shapes[][2] = {{1, 1}, {1, 7}, {7, 1}, {3, 5}, {13, 11}, {31, 4}};
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) groups(shapes[s][0], shapes[s][1], 1, 1);

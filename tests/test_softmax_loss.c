@@ -70,10 +70,11 @@ static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
         CHECK(e <= 1, "%s forward %zux%zu%s: error %.3g of tolerance", what, rows, cols, big ? " (1e4)" : "", e);
 
         /* backward from y: reference gradient of L = sum dy * y(x). Central
-         * differences of the double reference for small rows (step 2^-10,
-         * exact in fp32 for |x| < 8: truncation below 1e-7); the closed form
-         * in double for the large ones. Device dx is fp32 from fp32 y:
-         * atol 1e-6, rtol 1e-4. */
+         * differences of the double reference for small rows (step 2^-10:
+         * truncation below 1e-7; divided by the steps fp32 really took,
+         * which differ from 2^-10 where x +- h crosses a power of two); the
+         * closed form in double for the large ones. Device dx is fp32 from
+         * fp32 y: atol 1e-6, rtol 1e-4. */
         CHECK_OK(ctx, log_out ? clnn_log_softmax_backward(ctx, ty, tdy, tdx) : clnn_softmax_backward(ctx, ty, tdy, tdx));
         float *dx = test_download(ctx, tdx);
         if (n <= 4096 && !big) {
@@ -83,13 +84,15 @@ static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
             for (size_t r = 0; r < rows; r++)
                 for (size_t j = 0; j < cols; j++) {
                     float *xr = x + r * cols, keep = xr[j];
-                    xr[j] = keep + h;
+                    const float xp = keep + h, xm = keep - h;
+                    xr[j] = xp;
                     ref_softmax(xr, 1, cols, log_out, yp);
-                    xr[j] = keep - h;
+                    xr[j] = xm;
                     ref_softmax(xr, 1, cols, log_out, ym);
                     xr[j] = keep;
                     double g = 0;
-                    for (size_t k = 0; k < cols; k++) g += dy[r * cols + k] * (yp[k] - ym[k]) / (2.0 * h);
+                    for (size_t k = 0; k < cols; k++)
+                        g += dy[r * cols + k] * (yp[k] - ym[k]) / ((double)xp - (double)xm);
                     want[r * cols + j] = g;
                 }
             free(yp);
@@ -155,16 +158,16 @@ static void compare_ce(clnn_context *ctx, const char *what, const ce_case *c, fl
     double scale = c->mean ? 1.0 / (double)c->rows : 1.0;
     e = test_max_rel_error(grad, want, n, 1e-6 * scale + 1e-9, 1e-4);
     CHECK(e <= 1, "%s %zux%zu gradient: error %.3g of tolerance", what, c->rows, c->cols, e);
-    if (n <= 512 && !c->big) { /* central differences, step 2^-10 (exact in fp32 here) */
+    if (n <= 512 && !c->big) { /* central differences, step 2^-10 (over the steps fp32 took) */
         const float h = 1.0f / 1024;
         for (size_t i = 0; i < n; i++) {
-            float keep = logits[i];
-            logits[i] = keep + h;
+            const float keep = logits[i], xp = keep + h, xm = keep - h;
+            logits[i] = xp;
             double lp = ref_loss(arg, logits, NULL);
-            logits[i] = keep - h;
+            logits[i] = xm;
             double lm = ref_loss(arg, logits, NULL);
             logits[i] = keep;
-            want[i] = (lp - lm) / (2.0 * h);
+            want[i] = (lp - lm) / ((double)xp - (double)xm);
         }
         /* truncation h^2/6 |f'''| < 1e-7 * scale; fp32 gradient as above */
         e = test_max_rel_error(grad, want, n, 1e-6 * scale + 1e-9, 1e-3);
@@ -284,6 +287,104 @@ static void check_ce_special(clnn_context *ctx)
     clnn_tensor_release(loss);
     clnn_tensor_release(grad);
     free(x);
+}
+
+/* ------------------------------------------------ rows per work-group */
+
+/* Every output of softmax forward and backward and of both cross-entropies
+ * (MEAN, eps 0.1, every 5th label ignored) on x: y | dx | loss | dlogits |
+ * loss | dlogits, 4 n + 2 floats into out. */
+static void run_row_ops(clnn_context *ctx, size_t rows, size_t cols, clnn_tensor *const *in, float *out)
+{
+    const size_t n = rows * cols, one = 1;
+    clnn_tensor *y = new_tensor(ctx, rows, cols), *dx = new_tensor(ctx, rows, cols), *g = new_tensor(ctx, rows, cols);
+    clnn_tensor *loss = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
+    const clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    CHECK_OK(ctx, clnn_softmax_forward(ctx, in[0], y));
+    CHECK_OK(ctx, clnn_softmax_backward(ctx, y, in[1], dx));
+    CHECK_OK(ctx, clnn_tensor_download(y, out, n * sizeof *out));
+    CHECK_OK(ctx, clnn_tensor_download(dx, out + n, n * sizeof *out));
+    for (int soft = 0; soft <= 1; soft++) {
+        float *o = out + 2 * n + (size_t)soft * (n + 1);
+        CHECK_OK(ctx, soft ? clnn_cross_entropy_soft(ctx, in[0], in[3], &opt, loss, g)
+                           : clnn_cross_entropy_labels(ctx, in[0], in[2], &opt, loss, g));
+        CHECK_OK(ctx, clnn_tensor_download(loss, o, sizeof *o));
+        CHECK_OK(ctx, clnn_tensor_download(g, o + 1, n * sizeof *o));
+    }
+    clnn_tensor_release(y);
+    clnn_tensor_release(dx);
+    clnn_tensor_release(g);
+    clnn_tensor_release(loss);
+}
+
+/* The default's bits come back under every row packing of each kernel. */
+static void check_packing_bits(clnn_context *ctx, size_t rows, size_t cols)
+{
+    static const char *const ids[] = {"softmax.forward", "softmax.backward", "loss.ce_labels", "loss.ce_soft"};
+    const size_t n = rows * cols, total = 4 * n + 2;
+    float *x = make_logits(rows, cols, (unsigned)(n + 17), 0), *dy = malloc(n * sizeof *dy);
+    float *t = malloc(n * sizeof *t), *want = malloc(total * sizeof *want), *got = malloc(total * sizeof *got);
+    int32_t *labels = malloc(rows * sizeof *labels);
+    REQUIRE(dy && t && want && got && labels, "host memory");
+    test_fill_uniform(dy, n, (unsigned)(n + 19), -1.0f, 1.0f);
+    test_fill_uniform(t, n, (unsigned)(n + 23), 0.0f, 1.0f);
+    for (size_t r = 0; r < rows; r++) labels[r] = r % 5 == 4 ? -100 : (int32_t)((r * 7919) % cols);
+    size_t shape[2] = {rows, cols};
+    clnn_tensor *in[4] = {test_tensor_from(ctx, 2, shape, x), test_tensor_from(ctx, 2, shape, dy), NULL,
+                          test_tensor_from(ctx, 2, shape, t)};
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &rows, &in[2]));
+    CHECK_OK(ctx, clnn_tensor_upload(in[2], labels, rows * sizeof *labels));
+    run_row_ops(ctx, rows, cols, in, want);
+    for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++)
+        for (size_t i = 0; i < TEST_ROW_PACKINGS; i++) {
+            char what[128];
+            if (!test_force_row_packing(ctx, ids[k], i, what, sizeof what)) continue;
+            run_row_ops(ctx, rows, cols, in, got);
+            CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+            CHECK(same_bits(want, got, total), "%zux%zu: %s gives other bits than the default", rows, cols, what);
+        }
+    for (int i = 0; i < 4; i++) clnn_tensor_release(in[i]);
+    free(x), free(dy), free(t), free(want), free(got), free(labels);
+}
+
+/* The default packing follows the device type (docs/design.md): on a GPU
+ * rows of 10 classes (16 lanes) share a work-group of several rows'
+ * lanes; elsewhere one row per group, at most 8 work-items on a CPU. */
+static void check_default_packing(clnn_context *ctx)
+{
+    clnn_device_info info;
+    CHECK_OK(ctx, clnn_context_device(ctx, &info));
+    const size_t problem[2] = {97, 10};
+    clnn_tune_config cfg;
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF); /* the heuristic alone */
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "softmax.forward", problem, &cfg, NULL));
+    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    const int gpu = info.type == CLNN_DEVICE_GPU, cpu = info.type == CLNN_DEVICE_CPU;
+    if (gpu)
+        CHECK(cfg.params[0] == 1 && cfg.local[0] >= 32, "GPU: MULTIROW=%d local %zu for 10 classes, want several rows",
+              cfg.params[0], cfg.local[0]);
+    else
+        CHECK(cfg.params[0] == 0 && (!cpu || cfg.local[0] <= 8),
+              "non-GPU device: MULTIROW=%d local %zu for 10 classes, want one row per group", cfg.params[0],
+              cfg.local[0]);
+}
+
+/* On test_row_packing_shapes: the defaults against the reference (several
+ * rows per group on a GPU, one elsewhere), then the same bits under every
+ * packing. */
+static void check_row_packing(clnn_context *ctx)
+{
+    const size_t *classes;
+    size_t rows;
+    const size_t nc = test_row_packing_shapes(&classes, &rows);
+    check_default_packing(ctx);
+    for (size_t i = 0; i < nc; i++) {
+        check_softmax(ctx, rows, classes[i], 0);
+        const ce_case c = {rows, classes[i], 0.1f, 1, 5, 0};
+        check_ce(ctx, &c);
+        check_packing_bits(ctx, rows, classes[i]);
+    }
 }
 
 /* ------------------------------------------------------ MSE and BCE */
@@ -447,6 +548,7 @@ int main(void)
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         if (cases[i].rows * cases[i].cols < 65536 || test_large("cross-entropy 1031 x 1021")) check_ce(ctx, &cases[i]);
     check_ce_special(ctx);
+    check_row_packing(ctx);
 
     static const size_t sizes[] = {1, 7, 4097, ((size_t)1 << 20) + 3};
     for (int bce = 0; bce <= 1; bce++)

@@ -4,7 +4,7 @@
 cl_uint clnn__row_lanes(size_t n)
 {
     cl_uint lanes = 1;
-    while (lanes < n && lanes < 256) lanes *= 2;
+    while (lanes < n && lanes < CLNN_ROW_LANES_MAX) lanes *= 2;
     return lanes;
 }
 
@@ -18,6 +18,9 @@ cl_uint clnn__row_lanes(size_t n)
 void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
     size_t local = clnn__row_lanes(problem[1]);
+    /* a GPU: a full row of lanes takes the generic default (local 0), the
+     * only one that knows the kernel's own work-group limit */
+    if (clnn__gpu_shaped(ctx) && local >= CLNN_ROW_LANES_MAX) return;
     if (ctx->info.type == CLNN_DEVICE_CPU && local > CLNN_ROW_LOCAL_CPU) local = CLNN_ROW_LOCAL_CPU;
     while (local > ctx->info.max_work_group_size || local > ctx->info.max_work_item_sizes[0]) local /= 2;
     cfg->local[0] = local ? local : 1;
@@ -27,6 +30,35 @@ void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn_
 void clnn__row_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     global[0] = problem[0] * cfg->local[0];
+    global[1] = 1;
+}
+
+size_t clnn__rows_per_group(size_t local, size_t lanes)
+{
+    size_t per = local / lanes, most = CLNN_ROW_LANES_MAX / lanes;
+    return per < 1 ? 1 : per > most ? most : per;
+}
+
+/* On a GPU one row of C < 129 classes per work-group leaves most of a warp
+ * idle (C = 10: 16 work-items). MULTIROW packs 256 / lanes rows into the
+ * generic 256-wide group (clipped to the kernel's limit by the generic
+ * default, which sees the kernel): a multiple of every preferred
+ * work-group size multiple GPUs report (8 to 64). CPU devices keep one row
+ * per group and clnn__row_heuristic's local size, as before. */
+void clnn__rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+{
+    if (clnn__gpu_shaped(ctx) && clnn__row_lanes(problem[1]) < CLNN_ROW_LANES_MAX) {
+        cfg->param[0] = 1; /* MULTIROW; local 0: the generic default */
+        return;
+    }
+    clnn__row_heuristic(ctx, problem, cfg);
+}
+
+void clnn__rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    size_t local = cfg->local[0] ? cfg->local[0] : 1;
+    size_t per = cfg->param[0] ? clnn__rows_per_group(local, clnn__row_lanes(problem[1])) : 1;
+    global[0] = (problem[0] + per - 1) / per * local;
     global[1] = 1;
 }
 

@@ -7,23 +7,41 @@
 
 #include "internal.h"
 
+/* ROW_LANES_MAX of cl/rowreduce.clh. */
+#define CLNN_ROW_LANES_MAX 256
+
 /* Lanes of the row-reduction skeleton for a row of n elements: the smallest
- * power of two >= n, at most 256 (ROW_LANES_MAX in cl/rowreduce.clh). It
- * depends on the row length only, so the summation order does too. */
+ * power of two >= n, at most CLNN_ROW_LANES_MAX. It depends on the row
+ * length only, so the summation order does too. */
 cl_uint clnn__row_lanes(size_t n);
 
-/* Bytes of the row skeleton's local scratch: ROW_LANES_MAX (256) rowstats of
- * five floats, passed as the last kernel argument. The size does not depend
- * on the local size, so launches pass it with KARG_LOCAL_FIXED (replayable). */
-#define CLNN_ROW_SCRATCH_BYTES (256 * 5 * sizeof(float))
+/* Bytes of the row skeleton's local scratch: ROW_LANES_MAX rowstats of five
+ * floats, passed as the last kernel argument. The size does not depend on
+ * the local size, so launches pass it with KARG_LOCAL_FIXED (replayable). */
+#define CLNN_ROW_SCRATCH_BYTES (CLNN_ROW_LANES_MAX * 5 * sizeof(float))
 
 /* Row kernels: problem = {rows, row length}; one work-group per row, so
  * global = rows x local; the default local size is the lane count, at
- * most 8 on a CPU device. */
+ * most 8 on a CPU device (on a GPU, rows of 256 lanes get the generic
+ * default, which respects the kernel's own limit). */
 void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
 void clnn__row_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 #define CLNN_ROW_TUNABLE(id_, program_, kernel_) \
     {id_, program_, kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global}
+
+/* Row kernels that can hold several rows per work-group (row_slot in
+ * cl/rowreduce.clh; they take the row count and pass lanes =
+ * clnn__row_lanes(problem[1])): the -D parameter MULTIROW (first
+ * parameter) 0 is one row per group as above, 1 is
+ * clnn__rows_per_group(local, lanes) rows per group. The default is
+ * MULTIROW=1 with the generic local size on a GPU when a row has fewer than
+ * 256 lanes, else clnn__row_heuristic's. */
+size_t clnn__rows_per_group(size_t local, size_t lanes);
+void clnn__rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+void clnn__rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+#define CLNN_ROWS_TUNABLE(id_, program_, kernel_) \
+    {id_, program_, kernel_, 1, {{"MULTIROW", {0, 1}, 2, 0}, {NULL, {0}, 0, 0}}, clnn__rows_heuristic, \
+     clnn__rows_global}
 
 /* Element-wise kernels with a WPT parameter (first parameter): global =
  * ceil(problem[0] / WPT). */

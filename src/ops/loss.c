@@ -11,8 +11,8 @@
 
 static const clnn__tunable tune_label_scale = {"loss.ce_label_scale", "loss", "ce_label_scale", 1,
                                                {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global};
-static const clnn__tunable tune_ce_labels = CLNN_ROW_TUNABLE("loss.ce_labels", "loss", "ce_labels");
-static const clnn__tunable tune_ce_soft = CLNN_ROW_TUNABLE("loss.ce_soft", "loss", "ce_soft");
+static const clnn__tunable tune_ce_labels = CLNN_ROWS_TUNABLE("loss.ce_labels", "loss", "ce_labels");
+static const clnn__tunable tune_ce_soft = CLNN_ROWS_TUNABLE("loss.ce_soft", "loss", "ce_soft");
 static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "loss", "pointwise_loss");
 
 const clnn__tunable *const clnn__loss_tunables[] = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft,
@@ -66,10 +66,10 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
         cl_int want_grad = dlogits != NULL;
         cl_mem grad = dlogits ? dlogits->buffer : partial; /* unwritten without want_grad */
         clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                             KARG_BUF(scale_buf), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore), KARG(one),
-                             KARG(use_buf), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+                             KARG_BUF(scale_buf), KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore),
+                             KARG(one), KARG(use_buf), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {rows, cols};
-        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 13, args)) != CLNN_OK) goto out;
+        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
     }
     st = clnn__loss_reduce(ctx, fn, opt->reduction, loss, partial, rows, 1.0f, use_buf ? scale_buf : NULL);
 out:
@@ -91,12 +91,12 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     cl_mem partial = NULL;
     float scale = clnn__loss_scale(opt->reduction, rows), eps = opt->label_smoothing;
     cl_int want_grad = dgrad != NULL;
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_mem grad = dgrad ? dgrad->buffer : logits->buffer; /* unwritten without want_grad */
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
-                         KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
+                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &tune_ce_soft, NULL, rows, cols, &partial, 10, args, opt->reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &tune_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction, loss);
 }
 
 /* MSE and BCE: LOSS_CHUNK elements per partial; NONE keeps each element's term. */

@@ -6,10 +6,10 @@
 #include "loss_common.h"
 #include "sparse_internal.h" /* clnn__sort: the label runs of clnn_spherical_z_loss_hidden */
 
-static const clnn__tunable tune_py = CLNN_ROW_TUNABLE("losses.py_loss", "losses", "py_loss");
-static const clnn__tunable tune_asl = CLNN_ROW_TUNABLE("losses.asl", "losses", "asl_loss");
-static const clnn__tunable tune_spherical = CLNN_ROW_TUNABLE("losses.spherical_z", "losses", "spherical_z");
-static const clnn__tunable tune_elr = CLNN_ROW_TUNABLE("losses.elr", "losses", "elr_loss");
+static const clnn__tunable tune_py = CLNN_ROWS_TUNABLE("losses.py_loss", "losses", "py_loss");
+static const clnn__tunable tune_asl = CLNN_ROWS_TUNABLE("losses.asl", "losses", "asl_loss");
+static const clnn__tunable tune_spherical = CLNN_ROWS_TUNABLE("losses.spherical_z", "losses", "spherical_z");
+static const clnn__tunable tune_elr = CLNN_ROWS_TUNABLE("losses.elr", "losses", "elr_loss");
 
 static const clnn__tunable tune_zh = CLNN_ROW_TUNABLE("losses.spherical_z_hidden", "losses", "spherical_z_hidden");
 static const clnn__tunable tune_zh_wfix = {"losses.spherical_z_hidden_wfix",
@@ -64,7 +64,7 @@ static clnn_status check_outputs(clnn_context *ctx, const char *fn, clnn_reducti
 static int finite_at_least(float x, float lo) { return clnn__is_finite(x) && x >= lo; }
 
 /* The launch of asl_loss and spherical_z, whose arguments are (partial,
- * grad, logits, second input, cols, lanes, three parameters, scale,
+ * grad, logits, second input, rows, cols, lanes, three parameters, scale,
  * want_grad, scratch); the arguments are checked. */
 static clnn_status run_three_params(clnn_context *ctx, const char *fn, const clnn__tunable *t,
                                     const clnn_tensor *logits, const clnn_tensor *second, size_t rows, size_t cols,
@@ -73,13 +73,14 @@ static clnn_status run_three_params(clnn_context *ctx, const char *fn, const cln
 {
     cl_mem partial = NULL;
     cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dlogits != NULL;
     float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
-                         KARG(ncols),       KARG(lanes),    KARG(p1),                 KARG(p2),
-                         KARG(p3),          KARG(scale),    KARG(want_grad),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 12, args, reduction, loss);
+                         KARG(nrows),       KARG(ncols),    KARG(lanes),              KARG(p1),
+                         KARG(p2),          KARG(p3),       KARG(scale),              KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 13, args, reduction, loss);
 }
 
 /* ------------------------------------------------- losses of log p_y */
@@ -104,15 +105,15 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
     cl_mem partial = NULL;
     cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
     cl_mem alpha_buf = alpha ? alpha->buffer : logits->buffer; /* unread without has_alpha */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int has_alpha = alpha != NULL, want_grad = dlogits != NULL;
     float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),    KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                         KARG_BUF(alpha_buf), KARG(ncols),       KARG(lanes),              KARG(*w),
-                         KARG(has_alpha),     KARG(scale),       KARG(want_grad),
+                         KARG_BUF(alpha_buf), KARG(nrows),       KARG(ncols),              KARG(lanes),
+                         KARG(*w),            KARG(has_alpha),   KARG(scale),              KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     const char *variant = w->s[W_NFL] != 0.0f ? "-DLOSS_NFL=1" : NULL;
-    return clnn__run_row_loss(ctx, fn, &tune_py, variant, rows, cols, &partial, 12, args, reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &tune_py, variant, rows, cols, &partial, 13, args, reduction, loss);
 }
 
 clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
@@ -277,15 +278,16 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     cl_mem partial = NULL;
     cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
     cl_mem label_buf = labels ? labels->buffer : sample_ids->buffer; /* unread without has_labels */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols), nsamples = (cl_uint)(targets->count / cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nsamples = (cl_uint)(targets->count / cols);
     cl_int has_labels = labels != NULL, want_grad = dlogits != NULL;
     float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),  KARG_BUF(logits->buffer), KARG_BUF(label_buf),
-                         KARG_BUF(sample_ids->buffer),         KARG_BUF(targets->buffer), KARG(ncols),
-                         KARG(lanes),         KARG(nsamples),  KARG(lambda),             KARG(beta),
-                         KARG(scale),         KARG(has_labels), KARG(want_grad),
+                         KARG_BUF(sample_ids->buffer),         KARG_BUF(targets->buffer), KARG(nrows),
+                         KARG(ncols),         KARG(lanes),     KARG(nsamples),           KARG(lambda),
+                         KARG(beta),          KARG(scale),     KARG(has_labels),         KARG(want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 15, args, reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 16, args, reduction, loss);
 }
 
 /* ------------------------------------- spherical Z-loss from the hidden layer */

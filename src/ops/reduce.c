@@ -14,14 +14,27 @@ void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cf
  * tuner picked 8-32 for 10 of 12 group sum / norm / attention softmax
  * kernel-size pairs against the generic 256; with 8 as the default it kept
  * the default in all 12, 2.03x faster than 256 in geometric mean
- * (docs/tuning.md). Other devices keep the generic default. */
+ * (docs/tuning.md). */
 #define CLNN_GROUP_LOCAL_CPU 8
+/* On a GPU a group of fewer elements than 256 needs no more work-items than
+ * elements (the 256 lanes of cl/reduce.clh are taken in turn, so the bits
+ * stay), but at least 64: a multiple of every preferred work-group size
+ * multiple GPUs report (8 to 64), so no warp or wavefront runs half empty. */
+#define CLNN_GROUP_LOCAL_GPU_MIN 64
+#define CLNN_GROUP_LOCAL_GPU_MAX 256
 
 void clnn__one_group_each_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
-    (void)problem;
-    if (ctx->info.type != CLNN_DEVICE_CPU) return; /* local 0: the generic default */
-    size_t local = CLNN_GROUP_LOCAL_CPU;
+    size_t local;
+    if (clnn__gpu_shaped(ctx)) {
+        local = CLNN_GROUP_LOCAL_GPU_MIN;
+        while (local < problem[1] && local < CLNN_GROUP_LOCAL_GPU_MAX) local *= 2;
+        if (local >= CLNN_GROUP_LOCAL_GPU_MAX) return; /* the generic default: it knows the kernel's limit */
+    } else if (ctx->info.type == CLNN_DEVICE_CPU) {
+        local = CLNN_GROUP_LOCAL_CPU;
+    } else {
+        return; /* local 0: the generic default */
+    }
     while (local > ctx->info.max_work_group_size || local > ctx->info.max_work_item_sizes[0]) local /= 2;
     cfg->local[0] = local ? local : 1;
     cfg->local[1] = cfg->local[2] = 1;

@@ -2,8 +2,8 @@
  * (cl/softmax.cl on the row-reduction skeleton). */
 #include "layers_common.h"
 
-static const clnn__tunable tune_forward = CLNN_ROW_TUNABLE("softmax.forward", "softmax", "softmax_forward");
-static const clnn__tunable tune_backward = CLNN_ROW_TUNABLE("softmax.backward", "softmax", "softmax_backward");
+static const clnn__tunable tune_forward = CLNN_ROWS_TUNABLE("softmax.forward", "softmax", "softmax_forward");
+static const clnn__tunable tune_backward = CLNN_ROWS_TUNABLE("softmax.backward", "softmax", "softmax_backward");
 
 const clnn__tunable *const clnn__softmax_tunables[] = {&tune_forward, &tune_backward, NULL};
 
@@ -20,10 +20,10 @@ static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn
                 clnn__shape_str(x, xs, sizeof xs));
     cl_uint cols = (cl_uint)x->shape[x->ndim - 1], rows = (cl_uint)(x->count / cols);
     cl_uint lanes = clnn__row_lanes(cols);
-    clnn__karg args[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(cols), KARG(lanes), KARG(log_out),
-                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(rows), KARG(cols), KARG(lanes),
+                         KARG(log_out), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
-    return clnn__run(ctx, fn, &tune_forward, problem, 6, args);
+    return clnn__run(ctx, fn, &tune_forward, problem, 7, args);
 }
 
 static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const clnn_tensor *y, const clnn_tensor *dy,
@@ -41,10 +41,10 @@ static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const cln
     CHECK_ARG(ctx, !clnn__alias(dx, y), "%s: dx must not alias y", fn);
     cl_uint cols = (cl_uint)c, rows = (cl_uint)(y->count / cols);
     cl_uint lanes = clnn__row_lanes(cols);
-    clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(y->buffer), KARG_BUF(dy->buffer), KARG(cols), KARG(lanes),
-                         KARG(log_in), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(y->buffer), KARG_BUF(dy->buffer), KARG(rows), KARG(cols),
+                         KARG(lanes), KARG(log_in), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
-    return clnn__run(ctx, fn, &tune_backward, problem, 7, args);
+    return clnn__run(ctx, fn, &tune_backward, problem, 8, args);
 }
 
 clnn_status clnn_softmax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)

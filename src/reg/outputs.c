@@ -6,13 +6,13 @@
 
 static const clnn__tunable tune_mix = {"outputs.mix_targets", "outputs", "mix_targets", 1, {{NULL, {0}, 0, 0}},
                                        NULL, NULL};
-static const clnn__tunable tune_entropy = CLNN_ROW_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
-static const clnn__tunable tune_prob_entropy = CLNN_ROW_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
-static const clnn__tunable tune_z = CLNN_ROW_TUNABLE("outputs.z_loss", "outputs", "z_loss");
-static const clnn__tunable tune_kl = CLNN_ROW_TUNABLE("outputs.kl_logits", "outputs", "kl_logits");
-static const clnn__tunable tune_js = CLNN_ROW_TUNABLE("outputs.js_logits", "outputs", "js_logits");
-static const clnn__tunable tune_stablemax = CLNN_ROW_TUNABLE("outputs.stablemax_rows", "outputs", "stablemax_rows");
-static const clnn__tunable tune_stablemax_ce = CLNN_ROW_TUNABLE("outputs.stablemax_ce", "outputs", "stablemax_ce");
+static const clnn__tunable tune_entropy = CLNN_ROWS_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
+static const clnn__tunable tune_prob_entropy = CLNN_ROWS_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
+static const clnn__tunable tune_z = CLNN_ROWS_TUNABLE("outputs.z_loss", "outputs", "z_loss");
+static const clnn__tunable tune_kl = CLNN_ROWS_TUNABLE("outputs.kl_logits", "outputs", "kl_logits");
+static const clnn__tunable tune_js = CLNN_ROWS_TUNABLE("outputs.js_logits", "outputs", "js_logits");
+static const clnn__tunable tune_stablemax = CLNN_ROWS_TUNABLE("outputs.stablemax_rows", "outputs", "stablemax_rows");
+static const clnn__tunable tune_stablemax_ce = CLNN_ROWS_TUNABLE("outputs.stablemax_ce", "outputs", "stablemax_ce");
 
 const clnn__tunable *const clnn__outputs_tunables[] = {&tune_mix,        &tune_entropy,   &tune_z,
                                                        &tune_kl,         &tune_js,        &tune_stablemax,
@@ -61,7 +61,7 @@ clnn_status clnn_soft_targets_mix(clnn_context *ctx, const clnn_tensor *y, const
 /* ------------------------------------- single-logit-set row penalties */
 
 /* entropy_penalty, z_loss and prob_entropy share their argument list:
- * (partial, grad, input, cols, lanes, coefficient, scale, want_grad, scratch). */
+ * (partial, grad, input, rows, cols, lanes, coefficient, scale, want_grad, scratch). */
 static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *in_name,
                                  const char *coef_name, int coef_nonneg, const clnn_tensor *logits, float coef,
                                  clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits,
@@ -77,12 +77,13 @@ static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, logits, loss, dlogits, grad_name));
     cl_mem partial = NULL;
     cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dlogits != NULL;
     float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG(ncols), KARG(lanes),
-                         KARG(coef), KARG(scale), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 9, args, reduction, loss);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG(nrows), KARG(ncols),
+                         KARG(lanes), KARG(coef), KARG(scale), KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 10, args, reduction, loss);
 }
 
 clnn_status clnn_confidence_penalty(clnn_context *ctx, const clnn_tensor *logits, float beta,
@@ -139,13 +140,13 @@ clnn_status clnn_kl_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
     }
     cl_mem partial = NULL;
     cl_mem gp = dzp ? dzp->buffer : zp->buffer, gq = dzq ? dzq->buffer : zq->buffer; /* untouched when unwanted */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_gp = dzp != NULL, want_gq = dzq != NULL;
     float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(gp),      KARG_BUF(gq),      KARG_BUF(zp->buffer),
-                         KARG_BUF(zq->buffer), KARG(ncols),    KARG(lanes),       KARG(scale),
-                         KARG(want_gp),     KARG(want_gq),     KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &tune_kl, NULL, rows, cols, &partial, 11, args, reduction, loss);
+    clnn__karg args[] = {KARG_BUF(partial),    KARG_BUF(gp), KARG_BUF(gq),  KARG_BUF(zp->buffer),
+                         KARG_BUF(zq->buffer), KARG(nrows),  KARG(ncols),   KARG(lanes),
+                         KARG(scale),          KARG(want_gp), KARG(want_gq), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, &tune_kl, NULL, rows, cols, &partial, 12, args, reduction, loss);
 }
 
 clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp, const clnn_tensor *zq,
@@ -166,12 +167,12 @@ clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
         else st = clnn__scratch(ctx, fn, zq->count, &gq);
     }
     if (st == CLNN_OK) {
-        cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+        cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
         float scale = clnn__loss_scale(reduction, rows);
-        clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(gp),  KARG_BUF(gq),    KARG_BUF(zp->buffer),
-                             KARG_BUF(zq->buffer), KARG(ncols), KARG(lanes),    KARG(scale),
-                             KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-        st = clnn__run_row_loss(ctx, fn, &tune_js, NULL, rows, cols, &partial, 9, args, reduction, loss);
+        clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(gp), KARG_BUF(gq),  KARG_BUF(zp->buffer),
+                             KARG_BUF(zq->buffer), KARG(nrows), KARG(ncols), KARG(lanes),
+                             KARG(scale),       KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+        st = clnn__run_row_loss(ctx, fn, &tune_js, NULL, rows, cols, &partial, 10, args, reduction, loss);
     }
     if (!dzp && gp) clReleaseMemObject(gp);
     if (!dzq && gq) clReleaseMemObject(gq);
@@ -190,13 +191,13 @@ static clnn_status stablemax_rows(clnn_context *ctx, const char *fn, const clnn_
     TRY(clnn__check_like(ctx, fn, out_name, out, "x", x));
     CHECK_ARG(ctx, !clnn__alias(out, x) && (!dy || !clnn__alias(out, dy)),
               "%s: %s must not alias an input", fn, out_name);
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int backward = dy != NULL;
     cl_mem dy_buf = dy ? dy->buffer : x->buffer;
-    clnn__karg args[] = {KARG_BUF(out->buffer), KARG_BUF(x->buffer), KARG_BUF(dy_buf), KARG(ncols), KARG(lanes),
-                         KARG(backward), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(out->buffer), KARG_BUF(x->buffer), KARG_BUF(dy_buf), KARG(nrows), KARG(ncols),
+                         KARG(lanes), KARG(backward), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     size_t problem[2] = {rows, cols};
-    return clnn__run(ctx, fn, &tune_stablemax, problem, 7, args);
+    return clnn__run(ctx, fn, &tune_stablemax, problem, 8, args);
 }
 
 clnn_status clnn_stablemax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
@@ -225,11 +226,11 @@ clnn_status clnn_stablemax_cross_entropy(clnn_context *ctx, const clnn_tensor *l
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, labels, loss, dlogits, "dlogits"));
     cl_mem partial = NULL;
     cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
-    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int want_grad = dlogits != NULL;
     float scale = clnn__loss_scale(reduction, rows);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                         KARG(ncols),       KARG(lanes),        KARG(scale),              KARG(want_grad),
-                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &tune_stablemax_ce, NULL, rows, cols, &partial, 9, args, reduction, loss);
+                         KARG(nrows),       KARG(ncols),        KARG(lanes),              KARG(scale),
+                         KARG(want_grad),   KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, &tune_stablemax_ce, NULL, rows, cols, &partial, 10, args, reduction, loss);
 }

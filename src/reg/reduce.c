@@ -4,7 +4,9 @@
 
 #include <stdio.h>
 
-/* global = nseg · parts for stage 1 (problem[0] = nseg, problem[1] = parts) */
+/* global = problem[0] · problem[1] for stage 1: nseg · parts work-items (CPU
+ * shape, one per part) or nseg · parts · 256 (GPU shape, 256 per block;
+ * the kernel takes blocks in turn, so any local size covers them all) */
 static void partial_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     (void)cfg;
@@ -27,19 +29,35 @@ cl_uint clnn__reduce_parts(size_t len)
     return (cl_uint)(p < 1 ? 1 : p > 4096 ? 4096 : p);
 }
 
+/* A GPU: 16 work-groups of 256 work-items each walking a contiguous chunk
+ * left most compute units idle and read memory uncoalesced. Blocks of 256
+ * lanes instead, enough to fill the device (clnn__fill_groups), but at
+ * least 4 elements per lane so that short segments take few blocks. */
+#define CLNN_REDUCE_LANE_MIN 4
+
+cl_uint clnn__reduce_blocks(const clnn_context *ctx, size_t len)
+{
+    size_t most = (len + CLNN_REDUCE_LANES * CLNN_REDUCE_LANE_MIN - 1) / (CLNN_REDUCE_LANES * CLNN_REDUCE_LANE_MIN);
+    size_t fill = clnn__fill_groups(ctx);
+    size_t b = most < fill ? most : fill;
+    return (cl_uint)(b < 1 ? 1 : b);
+}
+
 clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
                          cl_uint out_offset)
 {
-    cl_uint parts = clnn__reduce_parts(d->len);
+    const int blocks = clnn__gpu_shaped(ctx);
+    cl_uint parts = blocks ? clnn__reduce_blocks(ctx, d->len) : clnn__reduce_parts(d->len);
     cl_mem partial;
     TRY(clnn__scratch(ctx, fn, (size_t)d->nseg * parts, &partial));
     char variant[96];
-    snprintf(variant, sizeof variant, "-DTERM=%d -DHAS_B=%d -DPOST=%d", d->term, d->b != NULL, d->post);
+    snprintf(variant, sizeof variant, "-DTERM=%d -DHAS_B=%d -DPOST=%d%s", d->term, d->b != NULL, d->post,
+             blocks ? " -DBLOCKS=1" : "");
     cl_mem b = d->b ? d->b : d->a;
     clnn__karg a1[] = {KARG_BUF(d->a),          KARG_BUF(b),   KARG_BUF(partial), KARG(d->nseg),
                        KARG(d->len),            KARG(d->seg_stride), KARG(d->elem_stride), KARG(parts),
                        KARG(d->c1),             KARG(d->c2),   KARG(d->diag)};
-    size_t p1[2] = {d->nseg, parts};
+    size_t p1[2] = {d->nseg, blocks ? (size_t)parts * CLNN_REDUCE_LANES : parts};
     clnn_status st = clnn__run_variant(ctx, fn, &tune_partial, variant, p1, sizeof a1 / sizeof a1[0], a1);
     if (st == CLNN_OK) {
         clnn__karg a2[] = {KARG_BUF(partial), KARG_BUF(out), KARG(out_offset), KARG(d->nseg), KARG(parts),

@@ -43,9 +43,15 @@ typedef struct clnn__reduce_desc {
     cl_uint nseg, len, seg_stride, elem_stride, diag;
     cl_float c1, c2, scale;
 } clnn__reduce_desc;
-/* Parts of a segment of len elements in stage 1 (about 256 elements each, at
- * most 4096): a function of len only, never of the device. */
+/* Parts of a segment of len elements in stage 1 on a CPU device (about 256
+ * elements each, at most 4096, contiguous chunks): a function of len only. */
 cl_uint clnn__reduce_parts(size_t len);
+/* RED_LANES of cl/reduce.clh: the lanes of one block of the GPU shape. */
+#define CLNN_REDUCE_LANES 256
+/* Parts of a segment in stage 1 on a GPU (clnn__gpu_shaped): blocks of
+ * CLNN_REDUCE_LANES grid-stride lanes, as many as fill the device but at
+ * least 4 elements per lane; a function of len and the device only. */
+cl_uint clnn__reduce_blocks(const clnn_context *ctx, size_t len);
 /* out[out_offset + s] = scale · POST(Σ_j TERM(segment s, j)) for s < nseg. */
 clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
                          cl_uint out_offset);

@@ -22,20 +22,27 @@ static clnn_status check_w_mask(clnn_context *ctx, const char *fn, const clnn_te
     return CLNN_OK;
 }
 
-/* Bisection passes (MODE 0, bit 30..0), then the tie counts (MODE 1). */
-static clnn_status topk_passes(clnn_context *ctx, const char *fn, cl_mem w, cl_uint n, cl_uint parts, cl_uint k,
-                               cl_mem partial, cl_mem state)
+/* Bisection passes (MODE 0, bit 30..0), then the tie counts (MODE 1). The
+ * tie counts and the mask walk contiguous chunks in order (ties go to the
+ * lower index); the bisection only counts, so on a GPU its 31 passes count
+ * in blocks (clnn__reduce_blocks of them, 256 work-items each). */
+static clnn_status topk_passes(clnn_context *ctx, const char *fn, cl_mem w, cl_uint n, cl_uint parts,
+                               cl_uint blocks, cl_uint k, cl_mem partial, cl_mem state)
 {
-    size_t pc[2] = {parts, 1}, p1[2] = {1, 1};
-    for (int mode = 0; mode < 2; mode++)
+    size_t p1[2] = {1, 1};
+    for (int mode = 0; mode < 2; mode++) {
+        const int by_blocks = mode == 0 && blocks;
+        cl_uint np = by_blocks ? blocks : parts;
+        size_t pc[2] = {by_blocks ? (size_t)blocks * CLNN_REDUCE_LANES : parts, 1};
+        const char *variant = mode == 1 ? "-DMODE=1" : by_blocks ? "-DMODE=0 -DBLOCKS=1" : "-DMODE=0";
         for (cl_int b = mode == 0 ? 30 : 0; b >= 0; b--) {
             cl_uint bit = (cl_uint)b;
-            const char *variant = mode == 0 ? "-DMODE=0" : "-DMODE=1";
-            clnn__karg ac[] = {KARG_BUF(w), KARG_BUF(partial), KARG_BUF(state), KARG(n), KARG(parts), KARG(bit)};
+            clnn__karg ac[] = {KARG_BUF(w), KARG_BUF(partial), KARG_BUF(state), KARG(n), KARG(np), KARG(bit)};
             TRY(clnn__run_variant(ctx, fn, &clnn__tune_topk_count, variant, pc, 6, ac));
-            clnn__karg as[] = {KARG_BUF(partial), KARG_BUF(state), KARG(parts), KARG(k), KARG(bit)};
+            clnn__karg as[] = {KARG_BUF(partial), KARG_BUF(state), KARG(np), KARG(k), KARG(bit)};
             TRY(clnn__run_variant(ctx, fn, &clnn__tune_topk_select, variant, p1, 5, as));
         }
+    }
     return CLNN_OK;
 }
 
@@ -46,14 +53,15 @@ clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t
     TRY(check_w_mask(ctx, fn, w, mask));
     CHECK_ARG(ctx, k <= w->count, "%s: k = %zu is more than the %zu elements of w", fn, k, w->count);
     cl_uint n = (cl_uint)w->count, parts = clnn__reduce_parts(n), kk = (cl_uint)k;
+    cl_uint blocks = clnn__gpu_shaped(ctx) ? clnn__reduce_blocks(ctx, n) : 0;
     cl_mem partial, state;
-    TRY(clnn__scratch(ctx, fn, 2 * (size_t)parts, &partial));
+    TRY(clnn__scratch(ctx, fn, 2 * (size_t)parts > blocks ? 2 * (size_t)parts : blocks, &partial));
     clnn_status st = clnn__scratch(ctx, fn, 2, &state);
     if (st != CLNN_OK) {
         clReleaseMemObject(partial);
         return st;
     }
-    st = topk_passes(ctx, fn, w->buffer, n, parts, kk, partial, state);
+    st = topk_passes(ctx, fn, w->buffer, n, parts, blocks, kk, partial, state);
     if (st == CLNN_OK) {
         clnn__karg a[] = {KARG_BUF(w->buffer), KARG_BUF(partial), KARG_BUF(state), KARG_BUF(mask->buffer), KARG(n),
                           KARG(parts)};
