@@ -878,9 +878,8 @@ static clnn_status read_named(const char *fn, const char *path, db_list *l)
     int r = read_file(path, LAYER_USER, l, NULL, why, sizeof why);
     if (r == READ_OK) return CLNN_OK;
     if (r == READ_UNREADABLE) return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s", fn, path, why);
-    return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s", fn, path,
-                      r == READ_MISSING ? "missing (not a readable clnn tuning database)"
-                                        : "not a readable clnn tuning database");
+    return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is not a readable clnn tuning database (%s)", fn, path,
+                      r == READ_MISSING ? "it does not exist" : why);
 }
 
 clnn_status clnn_tune_db_import(const char *path, size_t *added)
