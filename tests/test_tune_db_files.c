@@ -398,7 +398,7 @@ static void full_disk(void)
     const char *corrupt = "{\"format\": \"clnn-tuning\", \"version\": 1, \"entries\": [ cut here";
     write_text(db, corrupt);
     use_db(db);
-    for (unsigned b = 0; b < 40; b++) import_entry(1u << b); /* about 10 KB of JSON */
+    for (unsigned b = 0; b < 31; b++) import_entry(1u << b); /* about 8 KB of JSON */
     struct rlimit old;
     REQUIRE(getrlimit(RLIMIT_FSIZE, &old) == 0, "getrlimit");
     struct rlimit lim = {2048, old.rlim_max};
