@@ -134,6 +134,10 @@ int fashion_load(const char *dir, const char *split, size_t limit, fashion_set *
     char path[4096];
     int nd_img = 0, nd_lab = 0;
     size_t dimg[3] = {0}, dlab[3] = {0};
+    if (strlen(dir) + strlen(split) + 32 > sizeof path) { /* never open a cut path */
+        snprintf(err, errlen, "the data directory's path is longer than %zu bytes", sizeof path - 32);
+        return -1;
+    }
     snprintf(path, sizeof path, "%s/%s-images-idx3-ubyte.gz", dir, split);
     uint8_t *img = idx_read(path, &nd_img, dimg, err, errlen);
     if (!img) goto missing;

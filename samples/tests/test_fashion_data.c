@@ -202,6 +202,13 @@ int main(void)
     alarm(0);
     unlink(p_timg);
 
+    /* a data directory past the path buffer: refused, never a cut path opened */
+    static char long_dir[5000];
+    memset(long_dir, 'a', sizeof long_dir - 1);
+    long_dir[0] = '/';
+    CHECK(fashion_load(long_dir, "t10k", 0, &s, err, sizeof err) == -1 && strstr(err, "path is longer"),
+          "a %zu-byte directory path: %s", strlen(long_dir), err);
+
     /* the curves CSV never writes through a link planted at the old temp name */
     char csv[600], planted[700], victim[600];
     snprintf(csv, sizeof csv, "%s/curves.csv", dir);
