@@ -1,14 +1,17 @@
 /* On-disk cache of program binaries. A file is
  *   header { magic "CLNNBIN1", u64 payload size, u64 XXH64(payload), 32 hex key } + payload
  * and is accepted only when every field checks out; anything else is a miss
- * and the caller builds from source. Writes go to a temp file renamed into place. */
+ * and the caller builds from source. The directory may be shared with other
+ * users (CLNN_CACHE_DIR): a cache file is read only when it is a regular
+ * file, not a link (never a FIFO or device); writes go through
+ * clnn__write_file_atomic (mkstemp + rename), and dead writers' temp files
+ * are removed. */
 #include "internal.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <xxhash.h>
 
 #define CACHE_FORMAT_VERSION "clnn-binary-cache-1"
@@ -24,19 +27,17 @@ typedef struct file_header {
 
 const char *clnn__binary_cache_dir(void)
 {
-    static _Thread_local char dir[4096];
+    static _Thread_local char dir[PATH_MAX];
     const char *env = getenv("CLNN_CACHE_DIR");
     if (env && strcmp(env, "off") == 0) return NULL;
-    if (env && *env) {
-        snprintf(dir, sizeof dir, "%s", env);
-        return dir;
-    }
-    const char *xdg = getenv("XDG_CACHE_HOME");
-    const char *home = getenv("HOME");
-    if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/clnn/kernels", xdg);
-    else if (home && *home) snprintf(dir, sizeof dir, "%s/.cache/clnn/kernels", home);
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    int n;
+    if (env && *env) n = snprintf(dir, sizeof dir, "%s", env);
+    else if (xdg && *xdg) n = snprintf(dir, sizeof dir, "%s/clnn/kernels", xdg);
+    else if (home && *home) n = snprintf(dir, sizeof dir, "%s/.cache/clnn/kernels", home);
     else return NULL;
-    return dir;
+    /* a directory whose files' paths would pass PATH_MAX: no cache, never a cut path */
+    return n > 0 && (size_t)n + 64 < sizeof dir ? dir : NULL;
 }
 
 static void hash_field(XXH3_state_t *st, const char *s)
@@ -63,6 +64,7 @@ void clnn__binary_cache_key(const clnn_context *ctx, const char *source, const c
     snprintf(hex, 33, "%016llx%016llx", (unsigned long long)h.high64, (unsigned long long)h.low64);
 }
 
+/* dir is clnn__binary_cache_dir's: the path fits PATH_MAX. */
 static void cache_path(char *buf, size_t len, const char *dir, const char *key_hex)
 {
     snprintf(buf, len, "%s/%s.bin", dir, key_hex);
@@ -75,31 +77,27 @@ int clnn__binary_cache_load(const char *key_hex, unsigned char **data, size_t *s
     *rejected = 0;
     const char *dir = clnn__binary_cache_dir();
     if (!dir) return 0;
-    char path[4200];
+    char path[PATH_MAX], why[256];
     cache_path(path, sizeof path, dir, key_hex);
-    FILE *f = fopen(path, "rb");
-    if (!f) return 0;
+    char *buf = NULL;
+    size_t len = 0;
+    /* the size cap comes from the file's size: a damaged 56-byte file cannot
+     * cost a 512 MiB malloc */
+    int r = clnn__read_regular(path, 1, sizeof(file_header) + MAX_BINARY_BYTES, &buf, &len, why, sizeof why);
+    if (r == CLNN__READ_MISSING) return 0;
     file_header h;
-    unsigned char *buf = NULL;
-    struct stat st;
-    int ok = fread(&h, sizeof h, 1, f) == 1 && memcmp(h.magic, MAGIC, 8) == 0 &&
-             memcmp(h.key, key_hex, 32) == 0 && h.size > 0 && h.size <= MAX_BINARY_BYTES;
-    /* The payload must be exactly the rest of the file: checked before
-     * allocating, so a damaged 56-byte file cannot cost a 512 MiB malloc. */
-    ok = ok && fstat(fileno(f), &st) == 0 && st.st_size >= (off_t)sizeof h &&
-         (uint64_t)st.st_size - sizeof h == h.size;
-    if (ok) {
-        buf = malloc((size_t)h.size);
-        ok = buf && fread(buf, 1, (size_t)h.size, f) == (size_t)h.size && fgetc(f) == EOF &&
-             XXH64(buf, (size_t)h.size, 0) == h.checksum;
-    }
-    fclose(f);
+    int ok = r == CLNN__READ_OK && len >= sizeof h;
+    if (ok) memcpy(&h, buf, sizeof h);
+    ok = ok && memcmp(h.magic, MAGIC, 8) == 0 && memcmp(h.key, key_hex, 32) == 0 && h.size > 0 &&
+         h.size <= MAX_BINARY_BYTES && len - sizeof h == h.size && /* the payload is exactly the rest */
+         XXH64(buf + sizeof h, (size_t)h.size, 0) == h.checksum;
     if (!ok) {
         free(buf);
         *rejected = 1;
         return 0;
     }
-    *data = buf;
+    memmove(buf, buf + sizeof h, (size_t)h.size);
+    *data = (unsigned char *)buf;
     *size = (size_t)h.size;
     return 1;
 }
@@ -108,23 +106,19 @@ int clnn__binary_cache_store(const char *key_hex, const unsigned char *data, siz
 {
     const char *dir_env = clnn__binary_cache_dir();
     if (!dir_env || size == 0 || size > MAX_BINARY_BYTES) return 0;
-    char dir[4096];
+    char dir[PATH_MAX];
     snprintf(dir, sizeof dir, "%s", dir_env);
     if (clnn__mkdir_p(dir) != 0) return 0;
-    char path[4200], tmp[4300];
+    char path[PATH_MAX];
     cache_path(path, sizeof path, dir, key_hex);
-    static _Atomic unsigned counter;
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld.%u", path, (long)getpid(), counter++);
-    FILE *f = fopen(tmp, "wb");
-    if (!f) return 0;
     file_header h;
     memcpy(h.magic, MAGIC, 8);
     h.size = size;
     h.checksum = XXH64(data, size, 0);
     memcpy(h.key, key_hex, 32);
-    int ok = fwrite(&h, sizeof h, 1, f) == 1 && fwrite(data, 1, size, f) == size;
-    ok = (fclose(f) == 0) && ok;
-    if (ok) ok = rename(tmp, path) == 0;
-    if (!ok) remove(tmp);
+    clnn__chunk chunks[2] = {{&h, sizeof h}, {data, size}};
+    char *tmp = clnn__atomic_prepare(path, chunks, 2, 0); /* a damaged file is only a miss: no fsync */
+    int ok = tmp && clnn__atomic_commit(tmp, path) == 0;
+    clnn__remove_stale_temps(dir, ".bin");
     return ok;
 }

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #define CLNN_ERROR_LEN 4096
 
@@ -412,9 +413,61 @@ double clnn__now_seconds(void);
 uint64_t clnn__splitmix64(uint64_t *state);
 /* Creates a directory and its parents; 0 on success. */
 int clnn__mkdir_p(const char *path);
-/* Writes path through a mkstemp file in its directory and rename; refuses a
- * path that exists and is not a regular file. 0 on success. */
-int clnn__write_file_atomic(const char *path, const void *data, size_t size);
 int clnn__is_finite(float x);
+
+/* ----------------------------------------------------- files (files.c) */
+
+/* "a directory", "a FIFO", "a socket", "a character device", ... */
+const char *clnn__file_kind(mode_t mode);
+
+enum { CLNN__READ_OK = 0, CLNN__READ_MISSING, CLNN__READ_FAILED, CLNN__READ_TOO_LARGE };
+/* Reads a whole regular file (at most max bytes) into a malloc'ed,
+ * NUL-terminated buffer. A FIFO, device, directory or socket is refused
+ * without being opened (never blocks); with nofollow a symbolic link is
+ * refused too. Returns CLNN__READ_*; for FAILED and TOO_LARGE, why gets a
+ * phrase that follows "<path> is": "a FIFO, not a regular file",
+ * "unreadable (Permission denied)", "larger than N bytes". */
+int clnn__read_regular(const char *path, int nofollow, size_t max, char **data, size_t *len, char *why,
+                       size_t whylen);
+/* The file a write to path must replace: path itself (existing regular file,
+ * or none yet), or the final target of a chain of symbolic links owned by
+ * this user (or root), which must be a regular file. 0 with *target
+ * malloc'ed; -1 with a phrase in why ("a directory, not a regular file", "a
+ * symbolic link to X, which does not exist", "a symbolic link owned by user
+ * N, ...") when the write must be refused. */
+int clnn__resolve_target(const char *path, char **target, char *why, size_t whylen);
+
+typedef struct clnn__chunk {
+    const void *data;
+    size_t size;
+} clnn__chunk;
+/* An atomic write in two steps, so a caller can act between a complete new
+ * file and the rename (the tuning database keeps a rejected file aside
+ * there): prepare writes the chunks to a new "<path>.tmp.<pid>.XXXXXX"
+ * (mkstemp: O_CREAT|O_EXCL, never a planted file or link) in path's
+ * directory, with path's mode if it exists (else 0644), fsync'ed when
+ * durable; returns its malloc'ed name, NULL with errno (nothing left).
+ * commit renames it over path (refusing a path that is not a regular file),
+ * abort removes it; both free the name. commit: 0, or -1 with errno. */
+char *clnn__atomic_prepare(const char *path, const clnn__chunk *chunks, size_t nchunks, int durable);
+int clnn__atomic_commit(char *tmp, const char *path);
+void clnn__atomic_abort(char *tmp);
+/* prepare (not durable) + commit of one buffer: 0 on success. */
+int clnn__write_file_atomic(const char *path, const void *data, size_t size);
+/* Removes the temp files "<x>.tmp.<pid>[.*]" in dir, x ending with suffix,
+ * whose writer no longer exists and that are older than 10 minutes. */
+void clnn__remove_stale_temps(const char *dir, const char *suffix);
+/* The directory part of path ("." when none), malloc'ed. */
+char *clnn__dir_of(const char *path);
+
+/* ------------------------------------------------ locks (file_lock.c) */
+
+/* An exclusive flock on lock_path (created if missing; never through a
+ * link), waiting at most timeout_s seconds. Returns the descriptor, or -1
+ * with why ("<lock> is held by process P on H; gave up after T s ..."). A
+ * lock whose recorded holder no longer exists on this host is taken over
+ * once (*took_over = 1). */
+int clnn__lock_acquire(const char *lock_path, double timeout_s, char *why, size_t whylen, int *took_over);
+void clnn__lock_release(int fd);
 
 #endif /* CLNN_INTERNAL_H */

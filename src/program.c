@@ -10,6 +10,7 @@ typedef struct { const char *name; const char *source; } clnn_embedded_file;
 extern const clnn_embedded_file clnn_embedded_files[]; /* generated: build/embedded_cl.c */
 
 #define MAX_KERNELS_PER_PROGRAM 128
+#define MAX_SOURCE_BYTES (16u << 20) /* an overriding .cl file: far beyond any program */
 
 typedef struct program_entry {
     char *program;
@@ -18,6 +19,7 @@ typedef struct program_entry {
     cl_uint n_kernels;
     cl_kernel kernels[MAX_KERNELS_PER_PROGRAM];
     char *kernel_names[MAX_KERNELS_PER_PROGRAM];
+    char *source_path; /* the CLNN_KERNEL_DIR file it was built from; NULL: embedded */
     struct program_entry *next;
 } program_entry;
 
@@ -36,6 +38,7 @@ static void entry_free(program_entry *e)
     if (e->handle) clReleaseProgram(e->handle);
     free(e->program);
     free(e->options);
+    free(e->source_path);
     free(e);
 }
 
@@ -50,31 +53,33 @@ void clnn__program_cache_destroy(clnn__program_cache *cache)
 }
 
 /* CLNN_KERNEL_DIR lets kernel developers (and the tests) replace an embedded
- * program by cl/<name>.cl from a directory without rebuilding the library. */
-static char *override_source(const char *name)
+ * program by cl/<name>.cl from a directory without rebuilding the library.
+ * Returns 0 when the directory has no such file (the embedded source is
+ * used), 1 with the text and its path (malloc'ed), or -1 with why when the
+ * file is there but cannot be used (a FIFO, a directory, unreadable): never
+ * blocks, never silently falls back. */
+static int override_source(const char *name, char **text, char **path, char *why, size_t whylen)
 {
+    *text = *path = NULL;
     const char *dir = getenv("CLNN_KERNEL_DIR");
-    if (!dir || !*dir) return NULL;
-    char path[4096];
-    size_t nl = strlen(name);
+    if (!dir || !*dir) return 0;
+    size_t nl = strlen(name), len = strlen(dir) + nl + 6;
     int is_include = nl > 4 && strcmp(name + nl - 4, ".clh") == 0;
-    snprintf(path, sizeof path, is_include ? "%s/%s" : "%s/%s.cl", dir, name);
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    char *buf = NULL;
-    if (fseek(f, 0, SEEK_END) == 0) {
-        long len = ftell(f);
-        if (len >= 0 && fseek(f, 0, SEEK_SET) == 0 && (buf = malloc((size_t)len + 1))) {
-            if (fread(buf, 1, (size_t)len, f) != (size_t)len) {
-                free(buf);
-                buf = NULL;
-            } else {
-                buf[len] = '\0';
-            }
-        }
+    char *p = malloc(len), reason[256];
+    if (!p) {
+        snprintf(why, whylen, "out of host memory");
+        return -1;
     }
-    fclose(f);
-    return buf;
+    snprintf(p, len, is_include ? "%s/%s" : "%s/%s.cl", dir, name);
+    size_t n;
+    int r = clnn__read_regular(p, 0, MAX_SOURCE_BYTES, text, &n, reason, sizeof reason);
+    if (r == CLNN__READ_OK) {
+        *path = p;
+        return 1;
+    }
+    if (r != CLNN__READ_MISSING) snprintf(why, whylen, "%s (CLNN_KERNEL_DIR) is %s", p, reason);
+    free(p);
+    return r == CLNN__READ_MISSING ? 0 : -1;
 }
 
 const char *clnn__embedded_source(const char *name)
@@ -115,17 +120,22 @@ static int buf_append(text_buf *b, const char *s, size_t n)
     return 0;
 }
 
-static char *source_of(const char *name)
+/* The source of a program or include: 1 with *text (and *path when it comes
+ * from CLNN_KERNEL_DIR), 0 when there is none, -1 with why. */
+static int source_of(const char *name, char **text, char **path, char *why, size_t whylen)
 {
-    char *o = override_source(name);
-    if (o) return o;
+    int r = override_source(name, text, path, why, whylen);
+    if (r) return r;
     const char *e = clnn__embedded_source(name);
-    return e ? strdup(e) : NULL;
+    if (!e) return 0;
+    *text = strdup(e);
+    if (!*text) snprintf(why, whylen, "out of host memory");
+    return *text ? 1 : -1;
 }
 
-/* Appends src to b with its include lines replaced; returns 0, or -1 with the
- * missing include's name in *missing. */
-static int expand(text_buf *b, const char *src, int depth, char missing[64])
+/* Appends src to b with its include lines replaced; returns 0, or -1 with
+ * why (empty: out of host memory). */
+static int expand(text_buf *b, const char *src, int depth, char *why, size_t whylen)
 {
     const char *line = src;
     while (*line) {
@@ -141,14 +151,17 @@ static int expand(text_buf *b, const char *src, int depth, char missing[64])
                 const char *stable_name = NULL; /* the embedded table's copy outlives this call */
                 for (const clnn_embedded_file *f = clnn_embedded_files; f->name; f++)
                     if (strcmp(f->name, name) == 0) stable_name = f->name;
-                char *text = stable_name ? source_of(name) : NULL;
-                if (!text || depth > 8 || b->n_included == 32) {
-                    snprintf(missing, 64, "%s", name);
+                char *text = NULL, *path = NULL;
+                int found = stable_name ? source_of(name, &text, &path, why, whylen) : 0;
+                free(path);
+                if (found < 0) return -1;
+                if (!found || depth > 8 || b->n_included == 32) {
+                    snprintf(why, whylen, "includes unknown '%s'", name);
                     free(text);
                     return -1;
                 }
                 b->included[b->n_included++] = stable_name;
-                int rc = expand(b, text, depth + 1, missing);
+                int rc = expand(b, text, depth + 1, why, whylen);
                 free(text);
                 if (rc) return rc;
                 if (buf_append(b, "\n", 1)) return -1;
@@ -161,15 +174,24 @@ static int expand(text_buf *b, const char *src, int depth, char missing[64])
     return 0;
 }
 
-static clnn_status build_log_error(clnn_context *ctx, const char *fn, const char *program,
-                                   cl_program prog, cl_int err)
+/* "cl/<program>.cl", or the CLNN_KERNEL_DIR file the program came from: what messages name. */
+static const char *program_file(const program_entry *e, char *buf, size_t len)
+{
+    if (e->source_path) return e->source_path;
+    snprintf(buf, len, "cl/%s.cl", e->program);
+    return buf;
+}
+
+static clnn_status build_log_error(clnn_context *ctx, const char *fn, const program_entry *e, cl_int err)
 {
     size_t len = 0;
-    clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
+    clGetProgramBuildInfo(e->handle, ctx->device, CL_PROGRAM_BUILD_LOG, 0, NULL, &len);
     char *log = calloc(len + 1, 1);
-    if (log) clGetProgramBuildInfo(prog, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
-    clnn_status st = clnn__fail(ctx, CLNN_ERR_BUILD, "%s: building cl/%s.cl failed (%s); build log:\n%s", fn,
-                                program, clnn__cl_error_name(err), log ? log : "(unavailable)");
+    if (log) clGetProgramBuildInfo(e->handle, ctx->device, CL_PROGRAM_BUILD_LOG, len, log, NULL);
+    char file[160];
+    clnn_status st = clnn__fail(ctx, CLNN_ERR_BUILD, "%s: building %s failed (%s); build log:\n%s", fn,
+                                program_file(e, file, sizeof file), clnn__cl_error_name(err),
+                                log ? log : "(unavailable)");
     free(log);
     return st;
 }
@@ -267,16 +289,18 @@ static void dump_program(const char *program, const char *source, const char *op
 
 static clnn_status build_program(clnn_context *ctx, const char *fn, program_entry *e)
 {
-    char *raw = source_of(e->program);
-    if (!raw) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: no kernel program named '%s'", fn, e->program);
+    char *raw = NULL, why[600] = "";
+    int found = source_of(e->program, &raw, &e->source_path, why, sizeof why);
+    if (found < 0) return clnn__fail(ctx, CLNN_ERR_BUILD, "%s: %s", fn, why);
+    if (!found) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: no kernel program named '%s'", fn, e->program);
     text_buf tb = {0};
-    char missing[64] = "";
-    int rc = expand(&tb, raw, 0, missing);
+    int rc = expand(&tb, raw, 0, why, sizeof why);
     free(raw);
     if (rc) {
         free(tb.data);
-        return missing[0] ? clnn__fail(ctx, CLNN_ERR_BUILD, "%s: cl/%s.cl includes unknown '%s'", fn, e->program, missing)
-                          : clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+        char file[160];
+        return why[0] ? clnn__fail(ctx, CLNN_ERR_BUILD, "%s: %s: %s", fn, program_file(e, file, sizeof file), why)
+                      : clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     }
     const char *source = tb.data;
 
@@ -299,7 +323,7 @@ static clnn_status build_program(clnn_context *ctx, const char *fn, program_entr
         if (!e->handle) {
             st = clnn__fail_cl(ctx, fn, "clCreateProgramWithSource", err);
         } else if ((err = clBuildProgram(e->handle, 1, &ctx->device, full_options, NULL, NULL)) != CL_SUCCESS) {
-            st = build_log_error(ctx, fn, e->program, e->handle, err);
+            st = build_log_error(ctx, fn, e, err);
         } else if ((err = create_kernels(e)) != CL_SUCCESS) {
             st = clnn__fail_cl(ctx, fn, "clCreateKernelsInProgram", err);
         } else {
@@ -360,6 +384,10 @@ clnn_status clnn__kernel_get(clnn_context *ctx, const char *fn, const char *prog
             *out = e->kernels[i];
             return CLNN_OK;
         }
+    /* a program from CLNN_KERNEL_DIR is the user's: a missing kernel is an error in their file */
+    if (e->source_path)
+        return clnn__fail(ctx, CLNN_ERR_BUILD, "%s: %s (CLNN_KERNEL_DIR) has no kernel '%s'", fn, e->source_path,
+                          kernel);
     return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: cl/%s.cl has no kernel '%s'", fn, program, kernel);
 }
 

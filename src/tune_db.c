@@ -6,12 +6,12 @@
 #include <cjson/cJSON.h>
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <xxhash.h>
@@ -19,6 +19,9 @@
 #define DB_FORMAT "clnn-tuning"
 #define DB_VERSION 1
 #define MAX_FILE_BYTES (64u << 20)
+#define MAX_SECONDS 1e9    /* a measured time: 30 years is already absurd */
+#define MAX_TUNED_AT 1e15  /* seconds since the epoch: exact in a double and a long long */
+#define DEFAULT_LOCK_TIMEOUT 10.0 /* seconds a save waits for another writer */
 #define PARAM_NAME_LEN 16
 /* clnn's kernels have at most CLNN_MAX_TUNE_PARAMS; CLBlast's Xgemm has 16 */
 #define DB_MAX_PARAMS CLNN_CLBLAST_MAX_PARAMS
@@ -197,8 +200,10 @@ static void warn_once(const char *path, const char *why)
     static pthread_mutex_t warn_lock = PTHREAD_MUTEX_INITIALIZER; /* import/merge read without db_lock */
     static uint64_t warned[64];
     static size_t n_warned;
-    char msg[512];
-    snprintf(msg, sizeof msg, "tuning database %s: %s", path, why);
+    size_t len = strlen(path) + strlen(why) + 32;
+    char *msg = malloc(len);
+    if (!msg) return;
+    snprintf(msg, len, "tuning database %s: %s", path, why);
     uint64_t h = XXH3_64bits(msg, strlen(msg));
     pthread_mutex_lock(&warn_lock);
     snprintf(db_stats.last_warning, sizeof db_stats.last_warning, "%s", msg);
@@ -207,6 +212,7 @@ static void warn_once(const char *path, const char *why)
     if (!seen && n_warned < 64) warned[n_warned++] = h;
     if (!seen) fprintf(stderr, "clnn: warning: %s\n", msg);
     pthread_mutex_unlock(&warn_lock);
+    free(msg);
 }
 
 static int json_size(const cJSON *j, size_t *out)
@@ -215,6 +221,16 @@ static int json_size(const cJSON *j, size_t *out)
         j->valuedouble != (double)(long long)j->valuedouble)
         return 0;
     *out = (size_t)j->valuedouble;
+    return 1;
+}
+
+/* An optional number at key: absent (0 stays), or in 0..max into *out; 0 when present and not such a number. */
+static int json_optional(const cJSON *j, const char *key, double max, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, key);
+    if (!v) return 1;
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= max)) return 0; /* NaN fails too */
+    *out = v->valuedouble;
     return 1;
 }
 
@@ -233,7 +249,8 @@ static const char *parse_entry(const cJSON *j, int layer, db_entry *e)
     strcpy(e->device, dev->valuestring);
     strcpy(e->kernel, ker->valuestring);
     e->name_len = name_prefix_len(e->device);
-    if (cJSON_GetArraySize(bucket) != 2 || !json_size(cJSON_GetArrayItem(bucket, 0), &e->bucket[0]) ||
+    if (!cJSON_IsArray(bucket) || cJSON_GetArraySize(bucket) != 2 ||
+        !json_size(cJSON_GetArrayItem(bucket, 0), &e->bucket[0]) ||
         !json_size(cJSON_GetArrayItem(bucket, 1), &e->bucket[1]))
         return "\"bucket\" is not two positive integers";
     for (int d = 0; d < 2; d++)
@@ -251,57 +268,55 @@ static const char *parse_entry(const cJSON *j, int layer, db_entry *e)
         if (params && !cJSON_IsObject(params)) return "\"params\" is not an object";
         cJSON_ArrayForEach(p, params) {
             if (e->nparams == DB_MAX_PARAMS) return "\"params\" has too many entries";
-            if (!cJSON_IsNumber(p) || p->valuedouble != (double)(int)p->valuedouble ||
-                strlen(p->string) >= PARAM_NAME_LEN)
+            /* the range first: converting 1e300 to int is undefined */
+            if (!cJSON_IsNumber(p) || !(p->valuedouble >= INT_MIN && p->valuedouble <= INT_MAX) ||
+                p->valuedouble != (double)(int)p->valuedouble || strlen(p->string) >= PARAM_NAME_LEN)
                 return "\"params\" holds a value that is not an integer";
             strcpy(e->pname[e->nparams], p->string);
             e->pvalue[e->nparams++] = (int)p->valuedouble;
         }
     }
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "seconds");
-    const cJSON *ds = cJSON_GetObjectItemCaseSensitive(j, "default_seconds");
-    const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "tuned_at");
-    if (cJSON_IsNumber(s) && s->valuedouble >= 0) e->seconds = s->valuedouble;
-    if (cJSON_IsNumber(ds) && ds->valuedouble >= 0) e->default_seconds = ds->valuedouble;
-    if (cJSON_IsNumber(at) && at->valuedouble >= 0) e->tuned_at = (long long)at->valuedouble;
+    double at = 0;
+    if (!json_optional(j, "seconds", MAX_SECONDS, &e->seconds) ||
+        !json_optional(j, "default_seconds", MAX_SECONDS, &e->default_seconds))
+        return "\"seconds\" or \"default_seconds\" is not a time in 0..1e9 seconds";
+    if (!json_optional(j, "tuned_at", MAX_TUNED_AT, &at)) return "\"tuned_at\" is not a time in 0..1e15 seconds";
+    e->tuned_at = (long long)at; /* in range: the conversion is defined */
     return NULL;
 }
 
-enum { READ_OK = 0, READ_MISSING = 1, READ_REJECTED = 2 };
+/* READ_REJECTED: the contents are not a database (kept aside before a save
+ * replaces them); READ_UNREADABLE: the file itself cannot be read (not a
+ * regular file, no permission): an error to report, never damage to replace. */
+enum { READ_OK = 0, READ_MISSING = 1, READ_REJECTED = 2, READ_UNREADABLE = 3 };
 
-/* Reads a database file into l (merging); reports problems once. */
-static int read_file(const char *path, int layer, db_list *l, unsigned *bad_entries)
+/* Reads a database file into l (merging); reports problems once, and copies
+ * the reason into why (may be NULL). */
+static int read_file(const char *path, int layer, db_list *l, unsigned *bad_entries, char *why, size_t whylen)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        if (errno == ENOENT) return READ_MISSING;
-        warn_once(path, strerror(errno));
-        return READ_REJECTED;
-    }
-    char *text = malloc(MAX_FILE_BYTES + 1);
-    size_t len = text ? fread(text, 1, MAX_FILE_BYTES + 1, f) : 0;
-    fclose(f);
-    if (!text || len > MAX_FILE_BYTES) {
-        free(text);
-        warn_once(path, text ? "larger than 64 MiB; ignored" : "out of host memory; ignored");
-        return READ_REJECTED;
-    }
-    cJSON *root = cJSON_ParseWithLength(text, len);
+    char *text = NULL, reason[1200] = "";
+    size_t len = 0;
+    int r = clnn__read_regular(path, 0, MAX_FILE_BYTES, &text, &len, reason, sizeof reason);
+    if (r == CLNN__READ_MISSING) return READ_MISSING;
+    cJSON *root = r == CLNN__READ_OK ? cJSON_ParseWithLength(text, len) : NULL;
     free(text);
-    const char *why = NULL;
     const cJSON *fmt = cJSON_GetObjectItemCaseSensitive(root, "format");
     const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
     const cJSON *entries = cJSON_GetObjectItemCaseSensitive(root, "entries");
-    if (!root) why = "not valid JSON (corrupt or truncated); ignored";
+    if (r != CLNN__READ_OK) {} /* reason set by the reader */
+    else if (!root) snprintf(reason, sizeof reason, "not valid JSON (corrupt or truncated)");
     else if (!cJSON_IsString(fmt) || strcmp(fmt->valuestring, DB_FORMAT) != 0)
-        why = "not a clnn tuning database (\"format\" is not \"" DB_FORMAT "\"); ignored";
+        snprintf(reason, sizeof reason, "not a clnn tuning database (\"format\" is not \"" DB_FORMAT "\")");
     else if (!cJSON_IsNumber(ver) || ver->valuedouble != DB_VERSION)
-        why = "written by another version of clnn (\"version\" is not 1); ignored";
-    else if (!cJSON_IsArray(entries)) why = "\"entries\" is not an array; ignored";
-    if (why) {
-        warn_once(path, why);
+        snprintf(reason, sizeof reason, "written by another version of clnn (\"version\" is not 1)");
+    else if (!cJSON_IsArray(entries)) snprintf(reason, sizeof reason, "\"entries\" is not an array");
+    if (reason[0]) {
+        char msg[1300];
+        snprintf(msg, sizeof msg, "%s; ignored", reason);
+        warn_once(path, msg);
+        if (why) snprintf(why, whylen, "%s", reason);
         cJSON_Delete(root);
-        return READ_REJECTED;
+        return r == CLNN__READ_FAILED ? READ_UNREADABLE : READ_REJECTED;
     }
     unsigned bad = 0, index = 0;
     char first_bad[256] = "";
@@ -347,46 +362,39 @@ static cJSON *entry_json(const db_entry *e)
     return j;
 }
 
-/* Writes the entries of l (those passing keep) to path via a temp file and rename. */
-static int write_file(const char *path, const db_list *l, int (*keep)(const db_entry *, const void *),
-                      const void *arg, size_t *written)
+/* The JSON text of l's entries that pass keep (*n gets their number); NULL when out of memory. */
+static char *render(const db_list *l, int (*keep)(const db_entry *, const void *), const void *arg, size_t *n)
 {
     cJSON *root = cJSON_CreateObject();
     cJSON_AddStringToObject(root, "format", DB_FORMAT);
     cJSON_AddNumberToObject(root, "version", DB_VERSION);
     cJSON *arr = cJSON_AddArrayToObject(root, "entries");
-    size_t n = 0;
+    *n = 0;
     for (size_t i = 0; i < l->n; i++)
         if (!keep || keep(&l->items[i], arg)) {
             cJSON_AddItemToArray(arr, entry_json(&l->items[i]));
-            n++;
+            (*n)++;
         }
     char *text = cJSON_Print(root);
     cJSON_Delete(root);
-    if (!text) return -1;
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    int ok = f && fputs(text, f) >= 0 && fputc('\n', f) != EOF && fflush(f) == 0 && fsync(fileno(f)) == 0;
-    if (f && fclose(f) != 0) ok = 0;
-    free(text);
-    if (!ok || rename(tmp, path) != 0) {
-        unlink(tmp);
-        return -1;
-    }
-    if (written) *written = n;
-    return 0;
+    return text;
 }
 
 /* ---------------------------------------------------------------- loading */
 
-static void user_path(char *buf, size_t len)
+static char *db_path; /* the user database's path, as configured (guarded by db_lock) */
+
+/* The user database's path, malloc'ed at its full length (NULL: out of memory). */
+static char *user_path(void)
 {
     const char *env = getenv("CLNN_TUNE_DB"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
-    if (env && *env) snprintf(buf, len, "%s", env);
-    else if (xdg && *xdg) snprintf(buf, len, "%s/clnn/tuning.json", xdg);
-    else if (home && *home) snprintf(buf, len, "%s/.cache/clnn/tuning.json", home);
-    else snprintf(buf, len, "clnn-tuning.json");
+    const char *base = env && *env ? env : xdg && *xdg ? xdg : home && *home ? home : "";
+    const char *tail = env && *env ? "" : xdg && *xdg ? "/clnn/tuning.json"
+                     : home && *home ? "/.cache/clnn/tuning.json" : "clnn-tuning.json";
+    size_t len = strlen(base) + strlen(tail) + 1;
+    char *path = malloc(len);
+    if (path) snprintf(path, len, "%s%s", base, tail);
+    return path;
 }
 
 /* The shipped defaults: $CLNN_TUNE_SYSTEM_DIR, else the installed directory,
@@ -405,39 +413,73 @@ static const char *system_dir(void)
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+static void count_read(int r)
+{
+    if (r == READ_OK) db_stats.files_loaded++;
+    else if (r != READ_MISSING) db_stats.files_rejected++;
+}
+
 static void load_system(void)
 {
     const char *dir = system_dir();
     DIR *d = opendir(dir);
     if (!d) return;
-    char *names[256];
-    size_t n = 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int complete = 1;
     struct dirent *de;
-    while ((de = readdir(d)) && n < 256) {
+    while ((de = readdir(d)) && complete) { /* every file, however many */
         size_t len = strlen(de->d_name);
-        if (len > 5 && strcmp(de->d_name + len - 5, ".json") == 0) names[n++] = strdup(de->d_name);
+        if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0) continue;
+        if (n == cap) {
+            char **more = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof *names);
+            if (!more) break;
+            names = more;
+        }
+        complete = (names[n] = strdup(de->d_name)) != NULL;
+        n += (size_t)complete;
     }
+    complete = complete && !de;
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str); /* a fixed order: later files win ties */
+    if (!complete) warn_once(dir, "out of host memory while listing the directory; some files not read");
+    if (n) qsort(names, n, sizeof *names, cmp_str); /* a fixed order: later files win ties */
     for (size_t i = 0; i < n; i++) {
-        char path[4200];
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        int r = names[i] ? read_file(path, LAYER_SYSTEM, &db, &db_stats.entries_rejected) : READ_MISSING;
-        if (r == READ_OK) db_stats.files_loaded++;
-        else if (r == READ_REJECTED) db_stats.files_rejected++;
+        size_t len = strlen(dir) + strlen(names[i]) + 2;
+        char *path = malloc(len);
+        if (path) {
+            snprintf(path, len, "%s/%s", dir, names[i]);
+            count_read(read_file(path, LAYER_SYSTEM, &db, &db_stats.entries_rejected, NULL, 0));
+        }
+        free(path);
         free(names[i]);
     }
+    free(names);
+}
+
+/* The user's file, through the user's own symlinks (clnn__resolve_target). */
+static void load_user(void)
+{
+    char why[1200], *target = NULL;
+    if (clnn__resolve_target(db_path, &target, why, sizeof why) != 0) {
+        char msg[1300];
+        snprintf(msg, sizeof msg, "%s; ignored", why);
+        warn_once(db_path, msg);
+        db_stats.files_rejected++;
+        return;
+    }
+    count_read(read_file(target, LAYER_USER, &db, &db_stats.entries_rejected, NULL, 0));
+    free(target);
 }
 
 static void ensure_loaded(void)
 {
     if (db_loaded) return;
     db_loaded = 1;
-    user_path(db_stats.user_path, sizeof db_stats.user_path);
+    db_path = user_path();
+    /* the stats' fixed field gets the path only whole: "" when it does not fit */
+    if (db_path && strlen(db_path) < sizeof db_stats.user_path) strcpy(db_stats.user_path, db_path);
     load_system();
-    int r = read_file(db_stats.user_path, LAYER_USER, &db, &db_stats.entries_rejected);
-    if (r == READ_OK) db_stats.files_loaded++;
-    else if (r == READ_REJECTED) db_stats.files_rejected++;
+    if (db_path) load_user();
 }
 
 static void count_layers(size_t *user, size_t *sys)
@@ -619,12 +661,16 @@ clnn_status clnn_tune_db_path(char *buf, size_t len)
 {
     if (!buf || len == 0) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_db_path: %s",
                                             !buf ? "buf is NULL" : "len is 0");
-    char path[1024];
-    user_path(path, sizeof path);
-    if (strlen(path) >= len)
+    char *path = user_path();
+    if (!path) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_tune_db_path: out of host memory");
+    size_t need = strlen(path) + 1;
+    if (need > len) {
+        free(path);
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_db_path: len %zu is too small for %zu bytes",
-                          len, strlen(path) + 1);
-    memcpy(buf, path, strlen(path) + 1);
+                          len, need);
+    }
+    memcpy(buf, path, need);
+    free(path);
     return CLNN_OK;
 }
 
@@ -632,6 +678,8 @@ clnn_status clnn_tune_db_reload(void)
 {
     pthread_mutex_lock(&db_lock);
     list_free(&db);
+    free(db_path);
+    db_path = NULL;
     db_loaded = 0;
     db_defaults = 0;
     memset(&db_stats, 0, sizeof db_stats);
@@ -650,31 +698,138 @@ clnn_status clnn_tune_db_stats_get(clnn_tune_db_stats *stats)
     return CLNN_OK;
 }
 
-/* An exclusive lock on "<path>.lock" (created with its directory); -1 on failure. */
-static int lock_file(const char *path)
+/* ------------------------------------------------------ writing files */
+
+/* $CLNN_TUNE_DB_LOCK_TIMEOUT seconds (0: try once), else 10. */
+static double lock_timeout(void)
 {
-    char dir[4200], lock[4200];
-    snprintf(dir, sizeof dir, "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
-        clnn__mkdir_p(dir);
+    const char *env = getenv("CLNN_TUNE_DB_LOCK_TIMEOUT");
+    char *end;
+    double t = env && *env ? strtod(env, &end) : DEFAULT_LOCK_TIMEOUT;
+    if (env && *env && (*end || !(t >= 0 && t <= 86400))) {
+        warn_once("lock", "CLNN_TUNE_DB_LOCK_TIMEOUT is not a number of seconds in 0..86400; using 10");
+        t = DEFAULT_LOCK_TIMEOUT;
     }
-    snprintf(lock, sizeof lock, "%s.lock", path);
-    int fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) return -1;
-    while (flock(fd, LOCK_EX) != 0)
-        if (errno != EINTR) {
-            close(fd);
-            return -1;
-        }
-    return fd;
+    return t;
 }
 
-static void unlock_file(int fd)
+/* Resolves path for writing (the file to replace: clnn__resolve_target),
+ * creates its directory and takes "<target>.lock". On failure nothing was
+ * written and *target is NULL. */
+static clnn_status begin_update(const char *fn, const char *path, char **target, int *lock_fd)
 {
-    flock(fd, LOCK_UN);
-    close(fd);
+    char why[1400];
+    *lock_fd = -1;
+    if (clnn__resolve_target(path, target, why, sizeof why) != 0)
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s; nothing written", fn, path, why);
+    char *dir = clnn__dir_of(*target);
+    if (dir) clnn__mkdir_p(dir); /* when it fails, the lock's open says why */
+    free(dir);
+    size_t len = strlen(*target) + 6;
+    char *lock = malloc(len);
+    int took_over = 0;
+    if (lock) {
+        snprintf(lock, len, "%s.lock", *target);
+        *lock_fd = clnn__lock_acquire(lock, lock_timeout(), why, sizeof why, &took_over);
+    }
+    free(lock);
+    if (*lock_fd < 0) {
+        free(*target);
+        *target = NULL;
+        return lock ? clnn__fail(NULL, CLNN_ERR_IO, "%s: %s; nothing written", fn, why)
+                    : clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    }
+    if (took_over) warn_once(*target, "took over a stale lock (its recorded holder no longer exists)");
+    return CLNN_OK;
+}
+
+typedef struct aside {
+    char *name;  /* where the rejected file is kept */
+    int moved;   /* renamed there (no hard links on this file system), not linked */
+} aside;
+
+/* Keeps the rejected file at path under the first free name of
+ * "<path>.rejected", "<path>.rejected.2", ...: a hard link, so the file
+ * stays in place until the rename over it (the caller holds the lock: no
+ * other clnn writer takes the same name meanwhile). 0, or -1 with errno. */
+static int keep_aside(const char *path, aside *a)
+{
+    size_t len = strlen(path) + 24;
+    for (unsigned i = 1; i <= 100000; i++) {
+        char *name = malloc(len);
+        if (!name) return -1;
+        snprintf(name, len, i == 1 ? "%s.rejected" : "%s.rejected.%u", path, i);
+        if (link(path, name) == 0) {
+            a->name = name;
+            return 0;
+        }
+        int err = errno;
+        struct stat st;
+        if (err != EEXIST && lstat(name, &st) != 0 && errno == ENOENT && rename(path, name) == 0) {
+            a->name = name;
+            a->moved = 1;
+            return 0;
+        }
+        free(name);
+        if (err != EEXIST) {
+            errno = err;
+            return -1;
+        }
+    }
+    errno = EEXIST;
+    return -1;
+}
+
+static void undo_aside(const char *path, aside *a)
+{
+    if (a->name && (a->moved ? rename(a->name, path) : unlink(a->name)) != 0) {} /* best effort: keep the copy */
+    free(a->name);
+    a->name = NULL;
+}
+
+/* Replaces target by the entries of l that pass keep: first a complete,
+ * fsync'ed temp file, then (set_aside) the rejected file at target kept
+ * under a name of its own, then the rename. A failure at any step leaves
+ * every file as it was (a full disk fails at the first). */
+static clnn_status replace_file(const char *fn, const char *target, const db_list *l,
+                                int (*keep)(const db_entry *, const void *), const void *arg, size_t *written,
+                                int set_aside)
+{
+    size_t n = 0;
+    char *text = render(l, keep, arg, &n);
+    if (!text) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    clnn__chunk chunks[2] = {{text, strlen(text)}, {"\n", 1}};
+    char *tmp = clnn__atomic_prepare(target, chunks, 2, 1);
+    int err = errno;
+    free(text);
+    if (!tmp) return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s; nothing changed", fn, target, strerror(err));
+    aside kept = {NULL, 0};
+    if (set_aside && keep_aside(target, &kept) != 0) {
+        err = errno;
+        clnn__atomic_abort(tmp);
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot keep the rejected %s aside: %s; nothing changed", fn, target,
+                          strerror(err));
+    }
+    if (clnn__atomic_commit(tmp, target) != 0) {
+        err = errno;
+        undo_aside(target, &kept);
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot replace %s: %s; nothing changed", fn, target, strerror(err));
+    }
+    if (kept.name) {
+        size_t len = strlen(kept.name) + 64;
+        char *msg = malloc(len);
+        if (msg) snprintf(msg, len, "the rejected file is kept as %s", kept.name);
+        warn_once(target, msg ? msg : "the rejected file is kept aside");
+        free(msg);
+    }
+    free(kept.name);
+    if (written) *written = n;
+    /* writers killed mid-save leave their temp files: gone once stale */
+    const char *slash = strrchr(target, '/');
+    char *dir = clnn__dir_of(target);
+    if (dir) clnn__remove_stale_temps(dir, slash ? slash + 1 : target);
+    free(dir);
+    return CLNN_OK;
 }
 
 static int keep_persistent(const db_entry *e, const void *arg)
@@ -688,29 +843,43 @@ clnn_status clnn_tune_db_save(void)
     static const char *fn = "clnn_tune_db_save";
     pthread_mutex_lock(&db_lock);
     ensure_loaded();
-    const char *path = db_stats.user_path;
-    int fd = lock_file(path);
-    if (fd < 0) {
+    char *target = NULL;
+    int fd = -1;
+    clnn_status st = db_path ? begin_update(fn, db_path, &target, &fd)
+                             : clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    if (st != CLNN_OK) {
         pthread_mutex_unlock(&db_lock);
-        return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot lock %s.lock: %s", fn, path, strerror(errno));
+        return st;
     }
     /* what other processes saved since we loaded, then ours on top (newer wins) */
     db_list disk = {0};
-    if (read_file(path, LAYER_USER, &disk, NULL) == READ_REJECTED) {
-        char aside[4200];
-        snprintf(aside, sizeof aside, "%s.rejected", path);
-        rename(path, aside); /* keep it for a human; never overwrite it silently */
+    char why[1200];
+    int r = read_file(target, LAYER_USER, &disk, NULL, why, sizeof why);
+    if (r == READ_UNREADABLE) {
+        st = clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s; nothing written", fn, target, why);
+    } else {
+        for (size_t i = 0; i < db.n; i++)
+            if (db.items[i].layer == LAYER_USER) list_put(&disk, &db.items[i]);
+        st = replace_file(fn, target, &disk, keep_persistent, NULL, NULL, r == READ_REJECTED);
+        if (st == CLNN_OK)
+            for (size_t i = 0; i < disk.n; i++) list_put(&db, &disk.items[i]); /* see the others' entries too */
     }
-    for (size_t i = 0; i < db.n; i++)
-        if (db.items[i].layer == LAYER_USER) list_put(&disk, &db.items[i]);
-    int w = write_file(path, &disk, keep_persistent, NULL, NULL);
-    int saved_errno = errno;
-    for (size_t i = 0; i < disk.n; i++) list_put(&db, &disk.items[i]); /* see the others' entries too */
-    unlock_file(fd);
+    clnn__lock_release(fd);
     list_free(&disk);
+    free(target);
     pthread_mutex_unlock(&db_lock);
-    if (w != 0) return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s", fn, path, strerror(saved_errno));
-    return CLNN_OK;
+    return st;
+}
+
+/* Reads a file the caller named (import, merge sources); an error names it and why. */
+static clnn_status read_named(const char *fn, const char *path, db_list *l)
+{
+    char why[1200] = "";
+    int r = read_file(path, LAYER_USER, l, NULL, why, sizeof why);
+    if (r == READ_OK) return CLNN_OK;
+    if (r == READ_UNREADABLE) return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s", fn, path, why);
+    return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is not a readable clnn tuning database (%s)", fn, path,
+                      r == READ_MISSING ? "it does not exist" : why);
 }
 
 clnn_status clnn_tune_db_import(const char *path, size_t *added)
@@ -718,11 +887,10 @@ clnn_status clnn_tune_db_import(const char *path, size_t *added)
     static const char *fn = "clnn_tune_db_import";
     if (!path) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
     db_list in = {0};
-    int r = read_file(path, LAYER_USER, &in, NULL);
-    if (r != READ_OK) {
+    clnn_status st = read_named(fn, path, &in);
+    if (st != CLNN_OK) {
         list_free(&in);
-        return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s", fn, path,
-                          r == READ_MISSING ? "missing" : "not a readable clnn tuning database");
+        return st;
     }
     size_t n = 0;
     pthread_mutex_lock(&db_lock);
@@ -743,12 +911,15 @@ clnn_status clnn_tune_db_export(const char *path, const char *device_filter, siz
 {
     static const char *fn = "clnn_tune_db_export";
     if (!path) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
+    char why[1200], *target = NULL;
+    if (clnn__resolve_target(path, &target, why, sizeof why) != 0)
+        return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s; nothing written", fn, path, why);
     pthread_mutex_lock(&db_lock);
     ensure_loaded();
-    int w = write_file(path, &db, keep_device, device_filter, written);
+    clnn_status st = replace_file(fn, target, &db, keep_device, device_filter, written, 0);
     pthread_mutex_unlock(&db_lock);
-    if (w != 0) return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s", fn, path, strerror(errno));
-    return CLNN_OK;
+    free(target);
+    return st;
 }
 
 clnn_status clnn_tune_db_merge(const char *dst, const char *const *srcs, size_t nsrcs, size_t *entries)
@@ -760,26 +931,29 @@ clnn_status clnn_tune_db_merge(const char *dst, const char *const *srcs, size_t 
         if (!srcs[i]) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: srcs[%zu] is NULL", fn, i);
     /* every source must be readable before dst is touched */
     db_list merged = {0};
-    for (size_t i = 0; i < nsrcs; i++)
-        if (read_file(srcs[i], LAYER_USER, &merged, NULL) != READ_OK) {
-            list_free(&merged);
-            return clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is not a readable clnn tuning database", fn, srcs[i]);
-        }
-    int fd = lock_file(dst);
-    if (fd < 0) {
+    clnn_status st = CLNN_OK;
+    for (size_t i = 0; i < nsrcs && st == CLNN_OK; i++) st = read_named(fn, srcs[i], &merged);
+    char *target = NULL;
+    int fd = -1;
+    if (st == CLNN_OK) st = begin_update(fn, dst, &target, &fd);
+    if (st != CLNN_OK) {
         list_free(&merged);
-        return clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot lock %s.lock: %s", fn, dst, strerror(errno));
+        return st;
     }
     db_list out = {0};
-    clnn_status st = CLNN_OK;
-    if (read_file(dst, LAYER_USER, &out, NULL) == READ_REJECTED) {
-        st = clnn__fail(NULL, CLNN_ERR_IO, "%s: %s exists and is not a readable clnn tuning database", fn, dst);
+    char why[1200];
+    int r = read_file(target, LAYER_USER, &out, NULL, why, sizeof why);
+    if (r == READ_REJECTED) {
+        st = clnn__fail(NULL, CLNN_ERR_IO, "%s: %s exists and is not a readable clnn tuning database (%s)", fn, dst,
+                        why);
+    } else if (r == READ_UNREADABLE) {
+        st = clnn__fail(NULL, CLNN_ERR_IO, "%s: %s is %s; nothing written", fn, target, why);
     } else {
         for (size_t i = 0; i < merged.n; i++) list_put(&out, &merged.items[i]);
-        if (write_file(dst, &out, NULL, NULL, entries) != 0)
-            st = clnn__fail(NULL, CLNN_ERR_IO, "%s: cannot write %s: %s", fn, dst, strerror(errno));
+        st = replace_file(fn, target, &out, NULL, NULL, entries, 0);
     }
-    unlock_file(fd);
+    clnn__lock_release(fd);
+    free(target);
     list_free(&out);
     list_free(&merged);
     return st;

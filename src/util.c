@@ -1,8 +1,7 @@
-/* Small host utilities: clocks, directories, float checks. */
+/* Small host utilities: clocks, directories, float checks, SplitMix64. */
 #include "internal.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,51 +19,20 @@ double clnn__now_seconds(void)
 
 int clnn__mkdir_p(const char *path)
 {
-    char buf[4096];
     size_t len = strlen(path);
-    if (len == 0 || len >= sizeof buf) return -1;
+    char *buf = len ? malloc(len + 1) : NULL; /* any length: a cut path would be another directory */
+    if (!buf) return -1;
     memcpy(buf, path, len + 1);
-    for (char *p = buf + 1; *p; p++) {
+    int rc = 0;
+    for (char *p = buf + 1; *p && rc == 0; p++) {
         if (*p != '/') continue;
         *p = '\0';
-        if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
+        if (mkdir(buf, 0755) != 0 && errno != EEXIST) rc = -1;
         *p = '/';
     }
-    if (mkdir(buf, 0755) != 0 && errno != EEXIST) return -1;
-    return 0;
-}
-
-int clnn__write_file_atomic(const char *path, const void *data, size_t size)
-{
-    struct stat st;
-    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) return -1; /* never replace a link, device or directory */
-    size_t len = strlen(path);
-    char *tmp = malloc(len + 16);
-    if (!tmp) return -1;
-    memcpy(tmp, path, len);
-    memcpy(tmp + len, ".tmp.XXXXXX", 12); /* same directory: rename stays atomic */
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(tmp);
-        return -1;
-    }
-    const char *p = data;
-    size_t left = size;
-    int ok = fchmod(fd, 0644) == 0;
-    while (ok && left > 0) {
-        ssize_t n = write(fd, p, left);
-        if (n < 0 && errno == EINTR) continue;
-        ok = n > 0;
-        if (ok) {
-            p += n;
-            left -= (size_t)n;
-        }
-    }
-    ok = close(fd) == 0 && ok;
-    ok = ok && rename(tmp, path) == 0;
-    if (!ok) unlink(tmp);
-    free(tmp);
-    return ok ? 0 : -1;
+    if (rc == 0 && mkdir(buf, 0755) != 0 && errno != EEXIST) rc = -1;
+    free(buf);
+    return rc;
 }
 
 int clnn__is_finite(float x) { return isfinite(x); }

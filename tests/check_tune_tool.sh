@@ -5,8 +5,11 @@
 # geometric-mean line) and saves a valid database holding that kernel;
 # --export, --import and --merge carry the same entries; a corrupt, foreign
 # or missing file is refused with a non-zero exit and leaves the target
-# byte-identical; bad flags and unknown kernels exit non-zero with a message
-# and write nothing. Timings are printed, never asserted.
+# byte-identical; bad flags and values (a word as --seed, --budget 1e30,
+# 17 --sizes) and unknown kernels exit non-zero with a message and write
+# nothing; a directory or FIFO at the database path, or a FIFO as the
+# import source, is refused without blocking; a path past 1024 bytes is
+# used whole. Timings are printed, never asserted.
 # Usage: check_tune_tool.sh CLNN_TUNE WORKDIR
 set -u
 tune="$1"; work="$2"
@@ -173,6 +176,53 @@ refuse sizes "--sizes wants N or NxM" --kernel tensor.copy --sizes 0
 refuse budget "--budget wants a count (20) or seconds (30s)" --kernel tensor.copy --budget -1
 refuse repeats "--repeats wants" --kernel tensor.copy --sizes 64 --repeats 0
 refuse missing_val "usage: clnn-tune" --kernel
+# values that used to be taken as something else (--dry-run: the old tool went on and printed its plan)
+refuse seed_word "--seed wants a whole number in 0..18446744073709551615, not 'banana'" \
+  --kernel tensor.copy --seed banana --dry-run
+refuse seed_negative "--seed wants a whole number" --kernel tensor.copy --seed -1 --dry-run
+refuse budget_huge "--budget wants a count (20) or seconds (30s): a whole count of 1..1000000" \
+  --kernel tensor.copy --budget 1e30 --dry-run
+refuse budget_nan "--budget wants a count (20) or seconds (30s)" --kernel tensor.copy --budget nan --dry-run
+refuse budget_fraction "--budget wants a count (20) or seconds (30s)" --kernel tensor.copy --budget 2.5 --dry-run
+refuse sizes_17 "--sizes takes at most 16 sizes" \
+  --kernel tensor.copy --sizes 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17 --dry-run
+refuse sizes_range "--sizes wants N or NxM" --kernel tensor.copy --sizes 99999999999999999999999 --dry-run
+
+# ------------------------------ the database path holds something else
+# (docs/tuning.md, "File rules"); a FIFO must not block: timeout turns a
+# hang into exit status 124
+trun() { name="$1"; shift; timeout 60 "$tune" "$@" > "$name.out" 2> "$name.err"; rc=$?; }
+refused_in_time() { [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ]; }
+mkdir -p "$work/odd/d"; echo "the user's notes" > "$work/odd/d/notes"
+export CLNN_TUNE_DB="$work/odd/d"
+trun odd_dir --import tuned.json
+show odd_dir
+check "--import into a directory at the database path exits non-zero" refused_in_time
+check "it says the path is a directory" grep -qF "$work/odd/d is a directory, not a regular file" odd_dir.err
+check "the directory and its contents stay" [ -f "$work/odd/d/notes" ]
+check "nothing renamed aside" [ -z "$(ls "$work/odd" | grep -v '^d$')" ]
+mkfifo "$work/odd/fifo"
+export CLNN_TUNE_DB="$work/odd/fifo"
+trun odd_fifo --import tuned.json
+show odd_fifo
+check "--import into a FIFO at the database path exits non-zero without blocking" refused_in_time
+check "it says the path is a FIFO" grep -qF "a FIFO, not a regular file" odd_fifo.err
+check "the FIFO stays" [ -p "$work/odd/fifo" ]
+export CLNN_TUNE_DB="$work/odd/db.json"
+trun odd_src --import "$work/odd/fifo"
+show odd_src
+check "--import from a FIFO exits non-zero without blocking" refused_in_time
+check "it says the source is a FIFO" grep -qF -- "--import: clnn_tune_db_import: $work/odd/fifo is a FIFO" odd_src.err
+# a path longer than the 1024 bytes the tool and library once cut it to
+long="$work/odd"
+while [ "${#long}" -lt 1100 ]; do long="$long/abcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyzabcdefghijklmnopqrstuvwxyz"; done
+mkdir -p "$long"
+export CLNN_TUNE_DB="$long/tuning.json"
+trun odd_long --import tuned.json
+show odd_long > /dev/null
+check "--import into a ${#long}-character path exits 0" [ "$rc" -eq 0 ]
+check "the database is written at the whole path" is_db "$long/tuning.json"
+check "the tool names the whole path" grep -qF "into $long/tuning.json" odd_long.out
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -8,19 +8,38 @@
  *   - cache files are deleted, or replaced by another program's file, while a
  *     context that loaded them is still in use;
  *   - a kernel fails to compile: clear error, nothing cached, the failure is
- *     not remembered, other programs keep working.
+ *     not remembered, other programs keep working;
+ *   - what others can leave in a shared cache directory: links planted at
+ *     temp names (never followed), a FIFO or a link at a cache file's name
+ *     (a miss, never a hang), a dead writer's temp file (removed); a cache
+ *     directory path past PATH_MAX (no cache, never a cut path);
+ *   - CLNN_KERNEL_DIR holding a FIFO at <name>.cl (a build error, never a
+ *     hang) or a program without the kernel asked for (a build error naming
+ *     the user's file, not "a bug in clnn").
+ * A hang is a failure: SIGALRM ends the test with a message.
  * (An allocation larger than the device allows is in test_errors.c.) */
 #include "check.h"
 #include "internal.h" /* clnn__binary_cache_store/load: src/binary_cache.c is built into this test */
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static char root[256];
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    static const char msg[] = "FAIL: a cache or kernel-source read hung (no answer within the alarm)\n";
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(2);
+    _exit(1);
+}
 
 /* Runs a fill through a fresh context with the cache at dir; returns its stats. */
 static clnn_cache_stats fill_in_new_context(const char *dir, const char *label)
@@ -251,13 +270,137 @@ static void build_failure(const char *cache)
     setenv("CLNN_CACHE_DIR", cache, 1);
 }
 
+static void write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    REQUIRE(f && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
+}
+
+/* What another user of a shared cache directory can leave there. Drives the
+ * store and load directly, like full_disk. */
+static void shared_cache_directory(void)
+{
+    char dir[512], victim[512];
+    path(dir, sizeof dir, "shared-cache");
+    REQUIRE(mkdir(dir, 0755) == 0, "mkdir %s", dir);
+    path(victim, sizeof victim, "victim.txt");
+    write_file(victim, "precious\n");
+    setenv("CLNN_CACHE_DIR", dir, 1);
+    const char *key = "00112233445566778899aabbccddeeff", *key2 = "ffeeddccbbaa99887766554433221100";
+    unsigned char payload[300];
+    for (size_t i = 0; i < sizeof payload; i++) payload[i] = (unsigned char)(i * 7);
+
+    /* links at the temp names the old writer used: <key>.bin.tmp.<pid>.<n> */
+    for (int n = 0; n < 8; n++) {
+        char planted[700];
+        snprintf(planted, sizeof planted, "%s/%s.bin.tmp.%ld.%d", dir, key, (long)getpid(), n);
+        REQUIRE(symlink(victim, planted) == 0, "symlink %s", planted);
+    }
+    CHECK(clnn__binary_cache_store(key, payload, sizeof payload) == 1, "store beside planted links");
+    FILE *f = fopen(victim, "r");
+    char back[64] = "";
+    CHECK(f && fgets(back, sizeof back, f) && strcmp(back, "precious\n") == 0, "the links' target is untouched");
+    if (f) fclose(f);
+    unsigned char *data = NULL;
+    size_t size = 0;
+    int rejected = 0;
+    CHECK(clnn__binary_cache_load(key, &data, &size, &rejected) == 1 && size == sizeof payload &&
+              memcmp(data, payload, size) == 0, "the stored file loads back");
+    free(data);
+
+    /* a FIFO at a cache file's name: a miss (rejected), no hang */
+    char bin[700];
+    snprintf(bin, sizeof bin, "%s/%s.bin", dir, key2);
+    REQUIRE(mkfifo(bin, 0644) == 0, "mkfifo");
+    alarm(20);
+    CHECK(clnn__binary_cache_load(key2, &data, &size, &rejected) == 0 && rejected == 1,
+          "a FIFO as a cache file is rejected without blocking");
+    CHECK(clnn__binary_cache_store(key2, payload, sizeof payload) == 0, "a FIFO is not replaced");
+    alarm(0);
+    struct stat st;
+    CHECK(lstat(bin, &st) == 0 && S_ISFIFO(st.st_mode), "the FIFO stays");
+    unlink(bin);
+
+    /* a link at a cache file's name, to a valid file for that key: not followed */
+    CHECK(clnn__binary_cache_store(key2, payload, sizeof payload) == 1, "store once the FIFO is gone");
+    char moved[700], cmd[1600];
+    snprintf(moved, sizeof moved, "%s/moved.bin", root);
+    REQUIRE(rename(bin, moved) == 0 && symlink(moved, bin) == 0, "link %s", bin);
+    CHECK(clnn__binary_cache_load(key2, &data, &size, &rejected) == 0 && rejected == 1,
+          "a link as a cache file is rejected");
+    unlink(bin);
+
+    /* a dead writer's temp file, 20 minutes old: removed by the next store */
+    pid_t dead = fork();
+    REQUIRE(dead >= 0, "fork");
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[700];
+    snprintf(stale, sizeof stale, "%s/%s.bin.tmp.%ld.3", dir, key2, (long)dead);
+    write_file(stale, "half a binary");
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= 1200;
+    t[1] = t[0];
+    REQUIRE(utimensat(AT_FDCWD, stale, t, 0) == 0, "utimensat");
+    CHECK(clnn__binary_cache_store(key2, payload, sizeof payload) == 1, "store");
+    CHECK(access(stale, F_OK) != 0, "a dead writer's stale temp file is removed");
+
+    /* a cache directory path past PATH_MAX: no cache, nothing written at a cut path */
+    char long_dir[6000];
+    size_t len = (size_t)snprintf(long_dir, sizeof long_dir, "%s/long", root);
+    REQUIRE(mkdir(long_dir, 0755) == 0, "mkdir");
+    while (len < 5000) {
+        long_dir[len++] = '/';
+        for (int i = 0; i < 199; i++, len++) long_dir[len] = (char)('a' + i % 26);
+        long_dir[len] = '\0';
+    }
+    setenv("CLNN_CACHE_DIR", long_dir, 1);
+    CHECK(clnn__binary_cache_store(key, payload, sizeof payload) == 0, "no store under a path past PATH_MAX");
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/long' -mindepth 1)\"", root);
+    CHECK(system(cmd) == 0, "nothing made below the path: no directory or file at a cut path");
+}
+
+/* CLNN_KERNEL_DIR holding a FIFO, or a program without the kernel asked for. */
+static void kernel_dir_faults(const char *cache)
+{
+    char kdir[512], kfile[600];
+    path(kdir, sizeof kdir, "odd-kernels");
+    REQUIRE(mkdir(kdir, 0755) == 0, "mkdir %s", kdir);
+    snprintf(kfile, sizeof kfile, "%s/tensor.cl", kdir);
+    REQUIRE(mkfifo(kfile, 0644) == 0, "mkfifo");
+    setenv("CLNN_KERNEL_DIR", kdir, 1);
+    clnn_context *ctx = test_context();
+    size_t n = 5;
+    clnn_tensor *t = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &t));
+    alarm(60);
+    CHECK(clnn_tensor_fill(t, 1.0f) == CLNN_ERR_BUILD, "a FIFO as an overriding source: CLNN_ERR_BUILD");
+    alarm(0);
+    const char *msg = clnn_last_error(ctx);
+    CHECK(strstr(msg, kfile) && strstr(msg, "FIFO"), "the message names the file and what it is: %s", msg);
+
+    unlink(kfile);
+    write_file(kfile, "__kernel void not_what_clnn_wants(__global float *x) { x[0] = 1.0f; }\n");
+    CHECK(clnn_tensor_fill(t, 1.0f) == CLNN_ERR_BUILD, "a kernel missing from an overriding source: CLNN_ERR_BUILD");
+    msg = clnn_last_error(ctx);
+    CHECK(strstr(msg, kfile) && strstr(msg, "fill_f32") && !strstr(msg, "bug"),
+          "the message names the user's file and the kernel: %s", msg);
+    unsetenv("CLNN_KERNEL_DIR");
+    clnn_tensor_release(t);
+    clnn_context_release(ctx);
+    setenv("CLNN_CACHE_DIR", cache, 1);
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/clnn-test-faults-%ld", (long)getpid());
     REQUIRE(mkdir(root, 0755) == 0, "mkdir %s", root);
     char cache[512];
     path(cache, sizeof cache, "cache");
+    signal(SIGALRM, on_alarm);
     full_disk();
+    shared_cache_directory();
 
     /* a healthy cache first: the number of programs and the file sizes */
     clnn_cache_stats cold = fill_in_new_context(cache, "cold cache");
@@ -270,6 +413,7 @@ int main(void)
     unwritable_directories(programs);
     changed_under_a_running_context(cache, programs);
     build_failure(cache);
+    kernel_dir_faults(cache);
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

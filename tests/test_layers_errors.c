@@ -45,6 +45,8 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, (clnn_activation)42, 0, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, (clnn_activation)-1, 0, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, CLNN_ACT_LEAKY_RELU, nan, x, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, CLNN_ACT_ELU, -1.0f, x, y)); /* layers.h: alpha > 0 */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, CLNN_ACT_ELU, 0.0f, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, relu, 0, NULL, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, relu, 0, x, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, relu, 0, foreign, y));
@@ -54,6 +56,7 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, f, clnn_activation_backward(NULL, relu, 0, x, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, (clnn_activation)10, 0, x, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, CLNN_ACT_ELU, INFINITY, x, x, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, CLNN_ACT_ELU, -0.5f, x, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, relu, 0, x, NULL, y));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_backward(ctx, relu, 0, x, small, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, relu, 0, x, x, foreign));
@@ -64,6 +67,7 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, NULL, w, b, relu, 0, zd, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, NULL, b, relu, 0, zd, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, b, relu, 0, zd, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, b, CLNN_ACT_ELU, -1.0f, zd, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, b, (clnn_activation)99, 0, zd, yd));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, x, w1, b, relu, 0, zd, yd));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, dyd, w, b, relu, 0, zd, yd));

@@ -3,9 +3,14 @@
 #include "bench/bench.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_REPEATS 1000
 
 typedef struct bench_group {
     const char *name;
@@ -38,6 +43,60 @@ static void usage(FILE *f)
     fprintf(f, "\n");
 }
 
+/* Whether the comma-separated list names group (exactly: "optimx" is not "optim"). */
+static int listed(const char *list, const char *group)
+{
+    size_t len = strlen(group);
+    for (const char *p = list; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ",");
+        if (n == len && strncmp(p, group, len) == 0) return 1;
+    }
+    return 0;
+}
+
+/* Every name in --only is a group; otherwise says which is not, with the list. */
+static int check_only(const char *only)
+{
+    size_t count = sizeof groups / sizeof groups[0];
+    if (!*only) {
+        fprintf(stderr, "clnn-bench: --only names no group\n");
+        usage(stderr);
+        return -1;
+    }
+    for (const char *p = only; *p; p += strcspn(p, ",") + (p[strcspn(p, ",")] == ',')) {
+        size_t n = strcspn(p, ","), known = 0;
+        for (size_t i = 0; i < count; i++) known |= strlen(groups[i].name) == n && strncmp(p, groups[i].name, n) == 0;
+        if (!known) {
+            fprintf(stderr, "clnn-bench: --only: no group '%.*s'\n", (int)n, p);
+            usage(stderr);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Writes text to path through a temp file made by mkstemp in path's
+ * directory (never a file or link planted at a predictable name), then rename. */
+static int write_atomic(const char *path, const char *text)
+{
+    size_t len = strlen(path) + 16;
+    char *tmp = malloc(len);
+    if (!tmp) return -1;
+    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp), ok = fd >= 0 && fchmod(fd, 0644) == 0;
+    for (size_t left = strlen(text); ok && left > 0;) {
+        ssize_t n = write(fd, text, left);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) text += n, left -= (size_t)n;
+    }
+    if (fd >= 0) ok = close(fd) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok && fd >= 0) unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
+}
+
 int main(int argc, char **argv)
 {
     const char *device = NULL, *json_path = NULL, *only = NULL;
@@ -46,15 +105,24 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--device") == 0 && i + 1 < argc) device = argv[++i];
         else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) json_path = argv[++i];
-        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-        else if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) env.repeats = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--quick") == 0) env.quick = 1;
+        else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) {
+            only = argv[++i];
+            if (check_only(only) != 0) return 2;
+        } else if (strcmp(argv[i], "--repeats") == 0 && i + 1 < argc) {
+            char *end;
+            errno = 0;
+            long r = strtol(argv[++i], &end, 10);
+            if (end == argv[i] || *end || errno || r < 1 || r > MAX_REPEATS) {
+                fprintf(stderr, "clnn-bench: --repeats wants a count of 1..%d, not '%s'\n", MAX_REPEATS, argv[i]);
+                return 2;
+            }
+            env.repeats = (int)r;
+        } else if (strcmp(argv[i], "--quick") == 0) env.quick = 1;
         else {
             usage(strcmp(argv[i], "--help") == 0 ? stdout : stderr);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
-    if (env.repeats < 1) env.repeats = 1;
     if (clnn_context_create(device, &env.ctx) != CLNN_OK) {
         fprintf(stderr, "clnn-bench: %s\n", clnn_last_error(NULL));
         return 1;
@@ -70,16 +138,13 @@ int main(int argc, char **argv)
     env.rows = cJSON_AddArrayToObject(root, "results");
     for (size_t i = 0; i < sizeof groups / sizeof groups[0]; i++) {
         /* copy always runs: it is the reference of the memory-bound rows */
-        if (only && i > 0 && !strstr(only, groups[i].name)) continue;
+        if (only && i > 0 && !listed(only, groups[i].name)) continue;
         groups[i].run(&env);
     }
     int rc = 0;
     if (json_path) {
         char *s = cJSON_Print(root);
-        char tmp[4096];
-        snprintf(tmp, sizeof tmp, "%s.tmp", json_path);
-        FILE *f = fopen(tmp, "w");
-        if (!f || fputs(s, f) < 0 || fclose(f) != 0 || rename(tmp, json_path) != 0) {
+        if (!s || write_atomic(json_path, s) != 0) {
             fprintf(stderr, "clnn-bench: cannot write %s\n", json_path);
             rc = 1;
         }

@@ -5,15 +5,20 @@
 
 #include <clnn/clnn.h>
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <limits.h>
+#include <stdint.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #define MAX_SIZES 16
 #define MAX_ROWS 1024
+#define MAX_BUDGET_COUNT 1000000  /* candidates: every kernel's space is far smaller */
+#define MAX_BUDGET_SECONDS 1e6
 
 static void usage(FILE *f)
 {
@@ -61,22 +66,34 @@ static void show_progress(void *user, size_t done, size_t total)
 
 /* -------------------------------------------------------------- parsing */
 
+/* A whole number with nothing around it (no sign: strtoull would turn "-1"
+ * into 2^64 - 1); 0, or -1 when s is not one or is out of range. */
+static int parse_count(const char *s, const char **end_out, unsigned long long *out)
+{
+    char *end;
+    if (*s < '0' || *s > '9') return -1;
+    errno = 0;
+    *out = strtoull(s, &end, 10);
+    if (errno) return -1;
+    if (end_out) *end_out = end;
+    else if (*end) return -1;
+    return 0;
+}
+
+/* "N[xM][,N[xM]...]": 0; -1 when malformed, -2 when there are more than MAX_SIZES. */
 static int parse_sizes(const char *s, size_t sizes[][2], size_t *n)
 {
     *n = 0;
-    while (*s && *n < MAX_SIZES) {
-        char *end;
-        unsigned long long a = strtoull(s, &end, 10), b = 1;
-        if (end == s || a == 0) return -1;
-        if (*end == 'x') {
-            const char *q = end + 1;
-            b = strtoull(q, &end, 10);
-            if (end == q || b == 0) return -1;
-        }
+    while (*s) {
+        const char *end;
+        unsigned long long a, b = 1;
+        if (parse_count(s, &end, &a) != 0 || a == 0 || a > SIZE_MAX) return -1;
+        if (*end == 'x' && (parse_count(end + 1, &end, &b) != 0 || b == 0 || b > SIZE_MAX)) return -1;
+        if (*n == MAX_SIZES) return -2; /* never dropped silently */
         sizes[*n][0] = (size_t)a;
         sizes[*n][1] = (size_t)b;
         (*n)++;
-        if (*end == ',') end++;
+        if (*end == ',' && end[1]) end++;
         else if (*end) return -1;
         s = end;
     }
@@ -211,16 +228,27 @@ static void set_compare(clnn_context *ctx, const clnn_tune_kernel_info *k, const
     }
 }
 
+/* The user database's path at its full length, malloc'ed (NULL: out of memory). */
+static char *database_path(void)
+{
+    for (size_t len = 256; len <= ((size_t)1 << 24); len *= 2) {
+        char *path = malloc(len);
+        if (!path || clnn_tune_db_path(path, len) == CLNN_OK) return path;
+        free(path); /* too small: clnn_tune_db_path says so and writes nothing */
+    }
+    return NULL;
+}
+
 /* Merges the in-memory database into the user's file; 0 on success. */
 static int save_database(void)
 {
-    char path[1024];
-    clnn_tune_db_path(path, sizeof path);
     if (clnn_tune_db_save() != CLNN_OK) {
         fprintf(stderr, "clnn-tune: %s\n", clnn_last_error(NULL));
         return 1;
     }
-    printf("saved to %s\n", path);
+    char *path = database_path();
+    printf("saved to %s\n", path ? path : "the user database");
+    free(path);
     return 0;
 }
 
@@ -367,7 +395,14 @@ int main(int argc, char **argv)
         else if (strcmp(arg, "--export") == 0) export_path = argv[++i];
         else if (strcmp(arg, "--filter") == 0) filter = argv[++i];
         else if (strcmp(arg, "--import") == 0) import_path = argv[++i];
-        else if (strcmp(arg, "--seed") == 0) a.opt.seed = strtoull(argv[++i], NULL, 10);
+        else if (strcmp(arg, "--seed") == 0) {
+            unsigned long long seed;
+            if (parse_count(argv[++i], NULL, &seed) != 0) {
+                fprintf(stderr, "clnn-tune: --seed wants a whole number in 0..%llu, not '%s'\n", ULLONG_MAX, argv[i]);
+                return 2;
+            }
+            a.opt.seed = seed;
+        }
         else if (strcmp(arg, "--repeats") == 0) {
             char *end;
             long r = strtol(argv[++i], &end, 10);
@@ -378,8 +413,14 @@ int main(int argc, char **argv)
             a.opt.repeats = (unsigned)r;
         }
         else if (strcmp(arg, "--sizes") == 0) {
-            if (parse_sizes(argv[++i], a.sizes, &a.nsizes) != 0) {
-                fprintf(stderr, "clnn-tune: --sizes wants N or NxM, comma-separated (at most %d)\n", MAX_SIZES);
+            int r = parse_sizes(argv[++i], a.sizes, &a.nsizes);
+            if (r == -2) {
+                fprintf(stderr, "clnn-tune: --sizes takes at most %d sizes; '%s' has more\n", MAX_SIZES, argv[i]);
+                return 2;
+            }
+            if (r != 0) {
+                fprintf(stderr, "clnn-tune: --sizes wants N or NxM, comma-separated (at most %d), not '%s'\n",
+                        MAX_SIZES, argv[i]);
                 return 2;
             }
         } else if (strcmp(arg, "--strategy") == 0) {
@@ -393,14 +434,20 @@ int main(int argc, char **argv)
             }
         } else if (strcmp(arg, "--budget") == 0) {
             char *end;
-            double b = strtod(argv[++i], &end);
-            if (b <= 0 || (*end && strcmp(end, "s") != 0)) {
-                fprintf(stderr, "clnn-tune: --budget wants a count (20) or seconds (30s)\n");
+            const char *v = argv[++i];
+            double b = strtod(v, &end);
+            int seconds = end != v && strcmp(end, "s") == 0;
+            /* a count is whole and at most MAX_BUDGET_COUNT: (unsigned)1e30 is undefined */
+            int ok = end != v && (seconds || !*end) && b > 0 &&
+                     (seconds ? b <= MAX_BUDGET_SECONDS : b <= MAX_BUDGET_COUNT && b == floor(b));
+            if (!ok) {
+                fprintf(stderr, "clnn-tune: --budget wants a count (20) or seconds (30s): a whole count of 1..%d or "
+                                "seconds up to %g, not '%s'\n", MAX_BUDGET_COUNT, MAX_BUDGET_SECONDS, v);
                 return 2;
             }
-            if (*end) a.opt.budget_seconds = b;
+            if (seconds) a.opt.budget_seconds = b;
             else a.opt.budget_count = (unsigned)b;
-            budget_given = !*end;
+            budget_given = !seconds;
         } else {
             fprintf(stderr, "clnn-tune: unknown option '%s'\n", arg);
             usage(stderr);
@@ -424,9 +471,9 @@ int main(int argc, char **argv)
         size_t added = 0;
         if (clnn_tune_db_import(import_path, &added) != CLNN_OK || clnn_tune_db_save() != CLNN_OK)
             return fail("--import");
-        char path[1024];
-        clnn_tune_db_path(path, sizeof path);
-        printf("imported %zu entries from %s into %s\n", added, import_path, path);
+        char *path = database_path();
+        printf("imported %zu entries from %s into %s\n", added, import_path, path ? path : "the user database");
+        free(path);
         return 0;
     }
     if (export_path) {

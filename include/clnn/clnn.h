@@ -195,7 +195,11 @@ typedef struct clnn_cache_stats {
 } clnn_cache_stats;
 
 /* Binaries are cached in $CLNN_CACHE_DIR, else $XDG_CACHE_HOME/clnn/kernels,
- * else $HOME/.cache/clnn/kernels. CLNN_CACHE_DIR=off disables the disk cache. */
+ * else $HOME/.cache/clnn/kernels. CLNN_CACHE_DIR=off disables the disk cache.
+ * The directory may be shared (also with other users): a cache file is used
+ * only when it is a regular file (a link, FIFO or device there is a reject,
+ * never followed or waited on) and passes its checksum; files are written
+ * through temp files made with mkstemp and renamed into place. */
 CLNN_API clnn_status clnn_context_cache_stats(const clnn_context *ctx, clnn_cache_stats *stats);
 
 /* Builds (or loads) every kernel program clnn ships, with default options,

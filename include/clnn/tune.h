@@ -20,7 +20,12 @@
  * Files: the user database is $CLNN_TUNE_DB if set, else
  * $XDG_CACHE_HOME/clnn/tuning.json, else $HOME/.cache/clnn/tuning.json; every
  * *.json in the system directory (<prefix>/share/clnn/tuning, or
- * $CLNN_TUNE_SYSTEM_DIR) is read too, never written.
+ * $CLNN_TUNE_SYSTEM_DIR) is read too, never written. Only regular files are
+ * read or written: a directory, FIFO, socket or device at a path is refused
+ * (CLNN_ERR_IO for the calls below, a warning when loading), never renamed,
+ * replaced or waited on. A symbolic link owned by this user (or root) leads
+ * to the file that is read and updated (the link stays); another user's
+ * link, a dangling link or a loop is refused. docs/tuning.md, "File rules".
  */
 #ifndef CLNN_TUNE_H
 #define CLNN_TUNE_H
@@ -166,17 +171,22 @@ CLNN_API clnn_status clnn_tune_candidates(clnn_context *ctx, const char *kernel_
 
 /* --------------------------------------------------------------- database */
 
-/* The user database path (see the top of this header). */
+/* The user database path (see the top of this header), whole: a len too
+ * small for it is CLNN_ERR_INVALID_ARGUMENT (nothing written), never a cut path. */
 CLNN_API clnn_status clnn_tune_db_path(char *buf, size_t len);
 
 /* Forgets the in-memory database; the next lookup reads the files again. */
 CLNN_API clnn_status clnn_tune_db_reload(void);
 
 /* Merges the in-memory user entries into the user database file: under an
- * exclusive lock on "<path>.lock", re-reads the file, keeps the newer entry
- * of each key, writes a temp file and renames it into place. A file that
- * cannot be read as a clnn tuning database is renamed to "<path>.rejected"
- * first, never silently overwritten. */
+ * exclusive lock on "<path>.lock" (waited for at most
+ * $CLNN_TUNE_DB_LOCK_TIMEOUT seconds, default 10; the error names the
+ * holder), re-reads the file, keeps the newer entry of each key, writes a
+ * complete temp file and renames it into place. A file whose contents are
+ * not a clnn tuning database is kept as "<path>.rejected" (then
+ * ".rejected.2", ...: no copy is overwritten), never silently overwritten; a
+ * file that cannot be read (permissions, not a regular file) is an error and
+ * stays as it is. A failed save changes no file. */
 CLNN_API clnn_status clnn_tune_db_save(void);
 
 /* Adds the entries of a database file to the in-memory user entries (newer
@@ -206,7 +216,7 @@ typedef struct clnn_tune_db_stats {
     unsigned files_loaded;
     unsigned files_rejected;  /* unreadable, corrupt, truncated or foreign-version files */
     unsigned entries_rejected;/* malformed entries skipped in otherwise valid files */
-    char user_path[1024];
+    char user_path[1024];     /* "" when the path is longer: clnn_tune_db_path gives it whole */
     char last_warning[512];   /* "" when all was well */
 } clnn_tune_db_stats;
 

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include <math.h>
@@ -126,18 +127,35 @@ void progress_bar(const char *label, size_t done, size_t total, double seconds)
 
 int write_curves_csv(const char *path, const epoch_row *rows, int n)
 {
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return -1;
+    struct stat st;
+    if (lstat(path, &st) == 0 && !S_ISREG(st.st_mode)) return -1; /* never replace a link, device or directory */
+    size_t len = strlen(path) + 16;
+    char *tmp = malloc(len);
+    if (!tmp) return -1;
+    /* mkstemp (O_CREAT|O_EXCL) in the target's directory: a file or link
+     * planted at a predictable temp name is never opened, and the rename
+     * below stays atomic */
+    snprintf(tmp, len, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp);
+    FILE *f = fd >= 0 && fchmod(fd, 0644) == 0 ? fdopen(fd, "w") : NULL;
+    if (!f) {
+        if (fd >= 0) {
+            close(fd);
+            unlink(tmp);
+        }
+        free(tmp);
+        return -1;
+    }
     fprintf(f, "epoch,loss,train_accuracy,test_accuracy,images_per_second,seconds\n");
     for (int i = 0; i < n; i++)
         fprintf(f, "%d,%.6f,%.4f,%.4f,%.1f,%.2f\n", rows[i].epoch, rows[i].loss, rows[i].train_accuracy,
                 rows[i].test_accuracy, rows[i].images_per_second, rows[i].seconds);
-    int ok = fclose(f) == 0;
-    if (ok && rename(tmp, path) == 0) return 0;
-    remove(tmp);
-    return -1;
+    int ok = !ferror(f);
+    ok = fclose(f) == 0 && ok;
+    ok = ok && rename(tmp, path) == 0;
+    if (!ok) unlink(tmp);
+    free(tmp);
+    return ok ? 0 : -1;
 }
 
 int plot_curves(const char *csv, const char *png, const char *title)

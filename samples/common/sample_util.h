@@ -38,7 +38,8 @@ typedef struct epoch_row {
     double loss, train_accuracy, test_accuracy, images_per_second, seconds;
 } epoch_row;
 
-/* Writes the curves CSV atomically; 0 on success. */
+/* Writes the curves CSV atomically (a mkstemp temp file renamed over path;
+ * a path that is a link, directory or device is refused); 0 on success. */
 int write_curves_csv(const char *path, const epoch_row *rows, int n);
 /* Plots loss and accuracies with gnuplot into a PNG; 0 on success. */
 int plot_curves(const char *csv, const char *png, const char *title);
