@@ -136,24 +136,25 @@ static void say(char *why, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k,
-                             const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len)
+/* The limits of a launch of k with this local size (the arguments already
+ * set): sides, the kernel's work-group limit, its local memory. */
+static clnn__fit limits_check(clnn_context *ctx, cl_kernel k, unsigned dims, const size_t local[3], char *why,
+                              size_t len)
 {
     size_t group = 1;
-    for (unsigned d = 0; d < t->dims; d++) {
-        if (cfg->local[d] == 0 || cfg->local[d] > ctx->info.max_work_item_sizes[d]) {
+    for (unsigned d = 0; d < dims; d++) {
+        if (local[d] == 0 || local[d] > ctx->info.max_work_item_sizes[d]) {
             say(why, len, "local side %u is %zu, the device allows 1..%zu (CL_DEVICE_MAX_WORK_ITEM_SIZES)", d,
-                cfg->local[d], ctx->info.max_work_item_sizes[d]);
+                local[d], ctx->info.max_work_item_sizes[d]);
             return CLNN__OVER_GROUP;
         }
-        group *= cfg->local[d];
+        group *= local[d];
     }
     size_t kmax = clnn__kernel_max_local(ctx, k);
     if (group > kmax) {
         say(why, len, "%zu work-items per group, the kernel allows %zu (CL_KERNEL_WORK_GROUP_SIZE)", group, kmax);
         return CLNN__OVER_GROUP;
     }
-    if (args && clnn__set_args(ctx, fn, k, nargs, args, group) != CLNN_OK) return CLNN__FIT_ERROR;
     /* after the arguments: it then counts the __local arguments too */
     cl_ulong lmem = 0;
     if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof lmem, &lmem, NULL) ==
@@ -163,6 +164,15 @@ clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tuna
         return CLNN__OVER_LOCAL_MEM;
     }
     return CLNN__FITS;
+}
+
+clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k,
+                             const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len)
+{
+    size_t group = 1;
+    for (unsigned d = 0; d < t->dims; d++) group *= cfg->local[d] ? cfg->local[d] : 1;
+    if (args && clnn__set_args(ctx, fn, k, nargs, args, group) != CLNN_OK) return CLNN__FIT_ERROR;
+    return limits_check(ctx, k, t->dims, cfg->local, why, len);
 }
 
 static size_t pow2_below(size_t x)
@@ -294,6 +304,16 @@ clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__t
     clnn__launch l;
     clnn__launch_for(t, problem, cfg, &l);
     return enqueue_profiled(ctx, fn, k, &l, ev);
+}
+
+clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l)
+{
+    char why[256];
+    int runtime_picks = 0; /* local 0: the runtime chooses a size that fits */
+    for (unsigned d = 0; d < l->dims; d++) runtime_picks |= l->local[d] == 0;
+    if (!runtime_picks && limits_check(ctx, k, l->dims, l->local, why, sizeof why) != CLNN__FITS)
+        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: a kernel launch does not fit this device: %s", fn, why);
+    return enqueue_profiled(ctx, fn, k, l, NULL);
 }
 
 /* ------------------------------------------------- the configuration chain */

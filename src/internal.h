@@ -112,6 +112,13 @@ typedef struct clnn__launch {
  * (the size of KARG_LOCAL_PER_ITEM arguments). */
 clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n, const clnn__karg *args,
                            size_t group);
+/* A launch that is not a tunable kernel's (a device probe, a one-off
+ * kernel): the limits check of clnn__launch_config, but a launch over them
+ * is refused with the reason (CLNN_ERR_UNSUPPORTED), having no configuration
+ * to fall back on; local 0 lets the runtime choose. Then rounds global up to
+ * multiples of local, enqueues, and records a profiling event when the
+ * profiler runs. */
+clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l);
 /* Keeps an event of work clnn enqueued outside clnn__enqueue (CLBlast, copies)
  * for the profiler; takes ownership. Call only when ctx->profiling is set. */
 clnn_status clnn__record_event(clnn_context *ctx, cl_event ev);
