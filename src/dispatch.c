@@ -5,6 +5,7 @@
 #include "internal.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -91,16 +92,68 @@ void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf,
         off += snprintf(buf + off, len - (size_t)off, " %s=%d", t->params[i].name, c->param[i]);
 }
 
-size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k)
+/* What the limits check needs of a kernel object, asked of the driver once
+ * per context, before the kernel's first arguments, and kept (ctx->klimits,
+ * an open-addressing table keyed by the cl_kernel), so that a launch costs
+ * no driver queries. The __local arguments of a launch are added from the
+ * arguments themselves (the static part is what CL_KERNEL_LOCAL_MEM_SIZE
+ * says before any is set). */
+struct clnn__kernel_limits {
+    cl_kernel k;
+    size_t max_local;    /* CL_KERNEL_WORK_GROUP_SIZE, at most the device's */
+    cl_ulong static_mem; /* CL_KERNEL_LOCAL_MEM_SIZE before any __local argument is set */
+};
+
+static const struct clnn__kernel_limits *kernel_limits(clnn_context *ctx, cl_kernel k)
 {
-    size_t max = ctx->info.max_work_group_size, kmax = 0;
-    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL) ==
-            CL_SUCCESS && kmax > 0 && kmax < max)
-        max = kmax;
-    return max;
+    static const struct clnn__kernel_limits none = {NULL, 1, 0};
+    if (2 * (ctx->n_klimits + 1) > ctx->cap_klimits) { /* grow: rehash into twice the slots */
+        size_t cap = ctx->cap_klimits ? 2 * ctx->cap_klimits : 256;
+        struct clnn__kernel_limits *t = calloc(cap, sizeof *t);
+        if (!t) return &none;
+        for (size_t i = 0; i < ctx->cap_klimits; i++) {
+            if (!ctx->klimits[i].k) continue;
+            size_t j = ((uintptr_t)ctx->klimits[i].k >> 4) & (cap - 1);
+            while (t[j].k) j = (j + 1) & (cap - 1);
+            t[j] = ctx->klimits[i];
+        }
+        free(ctx->klimits);
+        ctx->klimits = t;
+        ctx->cap_klimits = cap;
+    }
+    size_t j = ((uintptr_t)k >> 4) & (ctx->cap_klimits - 1);
+    while (ctx->klimits[j].k && ctx->klimits[j].k != k) j = (j + 1) & (ctx->cap_klimits - 1);
+    struct clnn__kernel_limits *e = &ctx->klimits[j];
+    if (!e->k) {
+        size_t kmax = 0;
+        e->k = k;
+        e->max_local = ctx->info.max_work_group_size;
+        if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL) ==
+                CL_SUCCESS && kmax > 0 && kmax < e->max_local)
+            e->max_local = kmax;
+        if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof e->static_mem, &e->static_mem,
+                                     NULL) != CL_SUCCESS)
+            e->static_mem = 0;
+        ctx->n_klimits++;
+    }
+    return e;
 }
 
-void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+void clnn__kernel_limits_free(clnn_context *ctx)
+{
+    free(ctx->klimits);
+    ctx->klimits = NULL;
+    ctx->n_klimits = ctx->cap_klimits = 0;
+}
+
+size_t clnn__kernel_max_local(clnn_context *ctx, cl_kernel k) { return kernel_limits(ctx, k)->max_local; }
+
+unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k)
+{
+    return kernel_limits(ctx, k)->static_mem;
+}
+
+void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
                             clnn__config *cfg)
 {
     (void)problem;
@@ -136,10 +189,10 @@ static void say(char *why, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-/* The limits of a launch of k with this local size (the arguments already
- * set): sides, the kernel's work-group limit, its local memory. */
-static clnn__fit limits_check(clnn_context *ctx, cl_kernel k, unsigned dims, const size_t local[3], char *why,
-                              size_t len)
+/* The limits of a launch of k with this local size whose __local arguments
+ * take args_mem bytes: sides, the kernel's work-group limit, local memory. */
+static clnn__fit limits_check(clnn_context *ctx, cl_kernel k, unsigned dims, const size_t local[3],
+                              unsigned long long args_mem, char *why, size_t len)
 {
     size_t group = 1;
     for (unsigned d = 0; d < dims; d++) {
@@ -155,12 +208,11 @@ static clnn__fit limits_check(clnn_context *ctx, cl_kernel k, unsigned dims, con
         say(why, len, "%zu work-items per group, the kernel allows %zu (CL_KERNEL_WORK_GROUP_SIZE)", group, kmax);
         return CLNN__OVER_GROUP;
     }
-    /* after the arguments: it then counts the __local arguments too */
-    cl_ulong lmem = 0;
-    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof lmem, &lmem, NULL) ==
-            CL_SUCCESS && lmem > ctx->info.local_mem_size) {
-        say(why, len, "%llu bytes of local memory, the device has %llu (CL_KERNEL_LOCAL_MEM_SIZE)",
-            (unsigned long long)lmem, ctx->info.local_mem_size);
+    unsigned long long lmem = clnn__kernel_static_mem(ctx, k) + args_mem;
+    if (lmem > ctx->info.local_mem_size) {
+        say(why, len,
+            "%llu bytes of local memory (CL_KERNEL_LOCAL_MEM_SIZE and the __local arguments), the device has %llu",
+            lmem, ctx->info.local_mem_size);
         return CLNN__OVER_LOCAL_MEM;
     }
     return CLNN__FITS;
@@ -170,9 +222,13 @@ clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tuna
                              const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len)
 {
     size_t group = 1;
+    unsigned long long args_mem = 0;
     for (unsigned d = 0; d < t->dims; d++) group *= cfg->local[d] ? cfg->local[d] : 1;
+    for (size_t i = 0; args && i < nargs; i++)
+        if (!args[i].ptr) args_mem += args[i].per_item ? args[i].size * group : args[i].size;
+    clnn__kernel_static_mem(ctx, k); /* asked before the kernel's first arguments and launch */
     if (args && clnn__set_args(ctx, fn, k, nargs, args, group) != CLNN_OK) return CLNN__FIT_ERROR;
-    return limits_check(ctx, k, t->dims, cfg->local, why, len);
+    return limits_check(ctx, k, t->dims, cfg->local, args_mem, why, len);
 }
 
 static size_t pow2_below(size_t x)
@@ -311,7 +367,7 @@ clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const 
     char why[256];
     int runtime_picks = 0; /* local 0: the runtime chooses a size that fits */
     for (unsigned d = 0; d < l->dims; d++) runtime_picks |= l->local[d] == 0;
-    if (!runtime_picks && limits_check(ctx, k, l->dims, l->local, why, sizeof why) != CLNN__FITS)
+    if (!runtime_picks && limits_check(ctx, k, l->dims, l->local, 0, why, sizeof why) != CLNN__FITS)
         return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: a kernel launch does not fit this device: %s", fn, why);
     return enqueue_profiled(ctx, fn, k, l, NULL);
 }

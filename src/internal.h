@@ -226,7 +226,12 @@ clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__t
                                 cl_kernel k, clnn__config *cfg, size_t nargs, const clnn__karg *args, const char *what,
                                 cl_event *ev);
 /* The largest local size (product) kernel k may use on ctx's device. */
-size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k);
+size_t clnn__kernel_max_local(clnn_context *ctx, cl_kernel k);
+/* Kernel k's static local memory (CL_KERNEL_LOCAL_MEM_SIZE before any
+ * __local argument is set). Both asked once per kernel object and kept. */
+unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k);
+/* Frees the context's table of kernel limits (context release). */
+void clnn__kernel_limits_free(clnn_context *ctx);
 
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
@@ -276,7 +281,7 @@ void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const
 void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf, size_t len);
 /* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
  * the device's limits. */
-void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
                             clnn__config *cfg);
 
 /* -------------------------------------------------------- tune.c, tune_db.c */
@@ -370,6 +375,9 @@ struct clnn_context {
      * launches that fell back, database entries passed over, the latest why */
     size_t fallback_launches, fallback_entries;
     char fallback_note[512];
+    /* each kernel object's limits, asked once (dispatch.c) */
+    struct clnn__kernel_limits *klimits;
+    size_t n_klimits, cap_klimits;
     /* profiler */
     int profiling;
     cl_event *events;

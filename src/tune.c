@@ -821,13 +821,10 @@ clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const
     cl_kernel k;
     clnn__config_options(ctx, t, &c, options, sizeof options);
     TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, &k));
-    cl_ulong lmem = 0;
-    cl_int err = clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof lmem, &lmem, NULL);
-    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clGetKernelWorkGroupInfo", err);
     memset(limits, 0, sizeof *limits);
     limits->max_local = clnn__kernel_max_local(ctx, k);
     for (int d = 0; d < 3; d++) limits->max_sides[d] = ctx->info.max_work_item_sizes[d];
-    limits->local_mem = lmem;
+    limits->local_mem = clnn__kernel_static_mem(ctx, k);
     limits->device_local_mem = ctx->info.local_mem_size;
     return CLNN_OK;
 }

@@ -113,8 +113,9 @@ typedef struct clnn_tune_limits {
     size_t max_local;                    /* work-items per group: the kernel's CL_KERNEL_WORK_GROUP_SIZE,
                                           * at most the device's CL_DEVICE_MAX_WORK_GROUP_SIZE */
     size_t max_sides[3];                 /* each side: CL_DEVICE_MAX_WORK_ITEM_SIZES */
-    unsigned long long local_mem;        /* CL_KERNEL_LOCAL_MEM_SIZE: its __local arrays, plus the
-                                          * __local arguments of its latest launch on ctx */
+    unsigned long long local_mem;        /* CL_KERNEL_LOCAL_MEM_SIZE before any __local argument is
+                                          * set: its __local arrays (a launch's __local arguments
+                                          * add to it) */
     unsigned long long device_local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
 } clnn_tune_limits;
 
