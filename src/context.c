@@ -123,6 +123,7 @@ void clnn_context_release(clnn_context *ctx)
     drop_events(ctx);
     free(ctx->events);
     clnn__program_cache_destroy(ctx->programs);
+    clnn__kernel_limits_free(ctx);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
     clnn__mem_release(ctx);

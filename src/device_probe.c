@@ -63,7 +63,7 @@ static cl_uint run_loop_probe(clnn_context *ctx)
     cl_uint n = PROBE_ITERATIONS, count = 0;
     clnn__karg args[] = {KARG_BUF(in), KARG_BUF(out), KARG(n)};
     clnn__launch l = {1, {1, 1, 1}, {1, 1, 1}};
-    int ok = in && out && clnn__set_args(ctx, fn, k, 3, args) == CLNN_OK && clnn__enqueue(ctx, fn, k, &l) == CLNN_OK &&
+    int ok = in && out && clnn__set_args(ctx, fn, k, 3, args, 1) == CLNN_OK && clnn__enqueue(ctx, fn, k, &l) == CLNN_OK &&
              clEnqueueReadBuffer(ctx->queue, out, CL_TRUE, 0, sizeof count, &count, 0, NULL, NULL) == CL_SUCCESS;
     if (!ok) count = 0;
     if (in) clReleaseMemObject(in);

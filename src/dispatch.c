@@ -1,32 +1,24 @@
-/* Kernel launches: arguments, local size, tail-safe global size, profiling. */
+/* Kernel launches: arguments, the limits check and its fallback, the
+ * configuration chain (forced -> database -> heuristic), tail-safe global
+ * size, profiling. clnn__launch_config is the one place a tunable kernel is
+ * enqueued. */
 #include "internal.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n,
-                           const clnn__karg *args)
+clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n, const clnn__karg *args,
+                           size_t group)
 {
     for (size_t i = 0; i < n; i++) {
-        cl_int err = clSetKernelArg(k, (cl_uint)i, args[i].size, args[i].ptr);
+        size_t size = args[i].per_item ? args[i].size * group : args[i].size;
+        cl_int err = clSetKernelArg(k, (cl_uint)i, size, args[i].ptr);
         if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clSetKernelArg", err);
     }
     return CLNN_OK;
-}
-
-size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t global)
-{
-    size_t max = ctx->info.max_work_group_size;
-    size_t kmax = 0;
-    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL) ==
-            CL_SUCCESS && kmax > 0 && kmax < max)
-        max = kmax;
-    if (max > ctx->info.max_work_item_sizes[0]) max = ctx->info.max_work_item_sizes[0];
-    size_t local = 256;
-    while (local > max) local /= 2;
-    while (local > 1 && local / 2 >= global) local /= 2; /* tiny problems: no idle work-items */
-    return local ? local : 1;
 }
 
 clnn_status clnn__record_event(clnn_context *ctx, cl_event ev)
@@ -64,23 +56,19 @@ static clnn_status enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const
     return CLNN_OK;
 }
 
-clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l)
+/* Enqueues and hands the event to the profiler while it runs; *ev (when ev
+ * is not NULL) gets the event too, for the caller to release. */
+static clnn_status enqueue_profiled(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l,
+                                    cl_event *ev)
 {
-    cl_event ev = NULL;
-    TRY(enqueue(ctx, fn, k, l, ctx->profiling ? &ev : NULL));
-    if (ev) return clnn__record_event(ctx, ev);
-    return CLNN_OK;
-}
-
-clnn_status clnn__enqueue_event(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev)
-{
-    *ev = NULL;
-    TRY(enqueue(ctx, fn, k, l, ev));
-    if (*ev && ctx->profiling) { /* the user's profiler sees tuning launches too */
+    cl_event own = NULL;
+    if (ev) *ev = NULL;
+    TRY(enqueue(ctx, fn, k, l, ev ? ev : ctx->profiling ? &own : NULL));
+    if (ev && *ev && ctx->profiling) { /* the user's profiler sees tuning launches too */
         clRetainEvent(*ev);
         return clnn__record_event(ctx, *ev);
     }
-    return CLNN_OK;
+    return own ? clnn__record_event(ctx, own) : CLNN_OK;
 }
 
 /* ---------------------------------------------------------- tunable kernels */
@@ -96,18 +84,79 @@ void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const
         snprintf(buf + off, len - off, "%s%s", off ? " " : "", ctx->launch_variant);
 }
 
-size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k)
+void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf, size_t len)
 {
-    size_t max = ctx->info.max_work_group_size, kmax = 0;
-    if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL) ==
-            CL_SUCCESS && kmax > 0 && kmax < max)
-        max = kmax;
-    return max;
+    int off = t->dims > 1 ? snprintf(buf, len, "local=%zux%zu", c->local[0], c->local[1])
+                          : snprintf(buf, len, "local=%zu", c->local[0]);
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name && off > 0 && (size_t)off < len; i++)
+        off += snprintf(buf + off, len - (size_t)off, " %s=%d", t->params[i].name, c->param[i]);
 }
 
-void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+/* What the limits check needs of a kernel object, asked of the driver once
+ * per context, before the kernel's first arguments, and kept (ctx->klimits,
+ * an open-addressing table keyed by the cl_kernel), so that a launch costs
+ * no driver queries. The __local arguments of a launch are added from the
+ * arguments themselves (the static part is what CL_KERNEL_LOCAL_MEM_SIZE
+ * says before any is set). */
+struct clnn__kernel_limits {
+    cl_kernel k;
+    size_t max_local;    /* CL_KERNEL_WORK_GROUP_SIZE, at most the device's */
+    cl_ulong static_mem; /* CL_KERNEL_LOCAL_MEM_SIZE before any __local argument is set */
+};
+
+static const struct clnn__kernel_limits *kernel_limits(clnn_context *ctx, cl_kernel k)
+{
+    static const struct clnn__kernel_limits none = {NULL, 1, 0};
+    if (2 * (ctx->n_klimits + 1) > ctx->cap_klimits) { /* grow: rehash into twice the slots */
+        size_t cap = ctx->cap_klimits ? 2 * ctx->cap_klimits : 256;
+        struct clnn__kernel_limits *t = calloc(cap, sizeof *t);
+        if (!t) return &none;
+        for (size_t i = 0; i < ctx->cap_klimits; i++) {
+            if (!ctx->klimits[i].k) continue;
+            size_t j = ((uintptr_t)ctx->klimits[i].k >> 4) & (cap - 1);
+            while (t[j].k) j = (j + 1) & (cap - 1);
+            t[j] = ctx->klimits[i];
+        }
+        free(ctx->klimits);
+        ctx->klimits = t;
+        ctx->cap_klimits = cap;
+    }
+    size_t j = ((uintptr_t)k >> 4) & (ctx->cap_klimits - 1);
+    while (ctx->klimits[j].k && ctx->klimits[j].k != k) j = (j + 1) & (ctx->cap_klimits - 1);
+    struct clnn__kernel_limits *e = &ctx->klimits[j];
+    if (!e->k) {
+        size_t kmax = 0;
+        e->k = k;
+        e->max_local = ctx->info.max_work_group_size;
+        if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_WORK_GROUP_SIZE, sizeof kmax, &kmax, NULL) ==
+                CL_SUCCESS && kmax > 0 && kmax < e->max_local)
+            e->max_local = kmax;
+        if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof e->static_mem, &e->static_mem,
+                                     NULL) != CL_SUCCESS)
+            e->static_mem = 0;
+        ctx->n_klimits++;
+    }
+    return e;
+}
+
+void clnn__kernel_limits_free(clnn_context *ctx)
+{
+    free(ctx->klimits);
+    ctx->klimits = NULL;
+    ctx->n_klimits = ctx->cap_klimits = 0;
+}
+
+size_t clnn__kernel_max_local(clnn_context *ctx, cl_kernel k) { return kernel_limits(ctx, k)->max_local; }
+
+unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k)
+{
+    return kernel_limits(ctx, k)->static_mem;
+}
+
+void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
                             clnn__config *cfg)
 {
+    (void)problem;
     size_t max = clnn__kernel_max_local(ctx, k);
     if (t->dims == 1) {
         size_t local = 256;
@@ -128,53 +177,276 @@ void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_
     }
 }
 
+/* ------------------------------------------------------- the limits check */
+
+static void say(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void say(char *why, size_t len, const char *fmt, ...)
+{
+    if (!why || !len) return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, len, fmt, ap);
+    va_end(ap);
+}
+
+/* The limits of a launch of k with this local size whose __local arguments
+ * take args_mem bytes: sides, the kernel's work-group limit, local memory. */
+static clnn__fit limits_check(clnn_context *ctx, cl_kernel k, unsigned dims, const size_t local[3],
+                              unsigned long long args_mem, char *why, size_t len)
+{
+    size_t group = 1;
+    for (unsigned d = 0; d < dims; d++) {
+        if (local[d] == 0 || local[d] > ctx->info.max_work_item_sizes[d]) {
+            say(why, len, "local side %u is %zu, the device allows 1..%zu (CL_DEVICE_MAX_WORK_ITEM_SIZES)", d,
+                local[d], ctx->info.max_work_item_sizes[d]);
+            return CLNN__OVER_GROUP;
+        }
+        group *= local[d];
+    }
+    size_t kmax = clnn__kernel_max_local(ctx, k);
+    if (group > kmax) {
+        say(why, len, "%zu work-items per group, the kernel allows %zu (CL_KERNEL_WORK_GROUP_SIZE)", group, kmax);
+        return CLNN__OVER_GROUP;
+    }
+    unsigned long long lmem = clnn__kernel_static_mem(ctx, k) + args_mem;
+    if (lmem > ctx->info.local_mem_size) {
+        say(why, len,
+            "%llu bytes of local memory (CL_KERNEL_LOCAL_MEM_SIZE and the __local arguments), the device has %llu",
+            lmem, ctx->info.local_mem_size);
+        return CLNN__OVER_LOCAL_MEM;
+    }
+    return CLNN__FITS;
+}
+
+clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k,
+                             const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len)
+{
+    size_t group = 1;
+    unsigned long long args_mem = 0;
+    for (unsigned d = 0; d < t->dims; d++) group *= cfg->local[d] ? cfg->local[d] : 1;
+    for (size_t i = 0; args && i < nargs; i++)
+        if (!args[i].ptr) args_mem += args[i].per_item ? args[i].size * group : args[i].size;
+    clnn__kernel_static_mem(ctx, k); /* asked before the kernel's first arguments and launch */
+    if (args && clnn__set_args(ctx, fn, k, nargs, args, group) != CLNN_OK) return CLNN__FIT_ERROR;
+    return limits_check(ctx, k, t->dims, cfg->local, args_mem, why, len);
+}
+
+static size_t pow2_below(size_t x)
+{
+    size_t p = 1;
+    while (2 * p < x) p *= 2;
+    return p;
+}
+
+/* One step down: the larger side (the last one on a tie) to the power of two
+ * below it; 0 when every side is 1 already. */
+static int step_down(const clnn__tunable *t, clnn__config *c)
+{
+    unsigned big = 0;
+    for (unsigned d = 1; d < t->dims; d++)
+        if (c->local[d] >= c->local[big]) big = d;
+    if (c->local[big] <= 1) return 0;
+    c->local[big] = pow2_below(c->local[big]);
+    return 1;
+}
+
+/* Steps c's local size down until it fits k. A local size over the group
+ * limits always gets there; local memory only shrinks with the local size
+ * when an argument is sized per work-item. */
+static clnn__fit shrink(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k, clnn__config *c,
+                        size_t nargs, const clnn__karg *args)
+{
+    int per_item = 0;
+    for (size_t i = 0; args && i < nargs; i++) per_item |= args[i].per_item;
+    for (;;) {
+        clnn__fit f = clnn__config_check(ctx, fn, t, k, c, nargs, args, NULL, 0);
+        if (f == CLNN__FITS || f == CLNN__FIT_ERROR || (f == CLNN__OVER_LOCAL_MEM && !per_item) || !step_down(t, c))
+            return f;
+    }
+}
+
+/* t's configuration before its kernel is built: the parameters' fallback
+ * values, then the tunable's heuristic (local left 0: the generic one). */
+static void heuristic_start(const clnn_context *ctx, const clnn__tunable *t, const size_t problem[2],
+                            clnn__config *c)
+{
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c->param[i] = t->params[i].fallback;
+    if (t->heuristic) t->heuristic(ctx, problem, c);
+}
+
+static void note_fallback(clnn_context *ctx, int entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void note_fallback(clnn_context *ctx, int entry, const char *fmt, ...)
+{
+    if (entry) ctx->fallback_entries++;
+    else ctx->fallback_launches++;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(ctx->fallback_note, sizeof ctx->fallback_note, fmt, ap);
+    va_end(ap);
+}
+
+clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                             size_t nargs, const clnn__karg *args, cl_kernel *k, clnn__config *cfg, const char *what,
+                             int *changed)
+{
+    char why[256], asked[128], used[128];
+    if (changed) *changed = 0;
+    clnn__fit f = clnn__config_check(ctx, fn, t, *k, cfg, nargs, args, why, sizeof why);
+    if (f != CLNN__OVER_GROUP && f != CLNN__OVER_LOCAL_MEM) return f == CLNN__FITS ? CLNN_OK : CLNN_ERR_OPENCL;
+    clnn__config c = *cfg;
+    cl_kernel kc = *k;
+    f = shrink(ctx, fn, t, kc, &c, nargs, args);
+    /* other parameters: the heuristic's, then cfg's stepped down one value
+     * at a time, the parameter furthest up its list first (larger values
+     * are the larger tiles, lanes and vectors: the local memory they need
+     * falls with them) */
+    int idx[CLNN_MAX_TUNE_PARAMS] = {0};
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) {
+        idx[i] = t->params[i].n - 1;
+        while (idx[i] > 0 && t->params[i].values[idx[i]] != cfg->param[i]) idx[i]--;
+    }
+    for (int trial = 0; f != CLNN__FITS && f != CLNN__FIT_ERROR; trial++) {
+        clnn__config p = *cfg;
+        if (trial == 0) {
+            clnn__config h;
+            heuristic_start(ctx, t, problem, &h);
+            memcpy(p.param, h.param, sizeof p.param);
+        } else {
+            int top = -1;
+            for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++)
+                if (idx[i] > 0 && (top < 0 || idx[i] > idx[top])) top = i;
+            if (top < 0) break;
+            idx[top]--;
+            for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++)
+                p.param[i] = t->params[i].values[idx[i]];
+        }
+        if (memcmp(p.param, cfg->param, sizeof p.param) == 0) continue; /* tried first */
+        char options[CLNN_OPTIONS_LEN];
+        clnn__config_options(ctx, t, &p, options, sizeof options);
+        if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, &kc) != CLNN_OK) continue;
+        f = shrink(ctx, fn, t, kc, &p, nargs, args);
+        c = p;
+    }
+    clnn__config_text(t, cfg, asked, sizeof asked);
+    if (f == CLNN__FIT_ERROR) return CLNN_ERR_OPENCL;
+    if (f != CLNN__FITS)
+        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
+                          "%s: kernel %s: %s does not fit this device (%s), nor does a smaller local size or "
+                          "another parameter combination",
+                          fn, t->id, asked, why);
+    clnn__config_text(t, &c, used, sizeof used);
+    if (what) note_fallback(ctx, 0, "%s: %s %s does not fit: %s; launched %s", t->id, what, asked, why, used);
+    *k = kc;
+    *cfg = c;
+    if (changed) *changed = 1;
+    return CLNN_OK;
+}
+
+clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                                cl_kernel k, clnn__config *cfg, size_t nargs, const clnn__karg *args, const char *what,
+                                cl_event *ev)
+{
+    if (what) {
+        TRY(clnn__config_fit(ctx, fn, t, problem, nargs, args, &k, cfg, what, NULL));
+    } else {
+        char why[256], text[128];
+        clnn__fit f = clnn__config_check(ctx, fn, t, k, cfg, nargs, args, why, sizeof why);
+        if (f == CLNN__FIT_ERROR) return CLNN_ERR_OPENCL;
+        clnn__config_text(t, cfg, text, sizeof text);
+        if (f != CLNN__FITS)
+            return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: kernel %s: %s does not fit: %s", fn, t->id, text, why);
+    }
+    clnn__launch l;
+    clnn__launch_for(t, problem, cfg, &l);
+    return enqueue_profiled(ctx, fn, k, &l, ev);
+}
+
+clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l)
+{
+    char why[256];
+    int runtime_picks = 0; /* local 0: the runtime chooses a size that fits */
+    for (unsigned d = 0; d < l->dims; d++) runtime_picks |= l->local[d] == 0;
+    if (!runtime_picks && limits_check(ctx, k, l->dims, l->local, 0, why, sizeof why) != CLNN__FITS)
+        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: a kernel launch does not fit this device: %s", fn, why);
+    return enqueue_profiled(ctx, fn, k, l, NULL);
+}
+
+/* ------------------------------------------------- the configuration chain */
+
 clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                                  cl_kernel *k, clnn__config *cfg)
 {
     char options[CLNN_OPTIONS_LEN];
-    clnn__config c = {{0, 0, 0}, {0}};
-    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
-    if (t->heuristic) t->heuristic(ctx, problem, &c);
+    clnn__config c;
+    heuristic_start(ctx, t, problem, &c);
     clnn__config_options(ctx, t, &c, options, sizeof options);
     TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
     if (c.local[0] == 0) clnn__config_heuristic(ctx, t, *k, problem, &c);
+    else shrink(ctx, fn, t, *k, &c, 0, NULL); /* the heuristic could not see the kernel's limit */
     *cfg = c;
     return CLNN_OK;
 }
 
-/* The database's configuration for this launch, if there is one that fits the
- * device and the kernel built with its parameters; 0 means use the heuristic. */
-static int config_from_db(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                          cl_kernel *k, clnn__config *cfg)
+static const char *match_name(clnn_tune_match m)
 {
-    clnn__config c = {{1, 1, 1}, {0}};
-    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
-    clnn_tune_match match;
-    if (clnn__tune_db_find(&ctx->info, t, problem, &c, &match) != 1) return 0;
-    size_t product = 1;
-    for (unsigned d = 0; d < t->dims; d++) {
-        if (c.local[d] == 0 || c.local[d] > ctx->info.max_work_item_sizes[d]) return 0;
-        product *= c.local[d];
+    switch (m) {
+    case CLNN_TUNE_MATCH_EXACT: return "database entry (this device)";
+    case CLNN_TUNE_MATCH_DEVICE_NAME: return "database entry (same device name)";
+    case CLNN_TUNE_MATCH_VENDOR_TYPE: return "database entry (vendor and type default)";
+    case CLNN_TUNE_MATCH_TYPE: return "database entry (type default)";
+    case CLNN_TUNE_MATCH_FORCED: return "forced configuration";
+    default: return "heuristic";
     }
-    char options[CLNN_OPTIONS_LEN];
-    clnn__config_options(ctx, t, &c, options, sizeof options);
-    if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k) != CLNN_OK) return 0;
-    if (product > clnn__kernel_max_local(ctx, *k)) return 0;
-    *cfg = c;
-    return 1;
 }
 
-clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
-                               const size_t problem[2], cl_kernel *k, clnn__config *cfg)
+/* The first database entry down the lookup chain whose configuration fits
+ * the device and the kernel built with its parameters (1), or one that keeps
+ * the heuristic (2; *match its level), else 0. Entries passed over are noted
+ * when note is set. */
+static int config_from_db(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                          cl_kernel *k, clnn__config *cfg, clnn_tune_match *match, int note)
 {
+    for (clnn_tune_match from = CLNN_TUNE_MATCH_EXACT; from <= CLNN_TUNE_MATCH_TYPE;) {
+        clnn__config c = {{1, 1, 1}, {0}};
+        for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
+        clnn_tune_match m;
+        int r = clnn__tune_db_find_from(&ctx->info, t, problem, from, &c, &m);
+        if (r == 0) return 0; /* no entry further down */
+        if (r == 2) {         /* the heuristic won there */
+            *match = m;
+            return 2;
+        }
+        char why[256] = "unknown parameter or value", options[CLNN_OPTIONS_LEN], text[128];
+        clnn__config_options(ctx, t, &c, options, sizeof options);
+        if (r == 1 && clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k) == CLNN_OK &&
+            clnn__config_check(ctx, fn, t, *k, &c, 0, NULL, why, sizeof why) == CLNN__FITS) {
+            *cfg = c;
+            *match = m;
+            return 1;
+        }
+        clnn__config_text(t, &c, text, sizeof text);
+        if (note) note_fallback(ctx, 1, "%s: %s %s skipped: %s", t->id, match_name(m), text, why);
+        from = (clnn_tune_match)(m + 1);
+    }
+    return 0;
+}
+
+clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                               cl_kernel *k, clnn__config *cfg, clnn_tune_match *match, int note)
+{
+    clnn_tune_match m = CLNN_TUNE_MATCH_HEURISTIC;
     if (ctx->forced_tunable == t) {
         char options[CLNN_OPTIONS_LEN];
         *cfg = ctx->forced_config;
+        m = CLNN_TUNE_MATCH_FORCED;
         clnn__config_options(ctx, t, cfg, options, sizeof options);
-        return clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k);
+        TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
+    } else if (clnn__tune_mode(ctx) == CLNN_TUNE_OFF || config_from_db(ctx, fn, t, problem, k, cfg, &m, note) != 1) {
+        TRY(clnn__config_default(ctx, fn, t, problem, k, cfg));
     }
-    if (clnn__tune_mode(ctx) != CLNN_TUNE_OFF && config_from_db(ctx, fn, t, problem, k, cfg)) return CLNN_OK;
-    return clnn__config_default(ctx, fn, t, problem, k, cfg);
+    if (match) *match = m;
+    return CLNN_OK;
 }
 
 void clnn__global_philox_blocks(const size_t problem[2], const clnn__config *cfg, size_t global[2])
@@ -195,17 +467,6 @@ void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const cln
     for (int d = 0; d < 3; d++) l->local[d] = d < (int)t->dims ? cfg->local[d] : 1;
 }
 
-clnn_status clnn__tuned_kernel_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t,
-                                       const char *variant, const size_t problem[2], cl_kernel *k,
-                                       clnn__config *cfg)
-{
-    const char *outer = ctx->launch_variant;
-    ctx->launch_variant = variant;
-    clnn_status st = clnn__tuned_kernel(ctx, fn, t, problem, k, cfg);
-    ctx->launch_variant = outer;
-    return st;
-}
-
 static clnn_status run_launch(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                               size_t nargs, const clnn__karg *args)
 {
@@ -214,11 +475,9 @@ static clnn_status run_launch(clnn_context *ctx, const char *fn, const clnn__tun
     if (handled) return st;
     cl_kernel k;
     clnn__config cfg;
-    clnn__launch l;
-    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg));
-    TRY(clnn__set_args(ctx, fn, k, nargs, args));
-    clnn__launch_for(t, problem, &cfg, &l);
-    return clnn__enqueue(ctx, fn, k, &l);
+    clnn_tune_match m;
+    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg, &m, 1));
+    return clnn__launch_config(ctx, fn, t, problem, k, &cfg, nargs, args, match_name(m), NULL);
 }
 
 /* The variant's options ride on the context for the duration of the launch,

@@ -91,23 +91,21 @@ int clnn__binary_cache_store(const char *key_hex, const unsigned char *data, siz
 /* One kernel argument: a value of size bytes at ptr, or local memory when ptr
  * is NULL. Buffers are marked (KARG_BUF) so the tuner can snapshot and restore
  * them when it replays a launch with candidate configurations. Local memory
- * whose size does not depend on the local size (e.g. one entry per fixed
- * virtual lane) is marked KARG_LOCAL_FIXED: the tuner replays such launches
- * with any local size; a plain KARG_LOCAL (size derived from the launch's
- * local size) makes the launch impossible to replay. */
+ * is either of a fixed size (KARG_LOCAL_FIXED, e.g. one entry per fixed
+ * virtual lane) or of size bytes per work-item of the group
+ * (KARG_LOCAL_PER_ITEM): dispatch sizes the latter for the configuration it
+ * launches, so a fallback to a smaller local size and the tuner's candidates
+ * get the right amount. */
 typedef struct clnn__karg {
     size_t size;
     const void *ptr;
     int is_buffer;
-    int local_fixed; /* local memory of a size independent of the local size */
+    int per_item; /* local memory of size bytes per work-item of the group */
 } clnn__karg;
 #define KARG(x) ((clnn__karg){sizeof(x), &(x), 0, 0})
 #define KARG_BUF(mem) ((clnn__karg){sizeof(cl_mem), &(mem), 1, 0})
-#define KARG_LOCAL(bytes) ((clnn__karg){(bytes), NULL, 0, 0})
-#define KARG_LOCAL_FIXED(bytes) ((clnn__karg){(bytes), NULL, 0, 1})
-/* Whether the tuner can replay a launch with these arguments under other
- * local sizes: no local memory sized from the local size. */
-int clnn__args_replayable(size_t nargs, const clnn__karg *args);
+#define KARG_LOCAL_FIXED(bytes) ((clnn__karg){(bytes), NULL, 0, 0})
+#define KARG_LOCAL_PER_ITEM(bytes) ((clnn__karg){(bytes), NULL, 0, 1})
 
 /* A launch: work-items needed per dimension (need not be a multiple of the
  * local size; kernels guard the tail) and the local size to use (0 = let the
@@ -118,18 +116,22 @@ typedef struct clnn__launch {
     size_t local[3];
 } clnn__launch;
 
-clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n,
-                           const clnn__karg *args);
-/* Rounds global up to multiples of local and enqueues; records a profiling
- * event when the profiler runs. */
+/* Sets the arguments of k for a launch with `group` work-items per group
+ * (the size of KARG_LOCAL_PER_ITEM arguments). */
+clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n, const clnn__karg *args,
+                           size_t group);
+/* A launch that is not a tunable kernel's (a device probe, a one-off
+ * kernel): the limits check of clnn__launch_config, but a launch over them
+ * is refused with the reason (CLNN_ERR_UNSUPPORTED), having no configuration
+ * to fall back on; local 0 lets the runtime choose. Then rounds global up to
+ * multiples of local, enqueues, and records a profiling event when the
+ * profiler runs. */
 clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l);
 /* Keeps an event of work clnn enqueued outside clnn__enqueue (CLBlast, copies)
  * for the profiler; takes ownership. Call only when ctx->profiling is set. */
 clnn_status clnn__record_event(clnn_context *ctx, cl_event ev);
 /* The event pointer to hand to an enqueue call: &slot while profiling, else NULL. */
 #define CLNN_PROFILE_EVENT(ctx, slot) ((ctx)->profiling ? &(slot) : NULL)
-/* The heuristic 1-D local size for a simple elementwise kernel on this device. */
-size_t clnn__default_local_1d(const clnn_context *ctx, cl_kernel k, size_t global);
 
 /* ---- tunable kernels. Every launcher declares its kernels in a static
  * clnn__tunable table next to it: the local-size dimensionality and the -D
@@ -181,17 +183,64 @@ void clnn__global_philox_blocks(const size_t problem[2], const clnn__config *cfg
 /* The launch (global and local sizes) of a tunable for a problem and configuration. */
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l);
 
-/* Picks the configuration for this problem (the tuner's forced candidate, else
- * the tuning database, else the heuristic), returns the kernel built with its
- * -D options and the configuration. problem: the sizes that drive the
- * database's bucket (e.g. rows and columns); launchers compute their global
- * size from it and from cfg->param. */
-clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t,
-                               const size_t problem[2], cl_kernel *k, clnn__config *cfg);
-/* clnn__tuned_kernel with a launcher's variant options appended (see clnn__run_variant). */
-clnn_status clnn__tuned_kernel_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t,
-                                       const char *variant, const size_t problem[2], cl_kernel *k,
-                                       clnn__config *cfg);
+/* Picks the configuration for this problem: the tuner's forced candidate,
+ * else the first tuning-database entry down the lookup chain that fits the
+ * kernel's limits (clnn__config_check without arguments), else the
+ * heuristic; returns the kernel built with its -D options, the
+ * configuration and (match, may be NULL) which link gave it. note: record
+ * each database entry passed over in ctx's fallback note (launches do;
+ * queries such as clnn_tune_resolve do not). problem: the sizes that drive
+ * the database's bucket (e.g. rows and columns); launchers compute their
+ * global size from it and from cfg->param. */
+clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                               cl_kernel *k, clnn__config *cfg, clnn_tune_match *match, int note);
+
+/* ---- the limits check (dispatch.c). Every launch of a tunable kernel
+ * passes through clnn__launch_config, which checks its configuration against
+ * the device and the kernel built with its parameters. */
+typedef enum clnn__fit {
+    CLNN__FIT_ERROR = -1,    /* an OpenCL call failed (message in ctx) */
+    CLNN__FITS = 0,
+    CLNN__OVER_GROUP = 1,    /* a side above CL_DEVICE_MAX_WORK_ITEM_SIZES or the
+                              * work-items above the kernel's CL_KERNEL_WORK_GROUP_SIZE */
+    CLNN__OVER_LOCAL_MEM = 2 /* CL_KERNEL_LOCAL_MEM_SIZE above CL_DEVICE_LOCAL_MEM_SIZE */
+} clnn__fit;
+/* Whether cfg fits kernel k (built with cfg's parameters): each side of the
+ * local size within the device's sides, the work-items within the kernel's
+ * limit, and its local memory (static __local arrays plus the __local
+ * arguments, which it sets first from args when args is not NULL) within the
+ * device's. why (may be NULL) gets the reason when it does not. */
+clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k,
+                             const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len);
+/* Makes *cfg (whose kernel is *k) fit, checked with the launch's arguments
+ * (args may be NULL), which stay set on *k for it: unchanged when it fits;
+ * else the largest local size not above cfg's (powers of two, the larger side
+ * halving first) with cfg's parameters, else with the heuristic's, else with
+ * cfg's parameters stepped down one value at a time (the one furthest up its
+ * list first) until they fit. what
+ * names cfg's origin ("forced configuration", ...) in ctx's fallback note;
+ * NULL records nothing. *changed (may be NULL) is set when cfg changed.
+ * CLNN_ERR_UNSUPPORTED when no configuration of the kernel fits. */
+clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                             size_t nargs, const clnn__karg *args, cl_kernel *k, clnn__config *cfg, const char *what,
+                             int *changed);
+/* The one place clnn enqueues a tunable kernel: k built with cfg's -D
+ * options, arguments, the limits check, global size, enqueue. what NULL: cfg
+ * must fit as it is (CLNN_ERR_UNSUPPORTED otherwise; the tuner's candidates);
+ * else a configuration that does not fit falls back (clnn__config_fit) and
+ * what names it in the note. ev (may be NULL) gets the launch's event (caller
+ * releases). */
+clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                                cl_kernel k, clnn__config *cfg, size_t nargs, const clnn__karg *args, const char *what,
+                                cl_event *ev);
+/* The largest local size (product) kernel k may use on ctx's device. */
+size_t clnn__kernel_max_local(clnn_context *ctx, cl_kernel k);
+/* Kernel k's static local memory (CL_KERNEL_LOCAL_MEM_SIZE before any
+ * __local argument is set). Both asked once per kernel object and kept. */
+unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k);
+/* Frees the context's table of kernel limits (context release). */
+void clnn__kernel_limits_free(clnn_context *ctx);
+
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
 extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
@@ -248,9 +297,11 @@ size_t clnn__fill_groups(const clnn_context *ctx);
 /* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
 void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
                           size_t len);
+/* A configuration as text: "local=64" or "local=16x8 WPT=4". */
+void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf, size_t len);
 /* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
  * the device's limits. */
-void clnn__config_heuristic(const clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
                             clnn__config *cfg);
 
 /* -------------------------------------------------------- tune.c, tune_db.c */
@@ -270,6 +321,11 @@ void clnn__tune_bucket(const size_t problem[2], size_t bucket[2]);
  * 2 the entry says the heuristic is best. *match gets the chain level. */
 int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
                        clnn__config *cfg, clnn_tune_match *match);
+/* The same from chain level `from` down (EXACT: the whole chain), so that a
+ * caller can pass over an entry that does not fit; -1: the entry at *match
+ * names a parameter or value t does not have. */
+int clnn__tune_db_find_from(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                            clnn_tune_match from, clnn__config *cfg, clnn_tune_match *match);
 /* Records an outcome for an exact device key in the in-memory user entries
  * (cfg NULL: keep the heuristic). persist 0: remembered for this process only. */
 clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
@@ -291,13 +347,11 @@ const clnn__tunable *clnn__tunable_find(const char *id);
  * CLNN_ERR_UNSUPPORTED when t's family has no exercise. */
 clnn_status clnn__tune_exercise(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2]);
 int clnn__tune_exercisable(const clnn__tunable *t);
-/* The heuristic configuration (database and forced configuration ignored). */
+/* The heuristic configuration (database and forced configuration ignored):
+ * the tunable's heuristic, its local size clipped to the kernel's and the
+ * device's work-group limits (a heuristic runs before the kernel is built). */
 clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                                  cl_kernel *k, clnn__config *cfg);
-/* The largest local size (product) kernel k may use on ctx's device. */
-size_t clnn__kernel_max_local(const clnn_context *ctx, cl_kernel k);
-/* Enqueues like clnn__enqueue and returns the launch's event in *ev (caller releases). */
-clnn_status clnn__enqueue_event(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev);
 /* ---------------------------------------------------- ops/reduce.c, blas.c */
 
 /* out[g] = scale * sum of the count elements of group g, element i of group g
@@ -337,6 +391,13 @@ struct clnn_context {
     /* the tuner's candidate under test: used by clnn__tuned_kernel for forced_tunable */
     const clnn__tunable *forced_tunable;
     clnn__config forced_config;
+    /* configurations that did not fit their kernel's limits (dispatch.c):
+     * launches that fell back, database entries passed over, the latest why */
+    size_t fallback_launches, fallback_entries;
+    char fallback_note[512];
+    /* each kernel object's limits, asked once (dispatch.c) */
+    struct clnn__kernel_limits *klimits;
+    size_t n_klimits, cap_klimits;
     /* profiler */
     int profiling;
     cl_event *events;

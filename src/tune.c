@@ -91,33 +91,28 @@ static void from_public(const clnn__tunable *t, const clnn_tune_config *p, clnn_
     for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c->param[i] = p->params[i];
 }
 
-static void config_text(const clnn__tunable *t, const clnn__config *c, char *buf, size_t len)
-{
-    int off = t->dims > 1 ? snprintf(buf, len, "local=%zux%zu", c->local[0], c->local[1])
-                          : snprintf(buf, len, "local=%zu", c->local[0]);
-    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name && off > 0 && (size_t)off < len; i++)
-        off += snprintf(buf + off, len - (size_t)off, " %s=%d", t->params[i].name, c->param[i]);
-}
-
-/* Whether cfg fits the device, the kernel built with its parameters, and the
- * kernel's candidate values; *k gets that kernel. */
+/* Whether cfg's parameters are among t's candidate values and cfg fits the
+ * device and the kernel built with them (clnn__config_check, with the
+ * launch's arguments when args is not NULL); *k gets that kernel, why (may
+ * be NULL) the reason when it does not fit. */
 static int config_fits(clnn_context *ctx, const char *fn, const clnn__tunable *t, const clnn__config *cfg,
-                       cl_kernel *k)
+                       size_t nargs, const clnn__karg *args, cl_kernel *k, char *why, size_t len)
 {
-    size_t product = 1;
-    for (unsigned d = 0; d < t->dims; d++) {
-        if (cfg->local[d] == 0 || cfg->local[d] > ctx->info.max_work_item_sizes[d]) return 0;
-        product *= cfg->local[d];
-    }
     for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) {
         int ok = 0;
         for (int v = 0; v < t->params[i].n; v++) ok |= t->params[i].values[v] == cfg->param[i];
-        if (!ok) return 0;
+        if (!ok) {
+            if (why) snprintf(why, len, "%s=%d is not one of its values", t->params[i].name, cfg->param[i]);
+            return 0;
+        }
     }
     char options[CLNN_OPTIONS_LEN];
     clnn__config_options(ctx, t, cfg, options, sizeof options);
-    if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k) != CLNN_OK) return 0;
-    return product <= clnn__kernel_max_local(ctx, *k);
+    if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k) != CLNN_OK) {
+        if (why) snprintf(why, len, "it does not build: %s", clnn_last_error(ctx));
+        return 0;
+    }
+    return clnn__config_check(ctx, fn, t, *k, cfg, nargs, args, why, len) == CLNN__FITS;
 }
 
 /* ---------------------------------------------------------- search space */
@@ -156,10 +151,13 @@ static int local_ok(size_t l, size_t limit, size_t global)
     return l <= limit && (l <= MIN_LOCAL || l <= pow2_ceil(global));
 }
 
-/* The local sizes for one parameter combination (cfg->param set). */
-static int add_locals(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2], size_t kmax,
-                      clnn__config cfg, space *s)
+/* The local sizes for one parameter combination (cfg->param set, kernel k)
+ * that pass the limits check (with the launch's arguments when args is not
+ * NULL: local memory sized per work-item counts). */
+static int add_locals(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
+                      cl_kernel k, size_t nargs, const clnn__karg *args, clnn__config cfg, space *s)
 {
+    size_t kmax = clnn__kernel_max_local(ctx, k);
     clnn__launch l;
     clnn__launch_for(t, problem, &cfg, &l);
     size_t limit = kmax < MAX_LOCAL ? kmax : MAX_LOCAL;
@@ -171,7 +169,8 @@ static int add_locals(clnn_context *ctx, const clnn__tunable *t, const size_t pr
             if (!local_ok(lx, ctx->info.max_work_item_sizes[0], l.global[0])) continue;
             cfg.local[0] = lx;
             cfg.local[1] = cfg.local[2] = 1;
-            if (space_add(s, &cfg) != 0) return -1;
+            if (clnn__config_check(ctx, fn, t, k, &cfg, nargs, args, NULL, 0) == CLNN__FITS && space_add(s, &cfg) != 0)
+                return -1;
         }
         return 0;
     }
@@ -185,16 +184,18 @@ static int add_locals(clnn_context *ctx, const clnn__tunable *t, const size_t pr
             cfg.local[0] = lx;
             cfg.local[1] = ly;
             cfg.local[2] = 1;
-            if (space_add(s, &cfg) != 0) return -1;
+            if (clnn__config_check(ctx, fn, t, k, &cfg, nargs, args, NULL, 0) == CLNN__FITS && space_add(s, &cfg) != 0)
+                return -1;
         }
     return 0;
 }
 
-/* Every configuration within the device's and the kernel's limits; the
- * default first. Parameter combinations whose kernel does not build, or
- * needs more local memory than the device has, are left out. */
+/* Every configuration within the device's and the kernel's limits (the
+ * check every launch passes, with the launch's arguments when args is not
+ * NULL); the default, already fitted, first. Parameter combinations whose
+ * kernel does not build are left out. */
 static clnn_status build_space(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                               const clnn__config *def, space *s)
+                               const clnn__config *def, size_t nargs, const clnn__karg *args, space *s)
 {
     if (space_add(s, def) != 0) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     int nparams = 0, idx[CLNN_MAX_TUNE_PARAMS] = {0};
@@ -205,12 +206,8 @@ static clnn_status build_space(clnn_context *ctx, const char *fn, const clnn__tu
         char options[CLNN_OPTIONS_LEN];
         clnn__config_options(ctx, t, &cfg, options, sizeof options);
         cl_kernel k;
-        cl_ulong lmem = 0;
         if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, &k) == CLNN_OK &&
-            clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof lmem, &lmem, NULL) ==
-                CL_SUCCESS &&
-            lmem <= ctx->info.local_mem_size &&
-            add_locals(ctx, t, problem, clnn__kernel_max_local(ctx, k), cfg, s) != 0)
+            add_locals(ctx, fn, t, problem, k, nargs, args, cfg, s) != 0)
             return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
         int i = 0; /* next combination, odometer style */
         while (i < nparams && ++idx[i] >= t->params[i].n) idx[i++] = 0;
@@ -306,26 +303,17 @@ static clnn_status restore(replay *r)
     return CLNN_OK;
 }
 
-/* Restores the inputs and runs cfg once; *ev (if not NULL) gets its event. */
+/* Restores the inputs and runs cfg once, exactly as it is (the space holds
+ * only configurations that fit); *ev (if not NULL) gets its event. */
 static clnn_status run_config(replay *r, const clnn__config *cfg, cl_event *ev)
 {
     cl_kernel k;
     char options[CLNN_OPTIONS_LEN];
-    clnn__launch l;
+    clnn__config c = *cfg;
     clnn__config_options(r->ctx, r->t, cfg, options, sizeof options);
     TRY(restore(r));
     TRY(clnn__kernel_get(r->ctx, r->fn, r->t->program, options, r->t->kernel, &k));
-    TRY(clnn__set_args(r->ctx, r->fn, k, r->nargs, r->args));
-    clnn__launch_for(r->t, r->problem, cfg, &l);
-    if (!ev) return clnn__enqueue(r->ctx, r->fn, k, &l);
-    return clnn__enqueue_event(r->ctx, r->fn, k, &l, ev);
-}
-
-int clnn__args_replayable(size_t nargs, const clnn__karg *args)
-{
-    for (size_t a = 0; a < nargs; a++)
-        if (!args[a].ptr && !args[a].local_fixed) return 0;
-    return 1;
+    return clnn__launch_config(r->ctx, r->fn, r->t, r->problem, k, &c, r->nargs, r->args, NULL, ev);
 }
 
 static int planted(const replay *r, const clnn__config *cfg, int is_default)
@@ -397,7 +385,7 @@ typedef struct search {
 static void note_rejected(search *se, const clnn__config *cfg)
 {
     char text[96];
-    config_text(se->r->t, cfg, text, sizeof text);
+    clnn__config_text(se->r->t, cfg, text, sizeof text);
     size_t len = strlen(se->res->rejected_text);
     snprintf(se->res->rejected_text + len, sizeof se->res->rejected_text - len, "%s%s", len ? "; " : "", text);
 }
@@ -410,7 +398,7 @@ static double evaluate(search *se, size_t i)
     const clnn__config *cfg = &se->s->c[i];
     cl_kernel k;
     double t = -1;
-    int same = config_fits(r->ctx, r->fn, r->t, cfg, &k) ? check_output(r, cfg, 0) : -1;
+    int same = config_fits(r->ctx, r->fn, r->t, cfg, r->nargs, r->args, &k, NULL, 0) ? check_output(r, cfg, 0) : -1;
     if (same == 0) {
         se->res->rejected++;
         note_rejected(se, cfg);
@@ -517,7 +505,7 @@ static clnn_status search_launch(replay *r, const clnn__config *def, clnn_tune_r
     clnn_context *ctx = r->ctx;
     const clnn_tune_options *opt = r->opt;
     space s = {0};
-    clnn_status st = build_space(ctx, r->fn, r->t, r->problem, def, &s);
+    clnn_status st = build_space(ctx, r->fn, r->t, r->problem, def, r->nargs, r->args, &s);
     if (st != CLNN_OK) return free(s.c), st;
     res->space = s.n;
     plan_order(&s, opt);
@@ -563,7 +551,7 @@ static clnn_status search_launch(replay *r, const clnn__config *def, clnn_tune_r
         clnn__config c;
         cl_kernel k;
         from_public(r->t, &opt->compare[i], &c);
-        int same = config_fits(ctx, r->fn, r->t, &c, &k) ? check_output(r, &c, 0) : -1;
+        int same = config_fits(ctx, r->fn, r->t, &c, r->nargs, r->args, &k, NULL, 0) ? check_output(r, &c, 0) : -1;
         res->compare_seconds[i] = same == 1 ? time_config(r, &c, NULL, NULL) : -1;
         if (++se.done && opt->progress) opt->progress(opt->progress_user, se.done, se.total);
     }
@@ -582,13 +570,11 @@ static clnn_status tune_launch(clnn_context *ctx, const char *fn, const clnn__tu
     res->problem[0] = problem[0];
     res->problem[1] = problem[1];
     clnn__tune_bucket(problem, res->bucket);
-    if (!clnn__args_replayable(nargs, args))
-        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
-                          "%s: kernel %s takes local memory sized from the local size; the tuner cannot replay "
-                          "it with other local sizes", fn, t->id);
     cl_kernel k;
     clnn__config def, chosen;
     TRY(clnn__config_default(ctx, fn, t, problem, &k, &def));
+    /* the default is candidate 0: checked like any launch, with its arguments */
+    TRY(clnn__config_fit(ctx, fn, t, problem, nargs, args, &k, &def, "heuristic", NULL));
     chosen = def;
     replay r = {ctx, fn, t, {problem[0], problem[1]}, nargs, args, opt, 0, NULL, NULL, NULL, NULL, NULL, 0, 0};
     ctx->tune_busy = 1;
@@ -635,10 +621,6 @@ clnn_status clnn__tune_intercept(clnn_context *ctx, const char *fn, const clnn__
     clnn_tune_match match;
     if (clnn__tune_db_find(&ctx->info, t, problem, &probe, &match) && match == CLNN_TUNE_MATCH_EXACT)
         return CLNN_OK;
-    if (!clnn__args_replayable(nargs, args)) { /* remember for this process and launch as usual */
-        clnn__tune_db_put(&ctx->info, t, problem, NULL, 0, 0, 0);
-        return CLNN_OK;
-    }
     clnn_tune_options o;
     clnn_tune_result res;
     first_use_options(&o);
@@ -743,8 +725,9 @@ clnn_status clnn_tune_candidates(clnn_context *ctx, const char *kernel_id, const
     cl_kernel k;
     clnn__config def;
     TRY(clnn__config_default(ctx, fn, t, problem, &k, &def));
+    TRY(clnn__config_fit(ctx, fn, t, problem, 0, NULL, &k, &def, NULL, NULL));
     space s = {0};
-    clnn_status st = build_space(ctx, fn, t, problem, &def, &s);
+    clnn_status st = build_space(ctx, fn, t, problem, &def, 0, NULL, &s);
     if (st == CLNN_OK) {
         plan_order(&s, opt);
         for (size_t i = 0; i < s.n && i < cap; i++) to_public(&s.c[i], &out[i]);
@@ -792,7 +775,7 @@ clnn_status clnn_tune_config_string(const char *kernel_id, const clnn_tune_confi
     if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: no tunable kernel '%s'", fn, kernel_id);
     clnn__config c;
     from_public(t, cfg, &c);
-    config_text(t, &c, buf, len);
+    clnn__config_text(t, &c, buf, len);
     return CLNN_OK;
 }
 
@@ -810,12 +793,52 @@ clnn_status clnn_tune_force(clnn_context *ctx, const char *kernel_id, const clnn
     clnn__config c;
     cl_kernel k;
     from_public(t, cfg, &c);
-    char text[128];
-    config_text(t, &c, text, sizeof text);
-    CHECK_ARG(ctx, config_fits(ctx, fn, t, &c, &k), "%s: %s does not fit kernel %s on this device", fn, text,
-              kernel_id);
+    char text[128], why[256];
+    clnn__config_text(t, &c, text, sizeof text);
+    CHECK_ARG(ctx, config_fits(ctx, fn, t, &c, 0, NULL, &k, why, sizeof why),
+              "%s: %s does not fit kernel %s on this device: %s", fn, text, kernel_id, why);
     ctx->forced_tunable = t;
     ctx->forced_config = c;
+    return CLNN_OK;
+}
+
+clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg,
+                                 clnn_tune_limits *limits)
+{
+    static const char *fn = "clnn_tune_limits_get";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    const clnn__tunable *t;
+    TRY(find_kernel(ctx, fn, kernel_id, &t));
+    CHECK_ARG(ctx, limits, "%s: limits is NULL", fn);
+    clnn__config c = {{1, 1, 1}, {0}};
+    for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) {
+        c.param[i] = cfg ? cfg->params[i] : t->params[i].fallback;
+        int ok = 0;
+        for (int v = 0; v < t->params[i].n; v++) ok |= t->params[i].values[v] == c.param[i];
+        CHECK_ARG(ctx, ok, "%s: %s=%d is not one of kernel %s's values", fn, t->params[i].name, c.param[i], kernel_id);
+    }
+    char options[CLNN_OPTIONS_LEN];
+    cl_kernel k;
+    clnn__config_options(ctx, t, &c, options, sizeof options);
+    TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, &k));
+    memset(limits, 0, sizeof *limits);
+    limits->max_local = clnn__kernel_max_local(ctx, k);
+    for (int d = 0; d < 3; d++) limits->max_sides[d] = ctx->info.max_work_item_sizes[d];
+    limits->local_mem = clnn__kernel_static_mem(ctx, k);
+    limits->device_local_mem = ctx->info.local_mem_size;
+    return CLNN_OK;
+}
+
+clnn_status clnn_tune_fallbacks_get(const clnn_context *ctx, clnn_tune_fallbacks *fallbacks)
+{
+    static const char *fn = "clnn_tune_fallbacks_get";
+    if (!ctx || !fallbacks)
+        return clnn__fail((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
+                          !ctx ? "ctx" : "fallbacks");
+    memset(fallbacks, 0, sizeof *fallbacks);
+    fallbacks->launches = ctx->fallback_launches;
+    fallbacks->entries_skipped = ctx->fallback_entries;
+    snprintf(fallbacks->last, sizeof fallbacks->last, "%s", ctx->fallback_note);
     return CLNN_OK;
 }
 
@@ -829,15 +852,13 @@ clnn_status clnn_tune_resolve(clnn_context *ctx, const char *kernel_id, const si
     TRY(check_problem(ctx, fn, problem));
     CHECK_ARG(ctx, cfg, "%s: cfg is NULL", fn);
     cl_kernel k;
-    clnn__config c, stored = {{1, 1, 1}, {0}};
-    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &c));
-    clnn_tune_match m = CLNN_TUNE_MATCH_HEURISTIC;
-    if (ctx->forced_tunable == t) m = CLNN_TUNE_MATCH_FORCED;
-    else if (clnn__tune_mode(ctx) != CLNN_TUNE_OFF) {
-        for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) stored.param[i] = t->params[i].fallback;
-        int r = clnn__tune_db_find(&ctx->info, t, problem, &stored, &m);
-        if (r == 1 && !config_equal(&stored, &c)) m = CLNN_TUNE_MATCH_HEURISTIC; /* did not fit the device */
-    }
+    clnn__config c;
+    clnn_tune_match m;
+    int changed = 0;
+    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &c, &m, 0));
+    /* the check a launch makes (its __local arguments aside) */
+    TRY(clnn__config_fit(ctx, fn, t, problem, 0, NULL, &k, &c, NULL, &changed));
+    if (changed) m = CLNN_TUNE_MATCH_FALLBACK;
     to_public(&c, cfg);
     if (match) *match = m;
     return CLNN_OK;

@@ -503,18 +503,22 @@ static const char *type_name(clnn_device_type type)
     }
 }
 
-/* The lookup chain; call with db_lock held. */
+/* The lookup chain from level `from` (CLNN_TUNE_MATCH_EXACT: the whole
+ * chain) down; call with db_lock held. */
 static const db_entry *chain_find(const clnn_device_info *dev, const char *kernel, const size_t bucket[2],
-                                  clnn_tune_match *match)
+                                  clnn_tune_match from, clnn_tune_match *match)
 {
     if (db.n == 0) return NULL;
-    const db_entry *e = table_get(&db, 0, dev->key, strlen(dev->key), kernel, bucket);
-    if (e) {
+    const db_entry *e;
+    if (from <= CLNN_TUNE_MATCH_EXACT && (e = table_get(&db, 0, dev->key, strlen(dev->key), kernel, bucket))) {
         *match = CLNN_TUNE_MATCH_EXACT;
         return e;
     }
+    /* the name index holds the newest entry of the name: when that is this
+     * exact device's own (passed over by the caller), the level has none */
     size_t name_len = name_prefix_len(dev->key);
-    if (name_len && (e = table_get(&db, 1, dev->key, name_len, kernel, bucket))) {
+    if (from <= CLNN_TUNE_MATCH_DEVICE_NAME && name_len && (e = table_get(&db, 1, dev->key, name_len, kernel, bucket)) &&
+        strcmp(e->device, dev->key) != 0) {
         *match = CLNN_TUNE_MATCH_DEVICE_NAME;
         return e;
     }
@@ -529,11 +533,11 @@ static const db_entry *chain_find(const clnn_device_info *dev, const char *kerne
         vendor_len = snprintf(vendor_key, sizeof vendor_key, "default|%s|%s", dev->vendor, type_name(dev->type));
         type_len = snprintf(type_key, sizeof type_key, "default|*|%s", type_name(dev->type));
     }
-    if ((e = table_get(&db, 0, vendor_key, (size_t)vendor_len, kernel, bucket))) {
+    if (from <= CLNN_TUNE_MATCH_VENDOR_TYPE && (e = table_get(&db, 0, vendor_key, (size_t)vendor_len, kernel, bucket))) {
         *match = CLNN_TUNE_MATCH_VENDOR_TYPE;
         return e;
     }
-    if ((e = table_get(&db, 0, type_key, (size_t)type_len, kernel, bucket))) {
+    if (from <= CLNN_TUNE_MATCH_TYPE && (e = table_get(&db, 0, type_key, (size_t)type_len, kernel, bucket))) {
         *match = CLNN_TUNE_MATCH_TYPE;
         return e;
     }
@@ -558,20 +562,28 @@ static int entry_config(const db_entry *e, const clnn__tunable *t, clnn__config 
     return 1;
 }
 
-int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
-                       clnn__config *cfg, clnn_tune_match *match)
+int clnn__tune_db_find_from(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                            clnn_tune_match from, clnn__config *cfg, clnn_tune_match *match)
 {
     size_t bucket[2];
     clnn__tune_bucket(problem, bucket);
     *match = CLNN_TUNE_MATCH_HEURISTIC;
     pthread_mutex_lock(&db_lock);
     ensure_loaded();
-    const db_entry *e = chain_find(dev, t->id, bucket, match);
+    const db_entry *e = chain_find(dev, t->id, bucket, from, match);
     int r = 0;
-    if (e) r = e->keeps_default ? 2 : entry_config(e, t, cfg);
+    if (e) r = e->keeps_default ? 2 : entry_config(e, t, cfg) ? 1 : -1;
     pthread_mutex_unlock(&db_lock);
-    if (!r) *match = CLNN_TUNE_MATCH_HEURISTIC;
     return r;
+}
+
+int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
+                       clnn__config *cfg, clnn_tune_match *match)
+{
+    int r = clnn__tune_db_find_from(dev, t, problem, CLNN_TUNE_MATCH_EXACT, cfg, match);
+    if (r > 0) return r;
+    *match = CLNN_TUNE_MATCH_HEURISTIC;
+    return 0;
 }
 
 clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
@@ -613,7 +625,7 @@ int clnn__tune_db_find_named(const clnn_device_info *dev, const char *kernel, cl
     *match = CLNN_TUNE_MATCH_HEURISTIC;
     pthread_mutex_lock(&db_lock);
     ensure_loaded();
-    const db_entry *e = chain_find(dev, kernel, whole_device, match);
+    const db_entry *e = chain_find(dev, kernel, whole_device, CLNN_TUNE_MATCH_EXACT, match);
     if (e) {
         *keeps_default = e->keeps_default;
         p->count = (size_t)e->nparams;

@@ -153,3 +153,14 @@ size_t test_row_packing_shapes(const size_t **classes, size_t *rows)
     *rows = small ? 23 : 97;
     return small ? sizeof few / sizeof few[0] : sizeof all / sizeof all[0];
 }
+
+size_t test_local_fit(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg, size_t want)
+{
+    clnn_tune_limits lim;
+    clnn_status st = clnn_tune_limits_get(ctx, kernel_id, cfg, &lim);
+    REQUIRE(st == CLNN_OK, "clnn_tune_limits_get(%s): %s", kernel_id, clnn_last_error(ctx));
+    size_t max = lim.max_local < lim.max_sides[0] ? lim.max_local : lim.max_sides[0];
+    if (want <= max) return want;
+    printf("%s: local size %zu -> %zu, the largest this device takes for it\n", kernel_id, want, max);
+    return max;
+}

@@ -126,4 +126,11 @@ int test_force_row_packing(clnn_context *ctx, const char *id, size_t i, char *wh
  * Returns how many class counts *classes holds. */
 size_t test_row_packing_shapes(const size_t **classes, size_t *rows);
 
+/* The largest 1-D local size, at most want, that kernel_id (built with
+ * cfg's parameters; cfg NULL: their fallback values) accepts on ctx's device
+ * (clnn_tune_limits_get: the kernel's CL_KERNEL_WORK_GROUP_SIZE and the
+ * device's first side). The forced-local-size tests ask it instead of
+ * assuming PoCL's limits; it prints a line when it gives less than want. */
+size_t test_local_fit(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg, size_t want);
+
 #endif

@@ -9,7 +9,9 @@
 # 17 --sizes) and unknown kernels exit non-zero with a message and write
 # nothing; a directory or FIFO at the database path, or a FIFO as the
 # import source, is refused without blocking; a path past 1024 bytes is
-# used whole. Timings are printed, never asserted.
+# used whole. Timings are printed, never asserted. Candidate counts and
+# which fixed local sizes can run come from the kernel's limit on this
+# device, which --dry-run prints (never PoCL's numbers).
 # Usage: check_tune_tool.sh CLNN_TUNE WORKDIR
 set -u
 tune="$1"; work="$2"
@@ -61,7 +63,27 @@ for k in tensor.fill_f32 tensor.copy; do
   done
 done
 check "--dry-run prints 4 plans (got $(grep -c '^would tune' dry.out))" [ "$(grep -c '^would tune' dry.out)" -eq 4 ]
-check "random --budget 3: 4 candidates (default + 3) each" [ "$(grep -c ': 4 candidates' dry.out)" -eq 4 ]
+# the documented space (docs/tuning.md): powers of two from 8 (1 under a
+# limit below 8) to min(1024, the kernel's limit), none beyond 8 above the
+# next power of two of the size, plus the default when it is not one of them
+space() { # space SIZE LIMIT DEFAULT
+  awk -v n="$1" -v lim="$2" -v def="$3" 'BEGIN { top = lim < 1024 ? lim : 1024; pw = 1; while (pw < n) pw *= 2;
+    c = 0; in_ = 0; for (l = (top < 8 ? 1 : 8); l <= top; l *= 2) if (l <= 8 || l <= pw) { c++; if (l == def) in_ = 1 }
+    print c + !in_ }'
+}
+for k in tensor.fill_f32 tensor.copy; do
+  for s in 4096 1000; do
+    line=$(grep "^would tune $k  *size ${s}x1: " dry.out)
+    lim=$(echo "$line" | sed -n 's/.*kernel limit \([0-9][0-9]*\))$/\1/p')
+    def=$(echo "$line" | sed -n 's/.*(default local=\([0-9][0-9]*\),.*/\1/p')
+    got=$(echo "$line" | sed -n 's/.*: \([0-9][0-9]*\) candidates.*/\1/p')
+    check "--dry-run says $k's kernel limit and default at $s ($line)" [ -n "$lim" ] && [ -n "$def" ]
+    all=$(space "$s" "${lim:-0}" "${def:-0}")
+    want=$(( all < 4 ? all : 4 ))
+    check "random --budget 3: $k at $s: default + 3 of the $all this device's limit $lim gives = $want (got $got)" \
+      [ "$got" = "$want" ]
+  done
+done
 check "--dry-run prints no table" sh -c '! grep -q "geometric-mean" dry.out'
 check "--dry-run writes no database" db_empty
 
@@ -74,10 +96,14 @@ check "table header has every column" \
 for s in 4096 1000; do
   row=$(grep "^tensor.fill_f32  *$s " tune.out)
   check "a table row for size $s" [ -n "$row" ]
-  # kernel size default best speed-up local64 local256 chosen rejected
-  check "row $s: times positive, speed-up >= 1 (best never slower than the default), nothing rejected" \
-    awk -v r="$row" 'BEGIN { n = split(r, f, " "); sub(/x$/, "", f[5]);
-      exit !(n == 9 && f[3] > 0 && f[4] > 0 && f[4] <= f[3] && f[5] >= 1 && f[6] > 0 && f[7] > 0 && f[9] == 0) }'
+  # kernel size default best speed-up local64 local256 chosen rejected; a
+  # fixed size the kernel does not take here reads "-" (the limit --dry-run
+  # printed); the exact times are checked positive in the saved file below
+  lim=$(sed -n "s/^would tune tensor.fill_f32  *size ${s}x1: .*kernel limit \([0-9][0-9]*\))$/\1/p" dry.out)
+  check "row $s: times, speed-up >= 1 (best never slower than the default), local 64 and 256 timed where the kernel limit ${lim:-?} takes them, nothing rejected" \
+    awk -v r="$row" -v lim="${lim:-0}" 'BEGIN { n = split(r, f, " "); sub(/x$/, "", f[5]);
+      fixed_ok = (lim >= 64 ? f[6] > 0 : f[6] == "-") && (lim >= 256 ? f[7] > 0 : f[7] == "-");
+      exit !(lim > 0 && n == 9 && f[3] >= 0 && f[4] >= 0 && f[4] <= f[3] && f[5] >= 1 && fixed_ok && f[9] == 0) }'
 done
 check "geometric-mean line over 2 rows" \
   grep -q '^geometric-mean speed-up of tuned over: heuristic default [0-9.]*x, local 64 [0-9.]*x, local 256 [0-9.]*x (2 rows)$' tune.out
@@ -86,6 +112,8 @@ check "tuning writes the database" [ -s "$db" ]
 check "the database is valid JSON in the clnn-tuning format" is_db "$db"
 check "the database holds tensor.fill_f32 for buckets 4096 and 1024" \
   sh -c 'jq -e "[.entries[] | select(.kernel == \"tensor.fill_f32\") | .bucket[0]] | sort == [1024, 4096]" "$1" > /dev/null' sh "$db"
+check "the saved times are positive" \
+  sh -c 'jq -e "[.entries[] | select(.kernel == \"tensor.fill_f32\") | .seconds > 0 and .default_seconds > 0] | all" "$1" > /dev/null' sh "$db"
 check "tuning leaves no temp file" no_temp "$work/db"
 cp "$db" tuned.json
 

@@ -60,26 +60,13 @@ static void check_against_materialised(clnn_context *ctx, const nce_case *c)
     nce_data_free(&v);
 }
 
-/* Local memory of one work-group of kernel_id under cfg (param TR, TC, DK),
- * from the __local arrays of cl/infonce_tiled.cl: tile TR x TC, own_l TR x
- * DK, str_l DK x TC; tiled_lse adds run_m, run_s (TR x LSE_LANES 8 each) and
- * run_pos (TR). */
-static unsigned long long tiled_local_bytes(const char *kernel_id, const clnn_tune_config *cfg)
-{
-    unsigned long long tr = (unsigned long long)cfg->params[0], tc = (unsigned long long)cfg->params[1],
-                       dk = (unsigned long long)cfg->params[2];
-    unsigned long long floats = tr * tc + (tr + tc) * dk;
-    if (strcmp(kernel_id, "contrastive.tiled_lse") == 0) floats += 17 * tr;
-    return floats * sizeof(float);
-}
-
 /* The bits of loss, dz1 and dz2 with kernel_id forced to each configuration.
- * The tuner leaves out of its search space any TR/TC/DK whose kernel needs
- * more local memory than the device has (CL_KERNEL_LOCAL_MEM_SIZE against
- * CL_DEVICE_LOCAL_MEM_SIZE, build_space in src/tune.c); clnn_tune_force
- * does not check local memory, so a configuration past the device's is
- * skipped here (with a SKIP line) rather than forced. TR 128, TC 128, DK 16
- * needs 80 KiB (tiled_grad) / 88.5 KiB (tiled_lse), more than most GPUs. */
+ * The device says what fits (clnn_tune_limits_get, the kernel built with
+ * the configuration's TR, TC, DK): a local size above the kernel's limit
+ * becomes the largest it takes; a configuration whose kernel needs more
+ * local memory than the device has is skipped, with a SKIP line (TR 128,
+ * TC 128, DK 16 needs 80 KiB for tiled_grad, 88.5 KiB for tiled_lse, more
+ * than most GPUs; clnn_tune_force would refuse it). */
 static void check_config_bits(clnn_context *ctx, const nce_case *c, const char *kernel_id)
 {
     static const clnn_tune_config configs[] = {
@@ -87,24 +74,25 @@ static void check_config_bits(clnn_context *ctx, const nce_case *c, const char *
         {{128, 1, 1}, {8, 128, 16}}, {{64, 1, 1}, {64, 64, 8}},   {{3, 1, 1}, {64, 32, 4}},
         {{32, 1, 1}, {128, 32, 4}},  {{128, 1, 1}, {128, 128, 16}}};
     const size_t nconf = sizeof configs / sizeof configs[0];
-    clnn_device_info info;
-    CHECK_OK(ctx, clnn_context_device(ctx, &info));
     nce_data v = nce_data_make(ctx, c, 77, 3);
     clnn_tensor *loss = util_tensor(ctx, 1, 1, 1, 1, 1), *g1 = like(ctx, v.t1), *g2 = like(ctx, v.t2);
     float first_val = 0.0f, *first1 = NULL, *first2 = NULL;
     size_t m = c->n * c->d;
     int same = 1;
     for (size_t k = 0; k < nconf; k++) {
-        unsigned long long need = tiled_local_bytes(kernel_id, &configs[k]);
-        if (need > info.local_mem_size) {
+        clnn_tune_limits lim;
+        CHECK_OK(ctx, clnn_tune_limits_get(ctx, kernel_id, &configs[k], &lim));
+        if (lim.local_mem > lim.device_local_mem) {
             char why[200];
             snprintf(why, sizeof why, "%s TR %d TC %d DK %d: needs %llu bytes of local memory, the device has %llu",
-                     kernel_id, configs[k].params[0], configs[k].params[1], configs[k].params[2], need,
-                     info.local_mem_size);
+                     kernel_id, configs[k].params[0], configs[k].params[1], configs[k].params[2], lim.local_mem,
+                     lim.device_local_mem);
             test_skip(why);
             continue;
         }
-        CHECK_OK(ctx, clnn_tune_force(ctx, kernel_id, &configs[k]));
+        clnn_tune_config cfg = configs[k];
+        cfg.local[0] = test_local_fit(ctx, kernel_id, &cfg, cfg.local[0]);
+        CHECK_OK(ctx, clnn_tune_force(ctx, kernel_id, &cfg));
         CHECK_OK(ctx, nce_run(ctx, &v, 1, loss, g1, g2));
         float val = util_scalar(ctx, loss), *h1 = util_download(ctx, g1), *h2 = util_download(ctx, g2);
         if (k == 0) {

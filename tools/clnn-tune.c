@@ -34,7 +34,8 @@ static void usage(FILE *f)
             "                 [--seed N] [--repeats N] [--dry-run] [--no-save]\n"
             "strategies: exhaustive (default), random, annealing; --budget 20 = candidates, --budget 30s = seconds\n"
             "sizes default to 4096,1048576 (elements for 1-D kernels; rows x cols for 2-D kernels)\n"
-            "every row also times fixed local sizes of 64 and 256 (8x8 and 16x16 for 2-D kernels)\n"
+            "every row also times fixed local sizes of 64 and 256 (8x8 and 16x16 for 2-D kernels), \"-\" where the\n"
+            "kernel does not take them on this device\n"
             "--clblast tunes CLBlast's GEMM kernels on a list of products timed together (default: square ones and\n"
             "the shapes of dense layers and convolutions; budget 8 candidates each, each measured in a process of its own)\n");
 }
@@ -189,9 +190,11 @@ static void print_table(const row *rows, size_t n)
         char size[32];
         snprintf(size, sizeof size, r->problem[1] > 1 ? "%zux%zu" : "%zu", r->problem[0], r->problem[1]);
         double speed = r->default_seconds / r->best_seconds;
-        printf("%-28s %-12s %11.2f %11.2f %7.3fx %11.2f %11.2f %-16s %zu\n", r->kernel, size,
-               1e6 * r->default_seconds, 1e6 * r->best_seconds, speed, 1e6 * r->compare_seconds[0],
-               1e6 * r->compare_seconds[1], rows[i].chosen, r->rejected);
+        char fixed[2][16]; /* "-": the kernel does not take that local size here */
+        for (int c = 0; c < 2; c++)
+            snprintf(fixed[c], sizeof fixed[c], r->compare_seconds[c] > 0 ? "%.2f" : "-", 1e6 * r->compare_seconds[c]);
+        printf("%-28s %-12s %11.2f %11.2f %7.3fx %11s %11s %-16s %zu\n", r->kernel, size, 1e6 * r->default_seconds,
+               1e6 * r->best_seconds, speed, fixed[0], fixed[1], rows[i].chosen, r->rejected);
         log_best += log(speed);
         if (r->compare_seconds[0] > 0) log_64 += log(r->compare_seconds[0] / r->best_seconds), n64++;
         if (r->compare_seconds[1] > 0) log_256 += log(r->compare_seconds[1] / r->best_seconds), n256++;
@@ -296,9 +299,11 @@ static int cmd_tune(clnn_context *ctx, tune_args *a)
                     continue;
                 }
                 char def[128];
+                clnn_tune_limits lim = {0};
                 clnn_tune_config_string(k.id, &first, def, sizeof def);
-                printf("would tune %-24s size %zux%zu: %zu candidates (default %s)\n", k.id, a->sizes[s][0],
-                       a->sizes[s][1], count, def);
+                clnn_tune_limits_get(ctx, k.id, &first, &lim);
+                printf("would tune %-24s size %zux%zu: %zu candidates (default %s, kernel limit %zu)\n", k.id,
+                       a->sizes[s][0], a->sizes[s][1], count, def, lim.max_local);
                 continue;
             }
             progress p = {job, jobs, k.id, {a->sizes[s][0], a->sizes[s][1]}};

@@ -88,18 +88,63 @@ typedef enum clnn_tune_match {
     CLNN_TUNE_MATCH_DEVICE_NAME = 2, /* same vendor and device name, other driver */
     CLNN_TUNE_MATCH_VENDOR_TYPE = 3, /* shipped default for this vendor and device type */
     CLNN_TUNE_MATCH_TYPE = 4,        /* shipped default for this device type */
-    CLNN_TUNE_MATCH_FORCED = 5       /* clnn_tune_force */
+    CLNN_TUNE_MATCH_FORCED = 5,      /* clnn_tune_force */
+    CLNN_TUNE_MATCH_FALLBACK = 6     /* the chain's configuration did not fit the kernel's limits:
+                                      * the largest that does (clnn_tune_fallbacks_get says why) */
 } clnn_tune_match;
 
 /* The configuration a launch of kernel_id for this problem would use now
- * (current mode, database, forced configuration). match may be NULL. */
+ * (current mode, database, forced configuration, and the limits check a
+ * launch makes, its __local arguments aside; database entries that do not
+ * fit are passed over, as at a launch). match may be NULL. */
 CLNN_API clnn_status clnn_tune_resolve(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
                                        clnn_tune_config *cfg, clnn_tune_match *match);
 
 /* Every launch of kernel_id on ctx uses cfg until clnn_tune_force(ctx, NULL,
- * NULL) (for experiments and tests; one kernel at a time). cfg must respect the
- * device's limits and the kernel's parameter candidates. */
+ * NULL) (for experiments and tests; one kernel at a time). cfg must fit:
+ * parameter values among the kernel's candidates, each local side within
+ * CL_DEVICE_MAX_WORK_ITEM_SIZES, the work-items within the kernel's
+ * CL_KERNEL_WORK_GROUP_SIZE and its local memory within the device's (for the
+ * kernel built with cfg's parameters; clnn_tune_limits_get reports them);
+ * otherwise CLNN_ERR_INVALID_ARGUMENT says why and nothing changes. Should a
+ * launch's __local arguments still take it past the device's local memory,
+ * that launch falls back like any other (clnn_tune_fallbacks_get). */
 CLNN_API clnn_status clnn_tune_force(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg);
+
+/* What a configuration of a kernel must respect on ctx's device. A GPU
+ * lowers a kernel's work-group limit under register pressure, so the limit
+ * belongs to the kernel built with given parameters, not to the device. */
+typedef struct clnn_tune_limits {
+    size_t max_local;                    /* work-items per group: the kernel's CL_KERNEL_WORK_GROUP_SIZE,
+                                          * at most the device's CL_DEVICE_MAX_WORK_GROUP_SIZE */
+    size_t max_sides[3];                 /* each side: CL_DEVICE_MAX_WORK_ITEM_SIZES */
+    unsigned long long local_mem;        /* CL_KERNEL_LOCAL_MEM_SIZE before any __local argument is
+                                          * set: its __local arrays (a launch's __local arguments
+                                          * add to it) */
+    unsigned long long device_local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
+} clnn_tune_limits;
+
+/* The limits of kernel_id built with the parameters of cfg (cfg->local is
+ * not used; cfg NULL: each parameter's fallback value) on ctx's device. */
+CLNN_API clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg,
+                                          clnn_tune_limits *limits);
+
+/* Every launch checks its configuration against those limits (with its
+ * __local arguments set) before it is enqueued. One that does not fit is
+ * never a launch error: a database entry is passed over for the next link of
+ * the lookup chain; any other configuration (forced, heuristic, the tuner's
+ * default) falls back to the largest local size not above it that fits, with
+ * its parameters if they fit, else the heuristic's, else its parameters
+ * stepped down one value at a time (smaller tiles, lanes, vectors) until they
+ * do. The context counts each such event. */
+typedef struct clnn_tune_fallbacks {
+    size_t launches;        /* launches made with a fallback configuration */
+    size_t entries_skipped; /* database entries passed over at launches */
+    char last[512];         /* the latest, e.g. "softmax.forward: forced configuration local=256
+                             * does not fit: 256 work-items per group, the kernel allows 128
+                             * (CL_KERNEL_WORK_GROUP_SIZE); launched local=128"; "" when none */
+} clnn_tune_fallbacks;
+CLNN_API clnn_status clnn_tune_fallbacks_get(const clnn_context *ctx, clnn_tune_fallbacks *fallbacks);
 
 /* ----------------------------------------------------------------- tuning */
 

@@ -15,9 +15,9 @@ const clnn__tunable *const clnn__sparse_tunables[] = {
 void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
     size_t local = 1;
+    (void)ctx; /* the launch clips it to the kernel's limits (clnn__config_default) */
     while (local * 16 < problem[1] && local < 256) local *= 2;
-    while (local > ctx->info.max_work_group_size || local > ctx->info.max_work_item_sizes[0]) local /= 2;
-    cfg->local[0] = local ? local : 1;
+    cfg->local[0] = local;
     cfg->local[1] = cfg->local[2] = 1;
 }
 

@@ -13,17 +13,16 @@ static void tiled_global(const size_t problem[2], const clnn__config *cfg, size_
     global[1] = 1;
 }
 
-/* 64 work-items: enough to fill a TR x TC tile's dot products in a few
- * rounds; for few rows (problem[0], about the streamed count too) the
+/* 64 work-items (fewer where the kernel allows fewer): enough to fill a TR x
+ * TC tile's dot products in a few rounds; for few rows (problem[0], about the streamed count too) the
  * smallest tiles that cover them, since a tile costs its full TR x TC
  * bookkeeping even where it hangs over the end. */
 static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
     cfg->param[0] = problem[0] <= 8 ? 8 : problem[0] <= 16 ? 16 : 32; /* TR */
     cfg->param[1] = problem[0] <= 32 ? 32 : 64;                        /* TC */
-    size_t local = 64;
-    while (local > ctx->info.max_work_group_size || local > ctx->info.max_work_item_sizes[0]) local /= 2;
-    cfg->local[0] = local ? local : 1;
+    (void)ctx; /* the launch clips it to the kernel's limits (clnn__config_default) */
+    cfg->local[0] = 64;
     cfg->local[1] = cfg->local[2] = 1;
 }
 
@@ -34,7 +33,9 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
  * tiled_grad and 22656 (88.5 KiB) for tiled_lse; TR 32 at most: 26 / 28.1
  * KiB. Combinations past the device's local memory (CL_KERNEL_LOCAL_MEM_SIZE
  * against CL_DEVICE_LOCAL_MEM_SIZE) are left out of the tuner's search space
- * (build_space in src/tune.c). */
+ * and refused by clnn_tune_force; a database entry with them is passed over,
+ * and a launch falls back to the heuristic's tiles, else smaller ones
+ * (clnn__config_fit in src/dispatch.c). */
 #define TILED_TUNABLE(id_, kernel_)                                                                 \
     {id_,                                                                                           \
      "infonce_tiled",                                                                               \
