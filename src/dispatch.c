@@ -218,8 +218,26 @@ static clnn__fit limits_check(clnn_context *ctx, cl_kernel k, unsigned dims, con
     return CLNN__FITS;
 }
 
+/* A device that stops a work-item's loops after `limit` iterations in all
+ * (Mesa 22.3's llvmpipe: 65535) returns partial results past it, silently. */
+static clnn__fit loops_check(clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg,
+                             const size_t problem[2], char *why, size_t len)
+{
+    if (!t->iterations) return CLNN__FITS;
+    size_t limit = clnn__loop_limit(ctx);
+    if (!limit) return CLNN__FITS;
+    size_t need = t->iterations(problem, cfg);
+    if (need <= limit) return CLNN__FITS;
+    say(why, len,
+        "a work-item would run about %zu loop iterations, and this device stops a work-item's loops after %zu "
+        "(docs/portability.md)",
+        need, limit);
+    return CLNN__OVER_LOOPS;
+}
+
 clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k,
-                             const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len)
+                             const clnn__config *cfg, const size_t *problem, size_t nargs, const clnn__karg *args,
+                             char *why, size_t len)
 {
     size_t group = 1;
     unsigned long long args_mem = 0;
@@ -228,7 +246,8 @@ clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tuna
         if (!args[i].ptr) args_mem += args[i].per_item ? args[i].size * group : args[i].size;
     clnn__kernel_static_mem(ctx, k); /* asked before the kernel's first arguments and launch */
     if (args && clnn__set_args(ctx, fn, k, nargs, args, group) != CLNN_OK) return CLNN__FIT_ERROR;
-    return limits_check(ctx, k, t->dims, cfg->local, args_mem, why, len);
+    clnn__fit f = limits_check(ctx, k, t->dims, cfg->local, args_mem, why, len);
+    return f == CLNN__FITS && problem ? loops_check(ctx, t, cfg, problem, why, len) : f;
 }
 
 static size_t pow2_below(size_t x)
@@ -254,15 +273,40 @@ static int step_down(const clnn__tunable *t, clnn__config *c)
  * limits always gets there; local memory only shrinks with the local size
  * when an argument is sized per work-item. */
 static clnn__fit shrink(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k, clnn__config *c,
-                        size_t nargs, const clnn__karg *args)
+                        const size_t problem[2], size_t nargs, const clnn__karg *args)
 {
     int per_item = 0;
     for (size_t i = 0; args && i < nargs; i++) per_item |= args[i].per_item;
     for (;;) {
-        clnn__fit f = clnn__config_check(ctx, fn, t, k, c, nargs, args, NULL, 0);
-        if (f == CLNN__FITS || f == CLNN__FIT_ERROR || (f == CLNN__OVER_LOCAL_MEM && !per_item) || !step_down(t, c))
+        clnn__fit f = clnn__config_check(ctx, fn, t, k, c, problem, nargs, args, NULL, 0);
+        if (f == CLNN__FITS || f == CLNN__FIT_ERROR || f == CLNN__OVER_LOOPS ||
+            (f == CLNN__OVER_LOCAL_MEM && !per_item) || !step_down(t, c))
             return f;
     }
+}
+
+/* Over the loop limit: more work-items share the loops, so the local size
+ * doubles (1-D kernels) until the launch fits or a group limit stops it. */
+static clnn__fit grow(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k, clnn__config *c,
+                      const size_t problem[2], size_t nargs, const clnn__karg *args)
+{
+    clnn__fit f = CLNN__OVER_LOOPS;
+    while (f == CLNN__OVER_LOOPS && t->dims == 1) {
+        clnn__config g = *c;
+        g.local[0] *= 2;
+        if (g.local[0] > clnn__kernel_max_local(ctx, k)) break;
+        f = clnn__config_check(ctx, fn, t, k, &g, problem, nargs, args, NULL, 0);
+        if (f == CLNN__FITS || f == CLNN__OVER_LOOPS) *c = g;
+    }
+    return f == CLNN__FITS ? f : CLNN__OVER_LOOPS;
+}
+
+/* shrink for the group and memory limits, then grow for the loop limit. */
+static clnn__fit settle(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k, clnn__config *c,
+                        const size_t problem[2], size_t nargs, const clnn__karg *args)
+{
+    clnn__fit f = shrink(ctx, fn, t, k, c, problem, nargs, args);
+    return f == CLNN__OVER_LOOPS ? grow(ctx, fn, t, k, c, problem, nargs, args) : f;
 }
 
 /* t's configuration before its kernel is built: the parameters' fallback
@@ -292,11 +336,12 @@ clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tuna
 {
     char why[256], asked[128], used[128];
     if (changed) *changed = 0;
-    clnn__fit f = clnn__config_check(ctx, fn, t, *k, cfg, nargs, args, why, sizeof why);
-    if (f != CLNN__OVER_GROUP && f != CLNN__OVER_LOCAL_MEM) return f == CLNN__FITS ? CLNN_OK : CLNN_ERR_OPENCL;
+    clnn__fit f = clnn__config_check(ctx, fn, t, *k, cfg, problem, nargs, args, why, sizeof why);
+    if (f == CLNN__FITS) return CLNN_OK;
+    if (f == CLNN__FIT_ERROR) return CLNN_ERR_OPENCL;
     clnn__config c = *cfg;
     cl_kernel kc = *k;
-    f = shrink(ctx, fn, t, kc, &c, nargs, args);
+    f = settle(ctx, fn, t, kc, &c, problem, nargs, args);
     /* other parameters: the heuristic's, then cfg's stepped down one value
      * at a time, the parameter furthest up its list first (larger values
      * are the larger tiles, lanes and vectors: the local memory they need
@@ -325,7 +370,7 @@ clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tuna
         char options[CLNN_OPTIONS_LEN];
         clnn__config_options(ctx, t, &p, options, sizeof options);
         if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, &kc) != CLNN_OK) continue;
-        f = shrink(ctx, fn, t, kc, &p, nargs, args);
+        f = settle(ctx, fn, t, kc, &p, problem, nargs, args);
         c = p;
     }
     clnn__config_text(t, cfg, asked, sizeof asked);
@@ -351,7 +396,7 @@ clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__t
         TRY(clnn__config_fit(ctx, fn, t, problem, nargs, args, &k, cfg, what, NULL));
     } else {
         char why[256], text[128];
-        clnn__fit f = clnn__config_check(ctx, fn, t, k, cfg, nargs, args, why, sizeof why);
+        clnn__fit f = clnn__config_check(ctx, fn, t, k, cfg, problem, nargs, args, why, sizeof why);
         if (f == CLNN__FIT_ERROR) return CLNN_ERR_OPENCL;
         clnn__config_text(t, cfg, text, sizeof text);
         if (f != CLNN__FITS)
@@ -383,7 +428,8 @@ clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__
     clnn__config_options(ctx, t, &c, options, sizeof options);
     TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
     if (c.local[0] == 0) clnn__config_heuristic(ctx, t, *k, problem, &c);
-    else shrink(ctx, fn, t, *k, &c, 0, NULL); /* the heuristic could not see the kernel's limit */
+    /* the heuristic could not see the kernel's limits, nor the device's loop limit */
+    settle(ctx, fn, t, *k, &c, problem, 0, NULL);
     *cfg = c;
     return CLNN_OK;
 }
@@ -420,7 +466,7 @@ static int config_from_db(clnn_context *ctx, const char *fn, const clnn__tunable
         char why[256] = "unknown parameter or value", options[CLNN_OPTIONS_LEN], text[128];
         clnn__config_options(ctx, t, &c, options, sizeof options);
         if (r == 1 && clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k) == CLNN_OK &&
-            clnn__config_check(ctx, fn, t, *k, &c, 0, NULL, why, sizeof why) == CLNN__FITS) {
+            clnn__config_check(ctx, fn, t, *k, &c, problem, 0, NULL, why, sizeof why) == CLNN__FITS) {
             *cfg = c;
             *match = m;
             return 1;

@@ -166,6 +166,12 @@ typedef struct clnn__tunable {
      * by a work-per-item parameter, or rows x local size for row reductions);
      * NULL: global = problem, one work-item per element */
     void (*global)(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+    /* optional: an upper bound on the loop iterations one work-item runs, for
+     * the kernels whose loops grow with the problem (a row or group shared
+     * by a work-group, tiles streamed past it). Dispatch keeps launches under
+     * a device's loop limit with it (clnn__loop_limit); NULL: bounded by
+     * small dimensions only. */
+    size_t (*iterations)(const size_t problem[2], const clnn__config *cfg);
 } clnn__tunable;
 
 /* The whole launch of a tunable kernel: configuration, kernel, arguments,
@@ -203,15 +209,19 @@ typedef enum clnn__fit {
     CLNN__FITS = 0,
     CLNN__OVER_GROUP = 1,    /* a side above CL_DEVICE_MAX_WORK_ITEM_SIZES or the
                               * work-items above the kernel's CL_KERNEL_WORK_GROUP_SIZE */
-    CLNN__OVER_LOCAL_MEM = 2 /* CL_KERNEL_LOCAL_MEM_SIZE above CL_DEVICE_LOCAL_MEM_SIZE */
+    CLNN__OVER_LOCAL_MEM = 2, /* CL_KERNEL_LOCAL_MEM_SIZE above CL_DEVICE_LOCAL_MEM_SIZE */
+    CLNN__OVER_LOOPS = 3      /* t->iterations above the device's loop limit (clnn__loop_limit) */
 } clnn__fit;
 /* Whether cfg fits kernel k (built with cfg's parameters): each side of the
  * local size within the device's sides, the work-items within the kernel's
  * limit, and its local memory (static __local arrays plus the __local
  * arguments, which it sets first from args when args is not NULL) within the
- * device's. why (may be NULL) gets the reason when it does not. */
+ * device's, and, with problem not NULL, a work-item's loop iterations
+ * within the device's loop limit. why (may be NULL) gets the reason when it
+ * does not. */
 clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_kernel k,
-                             const clnn__config *cfg, size_t nargs, const clnn__karg *args, char *why, size_t len);
+                             const clnn__config *cfg, const size_t *problem, size_t nargs, const clnn__karg *args,
+                             char *why, size_t len);
 /* Makes *cfg (whose kernel is *k) fit, checked with the launch's arguments
  * (args may be NULL), which stay set on *k for it: unchanged when it fits;
  * else the largest local size not above cfg's (powers of two, the larger side
@@ -283,6 +293,9 @@ void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cf
  * two, 64 to 256 (256 and more: the generic default); the generic default
  * elsewhere. */
 void clnn__one_group_each_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+/* The loop iterations of a work-item of a one-work-group-per-group kernel
+ * over problem[1] elements on reduce.clh's 256 lanes (clnn__tunable.iterations). */
+size_t clnn__one_group_each_iterations(const size_t problem[2], const clnn__config *cfg);
 
 /* ----------------------------------------------------------- launch_shape.c */
 

@@ -112,7 +112,7 @@ static int config_fits(clnn_context *ctx, const char *fn, const clnn__tunable *t
         if (why) snprintf(why, len, "it does not build: %s", clnn_last_error(ctx));
         return 0;
     }
-    return clnn__config_check(ctx, fn, t, *k, cfg, nargs, args, why, len) == CLNN__FITS;
+    return clnn__config_check(ctx, fn, t, *k, cfg, NULL, nargs, args, why, len) == CLNN__FITS;
 }
 
 /* ---------------------------------------------------------- search space */
@@ -169,7 +169,8 @@ static int add_locals(clnn_context *ctx, const char *fn, const clnn__tunable *t,
             if (!local_ok(lx, ctx->info.max_work_item_sizes[0], l.global[0])) continue;
             cfg.local[0] = lx;
             cfg.local[1] = cfg.local[2] = 1;
-            if (clnn__config_check(ctx, fn, t, k, &cfg, nargs, args, NULL, 0) == CLNN__FITS && space_add(s, &cfg) != 0)
+            if (clnn__config_check(ctx, fn, t, k, &cfg, problem, nargs, args, NULL, 0) == CLNN__FITS &&
+                space_add(s, &cfg) != 0)
                 return -1;
         }
         return 0;
@@ -184,7 +185,8 @@ static int add_locals(clnn_context *ctx, const char *fn, const clnn__tunable *t,
             cfg.local[0] = lx;
             cfg.local[1] = ly;
             cfg.local[2] = 1;
-            if (clnn__config_check(ctx, fn, t, k, &cfg, nargs, args, NULL, 0) == CLNN__FITS && space_add(s, &cfg) != 0)
+            if (clnn__config_check(ctx, fn, t, k, &cfg, problem, nargs, args, NULL, 0) == CLNN__FITS &&
+                space_add(s, &cfg) != 0)
                 return -1;
         }
     return 0;
@@ -826,6 +828,7 @@ clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const
     for (int d = 0; d < 3; d++) limits->max_sides[d] = ctx->info.max_work_item_sizes[d];
     limits->local_mem = clnn__kernel_static_mem(ctx, k);
     limits->device_local_mem = ctx->info.local_mem_size;
+    limits->loop_limit = clnn__loop_limit(ctx);
     return CLNN_OK;
 }
 

@@ -187,6 +187,47 @@ static void run_ln(clnn_context *ctx, int M, int D, int split, int affine, int f
     for (int i = 0; i < 10; i++) clnn_tensor_release(all[i]);
 }
 
+/* One channel of 2^22 elements, far past what a work-item of a device that
+ * stops long loops (Mesa 22.3's llvmpipe: 65535 iterations) may walk: the
+ * statistics are right, or the call is refused with a message naming the
+ * loop limit and only on such a device -- never partial sums. */
+static void check_long_channel(clnn_context *ctx)
+{
+    const int N = 4, H = 1024, W = 1024;
+    size_t n = (size_t)N * H * W;
+    float *x = util_random(n, 11, -1, 3);
+    clnn_tensor *tx = util_tensor(ctx, N, 1, H, W, 4), *ty = util_tensor(ctx, N, 1, H, W, 4);
+    clnn_tensor *tsm = util_tensor(ctx, 1, 1, 1, 1, 1), *tsi = util_tensor(ctx, 1, 1, 1, 1, 1);
+    CHECK_OK(ctx, clnn_tensor_upload(tx, x, n * sizeof *x));
+    CHECK_OK(ctx, clnn_tensor_fill(tsm, 7.0f));
+    clnn_tune_limits lim;
+    CHECK_OK(ctx, clnn_tune_limits_get(ctx, "norm.forward", NULL, &lim));
+    clnn_status st = clnn_batchnorm_forward(ctx, tx, NULL, NULL, NULL, NULL, 1, 0.1f, 1e-5f, ty, tsm, tsi);
+    if (st == CLNN_ERR_UNSUPPORTED) {
+        CHECK(lim.loop_limit > 0 && strstr(clnn_last_error(ctx), "loop") != NULL,
+              "long channel refused without a loop limit (%zu): %s", lim.loop_limit, clnn_last_error(ctx));
+        test_expect_filled(ctx, "save_mean of a refused call", tsm, 7.0f);
+        printf("batchnorm over a channel of %zu elements: refused, the device stops loops after %zu iterations\n", n,
+               lim.loop_limit);
+    } else {
+        CHECK_OK(ctx, st);
+        double sum = 0, m2 = 0;
+        for (size_t i = 0; i < n; i++) sum += x[i];
+        double mean = sum / (double)n;
+        for (size_t i = 0; i < n; i++) m2 += (x[i] - mean) * (x[i] - mean);
+        float got_mean, got_inv;
+        CHECK_OK(ctx, clnn_tensor_download(tsm, &got_mean, sizeof got_mean));
+        CHECK_OK(ctx, clnn_tensor_download(tsi, &got_inv, sizeof got_inv));
+        double inv = 1.0 / sqrt(m2 / (double)n + 1e-5);
+        CHECK(fabs(got_mean - mean) <= 1e-4 && fabs(got_inv - inv) <= 1e-4 * inv,
+              "batchnorm over a channel of %zu elements: mean %.7g (reference %.7g), invstd %.7g (reference %.7g)",
+              n, (double)got_mean, mean, (double)got_inv, inv);
+    }
+    free(x);
+    clnn_tensor *all[] = {tx, ty, tsm, tsi};
+    for (int i = 0; i < 4; i++) clnn_tensor_release(all[i]);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
@@ -203,6 +244,7 @@ int main(void)
     run_ln(ctx, 6, 5, 2, 1, 1);  /* [2, 3, 5] */
     run_ln(ctx, 5, 257, 1, 0, 1);
     if (test_large("layer norm 1024 x 1024")) run_ln(ctx, 1024, 1024, 1, 1, 0); /* 2^20 elements */
+    if (test_large("batch norm over a channel of 2^22 elements")) check_long_channel(ctx);
     clnn_context_release(ctx);
     return check_summary();
 }

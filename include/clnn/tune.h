@@ -122,6 +122,12 @@ typedef struct clnn_tune_limits {
                                           * set: its __local arrays (a launch's __local arguments
                                           * add to it) */
     unsigned long long device_local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
+    size_t loop_limit;                   /* loop iterations after which the device stops a
+                                          * work-item's loops (found by running a probe kernel;
+                                          * Mesa 22.3's llvmpipe: 65535); 0: none found. Launches
+                                          * whose work-items would loop longer take a larger local
+                                          * size or other parameters, else fail with
+                                          * CLNN_ERR_UNSUPPORTED (docs/portability.md) */
 } clnn_tune_limits;
 
 /* The limits of kernel_id built with the parameters of cfg (cfg->local is
@@ -136,7 +142,10 @@ CLNN_API clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_
  * default) falls back to the largest local size not above it that fits, with
  * its parameters if they fit, else the heuristic's, else its parameters
  * stepped down one value at a time (smaller tiles, lanes, vectors) until they
- * do. The context counts each such event. */
+ * do. On a device that stops long loops (clnn_tune_limits.loop_limit) a
+ * launch whose work-items would loop past it takes the next larger local
+ * size, or other parameters, that stays under it. The context counts each
+ * such event. */
 typedef struct clnn_tune_fallbacks {
     size_t launches;        /* launches made with a fallback configuration */
     size_t entries_skipped; /* database entries passed over at launches */

@@ -8,7 +8,8 @@
 #include <math.h>
 
 #define ROWS(id_, kernel_) \
-    {id_, "attention", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each}
+    {id_, "attention", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each, \
+     clnn__one_group_each_iterations}
 static const clnn__tunable tune_softmax_forward = ROWS("attention.softmax_forward", "attn_softmax_forward");
 static const clnn__tunable tune_softmax_backward = ROWS("attention.softmax_backward", "attn_softmax_backward");
 

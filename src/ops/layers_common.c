@@ -62,6 +62,17 @@ void clnn__rows_global(const size_t problem[2], const clnn__config *cfg, size_t 
     global[1] = 1;
 }
 
+/* A row's C elements are shared by min(local, lanes) work-items (one slot
+ * of a group holding several rows has `lanes` of them): up to four passes
+ * over the row (e.g. maximum and log-sum-exp, then the writes), plus the
+ * lane tree. An upper bound, so a device's loop limit is never reached. */
+size_t clnn__row_iterations(const size_t problem[2], const clnn__config *cfg)
+{
+    size_t lanes = clnn__row_lanes(problem[1]), items = cfg->local[0] < lanes ? cfg->local[0] : lanes;
+    if (items == 0) items = 1;
+    return 4 * ((problem[1] + items - 1) / items) + 8 * ((lanes + items - 1) / items) + 64;
+}
+
 void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     size_t wpt = cfg->param[0] > 0 ? (size_t)cfg->param[0] : 1;

@@ -26,8 +26,10 @@ cl_uint clnn__row_lanes(size_t n);
  * default, which respects the kernel's own limit). */
 void clnn__row_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
 void clnn__row_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+/* The loop iterations of a work-item of a row kernel (clnn__tunable.iterations). */
+size_t clnn__row_iterations(const size_t problem[2], const clnn__config *cfg);
 #define CLNN_ROW_TUNABLE(id_, program_, kernel_) \
-    {id_, program_, kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global}
+    {id_, program_, kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global, clnn__row_iterations}
 
 /* Row kernels that can hold several rows per work-group (row_slot in
  * cl/rowreduce.clh; they take the row count and pass lanes =
@@ -41,7 +43,7 @@ void clnn__rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn
 void clnn__rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 #define CLNN_ROWS_TUNABLE(id_, program_, kernel_) \
     {id_, program_, kernel_, 1, {{"MULTIROW", {0, 1}, 2, 0}, {NULL, {0}, 0, 0}}, clnn__rows_heuristic, \
-     clnn__rows_global}
+     clnn__rows_global, clnn__row_iterations}
 
 /* Element-wise kernels with a WPT parameter (first parameter): global =
  * ceil(problem[0] / WPT). */

@@ -7,7 +7,8 @@
 #include <string.h>
 
 #define GROUPED(id_, kernel_) \
-    {id_, "norm", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each}
+    {id_, "norm", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each, \
+     clnn__one_group_each_iterations}
 static const clnn__tunable tune_forward = GROUPED("norm.forward", "norm_forward");
 static const clnn__tunable tune_backward_data = GROUPED("norm.backward_data", "norm_backward_data");
 static const clnn__tunable tune_param_grad = GROUPED("norm.param_grad", "norm_param_grad");

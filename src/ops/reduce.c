@@ -40,13 +40,22 @@ void clnn__one_group_each_heuristic(const clnn_context *ctx, const size_t proble
     cfg->local[1] = cfg->local[2] = 1;
 }
 
+/* Up to four passes over the group's elements shared by the work-group
+ * (two reductions and the writes: batch norm's dx), each pass's lane tree. */
+size_t clnn__one_group_each_iterations(const size_t problem[2], const clnn__config *cfg)
+{
+    size_t items = cfg->local[0] ? cfg->local[0] : 1;
+    return 4 * ((problem[1] + items - 1) / items) + 4 * ((256 + items - 1) / items + 8) + 64;
+}
+
 static const clnn__tunable tune_group_sum = {"reduce.group_sum",
                                              "reduce",
                                              "group_sum",
                                              1,
                                              {{NULL, {0}, 0, 0}},
                                              clnn__one_group_each_heuristic,
-                                             clnn__global_one_group_each};
+                                             clnn__global_one_group_each,
+                                             clnn__one_group_each_iterations};
 
 const clnn__tunable *const clnn__reduce_tunables[] = {&tune_group_sum, NULL};
 

@@ -26,6 +26,23 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
     cfg->local[1] = cfg->local[2] = 1;
 }
 
+/* A work-item's loop iterations, an estimate with a margin: per streamed
+ * tile, the TR x TC dot products over d features, CB = 8 columns a step,
+ * and the gradient sums, KB = 4 features a step (compilers unroll the
+ * constant inner loops), shared by the work-group, plus the staging; the
+ * streamed rows are taken to be about as many as the owned ones
+ * (problem[0]), as in InfoNCE's passes. On llvmpipe (docs/portability.md)
+ * TR 32, TC 64 over 1042 rows of 129 features ran right with 64 work-items
+ * and wrong with 32: 43k and 82k here, on either side of its 65535. */
+static size_t tiled_iterations(const size_t problem[2], const clnn__config *cfg)
+{
+    size_t tr = (size_t)cfg->param[0], tc = (size_t)cfg->param[1], dk = (size_t)cfg->param[2];
+    size_t n = problem[0], d = problem[1], items = cfg->local[0] ? cfg->local[0] : 1;
+    size_t pairs = (tr * tc + items - 1) / items, chunks = (d + dk - 1) / dk;
+    size_t per_tile = pairs * d / 8 + pairs * d / 4 + chunks * (((tr + tc) * dk + items - 1) / items + 8) + pairs + 64;
+    return ((n + tc - 1) / tc) * per_tile * 13 / 10;
+}
+
 /* TR owned rows, TC streamed rows per tile, DK features staged at a time.
  * Local memory (cl/infonce_tiled.cl): tiled_grad TR x TC + (TR + TC) x DK
  * floats, tiled_lse that + TR x 17 (run_m, run_s: TR x LSE_LANES 8 each;
@@ -43,7 +60,8 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
      1,                                                                                             \
      {{"TR", {8, 16, 32, 64, 128}, 5, 32}, {"TC", {32, 64, 128}, 3, 64}, {"DK", {4, 8, 16}, 3, 16}, {NULL, {0}, 0, 0}}, \
      tiled_heuristic,                                                                               \
-     tiled_global}
+     tiled_global,                                                                                  \
+     tiled_iterations}
 const clnn__tunable clnn__ctr_tiled_lse = TILED_TUNABLE("contrastive.tiled_lse", "tiled_lse");
 const clnn__tunable clnn__ctr_tiled_grad = TILED_TUNABLE("contrastive.tiled_grad", "tiled_grad");
 
