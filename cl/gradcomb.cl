@@ -8,7 +8,10 @@
  * `parts` contiguous chunks (parts a function of len only, host side); stage
  * 1 sums each chunk in order, stage 2 sums the parts in order and adds the
  * tensor's total to the running total of the list, tensor by tensor in
- * order on the in-order queue. The tree never depends on the local size. */
+ * order on the in-order queue. The tree never depends on the local size.
+ * STRIDED=1 (GPUs): part p takes elements p, p + parts, p + 2·parts, ...
+ * instead, so neighbouring work-items read neighbouring elements, with parts
+ * chosen to fill the device (a function of len and the device). */
 #ifndef NA
 #define NA 1
 #endif
@@ -17,6 +20,9 @@
 #endif
 #ifndef EMA
 #define EMA 0
+#endif
+#ifndef STRIDED
+#define STRIDED 0
 #endif
 
 /* The b vectors of a Gram block: the a vectors themselves when NB = 0. */
@@ -59,9 +65,13 @@ __kernel void gram_partial(__global float *restrict a0, __global const float *a1
 {
     const uint p = get_global_id(0);
     if (p >= parts) return;
-    const uint chunk = (len + parts - 1) / parts, end = min(len, (p + 1) * chunk);
+#if STRIDED
+    const uint first = p, end = len, step = parts;
+#else
+    const uint chunk = (len + parts - 1) / parts, first = p * chunk, end = min(len, (p + 1) * chunk), step = 1;
+#endif
     ALL_ROWS(ACC_ROW)
-    for (uint j = p * chunk; j < end; j++) {
+    for (uint j = first; j < end; j += step) {
         float e0 = a0[j];
         if (EMA == 1) e0 = p_coef * e0 + q_coef * y[j];
         if (EMA == 2) e0 = q_coef * y[j];

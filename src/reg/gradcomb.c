@@ -9,12 +9,27 @@
 /* Vectors per Gram block and inputs per combine pass: the kernels' buffer arguments. */
 #define BLOCK 8
 
-/* gram_partial: problem = {len, 1}; one work-item per part of the fixed split. */
+/* gram_partial: problem = {len, parts}; one work-item per part. */
 static void partial_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     (void)cfg;
-    global[0] = clnn__reduce_parts(problem[0]);
+    global[0] = problem[1];
     global[1] = 1;
+}
+
+/* Parts of a vector's Gram sums: on a CPU device clnn__reduce_parts'
+ * contiguous chunks; on a GPU strided parts (STRIDED=1), enough work-items
+ * to fill the device (64 per filling group), at least 16 elements each and
+ * at most 16384, so that stage 2 (one work-item per entry summing the parts
+ * in order) stays short. A function of len and the device only. */
+#define GRAM_GPU_PARTS_MAX 16384
+static cl_uint gram_parts(const clnn_context *ctx, size_t len)
+{
+    if (!clnn__gpu_shaped(ctx)) return clnn__reduce_parts(len);
+    size_t parts = clnn__fill_groups(ctx) * 64, most = (len + 15) / 16;
+    if (parts > GRAM_GPU_PARTS_MAX) parts = GRAM_GPU_PARTS_MAX;
+    if (parts > most) parts = most;
+    return (cl_uint)(parts < 1 ? 1 : parts);
 }
 
 static const clnn__tunable tune_gram_partial = {"gradcomb.gram_partial", "gradcomb", "gram_partial", 1,
@@ -76,9 +91,10 @@ static clnn_status gram_block(clnn_context *ctx, const char *fn, const clnn__gra
         bufs[i] = job->v[v * job->nparams + p]->buffer; /* unused slots repeat a0: never touched */
     }
     y = ema ? job->y[p]->buffer : bufs[0];
-    cl_uint len = (cl_uint)job->v[p]->count, parts = clnn__reduce_parts(len);
-    char variant[64];
-    snprintf(variant, sizeof variant, "-DNA=%zu -DNB=%zu -DEMA=%d", na, nb, ema);
+    cl_uint len = (cl_uint)job->v[p]->count, parts = gram_parts(ctx, len);
+    char variant[80];
+    snprintf(variant, sizeof variant, "-DNA=%zu -DNB=%zu -DEMA=%d%s", na, nb, ema,
+             clnn__gpu_shaped(ctx) ? " -DSTRIDED=1" : "");
     clnn__karg a1[2 * BLOCK + 6];
     for (size_t i = 0; i < 2 * BLOCK; i++) a1[i] = KARG_BUF(bufs[i]);
     a1[2 * BLOCK] = KARG_BUF(y);
@@ -87,7 +103,7 @@ static clnn_status gram_block(clnn_context *ctx, const char *fn, const clnn__gra
     a1[2 * BLOCK + 3] = KARG(parts);
     a1[2 * BLOCK + 4] = KARG(job->ema_p);
     a1[2 * BLOCK + 5] = KARG(job->ema_q);
-    size_t problem[2] = {len, 1};
+    size_t problem[2] = {len, parts};
     TRY(clnn__run_variant(ctx, fn, &tune_gram_partial, variant, problem, sizeof a1 / sizeof a1[0], a1));
     cl_uint cna = (cl_uint)na, cnb = (cl_uint)(nb ? nb : na), kdim = (cl_uint)job->k;
     cl_uint ca = (cl_uint)a0, cb = (cl_uint)(nb ? b0 : a0);
@@ -102,7 +118,7 @@ clnn_status clnn__gram(clnn_context *ctx, const char *fn, const clnn__gram_job *
 {
     size_t most = 1;
     for (size_t p = 0; p < job->nparams; p++) {
-        size_t parts = clnn__reduce_parts(job->v[p]->count);
+        size_t parts = gram_parts(ctx, job->v[p]->count);
         most = parts > most ? parts : most;
     }
     cl_mem partial;
