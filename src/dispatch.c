@@ -102,11 +102,12 @@ struct clnn__kernel_limits {
     cl_kernel k;
     size_t max_local;    /* CL_KERNEL_WORK_GROUP_SIZE, at most the device's */
     cl_ulong static_mem; /* CL_KERNEL_LOCAL_MEM_SIZE before any __local argument is set */
+    size_t multiple;     /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE (a warp or wavefront), 1 if unknown */
 };
 
 static const struct clnn__kernel_limits *kernel_limits(clnn_context *ctx, cl_kernel k)
 {
-    static const struct clnn__kernel_limits none = {NULL, 1, 0};
+    static const struct clnn__kernel_limits none = {NULL, 1, 0, 1};
     if (2 * (ctx->n_klimits + 1) > ctx->cap_klimits) { /* grow: rehash into twice the slots */
         size_t cap = ctx->cap_klimits ? 2 * ctx->cap_klimits : 256;
         struct clnn__kernel_limits *t = calloc(cap, sizeof *t);
@@ -134,6 +135,10 @@ static const struct clnn__kernel_limits *kernel_limits(clnn_context *ctx, cl_ker
         if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_LOCAL_MEM_SIZE, sizeof e->static_mem, &e->static_mem,
                                      NULL) != CL_SUCCESS)
             e->static_mem = 0;
+        if (clGetKernelWorkGroupInfo(k, ctx->device, CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE,
+                                     sizeof e->multiple, &e->multiple, NULL) != CL_SUCCESS ||
+            e->multiple == 0)
+            e->multiple = 1;
         ctx->n_klimits++;
     }
     return e;
@@ -148,6 +153,8 @@ void clnn__kernel_limits_free(clnn_context *ctx)
 
 size_t clnn__kernel_max_local(clnn_context *ctx, cl_kernel k) { return kernel_limits(ctx, k)->max_local; }
 
+size_t clnn__kernel_multiple(clnn_context *ctx, cl_kernel k) { return kernel_limits(ctx, k)->multiple; }
+
 unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k)
 {
     return kernel_limits(ctx, k)->static_mem;
@@ -161,6 +168,12 @@ void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel
     if (t->dims == 1) {
         size_t local = 256;
         while (local > max || local > ctx->info.max_work_item_sizes[0]) local /= 2;
+        /* A GPU whose kernel limit is no power of two (a register-bound
+         * kernel: e.g. 192 of 1024) keeps whole warps / wavefronts up to it,
+         * rather than falling to the power of two below. */
+        size_t most = max < 256 ? max : 256, m = clnn__kernel_multiple(ctx, k);
+        if (clnn__gpu_shaped(ctx) && most <= ctx->info.max_work_item_sizes[0] && m > 1 && most / m * m > local)
+            local = most / m * m;
         cfg->local[0] = local ? local : 1;
         cfg->local[1] = cfg->local[2] = 1;
     } else {

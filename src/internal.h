@@ -243,6 +243,8 @@ clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tuna
 clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                                 cl_kernel k, clnn__config *cfg, size_t nargs, const clnn__karg *args, const char *what,
                                 cl_event *ev);
+/* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE of k (1 if unknown), asked once. */
+size_t clnn__kernel_multiple(clnn_context *ctx, cl_kernel k);
 /* The largest local size (product) kernel k may use on ctx's device. */
 size_t clnn__kernel_max_local(clnn_context *ctx, cl_kernel k);
 /* Kernel k's static local memory (CL_KERNEL_LOCAL_MEM_SIZE before any

@@ -828,6 +828,7 @@ clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const
     for (int d = 0; d < 3; d++) limits->max_sides[d] = ctx->info.max_work_item_sizes[d];
     limits->local_mem = clnn__kernel_static_mem(ctx, k);
     limits->device_local_mem = ctx->info.local_mem_size;
+    limits->preferred_multiple = clnn__kernel_multiple(ctx, k);
     limits->loop_limit = clnn__loop_limit(ctx);
     return CLNN_OK;
 }

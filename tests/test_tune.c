@@ -77,7 +77,8 @@ static void space_limits(clnn_context *ctx)
         size_t bad = 0;
         for (size_t i = 0; i < count && i < 256; i++) {
             bad += cands[i].local[0] > lim.max_local || cands[i].local[0] > lim.max_sides[0];
-            bad += !is_pow2(cands[i].local[0]) || cands[i].local[1] != 1 || cands[i].local[2] != 1;
+            /* powers of two, and the default first (whole warps up to a limit that is none) */
+            bad += (i > 0 && !is_pow2(cands[i].local[0])) || cands[i].local[1] != 1 || cands[i].local[2] != 1;
             for (size_t j = 0; j < i; j++) bad += memcmp(&cands[i], &cands[j], sizeof cands[i]) == 0;
         }
         CHECK(bad == 0, "%s: %zu candidates outside the kernel's limits or repeated", tensor_kernels[k], bad);
@@ -773,9 +774,36 @@ static void bad_input(clnn_context *ctx)
     CHECK(ns > 0, "lookup time %g ns", ns);
 }
 
+/* The generic default of an elementwise kernel: 256 or the largest power of
+ * two under the kernel's limit; on a GPU whose kernel limit is no power of
+ * two, the largest multiple of its preferred multiple up to min(256, limit)
+ * instead (limits_test_tune_wg96 runs this with a limit of 96). */
+static void generic_default(clnn_context *ctx)
+{
+    clnn_device_info info;
+    clnn_tune_limits lim;
+    CHECK_OK(ctx, clnn_context_device(ctx, &info));
+    CHECK_OK(ctx, clnn_tune_limits_get(ctx, "tensor.copy", NULL, &lim));
+    size_t most = lim.max_local < 256 ? lim.max_local : 256, pow2 = 256;
+    if (most > lim.max_sides[0]) most = lim.max_sides[0];
+    while (pow2 > most) pow2 /= 2;
+    size_t m = lim.preferred_multiple, want = pow2;
+    if (info.type == CLNN_DEVICE_GPU && m > 1 && most / m * m > pow2) want = most / m * m;
+    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF));
+    size_t problem[2] = {100000, 1};
+    clnn_tune_config cfg;
+    clnn_tune_match match;
+    CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &match));
+    CHECK(match == CLNN_TUNE_MATCH_HEURISTIC && cfg.local[0] == want,
+          "tensor.copy's generic default: match %d local %zu, expected %zu (kernel limit %zu, multiple %zu, %s)",
+          (int)match, cfg.local[0], want, lim.max_local, m, info.type == CLNN_DEVICE_GPU ? "GPU" : "not a GPU");
+    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED));
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
+    generic_default(ctx);
     space_limits(ctx);
     seeded_strategies(ctx);
     budget_seconds(ctx);

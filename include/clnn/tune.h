@@ -122,6 +122,8 @@ typedef struct clnn_tune_limits {
                                           * set: its __local arrays (a launch's __local arguments
                                           * add to it) */
     unsigned long long device_local_mem; /* CL_DEVICE_LOCAL_MEM_SIZE */
+    size_t preferred_multiple;           /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE (a warp or
+                                          * wavefront; 1 if the driver does not say) */
     size_t loop_limit;                   /* loop iterations after which the device stops a
                                           * work-item's loops (found by running a probe kernel;
                                           * Mesa 22.3's llvmpipe: 65535); 0: none found. Launches
