@@ -204,6 +204,17 @@ static clnn_status fail_listing(const survey_item *items, size_t n, const char *
     return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "%s", msg);
 }
 
+/* The selector as the messages quote it: a long one is shortened, so the
+ * device list after it always fits in the error message. */
+#define SHOWN_MAX 64
+static const char *shown(const char *selector, char buf[SHOWN_MAX + 48])
+{
+    size_t len = strlen(selector);
+    if (len <= SHOWN_MAX) return selector;
+    snprintf(buf, SHOWN_MAX + 48, "%.*s...' (%zu characters) '", SHOWN_MAX, selector, len);
+    return buf;
+}
+
 clnn_status clnn_device_select(const char *selector, size_t *index)
 {
     static const char *fn = "clnn_device_select";
@@ -224,12 +235,14 @@ clnn_status clnn_device_select(const char *selector, size_t *index)
     size_t want = 0;
     clnn_device_type type = CLNN_DEVICE_OTHER;
     sel_kind kind = parse_selector(selector, &want, &type);
+    char short_buf[SHOWN_MAX + 48];
+    const char *quoted = selector ? shown(selector, short_buf) : "";
     clnn_status st = CLNN_OK;
     if (kind == SEL_INDEX) {
         if (want >= n)
-            st = fail_listing(items, n, "%s: %s '%s' is past the last device", fn, source, selector);
+            st = fail_listing(items, n, "%s: %s '%s' is past the last device", fn, source, quoted);
         else if (!items[want].rank.available)
-            st = fail_listing(items, n, "%s: %s '%s' is device [%zu] %s, which is %s", fn, source, selector, want,
+            st = fail_listing(items, n, "%s: %s '%s' is device [%zu] %s, which is %s", fn, source, quoted, want,
                               items[want].info.name, items[want].rank.reason);
         else
             *index = want;
@@ -246,7 +259,7 @@ clnn_status clnn_device_select(const char *selector, size_t *index)
                               "%s: no available GPU, CPU or accelerator to choose by default (a "
                               "simulator is chosen only by name or index, e.g. CLNN_DEVICE=oclgrind)", fn);
         else
-            st = fail_listing(items, n, "%s: %s '%s' matches no available device", fn, source, selector);
+            st = fail_listing(items, n, "%s: %s '%s' matches no available device", fn, source, quoted);
     }
     free(items);
     return st;

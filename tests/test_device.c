@@ -104,6 +104,16 @@ int main(void)
     CHECK(clnn_device_select("no-such-device-xyz", &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "bogus selector");
     const char *msg = clnn_last_error(NULL);
     CHECK(strstr(msg, "no-such-device-xyz") && strstr(msg, infos[0].name), "message lists devices: %s", msg);
+    /* a selector of 5000 characters: quoted short, the device list still whole */
+    char *longsel = malloc(5001);
+    REQUIRE(longsel, "host memory");
+    memset(longsel, 'q', 5000);
+    longsel[5000] = '\0';
+    CHECK(clnn_device_select(longsel, &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "5000-character selector");
+    msg = clnn_last_error(NULL);
+    CHECK(strstr(msg, "(5000 characters)") && strstr(msg, "devices:") && strstr(msg, infos[n - 1].name),
+          "a long selector keeps the device list: %.300s", msg);
+    free(longsel);
     char toobig[16];
     snprintf(toobig, sizeof toobig, "%zu", n);
     CHECK(clnn_device_select(toobig, &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "index past the end");

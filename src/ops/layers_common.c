@@ -85,6 +85,7 @@ clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activ
     CHECK_ARG(ctx, (int)act >= CLNN_ACT_NONE && (int)act <= CLNN_ACT_SOFTPLUS,
               "%s: act %d is not a clnn_activation", fn, (int)act);
     CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
+    CHECK_ARG(ctx, act != CLNN_ACT_ELU || alpha > 0, "%s: ELU's alpha is %g; layers.h wants alpha > 0", fn, alpha);
     return CLNN_OK;
 }
 
