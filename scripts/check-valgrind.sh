@@ -12,6 +12,9 @@ command -v valgrind >/dev/null || { echo "check-valgrind: valgrind not installed
 # different CPU under valgrind, so the normal cache does not apply).
 export CLNN_CACHE_DIR=${CLNN_CACHE_DIR:-$PWD/$build/cache/valgrind}
 status=0
+# PoCL alone: Mesa's OpenCL libraries (mesa-opencl-icd) are not clnn's to check
+icd_only=()
+[ -f /etc/OpenCL/vendors/pocl.icd ] && icd_only=(scripts/with-icd.sh pocl)
 # clnn-bench runs only its copy group: under valgrind every kernel PoCL compiles
 # costs about a minute (LLVM runs under valgrind too), and the group exercises
 # clnn's own context, program cache, tensors and profiler.
@@ -19,7 +22,7 @@ for tool in "clnn-info" "clnn-bench --quick --repeats 2 --only copy"; do
     log=$(mktemp)
     start=$(date +%s)
     # shellcheck disable=SC2086
-    if valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
+    if "${icd_only[@]}" valgrind --leak-check=full --show-leak-kinds=definite,indirect,possible \
             --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
             --suppressions=tests/sanitizers/valgrind.supp --num-callers=30 \
             "$build"/tools/$tool >"$log" 2>&1; then
