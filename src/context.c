@@ -172,6 +172,11 @@ clnn_status clnn_profiler_start(clnn_context *ctx)
     if (!ctx->profiling_queue)
         return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
                           "clnn_profiler_start: the adopted queue has no CL_QUEUE_PROFILING_ENABLE");
+    if (!clnn__device_clock_real(ctx))
+        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
+                          "clnn_profiler_start: this device's profiling timestamps are not real (every command "
+                          "reports the same few nanoseconds, as Mesa 22.3's rusticl does); time with the host "
+                          "clock around clnn_finish instead");
     drop_events(ctx);
     ctx->profiling = 1;
     return CLNN_OK;

@@ -420,14 +420,14 @@ clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__t
     return enqueue_profiled(ctx, fn, k, &l, ev);
 }
 
-clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l)
+clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev)
 {
     char why[256];
     int runtime_picks = 0; /* local 0: the runtime chooses a size that fits */
     for (unsigned d = 0; d < l->dims; d++) runtime_picks |= l->local[d] == 0;
     if (!runtime_picks && limits_check(ctx, k, l->dims, l->local, 0, why, sizeof why) != CLNN__FITS)
         return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: a kernel launch does not fit this device: %s", fn, why);
-    return enqueue_profiled(ctx, fn, k, l, NULL);
+    return enqueue_profiled(ctx, fn, k, l, ev);
 }
 
 /* ------------------------------------------------- the configuration chain */

@@ -125,8 +125,8 @@ clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_
  * is refused with the reason (CLNN_ERR_UNSUPPORTED), having no configuration
  * to fall back on; local 0 lets the runtime choose. Then rounds global up to
  * multiples of local, enqueues, and records a profiling event when the
- * profiler runs. */
-clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l);
+ * profiler runs; ev (may be NULL) gets the launch's event (caller releases). */
+clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const clnn__launch *l, cl_event *ev);
 /* Keeps an event of work clnn enqueued outside clnn__enqueue (CLBlast, copies)
  * for the profiler; takes ownership. Call only when ctx->profiling is set. */
 clnn_status clnn__record_event(clnn_context *ctx, cl_event ev);
@@ -436,6 +436,10 @@ struct clnn_context {
 /* The device's limit on the loop iterations of one work-item (0: none
  * found), probed on first use and remembered per device (device_probe.c). */
 size_t clnn__loop_limit(clnn_context *ctx);
+/* 0 when the device's profiling timestamps are not real (Mesa 22.3's rusticl
+ * reports 1 ns for every command), probed once per device (device_probe.c):
+ * the profiler then refuses and the tuner times with the host clock. */
+int clnn__device_clock_real(clnn_context *ctx);
 
 /* Counts a buffer clnn created on ctx until OpenCL frees it (memstats.c). */
 void clnn__mem_track(clnn_context *ctx, cl_mem buf, size_t bytes);

@@ -130,6 +130,10 @@ int main(int argc, char **argv)
     clnn_device_info info;
     clnn_context_device(env.ctx, &info);
     printf("clnn-bench %s on [%u] %s (%s)\n", clnn_version(), info.index, info.name, info.driver_version);
+    if (clnn_profiler_start(env.ctx) == CLNN_ERR_UNSUPPORTED)
+        printf("device times: the host clock around clnn_finish (%s)\n", clnn_last_error(env.ctx));
+    else
+        clnn_profiler_stop(env.ctx, NULL, NULL);
     printf("%-10s %-44s %10s %-7s %10s %-22s %7s\n", "group", "benchmark", "value", "unit", "reference",
            "reference is", "ratio");
     cJSON *root = cJSON_CreateObject();

@@ -18,6 +18,9 @@ typedef struct bench_env {
  * the clnn profiler after one warm-up run; negative on error. */
 double bench_time(bench_env *env, int (*fn)(void *arg), void *arg);
 
+/* The host's monotonic clock, in seconds. */
+double bench_now_seconds(void);
+
 /* Median wall time in seconds of `repeats` runs of fn(arg), each followed by
  * clnn_finish, after one untimed run; negative on error. GEMM-shaped rows use
  * it: CLBlast's profiling event covers only its last kernel (a padding or
