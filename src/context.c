@@ -13,9 +13,14 @@ static clnn_status context_alloc(clnn_context **out)
         free(ctx);
         return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_context_create: out of host memory");
     }
-    /* CLNN_TUNE gives the new context its mode now, not at its first launch:
-     * a later change of the variable does not move an existing context */
-    clnn__tune_mode(ctx);
+    /* the tuner's hook; CLNN_TUNE gives the new context its mode now, not at
+     * its first launch: a later change of the variable does not move it */
+    clnn_status st = clnn__tuner_install(ctx);
+    if (st != CLNN_OK) {
+        clnn__program_cache_destroy(ctx->programs);
+        free(ctx);
+        return st;
+    }
     *out = ctx;
     return CLNN_OK;
 }
@@ -124,6 +129,7 @@ void clnn_context_release(clnn_context *ctx)
     free(ctx->events);
     clnn__program_cache_destroy(ctx->programs);
     clnn__kernel_limits_free(ctx);
+    if (ctx->tuner.release) ctx->tuner.release(ctx->tuner.data);
     if (ctx->queue) clReleaseCommandQueue(ctx->queue);
     if (ctx->context) clReleaseContext(ctx->context);
     clnn__mem_release(ctx);

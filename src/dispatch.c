@@ -1,7 +1,10 @@
 /* Kernel launches: arguments, the limits check and its fallback, the
- * configuration chain (forced -> database -> heuristic), tail-safe global
- * size, profiling. clnn__launch_config is the one place a tunable kernel is
- * enqueued. */
+ * heuristic configuration, tail-safe global size, profiling. clnn__dispatch
+ * is the one entry of a tunable kernel's launch: it is handed a launch
+ * description, asks the tuner's hook (ctx->tuner, installed at context
+ * creation) for a configuration unless the description carries one, and
+ * takes the heuristic when there is none. Nothing here knows the tuner's
+ * modes, database or search. */
 #include "internal.h"
 
 #include <stdarg.h>
@@ -73,15 +76,24 @@ static clnn_status enqueue_profiled(clnn_context *ctx, const char *fn, cl_kernel
 
 /* ---------------------------------------------------------- tunable kernels */
 
-void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
-                          size_t len)
+/* The -D options string of a configuration and a variant (may be NULL):
+ * "-DWPT=4 -DVW=2 -DHAS_MASK=1". */
+static void config_options(const clnn__tunable *t, const char *variant, const clnn__config *cfg, char *buf,
+                           size_t len)
 {
     size_t off = 0;
     buf[0] = '\0';
     for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name && off < len; i++)
         off += (size_t)snprintf(buf + off, len - off, "%s-D%s=%d", off ? " " : "", t->params[i].name, cfg->param[i]);
-    if (ctx->launch_variant && ctx->launch_variant[0] && off < len)
-        snprintf(buf + off, len - off, "%s%s", off ? " " : "", ctx->launch_variant);
+    if (variant && variant[0] && off < len) snprintf(buf + off, len - off, "%s%s", off ? " " : "", variant);
+}
+
+clnn_status clnn__config_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                                const clnn__config *cfg, cl_kernel *k)
+{
+    char options[CLNN_OPTIONS_LEN];
+    config_options(t, variant, cfg, options, sizeof options);
+    return clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k);
 }
 
 void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf, size_t len)
@@ -160,8 +172,10 @@ unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k)
     return kernel_limits(ctx, k)->static_mem;
 }
 
-void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
-                            clnn__config *cfg)
+/* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
+ * the device's limits. */
+static void config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
+                             clnn__config *cfg)
 {
     (void)problem;
     size_t max = clnn__kernel_max_local(ctx, k);
@@ -332,8 +346,7 @@ static void heuristic_start(const clnn_context *ctx, const clnn__tunable *t, con
     if (t->heuristic) t->heuristic(ctx, problem, c);
 }
 
-static void note_fallback(clnn_context *ctx, int entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void note_fallback(clnn_context *ctx, int entry, const char *fmt, ...)
+void clnn__note_fallback(clnn_context *ctx, int entry, const char *fmt, ...)
 {
     if (entry) ctx->fallback_entries++;
     else ctx->fallback_launches++;
@@ -343,10 +356,12 @@ static void note_fallback(clnn_context *ctx, int entry, const char *fmt, ...)
     va_end(ap);
 }
 
-clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                             size_t nargs, const clnn__karg *args, cl_kernel *k, clnn__config *cfg, const char *what,
-                             int *changed)
+clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_kernel *k,
+                             clnn__config *cfg, const char *what, int *changed)
 {
+    const clnn__tunable *t = d->t;
+    const size_t *problem = d->problem, nargs = d->nargs;
+    const clnn__karg *args = d->args;
     char why[256], asked[128], used[128];
     if (changed) *changed = 0;
     clnn__fit f = clnn__config_check(ctx, fn, t, *k, cfg, problem, nargs, args, why, sizeof why);
@@ -380,9 +395,7 @@ clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tuna
                 p.param[i] = t->params[i].values[idx[i]];
         }
         if (memcmp(p.param, cfg->param, sizeof p.param) == 0) continue; /* tried first */
-        char options[CLNN_OPTIONS_LEN];
-        clnn__config_options(ctx, t, &p, options, sizeof options);
-        if (clnn__kernel_get(ctx, fn, t->program, options, t->kernel, &kc) != CLNN_OK) continue;
+        if (clnn__config_kernel(ctx, fn, t, d->variant, &p, &kc) != CLNN_OK) continue;
         f = settle(ctx, fn, t, kc, &p, problem, nargs, args);
         c = p;
     }
@@ -394,29 +407,34 @@ clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tuna
                           "another parameter combination",
                           fn, t->id, asked, why);
     clnn__config_text(t, &c, used, sizeof used);
-    if (what) note_fallback(ctx, 0, "%s: %s %s does not fit: %s; launched %s", t->id, what, asked, why, used);
+    if (what) clnn__note_fallback(ctx, 0, "%s: %s %s does not fit: %s; launched %s", t->id, what, asked, why, used);
     *k = kc;
     *cfg = c;
     if (changed) *changed = 1;
     return CLNN_OK;
 }
 
-clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                                cl_kernel k, clnn__config *cfg, size_t nargs, const clnn__karg *args, const char *what,
-                                cl_event *ev)
+/* The one place clnn enqueues a tunable kernel: k built with cfg's -D
+ * options, arguments, the limits check, global size, enqueue. what NULL: cfg
+ * must fit as it is (CLNN_ERR_UNSUPPORTED otherwise; the tuner's candidates);
+ * else a configuration that does not fit falls back (clnn__config_fit) and
+ * what names it in the note. */
+static clnn_status launch_config(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_kernel k,
+                                 clnn__config *cfg, const char *what, cl_event *ev)
 {
+    const clnn__tunable *t = d->t;
     if (what) {
-        TRY(clnn__config_fit(ctx, fn, t, problem, nargs, args, &k, cfg, what, NULL));
+        TRY(clnn__config_fit(ctx, fn, d, &k, cfg, what, NULL));
     } else {
         char why[256], text[128];
-        clnn__fit f = clnn__config_check(ctx, fn, t, k, cfg, problem, nargs, args, why, sizeof why);
+        clnn__fit f = clnn__config_check(ctx, fn, t, k, cfg, d->problem, d->nargs, d->args, why, sizeof why);
         if (f == CLNN__FIT_ERROR) return CLNN_ERR_OPENCL;
         clnn__config_text(t, cfg, text, sizeof text);
         if (f != CLNN__FITS)
             return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: kernel %s: %s does not fit: %s", fn, t->id, text, why);
     }
     clnn__launch l;
-    clnn__launch_for(t, problem, cfg, &l);
+    clnn__launch_for(t, d->problem, cfg, &l);
     return enqueue_profiled(ctx, fn, k, &l, ev);
 }
 
@@ -430,24 +448,22 @@ clnn_status clnn__enqueue(clnn_context *ctx, const char *fn, cl_kernel k, const 
     return enqueue_profiled(ctx, fn, k, l, ev);
 }
 
-/* ------------------------------------------------- the configuration chain */
+/* ------------------------------------------------------ the launch path */
 
-clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                                 cl_kernel *k, clnn__config *cfg)
+clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_kernel *k,
+                                 clnn__config *cfg)
 {
-    char options[CLNN_OPTIONS_LEN];
     clnn__config c;
-    heuristic_start(ctx, t, problem, &c);
-    clnn__config_options(ctx, t, &c, options, sizeof options);
-    TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
-    if (c.local[0] == 0) clnn__config_heuristic(ctx, t, *k, problem, &c);
+    heuristic_start(ctx, d->t, d->problem, &c);
+    TRY(clnn__config_kernel(ctx, fn, d->t, d->variant, &c, k));
+    if (c.local[0] == 0) config_heuristic(ctx, d->t, *k, d->problem, &c);
     /* the heuristic could not see the kernel's limits, nor the device's loop limit */
-    settle(ctx, fn, t, *k, &c, problem, 0, NULL);
+    settle(ctx, fn, d->t, *k, &c, d->problem, 0, NULL);
     *cfg = c;
     return CLNN_OK;
 }
 
-static const char *match_name(clnn_tune_match m)
+const char *clnn__match_name(clnn_tune_match m)
 {
     switch (m) {
     case CLNN_TUNE_MATCH_EXACT: return "database entry (this device)";
@@ -457,55 +473,6 @@ static const char *match_name(clnn_tune_match m)
     case CLNN_TUNE_MATCH_FORCED: return "forced configuration";
     default: return "heuristic";
     }
-}
-
-/* The first database entry down the lookup chain whose configuration fits
- * the device and the kernel built with its parameters (1), or one that keeps
- * the heuristic (2; *match its level), else 0. Entries passed over are noted
- * when note is set. */
-static int config_from_db(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                          cl_kernel *k, clnn__config *cfg, clnn_tune_match *match, int note)
-{
-    for (clnn_tune_match from = CLNN_TUNE_MATCH_EXACT; from <= CLNN_TUNE_MATCH_TYPE;) {
-        clnn__config c = {{1, 1, 1}, {0}};
-        for (int i = 0; i < CLNN_MAX_TUNE_PARAMS && t->params[i].name; i++) c.param[i] = t->params[i].fallback;
-        clnn_tune_match m;
-        int r = clnn__tune_db_find_from(&ctx->info, t, problem, from, &c, &m);
-        if (r == 0) return 0; /* no entry further down */
-        if (r == 2) {         /* the heuristic won there */
-            *match = m;
-            return 2;
-        }
-        char why[256] = "unknown parameter or value", options[CLNN_OPTIONS_LEN], text[128];
-        clnn__config_options(ctx, t, &c, options, sizeof options);
-        if (r == 1 && clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k) == CLNN_OK &&
-            clnn__config_check(ctx, fn, t, *k, &c, problem, 0, NULL, why, sizeof why) == CLNN__FITS) {
-            *cfg = c;
-            *match = m;
-            return 1;
-        }
-        clnn__config_text(t, &c, text, sizeof text);
-        if (note) note_fallback(ctx, 1, "%s: %s %s skipped: %s", t->id, match_name(m), text, why);
-        from = (clnn_tune_match)(m + 1);
-    }
-    return 0;
-}
-
-clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                               cl_kernel *k, clnn__config *cfg, clnn_tune_match *match, int note)
-{
-    clnn_tune_match m = CLNN_TUNE_MATCH_HEURISTIC;
-    if (ctx->forced_tunable == t) {
-        char options[CLNN_OPTIONS_LEN];
-        *cfg = ctx->forced_config;
-        m = CLNN_TUNE_MATCH_FORCED;
-        clnn__config_options(ctx, t, cfg, options, sizeof options);
-        TRY(clnn__kernel_get(ctx, fn, t->program, options, t->kernel, k));
-    } else if (clnn__tune_mode(ctx) == CLNN_TUNE_OFF || config_from_db(ctx, fn, t, problem, k, cfg, &m, note) != 1) {
-        TRY(clnn__config_default(ctx, fn, t, problem, k, cfg));
-    }
-    if (match) *match = m;
-    return CLNN_OK;
 }
 
 void clnn__global_philox_blocks(const size_t problem[2], const clnn__config *cfg, size_t global[2])
@@ -526,34 +493,16 @@ void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const cln
     for (int d = 0; d < 3; d++) l->local[d] = d < (int)t->dims ? cfg->local[d] : 1;
 }
 
-static clnn_status run_launch(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                              size_t nargs, const clnn__karg *args)
+clnn_status clnn__dispatch(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_event *ev)
 {
-    int handled = 0;
-    clnn_status st = clnn__tune_intercept(ctx, fn, t, problem, nargs, args, &handled);
-    if (handled) return st;
-    cl_kernel k;
-    clnn__config cfg;
-    clnn_tune_match m;
-    TRY(clnn__tuned_kernel(ctx, fn, t, problem, &k, &cfg, &m, 1));
-    return clnn__launch_config(ctx, fn, t, problem, k, &cfg, nargs, args, match_name(m), NULL);
-}
-
-/* The variant's options ride on the context for the duration of the launch,
- * so every kernel built on its behalf -- the tuner's candidates included --
- * carries them. */
-clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
-                              const size_t problem[2], size_t nargs, const clnn__karg *args)
-{
-    const char *outer = ctx->launch_variant;
-    ctx->launch_variant = variant;
-    clnn_status st = run_launch(ctx, fn, t, problem, nargs, args);
-    ctx->launch_variant = outer;
-    return st;
-}
-
-clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                      size_t nargs, const clnn__karg *args)
-{
-    return clnn__run_variant(ctx, fn, t, NULL, problem, nargs, args);
+    clnn__choice c = {0, {{0}, {0}}, NULL, CLNN_TUNE_MATCH_HEURISTIC, 0, CLNN_OK};
+    if (d->config) { /* a candidate of the tuner: exactly as it is */
+        c.cfg = *d->config;
+        TRY(clnn__config_kernel(ctx, fn, d->t, d->variant, &c.cfg, &c.kernel));
+        return launch_config(ctx, fn, d, c.kernel, &c.cfg, NULL, ev);
+    }
+    if (ctx->tuner.lookup) TRY(ctx->tuner.lookup(ctx, ctx->tuner.data, fn, d, &c));
+    if (!c.found) TRY(clnn__config_default(ctx, fn, d, &c.kernel, &c.cfg));
+    clnn_status st = launch_config(ctx, fn, d, c.kernel, &c.cfg, c.exact ? NULL : clnn__match_name(c.match), ev);
+    return c.deferred != CLNN_OK ? c.deferred : st;
 }

@@ -1,5 +1,7 @@
 /* Library-internal declarations shared by the files under src/.
- * Data path: public API (ops/, reg/) -> dispatch.c -> program.c -> queue.
+ * Data path: public API (ops/, reg/) -> dispatch.c -> program.c -> queue;
+ * the tuner (tune*.c, declared in tune_internal.h) sits beside dispatch and
+ * answers its lookup hook (clnn__tuner_hook below).
  * Nothing here is exported (hidden visibility + src/clnn.map). */
 #ifndef CLNN_INTERNAL_H
 #define CLNN_INTERNAL_H
@@ -174,35 +176,78 @@ typedef struct clnn__tunable {
     size_t (*iterations)(const size_t problem[2], const clnn__config *cfg);
 } clnn__tunable;
 
-/* The whole launch of a tunable kernel: configuration, kernel, arguments,
- * global size, enqueue. Ops call this; the tuner hooks in here. */
-clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                      size_t nargs, const clnn__karg *args);
-/* clnn__run for a kernel whose source has compile-time variants: `variant` is
- * extra -D options (e.g. "-DHAS_MASK=1") appended to the configuration's. The
- * variants share the tunable's id and tuning entries (NULL or "" = none). */
-clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
-                              const size_t problem[2], size_t nargs, const clnn__karg *args);
+/* A launch of a tunable kernel, as dispatch is handed it: everything a
+ * launch depends on travels here, nothing rides on the context. */
+typedef struct clnn__launch_desc {
+    const clnn__tunable *t;     /* the kernel and its search space */
+    /* extra -D options of a kernel compiled in variants (e.g. "-DHAS_MASK=1"),
+     * appended to the configuration's; the variants share t's id and tuning
+     * entries (NULL or "" = none) */
+    const char *variant;
+    size_t problem[2];          /* the sizes of the database bucket and of the global size */
+    size_t nargs;
+    const clnn__karg *args;     /* NULL (nargs 0): a query, checked without __local arguments */
+    /* the configuration to launch exactly as it is (the tuner's candidates:
+     * CLNN_ERR_UNSUPPORTED when it does not fit); NULL: dispatch asks the
+     * tuner's hook, else takes the heuristic, and falls back when the
+     * configuration does not fit */
+    const clnn__config *config;
+} clnn__launch_desc;
+
+/* The one entry of a tunable kernel's launch: configuration (d->config, else
+ * the tuner's hook, else the heuristic), kernel, arguments, the limits check
+ * and its fallback, global size, enqueue. ev (may be NULL) gets the launch's
+ * event (caller releases). */
+clnn_status clnn__dispatch(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_event *ev);
+
+/* What ops call: clnn__dispatch of t on problem with these arguments. */
+static inline clnn_status clnn__run(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                    const size_t problem[2], size_t nargs, const clnn__karg *args)
+{
+    const clnn__launch_desc d = {t, NULL, {problem[0], problem[1]}, nargs, args, NULL};
+    return clnn__dispatch(ctx, fn, &d, NULL);
+}
+/* clnn__run of a kernel compiled in variants (clnn__launch_desc.variant). */
+static inline clnn_status clnn__run_variant(clnn_context *ctx, const char *fn, const clnn__tunable *t,
+                                            const char *variant, const size_t problem[2], size_t nargs,
+                                            const clnn__karg *args)
+{
+    const clnn__launch_desc d = {t, variant, {problem[0], problem[1]}, nargs, args, NULL};
+    return clnn__dispatch(ctx, fn, &d, NULL);
+}
 /* The global hook of a 1-D kernel whose work-item handles the four elements
  * of one Philox block (cl/philox.clh): problem[0] elements, (problem[0] + 3) / 4 items. */
 void clnn__global_philox_blocks(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 /* The launch (global and local sizes) of a tunable for a problem and configuration. */
 void clnn__launch_for(const clnn__tunable *t, const size_t problem[2], const clnn__config *cfg, clnn__launch *l);
 
-/* Picks the configuration for this problem: the tuner's forced candidate,
- * else the first tuning-database entry down the lookup chain that fits the
- * kernel's limits (clnn__config_check without arguments), else the
- * heuristic; returns the kernel built with its -D options, the
- * configuration and (match, may be NULL) which link gave it. note: record
- * each database entry passed over in ctx's fallback note (launches do;
- * queries such as clnn_tune_resolve do not). problem: the sizes that drive
- * the database's bucket (e.g. rows and columns); launchers compute their
- * global size from it and from cfg->param. */
-clnn_status clnn__tuned_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                               cl_kernel *k, clnn__config *cfg, clnn_tune_match *match, int note);
+/* What the tuner answers dispatch for a launch (clnn__tuner_hook.lookup). */
+typedef struct clnn__choice {
+    int found;             /* 1: cfg, and kernel built for it (and the launch's variant); 0: the heuristic */
+    clnn__config cfg;
+    cl_kernel kernel;
+    clnn_tune_match match; /* the link that decided (HEURISTIC: none); names cfg in the fallback note */
+    int exact;             /* cfg already ran for this launch (a tuning run): launched as it is, no fallback */
+    clnn_status deferred;  /* a tuning run's failure, returned once the launch is made */
+} clnn__choice;
+
+/* The tuner's hook on a context, installed at its creation
+ * (clnn__tuner_install): dispatch calls lookup for every launch handed no
+ * configuration. lookup may replay the launch with candidate configurations
+ * first (through clnn__dispatch with d->config set; the buffers are left as
+ * the launch must find them). No hook: every launch takes the heuristic. */
+typedef struct clnn__tuner_hook {
+    clnn_status (*lookup)(clnn_context *ctx, void *data, const char *fn, const clnn__launch_desc *d,
+                          clnn__choice *out);
+    void (*release)(void *data); /* at context release */
+    void *data;
+} clnn__tuner_hook;
+/* Installs the tuner's hook on a new context (src/tune_hook.c); its mode
+ * comes from CLNN_TUNE now, not at the first launch. */
+clnn_status clnn__tuner_install(clnn_context *ctx);
 
 /* ---- the limits check (dispatch.c). Every launch of a tunable kernel
- * passes through clnn__launch_config, which checks its configuration against
+ * passes through clnn__dispatch, which checks its configuration against
  * the device and the kernel built with its parameters. */
 typedef enum clnn__fit {
     CLNN__FIT_ERROR = -1,    /* an OpenCL call failed (message in ctx) */
@@ -223,7 +268,7 @@ clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tuna
                              const clnn__config *cfg, const size_t *problem, size_t nargs, const clnn__karg *args,
                              char *why, size_t len);
 /* Makes *cfg (whose kernel is *k) fit, checked with the launch's arguments
- * (args may be NULL), which stay set on *k for it: unchanged when it fits;
+ * (d->args may be NULL), which stay set on *k for it: unchanged when it fits;
  * else the largest local size not above cfg's (powers of two, the larger side
  * halving first) with cfg's parameters, else with the heuristic's, else with
  * cfg's parameters stepped down one value at a time (the one furthest up its
@@ -231,18 +276,23 @@ clnn__fit clnn__config_check(clnn_context *ctx, const char *fn, const clnn__tuna
  * names cfg's origin ("forced configuration", ...) in ctx's fallback note;
  * NULL records nothing. *changed (may be NULL) is set when cfg changed.
  * CLNN_ERR_UNSUPPORTED when no configuration of the kernel fits. */
-clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                             size_t nargs, const clnn__karg *args, cl_kernel *k, clnn__config *cfg, const char *what,
-                             int *changed);
-/* The one place clnn enqueues a tunable kernel: k built with cfg's -D
- * options, arguments, the limits check, global size, enqueue. what NULL: cfg
- * must fit as it is (CLNN_ERR_UNSUPPORTED otherwise; the tuner's candidates);
- * else a configuration that does not fit falls back (clnn__config_fit) and
- * what names it in the note. ev (may be NULL) gets the launch's event (caller
- * releases). */
-clnn_status clnn__launch_config(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                                cl_kernel k, clnn__config *cfg, size_t nargs, const clnn__karg *args, const char *what,
-                                cl_event *ev);
+clnn_status clnn__config_fit(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_kernel *k,
+                             clnn__config *cfg, const char *what, int *changed);
+/* The heuristic configuration (database and tuner ignored): the tunable's
+ * heuristic, its local size clipped to the kernel's and the device's
+ * work-group limits (a heuristic runs before the kernel is built), and *k
+ * built for it. */
+clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__launch_desc *d, cl_kernel *k,
+                                 clnn__config *cfg);
+/* t's kernel built with cfg's -D options and the variant (may be NULL). */
+clnn_status clnn__config_kernel(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                                const clnn__config *cfg, cl_kernel *k);
+/* How the fallback note names the origin of a configuration ("database entry (this device)", ...). */
+const char *clnn__match_name(clnn_tune_match m);
+/* Counts a configuration that did not fit (entry 1: a database entry passed
+ * over; 0: a launch that fell back) and keeps the sentence as ctx's latest
+ * fallback note (clnn_tune_fallbacks_get). */
+void clnn__note_fallback(clnn_context *ctx, int entry, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* CL_KERNEL_PREFERRED_WORK_GROUP_SIZE_MULTIPLE of k (1 if unknown), asked once. */
 size_t clnn__kernel_multiple(clnn_context *ctx, cl_kernel k);
 /* The largest local size (product) kernel k may use on ctx's device. */
@@ -253,40 +303,6 @@ unsigned long long clnn__kernel_static_mem(clnn_context *ctx, cl_kernel k);
 /* Frees the context's table of kernel limits (context release). */
 void clnn__kernel_limits_free(clnn_context *ctx);
 
-/* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
-extern const clnn__tunable *const clnn__tensor_tunables[];
-extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
-extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
-extern const clnn__tunable *const clnn__stochastic_tunables[];
-extern const clnn__tunable *const clnn__augment_tunables[];
-/* layers (src/ops/activation.c, dense.c, softmax.c, loss.c, dropout.c, blocks.c) */
-extern const clnn__tunable *const clnn__activation_tunables[];
-extern const clnn__tunable *const clnn__dense_tunables[];
-extern const clnn__tunable *const clnn__softmax_tunables[];
-extern const clnn__tunable *const clnn__loss_tunables[];
-extern const clnn__tunable *const clnn__dropout_tunables[];
-extern const clnn__tunable *const clnn__blocks_tunables[];
-
-/* Family tunables of the layers in include/clnn/conv.h, norm.h, attention.h. */
-extern const clnn__tunable *const clnn__reduce_tunables[];
-extern const clnn__tunable *const clnn__conv_tunables[];
-extern const clnn__tunable *const clnn__pool_tunables[];
-extern const clnn__tunable *const clnn__norm_tunables[];
-extern const clnn__tunable *const clnn__attention_tunables[];
-/* Output regularizers (include/clnn/outputs.h, src/reg/outputs.c). */
-extern const clnn__tunable *const clnn__outputs_tunables[];
-/* Representation losses (include/clnn/representations.h, src/reg/repr_common.c). */
-extern const clnn__tunable *const clnn__representations_tunables[];
-/* Classification losses (include/clnn/losses.h, src/ops/losses.c). */
-extern const clnn__tunable *const clnn__losses_tunables[];
-/* Metric and overlap losses (include/clnn/metric_losses.h, src/ops/metric_*.c). */
-extern const clnn__tunable *const clnn__metric_tunables[];
-/* Gradient combination, AMP, LOBSTER (include/clnn/gradcomb.h, src/reg/gradcomb*.c). */
-extern const clnn__tunable *const clnn__gradcomb_tunables[];
-/* Sorting, sparsity and MoE routing (include/clnn/sparse.h, src/ops/sparse_common.c). */
-extern const clnn__tunable *const clnn__sparse_tunables[];
-/* Contrastive objectives (include/clnn/contrastive.h, src/reg/contrastive_*.c). */
-extern const clnn__tunable *const clnn__contrastive_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
@@ -309,64 +325,16 @@ int clnn__gpu_shaped(const clnn_context *ctx);
  * over: 8 per compute unit, at most 1024. */
 size_t clnn__fill_groups(const clnn_context *ctx);
 
-/* The -D options string of a configuration: "-DWPT=4 -DVW=2". */
-void clnn__config_options(const clnn_context *ctx, const clnn__tunable *t, const clnn__config *cfg, char *buf,
-                          size_t len);
 /* A configuration as text: "local=64" or "local=16x8 WPT=4". */
 void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf, size_t len);
-/* The generic local size: 1-D 256 and 2-D 16x16, clipped to the kernel's and
- * the device's limits. */
-void clnn__config_heuristic(clnn_context *ctx, const clnn__tunable *t, cl_kernel k, const size_t problem[2],
-                            clnn__config *cfg);
 
-/* -------------------------------------------------------- tune.c, tune_db.c */
+/* --------------------------------------------------------- tune_clblast.c */
 
-/* The context's tuning mode (reads CLNN_TUNE the first time). */
-clnn_tune_mode clnn__tune_mode(clnn_context *ctx);
-/* Called by clnn__run before a launch: when the tuner wants this launch
- * (an explicit request for t, or mode on and no entry for this exact device),
- * it replays it with candidate configurations, leaves the buffers as the real
- * launch must leave them, sets *handled and returns the status. */
-clnn_status clnn__tune_intercept(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                                 size_t nargs, const clnn__karg *args, int *handled);
-/* The database bucket of a problem: next power of two of each dimension. */
-void clnn__tune_bucket(const size_t problem[2], size_t bucket[2]);
-/* Database result for a launch: 0 nothing, 1 *cfg holds a stored
- * configuration (params not stored keep the values cfg came in with),
- * 2 the entry says the heuristic is best. *match gets the chain level. */
-int clnn__tune_db_find(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
-                       clnn__config *cfg, clnn_tune_match *match);
-/* The same from chain level `from` down (EXACT: the whole chain), so that a
- * caller can pass over an entry that does not fit; -1: the entry at *match
- * names a parameter or value t does not have. */
-int clnn__tune_db_find_from(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
-                            clnn_tune_match from, clnn__config *cfg, clnn_tune_match *match);
-/* Records an outcome for an exact device key in the in-memory user entries
- * (cfg NULL: keep the heuristic). persist 0: remembered for this process only. */
-clnn_status clnn__tune_db_put(const clnn_device_info *dev, const clnn__tunable *t, const size_t problem[2],
-                              const clnn__config *cfg, double seconds, double default_seconds, int persist);
-/* Entries of CLBlast's kernels (named parameters, one per device and
- * kernel): found through the lookup chain (1 when found), stored in the
- * user layer; p NULL stores "CLBlast's own parameters are best". */
-int clnn__tune_db_find_named(const clnn_device_info *dev, const char *kernel, clnn_clblast_params *p,
-                             int *keeps_default, clnn_tune_match *match);
-clnn_status clnn__tune_db_put_named(const clnn_device_info *dev, const char *kernel, const clnn_clblast_params *p,
-                                    double seconds, double default_seconds);
 /* Applies the database's CLBlast parameters for ctx's device before its
- * first GEMM (tune_clblast.c; once per process, device and kernel). */
+ * first GEMM (once per process, device and kernel). The rest of the tuner is
+ * declared in tune_internal.h. */
 void clnn__clblast_apply_tuned(clnn_context *ctx);
-/* Every tunable kernel clnn ships (tune_registry.c), NULL-terminated. */
-const clnn__tunable *clnn__tunable_at(size_t index);
-const clnn__tunable *clnn__tunable_find(const char *id);
-/* Runs the public op that launches t on random inputs of this problem size;
- * CLNN_ERR_UNSUPPORTED when t's family has no exercise. */
-clnn_status clnn__tune_exercise(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2]);
-int clnn__tune_exercisable(const clnn__tunable *t);
-/* The heuristic configuration (database and forced configuration ignored):
- * the tunable's heuristic, its local size clipped to the kernel's and the
- * device's work-group limits (a heuristic runs before the kernel is built). */
-clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
-                                 cl_kernel *k, clnn__config *cfg);
+
 /* ---------------------------------------------------- ops/reduce.c, blas.c */
 
 /* out[g] = scale * sum of the count elements of group g, element i of group g
@@ -400,12 +368,8 @@ struct clnn_context {
     int profiling_queue;   /* queue has CL_QUEUE_PROFILING_ENABLE */
     clnn__program_cache *programs;
     clnn_cache_stats cache_stats;
-    /* extra -D options of the launch in progress (clnn__run_variant), appended
-     * to every configuration's options while it runs */
-    const char *launch_variant;
-    /* the tuner's candidate under test: used by clnn__tuned_kernel for forced_tunable */
-    const clnn__tunable *forced_tunable;
-    clnn__config forced_config;
+    /* the tuner's lookup hook, which dispatch asks for each launch's configuration */
+    clnn__tuner_hook tuner;
     /* configurations that did not fit their kernel's limits (dispatch.c):
      * launches that fell back, database entries passed over, the latest why */
     size_t fallback_launches, fallback_entries;
@@ -418,12 +382,6 @@ struct clnn_context {
     cl_event *events;
     size_t n_events, cap_events;
     char last_error[CLNN_ERROR_LEN];
-    /* tuner (tune.c): mode (tune_mode_set 0: not read from CLNN_TUNE yet),
-     * replay in progress, and an explicit tuning request clnn__run answers */
-    int tune_mode_set;
-    clnn_tune_mode tune_mode;
-    int tune_busy;
-    struct clnn__tune_request *tune_request;
     int clblast_checked; /* clnn__clblast_apply_tuned ran for this context */
     /* device bytes live and peak (memstats.c); NULL until the first buffer */
     struct clnn__mem_stats *mem;

@@ -3,7 +3,7 @@
  * parameter set (checked against a double-precision host product), the
  * database entries, and applying the stored set with
  * CLBlastOverrideParameters before a context's first GEMM. */
-#include "internal.h"
+#include "tune_internal.h"
 
 #include <clblast_c.h>
 #include <math.h>

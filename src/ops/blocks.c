@@ -1,6 +1,7 @@
 /* Host side of the small building blocks (cl/blocks.cl): residual add and its
  * backward, concatenation and split along dimension 1. */
 #include "layers_common.h"
+#include "tune_family.h"
 
 #include <stdio.h>
 
@@ -8,8 +9,6 @@ static const clnn__tunable tune_add = CLNN_WPT_TUNABLE("blocks.residual_add", "b
 static const clnn__tunable tune_route = CLNN_WPT_TUNABLE("blocks.residual_route", "blocks", "residual_route");
 static const clnn__tunable tune_copy = {"blocks.copy_block", "blocks", "copy_block", 2, {{NULL, {0}, 0, 0}}, NULL,
                                         NULL};
-
-const clnn__tunable *const clnn__blocks_tunables[] = {&tune_add, &tune_route, &tune_copy, NULL};
 
 clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const clnn_tensor *b, clnn_tensor *y)
 {
@@ -121,3 +120,23 @@ clnn_status clnn_split(clnn_context *ctx, const clnn_tensor *x, size_t count, cl
                       fn, i, j);
     return copy_parts(ctx, fn, x, count, (const clnn_tensor *const *)outputs, 0);
 }
+
+/* ---------------------------------------------------------------- tuning */
+
+/* P0 x P1 elements; blocks.copy_block: the concat of two [P1, P0] parts. */
+static clnn_status exercise_blocks(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    if (t == &tune_copy) {
+        clnn_tensor *parts[2] = {EX_RAND(&b, problem[1], problem[0]), EX_RAND(&b, problem[1], problem[0])};
+        EX_STEP(&b, clnn_concat(ctx, 2, (const clnn_tensor *const *)parts, EX_RAND(&b, problem[1], 2 * problem[0])));
+    } else {
+        clnn_tensor *x = EX_RAND(&b, n), *y = EX_RAND(&b, n), *z = EX_RAND(&b, n);
+        EX_STEP(&b, t == &tune_add ? clnn_residual_add(ctx, x, y, z) : clnn_residual_add_backward(ctx, x, 1, y, z));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(blocks) = {
+    {&tune_add, exercise_blocks}, {&tune_route, exercise_blocks}, {&tune_copy, exercise_blocks}, {NULL, NULL}};

@@ -1,6 +1,7 @@
 /* Host side of inverted dropout (cl/dropout.cl): the mask is regenerated from
  * (seed, stream, element index) by Philox4x32-10, never stored. */
 #include "layers_common.h"
+#include "tune_family.h"
 
 #include <math.h>
 
@@ -8,8 +9,6 @@
 #define PER_BLOCK(id_, kernel_) {id_, "dropout", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
 static const clnn__tunable tune_forward = PER_BLOCK("dropout.forward", "dropout_forward");
 static const clnn__tunable tune_backward = PER_BLOCK("dropout.backward", "dropout_backward");
-
-const clnn__tunable *const clnn__dropout_tunables[] = {&tune_forward, &tune_backward, NULL};
 
 static clnn_status check_p(clnn_context *ctx, const char *fn, float p)
 {
@@ -62,3 +61,18 @@ clnn_status clnn_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, floa
     size_t problem[2] = {n, 1};
     return clnn__run(ctx, fn, &tune_backward, problem, 7, args);
 }
+
+/* ---------------------------------------------------------------- tuning */
+
+/* P0 x P1 elements. */
+static clnn_status exercise_dropout(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    clnn_tensor *x = EX_RAND(&b, n), *y = EX_RAND(&b, n), *mask = EX_RAND(&b, n);
+    EX_STEP(&b, t == &tune_forward ? clnn_dropout_forward(ctx, x, 0.1f, 5, 0, y, mask)
+                                   : clnn_dropout_backward(ctx, x, 0.1f, 5, 0, y));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(dropout) = {{&tune_forward, exercise_dropout}, {&tune_backward, exercise_dropout}, {NULL, NULL}};

@@ -4,6 +4,7 @@
  * per-row or per-element values, loss_common.h); the gradient comes out of
  * the same pass as the partials. */
 #include "loss_common.h"
+#include "tune_family.h"
 
 #define LOSS_CHUNK 4096 /* elements per partial of the point-wise losses, as in cl/loss.cl */
 #define ROW_BCE_MODE 5  /* ROW_BCE and ROW_MSE of cl/rowreduce.clh */
@@ -14,9 +15,6 @@ static const clnn__tunable tune_label_scale = {"loss.ce_label_scale", "loss", "c
 static const clnn__tunable tune_ce_labels = CLNN_ROWS_TUNABLE("loss.ce_labels", "loss", "ce_labels");
 static const clnn__tunable tune_ce_soft = CLNN_ROWS_TUNABLE("loss.ce_soft", "loss", "ce_soft");
 static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "loss", "pointwise_loss");
-
-const clnn__tunable *const clnn__loss_tunables[] = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft,
-                                                    &tune_pointwise, &clnn__tune_loss_sum, NULL};
 
 /* Checks the options (NULL: the defaults, returned in *opt) and the logits of
  * a cross-entropy call; rows and cols of the logits go to the caller. */
@@ -141,3 +139,27 @@ clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits, c
     return pointwise_loss(ctx, "clnn_bce_with_logits", ROW_BCE_MODE, logits, targets, "logits", "targets",
                           reduction, loss, dlogits, "dlogits");
 }
+
+/* ---------------------------------------------------------------- tuning */
+
+/* [P0 rows, P1 classes]; loss.sum: the sum of P0 x P1 row losses (rows of
+ * 16 classes); loss.ce_label_scale always runs on {1, 256}. */
+static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t rows = problem[0], cols = problem[1];
+    if (t == &clnn__tune_loss_sum) rows = clnn__exercise_elements(problem), cols = 16; /* sums one partial per row */
+    clnn_cross_entropy_options o = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
+    if (t == &tune_ce_soft)
+        EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
+    else if (t == &tune_pointwise)
+        EX_STEP(&b, clnn_mse_loss(ctx, x, EX_RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
+    else
+        EX_STEP(&b, clnn_cross_entropy_labels(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), &o, loss, grad));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(loss) = {{&tune_label_scale, exercise_loss}, {&tune_ce_labels, exercise_loss},
+                          {&tune_ce_soft, exercise_loss},     {&tune_pointwise, exercise_loss},
+                          {&clnn__tune_loss_sum, exercise_loss}, {NULL, NULL}};

@@ -2,6 +2,7 @@
  * (cl/reduce.cl), the global-size hook of one-work-group-per-group kernels,
  * and per-call workspace buffers. */
 #include "internal.h"
+#include "tune_family.h"
 
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
@@ -57,8 +58,6 @@ static const clnn__tunable tune_group_sum = {"reduce.group_sum",
                                              clnn__global_one_group_each,
                                              clnn__one_group_each_iterations};
 
-const clnn__tunable *const clnn__reduce_tunables[] = {&tune_group_sum, NULL};
-
 clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
                             size_t group_stride, size_t inner, size_t outer_stride, float scale)
 {
@@ -69,3 +68,15 @@ clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem
     return clnn__run(ctx, fn, &tune_group_sum, problem, 8, a);
 }
 
+/* ---------------------------------------------------------------- tuning */
+
+/* P0 channels of P1 pixels: the bias gradient of a convolution. */
+static clnn_status exercise_reduce(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    (void)t;
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    EX_STEP(&b, clnn_conv2d_backward_bias(ctx, EX_RAND(&b, 1, problem[0], problem[1], 1), EX_RAND(&b, problem[0])));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(reduce) = {{&tune_group_sum, exercise_reduce}, {NULL, NULL}};

@@ -1,6 +1,7 @@
 /* Host side of the deterministic two-stage reduction (cl/reg_reduce.cl)
  * shared by every regularizer value, group norm and gradient norm. */
 #include "reg/reg_internal.h"
+#include "tune_family.h"
 
 #include <stdio.h>
 
@@ -107,17 +108,77 @@ clnn_status clnn__blend(clnn_context *ctx, const char *fn, const clnn__blend_des
     return clnn__reg_terms_run(ctx, fn, REG_TERMS_BLEND, variant, d->n, sizeof a / sizeof a[0], a);
 }
 
-const clnn__tunable *const clnn__reg_tunables[] = {&tune_partial,          &tune_final,
-                                                   &tune_combine,          &tune_grad,
-                                                   &tune_group,            &tune_sub_identity,
-                                                   &tune_blend,            &tune_outer,
-                                                   &clnn__tune_topk_count, &clnn__tune_topk_select,
-                                                   &clnn__tune_topk_mask,  &clnn__tune_nm_mask,
-                                                   &clnn__tune_maskllm,    &clnn__tune_quant_params,
-                                                   &clnn__tune_fake_quant, NULL};
-
 void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols)
 {
     *rows = w->shape[0];
     *cols = w->count / w->shape[0];
 }
+
+/* ---------------------------------------------------------------- tuning */
+
+/* The reg kernels (here, reg_prune.c and reg_quant.c), each through one op
+ * that launches it: the penalty reductions and gradient on P0 x P1
+ * elements, the group prox and orthogonality gradient on [P0, P1], the
+ * prune mask's apply, the spectral outer product, the magnitude, N:M and
+ * MaskLLM masks, the quantization parameters and fake quantization. */
+static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn_context *ctx = b->ctx;
+    size_t n = clnn__exercise_elements(problem);
+    if (t == &tune_group || t == &tune_sub_identity) {
+        clnn_tensor *w = EX_RAND(b, problem[0], problem[1]), *g = EX_RAND(b, problem[0], problem[1]);
+        if (t == &tune_group) EX_STEP(b, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, CLNN_GROUP_ROWS, w));
+        else EX_STEP(b, clnn_reg_ortho_grad(ctx, 0.1f, w, g));
+    } else if (t == &tune_outer) { /* grad [P0, P1] += 2λσ u vᵀ */
+        EX_STEP(b, clnn_reg_spectral_grad(ctx, 0.1f, EX_RAND(b, problem[0]), EX_RAND(b, problem[1]), EX_RAND(b, 1),
+                                          EX_RAND(b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_nm_mask) { /* 2:4 on [P0, 4 P1]: P0 x P1 groups */
+        EX_STEP(b, clnn_prune_nm_mask(ctx, EX_RAND(b, problem[0], 4 * problem[1]), 2, 4,
+                                      EX_RAND(b, problem[0], 4 * problem[1])));
+    } else if (t == &clnn__tune_maskllm) { /* P0 x P1 groups of 4, Gumbel noise */
+        EX_STEP(b, clnn_maskllm_forward(ctx, EX_RAND(b, n, 6), 0.5f, 1, 7, 0, EX_RAND(b, n, 4)));
+    } else {
+        /* quant_params: per channel, P0 channels of P1; fake_quant: per tensor on P0 x P1 (scale from quant_params) */
+        const clnn_quant q = {4, 0, t == &clnn__tune_quant_params};
+        const size_t ch = q.per_channel ? problem[0] : 1;
+        clnn_tensor *x = EX_RAND(b, problem[0], problem[1]), *scale = EX_RAND(b, ch), *zero = EX_RAND(b, ch);
+        EX_STEP(b, clnn_quant_params(ctx, &q, x, scale, zero));
+        if (!q.per_channel)
+            EX_STEP(b, clnn_fake_quant_forward(ctx, &q, x, scale, zero, EX_RAND(b, problem[0], problem[1])));
+    }
+    return b->st;
+}
+
+static clnn_status exercise_reg(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    if (t == &tune_combine) {
+        const clnn_tensor *g[1] = {EX_RAND(&b, n)};
+        EX_STEP(&b, clnn_grad_clip_factor(ctx, 1.0f, 1, g, EX_RAND(&b, 2)));
+    } else if (t == &tune_blend) { /* the prune mask's apply on P0 x P1 */
+        EX_STEP(&b, clnn_prune_apply(ctx, EX_RAND(&b, n), EX_RAND(&b, n)));
+    } else if (t == &clnn__tune_topk_count || t == &clnn__tune_topk_select || t == &clnn__tune_topk_mask) {
+        /* magnitude pruning of P0 x P1, half kept */
+        EX_STEP(&b, clnn_prune_topk_mask(ctx, EX_RAND(&b, n), n / 2, EX_RAND(&b, n)));
+    } else if (t == &tune_partial || t == &tune_final || t == &tune_grad) { /* a value, or a gradient */
+        clnn_reg reg = {CLNN_REG_ELASTIC_NET, 0.1f, 0.01f, NULL};
+        clnn_tensor *w = EX_RAND(&b, n), *out = t == &tune_grad ? EX_RAND(&b, n) : EX_RAND(&b, 1);
+        EX_STEP(&b, t == &tune_grad ? clnn_reg_grad(ctx, &reg, w, NULL, out) : clnn_reg_value(ctx, &reg, w, NULL, out));
+    } else {
+        exercise_reg_shaped(&b, t, problem);
+    }
+    return clnn__exercise_end(&b);
+}
+
+/* problem: P0 x P1 elements; reg.group_apply, reg.sub_identity, reg.outer:
+ * a weight matrix [P0, P1]. */
+CLNN_TUNE_FAMILY(reg) = {
+    {&tune_partial, exercise_reg},           {&tune_final, exercise_reg},
+    {&tune_combine, exercise_reg},           {&tune_grad, exercise_reg},
+    {&tune_group, exercise_reg},             {&tune_sub_identity, exercise_reg},
+    {&tune_blend, exercise_reg},             {&tune_outer, exercise_reg},
+    {&clnn__tune_topk_count, exercise_reg},  {&clnn__tune_topk_select, exercise_reg},
+    {&clnn__tune_topk_mask, exercise_reg},   {&clnn__tune_nm_mask, exercise_reg},
+    {&clnn__tune_maskllm, exercise_reg},     {&clnn__tune_quant_params, exercise_reg},
+    {&clnn__tune_fake_quant, exercise_reg},  {NULL, NULL}};

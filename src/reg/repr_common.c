@@ -3,6 +3,7 @@
  * term's partials; and the family's list of tunable kernels. The checks and
  * the value stage all losses share are in ops/loss_common.c. */
 #include "reg/repr_internal.h"
+#include "tune_family.h"
 
 #include <stdio.h>
 
@@ -11,14 +12,6 @@
 const clnn__tunable clnn__tune_repr_pair = CLNN_ROW_TUNABLE("representations.pair_loss", "repr_robust", "pair_loss");
 const clnn__tunable clnn__tune_repr_value =
     CLNN_ROW_TUNABLE("representations.vicreg_value", "repr_vicreg", "vicreg_value");
-
-const clnn__tunable *const clnn__representations_tunables[] = {
-    &clnn__tune_repr_pair,          &clnn__tune_repr_value,           &clnn__tune_repr_moments,
-    &clnn__tune_repr_stats,         &clnn__tune_repr_variance_grad,   &clnn__tune_repr_center_cols,
-    &clnn__tune_repr_offdiag,       &clnn__tune_repr_pseudo_huber,    &clnn__tune_repr_center_rows,
-    &clnn__tune_repr_center_links,  &clnn__tune_repr_center_update,   &clnn__tune_repr_sinkhorn_rows,
-    &clnn__tune_repr_sinkhorn_cols, &clnn__tune_repr_sinkhorn_back_rows, &clnn__tune_repr_sinkhorn_back_cols,
-    NULL};
 
 clnn_status clnn__repr_check_matrix(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                     size_t *rows, size_t *cols)
@@ -60,3 +53,65 @@ clnn_status clnn__repr_value(clnn_context *ctx, const char *fn, cl_mem out, cl_u
     size_t problem[2] = {1, n};
     return clnn__run(ctx, fn, &clnn__tune_repr_value, problem, 5, args);
 }
+
+/* ---------------------------------------------------------------- tuning */
+
+/* Sinkhorn on scores [P0, P1]; the column kernels run on [P1, P0]. */
+static void exercise_sinkhorn(clnn__exercise *b, const clnn__tunable *t, size_t p0, size_t p1)
+{
+    int cols = t == &clnn__tune_repr_sinkhorn_cols || t == &clnn__tune_repr_sinkhorn_back_cols;
+    int back = t == &clnn__tune_repr_sinkhorn_back_rows || t == &clnn__tune_repr_sinkhorn_back_cols;
+    size_t n = cols ? p1 : p0, m = cols ? p0 : p1;
+    clnn_tensor *s = EX_RAND(b, n, m), *p = EX_RAND(b, n, m), *pot = EX_RAND(b, 2 * (n + m));
+    EX_STEP(b, clnn_sinkhorn_forward(b->ctx, s, 1.0f, 2, p, pot));
+    if (back) EX_STEP(b, clnn_sinkhorn_backward(b->ctx, s, 1.0f, 2, pot, p, EX_RAND(b, n, m)));
+}
+
+/* Embeddings [P0 samples (at least 2), P1 features]: VICReg, center loss,
+ * (pseudo-)Huber; offdiag_sq and center_cols: the covariance of [P0, P1];
+ * vicreg_value: the variance of [16, P1]. */
+static clnn_status exercise_representations(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t p0 = problem[0] < 2 ? 2 : problem[0], p1 = problem[1];
+    clnn_tensor *loss = EX_RAND(&b, 1);
+    if (t == &clnn__tune_repr_sinkhorn_rows || t == &clnn__tune_repr_sinkhorn_cols ||
+        t == &clnn__tune_repr_sinkhorn_back_rows || t == &clnn__tune_repr_sinkhorn_back_cols) {
+        exercise_sinkhorn(&b, t, p0, p1);
+    } else if (t == &clnn__tune_repr_center_rows || t == &clnn__tune_repr_center_links ||
+               t == &clnn__tune_repr_center_update) {
+        clnn_tensor *x = EX_RAND(&b, p0, p1), *labels = clnn__exercise_ints(&b, p0, 10, 7);
+        clnn_tensor *centers = EX_RAND(&b, 10, p1);
+        if (t == &clnn__tune_repr_center_rows)
+            EX_STEP(&b, clnn_center_loss(ctx, x, labels, centers, CLNN_REDUCE_MEAN, loss, EX_RAND(&b, p0, p1)));
+        else EX_STEP(&b, clnn_center_loss_update(ctx, x, labels, 0.5f, centers));
+    } else if (t == &clnn__tune_repr_pseudo_huber || t == &clnn__tune_repr_pair) {
+        clnn_tensor *x = EX_RAND(&b, p0, p1), *y = EX_RAND(&b, p0, p1), *g = EX_RAND(&b, p0, p1);
+        EX_STEP(&b, t == &clnn__tune_repr_pair ? clnn_huber_loss(ctx, x, y, 0.5f, CLNN_REDUCE_MEAN, loss, g)
+                                               : clnn_pseudo_huber_loss(ctx, x, y, 0.5f, CLNN_REDUCE_MEAN, loss, g));
+    } else if (t == &clnn__tune_repr_offdiag || t == &clnn__tune_repr_center_cols) {
+        EX_STEP(&b, clnn_vicreg_covariance(ctx, EX_RAND(&b, p0, p1), loss, NULL));
+    } else { /* column statistics, variance gradient and the sum of the hinges */
+        size_t n = t == &clnn__tune_repr_value ? 16 : p0;
+        EX_STEP(&b, clnn_vicreg_variance(ctx, EX_RAND(&b, n, p1), 1.0f, 1e-4f, loss, EX_RAND(&b, n, p1)));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(representations) = {
+    {&clnn__tune_repr_pair, exercise_representations},
+    {&clnn__tune_repr_value, exercise_representations},
+    {&clnn__tune_repr_moments, exercise_representations},
+    {&clnn__tune_repr_stats, exercise_representations},
+    {&clnn__tune_repr_variance_grad, exercise_representations},
+    {&clnn__tune_repr_center_cols, exercise_representations},
+    {&clnn__tune_repr_offdiag, exercise_representations},
+    {&clnn__tune_repr_pseudo_huber, exercise_representations},
+    {&clnn__tune_repr_center_rows, exercise_representations},
+    {&clnn__tune_repr_center_links, exercise_representations},
+    {&clnn__tune_repr_center_update, exercise_representations},
+    {&clnn__tune_repr_sinkhorn_rows, exercise_representations},
+    {&clnn__tune_repr_sinkhorn_cols, exercise_representations},
+    {&clnn__tune_repr_sinkhorn_back_rows, exercise_representations},
+    {&clnn__tune_repr_sinkhorn_back_cols, exercise_representations},
+    {NULL, NULL}};
