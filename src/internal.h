@@ -111,7 +111,7 @@ typedef struct clnn__karg {
 
 /* A launch: work-items needed per dimension (need not be a multiple of the
  * local size; kernels guard the tail) and the local size to use (0 = let the
- * runtime choose). The tuner fills local from its database. */
+ * runtime choose). Dispatch fills local from the configuration it launches. */
 typedef struct clnn__launch {
     unsigned dims;
     size_t global[3];
@@ -123,7 +123,7 @@ typedef struct clnn__launch {
 clnn_status clnn__set_args(clnn_context *ctx, const char *fn, cl_kernel k, size_t n, const clnn__karg *args,
                            size_t group);
 /* A launch that is not a tunable kernel's (a device probe, a one-off
- * kernel): the limits check of clnn__launch_config, but a launch over them
+ * kernel): the limits check of clnn__dispatch, but a launch over them
  * is refused with the reason (CLNN_ERR_UNSUPPORTED), having no configuration
  * to fall back on; local 0 lets the runtime choose. Then rounds global up to
  * multiples of local, enqueues, and records a profiling event when the
@@ -135,10 +135,12 @@ clnn_status clnn__record_event(clnn_context *ctx, cl_event ev);
 /* The event pointer to hand to an enqueue call: &slot while profiling, else NULL. */
 #define CLNN_PROFILE_EVENT(ctx, slot) ((ctx)->profiling ? &(slot) : NULL)
 
-/* ---- tunable kernels. Every launcher declares its kernels in a static
- * clnn__tunable table next to it: the local-size dimensionality and the -D
- * parameters with their candidate values. The tuner searches local sizes
- * (within the device's and the kernel's limits) and these parameters. */
+/* ---- tunable kernels. Every launcher declares each of its kernels as a
+ * clnn__tunable next to it: the local-size dimensionality and the -D
+ * parameters with their candidate values; the family's tuning table lists
+ * them for the tuner (CLNN_TUNE_FAMILY, tune_family.h). The tuner searches
+ * local sizes (within the device's and the kernel's limits) and these
+ * parameters. */
 #define CLNN_MAX_TUNE_PARAMS 4
 #define CLNN_OPTIONS_LEN 1024 /* -D options of a configuration plus a launch variant */
 #define CLNN_MAX_TUNE_VALUES 8

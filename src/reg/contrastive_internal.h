@@ -8,8 +8,9 @@
 #include "ops/layers_common.h"
 #include "ops/loss_common.h"
 
-/* The family's kernels, each defined next to its launcher; the NULL-terminated
- * clnn__contrastive_tunables (internal.h) lists them for the tuner. */
+/* The family's kernels, each defined next to its launcher; the family's
+ * tuning table (CLNN_TUNE_FAMILY(contrastive), contrastive_common.c) lists
+ * them for the tuner. */
 extern const clnn__tunable clnn__ctr_embed_prepare, clnn__ctr_embed_finish;                 /* common */
 extern const clnn__tunable clnn__ctr_rows;                                                  /* infonce */
 extern const clnn__tunable clnn__ctr_tiled_lse, clnn__ctr_tiled_grad;                       /* tiled */
