@@ -277,4 +277,4 @@ static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, con
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(optim) = {{&tune_step, exercise_optim}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(optim, exercise_optim) = {&tune_step, NULL};

@@ -6,7 +6,7 @@
  *   tune_space.c     search spaces within the device's and the kernel's limits
  *   tune_replay.c    a launch replayed from snapshots: validation and timing
  *   tune_search.c    the strategies, the noise rule, the outcome of a tuning run
- *   tune_registry.c  the families' tables of kernels and exercises
+ *   tune_registry.c  the families' tables of kernels and their exercises
  *   tune_db*.c       the tuning database (tune_db_internal.h)
  * The tuner calls dispatch (clnn__dispatch, the limits check); dispatch
  * knows the tuner only through ctx->tuner (internal.h). */
@@ -122,7 +122,7 @@ clnn_status clnn__tune_launch(clnn_context *ctx, const char *fn, const clnn__lau
 /* -------------------------------------------------------- tune_registry.c */
 
 /* Every tunable kernel clnn ships, in the order of the families' names and
- * their tables' rows; NULL past the last. */
+ * of their tables; NULL past the last. */
 const clnn__tunable *clnn__tunable_at(size_t index);
 const clnn__tunable *clnn__tunable_find(const char *id);
 /* Runs the public op that launches t on reproducible inputs of this problem

@@ -67,5 +67,4 @@ static clnn_status exercise_activation(clnn_context *ctx, const clnn__tunable *t
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(activation) = {{&tune_forward, exercise_activation}, {&tune_backward, exercise_activation},
-                                {NULL, NULL}};
+CLNN_TUNE_FAMILY(activation, exercise_activation) = {&tune_forward, &tune_backward, NULL};

@@ -133,6 +133,4 @@ static clnn_status exercise_attention(clnn_context *ctx, const clnn__tunable *t,
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(attention) = {{&tune_softmax_forward, exercise_attention},
-                               {&tune_softmax_backward, exercise_attention},
-                               {NULL, NULL}};
+CLNN_TUNE_FAMILY(attention, exercise_attention) = {&tune_softmax_forward, &tune_softmax_backward, NULL};

@@ -138,5 +138,4 @@ static clnn_status exercise_blocks(clnn_context *ctx, const clnn__tunable *t, co
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(blocks) = {
-    {&tune_add, exercise_blocks}, {&tune_route, exercise_blocks}, {&tune_copy, exercise_blocks}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(blocks, exercise_blocks) = {&tune_add, &tune_route, &tune_copy, NULL};

@@ -192,5 +192,4 @@ static clnn_status exercise_conv(clnn_context *ctx, const clnn__tunable *t, cons
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(conv) = {
-    {&tune_im2col, exercise_conv}, {&tune_col2im, exercise_conv}, {&tune_bias_add, exercise_conv}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(conv, exercise_conv) = {&tune_im2col, &tune_col2im, &tune_bias_add, NULL};

@@ -191,5 +191,4 @@ static clnn_status exercise_dense(clnn_context *ctx, const clnn__tunable *t, con
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(dense) = {
-    {&tune_bias_act, exercise_dense}, {&tune_dz, exercise_dense}, {&tune_db, exercise_dense}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(dense, exercise_dense) = {&tune_bias_act, &tune_dz, &tune_db, NULL};

@@ -75,4 +75,4 @@ static clnn_status exercise_dropout(clnn_context *ctx, const clnn__tunable *t, c
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(dropout) = {{&tune_forward, exercise_dropout}, {&tune_backward, exercise_dropout}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(dropout, exercise_dropout) = {&tune_forward, &tune_backward, NULL};

@@ -160,6 +160,5 @@ static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, cons
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(loss) = {{&tune_label_scale, exercise_loss}, {&tune_ce_labels, exercise_loss},
-                          {&tune_ce_soft, exercise_loss},     {&tune_pointwise, exercise_loss},
-                          {&clnn__tune_loss_sum, exercise_loss}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(loss, exercise_loss) = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft, &tune_pointwise,
+    &clnn__tune_loss_sum, NULL};

@@ -470,8 +470,5 @@ static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, co
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(losses) = {{&tune_py, exercise_losses},      {&tune_asl, exercise_losses},
-                            {&tune_spherical, exercise_losses}, {&tune_elr, exercise_losses},
-                            {&tune_zh, exercise_losses},      {&tune_zh_wfix, exercise_losses},
-                            {&tune_zh_scatter, exercise_losses}, {&tune_zh_colsum, exercise_losses},
-                            {NULL, NULL}};
+CLNN_TUNE_FAMILY(losses, exercise_losses) = {&tune_py, &tune_asl, &tune_spherical, &tune_elr, &tune_zh, &tune_zh_wfix,
+    &tune_zh_scatter, &tune_zh_colsum, NULL};

@@ -164,15 +164,7 @@ static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, co
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(metric) = {
-    {&clnn__tune_metric_harmonic_rows, exercise_metric},
-    {&clnn__tune_metric_margin_rows, exercise_metric},
-    {&clnn__tune_metric_ada_stats, exercise_metric},
-    {&tune_rows_apply, exercise_metric},
-    {&tune_column_sums, exercise_metric},
-    {&clnn__tune_metric_overlap_partial, exercise_metric},
-    {&clnn__tune_metric_overlap_finish, exercise_metric},
-    {&clnn__tune_metric_overlap_grad, exercise_metric},
-    {&clnn__tune_metric_diou, exercise_metric},
-    {&clnn__tune_metric_madl, exercise_metric},
-    {NULL, NULL}};
+CLNN_TUNE_FAMILY(metric, exercise_metric) = {&clnn__tune_metric_harmonic_rows, &clnn__tune_metric_margin_rows,
+    &clnn__tune_metric_ada_stats, &tune_rows_apply, &tune_column_sums, &clnn__tune_metric_overlap_partial,
+    &clnn__tune_metric_overlap_finish, &clnn__tune_metric_overlap_grad, &clnn__tune_metric_diou,
+    &clnn__tune_metric_madl, NULL};

@@ -252,5 +252,4 @@ static clnn_status exercise_norm(clnn_context *ctx, const clnn__tunable *t, cons
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(norm) = {
-    {&tune_forward, exercise_norm}, {&tune_backward_data, exercise_norm}, {&tune_param_grad, exercise_norm}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(norm, exercise_norm) = {&tune_forward, &tune_backward_data, &tune_param_grad, NULL};

@@ -173,4 +173,4 @@ static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, cons
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(pool) = {{&tune_forward, exercise_pool}, {&tune_backward, exercise_pool}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(pool, exercise_pool) = {&tune_forward, &tune_backward, NULL};

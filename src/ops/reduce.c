@@ -79,4 +79,4 @@ static clnn_status exercise_reduce(clnn_context *ctx, const clnn__tunable *t, co
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(reduce) = {{&tune_group_sum, exercise_reduce}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(reduce, exercise_reduce) = {&tune_group_sum, NULL};

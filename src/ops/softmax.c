@@ -79,4 +79,4 @@ static clnn_status exercise_softmax(clnn_context *ctx, const clnn__tunable *t, c
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(softmax) = {{&tune_forward, exercise_softmax}, {&tune_backward, exercise_softmax}, {NULL, NULL}};
+CLNN_TUNE_FAMILY(softmax, exercise_softmax) = {&tune_forward, &tune_backward, NULL};

@@ -97,14 +97,8 @@ static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, co
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(sparse) = {
-    {&clnn__tune_radix_count, exercise_sparse},        {&clnn__tune_radix_scan, exercise_sparse},
-    {&clnn__tune_radix_scatter, exercise_sparse},      {&clnn__tune_w2_diff, exercise_sparse},
-    {&clnn__tune_topk_rows, exercise_sparse},          {&clnn__tune_msdropout_forward, exercise_sparse},
-    {&clnn__tune_msdropout_backward, exercise_sparse}, {&clnn__tune_moe_route, exercise_sparse},
-    {&clnn__tune_moe_route_backward, exercise_sparse}, {&clnn__tune_moe_load, exercise_sparse},
-    {&clnn__tune_moe_bias_update, exercise_sparse},    {&clnn__tune_moe_aux_loss, exercise_sparse},
-    {&clnn__tune_moe_pair_keys, exercise_sparse},      {&clnn__tune_moe_offsets, exercise_sparse},
-    {&clnn__tune_moe_gather, exercise_sparse},         {&clnn__tune_moe_combine, exercise_sparse},
-    {&clnn__tune_moe_combine_dy, exercise_sparse},     {&clnn__tune_moe_combine_dg, exercise_sparse},
-    {NULL, NULL}};
+CLNN_TUNE_FAMILY(sparse, exercise_sparse) = {&clnn__tune_radix_count, &clnn__tune_radix_scan,
+    &clnn__tune_radix_scatter, &clnn__tune_w2_diff, &clnn__tune_topk_rows, &clnn__tune_msdropout_forward,
+    &clnn__tune_msdropout_backward, &clnn__tune_moe_route, &clnn__tune_moe_route_backward, &clnn__tune_moe_load,
+    &clnn__tune_moe_bias_update, &clnn__tune_moe_aux_loss, &clnn__tune_moe_pair_keys, &clnn__tune_moe_offsets,
+    &clnn__tune_moe_gather, &clnn__tune_moe_combine, &clnn__tune_moe_combine_dy, &clnn__tune_moe_combine_dg, NULL};

@@ -154,7 +154,5 @@ static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, co
     return st;
 }
 
-CLNN_TUNE_FAMILY(tensor) = {
-    {&tune_fill_f32, exercise_tensor}, {&tune_fill_i32, exercise_tensor}, {&tune_copy, exercise_tensor},
-    {&tune_scale, exercise_tensor},    {&tune_axpy, exercise_tensor},     {&tune_uniform, exercise_tensor},
-    {&tune_normal, exercise_tensor},   {NULL, NULL}};
+CLNN_TUNE_FAMILY(tensor, exercise_tensor) = {&tune_fill_f32, &tune_fill_i32, &tune_copy, &tune_scale, &tune_axpy,
+    &tune_uniform, &tune_normal, NULL};

@@ -207,6 +207,5 @@ static clnn_status exercise_augment(clnn_context *ctx, const clnn__tunable *t, c
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(augment) = {{&tune_pair_mix, exercise_augment},     {&tune_pair_self, exercise_augment},
-                             {&tune_pair_scatter, exercise_augment}, {&tune_cutout, exercise_augment},
-                             {&tune_mix_labels, exercise_augment},   {NULL, NULL}};
+CLNN_TUNE_FAMILY(augment, exercise_augment) = {&tune_pair_mix, &tune_pair_self, &tune_pair_scatter, &tune_cutout,
+    &tune_mix_labels, NULL};

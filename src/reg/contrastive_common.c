@@ -220,13 +220,8 @@ static clnn_status exercise_contrastive(clnn_context *ctx, const clnn__tunable *
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(contrastive) = {
-    {&clnn__ctr_embed_prepare, exercise_contrastive}, {&clnn__ctr_embed_finish, exercise_contrastive},
-    {&clnn__ctr_rows, exercise_contrastive},          {&clnn__ctr_tiled_lse, exercise_contrastive},
-    {&clnn__ctr_tiled_grad, exercise_contrastive},    {&clnn__ctr_align, exercise_contrastive},
-    {&clnn__ctr_unif_stats, exercise_contrastive},    {&clnn__ctr_lse_merge, exercise_contrastive},
-    {&clnn__ctr_unif_weights, exercise_contrastive},  {&clnn__ctr_rows_axpy, exercise_contrastive},
-    {&clnn__ctr_ge2e_centroids, exercise_contrastive}, {&clnn__ctr_sqnorms, exercise_contrastive},
-    {&clnn__ctr_ge2e_rows, exercise_contrastive},     {&clnn__ctr_ge2e_finish, exercise_contrastive},
-    {&clnn__ctr_barlow_rows, exercise_contrastive},   {&clnn__ctr_variance, exercise_contrastive},
-    {NULL, NULL}};
+CLNN_TUNE_FAMILY(contrastive, exercise_contrastive) = {&clnn__ctr_embed_prepare, &clnn__ctr_embed_finish,
+    &clnn__ctr_rows, &clnn__ctr_tiled_lse, &clnn__ctr_tiled_grad, &clnn__ctr_align, &clnn__ctr_unif_stats,
+    &clnn__ctr_lse_merge, &clnn__ctr_unif_weights, &clnn__ctr_rows_axpy, &clnn__ctr_ge2e_centroids,
+    &clnn__ctr_sqnorms, &clnn__ctr_ge2e_rows, &clnn__ctr_ge2e_finish, &clnn__ctr_barlow_rows, &clnn__ctr_variance,
+    NULL};

@@ -301,7 +301,5 @@ static clnn_status exercise_gradcomb(clnn_context *ctx, const clnn__tunable *t, 
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(gradcomb) = {{&tune_gram_partial, exercise_gradcomb},     {&tune_gram_final, exercise_gradcomb},
-                              {&tune_gram_solve, exercise_gradcomb},       {&tune_combine, exercise_gradcomb},
-                              {&clnn__tune_amp_apply, exercise_gradcomb}, {&clnn__tune_lobster, exercise_gradcomb},
-                              {NULL, NULL}};
+CLNN_TUNE_FAMILY(gradcomb, exercise_gradcomb) = {&tune_gram_partial, &tune_gram_final, &tune_gram_solve,
+    &tune_combine, &clnn__tune_amp_apply, &clnn__tune_lobster, NULL};

@@ -258,8 +258,5 @@ static clnn_status exercise_outputs(clnn_context *ctx, const clnn__tunable *t, c
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(outputs) = {{&tune_mix, exercise_outputs},         {&tune_entropy, exercise_outputs},
-                             {&tune_z, exercise_outputs},           {&tune_kl, exercise_outputs},
-                             {&tune_js, exercise_outputs},          {&tune_stablemax, exercise_outputs},
-                             {&tune_stablemax_ce, exercise_outputs}, {&tune_prob_entropy, exercise_outputs},
-                             {NULL, NULL}};
+CLNN_TUNE_FAMILY(outputs, exercise_outputs) = {&tune_mix, &tune_entropy, &tune_z, &tune_kl, &tune_js, &tune_stablemax,
+    &tune_stablemax_ce, &tune_prob_entropy, NULL};

@@ -173,12 +173,7 @@ static clnn_status exercise_reg(clnn_context *ctx, const clnn__tunable *t, const
 
 /* problem: P0 x P1 elements; reg.group_apply, reg.sub_identity, reg.outer:
  * a weight matrix [P0, P1]. */
-CLNN_TUNE_FAMILY(reg) = {
-    {&tune_partial, exercise_reg},           {&tune_final, exercise_reg},
-    {&tune_combine, exercise_reg},           {&tune_grad, exercise_reg},
-    {&tune_group, exercise_reg},             {&tune_sub_identity, exercise_reg},
-    {&tune_blend, exercise_reg},             {&tune_outer, exercise_reg},
-    {&clnn__tune_topk_count, exercise_reg},  {&clnn__tune_topk_select, exercise_reg},
-    {&clnn__tune_topk_mask, exercise_reg},   {&clnn__tune_nm_mask, exercise_reg},
-    {&clnn__tune_maskllm, exercise_reg},     {&clnn__tune_quant_params, exercise_reg},
-    {&clnn__tune_fake_quant, exercise_reg},  {NULL, NULL}};
+CLNN_TUNE_FAMILY(reg, exercise_reg) = {&tune_partial, &tune_final, &tune_combine, &tune_grad, &tune_group,
+    &tune_sub_identity, &tune_blend, &tune_outer, &clnn__tune_topk_count, &clnn__tune_topk_select,
+    &clnn__tune_topk_mask, &clnn__tune_nm_mask, &clnn__tune_maskllm, &clnn__tune_quant_params, &clnn__tune_fake_quant,
+    NULL};

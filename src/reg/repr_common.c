@@ -98,20 +98,8 @@ static clnn_status exercise_representations(clnn_context *ctx, const clnn__tunab
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(representations) = {
-    {&clnn__tune_repr_pair, exercise_representations},
-    {&clnn__tune_repr_value, exercise_representations},
-    {&clnn__tune_repr_moments, exercise_representations},
-    {&clnn__tune_repr_stats, exercise_representations},
-    {&clnn__tune_repr_variance_grad, exercise_representations},
-    {&clnn__tune_repr_center_cols, exercise_representations},
-    {&clnn__tune_repr_offdiag, exercise_representations},
-    {&clnn__tune_repr_pseudo_huber, exercise_representations},
-    {&clnn__tune_repr_center_rows, exercise_representations},
-    {&clnn__tune_repr_center_links, exercise_representations},
-    {&clnn__tune_repr_center_update, exercise_representations},
-    {&clnn__tune_repr_sinkhorn_rows, exercise_representations},
-    {&clnn__tune_repr_sinkhorn_cols, exercise_representations},
-    {&clnn__tune_repr_sinkhorn_back_rows, exercise_representations},
-    {&clnn__tune_repr_sinkhorn_back_cols, exercise_representations},
-    {NULL, NULL}};
+CLNN_TUNE_FAMILY(representations, exercise_representations) = {&clnn__tune_repr_pair, &clnn__tune_repr_value,
+    &clnn__tune_repr_moments, &clnn__tune_repr_stats, &clnn__tune_repr_variance_grad, &clnn__tune_repr_center_cols,
+    &clnn__tune_repr_offdiag, &clnn__tune_repr_pseudo_huber, &clnn__tune_repr_center_rows,
+    &clnn__tune_repr_center_links, &clnn__tune_repr_center_update, &clnn__tune_repr_sinkhorn_rows,
+    &clnn__tune_repr_sinkhorn_cols, &clnn__tune_repr_sinkhorn_back_rows, &clnn__tune_repr_sinkhorn_back_cols, NULL};

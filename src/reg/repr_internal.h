@@ -29,7 +29,7 @@ clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__
 clnn_status clnn__repr_value(clnn_context *ctx, const char *fn, cl_mem out, cl_uint out_offset, cl_mem partial,
                              size_t n, float scale);
 
-/* The family's tunables, rows of CLNN_TUNE_FAMILY(representations) (repr_common.c). */
+/* The family's tunables, listed in CLNN_TUNE_FAMILY(representations) (repr_common.c). */
 extern const clnn__tunable clnn__tune_repr_pair, clnn__tune_repr_value, clnn__tune_repr_moments,
     clnn__tune_repr_stats, clnn__tune_repr_variance_grad, clnn__tune_repr_center_cols, clnn__tune_repr_offdiag,
     clnn__tune_repr_pseudo_huber, clnn__tune_repr_center_rows, clnn__tune_repr_center_links,

@@ -215,15 +215,6 @@ static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t
     return clnn__exercise_end(&b);
 }
 
-CLNN_TUNE_FAMILY(stochastic) = {
-    {&tune_group_mask, exercise_stochastic},
-    {&tune_group_mask_add, exercise_stochastic},
-    {&tune_mixout, exercise_stochastic},
-    {&tune_noise, exercise_stochastic},
-    {&clnn__dropblock_seeds_tunable, exercise_stochastic},
-    {&clnn__dropblock_keep_tunable, exercise_stochastic},
-    {&clnn__count_partial_tunable, exercise_stochastic},
-    {&clnn__count_scale_tunable, exercise_stochastic},
-    {&clnn__dropblock_apply_tunable, exercise_stochastic},
-    {&clnn__multiply_tunable, exercise_stochastic},
-    {NULL, NULL}};
+CLNN_TUNE_FAMILY(stochastic, exercise_stochastic) = {&tune_group_mask, &tune_group_mask_add, &tune_mixout,
+    &tune_noise, &clnn__dropblock_seeds_tunable, &clnn__dropblock_keep_tunable, &clnn__count_partial_tunable,
+    &clnn__count_scale_tunable, &clnn__dropblock_apply_tunable, &clnn__multiply_tunable, NULL};
