@@ -42,6 +42,22 @@ static const clnn__tunable tune_step = {
     {{"WPT", {1, 2, 4, 8}, 4, 1}, {"VW", {1, 2, 4, 8}, 4, 4}, {NULL, {0}, 0, 0}},
     step_heuristic, step_global};
 
+/* ---------------------------------------------------------------- tuning */
+
+/* One AdamW step over P0 * P1 parameters. */
+static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    (void)t;
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    clnn_param p = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n), EX_UNIFORM(&b, 0.0f, 1.0f, n), NULL, 0};
+    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
+    EX_STEP(&b, clnn_optim_step(ctx, &o, 1, &p, 0, NULL));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(optim, exercise_optim) = {&tune_step, NULL};
+
 clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d)
 {
     char variant[160];
@@ -262,19 +278,3 @@ clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim *opt, float a
     slow_ema mix = {alpha, beta3, m2};
     return step_all(ctx, "clnn_ademamix_step", opt, &mix, nparams, params, nregs, regs);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* One AdamW step over P0 * P1 parameters. */
-static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    (void)t;
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    clnn_param p = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n), EX_UNIFORM(&b, 0.0f, 1.0f, n), NULL, 0};
-    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
-    EX_STEP(&b, clnn_optim_step(ctx, &o, 1, &p, 0, NULL));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(optim, exercise_optim) = {&tune_step, NULL};

@@ -8,6 +8,21 @@
 static const clnn__tunable tune_forward = CLNN_WPT_TUNABLE("activation.forward", "activation", "act_forward");
 static const clnn__tunable tune_backward = CLNN_WPT_TUNABLE("activation.backward", "activation", "act_backward");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* GELU on P0 x P1 elements. */
+static clnn_status exercise_activation(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    clnn_tensor *x = EX_RAND(&b, n), *dy = EX_RAND(&b, n), *y = EX_RAND(&b, n);
+    EX_STEP(&b, t == &tune_forward ? clnn_activation_forward(ctx, CLNN_ACT_GELU, 0.0f, x, y)
+                                   : clnn_activation_backward(ctx, CLNN_ACT_GELU, 0.0f, x, dy, y));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(activation, exercise_activation) = {&tune_forward, &tune_backward, NULL};
+
 const char *clnn__act_variant(clnn_activation act, char *buf)
 {
     snprintf(buf, 32, "-DACT_FIXED=%d", (int)act);
@@ -53,18 +68,3 @@ clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, flo
     char variant[32];
     return clnn__run_variant(ctx, fn, &tune_backward, clnn__act_variant(act, variant), problem, 6, args);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* GELU on P0 x P1 elements. */
-static clnn_status exercise_activation(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    clnn_tensor *x = EX_RAND(&b, n), *dy = EX_RAND(&b, n), *y = EX_RAND(&b, n);
-    EX_STEP(&b, t == &tune_forward ? clnn_activation_forward(ctx, CLNN_ACT_GELU, 0.0f, x, y)
-                                   : clnn_activation_backward(ctx, CLNN_ACT_GELU, 0.0f, x, dy, y));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(activation, exercise_activation) = {&tune_forward, &tune_backward, NULL};

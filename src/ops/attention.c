@@ -14,6 +14,24 @@
 static const clnn__tunable tune_softmax_forward = ROWS("attention.softmax_forward", "attn_softmax_forward");
 static const clnn__tunable tune_softmax_backward = ROWS("attention.softmax_backward", "attn_softmax_backward");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* One head, P0 queries, P1 keys, head size 32. */
+static clnn_status exercise_attention(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t sq = problem[0], sk = problem[1], d = 32;
+    clnn_tensor *q = EX_RAND(&b, 1, 1, sq, d), *k = EX_RAND(&b, 1, 1, sk, d), *v = EX_RAND(&b, 1, 1, sk, d);
+    clnn_tensor *probs = EX_RAND(&b, 1, 1, sq, sk), *out = EX_RAND(&b, 1, 1, sq, d);
+    EX_STEP(&b, clnn_attention_forward(ctx, q, k, v, 0, probs, out));
+    if (t == &tune_softmax_backward)
+        EX_STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, EX_RAND(&b, 1, 1, sq, d), EX_RAND(&b, 1, 1, sk, d),
+                                            EX_RAND(&b, 1, 1, sk, d)));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(attention, exercise_attention) = {&tune_softmax_forward, &tune_softmax_backward, NULL};
+
 typedef struct attn_geom {
     size_t BH, Sq, Sk, D;
 } attn_geom;
@@ -116,21 +134,3 @@ clnn_status clnn_attention_backward(clnn_context *ctx, const clnn_tensor *q, con
     clReleaseMemObject(ds);
     return st;
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* One head, P0 queries, P1 keys, head size 32. */
-static clnn_status exercise_attention(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t sq = problem[0], sk = problem[1], d = 32;
-    clnn_tensor *q = EX_RAND(&b, 1, 1, sq, d), *k = EX_RAND(&b, 1, 1, sk, d), *v = EX_RAND(&b, 1, 1, sk, d);
-    clnn_tensor *probs = EX_RAND(&b, 1, 1, sq, sk), *out = EX_RAND(&b, 1, 1, sq, d);
-    EX_STEP(&b, clnn_attention_forward(ctx, q, k, v, 0, probs, out));
-    if (t == &tune_softmax_backward)
-        EX_STEP(&b, clnn_attention_backward(ctx, q, k, v, probs, out, EX_RAND(&b, 1, 1, sq, d), EX_RAND(&b, 1, 1, sk, d),
-                                            EX_RAND(&b, 1, 1, sk, d)));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(attention, exercise_attention) = {&tune_softmax_forward, &tune_softmax_backward, NULL};

@@ -10,6 +10,25 @@ static const clnn__tunable tune_route = CLNN_WPT_TUNABLE("blocks.residual_route"
 static const clnn__tunable tune_copy = {"blocks.copy_block", "blocks", "copy_block", 2, {{NULL, {0}, 0, 0}}, NULL,
                                         NULL};
 
+/* ---------------------------------------------------------------- tuning */
+
+/* P0 x P1 elements; blocks.copy_block: the concat of two [P1, P0] parts. */
+static clnn_status exercise_blocks(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    if (t == &tune_copy) {
+        clnn_tensor *parts[2] = {EX_RAND(&b, problem[1], problem[0]), EX_RAND(&b, problem[1], problem[0])};
+        EX_STEP(&b, clnn_concat(ctx, 2, (const clnn_tensor *const *)parts, EX_RAND(&b, problem[1], 2 * problem[0])));
+    } else {
+        clnn_tensor *x = EX_RAND(&b, n), *y = EX_RAND(&b, n), *z = EX_RAND(&b, n);
+        EX_STEP(&b, t == &tune_add ? clnn_residual_add(ctx, x, y, z) : clnn_residual_add_backward(ctx, x, 1, y, z));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(blocks, exercise_blocks) = {&tune_add, &tune_route, &tune_copy, NULL};
+
 clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const clnn_tensor *b, clnn_tensor *y)
 {
     static const char *fn = "clnn_residual_add";
@@ -120,22 +139,3 @@ clnn_status clnn_split(clnn_context *ctx, const clnn_tensor *x, size_t count, cl
                       fn, i, j);
     return copy_parts(ctx, fn, x, count, (const clnn_tensor *const *)outputs, 0);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* P0 x P1 elements; blocks.copy_block: the concat of two [P1, P0] parts. */
-static clnn_status exercise_blocks(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    if (t == &tune_copy) {
-        clnn_tensor *parts[2] = {EX_RAND(&b, problem[1], problem[0]), EX_RAND(&b, problem[1], problem[0])};
-        EX_STEP(&b, clnn_concat(ctx, 2, (const clnn_tensor *const *)parts, EX_RAND(&b, problem[1], 2 * problem[0])));
-    } else {
-        clnn_tensor *x = EX_RAND(&b, n), *y = EX_RAND(&b, n), *z = EX_RAND(&b, n);
-        EX_STEP(&b, t == &tune_add ? clnn_residual_add(ctx, x, y, z) : clnn_residual_add_backward(ctx, x, 1, y, z));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(blocks, exercise_blocks) = {&tune_add, &tune_route, &tune_copy, NULL};

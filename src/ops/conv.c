@@ -12,6 +12,23 @@ static const clnn__tunable tune_im2col = ELEMENTWISE("conv.im2col", "im2col");
 static const clnn__tunable tune_col2im = ELEMENTWISE("conv.col2im", "col2im");
 static const clnn__tunable tune_bias_add = ELEMENTWISE("conv.bias_add", "bias_add");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* A 3x3 convolution, padding 1, of one [P0, s, s] image to P0 channels,
+ * s x s about P1 pixels. */
+static clnn_status exercise_conv(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t c = problem[0], s = clnn__exercise_side(problem[1]);
+    clnn_conv2d_params p = {{1, 1}, {1, 1}, {1, 1}, 1};
+    clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *w = EX_RAND(&b, c, c, 3, 3), *y = EX_RAND(&b, 1, c, s, s);
+    if (t == &tune_col2im) EX_STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
+    else EX_STEP(&b, clnn_conv2d_forward(ctx, x, w, EX_RAND(&b, c), &p, y));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(conv, exercise_conv) = {&tune_im2col, &tune_col2im, &tune_bias_add, NULL};
+
 /* Sizes of one convolution: image [N, C, H, W], filters [K, C/G, R, S], output [N, K, P, Q]. */
 typedef struct conv_geom {
     size_t N, C, H, W, K, R, S, P, Q, G;
@@ -176,20 +193,3 @@ clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, 
     CHECK_SHAPE(ctx, dy->count <= UINT_MAX, "%s: dy has more than 2^32 elements", fn);
     return clnn__group_sum(ctx, fn, dy->buffer, db->buffer, K, N * PQ, PQ, PQ, K * PQ, 1.0f);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* A 3x3 convolution, padding 1, of one [P0, s, s] image to P0 channels,
- * s x s about P1 pixels. */
-static clnn_status exercise_conv(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t c = problem[0], s = clnn__exercise_side(problem[1]);
-    clnn_conv2d_params p = {{1, 1}, {1, 1}, {1, 1}, 1};
-    clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *w = EX_RAND(&b, c, c, 3, 3), *y = EX_RAND(&b, 1, c, s, s);
-    if (t == &tune_col2im) EX_STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
-    else EX_STEP(&b, clnn_conv2d_forward(ctx, x, w, EX_RAND(&b, c), &p, y));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(conv, exercise_conv) = {&tune_im2col, &tune_col2im, &tune_bias_add, NULL};

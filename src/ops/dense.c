@@ -13,6 +13,25 @@ static const clnn__tunable tune_bias_act = {"dense.bias_act", "activation", "den
 static const clnn__tunable tune_dz = {"dense.dz", "activation", "dense_dz", 2, {{NULL, {0}, 0, 0}}, NULL, NULL};
 static const clnn__tunable tune_db = {"dense.db", "activation", "dense_db", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
 
+/* ---------------------------------------------------------------- tuning */
+
+/* P0 outputs (= inputs), P1 batch rows; ReLU. */
+static clnn_status exercise_dense(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t out = problem[0], rows = problem[1];
+    clnn_tensor *x = EX_RAND(&b, rows, out), *w = EX_RAND(&b, out, out), *bias = EX_RAND(&b, out);
+    clnn_tensor *z = EX_RAND(&b, rows, out), *y = EX_RAND(&b, rows, out);
+    if (t == &tune_bias_act) {
+        EX_STEP(&b, clnn_dense_forward(ctx, x, w, bias, CLNN_ACT_RELU, 0.0f, z, y));
+    } else { /* dz and db: the bias gradient only, so no GEMM runs */
+        EX_STEP(&b, clnn_dense_backward(ctx, x, w, z, CLNN_ACT_RELU, 0.0f, y, 0, NULL, NULL, bias));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(dense, exercise_dense) = {&tune_bias_act, &tune_dz, &tune_db, NULL};
+
 /* C = op(A) op(B) (+ C when beta is 1), row-major, on the context's queue. */
 static clnn_status sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                          cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc)
@@ -173,22 +192,3 @@ out:
     if (db && partial != dy->buffer) clReleaseMemObject(partial);
     return st;
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* P0 outputs (= inputs), P1 batch rows; ReLU. */
-static clnn_status exercise_dense(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t out = problem[0], rows = problem[1];
-    clnn_tensor *x = EX_RAND(&b, rows, out), *w = EX_RAND(&b, out, out), *bias = EX_RAND(&b, out);
-    clnn_tensor *z = EX_RAND(&b, rows, out), *y = EX_RAND(&b, rows, out);
-    if (t == &tune_bias_act) {
-        EX_STEP(&b, clnn_dense_forward(ctx, x, w, bias, CLNN_ACT_RELU, 0.0f, z, y));
-    } else { /* dz and db: the bias gradient only, so no GEMM runs */
-        EX_STEP(&b, clnn_dense_backward(ctx, x, w, z, CLNN_ACT_RELU, 0.0f, y, 0, NULL, NULL, bias));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(dense, exercise_dense) = {&tune_bias_act, &tune_dz, &tune_db, NULL};

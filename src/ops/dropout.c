@@ -10,6 +10,21 @@
 static const clnn__tunable tune_forward = PER_BLOCK("dropout.forward", "dropout_forward");
 static const clnn__tunable tune_backward = PER_BLOCK("dropout.backward", "dropout_backward");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* P0 x P1 elements. */
+static clnn_status exercise_dropout(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    clnn_tensor *x = EX_RAND(&b, n), *y = EX_RAND(&b, n), *mask = EX_RAND(&b, n);
+    EX_STEP(&b, t == &tune_forward ? clnn_dropout_forward(ctx, x, 0.1f, 5, 0, y, mask)
+                                   : clnn_dropout_backward(ctx, x, 0.1f, 5, 0, y));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(dropout, exercise_dropout) = {&tune_forward, &tune_backward, NULL};
+
 static clnn_status check_p(clnn_context *ctx, const char *fn, float p)
 {
     CHECK_ARG(ctx, clnn__is_finite(p) && p >= 0.0f && p < 1.0f, "%s: p %g is not in [0, 1)", fn, (double)p);
@@ -61,18 +76,3 @@ clnn_status clnn_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, floa
     size_t problem[2] = {n, 1};
     return clnn__run(ctx, fn, &tune_backward, problem, 7, args);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* P0 x P1 elements. */
-static clnn_status exercise_dropout(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    clnn_tensor *x = EX_RAND(&b, n), *y = EX_RAND(&b, n), *mask = EX_RAND(&b, n);
-    EX_STEP(&b, t == &tune_forward ? clnn_dropout_forward(ctx, x, 0.1f, 5, 0, y, mask)
-                                   : clnn_dropout_backward(ctx, x, 0.1f, 5, 0, y));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(dropout, exercise_dropout) = {&tune_forward, &tune_backward, NULL};

@@ -16,6 +16,29 @@ static const clnn__tunable tune_ce_labels = CLNN_ROWS_TUNABLE("loss.ce_labels", 
 static const clnn__tunable tune_ce_soft = CLNN_ROWS_TUNABLE("loss.ce_soft", "loss", "ce_soft");
 static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "loss", "pointwise_loss");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* [P0 rows, P1 classes]; loss.sum: the sum of P0 x P1 row losses (rows of
+ * 16 classes); loss.ce_label_scale always runs on {1, 256}. */
+static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t rows = problem[0], cols = problem[1];
+    if (t == &clnn__tune_loss_sum) rows = clnn__exercise_elements(problem), cols = 16; /* sums one partial per row */
+    clnn_cross_entropy_options o = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
+    if (t == &tune_ce_soft)
+        EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
+    else if (t == &tune_pointwise)
+        EX_STEP(&b, clnn_mse_loss(ctx, x, EX_RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
+    else
+        EX_STEP(&b, clnn_cross_entropy_labels(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), &o, loss, grad));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(loss, exercise_loss) = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft, &tune_pointwise,
+    &clnn__tune_loss_sum, NULL};
+
 /* Checks the options (NULL: the defaults, returned in *opt) and the logits of
  * a cross-entropy call; rows and cols of the logits go to the caller. */
 static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options **opt_io,
@@ -139,26 +162,3 @@ clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits, c
     return pointwise_loss(ctx, "clnn_bce_with_logits", ROW_BCE_MODE, logits, targets, "logits", "targets",
                           reduction, loss, dlogits, "dlogits");
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* [P0 rows, P1 classes]; loss.sum: the sum of P0 x P1 row losses (rows of
- * 16 classes); loss.ce_label_scale always runs on {1, 256}. */
-static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t rows = problem[0], cols = problem[1];
-    if (t == &clnn__tune_loss_sum) rows = clnn__exercise_elements(problem), cols = 16; /* sums one partial per row */
-    clnn_cross_entropy_options o = {CLNN_REDUCE_MEAN, 0.1f, -100};
-    clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
-    if (t == &tune_ce_soft)
-        EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
-    else if (t == &tune_pointwise)
-        EX_STEP(&b, clnn_mse_loss(ctx, x, EX_RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
-    else
-        EX_STEP(&b, clnn_cross_entropy_labels(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), &o, loss, grad));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(loss, exercise_loss) = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft, &tune_pointwise,
-    &clnn__tune_loss_sum, NULL};

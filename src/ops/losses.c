@@ -25,6 +25,51 @@ static const clnn__tunable tune_zh_scatter =
 static const clnn__tunable tune_zh_colsum =
     CLNN_ROW_TUNABLE("losses.spherical_z_hidden_colsum", "losses", "spherical_z_hidden_colsum");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* The hidden-layer Z-loss on h [P0, P1] and 10 classes, every output; the
+ * problem of its wfix kernel is the C classes: C = P0 (at least 2), d = 16,
+ * 4 rows. */
+static void exercise_zh(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2], clnn_tensor *loss)
+{
+    int wfix = t == &tune_zh_wfix;
+    size_t rows = problem[0], n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 2 ? 2 : rows) : 10;
+    clnn_tensor *h = EX_RAND(b, n, d), *w = EX_RAND(b, c, d), *bias = EX_RAND(b, c), *dh = EX_RAND(b, n, d);
+    clnn_tensor *dw = EX_RAND(b, c, d), *db = EX_RAND(b, c);
+    EX_STEP(b, clnn_spherical_z_loss_hidden(b->ctx, h, w, bias, clnn__exercise_ints(b, n, c, 7), 0.1f, 10.0f, 1e-6f,
+                                            CLNN_REDUCE_MEAN, loss, dh, dw, db));
+}
+
+/* [P0 rows, P1 classes] (at least 2); py_loss with every robust term, the
+ * NFL pass included; ASL with every target 1; ELR on a state of P0 samples. */
+static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t rows = problem[0], cols = problem[1] < 2 ? 2 : problem[1];
+    clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
+    clnn_tensor *labels = clnn__exercise_ints(&b, rows, cols, 7);
+    if (t == &tune_asl) {
+        clnn_tensor *targets = EX_RAND(&b, rows, cols);
+        EX_STEP(&b, clnn_tensor_fill(targets, 1.0f));
+        EX_STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (t == &tune_spherical) {
+        EX_STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (t == &tune_zh || t == &tune_zh_wfix || t == &tune_zh_scatter || t == &tune_zh_colsum) {
+        exercise_zh(&b, t, problem, loss);
+    } else if (t == &tune_elr) {
+        clnn_tensor *state = EX_UNIFORM(&b, 0.0f, 1.0f / (float)cols, rows, cols);
+        EX_STEP(&b, clnn_elr_loss(ctx, x, labels, clnn__exercise_ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f,
+                                  CLNN_REDUCE_MEAN, loss, grad));
+    } else {
+        clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
+        EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(losses, exercise_losses) = {&tune_py, &tune_asl, &tune_spherical, &tune_elr, &tune_zh, &tune_zh_wfix,
+    &tune_zh_scatter, &tune_zh_colsum, NULL};
+
 /* ------------------------------------------------------------- checks */
 
 /* Rows and classes of the logits (fp32, 32-bit element indices, labels
@@ -427,48 +472,3 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
     zh_release(buf);
     return st;
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* The hidden-layer Z-loss on h [P0, P1] and 10 classes, every output; the
- * problem of its wfix kernel is the C classes: C = P0 (at least 2), d = 16,
- * 4 rows. */
-static void exercise_zh(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2], clnn_tensor *loss)
-{
-    int wfix = t == &tune_zh_wfix;
-    size_t rows = problem[0], n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 2 ? 2 : rows) : 10;
-    clnn_tensor *h = EX_RAND(b, n, d), *w = EX_RAND(b, c, d), *bias = EX_RAND(b, c), *dh = EX_RAND(b, n, d);
-    clnn_tensor *dw = EX_RAND(b, c, d), *db = EX_RAND(b, c);
-    EX_STEP(b, clnn_spherical_z_loss_hidden(b->ctx, h, w, bias, clnn__exercise_ints(b, n, c, 7), 0.1f, 10.0f, 1e-6f,
-                                            CLNN_REDUCE_MEAN, loss, dh, dw, db));
-}
-
-/* [P0 rows, P1 classes] (at least 2); py_loss with every robust term, the
- * NFL pass included; ASL with every target 1; ELR on a state of P0 samples. */
-static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t rows = problem[0], cols = problem[1] < 2 ? 2 : problem[1];
-    clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
-    clnn_tensor *labels = clnn__exercise_ints(&b, rows, cols, 7);
-    if (t == &tune_asl) {
-        clnn_tensor *targets = EX_RAND(&b, rows, cols);
-        EX_STEP(&b, clnn_tensor_fill(targets, 1.0f));
-        EX_STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
-    } else if (t == &tune_spherical) {
-        EX_STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
-    } else if (t == &tune_zh || t == &tune_zh_wfix || t == &tune_zh_scatter || t == &tune_zh_colsum) {
-        exercise_zh(&b, t, problem, loss);
-    } else if (t == &tune_elr) {
-        clnn_tensor *state = EX_UNIFORM(&b, 0.0f, 1.0f / (float)cols, rows, cols);
-        EX_STEP(&b, clnn_elr_loss(ctx, x, labels, clnn__exercise_ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f,
-                                  CLNN_REDUCE_MEAN, loss, grad));
-    } else {
-        clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
-        EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(losses, exercise_losses) = {&tune_py, &tune_asl, &tune_spherical, &tune_elr, &tune_zh, &tune_zh_wfix,
-    &tune_zh_scatter, &tune_zh_colsum, NULL};

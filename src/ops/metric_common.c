@@ -9,6 +9,59 @@ static const clnn__tunable tune_rows_apply = {"metric.rows_apply", "metric_losse
 static const clnn__tunable tune_column_sums = {"metric.column_sums", "metric_losses", "column_sums", 1,
                                                {{NULL, {0}, 0, 0}}, NULL, NULL};
 
+/* ---------------------------------------------------------------- tuning */
+
+/* harmonic_rows, margin_rows: [P0 rows, P1 classes], D = 64; rows_apply:
+ * P0 x P1 elements (harmonic loss, D = 64); column_sums: P0 classes
+ * (harmonic loss, 64 rows, D = 64); ada_stats: AdaFace over P0 x P1 rows
+ * (8 classes). */
+static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2])
+{
+    size_t n = clnn__exercise_elements(problem), d = 64, rows = problem[0], classes = problem[1];
+    if (t == &clnn__tune_metric_ada_stats) rows = n, classes = 8;
+    if (t == &tune_rows_apply) rows = (n + d - 1) / d, classes = 16;
+    if (t == &tune_column_sums) rows = 64, classes = problem[0];
+    clnn_tensor *x = EX_RAND(b, rows, d), *w = EX_RAND(b, classes, d);
+    clnn_tensor *labels = clnn__exercise_ints(b, rows, classes, 7);
+    clnn_tensor *dx = EX_RAND(b, rows, d), *dw = EX_RAND(b, classes, d), *loss = EX_RAND(b, 1);
+    if (t == &clnn__tune_metric_margin_rows || t == &clnn__tune_metric_ada_stats) {
+        clnn_margin_options o;
+        clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &o);
+        EX_STEP(b, clnn_margin_loss(b->ctx, x, w, labels, &o, EX_UNIFORM(b, 1.0f, 2.0f, 2), loss, dx, dw));
+    } else {
+        EX_STEP(b, clnn_harmonic_loss(b->ctx, x, w, labels, 8.0f, 1e-12f, CLNN_REDUCE_MEAN, loss, dx, dw));
+    }
+}
+
+/* overlap_*: P0 samples of P1 elements; diou: P0 x P1 boxes; madl: P0 x P1
+ * elements. */
+static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    if (t == &clnn__tune_metric_overlap_partial || t == &clnn__tune_metric_overlap_finish ||
+        t == &clnn__tune_metric_overlap_grad) {
+        clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
+        clnn_tensor *q = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
+        EX_STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
+                                        EX_RAND(&b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_metric_diou) {
+        clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4), *q = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4);
+        EX_STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, EX_RAND(&b, 1), EX_RAND(&b, n, 4)));
+    } else if (t == &clnn__tune_metric_madl) {
+        EX_STEP(&b, clnn_madl_loss(ctx, EX_RAND(&b, n), EX_RAND(&b, n), 10.0f, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
+                                   EX_RAND(&b, n)));
+    } else {
+        exercise_classes(&b, t, problem);
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(metric, exercise_metric) = {&clnn__tune_metric_harmonic_rows, &clnn__tune_metric_margin_rows,
+    &clnn__tune_metric_ada_stats, &tune_rows_apply, &tune_column_sums, &clnn__tune_metric_overlap_partial,
+    &clnn__tune_metric_overlap_finish, &clnn__tune_metric_overlap_grad, &clnn__tune_metric_diou,
+    &clnn__tune_metric_madl, NULL};
+
 /* ------------------------------------------------------- embedding losses */
 
 clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
@@ -115,56 +168,3 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
     }
     return clnn__loss_reduce(ctx, fn, e->reduction, e->loss, e->partial, e->n, e->scale, NULL);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* harmonic_rows, margin_rows: [P0 rows, P1 classes], D = 64; rows_apply:
- * P0 x P1 elements (harmonic loss, D = 64); column_sums: P0 classes
- * (harmonic loss, 64 rows, D = 64); ada_stats: AdaFace over P0 x P1 rows
- * (8 classes). */
-static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2])
-{
-    size_t n = clnn__exercise_elements(problem), d = 64, rows = problem[0], classes = problem[1];
-    if (t == &clnn__tune_metric_ada_stats) rows = n, classes = 8;
-    if (t == &tune_rows_apply) rows = (n + d - 1) / d, classes = 16;
-    if (t == &tune_column_sums) rows = 64, classes = problem[0];
-    clnn_tensor *x = EX_RAND(b, rows, d), *w = EX_RAND(b, classes, d);
-    clnn_tensor *labels = clnn__exercise_ints(b, rows, classes, 7);
-    clnn_tensor *dx = EX_RAND(b, rows, d), *dw = EX_RAND(b, classes, d), *loss = EX_RAND(b, 1);
-    if (t == &clnn__tune_metric_margin_rows || t == &clnn__tune_metric_ada_stats) {
-        clnn_margin_options o;
-        clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &o);
-        EX_STEP(b, clnn_margin_loss(b->ctx, x, w, labels, &o, EX_UNIFORM(b, 1.0f, 2.0f, 2), loss, dx, dw));
-    } else {
-        EX_STEP(b, clnn_harmonic_loss(b->ctx, x, w, labels, 8.0f, 1e-12f, CLNN_REDUCE_MEAN, loss, dx, dw));
-    }
-}
-
-/* overlap_*: P0 samples of P1 elements; diou: P0 x P1 boxes; madl: P0 x P1
- * elements. */
-static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    if (t == &clnn__tune_metric_overlap_partial || t == &clnn__tune_metric_overlap_finish ||
-        t == &clnn__tune_metric_overlap_grad) {
-        clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
-        clnn_tensor *q = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
-        EX_STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
-                                        EX_RAND(&b, problem[0], problem[1])));
-    } else if (t == &clnn__tune_metric_diou) {
-        clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4), *q = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4);
-        EX_STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, EX_RAND(&b, 1), EX_RAND(&b, n, 4)));
-    } else if (t == &clnn__tune_metric_madl) {
-        EX_STEP(&b, clnn_madl_loss(ctx, EX_RAND(&b, n), EX_RAND(&b, n), 10.0f, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
-                                   EX_RAND(&b, n)));
-    } else {
-        exercise_classes(&b, t, problem);
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(metric, exercise_metric) = {&clnn__tune_metric_harmonic_rows, &clnn__tune_metric_margin_rows,
-    &clnn__tune_metric_ada_stats, &tune_rows_apply, &tune_column_sums, &clnn__tune_metric_overlap_partial,
-    &clnn__tune_metric_overlap_finish, &clnn__tune_metric_overlap_grad, &clnn__tune_metric_diou,
-    &clnn__tune_metric_madl, NULL};

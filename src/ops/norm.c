@@ -14,6 +14,24 @@ static const clnn__tunable tune_forward = GROUPED("norm.forward", "norm_forward"
 static const clnn__tunable tune_backward_data = GROUPED("norm.backward_data", "norm_backward_data");
 static const clnn__tunable tune_param_grad = GROUPED("norm.param_grad", "norm_param_grad");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* Layer normalization of [P0 rows, P1 columns]. */
+static clnn_status exercise_norm(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t rows = problem[0], cols = problem[1];
+    clnn_tensor *x = EX_RAND(&b, rows, cols), *y = EX_RAND(&b, rows, cols), *dx = EX_RAND(&b, rows, cols);
+    clnn_tensor *gamma = EX_RAND(&b, cols), *beta = EX_RAND(&b, cols), *mean = EX_RAND(&b, rows);
+    clnn_tensor *inv = EX_RAND(&b, rows);
+    EX_STEP(&b, clnn_layernorm_forward(ctx, x, gamma, beta, 1e-5f, y, mean, inv));
+    if (t != &tune_forward)
+        EX_STEP(&b, clnn_layernorm_backward(ctx, x, y, gamma, mean, inv, dx, EX_RAND(&b, cols), EX_RAND(&b, cols)));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(norm, exercise_norm) = {&tune_forward, &tune_backward_data, &tune_param_grad, NULL};
+
 /* flags: the same bits as cl/norm.cl */
 enum {
     NORM_AFFINE = 1,
@@ -235,21 +253,3 @@ clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, con
     TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
     return run_backward(ctx, fn, &rows, &cols, 0, 0, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* Layer normalization of [P0 rows, P1 columns]. */
-static clnn_status exercise_norm(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t rows = problem[0], cols = problem[1];
-    clnn_tensor *x = EX_RAND(&b, rows, cols), *y = EX_RAND(&b, rows, cols), *dx = EX_RAND(&b, rows, cols);
-    clnn_tensor *gamma = EX_RAND(&b, cols), *beta = EX_RAND(&b, cols), *mean = EX_RAND(&b, rows);
-    clnn_tensor *inv = EX_RAND(&b, rows);
-    EX_STEP(&b, clnn_layernorm_forward(ctx, x, gamma, beta, 1e-5f, y, mean, inv));
-    if (t != &tune_forward)
-        EX_STEP(&b, clnn_layernorm_backward(ctx, x, y, gamma, mean, inv, dx, EX_RAND(&b, cols), EX_RAND(&b, cols)));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(norm, exercise_norm) = {&tune_forward, &tune_backward_data, &tune_param_grad, NULL};

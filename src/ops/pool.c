@@ -10,6 +10,23 @@
 static const clnn__tunable tune_forward = ELEMENTWISE("pool.forward", "pool_forward");
 static const clnn__tunable tune_backward = ELEMENTWISE("pool.backward", "pool_backward");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* 2x2 max pooling, stride 2, of one [P0, s, s] image, s x s about P1 pixels. */
+static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t c = problem[0], s = clnn__exercise_side(problem[1]), h = s / 2;
+    clnn_pool2d_params p = {{2, 2}, {2, 2}, {0, 0}, 0};
+    clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *y = EX_RAND(&b, 1, c, h, h);
+    clnn_tensor *idx = clnn__exercise_int_output(&b, 4, (size_t[]){1, c, h, h});
+    EX_STEP(&b, clnn_maxpool2d_forward(ctx, x, &p, y, idx));
+    if (t == &tune_backward) EX_STEP(&b, clnn_maxpool2d_backward(ctx, y, idx, &p, x));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(pool, exercise_pool) = {&tune_forward, &tune_backward, NULL};
+
 enum { MODE_MAX = 0, MODE_AVG_INCLUDE_PAD = 1, MODE_AVG_EXCLUDE_PAD = 2 };
 
 static clnn_status check_nchw(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
@@ -157,20 +174,3 @@ clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor 
     CHECK_SHAPE(ctx, dx->shape[2] <= 65535 && dx->shape[3] <= 65535, "%s: dx planes above 65535 pixels a side", fn);
     return run_pool(ctx, fn, 1, dx, &pooled, NULL, &prm, MODE_AVG_INCLUDE_PAD);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* 2x2 max pooling, stride 2, of one [P0, s, s] image, s x s about P1 pixels. */
-static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t c = problem[0], s = clnn__exercise_side(problem[1]), h = s / 2;
-    clnn_pool2d_params p = {{2, 2}, {2, 2}, {0, 0}, 0};
-    clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *y = EX_RAND(&b, 1, c, h, h);
-    clnn_tensor *idx = clnn__exercise_int_output(&b, 4, (size_t[]){1, c, h, h});
-    EX_STEP(&b, clnn_maxpool2d_forward(ctx, x, &p, y, idx));
-    if (t == &tune_backward) EX_STEP(&b, clnn_maxpool2d_backward(ctx, y, idx, &p, x));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(pool, exercise_pool) = {&tune_forward, &tune_backward, NULL};

@@ -58,16 +58,6 @@ static const clnn__tunable tune_group_sum = {"reduce.group_sum",
                                              clnn__global_one_group_each,
                                              clnn__one_group_each_iterations};
 
-clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
-                            size_t group_stride, size_t inner, size_t outer_stride, float scale)
-{
-    cl_uint g = (cl_uint)groups, n = (cl_uint)count, gs = (cl_uint)group_stride, in_ = (cl_uint)inner,
-            os = (cl_uint)outer_stride;
-    size_t problem[2] = {groups, count};
-    clnn__karg a[] = {KARG_BUF(in), KARG_BUF(out), KARG(g), KARG(n), KARG(gs), KARG(in_), KARG(os), KARG(scale)};
-    return clnn__run(ctx, fn, &tune_group_sum, problem, 8, a);
-}
-
 /* ---------------------------------------------------------------- tuning */
 
 /* P0 channels of P1 pixels: the bias gradient of a convolution. */
@@ -80,3 +70,14 @@ static clnn_status exercise_reduce(clnn_context *ctx, const clnn__tunable *t, co
 }
 
 CLNN_TUNE_FAMILY(reduce, exercise_reduce) = {&tune_group_sum, NULL};
+
+clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
+                            size_t group_stride, size_t inner, size_t outer_stride, float scale)
+{
+    cl_uint g = (cl_uint)groups, n = (cl_uint)count, gs = (cl_uint)group_stride, in_ = (cl_uint)inner,
+            os = (cl_uint)outer_stride;
+    size_t problem[2] = {groups, count};
+    clnn__karg a[] = {KARG_BUF(in), KARG_BUF(out), KARG(g), KARG(n), KARG(gs), KARG(in_), KARG(os), KARG(scale)};
+    return clnn__run(ctx, fn, &tune_group_sum, problem, 8, a);
+}
+

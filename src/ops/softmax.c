@@ -6,6 +6,20 @@
 static const clnn__tunable tune_forward = CLNN_ROWS_TUNABLE("softmax.forward", "softmax", "softmax_forward");
 static const clnn__tunable tune_backward = CLNN_ROWS_TUNABLE("softmax.backward", "softmax", "softmax_backward");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* [P0 rows, P1 columns]. */
+static clnn_status exercise_softmax(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    clnn_tensor *x = EX_RAND(&b, problem[0], problem[1]), *dy = EX_RAND(&b, problem[0], problem[1]);
+    clnn_tensor *y = EX_RAND(&b, problem[0], problem[1]);
+    EX_STEP(&b, t == &tune_forward ? clnn_softmax_forward(ctx, x, y) : clnn_softmax_backward(ctx, x, dy, y));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(softmax, exercise_softmax) = {&tune_forward, &tune_backward, NULL};
+
 static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn_tensor *x, clnn_tensor *y,
                                    cl_int log_out)
 {
@@ -66,17 +80,3 @@ clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_tensor *y, c
 {
     return softmax_backward(ctx, "clnn_log_softmax_backward", y, dy, dx, 1);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* [P0 rows, P1 columns]. */
-static clnn_status exercise_softmax(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    clnn_tensor *x = EX_RAND(&b, problem[0], problem[1]), *dy = EX_RAND(&b, problem[0], problem[1]);
-    clnn_tensor *y = EX_RAND(&b, problem[0], problem[1]);
-    EX_STEP(&b, t == &tune_forward ? clnn_softmax_forward(ctx, x, y) : clnn_softmax_backward(ctx, x, dy, y));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(softmax, exercise_softmax) = {&tune_forward, &tune_backward, NULL};

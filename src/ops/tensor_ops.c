@@ -18,6 +18,49 @@ static const clnn__tunable tune_axpy = ELEMENTWISE("tensor.axpy", "axpy_f32");
 static const clnn__tunable tune_uniform = PER_BLOCK("tensor.random_uniform", "random_uniform_f32");
 static const clnn__tunable tune_normal = PER_BLOCK("tensor.random_normal", "random_normal_f32");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* A tensor of n elements holding reproducible values in [-1, 1). */
+static clnn_status random_tensor(clnn_context *ctx, clnn_dtype dtype, size_t n, unsigned seed, clnn_tensor **out)
+{
+    TRY(clnn_tensor_create(ctx, dtype, 1, &n, out));
+    uint32_t *host = malloc(n * sizeof *host);
+    if (!host) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "clnn_tune_kernel: out of host memory");
+    for (size_t i = 0; i < n; i++) {
+        float v = clnn_philox_uniform(seed, 0, i) * 2.0f - 1.0f;
+        if (dtype == CLNN_INT32) host[i] = (uint32_t)(int32_t)(v * 1000.0f);
+        else memcpy(&host[i], &v, sizeof v);
+    }
+    clnn_status st = clnn_tensor_upload(*out, host, n * sizeof *host);
+    free(host);
+    return st;
+}
+
+/* problem = {elements, 1} (P0 * P1 elements): every tensor kernel is one
+ * work-item per element (per four for the Philox fills). */
+static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    size_t n = problem[0] * (problem[1] ? problem[1] : 1);
+    clnn_tensor *x = NULL, *y = NULL;
+    clnn_status st = random_tensor(ctx, t == &tune_fill_i32 ? CLNN_INT32 : CLNN_FLOAT32, n, 1, &x);
+    if (st == CLNN_OK) st = random_tensor(ctx, CLNN_FLOAT32, n, 2, &y);
+    if (st == CLNN_OK) {
+        if (t == &tune_fill_f32 || t == &tune_fill_i32) st = clnn_tensor_fill(x, 3.0f);
+        else if (t == &tune_copy) st = clnn_tensor_copy(y, x);
+        else if (t == &tune_scale) st = clnn_scale(x, 0.75f);
+        else if (t == &tune_axpy) st = clnn_axpy(0.5f, x, y);
+        else if (t == &tune_uniform) st = clnn_tensor_random_uniform(x, 42, 3, -1.0f, 1.0f);
+        else st = clnn_tensor_random_normal(x, 42, 3, 0.0f, 1.0f);
+    }
+    if (st == CLNN_OK) st = clnn_finish(ctx);
+    clnn_tensor_release(x);
+    clnn_tensor_release(y);
+    return st;
+}
+
+CLNN_TUNE_FAMILY(tensor, exercise_tensor) = {&tune_fill_f32, &tune_fill_i32, &tune_copy, &tune_scale, &tune_axpy,
+    &tune_uniform, &tune_normal, NULL};
+
 /* Launches a one-item-per-element kernel over n elements. */
 static clnn_status launch_1d(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t n, size_t nargs,
                              const clnn__karg *args)
@@ -113,46 +156,3 @@ clnn_status clnn_tensor_random_normal(clnn_tensor *t, uint64_t seed, uint32_t st
     if (t) CHECK_ARG(t->ctx, stddev >= 0, "%s: stddev %g is negative", fn, (double)stddev);
     return random_fill(t, fn, &tune_normal, seed, stream, mean, stddev);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* A tensor of n elements holding reproducible values in [-1, 1). */
-static clnn_status random_tensor(clnn_context *ctx, clnn_dtype dtype, size_t n, unsigned seed, clnn_tensor **out)
-{
-    TRY(clnn_tensor_create(ctx, dtype, 1, &n, out));
-    uint32_t *host = malloc(n * sizeof *host);
-    if (!host) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "clnn_tune_kernel: out of host memory");
-    for (size_t i = 0; i < n; i++) {
-        float v = clnn_philox_uniform(seed, 0, i) * 2.0f - 1.0f;
-        if (dtype == CLNN_INT32) host[i] = (uint32_t)(int32_t)(v * 1000.0f);
-        else memcpy(&host[i], &v, sizeof v);
-    }
-    clnn_status st = clnn_tensor_upload(*out, host, n * sizeof *host);
-    free(host);
-    return st;
-}
-
-/* problem = {elements, 1} (P0 * P1 elements): every tensor kernel is one
- * work-item per element (per four for the Philox fills). */
-static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    size_t n = problem[0] * (problem[1] ? problem[1] : 1);
-    clnn_tensor *x = NULL, *y = NULL;
-    clnn_status st = random_tensor(ctx, t == &tune_fill_i32 ? CLNN_INT32 : CLNN_FLOAT32, n, 1, &x);
-    if (st == CLNN_OK) st = random_tensor(ctx, CLNN_FLOAT32, n, 2, &y);
-    if (st == CLNN_OK) {
-        if (t == &tune_fill_f32 || t == &tune_fill_i32) st = clnn_tensor_fill(x, 3.0f);
-        else if (t == &tune_copy) st = clnn_tensor_copy(y, x);
-        else if (t == &tune_scale) st = clnn_scale(x, 0.75f);
-        else if (t == &tune_axpy) st = clnn_axpy(0.5f, x, y);
-        else if (t == &tune_uniform) st = clnn_tensor_random_uniform(x, 42, 3, -1.0f, 1.0f);
-        else st = clnn_tensor_random_normal(x, 42, 3, 0.0f, 1.0f);
-    }
-    if (st == CLNN_OK) st = clnn_finish(ctx);
-    clnn_tensor_release(x);
-    clnn_tensor_release(y);
-    return st;
-}
-
-CLNN_TUNE_FAMILY(tensor, exercise_tensor) = {&tune_fill_f32, &tune_fill_i32, &tune_copy, &tune_scale, &tune_axpy,
-    &tune_uniform, &tune_normal, NULL};

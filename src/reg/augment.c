@@ -13,6 +13,30 @@ static const clnn__tunable tune_pair_scatter = ELEMENTWISE("augment.pair_mix_sca
 static const clnn__tunable tune_cutout = ELEMENTWISE("augment.cutout", "cutout_f32");
 static const clnn__tunable tune_mix_labels = ELEMENTWISE("augment.mix_labels", "mix_labels_f32");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* A batch of 32 samples of P0 * P1 / 32 features (rounded up). */
+static clnn_status exercise_augment(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t batch = 32, f = (clnn__exercise_elements(problem) + batch - 1) / batch;
+    clnn_tensor *perm = clnn__exercise_ints(&b, batch, batch, batch - 1);
+    if (t == &tune_mix_labels) {
+        EX_STEP(&b, clnn_mix_labels(ctx, clnn__exercise_ints(&b, batch, f, 1), perm, 0.7f, EX_RAND(&b, batch, f)));
+    } else if (t == &tune_cutout) {
+        clnn_tensor *x = EX_RAND(&b, batch, 1, f, 1);
+        EX_STEP(&b, clnn_cutout_forward(ctx, x, 3, 5, EX_RAND(&b, batch, 1, f, 1)));
+    } else {
+        clnn_tensor *x = EX_RAND(&b, batch, f), *y = EX_RAND(&b, batch, f);
+        EX_STEP(&b, t == &tune_pair_mix ? clnn_mixup_forward(ctx, x, perm, 0.7f, y)
+                                        : clnn_mixup_backward(ctx, x, perm, 0.7f, y));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(augment, exercise_augment) = {&tune_pair_mix, &tune_pair_self, &tune_pair_scatter, &tune_cutout,
+    &tune_mix_labels, NULL};
+
 /* An int32 tensor [count] whose entries lie in [0, bound): read back (it is
  * small: one entry per sample) so that the kernels never index out of range.
  * With bijective, every value must occur exactly once. */
@@ -185,27 +209,3 @@ clnn_status clnn_mix_labels(clnn_context *ctx, const clnn_tensor *labels, const 
     size_t problem[2] = {targets->count, 1};
     return clnn__run(ctx, fn, &tune_mix_labels, problem, 6, a);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* A batch of 32 samples of P0 * P1 / 32 features (rounded up). */
-static clnn_status exercise_augment(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t batch = 32, f = (clnn__exercise_elements(problem) + batch - 1) / batch;
-    clnn_tensor *perm = clnn__exercise_ints(&b, batch, batch, batch - 1);
-    if (t == &tune_mix_labels) {
-        EX_STEP(&b, clnn_mix_labels(ctx, clnn__exercise_ints(&b, batch, f, 1), perm, 0.7f, EX_RAND(&b, batch, f)));
-    } else if (t == &tune_cutout) {
-        clnn_tensor *x = EX_RAND(&b, batch, 1, f, 1);
-        EX_STEP(&b, clnn_cutout_forward(ctx, x, 3, 5, EX_RAND(&b, batch, 1, f, 1)));
-    } else {
-        clnn_tensor *x = EX_RAND(&b, batch, f), *y = EX_RAND(&b, batch, f);
-        EX_STEP(&b, t == &tune_pair_mix ? clnn_mixup_forward(ctx, x, perm, 0.7f, y)
-                                        : clnn_mixup_backward(ctx, x, perm, 0.7f, y));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(augment, exercise_augment) = {&tune_pair_mix, &tune_pair_self, &tune_pair_scatter, &tune_cutout,
-    &tune_mix_labels, NULL};

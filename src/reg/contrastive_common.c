@@ -11,6 +11,43 @@ const clnn__tunable clnn__ctr_embed_prepare = CLNN_ROW_TUNABLE("contrastive.embe
 const clnn__tunable clnn__ctr_embed_finish = CLNN_ROW_TUNABLE("contrastive.embed_finish", "contrastive",
                                                               "embed_finish");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* Two views of P0 samples (at least 2) of P1 features; ge2e_* and
+ * row_sqnorms: P0 speakers of 4 utterances of P1 features. */
+static clnn_status exercise_contrastive(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = problem[0] < 2 ? 2 : problem[0], d = problem[1] ? problem[1] : 1;
+    clnn_tensor *x = EX_RAND(&b, n, d), *y = EX_RAND(&b, n, d), *dx = EX_RAND(&b, n, d), *dy = EX_RAND(&b, n, d);
+    clnn_tensor *loss = EX_RAND(&b, 1);
+    if (t == &clnn__ctr_ge2e_centroids || t == &clnn__ctr_sqnorms || t == &clnn__ctr_ge2e_rows ||
+        t == &clnn__ctr_ge2e_finish) {
+        clnn_tensor *e = EX_RAND(&b, n, 4, d), *de = EX_RAND(&b, n, 4, d), *w = EX_RAND(&b, 1), *bias = EX_RAND(&b, 1);
+        EX_STEP(&b, clnn_ge2e_loss(ctx, e, w, bias, CLNN_REDUCE_MEAN, loss, de, NULL, NULL));
+    } else if (t == &clnn__ctr_align) {
+        EX_STEP(&b, clnn_alignment_loss(ctx, x, y, 2.0f, loss, dx, dy));
+    } else if (t == &clnn__ctr_unif_stats || t == &clnn__ctr_unif_weights || t == &clnn__ctr_lse_merge ||
+               t == &clnn__ctr_rows_axpy) {
+        EX_STEP(&b, clnn_uniformity_loss(ctx, x, 2.0f, loss, dx));
+    } else if (t == &clnn__ctr_barlow_rows) {
+        EX_STEP(&b, clnn_barlow_twins(ctx, x, y, 5e-3f, loss, dx, dy));
+    } else if (t == &clnn__ctr_variance) {
+        EX_STEP(&b, clnn_task_variance_penalty(ctx, x, 1.0f, CLNN_REDUCE_MEAN, loss, dx));
+    } else if (t == &clnn__ctr_tiled_lse || t == &clnn__ctr_tiled_grad) {
+        EX_STEP(&b, clnn_infonce_tiled(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
+    } else { /* embed_prepare, embed_finish, rows */
+        EX_STEP(&b, clnn_infonce(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(contrastive, exercise_contrastive) = {&clnn__ctr_embed_prepare, &clnn__ctr_embed_finish,
+    &clnn__ctr_rows, &clnn__ctr_tiled_lse, &clnn__ctr_tiled_grad, &clnn__ctr_align, &clnn__ctr_unif_stats,
+    &clnn__ctr_lse_merge, &clnn__ctr_unif_weights, &clnn__ctr_rows_axpy, &clnn__ctr_ge2e_centroids,
+    &clnn__ctr_sqnorms, &clnn__ctr_ge2e_rows, &clnn__ctr_ge2e_finish, &clnn__ctr_barlow_rows, &clnn__ctr_variance,
+    NULL};
+
 /* ------------------------------------------------------------- checks */
 
 clnn_status clnn__ctr_rows_of(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t *n,
@@ -188,40 +225,3 @@ void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[2], int
     *acc_b = written[hb];
     written[hb] = 1;
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* Two views of P0 samples (at least 2) of P1 features; ge2e_* and
- * row_sqnorms: P0 speakers of 4 utterances of P1 features. */
-static clnn_status exercise_contrastive(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = problem[0] < 2 ? 2 : problem[0], d = problem[1] ? problem[1] : 1;
-    clnn_tensor *x = EX_RAND(&b, n, d), *y = EX_RAND(&b, n, d), *dx = EX_RAND(&b, n, d), *dy = EX_RAND(&b, n, d);
-    clnn_tensor *loss = EX_RAND(&b, 1);
-    if (t == &clnn__ctr_ge2e_centroids || t == &clnn__ctr_sqnorms || t == &clnn__ctr_ge2e_rows ||
-        t == &clnn__ctr_ge2e_finish) {
-        clnn_tensor *e = EX_RAND(&b, n, 4, d), *de = EX_RAND(&b, n, 4, d), *w = EX_RAND(&b, 1), *bias = EX_RAND(&b, 1);
-        EX_STEP(&b, clnn_ge2e_loss(ctx, e, w, bias, CLNN_REDUCE_MEAN, loss, de, NULL, NULL));
-    } else if (t == &clnn__ctr_align) {
-        EX_STEP(&b, clnn_alignment_loss(ctx, x, y, 2.0f, loss, dx, dy));
-    } else if (t == &clnn__ctr_unif_stats || t == &clnn__ctr_unif_weights || t == &clnn__ctr_lse_merge ||
-               t == &clnn__ctr_rows_axpy) {
-        EX_STEP(&b, clnn_uniformity_loss(ctx, x, 2.0f, loss, dx));
-    } else if (t == &clnn__ctr_barlow_rows) {
-        EX_STEP(&b, clnn_barlow_twins(ctx, x, y, 5e-3f, loss, dx, dy));
-    } else if (t == &clnn__ctr_variance) {
-        EX_STEP(&b, clnn_task_variance_penalty(ctx, x, 1.0f, CLNN_REDUCE_MEAN, loss, dx));
-    } else if (t == &clnn__ctr_tiled_lse || t == &clnn__ctr_tiled_grad) {
-        EX_STEP(&b, clnn_infonce_tiled(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
-    } else { /* embed_prepare, embed_finish, rows */
-        EX_STEP(&b, clnn_infonce(ctx, x, y, CLNN_INFONCE_ONE_WAY, NULL, loss, dx, dy));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(contrastive, exercise_contrastive) = {&clnn__ctr_embed_prepare, &clnn__ctr_embed_finish,
-    &clnn__ctr_rows, &clnn__ctr_tiled_lse, &clnn__ctr_tiled_grad, &clnn__ctr_align, &clnn__ctr_unif_stats,
-    &clnn__ctr_lse_merge, &clnn__ctr_unif_weights, &clnn__ctr_rows_axpy, &clnn__ctr_ge2e_centroids,
-    &clnn__ctr_sqnorms, &clnn__ctr_ge2e_rows, &clnn__ctr_ge2e_finish, &clnn__ctr_barlow_rows, &clnn__ctr_variance,
-    NULL};

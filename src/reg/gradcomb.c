@@ -42,6 +42,33 @@ static const clnn__tunable tune_gram_solve = {"gradcomb.gram_solve", "gradcomb_s
 static const clnn__tunable tune_combine = {"gradcomb.combine", "gradcomb_elementwise", "combine", 1,
                                            {{NULL, {0}, 0, 0}}, NULL, NULL};
 
+/* ---------------------------------------------------------------- tuning */
+
+/* Three gradient lists of one P0 x P1-element tensor; the Gram kernels
+ * through PCGrad. */
+static clnn_status exercise_gradcomb(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    clnn_tensor *w = EX_RAND(&b, n), *mask = EX_UNIFORM(&b, 0.0f, 1.0f, n), *out = EX_RAND(&b, n);
+    const clnn_tensor *g[3] = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n)};
+    clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {EX_RAND(&b, n)}, *dl[1] = {EX_RAND(&b, n)};
+    if (t == &clnn__tune_amp_apply) {
+        clnn_amp amp = {0.05f, 1.0f, 0};
+        EX_STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
+    } else if (t == &clnn__tune_lobster) {
+        EX_STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));
+    } else if (t == &tune_combine) {
+        EX_STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
+    } else {
+        EX_STEP(&b, clnn_pcgrad(ctx, 3, 1, g, 1, 0, ol));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(gradcomb, exercise_gradcomb) = {&tune_gram_partial, &tune_gram_final, &tune_gram_solve,
+    &tune_combine, &clnn__tune_amp_apply, &clnn__tune_lobster, NULL};
+
 /* ------------------------------------------------------------ checks */
 
 clnn_status clnn__gradcomb_check_lists(clnn_context *ctx, const char *fn, const char *name, size_t nlists,
@@ -276,30 +303,3 @@ clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema which, flo
     free((void *)v), free((void *)x);
     return st;
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* Three gradient lists of one P0 x P1-element tensor; the Gram kernels
- * through PCGrad. */
-static clnn_status exercise_gradcomb(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    clnn_tensor *w = EX_RAND(&b, n), *mask = EX_UNIFORM(&b, 0.0f, 1.0f, n), *out = EX_RAND(&b, n);
-    const clnn_tensor *g[3] = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n)};
-    clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {EX_RAND(&b, n)}, *dl[1] = {EX_RAND(&b, n)};
-    if (t == &clnn__tune_amp_apply) {
-        clnn_amp amp = {0.05f, 1.0f, 0};
-        EX_STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
-    } else if (t == &clnn__tune_lobster) {
-        EX_STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));
-    } else if (t == &tune_combine) {
-        EX_STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
-    } else {
-        EX_STEP(&b, clnn_pcgrad(ctx, 3, 1, g, 1, 0, ol));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(gradcomb, exercise_gradcomb) = {&tune_gram_partial, &tune_gram_final, &tune_gram_solve,
-    &tune_combine, &clnn__tune_amp_apply, &clnn__tune_lobster, NULL};

@@ -15,6 +15,35 @@ static const clnn__tunable tune_js = CLNN_ROWS_TUNABLE("outputs.js_logits", "out
 static const clnn__tunable tune_stablemax = CLNN_ROWS_TUNABLE("outputs.stablemax_rows", "outputs", "stablemax_rows");
 static const clnn__tunable tune_stablemax_ce = CLNN_ROWS_TUNABLE("outputs.stablemax_ce", "outputs", "stablemax_ce");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* [P0 rows, P1 classes]; outputs.mix_targets: P0 x P1 elements. */
+static clnn_status exercise_outputs(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t rows = problem[0], cols = problem[1];
+    if (t == &tune_mix) rows = clnn__exercise_elements(problem), cols = 1;
+    clnn_tensor *x = EX_RAND(&b, rows, cols), *q = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols);
+    clnn_tensor *loss = EX_RAND(&b, 1);
+    if (t == &tune_mix) EX_STEP(&b, clnn_soft_targets_mix(ctx, x, q, 0.3f, grad));
+    else if (t == &tune_entropy) EX_STEP(&b, clnn_confidence_penalty(ctx, x, 0.1f, CLNN_REDUCE_MEAN, loss, grad));
+    else if (t == &tune_prob_entropy)
+        EX_STEP(&b, clnn_prob_entropy_penalty(ctx, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), 0.1f, CLNN_REDUCE_MEAN,
+                                              loss, grad));
+    else if (t == &tune_z) EX_STEP(&b, clnn_z_loss(ctx, x, 1e-4f, CLNN_REDUCE_MEAN, loss, grad));
+    else if (t == &tune_kl)
+        EX_STEP(&b, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, CLNN_REDUCE_MEAN, loss, grad, NULL));
+    else if (t == &tune_js) EX_STEP(&b, clnn_js_div_logits(ctx, x, q, CLNN_REDUCE_MEAN, loss, grad, NULL));
+    else if (t == &tune_stablemax) EX_STEP(&b, clnn_stablemax_forward(ctx, x, grad));
+    else
+        EX_STEP(&b, clnn_stablemax_cross_entropy(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), CLNN_REDUCE_MEAN,
+                                                 loss, grad));
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(outputs, exercise_outputs) = {&tune_mix, &tune_entropy, &tune_z, &tune_kl, &tune_js, &tune_stablemax,
+    &tune_stablemax_ce, &tune_prob_entropy, NULL};
+
 /* ---------------------------------------------------- soft-target mixing */
 
 static clnn_status mix(clnn_context *ctx, const char *fn, const clnn_tensor *y, const clnn_tensor *labels,
@@ -231,32 +260,3 @@ clnn_status clnn_stablemax_cross_entropy(clnn_context *ctx, const clnn_tensor *l
                          KARG(want_grad),   KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &tune_stablemax_ce, NULL, rows, cols, &partial, 10, args, reduction, loss);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* [P0 rows, P1 classes]; outputs.mix_targets: P0 x P1 elements. */
-static clnn_status exercise_outputs(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t rows = problem[0], cols = problem[1];
-    if (t == &tune_mix) rows = clnn__exercise_elements(problem), cols = 1;
-    clnn_tensor *x = EX_RAND(&b, rows, cols), *q = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols);
-    clnn_tensor *loss = EX_RAND(&b, 1);
-    if (t == &tune_mix) EX_STEP(&b, clnn_soft_targets_mix(ctx, x, q, 0.3f, grad));
-    else if (t == &tune_entropy) EX_STEP(&b, clnn_confidence_penalty(ctx, x, 0.1f, CLNN_REDUCE_MEAN, loss, grad));
-    else if (t == &tune_prob_entropy)
-        EX_STEP(&b, clnn_prob_entropy_penalty(ctx, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), 0.1f, CLNN_REDUCE_MEAN,
-                                              loss, grad));
-    else if (t == &tune_z) EX_STEP(&b, clnn_z_loss(ctx, x, 1e-4f, CLNN_REDUCE_MEAN, loss, grad));
-    else if (t == &tune_kl)
-        EX_STEP(&b, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, CLNN_REDUCE_MEAN, loss, grad, NULL));
-    else if (t == &tune_js) EX_STEP(&b, clnn_js_div_logits(ctx, x, q, CLNN_REDUCE_MEAN, loss, grad, NULL));
-    else if (t == &tune_stablemax) EX_STEP(&b, clnn_stablemax_forward(ctx, x, grad));
-    else
-        EX_STEP(&b, clnn_stablemax_cross_entropy(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), CLNN_REDUCE_MEAN,
-                                                 loss, grad));
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(outputs, exercise_outputs) = {&tune_mix, &tune_entropy, &tune_z, &tune_kl, &tune_js, &tune_stablemax,
-    &tune_stablemax_ce, &tune_prob_entropy, NULL};

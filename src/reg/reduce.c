@@ -108,12 +108,6 @@ clnn_status clnn__blend(clnn_context *ctx, const char *fn, const clnn__blend_des
     return clnn__reg_terms_run(ctx, fn, REG_TERMS_BLEND, variant, d->n, sizeof a / sizeof a[0], a);
 }
 
-void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols)
-{
-    *rows = w->shape[0];
-    *cols = w->count / w->shape[0];
-}
-
 /* ---------------------------------------------------------------- tuning */
 
 /* The reg kernels (here, reg_prune.c and reg_quant.c), each through one op
@@ -177,3 +171,9 @@ CLNN_TUNE_FAMILY(reg, exercise_reg) = {&tune_partial, &tune_final, &tune_combine
     &tune_sub_identity, &tune_blend, &tune_outer, &clnn__tune_topk_count, &clnn__tune_topk_select,
     &clnn__tune_topk_mask, &clnn__tune_nm_mask, &clnn__tune_maskllm, &clnn__tune_quant_params, &clnn__tune_fake_quant,
     NULL};
+
+void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols)
+{
+    *rows = w->shape[0];
+    *cols = w->count / w->shape[0];
+}

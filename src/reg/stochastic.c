@@ -11,6 +11,36 @@ static const clnn__tunable tune_group_mask_add = PER_BLOCK("stochastic.group_mas
 static const clnn__tunable tune_mixout = PER_BLOCK("stochastic.mixout", "mixout_f32");
 static const clnn__tunable tune_noise = PER_BLOCK("stochastic.noise", "noise_f32");
 
+/* ---------------------------------------------------------------- tuning */
+
+/* problem: P0 x P1 elements. DropBlock's kernels run on [1, C, 32, 32]
+ * images, C = P0 * P1 / 1024 rounded up. */
+static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem);
+    if (t == &clnn__multiply_tunable) {
+        clnn_tensor *dy = EX_RAND(&b, n), *mask = EX_RAND(&b, n), *dx = EX_RAND(&b, n);
+        EX_STEP(&b, clnn_dropblock_backward(ctx, dy, mask, dx));
+    } else if (t == &tune_group_mask || t == &tune_group_mask_add || t == &tune_mixout || t == &tune_noise) {
+        clnn_tensor *x = EX_RAND(&b, problem[0], problem[1]), *x2 = EX_RAND(&b, problem[0], problem[1]);
+        clnn_tensor *y = EX_RAND(&b, problem[0], problem[1]);
+        if (t == &tune_group_mask) EX_STEP(&b, clnn_dropconnect_forward(ctx, x, 0.1f, 5, y));
+        else if (t == &tune_group_mask_add) EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
+        else if (t == &tune_mixout) EX_STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
+        else EX_STEP(&b, clnn_noise_forward(ctx, x, CLNN_NOISE_GAUSSIAN, 0.1f, 5, y));
+    } else { /* the DropBlock mask: seeds, keep, count_ones, apply */
+        size_t c = (n + 1023) / 1024;
+        clnn_tensor *x = EX_RAND(&b, 1, c, 32, 32), *mask = EX_RAND(&b, 1, c, 32, 32), *y = EX_RAND(&b, 1, c, 32, 32);
+        EX_STEP(&b, clnn_dropblock_forward(ctx, x, 3, 0.9f, 5, mask, y));
+    }
+    return clnn__exercise_end(&b);
+}
+
+CLNN_TUNE_FAMILY(stochastic, exercise_stochastic) = {&tune_group_mask, &tune_group_mask_add, &tune_mixout,
+    &tune_noise, &clnn__dropblock_seeds_tunable, &clnn__dropblock_keep_tunable, &clnn__count_partial_tunable,
+    &clnn__count_scale_tunable, &clnn__dropblock_apply_tunable, &clnn__multiply_tunable, NULL};
+
 clnn_status clnn__check_f32_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                  const clnn_tensor *like, const char *like_name)
 {
@@ -188,33 +218,3 @@ clnn_status clnn_mixout_backward(clnn_context *ctx, const clnn_tensor *dw_mixed,
     TRY(clnn__check_drop_p(ctx, fn, p));
     return run_group_mask(ctx, fn, dw, dw_mixed, 1, seed, CLNN_STREAM_MIXOUT, p);
 }
-
-/* ---------------------------------------------------------------- tuning */
-
-/* problem: P0 x P1 elements. DropBlock's kernels run on [1, C, 32, 32]
- * images, C = P0 * P1 / 1024 rounded up. */
-static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
-{
-    clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t n = clnn__exercise_elements(problem);
-    if (t == &clnn__multiply_tunable) {
-        clnn_tensor *dy = EX_RAND(&b, n), *mask = EX_RAND(&b, n), *dx = EX_RAND(&b, n);
-        EX_STEP(&b, clnn_dropblock_backward(ctx, dy, mask, dx));
-    } else if (t == &tune_group_mask || t == &tune_group_mask_add || t == &tune_mixout || t == &tune_noise) {
-        clnn_tensor *x = EX_RAND(&b, problem[0], problem[1]), *x2 = EX_RAND(&b, problem[0], problem[1]);
-        clnn_tensor *y = EX_RAND(&b, problem[0], problem[1]);
-        if (t == &tune_group_mask) EX_STEP(&b, clnn_dropconnect_forward(ctx, x, 0.1f, 5, y));
-        else if (t == &tune_group_mask_add) EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
-        else if (t == &tune_mixout) EX_STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
-        else EX_STEP(&b, clnn_noise_forward(ctx, x, CLNN_NOISE_GAUSSIAN, 0.1f, 5, y));
-    } else { /* the DropBlock mask: seeds, keep, count_ones, apply */
-        size_t c = (n + 1023) / 1024;
-        clnn_tensor *x = EX_RAND(&b, 1, c, 32, 32), *mask = EX_RAND(&b, 1, c, 32, 32), *y = EX_RAND(&b, 1, c, 32, 32);
-        EX_STEP(&b, clnn_dropblock_forward(ctx, x, 3, 0.9f, 5, mask, y));
-    }
-    return clnn__exercise_end(&b);
-}
-
-CLNN_TUNE_FAMILY(stochastic, exercise_stochastic) = {&tune_group_mask, &tune_group_mask_add, &tune_mixout,
-    &tune_noise, &clnn__dropblock_seeds_tunable, &clnn__dropblock_keep_tunable, &clnn__count_partial_tunable,
-    &clnn__count_scale_tunable, &clnn__dropblock_apply_tunable, &clnn__multiply_tunable, NULL};
