@@ -62,7 +62,7 @@ clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl
  * over a list of n tensors (the global-norm clipping factor; SAM uses the norm). */
 clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
                              const clnn_tensor *const *t, cl_mem out);
-/* The launch of an elementwise kernel of cl/regularizers_terms.cl (terms.c). */
+/* The launch of an elementwise kernel of cl/regularizers_terms.cl (common/reduce.c). */
 clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
                                 size_t nargs, const clnn__karg *args);
 enum { REG_TERMS_GRAD = 0, REG_TERMS_GROUP_APPLY = 1, REG_TERMS_SUB_IDENTITY = 2, REG_TERMS_BLEND = 3,
