@@ -1,14 +1,10 @@
 # Writes OUT: the list of every family's tuning table, clnn__tune_families
-# (src/tune_family.h). A table is a line of a source under SRC_DIR (the
-# library's own directories: src, src/ops, src/reg) that starts with
+# (src/tune_family.h). A table is a line of a source of the library
+# (SRC_DIR/*.c and SRC_DIR/*/*.c, the library's own glob) that starts with
 # CLNN_TUNE_FAMILY(name, exercise); the list is in the order of the names,
 # and a name declared twice stops the build. OUT is rewritten only when the
 # list changes, so editing a source recompiles nothing else.
-set(FILES "")
-foreach(dir IN ITEMS "" /ops /reg)
-  file(GLOB found ${SRC_DIR}${dir}/*.c)
-  list(APPEND FILES ${found})
-endforeach()
+file(GLOB FILES ${SRC_DIR}/*.c ${SRC_DIR}/*/*.c)
 set(names "")
 foreach(path IN LISTS FILES)
   file(STRINGS ${path} lines REGEX "^CLNN_TUNE_FAMILY\\([A-Za-z_0-9]+,")

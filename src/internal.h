@@ -1,5 +1,5 @@
 /* Library-internal declarations shared by the files under src/.
- * Data path: public API (ops/, reg/) -> dispatch.c -> program.c -> queue;
+ * Data path: public API (src/<family>/) -> dispatch.c -> program.c -> queue;
  * the tuner (tune*.c, declared in tune_internal.h) sits beside dispatch and
  * answers its lookup hook (clnn__tuner_hook below).
  * Nothing here is exported (hidden visibility + src/clnn.map). */
@@ -337,7 +337,7 @@ void clnn__config_text(const clnn__tunable *t, const clnn__config *c, char *buf,
  * declared in tune_internal.h. */
 void clnn__clblast_apply_tuned(clnn_context *ctx);
 
-/* ---------------------------------------------------- ops/reduce.c, blas.c */
+/* ---------------------------------------------------- common/reduce_groups.c, blas.c */
 
 /* out[g] = scale * sum of the count elements of group g, element i of group g
  * at g*group_stride + (i/inner)*outer_stride + i%inner; deterministic. */

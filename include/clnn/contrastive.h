@@ -92,7 +92,7 @@ CLNN_API clnn_status clnn_infonce(clnn_context *ctx, const clnn_tensor *z1, cons
  * not depend on them or on the local size. Agrees with clnn_infonce within
  * 2e-6 relative for the loss (plus the fp32 rounding of the logits, ~1e-7
  * |s|/τ) and 1e-5 of the largest entry for the gradients (the sums run in
- * another order); tests/test_infonce_tiled.c checks both bounds. */
+ * another order); tests/test_contrastive_infonce_tiled.c checks both bounds. */
 CLNN_API clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
                                         clnn_infonce_mode mode, const clnn_contrastive_options *opt,
                                         clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2);
