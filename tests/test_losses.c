@@ -446,7 +446,7 @@ static void check_row_packing(clnn_context *ctx)
         }
 }
 
-/* The tuner's exercise of each kernel (src/ops/losses.c) replays the
+/* The tuner's exercise of each kernel (src/losses.c) replays the
  * launch under sampled local sizes and compares every buffer bit for bit
  * with the default's, ELR's state updated in place included: nothing may
  * differ, nothing may fail. */

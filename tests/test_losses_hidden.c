@@ -299,7 +299,7 @@ static void check_local_sizes(clnn_context *ctx)
     free_case(&z);
 }
 
-/* The tuner's exercise of each kernel (src/ops/losses.c) replays the
+/* The tuner's exercise of each kernel (src/losses.c) replays the
  * launch under sampled local sizes and compares every buffer bit for bit
  * with the default's (dW and db updated in place included). */
 static void check_tuner(clnn_context *ctx)
