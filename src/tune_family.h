@@ -34,9 +34,9 @@ typedef struct clnn__tune_family {
 
 /* The table of family `name` (a C identifier), whose kernels `exercise`
  * launches: `CLNN_TUNE_FAMILY(name, exercise) = {&tunable, ..., NULL};`. */
-#define CLNN_TUNE_FAMILY(name, exercise)                                                          \
-    extern const clnn__tunable *const clnn__tune_kernels_##name[];                               \
-    extern const clnn__tune_family clnn__tune_family_##name;                                     \
+#define CLNN_TUNE_FAMILY(name, exercise)                                                             \
+    extern const clnn__tunable *const clnn__tune_kernels_##name[];                                   \
+    extern const clnn__tune_family clnn__tune_family_##name;                                         \
     const clnn__tune_family clnn__tune_family_##name = {#name, exercise, clnn__tune_kernels_##name}; \
     const clnn__tunable *const clnn__tune_kernels_##name[]
 
