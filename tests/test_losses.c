@@ -501,7 +501,7 @@ static void check_bad_rows(clnn_context *ctx)
 
 /* Issue 19, 1 - p_y on well-classified rows: the losses of log p_y where
  * the label's logit is the row's maximum by a margin, so q = 1 - p_y is
- * small (down to ~1e-10) and l = log p_y = -log1p(q / p_y) is tiny. Row
+ * small (down to ~1e-8) and l = log p_y = -log1p(q / p_y) is tiny. Row
  * values (NONE) and every gradient entry against double code written here
  * from the definitions: with t = Σ_{j≠y} exp(z_j - z_y), l = -log1p(t),
  * p_y = 1/(1 + t), q = t/(1 + t), p_j = exp(z_j - z_y)/(1 + t), the row
