@@ -511,7 +511,7 @@ EXERCISE(representations)
     return bench_end(&b);
 }
 
-/* losses: [P0 rows, P1 classes] (at least 2); py_loss with every robust term,
+/* losses: [P0 rows, P1 classes] (at least 2; 3 for the spherical Z-loss); py_loss with every robust term,
  * the NFL pass included; ASL with every target 1; ELR on a state of P0 samples;
  * the hidden-layer Z-loss on h [P0, P1] (its wfix kernel: P0 classes). */
 EXERCISE(losses)
@@ -524,13 +524,16 @@ EXERCISE(losses)
         clnn_tensor *targets = RAND(&b, rows, cols);
         STEP(&b, clnn_tensor_fill(targets, 1.0f));
         STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
-    } else if (is(t, "losses.spherical_z")) {
-        STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (is(t, "losses.spherical_z")) { /* at least 3 classes (the Z-loss is constant at 2) */
+        const size_t cz = cols < 3 ? 3 : cols;
+        clnn_tensor *xz = cz == cols ? x : RAND(&b, rows, cz), *gz = cz == cols ? grad : RAND(&b, rows, cz);
+        STEP(&b, clnn_spherical_z_loss(ctx, xz, cz == cols ? labels : ints(&b, rows, cz, 7), 0.1f, 10.0f, 1e-6f,
+                                       CLNN_REDUCE_MEAN, loss, gz));
     } else if (strncmp(t->id, "losses.spherical_z_hidden", 25) == 0) {
         /* h [P0, P1] on 10 classes, every output; wfix's problem is the C
-         * classes: C = P0 (at least 2), d = 16, 4 rows */
+         * classes: C = P0 (at least 3), d = 16, 4 rows */
         int wfix = is(t, "losses.spherical_z_hidden_wfix");
-        size_t n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 2 ? 2 : rows) : 10;
+        size_t n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 3 ? 3 : rows) : 10;
         clnn_tensor *h = RAND(&b, n, d), *w = RAND(&b, c, d), *bias = RAND(&b, c), *dh = RAND(&b, n, d);
         clnn_tensor *dw = RAND(&b, c, d), *db = RAND(&b, c);
         STEP(&b, clnn_spherical_z_loss_hidden(ctx, h, w, bias, ints(&b, n, c, 7), 0.1f, 10.0f, 1e-6f,

@@ -233,6 +233,14 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
 
 /* ------------------------------------------------------ spherical Z-loss */
 
+/* Why the Z-loss needs 3 classes: with 2, every z-normalized row is
+ * ±(1, −1) (up to eps), so the loss is constant in the logits and its
+ * gradient 0 (the hidden-layer form returned rounding noise). */
+#define ZLOSS_MIN_CLASSES 3
+#define ZLOSS_WHY                                                                                                  \
+    "the spherical Z-loss needs at least 3: with 2 every z-normalized row is +-(1, -1) whatever the logits, so "  \
+    "the loss would be constant and its gradient 0"
+
 clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels, float a,
                                   float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
                                   clnn_tensor *dlogits)
@@ -240,7 +248,8 @@ clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, 
     static const char *fn = "clnn_spherical_z_loss";
     if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(check_logits(ctx, fn, logits, 2, "z-normalization", &rows, &cols));
+    TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
+    CHECK_SHAPE(ctx, cols >= ZLOSS_MIN_CLASSES, "%s: logits has %zu class(es); " ZLOSS_WHY, fn, cols);
     TRY(check_ints(ctx, fn, "labels", labels, rows));
     CHECK_ARG(ctx, clnn__is_finite(a) && a > 0.0f, "%s: a %g is not finite and > 0", fn, (double)a);
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
@@ -405,7 +414,7 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
                 "%s: W is %s; it must be [C, d] with d = %zu, the last dimension of h", fn,
                 clnn__shape_str(W, sw, sizeof sw), d);
     const size_t classes = W->shape[0];
-    CHECK_SHAPE(ctx, classes >= 2, "%s: W has %zu class(es); z-normalization needs at least 2", fn, classes);
+    CHECK_SHAPE(ctx, classes >= ZLOSS_MIN_CLASSES, "%s: W has %zu class(es); " ZLOSS_WHY, fn, classes);
     if (bias) {
         TRY(clnn__check_f32(ctx, fn, "bias", bias, 0));
         CHECK_SHAPE(ctx, bias->count == classes, "%s: bias has %zu elements, W has %zu classes", fn, bias->count,
