@@ -76,46 +76,57 @@ static double util_max_abs_d(const double *x, size_t n)
     return m;
 }
 
-/* Tiled vs materialised on one case's data: the differences, printed and bounded. */
-static void compare_paths(clnn_context *ctx, nce_data *vp)
+/* The loss and both gradients of the materialised (out[0]) and the tiled
+ * (out[1]) op on one case's data. */
+typedef struct path_out {
+    float val, *h1, *h2;
+} path_out;
+
+static void run_paths(clnn_context *ctx, const nce_data *v, path_out out[2])
 {
-    const nce_case *c = vp->c;
-    nce_data v = *vp;
+    for (int tiled = 0; tiled < 2; tiled++) {
+        clnn_tensor *loss = util_tensor(ctx, 1, 1, 1, 1, 1), *g1 = like(ctx, v->t1), *g2 = like(ctx, v->t2);
+        CHECK_OK(ctx, nce_run(ctx, v, tiled, loss, g1, g2));
+        out[tiled].val = util_scalar(ctx, loss);
+        out[tiled].h1 = util_download(ctx, g1);
+        out[tiled].h2 = util_download(ctx, g2);
+        clnn_tensor_release(loss), clnn_tensor_release(g1), clnn_tensor_release(g2);
+    }
+}
+
+static void free_paths(path_out out[2])
+{
+    for (int k = 0; k < 2; k++) free(out[k].h1), free(out[k].h2);
+}
+
+/* Tiled vs materialised on one case's results: the differences, printed and bounded. */
+static void compare_paths(const nce_data *v, const path_out out[2])
+{
+    const nce_case *c = v->c;
     char what[200];
     nce_describe(c, what, sizeof what);
-    clnn_tensor *loss[2], *g1[2], *g2[2];
-    float val[2], *h1[2], *h2[2];
-    for (int tiled = 0; tiled < 2; tiled++) {
-        loss[tiled] = util_tensor(ctx, 1, 1, 1, 1, 1);
-        g1[tiled] = like(ctx, v.t1);
-        g2[tiled] = like(ctx, v.t2);
-        CHECK_OK(ctx, nce_run(ctx, &v, tiled, loss[tiled], g1[tiled], g2[tiled]));
-        val[tiled] = util_scalar(ctx, loss[tiled]);
-        h1[tiled] = util_download(ctx, g1[tiled]);
-        h2[tiled] = util_download(ctx, g2[tiled]);
-    }
-    size_t m = c->n * c->d;
-    double gmax = fmax(util_max_abs(h1[0], m), util_max_abs(h2[0], m)), gdiff = 0.0;
-    for (size_t i = 0; i < m; i++) gdiff = fmax(gdiff, fmax(fabs(h1[0][i] - h1[1][i]), fabs(h2[0][i] - h2[1][i])));
-    double vdiff = fabs((double)val[0] - val[1]), lmax = nce_max_logit(&v);
+    const size_t m = c->n * c->d;
+    const float *a1 = out[0].h1, *a2 = out[0].h2, *b1 = out[1].h1, *b2 = out[1].h2;
+    double gmax = fmax(util_max_abs(a1, m), util_max_abs(a2, m)), gdiff = 0.0;
+    for (size_t i = 0; i < m; i++) gdiff = fmax(gdiff, fmax(fabs(a1[i] - b1[i]), fabs(a2[i] - b2[i])));
+    double vdiff = fabs((double)out[0].val - out[1].val), lmax = nce_max_logit(v);
     double anchors = c->red == CLNN_REDUCE_SUM ? nce_anchors(c) : 1.0;
-    const double cond = FLT_EPSILON * (1.0 + lmax) * nce_grad_scale(&v), bound = nce_grad_bound(&v, gmax);
+    const double cond = FLT_EPSILON * (1.0 + lmax) * nce_grad_scale(v), bound = nce_grad_bound(v, gmax);
     printf("tiled vs materialised, %s: loss %.9g vs %.9g (|diff| %.3g), gradients |diff| <= %.3g of max %.3g "
            "(%.3g of it; %.3g eps (1 + l_max) G; bound %.3g)\n",
-           what, val[1], val[0], vdiff, gdiff, gmax, gdiff / gmax, gdiff / cond, bound);
-    CHECK(vdiff <= 2e-6 * (1.0 + fabs(val[0])) + 1e-6 * lmax * anchors, "%s: tiled loss %.9g, materialised %.9g",
-          what, val[1], val[0]);
+           what, out[1].val, out[0].val, vdiff, gdiff, gmax, gdiff / gmax, gdiff / cond, bound);
+    CHECK(vdiff <= 2e-6 * (1.0 + fabs(out[0].val)) + 1e-6 * lmax * anchors, "%s: tiled loss %.9g, materialised %.9g",
+          what, out[1].val, out[0].val);
     CHECK(gdiff <= bound, "%s: tiled gradients differ by %.3g (largest %.3g, bound %.3g)", what, gdiff, gmax, bound);
-    for (int k = 0; k < 2; k++) {
-        free(h1[k]), free(h2[k]);
-        clnn_tensor_release(loss[k]), clnn_tensor_release(g1[k]), clnn_tensor_release(g2[k]);
-    }
 }
 
 static void check_against_materialised(clnn_context *ctx, const nce_case *c)
 {
     nce_data v = nce_data_make(ctx, c, (unsigned)(c->n + 3 * c->d), 3);
-    compare_paths(ctx, &v);
+    path_out out[2];
+    run_paths(ctx, &v, out);
+    compare_paths(&v, out);
+    free_paths(out);
     nce_data_free(&v);
 }
 
@@ -329,10 +340,10 @@ static void check_converged(clnn_context *ctx, const nce_case *c, int one_hot, f
     const double want = nce_ref_value(&v), lmax = nce_max_logit(&v);
     const double rmax = fmax(util_max_abs_d(r1, m), util_max_abs_d(r2, m)), bound = nce_grad_bound(&v, rmax);
     const double anchors = c->red == CLNN_REDUCE_SUM ? nce_anchors(c) : 1.0;
+    path_out out[2];
+    run_paths(ctx, &v, out);
     for (int tiled = 0; tiled < 2; tiled++) {
-        clnn_tensor *loss = util_tensor(ctx, 1, 1, 1, 1, 1), *g1 = like(ctx, v.t1), *g2 = like(ctx, v.t2);
-        CHECK_OK(ctx, nce_run(ctx, &v, tiled, loss, g1, g2));
-        float val = util_scalar(ctx, loss), *h1 = util_download(ctx, g1), *h2 = util_download(ctx, g2);
+        const float val = out[tiled].val, *h1 = out[tiled].h1, *h2 = out[tiled].h2;
         double err = 0.0;
         for (size_t i = 0; i < m; i++) err = fmax(err, fmax(fabs(h1[i] - r1[i]), fabs(h2[i] - r2[i])));
         if (err != err) err = INFINITY;
@@ -344,10 +355,9 @@ static void check_converged(clnn_context *ctx, const nce_case *c, int one_hot, f
               what, tiled ? "tiled" : "materialised", val, want);
         CHECK(err <= bound, "%s, %s: gradients off by %.3g (bound %.3g)", what, tiled ? "tiled" : "materialised",
               err, bound);
-        free(h1), free(h2);
-        clnn_tensor_release(loss), clnn_tensor_release(g1), clnn_tensor_release(g2);
     }
-    compare_paths(ctx, &v);
+    compare_paths(&v, out);
+    free_paths(out);
     free(r1), free(r2);
     nce_data_free(&v);
 }
