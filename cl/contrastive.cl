@@ -1,11 +1,11 @@
 /* Contrastive and self-supervised objectives (include/clnn/contrastive.h):
- * the kernels around the CLBlast similarity GEMMs of src/reg/contrastive_*.c.
+ * the kernels around the CLBlast similarity GEMMs of src/contrastive/.
  *
  * Row kernels run one work-group per row on the lanes of rowreduce.clh
  * (fixed lanes, fixed merge tree: the bits do not depend on the local size),
  * reach every barrier unconditionally and never return early (PoCL 3.1
- * miscompiles an early return ahead of a barrier, see softmax.cl). Per-row
- * values go to a partials buffer that loss.cl's loss_sum adds. */
+ * miscompiles an early return ahead of a barrier, see layers_softmax.cl). Per-row
+ * values go to a partials buffer that layers_loss.cl's loss_sum adds. */
 #include "index.clh"
 #include "rowreduce.clh"
 #include "reduce.clh"

@@ -1,10 +1,10 @@
-/* The Gram matrix of gradient lists, stage 1 (src/reg/gradcomb.c,
+/* The Gram matrix of gradient lists, stage 1 (src/gradcomb/gradcomb.c,
  * include/clnn/gradcomb.h); stage 2 and the per-step solve are in
  * cl/gradcomb_solve.cl, the elementwise kernels that use its result in
  * cl/gradcomb_elementwise.cl, so that the variants here (one per block
  * shape) compile only this kernel.
  *
- * Reductions follow cl/reg_reduce.cl: a vector of len elements is cut into
+ * Reductions follow cl/reduce_deterministic.cl: a vector of len elements is cut into
  * `parts` contiguous chunks (parts a function of len only, host side); stage
  * 1 sums each chunk in order, stage 2 sums the parts in order and adds the
  * tensor's total to the running total of the list, tensor by tensor in

@@ -1,4 +1,4 @@
-/* The elementwise kernels of gradient combination (src/reg/gradcomb*.c,
+/* The elementwise kernels of gradient combination (src/gradcomb/,
  * include/clnn/gradcomb.h): the weighted combination of gradient lists,
  * AMP's perturbation update and LOBSTER's shrink-and-prune. Their switches
  * are -D options, so each variant is straight-line code: PoCL vectorizes

@@ -1,5 +1,5 @@
 /* Gradient combination, after stage 1 of the Gram matrix (cl/gradcomb.cl;
- * src/reg/gradcomb*.c, include/clnn/gradcomb.h): stage 2 of the Gram
+ * src/gradcomb/, include/clnn/gradcomb.h): stage 2 of the Gram
  * reduction and the small per-step solve that turns the Gram matrix into
  * combination coefficients (PCGrad, gradient surgery with an EMA, AMP's
  * projection). Tiny kernels: their switches are arguments, one build. */

@@ -5,14 +5,14 @@
  * Every kernel runs one work-group per row on the row skeleton
  * (rowreduce.clh) -- py_loss, asl_loss, spherical_z and elr_loss one per
  * row_group_rows rows with MULTIROW=1 (row_slot) -- and writes the row's
- * unscaled loss to partial[row] (the host sums the partials with loss.cl's
+ * unscaled loss to partial[row] (the host sums the partials with layers_loss.cl's
  * loss_sum, or hands the loss tensor itself over as partial for reduction
  * NONE) and the gradient scaled by `scale`. Their lane terms need the
  * element index or loss parameters, so they come from loss_term below
  * instead of a skeleton mode, and row_merge_at merges the lanes with the
  * skeleton's fixed tree: the bits never depend on the local size. No early
  * return and every loss_reduce, row_reduce_at and barrier reached
- * unconditionally (PoCL 3.1, see softmax.cl); a slot past the last row
+ * unconditionally (PoCL 3.1, see layers_softmax.cl); a slot past the last row
  * writes nothing, state and gradients included. */
 #include "rowreduce.clh"
 

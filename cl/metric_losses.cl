@@ -12,7 +12,7 @@
  * work-item writes only its own elements of a row; a global barrier
  * separates writing a row from reducing it and reducing it from overwriting
  * it. Exactly one work-group per row and no early return: every work-item
- * reaches every row_reduce and barrier (PoCL 3.1, see softmax.cl). */
+ * reaches every row_reduce and barrier (PoCL 3.1, see layers_softmax.cl). */
 #include "index.clh"
 #include "reduce.clh"
 #include "rowreduce.clh"

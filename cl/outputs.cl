@@ -5,9 +5,9 @@
  * The row terms run on the row-reduction skeleton (rowreduce.clh): one
  * work-group per row, or per row_group_rows rows with MULTIROW=1 (row_slot),
  * partial[row] = the row's unscaled value, gradients scaled by `scale` (1
- * or 1/rows); the host sums the partials with loss.cl's loss_sum. No early
+ * or 1/rows); the host sums the partials with layers_loss.cl's loss_sum. No early
  * return: every work-item reaches every row_reduce_at and barrier (PoCL 3.1
- * miscompiles an early return ahead of barriers, see softmax.cl); a slot
+ * miscompiles an early return ahead of barriers, see layers_softmax.cl); a slot
  * past the last row writes nothing (s.out is ROW_NONE). */
 #include "index.clh"
 #include "rowreduce.clh"

@@ -1,5 +1,5 @@
 /* Library-internal declarations shared by the files under src/.
- * Data path: public API (ops/, reg/) -> dispatch.c -> program.c -> queue.
+ * Data path: public API (src/<family>/) -> dispatch.c -> program.c -> queue.
  * Nothing here is exported (hidden visibility + src/clnn.map). */
 #ifndef CLNN_INTERNAL_H
 #define CLNN_INTERNAL_H
@@ -255,11 +255,11 @@ void clnn__kernel_limits_free(clnn_context *ctx);
 
 /* Each family's tunable kernels, NULL-terminated (the tuner lists these). */
 extern const clnn__tunable *const clnn__tensor_tunables[];
-extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim.c */
-extern const clnn__tunable *const clnn__reg_tunables[];   /* src/reg/ */
+extern const clnn__tunable *const clnn__optim_tunables[]; /* src/optim/optim.c */
+extern const clnn__tunable *const clnn__reg_tunables[];   /* src/regularizers/ */
 extern const clnn__tunable *const clnn__stochastic_tunables[];
 extern const clnn__tunable *const clnn__augment_tunables[];
-/* layers (src/ops/activation.c, dense.c, softmax.c, loss.c, dropout.c, blocks.c) */
+/* layers (src/layers/activation.c, dense.c, softmax.c, loss.c, dropout.c, blocks.c) */
 extern const clnn__tunable *const clnn__activation_tunables[];
 extern const clnn__tunable *const clnn__dense_tunables[];
 extern const clnn__tunable *const clnn__softmax_tunables[];
@@ -273,19 +273,19 @@ extern const clnn__tunable *const clnn__conv_tunables[];
 extern const clnn__tunable *const clnn__pool_tunables[];
 extern const clnn__tunable *const clnn__norm_tunables[];
 extern const clnn__tunable *const clnn__attention_tunables[];
-/* Output regularizers (include/clnn/outputs.h, src/reg/outputs.c). */
+/* Output regularizers (include/clnn/outputs.h, src/outputs.c). */
 extern const clnn__tunable *const clnn__outputs_tunables[];
-/* Representation losses (include/clnn/representations.h, src/reg/repr_common.c). */
+/* Representation losses (include/clnn/representations.h, src/representations/common.c). */
 extern const clnn__tunable *const clnn__representations_tunables[];
-/* Classification losses (include/clnn/losses.h, src/ops/losses.c). */
+/* Classification losses (include/clnn/losses.h, src/losses.c). */
 extern const clnn__tunable *const clnn__losses_tunables[];
-/* Metric and overlap losses (include/clnn/metric_losses.h, src/ops/metric_*.c). */
+/* Metric and overlap losses (include/clnn/metric_losses.h, src/metric_losses/). */
 extern const clnn__tunable *const clnn__metric_tunables[];
-/* Gradient combination, AMP, LOBSTER (include/clnn/gradcomb.h, src/reg/gradcomb*.c). */
+/* Gradient combination, AMP, LOBSTER (include/clnn/gradcomb.h, src/gradcomb/). */
 extern const clnn__tunable *const clnn__gradcomb_tunables[];
-/* Sorting, sparsity and MoE routing (include/clnn/sparse.h, src/ops/sparse_common.c). */
+/* Sorting, sparsity and MoE routing (include/clnn/sparse.h, src/sparse/common.c). */
 extern const clnn__tunable *const clnn__sparse_tunables[];
-/* Contrastive objectives (include/clnn/contrastive.h, src/reg/contrastive_*.c). */
+/* Contrastive objectives (include/clnn/contrastive.h, src/contrastive/). */
 extern const clnn__tunable *const clnn__contrastive_tunables[];
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
@@ -367,7 +367,7 @@ int clnn__tune_exercisable(const clnn__tunable *t);
  * device's work-group limits (a heuristic runs before the kernel is built). */
 clnn_status clnn__config_default(clnn_context *ctx, const char *fn, const clnn__tunable *t, const size_t problem[2],
                                  cl_kernel *k, clnn__config *cfg);
-/* ---------------------------------------------------- ops/reduce.c, blas.c */
+/* ---------------------------------------------------- common/reduce_groups.c, blas.c */
 
 /* out[g] = scale * sum of the count elements of group g, element i of group g
  * at g*group_stride + (i/inner)*outer_stride + i%inner; deterministic. */

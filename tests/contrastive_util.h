@@ -1,5 +1,5 @@
 /* Helpers shared by the contrastive tests (test_contrastive.c,
- * test_infonce_tiled.c): the InfoNCE-family cases, their double-precision
+ * test_contrastive_infonce_tiled.c): the InfoNCE-family cases, their double-precision
  * reference value (tests/ref/ref_contrastive.c) and the device call. */
 #ifndef CLNN_TEST_CONTRASTIVE_UTIL_H
 #define CLNN_TEST_CONTRASTIVE_UTIL_H

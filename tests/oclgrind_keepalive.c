@@ -14,7 +14,7 @@
  * Oclgrind's kernels and commands hold references to their buffer
  * arguments (a scratch buffer is released by clnn with a reference count of
  * 3), so the buffer is really freed later, when a cached kernel's argument
- * is replaced, and its index is reused after all (seen in test_reg_terms:
+ * is replaced, and its index is reused after all (seen in test_regularizers_terms:
  * the partial sums of the two-stage reduction reported uninitialized). Each
  * deferred release is replayed once when the context is released, so the
  * counts end where they would have.

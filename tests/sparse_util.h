@@ -1,5 +1,5 @@
-/* Helpers shared by the tests of include/clnn/sparse.h (test_sort,
- * test_topk_act, test_wasserstein, test_msdropout, test_moe): tensors of
+/* Helpers shared by the tests of include/clnn/sparse.h (test_sparse_sort,
+ * test_sparse_topk_act, test_regularizers_wasserstein, test_sparse_msdropout, test_sparse_moe): tensors of
  * either dtype from host data, downloads, bit comparisons, forced
  * configurations. */
 #ifndef CLNN_TEST_SPARSE_UTIL_H

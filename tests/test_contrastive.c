@@ -8,7 +8,7 @@
  * central differences of the reference in double; two calls give the same
  * bits; a call without gradients gives the same loss bits and one without the
  * loss the same gradient bits; the row kernel gives the same bits under two
- * forced local sizes. The tiled InfoNCE has its own test (test_infonce_tiled.c). */
+ * forced local sizes. The tiled InfoNCE has its own test (test_contrastive_infonce_tiled.c). */
 #include "contrastive_util.h"
 
 /* ------------------------------------------------------ InfoNCE family */

@@ -103,8 +103,9 @@ CLNN_API clnn_status clnn_infonce(clnn_context *ctx, const clnn_tensor *z1, cons
  * per-anchor loss ℓ while their error does not, so relative to the largest
  * entry it is ~ε·l_max/ℓ (N = 256, τ = 0.05, ℓ ≈ 3e-6: the paths differ by
  * 4e-2 of the largest entry, each is 2.5e-2 of it from the double
- * gradient, and the loss 12% from the exact value). tests/test_infonce_tiled.c
- * checks both bounds, on near-converged batches too. */
+ * gradient, and the loss 12% from the exact value).
+ * tests/test_contrastive_infonce_tiled.c checks both bounds, on
+ * near-converged batches too. */
 CLNN_API clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
                                         clnn_infonce_mode mode, const clnn_contrastive_options *opt,
                                         clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2);

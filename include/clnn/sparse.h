@@ -1,6 +1,6 @@
 /* Sparsity, sorting and mixture-of-experts routing: a device sort, the
- * top-k activation, Wasserstein regularization toward the initial weights,
- * multi-sample dropout, and MoE top-k routing with its load balancing.
+ * top-k activation, multi-sample dropout, and MoE top-k routing with its
+ * load balancing.
  * Included by clnn/clnn.h.
  *
  * Order of fp32 values (sort, top-k, routing): the IEEE 754 totalOrder
@@ -52,31 +52,6 @@ CLNN_API clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_
  * x's element count; dx must not alias x or dy. */
 CLNN_API clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, size_t k,
                                                    const clnn_tensor *dy, clnn_tensor *dx);
-
-/* ------------------------------------------- Wasserstein regularization */
-
-/* Wasserstein regularization toward the initial weight distribution: the
- * 1-D squared 2-Wasserstein distance between the empirical distributions of
- * the current weights w (n elements, any shape) and the initial ones, which
- * in one dimension is the mean squared difference of the sorted values
- * (the quantile functions):
- *   value[0] = λ·W2² = λ·(1/n)·Σ_i (sort(w)_i − w0_sorted_i)²,
- *   grad[perm[i]] += 2λ/n·(sort(w)_i − w0_sorted_i),
- * perm the stable argsort of w (clnn_sort), so the gradient of each weight
- * is its difference to the initial weight of the same rank. At ties of w the
- * distance is not differentiable; the stable sort's choice is taken (of
- * equal weights, the lower index gets the lower rank). w0_sorted (fp32, n
- * elements) is the initial weights sorted ascending, made once by the caller
- * with clnn_sort(ctx, w0, NULL, w0_sorted, NULL) and kept. value (fp32,
- * >= 1 element) or grad (fp32, n elements, accumulated into) may be NULL,
- * not both; λ finite and >= 0. Device scratch: 2n + the sort's.
- * Source: the Wasserstein regularizer of Lewandowski et al., "Directions
- * of Curvature as an Explanation for Loss of Plasticity" (2023), which keeps
- * the weight distribution near its initialization for plasticity; the 1-D
- * closed form by sorting: Villani, "Topics in Optimal Transportation"
- * (2003), §2.2. */
-CLNN_API clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_tensor *w,
-                                          const clnn_tensor *w0_sorted, clnn_tensor *value, clnn_tensor *grad);
 
 /* -------------------------------------------------- multi-sample dropout */
 

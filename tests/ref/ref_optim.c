@@ -1,5 +1,5 @@
 /* Optimizer steps in double precision, written from the update rules of the
- * papers (see ref.h), independent of src/optim.c and cl/optim.cl. */
+ * papers (see ref.h), independent of src/optim/optim.c and cl/optim.cl. */
 #include "ref/ref.h"
 
 #include <math.h>

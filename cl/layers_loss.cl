@@ -1,0 +1,155 @@
+/* Losses with value and gradient, on the row-reduction skeleton
+ * (rowreduce.clh). Values are reduced in two fixed stages: stage one writes
+ * one partial per row (cross-entropy) or per LOSS_CHUNK elements (MSE, BCE);
+ * stage two (loss_sum) adds the partials in one work-group with the same
+ * fixed lane tree. Nothing depends on the local size. Local memory comes in
+ * as an argument of ROW_LANES_MAX entries. The launches have exactly one
+ * work-group per chunk or sum, and one per row or (MULTIROW=1, the
+ * cross-entropies) per row_group_rows rows: no kernel returns early, since
+ * a group-uniform early return ahead of the barriers is miscompiled by PoCL
+ * 3.1 (see layers_softmax.cl). */
+#include "rowreduce.clh"
+
+/* Elements per partial of the point-wise losses. Fixed: it sets the order of
+ * summation, so it is not a tuning parameter. */
+#define LOSS_CHUNK 4096
+
+/* scale_out[0] = 1 / (number of labels != ignore), or 0 when there are none:
+ * the mean's divisor for label cross-entropy. One work-group; integer counts,
+ * so the order does not matter. */
+__kernel void ce_label_scale(__global float *scale_out, __global const int *labels, const uint rows,
+                             const int ignore_index, __local uint *counts)
+{
+    const uint lid = get_local_id(0), nloc = get_local_size(0);
+    for (uint lane = lid; lane < ROW_LANES_MAX; lane += nloc) {
+        uint c = 0;
+        for (uint i = lane; i < rows; i += ROW_LANES_MAX) c += labels[i] != ignore_index;
+        counts[lane] = c;
+    }
+    barrier(CLK_LOCAL_MEM_FENCE);
+    if (lid == 0) {
+        uint total = 0;
+        for (uint lane = 0; lane < ROW_LANES_MAX; lane++) total += counts[lane];
+        scale_out[0] = total ? 1.0f / (float)total : 0.0f;
+    }
+}
+
+/* The scale of the gradient and value: a constant, or scale_buf[0]. */
+static inline float loss_scale(const float scale, __global const float *scale_buf, const int use_scale_buf)
+{
+    return use_scale_buf ? scale_buf[0] : scale;
+}
+
+/* Cross-entropy from logits with an int32 label per row, label smoothing eps:
+ *   t_j = (1 - eps) [j == label] + eps / C
+ *   loss = (1 - eps)(lse - x_label) + eps (lse - mean_j x_j)
+ *   dlogits_j = scale (softmax_j - t_j)
+ * partial[row] receives the unscaled loss; ignored rows give 0, labels out of
+ * range (and not ignored) give NaN. */
+__kernel void ce_labels(__global float *partial, __global float *dlogits, __global const float *logits,
+                        __global const int *labels, __global const float *scale_buf, const uint rows,
+                        const uint cols, const uint lanes, const float eps, const int ignore_index,
+                        const float scale_const, const int use_scale_buf, const int want_grad,
+                        __local rowstat *scratch)
+{
+    const rowslot s = row_slot(lanes, rows);
+    const uint row = s.row;
+    __global const float *xr = logits + (size_t)row * cols;
+    const float shift = xr[0];
+    const rowstat r = row_reduce_at(s, ROW_LSE, xr, xr, cols, shift, lanes, scratch);
+    const int label = labels[row];
+    const int ignored = label == ignore_index;
+    const int invalid = !ignored && (label < 0 || (uint)label >= cols);
+    const float log_s = log(r.s);
+    if (s.out == 0) {
+        float loss = 0.0f;
+        if (invalid) {
+            loss = NAN;
+        } else if (!ignored) {
+            const float hard = (r.m - xr[label]) + log_s;
+            const float smooth = ((r.m - shift) - r.a / (float)cols) + log_s;
+            loss = (1.0f - eps) * hard + eps * smooth;
+        }
+        partial[row] = loss;
+    }
+    const float scale = loss_scale(scale_const, scale_buf, use_scale_buf);
+    const float off_target = eps / (float)cols;
+    __global float *gr = dlogits + (size_t)row * cols;
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
+        const float t = (int)j == label ? 1.0f - eps + off_target : off_target;
+        gr[j] = invalid ? NAN : ignored ? 0.0f : scale * (exp(xr[j] - r.m) / r.s - t);
+    }
+}
+
+/* Cross-entropy from logits with soft targets t (smoothed to
+ * t' = (1 - eps) t + eps / C):
+ *   loss = sum_j t'_j (lse - x_j),   dlogits_j = scale (softmax_j sum_k t'_k - t'_j)
+ * Plain sums are taken of x - x_0 so that large logits lose no precision. */
+__kernel void ce_soft(__global float *partial, __global float *dlogits, __global const float *logits,
+                      __global const float *targets, const uint rows, const uint cols, const uint lanes,
+                      const float eps, const float scale, const int want_grad, __local rowstat *scratch)
+{
+    const rowslot s = row_slot(lanes, rows);
+    const size_t off = (size_t)s.row * cols;
+    __global const float *xr = logits + off;
+    __global const float *tr = targets + off;
+    const float shift = xr[0];
+    const rowstat r = row_reduce_at(s, ROW_LSE_SOFT, xr, tr, cols, shift, lanes, scratch);
+    const float off_target = eps / (float)cols;
+    const float t_sum = (1.0f - eps) * r.c + eps;                 /* sum t' */
+    const float tx_sum = (1.0f - eps) * r.b + off_target * r.a;   /* sum t' (x - x_0) */
+    if (s.out == 0) partial[s.row] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
+    __global float *gr = dlogits + off;
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
+        const float t = (1.0f - eps) * tr[j] + off_target;
+        gr[j] = scale * (exp(xr[j] - r.m) / r.s * t_sum - t);
+    }
+}
+
+/* Point-wise losses (mode ROW_MSE or ROW_BCE) over LOSS_CHUNK elements per
+ * work-group: partial[chunk] = sum of the terms; grad = scale * d term / d p.
+ * With LOSS_VALUES (a variant, for the reduction NONE) values[i] = term i. */
+#ifndef LOSS_VALUES
+#define LOSS_VALUES 0
+#endif
+__kernel void pointwise_loss(__global float *partial, __global float *values, __global float *grad,
+                             __global const float *p, __global const float *q, const uint n, const uint lanes,
+                             const int mode, const float scale, const int want_grad, __local rowstat *scratch)
+{
+    const uint chunk = get_group_id(0);
+    const uint start = chunk * LOSS_CHUNK;
+    const uint len = min((uint)LOSS_CHUNK, n - start);
+    /* the gradient does not depend on the sum */
+    if (want_grad)
+        for (uint j = get_local_id(0); j < len; j += get_local_size(0)) {
+            const float x = p[start + j], t = q[start + j];
+            float g;
+            if (mode == ROW_MSE) {
+                g = 2.0f * (x - t);
+            } else { /* sigmoid(x) - t, stable for either sign of x */
+                const float e = exp(-fabs(x));
+                g = (x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e)) - t;
+            }
+            grad[start + j] = scale * g;
+        }
+#if LOSS_VALUES
+    for (uint j = get_local_id(0); j < len; j += get_local_size(0)) {
+        rowstat v = rowstat_empty(); /* the term the sum below adds: 0 + term */
+        row_term(mode, &v, p[start + j], q[start + j], 0.0f);
+        values[start + j] = v.a;
+    }
+#else
+    (void)values;
+#endif
+    const rowstat r = row_reduce(mode, p + start, q + start, len, 0.0f, lanes, scratch);
+    if (get_local_id(0) == 0) partial[chunk] = r.a;
+}
+
+/* Stage two: out[0] = scale * sum of partial[0..n), one work-group. */
+__kernel void loss_sum(__global float *out, __global const float *partial, __global const float *scale_buf,
+                       const uint n, const uint lanes, const float scale_const, const int use_scale_buf,
+                       __local rowstat *scratch)
+{
+    const rowstat r = row_reduce(ROW_SUM, partial, partial, n, 0.0f, lanes, scratch);
+    if (get_local_id(0) == 0) out[0] = loss_scale(scale_const, scale_buf, use_scale_buf) * r.a;
+}

@@ -1,0 +1,196 @@
+/* Shared host code of the contrastive family: argument checks, the stacked
+ * views (cl/contrastive.cl embed_prepare / embed_finish), the InfoNCE pass
+ * plan, and the family's tunables list. */
+#include "contrastive/contrastive_internal.h"
+
+#include <string.h>
+
+const clnn__tunable clnn__ctr_embed_prepare = CLNN_ROW_TUNABLE("contrastive.embed_prepare", "contrastive",
+                                                               "embed_prepare");
+const clnn__tunable clnn__ctr_embed_finish = CLNN_ROW_TUNABLE("contrastive.embed_finish", "contrastive",
+                                                              "embed_finish");
+
+const clnn__tunable *const clnn__contrastive_tunables[] = {
+    &clnn__ctr_embed_prepare, &clnn__ctr_embed_finish,  &clnn__ctr_rows,        &clnn__ctr_tiled_lse,
+    &clnn__ctr_tiled_grad,    &clnn__ctr_align,         &clnn__ctr_unif_stats,  &clnn__ctr_lse_merge,
+    &clnn__ctr_unif_weights,  &clnn__ctr_rows_axpy,     &clnn__ctr_ge2e_centroids, &clnn__ctr_sqnorms,
+    &clnn__ctr_ge2e_rows,     &clnn__ctr_ge2e_finish,   &clnn__ctr_barlow_rows, &clnn__ctr_variance,
+    NULL};
+
+/* ------------------------------------------------------------- checks */
+
+clnn_status clnn__ctr_rows_of(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t *n,
+                              size_t *d)
+{
+    TRY(clnn__check_f32(ctx, fn, name, t, 0));
+    TRY(clnn__check_count32(ctx, fn, name, t));
+    *d = t->shape[t->ndim - 1];
+    *n = t->count / *d;
+    return CLNN_OK;
+}
+
+clnn_status clnn__ctr_same_rows(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *a,
+                                const char *b_name, const clnn_tensor *b)
+{
+    TRY(clnn__check_f32(ctx, fn, b_name, b, 0));
+    CHECK_SHAPE(ctx, b->count == a->count && b->shape[b->ndim - 1] == a->shape[a->ndim - 1],
+                "%s: %s must have the shape of %s (%zu elements, last dimension %zu)", fn, b_name, a_name, a->count,
+                a->shape[a->ndim - 1]);
+    return CLNN_OK;
+}
+
+clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
+{
+    /* the contrastive kernels sum their anchors' terms on the device and do
+     * not keep them one by one */
+    CHECK_ARG(ctx, reduction != CLNN_REDUCE_NONE,
+              "%s: CLNN_REDUCE_NONE is not offered by the contrastive family (MEAN or SUM)", fn);
+    return clnn__check_reduction(ctx, fn, reduction);
+}
+
+clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_in, const clnn_tensor *const *inputs,
+                                    clnn_tensor *loss, size_t n_grad, clnn_tensor *const *grads,
+                                    const char *const *grad_names)
+{
+    int any = loss != NULL;
+    for (size_t i = 0; i < n_grad; i++) any |= grads[i] != NULL;
+    CHECK_ARG(ctx, any, "%s: loss and every gradient are NULL: nothing to compute", fn);
+    if (loss) {
+        TRY(clnn__check_f32(ctx, fn, "loss", loss, 0));
+        CHECK_SHAPE(ctx, loss->count == 1, "%s: loss must have exactly 1 element, it has %zu", fn, loss->count);
+    }
+    for (size_t i = 0; i < n_grad; i++) {
+        const clnn_tensor *g = grads[i], *in = inputs[i];
+        if (!g) continue;
+        TRY(clnn__check_f32(ctx, fn, grad_names[i], g, 0));
+        CHECK_SHAPE(ctx, g->count == in->count && g->shape[g->ndim - 1] == in->shape[in->ndim - 1],
+                    "%s: %s must have the shape of its input (%zu elements, last dimension %zu)", fn, grad_names[i],
+                    in->count, in->shape[in->ndim - 1]);
+    }
+    /* no output shares a buffer with an input or with another output */
+    for (size_t i = 0; i <= n_grad; i++) {
+        const clnn_tensor *o = i < n_grad ? grads[i] : loss;
+        const char *name = i < n_grad ? grad_names[i] : "loss";
+        if (!o) continue;
+        for (size_t j = 0; j < n_in; j++)
+            CHECK_ARG(ctx, !clnn__alias(o, inputs[j]), "%s: %s must not alias an input", fn, name);
+        for (size_t j = i + 1; j <= n_grad; j++) {
+            const clnn_tensor *p = j < n_grad ? grads[j] : loss;
+            CHECK_ARG(ctx, !p || !clnn__alias(p, o), "%s: %s and %s must differ", fn, name,
+                      j < n_grad ? grad_names[j] : "loss");
+        }
+    }
+    return CLNN_OK;
+}
+
+clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
+                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d)
+{
+    TRY(clnn__ctr_rows_of(ctx, fn, x_name, x, n, d));
+    TRY(clnn__ctr_same_rows(ctx, fn, x_name, x, y_name, y));
+    const clnn_tensor *inputs[2] = {x, y};
+    clnn_tensor *grads[2] = {dx, dy};
+    return clnn__ctr_check_outputs(ctx, fn, 2, inputs, loss, 2, grads, grad_names);
+}
+
+void clnn__ctr_release(size_t n, cl_mem *bufs)
+{
+    for (size_t i = 0; i < n; i++)
+        if (bufs[i]) clReleaseMemObject(bufs[i]);
+}
+
+clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options **opt, size_t n)
+{
+    static const clnn_contrastive_options defaults = {0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
+    if (!*opt) *opt = &defaults;
+    const clnn_contrastive_options *o = *opt;
+    CHECK_ARG(ctx, clnn__is_finite(o->temperature) && o->temperature > 0.0f,
+              "%s: temperature %g must be finite and > 0", fn, (double)o->temperature);
+    CHECK_ARG(ctx, clnn__is_finite(1.0f / o->temperature), "%s: temperature %g is too small (1/temperature overflows)",
+              fn, (double)o->temperature);
+    CHECK_ARG(ctx, clnn__is_finite(o->margin), "%s: margin %g is not finite", fn, (double)o->margin);
+    CHECK_ARG(ctx, o->normalize == 0 || o->normalize == 1, "%s: normalize %d must be 0 or 1", fn, o->normalize);
+    CHECK_ARG(ctx, o->decoupled == 0 || o->decoupled == 1, "%s: decoupled %d must be 0 or 1", fn, o->decoupled);
+    TRY(clnn__ctr_check_reduction(ctx, fn, o->reduction));
+    CHECK_SHAPE(ctx, !o->decoupled || n >= 2, "%s: decoupled needs at least 2 pairs (N = %zu leaves no negatives)",
+                fn, n);
+    return CLNN_OK;
+}
+
+/* ------------------------------------------------------- stacked views */
+
+void clnn__ctr_views_release(clnn__ctr_views *v)
+{
+    clnn__ctr_release(3, (cl_mem[]){v->zc, v->dzc, v->rinv});
+    v->zc = v->dzc = v->rinv = NULL;
+}
+
+clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
+                                    int normalize, int want_grad, clnn__ctr_views *v)
+{
+    memset(v, 0, sizeof *v);
+    v->d = z1->shape[z1->ndim - 1];
+    v->n = z1->count / v->d;
+    v->normalize = normalize;
+    size_t rows = 2 * v->n;
+    clnn_status st = clnn__scratch(ctx, fn, rows * v->d, &v->zc);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows, &v->rinv);
+    if (st == CLNN_OK && want_grad) st = clnn__scratch(ctx, fn, rows * v->d, &v->dzc);
+    if (st == CLNN_OK) {
+        cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
+        cl_int norm = normalize;
+        clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z1->buffer), KARG_BUF(z2->buffer), KARG(n),
+                          KARG(d),         KARG(norm),        KARG(lanes),         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+        size_t problem[2] = {rows, v->d};
+        st = clnn__run(ctx, fn, &clnn__ctr_embed_prepare, problem, 9, a);
+    }
+    if (st != CLNN_OK) clnn__ctr_views_release(v);
+    return st;
+}
+
+clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz1,
+                                   clnn_tensor *dz2)
+{
+    if (!dz1 && !dz2) return CLNN_OK;
+    cl_mem b1 = dz1 ? dz1->buffer : v->dzc, b2 = dz2 ? dz2->buffer : v->dzc; /* unwritten when not wanted */
+    cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
+    cl_int norm = v->normalize, want1 = dz1 != NULL, want2 = dz2 != NULL;
+    clnn__karg a[] = {KARG_BUF(b1), KARG_BUF(b2), KARG_BUF(v->dzc), KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG(n),
+                      KARG(d),      KARG(norm),   KARG(want1),      KARG(want2),     KARG(lanes),
+                      KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    size_t problem[2] = {2 * v->n, v->d};
+    return clnn__run(ctx, fn, &clnn__ctr_embed_finish, problem, 12, a);
+}
+
+/* ------------------------------------------------------ InfoNCE passes */
+
+void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastive_options *opt, clnn__ctr_plan *p)
+{
+    memset(p, 0, sizeof *p);
+    p->inv_tau = 1.0f / opt->temperature;
+    p->margin = opt->margin;
+    p->decoupled = opt->decoupled;
+    if (mode == CLNN_INFONCE_NT_XENT) { /* 2n anchors against the 2n stacked samples, self excluded */
+        p->npass = 1;
+        p->anchors = 2 * n;
+        p->pass[0] = (clnn__ctr_pass){0, 0, 2 * n, 2 * n, n, 0, 1, clnn__loss_scale(opt->reduction, 2 * n)};
+        return;
+    }
+    float half = mode == CLNN_INFONCE_SYMMETRIC ? 0.5f : 1.0f;
+    float coef = half * clnn__loss_scale(opt->reduction, n);
+    p->pass[0] = (clnn__ctr_pass){0, n, n, n, 0, 0, 0, coef}; /* z1 -> z2 */
+    p->pass[1] = (clnn__ctr_pass){n, 0, n, n, 0, n, 0, coef}; /* z2 -> z1 */
+    p->npass = mode == CLNN_INFONCE_SYMMETRIC ? 2 : 1;
+    p->anchors = (size_t)p->npass * n;
+}
+
+void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[2], int *acc_a, int *acc_b)
+{
+    int ha = p->a_row0 != 0, hb = p->b_row0 != 0;
+    *acc_a = written[ha];
+    written[ha] = 1;
+    if (p->na == 2 * n) written[1] = 1;
+    *acc_b = written[hb];
+    written[hb] = 1;
+}

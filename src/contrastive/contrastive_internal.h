@@ -1,0 +1,102 @@
+/* Helpers shared by the host files of the contrastive family
+ * (src/contrastive/, include/clnn/contrastive.h): argument checks,
+ * the stacked-views preparation (optional L2 normalisation) and its backward,
+ * the InfoNCE passes both implementations walk, and the family's tunables. */
+#ifndef CLNN_CONTRASTIVE_INTERNAL_H
+#define CLNN_CONTRASTIVE_INTERNAL_H
+
+#include "common/rows.h"
+#include "common/loss_value.h"
+
+/* The family's kernels, each defined next to its launcher; the NULL-terminated
+ * clnn__contrastive_tunables (internal.h) lists them for the tuner. */
+extern const clnn__tunable clnn__ctr_embed_prepare, clnn__ctr_embed_finish;                 /* common */
+extern const clnn__tunable clnn__ctr_rows;                                                  /* infonce */
+extern const clnn__tunable clnn__ctr_tiled_lse, clnn__ctr_tiled_grad;                       /* tiled */
+extern const clnn__tunable clnn__ctr_align, clnn__ctr_unif_stats, clnn__ctr_lse_merge,
+    clnn__ctr_unif_weights, clnn__ctr_rows_axpy;                                            /* uniformity */
+extern const clnn__tunable clnn__ctr_ge2e_centroids, clnn__ctr_sqnorms, clnn__ctr_ge2e_rows,
+    clnn__ctr_ge2e_finish;                                                                  /* ge2e */
+extern const clnn__tunable clnn__ctr_barlow_rows;                                           /* barlow */
+extern const clnn__tunable clnn__ctr_variance;                                              /* variance */
+
+/* ------------------------------------------------------------- checks */
+
+/* t is an fp32 tensor of ctx whose last dimension is *d and whose leading
+ * dimensions hold *n rows; its elements fit 32-bit indices. */
+clnn_status clnn__ctr_rows_of(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t *n,
+                              size_t *d);
+/* b is an fp32 tensor with a's rows and last dimension. */
+clnn_status clnn__ctr_same_rows(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *a,
+                                const char *b_name, const clnn_tensor *b);
+clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction);
+/* The outputs of a loss over n_in inputs: loss (1 fp32 element) and grads[i]
+ * (the shape of inputs[i], i < n_grad) may each be NULL but not all; no
+ * output aliases an input or another output. */
+clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_in, const clnn_tensor *const *inputs,
+                                    clnn_tensor *loss, size_t n_grad, clnn_tensor *const *grads,
+                                    const char *const *grad_names);
+/* Two views x, y of one shape (rows_of and same_rows), and their outputs:
+ * loss, dx, dy (grad_names[0], [1]) as clnn__ctr_check_outputs. */
+clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
+                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d);
+/* Releases the non-NULL buffers of a list. */
+void clnn__ctr_release(size_t n, cl_mem *bufs);
+
+/* ------------------------------------------------------- stacked views */
+
+/* zc = [ẑ1; ẑ2] [2n, d] (L2-normalised rows when normalize), rinv the
+ * per-row scale, and with want_grad dzc [2n, d] for the gradient wrt zc. */
+typedef struct clnn__ctr_views {
+    cl_mem zc, dzc, rinv;
+    size_t n, d;
+    int normalize;
+} clnn__ctr_views;
+clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
+                                    int normalize, int want_grad, clnn__ctr_views *v);
+/* dz1, dz2 (either may be NULL) from dzc, through the normalisation. */
+clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz1,
+                                   clnn_tensor *dz2);
+void clnn__ctr_views_release(clnn__ctr_views *v);
+
+/* ------------------------------------------------------ InfoNCE passes */
+
+/* One direction of an InfoNCE-type loss over the stacked views: anchors are
+ * rows a_row0..a_row0+na-1 of zc, candidates rows b_row0..b_row0+nb-1;
+ * anchor a's positive is candidate partner_of(a, pos_off, nb) (cl/contrastive.clh)
+ * and, with self_excl, candidate a is the anchor itself. Its per-anchor
+ * values go to partials out0..out0+na-1; coef = the loss scale of one anchor
+ * (reduction, 1/2 of the symmetric loss). */
+typedef struct clnn__ctr_pass {
+    size_t a_row0, b_row0, na, nb, pos_off, out0;
+    int self_excl;
+    float coef;
+} clnn__ctr_pass;
+
+/* The passes of a mode over n pairs (1 or 2) and the number of anchors
+ * (partials) in all. */
+typedef struct clnn__ctr_plan {
+    clnn__ctr_pass pass[2];
+    int npass;
+    size_t anchors;
+    float inv_tau, margin;
+    int decoupled;
+} clnn__ctr_plan;
+void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastive_options *opt, clnn__ctr_plan *p);
+
+/* Whether pass p's gradient rows of the anchors (*acc_a) and of the
+ * candidates (*acc_b) add to dzc's contents or overwrite them: written[h]
+ * says whether half h of dzc (rows 0..n-1, n..2n-1) holds a value yet; an
+ * anchor block of 2n rows (NT-Xent) covers both. Updates written. */
+void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[2], int *acc_a, int *acc_b);
+
+/* The options (NULL: defaults, returned in *opt) are valid for n pairs. */
+clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options **opt, size_t n);
+
+/* The tiled implementation (infonce_tiled.c): partial[anchors] receives
+ * the per-anchor losses; dzc (when v->dzc) the gradient wrt the stacked views. */
+clnn_status clnn__ctr_tiled_run(clnn_context *ctx, const char *fn, const clnn__ctr_plan *plan,
+                                const clnn__ctr_views *v, cl_mem partial);
+
+#endif

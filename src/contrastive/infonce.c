@@ -1,0 +1,119 @@
+/* InfoNCE, NT-Xent and supervised contrastive loss (include/clnn/contrastive.h):
+ * the argument checks of all three, and the materialised implementation:
+ * per pass, S = anchors · candidatesᵀ through CLBlast, contrastive_rows
+ * (cl/contrastive.cl) turns each row into its loss and, in place, into
+ * dloss/dS, and two more GEMMs carry dS to both sides. clnn_infonce_tiled
+ * shares the checks and the plan and runs infonce_tiled.c instead. */
+#include "contrastive/contrastive_internal.h"
+
+const clnn__tunable clnn__ctr_rows = CLNN_ROW_TUNABLE("contrastive.rows", "contrastive", "contrastive_rows");
+
+/* Rows r0..r0+rows-1 of the stacked views as a GEMM operand. */
+static clnn__gemm_operand rows_of(cl_mem buf, size_t r0, size_t d)
+{
+    return (clnn__gemm_operand){buf, r0 * d, d, 0};
+}
+
+/* One pass: S, its rows, and (with v->dzc) the gradients (`written`: see
+ * clnn__ctr_grad_order). */
+static clnn_status run_pass(clnn_context *ctx, const char *fn, const clnn__ctr_plan *plan, const clnn__ctr_pass *p,
+                            const clnn__ctr_views *v, const clnn_tensor *labels, cl_mem s, cl_mem partial,
+                            int written[2])
+{
+    size_t d = v->d;
+    clnn__gemm_operand sm = {s, 0, p->nb, 0};
+    TRY(clnn__sgemm(ctx, fn, 0, 1, p->na, p->nb, d, 1.0f, rows_of(v->zc, p->a_row0, d), rows_of(v->zc, p->b_row0, d),
+                    0.0f, sm, 1));
+    cl_uint cols = (cl_uint)p->nb, poff = (cl_uint)p->out0, half = (cl_uint)v->n, pos_off = (cl_uint)p->pos_off;
+    cl_uint lanes = clnn__row_lanes(p->nb);
+    cl_int self = p->self_excl, use_labels = labels != NULL, dec = plan->decoupled, want_grad = v->dzc != NULL;
+    float inv_tau = plan->inv_tau, margin = plan->margin, coef = p->coef;
+    cl_mem lbuf = labels ? labels->buffer : partial; /* unread without use_labels */
+    clnn__karg a[] = {KARG_BUF(s),    KARG_BUF(partial), KARG_BUF(lbuf), KARG(cols),         KARG(poff),
+                      KARG(half),     KARG(pos_off),     KARG(self),     KARG(use_labels),   KARG(inv_tau),
+                      KARG(margin),   KARG(dec),         KARG(coef),     KARG(want_grad),    KARG(lanes),
+                      KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    size_t problem[2] = {p->na, p->nb};
+    TRY(clnn__run(ctx, fn, &clnn__ctr_rows, problem, 16, a));
+    if (!v->dzc) return CLNN_OK;
+    /* d anchors = G · candidates, d candidates = Gᵀ · anchors */
+    int acc_a, acc_b;
+    clnn__ctr_grad_order(p, v->n, written, &acc_a, &acc_b);
+    TRY(clnn__sgemm(ctx, fn, 0, 0, p->na, d, p->nb, 1.0f, sm, rows_of(v->zc, p->b_row0, d), acc_a ? 1.0f : 0.0f,
+                    rows_of(v->dzc, p->a_row0, d), 1));
+    return clnn__sgemm(ctx, fn, 1, 0, p->nb, d, p->na, 1.0f, sm, rows_of(v->zc, p->a_row0, d), acc_b ? 1.0f : 0.0f,
+                       rows_of(v->dzc, p->b_row0, d), 1);
+}
+
+static clnn_status materialised_run(clnn_context *ctx, const char *fn, const clnn__ctr_plan *plan,
+                                    const clnn__ctr_views *v, const clnn_tensor *labels, cl_mem partial)
+{
+    cl_mem s = NULL;
+    TRY(clnn__scratch(ctx, fn, plan->pass[0].na * plan->pass[0].nb, &s));
+    int written[2] = {0, 0};
+    clnn_status st = CLNN_OK;
+    for (int i = 0; i < plan->npass && st == CLNN_OK; i++)
+        st = run_pass(ctx, fn, plan, &plan->pass[i], v, labels, s, partial, written);
+    clReleaseMemObject(s);
+    return st;
+}
+
+/* Checks, views, the chosen implementation, the loss sum and the gradients. */
+static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
+                               const clnn_tensor *labels, clnn_infonce_mode mode, const clnn_contrastive_options *opt,
+                               clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2, int tiled)
+{
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t n, d;
+    static const char *const names[2] = {"dz1", "dz2"};
+    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));
+    CHECK_ARG(ctx, mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT,
+              "%s: mode %d is not a clnn_infonce_mode", fn, (int)mode);
+    if (labels) {
+        TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+        CHECK_SHAPE(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
+        CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, z1 has %zu rows", fn, labels->count, n);
+        const clnn_tensor *outs[3] = {loss, dz1, dz2};
+        for (int i = 0; i < 3; i++)
+            CHECK_ARG(ctx, !outs[i] || !clnn__alias(outs[i], labels), "%s: an output aliases labels", fn);
+    }
+    TRY(clnn__ctr_check_options(ctx, fn, &opt, n));
+    CHECK_SHAPE(ctx, 2 * n * d <= 0xFFFFFFFFu && 2 * n <= 0x7FFFFFFFu,
+                "%s: the two views hold %zu elements, more than 2^32 - 1", fn, 2 * n * d);
+
+    clnn__ctr_plan plan;
+    clnn__ctr_plan_make(mode, n, opt, &plan);
+    clnn__ctr_views v;
+    TRY(clnn__ctr_views_prepare(ctx, fn, z1, z2, opt->normalize, dz1 || dz2, &v));
+    cl_mem partial = NULL;
+    clnn_status st = clnn__scratch(ctx, fn, plan.anchors, &partial);
+    if (st == CLNN_OK)
+        st = tiled ? clnn__ctr_tiled_run(ctx, fn, &plan, &v, partial)
+                   : materialised_run(ctx, fn, &plan, &v, labels, partial);
+    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, plan.anchors, plan.pass[0].coef);
+    if (st == CLNN_OK) st = clnn__ctr_views_finish(ctx, fn, &v, dz1, dz2);
+    if (partial) clReleaseMemObject(partial);
+    clnn__ctr_views_release(&v);
+    return st;
+}
+
+clnn_status clnn_infonce(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, clnn_infonce_mode mode,
+                         const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
+{
+    return contrastive(ctx, "clnn_infonce", z1, z2, NULL, mode, opt, loss, dz1, dz2, 0);
+}
+
+clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
+                               clnn_infonce_mode mode, const clnn_contrastive_options *opt, clnn_tensor *loss,
+                               clnn_tensor *dz1, clnn_tensor *dz2)
+{
+    return contrastive(ctx, "clnn_infonce_tiled", z1, z2, NULL, mode, opt, loss, dz1, dz2, 1);
+}
+
+clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, const clnn_tensor *labels,
+                        const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
+{
+    static const char *fn = "clnn_supcon";
+    if (ctx) TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+    return contrastive(ctx, fn, z1, z2, labels, CLNN_INFONCE_NT_XENT, opt, loss, dz1, dz2, 0);
+}

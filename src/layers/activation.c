@@ -1,0 +1,56 @@
+/* Host side of the element-wise activations (cl/layers_activation.cl): one kernel
+ * source for every function, compiled per function (clnn__act_variant). */
+#include "common/rows.h"
+
+#include <stdio.h>
+
+static const clnn__tunable tune_forward = CLNN_WPT_TUNABLE("activation.forward", "layers_activation", "act_forward");
+static const clnn__tunable tune_backward = CLNN_WPT_TUNABLE("activation.backward", "layers_activation", "act_backward");
+
+const clnn__tunable *const clnn__activation_tunables[] = {&tune_forward, &tune_backward, NULL};
+
+const char *clnn__act_variant(clnn_activation act, char *buf)
+{
+    snprintf(buf, 32, "-DACT_FIXED=%d", (int)act);
+    return buf;
+}
+
+clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
+                                    clnn_tensor *y)
+{
+    static const char *fn = "clnn_activation_forward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_activation(ctx, fn, act, alpha));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
+    CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
+    cl_uint n = (cl_uint)x->count;
+    cl_int a = (cl_int)act;
+    clnn__karg args[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG(n), KARG(a), KARG(alpha)};
+    size_t problem[2] = {n, 1};
+    char variant[32];
+    return clnn__run_variant(ctx, fn, &tune_forward, clnn__act_variant(act, variant), problem, 5, args);
+}
+
+clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
+                                     const clnn_tensor *dy, clnn_tensor *dx)
+{
+    static const char *fn = "clnn_activation_backward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_activation(ctx, fn, act, alpha));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
+    TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
+    CHECK_SHAPE(ctx, x->count == dy->count && x->count == dx->count,
+                "%s: x, dy and dx have %zu, %zu and %zu elements; they must agree", fn, x->count, dy->count,
+                dx->count);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
+    cl_uint n = (cl_uint)x->count;
+    cl_int a = (cl_int)act;
+    clnn__karg args[] = {KARG_BUF(dx->buffer), KARG_BUF(dy->buffer), KARG_BUF(x->buffer), KARG(n), KARG(a),
+                         KARG(alpha)};
+    size_t problem[2] = {n, 1};
+    char variant[32];
+    return clnn__run_variant(ctx, fn, &tune_backward, clnn__act_variant(act, variant), problem, 6, args);
+}

@@ -1,0 +1,176 @@
+/* Host side of the dense layer: GEMMs in CLBlast, bias + activation (forward)
+ * and activation gradient + bias gradient (backward) in the fused kernels of
+ * cl/layers_dense.cl. */
+#include "common/rows.h"
+
+#include <clblast_c.h>
+
+#define DB_ROWS 32 /* rows per partial of db: the same constant as cl/layers_dense.cl */
+
+static const clnn__tunable tune_bias_act = {"dense.bias_act", "layers_dense", "dense_bias_act", 2,
+                                            {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_dz = {"dense.dz", "layers_dense", "dense_dz", 2, {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_db = {"dense.db", "layers_dense", "dense_db", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+
+const clnn__tunable *const clnn__dense_tunables[] = {&tune_bias_act, &tune_dz, &tune_db, NULL};
+
+/* C = op(A) op(B) (+ C when beta is 1), row-major, on the context's queue. */
+static clnn_status sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
+                         cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc)
+{
+    cl_event ev = NULL;
+    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
+                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a, 0, lda,
+                                        b, 0, ldb, beta, c, 0, ldc, &ctx->queue, ctx->profiling ? &ev : NULL);
+    if (st != CLBlastSuccess)
+        return clnn__fail(ctx, st == CLBlastOpenCLOutOfResources || st == CLBlastOpenCLOutOfHostMemory
+                                   ? CLNN_ERR_OUT_OF_MEMORY
+                                   : CLNN_ERR_OPENCL,
+                          "%s: CLBlastSgemm (%zu x %zu x %zu) failed with CLBlast status %d", fn, m, n, k, (int)st);
+    if (ev) return clnn__record_event(ctx, ev);
+    return CLNN_OK;
+}
+
+/* Shapes of a dense call: x has `in` as its last dimension and rows = count / in. */
+typedef struct dense_dims {
+    size_t rows, in, out;
+} dense_dims;
+
+static clnn_status check_dense(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
+                               clnn_activation act, float alpha, dense_dims *d)
+{
+    TRY(clnn__check_activation(ctx, fn, act, alpha));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_f32(ctx, fn, "w", w, 0));
+    char xs[64], ws[64];
+    CHECK_SHAPE(ctx, w->ndim == 2, "%s: w must be 2-D [out, in], it is %s", fn, clnn__shape_str(w, ws, sizeof ws));
+    d->out = w->shape[0];
+    d->in = w->shape[1];
+    CHECK_SHAPE(ctx, x->ndim >= 2 && x->shape[x->ndim - 1] == d->in, "%s: x %s must be [N, %zu] to match w %s", fn,
+                clnn__shape_str(x, xs, sizeof xs), d->in, clnn__shape_str(w, ws, sizeof ws));
+    d->rows = x->count / d->in;
+    CHECK_SHAPE(ctx, d->rows * d->out <= 0xFFFFFFFFu && x->count <= 0xFFFFFFFFu,
+                "%s: tensors of more than 2^32 - 1 elements are not supported", fn);
+    return CLNN_OK;
+}
+
+/* t has rows x cols elements with cols as its last dimension. */
+static clnn_status check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                              size_t rows, size_t cols)
+{
+    TRY(clnn__check_f32(ctx, fn, name, t, 0));
+    char s[64];
+    CHECK_SHAPE(ctx, t->shape[t->ndim - 1] == cols && t->count == rows * cols,
+                "%s: %s is %s, expected %zu rows of %zu", fn, name, clnn__shape_str(t, s, sizeof s), rows, cols);
+    return CLNN_OK;
+}
+
+static clnn_status check_not_input(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *out,
+                                   const clnn_tensor *const *inputs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        CHECK_ARG(ctx, !inputs[i] || !clnn__alias(inputs[i], out), "%s: %s must not alias an input", fn, name);
+    return CLNN_OK;
+}
+
+clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
+                               clnn_activation act, float alpha, clnn_tensor *z, clnn_tensor *y)
+{
+    static const char *fn = "clnn_dense_forward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    dense_dims d;
+    TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
+    if (b) {
+        TRY(clnn__check_f32(ctx, fn, "b", b, 0));
+        CHECK_SHAPE(ctx, b->count == d.out, "%s: b has %zu elements, w has %zu rows", fn, b->count, d.out);
+    }
+    TRY(check_rows(ctx, fn, "y", y, d.rows, d.out));
+    const clnn_tensor *inputs[] = {x, w, b};
+    TRY(check_not_input(ctx, fn, "y", y, inputs, 3));
+    if (z) {
+        TRY(check_rows(ctx, fn, "z", z, d.rows, d.out));
+        TRY(check_not_input(ctx, fn, "z", z, inputs, 3));
+        CHECK_ARG(ctx, !clnn__alias(z, y), "%s: z and y must be different tensors", fn);
+    }
+    clnn_tensor *g = z ? z : y; /* the GEMM's result; the epilogue reads it */
+    TRY(sgemm(ctx, fn, 0, 1, d.rows, d.out, d.in, x->buffer, d.in, w->buffer, d.in, 0.0f, g->buffer, d.out));
+    if (act == CLNN_ACT_NONE && !b && !z) return CLNN_OK;
+    cl_uint rows = (cl_uint)d.rows, cols = (cl_uint)d.out;
+    cl_int has_bias = b != NULL, store_z = z != NULL, a = (cl_int)act;
+    cl_mem bias = b ? b->buffer : g->buffer; /* unread when has_bias is 0 */
+    clnn__karg args[] = {KARG_BUF(g->buffer), KARG_BUF(y->buffer), KARG_BUF(bias), KARG(rows), KARG(cols),
+                         KARG(has_bias), KARG(store_z), KARG(a), KARG(alpha)};
+    size_t problem[2] = {d.out, d.rows};
+    char variant[32];
+    return clnn__run_variant(ctx, fn, &tune_bias_act, clnn__act_variant(act, variant), problem, 9, args);
+}
+
+clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *z,
+                                clnn_activation act, float alpha, const clnn_tensor *dy, int accumulate,
+                                clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db)
+{
+    static const char *fn = "clnn_dense_backward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    dense_dims d;
+    TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
+    CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate must be 0 or 1, not %d", fn, accumulate);
+    TRY(check_rows(ctx, fn, "dy", dy, d.rows, d.out));
+    if (act != CLNN_ACT_NONE) {
+        CHECK_ARG(ctx, z != NULL, "%s: z (the forward's pre-activation) is NULL but act is not CLNN_ACT_NONE", fn);
+    }
+    if (z) TRY(check_rows(ctx, fn, "z", z, d.rows, d.out));
+    const clnn_tensor *inputs[] = {x, w, z, dy};
+    if (dx) {
+        TRY(check_rows(ctx, fn, "dx", dx, d.rows, d.in));
+        TRY(check_not_input(ctx, fn, "dx", dx, inputs, 4));
+    }
+    if (dw) {
+        TRY(clnn__check_f32(ctx, fn, "dw", dw, 0));
+        CHECK_SHAPE(ctx, dw->count == d.out * d.in && dw->shape[dw->ndim - 1] == d.in,
+                    "%s: dw must be [%zu, %zu] like w", fn, d.out, d.in);
+        TRY(check_not_input(ctx, fn, "dw", dw, inputs, 4));
+    }
+    if (db) {
+        TRY(clnn__check_f32(ctx, fn, "db", db, 0));
+        CHECK_SHAPE(ctx, db->count == d.out, "%s: db has %zu elements, w has %zu rows", fn, db->count, d.out);
+        TRY(check_not_input(ctx, fn, "db", db, inputs, 4));
+    }
+    CHECK_ARG(ctx, !(dx && dw && clnn__alias(dx, dw)) && !(dx && db && clnn__alias(dx, db)) &&
+                       !(dw && db && clnn__alias(dw, db)),
+              "%s: dx, dw and db must be different tensors", fn);
+    if (!dx && !dw && !db) return CLNN_OK;
+
+    /* dz = dy * act'(z): a scratch tensor unless act is the identity. */
+    int need_dz = act != CLNN_ACT_NONE && (dx || dw);
+    cl_uint rows = (cl_uint)d.rows, cols = (cl_uint)d.out, blocks = (cl_uint)((d.rows + DB_ROWS - 1) / DB_ROWS);
+    cl_mem dz = dy->buffer, partial = dy->buffer;
+    clnn_status st = CLNN_OK;
+    if (need_dz) TRY(clnn__scratch(ctx, fn, d.rows * d.out, &dz));
+    if (db && (st = clnn__scratch(ctx, fn, (size_t)blocks * d.out, &partial)) != CLNN_OK) goto out;
+    if (need_dz || db) {
+        cl_int write_dz = need_dz, want_db = db != NULL, a = (cl_int)act;
+        cl_mem zb = z ? z->buffer : dy->buffer; /* act'(.) of the identity is 1: unread */
+        clnn__karg args[] = {KARG_BUF(dz), KARG_BUF(partial), KARG_BUF(dy->buffer), KARG_BUF(zb), KARG(rows),
+                             KARG(cols), KARG(write_dz), KARG(want_db), KARG(a), KARG(alpha)};
+        size_t problem[2] = {d.out, blocks};
+        char variant[32];
+        st = clnn__run_variant(ctx, fn, &tune_dz, clnn__act_variant(act, variant), problem, 10, args);
+        if (st != CLNN_OK) goto out;
+    }
+    if (db) {
+        cl_int acc = accumulate;
+        clnn__karg args[] = {KARG_BUF(db->buffer), KARG_BUF(partial), KARG(blocks), KARG(cols), KARG(acc)};
+        size_t problem[2] = {d.out, 1};
+        if ((st = clnn__run(ctx, fn, &tune_db, problem, 5, args)) != CLNN_OK) goto out;
+    }
+    if (dx && (st = sgemm(ctx, fn, 0, 0, d.rows, d.in, d.out, dz, d.out, w->buffer, d.in, 0.0f, dx->buffer, d.in)) !=
+                  CLNN_OK)
+        goto out;
+    if (dw)
+        st = sgemm(ctx, fn, 1, 0, d.out, d.in, d.rows, dz, d.out, x->buffer, d.in, accumulate ? 1.0f : 0.0f,
+                   dw->buffer, d.in);
+out:
+    if (need_dz) clReleaseMemObject(dz);
+    if (db && partial != dy->buffer) clReleaseMemObject(partial);
+    return st;
+}

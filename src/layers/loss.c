@@ -1,0 +1,143 @@
+/* Host side of the losses (cl/layers_loss.cl): cross-entropy from logits with labels
+ * or soft targets, MSE and binary cross-entropy with logits. Each value is a
+ * two-stage deterministic reduction (partials, then loss_sum; NONE keeps the
+ * per-row or per-element values, common/loss_value.h); the gradient comes out of
+ * the same pass as the partials. */
+#include "common/loss_value.h"
+
+#define LOSS_CHUNK 4096 /* elements per partial of the point-wise losses, as in cl/layers_loss.cl */
+#define ROW_BCE_MODE 5  /* ROW_BCE and ROW_MSE of cl/rowreduce.clh */
+#define ROW_MSE_MODE 4
+
+static const clnn__tunable tune_label_scale = {"loss.ce_label_scale", "layers_loss", "ce_label_scale", 1,
+                                               {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global};
+static const clnn__tunable tune_ce_labels = CLNN_ROWS_TUNABLE("loss.ce_labels", "layers_loss", "ce_labels");
+static const clnn__tunable tune_ce_soft = CLNN_ROWS_TUNABLE("loss.ce_soft", "layers_loss", "ce_soft");
+static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "layers_loss", "pointwise_loss");
+
+const clnn__tunable *const clnn__loss_tunables[] = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft,
+                                                    &tune_pointwise, &clnn__tune_loss_sum, NULL};
+
+/* Checks the options (NULL: the defaults, returned in *opt) and the logits of
+ * a cross-entropy call; rows and cols of the logits go to the caller. */
+static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options **opt_io,
+                                   const clnn_tensor *logits, size_t *rows, size_t *cols)
+{
+    static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    if (!*opt_io) *opt_io = &defaults;
+    const clnn_cross_entropy_options *opt = *opt_io;
+    TRY(clnn__check_reduction(ctx, fn, opt->reduction));
+    CHECK_ARG(ctx, clnn__is_finite(opt->label_smoothing) && opt->label_smoothing >= 0.0f &&
+                       opt->label_smoothing < 1.0f,
+              "%s: label_smoothing %g is not in [0, 1)", fn, (double)opt->label_smoothing);
+    return clnn__check_rows(ctx, fn, "logits", logits, rows, cols);
+}
+
+clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                                      const clnn_cross_entropy_options *opt, clnn_tensor *loss,
+                                      clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_cross_entropy_labels";
+    size_t rows, cols;
+    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
+    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+    CHECK_ARG(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
+    CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
+                rows);
+    CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
+    const clnn__loss_red red = {opt->reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, labels, loss, dlogits, "dlogits"));
+
+    cl_mem partial = NULL, scale_buf = NULL;
+    clnn_status st;
+    TRY(clnn__loss_partials(ctx, fn, opt->reduction, loss, rows, &partial));
+    if ((st = clnn__scratch(ctx, fn, 1, &scale_buf)) != CLNN_OK) goto out;
+    cl_int use_buf = opt->reduction == CLNN_REDUCE_MEAN, ignore = opt->ignore_index;
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    float one = 1.0f, eps = opt->label_smoothing;
+    if (use_buf) { /* the mean's divisor: how many labels are not ignored */
+        clnn__karg args[] = {KARG_BUF(scale_buf), KARG_BUF(labels->buffer), KARG(nrows), KARG(ignore),
+                             KARG_LOCAL_FIXED(256 * sizeof(cl_uint))};
+        size_t problem[2] = {1, 256};
+        if ((st = clnn__run(ctx, fn, &tune_label_scale, problem, 5, args)) != CLNN_OK) goto out;
+    }
+    {
+        cl_int want_grad = dlogits != NULL;
+        cl_mem grad = dlogits ? dlogits->buffer : partial; /* unwritten without want_grad */
+        clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
+                             KARG_BUF(scale_buf), KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore),
+                             KARG(one), KARG(use_buf), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+        size_t problem[2] = {rows, cols};
+        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
+    }
+    st = clnn__loss_reduce(ctx, fn, opt->reduction, loss, partial, rows, 1.0f, use_buf ? scale_buf : NULL);
+out:
+    clnn__loss_release(loss, partial);
+    if (scale_buf) clReleaseMemObject(scale_buf);
+    return st;
+}
+
+clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
+                                    const clnn_cross_entropy_options *opt, clnn_tensor *loss, clnn_tensor *dgrad)
+{
+    static const char *fn = "clnn_cross_entropy_soft";
+    size_t rows, cols;
+    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
+    TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
+    const clnn__loss_red red = {opt->reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, targets, loss, dgrad, "dlogits"));
+
+    cl_mem partial = NULL;
+    float scale = clnn__loss_scale(opt->reduction, rows), eps = opt->label_smoothing;
+    cl_int want_grad = dgrad != NULL;
+    cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    cl_mem grad = dgrad ? dgrad->buffer : logits->buffer; /* unwritten without want_grad */
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
+                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, &tune_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction, loss);
+}
+
+/* MSE and BCE: LOSS_CHUNK elements per partial; NONE keeps each element's term. */
+static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode, const clnn_tensor *p,
+                                  const clnn_tensor *q, const char *p_name, const char *q_name,
+                                  clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *grad,
+                                  const char *grad_name)
+{
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    TRY(clnn__check_f32(ctx, fn, p_name, p, 0));
+    TRY(clnn__check_count32(ctx, fn, p_name, p));
+    TRY(clnn__check_f32(ctx, fn, q_name, q, 0));
+    CHECK_SHAPE(ctx, p->count == q->count, "%s: %s has %zu elements, %s has %zu", fn, p_name, p->count, q_name,
+                q->count);
+    const clnn__loss_red red = {reduction, p->count, "element"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, p, q, loss, grad, grad_name));
+
+    size_t n = p->count, chunks = (n + LOSS_CHUNK - 1) / LOSS_CHUNK, len = n < LOSS_CHUNK ? n : LOSS_CHUNK;
+    cl_mem partial = NULL, values = NULL;
+    float scale = clnn__loss_scale(reduction, n);
+    cl_int want_grad = grad != NULL;
+    cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(len);
+    cl_mem g = grad ? grad->buffer : p->buffer; /* unwritten without want_grad */
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g), KARG_BUF(p->buffer), KARG_BUF(q->buffer),
+                         KARG(count), KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    const clnn__loss_launch l = {&tune_pointwise, NULL, chunks, len, &partial, &values};
+    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, scale);
+}
+
+clnn_status clnn_mse_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                          clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+{
+    return pointwise_loss(ctx, "clnn_mse_loss", ROW_MSE_MODE, pred, target, "pred", "target", reduction, loss, dpred,
+                          "dpred");
+}
+
+clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
+                                 clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    return pointwise_loss(ctx, "clnn_bce_with_logits", ROW_BCE_MODE, logits, targets, "logits", "targets",
+                          reduction, loss, dlogits, "dlogits");
+}

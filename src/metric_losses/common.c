@@ -1,0 +1,128 @@
+/* Shared pieces of the metric and overlap losses; see metric_losses_internal.h. */
+#include "metric_losses/metric_losses_internal.h"
+
+#include "regularizers/regularizers_internal.h"
+
+static const clnn__tunable tune_rows_apply = {"metric.rows_apply", "metric_losses", "rows_apply", 1,
+                                              {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_column_sums = {"metric.column_sums", "metric_losses", "column_sums", 1,
+                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
+
+const clnn__tunable *const clnn__metric_tunables[] = {&clnn__tune_metric_harmonic_rows,
+                                                      &clnn__tune_metric_margin_rows,
+                                                      &clnn__tune_metric_ada_stats,
+                                                      &tune_rows_apply,
+                                                      &tune_column_sums,
+                                                      &clnn__tune_metric_overlap_partial,
+                                                      &clnn__tune_metric_overlap_finish,
+                                                      &clnn__tune_metric_overlap_grad,
+                                                      &clnn__tune_metric_diou,
+                                                      &clnn__tune_metric_madl,
+                                                      NULL};
+
+/* ------------------------------------------------------- embedding losses */
+
+clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
+                              const clnn_tensor *labels, clnn_reduction reduction, clnn_tensor *loss,
+                              clnn_tensor *dx, clnn_tensor *dw, clnn__embed *e)
+{
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_count32(ctx, fn, "x", x));
+    TRY(clnn__check_f32(ctx, fn, "w", w, 0));
+    TRY(clnn__check_count32(ctx, fn, "w", w));
+    size_t d = x->shape[x->ndim - 1];
+    CHECK_SHAPE(ctx, w->shape[w->ndim - 1] == d, "%s: w has rows of %zu, x has rows of %zu", fn,
+                w->shape[w->ndim - 1], d);
+    size_t n = x->count / d, c = w->count / d;
+    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+    CHECK_SHAPE(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
+    CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, x has %zu rows", fn, labels->count, n);
+    CHECK_SHAPE(ctx, c <= 0x7FFFFFFF && (double)n * (double)c <= 4294967295.0,
+                "%s: %zu rows x %zu classes: more than 2^32 - 1 pairs (or 2^31 classes)", fn, n, c);
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, n, "row"};
+    const clnn_tensor *in[3] = {x, w, labels};
+    const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dx, "dx", x, "x"}, {dw, "dw", w, "w"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 3, in, 3, out));
+    *e = (clnn__embed){x, w, labels, loss, dx, dw, n, c, d, reduction, clnn__loss_scale(reduction, n),
+                       NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    return CLNN_OK;
+}
+
+clnn_status clnn__embed_alloc(clnn_context *ctx, const char *fn, clnn__embed *e)
+{
+    size_t pairs = e->n * e->c;
+    clnn_status st = clnn__scratch(ctx, fn, pairs, &e->s);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, pairs, &e->z);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->n, &e->nx);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->c, &e->nw);
+    if (st == CLNN_OK) st = clnn__loss_partials(ctx, fn, e->reduction, e->loss, e->n, &e->partial);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->n, &e->coef);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->c, &e->colsum);
+    return st;
+}
+
+void clnn__embed_release(clnn__embed *e)
+{
+    clnn__loss_release(e->loss, e->partial);
+    e->partial = NULL;
+    cl_mem *all[] = {&e->s, &e->z, &e->nx, &e->nw, &e->coef, &e->colsum};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (*all[i]) {
+            clReleaseMemObject(*all[i]);
+            *all[i] = NULL;
+        }
+}
+
+clnn_status clnn__embed_norms(clnn_context *ctx, const char *fn, clnn__embed *e, cl_mem xm, cl_mem wm, int squared)
+{
+    clnn__reduce_desc rd = {xm, NULL, REDUCE_TERM_ABS_SQ, squared ? REDUCE_POST_NONE : REDUCE_POST_SQRT,
+                            (cl_uint)e->n, (cl_uint)e->d, (cl_uint)e->d, 1, 0, 0.0f, 1.0f, 1.0f};
+    TRY(clnn__reduce(ctx, fn, &rd, e->nx, 0));
+    rd.a = wm;
+    rd.nseg = (cl_uint)e->c;
+    return clnn__reduce(ctx, fn, &rd, e->nw, 0);
+}
+
+clnn_status clnn__embed_gemm(clnn_context *ctx, const char *fn, clnn__embed *e, cl_mem xm, cl_mem wm)
+{
+    clnn__gemm_operand a = {xm, 0, e->d, 0}, b = {wm, 0, e->d, 0}, c = {e->s, 0, e->c, 0};
+    return clnn__sgemm(ctx, fn, 0, 1, e->n, e->c, e->d, 1.0f, a, b, 0.0f, c, 1);
+}
+
+/* out [rows, cols] = −v[r]·in (shift 0) or in − v[k] (shift 1). */
+static clnn_status rows_apply(clnn_context *ctx, const char *fn, cl_mem out, cl_mem in, cl_mem v, size_t rows,
+                              size_t cols, cl_int shift)
+{
+    cl_uint n = (cl_uint)(rows * cols), nc = (cl_uint)cols;
+    clnn__karg args[] = {KARG_BUF(out), KARG_BUF(in), KARG_BUF(v), KARG(n), KARG(nc), KARG(shift)};
+    size_t problem[2] = {rows * cols, 1};
+    return clnn__run(ctx, fn, &tune_rows_apply, problem, 6, args);
+}
+
+clnn_status clnn__embed_center(clnn_context *ctx, const char *fn, cl_mem out, cl_mem in, cl_mem mu, size_t rows,
+                               size_t cols)
+{
+    return rows_apply(ctx, fn, out, in, mu, rows, cols, 1);
+}
+
+clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e, cl_mem xm, cl_mem wm,
+                               cl_mem colsrc)
+{
+    clnn__gemm_operand a = {e->z, 0, e->c, 0};
+    if (e->dx) {
+        clnn__gemm_operand b = {wm, 0, e->d, 0}, c = {e->dx->buffer, 0, e->d, 0};
+        TRY(rows_apply(ctx, fn, e->dx->buffer, xm, e->coef, e->n, e->d, 0));
+        TRY(clnn__sgemm(ctx, fn, 0, 0, e->n, e->d, e->c, 1.0f, a, b, 1.0f, c, 1));
+    }
+    if (e->dw) {
+        clnn__gemm_operand b = {xm, 0, e->d, 0}, c = {e->dw->buffer, 0, e->d, 0};
+        cl_uint rows = (cl_uint)e->n, cols = (cl_uint)e->c;
+        clnn__karg args[] = {KARG_BUF(e->colsum), KARG_BUF(colsrc), KARG(rows), KARG(cols)};
+        size_t problem[2] = {e->c, 1};
+        TRY(clnn__run(ctx, fn, &tune_column_sums, problem, 4, args));
+        TRY(rows_apply(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d, 0));
+        TRY(clnn__sgemm(ctx, fn, 1, 0, e->c, e->d, e->n, 1.0f, a, b, 1.0f, c, 1));
+    }
+    return clnn__loss_reduce(ctx, fn, e->reduction, e->loss, e->partial, e->n, e->scale, NULL);
+}

@@ -1,0 +1,71 @@
+/* Host side of the per-box and per-element losses (cl/metric_losses_overlap.cl
+ * diou_boxes and madl_elements; include/clnn/metric_losses.h): checks, then
+ * one chunked kernel that writes the gradient and a partial per chunk (and
+ * each item's value for NONE), and the value stage (clnn__run_loss). */
+#include "metric_losses/metric_losses_internal.h"
+
+#define DIOU_CHUNK 1024 /* as in cl/metric_losses_overlap.cl */
+#define MADL_CHUNK 4096
+
+/* one work-group per chunk: problem {chunks, chunk size} */
+const clnn__tunable clnn__tune_metric_diou = CLNN_ROW_TUNABLE("metric.diou", "metric_losses_overlap", "diou_boxes");
+const clnn__tunable clnn__tune_metric_madl = CLNN_ROW_TUNABLE("metric.madl", "metric_losses_overlap", "madl_elements");
+
+/* pred and target: fp32, same shape (count and last dimension), 32-bit
+ * counts; reduction valid; loss (1 element, or one per item for NONE: items
+ * of `per_item` elements, named `item`) and grad checked. */
+static clnn_status check_pair(clnn_context *ctx, const char *fn, const clnn_tensor *pred, const clnn_tensor *target,
+                              clnn_reduction reduction, size_t per_item, const char *item, clnn_tensor *loss,
+                              clnn_tensor *dpred)
+{
+    TRY(clnn__check_f32(ctx, fn, "pred", pred, 0));
+    TRY(clnn__check_count32(ctx, fn, "pred", pred));
+    TRY(clnn__check_like(ctx, fn, "target", target, "pred", pred));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, pred->count / per_item, item};
+    return clnn__check_loss_args(ctx, fn, &red, pred, target, loss, dpred, "dpred");
+}
+
+clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+{
+    static const char *fn = "clnn_diou_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(check_pair(ctx, fn, pred, target, reduction, 4, "box", loss, dpred));
+    CHECK_SHAPE(ctx, pred->shape[pred->ndim - 1] == 4, "%s: pred must have a last dimension of 4 (x1, y1, x2, y2)",
+                fn);
+    size_t boxes = pred->count / 4, chunks = (boxes + DIOU_CHUNK - 1) / DIOU_CHUNK;
+    cl_mem partial = NULL, values = NULL, grad = dpred ? dpred->buffer : pred->buffer; /* untouched without want_grad */
+    cl_uint nbox = (cl_uint)boxes;
+    cl_int want_grad = dpred != NULL;
+    float scale = clnn__loss_scale(reduction, boxes);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(grad),  KARG_BUF(pred->buffer),
+                         KARG_BUF(target->buffer), KARG(nbox), KARG(scale),    KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_RED_LANES_BYTES)};
+    const clnn__loss_launch l = {&clnn__tune_metric_diou, NULL, chunks, boxes < DIOU_CHUNK ? boxes : DIOU_CHUNK,
+                                 &partial, &values};
+    return clnn__run_loss(ctx, fn, &l, 9, args, reduction, loss, scale);
+}
+
+clnn_status clnn_madl_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target, float steepness,
+                           float power, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+{
+    static const char *fn = "clnn_madl_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(check_pair(ctx, fn, pred, target, reduction, 1, "element", loss, dpred));
+    CHECK_ARG(ctx, clnn__is_finite(steepness) && steepness >= 0.0f, "%s: steepness %g is not finite and >= 0", fn,
+              (double)steepness);
+    CHECK_ARG(ctx, clnn__is_finite(power) && power >= 0.0f, "%s: power %g is not finite and >= 0", fn,
+              (double)power);
+    size_t n = pred->count, chunks = (n + MADL_CHUNK - 1) / MADL_CHUNK;
+    cl_mem partial = NULL, values = NULL, grad = dpred ? dpred->buffer : pred->buffer; /* untouched without want_grad */
+    cl_uint count = (cl_uint)n;
+    cl_int want_grad = dpred != NULL;
+    float scale = clnn__loss_scale(reduction, n);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(grad), KARG_BUF(pred->buffer),
+                         KARG_BUF(target->buffer), KARG(count), KARG(steepness), KARG(power),
+                         KARG(scale),       KARG(want_grad), KARG_LOCAL_FIXED(CLNN_RED_LANES_BYTES)};
+    const clnn__loss_launch l = {&clnn__tune_metric_madl, NULL, chunks, n < MADL_CHUNK ? n : MADL_CHUNK, &partial,
+                                 &values};
+    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, scale);
+}

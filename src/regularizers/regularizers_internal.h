@@ -1,0 +1,92 @@
+/* Helpers shared by the regularizer and optimizer host code (src/regularizers/, src/optim/). */
+#ifndef CLNN_REG_INTERNAL_H
+#define CLNN_REG_INTERNAL_H
+
+#include "internal.h"
+
+#include <math.h>
+
+/* x is finite and within [lo, hi]. */
+clnn_status clnn__check_range(clnn_context *ctx, const char *fn, const char *name, float x, float lo, float hi);
+/* list holds n (1..65536) fp32 tensors of ctx, named "name[i]" in messages. */
+clnn_status clnn__check_f32_list(clnn_context *ctx, const char *fn, const char *name, size_t n,
+                                 const clnn_tensor *const *list);
+/* Two lists of n tensors pair up: b[i] has a[i]'s element count and, when
+ * distinct is set, another buffer. */
+clnn_status clnn__check_pairs(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *const *a,
+                              const char *b_name, const clnn_tensor *const *b, size_t n, int distinct);
+
+/* Fused elementwise weight update (cl/optim.cl): the optimizer step and the
+ * standalone proximal / decay operations share it. Fields not used by the
+ * variant are ignored; NULL buffers are replaced by w (never touched). */
+typedef struct clnn__step_desc {
+    int opt;                      /* OPT of cl/optim.cl: 0 none, 1 SGD, 2 momentum, 3 Nesterov, 4 Adam,
+                                     5 AdEMAMix */
+    int prox;                     /* 0 none, 1 L1, 2 elastic net */
+    int has_l2, has_decay, has_clip, has_perp;
+    clnn_tensor *w;
+    const clnn_tensor *g, *mask, *clip_buf, *perp_buf;
+    clnn_tensor *m, *v, *m2;
+    cl_uint perp_index;
+    cl_float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp;
+    cl_float beta3, amix;         /* AdEMAMix: slow EMA rate, alpha·(1 − β₁ᵗ) */
+} clnn__step_desc;
+clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d);
+
+
+/* ---- the deterministic two-stage reduction of cl/reduce_deterministic.cl (reduce.c) */
+enum { REDUCE_TERM_ABS_SQ = 0, REDUCE_TERM_DOT = 1, REDUCE_TERM_ORTHO = 2, REDUCE_TERM_MAX = 3 };
+enum { REDUCE_POST_NONE = 0, REDUCE_POST_SQRT = 1, REDUCE_POST_NORM_LOSS = 2 };
+typedef struct clnn__reduce_desc {
+    cl_mem a, b;              /* b: mask / second operand, or NULL */
+    int term, post;
+    cl_uint nseg, len, seg_stride, elem_stride, diag;
+    cl_float c1, c2, scale;
+} clnn__reduce_desc;
+/* Parts of a segment of len elements in stage 1 on a CPU device (about 256
+ * elements each, at most 4096, contiguous chunks): a function of len only. */
+cl_uint clnn__reduce_parts(size_t len);
+/* RED_LANES of cl/reduce.clh: the lanes of one block of the GPU shape. */
+#define CLNN_REDUCE_LANES 256
+/* Parts of a segment in stage 1 on a GPU (clnn__gpu_shaped): blocks of
+ * CLNN_REDUCE_LANES grid-stride lanes, as many as fill the device but at
+ * least 4 elements per lane; a function of len and the device only. */
+cl_uint clnn__reduce_blocks(const clnn_context *ctx, size_t len);
+/* out[out_offset + s] = scale · POST(Σ_j TERM(segment s, j)) for s < nseg. */
+clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
+                         cl_uint out_offset);
+/* The final combine kernel: mode 0 clip factor, 1 perpGrad ratios. */
+clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl_mem sums, cl_mem out, cl_uint n,
+                                 cl_float max_norm);
+/* out[0] = min(1, max_norm / (norm + 1e-6)), out[1] = norm = sqrt(Σ_i ||t_i||²)
+ * over a list of n tensors (the global-norm clipping factor; SAM uses the norm). */
+clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
+                             const clnn_tensor *const *t, cl_mem out);
+/* The launch of an elementwise kernel of cl/regularizers_terms.cl (common/reduce.c). */
+clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
+                                size_t nargs, const clnn__karg *args);
+enum { REG_TERMS_GRAD = 0, REG_TERMS_GROUP_APPLY = 1, REG_TERMS_SUB_IDENTITY = 2, REG_TERMS_BLEND = 3,
+       REG_TERMS_OUTER = 4 };
+
+/* The elementwise update of the gradient operations (reg_blend of
+ * cl/regularizers_terms.cl): y = a·y + b·s·x (BLEND_AXPBY) or y = y·x (BLEND_MUL),
+ * s = 1, scale[scale_index] (BLEND_SCALE_BY) or 1 / (scale[scale_index] + 1e-12)
+ * (BLEND_SCALE_INV); read_y 0 means a = 0 without reading y; saved (optional)
+ * receives y before the update. */
+enum { BLEND_AXPBY = 0, BLEND_MUL = 1 };
+enum { BLEND_SCALE_ONE = 0, BLEND_SCALE_BY = 1, BLEND_SCALE_INV = 2 };
+typedef struct clnn__blend_desc {
+    int op, scale_mode, read_y;
+    cl_mem y, x, saved, scale;
+    cl_uint scale_index, n;
+    cl_float a, b;
+} clnn__blend_desc;
+clnn_status clnn__blend(clnn_context *ctx, const char *fn, const clnn__blend_desc *d);
+/* w viewed as [shape[0], count / shape[0]]. */
+void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols);
+
+/* Tunables of the other reg files, listed in clnn__reg_tunables (reduce.c). */
+extern const clnn__tunable clnn__tune_topk_count, clnn__tune_topk_select, clnn__tune_topk_mask, clnn__tune_nm_mask,
+    clnn__tune_maskllm, clnn__tune_quant_params, clnn__tune_fake_quant;
+
+#endif

@@ -1,0 +1,112 @@
+/* Spectral norm (Miyato et al. 2018): power iteration with caller-owned u and
+ * v (persistent across calls, so one iteration per training step suffices),
+ * the estimate σ = uᵀ·W·v = ||W·v||, the penalty λσ² with its gradient
+ * 2λσ·u·vᵀ, and spectral normalization W/σ. The matrix-vector products are
+ * CLBlast SGEMV on the context's queue; the norms are the deterministic
+ * reduction, so nothing waits for the host. */
+#include "regularizers/regularizers_internal.h"
+
+#include <clblast_c.h>
+
+/* y = op(W)·x with W [rows, cols] row-major (trans: Wᵀ·x). */
+static clnn_status sgemv(clnn_context *ctx, const char *fn, int trans, size_t rows, size_t cols, cl_mem w, cl_mem x,
+                         cl_mem y)
+{
+    cl_event ev = NULL;
+    CLBlastStatusCode s = CLBlastSgemv(CLBlastLayoutRowMajor, trans ? CLBlastTransposeYes : CLBlastTransposeNo, rows,
+                                       cols, 1.0f, w, 0, cols, x, 0, 1, 0.0f, y, 0, 1, &ctx->queue,
+                                       CLNN_PROFILE_EVENT(ctx, ev));
+    if (s != CLBlastSuccess) return clnn__fail(ctx, CLNN_ERR_OPENCL, "%s: CLBlastSgemv failed with status %d", fn, (int)s);
+    if (ev) return clnn__record_event(ctx, ev);
+    return CLNN_OK;
+}
+
+/* x ← x / (||x|| + 1e-12), with ||x|| left in norm[0]. */
+static clnn_status normalize(clnn_context *ctx, const char *fn, cl_mem x, size_t len, cl_mem norm)
+{
+    clnn__reduce_desc d = {x, NULL, REDUCE_TERM_ABS_SQ, REDUCE_POST_SQRT, 1, (cl_uint)len, 0, 1, 1, 0.0f, 1.0f, 1.0f};
+    TRY(clnn__reduce(ctx, fn, &d, norm, 0));
+    clnn__blend_desc b = {BLEND_AXPBY, BLEND_SCALE_INV, 0, x, x, NULL, norm, 0, (cl_uint)len, 0.0f, 1.0f};
+    return clnn__blend(ctx, fn, &b);
+}
+
+/* u has rows elements, v cols, sigma >= 1 element; none shares a buffer with another or with w. */
+static clnn_status check_uv(clnn_context *ctx, const char *fn, const clnn_tensor *w, const clnn_tensor *u,
+                            const clnn_tensor *v, const clnn_tensor *sigma)
+{
+    size_t rows, cols;
+    clnn__rows_cols(w, &rows, &cols);
+    TRY(clnn__check_f32(ctx, fn, "u", u, rows));
+    TRY(clnn__check_f32(ctx, fn, "v", v, cols));
+    TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
+    cl_mem b[4] = {w->buffer, u->buffer, v->buffer, sigma->buffer};
+    for (int i = 0; i < 4; i++)
+        for (int j = 0; j < i; j++)
+            CHECK_ARG(ctx, b[i] != b[j], "%s: w, u, v and sigma must be four different buffers", fn);
+    return CLNN_OK;
+}
+
+clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *w, unsigned iters, clnn_tensor *u,
+                                          clnn_tensor *v, clnn_tensor *sigma)
+{
+    static const char *fn = "clnn_spectral_power_iteration";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_f32(ctx, fn, "w", w, 0));
+    CHECK_ARG(ctx, iters >= 1 && iters <= 100000, "%s: iters = %u is outside [1, 100000]", fn, iters);
+    TRY(check_uv(ctx, fn, w, u, v, sigma));
+    size_t rows, cols;
+    clnn__rows_cols(w, &rows, &cols);
+    /* SGEMV with beta 0 still reads y (0·NaN = NaN): clear v, whose input is unused */
+    TRY(clnn_tensor_fill(v, 0.0f));
+    for (unsigned it = 0; it < iters; it++) {
+        TRY(sgemv(ctx, fn, 1, rows, cols, w->buffer, u->buffer, v->buffer));
+        TRY(normalize(ctx, fn, v->buffer, cols, sigma->buffer));
+        TRY(sgemv(ctx, fn, 0, rows, cols, w->buffer, v->buffer, u->buffer));
+        TRY(normalize(ctx, fn, u->buffer, rows, sigma->buffer)); /* σ = ||W·v|| = uᵀ·W·v */
+    }
+    return CLNN_OK;
+}
+
+clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_tensor *sigma, clnn_tensor *value)
+{
+    static const char *fn = "clnn_reg_spectral_value";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
+    TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
+    TRY(clnn__check_f32(ctx, fn, "value", value, 0));
+    clnn__reduce_desc d = {sigma->buffer, NULL, REDUCE_TERM_ABS_SQ, REDUCE_POST_NONE, 1, 1, 0, 1, 1, 0.0f,
+                           lambda, 1.0f};
+    return clnn__reduce(ctx, fn, &d, value->buffer, 0);
+}
+
+clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_tensor *u, const clnn_tensor *v,
+                                   const clnn_tensor *sigma, clnn_tensor *grad)
+{
+    static const char *fn = "clnn_reg_spectral_grad";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
+    TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
+    TRY(check_uv(ctx, fn, grad, u, v, sigma));
+    size_t rows, cols;
+    clnn__rows_cols(grad, &rows, &cols);
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
+    cl_float coef = 2.0f * lambda;
+    clnn__karg a[] = {KARG_BUF(grad->buffer), KARG_BUF(u->buffer), KARG_BUF(v->buffer), KARG_BUF(sigma->buffer),
+                      KARG(r), KARG(c), KARG(coef)};
+    return clnn__reg_terms_run(ctx, fn, REG_TERMS_OUTER, NULL, grad->count, sizeof a / sizeof a[0], a);
+}
+
+clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,
+                                    clnn_tensor *out)
+{
+    static const char *fn = "clnn_spectral_normalize";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_f32(ctx, fn, "w", w, 0));
+    TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
+    TRY(clnn__check_f32(ctx, fn, "out", out, w->count));
+    CHECK_ARG(ctx, !clnn__alias(sigma, w) && !clnn__alias(sigma, out),
+              "%s: sigma shares its buffer with w or out", fn);
+    clnn__blend_desc b = {BLEND_AXPBY, BLEND_SCALE_INV, 0, out->buffer, w->buffer, NULL, sigma->buffer, 0,
+                          (cl_uint)w->count, 0.0f, 1.0f};
+    return clnn__blend(ctx, fn, &b);
+}

@@ -1,0 +1,80 @@
+/* Host side of the center loss and its center update
+ * (include/clnn/representations.h, cl/representations_center.cl). */
+#include "representations/representations_internal.h"
+
+static void global_all(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    (void)cfg;
+    global[0] = problem[0] * problem[1];
+    global[1] = 1;
+}
+
+const clnn__tunable clnn__tune_repr_center_rows =
+    CLNN_ROW_TUNABLE("representations.center_loss_rows", "representations_center", "center_loss_rows");
+/* problem {N, 1}: one work-item per sample */
+const clnn__tunable clnn__tune_repr_center_links = {"representations.center_links", "representations_center", "center_links",
+                                                    1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+/* problem {N, D}: one work-item per element of x */
+const clnn__tunable clnn__tune_repr_center_update = {"representations.center_update", "representations_center",
+                                                     "center_update", 1, {{NULL, {0}, 0, 0}}, NULL, global_all};
+
+/* x [N, D], labels [N] and centers [K, D] of ctx; N, D, K in *n, *d, *k. */
+static clnn_status check_center_args(clnn_context *ctx, const char *fn, const clnn_tensor *x,
+                                     const clnn_tensor *labels, const clnn_tensor *centers, size_t *n, size_t *d,
+                                     size_t *k)
+{
+    size_t kd;
+    TRY(clnn__repr_check_matrix(ctx, fn, "x", x, n, d));
+    TRY(clnn__check_labels(ctx, fn, "labels", labels, *n, "x"));
+    TRY(clnn__repr_check_matrix(ctx, fn, "centers", centers, k, &kd));
+    CHECK_SHAPE(ctx, kd == *d, "%s: centers has %zu features, x has %zu", fn, kd, *d);
+    CHECK_SHAPE(ctx, *k <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
+    return CLNN_OK;
+}
+
+clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels,
+                             const clnn_tensor *centers, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dx)
+{
+    static const char *fn = "clnn_center_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t n, d, k;
+    TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
+    TRY(clnn__check_reduction(ctx, fn, reduction));
+    const clnn__loss_red red = {reduction, n, "sample"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, x, centers, loss, dx, "dx"));
+    float scale = clnn__loss_scale(reduction, n);
+    cl_mem partial = NULL, grad = dx ? dx->buffer : x->buffer; /* unwritten without want_grad */
+    cl_uint cols = (cl_uint)d, classes = (cl_uint)k, lanes = clnn__row_lanes(d);
+    cl_int want_grad = dx != NULL;
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(x->buffer), KARG_BUF(labels->buffer),
+                         KARG_BUF(centers->buffer), KARG(cols), KARG(classes), KARG(lanes), KARG(scale),
+                         KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, &clnn__tune_repr_center_rows, NULL, n, d, &partial, 11, args, reduction, loss);
+}
+
+clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels, float alpha,
+                                    clnn_tensor *centers)
+{
+    static const char *fn = "clnn_center_loss_update";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t n, d, k;
+    TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
+    CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "%s: alpha %g is not in [0, 1]", fn,
+              (double)alpha);
+    CHECK_ARG(ctx, !clnn__alias(centers, x), "%s: centers must not alias x", fn);
+    CHECK_SHAPE(ctx, n <= 0x7FFFFFFF, "%s: more than 2^31 - 1 samples", fn); /* int32 sample links */
+    cl_mem links; /* int32 [2N]: next sample of the same label, first-of-label flags */
+    TRY(clnn__scratch(ctx, fn, 2 * n, &links));
+    cl_uint nn = (cl_uint)n, dd = (cl_uint)d, classes = (cl_uint)k;
+    clnn__karg a1[] = {KARG_BUF(links), KARG_BUF(labels->buffer), KARG(nn), KARG(classes)};
+    size_t p1[2] = {n, 1};
+    clnn_status st = clnn__run(ctx, fn, &clnn__tune_repr_center_links, p1, 4, a1);
+    if (st == CLNN_OK) {
+        clnn__karg a2[] = {KARG_BUF(centers->buffer), KARG_BUF(x->buffer), KARG_BUF(labels->buffer), KARG_BUF(links),
+                           KARG(nn), KARG(dd), KARG(alpha)};
+        size_t p2[2] = {n, d};
+        st = clnn__run(ctx, fn, &clnn__tune_repr_center_update, p2, 7, a2);
+    }
+    clReleaseMemObject(links);
+    return st;
+}

@@ -1,0 +1,39 @@
+/* Helpers shared by the representation losses (src/representations/vicreg.c,
+ * center_loss.c, huber.c, sinkhorn.c; include/clnn/representations.h). */
+#ifndef CLNN_REPR_INTERNAL_H
+#define CLNN_REPR_INTERNAL_H
+
+#include "common/loss_value.h"
+
+/* t is a 2-D fp32 tensor of ctx within 32-bit indexing; its shape in *rows, *cols. */
+clnn_status clnn__repr_check_matrix(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                                    size_t *rows, size_t *cols);
+/* Elementwise terms of a difference r = a - b (cl/representations_huber.cl pair_loss). */
+enum { REPR_PAIR_SQUARE = 0, REPR_PAIR_HUBER = 1 };
+typedef struct clnn__repr_pair {
+    int term;
+    cl_mem a, b;
+    cl_mem ga, gb;          /* gradients wrt a and b (NULL: not wanted) */
+    int accumulate;         /* add to ga / gb instead of writing them */
+    size_t n;               /* elements */
+    float delta;            /* Huber threshold */
+    float grad_scale;       /* ga = grad_scale * d term / da */
+    cl_mem values;          /* each element's term (the reduction NONE), or NULL */
+} clnn__repr_pair;
+/* Runs pair_loss; the chunk partials (n / 4096 rounded up of them) go to a
+ * new scratch buffer in *partial (caller releases it, also on failure) and
+ * their count to *nparts. */
+clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__repr_pair *p, cl_mem *partial,
+                                 size_t *nparts);
+/* out[out_offset] = scale * sum of partial[0..n), deterministic (representations_vicreg.cl vicreg_value). */
+clnn_status clnn__repr_value(clnn_context *ctx, const char *fn, cl_mem out, cl_uint out_offset, cl_mem partial,
+                             size_t n, float scale);
+
+/* The family's tunables, listed in clnn__representations_tunables (common.c). */
+extern const clnn__tunable clnn__tune_repr_pair, clnn__tune_repr_value, clnn__tune_repr_moments,
+    clnn__tune_repr_stats, clnn__tune_repr_variance_grad, clnn__tune_repr_center_cols, clnn__tune_repr_offdiag,
+    clnn__tune_repr_pseudo_huber, clnn__tune_repr_center_rows, clnn__tune_repr_center_links,
+    clnn__tune_repr_center_update, clnn__tune_repr_sinkhorn_rows, clnn__tune_repr_sinkhorn_cols,
+    clnn__tune_repr_sinkhorn_back_rows, clnn__tune_repr_sinkhorn_back_cols;
+
+#endif

@@ -1,0 +1,186 @@
+/* Host side of mixture-of-experts routing (cl/sparse_moe.cl, include/clnn/sparse.h):
+ * top-k routing with optional selection bias, its backward pass through the
+ * gates, integer expert loads, the auxiliary-loss-free bias update and the
+ * Switch load-balancing loss. */
+#include "common/rows.h"
+#include "sparse/sparse_internal.h"
+
+#define PER_ITEM(id_, kernel_) {id_, "sparse_moe", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+const clnn__tunable clnn__tune_moe_route = PER_ITEM("sparse.moe_route", "moe_route");
+const clnn__tunable clnn__tune_moe_route_backward = PER_ITEM("sparse.moe_route_backward", "moe_route_backward");
+const clnn__tunable clnn__tune_moe_bias_update = PER_ITEM("sparse.moe_bias_update", "moe_bias_update");
+const clnn__tunable clnn__tune_moe_aux_loss = PER_ITEM("sparse.moe_aux_loss", "moe_aux_loss");
+const clnn__tunable clnn__tune_moe_load = {"sparse.moe_load",   "sparse_moe", "moe_load", 1, {{NULL, {0}, 0, 0}},
+                                           clnn__sparse_group_heuristic, clnn__global_one_group_each};
+
+#define MAX_EXPERTS 4096
+
+/* logits [T, E]: E = last dimension (<= MAX_EXPERTS), T = the other rows. */
+static clnn_status check_logits(clnn_context *ctx, const char *fn, const clnn_tensor *logits, size_t *T, size_t *E)
+{
+    TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
+    TRY(clnn__check_count32(ctx, fn, "logits", logits));
+    *E = logits->shape[logits->ndim - 1];
+    *T = logits->count / *E;
+    CHECK_SHAPE(ctx, *E <= MAX_EXPERTS, "%s: %zu experts (the last dimension of logits), at most %d", fn, *E,
+                MAX_EXPERTS);
+    return CLNN_OK;
+}
+
+/* A [T, k] tensor of dtype: T·k elements, last dimension k. */
+static clnn_status check_per_slot(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                                  clnn_dtype dtype, size_t T, size_t k)
+{
+    if (dtype == CLNN_INT32) TRY(clnn__check_i32(ctx, fn, name, t, T * k));
+    else TRY(clnn__check_f32(ctx, fn, name, t, T * k));
+    CHECK_SHAPE(ctx, t->shape[t->ndim - 1] == k, "%s: the last dimension of %s is %zu, not k = %zu", fn, name,
+                t->shape[t->ndim - 1], k);
+    return CLNN_OK;
+}
+
+/* The forward's indices [T, k]: k = their last dimension, in [1, E]. */
+static clnn_status check_indices(clnn_context *ctx, const char *fn, const clnn_tensor *indices, size_t T, size_t E,
+                                 size_t *k)
+{
+    TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
+    *k = indices->shape[indices->ndim - 1];
+    CHECK_ARG(ctx, *k >= 1 && *k <= E, "%s: indices has k = %zu slots per token, outside [1, %zu]", fn, *k, E);
+    return check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, *k);
+}
+
+static clnn_status check_gate(clnn_context *ctx, const char *fn, clnn_moe_gate gate, int renormalize)
+{
+    CHECK_ARG(ctx, gate == CLNN_MOE_SOFTMAX || gate == CLNN_MOE_SIGMOID, "%s: gate %d is not a clnn_moe_gate", fn,
+              (int)gate);
+    CHECK_ARG(ctx, renormalize == 0 || renormalize == 1, "%s: renormalize is %d, not 0 or 1", fn, renormalize);
+    return CLNN_OK;
+}
+
+clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *bias, size_t k,
+                           clnn_moe_gate gate, int renormalize, clnn_tensor *indices, clnn_tensor *gates)
+{
+    static const char *fn = "clnn_moe_route";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t T, E;
+    TRY(check_logits(ctx, fn, logits, &T, &E));
+    CHECK_ARG(ctx, k >= 1 && k <= E, "%s: k = %zu is outside [1, %zu] (the number of experts)", fn, k, E);
+    TRY(check_gate(ctx, fn, gate, renormalize));
+    if (bias) TRY(clnn__check_f32(ctx, fn, "bias", bias, E));
+    TRY(check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, k));
+    TRY(check_per_slot(ctx, fn, "gates", gates, CLNN_FLOAT32, T, k));
+    CHECK_ARG(ctx, !clnn__alias(indices, logits) && !clnn__alias(gates, logits) &&
+                       !clnn__alias(indices, gates) && (!bias || (!clnn__alias(indices, bias) &&
+                                                                      !clnn__alias(gates, bias))),
+              "%s: indices and gates must be distinct and alias no input", fn);
+    cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
+    cl_int g = (cl_int)gate, rn = renormalize, has_bias = bias != NULL;
+    cl_mem b = bias ? bias->buffer : logits->buffer; /* not read without has_bias */
+    cl_mem keys;
+    TRY(clnn__scratch(ctx, fn, logits->count, &keys));
+    clnn__karg a[] = {KARG_BUF(logits->buffer), KARG_BUF(b), KARG_BUF(keys), KARG_BUF(indices->buffer),
+                      KARG_BUF(gates->buffer),  KARG(tt),    KARG(ee),       KARG(kk),
+                      KARG(g),                  KARG(rn),    KARG(has_bias)};
+    size_t problem[2] = {T, E};
+    clnn_status st = clnn__run(ctx, fn, &clnn__tune_moe_route, problem, 11, a);
+    clReleaseMemObject(keys);
+    return st;
+}
+
+clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,
+                                    clnn_moe_gate gate, int renormalize, const clnn_tensor *dgates,
+                                    clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_moe_route_backward";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t T, E;
+    TRY(check_logits(ctx, fn, logits, &T, &E));
+    size_t k;
+    TRY(check_indices(ctx, fn, indices, T, E, &k));
+    TRY(check_gate(ctx, fn, gate, renormalize));
+    TRY(check_per_slot(ctx, fn, "dgates", dgates, CLNN_FLOAT32, T, k));
+    TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
+    CHECK_ARG(ctx, !clnn__alias(dlogits, logits) && !clnn__alias(dlogits, indices) &&
+                       !clnn__alias(dlogits, dgates),
+              "%s: dlogits must not alias an input", fn);
+    cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
+    cl_int g = (cl_int)gate, rn = renormalize;
+    clnn__karg a[] = {KARG_BUF(logits->buffer), KARG_BUF(indices->buffer), KARG_BUF(dgates->buffer),
+                      KARG_BUF(dlogits->buffer), KARG(tt), KARG(ee), KARG(kk), KARG(g), KARG(rn)};
+    size_t problem[2] = {T, E};
+    return clnn__run(ctx, fn, &clnn__tune_moe_route_backward, problem, 9, a);
+}
+
+/* load[e] for e < E from every entry of indices (the device writes load). */
+static clnn_status load_run(clnn_context *ctx, const char *fn, const clnn_tensor *indices, cl_mem load, size_t E)
+{
+    cl_uint pairs = (cl_uint)indices->count;
+    clnn__karg a[] = {KARG_BUF(indices->buffer), KARG_BUF(load), KARG(pairs)};
+    size_t problem[2] = {E, indices->count};
+    return clnn__run(ctx, fn, &clnn__tune_moe_load, problem, 3, a);
+}
+
+clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, clnn_tensor *load)
+{
+    static const char *fn = "clnn_moe_expert_load";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
+    TRY(clnn__check_count32(ctx, fn, "indices", indices));
+    TRY(clnn__check_i32(ctx, fn, "load", load, 0));
+    CHECK_SHAPE(ctx, load->count <= MAX_EXPERTS, "%s: load has %zu entries (experts), at most %d", fn, load->count,
+                MAX_EXPERTS);
+    CHECK_ARG(ctx, !clnn__alias(load, indices), "%s: load and indices are the same buffer", fn);
+    return load_run(ctx, fn, indices, load->buffer, load->count);
+}
+
+clnn_status clnn_moe_bias_update(clnn_context *ctx, const clnn_tensor *load, float rate, clnn_tensor *bias)
+{
+    static const char *fn = "clnn_moe_bias_update";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    TRY(clnn__check_i32(ctx, fn, "load", load, 0));
+    CHECK_SHAPE(ctx, load->count <= MAX_EXPERTS, "%s: load has %zu entries (experts), at most %d", fn, load->count,
+                MAX_EXPERTS);
+    CHECK_ARG(ctx, clnn__is_finite(rate) && rate >= 0.0f, "%s: rate = %g is not finite and >= 0", fn, (double)rate);
+    TRY(clnn__check_f32(ctx, fn, "bias", bias, load->count));
+    CHECK_ARG(ctx, !clnn__alias(bias, load), "%s: bias and load are the same buffer", fn);
+    cl_uint E = (cl_uint)load->count;
+    clnn__karg a[] = {KARG_BUF(load->buffer), KARG_BUF(bias->buffer), KARG(E), KARG(rate)};
+    size_t problem[2] = {E, 1};
+    return clnn__run(ctx, fn, &clnn__tune_moe_bias_update, problem, 4, a);
+}
+
+static clnn_status aux_run(clnn_context *ctx, const char *fn, const clnn_tensor *logits, const clnn_tensor *indices,
+                           float alpha, clnn_tensor *loss, clnn_tensor *dlogits, size_t T, size_t E, cl_mem load,
+                           cl_mem partial)
+{
+    TRY(load_run(ctx, fn, indices, load, E));
+    cl_uint tt = (cl_uint)T, ee = (cl_uint)E;
+    cl_float inv_pairs = (cl_float)(1.0 / (double)indices->count), c = (cl_float)((double)alpha * (double)E / (double)T);
+    cl_int want_grad = dlogits != NULL;
+    cl_mem g = dlogits ? dlogits->buffer : partial; /* not written without want_grad */
+    clnn__karg a[] = {KARG_BUF(partial), KARG_BUF(g), KARG_BUF(logits->buffer), KARG_BUF(load),
+                      KARG(tt),          KARG(ee),    KARG(inv_pairs),          KARG(c),  KARG(want_grad)};
+    size_t problem[2] = {T, E};
+    TRY(clnn__run(ctx, fn, &clnn__tune_moe_aux_loss, problem, 9, a));
+    return loss ? clnn__loss_sum(ctx, fn, loss, partial, T, c) : CLNN_OK;
+}
+
+clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices, float alpha,
+                              clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    static const char *fn = "clnn_moe_aux_loss";
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    size_t T, E;
+    TRY(check_logits(ctx, fn, logits, &T, &E));
+    size_t k;
+    TRY(check_indices(ctx, fn, indices, T, E, &k));
+    CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f, "%s: alpha = %g is not finite and >= 0", fn,
+              (double)alpha);
+    TRY(clnn__check_loss_outputs(ctx, fn, logits, indices, loss, dlogits, "dlogits"));
+    cl_mem load = NULL, partial = NULL;
+    clnn_status st = clnn__scratch(ctx, fn, E, &load);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, T, &partial);
+    if (st == CLNN_OK) st = aux_run(ctx, fn, logits, indices, alpha, loss, dlogits, T, E, load, partial);
+    if (load) clReleaseMemObject(load);
+    if (partial) clReleaseMemObject(partial);
+    return st;
+}

@@ -1,0 +1,194 @@
+/* Host side of the Bernoulli-mask and noise regularizers (cl/stochastic.cl):
+ * DropConnect, spatial dropout, stochastic depth, Mixout, noise injection.
+ * DropBlock has its own file (dropblock.c). */
+#include "stochastic/stochastic_internal.h"
+
+/* one work-item per four elements (a Philox block of draws: cl/stochastic.cl) */
+#define PER_BLOCK(id_, kernel_) {id_, "stochastic", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+static const clnn__tunable tune_group_mask = PER_BLOCK("stochastic.group_mask", "group_mask_f32");
+static const clnn__tunable tune_group_mask_add = PER_BLOCK("stochastic.group_mask_add", "group_mask_add_f32");
+static const clnn__tunable tune_mixout = PER_BLOCK("stochastic.mixout", "mixout_f32");
+static const clnn__tunable tune_noise = PER_BLOCK("stochastic.noise", "noise_f32");
+
+const clnn__tunable *const clnn__stochastic_tunables[] = {
+    &tune_group_mask, &tune_group_mask_add, &tune_mixout, &tune_noise, &clnn__dropblock_seeds_tunable,
+    &clnn__dropblock_keep_tunable, &clnn__count_partial_tunable, &clnn__count_scale_tunable,
+    &clnn__dropblock_apply_tunable, &clnn__multiply_tunable, NULL};
+
+clnn_status clnn__check_f32_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                                 const clnn_tensor *like, const char *like_name)
+{
+    TRY(clnn__check_tensor(ctx, fn, name, t));
+    CHECK_ARG(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
+    if (like) {
+        char a[64], b[64];
+        CHECK_SHAPE(ctx, t->count == like->count, "%s: %s is %s but %s is %s", fn, name,
+                    clnn__shape_str(t, a, sizeof a), like_name, clnn__shape_str(like, b, sizeof b));
+    }
+    return CLNN_OK;
+}
+
+clnn_status clnn__check_ctx(clnn_context *ctx, const char *fn)
+{
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    return CLNN_OK;
+}
+
+clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p)
+{
+    CHECK_ARG(ctx, clnn__is_finite(p) && p >= 0.0f && p < 1.0f, "%s: p = %g is outside [0, 1)", fn, (double)p);
+    return CLNN_OK;
+}
+
+/* out = keep(i / group) ? in * 1/(1-p) : 0, after the caller validated everything. */
+static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor *out, const clnn_tensor *in,
+                                  size_t group, uint64_t seed, uint32_t stream, float p)
+{
+    cl_uint n = (cl_uint)in->count, g = (cl_uint)group, st = stream;
+    cl_ulong s = seed;
+    cl_float pp = p, scale = 1.0f / (1.0f - p);
+    clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(g), KARG(s), KARG(st), KARG(pp),
+                      KARG(scale)};
+    size_t problem[2] = {in->count, 1};
+    return clnn__run(ctx, fn, &tune_group_mask, problem, 8, a);
+}
+
+/* The shared front of the elementwise masks: float32 tensors of equal size, p in range. */
+static clnn_status check_mask_call(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
+                                   float p, const clnn_tensor *out, const char *out_name)
+{
+    TRY(clnn__check_ctx(ctx, fn));
+    TRY(clnn__check_f32_like(ctx, fn, in_name, in, NULL, NULL));
+    TRY(clnn__check_f32_like(ctx, fn, out_name, out, in, in_name));
+    return clnn__check_drop_p(ctx, fn, p);
+}
+
+static clnn_status dropconnect(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
+                               float p, uint64_t seed, clnn_tensor *out, const char *out_name)
+{
+    TRY(check_mask_call(ctx, fn, in, in_name, p, out, out_name));
+    return run_group_mask(ctx, fn, out, in, 1, seed, CLNN_STREAM_DROPCONNECT, p);
+}
+
+clnn_status clnn_dropconnect_forward(clnn_context *ctx, const clnn_tensor *w, float p, uint64_t seed,
+                                     clnn_tensor *w_masked)
+{
+    return dropconnect(ctx, "clnn_dropconnect_forward", w, "w", p, seed, w_masked, "w_masked");
+}
+
+clnn_status clnn_dropconnect_backward(clnn_context *ctx, const clnn_tensor *dw_masked, float p, uint64_t seed,
+                                      clnn_tensor *dw)
+{
+    return dropconnect(ctx, "clnn_dropconnect_backward", dw_masked, "dw_masked", p, seed, dw, "dw");
+}
+
+static clnn_status spatial_dropout(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
+                                   float p, uint64_t seed, clnn_tensor *out, const char *out_name)
+{
+    TRY(check_mask_call(ctx, fn, in, in_name, p, out, out_name));
+    CHECK_SHAPE(ctx, in->ndim == 4, "%s: %s must be NCHW (4 dimensions), has %d", fn, in_name, in->ndim);
+    return run_group_mask(ctx, fn, out, in, in->shape[2] * in->shape[3], seed, CLNN_STREAM_SPATIAL_DROPOUT, p);
+}
+
+clnn_status clnn_spatial_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float p, uint64_t seed,
+                                         clnn_tensor *y)
+{
+    return spatial_dropout(ctx, "clnn_spatial_dropout_forward", x, "x", p, seed, y, "y");
+}
+
+clnn_status clnn_spatial_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
+                                          clnn_tensor *dx)
+{
+    return spatial_dropout(ctx, "clnn_spatial_dropout_backward", dy, "dy", p, seed, dx, "dx");
+}
+
+clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *branch,
+                                          float p, uint64_t seed, clnn_tensor *y)
+{
+    static const char *fn = "clnn_stochastic_depth_forward";
+    TRY(clnn__check_ctx(ctx, fn));
+    TRY(clnn__check_f32_like(ctx, fn, "x", x, NULL, NULL));
+    TRY(clnn__check_f32_like(ctx, fn, "branch", branch, x, "x"));
+    TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
+    TRY(clnn__check_drop_p(ctx, fn, p));
+    cl_uint n = (cl_uint)x->count, g = (cl_uint)(x->count / x->shape[0]), st = CLNN_STREAM_STOCHASTIC_DEPTH;
+    cl_ulong s = seed;
+    cl_float pp = p, scale = 1.0f / (1.0f - p);
+    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG_BUF(branch->buffer), KARG(n), KARG(g),
+                      KARG(s), KARG(st), KARG(pp), KARG(scale)};
+    size_t problem[2] = {x->count, 1};
+    return clnn__run(ctx, fn, &tune_group_mask_add, problem, 9, a);
+}
+
+clnn_status clnn_stochastic_depth_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
+                                           clnn_tensor *dbranch)
+{
+    static const char *fn = "clnn_stochastic_depth_backward";
+    TRY(clnn__check_ctx(ctx, fn));
+    TRY(clnn__check_f32_like(ctx, fn, "dy", dy, NULL, NULL));
+    TRY(clnn__check_f32_like(ctx, fn, "dbranch", dbranch, dy, "dy"));
+    TRY(clnn__check_drop_p(ctx, fn, p));
+    return run_group_mask(ctx, fn, dbranch, dy, dy->count / dy->shape[0], seed, CLNN_STREAM_STOCHASTIC_DEPTH, p);
+}
+
+static clnn_status noise(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
+                         clnn_noise_kind kind, float scale, uint64_t seed, clnn_tensor *out, const char *out_name,
+                         int backward)
+{
+    TRY(clnn__check_ctx(ctx, fn));
+    TRY(clnn__check_f32_like(ctx, fn, in_name, in, NULL, NULL));
+    TRY(clnn__check_f32_like(ctx, fn, out_name, out, in, in_name));
+    CHECK_ARG(ctx, kind == CLNN_NOISE_GAUSSIAN || kind == CLNN_NOISE_UNIFORM || kind == CLNN_NOISE_MULTIPLICATIVE,
+              "%s: kind %d is not a clnn_noise_kind", fn, (int)kind);
+    CHECK_ARG(ctx, clnn__is_finite(scale) && scale >= 0.0f, "%s: scale = %g must be finite and >= 0", fn,
+              (double)scale);
+    if (backward && kind != CLNN_NOISE_MULTIPLICATIVE) return clnn_tensor_copy(out, in); /* additive: identity */
+    cl_uint n = (cl_uint)in->count, st = CLNN_STREAM_NOISE;
+    cl_ulong s = seed;
+    cl_int k = (cl_int)kind;
+    cl_float sc = scale;
+    clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(s), KARG(st), KARG(k), KARG(sc)};
+    size_t problem[2] = {in->count, 1};
+    return clnn__run(ctx, fn, &tune_noise, problem, 7, a);
+}
+
+clnn_status clnn_noise_forward(clnn_context *ctx, const clnn_tensor *x, clnn_noise_kind kind, float scale,
+                               uint64_t seed, clnn_tensor *y)
+{
+    return noise(ctx, "clnn_noise_forward", x, "x", kind, scale, seed, y, "y", 0);
+}
+
+clnn_status clnn_noise_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_noise_kind kind, float scale,
+                                uint64_t seed, clnn_tensor *dx)
+{
+    return noise(ctx, "clnn_noise_backward", dy, "dy", kind, scale, seed, dx, "dx", 1);
+}
+
+clnn_status clnn_mixout_forward(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *w0, float p,
+                                uint64_t seed, clnn_tensor *w_mixed)
+{
+    static const char *fn = "clnn_mixout_forward";
+    TRY(clnn__check_ctx(ctx, fn));
+    TRY(clnn__check_f32_like(ctx, fn, "w", w, NULL, NULL));
+    TRY(clnn__check_f32_like(ctx, fn, "w0", w0, w, "w"));
+    TRY(clnn__check_f32_like(ctx, fn, "w_mixed", w_mixed, w, "w"));
+    TRY(clnn__check_drop_p(ctx, fn, p));
+    cl_uint n = (cl_uint)w->count, st = CLNN_STREAM_MIXOUT;
+    cl_ulong s = seed;
+    cl_float pp = p, scale = 1.0f / (1.0f - p);
+    clnn__karg a[] = {KARG_BUF(w_mixed->buffer), KARG_BUF(w->buffer), KARG_BUF(w0->buffer), KARG(n), KARG(s),
+                      KARG(st), KARG(pp), KARG(scale)};
+    size_t problem[2] = {w->count, 1};
+    return clnn__run(ctx, fn, &tune_mixout, problem, 8, a);
+}
+
+clnn_status clnn_mixout_backward(clnn_context *ctx, const clnn_tensor *dw_mixed, float p, uint64_t seed,
+                                 clnn_tensor *dw)
+{
+    static const char *fn = "clnn_mixout_backward";
+    TRY(clnn__check_ctx(ctx, fn));
+    TRY(clnn__check_f32_like(ctx, fn, "dw_mixed", dw_mixed, NULL, NULL));
+    TRY(clnn__check_f32_like(ctx, fn, "dw", dw, dw_mixed, "dw_mixed"));
+    TRY(clnn__check_drop_p(ctx, fn, p));
+    return run_group_mask(ctx, fn, dw, dw_mixed, 1, seed, CLNN_STREAM_MIXOUT, p);
+}
