@@ -511,8 +511,8 @@ EXERCISE(representations)
     return bench_end(&b);
 }
 
-/* losses: [P0 rows, P1 classes] (at least 2; 3 for the spherical Z-loss); py_loss with every robust term,
- * the NFL pass included; ASL with every target 1; ELR on a state of P0 samples;
+/* losses: [P0 rows, P1 classes] (at least 2; 3 for the spherical Z-loss);
+ * py_loss with every robust term, the NFL pass included; ASL with every target 1; ELR on a state of P0 samples;
  * the hidden-layer Z-loss on h [P0, P1] (its wfix kernel: P0 classes). */
 EXERCISE(losses)
 {

@@ -144,11 +144,12 @@ CLNN_API clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *
  * a > 0 and b finite (the paper tunes them, e.g. a = 0.1, b = 10). Needs
  * C >= 3 (CLNN_ERR_SHAPE below): with 2 classes every z-normalized row is
  * ±(1, −1) whatever the logits (up to eps), so the loss would be constant
- * and carry no gradient. The kernel needs no exponential per element, only Σ z and Σ z²
- * (one pass, with the row's first logit subtracted first so that large
- * offsets cancel exactly) and a gradient pass; the class-count independence
- * of the paper needs the loss computed from the last hidden layer (O(d²) per
- * example), which clnn_spherical_z_loss_hidden below does (docs/kernels.md). */
+ * and carry no gradient. The kernel needs no exponential per element, only
+ * Σ z and Σ z² (one pass, with the row's first logit subtracted first so
+ * that large offsets cancel exactly) and a gradient pass; the class-count
+ * independence of the paper needs the loss computed from the last hidden
+ * layer (O(d²) per example), which clnn_spherical_z_loss_hidden below does
+ * (docs/kernels.md). */
 CLNN_API clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                            float a, float b, float eps, clnn_reduction reduction,
                                            clnn_tensor *loss, clnn_tensor *dlogits);
