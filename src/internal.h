@@ -21,6 +21,26 @@ clnn_status clnn__fail(clnn_context *ctx, clnn_status status, const char *fmt, .
 clnn_status clnn__fail_cl(clnn_context *ctx, const char *fn, const char *call, cl_int err);
 const char *clnn__cl_error_name(cl_int err);
 
+/* ---- the entry of every public function. CLNN_ENTRY(ctx) opens the call's
+ * validation: it declares `fn`, the name of the public function the caller
+ * called (__func__), which every message of the call starts with, and
+ * refuses a NULL ctx. The variants are for the entries that take no
+ * context: CLNN_ENTRY_TENSOR(t) refuses a NULL tensor t and declares `ctx`
+ * as t's context; CLNN_ENTRY_NO_CONTEXT() only declares fn (such calls
+ * report through clnn_last_error(NULL)). None of them clears the last
+ * error: clnn_last_error keeps the message of the latest call that failed
+ * (include/clnn/clnn.h), and a call that succeeds leaves it as it was.
+ * Static helpers take fn from their caller, never __func__ of their own. */
+#define CLNN_ENTRY_NO_CONTEXT() const char *const fn __attribute__((unused)) = __func__
+#define CLNN_ENTRY(ctx)                                                        \
+    CLNN_ENTRY_NO_CONTEXT();                                                   \
+    if (!(ctx)) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn)
+#define CLNN_ENTRY_TENSOR(t)                                                   \
+    CLNN_ENTRY_NO_CONTEXT();                                                   \
+    if (!(t)) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, #t); \
+    clnn_context *const ctx = (t)->ctx;                                        \
+    (void)ctx
+
 /* Shorthand for argument checks at the API boundary. */
 #define CHECK_ARG(ctx, cond, ...)                                                \
     do {                                                                       \
@@ -47,8 +67,9 @@ typedef struct clnn__device_entry {
 clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id device,
                                   unsigned index, unsigned platform_index,
                                   clnn_device_info *info);
-/* Lists all devices; *entries is malloc'ed, caller frees. */
-clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count);
+/* Lists all devices; *entries is malloc'ed, caller frees. fn: the public
+ * function whose name a failure's message carries. */
+clnn_status clnn__device_list(const char *fn, clnn__device_entry **entries, size_t *count);
 /* Platform position of list[i] (platforms counted in list order). */
 unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
 /* The facts ranking needs beyond clnn_device_info: r->cl_type (the raw
@@ -56,6 +77,9 @@ unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
  * ACCELERATOR), host_unified_memory, available, and r->reason when
  * unavailable (else ""). */
 void clnn__device_choice_facts(cl_device_id device, clnn_device_rank *r);
+/* clnn_device_select for the public function fn (clnn_context_create), whose
+ * name its messages carry. */
+clnn_status clnn__device_select(const char *fn, const char *selector, size_t *index);
 
 /* ---------------------------------------------------------------- program.c */
 

@@ -48,7 +48,6 @@ clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *na
 static clnn_status tensor_init(clnn_context *ctx, const char *fn, clnn_dtype dtype, int ndim,
                                const size_t *shape, clnn_tensor **out, clnn_tensor **t)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     CHECK_ARG(ctx, out != NULL, "%s: out is NULL", fn);
     CHECK_ARG(ctx, dtype_valid(dtype), "%s: dtype %d is not a clnn_dtype", fn, (int)dtype);
     size_t count;
@@ -67,7 +66,7 @@ static clnn_status tensor_init(clnn_context *ctx, const char *fn, clnn_dtype dty
 clnn_status clnn_tensor_create(clnn_context *ctx, clnn_dtype dtype, int ndim, const size_t *shape,
                                clnn_tensor **out)
 {
-    static const char *fn = "clnn_tensor_create";
+    CLNN_ENTRY(ctx);
     clnn_tensor *t;
     TRY(tensor_init(ctx, fn, dtype, ndim, shape, out, &t));
     size_t bytes = t->count * clnn__dtype_size(dtype);
@@ -93,8 +92,7 @@ clnn_status clnn_tensor_create(clnn_context *ctx, clnn_dtype dtype, int ndim, co
 clnn_status clnn_tensor_wrap(clnn_context *ctx, cl_mem buffer, clnn_dtype dtype, int ndim, const size_t *shape,
                              clnn_tensor **out)
 {
-    static const char *fn = "clnn_tensor_wrap";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, buffer != NULL, "%s: buffer is NULL", fn);
     cl_context bctx = NULL;
     size_t bsize = 0;
@@ -160,13 +158,12 @@ void clnn_tensor_release(clnn_tensor *t)
 
 clnn_status clnn_tensor_reshape(clnn_tensor *t, int ndim, const size_t *shape)
 {
-    static const char *fn = "clnn_tensor_reshape";
-    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
+    CLNN_ENTRY_TENSOR(t);
     size_t count;
-    TRY(clnn__shape_count(t->ctx, fn, ndim, shape, clnn__dtype_size(t->dtype), &count));
+    TRY(clnn__shape_count(ctx, fn, ndim, shape, clnn__dtype_size(t->dtype), &count));
     if (count != t->count) {
         char buf[96];
-        return clnn__fail(t->ctx, CLNN_ERR_SHAPE, "%s: tensor %s has %zu elements, new shape has %zu", fn,
+        return clnn__fail(ctx, CLNN_ERR_SHAPE, "%s: tensor %s has %zu elements, new shape has %zu", fn,
                           clnn__shape_str(t, buf, sizeof buf), t->count, count);
     }
     t->ndim = ndim;
@@ -176,7 +173,7 @@ clnn_status clnn_tensor_reshape(clnn_tensor *t, int ndim, const size_t *shape)
 
 clnn_status clnn_tensor_shape(const clnn_tensor *t, int *ndim, size_t shape[CLNN_MAX_DIMS])
 {
-    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tensor_shape: t is NULL");
+    CLNN_ENTRY_TENSOR(t);
     if (ndim) *ndim = t->ndim;
     if (shape)
         for (int i = 0; i < CLNN_MAX_DIMS; i++) shape[i] = i < t->ndim ? t->shape[i] : 1;
@@ -190,7 +187,6 @@ cl_mem clnn_tensor_buffer(const clnn_tensor *t) { return t ? t->buffer : NULL; }
 static clnn_status check_transfer(const clnn_tensor *t, const void *ptr, size_t bytes, const char *fn,
                                   const char *ptr_name)
 {
-    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
     CHECK_ARG(t->ctx, ptr != NULL, "%s: %s is NULL", fn, ptr_name);
     size_t need = t->count * clnn__dtype_size(t->dtype);
     if (bytes != need)
@@ -200,19 +196,19 @@ static clnn_status check_transfer(const clnn_tensor *t, const void *ptr, size_t 
 
 clnn_status clnn_tensor_upload(clnn_tensor *t, const void *src, size_t bytes)
 {
-    static const char *fn = "clnn_tensor_upload";
+    CLNN_ENTRY_TENSOR(t);
     TRY(check_transfer(t, src, bytes, fn, "src"));
-    cl_int err = clEnqueueWriteBuffer(t->ctx->queue, t->buffer, CL_TRUE, 0, bytes, src, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return clnn__fail_cl(t->ctx, fn, "clEnqueueWriteBuffer", err);
+    cl_int err = clEnqueueWriteBuffer(ctx->queue, t->buffer, CL_TRUE, 0, bytes, src, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clEnqueueWriteBuffer", err);
     return CLNN_OK;
 }
 
 clnn_status clnn_tensor_download(const clnn_tensor *t, void *dst, size_t bytes)
 {
-    static const char *fn = "clnn_tensor_download";
+    CLNN_ENTRY_TENSOR(t);
     TRY(check_transfer(t, dst, bytes, fn, "dst"));
-    cl_int err = clEnqueueReadBuffer(t->ctx->queue, t->buffer, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
-    if (err != CL_SUCCESS) return clnn__fail_cl(t->ctx, fn, "clEnqueueReadBuffer", err);
+    cl_int err = clEnqueueReadBuffer(ctx->queue, t->buffer, CL_TRUE, 0, bytes, dst, 0, NULL, NULL);
+    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clEnqueueReadBuffer", err);
     return CLNN_OK;
 }
 

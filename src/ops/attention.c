@@ -55,8 +55,7 @@ static clnn__gemm_operand mat(cl_mem buf, size_t rows, size_t cols)
 clnn_status clnn_attention_forward(clnn_context *ctx, const clnn_tensor *q, const clnn_tensor *k,
                                    const clnn_tensor *v, int causal, clnn_tensor *probs, clnn_tensor *out)
 {
-    static const char *fn = "clnn_attention_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     attn_geom g;
     TRY(attn_validate(ctx, fn, q, k, v, probs, &g));
     CHECK_ARG(ctx, causal == 0 || causal == 1, "%s: causal = %d must be 0 or 1", fn, causal);
@@ -81,8 +80,7 @@ clnn_status clnn_attention_backward(clnn_context *ctx, const clnn_tensor *q, con
                                     const clnn_tensor *v, const clnn_tensor *probs, const clnn_tensor *dout,
                                     clnn_tensor *dq, clnn_tensor *dk, clnn_tensor *dv)
 {
-    static const char *fn = "clnn_attention_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     attn_geom g;
     TRY(attn_validate(ctx, fn, q, k, v, probs, &g));
     size_t B = q->shape[0], H = q->shape[1];

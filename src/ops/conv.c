@@ -89,8 +89,7 @@ static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tun
 clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
                                 const clnn_conv2d_params *params, clnn_tensor *y)
 {
-    static const char *fn = "clnn_conv2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     conv_geom g;
     TRY(conv_validate(ctx, fn, params, x, "x", w, "w", y, "y", &g));
     if (b) {
@@ -121,8 +120,7 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
 clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
                                       const clnn_conv2d_params *params, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_conv2d_backward_data";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     conv_geom g;
     TRY(conv_validate(ctx, fn, params, dx, "dx", w, "w", dy, "dy", &g));
     cl_mem col;
@@ -144,8 +142,7 @@ clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, 
 clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                          const clnn_conv2d_params *params, clnn_tensor *dw)
 {
-    static const char *fn = "clnn_conv2d_backward_weights";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     conv_geom g;
     TRY(conv_validate(ctx, fn, params, x, "x", dw, "dw", dy, "dy", &g));
     cl_mem col;
@@ -167,8 +164,7 @@ clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x
 
 clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
 {
-    static const char *fn = "clnn_conv2d_backward_bias";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_f32_4d(ctx, fn, "dy", dy));
     TRY(clnn__check_tensor(ctx, fn, "db", db));
     size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->shape[2] * dy->shape[3];

@@ -76,8 +76,7 @@ static clnn_status check_not_input(clnn_context *ctx, const char *fn, const char
 clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
                                clnn_activation act, float alpha, clnn_tensor *z, clnn_tensor *y)
 {
-    static const char *fn = "clnn_dense_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     dense_dims d;
     TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
     if (b) {
@@ -109,8 +108,7 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
                                 clnn_activation act, float alpha, const clnn_tensor *dy, int accumulate,
                                 clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db)
 {
-    static const char *fn = "clnn_dense_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     dense_dims d;
     TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
     CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate must be 0 or 1, not %d", fn, accumulate);

@@ -20,8 +20,7 @@ static clnn_status check_p(clnn_context *ctx, const char *fn, float p)
 clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float p, uint64_t seed, uint32_t stream,
                                  clnn_tensor *y, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_dropout_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_p(ctx, fn, p));
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     TRY(clnn__check_f32(ctx, fn, "y", y, 0));
@@ -47,8 +46,7 @@ clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float 
 clnn_status clnn_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed, uint32_t stream,
                                   clnn_tensor *dx)
 {
-    static const char *fn = "clnn_dropout_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_p(ctx, fn, p));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
     TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));

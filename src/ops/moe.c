@@ -59,8 +59,7 @@ static clnn_status check_gate(clnn_context *ctx, const char *fn, clnn_moe_gate g
 clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *bias, size_t k,
                            clnn_moe_gate gate, int renormalize, clnn_tensor *indices, clnn_tensor *gates)
 {
-    static const char *fn = "clnn_moe_route";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t T, E;
     TRY(check_logits(ctx, fn, logits, &T, &E));
     CHECK_ARG(ctx, k >= 1 && k <= E, "%s: k = %zu is outside [1, %zu] (the number of experts)", fn, k, E);
@@ -90,8 +89,7 @@ clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits
                                     clnn_moe_gate gate, int renormalize, const clnn_tensor *dgates,
                                     clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_moe_route_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t T, E;
     TRY(check_logits(ctx, fn, logits, &T, &E));
     size_t k;
@@ -121,8 +119,7 @@ static clnn_status load_run(clnn_context *ctx, const char *fn, const clnn_tensor
 
 clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, clnn_tensor *load)
 {
-    static const char *fn = "clnn_moe_expert_load";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
     TRY(clnn__check_count32(ctx, fn, "indices", indices));
     TRY(clnn__check_i32(ctx, fn, "load", load, 0));
@@ -134,8 +131,7 @@ clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, 
 
 clnn_status clnn_moe_bias_update(clnn_context *ctx, const clnn_tensor *load, float rate, clnn_tensor *bias)
 {
-    static const char *fn = "clnn_moe_bias_update";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_i32(ctx, fn, "load", load, 0));
     CHECK_SHAPE(ctx, load->count <= MAX_EXPERTS, "%s: load has %zu entries (experts), at most %d", fn, load->count,
                 MAX_EXPERTS);
@@ -167,8 +163,7 @@ static clnn_status aux_run(clnn_context *ctx, const char *fn, const clnn_tensor 
 clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices, float alpha,
                               clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_moe_aux_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t T, E;
     TRY(check_logits(ctx, fn, logits, &T, &E));
     size_t k;

@@ -53,8 +53,7 @@ static clnn_status dispatch_run(clnn_context *ctx, const char *fn, const clnn_te
 clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *indices,
                               clnn_tensor *offsets, clnn_tensor *positions, clnn_tensor *x_sorted)
 {
-    static const char *fn = "clnn_moe_dispatch";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     size_t D = x->shape[x->ndim - 1];
     size_t T, k;
@@ -87,7 +86,6 @@ static clnn_status combine(clnn_context *ctx, const char *fn, const char *in_nam
                            const clnn_tensor *positions, const clnn_tensor *gates, const char *out_name,
                            clnn_tensor *y)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_f32(ctx, fn, in_name, y_sorted, 0));
     size_t D = y_sorted->shape[y_sorted->ndim - 1], T, k;
     TRY(check_positions(ctx, fn, positions, &T, &k, D));
@@ -112,23 +110,23 @@ static clnn_status combine(clnn_context *ctx, const char *fn, const char *in_nam
 clnn_status clnn_moe_combine(clnn_context *ctx, const clnn_tensor *y_sorted, const clnn_tensor *positions,
                              const clnn_tensor *gates, clnn_tensor *y)
 {
-    static const char *fn = "clnn_moe_combine";
-    if (ctx) TRY(clnn__check_tensor(ctx, fn, "gates", gates));
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_tensor(ctx, fn, "gates", gates));
     return combine(ctx, fn, "y_sorted", y_sorted, positions, gates, "y", y);
 }
 
 clnn_status clnn_moe_dispatch_backward(clnn_context *ctx, const clnn_tensor *dx_sorted, const clnn_tensor *positions,
                                        clnn_tensor *dx)
 {
-    return combine(ctx, "clnn_moe_dispatch_backward", "dx_sorted", dx_sorted, positions, NULL, "dx", dx);
+    CLNN_ENTRY(ctx);
+    return combine(ctx, fn, "dx_sorted", dx_sorted, positions, NULL, "dx", dx);
 }
 
 clnn_status clnn_moe_combine_backward(clnn_context *ctx, const clnn_tensor *y_sorted, const clnn_tensor *positions,
                                       const clnn_tensor *gates, const clnn_tensor *dy, clnn_tensor *dy_sorted,
                                       clnn_tensor *dgates)
 {
-    static const char *fn = "clnn_moe_combine_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "y_sorted", y_sorted, 0));
     size_t D = y_sorted->shape[y_sorted->ndim - 1], T, k;
     TRY(check_positions(ctx, fn, positions, &T, &k, D));

@@ -127,8 +127,7 @@ clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
                                    int training, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
                                    clnn_tensor *save_invstd)
 {
-    static const char *fn = "clnn_batchnorm_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups g;
     TRY(bn_groups(ctx, fn, x, &g));
     CHECK_ARG(ctx, training == 0 || training == 1, "%s: training = %d must be 0 or 1", fn, training);
@@ -171,8 +170,7 @@ clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, con
                                     const clnn_tensor *save_invstd, int training, clnn_tensor *dx, clnn_tensor *dgamma,
                                     clnn_tensor *dbeta)
 {
-    static const char *fn = "clnn_batchnorm_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups g;
     TRY(bn_groups(ctx, fn, x, &g));
     TRY(check_like(ctx, fn, "dy", dy, x));
@@ -205,8 +203,7 @@ clnn_status clnn_layernorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
                                    const clnn_tensor *beta, float eps, clnn_tensor *y, clnn_tensor *save_mean,
                                    clnn_tensor *save_invstd)
 {
-    static const char *fn = "clnn_layernorm_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups rows, cols;
     TRY(ln_groups(ctx, fn, x, &rows, &cols));
     TRY(check_hyper(ctx, fn, eps, 0.0f));
@@ -222,8 +219,7 @@ clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, con
                                     const clnn_tensor *save_invstd, clnn_tensor *dx, clnn_tensor *dgamma,
                                     clnn_tensor *dbeta)
 {
-    static const char *fn = "clnn_layernorm_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups rows, cols;
     TRY(ln_groups(ctx, fn, x, &rows, &cols));
     TRY(check_like(ctx, fn, "dy", dy, x));

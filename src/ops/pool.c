@@ -85,8 +85,7 @@ static clnn_status check_indices(clnn_context *ctx, const char *fn, const clnn_t
 clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
                                    clnn_tensor *y, clnn_tensor *indices)
 {
-    static const char *fn = "clnn_maxpool2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(pool_validate(ctx, fn, params, x, "x", y, "y"));
     TRY(check_indices(ctx, fn, indices, y, "y"));
     return run_pool(ctx, fn, 0, x, y, indices->buffer, params, MODE_MAX);
@@ -95,8 +94,7 @@ clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, cons
 clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
                                     const clnn_pool2d_params *params, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_maxpool2d_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(pool_validate(ctx, fn, params, dx, "dx", dy, "dy"));
     TRY(check_indices(ctx, fn, indices, dy, "dy"));
     return run_pool(ctx, fn, 1, dx, dy, indices->buffer, params, MODE_MAX);
@@ -105,8 +103,7 @@ clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, co
 clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
                                    clnn_tensor *y)
 {
-    static const char *fn = "clnn_avgpool2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(pool_validate(ctx, fn, params, x, "x", y, "y"));
     return run_pool(ctx, fn, 0, x, y, NULL, params,
                     params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
@@ -115,8 +112,7 @@ clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, cons
 clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_pool2d_params *params,
                                     clnn_tensor *dx)
 {
-    static const char *fn = "clnn_avgpool2d_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(pool_validate(ctx, fn, params, dx, "dx", dy, "dy"));
     return run_pool(ctx, fn, 1, dx, dy, NULL, params,
                     params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
@@ -138,8 +134,7 @@ static clnn_status check_global(clnn_context *ctx, const char *fn, const clnn_te
 
 clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
-    static const char *fn = "clnn_global_avgpool2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_global(ctx, fn, x, "x", y, "y"));
     size_t HW = x->shape[2] * x->shape[3];
     return clnn__group_sum(ctx, fn, x->buffer, y->buffer, y->count, HW, HW, HW, 0, (float)(1.0 / (double)HW));
@@ -147,8 +142,7 @@ clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *
 
 clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_global_avgpool2d_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_global(ctx, fn, dx, "dx", dy, "dy"));
     /* average pooling with the window = the plane: dx = dy / (H*W) at every pixel */
     clnn_tensor pooled = *dy;

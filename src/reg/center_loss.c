@@ -35,8 +35,7 @@ static clnn_status check_center_args(clnn_context *ctx, const char *fn, const cl
 clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels,
                              const clnn_tensor *centers, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_center_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d, k;
     TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
     TRY(clnn__check_reduction(ctx, fn, reduction));
@@ -55,8 +54,7 @@ clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
 clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels, float alpha,
                                     clnn_tensor *centers)
 {
-    static const char *fn = "clnn_center_loss_update";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d, k;
     TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "%s: alpha %g is not in [0, 1]", fn,

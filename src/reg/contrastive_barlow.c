@@ -52,8 +52,7 @@ static clnn_status barlow(clnn_context *ctx, const char *fn, size_t n, size_t d,
 clnn_status clnn_barlow_twins(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, float lambda,
                               clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_barlow_twins";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d;
     static const char *const names[2] = {"dz1", "dz2"};
     TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));

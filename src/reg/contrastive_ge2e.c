@@ -72,8 +72,7 @@ clnn_status clnn_ge2e_loss(clnn_context *ctx, const clnn_tensor *e, const clnn_t
                            clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *de, clnn_tensor *dw,
                            clnn_tensor *db)
 {
-    static const char *fn = "clnn_ge2e_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "e", e, 0));
     TRY(clnn__check_count32(ctx, fn, "e", e));
     CHECK_SHAPE(ctx, e->ndim == 3, "%s: e must be [speakers, utterances, D], it has %d dimensions", fn, e->ndim);

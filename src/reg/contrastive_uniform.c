@@ -19,8 +19,7 @@ const clnn__tunable clnn__ctr_rows_axpy = {"contrastive.rows_axpy", "contrastive
 clnn_status clnn_alignment_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *y, float alpha,
                                 clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dy)
 {
-    static const char *fn = "clnn_alignment_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d;
     static const char *const names[2] = {"dx", "dy"};
     TRY(clnn__ctr_check_views(ctx, fn, "x", x, "y", y, loss, dx, dy, names, &n, &d));
@@ -64,8 +63,7 @@ static clnn_status uniformity_grad(clnn_context *ctx, const char *fn, const clnn
 clnn_status clnn_uniformity_loss(clnn_context *ctx, const clnn_tensor *x, float t, clnn_tensor *loss,
                                  clnn_tensor *dx)
 {
-    static const char *fn = "clnn_uniformity_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d;
     TRY(clnn__ctr_rows_of(ctx, fn, "x", x, &n, &d));
     CHECK_SHAPE(ctx, n >= 2, "%s: x has %zu row; uniformity needs at least 2 (distinct pairs)", fn, n);

@@ -10,7 +10,6 @@ static clnn_status variance(clnn_context *ctx, const char *fn, const char *in_na
                             const clnn_tensor *x, float coef, clnn_reduction reduction, clnn_tensor *loss,
                             clnn_tensor *dx, int by_columns)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
     TRY(clnn__ctr_rows_of(ctx, fn, in_name, x, &rows, &cols));
     CHECK_ARG(ctx, clnn__is_finite(coef), "%s: coef %g is not finite", fn, (double)coef);
@@ -40,11 +39,13 @@ static clnn_status variance(clnn_context *ctx, const char *fn, const char *in_na
 clnn_status clnn_task_variance_penalty(clnn_context *ctx, const clnn_tensor *x, float coef,
                                        clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dx)
 {
-    return variance(ctx, "clnn_task_variance_penalty", "x", "dx", x, coef, reduction, loss, dx, 0);
+    CLNN_ENTRY(ctx);
+    return variance(ctx, fn, "x", "dx", x, coef, reduction, loss, dx, 0);
 }
 
 clnn_status clnn_output_variance_penalty(clnn_context *ctx, const clnn_tensor *y, float coef,
                                          clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dy)
 {
-    return variance(ctx, "clnn_output_variance_penalty", "y", "dy", y, coef, reduction, loss, dy, 1);
+    CLNN_ENTRY(ctx);
+    return variance(ctx, fn, "y", "dy", y, coef, reduction, loss, dy, 1);
 }

@@ -41,8 +41,7 @@ static clnn_status gram_of(clnn_context *ctx, const char *fn, const clnn_tensor 
 
 clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_ortho_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_ortho(ctx, fn, lambda, w));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
     size_t r, c;
@@ -57,8 +56,7 @@ clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_ten
 
 clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_ortho_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_ortho(ctx, fn, lambda, w));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
     CHECK_ARG(ctx, !clnn__alias(grad, w), "%s: grad and w are the same buffer", fn);

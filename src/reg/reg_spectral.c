@@ -49,8 +49,7 @@ static clnn_status check_uv(clnn_context *ctx, const char *fn, const clnn_tensor
 clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *w, unsigned iters, clnn_tensor *u,
                                           clnn_tensor *v, clnn_tensor *sigma)
 {
-    static const char *fn = "clnn_spectral_power_iteration";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     CHECK_ARG(ctx, iters >= 1 && iters <= 100000, "%s: iters = %u is outside [1, 100000]", fn, iters);
     TRY(check_uv(ctx, fn, w, u, v, sigma));
@@ -69,8 +68,7 @@ clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *
 
 clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_tensor *sigma, clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_spectral_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
@@ -82,8 +80,7 @@ clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_
 clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_tensor *u, const clnn_tensor *v,
                                    const clnn_tensor *sigma, clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_spectral_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
     TRY(check_uv(ctx, fn, grad, u, v, sigma));
@@ -99,8 +96,7 @@ clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_t
 clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,
                                     clnn_tensor *out)
 {
-    static const char *fn = "clnn_spectral_normalize";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
     TRY(clnn__check_f32(ctx, fn, "out", out, w->count));

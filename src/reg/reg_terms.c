@@ -26,8 +26,7 @@ static clnn_status check_w_mask(clnn_context *ctx, const char *fn, const clnn_te
 clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w, const clnn_tensor *mask,
                            clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     float c1, c2;
     TRY(term_coefs(ctx, fn, reg, &c1, &c2));
     TRY(check_w_mask(ctx, fn, w, mask));
@@ -40,8 +39,7 @@ clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_te
 clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w, const clnn_tensor *mask,
                           clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     float c1, c2;
     TRY(term_coefs(ctx, fn, reg, &c1, &c2));
     TRY(check_w_mask(ctx, fn, w, mask));

@@ -119,8 +119,7 @@ static clnn_status check_potentials(clnn_context *ctx, const char *fn, const sin
 clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, float tau, unsigned iters,
                                   clnn_tensor *p, clnn_tensor *potentials)
 {
-    static const char *fn = "clnn_sinkhorn_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     sinkhorn k;
     TRY(check_problem(ctx, fn, scores, tau, iters, &k));
     TRY(clnn__check_like(ctx, fn, "p", p, "scores", scores));
@@ -143,8 +142,7 @@ clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, 
 clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, float tau, unsigned iters,
                                    const clnn_tensor *potentials, const clnn_tensor *dp, clnn_tensor *dscores)
 {
-    static const char *fn = "clnn_sinkhorn_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     sinkhorn k;
     TRY(check_problem(ctx, fn, scores, tau, iters, &k));
     if (potentials) TRY(check_potentials(ctx, fn, &k, potentials));

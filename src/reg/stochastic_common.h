@@ -4,8 +4,6 @@
 
 #include "internal.h"
 
-/* ctx is not NULL. */
-clnn_status clnn__check_ctx(clnn_context *ctx, const char *fn);
 /* t is a float32 tensor of ctx; with like, it has like's element count. */
 clnn_status clnn__check_f32_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                  const clnn_tensor *like, const char *like_name);

@@ -189,7 +189,6 @@ static clnn_status check_gamma_eps(clnn_context *ctx, const char *fn, float gamm
 static clnn_status single_term(clnn_context *ctx, const char *fn, const clnn_tensor *z, int variance, float gamma,
                                float eps, clnn_tensor *loss, clnn_tensor *dz)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t n, d;
     TRY(check_embeddings(ctx, fn, "z", z, 1, &n, &d));
     TRY(check_gamma_eps(ctx, fn, gamma, eps));
@@ -202,12 +201,14 @@ static clnn_status single_term(clnn_context *ctx, const char *fn, const clnn_ten
 clnn_status clnn_vicreg_variance(clnn_context *ctx, const clnn_tensor *z, float gamma, float eps, clnn_tensor *loss,
                                  clnn_tensor *dz)
 {
-    return single_term(ctx, "clnn_vicreg_variance", z, 1, gamma, eps, loss, dz);
+    CLNN_ENTRY(ctx);
+    return single_term(ctx, fn, z, 1, gamma, eps, loss, dz);
 }
 
 clnn_status clnn_vicreg_covariance(clnn_context *ctx, const clnn_tensor *z, clnn_tensor *loss, clnn_tensor *dz)
 {
-    return single_term(ctx, "clnn_vicreg_covariance", z, 0, 1.0f, 1.0f, loss, dz);
+    CLNN_ENTRY(ctx);
+    return single_term(ctx, fn, z, 0, 1.0f, 1.0f, loss, dz);
 }
 
 /* Checks of a two-branch call: z2 like z, outputs distinct and not aliasing. */
@@ -228,8 +229,7 @@ static clnn_status check_two(clnn_context *ctx, const char *fn, const clnn_tenso
 clnn_status clnn_vicreg_invariance(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *z2, clnn_tensor *loss,
                                    clnn_tensor *dz, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_vicreg_invariance";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_two(ctx, fn, z, z2, 0, loss, dz, dz2));
     return invariance_term(ctx, fn, z, z2, 1.0f, loss ? loss->buffer : NULL, 0, dz, dz2);
 }
@@ -237,9 +237,8 @@ clnn_status clnn_vicreg_invariance(clnn_context *ctx, const clnn_tensor *z, cons
 clnn_status clnn_vicreg_loss(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *z2,
                              const clnn_vicreg_options *opt, clnn_tensor *loss, clnn_tensor *dz, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_vicreg_loss";
     static const clnn_vicreg_options paper = {25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     if (!opt) opt = &paper;
     TRY(check_two(ctx, fn, z, z2, 1, loss, dz, dz2));
     TRY(check_weight(ctx, fn, "lambda", opt->lambda));
