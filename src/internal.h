@@ -412,6 +412,12 @@ typedef struct clnn__gemm_operand {
 clnn_status clnn__sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                         float alpha, clnn__gemm_operand a, clnn__gemm_operand b, float beta, clnn__gemm_operand c,
                         size_t batch);
+/* y = alpha * op(A) . x + beta * y through CLBlast, A row-major [rows, cols]
+ * (a.ld floats a row; trans: Aᵀ . x), x and y contiguous. Records a
+ * profiling event while the profiler runs. Every GEMM and GEMV of clnn goes
+ * through these two. */
+clnn_status clnn__sgemv(clnn_context *ctx, const char *fn, int trans, size_t rows, size_t cols, float alpha,
+                        clnn__gemm_operand a, cl_mem x, float beta, cl_mem y);
 
 /* ----------------------------------------------------------------- context */
 

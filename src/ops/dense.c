@@ -3,8 +3,6 @@
  * cl/activation.cl. */
 #include "layers_common.h"
 
-#include <clblast_c.h>
-
 #define DB_ROWS 32 /* rows per partial of db: the same constant as cl/activation.cl */
 
 static const clnn__tunable tune_bias_act = {"dense.bias_act", "activation", "dense_bias_act", 2,
@@ -14,21 +12,12 @@ static const clnn__tunable tune_db = {"dense.db", "activation", "dense_db", 1, {
 
 const clnn__tunable *const clnn__dense_tunables[] = {&tune_bias_act, &tune_dz, &tune_db, NULL};
 
-/* C = op(A) op(B) (+ C when beta is 1), row-major, on the context's queue. */
+/* C = op(A) op(B) (+ C when beta is 1), row-major matrices that start their buffers (blas.c). */
 static clnn_status sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                          cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc)
 {
-    cl_event ev = NULL;
-    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a, 0, lda,
-                                        b, 0, ldb, beta, c, 0, ldc, &ctx->queue, ctx->profiling ? &ev : NULL);
-    if (st != CLBlastSuccess)
-        return clnn__fail(ctx, st == CLBlastOpenCLOutOfResources || st == CLBlastOpenCLOutOfHostMemory
-                                   ? CLNN_ERR_OUT_OF_MEMORY
-                                   : CLNN_ERR_OPENCL,
-                          "%s: CLBlastSgemm (%zu x %zu x %zu) failed with CLBlast status %d", fn, m, n, k, (int)st);
-    if (ev) return clnn__record_event(ctx, ev);
-    return CLNN_OK;
+    const clnn__gemm_operand A = {a, 0, lda, 0}, B = {b, 0, ldb, 0}, C = {c, 0, ldc, 0};
+    return clnn__sgemm(ctx, fn, trans_a, trans_b, m, n, k, 1.0f, A, B, beta, C, 1);
 }
 
 /* Shapes of a dense call: x has `in` as its last dimension and rows = count / in. */

@@ -2,23 +2,16 @@
  * v (persistent across calls, so one iteration per training step suffices),
  * the estimate σ = uᵀ·W·v = ||W·v||, the penalty λσ² with its gradient
  * 2λσ·u·vᵀ, and spectral normalization W/σ. The matrix-vector products are
- * CLBlast SGEMV on the context's queue; the norms are the deterministic
- * reduction, so nothing waits for the host. */
+ * CLBlast SGEMV (blas.c); the norms are the deterministic reduction, so
+ * nothing waits for the host. */
 #include "reg/reg_internal.h"
-
-#include <clblast_c.h>
 
 /* y = op(W)·x with W [rows, cols] row-major (trans: Wᵀ·x). */
 static clnn_status sgemv(clnn_context *ctx, const char *fn, int trans, size_t rows, size_t cols, cl_mem w, cl_mem x,
                          cl_mem y)
 {
-    cl_event ev = NULL;
-    CLBlastStatusCode s = CLBlastSgemv(CLBlastLayoutRowMajor, trans ? CLBlastTransposeYes : CLBlastTransposeNo, rows,
-                                       cols, 1.0f, w, 0, cols, x, 0, 1, 0.0f, y, 0, 1, &ctx->queue,
-                                       CLNN_PROFILE_EVENT(ctx, ev));
-    if (s != CLBlastSuccess) return clnn__fail(ctx, CLNN_ERR_OPENCL, "%s: CLBlastSgemv failed with status %d", fn, (int)s);
-    if (ev) return clnn__record_event(ctx, ev);
-    return CLNN_OK;
+    const clnn__gemm_operand W = {w, 0, cols, 0};
+    return clnn__sgemv(ctx, fn, trans, rows, cols, 1.0f, W, x, 0.0f, y);
 }
 
 /* x ← x / (||x|| + 1e-12), with ||x|| left in norm[0]. */
