@@ -502,14 +502,50 @@ clnn_status clnn__check_disjoint(clnn_context *ctx, const char *fn, const clnn_t
                                  const char *const *out_names, size_t nout, const clnn_tensor *const *ins,
                                  const char *const *in_names, size_t nin);
 
+/* ---- declarative shape checks. A call's named dimensions: a capital
+ * letter bound to a size by the first tensor (or clnn__dims_bind) that has
+ * it, and the argument it came from, which the messages name. Zero them
+ * (clnn__dims d = {0}) at the start of a call's checks. */
+typedef struct clnn__dims {
+    size_t size[26];
+    const char *from[26]; /* NULL: not bound yet */
+} clnn__dims;
+/* Binds dimension name ('A'..'Z') to size, taken from argument `from`. */
+void clnn__dims_bind(clnn__dims *d, char name, size_t size, const char *from);
+/* The size bound to name (0 when unbound). */
+size_t clnn__dim(const clnn__dims *d, char name);
+/* Checks t, argument `name` of fn: a tensor of ctx (clnn__check_tensor), of
+ * the spec's dtype (else CLNN_ERR_SHAPE "x must be float32") and shape (else
+ * CLNN_ERR_SHAPE), binding the spec's unbound names to t's sizes. spec:
+ * an optional "i32:" (int32; float32 otherwise), then one item per
+ * dimension, separated by commas:
+ *   N    a capital letter: the size N is bound to, or binds N
+ *   4    exactly that size
+ *   _    any size
+ *   N*   zero or more dimensions as one: the product of their sizes (at
+ *        most one such item a spec); N+ is the same for one or more
+ * e.g. "N*,C" is t viewed as N rows of its last dimension C, and "N*" any
+ * shape of N elements. The message shows the shape expected with the sizes
+ * bound by earlier checks and where they came from:
+ * "clnn_dense_forward: x is [8, 3] but must be [N+, 784] (C = 784 from w)". */
+clnn_status clnn__check_shape(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
+                              const clnn_tensor *t, const char *spec);
+/* t is an fp32 tensor of ctx with exactly like's shape (rank and sizes):
+ * "clnn_layernorm_backward: dx is [4, 6] but must be [4, 5] like x". */
+clnn_status clnn__check_same_shape(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                                   const char *like_name, const clnn_tensor *like);
+
 size_t clnn__dtype_size(clnn_dtype dtype);
 /* Validates a tensor handle used by fn as argument name: non-NULL, same context. */
 clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *name,
                                const clnn_tensor *t);
 /* "[2, 3, 4]" */
 const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len);
-/* t is a tensor of ctx holding fp32; with count != 0 it must hold exactly count elements. */
+/* t is a tensor of ctx holding fp32 (int32); with count != 0 it must hold
+ * exactly count elements. */
 clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                            size_t count);
+clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                             size_t count);
 /* Overflow-checked element count of a shape; 0 on bad input (message in ctx). */
 clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,

@@ -212,13 +212,177 @@ clnn_status clnn_tensor_download(const clnn_tensor *t, void *dst, size_t bytes)
     return CLNN_OK;
 }
 
-clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
+static clnn_status check_typed(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                               clnn_dtype dtype, size_t count)
 {
     TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
+    CHECK_SHAPE(ctx, t->dtype == dtype, "%s: %s must be %s", fn, name, dtype == CLNN_INT32 ? "int32" : "float32");
     CHECK_SHAPE(ctx, count == 0 || t->count == count, "%s: %s has %zu elements, expected %zu", fn, name, t->count,
                 count);
     return CLNN_OK;
+}
+
+clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
+{
+    return check_typed(ctx, fn, name, t, CLNN_FLOAT32, count);
+}
+
+clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
+{
+    return check_typed(ctx, fn, name, t, CLNN_INT32, count);
+}
+
+/* ------------------------------------------------- declarative shape checks */
+
+#define SPEC_MAX 8
+
+typedef struct spec_item {
+    char kind; /* 'L' a letter, '*' or '+' a letter over a run of dimensions, 'n' a number, '_' any size */
+    char name;
+    size_t size; /* 'n': the size */
+} spec_item;
+
+typedef struct shape_spec {
+    clnn_dtype dtype;
+    spec_item item[SPEC_MAX];
+    int n, run; /* run: the index of the '*' or '+' item, -1 when none */
+} shape_spec;
+
+static int parse_spec(const char *s, shape_spec *p)
+{
+    p->dtype = CLNN_FLOAT32;
+    if (strncmp(s, "i32:", 4) == 0) {
+        p->dtype = CLNN_INT32;
+        s += 4;
+    }
+    p->n = 0;
+    p->run = -1;
+    while (*s) {
+        if (p->n == SPEC_MAX) return 0;
+        spec_item *it = &p->item[p->n++];
+        it->name = 0;
+        it->size = 0;
+        if (*s >= 'A' && *s <= 'Z') {
+            it->kind = 'L';
+            it->name = *s++;
+            if (*s == '*' || *s == '+') {
+                if (p->run >= 0) return 0;
+                it->kind = *s++;
+                p->run = p->n - 1;
+            }
+        } else if (*s == '_') {
+            it->kind = '_';
+            s++;
+        } else if (*s >= '0' && *s <= '9') {
+            it->kind = 'n';
+            while (*s >= '0' && *s <= '9') it->size = it->size * 10 + (size_t)(*s++ - '0');
+        } else {
+            return 0;
+        }
+        if (*s == ',') s++;
+        else if (*s) return 0;
+    }
+    return 1;
+}
+
+/* The size of each spec item in t, 0 when t's rank does not fit the spec. */
+static int spec_sizes(const shape_spec *p, const clnn_tensor *t, size_t *sizes)
+{
+    int fixed = p->n - (p->run >= 0);
+    if (p->run < 0 ? t->ndim != p->n : t->ndim < fixed + (p->item[p->run].kind == '+')) return 0;
+    int head = p->run < 0 ? p->n : p->run, tail = p->run < 0 ? 0 : p->n - p->run - 1;
+    for (int i = 0; i < head; i++) sizes[i] = t->shape[i];
+    for (int j = 0; j < tail; j++) sizes[p->run + 1 + j] = t->shape[t->ndim - tail + j];
+    if (p->run >= 0) {
+        size_t product = 1;
+        for (int i = head; i < t->ndim - tail; i++) product *= t->shape[i];
+        sizes[p->run] = product;
+    }
+    return 1;
+}
+
+void clnn__dims_bind(clnn__dims *d, char name, size_t size, const char *from)
+{
+    d->size[name - 'A'] = size;
+    d->from[name - 'A'] = from;
+}
+
+size_t clnn__dim(const clnn__dims *d, char name) { return d->from[name - 'A'] ? d->size[name - 'A'] : 0; }
+
+/* The sizes bound by earlier checks (earlier[k]) that the spec uses, as
+ * " (C = 784 from w, N = 8 from x)", or "". */
+static void shape_notes(const clnn__dims *d, const shape_spec *p, const int *earlier, char *buf, size_t len)
+{
+    int noted[26] = {0};
+    size_t n = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < p->n && n < len; i++) {
+        const int k = p->item[i].name ? p->item[i].name - 'A' : -1;
+        if (k >= 0 && earlier[k] && !noted[k]++)
+            n += (size_t)snprintf(buf + n, len - n, "%s%c = %zu from %s", n ? ", " : " (", p->item[i].name,
+                                  d->size[k], d->from[k]);
+    }
+    if (n && n < len) snprintf(buf + n, len - n, ")");
+}
+
+/* "x is [8, 3] but must be [N..., 784] (C = 784 from w)": names bound by
+ * earlier checks show their sizes, a run its name and "..."; a spec of one
+ * bound run is a count ("must have 10 elements"). */
+static clnn_status shape_fail(clnn_context *ctx, const char *fn, const clnn__dims *d, const char *name,
+                              const clnn_tensor *t, const shape_spec *p, const int *earlier)
+{
+    char got[96], want[160], notes[256];
+    shape_notes(d, p, earlier, notes, sizeof notes);
+    clnn__shape_str(t, got, sizeof got);
+    const spec_item *first = &p->item[0];
+    if (p->n == 1 && first->kind == '*' && earlier[first->name - 'A'])
+        return clnn__fail(ctx, CLNN_ERR_SHAPE, "%s: %s is %s but must have %zu elements%s", fn, name, got,
+                          d->size[first->name - 'A'], notes);
+    size_t w = (size_t)snprintf(want, sizeof want, "[");
+    for (int i = 0; i < p->n && w < sizeof want; i++) {
+        const spec_item *it = &p->item[i];
+        const char *sep = i ? ", " : "";
+        if (it->kind == 'n') w += (size_t)snprintf(want + w, sizeof want - w, "%s%zu", sep, it->size);
+        else if (it->kind == '_') w += (size_t)snprintf(want + w, sizeof want - w, "%sany", sep);
+        else if (it->kind == 'L' && earlier[it->name - 'A'])
+            w += (size_t)snprintf(want + w, sizeof want - w, "%s%zu", sep, d->size[it->name - 'A']);
+        else w += (size_t)snprintf(want + w, sizeof want - w, "%s%c%s", sep, it->name, it->kind == 'L' ? "" : "...");
+    }
+    if (w < sizeof want) w += (size_t)snprintf(want + w, sizeof want - w, "]");
+    if (p->run >= 0 && p->item[p->run].kind == '+' && w < sizeof want)
+        snprintf(want + w, sizeof want - w, " with at least %d dimensions", p->n);
+    return clnn__fail(ctx, CLNN_ERR_SHAPE, "%s: %s is %s but must be %s%s", fn, name, got, want, notes);
+}
+
+clnn_status clnn__check_shape(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
+                              const clnn_tensor *t, const char *spec)
+{
+    shape_spec p;
+    if (!parse_spec(spec, &p)) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: bad shape spec \"%s\"", fn, spec);
+    TRY(clnn__check_tensor(ctx, fn, name, t));
+    CHECK_SHAPE(ctx, t->dtype == p.dtype, "%s: %s must be %s", fn, name, p.dtype == CLNN_INT32 ? "int32" : "float32");
+    int earlier[26];
+    for (int k = 0; k < 26; k++) earlier[k] = d->from[k] != NULL;
+    size_t sizes[SPEC_MAX];
+    int ok = spec_sizes(&p, t, sizes);
+    for (int i = 0; ok && i < p.n; i++) {
+        const spec_item *it = &p.item[i];
+        if (it->kind == 'n') ok = sizes[i] == it->size;
+        else if (it->kind != '_' && d->from[it->name - 'A']) ok = sizes[i] == d->size[it->name - 'A'];
+        else if (it->kind != '_') clnn__dims_bind(d, it->name, sizes[i], name);
+    }
+    return ok ? CLNN_OK : shape_fail(ctx, fn, d, name, t, &p, earlier);
+}
+
+clnn_status clnn__check_same_shape(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                                   const char *like_name, const clnn_tensor *like)
+{
+    TRY(clnn__check_f32(ctx, fn, name, t, like->count));
+    if (t->ndim == like->ndim && memcmp(t->shape, like->shape, sizeof t->shape[0] * (size_t)like->ndim) == 0)
+        return CLNN_OK;
+    char got[96], want[96];
+    return clnn__fail(ctx, CLNN_ERR_SHAPE, "%s: %s is %s but must be %s like %s", fn, name,
+                      clnn__shape_str(t, got, sizeof got), clnn__shape_str(like, want, sizeof want), like_name);
 }
 
 clnn_status clnn__scratch(clnn_context *ctx, const char *fn, size_t floats, cl_mem *out)

@@ -65,13 +65,10 @@ clnn_status clnn_uniformity_loss(clnn_context *ctx, const clnn_tensor *x, float 
 {
     CLNN_ENTRY(ctx);
     size_t n, d;
-    TRY(clnn__ctr_rows_of(ctx, fn, "x", x, &n, &d));
+    TRY(clnn__check_rows(ctx, fn, "x", x, &n, &d));
     CHECK_SHAPE(ctx, n >= 2, "%s: x has %zu row; uniformity needs at least 2 (distinct pairs)", fn, n);
     CHECK_ARG(ctx, clnn__is_finite(t) && t > 0.0f, "%s: t %g must be finite and > 0", fn, (double)t);
-    const clnn_tensor *inputs[1] = {x};
-    clnn_tensor *grads[1] = {dx};
-    static const char *const names[1] = {"dx"};
-    TRY(clnn__ctr_check_outputs(ctx, fn, 1, inputs, loss, 1, grads, names));
+    TRY(clnn__check_loss_outputs(ctx, fn, x, x, loss, dx, "dx"));
 
     cl_mem buf[5] = {NULL}; /* g, stats, sqn, lse, rsum */
     clnn_status st = clnn__scratch(ctx, fn, n * n, &buf[0]);
