@@ -539,6 +539,8 @@ size_t clnn__dtype_size(clnn_dtype dtype);
 /* Validates a tensor handle used by fn as argument name: non-NULL, same context. */
 clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *name,
                                const clnn_tensor *t);
+/* t's element count fits the kernels' 32-bit indices (CLNN_ERR_SHAPE). */
+clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 /* "[2, 3, 4]" */
 const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len);
 /* t is a tensor of ctx holding fp32 (int32); with count != 0 it must hold

@@ -374,6 +374,12 @@ clnn_status clnn__check_shape(clnn_context *ctx, const char *fn, clnn__dims *d, 
     return ok ? CLNN_OK : shape_fail(ctx, fn, d, name, t, &p, earlier);
 }
 
+clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
+{
+    CHECK_SHAPE(ctx, t->count <= 0xFFFFFFFFu, "%s: %s has %zu elements, more than 2^32 - 1", fn, name, t->count);
+    return CLNN_OK;
+}
+
 clnn_status clnn__check_same_shape(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                    const char *like_name, const clnn_tensor *like)
 {

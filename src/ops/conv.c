@@ -19,14 +19,6 @@ typedef struct conv_geom {
     size_t crs_g; /* (C/G)*R*S: the GEMM inner size of one group */
 } conv_geom;
 
-static clnn_status check_f32_4d(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
-{
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
-    CHECK_SHAPE(ctx, t->ndim == 4, "%s: %s must have 4 dimensions (NCHW layout), has %d", fn, name, t->ndim);
-    return CLNN_OK;
-}
-
 /* Validates params and the three tensors of a conv2d call and derives the sizes. */
 static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_conv2d_params *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *filt,
@@ -41,9 +33,10 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_c
                   fn, i, prm->pad[i]);
     }
     CHECK_ARG(ctx, prm->groups >= 1, "%s: params->groups = %d must be >= 1", fn, prm->groups);
-    TRY(check_f32_4d(ctx, fn, img_name, img));
-    TRY(check_f32_4d(ctx, fn, filt_name, filt));
-    TRY(check_f32_4d(ctx, fn, out_name, out));
+    clnn__dims d = {0};
+    TRY(clnn__check_shape(ctx, fn, &d, img_name, img, "N,C,H,W"));
+    TRY(clnn__check_shape(ctx, fn, &d, filt_name, filt, "K,_,R,S"));
+    TRY(clnn__check_shape(ctx, fn, &d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
     g->N = img->shape[0], g->C = img->shape[1], g->H = img->shape[2], g->W = img->shape[3];
     g->K = filt->shape[0], g->R = filt->shape[2], g->S = filt->shape[3], g->G = (size_t)prm->groups;
     CHECK_SHAPE(ctx, g->C % g->G == 0 && g->K % g->G == 0,
@@ -59,13 +52,31 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_c
                 filt_name, ext_h, ext_w);
     g->P = (ext_h - span_h) / (size_t)prm->stride[0] + 1;
     g->Q = (ext_w - span_w) / (size_t)prm->stride[1] + 1;
-    CHECK_SHAPE(ctx, out->shape[0] == g->N && out->shape[1] == g->K && out->shape[2] == g->P && out->shape[3] == g->Q,
-                "%s: %s is [%zu, %zu, %zu, %zu], expected [%zu, %zu, %zu, %zu]", fn, out_name, out->shape[0],
-                out->shape[1], out->shape[2], out->shape[3], g->N, g->K, g->P, g->Q);
+    clnn__dims_bind(&d, 'P', g->P, "params");
+    clnn__dims_bind(&d, 'Q', g->Q, "params");
+    TRY(clnn__check_shape(ctx, fn, &d, out_name, out, "N,K,P,Q"));
     g->crs_g = g->C / g->G * g->R * g->S;
     CHECK_SHAPE(ctx, g->C * g->R * g->S <= UINT_MAX / (g->P * g->Q) && img->count <= UINT_MAX && out->count <= UINT_MAX,
                 "%s: sizes beyond 2^32 elements per tensor or workspace are not supported", fn);
     return CLNN_OK;
+}
+
+/* The GEMM operands of image n, strided over the G groups: the filters
+ * [K/G, CRS/G] (w or dw), the column matrix [CRS/G, PQ] and the image's
+ * output planes [K/G, PQ] (y or dy). */
+static clnn__gemm_operand filters_of(cl_mem buf, const conv_geom *g)
+{
+    return (clnn__gemm_operand){buf, 0, g->crs_g, g->K / g->G * g->crs_g};
+}
+
+static clnn__gemm_operand columns_of(cl_mem buf, const conv_geom *g)
+{
+    return (clnn__gemm_operand){buf, 0, g->P * g->Q, g->crs_g * g->P * g->Q};
+}
+
+static clnn__gemm_operand planes_of(cl_mem buf, size_t n, const conv_geom *g)
+{
+    return (clnn__gemm_operand){buf, n * g->K * g->P * g->Q, g->P * g->Q, g->K / g->G * g->P * g->Q};
 }
 
 /* im2col or col2im of image n: the two kernels share their argument list. */
@@ -103,11 +114,9 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
     clnn_status st = CLNN_OK;
     for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
         st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
-        if (st != CLNN_OK) break;
-        clnn__gemm_operand A = {w->buffer, 0, g.crs_g, Kg * g.crs_g};
-        clnn__gemm_operand B = {col, 0, PQ, g.crs_g * PQ};
-        clnn__gemm_operand C = {y->buffer, n * g.K * PQ, PQ, Kg * PQ};
-        st = clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g.crs_g, 1.0f, A, B, 0.0f, C, g.G);
+        if (st == CLNN_OK)
+            st = clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g.crs_g, 1.0f, filters_of(w->buffer, &g), columns_of(col, &g),
+                             0.0f, planes_of(y->buffer, n, &g), g.G);
     }
     clReleaseMemObject(col);
     if (st != CLNN_OK || !b) return st;
@@ -125,14 +134,11 @@ clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, 
     TRY(conv_validate(ctx, fn, params, dx, "dx", w, "w", dy, "dy", &g));
     cl_mem col;
     TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
     clnn_status st = CLNN_OK;
     for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
         /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
-        clnn__gemm_operand A = {w->buffer, 0, g.crs_g, Kg * g.crs_g};
-        clnn__gemm_operand B = {dy->buffer, n * g.K * PQ, PQ, Kg * PQ};
-        clnn__gemm_operand C = {col, 0, PQ, g.crs_g * PQ};
-        st = clnn__sgemm(ctx, fn, 1, 0, g.crs_g, PQ, Kg, 1.0f, A, B, 0.0f, C, g.G);
+        st = clnn__sgemm(ctx, fn, 1, 0, g.crs_g, g.P * g.Q, g.K / g.G, 1.0f, filters_of(w->buffer, &g),
+                         planes_of(dy->buffer, n, &g), 0.0f, columns_of(col, &g), g.G);
         if (st == CLNN_OK) st = run_colmap(ctx, fn, &tune_col2im, col, dx->buffer, n, &g, params);
     }
     clReleaseMemObject(col);
@@ -147,16 +153,13 @@ clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x
     TRY(conv_validate(ctx, fn, params, x, "x", dw, "dw", dy, "dy", &g));
     cl_mem col;
     TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
     clnn_status st = CLNN_OK;
     for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
         st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
-        if (st != CLNN_OK) break;
         /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T; the first image overwrites */
-        clnn__gemm_operand A = {dy->buffer, n * g.K * PQ, PQ, Kg * PQ};
-        clnn__gemm_operand B = {col, 0, PQ, g.crs_g * PQ};
-        clnn__gemm_operand C = {dw->buffer, 0, g.crs_g, Kg * g.crs_g};
-        st = clnn__sgemm(ctx, fn, 0, 1, Kg, g.crs_g, PQ, 1.0f, A, B, n ? 1.0f : 0.0f, C, g.G);
+        if (st == CLNN_OK)
+            st = clnn__sgemm(ctx, fn, 0, 1, g.K / g.G, g.crs_g, g.P * g.Q, 1.0f, planes_of(dy->buffer, n, &g),
+                             columns_of(col, &g), n ? 1.0f : 0.0f, filters_of(dw->buffer, &g), g.G);
     }
     clReleaseMemObject(col);
     return st;
@@ -165,11 +168,12 @@ clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x
 clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
 {
     CLNN_ENTRY(ctx);
-    TRY(check_f32_4d(ctx, fn, "dy", dy));
+    clnn__dims d = {0};
+    TRY(clnn__check_shape(ctx, fn, &d, "dy", dy, "N,K,P,Q"));
     TRY(clnn__check_tensor(ctx, fn, "db", db));
     size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->shape[2] * dy->shape[3];
     CHECK_SHAPE(ctx, db->dtype == CLNN_FLOAT32 && db->count == K,
                 "%s: db must be a float32 tensor of %zu elements (the channels of dy)", fn, K);
-    CHECK_SHAPE(ctx, dy->count <= UINT_MAX, "%s: dy has more than 2^32 elements", fn);
+    TRY(clnn__check_count32(ctx, fn, "dy", dy));
     return clnn__group_sum(ctx, fn, dy->buffer, db->buffer, K, N * PQ, PQ, PQ, K * PQ, 1.0f);
 }

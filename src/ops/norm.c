@@ -3,8 +3,6 @@
  * kernels: forward, dx, and the parameter gradients. */
 #include "internal.h"
 
-#include <limits.h>
-
 #define GROUPED(id_, kernel_) \
     {id_, "norm", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each, \
      clnn__one_group_each_iterations}
@@ -48,7 +46,7 @@ static clnn_status bn_groups(clnn_context *ctx, const char *fn, const clnn_tenso
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     CHECK_SHAPE(ctx, x->ndim == 2 || x->ndim == 4, "%s: x must be [N, C] or [N, C, H, W], has %d dimensions", fn,
                 x->ndim);
-    CHECK_SHAPE(ctx, x->count <= UINT_MAX, "%s: x has more than 2^32 elements", fn);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
     size_t C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
     *g = (norm_groups){(cl_uint)C, (cl_uint)(x->shape[0] * HW), (cl_uint)HW, (cl_uint)HW, (cl_uint)(C * HW)};
     return CLNN_OK;
@@ -174,7 +172,7 @@ static clnn_status ln_groups(clnn_context *ctx, const char *fn, const clnn_tenso
                              norm_groups *cols)
 {
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
-    CHECK_SHAPE(ctx, x->count <= UINT_MAX, "%s: x has more than 2^32 elements", fn);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
     size_t D = x->shape[x->ndim - 1], M = x->count / D;
     *rows = (norm_groups){(cl_uint)M, (cl_uint)D, (cl_uint)D, (cl_uint)D, 0};
     *cols = (norm_groups){(cl_uint)D, (cl_uint)M, 1, 1, (cl_uint)D};

@@ -58,7 +58,7 @@ clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_ten
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "keys", keys, 0));
-    CHECK_SHAPE(ctx, keys->count <= 0xFFFFFFFFu, "%s: keys has %zu elements, more than 2^32 - 1", fn, keys->count);
+    TRY(clnn__check_count32(ctx, fn, "keys", keys));
     size_t n = keys->count;
     CHECK_ARG(ctx, sorted_keys || sorted_values, "%s: sorted_keys and sorted_values are both NULL: nothing to compute",
               fn);

@@ -34,7 +34,7 @@ clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_ten
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
-    CHECK_SHAPE(ctx, w->count <= 0xFFFFFFFFu, "%s: w has %zu elements, more than 2^32 - 1", fn, w->count);
+    TRY(clnn__check_count32(ctx, fn, "w", w));
     TRY(clnn__check_f32(ctx, fn, "w0_sorted", w0_sorted, w->count));
     CHECK_ARG(ctx, value || grad, "%s: value and grad are both NULL: nothing to compute", fn);
     if (value) TRY(clnn__check_f32(ctx, fn, "value", value, 0));
