@@ -549,6 +549,9 @@ clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name,
                             size_t count);
 clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                             size_t count);
+/* A drop probability p in [0, 1) (CLNN_ERR_INVALID_ARGUMENT; reg/stochastic.c):
+ * every dropout-like call's. */
+clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p);
 /* Overflow-checked element count of a shape; 0 on bad input (message in ctx). */
 clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,
                               size_t elem_size, size_t *count);
