@@ -22,16 +22,21 @@ clnn_status clnn__fail_cl(clnn_context *ctx, const char *fn, const char *call, c
 const char *clnn__cl_error_name(cl_int err);
 
 /* ---- the entry of every public function. CLNN_ENTRY(ctx) opens the call's
- * validation: it declares `fn`, the name of the public function the caller
- * called (__func__), which every message of the call starts with, and
- * refuses a NULL ctx. The variants are for the entries that take no
- * context: CLNN_ENTRY_TENSOR(t) refuses a NULL tensor t and declares `ctx`
- * as t's context; CLNN_ENTRY_NO_CONTEXT() only declares fn (such calls
- * report through clnn_last_error(NULL)). None of them clears the last
- * error: clnn_last_error keeps the message of the latest call that failed
- * (include/clnn/clnn.h), and a call that succeeds leaves it as it was.
- * Static helpers take fn from their caller, never __func__ of their own. */
-#define CLNN_ENTRY_NO_CONTEXT() const char *const fn __attribute__((unused)) = __func__
+ * validation scope: it declares `fn`, the name of the public function the
+ * caller called (__func__), which every message of the call starts with,
+ * and `dims`, the call's empty table of named dimensions for the shape
+ * checks (clnn__check_shape), and refuses a NULL ctx. The variants are for
+ * the entries that take no context: CLNN_ENTRY_TENSOR(t) refuses a NULL
+ * tensor t and declares `ctx` as t's context; CLNN_ENTRY_NO_CONTEXT() only
+ * opens the scope (such calls report through clnn_last_error(NULL)). None
+ * of them clears the last error: clnn_last_error keeps the message of the
+ * latest call that failed (include/clnn/clnn.h), and a call that succeeds
+ * leaves it as it was. Static helpers take fn (and &dims) from their
+ * caller, never __func__ of their own. */
+#define CLNN_ENTRY_NO_CONTEXT()                                                \
+    const char *const fn __attribute__((unused)) = __func__;                  \
+    clnn__dims dims __attribute__((unused));                                   \
+    dims.bound = 0
 #define CLNN_ENTRY(ctx)                                                        \
     CLNN_ENTRY_NO_CONTEXT();                                                   \
     if (!(ctx)) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn)
@@ -504,11 +509,12 @@ clnn_status clnn__check_disjoint(clnn_context *ctx, const char *fn, const clnn_t
 
 /* ---- declarative shape checks. A call's named dimensions: a capital
  * letter bound to a size by the first tensor (or clnn__dims_bind) that has
- * it, and the argument it came from, which the messages name. Zero them
- * (clnn__dims d = {0}) at the start of a call's checks. */
+ * it, and the argument it came from, which the messages name. CLNN_ENTRY
+ * opens an empty table, `dims`, for the call's checks. */
 typedef struct clnn__dims {
+    uint32_t bound; /* bit k: letter 'A' + k is bound; size[k] and from[k] are valid */
     size_t size[26];
-    const char *from[26]; /* NULL: not bound yet */
+    const char *from[26];
 } clnn__dims;
 /* Binds dimension name ('A'..'Z') to size, taken from argument `from`. */
 void clnn__dims_bind(clnn__dims *d, char name, size_t size, const char *from);

@@ -303,22 +303,23 @@ static int spec_sizes(const shape_spec *p, const clnn_tensor *t, size_t *sizes)
 
 void clnn__dims_bind(clnn__dims *d, char name, size_t size, const char *from)
 {
+    d->bound |= 1u << (name - 'A');
     d->size[name - 'A'] = size;
     d->from[name - 'A'] = from;
 }
 
-size_t clnn__dim(const clnn__dims *d, char name) { return d->from[name - 'A'] ? d->size[name - 'A'] : 0; }
+size_t clnn__dim(const clnn__dims *d, char name) { return d->bound >> (name - 'A') & 1u ? d->size[name - 'A'] : 0; }
 
-/* The sizes bound by earlier checks (earlier[k]) that the spec uses, as
+/* The sizes bound by earlier checks (bits of `earlier`) that the spec uses, as
  * " (C = 784 from w, N = 8 from x)", or "". */
-static void shape_notes(const clnn__dims *d, const shape_spec *p, const int *earlier, char *buf, size_t len)
+static void shape_notes(const clnn__dims *d, const shape_spec *p, uint32_t earlier, char *buf, size_t len)
 {
     int noted[26] = {0};
     size_t n = 0;
     buf[0] = '\0';
     for (int i = 0; i < p->n && n < len; i++) {
         const int k = p->item[i].name ? p->item[i].name - 'A' : -1;
-        if (k >= 0 && earlier[k] && !noted[k]++)
+        if (k >= 0 && (earlier >> k & 1u) && !noted[k]++)
             n += (size_t)snprintf(buf + n, len - n, "%s%c = %zu from %s", n ? ", " : " (", p->item[i].name,
                                   d->size[k], d->from[k]);
     }
@@ -329,13 +330,13 @@ static void shape_notes(const clnn__dims *d, const shape_spec *p, const int *ear
  * earlier checks show their sizes, a run its name and "..."; a spec of one
  * bound run is a count ("must have 10 elements"). */
 static clnn_status shape_fail(clnn_context *ctx, const char *fn, const clnn__dims *d, const char *name,
-                              const clnn_tensor *t, const shape_spec *p, const int *earlier)
+                              const clnn_tensor *t, const shape_spec *p, uint32_t earlier)
 {
     char got[96], want[160], notes[256];
     shape_notes(d, p, earlier, notes, sizeof notes);
     clnn__shape_str(t, got, sizeof got);
     const spec_item *first = &p->item[0];
-    if (p->n == 1 && first->kind == '*' && earlier[first->name - 'A'])
+    if (p->n == 1 && first->kind == '*' && (earlier >> (first->name - 'A') & 1u))
         return clnn__fail(ctx, CLNN_ERR_SHAPE, "%s: %s is %s but must have %zu elements%s", fn, name, got,
                           d->size[first->name - 'A'], notes);
     size_t w = (size_t)snprintf(want, sizeof want, "[");
@@ -344,7 +345,7 @@ static clnn_status shape_fail(clnn_context *ctx, const char *fn, const clnn__dim
         const char *sep = i ? ", " : "";
         if (it->kind == 'n') w += (size_t)snprintf(want + w, sizeof want - w, "%s%zu", sep, it->size);
         else if (it->kind == '_') w += (size_t)snprintf(want + w, sizeof want - w, "%sany", sep);
-        else if (it->kind == 'L' && earlier[it->name - 'A'])
+        else if (it->kind == 'L' && (earlier >> (it->name - 'A') & 1u))
             w += (size_t)snprintf(want + w, sizeof want - w, "%s%zu", sep, d->size[it->name - 'A']);
         else w += (size_t)snprintf(want + w, sizeof want - w, "%s%c%s", sep, it->name, it->kind == 'L' ? "" : "...");
     }
@@ -361,14 +362,13 @@ clnn_status clnn__check_shape(clnn_context *ctx, const char *fn, clnn__dims *d, 
     if (!parse_spec(spec, &p)) return clnn__fail(ctx, CLNN_ERR_INTERNAL, "%s: bad shape spec \"%s\"", fn, spec);
     TRY(clnn__check_tensor(ctx, fn, name, t));
     CHECK_SHAPE(ctx, t->dtype == p.dtype, "%s: %s must be %s", fn, name, p.dtype == CLNN_INT32 ? "int32" : "float32");
-    int earlier[26];
-    for (int k = 0; k < 26; k++) earlier[k] = d->from[k] != NULL;
+    const uint32_t earlier = d->bound;
     size_t sizes[SPEC_MAX];
     int ok = spec_sizes(&p, t, sizes);
     for (int i = 0; ok && i < p.n; i++) {
         const spec_item *it = &p.item[i];
         if (it->kind == 'n') ok = sizes[i] == it->size;
-        else if (it->kind != '_' && d->from[it->name - 'A']) ok = sizes[i] == d->size[it->name - 'A'];
+        else if (it->kind != '_' && (d->bound >> (it->name - 'A') & 1u)) ok = sizes[i] == d->size[it->name - 'A'];
         else if (it->kind != '_') clnn__dims_bind(d, it->name, sizes[i], name);
     }
     return ok ? CLNN_OK : shape_fail(ctx, fn, d, name, t, &p, earlier);

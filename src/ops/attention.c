@@ -43,11 +43,10 @@ clnn_status clnn_attention_forward(clnn_context *ctx, const clnn_tensor *q, cons
                                    const clnn_tensor *v, int causal, clnn_tensor *probs, clnn_tensor *out)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
     attn_geom g;
-    TRY(attn_validate(ctx, fn, &d, q, k, v, probs, &g));
+    TRY(attn_validate(ctx, fn, &dims, q, k, v, probs, &g));
     CHECK_ARG(ctx, causal == 0 || causal == 1, "%s: causal = %d must be 0 or 1", fn, causal);
-    TRY(clnn__check_shape(ctx, fn, &d, "out", out, "B,H,Q,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "out", out, "B,H,Q,D"));
     const clnn_tensor *outs[] = {probs, out}, *ins[] = {q, k, v};
     static const char *const out_names[] = {"probs", "out"}, *const in_names[] = {"q", "k", "v"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 3));
@@ -69,13 +68,12 @@ clnn_status clnn_attention_backward(clnn_context *ctx, const clnn_tensor *q, con
                                     clnn_tensor *dq, clnn_tensor *dk, clnn_tensor *dv)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
     attn_geom g;
-    TRY(attn_validate(ctx, fn, &d, q, k, v, probs, &g));
-    TRY(clnn__check_shape(ctx, fn, &d, "dout", dout, "B,H,Q,D"));
-    TRY(clnn__check_shape(ctx, fn, &d, "dq", dq, "B,H,Q,D"));
-    TRY(clnn__check_shape(ctx, fn, &d, "dk", dk, "B,H,K,D"));
-    TRY(clnn__check_shape(ctx, fn, &d, "dv", dv, "B,H,K,D"));
+    TRY(attn_validate(ctx, fn, &dims, q, k, v, probs, &g));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dout", dout, "B,H,Q,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dq", dq, "B,H,Q,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dk", dk, "B,H,K,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dv", dv, "B,H,K,D"));
     const clnn_tensor *outs[] = {dq, dk, dv}, *ins[] = {q, k, v, probs, dout};
     static const char *const out_names[] = {"dq", "dk", "dv"}, *const in_names[] = {"q", "k", "v", "probs", "dout"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 5));

@@ -20,7 +20,7 @@ typedef struct conv_geom {
 } conv_geom;
 
 /* Validates params and the three tensors of a conv2d call and derives the sizes. */
-static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_conv2d_params *prm,
+static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_conv2d_params *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *filt,
                                  const char *filt_name, const clnn_tensor *out, const char *out_name, conv_geom *g)
 {
@@ -33,10 +33,9 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_c
                   fn, i, prm->pad[i]);
     }
     CHECK_ARG(ctx, prm->groups >= 1, "%s: params->groups = %d must be >= 1", fn, prm->groups);
-    clnn__dims d = {0};
-    TRY(clnn__check_shape(ctx, fn, &d, img_name, img, "N,C,H,W"));
-    TRY(clnn__check_shape(ctx, fn, &d, filt_name, filt, "K,_,R,S"));
-    TRY(clnn__check_shape(ctx, fn, &d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
+    TRY(clnn__check_shape(ctx, fn, d, img_name, img, "N,C,H,W"));
+    TRY(clnn__check_shape(ctx, fn, d, filt_name, filt, "K,_,R,S"));
+    TRY(clnn__check_shape(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
     g->N = img->shape[0], g->C = img->shape[1], g->H = img->shape[2], g->W = img->shape[3];
     g->K = filt->shape[0], g->R = filt->shape[2], g->S = filt->shape[3], g->G = (size_t)prm->groups;
     CHECK_SHAPE(ctx, g->C % g->G == 0 && g->K % g->G == 0,
@@ -52,9 +51,9 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_c
                 filt_name, ext_h, ext_w);
     g->P = (ext_h - span_h) / (size_t)prm->stride[0] + 1;
     g->Q = (ext_w - span_w) / (size_t)prm->stride[1] + 1;
-    clnn__dims_bind(&d, 'P', g->P, "params");
-    clnn__dims_bind(&d, 'Q', g->Q, "params");
-    TRY(clnn__check_shape(ctx, fn, &d, out_name, out, "N,K,P,Q"));
+    clnn__dims_bind(d, 'P', g->P, "params");
+    clnn__dims_bind(d, 'Q', g->Q, "params");
+    TRY(clnn__check_shape(ctx, fn, d, out_name, out, "N,K,P,Q"));
     g->crs_g = g->C / g->G * g->R * g->S;
     CHECK_SHAPE(ctx, g->C * g->R * g->S <= UINT_MAX / (g->P * g->Q) && img->count <= UINT_MAX && out->count <= UINT_MAX,
                 "%s: sizes beyond 2^32 elements per tensor or workspace are not supported", fn);
@@ -102,7 +101,7 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
 {
     CLNN_ENTRY(ctx);
     conv_geom g;
-    TRY(conv_validate(ctx, fn, params, x, "x", w, "w", y, "y", &g));
+    TRY(conv_validate(ctx, fn, &dims, params, x, "x", w, "w", y, "y", &g));
     if (b) {
         TRY(clnn__check_tensor(ctx, fn, "b", b));
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
@@ -131,7 +130,7 @@ clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, 
 {
     CLNN_ENTRY(ctx);
     conv_geom g;
-    TRY(conv_validate(ctx, fn, params, dx, "dx", w, "w", dy, "dy", &g));
+    TRY(conv_validate(ctx, fn, &dims, params, dx, "dx", w, "w", dy, "dy", &g));
     cl_mem col;
     TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
     clnn_status st = CLNN_OK;
@@ -150,7 +149,7 @@ clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x
 {
     CLNN_ENTRY(ctx);
     conv_geom g;
-    TRY(conv_validate(ctx, fn, params, x, "x", dw, "dw", dy, "dy", &g));
+    TRY(conv_validate(ctx, fn, &dims, params, x, "x", dw, "dw", dy, "dy", &g));
     cl_mem col;
     TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
     clnn_status st = CLNN_OK;
@@ -168,8 +167,7 @@ clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x
 clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
-    TRY(clnn__check_shape(ctx, fn, &d, "dy", dy, "N,K,P,Q"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dy", dy, "N,K,P,Q"));
     TRY(clnn__check_tensor(ctx, fn, "db", db));
     size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->shape[2] * dy->shape[3];
     CHECK_SHAPE(ctx, db->dtype == CLNN_FLOAT32 && db->count == K,

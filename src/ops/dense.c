@@ -45,7 +45,6 @@ clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const cl
                                clnn_activation act, float alpha, clnn_tensor *z, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims dims = {0};
     dense_dims d;
     TRY(check_dense(ctx, fn, &dims, x, w, act, alpha, &d));
     if (b) TRY(clnn__check_shape(ctx, fn, &dims, "b", b, "O*"));
@@ -72,7 +71,6 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
                                 clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims dims = {0};
     dense_dims d;
     TRY(check_dense(ctx, fn, &dims, x, w, act, alpha, &d));
     CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate must be 0 or 1, not %d", fn, accumulate);

@@ -53,15 +53,14 @@ clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const c
                            clnn_moe_gate gate, int renormalize, clnn_tensor *indices, clnn_tensor *gates)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
     size_t T, E;
-    TRY(check_logits(ctx, fn, &d, logits, &T, &E));
+    TRY(check_logits(ctx, fn, &dims, logits, &T, &E));
     CHECK_ARG(ctx, k >= 1 && k <= E, "%s: k = %zu is outside [1, %zu] (the number of experts)", fn, k, E);
     TRY(check_gate(ctx, fn, gate, renormalize));
     if (bias) TRY(clnn__check_f32(ctx, fn, "bias", bias, E));
-    clnn__dims_bind(&d, 'K', k, "k");
-    TRY(clnn__check_shape(ctx, fn, &d, "indices", indices, "i32:T*,K"));
-    TRY(clnn__check_shape(ctx, fn, &d, "gates", gates, "T*,K"));
+    clnn__dims_bind(&dims, 'K', k, "k");
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "gates", gates, "T*,K"));
     const clnn_tensor *outs[] = {indices, gates}, *ins[] = {logits, bias};
     static const char *const out_names[] = {"indices", "gates"}, *const in_names[] = {"logits", "bias"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 2));
@@ -84,12 +83,11 @@ clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits
                                     clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
     size_t T, E, k;
-    TRY(check_logits(ctx, fn, &d, logits, &T, &E));
-    TRY(check_indices(ctx, fn, &d, indices, &k));
+    TRY(check_logits(ctx, fn, &dims, logits, &T, &E));
+    TRY(check_indices(ctx, fn, &dims, indices, &k));
     TRY(check_gate(ctx, fn, gate, renormalize));
-    TRY(clnn__check_shape(ctx, fn, &d, "dgates", dgates, "T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dgates", dgates, "T*,K"));
     TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
     const clnn_tensor *outs[] = {dlogits}, *ins[] = {logits, indices, dgates};
     static const char *const out_names[] = {"dlogits"}, *const in_names[] = {"logits", "indices", "dgates"};
@@ -158,10 +156,9 @@ clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, cons
                               clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
     size_t T, E, k;
-    TRY(check_logits(ctx, fn, &d, logits, &T, &E));
-    TRY(check_indices(ctx, fn, &d, indices, &k));
+    TRY(check_logits(ctx, fn, &dims, logits, &T, &E));
+    TRY(check_indices(ctx, fn, &dims, indices, &k));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f, "%s: alpha = %g is not finite and >= 0", fn,
               (double)alpha);
     TRY(clnn__check_loss_outputs(ctx, fn, logits, indices, loss, dlogits, "dlogits"));

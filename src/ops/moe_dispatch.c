@@ -52,17 +52,16 @@ clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const cln
                               clnn_tensor *offsets, clnn_tensor *positions, clnn_tensor *x_sorted)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
-    TRY(bind_features(ctx, fn, &d, "x", x));
-    TRY(check_positions(ctx, fn, &d, positions));
-    TRY(clnn__check_shape(ctx, fn, &d, "indices", indices, "i32:T*,K"));
-    TRY(clnn__check_shape(ctx, fn, &d, "x", x, "T*,D"));
-    const size_t T = clnn__dim(&d, 'T'), k = clnn__dim(&d, 'K');
+    TRY(bind_features(ctx, fn, &dims, "x", x));
+    TRY(check_positions(ctx, fn, &dims, positions));
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "x", x, "T*,D"));
+    const size_t T = clnn__dim(&dims, 'T'), k = clnn__dim(&dims, 'K');
     TRY(clnn__check_i32(ctx, fn, "offsets", offsets, 0));
     CHECK_SHAPE(ctx, offsets->count >= 2 && offsets->count <= 0x1000001u,
                 "%s: offsets has %zu entries: E + 1 for 1 to 2^24 experts", fn, offsets->count);
     CHECK_SHAPE(ctx, T * k <= 0x7FFFFFFFu, "%s: more than 2^31 - 1 pairs", fn);
-    TRY(clnn__check_shape(ctx, fn, &d, "x_sorted", x_sorted, "P*,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "x_sorted", x_sorted, "P*,D"));
     const clnn_tensor *outs[] = {offsets, positions, x_sorted}, *ins[] = {x, indices};
     static const char *const out_names[] = {"offsets", "positions", "x_sorted"}, *const in_names[] = {"x", "indices"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 2));
@@ -76,20 +75,19 @@ clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const cln
 }
 
 /* y [T, D] = Σ_q g·y_sorted[positions] (gates NULL: g = 1). */
-static clnn_status combine(clnn_context *ctx, const char *fn, const char *in_name, const clnn_tensor *y_sorted,
-                           const clnn_tensor *positions, const clnn_tensor *gates, const char *out_name,
-                           clnn_tensor *y)
+static clnn_status combine(clnn_context *ctx, const char *fn, clnn__dims *d, const char *in_name,
+                           const clnn_tensor *y_sorted, const clnn_tensor *positions, const clnn_tensor *gates,
+                           const char *out_name, clnn_tensor *y)
 {
-    clnn__dims d = {0};
-    TRY(bind_features(ctx, fn, &d, in_name, y_sorted));
-    TRY(check_positions(ctx, fn, &d, positions));
-    TRY(clnn__check_shape(ctx, fn, &d, in_name, y_sorted, "P*,D"));
-    if (gates) TRY(clnn__check_shape(ctx, fn, &d, "gates", gates, "T*,K"));
-    TRY(clnn__check_shape(ctx, fn, &d, out_name, y, "T*,D"));
+    TRY(bind_features(ctx, fn, d, in_name, y_sorted));
+    TRY(check_positions(ctx, fn, d, positions));
+    TRY(clnn__check_shape(ctx, fn, d, in_name, y_sorted, "P*,D"));
+    if (gates) TRY(clnn__check_shape(ctx, fn, d, "gates", gates, "T*,K"));
+    TRY(clnn__check_shape(ctx, fn, d, out_name, y, "T*,D"));
     const clnn_tensor *outs[] = {y}, *ins[] = {y_sorted, positions, gates};
     const char *const out_names[] = {out_name}, *const in_names[] = {in_name, "positions", "gates"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 1, ins, in_names, 3));
-    const size_t T = clnn__dim(&d, 'T'), k = clnn__dim(&d, 'K'), D = clnn__dim(&d, 'D');
+    const size_t T = clnn__dim(d, 'T'), k = clnn__dim(d, 'K'), D = clnn__dim(d, 'D');
     cl_uint tt = (cl_uint)T, kk = (cl_uint)k, dd = (cl_uint)D;
     cl_int has_gates = gates != NULL;
     cl_mem g = gates ? gates->buffer : y_sorted->buffer; /* not read without has_gates */
@@ -104,14 +102,14 @@ clnn_status clnn_moe_combine(clnn_context *ctx, const clnn_tensor *y_sorted, con
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_tensor(ctx, fn, "gates", gates));
-    return combine(ctx, fn, "y_sorted", y_sorted, positions, gates, "y", y);
+    return combine(ctx, fn, &dims, "y_sorted", y_sorted, positions, gates, "y", y);
 }
 
 clnn_status clnn_moe_dispatch_backward(clnn_context *ctx, const clnn_tensor *dx_sorted, const clnn_tensor *positions,
                                        clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    return combine(ctx, fn, "dx_sorted", dx_sorted, positions, NULL, "dx", dx);
+    return combine(ctx, fn, &dims, "dx_sorted", dx_sorted, positions, NULL, "dx", dx);
 }
 
 clnn_status clnn_moe_combine_backward(clnn_context *ctx, const clnn_tensor *y_sorted, const clnn_tensor *positions,
@@ -119,20 +117,19 @@ clnn_status clnn_moe_combine_backward(clnn_context *ctx, const clnn_tensor *y_so
                                       clnn_tensor *dgates)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
-    TRY(bind_features(ctx, fn, &d, "y_sorted", y_sorted));
-    TRY(check_positions(ctx, fn, &d, positions));
-    TRY(clnn__check_shape(ctx, fn, &d, "y_sorted", y_sorted, "P*,D"));
-    TRY(clnn__check_shape(ctx, fn, &d, "gates", gates, "T*,K"));
-    TRY(clnn__check_shape(ctx, fn, &d, "dy", dy, "T*,D"));
+    TRY(bind_features(ctx, fn, &dims, "y_sorted", y_sorted));
+    TRY(check_positions(ctx, fn, &dims, positions));
+    TRY(clnn__check_shape(ctx, fn, &dims, "y_sorted", y_sorted, "P*,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "gates", gates, "T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dy", dy, "T*,D"));
     CHECK_ARG(ctx, dy_sorted || dgates, "%s: dy_sorted and dgates are both NULL: nothing to compute", fn);
-    if (dy_sorted) TRY(clnn__check_shape(ctx, fn, &d, "dy_sorted", dy_sorted, "P*,D"));
-    if (dgates) TRY(clnn__check_shape(ctx, fn, &d, "dgates", dgates, "T*,K"));
+    if (dy_sorted) TRY(clnn__check_shape(ctx, fn, &dims, "dy_sorted", dy_sorted, "P*,D"));
+    if (dgates) TRY(clnn__check_shape(ctx, fn, &dims, "dgates", dgates, "T*,K"));
     const clnn_tensor *outs[] = {dy_sorted, dgates}, *ins[] = {y_sorted, positions, gates, dy};
     static const char *const out_names[] = {"dy_sorted", "dgates"},
                              *const in_names[] = {"y_sorted", "positions", "gates", "dy"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 4));
-    const size_t T = clnn__dim(&d, 'T'), k = clnn__dim(&d, 'K'), D = clnn__dim(&d, 'D');
+    const size_t T = clnn__dim(&dims, 'T'), k = clnn__dim(&dims, 'K'), D = clnn__dim(&dims, 'D');
     cl_uint tt = (cl_uint)T, kk = (cl_uint)k, dd = (cl_uint)D;
     if (dy_sorted) {
         clnn__karg a[] = {KARG_BUF(positions->buffer), KARG_BUF(gates->buffer), KARG_BUF(dy->buffer),

@@ -69,9 +69,8 @@ clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, cons
                                    clnn_tensor *y, clnn_tensor *indices)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
-    TRY(pool_validate(ctx, fn, &d, params, x, "x", y, "y"));
-    TRY(clnn__check_shape(ctx, fn, &d, "indices", indices, "i32:N,C,P,Q"));
+    TRY(pool_validate(ctx, fn, &dims, params, x, "x", y, "y"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
     return run_pool(ctx, fn, 0, x, y, indices->buffer, params, MODE_MAX);
 }
 
@@ -79,18 +78,17 @@ clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, co
                                     const clnn_pool2d_params *params, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    clnn__dims d = {0};
-    TRY(pool_validate(ctx, fn, &d, params, dx, "dx", dy, "dy"));
-    TRY(clnn__check_shape(ctx, fn, &d, "indices", indices, "i32:N,C,P,Q"));
+    TRY(pool_validate(ctx, fn, &dims, params, dx, "dx", dy, "dy"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
     return run_pool(ctx, fn, 1, dx, dy, indices->buffer, params, MODE_MAX);
 }
 
 /* Average pooling, forward (img x, out y) or backward (img dx, out dy). */
-static clnn_status avgpool(clnn_context *ctx, const char *fn, int backward, const clnn_pool2d_params *params,
-                           const clnn_tensor *img, const char *img_name, const clnn_tensor *out, const char *out_name)
+static clnn_status avgpool(clnn_context *ctx, const char *fn, clnn__dims *d, int backward,
+                           const clnn_pool2d_params *params, const clnn_tensor *img, const char *img_name,
+                           const clnn_tensor *out, const char *out_name)
 {
-    clnn__dims d = {0};
-    TRY(pool_validate(ctx, fn, &d, params, img, img_name, out, out_name));
+    TRY(pool_validate(ctx, fn, d, params, img, img_name, out, out_name));
     return run_pool(ctx, fn, backward, img, out, NULL, params,
                     params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
 }
@@ -99,32 +97,31 @@ clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, cons
                                    clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    return avgpool(ctx, fn, 0, params, x, "x", y, "y");
+    return avgpool(ctx, fn, &dims, 0, params, x, "x", y, "y");
 }
 
 clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_pool2d_params *params,
                                     clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    return avgpool(ctx, fn, 1, params, dx, "dx", dy, "dy");
+    return avgpool(ctx, fn, &dims, 1, params, dx, "dx", dy, "dy");
 }
 
 /* The pooled tensor of global pooling: [N, C] or [N, C, 1, 1]. */
-static clnn_status check_global(clnn_context *ctx, const char *fn, const clnn_tensor *img, const char *img_name,
-                                const clnn_tensor *pooled, const char *pooled_name)
+static clnn_status check_global(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *img,
+                                const char *img_name, const clnn_tensor *pooled, const char *pooled_name)
 {
-    clnn__dims d = {0};
-    TRY(check_nchw(ctx, fn, &d, img_name, img, "N,C,H,W"));
+    TRY(check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
     TRY(clnn__check_tensor(ctx, fn, pooled_name, pooled));
     CHECK_SHAPE(ctx, pooled->ndim == 2 || pooled->ndim == 4, "%s: %s must be [%zu, %zu] or [%zu, %zu, 1, 1]", fn,
                 pooled_name, img->shape[0], img->shape[1], img->shape[0], img->shape[1]);
-    return clnn__check_shape(ctx, fn, &d, pooled_name, pooled, pooled->ndim == 4 ? "N,C,1,1" : "N,C");
+    return clnn__check_shape(ctx, fn, d, pooled_name, pooled, pooled->ndim == 4 ? "N,C,1,1" : "N,C");
 }
 
 clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    TRY(check_global(ctx, fn, x, "x", y, "y"));
+    TRY(check_global(ctx, fn, &dims, x, "x", y, "y"));
     size_t HW = x->shape[2] * x->shape[3];
     return clnn__group_sum(ctx, fn, x->buffer, y->buffer, y->count, HW, HW, HW, 0, (float)(1.0 / (double)HW));
 }
@@ -132,7 +129,7 @@ clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *
 clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    TRY(check_global(ctx, fn, dx, "dx", dy, "dy"));
+    TRY(check_global(ctx, fn, &dims, dx, "dx", dy, "dy"));
     /* average pooling with the window = the plane: dx = dy / (H*W) at every pixel */
     clnn_tensor pooled = *dy;
     pooled.ndim = 4;
