@@ -96,6 +96,54 @@ static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tun
     return clnn__run(ctx, fn, t, problem, 16, a);
 }
 
+/* The passes of conv2d over the images: forward y = w . im2col(x), data
+ * dx = col2im(w^T . dy) and weights dw (+)= dy . im2col(x)^T, the first
+ * image overwriting dw. */
+enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHTS };
+
+/* Image n of a pass, with the column matrix col: img is x or dx, filt w or
+ * dw, out y or dy. */
+static clnn_status conv_image(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
+                              const clnn_conv2d_params *prm, size_t n, cl_mem col, cl_mem img, cl_mem filt, cl_mem out)
+{
+    const size_t PQ = g->P * g->Q, Kg = g->K / g->G;
+    if (pass == CONV_DATA) { /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
+        TRY(clnn__sgemm(ctx, fn, 1, 0, g->crs_g, PQ, Kg, 1.0f, filters_of(filt, g), planes_of(out, n, g), 0.0f,
+                        columns_of(col, g), g->G));
+        return run_colmap(ctx, fn, &tune_col2im, col, img, n, g, prm);
+    }
+    TRY(run_colmap(ctx, fn, &tune_im2col, col, img, n, g, prm));
+    if (pass == CONV_FORWARD)
+        return clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g->crs_g, 1.0f, filters_of(filt, g), columns_of(col, g), 0.0f,
+                           planes_of(out, n, g), g->G);
+    /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T */
+    return clnn__sgemm(ctx, fn, 0, 1, Kg, g->crs_g, PQ, 1.0f, planes_of(out, n, g), columns_of(col, g),
+                       n ? 1.0f : 0.0f, filters_of(filt, g), g->G);
+}
+
+/* A pass over every image of a validated call, in image order. */
+static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
+                             const clnn_conv2d_params *prm, cl_mem img, cl_mem filt, cl_mem out)
+{
+    cl_mem col;
+    TRY(clnn__scratch(ctx, fn, g->C * g->R * g->S * g->P * g->Q, &col));
+    clnn_status st = CLNN_OK;
+    for (size_t n = 0; n < g->N && st == CLNN_OK; n++) st = conv_image(ctx, fn, pass, g, prm, n, col, img, filt, out);
+    clReleaseMemObject(col);
+    return st;
+}
+
+/* A backward pass: validation, then the images. */
+static clnn_status conv_backward(clnn_context *ctx, const char *fn, clnn__dims *d, int pass,
+                                 const clnn_conv2d_params *prm, const clnn_tensor *img, const char *img_name,
+                                 const clnn_tensor *filt, const char *filt_name, const clnn_tensor *out,
+                                 const char *out_name)
+{
+    conv_geom g;
+    TRY(conv_validate(ctx, fn, d, prm, img, img_name, filt, filt_name, out, out_name, &g));
+    return conv_pass(ctx, fn, pass, &g, prm, img->buffer, filt->buffer, out->buffer);
+}
+
 clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
                                 const clnn_conv2d_params *params, clnn_tensor *y)
 {
@@ -107,19 +155,9 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
                     "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
     }
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
-        st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
-        if (st == CLNN_OK)
-            st = clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g.crs_g, 1.0f, filters_of(w->buffer, &g), columns_of(col, &g),
-                             0.0f, planes_of(y->buffer, n, &g), g.G);
-    }
-    clReleaseMemObject(col);
-    if (st != CLNN_OK || !b) return st;
-    cl_uint count = (cl_uint)y->count, plane = (cl_uint)PQ, K = (cl_uint)g.K;
+    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, params, x->buffer, w->buffer, y->buffer));
+    if (!b) return CLNN_OK;
+    cl_uint count = (cl_uint)y->count, plane = (cl_uint)(g.P * g.Q), K = (cl_uint)g.K;
     size_t problem[2] = {y->count, 1};
     clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(b->buffer), KARG(count), KARG(plane), KARG(K)};
     return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);
@@ -129,39 +167,14 @@ clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, 
                                       const clnn_conv2d_params *params, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    conv_geom g;
-    TRY(conv_validate(ctx, fn, &dims, params, dx, "dx", w, "w", dy, "dy", &g));
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
-        /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
-        st = clnn__sgemm(ctx, fn, 1, 0, g.crs_g, g.P * g.Q, g.K / g.G, 1.0f, filters_of(w->buffer, &g),
-                         planes_of(dy->buffer, n, &g), 0.0f, columns_of(col, &g), g.G);
-        if (st == CLNN_OK) st = run_colmap(ctx, fn, &tune_col2im, col, dx->buffer, n, &g, params);
-    }
-    clReleaseMemObject(col);
-    return st;
+    return conv_backward(ctx, fn, &dims, CONV_DATA, params, dx, "dx", w, "w", dy, "dy");
 }
 
 clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                          const clnn_conv2d_params *params, clnn_tensor *dw)
 {
     CLNN_ENTRY(ctx);
-    conv_geom g;
-    TRY(conv_validate(ctx, fn, &dims, params, x, "x", dw, "dw", dy, "dy", &g));
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
-        st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
-        /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T; the first image overwrites */
-        if (st == CLNN_OK)
-            st = clnn__sgemm(ctx, fn, 0, 1, g.K / g.G, g.crs_g, g.P * g.Q, 1.0f, planes_of(dy->buffer, n, &g),
-                             columns_of(col, &g), n ? 1.0f : 0.0f, filters_of(dw->buffer, &g), g.G);
-    }
-    clReleaseMemObject(col);
-    return st;
+    return conv_backward(ctx, fn, &dims, CONV_WEIGHTS, params, x, "x", dw, "dw", dy, "dy");
 }
 
 clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)

@@ -29,14 +29,14 @@ clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_re
 }
 
 clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
-                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
-                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d)
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, const char *dx_name,
+                                  clnn_tensor *dx, const char *dy_name, clnn_tensor *dy, size_t *n, size_t *d)
 {
     TRY(clnn__check_rows(ctx, fn, x_name, x, n, d));
     TRY(clnn__check_like(ctx, fn, y_name, y, x_name, x));
     const clnn_tensor *inputs[2] = {x, y};
     const clnn__loss_output out[3] = {
-        {loss, "loss", NULL, NULL}, {dx, grad_names[0], x, x_name}, {dy, grad_names[1], y, y_name}};
+        {loss, "loss", NULL, NULL}, {dx, dx_name, x, x_name}, {dy, dy_name, y, y_name}};
     return clnn__check_loss_io(ctx, fn, NULL, 2, inputs, 3, out);
 }
 

@@ -64,8 +64,7 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
                                clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2, int tiled)
 {
     size_t n, d;
-    static const char *const names[2] = {"dz1", "dz2"};
-    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));
+    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, "dz1", dz1, "dz2", dz2, &n, &d));
     CHECK_ARG(ctx, mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT,
               "%s: mode %d is not a clnn_infonce_mode", fn, (int)mode);
     if (labels) {

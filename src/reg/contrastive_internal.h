@@ -24,11 +24,11 @@ extern const clnn__tunable clnn__ctr_variance;                                  
 
 clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction);
 /* Two views x, y of one shape (clnn__check_rows, clnn__check_like), and
- * their outputs loss (1 element), dx and dy (grad_names[0], [1]: the shapes
- * of x and y) as clnn__check_loss_io checks them. */
+ * their outputs loss (1 element), dx and dy (the shapes of x and y) as
+ * clnn__check_loss_io checks them. */
 clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
-                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
-                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d);
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, const char *dx_name,
+                                  clnn_tensor *dx, const char *dy_name, clnn_tensor *dy, size_t *n, size_t *d);
 /* Releases the non-NULL buffers of a list. */
 void clnn__ctr_release(size_t n, cl_mem *bufs);
 

@@ -21,8 +21,7 @@ clnn_status clnn_alignment_loss(clnn_context *ctx, const clnn_tensor *x, const c
 {
     CLNN_ENTRY(ctx);
     size_t n, d;
-    static const char *const names[2] = {"dx", "dy"};
-    TRY(clnn__ctr_check_views(ctx, fn, "x", x, "y", y, loss, dx, dy, names, &n, &d));
+    TRY(clnn__ctr_check_views(ctx, fn, "x", x, "y", y, loss, "dx", dx, "dy", dy, &n, &d));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha > 0.0f, "%s: alpha %g must be finite and > 0", fn, (double)alpha);
 
     cl_mem partial = NULL;
