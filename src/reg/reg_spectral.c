@@ -32,10 +32,10 @@ static clnn_status check_uv(clnn_context *ctx, const char *fn, const clnn_tensor
     TRY(clnn__check_f32(ctx, fn, "u", u, rows));
     TRY(clnn__check_f32(ctx, fn, "v", v, cols));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
-    cl_mem b[4] = {w->buffer, u->buffer, v->buffer, sigma->buffer};
+    const clnn_tensor *t[4] = {w, u, v, sigma};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < i; j++)
-            CHECK_ARG(ctx, b[i] != b[j], "%s: w, u, v and sigma must be four different buffers", fn);
+            CHECK_ARG(ctx, !clnn__alias(t[i], t[j]), "%s: w, u, v and sigma must be four different buffers", fn);
     return CLNN_OK;
 }
 
