@@ -532,8 +532,10 @@ size_t clnn__dim(const clnn__dims *d, char name);
  *        most one such item a spec); N+ is the same for one or more
  * e.g. "N*,C" is t viewed as N rows of its last dimension C, and "N*" any
  * shape of N elements. The message shows the shape expected with the sizes
- * bound by earlier checks and where they came from:
- * "clnn_dense_forward: x is [8, 3] but must be [N+, 784] (C = 784 from w)". */
+ * bound by earlier checks and where they came from: "clnn_dense_forward: x
+ * is [8, 3] but must be [N..., 784] with at least 2 dimensions (C = 784 from
+ * w)"; a spec of one bound run is a count ("b is [3] but must have 10
+ * elements (O = 10 from w)"). */
 clnn_status clnn__check_shape(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
                               const clnn_tensor *t, const char *spec);
 /* t is an fp32 tensor of ctx with exactly like's shape (rank and sizes):
