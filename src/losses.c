@@ -120,8 +120,7 @@ clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const 
                             const clnn_tensor *alpha, float gamma, float poly_eps, clnn_reduction reduction,
                             clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_focal_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, finite_at_least(gamma, 0.0f), "%s: gamma %g is not finite and >= 0", fn, (double)gamma);
     CHECK_ARG(ctx, finite_at_least(poly_eps, -1.0f), "%s: poly_eps %g is not finite and >= -1", fn,
               (double)poly_eps);
@@ -135,8 +134,7 @@ clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const 
 clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                      float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_poly1_cross_entropy";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, finite_at_least(eps, -1.0f), "%s: eps %g is not finite and >= -1", fn, (double)eps);
     cl_float16 w = {{0}};
     w.s[W_CE] = 1.0f;
@@ -147,8 +145,7 @@ clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logit
 clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                             clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_squentropy";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     cl_float16 w = {{0}};
     w.s[W_CE] = 1.0f;
     w.s[W_SQ] = 1.0f;
@@ -160,8 +157,7 @@ clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const
                              const clnn_robust_loss_weights *rw, clnn_reduction reduction, clnn_tensor *loss,
                              clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_robust_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, rw, "%s: w is NULL", fn);
     const float weights[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
     const char *names[] = {"ce", "nce", "rce", "mae", "gce", "nfl"};
@@ -195,8 +191,7 @@ clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const
 clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                   float log_end, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_encouraging_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, clnn__is_finite(log_end) && log_end > 0.0f && log_end <= 1.0f, "%s: log_end %g is not in (0, 1]",
               fn, (double)log_end);
     cl_float16 w = {{0}};
@@ -212,8 +207,7 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
                                  float gamma_pos, float gamma_neg, float clip, clnn_reduction reduction,
                                  clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_asymmetric_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
     TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
@@ -245,8 +239,7 @@ clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, 
                                   float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
                                   clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_spherical_z_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
     CHECK_SHAPE(ctx, cols >= ZLOSS_MIN_CLASSES, "%s: logits has %zu class(es); " ZLOSS_WHY, fn, cols);
@@ -265,8 +258,7 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
                           const clnn_tensor *sample_ids, clnn_tensor *targets, float lambda, float beta,
                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_elr_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
     if (labels) TRY(check_ints(ctx, fn, "labels", labels, rows));
@@ -403,8 +395,7 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
                                          float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
                                          clnn_tensor *dW, clnn_tensor *db)
 {
-    static const char *fn = "clnn_spherical_z_loss_hidden";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, d;
     TRY(clnn__check_rows(ctx, fn, "h", h, &rows, &d));
     TRY(clnn__check_f32(ctx, fn, "W", W, 0));
