@@ -216,10 +216,8 @@ __kernel void alignment_rows(__global float *partial, __global float *dx, __glob
 __kernel void ge2e_centroids(__global float *c, __global const float *e, const uint spk, const uint utt,
                              const uint d)
 {
-    const uint i = get_global_id(0);
-    if (i >= spk * d) return; /* no barrier in this kernel */
-    uint k;
-    const uint j = split_index(i, d, &k);
+    uint i, k, j;
+    if (!grid_item(spk, d, &i, &k, &j)) return; /* no barrier in this kernel */
     float acc = 0.0f;
     for (uint u = 0; u < utt; u++) acc += e[((size_t)k * utt + u) * d + j];
     c[i] = acc / (float)utt;

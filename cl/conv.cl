@@ -27,10 +27,8 @@ __kernel void col2im(__global float *dx, __global const float *col, const uint d
                      const uint H, const uint W, const uint R, const uint S, const uint P, const uint Q,
                      const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw)
 {
-    const uint idx = get_global_id(0);
-    if (idx >= C * H * W) return;
-    uint rest, c;
-    const uint w = split_index(idx, W, &rest), h = split_index(rest, H, &c);
+    uint idx, c, h, w;
+    if (!plane_item(C, H, W, &idx, &c, &h, &w)) return;
     float sum = 0.0f;
     for (uint r = 0; r < R; r++) {
         const int hp = (int)(h + ph) - (int)(r * dh); /* = p*sh */

@@ -20,10 +20,8 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
                            const uint H, const uint W, const uint P, const uint Q, const uint kh, const uint kw,
                            const uint sh, const uint sw, const uint ph, const uint pw, const int mode)
 {
-    const uint o = get_global_id(0);
-    if (o >= planes * P * Q) return;
-    uint rest, plane;
-    const uint q = split_index(o, Q, &rest), p = split_index(rest, P, &plane);
+    uint o, plane, p, q;
+    if (!plane_item(planes, P, Q, &o, &plane, &p, &q)) return;
     const int h0 = (int)(p * sh) - (int)ph, w0 = (int)(q * sw) - (int)pw;
     __global const float *xp = x + (size_t)plane * H * W;
     float best = -INFINITY, sum = 0.0f;
@@ -51,10 +49,8 @@ __kernel void pool_backward(__global const float *dy, __global const int *indice
                             const uint planes, const uint H, const uint W, const uint P, const uint Q, const uint kh,
                             const uint kw, const uint sh, const uint sw, const uint ph, const uint pw, const int mode)
 {
-    const uint i = get_global_id(0);
-    if (i >= planes * H * W) return;
-    uint rest, plane;
-    const uint w = split_index(i, W, &rest), h = split_index(rest, H, &plane);
+    uint i, plane, h, w;
+    if (!plane_item(planes, H, W, &i, &plane, &h, &w)) return;
     /* windows p with p*sh - ph <= h < p*sh - ph + kh */
     const int hh = (int)(h + ph), ww = (int)(w + pw);
     const int p_lo = hh - (int)kh + 1 > 0 ? (hh - (int)kh + (int)sh) / (int)sh : 0;

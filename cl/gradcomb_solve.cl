@@ -14,10 +14,8 @@ __kernel void gram_final(__global const float *partial, __global float *gram, co
                          const uint nb, const uint kdim, const uint a_off, const uint b_off, const uint out,
                          const uint acc)
 {
-    const uint s = get_global_id(0);
-    if (s >= na * nb) return;
-    uint k;
-    const uint l = split_index(s, nb, &k);
+    uint s, k, l;
+    if (!grid_item(na, nb, &s, &k, &l)) return;
     float sum = 0.0f;
     for (uint p = 0; p < parts; p++) sum += partial[s * parts + p];
     const uint idx = out + (a_off + k) * kdim + b_off + l;

@@ -26,7 +26,7 @@
 #define ELR_P_MAX (1.0f - 1e-4f)
 
 /* Lane terms (z: the element's logit, t: its entry of the second array). */
-#define LT_LSE_SQ 0    /* lse over z; a += z - shift; b += [j != label] z^2 */
+#define LT_LSE_SQ 0    /* lse over [j != label] z (label_lse adds the label); a += z - shift; b += [j != label] z^2 */
 #define LT_FOCAL 1     /* l = log p_j: a += f(l); b += f'(l) (focal_term, gamma g0) */
 #define LT_MOMENTS 2   /* a += z - shift; b += (z - shift)^2 */
 #define LT_ASL 3       /* a += ASL term of (z, t); writes the gradient when want_grad */
@@ -34,7 +34,7 @@
 #define LT_ELR_DOT 5   /* a += t clamp(p_j); b += [p_j unclamped] t p_j */
 
 typedef struct lterm {
-    uint label;      /* LT_LSE_SQ: the class left out of b */
+    uint label;      /* LT_LSE_SQ: the class left out of the lse and of b */
     float shift;     /* subtracted from z so that large offsets cancel exactly */
     float m, log_s;  /* the row's max and log sum exp(z - m): log p_j = (z_j - m) - log_s */
     float g0, g1, g2; /* LT_FOCAL: gamma; LT_ASL: gamma+, gamma-, clip */
@@ -128,9 +128,11 @@ static inline void loss_term(const int mode, rowstat *r, const uint j, const flo
 {
     switch (mode) {
     case LT_LSE_SQ:
-        rowstat_lse_add(r, z);
         r->a += z - k->shift;
-        if (j != k->label) r->b += z * z;
+        if (j != k->label) {
+            rowstat_lse_add(r, z);
+            r->b += z * z;
+        }
         break;
     case LT_FOCAL: {
         float dlog;
@@ -184,6 +186,24 @@ static inline uint row_label(__global const int *labels, const uint row, const u
     return *invalid ? 0u : (uint)label;
 }
 
+/* The row's max m and log s, s = sum_j exp(z_j - m), from LT_LSE_SQ's online
+ * lse r over the row without its label and the label's logit zy. When zy is
+ * a maximum, m = zy and s = 1 + t with t = sum_{j != y} exp(z_j - zy) kept
+ * apart: log s = log1p(t), so l = log p_y = (zy - m) - log s = -log1p(t) and
+ * 1 - p_y = -expm1(l) stay exact to a few ulp as p_y -> 1 (from s rounded
+ * to 1 + t they carried ~6e-8 absolute error: 6% of 1 - p_y at a margin of
+ * 16). Otherwise p_y < 1/2, and log(s) serves. */
+static inline void label_lse(const rowstat r, const float zy, float *m, float *log_s)
+{
+    if (zy >= r.m) { /* also for a row of one class: r.m = -INF, r.s = 0, t = 0 */
+        *m = zy;
+        *log_s = log1p(r.s * exp(r.m - zy));
+    } else { /* also when either is NaN, which then propagates */
+        *m = r.m;
+        *log_s = log(r.s + exp(zy - r.m));
+    }
+}
+
 static inline lterm lterm_new(const uint label, const float shift)
 {
     lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0};
@@ -199,7 +219,8 @@ static inline lterm lterm_new(const uint label, const float shift)
  * With phi = d loss / d l (NCE's and NFL's 1/S, 1/T parts included):
  *   dz_j = scale (phi ([j = y] - p_j) + kn (1 - C p_j) + kf (f'(log p_j) - p_j G) + [j != y] ks z_j),
  *   kn = -w_nce l / S^2, kf = -w_nfl f(l) / T^2, G = sum_k f'(log p_k), ks = 2 w_sq / (C - 1).
- * [j = y] - p_y is taken as 1 - p_y = -expm1(l). */
+ * [j = y] - p_y is taken as 1 - p_y = -expm1(l); l = (z_y - m) - log s from
+ * label_lse, exact to a few ulp as p_y -> 1. */
 __kernel void py_loss(__global float *partial, __global float *grad, __global const float *logits,
                       __global const int *labels, __global const float *alpha, const uint rows, const uint cols,
                       const uint lanes, const float16 w, const int has_alpha, const float scale,
@@ -213,11 +234,13 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     const uint y = row_label(labels, row, cols, &invalid);
     lterm k = lterm_new(y, zr[0]);
     const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
-    const float log_s = log(r.s), c = (float)cols;
-    const float l = (zr[y] - r.m) - log_s, p = exp(l), q = -expm1(l);
-    const float sum_logp = r.a - c * ((r.m - k.shift) + log_s);
+    float m, log_s;
+    label_lse(r, zr[y], &m, &log_s);
+    const float c = (float)cols;
+    const float l = (zr[y] - m) - log_s, p = exp(l), q = -expm1(l);
+    const float sum_logp = r.a - c * ((m - k.shift) + log_s);
 #if LOSS_NFL
-    k.m = r.m;
+    k.m = m;
     k.log_s = log_s;
     k.g0 = w.sc;
     const rowstat rf = loss_reduce(s, LT_FOCAL, zr, zr, grad, cols, k, lanes, scratch);
@@ -263,7 +286,7 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     if (s.out == 0) partial[row] = invalid ? NAN : v;
     __global float *gr = grad + off;
     for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
-        const float lj = (zr[j] - r.m) - log_s, pj = exp(lj);
+        const float lj = (zr[j] - m) - log_s, pj = exp(lj);
         float g = phi * (j == y ? q : -pj) + kn * (1.0f - c * pj);
         if (LOSS_NFL) {
             float df;
@@ -500,10 +523,9 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     int bad_label = 0;
     const uint y = has_labels ? row_label(labels, row, cols, &bad_label) : 0u;
     const int invalid = bad_id || bad_label;
-    const rowstat r = row_reduce_at(s, ROW_LSE, zr, zr, cols, zr[0], lanes, scratch);
     lterm k = lterm_new(y, zr[0]);
-    k.m = r.m;
-    k.log_s = log(r.s);
+    const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
+    label_lse(r, zr[y], &k.m, &k.log_s);
     const rowstat rc = loss_reduce(s, LT_CLAMPED_P, zr, zr, grad, cols, k, lanes, scratch);
     __global float *tr = ema + (size_t)(bad_id ? 0u : (uint)id) * cols;
     const float w_new = (1.0f - beta) / rc.a;

@@ -81,11 +81,15 @@ __kernel void z_loss(__global float *partial, __global float *grad, __global con
         grad[off + j] = scale * 2.0f * coef * lse * (exp(xr[j] - r.m) / r.s);
 }
 
-/* KL(p || q), p = softmax(zp), q = softmax(zq), per row:
- *   KL = sum p (zp - zq) - lse_p + lse_q
+/* KL(p || q), p = softmax(zp), q = softmax(zq), per row, from the two
+ * log-softmaxes log p_j = (zp_j - m_p) - log s_p and log q_j (each exact to
+ * fp32 whatever the offsets of zp and zq):
+ *   KL = sum_j p_j (log p_j - log q_j)
  *   dKL/dzp_j = p_j (log p_j - log q_j - KL),   dKL/dzq_j = q_j - p_j
- * The maxima are subtracted before the lse terms meet, so logits of
- * magnitude 1e4 keep their small differences. */
+ * Passes: lse of zq, lse of zp, the KL sum (lanes as the skeleton's, merged
+ * by its tree), the gradients. The form sum p (zp - zq) - (m_p - m_q) + ...
+ * cancels two terms of the size of the gap between the two sets (~6e-8 x
+ * the gap of error); this one never forms zp - zq. */
 __kernel void kl_logits(__global float *partial, __global float *gp, __global float *gq, __global const float *zp,
                         __global const float *zq, const uint rows, const uint cols, const uint lanes, const float scale,
                         const int want_gp, const int want_gq, __local rowstat *scratch)
@@ -95,13 +99,20 @@ __kernel void kl_logits(__global float *partial, __global float *gp, __global fl
     __global const float *pr = zp + off;
     __global const float *qr = zq + off;
     const rowstat rq = row_reduce_at(s, ROW_LSE, qr, qr, cols, qr[0], lanes, scratch);
-    const rowstat rp1 = row_reduce_at(s, ROW_LSE, pr, pr, cols, pr[0], lanes, scratch);
-    const rowstat rp = row_reduce_at(s, ROW_EXP_MOMENTS, pr, qr, cols, rp1.m, lanes, scratch);
-    const float log_cp = log(rp.c), log_sq = log(rq.s);
-    const float kl = rp.b / rp.c - (rp1.m - rq.m) - log_cp + log_sq;
+    const rowstat rp = row_reduce_at(s, ROW_LSE, pr, pr, cols, pr[0], lanes, scratch);
+    const float log_sp = log(rp.s), log_sq = log(rq.s);
+    for (uint lane = s.lane; lane < lanes; lane += s.nloc) {
+        rowstat r = rowstat_empty();
+        for (uint j = lane; j < cols; j += lanes) {
+            const float log_p = (pr[j] - rp.m) - log_sp, p = exp(log_p);
+            if (p != 0.0f) r.a += p * (log_p - ((qr[j] - rq.m) - log_sq)); /* 0 log 0 = 0 */
+        }
+        scratch[s.base + lane] = r;
+    }
+    const float kl = row_merge_at(s, lanes, scratch).a;
     if (s.out == 0) partial[s.row] = kl;
     for (uint j = s.out; (want_gp || want_gq) && j < cols; j += s.nloc) {
-        const float log_p = (pr[j] - rp1.m) - log_cp, log_q = (qr[j] - rq.m) - log_sq;
+        const float log_p = (pr[j] - rp.m) - log_sp, log_q = (qr[j] - rq.m) - log_sq;
         const float p = exp(log_p), q = exp(log_q);
         if (want_gp) gp[off + j] = scale * (p == 0.0f ? 0.0f : p * ((log_p - log_q) - kl));
         if (want_gq) gq[off + j] = scale * (q - p);

@@ -97,10 +97,8 @@ __kernel void reduce_partial(__global const float *a, __global const float *b, _
                              const uint nseg, const uint len, const uint seg_stride, const uint elem_stride,
                              const uint parts, const float c1, const float c2, const uint diag)
 {
-    const uint gid = get_global_id(0);
-    if (gid >= nseg * parts) return;
-    uint s;
-    const uint p = split_index(gid, parts, &s);
+    uint gid, s, p;
+    if (!grid_item(nseg, parts, &gid, &s, &p)) return;
     const uint chunk = (len + parts - 1) / parts, end = min(len, (p + 1) * chunk);
     float acc = 0.0f;
     for (uint j = p * chunk; j < end; j++) {

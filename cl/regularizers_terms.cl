@@ -96,9 +96,7 @@ __kernel void reg_blend(__global float *y, __global const float *x, __global flo
 __kernel void reg_outer(__global float *grad, __global const float *u, __global const float *v,
                         __global const float *scale, const uint rows, const uint cols, const float coef)
 {
-    const uint i = get_global_id(0);
-    if (i >= rows * cols) return;
-    uint r;
-    const uint c = split_index(i, cols, &r);
+    uint i, r, c;
+    if (!grid_item(rows, cols, &i, &r, &c)) return;
     grad[i] += coef * scale[0] * u[r] * v[c];
 }

@@ -47,10 +47,8 @@ __kernel void center_links(__global int *links, __global const int *labels, cons
 __kernel void center_update(__global float *centers, __global const float *x, __global const int *labels,
                             __global const int *links, const uint n, const uint d, const float alpha)
 {
-    const uint gid = get_global_id(0);
-    if (gid >= n * d) return;
-    uint i;
-    const uint j = split_index(gid, d, &i);
+    uint gid, i, j;
+    if (!grid_item(n, d, &gid, &i, &j)) return;
     if (!links[n + i]) return;
     const size_t at = (size_t)labels[i] * d + j;
     const float c = centers[at];

@@ -67,10 +67,8 @@ __kernel void sinkhorn_cols(__global float *pot, const uint f_off, const uint g_
                             const int write_p, __global const float *s, const uint batch, const uint n,
                             const uint m, const float inv_tau, const float log_b)
 {
-    const uint gid = get_global_id(0);
-    if (gid >= batch * m) return;
-    uint b;
-    const uint j = split_index(gid, m, &b);
+    uint gid, b, j;
+    if (!grid_item(batch, m, &gid, &b, &j)) return;
     __global const float *sc = s + (size_t)b * n * m + j;
     __global const float *f = pot + f_off + (size_t)b * n;
     float mx = -INFINITY, sum = 0.0f;
@@ -124,10 +122,8 @@ __kernel void sinkhorn_back_cols(__global float *dg, __global float *ds, __globa
                                  const uint f_off, const uint g_off, const int has_g, __global const float *s,
                                  const uint batch, const uint n, const uint m, const float inv_tau)
 {
-    const uint gid = get_global_id(0);
-    if (gid >= batch * m) return;
-    uint b;
-    const uint j = split_index(gid, m, &b);
+    uint gid, b, j;
+    if (!grid_item(batch, m, &gid, &b, &j)) return;
     const float g = has_g ? pot[g_off + gid] : 0.0f;
     __global const float *f = pot + f_off + (size_t)b * n;
     __global const float *dfb = df + (size_t)b * n;

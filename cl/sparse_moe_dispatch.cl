@@ -39,10 +39,8 @@ __kernel void moe_offsets(__global const float *sorted_keys, __global int *offse
 __kernel void moe_gather(__global const float *x, __global const int *rows, __global int *positions,
                          __global float *x_sorted, const uint pairs, const uint k, const uint D)
 {
-    const uint i = get_global_id(0);
-    if (i >= pairs * D) return;
-    uint r;
-    const uint d = split_index(i, D, &r);
+    uint i, r, d;
+    if (!grid_item(pairs, D, &i, &r, &d)) return;
     const uint p = (uint)rows[r];
     x_sorted[i] = x[(size_t)(p / k) * D + d];
     if (d == 0u) positions[p] = (int)r;
@@ -56,10 +54,8 @@ static inline float sorted_at(__global const float *ys, const int pos, const uin
 __kernel void moe_combine(__global const float *y_sorted, __global const int *positions, __global const float *gates,
                           __global float *y, const uint T, const uint k, const uint D, const int has_gates)
 {
-    const uint i = get_global_id(0);
-    if (i >= T * D) return;
-    uint t;
-    const uint d = split_index(i, D, &t);
+    uint i, t, d;
+    if (!grid_item(T, D, &i, &t, &d)) return;
     float acc = 0.0f;
     for (uint q = 0; q < k; q++) {
         const float v = sorted_at(y_sorted, positions[t * k + q], T * k, D, d);

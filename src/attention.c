@@ -5,7 +5,6 @@
 #include "internal.h"
 #include "tune_family.h"
 
-#include <limits.h>
 #include <math.h>
 
 #define ROWS(id_, kernel_) \
@@ -36,31 +35,19 @@ typedef struct attn_geom {
     size_t BH, Sq, Sk, D;
 } attn_geom;
 
-static clnn_status check_4d(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t d0,
-                            size_t d1, size_t d2, size_t d3)
+/* q [B, H, Q, D] and k [B, H, K, D] (batch, heads, queries, keys, head
+ * size) fix the sizes; v [B, H, K, D] and probs [B, H, Q, K] must agree. */
+static clnn_status attn_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *q,
+                                 const clnn_tensor *k, const clnn_tensor *v, const clnn_tensor *probs, attn_geom *g)
 {
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
-    CHECK_SHAPE(ctx, t->ndim == 4 && t->shape[0] == d0 && t->shape[1] == d1 && t->shape[2] == d2 && t->shape[3] == d3,
-                "%s: %s must be [%zu, %zu, %zu, %zu]", fn, name, d0, d1, d2, d3);
-    CHECK_SHAPE(ctx, t->count <= UINT_MAX, "%s: %s has more than 2^32 elements", fn, name);
-    return CLNN_OK;
-}
-
-/* q [B, H, Sq, D] fixes B, H, D; k gives Sk; v and the rest must agree. */
-static clnn_status attn_validate(clnn_context *ctx, const char *fn, const clnn_tensor *q, const clnn_tensor *k,
-                                 const clnn_tensor *v, const clnn_tensor *probs, attn_geom *g)
-{
-    TRY(clnn__check_tensor(ctx, fn, "q", q));
-    CHECK_SHAPE(ctx, q->ndim == 4, "%s: q must be [batch, heads, seq, dim], has %d dimensions", fn, q->ndim);
-    TRY(check_4d(ctx, fn, "q", q, q->shape[0], q->shape[1], q->shape[2], q->shape[3]));
-    TRY(clnn__check_tensor(ctx, fn, "k", k));
-    CHECK_SHAPE(ctx, k->ndim == 4, "%s: k must be [batch, heads, seq, dim], has %d dimensions", fn, k->ndim);
-    size_t B = q->shape[0], H = q->shape[1];
-    g->BH = B * H, g->Sq = q->shape[2], g->Sk = k->shape[2], g->D = q->shape[3];
-    TRY(check_4d(ctx, fn, "k", k, B, H, g->Sk, g->D));
-    TRY(check_4d(ctx, fn, "v", v, B, H, g->Sk, g->D));
-    TRY(check_4d(ctx, fn, "probs", probs, B, H, g->Sq, g->Sk));
+    TRY(clnn__check_shape(ctx, fn, d, "q", q, "B,H,Q,D"));
+    TRY(clnn__check_count32(ctx, fn, "q", q));
+    TRY(clnn__check_shape(ctx, fn, d, "k", k, "B,H,K,D"));
+    TRY(clnn__check_count32(ctx, fn, "k", k));
+    TRY(clnn__check_shape(ctx, fn, d, "v", v, "B,H,K,D"));
+    TRY(clnn__check_shape(ctx, fn, d, "probs", probs, "B,H,Q,K"));
+    TRY(clnn__check_count32(ctx, fn, "probs", probs));
+    *g = (attn_geom){clnn__dim(d, 'B') * clnn__dim(d, 'H'), clnn__dim(d, 'Q'), clnn__dim(d, 'K'), clnn__dim(d, 'D')};
     return CLNN_OK;
 }
 
@@ -72,12 +59,11 @@ static clnn__gemm_operand mat(cl_mem buf, size_t rows, size_t cols)
 clnn_status clnn_attention_forward(clnn_context *ctx, const clnn_tensor *q, const clnn_tensor *k,
                                    const clnn_tensor *v, int causal, clnn_tensor *probs, clnn_tensor *out)
 {
-    static const char *fn = "clnn_attention_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     attn_geom g = {0}; /* set by attn_validate; gcc -O3 cannot see that */
-    TRY(attn_validate(ctx, fn, q, k, v, probs, &g));
+    TRY(attn_validate(ctx, fn, &dims, q, k, v, probs, &g));
     CHECK_ARG(ctx, causal == 0 || causal == 1, "%s: causal = %d must be 0 or 1", fn, causal);
-    TRY(check_4d(ctx, fn, "out", out, q->shape[0], q->shape[1], g.Sq, g.D));
+    TRY(clnn__check_shape(ctx, fn, &dims, "out", out, "B,H,Q,D"));
     const clnn_tensor *outs[] = {probs, out}, *ins[] = {q, k, v};
     static const char *const out_names[] = {"probs", "out"}, *const in_names[] = {"q", "k", "v"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 3));
@@ -98,15 +84,13 @@ clnn_status clnn_attention_backward(clnn_context *ctx, const clnn_tensor *q, con
                                     const clnn_tensor *v, const clnn_tensor *probs, const clnn_tensor *dout,
                                     clnn_tensor *dq, clnn_tensor *dk, clnn_tensor *dv)
 {
-    static const char *fn = "clnn_attention_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     attn_geom g = {0}; /* set by attn_validate; gcc -O3 cannot see that */
-    TRY(attn_validate(ctx, fn, q, k, v, probs, &g));
-    size_t B = q->shape[0], H = q->shape[1];
-    TRY(check_4d(ctx, fn, "dout", dout, B, H, g.Sq, g.D));
-    TRY(check_4d(ctx, fn, "dq", dq, B, H, g.Sq, g.D));
-    TRY(check_4d(ctx, fn, "dk", dk, B, H, g.Sk, g.D));
-    TRY(check_4d(ctx, fn, "dv", dv, B, H, g.Sk, g.D));
+    TRY(attn_validate(ctx, fn, &dims, q, k, v, probs, &g));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dout", dout, "B,H,Q,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dq", dq, "B,H,Q,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dk", dk, "B,H,K,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dv", dv, "B,H,K,D"));
     const clnn_tensor *outs[] = {dq, dk, dv}, *ins[] = {q, k, v, probs, dout};
     static const char *const out_names[] = {"dq", "dk", "dv"}, *const in_names[] = {"q", "k", "v", "probs", "dout"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 5));

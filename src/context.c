@@ -4,18 +4,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-static clnn_status context_alloc(clnn_context **out)
+static clnn_status context_alloc(const char *fn, clnn_context **out)
 {
     clnn_context *ctx = calloc(1, sizeof *ctx);
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_context_create: out of host memory");
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     ctx->programs = clnn__program_cache_create();
     if (!ctx->programs) {
         free(ctx);
-        return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_context_create: out of host memory");
+        return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     }
     /* the tuner's hook; CLNN_TUNE gives the new context its mode now, not at
      * its first launch: a later change of the variable does not move it */
-    clnn_status st = clnn__tuner_install(ctx);
+    clnn_status st = clnn__tuner_install(ctx, fn);
     if (st != CLNN_OK) {
         clnn__program_cache_destroy(ctx->programs);
         free(ctx);
@@ -27,13 +27,13 @@ static clnn_status context_alloc(clnn_context **out)
 
 clnn_status clnn_context_create(const char *selector, clnn_context **out)
 {
-    static const char *fn = "clnn_context_create";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!out) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
     size_t index;
-    TRY(clnn_device_select(selector, &index));
+    TRY(clnn__device_select(fn, selector, &index));
     clnn__device_entry *list;
     size_t n;
-    TRY(clnn__device_list(&list, &n));
+    TRY(clnn__device_list(fn, &list, &n));
     if (index >= n) {
         free(list);
         return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "%s: device list changed", fn);
@@ -45,7 +45,7 @@ clnn_status clnn_context_create(const char *selector, clnn_context **out)
     free(list);
 
     clnn_context *ctx;
-    TRY(context_alloc(&ctx));
+    TRY(context_alloc(fn, &ctx));
     ctx->platform = entry.platform;
     ctx->device = entry.device;
     clnn__device_describe(entry.platform, entry.device, (unsigned)index, pidx, &ctx->info);
@@ -70,7 +70,7 @@ clnn_status clnn_context_create(const char *selector, clnn_context **out)
 clnn_status clnn_context_create_from_cl(cl_context context, cl_command_queue queue,
                                         cl_device_id device, clnn_context **out)
 {
-    static const char *fn = "clnn_context_create_from_cl";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!out) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: out is NULL", fn);
     if (!context || !queue || !device)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
@@ -94,7 +94,7 @@ clnn_status clnn_context_create_from_cl(cl_context context, cl_command_queue que
     unsigned index = 0, pidx = 0;
     clnn__device_entry *list;
     size_t n;
-    if (clnn__device_list(&list, &n) == CLNN_OK) {
+    if (clnn__device_list(fn, &list, &n) == CLNN_OK) {
         for (size_t i = 0; i < n; i++) {
             if (i > 0 && list[i].platform != list[i - 1].platform) pidx++;
             if (list[i].device == device) { index = (unsigned)i; break; }
@@ -102,7 +102,7 @@ clnn_status clnn_context_create_from_cl(cl_context context, cl_command_queue que
         free(list);
     }
     clnn_context *ctx;
-    TRY(context_alloc(&ctx));
+    TRY(context_alloc(fn, &ctx));
     ctx->platform = platform;
     ctx->device = device;
     clnn__device_describe(platform, device, index, pidx, &ctx->info);
@@ -138,9 +138,8 @@ void clnn_context_release(clnn_context *ctx)
 
 clnn_status clnn_context_device(const clnn_context *ctx, clnn_device_info *info)
 {
-    if (!ctx || !info)
-        return clnn__fail((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_context_device: %s is NULL",
-                          !ctx ? "ctx" : "info");
+    CLNN_ENTRY(ctx);
+    CHECK_ARG((clnn_context *)ctx, info != NULL, "%s: info is NULL", fn);
     *info = ctx->info;
     return CLNN_OK;
 }
@@ -148,7 +147,7 @@ clnn_status clnn_context_device(const clnn_context *ctx, clnn_device_info *info)
 clnn_status clnn_context_cl(const clnn_context *ctx, cl_context *context, cl_command_queue *queue,
                             cl_device_id *device)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_context_cl: ctx is NULL");
+    CLNN_ENTRY(ctx);
     if (context) *context = ctx->context;
     if (queue) *queue = ctx->queue;
     if (device) *device = ctx->device;
@@ -157,32 +156,31 @@ clnn_status clnn_context_cl(const clnn_context *ctx, cl_context *context, cl_com
 
 clnn_status clnn_finish(clnn_context *ctx)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_finish: ctx is NULL");
+    CLNN_ENTRY(ctx);
     cl_int err = clFinish(ctx->queue);
-    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, "clnn_finish", "clFinish", err);
+    if (err != CL_SUCCESS) return clnn__fail_cl(ctx, fn, "clFinish", err);
     return CLNN_OK;
 }
 
 clnn_status clnn_context_cache_stats(const clnn_context *ctx, clnn_cache_stats *stats)
 {
-    if (!ctx || !stats)
-        return clnn__fail((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT,
-                          "clnn_context_cache_stats: %s is NULL", !ctx ? "ctx" : "stats");
+    CLNN_ENTRY(ctx);
+    CHECK_ARG((clnn_context *)ctx, stats != NULL, "%s: stats is NULL", fn);
     *stats = ctx->cache_stats;
     return CLNN_OK;
 }
 
 clnn_status clnn_profiler_start(clnn_context *ctx)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_profiler_start: ctx is NULL");
+    CLNN_ENTRY(ctx);
     if (!ctx->profiling_queue)
-        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
-                          "clnn_profiler_start: the adopted queue has no CL_QUEUE_PROFILING_ENABLE");
+        return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED, "%s: the adopted queue has no CL_QUEUE_PROFILING_ENABLE", fn);
     if (!clnn__device_clock_real(ctx))
         return clnn__fail(ctx, CLNN_ERR_UNSUPPORTED,
-                          "clnn_profiler_start: this device's profiling timestamps are not real (every command "
+                          "%s: this device's profiling timestamps are not real (every command "
                           "reports the same few nanoseconds, as Mesa 22.3's rusticl does); time with the host "
-                          "clock around clnn_finish instead");
+                          "clock around clnn_finish instead",
+                          fn);
     drop_events(ctx);
     ctx->profiling = 1;
     return CLNN_OK;
@@ -190,8 +188,7 @@ clnn_status clnn_profiler_start(clnn_context *ctx)
 
 clnn_status clnn_profiler_stop(clnn_context *ctx, double *device_seconds, size_t *launches)
 {
-    static const char *fn = "clnn_profiler_stop";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     if (!ctx->profiling) return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: the profiler was not started", fn);
     ctx->profiling = 0;
     cl_int err = clFinish(ctx->queue);

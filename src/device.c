@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static clnn_status device_list_locked(clnn__device_entry **entries, size_t *count);
+static clnn_status device_list_locked(const char *fn, clnn__device_entry **entries, size_t *count);
 
 /* Device enumeration is serialized: PoCL 3.1 initializes its platform on the
  * first clGetPlatformIDs/clGetDeviceIDs, and several threads doing that at
@@ -16,24 +16,24 @@ static clnn_status device_list_locked(clnn__device_entry **entries, size_t *coun
  * first enumeration has returned, the runtime is initialized for everyone. */
 static pthread_mutex_t device_list_lock = PTHREAD_MUTEX_INITIALIZER;
 
-clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count)
+clnn_status clnn__device_list(const char *fn, clnn__device_entry **entries, size_t *count)
 {
     pthread_mutex_lock(&device_list_lock);
-    clnn_status st = device_list_locked(entries, count);
+    clnn_status st = device_list_locked(fn, entries, count);
     pthread_mutex_unlock(&device_list_lock);
     return st;
 }
 
-static clnn_status device_list_locked(clnn__device_entry **entries, size_t *count)
+static clnn_status device_list_locked(const char *fn, clnn__device_entry **entries, size_t *count)
 {
     *entries = NULL;
     *count = 0;
     cl_uint nplat = 0;
     cl_int err = clGetPlatformIDs(0, NULL, &nplat);
     if (err == -1001 /* CL_PLATFORM_NOT_FOUND_KHR: no ICD installed */ || nplat == 0) return CLNN_OK;
-    if (err != CL_SUCCESS) return clnn__fail_cl(NULL, "clnn_device_count", "clGetPlatformIDs", err);
+    if (err != CL_SUCCESS) return clnn__fail_cl(NULL, fn, "clGetPlatformIDs", err);
     cl_platform_id *plats = calloc(nplat, sizeof *plats);
-    if (!plats) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "device list: out of host memory");
+    if (!plats) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory (device list)", fn);
     clGetPlatformIDs(nplat, plats, NULL);
     size_t total = 0, cap = 0;
     clnn__device_entry *list = NULL;
@@ -193,9 +193,10 @@ clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id d, unsig
 
 clnn_status clnn_device_count(size_t *count)
 {
-    if (!count) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_count: count is NULL");
+    CLNN_ENTRY_NO_CONTEXT();
+    if (!count) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: count is NULL", fn);
     clnn__device_entry *list;
-    TRY(clnn__device_list(&list, count));
+    TRY(clnn__device_list(fn, &list, count));
     free(list);
     return CLNN_OK;
 }
@@ -210,14 +211,15 @@ unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i)
 
 clnn_status clnn_device_info_get(size_t index, clnn_device_info *info)
 {
-    if (!info) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_info_get: info is NULL");
+    CLNN_ENTRY_NO_CONTEXT();
+    if (!info) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: info is NULL", fn);
     clnn__device_entry *list;
     size_t n;
-    TRY(clnn__device_list(&list, &n));
+    TRY(clnn__device_list(fn, &list, &n));
     if (index >= n) {
         free(list);
         return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND,
-                          "clnn_device_info_get: index %zu is out of range (%zu devices)", index, n);
+                          "%s: index %zu is out of range (%zu devices)", fn, index, n);
     }
     clnn_status st = clnn__device_describe(list[index].platform, list[index].device, (unsigned)index,
                                            clnn__device_platform_index(list, index), info);

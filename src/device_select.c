@@ -89,7 +89,7 @@ static void describe_rank(survey_item *it)
 static clnn_status survey(const char *fn, survey_item **items, size_t *n)
 {
     clnn__device_entry *list;
-    TRY(clnn__device_list(&list, n));
+    TRY(clnn__device_list(fn, &list, n));
     *items = NULL;
     if (*n == 0) {
         free(list);
@@ -120,7 +120,7 @@ static clnn_status survey(const char *fn, survey_item **items, size_t *n)
 
 clnn_status clnn_device_rank_get(size_t index, clnn_device_rank *rank)
 {
-    static const char *fn = "clnn_device_rank_get";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!rank) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: rank is NULL", fn);
     survey_item *items;
     size_t n;
@@ -217,8 +217,13 @@ static const char *shown(const char *selector, char buf[SHOWN_MAX + 48])
 
 clnn_status clnn_device_select(const char *selector, size_t *index)
 {
-    static const char *fn = "clnn_device_select";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!index) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: index is NULL", fn);
+    return clnn__device_select(fn, selector, index);
+}
+
+clnn_status clnn__device_select(const char *fn, const char *selector, size_t *index)
+{
     survey_item *items;
     size_t n;
     TRY(survey(fn, &items, &n));

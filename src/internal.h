@@ -23,6 +23,31 @@ clnn_status clnn__fail(clnn_context *ctx, clnn_status status, const char *fmt, .
 clnn_status clnn__fail_cl(clnn_context *ctx, const char *fn, const char *call, cl_int err);
 const char *clnn__cl_error_name(cl_int err);
 
+/* ---- the entry of every public function. CLNN_ENTRY(ctx) opens the call's
+ * validation scope: it declares `fn`, the name of the public function the
+ * caller called (__func__), which every message of the call starts with,
+ * and `dims`, the call's empty table of named dimensions for the shape
+ * checks (clnn__check_shape), and refuses a NULL ctx. The variants are for
+ * the entries that take no context: CLNN_ENTRY_TENSOR(t) refuses a NULL
+ * tensor t and declares `ctx` as t's context; CLNN_ENTRY_NO_CONTEXT() only
+ * opens the scope (such calls report through clnn_last_error(NULL)). None
+ * of them clears the last error: clnn_last_error keeps the message of the
+ * latest call that failed (include/clnn/clnn.h), and a call that succeeds
+ * leaves it as it was. Static helpers take fn (and &dims) from their
+ * caller, never __func__ of their own. */
+#define CLNN_ENTRY_NO_CONTEXT()                                                \
+    const char *const fn __attribute__((unused)) = __func__;                  \
+    clnn__dims dims __attribute__((unused));                                   \
+    dims.bound = 0
+#define CLNN_ENTRY(ctx)                                                        \
+    CLNN_ENTRY_NO_CONTEXT();                                                   \
+    if (!(ctx)) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn)
+#define CLNN_ENTRY_TENSOR(t)                                                   \
+    CLNN_ENTRY_NO_CONTEXT();                                                   \
+    if (!(t)) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, #t); \
+    clnn_context *const ctx = (t)->ctx;                                        \
+    (void)ctx
+
 /* Shorthand for argument checks at the API boundary. */
 #define CHECK_ARG(ctx, cond, ...)                                                \
     do {                                                                       \
@@ -49,8 +74,9 @@ typedef struct clnn__device_entry {
 clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id device,
                                   unsigned index, unsigned platform_index,
                                   clnn_device_info *info);
-/* Lists all devices; *entries is malloc'ed, caller frees. */
-clnn_status clnn__device_list(clnn__device_entry **entries, size_t *count);
+/* Lists all devices; *entries is malloc'ed, caller frees. fn: the public
+ * function whose name a failure's message carries. */
+clnn_status clnn__device_list(const char *fn, clnn__device_entry **entries, size_t *count);
 /* Platform position of list[i] (platforms counted in list order). */
 unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
 /* The facts ranking needs beyond clnn_device_info: r->cl_type (the raw
@@ -58,6 +84,9 @@ unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
  * ACCELERATOR), host_unified_memory, available, and r->reason when
  * unavailable (else ""). */
 void clnn__device_choice_facts(cl_device_id device, clnn_device_rank *r);
+/* clnn_device_select for the public function fn (clnn_context_create), whose
+ * name its messages carry. */
+clnn_status clnn__device_select(const char *fn, const char *selector, size_t *index);
 
 /* ---------------------------------------------------------------- program.c */
 
@@ -245,8 +274,9 @@ typedef struct clnn__tuner_hook {
     void *data;
 } clnn__tuner_hook;
 /* Installs the tuner's hook on a new context (src/tune_hook.c); its mode
- * comes from CLNN_TUNE now, not at the first launch. */
-clnn_status clnn__tuner_install(clnn_context *ctx);
+ * comes from CLNN_TUNE now, not at the first launch. fn: the public function
+ * creating the context, for the message when host memory runs out. */
+clnn_status clnn__tuner_install(clnn_context *ctx, const char *fn);
 
 /* ---- the limits check (dispatch.c). Every launch of a tunable kernel
  * passes through clnn__dispatch, which checks its configuration against
@@ -358,6 +388,12 @@ typedef struct clnn__gemm_operand {
 clnn_status clnn__sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                         float alpha, clnn__gemm_operand a, clnn__gemm_operand b, float beta, clnn__gemm_operand c,
                         size_t batch);
+/* y = alpha * op(A) . x + beta * y through CLBlast, A row-major [rows, cols]
+ * (a.ld floats a row; trans: Aᵀ . x), x and y contiguous. Records a
+ * profiling event while the profiler runs. Every GEMM and GEMV of clnn goes
+ * through these two. */
+clnn_status clnn__sgemv(clnn_context *ctx, const char *fn, int trans, size_t rows, size_t cols, float alpha,
+                        clnn__gemm_operand a, cl_mem x, float beta, cl_mem y);
 
 /* ----------------------------------------------------------------- context */
 
@@ -432,15 +468,59 @@ clnn_status clnn__check_disjoint(clnn_context *ctx, const char *fn, const clnn_t
                                  const char *const *out_names, size_t nout, const clnn_tensor *const *ins,
                                  const char *const *in_names, size_t nin);
 
+/* ---- declarative shape checks. A call's named dimensions: a capital
+ * letter bound to a size by the first tensor (or clnn__dims_bind) that has
+ * it, and the argument it came from, which the messages name. CLNN_ENTRY
+ * opens an empty table, `dims`, for the call's checks. */
+typedef struct clnn__dims {
+    uint32_t bound; /* bit k: letter 'A' + k is bound; size[k] and from[k] are valid */
+    size_t size[26];
+    const char *from[26];
+} clnn__dims;
+/* Binds dimension name ('A'..'Z') to size, taken from argument `from`. */
+void clnn__dims_bind(clnn__dims *d, char name, size_t size, const char *from);
+/* The size bound to name (0 when unbound). */
+size_t clnn__dim(const clnn__dims *d, char name);
+/* Checks t, argument `name` of fn: a tensor of ctx (clnn__check_tensor), of
+ * the spec's dtype (else CLNN_ERR_SHAPE "x must be float32") and shape (else
+ * CLNN_ERR_SHAPE), binding the spec's unbound names to t's sizes. spec:
+ * an optional "i32:" (int32; float32 otherwise), then one item per
+ * dimension, separated by commas:
+ *   N    a capital letter: the size N is bound to, or binds N
+ *   4    exactly that size
+ *   _    any size
+ *   N*   zero or more dimensions as one: the product of their sizes (at
+ *        most one such item a spec); N+ is the same for one or more
+ * e.g. "N*,C" is t viewed as N rows of its last dimension C, and "N*" any
+ * shape of N elements. The message shows the shape expected with the sizes
+ * bound by earlier checks and where they came from: "clnn_dense_forward: x
+ * is [8, 3] but must be [N..., 784] with at least 2 dimensions (C = 784 from
+ * w)"; a spec of one bound run is a count ("b is [3] but must have 10
+ * elements (O = 10 from w)"). */
+clnn_status clnn__check_shape(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
+                              const clnn_tensor *t, const char *spec);
+/* t is an fp32 tensor of ctx with exactly like's shape (rank and sizes):
+ * "clnn_layernorm_backward: dx is [4, 6] but must be [4, 5] like x". */
+clnn_status clnn__check_same_shape(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                                   const char *like_name, const clnn_tensor *like);
+
 size_t clnn__dtype_size(clnn_dtype dtype);
 /* Validates a tensor handle used by fn as argument name: non-NULL, same context. */
 clnn_status clnn__check_tensor(clnn_context *ctx, const char *fn, const char *name,
                                const clnn_tensor *t);
+/* t's element count fits the kernels' 32-bit indices (CLNN_ERR_SHAPE). */
+clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 /* "[2, 3, 4]" */
 const char *clnn__shape_str(const clnn_tensor *t, char *buf, size_t len);
-/* t is a tensor of ctx holding fp32; with count != 0 it must hold exactly count elements. */
+/* t is a tensor of ctx holding fp32 (int32); with count != 0 it must hold
+ * exactly count elements. */
 clnn_status clnn__check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                             size_t count);
+clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
+                            size_t count);
+/* A drop probability p in [0, 1) (CLNN_ERR_INVALID_ARGUMENT; reg/stochastic.c):
+ * every dropout-like call's. */
+clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p);
 /* Overflow-checked element count of a shape; 0 on bad input (message in ctx). */
 clnn_status clnn__shape_count(clnn_context *ctx, const char *fn, int ndim, const size_t *shape,
                               size_t elem_size, size_t *count);

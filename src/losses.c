@@ -28,20 +28,21 @@ static const clnn__tunable tune_zh_colsum =
 /* ---------------------------------------------------------------- tuning */
 
 /* The hidden-layer Z-loss on h [P0, P1] and 10 classes, every output; the
- * problem of its wfix kernel is the C classes: C = P0 (at least 2), d = 16,
+ * problem of its wfix kernel is the C classes: C = P0 (at least 3), d = 16,
  * 4 rows. */
 static void exercise_zh(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2], clnn_tensor *loss)
 {
     int wfix = t == &tune_zh_wfix;
-    size_t rows = problem[0], n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 2 ? 2 : rows) : 10;
+    size_t rows = problem[0], n = wfix ? 4 : rows, d = wfix ? 16 : problem[1], c = wfix ? (rows < 3 ? 3 : rows) : 10;
     clnn_tensor *h = EX_RAND(b, n, d), *w = EX_RAND(b, c, d), *bias = EX_RAND(b, c), *dh = EX_RAND(b, n, d);
     clnn_tensor *dw = EX_RAND(b, c, d), *db = EX_RAND(b, c);
     EX_STEP(b, clnn_spherical_z_loss_hidden(b->ctx, h, w, bias, clnn__exercise_ints(b, n, c, 7), 0.1f, 10.0f, 1e-6f,
                                             CLNN_REDUCE_MEAN, loss, dh, dw, db));
 }
 
-/* [P0 rows, P1 classes] (at least 2); py_loss with every robust term, the
- * NFL pass included; ASL with every target 1; ELR on a state of P0 samples. */
+/* [P0 rows, P1 classes] (at least 2; 3 for the spherical Z-loss); py_loss
+ * with every robust term, the NFL pass included; ASL with every target 1;
+ * ELR on a state of P0 samples. */
 static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -52,8 +53,11 @@ static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, co
         clnn_tensor *targets = EX_RAND(&b, rows, cols);
         EX_STEP(&b, clnn_tensor_fill(targets, 1.0f));
         EX_STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
-    } else if (t == &tune_spherical) {
-        EX_STEP(&b, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, grad));
+    } else if (t == &tune_spherical) { /* at least 3 classes (the Z-loss is constant at 2) */
+        const size_t cz = cols < 3 ? 3 : cols;
+        clnn_tensor *xz = cz == cols ? x : EX_RAND(&b, rows, cz), *gz = cz == cols ? grad : EX_RAND(&b, rows, cz);
+        EX_STEP(&b, clnn_spherical_z_loss(ctx, xz, cz == cols ? labels : clnn__exercise_ints(&b, rows, cz, 7), 0.1f,
+                                          10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, gz));
     } else if (t == &tune_zh || t == &tune_zh_wfix || t == &tune_zh_scatter || t == &tune_zh_colsum) {
         exercise_zh(&b, t, problem, loss);
     } else if (t == &tune_elr) {
@@ -162,8 +166,7 @@ clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const 
                             const clnn_tensor *alpha, float gamma, float poly_eps, clnn_reduction reduction,
                             clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_focal_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, finite_at_least(gamma, 0.0f), "%s: gamma %g is not finite and >= 0", fn, (double)gamma);
     CHECK_ARG(ctx, finite_at_least(poly_eps, -1.0f), "%s: poly_eps %g is not finite and >= -1", fn,
               (double)poly_eps);
@@ -177,8 +180,7 @@ clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const 
 clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                      float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_poly1_cross_entropy";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, finite_at_least(eps, -1.0f), "%s: eps %g is not finite and >= -1", fn, (double)eps);
     cl_float16 w = {{0}};
     w.s[W_CE] = 1.0f;
@@ -189,8 +191,7 @@ clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logit
 clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                             clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_squentropy";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     cl_float16 w = {{0}};
     w.s[W_CE] = 1.0f;
     w.s[W_SQ] = 1.0f;
@@ -202,8 +203,7 @@ clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const
                              const clnn_robust_loss_weights *rw, clnn_reduction reduction, clnn_tensor *loss,
                              clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_robust_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, rw, "%s: w is NULL", fn);
     const float weights[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
     const char *names[] = {"ce", "nce", "rce", "mae", "gce", "nfl"};
@@ -237,8 +237,7 @@ clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const
 clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                   float log_end, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_encouraging_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, clnn__is_finite(log_end) && log_end > 0.0f && log_end <= 1.0f, "%s: log_end %g is not in (0, 1]",
               fn, (double)log_end);
     cl_float16 w = {{0}};
@@ -254,8 +253,7 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
                                  float gamma_pos, float gamma_neg, float clip, clnn_reduction reduction,
                                  clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_asymmetric_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
     TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
@@ -275,14 +273,22 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
 
 /* ------------------------------------------------------ spherical Z-loss */
 
+/* Why the Z-loss needs 3 classes: with 2, every z-normalized row is
+ * ±(1, −1) (up to eps), so the loss is constant in the logits and its
+ * gradient 0 (the hidden-layer form returned rounding noise). */
+#define ZLOSS_MIN_CLASSES 3
+#define ZLOSS_WHY                                                                                                  \
+    "the spherical Z-loss needs at least 3: with 2 every z-normalized row is +-(1, -1) whatever the logits, so "  \
+    "the loss would be constant and its gradient 0"
+
 clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels, float a,
                                   float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
                                   clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_spherical_z_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
-    TRY(check_logits(ctx, fn, logits, 2, "z-normalization", &rows, &cols));
+    TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
+    CHECK_SHAPE(ctx, cols >= ZLOSS_MIN_CLASSES, "%s: logits has %zu class(es); " ZLOSS_WHY, fn, cols);
     TRY(check_ints(ctx, fn, "labels", labels, rows));
     CHECK_ARG(ctx, clnn__is_finite(a) && a > 0.0f, "%s: a %g is not finite and > 0", fn, (double)a);
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
@@ -298,8 +304,7 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
                           const clnn_tensor *sample_ids, clnn_tensor *targets, float lambda, float beta,
                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_elr_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_logits(ctx, fn, logits, 1, "", &rows, &cols));
     if (labels) TRY(check_ints(ctx, fn, "labels", labels, rows));
@@ -436,8 +441,7 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
                                          float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
                                          clnn_tensor *dW, clnn_tensor *db)
 {
-    static const char *fn = "clnn_spherical_z_loss_hidden";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, d;
     TRY(clnn__check_rows(ctx, fn, "h", h, &rows, &d));
     TRY(clnn__check_f32(ctx, fn, "W", W, 0));
@@ -447,7 +451,7 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
                 "%s: W is %s; it must be [C, d] with d = %zu, the last dimension of h", fn,
                 clnn__shape_str(W, sw, sizeof sw), d);
     const size_t classes = W->shape[0];
-    CHECK_SHAPE(ctx, classes >= 2, "%s: W has %zu class(es); z-normalization needs at least 2", fn, classes);
+    CHECK_SHAPE(ctx, classes >= ZLOSS_MIN_CLASSES, "%s: W has %zu class(es); " ZLOSS_WHY, fn, classes);
     if (bias) {
         TRY(clnn__check_f32(ctx, fn, "bias", bias, 0));
         CHECK_SHAPE(ctx, bias->count == classes, "%s: bias has %zu elements, W has %zu classes", fn, bias->count,

@@ -68,7 +68,7 @@ void clnn__mem_release(clnn_context *ctx)
 
 clnn_status clnn_context_memory_stats(const clnn_context *ctx, size_t *live, size_t *peak)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_context_memory_stats: ctx is NULL");
+    CLNN_ENTRY(ctx);
     if (live) *live = ctx->mem ? atomic_load(&ctx->mem->live) : 0;
     if (peak) *peak = ctx->mem ? atomic_load(&ctx->mem->peak) : 0;
     return CLNN_OK;
@@ -76,7 +76,7 @@ clnn_status clnn_context_memory_stats(const clnn_context *ctx, size_t *live, siz
 
 clnn_status clnn_context_memory_reset_peak(clnn_context *ctx)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_context_memory_reset_peak: ctx is NULL");
+    CLNN_ENTRY(ctx);
     if (ctx->mem) atomic_store(&ctx->mem->peak, atomic_load(&ctx->mem->live));
     return CLNN_OK;
 }

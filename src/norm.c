@@ -4,9 +4,6 @@
 #include "internal.h"
 #include "tune_family.h"
 
-#include <limits.h>
-#include <string.h>
-
 #define GROUPED(id_, kernel_) \
     {id_, "norm", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each, \
      clnn__one_group_each_iterations}
@@ -48,31 +45,14 @@ typedef struct norm_groups {
     cl_uint groups, count, group_stride, inner, outer_stride;
 } norm_groups;
 
-static clnn_status check_f32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
-{
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
-    CHECK_SHAPE(ctx, t->count == count, "%s: %s has %zu elements, expected %zu", fn, name, t->count, count);
-    return CLNN_OK;
-}
-
-static clnn_status check_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                              const clnn_tensor *x)
-{
-    TRY(check_f32(ctx, fn, name, t, x->count));
-    CHECK_SHAPE(ctx, t->ndim == x->ndim && memcmp(t->shape, x->shape, sizeof t->shape[0] * (size_t)x->ndim) == 0,
-                "%s: %s must have the shape of x", fn, name);
-    return CLNN_OK;
-}
-
 /* gamma and beta: both NULL or both [n] */
 static clnn_status check_affine(clnn_context *ctx, const char *fn, const clnn_tensor *gamma, const clnn_tensor *beta,
                                 size_t n)
 {
     CHECK_ARG(ctx, (gamma == NULL) == (beta == NULL), "%s: gamma and beta must both be given or both be NULL", fn);
     if (gamma) {
-        TRY(check_f32(ctx, fn, "gamma", gamma, n));
-        TRY(check_f32(ctx, fn, "beta", beta, n));
+        TRY(clnn__check_f32(ctx, fn, "gamma", gamma, n));
+        TRY(clnn__check_f32(ctx, fn, "beta", beta, n));
     }
     return CLNN_OK;
 }
@@ -80,10 +60,10 @@ static clnn_status check_affine(clnn_context *ctx, const char *fn, const clnn_te
 /* Batch norm groups: channels of [N, C] or [N, C, H, W]. */
 static clnn_status bn_groups(clnn_context *ctx, const char *fn, const clnn_tensor *x, norm_groups *g)
 {
-    TRY(check_f32(ctx, fn, "x", x, x ? x->count : 0));
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     CHECK_SHAPE(ctx, x->ndim == 2 || x->ndim == 4, "%s: x must be [N, C] or [N, C, H, W], has %d dimensions", fn,
                 x->ndim);
-    CHECK_SHAPE(ctx, x->count <= UINT_MAX, "%s: x has more than 2^32 elements", fn);
+    TRY(clnn__check_count32(ctx, fn, "x", x));
     size_t C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
     *g = (norm_groups){(cl_uint)C, (cl_uint)(x->shape[0] * HW), (cl_uint)HW, (cl_uint)HW, (cl_uint)(C * HW)};
     return CLNN_OK;
@@ -144,8 +124,7 @@ clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
                                    int training, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
                                    clnn_tensor *save_invstd)
 {
-    static const char *fn = "clnn_batchnorm_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups g;
     TRY(bn_groups(ctx, fn, x, &g));
     CHECK_ARG(ctx, training == 0 || training == 1, "%s: training = %d must be 0 or 1", fn, training);
@@ -155,15 +134,15 @@ clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
               "%s: running_mean and running_var must both be given or both be NULL", fn);
     CHECK_ARG(ctx, training || running_mean, "%s: inference (training = 0) needs running_mean and running_var", fn);
     if (running_mean) {
-        TRY(check_f32(ctx, fn, "running_mean", running_mean, g.groups));
-        TRY(check_f32(ctx, fn, "running_var", running_var, g.groups));
+        TRY(clnn__check_f32(ctx, fn, "running_mean", running_mean, g.groups));
+        TRY(clnn__check_f32(ctx, fn, "running_var", running_var, g.groups));
     }
     CHECK_SHAPE(ctx, !training || g.count >= 2,
                 "%s: training needs at least 2 values per channel (N*H*W = %u) for the unbiased variance", fn,
                 (unsigned)g.count);
-    TRY(check_like(ctx, fn, "y", y, x));
-    TRY(check_f32(ctx, fn, "save_mean", save_mean, g.groups));
-    TRY(check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
+    TRY(clnn__check_same_shape(ctx, fn, "y", y, "x", x));
+    TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, g.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
     int flags = NORM_PARAM_PER_GROUP |
                 (training ? (running_mean ? NORM_UPDATE_RUNNING : 0) : NORM_USE_RUNNING);
     return run_forward(ctx, fn, &g, x, gamma, beta, running_mean, running_var, flags, eps, momentum, y, save_mean,
@@ -188,18 +167,17 @@ clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, con
                                     const clnn_tensor *save_invstd, int training, clnn_tensor *dx, clnn_tensor *dgamma,
                                     clnn_tensor *dbeta)
 {
-    static const char *fn = "clnn_batchnorm_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups g;
     TRY(bn_groups(ctx, fn, x, &g));
-    TRY(check_like(ctx, fn, "dy", dy, x));
-    if (gamma) TRY(check_f32(ctx, fn, "gamma", gamma, g.groups));
-    TRY(check_f32(ctx, fn, "save_mean", save_mean, g.groups));
-    TRY(check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
+    TRY(clnn__check_same_shape(ctx, fn, "dy", dy, "x", x));
+    if (gamma) TRY(clnn__check_f32(ctx, fn, "gamma", gamma, g.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, g.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
     CHECK_ARG(ctx, training == 0 || training == 1, "%s: training = %d must be 0 or 1", fn, training);
-    TRY(check_like(ctx, fn, "dx", dx, x));
-    if (dgamma) TRY(check_f32(ctx, fn, "dgamma", dgamma, g.groups));
-    if (dbeta) TRY(check_f32(ctx, fn, "dbeta", dbeta, g.groups));
+    TRY(clnn__check_same_shape(ctx, fn, "dx", dx, "x", x));
+    if (dgamma) TRY(clnn__check_f32(ctx, fn, "dgamma", dgamma, g.groups));
+    if (dbeta) TRY(clnn__check_f32(ctx, fn, "dbeta", dbeta, g.groups));
     TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
     int flags = NORM_PARAM_PER_GROUP | (training ? 0 : NORM_USE_RUNNING);
     return run_backward(ctx, fn, &g, &g, flags, NORM_PARAM_PER_GROUP, x, dy, gamma, save_mean, save_invstd, dx,
@@ -210,8 +188,8 @@ clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, con
 static clnn_status ln_groups(clnn_context *ctx, const char *fn, const clnn_tensor *x, norm_groups *rows,
                              norm_groups *cols)
 {
-    TRY(check_f32(ctx, fn, "x", x, x ? x->count : 0));
-    CHECK_SHAPE(ctx, x->count <= UINT_MAX, "%s: x has more than 2^32 elements", fn);
+    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
+    TRY(clnn__check_count32(ctx, fn, "x", x));
     size_t D = x->shape[x->ndim - 1], M = x->count / D;
     *rows = (norm_groups){(cl_uint)M, (cl_uint)D, (cl_uint)D, (cl_uint)D, 0};
     *cols = (norm_groups){(cl_uint)D, (cl_uint)M, 1, 1, (cl_uint)D};
@@ -222,15 +200,14 @@ clnn_status clnn_layernorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
                                    const clnn_tensor *beta, float eps, clnn_tensor *y, clnn_tensor *save_mean,
                                    clnn_tensor *save_invstd)
 {
-    static const char *fn = "clnn_layernorm_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups rows, cols;
     TRY(ln_groups(ctx, fn, x, &rows, &cols));
     TRY(check_hyper(ctx, fn, eps, 0.0f));
     TRY(check_affine(ctx, fn, gamma, beta, cols.groups));
-    TRY(check_like(ctx, fn, "y", y, x));
-    TRY(check_f32(ctx, fn, "save_mean", save_mean, rows.groups));
-    TRY(check_f32(ctx, fn, "save_invstd", save_invstd, rows.groups));
+    TRY(clnn__check_same_shape(ctx, fn, "y", y, "x", x));
+    TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, rows.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, rows.groups));
     return run_forward(ctx, fn, &rows, x, gamma, beta, NULL, NULL, 0, eps, 0.0f, y, save_mean, save_invstd);
 }
 
@@ -239,17 +216,16 @@ clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, con
                                     const clnn_tensor *save_invstd, clnn_tensor *dx, clnn_tensor *dgamma,
                                     clnn_tensor *dbeta)
 {
-    static const char *fn = "clnn_layernorm_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     norm_groups rows, cols;
     TRY(ln_groups(ctx, fn, x, &rows, &cols));
-    TRY(check_like(ctx, fn, "dy", dy, x));
-    if (gamma) TRY(check_f32(ctx, fn, "gamma", gamma, cols.groups));
-    TRY(check_f32(ctx, fn, "save_mean", save_mean, rows.groups));
-    TRY(check_f32(ctx, fn, "save_invstd", save_invstd, rows.groups));
-    TRY(check_like(ctx, fn, "dx", dx, x));
-    if (dgamma) TRY(check_f32(ctx, fn, "dgamma", dgamma, cols.groups));
-    if (dbeta) TRY(check_f32(ctx, fn, "dbeta", dbeta, cols.groups));
+    TRY(clnn__check_same_shape(ctx, fn, "dy", dy, "x", x));
+    if (gamma) TRY(clnn__check_f32(ctx, fn, "gamma", gamma, cols.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, rows.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, rows.groups));
+    TRY(clnn__check_same_shape(ctx, fn, "dx", dx, "x", x));
+    if (dgamma) TRY(clnn__check_f32(ctx, fn, "dgamma", dgamma, cols.groups));
+    if (dbeta) TRY(clnn__check_f32(ctx, fn, "dbeta", dbeta, cols.groups));
     TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
     return run_backward(ctx, fn, &rows, &cols, 0, 0, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }

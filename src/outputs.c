@@ -49,7 +49,6 @@ CLNN_TUNE_FAMILY(outputs, exercise_outputs) = {&tune_mix, &tune_entropy, &tune_z
 static clnn_status mix(clnn_context *ctx, const char *fn, const clnn_tensor *y, const clnn_tensor *labels,
                        const clnn_tensor *p_prev, float alpha, clnn_tensor *targets)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
     TRY(clnn__check_rows(ctx, fn, "p_prev", p_prev, &rows, &cols));
     if (labels) TRY(clnn__check_labels(ctx, fn, "labels", labels, rows, "p_prev"));
@@ -71,16 +70,16 @@ static clnn_status mix(clnn_context *ctx, const char *fn, const clnn_tensor *y, 
 clnn_status clnn_soft_targets_mix_labels(clnn_context *ctx, const clnn_tensor *labels, const clnn_tensor *p_prev,
                                          float alpha, clnn_tensor *targets)
 {
-    static const char *fn = "clnn_soft_targets_mix_labels";
-    if (ctx) TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
     return mix(ctx, fn, NULL, labels, p_prev, alpha, targets);
 }
 
 clnn_status clnn_soft_targets_mix(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *p_prev, float alpha,
                                   clnn_tensor *targets)
 {
-    static const char *fn = "clnn_soft_targets_mix";
-    if (ctx) TRY(clnn__check_tensor(ctx, fn, "y", y));
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_tensor(ctx, fn, "y", y));
     return mix(ctx, fn, y, NULL, p_prev, alpha, targets);
 }
 
@@ -93,7 +92,6 @@ static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__
                                  clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits,
                                  const char *grad_name)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
     TRY(clnn__check_rows(ctx, fn, in_name, logits, &rows, &cols));
     TRY(clnn__check_reduction(ctx, fn, reduction));
@@ -115,22 +113,25 @@ static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__
 clnn_status clnn_confidence_penalty(clnn_context *ctx, const clnn_tensor *logits, float beta,
                                     clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    return logit_penalty(ctx, "clnn_confidence_penalty", &tune_entropy, "logits", "beta", 0, logits, beta,
-                         reduction, loss, dlogits, "dlogits");
+    CLNN_ENTRY(ctx);
+    return logit_penalty(ctx, fn, &tune_entropy, "logits", "beta", 0, logits, beta, reduction, loss, dlogits,
+                         "dlogits");
 }
 
 clnn_status clnn_z_loss(clnn_context *ctx, const clnn_tensor *logits, float coef, clnn_reduction reduction,
                         clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    return logit_penalty(ctx, "clnn_z_loss", &tune_z, "logits", "coef", 1, logits, coef, reduction, loss, dlogits,
+    CLNN_ENTRY(ctx);
+    return logit_penalty(ctx, fn, &tune_z, "logits", "coef", 1, logits, coef, reduction, loss, dlogits,
                          "dlogits");
 }
 
 clnn_status clnn_prob_entropy_penalty(clnn_context *ctx, const clnn_tensor *probs, float beta,
                                       clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs)
 {
-    return logit_penalty(ctx, "clnn_prob_entropy_penalty", &tune_prob_entropy, "probs", "beta", 0, probs, beta,
-                         reduction, loss, dprobs, "dprobs");
+    CLNN_ENTRY(ctx);
+    return logit_penalty(ctx, fn, &tune_prob_entropy, "probs", "beta", 0, probs, beta, reduction, loss, dprobs,
+                         "dprobs");
 }
 
 /* ------------------------------------------------------- divergences */
@@ -153,8 +154,7 @@ clnn_status clnn_kl_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
                                clnn_kl_direction direction, clnn_reduction reduction, clnn_tensor *loss,
                                clnn_tensor *dzp, clnn_tensor *dzq)
 {
-    static const char *fn = "clnn_kl_div_logits";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_pair(ctx, fn, zp, zq, reduction, loss, dzp, dzq, &rows, &cols));
     CHECK_ARG(ctx, direction == CLNN_KL_PQ || direction == CLNN_KL_QP, "%s: direction %d is not a clnn_kl_direction",
@@ -178,8 +178,7 @@ clnn_status clnn_kl_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
 clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp, const clnn_tensor *zq,
                                clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dzp, clnn_tensor *dzq)
 {
-    static const char *fn = "clnn_js_div_logits";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_pair(ctx, fn, zp, zq, reduction, loss, dzp, dzq, &rows, &cols));
     /* the kernel keeps its per-element terms in the gradient buffers: scratch
@@ -210,7 +209,6 @@ clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp, const c
 static clnn_status stablemax_rows(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *dy,
                                   clnn_tensor *out, const char *out_name)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
     TRY(clnn__check_rows(ctx, fn, "x", x, &rows, &cols));
     if (dy) TRY(clnn__check_like(ctx, fn, "dy", dy, "x", x));
@@ -228,21 +226,21 @@ static clnn_status stablemax_rows(clnn_context *ctx, const char *fn, const clnn_
 
 clnn_status clnn_stablemax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
-    return stablemax_rows(ctx, "clnn_stablemax_forward", x, NULL, y, "y");
+    CLNN_ENTRY(ctx);
+    return stablemax_rows(ctx, fn, x, NULL, y, "y");
 }
 
 clnn_status clnn_stablemax_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_stablemax_backward";
-    if (ctx) TRY(clnn__check_tensor(ctx, fn, "dy", dy));
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_tensor(ctx, fn, "dy", dy));
     return stablemax_rows(ctx, fn, x, dy, dx, "dx");
 }
 
 clnn_status clnn_stablemax_cross_entropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                          clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_stablemax_cross_entropy";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(clnn__check_rows(ctx, fn, "logits", logits, &rows, &cols));
     TRY(clnn__check_labels(ctx, fn, "labels", labels, rows, "logits"));

@@ -393,6 +393,7 @@ clnn_status clnn__kernel_get(clnn_context *ctx, const char *fn, const char *prog
 
 typedef struct build_all_state {
     clnn_context *ctx;
+    const char *fn;
     clnn_status status;
 } build_all_state;
 
@@ -400,13 +401,13 @@ static void build_one(const char *name, void *user)
 {
     build_all_state *s = user;
     program_entry *e;
-    if (s->status == CLNN_OK) s->status = program_get(s->ctx, "clnn_context_build_all", name, "", &e);
+    if (s->status == CLNN_OK) s->status = program_get(s->ctx, s->fn, name, "", &e);
 }
 
 clnn_status clnn_context_build_all(clnn_context *ctx)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_context_build_all: ctx is NULL");
-    build_all_state s = {ctx, CLNN_OK};
+    CLNN_ENTRY(ctx);
+    build_all_state s = {ctx, fn, CLNN_OK};
     clnn__embedded_each(build_one, &s);
     return s.status;
 }

@@ -71,9 +71,7 @@ static clnn_status launch_1d(clnn_context *ctx, const char *fn, const clnn__tuna
 
 clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
 {
-    static const char *fn = "clnn_tensor_fill";
-    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
-    clnn_context *ctx = t->ctx;
+    CLNN_ENTRY_TENSOR(t);
     cl_uint n = (cl_uint)t->count;
     if (t->dtype == CLNN_INT32) {
         /* every integral float in [-2^31, 2^31) is an int32 (NaN fails both tests) */
@@ -89,9 +87,7 @@ clnn_status clnn_tensor_fill(clnn_tensor *t, float value)
 
 clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
 {
-    static const char *fn = "clnn_tensor_copy";
-    if (!dst) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: dst is NULL", fn);
-    clnn_context *ctx = dst->ctx;
+    CLNN_ENTRY_TENSOR(dst);
     TRY(clnn__check_tensor(ctx, fn, "src", src));
     CHECK_SHAPE(ctx, src->dtype == dst->dtype, "%s: dst and src have different dtypes", fn);
     CHECK_SHAPE(ctx, src->count == dst->count, "%s: dst has %zu elements, src has %zu", fn, dst->count,
@@ -104,20 +100,17 @@ clnn_status clnn_tensor_copy(clnn_tensor *dst, const clnn_tensor *src)
 
 clnn_status clnn_scale(clnn_tensor *x, float alpha)
 {
-    static const char *fn = "clnn_scale";
-    if (!x) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: x is NULL", fn);
-    CHECK_SHAPE(x->ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
-    CHECK_ARG(x->ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
+    CLNN_ENTRY_TENSOR(x);
+    CHECK_SHAPE(ctx, x->dtype == CLNN_FLOAT32, "%s: x must be float32", fn);
+    CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     cl_uint n = (cl_uint)x->count;
     clnn__karg a[] = {KARG_BUF(x->buffer), KARG(n), KARG(alpha)};
-    return launch_1d(x->ctx, fn, &tune_scale, n, 3, a);
+    return launch_1d(ctx, fn, &tune_scale, n, 3, a);
 }
 
 clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
 {
-    static const char *fn = "clnn_axpy";
-    if (!y) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: y is NULL", fn);
-    clnn_context *ctx = y->ctx;
+    CLNN_ENTRY_TENSOR(y);
     TRY(clnn__check_tensor(ctx, fn, "x", x));
     CHECK_SHAPE(ctx, x->dtype == CLNN_FLOAT32 && y->dtype == CLNN_FLOAT32, "%s: x and y must be float32", fn);
     CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
@@ -130,7 +123,6 @@ clnn_status clnn_axpy(float alpha, const clnn_tensor *x, clnn_tensor *y)
 static clnn_status random_fill(clnn_tensor *t, const char *fn, const clnn__tunable *tun, uint64_t seed,
                                uint32_t stream, float a, float b)
 {
-    if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: t is NULL", fn);
     CHECK_SHAPE(t->ctx, t->dtype == CLNN_FLOAT32, "%s: t must be float32", fn);
     CHECK_ARG(t->ctx, clnn__is_finite(a) && clnn__is_finite(b), "%s: parameters must be finite", fn);
     cl_uint n = (cl_uint)t->count;
@@ -142,17 +134,16 @@ static clnn_status random_fill(clnn_tensor *t, const char *fn, const clnn__tunab
 
 clnn_status clnn_tensor_random_uniform(clnn_tensor *t, uint64_t seed, uint32_t stream, float lo, float hi)
 {
-    static const char *fn = "clnn_tensor_random_uniform";
-    if (t) CHECK_ARG(t->ctx, lo <= hi, "%s: lo %g is above hi %g", fn, (double)lo, (double)hi);
+    CLNN_ENTRY_TENSOR(t);
+    CHECK_ARG(ctx, lo <= hi, "%s: lo %g is above hi %g", fn, (double)lo, (double)hi);
     /* lo + (hi - lo) * u: a range wider than FLT_MAX would fill with inf/NaN */
-    if (t) CHECK_ARG(t->ctx, clnn__is_finite(hi - lo), "%s: hi - lo overflows (lo %g, hi %g)", fn, (double)lo,
-                     (double)hi);
+    CHECK_ARG(ctx, clnn__is_finite(hi - lo), "%s: hi - lo overflows (lo %g, hi %g)", fn, (double)lo, (double)hi);
     return random_fill(t, fn, &tune_uniform, seed, stream, lo, hi);
 }
 
 clnn_status clnn_tensor_random_normal(clnn_tensor *t, uint64_t seed, uint32_t stream, float mean, float stddev)
 {
-    static const char *fn = "clnn_tensor_random_normal";
-    if (t) CHECK_ARG(t->ctx, stddev >= 0, "%s: stddev %g is negative", fn, (double)stddev);
+    CLNN_ENTRY_TENSOR(t);
+    CHECK_ARG(ctx, stddev >= 0, "%s: stddev %g is negative", fn, (double)stddev);
     return random_fill(t, fn, &tune_normal, seed, stream, mean, stddev);
 }

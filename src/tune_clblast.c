@@ -145,8 +145,7 @@ static void space_point(const clblast_kernel *k, size_t i, size_t *v)
 clnn_status clnn_tune_clblast_candidates(clnn_context *ctx, const char *kernel_id, uint64_t seed, size_t budget,
                                          clnn_clblast_params *out, size_t cap, size_t *count)
 {
-    static const char *fn = "clnn_tune_clblast_candidates";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn_status st = CLNN_OK;
     const clblast_kernel *k = find_kernel(ctx, fn, kernel_id, &st);
     if (!k) return st;
@@ -262,8 +261,7 @@ static clnn_status run_gemms(clnn_context *ctx, const char *fn, const float *a, 
 clnn_status clnn_tune_clblast_measure(clnn_context *ctx, const char *kernel_id, const clnn_clblast_params *params,
                                       const size_t mnk[3], unsigned repeats, double *seconds, double *max_error)
 {
-    static const char *fn = "clnn_tune_clblast_measure";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn_status st = CLNN_OK;
     const clblast_kernel *k = find_kernel(ctx, fn, kernel_id, &st);
     if (!k) return st;
@@ -304,8 +302,7 @@ clnn_status clnn_tune_clblast_measure(clnn_context *ctx, const char *kernel_id, 
 clnn_status clnn_tune_clblast_store(clnn_context *ctx, const char *kernel_id, const clnn_clblast_params *params,
                                     double seconds, double default_seconds)
 {
-    static const char *fn = "clnn_tune_clblast_store";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn_status st = CLNN_OK;
     const clblast_kernel *k = find_kernel(ctx, fn, kernel_id, &st);
     if (!k) return st;
@@ -319,7 +316,7 @@ clnn_status clnn_tune_clblast_store(clnn_context *ctx, const char *kernel_id, co
 clnn_status clnn_tune_clblast_lookup(const clnn_device_info *device, const char *kernel_id,
                                      clnn_clblast_params *params, int *keeps_default, clnn_tune_match *match)
 {
-    static const char *fn = "clnn_tune_clblast_lookup";
+    CLNN_ENTRY_NO_CONTEXT();
     clnn_status st = CLNN_OK;
     if (!find_kernel(NULL, fn, kernel_id, &st)) return st;
     if (!device || !params || !keeps_default || !match)
@@ -385,8 +382,7 @@ void clnn__clblast_apply_tuned(clnn_context *ctx)
 clnn_status clnn_tune_clblast_applied(clnn_context *ctx, const char *kernel_id, clnn_clblast_params *params,
                                       clnn_tune_match *match)
 {
-    static const char *fn = "clnn_tune_clblast_applied";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn_status st = CLNN_OK;
     const clblast_kernel *k = find_kernel(ctx, fn, kernel_id, &st);
     if (!k) return st;
@@ -408,7 +404,7 @@ clnn_status clnn_tune_clblast_applied(clnn_context *ctx, const char *kernel_id, 
 
 clnn_status clnn_tune_clblast_params_string(const clnn_clblast_params *params, char *buf, size_t len)
 {
-    static const char *fn = "clnn_tune_clblast_params_string";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!params || !buf || len == 0)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s", fn,
                           !params ? "params is NULL" : !buf ? "buf is NULL" : "len is 0");
@@ -428,7 +424,7 @@ clnn_status clnn_tune_clblast_params_string(const clnn_clblast_params *params, c
 
 clnn_status clnn_tune_clblast_params_parse(const char *kernel_id, const char *text, clnn_clblast_params *params)
 {
-    static const char *fn = "clnn_tune_clblast_params_parse";
+    CLNN_ENTRY_NO_CONTEXT();
     clnn_status st = CLNN_OK;
     const clblast_kernel *k = find_kernel(NULL, fn, kernel_id, &st);
     if (!k) return st;

@@ -124,10 +124,10 @@ static clnn_status lookup(clnn_context *ctx, void *data, const char *fn, const c
 
 static void release(void *data) { free(data); }
 
-clnn_status clnn__tuner_install(clnn_context *ctx)
+clnn_status clnn__tuner_install(clnn_context *ctx, const char *fn)
 {
     clnn__tuner *tuner = calloc(1, sizeof *tuner);
-    if (!tuner) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "clnn_context_create: out of host memory");
+    if (!tuner) return clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     tuner->mode = mode_from_environment();
     ctx->tuner.lookup = lookup;
     ctx->tuner.release = release;

@@ -71,7 +71,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, b, (clnn_activation)99, 0, zd, yd));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, x, w1, b, relu, 0, zd, yd));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, dyd, w, b, relu, 0, zd, yd));
+    /* the shape checks' one message format: what the tensor is, what it must be, where the sizes came from */
+    CHECK(strstr(clnn_last_error(ctx), "x is [3, 2] but must be [N..., 4] with at least 2 dimensions (C = 4 from w)"),
+          "message: %s", clnn_last_error(ctx));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, x, w, b3, relu, 0, zd, yd));
+    CHECK(strstr(clnn_last_error(ctx), "b is [3] but must have 2 elements (O = 2 from w)"), "message: %s",
+          clnn_last_error(ctx));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, x, w, b, relu, 0, zd, y));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_forward(ctx, x, w, b, relu, 0, x, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, b, relu, 0, yd, yd));

@@ -50,11 +50,14 @@ static const clnn_robust_loss_weights W_ALL = {.ce = 0.3f, .nce = 0.5f, .rce = 0
 #define ELR_BETA 0.7f
 
 static int is_elr(int op) { return op == OP_ELR || op == OP_ELR_REG; }
-/* Losses undefined for one class (rejected: tests/test_losses_errors.c). */
-static int needs_two(int op)
+/* The fewest classes a loss is defined for (fewer are rejected:
+ * tests/test_losses_errors.c): 2 for the averages over the other classes
+ * and the normalized losses, 3 for the spherical Z-loss (constant at 2). */
+static size_t min_classes(int op)
 {
-    return op == OP_SQUENTROPY || op == OP_NCE_RCE || op == OP_NCE_MAE || op == OP_NFL_RCE || op == OP_ALL_ROBUST ||
-           op == OP_SPHERICAL;
+    if (op == OP_SPHERICAL) return 3;
+    return op == OP_SQUENTROPY || op == OP_NCE_RCE || op == OP_NCE_MAE || op == OP_NFL_RCE || op == OP_ALL_ROBUST ? 2
+                                                                                                               : 1;
 }
 
 static const char *red_name(clnn_reduction r)
@@ -426,7 +429,7 @@ static void check_row_packing(clnn_context *ctx)
         for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
             const int op = cases[k].op;
             const size_t cols = classes[c];
-            if (cols == 1 && needs_two(op)) continue;
+            if (cols < min_classes(op)) continue;
             check_case(ctx, op, rows, cols, CLNN_REDUCE_MEAN, 0, 7);
             data d = make_data(ctx, op, rows, cols, 0);
             const size_t most = rows + rows * cols + d.nsamples * cols;
@@ -499,6 +502,141 @@ static void check_bad_rows(clnn_context *ctx)
     }
 }
 
+/* Issue 19, 1 - p_y on well-classified rows: the losses of log p_y where
+ * the label's logit is the row's maximum by a margin, so q = 1 - p_y is
+ * small (down to ~1e-8) and l = log p_y = -log1p(q / p_y) is tiny. Row
+ * values (NONE) and every gradient entry against double code written here
+ * from the definitions: with t = Σ_{j≠y} exp(z_j - z_y), l = -log1p(t),
+ * p_y = 1/(1 + t), q = t/(1 + t), p_j = exp(z_j - z_y)/(1 + t), the row
+ * loss L(l) of each op and dz_j = L'(l) ([j = y] - p_j), L' = dL/dl from
+ * the loss's formula (include/clnn/losses.h). No L' here cancels (each is a
+ * sum of terms of one sign), so every quantity is checked at 1e-5 of
+ * itself. What the kernel promises: l and q to a few ulp of themselves (the
+ * sum of the non-label exponentials kept apart, log1p, expm1: OpenCL's
+ * exp/log/log1p/expm1 may each be off by 3-4 ulp), p_j to ~2e-6 (exp of
+ * arguments below 32 in magnitude, each rounded to half an ulp of 2e-6):
+ * ~5e-6 at worst on a gradient entry. Before the fix l was
+ * (z_y - m) - log(s) with s = 1 + t rounded, ~6e-8 absolute on l: the
+ * encouraging loss on [0, 0, 0, 11] was -9.902131 (true -9.901388), its
+ * gradient 0.333581 (1/3), focal with gamma 0 on [0, 0, 0, 16] 6% off. */
+enum { WC_CE, WC_FOCAL2, WC_POLY1, WC_GCE, WC_MAE, WC_ENC1, WC_ENC75, WC_ELR, N_WC };
+static const char *const wc_names[N_WC] = {"focal(0)",        "focal(2, poly 0.5)", "poly1(2)",
+                                           "GCE(0.7)",        "MAE",                "encouraging(1)",
+                                           "encouraging(0.75)", "ELR (lambda 0)"};
+
+static clnn_status wc_run(clnn_context *ctx, int op, const clnn_tensor *z, const clnn_tensor *y,
+                          const clnn_tensor *ids, clnn_tensor *state, clnn_tensor *loss, clnn_tensor *g)
+{
+    const clnn_robust_loss_weights gce = {.gce = 1, .gce_q = 0.7f}, mae = {.mae = 1};
+    const clnn_reduction none = CLNN_REDUCE_NONE;
+    switch (op) {
+    case WC_CE: return clnn_focal_loss(ctx, z, y, NULL, 0.0f, 0.0f, none, loss, g);
+    case WC_FOCAL2: return clnn_focal_loss(ctx, z, y, NULL, 2.0f, 0.5f, none, loss, g);
+    case WC_POLY1: return clnn_poly1_cross_entropy(ctx, z, y, 2.0f, none, loss, g);
+    case WC_GCE: return clnn_robust_loss(ctx, z, y, &gce, none, loss, g);
+    case WC_MAE: return clnn_robust_loss(ctx, z, y, &mae, none, loss, g);
+    case WC_ENC1: return clnn_encouraging_loss(ctx, z, y, 1.0f, none, loss, g);
+    case WC_ENC75: return clnn_encouraging_loss(ctx, z, y, 0.75f, none, loss, g);
+    default: return clnn_elr_loss(ctx, z, y, ids, state, 0.0f, 0.7f, none, loss, g);
+    }
+}
+
+/* The row loss L(l) of op and *dl = dL/dl, from l = log p_y, p = p_y and q = 1 - p_y. */
+static double wc_ref(int op, double l, double p, double q, double *dl)
+{
+    switch (op) {
+    case WC_CE:
+    case WC_ELR: *dl = -1.0; return -l;
+    case WC_FOCAL2: /* -q^2 l + 0.5 q^3, dq/dl = -p */
+        *dl = 2.0 * q * p * l - q * q - 1.5 * q * q * p;
+        return -q * q * l + 0.5 * q * q * q;
+    case WC_POLY1: *dl = -1.0 - 2.0 * p; return -l + 2.0 * q;
+    case WC_GCE: *dl = -exp(0.7 * l); return -expm1(0.7 * l) / 0.7;
+    case WC_MAE: *dl = -2.0 * p; return 2.0 * q;
+    case WC_ENC1: /* -l + log(max(q, 1e-5)) */
+        *dl = q > 1e-5 ? -1.0 - p / q : -1.0;
+        return -l + log(fmax(q, 1e-5));
+    default: /* LE 0.75 < p: the tangent (p - LE)/(LE - 1) + log(1 - LE) */
+        *dl = -1.0 - 4.0 * p;
+        return -l - 4.0 * (p - 0.75) + log(0.25);
+    }
+}
+
+static void check_well_classified_rows(clnn_context *ctx, const char *what, const float *z, const int32_t *labels,
+                                       size_t rows, size_t cols)
+{
+    const size_t shape[2] = {rows, cols};
+    int32_t *ids = malloc(rows * sizeof *ids);
+    double *pj = malloc(cols * sizeof *pj);
+    REQUIRE(ids && pj, "host memory");
+    for (size_t r = 0; r < rows; r++) ids[r] = (int32_t)r;
+    clnn_tensor *tz = test_tensor_from(ctx, 2, shape, z), *ty = int_tensor(ctx, labels, rows);
+    clnn_tensor *tids = int_tensor(ctx, ids, rows), *state = new_f32(ctx, rows, cols);
+    clnn_tensor *loss = new_f32(ctx, rows, 1), *grad = new_f32(ctx, rows, cols);
+    for (int op = 0; op < N_WC; op++) {
+        CHECK_OK(ctx, clnn_tensor_fill(state, 0.0f));
+        CHECK_OK(ctx, wc_run(ctx, op, tz, ty, tids, state, loss, grad));
+        float *v = test_download(ctx, loss), *g = test_download(ctx, grad);
+        double worst_v = 0.0, worst_g = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            const float *zr = z + r * cols;
+            const size_t y = (size_t)labels[r];
+            double t = 0.0, dl;
+            for (size_t j = 0; j < cols; j++) {
+                REQUIRE(j == y || zr[j] < zr[y], "%s: the label must be the row's maximum", what);
+                pj[j] = j == y ? 0.0 : exp((double)zr[j] - (double)zr[y]);
+                t += pj[j];
+            }
+            const double l = -log1p(t), p = 1.0 / (1.0 + t), q = t / (1.0 + t), want = wc_ref(op, l, p, q, &dl);
+            double e = fabs(v[r] - want) / (1e-5 * fabs(want));
+            worst_v = fmax(worst_v, e != e ? INFINITY : e);
+            for (size_t j = 0; j < cols; j++) {
+                const double gw = dl * (j == y ? q : -pj[j] / (1.0 + t));
+                e = fabs(g[r * cols + j] - gw) / (1e-5 * fabs(gw));
+                worst_g = fmax(worst_g, e != e ? INFINITY : e);
+            }
+            if (r == 0)
+                printf("%s, %s: row 0 loss %.9g (reference %.9g), dz_0 %.9g (reference %.9g)", wc_names[op], what,
+                       v[0], want, g[0], dl * (y == 0 ? q : -pj[0] / (1.0 + t)));
+        }
+        printf("; worst errors %.3g (values), %.3g (gradients) of the tolerance\n", worst_v, worst_g);
+        CHECK(worst_v <= 1.0, "%s, %s: row losses off by %.3g of the tolerance (1e-5 relative)", wc_names[op], what,
+              worst_v);
+        CHECK(worst_g <= 1.0, "%s, %s: gradients off by %.3g of the tolerance (1e-5 relative)", wc_names[op], what,
+              worst_g);
+        free(v), free(g);
+    }
+    free(ids), free(pj);
+    clnn_tensor_release(tz), clnn_tensor_release(ty), clnn_tensor_release(tids), clnn_tensor_release(state);
+    clnn_tensor_release(loss), clnn_tensor_release(grad);
+}
+
+static void check_well_classified(clnn_context *ctx)
+{
+    /* the issue's rows: [0, 0, 0, 11] and [0, 0, 0, 16], label 3 */
+    const float z11[4] = {0, 0, 0, 11}, z16[4] = {0, 0, 0, 16};
+    const int32_t y3 = 3;
+    check_well_classified_rows(ctx, "[0, 0, 0, 11]", z11, &y3, 1, 4);
+    check_well_classified_rows(ctx, "[0, 0, 0, 16]", z16, &y3, 1, 4);
+    /* 8 rows of 33 classes in [-2, 2), the label (7r + 3 mod 33) raised to
+     * the row's maximum + 6 ... + 20 (q from ~1e-2 down to ~1e-8; the
+     * encouraging bonus's 1e-5 clamp holds from a margin of about 15) and
+     * the row shifted by r - 4 */
+    enum { R = 8, C = 33 };
+    float z[R * C];
+    int32_t labels[R];
+    const float margin[R] = {6, 8, 10, 12, 13, 17, 19, 20};
+    test_fill_uniform(z, R * C, 1919, -2.0f, 2.0f);
+    for (size_t r = 0; r < R; r++) {
+        float *zr = z + r * C, m = -INFINITY;
+        labels[r] = (int32_t)((7 * r + 3) % C);
+        for (size_t j = 0; j < C; j++) m = fmaxf(m, zr[j]);
+        zr[labels[r]] = m + margin[r];
+        for (size_t j = 0; j < C; j++) zr[j] += (float)r - 4.0f;
+    }
+    check_well_classified_rows(ctx, "8 x 33, margins 6 to 20", z, labels, R, C);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
@@ -507,30 +645,32 @@ int main(void)
      * classes than the skeleton's 256 lanes, 1000 */
     static const size_t shapes[][2] = {{1, 1}, {7, 1}, {1, 2}, {7, 2}, {1, 33}, {7, 33}, {1, 257}, {1, 1000}, {7, 1000}};
     /* The simulator (small mode) runs 1 x 1 (1 x 2 where one class is not
-     * defined), 7 x 33 and 1 x 257, each with one reduction (rotating), and
-     * the +-1e4 logits on 1 x 2: every code path of the kernels, at a
-     * fraction of the launches (the full set takes over 5 minutes there). */
+     * defined, 1 x 33 where two are not), 7 x 33 and 1 x 257, each with one
+     * reduction (rotating), and the +-1e4 logits on 1 x 2 (1 x 33): every
+     * code path of the kernels, at a fraction of the launches (the full set
+     * takes over 5 minutes there). */
     const int small = !test_large("every shape with every reduction");
     for (int op = 0; op < N_OPS; op++)
         for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
-            size_t rows = shapes[s][0], cols = shapes[s][1];
-            if (cols == 1 && needs_two(op)) continue;
-            if (small && !((rows == 1 && cols == (needs_two(op) ? 2u : 1u)) || (rows == 7 && cols == 33) ||
-                           cols == 257))
-                continue;
+            size_t rows = shapes[s][0], cols = shapes[s][1], first = min_classes(op) > 2 ? 33 : min_classes(op);
+            if (cols < min_classes(op)) continue;
+            if (small && !((rows == 1 && cols == first) || (rows == 7 && cols == 33) || cols == 257)) continue;
             /* finite differences on every element, or every 7th of 7 x 1000
              * (7 is prime to 1000: every column is hit) */
             size_t stride = rows * cols > 2000 ? 7 : 1;
             for (size_t k = 0; k < 3; k++)
                 if (!small || k == (op + s) % 3) check_case(ctx, op, rows, cols, reds[k], 0, stride);
             /* +-1e4 logits: finite values and gradients that still match */
-            if (cols != 257 && (!small || cols == 2)) check_case(ctx, op, rows, cols, reds[(op + s) % 3], 1, stride);
+            if (cols != 257 && (!small || (rows == 1 && cols == (first == 1 ? 2 : first))))
+                check_case(ctx, op, rows, cols, reds[(op + s) % 3], 1, stride);
         }
-    for (int op = 0; op < N_OPS; op++) check_none_vs_sum(ctx, op, 7, needs_two(op) ? 33 : 1 + (size_t)op % 2 * 32);
+    for (int op = 0; op < N_OPS; op++)
+        check_none_vs_sum(ctx, op, 7, min_classes(op) > 1 ? 33 : 1 + (size_t)op % 2 * 32);
     check_local_sizes(ctx);
     check_row_packing(ctx);
     check_tuner(ctx);
     check_bad_rows(ctx);
+    check_well_classified(ctx);
     /* 4099 x 257 = 1053443 > 2^20 elements; finite differences on every 1009th */
     if (test_large("classification losses on 4099 x 257 logits"))
         for (int op = 0; op < N_OPS; op++) check_case(ctx, op, 4099, 257, CLNN_REDUCE_MEAN, 0, 1009);

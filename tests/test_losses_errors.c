@@ -19,6 +19,7 @@ int main(void)
     clnn_context *ctx = test_context(), *other = test_context();
     clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *t = make(ctx, CLNN_FLOAT32, 3, 4);
     clnn_tensor *x1 = make(ctx, CLNN_FLOAT32, 3, 1), *g1c = make(ctx, CLNN_FLOAT32, 3, 1);
+    clnn_tensor *x2 = make(ctx, CLNN_FLOAT32, 3, 2), *g2c = make(ctx, CLNN_FLOAT32, 3, 2);
     clnn_tensor *small = make(ctx, CLNN_FLOAT32, 2, 4), *wide = make(ctx, CLNN_FLOAT32, 4, 3);
     clnn_tensor *ints = make(ctx, CLNN_INT32, 3, 4), *labels = make(ctx, CLNN_INT32, 3, 1);
     clnn_tensor *labels4 = make(ctx, CLNN_INT32, 4, 1), *flabels = make(ctx, CLNN_FLOAT32, 3, 1);
@@ -133,6 +134,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, NULL, labels, 0.1f, 10, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, NULL, 0.1f, 10, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x1, labels, 0.1f, 10, 0, SUM, loss, g1c));
+    /* 2 classes (issue 19): every z-normalized row is +-(1, -1), the loss constant */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x2, labels, 0.1f, 10, 1e-3f, SUM, loss, g2c));
+    CHECK(strstr(clnn_last_error(ctx), "at least 3") && strstr(clnn_last_error(ctx), "constant"),
+          "the 2-class message says why: '%s'", clnn_last_error(ctx));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x2, labels, 0.1f, 10, 0, NONE, rowloss, NULL));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels4, 0.1f, 10, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0, 10, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, inf, 10, 0, SUM, loss, g));
@@ -166,13 +172,14 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, NULL, ids, t, 3, 0.7f, SUM, loss, t));
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, SUM, loss, x));
 
-    clnn_tensor *outputs[] = {x, t, x1, g1c, small, wide, loss, loss2, rowloss, g, alpha, alpha3, state, state3};
-    const char *names[] = {"x",    "t",     "x1",      "g1c", "small", "wide",  "loss",
-                           "loss2", "rowloss", "g",  "alpha", "alpha3", "state", "state3"};
+    clnn_tensor *outputs[] = {x,    t,       x1, g1c,   x2,     g2c,   small, wide,
+                              loss, loss2, rowloss, g, alpha, alpha3, state, state3};
+    const char *names[] = {"x",     "t",     "x1",      "g1c", "x2",    "g2c",    "small", "wide",
+                           "loss",  "loss2", "rowloss", "g",   "alpha", "alpha3", "state", "state3"};
     for (size_t i = 0; i < sizeof outputs / sizeof outputs[0]; i++)
         test_expect_filled(ctx, names[i], outputs[i], SENTINEL);
 
-    clnn_tensor *all[] = {x,       t,   x1,    g1c,    small, wide,  ints,   labels, labels4, flabels,
+    clnn_tensor *all[] = {x,       t,   x1,    g1c,    x2,    g2c,   small, wide,  ints,   labels, labels4, flabels,
                           loss,    loss2, rowloss, g,  alpha, alpha3, state, state3, ids};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(foreign);

@@ -345,7 +345,9 @@ static void check_errors(clnn_context *ctx)
     clnn_tensor *loss = test_filled(ctx, CLNN_FLOAT32, 1, 1, S), *loss3 = test_filled(ctx, CLNN_FLOAT32, n, 1, S);
     clnn_tensor *dh = test_filled(ctx, CLNN_FLOAT32, n, d, S), *dw = test_filled(ctx, CLNN_FLOAT32, c, d, S);
     clnn_tensor *db = vec(ctx, c, S);
-    clnn_tensor *w1 = test_filled(ctx, CLNN_FLOAT32, 1, d, 0.5f), *wbad = test_filled(ctx, CLNN_FLOAT32, c, d + 1, 0.5f);
+    clnn_tensor *w1 = test_filled(ctx, CLNN_FLOAT32, 1, d, 0.5f), *w2 = test_filled(ctx, CLNN_FLOAT32, 2, d, 0.5f);
+    clnn_tensor *b2 = vec(ctx, 2, 0.0f), *dw2 = test_filled(ctx, CLNN_FLOAT32, 2, d, S), *db2 = vec(ctx, 2, S);
+    clnn_tensor *wbad = test_filled(ctx, CLNN_FLOAT32, c, d + 1, 0.5f);
     clnn_tensor *b5 = vec(ctx, c + 1, 0.0f), *dwbad = test_filled(ctx, CLNN_FLOAT32, c + 1, d, S);
     size_t wflat_n = c * d;
     clnn_tensor *wflat = test_filled(ctx, CLNN_FLOAT32, wflat_n, 1, 0.5f);
@@ -357,8 +359,12 @@ static void check_errors(clnn_context *ctx)
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, NULL, w, b, l, ZA, ZB, 0, SUM, loss, dh, dw, db));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, NULL, b, l, ZA, ZB, 0, SUM, loss, dh, dw, db));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, NULL, ZA, ZB, 0, SUM, loss, dh, dw, db));
-    /* C = 1: z-normalization needs two classes */
+    /* C = 1 and C = 2 (issue 19): with 2 classes every z-normalized row is
+     * +-(1, -1), the loss constant (dh was rounding noise) */
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w1, NULL, l, ZA, ZB, 0, SUM, loss, dh, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w2, b2, l, ZA, ZB, 1e-3f, SUM, loss, dh, dw2, db2));
+    CHECK(strstr(clnn_last_error(ctx), "at least 3") && strstr(clnn_last_error(ctx), "constant"),
+          "the 2-class message says why: '%s'", clnn_last_error(ctx));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, wbad, NULL, l, ZA, ZB, 0, SUM, loss, dh, NULL, NULL));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, wflat, NULL, l, ZA, ZB, 0, SUM, loss, dh, NULL, NULL));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b5, l, ZA, ZB, 0, SUM, loss, dh, dw, NULL));
@@ -384,9 +390,12 @@ static void check_errors(clnn_context *ctx)
     test_expect_filled(ctx, "dh", dh, S);
     test_expect_filled(ctx, "dW", dw, S);
     test_expect_filled(ctx, "db", db, S);
+    test_expect_filled(ctx, "dW (2 classes)", dw2, S);
+    test_expect_filled(ctx, "db (2 classes)", db2, S);
     clnn_tensor_release(loss), clnn_tensor_release(loss3), clnn_tensor_release(dh), clnn_tensor_release(dw);
     clnn_tensor_release(db), clnn_tensor_release(w1), clnn_tensor_release(wbad), clnn_tensor_release(b5);
     clnn_tensor_release(dwbad), clnn_tensor_release(wflat), clnn_tensor_release(labels2);
+    clnn_tensor_release(w2), clnn_tensor_release(b2), clnn_tensor_release(dw2), clnn_tensor_release(db2);
     free_case(&z);
 }
 
@@ -396,9 +405,9 @@ int main(void)
     const clnn_reduction SUM = CLNN_REDUCE_SUM, MEAN = CLNN_REDUCE_MEAN, NONE = CLNN_REDUCE_NONE;
     check_errors(ctx);
     /* N x d x C, bias, reduction, FD stride of dW */
-    check_case(ctx, 1, 1, 2, 1, SUM, 1);
-    check_case(ctx, 1, 1, 2, 0, NONE, 1);
-    check_case(ctx, 1, 17, 2, 0, MEAN, 1);
+    check_case(ctx, 1, 1, 3, 1, SUM, 1);
+    check_case(ctx, 1, 1, 3, 0, NONE, 1);
+    check_case(ctx, 1, 17, 3, 0, MEAN, 1);
     check_case(ctx, 7, 17, 33, 1, NONE, 1);
     check_case(ctx, 9, 5, 4, 1, MEAN, 1);
     check_case(ctx, 9, 5, 4, 0, SUM, 1);

@@ -510,6 +510,58 @@ static void check_point(clnn_context *ctx, int op, size_t items, clnn_reduction 
     clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(loss), clnn_tensor_release(g);
 }
 
+/* Issue 19, GMADL tails: the gradient where the sigmoid saturates, v = a R
+ * R^ from 0.25 to 80 in magnitude, both signs, against double code written
+ * here from the definition: loss = -(σ(v) - ½)|R|^b = -½ tanh(v/2) |R|^b,
+ * d/dR^ = -a R σ'(v) |R|^b, σ'(v) = e/(1 + e)², e = exp(-|v|) (NONE: one
+ * value per element). a, R and R^ are powers of two or small integers, so v
+ * and |R|^b are exact in fp32 and the reference sees the device's inputs.
+ * Tolerance 1e-5 of each value and each gradient entry: what the kernel
+ * promises is e to OpenCL's exp (3-4 ulp) and a few roundings, ~1e-6; e
+ * stays a normal float up to |v| = 87 (beyond, the true gradient is below
+ * FLT_MIN). Before the fix e was 1 + expm1(-|v|): 2.6% off at v = 15,
+ * -0 instead of -4.14e-8 at v = 17 (pred 17, target 1, a = b = 1). */
+static void check_gmadl_tails(clnn_context *ctx)
+{
+    static const float preds[] = {0.25f, 1, 3, 8, 15, 16, 17, 20, 24, 30, 40, 50, 64, 80};
+    static const struct {
+        float a, b, r;
+    } sets[] = {{1, 1, 1}, {1, 1, -1}, {0.5f, 2, 2}, {2, 0.5f, -0.5f}, {4, 1, 0.25f}};
+    const size_t np = sizeof preds / sizeof preds[0], n = 2 * np;
+    float p[2 * sizeof preds / sizeof preds[0]], t[2 * sizeof preds / sizeof preds[0]];
+    for (size_t s = 0; s < sizeof sets / sizeof sets[0]; s++) {
+        const float a = sets[s].a, b = sets[s].b;
+        for (size_t i = 0; i < np; i++) { /* v = +-preds[i] */
+            p[2 * i] = preds[i] / (a * sets[s].r), p[2 * i + 1] = -p[2 * i];
+            t[2 * i] = t[2 * i + 1] = sets[s].r;
+        }
+        clnn_tensor *tp = upload(ctx, n, 1, p), *tt = upload(ctx, n, 1, t);
+        clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, n, 0), *g = new_tensor(ctx, CLNN_FLOAT32, n, 1);
+        CHECK_OK(ctx, clnn_madl_loss(ctx, tp, tt, a, b, CLNN_REDUCE_NONE, loss, g));
+        float *v = test_download(ctx, loss), *gd = test_download(ctx, g);
+        double worst_v = 0.0, worst_g = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            const double r = t[i], u = (double)a * r * p[i], w = pow(fabs(r), (double)b), e = exp(-fabs(u));
+            const double want = -0.5 * tanh(u / 2) * w, gw = -(double)a * r * (e / ((1 + e) * (1 + e))) * w;
+            double ev = fabs(v[i] - want) / (1e-5 * fabs(want)), eg = fabs(gd[i] - gw) / (1e-5 * fabs(gw));
+            worst_v = fmax(worst_v, ev != ev ? INFINITY : ev);
+            worst_g = fmax(worst_g, eg != eg ? INFINITY : eg);
+            if (s == 0 && (p[i] == 15.0f || p[i] == 17.0f))
+                printf("gmadl a=1 b=1, pred %g, target 1: loss %.9g (reference %.9g), gradient %.9g (reference %.9g)\n",
+                       (double)p[i], v[i], want, gd[i], gw);
+        }
+        printf("gmadl a=%g b=%g target %g, |v| 0.25 to 80: worst errors %.3g (values), %.3g (gradients) of the "
+               "tolerance\n",
+               (double)a, (double)b, (double)sets[s].r, worst_v, worst_g);
+        CHECK(worst_v <= 1.0 && worst_g <= 1.0,
+              "gmadl a=%g b=%g target %g in the sigmoid's tails: values off by %.3g, gradients by %.3g of the "
+              "tolerance (1e-5 relative)",
+              (double)a, (double)b, (double)sets[s].r, worst_v, worst_g);
+        free(v), free(gd);
+        clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(loss), clnn_tensor_release(g);
+    }
+}
+
 /* DIoU on degenerate boxes (header): identical points, a zero-width box, an
  * inverted box, identical boxes, touching boxes: values against the
  * reference, gradients finite. */
@@ -726,6 +778,7 @@ int main(void)
             check_point(ctx, op, (1u << 18) + 3, MEAN, 0, 1009);
     }
     check_diou_degenerate(ctx);
+    check_gmadl_tails(ctx);
 
     /* NONE: every loss once on the simulator (batch 1 for the harmonic loss,
      * several rows and a prime number of classes for the margin losses, an

@@ -265,6 +265,103 @@ static void check_single_gradients(clnn_context *ctx)
     clnn_tensor_release(tx), clnn_tensor_release(tq), clnn_tensor_release(g1), clnn_tensor_release(g2);
 }
 
+/* Standard normal samples (Box-Muller on test_fill_uniform) scaled by sd
+ * and shifted by off, rounded to fp32. */
+static void fill_normal(float *x, size_t n, unsigned seed, float sd, float off)
+{
+    float *u = malloc(2 * n * sizeof *u);
+    REQUIRE(u, "host memory");
+    test_fill_uniform(u, 2 * n, seed, 0.0f, 1.0f);
+    for (size_t i = 0; i < n; i++) {
+        double r = sqrt(-2.0 * log(1.0 - (double)u[2 * i])), t = 6.283185307179586 * (double)u[2 * i + 1];
+        x[i] = (float)((double)sd * r * cos(t) + (double)off);
+    }
+    free(u);
+}
+
+/* Issue 19, KL cancellation: the two logit sets at different offsets (zp
+ * around +off, zq around -off, 2 randn spread, as in the issue), so the
+ * cross-set terms Σp(zp - zq) and m_p - m_q are ~2 off. The per-row KL (both
+ * directions) and JS (NONE) and every gradient entry against double code
+ * written here from the definitions (values: tests/ref's ref_out_kl /
+ * ref_out_js): dzp_j = p_j (d_j - KL), d_j = log p_j - log q_j, dzq_j = q_j -
+ * p_j; JS: dzp_j = p_j (g_j - Σ_k p_k g_k), g_j = ½ log(p_j / m_j), and the
+ * same with q.
+ *
+ * Tolerance 1e-5 relative to each quantity's own scale: the row value to
+ * Σ_j p_j |d_j| (>= KL; ½Σ(p|g_p| + q|g_q|) for JS), the gradient entries
+ * to p_j (|d_j| + KL) and p_j + q_j. What the kernel promises: every log p_j
+ * and log q_j exact to fp32 (z_j - m exact, log s to a few ulp: OpenCL's
+ * log and exp may be off by 3-4 ulp), so d_j and the sums carry ~1e-6 of
+ * those scales; independent of the offset. Before the fix the value moved
+ * by ~6e-8 x the gap between the sets: 2.6e-3 on a KL of 3.3 at a gap of
+ * 2e4 (260 x the tolerance), 1e-4 at a gap of 1e3. */
+static void check_kl_offsets(clnn_context *ctx, float off)
+{
+    const size_t rows = 7, cols = 33, n = rows * cols, shape[2] = {rows, cols};
+    float *zp = malloc(n * sizeof *zp), *zq = malloc(n * sizeof *zq);
+    REQUIRE(zp && zq, "host memory");
+    fill_normal(zp, n, 19, 2.0f, off);
+    fill_normal(zq, n, 91, 2.0f, -off);
+    clnn_tensor *tp = test_tensor_from(ctx, 2, shape, zp), *tq = test_tensor_from(ctx, 2, shape, zq);
+    clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, rows, 1);
+    clnn_tensor *gp = new_tensor(ctx, CLNN_FLOAT32, rows, cols), *gq = new_tensor(ctx, CLNN_FLOAT32, rows, cols);
+    double *a = malloc(cols * sizeof *a), *b = malloc(cols * sizeof *b), *la = malloc(cols * sizeof *la),
+           *lb = malloc(cols * sizeof *lb);
+    REQUIRE(a && b && la && lb, "host memory");
+    for (int op = OP_KL_PQ; op <= OP_JS; op++) {
+        CHECK_OK(ctx, run_op(ctx, op, tp, tq, NULL, CLNN_REDUCE_NONE, loss, gp, gq));
+        float *v = test_download(ctx, loss), *g1 = test_download(ctx, gp), *g2 = test_download(ctx, gq);
+        double worst_v = 0.0, worst_g = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            /* a: the first argument of the divergence, b: the second (KL(q||p) swaps them) */
+            const float *ra = (op == OP_KL_QP ? zq : zp) + r * cols, *rb = (op == OP_KL_QP ? zp : zq) + r * cols;
+            const float *ga = (op == OP_KL_QP ? g2 : g1) + r * cols, *gb = (op == OP_KL_QP ? g1 : g2) + r * cols;
+            for (size_t j = 0; j < cols; j++) a[j] = ra[j], b[j] = rb[j];
+            double lsa = ref_out_lse(a, cols), lsb = ref_out_lse(b, cols), want, scale = 0.0;
+            for (size_t j = 0; j < cols; j++) la[j] = a[j] - lsa, lb[j] = b[j] - lsb;
+            if (op == OP_JS) {
+                double sa = 0.0, sb = 0.0; /* Σ p g_p, Σ q g_q */
+                want = ref_out_js(a, b, cols);
+                for (size_t j = 0; j < cols; j++) {
+                    double pa = exp(la[j]), pb = exp(lb[j]), lm = log(0.5 * (pa + pb));
+                    sa += pa * 0.5 * (la[j] - lm), sb += pb * 0.5 * (lb[j] - lm);
+                    scale += 0.5 * (pa * fabs(la[j] - lm) + pb * fabs(lb[j] - lm));
+                }
+                for (size_t j = 0; j < cols; j++) {
+                    double pa = exp(la[j]), pb = exp(lb[j]), lm = log(0.5 * (pa + pb));
+                    double ka = 0.5 * (la[j] - lm), kb = 0.5 * (lb[j] - lm);
+                    double e1 = fabs(ga[j] - pa * (ka - sa)) / (1e-5 * pa * (fabs(ka) + fabs(sa)));
+                    double e2 = fabs(gb[j] - pb * (kb - sb)) / (1e-5 * pb * (fabs(kb) + fabs(sb)));
+                    worst_g = fmax(worst_g, fmax(e1 != e1 ? INFINITY : e1, e2 != e2 ? INFINITY : e2));
+                }
+            } else {
+                want = ref_out_kl(a, b, cols);
+                for (size_t j = 0; j < cols; j++) scale += exp(la[j]) * fabs(la[j] - lb[j]);
+                for (size_t j = 0; j < cols; j++) {
+                    double pa = exp(la[j]), pb = exp(lb[j]), d = la[j] - lb[j];
+                    double e1 = fabs(ga[j] - pa * (d - want)) / (1e-5 * pa * (fabs(d) + want));
+                    double e2 = fabs(gb[j] - (pb - pa)) / (1e-5 * (pa + pb));
+                    worst_g = fmax(worst_g, fmax(e1 != e1 ? INFINITY : e1, e2 != e2 ? INFINITY : e2));
+                }
+            }
+            double e = fabs(v[r] - want) / (1e-5 * scale);
+            worst_v = fmax(worst_v, e != e ? INFINITY : e);
+            if (r == 0)
+                printf("%s, logit sets at +-%g: row 0 %.9g, reference %.9g", op_names[op], (double)off, v[r], want);
+        }
+        printf("; worst errors %.3g (values), %.3g (gradients) of the tolerance\n", worst_v, worst_g);
+        CHECK(worst_v <= 1.0, "%s at +-%g: row values off by %.3g of the tolerance (1e-5 of their scale)",
+              op_names[op], (double)off, worst_v);
+        CHECK(worst_g <= 1.0, "%s at +-%g: gradients off by %.3g of the tolerance (1e-5 of their scale)",
+              op_names[op], (double)off, worst_g);
+        free(v), free(g1), free(g2);
+    }
+    free(zp), free(zq), free(a), free(b), free(la), free(lb);
+    clnn_tensor_release(tp), clnn_tensor_release(tq), clnn_tensor_release(loss);
+    clnn_tensor_release(gp), clnn_tensor_release(gq);
+}
+
 /* StableMax forward against the reference; backward against central
  * differences of L(x) = sum_j dy_j y_j(x). */
 static void check_stablemax(clnn_context *ctx, size_t rows, size_t cols, size_t stride)
@@ -510,6 +607,8 @@ int main(void)
         for (size_t s = 0; s < sizeof none_shapes / sizeof none_shapes[0]; s++)
             if (every_none || s == (size_t)op % 5) check_none(ctx, op, none_shapes[s][0], none_shapes[s][1], s == 3);
     check_single_gradients(ctx);
+    check_kl_offsets(ctx, 1e4f);
+    check_kl_offsets(ctx, 500.0f);
     check_prob_entropy_zeros(ctx);
     check_smce_bad_label(ctx);
     check_row_packing(ctx);

@@ -179,8 +179,9 @@ CLNN_API clnn_status clnn_context_cl(const clnn_context *ctx, cl_context *contex
 /* Waits until every command queued by the context has finished. */
 CLNN_API clnn_status clnn_finish(clnn_context *ctx);
 
-/* The last error message of ctx, or of the calling thread when ctx is NULL.
- * Never NULL; "" when no error happened yet. */
+/* The last error message of ctx, or of the calling thread when ctx is NULL:
+ * the message of the latest call that failed (a call that succeeds leaves
+ * it as it was). Never NULL; "" when no error happened yet. */
 CLNN_API const char *clnn_last_error(const clnn_context *ctx);
 
 /* --------------------------------------------------------- program cache */

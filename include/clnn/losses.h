@@ -142,11 +142,14 @@ CLNN_API clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *
  *   loss_r = (1/a)·softplus(a·(b − u_y)),
  *   d/dz_j = −σ(a(b − u_y))·([j = y] − 1/C − u_y u_j / C)/σ   (σ(·) the sigmoid)
  * a > 0 and b finite (the paper tunes them, e.g. a = 0.1, b = 10). Needs
- * C >= 2. The kernel needs no exponential per element, only Σ z and Σ z²
- * (one pass, with the row's first logit subtracted first so that large
- * offsets cancel exactly) and a gradient pass; the class-count independence
- * of the paper needs the loss computed from the last hidden layer (O(d²) per
- * example), which clnn_spherical_z_loss_hidden below does (docs/kernels.md). */
+ * C >= 3 (CLNN_ERR_SHAPE below): with 2 classes every z-normalized row is
+ * ±(1, −1) whatever the logits (up to eps), so the loss would be constant
+ * and carry no gradient. The kernel needs no exponential per element, only
+ * Σ z and Σ z² (one pass, with the row's first logit subtracted first so
+ * that large offsets cancel exactly) and a gradient pass; the class-count
+ * independence of the paper needs the loss computed from the last hidden
+ * layer (O(d²) per example), which clnn_spherical_z_loss_hidden below does
+ * (docs/kernels.md). */
 CLNN_API clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                            float a, float b, float eps, clnn_reduction reduction,
                                            clnn_tensor *loss, clnn_tensor *dlogits);
@@ -160,7 +163,7 @@ CLNN_API clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor 
  *   bias   [C] fp32, or NULL (b = 0)
  *   labels int32, N entries (an entry outside [0, C) makes its row's loss
  *          and dh NaN, and dW and db NaN, as W and b are shared by all rows)
- * a, b, eps and the reduction as clnn_spherical_z_loss (C >= 2), whose value
+ * a, b, eps and the reduction as clnn_spherical_z_loss (C >= 3), whose value
  * this is on the logits W h + b up to fp32 rounding:
  *   μ = Σo/C, σ = sqrt(Σo²/C − μ² + eps), u_y = (o_y − μ)/σ,
  *   loss_r = (1/a)·softplus(a·(b − u_y)),

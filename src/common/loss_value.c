@@ -42,11 +42,11 @@ clnn_status clnn__check_labels(clnn_context *ctx, const char *fn, const char *na
 clnn_status clnn__check_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                              const char *like_name, const clnn_tensor *like)
 {
-    TRY(clnn__check_f32(ctx, fn, name, t, 0));
-    CHECK_SHAPE(ctx, t->count == like->count && t->shape[t->ndim - 1] == like->shape[like->ndim - 1],
-                "%s: %s must have the shape of %s (%zu elements, last dimension %zu)", fn, name, like_name,
-                like->count, like->shape[like->ndim - 1]);
-    return CLNN_OK;
+    clnn__dims d = {0};
+    const size_t cols = like->shape[like->ndim - 1];
+    clnn__dims_bind(&d, 'N', like->count / cols, like_name);
+    clnn__dims_bind(&d, 'C', cols, like_name);
+    return clnn__check_shape(ctx, fn, &d, name, t, "N*,C");
 }
 
 /* The loss's element count: red->terms for NONE, else 1. */

@@ -89,8 +89,3 @@ clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activ
     return CLNN_OK;
 }
 
-clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
-{
-    CHECK_SHAPE(ctx, t->count <= 0xFFFFFFFFu, "%s: %s has %zu elements, more than 2^32 - 1", fn, name, t->count);
-    return CLNN_OK;
-}

@@ -58,8 +58,6 @@ const char *clnn__act_variant(clnn_activation act, char *buf);
 
 /* act is a clnn_activation and alpha finite. */
 clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activation act, float alpha);
-/* The element count fits the kernels' 32-bit indices. */
-clnn_status clnn__check_count32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t);
 
 /* Loss helpers (implemented in common/loss_value.c; the whole set, with the
  * reduction NONE, is in common/loss_value.h): loss (1 element) and grad (input's

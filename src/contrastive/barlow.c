@@ -52,11 +52,9 @@ static clnn_status barlow(clnn_context *ctx, const char *fn, size_t n, size_t d,
 clnn_status clnn_barlow_twins(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, float lambda,
                               clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_barlow_twins";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d;
-    static const char *const names[2] = {"dz1", "dz2"};
-    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));
+    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, "dz1", dz1, "dz2", dz2, &n, &d));
     CHECK_SHAPE(ctx, n >= 2, "%s: %zu sample; the batch statistics need at least 2", fn, n);
     CHECK_ARG(ctx, clnn__is_finite(lambda) && lambda >= 0.0f, "%s: lambda %g must be finite and >= 0", fn,
               (double)lambda);

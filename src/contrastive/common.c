@@ -50,26 +50,6 @@ CLNN_TUNE_FAMILY(contrastive, exercise_contrastive) = {&clnn__ctr_embed_prepare,
 
 /* ------------------------------------------------------------- checks */
 
-clnn_status clnn__ctr_rows_of(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t *n,
-                              size_t *d)
-{
-    TRY(clnn__check_f32(ctx, fn, name, t, 0));
-    TRY(clnn__check_count32(ctx, fn, name, t));
-    *d = t->shape[t->ndim - 1];
-    *n = t->count / *d;
-    return CLNN_OK;
-}
-
-clnn_status clnn__ctr_same_rows(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *a,
-                                const char *b_name, const clnn_tensor *b)
-{
-    TRY(clnn__check_f32(ctx, fn, b_name, b, 0));
-    CHECK_SHAPE(ctx, b->count == a->count && b->shape[b->ndim - 1] == a->shape[a->ndim - 1],
-                "%s: %s must have the shape of %s (%zu elements, last dimension %zu)", fn, b_name, a_name, a->count,
-                a->shape[a->ndim - 1]);
-    return CLNN_OK;
-}
-
 clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)
 {
     /* the contrastive kernels sum their anchors' terms on the device and do
@@ -79,50 +59,16 @@ clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_re
     return clnn__check_reduction(ctx, fn, reduction);
 }
 
-clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_in, const clnn_tensor *const *inputs,
-                                    clnn_tensor *loss, size_t n_grad, clnn_tensor *const *grads,
-                                    const char *const *grad_names)
-{
-    int any = loss != NULL;
-    for (size_t i = 0; i < n_grad; i++) any |= grads[i] != NULL;
-    CHECK_ARG(ctx, any, "%s: loss and every gradient are NULL: nothing to compute", fn);
-    if (loss) {
-        TRY(clnn__check_f32(ctx, fn, "loss", loss, 0));
-        CHECK_SHAPE(ctx, loss->count == 1, "%s: loss must have exactly 1 element, it has %zu", fn, loss->count);
-    }
-    for (size_t i = 0; i < n_grad; i++) {
-        const clnn_tensor *g = grads[i], *in = inputs[i];
-        if (!g) continue;
-        TRY(clnn__check_f32(ctx, fn, grad_names[i], g, 0));
-        CHECK_SHAPE(ctx, g->count == in->count && g->shape[g->ndim - 1] == in->shape[in->ndim - 1],
-                    "%s: %s must have the shape of its input (%zu elements, last dimension %zu)", fn, grad_names[i],
-                    in->count, in->shape[in->ndim - 1]);
-    }
-    /* no output shares a buffer with an input or with another output */
-    for (size_t i = 0; i <= n_grad; i++) {
-        const clnn_tensor *o = i < n_grad ? grads[i] : loss;
-        const char *name = i < n_grad ? grad_names[i] : "loss";
-        if (!o) continue;
-        for (size_t j = 0; j < n_in; j++)
-            CHECK_ARG(ctx, !clnn__alias(o, inputs[j]), "%s: %s must not alias an input", fn, name);
-        for (size_t j = i + 1; j <= n_grad; j++) {
-            const clnn_tensor *p = j < n_grad ? grads[j] : loss;
-            CHECK_ARG(ctx, !p || !clnn__alias(p, o), "%s: %s and %s must differ", fn, name,
-                      j < n_grad ? grad_names[j] : "loss");
-        }
-    }
-    return CLNN_OK;
-}
-
 clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
-                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
-                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d)
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, const char *dx_name,
+                                  clnn_tensor *dx, const char *dy_name, clnn_tensor *dy, size_t *n, size_t *d)
 {
-    TRY(clnn__ctr_rows_of(ctx, fn, x_name, x, n, d));
-    TRY(clnn__ctr_same_rows(ctx, fn, x_name, x, y_name, y));
+    TRY(clnn__check_rows(ctx, fn, x_name, x, n, d));
+    TRY(clnn__check_like(ctx, fn, y_name, y, x_name, x));
     const clnn_tensor *inputs[2] = {x, y};
-    clnn_tensor *grads[2] = {dx, dy};
-    return clnn__ctr_check_outputs(ctx, fn, 2, inputs, loss, 2, grads, grad_names);
+    const clnn__loss_output out[3] = {
+        {loss, "loss", NULL, NULL}, {dx, dx_name, x, x_name}, {dy, dy_name, y, y_name}};
+    return clnn__check_loss_io(ctx, fn, NULL, 2, inputs, 3, out);
 }
 
 void clnn__ctr_release(size_t n, cl_mem *bufs)

@@ -23,25 +23,13 @@ extern const clnn__tunable clnn__ctr_variance;                                  
 
 /* ------------------------------------------------------------- checks */
 
-/* t is an fp32 tensor of ctx whose last dimension is *d and whose leading
- * dimensions hold *n rows; its elements fit 32-bit indices. */
-clnn_status clnn__ctr_rows_of(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t *n,
-                              size_t *d);
-/* b is an fp32 tensor with a's rows and last dimension. */
-clnn_status clnn__ctr_same_rows(clnn_context *ctx, const char *fn, const char *a_name, const clnn_tensor *a,
-                                const char *b_name, const clnn_tensor *b);
 clnn_status clnn__ctr_check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction);
-/* The outputs of a loss over n_in inputs: loss (1 fp32 element) and grads[i]
- * (the shape of inputs[i], i < n_grad) may each be NULL but not all; no
- * output aliases an input or another output. */
-clnn_status clnn__ctr_check_outputs(clnn_context *ctx, const char *fn, size_t n_in, const clnn_tensor *const *inputs,
-                                    clnn_tensor *loss, size_t n_grad, clnn_tensor *const *grads,
-                                    const char *const *grad_names);
-/* Two views x, y of one shape (rows_of and same_rows), and their outputs:
- * loss, dx, dy (grad_names[0], [1]) as clnn__ctr_check_outputs. */
+/* Two views x, y of one shape (clnn__check_rows, clnn__check_like), and
+ * their outputs loss (1 element), dx and dy (the shapes of x and y) as
+ * clnn__check_loss_io checks them. */
 clnn_status clnn__ctr_check_views(clnn_context *ctx, const char *fn, const char *x_name, const clnn_tensor *x,
-                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, clnn_tensor *dx,
-                                  clnn_tensor *dy, const char *const grad_names[2], size_t *n, size_t *d);
+                                  const char *y_name, const clnn_tensor *y, clnn_tensor *loss, const char *dx_name,
+                                  clnn_tensor *dx, const char *dy_name, clnn_tensor *dy, size_t *n, size_t *d);
 /* Releases the non-NULL buffers of a list. */
 void clnn__ctr_release(size_t n, cl_mem *bufs);
 

@@ -72,8 +72,7 @@ clnn_status clnn_ge2e_loss(clnn_context *ctx, const clnn_tensor *e, const clnn_t
                            clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *de, clnn_tensor *dw,
                            clnn_tensor *db)
 {
-    static const char *fn = "clnn_ge2e_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "e", e, 0));
     TRY(clnn__check_count32(ctx, fn, "e", e));
     CHECK_SHAPE(ctx, e->ndim == 3, "%s: e must be [speakers, utterances, D], it has %d dimensions", fn, e->ndim);
@@ -84,9 +83,9 @@ clnn_status clnn_ge2e_loss(clnn_context *ctx, const clnn_tensor *e, const clnn_t
     TRY(clnn__check_f32(ctx, fn, "b", b, 1));
     TRY(clnn__ctr_check_reduction(ctx, fn, reduction));
     const clnn_tensor *inputs[3] = {e, w, b};
-    clnn_tensor *grads[3] = {de, dw, db};
-    static const char *const names[3] = {"de", "dw", "db"};
-    TRY(clnn__ctr_check_outputs(ctx, fn, 3, inputs, loss, 3, grads, names));
+    const clnn__loss_output out[4] = {
+        {loss, "loss", NULL, NULL}, {de, "de", e, "e"}, {dw, "dw", w, "w"}, {db, "db", b, "b"}};
+    TRY(clnn__check_loss_io(ctx, fn, NULL, 3, inputs, 4, out));
 
     const size_t sizes[N_BUF] = {g.spk * g.d, g.spk, g.rows, g.rows * g.spk, g.rows, g.rows, g.rows,
                                  g.rows * g.spk, 4 * g.rows, g.spk * g.d, g.spk};

@@ -63,10 +63,8 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
                                const clnn_tensor *labels, clnn_infonce_mode mode, const clnn_contrastive_options *opt,
                                clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2, int tiled)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t n, d;
-    static const char *const names[2] = {"dz1", "dz2"};
-    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, dz1, dz2, names, &n, &d));
+    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, "dz1", dz1, "dz2", dz2, &n, &d));
     CHECK_ARG(ctx, mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT,
               "%s: mode %d is not a clnn_infonce_mode", fn, (int)mode);
     if (labels) {
@@ -100,20 +98,22 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
 clnn_status clnn_infonce(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, clnn_infonce_mode mode,
                          const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
 {
-    return contrastive(ctx, "clnn_infonce", z1, z2, NULL, mode, opt, loss, dz1, dz2, 0);
+    CLNN_ENTRY(ctx);
+    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, 0);
 }
 
 clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
                                clnn_infonce_mode mode, const clnn_contrastive_options *opt, clnn_tensor *loss,
                                clnn_tensor *dz1, clnn_tensor *dz2)
 {
-    return contrastive(ctx, "clnn_infonce_tiled", z1, z2, NULL, mode, opt, loss, dz1, dz2, 1);
+    CLNN_ENTRY(ctx);
+    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, 1);
 }
 
 clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, const clnn_tensor *labels,
                         const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_supcon";
-    if (ctx) TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
     return contrastive(ctx, fn, z1, z2, labels, CLNN_INFONCE_NT_XENT, opt, loss, dz1, dz2, 0);
 }

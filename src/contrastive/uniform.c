@@ -19,11 +19,9 @@ const clnn__tunable clnn__ctr_rows_axpy = {"contrastive.rows_axpy", "contrastive
 clnn_status clnn_alignment_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *y, float alpha,
                                 clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dy)
 {
-    static const char *fn = "clnn_alignment_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d;
-    static const char *const names[2] = {"dx", "dy"};
-    TRY(clnn__ctr_check_views(ctx, fn, "x", x, "y", y, loss, dx, dy, names, &n, &d));
+    TRY(clnn__ctr_check_views(ctx, fn, "x", x, "y", y, loss, "dx", dx, "dy", dy, &n, &d));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha > 0.0f, "%s: alpha %g must be finite and > 0", fn, (double)alpha);
 
     cl_mem partial = NULL;
@@ -64,16 +62,12 @@ static clnn_status uniformity_grad(clnn_context *ctx, const char *fn, const clnn
 clnn_status clnn_uniformity_loss(clnn_context *ctx, const clnn_tensor *x, float t, clnn_tensor *loss,
                                  clnn_tensor *dx)
 {
-    static const char *fn = "clnn_uniformity_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d;
-    TRY(clnn__ctr_rows_of(ctx, fn, "x", x, &n, &d));
+    TRY(clnn__check_rows(ctx, fn, "x", x, &n, &d));
     CHECK_SHAPE(ctx, n >= 2, "%s: x has %zu row; uniformity needs at least 2 (distinct pairs)", fn, n);
     CHECK_ARG(ctx, clnn__is_finite(t) && t > 0.0f, "%s: t %g must be finite and > 0", fn, (double)t);
-    const clnn_tensor *inputs[1] = {x};
-    clnn_tensor *grads[1] = {dx};
-    static const char *const names[1] = {"dx"};
-    TRY(clnn__ctr_check_outputs(ctx, fn, 1, inputs, loss, 1, grads, names));
+    TRY(clnn__check_loss_outputs(ctx, fn, x, x, loss, dx, "dx"));
 
     cl_mem buf[5] = {NULL}; /* g, stats, sqn, lse, rsum */
     clnn_status st = clnn__scratch(ctx, fn, n * n, &buf[0]);

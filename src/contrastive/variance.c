@@ -10,15 +10,11 @@ static clnn_status variance(clnn_context *ctx, const char *fn, const char *in_na
                             const clnn_tensor *x, float coef, clnn_reduction reduction, clnn_tensor *loss,
                             clnn_tensor *dx, int by_columns)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     size_t rows, cols;
-    TRY(clnn__ctr_rows_of(ctx, fn, in_name, x, &rows, &cols));
+    TRY(clnn__check_rows(ctx, fn, in_name, x, &rows, &cols));
     CHECK_ARG(ctx, clnn__is_finite(coef), "%s: coef %g is not finite", fn, (double)coef);
     TRY(clnn__ctr_check_reduction(ctx, fn, reduction));
-    const clnn_tensor *inputs[1] = {x};
-    clnn_tensor *grads[1] = {dx};
-    const char *const names[1] = {grad_name};
-    TRY(clnn__ctr_check_outputs(ctx, fn, 1, inputs, loss, 1, grads, names));
+    TRY(clnn__check_loss_outputs(ctx, fn, x, x, loss, dx, grad_name));
 
     size_t groups = by_columns ? cols : rows, count = by_columns ? rows : cols;
     cl_uint n = (cl_uint)count, gstride = by_columns ? 1 : (cl_uint)cols, inner = by_columns ? 1 : (cl_uint)cols;
@@ -40,11 +36,13 @@ static clnn_status variance(clnn_context *ctx, const char *fn, const char *in_na
 clnn_status clnn_task_variance_penalty(clnn_context *ctx, const clnn_tensor *x, float coef,
                                        clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dx)
 {
-    return variance(ctx, "clnn_task_variance_penalty", "x", "dx", x, coef, reduction, loss, dx, 0);
+    CLNN_ENTRY(ctx);
+    return variance(ctx, fn, "x", "dx", x, coef, reduction, loss, dx, 0);
 }
 
 clnn_status clnn_output_variance_penalty(clnn_context *ctx, const clnn_tensor *y, float coef,
                                          clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dy)
 {
-    return variance(ctx, "clnn_output_variance_penalty", "y", "dy", y, coef, reduction, loss, dy, 1);
+    CLNN_ENTRY(ctx);
+    return variance(ctx, fn, "y", "dy", y, coef, reduction, loss, dy, 1);
 }

@@ -35,16 +35,8 @@ typedef struct conv_geom {
     size_t crs_g; /* (C/G)*R*S: the GEMM inner size of one group */
 } conv_geom;
 
-static clnn_status check_f32_4d(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t)
-{
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, name);
-    CHECK_SHAPE(ctx, t->ndim == 4, "%s: %s must have 4 dimensions (NCHW layout), has %d", fn, name, t->ndim);
-    return CLNN_OK;
-}
-
 /* Validates params and the three tensors of a conv2d call and derives the sizes. */
-static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_conv2d_params *prm,
+static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_conv2d_params *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *filt,
                                  const char *filt_name, const clnn_tensor *out, const char *out_name, conv_geom *g)
 {
@@ -57,9 +49,9 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_c
                   fn, i, prm->pad[i]);
     }
     CHECK_ARG(ctx, prm->groups >= 1, "%s: params->groups = %d must be >= 1", fn, prm->groups);
-    TRY(check_f32_4d(ctx, fn, img_name, img));
-    TRY(check_f32_4d(ctx, fn, filt_name, filt));
-    TRY(check_f32_4d(ctx, fn, out_name, out));
+    TRY(clnn__check_shape(ctx, fn, d, img_name, img, "N,C,H,W"));
+    TRY(clnn__check_shape(ctx, fn, d, filt_name, filt, "K,_,R,S"));
+    TRY(clnn__check_shape(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
     g->N = img->shape[0], g->C = img->shape[1], g->H = img->shape[2], g->W = img->shape[3];
     g->K = filt->shape[0], g->R = filt->shape[2], g->S = filt->shape[3], g->G = (size_t)prm->groups;
     CHECK_SHAPE(ctx, g->C % g->G == 0 && g->K % g->G == 0,
@@ -75,13 +67,31 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, const clnn_c
                 filt_name, ext_h, ext_w);
     g->P = (ext_h - span_h) / (size_t)prm->stride[0] + 1;
     g->Q = (ext_w - span_w) / (size_t)prm->stride[1] + 1;
-    CHECK_SHAPE(ctx, out->shape[0] == g->N && out->shape[1] == g->K && out->shape[2] == g->P && out->shape[3] == g->Q,
-                "%s: %s is [%zu, %zu, %zu, %zu], expected [%zu, %zu, %zu, %zu]", fn, out_name, out->shape[0],
-                out->shape[1], out->shape[2], out->shape[3], g->N, g->K, g->P, g->Q);
+    clnn__dims_bind(d, 'P', g->P, "params");
+    clnn__dims_bind(d, 'Q', g->Q, "params");
+    TRY(clnn__check_shape(ctx, fn, d, out_name, out, "N,K,P,Q"));
     g->crs_g = g->C / g->G * g->R * g->S;
     CHECK_SHAPE(ctx, g->C * g->R * g->S <= UINT_MAX / (g->P * g->Q) && img->count <= UINT_MAX && out->count <= UINT_MAX,
                 "%s: sizes beyond 2^32 elements per tensor or workspace are not supported", fn);
     return CLNN_OK;
+}
+
+/* The GEMM operands of image n, strided over the G groups: the filters
+ * [K/G, CRS/G] (w or dw), the column matrix [CRS/G, PQ] and the image's
+ * output planes [K/G, PQ] (y or dy). */
+static clnn__gemm_operand filters_of(cl_mem buf, const conv_geom *g)
+{
+    return (clnn__gemm_operand){buf, 0, g->crs_g, g->K / g->G * g->crs_g};
+}
+
+static clnn__gemm_operand columns_of(cl_mem buf, const conv_geom *g)
+{
+    return (clnn__gemm_operand){buf, 0, g->P * g->Q, g->crs_g * g->P * g->Q};
+}
+
+static clnn__gemm_operand planes_of(cl_mem buf, size_t n, const conv_geom *g)
+{
+    return (clnn__gemm_operand){buf, n * g->K * g->P * g->Q, g->P * g->Q, g->K / g->G * g->P * g->Q};
 }
 
 /* im2col or col2im of image n: the two kernels share their argument list. */
@@ -102,33 +112,68 @@ static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tun
     return clnn__run(ctx, fn, t, problem, 16, a);
 }
 
+/* The passes of conv2d over the images: forward y = w . im2col(x), data
+ * dx = col2im(w^T . dy) and weights dw (+)= dy . im2col(x)^T, the first
+ * image overwriting dw. */
+enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHTS };
+
+/* Image n of a pass, with the column matrix col: img is x or dx, filt w or
+ * dw, out y or dy. */
+static clnn_status conv_image(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
+                              const clnn_conv2d_params *prm, size_t n, cl_mem col, cl_mem img, cl_mem filt, cl_mem out)
+{
+    const size_t PQ = g->P * g->Q, Kg = g->K / g->G;
+    if (pass == CONV_DATA) { /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
+        TRY(clnn__sgemm(ctx, fn, 1, 0, g->crs_g, PQ, Kg, 1.0f, filters_of(filt, g), planes_of(out, n, g), 0.0f,
+                        columns_of(col, g), g->G));
+        return run_colmap(ctx, fn, &tune_col2im, col, img, n, g, prm);
+    }
+    TRY(run_colmap(ctx, fn, &tune_im2col, col, img, n, g, prm));
+    if (pass == CONV_FORWARD)
+        return clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g->crs_g, 1.0f, filters_of(filt, g), columns_of(col, g), 0.0f,
+                           planes_of(out, n, g), g->G);
+    /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T */
+    return clnn__sgemm(ctx, fn, 0, 1, Kg, g->crs_g, PQ, 1.0f, planes_of(out, n, g), columns_of(col, g),
+                       n ? 1.0f : 0.0f, filters_of(filt, g), g->G);
+}
+
+/* A pass over every image of a validated call, in image order. */
+static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
+                             const clnn_conv2d_params *prm, cl_mem img, cl_mem filt, cl_mem out)
+{
+    cl_mem col;
+    TRY(clnn__scratch(ctx, fn, g->C * g->R * g->S * g->P * g->Q, &col));
+    clnn_status st = CLNN_OK;
+    for (size_t n = 0; n < g->N && st == CLNN_OK; n++) st = conv_image(ctx, fn, pass, g, prm, n, col, img, filt, out);
+    clReleaseMemObject(col);
+    return st;
+}
+
+/* A backward pass: validation, then the images. */
+static clnn_status conv_backward(clnn_context *ctx, const char *fn, clnn__dims *d, int pass,
+                                 const clnn_conv2d_params *prm, const clnn_tensor *img, const char *img_name,
+                                 const clnn_tensor *filt, const char *filt_name, const clnn_tensor *out,
+                                 const char *out_name)
+{
+    conv_geom g;
+    TRY(conv_validate(ctx, fn, d, prm, img, img_name, filt, filt_name, out, out_name, &g));
+    return conv_pass(ctx, fn, pass, &g, prm, img->buffer, filt->buffer, out->buffer);
+}
+
 clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
                                 const clnn_conv2d_params *params, clnn_tensor *y)
 {
-    static const char *fn = "clnn_conv2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     conv_geom g;
-    TRY(conv_validate(ctx, fn, params, x, "x", w, "w", y, "y", &g));
+    TRY(conv_validate(ctx, fn, &dims, params, x, "x", w, "w", y, "y", &g));
     if (b) {
         TRY(clnn__check_tensor(ctx, fn, "b", b));
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
                     "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
     }
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
-        st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
-        if (st != CLNN_OK) break;
-        clnn__gemm_operand A = {w->buffer, 0, g.crs_g, Kg * g.crs_g};
-        clnn__gemm_operand B = {col, 0, PQ, g.crs_g * PQ};
-        clnn__gemm_operand C = {y->buffer, n * g.K * PQ, PQ, Kg * PQ};
-        st = clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g.crs_g, 1.0f, A, B, 0.0f, C, g.G);
-    }
-    clReleaseMemObject(col);
-    if (st != CLNN_OK || !b) return st;
-    cl_uint count = (cl_uint)y->count, plane = (cl_uint)PQ, K = (cl_uint)g.K;
+    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, params, x->buffer, w->buffer, y->buffer));
+    if (!b) return CLNN_OK;
+    cl_uint count = (cl_uint)y->count, plane = (cl_uint)(g.P * g.Q), K = (cl_uint)g.K;
     size_t problem[2] = {y->count, 1};
     clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(b->buffer), KARG(count), KARG(plane), KARG(K)};
     return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);
@@ -137,59 +182,25 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
 clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
                                       const clnn_conv2d_params *params, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_conv2d_backward_data";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    conv_geom g;
-    TRY(conv_validate(ctx, fn, params, dx, "dx", w, "w", dy, "dy", &g));
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
-        /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
-        clnn__gemm_operand A = {w->buffer, 0, g.crs_g, Kg * g.crs_g};
-        clnn__gemm_operand B = {dy->buffer, n * g.K * PQ, PQ, Kg * PQ};
-        clnn__gemm_operand C = {col, 0, PQ, g.crs_g * PQ};
-        st = clnn__sgemm(ctx, fn, 1, 0, g.crs_g, PQ, Kg, 1.0f, A, B, 0.0f, C, g.G);
-        if (st == CLNN_OK) st = run_colmap(ctx, fn, &tune_col2im, col, dx->buffer, n, &g, params);
-    }
-    clReleaseMemObject(col);
-    return st;
+    CLNN_ENTRY(ctx);
+    return conv_backward(ctx, fn, &dims, CONV_DATA, params, dx, "dx", w, "w", dy, "dy");
 }
 
 clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                          const clnn_conv2d_params *params, clnn_tensor *dw)
 {
-    static const char *fn = "clnn_conv2d_backward_weights";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    conv_geom g;
-    TRY(conv_validate(ctx, fn, params, x, "x", dw, "dw", dy, "dy", &g));
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g.C * g.R * g.S * g.P * g.Q, &col));
-    size_t PQ = g.P * g.Q, Kg = g.K / g.G;
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g.N && st == CLNN_OK; n++) {
-        st = run_colmap(ctx, fn, &tune_im2col, col, x->buffer, n, &g, params);
-        if (st != CLNN_OK) break;
-        /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T; the first image overwrites */
-        clnn__gemm_operand A = {dy->buffer, n * g.K * PQ, PQ, Kg * PQ};
-        clnn__gemm_operand B = {col, 0, PQ, g.crs_g * PQ};
-        clnn__gemm_operand C = {dw->buffer, 0, g.crs_g, Kg * g.crs_g};
-        st = clnn__sgemm(ctx, fn, 0, 1, Kg, g.crs_g, PQ, 1.0f, A, B, n ? 1.0f : 0.0f, C, g.G);
-    }
-    clReleaseMemObject(col);
-    return st;
+    CLNN_ENTRY(ctx);
+    return conv_backward(ctx, fn, &dims, CONV_WEIGHTS, params, x, "x", dw, "dw", dy, "dy");
 }
 
 clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
 {
-    static const char *fn = "clnn_conv2d_backward_bias";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_f32_4d(ctx, fn, "dy", dy));
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_shape(ctx, fn, &dims, "dy", dy, "N,K,P,Q"));
     TRY(clnn__check_tensor(ctx, fn, "db", db));
     size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->shape[2] * dy->shape[3];
     CHECK_SHAPE(ctx, db->dtype == CLNN_FLOAT32 && db->count == K,
                 "%s: db must be a float32 tensor of %zu elements (the channels of dy)", fn, K);
-    CHECK_SHAPE(ctx, dy->count <= UINT_MAX, "%s: dy has more than 2^32 elements", fn);
+    TRY(clnn__check_count32(ctx, fn, "dy", dy));
     return clnn__group_sum(ctx, fn, dy->buffer, db->buffer, K, N * PQ, PQ, PQ, K * PQ, 1.0f);
 }

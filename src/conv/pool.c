@@ -4,8 +4,6 @@
 #include "internal.h"
 #include "tune_family.h"
 
-#include <limits.h>
-
 #define ELEMENTWISE(id_, kernel_) {id_, "conv_pool", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
 static const clnn__tunable tune_forward = ELEMENTWISE("pool.forward", "pool_forward");
 static const clnn__tunable tune_backward = ELEMENTWISE("pool.backward", "pool_backward");
@@ -29,18 +27,16 @@ CLNN_TUNE_FAMILY(pool, exercise_pool) = {&tune_forward, &tune_backward, NULL};
 
 enum { MODE_MAX = 0, MODE_AVG_INCLUDE_PAD = 1, MODE_AVG_EXCLUDE_PAD = 2 };
 
-static clnn_status check_nchw(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                              clnn_dtype dtype)
+/* An NCHW tensor of the call (spec: its dimensions' names) whose elements fit 32-bit indices. */
+static clnn_status check_nchw(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
+                              const clnn_tensor *t, const char *spec)
 {
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == dtype, "%s: %s must be %s", fn, name, dtype == CLNN_INT32 ? "int32" : "float32");
-    CHECK_SHAPE(ctx, t->ndim == 4, "%s: %s must have 4 dimensions (NCHW layout), has %d", fn, name, t->ndim);
-    CHECK_SHAPE(ctx, t->count <= UINT_MAX, "%s: %s has more than 2^32 elements", fn, name);
-    return CLNN_OK;
+    TRY(clnn__check_shape(ctx, fn, d, name, t, spec));
+    return clnn__check_count32(ctx, fn, name, t);
 }
 
 /* Validates params, the image tensor [N, C, H, W] and the pooled tensor [N, C, P, Q]. */
-static clnn_status pool_validate(clnn_context *ctx, const char *fn, const clnn_pool2d_params *prm,
+static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_pool2d_params *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *out,
                                  const char *out_name)
 {
@@ -54,19 +50,15 @@ static clnn_status pool_validate(clnn_context *ctx, const char *fn, const clnn_p
     }
     CHECK_ARG(ctx, prm->count_include_pad == 0 || prm->count_include_pad == 1,
               "%s: params->count_include_pad = %d must be 0 or 1", fn, prm->count_include_pad);
-    TRY(check_nchw(ctx, fn, img_name, img, CLNN_FLOAT32));
-    TRY(check_nchw(ctx, fn, out_name, out, CLNN_FLOAT32));
+    TRY(check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
+    TRY(check_nchw(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
     size_t ext_h = img->shape[2] + 2 * (size_t)prm->pad[0], ext_w = img->shape[3] + 2 * (size_t)prm->pad[1];
     CHECK_SHAPE(ctx, (size_t)prm->kernel[0] <= ext_h && (size_t)prm->kernel[1] <= ext_w,
                 "%s: the %dx%d window does not fit the padded %zux%zu input %s", fn, prm->kernel[0], prm->kernel[1],
                 ext_h, ext_w, img_name);
-    size_t P = (ext_h - (size_t)prm->kernel[0]) / (size_t)prm->stride[0] + 1;
-    size_t Q = (ext_w - (size_t)prm->kernel[1]) / (size_t)prm->stride[1] + 1;
-    CHECK_SHAPE(ctx, out->shape[0] == img->shape[0] && out->shape[1] == img->shape[1] && out->shape[2] == P &&
-                         out->shape[3] == Q,
-                "%s: %s is [%zu, %zu, %zu, %zu], expected [%zu, %zu, %zu, %zu]", fn, out_name, out->shape[0],
-                out->shape[1], out->shape[2], out->shape[3], img->shape[0], img->shape[1], P, Q);
-    return CLNN_OK;
+    clnn__dims_bind(d, 'P', (ext_h - (size_t)prm->kernel[0]) / (size_t)prm->stride[0] + 1, "params");
+    clnn__dims_bind(d, 'Q', (ext_w - (size_t)prm->kernel[1]) / (size_t)prm->stride[1] + 1, "params");
+    return clnn__check_shape(ctx, fn, d, out_name, out, "N,C,P,Q");
 }
 
 /* Both kernels take (src, indices, dst, sizes..., mode); forward runs over the
@@ -89,83 +81,71 @@ static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, con
     return clnn__run(ctx, fn, backward ? &tune_backward : &tune_forward, problem, 15, a);
 }
 
-static clnn_status check_indices(clnn_context *ctx, const char *fn, const clnn_tensor *idx, const clnn_tensor *out,
-                                 const char *out_name)
-{
-    TRY(check_nchw(ctx, fn, "indices", idx, CLNN_INT32));
-    for (int i = 0; i < 4; i++)
-        CHECK_SHAPE(ctx, idx->shape[i] == out->shape[i], "%s: indices must have the shape of %s", fn, out_name);
-    return CLNN_OK;
-}
-
 clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
                                    clnn_tensor *y, clnn_tensor *indices)
 {
-    static const char *fn = "clnn_maxpool2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(pool_validate(ctx, fn, params, x, "x", y, "y"));
-    TRY(check_indices(ctx, fn, indices, y, "y"));
+    CLNN_ENTRY(ctx);
+    TRY(pool_validate(ctx, fn, &dims, params, x, "x", y, "y"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
     return run_pool(ctx, fn, 0, x, y, indices->buffer, params, MODE_MAX);
 }
 
 clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
                                     const clnn_pool2d_params *params, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_maxpool2d_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(pool_validate(ctx, fn, params, dx, "dx", dy, "dy"));
-    TRY(check_indices(ctx, fn, indices, dy, "dy"));
+    CLNN_ENTRY(ctx);
+    TRY(pool_validate(ctx, fn, &dims, params, dx, "dx", dy, "dy"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
     return run_pool(ctx, fn, 1, dx, dy, indices->buffer, params, MODE_MAX);
+}
+
+/* Average pooling, forward (img x, out y) or backward (img dx, out dy). */
+static clnn_status avgpool(clnn_context *ctx, const char *fn, clnn__dims *d, int backward,
+                           const clnn_pool2d_params *params, const clnn_tensor *img, const char *img_name,
+                           const clnn_tensor *out, const char *out_name)
+{
+    TRY(pool_validate(ctx, fn, d, params, img, img_name, out, out_name));
+    return run_pool(ctx, fn, backward, img, out, NULL, params,
+                    params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
 }
 
 clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
                                    clnn_tensor *y)
 {
-    static const char *fn = "clnn_avgpool2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(pool_validate(ctx, fn, params, x, "x", y, "y"));
-    return run_pool(ctx, fn, 0, x, y, NULL, params,
-                    params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
+    CLNN_ENTRY(ctx);
+    return avgpool(ctx, fn, &dims, 0, params, x, "x", y, "y");
 }
 
 clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_pool2d_params *params,
                                     clnn_tensor *dx)
 {
-    static const char *fn = "clnn_avgpool2d_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(pool_validate(ctx, fn, params, dx, "dx", dy, "dy"));
-    return run_pool(ctx, fn, 1, dx, dy, NULL, params,
-                    params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
+    CLNN_ENTRY(ctx);
+    return avgpool(ctx, fn, &dims, 1, params, dx, "dx", dy, "dy");
 }
 
 /* The pooled tensor of global pooling: [N, C] or [N, C, 1, 1]. */
-static clnn_status check_global(clnn_context *ctx, const char *fn, const clnn_tensor *img, const char *img_name,
-                                const clnn_tensor *pooled, const char *pooled_name)
+static clnn_status check_global(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *img,
+                                const char *img_name, const clnn_tensor *pooled, const char *pooled_name)
 {
-    TRY(check_nchw(ctx, fn, img_name, img, CLNN_FLOAT32));
+    TRY(check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
     TRY(clnn__check_tensor(ctx, fn, pooled_name, pooled));
-    CHECK_SHAPE(ctx, pooled->dtype == CLNN_FLOAT32, "%s: %s must be float32", fn, pooled_name);
-    int ok = pooled->shape[0] == img->shape[0] && pooled->shape[1] == img->shape[1] &&
-             ((pooled->ndim == 2) || (pooled->ndim == 4 && pooled->shape[2] == 1 && pooled->shape[3] == 1));
-    CHECK_SHAPE(ctx, ok, "%s: %s must be [%zu, %zu] or [%zu, %zu, 1, 1]", fn, pooled_name, img->shape[0],
-                img->shape[1], img->shape[0], img->shape[1]);
-    return CLNN_OK;
+    CHECK_SHAPE(ctx, pooled->ndim == 2 || pooled->ndim == 4, "%s: %s must be [%zu, %zu] or [%zu, %zu, 1, 1]", fn,
+                pooled_name, img->shape[0], img->shape[1], img->shape[0], img->shape[1]);
+    return clnn__check_shape(ctx, fn, d, pooled_name, pooled, pooled->ndim == 4 ? "N,C,1,1" : "N,C");
 }
 
 clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
-    static const char *fn = "clnn_global_avgpool2d_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_global(ctx, fn, x, "x", y, "y"));
+    CLNN_ENTRY(ctx);
+    TRY(check_global(ctx, fn, &dims, x, "x", y, "y"));
     size_t HW = x->shape[2] * x->shape[3];
     return clnn__group_sum(ctx, fn, x->buffer, y->buffer, y->count, HW, HW, HW, 0, (float)(1.0 / (double)HW));
 }
 
 clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_global_avgpool2d_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_global(ctx, fn, dx, "dx", dy, "dy"));
+    CLNN_ENTRY(ctx);
+    TRY(check_global(ctx, fn, &dims, dx, "dx", dy, "dy"));
     /* average pooling with the window = the plane: dx = dy / (H*W) at every pixel */
     clnn_tensor pooled = *dy;
     pooled.ndim = 4;

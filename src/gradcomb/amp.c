@@ -32,8 +32,7 @@ clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, unsigned inn
                             clnn_tensor *const *w, const clnn_tensor *const *grads, clnn_tensor *const *saved,
                             clnn_tensor *const *delta)
 {
-    static const char *fn = "clnn_amp_ascent";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_amp(ctx, fn, amp, n, w, grads, saved, delta));
     int first = inner_step == 0;
     size_t balls = amp->per_tensor ? n : 1;

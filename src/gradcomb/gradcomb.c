@@ -213,8 +213,7 @@ static clnn_status check_combination(clnn_context *ctx, const char *fn, const ch
 clnn_status clnn_grad_weighted_sum(clnn_context *ctx, size_t nlists, size_t nparams, const clnn_tensor *const *grads,
                                    const float *scales, const clnn_tensor *weights, clnn_tensor *const *out)
 {
-    static const char *fn = "clnn_grad_weighted_sum";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_combination(ctx, fn, "nlists", nlists, nparams, grads, out));
     for (size_t k = 0; scales && k < nlists; k++)
         CHECK_ARG(ctx, clnn__is_finite(scales[k]), "%s: scales[%zu] = %g is not finite", fn, k, (double)scales[k]);
@@ -233,8 +232,7 @@ clnn_status clnn_grad_weighted_sum(clnn_context *ctx, size_t nlists, size_t npar
 clnn_status clnn_pcgrad(clnn_context *ctx, size_t ntasks, size_t nparams, const clnn_tensor *const *grads,
                         uint64_t seed, uint32_t stream, clnn_tensor *const *out)
 {
-    static const char *fn = "clnn_pcgrad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_combination(ctx, fn, "ntasks", ntasks, nparams, grads, out));
     cl_mem gram, coef;
     TRY(clnn__scratch(ctx, fn, ntasks * ntasks, &gram));
@@ -257,8 +255,7 @@ clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema which, flo
                                   size_t nparams, const clnn_tensor *const *g_main, const clnn_tensor *const *g_aux,
                                   clnn_tensor *const *ema, clnn_tensor *const *out)
 {
-    static const char *fn = "clnn_grad_surgery_ema";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, which == CLNN_SURGERY_EMA_MAIN || which == CLNN_SURGERY_EMA_AUX,
               "%s: which = %d is not a clnn_surgery_ema", fn, (int)which);
     TRY(clnn__check_range(ctx, fn, "beta", beta, 0.0f, 1.0f));

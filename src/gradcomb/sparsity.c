@@ -3,16 +3,13 @@
  * progressive N:M schedule on top of the N:M masks of regularizers/prune.c. */
 #include "gradcomb/gradcomb_internal.h"
 
-#include <stdio.h>
-
 const clnn__tunable clnn__tune_lobster = {"gradcomb.lobster", "gradcomb_elementwise", "lobster", 1, {{NULL, {0}, 0, 0}},
                                           NULL, NULL};
 
 clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s, float threshold, clnn_tensor *w,
                               const clnn_tensor *grad, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_lobster_step";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lr", lr, 0.0f, INFINITY));
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     CHECK_ARG(ctx, clnn__is_finite(s) && s > 0, "%s: s = %g must be finite and > 0", fn, (double)s);
@@ -53,7 +50,7 @@ static clnn_status check_schedule(clnn_context *ctx, const char *fn, unsigned n,
 clnn_status clnn_nm_schedule(unsigned n, unsigned m, unsigned long t0, unsigned long t1, unsigned long step,
                              unsigned *n_t)
 {
-    static const char *fn = "clnn_nm_schedule";
+    CLNN_ENTRY_NO_CONTEXT();
     TRY(check_schedule(NULL, fn, n, m, t0, t1));
     CHECK_ARG(NULL, n_t != NULL, "%s: n_t is NULL", fn);
     *n_t = nm_level(n, m, t0, t1, step);
@@ -63,14 +60,7 @@ clnn_status clnn_nm_schedule(unsigned n, unsigned m, unsigned long t0, unsigned 
 clnn_status clnn_prune_nm_progressive_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m,
                                            unsigned long t0, unsigned long t1, unsigned long step, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_prune_nm_progressive_mask";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_schedule(ctx, fn, n, m, t0, t1));
-    clnn_status st = clnn_prune_nm_mask(ctx, w, nm_level(n, m, t0, t1, step), m, mask);
-    if (st != CLNN_OK) { /* name this function in the message, keeping the mask check's reason */
-        char why[CLNN_ERROR_LEN];
-        snprintf(why, sizeof why, "%s", clnn_last_error(ctx));
-        return clnn__fail(ctx, st, "%s: %s", fn, why);
-    }
-    return CLNN_OK;
+    return clnn__prune_nm_mask(ctx, fn, w, nm_level(n, m, t0, t1, step), m, mask);
 }

@@ -32,8 +32,7 @@ const char *clnn__act_variant(clnn_activation act, char *buf)
 clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
                                     clnn_tensor *y)
 {
-    static const char *fn = "clnn_activation_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_activation(ctx, fn, act, alpha));
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     TRY(clnn__check_f32(ctx, fn, "y", y, 0));
@@ -50,8 +49,7 @@ clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, floa
 clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
                                      const clnn_tensor *dy, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_activation_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_activation(ctx, fn, act, alpha));
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));

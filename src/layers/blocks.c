@@ -31,8 +31,7 @@ CLNN_TUNE_FAMILY(blocks, exercise_blocks) = {&tune_add, &tune_route, &tune_copy,
 
 clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const clnn_tensor *b, clnn_tensor *y)
 {
-    static const char *fn = "clnn_residual_add";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "a", a, 0));
     TRY(clnn__check_f32(ctx, fn, "b", b, 0));
     TRY(clnn__check_f32(ctx, fn, "y", y, 0));
@@ -48,8 +47,7 @@ clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const cln
 clnn_status clnn_residual_add_backward(clnn_context *ctx, const clnn_tensor *dy, int accumulate, clnn_tensor *da,
                                        clnn_tensor *db)
 {
-    static const char *fn = "clnn_residual_add_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
     TRY(clnn__check_count32(ctx, fn, "dy", dy));
     CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate must be 0 or 1, not %d", fn, accumulate);
@@ -122,16 +120,14 @@ static clnn_status copy_parts(clnn_context *ctx, const char *fn, const clnn_tens
 
 clnn_status clnn_concat(clnn_context *ctx, size_t count, const clnn_tensor *const *inputs, clnn_tensor *out)
 {
-    static const char *fn = "clnn_concat";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_stack(ctx, fn, "out", out, "inputs", count, inputs));
     return copy_parts(ctx, fn, out, count, inputs, 1);
 }
 
 clnn_status clnn_split(clnn_context *ctx, const clnn_tensor *x, size_t count, clnn_tensor *const *outputs)
 {
-    static const char *fn = "clnn_split";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_stack(ctx, fn, "x", x, "outputs", count, (const clnn_tensor *const *)outputs));
     for (size_t i = 0; i < count; i++)
         for (size_t j = i + 1; j < count; j++)

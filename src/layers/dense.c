@@ -4,8 +4,6 @@
 #include "common/rows.h"
 #include "tune_family.h"
 
-#include <clblast_c.h>
-
 #define DB_ROWS 32 /* rows per partial of db: the same constant as cl/layers_dense.cl */
 
 static const clnn__tunable tune_bias_act = {"dense.bias_act", "layers_dense", "dense_bias_act", 2,
@@ -32,84 +30,47 @@ static clnn_status exercise_dense(clnn_context *ctx, const clnn__tunable *t, con
 
 CLNN_TUNE_FAMILY(dense, exercise_dense) = {&tune_bias_act, &tune_dz, &tune_db, NULL};
 
-/* C = op(A) op(B) (+ C when beta is 1), row-major, on the context's queue. */
+/* C = op(A) op(B) (+ C when beta is 1), row-major matrices that start their buffers (blas.c). */
 static clnn_status sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,
                          cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc)
 {
-    cl_event ev = NULL;
-    CLBlastStatusCode st = CLBlastSgemm(CLBlastLayoutRowMajor, trans_a ? CLBlastTransposeYes : CLBlastTransposeNo,
-                                        trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, 1.0f, a, 0, lda,
-                                        b, 0, ldb, beta, c, 0, ldc, &ctx->queue, ctx->profiling ? &ev : NULL);
-    if (st != CLBlastSuccess)
-        return clnn__fail(ctx, st == CLBlastOpenCLOutOfResources || st == CLBlastOpenCLOutOfHostMemory
-                                   ? CLNN_ERR_OUT_OF_MEMORY
-                                   : CLNN_ERR_OPENCL,
-                          "%s: CLBlastSgemm (%zu x %zu x %zu) failed with CLBlast status %d", fn, m, n, k, (int)st);
-    if (ev) return clnn__record_event(ctx, ev);
-    return CLNN_OK;
+    const clnn__gemm_operand A = {a, 0, lda, 0}, B = {b, 0, ldb, 0}, C = {c, 0, ldc, 0};
+    return clnn__sgemm(ctx, fn, trans_a, trans_b, m, n, k, 1.0f, A, B, beta, C, 1);
 }
 
-/* Shapes of a dense call: x has `in` as its last dimension and rows = count / in. */
+/* Shapes of a dense call: x [rows..., in] (at least 2-D), w [out, in]. */
 typedef struct dense_dims {
     size_t rows, in, out;
 } dense_dims;
 
-static clnn_status check_dense(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
-                               clnn_activation act, float alpha, dense_dims *d)
+/* The activation, x [N+, C] and w [O, C]: binds N (x's rows), C (in) and O (out). */
+static clnn_status check_dense(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *x,
+                               const clnn_tensor *w, clnn_activation act, float alpha, dense_dims *d)
 {
     TRY(clnn__check_activation(ctx, fn, act, alpha));
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
-    TRY(clnn__check_f32(ctx, fn, "w", w, 0));
-    char xs[64], ws[64];
-    CHECK_SHAPE(ctx, w->ndim == 2, "%s: w must be 2-D [out, in], it is %s", fn, clnn__shape_str(w, ws, sizeof ws));
-    d->out = w->shape[0];
-    d->in = w->shape[1];
-    CHECK_SHAPE(ctx, x->ndim >= 2 && x->shape[x->ndim - 1] == d->in, "%s: x %s must be [N, %zu] to match w %s", fn,
-                clnn__shape_str(x, xs, sizeof xs), d->in, clnn__shape_str(w, ws, sizeof ws));
-    d->rows = x->count / d->in;
+    TRY(clnn__check_shape(ctx, fn, dims, "w", w, "O,C"));
+    TRY(clnn__check_shape(ctx, fn, dims, "x", x, "N+,C"));
+    d->rows = clnn__dim(dims, 'N');
+    d->in = clnn__dim(dims, 'C');
+    d->out = clnn__dim(dims, 'O');
     CHECK_SHAPE(ctx, d->rows * d->out <= 0xFFFFFFFFu && x->count <= 0xFFFFFFFFu,
                 "%s: tensors of more than 2^32 - 1 elements are not supported", fn);
-    return CLNN_OK;
-}
-
-/* t has rows x cols elements with cols as its last dimension. */
-static clnn_status check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                              size_t rows, size_t cols)
-{
-    TRY(clnn__check_f32(ctx, fn, name, t, 0));
-    char s[64];
-    CHECK_SHAPE(ctx, t->shape[t->ndim - 1] == cols && t->count == rows * cols,
-                "%s: %s is %s, expected %zu rows of %zu", fn, name, clnn__shape_str(t, s, sizeof s), rows, cols);
-    return CLNN_OK;
-}
-
-static clnn_status check_not_input(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *out,
-                                   const clnn_tensor *const *inputs, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        CHECK_ARG(ctx, !inputs[i] || !clnn__alias(inputs[i], out), "%s: %s must not alias an input", fn, name);
     return CLNN_OK;
 }
 
 clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
                                clnn_activation act, float alpha, clnn_tensor *z, clnn_tensor *y)
 {
-    static const char *fn = "clnn_dense_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     dense_dims d;
-    TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
-    if (b) {
-        TRY(clnn__check_f32(ctx, fn, "b", b, 0));
-        CHECK_SHAPE(ctx, b->count == d.out, "%s: b has %zu elements, w has %zu rows", fn, b->count, d.out);
-    }
-    TRY(check_rows(ctx, fn, "y", y, d.rows, d.out));
-    const clnn_tensor *inputs[] = {x, w, b};
-    TRY(check_not_input(ctx, fn, "y", y, inputs, 3));
-    if (z) {
-        TRY(check_rows(ctx, fn, "z", z, d.rows, d.out));
-        TRY(check_not_input(ctx, fn, "z", z, inputs, 3));
-        CHECK_ARG(ctx, !clnn__alias(z, y), "%s: z and y must be different tensors", fn);
-    }
+    TRY(check_dense(ctx, fn, &dims, x, w, act, alpha, &d));
+    if (b) TRY(clnn__check_shape(ctx, fn, &dims, "b", b, "O*"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "y", y, "N*,O"));
+    if (z) TRY(clnn__check_shape(ctx, fn, &dims, "z", z, "N*,O"));
+    const clnn_tensor *outs[] = {y, z}, *ins[] = {x, w, b};
+    static const char *const out_names[] = {"y", "z"}, *const in_names[] = {"x", "w", "b"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 3));
     clnn_tensor *g = z ? z : y; /* the GEMM's result; the epilogue reads it */
     TRY(sgemm(ctx, fn, 0, 1, d.rows, d.out, d.in, x->buffer, d.in, w->buffer, d.in, 0.0f, g->buffer, d.out));
     if (act == CLNN_ACT_NONE && !b && !z) return CLNN_OK;
@@ -127,35 +88,21 @@ clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const c
                                 clnn_activation act, float alpha, const clnn_tensor *dy, int accumulate,
                                 clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db)
 {
-    static const char *fn = "clnn_dense_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     dense_dims d;
-    TRY(check_dense(ctx, fn, x, w, act, alpha, &d));
+    TRY(check_dense(ctx, fn, &dims, x, w, act, alpha, &d));
     CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate must be 0 or 1, not %d", fn, accumulate);
-    TRY(check_rows(ctx, fn, "dy", dy, d.rows, d.out));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dy", dy, "N*,O"));
     if (act != CLNN_ACT_NONE) {
         CHECK_ARG(ctx, z != NULL, "%s: z (the forward's pre-activation) is NULL but act is not CLNN_ACT_NONE", fn);
     }
-    if (z) TRY(check_rows(ctx, fn, "z", z, d.rows, d.out));
-    const clnn_tensor *inputs[] = {x, w, z, dy};
-    if (dx) {
-        TRY(check_rows(ctx, fn, "dx", dx, d.rows, d.in));
-        TRY(check_not_input(ctx, fn, "dx", dx, inputs, 4));
-    }
-    if (dw) {
-        TRY(clnn__check_f32(ctx, fn, "dw", dw, 0));
-        CHECK_SHAPE(ctx, dw->count == d.out * d.in && dw->shape[dw->ndim - 1] == d.in,
-                    "%s: dw must be [%zu, %zu] like w", fn, d.out, d.in);
-        TRY(check_not_input(ctx, fn, "dw", dw, inputs, 4));
-    }
-    if (db) {
-        TRY(clnn__check_f32(ctx, fn, "db", db, 0));
-        CHECK_SHAPE(ctx, db->count == d.out, "%s: db has %zu elements, w has %zu rows", fn, db->count, d.out);
-        TRY(check_not_input(ctx, fn, "db", db, inputs, 4));
-    }
-    CHECK_ARG(ctx, !(dx && dw && clnn__alias(dx, dw)) && !(dx && db && clnn__alias(dx, db)) &&
-                       !(dw && db && clnn__alias(dw, db)),
-              "%s: dx, dw and db must be different tensors", fn);
+    if (z) TRY(clnn__check_shape(ctx, fn, &dims, "z", z, "N*,O"));
+    if (dx) TRY(clnn__check_shape(ctx, fn, &dims, "dx", dx, "N*,C"));
+    if (dw) TRY(clnn__check_shape(ctx, fn, &dims, "dw", dw, "O*,C"));
+    if (db) TRY(clnn__check_shape(ctx, fn, &dims, "db", db, "O*"));
+    const clnn_tensor *outs[] = {dx, dw, db}, *ins[] = {x, w, z, dy};
+    static const char *const out_names[] = {"dx", "dw", "db"}, *const in_names[] = {"x", "w", "z", "dy"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 4));
     if (!dx && !dw && !db) return CLNN_OK;
 
     /* dz = dy * act'(z): a scratch tensor unless act is the identity. */

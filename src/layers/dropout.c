@@ -3,8 +3,6 @@
 #include "common/rows.h"
 #include "tune_family.h"
 
-#include <math.h>
-
 /* one work-item per Philox block of four elements */
 #define PER_BLOCK(id_, kernel_) {id_, "layers_dropout", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
 static const clnn__tunable tune_forward = PER_BLOCK("dropout.forward", "dropout_forward");
@@ -25,22 +23,24 @@ static clnn_status exercise_dropout(clnn_context *ctx, const clnn__tunable *t, c
 
 CLNN_TUNE_FAMILY(dropout, exercise_dropout) = {&tune_forward, &tune_backward, NULL};
 
-static clnn_status check_p(clnn_context *ctx, const char *fn, float p)
+/* p, the input and an output of its element count. */
+static clnn_status check_call(clnn_context *ctx, const char *fn, float p, const char *in_name, const clnn_tensor *in,
+                              const char *out_name, const clnn_tensor *out)
 {
-    CHECK_ARG(ctx, clnn__is_finite(p) && p >= 0.0f && p < 1.0f, "%s: p %g is not in [0, 1)", fn, (double)p);
+    TRY(clnn__check_drop_p(ctx, fn, p));
+    TRY(clnn__check_f32(ctx, fn, in_name, in, 0));
+    TRY(clnn__check_f32(ctx, fn, out_name, out, 0));
+    TRY(clnn__check_count32(ctx, fn, in_name, in));
+    CHECK_SHAPE(ctx, in->count == out->count, "%s: %s has %zu elements, %s has %zu", fn, in_name, in->count, out_name,
+                out->count);
     return CLNN_OK;
 }
 
 clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float p, uint64_t seed, uint32_t stream,
                                  clnn_tensor *y, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_dropout_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_p(ctx, fn, p));
-    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
-    TRY(clnn__check_f32(ctx, fn, "y", y, 0));
-    TRY(clnn__check_count32(ctx, fn, "x", x));
-    CHECK_SHAPE(ctx, x->count == y->count, "%s: x has %zu elements, y has %zu", fn, x->count, y->count);
+    CLNN_ENTRY(ctx);
+    TRY(check_call(ctx, fn, p, "x", x, "y", y));
     if (mask) {
         TRY(clnn__check_f32(ctx, fn, "mask", mask, 0));
         CHECK_SHAPE(ctx, mask->count == x->count, "%s: mask has %zu elements, x has %zu", fn, mask->count, x->count);
@@ -61,13 +61,8 @@ clnn_status clnn_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float 
 clnn_status clnn_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed, uint32_t stream,
                                   clnn_tensor *dx)
 {
-    static const char *fn = "clnn_dropout_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_p(ctx, fn, p));
-    TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
-    TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
-    TRY(clnn__check_count32(ctx, fn, "dy", dy));
-    CHECK_SHAPE(ctx, dy->count == dx->count, "%s: dy has %zu elements, dx has %zu", fn, dy->count, dx->count);
+    CLNN_ENTRY(ctx);
+    TRY(check_call(ctx, fn, p, "dy", dy, "dx", dx));
     cl_uint n = (cl_uint)dy->count, st = stream;
     cl_float scale = 1.0f / (1.0f - p);
     cl_ulong s = seed;

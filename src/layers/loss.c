@@ -45,7 +45,6 @@ static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn
                                    const clnn_tensor *logits, size_t *rows, size_t *cols)
 {
     static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     if (!*opt_io) *opt_io = &defaults;
     const clnn_cross_entropy_options *opt = *opt_io;
     TRY(clnn__check_reduction(ctx, fn, opt->reduction));
@@ -59,7 +58,7 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
                                       const clnn_cross_entropy_options *opt, clnn_tensor *loss,
                                       clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_cross_entropy_labels";
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
     TRY(clnn__check_tensor(ctx, fn, "labels", labels));
@@ -102,7 +101,7 @@ out:
 clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
                                     const clnn_cross_entropy_options *opt, clnn_tensor *loss, clnn_tensor *dgrad)
 {
-    static const char *fn = "clnn_cross_entropy_soft";
+    CLNN_ENTRY(ctx);
     size_t rows, cols;
     TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
     TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
@@ -126,7 +125,6 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
                                   clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *grad,
                                   const char *grad_name)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_reduction(ctx, fn, reduction));
     TRY(clnn__check_f32(ctx, fn, p_name, p, 0));
     TRY(clnn__check_count32(ctx, fn, p_name, p));
@@ -152,13 +150,14 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
 clnn_status clnn_mse_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
 {
-    return pointwise_loss(ctx, "clnn_mse_loss", ROW_MSE_MODE, pred, target, "pred", "target", reduction, loss, dpred,
-                          "dpred");
+    CLNN_ENTRY(ctx);
+    return pointwise_loss(ctx, fn, ROW_MSE_MODE, pred, target, "pred", "target", reduction, loss, dpred, "dpred");
 }
 
 clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
                                  clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    return pointwise_loss(ctx, "clnn_bce_with_logits", ROW_BCE_MODE, logits, targets, "logits", "targets",
-                          reduction, loss, dlogits, "dlogits");
+    CLNN_ENTRY(ctx);
+    return pointwise_loss(ctx, fn, ROW_BCE_MODE, logits, targets, "logits", "targets", reduction, loss, dlogits,
+                          "dlogits");
 }

@@ -23,7 +23,6 @@ CLNN_TUNE_FAMILY(softmax, exercise_softmax) = {&tune_forward, &tune_backward, NU
 static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn_tensor *x, clnn_tensor *y,
                                    cl_int log_out)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     TRY(clnn__check_f32(ctx, fn, "y", y, 0));
     TRY(clnn__check_count32(ctx, fn, "x", x));
@@ -42,7 +41,6 @@ static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn
 static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const clnn_tensor *y, const clnn_tensor *dy,
                                     clnn_tensor *dx, cl_int log_in)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_f32(ctx, fn, "y", y, 0));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, 0));
     TRY(clnn__check_f32(ctx, fn, "dx", dx, 0));
@@ -62,21 +60,25 @@ static clnn_status softmax_backward(clnn_context *ctx, const char *fn, const cln
 
 clnn_status clnn_softmax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
-    return softmax_forward(ctx, "clnn_softmax_forward", x, y, 0);
+    CLNN_ENTRY(ctx);
+    return softmax_forward(ctx, fn, x, y, 0);
 }
 
 clnn_status clnn_log_softmax_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
-    return softmax_forward(ctx, "clnn_log_softmax_forward", x, y, 1);
+    CLNN_ENTRY(ctx);
+    return softmax_forward(ctx, fn, x, y, 1);
 }
 
 clnn_status clnn_softmax_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy, clnn_tensor *dx)
 {
-    return softmax_backward(ctx, "clnn_softmax_backward", y, dy, dx, 0);
+    CLNN_ENTRY(ctx);
+    return softmax_backward(ctx, fn, y, dy, dx, 0);
 }
 
 clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy,
                                       clnn_tensor *dx)
 {
-    return softmax_backward(ctx, "clnn_log_softmax_backward", y, dy, dx, 1);
+    CLNN_ENTRY(ctx);
+    return softmax_backward(ctx, fn, y, dy, dx, 1);
 }

@@ -11,8 +11,7 @@ clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const cl
                                const clnn_tensor *labels, float exponent, float eps, clnn_reduction reduction,
                                clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw)
 {
-    static const char *fn = "clnn_harmonic_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn__embed e;
     TRY(clnn__embed_check(ctx, fn, x, w, labels, reduction, loss, dx, dw, &e));
     CHECK_ARG(ctx, clnn__is_finite(exponent) && exponent > 0.0f, "%s: exponent %g is not finite and > 0", fn,

@@ -12,7 +12,7 @@ const clnn__tunable clnn__tune_metric_ada_stats = CLNN_ROW_TUNABLE("metric.ada_s
 
 clnn_status clnn_margin_options_default(clnn_margin_kind kind, clnn_margin_options *opt)
 {
-    static const char *fn = "clnn_margin_options_default";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!opt) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: opt is NULL", fn);
     if (kind != CLNN_MARGIN_COSFACE && kind != CLNN_MARGIN_ARCFACE && kind != CLNN_MARGIN_ADAFACE)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: kind %d is not a clnn_margin_kind", fn, (int)kind);
@@ -50,8 +50,7 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
                              const clnn_tensor *labels, const clnn_margin_options *opt, clnn_tensor *norm_stats,
                              clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw)
 {
-    static const char *fn = "clnn_margin_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn_margin_options defaults;
     if (!opt) {
         clnn_margin_options_default(CLNN_MARGIN_COSFACE, &defaults);

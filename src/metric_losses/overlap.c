@@ -20,7 +20,6 @@ const clnn__tunable clnn__tune_metric_overlap_grad = {"metric.overlap_grad", "me
 static clnn_status overlap(clnn_context *ctx, const char *fn, const clnn_tensor *probs, const clnn_tensor *targets,
                            int kind, float smooth, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     TRY(clnn__check_f32(ctx, fn, "probs", probs, 0));
     TRY(clnn__check_count32(ctx, fn, "probs", probs));
     TRY(clnn__check_f32(ctx, fn, "targets", targets, 0));
@@ -76,8 +75,8 @@ static clnn_status overlap(clnn_context *ctx, const char *fn, const clnn_tensor 
 clnn_status clnn_soft_dice_loss(clnn_context *ctx, const clnn_tensor *probs, const clnn_tensor *targets, int squared,
                                 float smooth, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs)
 {
-    static const char *fn = "clnn_soft_dice_loss";
-    if (ctx) CHECK_ARG(ctx, squared == 0 || squared == 1, "%s: squared %d is not 0 or 1", fn, squared);
+    CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, squared == 0 || squared == 1, "%s: squared %d is not 0 or 1", fn, squared);
     return overlap(ctx, fn, probs, targets, squared ? OVERLAP_DICE_SQUARED : OVERLAP_DICE, smooth, reduction, loss,
                    dprobs);
 }
@@ -85,5 +84,6 @@ clnn_status clnn_soft_dice_loss(clnn_context *ctx, const clnn_tensor *probs, con
 clnn_status clnn_soft_jaccard_loss(clnn_context *ctx, const clnn_tensor *probs, const clnn_tensor *targets,
                                    float smooth, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs)
 {
-    return overlap(ctx, "clnn_soft_jaccard_loss", probs, targets, OVERLAP_JACCARD, smooth, reduction, loss, dprobs);
+    CLNN_ENTRY(ctx);
+    return overlap(ctx, fn, probs, targets, OVERLAP_JACCARD, smooth, reduction, loss, dprobs);
 }

@@ -29,8 +29,7 @@ static clnn_status check_pair(clnn_context *ctx, const char *fn, const clnn_tens
 clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
                            clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
 {
-    static const char *fn = "clnn_diou_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_pair(ctx, fn, pred, target, reduction, 4, "box", loss, dpred));
     CHECK_SHAPE(ctx, pred->shape[pred->ndim - 1] == 4, "%s: pred must have a last dimension of 4 (x1, y1, x2, y2)",
                 fn);
@@ -50,8 +49,7 @@ clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const cln
 clnn_status clnn_madl_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target, float steepness,
                            float power, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
 {
-    static const char *fn = "clnn_madl_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_pair(ctx, fn, pred, target, reduction, 1, "element", loss, dpred));
     CHECK_ARG(ctx, clnn__is_finite(steepness) && steepness >= 0.0f, "%s: steepness %g is not finite and >= 0", fn,
               (double)steepness);

@@ -200,7 +200,6 @@ static clnn_status check_regs(clnn_context *ctx, const char *fn, size_t nregs, c
 static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim *opt, const slow_ema *mix,
                             size_t nparams, const clnn_param *params, size_t nregs, const clnn_reg *regs)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
     CHECK_ARG(ctx, opt != NULL, "%s: opt is NULL", fn);
     CHECK_ARG(ctx, nparams == 0 || params != NULL, "%s: params is NULL but nparams is %zu", fn, nparams);
     TRY(check_hparams(ctx, fn, opt, mix));
@@ -269,12 +268,14 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim 
 clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t nparams, const clnn_param *params,
                             size_t nregs, const clnn_reg *regs)
 {
-    return step_all(ctx, "clnn_optim_step", opt, NULL, nparams, params, nregs, regs);
+    CLNN_ENTRY(ctx);
+    return step_all(ctx, fn, opt, NULL, nparams, params, nregs, regs);
 }
 
 clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim *opt, float alpha, float beta3, size_t nparams,
                                const clnn_param *params, clnn_tensor *const *m2, size_t nregs, const clnn_reg *regs)
 {
+    CLNN_ENTRY(ctx);
     slow_ema mix = {alpha, beta3, m2};
-    return step_all(ctx, "clnn_ademamix_step", opt, &mix, nparams, params, nregs, regs);
+    return step_all(ctx, fn, opt, &mix, nparams, params, nregs, regs);
 }

@@ -5,7 +5,7 @@
 
 clnn_status clnn_ademamix_alpha_at(float alpha, unsigned long t_alpha, unsigned long step, float *alpha_t)
 {
-    static const char *fn = "clnn_ademamix_alpha_at";
+    CLNN_ENTRY_NO_CONTEXT();
     TRY(clnn__check_range(NULL, fn, "alpha", alpha, 0.0f, INFINITY));
     CHECK_ARG(NULL, alpha_t != NULL, "%s: alpha_t is NULL", fn);
     double frac = t_alpha == 0 || step >= t_alpha ? 1.0 : (double)step / (double)t_alpha;
@@ -16,7 +16,7 @@ clnn_status clnn_ademamix_alpha_at(float alpha, unsigned long t_alpha, unsigned 
 clnn_status clnn_ademamix_beta3_at(float beta1, float beta3, unsigned long t_beta3, unsigned long step,
                                    float *beta3_t)
 {
-    static const char *fn = "clnn_ademamix_beta3_at";
+    CLNN_ENTRY_NO_CONTEXT();
     CHECK_ARG(NULL, clnn__is_finite(beta1) && beta1 > 0 && beta1 < 1, "%s: beta1 = %g is outside (0, 1)", fn,
               (double)beta1);
     CHECK_ARG(NULL, clnn__is_finite(beta3) && beta3 > 0 && beta3 < 1, "%s: beta3 = %g is outside (0, 1)", fn,

@@ -24,8 +24,7 @@ clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm,
 clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n, const clnn_tensor *const *grads,
                                   clnn_tensor *factor)
 {
-    static const char *fn = "clnn_grad_clip_factor";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, clnn__is_finite(max_norm) && max_norm > 0, "%s: max_norm = %g must be finite and > 0", fn,
               (double)max_norm);
     TRY(clnn__check_f32_list(ctx, fn, "grads", n, grads));
@@ -39,8 +38,7 @@ clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n, c
 clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,
                                 const clnn_tensor *const *grads, clnn_tensor *coef)
 {
-    static const char *fn = "clnn_grad_perp_coef";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_pairs(ctx, fn, "w", w, "grads", grads, n, 0));
     TRY(clnn__check_f32(ctx, fn, "coef", coef, 0));
     CHECK_SHAPE(ctx, coef->count >= n, "%s: coef has %zu elements, fewer than n = %zu", fn, coef->count, n);

@@ -77,8 +77,7 @@ static clnn_status check_grad(clnn_context *ctx, const char *fn, const clnn_tens
 clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, float lambda, clnn_group_dim dim, const clnn_tensor *w,
                                        clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_group_lasso_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, dim, w));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
     return group_value(ctx, fn, w, dim, REDUCE_POST_SQRT, lambda, value);
@@ -87,8 +86,7 @@ clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, float lambda, clnn_gro
 clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, float lambda, clnn_group_dim dim, const clnn_tensor *w,
                                       clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_group_lasso_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, dim, w));
     TRY(check_grad(ctx, fn, w, grad));
     return group_apply(ctx, fn, 0, dim, (clnn_tensor *)w, grad, lambda);
@@ -96,8 +94,7 @@ clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, float lambda, clnn_grou
 
 clnn_status clnn_reg_group_lasso_prox(clnn_context *ctx, float lambda, float lr, clnn_group_dim dim, clnn_tensor *w)
 {
-    static const char *fn = "clnn_reg_group_lasso_prox";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, dim, w));
     TRY(clnn__check_range(ctx, fn, "lr", lr, 0.0f, INFINITY));
     return group_apply(ctx, fn, 2, dim, w, NULL, lr * lambda);
@@ -105,8 +102,7 @@ clnn_status clnn_reg_group_lasso_prox(clnn_context *ctx, float lambda, float lr,
 
 clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_norm_loss_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, CLNN_GROUP_ROWS, w));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
     return group_value(ctx, fn, w, CLNN_GROUP_ROWS, REDUCE_POST_NORM_LOSS, lambda, value);
@@ -114,8 +110,7 @@ clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, float lambda, const clnn
 
 clnn_status clnn_reg_norm_loss_grad(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_norm_loss_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, CLNN_GROUP_ROWS, w));
     TRY(check_grad(ctx, fn, w, grad));
     return group_apply(ctx, fn, 1, CLNN_GROUP_ROWS, (clnn_tensor *)w, grad, lambda);

@@ -3,19 +3,12 @@
  * through CLBlast SGEMM on the context's queue (in order with our kernels). */
 #include "regularizers/regularizers_internal.h"
 
-#include <clblast_c.h>
-
-/* C = alpha·op(A)·op(B) + beta·C, row-major, enqueued on ctx's queue. */
+/* C = alpha·A·op(B) + beta·C, row-major matrices that start their buffers (blas.c). */
 static clnn_status sgemm(clnn_context *ctx, const char *fn, int trans_b, size_t m, size_t n, size_t k, float alpha,
                          cl_mem a, size_t lda, cl_mem b, size_t ldb, float beta, cl_mem c, size_t ldc)
 {
-    cl_event ev = NULL;
-    CLBlastStatusCode s = CLBlastSgemm(CLBlastLayoutRowMajor, CLBlastTransposeNo,
-                                       trans_b ? CLBlastTransposeYes : CLBlastTransposeNo, m, n, k, alpha, a, 0,
-                                       lda, b, 0, ldb, beta, c, 0, ldc, &ctx->queue, CLNN_PROFILE_EVENT(ctx, ev));
-    if (s != CLBlastSuccess) return clnn__fail(ctx, CLNN_ERR_OPENCL, "%s: CLBlastSgemm failed with status %d", fn, (int)s);
-    if (ev) return clnn__record_event(ctx, ev);
-    return CLNN_OK;
+    const clnn__gemm_operand A = {a, 0, lda, 0}, B = {b, 0, ldb, 0}, C = {c, 0, ldc, 0};
+    return clnn__sgemm(ctx, fn, 0, trans_b, m, n, k, alpha, A, B, beta, C, 1);
 }
 
 static clnn_status check_ortho(clnn_context *ctx, const char *fn, float lambda, const clnn_tensor *w)
@@ -41,8 +34,7 @@ static clnn_status gram_of(clnn_context *ctx, const char *fn, const clnn_tensor 
 
 clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_ortho_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_ortho(ctx, fn, lambda, w));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
     size_t r, c;
@@ -57,8 +49,7 @@ clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_ten
 
 clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_ortho_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_ortho(ctx, fn, lambda, w));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
     CHECK_ARG(ctx, !clnn__alias(grad, w), "%s: grad and w are the same buffer", fn);

@@ -5,8 +5,7 @@
 clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_reg *reg, float lr, const clnn_tensor *mask,
                           clnn_tensor *w)
 {
-    static const char *fn = "clnn_reg_prox";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, reg != NULL, "%s: reg is NULL", fn);
     CHECK_ARG(ctx, reg->kind == CLNN_REG_L2 || reg->kind == CLNN_REG_DECAY || reg->kind == CLNN_REG_L1 ||
                        reg->kind == CLNN_REG_ELASTIC_NET,

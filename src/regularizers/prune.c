@@ -48,8 +48,7 @@ static clnn_status topk_passes(clnn_context *ctx, const char *fn, cl_mem w, cl_u
 
 clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t k, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_prune_topk_mask";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_w_mask(ctx, fn, w, mask));
     CHECK_ARG(ctx, k <= w->count, "%s: k = %zu is more than the %zu elements of w", fn, k, w->count);
     cl_uint n = (cl_uint)w->count, parts = clnn__reduce_parts(n), kk = (cl_uint)k;
@@ -75,8 +74,13 @@ clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t
 
 clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_prune_nm_mask";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
+    return clnn__prune_nm_mask(ctx, fn, w, n, m, mask);
+}
+
+clnn_status clnn__prune_nm_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, unsigned n, unsigned m,
+                                clnn_tensor *mask)
+{
     CHECK_ARG(ctx, m >= 1 && m <= 64, "%s: m = %u is outside [1, 64]", fn, m);
     CHECK_ARG(ctx, n <= m, "%s: n = %u is more than m = %u", fn, n, m);
     TRY(check_w_mask(ctx, fn, w, mask));
@@ -90,8 +94,7 @@ clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned
 
 clnn_status clnn_prune_apply(clnn_context *ctx, const clnn_tensor *mask, clnn_tensor *t)
 {
-    static const char *fn = "clnn_prune_apply";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "t", t, 0));
     TRY(clnn__check_f32(ctx, fn, "mask", mask, t->count));
     CHECK_ARG(ctx, !clnn__alias(mask, t), "%s: mask and t are the same buffer", fn);
@@ -134,8 +137,7 @@ static clnn_status maskllm_run(clnn_context *ctx, const char *fn, int backward, 
 clnn_status clnn_maskllm_forward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel, uint64_t seed,
                                  uint32_t stream, clnn_tensor *mask)
 {
-    static const char *fn = "clnn_maskllm_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_maskllm(ctx, fn, logits, tau, "mask", mask));
     return maskllm_run(ctx, fn, 0, gumbel, logits, NULL, mask, tau, seed, stream);
 }
@@ -143,8 +145,7 @@ clnn_status clnn_maskllm_forward(clnn_context *ctx, const clnn_tensor *logits, f
 clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel, uint64_t seed,
                                   uint32_t stream, const clnn_tensor *dmask, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_maskllm_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_maskllm(ctx, fn, logits, tau, "dmask", dmask));
     TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
     CHECK_ARG(ctx, !clnn__alias(dlogits, logits) && !clnn__alias(dlogits, dmask),

@@ -59,8 +59,7 @@ static clnn_status fake_quant_run(clnn_context *ctx, const char *fn, int mode, c
 clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x, clnn_tensor *scale,
                               clnn_tensor *zero)
 {
-    static const char *fn = "clnn_quant_params";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     CHECK_ARG(ctx, !clnn__alias(scale, x) && (!zero || !clnn__alias(zero, x)),
@@ -91,8 +90,7 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn
 clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
                                     const clnn_tensor *scale, const clnn_tensor *zero, clnn_tensor *y)
 {
-    static const char *fn = "clnn_fake_quant_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, zero));
@@ -103,8 +101,7 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, con
                                      const clnn_tensor *scale, const clnn_tensor *zero, const clnn_tensor *dy,
                                      clnn_tensor *dx)
 {
-    static const char *fn = "clnn_fake_quant_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
@@ -116,8 +113,7 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, con
 clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x, const clnn_tensor *scale,
                              uint64_t seed, uint32_t stream, clnn_tensor *y)
 {
-    static const char *fn = "clnn_quant_noise";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn_quant qs = q ? *q : (clnn_quant){0, 0, 0};
     qs.symmetric = 1; /* the noise needs no zero point and no integer range */
     qs.bits = 8;

@@ -85,6 +85,10 @@ clnn_status clnn__blend(clnn_context *ctx, const char *fn, const clnn__blend_des
 /* w viewed as [shape[0], count / shape[0]]. */
 void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols);
 
+/* clnn_prune_nm_mask for the public function fn (reg_prune.c). */
+clnn_status clnn__prune_nm_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, unsigned n, unsigned m,
+                                clnn_tensor *mask);
+
 /* Tunables of the other reg files, listed in CLNN_TUNE_FAMILY(reg) (common/reduce.c). */
 extern const clnn__tunable clnn__tune_topk_count, clnn__tune_topk_select, clnn__tune_topk_mask, clnn__tune_nm_mask,
     clnn__tune_maskllm, clnn__tune_quant_params, clnn__tune_fake_quant;

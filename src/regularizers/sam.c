@@ -6,8 +6,7 @@
 clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor *const *w,
                             const clnn_tensor *const *grads, clnn_tensor *const *saved)
 {
-    static const char *fn = "clnn_sam_ascent";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "rho", rho, 0.0f, INFINITY));
     const clnn_tensor *const *wc = (const clnn_tensor *const *)w, *const *sc = (const clnn_tensor *const *)saved;
     TRY(clnn__check_pairs(ctx, fn, "w", wc, "grads", grads, n, 1));
@@ -33,8 +32,7 @@ clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor 
 
 clnn_status clnn_sam_restore(clnn_context *ctx, size_t n, clnn_tensor *const *w, const clnn_tensor *const *saved)
 {
-    static const char *fn = "clnn_sam_restore";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_pairs(ctx, fn, "w", (const clnn_tensor *const *)w, "saved", saved, n, 1));
     for (size_t i = 0; i < n; i++) {
         clnn__blend_desc d = {BLEND_AXPBY, BLEND_SCALE_ONE, 0, w[i]->buffer, saved[i]->buffer, NULL, NULL, 0,
@@ -59,8 +57,7 @@ static clnn_status axpby_list(clnn_context *ctx, const char *fn, size_t n, clnn_
 clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, float alpha, size_t n, clnn_tensor *const *grads,
                                            const clnn_tensor *const *grads_adv)
 {
-    static const char *fn = "clnn_grad_norm_penalty_combine";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "alpha", alpha, 0.0f, 1.0f));
     TRY(clnn__check_pairs(ctx, fn, "grads", (const clnn_tensor *const *)grads, "grads_adv", grads_adv, n, 1));
     return axpby_list(ctx, fn, n, grads, grads_adv, 1.0f - alpha, alpha);
@@ -69,8 +66,7 @@ clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, float alpha, size_
 clnn_status clnn_ema_update(clnn_context *ctx, float beta, size_t n, clnn_tensor *const *ema,
                             const clnn_tensor *const *w)
 {
-    static const char *fn = "clnn_ema_update";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "beta", beta, 0.0f, 1.0f));
     TRY(clnn__check_pairs(ctx, fn, "ema", (const clnn_tensor *const *)ema, "w", w, n, 1));
     return axpby_list(ctx, fn, n, ema, w, beta, 1.0f - beta);

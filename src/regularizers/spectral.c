@@ -2,23 +2,16 @@
  * v (persistent across calls, so one iteration per training step suffices),
  * the estimate σ = uᵀ·W·v = ||W·v||, the penalty λσ² with its gradient
  * 2λσ·u·vᵀ, and spectral normalization W/σ. The matrix-vector products are
- * CLBlast SGEMV on the context's queue; the norms are the deterministic
- * reduction, so nothing waits for the host. */
+ * CLBlast SGEMV (blas.c); the norms are the deterministic reduction, so
+ * nothing waits for the host. */
 #include "regularizers/regularizers_internal.h"
-
-#include <clblast_c.h>
 
 /* y = op(W)·x with W [rows, cols] row-major (trans: Wᵀ·x). */
 static clnn_status sgemv(clnn_context *ctx, const char *fn, int trans, size_t rows, size_t cols, cl_mem w, cl_mem x,
                          cl_mem y)
 {
-    cl_event ev = NULL;
-    CLBlastStatusCode s = CLBlastSgemv(CLBlastLayoutRowMajor, trans ? CLBlastTransposeYes : CLBlastTransposeNo, rows,
-                                       cols, 1.0f, w, 0, cols, x, 0, 1, 0.0f, y, 0, 1, &ctx->queue,
-                                       CLNN_PROFILE_EVENT(ctx, ev));
-    if (s != CLBlastSuccess) return clnn__fail(ctx, CLNN_ERR_OPENCL, "%s: CLBlastSgemv failed with status %d", fn, (int)s);
-    if (ev) return clnn__record_event(ctx, ev);
-    return CLNN_OK;
+    const clnn__gemm_operand W = {w, 0, cols, 0};
+    return clnn__sgemv(ctx, fn, trans, rows, cols, 1.0f, W, x, 0.0f, y);
 }
 
 /* x ← x / (||x|| + 1e-12), with ||x|| left in norm[0]. */
@@ -39,18 +32,17 @@ static clnn_status check_uv(clnn_context *ctx, const char *fn, const clnn_tensor
     TRY(clnn__check_f32(ctx, fn, "u", u, rows));
     TRY(clnn__check_f32(ctx, fn, "v", v, cols));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
-    cl_mem b[4] = {w->buffer, u->buffer, v->buffer, sigma->buffer};
+    const clnn_tensor *t[4] = {w, u, v, sigma};
     for (int i = 0; i < 4; i++)
         for (int j = 0; j < i; j++)
-            CHECK_ARG(ctx, b[i] != b[j], "%s: w, u, v and sigma must be four different buffers", fn);
+            CHECK_ARG(ctx, !clnn__alias(t[i], t[j]), "%s: w, u, v and sigma must be four different buffers", fn);
     return CLNN_OK;
 }
 
 clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *w, unsigned iters, clnn_tensor *u,
                                           clnn_tensor *v, clnn_tensor *sigma)
 {
-    static const char *fn = "clnn_spectral_power_iteration";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     CHECK_ARG(ctx, iters >= 1 && iters <= 100000, "%s: iters = %u is outside [1, 100000]", fn, iters);
     TRY(check_uv(ctx, fn, w, u, v, sigma));
@@ -69,8 +61,7 @@ clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *
 
 clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_tensor *sigma, clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_spectral_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
     TRY(clnn__check_f32(ctx, fn, "value", value, 0));
@@ -82,8 +73,7 @@ clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_
 clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_tensor *u, const clnn_tensor *v,
                                    const clnn_tensor *sigma, clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_spectral_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
     TRY(check_uv(ctx, fn, grad, u, v, sigma));
@@ -99,8 +89,7 @@ clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_t
 clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,
                                     clnn_tensor *out)
 {
-    static const char *fn = "clnn_spectral_normalize";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
     TRY(clnn__check_f32(ctx, fn, "out", out, w->count));

@@ -16,22 +16,24 @@ static clnn_status term_coefs(clnn_context *ctx, const char *fn, const clnn_reg 
     return CLNN_OK;
 }
 
-static clnn_status check_w_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, const clnn_tensor *mask)
+/* The term, w, its mask (may be NULL) and the output of a value or gradient
+ * call (like_w: w's element count); the coefficients go to c1, c2. */
+static clnn_status check_term(clnn_context *ctx, const char *fn, const clnn_reg *reg, const clnn_tensor *w,
+                              const clnn_tensor *mask, const char *out_name, const clnn_tensor *out, int like_w,
+                              float *c1, float *c2)
 {
+    TRY(term_coefs(ctx, fn, reg, c1, c2));
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
     if (mask) TRY(clnn__check_f32(ctx, fn, "mask", mask, w->count));
-    return CLNN_OK;
+    return clnn__check_f32(ctx, fn, out_name, out, like_w ? w->count : 0);
 }
 
 clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w, const clnn_tensor *mask,
                            clnn_tensor *value)
 {
-    static const char *fn = "clnn_reg_value";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     float c1, c2;
-    TRY(term_coefs(ctx, fn, reg, &c1, &c2));
-    TRY(check_w_mask(ctx, fn, w, mask));
-    TRY(clnn__check_f32(ctx, fn, "value", value, 0));
+    TRY(check_term(ctx, fn, reg, w, mask, "value", value, 0, &c1, &c2));
     clnn__reduce_desc d = {w->buffer, mask ? mask->buffer : NULL, REDUCE_TERM_ABS_SQ, REDUCE_POST_NONE,
                            1, (cl_uint)w->count, 0, 1, 1, c1, 0.5f * c2, 1.0f};
     return clnn__reduce(ctx, fn, &d, value->buffer, 0);
@@ -40,12 +42,9 @@ clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_te
 clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w, const clnn_tensor *mask,
                           clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_grad";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     float c1, c2;
-    TRY(term_coefs(ctx, fn, reg, &c1, &c2));
-    TRY(check_w_mask(ctx, fn, w, mask));
-    TRY(clnn__check_f32(ctx, fn, "grad", grad, w->count));
+    TRY(check_term(ctx, fn, reg, w, mask, "grad", grad, 1, &c1, &c2));
     CHECK_ARG(ctx, !clnn__alias(grad, w) && (!mask || !clnn__alias(grad, mask)),
               "%s: grad shares its buffer with w or mask", fn);
     cl_uint n = (cl_uint)w->count;

@@ -31,11 +31,10 @@ static clnn_status w2_run(clnn_context *ctx, const char *fn, float lambda, const
 clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_tensor *w, const clnn_tensor *w0_sorted,
                                  clnn_tensor *value, clnn_tensor *grad)
 {
-    static const char *fn = "clnn_reg_wasserstein";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));
-    CHECK_SHAPE(ctx, w->count <= 0xFFFFFFFFu, "%s: w has %zu elements, more than 2^32 - 1", fn, w->count);
+    TRY(clnn__check_count32(ctx, fn, "w", w));
     TRY(clnn__check_f32(ctx, fn, "w0_sorted", w0_sorted, w->count));
     CHECK_ARG(ctx, value || grad, "%s: value and grad are both NULL: nothing to compute", fn);
     if (value) TRY(clnn__check_f32(ctx, fn, "value", value, 0));

@@ -19,15 +19,18 @@ const clnn__tunable clnn__tune_repr_center_update = {"representations.center_upd
                                                      "center_update", 1, {{NULL, {0}, 0, 0}}, NULL, global_all};
 
 /* x [N, D], labels [N] and centers [K, D] of ctx; N, D, K in *n, *d, *k. */
-static clnn_status check_center_args(clnn_context *ctx, const char *fn, const clnn_tensor *x,
+static clnn_status check_center_args(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *x,
                                      const clnn_tensor *labels, const clnn_tensor *centers, size_t *n, size_t *d,
                                      size_t *k)
 {
-    size_t kd;
-    TRY(clnn__repr_check_matrix(ctx, fn, "x", x, n, d));
+    TRY(clnn__check_shape(ctx, fn, dims, "x", x, "N,D"));
+    TRY(clnn__check_count32(ctx, fn, "x", x));
+    *n = clnn__dim(dims, 'N');
+    *d = clnn__dim(dims, 'D');
     TRY(clnn__check_labels(ctx, fn, "labels", labels, *n, "x"));
-    TRY(clnn__repr_check_matrix(ctx, fn, "centers", centers, k, &kd));
-    CHECK_SHAPE(ctx, kd == *d, "%s: centers has %zu features, x has %zu", fn, kd, *d);
+    TRY(clnn__check_shape(ctx, fn, dims, "centers", centers, "K,D"));
+    TRY(clnn__check_count32(ctx, fn, "centers", centers));
+    *k = clnn__dim(dims, 'K');
     CHECK_SHAPE(ctx, *k <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
     return CLNN_OK;
 }
@@ -35,10 +38,9 @@ static clnn_status check_center_args(clnn_context *ctx, const char *fn, const cl
 clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels,
                              const clnn_tensor *centers, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_center_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d, k;
-    TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
+    TRY(check_center_args(ctx, fn, &dims, x, labels, centers, &n, &d, &k));
     TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, n, "sample"};
     TRY(clnn__check_loss_args(ctx, fn, &red, x, centers, loss, dx, "dx"));
@@ -55,10 +57,9 @@ clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
 clnn_status clnn_center_loss_update(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *labels, float alpha,
                                     clnn_tensor *centers)
 {
-    static const char *fn = "clnn_center_loss_update";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t n, d, k;
-    TRY(check_center_args(ctx, fn, x, labels, centers, &n, &d, &k));
+    TRY(check_center_args(ctx, fn, &dims, x, labels, centers, &n, &d, &k));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f && alpha <= 1.0f, "%s: alpha %g is not in [0, 1]", fn,
               (double)alpha);
     CHECK_ARG(ctx, !clnn__alias(centers, x), "%s: centers must not alias x", fn);

@@ -1,7 +1,7 @@
-/* Shared pieces of the representation losses: argument checks, the
- * elementwise pair-loss launcher (Huber, squared error) and the sum of a
- * term's partials; and the family's list of tunable kernels. The checks and
- * the value stage all losses share are in common/loss_value.c. */
+/* Shared pieces of the representation losses: the elementwise pair-loss
+ * launcher (Huber, squared error) and the sum of a term's partials; and the
+ * family's list of tunable kernels. The checks and the value stage all
+ * losses share are in common/loss_value.c, the shape checks in tensor.c. */
 #include "representations/representations_internal.h"
 #include "tune_family.h"
 
@@ -62,17 +62,6 @@ CLNN_TUNE_FAMILY(representations, exercise_representations) = {&clnn__tune_repr_
     &clnn__tune_repr_offdiag, &clnn__tune_repr_pseudo_huber, &clnn__tune_repr_center_rows,
     &clnn__tune_repr_center_links, &clnn__tune_repr_center_update, &clnn__tune_repr_sinkhorn_rows,
     &clnn__tune_repr_sinkhorn_cols, &clnn__tune_repr_sinkhorn_back_rows, &clnn__tune_repr_sinkhorn_back_cols, NULL};
-
-clnn_status clnn__repr_check_matrix(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                                    size_t *rows, size_t *cols)
-{
-    TRY(clnn__check_f32(ctx, fn, name, t, 0));
-    CHECK_SHAPE(ctx, t->ndim == 2, "%s: %s must be 2-D [N, D], it has %d dimensions", fn, name, t->ndim);
-    TRY(clnn__check_count32(ctx, fn, name, t));
-    *rows = t->shape[0];
-    *cols = t->shape[1];
-    return CLNN_OK;
-}
 
 clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__repr_pair *p, cl_mem *partial,
                                  size_t *nparts)

@@ -29,8 +29,7 @@ static clnn_status check_robust(clnn_context *ctx, const char *fn, const clnn_te
 clnn_status clnn_huber_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target, float delta,
                             clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
 {
-    static const char *fn = "clnn_huber_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_robust(ctx, fn, pred, target, "delta", delta, reduction, 1, loss, dpred));
     float scale = clnn__loss_scale(reduction, pred->count);
     cl_mem values = reduction == CLNN_REDUCE_NONE && loss ? loss->buffer : NULL; /* per element, from the kernel */
@@ -47,8 +46,7 @@ clnn_status clnn_huber_loss(clnn_context *ctx, const clnn_tensor *pred, const cl
 clnn_status clnn_pseudo_huber_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target, float c,
                                    clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
 {
-    static const char *fn = "clnn_pseudo_huber_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(check_robust(ctx, fn, pred, target, "c", c, reduction, 0, loss, dpred));
     size_t cols = pred->shape[pred->ndim - 1], rows = pred->count / cols;
     float scale = clnn__loss_scale(reduction, rows);

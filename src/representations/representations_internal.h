@@ -5,9 +5,6 @@
 
 #include "common/loss_value.h"
 
-/* t is a 2-D fp32 tensor of ctx within 32-bit indexing; its shape in *rows, *cols. */
-clnn_status clnn__repr_check_matrix(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                                    size_t *rows, size_t *cols);
 /* Elementwise terms of a difference r = a - b (cl/representations_huber.cl pair_loss). */
 enum { REPR_PAIR_SQUARE = 0, REPR_PAIR_HUBER = 1 };
 typedef struct clnn__repr_pair {

@@ -84,13 +84,12 @@ static clnn_status backward(clnn_context *ctx, const char *fn, const sinkhorn *k
     return CLNN_OK;
 }
 
-/* Scores [.., N, M], tau and iters; fills the problem (pot and stride left to the caller). */
-static clnn_status check_problem(clnn_context *ctx, const char *fn, const clnn_tensor *scores, float tau,
-                                 unsigned iters, sinkhorn *k)
+/* Scores [B*, N, M] (binds B, N, M), tau and iters; fills the problem (pot
+ * and stride left to the caller). */
+static clnn_status check_problem(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *scores,
+                                 float tau, unsigned iters, sinkhorn *k)
 {
-    TRY(clnn__check_f32(ctx, fn, "scores", scores, 0));
-    CHECK_SHAPE(ctx, scores->ndim >= 2, "%s: scores must be [N, M] or [B, N, M], it has %d dimension(s)", fn,
-                scores->ndim);
+    TRY(clnn__check_shape(ctx, fn, d, "scores", scores, "B*,N,M"));
     TRY(clnn__check_count32(ctx, fn, "scores", scores));
     CHECK_ARG(ctx, clnn__is_finite(tau) && tau > 0.0f, "%s: tau %g is not finite and > 0", fn, (double)tau);
     CHECK_ARG(ctx, iters >= 1 && iters <= SINKHORN_MAX_ITERS, "%s: iters %u is not in [1, %u]", fn, iters,
@@ -119,12 +118,10 @@ static clnn_status check_potentials(clnn_context *ctx, const char *fn, const sin
 clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, float tau, unsigned iters,
                                   clnn_tensor *p, clnn_tensor *potentials)
 {
-    static const char *fn = "clnn_sinkhorn_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     sinkhorn k;
-    TRY(check_problem(ctx, fn, scores, tau, iters, &k));
-    TRY(clnn__check_like(ctx, fn, "p", p, "scores", scores));
-    CHECK_SHAPE(ctx, p->ndim >= 2 && p->shape[p->ndim - 2] == k.n, "%s: p must have the shape of scores", fn);
+    TRY(check_problem(ctx, fn, &dims, scores, tau, iters, &k));
+    TRY(clnn__check_shape(ctx, fn, &dims, "p", p, "B*,N,M"));
     CHECK_ARG(ctx, !clnn__alias(p, scores), "%s: p must not alias scores", fn);
     if (potentials) {
         TRY(check_potentials(ctx, fn, &k, potentials));
@@ -143,16 +140,12 @@ clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, 
 clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, float tau, unsigned iters,
                                    const clnn_tensor *potentials, const clnn_tensor *dp, clnn_tensor *dscores)
 {
-    static const char *fn = "clnn_sinkhorn_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     sinkhorn k;
-    TRY(check_problem(ctx, fn, scores, tau, iters, &k));
+    TRY(check_problem(ctx, fn, &dims, scores, tau, iters, &k));
     if (potentials) TRY(check_potentials(ctx, fn, &k, potentials));
-    TRY(clnn__check_like(ctx, fn, "dp", dp, "scores", scores));
-    TRY(clnn__check_like(ctx, fn, "dscores", dscores, "scores", scores));
-    CHECK_SHAPE(ctx, dp->ndim >= 2 && dp->shape[dp->ndim - 2] == k.n && dscores->ndim >= 2 &&
-                         dscores->shape[dscores->ndim - 2] == k.n,
-                "%s: dp and dscores must have the shape of scores", fn);
+    TRY(clnn__check_shape(ctx, fn, &dims, "dp", dp, "B*,N,M"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dscores", dscores, "B*,N,M"));
     CHECK_ARG(ctx, !clnn__alias(dscores, scores) && !clnn__alias(dscores, dp) &&
                        (!potentials || !clnn__alias(dscores, potentials)),
               "%s: dscores must not alias an input", fn);

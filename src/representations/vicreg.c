@@ -160,13 +160,14 @@ static clnn_status invariance_term(clnn_context *ctx, const char *fn, const clnn
 
 /* ---------------------------------------------------------------- checks */
 
-/* z is [N, D] with N >= 2 when need_two (the unbiased variance). */
-static clnn_status check_embeddings(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *z,
-                                    int need_two, size_t *n, size_t *d)
+/* z is [N, D] (binds N and D) with N >= 2 when need_two (the unbiased variance). */
+static clnn_status check_embeddings(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *z,
+                                    int need_two)
 {
-    TRY(clnn__repr_check_matrix(ctx, fn, name, z, n, d));
-    CHECK_SHAPE(ctx, !need_two || *n >= 2,
-                "%s: %s has N = %zu sample(s); the unbiased batch variance needs N >= 2", fn, name, *n);
+    TRY(clnn__check_shape(ctx, fn, dims, "z", z, "N,D"));
+    TRY(clnn__check_count32(ctx, fn, "z", z));
+    CHECK_SHAPE(ctx, !need_two || clnn__dim(dims, 'N') >= 2,
+                "%s: z has N = %zu sample(s); the unbiased batch variance needs N >= 2", fn, clnn__dim(dims, 'N'));
     return CLNN_OK;
 }
 
@@ -186,12 +187,11 @@ static clnn_status check_gamma_eps(clnn_context *ctx, const char *fn, float gamm
 /* ------------------------------------------------------------ public API */
 
 /* One branch, one term, weight 1, value into loss[0]. */
-static clnn_status single_term(clnn_context *ctx, const char *fn, const clnn_tensor *z, int variance, float gamma,
-                               float eps, clnn_tensor *loss, clnn_tensor *dz)
+static clnn_status single_term(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *z,
+                               int variance, float gamma, float eps, clnn_tensor *loss, clnn_tensor *dz)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    size_t n, d;
-    TRY(check_embeddings(ctx, fn, "z", z, 1, &n, &d));
+    TRY(check_embeddings(ctx, fn, dims, z, 1));
+    const size_t n = clnn__dim(dims, 'N'), d = clnn__dim(dims, 'D');
     TRY(check_gamma_eps(ctx, fn, gamma, eps));
     TRY(clnn__check_loss_outputs(ctx, fn, z, z, loss, dz, "dz"));
     branch b = {z->buffer, dz ? dz->buffer : NULL, loss ? loss->buffer : NULL, n, d, 0, gamma, eps,
@@ -202,22 +202,22 @@ static clnn_status single_term(clnn_context *ctx, const char *fn, const clnn_ten
 clnn_status clnn_vicreg_variance(clnn_context *ctx, const clnn_tensor *z, float gamma, float eps, clnn_tensor *loss,
                                  clnn_tensor *dz)
 {
-    return single_term(ctx, "clnn_vicreg_variance", z, 1, gamma, eps, loss, dz);
+    CLNN_ENTRY(ctx);
+    return single_term(ctx, fn, &dims, z, 1, gamma, eps, loss, dz);
 }
 
 clnn_status clnn_vicreg_covariance(clnn_context *ctx, const clnn_tensor *z, clnn_tensor *loss, clnn_tensor *dz)
 {
-    return single_term(ctx, "clnn_vicreg_covariance", z, 0, 1.0f, 1.0f, loss, dz);
+    CLNN_ENTRY(ctx);
+    return single_term(ctx, fn, &dims, z, 0, 1.0f, 1.0f, loss, dz);
 }
 
 /* Checks of a two-branch call: z2 like z, outputs distinct and not aliasing. */
-static clnn_status check_two(clnn_context *ctx, const char *fn, const clnn_tensor *z, const clnn_tensor *z2,
-                             int need_two, clnn_tensor *loss, clnn_tensor *dz, clnn_tensor *dz2)
+static clnn_status check_two(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *z,
+                             const clnn_tensor *z2, int need_two, clnn_tensor *loss, clnn_tensor *dz, clnn_tensor *dz2)
 {
-    size_t n, d;
-    TRY(check_embeddings(ctx, fn, "z", z, need_two, &n, &d));
-    TRY(clnn__check_like(ctx, fn, "z2", z2, "z", z));
-    CHECK_SHAPE(ctx, z2->ndim == 2, "%s: z2 must be 2-D [N, D] like z", fn);
+    TRY(check_embeddings(ctx, fn, dims, z, need_two));
+    TRY(clnn__check_shape(ctx, fn, dims, "z2", z2, "N,D"));
     CHECK_ARG(ctx, loss || dz || dz2, "%s: loss, dz and dz2 are all NULL: nothing to compute", fn);
     if (loss || dz) TRY(clnn__check_loss_outputs(ctx, fn, z, z2, loss, dz, "dz"));
     if (dz2) TRY(clnn__check_loss_outputs(ctx, fn, z2, z, loss, dz2, "dz2"));
@@ -228,20 +228,18 @@ static clnn_status check_two(clnn_context *ctx, const char *fn, const clnn_tenso
 clnn_status clnn_vicreg_invariance(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *z2, clnn_tensor *loss,
                                    clnn_tensor *dz, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_vicreg_invariance";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(check_two(ctx, fn, z, z2, 0, loss, dz, dz2));
+    CLNN_ENTRY(ctx);
+    TRY(check_two(ctx, fn, &dims, z, z2, 0, loss, dz, dz2));
     return invariance_term(ctx, fn, z, z2, 1.0f, loss ? loss->buffer : NULL, 0, dz, dz2);
 }
 
 clnn_status clnn_vicreg_loss(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *z2,
                              const clnn_vicreg_options *opt, clnn_tensor *loss, clnn_tensor *dz, clnn_tensor *dz2)
 {
-    static const char *fn = "clnn_vicreg_loss";
     static const clnn_vicreg_options paper = {25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     if (!opt) opt = &paper;
-    TRY(check_two(ctx, fn, z, z2, 1, loss, dz, dz2));
+    TRY(check_two(ctx, fn, &dims, z, z2, 1, loss, dz, dz2));
     TRY(check_weight(ctx, fn, "lambda", opt->lambda));
     TRY(check_weight(ctx, fn, "mu", opt->mu));
     TRY(check_weight(ctx, fn, "nu", opt->nu));

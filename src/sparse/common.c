@@ -1,6 +1,6 @@
 /* Pieces shared by the sparsity / sorting / MoE family (sparse_internal.h):
- * the int32 argument check, the default local size of the one-group-per-
- * item kernels and the family's list of tunable kernels. */
+ * the default local size of the one-group-per-item kernels and the family's
+ * list of tunable kernels. */
 #include "sparse/sparse_internal.h"
 #include "tune_family.h"
 
@@ -92,13 +92,4 @@ void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[
     while (local * 16 < problem[1] && local < 256) local *= 2;
     cfg->local[0] = local;
     cfg->local[1] = cfg->local[2] = 1;
-}
-
-clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count)
-{
-    TRY(clnn__check_tensor(ctx, fn, name, t));
-    CHECK_SHAPE(ctx, t->dtype == CLNN_INT32, "%s: %s must be int32", fn, name);
-    CHECK_SHAPE(ctx, count == 0 || t->count == count, "%s: %s has %zu elements, expected %zu", fn, name, t->count,
-                count);
-    return CLNN_OK;
 }

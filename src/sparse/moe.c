@@ -16,36 +16,29 @@ const clnn__tunable clnn__tune_moe_load = {"sparse.moe_load",   "sparse_moe", "m
 #define MAX_EXPERTS 4096
 
 /* logits [T, E]: E = last dimension (<= MAX_EXPERTS), T = the other rows. */
-static clnn_status check_logits(clnn_context *ctx, const char *fn, const clnn_tensor *logits, size_t *T, size_t *E)
+/* logits [T*, E]: T tokens (the leading dimensions) of E experts (at most
+ * MAX_EXPERTS); binds T and E. */
+static clnn_status check_logits(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *logits,
+                                size_t *T, size_t *E)
 {
-    TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
+    TRY(clnn__check_shape(ctx, fn, d, "logits", logits, "T*,E"));
     TRY(clnn__check_count32(ctx, fn, "logits", logits));
-    *E = logits->shape[logits->ndim - 1];
-    *T = logits->count / *E;
+    *T = clnn__dim(d, 'T');
+    *E = clnn__dim(d, 'E');
     CHECK_SHAPE(ctx, *E <= MAX_EXPERTS, "%s: %zu experts (the last dimension of logits), at most %d", fn, *E,
                 MAX_EXPERTS);
     return CLNN_OK;
 }
 
-/* A [T, k] tensor of dtype: T·k elements, last dimension k. */
-static clnn_status check_per_slot(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
-                                  clnn_dtype dtype, size_t T, size_t k)
-{
-    if (dtype == CLNN_INT32) TRY(clnn__check_i32(ctx, fn, name, t, T * k));
-    else TRY(clnn__check_f32(ctx, fn, name, t, T * k));
-    CHECK_SHAPE(ctx, t->shape[t->ndim - 1] == k, "%s: the last dimension of %s is %zu, not k = %zu", fn, name,
-                t->shape[t->ndim - 1], k);
-    return CLNN_OK;
-}
-
-/* The forward's indices [T, k]: k = their last dimension, in [1, E]. */
-static clnn_status check_indices(clnn_context *ctx, const char *fn, const clnn_tensor *indices, size_t T, size_t E,
+/* The forward's indices [T*, K]: K = their last dimension, in [1, E]; binds K. */
+static clnn_status check_indices(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *indices,
                                  size_t *k)
 {
     TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
     *k = indices->shape[indices->ndim - 1];
-    CHECK_ARG(ctx, *k >= 1 && *k <= E, "%s: indices has k = %zu slots per token, outside [1, %zu]", fn, *k, E);
-    return check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, *k);
+    CHECK_ARG(ctx, *k >= 1 && *k <= clnn__dim(d, 'E'), "%s: indices has k = %zu slots per token, outside [1, %zu]",
+              fn, *k, clnn__dim(d, 'E'));
+    return clnn__check_shape(ctx, fn, d, "indices", indices, "i32:T*,K");
 }
 
 static clnn_status check_gate(clnn_context *ctx, const char *fn, clnn_moe_gate gate, int renormalize)
@@ -59,19 +52,18 @@ static clnn_status check_gate(clnn_context *ctx, const char *fn, clnn_moe_gate g
 clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *bias, size_t k,
                            clnn_moe_gate gate, int renormalize, clnn_tensor *indices, clnn_tensor *gates)
 {
-    static const char *fn = "clnn_moe_route";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t T, E;
-    TRY(check_logits(ctx, fn, logits, &T, &E));
+    TRY(check_logits(ctx, fn, &dims, logits, &T, &E));
     CHECK_ARG(ctx, k >= 1 && k <= E, "%s: k = %zu is outside [1, %zu] (the number of experts)", fn, k, E);
     TRY(check_gate(ctx, fn, gate, renormalize));
     if (bias) TRY(clnn__check_f32(ctx, fn, "bias", bias, E));
-    TRY(check_per_slot(ctx, fn, "indices", indices, CLNN_INT32, T, k));
-    TRY(check_per_slot(ctx, fn, "gates", gates, CLNN_FLOAT32, T, k));
-    CHECK_ARG(ctx, !clnn__alias(indices, logits) && !clnn__alias(gates, logits) &&
-                       !clnn__alias(indices, gates) && (!bias || (!clnn__alias(indices, bias) &&
-                                                                      !clnn__alias(gates, bias))),
-              "%s: indices and gates must be distinct and alias no input", fn);
+    clnn__dims_bind(&dims, 'K', k, "k");
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "gates", gates, "T*,K"));
+    const clnn_tensor *outs[] = {indices, gates}, *ins[] = {logits, bias};
+    static const char *const out_names[] = {"indices", "gates"}, *const in_names[] = {"logits", "bias"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 2));
     cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
     cl_int g = (cl_int)gate, rn = renormalize, has_bias = bias != NULL;
     cl_mem b = bias ? bias->buffer : logits->buffer; /* not read without has_bias */
@@ -90,18 +82,16 @@ clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits
                                     clnn_moe_gate gate, int renormalize, const clnn_tensor *dgates,
                                     clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_moe_route_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    size_t T, E;
-    TRY(check_logits(ctx, fn, logits, &T, &E));
-    size_t k;
-    TRY(check_indices(ctx, fn, indices, T, E, &k));
+    CLNN_ENTRY(ctx);
+    size_t T, E, k;
+    TRY(check_logits(ctx, fn, &dims, logits, &T, &E));
+    TRY(check_indices(ctx, fn, &dims, indices, &k));
     TRY(check_gate(ctx, fn, gate, renormalize));
-    TRY(check_per_slot(ctx, fn, "dgates", dgates, CLNN_FLOAT32, T, k));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dgates", dgates, "T*,K"));
     TRY(clnn__check_f32(ctx, fn, "dlogits", dlogits, logits->count));
-    CHECK_ARG(ctx, !clnn__alias(dlogits, logits) && !clnn__alias(dlogits, indices) &&
-                       !clnn__alias(dlogits, dgates),
-              "%s: dlogits must not alias an input", fn);
+    const clnn_tensor *outs[] = {dlogits}, *ins[] = {logits, indices, dgates};
+    static const char *const out_names[] = {"dlogits"}, *const in_names[] = {"logits", "indices", "dgates"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 1, ins, in_names, 3));
     cl_uint tt = (cl_uint)T, ee = (cl_uint)E, kk = (cl_uint)k;
     cl_int g = (cl_int)gate, rn = renormalize;
     clnn__karg a[] = {KARG_BUF(logits->buffer), KARG_BUF(indices->buffer), KARG_BUF(dgates->buffer),
@@ -121,8 +111,7 @@ static clnn_status load_run(clnn_context *ctx, const char *fn, const clnn_tensor
 
 clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, clnn_tensor *load)
 {
-    static const char *fn = "clnn_moe_expert_load";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
     TRY(clnn__check_count32(ctx, fn, "indices", indices));
     TRY(clnn__check_i32(ctx, fn, "load", load, 0));
@@ -134,8 +123,7 @@ clnn_status clnn_moe_expert_load(clnn_context *ctx, const clnn_tensor *indices, 
 
 clnn_status clnn_moe_bias_update(clnn_context *ctx, const clnn_tensor *load, float rate, clnn_tensor *bias)
 {
-    static const char *fn = "clnn_moe_bias_update";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_i32(ctx, fn, "load", load, 0));
     CHECK_SHAPE(ctx, load->count <= MAX_EXPERTS, "%s: load has %zu entries (experts), at most %d", fn, load->count,
                 MAX_EXPERTS);
@@ -167,12 +155,10 @@ static clnn_status aux_run(clnn_context *ctx, const char *fn, const clnn_tensor 
 clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices, float alpha,
                               clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    static const char *fn = "clnn_moe_aux_loss";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    size_t T, E;
-    TRY(check_logits(ctx, fn, logits, &T, &E));
-    size_t k;
-    TRY(check_indices(ctx, fn, indices, T, E, &k));
+    CLNN_ENTRY(ctx);
+    size_t T, E, k;
+    TRY(check_logits(ctx, fn, &dims, logits, &T, &E));
+    TRY(check_indices(ctx, fn, &dims, indices, &k));
     CHECK_ARG(ctx, clnn__is_finite(alpha) && alpha >= 0.0f, "%s: alpha = %g is not finite and >= 0", fn,
               (double)alpha);
     TRY(clnn__check_loss_outputs(ctx, fn, logits, indices, loss, dlogits, "dlogits"));

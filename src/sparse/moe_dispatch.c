@@ -11,25 +11,23 @@ const clnn__tunable clnn__tune_moe_combine = ELEMENTWISE("sparse.moe_combine", "
 const clnn__tunable clnn__tune_moe_combine_dy = ELEMENTWISE("sparse.moe_combine_dy", "moe_combine_dy");
 const clnn__tunable clnn__tune_moe_combine_dg = ELEMENTWISE("sparse.moe_combine_dg", "moe_combine_dg");
 
-/* An fp32 [rows, D] tensor: `rows` rows of the last dimension D. */
-static clnn_status check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t rows,
-                              size_t D)
+/* positions [T*, K] int32 (T tokens of K slots; binds T, K and P = T·K,
+ * the pairs), whose P·D fits 32-bit indices (D bound before). */
+static clnn_status check_positions(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *positions)
 {
-    TRY(clnn__check_f32(ctx, fn, name, t, 0));
-    CHECK_SHAPE(ctx, t->shape[t->ndim - 1] == D && t->count == rows * D,
-                "%s: %s must be [%zu, %zu] (last dimension %zu)", fn, name, rows, D, D);
+    TRY(clnn__check_shape(ctx, fn, d, "positions", positions, "i32:T*,K"));
+    clnn__dims_bind(d, 'P', positions->count, "positions");
+    CHECK_SHAPE(ctx, positions->count <= 0xFFFFFFFFu / clnn__dim(d, 'D'), "%s: %zu pairs of %zu features pass 2^32 - 1",
+                fn, positions->count, clnn__dim(d, 'D'));
     return CLNN_OK;
 }
 
-/* positions [T, k] int32; T·k·D fits 32-bit indices. */
-static clnn_status check_positions(clnn_context *ctx, const char *fn, const clnn_tensor *positions, size_t *T,
-                                   size_t *k, size_t D)
+/* The features of an fp32 [rows..., D] tensor: binds D. */
+static clnn_status bind_features(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
+                                 const clnn_tensor *t)
 {
-    TRY(clnn__check_i32(ctx, fn, "positions", positions, 0));
-    *k = positions->shape[positions->ndim - 1];
-    *T = positions->count / *k;
-    CHECK_SHAPE(ctx, positions->count <= 0xFFFFFFFFu / D, "%s: %zu pairs of %zu features pass 2^32 - 1", fn,
-                positions->count, D);
+    TRY(clnn__check_f32(ctx, fn, name, t, 0));
+    clnn__dims_bind(d, 'D', t->shape[t->ndim - 1], name);
     return CLNN_OK;
 }
 
@@ -53,26 +51,20 @@ static clnn_status dispatch_run(clnn_context *ctx, const char *fn, const clnn_te
 clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *indices,
                               clnn_tensor *offsets, clnn_tensor *positions, clnn_tensor *x_sorted)
 {
-    static const char *fn = "clnn_moe_dispatch";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, "x", x, 0));
-    size_t D = x->shape[x->ndim - 1];
-    size_t T, k;
-    TRY(check_positions(ctx, fn, positions, &T, &k, D));
-    TRY(clnn__check_i32(ctx, fn, "indices", indices, 0));
-    CHECK_SHAPE(ctx, indices->count == T * k && indices->shape[indices->ndim - 1] == k && x->count == T * D,
-                "%s: x must be [T, D], indices and positions [T, k] (x has %zu rows, positions [%zu, %zu])", fn,
-                x->count / D, T, k);
+    CLNN_ENTRY(ctx);
+    TRY(bind_features(ctx, fn, &dims, "x", x));
+    TRY(check_positions(ctx, fn, &dims, positions));
+    TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "x", x, "T*,D"));
+    const size_t T = clnn__dim(&dims, 'T'), k = clnn__dim(&dims, 'K');
     TRY(clnn__check_i32(ctx, fn, "offsets", offsets, 0));
     CHECK_SHAPE(ctx, offsets->count >= 2 && offsets->count <= 0x1000001u,
                 "%s: offsets has %zu entries: E + 1 for 1 to 2^24 experts", fn, offsets->count);
     CHECK_SHAPE(ctx, T * k <= 0x7FFFFFFFu, "%s: more than 2^31 - 1 pairs", fn);
-    TRY(check_rows(ctx, fn, "x_sorted", x_sorted, T * k, D));
-    cl_mem outs[3] = {offsets->buffer, positions->buffer, x_sorted->buffer}, ins[2] = {x->buffer, indices->buffer};
-    for (int o = 0; o < 3; o++) {
-        CHECK_ARG(ctx, outs[o] != ins[0] && outs[o] != ins[1], "%s: an output aliases x or indices", fn);
-        CHECK_ARG(ctx, outs[o] != outs[(o + 1) % 3], "%s: offsets, positions and x_sorted must be distinct", fn);
-    }
+    TRY(clnn__check_shape(ctx, fn, &dims, "x_sorted", x_sorted, "P*,D"));
+    const clnn_tensor *outs[] = {offsets, positions, x_sorted}, *ins[] = {x, indices};
+    static const char *const out_names[] = {"offsets", "positions", "x_sorted"}, *const in_names[] = {"x", "indices"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 2));
     cl_mem keys = NULL, rows = NULL;
     clnn_status st = clnn__scratch(ctx, fn, T * k, &keys);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, T * k, &rows);
@@ -83,23 +75,19 @@ clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const cln
 }
 
 /* y [T, D] = Σ_q g·y_sorted[positions] (gates NULL: g = 1). */
-static clnn_status combine(clnn_context *ctx, const char *fn, const char *in_name, const clnn_tensor *y_sorted,
-                           const clnn_tensor *positions, const clnn_tensor *gates, const char *out_name,
-                           clnn_tensor *y)
+static clnn_status combine(clnn_context *ctx, const char *fn, clnn__dims *d, const char *in_name,
+                           const clnn_tensor *y_sorted, const clnn_tensor *positions, const clnn_tensor *gates,
+                           const char *out_name, clnn_tensor *y)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, in_name, y_sorted, 0));
-    size_t D = y_sorted->shape[y_sorted->ndim - 1], T, k;
-    TRY(check_positions(ctx, fn, positions, &T, &k, D));
-    TRY(check_rows(ctx, fn, in_name, y_sorted, T * k, D));
-    if (gates) {
-        TRY(clnn__check_f32(ctx, fn, "gates", gates, T * k));
-        CHECK_SHAPE(ctx, gates->shape[gates->ndim - 1] == k, "%s: gates must have positions' shape", fn);
-    }
-    TRY(check_rows(ctx, fn, out_name, y, T, D));
-    CHECK_ARG(ctx, !clnn__alias(y, y_sorted) && !clnn__alias(y, positions) &&
-                       (!gates || !clnn__alias(y, gates)),
-              "%s: %s must not alias an input", fn, out_name);
+    TRY(bind_features(ctx, fn, d, in_name, y_sorted));
+    TRY(check_positions(ctx, fn, d, positions));
+    TRY(clnn__check_shape(ctx, fn, d, in_name, y_sorted, "P*,D"));
+    if (gates) TRY(clnn__check_shape(ctx, fn, d, "gates", gates, "T*,K"));
+    TRY(clnn__check_shape(ctx, fn, d, out_name, y, "T*,D"));
+    const clnn_tensor *outs[] = {y}, *ins[] = {y_sorted, positions, gates};
+    const char *const out_names[] = {out_name}, *const in_names[] = {in_name, "positions", "gates"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 1, ins, in_names, 3));
+    const size_t T = clnn__dim(d, 'T'), k = clnn__dim(d, 'K'), D = clnn__dim(d, 'D');
     cl_uint tt = (cl_uint)T, kk = (cl_uint)k, dd = (cl_uint)D;
     cl_int has_gates = gates != NULL;
     cl_mem g = gates ? gates->buffer : y_sorted->buffer; /* not read without has_gates */
@@ -112,42 +100,36 @@ static clnn_status combine(clnn_context *ctx, const char *fn, const char *in_nam
 clnn_status clnn_moe_combine(clnn_context *ctx, const clnn_tensor *y_sorted, const clnn_tensor *positions,
                              const clnn_tensor *gates, clnn_tensor *y)
 {
-    static const char *fn = "clnn_moe_combine";
-    if (ctx) TRY(clnn__check_tensor(ctx, fn, "gates", gates));
-    return combine(ctx, fn, "y_sorted", y_sorted, positions, gates, "y", y);
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_tensor(ctx, fn, "gates", gates));
+    return combine(ctx, fn, &dims, "y_sorted", y_sorted, positions, gates, "y", y);
 }
 
 clnn_status clnn_moe_dispatch_backward(clnn_context *ctx, const clnn_tensor *dx_sorted, const clnn_tensor *positions,
                                        clnn_tensor *dx)
 {
-    return combine(ctx, "clnn_moe_dispatch_backward", "dx_sorted", dx_sorted, positions, NULL, "dx", dx);
+    CLNN_ENTRY(ctx);
+    return combine(ctx, fn, &dims, "dx_sorted", dx_sorted, positions, NULL, "dx", dx);
 }
 
 clnn_status clnn_moe_combine_backward(clnn_context *ctx, const clnn_tensor *y_sorted, const clnn_tensor *positions,
                                       const clnn_tensor *gates, const clnn_tensor *dy, clnn_tensor *dy_sorted,
                                       clnn_tensor *dgates)
 {
-    static const char *fn = "clnn_moe_combine_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    TRY(clnn__check_f32(ctx, fn, "y_sorted", y_sorted, 0));
-    size_t D = y_sorted->shape[y_sorted->ndim - 1], T, k;
-    TRY(check_positions(ctx, fn, positions, &T, &k, D));
-    TRY(check_rows(ctx, fn, "y_sorted", y_sorted, T * k, D));
-    TRY(clnn__check_f32(ctx, fn, "gates", gates, T * k));
-    CHECK_SHAPE(ctx, gates->shape[gates->ndim - 1] == k, "%s: gates must have positions' shape", fn);
-    TRY(check_rows(ctx, fn, "dy", dy, T, D));
+    CLNN_ENTRY(ctx);
+    TRY(bind_features(ctx, fn, &dims, "y_sorted", y_sorted));
+    TRY(check_positions(ctx, fn, &dims, positions));
+    TRY(clnn__check_shape(ctx, fn, &dims, "y_sorted", y_sorted, "P*,D"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "gates", gates, "T*,K"));
+    TRY(clnn__check_shape(ctx, fn, &dims, "dy", dy, "T*,D"));
     CHECK_ARG(ctx, dy_sorted || dgates, "%s: dy_sorted and dgates are both NULL: nothing to compute", fn);
-    if (dy_sorted) TRY(check_rows(ctx, fn, "dy_sorted", dy_sorted, T * k, D));
-    if (dgates) {
-        TRY(clnn__check_f32(ctx, fn, "dgates", dgates, T * k));
-        CHECK_SHAPE(ctx, dgates->shape[dgates->ndim - 1] == k, "%s: dgates must have positions' shape", fn);
-    }
-    const clnn_tensor *ins[4] = {y_sorted, positions, gates, dy};
-    for (int i = 0; i < 4; i++)
-        CHECK_ARG(ctx, (!dy_sorted || !clnn__alias(dy_sorted, ins[i])) && (!dgates || !clnn__alias(dgates, ins[i])),
-                  "%s: an output aliases an input", fn);
-    CHECK_ARG(ctx, !dy_sorted || !dgates || !clnn__alias(dy_sorted, dgates), "%s: dy_sorted and dgates must differ",
-              fn);
+    if (dy_sorted) TRY(clnn__check_shape(ctx, fn, &dims, "dy_sorted", dy_sorted, "P*,D"));
+    if (dgates) TRY(clnn__check_shape(ctx, fn, &dims, "dgates", dgates, "T*,K"));
+    const clnn_tensor *outs[] = {dy_sorted, dgates}, *ins[] = {y_sorted, positions, gates, dy};
+    static const char *const out_names[] = {"dy_sorted", "dgates"},
+                             *const in_names[] = {"y_sorted", "positions", "gates", "dy"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 4));
+    const size_t T = clnn__dim(&dims, 'T'), k = clnn__dim(&dims, 'K'), D = clnn__dim(&dims, 'D');
     cl_uint tt = (cl_uint)T, kk = (cl_uint)k, dd = (cl_uint)D;
     if (dy_sorted) {
         clnn__karg a[] = {KARG_BUF(positions->buffer), KARG_BUF(gates->buffer), KARG_BUF(dy->buffer),

@@ -13,7 +13,6 @@ const clnn__tunable clnn__tune_msdropout_backward = {"sparse.msdropout_backward"
 static clnn_status check_args(clnn_context *ctx, const char *fn, const char *small_name, const clnn_tensor *small,
                               const char *big_name, const clnn_tensor *big, unsigned samples, float p, uint32_t stream)
 {
-    TRY(clnn__check_ctx(ctx, fn));
     TRY(clnn__check_f32(ctx, fn, small_name, small, 0));
     CHECK_ARG(ctx, samples >= 1 && samples <= 1024, "%s: samples = %u is outside [1, 1024]", fn, samples);
     TRY(clnn__check_drop_p(ctx, fn, p));
@@ -40,7 +39,7 @@ static clnn_status msd_run(clnn_context *ctx, const char *fn, const clnn__tunabl
 clnn_status clnn_multi_dropout_forward(clnn_context *ctx, const clnn_tensor *x, unsigned samples, float p,
                                        uint64_t seed, uint32_t stream, clnn_tensor *y)
 {
-    static const char *fn = "clnn_multi_dropout_forward";
+    CLNN_ENTRY(ctx);
     TRY(check_args(ctx, fn, "x", x, "y", y, samples, p, stream));
     return msd_run(ctx, fn, &clnn__tune_msdropout_forward, y->buffer, x->buffer, x->count, samples, p, seed, stream);
 }
@@ -48,7 +47,7 @@ clnn_status clnn_multi_dropout_forward(clnn_context *ctx, const clnn_tensor *x, 
 clnn_status clnn_multi_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, unsigned samples, float p,
                                         uint64_t seed, uint32_t stream, clnn_tensor *dx)
 {
-    static const char *fn = "clnn_multi_dropout_backward";
+    CLNN_ENTRY(ctx);
     TRY(check_args(ctx, fn, "dx", dx, "dy", dy, samples, p, stream));
     return msd_run(ctx, fn, &clnn__tune_msdropout_backward, dx->buffer, dy->buffer, dx->count, samples, p, seed,
                    stream);

@@ -56,10 +56,9 @@ clnn_status clnn__sort(clnn_context *ctx, const char *fn, cl_mem keys_in, cl_mem
 clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_tensor *values, clnn_tensor *sorted_keys,
                       clnn_tensor *sorted_values)
 {
-    static const char *fn = "clnn_sort";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32(ctx, fn, "keys", keys, 0));
-    CHECK_SHAPE(ctx, keys->count <= 0xFFFFFFFFu, "%s: keys has %zu elements, more than 2^32 - 1", fn, keys->count);
+    TRY(clnn__check_count32(ctx, fn, "keys", keys));
     size_t n = keys->count;
     CHECK_ARG(ctx, sorted_keys || sorted_values, "%s: sorted_keys and sorted_values are both NULL: nothing to compute",
               fn);

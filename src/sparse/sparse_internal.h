@@ -10,9 +10,6 @@
  * of the input and hence the launches never depend on the device. */
 #define CLNN_SORT_TILE 4096u
 
-/* t is an int32 tensor of ctx; with count != 0 it holds exactly count elements. */
-clnn_status clnn__check_i32(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t count);
-
 /* Default local size of the kernels that run one work-group per tile,
  * expert or scan: the smallest power of two >= problem[1] / 16 (the
  * elements one group handles; each work-item gets about 16 of them), at

@@ -32,8 +32,7 @@ static clnn_status topk_run(clnn_context *ctx, const char *fn, const clnn_tensor
 clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_tensor *x, size_t k, clnn_tensor *y,
                                          clnn_tensor *indices)
 {
-    static const char *fn = "clnn_topk_activation_forward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, n;
     TRY(check_x_k(ctx, fn, x, k, &rows, &n));
     TRY(clnn__check_f32(ctx, fn, "y", y, x->count));
@@ -51,8 +50,7 @@ clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_tensor *x
 clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, size_t k, const clnn_tensor *dy,
                                           clnn_tensor *dx)
 {
-    static const char *fn = "clnn_topk_activation_backward";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     size_t rows, n;
     TRY(check_x_k(ctx, fn, x, k, &rows, &n));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));

@@ -85,7 +85,6 @@ static clnn_status check_pair_call(clnn_context *ctx, const char *fn, const clnn
                                    const clnn_tensor *perm, const clnn_tensor *out, const char *out_name,
                                    int nchw, int backward)
 {
-    TRY(clnn__check_ctx(ctx, fn));
     TRY(clnn__check_f32_like(ctx, fn, in_name, in, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, out_name, out, in, in_name));
     CHECK_SHAPE(ctx, out->shape[0] == in->shape[0], "%s: %s and %s have different batch sizes", fn, out_name,
@@ -129,13 +128,15 @@ static clnn_status mixup(clnn_context *ctx, const char *fn, const clnn_tensor *i
 clnn_status clnn_mixup_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *perm, float lambda,
                                clnn_tensor *y)
 {
-    return mixup(ctx, "clnn_mixup_forward", x, "x", perm, lambda, y, "y", 0);
+    CLNN_ENTRY(ctx);
+    return mixup(ctx, fn, x, "x", perm, lambda, y, "y", 0);
 }
 
 clnn_status clnn_mixup_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *perm, float lambda,
                                 clnn_tensor *dx)
 {
-    return mixup(ctx, "clnn_mixup_backward", dy, "dy", perm, lambda, dx, "dx", 1);
+    CLNN_ENTRY(ctx);
+    return mixup(ctx, fn, dy, "dy", perm, lambda, dx, "dx", 1);
 }
 
 static clnn_status cutmix(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
@@ -154,19 +155,20 @@ static clnn_status cutmix(clnn_context *ctx, const char *fn, const clnn_tensor *
 clnn_status clnn_cutmix_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *perm, clnn_box box,
                                 clnn_tensor *y)
 {
-    return cutmix(ctx, "clnn_cutmix_forward", x, "x", perm, box, y, "y", 0);
+    CLNN_ENTRY(ctx);
+    return cutmix(ctx, fn, x, "x", perm, box, y, "y", 0);
 }
 
 clnn_status clnn_cutmix_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *perm, clnn_box box,
                                  clnn_tensor *dx)
 {
-    return cutmix(ctx, "clnn_cutmix_backward", dy, "dy", perm, box, dx, "dx", 1);
+    CLNN_ENTRY(ctx);
+    return cutmix(ctx, fn, dy, "dy", perm, box, dx, "dx", 1);
 }
 
 static clnn_status cutout(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name, size_t size,
                           uint64_t seed, clnn_tensor *out, const char *out_name)
 {
-    TRY(clnn__check_ctx(ctx, fn));
     TRY(clnn__check_f32_like(ctx, fn, in_name, in, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, out_name, out, in, in_name));
     CHECK_SHAPE(ctx, in->ndim == 4, "%s: %s must be NCHW (4 dimensions), has %d", fn, in_name, in->ndim);
@@ -182,20 +184,21 @@ static clnn_status cutout(clnn_context *ctx, const char *fn, const clnn_tensor *
 
 clnn_status clnn_cutout_forward(clnn_context *ctx, const clnn_tensor *x, size_t size, uint64_t seed, clnn_tensor *y)
 {
-    return cutout(ctx, "clnn_cutout_forward", x, "x", size, seed, y, "y");
+    CLNN_ENTRY(ctx);
+    return cutout(ctx, fn, x, "x", size, seed, y, "y");
 }
 
 clnn_status clnn_cutout_backward(clnn_context *ctx, const clnn_tensor *dy, size_t size, uint64_t seed,
                                  clnn_tensor *dx)
 {
-    return cutout(ctx, "clnn_cutout_backward", dy, "dy", size, seed, dx, "dx");
+    CLNN_ENTRY(ctx);
+    return cutout(ctx, fn, dy, "dy", size, seed, dx, "dx");
 }
 
 clnn_status clnn_mix_labels(clnn_context *ctx, const clnn_tensor *labels, const clnn_tensor *perm, float lambda,
                             clnn_tensor *targets)
 {
-    static const char *fn = "clnn_mix_labels";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "targets", targets, NULL, NULL));
     CHECK_SHAPE(ctx, targets->ndim == 2, "%s: targets must be [N, classes], has %d dimensions", fn, targets->ndim);
     size_t N = targets->shape[0], K = targets->shape[1];

@@ -56,7 +56,7 @@ static double log_gamma_sample(draw_stream *d, double a, int *ok)
 
 clnn_status clnn_beta_sample(float alpha, uint64_t seed, float *lambda)
 {
-    static const char *fn = "clnn_beta_sample";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!lambda) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: lambda is NULL", fn);
     if (!clnn__is_finite(alpha) || alpha <= 0.0f)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: alpha = %g must be finite and > 0", fn,
@@ -73,7 +73,7 @@ clnn_status clnn_beta_sample(float alpha, uint64_t seed, float *lambda)
 
 clnn_status clnn_permutation_sample(uint64_t seed, size_t n, int32_t *perm)
 {
-    static const char *fn = "clnn_permutation_sample";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!perm) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: perm is NULL", fn);
     if (n == 0 || n > (size_t)INT32_MAX)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: n = %zu is outside [1, 2^31 - 1]", fn, n);
@@ -97,7 +97,7 @@ static size_t clip_index(long long v, size_t hi)
 clnn_status clnn_cutmix_sample_box(float lambda, size_t height, size_t width, uint64_t seed, clnn_box *box,
                                    float *lambda_adjusted)
 {
-    static const char *fn = "clnn_cutmix_sample_box";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!box || !lambda_adjusted)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn, box ? "lambda_adjusted" : "box");
     if (!clnn__is_finite(lambda) || lambda < 0.0f || lambda > 1.0f)

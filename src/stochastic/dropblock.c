@@ -65,8 +65,7 @@ static clnn_status dropblock_passes(clnn_context *ctx, const char *fn, const cln
 clnn_status clnn_dropblock_forward(clnn_context *ctx, const clnn_tensor *x, size_t block_size, float keep_prob,
                                    uint64_t seed, clnn_tensor *mask, clnn_tensor *y)
 {
-    static const char *fn = "clnn_dropblock_forward";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "x", x, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "mask", mask, x, "x"));
     TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
@@ -93,8 +92,7 @@ clnn_status clnn_dropblock_forward(clnn_context *ctx, const clnn_tensor *x, size
 clnn_status clnn_dropblock_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *mask,
                                     clnn_tensor *dx)
 {
-    static const char *fn = "clnn_dropblock_backward";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "dy", dy, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "mask", mask, dy, "dy"));
     TRY(clnn__check_f32_like(ctx, fn, "dx", dx, dy, "dy"));

@@ -54,12 +54,6 @@ clnn_status clnn__check_f32_like(clnn_context *ctx, const char *fn, const char *
     return CLNN_OK;
 }
 
-clnn_status clnn__check_ctx(clnn_context *ctx, const char *fn)
-{
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
-    return CLNN_OK;
-}
-
 clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p)
 {
     CHECK_ARG(ctx, clnn__is_finite(p) && p >= 0.0f && p < 1.0f, "%s: p = %g is outside [0, 1)", fn, (double)p);
@@ -83,7 +77,6 @@ static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor
 static clnn_status check_mask_call(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
                                    float p, const clnn_tensor *out, const char *out_name)
 {
-    TRY(clnn__check_ctx(ctx, fn));
     TRY(clnn__check_f32_like(ctx, fn, in_name, in, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, out_name, out, in, in_name));
     return clnn__check_drop_p(ctx, fn, p);
@@ -99,13 +92,15 @@ static clnn_status dropconnect(clnn_context *ctx, const char *fn, const clnn_ten
 clnn_status clnn_dropconnect_forward(clnn_context *ctx, const clnn_tensor *w, float p, uint64_t seed,
                                      clnn_tensor *w_masked)
 {
-    return dropconnect(ctx, "clnn_dropconnect_forward", w, "w", p, seed, w_masked, "w_masked");
+    CLNN_ENTRY(ctx);
+    return dropconnect(ctx, fn, w, "w", p, seed, w_masked, "w_masked");
 }
 
 clnn_status clnn_dropconnect_backward(clnn_context *ctx, const clnn_tensor *dw_masked, float p, uint64_t seed,
                                       clnn_tensor *dw)
 {
-    return dropconnect(ctx, "clnn_dropconnect_backward", dw_masked, "dw_masked", p, seed, dw, "dw");
+    CLNN_ENTRY(ctx);
+    return dropconnect(ctx, fn, dw_masked, "dw_masked", p, seed, dw, "dw");
 }
 
 static clnn_status spatial_dropout(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
@@ -119,20 +114,21 @@ static clnn_status spatial_dropout(clnn_context *ctx, const char *fn, const clnn
 clnn_status clnn_spatial_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float p, uint64_t seed,
                                          clnn_tensor *y)
 {
-    return spatial_dropout(ctx, "clnn_spatial_dropout_forward", x, "x", p, seed, y, "y");
+    CLNN_ENTRY(ctx);
+    return spatial_dropout(ctx, fn, x, "x", p, seed, y, "y");
 }
 
 clnn_status clnn_spatial_dropout_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
                                           clnn_tensor *dx)
 {
-    return spatial_dropout(ctx, "clnn_spatial_dropout_backward", dy, "dy", p, seed, dx, "dx");
+    CLNN_ENTRY(ctx);
+    return spatial_dropout(ctx, fn, dy, "dy", p, seed, dx, "dx");
 }
 
 clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *branch,
                                           float p, uint64_t seed, clnn_tensor *y)
 {
-    static const char *fn = "clnn_stochastic_depth_forward";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "x", x, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "branch", branch, x, "x"));
     TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
@@ -149,8 +145,7 @@ clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *
 clnn_status clnn_stochastic_depth_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
                                            clnn_tensor *dbranch)
 {
-    static const char *fn = "clnn_stochastic_depth_backward";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "dy", dy, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "dbranch", dbranch, dy, "dy"));
     TRY(clnn__check_drop_p(ctx, fn, p));
@@ -161,7 +156,6 @@ static clnn_status noise(clnn_context *ctx, const char *fn, const clnn_tensor *i
                          clnn_noise_kind kind, float scale, uint64_t seed, clnn_tensor *out, const char *out_name,
                          int backward)
 {
-    TRY(clnn__check_ctx(ctx, fn));
     TRY(clnn__check_f32_like(ctx, fn, in_name, in, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, out_name, out, in, in_name));
     CHECK_ARG(ctx, kind == CLNN_NOISE_GAUSSIAN || kind == CLNN_NOISE_UNIFORM || kind == CLNN_NOISE_MULTIPLICATIVE,
@@ -181,20 +175,21 @@ static clnn_status noise(clnn_context *ctx, const char *fn, const clnn_tensor *i
 clnn_status clnn_noise_forward(clnn_context *ctx, const clnn_tensor *x, clnn_noise_kind kind, float scale,
                                uint64_t seed, clnn_tensor *y)
 {
-    return noise(ctx, "clnn_noise_forward", x, "x", kind, scale, seed, y, "y", 0);
+    CLNN_ENTRY(ctx);
+    return noise(ctx, fn, x, "x", kind, scale, seed, y, "y", 0);
 }
 
 clnn_status clnn_noise_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_noise_kind kind, float scale,
                                 uint64_t seed, clnn_tensor *dx)
 {
-    return noise(ctx, "clnn_noise_backward", dy, "dy", kind, scale, seed, dx, "dx", 1);
+    CLNN_ENTRY(ctx);
+    return noise(ctx, fn, dy, "dy", kind, scale, seed, dx, "dx", 1);
 }
 
 clnn_status clnn_mixout_forward(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *w0, float p,
                                 uint64_t seed, clnn_tensor *w_mixed)
 {
-    static const char *fn = "clnn_mixout_forward";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "w", w, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "w0", w0, w, "w"));
     TRY(clnn__check_f32_like(ctx, fn, "w_mixed", w_mixed, w, "w"));
@@ -211,8 +206,7 @@ clnn_status clnn_mixout_forward(clnn_context *ctx, const clnn_tensor *w, const c
 clnn_status clnn_mixout_backward(clnn_context *ctx, const clnn_tensor *dw_mixed, float p, uint64_t seed,
                                  clnn_tensor *dw)
 {
-    static const char *fn = "clnn_mixout_backward";
-    TRY(clnn__check_ctx(ctx, fn));
+    CLNN_ENTRY(ctx);
     TRY(clnn__check_f32_like(ctx, fn, "dw_mixed", dw_mixed, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "dw", dw, dw_mixed, "dw_mixed"));
     TRY(clnn__check_drop_p(ctx, fn, p));

@@ -4,13 +4,9 @@
 
 #include "internal.h"
 
-/* ctx is not NULL. */
-clnn_status clnn__check_ctx(clnn_context *ctx, const char *fn);
 /* t is a float32 tensor of ctx; with like, it has like's element count. */
 clnn_status clnn__check_f32_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                  const clnn_tensor *like, const char *like_name);
-/* A drop probability p in [0, 1). */
-clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p);
 
 /* DropBlock's kernels (dropblock.c), listed with the family's tunables. */
 extern const clnn__tunable clnn__dropblock_seeds_tunable, clnn__dropblock_keep_tunable,

@@ -1,6 +1,6 @@
 /* Gradient combination, AMP, LOBSTER and the N:M schedule in double
  * precision, written from the papers' algorithms on whole vectors (a list of
- * tensors is its concatenation), independent of src/reg/gradcomb*.c and
+ * tensors is its concatenation), independent of src/gradcomb/ and
  * cl/gradcomb.cl (which go through a Gram matrix and coefficients). */
 #include "ref/ref_gradcomb.h"
 #include "ref/ref.h"
