@@ -366,7 +366,7 @@ EXERCISE(loss)
     bench b = {ctx, {0}, 0, CLNN_OK};
     size_t rows = problem[0], cols = problem[1];
     if (is(t, "loss.sum")) rows = elements(problem), cols = 16; /* sums one partial per row */
-    clnn_cross_entropy_options o = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_cross_entropy_options o = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     clnn_tensor *x = RAND(&b, rows, cols), *grad = RAND(&b, rows, cols), *loss = RAND(&b, 1);
     if (is(t, "loss.ce_soft")) STEP(&b, clnn_cross_entropy_soft(ctx, x, make(&b, 0.0f, 1.0f, (const size_t[4]){rows, cols}), &o, loss, grad));
     else if (is(t, "loss.pointwise")) STEP(&b, clnn_mse_loss(ctx, x, RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
@@ -412,7 +412,7 @@ EXERCISE(conv)
     /* 3x3 convolution, padding 1, of one [C, s, s] image to C channels */
     bench b = {ctx, {0}, 0, CLNN_OK};
     size_t c = problem[0], s = side_of(problem[1]);
-    clnn_conv2d_params p = {{1, 1}, {1, 1}, {1, 1}, 1};
+    clnn_conv2d_options p = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1};
     clnn_tensor *x = RAND(&b, 1, c, s, s), *w = RAND(&b, c, c, 3, 3), *y = RAND(&b, 1, c, s, s);
     if (is(t, "conv.col2im")) STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
     else STEP(&b, clnn_conv2d_forward(ctx, x, w, RAND(&b, c), &p, y));
@@ -424,7 +424,7 @@ EXERCISE(pool)
     /* 2x2 max pooling, stride 2, of one [C, s, s] image */
     bench b = {ctx, {0}, 0, CLNN_OK};
     size_t c = problem[0], s = side_of(problem[1]), h = s / 2;
-    clnn_pool2d_params p = {{2, 2}, {2, 2}, {0, 0}, 0};
+    clnn_pool2d_options p = {sizeof(clnn_pool2d_options), {2, 2}, {2, 2}, {0, 0}, 0};
     clnn_tensor *x = RAND(&b, 1, c, s, s), *y = RAND(&b, 1, c, h, h), *idx = NULL;
     if (b.st == CLNN_OK) b.st = clnn_tensor_create(ctx, CLNN_INT32, 4, (size_t[]){1, c, h, h}, &idx);
     if (b.st == CLNN_OK) b.t[b.n++] = idx;

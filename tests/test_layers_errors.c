@@ -110,7 +110,7 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_log_softmax_backward(ctx, x, grad, small));
 
     /* losses: logits x [3, 4], labels [3] */
-    clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, -100}, bad_opt = opt;
+    clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100}, bad_opt = opt;
     f = "clnn_cross_entropy_labels";
     EXPECT_FAIL(NULL, INVAL, f, clnn_cross_entropy_labels(NULL, x, labels, &opt, loss, grad));
     EXPECT_FAIL(ctx, INVAL, f, clnn_cross_entropy_labels(ctx, x, labels, &opt, NULL, NULL));
@@ -150,7 +150,7 @@ int main(void)
 
     /* NONE: cross-entropy keeps one loss per row (3), MSE and BCE one per
      * element (12); any other count is rejected, as is 1 element */
-    clnn_cross_entropy_options none_opt = {CLNN_REDUCE_NONE, 0.1f, -100};
+    clnn_cross_entropy_options none_opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_NONE, 0.1f, -100};
     f = "clnn_cross_entropy_labels";
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss12, grad));

@@ -104,11 +104,17 @@ typedef enum clnn_reduction {
     CLNN_REDUCE_NONE = 2  /* the terms, unreduced */
 } clnn_reduction;
 
+/* Options of the cross-entropy losses (set up with
+ * clnn_cross_entropy_options_init: MEAN, no smoothing, ignore_index -100;
+ * NULL means those defaults). */
 typedef struct clnn_cross_entropy_options {
+    size_t size;           /* sizeof(clnn_cross_entropy_options), set by the _init */
     clnn_reduction reduction;
     float label_smoothing; /* eps in [0, 1): target = (1-eps)*target + eps/C */
     int32_t ignore_index;  /* label value that contributes nothing (labels only); e.g. -100 */
 } clnn_cross_entropy_options;
+
+CLNN_API void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt);
 
 /* Cross-entropy from logits [N, C] (rows as in the layout notes) with int32
  * labels (N entries, each in [0, C) or equal to ignore_index):

@@ -7,8 +7,8 @@
 
 enum { P_W1, P_G1, P_BE1, P_W2, P_G2, P_BE2, P_W3, P_B3, N_PARAMS };
 
-static const clnn_conv2d_params conv3x3 = {{1, 1}, {1, 1}, {1, 1}, 1};
-static const clnn_pool2d_params pool2 = {{2, 2}, {2, 2}, {0, 0}, 0};
+static const clnn_conv2d_options conv3x3 = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1};
+static const clnn_pool2d_options pool2 = {sizeof(clnn_pool2d_options), {2, 2}, {2, 2}, {0, 0}, 0};
 
 static clnn_tensor **param_slot(cnn *m, int p)
 {

@@ -18,14 +18,17 @@ static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "
 const clnn__tunable *const clnn__loss_tunables[] = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft,
                                                     &tune_pointwise, &clnn__tune_loss_sum, NULL};
 
-/* Checks the options (NULL: the defaults, returned in *opt) and the logits of
- * a cross-entropy call; rows and cols of the logits go to the caller. */
-static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options **opt_io,
+void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_cross_entropy_options){sizeof *opt, CLNN_REDUCE_MEAN, 0.0f, -100};
+}
+
+/* Checks the options (already copied over the defaults) and the logits of a
+ * cross-entropy call; rows and cols of the logits go to the caller. */
+static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options *opt,
                                    const clnn_tensor *logits, size_t *rows, size_t *cols)
 {
-    static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
-    if (!*opt_io) *opt_io = &defaults;
-    const clnn_cross_entropy_options *opt = *opt_io;
     TRY(clnn__check_reduction(ctx, fn, opt->reduction));
     CHECK_ARG(ctx, clnn__is_finite(opt->label_smoothing) && opt->label_smoothing >= 0.0f &&
                        opt->label_smoothing < 1.0f,
@@ -38,8 +41,9 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
                                       clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
+    CLNN_OPTIONS_ARG(clnn_cross_entropy_options, opt);
     size_t rows, cols;
-    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
+    TRY(check_ce_common(ctx, fn, opt, logits, &rows, &cols));
     TRY(clnn__check_tensor(ctx, fn, "labels", labels));
     CHECK_ARG(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
     CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
@@ -81,8 +85,9 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
                                     const clnn_cross_entropy_options *opt, clnn_tensor *loss, clnn_tensor *dgrad)
 {
     CLNN_ENTRY(ctx);
+    CLNN_OPTIONS_ARG(clnn_cross_entropy_options, opt);
     size_t rows, cols;
-    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
+    TRY(check_ce_common(ctx, fn, opt, logits, &rows, &cols));
     TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
     const clnn__loss_red red = {opt->reduction, rows, "row"};
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, targets, loss, dgrad, "dlogits"));
