@@ -153,12 +153,20 @@ clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const 
                    dlogits);
 }
 
+void clnn_robust_loss_options_init(clnn_robust_loss_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_robust_loss_options){sizeof *opt, 0, 0, 0, 0, 0, 0, -4.0f, 0.7f, 0.0f};
+}
+
 clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                             const clnn_robust_loss_weights *rw, clnn_reduction reduction, clnn_tensor *loss,
+                             const clnn_robust_loss_options *opt, clnn_reduction reduction, clnn_tensor *loss,
                              clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
-    CHECK_ARG(ctx, rw, "%s: w is NULL", fn);
+    CHECK_ARG(ctx, opt, "%s: opt is NULL", fn);
+    CLNN_OPTIONS(clnn_robust_loss_options, rw_, opt);
+    const clnn_robust_loss_options *rw = &rw_;
     const float weights[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
     const char *names[] = {"ce", "nce", "rce", "mae", "gce", "nfl"};
     int any = 0;

@@ -273,7 +273,7 @@ EXERCISE(reg)
         STEP(&b, clnn_maskllm_forward(ctx, RAND(&b, n, 6), 0.5f, 1, 7, 0, RAND(&b, n, 4)));
     } else if (is(t, "reg.quant_params") || is(t, "reg.fake_quant")) {
         /* quant_params: per channel, P0 channels of P1; fake_quant: per tensor on P0 x P1 (scale from quant_params) */
-        const clnn_quant q = {4, 0, is(t, "reg.quant_params")};
+        const clnn_quant_options q = {sizeof(clnn_quant_options), 4, 0, is(t, "reg.quant_params")};
         const size_t ch = q.per_channel ? problem[0] : 1;
         clnn_tensor *x = RAND(&b, problem[0], problem[1]), *scale = RAND(&b, ch), *zero = RAND(&b, ch);
         STEP(&b, clnn_quant_params(ctx, &q, x, scale, zero));
@@ -543,7 +543,7 @@ EXERCISE(losses)
         STEP(&b, clnn_elr_loss(ctx, x, labels, ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f, CLNN_REDUCE_MEAN,
                                loss, grad));
     } else {
-        clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
+        clnn_robust_loss_options w = {sizeof(clnn_robust_loss_options), 1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
         STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
     }
     return bench_end(&b);
@@ -591,7 +591,7 @@ EXERCISE(gradcomb)
     const clnn_tensor *g[3] = {RAND(&b, n), RAND(&b, n), RAND(&b, n)};
     clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {RAND(&b, n)}, *dl[1] = {RAND(&b, n)};
     if (is(t, "gradcomb.amp_apply")) {
-        clnn_amp amp = {0.05f, 1.0f, 0};
+        clnn_amp_options amp = {sizeof(clnn_amp_options), 0.05f, 1.0f, 0};
         STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
     } else if (is(t, "gradcomb.lobster")) {
         STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));

@@ -260,7 +260,7 @@ static void amp(size_t np, const size_t *sizes, int per_tensor)
      * 1.55 times |ζ·g_0|) */
     double gnorm = 0;
     for (size_t i = 0; i < n; i++) gnorm += gl.g[i] * gl.g[i];
-    clnn_amp a = {(float)(1.3 * 0.5 * sqrt(gnorm)), 0.5f, per_tensor};
+    clnn_amp_options a = {sizeof(clnn_amp_options), (float)(1.3 * 0.5 * sqrt(gnorm)), 0.5f, per_tensor};
     if (per_tensor) a.epsilon /= (float)sqrt((double)np);
     for (unsigned k = 0; k < 3; k++) {
         CHECK_OK(ctx, clnn_amp_ascent(ctx, &a, k, np, wl.t, (const clnn_tensor *const *)gl.t + k * np, saved, delta));

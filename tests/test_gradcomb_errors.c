@@ -104,7 +104,9 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_surgery_ema(ctx, MAIN, 0.9f, 1.0f, 1, gm, ga, ema, out_a));
 
     fn = "clnn_amp_ascent";
-    clnn_amp amp = {0.1f, 1.0f, 0}, amp_eps = {-1.0f, 1.0f, 0}, amp_nan = {nan, 1.0f, 0}, amp_lr = {0.1f, inf, 0};
+    const size_t AS = sizeof(clnn_amp_options);
+    clnn_amp_options amp = {AS, 0.1f, 1.0f, 0}, amp_eps = {AS, -1.0f, 1.0f, 0}, amp_nan = {AS, nan, 1.0f, 0};
+    clnn_amp_options amp_lr = {AS, 0.1f, inf, 0}, amp_unsized = {0, 0.1f, 1.0f, 0};
     clnn_tensor *wl[1] = {c}, *sl[1] = {d}, *dl[1] = {e}, *wl_a[1] = {a}, *sl_c[1] = {c}, *dl_d[1] = {d};
     clnn_tensor *dl_small[1] = {small}, *wl_null[1] = {NULL};
     const clnn_tensor *gl[1] = {a}, *gl_small[1] = {small}, *gl_ints[1] = {ints};
@@ -113,6 +115,7 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp_eps, 0, 1, wl, gl, sl, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp_nan, 0, 1, wl, gl, sl, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp_lr, 0, 1, wl, gl, sl, dl));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp_unsized, 0, 1, wl, gl, sl, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp, 0, 0, wl, gl, sl, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp, 0, 1, NULL, gl, sl, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, &amp, 0, 1, wl, NULL, sl, dl));

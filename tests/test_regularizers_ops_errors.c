@@ -159,12 +159,15 @@ static void prune_errors(void)
 
 static void quant_errors(void)
 {
-    const clnn_quant good = {8, 0, 1}, sym = {4, 1, 0}, bits1 = {1, 0, 0}, bits9 = {9, 1, 1}, tensor = {8, 0, 0};
+    const size_t QS = sizeof(clnn_quant_options);
+    const clnn_quant_options good = {QS, 8, 0, 1}, sym = {QS, 4, 1, 0}, bits1 = {QS, 1, 0, 0}, bits9 = {QS, 9, 1, 1};
+    const clnn_quant_options tensor = {QS, 8, 0, 0}, unsized = {0, 8, 0, 1};
     const char *fn = "clnn_quant_params";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_params(NULL, &good, a, u, v));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, NULL, a, u, s));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &bits1, a, s, u));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &bits9, a, u, u));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &unsized, a, u, u));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, &good, a, s, u)); /* per channel: 4 scales */
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, &tensor, a, u, s));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &good, a, u, NULL)); /* asymmetric needs zero */

@@ -67,7 +67,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
     for (size_t c = 0; c < nch && per_channel; c++) /* channels of different ranges, one all-positive */
         for (size_t i = c * (n / nch); i < (c + 1) * (n / nch); i++) x[i] = c % 3 == 1 ? fabsf(x[i]) : x[i] * (1 + (float)c);
     test_fill_uniform(dy, n, 7, -1, 1);
-    clnn_quant q = {bits, sym, per_channel};
+    clnn_quant_options q = {sizeof(clnn_quant_options), bits, sym, per_channel};
     clnn_tensor *tx = test_tensor_from(ctx, ndim, shape, x), *ty = test_tensor_from(ctx, ndim, shape, x);
     clnn_tensor *tdy = test_tensor_from(ctx, ndim, shape, dy), *tdx = test_tensor_from(ctx, ndim, shape, dy);
     clnn_tensor *ts = test_tensor_from(ctx, 1, &nch, x), *tz = test_tensor_from(ctx, 1, &nch, x);

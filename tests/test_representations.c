@@ -95,7 +95,7 @@ static void check_grad(const char *what, ref_fn f, const void *arg, const float 
 
 enum { VIC_VARIANCE, VIC_COVARIANCE, VIC_INVARIANCE, VIC_LOSS };
 static const char *const vic_names[] = {"vicreg variance", "vicreg covariance", "vicreg invariance", "vicreg loss"};
-static const clnn_vicreg_options VOPT = {2.5f, 3.0f, 0.7f, 1.0f, 1e-4f};
+static const clnn_vicreg_options VOPT = {sizeof(clnn_vicreg_options), 2.5f, 3.0f, 0.7f, 1.0f, 1e-4f};
 
 typedef struct vic_arg {
     int op, wrt2; /* wrt2: x is z2 (the other branch fixed) */

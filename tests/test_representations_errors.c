@@ -91,7 +91,7 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_invariance(ctx, one, one2, loss, NULL, loss));
 
     f = "clnn_vicreg_loss";
-    clnn_vicreg_options o = {25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
+    clnn_vicreg_options o = {sizeof(clnn_vicreg_options), 25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
     EXPECT_FAIL(NULL, INVAL, f, clnn_vicreg_loss(NULL, z, z2, &o, loss, dz, dz2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_loss(ctx, NULL, z2, &o, loss, dz, dz2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_loss(ctx, z, NULL, &o, loss, dz, dz2));
@@ -109,6 +109,11 @@ int main(void)
             *field[k] = bad[b];
             EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_loss(ctx, z, z2, &w, loss, dz, dz2));
         }
+    }
+    {
+        clnn_vicreg_options w = o;
+        w.size = sizeof w + 8; /* a newer header than the library */
+        EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_loss(ctx, z, z2, &w, loss, dz, dz2));
     }
 
     /* ---- center loss */

@@ -83,12 +83,16 @@ CLNN_API clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema w
  * Neural Networks via Adversarial Model Perturbation", Algorithm 1): minimize
  * max_{||Δ|| <= ε} L(w + Δ), the inner maximum found by a few steps of
  * gradient ascent on Δ projected back onto the ε-ball. */
-typedef struct clnn_amp {
+typedef struct clnn_amp_options {
+    size_t size;    /* sizeof(clnn_amp_options), set by clnn_amp_options_init */
     float epsilon;  /* radius ε of the ball, finite, >= 0 */
     float inner_lr; /* ascent step ζ, finite, >= 0 */
     int per_tensor; /* 0: one ball over the whole list (the paper); nonzero: a
                        ball of radius ε per tensor (the authors' code) */
-} clnn_amp;
+} clnn_amp_options;
+
+/* epsilon 0, inner_lr 0 (set both), per_tensor 0. */
+CLNN_API void clnn_amp_options_init(clnn_amp_options *opt);
 
 /* Inner ascent step k (inner_step) of AMP over n parameter tensors, given
  * grads = ∇L at the current w (for k = 0 the unperturbed weights):
@@ -99,7 +103,7 @@ typedef struct clnn_amp {
  * ... (K ascents); clnn_sam_restore(w, saved); the optimizer step with the
  * last gradient (taken at w + Δ). saved and delta: caller-owned tensors with
  * w[i]'s element count; delta keeps Δ between inner steps. */
-CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, unsigned inner_step, size_t n,
+CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp_options *amp, unsigned inner_step, size_t n,
                                      clnn_tensor *const *w, const clnn_tensor *const *grads,
                                      clnn_tensor *const *saved, clnn_tensor *const *delta);
 

@@ -198,31 +198,35 @@ CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor 
  * tensors of that many values (zero points are integers stored as floats);
  * scales must be > 0. For symmetric quantization zero is not used and may
  * be NULL. */
-typedef struct clnn_quant {
+typedef struct clnn_quant_options {
+    size_t size; /* sizeof(clnn_quant_options), set by clnn_quant_options_init */
     int bits;
     int symmetric;
     int per_channel;
-} clnn_quant;
+} clnn_quant_options;
+
+/* 8 bits, symmetric, per tensor. q must not be NULL in the calls below. */
+CLNN_API void clnn_quant_options_init(clnn_quant_options *opt);
 
 /* Scale and zero point from the range [lo, hi] = [min(0, min x), max(0, max x)]
  * of the tensor or channel (deterministic max reductions):
  *   symmetric: s = max(−lo, hi) / qmax, z = 0;  asymmetric: s = (hi − lo) / (2^b − 1),
  *   z = clamp(rint(−lo / s), 0, 2^b − 1); a channel of zeros gets s = 1, z = 0. */
-CLNN_API clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+CLNN_API clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x,
                                        clnn_tensor *scale, clnn_tensor *zero);
 /* y = (clamp(rint(x / s) + z, qmin, qmax) − z)·s  (quantize, dequantize; y may be x). */
-CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x,
                                              const clnn_tensor *scale, const clnn_tensor *zero, clnn_tensor *y);
 /* Straight-through estimator (Bengio et al. 2013): dx = dy where
  * qmin <= rint(x / s) + z <= qmax (x inside the clamp range), else 0 (dx may be dy). */
-CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x,
                                               const clnn_tensor *scale, const clnn_tensor *zero,
                                               const clnn_tensor *dy, clnn_tensor *dx);
 /* Additive uniform quantization noise, the training-time alternative
  * (Défossez et al. 2021; Fan et al. 2020): y = x + s·(u − 1/2),
  * u = clnn_philox_uniform(seed, stream, i); q->bits and q->symmetric are
  * not used; the gradient is the identity. y may be x. */
-CLNN_API clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+CLNN_API clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x,
                                       const clnn_tensor *scale, uint64_t seed, uint32_t stream, clnn_tensor *y);
 
 /* ------------------------------------------- Wasserstein regularization */

@@ -41,7 +41,7 @@ static int run_op(void *p)
     clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 10};
     clnn_param prm = {t[0], t[1], t[2], t[3], NULL, 0};
     clnn_tensor *m2[1] = {t[4]};
-    clnn_amp amp = {0.5f, 0.1f, 0};
+    clnn_amp_options amp = {sizeof(clnn_amp_options), 0.5f, 0.1f, 0};
     const clnn_reg regs[2] = {{CLNN_REG_DECAY, 0.01f, 0, NULL}, {CLNN_REG_L1, 1e-4f, 0, NULL}};
     clnn_status st;
     switch (a->op) {

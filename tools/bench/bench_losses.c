@@ -48,9 +48,10 @@ static int run_op(void *p)
 {
     const losses_args *a = p;
     const clnn_reduction m = CLNN_REDUCE_MEAN;
-    const clnn_robust_loss_weights nce_rce = {.nce = 1, .rce = 1, .rce_log_zero = -4};
-    const clnn_robust_loss_weights nfl_rce = {.nfl = 1, .nfl_gamma = 0.5f, .rce = 1, .rce_log_zero = -4};
-    const clnn_robust_loss_weights gce = {.gce = 1, .gce_q = 0.7f};
+    const clnn_robust_loss_options nce_rce = {sizeof(clnn_robust_loss_options), .nce = 1, .rce = 1, .rce_log_zero = -4};
+    const clnn_robust_loss_options nfl_rce = {sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = 0.5f, .rce = 1,
+                                              .rce_log_zero = -4};
+    const clnn_robust_loss_options gce = {sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0.7f};
     clnn_status st;
     switch (a->op) {
     case OP_FOCAL: st = clnn_focal_loss(a->ctx, a->x, a->labels, a->alpha, 2.0f, 0.0f, m, a->loss, a->grad); break;

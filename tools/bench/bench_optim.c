@@ -85,7 +85,7 @@ static int run_op(void *p)
     ops_args *o = p;
     clnn_tensor *wl[1] = {o->w}, *al[1] = {o->a}, *bl[1] = {o->b};
     const clnn_tensor *gl[1] = {o->g};
-    const clnn_quant q = {8, 0, 1};
+    const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1};
     switch (o->which) {
     case OP_SAM: return clnn_sam_ascent(o->ctx, 0.05f, 1, wl, gl, bl) != CLNN_OK;
     case OP_EMA: return clnn_ema_update(o->ctx, 0.999f, 1, al, gl) != CLNN_OK;
@@ -113,7 +113,7 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &cols, &o.v) == CLNN_OK &&
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &o.sigma) == CLNN_OK &&
              clnn_tensor_random_uniform(o.u, 3, 0, -1, 1) == CLNN_OK;
-    clnn_quant q = {8, 0, 1};
+    clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1};
     ok = ok && clnn_quant_params(env->ctx, &q, o.g, o.scale, o.zero) == CLNN_OK;
     if (!ok) {
         fprintf(stderr, "bench optim (regularizer ops): %s\n", clnn_last_error(env->ctx));
