@@ -239,7 +239,8 @@ EXERCISE(optim)
     bench b = {ctx, {0}, 0, CLNN_OK};
     size_t n = elements(problem);
     clnn_param p = {RAND(&b, n), RAND(&b, n), RAND(&b, n), make(&b, 0.0f, 1.0f, (const size_t[4]){n}), NULL, 0};
-    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f,
+                            1};
     STEP(&b, clnn_optim_step(ctx, &o, 1, &p, 0, NULL));
     return bench_end(&b);
 }
@@ -563,7 +564,7 @@ EXERCISE(metric)
         clnn_tensor *dx = RAND(&b, rows, d), *dw = RAND(&b, classes, d), *loss = RAND(&b, 1);
         if (is(t, "metric.margin_rows") || is(t, "metric.ada_stats")) {
             clnn_margin_options o;
-            clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &o);
+            clnn_margin_options_init(&o, CLNN_MARGIN_ADAFACE);
             STEP(&b, clnn_margin_loss(ctx, x, w, labels, &o, make(&b, 1.0f, 2.0f, (const size_t[4]){2}), loss, dx,
                                       dw));
         } else {

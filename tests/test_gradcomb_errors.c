@@ -168,8 +168,9 @@ int main(void)
 
     /* AdEMAMix: w = c, g = a, m = d, v = e, m2 = f2 */
     fn = "clnn_ademamix_step";
-    const clnn_optim opt = {CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1};
-    clnn_optim adamw = opt;
+    const clnn_optim_options opt = {sizeof(clnn_optim_options), CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
+                                    0.1f, 1};
+    clnn_optim_options adamw = opt;
     adamw.kind = CLNN_OPTIM_ADAMW;
     clnn_param p = {c, a, d, e, NULL, 0}, p2[2] = {{c, a, d, e, NULL, 0}, {b, a, small, small, NULL, 0}};
     clnn_tensor *m2[1] = {f2}, *m2_null[1] = {NULL}, *m2_small[1] = {small}, *m2_ints[1] = {ints};

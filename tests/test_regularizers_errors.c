@@ -51,7 +51,8 @@ static void optim_errors(void)
 {
     const char *fn = "clnn_optim_step";
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_optim good = {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1};
+    const clnn_optim_options good = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
+                                     0.1f, 1};
     clnn_param p = {w, g, m, v, NULL, 0};
     clnn_reg l1 = {CLNN_REG_L1, 0.1f, 0, NULL};
     CHECK_OK(ctx, clnn_optim_step(ctx, &good, 0, NULL, 0, NULL)); /* empty list: nothing to do */
@@ -61,27 +62,30 @@ static void optim_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &good, 1, NULL, 0, NULL));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &good, 1, &p, 1, NULL));
 
-    /* hyper-parameters: each field out of range or not finite */
+    /* hyper-parameters: each field out of range or not finite, and the size */
+    const size_t OS = sizeof(clnn_optim_options);
     struct {
         const char *what;
-        clnn_optim o;
+        clnn_optim_options o;
     } bad[] = {
-        {"kind", {(clnn_optimizer)9, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"lr NaN", {CLNN_OPTIM_ADAM, NAN, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"lr < 0", {CLNN_OPTIM_ADAM, -0.1f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"lr inf", {CLNN_OPTIM_ADAM, INFINITY, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"beta1 = 1", {CLNN_OPTIM_ADAM, 0.01f, 0, 0, 1.0f, 0.999f, 1e-8f, 0, 1}},
-        {"beta2 < 0", {CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, -0.5f, 1e-8f, 0, 1}},
-        {"eps = 0", {CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, 0.999f, 0, 0, 1}},
-        {"step 0", {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 0}},
-        {"weight_decay < 0", {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, -1, 1}},
-        {"weight_decay NaN", {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, NAN, 1}},
+        {"kind", {OS, (clnn_optimizer)9, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"lr NaN", {OS, CLNN_OPTIM_ADAM, NAN, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"lr < 0", {OS, CLNN_OPTIM_ADAM, -0.1f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"lr inf", {OS, CLNN_OPTIM_ADAM, INFINITY, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"beta1 = 1", {OS, CLNN_OPTIM_ADAM, 0.01f, 0, 0, 1.0f, 0.999f, 1e-8f, 0, 1}},
+        {"beta2 < 0", {OS, CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, -0.5f, 1e-8f, 0, 1}},
+        {"eps = 0", {OS, CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, 0.999f, 0, 0, 1}},
+        {"step 0", {OS, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 0}},
+        {"weight_decay < 0", {OS, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, -1, 1}},
+        {"weight_decay NaN", {OS, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, NAN, 1}},
+        {"size 0", {0, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1}},
+        {"size too large", {OS + 4, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &bad[i].o, 1, &p, 0, NULL));
         expect_unchanged(bad[i].what);
     }
-    clnn_optim sgd = {CLNN_OPTIM_SGD, 0.1f, 1.0f, 0, 0, 0, 0, 0, 0};
+    clnn_optim_options sgd = {sizeof(clnn_optim_options), CLNN_OPTIM_SGD, 0.1f, 1.0f, 0, 0, 0, 0, 0, 0};
     clnn_param psgd = {w, g, m, NULL, NULL, 0};
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* momentum 1 */
     sgd.momentum = 0;

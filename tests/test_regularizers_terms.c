@@ -313,7 +313,7 @@ static void gradient_ops(void)
     CHECK_OK(ctx, clnn_tensor_copy(w1, w[1]));
     /* parameter index 1 in the list uses coef[1] */
     clnn_param ps[2] = {{w[0], g[0], NULL, NULL, NULL, 0}, {w1, g[1], NULL, NULL, NULL, 0}};
-    clnn_optim sgd = {CLNN_OPTIM_SGD, 1.0f, 0, 0, 0, 0, 0, 0, 0};
+    clnn_optim_options sgd = {sizeof(clnn_optim_options), CLNN_OPTIM_SGD, 1.0f, 0, 0, 0, 0, 0, 0, 0};
     clnn_reg perp = {CLNN_REG_PERPGRAD, 1.0f, 0, coef};
     CHECK_OK(ctx, clnn_optim_step(ctx, &sgd, 2, ps, 1, &perp));
     float *a = malloc(sizes[1] * sizeof(float)), *b = malloc(sizes[1] * sizeof(float));

@@ -162,7 +162,8 @@ void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b)
 
 void cnn_adamw_step(clnn_context *ctx, cnn *m, float lr, float weight_decay, float sparsity, unsigned long step)
 {
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    clnn_optim_options opt = {sizeof(clnn_optim_options), .kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f,
+                              .beta2 = 0.999f, .eps = 1e-8f,
                       .weight_decay = weight_decay, .step = step};
     clnn_param params[N_PARAMS];
     for (int p = 0; p < N_PARAMS; p++)

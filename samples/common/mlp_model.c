@@ -90,7 +90,8 @@ void mlp_backward(clnn_context *ctx, mlp *m, mlp_batch *b, float p, uint64_t see
 
 void mlp_adamw_step(clnn_context *ctx, mlp *m, float lr, float weight_decay, unsigned long step)
 {
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    clnn_optim_options opt = {sizeof(clnn_optim_options), .kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f,
+                              .beta2 = 0.999f, .eps = 1e-8f,
                       .weight_decay = weight_decay, .step = step};
     clnn_param params[6];
     for (int l = 0; l < 3; l++) {

@@ -38,7 +38,7 @@ static int run_op(void *p)
     clnn_tensor **t = a->t;
     const clnn_tensor *g[4] = {t[0], t[1], t[2], t[3]};
     clnn_tensor *out[1] = {t[4]}, *ema[1] = {t[5]}, *w[1] = {t[6]}, *saved[1] = {t[7]}, *delta[1] = {t[5]};
-    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 10};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 1e-3f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 10};
     clnn_param prm = {t[0], t[1], t[2], t[3], NULL, 0};
     clnn_tensor *m2[1] = {t[4]};
     clnn_amp_options amp = {sizeof(clnn_amp_options), 0.5f, 0.1f, 0};

@@ -20,7 +20,7 @@ static const float LR = 1e-3f, WD = 0.01f, L1 = 1e-4f;
 static int run_fused(void *p)
 {
     optim_args *a = p;
-    clnn_optim o = {CLNN_OPTIM_ADAMW, LR, 0, 0, 0.9f, 0.999f, 1e-8f, WD, 10};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, LR, 0, 0, 0.9f, 0.999f, 1e-8f, WD, 10};
     clnn_param prm = {a->w, a->g, a->m, a->v, a->mask, 0};
     clnn_reg regs[2] = {{CLNN_REG_L1, L1, 0, NULL}, {CLNN_REG_CLIP, 1.0f, 0, a->clip}};
     return clnn_optim_step(a->ctx, &o, 1, &prm, 2, regs) != CLNN_OK;
@@ -29,7 +29,7 @@ static int run_fused(void *p)
 static int run_unfused(void *p)
 {
     optim_args *a = p;
-    clnn_optim o = {CLNN_OPTIM_ADAM, LR, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 10};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAM, LR, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 10};
     clnn_param prm = {a->w, a->g, a->m, a->v, NULL, 0};
     clnn_reg decay = {CLNN_REG_DECAY, WD, 0, NULL}, l1 = {CLNN_REG_L1, L1, 0, NULL};
     return clnn_scale(a->g, a->clip_host) != CLNN_OK || clnn_reg_prox(a->ctx, &decay, LR, a->mask, a->w) != CLNN_OK ||
