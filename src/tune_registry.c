@@ -334,8 +334,8 @@ EXERCISE(activation)
     bench b = {ctx, {0}, 0, CLNN_OK};
     size_t n = elements(problem);
     clnn_tensor *x = RAND(&b, n), *dy = RAND(&b, n), *y = RAND(&b, n);
-    STEP(&b, is(t, "activation.forward") ? clnn_activation_forward(ctx, CLNN_ACT_GELU, 0.0f, x, y)
-                                         : clnn_activation_backward(ctx, CLNN_ACT_GELU, 0.0f, x, dy, y));
+    STEP(&b, is(t, "activation.forward") ? clnn_activation_forward(ctx, x, CLNN_ACT_GELU, 0.0f, y)
+                                         : clnn_activation_backward(ctx, x, dy, CLNN_ACT_GELU, 0.0f, y));
     return bench_end(&b);
 }
 
@@ -348,7 +348,7 @@ EXERCISE(dense)
     if (is(t, "dense.bias_act")) {
         STEP(&b, clnn_dense_forward(ctx, x, w, bias, CLNN_ACT_RELU, 0.0f, z, y));
     } else { /* dz and db: the bias gradient only, so no GEMM runs */
-        STEP(&b, clnn_dense_backward(ctx, x, w, z, CLNN_ACT_RELU, 0.0f, y, 0, NULL, NULL, bias));
+        STEP(&b, clnn_dense_backward(ctx, x, w, z, y, CLNN_ACT_RELU, 0.0f, 0, NULL, NULL, bias));
     }
     return bench_end(&b);
 }

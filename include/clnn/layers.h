@@ -40,13 +40,13 @@ typedef enum clnn_activation {
 } clnn_activation;
 
 /* y = f(x) element-wise; x and y have the same element count. y may be x. */
-CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha,
-                                             const clnn_tensor *x, clnn_tensor *y);
+CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_tensor *x, clnn_activation act, float alpha,
+                                             clnn_tensor *y);
 
 /* dx = dy * f'(x) element-wise. Takes the forward INPUT x for every function
  * (not the output), so one rule holds for all of them. dx may be dy. */
-CLNN_API clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha,
-                                              const clnn_tensor *x, const clnn_tensor *dy, clnn_tensor *dx);
+CLNN_API clnn_status clnn_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                              clnn_activation act, float alpha, clnn_tensor *dx);
 
 /* ------------------------------------------------------------------ dense */
 
@@ -68,9 +68,8 @@ CLNN_API clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x,
  * accumulate = 0 overwrites dW and db; accumulate = 1 adds to them
  * (gradient accumulation over micro-batches). */
 CLNN_API clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
-                                         const clnn_tensor *z, clnn_activation act, float alpha,
-                                         const clnn_tensor *dy, int accumulate, clnn_tensor *dx,
-                                         clnn_tensor *dw, clnn_tensor *db);
+                                         const clnn_tensor *z, const clnn_tensor *dy, clnn_activation act, float alpha,
+                                         int accumulate, clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db);
 
 /* ---------------------------------------------------------------- softmax */
 

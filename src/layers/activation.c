@@ -15,7 +15,7 @@ const char *clnn__act_variant(clnn_activation act, char *buf)
     return buf;
 }
 
-clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
+clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_tensor *x, clnn_activation act, float alpha,
                                     clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
@@ -32,8 +32,8 @@ clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, floa
     return clnn__run_variant(ctx, fn, &tune_forward, clnn__act_variant(act, variant), problem, 5, args);
 }
 
-clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
-                                     const clnn_tensor *dy, clnn_tensor *dx)
+clnn_status clnn_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                     clnn_activation act, float alpha, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_activation(ctx, fn, act, alpha));

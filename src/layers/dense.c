@@ -67,7 +67,7 @@ clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const cl
 }
 
 clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *z,
-                                clnn_activation act, float alpha, const clnn_tensor *dy, int accumulate,
+                                const clnn_tensor *dy, clnn_activation act, float alpha, int accumulate,
                                 clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db)
 {
     CLNN_ENTRY(ctx);

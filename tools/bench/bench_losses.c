@@ -193,7 +193,7 @@ static int run_zh(void *p)
     st = clnn_dense_forward(a->ctx, a->h, a->w, a->b, CLNN_ACT_NONE, 0.0f, NULL, a->logits);
     if (st == CLNN_OK) st = clnn_cross_entropy_labels(a->ctx, a->logits, a->labels, NULL, a->loss, a->dlogits);
     if (st == CLNN_OK)
-        st = clnn_dense_backward(a->ctx, a->h, a->w, NULL, CLNN_ACT_NONE, 0.0f, a->dlogits, 0, a->dh, a->dw, a->db);
+        st = clnn_dense_backward(a->ctx, a->h, a->w, NULL, a->dlogits, CLNN_ACT_NONE, 0.0f, 0, a->dh, a->dw, a->db);
     return st != CLNN_OK;
 }
 
