@@ -256,14 +256,14 @@ EXERCISE(reg)
     if (is(t, "reg.group_apply") || is(t, "reg.sub_identity")) {
         clnn_tensor *w = RAND(&b, problem[0], problem[1]), *g = RAND(&b, problem[0], problem[1]);
         if (is(t, "reg.group_apply")) STEP(&b, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, CLNN_GROUP_ROWS, w));
-        else STEP(&b, clnn_reg_ortho_grad(ctx, 0.1f, w, g));
+        else STEP(&b, clnn_reg_ortho_grad(ctx, w, 0.1f, g));
     } else if (is(t, "reg.reduce_combine")) {
         const clnn_tensor *g[1] = {RAND(&b, n)};
-        STEP(&b, clnn_grad_clip_factor(ctx, 1.0f, 1, g, RAND(&b, 2)));
+        STEP(&b, clnn_grad_clip_factor(ctx, 1, g, 1.0f, RAND(&b, 2)));
     } else if (is(t, "reg.blend")) { /* the prune mask's apply on P0 x P1 */
         STEP(&b, clnn_prune_apply(ctx, RAND(&b, n), RAND(&b, n)));
     } else if (is(t, "reg.outer")) { /* grad [P0, P1] += 2λσ u vᵀ */
-        STEP(&b, clnn_reg_spectral_grad(ctx, 0.1f, RAND(&b, problem[0]), RAND(&b, problem[1]), RAND(&b, 1),
+        STEP(&b, clnn_reg_spectral_grad(ctx, RAND(&b, problem[0]), RAND(&b, problem[1]), RAND(&b, 1), 0.1f,
                                         RAND(&b, problem[0], problem[1])));
     } else if (strncmp(t->id, "reg.topk_", 9) == 0) { /* magnitude pruning of P0 x P1, half kept */
         STEP(&b, clnn_prune_topk_mask(ctx, RAND(&b, n), n / 2, RAND(&b, n)));
@@ -277,12 +277,13 @@ EXERCISE(reg)
         const clnn_quant_options q = {sizeof(clnn_quant_options), 4, 0, is(t, "reg.quant_params")};
         const size_t ch = q.per_channel ? problem[0] : 1;
         clnn_tensor *x = RAND(&b, problem[0], problem[1]), *scale = RAND(&b, ch), *zero = RAND(&b, ch);
-        STEP(&b, clnn_quant_params(ctx, &q, x, scale, zero));
-        if (!q.per_channel) STEP(&b, clnn_fake_quant_forward(ctx, &q, x, scale, zero, RAND(&b, problem[0], problem[1])));
+        STEP(&b, clnn_quant_params(ctx, x, &q, scale, zero));
+        if (!q.per_channel)
+            STEP(&b, clnn_fake_quant_forward(ctx, x, scale, zero, &q, RAND(&b, problem[0], problem[1])));
     } else { /* reduce_partial, reduce_final: a value; grad: a gradient */
         clnn_reg reg = {CLNN_REG_ELASTIC_NET, 0.1f, 0.01f, NULL};
         clnn_tensor *w = RAND(&b, n), *out = is(t, "reg.grad") ? RAND(&b, n) : RAND(&b, 1);
-        STEP(&b, is(t, "reg.grad") ? clnn_reg_grad(ctx, &reg, w, NULL, out) : clnn_reg_value(ctx, &reg, w, NULL, out));
+        STEP(&b, is(t, "reg.grad") ? clnn_reg_grad(ctx, w, NULL, &reg, out) : clnn_reg_value(ctx, w, NULL, &reg, out));
     }
     return bench_end(&b);
 }
@@ -656,7 +657,7 @@ EXERCISE(sparse)
     } else if (is(t, "sparse.w2_diff")) {
         clnn_tensor *w = RAND(&b, n), *w0 = RAND(&b, n);
         STEP(&b, clnn_sort(ctx, w0, NULL, w0, NULL));
-        STEP(&b, clnn_reg_wasserstein(ctx, 0.1f, w, w0, RAND(&b, 1), RAND(&b, n)));
+        STEP(&b, clnn_reg_wasserstein(ctx, w, w0, 0.1f, RAND(&b, 1), RAND(&b, n)));
     } else if (is(t, "sparse.topk_rows")) { /* P0 rows of P1 */
         STEP(&b, clnn_topk_activation_forward(ctx, RAND(&b, problem[0], problem[1]), problem[1] / 8 + 1,
                                               RAND(&b, problem[0], problem[1]), NULL));

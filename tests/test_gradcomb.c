@@ -275,7 +275,7 @@ static void amp(size_t np, const size_t *sizes, int per_tensor)
     dn = sqrt(dn);
     if (!per_tensor) CHECK(fabs(dn - a.epsilon) <= 1e-6 * a.epsilon, "amp: |delta| %.6g, epsilon %.6g", dn, (double)a.epsilon);
     /* SAM's restore puts back exactly the original bits */
-    CHECK_OK(ctx, clnn_sam_restore(ctx, np, wl.t, (const clnn_tensor *const *)saved));
+    CHECK_OK(ctx, clnn_sam_restore(ctx, np, (const clnn_tensor *const *)saved, wl.t));
     float *w1 = download_list(wl.t, np, n);
     CHECK(memcmp(w0, w1, n * sizeof(float)) == 0, "amp: restored weights differ from the originals");
     free(w0), free(w1), free(w), free(rs), free(rd);

@@ -212,9 +212,9 @@ static void fused_vs_unfused(clnn_context *ctx, size_t n)
         CHECK_OK(ctx, clnn_optim_step(ctx, &ow, 1, &pf, 2, regs));
         CHECK_OK(ctx, clnn_tensor_copy(gc, u.tg));
         CHECK_OK(ctx, clnn_scale(gc, clip));
-        CHECK_OK(ctx, clnn_reg_prox(ctx, &decay, oa.lr, u.tmask, u.tw));
+        CHECK_OK(ctx, clnn_reg_prox(ctx, u.tmask, &decay, oa.lr, u.tw));
         CHECK_OK(ctx, clnn_optim_step(ctx, &oa, 1, &pu, 0, NULL));
-        CHECK_OK(ctx, clnn_reg_prox(ctx, &prox, oa.lr, u.tmask, u.tw));
+        CHECK_OK(ctx, clnn_reg_prox(ctx, u.tmask, &prox, oa.lr, u.tw));
     }
     /* compare fused with unfused (as the "reference", in double) */
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
@@ -245,7 +245,7 @@ static void standalone_prox(clnn_context *ctx, size_t n)
             param_case p;
             param_init(ctx, &p, n, 77u + (unsigned)k, 0, 0);
             float lr = 0.1f;
-            CHECK_OK(ctx, clnn_reg_prox(ctx, &regs[k], lr, masked ? p.tmask : NULL, p.tw));
+            CHECK_OK(ctx, clnn_reg_prox(ctx, masked ? p.tmask : NULL, &regs[k], lr, p.tw));
             for (size_t i = 0; i < n; i++) p.rg[i] = 0;
             ref_optim r = {0};
             r.lr = lr, r.clip = 1, r.step = 1;

@@ -87,21 +87,21 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_topk_activation_backward(ctx, x, 2, foreign, y));
 
     f = "clnn_reg_wasserstein";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_reg_wasserstein(NULL, 0.1f, x, q, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, NULL, q, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, x, NULL, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, -0.1f, x, q, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, nan, x, q, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, inf, x, q, loss, y));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, 0.1f, x, small, loss, y));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, 0.1f, i12, q, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, x, q, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, 0.1f, x, q, loss, small));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, 0.1f, x, q, i4, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, x, x, loss, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, x, q, loss, q));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, x, q, y, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, 0.1f, x, q, loss, foreign));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_reg_wasserstein(NULL, x, q, 0.1f, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, NULL, q, 0.1f, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, NULL, 0.1f, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, -0.1f, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, nan, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, inf, loss, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, x, small, 0.1f, loss, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, i12, q, 0.1f, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, loss, small));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, i4, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, x, 0.1f, loss, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, loss, q));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, y, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, loss, foreign));
 
     f = "clnn_multi_dropout_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_multi_dropout_forward(NULL, x, 2, 0.1f, 1, 0, y24));

@@ -100,7 +100,7 @@ CLNN_API void clnn_amp_options_init(clnn_amp_options *opt);
  *   Δ ← Δ·min(1, ε / (||Δ|| + 1e-12))           (projection onto the ball)
  *   w ← saved + Δ
  * A training step: backward at w; clnn_amp_ascent(k = 0); backward at w + Δ;
- * ... (K ascents); clnn_sam_restore(w, saved); the optimizer step with the
+ * ... (K ascents); clnn_sam_restore(saved, w); the optimizer step with the
  * last gradient (taken at w + Δ). saved and delta: caller-owned tensors with
  * w[i]'s element count; delta keeps Δ between inner steps. */
 CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp_options *amp, unsigned inner_step, size_t n,

@@ -62,7 +62,7 @@ void clnn_quant_options_init(clnn_quant_options *opt)
     *opt = (clnn_quant_options){sizeof *opt, 8, 1, 0};
 }
 
-clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x, clnn_tensor *scale,
+clnn_status clnn_quant_params(clnn_context *ctx, const clnn_tensor *x, const clnn_quant_options *q, clnn_tensor *scale,
                               clnn_tensor *zero)
 {
     CLNN_ENTRY(ctx);
@@ -95,8 +95,8 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant_options *q, co
     return st;
 }
 
-clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x,
-                                    const clnn_tensor *scale, const clnn_tensor *zero, clnn_tensor *y)
+clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                    const clnn_tensor *zero, const clnn_quant_options *q, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
@@ -107,8 +107,8 @@ clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant_options 
     return fake_quant_run(ctx, fn, 0, q, x, scale, zero, NULL, y, 0, 0);
 }
 
-clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x,
-                                     const clnn_tensor *scale, const clnn_tensor *zero, const clnn_tensor *dy,
+clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                     const clnn_tensor *zero, const clnn_tensor *dy, const clnn_quant_options *q,
                                      clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
@@ -122,8 +122,8 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant_options
     return fake_quant_run(ctx, fn, 1, q, x, scale, zero, dy, dx, 0, 0);
 }
 
-clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant_options *q, const clnn_tensor *x, const clnn_tensor *scale,
-                             uint64_t seed, uint32_t stream, clnn_tensor *y)
+clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                             const clnn_quant_options *q, uint64_t seed, uint32_t stream, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);

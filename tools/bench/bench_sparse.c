@@ -29,7 +29,7 @@ static int run_op(void *p)
     case TOPK_BWD: st = clnn_topk_activation_backward(s->ctx, s->a, s->k, s->b, s->c); break;
     /* 2:4 at step 500 of a 0..1000 ramp: a level between dense and 2:4 */
     case NM_PROGRESSIVE: st = clnn_prune_nm_progressive_mask(s->ctx, s->a, 2, 4, 0, 1000, 500, s->c); break;
-    case W2: st = clnn_reg_wasserstein(s->ctx, 0.1f, s->a, s->b, s->c, s->d); break;
+    case W2: st = clnn_reg_wasserstein(s->ctx, s->a, s->b, 0.1f, s->c, s->d); break;
     case MSD: st = clnn_multi_dropout_forward(s->ctx, s->a, s->K, 0.1f, 1, 0, s->b); break;
     case MSD_UNFUSED:
         for (unsigned i = 0; i < s->K && st == CLNN_OK; i++) st = clnn_dropout_forward(s->ctx, s->a, 0.1f, 1, i, s->c, NULL);
