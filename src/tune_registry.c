@@ -493,7 +493,7 @@ EXERCISE(representations)
         size_t n = cols ? p1 : p0, m = cols ? p0 : p1;
         clnn_tensor *s = RAND(&b, n, m), *p = RAND(&b, n, m), *pot = RAND(&b, 2 * (n + m));
         STEP(&b, clnn_sinkhorn_forward(ctx, s, 1.0f, 2, p, pot));
-        if (strstr(k, "back")) STEP(&b, clnn_sinkhorn_backward(ctx, s, 1.0f, 2, pot, p, RAND(&b, n, m)));
+        if (strstr(k, "back")) STEP(&b, clnn_sinkhorn_backward(ctx, s, pot, p, 1.0f, 2, RAND(&b, n, m)));
     } else if (is(t, "representations.center_loss_rows") || is(t, "representations.center_links") ||
                is(t, "representations.center_update")) {
         clnn_tensor *x = RAND(&b, p0, p1), *labels = ints(&b, p0, 10, 7), *centers = RAND(&b, 10, p1);
@@ -594,9 +594,9 @@ EXERCISE(gradcomb)
     clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {RAND(&b, n)}, *dl[1] = {RAND(&b, n)};
     if (is(t, "gradcomb.amp_apply")) {
         clnn_amp_options amp = {sizeof(clnn_amp_options), 0.05f, 1.0f, 0};
-        STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
+        STEP(&b, clnn_amp_ascent(ctx, 1, g, &amp, 0, wl, sl, dl));
     } else if (is(t, "gradcomb.lobster")) {
-        STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));
+        STEP(&b, clnn_lobster_step(ctx, g[0], 0.1f, 0.1f, 1.0f, 1e-3f, w, mask));
     } else if (is(t, "gradcomb.combine")) {
         STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
     } else {
@@ -640,7 +640,7 @@ static clnn_status exercise_moe(bench *b, const clnn__tunable *t, const size_t p
         if (b->st == CLNN_OK) b->t[b->n++] = idx;
         STEP(b, clnn_moe_route(ctx, z, NULL, k, CLNN_MOE_SIGMOID, 1, idx, g));
         if (is(t, "sparse.moe_route_backward"))
-            STEP(b, clnn_moe_route_backward(ctx, z, idx, CLNN_MOE_SIGMOID, 1, g, RAND(b, T, E)));
+            STEP(b, clnn_moe_route_backward(ctx, z, idx, g, CLNN_MOE_SIGMOID, 1, RAND(b, T, E)));
         else if (is(t, "sparse.moe_aux_loss")) STEP(b, clnn_moe_aux_loss(ctx, z, idx, 0.01f, RAND(b, 1), RAND(b, T, E)));
     }
     return b->st;

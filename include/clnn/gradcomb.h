@@ -72,10 +72,9 @@ typedef enum clnn_surgery_ema {
  * pass beta = 0 on the first step to start it at the gradient), then out is
  * formed; a zero direction (||·|| = 0) projects nothing. beta in [0, 1],
  * lambda finite. */
-CLNN_API clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema which, float beta, float lambda,
-                                           size_t nparams, const clnn_tensor *const *g_main,
-                                           const clnn_tensor *const *g_aux, clnn_tensor *const *ema,
-                                           clnn_tensor *const *out);
+CLNN_API clnn_status clnn_grad_surgery_ema(clnn_context *ctx, size_t nparams, const clnn_tensor *const *g_main,
+                                           const clnn_tensor *const *g_aux, clnn_surgery_ema which, float beta,
+                                           float lambda, clnn_tensor *const *ema, clnn_tensor *const *out);
 
 /* ------------------------------------ adversarial model perturbation */
 
@@ -103,8 +102,8 @@ CLNN_API void clnn_amp_options_init(clnn_amp_options *opt);
  * ... (K ascents); clnn_sam_restore(saved, w); the optimizer step with the
  * last gradient (taken at w + Δ). saved and delta: caller-owned tensors with
  * w[i]'s element count; delta keeps Δ between inner steps. */
-CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp_options *amp, unsigned inner_step, size_t n,
-                                     clnn_tensor *const *w, const clnn_tensor *const *grads,
+CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, size_t n, const clnn_tensor *const *grads,
+                                     const clnn_amp_options *amp, unsigned inner_step, clnn_tensor *const *w,
                                      clnn_tensor *const *saved, clnn_tensor *const *delta);
 
 /* ------------------------------------------------------------ sparsity */
@@ -122,8 +121,8 @@ CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp_options *
  * pruned weights stay pruned (clnn_prune_apply to the gradients). lr, lambda,
  * threshold finite and >= 0; s finite and > 0. g and mask: w's element count,
  * three different buffers. */
-CLNN_API clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s, float threshold,
-                                       clnn_tensor *w, const clnn_tensor *grad, clnn_tensor *mask);
+CLNN_API clnn_status clnn_lobster_step(clnn_context *ctx, const clnn_tensor *grad, float lr, float lambda, float s,
+                                       float threshold, clnn_tensor *w, clnn_tensor *mask);
 
 /* Progressive N:M sparsity: the number of weights kept per group of m at step
  * `step`, going from dense (m) at t0 to n at t1 with the cubic sparsity ramp of

@@ -154,9 +154,8 @@ CLNN_API clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor 
  * B·(N+M) floats of scratch; no N x M intermediate per iteration. potentials
  * NULL: the forward is run again into scratch of that size first. The same
  * tau and iters as the forward. */
-CLNN_API clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, float tau,
-                                            unsigned iters, const clnn_tensor *potentials, const clnn_tensor *dp,
-                                            clnn_tensor *dscores);
+CLNN_API clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, const clnn_tensor *potentials,
+                                            const clnn_tensor *dp, float tau, unsigned iters, clnn_tensor *dscores);
 
 #ifdef __cplusplus
 }

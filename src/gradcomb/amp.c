@@ -34,8 +34,8 @@ void clnn_amp_options_init(clnn_amp_options *opt)
     *opt = (clnn_amp_options){sizeof *opt, 0.0f, 0.0f, 0};
 }
 
-clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp_options *amp, unsigned inner_step, size_t n,
-                            clnn_tensor *const *w, const clnn_tensor *const *grads, clnn_tensor *const *saved,
+clnn_status clnn_amp_ascent(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, const clnn_amp_options *amp,
+                            unsigned inner_step, clnn_tensor *const *w, clnn_tensor *const *saved,
                             clnn_tensor *const *delta)
 {
     CLNN_ENTRY(ctx);

@@ -227,8 +227,8 @@ clnn_status clnn_pcgrad(clnn_context *ctx, size_t ntasks, size_t nparams, const 
 
 /* ------------------------------------------- gradient surgery with an EMA */
 
-clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema which, float beta, float lambda,
-                                  size_t nparams, const clnn_tensor *const *g_main, const clnn_tensor *const *g_aux,
+clnn_status clnn_grad_surgery_ema(clnn_context *ctx, size_t nparams, const clnn_tensor *const *g_main,
+                                  const clnn_tensor *const *g_aux, clnn_surgery_ema which, float beta, float lambda,
                                   clnn_tensor *const *ema, clnn_tensor *const *out)
 {
     CLNN_ENTRY(ctx);

@@ -55,9 +55,11 @@ static int run_op(void *p)
     case OP_PCGRAD2: st = clnn_pcgrad(a->ctx, 2, 1, g, 1, 0, out); break;
     case OP_PCGRAD4: st = clnn_pcgrad(a->ctx, 4, 1, g, 1, 0, out); break;
     case OP_WSUM4: st = clnn_grad_weighted_sum(a->ctx, 4, 1, g, NULL, NULL, out); break;
-    case OP_SURGERY: st = clnn_grad_surgery_ema(a->ctx, CLNN_SURGERY_EMA_MAIN, 0.9f, 0.5f, 1, g, g + 1, ema, out); break;
-    case OP_AMP: st = clnn_amp_ascent(a->ctx, &amp, 1, 1, w, g, saved, delta); break;
-    default: st = clnn_lobster_step(a->ctx, 1e-3f, 0.1f, 1.0f, 1e-6f, t[6], t[1], t[7]); break;
+    case OP_SURGERY:
+        st = clnn_grad_surgery_ema(a->ctx, 1, g, g + 1, CLNN_SURGERY_EMA_MAIN, 0.9f, 0.5f, ema, out);
+        break;
+    case OP_AMP: st = clnn_amp_ascent(a->ctx, 1, g, &amp, 1, w, saved, delta); break;
+    default: st = clnn_lobster_step(a->ctx, t[1], 1e-3f, 0.1f, 1.0f, 1e-6f, t[6], t[7]); break;
     }
     return st != CLNN_OK;
 }
