@@ -79,7 +79,8 @@ CLNN_API clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logit
  * Learning with Noisy Labels", ICML 2020) are two weights: α·NCE + β·RCE is
  * {.nce = α, .rce = β, .rce_log_zero = −4}, NCE+MAE {.nce = α, .mae = β},
  * NFL+RCE {.nfl = α, .nfl_gamma = γ, .rce = β, ...}; symmetric CE (Wang et
- * al., ICCV 2019) is {.ce = α, .rce = β, ...}; GCE alone {.gce = 1, .gce_q = 0.7}. */
+ * al., ICCV 2019) is {.ce = α, .rce = β, ...}; GCE alone {.gce = 1, .gce_q = 0.7}
+ * (fields set after clnn_robust_loss_options_init, which sets the size). */
 typedef struct clnn_robust_loss_options {
     size_t size; /* sizeof(clnn_robust_loss_options), set by the _init */
     float ce, nce, rce, mae, gce, nfl;
