@@ -80,7 +80,7 @@ int main(int argc, char **argv)
     float *logits = malloc(o.batch * CLASSES * sizeof(float));
     uint32_t *order = malloc(train.count * sizeof *order);
     epoch_row *rows = calloc((size_t)o.epochs, sizeof *rows);
-    clnn_cross_entropy_options ce = {CLNN_REDUCE_MEAN, o.label_smoothing, -100};
+    clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, o.label_smoothing, -100};
     size_t steps_per_epoch = train.count / o.batch; /* the last partial batch is dropped */
     unsigned long step = 0;
 

@@ -71,3 +71,18 @@ clnn_status clnn__fail_cl(clnn_context *ctx, const char *fn, const char *call, c
     return clnn__fail(ctx, st, "%s: %s failed with %s (%d)", fn, call, clnn__cl_error_name(err),
                       (int)err);
 }
+
+clnn_status clnn__options_copy(clnn_context *ctx, const char *fn, const char *arg, void *dst, size_t known,
+                               const void *src)
+{
+    if (!src) return CLNN_OK;
+    size_t size;
+    memcpy(&size, src, sizeof size);
+    CHECK_ARG(ctx, size >= sizeof size && size <= known,
+              "%s: %s->size is %zu, expected %zu (set it with the struct's _options_init; 0 means it was never "
+              "initialised, a larger size comes from a newer header than this library)",
+              fn, arg, size, known);
+    memcpy(dst, src, size);
+    memcpy(dst, &known, sizeof known);
+    return CLNN_OK;
+}

@@ -535,6 +535,26 @@ uint64_t clnn__splitmix64(uint64_t *state);
 int clnn__mkdir_p(const char *path);
 int clnn__is_finite(float x);
 
+/* ---- options structs (the public headers: clnn_<x>_options, first field
+ * size_t size, set by clnn_<x>_options_init). dst holds the defaults (its
+ * _options_init ran) and is `known` bytes; src is the caller's struct or
+ * NULL (the defaults stay). A src->size of 0 (never initialised) or larger
+ * than known (a newer header than this library) is refused, naming fn and
+ * arg; a smaller one (an older caller) copies that prefix over the defaults.
+ * dst->size ends up known. CLNN_OPTIONS(type, name, src) declares `type
+ * name` in a CLNN_ENTRY scope and fills it that way; CLNN_OPTIONS_ARG(type,
+ * arg) does the same for the parameter `const type *arg` and points arg at
+ * the filled copy, so the rest of the entry reads arg (never NULL). */
+clnn_status clnn__options_copy(clnn_context *ctx, const char *fn, const char *arg, void *dst, size_t known,
+                               const void *src);
+#define CLNN_OPTIONS(type, name, src)                                          \
+    type name;                                                                 \
+    type##_init(&name);                                                        \
+    TRY(clnn__options_copy(ctx, fn, #src, &name, sizeof name, (src)))
+#define CLNN_OPTIONS_ARG(type, arg)                                            \
+    CLNN_OPTIONS(type, arg##_options_, arg);                                   \
+    arg = &arg##_options_
+
 /* ----------------------------------------------------- files (files.c) */
 
 /* "a directory", "a FIFO", "a socket", "a character device", ... */

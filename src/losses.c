@@ -65,7 +65,7 @@ static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, co
         EX_STEP(&b, clnn_elr_loss(ctx, x, labels, clnn__exercise_ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f,
                                   CLNN_REDUCE_MEAN, loss, grad));
     } else {
-        clnn_robust_loss_weights w = {1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
+        clnn_robust_loss_options w = {sizeof(clnn_robust_loss_options), 1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
         EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
     }
     return clnn__exercise_end(&b);
@@ -199,12 +199,20 @@ clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const 
                    dlogits);
 }
 
+void clnn_robust_loss_options_init(clnn_robust_loss_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_robust_loss_options){sizeof *opt, 0, 0, 0, 0, 0, 0, -4.0f, 0.7f, 0.0f};
+}
+
 clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                             const clnn_robust_loss_weights *rw, clnn_reduction reduction, clnn_tensor *loss,
+                             const clnn_robust_loss_options *opt, clnn_reduction reduction, clnn_tensor *loss,
                              clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
-    CHECK_ARG(ctx, rw, "%s: w is NULL", fn);
+    CHECK_ARG(ctx, opt, "%s: opt is NULL", fn);
+    CLNN_OPTIONS(clnn_robust_loss_options, rw_, opt);
+    const clnn_robust_loss_options *rw = &rw_;
     const float weights[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
     const char *names[] = {"ce", "nce", "rce", "mae", "gce", "nfl"};
     int any = 0;

@@ -36,6 +36,7 @@ void clnn_tune_options_init(clnn_tune_options *opt)
 {
     if (!opt) return;
     memset(opt, 0, sizeof *opt);
+    opt->size = sizeof *opt;
     opt->strategy = CLNN_TUNE_EXHAUSTIVE;
     opt->budget_count = 32;
     opt->seed = 1;
@@ -88,7 +89,8 @@ clnn_status clnn_tune_kernel(clnn_context *ctx, const char *kernel_id, const siz
     CHECK_ARG(ctx, result, "%s: result is NULL", fn);
     clnn_tune_options defaults;
     clnn_tune_options_init(&defaults);
-    if (!opt) opt = &defaults;
+    TRY(clnn__options_copy(ctx, fn, "opt", &defaults, sizeof defaults, opt));
+    opt = &defaults;
     TRY(check_options(ctx, fn, opt));
     clnn__tuner *tuner = clnn__tuner_of(ctx);
     CHECK_ARG(ctx, !tuner->request && !tuner->busy, "%s: the tuner is already running on this context", fn);
@@ -120,7 +122,8 @@ clnn_status clnn_tune_candidates(clnn_context *ctx, const char *kernel_id, const
     CHECK_ARG(ctx, out || cap == 0, "%s: out is NULL", fn);
     clnn_tune_options defaults;
     clnn_tune_options_init(&defaults);
-    if (!opt) opt = &defaults;
+    TRY(clnn__options_copy(ctx, fn, "opt", &defaults, sizeof defaults, opt));
+    opt = &defaults;
     TRY(check_options(ctx, fn, opt));
     cl_kernel k;
     clnn__config def;

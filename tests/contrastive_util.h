@@ -89,7 +89,10 @@ static inline clnn_status nce_run(clnn_context *ctx, const nce_data *v, int tile
                                   clnn_tensor *g2)
 {
     const nce_case *c = v->c;
-    clnn_contrastive_options o = {c->tau, c->margin, c->normalize, c->decoupled, c->red};
+    clnn_contrastive_options o;
+    clnn_contrastive_options_init(&o);
+    o.temperature = c->tau, o.margin = c->margin, o.normalize = c->normalize, o.decoupled = c->decoupled;
+    o.reduction = c->red;
     if (c->kind == K_SUPCON) return clnn_supcon(ctx, v->t1, v->t2, v->tl, &o, loss, g1, g2);
     clnn_infonce_mode mode = (clnn_infonce_mode)c->kind;
     return tiled ? clnn_infonce_tiled(ctx, v->t1, v->t2, mode, &o, loss, g1, g2)

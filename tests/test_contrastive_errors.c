@@ -65,7 +65,7 @@ int main(void)
     clnn_tensor *one = make(ctx, CLNN_FLOAT32, 2, 1, 1, 0), *one2 = make(ctx, CLNN_FLOAT32, 2, 1, 1, 0);
     clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1, 0, 0);
     const float inf = INFINITY, nan = NAN;
-    const clnn_contrastive_options ok = {0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
+    const clnn_contrastive_options ok = {sizeof(clnn_contrastive_options), 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
     clnn_contrastive_options bad[9];
     for (int i = 0; i < 9; i++) bad[i] = ok;
     bad[0].temperature = 0.0f;
@@ -95,6 +95,11 @@ int main(void)
         EXPECT_FAIL(ctx, SHAPE, f, F(ctx, x, ints, labels, ONE, &ok, loss, g1, g2));
         for (int i = 0; i < 9; i++) EXPECT_FAIL(ctx, INVAL, f, F(ctx, x, y, labels, ONE, &bad[i], loss, g1, g2));
         CHECK(strstr(clnn_last_error(ctx), "CLNN_REDUCE_NONE is not offered") != NULL, "%s: NONE message '%s'", f,
+              clnn_last_error(ctx));
+        clnn_contrastive_options unsized = ok;
+        unsized.size = 0; /* never initialised */
+        EXPECT_FAIL(ctx, INVAL, f, F(ctx, x, y, labels, ONE, &unsized, loss, g1, g2));
+        CHECK(strstr(clnn_last_error(ctx), "opt->size is 0") != NULL, "%s: size message '%s'", f,
               clnn_last_error(ctx));
         clnn_contrastive_options dec = ok;
         dec.decoupled = 1;

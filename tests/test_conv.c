@@ -44,7 +44,7 @@ static void run_case(clnn_context *ctx, ref_conv_shape s, int with_bias, int fd)
     clnn_tensor_upload(tw, w, nw * 4);
     clnn_tensor_upload(tb, b, (size_t)s.K * 4);
     clnn_tensor_upload(tdy, dy, ny * 4);
-    clnn_conv2d_params prm = {{s.sh, s.sw}, {s.ph, s.pw}, {s.dh, s.dw}, s.G};
+    clnn_conv2d_options prm = {sizeof(clnn_conv2d_options), {s.sh, s.sw}, {s.ph, s.pw}, {s.dh, s.dw}, s.G};
     char name[160];
     snprintf(name, sizeof name, "N%d C%d %dx%d K%d %dx%d s%d,%d p%d,%d d%d,%d g%d%s", s.N, s.C, s.H, s.W, s.K, s.R,
              s.S, s.sh, s.sw, s.ph, s.pw, s.dh, s.dw, s.G, with_bias ? " +bias" : "");

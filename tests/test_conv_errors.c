@@ -43,12 +43,18 @@ int main(void)
     clnn_tensor *dx = make(ctx, F, 4, 2, 4, 6, 5, 7), *dw = make(ctx, F, 4, 6, 2, 3, 3, 7), *db = make(ctx, F, 1, 6, 1, 1, 1, 7);
     clnn_tensor *xi = make(ctx, I, 4, 2, 4, 6, 5, 1), *x3 = make(ctx, F, 3, 2, 4, 30, 1, 1), *b5 = make(ctx, F, 1, 5, 1, 1, 1, 1);
     clnn_tensor *xo = make(other, F, 4, 2, 4, 6, 5, 1);
-    clnn_conv2d_params cp = {{1, 1}, {1, 1}, {1, 1}, 2}, c;
+    clnn_conv2d_options cp = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 2}, c;
     const char *fn = "clnn_conv2d_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_forward(NULL, x, w, b, &cp, y));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, NULL, w, b, &cp, y));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, NULL, b, &cp, y));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, NULL, y));
+    c = cp; c.size = 0; /* never initialised */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.size = sizeof c + 1; /* a newer header than the library */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.size = offsetof(clnn_conv2d_options, groups); /* an older caller: groups stays 1 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, NULL, y)); /* the defaults: groups 1 */
     EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &cp, NULL));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, xo, w, b, &cp, y));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, xi, w, b, &cp, y));
@@ -73,7 +79,8 @@ int main(void)
     fn = "clnn_conv2d_backward_data";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_backward_data(NULL, y, w, &cp, dx));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_data(ctx, y, w, &cp, NULL));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_data(ctx, y, w, NULL, dx));
+    c = cp; c.size = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_data(ctx, y, w, &c, dx));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_data(ctx, ybad, w, &cp, dx));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_data(ctx, y, w, &cp, xi));
     CHECK(unchanged(dx, 7), "conv2d_backward_data: dx unchanged");
@@ -93,10 +100,12 @@ int main(void)
     /* ---- pooling: x [2, 4, 6, 5], 3x3 stride 2 pad 1 -> [2, 4, 3, 3] */
     clnn_tensor *py = make(ctx, F, 4, 2, 4, 3, 3, 7), *pi = make(ctx, I, 4, 2, 4, 3, 3, 7), *pib = make(ctx, I, 4, 2, 4, 3, 2, 7);
     clnn_tensor *pdx = make(ctx, F, 4, 2, 4, 6, 5, 7), *gy = make(ctx, F, 2, 2, 4, 1, 1, 7), *gyb = make(ctx, F, 2, 2, 3, 1, 1, 7);
-    clnn_pool2d_params pp = {{3, 3}, {2, 2}, {1, 1}, 1}, q;
+    clnn_pool2d_options pp = {sizeof(clnn_pool2d_options), {3, 3}, {2, 2}, {1, 1}, 1}, q;
     fn = "clnn_maxpool2d_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_maxpool2d_forward(NULL, x, &pp, py, pi));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, NULL, py, pi));
+    q = pp; q.size = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, NULL, py, pi)); /* defaults: 2x2 stride 2 */
     EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &pp, py, NULL));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &pp, py, py));   /* indices must be int32 */
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &pp, py, pib));
@@ -125,7 +134,8 @@ int main(void)
     CHECK(unchanged(py, 7), "avgpool2d_forward: y unchanged");
     fn = "clnn_avgpool2d_backward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_avgpool2d_backward(NULL, py, &pp, pdx));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_backward(ctx, py, NULL, pdx));
+    q = pp; q.size = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_backward(ctx, py, &q, pdx));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_avgpool2d_backward(ctx, y, &pp, pdx));
     CHECK(unchanged(pdx, 7), "avgpool2d_backward: dx unchanged");
     fn = "clnn_global_avgpool2d_forward";

@@ -39,7 +39,7 @@ static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int 
     REQUIRE(clnn_tensor_create(ctx, CLNN_INT32, 4, ishape, &ti) == CLNN_OK, "indices");
     clnn_tensor_upload(tx, x, nx * 4);
     clnn_tensor_upload(tdy, dy, ny * 4);
-    clnn_pool2d_params prm = {{kh, kw}, {sh, sw}, {ph, pw}, mode == 1};
+    clnn_pool2d_options prm = {sizeof(clnn_pool2d_options), {kh, kw}, {sh, sw}, {ph, pw}, mode == 1};
     char name[160];
     snprintf(name, sizeof name, "%s N%d C%d %dx%d k%dx%d s%d,%d p%d,%d", mode == 0 ? "max" : mode == 1 ? "avg(incl pad)" : "avg(excl pad)", N, C, H, W, kh, kw, sh, sw, ph, pw);
     for (int rep = 0; rep < 2; rep++) { /* the second pass checks for identical bits */

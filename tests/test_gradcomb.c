@@ -214,7 +214,7 @@ static void surgery(clnn_surgery_ema which, size_t np, const size_t *sizes, floa
             free(x);
         }
         float b = step == 0 ? 0.0f : beta; /* the first step starts the EMA at the gradient */
-        CHECK_OK(ctx, clnn_grad_surgery_ema(ctx, which, b, lambda, np, gm, ga, ema, out));
+        CHECK_OK(ctx, clnn_grad_surgery_ema(ctx, np, gm, ga, which, b, lambda, ema, out));
         ref_surgery_ema(which, b, lambda, l.n, l.g, l.g + l.n, rema, ref);
         double e = list_error(out, np, ref, l.n), ee = list_error(ema, np, rema, l.n);
         CHECK(e <= 1 && ee <= 1, "surgery %d np=%zu step %d: out %.3g, ema %.3g of tolerance", (int)which, np, step,
@@ -235,7 +235,7 @@ static void surgery_zero_direction(void)
     double *ref = malloc(l.n * sizeof(double));
     REQUIRE(ref, "out of memory");
     const clnn_tensor *const *g = (const clnn_tensor *const *)l.t;
-    CHECK_OK(ctx, clnn_grad_surgery_ema(ctx, CLNN_SURGERY_EMA_MAIN, 1.0f, 0.5f, 1, g, g + 1, ema, out));
+    CHECK_OK(ctx, clnn_grad_surgery_ema(ctx, 1, g, g + 1, CLNN_SURGERY_EMA_MAIN, 1.0f, 0.5f, ema, out));
     for (size_t i = 0; i < l.n; i++) ref[i] = l.g[i] + 0.5 * l.g[l.n + i];
     double e = list_error(out, 1, ref, l.n);
     CHECK(e <= 1, "surgery with a zero EMA: %.3g of tolerance", e);
@@ -260,10 +260,10 @@ static void amp(size_t np, const size_t *sizes, int per_tensor)
      * 1.55 times |ζ·g_0|) */
     double gnorm = 0;
     for (size_t i = 0; i < n; i++) gnorm += gl.g[i] * gl.g[i];
-    clnn_amp a = {(float)(1.3 * 0.5 * sqrt(gnorm)), 0.5f, per_tensor};
+    clnn_amp_options a = {sizeof(clnn_amp_options), (float)(1.3 * 0.5 * sqrt(gnorm)), 0.5f, per_tensor};
     if (per_tensor) a.epsilon /= (float)sqrt((double)np);
     for (unsigned k = 0; k < 3; k++) {
-        CHECK_OK(ctx, clnn_amp_ascent(ctx, &a, k, np, wl.t, (const clnn_tensor *const *)gl.t + k * np, saved, delta));
+        CHECK_OK(ctx, clnn_amp_ascent(ctx, np, (const clnn_tensor *const *)gl.t + k * np, &a, k, wl.t, saved, delta));
         ref_amp_ascent(a.epsilon, a.inner_lr, per_tensor, k == 0, np, sizes, w, gl.g + k * n, rs, rd);
         double ew = list_error(wl.t, np, w, n), ed = list_error(delta, np, rd, n), es = list_error(saved, np, rs, n);
         CHECK(ew <= 1 && ed <= 1 && es <= 1, "amp np=%zu per_tensor %d step %u: w %.3g, delta %.3g, saved %.3g", np,
@@ -275,7 +275,7 @@ static void amp(size_t np, const size_t *sizes, int per_tensor)
     dn = sqrt(dn);
     if (!per_tensor) CHECK(fabs(dn - a.epsilon) <= 1e-6 * a.epsilon, "amp: |delta| %.6g, epsilon %.6g", dn, (double)a.epsilon);
     /* SAM's restore puts back exactly the original bits */
-    CHECK_OK(ctx, clnn_sam_restore(ctx, np, wl.t, (const clnn_tensor *const *)saved));
+    CHECK_OK(ctx, clnn_sam_restore(ctx, np, (const clnn_tensor *const *)saved, wl.t));
     float *w1 = download_list(wl.t, np, n);
     CHECK(memcmp(w0, w1, n * sizeof(float)) == 0, "amp: restored weights differ from the originals");
     free(w0), free(w1), free(w), free(rs), free(rd);

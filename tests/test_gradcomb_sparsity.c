@@ -39,7 +39,7 @@ static void lobster(size_t n, int masked, float lr, float lambda, float s, float
         test_fill_uniform(g, n, 40u + step, -2.0f * s, 2.0f * s); /* insensitivity from 1 down to 0 (|g| >= s) */
         for (size_t i = 0; i < n; i++) rg[i] = g[i];
         CHECK_OK(ctx, clnn_tensor_upload(tg, g, n * sizeof(float)));
-        CHECK_OK(ctx, clnn_lobster_step(ctx, lr, lambda, s, threshold, tw, tg, masked ? tm : NULL));
+        CHECK_OK(ctx, clnn_lobster_step(ctx, tg, lr, lambda, s, threshold, tw, masked ? tm : NULL));
         double *prev = malloc(n * sizeof(double));
         REQUIRE(prev, "out of memory");
         memcpy(prev, rw, n * sizeof(double));

@@ -33,7 +33,7 @@ static void check_act(clnn_context *ctx, int act, size_t n)
      * table), a few more roundings follow: rtol 1e-5; atol 1e-6 covers the
      * cancellation in 1 + tanh(.) / 1 + erf(.) for x near -6, where the result
      * is about 1e-7 but its fp32 error is an ulp of 1. */
-    CHECK_OK(ctx, clnn_activation_forward(ctx, (clnn_activation)act, alpha, tx, ty));
+    CHECK_OK(ctx, clnn_activation_forward(ctx, tx, (clnn_activation)act, alpha, ty));
     float *y = test_download(ctx, ty);
     for (size_t i = 0; i < n; i++) want[i] = ref_act(act, alpha, x[i]);
     double e = test_max_rel_error(y, want, n, 1e-6, 1e-5);
@@ -43,7 +43,7 @@ static void check_act(clnn_context *ctx, int act, size_t n)
      * h = 1e-5: truncation h^2 f''' / 6 < 1e-9, rounding 1e-16 / h = 1e-11,
      * far below fp32 noise. The device derivative is fp32 with the same
      * transcendental error as forward: rtol 1e-5, atol 2e-6. */
-    CHECK_OK(ctx, clnn_activation_backward(ctx, (clnn_activation)act, alpha, tx, tdy, tdx));
+    CHECK_OK(ctx, clnn_activation_backward(ctx, tx, tdy, (clnn_activation)act, alpha, tdx));
     float *dx = test_download(ctx, tdx);
     const double h = 1e-5;
     for (size_t i = 0; i < n; i++)
@@ -54,10 +54,10 @@ static void check_act(clnn_context *ctx, int act, size_t n)
     /* in place: y = f(y) and dx = dy * f'(x) into dy give the same bits */
     if (n == 257) {
         CHECK_OK(ctx, clnn_tensor_copy(ty, tx));
-        CHECK_OK(ctx, clnn_activation_forward(ctx, (clnn_activation)act, alpha, ty, ty));
+        CHECK_OK(ctx, clnn_activation_forward(ctx, ty, (clnn_activation)act, alpha, ty));
         float *y2 = test_download(ctx, ty);
         CHECK(memcmp(y, y2, n * sizeof *y) == 0, "%s forward in place differs", names[act]);
-        CHECK_OK(ctx, clnn_activation_backward(ctx, (clnn_activation)act, alpha, tx, tdy, tdy));
+        CHECK_OK(ctx, clnn_activation_backward(ctx, tx, tdy, (clnn_activation)act, alpha, tdy));
         float *dx2 = test_download(ctx, tdy);
         CHECK(memcmp(dx, dx2, n * sizeof *dx) == 0, "%s backward in place differs", names[act]);
         free(y2);
@@ -84,12 +84,12 @@ static void check_extremes(clnn_context *ctx)
     for (int act = 0; act <= CLNN_ACT_SOFTPLUS; act++) {
         float alpha = alpha_of(act);
         double want[6];
-        CHECK_OK(ctx, clnn_activation_forward(ctx, (clnn_activation)act, alpha, tx, ty));
+        CHECK_OK(ctx, clnn_activation_forward(ctx, tx, (clnn_activation)act, alpha, ty));
         float *y = test_download(ctx, ty);
         for (size_t i = 0; i < n; i++) want[i] = ref_act(act, alpha, x[i]);
         double e = test_max_rel_error(y, want, n, 1e-6, 1e-5);
         CHECK(e <= 1, "%s at large |x|: error %.3g of tolerance", names[act], e);
-        CHECK_OK(ctx, clnn_activation_backward(ctx, (clnn_activation)act, alpha, tx, tx, ty));
+        CHECK_OK(ctx, clnn_activation_backward(ctx, tx, tx, (clnn_activation)act, alpha, ty));
         float *d = test_download(ctx, ty);
         for (size_t i = 0; i < n; i++) want[i] = x[i] * ref_act_derivative(act, alpha, x[i]);
         e = test_max_rel_error(d, want, n, 1e-6, 1e-5);

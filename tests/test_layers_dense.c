@@ -91,7 +91,7 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
 
     /* backward against the closed form in double (fp32 GEMMs over `out` or
      * `rows` terms: atol 1e-4, rtol 1e-4 for sums of up to ~1000 terms) */
-    CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, (clnn_activation)c->act, c->alpha, tdy, 0, tdx, tdw, tdb));
+    CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, tdy, (clnn_activation)c->act, c->alpha, 0, tdx, tdw, tdb));
     float *gdx = test_download(ctx, tdx), *gdw = test_download(ctx, tdw), *gdb = test_download(ctx, tdb);
     ref_dense_backward(x, w, z, dy, rows, in, out, c->act, c->alpha, dx, dw, db);
     double ex = test_max_rel_error(gdx, dx, rows * in, 1e-4, 1e-4);
@@ -119,7 +119,7 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
 
     /* accumulate = 1 adds the same gradients again: exactly twice, bit for
      * bit (x + x is exact), which also shows the backward is reproducible */
-    CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, (clnn_activation)c->act, c->alpha, tdy, 1, tdx, tdw, tdb));
+    CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, tdy, (clnn_activation)c->act, c->alpha, 1, tdx, tdw, tdb));
     float *adx = test_download(ctx, tdx), *adw = test_download(ctx, tdw), *adb = test_download(ctx, tdb);
     size_t bad = 0;
     for (size_t i = 0; i < rows * in; i++) bad += adx[i] != gdx[i];
@@ -128,7 +128,7 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
     CHECK(bad == 0, "accumulate: %zu values are not exactly dx, 2 dW, 2 db", bad);
 
     /* skipped gradients: only db, then only dx; the others stay untouched */
-    CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, (clnn_activation)c->act, c->alpha, tdy, 0, NULL, NULL, tdb));
+    CHECK_OK(ctx, clnn_dense_backward(ctx, tx, tw, tz, tdy, (clnn_activation)c->act, c->alpha, 0, NULL, NULL, tdb));
     float *sdb = test_download(ctx, tdb), *sdw = test_download(ctx, tdw);
     CHECK(memcmp(sdb, gdb, out * sizeof *sdb) == 0 && memcmp(sdw, adw, out * in * sizeof *sdw) == 0,
           "db-only backward: db must match, dW must be unchanged");

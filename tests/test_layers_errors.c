@@ -41,25 +41,25 @@ int main(void)
 
     /* activations */
     const char *f = "clnn_activation_forward";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_activation_forward(NULL, relu, 0, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, (clnn_activation)42, 0, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, (clnn_activation)-1, 0, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, CLNN_ACT_LEAKY_RELU, nan, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, CLNN_ACT_ELU, -1.0f, x, y)); /* layers.h: alpha > 0 */
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, CLNN_ACT_ELU, 0.0f, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, relu, 0, NULL, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, relu, 0, x, NULL));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, relu, 0, foreign, y));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_forward(ctx, relu, 0, ints, y));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_forward(ctx, relu, 0, small, y));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_activation_forward(NULL, x, relu, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, (clnn_activation)42, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, (clnn_activation)-1, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, CLNN_ACT_LEAKY_RELU, nan, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, CLNN_ACT_ELU, -1.0f, y)); /* layers.h: alpha > 0 */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, CLNN_ACT_ELU, 0.0f, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, NULL, relu, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, relu, 0, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, foreign, relu, 0, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_forward(ctx, ints, relu, 0, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_forward(ctx, small, relu, 0, y));
     f = "clnn_activation_backward";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_activation_backward(NULL, relu, 0, x, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, (clnn_activation)10, 0, x, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, CLNN_ACT_ELU, INFINITY, x, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, CLNN_ACT_ELU, -0.5f, x, x, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, relu, 0, x, NULL, y));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_backward(ctx, relu, 0, x, small, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, relu, 0, x, x, foreign));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_activation_backward(NULL, x, x, relu, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, (clnn_activation)10, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, CLNN_ACT_ELU, INFINITY, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, CLNN_ACT_ELU, -0.5f, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, NULL, relu, 0, y));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_backward(ctx, x, small, relu, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, relu, 0, foreign));
 
     /* dense: x [3, 4], w [2, 4], b [2], y/z [3, 2] */
     f = "clnn_dense_forward";
@@ -82,16 +82,16 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, b, relu, 0, yd, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, w, foreign, relu, 0, zd, yd));
     f = "clnn_dense_backward";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_dense_backward(NULL, x, w, zd, relu, 0, dyd, 0, dxd, dwd, dbd));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, NULL, gelu, 0, dyd, 0, dxd, dwd, dbd));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, dyd, 2, dxd, dwd, dbd));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, NULL, 0, dxd, dwd, dbd));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, x, 0, dxd, dwd, dbd));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, dyd, 0, yd, dwd, dbd));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, dyd, 0, dxd, x, dbd));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, dyd, 0, dxd, dwd, b3));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, dyd, 0, dxd, w, dbd));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, relu, 0, dyd, 0, dxd, dwd, foreign));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_dense_backward(NULL, x, w, zd, dyd, relu, 0, 0, dxd, dwd, dbd));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, NULL, dyd, gelu, 0, 0, dxd, dwd, dbd));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 2, dxd, dwd, dbd));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, NULL, relu, 0, 0, dxd, dwd, dbd));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, x, relu, 0, 0, dxd, dwd, dbd));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, yd, dwd, dbd));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, x, dbd));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, dwd, b3));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, w, dbd));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, dwd, foreign));
 
     /* softmax: rows of x [3, 4] */
     f = "clnn_softmax_forward";
@@ -110,7 +110,7 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_log_softmax_backward(ctx, x, grad, small));
 
     /* losses: logits x [3, 4], labels [3] */
-    clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, -100}, bad_opt = opt;
+    clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100}, bad_opt = opt;
     f = "clnn_cross_entropy_labels";
     EXPECT_FAIL(NULL, INVAL, f, clnn_cross_entropy_labels(NULL, x, labels, &opt, loss, grad));
     EXPECT_FAIL(ctx, INVAL, f, clnn_cross_entropy_labels(ctx, x, labels, &opt, NULL, NULL));
@@ -150,7 +150,7 @@ int main(void)
 
     /* NONE: cross-entropy keeps one loss per row (3), MSE and BCE one per
      * element (12); any other count is rejected, as is 1 element */
-    clnn_cross_entropy_options none_opt = {CLNN_REDUCE_NONE, 0.1f, -100};
+    clnn_cross_entropy_options none_opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_NONE, 0.1f, -100};
     f = "clnn_cross_entropy_labels";
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss12, grad));

@@ -223,7 +223,10 @@ static void check_ce(clnn_context *ctx, const ce_case *c)
     CHECK_OK(ctx, clnn_tensor_upload(tl, labels, rows * sizeof *labels));
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss2));
-    clnn_cross_entropy_options opt = {c->mean ? CLNN_REDUCE_MEAN : CLNN_REDUCE_SUM, c->eps, -100};
+    clnn_cross_entropy_options opt;
+    clnn_cross_entropy_options_init(&opt);
+    opt.reduction = c->mean ? CLNN_REDUCE_MEAN : CLNN_REDUCE_SUM;
+    opt.label_smoothing = c->eps;
 
     for (int soft = 0; soft <= 1; soft++) {
         const char *what = soft ? "ce_soft" : "ce_labels";
@@ -268,7 +271,7 @@ static void check_ce_special(clnn_context *ctx)
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &rows, &tl));
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
     int32_t ignored[3] = {7, 7, 7}, bad[3] = {0, 5, 2};
-    clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, 7};
+    clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, 7};
     CHECK_OK(ctx, clnn_tensor_upload(tl, ignored, sizeof ignored));
     CHECK_OK(ctx, clnn_cross_entropy_labels(ctx, tx, tl, &opt, loss, grad));
     float *g = test_download(ctx, grad);
@@ -300,7 +303,7 @@ static void run_row_ops(clnn_context *ctx, size_t rows, size_t cols, clnn_tensor
     clnn_tensor *y = new_tensor(ctx, rows, cols), *dx = new_tensor(ctx, rows, cols), *g = new_tensor(ctx, rows, cols);
     clnn_tensor *loss = NULL;
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
-    const clnn_cross_entropy_options opt = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    const clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     CHECK_OK(ctx, clnn_softmax_forward(ctx, in[0], y));
     CHECK_OK(ctx, clnn_softmax_backward(ctx, y, in[1], dx));
     CHECK_OK(ctx, clnn_tensor_download(y, out, n * sizeof *out));
@@ -457,7 +460,7 @@ static clnn_status ce_none_call(clnn_context *ctx, const void *p, clnn_reduction
                                 clnn_tensor *const *grads)
 {
     const none_arg *a = p;
-    clnn_cross_entropy_options opt = {red, a->eps, -100};
+    clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), red, a->eps, -100};
     return a->labels ? clnn_cross_entropy_labels(ctx, a->x, a->labels, &opt, loss, grads[0])
                      : clnn_cross_entropy_soft(ctx, a->x, a->t, &opt, loss, grads[0]);
 }

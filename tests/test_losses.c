@@ -37,11 +37,14 @@ static const char *const op_names[N_OPS] = {
     "NFL(0.5)+RCE", "all robust terms", "encouraging(0.75)", "encouraging(1)", "ASL(1, 4, 0.05)", "ASL(0, 2, 0)",
     "spherical Z", "ELR+CE", "ELR alone"};
 
-static const clnn_robust_loss_weights W_NCE_RCE = {.nce = 1, .rce = 1, .rce_log_zero = -4};
-static const clnn_robust_loss_weights W_NCE_MAE = {.nce = 2, .mae = 0.5f};
-static const clnn_robust_loss_weights W_GCE = {.gce = 1, .gce_q = 0.7f};
-static const clnn_robust_loss_weights W_NFL_RCE = {.nfl = 1, .nfl_gamma = 0.5f, .rce = 0.5f, .rce_log_zero = -4};
-static const clnn_robust_loss_weights W_ALL = {.ce = 0.3f, .nce = 0.5f, .rce = 0.2f, .mae = 0.4f, .gce = 0.6f,
+static const clnn_robust_loss_options W_NCE_RCE = {sizeof(clnn_robust_loss_options), .nce = 1, .rce = 1,
+                                                   .rce_log_zero = -4};
+static const clnn_robust_loss_options W_NCE_MAE = {sizeof(clnn_robust_loss_options), .nce = 2, .mae = 0.5f};
+static const clnn_robust_loss_options W_GCE = {sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0.7f};
+static const clnn_robust_loss_options W_NFL_RCE = {sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = 0.5f,
+                                                   .rce = 0.5f, .rce_log_zero = -4};
+static const clnn_robust_loss_options W_ALL = {sizeof(clnn_robust_loss_options), .ce = 0.3f, .nce = 0.5f, .rce = 0.2f,
+                                               .mae = 0.4f, .gce = 0.6f,
                                                .nfl = 0.7f, .rce_log_zero = -3, .gce_q = 0.5f, .nfl_gamma = 2};
 #define SPH_A 0.5f
 #define SPH_B 2.0f
@@ -155,7 +158,7 @@ static clnn_status run_op(clnn_context *ctx, int op, const data *d, clnn_reducti
     }
 }
 
-static ref_loss_terms robust_terms(const clnn_robust_loss_weights *w)
+static ref_loss_terms robust_terms(const clnn_robust_loss_options *w)
 {
     ref_loss_terms t = {0};
     t.ce = w->ce, t.nce = w->nce, t.rce = w->rce, t.rce_log_zero = w->rce_log_zero, t.mae = w->mae;
@@ -527,7 +530,8 @@ static const char *const wc_names[N_WC] = {"focal(0)",        "focal(2, poly 0.5
 static clnn_status wc_run(clnn_context *ctx, int op, const clnn_tensor *z, const clnn_tensor *y,
                           const clnn_tensor *ids, clnn_tensor *state, clnn_tensor *loss, clnn_tensor *g)
 {
-    const clnn_robust_loss_weights gce = {.gce = 1, .gce_q = 0.7f}, mae = {.mae = 1};
+    const clnn_robust_loss_options gce = {sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0.7f},
+                                          mae = {sizeof(clnn_robust_loss_options), .mae = 1};
     const clnn_reduction none = CLNN_REDUCE_NONE;
     switch (op) {
     case WC_CE: return clnn_focal_loss(ctx, z, y, NULL, 0.0f, 0.0f, none, loss, g);

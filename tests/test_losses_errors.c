@@ -76,15 +76,18 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, SUM, loss, x));
 
     f = "clnn_robust_loss";
-    const clnn_robust_loss_weights ok = {.nce = 1, .rce = 1, .rce_log_zero = -4};
-    clnn_robust_loss_weights w;
+    const clnn_robust_loss_options ok = {sizeof(clnn_robust_loss_options), .nce = 1, .rce = 1, .rce_log_zero = -4};
+    clnn_robust_loss_options w;
     EXPECT_FAIL(NULL, INVAL, f, clnn_robust_loss(NULL, x, labels, &ok, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, NULL, SUM, loss, g));
+    w = ok;
+    w.size = 0;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, NULL, labels, &ok, SUM, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x1, labels, &ok, SUM, loss, g1c)); /* NCE needs 2 classes */
-    w = (clnn_robust_loss_weights){.nfl = 1, .nfl_gamma = 0.5f};
+    w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = 0.5f};
     EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x1, labels, &w, SUM, loss, g1c)); /* and NFL */
-    w = (clnn_robust_loss_weights){0};
+    w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), 0};
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g)); /* all zero */
     w = ok, w.mae = -1;
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
@@ -94,11 +97,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
     w = ok, w.rce_log_zero = -inf;
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
-    w = (clnn_robust_loss_weights){.gce = 1, .gce_q = 0};
+    w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0};
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
     w.gce_q = 1.5f;
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
-    w = (clnn_robust_loss_weights){.nfl = 1, .nfl_gamma = -1};
+    w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = -1};
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, BAD_RED, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x, labels, &ok, NONE, loss2, g));

@@ -170,7 +170,7 @@ static embed_ref embed_prepare(clnn_context *ctx, const embed_case *k, const flo
     embed_ref r = {k, to_double(x, n * d), to_double(w, c * d), xmalloc(n * sizeof(double)), labels, {0}};
     clnn_margin_kind kinds[N_EMBED] = {CLNN_MARGIN_COSFACE, CLNN_MARGIN_COSFACE, CLNN_MARGIN_ARCFACE,
                                        CLNN_MARGIN_ARCFACE, CLNN_MARGIN_ADAFACE};
-    CHECK_OK(ctx, clnn_margin_options_default(kinds[k->op], &r.opt));
+    CHECK_OK(ctx, clnn_margin_options_init(&r.opt, kinds[k->op]));
     r.opt.easy_margin = k->op == E_ARCFACE_EASY;
     r.opt.momentum = ADA_MOMENTUM;
     r.opt.h = 1.5f; /* larger than the paper's 0.333 (see stats0) */
@@ -684,7 +684,7 @@ static void check_local_sizes(clnn_context *ctx)
     clnn_tensor *stats = new_tensor(ctx, CLNN_FLOAT32, 2, 0);
     clnn_tensor *boxes = upload(ctx, n * len / 4, 4, x), *tboxes = upload(ctx, n * len / 4, 4, y);
     clnn_margin_options ada;
-    CHECK_OK(ctx, clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &ada));
+    CHECK_OK(ctx, clnn_margin_options_init(&ada, CLNN_MARGIN_ADAFACE));
     const float stats0[2] = {1.0f, 0.5f};
     for (size_t k = 0; k < sizeof ids / sizeof ids[0]; k++) {
         float *first[3] = {NULL, NULL, NULL};

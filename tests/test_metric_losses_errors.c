@@ -73,15 +73,18 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, NONE, loss3, x, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, NONE, loss, loss, NULL));
 
-    f = "clnn_margin_options_default";
+    f = "clnn_margin_options_init";
     clnn_margin_options opt;
-    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_default(CLNN_MARGIN_ARCFACE, NULL));
-    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_default((clnn_margin_kind)3, &opt));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_init(NULL, CLNN_MARGIN_ARCFACE));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_init(&opt, (clnn_margin_kind)3));
 
     f = "clnn_margin_loss";
     clnn_margin_options arc, ada, bad;
-    CHECK_OK(ctx, clnn_margin_options_default(CLNN_MARGIN_ARCFACE, &arc));
-    CHECK_OK(ctx, clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &ada));
+    CHECK_OK(ctx, clnn_margin_options_init(&arc, CLNN_MARGIN_ARCFACE));
+    CHECK_OK(ctx, clnn_margin_options_init(&ada, CLNN_MARGIN_ADAFACE));
+    bad = arc;
+    bad.size = 0; /* never initialised */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, NULL, loss, dx, dw));
     EXPECT_FAIL(NULL, INVAL, f, clnn_margin_loss(NULL, x, w, labels, &arc, NULL, loss, dx, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, NULL, w, labels, &arc, NULL, loss, dx, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, foreign, labels, &arc, NULL, loss, dx, dw));

@@ -41,9 +41,10 @@ static const combo combos[] = {
     {"momentum everything", CLNN_OPTIM_SGD, 0.9f, 0, 0.01f, 1, 1, 2, 1, 1, 1, 1, 0},
 };
 
-static clnn_optim optim_of(const combo *c, unsigned long step)
+static clnn_optim_options optim_of(const combo *c, unsigned long step)
 {
-    clnn_optim o = {c->kind, c->kind == CLNN_OPTIM_SGD ? 0.05f : 0.01f, c->momentum, c->nesterov,
+    clnn_optim_options o = {sizeof(clnn_optim_options), c->kind, c->kind == CLNN_OPTIM_SGD ? 0.05f : 0.01f,
+                            c->momentum, c->nesterov,
                     0.9f, 0.999f, 1e-8f, c->weight_decay, step};
     return o;
 }
@@ -168,7 +169,7 @@ static void run_combo(clnn_context *ctx, const combo *c, size_t nparams, const s
             coefs[i] = perp_coef(&ps[i]);
         }
         CHECK_OK(ctx, clnn_tensor_upload(tcoef, coefs, np * sizeof(float)));
-        clnn_optim o = optim_of(c, step);
+        clnn_optim_options o = optim_of(c, step);
         CHECK_OK(ctx, clnn_optim_step(ctx, &o, np, params, nregs, regs));
         for (size_t i = 0; i < np; i++) {
             ref_optim r = {(int)c->kind, o.lr, o.momentum, o.nesterov, o.beta1, o.beta2, o.eps, o.weight_decay,
@@ -203,16 +204,17 @@ static void fused_vs_unfused(clnn_context *ctx, size_t n)
     for (unsigned long step = 1; step <= STEPS; step++) {
         param_gradient(ctx, &f, 50u + (unsigned)step);
         param_gradient(ctx, &u, 50u + (unsigned)step);
-        clnn_optim ow = {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, wd, step};
-        clnn_optim oa = ow;
+        clnn_optim_options ow = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, wd,
+                                 step};
+        clnn_optim_options oa = ow;
         oa.kind = CLNN_OPTIM_ADAM;
         oa.weight_decay = 0;
         CHECK_OK(ctx, clnn_optim_step(ctx, &ow, 1, &pf, 2, regs));
         CHECK_OK(ctx, clnn_tensor_copy(gc, u.tg));
         CHECK_OK(ctx, clnn_scale(gc, clip));
-        CHECK_OK(ctx, clnn_reg_prox(ctx, &decay, oa.lr, u.tmask, u.tw));
+        CHECK_OK(ctx, clnn_reg_prox(ctx, u.tmask, &decay, oa.lr, u.tw));
         CHECK_OK(ctx, clnn_optim_step(ctx, &oa, 1, &pu, 0, NULL));
-        CHECK_OK(ctx, clnn_reg_prox(ctx, &prox, oa.lr, u.tmask, u.tw));
+        CHECK_OK(ctx, clnn_reg_prox(ctx, u.tmask, &prox, oa.lr, u.tw));
     }
     /* compare fused with unfused (as the "reference", in double) */
     float *a = malloc(n * sizeof(float)), *b = malloc(n * sizeof(float));
@@ -243,7 +245,7 @@ static void standalone_prox(clnn_context *ctx, size_t n)
             param_case p;
             param_init(ctx, &p, n, 77u + (unsigned)k, 0, 0);
             float lr = 0.1f;
-            CHECK_OK(ctx, clnn_reg_prox(ctx, &regs[k], lr, masked ? p.tmask : NULL, p.tw));
+            CHECK_OK(ctx, clnn_reg_prox(ctx, masked ? p.tmask : NULL, &regs[k], lr, p.tw));
             for (size_t i = 0; i < n; i++) p.rg[i] = 0;
             ref_optim r = {0};
             r.lr = lr, r.clip = 1, r.step = 1;
@@ -267,7 +269,8 @@ static void determinism(clnn_context *ctx, size_t n)
         clnn_reg regs[2] = {{CLNN_REG_ELASTIC_NET, 0.1f, 0.2f, NULL}, {CLNN_REG_CLIP, 0.5f, 0, NULL}};
         for (unsigned long step = 1; step <= 2; step++) {
             param_gradient(ctx, &p, 300u + (unsigned)step);
-            clnn_optim o = {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.99f, 1e-6f, 0.05f, step};
+            clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.99f, 1e-6f,
+                                    0.05f, step};
             CHECK_OK(ctx, clnn_optim_step(ctx, &o, 1, &cp, 2, regs));
         }
         out[run] = malloc(n * sizeof(float));

@@ -147,7 +147,8 @@ static void run_combo(clnn_context *ctx, const combo *c, size_t np, const size_t
         float a_t = -1, b_t = -1;
         CHECK_OK(ctx, clnn_ademamix_alpha_at(alpha, 3, step, &a_t));
         CHECK_OK(ctx, clnn_ademamix_beta3_at(0.9f, beta3, 3, step, &b_t));
-        clnn_optim o = {CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, c->weight_decay, step};
+        clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
+                                c->weight_decay, step};
         CHECK_OK(ctx, clnn_ademamix_step(ctx, &o, a_t, b_t, np, params, m2, nregs, regs));
         for (size_t i = 0; i < np; i++) {
             ref_optim r = {3, o.lr, 0, 0, o.beta1, o.beta2, o.eps, o.weight_decay, step,
@@ -176,7 +177,8 @@ static void alpha_zero_is_adamw(clnn_context *ctx, size_t n)
     for (unsigned long step = 1; step <= 3; step++) {
         param_gradient(ctx, &a, 70u + (unsigned)step);
         param_gradient(ctx, &b, 70u + (unsigned)step);
-        clnn_optim o = {CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.99f, 1e-7f, 0.05f, step};
+        clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.99f, 1e-7f,
+                                0.05f, step};
         CHECK_OK(ctx, clnn_ademamix_step(ctx, &o, 0.0f, 0.99f, 1, &pa, m2, 2, regs));
         o.kind = CLNN_OPTIM_ADAMW;
         CHECK_OK(ctx, clnn_optim_step(ctx, &o, 1, &pb, 2, regs));
@@ -266,7 +268,8 @@ static void determinism(clnn_context *ctx, size_t n)
         clnn_reg regs[1] = {{CLNN_REG_ELASTIC_NET, 0.1f, 0.2f, NULL}};
         for (unsigned long step = 1; step <= 2; step++) {
             param_gradient(ctx, &p, 800u + (unsigned)step);
-            clnn_optim o = {CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.99f, 1e-6f, 0.05f, step};
+            clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.99f, 1e-6f,
+                                    0.05f, step};
             CHECK_OK(ctx, clnn_ademamix_step(ctx, &o, 6.0f, 0.9999f, 1, &cp, m2, 1, regs));
         }
         out[run] = test_download(ctx, p.tw);

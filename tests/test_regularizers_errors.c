@@ -51,7 +51,8 @@ static void optim_errors(void)
 {
     const char *fn = "clnn_optim_step";
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_optim good = {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1};
+    const clnn_optim_options good = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
+                                     0.1f, 1};
     clnn_param p = {w, g, m, v, NULL, 0};
     clnn_reg l1 = {CLNN_REG_L1, 0.1f, 0, NULL};
     CHECK_OK(ctx, clnn_optim_step(ctx, &good, 0, NULL, 0, NULL)); /* empty list: nothing to do */
@@ -61,27 +62,30 @@ static void optim_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &good, 1, NULL, 0, NULL));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &good, 1, &p, 1, NULL));
 
-    /* hyper-parameters: each field out of range or not finite */
+    /* hyper-parameters: each field out of range or not finite, and the size */
+    const size_t OS = sizeof(clnn_optim_options);
     struct {
         const char *what;
-        clnn_optim o;
+        clnn_optim_options o;
     } bad[] = {
-        {"kind", {(clnn_optimizer)9, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"lr NaN", {CLNN_OPTIM_ADAM, NAN, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"lr < 0", {CLNN_OPTIM_ADAM, -0.1f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"lr inf", {CLNN_OPTIM_ADAM, INFINITY, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
-        {"beta1 = 1", {CLNN_OPTIM_ADAM, 0.01f, 0, 0, 1.0f, 0.999f, 1e-8f, 0, 1}},
-        {"beta2 < 0", {CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, -0.5f, 1e-8f, 0, 1}},
-        {"eps = 0", {CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, 0.999f, 0, 0, 1}},
-        {"step 0", {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 0}},
-        {"weight_decay < 0", {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, -1, 1}},
-        {"weight_decay NaN", {CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, NAN, 1}},
+        {"kind", {OS, (clnn_optimizer)9, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"lr NaN", {OS, CLNN_OPTIM_ADAM, NAN, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"lr < 0", {OS, CLNN_OPTIM_ADAM, -0.1f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"lr inf", {OS, CLNN_OPTIM_ADAM, INFINITY, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 1}},
+        {"beta1 = 1", {OS, CLNN_OPTIM_ADAM, 0.01f, 0, 0, 1.0f, 0.999f, 1e-8f, 0, 1}},
+        {"beta2 < 0", {OS, CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, -0.5f, 1e-8f, 0, 1}},
+        {"eps = 0", {OS, CLNN_OPTIM_ADAM, 0.01f, 0, 0, 0.9f, 0.999f, 0, 0, 1}},
+        {"step 0", {OS, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 0}},
+        {"weight_decay < 0", {OS, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, -1, 1}},
+        {"weight_decay NaN", {OS, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, NAN, 1}},
+        {"size 0", {0, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1}},
+        {"size too large", {OS + 4, CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.1f, 1}},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &bad[i].o, 1, &p, 0, NULL));
         expect_unchanged(bad[i].what);
     }
-    clnn_optim sgd = {CLNN_OPTIM_SGD, 0.1f, 1.0f, 0, 0, 0, 0, 0, 0};
+    clnn_optim_options sgd = {sizeof(clnn_optim_options), CLNN_OPTIM_SGD, 0.1f, 1.0f, 0, 0, 0, 0, 0, 0};
     clnn_param psgd = {w, g, m, NULL, NULL, 0};
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* momentum 1 */
     sgd.momentum = 0;
@@ -159,18 +163,18 @@ static void prox_errors(void)
     const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
     clnn_reg l1 = {CLNN_REG_L1, 0.1f, 0, NULL}, clip = {CLNN_REG_CLIP, 0.5f, 0, NULL};
     clnn_reg neg = {CLNN_REG_L1, -1.0f, 0, NULL}, en = {CLNN_REG_ELASTIC_NET, 0.1f, NAN, NULL};
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_prox(NULL, &l1, 0.1f, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, 0.1f, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &l1, 0.1f, NULL, NULL));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &clip, 0.1f, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &neg, 0.1f, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &en, 0.1f, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &l1, NAN, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &l1, -1.0f, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &l1, 0.1f, NULL, w_other));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_prox(ctx, &l1, 0.1f, small, w));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_prox(ctx, &l1, 0.1f, labels, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, &l1, 0.1f, w, w));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_prox(NULL, NULL, &l1, 0.1f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, NULL, 0.1f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &l1, 0.1f, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &clip, 0.1f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &neg, 0.1f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &en, 0.1f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &l1, NAN, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &l1, -1.0f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, NULL, &l1, 0.1f, w_other));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_prox(ctx, small, &l1, 0.1f, w));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_prox(ctx, labels, &l1, 0.1f, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, w, &l1, 0.1f, w));
     expect_unchanged("clnn_reg_prox errors");
 }
 
@@ -186,64 +190,64 @@ static void terms_errors(void)
     CHECK_OK(ctx, clnn_tensor_upload(value, &before, sizeof before));
 
     const char *fn = "clnn_reg_value";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_value(NULL, &l1, w, NULL, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, NULL, w, NULL, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &decay, w, NULL, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &neg, w, NULL, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &en, w, NULL, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &l1, NULL, NULL, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &l1, w_other, NULL, value));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, &l1, labels, NULL, value));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, &l1, w, small, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, &l1, w, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, &l1, w, NULL, labels));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_value(NULL, w, NULL, &l1, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, w, NULL, NULL, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, w, NULL, &decay, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, w, NULL, &neg, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, w, NULL, &en, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, NULL, NULL, &l1, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, w_other, NULL, &l1, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, labels, NULL, &l1, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, w, small, &l1, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_value(ctx, w, NULL, &l1, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_value(ctx, w, NULL, &l1, labels));
 
     fn = "clnn_reg_grad";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_grad(NULL, &l1, w, NULL, m));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, &decay, w, NULL, m));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_grad(ctx, &l1, w, NULL, small));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_grad(ctx, &l1, w, small, m));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, &l1, w, NULL, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, &l1, w, NULL, NULL));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_grad(NULL, w, NULL, &l1, m));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, w, NULL, &decay, m));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_grad(ctx, w, NULL, &l1, small));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_grad(ctx, w, small, &l1, m));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, w, NULL, &l1, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_grad(ctx, w, NULL, &l1, NULL));
 
     fn = "clnn_reg_group_lasso_value";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_group_lasso_value(NULL, 0.1f, CLNN_GROUP_ROWS, w, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, NAN, CLNN_GROUP_ROWS, w, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, -1, CLNN_GROUP_ROWS, w, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, 0.1f, (clnn_group_dim)5, w, value));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_group_lasso_value(ctx, 0.1f, CLNN_GROUP_ROWS, labels, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, 0.1f, CLNN_GROUP_ROWS, w, NULL));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_group_lasso_value(NULL, w, 0.1f, CLNN_GROUP_ROWS, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, w, NAN, CLNN_GROUP_ROWS, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, w, -1, CLNN_GROUP_ROWS, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, w, 0.1f, (clnn_group_dim)5, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_group_lasso_value(ctx, labels, 0.1f, CLNN_GROUP_ROWS, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_value(ctx, w, 0.1f, CLNN_GROUP_ROWS, NULL));
     fn = "clnn_reg_group_lasso_grad";
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_group_lasso_grad(ctx, 0.1f, CLNN_GROUP_COLUMNS, w, small));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_grad(ctx, 0.1f, CLNN_GROUP_COLUMNS, w, w));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_grad(ctx, INFINITY, CLNN_GROUP_COLUMNS, w, m));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_group_lasso_grad(ctx, w, 0.1f, CLNN_GROUP_COLUMNS, small));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_grad(ctx, w, 0.1f, CLNN_GROUP_COLUMNS, w));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_grad(ctx, w, INFINITY, CLNN_GROUP_COLUMNS, m));
     fn = "clnn_reg_group_lasso_prox";
     EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_prox(ctx, 0.1f, -1.0f, CLNN_GROUP_ROWS, w));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, (clnn_group_dim)-1, w));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, CLNN_GROUP_ROWS, NULL));
     fn = "clnn_reg_norm_loss_value";
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_norm_loss_value(ctx, NAN, w, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_norm_loss_value(ctx, 0.1f, w_other, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_norm_loss_value(ctx, w, NAN, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_norm_loss_value(ctx, w_other, 0.1f, value));
     fn = "clnn_reg_norm_loss_grad";
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_norm_loss_grad(ctx, 0.1f, w, small));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_norm_loss_grad(ctx, w, 0.1f, small));
     fn = "clnn_reg_ortho_value";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_ortho_value(NULL, 0.1f, w, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_value(ctx, -0.1f, w, value));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_value(ctx, 0.1f, w, labels));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_reg_ortho_value(NULL, w, 0.1f, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_value(ctx, w, -0.1f, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_value(ctx, w, 0.1f, labels));
     fn = "clnn_reg_ortho_grad";
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_grad(ctx, 0.1f, w, small));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_grad(ctx, 0.1f, w, w));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_grad(ctx, w, 0.1f, small));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_grad(ctx, w, 0.1f, w));
 
     const clnn_tensor *gl[2] = {g, NULL}, *wl[2] = {w, w_other}, *gs[1] = {small};
     fn = "clnn_grad_clip_factor";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_clip_factor(NULL, 1.0f, 1, gl, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 0.0f, 1, gl, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, NAN, 1, gl, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 0, gl, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 1, NULL, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 2, gl, two));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_clip_factor(ctx, 1.0f, 1, gl, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1.0f, 1, gl, NULL));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_clip_factor(NULL, 1, gl, 1.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, 0.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, NAN, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 0, gl, 1.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, NULL, 1.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 2, gl, 1.0f, two));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_clip_factor(ctx, 1, gl, 1.0f, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, 1.0f, NULL));
     fn = "clnn_grad_perp_coef";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_perp_coef(NULL, 1, wl, gl, value));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 2, wl, gl, two));

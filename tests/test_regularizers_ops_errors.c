@@ -62,33 +62,33 @@ static void sam_ema_errors(void)
     clnn_tensor *w1[1] = {a}, *s1[1] = {c}, *w2[2] = {a, a}, *s2[2] = {c, u}, *sm1[1] = {small}, *f1[1] = {foreign};
     const clnn_tensor *g1[1] = {b}, *g2[2] = {b, b}, *lab[1] = {labels}, *gsame[1] = {a}, *gnull[1] = {NULL};
     const char *fn = "clnn_sam_ascent";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_sam_ascent(NULL, 0.05f, 1, w1, g1, s1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, NAN, 1, w1, g1, s1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, -0.1f, 1, w1, g1, s1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 0.05f, 0, w1, g1, s1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 0.05f, 1, NULL, g1, s1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 0.05f, 1, w1, gnull, s1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 0.05f, 1, f1, g1, s1));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_ascent(ctx, 0.05f, 1, w1, lab, s1));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_ascent(ctx, 0.05f, 1, w1, g1, sm1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 0.05f, 1, w1, gsame, s1));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_ascent(ctx, 0.05f, 2, w2, g2, s2)); /* u has 4 elements */
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_sam_ascent(NULL, 1, g1, 0.05f, w1, s1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 1, g1, NAN, w1, s1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 1, g1, -0.1f, w1, s1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 0, g1, 0.05f, w1, s1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 1, g1, 0.05f, NULL, s1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 1, gnull, 0.05f, w1, s1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 1, g1, 0.05f, f1, s1));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_ascent(ctx, 1, lab, 0.05f, w1, s1));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_ascent(ctx, 1, g1, 0.05f, w1, sm1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_ascent(ctx, 1, gsame, 0.05f, w1, s1));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_ascent(ctx, 2, g2, 0.05f, w2, s2)); /* u has 4 elements */
     fn = "clnn_sam_restore";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_sam_restore(NULL, 1, w1, g1));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_restore(ctx, 1, sm1, g1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_restore(ctx, 1, w1, gsame));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_sam_restore(NULL, 1, g1, w1));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_sam_restore(ctx, 1, g1, sm1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_sam_restore(ctx, 1, gsame, w1));
     fn = "clnn_grad_norm_penalty_combine";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_norm_penalty_combine(NULL, 0.5f, 1, w1, g1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_norm_penalty_combine(ctx, 1.5f, 1, w1, g1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_norm_penalty_combine(ctx, INFINITY, 1, w1, g1));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_norm_penalty_combine(ctx, 0.5f, 1, w1, lab));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_norm_penalty_combine(ctx, 0.5f, 1, w1, gsame));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_norm_penalty_combine(NULL, 1, g1, 0.5f, w1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_norm_penalty_combine(ctx, 1, g1, 1.5f, w1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_norm_penalty_combine(ctx, 1, g1, INFINITY, w1));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_norm_penalty_combine(ctx, 1, lab, 0.5f, w1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_norm_penalty_combine(ctx, 1, gsame, 0.5f, w1));
     fn = "clnn_ema_update";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_ema_update(NULL, 0.9f, 1, w1, g1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_ema_update(ctx, -0.1f, 1, w1, g1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_ema_update(ctx, NAN, 1, w1, g1));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_ema_update(ctx, 0.9f, 70000, w1, g1));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_ema_update(ctx, 0.9f, 1, sm1, g1));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_ema_update(NULL, 1, g1, 0.9f, w1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_ema_update(ctx, 1, g1, -0.1f, w1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_ema_update(ctx, 1, g1, NAN, w1));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_ema_update(ctx, 70000, g1, 0.9f, w1));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_ema_update(ctx, 1, g1, 0.9f, sm1));
     expect_unchanged("SAM / penalty / EMA errors");
 }
 
@@ -104,14 +104,14 @@ static void spectral_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_spectral_power_iteration(ctx, a, 1, u, v, u));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_spectral_power_iteration(ctx, foreign, 1, u, v, s));
     fn = "clnn_reg_spectral_value";
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_value(ctx, -1.0f, s, u));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_value(ctx, 0.1f, NULL, u));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_spectral_value(ctx, 0.1f, s, labels));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_value(ctx, s, -1.0f, u));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_value(ctx, NULL, 0.1f, u));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_spectral_value(ctx, s, 0.1f, labels));
     fn = "clnn_reg_spectral_grad";
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_grad(ctx, NAN, u, v, s, a));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_spectral_grad(ctx, 0.1f, v, u, s, a));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_grad(ctx, 0.1f, u, v, s, NULL));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_grad(ctx, 0.1f, u, v, u, a));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_grad(ctx, u, v, s, NAN, a));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_spectral_grad(ctx, v, u, s, 0.1f, a));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_grad(ctx, u, v, s, 0.1f, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_spectral_grad(ctx, u, v, u, 0.1f, a));
     fn = "clnn_spectral_normalize";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_spectral_normalize(NULL, a, s, b));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_spectral_normalize(ctx, a, s, small));
@@ -148,43 +148,46 @@ static void prune_errors(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_maskllm_forward(ctx, small, 1.0f, 1, 1, 0, a)); /* 31 logits */
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_maskllm_forward(ctx, u, 1.0f, 1, 1, 0, a));
     fn = "clnn_maskllm_backward";
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_maskllm_backward(ctx, logits, 1.0f, 1, 1, 0, a, NULL));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maskllm_backward(ctx, logits, 1.0f, 1, 1, 0, a, b));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_maskllm_backward(ctx, logits, 1.0f, 1, 1, 0, a, logits));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_maskllm_backward(ctx, logits, -2.0f, 1, 1, 0, a, c));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maskllm_backward(ctx, logits, a, 1.0f, 1, 1, 0, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maskllm_backward(ctx, logits, a, 1.0f, 1, 1, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maskllm_backward(ctx, logits, a, 1.0f, 1, 1, 0, logits));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maskllm_backward(ctx, logits, a, -2.0f, 1, 1, 0, c));
     /* a [24]-element dmask whose rows of 6 split the groups of 4 */
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maskllm_backward(ctx, v, 1.0f, 1, 1, 0, odd, c));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maskllm_backward(ctx, v, odd, 1.0f, 1, 1, 0, c));
     expect_unchanged("pruning errors");
 }
 
 static void quant_errors(void)
 {
-    const clnn_quant good = {8, 0, 1}, sym = {4, 1, 0}, bits1 = {1, 0, 0}, bits9 = {9, 1, 1}, tensor = {8, 0, 0};
+    const size_t QS = sizeof(clnn_quant_options);
+    const clnn_quant_options good = {QS, 8, 0, 1}, sym = {QS, 4, 1, 0}, bits1 = {QS, 1, 0, 0}, bits9 = {QS, 9, 1, 1};
+    const clnn_quant_options tensor = {QS, 8, 0, 0}, unsized = {0, 8, 0, 1};
     const char *fn = "clnn_quant_params";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_params(NULL, &good, a, u, v));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, NULL, a, u, s));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &bits1, a, s, u));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &bits9, a, u, u));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, &good, a, s, u)); /* per channel: 4 scales */
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, &tensor, a, u, s));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &good, a, u, NULL)); /* asymmetric needs zero */
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, &good, a, u, u));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, &good, labels, u, u));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_params(NULL, a, &good, u, v));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, NULL, u, s));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &bits1, s, u));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &bits9, u, u));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &unsized, u, u));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, a, &good, s, u)); /* per channel: 4 scales */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, a, &tensor, u, s));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &good, u, NULL)); /* asymmetric needs zero */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &good, u, u));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, labels, &good, u, u));
     fn = "clnn_fake_quant_forward";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_fake_quant_forward(NULL, &sym, a, s, NULL, b));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_forward(ctx, &sym, a, s, NULL, small));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_forward(ctx, &sym, a, s, NULL, s));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, &good, a, u, NULL, b));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, &sym, foreign, s, NULL, b));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_fake_quant_forward(NULL, a, s, NULL, &sym, b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_forward(ctx, a, s, NULL, &sym, small));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_forward(ctx, a, s, NULL, &sym, s));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, a, u, NULL, &good, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, foreign, s, NULL, &sym, b));
     fn = "clnn_fake_quant_backward";
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_backward(ctx, &sym, a, s, NULL, small, b));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, &sym, a, s, NULL, b, a));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, &sym, a, s, NULL, b, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_backward(ctx, a, s, NULL, small, &sym, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, a, s, NULL, b, &sym, a));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, a, s, NULL, b, &sym, NULL));
     fn = "clnn_quant_noise";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_noise(NULL, &sym, a, s, 1, 0, b));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_noise(ctx, NULL, a, s, 1, 0, b));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_noise(ctx, &good, a, s, 1, 0, b));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_noise(ctx, &sym, a, s, 1, 0, s));
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_noise(NULL, a, s, &sym, 1, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_noise(ctx, a, s, NULL, 1, 0, b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_noise(ctx, a, s, &good, 1, 0, b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_noise(ctx, a, s, &sym, 1, 0, s));
     expect_unchanged("quantization errors");
 }
 

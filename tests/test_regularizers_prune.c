@@ -124,7 +124,7 @@ static void maskllm(size_t rows, size_t cols, float tau, int gumbel, int fd)
     CHECK_OK(ctx, clnn_maskllm_forward(ctx, tl, tau, gumbel, 1234, 5, tm));
     float *again = test_download(ctx, tm);
     CHECK(memcmp(mask, again, n * sizeof(float)) == 0, "%s: two runs differ", what);
-    CHECK_OK(ctx, clnn_maskllm_backward(ctx, tl, tau, gumbel, 1234, 5, tdm, tdl));
+    CHECK_OK(ctx, clnn_maskllm_backward(ctx, tl, tdm, tau, gumbel, 1234, 5, tdl));
     float *dl = test_download(ctx, tdl);
     e = test_max_rel_error(dl, gref, 6 * groups, 5e-5, 0);
     CHECK(e <= 1, "%s: backward error %.3g of tolerance against the analytic reference", what, e);

@@ -67,14 +67,14 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
     for (size_t c = 0; c < nch && per_channel; c++) /* channels of different ranges, one all-positive */
         for (size_t i = c * (n / nch); i < (c + 1) * (n / nch); i++) x[i] = c % 3 == 1 ? fabsf(x[i]) : x[i] * (1 + (float)c);
     test_fill_uniform(dy, n, 7, -1, 1);
-    clnn_quant q = {bits, sym, per_channel};
+    clnn_quant_options q = {sizeof(clnn_quant_options), bits, sym, per_channel};
     clnn_tensor *tx = test_tensor_from(ctx, ndim, shape, x), *ty = test_tensor_from(ctx, ndim, shape, x);
     clnn_tensor *tdy = test_tensor_from(ctx, ndim, shape, dy), *tdx = test_tensor_from(ctx, ndim, shape, dy);
     clnn_tensor *ts = test_tensor_from(ctx, 1, &nch, x), *tz = test_tensor_from(ctx, 1, &nch, x);
     char what[96];
     snprintf(what, sizeof what, "fake quant n=%zu (%d-D) %d bits %s %s", n, ndim, bits, sym ? "sym" : "asym",
              per_channel ? "per channel" : "per tensor");
-    CHECK_OK(ctx, clnn_quant_params(ctx, &q, tx, ts, tz));
+    CHECK_OK(ctx, clnn_quant_params(ctx, tx, &q, ts, tz));
     float *s = test_download(ctx, ts), *z = test_download(ctx, tz);
     ref_quant_params(x, n, nch, bits, sym, rs, rz);
     size_t bad = 0;
@@ -83,7 +83,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
         bad += z[c] != rz[c] && fabs(z[c] - rz[c]) > 1; /* a tie in rint(qmin − lo/s) may go either way */
     }
     CHECK(bad == 0, "%s: %zu scale / zero-point mismatches", what, bad);
-    CHECK_OK(ctx, clnn_quant_params(ctx, &q, tx, ts, tz));
+    CHECK_OK(ctx, clnn_quant_params(ctx, tx, &q, ts, tz));
     float *s2 = test_download(ctx, ts);
     CHECK(memcmp(s, s2, nch * sizeof(float)) == 0, "%s: scales differ between runs", what);
 
@@ -93,8 +93,8 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
             for (size_t c = 0; c < nch; c++) s[c] *= 0.37f;
             CHECK_OK(ctx, clnn_tensor_upload(ts, s, nch * sizeof(float)));
         }
-        CHECK_OK(ctx, clnn_fake_quant_forward(ctx, &q, tx, ts, sym ? NULL : tz, ty));
-        CHECK_OK(ctx, clnn_fake_quant_backward(ctx, &q, tx, ts, sym ? NULL : tz, tdy, tdx));
+        CHECK_OK(ctx, clnn_fake_quant_forward(ctx, tx, ts, sym ? NULL : tz, &q, ty));
+        CHECK_OK(ctx, clnn_fake_quant_backward(ctx, tx, ts, sym ? NULL : tz, tdy, &q, tdx));
         float *y = test_download(ctx, ty), *dx = test_download(ctx, tdx);
         char w2[128];
         snprintf(w2, sizeof w2, "%s, %s scale", what, given ? "given" : "min/max");
@@ -102,7 +102,7 @@ static void quant(int ndim, const size_t *shape, int bits, int sym, int per_chan
         free(y), free(dx);
     }
     /* noise: y = x + s·(u − 1/2) */
-    CHECK_OK(ctx, clnn_quant_noise(ctx, &q, tx, ts, 77, 2, ty));
+    CHECK_OK(ctx, clnn_quant_noise(ctx, tx, ts, &q, 77, 2, ty));
     float *y = test_download(ctx, ty);
     double worst = 0;
     for (size_t i = 0; i < n; i++) {

@@ -61,7 +61,7 @@ static void sam(void)
     for (size_t i = 0; i < nt; i++)
         for (size_t j = 0; j < sizes[i]; j++) sumsq += (double)g.host[i][j] * g.host[i][j];
     double norm = sqrt(sumsq);
-    CHECK_OK(ctx, clnn_sam_ascent(ctx, rho, nt, w.t, CT(g), saved.t));
+    CHECK_OK(ctx, clnn_sam_ascent(ctx, nt, CT(g), rho, w.t, saved.t));
     float *first[NT];
     for (size_t i = 0; i < nt; i++) {
         first[i] = test_download(ctx, w.t[i]);
@@ -75,22 +75,22 @@ static void sam(void)
         free(s), free(ref);
     }
     /* restore gives back the original bits; a second ascent the same bits as the first */
-    CHECK_OK(ctx, clnn_sam_restore(ctx, nt, w.t, CT(saved)));
+    CHECK_OK(ctx, clnn_sam_restore(ctx, nt, CT(saved), w.t));
     for (size_t i = 0; i < nt; i++) {
         float *a = test_download(ctx, w.t[i]);
         CHECK(memcmp(a, w.host[i], sizes[i] * sizeof(float)) == 0, "SAM restore of tensor %zu is not exact", i);
         free(a);
     }
-    CHECK_OK(ctx, clnn_sam_ascent(ctx, rho, nt, w.t, CT(g), saved.t));
+    CHECK_OK(ctx, clnn_sam_ascent(ctx, nt, CT(g), rho, w.t, saved.t));
     for (size_t i = 0; i < nt; i++) {
         float *a = test_download(ctx, w.t[i]);
         CHECK(memcmp(a, first[i], sizes[i] * sizeof(float)) == 0, "SAM ascent tensor %zu differs between runs", i);
         free(a), free(first[i]);
     }
     /* rho = 0 leaves w unchanged; a zero gradient (norm 0) too */
-    CHECK_OK(ctx, clnn_sam_restore(ctx, nt, w.t, CT(saved)));
+    CHECK_OK(ctx, clnn_sam_restore(ctx, nt, CT(saved), w.t));
     for (size_t i = 0; i < nt; i++) CHECK_OK(ctx, clnn_tensor_fill(g.t[i], 0.0f));
-    CHECK_OK(ctx, clnn_sam_ascent(ctx, rho, nt, w.t, CT(g), saved.t));
+    CHECK_OK(ctx, clnn_sam_ascent(ctx, nt, CT(g), rho, w.t, saved.t));
     for (size_t i = 0; i < nt; i++) {
         float *a = test_download(ctx, w.t[i]);
         CHECK(memcmp(a, w.host[i], sizes[i] * sizeof(float)) == 0, "SAM with a zero gradient moved tensor %zu", i);
@@ -105,7 +105,7 @@ static void combine_and_ema(void)
     list_make(&a, nt, sizes, 40, -1, 1);
     list_make(&b, nt, sizes, 50, -1, 1);
     const float alpha = 0.3f, beta = 0.9f;
-    CHECK_OK(ctx, clnn_grad_norm_penalty_combine(ctx, alpha, nt, a.t, CT(b)));
+    CHECK_OK(ctx, clnn_grad_norm_penalty_combine(ctx, nt, CT(b), alpha, a.t));
     for (size_t i = 0; i < nt; i++) {
         float *d = test_download(ctx, a.t[i]);
         double *ref = malloc(sizes[i] * sizeof(double));
@@ -118,8 +118,8 @@ static void combine_and_ema(void)
         for (size_t j = 0; j < sizes[i]; j++) ref[j] = d[j];
         for (int k = 0; k < 2; k++)
             for (size_t j = 0; j < sizes[i]; j++) ref[j] = beta * ref[j] + (1.0 - (double)beta) * b.host[i][j];
-        CHECK_OK(ctx, clnn_ema_update(ctx, beta, 1, &a.t[i], CT(b) + i));
-        CHECK_OK(ctx, clnn_ema_update(ctx, beta, 1, &a.t[i], CT(b) + i));
+        CHECK_OK(ctx, clnn_ema_update(ctx, 1, CT(b) + i, beta, &a.t[i]));
+        CHECK_OK(ctx, clnn_ema_update(ctx, 1, CT(b) + i, beta, &a.t[i]));
         free(d);
         d = test_download(ctx, a.t[i]);
         e = test_max_rel_error(d, ref, sizes[i], 1e-7, 1e-6);
@@ -128,11 +128,11 @@ static void combine_and_ema(void)
     }
     /* beta = 1 keeps the average; beta = 0 copies w */
     float *keep = test_download(ctx, a.t[1]);
-    CHECK_OK(ctx, clnn_ema_update(ctx, 1.0f, 1, &a.t[1], CT(b) + 1));
+    CHECK_OK(ctx, clnn_ema_update(ctx, 1, CT(b) + 1, 1.0f, &a.t[1]));
     float *d = test_download(ctx, a.t[1]);
     CHECK(memcmp(d, keep, sizes[1] * sizeof(float)) == 0, "EMA with beta 1 changed the average");
     free(d);
-    CHECK_OK(ctx, clnn_ema_update(ctx, 0.0f, 1, &a.t[1], CT(b) + 1));
+    CHECK_OK(ctx, clnn_ema_update(ctx, 1, CT(b) + 1, 0.0f, &a.t[1]));
     d = test_download(ctx, a.t[1]);
     CHECK(memcmp(d, b.host[1], sizes[1] * sizeof(float)) == 0, "EMA with beta 0 is not w");
     free(d), free(keep);
@@ -178,15 +178,15 @@ static void penalty_fd(void)
         }
     for (size_t i = 0; i < 3; i++) CHECK_OK(ctx, clnn_tensor_upload(g.t[i], g.host[i], sz[i] * sizeof(float)));
     /* g_adv = ∇L at the SAM point w + r·g/||g||, computed from the device's perturbed weights */
-    CHECK_OK(ctx, clnn_sam_ascent(ctx, r, 3, w.t, CT(g), saved.t));
+    CHECK_OK(ctx, clnn_sam_ascent(ctx, 3, CT(g), r, w.t, saved.t));
     for (size_t i = 0, o = 0; i < 3; o += sz[i], i++) {
         float *wp = test_download(ctx, w.t[i]);
         for (size_t j = 0; j < sz[i]; j++) gadv.host[i][j] = af[o + j] * wp[j] + bf[o + j];
         CHECK_OK(ctx, clnn_tensor_upload(gadv.t[i], gadv.host[i], sz[i] * sizeof(float)));
         free(wp);
     }
-    CHECK_OK(ctx, clnn_sam_restore(ctx, 3, w.t, CT(saved)));
-    CHECK_OK(ctx, clnn_grad_norm_penalty_combine(ctx, alpha, 3, g.t, CT(gadv)));
+    CHECK_OK(ctx, clnn_sam_restore(ctx, 3, CT(saved), w.t));
+    CHECK_OK(ctx, clnn_grad_norm_penalty_combine(ctx, 3, CT(gadv), alpha, g.t));
     quad q = {total, a, b, (double)alpha * r};
     const double h = 1e-4;
     double worst = 0, maxfd = 0;

@@ -79,7 +79,7 @@ static void spectral(int ndim, const size_t *shape, unsigned iters, int fd)
     const float lambda = 0.3f;
     float zero = 0;
     clnn_tensor *tval = test_tensor_from(ctx, 1, &one, &zero), *tout = test_tensor_from(ctx, ndim, shape, w);
-    CHECK_OK(ctx, clnn_reg_spectral_value(ctx, lambda, ts, tval));
+    CHECK_OK(ctx, clnn_reg_spectral_value(ctx, ts, lambda, tval));
     float *val = test_download(ctx, tval);
     double vref = (double)lambda * s[0] * s[0];
     CHECK(fabs(val[0] - vref) <= 1e-6 * vref, "%s: value %.9g, reference %.9g", what, (double)val[0], vref);
@@ -93,7 +93,7 @@ static void spectral(int ndim, const size_t *shape, unsigned iters, int fd)
 
     if (fd) { /* d(λσ²)/dW = 2λσ·u·vᵀ against finite differences of the converged σ */
         CHECK_OK(ctx, clnn_tensor_fill(tout, 0.0f));
-        CHECK_OK(ctx, clnn_reg_spectral_grad(ctx, lambda, tu, tv, ts, tout));
+        CHECK_OK(ctx, clnn_reg_spectral_grad(ctx, tu, tv, ts, lambda, tout));
         float *grad = test_download(ctx, tout);
         const double h = 1e-6;
         double worst = 0, maxfd = 0;

@@ -115,20 +115,20 @@ static void elementwise(size_t n, int fd)
                            r->kind == CLNN_REG_L2 ? r->strength : r->kind == CLNN_REG_ELASTIC_NET ? r->strength2 : 0};
             char what[96];
             snprintf(what, sizeof what, "reg kind %d masked %d n=%zu", (int)r->kind, masked, n);
-            CHECK_OK(ctx, clnn_reg_value(ctx, r, tw, masked ? tm : NULL, tv));
+            CHECK_OK(ctx, clnn_reg_value(ctx, tw, masked ? tm : NULL, r, tv));
             float v1 = download1(tv);
             check_value(what, v1, elem_value(wd, &u));
             /* determinism: the same call gives the same bits */
-            CHECK_OK(ctx, clnn_reg_value(ctx, r, tw, masked ? tm : NULL, tv));
+            CHECK_OK(ctx, clnn_reg_value(ctx, tw, masked ? tm : NULL, r, tv));
             float v2 = download1(tv);
             CHECK(memcmp(&v1, &v2, sizeof v1) == 0, "%s: two runs differ (%.9g, %.9g)", what, (double)v1, (double)v2);
             /* gradient accumulates onto grad = 0 */
             CHECK_OK(ctx, clnn_tensor_fill(tg, 0.0f));
-            CHECK_OK(ctx, clnn_reg_grad(ctx, r, tw, masked ? tm : NULL, tg));
+            CHECK_OK(ctx, clnn_reg_grad(ctx, tw, masked ? tm : NULL, r, tg));
             CHECK_OK(ctx, clnn_tensor_download(tg, grad, n * sizeof(float)));
             if (fd) check_fd(what, elem_value, &u, wd, n, grad, 64);
             /* accumulation: a second call doubles it */
-            CHECK_OK(ctx, clnn_reg_grad(ctx, r, tw, masked ? tm : NULL, tg));
+            CHECK_OK(ctx, clnn_reg_grad(ctx, tw, masked ? tm : NULL, r, tg));
             float *g2 = malloc(n * sizeof(float));
             REQUIRE(g2, "out of memory");
             CHECK_OK(ctx, clnn_tensor_download(tg, g2, n * sizeof(float)));
@@ -174,20 +174,20 @@ static void groups(size_t rows, size_t cols, int with_ortho, int fd)
             char what[96];
             snprintf(what, sizeof what, "%s%s %zux%zu", kind == 0 ? "group lasso" : kind == 1 ? "norm loss" : "ortho",
                      by_cols ? " (columns)" : "", rows, cols);
-            CHECK_OK(ctx, kind == 0   ? clnn_reg_group_lasso_value(ctx, lambda, dim, tw, tv)
-                          : kind == 1 ? clnn_reg_norm_loss_value(ctx, lambda, tw, tv)
-                                      : clnn_reg_ortho_value(ctx, lambda, tw, tv));
+            CHECK_OK(ctx, kind == 0   ? clnn_reg_group_lasso_value(ctx, tw, lambda, dim, tv)
+                          : kind == 1 ? clnn_reg_norm_loss_value(ctx, tw, lambda, tv)
+                                      : clnn_reg_ortho_value(ctx, tw, lambda, tv));
             float v1 = download1(tv);
             check_value(what, v1, group_value(wd, &u));
-            CHECK_OK(ctx, kind == 0   ? clnn_reg_group_lasso_value(ctx, lambda, dim, tw, tv)
-                          : kind == 1 ? clnn_reg_norm_loss_value(ctx, lambda, tw, tv)
-                                      : clnn_reg_ortho_value(ctx, lambda, tw, tv));
+            CHECK_OK(ctx, kind == 0   ? clnn_reg_group_lasso_value(ctx, tw, lambda, dim, tv)
+                          : kind == 1 ? clnn_reg_norm_loss_value(ctx, tw, lambda, tv)
+                                      : clnn_reg_ortho_value(ctx, tw, lambda, tv));
             float v2 = download1(tv);
             CHECK(memcmp(&v1, &v2, sizeof v1) == 0, "%s: two runs differ", what);
             CHECK_OK(ctx, clnn_tensor_fill(tg, 0.0f));
-            CHECK_OK(ctx, kind == 0   ? clnn_reg_group_lasso_grad(ctx, lambda, dim, tw, tg)
-                          : kind == 1 ? clnn_reg_norm_loss_grad(ctx, lambda, tw, tg)
-                                      : clnn_reg_ortho_grad(ctx, lambda, tw, tg));
+            CHECK_OK(ctx, kind == 0   ? clnn_reg_group_lasso_grad(ctx, tw, lambda, dim, tg)
+                          : kind == 1 ? clnn_reg_norm_loss_grad(ctx, tw, lambda, tg)
+                                      : clnn_reg_ortho_grad(ctx, tw, lambda, tg));
             CHECK_OK(ctx, clnn_tensor_download(tg, grad, n * sizeof(float)));
             if (fd) check_fd(what, group_value, &u, wd, n, grad, 200);
         }
@@ -230,10 +230,10 @@ static void conv_filters(void)
     clnn_tensor *tm = test_tensor_from(ctx, 4, shape, mask), *tv = test_tensor_from(ctx, 1, &one, &zero);
     const float lambda = 0.37f;
     group_user u = {K, C * kh * kw, 0, 0, lambda};
-    CHECK_OK(ctx, clnn_reg_group_lasso_value(ctx, lambda, CLNN_GROUP_ROWS, tw, tv));
+    CHECK_OK(ctx, clnn_reg_group_lasso_value(ctx, tw, lambda, CLNN_GROUP_ROWS, tv));
     check_value("group lasso per conv filter", download1(tv), group_value(wd, &u));
     CHECK_OK(ctx, clnn_tensor_fill(tg, 0.0f));
-    CHECK_OK(ctx, clnn_reg_group_lasso_grad(ctx, lambda, CLNN_GROUP_ROWS, tw, tg));
+    CHECK_OK(ctx, clnn_reg_group_lasso_grad(ctx, tw, lambda, CLNN_GROUP_ROWS, tg));
     CHECK_OK(ctx, clnn_tensor_download(tg, out, n * sizeof(float)));
     check_fd("group lasso per conv filter", group_value, &u, wd, n, out, n);
 
@@ -241,14 +241,14 @@ static void conv_filters(void)
      * step leaving the other channels bit-identical */
     clnn_reg l1 = {CLNN_REG_L1, 0.2f, 0, NULL};
     elem_user e = {n, md, 0.2, 0};
-    CHECK_OK(ctx, clnn_reg_value(ctx, &l1, tw, tm, tv));
+    CHECK_OK(ctx, clnn_reg_value(ctx, tw, tm, &l1, tv));
     check_value("channel-masked L1", download1(tv), elem_value(wd, &e));
     CHECK_OK(ctx, clnn_tensor_fill(tg, 0.0f));
-    CHECK_OK(ctx, clnn_reg_grad(ctx, &l1, tw, tm, tg));
+    CHECK_OK(ctx, clnn_reg_grad(ctx, tw, tm, &l1, tg));
     CHECK_OK(ctx, clnn_tensor_download(tg, out, n * sizeof(float)));
     check_fd("channel-masked L1", elem_value, &e, wd, n, out, n);
     const float lr = 0.5f; /* threshold 0.1 */
-    CHECK_OK(ctx, clnn_reg_prox(ctx, &l1, lr, tm, tw));
+    CHECK_OK(ctx, clnn_reg_prox(ctx, tm, &l1, lr, tw));
     CHECK_OK(ctx, clnn_tensor_download(tw, out, n * sizeof(float)));
     size_t bad = 0;
     for (size_t i = 0; i < n; i++) {
@@ -286,7 +286,7 @@ static void gradient_ops(void)
     clnn_tensor *factor = test_tensor_from(ctx, 1, &two, zeros), *coef = test_tensor_from(ctx, 1, &three, zeros);
     const float max_norms[2] = {5.0f, 1e6f}; /* clipping and not clipping */
     for (int k = 0; k < 2; k++) {
-        CHECK_OK(ctx, clnn_grad_clip_factor(ctx, max_norms[k], 3, (const clnn_tensor *const *)g, factor));
+        CHECK_OK(ctx, clnn_grad_clip_factor(ctx, 3, (const clnn_tensor *const *)g, max_norms[k], factor));
         CHECK_OK(ctx, clnn_tensor_download(factor, out, 2 * sizeof(float)));
         double norm = sqrt(sumsq), f = max_norms[k] / (norm + 1e-6);
         f = f < 1 ? f : 1;
@@ -313,7 +313,7 @@ static void gradient_ops(void)
     CHECK_OK(ctx, clnn_tensor_copy(w1, w[1]));
     /* parameter index 1 in the list uses coef[1] */
     clnn_param ps[2] = {{w[0], g[0], NULL, NULL, NULL, 0}, {w1, g[1], NULL, NULL, NULL, 0}};
-    clnn_optim sgd = {CLNN_OPTIM_SGD, 1.0f, 0, 0, 0, 0, 0, 0, 0};
+    clnn_optim_options sgd = {sizeof(clnn_optim_options), CLNN_OPTIM_SGD, 1.0f, 0, 0, 0, 0, 0, 0, 0};
     clnn_reg perp = {CLNN_REG_PERPGRAD, 1.0f, 0, coef};
     CHECK_OK(ctx, clnn_optim_step(ctx, &sgd, 2, ps, 1, &perp));
     float *a = malloc(sizes[1] * sizeof(float)), *b = malloc(sizes[1] * sizeof(float));

@@ -55,7 +55,7 @@ static void check_case(clnn_context *ctx, size_t n, size_t fd_points)
     REQUIRE(wd && s0d && want, "host memory");
     for (size_t i = 0; i < n; i++) wd[i] = w[i], s0d[i] = s0[i];
 
-    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, (float)LAMBDA, tw, ts0, tv, tg));
+    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, tw, ts0, (float)LAMBDA, tv, tg));
     float value = read0(ctx, tv), *g = test_download(ctx, tg);
     double ref = ref_w2(wd, s0d, n, LAMBDA);
     /* fp32 differences and sums over n terms: 1e-5 relative (+ tiny absolute) */
@@ -83,10 +83,10 @@ static void check_case(clnn_context *ctx, size_t n, size_t fd_points)
     /* value only / gradient only: the same bits */
     CHECK_OK(ctx, clnn_tensor_upload(tg, g0, n * sizeof *g0));
     CHECK_OK(ctx, clnn_tensor_fill(tv, -1.0f));
-    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, (float)LAMBDA, tw, ts0, NULL, tg));
+    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, tw, ts0, (float)LAMBDA, NULL, tg));
     float *g2 = test_download(ctx, tg);
     CHECK(memcmp(g, g2, n * sizeof *g) == 0 && read0(ctx, tv) == -1.0f, "w2 n=%zu: gradient-only call differs", n);
-    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, (float)LAMBDA, tw, ts0, tv, NULL));
+    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, tw, ts0, (float)LAMBDA, tv, NULL));
     float v2 = read0(ctx, tv);
     CHECK(memcmp(&v2, &value, sizeof v2) == 0, "w2 n=%zu: value-only call gives %.9g, not %.9g", n, v2, value);
     float *g3 = test_download(ctx, tg);
@@ -110,7 +110,7 @@ static void check_ties(clnn_context *ctx, size_t n)
     for (size_t i = 0; i < n; i++) want[perm[i]] = 2.0 * LAMBDA / (double)n * ((double)w[perm[i]] - s0[i]);
     clnn_tensor *tw = sp_tensor(ctx, CLNN_FLOAT32, n, 0, w, 0), *ts0 = sp_tensor(ctx, CLNN_FLOAT32, n, 0, s0, 0);
     clnn_tensor *tg = sp_tensor(ctx, CLNN_FLOAT32, n, 0, NULL, 0.0f);
-    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, (float)LAMBDA, tw, ts0, NULL, tg));
+    CHECK_OK(ctx, clnn_reg_wasserstein(ctx, tw, ts0, (float)LAMBDA, NULL, tg));
     float *g = test_download(ctx, tg);
     double err = test_max_rel_error(g, want, n, 1e-9, 1e-6);
     CHECK(err <= 1.0, "w2 ties n=%zu: gradient does not follow the stable rule (error %.3g)", n, err);

@@ -95,7 +95,7 @@ static void check_grad(const char *what, ref_fn f, const void *arg, const float 
 
 enum { VIC_VARIANCE, VIC_COVARIANCE, VIC_INVARIANCE, VIC_LOSS };
 static const char *const vic_names[] = {"vicreg variance", "vicreg covariance", "vicreg invariance", "vicreg loss"};
-static const clnn_vicreg_options VOPT = {2.5f, 3.0f, 0.7f, 1.0f, 1e-4f};
+static const clnn_vicreg_options VOPT = {sizeof(clnn_vicreg_options), 2.5f, 3.0f, 0.7f, 1.0f, 1e-4f};
 
 typedef struct vic_arg {
     int op, wrt2; /* wrt2: x is z2 (the other branch fixed) */
@@ -480,7 +480,7 @@ static void check_sinkhorn_backward(clnn_context *ctx, size_t batch, size_t n, s
     clnn_tensor *tp = new_tensor(ctx, CLNN_FLOAT32, 3, shape), *tds = new_tensor(ctx, CLNN_FLOAT32, 3, shape);
     clnn_tensor *pot = new_tensor(ctx, CLNN_FLOAT32, 1, &pot_count);
     CHECK_OK(ctx, clnn_sinkhorn_forward(ctx, ts, tau, iters, tp, pot));
-    CHECK_OK(ctx, clnn_sinkhorn_backward(ctx, ts, tau, iters, pot, tw, tds));
+    CHECK_OK(ctx, clnn_sinkhorn_backward(ctx, ts, pot, tw, tau, iters, tds));
     float *ds = test_download(ctx, tds);
     double *sd = to_double(s, count), *fd = malloc(count * sizeof *fd), scale = 0.0, h = 1e-4;
     float *got = malloc(count * sizeof *got);
@@ -503,7 +503,7 @@ static void check_sinkhorn_backward(clnn_context *ctx, size_t batch, size_t n, s
     CHECK(err <= 1.0, "%s: vs finite differences: error %.3g of tolerance (%zu elements)", what, err, k);
     /* without potentials: recomputed, the same bits */
     CHECK_OK(ctx, clnn_tensor_fill(tds, 0.0f));
-    CHECK_OK(ctx, clnn_sinkhorn_backward(ctx, ts, tau, iters, NULL, tw, tds));
+    CHECK_OK(ctx, clnn_sinkhorn_backward(ctx, ts, NULL, tw, tau, iters, tds));
     float *ds2 = test_download(ctx, tds);
     CHECK(same_bits(ds, ds2, count), "%s: recomputed potentials give other bits", what);
     free(s), free(w), free(ds), free(ds2), free(sd), free(fd), free(got);
@@ -549,7 +549,7 @@ static float *run_fixed(clnn_context *ctx, fixed_inputs *in, int op, size_t *len
         break;
     default:
         CHECK_OK(ctx, clnn_sinkhorn_forward(ctx, in->s, 0.5f, 4, in->p, in->pot));
-        CHECK_OK(ctx, clnn_sinkhorn_backward(ctx, in->s, 0.5f, 4, in->pot, in->p, in->ds));
+        CHECK_OK(ctx, clnn_sinkhorn_backward(ctx, in->s, in->pot, in->p, 0.5f, 4, in->ds));
         TAKE(in->p, in->s_count);
         TAKE(in->ds, in->s_count);
         break;

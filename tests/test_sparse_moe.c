@@ -151,7 +151,7 @@ static void check_backward(clnn_context *ctx, shape s, int gate, int renorm, siz
     clnn_tensor *ti = sp_tensor(ctx, CLNN_INT32, T, k, NULL, 0), *tg = sp_tensor(ctx, CLNN_FLOAT32, T, k, NULL, 0);
     clnn_tensor *tdz = sp_tensor(ctx, CLNN_FLOAT32, T, E, NULL, 9.0f);
     CHECK_OK(ctx, clnn_moe_route(ctx, tz, NULL, k, (clnn_moe_gate)gate, renorm, ti, tg));
-    CHECK_OK(ctx, clnn_moe_route_backward(ctx, tz, ti, (clnn_moe_gate)gate, renorm, tdg, tdz));
+    CHECK_OK(ctx, clnn_moe_route_backward(ctx, tz, ti, tdg, (clnn_moe_gate)gate, renorm, tdz));
     int32_t *idx = (int32_t *)sp_words(ctx, ti);
     float *dz = test_download(ctx, tdz), *got = malloc(n * sizeof *got);
     double *zd = to_double(z, n), *fd = malloc(n * sizeof *fd), *gt = malloc(k * sizeof *gt), h = 1e-4;
@@ -177,7 +177,7 @@ static void check_backward(clnn_context *ctx, shape s, int gate, int renorm, siz
     if (T > 1) {
         idx[k] = (int32_t)E;
         CHECK_OK(ctx, clnn_tensor_upload(ti, idx, T * k * 4));
-        CHECK_OK(ctx, clnn_moe_route_backward(ctx, tz, ti, (clnn_moe_gate)gate, renorm, tdg, tdz));
+        CHECK_OK(ctx, clnn_moe_route_backward(ctx, tz, ti, tdg, (clnn_moe_gate)gate, renorm, tdz));
         float *d2 = test_download(ctx, tdz);
         CHECK(isnan(d2[E]) && isnan(d2[2 * E - 1]) && !isnan(d2[0]), "moe_route_backward: bad index row not NaN");
         free(d2);

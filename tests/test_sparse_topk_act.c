@@ -36,7 +36,7 @@ static void check_case(clnn_context *ctx, size_t rows, size_t n, size_t k, int k
     clnn_tensor *ty = sp_tensor(ctx, CLNN_FLOAT32, rows, n, NULL, 9.0f), *tdx = sp_tensor(ctx, CLNN_FLOAT32, rows, n, NULL, 9.0f);
     clnn_tensor *ti = sp_tensor(ctx, CLNN_INT32, rows, k, NULL, -1.0f);
     CHECK_OK(ctx, clnn_topk_activation_forward(ctx, tx, k, ty, ti));
-    CHECK_OK(ctx, clnn_topk_activation_backward(ctx, tx, k, tdy, tdx));
+    CHECK_OK(ctx, clnn_topk_activation_backward(ctx, tx, tdy, k, tdx));
     uint32_t *y = sp_words(ctx, ty), *dx = sp_words(ctx, tdx), *idx = sp_words(ctx, ti);
     size_t bad_y = count, bad_dx = count, bad_i = rows * k;
     for (size_t e = 0; e < count; e++) {
@@ -87,7 +87,7 @@ static void check_fd(clnn_context *ctx, size_t rows, size_t n, size_t k)
     for (size_t e = 0; e < count; e++) x[e] = (float)((e * 7) % count) / 16.0f - 1.0f + 0.01f, xd[e] = x[e];
     clnn_tensor *tx = sp_tensor(ctx, CLNN_FLOAT32, rows, n, x, 0), *tdy = sp_tensor(ctx, CLNN_FLOAT32, rows, n, dy, 0);
     clnn_tensor *tdx = sp_tensor(ctx, CLNN_FLOAT32, rows, n, NULL, 9.0f);
-    CHECK_OK(ctx, clnn_topk_activation_backward(ctx, tx, k, tdy, tdx));
+    CHECK_OK(ctx, clnn_topk_activation_backward(ctx, tx, tdy, k, tdx));
     float *dx = test_download(ctx, tdx);
     double h = 1e-3;
     for (size_t e = 0; e < count; e++) {

@@ -718,6 +718,9 @@ static void bad_input(clnn_context *ctx)
     EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.nope", problem, NULL, &r));
     EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, NULL, problem, NULL, &r));
     EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", zero, NULL, &r));
+    o.size = 0; /* never initialised */
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", problem, &o, &r));
+    clnn_tune_options_init(&o);
     EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", NULL, NULL, &r));
     EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.copy", problem, NULL, NULL));
     o.repeats = 0;

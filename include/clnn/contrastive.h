@@ -50,8 +50,9 @@ typedef enum clnn_infonce_mode {
     CLNN_INFONCE_NT_XENT = 2
 } clnn_infonce_mode;
 
-/* Options of clnn_infonce, clnn_infonce_tiled and clnn_supcon (NULL: the
- * defaults {0.1, 0, 1, 0, MEAN}).
+/* Options of clnn_infonce, clnn_infonce_tiled and clnn_supcon, set up by
+ * clnn_contrastive_options_init (temperature 0.1, margin 0, normalize 1,
+ * decoupled 0, MEAN); NULL means those defaults.
  * temperature: τ, finite and > 0 (tested from 0.01 to 1; logits are
  *   max-shifted, so small τ does not overflow).
  * margin: additive margin m on the positive similarity, finite (AM-softmax
@@ -65,12 +66,15 @@ typedef enum clnn_infonce_mode {
  *   2022, "Decoupled Contrastive Learning"): ℓ_i = −l_pos + log Σ_{negatives}
  *   exp(l). Needs N >= 2 (otherwise there are no negatives). */
 typedef struct clnn_contrastive_options {
+    size_t size; /* sizeof(clnn_contrastive_options), set by the _init */
     float temperature;
     float margin;
     int normalize;
     int decoupled;
     clnn_reduction reduction; /* MEAN or SUM over the anchors; NONE is not offered */
 } clnn_contrastive_options;
+
+CLNN_API void clnn_contrastive_options_init(clnn_contrastive_options *opt);
 
 /* InfoNCE / NT-Xent on two views z1, z2 [N, D], with gradients wrt both
  * (dz1, dz2: shapes of z1, z2; either may be NULL). The similarity matrix

@@ -19,22 +19,28 @@
 #ifndef CLNN_CONV_H
 #define CLNN_CONV_H
 
-typedef struct clnn_conv2d_params {
+/* Options of a convolution (the API conventions of docs/design.md: set them
+ * up with clnn_conv2d_options_init, then change fields). NULL means the
+ * defaults: stride 1, no padding, dilation 1, one group. */
+typedef struct clnn_conv2d_options {
+    size_t size;     /* sizeof(clnn_conv2d_options), set by clnn_conv2d_options_init */
     int stride[2];   /* >= 1 */
     int pad[2];      /* >= 0, zero padding on both sides */
     int dilation[2]; /* >= 1 */
     int groups;      /* >= 1, divides C and K */
-} clnn_conv2d_params;
+} clnn_conv2d_options;
+
+CLNN_API void clnn_conv2d_options_init(clnn_conv2d_options *opt);
 
 /* y = conv2d(x, w) + b; b may be NULL. */
 CLNN_API clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
-                                         const clnn_tensor *b, const clnn_conv2d_params *params, clnn_tensor *y);
+                                         const clnn_tensor *b, const clnn_conv2d_options *params, clnn_tensor *y);
 /* dx = dL/dx given dy = dL/dy (overwrites dx). */
 CLNN_API clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
-                                               const clnn_conv2d_params *params, clnn_tensor *dx);
+                                               const clnn_conv2d_options *params, clnn_tensor *dx);
 /* dw = dL/dw = sum over the batch (overwrites dw; images summed in order). */
 CLNN_API clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
-                                                  const clnn_conv2d_params *params, clnn_tensor *dw);
+                                                  const clnn_conv2d_options *params, clnn_tensor *dw);
 /* db[k] = sum over n, p, q of dy[n,k,p,q] (deterministic tree reduction). */
 CLNN_API clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db);
 
@@ -47,23 +53,28 @@ CLNN_API clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_ten
  * backward routes dy to that pixel. Average pooling divides by
  * kernel[0]*kernel[1] when count_include_pad is 1 (padding counts as zeros,
  * PyTorch's default) and by the number of in-image pixels when it is 0. */
-typedef struct clnn_pool2d_params {
+/* Options of a pooling (clnn_pool2d_options_init: kernel 2x2, stride 2, no
+ * padding, count_include_pad 1). NULL means those defaults. */
+typedef struct clnn_pool2d_options {
+    size_t size;           /* sizeof(clnn_pool2d_options), set by clnn_pool2d_options_init */
     int kernel[2];         /* >= 1 */
     int stride[2];         /* >= 1 */
     int pad[2];            /* 0 .. kernel/2 */
     int count_include_pad; /* average pooling only: 0 or 1 */
-} clnn_pool2d_params;
+} clnn_pool2d_options;
+
+CLNN_API void clnn_pool2d_options_init(clnn_pool2d_options *opt);
 
 /* indices: int32 tensor shaped like y. */
-CLNN_API clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
+CLNN_API clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,
                                             clnn_tensor *y, clnn_tensor *indices);
 /* dx from dy and the indices of the forward pass (overwrites dx; gathers, no atomics). */
 CLNN_API clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
-                                             const clnn_pool2d_params *params, clnn_tensor *dx);
-CLNN_API clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
+                                             const clnn_pool2d_options *params, clnn_tensor *dx);
+CLNN_API clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,
                                             clnn_tensor *y);
 CLNN_API clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
-                                             const clnn_pool2d_params *params, clnn_tensor *dx);
+                                             const clnn_pool2d_options *params, clnn_tensor *dx);
 /* y[n,c] = mean over h, w of x[n,c,h,w]; y is [N, C] or [N, C, 1, 1]. */
 CLNN_API clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
 /* dx[n,c,h,w] = dy[n,c] / (H*W); dy is [N, C] or [N, C, 1, 1]. */

@@ -72,10 +72,9 @@ typedef enum clnn_surgery_ema {
  * pass beta = 0 on the first step to start it at the gradient), then out is
  * formed; a zero direction (||·|| = 0) projects nothing. beta in [0, 1],
  * lambda finite. */
-CLNN_API clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema which, float beta, float lambda,
-                                           size_t nparams, const clnn_tensor *const *g_main,
-                                           const clnn_tensor *const *g_aux, clnn_tensor *const *ema,
-                                           clnn_tensor *const *out);
+CLNN_API clnn_status clnn_grad_surgery_ema(clnn_context *ctx, size_t nparams, const clnn_tensor *const *g_main,
+                                           const clnn_tensor *const *g_aux, clnn_surgery_ema which, float beta,
+                                           float lambda, clnn_tensor *const *ema, clnn_tensor *const *out);
 
 /* ------------------------------------ adversarial model perturbation */
 
@@ -83,12 +82,16 @@ CLNN_API clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema w
  * Neural Networks via Adversarial Model Perturbation", Algorithm 1): minimize
  * max_{||Δ|| <= ε} L(w + Δ), the inner maximum found by a few steps of
  * gradient ascent on Δ projected back onto the ε-ball. */
-typedef struct clnn_amp {
+typedef struct clnn_amp_options {
+    size_t size;    /* sizeof(clnn_amp_options), set by clnn_amp_options_init */
     float epsilon;  /* radius ε of the ball, finite, >= 0 */
     float inner_lr; /* ascent step ζ, finite, >= 0 */
     int per_tensor; /* 0: one ball over the whole list (the paper); nonzero: a
                        ball of radius ε per tensor (the authors' code) */
-} clnn_amp;
+} clnn_amp_options;
+
+/* epsilon 0, inner_lr 0 (set both), per_tensor 0. */
+CLNN_API void clnn_amp_options_init(clnn_amp_options *opt);
 
 /* Inner ascent step k (inner_step) of AMP over n parameter tensors, given
  * grads = ∇L at the current w (for k = 0 the unperturbed weights):
@@ -96,11 +99,11 @@ typedef struct clnn_amp {
  *   Δ ← Δ·min(1, ε / (||Δ|| + 1e-12))           (projection onto the ball)
  *   w ← saved + Δ
  * A training step: backward at w; clnn_amp_ascent(k = 0); backward at w + Δ;
- * ... (K ascents); clnn_sam_restore(w, saved); the optimizer step with the
+ * ... (K ascents); clnn_sam_restore(saved, w); the optimizer step with the
  * last gradient (taken at w + Δ). saved and delta: caller-owned tensors with
  * w[i]'s element count; delta keeps Δ between inner steps. */
-CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, unsigned inner_step, size_t n,
-                                     clnn_tensor *const *w, const clnn_tensor *const *grads,
+CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, size_t n, const clnn_tensor *const *grads,
+                                     const clnn_amp_options *amp, unsigned inner_step, clnn_tensor *const *w,
                                      clnn_tensor *const *saved, clnn_tensor *const *delta);
 
 /* ------------------------------------------------------------ sparsity */
@@ -118,8 +121,8 @@ CLNN_API clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, uns
  * pruned weights stay pruned (clnn_prune_apply to the gradients). lr, lambda,
  * threshold finite and >= 0; s finite and > 0. g and mask: w's element count,
  * three different buffers. */
-CLNN_API clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s, float threshold,
-                                       clnn_tensor *w, const clnn_tensor *grad, clnn_tensor *mask);
+CLNN_API clnn_status clnn_lobster_step(clnn_context *ctx, const clnn_tensor *grad, float lr, float lambda, float s,
+                                       float threshold, clnn_tensor *w, clnn_tensor *mask);
 
 /* Progressive N:M sparsity: the number of weights kept per group of m at step
  * `step`, going from dense (m) at t0 to n at t1 with the cubic sparsity ramp of

@@ -40,13 +40,13 @@ typedef enum clnn_activation {
 } clnn_activation;
 
 /* y = f(x) element-wise; x and y have the same element count. y may be x. */
-CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha,
-                                             const clnn_tensor *x, clnn_tensor *y);
+CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_tensor *x, clnn_activation act, float alpha,
+                                             clnn_tensor *y);
 
 /* dx = dy * f'(x) element-wise. Takes the forward INPUT x for every function
  * (not the output), so one rule holds for all of them. dx may be dy. */
-CLNN_API clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha,
-                                              const clnn_tensor *x, const clnn_tensor *dy, clnn_tensor *dx);
+CLNN_API clnn_status clnn_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                              clnn_activation act, float alpha, clnn_tensor *dx);
 
 /* ------------------------------------------------------------------ dense */
 
@@ -68,9 +68,8 @@ CLNN_API clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x,
  * accumulate = 0 overwrites dW and db; accumulate = 1 adds to them
  * (gradient accumulation over micro-batches). */
 CLNN_API clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
-                                         const clnn_tensor *z, clnn_activation act, float alpha,
-                                         const clnn_tensor *dy, int accumulate, clnn_tensor *dx,
-                                         clnn_tensor *dw, clnn_tensor *db);
+                                         const clnn_tensor *z, const clnn_tensor *dy, clnn_activation act, float alpha,
+                                         int accumulate, clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db);
 
 /* ---------------------------------------------------------------- softmax */
 
@@ -104,11 +103,17 @@ typedef enum clnn_reduction {
     CLNN_REDUCE_NONE = 2  /* the terms, unreduced */
 } clnn_reduction;
 
+/* Options of the cross-entropy losses (set up with
+ * clnn_cross_entropy_options_init: MEAN, no smoothing, ignore_index -100;
+ * NULL means those defaults). */
 typedef struct clnn_cross_entropy_options {
+    size_t size;           /* sizeof(clnn_cross_entropy_options), set by the _init */
     clnn_reduction reduction;
     float label_smoothing; /* eps in [0, 1): target = (1-eps)*target + eps/C */
     int32_t ignore_index;  /* label value that contributes nothing (labels only); e.g. -100 */
 } clnn_cross_entropy_options;
+
+CLNN_API void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt);
 
 /* Cross-entropy from logits [N, C] (rows as in the layout notes) with int32
  * labels (N entries, each in [0, C) or equal to ignore_index):

@@ -79,17 +79,22 @@ CLNN_API clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logit
  * Learning with Noisy Labels", ICML 2020) are two weights: α·NCE + β·RCE is
  * {.nce = α, .rce = β, .rce_log_zero = −4}, NCE+MAE {.nce = α, .mae = β},
  * NFL+RCE {.nfl = α, .nfl_gamma = γ, .rce = β, ...}; symmetric CE (Wang et
- * al., ICCV 2019) is {.ce = α, .rce = β, ...}; GCE alone {.gce = 1, .gce_q = 0.7}. */
-typedef struct clnn_robust_loss_weights {
+ * al., ICCV 2019) is {.ce = α, .rce = β, ...}; GCE alone {.gce = 1, .gce_q = 0.7}
+ * (fields set after clnn_robust_loss_options_init, which sets the size). */
+typedef struct clnn_robust_loss_options {
+    size_t size; /* sizeof(clnn_robust_loss_options), set by the _init */
     float ce, nce, rce, mae, gce, nfl;
     float rce_log_zero; /* A < 0 when rce > 0 */
     float gce_q;        /* in (0, 1] when gce > 0 */
     float nfl_gamma;    /* >= 0 when nfl > 0 */
-} clnn_robust_loss_weights;
+} clnn_robust_loss_options;
 
-/* loss_r = Σ_terms weight·term (above); d/dz_j from the same pass. w must not be NULL. */
+/* Every weight 0 (set at least one), rce_log_zero −4, gce_q 0.7, nfl_gamma 0. */
+CLNN_API void clnn_robust_loss_options_init(clnn_robust_loss_options *opt);
+
+/* loss_r = Σ_terms weight·term (above); d/dz_j from the same pass. opt must not be NULL. */
 CLNN_API clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                                      const clnn_robust_loss_weights *w, clnn_reduction reduction,
+                                      const clnn_robust_loss_options *opt, clnn_reduction reduction,
                                       clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* ------------------------------------------------------ encouraging loss */

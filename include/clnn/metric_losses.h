@@ -68,6 +68,7 @@ typedef enum clnn_margin_kind {
 } clnn_margin_kind;
 
 typedef struct clnn_margin_options {
+    size_t size;     /* sizeof(clnn_margin_options), set by clnn_margin_options_init */
     clnn_margin_kind kind;
     float scale;     /* s > 0, finite (papers: 64; CosFace also 30) */
     float margin;    /* m >= 0, finite; ArcFace m <= π/2 (CosFace 0.35, ArcFace 0.5, AdaFace 0.4) */
@@ -77,9 +78,11 @@ typedef struct clnn_margin_options {
     clnn_reduction reduction;
 } clnn_margin_options;
 
-/* The papers' settings for kind (s 64; m 0.35 / 0.5 / 0.4; easy margin off;
- * h 0.333; momentum 0.01; MEAN). */
-CLNN_API clnn_status clnn_margin_options_default(clnn_margin_kind kind, clnn_margin_options *opt);
+/* Sets opt->size and the papers' settings for kind (s 64; m 0.35 / 0.5 / 0.4;
+ * easy margin off; h 0.333; momentum 0.01; MEAN). The defaults depend on the
+ * kind, so it is an argument (and can be refused: CLNN_ERR_INVALID_ARGUMENT).
+ * opt NULL in clnn_margin_loss means the CosFace defaults. */
+CLNN_API clnn_status clnn_margin_options_init(clnn_margin_options *opt, clnn_margin_kind kind);
 
 /* Margin softmax losses on L2-normalised embeddings and class vectors:
  *   x̂ = x / max(||x||, 1e-12),  ŵ_j = w_j / max(||w_j||, 1e-12)

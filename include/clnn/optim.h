@@ -21,8 +21,11 @@ typedef enum clnn_optimizer {
                                Stepped by clnn_ademamix_step (it needs m2, alpha, beta3) */
 } clnn_optimizer;
 
-/* Hyper-parameters of one step. All must be finite. */
-typedef struct clnn_optim {
+/* Hyper-parameters of one step. All must be finite. Set up by
+ * clnn_optim_options_init (AdamW, lr 1e-3, betas 0.9 / 0.999, eps 1e-8,
+ * weight_decay 0.01, step 1: PyTorch's AdamW); opt must not be NULL. */
+typedef struct clnn_optim_options {
+    size_t size;        /* sizeof(clnn_optim_options), set by clnn_optim_options_init */
     clnn_optimizer kind;
     float lr;           /* >= 0 */
     float momentum;     /* SGD: in [0, 1); 0 means plain SGD (no m buffer) */
@@ -31,7 +34,9 @@ typedef struct clnn_optim {
     float eps;          /* Adam/AdamW: > 0 */
     float weight_decay; /* >= 0; SGD and Adam: coupled L2 (g += wd·w); AdamW: decoupled */
     unsigned long step; /* Adam/AdamW/AdEMAMix: 1-based step number t for the bias corrections 1 − βᵗ */
-} clnn_optim;
+} clnn_optim_options;
+
+CLNN_API void clnn_optim_options_init(clnn_optim_options *opt);
 
 /* One parameter tensor and its state. All fp32 with the same element count
  * (shapes may differ). m is the momentum buffer (SGD with momentum) or the
@@ -62,7 +67,7 @@ typedef struct clnn_param {
  * regs may hold each kind at most once (nregs 0: regs may be NULL). One
  * kernel launch per parameter tensor. opt->kind CLNN_OPTIM_ADEMAMIX is
  * stepped by clnn_ademamix_step below (rejected here). */
-CLNN_API clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t nparams,
+CLNN_API clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim_options *opt, size_t nparams,
                                      const clnn_param *params, size_t nregs, const clnn_reg *regs);
 
 /* AdEMAMix (Pagliardini, Ablin & Grangier 2024, "The AdEMAMix Optimizer:
@@ -73,7 +78,7 @@ CLNN_API clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, s
  *   m2 = β₃·m2 + (1 − β₃)·g',   u = (m/(1 − β₁ᵗ) + α·m2) / (sqrt(v/(1 − β₂ᵗ)) + ε)
  * alpha finite and >= 0, beta3 in [0, 1) (the paper: α 5..10, β₃ 0.999..0.9999,
  * both warmed up by the schedulers below). */
-CLNN_API clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim *opt, float alpha, float beta3,
+CLNN_API clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim_options *opt, float alpha, float beta3,
                                         size_t nparams, const clnn_param *params, clnn_tensor *const *m2,
                                         size_t nregs, const clnn_reg *regs);
 

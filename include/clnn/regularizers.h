@@ -47,19 +47,19 @@ typedef struct clnn_reg {
  *   L1:          w = sign(w)·max(|w| − lr·λ·k, 0)                (proximal step of λ·||w||₁)
  *   ELASTIC_NET: w = sign(w)·max(|w| − lr·λ·k, 0) / (1 + lr·λ₂·k)
  * CLIP and PERPGRAD act on gradients and are rejected here. */
-CLNN_API clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_reg *reg, float lr, const clnn_tensor *mask,
+CLNN_API clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_tensor *mask, const clnn_reg *reg, float lr,
                                    clnn_tensor *w);
 
 /* ------------------------------------------------ term values, gradients */
 
 /* value[0] = the term's value (L2, L1, ELASTIC_NET as documented at
  * clnn_reg_kind; mask optional, k = 1 without it). value: fp32, >= 1 element. */
-CLNN_API clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w,
-                                    const clnn_tensor *mask, clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_value(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *mask,
+                                    const clnn_reg *reg, clnn_tensor *value);
 /* grad += d value / d w = k·(λ·sign(w) + λ₂·w) (L1: λ₂ = 0; L2: only λ·w;
  * sign(0) = 0, the subgradient of least norm). grad has w's element count. */
-CLNN_API clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w,
-                                   const clnn_tensor *mask, clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *mask,
+                                   const clnn_reg *reg, clnn_tensor *grad);
 
 /* Groups of a weight tensor w viewed as a matrix [rows = shape[0], cols =
  * count / shape[0]]: CLNN_GROUP_ROWS groups each row (a dense layer's output
@@ -70,33 +70,30 @@ typedef enum clnn_group_dim { CLNN_GROUP_ROWS = 0, CLNN_GROUP_COLUMNS = 1 } clnn
 /* Group lasso (Yuan & Lin 2006; structured sparsity, Wen et al. 2016):
  * value[0] = λ·Σ_g ||w_g||₂; grad += λ·w_g / ||w_g|| (0 for a zero group);
  * prox: w_g ← w_g·max(0, 1 − lr·λ / ||w_g||) (block soft-threshold). */
-CLNN_API clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, float lambda, clnn_group_dim dim,
-                                                const clnn_tensor *w, clnn_tensor *value);
-CLNN_API clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, float lambda, clnn_group_dim dim,
-                                               const clnn_tensor *w, clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, const clnn_tensor *w, float lambda,
+                                                clnn_group_dim dim, clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, const clnn_tensor *w, float lambda,
+                                               clnn_group_dim dim, clnn_tensor *grad);
 CLNN_API clnn_status clnn_reg_group_lasso_prox(clnn_context *ctx, float lambda, float lr, clnn_group_dim dim,
                                                clnn_tensor *w);
 /* Norm loss over rows: value[0] = λ·Σ_r (||w_r|| − 1)²;
  * grad += λ·2(||w_r|| − 1)·w_r / ||w_r|| (0 for a zero row). */
-CLNN_API clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, float lambda, const clnn_tensor *w,
+CLNN_API clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, const clnn_tensor *w, float lambda,
                                               clnn_tensor *value);
-CLNN_API clnn_status clnn_reg_norm_loss_grad(clnn_context *ctx, float lambda, const clnn_tensor *w,
-                                             clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_norm_loss_grad(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *grad);
 /* Soft orthogonality (Bansal et al. 2018) of W viewed as [rows, cols]:
  * value[0] = λ·||W·Wᵀ − I||²_F; grad += 4λ·(W·Wᵀ − I)·W. The rows x rows
  * Gram matrix is computed with CLBlast SGEMM. */
-CLNN_API clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_tensor *w,
-                                          clnn_tensor *value);
-CLNN_API clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tensor *w,
-                                         clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_ortho_value(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_ortho_grad(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *grad);
 
 /* ------------------------------------------------- gradient operations */
 
 /* Global-norm clipping over a list of gradients: norm = sqrt(Σ_i ||g_i||²),
  * factor[0] = min(1, max_norm / (norm + 1e-6)), factor[1] = norm. factor:
  * fp32 with >= 2 elements; hand it to the step as a CLNN_REG_CLIP scalar. */
-CLNN_API clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n,
-                                           const clnn_tensor *const *grads, clnn_tensor *factor);
+CLNN_API clnn_status clnn_grad_clip_factor(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, float max_norm,
+                                           clnn_tensor *factor);
 /* perpGrad coefficients: coef[i] = <g_i, w_i> / ||w_i||² (0 when w_i = 0);
  * coef: fp32 with >= n elements; the CLNN_REG_PERPGRAD scalar of a step. */
 CLNN_API clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,
@@ -111,22 +108,21 @@ CLNN_API clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn
  * saved: caller-owned tensors with w_i's element count that keep the
  * original weights, so that clnn_sam_restore puts back exactly the same bits
  * (subtracting the perturbation again would be off by a rounding). rho >= 0. */
-CLNN_API clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor *const *w,
-                                     const clnn_tensor *const *grads, clnn_tensor *const *saved);
+CLNN_API clnn_status clnn_sam_ascent(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, float rho,
+                                     clnn_tensor *const *w, clnn_tensor *const *saved);
 /* w_i ← saved_i (the restore step after the gradient at the perturbed point). */
-CLNN_API clnn_status clnn_sam_restore(clnn_context *ctx, size_t n, clnn_tensor *const *w,
-                                      const clnn_tensor *const *saved);
+CLNN_API clnn_status clnn_sam_restore(clnn_context *ctx, size_t n, const clnn_tensor *const *saved,
+                                      clnn_tensor *const *w);
 /* The finite-difference gradient-norm penalty (Zhao, Zhang & Hu 2022,
  * "Penalizing gradient norm"; Karakida et al. 2022): with g = ∇L(w) and
  * g_adv = ∇L(w + r·g/||g||) (clnn_sam_ascent with rho = r, backward pass,
  * clnn_sam_restore), grads_i ← (1 − alpha)·g_i + alpha·g_adv_i, which is the
  * gradient of L + λ·||∇L|| with λ = alpha·r up to O(r²). alpha in [0, 1]. */
-CLNN_API clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, float alpha, size_t n,
-                                                    clnn_tensor *const *grads,
-                                                    const clnn_tensor *const *grads_adv);
+CLNN_API clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, size_t n, const clnn_tensor *const *grads_adv,
+                                                    float alpha, clnn_tensor *const *grads);
 /* EMA / Polyak weight averaging: ema_i ← beta·ema_i + (1 − beta)·w_i, beta in [0, 1]. */
-CLNN_API clnn_status clnn_ema_update(clnn_context *ctx, float beta, size_t n, clnn_tensor *const *ema,
-                                     const clnn_tensor *const *w);
+CLNN_API clnn_status clnn_ema_update(clnn_context *ctx, size_t n, const clnn_tensor *const *w, float beta,
+                                     clnn_tensor *const *ema);
 
 /* ------------------------------------------------------- spectral norm */
 
@@ -141,12 +137,12 @@ CLNN_API clnn_status clnn_ema_update(clnn_context *ctx, float beta, size_t n, cl
 CLNN_API clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *w, unsigned iters,
                                                    clnn_tensor *u, clnn_tensor *v, clnn_tensor *sigma);
 /* Spectral penalty value[0] = λ·sigma[0]². */
-CLNN_API clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_tensor *sigma,
+CLNN_API clnn_status clnn_reg_spectral_value(clnn_context *ctx, const clnn_tensor *sigma, float lambda,
                                              clnn_tensor *value);
 /* grad += 2λ·σ·u·vᵀ (grad viewed as [rows, cols] like W): the gradient of λσ²
  * with u, v the singular vectors of the power iteration. */
-CLNN_API clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_tensor *u,
-                                            const clnn_tensor *v, const clnn_tensor *sigma, clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
+                                            const clnn_tensor *sigma, float lambda, clnn_tensor *grad);
 /* Spectral normalization for the forward pass: out = w / (sigma[0] + 1e-12);
  * out may be w. */
 CLNN_API clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,
@@ -184,9 +180,8 @@ CLNN_API clnn_status clnn_prune_apply(clnn_context *ctx, const clnn_tensor *mask
  * The backward call must use the forward's tau, gumbel, seed and stream. */
 CLNN_API clnn_status clnn_maskllm_forward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel,
                                           uint64_t seed, uint32_t stream, clnn_tensor *mask);
-CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel,
-                                           uint64_t seed, uint32_t stream, const clnn_tensor *dmask,
-                                           clnn_tensor *dlogits);
+CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *dmask,
+                                           float tau, int gumbel, uint64_t seed, uint32_t stream, clnn_tensor *dlogits);
 
 /* -------------------------------------------------- fake quantization */
 
@@ -198,32 +193,36 @@ CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor 
  * tensors of that many values (zero points are integers stored as floats);
  * scales must be > 0. For symmetric quantization zero is not used and may
  * be NULL. */
-typedef struct clnn_quant {
+typedef struct clnn_quant_options {
+    size_t size; /* sizeof(clnn_quant_options), set by clnn_quant_options_init */
     int bits;
     int symmetric;
     int per_channel;
-} clnn_quant;
+} clnn_quant_options;
+
+/* 8 bits, symmetric, per tensor. q must not be NULL in the calls below. */
+CLNN_API void clnn_quant_options_init(clnn_quant_options *opt);
 
 /* Scale and zero point from the range [lo, hi] = [min(0, min x), max(0, max x)]
  * of the tensor or channel (deterministic max reductions):
  *   symmetric: s = max(−lo, hi) / qmax, z = 0;  asymmetric: s = (hi − lo) / (2^b − 1),
  *   z = clamp(rint(−lo / s), 0, 2^b − 1); a channel of zeros gets s = 1, z = 0. */
-CLNN_API clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
+CLNN_API clnn_status clnn_quant_params(clnn_context *ctx, const clnn_tensor *x, const clnn_quant_options *q,
                                        clnn_tensor *scale, clnn_tensor *zero);
 /* y = (clamp(rint(x / s) + z, qmin, qmax) − z)·s  (quantize, dequantize; y may be x). */
-CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
-                                             const clnn_tensor *scale, const clnn_tensor *zero, clnn_tensor *y);
+CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                             const clnn_tensor *zero, const clnn_quant_options *q, clnn_tensor *y);
 /* Straight-through estimator (Bengio et al. 2013): dx = dy where
  * qmin <= rint(x / s) + z <= qmax (x inside the clamp range), else 0 (dx may be dy). */
-CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
-                                              const clnn_tensor *scale, const clnn_tensor *zero,
-                                              const clnn_tensor *dy, clnn_tensor *dx);
+CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                              const clnn_tensor *zero, const clnn_tensor *dy,
+                                              const clnn_quant_options *q, clnn_tensor *dx);
 /* Additive uniform quantization noise, the training-time alternative
  * (Défossez et al. 2021; Fan et al. 2020): y = x + s·(u − 1/2),
  * u = clnn_philox_uniform(seed, stream, i); q->bits and q->symmetric are
  * not used; the gradient is the identity. y may be x. */
-CLNN_API clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
-                                      const clnn_tensor *scale, uint64_t seed, uint32_t stream, clnn_tensor *y);
+CLNN_API clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                      const clnn_quant_options *q, uint64_t seed, uint32_t stream, clnn_tensor *y);
 
 /* ------------------------------------------- Wasserstein regularization */
 
@@ -247,8 +246,8 @@ CLNN_API clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant *q, co
  * the weight distribution near its initialization for plasticity; the 1-D
  * closed form by sorting: Villani, "Topics in Optimal Transportation"
  * (2003), §2.2. */
-CLNN_API clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_tensor *w,
-                                          const clnn_tensor *w0_sorted, clnn_tensor *value, clnn_tensor *grad);
+CLNN_API clnn_status clnn_reg_wasserstein(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *w0_sorted,
+                                          float lambda, clnn_tensor *value, clnn_tensor *grad);
 
 #ifdef __cplusplus
 }

@@ -59,13 +59,18 @@ CLNN_API clnn_status clnn_vicreg_covariance(clnn_context *ctx, const clnn_tensor
 CLNN_API clnn_status clnn_vicreg_invariance(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *z2,
                                             clnn_tensor *loss, clnn_tensor *dz, clnn_tensor *dz2);
 
+/* Set up by clnn_vicreg_options_init (the paper's values below); NULL
+ * means those. */
 typedef struct clnn_vicreg_options {
+    size_t size;  /* sizeof(clnn_vicreg_options), set by the _init */
     float lambda; /* invariance weight λ (paper: 25) */
     float mu;     /* variance weight μ (paper: 25) */
     float nu;     /* covariance weight ν (paper: 1) */
     float gamma;  /* variance target γ (paper: 1) */
     float eps;    /* ε under the square root (paper: 1e-4) */
 } clnn_vicreg_options;
+
+CLNN_API void clnn_vicreg_options_init(clnn_vicreg_options *opt);
 
 /* The whole VICReg loss of two branches, the paper's equation (6):
  *   ℓ = λ·s(Z, Z') + μ·[v(Z) + v(Z')] + ν·[c(Z) + c(Z')]
@@ -149,9 +154,8 @@ CLNN_API clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor 
  * B·(N+M) floats of scratch; no N x M intermediate per iteration. potentials
  * NULL: the forward is run again into scratch of that size first. The same
  * tau and iters as the forward. */
-CLNN_API clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, float tau,
-                                            unsigned iters, const clnn_tensor *potentials, const clnn_tensor *dp,
-                                            clnn_tensor *dscores);
+CLNN_API clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, const clnn_tensor *potentials,
+                                            const clnn_tensor *dp, float tau, unsigned iters, clnn_tensor *dscores);
 
 #ifdef __cplusplus
 }

@@ -50,8 +50,8 @@ CLNN_API clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_
 /* dx = dy where the forward kept the entry, else 0: the selection is
  * recomputed from the forward's x (same k), nothing is stored. dy, dx have
  * x's element count; dx must not alias x or dy. */
-CLNN_API clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, size_t k,
-                                                   const clnn_tensor *dy, clnn_tensor *dx);
+CLNN_API clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                                   size_t k, clnn_tensor *dx);
 
 /* -------------------------------------------------- multi-sample dropout */
 
@@ -108,7 +108,7 @@ CLNN_API clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits
  *   sigmoid, renormalized: dz_e_q = (dg_q − A)/S·s_q(1 − s_q), S = Σ_q s_e_q;
  *   sigmoid, plain:        dz_e_q = dg_q·s_q(1 − s_q). */
 CLNN_API clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,
-                                             clnn_moe_gate gate, int renormalize, const clnn_tensor *dgates,
+                                             const clnn_tensor *dgates, clnn_moe_gate gate, int renormalize,
                                              clnn_tensor *dlogits);
 
 /* Expert loads: load[e] = the number of entries of indices (int32, any

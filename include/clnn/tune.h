@@ -168,6 +168,7 @@ typedef enum clnn_tune_strategy {
 #define CLNN_TUNE_MAX_COMPARE 4
 
 typedef struct clnn_tune_options {
+    size_t size;            /* sizeof(clnn_tune_options), set by clnn_tune_options_init */
     clnn_tune_strategy strategy;
     unsigned budget_count;  /* random/annealing: candidates timed besides the default */
     double budget_seconds;  /* stop searching after this much wall time; 0: no limit */
@@ -188,7 +189,8 @@ typedef struct clnn_tune_options {
     size_t test_wrong_local;
 } clnn_tune_options;
 
-/* Defaults: exhaustive, budget 32, no time limit, seed 1, warmup 1, repeats 5, store 1. */
+/* Defaults: exhaustive, budget 32, no time limit, seed 1, warmup 1, repeats 5, store 1.
+ * opt NULL in the calls below means these. */
 CLNN_API void clnn_tune_options_init(clnn_tune_options *opt);
 
 typedef struct clnn_tune_result {

@@ -7,8 +7,8 @@
 
 enum { P_W1, P_G1, P_BE1, P_W2, P_G2, P_BE2, P_W3, P_B3, N_PARAMS };
 
-static const clnn_conv2d_params conv3x3 = {{1, 1}, {1, 1}, {1, 1}, 1};
-static const clnn_pool2d_params pool2 = {{2, 2}, {2, 2}, {0, 0}, 0};
+static const clnn_conv2d_options conv3x3 = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1};
+static const clnn_pool2d_options pool2 = {sizeof(clnn_pool2d_options), {2, 2}, {2, 2}, {0, 0}, 0};
 
 static clnn_tensor **param_slot(cnn *m, int p)
 {
@@ -127,12 +127,12 @@ void cnn_forward(clnn_context *ctx, cnn *m, cnn_batch *b, int training)
     CK(ctx, clnn_conv2d_forward(ctx, b->x, m->w1, NULL, &conv3x3, b->c1));
     CK(ctx, clnn_batchnorm_forward(ctx, b->c1, m->g1, m->be1, m->rm1, m->rv1, training, momentum, eps, b->n1,
                                    b->mean1, b->istd1));
-    CK(ctx, clnn_activation_forward(ctx, CLNN_ACT_RELU, 0.0f, b->n1, b->r1));
+    CK(ctx, clnn_activation_forward(ctx, b->n1, CLNN_ACT_RELU, 0.0f, b->r1));
     CK(ctx, clnn_maxpool2d_forward(ctx, b->r1, &pool2, b->p1, b->i1));
     CK(ctx, clnn_conv2d_forward(ctx, b->p1, m->w2, NULL, &conv3x3, b->c2));
     CK(ctx, clnn_batchnorm_forward(ctx, b->c2, m->g2, m->be2, m->rm2, m->rv2, training, momentum, eps, b->n2,
                                    b->mean2, b->istd2));
-    CK(ctx, clnn_activation_forward(ctx, CLNN_ACT_RELU, 0.0f, b->n2, b->r2));
+    CK(ctx, clnn_activation_forward(ctx, b->n2, CLNN_ACT_RELU, 0.0f, b->r2));
     CK(ctx, clnn_maxpool2d_forward(ctx, b->r2, &pool2, b->p2, b->i2));
     flatten(ctx, b->p2, b->n, 1);
     CK(ctx, clnn_dense_forward(ctx, b->p2, m->w3, m->b3, CLNN_ACT_NONE, 0.0f, NULL, b->logits));
@@ -143,18 +143,18 @@ void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b)
 {
     flatten(ctx, b->p2, b->n, 1);
     flatten(ctx, b->dp2, b->n, 1);
-    CK(ctx, clnn_dense_backward(ctx, b->p2, m->w3, NULL, CLNN_ACT_NONE, 0.0f, b->dlogits, 0, b->dp2, m->grad[P_W3],
+    CK(ctx, clnn_dense_backward(ctx, b->p2, m->w3, NULL, b->dlogits, CLNN_ACT_NONE, 0.0f, 0, b->dp2, m->grad[P_W3],
                                 m->grad[P_B3]));
     flatten(ctx, b->p2, b->n, 0);
     flatten(ctx, b->dp2, b->n, 0);
     CK(ctx, clnn_maxpool2d_backward(ctx, b->dp2, b->i2, &pool2, b->dr2));
-    CK(ctx, clnn_activation_backward(ctx, CLNN_ACT_RELU, 0.0f, b->n2, b->dr2, b->dn2));
+    CK(ctx, clnn_activation_backward(ctx, b->n2, b->dr2, CLNN_ACT_RELU, 0.0f, b->dn2));
     CK(ctx, clnn_batchnorm_backward(ctx, b->c2, b->dn2, m->g2, b->mean2, b->istd2, 1, b->dc2, m->grad[P_G2],
                                     m->grad[P_BE2]));
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->p1, b->dc2, &conv3x3, m->grad[P_W2]));
     CK(ctx, clnn_conv2d_backward_data(ctx, b->dc2, m->w2, &conv3x3, b->dp1));
     CK(ctx, clnn_maxpool2d_backward(ctx, b->dp1, b->i1, &pool2, b->dr1));
-    CK(ctx, clnn_activation_backward(ctx, CLNN_ACT_RELU, 0.0f, b->n1, b->dr1, b->dn1));
+    CK(ctx, clnn_activation_backward(ctx, b->n1, b->dr1, CLNN_ACT_RELU, 0.0f, b->dn1));
     CK(ctx, clnn_batchnorm_backward(ctx, b->c1, b->dn1, m->g1, b->mean1, b->istd1, 1, b->dc1, m->grad[P_G1],
                                     m->grad[P_BE1]));
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->x, b->dc1, &conv3x3, m->grad[P_W1]));
@@ -162,7 +162,8 @@ void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b)
 
 void cnn_adamw_step(clnn_context *ctx, cnn *m, float lr, float weight_decay, float sparsity, unsigned long step)
 {
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    clnn_optim_options opt = {sizeof(clnn_optim_options), .kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f,
+                              .beta2 = 0.999f, .eps = 1e-8f,
                       .weight_decay = weight_decay, .step = step};
     clnn_param params[N_PARAMS];
     for (int p = 0; p < N_PARAMS; p++)

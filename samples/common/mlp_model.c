@@ -82,7 +82,7 @@ void mlp_backward(clnn_context *ctx, mlp *m, mlp_batch *b, float p, uint64_t see
         const clnn_tensor *in = l == 0 ? b->x : p > 0 ? b->d[l - 1] : b->h[l - 1];
         clnn_activation act = l < 2 ? CLNN_ACT_RELU : CLNN_ACT_NONE;
         clnn_tensor *dx = l == 0 ? NULL : p > 0 ? b->dd[l - 1] : b->dh[l - 1];
-        CK(ctx, clnn_dense_backward(ctx, in, m->w[l], l < 2 ? b->z[l] : NULL, act, 0.0f, b->dh[l], 0, dx, m->dw[l],
+        CK(ctx, clnn_dense_backward(ctx, in, m->w[l], l < 2 ? b->z[l] : NULL, b->dh[l], act, 0.0f, 0, dx, m->dw[l],
                                     m->db[l]));
         if (l > 0 && p > 0) CK(ctx, clnn_dropout_backward(ctx, b->dd[l - 1], p, seed, (uint32_t)(l - 1), b->dh[l - 1]));
     }
@@ -90,7 +90,8 @@ void mlp_backward(clnn_context *ctx, mlp *m, mlp_batch *b, float p, uint64_t see
 
 void mlp_adamw_step(clnn_context *ctx, mlp *m, float lr, float weight_decay, unsigned long step)
 {
-    clnn_optim opt = {.kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f, .beta2 = 0.999f, .eps = 1e-8f,
+    clnn_optim_options opt = {sizeof(clnn_optim_options), .kind = CLNN_OPTIM_ADAMW, .lr = lr, .beta1 = 0.9f,
+                              .beta2 = 0.999f, .eps = 1e-8f,
                       .weight_decay = weight_decay, .step = step};
     clnn_param params[6];
     for (int l = 0; l < 3; l++) {

@@ -122,9 +122,9 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
     if (t == &tune_group || t == &tune_sub_identity) {
         clnn_tensor *w = EX_RAND(b, problem[0], problem[1]), *g = EX_RAND(b, problem[0], problem[1]);
         if (t == &tune_group) EX_STEP(b, clnn_reg_group_lasso_prox(ctx, 0.1f, 0.1f, CLNN_GROUP_ROWS, w));
-        else EX_STEP(b, clnn_reg_ortho_grad(ctx, 0.1f, w, g));
+        else EX_STEP(b, clnn_reg_ortho_grad(ctx, w, 0.1f, g));
     } else if (t == &tune_outer) { /* grad [P0, P1] += 2λσ u vᵀ */
-        EX_STEP(b, clnn_reg_spectral_grad(ctx, 0.1f, EX_RAND(b, problem[0]), EX_RAND(b, problem[1]), EX_RAND(b, 1),
+        EX_STEP(b, clnn_reg_spectral_grad(ctx, EX_RAND(b, problem[0]), EX_RAND(b, problem[1]), EX_RAND(b, 1), 0.1f,
                                           EX_RAND(b, problem[0], problem[1])));
     } else if (t == &clnn__tune_nm_mask) { /* 2:4 on [P0, 4 P1]: P0 x P1 groups */
         EX_STEP(b, clnn_prune_nm_mask(ctx, EX_RAND(b, problem[0], 4 * problem[1]), 2, 4,
@@ -133,12 +133,12 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
         EX_STEP(b, clnn_maskllm_forward(ctx, EX_RAND(b, n, 6), 0.5f, 1, 7, 0, EX_RAND(b, n, 4)));
     } else {
         /* quant_params: per channel, P0 channels of P1; fake_quant: per tensor on P0 x P1 (scale from quant_params) */
-        const clnn_quant q = {4, 0, t == &clnn__tune_quant_params};
+        const clnn_quant_options q = {sizeof(clnn_quant_options), 4, 0, t == &clnn__tune_quant_params};
         const size_t ch = q.per_channel ? problem[0] : 1;
         clnn_tensor *x = EX_RAND(b, problem[0], problem[1]), *scale = EX_RAND(b, ch), *zero = EX_RAND(b, ch);
-        EX_STEP(b, clnn_quant_params(ctx, &q, x, scale, zero));
+        EX_STEP(b, clnn_quant_params(ctx, x, &q, scale, zero));
         if (!q.per_channel)
-            EX_STEP(b, clnn_fake_quant_forward(ctx, &q, x, scale, zero, EX_RAND(b, problem[0], problem[1])));
+            EX_STEP(b, clnn_fake_quant_forward(ctx, x, scale, zero, &q, EX_RAND(b, problem[0], problem[1])));
     }
     return b->st;
 }
@@ -149,7 +149,7 @@ static clnn_status exercise_reg(clnn_context *ctx, const clnn__tunable *t, const
     size_t n = clnn__exercise_elements(problem);
     if (t == &tune_combine) {
         const clnn_tensor *g[1] = {EX_RAND(&b, n)};
-        EX_STEP(&b, clnn_grad_clip_factor(ctx, 1.0f, 1, g, EX_RAND(&b, 2)));
+        EX_STEP(&b, clnn_grad_clip_factor(ctx, 1, g, 1.0f, EX_RAND(&b, 2)));
     } else if (t == &tune_blend) { /* the prune mask's apply on P0 x P1 */
         EX_STEP(&b, clnn_prune_apply(ctx, EX_RAND(&b, n), EX_RAND(&b, n)));
     } else if (t == &clnn__tune_topk_count || t == &clnn__tune_topk_select || t == &clnn__tune_topk_mask) {
@@ -158,7 +158,7 @@ static clnn_status exercise_reg(clnn_context *ctx, const clnn__tunable *t, const
     } else if (t == &tune_partial || t == &tune_final || t == &tune_grad) { /* a value, or a gradient */
         clnn_reg reg = {CLNN_REG_ELASTIC_NET, 0.1f, 0.01f, NULL};
         clnn_tensor *w = EX_RAND(&b, n), *out = t == &tune_grad ? EX_RAND(&b, n) : EX_RAND(&b, 1);
-        EX_STEP(&b, t == &tune_grad ? clnn_reg_grad(ctx, &reg, w, NULL, out) : clnn_reg_value(ctx, &reg, w, NULL, out));
+        EX_STEP(&b, t == &tune_grad ? clnn_reg_grad(ctx, w, NULL, &reg, out) : clnn_reg_value(ctx, w, NULL, &reg, out));
     } else {
         exercise_reg_shaped(&b, t, problem);
     }

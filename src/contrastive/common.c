@@ -77,11 +77,14 @@ void clnn__ctr_release(size_t n, cl_mem *bufs)
         if (bufs[i]) clReleaseMemObject(bufs[i]);
 }
 
-clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options **opt, size_t n)
+void clnn_contrastive_options_init(clnn_contrastive_options *opt)
 {
-    static const clnn_contrastive_options defaults = {0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
-    if (!*opt) *opt = &defaults;
-    const clnn_contrastive_options *o = *opt;
+    if (!opt) return;
+    *opt = (clnn_contrastive_options){sizeof *opt, 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
+}
+
+clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options *o, size_t n)
+{
     CHECK_ARG(ctx, clnn__is_finite(o->temperature) && o->temperature > 0.0f,
               "%s: temperature %g must be finite and > 0", fn, (double)o->temperature);
     CHECK_ARG(ctx, clnn__is_finite(1.0f / o->temperature), "%s: temperature %g is too small (1/temperature overflows)",

@@ -80,8 +80,8 @@ void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastiv
  * anchor block of 2n rows (NT-Xent) covers both. Updates written. */
 void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[2], int *acc_a, int *acc_b);
 
-/* The options (NULL: defaults, returned in *opt) are valid for n pairs. */
-clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options **opt, size_t n);
+/* The options (already copied over the defaults) are valid for n pairs. */
+clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options *o, size_t n);
 
 /* The tiled implementation (infonce_tiled.c): partial[anchors] receives
  * the per-anchor losses; dzc (when v->dzc) the gradient wrt the stacked views. */

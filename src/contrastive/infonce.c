@@ -75,7 +75,8 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
         for (int i = 0; i < 3; i++)
             CHECK_ARG(ctx, !outs[i] || !clnn__alias(outs[i], labels), "%s: an output aliases labels", fn);
     }
-    TRY(clnn__ctr_check_options(ctx, fn, &opt, n));
+    CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
+    TRY(clnn__ctr_check_options(ctx, fn, opt, n));
     CHECK_SHAPE(ctx, 2 * n * d <= 0xFFFFFFFFu && 2 * n <= 0x7FFFFFFFu,
                 "%s: the two views hold %zu elements, more than 2^32 - 1", fn, 2 * n * d);
 

@@ -20,7 +20,7 @@ static clnn_status exercise_conv(clnn_context *ctx, const clnn__tunable *t, cons
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t c = problem[0], s = clnn__exercise_side(problem[1]);
-    clnn_conv2d_params p = {{1, 1}, {1, 1}, {1, 1}, 1};
+    clnn_conv2d_options p = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1};
     clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *w = EX_RAND(&b, c, c, 3, 3), *y = EX_RAND(&b, 1, c, s, s);
     if (t == &tune_col2im) EX_STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
     else EX_STEP(&b, clnn_conv2d_forward(ctx, x, w, EX_RAND(&b, c), &p, y));
@@ -36,11 +36,10 @@ typedef struct conv_geom {
 } conv_geom;
 
 /* Validates params and the three tensors of a conv2d call and derives the sizes. */
-static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_conv2d_params *prm,
+static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_conv2d_options *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *filt,
                                  const char *filt_name, const clnn_tensor *out, const char *out_name, conv_geom *g)
 {
-    CHECK_ARG(ctx, prm != NULL, "%s: params is NULL", fn);
     for (int i = 0; i < 2; i++) {
         CHECK_ARG(ctx, prm->stride[i] >= 1, "%s: params->stride[%d] = %d must be >= 1", fn, i, prm->stride[i]);
         CHECK_ARG(ctx, prm->dilation[i] >= 1, "%s: params->dilation[%d] = %d must be >= 1", fn, i,
@@ -96,7 +95,7 @@ static clnn__gemm_operand planes_of(cl_mem buf, size_t n, const conv_geom *g)
 
 /* im2col or col2im of image n: the two kernels share their argument list. */
 static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_mem col, cl_mem img,
-                              size_t n, const conv_geom *g, const clnn_conv2d_params *prm)
+                              size_t n, const conv_geom *g, const clnn_conv2d_options *prm)
 {
     cl_uint off = (cl_uint)(n * g->C * g->H * g->W);
     cl_uint C = (cl_uint)g->C, H = (cl_uint)g->H, W = (cl_uint)g->W, R = (cl_uint)g->R, S = (cl_uint)g->S,
@@ -120,7 +119,7 @@ enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHTS };
 /* Image n of a pass, with the column matrix col: img is x or dx, filt w or
  * dw, out y or dy. */
 static clnn_status conv_image(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
-                              const clnn_conv2d_params *prm, size_t n, cl_mem col, cl_mem img, cl_mem filt, cl_mem out)
+                              const clnn_conv2d_options *prm, size_t n, cl_mem col, cl_mem img, cl_mem filt, cl_mem out)
 {
     const size_t PQ = g->P * g->Q, Kg = g->K / g->G;
     if (pass == CONV_DATA) { /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
@@ -139,7 +138,7 @@ static clnn_status conv_image(clnn_context *ctx, const char *fn, int pass, const
 
 /* A pass over every image of a validated call, in image order. */
 static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
-                             const clnn_conv2d_params *prm, cl_mem img, cl_mem filt, cl_mem out)
+                             const clnn_conv2d_options *prm, cl_mem img, cl_mem filt, cl_mem out)
 {
     cl_mem col;
     TRY(clnn__scratch(ctx, fn, g->C * g->R * g->S * g->P * g->Q, &col));
@@ -151,7 +150,7 @@ static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const 
 
 /* A backward pass: validation, then the images. */
 static clnn_status conv_backward(clnn_context *ctx, const char *fn, clnn__dims *d, int pass,
-                                 const clnn_conv2d_params *prm, const clnn_tensor *img, const char *img_name,
+                                 const clnn_conv2d_options *prm, const clnn_tensor *img, const char *img_name,
                                  const clnn_tensor *filt, const char *filt_name, const clnn_tensor *out,
                                  const char *out_name)
 {
@@ -160,18 +159,25 @@ static clnn_status conv_backward(clnn_context *ctx, const char *fn, clnn__dims *
     return conv_pass(ctx, fn, pass, &g, prm, img->buffer, filt->buffer, out->buffer);
 }
 
+void clnn_conv2d_options_init(clnn_conv2d_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_conv2d_options){sizeof *opt, {1, 1}, {0, 0}, {1, 1}, 1};
+}
+
 clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
-                                const clnn_conv2d_params *params, clnn_tensor *y)
+                                const clnn_conv2d_options *params, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
+    CLNN_OPTIONS(clnn_conv2d_options, prm, params);
     conv_geom g;
-    TRY(conv_validate(ctx, fn, &dims, params, x, "x", w, "w", y, "y", &g));
+    TRY(conv_validate(ctx, fn, &dims, &prm, x, "x", w, "w", y, "y", &g));
     if (b) {
         TRY(clnn__check_tensor(ctx, fn, "b", b));
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
                     "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
     }
-    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, params, x->buffer, w->buffer, y->buffer));
+    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer));
     if (!b) return CLNN_OK;
     cl_uint count = (cl_uint)y->count, plane = (cl_uint)(g.P * g.Q), K = (cl_uint)g.K;
     size_t problem[2] = {y->count, 1};
@@ -180,17 +186,19 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
 }
 
 clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
-                                      const clnn_conv2d_params *params, clnn_tensor *dx)
+                                      const clnn_conv2d_options *params, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    return conv_backward(ctx, fn, &dims, CONV_DATA, params, dx, "dx", w, "w", dy, "dy");
+    CLNN_OPTIONS(clnn_conv2d_options, prm, params);
+    return conv_backward(ctx, fn, &dims, CONV_DATA, &prm, dx, "dx", w, "w", dy, "dy");
 }
 
 clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
-                                         const clnn_conv2d_params *params, clnn_tensor *dw)
+                                         const clnn_conv2d_options *params, clnn_tensor *dw)
 {
     CLNN_ENTRY(ctx);
-    return conv_backward(ctx, fn, &dims, CONV_WEIGHTS, params, x, "x", dw, "dw", dy, "dy");
+    CLNN_OPTIONS(clnn_conv2d_options, prm, params);
+    return conv_backward(ctx, fn, &dims, CONV_WEIGHTS, &prm, x, "x", dw, "dw", dy, "dy");
 }
 
 clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)

@@ -15,7 +15,7 @@ static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, cons
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t c = problem[0], s = clnn__exercise_side(problem[1]), h = s / 2;
-    clnn_pool2d_params p = {{2, 2}, {2, 2}, {0, 0}, 0};
+    clnn_pool2d_options p = {sizeof(clnn_pool2d_options), {2, 2}, {2, 2}, {0, 0}, 0};
     clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *y = EX_RAND(&b, 1, c, h, h);
     clnn_tensor *idx = clnn__exercise_int_output(&b, 4, (size_t[]){1, c, h, h});
     EX_STEP(&b, clnn_maxpool2d_forward(ctx, x, &p, y, idx));
@@ -36,11 +36,10 @@ static clnn_status check_nchw(clnn_context *ctx, const char *fn, clnn__dims *d, 
 }
 
 /* Validates params, the image tensor [N, C, H, W] and the pooled tensor [N, C, P, Q]. */
-static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_pool2d_params *prm,
+static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_pool2d_options *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *out,
                                  const char *out_name)
 {
-    CHECK_ARG(ctx, prm != NULL, "%s: params is NULL", fn);
     for (int i = 0; i < 2; i++) {
         CHECK_ARG(ctx, prm->kernel[i] >= 1 && prm->kernel[i] <= 65535,
                   "%s: params->kernel[%d] = %d must be in [1, 65535]", fn, i, prm->kernel[i]);
@@ -64,7 +63,7 @@ static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *
 /* Both kernels take (src, indices, dst, sizes..., mode); forward runs over the
  * pooled elements, backward over the image elements. */
 static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, const clnn_tensor *img,
-                            const clnn_tensor *out, cl_mem indices, const clnn_pool2d_params *prm, int mode)
+                            const clnn_tensor *out, cl_mem indices, const clnn_pool2d_options *prm, int mode)
 {
     cl_uint planes = (cl_uint)(img->shape[0] * img->shape[1]), H = (cl_uint)img->shape[2],
             W = (cl_uint)img->shape[3], P = (cl_uint)out->shape[2], Q = (cl_uint)out->shape[3];
@@ -81,27 +80,35 @@ static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, con
     return clnn__run(ctx, fn, backward ? &tune_backward : &tune_forward, problem, 15, a);
 }
 
-clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
+void clnn_pool2d_options_init(clnn_pool2d_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_pool2d_options){sizeof *opt, {2, 2}, {2, 2}, {0, 0}, 1};
+}
+
+clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,
                                    clnn_tensor *y, clnn_tensor *indices)
 {
     CLNN_ENTRY(ctx);
-    TRY(pool_validate(ctx, fn, &dims, params, x, "x", y, "y"));
+    CLNN_OPTIONS(clnn_pool2d_options, prm, params);
+    TRY(pool_validate(ctx, fn, &dims, &prm, x, "x", y, "y"));
     TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
-    return run_pool(ctx, fn, 0, x, y, indices->buffer, params, MODE_MAX);
+    return run_pool(ctx, fn, 0, x, y, indices->buffer, &prm, MODE_MAX);
 }
 
 clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
-                                    const clnn_pool2d_params *params, clnn_tensor *dx)
+                                    const clnn_pool2d_options *params, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    TRY(pool_validate(ctx, fn, &dims, params, dx, "dx", dy, "dy"));
+    CLNN_OPTIONS(clnn_pool2d_options, prm, params);
+    TRY(pool_validate(ctx, fn, &dims, &prm, dx, "dx", dy, "dy"));
     TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
-    return run_pool(ctx, fn, 1, dx, dy, indices->buffer, params, MODE_MAX);
+    return run_pool(ctx, fn, 1, dx, dy, indices->buffer, &prm, MODE_MAX);
 }
 
 /* Average pooling, forward (img x, out y) or backward (img dx, out dy). */
 static clnn_status avgpool(clnn_context *ctx, const char *fn, clnn__dims *d, int backward,
-                           const clnn_pool2d_params *params, const clnn_tensor *img, const char *img_name,
+                           const clnn_pool2d_options *params, const clnn_tensor *img, const char *img_name,
                            const clnn_tensor *out, const char *out_name)
 {
     TRY(pool_validate(ctx, fn, d, params, img, img_name, out, out_name));
@@ -109,18 +116,20 @@ static clnn_status avgpool(clnn_context *ctx, const char *fn, clnn__dims *d, int
                     params->count_include_pad ? MODE_AVG_INCLUDE_PAD : MODE_AVG_EXCLUDE_PAD);
 }
 
-clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_params *params,
+clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,
                                    clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    return avgpool(ctx, fn, &dims, 0, params, x, "x", y, "y");
+    CLNN_OPTIONS(clnn_pool2d_options, prm, params);
+    return avgpool(ctx, fn, &dims, 0, &prm, x, "x", y, "y");
 }
 
-clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_pool2d_params *params,
+clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_pool2d_options *params,
                                     clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    return avgpool(ctx, fn, &dims, 1, params, dx, "dx", dy, "dy");
+    CLNN_OPTIONS(clnn_pool2d_options, prm, params);
+    return avgpool(ctx, fn, &dims, 1, &prm, dx, "dx", dy, "dy");
 }
 
 /* The pooled tensor of global pooling: [N, C] or [N, C, 1, 1]. */
@@ -150,7 +159,7 @@ clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor 
     clnn_tensor pooled = *dy;
     pooled.ndim = 4;
     pooled.shape[2] = pooled.shape[3] = 1;
-    clnn_pool2d_params prm = {{(int)dx->shape[2], (int)dx->shape[3]}, {1, 1}, {0, 0}, 1};
+    clnn_pool2d_options prm = {sizeof prm, {(int)dx->shape[2], (int)dx->shape[3]}, {1, 1}, {0, 0}, 1};
     CHECK_SHAPE(ctx, dx->shape[2] <= 65535 && dx->shape[3] <= 65535, "%s: dx planes above 65535 pixels a side", fn);
     return run_pool(ctx, fn, 1, dx, &pooled, NULL, &prm, MODE_AVG_INCLUDE_PAD);
 }

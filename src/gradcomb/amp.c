@@ -8,7 +8,7 @@
 const clnn__tunable clnn__tune_amp_apply = {"gradcomb.amp_apply", "gradcomb_elementwise", "amp_apply", 1,
                                             {{NULL, {0}, 0, 0}}, NULL, NULL};
 
-static clnn_status check_amp(clnn_context *ctx, const char *fn, const clnn_amp *amp, size_t n, clnn_tensor *const *w,
+static clnn_status check_amp(clnn_context *ctx, const char *fn, const clnn_amp_options *amp, size_t n, clnn_tensor *const *w,
                              const clnn_tensor *const *grads, clnn_tensor *const *saved, clnn_tensor *const *delta)
 {
     CHECK_ARG(ctx, amp != NULL, "%s: amp is NULL", fn);
@@ -28,11 +28,19 @@ static clnn_status check_amp(clnn_context *ctx, const char *fn, const clnn_amp *
     return clnn__gradcomb_check_outputs(ctx, fn, "delta", n, delta, "saved", 1, (const clnn_tensor *const *)saved);
 }
 
-clnn_status clnn_amp_ascent(clnn_context *ctx, const clnn_amp *amp, unsigned inner_step, size_t n,
-                            clnn_tensor *const *w, const clnn_tensor *const *grads, clnn_tensor *const *saved,
+void clnn_amp_options_init(clnn_amp_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_amp_options){sizeof *opt, 0.0f, 0.0f, 0};
+}
+
+clnn_status clnn_amp_ascent(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, const clnn_amp_options *amp,
+                            unsigned inner_step, clnn_tensor *const *w, clnn_tensor *const *saved,
                             clnn_tensor *const *delta)
 {
     CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, amp != NULL, "%s: amp is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_amp_options, amp);
     TRY(check_amp(ctx, fn, amp, n, w, grads, saved, delta));
     int first = inner_step == 0;
     size_t balls = amp->per_tensor ? n : 1;

@@ -54,10 +54,10 @@ static clnn_status exercise_gradcomb(clnn_context *ctx, const clnn__tunable *t, 
     const clnn_tensor *g[3] = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n)};
     clnn_tensor *ol[1] = {out}, *wl[1] = {w}, *sl[1] = {EX_RAND(&b, n)}, *dl[1] = {EX_RAND(&b, n)};
     if (t == &clnn__tune_amp_apply) {
-        clnn_amp amp = {0.05f, 1.0f, 0};
-        EX_STEP(&b, clnn_amp_ascent(ctx, &amp, 0, 1, wl, g, sl, dl));
+        clnn_amp_options amp = {sizeof(clnn_amp_options), 0.05f, 1.0f, 0};
+        EX_STEP(&b, clnn_amp_ascent(ctx, 1, g, &amp, 0, wl, sl, dl));
     } else if (t == &clnn__tune_lobster) {
-        EX_STEP(&b, clnn_lobster_step(ctx, 0.1f, 0.1f, 1.0f, 1e-3f, w, g[0], mask));
+        EX_STEP(&b, clnn_lobster_step(ctx, g[0], 0.1f, 0.1f, 1.0f, 1e-3f, w, mask));
     } else if (t == &tune_combine) {
         EX_STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
     } else {
@@ -251,8 +251,8 @@ clnn_status clnn_pcgrad(clnn_context *ctx, size_t ntasks, size_t nparams, const 
 
 /* ------------------------------------------- gradient surgery with an EMA */
 
-clnn_status clnn_grad_surgery_ema(clnn_context *ctx, clnn_surgery_ema which, float beta, float lambda,
-                                  size_t nparams, const clnn_tensor *const *g_main, const clnn_tensor *const *g_aux,
+clnn_status clnn_grad_surgery_ema(clnn_context *ctx, size_t nparams, const clnn_tensor *const *g_main,
+                                  const clnn_tensor *const *g_aux, clnn_surgery_ema which, float beta, float lambda,
                                   clnn_tensor *const *ema, clnn_tensor *const *out)
 {
     CLNN_ENTRY(ctx);

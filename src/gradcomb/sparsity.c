@@ -6,8 +6,8 @@
 const clnn__tunable clnn__tune_lobster = {"gradcomb.lobster", "gradcomb_elementwise", "lobster", 1, {{NULL, {0}, 0, 0}},
                                           NULL, NULL};
 
-clnn_status clnn_lobster_step(clnn_context *ctx, float lr, float lambda, float s, float threshold, clnn_tensor *w,
-                              const clnn_tensor *grad, clnn_tensor *mask)
+clnn_status clnn_lobster_step(clnn_context *ctx, const clnn_tensor *grad, float lr, float lambda, float s,
+                              float threshold, clnn_tensor *w, clnn_tensor *mask)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lr", lr, 0.0f, INFINITY));

@@ -16,8 +16,8 @@ static clnn_status exercise_activation(clnn_context *ctx, const clnn__tunable *t
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t n = clnn__exercise_elements(problem);
     clnn_tensor *x = EX_RAND(&b, n), *dy = EX_RAND(&b, n), *y = EX_RAND(&b, n);
-    EX_STEP(&b, t == &tune_forward ? clnn_activation_forward(ctx, CLNN_ACT_GELU, 0.0f, x, y)
-                                   : clnn_activation_backward(ctx, CLNN_ACT_GELU, 0.0f, x, dy, y));
+    EX_STEP(&b, t == &tune_forward ? clnn_activation_forward(ctx, x, CLNN_ACT_GELU, 0.0f, y)
+                                   : clnn_activation_backward(ctx, x, dy, CLNN_ACT_GELU, 0.0f, y));
     return clnn__exercise_end(&b);
 }
 
@@ -29,7 +29,7 @@ const char *clnn__act_variant(clnn_activation act, char *buf)
     return buf;
 }
 
-clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
+clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_tensor *x, clnn_activation act, float alpha,
                                     clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
@@ -46,8 +46,8 @@ clnn_status clnn_activation_forward(clnn_context *ctx, clnn_activation act, floa
     return clnn__run_variant(ctx, fn, &tune_forward, clnn__act_variant(act, variant), problem, 5, args);
 }
 
-clnn_status clnn_activation_backward(clnn_context *ctx, clnn_activation act, float alpha, const clnn_tensor *x,
-                                     const clnn_tensor *dy, clnn_tensor *dx)
+clnn_status clnn_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                     clnn_activation act, float alpha, clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_activation(ctx, fn, act, alpha));

@@ -23,7 +23,7 @@ static clnn_status exercise_dense(clnn_context *ctx, const clnn__tunable *t, con
     if (t == &tune_bias_act) {
         EX_STEP(&b, clnn_dense_forward(ctx, x, w, bias, CLNN_ACT_RELU, 0.0f, z, y));
     } else { /* dz and db: the bias gradient only, so no GEMM runs */
-        EX_STEP(&b, clnn_dense_backward(ctx, x, w, z, CLNN_ACT_RELU, 0.0f, y, 0, NULL, NULL, bias));
+        EX_STEP(&b, clnn_dense_backward(ctx, x, w, z, y, CLNN_ACT_RELU, 0.0f, 0, NULL, NULL, bias));
     }
     return clnn__exercise_end(&b);
 }
@@ -85,7 +85,7 @@ clnn_status clnn_dense_forward(clnn_context *ctx, const clnn_tensor *x, const cl
 }
 
 clnn_status clnn_dense_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *z,
-                                clnn_activation act, float alpha, const clnn_tensor *dy, int accumulate,
+                                const clnn_tensor *dy, clnn_activation act, float alpha, int accumulate,
                                 clnn_tensor *dx, clnn_tensor *dw, clnn_tensor *db)
 {
     CLNN_ENTRY(ctx);

@@ -25,7 +25,7 @@ static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, cons
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t rows = problem[0], cols = problem[1];
     if (t == &clnn__tune_loss_sum) rows = clnn__exercise_elements(problem), cols = 16; /* sums one partial per row */
-    clnn_cross_entropy_options o = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_cross_entropy_options o = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
     if (t == &tune_ce_soft)
         EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
@@ -39,14 +39,17 @@ static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, cons
 CLNN_TUNE_FAMILY(loss, exercise_loss) = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft, &tune_pointwise,
     &clnn__tune_loss_sum, NULL};
 
-/* Checks the options (NULL: the defaults, returned in *opt) and the logits of
- * a cross-entropy call; rows and cols of the logits go to the caller. */
-static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options **opt_io,
+void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_cross_entropy_options){sizeof *opt, CLNN_REDUCE_MEAN, 0.0f, -100};
+}
+
+/* Checks the options (already copied over the defaults) and the logits of a
+ * cross-entropy call; rows and cols of the logits go to the caller. */
+static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options *opt,
                                    const clnn_tensor *logits, size_t *rows, size_t *cols)
 {
-    static const clnn_cross_entropy_options defaults = {CLNN_REDUCE_MEAN, 0.0f, -100};
-    if (!*opt_io) *opt_io = &defaults;
-    const clnn_cross_entropy_options *opt = *opt_io;
     TRY(clnn__check_reduction(ctx, fn, opt->reduction));
     CHECK_ARG(ctx, clnn__is_finite(opt->label_smoothing) && opt->label_smoothing >= 0.0f &&
                        opt->label_smoothing < 1.0f,
@@ -59,8 +62,9 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
                                       clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
+    CLNN_OPTIONS_ARG(clnn_cross_entropy_options, opt);
     size_t rows, cols;
-    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
+    TRY(check_ce_common(ctx, fn, opt, logits, &rows, &cols));
     TRY(clnn__check_tensor(ctx, fn, "labels", labels));
     CHECK_ARG(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
     CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
@@ -102,8 +106,9 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
                                     const clnn_cross_entropy_options *opt, clnn_tensor *loss, clnn_tensor *dgrad)
 {
     CLNN_ENTRY(ctx);
+    CLNN_OPTIONS_ARG(clnn_cross_entropy_options, opt);
     size_t rows, cols;
-    TRY(check_ce_common(ctx, fn, &opt, logits, &rows, &cols));
+    TRY(check_ce_common(ctx, fn, opt, logits, &rows, &cols));
     TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
     const clnn__loss_red red = {opt->reduction, rows, "row"};
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, targets, loss, dgrad, "dlogits"));

@@ -26,7 +26,7 @@ static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const si
     clnn_tensor *dx = EX_RAND(b, rows, d), *dw = EX_RAND(b, classes, d), *loss = EX_RAND(b, 1);
     if (t == &clnn__tune_metric_margin_rows || t == &clnn__tune_metric_ada_stats) {
         clnn_margin_options o;
-        clnn_margin_options_default(CLNN_MARGIN_ADAFACE, &o);
+        clnn_margin_options_init(&o, CLNN_MARGIN_ADAFACE);
         EX_STEP(b, clnn_margin_loss(b->ctx, x, w, labels, &o, EX_UNIFORM(b, 1.0f, 2.0f, 2), loss, dx, dw));
     } else {
         EX_STEP(b, clnn_harmonic_loss(b->ctx, x, w, labels, 8.0f, 1e-12f, CLNN_REDUCE_MEAN, loss, dx, dw));

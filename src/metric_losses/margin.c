@@ -10,14 +10,21 @@ const clnn__tunable clnn__tune_metric_margin_rows =
 /* one work-group over the batch: problem {1, N} */
 const clnn__tunable clnn__tune_metric_ada_stats = CLNN_ROW_TUNABLE("metric.ada_stats", "metric_losses", "ada_stats");
 
-clnn_status clnn_margin_options_default(clnn_margin_kind kind, clnn_margin_options *opt)
+/* The papers' settings for kind; 0 if kind is not a clnn_margin_kind. */
+static int margin_defaults(clnn_margin_kind kind, clnn_margin_options *opt)
+{
+    if (kind != CLNN_MARGIN_COSFACE && kind != CLNN_MARGIN_ARCFACE && kind != CLNN_MARGIN_ADAFACE) return 0;
+    static const float margins[3] = {0.35f, 0.5f, 0.4f};
+    *opt = (clnn_margin_options){sizeof *opt, kind, 64.0f, margins[kind], 0, 0.333f, 0.01f, CLNN_REDUCE_MEAN};
+    return 1;
+}
+
+clnn_status clnn_margin_options_init(clnn_margin_options *opt, clnn_margin_kind kind)
 {
     CLNN_ENTRY_NO_CONTEXT();
     if (!opt) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: opt is NULL", fn);
-    if (kind != CLNN_MARGIN_COSFACE && kind != CLNN_MARGIN_ARCFACE && kind != CLNN_MARGIN_ADAFACE)
+    if (!margin_defaults(kind, opt))
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: kind %d is not a clnn_margin_kind", fn, (int)kind);
-    static const float margins[3] = {0.35f, 0.5f, 0.4f};
-    *opt = (clnn_margin_options){kind, 64.0f, margins[kind], 0, 0.333f, 0.01f, CLNN_REDUCE_MEAN};
     return CLNN_OK;
 }
 
@@ -51,11 +58,12 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
                              clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw)
 {
     CLNN_ENTRY(ctx);
-    clnn_margin_options defaults;
-    if (!opt) {
-        clnn_margin_options_default(CLNN_MARGIN_COSFACE, &defaults);
-        opt = &defaults;
-    }
+    /* the defaults of the caller's kind (CosFace without one) under the caller's fields */
+    clnn_margin_options o;
+    if (!opt || opt->size < offsetof(clnn_margin_options, kind) + sizeof opt->kind || !margin_defaults(opt->kind, &o))
+        margin_defaults(CLNN_MARGIN_COSFACE, &o);
+    TRY(clnn__options_copy(ctx, fn, "opt", &o, sizeof o, opt));
+    opt = &o;
     clnn__embed e;
     TRY(clnn__embed_check(ctx, fn, x, w, labels, opt->reduction, loss, dx, dw, &e));
     TRY(check_options(ctx, fn, opt, norm_stats));

@@ -51,7 +51,8 @@ static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, con
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t n = clnn__exercise_elements(problem);
     clnn_param p = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n), EX_UNIFORM(&b, 0.0f, 1.0f, n), NULL, 0};
-    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f,
+                            1};
     EX_STEP(&b, clnn_optim_step(ctx, &o, 1, &p, 0, NULL));
     return clnn__exercise_end(&b);
 }
@@ -86,7 +87,7 @@ typedef struct slow_ema {
     clnn_tensor *const *m2;
 } slow_ema;
 
-static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim *o, const slow_ema *mix)
+static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, const slow_ema *mix)
 {
     CHECK_ARG(ctx, o->kind == CLNN_OPTIM_SGD || o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW ||
                        o->kind == CLNN_OPTIM_ADEMAMIX,
@@ -118,7 +119,7 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
     return CLNN_OK;
 }
 
-static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_optim *o, size_t i,
+static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_optim_options *o, size_t i,
                                const clnn_param *p, const slow_ema *mix)
 {
     char name[64];
@@ -197,10 +198,11 @@ static clnn_status check_regs(clnn_context *ctx, const char *fn, size_t nregs, c
 }
 
 /* clnn_optim_step and clnn_ademamix_step (mix given). */
-static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim *opt, const slow_ema *mix,
+static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_options *opt, const slow_ema *mix,
                             size_t nparams, const clnn_param *params, size_t nregs, const clnn_reg *regs)
 {
     CHECK_ARG(ctx, opt != NULL, "%s: opt is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_optim_options, opt);
     CHECK_ARG(ctx, nparams == 0 || params != NULL, "%s: params is NULL but nparams is %zu", fn, nparams);
     TRY(check_hparams(ctx, fn, opt, mix));
     for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], mix));
@@ -265,15 +267,22 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim 
     return CLNN_OK;
 }
 
-clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim *opt, size_t nparams, const clnn_param *params,
+void clnn_optim_options_init(clnn_optim_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_optim_options){sizeof *opt, CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
+}
+
+clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim_options *opt, size_t nparams, const clnn_param *params,
                             size_t nregs, const clnn_reg *regs)
 {
     CLNN_ENTRY(ctx);
     return step_all(ctx, fn, opt, NULL, nparams, params, nregs, regs);
 }
 
-clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim *opt, float alpha, float beta3, size_t nparams,
-                               const clnn_param *params, clnn_tensor *const *m2, size_t nregs, const clnn_reg *regs)
+clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim_options *opt, float alpha, float beta3,
+                               size_t nparams, const clnn_param *params, clnn_tensor *const *m2, size_t nregs,
+                               const clnn_reg *regs)
 {
     CLNN_ENTRY(ctx);
     slow_ema mix = {alpha, beta3, m2};

@@ -1,5 +1,5 @@
 /* AdEMAMix warm-up schedulers (Pagliardini, Ablin & Grangier 2024): host
- * functions giving alpha and beta3 of a step, for clnn_optim. Computed in
+ * functions giving alpha and beta3 of a step, for clnn_optim_options. Computed in
  * double and rounded once. */
 #include "regularizers/regularizers_internal.h"
 

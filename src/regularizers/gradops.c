@@ -21,7 +21,7 @@ clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm,
     return st;
 }
 
-clnn_status clnn_grad_clip_factor(clnn_context *ctx, float max_norm, size_t n, const clnn_tensor *const *grads,
+clnn_status clnn_grad_clip_factor(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, float max_norm,
                                   clnn_tensor *factor)
 {
     CLNN_ENTRY(ctx);

@@ -74,7 +74,7 @@ static clnn_status check_grad(clnn_context *ctx, const char *fn, const clnn_tens
     return CLNN_OK;
 }
 
-clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, float lambda, clnn_group_dim dim, const clnn_tensor *w,
+clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_group_dim dim,
                                        clnn_tensor *value)
 {
     CLNN_ENTRY(ctx);
@@ -83,7 +83,7 @@ clnn_status clnn_reg_group_lasso_value(clnn_context *ctx, float lambda, clnn_gro
     return group_value(ctx, fn, w, dim, REDUCE_POST_SQRT, lambda, value);
 }
 
-clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, float lambda, clnn_group_dim dim, const clnn_tensor *w,
+clnn_status clnn_reg_group_lasso_grad(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_group_dim dim,
                                       clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);
@@ -100,7 +100,7 @@ clnn_status clnn_reg_group_lasso_prox(clnn_context *ctx, float lambda, float lr,
     return group_apply(ctx, fn, 2, dim, w, NULL, lr * lambda);
 }
 
-clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *value)
+clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *value)
 {
     CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, CLNN_GROUP_ROWS, w));
@@ -108,7 +108,7 @@ clnn_status clnn_reg_norm_loss_value(clnn_context *ctx, float lambda, const clnn
     return group_value(ctx, fn, w, CLNN_GROUP_ROWS, REDUCE_POST_NORM_LOSS, lambda, value);
 }
 
-clnn_status clnn_reg_norm_loss_grad(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *grad)
+clnn_status clnn_reg_norm_loss_grad(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);
     TRY(check_group(ctx, fn, lambda, CLNN_GROUP_ROWS, w));

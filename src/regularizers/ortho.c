@@ -32,7 +32,7 @@ static clnn_status gram_of(clnn_context *ctx, const char *fn, const clnn_tensor 
     return st;
 }
 
-clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *value)
+clnn_status clnn_reg_ortho_value(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *value)
 {
     CLNN_ENTRY(ctx);
     TRY(check_ortho(ctx, fn, lambda, w));
@@ -47,7 +47,7 @@ clnn_status clnn_reg_ortho_value(clnn_context *ctx, float lambda, const clnn_ten
     return st;
 }
 
-clnn_status clnn_reg_ortho_grad(clnn_context *ctx, float lambda, const clnn_tensor *w, clnn_tensor *grad)
+clnn_status clnn_reg_ortho_grad(clnn_context *ctx, const clnn_tensor *w, float lambda, clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);
     TRY(check_ortho(ctx, fn, lambda, w));

@@ -2,8 +2,7 @@
  * step's kernel with no optimizer part (OPT 0): one skeleton for both. */
 #include "regularizers/regularizers_internal.h"
 
-clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_reg *reg, float lr, const clnn_tensor *mask,
-                          clnn_tensor *w)
+clnn_status clnn_reg_prox(clnn_context *ctx, const clnn_tensor *mask, const clnn_reg *reg, float lr, clnn_tensor *w)
 {
     CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, reg != NULL, "%s: reg is NULL", fn);

@@ -142,8 +142,8 @@ clnn_status clnn_maskllm_forward(clnn_context *ctx, const clnn_tensor *logits, f
     return maskllm_run(ctx, fn, 0, gumbel, logits, NULL, mask, tau, seed, stream);
 }
 
-clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, float tau, int gumbel, uint64_t seed,
-                                  uint32_t stream, const clnn_tensor *dmask, clnn_tensor *dlogits)
+clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *dmask, float tau,
+                                  int gumbel, uint64_t seed, uint32_t stream, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
     TRY(check_maskllm(ctx, fn, logits, tau, "dmask", dmask));

@@ -13,7 +13,7 @@ const clnn__tunable clnn__tune_fake_quant = {"reg.fake_quant", "regularizers_qua
 
 /* q valid; x fp32; scale (and zero unless symmetric, where it may be NULL)
  * hold one value per channel; *channels receives that count. */
-static clnn_status check_quant(clnn_context *ctx, const char *fn, const clnn_quant *q, const clnn_tensor *x,
+static clnn_status check_quant(clnn_context *ctx, const char *fn, const clnn_quant_options *q, const clnn_tensor *x,
                                const clnn_tensor *scale, const clnn_tensor *zero, size_t *channels)
 {
     CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
@@ -39,7 +39,7 @@ static clnn_status check_out(clnn_context *ctx, const char *fn, const char *name
     return CLNN_OK;
 }
 
-static clnn_status fake_quant_run(clnn_context *ctx, const char *fn, int mode, const clnn_quant *q,
+static clnn_status fake_quant_run(clnn_context *ctx, const char *fn, int mode, const clnn_quant_options *q,
                                   const clnn_tensor *x, const clnn_tensor *scale, const clnn_tensor *zero,
                                   const clnn_tensor *din, clnn_tensor *out, uint64_t seed, uint32_t stream)
 {
@@ -56,10 +56,18 @@ static clnn_status fake_quant_run(clnn_context *ctx, const char *fn, int mode, c
     return clnn__run_variant(ctx, fn, &clnn__tune_fake_quant, variant, p, sizeof a / sizeof a[0], a);
 }
 
-clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x, clnn_tensor *scale,
+void clnn_quant_options_init(clnn_quant_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_quant_options){sizeof *opt, 8, 1, 0};
+}
+
+clnn_status clnn_quant_params(clnn_context *ctx, const clnn_tensor *x, const clnn_quant_options *q, clnn_tensor *scale,
                               clnn_tensor *zero)
 {
     CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_quant_options, q);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     CHECK_ARG(ctx, !clnn__alias(scale, x) && (!zero || !clnn__alias(zero, x)),
@@ -87,21 +95,25 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_quant *q, const clnn
     return st;
 }
 
-clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
-                                    const clnn_tensor *scale, const clnn_tensor *zero, clnn_tensor *y)
+clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                    const clnn_tensor *zero, const clnn_quant_options *q, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_quant_options, q);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, zero));
     return fake_quant_run(ctx, fn, 0, q, x, scale, zero, NULL, y, 0, 0);
 }
 
-clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x,
-                                     const clnn_tensor *scale, const clnn_tensor *zero, const clnn_tensor *dy,
+clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                     const clnn_tensor *zero, const clnn_tensor *dy, const clnn_quant_options *q,
                                      clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_quant_options, q);
     size_t nch;
     TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
@@ -110,15 +122,17 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_quant *q, con
     return fake_quant_run(ctx, fn, 1, q, x, scale, zero, dy, dx, 0, 0);
 }
 
-clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_quant *q, const clnn_tensor *x, const clnn_tensor *scale,
-                             uint64_t seed, uint32_t stream, clnn_tensor *y)
+clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                             const clnn_quant_options *q, uint64_t seed, uint32_t stream, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    clnn_quant qs = q ? *q : (clnn_quant){0, 0, 0};
+    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_quant_options, q);
+    clnn_quant_options qs = *q;
     qs.symmetric = 1; /* the noise needs no zero point and no integer range */
     qs.bits = 8;
     size_t nch;
-    TRY(check_quant(ctx, fn, q ? &qs : NULL, x, scale, NULL, &nch));
+    TRY(check_quant(ctx, fn, &qs, x, scale, NULL, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, NULL));
     return fake_quant_run(ctx, fn, 2, &qs, x, scale, NULL, NULL, y, seed, stream);
 }

@@ -3,8 +3,8 @@
  * gradient-norm penalty combine, and EMA (Polyak) weight averaging. */
 #include "regularizers/regularizers_internal.h"
 
-clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor *const *w,
-                            const clnn_tensor *const *grads, clnn_tensor *const *saved)
+clnn_status clnn_sam_ascent(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, float rho,
+                            clnn_tensor *const *w, clnn_tensor *const *saved)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "rho", rho, 0.0f, INFINITY));
@@ -30,7 +30,7 @@ clnn_status clnn_sam_ascent(clnn_context *ctx, float rho, size_t n, clnn_tensor 
     return st;
 }
 
-clnn_status clnn_sam_restore(clnn_context *ctx, size_t n, clnn_tensor *const *w, const clnn_tensor *const *saved)
+clnn_status clnn_sam_restore(clnn_context *ctx, size_t n, const clnn_tensor *const *saved, clnn_tensor *const *w)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_pairs(ctx, fn, "w", (const clnn_tensor *const *)w, "saved", saved, n, 1));
@@ -54,8 +54,8 @@ static clnn_status axpby_list(clnn_context *ctx, const char *fn, size_t n, clnn_
     return CLNN_OK;
 }
 
-clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, float alpha, size_t n, clnn_tensor *const *grads,
-                                           const clnn_tensor *const *grads_adv)
+clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, size_t n, const clnn_tensor *const *grads_adv,
+                                           float alpha, clnn_tensor *const *grads)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "alpha", alpha, 0.0f, 1.0f));
@@ -63,8 +63,8 @@ clnn_status clnn_grad_norm_penalty_combine(clnn_context *ctx, float alpha, size_
     return axpby_list(ctx, fn, n, grads, grads_adv, 1.0f - alpha, alpha);
 }
 
-clnn_status clnn_ema_update(clnn_context *ctx, float beta, size_t n, clnn_tensor *const *ema,
-                            const clnn_tensor *const *w)
+clnn_status clnn_ema_update(clnn_context *ctx, size_t n, const clnn_tensor *const *w, float beta,
+                            clnn_tensor *const *ema)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "beta", beta, 0.0f, 1.0f));

@@ -59,7 +59,7 @@ clnn_status clnn_spectral_power_iteration(clnn_context *ctx, const clnn_tensor *
     return CLNN_OK;
 }
 
-clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_tensor *sigma, clnn_tensor *value)
+clnn_status clnn_reg_spectral_value(clnn_context *ctx, const clnn_tensor *sigma, float lambda, clnn_tensor *value)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
@@ -70,8 +70,8 @@ clnn_status clnn_reg_spectral_value(clnn_context *ctx, float lambda, const clnn_
     return clnn__reduce(ctx, fn, &d, value->buffer, 0);
 }
 
-clnn_status clnn_reg_spectral_grad(clnn_context *ctx, float lambda, const clnn_tensor *u, const clnn_tensor *v,
-                                   const clnn_tensor *sigma, clnn_tensor *grad)
+clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
+                                   const clnn_tensor *sigma, float lambda, clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));

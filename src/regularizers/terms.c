@@ -28,7 +28,7 @@ static clnn_status check_term(clnn_context *ctx, const char *fn, const clnn_reg 
     return clnn__check_f32(ctx, fn, out_name, out, like_w ? w->count : 0);
 }
 
-clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w, const clnn_tensor *mask,
+clnn_status clnn_reg_value(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *mask, const clnn_reg *reg,
                            clnn_tensor *value)
 {
     CLNN_ENTRY(ctx);
@@ -39,7 +39,7 @@ clnn_status clnn_reg_value(clnn_context *ctx, const clnn_reg *reg, const clnn_te
     return clnn__reduce(ctx, fn, &d, value->buffer, 0);
 }
 
-clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_reg *reg, const clnn_tensor *w, const clnn_tensor *mask,
+clnn_status clnn_reg_grad(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *mask, const clnn_reg *reg,
                           clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);

@@ -28,7 +28,7 @@ static clnn_status w2_run(clnn_context *ctx, const char *fn, float lambda, const
     return clnn__reduce(ctx, fn, &r, value->buffer, 0);
 }
 
-clnn_status clnn_reg_wasserstein(clnn_context *ctx, float lambda, const clnn_tensor *w, const clnn_tensor *w0_sorted,
+clnn_status clnn_reg_wasserstein(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *w0_sorted, float lambda,
                                  clnn_tensor *value, clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);

@@ -23,7 +23,7 @@ static void exercise_sinkhorn(clnn__exercise *b, const clnn__tunable *t, size_t 
     size_t n = cols ? p1 : p0, m = cols ? p0 : p1;
     clnn_tensor *s = EX_RAND(b, n, m), *p = EX_RAND(b, n, m), *pot = EX_RAND(b, 2 * (n + m));
     EX_STEP(b, clnn_sinkhorn_forward(b->ctx, s, 1.0f, 2, p, pot));
-    if (back) EX_STEP(b, clnn_sinkhorn_backward(b->ctx, s, 1.0f, 2, pot, p, EX_RAND(b, n, m)));
+    if (back) EX_STEP(b, clnn_sinkhorn_backward(b->ctx, s, pot, p, 1.0f, 2, EX_RAND(b, n, m)));
 }
 
 /* Embeddings [P0 samples (at least 2), P1 features]: VICReg, center loss,

@@ -137,8 +137,8 @@ clnn_status clnn_sinkhorn_forward(clnn_context *ctx, const clnn_tensor *scores, 
     return st;
 }
 
-clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, float tau, unsigned iters,
-                                   const clnn_tensor *potentials, const clnn_tensor *dp, clnn_tensor *dscores)
+clnn_status clnn_sinkhorn_backward(clnn_context *ctx, const clnn_tensor *scores, const clnn_tensor *potentials,
+                                   const clnn_tensor *dp, float tau, unsigned iters, clnn_tensor *dscores)
 {
     CLNN_ENTRY(ctx);
     sinkhorn k;

@@ -233,12 +233,17 @@ clnn_status clnn_vicreg_invariance(clnn_context *ctx, const clnn_tensor *z, cons
     return invariance_term(ctx, fn, z, z2, 1.0f, loss ? loss->buffer : NULL, 0, dz, dz2);
 }
 
+void clnn_vicreg_options_init(clnn_vicreg_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_vicreg_options){sizeof *opt, 25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
+}
+
 clnn_status clnn_vicreg_loss(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *z2,
                              const clnn_vicreg_options *opt, clnn_tensor *loss, clnn_tensor *dz, clnn_tensor *dz2)
 {
-    static const clnn_vicreg_options paper = {25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
     CLNN_ENTRY(ctx);
-    if (!opt) opt = &paper;
+    CLNN_OPTIONS_ARG(clnn_vicreg_options, opt);
     TRY(check_two(ctx, fn, &dims, z, z2, 1, loss, dz, dz2));
     TRY(check_weight(ctx, fn, "lambda", opt->lambda));
     TRY(check_weight(ctx, fn, "mu", opt->mu));

@@ -29,7 +29,7 @@ static void exercise_moe_route(clnn__exercise *b, const clnn__tunable *t, size_t
     clnn_tensor *idx = clnn__exercise_int_output(b, 2, (size_t[]){T, k});
     EX_STEP(b, clnn_moe_route(ctx, z, NULL, k, CLNN_MOE_SIGMOID, 1, idx, g));
     if (t == &clnn__tune_moe_route_backward)
-        EX_STEP(b, clnn_moe_route_backward(ctx, z, idx, CLNN_MOE_SIGMOID, 1, g, EX_RAND(b, T, E)));
+        EX_STEP(b, clnn_moe_route_backward(ctx, z, idx, g, CLNN_MOE_SIGMOID, 1, EX_RAND(b, T, E)));
     else if (t == &clnn__tune_moe_aux_loss)
         EX_STEP(b, clnn_moe_aux_loss(ctx, z, idx, 0.01f, EX_RAND(b, 1), EX_RAND(b, T, E)));
 }
@@ -65,7 +65,7 @@ static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, co
     } else if (t == &clnn__tune_w2_diff) {
         clnn_tensor *w = EX_RAND(&b, n), *w0 = EX_RAND(&b, n);
         EX_STEP(&b, clnn_sort(ctx, w0, NULL, w0, NULL));
-        EX_STEP(&b, clnn_reg_wasserstein(ctx, 0.1f, w, w0, EX_RAND(&b, 1), EX_RAND(&b, n)));
+        EX_STEP(&b, clnn_reg_wasserstein(ctx, w, w0, 0.1f, EX_RAND(&b, 1), EX_RAND(&b, n)));
     } else if (t == &clnn__tune_topk_rows) {
         EX_STEP(&b, clnn_topk_activation_forward(ctx, EX_RAND(&b, problem[0], problem[1]), problem[1] / 8 + 1,
                                                  EX_RAND(&b, problem[0], problem[1]), NULL));

@@ -79,7 +79,7 @@ clnn_status clnn_moe_route(clnn_context *ctx, const clnn_tensor *logits, const c
 }
 
 clnn_status clnn_moe_route_backward(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *indices,
-                                    clnn_moe_gate gate, int renormalize, const clnn_tensor *dgates,
+                                    const clnn_tensor *dgates, clnn_moe_gate gate, int renormalize,
                                     clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);

@@ -47,7 +47,7 @@ clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_tensor *x
     return topk_run(ctx, fn, x, NULL, y, indices, rows, n, k);
 }
 
-clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, size_t k, const clnn_tensor *dy,
+clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy, size_t k,
                                           clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);

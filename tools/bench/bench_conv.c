@@ -11,14 +11,14 @@
 enum { CONV_FWD, CONV_BWD_DATA, CONV_BWD_WEIGHTS, N_CONV_OPS };
 typedef struct conv_args {
     clnn_tensor *x, *w, *b, *y, *dx, *dw; /* y doubles as dy */
-    clnn_conv2d_params p;
+    clnn_conv2d_options p;
     int op;
 } conv_args;
 
 enum { POOL_FWD, POOL_BWD, N_POOL_OPS };
 typedef struct pool_args {
     clnn_tensor *x, *y, *indices, *dx; /* y doubles as dy */
-    clnn_pool2d_params p;
+    clnn_pool2d_options p;
     int op;
 } pool_args;
 
@@ -86,7 +86,7 @@ static void bench_conv2d(bench_env *env)
     size_t N = env->quick ? 2 : 8, C = 32, H = env->quick ? 16 : 32, K = 32, R = 3;
     conv_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, K, C, R, R, 0), tensor(env, 1, K, 1, 1, 1, 0),
                    tensor(env, 4, N, K, H, H, 0), tensor(env, 4, N, C, H, H, 0), tensor(env, 4, K, C, R, R, 0),
-                   {{1, 1}, {1, 1}, {1, 1}, 1}, 0};
+                   {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1}, 0};
     if (!a.x || !a.w || !a.b || !a.y || !a.dx || !a.dw) goto out;
     double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R); /* each of the three passes */
     /* the whole batch as one im2col product: y = W col, dcol = Wᵀ dy (then col2im), dW = dy colᵀ */
@@ -112,7 +112,7 @@ static void bench_maxpool(bench_env *env)
 {
     size_t N = env->quick ? 16 : 64, C = 64, H = 32, P = H / 2, ishape[4] = {N, C, P, P};
     pool_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, N, C, P, P, 0), NULL, tensor(env, 4, N, C, H, H, 0),
-                   {{2, 2}, {2, 2}, {0, 0}, 0}, 0};
+                   {sizeof(clnn_pool2d_options), {2, 2}, {2, 2}, {0, 0}, 0}, 0};
     if (!a.x || !a.y || !a.dx || clnn_tensor_create(env->ctx, CLNN_INT32, 4, ishape, &a.indices) != CLNN_OK) {
         fprintf(stderr, "bench maxpool: %s\n", clnn_last_error(env->ctx));
         goto out;

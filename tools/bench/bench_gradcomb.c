@@ -38,10 +38,10 @@ static int run_op(void *p)
     clnn_tensor **t = a->t;
     const clnn_tensor *g[4] = {t[0], t[1], t[2], t[3]};
     clnn_tensor *out[1] = {t[4]}, *ema[1] = {t[5]}, *w[1] = {t[6]}, *saved[1] = {t[7]}, *delta[1] = {t[5]};
-    clnn_optim o = {CLNN_OPTIM_ADAMW, 1e-3f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 10};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 1e-3f, 0, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 10};
     clnn_param prm = {t[0], t[1], t[2], t[3], NULL, 0};
     clnn_tensor *m2[1] = {t[4]};
-    clnn_amp amp = {0.5f, 0.1f, 0};
+    clnn_amp_options amp = {sizeof(clnn_amp_options), 0.5f, 0.1f, 0};
     const clnn_reg regs[2] = {{CLNN_REG_DECAY, 0.01f, 0, NULL}, {CLNN_REG_L1, 1e-4f, 0, NULL}};
     clnn_status st;
     switch (a->op) {
@@ -55,9 +55,11 @@ static int run_op(void *p)
     case OP_PCGRAD2: st = clnn_pcgrad(a->ctx, 2, 1, g, 1, 0, out); break;
     case OP_PCGRAD4: st = clnn_pcgrad(a->ctx, 4, 1, g, 1, 0, out); break;
     case OP_WSUM4: st = clnn_grad_weighted_sum(a->ctx, 4, 1, g, NULL, NULL, out); break;
-    case OP_SURGERY: st = clnn_grad_surgery_ema(a->ctx, CLNN_SURGERY_EMA_MAIN, 0.9f, 0.5f, 1, g, g + 1, ema, out); break;
-    case OP_AMP: st = clnn_amp_ascent(a->ctx, &amp, 1, 1, w, g, saved, delta); break;
-    default: st = clnn_lobster_step(a->ctx, 1e-3f, 0.1f, 1.0f, 1e-6f, t[6], t[1], t[7]); break;
+    case OP_SURGERY:
+        st = clnn_grad_surgery_ema(a->ctx, 1, g, g + 1, CLNN_SURGERY_EMA_MAIN, 0.9f, 0.5f, ema, out);
+        break;
+    case OP_AMP: st = clnn_amp_ascent(a->ctx, 1, g, &amp, 1, w, saved, delta); break;
+    default: st = clnn_lobster_step(a->ctx, t[1], 1e-3f, 0.1f, 1.0f, 1e-6f, t[6], t[7]); break;
     }
     return st != CLNN_OK;
 }

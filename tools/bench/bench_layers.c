@@ -71,7 +71,7 @@ static int run_softmax_ce(void *p)
 static int run_activation(void *p)
 {
     layer_args *a = p;
-    return clnn_activation_forward(a->ctx, a->act, 0.0f, a->a, a->b) != CLNN_OK;
+    return clnn_activation_forward(a->ctx, a->a, a->act, 0.0f, a->b) != CLNN_OK;
 }
 
 static void bench_softmax_ce(bench_env *env)

@@ -48,9 +48,10 @@ static int run_op(void *p)
 {
     const losses_args *a = p;
     const clnn_reduction m = CLNN_REDUCE_MEAN;
-    const clnn_robust_loss_weights nce_rce = {.nce = 1, .rce = 1, .rce_log_zero = -4};
-    const clnn_robust_loss_weights nfl_rce = {.nfl = 1, .nfl_gamma = 0.5f, .rce = 1, .rce_log_zero = -4};
-    const clnn_robust_loss_weights gce = {.gce = 1, .gce_q = 0.7f};
+    const clnn_robust_loss_options nce_rce = {sizeof(clnn_robust_loss_options), .nce = 1, .rce = 1, .rce_log_zero = -4};
+    const clnn_robust_loss_options nfl_rce = {sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = 0.5f, .rce = 1,
+                                              .rce_log_zero = -4};
+    const clnn_robust_loss_options gce = {sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0.7f};
     clnn_status st;
     switch (a->op) {
     case OP_FOCAL: st = clnn_focal_loss(a->ctx, a->x, a->labels, a->alpha, 2.0f, 0.0f, m, a->loss, a->grad); break;
@@ -192,7 +193,7 @@ static int run_zh(void *p)
     st = clnn_dense_forward(a->ctx, a->h, a->w, a->b, CLNN_ACT_NONE, 0.0f, NULL, a->logits);
     if (st == CLNN_OK) st = clnn_cross_entropy_labels(a->ctx, a->logits, a->labels, NULL, a->loss, a->dlogits);
     if (st == CLNN_OK)
-        st = clnn_dense_backward(a->ctx, a->h, a->w, NULL, CLNN_ACT_NONE, 0.0f, a->dlogits, 0, a->dh, a->dw, a->db);
+        st = clnn_dense_backward(a->ctx, a->h, a->w, NULL, a->dlogits, CLNN_ACT_NONE, 0.0f, 0, a->dh, a->dw, a->db);
     return st != CLNN_OK;
 }
 

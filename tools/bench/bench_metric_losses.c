@@ -96,7 +96,7 @@ void bench_metric_losses(bench_env *env)
         goto out;
     }
     for (int k = CLNN_MARGIN_COSFACE; k <= CLNN_MARGIN_ADAFACE; k++)
-        clnn_margin_options_default((clnn_margin_kind)k, &a.margin[k]);
+        clnn_margin_options_init(&a.margin[k], (clnn_margin_kind)k);
 
     /* the three GEMMs of a call: S = x·wᵀ [N, C], dx += A·w [N, D], dw += Aᵀ·x [C, D] */
     const bench_gemm gemms[3] = {{n, c, d, 1, 0, 1}, {n, d, c, 1, 0, 0}, {c, d, n, 1, 1, 0}};

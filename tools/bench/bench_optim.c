@@ -20,7 +20,7 @@ static const float LR = 1e-3f, WD = 0.01f, L1 = 1e-4f;
 static int run_fused(void *p)
 {
     optim_args *a = p;
-    clnn_optim o = {CLNN_OPTIM_ADAMW, LR, 0, 0, 0.9f, 0.999f, 1e-8f, WD, 10};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, LR, 0, 0, 0.9f, 0.999f, 1e-8f, WD, 10};
     clnn_param prm = {a->w, a->g, a->m, a->v, a->mask, 0};
     clnn_reg regs[2] = {{CLNN_REG_L1, L1, 0, NULL}, {CLNN_REG_CLIP, 1.0f, 0, a->clip}};
     return clnn_optim_step(a->ctx, &o, 1, &prm, 2, regs) != CLNN_OK;
@@ -29,12 +29,12 @@ static int run_fused(void *p)
 static int run_unfused(void *p)
 {
     optim_args *a = p;
-    clnn_optim o = {CLNN_OPTIM_ADAM, LR, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 10};
+    clnn_optim_options o = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAM, LR, 0, 0, 0.9f, 0.999f, 1e-8f, 0, 10};
     clnn_param prm = {a->w, a->g, a->m, a->v, NULL, 0};
     clnn_reg decay = {CLNN_REG_DECAY, WD, 0, NULL}, l1 = {CLNN_REG_L1, L1, 0, NULL};
-    return clnn_scale(a->g, a->clip_host) != CLNN_OK || clnn_reg_prox(a->ctx, &decay, LR, a->mask, a->w) != CLNN_OK ||
+    return clnn_scale(a->g, a->clip_host) != CLNN_OK || clnn_reg_prox(a->ctx, a->mask, &decay, LR, a->w) != CLNN_OK ||
            clnn_optim_step(a->ctx, &o, 1, &prm, 0, NULL) != CLNN_OK ||
-           clnn_reg_prox(a->ctx, &l1, LR, a->mask, a->w) != CLNN_OK;
+           clnn_reg_prox(a->ctx, a->mask, &l1, LR, a->w) != CLNN_OK;
 }
 
 typedef struct value_args {
@@ -47,8 +47,8 @@ static int run_value(void *p)
 {
     value_args *a = p;
     clnn_reg l1 = {CLNN_REG_L1, 1e-4f, 0, NULL};
-    if (a->which == 0) return clnn_reg_value(a->ctx, &l1, a->w, a->mask, a->value) != CLNN_OK;
-    return clnn_reg_group_lasso_value(a->ctx, 1e-4f, CLNN_GROUP_ROWS, a->w, a->value) != CLNN_OK;
+    if (a->which == 0) return clnn_reg_value(a->ctx, a->w, a->mask, &l1, a->value) != CLNN_OK;
+    return clnn_reg_group_lasso_value(a->ctx, a->w, 1e-4f, CLNN_GROUP_ROWS, a->value) != CLNN_OK;
 }
 
 /* Term values: bytes = what the reduction must read (w, and the mask when
@@ -85,17 +85,17 @@ static int run_op(void *p)
     ops_args *o = p;
     clnn_tensor *wl[1] = {o->w}, *al[1] = {o->a}, *bl[1] = {o->b};
     const clnn_tensor *gl[1] = {o->g};
-    const clnn_quant q = {8, 0, 1};
+    const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1};
     switch (o->which) {
-    case OP_SAM: return clnn_sam_ascent(o->ctx, 0.05f, 1, wl, gl, bl) != CLNN_OK;
-    case OP_EMA: return clnn_ema_update(o->ctx, 0.999f, 1, al, gl) != CLNN_OK;
-    case OP_COMBINE: return clnn_grad_norm_penalty_combine(o->ctx, 0.5f, 1, al, gl) != CLNN_OK;
+    case OP_SAM: return clnn_sam_ascent(o->ctx, 1, gl, 0.05f, wl, bl) != CLNN_OK;
+    case OP_EMA: return clnn_ema_update(o->ctx, 1, gl, 0.999f, al) != CLNN_OK;
+    case OP_COMBINE: return clnn_grad_norm_penalty_combine(o->ctx, 1, gl, 0.5f, al) != CLNN_OK;
     case OP_APPLY: return clnn_prune_apply(o->ctx, o->mask, o->a) != CLNN_OK;
     case OP_NM: return clnn_prune_nm_mask(o->ctx, o->g, 2, 4, o->a) != CLNN_OK;
     case OP_TOPK: return clnn_prune_topk_mask(o->ctx, o->g, clnn_tensor_count(o->g) / 2, o->a) != CLNN_OK;
     case OP_MASKLLM: return clnn_maskllm_forward(o->ctx, o->logits, 0.5f, 1, 3, 0, o->a) != CLNN_OK;
-    case OP_QUANT: return clnn_fake_quant_forward(o->ctx, &q, o->g, o->scale, o->zero, o->a) != CLNN_OK;
-    case OP_QNOISE: return clnn_quant_noise(o->ctx, &q, o->g, o->scale, 5, 0, o->a) != CLNN_OK;
+    case OP_QUANT: return clnn_fake_quant_forward(o->ctx, o->g, o->scale, o->zero, &q, o->a) != CLNN_OK;
+    case OP_QNOISE: return clnn_quant_noise(o->ctx, o->g, o->scale, &q, 5, 0, o->a) != CLNN_OK;
     default: return clnn_spectral_power_iteration(o->ctx, o->g, 1, o->u, o->v, o->sigma) != CLNN_OK;
     }
 }
@@ -113,8 +113,8 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &cols, &o.v) == CLNN_OK &&
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &o.sigma) == CLNN_OK &&
              clnn_tensor_random_uniform(o.u, 3, 0, -1, 1) == CLNN_OK;
-    clnn_quant q = {8, 0, 1};
-    ok = ok && clnn_quant_params(env->ctx, &q, o.g, o.scale, o.zero) == CLNN_OK;
+    clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1};
+    ok = ok && clnn_quant_params(env->ctx, o.g, &q, o.scale, o.zero) == CLNN_OK;
     if (!ok) {
         fprintf(stderr, "bench optim (regularizer ops): %s\n", clnn_last_error(env->ctx));
         goto out;

@@ -26,10 +26,10 @@ static int run_op(void *p)
     switch (s->op) {
     case SORT: st = clnn_sort(s->ctx, s->a, NULL, s->b, NULL); break;
     case TOPK: st = clnn_topk_activation_forward(s->ctx, s->a, s->k, s->b, NULL); break;
-    case TOPK_BWD: st = clnn_topk_activation_backward(s->ctx, s->a, s->k, s->b, s->c); break;
+    case TOPK_BWD: st = clnn_topk_activation_backward(s->ctx, s->a, s->b, s->k, s->c); break;
     /* 2:4 at step 500 of a 0..1000 ramp: a level between dense and 2:4 */
     case NM_PROGRESSIVE: st = clnn_prune_nm_progressive_mask(s->ctx, s->a, 2, 4, 0, 1000, 500, s->c); break;
-    case W2: st = clnn_reg_wasserstein(s->ctx, 0.1f, s->a, s->b, s->c, s->d); break;
+    case W2: st = clnn_reg_wasserstein(s->ctx, s->a, s->b, 0.1f, s->c, s->d); break;
     case MSD: st = clnn_multi_dropout_forward(s->ctx, s->a, s->K, 0.1f, 1, 0, s->b); break;
     case MSD_UNFUSED:
         for (unsigned i = 0; i < s->K && st == CLNN_OK; i++) st = clnn_dropout_forward(s->ctx, s->a, 0.1f, 1, i, s->c, NULL);
@@ -37,7 +37,7 @@ static int run_op(void *p)
     case MSD_BWD: st = clnn_multi_dropout_backward(s->ctx, s->b, s->K, 0.1f, 1, 0, s->c); break;
     case ROUTE: st = clnn_moe_route(s->ctx, s->a, s->b, s->k, CLNN_MOE_SIGMOID, 1, s->ints, s->c); break;
     case AUX: st = clnn_moe_aux_loss(s->ctx, s->a, s->ints, 0.01f, s->d, s->b); break;
-    case ROUTE_BWD: st = clnn_moe_route_backward(s->ctx, s->a, s->ints, CLNN_MOE_SOFTMAX, 1, s->c, s->b); break;
+    case ROUTE_BWD: st = clnn_moe_route_backward(s->ctx, s->a, s->ints, s->c, CLNN_MOE_SOFTMAX, 1, s->b); break;
     case DISPATCH: st = clnn_moe_dispatch(s->ctx, s->a, s->ints, s->ints2, s->ints3, s->b); break;
     default: st = clnn_moe_combine(s->ctx, s->b, s->ints3, s->c, s->a); break;
     }

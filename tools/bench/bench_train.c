@@ -55,7 +55,7 @@ typedef struct mlp_args {
 static int run_mlp_step(void *p)
 {
     mlp_args *a = p;
-    clnn_cross_entropy_options ce = {CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     a->step++;
     mlp_train_step(a->ctx, &a->model, &a->batch, &ce, 0.2f, a->step, 1e-3f, 0.01f, a->step);
     return 0;
@@ -95,7 +95,7 @@ typedef struct cnn_args {
 static int run_cnn_step(void *p)
 {
     cnn_args *a = p;
-    clnn_cross_entropy_options ce = {CLNN_REDUCE_MEAN, 0.0f, -100};
+    clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.0f, -100};
     a->step++;
     cnn_train_step(a->ctx, &a->model, &a->batch, &ce, 6, a->step, 2e-3f, 0.01f, 0.1f, a->step);
     return 0;
