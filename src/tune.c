@@ -11,20 +11,20 @@
 
 /* ------------------------------------------------------------------ modes */
 
-clnn_status clnn_tuner_set_mode(clnn_context *ctx, clnn_tune_mode mode)
+clnn_status clnn_tune_set_mode(clnn_context *ctx, clnn_tune_mode mode)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuner_set_mode: ctx is NULL");
+    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_set_mode: ctx is NULL");
     if (mode != CLNN_TUNE_OFF && mode != CLNN_TUNE_CACHED && mode != CLNN_TUNE_ON)
-        return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuner_set_mode: mode %d is not a clnn_tune_mode",
+        return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_set_mode: mode %d is not a clnn_tune_mode",
                           (int)mode);
     clnn__tuner_of(ctx)->mode = mode;
     return CLNN_OK;
 }
 
-clnn_status clnn_tuner_get_mode(const clnn_context *ctx, clnn_tune_mode *mode)
+clnn_status clnn_tune_get_mode(const clnn_context *ctx, clnn_tune_mode *mode)
 {
     if (!ctx || !mode)
-        return clnn__fail((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tuner_get_mode: %s is NULL",
+        return clnn__fail((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_get_mode: %s is NULL",
                           !ctx ? "ctx" : "mode");
     *mode = clnn__tune_mode(ctx);
     return CLNN_OK;

@@ -360,9 +360,9 @@ static void check_default_packing(clnn_context *ctx)
     CHECK_OK(ctx, clnn_context_device(ctx, &info));
     const size_t problem[2] = {97, 10};
     clnn_tune_config cfg;
-    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF); /* the heuristic alone */
+    clnn_tune_set_mode(ctx, CLNN_TUNE_OFF); /* the heuristic alone */
     CHECK_OK(ctx, clnn_tune_resolve(ctx, "softmax.forward", problem, &cfg, NULL));
-    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED);
     const int gpu = info.type == CLNN_DEVICE_GPU, cpu = info.type == CLNN_DEVICE_CPU;
     if (gpu)
         CHECK(cfg.params[0] == 1 && cfg.local[0] >= 32, "GPU: MULTIROW=%d local %zu for 10 classes, want several rows",

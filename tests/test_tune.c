@@ -30,10 +30,10 @@ static size_t heuristic_local(clnn_context *ctx, const char *kernel, const size_
 {
     clnn_tune_config def = {{0, 0, 0}, {0}};
     clnn_tune_mode mode;
-    CHECK_OK(ctx, clnn_tuner_get_mode(ctx, &mode));
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF));
+    CHECK_OK(ctx, clnn_tune_get_mode(ctx, &mode));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, CLNN_TUNE_OFF));
     CHECK_OK(ctx, clnn_tune_resolve(ctx, kernel, problem, &def, NULL));
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, mode));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, mode));
     return def.local[0];
 }
 
@@ -244,9 +244,9 @@ static void tuned_equals_default(clnn_context *ctx)
         size_t want = expected_candidates(ctx, tensor_kernels[k], work_items(tensor_kernels[k], n), 0,
                                           heuristic_local(ctx, tensor_kernels[k], problem));
         want_total += want < 64 ? want : 64;
-        clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+        clnn_tune_set_mode(ctx, CLNN_TUNE_OFF);
         run_op(ctx, tensor_kernels[k], x, y, xi, a, b, n, ref);
-        clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+        clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED);
         clnn_tune_config cands[64];
         size_t count = 0;
         CHECK_OK(ctx, clnn_tune_candidates(ctx, tensor_kernels[k], problem, NULL, cands, 64, &count));
@@ -272,9 +272,9 @@ static void tuned_equals_default(clnn_context *ctx)
     o.repeats = 3;
     CHECK_OK(ctx, clnn_tune_kernel(ctx, "tensor.random_normal", problem, &o, &r));
     run_op(ctx, "tensor.random_normal", x, y, xi, a, b, n, got);
-    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+    clnn_tune_set_mode(ctx, CLNN_TUNE_OFF);
     run_op(ctx, "tensor.random_normal", x, y, xi, a, b, n, ref);
-    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED);
     CHECK(memcmp(ref, got, n * sizeof *ref) == 0, "tuned random_normal differs from the default");
     clnn_tensor_release(x);
     clnn_tensor_release(y);
@@ -374,9 +374,9 @@ static void stochastic_forced_locals(clnn_context *ctx)
         /* the multiply's mask is the DropBlock forward's */
         CHECK_OK(ctx, clnn_dropblock_forward(ctx, x, 3, 0.8f, 11, mask, y));
         CHECK_OK(ctx, clnn_tensor_upload(y, a, n * sizeof *a));
-        clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF); /* the default: the heuristic */
+        clnn_tune_set_mode(ctx, CLNN_TUNE_OFF); /* the default: the heuristic */
         run_stochastic_op(ctx, kernels[k], x, y, mask, n, ref);
-        clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+        clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED);
         for (size_t i = 0; i < sizeof locals / sizeof locals[0]; i++) {
             const size_t local = test_local_fit(ctx, kernels[k], NULL, locals[i]);
             clnn_tune_config cfg = {{local, 1, 1}, {0}};
@@ -575,11 +575,11 @@ static void modes(clnn_context *ctx)
     clnn_device_info info;
     clnn_context_device(ctx, &info);
     clnn_tune_mode mode;
-    CHECK_OK(ctx, clnn_tuner_get_mode(ctx, &mode));
+    CHECK_OK(ctx, clnn_tune_get_mode(ctx, &mode));
     CHECK(mode == CLNN_TUNE_CACHED, "default mode %d", mode);
     setenv("CLNN_TUNE", "off", 1);
     clnn_context *off = test_context();
-    CHECK_OK(off, clnn_tuner_get_mode(off, &mode));
+    CHECK_OK(off, clnn_tune_get_mode(off, &mode));
     CHECK(mode == CLNN_TUNE_OFF, "CLNN_TUNE=off gives mode %d", mode);
     clnn_context_release(off);
     unsetenv("CLNN_TUNE");
@@ -597,11 +597,11 @@ static void modes(clnn_context *ctx)
     CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &m));
     CHECK(m == CLNN_TUNE_MATCH_EXACT && cfg.local[0] == heur / 2, "cached: match %d local %zu (entry %zu)", m,
           cfg.local[0], heur / 2);
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, CLNN_TUNE_OFF));
     CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.copy", problem, &cfg, &m));
     CHECK(m == CLNN_TUNE_MATCH_HEURISTIC && cfg.local[0] == heur, "off: match %d local %zu (heuristic %zu)", m,
           cfg.local[0], heur);
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED));
 
     /* on: the first scale of an unseen size is tuned, saved, and correct */
     char db[1024];
@@ -614,7 +614,7 @@ static void modes(clnn_context *ctx)
     test_fill_uniform(h, n, 9, -1, 1);
     clnn_tensor *x = test_tensor_from(ctx, 1, &n, h);
     size_t pn[2] = {n, 1};
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_ON));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, CLNN_TUNE_ON));
     CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.scale", pn, &cfg, &m));
     CHECK(m == CLNN_TUNE_MATCH_HEURISTIC, "scale not tuned yet (match %d)", m);
     CHECK_OK(ctx, clnn_scale(x, 3.0f));
@@ -630,7 +630,7 @@ static void modes(clnn_context *ctx)
     bad = 0;
     for (size_t i = 0; i < n; i++) bad += out[i] != (h[i] * 3.0f) * 0.5f;
     CHECK(bad == 0, "mode on, second call: %zu wrong", bad);
-    clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED);
+    clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED);
     clnn_tune_db_reload(); /* a new process would read the saved file */
     CHECK_OK(ctx, clnn_tune_resolve(ctx, "tensor.scale", pn, &cfg, &m));
     CHECK(m == CLNN_TUNE_MATCH_EXACT, "saved entry found after reload (match %d)", m);
@@ -692,9 +692,9 @@ static void mode_from_environment(void)
     setenv("CLNN_TUNE", "cached", 1);
     clnn_context *cached = test_context();
     setenv("CLNN_TUNE", "off", 1);
-    CHECK_OK(on, clnn_tuner_get_mode(on, &mode));
+    CHECK_OK(on, clnn_tune_get_mode(on, &mode));
     CHECK(mode == CLNN_TUNE_ON, "CLNN_TUNE=on gives mode %d", mode);
-    CHECK_OK(cached, clnn_tuner_get_mode(cached, &mode));
+    CHECK_OK(cached, clnn_tune_get_mode(cached, &mode));
     CHECK(mode == CLNN_TUNE_CACHED, "CLNN_TUNE=cached gives mode %d", mode);
     clnn_context_release(on);
     clnn_context_release(cached);
@@ -709,10 +709,10 @@ static void bad_input(clnn_context *ctx)
     clnn_tune_options o;
     clnn_tune_config cfg;
     clnn_tune_options_init(&o);
-    EXPECT_FAIL(NULL, INVAL, "clnn_tuner_set_mode", clnn_tuner_set_mode(NULL, CLNN_TUNE_ON));
-    EXPECT_FAIL(ctx, INVAL, "clnn_tuner_set_mode", clnn_tuner_set_mode(ctx, (clnn_tune_mode)7));
+    EXPECT_FAIL(NULL, INVAL, "clnn_tune_set_mode", clnn_tune_set_mode(NULL, CLNN_TUNE_ON));
+    EXPECT_FAIL(ctx, INVAL, "clnn_tune_set_mode", clnn_tune_set_mode(ctx, (clnn_tune_mode)7));
     clnn_tune_mode mode;
-    CHECK_OK(ctx, clnn_tuner_get_mode(ctx, &mode));
+    CHECK_OK(ctx, clnn_tune_get_mode(ctx, &mode));
     CHECK(mode == CLNN_TUNE_CACHED, "a rejected mode changes nothing (%d)", mode);
     EXPECT_FAIL(NULL, INVAL, "clnn_tune_kernel", clnn_tune_kernel(NULL, "tensor.copy", problem, NULL, &r));
     EXPECT_FAIL(ctx, INVAL, "clnn_tune_kernel", clnn_tune_kernel(ctx, "tensor.nope", problem, NULL, &r));
@@ -792,7 +792,7 @@ static void generic_default(clnn_context *ctx)
     while (pow2 > most) pow2 /= 2;
     size_t m = lim.preferred_multiple, want = pow2;
     if (info.type == CLNN_DEVICE_GPU && m > 1 && most / m * m > pow2) want = most / m * m;
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, CLNN_TUNE_OFF));
     size_t problem[2] = {100000, 1};
     clnn_tune_config cfg;
     clnn_tune_match match;
@@ -800,7 +800,7 @@ static void generic_default(clnn_context *ctx)
     CHECK(match == CLNN_TUNE_MATCH_HEURISTIC && cfg.local[0] == want,
           "tensor.copy's generic default: match %d local %zu, expected %zu (kernel limit %zu, multiple %zu, %s)",
           (int)match, cfg.local[0], want, lim.max_local, m, info.type == CLNN_DEVICE_GPU ? "GPU" : "not a GPU");
-    CHECK_OK(ctx, clnn_tuner_set_mode(ctx, CLNN_TUNE_CACHED));
+    CHECK_OK(ctx, clnn_tune_set_mode(ctx, CLNN_TUNE_CACHED));
 }
 
 int main(void)

@@ -160,7 +160,7 @@ static int cmd_bench_lookup(clnn_context *ctx)
     if (clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &t) != CLNN_OK) return 1;
     double per[2];
     for (int mode = 0; mode < 2; mode++) {
-        clnn_tuner_set_mode(ctx, mode ? CLNN_TUNE_CACHED : CLNN_TUNE_OFF);
+        clnn_tune_set_mode(ctx, mode ? CLNN_TUNE_CACHED : CLNN_TUNE_OFF);
         const int n = 20000;
         clnn_finish(ctx);
         double t0 = now();
@@ -219,10 +219,10 @@ static void set_compare(clnn_context *ctx, const clnn_tune_kernel_info *k, const
 {
     clnn_tune_config def;
     clnn_tune_mode mode;
-    clnn_tuner_get_mode(ctx, &mode);
-    clnn_tuner_set_mode(ctx, CLNN_TUNE_OFF);
+    clnn_tune_get_mode(ctx, &mode);
+    clnn_tune_set_mode(ctx, CLNN_TUNE_OFF);
     clnn_tune_resolve(ctx, k->id, size, &def, NULL);
-    clnn_tuner_set_mode(ctx, mode);
+    clnn_tune_set_mode(ctx, mode);
     o->ncompare = 2;
     for (int i = 0; i < 2; i++) {
         o->compare[i] = def;

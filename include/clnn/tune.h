@@ -47,8 +47,8 @@ typedef enum clnn_tune_mode {
 
 /* A context starts in the mode named by CLNN_TUNE ("off", "cached", "on");
  * unset or unrecognised means cached. */
-CLNN_API clnn_status clnn_tuner_set_mode(clnn_context *ctx, clnn_tune_mode mode);
-CLNN_API clnn_status clnn_tuner_get_mode(const clnn_context *ctx, clnn_tune_mode *mode);
+CLNN_API clnn_status clnn_tune_set_mode(clnn_context *ctx, clnn_tune_mode mode);
+CLNN_API clnn_status clnn_tune_get_mode(const clnn_context *ctx, clnn_tune_mode *mode);
 
 /* ---------------------------------------------------------------- kernels */
 
