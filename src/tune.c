@@ -13,9 +13,9 @@
 
 clnn_status clnn_tune_set_mode(clnn_context *ctx, clnn_tune_mode mode)
 {
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_set_mode: ctx is NULL");
+    CLNN_ENTRY(ctx);
     if (mode != CLNN_TUNE_OFF && mode != CLNN_TUNE_CACHED && mode != CLNN_TUNE_ON)
-        return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_tune_set_mode: mode %d is not a clnn_tune_mode",
+        return clnn__fail(ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: mode %d is not a clnn_tune_mode", fn,
                           (int)mode);
     clnn__tuner_of(ctx)->mode = mode;
     return CLNN_OK;
@@ -81,8 +81,7 @@ static clnn_status check_problem(clnn_context *ctx, const char *fn, const size_t
 clnn_status clnn_tune_kernel(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
                              const clnn_tune_options *opt, clnn_tune_result *result)
 {
-    static const char *fn = "clnn_tune_kernel";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     const clnn__tunable *t;
     TRY(find_kernel(ctx, fn, kernel_id, &t));
     TRY(check_problem(ctx, fn, problem));
@@ -113,8 +112,7 @@ clnn_status clnn_tune_kernel(clnn_context *ctx, const char *kernel_id, const siz
 clnn_status clnn_tune_candidates(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
                                  const clnn_tune_options *opt, clnn_tune_config *out, size_t cap, size_t *count)
 {
-    static const char *fn = "clnn_tune_candidates";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     const clnn__tunable *t;
     TRY(find_kernel(ctx, fn, kernel_id, &t));
     TRY(check_problem(ctx, fn, problem));
@@ -150,7 +148,7 @@ size_t clnn_tune_kernel_count(void)
 
 clnn_status clnn_tune_kernel_info_get(size_t index, clnn_tune_kernel_info *info)
 {
-    static const char *fn = "clnn_tune_kernel_info_get";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!info) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: info is NULL", fn);
     const clnn__tunable *t = clnn__tunable_at(index);
     if (!t) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: index %zu is not below %zu", fn, index,
@@ -171,7 +169,7 @@ clnn_status clnn_tune_kernel_info_get(size_t index, clnn_tune_kernel_info *info)
 
 clnn_status clnn_tune_config_string(const char *kernel_id, const clnn_tune_config *cfg, char *buf, size_t len)
 {
-    static const char *fn = "clnn_tune_config_string";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!kernel_id || !cfg || !buf || !len)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s", fn,
                           !kernel_id ? "kernel_id is NULL" : !cfg ? "cfg is NULL" : !buf ? "buf is NULL" : "len is 0");
@@ -185,8 +183,7 @@ clnn_status clnn_tune_config_string(const char *kernel_id, const clnn_tune_confi
 
 clnn_status clnn_tune_force(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg)
 {
-    static const char *fn = "clnn_tune_force";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     clnn__tuner *tuner = clnn__tuner_of(ctx);
     if (!kernel_id && !cfg) {
         tuner->forced = NULL;
@@ -211,8 +208,7 @@ clnn_status clnn_tune_force(clnn_context *ctx, const char *kernel_id, const clnn
 clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg,
                                  clnn_tune_limits *limits)
 {
-    static const char *fn = "clnn_tune_limits_get";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     const clnn__tunable *t;
     TRY(find_kernel(ctx, fn, kernel_id, &t));
     CHECK_ARG(ctx, limits, "%s: limits is NULL", fn);
@@ -237,7 +233,7 @@ clnn_status clnn_tune_limits_get(clnn_context *ctx, const char *kernel_id, const
 
 clnn_status clnn_tune_fallbacks_get(const clnn_context *ctx, clnn_tune_fallbacks *fallbacks)
 {
-    static const char *fn = "clnn_tune_fallbacks_get";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!ctx || !fallbacks)
         return clnn__fail((clnn_context *)ctx, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
                           !ctx ? "ctx" : "fallbacks");
@@ -251,8 +247,7 @@ clnn_status clnn_tune_fallbacks_get(const clnn_context *ctx, clnn_tune_fallbacks
 clnn_status clnn_tune_resolve(clnn_context *ctx, const char *kernel_id, const size_t problem[2],
                               clnn_tune_config *cfg, clnn_tune_match *match)
 {
-    static const char *fn = "clnn_tune_resolve";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     const clnn__tunable *t;
     TRY(find_kernel(ctx, fn, kernel_id, &t));
     TRY(check_problem(ctx, fn, problem));
@@ -272,8 +267,7 @@ clnn_status clnn_tune_resolve(clnn_context *ctx, const char *kernel_id, const si
 
 clnn_status clnn_tune_bench_lookup(clnn_context *ctx, const char *kernel_id, size_t iterations, double *ns)
 {
-    static const char *fn = "clnn_tune_bench_lookup";
-    if (!ctx) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: ctx is NULL", fn);
+    CLNN_ENTRY(ctx);
     const clnn__tunable *t;
     TRY(find_kernel(ctx, fn, kernel_id, &t));
     CHECK_ARG(ctx, iterations >= 1, "%s: iterations is 0", fn);

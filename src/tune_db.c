@@ -382,7 +382,7 @@ clnn_status clnn_tune_db_stats_get(clnn_tune_db_stats *stats)
 clnn_status clnn_tune_db_lookup(const clnn_device_info *device, const char *kernel_id, const size_t problem[2],
                                 clnn_tune_match *match, int *keeps_default, clnn_tune_config *cfg)
 {
-    static const char *fn = "clnn_tune_db_lookup";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!device || !kernel_id || !problem || !match || !keeps_default || !cfg)
         return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: %s is NULL", fn,
                           !device ? "device" : !kernel_id ? "kernel_id" : !problem ? "problem"

@@ -153,7 +153,7 @@ static int keep_persistent(const db_entry *e, const void *arg)
 
 clnn_status clnn_tune_db_save(void)
 {
-    static const char *fn = "clnn_tune_db_save";
+    CLNN_ENTRY_NO_CONTEXT();
     db_list *db = clnn__db_acquire();
     const char *db_path = clnn__db_user_path();
     char *target = NULL;
@@ -197,7 +197,7 @@ static clnn_status read_named(const char *fn, const char *path, db_list *l)
 
 clnn_status clnn_tune_db_import(const char *path, size_t *added)
 {
-    static const char *fn = "clnn_tune_db_import";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!path) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
     db_list in = {0};
     clnn_status st = read_named(fn, path, &in);
@@ -221,7 +221,7 @@ static int keep_device(const db_entry *e, const void *arg)
 
 clnn_status clnn_tune_db_export(const char *path, const char *device_filter, size_t *written)
 {
-    static const char *fn = "clnn_tune_db_export";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!path) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: path is NULL", fn);
     char why[1200], *target = NULL;
     if (clnn__resolve_target(path, &target, why, sizeof why) != 0)
@@ -234,7 +234,7 @@ clnn_status clnn_tune_db_export(const char *path, const char *device_filter, siz
 
 clnn_status clnn_tune_db_merge(const char *dst, const char *const *srcs, size_t nsrcs, size_t *entries)
 {
-    static const char *fn = "clnn_tune_db_merge";
+    CLNN_ENTRY_NO_CONTEXT();
     if (!dst) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: dst is NULL", fn);
     if (nsrcs && !srcs) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: srcs is NULL", fn);
     for (size_t i = 0; i < nsrcs; i++)
