@@ -1,20 +1,11 @@
 /* Activations. Element-wise kernels handle WPT consecutive elements per
  * work-item; every kernel guards its tail. The function comes from
  * activation.clh, selected by an int that the launchers fix at compile time
- * (ACT_FIXED below). */
+ * (ACT_FIXED, ACT_OF there). */
 #include "activation.clh"
 
 #ifndef WPT
 #define WPT 1
-#endif
-
-/* Launchers compile one variant per function (-DACT_FIXED=<clnn_activation>):
- * with the function known at compile time PoCL vectorizes the loop across
- * work-items, which a run-time switch prevented (GELU ran 100x slower). */
-#ifdef ACT_FIXED
-#define ACT_OF(act) ACT_FIXED
-#else
-#define ACT_OF(act) (act)
 #endif
 
 /* y = f(x) */

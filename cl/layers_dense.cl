@@ -4,15 +4,6 @@
  * activation.clh. */
 #include "activation.clh"
 
-/* Launchers compile one variant per function (-DACT_FIXED=<clnn_activation>):
- * with the function known at compile time PoCL vectorizes the loop across
- * work-items, which a run-time switch prevented (GELU ran 100x slower). */
-#ifdef ACT_FIXED
-#define ACT_OF(act) ACT_FIXED
-#else
-#define ACT_OF(act) (act)
-#endif
-
 /* Rows per partial sum of dense's bias gradient. Fixed (not tunable): the
  * summation order, and so the bits of db, must not depend on the launch. */
 #define DB_ROWS 32
