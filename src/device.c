@@ -209,6 +209,12 @@ unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i)
     return p;
 }
 
+clnn_status clnn__check_device_index(const char *fn, size_t index, size_t n)
+{
+    if (index < n) return CLNN_OK;
+    return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "%s: index %zu is out of range (%zu devices)", fn, index, n);
+}
+
 clnn_status clnn_device_info_get(size_t index, clnn_device_info *info)
 {
     CLNN_ENTRY_NO_CONTEXT();
@@ -216,13 +222,10 @@ clnn_status clnn_device_info_get(size_t index, clnn_device_info *info)
     clnn__device_entry *list;
     size_t n;
     TRY(clnn__device_list(fn, &list, &n));
-    if (index >= n) {
-        free(list);
-        return clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND,
-                          "%s: index %zu is out of range (%zu devices)", fn, index, n);
-    }
-    clnn_status st = clnn__device_describe(list[index].platform, list[index].device, (unsigned)index,
-                                           clnn__device_platform_index(list, index), info);
+    clnn_status st = clnn__check_device_index(fn, index, n);
+    if (st == CLNN_OK)
+        st = clnn__device_describe(list[index].platform, list[index].device, (unsigned)index,
+                                   clnn__device_platform_index(list, index), info);
     free(list);
     return st;
 }

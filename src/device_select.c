@@ -125,11 +125,8 @@ clnn_status clnn_device_rank_get(size_t index, clnn_device_rank *rank)
     survey_item *items;
     size_t n;
     TRY(survey(fn, &items, &n));
-    clnn_status st = CLNN_OK;
-    if (index >= n)
-        st = clnn__fail(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "%s: index %zu is out of range (%zu devices)", fn, index, n);
-    else
-        *rank = items[index].rank;
+    clnn_status st = clnn__check_device_index(fn, index, n);
+    if (st == CLNN_OK) *rank = items[index].rank;
     free(items);
     return st;
 }

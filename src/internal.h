@@ -79,6 +79,8 @@ clnn_status clnn__device_describe(cl_platform_id platform, cl_device_id device,
 clnn_status clnn__device_list(const char *fn, clnn__device_entry **entries, size_t *count);
 /* Platform position of list[i] (platforms counted in list order). */
 unsigned clnn__device_platform_index(const clnn__device_entry *list, size_t i);
+/* index names one of n devices (DEVICE_NOT_FOUND otherwise). */
+clnn_status clnn__check_device_index(const char *fn, size_t index, size_t n);
 /* The facts ranking needs beyond clnn_device_info: r->cl_type (the raw
  * CL_DEVICE_TYPE bits; info.type is OTHER unless exactly one of GPU, CPU,
  * ACCELERATOR), host_unified_memory, available, and r->reason when
@@ -206,6 +208,11 @@ typedef struct clnn__tunable {
      * small dimensions only. */
     size_t (*iterations)(const size_t problem[2], const clnn__config *cfg);
 } clnn__tunable;
+
+/* A 1-D kernel tuned by its local size alone (no -D parameters), with the
+ * given heuristic and global-size functions (NULL: the generic ones). */
+#define CLNN_TUNABLE(id_, program_, kernel_, heuristic_, global_) \
+    {id_, program_, kernel_, 1, {{NULL, {0}, 0, 0}}, heuristic_, global_, NULL}
 
 /* A launch of a tunable kernel, as dispatch is handed it: everything a
  * launch depends on travels here, nothing rides on the context. */

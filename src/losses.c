@@ -13,13 +13,8 @@ static const clnn__tunable tune_spherical = CLNN_ROWS_TUNABLE("losses.spherical_
 static const clnn__tunable tune_elr = CLNN_ROWS_TUNABLE("losses.elr", "losses", "elr_loss");
 
 static const clnn__tunable tune_zh = CLNN_ROW_TUNABLE("losses.spherical_z_hidden", "losses", "spherical_z_hidden");
-static const clnn__tunable tune_zh_wfix = {"losses.spherical_z_hidden_wfix",
-                                           "losses",
-                                           "spherical_z_hidden_wfix",
-                                           1,
-                                           {{NULL, {0}, 0, 0}},
-                                           NULL,
-                                           NULL};
+static const clnn__tunable tune_zh_wfix =
+    CLNN_TUNABLE("losses.spherical_z_hidden_wfix", "losses", "spherical_z_hidden_wfix", NULL, NULL);
 static const clnn__tunable tune_zh_scatter =
     CLNN_ROW_TUNABLE("losses.spherical_z_hidden_scatter", "losses", "spherical_z_hidden_scatter");
 static const clnn__tunable tune_zh_colsum =
@@ -101,7 +96,6 @@ static clnn_status check_outputs(clnn_context *ctx, const char *fn, clnn_reducti
                                  const clnn_tensor *logits, const clnn_tensor *const *inputs, size_t ninputs,
                                  clnn_tensor *loss, clnn_tensor *dlogits)
 {
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, rows, "row"};
     const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dlogits, "dlogits", logits, "logits"}};
     return clnn__check_loss_io(ctx, fn, &red, ninputs, inputs, 2, out);
@@ -118,13 +112,11 @@ static clnn_status run_three_params(clnn_context *ctx, const char *fn, const cln
                                     clnn_tensor *dlogits)
 {
     cl_mem partial = NULL;
-    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int want_grad = dlogits != NULL;
-    float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
-                         KARG(nrows),       KARG(ncols),    KARG(lanes),              KARG(p1),
-                         KARG(p2),          KARG(p3),       KARG(scale),              KARG(want_grad),
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
+                         KARG(nrows),       KARG(ncols),      KARG(lanes),              KARG(p1),
+                         KARG(p2),          KARG(p3),         KARG(g.scale),            KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 13, args, reduction, loss);
 }
@@ -149,14 +141,13 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
     const clnn_tensor *inputs[] = {logits, labels, alpha};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 3, loss, dlogits));
     cl_mem partial = NULL;
-    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_mem alpha_buf = alpha ? alpha->buffer : logits->buffer; /* unread without has_alpha */
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int has_alpha = alpha != NULL, want_grad = dlogits != NULL;
-    float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),    KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
+    cl_int has_alpha = alpha != NULL;
+    clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(g.grad),  KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                          KARG_BUF(alpha_buf), KARG(nrows),       KARG(ncols),              KARG(lanes),
-                         KARG(*w),            KARG(has_alpha),   KARG(scale),              KARG(want_grad),
+                         KARG(*w),            KARG(has_alpha),   KARG(g.scale),            KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     const char *variant = w->s[W_NFL] != 0.0f ? "-DLOSS_NFL=1" : NULL;
     return clnn__run_row_loss(ctx, fn, &tune_py, variant, rows, cols, &partial, 13, args, reduction, loss);
@@ -331,16 +322,15 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 4, loss, dlogits));
     cl_mem partial = NULL;
-    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_mem label_buf = labels ? labels->buffer : sample_ids->buffer; /* unread without has_labels */
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_uint nsamples = (cl_uint)(targets->count / cols);
-    cl_int has_labels = labels != NULL, want_grad = dlogits != NULL;
-    float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(grad),  KARG_BUF(logits->buffer), KARG_BUF(label_buf),
-                         KARG_BUF(sample_ids->buffer),         KARG_BUF(targets->buffer), KARG(nrows),
-                         KARG(ncols),         KARG(lanes),     KARG(nsamples),           KARG(lambda),
-                         KARG(beta),          KARG(scale),     KARG(has_labels),         KARG(want_grad),
+    cl_int has_labels = labels != NULL;
+    clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(label_buf),
+                         KARG_BUF(sample_ids->buffer),          KARG_BUF(targets->buffer), KARG(nrows),
+                         KARG(ncols),         KARG(lanes),      KARG(nsamples),           KARG(lambda),
+                         KARG(beta),          KARG(g.scale),    KARG(has_labels),         KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 16, args, reduction, loss);
 }
@@ -471,7 +461,6 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
     CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
     CHECK_ARG(ctx, !db || bias, "%s: db is given but bias is NULL", fn);
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, rows, "row"};
     const clnn_tensor *inputs[] = {h, W, bias, labels};
     const clnn__loss_output out[4] = {{loss, "loss", NULL, NULL},

@@ -5,8 +5,7 @@
 #include "common/loss_value.h"
 #include "tune_family.h"
 
-static const clnn__tunable tune_mix = {"outputs.mix_targets", "outputs", "mix_targets", 1, {{NULL, {0}, 0, 0}},
-                                       NULL, NULL};
+static const clnn__tunable tune_mix = CLNN_TUNABLE("outputs.mix_targets", "outputs", "mix_targets", NULL, NULL);
 static const clnn__tunable tune_entropy = CLNN_ROWS_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
 static const clnn__tunable tune_prob_entropy = CLNN_ROWS_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
 static const clnn__tunable tune_z = CLNN_ROWS_TUNABLE("outputs.z_loss", "outputs", "z_loss");
@@ -100,12 +99,10 @@ static clnn_status logit_penalty(clnn_context *ctx, const char *fn, const clnn__
     const clnn__loss_red red = {reduction, rows, "row"};
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, logits, loss, dlogits, grad_name));
     cl_mem partial = NULL;
-    cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int want_grad = dlogits != NULL;
-    float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG(nrows), KARG(ncols),
-                         KARG(lanes), KARG(coef), KARG(scale), KARG(want_grad),
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG(nrows), KARG(ncols),
+                         KARG(lanes), KARG(coef), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 10, args, reduction, loss);
 }
@@ -143,7 +140,6 @@ static clnn_status check_pair(clnn_context *ctx, const char *fn, const clnn_tens
 {
     TRY(clnn__check_rows(ctx, fn, "zp", zp, rows, cols));
     TRY(clnn__check_like(ctx, fn, "zq", zq, "zp", zp));
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, *rows, "row"};
     const clnn_tensor *in[2] = {zp, zq};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dzp, "dzp", zp, "zp"}, {dzq, "dzq", zq, "zq"}};
@@ -245,16 +241,13 @@ clnn_status clnn_stablemax_cross_entropy(clnn_context *ctx, const clnn_tensor *l
     TRY(clnn__check_rows(ctx, fn, "logits", logits, &rows, &cols));
     TRY(clnn__check_labels(ctx, fn, "labels", labels, rows, "logits"));
     CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, rows, "row"};
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, labels, loss, dlogits, "dlogits"));
     cl_mem partial = NULL;
-    cl_mem grad_buf = dlogits ? dlogits->buffer : logits->buffer; /* untouched without want_grad */
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int want_grad = dlogits != NULL;
-    float scale = clnn__loss_scale(reduction, rows);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad_buf), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                         KARG(nrows),       KARG(ncols),        KARG(lanes),              KARG(scale),
-                         KARG(want_grad),   KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
+                         KARG(nrows),       KARG(ncols),      KARG(lanes),              KARG(g.scale),
+                         KARG(g.want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &tune_stablemax_ce, NULL, rows, cols, &partial, 10, args, reduction, loss);
 }

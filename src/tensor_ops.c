@@ -7,14 +7,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ELEMENTWISE(id_, kernel_) {id_, "tensor", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "tensor", kernel_, NULL, NULL)
 static const clnn__tunable tune_fill_f32 = ELEMENTWISE("tensor.fill_f32", "fill_f32");
 static const clnn__tunable tune_fill_i32 = ELEMENTWISE("tensor.fill_i32", "fill_i32");
 static const clnn__tunable tune_copy = ELEMENTWISE("tensor.copy", "copy_u32");
 static const clnn__tunable tune_scale = ELEMENTWISE("tensor.scale", "scale_f32");
 static const clnn__tunable tune_axpy = ELEMENTWISE("tensor.axpy", "axpy_f32");
 /* one work-item per four elements (Philox blocks: cl/philox.clh) */
-#define PER_BLOCK(id_, kernel_) {id_, "tensor", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+#define PER_BLOCK(id_, kernel_) CLNN_TUNABLE(id_, "tensor", kernel_, NULL, clnn__global_philox_blocks)
 static const clnn__tunable tune_uniform = PER_BLOCK("tensor.random_uniform", "random_uniform_f32");
 static const clnn__tunable tune_normal = PER_BLOCK("tensor.random_normal", "random_normal_f32");
 

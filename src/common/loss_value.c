@@ -19,6 +19,13 @@ float clnn__loss_scale(clnn_reduction reduction, size_t terms)
     return reduction == CLNN_REDUCE_MEAN ? (float)(1.0 / (double)terms) : 1.0f;
 }
 
+clnn__loss_grad clnn__loss_grad_of(const clnn_tensor *input, const clnn_tensor *grad, clnn_reduction reduction,
+                                   size_t terms)
+{
+    clnn__loss_grad g = {grad ? grad->buffer : input->buffer, grad != NULL, clnn__loss_scale(reduction, terms)};
+    return g;
+}
+
 clnn_status clnn__check_rows(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t, size_t *rows,
                              size_t *cols)
 {
@@ -66,6 +73,7 @@ static clnn_status check_loss_count(clnn_context *ctx, const char *fn, const cln
 clnn_status clnn__check_loss_io(clnn_context *ctx, const char *fn, const clnn__loss_red *red, size_t nin,
                                 const clnn_tensor *const *in, size_t nout, const clnn__loss_output *out)
 {
+    if (red) TRY(clnn__check_reduction(ctx, fn, red->reduction));
     int any = 0;
     for (size_t o = 0; o < nout; o++) any |= out[o].t != NULL;
     if (!any) {
@@ -175,6 +183,13 @@ clnn_status clnn__run_loss(clnn_context *ctx, const char *fn, const clnn__loss_l
     if (st == CLNN_OK) st = clnn__loss_reduce(ctx, fn, reduction, loss, partial, l->groups, scale, NULL);
     clnn__loss_release(loss, partial);
     return st;
+}
+
+clnn__loss_launch clnn__chunked_launch(const clnn__tunable *t, size_t items, size_t chunk, cl_mem *partial,
+                                       cl_mem *values)
+{
+    clnn__loss_launch l = {t, NULL, (items + chunk - 1) / chunk, items < chunk ? items : chunk, partial, values};
+    return l;
 }
 
 clnn_status clnn__run_row_loss(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,

@@ -32,6 +32,17 @@ typedef struct clnn__loss_red {
 
 /* ------------------------------------------------------------- checks */
 
+/* What every loss kernel is handed besides its inputs: where the gradient
+ * goes (the input itself stands in, unwritten, when none is wanted), whether
+ * one is wanted, and the scale of `terms` terms under the reduction. */
+typedef struct clnn__loss_grad {
+    cl_mem grad;
+    cl_int want_grad;
+    float scale;
+} clnn__loss_grad;
+clnn__loss_grad clnn__loss_grad_of(const clnn_tensor *input, const clnn_tensor *grad, clnn_reduction reduction,
+                                   size_t terms);
+
 /* reduction is MEAN, SUM or NONE. */
 clnn_status clnn__check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction);
 /* The scale of the value and the gradients: 1/terms for MEAN, 1 for SUM and NONE. */
@@ -54,10 +65,11 @@ typedef struct clnn__loss_output {
     const clnn_tensor *like;
     const char *like_name;
 } clnn__loss_output;
-/* The outputs out[0..nout) (not all of them NULL) are fp32; out[0] is the
- * loss: 1 element, or red->terms for NONE (red NULL: always 1 element); each
- * gradient has its input's shape; no output shares a buffer with an input
- * (in[], NULL entries skipped) or with another output. */
+/* red->reduction (red not NULL) is valid; the outputs out[0..nout) (not all
+ * of them NULL) are fp32; out[0] is the loss: 1 element, or red->terms for
+ * NONE (red NULL: always 1 element); each gradient has its input's shape; no
+ * output shares a buffer with an input (in[], NULL entries skipped) or with
+ * another output. */
 clnn_status clnn__check_loss_io(clnn_context *ctx, const char *fn, const clnn__loss_red *red, size_t nin,
                                 const clnn_tensor *const *in, size_t nout, const clnn__loss_output *out);
 /* The common case: inputs `input` and `other` (pass input when there is
@@ -96,6 +108,10 @@ typedef struct clnn__loss_launch {
 } clnn__loss_launch;
 clnn_status clnn__run_loss(clnn_context *ctx, const char *fn, const clnn__loss_launch *l, size_t nargs,
                            const clnn__karg *args, clnn_reduction reduction, clnn_tensor *loss, float scale);
+
+/* The launch of a chunked kernel over `items` items, `chunk` per work-group. */
+clnn__loss_launch clnn__chunked_launch(const clnn__tunable *t, size_t items, size_t chunk, cl_mem *partial,
+                                       cl_mem *values);
 
 /* clnn__run_loss for a row kernel (one work-group per row of `cols`, its
  * value in the row's partial) with the scale of `rows` terms. */

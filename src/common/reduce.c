@@ -15,12 +15,12 @@ static void partial_global(const size_t problem[2], const clnn__config *cfg, siz
     global[1] = 1;
 }
 
-static const clnn__tunable tune_partial = {"reg.reduce_partial", "reduce_deterministic", "reduce_partial", 1,
-                                           {{NULL, {0}, 0, 0}}, NULL, partial_global};
-static const clnn__tunable tune_final = {"reg.reduce_final", "reduce_deterministic", "reduce_final", 1,
-                                         {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_combine = {"reg.reduce_combine", "reduce_deterministic", "reduce_combine", 1,
-                                           {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_partial =
+    CLNN_TUNABLE("reg.reduce_partial", "reduce_deterministic", "reduce_partial", NULL, partial_global);
+static const clnn__tunable tune_final =
+    CLNN_TUNABLE("reg.reduce_final", "reduce_deterministic", "reduce_final", NULL, NULL);
+static const clnn__tunable tune_combine =
+    CLNN_TUNABLE("reg.reduce_combine", "reduce_deterministic", "reduce_combine", NULL, NULL);
 
 /* Parts per segment: about 256 elements each, at most 4096 parts. A
  * function of len only, so the summation tree never depends on the device. */
@@ -80,13 +80,13 @@ clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl
     return clnn__run_variant(ctx, fn, &tune_combine, variant, p, 4, a);
 }
 
-static const clnn__tunable tune_grad = {"reg.grad", "regularizers_terms", "reg_grad", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_group = {"reg.group_apply", "regularizers_terms", "reg_group_apply", 1,
-                                         {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_sub_identity = {"reg.sub_identity", "regularizers_terms", "sub_identity", 1,
-                                                {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_blend = {"reg.blend", "regularizers_terms", "reg_blend", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_outer = {"reg.outer", "regularizers_terms", "reg_outer", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_grad = CLNN_TUNABLE("reg.grad", "regularizers_terms", "reg_grad", NULL, NULL);
+static const clnn__tunable tune_group =
+    CLNN_TUNABLE("reg.group_apply", "regularizers_terms", "reg_group_apply", NULL, NULL);
+static const clnn__tunable tune_sub_identity =
+    CLNN_TUNABLE("reg.sub_identity", "regularizers_terms", "sub_identity", NULL, NULL);
+static const clnn__tunable tune_blend = CLNN_TUNABLE("reg.blend", "regularizers_terms", "reg_blend", NULL, NULL);
+static const clnn__tunable tune_outer = CLNN_TUNABLE("reg.outer", "regularizers_terms", "reg_outer", NULL, NULL);
 
 clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
                                 size_t nargs, const clnn__karg *args)

@@ -7,7 +7,7 @@
 
 #include <limits.h>
 
-#define ELEMENTWISE(id_, kernel_) {id_, "conv", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "conv", kernel_, NULL, NULL)
 static const clnn__tunable tune_im2col = ELEMENTWISE("conv.im2col", "im2col");
 static const clnn__tunable tune_col2im = ELEMENTWISE("conv.col2im", "col2im");
 static const clnn__tunable tune_bias_add = ELEMENTWISE("conv.bias_add", "bias_add");

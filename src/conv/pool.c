@@ -4,7 +4,7 @@
 #include "internal.h"
 #include "tune_family.h"
 
-#define ELEMENTWISE(id_, kernel_) {id_, "conv_pool", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "conv_pool", kernel_, NULL, NULL)
 static const clnn__tunable tune_forward = ELEMENTWISE("pool.forward", "pool_forward");
 static const clnn__tunable tune_backward = ELEMENTWISE("pool.backward", "pool_backward");
 

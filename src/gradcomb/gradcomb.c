@@ -33,14 +33,14 @@ static cl_uint gram_parts(const clnn_context *ctx, size_t len)
     return (cl_uint)(parts < 1 ? 1 : parts);
 }
 
-static const clnn__tunable tune_gram_partial = {"gradcomb.gram_partial", "gradcomb", "gram_partial", 1,
-                                                {{NULL, {0}, 0, 0}}, NULL, partial_global};
-static const clnn__tunable tune_gram_final = {"gradcomb.gram_final", "gradcomb_solve", "gram_final", 1,
-                                              {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_gram_solve = {"gradcomb.gram_solve", "gradcomb_solve", "gram_solve", 1,
-                                              {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_combine = {"gradcomb.combine", "gradcomb_elementwise", "combine", 1,
-                                           {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_gram_partial =
+    CLNN_TUNABLE("gradcomb.gram_partial", "gradcomb", "gram_partial", NULL, partial_global);
+static const clnn__tunable tune_gram_final =
+    CLNN_TUNABLE("gradcomb.gram_final", "gradcomb_solve", "gram_final", NULL, NULL);
+static const clnn__tunable tune_gram_solve =
+    CLNN_TUNABLE("gradcomb.gram_solve", "gradcomb_solve", "gram_solve", NULL, NULL);
+static const clnn__tunable tune_combine =
+    CLNN_TUNABLE("gradcomb.combine", "gradcomb_elementwise", "combine", NULL, NULL);
 
 /* ---------------------------------------------------------------- tuning */
 

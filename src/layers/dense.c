@@ -9,7 +9,7 @@
 static const clnn__tunable tune_bias_act = {"dense.bias_act", "layers_dense", "dense_bias_act", 2,
                                             {{NULL, {0}, 0, 0}}, NULL, NULL};
 static const clnn__tunable tune_dz = {"dense.dz", "layers_dense", "dense_dz", 2, {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_db = {"dense.db", "layers_dense", "dense_db", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_db = CLNN_TUNABLE("dense.db", "layers_dense", "dense_db", NULL, NULL);
 
 /* ---------------------------------------------------------------- tuning */
 

@@ -4,7 +4,7 @@
 #include "tune_family.h"
 
 /* one work-item per Philox block of four elements */
-#define PER_BLOCK(id_, kernel_) {id_, "layers_dropout", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+#define PER_BLOCK(id_, kernel_) CLNN_TUNABLE(id_, "layers_dropout", kernel_, NULL, clnn__global_philox_blocks)
 static const clnn__tunable tune_forward = PER_BLOCK("dropout.forward", "dropout_forward");
 static const clnn__tunable tune_backward = PER_BLOCK("dropout.backward", "dropout_backward");
 

@@ -10,8 +10,8 @@
 #define ROW_BCE_MODE 5  /* ROW_BCE and ROW_MSE of cl/rowreduce.clh */
 #define ROW_MSE_MODE 4
 
-static const clnn__tunable tune_label_scale = {"loss.ce_label_scale", "layers_loss", "ce_label_scale", 1,
-                                               {{NULL, {0}, 0, 0}}, clnn__row_heuristic, clnn__row_global};
+static const clnn__tunable tune_label_scale =
+    CLNN_TUNABLE("loss.ce_label_scale", "layers_loss", "ce_label_scale", clnn__row_heuristic, clnn__row_global);
 static const clnn__tunable tune_ce_labels = CLNN_ROWS_TUNABLE("loss.ce_labels", "layers_loss", "ce_labels");
 static const clnn__tunable tune_ce_soft = CLNN_ROWS_TUNABLE("loss.ce_soft", "layers_loss", "ce_soft");
 static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "layers_loss", "pointwise_loss");
@@ -114,12 +114,11 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     TRY(clnn__check_loss_args(ctx, fn, &red, logits, targets, loss, dgrad, "dlogits"));
 
     cl_mem partial = NULL;
-    float scale = clnn__loss_scale(opt->reduction, rows), eps = opt->label_smoothing;
-    cl_int want_grad = dgrad != NULL;
+    float eps = opt->label_smoothing;
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dgrad, opt->reduction, rows);
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_mem grad = dgrad ? dgrad->buffer : logits->buffer; /* unwritten without want_grad */
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
-                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(scale), KARG(want_grad),
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
+                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &tune_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction, loss);
 }
@@ -139,17 +138,15 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
     const clnn__loss_red red = {reduction, p->count, "element"};
     TRY(clnn__check_loss_args(ctx, fn, &red, p, q, loss, grad, grad_name));
 
-    size_t n = p->count, chunks = (n + LOSS_CHUNK - 1) / LOSS_CHUNK, len = n < LOSS_CHUNK ? n : LOSS_CHUNK;
+    size_t n = p->count;
     cl_mem partial = NULL, values = NULL;
-    float scale = clnn__loss_scale(reduction, n);
-    cl_int want_grad = grad != NULL;
-    cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(len);
-    cl_mem g = grad ? grad->buffer : p->buffer; /* unwritten without want_grad */
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g), KARG_BUF(p->buffer), KARG_BUF(q->buffer),
-                         KARG(count), KARG(lanes), KARG(mode), KARG(scale), KARG(want_grad),
+    const clnn__loss_launch l = clnn__chunked_launch(&tune_pointwise, n, LOSS_CHUNK, &partial, &values);
+    clnn__loss_grad g = clnn__loss_grad_of(p, grad, reduction, n);
+    cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(l.len);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g.grad), KARG_BUF(p->buffer),
+                         KARG_BUF(q->buffer), KARG(count), KARG(lanes), KARG(mode), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    const clnn__loss_launch l = {&tune_pointwise, NULL, chunks, len, &partial, &values};
-    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, scale);
+    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, g.scale);
 }
 
 clnn_status clnn_mse_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,

@@ -4,10 +4,10 @@
 
 #include "regularizers/regularizers_internal.h"
 
-static const clnn__tunable tune_rows_apply = {"metric.rows_apply", "metric_losses", "rows_apply", 1,
-                                              {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_column_sums = {"metric.column_sums", "metric_losses", "column_sums", 1,
-                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
+static const clnn__tunable tune_rows_apply =
+    CLNN_TUNABLE("metric.rows_apply", "metric_losses", "rows_apply", NULL, NULL);
+static const clnn__tunable tune_column_sums =
+    CLNN_TUNABLE("metric.column_sums", "metric_losses", "column_sums", NULL, NULL);
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -81,7 +81,6 @@ clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tens
     CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, x has %zu rows", fn, labels->count, n);
     CHECK_SHAPE(ctx, c <= 0x7FFFFFFF && (double)n * (double)c <= 4294967295.0,
                 "%s: %zu rows x %zu classes: more than 2^32 - 1 pairs (or 2^31 classes)", fn, n, c);
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, n, "row"};
     const clnn_tensor *in[3] = {x, w, labels};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dx, "dx", x, "x"}, {dw, "dw", w, "w"}};

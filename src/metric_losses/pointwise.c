@@ -21,7 +21,6 @@ static clnn_status check_pair(clnn_context *ctx, const char *fn, const clnn_tens
     TRY(clnn__check_f32(ctx, fn, "pred", pred, 0));
     TRY(clnn__check_count32(ctx, fn, "pred", pred));
     TRY(clnn__check_like(ctx, fn, "target", target, "pred", pred));
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, pred->count / per_item, item};
     return clnn__check_loss_args(ctx, fn, &red, pred, target, loss, dpred, "dpred");
 }
@@ -33,17 +32,15 @@ clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const cln
     TRY(check_pair(ctx, fn, pred, target, reduction, 4, "box", loss, dpred));
     CHECK_SHAPE(ctx, pred->shape[pred->ndim - 1] == 4, "%s: pred must have a last dimension of 4 (x1, y1, x2, y2)",
                 fn);
-    size_t boxes = pred->count / 4, chunks = (boxes + DIOU_CHUNK - 1) / DIOU_CHUNK;
-    cl_mem partial = NULL, values = NULL, grad = dpred ? dpred->buffer : pred->buffer; /* untouched without want_grad */
+    size_t boxes = pred->count / 4;
+    cl_mem partial = NULL, values = NULL;
+    clnn__loss_grad g = clnn__loss_grad_of(pred, dpred, reduction, boxes);
     cl_uint nbox = (cl_uint)boxes;
-    cl_int want_grad = dpred != NULL;
-    float scale = clnn__loss_scale(reduction, boxes);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(grad),  KARG_BUF(pred->buffer),
-                         KARG_BUF(target->buffer), KARG(nbox), KARG(scale),    KARG(want_grad),
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g.grad), KARG_BUF(pred->buffer),
+                         KARG_BUF(target->buffer), KARG(nbox), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_RED_LANES_BYTES)};
-    const clnn__loss_launch l = {&clnn__tune_metric_diou, NULL, chunks, boxes < DIOU_CHUNK ? boxes : DIOU_CHUNK,
-                                 &partial, &values};
-    return clnn__run_loss(ctx, fn, &l, 9, args, reduction, loss, scale);
+    const clnn__loss_launch l = clnn__chunked_launch(&clnn__tune_metric_diou, boxes, DIOU_CHUNK, &partial, &values);
+    return clnn__run_loss(ctx, fn, &l, 9, args, reduction, loss, g.scale);
 }
 
 clnn_status clnn_madl_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target, float steepness,
@@ -55,15 +52,13 @@ clnn_status clnn_madl_loss(clnn_context *ctx, const clnn_tensor *pred, const cln
               (double)steepness);
     CHECK_ARG(ctx, clnn__is_finite(power) && power >= 0.0f, "%s: power %g is not finite and >= 0", fn,
               (double)power);
-    size_t n = pred->count, chunks = (n + MADL_CHUNK - 1) / MADL_CHUNK;
-    cl_mem partial = NULL, values = NULL, grad = dpred ? dpred->buffer : pred->buffer; /* untouched without want_grad */
+    size_t n = pred->count;
+    cl_mem partial = NULL, values = NULL;
+    clnn__loss_grad g = clnn__loss_grad_of(pred, dpred, reduction, n);
     cl_uint count = (cl_uint)n;
-    cl_int want_grad = dpred != NULL;
-    float scale = clnn__loss_scale(reduction, n);
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(grad), KARG_BUF(pred->buffer),
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g.grad), KARG_BUF(pred->buffer),
                          KARG_BUF(target->buffer), KARG(count), KARG(steepness), KARG(power),
-                         KARG(scale),       KARG(want_grad), KARG_LOCAL_FIXED(CLNN_RED_LANES_BYTES)};
-    const clnn__loss_launch l = {&clnn__tune_metric_madl, NULL, chunks, n < MADL_CHUNK ? n : MADL_CHUNK, &partial,
-                                 &values};
-    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, scale);
+                         KARG(g.scale),     KARG(g.want_grad), KARG_LOCAL_FIXED(CLNN_RED_LANES_BYTES)};
+    const clnn__loss_launch l = clnn__chunked_launch(&clnn__tune_metric_madl, n, MADL_CHUNK, &partial, &values);
+    return clnn__run_loss(ctx, fn, &l, 11, args, reduction, loss, g.scale);
 }

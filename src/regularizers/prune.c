@@ -5,14 +5,13 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_topk_count = {"reg.topk_count", "regularizers_prune", "topk_count", 1, {{NULL, {0}, 0, 0}},
-                                             NULL, NULL};
-const clnn__tunable clnn__tune_topk_select = {"reg.topk_select", "regularizers_prune", "topk_select", 1,
-                                              {{NULL, {0}, 0, 0}}, NULL, NULL};
-const clnn__tunable clnn__tune_topk_mask = {"reg.topk_mask", "regularizers_prune", "topk_mask", 1, {{NULL, {0}, 0, 0}}, NULL,
-                                            NULL};
-const clnn__tunable clnn__tune_nm_mask = {"reg.nm_mask", "regularizers_prune", "nm_mask", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
-const clnn__tunable clnn__tune_maskllm = {"reg.maskllm", "regularizers_prune", "maskllm", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+const clnn__tunable clnn__tune_topk_count =
+    CLNN_TUNABLE("reg.topk_count", "regularizers_prune", "topk_count", NULL, NULL);
+const clnn__tunable clnn__tune_topk_select =
+    CLNN_TUNABLE("reg.topk_select", "regularizers_prune", "topk_select", NULL, NULL);
+const clnn__tunable clnn__tune_topk_mask = CLNN_TUNABLE("reg.topk_mask", "regularizers_prune", "topk_mask", NULL, NULL);
+const clnn__tunable clnn__tune_nm_mask = CLNN_TUNABLE("reg.nm_mask", "regularizers_prune", "nm_mask", NULL, NULL);
+const clnn__tunable clnn__tune_maskllm = CLNN_TUNABLE("reg.maskllm", "regularizers_prune", "maskllm", NULL, NULL);
 
 static clnn_status check_w_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, const clnn_tensor *mask)
 {

@@ -6,17 +6,25 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_quant_params = {"reg.quant_params", "regularizers_quant", "quant_params", 1,
-                                               {{NULL, {0}, 0, 0}}, NULL, NULL};
-const clnn__tunable clnn__tune_fake_quant = {"reg.fake_quant", "regularizers_quant", "fake_quant", 1, {{NULL, {0}, 0, 0}},
-                                             NULL, NULL};
+const clnn__tunable clnn__tune_quant_params =
+    CLNN_TUNABLE("reg.quant_params", "regularizers_quant", "quant_params", NULL, NULL);
+const clnn__tunable clnn__tune_fake_quant =
+    CLNN_TUNABLE("reg.fake_quant", "regularizers_quant", "fake_quant", NULL, NULL);
+
+/* The caller's options (not NULL) copied into *q (clnn__options_copy). */
+static clnn_status quant_options(clnn_context *ctx, const char *fn, const clnn_quant_options *arg,
+                                 clnn_quant_options *q)
+{
+    CHECK_ARG(ctx, arg != NULL, "%s: q is NULL", fn);
+    clnn_quant_options_init(q);
+    return clnn__options_copy(ctx, fn, "q", q, sizeof *q, arg);
+}
 
 /* q valid; x fp32; scale (and zero unless symmetric, where it may be NULL)
  * hold one value per channel; *channels receives that count. */
 static clnn_status check_quant(clnn_context *ctx, const char *fn, const clnn_quant_options *q, const clnn_tensor *x,
                                const clnn_tensor *scale, const clnn_tensor *zero, size_t *channels)
 {
-    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
     CHECK_ARG(ctx, q->bits >= 2 && q->bits <= 8, "%s: q->bits = %d is outside [2, 8]", fn, q->bits);
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     *channels = q->per_channel ? x->shape[0] : 1;
@@ -66,10 +74,10 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_tensor *x, const cln
                               clnn_tensor *zero)
 {
     CLNN_ENTRY(ctx);
-    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
-    CLNN_OPTIONS_ARG(clnn_quant_options, q);
+    clnn_quant_options o;
     size_t nch;
-    TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
+    TRY(quant_options(ctx, fn, q, &o));
+    TRY(check_quant(ctx, fn, &o, x, scale, zero, &nch));
     CHECK_ARG(ctx, !clnn__alias(scale, x) && (!zero || !clnn__alias(zero, x)),
               "%s: scale or zero is the same buffer as x", fn);
     cl_mem ext; /* [0, nch): max(0, max x); [nch, 2 nch): max(0, max −x) */
@@ -83,9 +91,9 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_tensor *x, const cln
     }
     if (st == CLNN_OK) {
         char variant[24];
-        snprintf(variant, sizeof variant, "-DSYMMETRIC=%d", q->symmetric != 0);
+        snprintf(variant, sizeof variant, "-DSYMMETRIC=%d", o.symmetric != 0);
         cl_uint c = (cl_uint)nch;
-        cl_int bits = q->bits;
+        cl_int bits = o.bits;
         cl_mem zb = zero ? zero->buffer : scale->buffer; /* symmetric without zero: the kernel writes zero, then scale */
         clnn__karg a[] = {KARG_BUF(ext), KARG_BUF(scale->buffer), KARG_BUF(zb), KARG(c), KARG(bits)};
         size_t p[2] = {nch, 1};
@@ -99,12 +107,12 @@ clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tensor *x, con
                                     const clnn_tensor *zero, const clnn_quant_options *q, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
-    CLNN_OPTIONS_ARG(clnn_quant_options, q);
+    clnn_quant_options o;
     size_t nch;
-    TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
+    TRY(quant_options(ctx, fn, q, &o));
+    TRY(check_quant(ctx, fn, &o, x, scale, zero, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, zero));
-    return fake_quant_run(ctx, fn, 0, q, x, scale, zero, NULL, y, 0, 0);
+    return fake_quant_run(ctx, fn, 0, &o, x, scale, zero, NULL, y, 0, 0);
 }
 
 clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
@@ -112,27 +120,26 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, co
                                      clnn_tensor *dx)
 {
     CLNN_ENTRY(ctx);
-    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
-    CLNN_OPTIONS_ARG(clnn_quant_options, q);
+    clnn_quant_options o;
     size_t nch;
-    TRY(check_quant(ctx, fn, q, x, scale, zero, &nch));
+    TRY(quant_options(ctx, fn, q, &o));
+    TRY(check_quant(ctx, fn, &o, x, scale, zero, &nch));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
     TRY(check_out(ctx, fn, "dx", dx, x, scale, zero));
     CHECK_ARG(ctx, !clnn__alias(dx, x), "%s: dx and x are the same buffer", fn);
-    return fake_quant_run(ctx, fn, 1, q, x, scale, zero, dy, dx, 0, 0);
+    return fake_quant_run(ctx, fn, 1, &o, x, scale, zero, dy, dx, 0, 0);
 }
 
 clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
                              const clnn_quant_options *q, uint64_t seed, uint32_t stream, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
-    CHECK_ARG(ctx, q != NULL, "%s: q is NULL", fn);
-    CLNN_OPTIONS_ARG(clnn_quant_options, q);
-    clnn_quant_options qs = *q;
-    qs.symmetric = 1; /* the noise needs no zero point and no integer range */
-    qs.bits = 8;
+    clnn_quant_options o;
+    TRY(quant_options(ctx, fn, q, &o));
+    o.symmetric = 1; /* the noise needs no zero point and no integer range */
+    o.bits = 8;
     size_t nch;
-    TRY(check_quant(ctx, fn, &qs, x, scale, NULL, &nch));
+    TRY(check_quant(ctx, fn, &o, x, scale, NULL, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, NULL));
-    return fake_quant_run(ctx, fn, 2, &qs, x, scale, NULL, NULL, y, seed, stream);
+    return fake_quant_run(ctx, fn, 2, &o, x, scale, NULL, NULL, y, seed, stream);
 }

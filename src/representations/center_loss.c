@@ -12,11 +12,11 @@ static void global_all(const size_t problem[2], const clnn__config *cfg, size_t 
 const clnn__tunable clnn__tune_repr_center_rows =
     CLNN_ROW_TUNABLE("representations.center_loss_rows", "representations_center", "center_loss_rows");
 /* problem {N, 1}: one work-item per sample */
-const clnn__tunable clnn__tune_repr_center_links = {"representations.center_links", "representations_center", "center_links",
-                                                    1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+const clnn__tunable clnn__tune_repr_center_links =
+    CLNN_TUNABLE("representations.center_links", "representations_center", "center_links", NULL, NULL);
 /* problem {N, D}: one work-item per element of x */
-const clnn__tunable clnn__tune_repr_center_update = {"representations.center_update", "representations_center",
-                                                     "center_update", 1, {{NULL, {0}, 0, 0}}, NULL, global_all};
+const clnn__tunable clnn__tune_repr_center_update =
+    CLNN_TUNABLE("representations.center_update", "representations_center", "center_update", NULL, global_all);
 
 /* x [N, D], labels [N] and centers [K, D] of ctx; N, D, K in *n, *d, *k. */
 static clnn_status check_center_args(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *x,
@@ -41,16 +41,14 @@ clnn_status clnn_center_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
     CLNN_ENTRY(ctx);
     size_t n, d, k;
     TRY(check_center_args(ctx, fn, &dims, x, labels, centers, &n, &d, &k));
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, n, "sample"};
     TRY(clnn__check_loss_args(ctx, fn, &red, x, centers, loss, dx, "dx"));
-    float scale = clnn__loss_scale(reduction, n);
-    cl_mem partial = NULL, grad = dx ? dx->buffer : x->buffer; /* unwritten without want_grad */
+    cl_mem partial = NULL;
+    clnn__loss_grad g = clnn__loss_grad_of(x, dx, reduction, n);
     cl_uint cols = (cl_uint)d, classes = (cl_uint)k, lanes = clnn__row_lanes(d);
-    cl_int want_grad = dx != NULL;
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(x->buffer), KARG_BUF(labels->buffer),
-                         KARG_BUF(centers->buffer), KARG(cols), KARG(classes), KARG(lanes), KARG(scale),
-                         KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(x->buffer), KARG_BUF(labels->buffer),
+                         KARG_BUF(centers->buffer), KARG(cols), KARG(classes), KARG(lanes), KARG(g.scale),
+                         KARG(g.want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &clnn__tune_repr_center_rows, NULL, n, d, &partial, 11, args, reduction, loss);
 }
 

@@ -20,7 +20,6 @@ static clnn_status check_robust(clnn_context *ctx, const char *fn, const clnn_te
     TRY(clnn__check_like(ctx, fn, "target", target, "pred", pred));
     CHECK_ARG(ctx, clnn__is_finite(param) && param > 0.0f, "%s: %s %g is not finite and > 0", fn, param_name,
               (double)param);
-    TRY(clnn__check_reduction(ctx, fn, reduction));
     const clnn__loss_red red = {reduction, pred->count / (cols ? cols : pred->shape[pred->ndim - 1]),
                                 cols ? "element" : "row"};
     return clnn__check_loss_args(ctx, fn, &red, pred, target, loss, dpred, "dpred");
@@ -49,13 +48,12 @@ clnn_status clnn_pseudo_huber_loss(clnn_context *ctx, const clnn_tensor *pred, c
     CLNN_ENTRY(ctx);
     TRY(check_robust(ctx, fn, pred, target, "c", c, reduction, 0, loss, dpred));
     size_t cols = pred->shape[pred->ndim - 1], rows = pred->count / cols;
-    float scale = clnn__loss_scale(reduction, rows);
-    cl_mem partial = NULL, grad = dpred ? dpred->buffer : pred->buffer; /* unwritten without want_grad */
+    cl_mem partial = NULL;
+    clnn__loss_grad g = clnn__loss_grad_of(pred, dpred, reduction, rows);
     cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    cl_int want_grad = dpred != NULL;
-    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(pred->buffer), KARG_BUF(target->buffer),
-                         KARG(ncols),       KARG(lanes),    KARG(c),              KARG(scale),
-                         KARG(want_grad),   KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(pred->buffer), KARG_BUF(target->buffer),
+                         KARG(ncols),       KARG(lanes),      KARG(c),              KARG(g.scale),
+                         KARG(g.want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     return clnn__run_row_loss(ctx, fn, &clnn__tune_repr_pseudo_huber, NULL, rows, cols, &partial, 10, args, reduction,
                               loss);
 }

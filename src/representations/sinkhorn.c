@@ -15,10 +15,10 @@ const clnn__tunable clnn__tune_repr_sinkhorn_rows =
 const clnn__tunable clnn__tune_repr_sinkhorn_back_rows =
     CLNN_ROW_TUNABLE("representations.sinkhorn_back_rows", "representations_sinkhorn", "sinkhorn_back_rows");
 /* one work-item per column: problem {B·M, N} */
-const clnn__tunable clnn__tune_repr_sinkhorn_cols = {"representations.sinkhorn_cols", "representations_sinkhorn",
-                                                     "sinkhorn_cols", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
-const clnn__tunable clnn__tune_repr_sinkhorn_back_cols = {"representations.sinkhorn_back_cols", "representations_sinkhorn",
-                                                          "sinkhorn_back_cols", 1, {{NULL, {0}, 0, 0}}, NULL, NULL};
+const clnn__tunable clnn__tune_repr_sinkhorn_cols =
+    CLNN_TUNABLE("representations.sinkhorn_cols", "representations_sinkhorn", "sinkhorn_cols", NULL, NULL);
+const clnn__tunable clnn__tune_repr_sinkhorn_back_cols =
+    CLNN_TUNABLE("representations.sinkhorn_back_cols", "representations_sinkhorn", "sinkhorn_back_cols", NULL, NULL);
 
 typedef struct sinkhorn {
     cl_mem s;

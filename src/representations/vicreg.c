@@ -36,16 +36,16 @@ static void global_cols(const size_t problem[2], const clnn__config *cfg, size_t
 }
 
 /* problem = {N, D} for every kernel of the statistics and gradients ({D, D} for offdiag_sq) */
-const clnn__tunable clnn__tune_repr_moments = {"representations.col_moments", "representations_vicreg", "col_moments", 1,
-                                               {{NULL, {0}, 0, 0}}, NULL, global_lanes_cols};
-const clnn__tunable clnn__tune_repr_stats = {"representations.col_stats", "representations_vicreg", "col_stats", 1,
-                                             {{NULL, {0}, 0, 0}}, NULL, global_cols};
-const clnn__tunable clnn__tune_repr_variance_grad = {"representations.variance_grad", "representations_vicreg",
-                                                     "variance_grad", 1, {{NULL, {0}, 0, 0}}, NULL, global_lanes_cols};
-const clnn__tunable clnn__tune_repr_center_cols = {"representations.center_cols", "representations_vicreg", "center_cols", 1,
-                                                   {{NULL, {0}, 0, 0}}, NULL, global_lanes_cols};
-const clnn__tunable clnn__tune_repr_offdiag = {"representations.offdiag_sq", "representations_vicreg", "offdiag_sq", 1,
-                                               {{NULL, {0}, 0, 0}}, NULL, global_cols};
+const clnn__tunable clnn__tune_repr_moments =
+    CLNN_TUNABLE("representations.col_moments", "representations_vicreg", "col_moments", NULL, global_lanes_cols);
+const clnn__tunable clnn__tune_repr_stats =
+    CLNN_TUNABLE("representations.col_stats", "representations_vicreg", "col_stats", NULL, global_cols);
+const clnn__tunable clnn__tune_repr_variance_grad =
+    CLNN_TUNABLE("representations.variance_grad", "representations_vicreg", "variance_grad", NULL, global_lanes_cols);
+const clnn__tunable clnn__tune_repr_center_cols =
+    CLNN_TUNABLE("representations.center_cols", "representations_vicreg", "center_cols", NULL, global_lanes_cols);
+const clnn__tunable clnn__tune_repr_offdiag =
+    CLNN_TUNABLE("representations.offdiag_sq", "representations_vicreg", "offdiag_sq", NULL, global_cols);
 
 /* One branch z [n, d] and what to compute from it. A value goes, times its
  * weight, to out[slot] (out NULL: no value); a gradient (dz NULL: none) is

@@ -3,7 +3,7 @@
  * sort, rows gathered, and the weighted scatter back with its gradients. */
 #include "sparse/sparse_internal.h"
 
-#define ELEMENTWISE(id_, kernel_) {id_, "sparse_moe_dispatch", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "sparse_moe_dispatch", kernel_, NULL, NULL)
 const clnn__tunable clnn__tune_moe_pair_keys = ELEMENTWISE("sparse.moe_pair_keys", "moe_pair_keys");
 const clnn__tunable clnn__tune_moe_offsets = ELEMENTWISE("sparse.moe_offsets", "moe_offsets");
 const clnn__tunable clnn__tune_moe_gather = ELEMENTWISE("sparse.moe_gather", "moe_gather");

@@ -10,8 +10,9 @@
      clnn__global_one_group_each}
 const clnn__tunable clnn__tune_radix_count = SORT_TUNABLE("sparse.radix_count", "radix_count");
 const clnn__tunable clnn__tune_radix_scatter = SORT_TUNABLE("sparse.radix_scatter", "radix_scatter");
-const clnn__tunable clnn__tune_radix_scan = {"sparse.radix_scan", "sparse_sort", "radix_scan", 1, {{NULL, {0}, 0, 0}},
-                                             clnn__sparse_group_heuristic, clnn__global_one_group_each};
+const clnn__tunable clnn__tune_radix_scan =
+    CLNN_TUNABLE("sparse.radix_scan", "sparse_sort", "radix_scan",
+                 clnn__sparse_group_heuristic, clnn__global_one_group_each);
 
 /* Pass p reads in (p = 0), else the buffer pass p - 1 wrote; even passes
  * write tmp, odd ones out, so the 8th lands in out and in may be out. */

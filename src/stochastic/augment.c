@@ -6,7 +6,7 @@
 
 #include <stdlib.h>
 
-#define ELEMENTWISE(id_, kernel_) {id_, "stochastic_augment", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "stochastic_augment", kernel_, NULL, NULL)
 static const clnn__tunable tune_pair_mix = ELEMENTWISE("augment.pair_mix", "pair_mix_f32");
 static const clnn__tunable tune_pair_self = ELEMENTWISE("augment.pair_mix_self", "pair_mix_self_f32");
 static const clnn__tunable tune_pair_scatter = ELEMENTWISE("augment.pair_mix_scatter", "pair_mix_scatter_f32");

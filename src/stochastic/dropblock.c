@@ -4,7 +4,7 @@
  * one work-item summing them in order), so it never depends on the device. */
 #include "stochastic/stochastic_internal.h"
 
-#define ELEMENTWISE(id_, kernel_) {id_, "stochastic", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, NULL}
+#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "stochastic", kernel_, NULL, NULL)
 const clnn__tunable clnn__dropblock_seeds_tunable = ELEMENTWISE("stochastic.dropblock_seeds", "dropblock_seeds_f32");
 const clnn__tunable clnn__dropblock_keep_tunable = ELEMENTWISE("stochastic.dropblock_keep", "dropblock_keep_f32");
 const clnn__tunable clnn__count_partial_tunable = ELEMENTWISE("stochastic.count_ones_partial", "count_ones_partial");

@@ -5,7 +5,7 @@
 #include "tune_family.h"
 
 /* one work-item per four elements (a Philox block of draws: cl/stochastic.cl) */
-#define PER_BLOCK(id_, kernel_) {id_, "stochastic", kernel_, 1, {{NULL, {0}, 0, 0}}, NULL, clnn__global_philox_blocks}
+#define PER_BLOCK(id_, kernel_) CLNN_TUNABLE(id_, "stochastic", kernel_, NULL, clnn__global_philox_blocks)
 static const clnn__tunable tune_group_mask = PER_BLOCK("stochastic.group_mask", "group_mask_f32");
 static const clnn__tunable tune_group_mask_add = PER_BLOCK("stochastic.group_mask_add", "group_mask_add_f32");
 static const clnn__tunable tune_mixout = PER_BLOCK("stochastic.mixout", "mixout_f32");
