@@ -62,7 +62,7 @@ clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl
  * over a list of n tensors (the global-norm clipping factor; SAM uses the norm). */
 clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
                              const clnn_tensor *const *t, cl_mem out);
-/* The launch of an elementwise kernel of cl/regularizers_terms.cl (common/reduce.c). */
+/* The launch of an elementwise kernel of cl/regularizers_terms.cl (terms_run.c). */
 clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
                                 size_t nargs, const clnn__karg *args);
 enum { REG_TERMS_GRAD = 0, REG_TERMS_GROUP_APPLY = 1, REG_TERMS_SUB_IDENTITY = 2, REG_TERMS_BLEND = 3,
@@ -89,7 +89,12 @@ void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols);
 clnn_status clnn__prune_nm_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, unsigned n, unsigned m,
                                 clnn_tensor *mask);
 
-/* Tunables of the other reg files, listed in CLNN_TUNE_FAMILY(reg) (common/reduce.c). */
+/* The family's tunable kernels, listed in CLNN_TUNE_FAMILY(reg) (tuning.c):
+ * the reduction's (common/reduce.c), the elementwise terms' (terms_run.c),
+ * pruning's (prune.c) and quantization's (quant.c). */
+extern const clnn__tunable clnn__tune_reduce_partial, clnn__tune_reduce_final, clnn__tune_reduce_combine;
+extern const clnn__tunable clnn__tune_reg_grad, clnn__tune_reg_group, clnn__tune_reg_sub_identity,
+    clnn__tune_reg_blend, clnn__tune_reg_outer;
 extern const clnn__tunable clnn__tune_topk_count, clnn__tune_topk_select, clnn__tune_topk_mask, clnn__tune_nm_mask,
     clnn__tune_maskllm, clnn__tune_quant_params, clnn__tune_fake_quant;
 
