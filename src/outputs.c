@@ -6,13 +6,15 @@
 #include "tune_family.h"
 
 static const clnn__tunable tune_mix = CLNN_TUNABLE("outputs.mix_targets", "outputs", "mix_targets", NULL, NULL);
-static const clnn__tunable tune_entropy = CLNN_ROWS_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
-static const clnn__tunable tune_prob_entropy = CLNN_ROWS_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
-static const clnn__tunable tune_z = CLNN_ROWS_TUNABLE("outputs.z_loss", "outputs", "z_loss");
+static const clnn__tunable tune_entropy =
+    CLNN_ROWS_VEC_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
+static const clnn__tunable tune_prob_entropy = CLNN_ROWS_VEC_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
+static const clnn__tunable tune_z = CLNN_ROWS_VEC_TUNABLE("outputs.z_loss", "outputs", "z_loss");
 static const clnn__tunable tune_kl = CLNN_ROWS_TUNABLE("outputs.kl_logits", "outputs", "kl_logits");
 static const clnn__tunable tune_js = CLNN_ROWS_TUNABLE("outputs.js_logits", "outputs", "js_logits");
-static const clnn__tunable tune_stablemax = CLNN_ROWS_TUNABLE("outputs.stablemax_rows", "outputs", "stablemax_rows");
-static const clnn__tunable tune_stablemax_ce = CLNN_ROWS_TUNABLE("outputs.stablemax_ce", "outputs", "stablemax_ce");
+static const clnn__tunable tune_stablemax =
+    CLNN_ROWS_VEC_TUNABLE("outputs.stablemax_rows", "outputs", "stablemax_rows");
+static const clnn__tunable tune_stablemax_ce = CLNN_ROWS_VEC_TUNABLE("outputs.stablemax_ce", "outputs", "stablemax_ce");
 
 /* ---------------------------------------------------------------- tuning */
 

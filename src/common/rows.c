@@ -62,6 +62,34 @@ void clnn__rows_global(const size_t problem[2], const clnn__config *cfg, size_t 
     global[1] = 1;
 }
 
+void clnn__rows_vec_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+{
+    if (ctx->info.type == CLNN_DEVICE_CPU) {
+        cfg->param[1] = 1;
+        cfg->local[0] = cfg->local[1] = cfg->local[2] = 1;
+        return;
+    }
+    clnn__rows_heuristic(ctx, problem, cfg);
+}
+
+void clnn__rows_vec_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    if (!cfg->param[1]) {
+        clnn__rows_global(problem, cfg, global);
+        return;
+    }
+    global[0] = problem[0];
+    global[1] = 1;
+}
+
+/* ROWVEC: up to four passes over the row by one work-item (maximum, lane
+ * sums, the writes); else clnn__row_iterations. */
+size_t clnn__rows_vec_iterations(const size_t problem[2], const clnn__config *cfg)
+{
+    if (!cfg->param[1]) return clnn__row_iterations(problem, cfg);
+    return 4 * problem[1] + 64;
+}
+
 /* A row's C elements are shared by min(local, lanes) work-items (one slot
  * of a group holding several rows has `lanes` of them): up to four passes
  * over the row (e.g. maximum and log-sum-exp, then the writes), plus the

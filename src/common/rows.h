@@ -45,6 +45,19 @@ void clnn__rows_global(const size_t problem[2], const clnn__config *cfg, size_t 
     {id_, program_, kernel_, 1, {{"MULTIROW", {0, 1}, 2, 0}, {NULL, {0}, 0, 0}}, clnn__rows_heuristic, \
      clnn__rows_global, clnn__row_iterations}
 
+/* CLNN_ROWS_TUNABLE kernels whose reduction is row_reduce_at alone, with a
+ * second -D parameter ROWVEC: 1 is one work-item per row in float8
+ * (cl/rowvec.clh; MULTIROW then has no effect), global = rows. The default
+ * on a CPU device is ROWVEC=1 with one work-item per group (PoCL runs the
+ * groups on its threads and the float8 loops on one core's vector unit);
+ * elsewhere clnn__rows_heuristic's. */
+void clnn__rows_vec_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+void clnn__rows_vec_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+size_t clnn__rows_vec_iterations(const size_t problem[2], const clnn__config *cfg);
+#define CLNN_ROWS_VEC_TUNABLE(id_, program_, kernel_)                                                          \
+    {id_, program_, kernel_, 1, {{"MULTIROW", {0, 1}, 2, 0}, {"ROWVEC", {0, 1}, 2, 0}, {NULL, {0}, 0, 0}}, \
+     clnn__rows_vec_heuristic, clnn__rows_vec_global, clnn__rows_vec_iterations}
+
 /* Element-wise kernels with a WPT parameter (first parameter): global =
  * ceil(problem[0] / WPT). */
 void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);

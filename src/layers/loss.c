@@ -12,8 +12,8 @@
 
 static const clnn__tunable tune_label_scale =
     CLNN_TUNABLE("loss.ce_label_scale", "layers_loss", "ce_label_scale", clnn__row_heuristic, clnn__row_global);
-static const clnn__tunable tune_ce_labels = CLNN_ROWS_TUNABLE("loss.ce_labels", "layers_loss", "ce_labels");
-static const clnn__tunable tune_ce_soft = CLNN_ROWS_TUNABLE("loss.ce_soft", "layers_loss", "ce_soft");
+static const clnn__tunable tune_ce_labels = CLNN_ROWS_VEC_TUNABLE("loss.ce_labels", "layers_loss", "ce_labels");
+static const clnn__tunable tune_ce_soft = CLNN_ROWS_VEC_TUNABLE("loss.ce_soft", "layers_loss", "ce_soft");
 static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "layers_loss", "pointwise_loss");
 
 /* ---------------------------------------------------------------- tuning */

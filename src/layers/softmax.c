@@ -3,8 +3,9 @@
 #include "common/rows.h"
 #include "tune_family.h"
 
-static const clnn__tunable tune_forward = CLNN_ROWS_TUNABLE("softmax.forward", "layers_softmax", "softmax_forward");
-static const clnn__tunable tune_backward = CLNN_ROWS_TUNABLE("softmax.backward", "layers_softmax", "softmax_backward");
+static const clnn__tunable tune_forward = CLNN_ROWS_VEC_TUNABLE("softmax.forward", "layers_softmax", "softmax_forward");
+static const clnn__tunable tune_backward =
+    CLNN_ROWS_VEC_TUNABLE("softmax.backward", "layers_softmax", "softmax_backward");
 
 /* ---------------------------------------------------------------- tuning */
 
