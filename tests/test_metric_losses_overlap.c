@@ -369,16 +369,16 @@ static void check_local_sizes(clnn_context *ctx)
                     new_tensor(ctx, CLNN_FLOAT32, n, len),
                     new_tensor(ctx, CLNN_FLOAT32, n * len / 4, 4)};
     ml_check_local_sizes(ctx, ids, sizeof ids / sizeof ids[0], run_local, &t, t.loss);
-    free(x), free(y);
     clnn_tensor *all[] = {t.tp, t.tt, t.boxes, t.tboxes, t.loss, t.gp, t.gbox};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+    free(x), free(y);
 }
 
 int main(void)
 {
     clnn_context *ctx = test_context();
-    const clnn_reduction MEAN = CLNN_REDUCE_MEAN, SUM = CLNN_REDUCE_SUM;
     const int small = test_small();
+    const clnn_reduction MEAN = CLNN_REDUCE_MEAN, SUM = CLNN_REDUCE_SUM;
 
     /* overlap losses: batch 1, one element per sample, odd lengths, chunk edges (4096) */
     for (int op = 0; op < N_OVERLAP; op++) {
