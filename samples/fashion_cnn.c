@@ -62,6 +62,21 @@ static double evaluate(clnn_context *ctx, cnn *m, const fashion_set *set, size_t
     return (double)correct / (double)set->count;
 }
 
+/* The epoch's line: loss, accuracies, speed, and how many weights and whole
+ * filters of each convolution the group lasso has set to zero. */
+static void print_epoch(clnn_context *ctx, const cnn *m, const epoch_row *r)
+{
+    double s1, s2;
+    size_t dead1, dead2;
+    sparsity(ctx, m->w1, C1, 9, &s1, &dead1);
+    sparsity(ctx, m->w2, C2, 9 * C1, &s2, &dead2);
+    printf("epoch %d: loss %.4f  train_acc %.4f  test_acc %.4f  %.0f images/s  %.1f s  "
+           "zero weights conv1 %.1f%% conv2 %.1f%%  pruned filters %zu/%d %zu/%d\n",
+           r->epoch, r->loss, r->train_accuracy, r->test_accuracy, r->images_per_second, r->seconds, 100 * s1,
+           100 * s2, dead1, C1, dead2, C2);
+    fflush(stdout);
+}
+
 int main(int argc, char **argv)
 {
     sample_options o = {.epochs = 5, .batch = 64, .lr = 2e-3f, .seed = 1, .csv = "fashion_cnn.csv",
@@ -74,22 +89,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "fashion_cnn: --cutout must be a whole number of pixels up to %d\n", SIDE);
         return 2;
     }
-    char err[2048];
-    const char *dir = fashion_find_dir(o.data);
-    if (!dir) dir = o.data ? o.data : FASHION_DEFAULT_DIR; /* loading fails there with the how-to message */
     fashion_set train, test;
-    if (fashion_load(dir, "train", o.train_limit, &train, err, sizeof err) != 0 ||
-        fashion_load(dir, "t10k", o.test_limit, &test, err, sizeof err) != 0) {
-        fprintf(stderr, "fashion_cnn: %s\n", err);
-        return 1;
-    }
-    clnn_context *ctx = NULL;
-    if (clnn_context_create(o.device, &ctx) != CLNN_OK) {
-        fprintf(stderr, "fashion_cnn: %s\n", clnn_last_error(NULL));
-        return 1;
-    }
+    clnn_context *ctx;
     clnn_device_info info;
-    clnn_context_device(ctx, &info);
+    if (sample_setup("fashion_cnn", &o, &train, &test, &ctx, &info) != 0) return 1;
     if (o.batch > train.count) o.batch = train.count;
     if (o.batch < 2) o.batch = 2; /* batch norm needs two samples */
     printf("fashion_cnn on %s: %zu train / %zu test images, batch %zu, lr %g, cutout %g px, group lasso %g, "
@@ -134,19 +137,9 @@ int main(int argc, char **argv)
         *r = (epoch_row){epoch, loss_sum / (double)steps_per_epoch,
                          (double)correct / (double)(steps_per_epoch * o.batch), test_acc,
                          (double)(steps_per_epoch * o.batch) / seconds, seconds};
-        double s1, s2;
-        size_t dead1, dead2;
-        sparsity(ctx, m.w1, C1, 9, &s1, &dead1);
-        sparsity(ctx, m.w2, C2, 9 * C1, &s2, &dead2);
-        printf("epoch %d: loss %.4f  train_acc %.4f  test_acc %.4f  %.0f images/s  %.1f s  "
-               "zero weights conv1 %.1f%% conv2 %.1f%%  pruned filters %zu/%d %zu/%d\n",
-               epoch, r->loss, r->train_accuracy, r->test_accuracy, r->images_per_second, r->seconds, 100 * s1,
-               100 * s2, dead1, C1, dead2, C2);
-        fflush(stdout);
+        print_epoch(ctx, &m, r);
     }
-    if (write_curves_csv(o.csv, rows, o.epochs) != 0) fprintf(stderr, "fashion_cnn: cannot write %s\n", o.csv);
-    else if (o.plot && plot_curves(o.csv, o.plot, "fashion_cnn") != 0)
-        fprintf(stderr, "fashion_cnn: gnuplot could not write %s (apt-get install gnuplot-nox)\n", o.plot);
+    sample_save_curves("fashion_cnn", &o, rows);
     double final_acc = rows[o.epochs - 1].test_accuracy;
     free(rows);
     free(order);

@@ -49,22 +49,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "fashion_mlp: --dropout and --label-smoothing must be below 1\n");
         return 2;
     }
-    char err[2048];
-    const char *dir = fashion_find_dir(o.data);
-    if (!dir) dir = o.data ? o.data : FASHION_DEFAULT_DIR; /* loading fails there with the how-to message */
     fashion_set train, test;
-    if (fashion_load(dir, "train", o.train_limit, &train, err, sizeof err) != 0 ||
-        fashion_load(dir, "t10k", o.test_limit, &test, err, sizeof err) != 0) {
-        fprintf(stderr, "fashion_mlp: %s\n", err);
-        return 1;
-    }
-    clnn_context *ctx = NULL;
-    if (clnn_context_create(o.device, &ctx) != CLNN_OK) {
-        fprintf(stderr, "fashion_mlp: %s\n", clnn_last_error(NULL));
-        return 1;
-    }
+    clnn_context *ctx;
     clnn_device_info info;
-    clnn_context_device(ctx, &info);
+    if (sample_setup("fashion_mlp", &o, &train, &test, &ctx, &info) != 0) return 1;
     if (o.batch > train.count) o.batch = train.count;
     printf("fashion_mlp on %s: %zu train / %zu test images, batch %zu, lr %g, dropout %g, weight decay %g, "
            "label smoothing %g\n",
@@ -112,9 +100,7 @@ int main(int argc, char **argv)
                r->train_accuracy, r->test_accuracy, r->images_per_second, r->seconds);
         fflush(stdout);
     }
-    if (write_curves_csv(o.csv, rows, o.epochs) != 0) fprintf(stderr, "fashion_mlp: cannot write %s\n", o.csv);
-    else if (o.plot && plot_curves(o.csv, o.plot, "fashion_mlp") != 0)
-        fprintf(stderr, "fashion_mlp: gnuplot could not write %s (apt-get install gnuplot-nox)\n", o.plot);
+    sample_save_curves("fashion_mlp", &o, rows);
     double final_acc = rows[o.epochs - 1].test_accuracy;
     free(rows);
     free(order);

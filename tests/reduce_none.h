@@ -1,6 +1,6 @@
 /* The reduction CLNN_REDUCE_NONE, checked the same way for every loss
  * (test_layers_softmax_loss, test_outputs, test_representations, test_losses,
- * test_metric_losses): the per-term values against the test's own
+ * test_metric_losses, test_metric_losses_overlap): the per-term values against the test's own
  * double-precision reference, their sum against the SUM call's value, the
  * gradients bit for bit against SUM's, repeatability, and the loss-only and
  * gradient-only calls. */

@@ -43,12 +43,11 @@ static clnn_tensor *sub_tensor(clnn_context *ctx, cl_mem parent, size_t offset, 
     return t;
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;
-    clnn_context *ctx = test_context();
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;
 
-    /* ---- attention with Sq = Sk = D = 4, so q, k, v, probs, out, dout, dq, dk, dv share a shape */
+/* attention with Sq = Sk = D = 4, so q, k, v, probs, out, dout, dq, dk, dv share a shape */
+static void attention_aliases(clnn_context *ctx)
+{
     clnn_tensor *q = filled(ctx, 1, 2, 4, 4, 0.5f), *k = filled(ctx, 1, 2, 4, 4, 0.25f), *v = filled(ctx, 1, 2, 4, 4, 1);
     clnn_tensor *probs = filled(ctx, 1, 2, 4, 4, 7), *out = filled(ctx, 1, 2, 4, 4, 7);
     clnn_tensor *dout = filled(ctx, 1, 2, 4, 4, 1), *dq = filled(ctx, 1, 2, 4, 4, 7), *dk = filled(ctx, 1, 2, 4, 4, 7);
@@ -69,24 +68,26 @@ int main(void)
     test_expect_filled(ctx, "dq", dq, 7);
     test_expect_filled(ctx, "dk", dk, 7);
     test_expect_filled(ctx, "dout", dout, 1);
+    clnn_tensor *all[] = {q, k, v, probs, out, dout, dq, dk, dv, q_again, dout_again};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
 
-    /* ---- the norms' backward: dx = x, dx = dy, and a wrap of either */
+/* the norms' backward: dx = x, dx = dy, and a wrap of either (batch norm's
+ * saved statistics mean3, inv3 of 3 channels) */
+static void norm_backward_aliases(clnn_context *ctx, clnn_tensor *mean3, clnn_tensor *inv3)
+{
     clnn_tensor *x = filled(ctx, 2, 3, 2, 2, 1), *dy = filled(ctx, 2, 3, 2, 2, 1), *dx = filled(ctx, 2, 3, 2, 2, 7);
     clnn_tensor *x_again = rewrap(ctx, x), *dy_again = rewrap(ctx, dy);
-    size_t c3 = 3, rows = 12;
-    clnn_tensor *mean3 = NULL, *inv3 = NULL, *mean12 = NULL, *inv12 = NULL, *g2 = NULL;
-    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &c3, &mean3));
-    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &c3, &inv3));
+    size_t rows = 12;
+    clnn_tensor *mean12 = NULL, *inv12 = NULL, *g2 = NULL;
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &rows, &mean12));
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &rows, &inv12));
     size_t two = 2;
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &two, &g2));
-    CHECK_OK(ctx, clnn_tensor_fill(mean3, 0));
-    CHECK_OK(ctx, clnn_tensor_fill(inv3, 1));
     CHECK_OK(ctx, clnn_tensor_fill(mean12, 0));
     CHECK_OK(ctx, clnn_tensor_fill(inv12, 1));
     CHECK_OK(ctx, clnn_tensor_fill(g2, 7));
-    fn = "clnn_batchnorm_backward";
+    const char *fn = "clnn_batchnorm_backward";
     EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, dy, NULL, mean3, inv3, 1, x, NULL, NULL));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, dy, NULL, mean3, inv3, 1, dy, NULL, NULL));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, x, dy, NULL, mean3, inv3, 1, x_again, NULL, NULL));
@@ -101,8 +102,14 @@ int main(void)
     test_expect_filled(ctx, "dx", dx, 7);
     test_expect_filled(ctx, "dgamma", g2, 7);
     test_expect_filled(ctx, "save_mean", mean3, 0);
+    clnn_tensor *all[] = {x, dy, dx, x_again, dy_again, mean12, inv12, g2};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
 
-    /* ---- sub-buffers of one parent: a dx overlapping x is refused, a disjoint one accepted */
+/* sub-buffers of one parent: a dx overlapping x is refused, a disjoint one
+ * accepted (batch norm's saved statistics mean3, inv3 of 3 channels) */
+static void sub_buffer_aliases(clnn_context *ctx, clnn_tensor *mean3, clnn_tensor *inv3)
+{
     cl_context clctx;
     cl_device_id dev;
     CHECK_OK(ctx, clnn_context_cl(ctx, &clctx, NULL, &dev));
@@ -117,7 +124,7 @@ int main(void)
     clnn_tensor *sx = sub_tensor(ctx, parent, 0, &s_x), *sdisjoint = sub_tensor(ctx, parent, step, &s_disjoint);
     clnn_tensor *sdy = filled(ctx, 2, 3, 16, 16, 1), *soverlap = NULL;
     CHECK_OK(ctx, clnn_tensor_fill(sx, 1));
-    fn = "clnn_batchnorm_backward";
+    const char *fn = "clnn_batchnorm_backward";
     if (align < bytes) { /* a tensor can start inside another one */
         soverlap = sub_tensor(ctx, parent, align, &s_overlap);
         EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_backward(ctx, sx, sdy, NULL, mean3, inv3, 1, soverlap, NULL, NULL));
@@ -126,14 +133,28 @@ int main(void)
         test_skip("overlapping sub-buffers: the device's base address alignment is larger than a tensor");
     }
     CHECK_OK(ctx, clnn_batchnorm_backward(ctx, sx, sdy, NULL, mean3, inv3, 1, sdisjoint, NULL, NULL));
-
-    clnn_tensor *all[] = {q, k, v, probs, out, dout, dq, dk, dv, q_again, dout_again, x, dy, dx, x_again, dy_again,
-                          mean3, inv3, mean12, inv12, g2, sx, sdy, soverlap, sdisjoint};
+    clnn_tensor *all[] = {sx, sdy, soverlap, sdisjoint};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clReleaseMemObject(s_x);
     if (s_overlap) clReleaseMemObject(s_overlap);
     clReleaseMemObject(s_disjoint);
     clReleaseMemObject(parent);
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    size_t c3 = 3;
+    clnn_tensor *mean3 = NULL, *inv3 = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &c3, &mean3));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &c3, &inv3));
+    CHECK_OK(ctx, clnn_tensor_fill(mean3, 0));
+    CHECK_OK(ctx, clnn_tensor_fill(inv3, 1));
+    attention_aliases(ctx);
+    norm_backward_aliases(ctx, mean3, inv3);
+    sub_buffer_aliases(ctx, mean3, inv3);
+    clnn_tensor_release(mean3);
+    clnn_tensor_release(inv3);
     clnn_context_release(ctx);
     return check_summary();
 }

@@ -43,29 +43,20 @@ static clnn_status supcon(clnn_context *c, const clnn_tensor *a, const clnn_tens
     return clnn_supcon(c, a, b, l, o, loss, d1, d2);
 }
 
-int main(void)
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_reduction SUM = CLNN_REDUCE_SUM, BAD_RED = (clnn_reduction)9;
+static const clnn_infonce_mode ONE = CLNN_INFONCE_ONE_WAY;
+static const clnn_contrastive_options ok = {sizeof(clnn_contrastive_options), 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *y, *small, *wide, *row1, *row1b, *ints, *labels, *labels4, *flabels, *loss, *loss2, *g1, *g2,
+    *foreign, *e, *de, *e1, *w, *b, *dw, *db, *iw, *one, *one2, *labels1;
+
+/* The checks clnn_infonce, clnn_infonce_tiled and clnn_supcon share (each runs them), then
+ * the mode of the two InfoNCE calls, and SupCon's labels. */
+static void infonce_family_errors(void)
 {
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, BAD_RED = (clnn_reduction)9;
-    const clnn_infonce_mode ONE = CLNN_INFONCE_ONE_WAY;
-    clnn_context *ctx = test_context(), *other = test_context();
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0), *y = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0);
-    clnn_tensor *small = make(ctx, CLNN_FLOAT32, 2, 2, 4, 0), *wide = make(ctx, CLNN_FLOAT32, 2, 4, 3, 0);
-    clnn_tensor *row1 = make(ctx, CLNN_FLOAT32, 2, 1, 4, 0), *row1b = make(ctx, CLNN_FLOAT32, 2, 1, 4, 0);
-    clnn_tensor *ints = make(ctx, CLNN_INT32, 2, 3, 4, 0), *labels = make(ctx, CLNN_INT32, 1, 3, 0, 0);
-    clnn_tensor *labels4 = make(ctx, CLNN_INT32, 1, 4, 0, 0), *flabels = make(ctx, CLNN_FLOAT32, 1, 3, 0, 0);
-    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0), *loss2 = make(ctx, CLNN_FLOAT32, 1, 2, 0, 0);
-    clnn_tensor *g1 = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0), *g2 = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0);
-    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 2, 3, 4, 0);
-    clnn_tensor *e = make(ctx, CLNN_FLOAT32, 3, 2, 3, 4), *de = make(ctx, CLNN_FLOAT32, 3, 2, 3, 4);
-    clnn_tensor *e1 = make(ctx, CLNN_FLOAT32, 3, 2, 1, 4), *w = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0);
-    clnn_tensor *b = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0), *dw = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0);
-    clnn_tensor *db = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0), *iw = make(ctx, CLNN_INT32, 1, 1, 0, 0);
-    /* 1x1 views, whose gradient could alias the 1-element loss */
-    clnn_tensor *one = make(ctx, CLNN_FLOAT32, 2, 1, 1, 0), *one2 = make(ctx, CLNN_FLOAT32, 2, 1, 1, 0);
-    clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1, 0, 0);
     const float inf = INFINITY, nan = NAN;
-    const clnn_contrastive_options ok = {sizeof(clnn_contrastive_options), 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
     clnn_contrastive_options bad[9];
     for (int i = 0; i < 9; i++) bad[i] = ok;
     bad[0].temperature = 0.0f;
@@ -124,8 +115,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_supcon(ctx, x, y, NULL, &ok, loss, g1, g2));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_supcon(ctx, x, y, flabels, &ok, loss, g1, g2));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_supcon(ctx, x, y, labels4, &ok, loss, g1, g2));
+}
 
-    f = "clnn_alignment_loss";
+static void alignment_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_alignment_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_alignment_loss(NULL, x, y, 2.0f, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_alignment_loss(ctx, NULL, y, 2.0f, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_alignment_loss(ctx, x, NULL, 2.0f, loss, g1, g2));
@@ -137,8 +132,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_alignment_loss(ctx, x, y, 2.0f, loss, wide, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_alignment_loss(ctx, x, y, 2.0f, loss, g1, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_alignment_loss(ctx, x, y, 2.0f, loss, g1, x));
+}
 
-    f = "clnn_uniformity_loss";
+static void uniformity_errors(void)
+{
+    const float inf = INFINITY;
+    const char *f = "clnn_uniformity_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_uniformity_loss(NULL, x, 2.0f, loss, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_uniformity_loss(ctx, NULL, 2.0f, loss, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_uniformity_loss(ctx, foreign, 2.0f, loss, g1));
@@ -149,8 +148,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_uniformity_loss(ctx, x, 2.0f, loss2, g1));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_uniformity_loss(ctx, x, 2.0f, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_uniformity_loss(ctx, x, 2.0f, loss, x));
+}
 
-    f = "clnn_ge2e_loss";
+static void ge2e_errors(void)
+{
+    const char *f = "clnn_ge2e_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_ge2e_loss(NULL, e, w, b, SUM, loss, de, dw, db));
     EXPECT_FAIL(ctx, INVAL, f, clnn_ge2e_loss(ctx, NULL, w, b, SUM, loss, de, dw, db));
     EXPECT_FAIL(ctx, INVAL, f, clnn_ge2e_loss(ctx, e, NULL, b, SUM, loss, de, dw, db));
@@ -166,8 +168,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_ge2e_loss(ctx, e, w, b, SUM, loss, de, dw, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_ge2e_loss(ctx, e, w, b, SUM, loss, de, w, db));
     EXPECT_FAIL(ctx, INVAL, f, clnn_ge2e_loss(ctx, e, w, b, SUM, loss, de, dw, loss));
+}
 
-    f = "clnn_barlow_twins";
+static void barlow_twins_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_barlow_twins";
     EXPECT_FAIL(NULL, INVAL, f, clnn_barlow_twins(NULL, x, y, 0.005f, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_barlow_twins(ctx, x, NULL, 0.005f, loss, g1, g2));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_barlow_twins(ctx, x, wide, 0.005f, loss, g1, g2));
@@ -177,7 +183,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_barlow_twins(ctx, x, y, 0.005f, NULL, NULL, NULL));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_barlow_twins(ctx, x, y, 0.005f, loss, small, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_barlow_twins(ctx, x, y, 0.005f, loss, g2, g2));
+}
 
+static void variance_penalty_errors(void)
+{
+    const float nan = NAN;
+    const char *f;
     for (int which = 0; which < 2; which++) {
         f = which ? "clnn_output_variance_penalty" : "clnn_task_variance_penalty";
         clnn_status (*pen)(clnn_context *, const clnn_tensor *, float, clnn_reduction, clnn_tensor *,
@@ -194,6 +205,33 @@ int main(void)
         EXPECT_FAIL(ctx, INVAL, f, pen(ctx, x, 0.1f, SUM, loss, x));
         EXPECT_FAIL(ctx, SHAPE, f, pen(ctx, x, 0.1f, SUM, g1, g1)); /* a 12-element loss */
     }
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    x = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0), y = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0);
+    small = make(ctx, CLNN_FLOAT32, 2, 2, 4, 0), wide = make(ctx, CLNN_FLOAT32, 2, 4, 3, 0);
+    row1 = make(ctx, CLNN_FLOAT32, 2, 1, 4, 0), row1b = make(ctx, CLNN_FLOAT32, 2, 1, 4, 0);
+    ints = make(ctx, CLNN_INT32, 2, 3, 4, 0), labels = make(ctx, CLNN_INT32, 1, 3, 0, 0);
+    labels4 = make(ctx, CLNN_INT32, 1, 4, 0, 0), flabels = make(ctx, CLNN_FLOAT32, 1, 3, 0, 0);
+    loss = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0), loss2 = make(ctx, CLNN_FLOAT32, 1, 2, 0, 0);
+    g1 = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0), g2 = make(ctx, CLNN_FLOAT32, 2, 3, 4, 0);
+    foreign = make(other, CLNN_FLOAT32, 2, 3, 4, 0);
+    e = make(ctx, CLNN_FLOAT32, 3, 2, 3, 4), de = make(ctx, CLNN_FLOAT32, 3, 2, 3, 4);
+    e1 = make(ctx, CLNN_FLOAT32, 3, 2, 1, 4), w = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0);
+    b = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0), dw = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0);
+    db = make(ctx, CLNN_FLOAT32, 1, 1, 0, 0), iw = make(ctx, CLNN_INT32, 1, 1, 0, 0);
+    /* 1x1 views, whose gradient could alias the 1-element loss */
+    one = make(ctx, CLNN_FLOAT32, 2, 1, 1, 0), one2 = make(ctx, CLNN_FLOAT32, 2, 1, 1, 0);
+    labels1 = make(ctx, CLNN_INT32, 1, 1, 0, 0);
+
+    infonce_family_errors();
+    alignment_errors();
+    uniformity_errors();
+    ge2e_errors();
+    barlow_twins_errors();
+    variance_penalty_errors();
 
     clnn_tensor *outputs[] = {x, y, small, wide, row1, row1b, loss, loss2, g1, g2,
                               e, de, e1,   w,    b,    dw,    db,   flabels, one, one2};

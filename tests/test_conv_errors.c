@@ -31,18 +31,17 @@ static int unchanged(clnn_tensor *t, float value)
     return ok;
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_dtype F = CLNN_FLOAT32, I = CLNN_INT32;
-    clnn_context *ctx = test_context(), *other = test_context();
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_dtype F = CLNN_FLOAT32, I = CLNN_INT32;
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *w, *b, *y, *ybad, *dx, *dw, *db, *xi, *x3, *b5, *xo, *py, *pi, *pib, *pdx, *gy, *gyb, *c4a,
+    *c4b, *rm, *rv, *sm, *si, *ny, *c3, *x1, *y1, *d5a, *d5b, *m48a, *m48b, *dg5, *aq, *ak, *av, *ap, *ao, *apb, *adq,
+    *adk, *adv, *akb;
 
-    /* ---- conv2d: x [2, 4, 6, 5], w [6, 2, 3, 3] (groups 2), y [2, 6, 6, 5] with pad 1 */
-    clnn_tensor *x = make(ctx, F, 4, 2, 4, 6, 5, 1), *w = make(ctx, F, 4, 6, 2, 3, 3, 1), *b = make(ctx, F, 1, 6, 1, 1, 1, 1);
-    clnn_tensor *y = make(ctx, F, 4, 2, 6, 6, 5, 7), *ybad = make(ctx, F, 4, 2, 6, 5, 5, 7);
-    clnn_tensor *dx = make(ctx, F, 4, 2, 4, 6, 5, 7), *dw = make(ctx, F, 4, 6, 2, 3, 3, 7), *db = make(ctx, F, 1, 6, 1, 1, 1, 7);
-    clnn_tensor *xi = make(ctx, I, 4, 2, 4, 6, 5, 1), *x3 = make(ctx, F, 3, 2, 4, 30, 1, 1), *b5 = make(ctx, F, 1, 5, 1, 1, 1, 1);
-    clnn_tensor *xo = make(other, F, 4, 2, 4, 6, 5, 1);
+/* conv2d: forward, backward data, weights and bias */
+static void conv2d_errors(void)
+{
     clnn_conv2d_options cp = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 2}, c;
     const char *fn = "clnn_conv2d_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_forward(NULL, x, w, b, &cp, y));
@@ -96,12 +95,15 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_bias(ctx, y, b5));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_bias(ctx, x3, db));
     CHECK(unchanged(db, 7), "conv2d_backward_bias: db unchanged");
+}
 
-    /* ---- pooling: x [2, 4, 6, 5], 3x3 stride 2 pad 1 -> [2, 4, 3, 3] */
-    clnn_tensor *py = make(ctx, F, 4, 2, 4, 3, 3, 7), *pi = make(ctx, I, 4, 2, 4, 3, 3, 7), *pib = make(ctx, I, 4, 2, 4, 3, 2, 7);
-    clnn_tensor *pdx = make(ctx, F, 4, 2, 4, 6, 5, 7), *gy = make(ctx, F, 2, 2, 4, 1, 1, 7), *gyb = make(ctx, F, 2, 2, 3, 1, 1, 7);
+/* pooling: x [2, 4, 6, 5], 3x3 stride 2 pad 1 -> [2, 4, 3, 3] */
+static void pooling_errors(void)
+{
+    py = make(ctx, F, 4, 2, 4, 3, 3, 7), pi = make(ctx, I, 4, 2, 4, 3, 3, 7), pib = make(ctx, I, 4, 2, 4, 3, 2, 7);
+    pdx = make(ctx, F, 4, 2, 4, 6, 5, 7), gy = make(ctx, F, 2, 2, 4, 1, 1, 7), gyb = make(ctx, F, 2, 2, 3, 1, 1, 7);
     clnn_pool2d_options pp = {sizeof(clnn_pool2d_options), {3, 3}, {2, 2}, {1, 1}, 1}, q;
-    fn = "clnn_maxpool2d_forward";
+    const char *fn = "clnn_maxpool2d_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_maxpool2d_forward(NULL, x, &pp, py, pi));
     q = pp; q.size = 0;
     EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
@@ -148,14 +150,17 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, fn, clnn_global_avgpool2d_backward(NULL, gy, pdx));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_global_avgpool2d_backward(ctx, gyb, pdx));
     CHECK(unchanged(pdx, 7), "global_avgpool2d_backward: dx unchanged");
+}
 
-    /* ---- batch norm on x [2, 4, 6, 5] (C = 4) and layer norm (D = 5, M = 48) */
-    clnn_tensor *c4a = make(ctx, F, 1, 4, 1, 1, 1, 1), *c4b = make(ctx, F, 1, 4, 1, 1, 1, 0);
-    clnn_tensor *rm = make(ctx, F, 1, 4, 1, 1, 1, 7), *rv = make(ctx, F, 1, 4, 1, 1, 1, 7);
-    clnn_tensor *sm = make(ctx, F, 1, 4, 1, 1, 1, 7), *si = make(ctx, F, 1, 4, 1, 1, 1, 7);
-    clnn_tensor *ny = make(ctx, F, 4, 2, 4, 6, 5, 7), *c3 = make(ctx, F, 1, 3, 1, 1, 1, 7);
-    clnn_tensor *x1 = make(ctx, F, 4, 1, 4, 1, 1, 1), *y1 = make(ctx, F, 4, 1, 4, 1, 1, 7);
-    fn = "clnn_batchnorm_forward";
+/* batch norm on x [2, 4, 6, 5] (C = 4) and layer norm (D = 5, M = 48) */
+static void norm_errors(void)
+{
+    c4a = make(ctx, F, 1, 4, 1, 1, 1, 1), c4b = make(ctx, F, 1, 4, 1, 1, 1, 0);
+    rm = make(ctx, F, 1, 4, 1, 1, 1, 7), rv = make(ctx, F, 1, 4, 1, 1, 1, 7);
+    sm = make(ctx, F, 1, 4, 1, 1, 1, 7), si = make(ctx, F, 1, 4, 1, 1, 1, 7);
+    ny = make(ctx, F, 4, 2, 4, 6, 5, 7), c3 = make(ctx, F, 1, 3, 1, 1, 1, 7);
+    x1 = make(ctx, F, 4, 1, 4, 1, 1, 1), y1 = make(ctx, F, 4, 1, 4, 1, 1, 7);
+    const char *fn = "clnn_batchnorm_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_batchnorm_forward(NULL, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, NULL, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_forward(ctx, x, c4a, NULL, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
@@ -185,9 +190,9 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_backward(ctx, x, ybad, c4a, sm, si, 1, dx, rm, rv));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_backward(ctx, x, ny, c4a, sm, si, 1, dx, c3, rv));
     CHECK(unchanged(dx, 7) && unchanged(rm, 7) && unchanged(rv, 7), "batchnorm_backward: outputs unchanged");
-    clnn_tensor *d5a = make(ctx, F, 1, 5, 1, 1, 1, 1), *d5b = make(ctx, F, 1, 5, 1, 1, 1, 0);
-    clnn_tensor *m48a = make(ctx, F, 1, 48, 1, 1, 1, 7), *m48b = make(ctx, F, 1, 48, 1, 1, 1, 7);
-    clnn_tensor *dg5 = make(ctx, F, 1, 5, 1, 1, 1, 7);
+    d5a = make(ctx, F, 1, 5, 1, 1, 1, 1), d5b = make(ctx, F, 1, 5, 1, 1, 1, 0);
+    m48a = make(ctx, F, 1, 48, 1, 1, 1, 7), m48b = make(ctx, F, 1, 48, 1, 1, 1, 7);
+    dg5 = make(ctx, F, 1, 5, 1, 1, 1, 7);
     fn = "clnn_layernorm_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_layernorm_forward(NULL, x, d5a, d5b, 1e-5f, ny, m48a, m48b));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_layernorm_forward(ctx, x, NULL, d5b, 1e-5f, ny, m48a, m48b));
@@ -204,13 +209,16 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_backward(ctx, x, ny, d5a, sm, m48b, dx, dg5, NULL));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_layernorm_backward(ctx, x, ny, d5a, m48a, m48b, dx, c4a, NULL));
     CHECK(unchanged(dx, 7) && unchanged(dg5, 7), "layernorm_backward: outputs unchanged");
+}
 
-    /* ---- attention: q [1, 2, 3, 4], k, v [1, 2, 5, 4], probs [1, 2, 3, 5] */
-    clnn_tensor *aq = make(ctx, F, 4, 1, 2, 3, 4, 1), *ak = make(ctx, F, 4, 1, 2, 5, 4, 1), *av = make(ctx, F, 4, 1, 2, 5, 4, 1);
-    clnn_tensor *ap = make(ctx, F, 4, 1, 2, 3, 5, 7), *ao = make(ctx, F, 4, 1, 2, 3, 4, 7), *apb = make(ctx, F, 4, 1, 2, 5, 3, 7);
-    clnn_tensor *adq = make(ctx, F, 4, 1, 2, 3, 4, 7), *adk = make(ctx, F, 4, 1, 2, 5, 4, 7), *adv = make(ctx, F, 4, 1, 2, 5, 4, 7);
-    clnn_tensor *akb = make(ctx, F, 4, 1, 2, 5, 3, 1);
-    fn = "clnn_attention_forward";
+/* attention: q [1, 2, 3, 4], k, v [1, 2, 5, 4], probs [1, 2, 3, 5] */
+static void attention_errors(void)
+{
+    aq = make(ctx, F, 4, 1, 2, 3, 4, 1), ak = make(ctx, F, 4, 1, 2, 5, 4, 1), av = make(ctx, F, 4, 1, 2, 5, 4, 1);
+    ap = make(ctx, F, 4, 1, 2, 3, 5, 7), ao = make(ctx, F, 4, 1, 2, 3, 4, 7), apb = make(ctx, F, 4, 1, 2, 5, 3, 7);
+    adq = make(ctx, F, 4, 1, 2, 3, 4, 7), adk = make(ctx, F, 4, 1, 2, 5, 4, 7), adv = make(ctx, F, 4, 1, 2, 5, 4, 7);
+    akb = make(ctx, F, 4, 1, 2, 5, 3, 1);
+    const char *fn = "clnn_attention_forward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_attention_forward(NULL, aq, ak, av, 0, ap, ao));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, NULL, ak, av, 0, ap, ao));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_attention_forward(ctx, aq, ak, av, 0, NULL, ao));
@@ -229,6 +237,23 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_backward(ctx, aq, ak, av, apb, ao, adq, adk, adv));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_attention_backward(ctx, aq, ak, av, ap, ao, adk, adk, adv));
     CHECK(unchanged(adq, 7) && unchanged(adk, 7) && unchanged(adv, 7), "attention_backward: outputs unchanged");
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+
+    /* ---- conv2d: x [2, 4, 6, 5], w [6, 2, 3, 3] (groups 2), y [2, 6, 6, 5] with pad 1 */
+    x = make(ctx, F, 4, 2, 4, 6, 5, 1), w = make(ctx, F, 4, 6, 2, 3, 3, 1), b = make(ctx, F, 1, 6, 1, 1, 1, 1);
+    y = make(ctx, F, 4, 2, 6, 6, 5, 7), ybad = make(ctx, F, 4, 2, 6, 5, 5, 7);
+    dx = make(ctx, F, 4, 2, 4, 6, 5, 7), dw = make(ctx, F, 4, 6, 2, 3, 3, 7), db = make(ctx, F, 1, 6, 1, 1, 1, 7);
+    xi = make(ctx, I, 4, 2, 4, 6, 5, 1), x3 = make(ctx, F, 3, 2, 4, 30, 1, 1), b5 = make(ctx, F, 1, 5, 1, 1, 1, 1);
+    xo = make(other, F, 4, 2, 4, 6, 5, 1);
+
+    conv2d_errors();
+    pooling_errors();
+    norm_errors();
+    attention_errors();
 
     clnn_tensor *all[] = {x, w, b, y, ybad, dx, dw, db, xi, x3, b5, py, pi, pib, pdx, gy, gyb, c4a, c4b, rm, rv, sm, si,
                           ny, c3, x1, y1, d5a, d5b, m48a, m48b, dg5, aq, ak, av, ap, ao, apb, adq, adk, adv, akb};

@@ -19,14 +19,10 @@ static int best_ranked(const clnn_device_info *infos, const clnn_device_rank *ra
     return best;
 }
 
-int main(void)
+/* Reads each device's description and rank into infos and ranks: ranks
+ * 0..n-1 once each, a reason for each, and the fields a device must fill in. */
+static void describe_devices(clnn_device_info *infos, clnn_device_rank *ranks, size_t n)
 {
-    size_t n = 0;
-    CHECK_OK(NULL, clnn_device_count(&n));
-    REQUIRE(n >= 1, "no OpenCL device: install pocl-opencl-icd");
-    clnn_device_info infos[32];
-    clnn_device_rank ranks[32];
-    REQUIRE(n <= 32, "%zu devices: this test looks at 32 at most", n);
     unsigned rank_seen = 0; /* bit r: some device has rank r */
     for (size_t i = 0; i < n; i++) {
         CHECK_OK(NULL, clnn_device_info_get(i, &infos[i]));
@@ -56,9 +52,12 @@ int main(void)
     CHECK(clnn_device_info_get(n + 5, &bad) == CLNN_ERR_DEVICE_NOT_FOUND, "out-of-range index");
     clnn_device_rank bad_rank;
     CHECK(clnn_device_rank_get(n + 5, &bad_rank) == CLNN_ERR_DEVICE_NOT_FOUND, "out-of-range rank index");
+}
 
-    /* explicit selectors: an index means the discovery position; an
-     * unavailable device's index is refused */
+/* explicit selectors: an index means the discovery position; an
+ * unavailable device's index is refused */
+static size_t explicit_selectors(const clnn_device_rank *ranks, size_t n)
+{
     size_t idx = 99, usable = n;
     char sel[16];
     for (size_t i = 0; i < n; i++) {
@@ -72,9 +71,17 @@ int main(void)
         }
     }
     REQUIRE(usable < n, "no available device");
+    return usable;
+}
+
+/* "cpu", "gpu" (any case) select the best-ranked device of the type; a
+ * substring of a name and a vendor word select a device that has it */
+static void selectors_by_type_and_name(const clnn_device_info *infos, const clnn_device_rank *ranks, size_t n,
+                                       size_t usable)
+{
+    size_t idx = 99;
     int best_cpu = best_ranked(infos, ranks, n, CLNN_DEVICE_CPU);
     int best_gpu = best_ranked(infos, ranks, n, CLNN_DEVICE_GPU);
-    int best_any = best_ranked(infos, ranks, n, 0);
     if (best_cpu >= 0) {
         CHECK_OK(NULL, clnn_device_select("cpu", &idx));
         CHECK(idx == (size_t)best_cpu, "'cpu' selected %zu, expected %d", idx, best_cpu);
@@ -99,8 +106,12 @@ int main(void)
     char vendor_word[32] = {0};
     sscanf(infos[usable].vendor, "%31s", vendor_word);
     CHECK_OK(NULL, clnn_device_select(vendor_word, &idx));
+}
 
-    /* a selector that matches nothing lists the devices */
+/* a selector that matches nothing lists the devices */
+static void unmatched_selectors(const clnn_device_info *infos, size_t n)
+{
+    size_t idx = 99;
     CHECK(clnn_device_select("no-such-device-xyz", &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "bogus selector");
     const char *msg = clnn_last_error(NULL);
     CHECK(strstr(msg, "no-such-device-xyz") && strstr(msg, infos[0].name), "message lists devices: %s", msg);
@@ -117,8 +128,16 @@ int main(void)
     char toobig[16];
     snprintf(toobig, sizeof toobig, "%zu", n);
     CHECK(clnn_device_select(toobig, &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "index past the end");
+}
 
-    /* CLNN_DEVICE drives the default; the API selector wins over it */
+/* CLNN_DEVICE drives the default; the API selector wins over it */
+static void environment_selector(const clnn_device_info *infos, const clnn_device_rank *ranks, size_t n,
+                                 size_t usable)
+{
+    size_t idx = 99;
+    char sel[16];
+    int best_gpu = best_ranked(infos, ranks, n, CLNN_DEVICE_GPU);
+    int best_any = best_ranked(infos, ranks, n, 0);
     setenv("CLNN_DEVICE", "no-such-device-xyz", 1);
     clnn_context *ctx = NULL;
     CHECK(clnn_context_create(NULL, &ctx) == CLNN_ERR_DEVICE_NOT_FOUND && ctx == NULL, "env selector");
@@ -144,5 +163,20 @@ int main(void)
     } else {
         CHECK(clnn_device_select(NULL, &idx) == CLNN_ERR_DEVICE_NOT_FOUND, "no device for the default");
     }
+}
+
+int main(void)
+{
+    size_t n = 0;
+    CHECK_OK(NULL, clnn_device_count(&n));
+    REQUIRE(n >= 1, "no OpenCL device: install pocl-opencl-icd");
+    clnn_device_info infos[32];
+    clnn_device_rank ranks[32];
+    REQUIRE(n <= 32, "%zu devices: this test looks at 32 at most", n);
+    describe_devices(infos, ranks, n);
+    size_t usable = explicit_selectors(ranks, n);
+    selectors_by_type_and_name(infos, ranks, n, usable);
+    unmatched_selectors(infos, n);
+    environment_selector(infos, ranks, n, usable);
     return check_summary();
 }

@@ -6,23 +6,18 @@
 #include <math.h>
 #include <stdint.h>
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    clnn_context *ctx = test_context();
-    size_t shape[2] = {3, 4}, n12 = 12, zero[2] = {3, 0}, huge[2] = {SIZE_MAX / 2, 4};
-    clnn_tensor *t = NULL, *ti = NULL, *small = NULL;
-    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, &t));
-    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 2, shape, &ti));
-    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, shape, &small));
-    float data[12], out[12];
-    for (int i = 0; i < 12; i++) data[i] = (float)i;
-    CHECK_OK(ctx, clnn_tensor_upload(t, data, sizeof data));
-    clnn_tensor *not_made = (clnn_tensor *)0;
-    clnn_device_info info;
-    size_t idx, count;
+/* The context and tensors the groups of checks below share: t holds data. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static clnn_context *ctx;
+static clnn_tensor *t, *ti, *small;
+static size_t shape[2] = {3, 4}, n12 = 12;
+static float data[12];
 
-    /* library-level calls (message in the thread's last error) */
+/* library-level calls (message in the thread's last error) */
+static void library_errors(void)
+{
+    clnn_device_info info;
+    size_t idx;
     EXPECT_FAIL(NULL, INVAL, "clnn_device_count", clnn_device_count(NULL));
     EXPECT_FAIL(NULL, INVAL, "clnn_device_info_get", clnn_device_info_get(0, NULL));
     EXPECT_FAIL(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "clnn_device_info_get", clnn_device_info_get(100000, &info));
@@ -42,8 +37,13 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, "clnn_profiler_start", clnn_profiler_start(NULL));
     EXPECT_FAIL(NULL, INVAL, "clnn_profiler_stop", clnn_profiler_stop(NULL, NULL, NULL));
     EXPECT_FAIL(ctx, INVAL, "clnn_profiler_stop", clnn_profiler_stop(ctx, NULL, NULL));
+}
 
-    /* tensor creation: NULLs, ndim, zero and overflowing sizes, bad dtype */
+/* tensor creation: NULLs, ndim, zero and overflowing sizes, bad dtype */
+static void creation_errors(void)
+{
+    size_t zero[2] = {3, 0}, huge[2] = {SIZE_MAX / 2, 4};
+    clnn_device_info info;
     clnn_tensor *made = NULL;
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_create", clnn_tensor_create(NULL, CLNN_FLOAT32, 2, shape, &made));
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, NULL));
@@ -65,8 +65,13 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_wrap", clnn_tensor_wrap(ctx, NULL, CLNN_FLOAT32, 1, &n12, &made));
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_wrap",
                 clnn_tensor_wrap(ctx, clnn_tensor_buffer(t), CLNN_FLOAT32, 1, &n12, NULL));
+}
 
-    /* shape queries and reshape */
+/* shape queries and reshape */
+static void shape_errors(void)
+{
+    clnn_tensor *not_made = (clnn_tensor *)0;
+    size_t count;
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_shape", clnn_tensor_shape(NULL, NULL, NULL));
     CHECK(clnn_tensor_count(not_made) == 0 && clnn_tensor_buffer(not_made) == NULL, "getters accept NULL");
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(NULL, 1, &n12));
@@ -74,8 +79,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_reshape", clnn_tensor_reshape(t, 9, shape));
     count = 13;
     EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_reshape", clnn_tensor_reshape(t, 1, &count));
+}
 
-    /* transfers: exact byte counts only */
+/* transfers: exact byte counts only */
+static void transfer_errors(void)
+{
+    float out[12];
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_upload", clnn_tensor_upload(NULL, data, sizeof data));
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_upload", clnn_tensor_upload(t, NULL, sizeof data));
     EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_upload", clnn_tensor_upload(t, data, 40));
@@ -85,8 +94,11 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_download", clnn_tensor_download(NULL, out, sizeof out));
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_download", clnn_tensor_download(t, NULL, sizeof out));
     EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_download", clnn_tensor_download(t, out, 4));
+}
 
-    /* kernels: NULLs, dtype, count, non-finite scalars */
+/* kernels: NULLs, dtype, count, non-finite scalars */
+static void kernel_errors(void)
+{
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_fill", clnn_tensor_fill(NULL, 1.0f));
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_fill", clnn_tensor_fill(ti, 1.5f));
     EXPECT_FAIL(NULL, INVAL, "clnn_tensor_copy", clnn_tensor_copy(NULL, t));
@@ -101,9 +113,14 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(1.0f, NULL, t));
     EXPECT_FAIL(ctx, SHAPE, "clnn_axpy", clnn_axpy(1.0f, small, t));
     EXPECT_FAIL(ctx, INVAL, "clnn_axpy", clnn_axpy(NAN, t, t));
+}
 
-    /* overflow: products that wrap size_t (2^32 * 2^32 == 0 mod 2^64), exceed
-     * 32-bit element counts, or byte counts of SIZE_MAX */
+/* overflow: products that wrap size_t (2^32 * 2^32 == 0 mod 2^64), exceed
+ * 32-bit element counts, or byte counts of SIZE_MAX */
+static void overflow_errors(void)
+{
+    clnn_tensor *made = NULL;
+    float out[12];
     size_t wraps[2] = {(size_t)1 << 32, (size_t)1 << 32}, just_over[2] = {65536, 65536},
            wraps4[4] = {65536, 65536, 65536, 65536}, max_dim[1] = {SIZE_MAX};
     EXPECT_FAIL(ctx, INVAL, "clnn_tensor_create", clnn_tensor_create(ctx, CLNN_FLOAT32, 2, wraps, &made));
@@ -117,8 +134,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_upload", clnn_tensor_upload(t, data, SIZE_MAX));
     EXPECT_FAIL(ctx, SHAPE, "clnn_tensor_download", clnn_tensor_download(t, out, SIZE_MAX));
     CHECK(made == NULL, "no tensor on failure");
+}
 
-    /* mismatched devices: tensors and buffers of a second context */
+/* mismatched devices: tensors and buffers of a second context */
+static void context_mismatch_errors(void)
+{
+    clnn_tensor *made = NULL;
     clnn_context *ctx2 = test_context();
     clnn_tensor *t2 = NULL;
     CHECK_OK(ctx2, clnn_tensor_create(ctx2, CLNN_FLOAT32, 2, shape, &t2));
@@ -136,7 +157,14 @@ int main(void)
     CHECK(made == NULL, "no tensor on failure");
     CHECK_OK(ctx2, clnn_tensor_download(t2, out2, sizeof out2));
     CHECK(memcmp(out2, data2, sizeof data2) == 0, "rejected cross-context calls left the other tensor unchanged");
+    clnn_tensor_release(t2);
+    clnn_context_release(ctx2);
+}
 
+/* non-finite and out-of-range hyper-parameters, as a table: each row is a
+ * call that must be rejected with CLNN_ERR_INVALID_ARGUMENT */
+static void bad_scalar_errors(void)
+{
     /* non-finite and out-of-range hyper-parameters, as a table: each row is a
      * call that must be rejected with CLNN_ERR_INVALID_ARGUMENT */
     enum { FILL_F32_INT, SCALE, AXPY, UNIFORM, NORMAL };
@@ -175,6 +203,26 @@ int main(void)
               clnn_status_string(st));
         CHECK(strstr(clnn_last_error(ctx), b->fn) != NULL, "row %zu: message '%s'", i, clnn_last_error(ctx));
     }
+}
+
+int main(void)
+{
+    ctx = test_context();
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 2, shape, &t));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 2, shape, &ti));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, shape, &small));
+    float out[12];
+    for (int i = 0; i < 12; i++) data[i] = (float)i;
+    CHECK_OK(ctx, clnn_tensor_upload(t, data, sizeof data));
+
+    library_errors();
+    creation_errors();
+    shape_errors();
+    transfer_errors();
+    kernel_errors();
+    overflow_errors();
+    context_mismatch_errors();
+    bad_scalar_errors();
 
     /* nothing above changed t */
     CHECK_OK(ctx, clnn_tensor_download(t, out, sizeof out));
@@ -191,9 +239,7 @@ int main(void)
     clnn_tensor_release(t);
     clnn_tensor_release(ti);
     clnn_tensor_release(small);
-    clnn_tensor_release(t2);
     clnn_tensor_release(NULL);
-    clnn_context_release(ctx2);
     clnn_context_release(ctx);
     clnn_context_release(NULL);
     return check_summary();

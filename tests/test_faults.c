@@ -276,6 +276,42 @@ static void write_file(const char *path, const char *text)
     REQUIRE(f && fputs(text, f) >= 0 && fclose(f) == 0, "write %s", path);
 }
 
+/* a dead writer's temp file, 20 minutes old: removed by the next store */
+static void stale_temp_file(const char *dir, const char *key, const unsigned char *payload, size_t size)
+{
+    pid_t dead = fork();
+    REQUIRE(dead >= 0, "fork");
+    if (dead == 0) _exit(0);
+    waitpid(dead, NULL, 0);
+    char stale[700];
+    snprintf(stale, sizeof stale, "%s/%s.bin.tmp.%ld.3", dir, key, (long)dead);
+    write_file(stale, "half a binary");
+    struct timespec t[2];
+    clock_gettime(CLOCK_REALTIME, &t[0]);
+    t[0].tv_sec -= 1200;
+    t[1] = t[0];
+    REQUIRE(utimensat(AT_FDCWD, stale, t, 0) == 0, "utimensat");
+    CHECK(clnn__binary_cache_store(key, payload, size) == 1, "store");
+    CHECK(access(stale, F_OK) != 0, "a dead writer's stale temp file is removed");
+}
+
+/* a cache directory path past PATH_MAX: no cache, nothing written at a cut path */
+static void cache_dir_past_path_max(const char *key, const unsigned char *payload, size_t size)
+{
+    char long_dir[6000], cmd[1600];
+    size_t len = (size_t)snprintf(long_dir, sizeof long_dir, "%s/long", root);
+    REQUIRE(mkdir(long_dir, 0755) == 0, "mkdir");
+    while (len < 5000) {
+        long_dir[len++] = '/';
+        for (int i = 0; i < 199; i++, len++) long_dir[len] = (char)('a' + i % 26);
+        long_dir[len] = '\0';
+    }
+    setenv("CLNN_CACHE_DIR", long_dir, 1);
+    CHECK(clnn__binary_cache_store(key, payload, size) == 0, "no store under a path past PATH_MAX");
+    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/long' -mindepth 1)\"", root);
+    CHECK(system(cmd) == 0, "nothing made below the path: no directory or file at a cut path");
+}
+
 /* What another user of a shared cache directory can leave there. Drives the
  * store and load directly, like full_disk. */
 static void shared_cache_directory(void)
@@ -323,42 +359,15 @@ static void shared_cache_directory(void)
 
     /* a link at a cache file's name, to a valid file for that key: not followed */
     CHECK(clnn__binary_cache_store(key2, payload, sizeof payload) == 1, "store once the FIFO is gone");
-    char moved[700], cmd[1600];
+    char moved[700];
     snprintf(moved, sizeof moved, "%s/moved.bin", root);
     REQUIRE(rename(bin, moved) == 0 && symlink(moved, bin) == 0, "link %s", bin);
     CHECK(clnn__binary_cache_load(key2, &data, &size, &rejected) == 0 && rejected == 1,
           "a link as a cache file is rejected");
     unlink(bin);
 
-    /* a dead writer's temp file, 20 minutes old: removed by the next store */
-    pid_t dead = fork();
-    REQUIRE(dead >= 0, "fork");
-    if (dead == 0) _exit(0);
-    waitpid(dead, NULL, 0);
-    char stale[700];
-    snprintf(stale, sizeof stale, "%s/%s.bin.tmp.%ld.3", dir, key2, (long)dead);
-    write_file(stale, "half a binary");
-    struct timespec t[2];
-    clock_gettime(CLOCK_REALTIME, &t[0]);
-    t[0].tv_sec -= 1200;
-    t[1] = t[0];
-    REQUIRE(utimensat(AT_FDCWD, stale, t, 0) == 0, "utimensat");
-    CHECK(clnn__binary_cache_store(key2, payload, sizeof payload) == 1, "store");
-    CHECK(access(stale, F_OK) != 0, "a dead writer's stale temp file is removed");
-
-    /* a cache directory path past PATH_MAX: no cache, nothing written at a cut path */
-    char long_dir[6000];
-    size_t len = (size_t)snprintf(long_dir, sizeof long_dir, "%s/long", root);
-    REQUIRE(mkdir(long_dir, 0755) == 0, "mkdir");
-    while (len < 5000) {
-        long_dir[len++] = '/';
-        for (int i = 0; i < 199; i++, len++) long_dir[len] = (char)('a' + i % 26);
-        long_dir[len] = '\0';
-    }
-    setenv("CLNN_CACHE_DIR", long_dir, 1);
-    CHECK(clnn__binary_cache_store(key, payload, sizeof payload) == 0, "no store under a path past PATH_MAX");
-    snprintf(cmd, sizeof cmd, "test -z \"$(find '%s/long' -mindepth 1)\"", root);
-    CHECK(system(cmd) == 0, "nothing made below the path: no directory or file at a cut path");
+    stale_temp_file(dir, key2, payload, sizeof payload);
+    cache_dir_past_path_max(key, payload, sizeof payload);
 }
 
 /* CLNN_KERNEL_DIR holding a FIFO, or a program without the kernel asked for. */

@@ -18,20 +18,16 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
     return t;
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    clnn_context *ctx = test_context(), *other = test_context();
-    clnn_tensor *a = make(ctx, CLNN_FLOAT32, 3, 4), *b = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *c = make(ctx, CLNN_FLOAT32, 3, 4), *d = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *e = make(ctx, CLNN_FLOAT32, 3, 4), *f2 = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *small = make(ctx, CLNN_FLOAT32, 2, 4), *ints = make(ctx, CLNN_INT32, 3, 4);
-    clnn_tensor *w2 = make(ctx, CLNN_FLOAT32, 1, 2), *w1 = make(ctx, CLNN_FLOAT32, 1, 1);
-    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 3, 4);
-    const float inf = INFINITY, nan = NAN;
-    const char *fn;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static clnn_context *ctx, *other;
+static clnn_tensor *a, *b, *c, *d, *e, *f2, *small, *ints, *w2, *w1, *foreign;
 
-    /* lists of one tensor: two gradient lists {a}, {b}; outputs {c} */
+/* lists of one tensor: two gradient lists {a}, {b}; outputs {c} */
+static void weighted_sum_pcgrad_errors(void)
+{
+    const float nan = NAN;
+    const char *fn;
     const clnn_tensor *g2[2] = {a, b}, *g_small[2] = {a, small}, *g_ints[2] = {a, ints}, *g_null[2] = {a, NULL};
     const clnn_tensor *g_foreign[2] = {a, foreign};
     clnn_tensor *out[1] = {c}, *out_a[1] = {a}, *out_small[1] = {small}, *out_null[1] = {NULL};
@@ -75,8 +71,13 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_pcgrad(ctx, 2, 1, g2, 1, 0, out_small));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_pcgrad(ctx, 2, 1, g2, 1, 0, out_a));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_pcgrad(ctx, 2, 2, g4, 1, 0, out2_same));
+}
 
-    fn = "clnn_grad_surgery_ema";
+static void surgery_ema_errors(void)
+{
+    clnn_tensor *out[1] = {c}, *out_a[1] = {a}, *out_small[1] = {small};
+    const float inf = INFINITY, nan = NAN;
+    const char *fn = "clnn_grad_surgery_ema";
     const clnn_tensor *gm[1] = {a}, *ga[1] = {b}, *gsmall[1] = {small}, *gints[1] = {ints}, *gnull[1] = {NULL};
     clnn_tensor *ema[1] = {d}, *ema_a[1] = {a}, *ema_b[1] = {b}, *ema_small[1] = {small}, *out_d[1] = {d};
     clnn_tensor *out_b[1] = {b};
@@ -102,8 +103,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_surgery_ema(ctx, 1, gm, ga, MAIN, 0.9f, 1.0f, ema, out_d));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_surgery_ema(ctx, 1, gm, ga, MAIN, 0.9f, 1.0f, ema, out_b));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_surgery_ema(ctx, 1, gm, ga, MAIN, 0.9f, 1.0f, ema, out_a));
+}
 
-    fn = "clnn_amp_ascent";
+static void amp_ascent_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *fn = "clnn_amp_ascent";
     const size_t AS = sizeof(clnn_amp_options);
     clnn_amp_options amp = {AS, 0.1f, 1.0f, 0}, amp_eps = {AS, -1.0f, 1.0f, 0}, amp_nan = {AS, nan, 1.0f, 0};
     clnn_amp_options amp_lr = {AS, 0.1f, inf, 0}, amp_unsized = {0, 0.1f, 1.0f, 0};
@@ -128,8 +133,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, 1, gl, &amp, 0, wl_a, sl, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, 1, gl, &amp, 0, wl, sl_c, dl));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_amp_ascent(ctx, 1, gl, &amp, 0, wl, sl, dl_d));
+}
 
-    fn = "clnn_lobster_step";
+static void lobster_step_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *fn = "clnn_lobster_step";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_lobster_step(NULL, a, 0.1f, 1.0f, 1.0f, 0.01f, c, d));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_lobster_step(ctx, a, -0.1f, 1.0f, 1.0f, 0.01f, c, d));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_lobster_step(ctx, a, 0.1f, nan, 1.0f, 0.01f, c, d));
@@ -145,8 +154,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_lobster_step(ctx, c, 0.1f, 1.0f, 1.0f, 0.01f, c, d));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_lobster_step(ctx, a, 0.1f, 1.0f, 1.0f, 0.01f, c, c));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_lobster_step(ctx, a, 0.1f, 1.0f, 1.0f, 0.01f, c, a));
+}
 
-    fn = "clnn_nm_schedule";
+static void nm_schedule_errors(void)
+{
+    const char *fn = "clnn_nm_schedule";
     unsigned nt = 77;
     EXPECT_FAIL(NULL, INVAL, fn, clnn_nm_schedule(2, 0, 0, 10, 5, &nt));
     EXPECT_FAIL(NULL, INVAL, fn, clnn_nm_schedule(2, 65, 0, 10, 5, &nt));
@@ -165,9 +177,13 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_nm_progressive_mask(ctx, a, 2, 4, 0, 10, 5, small));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_nm_progressive_mask(ctx, a, 2, 8, 0, 10, 5, c));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_nm_progressive_mask(ctx, a, 2, 4, 0, 10, 5, a));
+}
 
-    /* AdEMAMix: w = c, g = a, m = d, v = e, m2 = f2 */
-    fn = "clnn_ademamix_step";
+/* AdEMAMix: w = c, g = a, m = d, v = e, m2 = f2 */
+static void ademamix_step_errors(void)
+{
+    const float nan = NAN;
+    const char *fn = "clnn_ademamix_step";
     const clnn_optim_options opt = {sizeof(clnn_optim_options), CLNN_OPTIM_ADEMAMIX, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
                                     0.1f, 1};
     clnn_optim_options adamw = opt;
@@ -193,8 +209,12 @@ int main(void)
     clnn_param q2[2] = {{c, a, d, e, NULL, 0}, {b, a, d, e, NULL, 0}}; /* two tensors sharing one m2 */
     EXPECT_FAIL(ctx, INVAL, fn, clnn_ademamix_step(ctx, &opt, 5.0f, 0.999f, 2, q2, m2_same, 0, NULL));
     EXPECT_FAIL(ctx, INVAL, "clnn_optim_step", clnn_optim_step(ctx, &opt, 1, &p, 0, NULL));
+}
 
-    fn = "clnn_ademamix_alpha_at";
+static void ademamix_schedule_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *fn = "clnn_ademamix_alpha_at";
     float x = 77.0f;
     EXPECT_FAIL(NULL, INVAL, fn, clnn_ademamix_alpha_at(nan, 10, 5, &x));
     EXPECT_FAIL(NULL, INVAL, fn, clnn_ademamix_alpha_at(-1.0f, 10, 5, &x));
@@ -208,6 +228,25 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, fn, clnn_ademamix_beta3_at(0.9f, 0.0f, 10, 5, &x));
     EXPECT_FAIL(NULL, INVAL, fn, clnn_ademamix_beta3_at(0.9f, 0.999f, 10, 5, NULL));
     CHECK(x == 77.0f, "a rejected scheduler call wrote %g", (double)x);
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    a = make(ctx, CLNN_FLOAT32, 3, 4), b = make(ctx, CLNN_FLOAT32, 3, 4);
+    c = make(ctx, CLNN_FLOAT32, 3, 4), d = make(ctx, CLNN_FLOAT32, 3, 4);
+    e = make(ctx, CLNN_FLOAT32, 3, 4), f2 = make(ctx, CLNN_FLOAT32, 3, 4);
+    small = make(ctx, CLNN_FLOAT32, 2, 4), ints = make(ctx, CLNN_INT32, 3, 4);
+    w2 = make(ctx, CLNN_FLOAT32, 1, 2), w1 = make(ctx, CLNN_FLOAT32, 1, 1);
+    foreign = make(other, CLNN_FLOAT32, 3, 4);
+
+    weighted_sum_pcgrad_errors();
+    surgery_ema_errors();
+    amp_ascent_errors();
+    lobster_step_errors();
+    nm_schedule_errors();
+    ademamix_step_errors();
+    ademamix_schedule_errors();
 
     clnn_tensor *outputs[] = {a, b, c, d, e, f2, small, w2, w1};
     const char *names[] = {"a", "b", "c", "d", "e", "f2", "small", "w2", "w1"};

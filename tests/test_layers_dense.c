@@ -54,6 +54,29 @@ static void finite_differences(const dense_case *c, float *x, float *w, float *b
     }
 }
 
+/* The device's gradients gdx, gdW, gdb against central differences of the
+ * reference (dx, dw, db get them): truncation h^2/6 |L'''| stays below 1e-6
+ * for these activations and |x|,|w| <= 1; the tolerance adds fp32 GEMM
+ * rounding: atol 2e-5, rtol 1e-3 */
+static void check_finite_differences(const dense_case *c, float *x, float *w, float *b, const float *dy,
+                                     const float *gdx, const float *gdw, const float *gdb, double *dx, double *dw,
+                                     double *db)
+{
+    size_t rows = c->rows, in = c->in, out = c->out, ny = rows * out;
+    double *scratch = malloc(ny * sizeof *scratch);
+    REQUIRE(scratch, "host memory");
+    finite_differences(c, x, w, b, dy, x, rows * in, dx, scratch);
+    finite_differences(c, x, w, b, dy, w, out * in, dw, scratch);
+    if (c->bias) finite_differences(c, x, w, b, dy, b, out, db, scratch);
+    double ex = test_max_rel_error(gdx, dx, rows * in, 2e-5, 1e-3);
+    double ew = test_max_rel_error(gdw, dw, out * in, 2e-5, 1e-3);
+    double eb = c->bias ? test_max_rel_error(gdb, db, out, 2e-5, 1e-3) : 0;
+    CHECK(ex <= 1 && ew <= 1 && eb <= 1,
+          "backward %zux%zux%zu act %d vs finite differences: dx %.3g, dW %.3g, db %.3g of tolerance", rows, in,
+          out, c->act, ex, ew, eb);
+    free(scratch);
+}
+
 static void check_dense(clnn_context *ctx, const dense_case *c)
 {
     size_t rows = c->rows, in = c->in, out = c->out, ny = rows * out;
@@ -100,22 +123,7 @@ static void check_dense(clnn_context *ctx, const dense_case *c)
     CHECK(ex <= 1 && ew <= 1 && eb <= 1, "backward %zux%zux%zu act %d: dx %.3g, dW %.3g, db %.3g of tolerance", rows,
           in, out, c->act, ex, ew, eb);
 
-    if (c->finite_differences) {
-        /* truncation h^2/6 |L'''| stays below 1e-6 for these activations and
-         * |x|,|w| <= 1; the tolerance adds fp32 GEMM rounding: atol 2e-5, rtol 1e-3 */
-        double *scratch = malloc(ny * sizeof *scratch);
-        REQUIRE(scratch, "host memory");
-        finite_differences(c, x, w, b, dy, x, rows * in, dx, scratch);
-        finite_differences(c, x, w, b, dy, w, out * in, dw, scratch);
-        if (c->bias) finite_differences(c, x, w, b, dy, b, out, db, scratch);
-        ex = test_max_rel_error(gdx, dx, rows * in, 2e-5, 1e-3);
-        ew = test_max_rel_error(gdw, dw, out * in, 2e-5, 1e-3);
-        eb = c->bias ? test_max_rel_error(gdb, db, out, 2e-5, 1e-3) : 0;
-        CHECK(ex <= 1 && ew <= 1 && eb <= 1,
-              "backward %zux%zux%zu act %d vs finite differences: dx %.3g, dW %.3g, db %.3g of tolerance", rows, in,
-              out, c->act, ex, ew, eb);
-        free(scratch);
-    }
+    if (c->finite_differences) check_finite_differences(c, x, w, b, dy, gdx, gdw, gdb, dx, dw, db);
 
     /* accumulate = 1 adds the same gradients again: exactly twice, bit for
      * bit (x + x is exact), which also shows the backward is reproducible */

@@ -17,29 +17,18 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, int ndim, size_t a
     return t;
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    clnn_context *ctx = test_context(), *other = test_context();
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 2, 3, 4), *y = make(ctx, CLNN_FLOAT32, 2, 3, 4);
-    clnn_tensor *small = make(ctx, CLNN_FLOAT32, 1, 5, 1), *ints = make(ctx, CLNN_INT32, 2, 3, 4);
-    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 2, 3, 4);
-    clnn_tensor *w = make(ctx, CLNN_FLOAT32, 2, 2, 4), *w1 = make(ctx, CLNN_FLOAT32, 1, 8, 1);
-    clnn_tensor *b = make(ctx, CLNN_FLOAT32, 1, 2, 1), *b3 = make(ctx, CLNN_FLOAT32, 1, 3, 1);
-    clnn_tensor *yd = make(ctx, CLNN_FLOAT32, 2, 3, 2), *zd = make(ctx, CLNN_FLOAT32, 2, 3, 2);
-    clnn_tensor *dyd = make(ctx, CLNN_FLOAT32, 2, 3, 2), *dxd = make(ctx, CLNN_FLOAT32, 2, 3, 4);
-    clnn_tensor *dwd = make(ctx, CLNN_FLOAT32, 2, 2, 4), *dbd = make(ctx, CLNN_FLOAT32, 1, 2, 1);
-    clnn_tensor *labels = make(ctx, CLNN_INT32, 1, 3, 1), *labels4 = make(ctx, CLNN_INT32, 1, 4, 1);
-    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 1, 1), *loss2 = make(ctx, CLNN_FLOAT32, 1, 2, 1);
-    clnn_tensor *grad = make(ctx, CLNN_FLOAT32, 2, 3, 4), *grad_t = make(ctx, CLNN_FLOAT32, 2, 4, 3);
-    clnn_tensor *cat = make(ctx, CLNN_FLOAT32, 2, 3, 6), *part2 = make(ctx, CLNN_FLOAT32, 2, 3, 2);
-    clnn_tensor *part_rows = make(ctx, CLNN_FLOAT32, 2, 2, 2), *vec = make(ctx, CLNN_FLOAT32, 1, 6, 1);
-    /* NONE losses: one per row of x (3) and one per element (12) */
-    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 1, 3, 1), *loss12 = make(ctx, CLNN_FLOAT32, 1, 12, 1);
-    const float nan = NAN;
-    const clnn_activation relu = CLNN_ACT_RELU, gelu = CLNN_ACT_GELU;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_activation relu = CLNN_ACT_RELU, gelu = CLNN_ACT_GELU;
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *y, *small, *ints, *foreign, *w, *w1, *b, *b3, *yd, *zd, *dyd, *dxd, *dwd, *dbd, *labels,
+    *labels4, *loss, *loss2, *grad, *grad_t, *cat, *part2, *part_rows, *vec, *loss3, *loss12,
+    *dup_cat;
 
-    /* activations */
+/* activations */
+static void activation_errors(void)
+{
+    const float nan = NAN;
     const char *f = "clnn_activation_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_activation_forward(NULL, x, relu, 0, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_forward(ctx, x, (clnn_activation)42, 0, y));
@@ -60,9 +49,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, NULL, relu, 0, y));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_backward(ctx, x, small, relu, 0, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, relu, 0, foreign));
+}
 
-    /* dense: x [3, 4], w [2, 4], b [2], y/z [3, 2] */
-    f = "clnn_dense_forward";
+/* dense: x [3, 4], w [2, 4], b [2], y/z [3, 2] */
+static void dense_errors(void)
+{
+    const char *f = "clnn_dense_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_dense_forward(NULL, x, w, b, relu, 0, zd, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, NULL, w, b, relu, 0, zd, yd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_forward(ctx, x, NULL, b, relu, 0, zd, yd));
@@ -92,9 +84,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, dwd, b3));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, w, dbd));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dense_backward(ctx, x, w, zd, dyd, relu, 0, 0, dxd, dwd, foreign));
+}
 
-    /* softmax: rows of x [3, 4] */
-    f = "clnn_softmax_forward";
+/* softmax: rows of x [3, 4] */
+static void softmax_errors(void)
+{
+    const char *f = "clnn_softmax_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_softmax_forward(NULL, x, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_softmax_forward(ctx, NULL, y));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_softmax_forward(ctx, ints, y));
@@ -108,10 +103,13 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_softmax_backward(ctx, x, grad, x));
     f = "clnn_log_softmax_backward";
     EXPECT_FAIL(ctx, SHAPE, f, clnn_log_softmax_backward(ctx, x, grad, small));
+}
 
-    /* losses: logits x [3, 4], labels [3] */
+/* losses: logits x [3, 4], labels [3] */
+static void loss_errors(void)
+{
     clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100}, bad_opt = opt;
-    f = "clnn_cross_entropy_labels";
+    const char *f = "clnn_cross_entropy_labels";
     EXPECT_FAIL(NULL, INVAL, f, clnn_cross_entropy_labels(NULL, x, labels, &opt, loss, grad));
     EXPECT_FAIL(ctx, INVAL, f, clnn_cross_entropy_labels(ctx, x, labels, &opt, NULL, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_cross_entropy_labels(ctx, x, NULL, &opt, loss, grad));
@@ -147,11 +145,15 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_bce_with_logits(ctx, x, NULL, CLNN_REDUCE_MEAN, loss, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_MEAN, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_MEAN, loss, y));
+}
 
-    /* NONE: cross-entropy keeps one loss per row (3), MSE and BCE one per
-     * element (12); any other count is rejected, as is 1 element */
+/* NONE: cross-entropy keeps one loss per row (3), MSE and BCE one per
+ * element (12); any other count is rejected, as is 1 element */
+static void none_loss_errors(void)
+{
+    clnn_cross_entropy_options opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100}, bad_opt = opt;
     clnn_cross_entropy_options none_opt = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_NONE, 0.1f, -100};
-    f = "clnn_cross_entropy_labels";
+    const char *f = "clnn_cross_entropy_labels";
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &none_opt, loss12, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_cross_entropy_labels(ctx, x, labels, &opt, loss3, grad));
@@ -171,9 +173,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_NONE, loss2, NULL));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_bce_with_logits(ctx, x, y, CLNN_REDUCE_NONE, loss3, grad));
     EXPECT_FAIL(ctx, INVAL, f, clnn_bce_with_logits(ctx, x, y, (clnn_reduction)3, loss12, grad));
+}
 
-    /* dropout */
-    f = "clnn_dropout_forward";
+/* dropout */
+static void dropout_errors(void)
+{
+    const char *f = "clnn_dropout_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_dropout_forward(NULL, x, 0.5f, 1, 0, grad, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dropout_forward(ctx, x, 1.0f, 1, 0, grad, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dropout_forward(ctx, x, -0.1f, 1, 0, grad, NULL));
@@ -186,9 +191,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_dropout_backward(ctx, x, 1.5f, 1, 0, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_dropout_backward(ctx, x, 0.5f, 1, 0, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_dropout_backward(ctx, x, 0.5f, 1, 0, NULL));
+}
 
-    /* residual, concat, split: cat [3, 6] = part2 [3, 2] + y [3, 4] */
-    f = "clnn_residual_add";
+/* residual, concat, split: cat [3, 6] = part2 [3, 2] + y [3, 4] */
+static void residual_concat_split_errors(void)
+{
+    const char *f = "clnn_residual_add";
     EXPECT_FAIL(NULL, INVAL, f, clnn_residual_add(NULL, x, x, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_residual_add(ctx, x, small, grad));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_residual_add(ctx, x, ints, grad));
@@ -214,9 +222,37 @@ int main(void)
     f = "clnn_split";
     EXPECT_FAIL(NULL, INVAL, f, clnn_split(NULL, cat, 2, outs_good));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_split(ctx, cat, 2, outs_short));
-    clnn_tensor *dup_cat = make(ctx, CLNN_FLOAT32, 2, 3, 4);
+    dup_cat = make(ctx, CLNN_FLOAT32, 2, 3, 4);
     EXPECT_FAIL(ctx, INVAL, f, clnn_split(ctx, dup_cat, 2, outs_same));
     EXPECT_FAIL(ctx, INVAL, f, clnn_split(ctx, cat, 2, NULL));
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    x = make(ctx, CLNN_FLOAT32, 2, 3, 4), y = make(ctx, CLNN_FLOAT32, 2, 3, 4);
+    small = make(ctx, CLNN_FLOAT32, 1, 5, 1), ints = make(ctx, CLNN_INT32, 2, 3, 4);
+    foreign = make(other, CLNN_FLOAT32, 2, 3, 4);
+    w = make(ctx, CLNN_FLOAT32, 2, 2, 4), w1 = make(ctx, CLNN_FLOAT32, 1, 8, 1);
+    b = make(ctx, CLNN_FLOAT32, 1, 2, 1), b3 = make(ctx, CLNN_FLOAT32, 1, 3, 1);
+    yd = make(ctx, CLNN_FLOAT32, 2, 3, 2), zd = make(ctx, CLNN_FLOAT32, 2, 3, 2);
+    dyd = make(ctx, CLNN_FLOAT32, 2, 3, 2), dxd = make(ctx, CLNN_FLOAT32, 2, 3, 4);
+    dwd = make(ctx, CLNN_FLOAT32, 2, 2, 4), dbd = make(ctx, CLNN_FLOAT32, 1, 2, 1);
+    labels = make(ctx, CLNN_INT32, 1, 3, 1), labels4 = make(ctx, CLNN_INT32, 1, 4, 1);
+    loss = make(ctx, CLNN_FLOAT32, 1, 1, 1), loss2 = make(ctx, CLNN_FLOAT32, 1, 2, 1);
+    grad = make(ctx, CLNN_FLOAT32, 2, 3, 4), grad_t = make(ctx, CLNN_FLOAT32, 2, 4, 3);
+    cat = make(ctx, CLNN_FLOAT32, 2, 3, 6), part2 = make(ctx, CLNN_FLOAT32, 2, 3, 2);
+    part_rows = make(ctx, CLNN_FLOAT32, 2, 2, 2), vec = make(ctx, CLNN_FLOAT32, 1, 6, 1);
+    /* NONE losses: one per row of x (3) and one per element (12) */
+    loss3 = make(ctx, CLNN_FLOAT32, 1, 3, 1), loss12 = make(ctx, CLNN_FLOAT32, 1, 12, 1);
+
+    activation_errors();
+    dense_errors();
+    softmax_errors();
+    loss_errors();
+    none_loss_errors();
+    dropout_errors();
+    residual_concat_split_errors();
 
     /* nothing any rejected call could have written changed */
     clnn_tensor *outputs[] = {x, y, grad, grad_t, yd, zd, dxd, dwd, dbd, w, loss, loss2, small, cat, part2, dup_cat,

@@ -47,6 +47,46 @@ static float *make_logits(size_t rows, size_t cols, unsigned seed, int big)
 
 /* ------------------------------------------------------------- softmax */
 
+/* The reference gradient of L = sum dy * y(x) into want: with fd, central
+ * differences of the double reference (step 2^-10: truncation below 1e-7;
+ * divided by the steps fp32 really took, which differ from 2^-10 where
+ * x +- h crosses a power of two), else the closed form in double from yref. */
+static void softmax_grad_ref(float *x, const float *dy, const double *yref, size_t rows, size_t cols, int log_out,
+                             int fd, double *want)
+{
+    if (fd) {
+        double *yp = malloc(cols * sizeof *yp), *ym = malloc(cols * sizeof *ym);
+        REQUIRE(yp && ym, "host memory");
+        const float h = 1.0f / 1024;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t j = 0; j < cols; j++) {
+                float *xr = x + r * cols, keep = xr[j];
+                const float xp = keep + h, xm = keep - h;
+                xr[j] = xp;
+                ref_softmax(xr, 1, cols, log_out, yp);
+                xr[j] = xm;
+                ref_softmax(xr, 1, cols, log_out, ym);
+                xr[j] = keep;
+                double g = 0;
+                for (size_t k = 0; k < cols; k++)
+                    g += dy[r * cols + k] * (yp[k] - ym[k]) / ((double)xp - (double)xm);
+                want[r * cols + j] = g;
+            }
+        free(yp);
+        free(ym);
+    } else {
+        for (size_t r = 0; r < rows; r++) {
+            double s = 0;
+            for (size_t k = 0; k < cols; k++)
+                s += dy[r * cols + k] * (log_out ? 1.0 : yref[r * cols + k]);
+            for (size_t j = 0; j < cols; j++) {
+                double yj = yref[r * cols + j], g = dy[r * cols + j];
+                want[r * cols + j] = log_out ? g - exp(yj) * s : yj * (g - s);
+            }
+        }
+    }
+}
+
 static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
 {
     size_t n = rows * cols;
@@ -77,37 +117,7 @@ static void check_softmax(clnn_context *ctx, size_t rows, size_t cols, int big)
          * fp32 y: atol 1e-6, rtol 1e-4. */
         CHECK_OK(ctx, log_out ? clnn_log_softmax_backward(ctx, ty, tdy, tdx) : clnn_softmax_backward(ctx, ty, tdy, tdx));
         float *dx = test_download(ctx, tdx);
-        if (n <= 4096 && !big) {
-            double *yp = malloc(cols * sizeof *yp), *ym = malloc(cols * sizeof *ym);
-            REQUIRE(yp && ym, "host memory");
-            const float h = 1.0f / 1024;
-            for (size_t r = 0; r < rows; r++)
-                for (size_t j = 0; j < cols; j++) {
-                    float *xr = x + r * cols, keep = xr[j];
-                    const float xp = keep + h, xm = keep - h;
-                    xr[j] = xp;
-                    ref_softmax(xr, 1, cols, log_out, yp);
-                    xr[j] = xm;
-                    ref_softmax(xr, 1, cols, log_out, ym);
-                    xr[j] = keep;
-                    double g = 0;
-                    for (size_t k = 0; k < cols; k++)
-                        g += dy[r * cols + k] * (yp[k] - ym[k]) / ((double)xp - (double)xm);
-                    want[r * cols + j] = g;
-                }
-            free(yp);
-            free(ym);
-        } else {
-            for (size_t r = 0; r < rows; r++) {
-                double s = 0;
-                for (size_t k = 0; k < cols; k++)
-                    s += dy[r * cols + k] * (log_out ? 1.0 : yref[r * cols + k]);
-                for (size_t j = 0; j < cols; j++) {
-                    double yj = yref[r * cols + j], g = dy[r * cols + j];
-                    want[r * cols + j] = log_out ? g - exp(yj) * s : yj * (g - s);
-                }
-            }
-        }
+        softmax_grad_ref(x, dy, yref, rows, cols, log_out, n <= 4096 && !big, want);
         e = test_max_rel_error(dx, want, n, 1e-6, 1e-4);
         CHECK(e <= 1, "%s backward %zux%zu%s: error %.3g of tolerance", what, rows, cols, big ? " (1e4)" : "", e);
 

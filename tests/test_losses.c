@@ -244,6 +244,29 @@ static const double *aux_row(int op, const reference *ref, const data *d, size_t
     return is_elr(op) ? ref->state + (size_t)d->ids[r] * d->cols : ref->aux + r * d->cols;
 }
 
+/* The loss: per row (none), else the scaled sum of the reference rows;
+ * fp32 accumulation over the classes and rows: 1e-5 of the magnitude of
+ * the terms, plus 1e-6 absolute for values near 0 */
+static void check_value(const char *what, clnn_reduction red, size_t rows, const float *value, const reference *ref,
+                        double scale)
+{
+    size_t nloss = red == CLNN_REDUCE_NONE ? rows : 1;
+    double want = 0.0, mag = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        if (red == CLNN_REDUCE_NONE) {
+            double e = fabs(value[r] - ref->values[r]) / (1e-6 + 1e-5 * fabs(ref->values[r]));
+            CHECK(e <= 1.0, "%s: row %zu loss %.9g, reference %.9g", what, r, value[r], ref->values[r]);
+        }
+        want += ref->values[r];
+        mag += fabs(ref->values[r]);
+    }
+    if (red != CLNN_REDUCE_NONE) {
+        double e = fabs(value[0] - scale * want) / (1e-6 + 1e-5 * scale * mag);
+        CHECK(e <= 1.0, "%s: loss %.9g, reference %.9g (error %.3g of tolerance)", what, value[0], scale * want, e);
+    }
+    for (size_t r = 0; r < nloss; r++) CHECK(isfinite(value[r]), "%s: loss not finite", what);
+}
+
 /* One op on one shape and reduction: value (and ELR state), gradient (FD on
  * every element, or every `stride`-th), repeatability and the optional
  * outputs. */
@@ -259,23 +282,8 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
     CHECK_OK(ctx, run_op(ctx, op, &d, red, loss, grad));
     float *value = test_download(ctx, loss), *g = test_download(ctx, grad);
 
-    /* value: per row (none), else the scaled sum of the reference rows;
-     * fp32 accumulation over the classes and rows: 1e-5 of the magnitude of
-     * the terms, plus 1e-6 absolute for values near 0 */
-    double scale = red == CLNN_REDUCE_MEAN ? 1.0 / (double)rows : 1.0, want = 0.0, mag = 0.0;
-    for (size_t r = 0; r < rows; r++) {
-        if (red == CLNN_REDUCE_NONE) {
-            double e = fabs(value[r] - ref.values[r]) / (1e-6 + 1e-5 * fabs(ref.values[r]));
-            CHECK(e <= 1.0, "%s: row %zu loss %.9g, reference %.9g", what, r, value[r], ref.values[r]);
-        }
-        want += ref.values[r];
-        mag += fabs(ref.values[r]);
-    }
-    if (red != CLNN_REDUCE_NONE) {
-        double e = fabs(value[0] - scale * want) / (1e-6 + 1e-5 * scale * mag);
-        CHECK(e <= 1.0, "%s: loss %.9g, reference %.9g (error %.3g of tolerance)", what, value[0], scale * want, e);
-    }
-    for (size_t r = 0; r < nloss; r++) CHECK(isfinite(value[r]), "%s: loss not finite", what);
+    double scale = red == CLNN_REDUCE_MEAN ? 1.0 / (double)rows : 1.0;
+    check_value(what, red, rows, value, &ref, scale);
 
     float *state = NULL;
     if (is_elr(op)) { /* the updated state: the batch's rows as the reference, the others untouched */

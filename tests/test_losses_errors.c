@@ -12,27 +12,17 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
     return test_filled(ctx, dtype, a, b, dtype == CLNN_INT32 ? 1.0f : SENTINEL);
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
-    clnn_context *ctx = test_context(), *other = test_context();
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *t = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *x1 = make(ctx, CLNN_FLOAT32, 3, 1), *g1c = make(ctx, CLNN_FLOAT32, 3, 1);
-    clnn_tensor *x2 = make(ctx, CLNN_FLOAT32, 3, 2), *g2c = make(ctx, CLNN_FLOAT32, 3, 2);
-    clnn_tensor *small = make(ctx, CLNN_FLOAT32, 2, 4), *wide = make(ctx, CLNN_FLOAT32, 4, 3);
-    clnn_tensor *ints = make(ctx, CLNN_INT32, 3, 4), *labels = make(ctx, CLNN_INT32, 3, 1);
-    clnn_tensor *labels4 = make(ctx, CLNN_INT32, 4, 1), *flabels = make(ctx, CLNN_FLOAT32, 3, 1);
-    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 1), *loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
-    clnn_tensor *rowloss = make(ctx, CLNN_FLOAT32, 3, 1), *g = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *alpha = make(ctx, CLNN_FLOAT32, 4, 1), *alpha3 = make(ctx, CLNN_FLOAT32, 3, 1);
-    clnn_tensor *state = make(ctx, CLNN_FLOAT32, 5, 4), *state3 = make(ctx, CLNN_FLOAT32, 5, 3);
-    clnn_tensor *ids = make(ctx, CLNN_INT32, 3, 1);
-    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 3, 4);
-    const float inf = INFINITY, nan = NAN;
-    const char *f;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *t, *x1, *g1c, *x2, *g2c, *small, *wide, *ints, *labels, *labels4, *flabels, *loss, *loss2,
+    *rowloss, *g, *alpha, *alpha3, *state, *state3, *ids, *foreign;
 
-    f = "clnn_focal_loss";
+static void focal_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_focal_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_focal_loss(NULL, x, labels, NULL, 2, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, NULL, labels, NULL, 2, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, NULL, NULL, 2, 0, SUM, loss, g));
@@ -59,23 +49,34 @@ int main(void)
     /* one class: per-row losses of 3 elements, which can alias the [3, 1] logits or gradient */
     EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x1, labels, NULL, 2, 0, NONE, x1, g1c));
     EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x1, labels, NULL, 2, 0, NONE, g1c, g1c));
+}
 
-    f = "clnn_poly1_cross_entropy";
+static void poly1_errors(void)
+{
+    const float inf = INFINITY;
+    const char *f = "clnn_poly1_cross_entropy";
     EXPECT_FAIL(NULL, INVAL, f, clnn_poly1_cross_entropy(NULL, x, labels, 1, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, -1.01f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, inf, SUM, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_poly1_cross_entropy(ctx, small, labels, 1, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, 1, BAD_RED, loss, g));
+}
 
-    f = "clnn_squentropy";
+static void squentropy_errors(void)
+{
+    const char *f = "clnn_squentropy";
     EXPECT_FAIL(NULL, INVAL, f, clnn_squentropy(NULL, x, labels, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, NULL, labels, SUM, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_squentropy(ctx, x1, labels, SUM, loss, g1c)); /* one class */
     EXPECT_FAIL(ctx, SHAPE, f, clnn_squentropy(ctx, x, labels4, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, SUM, NULL, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, SUM, loss, x));
+}
 
-    f = "clnn_robust_loss";
+static void robust_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_robust_loss";
     const clnn_robust_loss_options ok = {sizeof(clnn_robust_loss_options), .nce = 1, .rce = 1, .rce_log_zero = -4};
     clnn_robust_loss_options w;
     EXPECT_FAIL(NULL, INVAL, f, clnn_robust_loss(NULL, x, labels, &ok, SUM, loss, g));
@@ -106,16 +107,24 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, BAD_RED, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x, labels, &ok, NONE, loss2, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, SUM, loss, foreign));
+}
 
-    f = "clnn_encouraging_loss";
+static void encouraging_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_encouraging_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_encouraging_loss(NULL, x, labels, 0.75f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 0.0f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 1.01f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, nan, SUM, loss, g));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_encouraging_loss(ctx, x, ints, 0.75f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 0.75f, SUM, NULL, NULL));
+}
 
-    f = "clnn_asymmetric_loss";
+static void asymmetric_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_asymmetric_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_asymmetric_loss(NULL, x, t, 0, 4, 0.05f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, NULL, t, 0, 4, 0.05f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, NULL, 0, 4, 0.05f, SUM, loss, g));
@@ -131,8 +140,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, NONE, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, SUM, loss, t));
     EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, SUM, NULL, NULL));
+}
 
-    f = "clnn_spherical_z_loss";
+static void spherical_z_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_spherical_z_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_spherical_z_loss(NULL, x, labels, 0.1f, 10, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, NULL, labels, 0.1f, 10, 0, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, NULL, 0.1f, 10, 0, SUM, loss, g));
@@ -151,8 +164,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, SUM, loss, loss));
     EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, SUM, loss, x));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, SUM, g, loss));
+}
 
-    f = "clnn_elr_loss";
+static void elr_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_elr_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_elr_loss(NULL, x, labels, ids, state, 3, 0.7f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, NULL, labels, ids, state, 3, 0.7f, SUM, loss, g));
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, NULL, state, 3, 0.7f, SUM, loss, g));
@@ -174,6 +191,32 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x1, NULL, ids, g1c, 3, 0.7f, NONE, g1c, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, NULL, ids, t, 3, 0.7f, SUM, loss, t));
     EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, SUM, loss, x));
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    x = make(ctx, CLNN_FLOAT32, 3, 4), t = make(ctx, CLNN_FLOAT32, 3, 4);
+    x1 = make(ctx, CLNN_FLOAT32, 3, 1), g1c = make(ctx, CLNN_FLOAT32, 3, 1);
+    x2 = make(ctx, CLNN_FLOAT32, 3, 2), g2c = make(ctx, CLNN_FLOAT32, 3, 2);
+    small = make(ctx, CLNN_FLOAT32, 2, 4), wide = make(ctx, CLNN_FLOAT32, 4, 3);
+    ints = make(ctx, CLNN_INT32, 3, 4), labels = make(ctx, CLNN_INT32, 3, 1);
+    labels4 = make(ctx, CLNN_INT32, 4, 1), flabels = make(ctx, CLNN_FLOAT32, 3, 1);
+    loss = make(ctx, CLNN_FLOAT32, 1, 1), loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
+    rowloss = make(ctx, CLNN_FLOAT32, 3, 1), g = make(ctx, CLNN_FLOAT32, 3, 4);
+    alpha = make(ctx, CLNN_FLOAT32, 4, 1), alpha3 = make(ctx, CLNN_FLOAT32, 3, 1);
+    state = make(ctx, CLNN_FLOAT32, 5, 4), state3 = make(ctx, CLNN_FLOAT32, 5, 3);
+    ids = make(ctx, CLNN_INT32, 3, 1);
+    foreign = make(other, CLNN_FLOAT32, 3, 4);
+
+    focal_errors();
+    poly1_errors();
+    squentropy_errors();
+    robust_errors();
+    encouraging_errors();
+    asymmetric_errors();
+    spherical_z_errors();
+    elr_errors();
 
     clnn_tensor *outputs[] = {x,    t,       x1, g1c,   x2,     g2c,   small, wide,
                               loss, loss2, rowloss, g, alpha, alpha3, state, state3};

@@ -13,33 +13,17 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
     return test_filled(ctx, dtype, a, b, dtype == CLNN_INT32 ? 1.0f : SENTINEL);
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
-    const float inf = INFINITY, nan = NAN;
-    clnn_context *ctx = test_context(), *other = test_context();
-    /* x [3, 4], w [5, 4] (and a w of x's shape, so that dx and dw could be one tensor) */
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *w = make(ctx, CLNN_FLOAT32, 5, 4);
-    clnn_tensor *w3 = make(ctx, CLNN_FLOAT32, 3, 4), *w5 = make(ctx, CLNN_FLOAT32, 5, 5);
-    clnn_tensor *labels = make(ctx, CLNN_INT32, 3, 1), *labels4 = make(ctx, CLNN_INT32, 4, 1);
-    clnn_tensor *flabels = make(ctx, CLNN_FLOAT32, 3, 1), *ints = make(ctx, CLNN_INT32, 3, 4);
-    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 1), *loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
-    clnn_tensor *dx = make(ctx, CLNN_FLOAT32, 3, 4), *dw = make(ctx, CLNN_FLOAT32, 5, 4);
-    clnn_tensor *dw3 = make(ctx, CLNN_FLOAT32, 3, 4), *small = make(ctx, CLNN_FLOAT32, 2, 4);
-    clnn_tensor *stats = make(ctx, CLNN_FLOAT32, 1, 2), *stats3 = make(ctx, CLNN_FLOAT32, 1, 3);
-    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *one = make(ctx, CLNN_FLOAT32, 1, 1), *one_w = make(ctx, CLNN_FLOAT32, 1, 1);
-    clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1);
-    /* [1, 2]: an embedding of the size of AdaFace's statistics */
-    clnn_tensor *x12 = make(ctx, CLNN_FLOAT32, 1, 2), *w12 = make(ctx, CLNN_FLOAT32, 1, 2), *d12 = make(ctx, CLNN_FLOAT32, 1, 2);
-    clnn_tensor *boxes = make(ctx, CLNN_FLOAT32, 3, 4), *tboxes = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *boxes3 = make(ctx, CLNN_FLOAT32, 4, 3), *gbox = make(ctx, CLNN_FLOAT32, 3, 4);
-    /* NONE losses: one per row / sample / box of x (3), one per element (12) */
-    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 3, 1), *loss12 = make(ctx, CLNN_FLOAT32, 12, 1);
-    const char *f;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *w, *w3, *w5, *labels, *labels4, *flabels, *ints, *loss, *loss2, *dx, *dw, *dw3, *small, *stats,
+    *stats3, *foreign, *one, *one_w, *labels1, *x12, *w12, *d12, *boxes, *tboxes, *boxes3, *gbox, *loss3, *loss12;
 
-    f = "clnn_harmonic_loss";
+static void harmonic_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_harmonic_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_harmonic_loss(NULL, x, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, NULL, w, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, NULL, labels, 2.0f, 1e-12f, SUM, loss, dx, dw));
@@ -72,8 +56,12 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, SUM, loss3, dx, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, x, w, labels, 2.0f, 1e-12f, NONE, loss3, x, dw));
     EXPECT_FAIL(ctx, INVAL, f, clnn_harmonic_loss(ctx, one, one_w, labels1, 2.0f, 1e-12f, NONE, loss, loss, NULL));
+}
 
-    f = "clnn_margin_options_init";
+static void margin_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_margin_options_init";
     clnn_margin_options opt;
     EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_init(NULL, CLNN_MARGIN_ARCFACE));
     EXPECT_FAIL(NULL, INVAL, f, clnn_margin_options_init(&opt, (clnn_margin_kind)3));
@@ -128,8 +116,13 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, stats, loss, dx, dw));
     bad = ada, bad.momentum = nan;
     EXPECT_FAIL(ctx, INVAL, f, clnn_margin_loss(ctx, x, w, labels, &bad, stats, loss, dx, dw));
+}
 
-    /* Dice and Jaccard share their checks; both are run through them */
+/* Dice and Jaccard share their checks; both are run through them */
+static void overlap_errors(void)
+{
+    const float nan = NAN;
+    const char *f;
     for (int which = 0; which < 2; which++) {
         f = which ? "clnn_soft_jaccard_loss" : "clnn_soft_dice_loss";
 #define OVERLAP(c, p, t, s, r, l, g) \
@@ -159,8 +152,11 @@ int main(void)
 #undef OVERLAP
     }
     EXPECT_FAIL(ctx, INVAL, "clnn_soft_dice_loss", clnn_soft_dice_loss(ctx, x, dw3, 2, 1.0f, SUM, loss, dx));
+}
 
-    f = "clnn_diou_loss";
+static void diou_errors(void)
+{
+    const char *f = "clnn_diou_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_diou_loss(NULL, boxes, tboxes, SUM, loss, gbox));
     EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, NULL, tboxes, SUM, loss, gbox));
     EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, NULL, SUM, loss, gbox));
@@ -173,8 +169,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, tboxes));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, gbox, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, foreign));
+}
 
-    f = "clnn_madl_loss";
+static void madl_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_madl_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_madl_loss(NULL, x, dw3, 1.0f, 1.0f, SUM, loss, dx));
     EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, NULL, dw3, 1.0f, 1.0f, SUM, loss, dx));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, small, 1.0f, 1.0f, SUM, loss, dx));
@@ -195,6 +195,35 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, SUM, loss12, dx));
     EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, NONE, dx, dx));
     EXPECT_FAIL(ctx, INVAL, f, clnn_madl_loss(ctx, x, dw3, 1.0f, 1.0f, NONE, dw3, NULL));
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    /* x [3, 4], w [5, 4] (and a w of x's shape, so that dx and dw could be one tensor) */
+    x = make(ctx, CLNN_FLOAT32, 3, 4), w = make(ctx, CLNN_FLOAT32, 5, 4);
+    w3 = make(ctx, CLNN_FLOAT32, 3, 4), w5 = make(ctx, CLNN_FLOAT32, 5, 5);
+    labels = make(ctx, CLNN_INT32, 3, 1), labels4 = make(ctx, CLNN_INT32, 4, 1);
+    flabels = make(ctx, CLNN_FLOAT32, 3, 1), ints = make(ctx, CLNN_INT32, 3, 4);
+    loss = make(ctx, CLNN_FLOAT32, 1, 1), loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
+    dx = make(ctx, CLNN_FLOAT32, 3, 4), dw = make(ctx, CLNN_FLOAT32, 5, 4);
+    dw3 = make(ctx, CLNN_FLOAT32, 3, 4), small = make(ctx, CLNN_FLOAT32, 2, 4);
+    stats = make(ctx, CLNN_FLOAT32, 1, 2), stats3 = make(ctx, CLNN_FLOAT32, 1, 3);
+    foreign = make(other, CLNN_FLOAT32, 3, 4);
+    one = make(ctx, CLNN_FLOAT32, 1, 1), one_w = make(ctx, CLNN_FLOAT32, 1, 1);
+    labels1 = make(ctx, CLNN_INT32, 1, 1);
+    /* [1, 2]: an embedding of the size of AdaFace's statistics */
+    x12 = make(ctx, CLNN_FLOAT32, 1, 2), w12 = make(ctx, CLNN_FLOAT32, 1, 2), d12 = make(ctx, CLNN_FLOAT32, 1, 2);
+    boxes = make(ctx, CLNN_FLOAT32, 3, 4), tboxes = make(ctx, CLNN_FLOAT32, 3, 4);
+    boxes3 = make(ctx, CLNN_FLOAT32, 4, 3), gbox = make(ctx, CLNN_FLOAT32, 3, 4);
+    /* NONE losses: one per row / sample / box of x (3), one per element (12) */
+    loss3 = make(ctx, CLNN_FLOAT32, 3, 1), loss12 = make(ctx, CLNN_FLOAT32, 12, 1);
+
+    harmonic_errors();
+    margin_errors();
+    overlap_errors();
+    diou_errors();
+    madl_errors();
 
     clnn_tensor *outputs[] = {x, w, w3, w5, flabels, loss, loss2, dx, dw, dw3, small, stats, stats3, one, one_w,
                               boxes, tboxes, boxes3, gbox, x12, w12, d12, loss3, loss12};

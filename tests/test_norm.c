@@ -28,6 +28,22 @@ static double norm_loss(void *user)
     return util_dot(f->y, f->r, f->n);
 }
 
+/* Batch norm's dx, and dgamma and dbeta where they are inputs (got[1..3]),
+ * against central differences of the reference forward on f's inputs. */
+static void bn_fd_checks(const char *name, fd_ctx *f, int affine, float *const *got)
+{
+    double e = util_fd_check(f->x, f->n, 300, 1e-4, norm_loss, f, got[1], 1e-4, 1e-3);
+    CHECK(e <= 1, "%s: dx vs finite differences %.3g", name, e);
+    if (affine && f->training) {
+        e = util_fd_check(f->gamma, (size_t)f->C, 300, 1e-4, norm_loss, f, got[2], 1e-4, 1e-3);
+        CHECK(e <= 1, "%s: dgamma vs finite differences %.3g", name, e);
+    }
+    if (affine) {
+        e = util_fd_check(f->beta, (size_t)f->C, 300, 1e-4, norm_loss, f, got[3], 1e-4, 1e-3);
+        CHECK(e <= 1, "%s: dbeta vs finite differences %.3g", name, e);
+    }
+}
+
 /* Batch norm on [N, C, H, W] (ndim 4) or [N, C] (ndim 2, H = W = 1). */
 static void run_bn(clnn_context *ctx, int N, int C, int H, int W, int ndim, int training, int affine, int fd)
 {
@@ -97,16 +113,7 @@ static void run_bn(clnn_context *ctx, int N, int C, int H, int W, int ndim, int 
                         training ? NULL : rv0, dyd, yb, n};
             double *rm0 = util_to_double(rm, C);
             if (!training) f.rm = rm0;
-            e = util_fd_check(xd, n, 300, 1e-4, norm_loss, &f, got[1], 1e-4, 1e-3);
-            CHECK(e <= 1, "%s: dx vs finite differences %.3g", name, e);
-            if (affine && training) {
-                e = util_fd_check(gd, C, 300, 1e-4, norm_loss, &f, got[2], 1e-4, 1e-3);
-                CHECK(e <= 1, "%s: dgamma vs finite differences %.3g", name, e);
-            }
-            if (affine) {
-                e = util_fd_check(bd, C, 300, 1e-4, norm_loss, &f, got[3], 1e-4, 1e-3);
-                CHECK(e <= 1, "%s: dbeta vs finite differences %.3g", name, e);
-            }
+            bn_fd_checks(name, &f, affine, got);
             free(yb); free(rm0);
         }
         free(grv); free(xd); free(dyd); free(gd); free(bd); free(rmd); free(rvd);

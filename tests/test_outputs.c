@@ -117,6 +117,29 @@ static float *make_input(size_t n, unsigned seed, float lo, float hi, size_t col
     return x;
 }
 
+/* The loss against the reference sum of the rows, times scale: fp32
+ * accumulation over the rows and classes: 1e-5 of the magnitude of the
+ * terms, plus 1e-6 absolute for values that cancel to ~0 (KL of nearly equal
+ * rows, cols = 1) */
+static void check_value(const char *what, int op, const float *x, const float *q, const int32_t *labels, size_t rows,
+                        size_t cols, double scale, float value)
+{
+    double want = 0.0, mag = 0.0;
+    double *row_x = malloc(cols * sizeof *row_x), *row_q = malloc(cols * sizeof *row_q);
+    REQUIRE(row_x && row_q, "host memory");
+    for (size_t r = 0; r < rows; r++) {
+        for (size_t j = 0; j < cols; j++) row_x[j] = x[r * cols + j], row_q[j] = q[r * cols + j];
+        double v = ref_row(op, row_x, row_q, cols, labels[r]);
+        want += v;
+        mag += fabs(v);
+    }
+    want *= scale;
+    mag *= scale;
+    double err = fabs((double)value - want) / (1e-6 + 1e-5 * mag);
+    CHECK(err <= 1.0, "%s: loss %.9g, reference %.9g (error %.3g of tolerance)", what, value, want, err);
+    free(row_x), free(row_q);
+}
+
 /* One op on one shape: value, gradients (FD on every element, or every
  * `stride`-th), repeatability and the optional outputs. */
 static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn_reduction red, int big,
@@ -146,22 +169,8 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
     float *g1 = test_download(ctx, gx), *g2 = gq ? test_download(ctx, gq) : NULL;
 
     /* value: the reference sum of the rows, scaled */
-    double scale = red == CLNN_REDUCE_MEAN ? 1.0 / (double)rows : 1.0, want = 0.0, mag = 0.0;
-    double *row_x = malloc(cols * sizeof *row_x), *row_q = malloc(cols * sizeof *row_q);
-    REQUIRE(row_x && row_q, "host memory");
-    for (size_t r = 0; r < rows; r++) {
-        for (size_t j = 0; j < cols; j++) row_x[j] = x[r * cols + j], row_q[j] = q[r * cols + j];
-        double v = ref_row(op, row_x, row_q, cols, labels[r]);
-        want += v;
-        mag += fabs(v);
-    }
-    want *= scale;
-    mag *= scale;
-    /* fp32 accumulation over the rows and classes: 1e-5 of the magnitude of
-     * the terms, plus 1e-6 absolute for values that cancel to ~0 (KL of
-     * nearly equal rows, cols = 1) */
-    double err = fabs((double)value - want) / (1e-6 + 1e-5 * mag);
-    CHECK(err <= 1.0, "%s: loss %.9g, reference %.9g (error %.3g of tolerance)", what, value, want, err);
+    double scale = red == CLNN_REDUCE_MEAN ? 1.0 / (double)rows : 1.0;
+    check_value(what, op, x, q, labels, rows, cols, scale, value);
 
     /* gradients against central differences of the reference: the device
      * works in fp32 on terms of size ~1 (p_j log p_j, lse, s'(x)/S), so
@@ -176,7 +185,7 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
             got[count] = (which ? g2 : g1)[e];
             fd[count++] = scale * fd_row(op, x + r * cols, q + r * cols, cols, labels[r], which, j);
         }
-    err = test_max_rel_error(got, fd, count, 2e-5 * scale, 1e-3);
+    double err = test_max_rel_error(got, fd, count, 2e-5 * scale, 1e-3);
     CHECK(err <= 1.0, "%s: gradient vs finite differences: error %.3g of tolerance (%zu elements)", what, err, count);
 
     /* the same bits again, and from the loss-only / gradient-only calls */
@@ -196,7 +205,7 @@ static void check_case(clnn_context *ctx, int op, size_t rows, size_t cols, clnn
     float *h4 = test_download(ctx, gx);
     CHECK(same_bits(g1, h4, n) && read_scalar(ctx, loss) == -7.0f, "%s: gradient-only call differs", what);
 
-    free(h1), free(h2), free(h3), free(h4), free(g1), free(g2), free(got), free(fd), free(row_x), free(row_q);
+    free(h1), free(h2), free(h3), free(h4), free(g1), free(g2), free(got), free(fd);
     free(x), free(q), free(labels);
     clnn_tensor_release(tx), clnn_tensor_release(tq), clnn_tensor_release(tl);
     clnn_tensor_release(loss), clnn_tensor_release(gx), clnn_tensor_release(gq);

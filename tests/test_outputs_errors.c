@@ -17,26 +17,17 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
     return t;
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
-    clnn_context *ctx = test_context(), *other = test_context();
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *q = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *small = make(ctx, CLNN_FLOAT32, 2, 4), *wide = make(ctx, CLNN_FLOAT32, 4, 3);
-    clnn_tensor *ints = make(ctx, CLNN_INT32, 3, 4), *labels = make(ctx, CLNN_INT32, 3, 1);
-    clnn_tensor *labels4 = make(ctx, CLNN_INT32, 4, 1), *flabels = make(ctx, CLNN_FLOAT32, 3, 1);
-    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 1), *loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
-    clnn_tensor *g1 = make(ctx, CLNN_FLOAT32, 3, 4), *g2 = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *foreign = make(other, CLNN_FLOAT32, 3, 4);
-    /* 1x1 inputs, whose gradient could alias the 1-element loss */
-    clnn_tensor *one = make(ctx, CLNN_FLOAT32, 1, 1), *one2 = make(ctx, CLNN_FLOAT32, 1, 1);
-    clnn_tensor *labels1 = make(ctx, CLNN_INT32, 1, 1);
-    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 3, 1); /* NONE: one loss per row of x */
-    const float inf = INFINITY, nan = NAN;
-    const char *f;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *q, *small, *wide, *ints, *labels, *labels4, *flabels, *loss, *loss2, *g1, *g2, *foreign, *one,
+    *one2, *labels1, *loss3;
 
-    f = "clnn_soft_targets_mix_labels";
+static void soft_targets_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_soft_targets_mix_labels";
     EXPECT_FAIL(NULL, INVAL, f, clnn_soft_targets_mix_labels(NULL, labels, x, 0.1f, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_soft_targets_mix_labels(ctx, NULL, x, 0.1f, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_soft_targets_mix_labels(ctx, labels, NULL, 0.1f, g1));
@@ -62,8 +53,13 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_soft_targets_mix(ctx, ints, x, 0.1f, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_soft_targets_mix(ctx, q, x, inf, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_soft_targets_mix(ctx, g1, x, 0.1f, g1));
+}
 
-    /* the two single-logit penalties share their checks; each is run through them */
+/* the two single-logit penalties share their checks; each is run through them */
+static void logit_penalty_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f;
     for (int which = 0; which < 2; which++) {
         f = which ? "clnn_z_loss" : "clnn_confidence_penalty";
         clnn_status (*pen)(clnn_context *, const clnn_tensor *, float, clnn_reduction, clnn_tensor *,
@@ -103,8 +99,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, SUM, loss, x));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, NONE, loss2, g1));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_prob_entropy_penalty(ctx, x, 0.1f, CLNN_REDUCE_MEAN, loss3, g1));
+}
 
-    f = "clnn_kl_div_logits";
+static void kl_div_errors(void)
+{
+    const char *f = "clnn_kl_div_logits";
     EXPECT_FAIL(NULL, INVAL, f, clnn_kl_div_logits(NULL, x, q, CLNN_KL_PQ, SUM, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_kl_div_logits(ctx, NULL, q, CLNN_KL_PQ, SUM, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_kl_div_logits(ctx, x, NULL, CLNN_KL_PQ, SUM, loss, g1, g2));
@@ -126,8 +125,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_QP, NONE, g1, NULL, g2));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_kl_div_logits(ctx, x, q, CLNN_KL_PQ, SUM, loss3, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_kl_div_logits(ctx, one, one2, CLNN_KL_PQ, NONE, loss, loss, NULL));
+}
 
-    f = "clnn_js_div_logits";
+static void js_div_errors(void)
+{
+    const char *f = "clnn_js_div_logits";
     EXPECT_FAIL(NULL, INVAL, f, clnn_js_div_logits(NULL, x, q, SUM, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_js_div_logits(ctx, x, NULL, SUM, loss, g1, g2));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_js_div_logits(ctx, small, q, SUM, loss, g1, g2));
@@ -139,8 +141,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_js_div_logits(ctx, x, q, NONE, loss2, g1, g2));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_js_div_logits(ctx, x, q, SUM, loss3, NULL, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_js_div_logits(ctx, x, q, NONE, loss3, g1, g1));
+}
 
-    f = "clnn_stablemax_forward";
+static void stablemax_errors(void)
+{
+    const char *f = "clnn_stablemax_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_stablemax_forward(NULL, x, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_stablemax_forward(ctx, NULL, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_stablemax_forward(ctx, x, NULL));
@@ -171,6 +176,29 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_stablemax_cross_entropy(ctx, x, labels, NONE, loss, g1));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_stablemax_cross_entropy(ctx, x, labels, SUM, loss3, g1));
     EXPECT_FAIL(ctx, INVAL, f, clnn_stablemax_cross_entropy(ctx, one, labels1, NONE, loss, loss));
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    x = make(ctx, CLNN_FLOAT32, 3, 4), q = make(ctx, CLNN_FLOAT32, 3, 4);
+    small = make(ctx, CLNN_FLOAT32, 2, 4), wide = make(ctx, CLNN_FLOAT32, 4, 3);
+    ints = make(ctx, CLNN_INT32, 3, 4), labels = make(ctx, CLNN_INT32, 3, 1);
+    labels4 = make(ctx, CLNN_INT32, 4, 1), flabels = make(ctx, CLNN_FLOAT32, 3, 1);
+    loss = make(ctx, CLNN_FLOAT32, 1, 1), loss2 = make(ctx, CLNN_FLOAT32, 1, 2);
+    g1 = make(ctx, CLNN_FLOAT32, 3, 4), g2 = make(ctx, CLNN_FLOAT32, 3, 4);
+    foreign = make(other, CLNN_FLOAT32, 3, 4);
+    /* 1x1 inputs, whose gradient could alias the 1-element loss */
+    one = make(ctx, CLNN_FLOAT32, 1, 1), one2 = make(ctx, CLNN_FLOAT32, 1, 1);
+    labels1 = make(ctx, CLNN_INT32, 1, 1);
+    /* NONE: one loss per row of x */
+    loss3 = make(ctx, CLNN_FLOAT32, 3, 1);
+
+    soft_targets_errors();
+    logit_penalty_errors();
+    kl_div_errors();
+    js_div_errors();
+    stablemax_errors();
 
     clnn_tensor *outputs[] = {x, q, small, wide, loss, loss2, g1, g2, one, one2, loss3};
     const char *names[] = {"x", "q", "small", "wide", "loss", "loss2", "g1", "g2", "one", "one2", "loss3"};

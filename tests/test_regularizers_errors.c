@@ -47,14 +47,16 @@ static void setup(void)
     CHECK_OK(ctx, clnn_tensor_upload(g, g0, sizeof g0));
 }
 
-static void optim_errors(void)
+/* The options of a valid clnn_optim_step: each rejected call changes one thing. */
+static const clnn_optim_options good = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
+                                        0.1f, 1};
+
+/* clnn_optim_step's arguments and options: NULLs, hyper-parameters, SGD's state. */
+static void optim_options_errors(void)
 {
     const char *fn = "clnn_optim_step";
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_optim_options good = {sizeof(clnn_optim_options), CLNN_OPTIM_ADAMW, 0.01f, 0, 0, 0.9f, 0.999f, 1e-8f,
-                                     0.1f, 1};
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT;
     clnn_param p = {w, g, m, v, NULL, 0};
-    clnn_reg l1 = {CLNN_REG_L1, 0.1f, 0, NULL};
     CHECK_OK(ctx, clnn_optim_step(ctx, &good, 0, NULL, 0, NULL)); /* empty list: nothing to do */
 
     EXPECT_FAIL(NULL, INVAL, fn, clnn_optim_step(NULL, &good, 1, &p, 0, NULL));
@@ -97,8 +99,14 @@ static void optim_errors(void)
     psgd.v = v;
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* v given to SGD */
     expect_unchanged("SGD state errors");
+}
 
-    /* parameters: NULL, other context, dtype, size, missing state, aliasing */
+/* clnn_optim_step's parameters: NULL, other context, dtype, size, missing state, aliasing */
+static void optim_param_errors(void)
+{
+    const char *fn = "clnn_optim_step";
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    clnn_reg l1 = {CLNN_REG_L1, 0.1f, 0, NULL};
     struct {
         const char *what;
         clnn_status st;
@@ -128,8 +136,14 @@ static void optim_errors(void)
     two[1].mask = NULL;
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &good, 2, two, 0, NULL)); /* same w twice */
     expect_unchanged("bad second parameter");
+}
 
-    /* regularizers */
+/* clnn_optim_step's regularizers */
+static void optim_reg_errors(void)
+{
+    const char *fn = "clnn_optim_step";
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    clnn_param p = {w, g, m, v, NULL, 0};
     struct {
         const char *what;
         clnn_status st;
@@ -176,6 +190,30 @@ static void prox_errors(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_prox(ctx, labels, &l1, 0.1f, w));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_prox(ctx, w, &l1, 0.1f, w));
     expect_unchanged("clnn_reg_prox errors");
+}
+
+/* The gradient operations (clip factor, perpendicular coefficients) with
+ * terms_errors' outputs: value [1], two [2]. */
+static void grad_op_errors(clnn_tensor *value, clnn_tensor *two)
+{
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    const clnn_tensor *gl[2] = {g, NULL}, *wl[2] = {w, w_other}, *gs[1] = {small};
+    const char *fn = "clnn_grad_clip_factor";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_clip_factor(NULL, 1, gl, 1.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, 0.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, NAN, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 0, gl, 1.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, NULL, 1.0f, two));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 2, gl, 1.0f, two));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_clip_factor(ctx, 1, gl, 1.0f, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, 1.0f, NULL));
+    fn = "clnn_grad_perp_coef";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_perp_coef(NULL, 1, wl, gl, value));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 2, wl, gl, two));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_perp_coef(ctx, 1, wl, gs, value));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_perp_coef(ctx, 1, wl, gl, labels));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 1, wl, gl, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 0, wl, gl, value));
 }
 
 /* Values, gradients, group terms and gradient operations. Where a call has
@@ -238,23 +276,7 @@ static void terms_errors(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_reg_ortho_grad(ctx, w, 0.1f, small));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_reg_ortho_grad(ctx, w, 0.1f, w));
 
-    const clnn_tensor *gl[2] = {g, NULL}, *wl[2] = {w, w_other}, *gs[1] = {small};
-    fn = "clnn_grad_clip_factor";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_clip_factor(NULL, 1, gl, 1.0f, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, 0.0f, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, NAN, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 0, gl, 1.0f, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, NULL, 1.0f, two));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 2, gl, 1.0f, two));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_clip_factor(ctx, 1, gl, 1.0f, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_clip_factor(ctx, 1, gl, 1.0f, NULL));
-    fn = "clnn_grad_perp_coef";
-    EXPECT_FAIL(NULL, INVAL, fn, clnn_grad_perp_coef(NULL, 1, wl, gl, value));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 2, wl, gl, two));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_perp_coef(ctx, 1, wl, gs, value));
-    EXPECT_FAIL(ctx, SHAPE, fn, clnn_grad_perp_coef(ctx, 1, wl, gl, labels));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 1, wl, gl, NULL));
-    EXPECT_FAIL(ctx, INVAL, fn, clnn_grad_perp_coef(ctx, 0, wl, gl, value));
+    grad_op_errors(value, two);
 
     CHECK_OK(ctx, clnn_tensor_download(value, &after, sizeof after));
     CHECK(after == before, "value changed by a rejected call: %g", (double)after);
@@ -265,7 +287,9 @@ static void terms_errors(void)
 int main(void)
 {
     setup();
-    optim_errors();
+    optim_options_errors();
+    optim_param_errors();
+    optim_reg_errors();
     prox_errors();
     terms_errors();
     clnn_tensor *all[] = {w, g, m, v, mask, small, labels, scalar};

@@ -616,19 +616,11 @@ static void check_local_sizes(clnn_context *ctx)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
 
-int main(void)
+/* VICReg: N = 2 (the smallest batch with a variance), primes, rows and
+ * columns that are no multiple of the 64 statistic lanes, D with and
+ * without the float4 column path. sim: runs on the simulator too. */
+static void vicreg_shapes(clnn_context *ctx, int full, int large)
 {
-    clnn_context *ctx = test_context();
-    const int large = test_large("representation losses on 2^16..2^20 elements");
-    /* On the simulator (small mode) only a subset of the shapes runs (each
-     * kind of shape once: N = 1 and 2, primes, > 64 statistic lanes, > 256
-     * row lanes, two chunks); the rest would take the simulated run past its
-     * time limit. */
-    const int full = test_large("representation shapes beyond the simulator subset");
-
-    /* VICReg: N = 2 (the smallest batch with a variance), primes, rows and
-     * columns that are no multiple of the 64 statistic lanes, D with and
-     * without the float4 column path. sim: runs on the simulator too. */
     static const struct { size_t n, d; int sim; } vs[] = {
         {2, 1, 1},   {2, 13, 0}, {2, 31, 0}, {7, 1, 0},   {7, 13, 1}, {7, 31, 0},
         {17, 1, 0}, {17, 13, 0}, {17, 31, 0}, {67, 1, 0}, {67, 3, 1}, {67, 31, 0},
@@ -643,8 +635,11 @@ int main(void)
         check_vicreg(ctx, VIC_COVARIANCE, 4099, 17, 701); /* 70k elements, a 17x17 covariance */
         check_vicreg(ctx, VIC_LOSS, 1031, 64, 997);       /* 66k elements, float4 columns */
     }
+}
 
-    /* center loss: one sample, repeated labels, more classes than samples */
+/* center loss: one sample, repeated labels, more classes than samples */
+static void center_loss_shapes(clnn_context *ctx, int full, int large)
+{
     static const struct { size_t n, d, k; int sim; } cs[] = {
         {1, 1, 1, 1},   {1, 13, 1, 0}, {1, 257, 1, 0}, {7, 1, 5, 0},  {7, 13, 5, 1},  {7, 257, 5, 0},
         {13, 1, 3, 0}, {13, 13, 3, 0}, {13, 257, 3, 1}, {31, 1, 40, 0}, {31, 13, 40, 1}, {31, 257, 40, 0}};
@@ -660,9 +655,12 @@ int main(void)
         check_center_loss(ctx, 4099, 257, 100, CLNN_REDUCE_MEAN, 1009);
         check_center_update(ctx, 4099, 257, 100, 1);
     }
+}
 
-    /* Huber and pseudo-Huber: {B, rows, cols} (B = 1: 2-D); 4099 elements are
-     * two pair-loss chunks */
+/* Huber and pseudo-Huber: {B, rows, cols} (B = 1: 2-D); 4099 elements are
+ * two pair-loss chunks */
+static void huber_shapes(clnn_context *ctx, int full, int large)
+{
     static const struct { size_t shape[3]; int sim; } rs[] = {
         {{1, 1, 1}, 1}, {{1, 7, 13}, 0}, {{1, 13, 257}, 0}, {{2, 3, 5}, 1}, {{1, 1, 4099}, 1}, {{3, 4096, 1}, 0}};
     for (size_t i = 0; i < sizeof rs / sizeof rs[0]; i++) {
@@ -680,17 +678,23 @@ int main(void)
         check_robust(ctx, 0, 2, big, 0.5f, CLNN_REDUCE_MEAN, 1009);
         check_robust(ctx, 1, 2, big, 0.5f, CLNN_REDUCE_MEAN, 1009);
     }
+}
 
-    /* NONE: one sample / element / row, primes, more than 256 row lanes, two
-     * chunks of the elementwise Huber (4099 elements) */
+/* NONE: one sample / element / row, primes, more than 256 row lanes, two
+ * chunks of the elementwise Huber (4099 elements) */
+static void none_shapes(clnn_context *ctx, int full, int large)
+{
     static const struct { size_t rows, cols; int sim; } ns[] = {{1, 1, 1}, {7, 13, 1}, {3, 257, 0}, {1, 4099, 1}};
     for (size_t i = 0; i < sizeof ns / sizeof ns[0]; i++)
         for (int kind = 0; kind < 3; kind++)
             if (full || ns[i].sim) check_none(ctx, kind, ns[i].rows, ns[i].cols, ns[i].rows + 2);
     if (large)
         for (int kind = 0; kind < 3; kind++) check_none(ctx, kind, 4099, 257, 100);
+}
 
-    /* Sinkhorn {B, N, M}: 1 x 1, non-square both ways, batches, > 64 rows */
+/* Sinkhorn {B, N, M}: 1 x 1, non-square both ways, batches, > 64 rows */
+static void sinkhorn_shapes(clnn_context *ctx, int full, int large)
+{
     static const struct { size_t b, n, m; int sim; } sk[] = {
         {1, 1, 1, 1}, {1, 2, 3, 1}, {2, 5, 5, 0}, {3, 7, 13, 1}, {1, 13, 2, 0}, {2, 67, 31, 0}};
     const unsigned iters[] = {1, 3, 20};
@@ -712,7 +716,23 @@ int main(void)
         check_sinkhorn_forward(ctx, 4, 181, 181, 0.5f, 10); /* 131k elements */
         check_sinkhorn_backward(ctx, 4, 181, 181, 0.5f, 10, 3001);
     }
+}
 
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    const int large = test_large("representation losses on 2^16..2^20 elements");
+    /* On the simulator (small mode) only a subset of the shapes runs (each
+     * kind of shape once: N = 1 and 2, primes, > 64 statistic lanes, > 256
+     * row lanes, two chunks); the rest would take the simulated run past its
+     * time limit. */
+    const int full = test_large("representation shapes beyond the simulator subset");
+
+    vicreg_shapes(ctx, full, large);
+    center_loss_shapes(ctx, full, large);
+    huber_shapes(ctx, full, large);
+    none_shapes(ctx, full, large);
+    sinkhorn_shapes(ctx, full, large);
     check_local_sizes(ctx);
     clnn_context_release(ctx);
     return check_summary();

@@ -19,33 +19,19 @@ static clnn_tensor *make(clnn_context *ctx, clnn_dtype dtype, int ndim, size_t a
 }
 #define F2(ctx, a, b) make((ctx), CLNN_FLOAT32, 2, (a), (b), 1)
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
-    const float inf = INFINITY, nan = NAN;
-    clnn_context *ctx = test_context(), *other = test_context();
-    /* embeddings [3, 4] and friends */
-    clnn_tensor *z = F2(ctx, 3, 4), *z2 = F2(ctx, 3, 4), *dz = F2(ctx, 3, 4), *dz2 = F2(ctx, 3, 4);
-    clnn_tensor *z1 = F2(ctx, 1, 4), *dz1 = F2(ctx, 1, 4), *z1b = F2(ctx, 1, 4), *small = F2(ctx, 2, 4);
-    clnn_tensor *wide = F2(ctx, 4, 3), *flat = make(ctx, CLNN_FLOAT32, 1, 12, 1, 1);
-    clnn_tensor *cube = make(ctx, CLNN_FLOAT32, 3, 3, 2, 2), *ints = make(ctx, CLNN_INT32, 2, 3, 4, 1);
-    clnn_tensor *loss = F2(ctx, 1, 1), *loss2 = F2(ctx, 1, 2), *foreign = F2(other, 3, 4);
-    /* center loss: labels [3], centers [5, 4] */
-    clnn_tensor *labels = make(ctx, CLNN_INT32, 1, 3, 1, 1), *labels4 = make(ctx, CLNN_INT32, 1, 4, 1, 1);
-    clnn_tensor *flabels = make(ctx, CLNN_FLOAT32, 1, 3, 1, 1), *centers = F2(ctx, 5, 4), *centers3 = F2(ctx, 5, 3);
-    /* Sinkhorn: scores [2, 3, 5], potentials for 2 iterations = 2 * 2 * 8 */
-    clnn_tensor *s = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5), *p = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5);
-    clnn_tensor *dp = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5), *ds = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5);
-    clnn_tensor *s_t = make(ctx, CLNN_FLOAT32, 3, 2, 5, 3), *pot = make(ctx, CLNN_FLOAT32, 1, 32, 1, 1);
-    clnn_tensor *pot_bad = make(ctx, CLNN_FLOAT32, 1, 31, 1, 1), *s1 = make(ctx, CLNN_FLOAT32, 1, 30, 1, 1);
-    /* 1x1 inputs, whose gradient could alias the 1-element loss; labels of `small` */
-    clnn_tensor *one = F2(ctx, 1, 1), *one2 = F2(ctx, 1, 1), *labels2 = make(ctx, CLNN_INT32, 1, 2, 1, 1);
-    /* NONE losses of z: one per row (3), one per element (12) */
-    clnn_tensor *loss3 = make(ctx, CLNN_FLOAT32, 1, 3, 1, 1), *loss12 = make(ctx, CLNN_FLOAT32, 1, 12, 1, 1);
-    const char *f;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const clnn_reduction SUM = CLNN_REDUCE_SUM, NONE = CLNN_REDUCE_NONE, BAD_RED = (clnn_reduction)9;
+static clnn_context *ctx, *other;
+static clnn_tensor *z, *z2, *dz, *dz2, *z1, *dz1, *z1b, *small, *wide, *flat, *cube, *ints, *loss, *loss2, *foreign,
+    *labels, *labels4, *flabels, *centers, *centers3, *s, *p, *dp, *ds, *s_t, *pot, *pot_bad, *s1, *one, *one2,
+    *labels2, *loss3, *loss12;
 
-    /* ---- VICReg: variance and covariance share the single-branch checks */
+/* VICReg: variance and covariance share the single-branch checks */
+static void vicreg_term_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f;
     for (int which = 0; which < 2; which++) {
         f = which ? "clnn_vicreg_covariance" : "clnn_vicreg_variance";
 #define TERM(c, zz, l, g) (which ? clnn_vicreg_covariance((c), (zz), (l), (g)) : clnn_vicreg_variance((c), (zz), 1.0f, 1e-4f, (l), (g)))
@@ -71,8 +57,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_variance(ctx, z, nan, 1e-4f, loss, dz));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_variance(ctx, z, 1.0f, 0.0f, loss, dz));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_variance(ctx, z, 1.0f, inf, loss, dz));
+}
 
-    f = "clnn_vicreg_invariance";
+static void vicreg_invariance_errors(void)
+{
+    const char *f = "clnn_vicreg_invariance";
     EXPECT_FAIL(NULL, INVAL, f, clnn_vicreg_invariance(NULL, z, z2, loss, dz, dz2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_invariance(ctx, NULL, z2, loss, dz, dz2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_invariance(ctx, z, NULL, loss, dz, dz2));
@@ -89,8 +78,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_invariance(ctx, z, z2, loss, dz, z));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_invariance(ctx, one, one2, loss, loss, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_invariance(ctx, one, one2, loss, NULL, loss));
+}
 
-    f = "clnn_vicreg_loss";
+static void vicreg_loss_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_vicreg_loss";
     clnn_vicreg_options o = {sizeof(clnn_vicreg_options), 25.0f, 25.0f, 1.0f, 1.0f, 1e-4f};
     EXPECT_FAIL(NULL, INVAL, f, clnn_vicreg_loss(NULL, z, z2, &o, loss, dz, dz2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_loss(ctx, NULL, z2, &o, loss, dz, dz2));
@@ -115,9 +108,13 @@ int main(void)
         w.size = sizeof w + 8; /* a newer header than the library */
         EXPECT_FAIL(ctx, INVAL, f, clnn_vicreg_loss(ctx, z, z2, &w, loss, dz, dz2));
     }
+}
 
-    /* ---- center loss */
-    f = "clnn_center_loss";
+/* center loss */
+static void center_loss_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_center_loss";
     EXPECT_FAIL(NULL, INVAL, f, clnn_center_loss(NULL, z, labels, centers, SUM, loss, dz));
     EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss(ctx, NULL, labels, centers, SUM, loss, dz));
     EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss(ctx, z, NULL, centers, SUM, loss, dz));
@@ -151,8 +148,13 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss_update(ctx, z, labels, 1.5f, centers));
     EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss_update(ctx, z, labels, nan, centers));
     EXPECT_FAIL(ctx, INVAL, f, clnn_center_loss_update(ctx, small, labels2, 0.5f, small));
+}
 
-    /* ---- Huber and pseudo-Huber share their checks */
+/* Huber and pseudo-Huber share their checks */
+static void huber_errors(void)
+{
+    const float inf = INFINITY;
+    const char *f;
     for (int which = 0; which < 2; which++) {
         f = which ? "clnn_pseudo_huber_loss" : "clnn_huber_loss";
         clnn_status (*fn)(clnn_context *, const clnn_tensor *, const clnn_tensor *, float, clnn_reduction,
@@ -181,9 +183,13 @@ int main(void)
         EXPECT_FAIL(ctx, INVAL, f, fn(ctx, z, z2, 1.0f, NONE, which ? loss3 : loss12, z));
         EXPECT_FAIL(ctx, INVAL, f, fn(ctx, one, one2, 1.0f, NONE, loss, loss));
     }
+}
 
-    /* ---- Sinkhorn */
-    f = "clnn_sinkhorn_forward";
+/* Sinkhorn */
+static void sinkhorn_errors(void)
+{
+    const float nan = NAN;
+    const char *f = "clnn_sinkhorn_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_sinkhorn_forward(NULL, s, 1.0f, 2, p, pot));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sinkhorn_forward(ctx, NULL, 1.0f, 2, p, pot));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sinkhorn_forward(ctx, s, 1.0f, 2, NULL, pot));
@@ -214,6 +220,36 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_sinkhorn_backward(ctx, s, pot, dp, 1.0f, 2, dp));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sinkhorn_backward(ctx, s, pot, dp, 1.0f, 2, s));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sinkhorn_backward(ctx, s, pot, dp, 1.0f, 2, foreign));
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    /* embeddings [3, 4] and friends */
+    z = F2(ctx, 3, 4), z2 = F2(ctx, 3, 4), dz = F2(ctx, 3, 4), dz2 = F2(ctx, 3, 4);
+    z1 = F2(ctx, 1, 4), dz1 = F2(ctx, 1, 4), z1b = F2(ctx, 1, 4), small = F2(ctx, 2, 4);
+    wide = F2(ctx, 4, 3), flat = make(ctx, CLNN_FLOAT32, 1, 12, 1, 1);
+    cube = make(ctx, CLNN_FLOAT32, 3, 3, 2, 2), ints = make(ctx, CLNN_INT32, 2, 3, 4, 1);
+    loss = F2(ctx, 1, 1), loss2 = F2(ctx, 1, 2), foreign = F2(other, 3, 4);
+    /* center loss: labels [3], centers [5, 4] */
+    labels = make(ctx, CLNN_INT32, 1, 3, 1, 1), labels4 = make(ctx, CLNN_INT32, 1, 4, 1, 1);
+    flabels = make(ctx, CLNN_FLOAT32, 1, 3, 1, 1), centers = F2(ctx, 5, 4), centers3 = F2(ctx, 5, 3);
+    /* Sinkhorn: scores [2, 3, 5], potentials for 2 iterations = 2 * 2 * 8 */
+    s = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5), p = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5);
+    dp = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5), ds = make(ctx, CLNN_FLOAT32, 3, 2, 3, 5);
+    s_t = make(ctx, CLNN_FLOAT32, 3, 2, 5, 3), pot = make(ctx, CLNN_FLOAT32, 1, 32, 1, 1);
+    pot_bad = make(ctx, CLNN_FLOAT32, 1, 31, 1, 1), s1 = make(ctx, CLNN_FLOAT32, 1, 30, 1, 1);
+    /* 1x1 inputs, whose gradient could alias the 1-element loss; labels of `small` */
+    one = F2(ctx, 1, 1), one2 = F2(ctx, 1, 1), labels2 = make(ctx, CLNN_INT32, 1, 2, 1, 1);
+    /* NONE losses of z: one per row (3), one per element (12) */
+    loss3 = make(ctx, CLNN_FLOAT32, 1, 3, 1, 1), loss12 = make(ctx, CLNN_FLOAT32, 1, 12, 1, 1);
+
+    vicreg_term_errors();
+    vicreg_invariance_errors();
+    vicreg_loss_errors();
+    center_loss_errors();
+    huber_errors();
+    sinkhorn_errors();
 
     clnn_tensor *outputs[] = {z,     z2,      dz,       dz2, z1, dz1, small, wide, loss, loss2,
                               centers, centers3, s, p, dp, ds, pot, one, one2, loss3, loss12};

@@ -23,24 +23,15 @@ static void expect_ints(clnn_context *ctx, const char *name, const clnn_tensor *
     free(h);
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    const float inf = INFINITY, nan = NAN;
-    clnn_context *ctx = test_context(), *other = test_context();
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 3, 4), *y = make(ctx, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *q = make(ctx, CLNN_FLOAT32, 3, 4), *small = make(ctx, CLNN_FLOAT32, 2, 4);
-    clnn_tensor *wide = make(ctx, CLNN_FLOAT32, 4, 3), *foreign = make(other, CLNN_FLOAT32, 3, 4);
-    clnn_tensor *i12 = make(ctx, CLNN_INT32, 3, 4), *i12b = make(ctx, CLNN_INT32, 3, 4);
-    clnn_tensor *i8 = make(ctx, CLNN_INT32, 2, 4), *i3x2 = make(ctx, CLNN_INT32, 3, 2), *i2x3 = make(ctx, CLNN_INT32, 2, 3);
-    clnn_tensor *f3x2 = make(ctx, CLNN_FLOAT32, 3, 2), *f2x3 = make(ctx, CLNN_FLOAT32, 2, 3);
-    clnn_tensor *f4 = make(ctx, CLNN_FLOAT32, 4, 0), *f5 = make(ctx, CLNN_FLOAT32, 5, 0), *i4 = make(ctx, CLNN_INT32, 4, 0);
-    clnn_tensor *loss = make(ctx, CLNN_FLOAT32, 1, 0), *loss2 = make(ctx, CLNN_FLOAT32, 2, 0);
-    clnn_tensor *y24 = make(ctx, CLNN_FLOAT32, 2, 12), *y25 = make(ctx, CLNN_FLOAT32, 25, 0);
-    clnn_tensor *wide_e = make(ctx, CLNN_FLOAT32, 1, 5000);
-    const char *f;
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static clnn_context *ctx, *other;
+static clnn_tensor *x, *y, *q, *small, *wide, *foreign, *i12, *i12b, *i8, *i3x2, *i2x3, *f3x2, *f2x3, *f4, *f5, *i4,
+    *loss, *loss2, *y24, *y25, *wide_e, *x_as_i32, *i12_as_f32, *i5, *xs, *xs5, *pos, *i1, *xs_head;
 
-    f = "clnn_sort";
+static void sort_errors(void)
+{
+    const char *f = "clnn_sort";
     EXPECT_FAIL(NULL, INVAL, f, clnn_sort(NULL, x, NULL, y, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sort(ctx, NULL, NULL, y, NULL));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sort(ctx, foreign, NULL, y, NULL));
@@ -55,14 +46,16 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_sort(ctx, x, NULL, y, q));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sort(ctx, x, NULL, foreign, NULL));
     /* cross-dtype aliasing through wrapped views of one buffer */
-    clnn_tensor *x_as_i32 = NULL, *i12_as_f32 = NULL;
     CHECK_OK(ctx, clnn_tensor_wrap(ctx, clnn_tensor_buffer(x), CLNN_INT32, 2, (size_t[]){3, 4}, &x_as_i32));
     CHECK_OK(ctx, clnn_tensor_wrap(ctx, clnn_tensor_buffer(i12), CLNN_FLOAT32, 2, (size_t[]){3, 4}, &i12_as_f32));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sort(ctx, x, NULL, q, x_as_i32));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sort(ctx, q, i12, i12_as_f32, i12b));
     EXPECT_FAIL(ctx, INVAL, f, clnn_sort(ctx, q, NULL, i12_as_f32, i12));
+}
 
-    f = "clnn_topk_activation_forward";
+static void topk_activation_errors(void)
+{
+    const char *f = "clnn_topk_activation_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_topk_activation_forward(NULL, x, 2, y, i3x2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_topk_activation_forward(ctx, NULL, 2, y, i3x2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_topk_activation_forward(ctx, x, 2, NULL, i3x2));
@@ -85,8 +78,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_topk_activation_backward(ctx, x, q, 2, q));
     EXPECT_FAIL(ctx, INVAL, f, clnn_topk_activation_backward(ctx, x, q, 2, x));
     EXPECT_FAIL(ctx, INVAL, f, clnn_topk_activation_backward(ctx, x, foreign, 2, y));
+}
 
-    f = "clnn_reg_wasserstein";
+static void wasserstein_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_reg_wasserstein";
     EXPECT_FAIL(NULL, INVAL, f, clnn_reg_wasserstein(NULL, x, q, 0.1f, loss, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, NULL, q, 0.1f, loss, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, NULL, 0.1f, loss, y));
@@ -102,8 +99,12 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, loss, q));
     EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, y, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_reg_wasserstein(ctx, x, q, 0.1f, loss, foreign));
+}
 
-    f = "clnn_multi_dropout_forward";
+static void multi_dropout_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_multi_dropout_forward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_multi_dropout_forward(NULL, x, 2, 0.1f, 1, 0, y24));
     EXPECT_FAIL(ctx, INVAL, f, clnn_multi_dropout_forward(ctx, NULL, 2, 0.1f, 1, 0, y24));
     EXPECT_FAIL(ctx, INVAL, f, clnn_multi_dropout_forward(ctx, x, 2, 0.1f, 1, 0, NULL));
@@ -125,9 +126,13 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_multi_dropout_backward(ctx, y25, 2, 0.1f, 1, 0, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_multi_dropout_backward(ctx, y24, 2, inf, 1, 0, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_multi_dropout_backward(ctx, x, 1, 0.1f, 1, 0, x));
+}
 
-    /* MoE: logits x [3 tokens, 4 experts], k = 2 */
-    f = "clnn_moe_route";
+/* MoE: logits x [3 tokens, 4 experts], k = 2 */
+static void moe_routing_errors(void)
+{
+    const float inf = INFINITY, nan = NAN;
+    const char *f = "clnn_moe_route";
     EXPECT_FAIL(NULL, INVAL, f, clnn_moe_route(NULL, x, f4, 2, CLNN_MOE_SOFTMAX, 1, i3x2, f3x2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_route(ctx, NULL, f4, 2, CLNN_MOE_SOFTMAX, 1, i3x2, f3x2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_route(ctx, x, f4, 2, CLNN_MOE_SOFTMAX, 1, NULL, f3x2));
@@ -184,11 +189,14 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_aux_loss(ctx, x, i3x2, 0.01f, loss, small));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_aux_loss(ctx, x, i3x2, 0.01f, loss, x));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_aux_loss(ctx, x, i3x2, 0.01f, loss, foreign));
+}
 
-    /* dispatch / combine: x [3, 4] tokens, indices i3x2 [3, 2], 4 experts (offsets i5), 6 pairs */
-    clnn_tensor *i5 = make(ctx, CLNN_INT32, 5, 0), *xs = make(ctx, CLNN_FLOAT32, 6, 4), *xs5 = make(ctx, CLNN_FLOAT32, 5, 4);
-    clnn_tensor *pos = make(ctx, CLNN_INT32, 3, 2), *i1 = make(ctx, CLNN_INT32, 1, 0);
-    f = "clnn_moe_dispatch";
+/* dispatch / combine: x [3, 4] tokens, indices i3x2 [3, 2], 4 experts (offsets i5), 6 pairs */
+static void moe_dispatch_combine_errors(void)
+{
+    i5 = make(ctx, CLNN_INT32, 5, 0), xs = make(ctx, CLNN_FLOAT32, 6, 4), xs5 = make(ctx, CLNN_FLOAT32, 5, 4);
+    pos = make(ctx, CLNN_INT32, 3, 2), i1 = make(ctx, CLNN_INT32, 1, 0);
+    const char *f = "clnn_moe_dispatch";
     EXPECT_FAIL(NULL, INVAL, f, clnn_moe_dispatch(NULL, x, i3x2, i5, pos, xs));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, NULL, i3x2, i5, pos, xs));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_dispatch(ctx, x, NULL, i5, pos, xs));
@@ -216,7 +224,7 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine(ctx, xs, pos, f3x2, small));
     EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine(ctx, xs, f3x2, f3x2, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, pos, f3x2, foreign));
-    clnn_tensor *xs_head = NULL; /* the first 12 floats of xs, viewed as [3, 4]: y aliasing y_sorted */
+    /* the first 12 floats of xs, viewed as [3, 4]: y aliasing y_sorted */
     CHECK_OK(ctx, clnn_tensor_wrap(ctx, clnn_tensor_buffer(xs), CLNN_FLOAT32, 2, (size_t[]){3, 4}, &xs_head));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine(ctx, xs, pos, f3x2, xs_head));
     f = "clnn_moe_dispatch_backward";
@@ -234,6 +242,28 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, NULL, f2x3));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, NULL, f3x2));
     EXPECT_FAIL(ctx, INVAL, f, clnn_moe_combine_backward(ctx, xs, pos, f3x2, q, xs, NULL));
+}
+
+int main(void)
+{
+    ctx = test_context(), other = test_context();
+    x = make(ctx, CLNN_FLOAT32, 3, 4), y = make(ctx, CLNN_FLOAT32, 3, 4);
+    q = make(ctx, CLNN_FLOAT32, 3, 4), small = make(ctx, CLNN_FLOAT32, 2, 4);
+    wide = make(ctx, CLNN_FLOAT32, 4, 3), foreign = make(other, CLNN_FLOAT32, 3, 4);
+    i12 = make(ctx, CLNN_INT32, 3, 4), i12b = make(ctx, CLNN_INT32, 3, 4);
+    i8 = make(ctx, CLNN_INT32, 2, 4), i3x2 = make(ctx, CLNN_INT32, 3, 2), i2x3 = make(ctx, CLNN_INT32, 2, 3);
+    f3x2 = make(ctx, CLNN_FLOAT32, 3, 2), f2x3 = make(ctx, CLNN_FLOAT32, 2, 3);
+    f4 = make(ctx, CLNN_FLOAT32, 4, 0), f5 = make(ctx, CLNN_FLOAT32, 5, 0), i4 = make(ctx, CLNN_INT32, 4, 0);
+    loss = make(ctx, CLNN_FLOAT32, 1, 0), loss2 = make(ctx, CLNN_FLOAT32, 2, 0);
+    y24 = make(ctx, CLNN_FLOAT32, 2, 12), y25 = make(ctx, CLNN_FLOAT32, 25, 0);
+    wide_e = make(ctx, CLNN_FLOAT32, 1, 5000);
+
+    sort_errors();
+    topk_activation_errors();
+    wasserstein_errors();
+    multi_dropout_errors();
+    moe_routing_errors();
+    moe_dispatch_combine_errors();
 
     clnn_tensor *floats[] = {y, q, small, wide, f3x2, f2x3, f4, f5, loss, loss2, y24, y25, xs, xs5};
     const char *fnames[] = {"y", "q", "small", "wide", "f3x2", "f2x3", "f4", "f5", "loss", "loss2", "y24", "y25", "xs", "xs5"};

@@ -17,6 +17,50 @@ typedef struct dcase {
     size_t T, D, E, k;
 } dcase;
 
+/* L(ys, g) = Σ dy·combine(ys, g): combine_backward's dys and dg (every
+ * stride-th element of ys, then of g) against central differences of the reference */
+static void check_combine_backward(dcase c, size_t stride, const float *ys, const float *g, const float *dy,
+                                   const int32_t *pos_ref, const float *dys, const float *dg)
+{
+    size_t T = c.T, D = c.D, k = c.k, pairs = T * k;
+    size_t count = 0, n_ys = pairs * D;
+    float *got = malloc((n_ys + pairs) * sizeof *got);
+    double *fd = malloc((n_ys + pairs) * sizeof *fd), h = 1e-3;
+    REQUIRE(got && fd, "host memory");
+    for (size_t i = 0; i < n_ys + pairs; i += stride) {
+        /* element i: ys[i] for i < n_ys, else gate i - n_ys; only the token that uses it changes */
+        size_t p = 0, d = 0;
+        int is_gate = i >= n_ys;
+        if (is_gate) p = i - n_ys;
+        else {
+            size_t r = i / D;
+            d = i % D;
+            for (p = 0; p < pairs && (size_t)pos_ref[p] != r; p++) {}
+        }
+        size_t t = p / k;
+        double lv[2];
+        for (int side = 0; side < 2; side++) {
+            double l = 0.0, delta = side ? -h : h;
+            for (size_t dd = 0; dd < D; dd++) {
+                double s = 0.0;
+                for (size_t q = 0; q < k; q++) {
+                    size_t pp = t * k + q;
+                    double gv = g[pp] + (is_gate && pp == p ? delta : 0.0);
+                    double v = ys[(size_t)pos_ref[pp] * D + dd] + (!is_gate && pp == p && dd == d ? delta : 0.0);
+                    s += gv * v;
+                }
+                l += dy[t * D + dd] * s;
+            }
+            lv[side] = l;
+        }
+        got[count] = is_gate ? dg[p] : dys[i];
+        fd[count++] = (lv[0] - lv[1]) / (2 * h);
+    }
+    double err = test_max_rel_error(got, fd, count, 1e-5, 1e-4);
+    CHECK(err <= 1.0, "combine_backward T=%zu D=%zu k=%zu vs finite differences: error %.3g", T, D, k, err);
+    free(got), free(fd);
+}
+
 static void check_case(clnn_context *ctx, dcase c, size_t stride)
 {
     size_t T = c.T, D = c.D, E = c.E, k = c.k, pairs = T * k;
@@ -73,45 +117,10 @@ static void check_case(clnn_context *ctx, dcase c, size_t stride)
     err = test_max_rel_error(dx, wdx, T * D, 1e-6, 1e-6);
     CHECK(err <= 1.0, "dispatch_backward T=%zu D=%zu k=%zu: error %.3g of tolerance", T, D, k, err);
 
-    /* L(ys, g) = Σ dy·combine(ys, g): central differences of the reference */
-    size_t count = 0, n_ys = pairs * D;
-    float *got = malloc((n_ys + pairs) * sizeof *got);
-    double *fd = malloc((n_ys + pairs) * sizeof *fd), h = 1e-3;
-    REQUIRE(got && fd, "host memory");
-    for (size_t i = 0; i < n_ys + pairs; i += stride) {
-        /* element i: ys[i] for i < n_ys, else gate i - n_ys; only the token that uses it changes */
-        size_t p = 0, d = 0;
-        int is_gate = i >= n_ys;
-        if (is_gate) p = i - n_ys;
-        else {
-            size_t r = i / D;
-            d = i % D;
-            for (p = 0; p < pairs && (size_t)pos_ref[p] != r; p++) {}
-        }
-        size_t t = p / k;
-        double lv[2];
-        for (int side = 0; side < 2; side++) {
-            double l = 0.0, delta = side ? -h : h;
-            for (size_t dd = 0; dd < D; dd++) {
-                double s = 0.0;
-                for (size_t q = 0; q < k; q++) {
-                    size_t pp = t * k + q;
-                    double gv = g[pp] + (is_gate && pp == p ? delta : 0.0);
-                    double v = ys[(size_t)pos_ref[pp] * D + dd] + (!is_gate && pp == p && dd == d ? delta : 0.0);
-                    s += gv * v;
-                }
-                l += dy[t * D + dd] * s;
-            }
-            lv[side] = l;
-        }
-        got[count] = is_gate ? dg[p] : dys[i];
-        fd[count++] = (lv[0] - lv[1]) / (2 * h);
-    }
-    err = test_max_rel_error(got, fd, count, 1e-5, 1e-4);
-    CHECK(err <= 1.0, "combine_backward T=%zu D=%zu k=%zu vs finite differences: error %.3g", T, D, k, err);
+    check_combine_backward(c, stride, ys, g, dy, pos_ref, dys, dg);
 
     free(x), free(ys), free(g), free(dy), free(idx), free(pos_ref), free(off_ref), free(off), free(pos), free(xs);
-    free(y), free(dys), free(dg), free(dx), free(want), free(wdx), free(got), free(fd);
+    free(y), free(dys), free(dg), free(dx), free(want), free(wdx);
     clnn_tensor *all[] = {tx, ti, toff, tpos, txs, tys, tg, ty, tdy, tdys, tdg, tdx};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }

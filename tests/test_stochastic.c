@@ -163,14 +163,12 @@ static void check_values(const char *what, const size_t s[4], const float *got, 
     CHECK(e <= 1.0, "%s [%zu,%zu,%zu,%zu]: worst error %g x tolerance", what, s[0], s[1], s[2], s[3], e);
 }
 
-static void test_masks_on_shape(clnn_context *ctx, const size_t s[4])
+/* DropConnect (forward and backward), spatial dropout and DropBlock (a small
+ * block and the largest that fits) on shape s against the reference masks. */
+static void test_drop_masks(clnn_context *ctx, const size_t s[4], uint64_t seed, const float *xh, clnn_tensor *x,
+                            clnn_tensor *y, clnn_tensor *mask, double *want, double *want_mask)
 {
     const size_t n = count4(s);
-    const uint64_t seed = 0x0123456789abcdefull ^ n;
-    float *xh = nonzero_input(n, 1), *oh = nonzero_input(n, 2);
-    double *want = malloc(n * sizeof *want), *want_mask = malloc(n * sizeof *want_mask);
-    clnn_tensor *x = test_tensor_from(ctx, 4, s, xh), *other = test_tensor_from(ctx, 4, s, oh);
-    clnn_tensor *y = empty_like(ctx, x), *mask = empty_like(ctx, x);
     float *yh;
 
     /* DropConnect: forward and backward are the same masked scaling */
@@ -210,6 +208,15 @@ static void test_masks_on_shape(clnn_context *ctx, const size_t s[4])
         free(mh);
         free(yh);
     }
+}
+
+/* Stochastic depth (forward and backward), the three noises and Mixout
+ * (forward, and its mask through the backward) on shape s against the references. */
+static void test_depth_noise_mixout(clnn_context *ctx, const size_t s[4], uint64_t seed, const float *xh,
+                                    const float *oh, clnn_tensor *x, clnn_tensor *other, clnn_tensor *y, double *want)
+{
+    const size_t n = count4(s);
+    float *yh;
 
     /* stochastic depth: one draw per sample; a flipped draw moves y by >= 0.25 */
     CHECK_OK(ctx, clnn_stochastic_depth_forward(ctx, x, other, 0.5f, seed, y));
@@ -246,6 +253,19 @@ static void test_masks_on_shape(clnn_context *ctx, const size_t s[4])
     CHECK(mask_mismatches(yh, want, n) == 0, "Mixout mask: %zu of %zu differ", mask_mismatches(yh, want, n), n);
     check_values("Mixout backward", s, yh, want, n, 1e-6, 1e-6);
     free(yh);
+}
+
+static void test_masks_on_shape(clnn_context *ctx, const size_t s[4])
+{
+    const size_t n = count4(s);
+    const uint64_t seed = 0x0123456789abcdefull ^ n;
+    float *xh = nonzero_input(n, 1), *oh = nonzero_input(n, 2);
+    double *want = malloc(n * sizeof *want), *want_mask = malloc(n * sizeof *want_mask);
+    clnn_tensor *x = test_tensor_from(ctx, 4, s, xh), *other = test_tensor_from(ctx, 4, s, oh);
+    clnn_tensor *y = empty_like(ctx, x), *mask = empty_like(ctx, x);
+
+    test_drop_masks(ctx, s, seed, xh, x, y, mask, want, want_mask);
+    test_depth_noise_mixout(ctx, s, seed, xh, oh, x, other, y, want);
 
     free(xh);
     free(oh);
@@ -261,6 +281,46 @@ static void test_masks_on_shape(clnn_context *ctx, const size_t s[4])
 static void check_rate(const char *what, double count, double mean, double sd)
 {
     CHECK(fabs(count - mean) <= 5.0 * sd, "%s: %g, expected %g +- 5 x %g", what, count, mean, sd);
+}
+
+/* DropBlock, 4096 planes of 16 x 16, b = 3, keep_prob 0.9: element (h, w)
+ * is covered by k(h, w) possible seeds, so E[kept in a plane] =
+ * sum (1 - gamma)^k(h, w) exactly; planes are independent, so the mean
+ * over planes must be within 5 standard errors of it. */
+static void test_dropblock_statistics(clnn_context *ctx)
+{
+    const size_t d[4] = {16, 256, 16, 16}, dn = count4(d), dplanes = 16 * 256, b = 3, H = 16, W = 16;
+    const float keep_prob = 0.9f;
+    float *dx = malloc(dn * sizeof *dx);
+    for (size_t i = 0; i < dn; i++) dx[i] = 1.0f;
+    clnn_tensor *bx = test_tensor_from(ctx, 4, d, dx), *by = empty_like(ctx, bx), *bm = empty_like(ctx, bx);
+    CHECK_OK(ctx, clnn_dropblock_forward(ctx, bx, b, keep_prob, 16, bm, by));
+    float *mh = download(ctx, bm);
+    double gamma = (1.0 - keep_prob) / (b * b) * (H * W) / ((H - b + 1.0) * (W - b + 1.0)), expect = 0;
+    for (size_t h = 0; h < H; h++)
+        for (size_t w = 0; w < W; w++) {
+            double kh = (double)((h < H - b ? h : H - b) - (h + 1 >= b ? h + 1 - b : 0) + 1);
+            double kw = (double)((w < W - b ? w : W - b) - (w + 1 >= b ? w + 1 - b : 0) + 1);
+            expect += pow(1.0 - gamma, kh * kw);
+        }
+    double sum = 0, sum2 = 0;
+    for (size_t c = 0; c < dplanes; c++) {
+        double k = 0;
+        for (size_t e = 0; e < H * W; e++) k += mh[c * H * W + e] != 0.0f;
+        sum += k;
+        sum2 += k * k;
+    }
+    double mean = sum / dplanes, sd = sqrt((sum2 / dplanes - mean * mean) / dplanes);
+    check_rate("DropBlock kept per plane", mean, expect, sd);
+    /* and the normalization: the scaled mask sums to the element count */
+    double total = 0;
+    for (size_t i = 0; i < dn; i++) total += mh[i];
+    CHECK(fabs(total - (double)dn) <= 1e-5 * dn, "DropBlock mask sums to %g, expected %zu", total, dn);
+    free(mh);
+    free(dx);
+    clnn_tensor_release(bx);
+    clnn_tensor_release(by);
+    clnn_tensor_release(bm);
 }
 
 static void test_statistics(clnn_context *ctx)
@@ -333,43 +393,7 @@ static void test_statistics(clnn_context *ctx)
     clnn_tensor_release(y);
     clnn_tensor_release(mask);
     free(ones);
-
-    /* DropBlock, 4096 planes of 16 x 16, b = 3, keep_prob 0.9: element (h, w)
-     * is covered by k(h, w) possible seeds, so E[kept in a plane] =
-     * sum (1 - gamma)^k(h, w) exactly; planes are independent, so the mean
-     * over planes must be within 5 standard errors of it. */
-    const size_t d[4] = {16, 256, 16, 16}, dn = count4(d), dplanes = 16 * 256, b = 3, H = 16, W = 16;
-    const float keep_prob = 0.9f;
-    float *dx = malloc(dn * sizeof *dx);
-    for (size_t i = 0; i < dn; i++) dx[i] = 1.0f;
-    clnn_tensor *bx = test_tensor_from(ctx, 4, d, dx), *by = empty_like(ctx, bx), *bm = empty_like(ctx, bx);
-    CHECK_OK(ctx, clnn_dropblock_forward(ctx, bx, b, keep_prob, 16, bm, by));
-    float *mh = download(ctx, bm);
-    double gamma = (1.0 - keep_prob) / (b * b) * (H * W) / ((H - b + 1.0) * (W - b + 1.0)), expect = 0;
-    for (size_t h = 0; h < H; h++)
-        for (size_t w = 0; w < W; w++) {
-            double kh = (double)((h < H - b ? h : H - b) - (h + 1 >= b ? h + 1 - b : 0) + 1);
-            double kw = (double)((w < W - b ? w : W - b) - (w + 1 >= b ? w + 1 - b : 0) + 1);
-            expect += pow(1.0 - gamma, kh * kw);
-        }
-    double sum = 0, sum2 = 0;
-    for (size_t c = 0; c < dplanes; c++) {
-        double k = 0;
-        for (size_t e = 0; e < H * W; e++) k += mh[c * H * W + e] != 0.0f;
-        sum += k;
-        sum2 += k * k;
-    }
-    double mean = sum / dplanes, sd = sqrt((sum2 / dplanes - mean * mean) / dplanes);
-    check_rate("DropBlock kept per plane", mean, expect, sd);
-    /* and the normalization: the scaled mask sums to the element count */
-    double total = 0;
-    for (size_t i = 0; i < dn; i++) total += mh[i];
-    CHECK(fabs(total - (double)dn) <= 1e-5 * dn, "DropBlock mask sums to %g, expected %zu", total, dn);
-    free(mh);
-    free(dx);
-    clnn_tensor_release(bx);
-    clnn_tensor_release(by);
-    clnn_tensor_release(bm);
+    test_dropblock_statistics(ctx);
 }
 
 static void test_backwards(clnn_context *ctx)

@@ -23,26 +23,17 @@ static int all_equal(clnn_context *ctx, const clnn_tensor *t, float v)
     return ok;
 }
 
-int main(void)
-{
-    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
-    clnn_context *ctx = test_context(), *other_ctx = test_context();
-    const size_t s4[4] = {2, 3, 4, 5}, s4b[4] = {2, 3, 4, 6}, s2[2] = {2, 60}, n2 = 2, n3 = 3;
-    clnn_tensor *x = make(ctx, CLNN_FLOAT32, 4, s4, 1.0f), *y = make(ctx, CLNN_FLOAT32, 4, s4, 7.0f);
-    clnn_tensor *mask = make(ctx, CLNN_FLOAT32, 4, s4, 7.0f), *big = make(ctx, CLNN_FLOAT32, 4, s4b, 7.0f);
-    clnn_tensor *flat = make(ctx, CLNN_FLOAT32, 2, s2, 7.0f), *xi = make(ctx, CLNN_INT32, 4, s4, 1.0f);
-    clnn_tensor *foreign = make(other_ctx, CLNN_FLOAT32, 4, s4, 1.0f);
-    clnn_tensor *perm = make(ctx, CLNN_INT32, 1, &n2, 0.0f), *perm3 = make(ctx, CLNN_INT32, 1, &n3, 0.0f);
-    clnn_tensor *perm_bad = make(ctx, CLNN_INT32, 1, &n2, 2.0f), *perm_f = make(ctx, CLNN_FLOAT32, 1, &n2, 0.0f);
-    int32_t pv[2] = {1, 0};
-    clnn_tensor *perm_ok = make(ctx, CLNN_INT32, 1, &n2, 0.0f);
-    CHECK_OK(ctx, clnn_tensor_upload(perm_ok, pv, sizeof pv));
-    size_t ts[2] = {2, 4};
-    clnn_tensor *targets = make(ctx, CLNN_FLOAT32, 2, ts, 7.0f), *labels = make(ctx, CLNN_INT32, 1, &n2, 1.0f);
-    clnn_tensor *labels_bad = make(ctx, CLNN_INT32, 1, &n2, 4.0f);
-    const float bad_p[] = {-0.1f, 1.0f, 1.5f, NAN, INFINITY};
+/* The contexts and tensors the groups of checks below share. */
+static const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+static const size_t s4[4] = {2, 3, 4, 5}, s4b[4] = {2, 3, 4, 6}, s2[2] = {2, 60}, n2 = 2, n3 = 3;
+static const float bad_p[] = {-0.1f, 1.0f, 1.5f, NAN, INFINITY};
+static clnn_context *ctx, *other_ctx;
+static clnn_tensor *x, *y, *mask, *big, *flat, *xi, *foreign, *perm, *perm3, *perm_bad, *perm_f, *perm_ok, *targets,
+    *labels, *labels_bad;
 
-    /* DropConnect, spatial dropout */
+/* DropConnect, spatial dropout */
+static void dropconnect_spatial_errors(void)
+{
     EXPECT_FAIL(NULL, INVAL, "clnn_dropconnect_forward", clnn_dropconnect_forward(NULL, x, 0.5f, 1, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_dropconnect_forward", clnn_dropconnect_forward(ctx, NULL, 0.5f, 1, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_dropconnect_forward", clnn_dropconnect_forward(ctx, x, 0.5f, 1, NULL));
@@ -66,8 +57,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, "clnn_spatial_dropout_forward", clnn_spatial_dropout_forward(ctx, flat, 0.5f, 1, flat));
     EXPECT_FAIL(ctx, SHAPE, "clnn_spatial_dropout_backward", clnn_spatial_dropout_backward(ctx, x, 0.5f, 1, big));
     EXPECT_FAIL(NULL, INVAL, "clnn_spatial_dropout_forward", clnn_spatial_dropout_forward(NULL, x, 0.5f, 1, y));
+}
 
-    /* DropBlock: block larger than the map, keep_prob range, aliasing, layout */
+/* DropBlock: block larger than the map, keep_prob range, aliasing, layout */
+static void dropblock_errors(void)
+{
     EXPECT_FAIL(NULL, INVAL, "clnn_dropblock_forward", clnn_dropblock_forward(NULL, x, 2, 0.9f, 1, mask, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_dropblock_forward", clnn_dropblock_forward(ctx, NULL, 2, 0.9f, 1, mask, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_dropblock_forward", clnn_dropblock_forward(ctx, x, 2, 0.9f, 1, NULL, y));
@@ -86,8 +80,11 @@ int main(void)
     EXPECT_FAIL(ctx, INVAL, "clnn_dropblock_backward", clnn_dropblock_backward(ctx, x, NULL, y));
     EXPECT_FAIL(ctx, SHAPE, "clnn_dropblock_backward", clnn_dropblock_backward(ctx, x, big, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_dropblock_backward", clnn_dropblock_backward(ctx, xi, mask, y));
+}
 
-    /* stochastic depth, noise, Mixout */
+/* stochastic depth, noise, Mixout */
+static void depth_noise_mixout_errors(void)
+{
     EXPECT_FAIL(ctx, SHAPE, "clnn_stochastic_depth_forward", clnn_stochastic_depth_forward(ctx, x, big, 0.5f, 1, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_stochastic_depth_forward", clnn_stochastic_depth_forward(ctx, x, NULL, 0.5f, 1, y));
     EXPECT_FAIL(ctx, SHAPE, "clnn_stochastic_depth_backward", clnn_stochastic_depth_backward(ctx, x, 0.5f, 1, big));
@@ -100,8 +97,11 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, "clnn_mixout_forward", clnn_mixout_forward(ctx, x, big, 0.5f, 1, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_mixout_forward", clnn_mixout_forward(ctx, x, NULL, 0.5f, 1, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_mixout_backward", clnn_mixout_backward(ctx, x, 0.5f, 1, NULL));
+}
 
-    /* host samplers */
+/* host samplers */
+static void sampler_errors(void)
+{
     float lam = 7.0f;
     clnn_box box = {0, 0, 0, 0};
     int32_t pbuf[3] = {7, 7, 7};
@@ -120,8 +120,11 @@ int main(void)
     EXPECT_FAIL(NULL, INVAL, "clnn_cutmix_sample_box", clnn_cutmix_sample_box(NAN, 4, 4, 1, &box, &lam));
     EXPECT_FAIL(NULL, INVAL, "clnn_cutmix_sample_box", clnn_cutmix_sample_box(0.5f, 0, 4, 1, &box, &lam));
     CHECK(lam == 7.0f && box.y1 == 0, "rejected box calls leave the outputs unchanged");
+}
 
-    /* Mixup / CutMix / Cutout / labels */
+/* Mixup / CutMix / Cutout / labels */
+static void mix_errors(void)
+{
     EXPECT_FAIL(NULL, INVAL, "clnn_mixup_forward", clnn_mixup_forward(NULL, x, perm, 0.5f, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_mixup_forward", clnn_mixup_forward(ctx, x, NULL, 0.5f, y));
     EXPECT_FAIL(ctx, INVAL, "clnn_mixup_forward", clnn_mixup_forward(ctx, x, perm_f, 0.5f, y));
@@ -148,6 +151,29 @@ int main(void)
     EXPECT_FAIL(ctx, SHAPE, "clnn_mix_labels", clnn_mix_labels(ctx, labels, perm_ok, 0.5f, x));
     EXPECT_FAIL(ctx, SHAPE, "clnn_mix_labels", clnn_mix_labels(ctx, perm3, perm_ok, 0.5f, targets));
     EXPECT_FAIL(NULL, INVAL, "clnn_mix_labels", clnn_mix_labels(NULL, labels, perm_ok, 0.5f, targets));
+}
+
+int main(void)
+{
+    ctx = test_context(), other_ctx = test_context();
+    x = make(ctx, CLNN_FLOAT32, 4, s4, 1.0f), y = make(ctx, CLNN_FLOAT32, 4, s4, 7.0f);
+    mask = make(ctx, CLNN_FLOAT32, 4, s4, 7.0f), big = make(ctx, CLNN_FLOAT32, 4, s4b, 7.0f);
+    flat = make(ctx, CLNN_FLOAT32, 2, s2, 7.0f), xi = make(ctx, CLNN_INT32, 4, s4, 1.0f);
+    foreign = make(other_ctx, CLNN_FLOAT32, 4, s4, 1.0f);
+    perm = make(ctx, CLNN_INT32, 1, &n2, 0.0f), perm3 = make(ctx, CLNN_INT32, 1, &n3, 0.0f);
+    perm_bad = make(ctx, CLNN_INT32, 1, &n2, 2.0f), perm_f = make(ctx, CLNN_FLOAT32, 1, &n2, 0.0f);
+    int32_t pv[2] = {1, 0};
+    perm_ok = make(ctx, CLNN_INT32, 1, &n2, 0.0f);
+    CHECK_OK(ctx, clnn_tensor_upload(perm_ok, pv, sizeof pv));
+    size_t ts[2] = {2, 4};
+    targets = make(ctx, CLNN_FLOAT32, 2, ts, 7.0f), labels = make(ctx, CLNN_INT32, 1, &n2, 1.0f);
+    labels_bad = make(ctx, CLNN_INT32, 1, &n2, 4.0f);
+
+    dropconnect_spatial_errors();
+    dropblock_errors();
+    depth_noise_mixout_errors();
+    sampler_errors();
+    mix_errors();
 
     /* nothing above wrote an output */
     CHECK(all_equal(ctx, y, 7.0f) && all_equal(ctx, mask, 7.0f) && all_equal(ctx, big, 7.0f) &&

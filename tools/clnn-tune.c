@@ -351,26 +351,119 @@ static int fail(const char *what)
     return 1;
 }
 
-int main(int argc, char **argv)
-{
-    const char *device = NULL, *export_path = NULL, *import_path = NULL, *filter = NULL;
-    int list = 0, bench_lookup = 0, merge_at = 0, clblast = 0, budget_given = 0;
-    const char *clblast_measure = NULL, *clblast_params = NULL;
-    clblast_args cb = {NULL, NULL, NULL, 8, 1, 5, 0};
+/* What the command line asks for. */
+typedef struct cli {
+    const char *device, *export_path, *import_path, *filter, *clblast_measure, *clblast_params;
+    int list, bench_lookup, merge_at, clblast, budget_given;
+    clblast_args cb;
     tune_args a;
-    memset(&a, 0, sizeof a);
-    clnn_tune_options_init(&a.opt);
-    a.save = 1;
-    parse_sizes("4096,1048576", a.sizes, &a.nsizes);
+} cli;
+
+/* --budget N (candidates) or Ns (seconds): 0, or 2 after a message. */
+static int parse_budget(cli *c, const char *v)
+{
+    char *end;
+    double b = strtod(v, &end);
+    int seconds = end != v && strcmp(end, "s") == 0;
+    /* a count is whole and at most MAX_BUDGET_COUNT: (unsigned)1e30 is undefined */
+    int ok = end != v && (seconds || !*end) && b > 0 &&
+             (seconds ? b <= MAX_BUDGET_SECONDS : b <= MAX_BUDGET_COUNT && b == floor(b));
+    if (!ok) {
+        fprintf(stderr, "clnn-tune: --budget wants a count (20) or seconds (30s): a whole count of 1..%d or "
+                        "seconds up to %g, not '%s'\n", MAX_BUDGET_COUNT, MAX_BUDGET_SECONDS, v);
+        return 2;
+    }
+    if (seconds) c->a.opt.budget_seconds = b;
+    else c->a.opt.budget_count = (unsigned)b;
+    c->budget_given = !seconds;
+    return 0;
+}
+
+/* The search's options with a value (--seed, --repeats, --sizes, --strategy,
+ * --budget): 0, or 2 after a message. */
+static int parse_search_option(cli *c, const char *arg, const char *val)
+{
+    if (strcmp(arg, "--seed") == 0) {
+        unsigned long long seed;
+        if (parse_count(val, NULL, &seed) != 0) {
+            fprintf(stderr, "clnn-tune: --seed wants a whole number in 0..%llu, not '%s'\n", ULLONG_MAX, val);
+            return 2;
+        }
+        c->a.opt.seed = seed;
+    } else if (strcmp(arg, "--repeats") == 0) {
+        char *end;
+        long r = strtol(val, &end, 10);
+        if (end == val || *end || r < 1 || r > 64) {
+            fprintf(stderr, "clnn-tune: --repeats wants a count of 1..64, not '%s'\n", val);
+            return 2;
+        }
+        c->a.opt.repeats = (unsigned)r;
+    } else if (strcmp(arg, "--sizes") == 0) {
+        int r = parse_sizes(val, c->a.sizes, &c->a.nsizes);
+        if (r == -2) {
+            fprintf(stderr, "clnn-tune: --sizes takes at most %d sizes; '%s' has more\n", MAX_SIZES, val);
+            return 2;
+        }
+        if (r != 0) {
+            fprintf(stderr, "clnn-tune: --sizes wants N or NxM, comma-separated (at most %d), not '%s'\n",
+                    MAX_SIZES, val);
+            return 2;
+        }
+    } else if (strcmp(arg, "--strategy") == 0) {
+        if (strcmp(val, "exhaustive") == 0) c->a.opt.strategy = CLNN_TUNE_EXHAUSTIVE;
+        else if (strcmp(val, "random") == 0) c->a.opt.strategy = CLNN_TUNE_RANDOM;
+        else if (strcmp(val, "annealing") == 0) c->a.opt.strategy = CLNN_TUNE_ANNEALING;
+        else {
+            fprintf(stderr, "clnn-tune: unknown strategy '%s'\n", val);
+            return 2;
+        }
+    } else if (strcmp(arg, "--budget") == 0) {
+        return parse_budget(c, val);
+    } else {
+        fprintf(stderr, "clnn-tune: unknown option '%s'\n", arg);
+        usage(stderr);
+        return 2;
+    }
+    return 0;
+}
+
+/* An option that takes a value (takes_value), val: 0, or 2 after a message. */
+static int parse_value_option(cli *c, const char *arg, const char *val)
+{
+    if (strcmp(arg, "--device") == 0) c->device = val;
+    else if (strcmp(arg, "--kernel") == 0) c->a.kernels = val;
+    else if (strcmp(arg, "--clblast-kernel") == 0) c->cb.kernels = val;
+    else if (strcmp(arg, "--clblast-measure") == 0) c->clblast_measure = val;
+    else if (strcmp(arg, "--clblast-params") == 0) c->clblast_params = val;
+    else if (strcmp(arg, "--clblast-size") == 0) {
+        size_t parsed[MAX_SIZES][3], n = 0;
+        c->cb.sizes = val;
+        if (clblast_parse_sizes(c->cb.sizes, parsed, MAX_SIZES, &n) != 0) {
+            fprintf(stderr, "clnn-tune: --clblast-size wants MxNxK[,MxNxK...] (at most %d)\n", MAX_SIZES);
+            return 2;
+        }
+    }
+    else if (strcmp(arg, "--family") == 0) c->a.families = val;
+    else if (strcmp(arg, "--export") == 0) c->export_path = val;
+    else if (strcmp(arg, "--filter") == 0) c->filter = val;
+    else if (strcmp(arg, "--import") == 0) c->import_path = val;
+    else return parse_search_option(c, arg, val);
+    return 0;
+}
+
+/* Reads the command line into c: -1 to go on, else the exit status (0 after
+ * --help, 2 after a message about a bad command line). */
+static int parse_args(cli *c, int argc, char **argv)
+{
     for (int i = 1; i < argc; i++) {
         const char *arg = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(arg, "--list") == 0) list = 1;
-        else if (strcmp(arg, "--dry-run") == 0) a.dry_run = 1;
-        else if (strcmp(arg, "--no-save") == 0) a.save = 0;
-        else if (strcmp(arg, "--bench-lookup") == 0) bench_lookup = 1;
-        else if (strcmp(arg, "--clblast") == 0) clblast = 1;
+        if (strcmp(arg, "--list") == 0) c->list = 1;
+        else if (strcmp(arg, "--dry-run") == 0) c->a.dry_run = 1;
+        else if (strcmp(arg, "--no-save") == 0) c->a.save = 0;
+        else if (strcmp(arg, "--bench-lookup") == 0) c->bench_lookup = 1;
+        else if (strcmp(arg, "--clblast") == 0) c->clblast = 1;
         else if (strcmp(arg, "--merge") == 0 && val) {
-            merge_at = i + 1;
+            c->merge_at = i + 1;
             break;
         } else if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
             usage(stdout);
@@ -383,83 +476,19 @@ int main(int argc, char **argv)
             fprintf(stderr, "clnn-tune: %s wants a value\n", arg);
             usage(stderr);
             return 2;
-        } else if (strcmp(arg, "--device") == 0) device = argv[++i];
-        else if (strcmp(arg, "--kernel") == 0) a.kernels = argv[++i];
-        else if (strcmp(arg, "--clblast-kernel") == 0) cb.kernels = argv[++i];
-        else if (strcmp(arg, "--clblast-measure") == 0) clblast_measure = argv[++i];
-        else if (strcmp(arg, "--clblast-params") == 0) clblast_params = argv[++i];
-        else if (strcmp(arg, "--clblast-size") == 0) {
-            size_t parsed[MAX_SIZES][3], n = 0;
-            cb.sizes = argv[++i];
-            if (clblast_parse_sizes(cb.sizes, parsed, MAX_SIZES, &n) != 0) {
-                fprintf(stderr, "clnn-tune: --clblast-size wants MxNxK[,MxNxK...] (at most %d)\n", MAX_SIZES);
-                return 2;
-            }
-        }
-        else if (strcmp(arg, "--family") == 0) a.families = argv[++i];
-        else if (strcmp(arg, "--export") == 0) export_path = argv[++i];
-        else if (strcmp(arg, "--filter") == 0) filter = argv[++i];
-        else if (strcmp(arg, "--import") == 0) import_path = argv[++i];
-        else if (strcmp(arg, "--seed") == 0) {
-            unsigned long long seed;
-            if (parse_count(argv[++i], NULL, &seed) != 0) {
-                fprintf(stderr, "clnn-tune: --seed wants a whole number in 0..%llu, not '%s'\n", ULLONG_MAX, argv[i]);
-                return 2;
-            }
-            a.opt.seed = seed;
-        }
-        else if (strcmp(arg, "--repeats") == 0) {
-            char *end;
-            long r = strtol(argv[++i], &end, 10);
-            if (end == argv[i] || *end || r < 1 || r > 64) {
-                fprintf(stderr, "clnn-tune: --repeats wants a count of 1..64, not '%s'\n", argv[i]);
-                return 2;
-            }
-            a.opt.repeats = (unsigned)r;
-        }
-        else if (strcmp(arg, "--sizes") == 0) {
-            int r = parse_sizes(argv[++i], a.sizes, &a.nsizes);
-            if (r == -2) {
-                fprintf(stderr, "clnn-tune: --sizes takes at most %d sizes; '%s' has more\n", MAX_SIZES, argv[i]);
-                return 2;
-            }
-            if (r != 0) {
-                fprintf(stderr, "clnn-tune: --sizes wants N or NxM, comma-separated (at most %d), not '%s'\n",
-                        MAX_SIZES, argv[i]);
-                return 2;
-            }
-        } else if (strcmp(arg, "--strategy") == 0) {
-            val = argv[++i];
-            if (strcmp(val, "exhaustive") == 0) a.opt.strategy = CLNN_TUNE_EXHAUSTIVE;
-            else if (strcmp(val, "random") == 0) a.opt.strategy = CLNN_TUNE_RANDOM;
-            else if (strcmp(val, "annealing") == 0) a.opt.strategy = CLNN_TUNE_ANNEALING;
-            else {
-                fprintf(stderr, "clnn-tune: unknown strategy '%s'\n", val);
-                return 2;
-            }
-        } else if (strcmp(arg, "--budget") == 0) {
-            char *end;
-            const char *v = argv[++i];
-            double b = strtod(v, &end);
-            int seconds = end != v && strcmp(end, "s") == 0;
-            /* a count is whole and at most MAX_BUDGET_COUNT: (unsigned)1e30 is undefined */
-            int ok = end != v && (seconds || !*end) && b > 0 &&
-                     (seconds ? b <= MAX_BUDGET_SECONDS : b <= MAX_BUDGET_COUNT && b == floor(b));
-            if (!ok) {
-                fprintf(stderr, "clnn-tune: --budget wants a count (20) or seconds (30s): a whole count of 1..%d or "
-                                "seconds up to %g, not '%s'\n", MAX_BUDGET_COUNT, MAX_BUDGET_SECONDS, v);
-                return 2;
-            }
-            if (seconds) a.opt.budget_seconds = b;
-            else a.opt.budget_count = (unsigned)b;
-            budget_given = !seconds;
         } else {
-            fprintf(stderr, "clnn-tune: unknown option '%s'\n", arg);
-            usage(stderr);
-            return 2;
+            int rc = parse_value_option(c, arg, argv[++i]);
+            if (rc != 0) return rc;
         }
     }
-    /* database commands need no device */
+    return -1;
+}
+
+/* The database commands (--merge, --import, --export), which need no device:
+ * the exit status, or -1 when none was asked for. */
+static int run_db_command(const cli *c, int argc, char **argv)
+{
+    const int merge_at = c->merge_at;
     if (merge_at) {
         size_t entries = 0;
         if (argc - merge_at < 2) {
@@ -472,28 +501,34 @@ int main(int argc, char **argv)
         printf("%s now holds %zu entries\n", argv[merge_at], entries);
         return 0;
     }
-    if (import_path) {
+    if (c->import_path) {
         size_t added = 0;
-        if (clnn_tune_db_import(import_path, &added) != CLNN_OK || clnn_tune_db_save() != CLNN_OK)
+        if (clnn_tune_db_import(c->import_path, &added) != CLNN_OK || clnn_tune_db_save() != CLNN_OK)
             return fail("--import");
         char *path = database_path();
-        printf("imported %zu entries from %s into %s\n", added, import_path, path ? path : "the user database");
+        printf("imported %zu entries from %s into %s\n", added, c->import_path, path ? path : "the user database");
         free(path);
         return 0;
     }
-    if (export_path) {
+    if (c->export_path) {
         size_t written = 0;
-        if (clnn_tune_db_export(export_path, filter, &written) != CLNN_OK) return fail("--export");
-        printf("exported %zu entries to %s\n", written, export_path);
+        if (clnn_tune_db_export(c->export_path, c->filter, &written) != CLNN_OK) return fail("--export");
+        printf("exported %zu entries to %s\n", written, c->export_path);
         return 0;
     }
-    if (list) return cmd_list();
-    if (!bench_lookup && !clblast && !clblast_measure && count_jobs(&a) == 0) return no_match(&a);
+    return -1;
+}
 
+/* The commands on the device: one measurement for --clblast (a child's),
+ * --bench-lookup, --clblast, or tuning clnn's kernels; the exit status. */
+static int run_on_device(cli *c)
+{
+    tune_args *a = &c->a;
+    clblast_args *cb = &c->cb;
     clnn_context *ctx = NULL;
-    if (clnn_context_create(device, &ctx) != CLNN_OK) return fail("device");
-    if (clblast_measure) { /* a child of --clblast: one measurement, nothing else */
-        int rc = clblast_measure_child(ctx, clblast_measure, clblast_params, cb.sizes, a.opt.repeats);
+    if (clnn_context_create(c->device, &ctx) != CLNN_OK) return fail("device");
+    if (c->clblast_measure) { /* a child of --clblast: one measurement, nothing else */
+        int rc = clblast_measure_child(ctx, c->clblast_measure, c->clblast_params, cb->sizes, a->opt.repeats);
         clnn_context_release(ctx);
         return rc;
     }
@@ -501,21 +536,37 @@ int main(int argc, char **argv)
     clnn_context_device(ctx, &info);
     fprintf(stderr, "clnn-tune %s on [%u] %s (%s)\n", clnn_version(), info.index, info.name, info.driver_version);
     int rc;
-    if (bench_lookup) {
+    if (c->bench_lookup) {
         rc = cmd_bench_lookup(ctx);
-    } else if (clblast) {
-        cb.device = device;
-        cb.seed = a.opt.seed;
-        cb.repeats = a.opt.repeats;
-        cb.dry_run = a.dry_run;
-        if (budget_given) cb.budget = a.opt.budget_count;
-        rc = clblast_tune(ctx, &cb);
-        if (rc == 0 && !a.dry_run && a.save) rc = save_database();
+    } else if (c->clblast) {
+        cb->device = c->device;
+        cb->seed = a->opt.seed;
+        cb->repeats = a->opt.repeats;
+        cb->dry_run = a->dry_run;
+        if (c->budget_given) cb->budget = a->opt.budget_count;
+        rc = clblast_tune(ctx, cb);
+        if (rc == 0 && !a->dry_run && a->save) rc = save_database();
     } else {
         /* compile everything first so that build time does not land in the progress */
         clnn_context_build_all(ctx);
-        rc = cmd_tune(ctx, &a);
+        rc = cmd_tune(ctx, a);
     }
     clnn_context_release(ctx);
     return rc;
+}
+
+int main(int argc, char **argv)
+{
+    cli c;
+    memset(&c, 0, sizeof c);
+    c.cb = (clblast_args){NULL, NULL, NULL, 8, 1, 5, 0};
+    clnn_tune_options_init(&c.a.opt);
+    c.a.save = 1;
+    parse_sizes("4096,1048576", c.a.sizes, &c.a.nsizes);
+    int rc = parse_args(&c, argc, argv);
+    if (rc < 0) rc = run_db_command(&c, argc, argv);
+    if (rc >= 0) return rc;
+    if (c.list) return cmd_list();
+    if (!c.bench_lookup && !c.clblast && !c.clblast_measure && count_jobs(&c.a) == 0) return no_match(&c.a);
+    return run_on_device(&c);
 }

@@ -177,6 +177,33 @@ int plot_curves(const char *csv, const char *png, const char *title)
     return pclose(g) == 0 ? 0 : -1;
 }
 
+int sample_setup(const char *name, const sample_options *opt, fashion_set *train, fashion_set *test,
+                 clnn_context **ctx, clnn_device_info *info)
+{
+    char err[2048];
+    const char *dir = fashion_find_dir(opt->data);
+    if (!dir) dir = opt->data ? opt->data : FASHION_DEFAULT_DIR; /* loading fails there with the how-to message */
+    if (fashion_load(dir, "train", opt->train_limit, train, err, sizeof err) != 0 ||
+        fashion_load(dir, "t10k", opt->test_limit, test, err, sizeof err) != 0) {
+        fprintf(stderr, "%s: %s\n", name, err);
+        return 1;
+    }
+    *ctx = NULL;
+    if (clnn_context_create(opt->device, ctx) != CLNN_OK) {
+        fprintf(stderr, "%s: %s\n", name, clnn_last_error(NULL));
+        return 1;
+    }
+    clnn_context_device(*ctx, info);
+    return 0;
+}
+
+void sample_save_curves(const char *name, const sample_options *opt, const epoch_row *rows)
+{
+    if (write_curves_csv(opt->csv, rows, opt->epochs) != 0) fprintf(stderr, "%s: cannot write %s\n", name, opt->csv);
+    else if (opt->plot && plot_curves(opt->csv, opt->plot, name) != 0)
+        fprintf(stderr, "%s: gnuplot could not write %s (apt-get install gnuplot-nox)\n", name, opt->plot);
+}
+
 double wall_seconds(void)
 {
     struct timespec ts;

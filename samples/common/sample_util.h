@@ -1,6 +1,11 @@
-/* What every sample shares: flags, a progress bar, the curves CSV and plot. */
+/* What every sample shares: flags, loading the data and making the context,
+ * a progress bar, the curves CSV and plot. */
 #ifndef SAMPLES_SAMPLE_UTIL_H
 #define SAMPLES_SAMPLE_UTIL_H
+
+#include "fashion_data.h"
+
+#include <clnn/clnn.h>
 
 #include <stddef.h>
 #include <stdint.h>
@@ -30,6 +35,13 @@ typedef struct sample_options {
  * Returns 0, 1 when --help was printed, -1 on a bad flag (message printed). */
 int sample_parse(int argc, char **argv, const char *name, const char *about, sample_options *opt);
 
+/* Loads the training and test sets (--data, else $CLNN_FASHION_MNIST, else
+ * the package's directory; --train-limit, --test-limit), makes a context on
+ * --device and fills info with its device. Returns 0, or 1 after a message
+ * that starts with name (missing data: how to get it). */
+int sample_setup(const char *name, const sample_options *opt, fashion_set *train, fashion_set *test,
+                 clnn_context **ctx, clnn_device_info *info);
+
 /* One epoch's progress bar on stderr: call with done in [0, total]. */
 void progress_bar(const char *label, size_t done, size_t total, double seconds);
 
@@ -43,6 +55,9 @@ typedef struct epoch_row {
 int write_curves_csv(const char *path, const epoch_row *rows, int n);
 /* Plots loss and accuracies with gnuplot into a PNG; 0 on success. */
 int plot_curves(const char *csv, const char *png, const char *title);
+/* Writes opt->epochs rows to the CSV --csv names and, with --plot, plots
+ * them; a message that starts with name for what fails (training goes on). */
+void sample_save_curves(const char *name, const sample_options *opt, const epoch_row *rows);
 
 double wall_seconds(void);
 /* Cosine learning-rate decay from lr at step 1 to 0 after total steps

@@ -94,26 +94,21 @@ static void write_idx(const char *path, int nd, const unsigned *dims, const unsi
     free(all);
 }
 
-int main(void)
-{
-    char dir[] = "/tmp/clnn-fashion-XXXXXX";
-    if (!mkdtemp(dir)) return 1;
-    char p_img[512], p_lab[512], p_timg[512], p_tlab[512];
-    snprintf(p_img, sizeof p_img, "%s/train-images-idx3-ubyte.gz", dir);
-    snprintf(p_lab, sizeof p_lab, "%s/train-labels-idx1-ubyte.gz", dir);
-    snprintf(p_timg, sizeof p_timg, "%s/t10k-images-idx3-ubyte.gz", dir);
-    snprintf(p_tlab, sizeof p_tlab, "%s/t10k-labels-idx1-ubyte.gz", dir);
-    signal(SIGALRM, on_alarm);
-    const unsigned n = 5, r = 28, c = 28;
-    static unsigned char img[5 * 28 * 28];
-    unsigned char lab[5] = {0, 9, 3, 3, 7};
-    for (unsigned i = 0; i < n * r * c; i++) img[i] = (unsigned char)(i * 8);
-    unsigned di[3] = {n, r, c}, dl[1] = {n};
-    char err[1024] = "";
+/* The data directory and its four files (train and t10k, images and labels),
+ * the images and labels the good files hold, and the last error message. */
+static char dir[] = "/tmp/clnn-fashion-XXXXXX";
+static char p_img[512], p_lab[512], p_timg[512], p_tlab[512];
+static const unsigned n = 5, r = 28, c = 28;
+static unsigned char img[5 * 28 * 28];
+static const unsigned char lab[5] = {0, 9, 3, 3, 7};
+static unsigned di[3], dl[1];
+static char err[1024];
 
-    /* missing files: the message says how to get the data; an explicit
-     * directory (--data, $CLNN_FASHION_MNIST) is used as it is, never
-     * replaced by another copy */
+/* missing files: the message says how to get the data; an explicit
+ * directory (--data, $CLNN_FASHION_MNIST) is used as it is, never
+ * replaced by another copy */
+static void missing_data(void)
+{
     fashion_set s;
     CHECK(fashion_find_dir(dir) == dir, "an explicit directory is used even without the files");
     CHECK(fashion_load(dir, "train", 0, &s, err, sizeof err) == -1, "missing files fail");
@@ -124,7 +119,12 @@ int main(void)
     CHECK(found && strcmp(found, "/nonexistent") == 0, "CLNN_FASHION_MNIST=/nonexistent is not replaced by %s",
           found ? found : "(nothing)");
     unsetenv("CLNN_FASHION_MNIST");
+}
 
+/* good files, gzip and plain: pixels scaled to [0,1], labels, the limit */
+static void good_files(void)
+{
+    fashion_set s;
     write_idx(p_img, 3, di, img, sizeof img, 1, 0);
     write_idx(p_lab, 1, dl, lab, sizeof lab, 1, 0);
     CHECK(fashion_load(dir, "train", 0, &s, err, sizeof err) == 0, "load: %s", err);
@@ -142,8 +142,12 @@ int main(void)
     write_idx(p_tlab, 1, dl, lab, sizeof lab, 0, 0);
     CHECK(fashion_load(dir, "t10k", 0, &s, err, sizeof err) == 0 && s.count == n, "plain IDX: %s", err);
     fashion_free(&s);
+}
 
-    /* damage: truncated payload, wrong magic, label out of range, count mismatch */
+/* damage: truncated payload, wrong magic, label out of range, count mismatch */
+static void damaged_files(void)
+{
+    fashion_set s;
     write_idx(p_timg, 3, di, img, sizeof img, 1, 7);
     CHECK(fashion_load(dir, "t10k", 0, &s, err, sizeof err) == -1 && strstr(err, "truncated"), "truncated: %s", err);
     FILE *f = fopen(p_timg, "wb");
@@ -158,7 +162,6 @@ int main(void)
     write_idx(p_tlab, 1, dl4, lab, 4, 1, 0);
     CHECK(fashion_load(dir, "t10k", 0, &s, err, sizeof err) == -1 && strstr(err, "disagree"), "count: %s", err);
     write_idx(p_tlab, 1, dl, lab, sizeof lab, 1, 0);
-
     /* images that are not 28 x 28 (1 x 1 crashed the samples, 64 x 64 trained silently) */
     static const unsigned sides[2] = {1, 64};
     static unsigned char big[5 * 64 * 64];
@@ -171,7 +174,12 @@ int main(void)
     /* labels given where images belong (magic 0x801) */
     write_idx(p_timg, 1, dl, lab, sizeof lab, 1, 0);
     CHECK(fashion_load(dir, "t10k", 0, &s, err, sizeof err) == -1, "labels as images refused: %s", err);
+}
 
+/* a damaged gzip stream, trailing bytes and a FIFO: refused, no hang */
+static void damaged_gzip_and_fifo(void)
+{
+    fashion_set s;
     /* bytes changed inside a gzip stream: only the CRC in its trailer tells */
     enum { MANY = 100 };
     static unsigned char stored[16 + MANY * 784], many_labels[MANY];
@@ -201,15 +209,22 @@ int main(void)
     CHECK(fashion_load(dir, "t10k", 0, &s, err, sizeof err) == -1 && strstr(err, "FIFO"), "FIFO: %s", err);
     alarm(0);
     unlink(p_timg);
+}
 
-    /* a data directory past the path buffer: refused, never a cut path opened */
+/* a data directory past the path buffer: refused, never a cut path opened */
+static void long_path(void)
+{
+    fashion_set s;
     static char long_dir[5000];
     memset(long_dir, 'a', sizeof long_dir - 1);
     long_dir[0] = '/';
     CHECK(fashion_load(long_dir, "t10k", 0, &s, err, sizeof err) == -1 && strstr(err, "path is longer"),
           "a %zu-byte directory path: %s", strlen(long_dir), err);
+}
 
-    /* the curves CSV never writes through a link planted at the old temp name */
+/* the curves CSV never writes through a link planted at the old temp name */
+static void curves_csv_past_a_link(void)
+{
     char csv[600], planted[700], victim[600];
     snprintf(csv, sizeof csv, "%s/curves.csv", dir);
     snprintf(planted, sizeof planted, "%s.tmp", csv);
@@ -228,8 +243,11 @@ int main(void)
     CHECK(lstat(csv, &st) == 0 && S_ISREG(st.st_mode) && v && fgets(line, sizeof line, v) &&
               strncmp(line, "epoch,loss", 10) == 0, "the CSV is a regular file with its header");
     if (v) fclose(v);
+}
 
-    /* flags */
+/* the flags parser */
+static void flags(void)
+{
     sample_options o = {0};
     char *argv1[] = {"x", "--epochs", "3", "--batch", "64", "--lr", "0.01", "--seed", "7", "--quiet"};
     CHECK(sample_parse(10, argv1, "x", "", &o) == 0 && o.epochs == 3 && o.batch == 64 && o.seed == 7 && o.quiet,
@@ -240,14 +258,38 @@ int main(void)
     CHECK(sample_parse(2, argv3, "x", "", &o) == -1, "unknown flag rejected");
     char *argv4[] = {"x", "--epochs"};
     CHECK(sample_parse(2, argv4, "x", "", &o) == -1, "missing value rejected");
+}
 
-    /* shuffle: a permutation, deterministic per seed */
+/* shuffle: a permutation, deterministic per seed */
+static void shuffle(void)
+{
     uint32_t a[100], b[100];
     shuffle_indices(a, 100, 5);
     shuffle_indices(b, 100, 5);
     int seen[100] = {0}, perm = 1;
     for (int i = 0; i < 100; i++) perm &= a[i] < 100 && !seen[a[i]]++;
     CHECK(perm && memcmp(a, b, sizeof a) == 0, "shuffle is a deterministic permutation");
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir)) return 1;
+    snprintf(p_img, sizeof p_img, "%s/train-images-idx3-ubyte.gz", dir);
+    snprintf(p_lab, sizeof p_lab, "%s/train-labels-idx1-ubyte.gz", dir);
+    snprintf(p_timg, sizeof p_timg, "%s/t10k-images-idx3-ubyte.gz", dir);
+    snprintf(p_tlab, sizeof p_tlab, "%s/t10k-labels-idx1-ubyte.gz", dir);
+    signal(SIGALRM, on_alarm);
+    for (unsigned i = 0; i < n * r * c; i++) img[i] = (unsigned char)(i * 8);
+    di[0] = n, di[1] = r, di[2] = c, dl[0] = n;
+
+    missing_data();
+    good_files();
+    damaged_files();
+    damaged_gzip_and_fifo();
+    long_path();
+    curves_csv_past_a_link();
+    flags();
+    shuffle();
 
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);

@@ -104,91 +104,114 @@ static void bench_sort(bench_env *env, sparse_args *s, unsigned log2n)
     release(s);
 }
 
-void bench_sparse(bench_env *env)
+/* top-k activation: read x, write y; its backward: read x (the selection is recomputed) and dy, write dx;
+ * the progressive 2:4 mask of the same weights: read w, write the mask */
+static void bench_topk(bench_env *env, sparse_args *s)
 {
-    sparse_args s = {env->ctx, 0, 8, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     char name[96];
-    bench_sort(env, &s, 20);
-    if (!env->quick) bench_sort(env, &s, 22);
-
-    /* top-k activation: read x, write y; its backward: read x (the selection is recomputed) and dy, write dx;
-     * the progressive 2:4 mask of the same weights: read w, write the mask */
     size_t rows = env->quick ? 512 : 4096, cols = 4096;
     double rc = (double)(rows * cols);
-    s.op = TOPK, s.k = 64, s.a = tensor(env, CLNN_FLOAT32, rows, cols), s.b = tensor(env, CLNN_FLOAT32, rows, cols);
-    s.c = tensor(env, CLNN_FLOAT32, rows, cols);
-    double t = timed(env, &s, s.a && s.b && s.c);
+    s->op = TOPK, s->k = 64, s->a = tensor(env, CLNN_FLOAT32, rows, cols);
+    s->b = tensor(env, CLNN_FLOAT32, rows, cols), s->c = tensor(env, CLNN_FLOAT32, rows, cols);
+    double t = timed(env, s, s->a && s->b && s->c);
     snprintf(name, sizeof name, "top-k activation %zux%zu k=64", rows, cols);
     report_gbps(env, name, 2.0 * 4.0 * rc, t);
     if (t > 0) {
-        gbps_row(env, &s, TOPK_BWD, 3.0 * 4.0 * rc, "top-k activation backward %zux%zu k=64", rows, cols);
-        gbps_row(env, &s, NM_PROGRESSIVE, 2.0 * 4.0 * rc, "progressive N:M mask 2:4 %zux%zu", rows, cols);
+        gbps_row(env, s, TOPK_BWD, 3.0 * 4.0 * rc, "top-k activation backward %zux%zu k=64", rows, cols);
+        gbps_row(env, s, NM_PROGRESSIVE, 2.0 * 4.0 * rc, "progressive N:M mask 2:4 %zux%zu", rows, cols);
     }
-    release(&s);
+    release(s);
+}
 
-    /* Wasserstein value + gradient: the sort's traffic plus read s0, read/write grad, the diff and its sum */
+/* Wasserstein value + gradient: the sort's traffic plus read s0, read/write grad, the diff and its sum */
+static void bench_wasserstein(bench_env *env, sparse_args *s)
+{
     size_t n = (size_t)1 << 20;
-    s.op = W2, s.a = tensor(env, CLNN_FLOAT32, n, 0), s.b = tensor(env, CLNN_FLOAT32, n, 0);
-    s.c = tensor(env, CLNN_FLOAT32, 1, 0), s.d = tensor(env, CLNN_FLOAT32, n, 0);
-    int ok = s.a && s.b && s.c && s.d && clnn_sort(env->ctx, s.b, NULL, s.b, NULL) == CLNN_OK;
-    t = timed(env, &s, ok);
+    s->op = W2, s->a = tensor(env, CLNN_FLOAT32, n, 0), s->b = tensor(env, CLNN_FLOAT32, n, 0);
+    s->c = tensor(env, CLNN_FLOAT32, 1, 0), s->d = tensor(env, CLNN_FLOAT32, n, 0);
+    int ok = s->a && s->b && s->c && s->d && clnn_sort(env->ctx, s->b, NULL, s->b, NULL) == CLNN_OK;
+    double t = timed(env, s, ok);
     report_gbps(env, "Wasserstein value+grad 2^20 (argsort incl.)", (8.0 * 20.0 + 6.0 * 4.0) * (double)n, t);
-    release(&s);
+    release(s);
+}
 
-    /* multi-sample dropout, K = 8: read x once, write K copies; against K dropout calls */
+/* multi-sample dropout, K = 8: read x once, write K copies; against K dropout calls */
+static void bench_multi_dropout(bench_env *env, sparse_args *s)
+{
+    char name[96];
     size_t m = env->quick ? ((size_t)1 << 18) : ((size_t)1 << 21);
-    s.op = MSD, s.a = tensor(env, CLNN_FLOAT32, m, 0), s.b = tensor(env, CLNN_FLOAT32, s.K, m);
-    s.c = tensor(env, CLNN_FLOAT32, m, 0);
-    double fused = timed(env, &s, s.a && s.b && s.c);
+    s->op = MSD, s->a = tensor(env, CLNN_FLOAT32, m, 0), s->b = tensor(env, CLNN_FLOAT32, s->K, m);
+    s->c = tensor(env, CLNN_FLOAT32, m, 0);
+    double fused = timed(env, s, s->a && s->b && s->c);
     snprintf(name, sizeof name, "multi-sample dropout K=8 of %zu", m);
-    report_gbps(env, name, (1.0 + s.K) * 4.0 * (double)m, fused);
-    s.op = MSD_UNFUSED;
-    double unfused = timed(env, &s, 1);
+    report_gbps(env, name, (1.0 + s->K) * 4.0 * (double)m, fused);
+    s->op = MSD_UNFUSED;
+    double unfused = timed(env, s, 1);
     snprintf(name, sizeof name, "multi-sample dropout K=8 one pass vs 8 calls");
     bench_report(env, "sparse", name, fused > 0 ? 1.0 / fused : 0, "1/s", unfused > 0 ? 1.0 / unfused : 0,
                  "8 clnn_dropout calls");
     /* its backward: read the K gradients dy, write dx */
-    if (fused > 0) gbps_row(env, &s, MSD_BWD, (1.0 + s.K) * 4.0 * (double)m, "multi-sample dropout bwd K=8 of %zu", m);
-    release(&s);
+    if (fused > 0) gbps_row(env, s, MSD_BWD, (1.0 + s->K) * 4.0 * (double)m, "multi-sample dropout bwd K=8 of %zu", m);
+    release(s);
+}
 
-    /* MoE routing, T tokens x 64 experts, k = 8: read the logits and bias, write indices and gates */
+/* MoE routing, T tokens x 64 experts, k = 8: read the logits and bias, write indices and gates */
+static void bench_moe_route(bench_env *env, sparse_args *s)
+{
+    char name[96];
     size_t T = env->quick ? 8192 : 65536, E = 64;
-    s.op = ROUTE, s.k = 8, s.a = tensor(env, CLNN_FLOAT32, T, E), s.b = tensor(env, CLNN_FLOAT32, E, 0);
-    s.c = tensor(env, CLNN_FLOAT32, T, s.k), s.d = tensor(env, CLNN_FLOAT32, 1, 0);
-    s.ints = tensor(env, CLNN_INT32, T, s.k);
-    ok = s.a && s.b && s.c && s.d && s.ints;
-    t = timed(env, &s, ok);
+    s->op = ROUTE, s->k = 8, s->a = tensor(env, CLNN_FLOAT32, T, E), s->b = tensor(env, CLNN_FLOAT32, E, 0);
+    s->c = tensor(env, CLNN_FLOAT32, T, s->k), s->d = tensor(env, CLNN_FLOAT32, 1, 0);
+    s->ints = tensor(env, CLNN_INT32, T, s->k);
+    int ok = s->a && s->b && s->c && s->d && s->ints;
+    double t = timed(env, s, ok);
     snprintf(name, sizeof name, "MoE route %zux%zu k=8 sigmoid+bias", T, E);
-    report_gbps(env, name, 4.0 * (double)(T * E + 2 * T * s.k), t);
+    report_gbps(env, name, 4.0 * (double)(T * E + 2 * T * s->k), t);
     /* Switch aux loss + gradient: read logits and indices, write dlogits (b: [T, E]) */
-    clnn_tensor_release(s.b);
-    s.op = AUX, s.b = tensor(env, CLNN_FLOAT32, T, E);
-    t = timed(env, &s, ok && s.b && clnn_finish(env->ctx) == CLNN_OK);
+    clnn_tensor_release(s->b);
+    s->op = AUX, s->b = tensor(env, CLNN_FLOAT32, T, E);
+    t = timed(env, s, ok && s->b && clnn_finish(env->ctx) == CLNN_OK);
     snprintf(name, sizeof name, "MoE Switch aux loss+grad %zux%zu", T, E);
-    report_gbps(env, name, 4.0 * (double)(2 * T * E + T * s.k), t);
+    report_gbps(env, name, 4.0 * (double)(2 * T * E + T * s->k), t);
     /* route backward, softmax renormalized (the gates need whole rows): read the logits, indices and dgates
      * (the gates in c), write dlogits (b) */
     if (t > 0)
-        gbps_row(env, &s, ROUTE_BWD, 4.0 * (double)(2 * T * E + 2 * T * s.k), "MoE route backward %zux%zu k=8 softmax",
+        gbps_row(env, s, ROUTE_BWD, 4.0 * (double)(2 * T * E + 2 * T * s->k), "MoE route backward %zux%zu k=8 softmax",
                  T, E);
-    release(&s);
+    release(s);
+}
 
-    /* dispatch (sort of the T·k pairs included) and combine of [T, 256] tokens, 64 experts, k = 8:
-     * dispatch reads x once per pair and writes x_sorted; combine reads y_sorted and writes y */
-    size_t Td = env->quick ? 1024 : 8192, D = 256, pairs = Td * 8;
-    s.a = tensor(env, CLNN_FLOAT32, Td, D), s.b = tensor(env, CLNN_FLOAT32, pairs, D);
-    s.c = tensor(env, CLNN_FLOAT32, Td, 8), s.ints = tensor(env, CLNN_INT32, Td, 8);
-    s.ints2 = tensor(env, CLNN_INT32, E + 1, 0), s.ints3 = tensor(env, CLNN_INT32, Td, 8);
-    s.d = tensor(env, CLNN_FLOAT32, Td, E);
-    ok = s.a && s.b && s.c && s.d && s.ints && s.ints2 && s.ints3 &&
-         clnn_moe_route(env->ctx, s.d, NULL, 8, CLNN_MOE_SOFTMAX, 1, s.ints, s.c) == CLNN_OK;
-    s.op = DISPATCH;
-    t = timed(env, &s, ok);
+/* dispatch (sort of the T·k pairs included) and combine of [T, 256] tokens, 64 experts, k = 8:
+ * dispatch reads x once per pair and writes x_sorted; combine reads y_sorted and writes y */
+static void bench_moe_dispatch(bench_env *env, sparse_args *s)
+{
+    char name[96];
+    size_t Td = env->quick ? 1024 : 8192, D = 256, E = 64, pairs = Td * 8;
+    s->a = tensor(env, CLNN_FLOAT32, Td, D), s->b = tensor(env, CLNN_FLOAT32, pairs, D);
+    s->c = tensor(env, CLNN_FLOAT32, Td, 8), s->ints = tensor(env, CLNN_INT32, Td, 8);
+    s->ints2 = tensor(env, CLNN_INT32, E + 1, 0), s->ints3 = tensor(env, CLNN_INT32, Td, 8);
+    s->d = tensor(env, CLNN_FLOAT32, Td, E);
+    int ok = s->a && s->b && s->c && s->d && s->ints && s->ints2 && s->ints3 &&
+             clnn_moe_route(env->ctx, s->d, NULL, 8, CLNN_MOE_SOFTMAX, 1, s->ints, s->c) == CLNN_OK;
+    s->op = DISPATCH;
+    double t = timed(env, s, ok);
     snprintf(name, sizeof name, "MoE dispatch %zux%zu, 64 experts k=8", Td, D);
     report_gbps(env, name, 8.0 * (double)(pairs * D), t);
-    s.op = COMBINE;
-    t = timed(env, &s, ok);
+    s->op = COMBINE;
+    t = timed(env, s, ok);
     snprintf(name, sizeof name, "MoE combine %zux%zu, k=8", Td, D);
     report_gbps(env, name, 4.0 * (double)(pairs * D + Td * D), t);
-    release(&s);
+    release(s);
+}
+
+void bench_sparse(bench_env *env)
+{
+    sparse_args s = {env->ctx, 0, 8, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    bench_sort(env, &s, 20);
+    if (!env->quick) bench_sort(env, &s, 22);
+    bench_topk(env, &s);
+    bench_wasserstein(env, &s);
+    bench_multi_dropout(env, &s);
+    bench_moe_route(env, &s);
+    bench_moe_dispatch(env, &s);
 }
