@@ -56,7 +56,9 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
     const uint row = s.row;
     __global const float *xr = logits + (size_t)row * cols;
     const float shift = xr[0];
-    const rowstat r = row_reduce_at(s, ROW_LSE, xr, xr, cols, shift, lanes, scratch);
+    __global float *gr = dlogits + (size_t)row * cols;
+    /* with a gradient, gr holds exp(x - m) after the reduction */
+    const rowstat r = row_reduce_exp_at(s, ROW_LSE, xr, xr, cols, shift, lanes, scratch, want_grad ? gr : 0);
     const int label = labels[row];
     const int ignored = label == ignore_index;
     const int invalid = !ignored && (label < 0 || (uint)label >= cols);
@@ -74,10 +76,9 @@ __kernel void ce_labels(__global float *partial, __global float *dlogits, __glob
     }
     const float scale = loss_scale(scale_const, scale_buf, use_scale_buf);
     const float off_target = eps / (float)cols;
-    __global float *gr = dlogits + (size_t)row * cols;
     for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float t = (int)j == label ? 1.0f - eps + off_target : off_target;
-        gr[j] = invalid ? NAN : ignored ? 0.0f : scale * (exp(xr[j] - r.m) / r.s - t);
+        gr[j] = invalid ? NAN : ignored ? 0.0f : scale * (gr[j] / r.s - t);
     }
 }
 
@@ -94,15 +95,16 @@ __kernel void ce_soft(__global float *partial, __global float *dlogits, __global
     __global const float *xr = logits + off;
     __global const float *tr = targets + off;
     const float shift = xr[0];
-    const rowstat r = row_reduce_at(s, ROW_LSE_SOFT, xr, tr, cols, shift, lanes, scratch);
+    __global float *gr = dlogits + off;
+    /* with a gradient, gr holds exp(x - m) after the reduction */
+    const rowstat r = row_reduce_exp_at(s, ROW_LSE_SOFT, xr, tr, cols, shift, lanes, scratch, want_grad ? gr : 0);
     const float off_target = eps / (float)cols;
     const float t_sum = (1.0f - eps) * r.c + eps;                 /* sum t' */
     const float tx_sum = (1.0f - eps) * r.b + off_target * r.a;   /* sum t' (x - x_0) */
     if (s.out == 0) partial[s.row] = t_sum * ((r.m - shift) + log(r.s)) - tx_sum;
-    __global float *gr = dlogits + off;
     for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
         const float t = (1.0f - eps) * tr[j] + off_target;
-        gr[j] = scale * (exp(xr[j] - r.m) / r.s * t_sum - t);
+        gr[j] = scale * (gr[j] / r.s * t_sum - t);
     }
 }
 
@@ -127,7 +129,7 @@ __kernel void pointwise_loss(__global float *partial, __global float *values, __
             if (mode == ROW_MSE) {
                 g = 2.0f * (x - t);
             } else { /* sigmoid(x) - t, stable for either sign of x */
-                const float e = exp(-fabs(x));
+                const float e = clnn_expf(-fabs(x));
                 g = (x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e)) - t;
             }
             grad[start + j] = scale * g;

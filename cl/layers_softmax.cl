@@ -23,9 +23,10 @@ __kernel void softmax_forward(__global float *y, __global const float *x, const 
     const rowslot s = row_slot(lanes, rows);
     __global const float *xr = x + (size_t)s.row * cols;
     __global float *yr = y + (size_t)s.row * cols;
-    const rowstat r = row_reduce_at(s, ROW_LSE, xr, xr, cols, 0.0f, lanes, scratch);
+    /* softmax: y holds exp(x - m) after the reduction (one exp per element) */
+    const rowstat r = row_reduce_exp_at(s, ROW_LSE, xr, xr, cols, 0.0f, lanes, scratch, log_out ? 0 : yr);
     const float log_s = log(r.s);
-    for (uint j = s.out; j < cols; j += s.nloc) yr[j] = log_out ? (xr[j] - r.m) - log_s : exp(xr[j] - r.m) / r.s;
+    for (uint j = s.out; j < cols; j += s.nloc) yr[j] = log_out ? (xr[j] - r.m) - log_s : yr[j] / r.s;
 }
 
 /* From the forward output y:
@@ -41,6 +42,6 @@ __kernel void softmax_backward(__global float *dx, __global const float *y, __gl
     const rowstat r = row_reduce_at(s, log_in ? ROW_SUM : ROW_DOT, dy + off, y + off, cols, 0.0f, lanes, scratch);
     for (uint j = s.out; j < cols; j += s.nloc) {
         const float g = dy[off + j], out = y[off + j];
-        dx[off + j] = log_in ? g - exp(out) * r.a : out * (g - r.a);
+        dx[off + j] = log_in ? g - clnn_expf(out) * r.a : out * (g - r.a);
     }
 }
