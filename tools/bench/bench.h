@@ -12,6 +12,7 @@ typedef struct bench_env {
     int repeats;          /* timed repeats per measurement (median taken) */
     double copy_gbps;     /* device copy bandwidth measured first in this run */
     void *rows;           /* cJSON array of results */
+    void *summaries;      /* cJSON array of the groups' summaries (bench_summarize) */
 } bench_env;
 
 /* Median device time in seconds of `repeats` runs of fn(arg), each timed with
@@ -57,6 +58,11 @@ typedef struct bench_floats_row {
  * and prints it. ratio = value / reference (higher is better for rates). */
 void bench_report(bench_env *env, const char *group, const char *name, double value, const char *unit,
                   double reference, const char *reference_label);
+
+/* Prints and records the summary lines of the rows from first_row on: per
+ * group and kind of reference, the median and smallest ratio, and for rows
+ * against copy bandwidth how many are under 0.5x (bench_summary.c). */
+void bench_summarize(bench_env *env, int first_row);
 
 /* Every benchmark group; clnn-bench runs them in this order. */
 void bench_copy(bench_env *env);
