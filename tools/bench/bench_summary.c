@@ -2,7 +2,7 @@
  * (copy bandwidth, CLBlast, heuristic default, ...), the rows' median and
  * smallest ratio, and for the memory-bound rows how many are under the
  * floor that issue 21 sets for them (0.5x copy bandwidth). */
-#include "bench/bench.h"
+#include "bench.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
