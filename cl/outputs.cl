@@ -41,13 +41,15 @@ __kernel void entropy_penalty(__global float *partial, __global float *grad, __g
     const rowslot s = row_slot(lanes, rows);
     const size_t off = (size_t)s.row * cols;
     __global const float *xr = logits + off;
-    const rowstat r1 = row_reduce_at(s, ROW_LSE, xr, xr, cols, xr[0], lanes, scratch);
-    const rowstat r = row_reduce_at(s, ROW_EXP_MOMENTS, xr, xr, cols, r1.m, lanes, scratch);
+    const float m = row_max_of(s, xr, cols, lanes, scratch);
+    /* with a gradient, grad holds w = exp(x - m) after the reduction */
+    __global float *gr = grad + off;
+    const rowstat r = row_reduce_exp_at(s, ROW_EXP_MOMENTS, xr, xr, cols, m, lanes, scratch, want_grad ? gr : 0);
     const float log_c = log(r.c), h = log_c - r.a / r.c;
     if (s.out == 0) partial[s.row] = -beta * h;
     for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
-        const float log_p = (xr[j] - r1.m) - log_c;
-        grad[off + j] = scale * beta * clnn_expf(log_p) * (log_p + h);
+        const float log_p = (xr[j] - m) - log_c;
+        gr[j] = scale * beta * (gr[j] / r.c) * (log_p + h);
     }
 }
 
@@ -74,11 +76,12 @@ __kernel void z_loss(__global float *partial, __global float *grad, __global con
     const rowslot s = row_slot(lanes, rows);
     const size_t off = (size_t)s.row * cols;
     __global const float *xr = logits + off;
-    const rowstat r = row_reduce_at(s, ROW_LSE, xr, xr, cols, xr[0], lanes, scratch);
+    /* with a gradient, grad holds exp(x - m) after the reduction */
+    __global float *gr = grad + off;
+    const rowstat r = row_reduce_exp_at(s, ROW_LSE, xr, xr, cols, xr[0], lanes, scratch, want_grad ? gr : 0);
     const float lse = r.m + log(r.s);
     if (s.out == 0) partial[s.row] = coef * lse * lse;
-    for (uint j = s.out; want_grad && j < cols; j += s.nloc)
-        grad[off + j] = scale * 2.0f * coef * lse * (clnn_expf(xr[j] - r.m) / r.s);
+    for (uint j = s.out; want_grad && j < cols; j += s.nloc) gr[j] = scale * 2.0f * coef * lse * (gr[j] / r.s);
 }
 
 /* KL(p || q), p = softmax(zp), q = softmax(zq), per row, from the two
