@@ -107,7 +107,7 @@ __kernel void kl_logits(__global float *partial, __global float *gp, __global fl
     for (uint lane = s.lane; lane < lanes; lane += s.nloc) {
         rowstat r = rowstat_empty();
         for (uint j = lane; j < cols; j += lanes) {
-            const float log_p = (pr[j] - rp.m) - log_sp, p = clnn_expf(log_p);
+            const float log_p = (pr[j] - rp.m) - log_sp, p = exp(log_p);
             if (p != 0.0f) r.a += p * (log_p - ((qr[j] - rq.m) - log_sq)); /* 0 log 0 = 0 */
         }
         scratch[s.base + lane] = r;
@@ -116,7 +116,7 @@ __kernel void kl_logits(__global float *partial, __global float *gp, __global fl
     if (s.out == 0) partial[s.row] = kl;
     for (uint j = s.out; (want_gp || want_gq) && j < cols; j += s.nloc) {
         const float log_p = (pr[j] - rp.m) - log_sp, log_q = (qr[j] - rq.m) - log_sq;
-        const float p = clnn_expf(log_p), q = clnn_expf(log_q);
+        const float p = exp(log_p), q = exp(log_q);
         if (want_gp) gp[off + j] = scale * (p == 0.0f ? 0.0f : p * ((log_p - log_q) - kl));
         if (want_gq) gq[off + j] = scale * (q - p);
     }
@@ -142,8 +142,8 @@ __kernel void js_logits(__global float *partial, __global float *gp, __global fl
     for (uint j = s.out; j < cols; j += s.nloc) {
         const float log_p = (pr[j] - rp.m) - log_sp, log_q = (qr[j] - rq.m) - log_sq;
         /* log m = max + log((1 + exp(-|log p - log q|)) / 2) */
-        const float log_m = fmax(log_p, log_q) + log(0.5f + 0.5f * clnn_expf(-fabs(log_p - log_q)));
-        const float p = clnn_expf(log_p), q = clnn_expf(log_q);
+        const float log_m = fmax(log_p, log_q) + log(0.5f + 0.5f * exp(-fabs(log_p - log_q)));
+        const float p = exp(log_p), q = exp(log_q);
         gp[off + j] = p == 0.0f ? 0.0f : 0.5f * p * (log_p - log_m);
         gq[off + j] = q == 0.0f ? 0.0f : 0.5f * q * (log_q - log_m);
     }
@@ -152,7 +152,7 @@ __kernel void js_logits(__global float *partial, __global float *gp, __global fl
     barrier(CLK_GLOBAL_MEM_FENCE); /* all reads of the terms precede the gradient writes */
     if (s.out == 0) partial[s.row] = r.a + r.b;
     for (uint j = s.out; j < cols; j += s.nloc) {
-        const float p = clnn_expf((pr[j] - rp.m) - log_sp), q = clnn_expf((qr[j] - rq.m) - log_sq);
+        const float p = exp((pr[j] - rp.m) - log_sp), q = exp((qr[j] - rq.m) - log_sq);
         gp[off + j] = scale * (gp[off + j] - p * r.a);
         gq[off + j] = scale * (gq[off + j] - q * r.b);
     }
