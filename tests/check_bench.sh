@@ -12,7 +12,12 @@ groups=$("$bench" --help | sed -n 's/^groups: //p')
 if "$bench" --quick --repeats 1 --json out.json > out.txt 2> err.txt; then pass=$((pass+1)); else
   fail=$((fail+1)); echo "FAIL: clnn-bench exited with $?"; fi
 cat out.txt
-if [ -s err.txt ]; then fail=$((fail+1)); echo "FAIL: clnn-bench reported errors:"; cat err.txt; else pass=$((pass+1)); fi
+# a driver's own compiler warnings (Mesa 22.3 prints "MESA: warning: ..." on
+# stderr while compiling some program under the limits shim) are shown, not
+# counted: what the check looks for is clnn-bench reporting an error
+grep '^MESA: warning:' err.txt | sed 's/^/NOTE: driver warning on stderr: /'
+grep -v '^MESA: warning:' err.txt > clnn_err.txt
+if [ -s clnn_err.txt ]; then fail=$((fail+1)); echo "FAIL: clnn-bench reported errors:"; cat clnn_err.txt; else pass=$((pass+1)); fi
 for g in $groups; do
   if grep -q "\"group\":[[:space:]]*\"$g\"" out.json 2>/dev/null; then pass=$((pass+1)); else
     fail=$((fail+1)); echo "FAIL: group $g reported no row"; fi
