@@ -63,19 +63,41 @@ static inline uint scaled_draw(ulong seed, uint stream, ulong index, uint m)
     return (uint)(((ulong)(philox_word(seed, stream, index) >> 8) * m) >> 24);
 }
 
-/* Cutout: sample s's square of side `side` centred at (floor(u(2s) H), floor(u(2s+1) W)),
- * rows [cy - side/2, cy - side/2 + side) clipped; zero inside, x outside. */
+/* The corner (top, left) of sample s's Cutout square: centred at
+ * (floor(u(2s) H), floor(u(2s+1) W)). */
+static inline int2 cutout_corner(ulong seed, uint stream, uint s, uint H, uint W, uint side)
+{
+    const int cy = (int)scaled_draw(seed, stream, 2ul * s, H), cx = (int)scaled_draw(seed, stream, 2ul * s + 1, W);
+    return (int2)(cy - (int)(side / 2), cx - (int)(side / 2));
+}
+
+/* Cutout: sample s's square of side `side` at cutout_corner, rows [top,
+ * top + side) and columns [left, left + side) clipped; zero inside, x
+ * outside. Work-item b handles elements 8b .. 8b+7 (launch: (n + 7) / 8):
+ * the square is drawn once per sample they touch and the pixel position is
+ * stepped, not divided, per element. */
 __kernel void cutout_f32(__global float *y, __global const float *x, const uint n, const uint sample, const uint H,
                          const uint W, const uint side, const ulong seed, const uint stream)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
-    uint eh;
-    const uint s = i / sample, e = i - s * sample, w = split_index(e, W, &eh), h = eh % H;
-    const int cy = (int)scaled_draw(seed, stream, 2ul * s, H), cx = (int)scaled_draw(seed, stream, 2ul * s + 1, W);
-    const int top = cy - (int)(side / 2), left = cx - (int)(side / 2);
-    const bool inside = (int)h >= top && (int)h < top + (int)side && (int)w >= left && (int)w < left + (int)side;
-    y[i] = inside ? 0.0f : x[i];
+    const uint b = get_global_id(0);
+    if (8ul * b >= n) return;
+    const uint base = 8u * b, m = min(8u, n - base);
+    uint s, eh, planes;
+    uint e = split_index(base, sample, &s), w = split_index(e, W, &eh), h = split_index(eh, H, &planes);
+    int2 corner = cutout_corner(seed, stream, s, H, W, side);
+    for (uint j = 0; j < m; j++) {
+        const bool inside = (int)h >= corner.x && (int)h < corner.x + (int)side && (int)w >= corner.y &&
+                            (int)w < corner.y + (int)side;
+        y[base + j] = inside ? 0.0f : x[base + j];
+        if (++w == W) { /* the next row, plane or sample */
+            w = 0;
+            if (++h == H) h = 0;
+        }
+        if (++e == sample && j + 1 < m) {
+            e = 0;
+            corner = cutout_corner(seed, stream, ++s, H, W, side);
+        }
+    }
 }
 
 /* targets[s, k] = lambda [labels[s] = k] + (1 - lambda) [labels[perm[s]] = k]. */

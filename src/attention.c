@@ -7,11 +7,8 @@
 
 #include <math.h>
 
-#define ROWS(id_, kernel_) \
-    {id_, "attention", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each, \
-     clnn__one_group_each_iterations}
-static const clnn__tunable tune_softmax_forward = ROWS("attention.softmax_forward", "attn_softmax_forward");
-static const clnn__tunable tune_softmax_backward = ROWS("attention.softmax_backward", "attn_softmax_backward");
+#define CLNN_TABLE "attention_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -28,8 +25,6 @@ static clnn_status exercise_attention(clnn_context *ctx, const clnn__tunable *t,
                                             EX_RAND(&b, 1, 1, sk, d)));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(attention, exercise_attention) = {&tune_softmax_forward, &tune_softmax_backward, NULL};
 
 typedef struct attn_geom {
     size_t BH, Sq, Sk, D;

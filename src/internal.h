@@ -166,10 +166,10 @@ clnn_status clnn__record_event(clnn_context *ctx, cl_event ev);
 /* The event pointer to hand to an enqueue call: &slot while profiling, else NULL. */
 #define CLNN_PROFILE_EVENT(ctx, slot) ((ctx)->profiling ? &(slot) : NULL)
 
-/* ---- tunable kernels. Every launcher declares each of its kernels as a
- * clnn__tunable next to it: the local-size dimensionality and the -D
- * parameters with their candidate values; the family's tuning table lists
- * them for the tuner (CLNN_TUNE_FAMILY, tune_family.h). The tuner searches
+/* ---- tunable kernels. Each kernel is a clnn__tunable, a row of its
+ * family's table (<family>_tunables.def, src/tune_table.h): the
+ * local-size dimensionality and the -D parameters with their candidate
+ * values. The tuner searches
  * local sizes (within the device's and the kernel's limits) and these
  * parameters. */
 #define CLNN_MAX_TUNE_PARAMS 4
@@ -345,6 +345,10 @@ void clnn__kernel_limits_free(clnn_context *ctx);
 /* Global-size hook of one-work-group-per-group kernels (cl/reduce.clh):
  * problem[0] groups x local[0] work-items. */
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+/* One work-item per element of a 2-D problem: global = problem[0] x problem[1]. */
+void clnn__global_all_elements(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+/* One work-item per column: global = problem[1]. */
+void clnn__global_columns(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 /* Their default local size (problem = {groups, elements per group}): at
  * most 8 on a CPU device; on a GPU the elements rounded up to a power of
  * two, 64 to 256 (256 and more: the generic default); the generic default

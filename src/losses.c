@@ -7,18 +7,8 @@
 #include "tune_family.h"
 #include "sparse/sparse_internal.h" /* clnn__sort: the label runs of clnn_spherical_z_loss_hidden */
 
-static const clnn__tunable tune_py = CLNN_ROWS_TUNABLE("losses.py_loss", "losses", "py_loss");
-static const clnn__tunable tune_asl = CLNN_ROWS_TUNABLE("losses.asl", "losses", "asl_loss");
-static const clnn__tunable tune_spherical = CLNN_ROWS_TUNABLE("losses.spherical_z", "losses", "spherical_z");
-static const clnn__tunable tune_elr = CLNN_ROWS_TUNABLE("losses.elr", "losses", "elr_loss");
-
-static const clnn__tunable tune_zh = CLNN_ROW_TUNABLE("losses.spherical_z_hidden", "losses", "spherical_z_hidden");
-static const clnn__tunable tune_zh_wfix =
-    CLNN_TUNABLE("losses.spherical_z_hidden_wfix", "losses", "spherical_z_hidden_wfix", NULL, NULL);
-static const clnn__tunable tune_zh_scatter =
-    CLNN_ROW_TUNABLE("losses.spherical_z_hidden_scatter", "losses", "spherical_z_hidden_scatter");
-static const clnn__tunable tune_zh_colsum =
-    CLNN_ROW_TUNABLE("losses.spherical_z_hidden_colsum", "losses", "spherical_z_hidden_colsum");
+#define CLNN_TABLE "losses_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -65,9 +55,6 @@ static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, co
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(losses, exercise_losses) = {&tune_py, &tune_asl, &tune_spherical, &tune_elr, &tune_zh, &tune_zh_wfix,
-    &tune_zh_scatter, &tune_zh_colsum, NULL};
 
 /* ------------------------------------------------------------- checks */
 

@@ -4,12 +4,8 @@
 #include "internal.h"
 #include "tune_family.h"
 
-#define GROUPED(id_, kernel_) \
-    {id_, "norm", kernel_, 1, {{NULL, {0}, 0, 0}}, clnn__one_group_each_heuristic, clnn__global_one_group_each, \
-     clnn__one_group_each_iterations}
-static const clnn__tunable tune_forward = GROUPED("norm.forward", "norm_forward");
-static const clnn__tunable tune_backward_data = GROUPED("norm.backward_data", "norm_backward_data");
-static const clnn__tunable tune_param_grad = GROUPED("norm.param_grad", "norm_param_grad");
+#define CLNN_TABLE "norm_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -26,8 +22,6 @@ static clnn_status exercise_norm(clnn_context *ctx, const clnn__tunable *t, cons
         EX_STEP(&b, clnn_layernorm_backward(ctx, x, y, gamma, mean, inv, dx, EX_RAND(&b, cols), EX_RAND(&b, cols)));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(norm, exercise_norm) = {&tune_forward, &tune_backward_data, &tune_param_grad, NULL};
 
 /* flags: the same bits as cl/norm.cl */
 enum {

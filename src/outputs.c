@@ -5,16 +5,8 @@
 #include "common/loss_value.h"
 #include "tune_family.h"
 
-static const clnn__tunable tune_mix = CLNN_TUNABLE("outputs.mix_targets", "outputs", "mix_targets", NULL, NULL);
-static const clnn__tunable tune_entropy =
-    CLNN_ROWS_VEC_TUNABLE("outputs.entropy_penalty", "outputs", "entropy_penalty");
-static const clnn__tunable tune_prob_entropy = CLNN_ROWS_VEC_TUNABLE("outputs.prob_entropy", "outputs", "prob_entropy");
-static const clnn__tunable tune_z = CLNN_ROWS_VEC_TUNABLE("outputs.z_loss", "outputs", "z_loss");
-static const clnn__tunable tune_kl = CLNN_ROWS_TUNABLE("outputs.kl_logits", "outputs", "kl_logits");
-static const clnn__tunable tune_js = CLNN_ROWS_TUNABLE("outputs.js_logits", "outputs", "js_logits");
-static const clnn__tunable tune_stablemax =
-    CLNN_ROWS_VEC_TUNABLE("outputs.stablemax_rows", "outputs", "stablemax_rows");
-static const clnn__tunable tune_stablemax_ce = CLNN_ROWS_VEC_TUNABLE("outputs.stablemax_ce", "outputs", "stablemax_ce");
+#define CLNN_TABLE "outputs_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -41,9 +33,6 @@ static clnn_status exercise_outputs(clnn_context *ctx, const clnn__tunable *t, c
                                                  loss, grad));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(outputs, exercise_outputs) = {&tune_mix, &tune_entropy, &tune_z, &tune_kl, &tune_js, &tune_stablemax,
-    &tune_stablemax_ce, &tune_prob_entropy, NULL};
 
 /* ---------------------------------------------------- soft-target mixing */
 

@@ -7,16 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "tensor", kernel_, NULL, NULL)
-static const clnn__tunable tune_fill_f32 = ELEMENTWISE("tensor.fill_f32", "fill_f32");
-static const clnn__tunable tune_fill_i32 = ELEMENTWISE("tensor.fill_i32", "fill_i32");
-static const clnn__tunable tune_copy = ELEMENTWISE("tensor.copy", "copy_u32");
-static const clnn__tunable tune_scale = ELEMENTWISE("tensor.scale", "scale_f32");
-static const clnn__tunable tune_axpy = ELEMENTWISE("tensor.axpy", "axpy_f32");
+#define CLNN_TABLE "tensor_tunables.def"
+#include "tune_table.h"
 /* one work-item per four elements (Philox blocks: cl/philox.clh) */
 #define PER_BLOCK(id_, kernel_) CLNN_TUNABLE(id_, "tensor", kernel_, NULL, clnn__global_philox_blocks)
-static const clnn__tunable tune_uniform = PER_BLOCK("tensor.random_uniform", "random_uniform_f32");
-static const clnn__tunable tune_normal = PER_BLOCK("tensor.random_normal", "random_normal_f32");
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -57,9 +51,6 @@ static clnn_status exercise_tensor(clnn_context *ctx, const clnn__tunable *t, co
     clnn_tensor_release(y);
     return st;
 }
-
-CLNN_TUNE_FAMILY(tensor, exercise_tensor) = {&tune_fill_f32, &tune_fill_i32, &tune_copy, &tune_scale, &tune_axpy,
-    &tune_uniform, &tune_normal, NULL};
 
 /* Launches a one-item-per-element kernel over n elements. */
 static clnn_status launch_1d(clnn_context *ctx, const char *fn, const clnn__tunable *t, size_t n, size_t nargs,

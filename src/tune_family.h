@@ -2,15 +2,17 @@
  * which the tuner launches them without a model (clnn_tune_kernel,
  * clnn-tune).
  *
- * Every family declares its table once, next to its host code, at the start
- * of a line:
+ * Every family declares its table once, next to its host code, in a file
+ * <family>_tunables.def that src/tune_table.h expands into the kernels'
+ * variables and a CLNN_TUNE_FAMILY list:
  *
- *     CLNN_TUNE_FAMILY(dense, exercise_dense) = {&tune_bias_act, &tune_dz, &tune_db, NULL};
+ *     CLNN_FAMILY(dense, exercise_dense)
+ *     CLNN_KERNEL(tune_db, CLNN_TUNABLE("dense.db", "layers_dense", "dense_db", NULL, NULL))
  *
  * The build lists every table it finds in src/ (cmake/tune_families.cmake
  * writes tune_families.c), and src/tune_registry.c walks that list: adding a
- * kernel is an entry in its family's table, adding a family a table in its
- * own file. Each kernel's clnn__tunable (internal.h) holds its search space.
+ * kernel is a row in its family's table, adding a family a table of its
+ * own. Each kernel's clnn__tunable (internal.h) holds its search space.
  * The exercise runs the public op that launches the kernel it is handed (one
  * of the table's; it tells them apart by their address) on reproducible
  * inputs of problem = {P0, P1} (how the family reads P0 and P1 is said at

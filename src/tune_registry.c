@@ -1,5 +1,5 @@
 /* Which tunable kernels clnn ships, and how the tuner exercises each one
- * without a model: the families' tables (CLNN_TUNE_FAMILY, src/tune_family.h),
+ * without a model: the families' tables (<family>_tunables.def, src/tune_table.h),
  * each next to its family's host code, collected by the build into
  * clnn__tune_families. Nothing here names a family or a kernel. */
 #include "tune_family.h"

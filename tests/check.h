@@ -104,7 +104,7 @@ float *test_download(clnn_context *ctx, const clnn_tensor *t);
  * repeat, no warm-up, nothing stored. */
 void test_tune_quick_options(clnn_tune_options *o);
 
-/* The tuner's exercise of kernel `id` (its family's CLNN_TUNE_FAMILY table) on problem,
+/* The tuner's exercise of kernel `id` (a row of its family's _tunables.def table) on problem,
  * replayed under test_tune_quick_options: every candidate's buffers must
  * match the default's bit for bit, none may fail, and at least 2 must be
  * compared unless the search space has one point. */

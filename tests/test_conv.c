@@ -8,6 +8,8 @@
  * (CLBlast's). The classic bound for recursive summation is terms * eps *
  * sum|t|/terms, so |err| <= 1e-4 + 2e-8 * terms + 1e-4 |ref| (eps = 6e-8;
  * 2e-8 ~ eps/4 per term), while a wrong index gives O(1) errors.
+ * The images go through in chunks that fit a workspace (one GEMM a chunk);
+ * CLNN_CONV_WORKSPACE_KB makes chunks of several images and of one.
  * Finite differences: the loss sum(y * r) is linear in each of x, w, b, so
  * central differences in double with h = 1e-3 are exact up to rounding
  * (~1e-12); the same 1e-4 + 1e-4 |fd| tolerance then measures the device's
@@ -117,6 +119,13 @@ int main(void)
     run_case(ctx, (ref_conv_shape){2, 5, 11, 7, 5, 3, 3, 2, 2, 2, 2, 2, 2, 5, 0, 0}, 1, 1);      /* depthwise */
     run_case(ctx, (ref_conv_shape){1, 1, 13, 17, 3, 5, 3, 2, 3, 2, 1, 2, 3, 1, 0, 0}, 1, 1);     /* 1 channel, mixed axes */
     run_case(ctx, (ref_conv_shape){1, 6, 5, 5, 4, 5, 5, 1, 1, 0, 0, 1, 1, 2, 0, 0}, 1, 1);       /* window = image */
+    run_case(ctx, (ref_conv_shape){4, 6, 5, 7, 3, 1, 1, 1, 1, 0, 0, 1, 1, 1, 0, 0}, 1, 1);       /* 1x1, 4 images */
+    /* A workspace of 64 KiB: (C·R·S + K)·P·Q floats an image, so 3 images a
+     * chunk (7 images: 3, 3, 1), then 1 (the per-image path, bias added apart). */
+    setenv("CLNN_CONV_WORKSPACE_KB", "64", 1);
+    run_case(ctx, (ref_conv_shape){7, 4, 8, 16, 4, 3, 3, 1, 1, 1, 1, 1, 1, 2, 0, 0}, 1, 1);     /* chunks of 3 */
+    run_case(ctx, (ref_conv_shape){2, 8, 16, 16, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 1, 1);    /* chunks of 1 */
+    unsetenv("CLNN_CONV_WORKSPACE_KB");
     if (test_large("conv 2 x 8 x 256 x 256, 3 x 3"))
         run_case(ctx, (ref_conv_shape){2, 8, 256, 256, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 0, 0}, 1, 0);   /* 2^20 in, 2^20 out */
     clnn_context_release(ctx);

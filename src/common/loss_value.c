@@ -3,8 +3,6 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_loss_sum = CLNN_ROW_TUNABLE("loss.sum", "layers_loss", "loss_sum");
-
 /* ------------------------------------------------------------- checks */
 
 clnn_status clnn__check_reduction(clnn_context *ctx, const char *fn, clnn_reduction reduction)

@@ -119,7 +119,7 @@ clnn_status clnn__run_row_loss(clnn_context *ctx, const char *fn, const clnn__tu
                                size_t rows, size_t cols, cl_mem *partial_slot, size_t nargs, const clnn__karg *args,
                                clnn_reduction reduction, clnn_tensor *loss);
 
-/* The loss-sum kernel (listed in CLNN_TUNE_FAMILY(loss), layers/loss.c). */
+/* The loss-sum kernel (a row of the loss family's table, layers/loss_tunables.def). */
 extern const clnn__tunable clnn__tune_loss_sum;
 
 #endif

@@ -5,23 +5,6 @@
 
 #include <stdio.h>
 
-/* global = problem[0] · problem[1] for stage 1: nseg · parts work-items (CPU
- * shape, one per part) or nseg · parts · 256 (GPU shape, 256 per block;
- * the kernel takes blocks in turn, so any local size covers them all) */
-static void partial_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = problem[0] * problem[1];
-    global[1] = 1;
-}
-
-const clnn__tunable clnn__tune_reduce_partial =
-    CLNN_TUNABLE("reg.reduce_partial", "reduce_deterministic", "reduce_partial", NULL, partial_global);
-const clnn__tunable clnn__tune_reduce_final =
-    CLNN_TUNABLE("reg.reduce_final", "reduce_deterministic", "reduce_final", NULL, NULL);
-const clnn__tunable clnn__tune_reduce_combine =
-    CLNN_TUNABLE("reg.reduce_combine", "reduce_deterministic", "reduce_combine", NULL, NULL);
-
 /* Parts per segment: about 256 elements each, at most 4096 parts. A
  * function of len only, so the summation tree never depends on the device. */
 cl_uint clnn__reduce_parts(size_t len)

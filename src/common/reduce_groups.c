@@ -1,12 +1,27 @@
 /* Shared pieces of the reduction-shaped layer ops: the generic group sum
- * (cl/reduce.cl), the global-size hook of one-work-group-per-group kernels,
- * and per-call workspace buffers. */
+ * (cl/reduce.cl), the global-size hooks of one-work-group-per-group kernels
+ * and of one work-item per element or per column, and per-call workspace
+ * buffers. */
 #include "internal.h"
 #include "tune_family.h"
 
 void clnn__global_one_group_each(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     global[0] = problem[0] * cfg->local[0];
+    global[1] = 1;
+}
+
+void clnn__global_all_elements(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    (void)cfg;
+    global[0] = problem[0] * problem[1];
+    global[1] = 1;
+}
+
+void clnn__global_columns(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    (void)cfg;
+    global[0] = problem[1];
     global[1] = 1;
 }
 
@@ -49,14 +64,8 @@ size_t clnn__one_group_each_iterations(const size_t problem[2], const clnn__conf
     return 4 * ((problem[1] + items - 1) / items) + 4 * ((256 + items - 1) / items + 8) + 64;
 }
 
-static const clnn__tunable tune_group_sum = {"reduce.group_sum",
-                                             "reduce",
-                                             "group_sum",
-                                             1,
-                                             {{NULL, {0}, 0, 0}},
-                                             clnn__one_group_each_heuristic,
-                                             clnn__global_one_group_each,
-                                             clnn__one_group_each_iterations};
+#define CLNN_TABLE "common/reduce_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -68,8 +77,6 @@ static clnn_status exercise_reduce(clnn_context *ctx, const clnn__tunable *t, co
     EX_STEP(&b, clnn_conv2d_backward_bias(ctx, EX_RAND(&b, 1, problem[0], problem[1], 1), EX_RAND(&b, problem[0])));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(reduce, exercise_reduce) = {&tune_group_sum, NULL};
 
 clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
                             size_t group_stride, size_t inner, size_t outer_stride, float scale)

@@ -4,9 +4,6 @@
  * and dL/dC in place, two GEMMs back to ŷ1 and ŷ2, and batch norm's backward. */
 #include "contrastive/contrastive_internal.h"
 
-const clnn__tunable clnn__ctr_barlow_rows = CLNN_ROW_TUNABLE("contrastive.barlow_rows", "contrastive",
-                                                             "barlow_rows");
-
 #define BARLOW_BN_EPS 1e-5f /* torch.nn.BatchNorm1d's default, as in the paper's code */
 
 /* Scratch of the call and [rows, cols] tensor views of buffers for batch norm. */

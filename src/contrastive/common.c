@@ -6,10 +6,9 @@
 
 #include <string.h>
 
-const clnn__tunable clnn__ctr_embed_prepare = CLNN_ROW_TUNABLE("contrastive.embed_prepare", "contrastive",
-                                                               "embed_prepare");
-const clnn__tunable clnn__ctr_embed_finish = CLNN_ROW_TUNABLE("contrastive.embed_finish", "contrastive",
-                                                              "embed_finish");
+#define CLNN_TABLE "contrastive/contrastive_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -41,12 +40,6 @@ static clnn_status exercise_contrastive(clnn_context *ctx, const clnn__tunable *
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(contrastive, exercise_contrastive) = {&clnn__ctr_embed_prepare, &clnn__ctr_embed_finish,
-    &clnn__ctr_rows, &clnn__ctr_tiled_lse, &clnn__ctr_tiled_grad, &clnn__ctr_align, &clnn__ctr_unif_stats,
-    &clnn__ctr_lse_merge, &clnn__ctr_unif_weights, &clnn__ctr_rows_axpy, &clnn__ctr_ge2e_centroids,
-    &clnn__ctr_sqnorms, &clnn__ctr_ge2e_rows, &clnn__ctr_ge2e_finish, &clnn__ctr_barlow_rows, &clnn__ctr_variance,
-    NULL};
 
 /* ------------------------------------------------------------- checks */
 

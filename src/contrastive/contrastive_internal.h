@@ -8,18 +8,15 @@
 #include "common/rows.h"
 #include "common/loss_value.h"
 
-/* The family's kernels, each defined next to its launcher; the family's
- * tuning table (CLNN_TUNE_FAMILY(contrastive), common.c) lists
- * them for the tuner. */
-extern const clnn__tunable clnn__ctr_embed_prepare, clnn__ctr_embed_finish;                 /* common */
-extern const clnn__tunable clnn__ctr_rows;                                                  /* infonce */
-extern const clnn__tunable clnn__ctr_tiled_lse, clnn__ctr_tiled_grad;                       /* tiled */
-extern const clnn__tunable clnn__ctr_align, clnn__ctr_unif_stats, clnn__ctr_lse_merge,
-    clnn__ctr_unif_weights, clnn__ctr_rows_axpy;                                            /* uniformity */
-extern const clnn__tunable clnn__ctr_ge2e_centroids, clnn__ctr_sqnorms, clnn__ctr_ge2e_rows,
-    clnn__ctr_ge2e_finish;                                                                  /* ge2e */
-extern const clnn__tunable clnn__ctr_barlow_rows;                                           /* barlow */
-extern const clnn__tunable clnn__ctr_variance;                                              /* variance */
+/* The tiled InfoNCE kernels' launch shape and search space (infonce_tiled.c). */
+void clnn__ctr_tiled_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+void clnn__ctr_tiled_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+size_t clnn__ctr_tiled_iterations(const size_t problem[2], const clnn__config *cfg);
+
+/* The family's tunable kernels (contrastive_tunables.def). */
+#define CLNN_TABLE "contrastive/contrastive_tunables.def"
+#define CLNN_TABLE_DECLARE
+#include "tune_table.h"
 
 /* ------------------------------------------------------------- checks */
 

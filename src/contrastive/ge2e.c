@@ -5,13 +5,6 @@
  * Aᵀ E), the column sums of q and ge2e_finish (cl/contrastive.cl). */
 #include "contrastive/contrastive_internal.h"
 
-const clnn__tunable clnn__ctr_ge2e_centroids =
-    CLNN_TUNABLE("contrastive.ge2e_centroids", "contrastive", "ge2e_centroids", NULL, NULL);
-const clnn__tunable clnn__ctr_sqnorms = CLNN_ROW_TUNABLE("contrastive.row_sqnorms", "contrastive", "row_sqnorms");
-const clnn__tunable clnn__ctr_ge2e_rows = CLNN_ROW_TUNABLE("contrastive.ge2e_rows", "contrastive", "ge2e_rows");
-const clnn__tunable clnn__ctr_ge2e_finish =
-    CLNN_TUNABLE("contrastive.ge2e_finish", "contrastive", "ge2e_finish", NULL, NULL);
-
 enum { B_C, B_CSQ, B_ESQ, B_P, B_PART, B_PDW, B_PDB, B_Q, B_COEF, B_AE, B_GSUM, N_BUF };
 
 typedef struct ge2e_dims {

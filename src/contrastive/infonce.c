@@ -6,8 +6,6 @@
  * shares the checks and the plan and runs infonce_tiled.c instead. */
 #include "contrastive/contrastive_internal.h"
 
-const clnn__tunable clnn__ctr_rows = CLNN_ROW_TUNABLE("contrastive.rows", "contrastive", "contrastive_rows");
-
 /* Rows r0..r0+rows-1 of the stacked views as a GEMM operand. */
 static clnn__gemm_operand rows_of(cl_mem buf, size_t r0, size_t d)
 {

@@ -6,7 +6,7 @@
 #include "contrastive/contrastive_internal.h"
 
 /* Work-groups own TR rows each: problem = {owned rows, d}, param 0 = TR. */
-static void tiled_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+void clnn__ctr_tiled_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     size_t tr = cfg->param[0] > 0 ? (size_t)cfg->param[0] : 1;
     global[0] = (problem[0] + tr - 1) / tr * cfg->local[0];
@@ -17,7 +17,7 @@ static void tiled_global(const size_t problem[2], const clnn__config *cfg, size_
  * TC tile's dot products in a few rounds; for few rows (problem[0], about the streamed count too) the
  * smallest tiles that cover them, since a tile costs its full TR x TC
  * bookkeeping even where it hangs over the end. */
-static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+void clnn__ctr_tiled_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
     cfg->param[0] = problem[0] <= 8 ? 8 : problem[0] <= 16 ? 16 : 32; /* TR */
     cfg->param[1] = problem[0] <= 32 ? 32 : 64;                        /* TC */
@@ -34,7 +34,7 @@ static void tiled_heuristic(const clnn_context *ctx, const size_t problem[2], cl
  * (problem[0]), as in InfoNCE's passes. On llvmpipe (docs/portability.md)
  * TR 32, TC 64 over 1042 rows of 129 features ran right with 64 work-items
  * and wrong with 32: 43k and 82k here, on either side of its 65535. */
-static size_t tiled_iterations(const size_t problem[2], const clnn__config *cfg)
+size_t clnn__ctr_tiled_iterations(const size_t problem[2], const clnn__config *cfg)
 {
     size_t tr = (size_t)cfg->param[0], tc = (size_t)cfg->param[1], dk = (size_t)cfg->param[2];
     size_t n = problem[0], d = problem[1], items = cfg->local[0] ? cfg->local[0] : 1;
@@ -53,17 +53,6 @@ static size_t tiled_iterations(const size_t problem[2], const clnn__config *cfg)
  * and refused by clnn_tune_force; a database entry with them is passed over,
  * and a launch falls back to the heuristic's tiles, else smaller ones
  * (clnn__config_fit in src/dispatch.c). */
-#define TILED_TUNABLE(id_, kernel_)                                                                 \
-    {id_,                                                                                           \
-     "contrastive_infonce_tiled",                                                                               \
-     kernel_,                                                                                       \
-     1,                                                                                             \
-     {{"TR", {8, 16, 32, 64, 128}, 5, 32}, {"TC", {32, 64, 128}, 3, 64}, {"DK", {4, 8, 16}, 3, 16}, {NULL, {0}, 0, 0}}, \
-     tiled_heuristic,                                                                               \
-     tiled_global,                                                                                  \
-     tiled_iterations}
-const clnn__tunable clnn__ctr_tiled_lse = TILED_TUNABLE("contrastive.tiled_lse", "tiled_lse");
-const clnn__tunable clnn__ctr_tiled_grad = TILED_TUNABLE("contrastive.tiled_grad", "tiled_grad");
 
 /* grad rows of `own` (+)= g · str, or gᵀ · str when own holds the candidates. */
 static clnn_status grad_launch(clnn_context *ctx, const char *fn, const clnn__ctr_plan *plan,

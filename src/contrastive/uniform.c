@@ -7,14 +7,6 @@
 
 #include <math.h>
 
-const clnn__tunable clnn__ctr_align = CLNN_ROW_TUNABLE("contrastive.alignment", "contrastive", "alignment_rows");
-const clnn__tunable clnn__ctr_unif_stats = CLNN_ROW_TUNABLE("contrastive.uniformity_stats", "contrastive",
-                                                            "uniformity_stats");
-const clnn__tunable clnn__ctr_lse_merge = CLNN_ROW_TUNABLE("contrastive.lse_merge", "contrastive", "lse_merge");
-const clnn__tunable clnn__ctr_unif_weights = CLNN_ROW_TUNABLE("contrastive.uniformity_weights", "contrastive",
-                                                              "uniformity_weights");
-const clnn__tunable clnn__ctr_rows_axpy = CLNN_TUNABLE("contrastive.rows_axpy", "contrastive", "rows_axpy", NULL, NULL);
-
 clnn_status clnn_alignment_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *y, float alpha,
                                 clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dy)
 {

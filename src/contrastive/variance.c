@@ -3,9 +3,6 @@
  * the columns of [N, D] (per-dimension output variance). */
 #include "contrastive/contrastive_internal.h"
 
-const clnn__tunable clnn__ctr_variance =
-    CLNN_TUNABLE("contrastive.variance", "contrastive", "variance_groups", NULL, clnn__global_one_group_each);
-
 static clnn_status variance(clnn_context *ctx, const char *fn, const char *in_name, const char *grad_name,
                             const clnn_tensor *x, float coef, clnn_reduction reduction, clnn_tensor *loss,
                             clnn_tensor *dx, int by_columns)

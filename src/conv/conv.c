@@ -1,33 +1,35 @@
-/* Host side of conv2d (cl/conv.cl): im2col + CLBlast SGEMM per image,
- * strided-batched over the groups; backward-data as GEMM + col2im (a gather,
- * deterministic); backward-weights as GEMMs accumulated image by image in
- * queue order (deterministic); bias gradient through the shared group sum. */
+/* Host side of conv2d (cl/conv.cl), in chunks of images that fit a
+ * workspace: im2col of the chunk + one CLBlast SGEMM (strided-batched over
+ * the groups) + a reorder to NCHW with the bias; backward-data as a
+ * reorder of dy + GEMM + col2im (a gather, deterministic); backward-weights
+ * as one GEMM per chunk over its images' pixels, accumulated chunk by chunk
+ * in queue order (deterministic); bias gradient through the shared group
+ * sum. A chunk of one image is the per-image path: its planes are the GEMM's
+ * operand, with no reorder. */
 #include "internal.h"
 #include "tune_family.h"
 
 #include <limits.h>
+#include <stdlib.h>
 
-#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "conv", kernel_, NULL, NULL)
-static const clnn__tunable tune_im2col = ELEMENTWISE("conv.im2col", "im2col");
-static const clnn__tunable tune_col2im = ELEMENTWISE("conv.col2im", "col2im");
-static const clnn__tunable tune_bias_add = ELEMENTWISE("conv.bias_add", "bias_add");
+#define CLNN_TABLE "conv/conv_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
-/* A 3x3 convolution, padding 1, of one [P0, s, s] image to P0 channels,
- * s x s about P1 pixels. */
+/* A 3x3 convolution, padding 1, of two [P0, s, s] images to P0 channels,
+ * s x s about P1 pixels (one image for bias_add: the bias of a chunk of one
+ * image is not fused into the reordering). */
 static clnn_status exercise_conv(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t c = problem[0], s = clnn__exercise_side(problem[1]);
+    size_t c = problem[0], s = clnn__exercise_side(problem[1]), n = t == &tune_bias_add ? 1 : 2;
     clnn_conv2d_options p = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1};
-    clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *w = EX_RAND(&b, c, c, 3, 3), *y = EX_RAND(&b, 1, c, s, s);
-    if (t == &tune_col2im) EX_STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
+    clnn_tensor *x = EX_RAND(&b, n, c, s, s), *w = EX_RAND(&b, c, c, 3, 3), *y = EX_RAND(&b, n, c, s, s);
+    if (t == &tune_col2im || t == &tune_rows_from_planes) EX_STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
     else EX_STEP(&b, clnn_conv2d_forward(ctx, x, w, EX_RAND(&b, c), &p, y));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(conv, exercise_conv) = {&tune_im2col, &tune_col2im, &tune_bias_add, NULL};
 
 /* Sizes of one convolution: image [N, C, H, W], filters [K, C/G, R, S], output [N, K, P, Q]. */
 typedef struct conv_geom {
@@ -75,76 +77,154 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *
     return CLNN_OK;
 }
 
-/* The GEMM operands of image n, strided over the G groups: the filters
- * [K/G, CRS/G] (w or dw), the column matrix [CRS/G, PQ] and the image's
- * output planes [K/G, PQ] (y or dy). */
+/* A chunk of images [n0, n0 + images) that one GEMM per pass covers: the
+ * column matrix col [CRS, images·PQ] and, when the chunk has more than one
+ * image, the product in the GEMMs' order, rows [K, images·PQ] (NULL: one
+ * image, whose planes of y or dy are that product already). */
+typedef struct conv_chunk {
+    size_t n0, images;
+    cl_mem col, rows;
+} conv_chunk;
+
+/* The GEMM operands, strided over the G groups: the filters [K/G, CRS/G]
+ * (w or dw), the column matrix [CRS/G, images·PQ] and the product
+ * [K/G, images·PQ] (y or dy, in rows or in the image's planes). */
 static clnn__gemm_operand filters_of(cl_mem buf, const conv_geom *g)
 {
     return (clnn__gemm_operand){buf, 0, g->crs_g, g->K / g->G * g->crs_g};
 }
 
-static clnn__gemm_operand columns_of(cl_mem buf, const conv_geom *g)
+static clnn__gemm_operand columns_of(const conv_chunk *c, const conv_geom *g)
 {
-    return (clnn__gemm_operand){buf, 0, g->P * g->Q, g->crs_g * g->P * g->Q};
+    size_t cols = c->images * g->P * g->Q;
+    return (clnn__gemm_operand){c->col, 0, cols, g->crs_g * cols};
 }
 
-static clnn__gemm_operand planes_of(cl_mem buf, size_t n, const conv_geom *g)
+static clnn__gemm_operand product_of(const conv_chunk *c, cl_mem out, const conv_geom *g)
 {
-    return (clnn__gemm_operand){buf, n * g->K * g->P * g->Q, g->P * g->Q, g->K / g->G * g->P * g->Q};
+    size_t cols = c->images * g->P * g->Q;
+    if (c->rows) return (clnn__gemm_operand){c->rows, 0, cols, g->K / g->G * cols};
+    return (clnn__gemm_operand){out, c->n0 * g->K * g->P * g->Q, cols, g->K / g->G * cols};
 }
 
-/* im2col or col2im of image n: the two kernels share their argument list. */
-static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tunable *t, cl_mem col, cl_mem img,
-                              size_t n, const conv_geom *g, const clnn_conv2d_options *prm)
+/* im2col or col2im of a chunk: the two kernels share their argument list. */
+static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tunable *t, const conv_chunk *c,
+                              cl_mem img, const conv_geom *g, const clnn_conv2d_options *prm)
 {
-    cl_uint off = (cl_uint)(n * g->C * g->H * g->W);
+    cl_uint off = (cl_uint)(c->n0 * g->C * g->H * g->W), images = (cl_uint)c->images;
     cl_uint C = (cl_uint)g->C, H = (cl_uint)g->H, W = (cl_uint)g->W, R = (cl_uint)g->R, S = (cl_uint)g->S,
             P = (cl_uint)g->P, Q = (cl_uint)g->Q;
     cl_uint sh = (cl_uint)prm->stride[0], sw = (cl_uint)prm->stride[1], ph = (cl_uint)prm->pad[0],
             pw = (cl_uint)prm->pad[1], dh = (cl_uint)prm->dilation[0], dw = (cl_uint)prm->dilation[1];
     int to_col = t == &tune_im2col;
-    size_t problem[2] = {to_col ? g->C * g->R * g->S * g->P * g->Q : g->C * g->H * g->W, 1};
-    cl_mem dst = to_col ? col : img, src = to_col ? img : col;
-    clnn__karg a[] = {KARG_BUF(dst), KARG_BUF(src), KARG(off), KARG(C), KARG(H),
-                      KARG(W), KARG(R), KARG(S), KARG(P), KARG(Q), KARG(sh), KARG(sw), KARG(ph), KARG(pw), KARG(dh),
+    size_t problem[2] = {c->images * (to_col ? g->C * g->R * g->S * g->P * g->Q : g->C * g->H * g->W), 1};
+    cl_mem dst = to_col ? c->col : img, src = to_col ? img : c->col;
+    clnn__karg a[] = {KARG_BUF(dst), KARG_BUF(src), KARG(off), KARG(images), KARG(C), KARG(H), KARG(W), KARG(R),
+                      KARG(S),       KARG(P),       KARG(Q),   KARG(sh),     KARG(sw), KARG(ph), KARG(pw), KARG(dh),
                       KARG(dw)};
-    return clnn__run(ctx, fn, t, problem, 16, a);
+    return clnn__run(ctx, fn, t, problem, sizeof a / sizeof a[0], a);
 }
 
-/* The passes of conv2d over the images: forward y = w . im2col(x), data
- * dx = col2im(w^T . dy) and weights dw (+)= dy . im2col(x)^T, the first
- * image overwriting dw. */
+/* A chunk's product rows back into the planes of y, adding b (NULL: none). */
+static clnn_status run_planes_from_rows(clnn_context *ctx, const char *fn, const conv_chunk *c, cl_mem y, cl_mem b,
+                                        const conv_geom *g)
+{
+    cl_uint off = (cl_uint)(c->n0 * g->K * g->P * g->Q), images = (cl_uint)c->images, K = (cl_uint)g->K,
+            PQ = (cl_uint)(g->P * g->Q);
+    cl_int has_bias = b != NULL;
+    cl_mem bias = b ? b : c->rows;
+    size_t problem[2] = {c->images * g->K * g->P * g->Q, 1};
+    clnn__karg a[] = {KARG_BUF(y), KARG_BUF(c->rows), KARG_BUF(bias), KARG(off), KARG(images), KARG(K), KARG(PQ),
+                      KARG(has_bias)};
+    return clnn__run(ctx, fn, &tune_planes_from_rows, problem, sizeof a / sizeof a[0], a);
+}
+
+/* A chunk of dy's planes into product rows. */
+static clnn_status run_rows_from_planes(clnn_context *ctx, const char *fn, const conv_chunk *c, cl_mem dy,
+                                        const conv_geom *g)
+{
+    cl_uint off = (cl_uint)(c->n0 * g->K * g->P * g->Q), images = (cl_uint)c->images, K = (cl_uint)g->K,
+            PQ = (cl_uint)(g->P * g->Q);
+    size_t problem[2] = {c->images * g->K * g->P * g->Q, 1};
+    clnn__karg a[] = {KARG_BUF(c->rows), KARG_BUF(dy), KARG(off), KARG(images), KARG(K), KARG(PQ)};
+    return clnn__run(ctx, fn, &tune_rows_from_planes, problem, sizeof a / sizeof a[0], a);
+}
+
+/* The passes of conv2d over the chunks: forward y = w . im2col(x) (+ b),
+ * data dx = col2im(w^T . dy) and weights dw (+)= dy . im2col(x)^T, the first
+ * chunk overwriting dw. */
 enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHTS };
 
-/* Image n of a pass, with the column matrix col: img is x or dx, filt w or
- * dw, out y or dy. */
-static clnn_status conv_image(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
-                              const clnn_conv2d_options *prm, size_t n, cl_mem col, cl_mem img, cl_mem filt, cl_mem out)
+/* One chunk of a pass: img is x or dx, filt w or dw, out y or dy; b the
+ * forward's bias (NULL: none, or added afterwards). */
+static clnn_status conv_chunk_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
+                                   const clnn_conv2d_options *prm, const conv_chunk *c, cl_mem img, cl_mem filt,
+                                   cl_mem out, cl_mem b)
 {
-    const size_t PQ = g->P * g->Q, Kg = g->K / g->G;
-    if (pass == CONV_DATA) { /* dcol_g [CRS/G, PQ] = w_g^T . dy_g */
-        TRY(clnn__sgemm(ctx, fn, 1, 0, g->crs_g, PQ, Kg, 1.0f, filters_of(filt, g), planes_of(out, n, g), 0.0f,
-                        columns_of(col, g), g->G));
-        return run_colmap(ctx, fn, &tune_col2im, col, img, n, g, prm);
+    const size_t cols = c->images * g->P * g->Q, Kg = g->K / g->G;
+    if (pass != CONV_FORWARD && c->rows) TRY(run_rows_from_planes(ctx, fn, c, out, g));
+    if (pass == CONV_DATA) { /* dcol_g [CRS/G, cols] = w_g^T . dy_g */
+        TRY(clnn__sgemm(ctx, fn, 1, 0, g->crs_g, cols, Kg, 1.0f, filters_of(filt, g), product_of(c, out, g), 0.0f,
+                        columns_of(c, g), g->G));
+        return run_colmap(ctx, fn, &tune_col2im, c, img, g, prm);
     }
-    TRY(run_colmap(ctx, fn, &tune_im2col, col, img, n, g, prm));
-    if (pass == CONV_FORWARD)
-        return clnn__sgemm(ctx, fn, 0, 0, Kg, PQ, g->crs_g, 1.0f, filters_of(filt, g), columns_of(col, g), 0.0f,
-                           planes_of(out, n, g), g->G);
+    TRY(run_colmap(ctx, fn, &tune_im2col, c, img, g, prm));
+    if (pass == CONV_FORWARD) {
+        TRY(clnn__sgemm(ctx, fn, 0, 0, Kg, cols, g->crs_g, 1.0f, filters_of(filt, g), columns_of(c, g), 0.0f,
+                        product_of(c, out, g), g->G));
+        return c->rows ? run_planes_from_rows(ctx, fn, c, out, b, g) : CLNN_OK;
+    }
     /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T */
-    return clnn__sgemm(ctx, fn, 0, 1, Kg, g->crs_g, PQ, 1.0f, planes_of(out, n, g), columns_of(col, g),
-                       n ? 1.0f : 0.0f, filters_of(filt, g), g->G);
+    return clnn__sgemm(ctx, fn, 0, 1, Kg, g->crs_g, cols, 1.0f, product_of(c, out, g), columns_of(c, g),
+                       c->n0 ? 1.0f : 0.0f, filters_of(filt, g), g->G);
 }
 
-/* A pass over every image of a validated call, in image order. */
-static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
-                             const clnn_conv2d_options *prm, cl_mem img, cl_mem filt, cl_mem out)
+/* Bytes the column matrix and product rows of a chunk may take:
+ * CLNN_CONV_WORKSPACE_KB (default 65536, 64 MiB; a value that is not a
+ * whole number from 1 to 2^30 is ignored), at most the device's largest
+ * allocation. */
+static size_t workspace_bytes(const clnn_context *ctx)
 {
-    cl_mem col;
-    TRY(clnn__scratch(ctx, fn, g->C * g->R * g->S * g->P * g->Q, &col));
-    clnn_status st = CLNN_OK;
-    for (size_t n = 0; n < g->N && st == CLNN_OK; n++) st = conv_image(ctx, fn, pass, g, prm, n, col, img, filt, out);
-    clReleaseMemObject(col);
+    size_t kb = 65536;
+    const char *env = getenv("CLNN_CONV_WORKSPACE_KB");
+    if (env && *env >= '0' && *env <= '9') {
+        char *end;
+        unsigned long long v = strtoull(env, &end, 10);
+        if (*end == '\0' && v >= 1 && v <= (1ull << 30)) kb = (size_t)v;
+    }
+    size_t bytes = kb << 10;
+    return ctx->info.max_alloc_size && ctx->info.max_alloc_size < bytes ? (size_t)ctx->info.max_alloc_size : bytes;
+}
+
+/* Images per chunk: as many as the workspace holds, with 32-bit indices into
+ * the column matrix and the rows; at least one. */
+static size_t chunk_images(const clnn_context *ctx, const conv_geom *g)
+{
+    size_t PQ = g->P * g->Q, crs = g->C * g->R * g->S;
+    size_t per_image = (crs + g->K) * PQ * sizeof(float);
+    size_t n = workspace_bytes(ctx) / per_image;
+    size_t index_cap = UINT_MAX / ((crs > g->K ? crs : g->K) * PQ);
+    if (n > index_cap) n = index_cap;
+    if (n > g->N) n = g->N;
+    return n ? n : 1;
+}
+
+/* A pass over every image of a validated call, chunk by chunk in image
+ * order (the weights' sums are then in a fixed order too). b: the forward's
+ * bias, or NULL. */
+static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
+                             const clnn_conv2d_options *prm, cl_mem img, cl_mem filt, cl_mem out, cl_mem b)
+{
+    size_t per_chunk = chunk_images(ctx, g), PQ = g->P * g->Q;
+    conv_chunk c = {0, 0, NULL, NULL};
+    clnn_status st = clnn__scratch(ctx, fn, g->C * g->R * g->S * per_chunk * PQ, &c.col);
+    if (st == CLNN_OK && per_chunk > 1) st = clnn__scratch(ctx, fn, g->K * per_chunk * PQ, &c.rows);
+    for (c.n0 = 0; c.n0 < g->N && st == CLNN_OK; c.n0 += c.images) {
+        c.images = g->N - c.n0 < per_chunk ? g->N - c.n0 : per_chunk;
+        st = conv_chunk_pass(ctx, fn, pass, g, prm, &c, img, filt, out, b);
+    }
+    if (c.col) clReleaseMemObject(c.col);
+    if (c.rows) clReleaseMemObject(c.rows);
     return st;
 }
 
@@ -156,7 +236,7 @@ static clnn_status conv_backward(clnn_context *ctx, const char *fn, clnn__dims *
 {
     conv_geom g;
     TRY(conv_validate(ctx, fn, d, prm, img, img_name, filt, filt_name, out, out_name, &g));
-    return conv_pass(ctx, fn, pass, &g, prm, img->buffer, filt->buffer, out->buffer);
+    return conv_pass(ctx, fn, pass, &g, prm, img->buffer, filt->buffer, out->buffer, NULL);
 }
 
 void clnn_conv2d_options_init(clnn_conv2d_options *opt)
@@ -177,8 +257,11 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
                     "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
     }
-    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer));
-    if (!b) return CLNN_OK;
+    /* in chunks of several images the bias rides on the reordering of the product */
+    int fused_bias = chunk_images(ctx, &g) > 1;
+    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer,
+                  b && fused_bias ? b->buffer : NULL));
+    if (!b || fused_bias) return CLNN_OK;
     cl_uint count = (cl_uint)y->count, plane = (cl_uint)(g.P * g.Q), K = (cl_uint)g.K;
     size_t problem[2] = {y->count, 1};
     clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(b->buffer), KARG(count), KARG(plane), KARG(K)};

@@ -4,9 +4,8 @@
 #include "internal.h"
 #include "tune_family.h"
 
-#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "conv_pool", kernel_, NULL, NULL)
-static const clnn__tunable tune_forward = ELEMENTWISE("pool.forward", "pool_forward");
-static const clnn__tunable tune_backward = ELEMENTWISE("pool.backward", "pool_backward");
+#define CLNN_TABLE "conv/pool_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -22,8 +21,6 @@ static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, cons
     if (t == &tune_backward) EX_STEP(&b, clnn_maxpool2d_backward(ctx, y, idx, &p, x));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(pool, exercise_pool) = {&tune_forward, &tune_backward, NULL};
 
 enum { MODE_MAX = 0, MODE_AVG_INCLUDE_PAD = 1, MODE_AVG_EXCLUDE_PAD = 2 };
 

@@ -5,9 +5,6 @@
  * w = saved + Δ (amp_apply). The restore is SAM's (clnn_sam_restore). */
 #include "gradcomb/gradcomb_internal.h"
 
-const clnn__tunable clnn__tune_amp_apply =
-    CLNN_TUNABLE("gradcomb.amp_apply", "gradcomb_elementwise", "amp_apply", NULL, NULL);
-
 static clnn_status check_amp(clnn_context *ctx, const char *fn, const clnn_amp_options *amp, size_t n, clnn_tensor *const *w,
                              const clnn_tensor *const *grads, clnn_tensor *const *saved, clnn_tensor *const *delta)
 {

@@ -10,14 +10,6 @@
 /* Vectors per Gram block and inputs per combine pass: the kernels' buffer arguments. */
 #define BLOCK 8
 
-/* gram_partial: problem = {len, parts}; one work-item per part. */
-static void partial_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = problem[1];
-    global[1] = 1;
-}
-
 /* Parts of a vector's Gram sums: on a CPU device clnn__reduce_parts'
  * contiguous chunks; on a GPU strided parts (STRIDED=1), enough work-items
  * to fill the device (64 per filling group), at least 16 elements each and
@@ -33,14 +25,9 @@ static cl_uint gram_parts(const clnn_context *ctx, size_t len)
     return (cl_uint)(parts < 1 ? 1 : parts);
 }
 
-static const clnn__tunable tune_gram_partial =
-    CLNN_TUNABLE("gradcomb.gram_partial", "gradcomb", "gram_partial", NULL, partial_global);
-static const clnn__tunable tune_gram_final =
-    CLNN_TUNABLE("gradcomb.gram_final", "gradcomb_solve", "gram_final", NULL, NULL);
-static const clnn__tunable tune_gram_solve =
-    CLNN_TUNABLE("gradcomb.gram_solve", "gradcomb_solve", "gram_solve", NULL, NULL);
-static const clnn__tunable tune_combine =
-    CLNN_TUNABLE("gradcomb.combine", "gradcomb_elementwise", "combine", NULL, NULL);
+#define CLNN_TABLE "gradcomb/gradcomb_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -58,16 +45,13 @@ static clnn_status exercise_gradcomb(clnn_context *ctx, const clnn__tunable *t, 
         EX_STEP(&b, clnn_amp_ascent(ctx, 1, g, &amp, 0, wl, sl, dl));
     } else if (t == &clnn__tune_lobster) {
         EX_STEP(&b, clnn_lobster_step(ctx, g[0], 0.1f, 0.1f, 1.0f, 1e-3f, w, mask));
-    } else if (t == &tune_combine) {
+    } else if (t == &clnn__tune_gradcomb_combine) {
         EX_STEP(&b, clnn_grad_weighted_sum(ctx, 3, 1, g, NULL, NULL, ol));
     } else {
         EX_STEP(&b, clnn_pcgrad(ctx, 3, 1, g, 1, 0, ol));
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(gradcomb, exercise_gradcomb) = {&tune_gram_partial, &tune_gram_final, &tune_gram_solve,
-    &tune_combine, &clnn__tune_amp_apply, &clnn__tune_lobster, NULL};
 
 /* ------------------------------------------------------------ checks */
 
@@ -128,14 +112,14 @@ static clnn_status gram_block(clnn_context *ctx, const char *fn, const clnn__gra
     a1[2 * BLOCK + 4] = KARG(job->ema_p);
     a1[2 * BLOCK + 5] = KARG(job->ema_q);
     size_t problem[2] = {len, parts};
-    TRY(clnn__run_variant(ctx, fn, &tune_gram_partial, variant, problem, sizeof a1 / sizeof a1[0], a1));
+    TRY(clnn__run_variant(ctx, fn, &clnn__tune_gradcomb_gram_partial, variant, problem, sizeof a1 / sizeof a1[0], a1));
     cl_uint cna = (cl_uint)na, cnb = (cl_uint)(nb ? nb : na), kdim = (cl_uint)job->k;
     cl_uint ca = (cl_uint)a0, cb = (cl_uint)(nb ? b0 : a0);
     cl_uint out = job->per_tensor ? (cl_uint)(p * job->k * job->k) : 0, acc = !job->per_tensor && p > 0;
     clnn__karg a2[] = {KARG_BUF(partial), KARG_BUF(gram), KARG(parts), KARG(cna), KARG(cnb),
                        KARG(kdim),        KARG(ca),       KARG(cb),    KARG(out), KARG(acc)};
     size_t p2[2] = {(size_t)cna * cnb, 1};
-    return clnn__run(ctx, fn, &tune_gram_final, p2, sizeof a2 / sizeof a2[0], a2);
+    return clnn__run(ctx, fn, &clnn__tune_gradcomb_gram_final, p2, sizeof a2 / sizeof a2[0], a2);
 }
 
 clnn_status clnn__gram(clnn_context *ctx, const char *fn, const clnn__gram_job *job, cl_mem gram)
@@ -168,7 +152,7 @@ clnn_status clnn__gram_solve(clnn_context *ctx, const char *fn, int mode, cl_mem
     clnn__karg a[] = {KARG_BUF(gram), KARG_BUF(coef), KARG(md),     KARG(kdim),
                       KARG(sd),       KARG(sm),       KARG(param), KARG(lambda)};
     size_t problem[2] = {1, 1};
-    return clnn__run(ctx, fn, &tune_gram_solve, problem, sizeof a / sizeof a[0], a);
+    return clnn__run(ctx, fn, &clnn__tune_gradcomb_gram_solve, problem, sizeof a / sizeof a[0], a);
 }
 
 clnn_status clnn__combine(clnn_context *ctx, const char *fn, size_t nx, size_t nparams,
@@ -191,7 +175,7 @@ clnn_status clnn__combine(clnn_context *ctx, const char *fn, size_t nx, size_t n
                               KARG_BUF(xb[4]), KARG_BUF(xb[5]), KARG_BUF(xb[6]), KARG_BUF(xb[7]), KARG_BUF(cb),
                               KARG(coff),      KARG(n),         KARG(s)};
             size_t problem[2] = {n, 1};
-            TRY(clnn__run_variant(ctx, fn, &tune_combine, variant, problem, sizeof a / sizeof a[0], a));
+            TRY(clnn__run_variant(ctx, fn, &clnn__tune_gradcomb_combine, variant, problem, sizeof a / sizeof a[0], a));
         }
     return CLNN_OK;
 }

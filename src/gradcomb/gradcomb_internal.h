@@ -41,7 +41,9 @@ clnn_status clnn__gram_solve(clnn_context *ctx, const char *fn, int mode, cl_mem
 clnn_status clnn__combine(clnn_context *ctx, const char *fn, size_t nx, size_t nparams,
                           const clnn_tensor *const *x, const float *scales, cl_mem coef, clnn_tensor *const *out);
 
-/* Tunables of amp.c and sparsity.c, listed with the others in gradcomb.c. */
-extern const clnn__tunable clnn__tune_amp_apply, clnn__tune_lobster;
+/* The family's tunable kernels (gradcomb_tunables.def). */
+#define CLNN_TABLE "gradcomb/gradcomb_tunables.def"
+#define CLNN_TABLE_DECLARE
+#include "tune_table.h"
 
 #endif

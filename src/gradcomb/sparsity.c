@@ -3,9 +3,6 @@
  * progressive N:M schedule on top of the N:M masks of regularizers/prune.c. */
 #include "gradcomb/gradcomb_internal.h"
 
-const clnn__tunable clnn__tune_lobster =
-    CLNN_TUNABLE("gradcomb.lobster", "gradcomb_elementwise", "lobster", NULL, NULL);
-
 clnn_status clnn_lobster_step(clnn_context *ctx, const clnn_tensor *grad, float lr, float lambda, float s,
                               float threshold, clnn_tensor *w, clnn_tensor *mask)
 {

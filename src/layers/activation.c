@@ -5,8 +5,8 @@
 
 #include <stdio.h>
 
-static const clnn__tunable tune_forward = CLNN_WPT_TUNABLE("activation.forward", "layers_activation", "act_forward");
-static const clnn__tunable tune_backward = CLNN_WPT_TUNABLE("activation.backward", "layers_activation", "act_backward");
+#define CLNN_TABLE "layers/activation_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -20,8 +20,6 @@ static clnn_status exercise_activation(clnn_context *ctx, const clnn__tunable *t
                                    : clnn_activation_backward(ctx, x, dy, CLNN_ACT_GELU, 0.0f, y));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(activation, exercise_activation) = {&tune_forward, &tune_backward, NULL};
 
 const char *clnn__act_variant(clnn_activation act, char *buf)
 {

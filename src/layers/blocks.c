@@ -5,10 +5,8 @@
 
 #include <stdio.h>
 
-static const clnn__tunable tune_add = CLNN_WPT_TUNABLE("blocks.residual_add", "layers_blocks", "residual_add");
-static const clnn__tunable tune_route = CLNN_WPT_TUNABLE("blocks.residual_route", "layers_blocks", "residual_route");
-static const clnn__tunable tune_copy = {"blocks.copy_block", "layers_blocks", "copy_block", 2, {{NULL, {0}, 0, 0}}, NULL,
-                                        NULL};
+#define CLNN_TABLE "layers/blocks_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -26,8 +24,6 @@ static clnn_status exercise_blocks(clnn_context *ctx, const clnn__tunable *t, co
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(blocks, exercise_blocks) = {&tune_add, &tune_route, &tune_copy, NULL};
 
 clnn_status clnn_residual_add(clnn_context *ctx, const clnn_tensor *a, const clnn_tensor *b, clnn_tensor *y)
 {

@@ -6,10 +6,8 @@
 
 #define DB_ROWS 32 /* rows per partial of db: the same constant as cl/layers_dense.cl */
 
-static const clnn__tunable tune_bias_act = {"dense.bias_act", "layers_dense", "dense_bias_act", 2,
-                                            {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_dz = {"dense.dz", "layers_dense", "dense_dz", 2, {{NULL, {0}, 0, 0}}, NULL, NULL};
-static const clnn__tunable tune_db = CLNN_TUNABLE("dense.db", "layers_dense", "dense_db", NULL, NULL);
+#define CLNN_TABLE "layers/dense_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -27,8 +25,6 @@ static clnn_status exercise_dense(clnn_context *ctx, const clnn__tunable *t, con
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(dense, exercise_dense) = {&tune_bias_act, &tune_dz, &tune_db, NULL};
 
 /* C = op(A) op(B) (+ C when beta is 1), row-major matrices that start their buffers (blas.c). */
 static clnn_status sgemm(clnn_context *ctx, const char *fn, int trans_a, int trans_b, size_t m, size_t n, size_t k,

@@ -4,9 +4,8 @@
 #include "tune_family.h"
 
 /* one work-item per Philox block of four elements */
-#define PER_BLOCK(id_, kernel_) CLNN_TUNABLE(id_, "layers_dropout", kernel_, NULL, clnn__global_philox_blocks)
-static const clnn__tunable tune_forward = PER_BLOCK("dropout.forward", "dropout_forward");
-static const clnn__tunable tune_backward = PER_BLOCK("dropout.backward", "dropout_backward");
+#define CLNN_TABLE "layers/dropout_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -20,8 +19,6 @@ static clnn_status exercise_dropout(clnn_context *ctx, const clnn__tunable *t, c
                                    : clnn_dropout_backward(ctx, x, 0.1f, 5, 0, y));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(dropout, exercise_dropout) = {&tune_forward, &tune_backward, NULL};
 
 /* p, the input and an output of its element count. */
 static clnn_status check_call(clnn_context *ctx, const char *fn, float p, const char *in_name, const clnn_tensor *in,

@@ -10,11 +10,9 @@
 #define ROW_BCE_MODE 5  /* ROW_BCE and ROW_MSE of cl/rowreduce.clh */
 #define ROW_MSE_MODE 4
 
-static const clnn__tunable tune_label_scale =
-    CLNN_TUNABLE("loss.ce_label_scale", "layers_loss", "ce_label_scale", clnn__row_heuristic, clnn__row_global);
-static const clnn__tunable tune_ce_labels = CLNN_ROWS_VEC_TUNABLE("loss.ce_labels", "layers_loss", "ce_labels");
-static const clnn__tunable tune_ce_soft = CLNN_ROWS_VEC_TUNABLE("loss.ce_soft", "layers_loss", "ce_soft");
-static const clnn__tunable tune_pointwise = CLNN_ROW_TUNABLE("loss.pointwise", "layers_loss", "pointwise_loss");
+#define CLNN_TABLE "layers/loss_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -27,17 +25,14 @@ static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, cons
     if (t == &clnn__tune_loss_sum) rows = clnn__exercise_elements(problem), cols = 16; /* sums one partial per row */
     clnn_cross_entropy_options o = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
-    if (t == &tune_ce_soft)
+    if (t == &clnn__tune_loss_ce_soft)
         EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
-    else if (t == &tune_pointwise)
+    else if (t == &clnn__tune_loss_pointwise)
         EX_STEP(&b, clnn_mse_loss(ctx, x, EX_RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
     else
         EX_STEP(&b, clnn_cross_entropy_labels(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), &o, loss, grad));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(loss, exercise_loss) = {&tune_label_scale, &tune_ce_labels, &tune_ce_soft, &tune_pointwise,
-    &clnn__tune_loss_sum, NULL};
 
 void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt)
 {
@@ -84,7 +79,7 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
         clnn__karg args[] = {KARG_BUF(scale_buf), KARG_BUF(labels->buffer), KARG(nrows), KARG(ignore),
                              KARG_LOCAL_FIXED(256 * sizeof(cl_uint))};
         size_t problem[2] = {1, 256};
-        if ((st = clnn__run(ctx, fn, &tune_label_scale, problem, 5, args)) != CLNN_OK) goto out;
+        if ((st = clnn__run(ctx, fn, &clnn__tune_loss_label_scale, problem, 5, args)) != CLNN_OK) goto out;
     }
     {
         cl_int want_grad = dlogits != NULL;
@@ -93,7 +88,7 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
                              KARG_BUF(scale_buf), KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore),
                              KARG(one), KARG(use_buf), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {rows, cols};
-        if ((st = clnn__run(ctx, fn, &tune_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
+        if ((st = clnn__run(ctx, fn, &clnn__tune_loss_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
     }
     st = clnn__loss_reduce(ctx, fn, opt->reduction, loss, partial, rows, 1.0f, use_buf ? scale_buf : NULL);
 out:
@@ -120,7 +115,7 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
                          KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &tune_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &clnn__tune_loss_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction, loss);
 }
 
 /* MSE and BCE: LOSS_CHUNK elements per partial; NONE keeps each element's term. */
@@ -140,7 +135,7 @@ static clnn_status pointwise_loss(clnn_context *ctx, const char *fn, cl_int mode
 
     size_t n = p->count;
     cl_mem partial = NULL, values = NULL;
-    const clnn__loss_launch l = clnn__chunked_launch(&tune_pointwise, n, LOSS_CHUNK, &partial, &values);
+    const clnn__loss_launch l = clnn__chunked_launch(&clnn__tune_loss_pointwise, n, LOSS_CHUNK, &partial, &values);
     clnn__loss_grad g = clnn__loss_grad_of(p, grad, reduction, n);
     cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(l.len);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g.grad), KARG_BUF(p->buffer),

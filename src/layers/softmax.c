@@ -3,9 +3,8 @@
 #include "common/rows.h"
 #include "tune_family.h"
 
-static const clnn__tunable tune_forward = CLNN_ROWS_VEC_TUNABLE("softmax.forward", "layers_softmax", "softmax_forward");
-static const clnn__tunable tune_backward =
-    CLNN_ROWS_VEC_TUNABLE("softmax.backward", "layers_softmax", "softmax_backward");
+#define CLNN_TABLE "layers/softmax_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -18,8 +17,6 @@ static clnn_status exercise_softmax(clnn_context *ctx, const clnn__tunable *t, c
     EX_STEP(&b, t == &tune_forward ? clnn_softmax_forward(ctx, x, y) : clnn_softmax_backward(ctx, x, dy, y));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(softmax, exercise_softmax) = {&tune_forward, &tune_backward, NULL};
 
 static clnn_status softmax_forward(clnn_context *ctx, const char *fn, const clnn_tensor *x, clnn_tensor *y,
                                    cl_int log_out)

@@ -4,10 +4,9 @@
 
 #include "regularizers/regularizers_internal.h"
 
-static const clnn__tunable tune_rows_apply =
-    CLNN_TUNABLE("metric.rows_apply", "metric_losses", "rows_apply", NULL, NULL);
-static const clnn__tunable tune_column_sums =
-    CLNN_TUNABLE("metric.column_sums", "metric_losses", "column_sums", NULL, NULL);
+#define CLNN_TABLE "metric_losses/metric_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -19,8 +18,8 @@ static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const si
 {
     size_t n = clnn__exercise_elements(problem), d = 64, rows = problem[0], classes = problem[1];
     if (t == &clnn__tune_metric_ada_stats) rows = n, classes = 8;
-    if (t == &tune_rows_apply) rows = (n + d - 1) / d, classes = 16;
-    if (t == &tune_column_sums) rows = 64, classes = problem[0];
+    if (t == &clnn__tune_metric_rows_apply) rows = (n + d - 1) / d, classes = 16;
+    if (t == &clnn__tune_metric_column_sums) rows = 64, classes = problem[0];
     clnn_tensor *x = EX_RAND(b, rows, d), *w = EX_RAND(b, classes, d);
     clnn_tensor *labels = clnn__exercise_ints(b, rows, classes, 7);
     clnn_tensor *dx = EX_RAND(b, rows, d), *dw = EX_RAND(b, classes, d), *loss = EX_RAND(b, 1);
@@ -56,11 +55,6 @@ static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, co
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(metric, exercise_metric) = {&clnn__tune_metric_harmonic_rows, &clnn__tune_metric_margin_rows,
-    &clnn__tune_metric_ada_stats, &tune_rows_apply, &tune_column_sums, &clnn__tune_metric_overlap_partial,
-    &clnn__tune_metric_overlap_finish, &clnn__tune_metric_overlap_grad, &clnn__tune_metric_diou,
-    &clnn__tune_metric_madl, NULL};
 
 /* ------------------------------------------------------- embedding losses */
 
@@ -138,7 +132,7 @@ static clnn_status rows_apply(clnn_context *ctx, const char *fn, cl_mem out, cl_
     cl_uint n = (cl_uint)(rows * cols), nc = (cl_uint)cols;
     clnn__karg args[] = {KARG_BUF(out), KARG_BUF(in), KARG_BUF(v), KARG(n), KARG(nc), KARG(shift)};
     size_t problem[2] = {rows * cols, 1};
-    return clnn__run(ctx, fn, &tune_rows_apply, problem, 6, args);
+    return clnn__run(ctx, fn, &clnn__tune_metric_rows_apply, problem, 6, args);
 }
 
 clnn_status clnn__embed_center(clnn_context *ctx, const char *fn, cl_mem out, cl_mem in, cl_mem mu, size_t rows,
@@ -161,7 +155,7 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
         cl_uint rows = (cl_uint)e->n, cols = (cl_uint)e->c;
         clnn__karg args[] = {KARG_BUF(e->colsum), KARG_BUF(colsrc), KARG(rows), KARG(cols)};
         size_t problem[2] = {e->c, 1};
-        TRY(clnn__run(ctx, fn, &tune_column_sums, problem, 4, args));
+        TRY(clnn__run(ctx, fn, &clnn__tune_metric_column_sums, problem, 4, args));
         TRY(rows_apply(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d, 0));
         TRY(clnn__sgemm(ctx, fn, 1, 0, e->c, e->d, e->n, 1.0f, a, b, 1.0f, c, 1));
     }

@@ -4,9 +4,6 @@
  * GEMMs and the loss sum (common.c). */
 #include "metric_losses/metric_losses_internal.h"
 
-const clnn__tunable clnn__tune_metric_harmonic_rows =
-    CLNN_ROW_TUNABLE("metric.harmonic_rows", "metric_losses", "harmonic_rows");
-
 clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
                                const clnn_tensor *labels, float exponent, float eps, clnn_reduction reduction,
                                clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw)

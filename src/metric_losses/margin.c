@@ -5,11 +5,6 @@
  * (common.c). */
 #include "metric_losses/metric_losses_internal.h"
 
-const clnn__tunable clnn__tune_metric_margin_rows =
-    CLNN_ROW_TUNABLE("metric.margin_rows", "metric_losses", "margin_rows");
-/* one work-group over the batch: problem {1, N} */
-const clnn__tunable clnn__tune_metric_ada_stats = CLNN_ROW_TUNABLE("metric.ada_stats", "metric_losses", "ada_stats");
-
 /* The papers' settings for kind; 0 if kind is not a clnn_margin_kind. */
 static int margin_defaults(clnn_margin_kind kind, clnn_margin_options *opt)
 {

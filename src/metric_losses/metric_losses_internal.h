@@ -10,12 +10,10 @@
 /* Local memory of one reduce.clh lane array (RED_LANES floats). */
 #define CLNN_RED_LANES_BYTES (256 * sizeof(float))
 
-/* The family's tunables live next to their launchers; the family's tuning
- * table (CLNN_TUNE_FAMILY(metric), common.c) needs them by address, so they
- * are not static. */
-extern const clnn__tunable clnn__tune_metric_harmonic_rows, clnn__tune_metric_margin_rows,
-    clnn__tune_metric_ada_stats, clnn__tune_metric_overlap_partial, clnn__tune_metric_overlap_finish,
-    clnn__tune_metric_overlap_grad, clnn__tune_metric_diou, clnn__tune_metric_madl;
+/* The family's tunable kernels (metric_tunables.def). */
+#define CLNN_TABLE "metric_losses/metric_tunables.def"
+#define CLNN_TABLE_DECLARE
+#include "tune_table.h"
 
 /* ---- embedding losses: x [N, D], w [C, D], labels [N] */
 typedef struct clnn__embed {

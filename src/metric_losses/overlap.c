@@ -9,14 +9,6 @@
 #define OVERLAP_DICE_SQUARED 1
 #define OVERLAP_JACCARD 2
 
-/* one work-group per (sample, chunk): problem {N·chunks, OVERLAP_CHUNK} */
-const clnn__tunable clnn__tune_metric_overlap_partial =
-    CLNN_ROW_TUNABLE("metric.overlap_partial", "metric_losses_overlap", "overlap_partial");
-const clnn__tunable clnn__tune_metric_overlap_finish =
-    CLNN_TUNABLE("metric.overlap_finish", "metric_losses_overlap", "overlap_finish", NULL, NULL);
-const clnn__tunable clnn__tune_metric_overlap_grad =
-    CLNN_TUNABLE("metric.overlap_grad", "metric_losses_overlap", "overlap_grad", NULL, NULL);
-
 static clnn_status overlap(clnn_context *ctx, const char *fn, const clnn_tensor *probs, const clnn_tensor *targets,
                            int kind, float smooth, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dprobs)
 {

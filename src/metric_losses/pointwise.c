@@ -7,10 +7,6 @@
 #define DIOU_CHUNK 1024 /* as in cl/metric_losses_overlap.cl */
 #define MADL_CHUNK 4096
 
-/* one work-group per chunk: problem {chunks, chunk size} */
-const clnn__tunable clnn__tune_metric_diou = CLNN_ROW_TUNABLE("metric.diou", "metric_losses_overlap", "diou_boxes");
-const clnn__tunable clnn__tune_metric_madl = CLNN_ROW_TUNABLE("metric.madl", "metric_losses_overlap", "madl_elements");
-
 /* pred and target: fp32, same shape (count and last dimension), 32-bit
  * counts; reduction valid; loss (1 element, or one per item for NONE: items
  * of `per_item` elements, named `item`) and grad checked. */

@@ -37,10 +37,8 @@ static void step_heuristic(const clnn_context *ctx, const size_t problem[2], cln
         cfg->param[1] = atoi(env);
 }
 
-static const clnn__tunable tune_step = {
-    "optim.step", "optim", "optim_step", 1,
-    {{"WPT", {1, 2, 4, 8}, 4, 1}, {"VW", {1, 2, 4, 8}, 4, 4}, {NULL, {0}, 0, 0}},
-    step_heuristic, step_global};
+#define CLNN_TABLE "optim/optim_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -56,8 +54,6 @@ static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, con
     EX_STEP(&b, clnn_optim_step(ctx, &o, 1, &p, 0, NULL));
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(optim, exercise_optim) = {&tune_step, NULL};
 
 clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d)
 {

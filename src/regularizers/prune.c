@@ -5,14 +5,6 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_topk_count =
-    CLNN_TUNABLE("reg.topk_count", "regularizers_prune", "topk_count", NULL, NULL);
-const clnn__tunable clnn__tune_topk_select =
-    CLNN_TUNABLE("reg.topk_select", "regularizers_prune", "topk_select", NULL, NULL);
-const clnn__tunable clnn__tune_topk_mask = CLNN_TUNABLE("reg.topk_mask", "regularizers_prune", "topk_mask", NULL, NULL);
-const clnn__tunable clnn__tune_nm_mask = CLNN_TUNABLE("reg.nm_mask", "regularizers_prune", "nm_mask", NULL, NULL);
-const clnn__tunable clnn__tune_maskllm = CLNN_TUNABLE("reg.maskllm", "regularizers_prune", "maskllm", NULL, NULL);
-
 static clnn_status check_w_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, const clnn_tensor *mask)
 {
     TRY(clnn__check_f32(ctx, fn, "w", w, 0));

@@ -6,11 +6,6 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_quant_params =
-    CLNN_TUNABLE("reg.quant_params", "regularizers_quant", "quant_params", NULL, NULL);
-const clnn__tunable clnn__tune_fake_quant =
-    CLNN_TUNABLE("reg.fake_quant", "regularizers_quant", "fake_quant", NULL, NULL);
-
 /* The caller's options (not NULL) copied into *q (clnn__options_copy). */
 static clnn_status quant_options(clnn_context *ctx, const char *fn, const clnn_quant_options *arg,
                                  clnn_quant_options *q)
@@ -35,6 +30,16 @@ static clnn_status check_quant(clnn_context *ctx, const char *fn, const clnn_qua
         CHECK_ARG(ctx, !clnn__alias(zero, scale), "%s: zero and scale are the same buffer", fn);
     }
     return CLNN_OK;
+}
+
+/* The caller's options q copied into *o, then checked with x, scale and zero
+ * (check_quant). */
+static clnn_status quant_args(clnn_context *ctx, const char *fn, const clnn_quant_options *q, const clnn_tensor *x,
+                              const clnn_tensor *scale, const clnn_tensor *zero, clnn_quant_options *o,
+                              size_t *channels)
+{
+    TRY(quant_options(ctx, fn, q, o));
+    return check_quant(ctx, fn, o, x, scale, zero, channels);
 }
 
 /* out must not overwrite the parameters; out has x's element count. */
@@ -76,8 +81,7 @@ clnn_status clnn_quant_params(clnn_context *ctx, const clnn_tensor *x, const cln
     CLNN_ENTRY(ctx);
     clnn_quant_options o;
     size_t nch;
-    TRY(quant_options(ctx, fn, q, &o));
-    TRY(check_quant(ctx, fn, &o, x, scale, zero, &nch));
+    TRY(quant_args(ctx, fn, q, x, scale, zero, &o, &nch));
     CHECK_ARG(ctx, !clnn__alias(scale, x) && (!zero || !clnn__alias(zero, x)),
               "%s: scale or zero is the same buffer as x", fn);
     cl_mem ext; /* [0, nch): max(0, max x); [nch, 2 nch): max(0, max −x) */
@@ -109,8 +113,7 @@ clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tensor *x, con
     CLNN_ENTRY(ctx);
     clnn_quant_options o;
     size_t nch;
-    TRY(quant_options(ctx, fn, q, &o));
-    TRY(check_quant(ctx, fn, &o, x, scale, zero, &nch));
+    TRY(quant_args(ctx, fn, q, x, scale, zero, &o, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, zero));
     return fake_quant_run(ctx, fn, 0, &o, x, scale, zero, NULL, y, 0, 0);
 }
@@ -122,8 +125,7 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, co
     CLNN_ENTRY(ctx);
     clnn_quant_options o;
     size_t nch;
-    TRY(quant_options(ctx, fn, q, &o));
-    TRY(check_quant(ctx, fn, &o, x, scale, zero, &nch));
+    TRY(quant_args(ctx, fn, q, x, scale, zero, &o, &nch));
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
     TRY(check_out(ctx, fn, "dx", dx, x, scale, zero));
     CHECK_ARG(ctx, !clnn__alias(dx, x), "%s: dx and x are the same buffer", fn);

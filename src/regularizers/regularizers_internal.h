@@ -89,13 +89,9 @@ void clnn__rows_cols(const clnn_tensor *w, size_t *rows, size_t *cols);
 clnn_status clnn__prune_nm_mask(clnn_context *ctx, const char *fn, const clnn_tensor *w, unsigned n, unsigned m,
                                 clnn_tensor *mask);
 
-/* The family's tunable kernels, listed in CLNN_TUNE_FAMILY(reg) (tuning.c):
- * the reduction's (common/reduce.c), the elementwise terms' (terms_run.c),
- * pruning's (prune.c) and quantization's (quant.c). */
-extern const clnn__tunable clnn__tune_reduce_partial, clnn__tune_reduce_final, clnn__tune_reduce_combine;
-extern const clnn__tunable clnn__tune_reg_grad, clnn__tune_reg_group, clnn__tune_reg_sub_identity,
-    clnn__tune_reg_blend, clnn__tune_reg_outer;
-extern const clnn__tunable clnn__tune_topk_count, clnn__tune_topk_select, clnn__tune_topk_mask, clnn__tune_nm_mask,
-    clnn__tune_maskllm, clnn__tune_quant_params, clnn__tune_fake_quant;
+/* The family's tunable kernels (reg_tunables.def). */
+#define CLNN_TABLE "regularizers/reg_tunables.def"
+#define CLNN_TABLE_DECLARE
+#include "tune_table.h"
 
 #endif

@@ -5,14 +5,6 @@
 
 #include <stdio.h>
 
-const clnn__tunable clnn__tune_reg_grad = CLNN_TUNABLE("reg.grad", "regularizers_terms", "reg_grad", NULL, NULL);
-const clnn__tunable clnn__tune_reg_group =
-    CLNN_TUNABLE("reg.group_apply", "regularizers_terms", "reg_group_apply", NULL, NULL);
-const clnn__tunable clnn__tune_reg_sub_identity =
-    CLNN_TUNABLE("reg.sub_identity", "regularizers_terms", "sub_identity", NULL, NULL);
-const clnn__tunable clnn__tune_reg_blend = CLNN_TUNABLE("reg.blend", "regularizers_terms", "reg_blend", NULL, NULL);
-const clnn__tunable clnn__tune_reg_outer = CLNN_TUNABLE("reg.outer", "regularizers_terms", "reg_outer", NULL, NULL);
-
 clnn_status clnn__reg_terms_run(clnn_context *ctx, const char *fn, int which, const char *variant, size_t n,
                                 size_t nargs, const clnn__karg *args)
 {

@@ -1,9 +1,13 @@
-/* The regularizer family's tuning table, CLNN_TUNE_FAMILY(reg): the
+/* The regularizer family's tuning table (reg_tunables.def): the
  * deterministic reduction (common/reduce.c), the elementwise term kernels
  * (terms_run.c), pruning, N:M and MaskLLM masks and fake quantization, each
  * exercised through one public op that launches it. */
 #include "regularizers/regularizers_internal.h"
 #include "tune_family.h"
+
+#define CLNN_TABLE "regularizers/reg_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* The reg kernels (here, reg_prune.c and reg_quant.c), each through one op
  * that launches it: the penalty reductions and gradient on P0 x P1
@@ -64,8 +68,3 @@ static clnn_status exercise_reg(clnn_context *ctx, const clnn__tunable *t, const
 
 /* problem: P0 x P1 elements; reg.group_apply, reg.sub_identity, reg.outer:
  * a weight matrix [P0, P1]. */
-CLNN_TUNE_FAMILY(reg, exercise_reg) = {&clnn__tune_reduce_partial, &clnn__tune_reduce_final,
-    &clnn__tune_reduce_combine, &clnn__tune_reg_grad, &clnn__tune_reg_group, &clnn__tune_reg_sub_identity,
-    &clnn__tune_reg_blend, &clnn__tune_reg_outer, &clnn__tune_topk_count, &clnn__tune_topk_select,
-    &clnn__tune_topk_mask, &clnn__tune_nm_mask, &clnn__tune_maskllm, &clnn__tune_quant_params, &clnn__tune_fake_quant,
-    NULL};

@@ -6,9 +6,6 @@
 #include "sparse/sparse_internal.h"
 #include "regularizers/regularizers_internal.h"
 
-const clnn__tunable clnn__tune_w2_diff =
-    CLNN_TUNABLE("sparse.w2_diff", "regularizers_wasserstein", "w2_diff", NULL, NULL);
-
 static clnn_status w2_run(clnn_context *ctx, const char *fn, float lambda, const clnn_tensor *w,
                           const clnn_tensor *w0_sorted, clnn_tensor *value, clnn_tensor *grad, cl_mem d, cl_mem perm)
 {

@@ -2,22 +2,6 @@
  * (include/clnn/representations.h, cl/representations_center.cl). */
 #include "representations/representations_internal.h"
 
-static void global_all(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = problem[0] * problem[1];
-    global[1] = 1;
-}
-
-const clnn__tunable clnn__tune_repr_center_rows =
-    CLNN_ROW_TUNABLE("representations.center_loss_rows", "representations_center", "center_loss_rows");
-/* problem {N, 1}: one work-item per sample */
-const clnn__tunable clnn__tune_repr_center_links =
-    CLNN_TUNABLE("representations.center_links", "representations_center", "center_links", NULL, NULL);
-/* problem {N, D}: one work-item per element of x */
-const clnn__tunable clnn__tune_repr_center_update =
-    CLNN_TUNABLE("representations.center_update", "representations_center", "center_update", NULL, global_all);
-
 /* x [N, D], labels [N] and centers [K, D] of ctx; N, D, K in *n, *d, *k. */
 static clnn_status check_center_args(clnn_context *ctx, const char *fn, clnn__dims *dims, const clnn_tensor *x,
                                      const clnn_tensor *labels, const clnn_tensor *centers, size_t *n, size_t *d,

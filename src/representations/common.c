@@ -9,9 +9,9 @@
 
 #define PAIR_CHUNK 4096 /* elements per partial, as in cl/representations_huber.cl */
 
-const clnn__tunable clnn__tune_repr_pair = CLNN_ROW_TUNABLE("representations.pair_loss", "representations_huber", "pair_loss");
-const clnn__tunable clnn__tune_repr_value =
-    CLNN_ROW_TUNABLE("representations.vicreg_value", "representations_vicreg", "vicreg_value");
+#define CLNN_TABLE "representations/representations_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -56,12 +56,6 @@ static clnn_status exercise_representations(clnn_context *ctx, const clnn__tunab
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(representations, exercise_representations) = {&clnn__tune_repr_pair, &clnn__tune_repr_value,
-    &clnn__tune_repr_moments, &clnn__tune_repr_stats, &clnn__tune_repr_variance_grad, &clnn__tune_repr_center_cols,
-    &clnn__tune_repr_offdiag, &clnn__tune_repr_pseudo_huber, &clnn__tune_repr_center_rows,
-    &clnn__tune_repr_center_links, &clnn__tune_repr_center_update, &clnn__tune_repr_sinkhorn_rows,
-    &clnn__tune_repr_sinkhorn_cols, &clnn__tune_repr_sinkhorn_back_rows, &clnn__tune_repr_sinkhorn_back_cols, NULL};
 
 clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__repr_pair *p, cl_mem *partial,
                                  size_t *nparts)

@@ -5,9 +5,6 @@
  * per-element / per-row values for NONE). */
 #include "representations/representations_internal.h"
 
-const clnn__tunable clnn__tune_repr_pseudo_huber =
-    CLNN_ROW_TUNABLE("representations.pseudo_huber_rows", "representations_huber", "pseudo_huber_rows");
-
 /* pred, target (same shape), reduction, the parameter (finite, > 0) and the
  * outputs; NONE keeps one value per row of `cols` elements (cols 1: per
  * element). */

@@ -26,11 +26,12 @@ clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__
 clnn_status clnn__repr_value(clnn_context *ctx, const char *fn, cl_mem out, cl_uint out_offset, cl_mem partial,
                              size_t n, float scale);
 
-/* The family's tunables, listed in CLNN_TUNE_FAMILY(representations) (common.c). */
-extern const clnn__tunable clnn__tune_repr_pair, clnn__tune_repr_value, clnn__tune_repr_moments,
-    clnn__tune_repr_stats, clnn__tune_repr_variance_grad, clnn__tune_repr_center_cols, clnn__tune_repr_offdiag,
-    clnn__tune_repr_pseudo_huber, clnn__tune_repr_center_rows, clnn__tune_repr_center_links,
-    clnn__tune_repr_center_update, clnn__tune_repr_sinkhorn_rows, clnn__tune_repr_sinkhorn_cols,
-    clnn__tune_repr_sinkhorn_back_rows, clnn__tune_repr_sinkhorn_back_cols;
+/* Global size of the column kernels of cl/representations_vicreg.cl (vicreg.c). */
+void clnn__repr_global_lanes_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+
+/* The family's tunable kernels (representations_tunables.def). */
+#define CLNN_TABLE "representations/representations_tunables.def"
+#define CLNN_TABLE_DECLARE
+#include "tune_table.h"
 
 #endif

@@ -9,17 +9,6 @@
 
 #define SINKHORN_MAX_ITERS 10000u
 
-/* one work-group per row: problem {B·N, M} */
-const clnn__tunable clnn__tune_repr_sinkhorn_rows =
-    CLNN_ROW_TUNABLE("representations.sinkhorn_rows", "representations_sinkhorn", "sinkhorn_rows");
-const clnn__tunable clnn__tune_repr_sinkhorn_back_rows =
-    CLNN_ROW_TUNABLE("representations.sinkhorn_back_rows", "representations_sinkhorn", "sinkhorn_back_rows");
-/* one work-item per column: problem {B·M, N} */
-const clnn__tunable clnn__tune_repr_sinkhorn_cols =
-    CLNN_TUNABLE("representations.sinkhorn_cols", "representations_sinkhorn", "sinkhorn_cols", NULL, NULL);
-const clnn__tunable clnn__tune_repr_sinkhorn_back_cols =
-    CLNN_TUNABLE("representations.sinkhorn_back_cols", "representations_sinkhorn", "sinkhorn_back_cols", NULL, NULL);
-
 typedef struct sinkhorn {
     cl_mem s;
     cl_uint batch, n, m, lanes; /* lanes: of the row kernels, from m */

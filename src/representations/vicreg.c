@@ -18,7 +18,7 @@ static cl_uint col_lanes(size_t n) { return (cl_uint)(n < 64 ? n : 64); }
  * function of d only. */
 static unsigned col_vw(size_t d) { return d % 4 == 0 ? 4 : 1; }
 
-static void global_lanes_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+void clnn__repr_global_lanes_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     (void)cfg;
     global[0] = col_lanes(problem[0]) * (problem[1] / col_vw(problem[1]));
@@ -27,25 +27,6 @@ static void global_lanes_cols(const size_t problem[2], const clnn__config *cfg, 
 
 /* The column kernels' launch variant. */
 static void col_variant(size_t d, char buf[16]) { snprintf(buf, 16, "-DVW=%u", col_vw(d)); }
-
-static void global_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = problem[1];
-    global[1] = 1;
-}
-
-/* problem = {N, D} for every kernel of the statistics and gradients ({D, D} for offdiag_sq) */
-const clnn__tunable clnn__tune_repr_moments =
-    CLNN_TUNABLE("representations.col_moments", "representations_vicreg", "col_moments", NULL, global_lanes_cols);
-const clnn__tunable clnn__tune_repr_stats =
-    CLNN_TUNABLE("representations.col_stats", "representations_vicreg", "col_stats", NULL, global_cols);
-const clnn__tunable clnn__tune_repr_variance_grad =
-    CLNN_TUNABLE("representations.variance_grad", "representations_vicreg", "variance_grad", NULL, global_lanes_cols);
-const clnn__tunable clnn__tune_repr_center_cols =
-    CLNN_TUNABLE("representations.center_cols", "representations_vicreg", "center_cols", NULL, global_lanes_cols);
-const clnn__tunable clnn__tune_repr_offdiag =
-    CLNN_TUNABLE("representations.offdiag_sq", "representations_vicreg", "offdiag_sq", NULL, global_cols);
 
 /* One branch z [n, d] and what to compute from it. A value goes, times its
  * weight, to out[slot] (out NULL: no value); a gradient (dz NULL: none) is

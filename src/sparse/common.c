@@ -4,6 +4,10 @@
 #include "sparse/sparse_internal.h"
 #include "tune_family.h"
 
+#define CLNN_TABLE "sparse/sparse_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
+
 /* ---------------------------------------------------------------- tuning */
 
 /* MoE dispatch and combine: P0 tokens of P1 features, 8 experts, k = 2. */
@@ -78,12 +82,6 @@ static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, co
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(sparse, exercise_sparse) = {&clnn__tune_radix_count, &clnn__tune_radix_scan,
-    &clnn__tune_radix_scatter, &clnn__tune_w2_diff, &clnn__tune_topk_rows, &clnn__tune_msdropout_forward,
-    &clnn__tune_msdropout_backward, &clnn__tune_moe_route, &clnn__tune_moe_route_backward, &clnn__tune_moe_load,
-    &clnn__tune_moe_bias_update, &clnn__tune_moe_aux_loss, &clnn__tune_moe_pair_keys, &clnn__tune_moe_offsets,
-    &clnn__tune_moe_gather, &clnn__tune_moe_combine, &clnn__tune_moe_combine_dy, &clnn__tune_moe_combine_dg, NULL};
 
 void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {

@@ -5,15 +5,6 @@
 #include "common/rows.h"
 #include "sparse/sparse_internal.h"
 
-#define PER_ITEM(id_, kernel_) CLNN_TUNABLE(id_, "sparse_moe", kernel_, NULL, NULL)
-const clnn__tunable clnn__tune_moe_route = PER_ITEM("sparse.moe_route", "moe_route");
-const clnn__tunable clnn__tune_moe_route_backward = PER_ITEM("sparse.moe_route_backward", "moe_route_backward");
-const clnn__tunable clnn__tune_moe_bias_update = PER_ITEM("sparse.moe_bias_update", "moe_bias_update");
-const clnn__tunable clnn__tune_moe_aux_loss = PER_ITEM("sparse.moe_aux_loss", "moe_aux_loss");
-const clnn__tunable clnn__tune_moe_load =
-    CLNN_TUNABLE("sparse.moe_load", "sparse_moe", "moe_load",
-                 clnn__sparse_group_heuristic, clnn__global_one_group_each);
-
 #define MAX_EXPERTS 4096
 
 /* logits [T, E]: E = last dimension (<= MAX_EXPERTS), T = the other rows. */

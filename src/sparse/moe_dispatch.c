@@ -3,14 +3,6 @@
  * sort, rows gathered, and the weighted scatter back with its gradients. */
 #include "sparse/sparse_internal.h"
 
-#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "sparse_moe_dispatch", kernel_, NULL, NULL)
-const clnn__tunable clnn__tune_moe_pair_keys = ELEMENTWISE("sparse.moe_pair_keys", "moe_pair_keys");
-const clnn__tunable clnn__tune_moe_offsets = ELEMENTWISE("sparse.moe_offsets", "moe_offsets");
-const clnn__tunable clnn__tune_moe_gather = ELEMENTWISE("sparse.moe_gather", "moe_gather");
-const clnn__tunable clnn__tune_moe_combine = ELEMENTWISE("sparse.moe_combine", "moe_combine");
-const clnn__tunable clnn__tune_moe_combine_dy = ELEMENTWISE("sparse.moe_combine_dy", "moe_combine_dy");
-const clnn__tunable clnn__tune_moe_combine_dg = ELEMENTWISE("sparse.moe_combine_dg", "moe_combine_dg");
-
 /* positions [T*, K] int32 (T tokens of K slots; binds T, K and P = T·K,
  * the pairs), whose P·D fits 32-bit indices (D bound before). */
 static clnn_status check_positions(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *positions)

@@ -4,12 +4,6 @@
 #include "sparse/sparse_internal.h"
 #include "stochastic/stochastic_internal.h"
 
-const clnn__tunable clnn__tune_msdropout_forward =
-    CLNN_TUNABLE("sparse.msdropout_forward", "sparse_msdropout", "msdropout_forward", NULL, clnn__global_philox_blocks);
-const clnn__tunable clnn__tune_msdropout_backward =
-    CLNN_TUNABLE("sparse.msdropout_backward", "sparse_msdropout", "msdropout_backward",
-                 NULL, clnn__global_philox_blocks);
-
 /* small: the n-element tensor, big: the samples·n one; the streams must not wrap. */
 static clnn_status check_args(clnn_context *ctx, const char *fn, const char *small_name, const clnn_tensor *small,
                               const char *big_name, const clnn_tensor *big, unsigned samples, float p, uint32_t stream)

@@ -5,14 +5,6 @@
 
 /* LANES: virtual lanes per tile, i.e. CLNN_SORT_TILE / LANES elements per
  * lane; the local memory (16 counters per lane) bounds it at 256. */
-#define SORT_TUNABLE(id_, kernel_)                                                                      \
-    {id_, "sparse_sort", kernel_, 1, {{"LANES", {64, 128, 256}, 3, 256}, {NULL, {0}, 0, 0}}, clnn__sparse_group_heuristic, \
-     clnn__global_one_group_each}
-const clnn__tunable clnn__tune_radix_count = SORT_TUNABLE("sparse.radix_count", "radix_count");
-const clnn__tunable clnn__tune_radix_scatter = SORT_TUNABLE("sparse.radix_scatter", "radix_scatter");
-const clnn__tunable clnn__tune_radix_scan =
-    CLNN_TUNABLE("sparse.radix_scan", "sparse_sort", "radix_scan",
-                 clnn__sparse_group_heuristic, clnn__global_one_group_each);
 
 /* Pass p reads in (p = 0), else the buffer pass p - 1 wrote; even passes
  * write tmp, odd ones out, so the 8th lands in out and in may be out. */

@@ -22,11 +22,9 @@ void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[
 clnn_status clnn__sort(clnn_context *ctx, const char *fn, cl_mem keys_in, cl_mem vals_in, cl_mem keys_out,
                        cl_mem vals_out, size_t n);
 
-/* The family's tunable kernels, listed in CLNN_TUNE_FAMILY(sparse) (common.c). */
-extern const clnn__tunable clnn__tune_radix_count, clnn__tune_radix_scan, clnn__tune_radix_scatter,
-    clnn__tune_w2_diff, clnn__tune_topk_rows, clnn__tune_msdropout_forward, clnn__tune_msdropout_backward,
-    clnn__tune_moe_route, clnn__tune_moe_route_backward, clnn__tune_moe_load, clnn__tune_moe_bias_update,
-    clnn__tune_moe_aux_loss, clnn__tune_moe_pair_keys, clnn__tune_moe_offsets, clnn__tune_moe_gather,
-    clnn__tune_moe_combine, clnn__tune_moe_combine_dy, clnn__tune_moe_combine_dg;
+/* The family's tunable kernels (sparse_tunables.def). */
+#define CLNN_TABLE "sparse/sparse_tunables.def"
+#define CLNN_TABLE_DECLARE
+#include "tune_table.h"
 
 #endif

@@ -3,8 +3,6 @@
 #include "common/rows.h"
 #include "sparse/sparse_internal.h"
 
-const clnn__tunable clnn__tune_topk_rows = CLNN_ROW_TUNABLE("sparse.topk_rows", "sparse_topk_act", "topk_rows");
-
 /* x [rows, n] fp32 with 32-bit element indices and 1 <= k <= n. */
 static clnn_status check_x_k(clnn_context *ctx, const char *fn, const clnn_tensor *x, size_t k, size_t *rows,
                              size_t *n)

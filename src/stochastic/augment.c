@@ -6,12 +6,8 @@
 
 #include <stdlib.h>
 
-#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "stochastic_augment", kernel_, NULL, NULL)
-static const clnn__tunable tune_pair_mix = ELEMENTWISE("augment.pair_mix", "pair_mix_f32");
-static const clnn__tunable tune_pair_self = ELEMENTWISE("augment.pair_mix_self", "pair_mix_self_f32");
-static const clnn__tunable tune_pair_scatter = ELEMENTWISE("augment.pair_mix_scatter", "pair_mix_scatter_f32");
-static const clnn__tunable tune_cutout = ELEMENTWISE("augment.cutout", "cutout_f32");
-static const clnn__tunable tune_mix_labels = ELEMENTWISE("augment.mix_labels", "mix_labels_f32");
+#define CLNN_TABLE "stochastic/augment_tunables.def"
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -33,9 +29,6 @@ static clnn_status exercise_augment(clnn_context *ctx, const clnn__tunable *t, c
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(augment, exercise_augment) = {&tune_pair_mix, &tune_pair_self, &tune_pair_scatter, &tune_cutout,
-    &tune_mix_labels, NULL};
 
 /* An int32 tensor [count] whose entries lie in [0, bound): read back (it is
  * small: one entry per sample) so that the kernels never index out of range.
@@ -178,7 +171,7 @@ static clnn_status cutout(clnn_context *ctx, const char *fn, const clnn_tensor *
     cl_ulong s = seed;
     clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(sample), KARG(H), KARG(W),
                       KARG(side), KARG(s), KARG(st)};
-    size_t problem[2] = {in->count, 1};
+    size_t problem[2] = {(in->count + 7) / 8, 1}; /* 8 elements a work-item */
     return clnn__run(ctx, fn, &tune_cutout, problem, 9, a);
 }
 

@@ -4,14 +4,6 @@
  * one work-item summing them in order), so it never depends on the device. */
 #include "stochastic/stochastic_internal.h"
 
-#define ELEMENTWISE(id_, kernel_) CLNN_TUNABLE(id_, "stochastic", kernel_, NULL, NULL)
-const clnn__tunable clnn__dropblock_seeds_tunable = ELEMENTWISE("stochastic.dropblock_seeds", "dropblock_seeds_f32");
-const clnn__tunable clnn__dropblock_keep_tunable = ELEMENTWISE("stochastic.dropblock_keep", "dropblock_keep_f32");
-const clnn__tunable clnn__count_partial_tunable = ELEMENTWISE("stochastic.count_ones_partial", "count_ones_partial");
-const clnn__tunable clnn__count_scale_tunable = ELEMENTWISE("stochastic.count_ones_scale", "count_ones_scale");
-const clnn__tunable clnn__dropblock_apply_tunable = ELEMENTWISE("stochastic.dropblock_apply", "dropblock_apply_f32");
-const clnn__tunable clnn__multiply_tunable = ELEMENTWISE("stochastic.multiply", "multiply_f32");
-
 /* Elements per first-stage partial: at least 256, at most 4096 partials. */
 static size_t count_chunk(size_t n)
 {

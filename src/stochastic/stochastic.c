@@ -5,11 +5,9 @@
 #include "tune_family.h"
 
 /* one work-item per four elements (a Philox block of draws: cl/stochastic.cl) */
-#define PER_BLOCK(id_, kernel_) CLNN_TUNABLE(id_, "stochastic", kernel_, NULL, clnn__global_philox_blocks)
-static const clnn__tunable tune_group_mask = PER_BLOCK("stochastic.group_mask", "group_mask_f32");
-static const clnn__tunable tune_group_mask_add = PER_BLOCK("stochastic.group_mask_add", "group_mask_add_f32");
-static const clnn__tunable tune_mixout = PER_BLOCK("stochastic.mixout", "mixout_f32");
-static const clnn__tunable tune_noise = PER_BLOCK("stochastic.noise", "noise_f32");
+#define CLNN_TABLE "stochastic/stochastic_tunables.def"
+#define CLNN_TABLE_SHARED
+#include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
@@ -22,12 +20,12 @@ static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t
     if (t == &clnn__multiply_tunable) {
         clnn_tensor *dy = EX_RAND(&b, n), *mask = EX_RAND(&b, n), *dx = EX_RAND(&b, n);
         EX_STEP(&b, clnn_dropblock_backward(ctx, dy, mask, dx));
-    } else if (t == &tune_group_mask || t == &tune_group_mask_add || t == &tune_mixout || t == &tune_noise) {
+    } else if (t == &clnn__tune_stochastic_group_mask || t == &clnn__tune_stochastic_group_mask_add || t == &clnn__tune_stochastic_mixout || t == &clnn__tune_stochastic_noise) {
         clnn_tensor *x = EX_RAND(&b, problem[0], problem[1]), *x2 = EX_RAND(&b, problem[0], problem[1]);
         clnn_tensor *y = EX_RAND(&b, problem[0], problem[1]);
-        if (t == &tune_group_mask) EX_STEP(&b, clnn_dropconnect_forward(ctx, x, 0.1f, 5, y));
-        else if (t == &tune_group_mask_add) EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
-        else if (t == &tune_mixout) EX_STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
+        if (t == &clnn__tune_stochastic_group_mask) EX_STEP(&b, clnn_dropconnect_forward(ctx, x, 0.1f, 5, y));
+        else if (t == &clnn__tune_stochastic_group_mask_add) EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
+        else if (t == &clnn__tune_stochastic_mixout) EX_STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
         else EX_STEP(&b, clnn_noise_forward(ctx, x, CLNN_NOISE_GAUSSIAN, 0.1f, 5, y));
     } else { /* the DropBlock mask: seeds, keep, count_ones, apply */
         size_t c = (n + 1023) / 1024;
@@ -36,10 +34,6 @@ static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t
     }
     return clnn__exercise_end(&b);
 }
-
-CLNN_TUNE_FAMILY(stochastic, exercise_stochastic) = {&tune_group_mask, &tune_group_mask_add, &tune_mixout,
-    &tune_noise, &clnn__dropblock_seeds_tunable, &clnn__dropblock_keep_tunable, &clnn__count_partial_tunable,
-    &clnn__count_scale_tunable, &clnn__dropblock_apply_tunable, &clnn__multiply_tunable, NULL};
 
 clnn_status clnn__check_f32_like(clnn_context *ctx, const char *fn, const char *name, const clnn_tensor *t,
                                  const clnn_tensor *like, const char *like_name)
@@ -70,7 +64,7 @@ static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor
     clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(g), KARG(s), KARG(st), KARG(pp),
                       KARG(scale)};
     size_t problem[2] = {in->count, 1};
-    return clnn__run(ctx, fn, &tune_group_mask, problem, 8, a);
+    return clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask, problem, 8, a);
 }
 
 /* The shared front of the elementwise masks: float32 tensors of equal size, p in range. */
@@ -139,7 +133,7 @@ clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *
     clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG_BUF(branch->buffer), KARG(n), KARG(g),
                       KARG(s), KARG(st), KARG(pp), KARG(scale)};
     size_t problem[2] = {x->count, 1};
-    return clnn__run(ctx, fn, &tune_group_mask_add, problem, 9, a);
+    return clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask_add, problem, 9, a);
 }
 
 clnn_status clnn_stochastic_depth_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
@@ -169,7 +163,7 @@ static clnn_status noise(clnn_context *ctx, const char *fn, const clnn_tensor *i
     cl_float sc = scale;
     clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(s), KARG(st), KARG(k), KARG(sc)};
     size_t problem[2] = {in->count, 1};
-    return clnn__run(ctx, fn, &tune_noise, problem, 7, a);
+    return clnn__run(ctx, fn, &clnn__tune_stochastic_noise, problem, 7, a);
 }
 
 clnn_status clnn_noise_forward(clnn_context *ctx, const clnn_tensor *x, clnn_noise_kind kind, float scale,
@@ -200,7 +194,7 @@ clnn_status clnn_mixout_forward(clnn_context *ctx, const clnn_tensor *w, const c
     clnn__karg a[] = {KARG_BUF(w_mixed->buffer), KARG_BUF(w->buffer), KARG_BUF(w0->buffer), KARG(n), KARG(s),
                       KARG(st), KARG(pp), KARG(scale)};
     size_t problem[2] = {w->count, 1};
-    return clnn__run(ctx, fn, &tune_mixout, problem, 8, a);
+    return clnn__run(ctx, fn, &clnn__tune_stochastic_mixout, problem, 8, a);
 }
 
 clnn_status clnn_mixout_backward(clnn_context *ctx, const clnn_tensor *dw_mixed, float p, uint64_t seed,
