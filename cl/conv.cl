@@ -1,79 +1,88 @@
 /* Conv2d helpers around CLBlast GEMMs (NCHW), over a chunk of `images`
  * images at a time:
  *   col[(c*R + r)*S + s][i*P*Q + p*Q + q] = x[n0 + i][c][p*sh - ph + r*dh][q*sw - pw + s*dw]  (0 outside)
+ * Index arithmetic divides by prepared divisors (div_by), never with `/`.
  * Rows are channel-major, so the rows of group g are one contiguous block,
  * and one GEMM covers the chunk: y' [K, images*P*Q] = w . col, which
  * planes_from_rows puts back in NCHW order. */
 
 #include "index.clh"
 
-/* One work-item per column entry; x_offset = the chunk's first image. */
-__kernel void im2col(__global float *col, __global const float *x, const uint x_offset, const uint images,
-                     const uint C, const uint H, const uint W, const uint R, const uint S, const uint P, const uint Q,
-                     const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw)
+/* The sizes the two kernels share, each as a divisor (cl/index.clh): images,
+ * C, H, W, R, S, P, Q, the strides sh, sw; then the paddings and dilations. */
+#define COLMAP_ARGS                                                                                         \
+    const uint x_offset, const divisor images, const divisor C, const divisor H, const divisor W,          \
+        const divisor R, const divisor S, const divisor P, const divisor Q, const divisor sh, const divisor sw, \
+        const uint ph, const uint pw, const uint dh, const uint dw
+
+/* One work-item per column entry (x_offset = the chunk's first image):
+ * idx = ((((c·R + r)·S + s)·images + i)·P + p)·Q + q. */
+__kernel void im2col(__global float *col, __global const float *x, COLMAP_ARGS)
 {
     const uint idx = get_global_id(0);
-    const uint PQ = P * Q, cols = images * PQ;
-    if (idx >= C * R * S * cols) return;
-    uint row, i, p, rs, c;
-    const uint q = split_index(split_index(split_index(idx, cols, &row), PQ, &i), Q, &p);
-    const uint s = split_index(row, S, &rs), r = split_index(rs, R, &c);
-    const int h = (int)(p * sh + r * dh) - (int)ph;
-    const int w = (int)(q * sw + s * dw) - (int)pw;
+    if (idx >= C.x * R.x * S.x * images.x * P.x * Q.x) return;
+    uint pi, ip, rsi, rs, c;
+    const uint q = split_by(idx, Q, &pi), p = split_by(pi, P, &ip), i = split_by(ip, images, &rsi);
+    const uint s = split_by(rsi, S, &rs), r = split_by(rs, R, &c);
+    const int h = (int)(p * sh.x + r * dh) - (int)ph;
+    const int w = (int)(q * sw.x + s * dw) - (int)pw;
     float v = 0.0f;
-    if (h >= 0 && h < (int)H && w >= 0 && w < (int)W) v = x[x_offset + ((i * C + c) * H + (uint)h) * W + (uint)w];
+    if (h >= 0 && h < (int)H.x && w >= 0 && w < (int)W.x)
+        v = x[x_offset + ((i * C.x + c) * H.x + (uint)h) * W.x + (uint)w];
     col[idx] = v;
 }
 
 /* The adjoint of im2col as a gather: each input pixel sums, in a fixed (r, s)
  * order, the column entries that im2col copied it into. No atomics. */
-__kernel void col2im(__global float *dx, __global const float *col, const uint dx_offset, const uint images,
-                     const uint C, const uint H, const uint W, const uint R, const uint S, const uint P, const uint Q,
-                     const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw)
+__kernel void col2im(__global float *dx, __global const float *col, COLMAP_ARGS)
 {
-    uint idx, ic, h, w, i;
-    if (!plane_item(images * C, H, W, &idx, &ic, &h, &w)) return;
-    const uint c = split_index(ic, C, &i), cols = images * P * Q;
+    const uint idx = get_global_id(0);
+    if (idx >= images.x * C.x * H.x * W.x) return;
+    uint ich, ic, i;
+    const uint w = split_by(idx, W, &ich), h = split_by(ich, H, &ic), c = split_by(ic, C, &i);
+    const uint cols = images.x * P.x * Q.x;
     float sum = 0.0f;
-    for (uint r = 0; r < R; r++) {
+    for (uint r = 0; r < R.x; r++) {
         const int hp = (int)(h + ph) - (int)(r * dh); /* = p*sh */
         uint p;
-        if (hp < 0 || split_index((uint)hp, sh, &p) != 0) continue;
-        if (p >= P) continue;
-        for (uint s = 0; s < S; s++) {
+        if (hp < 0 || split_by((uint)hp, sh, &p) != 0) continue;
+        if (p >= P.x) continue;
+        for (uint s = 0; s < S.x; s++) {
             const int wq = (int)(w + pw) - (int)(s * dw);
             uint q;
-            if (wq < 0 || split_index((uint)wq, sw, &q) != 0) continue;
-            if (q >= Q) continue;
-            sum += col[((c * R + r) * S + s) * cols + i * P * Q + p * Q + q];
+            if (wq < 0 || split_by((uint)wq, sw, &q) != 0) continue;
+            if (q >= Q.x) continue;
+            sum += col[((c * R.x + r) * S.x + s) * cols + (i * P.x + p) * Q.x + q];
         }
     }
-    dx[dx_offset + idx] = sum;
+    dx[x_offset + idx] = sum;
 }
 
 /* y[n0 + i][k][pq] = rows[k][i*PQ + pq] (+ b[k] when has_bias): a chunk's
  * product back in NCHW order, one work-item per element of y's chunk
  * (y_offset = its first image). */
 __kernel void planes_from_rows(__global float *y, __global const float *rows, __global const float *b,
-                               const uint y_offset, const uint images, const uint K, const uint PQ,
+                               const uint y_offset, const divisor images, const divisor K, const divisor PQ,
                                const int has_bias)
 {
-    uint idx, ik, pq, i;
-    if (!grid_item(images * K, PQ, &idx, &ik, &pq)) return;
-    const uint k = split_index(ik, K, &i);
-    const float v = rows[(k * images + i) * PQ + pq];
+    const uint idx = get_global_id(0);
+    if (idx >= images.x * K.x * PQ.x) return;
+    uint ik, i;
+    const uint pq = split_by(idx, PQ, &ik), k = split_by(ik, K, &i);
+    const float v = rows[(k * images.x + i) * PQ.x + pq];
     y[y_offset + idx] = has_bias ? v + b[k] : v;
 }
 
 /* rows[k][i*PQ + pq] = dy[n0 + i][k][pq]: a chunk of dy in the GEMMs' order,
  * one work-item per element of rows (dy_offset = the chunk's first image). */
 __kernel void rows_from_planes(__global float *rows, __global const float *dy, const uint dy_offset,
-                               const uint images, const uint K, const uint PQ)
+                               const divisor images, const divisor K, const divisor PQ)
 {
-    uint idx, ki, pq, k;
-    if (!grid_item(K * images, PQ, &idx, &ki, &pq)) return;
-    const uint i = split_index(ki, images, &k);
-    rows[idx] = dy[dy_offset + (i * K + k) * PQ + pq];
+    const uint idx = get_global_id(0);
+    if (idx >= K.x * images.x * PQ.x) return;
+    uint ki, k;
+    const uint pq = split_by(idx, PQ, &ki), i = split_by(ki, images, &k);
+    rows[idx] = dy[dy_offset + (i * K.x + k) * PQ.x + pq];
 }
 
 /* y[n][k][pq] += b[k] over n elements, plane = P*Q, K channels. */

@@ -16,25 +16,29 @@ static inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
  * (n + 3) / 4): with group 1 their four draws are one Philox block; with a
  * larger group four consecutive elements span at most two draws (i / group
  * of the first and the last), so each item costs one or two Philox calls. */
-static inline int4 group_keeps(const ulong seed, const uint stream, const uint b, const uint group, const float p)
+static inline int4 group_keeps(const ulong seed, const uint stream, const uint b, const uint n, const divisor group,
+                               const float p)
 {
-    if (group == 1u) return philox_block_uniforms(seed, stream, b) >= (float4)(p);
-    const ulong base = 4ul * b, d0 = base / group, d3 = (base + 3u) / group;
+    if (group.x == 1u) return philox_block_uniforms(seed, stream, b) >= (float4)(p);
+    /* the last element of the four that exist (n - 1 at most: no overflow) */
+    const uint base = 4u * b, last = min(base + 3u, n - 1u);
+    const uint d0 = div_by(base, group), d3 = div_by(last, group);
     const int k0 = keep_draw(seed, stream, d0, p) ? -1 : 0;
     const int k3 = d3 == d0 ? k0 : (keep_draw(seed, stream, d3, p) ? -1 : 0);
-    return (int4)(k0, (base + 1u) / group == d0 ? k0 : k3, (base + 2u) / group == d0 ? k0 : k3, k3);
+    return (int4)(k0, div_by(min(base + 1u, last), group) == d0 ? k0 : k3,
+                  div_by(min(base + 2u, last), group) == d0 ? k0 : k3, k3);
 }
 
 /* out[i] = keep(i / group) ? in[i] * scale : 0. DropConnect and Mixout's
  * backward (group 1), spatial dropout (group H*W), stochastic depth's
  * backward (group = sample size). */
-__kernel void group_mask_f32(__global float *out, __global const float *in, const uint n, const uint group,
+__kernel void group_mask_f32(__global float *out, __global const float *in, const uint n, const divisor group,
                              const ulong seed, const uint stream, const float p, const float scale)
 {
     const uint b = get_global_id(0);
     if (4ul * b >= n) return;
     const uint base = 4u * b, m = min(4u, n - base);
-    const int4 keep = group_keeps(seed, stream, b, group, p);
+    const int4 keep = group_keeps(seed, stream, b, n, group, p);
     if (m == 4u) {
         vstore4(select((float4)(0.0f), vload4(0, in + base) * scale, keep), 0, out + base);
         return;
@@ -45,13 +49,13 @@ __kernel void group_mask_f32(__global float *out, __global const float *in, cons
 
 /* out[i] = base[i] + (keep(i / group) ? in[i] * scale : 0): stochastic depth. */
 __kernel void group_mask_add_f32(__global float *out, __global const float *base, __global const float *in,
-                                 const uint n, const uint group, const ulong seed, const uint stream, const float p,
+                                 const uint n, const divisor group, const ulong seed, const uint stream, const float p,
                                  const float scale)
 {
     const uint b = get_global_id(0);
     if (4ul * b >= n) return;
     const uint first = 4u * b, m = min(4u, n - first);
-    const int4 keep = group_keeps(seed, stream, b, group, p);
+    const int4 keep = group_keeps(seed, stream, b, n, group, p);
     if (m == 4u) {
         const float4 branch = select((float4)(0.0f), vload4(0, in + first) * scale, keep);
         vstore4(vload4(0, base + first) + branch, 0, out + first);
@@ -109,31 +113,31 @@ __kernel void noise_f32(__global float *out, __global const float *x, const uint
 /* ---- DropBlock, in four passes over NCHW (plane = H*W elements of one (n, c)).
  * 1. seeds: s[i] = 1 where a block may start at (h, w) (h <= H-b, w <= W-b)
  *    and u(i) < gamma, else 0. */
-__kernel void dropblock_seeds_f32(__global float *s, const uint n, const uint H, const uint W, const uint block,
-                                  const ulong seed, const uint stream, const float gamma)
+__kernel void dropblock_seeds_f32(__global float *s, const uint n, const divisor H, const divisor W,
+                                  const uint block, const ulong seed, const uint stream, const float gamma)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    uint rows;
-    const uint w = split_index(i, W, &rows), h = rows % H;
-    const bool may_start = h + block <= H && w + block <= W;
+    uint rows, planes;
+    const uint w = split_by(i, W, &rows), h = split_by(rows, H, &planes);
+    const bool may_start = h + block <= H.x && w + block <= W.x;
     s[i] = may_start && philox_uniform(seed, stream, i) < gamma ? 1.0f : 0.0f;
 }
 
 /* 2. keep[i] = 0 if any seed at (h - b + 1 .. h, w - b + 1 .. w) of the same plane, else 1. */
-__kernel void dropblock_keep_f32(__global float *keep, __global const float *s, const uint n, const uint H,
-                                 const uint W, const uint block)
+__kernel void dropblock_keep_f32(__global float *keep, __global const float *s, const uint n, const divisor H,
+                                 const divisor W, const uint block)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    uint rows;
-    const uint w = split_index(i, W, &rows), h = rows % H, plane = i - h * W - w;
+    uint rows, planes;
+    const uint w = split_by(i, W, &rows), h = split_by(rows, H, &planes), plane = i - h * W.x - w;
     /* max() rather than a compare-and-subtract, which clang turns into a
      * saturating-subtract intrinsic that Oclgrind 21.10 cannot run */
     const uint h0 = (uint)max((int)(h + 1) - (int)block, 0), w0 = (uint)max((int)(w + 1) - (int)block, 0);
     float hit = 0.0f;
     for (uint r = h0; r <= h; r++)
-        for (uint c = w0; c <= w; c++) hit = fmax(hit, s[plane + r * W + c]);
+        for (uint c = w0; c <= w; c++) hit = fmax(hit, s[plane + r * W.x + c]);
     keep[i] = 1.0f - hit;
 }
 

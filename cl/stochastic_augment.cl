@@ -1,7 +1,8 @@
 /* Batch-level data augmentation on [N, C, H, W] (Mixup treats any [N, ...]
  * as [N, 1, 1, F]): pair mixing through a permutation (Mixup, CutMix),
  * Cutout squares, and one-hot label mixing. One work-item per element;
- * every kernel guards its tail. */
+ * every kernel guards its tail. Sizes that index arithmetic divides by come
+ * as prepared divisors (cl/index.clh). */
 #include "index.clh"
 #include "philox.clh"
 
@@ -15,30 +16,30 @@ static inline bool in_box(uint h, uint w, uint y0, uint x0, uint y1, uint x1)
  * box and (a_out, b_out) outside. Mixup: box covers all, (lambda, 1 - lambda);
  * CutMix: inside (0, 1), outside (1, 0). sample = C H W. */
 __kernel void pair_mix_f32(__global float *y, __global const float *x, __global const int *perm, const uint n,
-                           const uint sample, const uint H, const uint W, const uint y0, const uint x0,
+                           const divisor sample, const divisor H, const divisor W, const uint y0, const uint x0,
                            const uint y1, const uint x1, const float a_in, const float b_in, const float a_out,
                            const float b_out)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    uint eh;
-    const uint s = i / sample, e = i - s * sample, w = split_index(e, W, &eh), h = eh % H;
+    uint s, eh, planes;
+    const uint e = split_by(i, sample, &s), w = split_by(e, W, &eh), h = split_by(eh, H, &planes);
     const bool inside = in_box(h, w, y0, x0, y1, x1);
     const float a = inside ? a_in : a_out, b = inside ? b_in : b_out;
-    const float self = x[i], other = x[(uint)perm[s] * sample + e];
+    const float self = x[i], other = x[(uint)perm[s] * sample.x + e];
     /* a zero weight drops its term outright (no 0 * inf) */
     y[i] = (a != 0.0f ? a * self : 0.0f) + (b != 0.0f ? b * other : 0.0f);
 }
 
 /* The transpose, first part: dx[n, i] = a dy[n, i]. */
-__kernel void pair_mix_self_f32(__global float *dx, __global const float *dy, const uint n, const uint sample,
-                                const uint H, const uint W, const uint y0, const uint x0, const uint y1,
+__kernel void pair_mix_self_f32(__global float *dx, __global const float *dy, const uint n, const divisor sample,
+                                const divisor H, const divisor W, const uint y0, const uint x0, const uint y1,
                                 const uint x1, const float a_in, const float a_out)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    uint eh;
-    const uint e = i % sample, w = split_index(e, W, &eh), h = eh % H;
+    uint s, eh, planes;
+    const uint e = split_by(i, sample, &s), w = split_by(e, W, &eh), h = split_by(eh, H, &planes);
     const float a = in_box(h, w, y0, x0, y1, x1) ? a_in : a_out;
     dx[i] = a != 0.0f ? a * dy[i] : 0.0f;
 }
@@ -46,15 +47,15 @@ __kernel void pair_mix_self_f32(__global float *dx, __global const float *dy, co
 /* The transpose, second part: dx[perm[n], i] += b dy[n, i]. perm is a
  * permutation (checked on the host), so every target has one writer: no races. */
 __kernel void pair_mix_scatter_f32(__global float *dx, __global const float *dy, __global const int *perm,
-                                   const uint n, const uint sample, const uint H, const uint W, const uint y0,
+                                   const uint n, const divisor sample, const divisor H, const divisor W, const uint y0,
                                    const uint x0, const uint y1, const uint x1, const float b_in, const float b_out)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    uint eh;
-    const uint s = i / sample, e = i - s * sample, w = split_index(e, W, &eh), h = eh % H;
+    uint s, eh, planes;
+    const uint e = split_by(i, sample, &s), w = split_by(e, W, &eh), h = split_by(eh, H, &planes);
     const float b = in_box(h, w, y0, x0, y1, x1) ? b_in : b_out;
-    if (b != 0.0f) dx[(uint)perm[s] * sample + e] += b * dy[i];
+    if (b != 0.0f) dx[(uint)perm[s] * sample.x + e] += b * dy[i];
 }
 
 /* floor(u * m) for the 24-bit uniform u of a Philox word, exactly (integer arithmetic). */
@@ -102,11 +103,11 @@ __kernel void cutout_f32(__global float *y, __global const float *x, const uint 
 
 /* targets[s, k] = lambda [labels[s] = k] + (1 - lambda) [labels[perm[s]] = k]. */
 __kernel void mix_labels_f32(__global float *targets, __global const int *labels, __global const int *perm,
-                             const uint n, const uint classes, const float lambda)
+                             const uint n, const divisor classes, const float lambda)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint s = i / classes;
-    const int k = (int)(i - s * classes);
+    uint s;
+    const int k = (int)split_by(i, classes, &s);
     targets[i] = (labels[s] == k ? lambda : 0.0f) + (labels[perm[s]] == k ? 1.0f - lambda : 0.0f);
 }

@@ -140,6 +140,8 @@ typedef struct clnn__karg {
 #define KARG_LOCAL_FIXED(bytes) ((clnn__karg){(bytes), NULL, 0, 0})
 #define KARG_LOCAL_PER_ITEM(bytes) ((clnn__karg){(bytes), NULL, 0, 1})
 
+#include "divisor.h" /* clnn__divisor: sizes as kernel divisors */
+
 /* A launch: work-items needed per dimension (need not be a multiple of the
  * local size; kernels guard the tail) and the local size to use (0 = let the
  * runtime choose). Dispatch fills local from the configuration it launches. */

@@ -111,11 +111,13 @@ static clnn__gemm_operand product_of(const conv_chunk *c, cl_mem out, const conv
 static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tunable *t, const conv_chunk *c,
                               cl_mem img, const conv_geom *g, const clnn_conv2d_options *prm)
 {
-    cl_uint off = (cl_uint)(c->n0 * g->C * g->H * g->W), images = (cl_uint)c->images;
-    cl_uint C = (cl_uint)g->C, H = (cl_uint)g->H, W = (cl_uint)g->W, R = (cl_uint)g->R, S = (cl_uint)g->S,
-            P = (cl_uint)g->P, Q = (cl_uint)g->Q;
-    cl_uint sh = (cl_uint)prm->stride[0], sw = (cl_uint)prm->stride[1], ph = (cl_uint)prm->pad[0],
-            pw = (cl_uint)prm->pad[1], dh = (cl_uint)prm->dilation[0], dw = (cl_uint)prm->dilation[1];
+    cl_uint off = (cl_uint)(c->n0 * g->C * g->H * g->W);
+    cl_uint4 images = clnn__divisor((cl_uint)c->images), C = clnn__divisor((cl_uint)g->C),
+             H = clnn__divisor((cl_uint)g->H), W = clnn__divisor((cl_uint)g->W), R = clnn__divisor((cl_uint)g->R),
+             S = clnn__divisor((cl_uint)g->S), P = clnn__divisor((cl_uint)g->P), Q = clnn__divisor((cl_uint)g->Q),
+             sh = clnn__divisor((cl_uint)prm->stride[0]), sw = clnn__divisor((cl_uint)prm->stride[1]);
+    cl_uint ph = (cl_uint)prm->pad[0], pw = (cl_uint)prm->pad[1], dh = (cl_uint)prm->dilation[0],
+            dw = (cl_uint)prm->dilation[1];
     int to_col = t == &tune_im2col;
     size_t problem[2] = {c->images * (to_col ? g->C * g->R * g->S * g->P * g->Q : g->C * g->H * g->W), 1};
     cl_mem dst = to_col ? c->col : img, src = to_col ? img : c->col;
@@ -129,8 +131,9 @@ static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tun
 static clnn_status run_planes_from_rows(clnn_context *ctx, const char *fn, const conv_chunk *c, cl_mem y, cl_mem b,
                                         const conv_geom *g)
 {
-    cl_uint off = (cl_uint)(c->n0 * g->K * g->P * g->Q), images = (cl_uint)c->images, K = (cl_uint)g->K,
-            PQ = (cl_uint)(g->P * g->Q);
+    cl_uint off = (cl_uint)(c->n0 * g->K * g->P * g->Q);
+    cl_uint4 images = clnn__divisor((cl_uint)c->images), K = clnn__divisor((cl_uint)g->K),
+             PQ = clnn__divisor((cl_uint)(g->P * g->Q));
     cl_int has_bias = b != NULL;
     cl_mem bias = b ? b : c->rows;
     size_t problem[2] = {c->images * g->K * g->P * g->Q, 1};
@@ -143,8 +146,9 @@ static clnn_status run_planes_from_rows(clnn_context *ctx, const char *fn, const
 static clnn_status run_rows_from_planes(clnn_context *ctx, const char *fn, const conv_chunk *c, cl_mem dy,
                                         const conv_geom *g)
 {
-    cl_uint off = (cl_uint)(c->n0 * g->K * g->P * g->Q), images = (cl_uint)c->images, K = (cl_uint)g->K,
-            PQ = (cl_uint)(g->P * g->Q);
+    cl_uint off = (cl_uint)(c->n0 * g->K * g->P * g->Q);
+    cl_uint4 images = clnn__divisor((cl_uint)c->images), K = clnn__divisor((cl_uint)g->K),
+             PQ = clnn__divisor((cl_uint)(g->P * g->Q));
     size_t problem[2] = {c->images * g->K * g->P * g->Q, 1};
     clnn__karg a[] = {KARG_BUF(c->rows), KARG_BUF(dy), KARG(off), KARG(images), KARG(K), KARG(PQ)};
     return clnn__run(ctx, fn, &tune_rows_from_planes, problem, sizeof a / sizeof a[0], a);

@@ -91,18 +91,19 @@ static clnn_status run_pair_mix(clnn_context *ctx, const char *fn, const clnn_te
                                 const pair_mix *m, clnn_tensor *out, int backward)
 {
     size_t problem[2] = {in->count, 1};
+    cl_uint4 sample = clnn__divisor(m->sample), H = clnn__divisor(m->H), W = clnn__divisor(m->W);
     if (!backward) {
         clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG_BUF(perm->buffer), KARG(m->n),
-                          KARG(m->sample), KARG(m->H), KARG(m->W), KARG(m->y0), KARG(m->x0), KARG(m->y1),
+                          KARG(sample), KARG(H), KARG(W), KARG(m->y0), KARG(m->x0), KARG(m->y1),
                           KARG(m->x1), KARG(m->a_in), KARG(m->b_in), KARG(m->a_out), KARG(m->b_out)};
         return clnn__run(ctx, fn, &tune_pair_mix, problem, 15, a);
     }
-    clnn__karg a_self[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(m->n), KARG(m->sample),
-                           KARG(m->H), KARG(m->W), KARG(m->y0), KARG(m->x0), KARG(m->y1), KARG(m->x1),
+    clnn__karg a_self[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(m->n), KARG(sample),
+                           KARG(H), KARG(W), KARG(m->y0), KARG(m->x0), KARG(m->y1), KARG(m->x1),
                            KARG(m->a_in), KARG(m->a_out)};
     TRY(clnn__run(ctx, fn, &tune_pair_self, problem, 12, a_self));
     clnn__karg a_sc[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG_BUF(perm->buffer), KARG(m->n),
-                         KARG(m->sample), KARG(m->H), KARG(m->W), KARG(m->y0), KARG(m->x0), KARG(m->y1),
+                         KARG(sample), KARG(H), KARG(W), KARG(m->y0), KARG(m->x0), KARG(m->y1),
                          KARG(m->x1), KARG(m->b_in), KARG(m->b_out)};
     return clnn__run(ctx, fn, &tune_pair_scatter, problem, 13, a_sc);
 }
@@ -198,7 +199,8 @@ clnn_status clnn_mix_labels(clnn_context *ctx, const clnn_tensor *labels, const 
     TRY(check_lambda(ctx, fn, lambda));
     TRY(check_indices(ctx, fn, "labels", labels, N, K, 0));
     TRY(check_indices(ctx, fn, "perm", perm, N, N, 0));
-    cl_uint n = (cl_uint)targets->count, k = (cl_uint)K;
+    cl_uint n = (cl_uint)targets->count;
+    cl_uint4 k = clnn__divisor((cl_uint)K);
     cl_float lam = lambda;
     clnn__karg a[] = {KARG_BUF(targets->buffer), KARG_BUF(labels->buffer), KARG_BUF(perm->buffer), KARG(n), KARG(k),
                       KARG(lam)};

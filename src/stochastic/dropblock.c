@@ -38,7 +38,8 @@ static clnn_status dropblock_passes(clnn_context *ctx, const char *fn, const cln
                                     float keep_prob, uint64_t seed, clnn_tensor *mask, clnn_tensor *y,
                                     cl_mem partial, cl_mem scale, cl_uint chunk, cl_uint nchunks)
 {
-    cl_uint n = (cl_uint)x->count, H = (cl_uint)x->shape[2], W = (cl_uint)x->shape[3], blk = (cl_uint)b;
+    cl_uint n = (cl_uint)x->count, blk = (cl_uint)b;
+    cl_uint4 H = clnn__divisor((cl_uint)x->shape[2]), W = clnn__divisor((cl_uint)x->shape[3]);
     cl_uint st = CLNN_STREAM_DROPBLOCK;
     cl_ulong s = seed;
     cl_float gamma = dropblock_gamma(keep_prob, b, x->shape[2], x->shape[3]);

@@ -58,7 +58,8 @@ clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p)
 static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor *out, const clnn_tensor *in,
                                   size_t group, uint64_t seed, uint32_t stream, float p)
 {
-    cl_uint n = (cl_uint)in->count, g = (cl_uint)group, st = stream;
+    cl_uint n = (cl_uint)in->count, st = stream;
+    cl_uint4 g = clnn__divisor((cl_uint)group);
     cl_ulong s = seed;
     cl_float pp = p, scale = 1.0f / (1.0f - p);
     clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(g), KARG(s), KARG(st), KARG(pp),
@@ -127,7 +128,8 @@ clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *
     TRY(clnn__check_f32_like(ctx, fn, "branch", branch, x, "x"));
     TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
     TRY(clnn__check_drop_p(ctx, fn, p));
-    cl_uint n = (cl_uint)x->count, g = (cl_uint)(x->count / x->shape[0]), st = CLNN_STREAM_STOCHASTIC_DEPTH;
+    cl_uint n = (cl_uint)x->count, st = CLNN_STREAM_STOCHASTIC_DEPTH;
+    cl_uint4 g = clnn__divisor((cl_uint)(x->count / x->shape[0]));
     cl_ulong s = seed;
     cl_float pp = p, scale = 1.0f / (1.0f - p);
     clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG_BUF(branch->buffer), KARG(n), KARG(g),
