@@ -164,3 +164,21 @@ size_t test_local_fit(clnn_context *ctx, const char *kernel_id, const clnn_tune_
     printf("%s: local size %zu -> %zu, the largest this device takes for it\n", kernel_id, want, max);
     return max;
 }
+
+char *test_cl_source(const char *cl_dir, const char *header, const char *kernels)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s", cl_dir, header);
+    FILE *f = fopen(path, "rb");
+    REQUIRE(f != NULL, "cannot open %s", path);
+    static char buf[65536];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    REQUIRE(n > 0 && n < sizeof buf - 1, "%s: %zu bytes read", path, n);
+    buf[n] = '\0';
+    char *src = malloc(n + strlen(kernels) + 1);
+    REQUIRE(src != NULL, "out of memory");
+    strcpy(src, buf);
+    strcat(src, kernels);
+    return src;
+}

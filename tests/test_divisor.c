@@ -17,22 +17,6 @@ static const char *kernels =
     "{ const size_t i = get_global_id(0); uint quotient; r[i] = split_by(x[i], d[i], &quotient);\n"
     "  q[i] = quotient + (div_by(x[i], d[i]) != quotient); }\n";
 
-static char *read_source(void)
-{
-    FILE *f = fopen(CLNN_CL_DIR "/index.clh", "rb");
-    REQUIRE(f != NULL, "cannot open %s", CLNN_CL_DIR "/index.clh");
-    static char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    REQUIRE(n > 0 && n < sizeof buf - 1, "index.clh: %zu bytes read", n);
-    buf[n] = '\0';
-    char *src = malloc(n + strlen(kernels) + 1);
-    REQUIRE(src != NULL, "out of memory");
-    strcpy(src, buf);
-    strcat(src, kernels);
-    return src;
-}
-
 static uint32_t next_random(uint64_t *s)
 {
     *s = *s * 6364136223846793005ull + 1442695040888963407ull;
@@ -72,7 +56,7 @@ int main(void)
     cl_command_queue q;
     cl_device_id dev;
     CHECK_OK(ctx, clnn_context_cl(ctx, &c, &q, &dev));
-    char *src = read_source();
+    char *src = test_cl_source(CLNN_CL_DIR, "index.clh", kernels);
     const char *srcs[1] = {src};
     cl_int err;
     cl_program prog = clCreateProgramWithSource(c, 1, srcs, NULL, &err);

@@ -18,22 +18,6 @@ static const char *kernels = "\n__kernel void exp_scalar(__global float *y, __gl
                              "__kernel void exp_vector(__global float *y, __global const float *x)\n"
                              "{ const size_t i = get_global_id(0); vstore8(clnn_expf8(vload8(i, x)), i, y); }\n";
 
-static char *read_header(void)
-{
-    FILE *f = fopen(CLNN_CL_DIR "/exp.clh", "rb");
-    REQUIRE(f != NULL, "cannot open %s", CLNN_CL_DIR "/exp.clh");
-    static char buf[16384];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    REQUIRE(n > 0 && n < sizeof buf - 1, "exp.clh: %zu bytes read", n);
-    buf[n] = '\0';
-    char *src = malloc(n + strlen(kernels) + 1);
-    REQUIRE(src != NULL, "out of memory");
-    strcpy(src, buf);
-    strcat(src, kernels);
-    return src;
-}
-
 /* Runs kernel `name` of prog on x[0..n) (n a multiple of 8) into y. */
 static void run(cl_context c, cl_command_queue q, cl_program prog, const char *name, const float *x, float *y,
                 size_t n)
@@ -80,7 +64,7 @@ int main(void)
     cl_command_queue q;
     cl_device_id dev;
     CHECK_OK(ctx, clnn_context_cl(ctx, &c, &q, &dev));
-    char *src = read_header();
+    char *src = test_cl_source(CLNN_CL_DIR, "exp.clh", kernels);
     const char *srcs[1] = {src};
     cl_int err;
     cl_program prog = clCreateProgramWithSource(c, 1, srcs, NULL, &err);
