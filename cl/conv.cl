@@ -86,8 +86,10 @@ __kernel void rows_from_planes(__global float *rows, __global const float *dy, c
 }
 
 /* y[n][k][pq] += b[k] over n elements, plane = P*Q, K channels. */
-__kernel void bias_add(__global float *y, __global const float *b, const uint n, const uint plane, const uint K)
+__kernel void bias_add(__global float *y, __global const float *b, const uint n, const divisor plane,
+                       const divisor K)
 {
     const uint i = get_global_id(0);
-    if (i < n) y[i] += b[(i / plane) % K];
+    uint image;
+    if (i < n) y[i] += b[split_by(div_by(i, plane), K, &image)];
 }

@@ -39,6 +39,7 @@ __kernel void quant_params(__global const float *ext, __global float *scale, __g
     scale[c] = s; /* after zero: without a zero tensor the host passes scale for both */
 }
 
+#include "index.clh"
 #include "philox.clh"
 
 /* MODE 0 forward:  out = (clamp(q, qmin, qmax) − z)·s
@@ -46,12 +47,12 @@ __kernel void quant_params(__global const float *ext, __global float *scale, __g
  * MODE 2 noise:    out = x + s·(u − 1/2), u = philox_uniform(seed, stream, i)
  * out may be x (MODE 0, 2) or din (MODE 1). Symmetric: zero is not read. */
 __kernel void fake_quant(__global const float *x, __global const float *scale, __global const float *zero,
-                         __global const float *din, __global float *out, const uint n, const uint inner,
+                         __global const float *din, __global float *out, const uint n, const divisor inner,
                          const int bits, const ulong seed, const uint stream)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-    const uint c = i / inner;
+    const uint c = div_by(i, inner);
     const float s = scale[c];
 #if MODE == 2
     out[i] = x[i] + s * (philox_uniform(seed, stream, i) - 0.5f);

@@ -266,7 +266,8 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
     TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer,
                   b && fused_bias ? b->buffer : NULL));
     if (!b || fused_bias) return CLNN_OK;
-    cl_uint count = (cl_uint)y->count, plane = (cl_uint)(g.P * g.Q), K = (cl_uint)g.K;
+    cl_uint count = (cl_uint)y->count;
+    cl_uint4 plane = clnn__divisor((cl_uint)(g.P * g.Q)), K = clnn__divisor((cl_uint)g.K);
     size_t problem[2] = {y->count, 1};
     clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(b->buffer), KARG(count), KARG(plane), KARG(K)};
     return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);

@@ -58,7 +58,8 @@ static clnn_status fake_quant_run(clnn_context *ctx, const char *fn, int mode, c
 {
     char variant[32];
     snprintf(variant, sizeof variant, "-DMODE=%d -DSYMMETRIC=%d", mode, q->symmetric != 0);
-    cl_uint n = (cl_uint)x->count, inner = (cl_uint)(q->per_channel ? x->count / x->shape[0] : x->count);
+    cl_uint n = (cl_uint)x->count;
+    cl_uint4 inner = clnn__divisor((cl_uint)(q->per_channel ? x->count / x->shape[0] : x->count));
     cl_int bits = q->bits;
     cl_ulong sd = seed;
     cl_uint sm = stream;
