@@ -112,16 +112,25 @@ __kernel void noise_f32(__global float *out, __global const float *x, const uint
 
 /* ---- DropBlock, in four passes over NCHW (plane = H*W elements of one (n, c)).
  * 1. seeds: s[i] = 1 where a block may start at (h, w) (h <= H-b, w <= W-b)
- *    and u(i) < gamma, else 0. */
+ *    and u(i) < gamma, else 0. Work-item b handles elements 4b .. 4b+3, the
+ *    four uniforms of Philox block b (launch: (n + 3) / 4). */
 __kernel void dropblock_seeds_f32(__global float *s, const uint n, const divisor H, const divisor W,
                                   const uint block, const ulong seed, const uint stream, const float gamma)
 {
-    const uint i = get_global_id(0);
-    if (i >= n) return;
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const float4 u = philox_block_uniforms(seed, stream, b);
     uint rows, planes;
-    const uint w = split_by(i, W, &rows), h = split_by(rows, H, &planes);
-    const bool may_start = h + block <= H.x && w + block <= W.x;
-    s[i] = may_start && philox_uniform(seed, stream, i) < gamma ? 1.0f : 0.0f;
+    uint w = split_by(base, W, &rows), h = split_by(rows, H, &planes);
+    for (uint j = 0; j < m; j++) {
+        const bool may_start = h + block <= H.x && w + block <= W.x;
+        s[base + j] = may_start && philox_lane4(u, j) < gamma ? 1.0f : 0.0f;
+        if (++w == W.x) { /* the next row, or plane */
+            w = 0;
+            if (++h == H.x) h = 0;
+        }
+    }
 }
 
 /* 2. keep[i] = 0 if any seed at (h - b + 1 .. h, w - b + 1 .. w) of the same plane, else 1. */
