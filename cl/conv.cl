@@ -32,6 +32,37 @@ __kernel void im2col(__global float *col, __global const float *x, COLMAP_ARGS)
     col[idx] = v;
 }
 
+/* The window rows (or columns) that cover a pixel: t = pos + pad - r·dil
+ * over r = 0, 1, ..., with t = p·stride + rem; p and rem are stepped as r
+ * grows (t falls by dil = dq·stride + dr), so the loops never divide. */
+typedef struct window_step {
+    int p;
+    uint rem, dq, dr, stride;
+} window_step;
+
+static inline window_step window_first(uint pos_padded, uint dil, divisor stride)
+{
+    uint p, dq;
+    window_step w;
+    w.rem = split_by(pos_padded, stride, &p);
+    w.dr = split_by(dil, stride, &dq);
+    w.p = (int)p;
+    w.dq = dq;
+    w.stride = stride.x;
+    return w;
+}
+
+static inline void window_next(window_step *w)
+{
+    w->p -= (int)w->dq;
+    if (w->rem < w->dr) {
+        w->rem += w->stride - w->dr;
+        w->p -= 1;
+    } else {
+        w->rem -= w->dr;
+    }
+}
+
 /* The adjoint of im2col as a gather: each input pixel sums, in a fixed (r, s)
  * order, the column entries that im2col copied it into. No atomics. */
 __kernel void col2im(__global float *dx, __global const float *col, COLMAP_ARGS)
@@ -42,17 +73,13 @@ __kernel void col2im(__global float *dx, __global const float *col, COLMAP_ARGS)
     const uint w = split_by(idx, W, &ich), h = split_by(ich, H, &ic), c = split_by(ic, C, &i);
     const uint cols = images.x * P.x * Q.x;
     float sum = 0.0f;
-    for (uint r = 0; r < R.x; r++) {
-        const int hp = (int)(h + ph) - (int)(r * dh); /* = p*sh */
-        uint p;
-        if (hp < 0 || split_by((uint)hp, sh, &p) != 0) continue;
-        if (p >= P.x) continue;
-        for (uint s = 0; s < S.x; s++) {
-            const int wq = (int)(w + pw) - (int)(s * dw);
-            uint q;
-            if (wq < 0 || split_by((uint)wq, sw, &q) != 0) continue;
-            if (q >= Q.x) continue;
-            sum += col[((c * R.x + r) * S.x + s) * cols + (i * P.x + p) * Q.x + q];
+    window_step wr = window_first(h + ph, dh, sh);
+    for (uint r = 0; r < R.x && wr.p >= 0; r++, window_next(&wr)) {
+        if (wr.rem != 0 || wr.p >= (int)P.x) continue;
+        window_step ws = window_first(w + pw, dw, sw);
+        for (uint s = 0; s < S.x && ws.p >= 0; s++, window_next(&ws)) {
+            if (ws.rem != 0 || ws.p >= (int)Q.x) continue;
+            sum += col[((c * R.x + r) * S.x + s) * cols + (i * P.x + (uint)wr.p) * Q.x + (uint)ws.p];
         }
     }
     dx[x_offset + idx] = sum;
