@@ -22,7 +22,11 @@
  *
  * gamma and beta are both given or both NULL (no affine: gamma = 1, beta = 0);
  * dgamma and dbeta may each be NULL (not computed). Every reduction is a fixed
- * tree (same bits on every run). eps > 0 and momentum in [0, 1], finite.
+ * tree (same bits on every run, whatever the tuned launch configuration).
+ * The mean and variance come from one pass over x: 64 lanes of sums shifted
+ * by each lane's first element, merged pairwise (docs/kernels.md); about as
+ * accurate as two passes unless a lane starts at an extreme outlier.
+ * eps > 0 and momentum in [0, 1], finite.
  * Aliasing: the backward outputs dx, dgamma and dbeta share memory with no
  * input (x, dy, gamma, save_mean, save_invstd) and with no other output;
  * two tensors share memory when they wrap one cl_mem or overlapping
