@@ -20,6 +20,11 @@
 #define NORM_PARAM_PER_GROUP 8 /* affine index = group (batch norm), else element index (layer norm) */
 #define NORM_WANT_DGAMMA 16    /* norm_param_grad, and batch norm's norm_backward_data: dgamma */
 #define NORM_WANT_DBETA 32     /* the same for dbeta */
+#define NORM_RELU 64           /* batch norm + ReLU: forward y = relu(z); backward dy * (y > 0 ? 1 : 0) */
+
+/* ReLU as cl/activation.clh's (x > 0 ? x : 0), and its derivative from the output y. */
+static inline float8 norm_relu8(const float8 z) { return select((float8)(0.0f), z, z > 0.0f); }
+static inline float8 norm_relu_df8(const float8 y) { return select((float8)(0.0f), (float8)(1.0f), y > 0.0f); }
 
 /* The group's mean and invstd (batch or running statistics; stat is empty
  * with running ones), saved, and the running statistics updated. Run by one
@@ -68,7 +73,7 @@ __kernel void norm_forward(__global const float *x, __global float *y, __global 
             out = per_group ? gg * xhat + gb
                             : norm_plain8(gamma, at.i, count) * xhat + norm_plain8(beta, at.i, count);
         }
-        norm_store8(y, base, &at, count, inner, outer_stride, out);
+        norm_store8(y, base, &at, count, inner, outer_stride, (flags & NORM_RELU) ? norm_relu8(out) : out);
     }
 #else
     __local float ln[NORM_LANES], lm[NORM_LANES], lq[NORM_LANES];
@@ -83,14 +88,23 @@ __kernel void norm_forward(__global const float *x, __global float *y, __global 
     for (uint i = get_local_id(0); i < count; i += get_local_size(0)) {
         const uint a = norm_addr(g, i, group_stride, inner, outer_stride);
         const float xhat = (x[a] - mi.x) * mi.y;
-        if (affine) {
-            const uint j = per_group ? g : i;
-            y[a] = gamma[j] * xhat + beta[j];
-        } else {
-            y[a] = xhat;
-        }
+        const uint j = per_group ? g : i;
+        const float z = affine ? gamma[j] * xhat + beta[j] : xhat;
+        y[a] = (flags & NORM_RELU) ? (z > 0.0f ? z : 0.0f) : z;
     }
 #endif
+}
+
+/* dy at element e, times the ReLU's derivative at the fused output when relu is set. */
+static inline float norm_dy(__global const float *dy, __global const float *y, const int relu, const uint e)
+{
+    return relu ? dy[e] * (y[e] > 0.0f ? 1.0f : 0.0f) : dy[e];
+}
+static inline float8 norm_dy8(__global const float *dy, __global const float *y, const int relu, const uint base,
+                              const norm_pos *at, const uint n, const uint inner, const uint outer_stride)
+{
+    const float8 g = norm_load8(dy, base, at, n, inner, outer_stride);
+    return relu ? g * norm_relu_df8(norm_load8(y, base, at, n, inner, outer_stride)) : g;
 }
 
 /* dx for a group. With batch statistics (mean and invstd depend on x):
@@ -100,15 +114,18 @@ __kernel void norm_forward(__global const float *x, __global float *y, __global 
  * and B = sum w * dy * xhat, mean(gdy) = G * A / count, mean(gdy * xhat) =
  * G * B / count. With running statistics (batch-norm inference) they are
  * constants: dx = invstd * gdy. Batch norm (per-group parameters) also
- * writes dgamma = B and dbeta = A (w = 1) where flags ask. */
-__kernel void norm_backward_data(__global const float *x, __global const float *dy, __global const float *gamma,
+ * writes dgamma = B and dbeta = A (w = 1) where flags ask. With NORM_RELU
+ * (batch norm + ReLU) dy stands for dy * (y > 0 ? 1 : 0), y the fused
+ * forward's output: the bits of the ReLU's backward, then this. */
+__kernel void norm_backward_data(__global const float *x, __global const float *dy, __global const float *y,
+                                 __global const float *gamma,
                                  __global const float *save_mean, __global const float *save_invstd,
                                  __global float *dx, __global float *dgamma, __global float *dbeta, const uint groups,
                                  const uint count, const uint group_stride, const uint inner,
                                  const uint outer_stride, const int flags)
 {
     const int per_group = flags & NORM_PARAM_PER_GROUP, affine = flags & NORM_AFFINE;
-    const int per_elem = affine && !per_group, use_running = flags & NORM_USE_RUNNING;
+    const int per_elem = affine && !per_group, use_running = flags & NORM_USE_RUNNING, relu = flags & NORM_RELU;
     /* the sums run unless nothing needs them (over zero elements then) */
     const uint n_stat = !use_running || (flags & (NORM_WANT_DGAMMA | NORM_WANT_DBETA)) ? count : 0;
 #if VEC
@@ -123,7 +140,7 @@ __kernel void norm_backward_data(__global const float *x, __global const float *
         for (uint v = 0; v < 8; v++, norm_next(&at, inner)) {
             const float8 xhat = (norm_load8(x, base, &at, count, inner, outer_stride) - mean) * invstd;
             const float8 w = per_elem ? norm_plain8(gamma, at.i, count) : (float8)(1.0f);
-            const float8 wdy = w * norm_load8(dy, base, &at, count, inner, outer_stride);
+            const float8 wdy = w * norm_dy8(dy, y, relu, base, &at, count, inner, outer_stride);
             const int8 valid = norm_valid8(&at, count);
             la[v] = select(la[v], la[v] + wdy, valid);
             lb[v] = select(lb[v], lb[v] + wdy * xhat, valid);
@@ -140,7 +157,7 @@ __kernel void norm_backward_data(__global const float *x, __global const float *
         float a = 0.0f, b = 0.0f;
         for (uint i = l; i < n_stat; i += NORM_LANES) {
             const uint e = norm_addr(g, i, group_stride, inner, outer_stride);
-            const float xhat = (x[e] - mean) * invstd, wdy = (per_elem ? gamma[i] : 1.0f) * dy[e];
+            const float xhat = (x[e] - mean) * invstd, wdy = (per_elem ? gamma[i] : 1.0f) * norm_dy(dy, y, relu, e);
             a += wdy;
             b += wdy * xhat;
         }
@@ -163,14 +180,14 @@ __kernel void norm_backward_data(__global const float *x, __global const float *
     for (at = (norm_pos){0, 0, 0}; at.i < count; norm_next(&at, inner)) {
         const float8 xhat = (norm_load8(x, base, &at, count, inner, outer_stride) - mean) * invstd;
         const float8 w = per_elem ? norm_plain8(gamma, at.i, count) : (float8)(1.0f);
-        const float8 gdy = G * w * norm_load8(dy, base, &at, count, inner, outer_stride);
+        const float8 gdy = G * w * norm_dy8(dy, y, relu, base, &at, count, inner, outer_stride);
         const float8 out = use_running ? invstd * gdy : invstd * (gdy - mean_gdy - xhat * mean_gdy_xhat);
         norm_store8(dx, base, &at, count, inner, outer_stride, out);
     }
 #else
     for (uint i = get_local_id(0); i < count; i += get_local_size(0)) {
         const uint e = norm_addr(g, i, group_stride, inner, outer_stride);
-        const float xhat = (x[e] - mean) * invstd, gdy = G * (per_elem ? gamma[i] : 1.0f) * dy[e];
+        const float xhat = (x[e] - mean) * invstd, gdy = G * (per_elem ? gamma[i] : 1.0f) * norm_dy(dy, y, relu, e);
         dx[e] = use_running ? invstd * gdy : invstd * (gdy - mean_gdy - xhat * mean_gdy_xhat);
     }
 #endif

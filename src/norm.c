@@ -110,7 +110,8 @@ enum {
     NORM_UPDATE_RUNNING = 4,
     NORM_PARAM_PER_GROUP = 8,
     NORM_WANT_DGAMMA = 16,
-    NORM_WANT_DBETA = 32
+    NORM_WANT_DBETA = 32,
+    NORM_RELU = 64
 };
 
 /* Groups of elements sharing statistics: element i of group g at
@@ -165,21 +166,23 @@ static clnn_status run_forward(clnn_context *ctx, const char *fn, const norm_gro
  * set, the parameter groups are those groups), then for layer norm
  * dgamma/dbeta over the parameter groups pg. */
 static clnn_status run_backward(clnn_context *ctx, const char *fn, const norm_groups *g, const norm_groups *pg,
-                                int flags, int per_group, const clnn_tensor *x, const clnn_tensor *dy,
-                                const clnn_tensor *gamma, const clnn_tensor *smean, const clnn_tensor *sinv,
-                                clnn_tensor *dx, clnn_tensor *dgamma, clnn_tensor *dbeta)
+                                int flags, int per_group, const clnn_tensor *x, const clnn_tensor *y,
+                                const clnn_tensor *dy, const clnn_tensor *gamma, const clnn_tensor *smean,
+                                const clnn_tensor *sinv, clnn_tensor *dx, clnn_tensor *dgamma, clnn_tensor *dbeta)
 {
     if (gamma) flags |= NORM_AFFINE;
+    if (y) flags |= NORM_RELU; /* y: the output of batch norm + ReLU */
+    cl_mem yb = y ? y->buffer : x->buffer;
     const int want = (dgamma ? NORM_WANT_DGAMMA : 0) | (dbeta ? NORM_WANT_DBETA : 0);
     cl_mem gb = gamma ? gamma->buffer : x->buffer;
     cl_mem dgb = dgamma ? dgamma->buffer : x->buffer, dbb = dbeta ? dbeta->buffer : x->buffer;
     cl_int f = flags | (per_group ? NORM_PARAM_PER_GROUP | want : 0);
     size_t problem[2] = {g->groups, g->count};
-    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(dy->buffer), KARG_BUF(gb),  KARG_BUF(smean->buffer),
-                      KARG_BUF(sinv->buffer), KARG_BUF(dx->buffer), KARG_BUF(dgb), KARG_BUF(dbb),
-                      KARG(g->groups),     KARG(g->count),        KARG(g->group_stride), KARG(g->inner),
-                      KARG(g->outer_stride), KARG(f)};
-    TRY(clnn__run(ctx, fn, &tune_backward_data, problem, 14, a));
+    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(dy->buffer), KARG_BUF(yb),         KARG_BUF(gb),
+                      KARG_BUF(smean->buffer), KARG_BUF(sinv->buffer), KARG_BUF(dx->buffer), KARG_BUF(dgb),
+                      KARG_BUF(dbb),       KARG(g->groups),     KARG(g->count),     KARG(g->group_stride),
+                      KARG(g->inner),      KARG(g->outer_stride), KARG(f)};
+    TRY(clnn__run(ctx, fn, &tune_backward_data, problem, 15, a));
     if (per_group || !want) return CLNN_OK;
     cl_int pf = want;
     cl_uint D = pg->groups, M = pg->count;
@@ -205,12 +208,12 @@ static clnn_status check_hyper(clnn_context *ctx, const char *fn, float eps, flo
     return CLNN_OK;
 }
 
-clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
-                                   const clnn_tensor *beta, clnn_tensor *running_mean, clnn_tensor *running_var,
-                                   int training, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
-                                   clnn_tensor *save_invstd)
+/* Batch norm forward, then ReLU where relu is set. */
+static clnn_status bn_forward(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *gamma,
+                              const clnn_tensor *beta, clnn_tensor *running_mean, clnn_tensor *running_var,
+                              int training, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
+                              clnn_tensor *save_invstd, int relu)
 {
-    CLNN_ENTRY(ctx);
     norm_groups g;
     TRY(bn_groups(ctx, fn, x, &g));
     CHECK_ARG(ctx, training == 0 || training == 1, "%s: training = %d must be 0 or 1", fn, training);
@@ -229,10 +232,30 @@ clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
     TRY(clnn__check_same_shape(ctx, fn, "y", y, "x", x));
     TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, g.groups));
     TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
-    int flags = NORM_PARAM_PER_GROUP |
+    int flags = NORM_PARAM_PER_GROUP | (relu ? NORM_RELU : 0) |
                 (training ? (running_mean ? NORM_UPDATE_RUNNING : 0) : NORM_USE_RUNNING);
     return run_forward(ctx, fn, &g, x, gamma, beta, running_mean, running_var, flags, eps, momentum, y, save_mean,
                        save_invstd);
+}
+
+clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
+                                   const clnn_tensor *beta, clnn_tensor *running_mean, clnn_tensor *running_var,
+                                   int training, float momentum, float eps, clnn_tensor *y, clnn_tensor *save_mean,
+                                   clnn_tensor *save_invstd)
+{
+    CLNN_ENTRY(ctx);
+    return bn_forward(ctx, fn, x, gamma, beta, running_mean, running_var, training, momentum, eps, y, save_mean,
+                      save_invstd, 0);
+}
+
+clnn_status clnn_batchnorm_relu_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
+                                        const clnn_tensor *beta, clnn_tensor *running_mean, clnn_tensor *running_var,
+                                        int training, float momentum, float eps, clnn_tensor *y,
+                                        clnn_tensor *save_mean, clnn_tensor *save_invstd)
+{
+    CLNN_ENTRY(ctx);
+    return bn_forward(ctx, fn, x, gamma, beta, running_mean, running_var, training, momentum, eps, y, save_mean,
+                      save_invstd, 1);
 }
 
 /* The backward kernels read x and dy while they write dx, dgamma and dbeta:
@@ -240,12 +263,35 @@ clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, cons
 static clnn_status check_backward_disjoint(clnn_context *ctx, const char *fn, const clnn_tensor *x,
                                            const clnn_tensor *dy, const clnn_tensor *gamma,
                                            const clnn_tensor *save_mean, const clnn_tensor *save_invstd,
-                                           const clnn_tensor *dx, const clnn_tensor *dgamma, const clnn_tensor *dbeta)
+                                           const clnn_tensor *dx, const clnn_tensor *dgamma, const clnn_tensor *dbeta,
+                                           const clnn_tensor *y)
 {
-    const clnn_tensor *outs[] = {dx, dgamma, dbeta}, *ins[] = {x, dy, gamma, save_mean, save_invstd};
+    const clnn_tensor *outs[] = {dx, dgamma, dbeta}, *ins[] = {x, dy, gamma, save_mean, save_invstd, y};
     static const char *const out_names[] = {"dx", "dgamma", "dbeta"},
-                             *const in_names[] = {"x", "dy", "gamma", "save_mean", "save_invstd"};
-    return clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 5);
+                             *const in_names[] = {"x", "dy", "gamma", "save_mean", "save_invstd", "y"};
+    return clnn__check_disjoint(ctx, fn, outs, out_names, 3, ins, in_names, 6);
+}
+
+/* Batch norm backward; y (the output of batch norm + ReLU) or NULL. */
+static clnn_status bn_backward(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *y,
+                               const clnn_tensor *dy, const clnn_tensor *gamma, const clnn_tensor *save_mean,
+                               const clnn_tensor *save_invstd, int training, clnn_tensor *dx, clnn_tensor *dgamma,
+                               clnn_tensor *dbeta)
+{
+    norm_groups g;
+    TRY(bn_groups(ctx, fn, x, &g));
+    TRY(clnn__check_same_shape(ctx, fn, "dy", dy, "x", x));
+    if (y) TRY(clnn__check_same_shape(ctx, fn, "y", y, "x", x));
+    if (gamma) TRY(clnn__check_f32(ctx, fn, "gamma", gamma, g.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, g.groups));
+    TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
+    CHECK_ARG(ctx, training == 0 || training == 1, "%s: training = %d must be 0 or 1", fn, training);
+    TRY(clnn__check_same_shape(ctx, fn, "dx", dx, "x", x));
+    if (dgamma) TRY(clnn__check_f32(ctx, fn, "dgamma", dgamma, g.groups));
+    if (dbeta) TRY(clnn__check_f32(ctx, fn, "dbeta", dbeta, g.groups));
+    TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, y));
+    return run_backward(ctx, fn, &g, &g, training ? 0 : NORM_USE_RUNNING, 1, x, y, dy, gamma, save_mean,
+                        save_invstd, dx, dgamma, dbeta);
 }
 
 clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
@@ -254,19 +300,17 @@ clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tensor *x, con
                                     clnn_tensor *dbeta)
 {
     CLNN_ENTRY(ctx);
-    norm_groups g;
-    TRY(bn_groups(ctx, fn, x, &g));
-    TRY(clnn__check_same_shape(ctx, fn, "dy", dy, "x", x));
-    if (gamma) TRY(clnn__check_f32(ctx, fn, "gamma", gamma, g.groups));
-    TRY(clnn__check_f32(ctx, fn, "save_mean", save_mean, g.groups));
-    TRY(clnn__check_f32(ctx, fn, "save_invstd", save_invstd, g.groups));
-    CHECK_ARG(ctx, training == 0 || training == 1, "%s: training = %d must be 0 or 1", fn, training);
-    TRY(clnn__check_same_shape(ctx, fn, "dx", dx, "x", x));
-    if (dgamma) TRY(clnn__check_f32(ctx, fn, "dgamma", dgamma, g.groups));
-    if (dbeta) TRY(clnn__check_f32(ctx, fn, "dbeta", dbeta, g.groups));
-    TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
-    return run_backward(ctx, fn, &g, &g, training ? 0 : NORM_USE_RUNNING, 1, x, dy, gamma, save_mean, save_invstd,
-                        dx, dgamma, dbeta);
+    return bn_backward(ctx, fn, x, NULL, dy, gamma, save_mean, save_invstd, training, dx, dgamma, dbeta);
+}
+
+clnn_status clnn_batchnorm_relu_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *y,
+                                         const clnn_tensor *dy, const clnn_tensor *gamma,
+                                         const clnn_tensor *save_mean, const clnn_tensor *save_invstd, int training,
+                                         clnn_tensor *dx, clnn_tensor *dgamma, clnn_tensor *dbeta)
+{
+    CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, y != NULL, "%s: y is NULL", fn);
+    return bn_backward(ctx, fn, x, y, dy, gamma, save_mean, save_invstd, training, dx, dgamma, dbeta);
 }
 
 /* Layer norm: rows of the last dimension D (statistics groups) and its columns (parameter groups). */
@@ -311,6 +355,6 @@ clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, con
     TRY(clnn__check_same_shape(ctx, fn, "dx", dx, "x", x));
     if (dgamma) TRY(clnn__check_f32(ctx, fn, "dgamma", dgamma, cols.groups));
     if (dbeta) TRY(clnn__check_f32(ctx, fn, "dbeta", dbeta, cols.groups));
-    TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta));
-    return run_backward(ctx, fn, &rows, &cols, 0, 0, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+    TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, NULL));
+    return run_backward(ctx, fn, &rows, &cols, 0, 0, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
 }
