@@ -190,6 +190,17 @@ static void norm_errors(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_backward(ctx, x, ybad, c4a, sm, si, 1, dx, rm, rv));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_backward(ctx, x, ny, c4a, sm, si, 1, dx, c3, rv));
     CHECK(unchanged(dx, 7) && unchanged(rm, 7) && unchanged(rv, 7), "batchnorm_backward: outputs unchanged");
+    fn = "clnn_batchnorm_relu_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_batchnorm_relu_forward(NULL, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_relu_forward(ctx, x, c4a, c4b, rm, rv, 2, 0.1f, 1e-5f, ny, sm, si));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_relu_forward(ctx, x, c4a, c4b, rm, rv, 1, 0.1f, 1e-5f, dw, sm, si));
+    CHECK(unchanged(ny, 7) && unchanged(rm, 7) && unchanged(sm, 7), "batchnorm_relu_forward: outputs unchanged");
+    fn = "clnn_batchnorm_relu_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_batchnorm_relu_backward(NULL, x, ny, ny, c4a, sm, si, 1, dx, rm, rv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_relu_backward(ctx, x, NULL, ny, c4a, sm, si, 1, dx, rm, rv));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_batchnorm_relu_backward(ctx, x, dx, ny, c4a, sm, si, 1, dx, rm, rv)); /* y = dx */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_batchnorm_relu_backward(ctx, x, ybad, ny, c4a, sm, si, 1, dx, rm, rv));
+    CHECK(unchanged(dx, 7) && unchanged(rm, 7) && unchanged(rv, 7), "batchnorm_relu_backward: outputs unchanged");
     d5a = make(ctx, F, 1, 5, 1, 1, 1, 1), d5b = make(ctx, F, 1, 5, 1, 1, 1, 0);
     m48a = make(ctx, F, 1, 48, 1, 1, 1, 7), m48b = make(ctx, F, 1, 48, 1, 1, 1, 7);
     dg5 = make(ctx, F, 1, 5, 1, 1, 1, 7);

@@ -9,7 +9,15 @@
  * Finite differences (h = 1e-4, double): the loss sum(y * r) is linear in x
  * for average pooling and piecewise linear for max pooling; inputs are
  * distinct multiples of 2^-23 far apart relative to h, so no step crosses a
- * tie and the differences are exact up to rounding (~1e-12). */
+ * tie and the differences are exact up to rounding (~1e-12).
+ *
+ * Every case also runs under forced configurations of the kernels it
+ * launches (pool.forward, pool.backward_scatter and the gather
+ * pool.backward, with VW 1 and 8, each at several local sizes) and must give the
+ * default's bits: y, the indices and dx. The shapes cover rows of fewer and
+ * more than 8 outputs (partial float8 chunks), the floor size's remainder
+ * rows and columns, strides above the window (cells in no window), padding,
+ * and overlapping windows (the gather). */
 #include "layer_util.h"
 #include "ref/ref.h"
 
@@ -26,66 +34,115 @@ static double pool_loss(void *user)
     return util_dot(f->y, f->r, f->ny);
 }
 
+/* The tensors of one pooling case and what it runs. */
+typedef struct pool_case {
+    clnn_tensor *x, *y, *dy, *dx, *idx;
+    clnn_pool2d_options prm;
+    int mode;
+    size_t nx, ny;
+} pool_case;
+
+/* Forward and backward once into outputs filled with NaN first (every
+ * element must be written); returns y, dx and the indices (max; else 0). */
+static void pool_pass(clnn_context *ctx, pool_case *c, float **y, float **dx, int **idx)
+{
+    CHECK_OK(ctx, clnn_tensor_fill(c->y, NAN));
+    CHECK_OK(ctx, clnn_tensor_fill(c->dx, NAN));
+    if (c->mode == 0) {
+        CHECK_OK(ctx, clnn_maxpool2d_forward(ctx, c->x, &c->prm, c->y, c->idx));
+        CHECK_OK(ctx, clnn_maxpool2d_backward(ctx, c->dy, c->idx, &c->prm, c->dx));
+    } else {
+        CHECK_OK(ctx, clnn_avgpool2d_forward(ctx, c->x, &c->prm, c->y));
+        CHECK_OK(ctx, clnn_avgpool2d_backward(ctx, c->dy, &c->prm, c->dx));
+    }
+    *y = util_download(ctx, c->y);
+    *dx = util_download(ctx, c->dx);
+    *idx = malloc(c->ny * sizeof **idx);
+    REQUIRE(*idx, "host memory");
+    if (c->mode == 0) clnn_tensor_download(c->idx, *idx, c->ny * sizeof **idx);
+    else memset(*idx, 0, c->ny * sizeof **idx);
+}
+
+/* The default's bits (y, dx, idx) under forced configurations of each kernel. */
+static void check_forced(clnn_context *ctx, pool_case *c, const char *name, const float *y, const float *dx,
+                         const int *idx)
+{
+    static const char *const ids[] = {"pool.forward", "pool.backward_scatter", "pool.backward"};
+    static const struct { int vw; size_t local; } cfgs[] = {{1, 1}, {8, 1}, {1, 3}, {8, 3}, {8, 64}, {1, 64}};
+    const size_t ncfg = test_small() ? 3 : sizeof cfgs / sizeof cfgs[0];
+    for (size_t k = 0; k < 3; k++)
+        for (size_t i = 0; i < ncfg; i++) {
+            const int vw = cfgs[i].vw;
+            clnn_tune_config cfg = {{cfgs[i].local, 1, 1}, {vw}};
+            cfg.local[0] = test_local_fit(ctx, ids[k], &cfg, cfgs[i].local);
+            CHECK_OK(ctx, clnn_tune_force(ctx, ids[k], &cfg));
+            float *gy, *gdx;
+            int *gidx;
+            pool_pass(ctx, c, &gy, &gdx, &gidx);
+            CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+            CHECK(util_same_bits(gy, y, c->ny) && util_same_bits(gdx, dx, c->nx) &&
+                      memcmp(gidx, idx, c->ny * sizeof *idx) == 0,
+                  "%s: %s VW=%d local %zu gives other bits than the default", name, ids[k], vw, cfg.local[0]);
+            free(gy), free(gdx), free(gidx);
+        }
+}
+
+/* The device's y, dx and indices against the double reference (and dx
+ * against finite differences when fd is set). */
+static void check_reference(pool_case *c, ref_pool_shape *s, const char *name, const float *x, const float *dy,
+                            const float *gy, const float *gdx, const int *gidx, int fd)
+{
+    double *xd = util_to_double(x, c->nx), *dyd = util_to_double(dy, c->ny);
+    double *ry = malloc(c->ny * sizeof *ry), *rdx = malloc(c->nx * sizeof *rdx);
+    int *ridx = malloc(c->ny * sizeof *ridx);
+    REQUIRE(ry && rdx && ridx, "host memory");
+    ref_pool_forward(s, xd, ry, ridx);
+    ref_pool_backward(s, xd, dyd, rdx);
+    double tol = c->mode == 0 ? 0 : 1e-5;
+    double e = test_max_rel_error(gy, ry, c->ny, tol + 1e-30, tol);
+    CHECK(e <= 1, "%s: forward error %.3g", name, e);
+    e = test_max_rel_error(gdx, rdx, c->nx, 1e-5, 1e-5);
+    CHECK(e <= 1, "%s: backward error %.3g", name, e);
+    if (c->mode == 0) CHECK(memcmp(gidx, ridx, c->ny * sizeof *gidx) == 0, "%s: indices differ", name);
+    if (fd) {
+        double *yb = malloc(c->ny * sizeof *yb);
+        fd_ctx f = {s, xd, dyd, yb, c->ny};
+        e = util_fd_check(xd, c->nx, 500, 1e-4, pool_loss, &f, gdx, 1e-5, 1e-5);
+        CHECK(e <= 1, "%s: dx vs finite differences %.3g", name, e);
+        free(yb);
+    }
+    free(xd), free(dyd), free(ry), free(rdx), free(ridx);
+}
+
 static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
                      int mode, int fd)
 {
     ref_pool_shape s = {N * C, H, W, kh, kw, sh, sw, ph, pw, mode, 0, 0};
     ref_pool_shape_init(&s);
-    size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C * s.P * s.Q;
-    float *x = util_random(nx, (unsigned)nx + (unsigned)mode, -1, 1), *dy = util_random(ny, (unsigned)ny + 7, -1, 1);
-    clnn_tensor *tx = util_tensor(ctx, N, C, H, W, 4), *ty = util_tensor(ctx, N, C, s.P, s.Q, 4);
-    clnn_tensor *tdy = util_tensor(ctx, N, C, s.P, s.Q, 4), *tdx = util_tensor(ctx, N, C, H, W, 4), *ti = NULL;
+    pool_case c = {NULL, NULL, NULL, NULL, NULL, {sizeof(clnn_pool2d_options), {kh, kw}, {sh, sw}, {ph, pw}, mode == 1},
+                   mode, (size_t)N * C * H * W, (size_t)N * C * s.P * s.Q};
+    float *x = util_random(c.nx, (unsigned)c.nx + (unsigned)mode, -1, 1);
+    float *dy = util_random(c.ny, (unsigned)c.ny + 7, -1, 1);
+    c.x = util_tensor(ctx, N, C, H, W, 4), c.y = util_tensor(ctx, N, C, s.P, s.Q, 4);
+    c.dy = util_tensor(ctx, N, C, s.P, s.Q, 4), c.dx = util_tensor(ctx, N, C, H, W, 4);
     size_t ishape[4] = {N, C, s.P, s.Q};
-    REQUIRE(clnn_tensor_create(ctx, CLNN_INT32, 4, ishape, &ti) == CLNN_OK, "indices");
-    clnn_tensor_upload(tx, x, nx * 4);
-    clnn_tensor_upload(tdy, dy, ny * 4);
-    clnn_pool2d_options prm = {sizeof(clnn_pool2d_options), {kh, kw}, {sh, sw}, {ph, pw}, mode == 1};
+    REQUIRE(clnn_tensor_create(ctx, CLNN_INT32, 4, ishape, &c.idx) == CLNN_OK, "indices");
+    clnn_tensor_upload(c.x, x, c.nx * 4);
+    clnn_tensor_upload(c.dy, dy, c.ny * 4);
     char name[160];
-    snprintf(name, sizeof name, "%s N%d C%d %dx%d k%dx%d s%d,%d p%d,%d", mode == 0 ? "max" : mode == 1 ? "avg(incl pad)" : "avg(excl pad)", N, C, H, W, kh, kw, sh, sw, ph, pw);
-    for (int rep = 0; rep < 2; rep++) { /* the second pass checks for identical bits */
-        if (mode == 0) {
-            CHECK_OK(ctx, clnn_maxpool2d_forward(ctx, tx, &prm, ty, ti));
-            CHECK_OK(ctx, clnn_maxpool2d_backward(ctx, tdy, ti, &prm, tdx));
-        } else {
-            CHECK_OK(ctx, clnn_avgpool2d_forward(ctx, tx, &prm, ty));
-            CHECK_OK(ctx, clnn_avgpool2d_backward(ctx, tdy, &prm, tdx));
-        }
-        static float *first_y, *first_dx;
-        float *gy = util_download(ctx, ty), *gdx = util_download(ctx, tdx);
-        if (rep == 0) {
-            double *xd = util_to_double(x, nx), *dyd = util_to_double(dy, ny);
-            double *ry = malloc(ny * sizeof *ry), *rdx = malloc(nx * sizeof *rdx);
-            int *ridx = malloc(ny * sizeof *ridx), *gidx = malloc(ny * sizeof *gidx);
-            ref_pool_forward(&s, xd, ry, ridx);
-            ref_pool_backward(&s, xd, dyd, rdx);
-            double tol = mode == 0 ? 0 : 1e-5;
-            double e = test_max_rel_error(gy, ry, ny, tol + 1e-30, tol);
-            CHECK(e <= 1, "%s: forward error %.3g", name, e);
-            e = test_max_rel_error(gdx, rdx, nx, 1e-5, 1e-5);
-            CHECK(e <= 1, "%s: backward error %.3g", name, e);
-            if (mode == 0) {
-                clnn_tensor_download(ti, gidx, ny * sizeof *gidx);
-                CHECK(memcmp(gidx, ridx, ny * sizeof *gidx) == 0, "%s: indices differ", name);
-            }
-            if (fd) {
-                double *yb = malloc(ny * sizeof *yb);
-                fd_ctx f = {&s, xd, dyd, yb, ny};
-                e = util_fd_check(xd, nx, 500, 1e-4, pool_loss, &f, gdx, 1e-5, 1e-5);
-                CHECK(e <= 1, "%s: dx vs finite differences %.3g", name, e);
-                free(yb);
-            }
-            free(xd); free(dyd); free(ry); free(rdx); free(ridx); free(gidx);
-            first_y = gy;
-            first_dx = gdx;
-        } else {
-            CHECK(util_same_bits(gy, first_y, ny) && util_same_bits(gdx, first_dx, nx), "%s: repeats differ", name);
-            free(gy); free(gdx); free(first_y); free(first_dx);
-        }
-    }
+    snprintf(name, sizeof name, "%s N%d C%d %dx%d k%dx%d s%d,%d p%d,%d",
+             mode == 0 ? "max" : mode == 1 ? "avg(incl pad)" : "avg(excl pad)", N, C, H, W, kh, kw, sh, sw, ph, pw);
+    float *gy, *gdx, *gy2, *gdx2;
+    int *gidx, *gidx2;
+    pool_pass(ctx, &c, &gy, &gdx, &gidx);
+    check_reference(&c, &s, name, x, dy, gy, gdx, gidx, fd);
+    pool_pass(ctx, &c, &gy2, &gdx2, &gidx2); /* the second pass checks for identical bits */
+    CHECK(util_same_bits(gy, gy2, c.ny) && util_same_bits(gdx, gdx2, c.nx), "%s: repeats differ", name);
+    check_forced(ctx, &c, name, gy, gdx, gidx);
     printf("pool %s: checked\n", name);
-    free(x); free(dy);
-    clnn_tensor_release(tx); clnn_tensor_release(ty); clnn_tensor_release(tdy); clnn_tensor_release(tdx);
-    clnn_tensor_release(ti);
+    free(x), free(dy), free(gy), free(gdx), free(gidx), free(gy2), free(gdx2), free(gidx2);
+    clnn_tensor_release(c.x), clnn_tensor_release(c.y), clnn_tensor_release(c.dy), clnn_tensor_release(c.dx);
+    clnn_tensor_release(c.idx);
 }
 
 static void run_global(clnn_context *ctx, int N, int C, int H, int W, int ndim_y)
@@ -127,6 +184,11 @@ int main(void)
         run_case(ctx, 2, 3, 7, 5, 3, 2, 2, 1, 1, 1, mode, 1);
         run_case(ctx, 1, 5, 13, 11, 3, 3, 3, 3, 1, 1, mode, 1);
         run_case(ctx, 3, 2, 9, 8, 5, 4, 2, 3, 2, 2, mode, 1);
+        run_case(ctx, 2, 3, 9, 21, 2, 2, 2, 2, 0, 0, mode, 1);  /* Q = 10: a full and a partial float8; remainders */
+        run_case(ctx, 1, 2, 11, 37, 2, 1, 3, 2, 1, 0, mode, 1); /* stride above the window: cells in no window */
+        run_case(ctx, 1, 1, 8, 34, 2, 2, 2, 2, 1, 1, mode, 1);  /* padding: the first tiles clipped */
+        run_case(ctx, 1, 2, 6, 19, 3, 3, 1, 1, 1, 1, mode, 1);  /* overlapping windows, Q = 19: the gather */
+        run_case(ctx, 1, 2, 12, 40, 3, 3, 3, 3, 1, 1, mode, 1); /* stride 3, 3x3 windows, Q = 13 */
         if (test_large("pool 4 x 16 x 128 x 128")) run_case(ctx, 4, 16, 128, 128, 2, 2, 2, 2, 0, 0, mode, 0); /* 2^20 inputs */
     }
     run_global(ctx, 1, 1, 1, 1, 2);

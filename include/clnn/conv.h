@@ -68,7 +68,9 @@ CLNN_API void clnn_pool2d_options_init(clnn_pool2d_options *opt);
 /* indices: int32 tensor shaped like y. */
 CLNN_API clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,
                                             clnn_tensor *y, clnn_tensor *indices);
-/* dx from dy and the indices of the forward pass (overwrites dx; gathers, no atomics). */
+/* dx from dy and the indices of the forward pass (overwrites dx; no atomics:
+ * a scatter over the outputs when the windows do not overlap, stride >= window,
+ * else a gather over the inputs; the same bits either way). */
 CLNN_API clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
                                              const clnn_pool2d_options *params, clnn_tensor *dx);
 CLNN_API clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,

@@ -22,7 +22,11 @@
  *
  * gamma and beta are both given or both NULL (no affine: gamma = 1, beta = 0);
  * dgamma and dbeta may each be NULL (not computed). Every reduction is a fixed
- * tree (same bits on every run). eps > 0 and momentum in [0, 1], finite.
+ * tree (same bits on every run, whatever the tuned launch configuration).
+ * The mean and variance come from one pass over x: 64 lanes of sums shifted
+ * by each lane's first element, merged pairwise (docs/kernels.md); about as
+ * accurate as two passes unless a lane starts at an extreme outlier.
+ * eps > 0 and momentum in [0, 1], finite.
  * Aliasing: the backward outputs dx, dgamma and dbeta share memory with no
  * input (x, dy, gamma, save_mean, save_invstd) and with no other output;
  * two tensors share memory when they wrap one cl_mem or overlapping
@@ -40,6 +44,27 @@ CLNN_API clnn_status clnn_batchnorm_backward(clnn_context *ctx, const clnn_tenso
                                              const clnn_tensor *gamma, const clnn_tensor *save_mean,
                                              const clnn_tensor *save_invstd, int training, clnn_tensor *dx,
                                              clnn_tensor *dgamma, clnn_tensor *dbeta);
+
+/* Batch norm followed by ReLU in one kernel: y = z > 0 ? z : 0 for z the
+ * output of clnn_batchnorm_forward, which is never stored; arguments,
+ * checks and side effects (save_mean, save_invstd, running statistics) as
+ * clnn_batchnorm_forward. y has the bits of clnn_batchnorm_forward followed by
+ * clnn_activation_forward(CLNN_ACT_RELU). */
+CLNN_API clnn_status clnn_batchnorm_relu_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
+                                                 const clnn_tensor *beta, clnn_tensor *running_mean,
+                                                 clnn_tensor *running_var, int training, float momentum, float eps,
+                                                 clnn_tensor *y, clnn_tensor *save_mean, clnn_tensor *save_invstd);
+/* Its backward: y is clnn_batchnorm_relu_forward's output (where it is
+ * positive the ReLU passed the gradient), dy the gradient at y; the other
+ * arguments as clnn_batchnorm_backward, and y is an input that dx, dgamma
+ * and dbeta may not share memory with. The bits of
+ * clnn_activation_backward(CLNN_ACT_RELU) on the pre-activation followed by
+ * clnn_batchnorm_backward. */
+CLNN_API clnn_status clnn_batchnorm_relu_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *y,
+                                                  const clnn_tensor *dy, const clnn_tensor *gamma,
+                                                  const clnn_tensor *save_mean, const clnn_tensor *save_invstd,
+                                                  int training, clnn_tensor *dx, clnn_tensor *dgamma,
+                                                  clnn_tensor *dbeta);
 
 CLNN_API clnn_status clnn_layernorm_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
                                             const clnn_tensor *beta, float eps, clnn_tensor *y,

@@ -71,9 +71,8 @@ void cnn_release(cnn *m)
 }
 
 #define BUFFER_LIST(b)                                                                                        \
-    {&b->x, &b->labels, &b->c1, &b->n1, &b->r1, &b->p1, &b->i1, &b->c2, &b->n2, &b->r2, &b->p2, &b->i2,           \
-     &b->mean1, &b->istd1, &b->mean2, &b->istd2, &b->logits, &b->loss, &b->dlogits, &b->dp2, &b->dr2, &b->dn2,   \
-     &b->dc2, &b->dp1, &b->dr1, &b->dn1, &b->dc1}
+    {&b->x, &b->labels, &b->c1, &b->r1, &b->p1, &b->i1, &b->c2, &b->r2, &b->p2, &b->i2, &b->mean1, &b->istd1,    \
+     &b->mean2, &b->istd2, &b->logits, &b->loss, &b->dlogits, &b->dp2, &b->dr2, &b->dc2, &b->dp1, &b->dr1, &b->dc1}
 
 void cnn_batch_create(clnn_context *ctx, cnn_batch *b, size_t n)
 {
@@ -82,12 +81,10 @@ void cnn_batch_create(clnn_context *ctx, cnn_batch *b, size_t n)
     b->x = new_tensor(ctx, CLNN_FLOAT32, 4, n, 1, CNN_SIDE, CNN_SIDE);
     b->labels = new_tensor(ctx, CLNN_INT32, 1, n, 0, 0, 0);
     b->c1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 28, 28);
-    b->n1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 28, 28);
     b->r1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 28, 28);
     b->p1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 14, 14);
     b->i1 = new_tensor(ctx, CLNN_INT32, 4, n, CNN_C1, 14, 14);
     b->c2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 14, 14);
-    b->n2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 14, 14);
     b->r2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 14, 14);
     b->p2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 7, 7);
     b->i2 = new_tensor(ctx, CLNN_INT32, 4, n, CNN_C2, 7, 7);
@@ -100,11 +97,9 @@ void cnn_batch_create(clnn_context *ctx, cnn_batch *b, size_t n)
     b->dlogits = new_tensor(ctx, CLNN_FLOAT32, 2, n, CNN_CLASSES, 0, 0);
     b->dp2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 7, 7);
     b->dr2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 14, 14);
-    b->dn2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 14, 14);
     b->dc2 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C2, 14, 14);
     b->dp1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 14, 14);
     b->dr1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 28, 28);
-    b->dn1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 28, 28);
     b->dc1 = new_tensor(ctx, CLNN_FLOAT32, 4, n, CNN_C1, 28, 28);
 }
 
@@ -125,14 +120,13 @@ void cnn_forward(clnn_context *ctx, cnn *m, cnn_batch *b, int training)
 {
     const float momentum = 0.1f, eps = 1e-5f;
     CK(ctx, clnn_conv2d_forward(ctx, b->x, m->w1, NULL, &conv3x3, b->c1));
-    CK(ctx, clnn_batchnorm_forward(ctx, b->c1, m->g1, m->be1, m->rm1, m->rv1, training, momentum, eps, b->n1,
-                                   b->mean1, b->istd1));
-    CK(ctx, clnn_activation_forward(ctx, b->n1, CLNN_ACT_RELU, 0.0f, b->r1));
+    /* batch norm and ReLU fused: one kernel, no pre-activation tensor */
+    CK(ctx, clnn_batchnorm_relu_forward(ctx, b->c1, m->g1, m->be1, m->rm1, m->rv1, training, momentum, eps, b->r1,
+                                        b->mean1, b->istd1));
     CK(ctx, clnn_maxpool2d_forward(ctx, b->r1, &pool2, b->p1, b->i1));
     CK(ctx, clnn_conv2d_forward(ctx, b->p1, m->w2, NULL, &conv3x3, b->c2));
-    CK(ctx, clnn_batchnorm_forward(ctx, b->c2, m->g2, m->be2, m->rm2, m->rv2, training, momentum, eps, b->n2,
-                                   b->mean2, b->istd2));
-    CK(ctx, clnn_activation_forward(ctx, b->n2, CLNN_ACT_RELU, 0.0f, b->r2));
+    CK(ctx, clnn_batchnorm_relu_forward(ctx, b->c2, m->g2, m->be2, m->rm2, m->rv2, training, momentum, eps, b->r2,
+                                        b->mean2, b->istd2));
     CK(ctx, clnn_maxpool2d_forward(ctx, b->r2, &pool2, b->p2, b->i2));
     flatten(ctx, b->p2, b->n, 1);
     CK(ctx, clnn_dense_forward(ctx, b->p2, m->w3, m->b3, CLNN_ACT_NONE, 0.0f, NULL, b->logits));
@@ -148,15 +142,13 @@ void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b)
     flatten(ctx, b->p2, b->n, 0);
     flatten(ctx, b->dp2, b->n, 0);
     CK(ctx, clnn_maxpool2d_backward(ctx, b->dp2, b->i2, &pool2, b->dr2));
-    CK(ctx, clnn_activation_backward(ctx, b->n2, b->dr2, CLNN_ACT_RELU, 0.0f, b->dn2));
-    CK(ctx, clnn_batchnorm_backward(ctx, b->c2, b->dn2, m->g2, b->mean2, b->istd2, 1, b->dc2, m->grad[P_G2],
-                                    m->grad[P_BE2]));
+    CK(ctx, clnn_batchnorm_relu_backward(ctx, b->c2, b->r2, b->dr2, m->g2, b->mean2, b->istd2, 1, b->dc2,
+                                         m->grad[P_G2], m->grad[P_BE2]));
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->p1, b->dc2, &conv3x3, m->grad[P_W2]));
     CK(ctx, clnn_conv2d_backward_data(ctx, b->dc2, m->w2, &conv3x3, b->dp1));
     CK(ctx, clnn_maxpool2d_backward(ctx, b->dp1, b->i1, &pool2, b->dr1));
-    CK(ctx, clnn_activation_backward(ctx, b->n1, b->dr1, CLNN_ACT_RELU, 0.0f, b->dn1));
-    CK(ctx, clnn_batchnorm_backward(ctx, b->c1, b->dn1, m->g1, b->mean1, b->istd1, 1, b->dc1, m->grad[P_G1],
-                                    m->grad[P_BE1]));
+    CK(ctx, clnn_batchnorm_relu_backward(ctx, b->c1, b->r1, b->dr1, m->g1, b->mean1, b->istd1, 1, b->dc1,
+                                         m->grad[P_G1], m->grad[P_BE1]));
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->x, b->dc1, &conv3x3, m->grad[P_W1]));
 }
 

@@ -26,11 +26,11 @@ typedef struct cnn {
 typedef struct cnn_batch {
     size_t n;
     clnn_tensor *x, *labels;
-    clnn_tensor *c1, *n1, *r1, *p1, *i1;      /* conv, norm, relu, pool outputs; pool indices */
-    clnn_tensor *c2, *n2, *r2, *p2, *i2;
+    clnn_tensor *c1, *r1, *p1, *i1;           /* conv, batch norm + relu, pool outputs; pool indices */
+    clnn_tensor *c2, *r2, *p2, *i2;
     clnn_tensor *mean1, *istd1, *mean2, *istd2;
     clnn_tensor *logits, *loss;
-    clnn_tensor *dlogits, *dp2, *dr2, *dn2, *dc2, *dp1, *dr1, *dn1, *dc1;
+    clnn_tensor *dlogits, *dp2, *dr2, *dc2, *dp1, *dr1, *dc1;
 } cnn_batch;
 
 void cnn_create(clnn_context *ctx, cnn *m, uint64_t seed);

@@ -1,28 +1,54 @@
-/* Host side of 2-D pooling (cl/conv_pool.cl): one forward and one backward kernel
- * for max and average pooling (mode argument); global average pooling is the
- * shared group sum over each plane. */
+/* Host side of 2-D pooling (cl/conv_pool.cl): a forward kernel, and for the
+ * backward pass a scatter over the outputs when the windows do not overlap
+ * and a gather over the inputs when they do; each compiled per mode (max,
+ * average including or excluding the padding) as the launch's variant.
+ * Global average pooling is the shared group sum over each plane. */
 #include "internal.h"
 #include "tune_family.h"
+
+#include <stdio.h>
+
+enum { MODE_MAX = 0, MODE_AVG_INCLUDE_PAD = 1, MODE_AVG_EXCLUDE_PAD = 2 };
+
+/* VW of the kernels over rows (problem[1] elements each): float8 work-items
+ * on CPU devices (PoCL runs a work-item's float8 in vector registers; the
+ * scalar form does not vectorize across its window loops) when a row has 8
+ * elements or more. */
+static void pool_rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+{
+    cfg->param[0] = ctx->info.type == CLNN_DEVICE_CPU && problem[1] >= 8 ? 8 : 1;
+}
+
+/* problem = {rows, elements per row} (pooled rows N*C*P of Q outputs, or for
+ * the gather image rows N*C*H of W pixels): ceil(elements / VW) work-items per row. */
+static void pool_rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    size_t vw = cfg->param[0] > 1 ? (size_t)cfg->param[0] : 1;
+    global[0] = problem[0] * ((problem[1] + vw - 1) / vw);
+    global[1] = 1;
+}
 
 #define CLNN_TABLE "conv/pool_tunables.def"
 #include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
-/* 2x2 max pooling, stride 2, of one [P0, s, s] image, s x s about P1 pixels. */
+/* Max pooling of one [P0, s, s] image, s x s about P1 pixels: 2x2 windows at
+ * stride 2 (the scatter backward), or for pool.backward (the gather, for
+ * overlapping windows) 3x3 windows at stride 2 with padding 1. */
 static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
-    size_t c = problem[0], s = clnn__exercise_side(problem[1]), h = s / 2;
+    const int overlap = t == &tune_backward;
+    size_t c = problem[0], s = clnn__exercise_side(problem[1]), h = overlap ? (s - 1) / 2 + 1 : s / 2;
     clnn_pool2d_options p = {sizeof(clnn_pool2d_options), {2, 2}, {2, 2}, {0, 0}, 0};
+    if (overlap) p = (clnn_pool2d_options){sizeof(clnn_pool2d_options), {3, 3}, {2, 2}, {1, 1}, 0};
     clnn_tensor *x = EX_RAND(&b, 1, c, s, s), *y = EX_RAND(&b, 1, c, h, h);
     clnn_tensor *idx = clnn__exercise_int_output(&b, 4, (size_t[]){1, c, h, h});
     EX_STEP(&b, clnn_maxpool2d_forward(ctx, x, &p, y, idx));
-    if (t == &tune_backward) EX_STEP(&b, clnn_maxpool2d_backward(ctx, y, idx, &p, x));
+    if (t != &tune_forward) EX_STEP(&b, clnn_maxpool2d_backward(ctx, y, idx, &p, x));
     return clnn__exercise_end(&b);
 }
-
-enum { MODE_MAX = 0, MODE_AVG_INCLUDE_PAD = 1, MODE_AVG_EXCLUDE_PAD = 2 };
 
 /* An NCHW tensor of the call (spec: its dimensions' names) whose elements fit 32-bit indices. */
 static clnn_status check_nchw(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
@@ -57,8 +83,13 @@ static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *
     return clnn__check_shape(ctx, fn, d, out_name, out, "N,C,P,Q");
 }
 
-/* Both kernels take (src, indices, dst, sizes..., mode); forward runs over the
- * pooled elements, backward over the image elements. */
+/* The scatter backward's tiles (a stride's rows and columns, the remainder
+ * besides) stay this small: a work-item's loops stay short. */
+#define POOL_SCATTER_MAX_TILE 256
+
+/* The kernels take (src, indices, dst, sizes...): forward (x, y, indices)
+ * over the pooled rows; backward (dy, indices, dx) over the pooled rows when
+ * the windows do not overlap (scatter), else over the image rows (gather). */
 static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, const clnn_tensor *img,
                             const clnn_tensor *out, cl_mem indices, const clnn_pool2d_options *prm, int mode)
 {
@@ -66,15 +97,20 @@ static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, con
             W = (cl_uint)img->shape[3], P = (cl_uint)out->shape[2], Q = (cl_uint)out->shape[3];
     cl_uint kh = (cl_uint)prm->kernel[0], kw = (cl_uint)prm->kernel[1], sh = (cl_uint)prm->stride[0],
             sw = (cl_uint)prm->stride[1], ph = (cl_uint)prm->pad[0], pw = (cl_uint)prm->pad[1];
-    cl_int m = mode;
     if (!indices) indices = out->buffer; /* average pooling never touches it; any buffer fills the slot */
-    size_t problem[2] = {backward ? img->count : out->count, 1};
+    const int scatter = backward && sh >= kh && sw >= kw && (size_t)sh * sw <= POOL_SCATTER_MAX_TILE;
+    const clnn__tunable *t = !backward ? &tune_forward : scatter ? &tune_backward_scatter : &tune_backward;
+    /* the rows of the elements the work-items own: pooled rows, or image rows for the gather */
+    cl_uint rows = t == &tune_backward ? planes * H : planes * P;
+    size_t problem[2] = {rows, t == &tune_backward ? W : Q};
     /* the kernels take (x, y, indices) forward and (dy, indices, dx) backward */
     cl_mem b0 = backward ? out->buffer : img->buffer, b1 = backward ? indices : out->buffer,
            b2 = backward ? img->buffer : indices;
-    clnn__karg a[] = {KARG_BUF(b0), KARG_BUF(b1), KARG_BUF(b2), KARG(planes), KARG(H), KARG(W), KARG(P), KARG(Q),
-                      KARG(kh), KARG(kw), KARG(sh), KARG(sw), KARG(ph), KARG(pw), KARG(m)};
-    return clnn__run(ctx, fn, backward ? &tune_backward : &tune_forward, problem, 15, a);
+    clnn__karg a[] = {KARG_BUF(b0), KARG_BUF(b1), KARG_BUF(b2), KARG(rows), KARG(H),  KARG(W),  KARG(P),
+                      KARG(Q),      KARG(kh),     KARG(kw),     KARG(sh),   KARG(sw), KARG(ph), KARG(pw)};
+    char variant[16];
+    snprintf(variant, sizeof variant, "-DMODE=%d", mode);
+    return clnn__run_variant(ctx, fn, t, variant, problem, 14, a);
 }
 
 void clnn_pool2d_options_init(clnn_pool2d_options *opt)

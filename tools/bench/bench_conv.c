@@ -1,8 +1,8 @@
 /* Group "conv": conv2d forward, its two backward passes and attention
  * forward in GFLOPS against CLBlast SGEMM of the equivalent GEMM measured in
  * the same run (the im2col / col2im passes are counted in clnn's time, not in
- * the flops), and batch norm forward (training) and max pooling forward and
- * backward in GB/s against the device copy bandwidth. */
+ * the flops), and batch norm forward and backward (training) and max and average pooling
+ * forward and backward in GB/s against the device copy bandwidth. */
 #include "bench.h"
 
 #include <stdio.h>
@@ -15,7 +15,7 @@ typedef struct conv_args {
     int op;
 } conv_args;
 
-enum { POOL_FWD, POOL_BWD, N_POOL_OPS };
+enum { POOL_FWD, POOL_BWD, AVG_FWD, AVG_BWD, N_POOL_OPS };
 typedef struct pool_args {
     clnn_tensor *x, *y, *indices, *dx; /* y doubles as dy */
     clnn_pool2d_options p;
@@ -23,7 +23,8 @@ typedef struct pool_args {
 } pool_args;
 
 typedef struct bn_args {
-    clnn_tensor *x, *g, *b, *rm, *rv, *y, *sm, *si;
+    clnn_tensor *x, *g, *b, *rm, *rv, *y, *sm, *si, *dx, *dg, *db; /* y doubles as dy */
+    int backward;
 } bn_args;
 
 typedef struct attn_args {
@@ -56,14 +57,21 @@ static int run_conv_ctx(void *p)
 static int run_pool(void *p)
 {
     pool_args *a = p;
-    clnn_status st = a->op == POOL_FWD ? clnn_maxpool2d_forward(bench_ctx, a->x, &a->p, a->y, a->indices)
-                                       : clnn_maxpool2d_backward(bench_ctx, a->y, a->indices, &a->p, a->dx);
+    clnn_status st;
+    switch (a->op) {
+    case POOL_FWD: st = clnn_maxpool2d_forward(bench_ctx, a->x, &a->p, a->y, a->indices); break;
+    case POOL_BWD: st = clnn_maxpool2d_backward(bench_ctx, a->y, a->indices, &a->p, a->dx); break;
+    case AVG_FWD: st = clnn_avgpool2d_forward(bench_ctx, a->x, &a->p, a->y); break;
+    default: st = clnn_avgpool2d_backward(bench_ctx, a->y, &a->p, a->dx); break;
+    }
     return st != CLNN_OK;
 }
 
 static int run_bn(void *p)
 {
     bn_args *a = p;
+    if (a->backward)
+        return clnn_batchnorm_backward(bench_ctx, a->x, a->y, a->g, a->sm, a->si, 1, a->dx, a->dg, a->db) != CLNN_OK;
     return clnn_batchnorm_forward(bench_ctx, a->x, a->g, a->b, a->rm, a->rv, 1, 0.1f, 1e-5f, a->y, a->sm, a->si) !=
            CLNN_OK;
 }
@@ -117,16 +125,18 @@ static void bench_maxpool(bench_env *env)
         fprintf(stderr, "bench maxpool: %s\n", clnn_last_error(env->ctx));
         goto out;
     }
-    /* forward reads x, writes y and the int32 indices (a quarter of x each);
-     * backward reads dy and the indices, writes dx: 1.5 x's bytes both ways */
-    double bytes = 1.5 * 4.0 * (double)(N * C * H * H);
-    static const char *const names[N_POOL_OPS] = {"fwd", "bwd"};
+    /* max: forward reads x, writes y and the int32 indices (a quarter of x
+     * each); backward reads dy and the indices, writes dx: 1.5 x's bytes both
+     * ways. Average: no indices, 1.25 x's bytes */
+    static const char *const names[N_POOL_OPS] = {"maxpool 2x2/2 fwd", "maxpool 2x2/2 bwd", "avgpool 2x2/2 fwd",
+                                                  "avgpool 2x2/2 bwd"};
     for (a.op = 0; a.op < N_POOL_OPS; a.op++) { /* forward first: the backward reads its indices */
+        double bytes = (a.op < AVG_FWD ? 1.5 : 1.25) * 4.0 * (double)(N * C * H * H);
         double t = bench_time(env, run_pool, &a);
         char name[96];
-        snprintf(name, sizeof name, "maxpool 2x2/2 %s N%zu C%zu %zux%zu", names[a.op], N, C, H, H);
+        snprintf(name, sizeof name, "%s N%zu C%zu %zux%zu", names[a.op], N, C, H, H);
         if (t > 0) bench_report(env, "conv", name, bytes / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
-        else fprintf(stderr, "bench maxpool: %s\n", clnn_last_error(env->ctx));
+        else fprintf(stderr, "bench pool: %s\n", clnn_last_error(env->ctx));
     }
 out:
     clnn_tensor_release(a.x), clnn_tensor_release(a.y), clnn_tensor_release(a.indices), clnn_tensor_release(a.dx);
@@ -137,18 +147,23 @@ static void bench_batchnorm(bench_env *env)
     size_t N = env->quick ? 2 : 8, C = 64, H = 32;
     bn_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 1, C, 1, 1, 1, 1), tensor(env, 1, C, 1, 1, 1, 0),
                  tensor(env, 1, C, 1, 1, 1, 0), tensor(env, 1, C, 1, 1, 1, 1), tensor(env, 4, N, C, H, H, 0),
-                 tensor(env, 1, C, 1, 1, 1, 0), tensor(env, 1, C, 1, 1, 1, 0)};
-    if (!a.x || !a.y) goto out;
-    double t = bench_time(env, run_bn, &a);
-    /* the least traffic possible: read x once, write y once (the kernel reads x three times) */
-    double bytes = 2.0 * 4.0 * (double)(N * C * H * H);
-    char name[96];
-    snprintf(name, sizeof name, "batchnorm fwd train N%zu C%zu %zux%zu", N, C, H, H);
-    if (t > 0) bench_report(env, "conv", name, bytes / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
-    else fprintf(stderr, "bench batchnorm: %s\n", clnn_last_error(env->ctx));
+                 tensor(env, 1, C, 1, 1, 1, 0), tensor(env, 1, C, 1, 1, 1, 0), tensor(env, 4, N, C, H, H, 0),
+                 tensor(env, 1, C, 1, 1, 1, 0), tensor(env, 1, C, 1, 1, 1, 0), 0};
+    if (!a.x || !a.y || !a.dx) goto out;
+    for (a.backward = 0; a.backward < 2; a.backward++) { /* forward first: the backward reads its statistics */
+        double t = bench_time(env, run_bn, &a);
+        /* the least traffic possible: forward reads x once and writes y once;
+         * backward reads x and dy once and writes dx once */
+        double bytes = (a.backward ? 3.0 : 2.0) * 4.0 * (double)(N * C * H * H);
+        char name[96];
+        snprintf(name, sizeof name, "batchnorm %s train N%zu C%zu %zux%zu", a.backward ? "bwd" : "fwd", N, C, H, H);
+        if (t > 0) bench_report(env, "conv", name, bytes / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+        else fprintf(stderr, "bench batchnorm: %s\n", clnn_last_error(env->ctx));
+    }
 out:
     clnn_tensor_release(a.x), clnn_tensor_release(a.g), clnn_tensor_release(a.b), clnn_tensor_release(a.rm);
     clnn_tensor_release(a.rv), clnn_tensor_release(a.y), clnn_tensor_release(a.sm), clnn_tensor_release(a.si);
+    clnn_tensor_release(a.dx), clnn_tensor_release(a.dg), clnn_tensor_release(a.db);
 }
 
 static void bench_attention(bench_env *env)
