@@ -124,14 +124,32 @@ __kernel void topk_mask(__global const float *w, __global const uint *partial, _
     }
 }
 
+/* N:4 (2:4 sparsity): the same ranks from one uint4 of keys, compares
+ * written out (element j beats i when its key is larger, or equal at a
+ * lower index): a vector load and store, no loops. */
+static inline void nm_mask4(__global const float *w, __global float *mask, const uint g, const uint keep_n)
+{
+    const uint4 k = as_uint4(vload4(g, w)) & (uint4)(0x7fffffffu);
+    const uint r0 = (k.y > k.x) + (k.z > k.x) + (k.w > k.x);
+    const uint r1 = (k.x >= k.y) + (k.z > k.y) + (k.w > k.y);
+    const uint r2 = (k.x >= k.z) + (k.y >= k.z) + (k.w > k.z);
+    const uint r3 = (k.x >= k.w) + (k.y >= k.w) + (k.z >= k.w);
+    vstore4(select((float4)(0.0f), (float4)(1.0f), (int4)(r0 < keep_n, r1 < keep_n, r2 < keep_n, r3 < keep_n) != 0),
+            g, mask);
+}
+
 /* N:M: in each group of m consecutive elements keep the keep_n largest |w|,
  * ties to the lower index (rank = number of elements that beat it). One
- * work-item per group; O(m²) compares, m <= 64. */
+ * work-item per group; O(m²) compares, m <= 64 (m = 4: nm_mask4). */
 __kernel void nm_mask(__global const float *w, __global float *mask, const uint groups, const uint keep_n,
                       const uint m)
 {
     const uint g = get_global_id(0);
     if (g >= groups) return;
+    if (m == 4u) {
+        nm_mask4(w, mask, g, keep_n);
+        return;
+    }
     const uint base = g * m;
     for (uint j = 0; j < m; j++) {
         const uint kj = KEY(w[base + j]);
