@@ -165,7 +165,8 @@ size_t test_local_fit(clnn_context *ctx, const char *kernel_id, const clnn_tune_
     return max;
 }
 
-char *test_cl_source(const char *cl_dir, const char *header, const char *kernels)
+/* The header's text followed by the kernels (free it). */
+static char *cl_source(const char *cl_dir, const char *header, const char *kernels)
 {
     char path[1024];
     snprintf(path, sizeof path, "%s/%s", cl_dir, header);
@@ -181,4 +182,19 @@ char *test_cl_source(const char *cl_dir, const char *header, const char *kernels
     strcpy(src, buf);
     strcat(src, kernels);
     return src;
+}
+
+cl_program test_cl_program(clnn_context *ctx, const char *cl_dir, const char *header, const char *kernels,
+                           cl_context *c, cl_command_queue *q, cl_device_id *dev)
+{
+    CHECK_OK(ctx, clnn_context_cl(ctx, c, q, dev));
+    char *src = cl_source(cl_dir, header, kernels);
+    const char *srcs[1] = {src};
+    cl_int err;
+    cl_program prog = clCreateProgramWithSource(*c, 1, srcs, NULL, &err);
+    REQUIRE(err == CL_SUCCESS, "clCreateProgramWithSource: %d", err);
+    err = clBuildProgram(prog, 1, dev, "", NULL, NULL);
+    REQUIRE(err == CL_SUCCESS, "clBuildProgram: %d", err);
+    free(src);
+    return prog;
 }

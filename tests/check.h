@@ -100,10 +100,12 @@ clnn_tensor *test_filled(clnn_context *ctx, clnn_dtype dtype, size_t a, size_t b
  * when host memory runs out. */
 float *test_download(clnn_context *ctx, const clnn_tensor *t);
 
-/* The kernel header cl/<header> of the source tree (CLNN_CL_DIR) followed by
- * the test's own kernels, as one program source to build with the raw
- * OpenCL API (free it); stops the test when the header cannot be read. */
-char *test_cl_source(const char *cl_dir, const char *header, const char *kernels);
+/* The kernel header cl/<header> of the source tree (cl_dir: CLNN_CL_DIR)
+ * followed by the test's own kernels, built with the raw OpenCL API on ctx's
+ * device; *c, *q and *dev receive ctx's OpenCL objects. Stops the test when
+ * the header cannot be read or the program does not build. */
+cl_program test_cl_program(clnn_context *ctx, const char *cl_dir, const char *header, const char *kernels,
+                           cl_context *c, cl_command_queue *q, cl_device_id *dev);
 
 /* Tuning options for the tests: random search over 4 candidates, one
  * repeat, no warm-up, nothing stored. */

@@ -55,14 +55,7 @@ int main(void)
     cl_context c;
     cl_command_queue q;
     cl_device_id dev;
-    CHECK_OK(ctx, clnn_context_cl(ctx, &c, &q, &dev));
-    char *src = test_cl_source(CLNN_CL_DIR, "index.clh", kernels);
-    const char *srcs[1] = {src};
-    cl_int err;
-    cl_program prog = clCreateProgramWithSource(c, 1, srcs, NULL, &err);
-    REQUIRE(err == CL_SUCCESS, "clCreateProgramWithSource: %d", err);
-    err = clBuildProgram(prog, 1, &dev, "", NULL, NULL);
-    REQUIRE(err == CL_SUCCESS, "clBuildProgram: %d", err);
+    cl_program prog = test_cl_program(ctx, CLNN_CL_DIR, "index.clh", kernels, &c, &q, &dev);
 
     uint64_t s = 2024;
     size_t nd = test_small() ? 2200 : 6000, n = nd * XS_PER_D;
@@ -76,6 +69,7 @@ int main(void)
         cl_uint4 v = clnn__divisor(d[j]);
         for (size_t i = 0; i < XS_PER_D; i++) dv[j * XS_PER_D + i] = v;
     }
+    cl_int err;
     cl_mem bq = clCreateBuffer(c, CL_MEM_WRITE_ONLY, n * 4, NULL, &err);
     cl_mem br = clCreateBuffer(c, CL_MEM_WRITE_ONLY, n * 4, NULL, &err);
     cl_mem bx = clCreateBuffer(c, CL_MEM_READ_ONLY | CL_MEM_COPY_HOST_PTR, n * 4, x, &err);
@@ -110,7 +104,7 @@ int main(void)
     clReleaseMemObject(bx);
     clReleaseMemObject(bd);
     clReleaseProgram(prog);
-    free(src); free(d); free(x); free(gq); free(gr); free(dv);
+    free(d); free(x); free(gq); free(gr); free(dv);
     clnn_context_release(ctx);
     return check_summary();
 }

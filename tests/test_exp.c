@@ -63,14 +63,7 @@ int main(void)
     cl_context c;
     cl_command_queue q;
     cl_device_id dev;
-    CHECK_OK(ctx, clnn_context_cl(ctx, &c, &q, &dev));
-    char *src = test_cl_source(CLNN_CL_DIR, "exp.clh", kernels);
-    const char *srcs[1] = {src};
-    cl_int err;
-    cl_program prog = clCreateProgramWithSource(c, 1, srcs, NULL, &err);
-    REQUIRE(err == CL_SUCCESS, "clCreateProgramWithSource: %d", err);
-    err = clBuildProgram(prog, 1, &dev, "", NULL, NULL);
-    REQUIRE(err == CL_SUCCESS, "clBuildProgram: %d", err);
+    cl_program prog = test_cl_program(ctx, CLNN_CL_DIR, "exp.clh", kernels, &c, &q, &dev);
 
     size_t n = test_small() ? 1 << 12 : 1 << 20;
     float *x = malloc(n * sizeof *x), *ys = malloc(n * sizeof *ys), *yv = malloc(n * sizeof *yv);
@@ -112,7 +105,6 @@ int main(void)
     free(x);
     free(ys);
     free(yv);
-    free(src);
     clReleaseProgram(prog);
     clnn_context_release(ctx);
     return check_summary();
