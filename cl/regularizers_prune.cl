@@ -182,9 +182,18 @@ __kernel void maskllm(__global const float *logits, __global const float *din, _
     const uint g = get_global_id(0);
     if (g >= groups) return;
     float y[6], mx = -INFINITY, sum = 0.0f;
+    /* words 6g .. 6g+5 lie in Philox blocks 6g/4 and 6g/4 + 1 (6g mod 4 is
+     * 0 or 2): two calls instead of six, the same uniforms */
+    float u[8];
+    if (GUMBEL) {
+        const uint b = (uint)((6ul * g) >> 2);
+        vstore4(philox_block_uniforms(seed, stream, b), 0, u);
+        vstore4(philox_block_uniforms(seed, stream, b + 1u), 1, u);
+    }
+    const uint first = (6u * g) & 3u;
     for (uint k = 0; k < 6; k++) {
         float noise = 0.0f;
-        if (GUMBEL) noise = -log(-log(fmax(philox_uniform(seed, stream, 6ul * g + k), 1.0f / 16777216.0f)));
+        if (GUMBEL) noise = -log(-log(fmax(u[first + k], 1.0f / 16777216.0f)));
         y[k] = (logits[6 * g + k] + noise) / tau;
         mx = fmax(mx, y[k]);
     }
