@@ -12,19 +12,30 @@ static inline bool keep_draw(ulong seed, uint stream, ulong index, float p)
     return philox_uniform(seed, stream, index) >= p;
 }
 
+/* keeps[g] = 1 if group g is kept (keep_draw of draw g), else 0: the draws
+ * of a group mask with groups of more than one element, made once per group
+ * (one work-item each) instead of by every element's work-item. */
+__kernel void group_draws(__global float *keeps, const uint groups, const ulong seed, const uint stream,
+                          const float p)
+{
+    const uint g = get_global_id(0);
+    if (g < groups) keeps[g] = keep_draw(seed, stream, g, p) ? 1.0f : 0.0f;
+}
+
 /* The group kernels' work-item b handles elements 4b .. 4b+3 (launch:
  * (n + 3) / 4): with group 1 their four draws are one Philox block; with a
  * larger group four consecutive elements span at most two draws (i / group
- * of the first and the last), so each item costs one or two Philox calls. */
+ * of the first and the last), read from group_draws' keeps (not read with
+ * group 1). */
 static inline int4 group_keeps(const ulong seed, const uint stream, const uint b, const uint n, const divisor group,
-                               const float p)
+                               const float p, __global const float *keeps)
 {
     if (group.x == 1u) return philox_block_uniforms(seed, stream, b) >= (float4)(p);
     /* the last element of the four that exist (n - 1 at most: no overflow) */
     const uint base = 4u * b, last = min(base + 3u, n - 1u);
     const uint d0 = div_by(base, group), d3 = div_by(last, group);
-    const int k0 = keep_draw(seed, stream, d0, p) ? -1 : 0;
-    const int k3 = d3 == d0 ? k0 : (keep_draw(seed, stream, d3, p) ? -1 : 0);
+    const int k0 = keeps[d0] != 0.0f ? -1 : 0;
+    const int k3 = keeps[d3] != 0.0f ? -1 : 0;
     return (int4)(k0, div_by(min(base + 1u, last), group) == d0 ? k0 : k3,
                   div_by(min(base + 2u, last), group) == d0 ? k0 : k3, k3);
 }
@@ -32,13 +43,14 @@ static inline int4 group_keeps(const ulong seed, const uint stream, const uint b
 /* out[i] = keep(i / group) ? in[i] * scale : 0. DropConnect and Mixout's
  * backward (group 1), spatial dropout (group H*W), stochastic depth's
  * backward (group = sample size). */
-__kernel void group_mask_f32(__global float *out, __global const float *in, const uint n, const divisor group,
-                             const ulong seed, const uint stream, const float p, const float scale)
+__kernel void group_mask_f32(__global float *out, __global const float *in, __global const float *keeps,
+                             const uint n, const divisor group, const ulong seed, const uint stream, const float p,
+                             const float scale)
 {
     const uint b = get_global_id(0);
     if (4ul * b >= n) return;
     const uint base = 4u * b, m = min(4u, n - base);
-    const int4 keep = group_keeps(seed, stream, b, n, group, p);
+    const int4 keep = group_keeps(seed, stream, b, n, group, p, keeps);
     if (m == 4u) {
         vstore4(select((float4)(0.0f), vload4(0, in + base) * scale, keep), 0, out + base);
         return;
@@ -49,13 +61,13 @@ __kernel void group_mask_f32(__global float *out, __global const float *in, cons
 
 /* out[i] = base[i] + (keep(i / group) ? in[i] * scale : 0): stochastic depth. */
 __kernel void group_mask_add_f32(__global float *out, __global const float *base, __global const float *in,
-                                 const uint n, const divisor group, const ulong seed, const uint stream, const float p,
-                                 const float scale)
+                                 __global const float *keeps, const uint n, const divisor group, const ulong seed,
+                                 const uint stream, const float p, const float scale)
 {
     const uint b = get_global_id(0);
     if (4ul * b >= n) return;
     const uint first = 4u * b, m = min(4u, n - first);
-    const int4 keep = group_keeps(seed, stream, b, n, group, p);
+    const int4 keep = group_keeps(seed, stream, b, n, group, p, keeps);
     if (m == 4u) {
         const float4 branch = select((float4)(0.0f), vload4(0, in + first) * scale, keep);
         vstore4(vload4(0, base + first) + branch, 0, out + first);

@@ -27,6 +27,10 @@ static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t
         else if (t == &clnn__tune_stochastic_group_mask_add) EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
         else if (t == &clnn__tune_stochastic_mixout) EX_STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
         else EX_STEP(&b, clnn_noise_forward(ctx, x, CLNN_NOISE_GAUSSIAN, 0.1f, 5, y));
+    } else if (t == &clnn__tune_stochastic_group_draws) { /* spatial dropout: one draw per 8 x 8 channel */
+        size_t c = (n + 63) / 64;
+        clnn_tensor *x = EX_RAND(&b, 1, c, 8, 8), *y = EX_RAND(&b, 1, c, 8, 8);
+        EX_STEP(&b, clnn_spatial_dropout_forward(ctx, x, 0.1f, 5, y));
     } else { /* the DropBlock mask: seeds, keep, count_ones, apply */
         size_t c = (n + 1023) / 1024;
         clnn_tensor *x = EX_RAND(&b, 1, c, 32, 32), *mask = EX_RAND(&b, 1, c, 32, 32), *y = EX_RAND(&b, 1, c, 32, 32);
@@ -54,18 +58,46 @@ clnn_status clnn__check_drop_p(clnn_context *ctx, const char *fn, float p)
     return CLNN_OK;
 }
 
+/* The keep draws of count elements in groups of `group` (group_draws, one
+ * per group) into *keeps, a buffer the caller releases; group 1 draws in the
+ * mask kernel itself, and *keeps is NULL. */
+static clnn_status draw_groups(clnn_context *ctx, const char *fn, size_t count, size_t group, uint64_t seed,
+                               uint32_t stream, float p, cl_mem *keeps)
+{
+    *keeps = NULL;
+    if (group == 1) return CLNN_OK;
+    size_t groups = (count + group - 1) / group;
+    TRY(clnn__scratch(ctx, fn, groups, keeps));
+    cl_uint ng = (cl_uint)groups, st = stream;
+    cl_ulong s = seed;
+    cl_float pp = p;
+    clnn__karg a[] = {KARG_BUF(*keeps), KARG(ng), KARG(s), KARG(st), KARG(pp)};
+    size_t problem[2] = {groups, 1};
+    clnn_status status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_draws, problem, 5, a);
+    if (status != CLNN_OK) {
+        clReleaseMemObject(*keeps);
+        *keeps = NULL;
+    }
+    return status;
+}
+
 /* out = keep(i / group) ? in * 1/(1-p) : 0, after the caller validated everything. */
 static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor *out, const clnn_tensor *in,
                                   size_t group, uint64_t seed, uint32_t stream, float p)
 {
+    cl_mem keeps;
+    TRY(draw_groups(ctx, fn, in->count, group, seed, stream, p, &keeps));
+    cl_mem kb = keeps ? keeps : in->buffer; /* not read with group 1 */
     cl_uint n = (cl_uint)in->count, st = stream;
     cl_uint4 g = clnn__divisor((cl_uint)group);
     cl_ulong s = seed;
     cl_float pp = p, scale = 1.0f / (1.0f - p);
-    clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG(n), KARG(g), KARG(s), KARG(st), KARG(pp),
-                      KARG(scale)};
+    clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG_BUF(kb), KARG(n), KARG(g), KARG(s), KARG(st),
+                      KARG(pp), KARG(scale)};
     size_t problem[2] = {in->count, 1};
-    return clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask, problem, 8, a);
+    clnn_status status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask, problem, 9, a);
+    if (keeps) clReleaseMemObject(keeps);
+    return status;
 }
 
 /* The shared front of the elementwise masks: float32 tensors of equal size, p in range. */
@@ -128,14 +160,20 @@ clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *
     TRY(clnn__check_f32_like(ctx, fn, "branch", branch, x, "x"));
     TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
     TRY(clnn__check_drop_p(ctx, fn, p));
+    size_t sample = x->count / x->shape[0];
+    cl_mem keeps;
+    TRY(draw_groups(ctx, fn, x->count, sample, seed, CLNN_STREAM_STOCHASTIC_DEPTH, p, &keeps));
+    cl_mem kb = keeps ? keeps : x->buffer; /* not read with samples of one element */
     cl_uint n = (cl_uint)x->count, st = CLNN_STREAM_STOCHASTIC_DEPTH;
-    cl_uint4 g = clnn__divisor((cl_uint)(x->count / x->shape[0]));
+    cl_uint4 g = clnn__divisor((cl_uint)sample);
     cl_ulong s = seed;
     cl_float pp = p, scale = 1.0f / (1.0f - p);
-    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG_BUF(branch->buffer), KARG(n), KARG(g),
-                      KARG(s), KARG(st), KARG(pp), KARG(scale)};
+    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG_BUF(branch->buffer), KARG_BUF(kb), KARG(n),
+                      KARG(g),           KARG(s),           KARG(st),                KARG(pp),      KARG(scale)};
     size_t problem[2] = {x->count, 1};
-    return clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask_add, problem, 9, a);
+    clnn_status status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask_add, problem, 10, a);
+    if (keeps) clReleaseMemObject(keeps);
+    return status;
 }
 
 clnn_status clnn_stochastic_depth_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
