@@ -44,19 +44,15 @@ __kernel void quant_params(__global const float *ext, __global float *scale, __g
 
 /* MODE 0 forward:  out = (clamp(q, qmin, qmax) − z)·s
  * MODE 1 backward: out = din where qmin <= q <= qmax, else 0 (straight-through)
- * MODE 2 noise:    out = x + s·(u − 1/2), u = philox_uniform(seed, stream, i)
- * out may be x (MODE 0, 2) or din (MODE 1). Symmetric: zero is not read. */
+ * out may be x (MODE 0) or din (MODE 1). Symmetric: zero is not read. */
 __kernel void fake_quant(__global const float *x, __global const float *scale, __global const float *zero,
                          __global const float *din, __global float *out, const uint n, const divisor inner,
-                         const int bits, const ulong seed, const uint stream)
+                         const int bits)
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
     const uint c = div_by(i, inner);
     const float s = scale[c];
-#if MODE == 2
-    out[i] = x[i] + s * (philox_uniform(seed, stream, i) - 0.5f);
-#else
     const float z = SYMMETRIC ? 0.0f : zero[c];
     const float q = rint(x[i] / s) + z, qmin = q_min(bits), qmax = q_max(bits);
 #if MODE == 0
@@ -64,5 +60,21 @@ __kernel void fake_quant(__global const float *x, __global const float *scale, _
 #else
     out[i] = q >= qmin && q <= qmax ? din[i] : 0.0f;
 #endif
-#endif
+}
+
+/* Additive uniform quantization noise: out = x + s·(u − 1/2) with u =
+ * philox_uniform(seed, stream, i) and s the scale of i's channel. Work-item b
+ * handles elements 4b .. 4b+3, the four uniforms of Philox block b (launch:
+ * (n + 3) / 4). out may be x. */
+__kernel void quant_noise(__global const float *x, __global const float *scale, __global float *out, const uint n,
+                          const divisor inner, const ulong seed, const uint stream)
+{
+    const uint b = get_global_id(0);
+    if (4ul * b >= n) return;
+    const uint base = 4u * b, m = min(4u, n - base);
+    const float4 u = philox_block_uniforms(seed, stream, b);
+    for (uint j = 0; j < m; j++) {
+        const uint i = base + j;
+        out[i] = x[i] + scale[div_by(i, inner)] * (philox_lane4(u, j) - 0.5f);
+    }
 }

@@ -52,20 +52,25 @@ static clnn_status check_out(clnn_context *ctx, const char *fn, const char *name
     return CLNN_OK;
 }
 
+/* The elements of one channel, as a divisor: a flat index's channel is index / inner. */
+static cl_uint4 channel_inner(const clnn_quant_options *q, const clnn_tensor *x)
+{
+    return clnn__divisor((cl_uint)(q->per_channel ? x->count / x->shape[0] : x->count));
+}
+
+/* The fake_quant kernel in mode 0 (forward) or 1 (backward, din = dy). */
 static clnn_status fake_quant_run(clnn_context *ctx, const char *fn, int mode, const clnn_quant_options *q,
                                   const clnn_tensor *x, const clnn_tensor *scale, const clnn_tensor *zero,
-                                  const clnn_tensor *din, clnn_tensor *out, uint64_t seed, uint32_t stream)
+                                  const clnn_tensor *din, clnn_tensor *out)
 {
     char variant[32];
     snprintf(variant, sizeof variant, "-DMODE=%d -DSYMMETRIC=%d", mode, q->symmetric != 0);
     cl_uint n = (cl_uint)x->count;
-    cl_uint4 inner = clnn__divisor((cl_uint)(q->per_channel ? x->count / x->shape[0] : x->count));
+    cl_uint4 inner = channel_inner(q, x);
     cl_int bits = q->bits;
-    cl_ulong sd = seed;
-    cl_uint sm = stream;
     cl_mem zb = zero ? zero->buffer : scale->buffer, db = din ? din->buffer : x->buffer;
-    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(scale->buffer), KARG_BUF(zb), KARG_BUF(db), KARG_BUF(out->buffer),
-                      KARG(n),             KARG(inner),             KARG(bits), KARG(sd),   KARG(sm)};
+    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(scale->buffer), KARG_BUF(zb), KARG_BUF(db),
+                      KARG_BUF(out->buffer), KARG(n), KARG(inner), KARG(bits)};
     size_t p[2] = {n, 1};
     return clnn__run_variant(ctx, fn, &clnn__tune_fake_quant, variant, p, sizeof a / sizeof a[0], a);
 }
@@ -116,7 +121,7 @@ clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tensor *x, con
     size_t nch;
     TRY(quant_args(ctx, fn, q, x, scale, zero, &o, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, zero));
-    return fake_quant_run(ctx, fn, 0, &o, x, scale, zero, NULL, y, 0, 0);
+    return fake_quant_run(ctx, fn, 0, &o, x, scale, zero, NULL, y);
 }
 
 clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
@@ -130,7 +135,7 @@ clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, co
     TRY(clnn__check_f32(ctx, fn, "dy", dy, x->count));
     TRY(check_out(ctx, fn, "dx", dx, x, scale, zero));
     CHECK_ARG(ctx, !clnn__alias(dx, x), "%s: dx and x are the same buffer", fn);
-    return fake_quant_run(ctx, fn, 1, &o, x, scale, zero, dy, dx, 0, 0);
+    return fake_quant_run(ctx, fn, 1, &o, x, scale, zero, dy, dx);
 }
 
 clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
@@ -144,5 +149,11 @@ clnn_status clnn_quant_noise(clnn_context *ctx, const clnn_tensor *x, const clnn
     size_t nch;
     TRY(check_quant(ctx, fn, &o, x, scale, NULL, &nch));
     TRY(check_out(ctx, fn, "y", y, x, scale, NULL));
-    return fake_quant_run(ctx, fn, 2, &o, x, scale, NULL, NULL, y, seed, stream);
+    cl_uint n = (cl_uint)x->count, sm = stream;
+    cl_uint4 inner = channel_inner(&o, x);
+    cl_ulong sd = seed;
+    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(scale->buffer), KARG_BUF(y->buffer), KARG(n), KARG(inner),
+                      KARG(sd), KARG(sm)};
+    size_t p[2] = {n, 1};
+    return clnn__run(ctx, fn, &clnn__tune_quant_noise, p, sizeof a / sizeof a[0], a);
 }
