@@ -221,7 +221,8 @@ __kernel void norm_param_grad(__global const float *x, __global const float *dy,
     float8 sg = (float8)(0.0f), sb = (float8)(0.0f);
     for (uint r = b * NORM_ROW_BLOCK; r < r1; r++) {
         const size_t row = (size_t)r * D;
-        const float8 g = norm_plain8(dy + row, d, D), xhat = (norm_plain8(x + row, d, D) - save_mean[r]) * save_invstd[r];
+        const float8 g = norm_plain8(dy + row, d, D);
+        const float8 xhat = (norm_plain8(x + row, d, D) - save_mean[r]) * save_invstd[r];
         sg += g * xhat;
         sb += g;
     }

@@ -160,7 +160,8 @@ static clnn_status run_rows_from_planes(clnn_context *ctx, const char *fn, const
 enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHTS };
 
 /* One chunk of a pass: img is x or dx, filt w or dw, out y or dy; b the
- * forward's bias (NULL: none, or added afterwards). */
+ * forward's bias (NULL: none), added with the reordering of a chunk of
+ * several images (conv_pass adds it for chunks of one). */
 static clnn_status conv_chunk_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
                                    const clnn_conv2d_options *prm, const conv_chunk *c, cl_mem img, cl_mem filt,
                                    cl_mem out, cl_mem b)
@@ -181,6 +182,16 @@ static clnn_status conv_chunk_pass(clnn_context *ctx, const char *fn, int pass, 
     /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T */
     return clnn__sgemm(ctx, fn, 0, 1, Kg, g->crs_g, cols, 1.0f, product_of(c, out, g), columns_of(c, g),
                        c->n0 ? 1.0f : 0.0f, filters_of(filt, g), g->G);
+}
+
+/* y[n, k, p, q] += b[k] over all of y. */
+static clnn_status run_bias_add(clnn_context *ctx, const char *fn, cl_mem y, cl_mem b, const conv_geom *g)
+{
+    cl_uint count = (cl_uint)(g->N * g->K * g->P * g->Q);
+    cl_uint4 plane = clnn__divisor((cl_uint)(g->P * g->Q)), K = clnn__divisor((cl_uint)g->K);
+    size_t problem[2] = {count, 1};
+    clnn__karg a[] = {KARG_BUF(y), KARG_BUF(b), KARG(count), KARG(plane), KARG(K)};
+    return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);
 }
 
 /* Bytes the column matrix and product rows of a chunk may take:
@@ -229,6 +240,8 @@ static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const 
     }
     if (c.col) clReleaseMemObject(c.col);
     if (c.rows) clReleaseMemObject(c.rows);
+    /* chunks of one image have no reordering to carry the forward's bias */
+    if (st == CLNN_OK && pass == CONV_FORWARD && b && per_chunk == 1) st = run_bias_add(ctx, fn, out, b, g);
     return st;
 }
 
@@ -261,16 +274,7 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
                     "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
     }
-    /* in chunks of several images the bias rides on the reordering of the product */
-    int fused_bias = chunk_images(ctx, &g) > 1;
-    TRY(conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer,
-                  b && fused_bias ? b->buffer : NULL));
-    if (!b || fused_bias) return CLNN_OK;
-    cl_uint count = (cl_uint)y->count;
-    cl_uint4 plane = clnn__divisor((cl_uint)(g.P * g.Q)), K = clnn__divisor((cl_uint)g.K);
-    size_t problem[2] = {y->count, 1};
-    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(b->buffer), KARG(count), KARG(plane), KARG(K)};
-    return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);
+    return conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer, b ? b->buffer : NULL);
 }
 
 clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,

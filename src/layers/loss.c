@@ -115,7 +115,8 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
                          KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &clnn__tune_loss_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction, loss);
+    return clnn__run_row_loss(ctx, fn, &clnn__tune_loss_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction,
+                              loss);
 }
 
 /* MSE and BCE: LOSS_CHUNK elements per partial; NONE keeps each element's term. */

@@ -31,7 +31,8 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
     } else if (t == &clnn__tune_quant_noise) { /* P0 x P1, per tensor */
         const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 1, 0};
         clnn_tensor *x = EX_RAND(b, problem[0], problem[1]);
-        EX_STEP(b, clnn_quant_noise(ctx, x, EX_UNIFORM(b, 0.1f, 0.2f, 1), &q, 7, 0, EX_RAND(b, problem[0], problem[1])));
+        clnn_tensor *scale = EX_UNIFORM(b, 0.1f, 0.2f, 1);
+        EX_STEP(b, clnn_quant_noise(ctx, x, scale, &q, 7, 0, EX_RAND(b, problem[0], problem[1])));
     } else if (t == &clnn__tune_maskllm) { /* P0 x P1 groups of 4, Gumbel noise */
         EX_STEP(b, clnn_maskllm_forward(ctx, EX_RAND(b, n, 6), 0.5f, 1, 7, 0, EX_RAND(b, n, 4)));
     } else {

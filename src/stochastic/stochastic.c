@@ -20,11 +20,13 @@ static clnn_status exercise_stochastic(clnn_context *ctx, const clnn__tunable *t
     if (t == &clnn__multiply_tunable) {
         clnn_tensor *dy = EX_RAND(&b, n), *mask = EX_RAND(&b, n), *dx = EX_RAND(&b, n);
         EX_STEP(&b, clnn_dropblock_backward(ctx, dy, mask, dx));
-    } else if (t == &clnn__tune_stochastic_group_mask || t == &clnn__tune_stochastic_group_mask_add || t == &clnn__tune_stochastic_mixout || t == &clnn__tune_stochastic_noise) {
+    } else if (t == &clnn__tune_stochastic_group_mask || t == &clnn__tune_stochastic_group_mask_add ||
+               t == &clnn__tune_stochastic_mixout || t == &clnn__tune_stochastic_noise) {
         clnn_tensor *x = EX_RAND(&b, problem[0], problem[1]), *x2 = EX_RAND(&b, problem[0], problem[1]);
         clnn_tensor *y = EX_RAND(&b, problem[0], problem[1]);
         if (t == &clnn__tune_stochastic_group_mask) EX_STEP(&b, clnn_dropconnect_forward(ctx, x, 0.1f, 5, y));
-        else if (t == &clnn__tune_stochastic_group_mask_add) EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
+        else if (t == &clnn__tune_stochastic_group_mask_add)
+            EX_STEP(&b, clnn_stochastic_depth_forward(ctx, x, x2, 0.1f, 5, y));
         else if (t == &clnn__tune_stochastic_mixout) EX_STEP(&b, clnn_mixout_forward(ctx, x, x2, 0.1f, 5, y));
         else EX_STEP(&b, clnn_noise_forward(ctx, x, CLNN_NOISE_GAUSSIAN, 0.1f, 5, y));
     } else if (t == &clnn__tune_stochastic_group_draws) { /* spatial dropout: one draw per 8 x 8 channel */
@@ -81,9 +83,10 @@ static clnn_status draw_groups(clnn_context *ctx, const char *fn, size_t count, 
     return status;
 }
 
-/* out = keep(i / group) ? in * 1/(1-p) : 0, after the caller validated everything. */
-static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor *out, const clnn_tensor *in,
-                                  size_t group, uint64_t seed, uint32_t stream, float p)
+/* out = (base, when given: stochastic depth) + keep(i / group) ? in * 1/(1-p)
+ * : 0, after the caller validated everything. */
+static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor *out, const clnn_tensor *base,
+                                  const clnn_tensor *in, size_t group, uint64_t seed, uint32_t stream, float p)
 {
     cl_mem keeps;
     TRY(draw_groups(ctx, fn, in->count, group, seed, stream, p, &keeps));
@@ -92,10 +95,17 @@ static clnn_status run_group_mask(clnn_context *ctx, const char *fn, clnn_tensor
     cl_uint4 g = clnn__divisor((cl_uint)group);
     cl_ulong s = seed;
     cl_float pp = p, scale = 1.0f / (1.0f - p);
-    clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG_BUF(kb), KARG(n), KARG(g), KARG(s), KARG(st),
-                      KARG(pp), KARG(scale)};
     size_t problem[2] = {in->count, 1};
-    clnn_status status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask, problem, 9, a);
+    clnn_status status;
+    if (base) {
+        clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(base->buffer), KARG_BUF(in->buffer), KARG_BUF(kb), KARG(n),
+                          KARG(g),               KARG(s),                KARG(st),              KARG(pp),     KARG(scale)};
+        status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask_add, problem, 10, a);
+    } else {
+        clnn__karg a[] = {KARG_BUF(out->buffer), KARG_BUF(in->buffer), KARG_BUF(kb), KARG(n),
+                          KARG(g),               KARG(s),              KARG(st),     KARG(pp), KARG(scale)};
+        status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask, problem, 9, a);
+    }
     if (keeps) clReleaseMemObject(keeps);
     return status;
 }
@@ -113,7 +123,7 @@ static clnn_status dropconnect(clnn_context *ctx, const char *fn, const clnn_ten
                                float p, uint64_t seed, clnn_tensor *out, const char *out_name)
 {
     TRY(check_mask_call(ctx, fn, in, in_name, p, out, out_name));
-    return run_group_mask(ctx, fn, out, in, 1, seed, CLNN_STREAM_DROPCONNECT, p);
+    return run_group_mask(ctx, fn, out, NULL, in, 1, seed, CLNN_STREAM_DROPCONNECT, p);
 }
 
 clnn_status clnn_dropconnect_forward(clnn_context *ctx, const clnn_tensor *w, float p, uint64_t seed,
@@ -135,7 +145,8 @@ static clnn_status spatial_dropout(clnn_context *ctx, const char *fn, const clnn
 {
     TRY(check_mask_call(ctx, fn, in, in_name, p, out, out_name));
     CHECK_SHAPE(ctx, in->ndim == 4, "%s: %s must be NCHW (4 dimensions), has %d", fn, in_name, in->ndim);
-    return run_group_mask(ctx, fn, out, in, in->shape[2] * in->shape[3], seed, CLNN_STREAM_SPATIAL_DROPOUT, p);
+    return run_group_mask(ctx, fn, out, NULL, in, in->shape[2] * in->shape[3], seed, CLNN_STREAM_SPATIAL_DROPOUT,
+                          p);
 }
 
 clnn_status clnn_spatial_dropout_forward(clnn_context *ctx, const clnn_tensor *x, float p, uint64_t seed,
@@ -160,20 +171,7 @@ clnn_status clnn_stochastic_depth_forward(clnn_context *ctx, const clnn_tensor *
     TRY(clnn__check_f32_like(ctx, fn, "branch", branch, x, "x"));
     TRY(clnn__check_f32_like(ctx, fn, "y", y, x, "x"));
     TRY(clnn__check_drop_p(ctx, fn, p));
-    size_t sample = x->count / x->shape[0];
-    cl_mem keeps;
-    TRY(draw_groups(ctx, fn, x->count, sample, seed, CLNN_STREAM_STOCHASTIC_DEPTH, p, &keeps));
-    cl_mem kb = keeps ? keeps : x->buffer; /* not read with samples of one element */
-    cl_uint n = (cl_uint)x->count, st = CLNN_STREAM_STOCHASTIC_DEPTH;
-    cl_uint4 g = clnn__divisor((cl_uint)sample);
-    cl_ulong s = seed;
-    cl_float pp = p, scale = 1.0f / (1.0f - p);
-    clnn__karg a[] = {KARG_BUF(y->buffer), KARG_BUF(x->buffer), KARG_BUF(branch->buffer), KARG_BUF(kb), KARG(n),
-                      KARG(g),           KARG(s),           KARG(st),                KARG(pp),      KARG(scale)};
-    size_t problem[2] = {x->count, 1};
-    clnn_status status = clnn__run(ctx, fn, &clnn__tune_stochastic_group_mask_add, problem, 10, a);
-    if (keeps) clReleaseMemObject(keeps);
-    return status;
+    return run_group_mask(ctx, fn, y, x, branch, x->count / x->shape[0], seed, CLNN_STREAM_STOCHASTIC_DEPTH, p);
 }
 
 clnn_status clnn_stochastic_depth_backward(clnn_context *ctx, const clnn_tensor *dy, float p, uint64_t seed,
@@ -183,7 +181,8 @@ clnn_status clnn_stochastic_depth_backward(clnn_context *ctx, const clnn_tensor 
     TRY(clnn__check_f32_like(ctx, fn, "dy", dy, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "dbranch", dbranch, dy, "dy"));
     TRY(clnn__check_drop_p(ctx, fn, p));
-    return run_group_mask(ctx, fn, dbranch, dy, dy->count / dy->shape[0], seed, CLNN_STREAM_STOCHASTIC_DEPTH, p);
+    return run_group_mask(ctx, fn, dbranch, NULL, dy, dy->count / dy->shape[0], seed, CLNN_STREAM_STOCHASTIC_DEPTH,
+                          p);
 }
 
 static clnn_status noise(clnn_context *ctx, const char *fn, const clnn_tensor *in, const char *in_name,
@@ -244,5 +243,5 @@ clnn_status clnn_mixout_backward(clnn_context *ctx, const clnn_tensor *dw_mixed,
     TRY(clnn__check_f32_like(ctx, fn, "dw_mixed", dw_mixed, NULL, NULL));
     TRY(clnn__check_f32_like(ctx, fn, "dw", dw, dw_mixed, "dw_mixed"));
     TRY(clnn__check_drop_p(ctx, fn, p));
-    return run_group_mask(ctx, fn, dw, dw_mixed, 1, seed, CLNN_STREAM_MIXOUT, p);
+    return run_group_mask(ctx, fn, dw, NULL, dw_mixed, 1, seed, CLNN_STREAM_MIXOUT, p);
 }
