@@ -193,7 +193,9 @@ cl_program test_cl_program(clnn_context *ctx, const char *cl_dir, const char *he
     cl_int err;
     cl_program prog = clCreateProgramWithSource(*c, 1, srcs, NULL, &err);
     REQUIRE(err == CL_SUCCESS, "clCreateProgramWithSource: %d", err);
-    err = clBuildProgram(prog, 1, dev, "", NULL, NULL);
+    char options[1100]; /* the header's own includes, e.g. logexp.clh's exp.clh */
+    snprintf(options, sizeof options, "-I %s", cl_dir);
+    err = clBuildProgram(prog, 1, dev, options, NULL, NULL);
     REQUIRE(err == CL_SUCCESS, "clBuildProgram: %d", err);
     free(src);
     return prog;

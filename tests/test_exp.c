@@ -1,9 +1,11 @@
-/* cl/exp.clh on the test's device: clnn_expf (scalar) and clnn_expf8 give
- * the same bits for every argument (the row kernels' one-work-item-per-row
- * form relies on it), both within 2 ulp of exp in double on [-86.6,
- * ln(FLT_MAX)], 0 below -86.6, +INF above, NaN for NaN. The header is read
- * from the source tree (CLNN_CL_DIR) and built with the raw OpenCL API on
- * the context's own device. */
+/* cl/exp.clh and cl/logexp.clh on the test's device: clnn_expf, clnn_logf,
+ * clnn_log1pf and clnn_expm1f give the same bits in their scalar and float8
+ * forms for every argument (the row kernels' one-work-item-per-row form
+ * relies on it), stay within their promised ulp of the double result, and
+ * follow their rules outside the range (exp: 0 below -86.6, +INF above;
+ * log: -INF at 0, NaN below; NaN stays NaN). The headers are read from the
+ * source tree (CLNN_CL_DIR) and built with the raw OpenCL API on the
+ * context's own device. */
 #include "check.h"
 
 #include <float.h>
@@ -13,14 +15,17 @@
 #define CLNN_EXP_LO -86.6f
 #define CLNN_EXP_HI 88.72283935546875f
 
-static const char *kernels = "\n__kernel void exp_scalar(__global float *y, __global const float *x)\n"
-                             "{ const size_t i = get_global_id(0); y[i] = clnn_expf(x[i]); }\n"
-                             "__kernel void exp_vector(__global float *y, __global const float *x)\n"
-                             "{ const size_t i = get_global_id(0); vstore8(clnn_expf8(vload8(i, x)), i, y); }\n";
+#define PAIR(f)                                                                                              \
+    "__kernel void " #f "_scalar(__global float *y, __global const float *x)\n"                                \
+    "{ const size_t i = get_global_id(0); y[i] = clnn_" #f "f(x[i]); }\n"                                   \
+    "__kernel void " #f "_vector(__global float *y, __global const float *x)\n"                                \
+    "{ const size_t i = get_global_id(0); vstore8(clnn_" #f "f8(vload8(i, x)), i, y); }\n"
+static const char *kernels = "\n" PAIR(exp) PAIR(log) PAIR(log1p) PAIR(expm1);
 
-/* Runs kernel `name` of prog on x[0..n) (n a multiple of 8) into y. */
-static void run(cl_context c, cl_command_queue q, cl_program prog, const char *name, const float *x, float *y,
-                size_t n)
+/* Runs kernel `name` of prog on x[0..n) (n a multiple of 8) into y; `per`
+ * elements per work-item (8 for the float8 form). */
+static void run(cl_context c, cl_command_queue q, cl_program prog, const char *name, size_t per, const float *x,
+                float *y, size_t n)
 {
     cl_int err;
     cl_kernel k = clCreateKernel(prog, name, &err);
@@ -31,7 +36,7 @@ static void run(cl_context c, cl_command_queue q, cl_program prog, const char *n
     REQUIRE(err == CL_SUCCESS, "clCreateBuffer: %d", err);
     clSetKernelArg(k, 0, sizeof by, &by);
     clSetKernelArg(k, 1, sizeof bx, &bx);
-    size_t global = strcmp(name, "exp_vector") == 0 ? n / 8 : n;
+    size_t global = n / per;
     err = clEnqueueNDRangeKernel(q, k, 1, NULL, &global, NULL, 0, NULL, NULL);
     REQUIRE(err == CL_SUCCESS, "clEnqueueNDRangeKernel(%s): %d", name, err);
     err = clEnqueueReadBuffer(q, by, CL_TRUE, 0, n * sizeof *y, y, 0, NULL, NULL);
@@ -41,36 +46,100 @@ static void run(cl_context c, cl_command_queue q, cl_program prog, const char *n
     clReleaseKernel(k);
 }
 
-/* Arguments: the specials and both ends of the range, then uniform values
- * over [-90, 90] and over [-1, 1] (reproducible). */
-static void fill_arguments(float *x, size_t n)
+/* A reproducible uniform double in [0, 1). */
+static double uniform(uint64_t *s)
 {
-    static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN, CLNN_EXP_LO, CLNN_EXP_HI,
-                                    -86.59f, 88.7228f, 1.0f, -1.0f, 1e-30f, -1e-30f, FLT_MIN, 0.5f, -0.5f};
+    *s = *s * 6364136223846793005ull + 1442695040888963407ull;
+    return (double)(*s >> 11) / 9007199254740992.0;
+}
+
+/* The result the function must give outside its ulp range, or NAN_RULE
+ * where the ulp promise applies. */
+#define ULP_RANGE 2.0f /* not a result any rule gives */
+
+static float exp_rule(float x)
+{
+    if (isnan(x)) return NAN;
+    if (x < CLNN_EXP_LO) return 0.0f;
+    if (x > CLNN_EXP_HI) return INFINITY;
+    return ULP_RANGE;
+}
+
+static float log_rule(float x)
+{
+    if (isnan(x) || x < 0.0f) return NAN;
+    if (x == 0.0f) return -INFINITY;
+    if (isinf(x)) return INFINITY;
+    return ULP_RANGE;
+}
+
+static float log1p_rule(float x)
+{
+    if (isnan(x) || x < -1.0f) return NAN;
+    if (x == -1.0f) return -INFINITY;
+    if (isinf(x)) return INFINITY;
+    return ULP_RANGE;
+}
+
+static float expm1_rule(float x)
+{
+    if (isnan(x)) return NAN;
+    if (x < CLNN_EXP_LO) return -1.0f;
+    if (x > CLNN_EXP_HI) return INFINITY;
+    return ULP_RANGE;
+}
+
+/* Arguments: the specials, then values drawn per function. */
+static void exp_args(float *x, size_t i, uint64_t *s)
+{
+    x[i] = (float)(i % 2 ? 180.0 * uniform(s) - 90.0 : 2.0 * uniform(s) - 1.0);
+}
+
+static void log_args(float *x, size_t i, uint64_t *s)
+{
+    /* every binade, denormals included, and the neighbourhood of 1 */
+    x[i] = i % 2 ? (float)ldexp(1.0 + uniform(s), (int)(uniform(s) * 277.0) - 150)
+                 : (float)(1.0 + (uniform(s) - 0.5) * ldexp(1.0, -(int)(uniform(s) * 24.0)));
+}
+
+static void log1p_args(float *x, size_t i, uint64_t *s)
+{
+    const double mag = ldexp(1.0 + uniform(s), (int)(uniform(s) * 160.0) - 130);
+    x[i] = i % 3 == 0 ? (float)(2.0 * uniform(s) - 1.0) : i % 3 == 1 ? (float)mag : (float)(-fmin(mag, 1.0));
+}
+
+static void expm1_args(float *x, size_t i, uint64_t *s)
+{
+    const double mag = ldexp(1.0 + uniform(s), -(int)(uniform(s) * 40.0));
+    x[i] = i % 3 == 0 ? (float)(180.0 * uniform(s) - 90.0) : (float)(i % 3 == 1 ? mag : -mag);
+}
+
+typedef struct fn_case {
+    const char *name;
+    double (*ref)(double);
+    float (*rule)(float);
+    void (*args)(float *, size_t, uint64_t *);
+    double promise; /* ulp */
+} fn_case;
+
+static const float special[] = {0.0f,   -0.0f, INFINITY, -INFINITY, NAN,      CLNN_EXP_LO, CLNN_EXP_HI, -86.59f,
+                                88.72f, 1.0f,  -1.0f,    1e-30f,    -1e-30f,  FLT_MIN,     0.5f,        -0.5f,
+                                2.0f,   1e-45f, FLT_MAX, -2.0f,     -0.999f,  1e-8f,       -1e-8f,      -20.0f};
+
+/* Checks one function over n arguments; returns nothing, CHECKs inside. */
+static void check_function(cl_context c, cl_command_queue q, cl_program prog, const fn_case *f, size_t n)
+{
+    float *x = malloc(n * sizeof *x), *ys = malloc(n * sizeof *ys), *yv = malloc(n * sizeof *yv);
+    REQUIRE(x && ys && yv, "out of memory");
     size_t k = sizeof special / sizeof special[0];
     memcpy(x, special, sizeof special);
     uint64_t s = 12345;
-    for (size_t i = k; i < n; i++) {
-        s = s * 6364136223846793005ull + 1442695040888963407ull;
-        double u = (double)(s >> 11) / 9007199254740992.0;
-        x[i] = (float)(i % 2 ? 180.0 * u - 90.0 : 2.0 * u - 1.0);
-    }
-}
-
-int main(void)
-{
-    clnn_context *ctx = test_context();
-    cl_context c;
-    cl_command_queue q;
-    cl_device_id dev;
-    cl_program prog = test_cl_program(ctx, CLNN_CL_DIR, "exp.clh", kernels, &c, &q, &dev);
-
-    size_t n = test_small() ? 1 << 12 : 1 << 20;
-    float *x = malloc(n * sizeof *x), *ys = malloc(n * sizeof *ys), *yv = malloc(n * sizeof *yv);
-    REQUIRE(x && ys && yv, "out of memory");
-    fill_arguments(x, n);
-    run(c, q, prog, "exp_scalar", x, ys, n);
-    run(c, q, prog, "exp_vector", x, yv, n);
+    for (size_t i = k; i < n; i++) f->args(x, i, &s);
+    char name[32];
+    snprintf(name, sizeof name, "%s_scalar", f->name);
+    run(c, q, prog, name, 1, x, ys, n);
+    snprintf(name, sizeof name, "%s_vector", f->name);
+    run(c, q, prog, name, 8, x, yv, n);
 
     size_t differ = 0, wrong = 0;
     double worst = 0.0;
@@ -79,32 +148,47 @@ int main(void)
         memcpy(&bs, &ys[i], 4);
         memcpy(&bv, &yv[i], 4);
         differ += bs != bv && !(isnan(ys[i]) && isnan(yv[i]));
-        const float xi = x[i], y = ys[i];
-        if (isnan(xi)) {
-            wrong += !isnan(y);
-        } else if (xi < CLNN_EXP_LO) {
-            wrong += y != 0.0f;
-        } else if (xi > CLNN_EXP_HI) {
-            wrong += !(isinf(y) && y > 0);
-        } else {
-            double ref = exp((double)xi);
-            float r32 = (float)ref;
-            if (isinf(r32)) { /* the exact value rounds to +INF in float */
-                wrong += !(y >= FLT_MAX);
-                continue;
-            }
-            double ulp = nextafterf(r32, INFINITY) - r32;
-            double e = fabs((double)y - ref) / ulp;
-            if (e > worst) worst = e;
+        const float y = ys[i], want = f->rule(x[i]);
+        if (want != ULP_RANGE) {
+            wrong += isnan(want) ? !isnan(y) : y != want;
+            continue;
         }
+        const double ref = f->ref((double)x[i]);
+        const float r32 = (float)ref;
+        if (isinf(r32)) { /* the exact value rounds past FLT_MAX */
+            wrong += !(fabsf(y) >= FLT_MAX);
+            continue;
+        }
+        const float a = fabsf(r32);
+        /* the ulp of the result; at 0 (log 1, log1p 0, expm1 0) y must be exact */
+        const double ulp = a > 0.0f ? (double)(nextafterf(a, INFINITY) - a) : (double)FLT_MIN * FLT_EPSILON;
+        const double e = fabs((double)y - ref) / ulp;
+        if (e > worst) worst = e;
     }
-    CHECK(differ == 0, "clnn_expf and clnn_expf8 differ in %zu of %zu results", differ, n);
-    CHECK(wrong == 0, "%zu results outside the range rules (0 below -86.6, +INF above, NaN)", wrong);
-    CHECK(worst <= 2.0, "clnn_expf is %.3f ulp from exp, the promise is 2", worst);
-    printf("clnn_expf: %zu arguments, scalar and float8 bit-identical, worst %.3f ulp\n", n, worst);
+    CHECK(differ == 0, "clnn_%sf and clnn_%sf8 differ in %zu of %zu results", f->name, f->name, differ, n);
+    CHECK(wrong == 0, "clnn_%sf: %zu results break the rules outside its range", f->name, wrong);
+    CHECK(worst <= f->promise, "clnn_%sf is %.3f ulp from %s, the promise is %g", f->name, worst, f->name,
+          f->promise);
+    printf("clnn_%sf: %zu arguments, scalar and float8 bit-identical, worst %.3f ulp (promise %g)\n", f->name, n,
+           worst, f->promise);
     free(x);
     free(ys);
     free(yv);
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    cl_context c;
+    cl_command_queue q;
+    cl_device_id dev;
+    cl_program prog = test_cl_program(ctx, CLNN_CL_DIR, "logexp.clh", kernels, &c, &q, &dev);
+    static const fn_case cases[] = {{"exp", exp, exp_rule, exp_args, 2.0},
+                                    {"log", log, log_rule, log_args, 1.0},
+                                    {"log1p", log1p, log1p_rule, log1p_args, 2.0},
+                                    {"expm1", expm1, expm1_rule, expm1_args, 3.0}};
+    size_t n = test_small() ? 1 << 12 : 1 << 20;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_function(c, q, prog, &cases[i], n);
     clReleaseProgram(prog);
     clnn_context_release(ctx);
     return check_summary();
