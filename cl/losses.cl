@@ -169,12 +169,13 @@ static inline __attribute__((always_inline))
 rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __global const float *t,
                     __global float *g, const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
 {
-    for (uint lane = s.lane; lane < lanes; lane += s.nloc) {
+    rowtree tree;
+    for (uint lane = row_lane_first(s, &tree); lane < lanes; lane = row_lane_next(s, lane, lanes)) {
         rowstat r = rowstat_empty();
         for (uint j = lane; j < n; j += lanes) loss_term(mode, &r, j, z[j], t[j], &k, g);
-        scratch[s.base + lane] = r;
+        row_lane_put(s, &tree, scratch, lane, r);
     }
-    return row_merge_at(s, lanes, scratch);
+    return row_lanes_merged(s, lanes, scratch, &tree);
 }
 
 /* The row's label as an index (0 when out of range, so reads stay inside

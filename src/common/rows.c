@@ -82,12 +82,13 @@ void clnn__rows_vec_global(const size_t problem[2], const clnn__config *cfg, siz
     global[1] = 1;
 }
 
-/* ROWVEC: up to four passes over the row by one work-item (maximum, lane
- * sums, the writes); else clnn__row_iterations. */
+/* ROWVEC: up to six passes over the row by one work-item (ELR's: three lane
+ * reductions, the EMA update and the gradient), each reduction walking and
+ * merging every lane (losses.cl); else clnn__row_iterations. */
 size_t clnn__rows_vec_iterations(const size_t problem[2], const clnn__config *cfg)
 {
     if (!cfg->param[1]) return clnn__row_iterations(problem, cfg);
-    return 4 * problem[1] + 64;
+    return 6 * problem[1] + 3 * 4 * (size_t)clnn__row_lanes(problem[1]) + 64;
 }
 
 /* A row's C elements are shared by min(local, lanes) work-items (one slot
