@@ -2,18 +2,24 @@
  * log p_y (focal, Poly-1, squentropy, GCE, MAE, RCE, NCE, NFL, encouraging),
  * ASL, the spherical Z-loss and ELR.
  *
- * Every kernel runs one work-group per row on the row skeleton
- * (rowreduce.clh) -- py_loss, asl_loss, spherical_z and elr_loss one per
- * row_group_rows rows with MULTIROW=1 (row_slot) -- and writes the row's
- * unscaled loss to partial[row] (the host sums the partials with layers_loss.cl's
- * loss_sum, or hands the loss tensor itself over as partial for reduction
- * NONE) and the gradient scaled by `scale`. Their lane terms need the
- * element index or loss parameters, so they come from loss_term below
- * instead of a skeleton mode, and row_merge_at merges the lanes with the
- * skeleton's fixed tree: the bits never depend on the local size. No early
- * return and every loss_reduce, row_reduce_at and barrier reached
+ * py_loss, asl_loss, spherical_z and elr_loss run on the row skeleton
+ * (rowreduce.clh): in the work-group form (one row per group, or
+ * row_group_rows rows with MULTIROW=1, row_slot) or, with ROWVEC=1, one row
+ * per work-item in float8. Each writes the row's unscaled loss to
+ * partial[row] (the host sums the partials with layers_loss.cl's loss_sum, or
+ * hands the loss tensor itself over as partial for reduction NONE) and the
+ * gradient scaled by `scale`.
+ *
+ * Their lane terms need the element index or loss parameters, so they come
+ * from loss_term below instead of a skeleton mode. Each element's term is
+ * written once, for T = float (the work-group form: one element) and T =
+ * float8 (ROWVEC: eight lanes), with logexp.clh's exp, log, log1p and expm1,
+ * whose two forms give the same bits: the lanes, the summation order and the
+ * fixed tree are the skeleton's, so the bits never depend on the form or the
+ * local size. No early return and every reduction and barrier reached
  * unconditionally (PoCL 3.1, see layers_softmax.cl); a slot past the last row
  * writes nothing, state and gradients included. */
+#include "logexp.clh"
 #include "rowreduce.clh"
 
 /* 1: the py_loss variant with the normalized focal loss's second pass. */
@@ -26,26 +32,26 @@
 #define ELR_P_MAX (1.0f - 1e-4f)
 
 /* Lane terms (z: the element's logit, t: its entry of the second array). */
-#define LT_LSE_SQ 0    /* lse over [j != label] z (label_lse adds the label); a += z - shift; b += [j != label] z^2 */
+#define LT_LSE_SQ 0    /* s += [j != label] exp(z - m) (m: the row max); a += z - shift; b += [j != label] z^2 */
 #define LT_FOCAL 1     /* l = log p_j: a += f(l); b += f'(l) (focal_term, gamma g0) */
 #define LT_MOMENTS 2   /* a += z - shift; b += (z - shift)^2 */
-#define LT_ASL 3       /* a += ASL term of (z, t); writes the gradient when want_grad */
+#define LT_ASL 3       /* a += ASL term of (z, t); its gradient goes to *g */
 #define LT_CLAMPED_P 4 /* a += clamp(p_j) */
 #define LT_ELR_DOT 5   /* a += t clamp(p_j); b += [p_j unclamped] t p_j */
 
 typedef struct lterm {
-    uint label;      /* LT_LSE_SQ: the class left out of the lse and of b */
+    uint label;      /* LT_LSE_SQ: the class left out of s and b */
     float shift;     /* subtracted from z so that large offsets cancel exactly */
-    float m, log_s;  /* the row's max and log sum exp(z - m): log p_j = (z_j - m) - log_s */
+    float m, log_s;  /* the row's max and (but LT_LSE_SQ) log sum exp(z - m): log p_j = (z_j - m) - log_s */
     float g0, g1, g2; /* LT_FOCAL: gamma; LT_ASL: gamma+, gamma-, clip */
     float scale;     /* LT_ASL: gradient scale */
-    int want_grad;   /* LT_ASL: write the gradient */
 } lterm;
 
 /* x^g for x >= 0 (pow(0, 0) = 1). Multiples of 1/2 up to 8 (the papers'
  * gamma 0, 0.5, 1, 2, 4) by multiplication and one sqrt, several times faster
- * than pow (and pown) on CPU runtimes; other exponents by pow. */
-static inline float pow_g(const float x, const float g)
+ * than pow (and pown) on CPU runtimes; other exponents by the builtin pow,
+ * element by element in both forms (the same bits). */
+static inline float pow_g1(const float x, const float g)
 {
     const float twice = 2.0f * g;
     if (twice != floor(twice) || g > 8.0f) return pow(x, g);
@@ -54,15 +60,15 @@ static inline float pow_g(const float x, const float g)
     return r;
 }
 
-/* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0; *dlog
- * gets f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is -expm1(l),
- * exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */
-static inline float focal_term(const float l, const float g, float *dlog)
+static inline float8 pow_g8(const float8 x, const float g)
 {
-    const float q = -expm1(l), w = pow_g(q, g);
-    const float ratio = q > 0.0f ? l / q : -1.0f;
-    *dlog = w * (g * exp(l) * ratio - 1.0f);
-    return -w * l;
+    const float twice = 2.0f * g;
+    if (twice != floor(twice) || g > 8.0f)
+        return (float8)(pow(x.s0, g), pow(x.s1, g), pow(x.s2, g), pow(x.s3, g), pow(x.s4, g), pow(x.s5, g),
+                        pow(x.s6, g), pow(x.s7, g));
+    float8 r = twice != 2.0f * floor(g) ? sqrt(x) : (float8)(1.0f);
+    for (int i = 0; i < (int)g; i++) r *= x;
+    return r;
 }
 
 /* The encouraging loss's bonus b(p) of l = log p (include/clnn/losses.h):
@@ -89,94 +95,227 @@ static inline float sigmoid_of(const float x)
 /* softplus(x) = log(1 + e^x) without overflow. */
 static inline float softplus_of(const float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
 
-/* ASL loss of one element (logit z, target t in {0, 1}) and *dz = d/dz:
- *   t = 1: (1 - p)^gp softplus(-z);  dz = -gp (1 - p)^gp p softplus(-z) - (1 - p)^(gp + 1)
- *   t = 0: -pm^gn log(1 - pm), pm = max(p - clip, 0);
- *          dz = pm^gn (p(1 - p)/(1 - pm) - gn (p(1 - p)/pm) log(1 - pm)),
- * where with clip 0 the ratios are p and 1 - p exactly (no 0/0 at p = 1) and
- * 1 - pm = (1 - p) + clip. Other targets give NaN. One exp and one log1p:
- * with e = exp(-|z|), p and 1 - p are 1/(1 + e) and e/(1 + e) (by the sign
- * of z) and softplus(+-z) = max(+-z, 0) + log1p(e). */
-static inline float asl_term(const float z, const float t, const float gp, const float gn, const float clip, float *dz)
+/* The per-element functions for T (float, suffix 1, or float8, suffix 8; IT
+ * the comparison type). Branches are selects, so both forms compute the
+ * same expressions. */
+#define LOSS_ELEMENT_FUNCTIONS(T, IT, S, EXP, EXPM1, LOG, LOG1P)                                             \
+    /* lane accumulators */                                                                                   \
+    typedef struct lacc##S {                                                                                  \
+        T s, a, b;                                                                                            \
+    } lacc##S;                                                                                                \
+                                                                                                              \
+    /* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0; *dlog                               \
+     * gets f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is -expm1(l),                              \
+     * exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */                                 \
+    static inline T focal_term##S(const T l, const float g, T *dlog)                                          \
+    {                                                                                                         \
+        const T q = -EXPM1(l), w = pow_g##S(q, g);                                                            \
+        const T ratio = select((T)(-1.0f), l / q, q > 0.0f);                                                  \
+        *dlog = w * (g * EXP(l) * ratio - 1.0f);                                                              \
+        return -w * l;                                                                                        \
+    }                                                                                                         \
+                                                                                                              \
+    /* ASL loss of one element (logit z, target t in {0, 1}) and *dz = d/dz:                                  \
+     *   t = 1: (1 - p)^gp softplus(-z);  dz = -gp (1 - p)^gp p softplus(-z) - (1 - p)^(gp + 1)               \
+     *   t = 0: -pm^gn log(1 - pm), pm = max(p - clip, 0);                                                    \
+     *          dz = pm^gn (p(1 - p)/(1 - pm) - gn (p(1 - p)/pm) log(1 - pm)),                                \
+     * where with clip 0 the ratios are p and 1 - p exactly (no 0/0 at p = 1) and                            \
+     * 1 - pm = (1 - p) + clip; pm <= 0 (also p underflowed) gives no loss and no                             \
+     * gradient. Other targets give NaN. One exp and one log1p: with e =                                      \
+     * exp(-|z|), p and 1 - p are 1/(1 + e) and e/(1 + e) (by the sign of z) and                              \
+     * softplus(+-z) = max(+-z, 0) + log1p(e). */                                                             \
+    static inline T asl_term##S(const T z, const T t, const float gp, const float gn, const float clip, T *dz) \
+    {                                                                                                         \
+        const T e = EXP(-fabs(z)), l1pe = LOG1P(e);                                                           \
+        const T big = 1.0f / (1.0f + e), small = e / (1.0f + e);                                              \
+        const IT up = z >= 0.0f;                                                                              \
+        const T p = select(small, big, up), q = select(big, small, up); /* q = 1 - p without cancellation */  \
+        const T wp = pow_g##S(q, gp), nlogp = fmax(-z, 0.0f) + l1pe;                                          \
+        const T pm = p - clip;                                                                                \
+        const T log_1m = clip == 0.0f ? -(fmax(z, 0.0f) + l1pe) : LOG(q + clip);                             \
+        const T r1 = clip == 0.0f ? p : p * q / (q + clip), r2 = clip == 0.0f ? q : p * q / pm;               \
+        const T wn = pow_g##S(fmax(pm, 0.0f), gn);                                                            \
+        const IT off = pm <= 0.0f, pos = t == 1.0f, neg = t == 0.0f;                                          \
+        const T dneg = select(wn * (r1 - gn * r2 * log_1m), (T)(0.0f), off);                                  \
+        const T lneg = select(-wn * log_1m, (T)(0.0f), off);                                                  \
+        *dz = select(select((T)(NAN), dneg, neg), -gp * wp * p * nlogp - wp * q, pos);                        \
+        return select(select((T)(NAN), lneg, neg), wp * nlogp, pos);                                         \
+    }                                                                                                         \
+                                                                                                              \
+    /* What element(s) z (with t, the second array's) add to the lanes r;                                    \
+     * `use` marks the elements in the row, `other` those that are not the                                   \
+     * label. LT_ASL leaves the scaled gradient in *g. */                                                     \
+    static inline __attribute__((always_inline)) void loss_term##S(const int mode, lacc##S *r, const T z,    \
+                                                                   const T t, const IT use, const IT other,   \
+                                                                   const lterm *k, T *g)                      \
+    {                                                                                                         \
+        const T l = (z - k->m) - k->log_s; /* log p_j in the modes after the lse */                           \
+        switch (mode) {                                                                                       \
+        case LT_LSE_SQ:                                                                                       \
+            r->s = select(r->s, r->s + EXP(z - k->m), other & (z != -INFINITY));                              \
+            r->a = select(r->a, r->a + (z - k->shift), use);                                                  \
+            r->b = select(r->b, r->b + z * z, other);                                                         \
+            break;                                                                                            \
+        case LT_FOCAL: {                                                                                      \
+            T dlog;                                                                                           \
+            const T f = focal_term##S(l, k->g0, &dlog);                                                       \
+            r->a = select(r->a, r->a + f, use);                                                               \
+            r->b = select(r->b, r->b + dlog, use);                                                            \
+            break;                                                                                            \
+        }                                                                                                     \
+        case LT_MOMENTS: {                                                                                    \
+            const T d = z - k->shift;                                                                         \
+            r->a = select(r->a, r->a + d, use);                                                               \
+            r->b = select(r->b, r->b + d * d, use);                                                           \
+            break;                                                                                            \
+        }                                                                                                     \
+        case LT_ASL: {                                                                                        \
+            T dz;                                                                                             \
+            r->a = select(r->a, r->a + asl_term##S(z, t, k->g0, k->g1, k->g2, &dz), use);                     \
+            *g = k->scale * dz;                                                                               \
+            break;                                                                                            \
+        }                                                                                                     \
+        case LT_CLAMPED_P: r->a = select(r->a, r->a + clamp(EXP(l), ELR_P_MIN, ELR_P_MAX), use); break;       \
+        case LT_ELR_DOT: {                                                                                    \
+            const T p = EXP(l), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);                                          \
+            r->a = select(r->a, r->a + t * pc, use);                                                          \
+            r->b = select(r->b, r->b + t * p, use & (p == pc));                                               \
+            break;                                                                                            \
+        }                                                                                                     \
+        }                                                                                                     \
+    }
+
+/* The element-wise passes after the reductions (documented at their kernels). */
+#define LOSS_PASS_FUNCTIONS(T, IT, S, EXP)                                                                   \
+    static inline T py_grad##S(const T z, const IT is_label, const float m, const float log_s, const float q, \
+                               const float phi, const float kn, const float c, const float kf,               \
+                               const float nfl_g, const float gamma, const float ks)                         \
+    {                                                                                                         \
+        const T lj = (z - m) - log_s, pj = EXP(lj);                                                           \
+        T g = phi * select(-pj, (T)(q), is_label) + kn * (1.0f - c * pj);                                     \
+        if (LOSS_NFL) {                                                                                       \
+            T df;                                                                                             \
+            focal_term##S(lj, gamma, &df);                                                                    \
+            g += kf * (df - pj * nfl_g);                                                                      \
+        }                                                                                                     \
+        return select(g + ks * z, g, is_label);                                                               \
+    }                                                                                                         \
+                                                                                                              \
+    static inline T spherical_grad##S(const T z, const IT is_label, const float shift, const float mean,      \
+                                      const float sigma, const float uy, const float c, const float k)        \
+    {                                                                                                         \
+        const T uj = ((z - shift) - mean) / sigma;                                                            \
+        return k * ((select((T)(0.0f), (T)(1.0f), is_label) - 1.0f / c) - uy * uj / c);                      \
+    }                                                                                                         \
+                                                                                                              \
+    static inline T elr_ema##S(const T z, const T t, const float m, const float log_s, const float beta,      \
+                               const float w_new)                                                             \
+    {                                                                                                         \
+        return beta * t + w_new * clamp(EXP((z - m) - log_s), ELR_P_MIN, ELR_P_MAX);                          \
+    }                                                                                                         \
+                                                                                                              \
+    static inline T elr_grad##S(const T z, const T t, const IT is_label, const float m, const float log_s,    \
+                                const float q, const float kd, const float e, const int has_labels)          \
+    {                                                                                                         \
+        const T p = EXP((z - m) - log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);                                \
+        T g = kd * (select((T)(0.0f), t * p, p == pc) - p * e);                                               \
+        if (has_labels) g += select(p, (T)(-q), is_label);                                                    \
+        return g;                                                                                             \
+    }
+
+LOSS_ELEMENT_FUNCTIONS(float, int, 1, clnn_expf, clnn_expm1f, clnn_logf, clnn_log1pf)
+LOSS_ELEMENT_FUNCTIONS(float8, int8, 8, clnn_expf8, clnn_expm1f8, clnn_logf8, clnn_log1pf8)
+LOSS_PASS_FUNCTIONS(float, int, 1, clnn_expf)
+LOSS_PASS_FUNCTIONS(float8, int8, 8, clnn_expf8)
+
+/* Eight lanes' element indices past b, for the label masks. */
+#define LANE8(b) ((int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int)(b))
+
+static inline rowstat rowstat_of_lacc(const float s, const float a, const float b)
 {
-    const float e = exp(-fabs(z)), l1pe = log1p(e);
-    const float big = 1.0f / (1.0f + e), small = e / (1.0f + e);
-    const float p = z >= 0.0f ? big : small, q = z >= 0.0f ? small : big; /* q = 1 - p without cancellation */
-    if (t == 1.0f) {
-        const float w = pow_g(q, gp), nlogp = fmax(-z, 0.0f) + l1pe;
-        *dz = -gp * w * p * nlogp - w * q;
-        return w * nlogp;
-    }
-    if (t != 0.0f) {
-        *dz = NAN;
-        return NAN;
-    }
-    const float pm = p - clip;
-    if (pm <= 0.0f) { /* shifted below 0 (or p underflowed): no loss, no gradient */
-        *dz = 0.0f;
-        return 0.0f;
-    }
-    const float log_1m = clip == 0.0f ? -(fmax(z, 0.0f) + l1pe) : log(q + clip);
-    const float r1 = clip == 0.0f ? p : p * q / (q + clip), r2 = clip == 0.0f ? q : p * q / pm;
-    const float w = pow_g(pm, gn);
-    *dz = w * (r1 - gn * r2 * log_1m);
-    return -w * log_1m;
+    rowstat r = rowstat_empty();
+    r.s = s;
+    r.a = a;
+    r.b = b;
+    return r;
 }
 
-static inline void loss_term(const int mode, rowstat *r, const uint j, const float z, const float t, const lterm *k,
-                      __global float *g)
+/* The lanes of loss_term over z[0..n) for one work-item in float8 (ROWVEC):
+ * rowvec_reduce's lanes and tree; LT_ASL stores the gradients in g. */
+static inline __attribute__((always_inline))
+rowstat loss_reduce_rowvec(const int mode, __global const float *z, __global const float *t, __global float *g,
+                           const uint n, const lterm k, const uint lanes, const int want_grad)
 {
-    switch (mode) {
-    case LT_LSE_SQ:
-        r->a += z - k->shift;
-        if (j != k->label) {
-            rowstat_lse_add(r, z);
-            r->b += z * z;
+    const uint width = max(lanes, 8u), groups = width / 8;
+    const int8 lane8 = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
+    lacc8 part[ROWVEC_GROUPS_MAX];
+    for (uint gi = 0; gi < groups; gi++) {
+        lacc8 acc = {(float8)(0.0f), (float8)(0.0f), (float8)(0.0f)};
+        for (uint b = 8 * gi; b < n; b += width) {
+            const int8 idx = lane8 + (int)b, use = idx < (int)n, other = use & (idx != (int)k.label);
+            const int full = b + 8 <= n;
+            const float8 zv = full ? vload8(0, z + b) : rowvec_load(z, b, n);
+            const float8 tv = full ? vload8(0, t + b) : rowvec_load(t, b, n);
+            float8 gv;
+            loss_term8(mode, &acc, zv, tv, use, other, &k, &gv);
+            if (mode != LT_ASL || !want_grad) continue;
+            if (full) {
+                vstore8(gv, 0, g + b);
+            } else {
+                float tmp[8];
+                vstore8(gv, 0, tmp);
+                for (uint i = 0; b + i < n; i++) g[b + i] = tmp[i];
+            }
         }
-        break;
-    case LT_FOCAL: {
-        float dlog;
-        r->a += focal_term((z - k->m) - k->log_s, k->g0, &dlog);
-        r->b += dlog;
-        break;
+        part[gi] = acc;
     }
-    case LT_MOMENTS: {
-        const float d = z - k->shift;
-        r->a += d;
-        r->b += d * d;
-        break;
-    }
-    case LT_ASL: {
-        float dz;
-        r->a += asl_term(z, t, k->g0, k->g1, k->g2, &dz);
-        if (k->want_grad) g[j] = k->scale * dz;
-        break;
-    }
-    case LT_CLAMPED_P: r->a += clamp(exp((z - k->m) - k->log_s), ELR_P_MIN, ELR_P_MAX); break;
-    case LT_ELR_DOT: {
-        const float p = exp((z - k->m) - k->log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);
-        r->a += t * pc;
-        if (p == pc) r->b += t * p;
-        break;
-    }
-    }
+    for (uint stride = groups / 2; stride > 0; stride /= 2)
+        for (uint gi = 0; gi < stride; gi++) {
+            part[gi].s += part[gi + stride].s;
+            part[gi].a += part[gi + stride].a;
+            part[gi].b += part[gi + stride].b;
+        }
+    return rowstat_of_lacc(rowvec_tree8(part[0].s, lanes), rowvec_tree8(part[0].a, lanes),
+                           rowvec_tree8(part[0].b, lanes));
 }
 
 /* The row skeleton with loss_term's lanes over slot s: lane l adds elements
- * l, l + lanes, ... in order; row_merge_at merges them. t may be z where the
- * mode does not read it; g is written by LT_ASL only (k.want_grad). */
+ * l, l + lanes, ... in order, merged by the skeleton's tree of plain sums. t
+ * may be z where the mode does not read it; g (LT_ASL's gradient) is
+ * written with want_grad, never by a slot past the last row. */
 static inline __attribute__((always_inline))
 rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __global const float *t,
-                    __global float *g, const uint n, const lterm k, const uint lanes, __local rowstat *scratch)
+                    __global float *g, const uint n, const lterm k, const uint lanes, __local rowstat *scratch,
+                    const int want_grad)
 {
-    rowtree tree;
-    for (uint lane = row_lane_first(s, &tree); lane < lanes; lane = row_lane_next(s, lane, lanes)) {
-        rowstat r = rowstat_empty();
-        for (uint j = lane; j < n; j += lanes) loss_term(mode, &r, j, z[j], t[j], &k, g);
-        row_lane_put(s, &tree, scratch, lane, r);
+#if ROWVEC
+    (void)scratch;
+    return loss_reduce_rowvec(mode, z, t, g, n, k, lanes, want_grad && s.out != ROW_NONE);
+#else
+    for (uint lane = s.lane; lane < lanes; lane += s.nloc) {
+        lacc1 acc = {0.0f, 0.0f, 0.0f};
+        for (uint j = lane; j < n; j += lanes) {
+            float gj;
+            loss_term1(mode, &acc, z[j], t[j], 1, j != k.label, &k, &gj);
+            if (mode == LT_ASL && want_grad && s.out != ROW_NONE) g[j] = gj;
+        }
+        scratch[s.base + lane] = rowstat_of_lacc(acc.s, acc.a, acc.b);
     }
-    return row_lanes_merged(s, lanes, scratch, &tree);
+    return row_tree_at(s, lanes, scratch, 1);
+#endif
 }
+
+/* The first element of the work-item's share of a row of n for the
+ * element-wise passes, and the step: ROWVEC walks the whole row in float8
+ * (then the tail one by one), the work-group form every nloc-th element.
+ * ROW_NONE past the last row: the loops run no iteration. */
+#if ROWVEC
+#define ROW_EACH8(s, j, n) for (j = s.out == ROW_NONE ? ROW_NONE : 0u; j != ROW_NONE && j + 8 <= (n); j += 8)
+#define ROW_EACH1(s, j, n) for (; j < (n); j++)
+#else
+#define ROW_EACH8(s, j, n) for (j = s.out; 0;)
+#define ROW_EACH1(s, j, n) for (; j < (n); j += s.nloc)
+#endif
 
 /* The row's label as an index (0 when out of range, so reads stay inside
  * the row) and whether it is out of range (the row is then NaN). */
@@ -187,27 +326,27 @@ static inline uint row_label(__global const int *labels, const uint row, const u
     return *invalid ? 0u : (uint)label;
 }
 
-/* The row's max m and log s, s = sum_j exp(z_j - m), from LT_LSE_SQ's online
- * lse r over the row without its label and the label's logit zy. When zy is
- * a maximum, m = zy and s = 1 + t with t = sum_{j != y} exp(z_j - zy) kept
- * apart: log s = log1p(t), so l = log p_y = (zy - m) - log s = -log1p(t) and
+/* The row's max m and log s, s = sum_j exp(z_j - m), from the row max M
+ * and LT_LSE_SQ's sum t = sum_{j != y} exp(z_j - M) (r.s) and the label's
+ * logit zy. When zy is the maximum, m = zy and s = 1 + t with t kept apart:
+ * log s = log1p(t), so l = log p_y = (zy - m) - log s = -log1p(t) and
  * 1 - p_y = -expm1(l) stay exact to a few ulp as p_y -> 1 (from s rounded
  * to 1 + t they carried ~6e-8 absolute error: 6% of 1 - p_y at a margin of
  * 16). Otherwise p_y < 1/2, and log(s) serves. */
-static inline void label_lse(const rowstat r, const float zy, float *m, float *log_s)
+static inline void label_lse(const float big_m, const float t, const float zy, float *m, float *log_s)
 {
-    if (zy >= r.m) { /* also for a row of one class: r.m = -INF, r.s = 0, t = 0 */
+    if (zy >= big_m) { /* also for a row of one class: t = 0 */
         *m = zy;
-        *log_s = log1p(r.s * exp(r.m - zy));
+        *log_s = log1p(t);
     } else { /* also when either is NaN, which then propagates */
-        *m = r.m;
-        *log_s = log(r.s + exp(zy - r.m));
+        *m = big_m;
+        *log_s = log(t + exp(zy - big_m));
     }
 }
 
 static inline lterm lterm_new(const uint label, const float shift)
 {
-    lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0};
+    lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
     return k;
 }
 
@@ -221,7 +360,8 @@ static inline lterm lterm_new(const uint label, const float shift)
  *   dz_j = scale (phi ([j = y] - p_j) + kn (1 - C p_j) + kf (f'(log p_j) - p_j G) + [j != y] ks z_j),
  *   kn = -w_nce l / S^2, kf = -w_nfl f(l) / T^2, G = sum_k f'(log p_k), ks = 2 w_sq / (C - 1).
  * [j = y] - p_y is taken as 1 - p_y = -expm1(l); l = (z_y - m) - log s from
- * label_lse, exact to a few ulp as p_y -> 1. */
+ * label_lse, exact to a few ulp as p_y -> 1. The row's own terms (once per
+ * row) use the builtins. */
 __kernel void py_loss(__global float *partial, __global float *grad, __global const float *logits,
                       __global const int *labels, __global const float *alpha, const uint rows, const uint cols,
                       const uint lanes, const float16 w, const int has_alpha, const float scale,
@@ -234,9 +374,10 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     int invalid;
     const uint y = row_label(labels, row, cols, &invalid);
     lterm k = lterm_new(y, zr[0]);
-    const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
+    k.m = row_max_of(s, zr, cols, lanes, scratch); /* LT_LSE_SQ's m */
+    const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, 0, cols, k, lanes, scratch, 0);
     float m, log_s;
-    label_lse(r, zr[y], &m, &log_s);
+    label_lse(k.m, r.s, zr[y], &m, &log_s);
     const float c = (float)cols;
     const float l = (zr[y] - m) - log_s, p = exp(l), q = -expm1(l);
     const float sum_logp = r.a - c * ((m - k.shift) + log_s);
@@ -244,7 +385,7 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     k.m = m;
     k.log_s = log_s;
     k.g0 = w.sc;
-    const rowstat rf = loss_reduce(s, LT_FOCAL, zr, zr, grad, cols, k, lanes, scratch);
+    const rowstat rf = loss_reduce(s, LT_FOCAL, zr, zr, 0, cols, k, lanes, scratch, 0);
     const float nfl_t = rf.a, nfl_g = rf.b;
 #else
     const float nfl_t = 1.0f, nfl_g = 0.0f;
@@ -257,11 +398,11 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     if (w.s4 != 0.0f) {
         const float a_y = has_alpha ? alpha[y] : 1.0f;
         float df;
-        v += w.s4 * a_y * focal_term(l, w.s5, &df);
+        v += w.s4 * a_y * focal_term1(l, w.s5, &df);
         phi += w.s4 * a_y * df;
     }
     if (w.s6 != 0.0f) {
-        const float qg = pow_g(q, w.s5);
+        const float qg = pow_g1(q, w.s5);
         v += w.s6 * qg * q;
         phi -= w.s6 * (w.s5 + 1.0f) * qg * p;
     }
@@ -279,24 +420,22 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     }
     if (w.sb != 0.0f) {
         float df;
-        const float fy = focal_term(l, w.sc, &df);
+        const float fy = focal_term1(l, w.sc, &df);
         v += w.sb * fy / nfl_t;
         phi += w.sb * df / nfl_t;
         kf = -w.sb * fy / (nfl_t * nfl_t);
     }
     if (s.out == 0) partial[row] = invalid ? NAN : v;
     __global float *gr = grad + off;
-    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
-        const float lj = (zr[j] - m) - log_s, pj = exp(lj);
-        float g = phi * (j == y ? q : -pj) + kn * (1.0f - c * pj);
-        if (LOSS_NFL) {
-            float df;
-            focal_term(lj, w.sc, &df);
-            g += kf * (df - pj * nfl_g);
-        }
-        if (j != y) g += ks * zr[j];
-        gr[j] = invalid ? NAN : scale * g;
+    const float gs = invalid ? NAN : scale;
+    uint j;
+    ROW_EACH8(s, j, want_grad ? cols : 0u)
+    {
+        const float8 g = py_grad8(vload8(0, zr + j), LANE8(j) == (int)y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
+        vstore8(gs * g, 0, gr + j);
     }
+    ROW_EACH1(s, j, want_grad ? cols : 0u)
+    gr[j] = gs * py_grad1(zr[j], j == y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
 }
 
 /* ASL over a row of logits and 0/1 targets: the gradient is written in the
@@ -308,13 +447,13 @@ __kernel void asl_loss(__global float *partial, __global float *grad, __global c
 {
     const rowslot s = row_slot(lanes, rows);
     const size_t off = (size_t)s.row * cols;
-    lterm k = lterm_new(0u, 0.0f);
+    lterm k = lterm_new(ROW_NONE, 0.0f);
     k.g0 = gamma_pos;
     k.g1 = gamma_neg;
     k.g2 = clip;
     k.scale = scale;
-    k.want_grad = want_grad && s.out != ROW_NONE; /* a slot past the last row writes no gradient */
-    const rowstat r = loss_reduce(s, LT_ASL, logits + off, targets + off, grad + off, cols, k, lanes, scratch);
+    const rowstat r =
+        loss_reduce(s, LT_ASL, logits + off, targets + off, grad + off, cols, k, lanes, scratch, want_grad);
     if (s.out == 0) partial[s.row] = r.a;
 }
 
@@ -333,16 +472,17 @@ __kernel void spherical_z(__global float *partial, __global float *grad, __globa
     int invalid;
     const uint y = row_label(labels, row, cols, &invalid);
     const float shift = zr[0], c = (float)cols;
-    const rowstat r = loss_reduce(s, LT_MOMENTS, zr, zr, grad, cols, lterm_new(y, shift), lanes, scratch);
+    const rowstat r = loss_reduce(s, LT_MOMENTS, zr, zr, 0, cols, lterm_new(y, shift), lanes, scratch, 0);
     const float mean = r.a / c, var = fmax(r.b / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
     const float uy = ((zr[y] - shift) - mean) / sigma, x = a * (b - uy);
     if (s.out == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
-    const float k = -sigmoid_of(x) / sigma;
-    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
-        const float uj = ((zr[j] - shift) - mean) / sigma;
-        const float g = k * ((j == y ? 1.0f : 0.0f) - 1.0f / c - uy * uj / c);
-        grad[off + j] = invalid ? NAN : scale * g;
-    }
+    const float k = -sigmoid_of(x) / sigma, gs = invalid ? NAN : scale;
+    __global float *gr = grad + off;
+    uint j;
+    ROW_EACH8(s, j, want_grad ? cols : 0u)
+    vstore8(gs * spherical_grad8(vload8(0, zr + j), LANE8(j) == (int)y, shift, mean, sigma, uy, c, k), 0, gr + j);
+    ROW_EACH1(s, j, want_grad ? cols : 0u)
+    gr[j] = gs * spherical_grad1(zr[j], j == y, shift, mean, sigma, uy, c, k);
 }
 
 /* Spherical Z-loss from the hidden layer (clnn_spherical_z_loss_hidden), one
@@ -502,6 +642,7 @@ __kernel void spherical_z_hidden_scatter(__global float *dw, __global float *db,
     }
 }
 
+
 /* ELR (include/clnn/losses.h): lse; the sum of the clamped probabilities;
  * the EMA update of the sample's row t (each work-item its own elements,
  * then a global barrier so every lane reads the new values); D = <t, p~>
@@ -525,22 +666,32 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     const uint y = has_labels ? row_label(labels, row, cols, &bad_label) : 0u;
     const int invalid = bad_id || bad_label;
     lterm k = lterm_new(y, zr[0]);
-    const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, grad, cols, k, lanes, scratch);
-    label_lse(r, zr[y], &k.m, &k.log_s);
-    const rowstat rc = loss_reduce(s, LT_CLAMPED_P, zr, zr, grad, cols, k, lanes, scratch);
+    k.m = row_max_of(s, zr, cols, lanes, scratch); /* LT_LSE_SQ's m */
+    const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, 0, cols, k, lanes, scratch, 0);
+    label_lse(k.m, r.s, zr[y], &k.m, &k.log_s);
+    const rowstat rc = loss_reduce(s, LT_CLAMPED_P, zr, zr, 0, cols, k, lanes, scratch, 0);
     __global float *tr = ema + (size_t)(bad_id ? 0u : (uint)id) * cols;
     const float w_new = (1.0f - beta) / rc.a;
-    for (uint j = s.out; !bad_id && j < cols; j += s.nloc)
-        tr[j] = beta * tr[j] + w_new * clamp(exp((zr[j] - k.m) - k.log_s), ELR_P_MIN, ELR_P_MAX);
+    uint j;
+    ROW_EACH8(s, j, bad_id ? 0u : cols)
+    vstore8(elr_ema8(vload8(0, zr + j), vload8(0, tr + j), k.m, k.log_s, beta, w_new), 0, tr + j);
+    ROW_EACH1(s, j, bad_id ? 0u : cols)
+    tr[j] = elr_ema1(zr[j], tr[j], k.m, k.log_s, beta, w_new);
     barrier(CLK_GLOBAL_MEM_FENCE);
-    const rowstat rd = loss_reduce(s, LT_ELR_DOT, zr, bad_id ? zr : tr, grad, cols, k, lanes, scratch);
+    const rowstat rd = loss_reduce(s, LT_ELR_DOT, zr, bad_id ? zr : tr, 0, cols, k, lanes, scratch, 0);
     const float l = (zr[y] - k.m) - k.log_s, q = -expm1(l), kd = -lambda / (1.0f - rd.a);
     if (s.out == 0) partial[row] = invalid ? NAN : (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a);
-    for (uint j = s.out; want_grad && j < cols; j += s.nloc) {
-        const float p = exp((zr[j] - k.m) - k.log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);
-        const float t = bad_id ? NAN : tr[j];
-        float g = kd * ((p == pc ? t * p : 0.0f) - p * rd.b);
-        if (has_labels) g += j == y ? -q : p;
-        grad[off + j] = invalid ? NAN : scale * g;
+    const float gs = invalid ? NAN : scale;
+    /* a bad id's t is NaN (its row is NaN anyway) */
+    __global const float *tg = bad_id ? zr : tr;
+    const float tmask = bad_id ? NAN : 1.0f;
+    __global float *gr = grad + off;
+    ROW_EACH8(s, j, want_grad ? cols : 0u)
+    {
+        const float8 t = tmask * vload8(0, tg + j);
+        vstore8(gs * elr_grad8(vload8(0, zr + j), t, LANE8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels), 0,
+                gr + j);
     }
+    ROW_EACH1(s, j, want_grad ? cols : 0u)
+    gr[j] = gs * elr_grad1(zr[j], tmask * tg[j], j == y, k.m, k.log_s, q, kd, rd.b, has_labels);
 }
