@@ -95,15 +95,16 @@ static inline float sigmoid_of(const float x)
 /* softplus(x) = log(1 + e^x) without overflow. */
 static inline float softplus_of(const float x) { return fmax(x, 0.0f) + log1p(exp(-fabs(x))); }
 
+/* Lane accumulators (c unused): one lane, and eight (rowvec.clh's). */
+typedef struct lacc1 {
+    float s, a, b, c;
+} lacc1;
+typedef rowvec_acc lacc8;
+
 /* The per-element functions for T (float, suffix 1, or float8, suffix 8; IT
  * the comparison type). Branches are selects, so both forms compute the
  * same expressions. */
 #define LOSS_ELEMENT_FUNCTIONS(T, IT, S, EXP, EXPM1, LOG, LOG1P)                                             \
-    /* lane accumulators */                                                                                   \
-    typedef struct lacc##S {                                                                                  \
-        T s, a, b;                                                                                            \
-    } lacc##S;                                                                                                \
-                                                                                                              \
     /* The focal term f(l) = -(1 - e^l)^g l of a log-probability l <= 0; *dlog                               \
      * gets f'(l) = (1 - e^l)^g (g e^l l / (1 - e^l) - 1). 1 - e^l is -expm1(l),                              \
      * exact as p -> 1, and l / (1 - e^l) -> -1 as l -> 0 (pow(0, 0) = 1). */                                 \
@@ -228,9 +229,6 @@ LOSS_ELEMENT_FUNCTIONS(float8, int8, 8, clnn_expf8, clnn_expm1f8, clnn_logf8, cl
 LOSS_PASS_FUNCTIONS(float, int, 1, clnn_expf)
 LOSS_PASS_FUNCTIONS(float8, int8, 8, clnn_expf8)
 
-/* Eight lanes' element indices past b, for the label masks. */
-#define LANE8(b) ((int8)(0, 1, 2, 3, 4, 5, 6, 7) + (int)(b))
-
 static inline rowstat rowstat_of_lacc(const float s, const float a, const float b)
 {
     rowstat r = rowstat_empty();
@@ -246,37 +244,24 @@ static inline __attribute__((always_inline))
 rowstat loss_reduce_rowvec(const int mode, __global const float *z, __global const float *t, __global float *g,
                            const uint n, const lterm k, const uint lanes, const int want_grad)
 {
-    const uint width = max(lanes, 8u), groups = width / 8;
-    const int8 lane8 = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
-    lacc8 part[ROWVEC_GROUPS_MAX];
-    for (uint gi = 0; gi < groups; gi++) {
-        lacc8 acc = {(float8)(0.0f), (float8)(0.0f), (float8)(0.0f)};
-        for (uint b = 8 * gi; b < n; b += width) {
-            const int8 idx = lane8 + (int)b, use = idx < (int)n, other = use & (idx != (int)k.label);
-            const int full = b + 8 <= n;
-            const float8 zv = full ? vload8(0, z + b) : rowvec_load(z, b, n);
-            const float8 tv = full ? vload8(0, t + b) : rowvec_load(t, b, n);
-            float8 gv;
-            loss_term8(mode, &acc, zv, tv, use, other, &k, &gv);
-            if (mode != LT_ASL || !want_grad) continue;
-            if (full) {
-                vstore8(gv, 0, g + b);
-            } else {
-                float tmp[8];
-                vstore8(gv, 0, tmp);
-                for (uint i = 0; b + i < n; i++) g[b + i] = tmp[i];
-            }
+    rowstat r;
+    ROWVEC_LANES(n, lanes, b, use, acc, r, {
+        const int8 other = use & (ROWVEC_INDEX8(b) != (int)k.label);
+        const int full = b + 8 <= n;
+        const float8 zv = full ? vload8(0, z + b) : rowvec_load(z, b, n);
+        const float8 tv = full ? vload8(0, t + b) : rowvec_load(t, b, n);
+        float8 gv;
+        loss_term8(mode, &acc, zv, tv, use, other, &k, &gv);
+        if (mode != LT_ASL || !want_grad) continue;
+        if (full) {
+            vstore8(gv, 0, g + b);
+        } else {
+            float tmp[8];
+            vstore8(gv, 0, tmp);
+            for (uint i = 0; b + i < n; i++) g[b + i] = tmp[i];
         }
-        part[gi] = acc;
-    }
-    for (uint stride = groups / 2; stride > 0; stride /= 2)
-        for (uint gi = 0; gi < stride; gi++) {
-            part[gi].s += part[gi + stride].s;
-            part[gi].a += part[gi + stride].a;
-            part[gi].b += part[gi + stride].b;
-        }
-    return rowstat_of_lacc(rowvec_tree8(part[0].s, lanes), rowvec_tree8(part[0].a, lanes),
-                           rowvec_tree8(part[0].b, lanes));
+    });
+    return r;
 }
 
 /* The row skeleton with loss_term's lanes over slot s: lane l adds elements
@@ -293,7 +278,7 @@ rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __
     return loss_reduce_rowvec(mode, z, t, g, n, k, lanes, want_grad && s.out != ROW_NONE);
 #else
     for (uint lane = s.lane; lane < lanes; lane += s.nloc) {
-        lacc1 acc = {0.0f, 0.0f, 0.0f};
+        lacc1 acc = {0.0f, 0.0f, 0.0f, 0.0f};
         for (uint j = lane; j < n; j += lanes) {
             float gj;
             loss_term1(mode, &acc, z[j], t[j], 1, j != k.label, &k, &gj);
@@ -304,18 +289,6 @@ rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __
     return row_tree_at(s, lanes, scratch, 1);
 #endif
 }
-
-/* The first element of the work-item's share of a row of n for the
- * element-wise passes, and the step: ROWVEC walks the whole row in float8
- * (then the tail one by one), the work-group form every nloc-th element.
- * ROW_NONE past the last row: the loops run no iteration. */
-#if ROWVEC
-#define ROW_EACH8(s, j, n) for (j = s.out == ROW_NONE ? ROW_NONE : 0u; j != ROW_NONE && j + 8 <= (n); j += 8)
-#define ROW_EACH1(s, j, n) for (; j < (n); j++)
-#else
-#define ROW_EACH8(s, j, n) for (j = s.out; 0;)
-#define ROW_EACH1(s, j, n) for (; j < (n); j += s.nloc)
-#endif
 
 /* The row's label as an index (0 when out of range, so reads stay inside
  * the row) and whether it is out of range (the row is then NaN). */
@@ -431,7 +404,7 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     uint j;
     ROW_EACH8(s, j, want_grad ? cols : 0u)
     {
-        const float8 g = py_grad8(vload8(0, zr + j), LANE8(j) == (int)y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
+        const float8 g = py_grad8(vload8(0, zr + j), ROWVEC_INDEX8(j) == (int)y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
         vstore8(gs * g, 0, gr + j);
     }
     ROW_EACH1(s, j, want_grad ? cols : 0u)
@@ -480,7 +453,7 @@ __kernel void spherical_z(__global float *partial, __global float *grad, __globa
     __global float *gr = grad + off;
     uint j;
     ROW_EACH8(s, j, want_grad ? cols : 0u)
-    vstore8(gs * spherical_grad8(vload8(0, zr + j), LANE8(j) == (int)y, shift, mean, sigma, uy, c, k), 0, gr + j);
+    vstore8(gs * spherical_grad8(vload8(0, zr + j), ROWVEC_INDEX8(j) == (int)y, shift, mean, sigma, uy, c, k), 0, gr + j);
     ROW_EACH1(s, j, want_grad ? cols : 0u)
     gr[j] = gs * spherical_grad1(zr[j], j == y, shift, mean, sigma, uy, c, k);
 }
@@ -689,7 +662,7 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     ROW_EACH8(s, j, want_grad ? cols : 0u)
     {
         const float8 t = tmask * vload8(0, tg + j);
-        vstore8(gs * elr_grad8(vload8(0, zr + j), t, LANE8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels), 0,
+        vstore8(gs * elr_grad8(vload8(0, zr + j), t, ROWVEC_INDEX8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels), 0,
                 gr + j);
     }
     ROW_EACH1(s, j, want_grad ? cols : 0u)
