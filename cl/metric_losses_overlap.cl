@@ -10,6 +10,7 @@
  * return before a barrier (PoCL 3.1, see layers_softmax.cl). */
 #include "index.clh"
 #include "reduce.clh"
+#include "logexp.clh" /* expm1 that vectorises */
 
 #define OVERLAP_CHUNK 4096 /* elements of one sample per work-group */
 #define DIOU_CHUNK 1024    /* boxes per work-group */
@@ -205,7 +206,7 @@ static inline float madl_term(const float r_hat, const float r, const float a, c
     }
     const float av = fabs(v);
     const int inner = av <= M_LN2_F;
-    const float x = inner ? expm1(-av) : exp(-av), e = inner ? 1.0f + x : x, em = inner ? x : x - 1.0f;
+    const float x = inner ? clnn_expm1f(-av) : exp(-av), e = inner ? 1.0f + x : x, em = inner ? x : x - 1.0f;
     *grad = -a * r * (e / ((1.0f + e) * (1.0f + e))) * w;
     return -copysign(-em / (2.0f * (2.0f + em)), v) * w;
 }

@@ -165,7 +165,7 @@ __kernel void nm_mask(__global const float *w, __global float *mask, const uint 
 /* MaskLLM (Fang et al. 2024): each group of 4 weights has logits over the 6
  * patterns with 2 of 4 kept, in the order {0,1} {0,2} {0,3} {1,2} {1,3} {2,3}
  * (bit j of PATTERN(k) = position j kept). With Gumbel noise
- * n_k = −log(−log(u_k)), u_k = max(philox_uniform(seed, stream, 6g + k), 2^-24)
+ * n_k = −log(−log(u_k)) (logexp.clh's log), u_k = max(philox_uniform(seed, stream, 6g + k), 2^-24)
  * (GUMBEL, else n = 0), p = softmax((logit + n) / τ) and
  *   forward  (MODE 0): mask[4g + j] = Σ_k p_k·PATTERN(k)_j
  *   backward (MODE 1): dlogit_k = p_k·(s_k − Σ_l p_l s_l) / τ, s_k = Σ_j dmask_j·PATTERN(k)_j */
@@ -193,7 +193,7 @@ __kernel void maskllm(__global const float *logits, __global const float *din, _
     const uint first = (6u * g) & 3u;
     for (uint k = 0; k < 6; k++) {
         float noise = 0.0f;
-        if (GUMBEL) noise = -log(-log(fmax(u[first + k], 1.0f / 16777216.0f)));
+        if (GUMBEL) noise = -clnn_logf(-clnn_logf(fmax(u[first + k], 1.0f / 16777216.0f)));
         y[k] = (logits[6 * g + k] + noise) / tau;
         mx = fmax(mx, y[k]);
     }
