@@ -7,8 +7,9 @@
 
 #include <math.h>
 
-static const char *names[] = {"none", "relu", "leaky_relu", "elu", "gelu", "gelu_tanh",
-                              "silu", "sigmoid", "tanh", "softplus"};
+static const char *names[] = {"none", "relu",     "leaky_relu", "elu",         "gelu",      "gelu_tanh", "silu", "sigmoid",
+                              "tanh", "softplus", "relu6",      "hardsigmoid", "hardswish", "selu",      "mish"};
+_Static_assert(sizeof names / sizeof names[0] == CLNN_ACT_LAST + 1, "a name per activation");
 /* alpha per function: the slope of leaky relu, the alpha of elu, else unused */
 static float alpha_of(int act) { return act == CLNN_ACT_LEAKY_RELU ? 0.1f : act == CLNN_ACT_ELU ? 1.3f : 0.0f; }
 
@@ -19,10 +20,13 @@ static void check_act(clnn_context *ctx, int act, size_t n)
     double *want = malloc(n * sizeof *want);
     REQUIRE(x && dy && want, "host memory");
     test_fill_uniform(x, n, (unsigned)(n * 31 + act), -6.0f, 6.0f);
-    /* keep |x| >= 1e-3 so that the finite differences never straddle the
-     * kinks of relu, leaky relu and elu at 0 */
+    /* keep x 1e-3 away from the kinks (relu, leaky relu, elu and relu6 at 0,
+     * relu6 at 6, hardsigmoid and hardswish at -3 and 3) so that the finite
+     * differences never straddle one */
+    static const float kinks[] = {-3.0f, 0.0f, 3.0f, 6.0f};
     for (size_t i = 0; i < n; i++)
-        if (fabsf(x[i]) < 1e-3f) x[i] = x[i] < 0 ? -1e-3f : 1e-3f;
+        for (size_t k = 0; k < sizeof kinks / sizeof kinks[0]; k++)
+            if (fabsf(x[i] - kinks[k]) < 1e-3f) x[i] = kinks[k] + (x[i] < kinks[k] ? -1e-3f : 1e-3f);
     test_fill_uniform(dy, n, (unsigned)(n * 17 + act), -1.0f, 1.0f);
     clnn_tensor *tx = test_tensor_from(ctx, 1, &n, x), *tdy = test_tensor_from(ctx, 1, &n, dy), *ty = NULL,
                 *tdx = NULL;
@@ -81,7 +85,7 @@ static void check_extremes(clnn_context *ctx)
     size_t n = sizeof x / sizeof x[0];
     clnn_tensor *tx = test_tensor_from(ctx, 1, &n, x), *ty = NULL;
     CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &ty));
-    for (int act = 0; act <= CLNN_ACT_SOFTPLUS; act++) {
+    for (int act = 0; act <= CLNN_ACT_LAST; act++) {
         float alpha = alpha_of(act);
         double want[6];
         CHECK_OK(ctx, clnn_activation_forward(ctx, tx, (clnn_activation)act, alpha, ty));
@@ -105,7 +109,7 @@ int main(void)
 {
     clnn_context *ctx = test_context();
     static const size_t sizes[] = {1, 7, 257, 4099, ((size_t)1 << 20) + 7};
-    for (int act = 0; act <= CLNN_ACT_SOFTPLUS; act++)
+    for (int act = 0; act <= CLNN_ACT_LAST; act++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
             char what[64];
             snprintf(what, sizeof what, "activation %d on %zu elements", act, sizes[s]);

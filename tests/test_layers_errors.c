@@ -43,7 +43,7 @@ static void activation_errors(void)
     EXPECT_FAIL(ctx, SHAPE, f, clnn_activation_forward(ctx, small, relu, 0, y));
     f = "clnn_activation_backward";
     EXPECT_FAIL(NULL, INVAL, f, clnn_activation_backward(NULL, x, x, relu, 0, y));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, (clnn_activation)10, 0, y));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, (clnn_activation)(CLNN_ACT_LAST + 1), 0, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, CLNN_ACT_ELU, INFINITY, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, x, CLNN_ACT_ELU, -0.5f, y));
     EXPECT_FAIL(ctx, INVAL, f, clnn_activation_backward(ctx, x, NULL, relu, 0, y));

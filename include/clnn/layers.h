@@ -27,17 +27,27 @@ extern "C" {
 /* Element-wise activation functions; `alpha` is the parameter where one exists
  * and is ignored (but must be finite) otherwise. */
 typedef enum clnn_activation {
-    CLNN_ACT_NONE = 0,       /* identity: f(x) = x */
-    CLNN_ACT_RELU = 1,       /* max(x, 0) */
-    CLNN_ACT_LEAKY_RELU = 2, /* x > 0 ? x : alpha*x   (alpha: negative slope, e.g. 0.01) */
-    CLNN_ACT_ELU = 3,        /* x > 0 ? x : alpha*(exp(x) - 1)   (alpha > 0, e.g. 1) */
-    CLNN_ACT_GELU = 4,       /* x * Phi(x) = 0.5x(1 + erf(x/sqrt 2)) */
-    CLNN_ACT_GELU_TANH = 5,  /* 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) */
-    CLNN_ACT_SILU = 6,       /* x * sigmoid(x) */
-    CLNN_ACT_SIGMOID = 7,    /* 1 / (1 + exp(-x)) */
-    CLNN_ACT_TANH = 8,       /* tanh(x) */
-    CLNN_ACT_SOFTPLUS = 9    /* log(1 + exp(x)), computed as max(x,0) + log1p(exp(-|x|)) */
+    CLNN_ACT_NONE = 0,         /* identity: f(x) = x */
+    CLNN_ACT_RELU = 1,         /* max(x, 0) */
+    CLNN_ACT_LEAKY_RELU = 2,   /* x > 0 ? x : alpha*x   (alpha: negative slope, e.g. 0.01) */
+    CLNN_ACT_ELU = 3,          /* x > 0 ? x : alpha*(exp(x) - 1)   (alpha > 0, e.g. 1) */
+    CLNN_ACT_GELU = 4,         /* x * Phi(x) = 0.5x(1 + erf(x/sqrt 2)) */
+    CLNN_ACT_GELU_TANH = 5,    /* 0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3))) */
+    CLNN_ACT_SILU = 6,         /* x * sigmoid(x) */
+    CLNN_ACT_SIGMOID = 7,      /* 1 / (1 + exp(-x)) */
+    CLNN_ACT_TANH = 8,         /* tanh(x) */
+    CLNN_ACT_SOFTPLUS = 9,     /* log(1 + exp(x)), computed as max(x,0) + log1p(exp(-|x|)) */
+    CLNN_ACT_RELU6 = 10,       /* min(max(x, 0), 6) */
+    CLNN_ACT_HARDSIGMOID = 11, /* relu6(x + 3) / 6 */
+    CLNN_ACT_HARDSWISH = 12,   /* x * relu6(x + 3) / 6 */
+    CLNN_ACT_SELU = 13,        /* scale * (x > 0 ? x : alpha0*(exp(x) - 1)), PyTorch's fixed alpha0 and scale */
+    CLNN_ACT_MISH = 14         /* x * tanh(softplus(x)) */
 } clnn_activation;
+/* The highest clnn_activation value. At the kinks of RELU6, HARDSIGMOID and
+ * HARDSWISH the derivative is PyTorch's one-sided one (0 at x = 0 and 6 for
+ * RELU6, 0 at x = +-3 for HARDSIGMOID; HARDSWISH's is x/3 + 1/2 on
+ * [-3, 3]). */
+#define CLNN_ACT_LAST CLNN_ACT_MISH
 
 /* y = f(x) element-wise; x and y have the same element count. y may be x. */
 CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_tensor *x, clnn_activation act, float alpha,

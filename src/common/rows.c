@@ -111,7 +111,7 @@ void clnn__wpt_global(const size_t problem[2], const clnn__config *cfg, size_t g
 
 clnn_status clnn__check_activation(clnn_context *ctx, const char *fn, clnn_activation act, float alpha)
 {
-    CHECK_ARG(ctx, (int)act >= CLNN_ACT_NONE && (int)act <= CLNN_ACT_SOFTPLUS,
+    CHECK_ARG(ctx, (int)act >= CLNN_ACT_NONE && (int)act <= CLNN_ACT_LAST,
               "%s: act %d is not a clnn_activation", fn, (int)act);
     CHECK_ARG(ctx, clnn__is_finite(alpha), "%s: alpha is not finite", fn);
     CHECK_ARG(ctx, act != CLNN_ACT_ELU || alpha > 0, "%s: ELU's alpha is %g; layers.h wants alpha > 0", fn, alpha);

@@ -9,7 +9,11 @@
 
 #define PI 3.14159265358979323846
 
-enum { NONE, RELU, LEAKY, ELU, GELU, GELU_TANH, SILU, SIGMOID, TANH, SOFTPLUS };
+enum { NONE, RELU, LEAKY, ELU, GELU, GELU_TANH, SILU, SIGMOID, TANH, SOFTPLUS, RELU6, HARDSIGMOID, HARDSWISH, SELU, MISH };
+
+/* SELU's constants (Klambauer et al. 2017, "Self-Normalizing Neural Networks") */
+#define SELU_ALPHA 1.6732632423543772848170429916717
+#define SELU_SCALE 1.0507009873554804934193349852946
 
 static double sigmoid(double x) { return 1.0 / (1.0 + exp(-x)); }
 
@@ -26,6 +30,11 @@ double ref_act(int act, double alpha, double x)
     case SIGMOID: return sigmoid(x);
     case TANH: return tanh(x);
     case SOFTPLUS: return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)); /* log(1 + e^x) */
+    case RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
+    case HARDSIGMOID: return x <= -3 ? 0 : x >= 3 ? 1 : x / 6 + 0.5;
+    case HARDSWISH: return x <= -3 ? 0 : x >= 3 ? x : x * (x + 3) / 6;
+    case SELU: return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1(x));
+    case MISH: return x * tanh(x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)));
     default: return x;
     }
 }
@@ -47,6 +56,14 @@ double ref_act_derivative(int act, double alpha, double x)
     case SIGMOID: return sigmoid(x) * (1.0 - sigmoid(x));
     case TANH: return 1.0 / (cosh(x) * cosh(x));
     case SOFTPLUS: return sigmoid(x);
+    case RELU6: return x > 0 && x < 6 ? 1 : 0;
+    case HARDSIGMOID: return x > -3 && x < 3 ? 1.0 / 6.0 : 0;
+    case HARDSWISH: return x < -3 ? 0 : x <= 3 ? x / 3 + 0.5 : 1;
+    case SELU: return x > 0 ? SELU_SCALE : SELU_SCALE * SELU_ALPHA * exp(x);
+    case MISH: { /* d/dx x tanh(sp(x)) = tanh(sp) + x sech^2(sp) sigmoid(x) */
+        const double sp = x > 0 ? x + log1p(exp(-x)) : log1p(exp(x)), c = cosh(sp);
+        return tanh(sp) + x * sigmoid(x) / (c * c);
+    }
     default: return 1;
     }
 }
