@@ -58,6 +58,28 @@ CLNN_API clnn_status clnn_activation_forward(clnn_context *ctx, const clnn_tenso
 CLNN_API clnn_status clnn_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                               clnn_activation act, float alpha, clnn_tensor *dx);
 
+/* PReLU (He et al., "Delving Deep into Rectifiers", 2015; PyTorch's
+ * nn.PReLU): y = x > 0 ? x : w_c x. weight has one element, shared by every
+ * element of x (any shape), or C elements for x [N, C, ...] (c: dimension
+ * 1). y has x's shape and may be x. */
+CLNN_API clnn_status clnn_prelu_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *weight,
+                                        clnn_tensor *y);
+/* dx = x > 0 ? dy : w_c dy; dweight (weight's size) = sum over channel c's
+ * elements of (x > 0 ? 0 : x dy), in a fixed order (deterministic), and
+ * overwritten. dx (x's shape, may be dy) or dweight may be NULL, not both. */
+CLNN_API clnn_status clnn_prelu_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *weight,
+                                         const clnn_tensor *dy, clnn_tensor *dx, clnn_tensor *dweight);
+
+/* Softplus with PyTorch's beta and threshold (nn.Softplus): y = log(1 +
+ * exp(beta x)) / beta, and y = x where beta x > threshold (PyTorch: beta 1,
+ * threshold 20). beta must be finite and > 0, threshold not NaN (INFINITY:
+ * never linear). y may be x. */
+CLNN_API clnn_status clnn_softplus_forward(clnn_context *ctx, const clnn_tensor *x, float beta, float threshold,
+                                           clnn_tensor *y);
+/* dx = dy sigmoid(beta x), and dy where beta x > threshold. dx may be dy. */
+CLNN_API clnn_status clnn_softplus_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
+                                            float beta, float threshold, clnn_tensor *dx);
+
 /* ------------------------------------------------------------------ dense */
 
 /* z = x * W^T + b;  y = act(z).
