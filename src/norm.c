@@ -122,14 +122,16 @@ static clnn_status check_affine(clnn_context *ctx, const char *fn, const clnn_te
     return CLNN_OK;
 }
 
-/* Batch norm groups: channels of [N, C] or [N, C, H, W]. */
+/* Batch norm groups: channels of [N, C], [N, C, L] (BatchNorm1d) or [N, C,
+ * H, W] (any trailing dimensions: their product is one channel's plane). */
 static clnn_status bn_groups(clnn_context *ctx, const char *fn, const clnn_tensor *x, norm_groups *g)
 {
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
-    CHECK_SHAPE(ctx, x->ndim == 2 || x->ndim == 4, "%s: x must be [N, C] or [N, C, H, W], has %d dimensions", fn,
-                x->ndim);
+    CHECK_SHAPE(ctx, x->ndim >= 2, "%s: x must be [N, C, ...] (e.g. [N, C], [N, C, L], [N, C, H, W]), has %d dimension",
+                fn, x->ndim);
     TRY(clnn__check_count32(ctx, fn, "x", x));
-    size_t C = x->shape[1], HW = x->ndim == 4 ? x->shape[2] * x->shape[3] : 1;
+    size_t C = x->shape[1], HW = 1;
+    for (int d = 2; d < x->ndim; d++) HW *= x->shape[d];
     *g = (norm_groups){(cl_uint)C, (cl_uint)(x->shape[0] * HW), (cl_uint)HW, (cl_uint)HW, (cl_uint)(C * HW)};
     return CLNN_OK;
 }
@@ -347,4 +349,13 @@ clnn_status clnn_layernorm_backward(clnn_context *ctx, const clnn_tensor *x, con
     if (dbeta) TRY(clnn__check_f32(ctx, fn, "dbeta", dbeta, cols.groups));
     TRY(check_backward_disjoint(ctx, fn, x, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta, NULL));
     return run_backward(ctx, fn, &rows, &cols, 0, 0, x, NULL, dy, gamma, save_mean, save_invstd, dx, dgamma, dbeta);
+}
+
+clnn_status clnn_batchnorm_cumulative_momentum(size_t batches_tracked, float *momentum)
+{
+    CLNN_ENTRY_NO_CONTEXT();
+    CHECK_ARG(NULL, momentum != NULL, "%s: momentum is NULL", fn);
+    CHECK_ARG(NULL, batches_tracked >= 1, "%s: batches_tracked is 0; the first training call is 1", fn);
+    *momentum = (float)(1.0 / (double)batches_tracked);
+    return CLNN_OK;
 }

@@ -51,7 +51,8 @@ static void bn_fd_checks(const char *name, fd_ctx *f, int affine, float *const *
     }
 }
 
-/* Batch norm on [N, C, H, W] (ndim 4) or [N, C] (ndim 2, H = W = 1). */
+/* Batch norm on [N, C, H, W] (ndim 4), [N, C, H] (ndim 3, W = 1) or [N, C]
+ * (ndim 2, H = W = 1). */
 static void run_bn(clnn_context *ctx, int N, int C, int H, int W, int ndim, int training, int affine, int fd)
 {
     const int HW = H * W;
@@ -71,7 +72,8 @@ static void run_bn(clnn_context *ctx, int N, int C, int H, int W, int ndim, int 
     clnn_tensor_upload(tg, g, (size_t)C * 4);
     clnn_tensor_upload(tb, b, (size_t)C * 4);
     char name[128];
-    snprintf(name, sizeof name, "batchnorm %s N%d C%d %dx%d %s%s", ndim == 2 ? "[N,C]" : "NCHW", N, C, H, W,
+    const char *layout = ndim == 2 ? "[N,C]" : ndim == 3 ? "[N,C,L]" : "NCHW";
+    snprintf(name, sizeof name, "batchnorm %s N%d C%d %dx%d %s%s", layout, N, C, H, W,
              training ? "training" : "inference", affine ? "" : " no-affine");
     float *first[5] = {0};
     for (int rep = 0; rep < 2; rep++) {
@@ -404,12 +406,35 @@ static void check_long_channel(clnn_context *ctx)
     for (int i = 0; i < 4; i++) clnn_tensor_release(all[i]);
 }
 
+/* PyTorch's momentum = None: 1/k on the k-th call, so k calls average the k
+ * batch statistics; bad arguments are refused with the function's name. */
+static void check_cumulative_momentum(void)
+{
+    float m = -1.0f;
+    CHECK(clnn_batchnorm_cumulative_momentum(1, &m) == CLNN_OK && m == 1.0f, "momentum of call 1: %g", m);
+    CHECK(clnn_batchnorm_cumulative_momentum(4, &m) == CLNN_OK && m == 0.25f, "momentum of call 4: %g", m);
+    double running = 0.0; /* the running mean over batch means 1, 2, ..., 5 is their average, 3 */
+    for (size_t k = 1; k <= 5; k++) {
+        CHECK_OK(NULL, clnn_batchnorm_cumulative_momentum(k, &m));
+        running = (1.0 - m) * running + m * (double)k;
+    }
+    CHECK(fabs(running - 3.0) < 1e-6, "cumulative running mean %g, want 3", running);
+    m = 7.0f;
+    EXPECT_FAIL(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_batchnorm_cumulative_momentum",
+                clnn_batchnorm_cumulative_momentum(0, &m));
+    CHECK(m == 7.0f, "a refused call wrote momentum");
+    EXPECT_FAIL(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_batchnorm_cumulative_momentum",
+                clnn_batchnorm_cumulative_momentum(1, NULL));
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
+    check_cumulative_momentum();
     for (int training = 1; training >= 0; training--) {
         run_bn(ctx, 2, 1, 1, 1, 2, training, 1, 1);      /* the smallest batch with an unbiased variance */
         run_bn(ctx, 7, 3, 1, 1, 2, training, 1, 1);      /* [N, C] */
+        run_bn(ctx, 4, 3, 9, 1, 3, training, 1, 1);      /* [N, C, L] (BatchNorm1d) */
         run_bn(ctx, 1, 1, 1, 2, 4, training, 1, 1);      /* batch 1 */
         run_bn(ctx, 3, 5, 7, 3, 4, training, 1, 1);
         run_bn(ctx, 2, 3, 11, 13, 4, training, 0, 1);   /* no affine */

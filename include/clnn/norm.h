@@ -3,14 +3,17 @@
  *
  * Batch norm (Ioffe & Szegedy 2015) normalizes each channel c over the batch
  * and the spatial positions:
- *   x, y, dx, dy  [N, C, H, W] (NCHW) or [N, C]
+ *   x, y, dx, dy  [N, C, H, W] (NCHW), [N, C, L] (BatchNorm1d) or [N, C]; any
+ *                 trailing dimensions after C form one channel's plane
  *   gamma, beta, running_mean, running_var, save_mean, save_invstd, dgamma, dbeta  [C]
  *   y = gamma[c] * (x - mean[c]) * invstd[c] + beta[c],  invstd = 1 / sqrt(var + eps)
  * Training (training = 1): mean and the biased variance of the batch
  * normalize; running_mean/running_var (both or neither may be NULL) become
  *   running = (1 - momentum) * running + momentum * batch_statistic
  * with the unbiased variance (M/(M-1) times the biased one, M = N*H*W), as in
- * PyTorch; M must be at least 2. Inference (training = 0): running_mean and
+ * PyTorch; M must be at least 2. PyTorch's momentum = None (a cumulative
+ * average of every batch so far) is momentum = 1/k on the k-th training call
+ * (k = 1, 2, ...): clnn_batchnorm_cumulative_momentum gives it. Inference (training = 0): running_mean and
  * running_var (required) normalize and are not changed.
  * The forward pass writes the mean and invstd it used to save_mean and
  * save_invstd; the backward pass needs them with x (not y) and gamma.
@@ -33,6 +36,13 @@
  * sub-buffers of one. Such a call fails with CLNN_ERR_INVALID_ARGUMENT. */
 #ifndef CLNN_NORM_H
 #define CLNN_NORM_H
+
+/* momentum for PyTorch's momentum = None on training call number
+ * batches_tracked (1 for the first): 1 / batches_tracked, so the running
+ * statistics are the plain average over the calls so far. batches_tracked
+ * >= 1 (PyTorch's num_batches_tracked after its increment). No context:
+ * errors go to clnn_last_error(NULL). */
+CLNN_API clnn_status clnn_batchnorm_cumulative_momentum(size_t batches_tracked, float *momentum);
 
 CLNN_API clnn_status clnn_batchnorm_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *gamma,
                                             const clnn_tensor *beta, clnn_tensor *running_mean,
