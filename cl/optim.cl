@@ -16,6 +16,8 @@
  *   PROX       0 none, 1 L1, 2 elastic net: after the update
  *              w = sign(w) max(|w| - lr*l1*mask, 0) / (1 + lr*l2e*mask)   (PROX 2)
  *   HAS_MASK   mask[i] multiplies every weight penalty (selective decay)
+ *   MAXIMIZE   g = -g before everything else (PyTorch's maximize)
+ *   HAS_DAMP   momentum adds damp * g (damp = 1 - dampening, 1 on step 1)
  *   VW, WPT    vector width and vectors per work-item (tunable; results do
  *              not depend on them: every element sees the same operations)
  *
@@ -46,6 +48,12 @@
 #ifndef HAS_MASK
 #define HAS_MASK 0
 #endif
+#ifndef MAXIMIZE
+#define MAXIMIZE 0
+#endif
+#ifndef HAS_DAMP
+#define HAS_DAMP 0
+#endif
 #ifndef VW
 #define VW 4
 #endif
@@ -75,7 +83,7 @@ typedef float8 floatv;
 
 /* The scalars every element needs, gathered once per work-item. */
 typedef struct step_scalars {
-    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr_decay, lr_l1, lr_l2e, clip, perp, beta3, amix;
+    float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr_decay, lr_l1, lr_l2e, clip, perp, beta3, amix, damp;
 } step_scalars;
 
 /* One update of elements of type T (float or floatv): returns the new w and
@@ -85,13 +93,14 @@ typedef struct step_scalars {
 #define DEFINE_UPDATE(NAME, T)                                                            \
     static inline T NAME(const T w, T g, T *m, T *v, T *m2, const T mk, const step_scalars s)    \
     {                                                                                     \
+        if (MAXIMIZE) g = -g;                                                             \
         if (HAS_PERP) g -= s.perp * w;                                                    \
         if (HAS_CLIP) g *= s.clip;                                                        \
         if (HAS_L2) g += s.l2 * mk * w;                                                   \
         T u = (T)0.0f;                                                                    \
         if (OPT == 1) u = g;                                                              \
         if (OPT == 2 || OPT == 3) {                                                       \
-            *m = s.mu * *m + g;                                                           \
+            *m = s.mu * *m + (HAS_DAMP ? s.damp * g : g);                                 \
             u = OPT == 3 ? g + s.mu * *m : *m;                                            \
         }                                                                                 \
         if (OPT == 5) *m2 = s.beta3 * *m2 + (1.0f - s.beta3) * g;                         \
@@ -125,11 +134,11 @@ __kernel void optim_step(__global float *w, __global const float *g, __global fl
                          const float mu, const float beta1, const float beta2, const float eps,
                          const float lr_m, const float isb2, const float l2, const float decay, const float l1,
                          const float l2e, const float clip, const float perp, const float beta3,
-                         const float amix)
+                         const float amix, const float damp)
 {
     /* products of scalars formed once per work-item, not per element */
     step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp,
-                      beta3, amix};
+                      beta3, amix, damp};
     if (CLIP_BUF) s.clip *= clip_buf[0];
     if (HAS_PERP) s.perp *= perp_buf[perp_index];
     const uint nfull = n / VW;                 /* whole vectors */

@@ -25,6 +25,8 @@ typedef struct combo {
     int nesterov;
     float weight_decay;
     int l2, decay, prox, clip, clip_buf, perp, mask, no_decay;
+    float dampening;
+    int maximize;
 } combo;
 
 static const combo combos[] = {
@@ -39,13 +41,18 @@ static const combo combos[] = {
     {"adamw elastic perp", CLNN_OPTIM_ADAMW, 0, 0, 0.1f, 1, 1, 2, 0, 0, 1, 0, 0},
     {"adamw all, no_decay", CLNN_OPTIM_ADAMW, 0, 0, 0.1f, 1, 1, 1, 1, 1, 1, 1, 1},
     {"momentum everything", CLNN_OPTIM_SGD, 0.9f, 0, 0.01f, 1, 1, 2, 1, 1, 1, 1, 0},
+    {"momentum dampening wd", CLNN_OPTIM_SGD, 0.9f, 0, 0.01f, 0, 0, 0, 0, 0, 0, 0, 0, 0.3f, 0},
+    {"momentum dampening maximize l2 clip", CLNN_OPTIM_SGD, 0.8f, 0, 0, 1, 0, 0, 1, 0, 0, 0, 0, 0.5f, 1},
+    {"nesterov maximize", CLNN_OPTIM_SGD, 0.8f, 1, 0.01f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+    {"adam maximize wd", CLNN_OPTIM_ADAM, 0, 0, 0.02f, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1},
+    {"adamw maximize l1 mask", CLNN_OPTIM_ADAMW, 0, 0, 0.1f, 0, 0, 1, 0, 0, 0, 1, 0, 0, 1},
 };
 
 static clnn_optim_options optim_of(const combo *c, unsigned long step)
 {
     clnn_optim_options o = {sizeof(clnn_optim_options), c->kind, c->kind == CLNN_OPTIM_SGD ? 0.05f : 0.01f,
                             c->momentum, c->nesterov,
-                    0.9f, 0.999f, 1e-8f, c->weight_decay, step};
+                    0.9f, 0.999f, 1e-8f, c->weight_decay, step, c->dampening, c->maximize};
     return o;
 }
 
@@ -176,7 +183,7 @@ static void run_combo(clnn_context *ctx, const combo *c, size_t nparams, const s
                            step, c->l2 ? l2 : 0, c->decay ? decay : 0, c->prox, c->prox ? l1 : 0,
                            c->prox == 2 ? l2e : 0,
                            c->clip ? (double)(c->clip_buf ? clip * clip_dev : clip) : 1.0,
-                           c->perp ? (double)alpha * coefs[i] : 0.0};
+                           c->perp ? (double)alpha * coefs[i] : 0.0, c->dampening, c->maximize};
             ref_optim_step(&r, ps[i].n, ps[i].rw, ps[i].rg, ps[i].rm, ps[i].rv, c->mask ? ps[i].rmask : NULL,
                            params[i].no_decay);
         }

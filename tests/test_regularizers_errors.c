@@ -96,6 +96,15 @@ static void optim_options_errors(void)
     sgd.nesterov = 0;
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* m given to plain SGD */
     sgd.momentum = 0.9f;
+    sgd.step = 1;
+    sgd.dampening = 1.5f;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* dampening outside [0, 1] */
+    sgd.dampening = 0.5f;
+    sgd.nesterov = 1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* Nesterov with dampening */
+    sgd.nesterov = 0;
+    sgd.dampening = 0;
+    expect_unchanged("SGD with bad dampening");
     psgd.v = v;
     EXPECT_FAIL(ctx, INVAL, fn, clnn_optim_step(ctx, &sgd, 1, &psgd, 0, NULL)); /* v given to SGD */
     expect_unchanged("SGD state errors");

@@ -23,7 +23,8 @@ typedef enum clnn_optimizer {
 
 /* Hyper-parameters of one step. All must be finite. Set up by
  * clnn_optim_options_init (AdamW, lr 1e-3, betas 0.9 / 0.999, eps 1e-8,
- * weight_decay 0.01, step 1: PyTorch's AdamW); opt must not be NULL. */
+ * weight_decay 0.01, step 1, dampening 0, maximize 0: PyTorch's AdamW); opt
+ * must not be NULL. */
 typedef struct clnn_optim_options {
     size_t size;        /* sizeof(clnn_optim_options), set by clnn_optim_options_init */
     clnn_optimizer kind;
@@ -33,7 +34,11 @@ typedef struct clnn_optim_options {
     float beta1, beta2; /* Adam/AdamW: in [0, 1) */
     float eps;          /* Adam/AdamW: > 0 */
     float weight_decay; /* >= 0; SGD and Adam: coupled L2 (g += wd·w); AdamW: decoupled */
-    unsigned long step; /* Adam/AdamW/AdEMAMix: 1-based step number t for the bias corrections 1 − βᵗ */
+    unsigned long step; /* Adam/AdamW/AdEMAMix: 1-based step number t for the bias corrections 1 − βᵗ;
+                           SGD with dampening: step 1 stores m = g' undamped, as PyTorch */
+    float dampening;    /* SGD with momentum: m = μm + (1 − dampening)·g' from step 2 on; in [0, 1], 0 with
+                           nesterov (PyTorch's rule) */
+    int maximize;       /* nonzero: ascend, g' starts from −g (PyTorch's maximize), every optimizer */
 } clnn_optim_options;
 
 CLNN_API void clnn_optim_options_init(clnn_optim_options *opt);
@@ -56,9 +61,11 @@ typedef struct clnn_param {
 } clnn_param;
 
 /* Steps every parameter. The order inside the step, per element, with
- * c = clip factor, p = perpGrad coefficient of this tensor, k = mask:
+ * c = clip factor, p = perpGrad coefficient of this tensor, k = mask, and
+ * g = −g first with maximize:
  *   g' = c·(g − p·w) + λ₂·k·w                     (CLIP, PERPGRAD, L2 / coupled weight_decay)
- *   SGD:  u = g'; momentum: m = μm + g', u = m; Nesterov: u = g' + μm
+ *   SGD:  u = g'; momentum: m = μm + d·g', u = m; Nesterov: u = g' + μm
+ *         (d = 1 − dampening, 1 on step 1)
  *   Adam: m = β₁m + (1−β₁)g', v = β₂v + (1−β₂)g'², u = (m/(1−β₁ᵗ)) / (sqrt(v/(1−β₂ᵗ)) + ε)
  *   AdEMAMix: m, v as Adam, m2 = β₃m2 + (1−β₃)g' (no bias correction),
  *         u = (m/(1−β₁ᵗ) + α·m2) / (sqrt(v/(1−β₂ᵗ)) + ε)

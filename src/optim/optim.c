@@ -57,11 +57,12 @@ static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, con
 
 clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d)
 {
-    char variant[160];
+    char variant[200];
     snprintf(variant, sizeof variant,
-             "-DOPT=%d -DHAS_CLIP=%d -DCLIP_BUF=%d -DHAS_PERP=%d -DHAS_L2=%d -DHAS_DECAY=%d -DPROX=%d -DHAS_MASK=%d",
+             "-DOPT=%d -DHAS_CLIP=%d -DCLIP_BUF=%d -DHAS_PERP=%d -DHAS_L2=%d -DHAS_DECAY=%d -DPROX=%d -DHAS_MASK=%d "
+             "-DMAXIMIZE=%d -DHAS_DAMP=%d",
              d->opt, d->has_clip, d->has_clip && d->clip_buf != NULL, d->has_perp, d->has_l2, d->has_decay,
-             d->prox, d->mask != NULL);
+             d->prox, d->mask != NULL, d->maximize, d->has_damp);
     cl_mem w = d->w->buffer;
     cl_mem g = d->g ? d->g->buffer : w, m = d->m ? d->m->buffer : w, v = d->v ? d->v->buffer : w;
     cl_mem m2 = d->m2 ? d->m2->buffer : w;
@@ -72,7 +73,8 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
                       KARG_BUF(mask),   KARG_BUF(cb),  KARG_BUF(pb),    KARG(d->perp_index), KARG(n),
                       KARG(d->lr),      KARG(d->mu),   KARG(d->beta1),  KARG(d->beta2),  KARG(d->eps),
                       KARG(d->lr_m),    KARG(d->isb2), KARG(d->l2),     KARG(d->decay),  KARG(d->l1),
-                      KARG(d->l2e),     KARG(d->clip), KARG(d->perp),   KARG(d->beta3),  KARG(d->amix)};
+                      KARG(d->l2e),     KARG(d->clip), KARG(d->perp),   KARG(d->beta3),  KARG(d->amix),
+                      KARG(d->damp)};
     size_t problem[2] = {n, 1};
     return clnn__run_variant(ctx, fn, &tune_step, variant, problem, sizeof a / sizeof a[0], a);
 }
@@ -97,6 +99,12 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
         CHECK_ARG(ctx, clnn__is_finite(o->momentum) && o->momentum >= 0 && o->momentum < 1,
                   "%s: opt->momentum = %g is outside [0, 1)", fn, (double)o->momentum);
         CHECK_ARG(ctx, !o->nesterov || o->momentum > 0, "%s: opt->nesterov needs opt->momentum > 0", fn);
+        CHECK_ARG(ctx, clnn__is_finite(o->dampening) && o->dampening >= 0 && o->dampening <= 1,
+                  "%s: opt->dampening = %g is outside [0, 1]", fn, (double)o->dampening);
+        CHECK_ARG(ctx, !o->nesterov || o->dampening == 0, "%s: opt->nesterov needs opt->dampening = 0 (PyTorch)",
+                  fn);
+        CHECK_ARG(ctx, o->dampening == 0 || o->step >= 1,
+                  "%s: opt->step must be >= 1 with dampening (step 1 stores the momentum undamped)", fn);
         return CLNN_OK;
     }
     CHECK_ARG(ctx, clnn__is_finite(o->beta1) && o->beta1 >= 0 && o->beta1 < 1,
@@ -215,9 +223,13 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_
     /* the step's scalars, shared by every tensor */
     clnn__step_desc base = {0};
     base.lr = opt->lr;
+    base.maximize = opt->maximize != 0;
     if (opt->kind == CLNN_OPTIM_SGD) {
         base.opt = opt->momentum == 0 ? OPT_SGD : opt->nesterov ? OPT_NESTEROV : OPT_MOMENTUM;
         base.mu = opt->momentum;
+        /* PyTorch's first step stores m = g undamped (its buffer starts as a copy of g) */
+        base.has_damp = opt->momentum > 0 && opt->dampening > 0;
+        base.damp = opt->step == 1 ? 1.0f : 1.0f - opt->dampening;
     } else {
         base.opt = mix ? OPT_ADEMAMIX : OPT_ADAM;
         base.beta1 = opt->beta1;
@@ -266,7 +278,7 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_
 void clnn_optim_options_init(clnn_optim_options *opt)
 {
     if (!opt) return;
-    *opt = (clnn_optim_options){sizeof *opt, CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1};
+    *opt = (clnn_optim_options){sizeof *opt, CLNN_OPTIM_ADAMW, 1e-3f, 0.0f, 0, 0.9f, 0.999f, 1e-8f, 0.01f, 1, 0.0f, 0};
 }
 
 clnn_status clnn_optim_step(clnn_context *ctx, const clnn_optim_options *opt, size_t nparams, const clnn_param *params,

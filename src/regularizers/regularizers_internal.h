@@ -24,12 +24,14 @@ typedef struct clnn__step_desc {
                                      5 AdEMAMix */
     int prox;                     /* 0 none, 1 L1, 2 elastic net */
     int has_l2, has_decay, has_clip, has_perp;
+    int maximize, has_damp;       /* MAXIMIZE (g = −g first), HAS_DAMP (momentum adds damp·g) */
     clnn_tensor *w;
     const clnn_tensor *g, *mask, *clip_buf, *perp_buf;
     clnn_tensor *m, *v, *m2;
     cl_uint perp_index;
     cl_float lr, mu, beta1, beta2, eps, lr_m, isb2, l2, decay, l1, l2e, clip, perp;
     cl_float beta3, amix;         /* AdEMAMix: slow EMA rate, alpha·(1 − β₁ᵗ) */
+    cl_float damp;                /* SGD momentum: 1 − dampening (1 on step 1, as PyTorch) */
 } clnn__step_desc;
 clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d);
 

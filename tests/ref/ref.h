@@ -30,6 +30,8 @@ typedef struct ref_optim {
     double l1, l2e;
     double clip;               /* gradient factor (1 = none) */
     double perp;               /* perpGrad coefficient alpha * <g,w>/||w||^2 of this tensor (0 = none) */
+    double dampening;          /* SGD momentum (PyTorch: the first step's buffer is g itself) */
+    int maximize;              /* ascend: the gradient is negated first (PyTorch) */
 } ref_optim;
 void ref_optim_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v,
                     const double *mask, int no_decay);

@@ -14,6 +14,7 @@ static double soft_threshold(double x, double t)
 /* The gradient operations of a step: perpGrad projection, clipping, coupled L2. */
 static double grad_ops(const ref_optim *o, double g, double w0, double k)
 {
+    if (o->maximize) g = -g;
     double grad = (g - o->perp * w0) * o->clip;
     double coupled = o->l2 + (o->kind == 0 || o->kind == 1 ? o->weight_decay : 0.0);
     return grad + coupled * k * w0;
@@ -42,7 +43,8 @@ void ref_optim_step(const ref_optim *o, size_t n, double *w, const double *g, do
             if (o->momentum == 0) {
                 step = grad;
             } else {
-                m[i] = o->momentum * m[i] + grad;
+                /* PyTorch: the buffer starts as g, then buf = mu buf + (1 - dampening) g */
+                m[i] = t == 1 ? grad : o->momentum * m[i] + (1 - o->dampening) * grad;
                 step = o->nesterov ? grad + o->momentum * m[i] : m[i];
             }
             step *= o->lr;
