@@ -27,6 +27,8 @@
  *   2  c1·(a − [j % diag == 0])²  ||A − I||²_F of a square matrix, diag = rows + 1
  *   3  c1·a, combined by max instead of sum, starting from 0: max(0, max_j c1·a)
  *      (with c1 = ±1 the range of a that includes 0, for quantization)
+ *   4  |a|^c1                     p-norms (clip_grad_norm_ with norm_type p)
+ *   5  |a|, combined by max       the inf-norm
  * POST: 0 none, 1 sqrt(x), 2 (sqrt(x) − 1)²: group norms and the norm loss,
  * multiplied by `scale`. */
 #include "index.clh"
@@ -55,13 +57,17 @@ static inline float term(const float a, const float b, const uint j, const float
 #elif TERM == 2
     const float d = a - (j % diag == 0 ? 1.0f : 0.0f);
     return c1 * (d * d);
-#else
+#elif TERM == 3
     return c1 * a;
+#elif TERM == 4
+    return pow(fabs(a), c1);
+#else
+    return fabs(a);
 #endif
 }
 
-/* Sum, or max for TERM 3; both start from 0. LANE_TREE merges a block's lanes the same way. */
-#if TERM == 3
+/* Sum, or max for TERMs 3 and 5; both start from 0. LANE_TREE merges a block's lanes the same way. */
+#if TERM == 3 || TERM == 5
 #define ACCUMULATE(acc, x) ((acc) = fmax((acc), (x)))
 #define LANE_TREE red_tree_max
 #else
@@ -128,20 +134,23 @@ __kernel void reduce_final(__global const float *partial, __global float *out, c
 /* Combines per-tensor sums into per-step scalars (one work-item, n small):
  *   MODE 0 (global-norm clipping): norm = sqrt(Σ s[i]); out[0] = min(1, max_norm / (norm + 1e-6)),
  *          out[1] = norm
- *   MODE 1 (perpGrad): out[i] = s[i] / s[n + i], 0 where s[n + i] == 0 */
+ *   MODE 1 (perpGrad): out[i] = s[i] / s[n + i], 0 where s[n + i] == 0
+ *   MODE 2 (p-norm clipping): norm = (Σ s[i])^(1/power), then as MODE 0
+ *   MODE 3 (inf-norm clipping): norm = max s[i], then as MODE 0 */
 #ifndef MODE
 #define MODE 0
 #endif
-__kernel void reduce_combine(__global const float *s, __global float *out, const uint n, const float max_norm)
+__kernel void reduce_combine(__global const float *s, __global float *out, const uint n, const float max_norm,
+                             const float power)
 {
     if (get_global_id(0) != 0) return;
-#if MODE == 0
+#if MODE == 1
+    for (uint i = 0; i < n; i++) out[i] = s[n + i] > 0.0f ? s[i] / s[n + i] : 0.0f;
+#else
     float acc = 0.0f;
-    for (uint i = 0; i < n; i++) acc += s[i];
-    const float norm = sqrt(acc);
+    for (uint i = 0; i < n; i++) acc = MODE == 3 ? fmax(acc, s[i]) : acc + s[i];
+    const float norm = MODE == 0 ? sqrt(acc) : MODE == 2 ? pow(acc, 1.0f / power) : acc;
     out[0] = fmin(1.0f, max_norm / (norm + 1e-6f));
     out[1] = norm;
-#else
-    for (uint i = 0; i < n; i++) out[i] = s[n + i] > 0.0f ? s[i] / s[n + i] : 0.0f;
 #endif
 }

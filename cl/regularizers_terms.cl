@@ -54,6 +54,7 @@ __kernel void sub_identity(__global float *a, const uint n)
  * iteration normalization, mask application):
  *   OP 0: y = a·y + b·s·x      (READ_Y 0: y = b·s·x, y not read)
  *   OP 1: y = y·x
+ *   OP 2: y = clamp(y, a, b), NaN kept (clip by value)
  * with s = 1 (SCALE 0), scale[scale_index] (SCALE 1) or
  * 1 / (scale[scale_index] + 1e-12) (SCALE 2, a normalization by a norm).
  * SAVE: saved = y before the update. x may be y (in-place scaling). */
@@ -75,7 +76,7 @@ __kernel void reg_blend(__global float *y, __global const float *x, __global flo
 {
     const uint i = get_global_id(0);
     if (i >= n) return;
-#if READ_Y || SAVE || OP == 1
+#if READ_Y || SAVE || OP >= 1
     const float y0 = y[i];
 #else
     const float y0 = 0.0f;
@@ -83,6 +84,8 @@ __kernel void reg_blend(__global float *y, __global const float *x, __global flo
     if (SAVE) saved[i] = y0;
 #if OP == 1
     y[i] = y0 * x[i];
+#elif OP == 2
+    y[i] = isnan(y0) ? y0 : clamp(y0, a, b);
 #else
     float s = 1.0f;
     if (SCALE == 1) s = scale[scale_index];

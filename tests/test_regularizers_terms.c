@@ -329,9 +329,72 @@ static void gradient_ops(void)
     clnn_tensor_release(factor), clnn_tensor_release(coef);
 }
 
+/* clip_grad_norm_ with norm_type 1, 3 and INFINITY against the norms in
+ * double (p = 2 must give clnn_grad_clip_factor's bits), clip_grad_value_
+ * against clamping on the host, and their refusals. */
+static void clip_norms_and_values(void)
+{
+    const size_t sizes[3] = {5, 4099, 1}, two = 2;
+    clnn_tensor *g[3];
+    float *host[3];
+    for (int i = 0; i < 3; i++) {
+        host[i] = malloc(sizes[i] * sizeof(float));
+        REQUIRE(host[i], "out of memory");
+        test_fill_uniform(host[i], sizes[i], 70u + (unsigned)i, -2, 2);
+        g[i] = test_tensor_from(ctx, 1, &sizes[i], host[i]);
+    }
+    host[2][0] = 7.5f; /* the largest magnitude, in the one-element tensor */
+    CHECK_OK(ctx, clnn_tensor_upload(g[2], host[2], sizeof(float)));
+    const clnn_tensor *const *cg = (const clnn_tensor *const *)g;
+    float zeros[2] = {0, 0}, out[2], out2[2];
+    clnn_tensor *factor = test_tensor_from(ctx, 1, &two, zeros);
+    const float types[3] = {1.0f, 3.0f, INFINITY};
+    for (int k = 0; k < 3; k++) {
+        double acc = 0.0;
+        for (int i = 0; i < 3; i++)
+            for (size_t j = 0; j < sizes[i]; j++) {
+                const double a = fabs((double)host[i][j]);
+                acc = isinf(types[k]) ? (a > acc ? a : acc) : acc + pow(a, types[k]);
+            }
+        const double norm = isinf(types[k]) ? acc : pow(acc, 1.0 / types[k]), f = fmin(1.0, 4.0 / (norm + 1e-6));
+        CHECK_OK(ctx, clnn_grad_clip_factor_p(ctx, 3, cg, 4.0f, types[k], factor));
+        CHECK_OK(ctx, clnn_tensor_download(factor, out, sizeof out));
+        CHECK(fabs(out[1] - norm) <= 1e-5 * norm, "%g-norm %.9g, reference %.9g", types[k], (double)out[1], norm);
+        CHECK(fabs(out[0] - f) <= 1e-5 * f, "%g-norm clip factor %.9g, reference %.9g", types[k], (double)out[0], f);
+    }
+    CHECK_OK(ctx, clnn_grad_clip_factor_p(ctx, 3, cg, 4.0f, 2.0f, factor));
+    CHECK_OK(ctx, clnn_tensor_download(factor, out, sizeof out));
+    CHECK_OK(ctx, clnn_grad_clip_factor(ctx, 3, cg, 4.0f, factor));
+    CHECK_OK(ctx, clnn_tensor_download(factor, out2, sizeof out2));
+    CHECK(memcmp(out, out2, sizeof out) == 0, "norm_type 2 differs from clnn_grad_clip_factor");
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_grad_clip_factor_p",
+                clnn_grad_clip_factor_p(ctx, 3, cg, 4.0f, 0.0f, factor));
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_grad_clip_factor_p",
+                clnn_grad_clip_factor_p(ctx, 3, cg, -1.0f, 1.0f, factor));
+
+    CHECK_OK(ctx, clnn_grad_clip_value(ctx, 3, g, 0.5f));
+    for (int i = 0; i < 3; i++) {
+        float *got = test_download(ctx, g[i]);
+        size_t bad = 0;
+        for (size_t j = 0; j < sizes[i]; j++) bad += got[j] != fminf(fmaxf(host[i][j], -0.5f), 0.5f);
+        CHECK(bad == 0, "clip by value: %zu of %zu elements of grads[%d] differ from the clamp", bad, sizes[i], i);
+        free(got);
+    }
+    float *before = test_download(ctx, g[1]);
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_grad_clip_value", clnn_grad_clip_value(ctx, 3, g, -1.0f));
+    clnn_tensor *twice[2] = {g[1], g[1]};
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_grad_clip_value", clnn_grad_clip_value(ctx, 2, twice, 0.1f));
+    float *after = test_download(ctx, g[1]);
+    CHECK(memcmp(before, after, sizes[1] * sizeof(float)) == 0, "a refused clip by value changed a gradient");
+    free(before), free(after);
+    for (int i = 0; i < 3; i++) clnn_tensor_release(g[i]), free(host[i]);
+    clnn_tensor_release(factor);
+}
+
 int main(void)
 {
     ctx = test_context();
+    clip_norms_and_values();
     /* 4099 and 40009: several blocks of the GPU shape of the reductions
      * (cl/reduce_deterministic.cl, BLOCKS=1), lanes of 3 to 10 elements, none a
      * multiple of 256 */

@@ -94,6 +94,15 @@ CLNN_API clnn_status clnn_reg_ortho_grad(clnn_context *ctx, const clnn_tensor *w
  * fp32 with >= 2 elements; hand it to the step as a CLNN_REG_CLIP scalar. */
 CLNN_API clnn_status clnn_grad_clip_factor(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, float max_norm,
                                            clnn_tensor *factor);
+/* clnn_grad_clip_factor with PyTorch's norm_type (clip_grad_norm_): norm =
+ * (Σ_i Σ_j |g_ij|^p)^(1/p) for p = norm_type > 0, max_ij |g_ij| for
+ * INFINITY; p = 2 gives clnn_grad_clip_factor's bits. factor as there. */
+CLNN_API clnn_status clnn_grad_clip_factor_p(clnn_context *ctx, size_t n, const clnn_tensor *const *grads,
+                                             float max_norm, float norm_type, clnn_tensor *factor);
+/* PyTorch's clip_grad_value_: each gradient clamped to [−clip_value,
+ * clip_value] in place (NaN stays NaN); clip_value >= 0; the n tensors
+ * share no memory. */
+CLNN_API clnn_status clnn_grad_clip_value(clnn_context *ctx, size_t n, clnn_tensor *const *grads, float clip_value);
 /* perpGrad coefficients: coef[i] = <g_i, w_i> / ||w_i||² (0 when w_i = 0);
  * coef: fp32 with >= n elements; the CLNN_REG_PERPGRAD scalar of a step. */
 CLNN_API clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,

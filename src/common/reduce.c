@@ -54,11 +54,11 @@ clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_d
 }
 
 clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl_mem sums, cl_mem out, cl_uint n,
-                                 cl_float max_norm)
+                                 cl_float max_norm, cl_float power)
 {
     char variant[32];
     snprintf(variant, sizeof variant, "-DMODE=%d", mode);
-    clnn__karg a[] = {KARG_BUF(sums), KARG_BUF(out), KARG(n), KARG(max_norm)};
+    clnn__karg a[] = {KARG_BUF(sums), KARG_BUF(out), KARG(n), KARG(max_norm), KARG(power)};
     size_t p[2] = {1, 1};
-    return clnn__run_variant(ctx, fn, &clnn__tune_reduce_combine, variant, p, 4, a);
+    return clnn__run_variant(ctx, fn, &clnn__tune_reduce_combine, variant, p, 5, a);
 }

@@ -4,6 +4,8 @@
  * combines them in a fixed order, so the result never waits for the host. */
 #include "regularizers/regularizers_internal.h"
 
+#include <math.h>
+
 
 clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
                              const clnn_tensor *const *t, cl_mem out)
@@ -16,7 +18,7 @@ clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm,
                                (cl_uint)t[i]->count, 0, 1, 1, 0.0f, 1.0f, 1.0f};
         st = clnn__reduce(ctx, fn, &d, sums, (cl_uint)i);
     }
-    if (st == CLNN_OK) st = clnn__reduce_combine(ctx, fn, 0, sums, out, (cl_uint)n, max_norm);
+    if (st == CLNN_OK) st = clnn__reduce_combine(ctx, fn, 0, sums, out, (cl_uint)n, max_norm, 2.0f);
     clReleaseMemObject(sums);
     return st;
 }
@@ -33,6 +35,58 @@ clnn_status clnn_grad_clip_factor(clnn_context *ctx, size_t n, const clnn_tensor
     for (size_t i = 0; i < n; i++)
         CHECK_ARG(ctx, !clnn__alias(grads[i], factor), "%s: factor is grads[%zu]", fn, i);
     return clnn__global_norm(ctx, fn, max_norm, n, grads, factor->buffer);
+}
+
+/* PyTorch's clip_grad_norm_(norm_type = p): norm = (Σ_i Σ |g|^p)^(1/p), or
+ * max |g| for p = INFINITY; p = 2 is clnn_grad_clip_factor itself. */
+clnn_status clnn_grad_clip_factor_p(clnn_context *ctx, size_t n, const clnn_tensor *const *grads, float max_norm,
+                                    float norm_type, clnn_tensor *factor)
+{
+    CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, norm_type > 0 && !isnan(norm_type), "%s: norm_type = %g must be > 0 (INFINITY: the max norm)",
+              fn, (double)norm_type);
+    if (norm_type == 2.0f) return clnn_grad_clip_factor(ctx, n, grads, max_norm, factor);
+    CHECK_ARG(ctx, clnn__is_finite(max_norm) && max_norm > 0, "%s: max_norm = %g must be finite and > 0", fn,
+              (double)max_norm);
+    TRY(clnn__check_f32_list(ctx, fn, "grads", n, grads));
+    TRY(clnn__check_f32(ctx, fn, "factor", factor, 0));
+    CHECK_SHAPE(ctx, factor->count >= 2, "%s: factor needs 2 elements (factor, norm), has %zu", fn, factor->count);
+    for (size_t i = 0; i < n; i++)
+        CHECK_ARG(ctx, !clnn__alias(grads[i], factor), "%s: factor is grads[%zu]", fn, i);
+    const int inf = isinf(norm_type);
+    cl_mem sums;
+    TRY(clnn__scratch(ctx, fn, n, &sums));
+    clnn_status st = CLNN_OK;
+    for (size_t i = 0; i < n && st == CLNN_OK; i++) {
+        clnn__reduce_desc d = {grads[i]->buffer, NULL, inf ? REDUCE_TERM_ABS_MAX : REDUCE_TERM_ABS_POW,
+                               REDUCE_POST_NONE, 1, (cl_uint)grads[i]->count, 0, 1, 1, inf ? 0.0f : norm_type,
+                               0.0f, 1.0f};
+        st = clnn__reduce(ctx, fn, &d, sums, (cl_uint)i);
+    }
+    if (st == CLNN_OK)
+        st = clnn__reduce_combine(ctx, fn, inf ? 3 : 2, sums, factor->buffer, (cl_uint)n, max_norm, norm_type);
+    clReleaseMemObject(sums);
+    return st;
+}
+
+/* PyTorch's clip_grad_value_: every gradient clamped to [-clip_value, clip_value] in place. */
+clnn_status clnn_grad_clip_value(clnn_context *ctx, size_t n, clnn_tensor *const *grads, float clip_value)
+{
+    CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, clip_value >= 0 && !isnan(clip_value), "%s: clip_value = %g must be >= 0", fn,
+              (double)clip_value);
+    TRY(clnn__check_f32_list(ctx, fn, "grads", n, (const clnn_tensor *const *)grads));
+    for (size_t i = 0; i < n; i++) {
+        TRY(clnn__check_count32(ctx, fn, "grads[i]", grads[i]));
+        for (size_t j = 0; j < i; j++)
+            CHECK_ARG(ctx, !clnn__alias(grads[i], grads[j]), "%s: grads[%zu] and grads[%zu] share memory", fn, j, i);
+    }
+    for (size_t i = 0; i < n; i++) {
+        clnn__blend_desc d = {BLEND_CLAMP, BLEND_SCALE_ONE, 1, grads[i]->buffer, grads[i]->buffer, NULL, NULL, 0,
+                              (cl_uint)grads[i]->count, -clip_value, clip_value};
+        TRY(clnn__blend(ctx, fn, &d));
+    }
+    return CLNN_OK;
 }
 
 clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *const *w,
@@ -57,7 +111,7 @@ clnn_status clnn_grad_perp_coef(clnn_context *ctx, size_t n, const clnn_tensor *
         st = clnn__reduce(ctx, fn, &dot, sums, (cl_uint)i);
         if (st == CLNN_OK) st = clnn__reduce(ctx, fn, &sq, sums, (cl_uint)(n + i));
     }
-    if (st == CLNN_OK) st = clnn__reduce_combine(ctx, fn, 1, sums, coef->buffer, (cl_uint)n, 0.0f);
+    if (st == CLNN_OK) st = clnn__reduce_combine(ctx, fn, 1, sums, coef->buffer, (cl_uint)n, 0.0f, 0.0f);
     clReleaseMemObject(sums);
     return st;
 }

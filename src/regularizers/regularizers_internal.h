@@ -37,7 +37,8 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
 
 
 /* ---- the deterministic two-stage reduction of cl/reduce_deterministic.cl (reduce.c) */
-enum { REDUCE_TERM_ABS_SQ = 0, REDUCE_TERM_DOT = 1, REDUCE_TERM_ORTHO = 2, REDUCE_TERM_MAX = 3 };
+enum { REDUCE_TERM_ABS_SQ = 0, REDUCE_TERM_DOT = 1, REDUCE_TERM_ORTHO = 2, REDUCE_TERM_MAX = 3, REDUCE_TERM_ABS_POW = 4,
+       REDUCE_TERM_ABS_MAX = 5 };
 enum { REDUCE_POST_NONE = 0, REDUCE_POST_SQRT = 1, REDUCE_POST_NORM_LOSS = 2 };
 typedef struct clnn__reduce_desc {
     cl_mem a, b;              /* b: mask / second operand, or NULL */
@@ -57,9 +58,10 @@ cl_uint clnn__reduce_blocks(const clnn_context *ctx, size_t len);
 /* out[out_offset + s] = scale · POST(Σ_j TERM(segment s, j)) for s < nseg. */
 clnn_status clnn__reduce(clnn_context *ctx, const char *fn, const clnn__reduce_desc *d, cl_mem out,
                          cl_uint out_offset);
-/* The final combine kernel: mode 0 clip factor, 1 perpGrad ratios. */
+/* The final combine kernel: mode 0 clip factor, 1 perpGrad ratios, 2 and 3
+ * the clip factor of a p-norm (power p) and of the inf-norm. */
 clnn_status clnn__reduce_combine(clnn_context *ctx, const char *fn, int mode, cl_mem sums, cl_mem out, cl_uint n,
-                                 cl_float max_norm);
+                                 cl_float max_norm, cl_float power);
 /* out[0] = min(1, max_norm / (norm + 1e-6)), out[1] = norm = sqrt(Σ_i ||t_i||²)
  * over a list of n tensors (the global-norm clipping factor; SAM uses the norm). */
 clnn_status clnn__global_norm(clnn_context *ctx, const char *fn, float max_norm, size_t n,
@@ -75,7 +77,7 @@ enum { REG_TERMS_GRAD = 0, REG_TERMS_GROUP_APPLY = 1, REG_TERMS_SUB_IDENTITY = 2
  * s = 1, scale[scale_index] (BLEND_SCALE_BY) or 1 / (scale[scale_index] + 1e-12)
  * (BLEND_SCALE_INV); read_y 0 means a = 0 without reading y; saved (optional)
  * receives y before the update. */
-enum { BLEND_AXPBY = 0, BLEND_MUL = 1 };
+enum { BLEND_AXPBY = 0, BLEND_MUL = 1, BLEND_CLAMP = 2 };
 enum { BLEND_SCALE_ONE = 0, BLEND_SCALE_BY = 1, BLEND_SCALE_INV = 2 };
 typedef struct clnn__blend_desc {
     int op, scale_mode, read_y;
