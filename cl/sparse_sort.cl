@@ -1,5 +1,6 @@
 /* Stable LSD radix sort of fp32 keys, optionally carrying int32 values, on
- * order_key (cl/orderkey.clh: -inf < ... < -0.0 < +0.0 < ... < +inf < NaN).
+ * order_key (cl/orderkey.clh: -inf < ... < -0.0 < +0.0 < ... < +inf < NaN),
+ * or of int32 keys, either ascending or descending (KEY_ORDER below).
  * Keys move as their 32-bit patterns, so NaN payloads and the sign of zero
  * survive. 8 passes of 4-bit digits, least significant first; each pass is
  *   radix_count    one work-group per tile of `tile` consecutive elements:
@@ -25,7 +26,20 @@
 #endif
 #define RADIX 16
 
-#define DIGIT(bits, shift) ((order_key_bits(bits) >> (shift)) & (RADIX - 1u))
+/* The order (a -D variant): 0 fp32 ascending (order_key), 1 fp32
+ * descending (NaNs first), 2 int32 ascending, 3 int32 descending. A
+ * descending key is the ascending one's complement, so equal keys still keep
+ * their input order (stable). */
+#ifndef KEY_ORDER
+#define KEY_ORDER 0
+#endif
+static inline uint sort_key(const uint b)
+{
+    const uint up = KEY_ORDER >= 2 ? b ^ 0x80000000u : order_key_bits(b);
+    return (KEY_ORDER & 1) ? ~up : up;
+}
+
+#define DIGIT(bits, shift) ((sort_key(bits) >> (shift)) & (RADIX - 1u))
 
 /* Virtual lanes of a tile of len elements: LANES, or fewer for a short
  * (last) tile so that each lane still gets about 16 elements. */

@@ -412,7 +412,7 @@ static clnn_status zh_run(clnn_context *ctx, const char *fn, const clnn_tensor *
     TRY(clnn__run(ctx, fn, &tune_zh_wfix, fix_problem, 10, fix));
     /* the label terms: each label's rows adjacent, in row order (the labels'
      * int32 bits sort as fp32 keys in the order of the non-negative ints) */
-    TRY(clnn__sort(ctx, fn, labels->buffer, NULL, buf[ZH_SORTED], buf[ZH_PERM], rows));
+    TRY(clnn__sort(ctx, fn, CLNN__SORT_F32_ASC, labels->buffer, NULL, buf[ZH_SORTED], buf[ZH_PERM], rows));
     cl_uint nrows = (cl_uint)rows;
     clnn__karg sc[] = {KARG_BUF(dw_buf),          KARG_BUF(db_buf),        KARG_BUF(hbuf), KARG_BUF(buf[ZH_COEF]),
                        KARG_BUF(buf[ZH_SORTED]), KARG_BUF(buf[ZH_PERM]), KARG(nrows),    KARG(nd),

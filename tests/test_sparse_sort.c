@@ -1,11 +1,13 @@
-/* The device radix sort (clnn_sort, include/clnn/sparse.h) against a stable
+/* The device radix sort (clnn_sort, clnn_sort_descending,
+ * include/clnn/sparse.h) against a stable
  * qsort of the same keys (tests/ref/ref_sparse.c, by value: -0.0 before
  * +0.0, NaNs last in input order): sizes 1, 2, 3, odd primes, powers of two
  * and their neighbours up to 2^20 + 1, and 2^22 (large mode); keys with
  * heavy duplicates, ±inf, NaNs of both signs and several payloads, ±0,
  * denormals and ±FLT_MAX. The sorted keys must match bit for bit, the
  * carried values and the argsort permutation exactly; in-place sorting and
- * other LANES / local sizes give the same bits. */
+ * other LANES / local sizes give the same bits. Descending fp32 and both
+ * orders of int32 keys against a stable host sort on the documented keys. */
 #include "check.h"
 #include "ref/ref_sparse.h"
 #include "sparse_util.h"
@@ -161,9 +163,73 @@ static void check_two_tiles(clnn_context *ctx)
     clnn_tensor_release(tk), clnn_tensor_release(sk);
 }
 
+/* The documented orders as uint keys, written from include/clnn/sparse.h:
+ * fp32 by value (-0.0 before +0.0, every NaN last), int32 by value;
+ * descending is the complement (NaNs first), equal keys in input order. */
+static uint32_t order_of(uint32_t b, int ints, int descending)
+{
+    uint32_t up = ints ? b ^ 0x80000000u : (b & 0x7FFFFFFFu) > 0x7F800000u ? 0xFFFFFFFFu
+                                        : (b & 0x80000000u)              ? ~b
+                                                                         : b | 0x80000000u;
+    return descending ? ~up : up;
+}
+
+static const uint32_t *sort_keys_host;
+static int by_key_then_index(const void *a, const void *b)
+{
+    const uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+    const uint32_t ki = sort_keys_host[i], kj = sort_keys_host[j];
+    return ki != kj ? (ki < kj ? -1 : 1) : (i < j ? -1 : i > j);
+}
+
+/* Descending fp32 keys and int32 keys both ways (clnn_sort_descending, and
+ * clnn_sort on int32): the sorted bits and the argsort permutation against
+ * a stable host sort on the orders' keys. */
+static void check_orders(clnn_context *ctx, size_t n)
+{
+    float *f = make_keys(n, 0, (unsigned)n + 5);
+    uint32_t *bits = malloc(n * sizeof *bits), *key = malloc(n * sizeof *key), *perm = malloc(n * sizeof *perm);
+    REQUIRE(bits && key && perm, "host memory");
+    for (int ints = 0; ints <= 1; ints++)
+        for (int desc = 0; desc <= 1; desc++) {
+            if (!ints && !desc) continue; /* check_sort's case */
+            uint64_t s = 77 + n;
+            for (size_t i = 0; i < n; i++) {
+                /* int keys: both signs, heavy duplicates, the extremes */
+                const uint32_t r = next(&s);
+                bits[i] = ints ? (r % 5 == 0 ? 0x80000000u : r % 5 == 1 ? 0x7FFFFFFFu : (uint32_t)((int32_t)(r % 17) - 8))
+                               : sp_bits(f[i]);
+                key[i] = order_of(bits[i], ints, desc);
+                perm[i] = (uint32_t)i;
+            }
+            sort_keys_host = key;
+            qsort(perm, n, sizeof *perm, by_key_then_index);
+            const clnn_dtype dt = ints ? CLNN_INT32 : CLNN_FLOAT32;
+            clnn_tensor *tk = NULL, *sk = NULL, *sv = NULL;
+            CHECK_OK(ctx, clnn_tensor_create(ctx, dt, 1, &n, &tk));
+            CHECK_OK(ctx, clnn_tensor_create(ctx, dt, 1, &n, &sk));
+            CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &n, &sv));
+            CHECK_OK(ctx, clnn_tensor_upload(tk, bits, n * sizeof *bits));
+            CHECK_OK(ctx, desc ? clnn_sort_descending(ctx, tk, NULL, sk, sv) : clnn_sort(ctx, tk, NULL, sk, sv));
+            uint32_t *got = malloc(n * sizeof *got), *gperm = malloc(n * sizeof *gperm);
+            REQUIRE(got && gperm, "host memory");
+            CHECK_OK(ctx, clnn_tensor_download(sk, got, n * sizeof *got));
+            CHECK_OK(ctx, clnn_tensor_download(sv, gperm, n * sizeof *gperm));
+            size_t bad = 0;
+            for (size_t i = 0; i < n; i++) bad += got[i] != bits[perm[i]] || gperm[i] != perm[i];
+            CHECK(bad == 0, "sort of %zu %s keys %s: %zu positions differ from the stable reference", n,
+                  ints ? "int32" : "fp32", desc ? "descending" : "ascending", bad);
+            free(got), free(gperm);
+            clnn_tensor_release(tk), clnn_tensor_release(sk), clnn_tensor_release(sv);
+        }
+    free(f), free(bits), free(key), free(perm);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
+    check_orders(ctx, 257);
+    check_orders(ctx, test_small() ? 300 : 9000);
     /* 1, 2, 3, odd primes, 2^k - 1, 2^k, 2^k + 1, around the tile (4096) */
     const size_t small[] = {1, 2, 3, 5, 7, 31, 127, 255, 256, 257};
     const size_t mid[] = {4093, 4095, 4096, 4097, 8191};

@@ -18,12 +18,13 @@ extern "C" {
 /* ---------------------------------------------------------- device sort */
 
 /* Stable ascending sort of the n fp32 keys of `keys` (any shape, flattened;
- * n < 2^32) in the order above: an LSD radix sort, 8 passes of 4-bit digits
- * over the keys' order-preserving uint images. Equal keys keep their input
+ * n < 2^32) in the order above, or of n int32 keys (sorted_keys then int32
+ * too): an LSD radix sort, 8 passes of 4-bit digits over the keys'
+ * order-preserving uint images. Equal keys keep their input
  * order, so the result is unique: the same bits on every device and local
  * size. Keys move as bit patterns (NaN payloads and zero signs survive).
  *   values:        NULL, or int32 with n elements carried along with the keys;
- *   sorted_keys:   fp32, n elements, or NULL when only sorted_values is wanted;
+ *   sorted_keys:   keys' dtype, n elements, or NULL when only sorted_values is wanted;
  *   sorted_values: int32, n elements, or NULL. With values NULL it receives
  *                  the permutation: sorted_values[i] = the flat input index
  *                  of the key that lands at position i (argsort; n < 2^31).
@@ -32,6 +33,10 @@ extern "C" {
  * n values when carried, and 16 counters per 4096 elements. */
 CLNN_API clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const clnn_tensor *values,
                                clnn_tensor *sorted_keys, clnn_tensor *sorted_values);
+/* clnn_sort in descending order, also stable (equal keys keep their input
+ * order, PyTorch's stable=True); fp32 NaNs come first. */
+CLNN_API clnn_status clnn_sort_descending(clnn_context *ctx, const clnn_tensor *keys, const clnn_tensor *values,
+                                          clnn_tensor *sorted_keys, clnn_tensor *sorted_values);
 
 /* ------------------------------------------------------ top-k activation */
 

@@ -81,8 +81,8 @@ clnn_status clnn_embedding_backward(clnn_context *ctx, const clnn_tensor *indice
     clnn_status st = clnn__scratch(ctx, fn, T, &sorted);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, T, &perm);
     if (st == CLNN_OK) st = clnn_tensor_fill(dweight, 0.0f);
-    /* equal indices adjacent, in token order: their int32 bits sort as fp32 keys (stable) */
-    if (st == CLNN_OK) st = clnn__sort(ctx, fn, indices->buffer, NULL, sorted, perm, T);
+    /* equal indices adjacent, in token order (a stable int32 sort) */
+    if (st == CLNN_OK) st = clnn__sort(ctx, fn, CLNN__SORT_I32_ASC, indices->buffer, NULL, sorted, perm, T);
     cl_uint tokens = (cl_uint)T, nd = (cl_uint)D, vocab = (cl_uint)V;
     clnn__karg args[] = {KARG_BUF(dweight->buffer), KARG_BUF(dy->buffer), KARG_BUF(sorted), KARG_BUF(perm),
                          KARG(tokens),              KARG(nd),            KARG(vocab),      KARG(padding)};

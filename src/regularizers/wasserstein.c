@@ -10,7 +10,7 @@ static clnn_status w2_run(clnn_context *ctx, const char *fn, float lambda, const
                           const clnn_tensor *w0_sorted, clnn_tensor *value, clnn_tensor *grad, cl_mem d, cl_mem perm)
 {
     size_t n = w->count;
-    TRY(clnn__sort(ctx, fn, w->buffer, NULL, d, perm, n));
+    TRY(clnn__sort(ctx, fn, CLNN__SORT_F32_ASC, w->buffer, NULL, d, perm, n));
     cl_uint nn = (cl_uint)n;
     cl_float c = (cl_float)(2.0 * (double)lambda / (double)n);
     cl_int want_grad = grad != NULL;

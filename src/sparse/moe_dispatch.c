@@ -32,7 +32,7 @@ static clnn_status dispatch_run(clnn_context *ctx, const char *fn, const clnn_te
     size_t p1[2] = {pairs, 1}, pe[2] = {(size_t)E + 1, 1}, pd[2] = {(size_t)pairs * D, 1};
     clnn__karg ak[] = {KARG_BUF(indices->buffer), KARG_BUF(keys), KARG(pairs), KARG(E)};
     TRY(clnn__run(ctx, fn, &clnn__tune_moe_pair_keys, p1, 4, ak));
-    TRY(clnn__sort(ctx, fn, keys, NULL, keys, rows, pairs));
+    TRY(clnn__sort(ctx, fn, CLNN__SORT_F32_ASC, keys, NULL, keys, rows, pairs));
     clnn__karg ao[] = {KARG_BUF(keys), KARG_BUF(offsets->buffer), KARG(pairs), KARG(E)};
     TRY(clnn__run(ctx, fn, &clnn__tune_moe_offsets, pe, 4, ao));
     clnn__karg ag[] = {KARG_BUF(x->buffer), KARG_BUF(rows), KARG_BUF(positions->buffer), KARG_BUF(x_sorted->buffer),

@@ -16,11 +16,13 @@
  * most 256, so a short input gets a small work-group. */
 void clnn__sparse_group_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
 
-/* The stable radix sort of cl/sparse_sort.cl on n (>= 1) keys (fp32 bit patterns):
- * keys_in -> keys_out (may be the same buffer). vals_in NULL and vals_out
- * set: vals_out gets the argsort permutation; both NULL: keys only. */
-clnn_status clnn__sort(clnn_context *ctx, const char *fn, cl_mem keys_in, cl_mem vals_in, cl_mem keys_out,
-                       cl_mem vals_out, size_t n);
+/* The stable radix sort of cl/sparse_sort.cl on n (>= 1) 32-bit keys in
+ * `order` (KEY_ORDER there): keys_in -> keys_out (may be the same buffer).
+ * vals_in NULL and vals_out set: vals_out gets the argsort permutation; both
+ * NULL: keys only. */
+enum { CLNN__SORT_F32_ASC = 0, CLNN__SORT_F32_DESC = 1, CLNN__SORT_I32_ASC = 2, CLNN__SORT_I32_DESC = 3 };
+clnn_status clnn__sort(clnn_context *ctx, const char *fn, int order, cl_mem keys_in, cl_mem vals_in,
+                       cl_mem keys_out, cl_mem vals_out, size_t n);
 
 /* The family's tunable kernels (sparse_tunables.def). */
 #define CLNN_TABLE "sparse/sparse_tunables.def"
