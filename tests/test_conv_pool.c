@@ -176,9 +176,52 @@ static void run_global(clnn_context *ctx, int N, int C, int H, int W, int ndim_y
     clnn_tensor_release(tx); clnn_tensor_release(ty); clnn_tensor_release(tdy); clnn_tensor_release(tdx);
 }
 
+/* Global max pooling against the window reference with the window = the
+ * plane (max mode): values, first-maximum indices, the routed gradient. */
+static void run_global_max(clnn_context *ctx, int N, int C, int H, int W, int ndim_y)
+{
+    size_t nx = (size_t)N * C * H * W, ny = (size_t)N * C;
+    float *x = util_random(nx, (unsigned)nx + 9, -1, 1), *dy = util_random(ny, (unsigned)ny + 9, -1, 1);
+    if (nx >= 4) x[1] = x[3] = 5.0f; /* a tie: the first one wins */
+    clnn_tensor *tx = util_tensor(ctx, N, C, H, W, 4), *ty = util_tensor(ctx, N, C, 1, 1, ndim_y);
+    clnn_tensor *tdy = util_tensor(ctx, N, C, 1, 1, ndim_y), *tdx = util_tensor(ctx, N, C, H, W, 4), *ti = NULL;
+    const size_t ishape[4] = {(size_t)N, (size_t)C, 1, 1};
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, ndim_y, ishape, &ti));
+    clnn_tensor_upload(tx, x, nx * 4);
+    clnn_tensor_upload(tdy, dy, ny * 4);
+    CHECK_OK(ctx, clnn_global_maxpool2d_forward(ctx, tx, ty, ti));
+    CHECK_OK(ctx, clnn_global_maxpool2d_backward(ctx, tdy, ti, tdx));
+    float *gy = util_download(ctx, ty), *gdx = util_download(ctx, tdx);
+    int *gi = malloc(ny * sizeof *gi), *ri = malloc(ny * sizeof *ri);
+    REQUIRE(gi && ri, "host memory");
+    CHECK_OK(ctx, clnn_tensor_download(ti, gi, ny * sizeof *gi));
+    ref_pool_shape s = {N * C, H, W, H, W, H, W, 0, 0, 0, 0, 0};
+    ref_pool_shape_init(&s);
+    double *xd = util_to_double(x, nx), *dyd = util_to_double(dy, ny);
+    double *ry = malloc(ny * sizeof *ry), *rdx = malloc(nx * sizeof *rdx);
+    ref_pool_forward(&s, xd, ry, ri);
+    ref_pool_backward(&s, xd, dyd, rdx);
+    CHECK(test_max_rel_error(gy, ry, ny, 1e-30, 1e-7) <= 1 && memcmp(gi, ri, ny * sizeof *gi) == 0,
+          "global max N%d C%d %dx%d: values or indices differ from the reference", N, C, H, W);
+    CHECK(test_max_rel_error(gdx, rdx, nx, 1e-30, 1e-7) <= 1, "global max N%d C%d %dx%d: backward differs", N, C, H, W);
+    /* refusals leave y alone: fp32 indices, indices of another shape than y */
+    EXPECT_FAIL(ctx, CLNN_ERR_SHAPE, "clnn_global_maxpool2d_forward", clnn_global_maxpool2d_forward(ctx, tx, ty, tdy));
+    EXPECT_FAIL(ctx, CLNN_ERR_SHAPE, "clnn_global_maxpool2d_backward", clnn_global_maxpool2d_backward(ctx, tdy, tx, tdx));
+    float *gy2 = util_download(ctx, ty);
+    CHECK(util_same_bits(gy, gy2, ny), "a refused global max pooling wrote y");
+    free(gy2);
+    printf("global maxpool N%d C%d %dx%d: checked\n", N, C, H, W);
+    free(x), free(dy), free(gy), free(gdx), free(gi), free(ri), free(xd), free(dyd), free(ry), free(rdx);
+    clnn_tensor_release(tx), clnn_tensor_release(ty), clnn_tensor_release(tdy), clnn_tensor_release(tdx);
+    clnn_tensor_release(ti);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
+    run_global_max(ctx, 1, 1, 1, 1, 2);
+    run_global_max(ctx, 3, 7, 5, 3, 4);
+    run_global_max(ctx, 2, 3, 40, 33, 2); /* planes above the scatter tile: the gather backward */
     for (int mode = 0; mode < 3; mode++) {
         run_case(ctx, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, mode, 1);
         run_case(ctx, 2, 3, 7, 5, 3, 2, 2, 1, 1, 1, mode, 1);

@@ -81,5 +81,13 @@ CLNN_API clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tenso
 CLNN_API clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
 /* dx[n,c,h,w] = dy[n,c] / (H*W); dy is [N, C] or [N, C, 1, 1]. */
 CLNN_API clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx);
+/* Global max pooling (PyTorch's AdaptiveMaxPool2d(1)): y[n,c] = max over h, w
+ * of x[n,c,h,w], indices[n,c] = h*W + w of the first maximum (int32, y's
+ * shape: [N, C] or [N, C, 1, 1]); max pooling with the window = the plane. */
+CLNN_API clnn_status clnn_global_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y,
+                                                   clnn_tensor *indices);
+/* dx = dy[n,c] at indices[n,c], 0 elsewhere (overwrites dx). */
+CLNN_API clnn_status clnn_global_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
+                                                    const clnn_tensor *indices, clnn_tensor *dx);
 
 #endif

@@ -196,3 +196,40 @@ clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor 
     CHECK_SHAPE(ctx, dx->shape[2] <= 65535 && dx->shape[3] <= 65535, "%s: dx planes above 65535 pixels a side", fn);
     return run_pool(ctx, fn, 1, dx, &pooled, NULL, &prm, MODE_AVG_INCLUDE_PAD);
 }
+
+/* Max pooling with the window = the plane: the pooled tensors viewed as
+ * [N, C, 1, 1] (a copy of the handle, same buffer). */
+static clnn_status global_max(clnn_context *ctx, const char *fn, clnn__dims *d, int backward,
+                              const clnn_tensor *img, const char *img_name, const clnn_tensor *pooled,
+                              const char *pooled_name, const clnn_tensor *indices)
+{
+    TRY(check_global(ctx, fn, d, img, img_name, pooled, pooled_name));
+    TRY(clnn__check_shape(ctx, fn, d, "indices", indices, pooled->ndim == 4 ? "i32:N,C,1,1" : "i32:N,C"));
+    CHECK_SHAPE(ctx, img->shape[2] <= 65535 && img->shape[3] <= 65535, "%s: %s planes above 65535 pixels a side", fn,
+                img_name);
+    const clnn_tensor *outs[] = {backward ? img : pooled, backward ? NULL : indices};
+    const clnn_tensor *ins[] = {backward ? pooled : img, backward ? indices : NULL};
+    const char *out_names[] = {backward ? img_name : pooled_name, "indices"};
+    const char *in_names[] = {backward ? pooled_name : img_name, "indices"};
+    TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 2));
+    clnn_tensor view = *pooled;
+    view.ndim = 4;
+    view.shape[2] = view.shape[3] = 1;
+    const int H = (int)img->shape[2], W = (int)img->shape[3];
+    clnn_pool2d_options prm = {sizeof prm, {H, W}, {H, W}, {0, 0}, 1};
+    return run_pool(ctx, fn, backward, img, &view, indices->buffer, &prm, MODE_MAX);
+}
+
+clnn_status clnn_global_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y,
+                                          clnn_tensor *indices)
+{
+    CLNN_ENTRY(ctx);
+    return global_max(ctx, fn, &dims, 0, x, "x", y, "y", indices);
+}
+
+clnn_status clnn_global_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
+                                           clnn_tensor *dx)
+{
+    CLNN_ENTRY(ctx);
+    return global_max(ctx, fn, &dims, 1, dx, "dx", dy, "dy", indices);
+}
