@@ -3,7 +3,8 @@
  * ones share one), and each bucket goes device -> host -> step (MPI) ->
  * device. Two host buckets alternate: while the step of bucket i runs on
  * this thread, the context's in-order queue writes bucket i-1 back and
- * then reads bucket i+1 into the same host memory, in that order. */
+ * then reads bucket i+1 into the same host memory, in that order (a rank
+ * that only writes, a broadcast's receiver, waits for the write instead). */
 #include "mpi_internal.h"
 
 #include <stdlib.h>
@@ -73,22 +74,28 @@ clnn_status clnn_mpi__pipeline(clnn_mpi_call *c, int download, int upload, clnn_
 {
     if (c->total == 0) return CLNN_OK; /* every rank agreed on no data: nothing moves */
     cursor rd = {0, 0}, wr = {0, 0};
-    cl_event ready = NULL;
+    /* ready: the read of the next bucket; written[k]: the write back from
+     * host bucket k, which must be done before the step fills it again (a
+     * rank that also reads has waited for it through the read queued after) */
+    cl_event ready = NULL, written[2] = {NULL, NULL};
     cl_int err = download ? transfer(c, &rd, c->stage[0], min_size(c->bucket, c->total), 0, &ready) : CL_SUCCESS;
     clnn_status st = CLNN_OK;
     for (size_t b = 0, done = 0; done < c->total && st == CLNN_OK; b++) {
         size_t n = min_size(c->bucket, c->total - done), next = min_size(c->bucket, c->total - done - n);
         float *host = c->stage[b % 2];
+        if (written[b % 2] && err == CL_SUCCESS) err = wait_for(&written[b % 2]);
         if (download && err == CL_SUCCESS) err = wait_for(&ready);
         if (download && err == CL_SUCCESS && next > 0) err = transfer(c, &rd, c->stage[(b + 1) % 2], next, 0, &ready);
         /* a rank whose device failed still takes part, with zeros */
         if (err != CL_SUCCESS) memset(host, 0, n * sizeof(float));
         st = step(c, host, n, user);
-        if (st == CLNN_OK && upload && err == CL_SUCCESS) err = transfer(c, &wr, host, n, 1, NULL);
+        if (st == CLNN_OK && upload && err == CL_SUCCESS) err = transfer(c, &wr, host, n, 1, &written[b % 2]);
         done += n;
     }
-    if (ready) clReleaseEvent(ready);
     cl_int finished = clFinish(c->queue);
+    for (int k = 0; k < 2; k++)
+        if (written[k]) clReleaseEvent(written[k]);
+    if (ready) clReleaseEvent(ready);
     if (err == CL_SUCCESS) err = finished;
     if (st != CLNN_OK) return st; /* MPI failed or timed out: no agreement is possible any more */
     clnn_status local = CLNN_OK;
