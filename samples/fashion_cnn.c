@@ -85,6 +85,10 @@ int main(int argc, char **argv)
                           "Trains a small CNN (conv-bn-relu-pool x2, dense) on Fashion-MNIST with cutout\n"
                           "and a group-lasso term that prunes whole convolution filters.", &o);
     if (rc) return rc < 0 ? 2 : 0;
+    if (o.mpi) {
+        fprintf(stderr, "fashion_cnn: --mpi is fashion_mlp's (data-parallel training over MPI)\n");
+        return 2;
+    }
     if (o.cutout > SIDE || o.cutout != floorf(o.cutout)) {
         fprintf(stderr, "fashion_cnn: --cutout must be a whole number of pixels up to %d\n", SIDE);
         return 2;

@@ -92,5 +92,16 @@ void bench_sparse(bench_env *env);
 void bench_contrastive(bench_env *env);
 /* every program from clnn's binary cache vs built from source (bench_cache.c) */
 void bench_cache(bench_env *env);
+/* libclnn_mpi under mpirun: allreduce GB/s vs MPI_Allreduce, the MLP step's
+ * scaling vs the ideal (bench_mpi.c; bench_mpi_none.c in a build without
+ * MPI); started without mpirun it says that it skipped */
+void bench_mpi(bench_env *env);
+/* The rank mpirun gave this process (its environment), -1 when none: under
+ * mpirun only rank 0 prints and writes --json. */
+int bench_mpi_launched_rank(void);
+
+/* Random images in [0, 1) and labels (i * 7 + 1) % 10 into x and labels
+ * (bench_train.c); non-zero on error. */
+int bench_fill_images(clnn_tensor *x, clnn_tensor *labels, size_t n);
 
 #endif

@@ -18,8 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-/* Random images in [0, 1) and labels (i * 7 + 1) % 10 into x and labels. */
-static int fill_batch(clnn_tensor *x, clnn_tensor *labels, size_t n)
+int bench_fill_images(clnn_tensor *x, clnn_tensor *labels, size_t n)
 {
     int32_t *y = malloc(n * sizeof *y);
     if (!y) return 1;
@@ -68,7 +67,7 @@ static void bench_mlp(bench_env *env)
     a.ctx = env->ctx;
     mlp_create(env->ctx, &a.model, 1);
     mlp_batch_create(env->ctx, &a.batch, n);
-    double t = fill_batch(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_mlp_step, &a);
+    double t = bench_fill_images(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_mlp_step, &a);
     /* forward x W^T per layer, dW = dz^T x per layer, dx = dz W for layers 2 and 3 */
     const size_t in[3] = {784, 512, 256}, out[3] = {512, 256, 10};
     bench_gemm shapes[8];
@@ -108,7 +107,7 @@ static void bench_cnn(bench_env *env)
     a.ctx = env->ctx;
     cnn_create(env->ctx, &a.model, 1);
     cnn_batch_create(env->ctx, &a.batch, n);
-    double t = fill_batch(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_cnn_step, &a);
+    double t = bench_fill_images(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_cnn_step, &a);
     /* conv as im2col GEMMs over the batch: forward [K, C*9] x [C*9, N*HW],
      * weight gradient [K, N*HW] x [N*HW, C*9], data gradient (conv2 only)
      * [C*9, K] x [K, N*HW]; then the dense layer's three products */
