@@ -100,8 +100,14 @@ void bench_mpi(bench_env *env);
  * mpirun only rank 0 prints and writes --json. */
 int bench_mpi_launched_rank(void);
 
-/* Random images in [0, 1) and labels (i * 7 + 1) % 10 into x and labels
- * (bench_train.c); non-zero on error. */
-int bench_fill_images(clnn_tensor *x, clnn_tensor *labels, size_t n);
+/* How a caller times fn(arg): bench_wall_time alone, or across MPI ranks
+ * (bench_mpi.c); user is the timer's own. */
+typedef double (*bench_timer)(bench_env *env, int (*fn)(void *arg), void *arg, void *user);
+/* One training step of the samples' MLP (mlp_train_step_dp, what
+ * fashion_mlp runs) on `rows` random images of a global batch of `global`,
+ * for group g, timed by timer; negative on error (bench_train.c). */
+struct dp_group;
+double bench_mlp_step_time(bench_env *env, clnn_context *ctx, const struct dp_group *g, size_t rows, size_t global,
+                           bench_timer timer, void *user);
 
 #endif

@@ -7,8 +7,8 @@
  *     MPI_Allreduce (sum) of a host buffer of the same size, in the same
  *     run: the ratio is what the device round trip, the buckets and the
  *     deterministic scheme cost over MPI alone.
- *   - scaling: one training step of the samples' MLP (mlp_train_step_dp,
- *     the step fashion_mlp --mpi runs) on a global batch of 128 images
+ *   - scaling: one training step of the samples' MLP (bench_mlp_step_time:
+ *     mlp_train_step_dp, the step fashion_mlp --mpi runs) on a global batch of 128 images
  *     shared by every rank, in images/s, against the ideal: the ranks
  *     times the images/s of rank 0 alone on the whole batch, measured in
  *     the same run while the other ranks wait without spinning. The ratio
@@ -19,7 +19,6 @@
 #include "bench.h"
 
 #include "data_parallel.h"
-#include "mlp_model.h"
 
 #include <clnn/mpi.h>
 #include <stdio.h>
@@ -45,10 +44,12 @@ static int by_value(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Median over repeats of the slowest rank's time of fn(arg) on comm, after
- * one untimed run; negative when fn failed on some rank. */
-static double timed(bench_env *env, MPI_Comm comm, int (*fn)(void *arg), void *arg)
+/* Median over repeats of the slowest rank's time of fn(arg) on the
+ * communicator *comm, after one untimed run; negative when fn failed on
+ * some rank. A bench_timer. */
+static double timed(bench_env *env, int (*fn)(void *arg), void *arg, void *user)
 {
+    MPI_Comm comm = *(const MPI_Comm *)user;
     int bad = fn(arg), n = env->repeats < MAX_REPEATS ? env->repeats : MAX_REPEATS;
     double t[MAX_REPEATS];
     for (int i = 0; i < n; i++) {
@@ -108,10 +109,11 @@ static void allreduce_rows(bench_env *env, clnn_context *ctx, size_t n)
         clnn_tensor_release(a.t);
         return;
     }
-    double bytes = 4.0 * (double)n, t_host = timed(env, MPI_COMM_WORLD, run_host, &a);
+    MPI_Comm world = MPI_COMM_WORLD;
+    double bytes = 4.0 * (double)n, t_host = timed(env, run_host, &a, &world);
     for (int det = 1; det >= 0; det--) {
         a.opt.deterministic = det;
-        double t = timed(env, MPI_COMM_WORLD, run_clnn, &a);
+        double t = timed(env, run_clnn, &a, &world);
         char name[96];
         snprintf(name, sizeof name, "allreduce %.0f MiB, %s", bytes / (1 << 20), det ? "deterministic" : "MPI_Allreduce");
         if (t <= 0 || t_host <= 0) fprintf(stderr, "bench mpi: %s: %s\n", name, clnn_last_error(ctx));
@@ -123,47 +125,18 @@ static void allreduce_rows(bench_env *env, clnn_context *ctx, size_t n)
 
 /* --------------------------------------------------------------- scaling */
 
-typedef struct step_args {
-    clnn_context *ctx;
-    mlp model;
-    mlp_batch batch;
-    dp_group g;
-    size_t global;
-    unsigned long step;
-} step_args;
-
-static int run_step(void *p)
-{
-    step_args *a = p;
-    clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
-    a->step++;
-    mlp_train_step_dp(a->ctx, &a->model, &a->batch, &ce, 0.2f, a->step, 1e-3f, 0.01f, a->step, &a->g, a->global);
-    return clnn_finish(a->ctx) != CLNN_OK;
-}
-
-/* Step time on `rows` rows of a global batch of `global` under group g. */
-static double step_time(bench_env *env, clnn_context *ctx, MPI_Comm comm, dp_group g, size_t rows, size_t global)
-{
-    step_args a = {.ctx = ctx, .g = g, .global = global};
-    mlp_create(ctx, &a.model, 1);
-    mlp_batch_create(ctx, &a.batch, rows);
-    double t = bench_fill_images(a.batch.x, a.batch.labels, rows) ? -1 : timed(env, comm, run_step, &a);
-    mlp_batch_release(&a.batch);
-    mlp_release(&a.model);
-    return t;
-}
-
 static void scaling_row(bench_env *env, clnn_context *ctx, int rank, int ranks)
 {
     const size_t global = 128; /* fashion_mlp's default batch */
+    MPI_Comm self = MPI_COMM_SELF, world = MPI_COMM_WORLD;
+    const dp_group one = {0, 1, 0}, all = {rank, ranks, 1};
     double t1 = -1;
-    if (rank == 0) t1 = step_time(env, ctx, MPI_COMM_SELF, (dp_group){0, 1, 0}, global, global);
-    wait_quietly(MPI_COMM_WORLD);
-    MPI_Bcast(&t1, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
-    dp_group g = {rank, ranks, 1};
+    if (rank == 0) t1 = bench_mlp_step_time(env, ctx, &one, global, global, timed, &self);
+    wait_quietly(world);
+    MPI_Bcast(&t1, 1, MPI_DOUBLE, 0, world);
     size_t start, rows;
-    dp_shard(&g, global, &start, &rows);
-    double tp = step_time(env, ctx, MPI_COMM_WORLD, g, rows, global);
+    dp_shard(&all, global, &start, &rows);
+    double tp = bench_mlp_step_time(env, ctx, &all, rows, global, timed, &world);
     char name[96], ideal[32];
     snprintf(name, sizeof name, "MLP step, batch %zu over %d ranks", global, ranks);
     snprintf(ideal, sizeof ideal, "ideal: %d x 1 rank", ranks);

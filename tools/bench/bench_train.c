@@ -18,7 +18,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-int bench_fill_images(clnn_tensor *x, clnn_tensor *labels, size_t n)
+/* Random images in [0, 1) and labels (i * 7 + 1) % 10 into x and labels. */
+static int fill_batch(clnn_tensor *x, clnn_tensor *labels, size_t n)
 {
     int32_t *y = malloc(n * sizeof *y);
     if (!y) return 1;
@@ -48,6 +49,8 @@ typedef struct mlp_args {
     clnn_context *ctx;
     mlp model;
     mlp_batch batch;
+    const dp_group *g;
+    size_t global;
     unsigned long step;
 } mlp_args;
 
@@ -56,18 +59,33 @@ static int run_mlp_step(void *p)
     mlp_args *a = p;
     clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     a->step++;
-    mlp_train_step(a->ctx, &a->model, &a->batch, &ce, 0.2f, a->step, 1e-3f, 0.01f, a->step);
-    return 0;
+    mlp_train_step_dp(a->ctx, &a->model, &a->batch, &ce, 0.2f, a->step, 1e-3f, 0.01f, a->step, a->g, a->global);
+    return clnn_finish(a->ctx) != CLNN_OK;
+}
+
+double bench_mlp_step_time(bench_env *env, clnn_context *ctx, const dp_group *g, size_t rows, size_t global,
+                           bench_timer timer, void *user)
+{
+    mlp_args a = {.ctx = ctx, .g = g, .global = global};
+    mlp_create(ctx, &a.model, 1);
+    mlp_batch_create(ctx, &a.batch, rows);
+    double t = fill_batch(a.batch.x, a.batch.labels, rows) ? -1 : timer(env, run_mlp_step, &a, user);
+    mlp_batch_release(&a.batch);
+    mlp_release(&a.model);
+    return t;
+}
+
+static double wall_timer(bench_env *env, int (*fn)(void *arg), void *arg, void *user)
+{
+    (void)user;
+    return bench_wall_time(env, fn, arg);
 }
 
 static void bench_mlp(bench_env *env)
 {
     size_t n = 128; /* the sample's default batch */
-    mlp_args a = {0};
-    a.ctx = env->ctx;
-    mlp_create(env->ctx, &a.model, 1);
-    mlp_batch_create(env->ctx, &a.batch, n);
-    double t = bench_fill_images(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_mlp_step, &a);
+    const dp_group one = {0, 1, 0};
+    double t = bench_mlp_step_time(env, env->ctx, &one, n, n, wall_timer, NULL);
     /* forward x W^T per layer, dW = dz^T x per layer, dx = dz W for layers 2 and 3 */
     const size_t in[3] = {784, 512, 256}, out[3] = {512, 256, 10};
     bench_gemm shapes[8];
@@ -78,8 +96,6 @@ static void bench_mlp(bench_env *env)
         if (l > 0) shapes[count++] = (bench_gemm){n, in[l], out[l], 1, 0, 0};
     }
     report_step(env, "MLP 784-512-256-10 step, batch 128", n, t, shapes, count);
-    mlp_batch_release(&a.batch);
-    mlp_release(&a.model);
 }
 
 /* ------------------------------------------------------------------- CNN */
@@ -107,7 +123,7 @@ static void bench_cnn(bench_env *env)
     a.ctx = env->ctx;
     cnn_create(env->ctx, &a.model, 1);
     cnn_batch_create(env->ctx, &a.batch, n);
-    double t = bench_fill_images(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_cnn_step, &a);
+    double t = fill_batch(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_cnn_step, &a);
     /* conv as im2col GEMMs over the batch: forward [K, C*9] x [C*9, N*HW],
      * weight gradient [K, N*HW] x [N*HW, C*9], data gradient (conv2 only)
      * [C*9, K] x [K, N*HW]; then the dense layer's three products */
