@@ -92,10 +92,15 @@ clnn_status clnn_mpi__pipeline(clnn_mpi_call *c, int download, int upload, clnn_
         if (st == CLNN_OK && upload && err == CL_SUCCESS) err = transfer(c, &wr, host, n, 1, &written[b % 2]);
         done += n;
     }
-    cl_int finished = clFinish(c->queue);
-    for (int k = 0; k < 2; k++)
-        if (written[k]) clReleaseEvent(written[k]);
+    /* the last writes by their events: Mesa 22.3's rusticl returns from
+     * clFinish before a queued write has read its host memory
+     * (docs/portability.md), and the host buckets are freed next */
+    for (int k = 0; k < 2; k++) {
+        cl_int waited = written[k] ? wait_for(&written[k]) : CL_SUCCESS;
+        if (err == CL_SUCCESS) err = waited;
+    }
     if (ready) clReleaseEvent(ready);
+    cl_int finished = clFinish(c->queue);
     if (err == CL_SUCCESS) err = finished;
     if (st != CLNN_OK) return st; /* MPI failed or timed out: no agreement is possible any more */
     clnn_status local = CLNN_OK;
