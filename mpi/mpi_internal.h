@@ -62,8 +62,8 @@ clnn_status clnn_mpi__fail(const clnn_mpi_call *c, clnn_status status, const cha
 /* ---- agree.c */
 /* Every rank's local verdict on a call, and its terms -- kind (the op of
  * an allreduce, the root of a broadcast), options and tensor sizes -- are
- * compared before any data moves, the same way on every rank: the lowest
- * failing rank's status (its message quoted by the others), else
+ * compared before any data moves, the same way on every rank: a failing
+ * rank's status (the most negative one; its message quoted by the others), else
  * CLNN_ERR_SHAPE when the tensors differ, CLNN_ERR_INVALID_ARGUMENT when
  * the kind or the options differ, else CLNN_OK. local: this rank's checks
  * (their message recorded); what names the kind in messages. */

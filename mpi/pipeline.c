@@ -75,8 +75,8 @@ clnn_status clnn_mpi__pipeline(clnn_mpi_call *c, int download, int upload, clnn_
     if (c->total == 0) return CLNN_OK; /* every rank agreed on no data: nothing moves */
     cursor rd = {0, 0}, wr = {0, 0};
     /* ready: the read of the next bucket; written[k]: the write back from
-     * host bucket k, which must be done before the step fills it again (a
-     * rank that also reads has waited for it through the read queued after) */
+     * host bucket k, which must be done before the step fills it again (on a
+     * rank that also reads, the read queued after it has finished already) */
     cl_event ready = NULL, written[2] = {NULL, NULL};
     cl_int err = download ? transfer(c, &rd, c->stage[0], min_size(c->bucket, c->total), 0, &ready) : CL_SUCCESS;
     clnn_status st = CLNN_OK;

@@ -29,7 +29,11 @@
  *   - The calls download the tensors to host memory bucket by bucket, move
  *     them with MPI and upload the results; they return when the tensors
  *     hold the result. They enqueue on the context's in-order queue, so
- *     they see every earlier call's results.
+ *     they see every earlier call's results. A device copy that fails on one
+ *     rank once data moves fails the call on every rank (the others still
+ *     finish it, so none waits), and leaves the tensors undefined everywhere.
+ *   - They call MPI from the calling thread: below MPI_THREAD_SERIALIZED,
+ *     call them from the thread that initialized MPI.
  */
 #ifndef CLNN_MPI_H
 #define CLNN_MPI_H
@@ -103,7 +107,7 @@ CLNN_MPI_API clnn_status clnn_mpi_local_rank(MPI_Comm comm, int *local_rank, int
  * else the default), so that the ranks of a machine take its GPUs in rank
  * order, one each, and share them in turn when there are more ranks than
  * GPUs. Collective over comm: when a rank cannot make its context, every
- * rank fails and *out stays NULL everywhere. */
+ * rank fails (naming that rank) and *out is left as it was everywhere. */
 CLNN_MPI_API clnn_status clnn_mpi_context_create(MPI_Comm comm, const char *selector, clnn_context **out);
 
 #ifdef __cplusplus
