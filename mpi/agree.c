@@ -58,9 +58,10 @@ static clnn_status decide(clnn_mpi_call *c, const spread *s, const char *what)
     static const char rule[] = "every rank passes tensors of the same sizes in the same order";
     if (differs(s, T_COUNT) || differs(s, T_TOTAL)) {
         int t = differs(s, T_COUNT) ? T_COUNT : T_TOTAL;
-        return clnn_mpi__fail(c, CLNN_ERR_SHAPE, "%s: the ranks' tensors differ: rank %d passes %ld %s, rank %d %ld (%s)",
-                              c->fn, s->lo_rank[t], s->lo[t], t == T_COUNT ? "tensors" : "floats in all",
-                              s->hi_rank[t], s->hi[t], rule);
+        return clnn_mpi__fail(c, CLNN_ERR_SHAPE,
+                              "%s: the ranks' tensors differ: rank %d passes %ld %s, rank %d %ld (%s)", c->fn,
+                              s->lo_rank[t], s->lo[t], t == T_COUNT ? "tensors" : "floats in all", s->hi_rank[t],
+                              s->hi[t], rule);
     }
     if (differs(s, T_HASH_LO) || differs(s, T_HASH_HI)) {
         int t = differs(s, T_HASH_LO) ? T_HASH_LO : T_HASH_HI;

@@ -28,8 +28,8 @@ clnn_status clnn_mpi_allreduce(clnn_context *ctx, MPI_Comm comm, clnn_mpi_op op,
     if (local == CLNN_OK && c.opt.deterministic && c.total > 0 && !(det = clnn_mpi__det_create(&c, mean)))
         local = clnn_mpi__fail(&c, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory for the reduction's scratch", c.fn);
     clnn_status st = clnn_mpi__agree(&c, local, (long)op, "ops (CLNN_MPI_SUM 0, CLNN_MPI_MEAN 1)");
-    if (st == CLNN_OK)
-        st = det ? clnn_mpi__pipeline(&c, 1, 1, clnn_mpi__det_step, det) : clnn_mpi__pipeline(&c, 1, 1, fast_step, &mean);
+    if (st == CLNN_OK && det) st = clnn_mpi__pipeline(&c, 1, 1, clnn_mpi__det_step, det);
+    else if (st == CLNN_OK) st = clnn_mpi__pipeline(&c, 1, 1, fast_step, &mean);
     clnn_mpi__det_release(&c, det);
     clnn_mpi__unstage(&c);
     return st;

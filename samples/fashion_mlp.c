@@ -107,7 +107,8 @@ static void report_epoch(trainer *t, int epoch, const epoch_sums *mine, epoch_ro
         dp_gather(&t->g, part[k], all + k * ranks);
         for (size_t i = 0; i < ranks; i++) {
             double v = all[k * ranks + i];
-            total[k] = k != 3 ? total[k] + v : v > total[k] ? v : total[k]; /* the epoch lasts as long as the slowest rank */
+            /* seconds: the epoch lasts as long as the slowest rank */
+            total[k] = k != 3 ? total[k] + v : v > total[k] ? v : total[k];
         }
     }
     double global = (double)(t->steps * t->o.batch);

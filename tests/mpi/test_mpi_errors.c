@@ -53,7 +53,8 @@ static void before_mpi(void)
     EXPECT_REFUSED(c, INVAL, "clnn_mpi_allreduce", "not initialized",
                    clnn_mpi_allreduce(c, MPI_COMM_WORLD, CLNN_MPI_SUM, NULL, 1, &t));
     int lr;
-    EXPECT_REFUSED(NULL, INVAL, "clnn_mpi_local_rank", "not initialized", clnn_mpi_local_rank(MPI_COMM_WORLD, &lr, NULL));
+    EXPECT_REFUSED(NULL, INVAL, "clnn_mpi_local_rank", "not initialized",
+                   clnn_mpi_local_rank(MPI_COMM_WORLD, &lr, NULL));
     expect_untouched(t, "a call before MPI_Init");
     clnn_tensor_release(t);
     clnn_context_release(c);
@@ -94,10 +95,12 @@ static void bad_everywhere(clnn_tensor *t, clnn_tensor *ti)
     o.timeout_seconds = NAN;
     EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_broadcast", "timeout_seconds",
                    clnn_mpi_broadcast(ctx, MPI_COMM_WORLD, 0, &o, 1, &t));
-    EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_broadcast", "root is -1", clnn_mpi_broadcast(ctx, MPI_COMM_WORLD, -1, NULL, 1, &t));
+    EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_broadcast", "root is -1",
+                   clnn_mpi_broadcast(ctx, MPI_COMM_WORLD, -1, NULL, 1, &t));
     EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_broadcast", "must be a rank",
                    clnn_mpi_broadcast(ctx, MPI_COMM_WORLD, ranks, NULL, 1, &t));
-    EXPECT_REFUSED(NULL, INVAL, "clnn_mpi_local_rank", "local_rank is NULL", clnn_mpi_local_rank(MPI_COMM_WORLD, NULL, NULL));
+    EXPECT_REFUSED(NULL, INVAL, "clnn_mpi_local_rank", "local_rank is NULL",
+                   clnn_mpi_local_rank(MPI_COMM_WORLD, NULL, NULL));
     clnn_context *made = NULL;
     EXPECT_REFUSED(NULL, INVAL, "clnn_mpi_context_create", "out is NULL",
                    clnn_mpi_context_create(MPI_COMM_WORLD, NULL, NULL));
@@ -133,7 +136,8 @@ static void bad_on_one_rank(clnn_tensor *t)
     o.bucket_bytes = odd ? 64 : 128;
     EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_allreduce", "options differ",
                    clnn_mpi_allreduce(ctx, MPI_COMM_WORLD, CLNN_MPI_SUM, &o, 1, &t));
-    EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_broadcast", "roots", clnn_mpi_broadcast(ctx, MPI_COMM_WORLD, odd, NULL, 1, &t));
+    EXPECT_REFUSED(ctx, INVAL, "clnn_mpi_broadcast", "roots",
+                   clnn_mpi_broadcast(ctx, MPI_COMM_WORLD, odd, NULL, 1, &t));
     clnn_context *made = NULL;
     EXPECT_REFUSED(NULL, CLNN_ERR_DEVICE_NOT_FOUND, "clnn_mpi_context_create", odd ? "no-such-device" : refused,
                    clnn_mpi_context_create(MPI_COMM_WORLD, odd ? "no-such-device" : NULL, &made));

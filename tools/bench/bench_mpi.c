@@ -115,7 +115,8 @@ static void allreduce_rows(bench_env *env, clnn_context *ctx, size_t n)
         a.opt.deterministic = det;
         double t = timed(env, run_clnn, &a, &world);
         char name[96];
-        snprintf(name, sizeof name, "allreduce %.0f MiB, %s", bytes / (1 << 20), det ? "deterministic" : "MPI_Allreduce");
+        snprintf(name, sizeof name, "allreduce %.0f MiB, %s", bytes / (1 << 20),
+                 det ? "deterministic" : "MPI_Allreduce");
         if (t <= 0 || t_host <= 0) fprintf(stderr, "bench mpi: %s: %s\n", name, clnn_last_error(ctx));
         else bench_report(env, MPI_GROUP, name, bytes / t * 1e-9, "GB/s", bytes / t_host * 1e-9, "MPI_Allreduce, host");
     }
