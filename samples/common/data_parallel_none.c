@@ -1,8 +1,6 @@
 /* data_parallel.h without MPI in the build: a group of one process. */
 #include "data_parallel.h"
 
-#include "model_util.h"
-
 #include <stdio.h>
 
 int dp_start(const char *name, int mpi, dp_group *g)

@@ -102,9 +102,12 @@ static void allreduce_rows(bench_env *env, clnn_context *ctx, size_t n)
 {
     allreduce_args a = {ctx, NULL, {0}, calloc(n, sizeof(float)), (int)n};
     clnn_mpi_options_init(&a.opt);
-    if (!a.host || clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &a.t) != CLNN_OK ||
-        clnn_tensor_random_uniform(a.t, 7, 0, -1.0f, 1.0f) != CLNN_OK) {
-        fprintf(stderr, "bench mpi: %s\n", a.t ? clnn_last_error(ctx) : "out of memory");
+    int bad = !a.host || clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &a.t) != CLNN_OK ||
+              clnn_tensor_random_uniform(a.t, 7, 0, -1.0f, 1.0f) != CLNN_OK;
+    if (bad) fprintf(stderr, "bench mpi: %s\n", a.t ? clnn_last_error(ctx) : "out of memory");
+    /* every rank measures, or none: a rank alone in a collective would wait forever */
+    MPI_Allreduce(MPI_IN_PLACE, &bad, 1, MPI_INT, MPI_LOR, MPI_COMM_WORLD);
+    if (bad) {
         free(a.host);
         clnn_tensor_release(a.t);
         return;

@@ -63,16 +63,24 @@ static int run_mlp_step(void *p)
     return clnn_finish(a->ctx) != CLNN_OK;
 }
 
+static int failed_step(void *p)
+{
+    (void)p;
+    return 1;
+}
+
 double bench_mlp_step_time(bench_env *env, clnn_context *ctx, const dp_group *g, size_t rows, size_t global,
                            bench_timer timer, void *user)
 {
     mlp_args a = {.ctx = ctx, .g = g, .global = global};
     mlp_create(ctx, &a.model, 1);
     mlp_batch_create(ctx, &a.batch, rows);
-    double t = fill_batch(a.batch.x, a.batch.labels, rows) ? -1 : timer(env, run_mlp_step, &a, user);
+    /* the timer runs either way: across ranks it is collective, and a step that fails fails it everywhere */
+    int bad = fill_batch(a.batch.x, a.batch.labels, rows);
+    double t = timer(env, bad ? failed_step : run_mlp_step, &a, user);
     mlp_batch_release(&a.batch);
     mlp_release(&a.model);
-    return t;
+    return bad ? -1 : t;
 }
 
 static double wall_timer(bench_env *env, int (*fn)(void *arg), void *arg, void *user)
