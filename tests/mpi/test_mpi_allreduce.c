@@ -118,7 +118,9 @@ static uint64_t sizes_and_modes(void)
             k.deterministic = mode < 2;
             k.op = mode % 2 ? CLNN_MPI_MEAN : CLNN_MPI_SUM;
             uint64_t got = run_case(&k);
-            if (k.deterministic) h = mpi_test_hash((const float *)&got, 2, h);
+            float bits[2];
+            memcpy(bits, &got, sizeof bits);
+            if (k.deterministic) h = mpi_test_hash(bits, 2, h);
         }
     return h;
 }
