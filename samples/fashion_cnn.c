@@ -77,6 +77,20 @@ static void print_epoch(clnn_context *ctx, const cnn *m, const epoch_row *r)
     fflush(stdout);
 }
 
+/* Flags this sample cannot take, said on stderr: 1 when there is one. */
+static int refused_flags(const sample_options *o)
+{
+    if (o->mpi) {
+        fprintf(stderr, "fashion_cnn: --mpi is fashion_mlp's (data-parallel training over MPI)\n");
+        return 1;
+    }
+    if (o->cutout > SIDE || o->cutout != floorf(o->cutout)) {
+        fprintf(stderr, "fashion_cnn: --cutout must be a whole number of pixels up to %d\n", SIDE);
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     sample_options o = {.epochs = 5, .batch = 64, .lr = 2e-3f, .seed = 1, .csv = "fashion_cnn.csv",
@@ -85,10 +99,7 @@ int main(int argc, char **argv)
                           "Trains a small CNN (conv-bn-relu-pool x2, dense) on Fashion-MNIST with cutout\n"
                           "and a group-lasso term that prunes whole convolution filters.", &o);
     if (rc) return rc < 0 ? 2 : 0;
-    if (o.cutout > SIDE || o.cutout != floorf(o.cutout)) {
-        fprintf(stderr, "fashion_cnn: --cutout must be a whole number of pixels up to %d\n", SIDE);
-        return 2;
-    }
+    if (refused_flags(&o)) return 2;
     fashion_set train, test;
     clnn_context *ctx;
     clnn_device_info info;

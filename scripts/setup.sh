@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo
           libclblast-dev libcjson-dev libxxhash-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox jq
           oclgrind valgrind clang libclang-rt-14-dev     # reliability checks: docs/reliability.md
-          mesa-opencl-icd clang-15)                        # portability: rusticl, offline compiles (docs/portability.md)
+          mesa-opencl-icd clang-15                         # portability: rusticl, offline compiles (docs/portability.md)
+          libopenmpi-dev openmpi-bin)                      # libclnn_mpi, fashion_mlp --mpi (docs/distributed.md)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

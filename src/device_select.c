@@ -212,14 +212,24 @@ static const char *shown(const char *selector, char buf[SHOWN_MAX + 48])
     return buf;
 }
 
-clnn_status clnn_device_select(const char *selector, size_t *index)
+/* The devices a non-index selector matches, in rank order, into order[]
+ * (room for n); their count. The default keeps those of the best-ranked
+ * match's type, so that processes sharing a machine spread over its GPUs
+ * and never onto the CPU beside them. */
+static size_t matches_by_rank(const survey_item *items, size_t n, sel_kind kind, clnn_device_type type,
+                              const char *sel, size_t *order)
 {
-    CLNN_ENTRY_NO_CONTEXT();
-    if (!index) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: index is NULL", fn);
-    return clnn__device_select(fn, selector, index);
+    size_t count = 0;
+    for (unsigned r = 0; r < n; r++)
+        for (size_t i = 0; i < n; i++)
+            if (items[i].rank.rank == r && selectable(&items[i], kind, type, sel) &&
+                (kind != SEL_DEFAULT || count == 0 || items[i].info.type == items[order[0]].info.type))
+                order[count++] = i;
+    return count;
 }
 
-clnn_status clnn__device_select(const char *fn, const char *selector, size_t *index)
+/* clnn_device_select for slot 0, clnn_device_select_nth for the others. */
+static clnn_status select_slot(const char *fn, const char *selector, size_t slot, size_t *index, size_t *matches)
 {
     survey_item *items;
     size_t n;
@@ -240,29 +250,50 @@ clnn_status clnn__device_select(const char *fn, const char *selector, size_t *in
     char short_buf[SHOWN_MAX + 48];
     const char *quoted = selector ? shown(selector, short_buf) : "";
     clnn_status st = CLNN_OK;
-    if (kind == SEL_INDEX) {
+    size_t *order = malloc(n * sizeof *order), count = 0;
+    if (!order) {
+        st = clnn__fail(NULL, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    } else if (kind == SEL_INDEX) {
         if (want >= n)
             st = fail_listing(items, n, "%s: %s '%s' is past the last device", fn, source, quoted);
         else if (!items[want].rank.available)
             st = fail_listing(items, n, "%s: %s '%s' is device [%zu] %s, which is %s", fn, source, quoted, want,
                               items[want].info.name, items[want].rank.reason);
         else
-            *index = want;
+            order[count++] = want;
     } else {
-        size_t best = n;
-        for (size_t i = 0; i < n; i++)
-            if (selectable(&items[i], kind, type, selector) &&
-                (best == n || items[i].rank.rank < items[best].rank.rank))
-                best = i;
-        if (best < n)
-            *index = best;
-        else if (kind == SEL_DEFAULT)
+        count = matches_by_rank(items, n, kind, type, selector, order);
+        if (count == 0 && kind == SEL_DEFAULT)
             st = fail_listing(items, n,
                               "%s: no available GPU, CPU or accelerator to choose by default (a "
                               "simulator is chosen only by name or index, e.g. CLNN_DEVICE=oclgrind)", fn);
-        else
+        else if (count == 0)
             st = fail_listing(items, n, "%s: %s '%s' matches no available device", fn, source, quoted);
     }
+    if (st == CLNN_OK) {
+        *index = order[slot % count];
+        if (matches) *matches = count;
+    }
+    free(order);
     free(items);
     return st;
+}
+
+clnn_status clnn_device_select(const char *selector, size_t *index)
+{
+    CLNN_ENTRY_NO_CONTEXT();
+    if (!index) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: index is NULL", fn);
+    return clnn__device_select(fn, selector, index);
+}
+
+clnn_status clnn_device_select_nth(const char *selector, size_t slot, size_t *index, size_t *matches)
+{
+    CLNN_ENTRY_NO_CONTEXT();
+    if (!index) return clnn__fail(NULL, CLNN_ERR_INVALID_ARGUMENT, "%s: index is NULL", fn);
+    return select_slot(fn, selector, slot, index, matches);
+}
+
+clnn_status clnn__device_select(const char *fn, const char *selector, size_t *index)
+{
+    return select_slot(fn, selector, 0, index, NULL);
 }

@@ -19,6 +19,7 @@ const char *clnn_status_string(clnn_status status)
     case CLNN_ERR_IO: return "CLNN_ERR_IO: a file could not be read or written";
     case CLNN_ERR_UNSUPPORTED: return "CLNN_ERR_UNSUPPORTED: the device lacks a needed capability";
     case CLNN_ERR_INTERNAL: return "CLNN_ERR_INTERNAL: internal error in clnn";
+    case CLNN_ERR_COMM: return "CLNN_ERR_COMM: a communication step failed or timed out";
     }
     return "unknown clnn_status";
 }
@@ -30,13 +31,31 @@ const char *clnn_last_error(const clnn_context *ctx)
     return ctx ? ctx->last_error : thread_error;
 }
 
+static void record(clnn_context *ctx, const char *fmt, va_list ap)
+{
+    vsnprintf(thread_error, sizeof thread_error, fmt, ap);
+    if (ctx) memcpy(ctx->last_error, thread_error, sizeof ctx->last_error);
+}
+
 clnn_status clnn__fail(clnn_context *ctx, clnn_status status, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(thread_error, sizeof thread_error, fmt, ap);
+    record(ctx, fmt, ap);
     va_end(ap);
-    if (ctx) memcpy(ctx->last_error, thread_error, sizeof ctx->last_error);
+    return status;
+}
+
+clnn_status clnn_set_last_error(clnn_context *ctx, clnn_status status, const char *fmt, ...)
+{
+    CLNN_ENTRY_NO_CONTEXT();
+    CHECK_ARG(ctx, fmt != NULL, "%s: fmt is NULL", fn);
+    CHECK_ARG(ctx, status < CLNN_OK && status >= CLNN_ERR_COMM, "%s: status %d is not an error status", fn,
+              (int)status);
+    va_list ap;
+    va_start(ap, fmt);
+    record(ctx, fmt, ap);
+    va_end(ap);
     return status;
 }
 

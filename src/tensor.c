@@ -183,6 +183,7 @@ clnn_status clnn_tensor_shape(const clnn_tensor *t, int *ndim, size_t shape[CLNN
 size_t clnn_tensor_count(const clnn_tensor *t) { return t ? t->count : 0; }
 clnn_dtype clnn_tensor_dtype(const clnn_tensor *t) { return t ? t->dtype : CLNN_FLOAT32; }
 cl_mem clnn_tensor_buffer(const clnn_tensor *t) { return t ? t->buffer : NULL; }
+clnn_context *clnn_tensor_context(const clnn_tensor *t) { return t ? t->ctx : NULL; }
 
 static clnn_status check_transfer(const clnn_tensor *t, const void *ptr, size_t bytes, const char *fn,
                                   const char *ptr_name)

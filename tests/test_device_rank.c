@@ -230,6 +230,51 @@ static void amd_vendor(void)
     expect_select(NULL, 1);
 }
 
+/* clnn_device_select_nth(sel, slot) must give want[slot] for every slot
+ * listed (want ends with SIZE_MAX), from `matches` devices in turn. */
+static void expect_nth(const char *selector, size_t matches, const size_t *want)
+{
+    for (size_t slot = 0; want[slot] != SIZE_MAX; slot++) {
+        size_t idx = 99, m = 99;
+        clnn_status st = clnn_device_select_nth(selector, slot, &idx, &m);
+        CHECK(st == CLNN_OK && idx == want[slot] && m == matches,
+              "%s: selector '%s' slot %zu -> %s, index %zu of %zu, expected %zu of %zu (%s)", scenario,
+              selector ? selector : "(default)", slot, clnn_status_string(st), idx, m, want[slot], matches,
+              st ? clnn_last_error(NULL) : "");
+    }
+}
+
+#define SLOTS(...) ((const size_t[]){__VA_ARGS__, SIZE_MAX})
+
+/* One process per device (MPI ranks by local rank): four GPUs of two
+ * kinds and the CPU they sit in. The default and "gpu" take the GPUs in
+ * rank order and wrap around, never the CPU; a name takes what it matches;
+ * an index stays one device. */
+static void one_slot_per_device(void)
+{
+    use("slots", POCL_EPYC ";"
+        "platform=NVIDIA CUDA,type=gpu,vendor=NVIDIA Corporation,name=NVIDIA L4,cu=58,mhz=2040;"
+        "platform=NVIDIA CUDA,type=gpu,vendor=NVIDIA Corporation,name=NVIDIA H100,cu=132,mhz=1980;"
+        "platform=NVIDIA CUDA,type=gpu,vendor=NVIDIA Corporation,name=NVIDIA H100,cu=132,mhz=1980;"
+        "platform=NVIDIA CUDA,type=gpu,vendor=NVIDIA Corporation,name=NVIDIA L4,cu=58,mhz=2040,available=0");
+    expect_nth(NULL, 3, SLOTS(2, 3, 1, 2, 3, 1));
+    expect_nth("gpu", 3, SLOTS(2, 3, 1, 2));
+    expect_nth("h100", 2, SLOTS(2, 3, 2));
+    expect_nth("cpu", 1, SLOTS(0, 0));
+    expect_nth("nvidia", 3, SLOTS(2, 3, 1));
+    expect_nth("1", 1, SLOTS(1, 1, 1));
+    size_t idx = 99;
+    CHECK(clnn_device_select_nth("4", 0, &idx, NULL) == CLNN_ERR_DEVICE_NOT_FOUND && idx == 99,
+          "%s: an unavailable device by index", scenario);
+    CHECK(clnn_device_select_nth("tpu", 5, &idx, NULL) == CLNN_ERR_DEVICE_NOT_FOUND && idx == 99,
+          "%s: a name that matches nothing", scenario);
+    EXPECT_FAIL(NULL, CLNN_ERR_INVALID_ARGUMENT, "clnn_device_select_nth", clnn_device_select_nth(NULL, 0, NULL, NULL));
+
+    /* no GPU: the CPUs take turns */
+    use("cpu slots", POCL_EPYC ";" "platform=Q,type=cpu,vendor=Q,name=Small CPU,cu=2,mhz=1000,unified=1");
+    expect_nth(NULL, 2, SLOTS(0, 1, 0));
+}
+
 static void no_device(void)
 {
     use("no device", "");
@@ -284,6 +329,7 @@ int main(void)
     compute_times_clock();
     unavailable();
     amd_vendor();
+    one_slot_per_device();
     no_device();
     nothing_matches();
     bad_arguments();

@@ -157,6 +157,8 @@ static void context_mismatch_errors(void)
     CHECK(made == NULL, "no tensor on failure");
     CHECK_OK(ctx2, clnn_tensor_download(t2, out2, sizeof out2));
     CHECK(memcmp(out2, data2, sizeof data2) == 0, "rejected cross-context calls left the other tensor unchanged");
+    CHECK(clnn_tensor_context(t2) == ctx2 && clnn_tensor_context(t) == ctx && clnn_tensor_context(NULL) == NULL,
+          "clnn_tensor_context names each tensor's context");
     clnn_tensor_release(t2);
     clnn_context_release(ctx2);
 }
@@ -205,6 +207,20 @@ static void bad_scalar_errors(void)
     }
 }
 
+/* the failure record of libraries built on clnn (libclnn_mpi) */
+static void set_last_error_errors(void)
+{
+    const char *no_fmt = NULL;
+    EXPECT_FAIL(ctx, INVAL, "clnn_set_last_error", clnn_set_last_error(ctx, CLNN_ERR_IO, no_fmt, 1));
+    EXPECT_FAIL(ctx, INVAL, "clnn_set_last_error", clnn_set_last_error(ctx, CLNN_OK, "fine"));
+    EXPECT_FAIL(NULL, INVAL, "clnn_set_last_error", clnn_set_last_error(NULL, (clnn_status)-11, "past the codes"));
+    CHECK(clnn_set_last_error(ctx, CLNN_ERR_COMM, "lib_call: rank %d is gone", 3) == CLNN_ERR_COMM, "returned");
+    CHECK(strcmp(clnn_last_error(ctx), "lib_call: rank 3 is gone") == 0, "context message '%s'", clnn_last_error(ctx));
+    CHECK(strcmp(clnn_last_error(NULL), "lib_call: rank 3 is gone") == 0, "thread message '%s'",
+          clnn_last_error(NULL));
+    CHECK(strstr(clnn_status_string(CLNN_ERR_COMM), "CLNN_ERR_COMM") != NULL, "status string");
+}
+
 int main(void)
 {
     ctx = test_context();
@@ -223,6 +239,7 @@ int main(void)
     overflow_errors();
     context_mismatch_errors();
     bad_scalar_errors();
+    set_last_error_errors();
 
     /* nothing above changed t */
     CHECK_OK(ctx, clnn_tensor_download(t, out, sizeof out));

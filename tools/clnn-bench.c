@@ -33,6 +33,7 @@ static const bench_group groups[] = {
     {"train", bench_train},
     {"tune", bench_tune},
     {"cache", bench_cache},
+    {"mpi", bench_mpi}, /* last: it finalizes MPI */
 };
 
 static void usage(FILE *f)
@@ -122,6 +123,11 @@ int main(int argc, char **argv)
             usage(strcmp(argv[i], "--help") == 0 ? stdout : stderr);
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
+    }
+    /* under mpirun (the mpi group) every rank runs clnn-bench: rank 0 alone prints and writes */
+    if (bench_mpi_launched_rank() > 0) {
+        if (!freopen("/dev/null", "w", stdout)) return 1;
+        json_path = NULL;
     }
     if (clnn_context_create(device, &env.ctx) != CLNN_OK) {
         fprintf(stderr, "clnn-bench: %s\n", clnn_last_error(NULL));

@@ -59,7 +59,8 @@ typedef enum clnn_status {
     CLNN_ERR_OPENCL = -6,           /* an OpenCL call failed */
     CLNN_ERR_IO = -7,               /* a file could not be read or written */
     CLNN_ERR_UNSUPPORTED = -8,      /* the device lacks a needed capability */
-    CLNN_ERR_INTERNAL = -9          /* a bug in clnn: please report it */
+    CLNN_ERR_INTERNAL = -9,         /* a bug in clnn: please report it */
+    CLNN_ERR_COMM = -10             /* a communication step failed or timed out (libclnn_mpi) */
 } clnn_status;
 
 /* A fixed English name for a status ("CLNN_ERR_SHAPE: shapes disagree"). */
@@ -154,6 +155,17 @@ CLNN_API clnn_status clnn_device_rank_get(size_t index, clnn_device_rank *rank);
  * lists every device with its rank in words. */
 CLNN_API clnn_status clnn_device_select(const char *selector, size_t *index);
 
+/* The device for slot `slot` of several processes or threads that share a
+ * machine (one per device, e.g. an MPI rank's local rank): the devices the
+ * selector matches, in rank order, taken in turn, wrapping around when
+ * there are more slots than devices. Slot 0 is clnn_device_select's choice.
+ * The default takes the devices of the best-ranked one's type (every GPU
+ * when there is one, never a CPU next to them); a type every available
+ * device of that type; a name every available device it matches; an index
+ * that one device. *matches (may be NULL) receives how many devices take
+ * turns. Fails as clnn_device_select does. */
+CLNN_API clnn_status clnn_device_select_nth(const char *selector, size_t slot, size_t *index, size_t *matches);
+
 /* ----------------------------------------------------------------- context */
 
 /* A context owns an OpenCL context and an in-order queue with profiling on,
@@ -183,6 +195,14 @@ CLNN_API clnn_status clnn_finish(clnn_context *ctx);
  * the message of the latest call that failed (a call that succeeds leaves
  * it as it was). Never NULL; "" when no error happened yet. */
 CLNN_API const char *clnn_last_error(const clnn_context *ctx);
+
+/* For libraries built on clnn (libclnn_mpi): records a failure of theirs as
+ * clnn's own calls do, formatted from fmt, as the last error of ctx (when
+ * not NULL) and of the calling thread, and returns status. status must be
+ * an error (negative clnn_status) and fmt not NULL, else the call fails
+ * with CLNN_ERR_INVALID_ARGUMENT and records that instead. */
+CLNN_API clnn_status clnn_set_last_error(clnn_context *ctx, clnn_status status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* --------------------------------------------------------- program cache */
 
@@ -254,6 +274,7 @@ CLNN_API clnn_status clnn_tensor_shape(const clnn_tensor *t, int *ndim, size_t s
 CLNN_API size_t clnn_tensor_count(const clnn_tensor *t); /* elements; 0 for NULL */
 CLNN_API clnn_dtype clnn_tensor_dtype(const clnn_tensor *t);
 CLNN_API cl_mem clnn_tensor_buffer(const clnn_tensor *t); /* not retained */
+CLNN_API clnn_context *clnn_tensor_context(const clnn_tensor *t); /* the context it was made on; NULL for NULL */
 
 /* Blocking copies between host memory and the tensor; bytes must equal the
  * tensor's size in bytes exactly. */

@@ -101,11 +101,42 @@ void mlp_adamw_step(clnn_context *ctx, mlp *m, float lr, float weight_decay, uns
     CK(ctx, clnn_optim_step(ctx, &opt, 6, params, 0, NULL));
 }
 
-void mlp_train_step(clnn_context *ctx, mlp *m, mlp_batch *b, const clnn_cross_entropy_options *ce, float dropout,
-                    uint64_t mask_seed, float lr, float weight_decay, unsigned long step)
+/* Forward, cross-entropy (loss and dlogits), backward: the gradients. */
+static void gradients(clnn_context *ctx, mlp *m, mlp_batch *b, const clnn_cross_entropy_options *ce, float dropout,
+                      uint64_t mask_seed)
 {
     mlp_forward(ctx, m, b, dropout, mask_seed);
     CK(ctx, clnn_cross_entropy_labels(ctx, b->h[2], b->labels, ce, b->loss, b->dh[2]));
     mlp_backward(ctx, m, b, dropout, mask_seed);
+}
+
+void mlp_train_step(clnn_context *ctx, mlp *m, mlp_batch *b, const clnn_cross_entropy_options *ce, float dropout,
+                    uint64_t mask_seed, float lr, float weight_decay, unsigned long step)
+{
+    gradients(ctx, m, b, ce, dropout, mask_seed);
     mlp_adamw_step(ctx, m, lr, weight_decay, step);
+}
+
+void mlp_train_step_dp(clnn_context *ctx, mlp *m, mlp_batch *b, const clnn_cross_entropy_options *ce, float dropout,
+                       uint64_t mask_seed, float lr, float weight_decay, unsigned long step, const dp_group *g,
+                       size_t global)
+{
+    gradients(ctx, m, b, ce, dropout, mask_seed);
+    clnn_tensor *grads[MLP_GRADS];
+    mlp_grads(m, grads);
+    dp_average(ctx, g, grads, MLP_GRADS, b->n, global);
+    mlp_adamw_step(ctx, m, lr, weight_decay, step);
+}
+
+void mlp_grads(const mlp *m, clnn_tensor *out[MLP_GRADS])
+{
+    for (int l = 0; l < 3; l++) out[2 * l] = m->dw[l], out[2 * l + 1] = m->db[l];
+}
+
+void mlp_state(const mlp *m, clnn_tensor *out[MLP_STATE])
+{
+    for (int l = 0; l < 3; l++) {
+        clnn_tensor *layer[6] = {m->w[l], m->b[l], m->mw[l], m->vw[l], m->mb[l], m->vb[l]};
+        for (int k = 0; k < 6; k++) out[6 * l + k] = layer[k];
+    }
 }

@@ -4,10 +4,14 @@
 #ifndef SAMPLES_MLP_MODEL_H
 #define SAMPLES_MLP_MODEL_H
 
+#include "data_parallel.h"
+
 #include <clnn/clnn.h>
 
 #define MLP_CLASSES 10
 #define MLP_PIXELS 784
+#define MLP_GRADS 6  /* dW, db per layer */
+#define MLP_STATE 18 /* W, b and their two AdamW moments per layer */
 
 typedef struct mlp {
     clnn_tensor *w[3], *b[3];                   /* W [out, in], b [out] */
@@ -42,5 +46,15 @@ void mlp_adamw_step(clnn_context *ctx, mlp *m, float lr, float weight_decay, uns
  * cross-entropy (loss and dlogits into b->loss, b->dh[2]), backward, AdamW. */
 void mlp_train_step(clnn_context *ctx, mlp *m, mlp_batch *b, const clnn_cross_entropy_options *ce, float dropout,
                     uint64_t mask_seed, float lr, float weight_decay, unsigned long step);
+/* The same step on this rank's shard (b->n rows) of a global batch of
+ * `global` rows: the gradients are averaged over the ranks (dp_average)
+ * between the backward pass and AdamW. With a group of one, mlp_train_step. */
+void mlp_train_step_dp(clnn_context *ctx, mlp *m, mlp_batch *b, const clnn_cross_entropy_options *ce, float dropout,
+                       uint64_t mask_seed, float lr, float weight_decay, unsigned long step, const dp_group *g,
+                       size_t global);
+/* The gradient tensors (MLP_GRADS) and the whole training state (MLP_STATE:
+ * what must be the same on every rank). */
+void mlp_grads(const mlp *m, clnn_tensor *out[MLP_GRADS]);
+void mlp_state(const mlp *m, clnn_tensor *out[MLP_STATE]);
 
 #endif

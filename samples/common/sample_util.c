@@ -1,5 +1,7 @@
 #include "sample_util.h"
 
+#include "data_parallel.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,8 +29,18 @@ static void usage(FILE *f, const char *name, const char *about)
             "  --label-smoothing X  label smoothing (0 = off)\n"
             "  --sparsity X     L1 / group-lasso strength (0 = off)\n"
             "  --cutout S       cutout square side in pixels (0 = off)\n"
-            "  --quiet          no progress bar\n",
+            "  --quiet          no progress bar\n"
+            "  --mpi            data-parallel over the ranks of mpirun, one device each (fashion_mlp)\n",
             name, about);
+}
+
+/* A flag without a value: 1 when flag is one (set in opt). */
+static int switch_flag(const char *flag, sample_options *opt)
+{
+    if (strcmp(flag, "--quiet") == 0) opt->quiet = 1;
+    else if (strcmp(flag, "--mpi") == 0) opt->mpi = 1;
+    else return 0;
+    return 1;
 }
 
 static int takes_value(const char *flag)
@@ -51,8 +63,7 @@ int sample_parse(int argc, char **argv, const char *name, const char *about, sam
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout, name, about);
             return 1;
-        } else if (strcmp(a, "--quiet") == 0) {
-            opt->quiet = 1;
+        } else if (switch_flag(a, opt)) {
             takes = 0;
         } else if (!takes_value(a)) {
             fprintf(stderr, "%s: unknown flag %s (see --help)\n", name, a);
@@ -189,7 +200,7 @@ int sample_setup(const char *name, const sample_options *opt, fashion_set *train
         return 1;
     }
     *ctx = NULL;
-    if (clnn_context_create(opt->device, ctx) != CLNN_OK) {
+    if ((opt->mpi ? dp_context_create(opt->device, ctx) : clnn_context_create(opt->device, ctx)) != CLNN_OK) {
         fprintf(stderr, "%s: %s\n", name, clnn_last_error(NULL));
         return 1;
     }

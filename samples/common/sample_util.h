@@ -22,6 +22,7 @@ typedef struct sample_options {
     size_t train_limit;    /* use only the first N training images (0 = all) */
     size_t test_limit;     /* likewise for the test set */
     int quiet;             /* no progress bar */
+    int mpi;               /* --mpi: data-parallel over the ranks of mpirun (fashion_mlp, data_parallel.h) */
     /* regularizer strengths: the sample sets its defaults, flags override,
      * 0 switches a term off (the ablation in samples/README.md) */
     float dropout;         /* --dropout P */
@@ -37,8 +38,9 @@ int sample_parse(int argc, char **argv, const char *name, const char *about, sam
 
 /* Loads the training and test sets (--data, else $CLNN_FASHION_MNIST, else
  * the package's directory; --train-limit, --test-limit), makes a context on
- * --device and fills info with its device. Returns 0, or 1 after a message
- * that starts with name (missing data: how to get it). */
+ * --device (with --mpi: this rank's device among those --device matches,
+ * dp_context_create) and fills info with its device. Returns 0, or 1 after a
+ * message that starts with name (missing data: how to get it). */
 int sample_setup(const char *name, const sample_options *opt, fashion_set *train, fashion_set *test,
                  clnn_context **ctx, clnn_device_info *info);
 

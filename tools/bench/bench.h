@@ -92,5 +92,22 @@ void bench_sparse(bench_env *env);
 void bench_contrastive(bench_env *env);
 /* every program from clnn's binary cache vs built from source (bench_cache.c) */
 void bench_cache(bench_env *env);
+/* libclnn_mpi under mpirun: allreduce GB/s vs MPI_Allreduce, the MLP step's
+ * scaling vs the ideal (bench_mpi.c; bench_mpi_none.c in a build without
+ * MPI); started without mpirun it says that it skipped */
+void bench_mpi(bench_env *env);
+/* The rank mpirun gave this process (its environment), -1 when none: under
+ * mpirun only rank 0 prints and writes --json. */
+int bench_mpi_launched_rank(void);
+
+/* How a caller times fn(arg): bench_wall_time alone, or across MPI ranks
+ * (bench_mpi.c); user is the timer's own. */
+typedef double (*bench_timer)(bench_env *env, int (*fn)(void *arg), void *arg, void *user);
+/* One training step of the samples' MLP (mlp_train_step_dp, what
+ * fashion_mlp runs) on `rows` random images of a global batch of `global`,
+ * for group g, timed by timer; negative on error (bench_train.c). */
+struct dp_group;
+double bench_mlp_step_time(bench_env *env, clnn_context *ctx, const struct dp_group *g, size_t rows, size_t global,
+                           bench_timer timer, void *user);
 
 #endif

@@ -49,6 +49,8 @@ typedef struct mlp_args {
     clnn_context *ctx;
     mlp model;
     mlp_batch batch;
+    const dp_group *g;
+    size_t global;
     unsigned long step;
 } mlp_args;
 
@@ -57,18 +59,41 @@ static int run_mlp_step(void *p)
     mlp_args *a = p;
     clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
     a->step++;
-    mlp_train_step(a->ctx, &a->model, &a->batch, &ce, 0.2f, a->step, 1e-3f, 0.01f, a->step);
-    return 0;
+    mlp_train_step_dp(a->ctx, &a->model, &a->batch, &ce, 0.2f, a->step, 1e-3f, 0.01f, a->step, a->g, a->global);
+    return clnn_finish(a->ctx) != CLNN_OK;
+}
+
+static int failed_step(void *p)
+{
+    (void)p;
+    return 1;
+}
+
+double bench_mlp_step_time(bench_env *env, clnn_context *ctx, const dp_group *g, size_t rows, size_t global,
+                           bench_timer timer, void *user)
+{
+    mlp_args a = {.ctx = ctx, .g = g, .global = global};
+    mlp_create(ctx, &a.model, 1);
+    mlp_batch_create(ctx, &a.batch, rows);
+    /* the timer runs either way: across ranks it is collective, and a step that fails fails it everywhere */
+    int bad = fill_batch(a.batch.x, a.batch.labels, rows);
+    double t = timer(env, bad ? failed_step : run_mlp_step, &a, user);
+    mlp_batch_release(&a.batch);
+    mlp_release(&a.model);
+    return bad ? -1 : t;
+}
+
+static double wall_timer(bench_env *env, int (*fn)(void *arg), void *arg, void *user)
+{
+    (void)user;
+    return bench_wall_time(env, fn, arg);
 }
 
 static void bench_mlp(bench_env *env)
 {
     size_t n = 128; /* the sample's default batch */
-    mlp_args a = {0};
-    a.ctx = env->ctx;
-    mlp_create(env->ctx, &a.model, 1);
-    mlp_batch_create(env->ctx, &a.batch, n);
-    double t = fill_batch(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_mlp_step, &a);
+    const dp_group one = {0, 1, 0};
+    double t = bench_mlp_step_time(env, env->ctx, &one, n, n, wall_timer, NULL);
     /* forward x W^T per layer, dW = dz^T x per layer, dx = dz W for layers 2 and 3 */
     const size_t in[3] = {784, 512, 256}, out[3] = {512, 256, 10};
     bench_gemm shapes[8];
@@ -79,8 +104,6 @@ static void bench_mlp(bench_env *env)
         if (l > 0) shapes[count++] = (bench_gemm){n, in[l], out[l], 1, 0, 0};
     }
     report_step(env, "MLP 784-512-256-10 step, batch 128", n, t, shapes, count);
-    mlp_batch_release(&a.batch);
-    mlp_release(&a.model);
 }
 
 /* ------------------------------------------------------------------- CNN */
