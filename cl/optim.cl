@@ -18,6 +18,7 @@
  *   HAS_MASK   mask[i] multiplies every weight penalty (selective decay)
  *   MAXIMIZE   g = -g before everything else (PyTorch's maximize)
  *   HAS_DAMP   momentum adds damp * g (damp = 1 - dampening, 1 on step 1)
+ *   AMSGRAD    (OPT 4) m2 = max(m2, v), the denominator from m2 instead of v
  *   VW, WPT    vector width and vectors per work-item (tunable; results do
  *              not depend on them: every element sees the same operations)
  *
@@ -53,6 +54,9 @@
 #endif
 #ifndef HAS_DAMP
 #define HAS_DAMP 0
+#endif
+#ifndef AMSGRAD
+#define AMSGRAD 0
 #endif
 #ifndef VW
 #define VW 4
@@ -107,7 +111,8 @@ typedef struct step_scalars {
         if (OPT == 4 || OPT == 5) {                                                       \
             *m = s.beta1 * *m + (1.0f - s.beta1) * g;                                     \
             *v = s.beta2 * *v + (1.0f - s.beta2) * (g * g);                               \
-            u = (OPT == 5 ? *m + s.amix * *m2 : *m) / (sqrt(*v) * s.isb2 + s.eps);        \
+            if (AMSGRAD) *m2 = fmax(*m2, *v);                                             \
+            u = (OPT == 5 ? *m + s.amix * *m2 : *m) / (sqrt(AMSGRAD ? *m2 : *v) * s.isb2 + s.eps); \
         }                                                                                 \
         T out = w - (OPT >= 4 ? s.lr_m : s.lr) * u;                                       \
         if (HAS_DECAY) out -= s.lr_decay * mk * w;                                        \
@@ -125,7 +130,7 @@ DEFINE_UPDATE(update_v, floatv)
 
 #define USES_M (OPT >= 2)
 #define USES_V (OPT >= 4)
-#define USES_M2 (OPT == 5)
+#define USES_M2 (OPT == 5 || AMSGRAD)
 
 /* Unused buffer arguments may alias w: they are never read or written. */
 __kernel void optim_step(__global float *w, __global const float *g, __global float *m, __global float *v,

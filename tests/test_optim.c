@@ -289,9 +289,55 @@ static void determinism(clnn_context *ctx, size_t n)
     free(out[0]), free(out[1]);
 }
 
+/* AMSGrad (clnn_amsgrad_step) against ref_amsgrad_step over 6 steps whose
+ * gradients shrink, so that v falls below its running maximum; Adam and
+ * AdamW (decoupled decay), plain and with maximize. */
+static void check_amsgrad(clnn_context *ctx, size_t n, clnn_optimizer kind, int maximize)
+{
+    param_case p;
+    param_init(ctx, &p, n, 91u + (unsigned)n, 1, 1);
+    clnn_tensor *tvmax = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &n, &tvmax));
+    CHECK_OK(ctx, clnn_tensor_fill(tvmax, 0.0f));
+    double *rvmax = calloc(n, sizeof *rvmax);
+    float *got = malloc(n * sizeof *got);
+    REQUIRE(rvmax && got, "host memory");
+    clnn_param prm = {p.tw, p.tg, p.tm, p.tv, NULL, 0};
+    for (unsigned long step = 1; step <= 6; step++) {
+        param_gradient(ctx, &p, 300u + (unsigned)step);
+        const float shrink = 1.0f / (float)(step * step);
+        for (size_t i = 0; i < n; i++) p.g[i] *= shrink, p.rg[i] = p.g[i];
+        CHECK_OK(ctx, clnn_tensor_upload(p.tg, p.g, n * sizeof(float)));
+        clnn_optim_options o;
+        clnn_optim_options_init(&o);
+        o.kind = kind, o.lr = 0.01f, o.weight_decay = 0.05f, o.step = step, o.maximize = maximize;
+        clnn_tensor *const vmax[1] = {tvmax};
+        CHECK_OK(ctx, clnn_amsgrad_step(ctx, &o, 1, &prm, vmax, 0, NULL));
+        ref_optim r = {(int)kind, o.lr, 0, 0, o.beta1, o.beta2, o.eps, o.weight_decay, step, 0, 0, 0, 0, 0, 1.0, 0.0,
+                       0.0, maximize};
+        ref_amsgrad_step(&r, n, p.rw, p.rg, p.rm, p.rv, rvmax);
+    }
+    check_param(ctx, maximize ? "amsgrad maximize" : "amsgrad", n, &p);
+    CHECK_OK(ctx, clnn_tensor_download(tvmax, got, n * sizeof *got));
+    const double e = test_max_rel_error(got, rvmax, n, ATOL, RTOL);
+    CHECK(e <= 1, "amsgrad n=%zu: v_max error %.3g of tolerance", n, e);
+    /* SGD has no second moment: refused, nothing written */
+    clnn_optim_options sgd;
+    clnn_optim_options_init(&sgd);
+    sgd.kind = CLNN_OPTIM_SGD;
+    clnn_tensor *const vmax[1] = {tvmax};
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_amsgrad_step", clnn_amsgrad_step(ctx, &sgd, 1, &prm, vmax, 0, NULL));
+    free(rvmax), free(got);
+    clnn_tensor_release(tvmax);
+    param_free(&p);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
+    check_amsgrad(ctx, 7, CLNN_OPTIM_ADAM, 0);
+    check_amsgrad(ctx, 4099, CLNN_OPTIM_ADAMW, 0);
+    check_amsgrad(ctx, 257, CLNN_OPTIM_ADAMW, 1);
     static const size_t sizes[] = {1, 2, 7, 257, 4099};
     for (size_t c = 0; c < sizeof combos / sizeof combos[0]; c++)
         for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) run_combo(ctx, &combos[c], 1, &sizes[s]);

@@ -89,6 +89,15 @@ CLNN_API clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim_opti
                                         size_t nparams, const clnn_param *params, clnn_tensor *const *m2,
                                         size_t nregs, const clnn_reg *regs);
 
+/* AMSGrad (Reddi, Kale & Kumar 2018; PyTorch's Adam/AdamW amsgrad=True):
+ * clnn_optim_step with opt->kind CLNN_OPTIM_ADAM or CLNN_OPTIM_ADAMW and the
+ * running maximum v_max[i] of params[i]'s second moment (fp32, w's element
+ * count, starts at zero, its own buffer), in the same single kernel:
+ *   v_max = max(v_max, v),   u = (m/(1 − β₁ᵗ)) / (sqrt(v_max/(1 − β₂ᵗ)) + ε) */
+CLNN_API clnn_status clnn_amsgrad_step(clnn_context *ctx, const clnn_optim_options *opt, size_t nparams,
+                                       const clnn_param *params, clnn_tensor *const *v_max, size_t nregs,
+                                       const clnn_reg *regs);
+
 /* AdEMAMix warm-up schedulers (Pagliardini et al. 2024, section 3), host
  * functions giving the alpha and beta3 of clnn_ademamix_step at step t (the
  * 1-based opt->step):

@@ -60,9 +60,9 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
     char variant[200];
     snprintf(variant, sizeof variant,
              "-DOPT=%d -DHAS_CLIP=%d -DCLIP_BUF=%d -DHAS_PERP=%d -DHAS_L2=%d -DHAS_DECAY=%d -DPROX=%d -DHAS_MASK=%d "
-             "-DMAXIMIZE=%d -DHAS_DAMP=%d",
+             "-DMAXIMIZE=%d -DHAS_DAMP=%d -DAMSGRAD=%d",
              d->opt, d->has_clip, d->has_clip && d->clip_buf != NULL, d->has_perp, d->has_l2, d->has_decay,
-             d->prox, d->mask != NULL, d->maximize, d->has_damp);
+             d->prox, d->mask != NULL, d->maximize, d->has_damp, d->amsgrad);
     cl_mem w = d->w->buffer;
     cl_mem g = d->g ? d->g->buffer : w, m = d->m ? d->m->buffer : w, v = d->v ? d->v->buffer : w;
     cl_mem m2 = d->m2 ? d->m2->buffer : w;
@@ -79,10 +79,12 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
     return clnn__run_variant(ctx, fn, &tune_step, variant, problem, sizeof a / sizeof a[0], a);
 }
 
-/* AdEMAMix's extra state and hyper-parameters (NULL for the other optimizers). */
+/* The extra state of AdEMAMix (the slow EMA m2, alpha, beta3) or of AMSGrad
+ * (the running maximum of v in m2's slot); NULL for the other optimizers. */
 typedef struct slow_ema {
     float alpha, beta3;
     clnn_tensor *const *m2;
+    int amsgrad;
 } slow_ema;
 
 static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, const slow_ema *mix)
@@ -90,9 +92,15 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
     CHECK_ARG(ctx, o->kind == CLNN_OPTIM_SGD || o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW ||
                        o->kind == CLNN_OPTIM_ADEMAMIX,
               "%s: opt->kind %d is not a clnn_optimizer", fn, (int)o->kind);
-    CHECK_ARG(ctx, (o->kind == CLNN_OPTIM_ADEMAMIX) == (mix != NULL),
-              mix ? "%s: opt->kind must be CLNN_OPTIM_ADEMAMIX" : "%s: opt->kind CLNN_OPTIM_ADEMAMIX needs "
-                                                                "clnn_ademamix_step (m2, alpha, beta3)", fn);
+    if (mix && mix->amsgrad) {
+        CHECK_ARG(ctx, o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW,
+                  "%s: opt->kind must be CLNN_OPTIM_ADAM or CLNN_OPTIM_ADAMW", fn);
+        CHECK_ARG(ctx, mix->m2 != NULL, "%s: v_max is NULL", fn);
+    } else {
+        CHECK_ARG(ctx, (o->kind == CLNN_OPTIM_ADEMAMIX) == (mix != NULL),
+                  mix ? "%s: opt->kind must be CLNN_OPTIM_ADEMAMIX" : "%s: opt->kind CLNN_OPTIM_ADEMAMIX needs "
+                                                                    "clnn_ademamix_step (m2, alpha, beta3)", fn);
+    }
     TRY(clnn__check_range(ctx, fn, "opt->lr", o->lr, 0.0f, INFINITY));
     TRY(clnn__check_range(ctx, fn, "opt->weight_decay", o->weight_decay, 0.0f, INFINITY));
     if (o->kind == CLNN_OPTIM_SGD) {
@@ -114,7 +122,7 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
     CHECK_ARG(ctx, clnn__is_finite(o->eps) && o->eps > 0, "%s: opt->eps = %g must be finite and > 0", fn,
               (double)o->eps);
     CHECK_ARG(ctx, o->step >= 1, "%s: opt->step must be >= 1 (bias correction uses 1 - beta^step)", fn);
-    if (mix) {
+    if (mix && !mix->amsgrad) {
         TRY(clnn__check_range(ctx, fn, "alpha", mix->alpha, 0.0f, INFINITY));
         CHECK_ARG(ctx, clnn__is_finite(mix->beta3) && mix->beta3 >= 0 && mix->beta3 < 1,
                   "%s: beta3 = %g is outside [0, 1)", fn, (double)mix->beta3);
@@ -147,7 +155,7 @@ static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_opt
     }
     const clnn_tensor *m2 = mix ? mix->m2[i] : NULL;
     if (mix) {
-        snprintf(name, sizeof name, "m2[%zu]", i);
+        snprintf(name, sizeof name, mix->amsgrad ? "v_max[%zu]" : "m2[%zu]", i);
         TRY(clnn__check_f32(ctx, fn, name, m2, n));
     }
     if (p->mask) {
@@ -231,14 +239,15 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_
         base.has_damp = opt->momentum > 0 && opt->dampening > 0;
         base.damp = opt->step == 1 ? 1.0f : 1.0f - opt->dampening;
     } else {
-        base.opt = mix ? OPT_ADEMAMIX : OPT_ADAM;
+        base.opt = mix && !mix->amsgrad ? OPT_ADEMAMIX : OPT_ADAM;
+        base.amsgrad = mix && mix->amsgrad;
         base.beta1 = opt->beta1;
         base.beta2 = opt->beta2;
         base.eps = opt->eps;
         double t = (double)opt->step;
         base.lr_m = (cl_float)((double)opt->lr / (1.0 - pow(opt->beta1, t)));
         base.isb2 = (cl_float)(1.0 / sqrt(1.0 - pow(opt->beta2, t)));
-        if (mix) { /* lr_m·(m + amix·m2) = lr·(m̂ + α·m2) */
+        if (mix && !mix->amsgrad) { /* lr_m·(m + amix·m2) = lr·(m̂ + α·m2) */
             base.beta3 = mix->beta3;
             base.amix = (cl_float)((double)mix->alpha * (1.0 - pow(opt->beta1, t)));
         }
@@ -293,6 +302,14 @@ clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim_options *opt,
                                const clnn_reg *regs)
 {
     CLNN_ENTRY(ctx);
-    slow_ema mix = {alpha, beta3, m2};
+    slow_ema mix = {alpha, beta3, m2, 0};
+    return step_all(ctx, fn, opt, &mix, nparams, params, nregs, regs);
+}
+
+clnn_status clnn_amsgrad_step(clnn_context *ctx, const clnn_optim_options *opt, size_t nparams,
+                              const clnn_param *params, clnn_tensor *const *v_max, size_t nregs, const clnn_reg *regs)
+{
+    CLNN_ENTRY(ctx);
+    slow_ema mix = {0.0f, 0.0f, v_max, 1};
     return step_all(ctx, fn, opt, &mix, nparams, params, nregs, regs);
 }

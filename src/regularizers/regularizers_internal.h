@@ -25,6 +25,7 @@ typedef struct clnn__step_desc {
     int prox;                     /* 0 none, 1 L1, 2 elastic net */
     int has_l2, has_decay, has_clip, has_perp;
     int maximize, has_damp;       /* MAXIMIZE (g = −g first), HAS_DAMP (momentum adds damp·g) */
+    int amsgrad;                  /* AMSGRAD: m2 holds max(v) (Adam) */
     clnn_tensor *w;
     const clnn_tensor *g, *mask, *clip_buf, *perp_buf;
     clnn_tensor *m, *v, *m2;

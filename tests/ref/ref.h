@@ -35,6 +35,10 @@ typedef struct ref_optim {
 } ref_optim;
 void ref_optim_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v,
                     const double *mask, int no_decay);
+/* AMSGrad (Reddi, Kale & Kumar 2018, PyTorch's amsgrad=True): Adam/AdamW
+ * (o->kind 1 or 2, no regularizers) with the running maximum vmax of v in
+ * the denominator. */
+void ref_amsgrad_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v, double *vmax);
 /* AdEMAMix with the same regularizers; o->kind must be 3 (weight_decay
  * decoupled as in AdamW); m2 the slow EMA (tests/ref/ref_optim.c). */
 void ref_ademamix_step(const ref_optim *o, double alpha, double beta3, size_t n, double *w, const double *g,

@@ -76,3 +76,17 @@ void ref_ademamix_step(const ref_optim *o, double alpha, double beta3, size_t n,
         w[i] = weight_terms(o, w0, o->lr * (m1hat + alpha * m2[i]) / (sqrt(vhat) + o->eps), k);
     }
 }
+
+void ref_amsgrad_step(const ref_optim *o, size_t n, double *w, const double *g, double *m, double *v, double *vmax)
+{
+    const double t = (double)o->step;
+    for (size_t i = 0; i < n; i++) {
+        const double w0 = w[i];
+        const double grad = grad_ops(o, g[i], w0, 1.0);
+        m[i] = o->beta1 * m[i] + (1 - o->beta1) * grad;
+        v[i] = o->beta2 * v[i] + (1 - o->beta2) * grad * grad;
+        vmax[i] = fmax(vmax[i], v[i]);
+        const double mhat = m[i] / (1 - pow(o->beta1, t)), vhat = vmax[i] / (1 - pow(o->beta2, t));
+        w[i] = weight_terms(o, w0, o->lr * mhat / (sqrt(vhat) + o->eps), 1.0);
+    }
+}
