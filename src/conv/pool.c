@@ -176,6 +176,24 @@ static clnn_status check_global(clnn_context *ctx, const char *fn, clnn__dims *d
     return clnn__check_shape(ctx, fn, d, pooled_name, pooled, pooled->ndim == 4 ? "N,C,1,1" : "N,C");
 }
 
+/* A pooled tensor of global pooling viewed as [N, C, 1, 1]: a copy of the
+ * handle over the same buffer, for the window kernels. */
+static clnn_tensor pooled_view(const clnn_tensor *pooled)
+{
+    clnn_tensor view = *pooled;
+    view.ndim = 4;
+    view.shape[2] = view.shape[3] = 1;
+    return view;
+}
+
+/* The window kernels take sizes below 65536 a side; a window of a whole plane must fit. */
+static clnn_status check_plane_window(clnn_context *ctx, const char *fn, const clnn_tensor *img, const char *name)
+{
+    CHECK_SHAPE(ctx, img->shape[2] <= 65535 && img->shape[3] <= 65535, "%s: %s planes above 65535 pixels a side", fn,
+                name);
+    return CLNN_OK;
+}
+
 clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y)
 {
     CLNN_ENTRY(ctx);
@@ -189,32 +207,26 @@ clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor 
     CLNN_ENTRY(ctx);
     TRY(check_global(ctx, fn, &dims, dx, "dx", dy, "dy"));
     /* average pooling with the window = the plane: dx = dy / (H*W) at every pixel */
-    clnn_tensor pooled = *dy;
-    pooled.ndim = 4;
-    pooled.shape[2] = pooled.shape[3] = 1;
+    const clnn_tensor pooled = pooled_view(dy);
     clnn_pool2d_options prm = {sizeof prm, {(int)dx->shape[2], (int)dx->shape[3]}, {1, 1}, {0, 0}, 1};
-    CHECK_SHAPE(ctx, dx->shape[2] <= 65535 && dx->shape[3] <= 65535, "%s: dx planes above 65535 pixels a side", fn);
+    TRY(check_plane_window(ctx, fn, dx, "dx"));
     return run_pool(ctx, fn, 1, dx, &pooled, NULL, &prm, MODE_AVG_INCLUDE_PAD);
 }
 
-/* Max pooling with the window = the plane: the pooled tensors viewed as
- * [N, C, 1, 1] (a copy of the handle, same buffer). */
+/* Max pooling with the window = the plane, on pooled_view of y or dy. */
 static clnn_status global_max(clnn_context *ctx, const char *fn, clnn__dims *d, int backward,
                               const clnn_tensor *img, const char *img_name, const clnn_tensor *pooled,
                               const char *pooled_name, const clnn_tensor *indices)
 {
     TRY(check_global(ctx, fn, d, img, img_name, pooled, pooled_name));
     TRY(clnn__check_shape(ctx, fn, d, "indices", indices, pooled->ndim == 4 ? "i32:N,C,1,1" : "i32:N,C"));
-    CHECK_SHAPE(ctx, img->shape[2] <= 65535 && img->shape[3] <= 65535, "%s: %s planes above 65535 pixels a side", fn,
-                img_name);
+    TRY(check_plane_window(ctx, fn, img, img_name));
     const clnn_tensor *outs[] = {backward ? img : pooled, backward ? NULL : indices};
     const clnn_tensor *ins[] = {backward ? pooled : img, backward ? indices : NULL};
     const char *out_names[] = {backward ? img_name : pooled_name, "indices"};
     const char *in_names[] = {backward ? pooled_name : img_name, "indices"};
     TRY(clnn__check_disjoint(ctx, fn, outs, out_names, 2, ins, in_names, 2));
-    clnn_tensor view = *pooled;
-    view.ndim = 4;
-    view.shape[2] = view.shape[3] = 1;
+    const clnn_tensor view = pooled_view(pooled);
     const int H = (int)img->shape[2], W = (int)img->shape[3];
     clnn_pool2d_options prm = {sizeof prm, {H, W}, {H, W}, {0, 0}, 1};
     return run_pool(ctx, fn, backward, img, &view, indices->buffer, &prm, MODE_MAX);

@@ -81,24 +81,25 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
 
 /* The extra state of AdEMAMix (the slow EMA m2, alpha, beta3) or of AMSGrad
  * (the running maximum of v in m2's slot); NULL for the other optimizers. */
-typedef struct slow_ema {
+typedef struct m2_state {
     float alpha, beta3;
     clnn_tensor *const *m2;
     int amsgrad;
-} slow_ema;
+} m2_state;
 
-static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, const slow_ema *mix)
+static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o,
+                                 const m2_state *extra)
 {
     CHECK_ARG(ctx, o->kind == CLNN_OPTIM_SGD || o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW ||
                        o->kind == CLNN_OPTIM_ADEMAMIX,
               "%s: opt->kind %d is not a clnn_optimizer", fn, (int)o->kind);
-    if (mix && mix->amsgrad) {
+    if (extra && extra->amsgrad) {
         CHECK_ARG(ctx, o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW,
                   "%s: opt->kind must be CLNN_OPTIM_ADAM or CLNN_OPTIM_ADAMW", fn);
-        CHECK_ARG(ctx, mix->m2 != NULL, "%s: v_max is NULL", fn);
+        CHECK_ARG(ctx, extra->m2 != NULL, "%s: v_max is NULL", fn);
     } else {
-        CHECK_ARG(ctx, (o->kind == CLNN_OPTIM_ADEMAMIX) == (mix != NULL),
-                  mix ? "%s: opt->kind must be CLNN_OPTIM_ADEMAMIX" : "%s: opt->kind CLNN_OPTIM_ADEMAMIX needs "
+        CHECK_ARG(ctx, (o->kind == CLNN_OPTIM_ADEMAMIX) == (extra != NULL),
+                  extra ? "%s: opt->kind must be CLNN_OPTIM_ADEMAMIX" : "%s: opt->kind CLNN_OPTIM_ADEMAMIX needs "
                                                                     "clnn_ademamix_step (m2, alpha, beta3)", fn);
     }
     TRY(clnn__check_range(ctx, fn, "opt->lr", o->lr, 0.0f, INFINITY));
@@ -122,17 +123,17 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
     CHECK_ARG(ctx, clnn__is_finite(o->eps) && o->eps > 0, "%s: opt->eps = %g must be finite and > 0", fn,
               (double)o->eps);
     CHECK_ARG(ctx, o->step >= 1, "%s: opt->step must be >= 1 (bias correction uses 1 - beta^step)", fn);
-    if (mix && !mix->amsgrad) {
-        TRY(clnn__check_range(ctx, fn, "alpha", mix->alpha, 0.0f, INFINITY));
-        CHECK_ARG(ctx, clnn__is_finite(mix->beta3) && mix->beta3 >= 0 && mix->beta3 < 1,
-                  "%s: beta3 = %g is outside [0, 1)", fn, (double)mix->beta3);
-        CHECK_ARG(ctx, mix->m2 != NULL, "%s: m2 is NULL", fn);
+    if (extra && !extra->amsgrad) {
+        TRY(clnn__check_range(ctx, fn, "alpha", extra->alpha, 0.0f, INFINITY));
+        CHECK_ARG(ctx, clnn__is_finite(extra->beta3) && extra->beta3 >= 0 && extra->beta3 < 1,
+                  "%s: beta3 = %g is outside [0, 1)", fn, (double)extra->beta3);
+        CHECK_ARG(ctx, extra->m2 != NULL, "%s: m2 is NULL", fn);
     }
     return CLNN_OK;
 }
 
 static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_optim_options *o, size_t i,
-                               const clnn_param *p, const slow_ema *mix)
+                               const clnn_param *p, const m2_state *extra)
 {
     char name[64];
     snprintf(name, sizeof name, "params[%zu].w", i);
@@ -153,9 +154,9 @@ static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_opt
         snprintf(name, sizeof name, "params[%zu].v", i);
         TRY(clnn__check_f32(ctx, fn, name, p->v, n));
     }
-    const clnn_tensor *m2 = mix ? mix->m2[i] : NULL;
-    if (mix) {
-        snprintf(name, sizeof name, mix->amsgrad ? "v_max[%zu]" : "m2[%zu]", i);
+    const clnn_tensor *m2 = extra ? extra->m2[i] : NULL;
+    if (extra) {
+        snprintf(name, sizeof name, extra->amsgrad ? "v_max[%zu]" : "m2[%zu]", i);
         TRY(clnn__check_f32(ctx, fn, name, m2, n));
     }
     if (p->mask) {
@@ -209,20 +210,21 @@ static clnn_status check_regs(clnn_context *ctx, const char *fn, size_t nregs, c
     return CLNN_OK;
 }
 
-/* clnn_optim_step and clnn_ademamix_step (mix given). */
-static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_options *opt, const slow_ema *mix,
-                            size_t nparams, const clnn_param *params, size_t nregs, const clnn_reg *regs)
+/* clnn_optim_step, and clnn_ademamix_step / clnn_amsgrad_step (extra given). */
+static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_options *opt,
+                            const m2_state *extra, size_t nparams, const clnn_param *params, size_t nregs,
+                            const clnn_reg *regs)
 {
     CHECK_ARG(ctx, opt != NULL, "%s: opt is NULL", fn);
     CLNN_OPTIONS_ARG(clnn_optim_options, opt);
     CHECK_ARG(ctx, nparams == 0 || params != NULL, "%s: params is NULL but nparams is %zu", fn, nparams);
-    TRY(check_hparams(ctx, fn, opt, mix));
-    for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], mix));
+    TRY(check_hparams(ctx, fn, opt, extra));
+    for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], extra));
     for (size_t i = 0; i < nparams; i++)
         for (size_t j = 0; j < i; j++) {
             CHECK_ARG(ctx, !clnn__alias(params[i].w, params[j].w),
                       "%s: params[%zu].w and params[%zu].w are the same buffer", fn, j, i);
-            CHECK_ARG(ctx, !mix || !clnn__alias(mix->m2[i], mix->m2[j]),
+            CHECK_ARG(ctx, !extra || !clnn__alias(extra->m2[i], extra->m2[j]),
                       "%s: m2[%zu] and m2[%zu] are the same buffer", fn, j, i);
         }
     reg_set set = {{NULL}};
@@ -239,17 +241,17 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_
         base.has_damp = opt->momentum > 0 && opt->dampening > 0;
         base.damp = opt->step == 1 ? 1.0f : 1.0f - opt->dampening;
     } else {
-        base.opt = mix && !mix->amsgrad ? OPT_ADEMAMIX : OPT_ADAM;
-        base.amsgrad = mix && mix->amsgrad;
+        base.opt = extra && !extra->amsgrad ? OPT_ADEMAMIX : OPT_ADAM;
+        base.amsgrad = extra && extra->amsgrad;
         base.beta1 = opt->beta1;
         base.beta2 = opt->beta2;
         base.eps = opt->eps;
         double t = (double)opt->step;
         base.lr_m = (cl_float)((double)opt->lr / (1.0 - pow(opt->beta1, t)));
         base.isb2 = (cl_float)(1.0 / sqrt(1.0 - pow(opt->beta2, t)));
-        if (mix && !mix->amsgrad) { /* lr_m·(m + amix·m2) = lr·(m̂ + α·m2) */
-            base.beta3 = mix->beta3;
-            base.amix = (cl_float)((double)mix->alpha * (1.0 - pow(opt->beta1, t)));
+        if (extra && !extra->amsgrad) { /* lr_m·(m + amix·m2) = lr·(m̂ + α·m2) */
+            base.beta3 = extra->beta3;
+            base.amix = (cl_float)((double)extra->alpha * (1.0 - pow(opt->beta1, t)));
         }
     }
     const clnn_reg *r;
@@ -270,7 +272,7 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_
     for (size_t i = 0; i < nparams; i++) {
         const clnn_param *p = &params[i];
         clnn__step_desc d = base;
-        d.w = p->w, d.g = p->g, d.m = p->m, d.v = p->v, d.m2 = mix ? mix->m2[i] : NULL;
+        d.w = p->w, d.g = p->g, d.m = p->m, d.v = p->v, d.m2 = extra ? extra->m2[i] : NULL;
         d.perp_index = (cl_uint)i;
         if (p->no_decay) { /* per-tensor mask: no weight penalty at all */
             d.has_l2 = d.has_decay = d.prox = 0;
@@ -302,14 +304,14 @@ clnn_status clnn_ademamix_step(clnn_context *ctx, const clnn_optim_options *opt,
                                const clnn_reg *regs)
 {
     CLNN_ENTRY(ctx);
-    slow_ema mix = {alpha, beta3, m2, 0};
-    return step_all(ctx, fn, opt, &mix, nparams, params, nregs, regs);
+    m2_state extra = {alpha, beta3, m2, 0};
+    return step_all(ctx, fn, opt, &extra, nparams, params, nregs, regs);
 }
 
 clnn_status clnn_amsgrad_step(clnn_context *ctx, const clnn_optim_options *opt, size_t nparams,
                               const clnn_param *params, clnn_tensor *const *v_max, size_t nregs, const clnn_reg *regs)
 {
     CLNN_ENTRY(ctx);
-    slow_ema mix = {0.0f, 0.0f, v_max, 1};
-    return step_all(ctx, fn, opt, &mix, nparams, params, nregs, regs);
+    m2_state extra = {0.0f, 0.0f, v_max, 1};
+    return step_all(ctx, fn, opt, &extra, nparams, params, nregs, regs);
 }
