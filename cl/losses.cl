@@ -21,6 +21,7 @@
  * writes nothing, state and gradients included. */
 #include "logexp.clh"
 #include "rowreduce.clh"
+#include "rowweight.clh"
 
 /* 1: the py_loss variant with the normalized focal loss's second pass. */
 #ifndef LOSS_NFL
@@ -291,12 +292,17 @@ rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __
 }
 
 /* The row's label as an index (0 when out of range, so reads stay inside
- * the row) and whether it is out of range (the row is then NaN). */
-static inline uint row_label(__global const int *labels, const uint row, const uint cols, int *invalid)
+ * the row) and whether it is out of range and not ignored (the row is then
+ * NaN); *w gets the row's weight (rowweight.clh). */
+static inline uint row_label(__global const int *labels, const uint row, const uint cols,
+                             __global const float *wbuf, const int weighted, const float scale,
+                             const int ignore_index, rowweight *w, int *invalid)
 {
     const int label = labels[row];
-    *invalid = label < 0 || (uint)label >= cols;
-    return *invalid ? 0u : (uint)label;
+    const int out = label < 0 || (uint)label >= cols;
+    *w = row_weight(wbuf, weighted, scale, label, ignore_index, row);
+    *invalid = out && !w->ignored;
+    return out ? 0u : (uint)label;
 }
 
 /* The row's max m and log s, s = sum_j exp(z_j - m), from the row max M
@@ -338,14 +344,16 @@ static inline lterm lterm_new(const uint label, const float shift)
 __kernel void py_loss(__global float *partial, __global float *grad, __global const float *logits,
                       __global const int *labels, __global const float *alpha, const uint rows, const uint cols,
                       const uint lanes, const float16 w, const int has_alpha, const float scale,
-                      const int want_grad, __local rowstat *scratch)
+                      __global const float *wbuf, const int weighted, const int ignore_index, const int want_grad,
+                      __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
     const uint row = s.row;
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
     int invalid;
-    const uint y = row_label(labels, row, cols, &invalid);
+    rowweight rw;
+    const uint y = row_label(labels, row, cols, wbuf, weighted, scale, ignore_index, &rw, &invalid);
     lterm k = lterm_new(y, zr[0]);
     k.m = row_max_of(s, zr, cols, lanes, scratch); /* LT_LSE_SQ's m */
     const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, 0, cols, k, lanes, scratch, 0);
@@ -398,17 +406,17 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
         phi += w.sb * df / nfl_t;
         kf = -w.sb * fy / (nfl_t * nfl_t);
     }
-    if (s.out == 0) partial[row] = invalid ? NAN : v;
+    if (s.out == 0) partial[row] = row_weighted_value(rw, invalid, v);
     __global float *gr = grad + off;
-    const float gs = invalid ? NAN : scale;
+    const float gs = row_grad_scale(rw, invalid);
     uint j;
     ROW_EACH8(s, j, want_grad ? cols : 0u)
     {
         const float8 g = py_grad8(vload8(0, zr + j), ROWVEC_INDEX8(j) == (int)y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
-        vstore8(gs * g, 0, gr + j);
+        vstore8(row_weighted_grad8(rw, gs, g), 0, gr + j);
     }
     ROW_EACH1(s, j, want_grad ? cols : 0u)
-    gr[j] = gs * py_grad1(zr[j], j == y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
+    gr[j] = row_weighted_grad1(rw, gs, py_grad1(zr[j], j == y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks));
 }
 
 /* ASL over a row of logits and 0/1 targets: the gradient is written in the
@@ -416,18 +424,21 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
 __kernel void asl_loss(__global float *partial, __global float *grad, __global const float *logits,
                        __global const float *targets, const uint rows, const uint cols, const uint lanes,
                        const float gamma_pos, const float gamma_neg, const float clip, const float scale,
-                       const int want_grad, __local rowstat *scratch)
+                       __global const float *wbuf, const int weighted, const int ignore_index, const int want_grad,
+                       __local rowstat *scratch)
 {
+    (void)ignore_index; /* no labels */
     const rowslot s = row_slot(lanes, rows);
     const size_t off = (size_t)s.row * cols;
+    const rowweight rw = row_weight_unlabelled(wbuf, weighted, scale, s.row);
     lterm k = lterm_new(ROW_NONE, 0.0f);
     k.g0 = gamma_pos;
     k.g1 = gamma_neg;
     k.g2 = clip;
-    k.scale = scale;
+    k.scale = rw.scale;
     const rowstat r =
         loss_reduce(s, LT_ASL, logits + off, targets + off, grad + off, cols, k, lanes, scratch, want_grad);
-    if (s.out == 0) partial[s.row] = r.a;
+    if (s.out == 0) partial[s.row] = rw.w * r.a;
 }
 
 /* Spherical Z-loss: mean and variance from the sums of d = z - z_0 (one
@@ -435,7 +446,8 @@ __kernel void asl_loss(__global float *partial, __global float *grad, __global c
  *   dz_j = -sigmoid(a (b - u_y)) ([j = y] - 1/C - u_y u_j / C) / sigma. */
 __kernel void spherical_z(__global float *partial, __global float *grad, __global const float *logits,
                           __global const int *labels, const uint rows, const uint cols, const uint lanes,
-                          const float a, const float b, const float eps, const float scale, const int want_grad,
+                          const float a, const float b, const float eps, const float scale,
+                          __global const float *wbuf, const int weighted, const int ignore_index, const int want_grad,
                           __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
@@ -443,19 +455,20 @@ __kernel void spherical_z(__global float *partial, __global float *grad, __globa
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
     int invalid;
-    const uint y = row_label(labels, row, cols, &invalid);
+    rowweight rw;
+    const uint y = row_label(labels, row, cols, wbuf, weighted, scale, ignore_index, &rw, &invalid);
     const float shift = zr[0], c = (float)cols;
     const rowstat r = loss_reduce(s, LT_MOMENTS, zr, zr, 0, cols, lterm_new(y, shift), lanes, scratch, 0);
     const float mean = r.a / c, var = fmax(r.b / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
     const float uy = ((zr[y] - shift) - mean) / sigma, x = a * (b - uy);
-    if (s.out == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
-    const float k = -sigmoid_of(x) / sigma, gs = invalid ? NAN : scale;
+    if (s.out == 0) partial[row] = row_weighted_value(rw, invalid, softplus_of(x) / a);
+    const float k = -sigmoid_of(x) / sigma, gs = row_grad_scale(rw, invalid);
     __global float *gr = grad + off;
     uint j;
     ROW_EACH8(s, j, want_grad ? cols : 0u)
-    vstore8(gs * spherical_grad8(vload8(0, zr + j), ROWVEC_INDEX8(j) == (int)y, shift, mean, sigma, uy, c, k), 0, gr + j);
+    vstore8(row_weighted_grad8(rw, gs, spherical_grad8(vload8(0, zr + j), ROWVEC_INDEX8(j) == (int)y, shift, mean, sigma, uy, c, k)), 0, gr + j);
     ROW_EACH1(s, j, want_grad ? cols : 0u)
-    gr[j] = gs * spherical_grad1(zr[j], j == y, shift, mean, sigma, uy, c, k);
+    gr[j] = row_weighted_grad1(rw, gs, spherical_grad1(zr[j], j == y, shift, mean, sigma, uy, c, k));
 }
 
 /* Spherical Z-loss from the hidden layer (clnn_spherical_z_loss_hidden), one
@@ -477,13 +490,15 @@ __kernel void spherical_z_hidden(__global float *partial, __global float *dh, __
                                  __global const float *bias, __global const int *labels,
                                  __global const float *stats, __global const float *qh, const uint d,
                                  const uint classes, const uint lanes, const float a, const float b,
-                                 const float eps, const float scale, const int has_bias, const int want_dh,
+                                 const float eps, const float scale, __global const float *wbuf,
+                                 const int weighted, const int ignore_index, const int has_bias, const int want_dh,
                                  const int want_coef, __local rowstat *scratch)
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     __global const float *hr = h + (size_t)row * d, *qr = qh + (size_t)row * d;
     int invalid;
-    const uint y = row_label(labels, row, classes, &invalid);
+    rowweight rw;
+    const uint y = row_label(labels, row, classes, wbuf, weighted, scale, ignore_index, &rw, &invalid);
     __global const float *wy = w + (size_t)y * d, *stat_s = stats, *stat_u = stats + d + 1;
     for (uint lane = lid; lane < lanes; lane += nloc) {
         rowstat r = rowstat_empty();
@@ -507,8 +522,9 @@ __kernel void spherical_z_hidden(__global float *partial, __global float *dh, __
     const float c = (float)classes, mean = (r.a + sum_b) / c;
     const float var = fmax((r.b + sum_b2) / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
     const float uy = ((r.c + by) - mean) / sigma, x = a * (b - uy);
-    if (lid == 0) partial[row] = invalid ? NAN : softplus_of(x) / a;
-    const float k = invalid ? NAN : -scale * sigmoid_of(x) / sigma;
+    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, softplus_of(x) / a);
+    /* an ignored row's coefficients are 0: it adds nothing to dh, dW, db */
+    const float k = rw.ignored ? 0.0f : row_grad_scale(rw, invalid) * (-sigmoid_of(x) / sigma);
     const float beta = -k * uy / (sigma * c), alpha = -k / c - beta * mean;
     if (want_coef && lid == 0) {
         coef[3 * (size_t)row] = k;
@@ -627,8 +643,8 @@ __kernel void spherical_z_hidden_scatter(__global float *dw, __global float *db,
 __kernel void elr_loss(__global float *partial, __global float *grad, __global const float *logits,
                        __global const int *labels, __global const int *ids, __global float *ema, const uint rows,
                        const uint cols, const uint lanes, const uint nsamples, const float lambda,
-                       const float beta, const float scale, const int has_labels, const int want_grad,
-                       __local rowstat *scratch)
+                       const float beta, const float scale, __global const float *wbuf, const int weighted,
+                       const int ignore_index, const int has_labels, const int want_grad, __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
     const uint row = s.row;
@@ -636,7 +652,8 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     __global const float *zr = logits + off;
     const int id = ids[row], bad_id = id < 0 || (uint)id >= nsamples;
     int bad_label = 0;
-    const uint y = has_labels ? row_label(labels, row, cols, &bad_label) : 0u;
+    rowweight rw = row_weight_unlabelled(wbuf, weighted, scale, row);
+    const uint y = has_labels ? row_label(labels, row, cols, wbuf, weighted, scale, ignore_index, &rw, &bad_label) : 0u;
     const int invalid = bad_id || bad_label;
     lterm k = lterm_new(y, zr[0]);
     k.m = row_max_of(s, zr, cols, lanes, scratch); /* LT_LSE_SQ's m */
@@ -653,8 +670,8 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     barrier(CLK_GLOBAL_MEM_FENCE);
     const rowstat rd = loss_reduce(s, LT_ELR_DOT, zr, bad_id ? zr : tr, 0, cols, k, lanes, scratch, 0);
     const float l = (zr[y] - k.m) - k.log_s, q = -expm1(l), kd = -lambda / (1.0f - rd.a);
-    if (s.out == 0) partial[row] = invalid ? NAN : (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a);
-    const float gs = invalid ? NAN : scale;
+    if (s.out == 0) partial[row] = row_weighted_value(rw, invalid, (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a));
+    const float gs = row_grad_scale(rw, invalid);
     /* a bad id's t is NaN (its row is NaN anyway) */
     __global const float *tg = bad_id ? zr : tr;
     const float tmask = bad_id ? NAN : 1.0f;
@@ -662,9 +679,9 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     ROW_EACH8(s, j, want_grad ? cols : 0u)
     {
         const float8 t = tmask * vload8(0, tg + j);
-        vstore8(gs * elr_grad8(vload8(0, zr + j), t, ROWVEC_INDEX8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels), 0,
+        vstore8(row_weighted_grad8(rw, gs, elr_grad8(vload8(0, zr + j), t, ROWVEC_INDEX8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels)), 0,
                 gr + j);
     }
     ROW_EACH1(s, j, want_grad ? cols : 0u)
-    gr[j] = gs * elr_grad1(zr[j], tmask * tg[j], j == y, k.m, k.log_s, q, kd, rd.b, has_labels);
+    gr[j] = row_weighted_grad1(rw, gs, elr_grad1(zr[j], tmask * tg[j], j == y, k.m, k.log_s, q, kd, rd.b, has_labels));
 }

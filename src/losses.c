@@ -2,8 +2,9 @@
  * argument checks, the parameter vector of py_loss, and one row-kernel launch
  * per call followed by the value stage of common/loss_value.h (the deterministic
  * sum of the per-row partials; reduction NONE: the loss tensor is the
- * partials buffer itself). */
-#include "common/loss_value.h"
+ * partials buffer itself). Every call takes the label weights of
+ * common/label_weights.h: one more launch when given. */
+#include "common/label_weights.h"
 #include "tune_family.h"
 #include "sparse/sparse_internal.h" /* clnn__sort: the label runs of clnn_spherical_z_loss_hidden */
 
@@ -22,7 +23,7 @@ static void exercise_zh(clnn__exercise *b, const clnn__tunable *t, const size_t 
     clnn_tensor *h = EX_RAND(b, n, d), *w = EX_RAND(b, c, d), *bias = EX_RAND(b, c), *dh = EX_RAND(b, n, d);
     clnn_tensor *dw = EX_RAND(b, c, d), *db = EX_RAND(b, c);
     EX_STEP(b, clnn_spherical_z_loss_hidden(b->ctx, h, w, bias, clnn__exercise_ints(b, n, c, 7), 0.1f, 10.0f, 1e-6f,
-                                            CLNN_REDUCE_MEAN, loss, dh, dw, db));
+                                            NULL, CLNN_REDUCE_MEAN, loss, dh, dw, db));
 }
 
 /* [P0 rows, P1 classes] (at least 2; 3 for the spherical Z-loss); py_loss
@@ -37,21 +38,21 @@ static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, co
     if (t == &tune_asl) {
         clnn_tensor *targets = EX_RAND(&b, rows, cols);
         EX_STEP(&b, clnn_tensor_fill(targets, 1.0f));
-        EX_STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, CLNN_REDUCE_MEAN, loss, grad));
+        EX_STEP(&b, clnn_asymmetric_loss(ctx, x, targets, 1.0f, 4.0f, 0.05f, NULL, CLNN_REDUCE_MEAN, loss, grad));
     } else if (t == &tune_spherical) { /* at least 3 classes (the Z-loss is constant at 2) */
         const size_t cz = cols < 3 ? 3 : cols;
         clnn_tensor *xz = cz == cols ? x : EX_RAND(&b, rows, cz), *gz = cz == cols ? grad : EX_RAND(&b, rows, cz);
         EX_STEP(&b, clnn_spherical_z_loss(ctx, xz, cz == cols ? labels : clnn__exercise_ints(&b, rows, cz, 7), 0.1f,
-                                          10.0f, 1e-6f, CLNN_REDUCE_MEAN, loss, gz));
+                                          10.0f, 1e-6f, NULL, CLNN_REDUCE_MEAN, loss, gz));
     } else if (t == &tune_zh || t == &tune_zh_wfix || t == &tune_zh_scatter || t == &tune_zh_colsum) {
         exercise_zh(&b, t, problem, loss);
     } else if (t == &tune_elr) {
         clnn_tensor *state = EX_UNIFORM(&b, 0.0f, 1.0f / (float)cols, rows, cols);
         EX_STEP(&b, clnn_elr_loss(ctx, x, labels, clnn__exercise_ints(&b, rows, rows, rows - 1), state, 3.0f, 0.7f,
-                                  CLNN_REDUCE_MEAN, loss, grad));
+                                  NULL, CLNN_REDUCE_MEAN, loss, grad));
     } else {
         clnn_robust_loss_options w = {sizeof(clnn_robust_loss_options), 1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
-        EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, CLNN_REDUCE_MEAN, loss, grad));
+        EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, NULL, CLNN_REDUCE_MEAN, loss, grad));
     }
     return clnn__exercise_end(&b);
 }
@@ -88,24 +89,64 @@ static clnn_status check_outputs(clnn_context *ctx, const char *fn, clnn_reducti
     return clnn__check_loss_io(ctx, fn, &red, ninputs, inputs, 2, out);
 }
 
+/* A call's label weights (NULL: none), checked, with its tensors as inputs
+ * the outputs must not alias. */
+typedef struct weighting {
+    clnn_label_weights w;
+    int given;
+} weighting;
+
+static clnn_status check_weights(clnn_context *ctx, const char *fn, const clnn_label_weights *weights,
+                                 int has_labels, size_t rows, size_t cols, weighting *out)
+{
+    return clnn__check_label_weights(ctx, fn, weights, has_labels, "this loss has none", rows, cols, &out->w,
+                                     &out->given);
+}
+
+/* The kernel arguments (wbuf, weighted, ignore_index) before run_weighted fills them. */
+#define WEIGHTING ((clnn__karg){0, NULL, 0, 0})
+
+/* The launch of a row kernel over rows x cols with labels of `classes`
+ * classes, whose arguments (wbuf, weighted, ignore_index) are args[slot],
+ * args[slot + 1], args[slot + 2], filled here from the label_row_weights
+ * launch (stand_in: any buffer of the call, unread when unweighted). */
+static clnn_status run_weighted(clnn_context *ctx, const char *fn, const clnn__tunable *t, const char *variant,
+                                const weighting *wt, cl_mem stand_in, const clnn_tensor *labels, size_t rows,
+                                size_t cols, size_t classes, cl_mem *partial, size_t nargs, clnn__karg *args,
+                                size_t slot, clnn_reduction reduction, clnn_tensor *loss)
+{
+    clnn__row_weights rw;
+    TRY(clnn__row_weights_make(ctx, fn, wt->given ? &wt->w : NULL, labels, rows, classes, reduction, stand_in,
+                               &rw));
+    args[slot] = KARG_BUF(rw.arg);
+    args[slot + 1] = KARG(rw.weighted);
+    args[slot + 2] = KARG(rw.ignore_index);
+    clnn_status st =
+        clnn__run_weighted_row_loss(ctx, fn, t, variant, rows, cols, partial, nargs, args, reduction, loss, &rw);
+    clnn__row_weights_release(&rw);
+    return st;
+}
+
 static int finite_at_least(float x, float lo) { return clnn__is_finite(x) && x >= lo; }
 
 /* The launch of asl_loss and spherical_z, whose arguments are (partial,
  * grad, logits, second input, rows, cols, lanes, three parameters, scale,
  * want_grad, scratch); the arguments are checked. */
 static clnn_status run_three_params(clnn_context *ctx, const char *fn, const clnn__tunable *t,
-                                    const clnn_tensor *logits, const clnn_tensor *second, size_t rows, size_t cols,
-                                    float p1, float p2, float p3, clnn_reduction reduction, clnn_tensor *loss,
-                                    clnn_tensor *dlogits)
+                                    const clnn_tensor *logits, const clnn_tensor *second, const clnn_tensor *labels,
+                                    size_t rows, size_t cols, float p1, float p2, float p3, const weighting *wt,
+                                    clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
     cl_mem partial = NULL;
     clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(second->buffer),
                          KARG(nrows),       KARG(ncols),      KARG(lanes),              KARG(p1),
-                         KARG(p2),          KARG(p3),         KARG(g.scale),            KARG(g.want_grad),
+                         KARG(p2),          KARG(p3),         KARG(g.scale),            WEIGHTING,
+                         WEIGHTING,         WEIGHTING,    KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, t, NULL, rows, cols, &partial, 13, args, reduction, loss);
+    return run_weighted(ctx, fn, t, NULL, wt, logits->buffer, labels, rows, cols, cols, &partial, 16, args, 11,
+                        reduction, loss);
 }
 
 /* ------------------------------------------------- losses of log p_y */
@@ -115,7 +156,8 @@ enum { W_CE, W_LINEAR, W_GCE, GCE_Q, W_FOCAL, FOCAL_GAMMA, W_POLY, W_ENC, ENC_LO
 
 static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor *logits, const clnn_tensor *labels,
                            const clnn_tensor *alpha, const cl_float16 *w, size_t min_classes, const char *why,
-                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+                           const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss,
+                           clnn_tensor *dlogits)
 {
     size_t rows, cols;
     TRY(check_logits(ctx, fn, logits, min_classes, why, &rows, &cols));
@@ -125,8 +167,10 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
         CHECK_SHAPE(ctx, alpha->count == cols, "%s: alpha has %zu elements, logits has %zu classes", fn,
                     alpha->count, cols);
     }
-    const clnn_tensor *inputs[] = {logits, labels, alpha};
-    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 3, loss, dlogits));
+    weighting wt;
+    TRY(check_weights(ctx, fn, weights, 1, rows, cols, &wt));
+    const clnn_tensor *inputs[] = {logits, labels, alpha, wt.w.row_weights, wt.w.class_weights};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 5, loss, dlogits));
     cl_mem partial = NULL;
     clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_mem alpha_buf = alpha ? alpha->buffer : logits->buffer; /* unread without has_alpha */
@@ -134,14 +178,15 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
     cl_int has_alpha = alpha != NULL;
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(g.grad),  KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                          KARG_BUF(alpha_buf), KARG(nrows),       KARG(ncols),              KARG(lanes),
-                         KARG(*w),            KARG(has_alpha),   KARG(g.scale),            KARG(g.want_grad),
-                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+                         KARG(*w),            KARG(has_alpha),   KARG(g.scale),            WEIGHTING,
+                         WEIGHTING,           WEIGHTING,     KARG(g.want_grad),        KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
     const char *variant = w->s[W_NFL] != 0.0f ? "-DLOSS_NFL=1" : NULL;
-    return clnn__run_row_loss(ctx, fn, &tune_py, variant, rows, cols, &partial, 13, args, reduction, loss);
+    return run_weighted(ctx, fn, &tune_py, variant, &wt, logits->buffer, labels, rows, cols, cols, &partial, 16, args,
+                        11, reduction, loss);
 }
 
 clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                            const clnn_tensor *alpha, float gamma, float poly_eps, clnn_reduction reduction,
+                            const clnn_tensor *alpha, float gamma, float poly_eps, const clnn_label_weights *weights, clnn_reduction reduction,
                             clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
@@ -152,29 +197,29 @@ clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const 
     w.s[W_FOCAL] = 1.0f;
     w.s[FOCAL_GAMMA] = gamma;
     w.s[W_POLY] = poly_eps;
-    return py_loss(ctx, fn, logits, labels, alpha, &w, 1, "", reduction, loss, dlogits);
+    return py_loss(ctx, fn, logits, labels, alpha, &w, 1, "", weights, reduction, loss, dlogits);
 }
 
 clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                                     float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+                                     float eps, const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, finite_at_least(eps, -1.0f), "%s: eps %g is not finite and >= -1", fn, (double)eps);
     cl_float16 w = {{0}};
     w.s[W_CE] = 1.0f;
     w.s[W_LINEAR] = eps;
-    return py_loss(ctx, fn, logits, labels, NULL, &w, 1, "", reduction, loss, dlogits);
+    return py_loss(ctx, fn, logits, labels, NULL, &w, 1, "", weights, reduction, loss, dlogits);
 }
 
 clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                            clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+                            const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
     cl_float16 w = {{0}};
     w.s[W_CE] = 1.0f;
     w.s[W_SQ] = 1.0f;
-    return py_loss(ctx, fn, logits, labels, NULL, &w, 2, "the average over the incorrect classes", reduction, loss,
-                   dlogits);
+    return py_loss(ctx, fn, logits, labels, NULL, &w, 2, "the average over the incorrect classes", weights,
+                   reduction, loss, dlogits);
 }
 
 void clnn_robust_loss_options_init(clnn_robust_loss_options *opt)
@@ -184,20 +229,20 @@ void clnn_robust_loss_options_init(clnn_robust_loss_options *opt)
 }
 
 clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                             const clnn_robust_loss_options *opt, clnn_reduction reduction, clnn_tensor *loss,
+                             const clnn_robust_loss_options *opt, const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss,
                              clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, opt, "%s: opt is NULL", fn);
     CLNN_OPTIONS(clnn_robust_loss_options, rw_, opt);
     const clnn_robust_loss_options *rw = &rw_;
-    const float weights[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
+    const float term_w[] = {rw->ce, rw->nce, rw->rce, rw->mae, rw->gce, rw->nfl};
     const char *names[] = {"ce", "nce", "rce", "mae", "gce", "nfl"};
     int any = 0;
     for (size_t i = 0; i < 6; i++) {
-        CHECK_ARG(ctx, finite_at_least(weights[i], 0.0f), "%s: weight %s %g is not finite and >= 0", fn, names[i],
-                  (double)weights[i]);
-        any |= weights[i] > 0.0f;
+        CHECK_ARG(ctx, finite_at_least(term_w[i], 0.0f), "%s: weight %s %g is not finite and >= 0", fn, names[i],
+                  (double)term_w[i]);
+        any |= term_w[i] > 0.0f;
     }
     CHECK_ARG(ctx, any, "%s: every weight is 0: nothing to compute", fn);
     CHECK_ARG(ctx, rw->rce == 0.0f || (clnn__is_finite(rw->rce_log_zero) && rw->rce_log_zero < 0.0f),
@@ -216,12 +261,12 @@ clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const
     w.s[W_NFL] = rw->nfl;
     w.s[NFL_GAMMA] = rw->nfl != 0.0f ? rw->nfl_gamma : 0.0f;
     int normalized = rw->nce != 0.0f || rw->nfl != 0.0f;
-    return py_loss(ctx, fn, logits, labels, NULL, &w, normalized ? 2 : 1, "a normalized loss (nce, nfl)", reduction,
-                   loss, dlogits);
+    return py_loss(ctx, fn, logits, labels, NULL, &w, normalized ? 2 : 1, "a normalized loss (nce, nfl)", weights,
+                   reduction, loss, dlogits);
 }
 
 clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                                  float log_end, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+                                  float log_end, const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
     CHECK_ARG(ctx, clnn__is_finite(log_end) && log_end > 0.0f && log_end <= 1.0f, "%s: log_end %g is not in (0, 1]",
@@ -230,13 +275,13 @@ clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor *logits, 
     w.s[W_CE] = 1.0f;
     w.s[W_ENC] = 1.0f;
     w.s[ENC_LOG_END] = log_end;
-    return py_loss(ctx, fn, logits, labels, NULL, &w, 1, "", reduction, loss, dlogits);
+    return py_loss(ctx, fn, logits, labels, NULL, &w, 1, "", weights, reduction, loss, dlogits);
 }
 
 /* ------------------------------------------------------------------ ASL */
 
 clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
-                                 float gamma_pos, float gamma_neg, float clip, clnn_reduction reduction,
+                                 float gamma_pos, float gamma_neg, float clip, const clnn_label_weights *weights, clnn_reduction reduction,
                                  clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
@@ -251,10 +296,12 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
               (double)gamma_neg);
     CHECK_ARG(ctx, clnn__is_finite(clip) && clip >= 0.0f && clip < 1.0f, "%s: clip %g is not in [0, 1)", fn,
               (double)clip);
-    const clnn_tensor *inputs[] = {logits, targets};
-    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
-    return run_three_params(ctx, fn, &tune_asl, logits, targets, rows, cols, gamma_pos, gamma_neg, clip, reduction,
-                            loss, dlogits);
+    weighting wt;
+    TRY(check_weights(ctx, fn, weights, 0, rows, cols, &wt));
+    const clnn_tensor *inputs[] = {logits, targets, wt.w.row_weights};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 3, loss, dlogits));
+    return run_three_params(ctx, fn, &tune_asl, logits, targets, NULL, rows, cols, gamma_pos, gamma_neg, clip, &wt,
+                            reduction, loss, dlogits);
 }
 
 /* ------------------------------------------------------ spherical Z-loss */
@@ -268,7 +315,7 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
     "the loss would be constant and its gradient 0"
 
 clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels, float a,
-                                  float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
+                                  float b, float eps, const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss,
                                   clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
@@ -279,16 +326,19 @@ clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, 
     CHECK_ARG(ctx, clnn__is_finite(a) && a > 0.0f, "%s: a %g is not finite and > 0", fn, (double)a);
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
     CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
-    const clnn_tensor *inputs[] = {logits, labels};
-    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 2, loss, dlogits));
-    return run_three_params(ctx, fn, &tune_spherical, logits, labels, rows, cols, a, b, eps, reduction, loss, dlogits);
+    weighting wt;
+    TRY(check_weights(ctx, fn, weights, 1, rows, cols, &wt));
+    const clnn_tensor *inputs[] = {logits, labels, wt.w.row_weights, wt.w.class_weights};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 4, loss, dlogits));
+    return run_three_params(ctx, fn, &tune_spherical, logits, labels, labels, rows, cols, a, b, eps, &wt, reduction,
+                            loss, dlogits);
 }
 
 /* ------------------------------------------------------------------ ELR */
 
 clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                           const clnn_tensor *sample_ids, clnn_tensor *targets, float lambda, float beta,
-                          clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+                          const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
 {
     CLNN_ENTRY(ctx);
     size_t rows, cols;
@@ -306,8 +356,10 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     CHECK_ARG(ctx, clnn__is_finite(lambda), "%s: lambda is not finite", fn);
     CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f && beta < 1.0f, "%s: beta %g is not in [0, 1)", fn,
               (double)beta);
-    const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets};
-    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 4, loss, dlogits));
+    weighting wt;
+    TRY(check_weights(ctx, fn, weights, labels != NULL, rows, cols, &wt));
+    const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets, wt.w.row_weights, wt.w.class_weights};
+    TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 6, loss, dlogits));
     cl_mem partial = NULL;
     clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
     cl_mem label_buf = labels ? labels->buffer : sample_ids->buffer; /* unread without has_labels */
@@ -317,9 +369,10 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(label_buf),
                          KARG_BUF(sample_ids->buffer),          KARG_BUF(targets->buffer), KARG(nrows),
                          KARG(ncols),         KARG(lanes),      KARG(nsamples),           KARG(lambda),
-                         KARG(beta),          KARG(g.scale),    KARG(has_labels),         KARG(g.want_grad),
-                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &tune_elr, NULL, rows, cols, &partial, 16, args, reduction, loss);
+                         KARG(beta),          KARG(g.scale),    WEIGHTING, WEIGHTING,
+                         WEIGHTING,       KARG(has_labels), KARG(g.want_grad),        KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return run_weighted(ctx, fn, &tune_elr, NULL, &wt, logits->buffer, labels, rows, cols, cols, &partial, 19, args,
+                        13, reduction, loss);
 }
 
 /* ------------------------------------- spherical Z-loss from the hidden layer */
@@ -363,8 +416,8 @@ static clnn_status zh_colsum(clnn_context *ctx, const char *fn, cl_mem out, cl_m
  * dense terms with db, and the label terms. */
 static clnn_status zh_run(clnn_context *ctx, const char *fn, const clnn_tensor *h, const clnn_tensor *W,
                           const clnn_tensor *bias, const clnn_tensor *labels, size_t rows, size_t d, size_t classes,
-                          float a, float b, float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
-                          clnn_tensor *dW, clnn_tensor *db, cl_mem *buf)
+                          float a, float b, float eps, const weighting *wt, clnn_reduction reduction,
+                          clnn_tensor *loss, clnn_tensor *dh, clnn_tensor *dW, clnn_tensor *db, cl_mem *buf)
 {
     const int want_w = dW || db;
     const size_t sizes[ZH_NBUF] = {2 * d + 2, d * d, rows * d, want_w ? 3 * rows : 1, want_w ? rows * d : 1,
@@ -392,9 +445,11 @@ static clnn_status zh_run(clnn_context *ctx, const char *fn, const clnn_tensor *
                          KARG_BUF(bias_buf),        KARG_BUF(labels->buffer), KARG_BUF(buf[ZH_STATS]),
                          KARG_BUF(buf[ZH_QH]),      KARG(nd),                KARG(nc),
                          KARG(lanes),               KARG(a),                 KARG(b),
-                         KARG(eps),                 KARG(scale),             KARG(has_bias),
+                         KARG(eps),                 KARG(scale),             WEIGHTING,
+                         WEIGHTING,                 WEIGHTING,             KARG(has_bias),
                          KARG(want_dh),             KARG(want_coef),         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    TRY(clnn__run_row_loss(ctx, fn, &tune_zh, NULL, rows, d, &partial, 21, args, reduction, loss));
+    TRY(run_weighted(ctx, fn, &tune_zh, NULL, wt, wb, labels, rows, d, classes, &partial, 24, args, 17, reduction,
+                     loss));
     if (!want_w) return CLNN_OK;
     /* v = (Σα h, Σα, Σβ h, Σβ) */
     TRY(zh_colsum(ctx, fn, buf[ZH_V], hbuf, buf[ZH_COEF], buf[ZH_COEF], rows, d, 1, 2, 3, 1, 1, 0));
@@ -423,7 +478,7 @@ static clnn_status zh_run(clnn_context *ctx, const char *fn, const clnn_tensor *
 
 clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h, const clnn_tensor *W,
                                          const clnn_tensor *bias, const clnn_tensor *labels, float a, float b,
-                                         float eps, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
+                                         float eps, const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dh,
                                          clnn_tensor *dW, clnn_tensor *db)
 {
     CLNN_ENTRY(ctx);
@@ -448,15 +503,18 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
     CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
     CHECK_ARG(ctx, !db || bias, "%s: db is given but bias is NULL", fn);
+    weighting wt;
+    TRY(check_weights(ctx, fn, weights, 1, rows, classes, &wt));
     const clnn__loss_red red = {reduction, rows, "row"};
-    const clnn_tensor *inputs[] = {h, W, bias, labels};
+    const clnn_tensor *inputs[] = {h, W, bias, labels, wt.w.row_weights, wt.w.class_weights};
     const clnn__loss_output out[4] = {{loss, "loss", NULL, NULL},
                                       {dh, "dh", h, "h"},
                                       {dW, "dW", W, "W"},
                                       {db, "db", bias, "bias"}};
-    TRY(clnn__check_loss_io(ctx, fn, &red, 4, inputs, 4, out));
+    TRY(clnn__check_loss_io(ctx, fn, &red, 6, inputs, 4, out));
     cl_mem buf[ZH_NBUF] = {NULL};
-    clnn_status st = zh_run(ctx, fn, h, W, bias, labels, rows, d, classes, a, b, eps, reduction, loss, dh, dW, db, buf);
+    clnn_status st =
+        zh_run(ctx, fn, h, W, bias, labels, rows, d, classes, a, b, eps, &wt, reduction, loss, dh, dW, db, buf);
     zh_release(buf);
     return st;
 }

@@ -138,23 +138,23 @@ static clnn_status run_op(clnn_context *ctx, int op, const data *d, clnn_reducti
     if (is_elr(op)) /* every call starts from the same state */
         CHECK_OK(ctx, clnn_tensor_upload(d->taux, d->aux, d->nsamples * d->cols * sizeof *d->aux));
     switch (op) {
-    case OP_FOCAL: return clnn_focal_loss(ctx, d->tz, d->tlabels, d->talpha, 2.0f, 0.5f, red, loss, grad);
-    case OP_FOCAL_HALF: return clnn_focal_loss(ctx, d->tz, d->tlabels, NULL, 0.5f, -0.3f, red, loss, grad);
-    case OP_POLY1: return clnn_poly1_cross_entropy(ctx, d->tz, d->tlabels, 2.0f, red, loss, grad);
-    case OP_SQUENTROPY: return clnn_squentropy(ctx, d->tz, d->tlabels, red, loss, grad);
-    case OP_NCE_RCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NCE_RCE, red, loss, grad);
-    case OP_NCE_MAE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NCE_MAE, red, loss, grad);
-    case OP_GCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_GCE, red, loss, grad);
-    case OP_NFL_RCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NFL_RCE, red, loss, grad);
-    case OP_ALL_ROBUST: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_ALL, red, loss, grad);
-    case OP_ENC: return clnn_encouraging_loss(ctx, d->tz, d->tlabels, 0.75f, red, loss, grad);
-    case OP_ENC_PLAIN: return clnn_encouraging_loss(ctx, d->tz, d->tlabels, 1.0f, red, loss, grad);
-    case OP_ASL: return clnn_asymmetric_loss(ctx, d->tz, d->taux, 1.0f, 4.0f, 0.05f, red, loss, grad);
-    case OP_ASL_NOCLIP: return clnn_asymmetric_loss(ctx, d->tz, d->taux, 0.0f, 2.0f, 0.0f, red, loss, grad);
-    case OP_SPHERICAL: return clnn_spherical_z_loss(ctx, d->tz, d->tlabels, SPH_A, SPH_B, SPH_EPS, red, loss, grad);
+    case OP_FOCAL: return clnn_focal_loss(ctx, d->tz, d->tlabels, d->talpha, 2.0f, 0.5f, NULL, red, loss, grad);
+    case OP_FOCAL_HALF: return clnn_focal_loss(ctx, d->tz, d->tlabels, NULL, 0.5f, -0.3f, NULL, red, loss, grad);
+    case OP_POLY1: return clnn_poly1_cross_entropy(ctx, d->tz, d->tlabels, 2.0f, NULL, red, loss, grad);
+    case OP_SQUENTROPY: return clnn_squentropy(ctx, d->tz, d->tlabels, NULL, red, loss, grad);
+    case OP_NCE_RCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NCE_RCE, NULL, red, loss, grad);
+    case OP_NCE_MAE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NCE_MAE, NULL, red, loss, grad);
+    case OP_GCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_GCE, NULL, red, loss, grad);
+    case OP_NFL_RCE: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_NFL_RCE, NULL, red, loss, grad);
+    case OP_ALL_ROBUST: return clnn_robust_loss(ctx, d->tz, d->tlabels, &W_ALL, NULL, red, loss, grad);
+    case OP_ENC: return clnn_encouraging_loss(ctx, d->tz, d->tlabels, 0.75f, NULL, red, loss, grad);
+    case OP_ENC_PLAIN: return clnn_encouraging_loss(ctx, d->tz, d->tlabels, 1.0f, NULL, red, loss, grad);
+    case OP_ASL: return clnn_asymmetric_loss(ctx, d->tz, d->taux, 1.0f, 4.0f, 0.05f, NULL, red, loss, grad);
+    case OP_ASL_NOCLIP: return clnn_asymmetric_loss(ctx, d->tz, d->taux, 0.0f, 2.0f, 0.0f, NULL, red, loss, grad);
+    case OP_SPHERICAL: return clnn_spherical_z_loss(ctx, d->tz, d->tlabels, SPH_A, SPH_B, SPH_EPS, NULL, red, loss, grad);
     case OP_ELR:
-        return clnn_elr_loss(ctx, d->tz, d->tlabels, d->tids, d->taux, ELR_LAMBDA, ELR_BETA, red, loss, grad);
-    default: return clnn_elr_loss(ctx, d->tz, NULL, d->tids, d->taux, -2.0f, 0.9f, red, loss, grad);
+        return clnn_elr_loss(ctx, d->tz, d->tlabels, d->tids, d->taux, ELR_LAMBDA, ELR_BETA, NULL, red, loss, grad);
+    default: return clnn_elr_loss(ctx, d->tz, NULL, d->tids, d->taux, -2.0f, 0.9f, NULL, red, loss, grad);
     }
 }
 
@@ -542,14 +542,14 @@ static clnn_status wc_run(clnn_context *ctx, int op, const clnn_tensor *z, const
                                           mae = {sizeof(clnn_robust_loss_options), .mae = 1};
     const clnn_reduction none = CLNN_REDUCE_NONE;
     switch (op) {
-    case WC_CE: return clnn_focal_loss(ctx, z, y, NULL, 0.0f, 0.0f, none, loss, g);
-    case WC_FOCAL2: return clnn_focal_loss(ctx, z, y, NULL, 2.0f, 0.5f, none, loss, g);
-    case WC_POLY1: return clnn_poly1_cross_entropy(ctx, z, y, 2.0f, none, loss, g);
-    case WC_GCE: return clnn_robust_loss(ctx, z, y, &gce, none, loss, g);
-    case WC_MAE: return clnn_robust_loss(ctx, z, y, &mae, none, loss, g);
-    case WC_ENC1: return clnn_encouraging_loss(ctx, z, y, 1.0f, none, loss, g);
-    case WC_ENC75: return clnn_encouraging_loss(ctx, z, y, 0.75f, none, loss, g);
-    default: return clnn_elr_loss(ctx, z, y, ids, state, 0.0f, 0.7f, none, loss, g);
+    case WC_CE: return clnn_focal_loss(ctx, z, y, NULL, 0.0f, 0.0f, NULL, none, loss, g);
+    case WC_FOCAL2: return clnn_focal_loss(ctx, z, y, NULL, 2.0f, 0.5f, NULL, none, loss, g);
+    case WC_POLY1: return clnn_poly1_cross_entropy(ctx, z, y, 2.0f, NULL, none, loss, g);
+    case WC_GCE: return clnn_robust_loss(ctx, z, y, &gce, NULL, none, loss, g);
+    case WC_MAE: return clnn_robust_loss(ctx, z, y, &mae, NULL, none, loss, g);
+    case WC_ENC1: return clnn_encouraging_loss(ctx, z, y, 1.0f, NULL, none, loss, g);
+    case WC_ENC75: return clnn_encouraging_loss(ctx, z, y, 0.75f, NULL, none, loss, g);
+    default: return clnn_elr_loss(ctx, z, y, ids, state, 0.0f, 0.7f, NULL, none, loss, g);
     }
 }
 

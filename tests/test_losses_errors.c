@@ -23,54 +23,54 @@ static void focal_errors(void)
 {
     const float inf = INFINITY, nan = NAN;
     const char *f = "clnn_focal_loss";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_focal_loss(NULL, x, labels, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, NULL, labels, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, NULL, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, foreign, labels, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, ints, labels, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, flabels, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels4, NULL, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, alpha3, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, ids, 2, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, -1, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, nan, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, inf, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, -1.5f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, nan, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, BAD_RED, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, loss2, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, rowloss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NONE, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, loss, small));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, loss, wide));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, loss, foreign));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, SUM, loss, x));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_focal_loss(NULL, x, labels, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, NULL, labels, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, NULL, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, foreign, labels, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, ints, labels, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, flabels, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels4, NULL, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, alpha3, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, ids, 2, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, -1, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, nan, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, inf, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, -1.5f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, nan, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, BAD_RED, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, loss2, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, rowloss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, NONE, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, loss, small));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, loss, wide));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, loss, foreign));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x, labels, NULL, 2, 0, NULL, SUM, loss, x));
     /* one class: per-row losses of 3 elements, which can alias the [3, 1] logits or gradient */
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x1, labels, NULL, 2, 0, NONE, x1, g1c));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x1, labels, NULL, 2, 0, NONE, g1c, g1c));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x1, labels, NULL, 2, 0, NULL, NONE, x1, g1c));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_focal_loss(ctx, x1, labels, NULL, 2, 0, NULL, NONE, g1c, g1c));
 }
 
 static void poly1_errors(void)
 {
     const float inf = INFINITY;
     const char *f = "clnn_poly1_cross_entropy";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_poly1_cross_entropy(NULL, x, labels, 1, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, -1.01f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, inf, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_poly1_cross_entropy(ctx, small, labels, 1, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, 1, BAD_RED, loss, g));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_poly1_cross_entropy(NULL, x, labels, 1, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, -1.01f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, inf, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_poly1_cross_entropy(ctx, small, labels, 1, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_poly1_cross_entropy(ctx, x, labels, 1, NULL, BAD_RED, loss, g));
 }
 
 static void squentropy_errors(void)
 {
     const char *f = "clnn_squentropy";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_squentropy(NULL, x, labels, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, NULL, labels, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_squentropy(ctx, x1, labels, SUM, loss, g1c)); /* one class */
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_squentropy(ctx, x, labels4, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, SUM, NULL, NULL));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, SUM, loss, x));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_squentropy(NULL, x, labels, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, NULL, labels, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_squentropy(ctx, x1, labels, NULL, SUM, loss, g1c)); /* one class */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_squentropy(ctx, x, labels4, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, NULL, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_squentropy(ctx, x, labels, NULL, SUM, loss, x));
 }
 
 static void robust_errors(void)
@@ -79,118 +79,118 @@ static void robust_errors(void)
     const char *f = "clnn_robust_loss";
     const clnn_robust_loss_options ok = {sizeof(clnn_robust_loss_options), .nce = 1, .rce = 1, .rce_log_zero = -4};
     clnn_robust_loss_options w;
-    EXPECT_FAIL(NULL, INVAL, f, clnn_robust_loss(NULL, x, labels, &ok, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, NULL, SUM, loss, g));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_robust_loss(NULL, x, labels, &ok, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, NULL, NULL, SUM, loss, g));
     w = ok;
     w.size = 0;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, NULL, labels, &ok, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x1, labels, &ok, SUM, loss, g1c)); /* NCE needs 2 classes */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, NULL, labels, &ok, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x1, labels, &ok, NULL, SUM, loss, g1c)); /* NCE needs 2 classes */
     w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = 0.5f};
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x1, labels, &w, SUM, loss, g1c)); /* and NFL */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x1, labels, &w, NULL, SUM, loss, g1c)); /* and NFL */
     w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), 0};
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g)); /* all zero */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g)); /* all zero */
     w = ok, w.mae = -1;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
     w = ok, w.ce = nan;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
     w = ok, w.rce_log_zero = 0;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
     w = ok, w.rce_log_zero = -inf;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
     w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0};
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
     w.gce_q = 1.5f;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
     w = (clnn_robust_loss_options){sizeof(clnn_robust_loss_options), .nfl = 1, .nfl_gamma = -1};
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, BAD_RED, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x, labels, &ok, NONE, loss2, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, SUM, loss, foreign));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &w, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, NULL, BAD_RED, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_robust_loss(ctx, x, labels, &ok, NULL, NONE, loss2, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_robust_loss(ctx, x, labels, &ok, NULL, SUM, loss, foreign));
 }
 
 static void encouraging_errors(void)
 {
     const float nan = NAN;
     const char *f = "clnn_encouraging_loss";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_encouraging_loss(NULL, x, labels, 0.75f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 0.0f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 1.01f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, nan, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_encouraging_loss(ctx, x, ints, 0.75f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 0.75f, SUM, NULL, NULL));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_encouraging_loss(NULL, x, labels, 0.75f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 0.0f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 1.01f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, nan, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_encouraging_loss(ctx, x, ints, 0.75f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_encouraging_loss(ctx, x, labels, 0.75f, NULL, SUM, NULL, NULL));
 }
 
 static void asymmetric_errors(void)
 {
     const float nan = NAN;
     const char *f = "clnn_asymmetric_loss";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_asymmetric_loss(NULL, x, t, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, NULL, t, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, NULL, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, foreign, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, small, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, wide, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, ints, 0, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, -1, 4, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, nan, 0.05f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, -0.1f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 1.0f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, BAD_RED, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, NONE, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, SUM, loss, t));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, SUM, NULL, NULL));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_asymmetric_loss(NULL, x, t, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, NULL, t, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, NULL, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, foreign, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, small, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, wide, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, ints, 0, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, -1, 4, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, nan, 0.05f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, -0.1f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 1.0f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, NULL, BAD_RED, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, NULL, NONE, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, NULL, SUM, loss, t));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_asymmetric_loss(ctx, x, t, 0, 4, 0.05f, NULL, SUM, NULL, NULL));
 }
 
 static void spherical_z_errors(void)
 {
     const float inf = INFINITY, nan = NAN;
     const char *f = "clnn_spherical_z_loss";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_spherical_z_loss(NULL, x, labels, 0.1f, 10, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, NULL, labels, 0.1f, 10, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, NULL, 0.1f, 10, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x1, labels, 0.1f, 10, 0, SUM, loss, g1c));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_spherical_z_loss(NULL, x, labels, 0.1f, 10, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, NULL, labels, 0.1f, 10, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, NULL, 0.1f, 10, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x1, labels, 0.1f, 10, 0, NULL, SUM, loss, g1c));
     /* 2 classes (issue 19): every z-normalized row is +-(1, -1), the loss constant */
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x2, labels, 0.1f, 10, 1e-3f, SUM, loss, g2c));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x2, labels, 0.1f, 10, 1e-3f, NULL, SUM, loss, g2c));
     CHECK(strstr(clnn_last_error(ctx), "at least 3") && strstr(clnn_last_error(ctx), "constant"),
           "the 2-class message says why: '%s'", clnn_last_error(ctx));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x2, labels, 0.1f, 10, 0, NONE, rowloss, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels4, 0.1f, 10, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0, 10, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, inf, 10, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, nan, 0, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, -1e-6f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, BAD_RED, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, SUM, loss, loss));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, SUM, loss, x));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, SUM, g, loss));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x2, labels, 0.1f, 10, 0, NULL, NONE, rowloss, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels4, 0.1f, 10, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0, 10, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, inf, 10, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, nan, 0, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, -1e-6f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, NULL, BAD_RED, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, NULL, SUM, loss, loss));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, NULL, SUM, loss, x));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss(ctx, x, labels, 0.1f, 10, 0, NULL, SUM, g, loss));
 }
 
 static void elr_errors(void)
 {
     const float nan = NAN;
     const char *f = "clnn_elr_loss";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_elr_loss(NULL, x, labels, ids, state, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, NULL, labels, ids, state, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, NULL, state, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, NULL, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, foreign, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels4, ids, state, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, labels4, state, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, flabels, state, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, ids, state3, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, ids, ints, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, x, 3, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, nan, 0.7f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 1.0f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, -0.1f, SUM, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, BAD_RED, loss, g));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, SUM, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, NONE, loss, g));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_elr_loss(NULL, x, labels, ids, state, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, NULL, labels, ids, state, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, NULL, state, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, NULL, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, foreign, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels4, ids, state, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, labels4, state, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, flabels, state, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, ids, state3, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, ids, ints, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, x, 3, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, nan, 0.7f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 1.0f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, -0.1f, NULL, SUM, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, NULL, BAD_RED, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, NULL, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, NULL, NONE, loss, g));
     /* outputs aliasing the state: per-row losses of one class, a gradient of the state's shape */
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x1, NULL, ids, g1c, 3, 0.7f, NONE, g1c, NULL));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, NULL, ids, t, 3, 0.7f, SUM, loss, t));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, SUM, loss, x));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x1, NULL, ids, g1c, 3, 0.7f, NULL, NONE, g1c, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, NULL, ids, t, 3, 0.7f, NULL, SUM, loss, t));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_elr_loss(ctx, x, labels, ids, state, 3, 0.7f, NULL, SUM, loss, x));
 }
 
 int main(void)

@@ -137,7 +137,7 @@ static void check_grad(zcase *z, const char *what, const char *name, const float
 static clnn_status run(clnn_context *ctx, const zcase *z, clnn_reduction red, clnn_tensor *loss, clnn_tensor *dh,
                        clnn_tensor *dw, clnn_tensor *db)
 {
-    return clnn_spherical_z_loss_hidden(ctx, z->th, z->tw, z->has_bias ? z->tb : NULL, z->tl, ZA, ZB, ZEPS, red,
+    return clnn_spherical_z_loss_hidden(ctx, z->th, z->tw, z->has_bias ? z->tb : NULL, z->tl, ZA, ZB, ZEPS, NULL, red,
                                         loss, dh, dw, db);
 }
 
@@ -159,7 +159,7 @@ static void check_vs_logits(clnn_context *ctx, const zcase *z, const char *what,
         }
     size_t shape[2] = {n, c};
     clnn_tensor *to = test_tensor_from(ctx, 2, shape, o), *loss = zeros(ctx, n, 1), *g = zeros(ctx, n, c);
-    CHECK_OK(ctx, clnn_spherical_z_loss(ctx, to, z->tl, ZA, ZB, ZEPS, CLNN_REDUCE_NONE, loss, g));
+    CHECK_OK(ctx, clnn_spherical_z_loss(ctx, to, z->tl, ZA, ZB, ZEPS, NULL, CLNN_REDUCE_NONE, loss, g));
     float *lv = test_download(ctx, loss), *gl = test_download(ctx, g);
     double *lvd = malloc(n * sizeof *lvd);
     REQUIRE(lvd, "host memory");
@@ -355,36 +355,36 @@ static void check_errors(clnn_context *ctx)
     clnn_tensor *labels2 = int_tensor(ctx, l2, 2);
     const clnn_tensor *h = z.th, *w = z.tw, *b = z.tb, *l = z.tl;
     float inf = INFINITY, nan = NAN;
-    EXPECT_FAIL(NULL, INVAL, f, clnn_spherical_z_loss_hidden(NULL, h, w, b, l, ZA, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, NULL, w, b, l, ZA, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, NULL, b, l, ZA, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, NULL, ZA, ZB, 0, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(NULL, INVAL, f, clnn_spherical_z_loss_hidden(NULL, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, NULL, w, b, l, ZA, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, NULL, b, l, ZA, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, NULL, ZA, ZB, 0, NULL, SUM, loss, dh, dw, db));
     /* C = 1 and C = 2 (issue 19): with 2 classes every z-normalized row is
      * +-(1, -1), the loss constant (dh was rounding noise) */
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w1, NULL, l, ZA, ZB, 0, SUM, loss, dh, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w2, b2, l, ZA, ZB, 1e-3f, SUM, loss, dh, dw2, db2));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w1, NULL, l, ZA, ZB, 0, NULL, SUM, loss, dh, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w2, b2, l, ZA, ZB, 1e-3f, NULL, SUM, loss, dh, dw2, db2));
     CHECK(strstr(clnn_last_error(ctx), "at least 3") && strstr(clnn_last_error(ctx), "constant"),
           "the 2-class message says why: '%s'", clnn_last_error(ctx));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, wbad, NULL, l, ZA, ZB, 0, SUM, loss, dh, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, wflat, NULL, l, ZA, ZB, 0, SUM, loss, dh, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b5, l, ZA, ZB, 0, SUM, loss, dh, dw, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, labels2, ZA, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, 0, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, inf, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, nan, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, -1e-6f, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, wbad, NULL, l, ZA, ZB, 0, NULL, SUM, loss, dh, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, wflat, NULL, l, ZA, ZB, 0, NULL, SUM, loss, dh, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b5, l, ZA, ZB, 0, NULL, SUM, loss, dh, dw, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, labels2, ZA, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, 0, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, inf, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, nan, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, -1e-6f, NULL, SUM, loss, dh, dw, db));
     EXPECT_FAIL(ctx, INVAL, f,
-                clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, (clnn_reduction)9, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, NULL, l, ZA, ZB, 0, SUM, loss, dh, dw, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, NULL, NULL, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, loss3, dh, dw, db));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, loss, dw, dh, db));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, loss, dh, dwbad, db));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, loss, dh, dw, (clnn_tensor *)b));
+                clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, (clnn_reduction)9, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, NULL, l, ZA, ZB, 0, NULL, SUM, loss, dh, dw, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, NULL, NULL, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss3, dh, dw, db));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss, dw, dh, db));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss, dh, dwbad, db));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss, dh, dw, (clnn_tensor *)b));
     EXPECT_FAIL(ctx, INVAL, f,
-                clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, loss, (clnn_tensor *)h, dw, db));
+                clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss, (clnn_tensor *)h, dw, db));
     EXPECT_FAIL(ctx, INVAL, f,
-                clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, SUM, loss, dh, (clnn_tensor *)w, db));
+                clnn_spherical_z_loss_hidden(ctx, h, w, b, l, ZA, ZB, 0, NULL, SUM, loss, dh, (clnn_tensor *)w, db));
     test_expect_filled(ctx, "loss", loss, S);
     test_expect_filled(ctx, "loss3", loss3, S);
     test_expect_filled(ctx, "dh", dh, S);

@@ -286,7 +286,7 @@ static void every_family_matches_default(clnn_context *ctx)
         {"activation.backward", {1009, 1}},  {"dense.dz", {37, 65}},
         {"dense.db", {37, 65}},              {"softmax.forward", {13, 257}},
         {"softmax.backward", {7, 300}},      {"loss.ce_labels", {29, 31}},
-        {"loss.ce_label_scale", {1, 256}},   {"loss.pointwise", {3, 4099}},
+        {"loss.row_weights", {1, 256}},   {"loss.pointwise", {3, 4099}},
         {"dropout.forward", {1001, 1}},      {"blocks.copy_block", {17, 9}},
         {"reduce.group_sum", {11, 333}},     {"conv.col2im", {3, 49}},
         {"pool.backward", {5, 81}},          {"norm.backward_data", {9, 131}},

@@ -135,14 +135,42 @@ typedef enum clnn_reduction {
     CLNN_REDUCE_NONE = 2  /* the terms, unreduced */
 } clnn_reduction;
 
+/* Per-row weights of a loss with labels (cross-entropy through its
+ * options, the losses of clnn/losses.h through their `weights` argument;
+ * PyTorch's weight= and ignore_index= and per-sample weights). Row i of N
+ * gets the weight
+ *   w_i = [y_i != ignore_index] · row_weights[i] · class_weights[y_i]
+ * (a NULL tensor counts 1; both are fp32, used as given, so 0 drops a row).
+ * NONE writes w_i·loss_i; SUM is Σ w_i·loss_i; MEAN is Σ w_i·loss_i / Σ w_i
+ * (PyTorch's weighted mean; 0, with a zero gradient, when Σ w_i = 0, where
+ * PyTorch gives NaN). Row i's gradient is w_i times its unweighted one (and
+ * 1/Σ w for MEAN). An ignored row's value and gradient are exactly 0
+ * whatever its logits (padding may hold anything); ignore_index may be a
+ * class in [0, C), which is then dropped. A label outside [0, C) that is not
+ * ignore_index still makes its row NaN (and MEAN's divisor, with class
+ * weights). Σ w is summed in a fixed order, so the bits stay deterministic.
+ * Set up with clnn_label_weights_init: no tensors, ignore_index -100. */
+typedef struct clnn_label_weights {
+    size_t size;                      /* sizeof(clnn_label_weights), set by the _init */
+    const clnn_tensor *row_weights;   /* NULL or fp32 with N elements (per-sample weights) */
+    const clnn_tensor *class_weights; /* NULL or fp32 with C elements (PyTorch's weight=) */
+    int32_t ignore_index;             /* label value whose rows count nothing */
+} clnn_label_weights;
+
+CLNN_API void clnn_label_weights_init(clnn_label_weights *w);
+
 /* Options of the cross-entropy losses (set up with
- * clnn_cross_entropy_options_init: MEAN, no smoothing, ignore_index -100;
- * NULL means those defaults). */
+ * clnn_cross_entropy_options_init: MEAN, no smoothing, ignore_index -100, no
+ * weights; NULL means those defaults). */
 typedef struct clnn_cross_entropy_options {
     size_t size;           /* sizeof(clnn_cross_entropy_options), set by the _init */
     clnn_reduction reduction;
     float label_smoothing; /* eps in [0, 1): target = (1-eps)*target + eps/C */
     int32_t ignore_index;  /* label value that contributes nothing (labels only); e.g. -100 */
+    /* clnn_label_weights' tensors: class weights (labels only) and per-row
+     * weights (labels or soft targets), with its weighted MEAN */
+    const clnn_tensor *class_weights;
+    const clnn_tensor *row_weights;
 } clnn_cross_entropy_options;
 
 CLNN_API void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt);
@@ -151,7 +179,9 @@ CLNN_API void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt);
  * labels (N entries, each in [0, C) or equal to ignore_index):
  *   loss_r = lse(x_r) - sum_j t_rj x_rj,  t_r = (1-eps) onehot(label_r) + eps/C
  * Mean divides by the number of rows whose label is not ignore_index (the loss
- * and gradient are 0 when every row is ignored). A label outside [0, C) that
+ * and gradient are 0 when every row is ignored); with class_weights or
+ * row_weights it is clnn_label_weights' weighted mean (with class weights
+ * alone, PyTorch's weight=). A label outside [0, C) that
  * is not ignore_index makes that row's loss and gradient NaN.
  * loss: 1-element tensor (N elements for NONE: loss_r per row, 0 for an
  * ignored row, as PyTorch's reduction='none') or NULL; dlogits: [N, C] or
@@ -166,7 +196,8 @@ CLNN_API clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_ten
 /* The same with soft targets [N, C] (any non-negative weights; usually rows
  * summing to 1): loss_r = sum_j t_rj (lse(x_r) - x_rj) with t smoothed as
  * above; dlogits_rj = scale * (softmax_j * sum_k t_rk - t_rj). Mean divides by
- * N, NONE keeps the N row losses; ignore_index is unused. */
+ * N, NONE keeps the N row losses; ignore_index is unused, and so are class
+ * weights (rejected); row_weights give clnn_label_weights' weighted MEAN. */
 CLNN_API clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits,
                                              const clnn_tensor *targets, const clnn_cross_entropy_options *opt,
                                              clnn_tensor *loss, clnn_tensor *dgrad);

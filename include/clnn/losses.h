@@ -8,7 +8,7 @@
  * class dimension C and whose leading dimensions together are the N rows
  * ([N, C], or [B, T, C] for N = B·T rows). Labels are int32 tensors with N
  * entries, each in [0, C); a label outside it makes that row's loss and
- * gradient NaN (there is no ignore_index here). Notation per row: z the
+ * gradient NaN, unless it is the ignore_index of `weights`. Notation per row: z the
  * logits, y the label, p = softmax(z), lse = log Σ_j exp z_j,
  * log p_j = z_j − lse.
  *
@@ -16,7 +16,11 @@
  * into a 1-element loss; MEAN divides that sum by N; NONE writes the N
  * per-row losses into `loss` (any fp32 tensor of N elements). Gradients are
  * of the reduced loss (for NONE: row r of dlogits is d loss_r / d z_r, as for
- * SUM). Pass NULL for an output you do not need (not both). Outputs must not
+ * SUM). weights: NULL (every row counts 1), or per-row weights, class
+ * weights and an ignore_index (clnn_label_weights, clnn/layers.h: NONE writes
+ * w_r·loss_r, MEAN is Σ w_r loss_r / Σ w_r, and the gradients follow); the
+ * multi-label ASL takes row weights only. Its tensors are inputs: outputs
+ * must not alias them. Pass NULL for an output you do not need (not both). Outputs must not
  * alias inputs or each other. Every value is deterministic: one work-group
  * per row with a fixed lane tree (cl/rowreduce.clh), then a fixed tree over
  * the rows; the bits never depend on the local size. No call waits for the
@@ -43,12 +47,12 @@ extern "C" {
  * of the row loss wrt log p_y. Defined for C = 1 (loss and gradient 0). */
 CLNN_API clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                      const clnn_tensor *alpha, float gamma, float poly_eps,
-                                     clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
+                                     const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* Poly-1 cross-entropy (Leng et al. 2022): loss_r = −log p_y + ε (1 − p_y),
  * eps finite and >= −1 (clnn_focal_loss with γ = 0, α = NULL). */
 CLNN_API clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tensor *logits,
-                                              const clnn_tensor *labels, float eps, clnn_reduction reduction,
+                                              const clnn_tensor *labels, float eps, const clnn_label_weights *weights, clnn_reduction reduction,
                                               clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* ------------------------------------------------------------ squentropy */
@@ -59,7 +63,7 @@ CLNN_API clnn_status clnn_poly1_cross_entropy(clnn_context *ctx, const clnn_tens
  *   loss_r = −log p_y + (1/(C − 1)) Σ_{j≠y} z_j²
  * d/dz_j = p_j − [j = y] + [j ≠ y]·2 z_j/(C − 1). Needs C >= 2. */
 CLNN_API clnn_status clnn_squentropy(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                                     clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
+                                     const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* ---------------------------------------------------- noise-robust losses */
 
@@ -94,7 +98,7 @@ CLNN_API void clnn_robust_loss_options_init(clnn_robust_loss_options *opt);
 
 /* loss_r = Σ_terms weight·term (above); d/dz_j from the same pass. opt must not be NULL. */
 CLNN_API clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                                      const clnn_robust_loss_options *opt, clnn_reduction reduction,
+                                      const clnn_robust_loss_options *opt, const clnn_label_weights *weights, clnn_reduction reduction,
                                       clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* ------------------------------------------------------ encouraging loss */
@@ -113,7 +117,7 @@ CLNN_API clnn_status clnn_robust_loss(clnn_context *ctx, const clnn_tensor *logi
  * where the clamp holds). The paper recommends LE = 0.75 (0.5 works in every
  * setting it tried). */
 CLNN_API clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor *logits,
-                                           const clnn_tensor *labels, float log_end, clnn_reduction reduction,
+                                           const clnn_tensor *labels, float log_end, const clnn_label_weights *weights, clnn_reduction reduction,
                                            clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* ---------------------------------------------- asymmetric loss (ASL) */
@@ -132,7 +136,7 @@ CLNN_API clnn_status clnn_encouraging_loss(clnn_context *ctx, const clnn_tensor 
  * rows: MEAN divides the sum over all rows and classes by N. Paper defaults:
  * γ+ = 0, γ− = 4, m = 0.05. */
 CLNN_API clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
-                                          float gamma_pos, float gamma_neg, float clip, clnn_reduction reduction,
+                                          float gamma_pos, float gamma_neg, float clip, const clnn_label_weights *weights, clnn_reduction reduction,
                                           clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* ---------------------------------------------- spherical-family Z-loss */
@@ -156,7 +160,7 @@ CLNN_API clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *
  * layer (O(d²) per example), which clnn_spherical_z_loss_hidden below does
  * (docs/kernels.md). */
 CLNN_API clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
-                                           float a, float b, float eps, clnn_reduction reduction,
+                                           float a, float b, float eps, const clnn_label_weights *weights, clnn_reduction reduction,
                                            clnn_tensor *loss, clnn_tensor *dlogits);
 
 /* The spherical Z-loss of clnn_spherical_z_loss computed from the last
@@ -201,7 +205,7 @@ CLNN_API clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor 
  * coefficients, the sorted labels and their permutation) plus the sort's. */
 CLNN_API clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h, const clnn_tensor *W,
                                                   const clnn_tensor *bias, const clnn_tensor *labels, float a,
-                                                  float b, float eps, clnn_reduction reduction, clnn_tensor *loss,
+                                                  float b, float eps, const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss,
                                                   clnn_tensor *dh, clnn_tensor *dW, clnn_tensor *db);
 
 /* ----------------------------------- early-learning regularization (ELR) */
@@ -225,7 +229,7 @@ CLNN_API clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_
  * are asked for (at least one must be). */
 CLNN_API clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                    const clnn_tensor *sample_ids, clnn_tensor *targets, float lambda, float beta,
-                                   clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
+                                   const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
 
 #ifdef __cplusplus
 }

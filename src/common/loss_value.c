@@ -178,7 +178,7 @@ clnn_status clnn__run_loss(clnn_context *ctx, const char *fn, const clnn__loss_l
     }
     size_t problem[2] = {l->groups, l->len};
     clnn_status st = clnn__run_variant(ctx, fn, l->t, variant, problem, nargs, args);
-    if (st == CLNN_OK) st = clnn__loss_reduce(ctx, fn, reduction, loss, partial, l->groups, scale, NULL);
+    if (st == CLNN_OK) st = clnn__loss_reduce(ctx, fn, reduction, loss, partial, l->groups, scale, l->scale_buf);
     clnn__loss_release(loss, partial);
     return st;
 }
@@ -186,7 +186,7 @@ clnn_status clnn__run_loss(clnn_context *ctx, const char *fn, const clnn__loss_l
 clnn__loss_launch clnn__chunked_launch(const clnn__tunable *t, size_t items, size_t chunk, cl_mem *partial,
                                        cl_mem *values)
 {
-    clnn__loss_launch l = {t, NULL, (items + chunk - 1) / chunk, items < chunk ? items : chunk, partial, values};
+    clnn__loss_launch l = {t, NULL, (items + chunk - 1) / chunk, items < chunk ? items : chunk, partial, values, NULL};
     return l;
 }
 
@@ -194,6 +194,6 @@ clnn_status clnn__run_row_loss(clnn_context *ctx, const char *fn, const clnn__tu
                                size_t rows, size_t cols, cl_mem *partial_slot, size_t nargs, const clnn__karg *args,
                                clnn_reduction reduction, clnn_tensor *loss)
 {
-    const clnn__loss_launch l = {t, variant, rows, cols, partial_slot, NULL};
+    const clnn__loss_launch l = {t, variant, rows, cols, partial_slot, NULL, NULL};
     return clnn__run_loss(ctx, fn, &l, nargs, args, reduction, loss, clnn__loss_scale(reduction, rows));
 }

@@ -105,6 +105,7 @@ typedef struct clnn__loss_launch {
      * loss's buffer for NONE (the launch then adds CLNN_LOSS_VALUES_OPTION),
      * else to the partials (unwritten). NULL for row kernels. */
     cl_mem *values;
+    cl_mem scale_buf; /* MEAN's scale on the device (label weights), or NULL: the constant */
 } clnn__loss_launch;
 clnn_status clnn__run_loss(clnn_context *ctx, const char *fn, const clnn__loss_launch *l, size_t nargs,
                            const clnn__karg *args, clnn_reduction reduction, clnn_tensor *loss, float scale);

@@ -3,7 +3,7 @@
  * two-stage deterministic reduction (partials, then loss_sum; NONE keeps the
  * per-row or per-element values, common/loss_value.h); the gradient comes out of
  * the same pass as the partials. */
-#include "common/loss_value.h"
+#include "common/label_weights.h"
 #include "tune_family.h"
 
 #define LOSS_CHUNK 4096 /* elements per partial of the point-wise losses, as in cl/layers_loss.cl */
@@ -17,13 +17,13 @@
 /* ---------------------------------------------------------------- tuning */
 
 /* [P0 rows, P1 classes]; loss.sum: the sum of P0 x P1 row losses (rows of
- * 16 classes); loss.ce_label_scale always runs on {1, 256}. */
+ * 16 classes); loss.row_weights always runs on {1, 256}. */
 static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t rows = problem[0], cols = problem[1];
     if (t == &clnn__tune_loss_sum) rows = clnn__exercise_elements(problem), cols = 16; /* sums one partial per row */
-    clnn_cross_entropy_options o = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
+    clnn_cross_entropy_options o = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100, NULL, NULL};
     clnn_tensor *x = EX_RAND(&b, rows, cols), *grad = EX_RAND(&b, rows, cols), *loss = EX_RAND(&b, 1);
     if (t == &clnn__tune_loss_ce_soft)
         EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
@@ -37,7 +37,7 @@ static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, cons
 void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt)
 {
     if (!opt) return;
-    *opt = (clnn_cross_entropy_options){sizeof *opt, CLNN_REDUCE_MEAN, 0.0f, -100};
+    *opt = (clnn_cross_entropy_options){sizeof *opt, CLNN_REDUCE_MEAN, 0.0f, -100, NULL, NULL};
 }
 
 /* Checks the options (already copied over the defaults) and the logits of a
@@ -50,6 +50,15 @@ static clnn_status check_ce_common(clnn_context *ctx, const char *fn, const clnn
                        opt->label_smoothing < 1.0f,
               "%s: label_smoothing %g is not in [0, 1)", fn, (double)opt->label_smoothing);
     return clnn__check_rows(ctx, fn, "logits", logits, rows, cols);
+}
+
+/* The label weights of a cross-entropy call (its options' tensors), checked. */
+static clnn_status ce_weights(clnn_context *ctx, const char *fn, const clnn_cross_entropy_options *opt,
+                              int has_labels, size_t rows, size_t cols, clnn_label_weights *w)
+{
+    const clnn_label_weights given = {sizeof given, opt->row_weights, opt->class_weights, opt->ignore_index};
+    int any;
+    return clnn__check_label_weights(ctx, fn, &given, has_labels, "soft targets have none", rows, cols, w, &any);
 }
 
 clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
@@ -65,35 +74,28 @@ clnn_status clnn_cross_entropy_labels(clnn_context *ctx, const clnn_tensor *logi
     CHECK_SHAPE(ctx, labels->count == rows, "%s: labels has %zu entries, logits has %zu rows", fn, labels->count,
                 rows);
     CHECK_SHAPE(ctx, cols <= 0x7FFFFFFF, "%s: more than 2^31 - 1 classes", fn);
+    clnn_label_weights w;
+    TRY(ce_weights(ctx, fn, opt, 1, rows, cols, &w));
     const clnn__loss_red red = {opt->reduction, rows, "row"};
-    TRY(clnn__check_loss_args(ctx, fn, &red, logits, labels, loss, dlogits, "dlogits"));
+    const clnn_tensor *inputs[] = {logits, labels, w.row_weights, w.class_weights};
+    const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dlogits, "dlogits", logits, "logits"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 4, inputs, 2, out));
 
-    cl_mem partial = NULL, scale_buf = NULL;
-    clnn_status st;
-    TRY(clnn__loss_partials(ctx, fn, opt->reduction, loss, rows, &partial));
-    if ((st = clnn__scratch(ctx, fn, 1, &scale_buf)) != CLNN_OK) goto out;
-    cl_int use_buf = opt->reduction == CLNN_REDUCE_MEAN, ignore = opt->ignore_index;
+    /* always weighted: ignore_index and the mean over the rows that count */
+    clnn__row_weights rw;
+    TRY(clnn__row_weights_make(ctx, fn, &w, labels, rows, cols, opt->reduction, logits->buffer, &rw));
+    cl_mem partial = NULL;
+    cl_int want_grad = dlogits != NULL;
+    cl_mem grad = dlogits ? dlogits->buffer : logits->buffer; /* unwritten without want_grad */
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
-    float one = 1.0f, eps = opt->label_smoothing;
-    if (use_buf) { /* the mean's divisor: how many labels are not ignored */
-        clnn__karg args[] = {KARG_BUF(scale_buf), KARG_BUF(labels->buffer), KARG(nrows), KARG(ignore),
-                             KARG_LOCAL_FIXED(256 * sizeof(cl_uint))};
-        size_t problem[2] = {1, 256};
-        if ((st = clnn__run(ctx, fn, &clnn__tune_loss_label_scale, problem, 5, args)) != CLNN_OK) goto out;
-    }
-    {
-        cl_int want_grad = dlogits != NULL;
-        cl_mem grad = dlogits ? dlogits->buffer : partial; /* unwritten without want_grad */
-        clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
-                             KARG_BUF(scale_buf), KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(ignore),
-                             KARG(one), KARG(use_buf), KARG(want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-        size_t problem[2] = {rows, cols};
-        if ((st = clnn__run(ctx, fn, &clnn__tune_loss_ce_labels, problem, 14, args)) != CLNN_OK) goto out;
-    }
-    st = clnn__loss_reduce(ctx, fn, opt->reduction, loss, partial, rows, 1.0f, use_buf ? scale_buf : NULL);
-out:
-    clnn__loss_release(loss, partial);
-    if (scale_buf) clReleaseMemObject(scale_buf);
+    float eps = opt->label_smoothing;
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(grad), KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
+                         KARG_BUF(rw.arg),  KARG(nrows),    KARG(ncols),              KARG(lanes),
+                         KARG(eps),         KARG(rw.ignore_index), KARG(want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    clnn_status st = clnn__run_weighted_row_loss(ctx, fn, &clnn__tune_loss_ce_labels, NULL, rows, cols, &partial,
+                                                 12, args, opt->reduction, loss, &rw);
+    clnn__row_weights_release(&rw);
     return st;
 }
 
@@ -105,18 +107,28 @@ clnn_status clnn_cross_entropy_soft(clnn_context *ctx, const clnn_tensor *logits
     size_t rows, cols;
     TRY(check_ce_common(ctx, fn, opt, logits, &rows, &cols));
     TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
+    clnn_label_weights w;
+    TRY(ce_weights(ctx, fn, opt, 0, rows, cols, &w));
     const clnn__loss_red red = {opt->reduction, rows, "row"};
-    TRY(clnn__check_loss_args(ctx, fn, &red, logits, targets, loss, dgrad, "dlogits"));
+    const clnn_tensor *inputs[] = {logits, targets, w.row_weights};
+    const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dgrad, "dlogits", logits, "logits"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 3, inputs, 2, out));
 
+    clnn__row_weights rw;
+    TRY(clnn__row_weights_make(ctx, fn, w.row_weights ? &w : NULL, NULL, rows, cols, opt->reduction,
+                               logits->buffer, &rw));
     cl_mem partial = NULL;
     float eps = opt->label_smoothing;
     clnn__loss_grad g = clnn__loss_grad_of(logits, dgrad, opt->reduction, rows);
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG_BUF(targets->buffer),
-                         KARG(nrows), KARG(ncols), KARG(lanes), KARG(eps), KARG(g.scale), KARG(g.want_grad),
+                         KARG(nrows),       KARG(ncols),      KARG(lanes),              KARG(eps),
+                         KARG(g.scale),     KARG_BUF(rw.arg), KARG(rw.weighted),        KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return clnn__run_row_loss(ctx, fn, &clnn__tune_loss_ce_soft, NULL, rows, cols, &partial, 11, args, opt->reduction,
-                              loss);
+    clnn_status st = clnn__run_weighted_row_loss(ctx, fn, &clnn__tune_loss_ce_soft, NULL, rows, cols, &partial, 13,
+                                                 args, opt->reduction, loss, &rw);
+    clnn__row_weights_release(&rw);
+    return st;
 }
 
 /* MSE and BCE: LOSS_CHUNK elements per partial; NONE keeps each element's term. */

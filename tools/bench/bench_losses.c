@@ -54,18 +54,18 @@ static int run_op(void *p)
     const clnn_robust_loss_options gce = {sizeof(clnn_robust_loss_options), .gce = 1, .gce_q = 0.7f};
     clnn_status st;
     switch (a->op) {
-    case OP_FOCAL: st = clnn_focal_loss(a->ctx, a->x, a->labels, a->alpha, 2.0f, 0.0f, m, a->loss, a->grad); break;
-    case OP_POLY1: st = clnn_poly1_cross_entropy(a->ctx, a->x, a->labels, 1.0f, m, a->loss, a->grad); break;
-    case OP_SQUENTROPY: st = clnn_squentropy(a->ctx, a->x, a->labels, m, a->loss, a->grad); break;
-    case OP_NCE_RCE: st = clnn_robust_loss(a->ctx, a->x, a->labels, &nce_rce, m, a->loss, a->grad); break;
-    case OP_GCE: st = clnn_robust_loss(a->ctx, a->x, a->labels, &gce, m, a->loss, a->grad); break;
-    case OP_NFL_RCE: st = clnn_robust_loss(a->ctx, a->x, a->labels, &nfl_rce, m, a->loss, a->grad); break;
-    case OP_ENCOURAGING: st = clnn_encouraging_loss(a->ctx, a->x, a->labels, 0.75f, m, a->loss, a->grad); break;
-    case OP_ASL: st = clnn_asymmetric_loss(a->ctx, a->x, a->targets, 0.0f, 4.0f, 0.05f, m, a->loss, a->grad); break;
+    case OP_FOCAL: st = clnn_focal_loss(a->ctx, a->x, a->labels, a->alpha, 2.0f, 0.0f, NULL, m, a->loss, a->grad); break;
+    case OP_POLY1: st = clnn_poly1_cross_entropy(a->ctx, a->x, a->labels, 1.0f, NULL, m, a->loss, a->grad); break;
+    case OP_SQUENTROPY: st = clnn_squentropy(a->ctx, a->x, a->labels, NULL, m, a->loss, a->grad); break;
+    case OP_NCE_RCE: st = clnn_robust_loss(a->ctx, a->x, a->labels, &nce_rce, NULL, m, a->loss, a->grad); break;
+    case OP_GCE: st = clnn_robust_loss(a->ctx, a->x, a->labels, &gce, NULL, m, a->loss, a->grad); break;
+    case OP_NFL_RCE: st = clnn_robust_loss(a->ctx, a->x, a->labels, &nfl_rce, NULL, m, a->loss, a->grad); break;
+    case OP_ENCOURAGING: st = clnn_encouraging_loss(a->ctx, a->x, a->labels, 0.75f, NULL, m, a->loss, a->grad); break;
+    case OP_ASL: st = clnn_asymmetric_loss(a->ctx, a->x, a->targets, 0.0f, 4.0f, 0.05f, NULL, m, a->loss, a->grad); break;
     case OP_SPHERICAL:
-        st = clnn_spherical_z_loss(a->ctx, a->x, a->labels, 0.1f, 10.0f, 1e-6f, m, a->loss, a->grad);
+        st = clnn_spherical_z_loss(a->ctx, a->x, a->labels, 0.1f, 10.0f, 1e-6f, NULL, m, a->loss, a->grad);
         break;
-    case OP_ELR: st = clnn_elr_loss(a->ctx, a->x, a->labels, a->ids, a->state, 3.0f, 0.7f, m, a->loss, a->grad); break;
+    case OP_ELR: st = clnn_elr_loss(a->ctx, a->x, a->labels, a->ids, a->state, 3.0f, 0.7f, NULL, m, a->loss, a->grad); break;
     default: st = clnn_cross_entropy_labels(a->ctx, a->x, a->labels, NULL, a->loss, a->grad); break;
     }
     return st != CLNN_OK;
@@ -189,7 +189,7 @@ static int run_zh(void *p)
     clnn_status st;
     if (!a->ce)
         return clnn_spherical_z_loss_hidden(a->ctx, a->h, a->w, a->b, a->labels, 0.1f, 10.0f, 1e-6f,
-                                            CLNN_REDUCE_MEAN, a->loss, a->dh, a->dw, a->db) != CLNN_OK;
+                                            NULL, CLNN_REDUCE_MEAN, a->loss, a->dh, a->dw, a->db) != CLNN_OK;
     st = clnn_dense_forward(a->ctx, a->h, a->w, a->b, CLNN_ACT_NONE, 0.0f, NULL, a->logits);
     if (st == CLNN_OK) st = clnn_cross_entropy_labels(a->ctx, a->logits, a->labels, NULL, a->loss, a->dlogits);
     if (st == CLNN_OK)
