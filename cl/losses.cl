@@ -291,17 +291,13 @@ rowstat loss_reduce(const rowslot s, const int mode, __global const float *z, __
 #endif
 }
 
-/* The row's label as an index (0 when out of range, so reads stay inside
- * the row) and whether it is out of range and not ignored (the row is then
- * NaN); *w gets the row's weight (rowweight.clh). */
-static inline uint row_label(__global const int *labels, const uint row, const uint cols,
-                             __global const float *wbuf, const int weighted, const float scale,
-                             const int ignore_index, rowweight *w, int *invalid)
+/* A row's label as an index (0 when out of range, so reads stay inside the
+ * row) and whether it is out of range and not ignored (the row is then NaN;
+ * w: the row's weight, rowweight.clh). */
+static inline uint row_label(const int label, const uint cols, const rowweight w, int *invalid)
 {
-    const int label = labels[row];
     const int out = label < 0 || (uint)label >= cols;
-    *w = row_weight(wbuf, weighted, scale, label, ignore_index, row);
-    *invalid = out && !w->ignored;
+    *invalid = out && !w.ignored;
     return out ? 0u : (uint)label;
 }
 
@@ -351,9 +347,10 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
     const uint row = s.row;
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
+    const int label = labels[row];
+    const rowweight rw = row_weight(wbuf, weighted, scale, label, ignore_index, row);
     int invalid;
-    rowweight rw;
-    const uint y = row_label(labels, row, cols, wbuf, weighted, scale, ignore_index, &rw, &invalid);
+    const uint y = row_label(label, cols, rw, &invalid);
     lterm k = lterm_new(y, zr[0]);
     k.m = row_max_of(s, zr, cols, lanes, scratch); /* LT_LSE_SQ's m */
     const rowstat r = loss_reduce(s, LT_LSE_SQ, zr, zr, 0, cols, k, lanes, scratch, 0);
@@ -454,9 +451,10 @@ __kernel void spherical_z(__global float *partial, __global float *grad, __globa
     const uint row = s.row;
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
+    const int label = labels[row];
+    const rowweight rw = row_weight(wbuf, weighted, scale, label, ignore_index, row);
     int invalid;
-    rowweight rw;
-    const uint y = row_label(labels, row, cols, wbuf, weighted, scale, ignore_index, &rw, &invalid);
+    const uint y = row_label(label, cols, rw, &invalid);
     const float shift = zr[0], c = (float)cols;
     const rowstat r = loss_reduce(s, LT_MOMENTS, zr, zr, 0, cols, lterm_new(y, shift), lanes, scratch, 0);
     const float mean = r.a / c, var = fmax(r.b / c - mean * mean, 0.0f), sigma = sqrt(var + eps);
@@ -496,9 +494,10 @@ __kernel void spherical_z_hidden(__global float *partial, __global float *dh, __
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     __global const float *hr = h + (size_t)row * d, *qr = qh + (size_t)row * d;
+    const int label = labels[row];
+    const rowweight rw = row_weight(wbuf, weighted, scale, label, ignore_index, row);
     int invalid;
-    rowweight rw;
-    const uint y = row_label(labels, row, classes, wbuf, weighted, scale, ignore_index, &rw, &invalid);
+    const uint y = row_label(label, classes, rw, &invalid);
     __global const float *wy = w + (size_t)y * d, *stat_s = stats, *stat_u = stats + d + 1;
     for (uint lane = lid; lane < lanes; lane += nloc) {
         rowstat r = rowstat_empty();
@@ -651,9 +650,11 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     const size_t off = (size_t)row * cols;
     __global const float *zr = logits + off;
     const int id = ids[row], bad_id = id < 0 || (uint)id >= nsamples;
-    int bad_label = 0;
-    rowweight rw = row_weight_unlabelled(wbuf, weighted, scale, row);
-    const uint y = has_labels ? row_label(labels, row, cols, wbuf, weighted, scale, ignore_index, &rw, &bad_label) : 0u;
+    /* without labels: label 0, never ignore_index 1 */
+    const int label = has_labels ? labels[row] : 0;
+    const rowweight rw = row_weight(wbuf, weighted, scale, label, has_labels ? ignore_index : 1, row);
+    int bad_label;
+    const uint y = row_label(label, cols, rw, &bad_label);
     const int invalid = bad_id || bad_label;
     lterm k = lterm_new(y, zr[0]);
     k.m = row_max_of(s, zr, cols, lanes, scratch); /* LT_LSE_SQ's m */
