@@ -56,6 +56,7 @@ typedef struct zcase {
     double *hd, *wd, *bd;
     int32_t *labels;
     clnn_tensor *th, *tw, *tb, *tl;
+    const double *row_w; /* the reference's row weights (check_weighted), or NULL */
 } zcase;
 
 static zcase make_case(clnn_context *ctx, size_t n, size_t d, size_t c, int has_bias)
@@ -87,14 +88,14 @@ static void free_case(zcase *z)
     clnn_tensor_release(z->th), clnn_tensor_release(z->tw), clnn_tensor_release(z->tb), clnn_tensor_release(z->tl);
 }
 
-/* The reference's total: scale times the sum of its rows. */
+/* The reference's total: scale times the (weighted) sum of its rows. */
 static double ref_total(const zcase *z, double scale)
 {
     double *v = malloc(z->n * sizeof *v), t = 0.0;
     REQUIRE(v, "host memory");
     ref_loss_spherical_z_hidden(z->hd, z->wd, z->has_bias ? z->bd : NULL, z->labels, z->n, z->d, z->c, ZA, ZB,
                                 (double)ZEPS, v);
-    for (size_t r = 0; r < z->n; r++) t += v[r];
+    for (size_t r = 0; r < z->n; r++) t += (z->row_w ? z->row_w[r] : 1.0) * v[r];
     free(v);
     return scale * t;
 }
@@ -264,6 +265,61 @@ static void check_case(clnn_context *ctx, size_t n, size_t d, size_t c, int has_
     free_case(&z);
 }
 
+/* Label weights (clnn_label_weights): row weights in [0, 2], class weights
+ * in [0.5, 1.5], every third row's label ignore_index (-100; the reference
+ * keeps the row's class and weighs it 0): the loss and dh, dW, db against
+ * the weighted reference and its central differences. */
+static void check_weighted(clnn_context *ctx, size_t n, size_t d, size_t c, clnn_reduction red)
+{
+    zcase z = make_case(ctx, n, d, c, 1);
+    float *rw = malloc(n * sizeof *rw), *cw = malloc(c * sizeof *cw);
+    double *w = malloc(n * sizeof *w), sum_w = 0.0;
+    int32_t *dev_labels = malloc(n * sizeof *dev_labels);
+    REQUIRE(rw && cw && w && dev_labels, "host memory");
+    test_fill_uniform(rw, n, 61, 0.0f, 2.0f);
+    test_fill_uniform(cw, c, 67, 0.5f, 1.5f);
+    for (size_t r = 0; r < n; r++) {
+        const int ignored = r % 3 == 1;
+        dev_labels[r] = ignored ? -100 : z.labels[r];
+        w[r] = ignored ? 0.0 : (double)rw[r] * cw[z.labels[r]];
+        sum_w += w[r];
+    }
+    CHECK_OK(ctx, clnn_tensor_upload(z.tl, dev_labels, n * sizeof *dev_labels));
+    z.row_w = w;
+    clnn_tensor *trw = test_tensor_from(ctx, 1, &n, rw), *tcw = test_tensor_from(ctx, 1, &c, cw);
+    clnn_label_weights lw;
+    clnn_label_weights_init(&lw);
+    lw.row_weights = trw;
+    lw.class_weights = tcw;
+    const size_t nloss = red == CLNN_REDUCE_NONE ? n : 1;
+    clnn_tensor *loss = zeros(ctx, nloss, 1), *dh = zeros(ctx, n, d), *dw = zeros(ctx, c, d), *db = vec(ctx, c, 0.0f);
+    CHECK_OK(ctx, clnn_spherical_z_loss_hidden(ctx, z.th, z.tw, z.tb, z.tl, ZA, ZB, ZEPS, &lw, red, loss, dh, dw, db));
+    float *v = test_download(ctx, loss), *gh = test_download(ctx, dh), *gw = test_download(ctx, dw);
+    float *gb = test_download(ctx, db);
+    char what[160];
+    snprintf(what, sizeof what, "Z-hidden N=%zu d=%zu C=%zu %s, weighted", n, d, c, red_name(red));
+    const double scale = red == CLNN_REDUCE_MEAN ? 1.0 / sum_w : 1.0;
+    if (red == CLNN_REDUCE_NONE) {
+        double *rv = malloc(n * sizeof *rv);
+        REQUIRE(rv, "host memory");
+        ref_loss_spherical_z_hidden(z.hd, z.wd, z.bd, z.labels, n, d, c, ZA, ZB, (double)ZEPS, rv);
+        for (size_t r = 0; r < n; r++)
+            CHECK(fabs(v[r] - w[r] * rv[r]) <= 1e-5 + 1e-4 * fabs(w[r] * rv[r]), "%s: row %zu loss %.9g, want %.9g",
+                  what, r, v[r], w[r] * rv[r]);
+        free(rv);
+    } else {
+        const double want = ref_total(&z, scale);
+        CHECK(fabs(v[0] - want) <= 1e-5 + 1e-4 * fabs(want), "%s: loss %.9g, reference %.9g", what, v[0], want);
+    }
+    check_grad(&z, what, "dh", gh, z.hd, n * d, 1, scale);
+    check_grad(&z, what, "dW", gw, z.wd, c * d, 1, scale);
+    check_grad(&z, what, "db", gb, z.bd, c, 1, scale);
+    free(v), free(gh), free(gw), free(gb), free(rw), free(cw), free(w), free(dev_labels);
+    clnn_tensor_release(loss), clnn_tensor_release(dh), clnn_tensor_release(dw), clnn_tensor_release(db);
+    clnn_tensor_release(trw), clnn_tensor_release(tcw);
+    free_case(&z);
+}
+
 /* The same bits for forced local sizes 1, 3, 64, 256 of each kernel. */
 static void check_local_sizes(clnn_context *ctx)
 {
@@ -412,6 +468,9 @@ int main(void)
     check_case(ctx, 9, 5, 4, 1, MEAN, 1);
     check_case(ctx, 9, 5, 4, 0, SUM, 1);
     check_case(ctx, 64, 8, 3, 1, SUM, 1); /* long interleaved label chains */
+    check_weighted(ctx, 9, 5, 4, MEAN);
+    check_weighted(ctx, 9, 5, 4, NONE);
+    check_weighted(ctx, 64, 8, 3, SUM);
     if (test_large("Z-hidden 7 x 17 x 1000 and 3 x 128 x 1000")) {
         check_case(ctx, 7, 17, 1000, 1, NONE, 41);
         check_case(ctx, 7, 17, 1000, 1, MEAN, 97);
