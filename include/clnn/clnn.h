@@ -324,6 +324,7 @@ CLNN_API float clnn_philox_uniform(uint64_t seed, uint32_t stream, uint64_t inde
 #include "clnn/sparse.h"
 #include "clnn/contrastive.h"
 #include "clnn/embedding.h"
+#include "clnn/robust.h"
 
 #ifdef __cplusplus
 }
