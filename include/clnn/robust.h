@@ -67,6 +67,35 @@ CLNN_API clnn_status clnn_perturb_random_start(clnn_context *ctx, const clnn_per
                                                uint32_t stream, const clnn_tensor *x, clnn_tensor *delta,
                                                clnn_tensor *x_adv);
 
+/* ------------------------------------------------ robust KL (TRADES, ARoW) */
+
+/* The per-row weight of the KL term of clnn_robust_kl_loss. */
+typedef enum clnn_robust_kl_kind {
+    CLNN_ROBUST_KL_TRADES = 0, /* w = 1 (Zhang et al., "Theoretically Principled Trade-off between
+                                * Robustness and Accuracy", ICML 2019) */
+    CLNN_ROBUST_KL_AROW = 1    /* w = 2(1 − q_y), not detached (Park et al., "Putting More
+                                * Regularizations on Less Robust Samples", 2023) */
+} clnn_robust_kl_kind;
+
+/* The robust KL loss of adversarial training, per row of clean logits z and
+ * adversarial logits z_adv ([N, C] each, the same shape), p = softmax(z),
+ * q = softmax(z_adv), y the label:
+ *   loss_r = −log p_y + λ·w·KL(p ‖ q),   KL(p ‖ q) = Σ_j p_j (log p_j − log q_j),
+ * with the gradients to both logit sets (r_j = log p_j − log q_j, D = KL):
+ *   d/dz_j     = p_j − [j = y] + λ w p_j (r_j − D)
+ *   d/dz_adv_j = λ (w (q_j − p_j) − [ARoW] 2 D q_y ([j = y] − q_j)).
+ * lambda finite and >= 0 (TRADES' 1/β: the paper uses 6). D is formed as
+ * Σ p (z − z_adv) − (lse z − lse z_adv): its absolute error is a few fp32
+ * ulps of the log-sum-exps. weights: clnn_label_weights as for the losses
+ * of clnn/losses.h (NULL: none). Outputs: loss (1 element, N for NONE),
+ * dlogits and dlogits_adv (the logits' shape); any may be NULL, not all;
+ * none may alias an input or another output. Deterministic: one
+ * work-group per row, fixed lane trees. */
+CLNN_API clnn_status clnn_robust_kl_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *logits_adv,
+                                         const clnn_tensor *labels, clnn_robust_kl_kind kind, float lambda,
+                                         const clnn_label_weights *weights, clnn_reduction reduction,
+                                         clnn_tensor *loss, clnn_tensor *dlogits, clnn_tensor *dlogits_adv);
+
 #ifdef __cplusplus
 }
 #endif
