@@ -376,7 +376,11 @@ def main():
     ap.add_argument("--check", action="store_true", help="exit 1 if python/clnn/_capi.py is out of date")
     ap.add_argument("--output", default=OUTPUT, help="where to write (default python/clnn/_capi.py)")
     ap.add_argument("--layout-c", metavar="FILE", help="write the layout-printing C program to FILE")
+    ap.add_argument("--include", metavar="DIR", help="read the headers from DIR (default include/clnn)")
     a = ap.parse_args()
+    if a.include:
+        global INCLUDE
+        INCLUDE = a.include
     try:
         model, headers = build_model()
     except ParseError as e:

@@ -98,6 +98,7 @@ class Function:
         self.params = [p for p in params if p[1] != "varargs"]
         self.varargs = len(self.params) != len(params)
         self.takes_context = bool(self.params) and self.params[0][1] == "context"
+        self.implied = _implied_counts(self.params)
         self._option_fields = {}
         names = {p[0] for p in self.params}
         for pname, kind, ctype, _ in self.params:
@@ -183,7 +184,8 @@ class Function:
 
     def _bind(self, args, kwargs):
         values = {}
-        positional = [p for p in self.params]
+        # the counts implied by a list beside them are keyword-only (given or not)
+        positional = [p for i, p in enumerate(self.params) if i not in self.implied]
         if len(args) > len(positional):
             raise TypeError(f"clnn_{self.name} takes at most {len(positional)} positional arguments "
                             f"({len(args)} given)")
@@ -203,6 +205,7 @@ class Function:
     def _convert(self, values, call):
         cargs, outputs = [], []
         ps = self.params
+        self._check_list_lengths(values)
         for i, (pname, kind, ctype, ctext) in enumerate(ps):
             v = values.get(pname, _NO_VALUE)
             if kind == "scalar" and v is _NO_VALUE:
@@ -247,7 +250,7 @@ class Function:
                 items = [str(s).encode() for s in (v if not _absent(v) else [])]
                 cargs.append((ctypes.c_char_p * max(len(items), 1))(*items))
             elif kind == "char_buf":
-                buf = ctypes.create_string_buffer(4096)
+                buf = ctypes.create_string_buffer(_BUF_SIZE)
                 cargs.append(buf)
                 outputs.append(lambda buf=buf: buf.value.decode("utf-8", "replace"))
             elif kind in ("bytes_in", "bytes_out"):
@@ -270,37 +273,42 @@ class Function:
                                 "(clnn/api.py is older than clnn/_capi.py)")
         return cargs, outputs
 
+    def _check_list_lengths(self, values):
+        """The C function reads count entries of every list it takes: a shorter
+        one would be read past its end, so all must have the counted length."""
+        counted = [j for j in self.implied.values() if self.params[j][1] in ("tensor_list", "tensor_list_mut")]
+        if not counted:
+            return
+        lengths = {p[0]: len(values[p[0]]) for p in self.params
+                   if p[1] in ("tensor_list", "tensor_list_mut") and not _absent(values.get(p[0]))}
+        n = next((values[self.params[i][0]] for i, j in self.implied.items() if j in counted
+                  and not _absent(values.get(self.params[i][0]))), None)
+        if n is not None:
+            lengths["the count"] = n
+        if len(set(lengths.values())) > 1:
+            raise ValueError(f"clnn_{self.name}: the lists must have one length: "
+                             + ", ".join(f"{k} {v}" for k, v in lengths.items()))
+
     def _require(self, v, pname):
         if v is _NO_VALUE:
             raise TypeError(f"clnn_{self.name}: missing argument {pname!r}")
 
     def _implied_count(self, i, values):
-        """A size_t left out: the length of the list, buffer or array beside it
-        (the one after a count, the one before a byte size or capacity)."""
-        ps = self.params
-        pname, _, ctype, _ = ps[i]
-        if ctype is not ctypes.c_size_t:
+        """A count left out: the length of the list, buffer or array it counts."""
+        j = self.implied.get(i)
+        if j is None:
             return _NO_VALUE
-        for j in (i + 1, i - 1):
-            if not 0 <= j < len(ps):
-                continue
-            other = ps[j]
-            neighbour_counts = [k for k in (j - 1, j + 1) if 0 <= k < len(ps) and k != i
-                                and ps[k][2] is ctypes.c_size_t and ps[k][1] == "scalar"]
-            if neighbour_counts:
-                continue  # two counts beside one list (nlists, nparams): both must be given
-            v = values.get(other[0], _NO_VALUE)
-            if other[1] == "char_buf":
-                return 4096
-            if _absent(v):
-                if other[1] in _SEQ_KINDS or other[1] in ("struct_in", "struct_out"):
-                    return 0 if v is None or other[1] == "struct_out" else _NO_VALUE
-                continue
-            if other[1] in ("bytes_in", "bytes_out"):
-                return np.asarray(v).nbytes
-            if other[1] in _SEQ_KINDS or isinstance(v, (list, tuple, ctypes.Array, np.ndarray)):
-                return len(v)
-        return _NO_VALUE
+        other = self.params[j]
+        v = values.get(other[0], _NO_VALUE)
+        if other[1] == "char_buf":
+            return _BUF_SIZE
+        if _absent(v):
+            return 0
+        if other[1] in ("bytes_in", "bytes_out"):
+            return np.asarray(v).nbytes
+        if other[1] == "struct_in" and not isinstance(v, (list, tuple, ctypes.Array)):
+            return 1
+        return len(v)
 
     def _handle_output(self, kind, out, values):
         from .context import Context
@@ -376,6 +384,30 @@ class Function:
         enum = _capi.ENUMS.get(base)
         outputs.append(lambda out=out: enum(out.value) if enum else out.value)
         return ctypes.byref(out)
+
+
+_BUF_SIZE = 4096  # char buffers of outputs (a path, a configuration string)
+_COUNTED_AFTER = {"tensor_list", "tensor_list_mut", "string_list", "struct_in", "array_in"}
+_COUNTED_BEFORE = {"bytes_in", "bytes_out", "char_buf", "struct_out", "string_list"}
+
+
+def _implied_counts(params):
+    """{index of a size_t count: index of what it counts}: a count just before
+    a list (concat's count, inputs), or just after a buffer, byte array or
+    output array (upload's src, bytes; db_path's buf, len; candidates' out,
+    cap). Two counts side by side (nlists, nparams) count a product: neither
+    is implied."""
+    def is_count(k):
+        return 0 <= k < len(params) and params[k][1] == "scalar" and params[k][2] is ctypes.c_size_t
+    out = {}
+    for i in range(len(params)):
+        if not is_count(i) or is_count(i - 1) or is_count(i + 1):
+            continue
+        if i + 1 < len(params) and params[i + 1][1] in _COUNTED_AFTER:
+            out[i] = i + 1
+        elif i > 0 and params[i - 1][1] in _COUNTED_BEFORE:
+            out[i] = i - 1
+    return out
 
 
 _OUTPUT_KINDS = {"tensor_out", "context_out", "struct_out", "scalar_out", "array_out", "char_buf", "cl_handle_out"}
