@@ -19,6 +19,11 @@ from .losses import loss_and_grad
 from .tensor import Tensor
 from . import api
 
+__all__ = ["Context", "Tensor", "devices", "loss_and_grad", "api", "version", "library_path", "CONSTANTS",
+           "Error", "InvalidArgumentError", "ShapeError", "OutOfMemoryError", "DeviceNotFoundError", "BuildError",
+           "OpenCLError", "FileError", "UnsupportedError", "InternalError", "CommError"]
+__all__ += [_e.__name__ for _e in _ENUMS.values()]
+
 float32 = "float32"
 int32 = "int32"
 # the generated enums, by their Python names: clnn.Status, clnn.Reduction, clnn.InfonceMode, ...

@@ -43,7 +43,6 @@ def is_pyopencl_array(obj):
 
 
 def wrap_array(tensor_cls, context, array):
-    import pyopencl as cl
     if array.dtype not in (np.float32, np.int32):
         raise TypeError(f"clnn: a PyOpenCL array must be float32 or int32 to be wrapped, not {array.dtype}")
     if not array.flags.c_contiguous:

@@ -30,6 +30,8 @@ from . import _capi
 from ._check import check
 from ._lib import LIB, MISSING
 from ._opencl import is_pyopencl_array
+from .context import Context
+from .tensor import Tensor, host_array
 
 def _absent(v):
     return v is None or v is _NO_VALUE
@@ -50,7 +52,6 @@ class _Call:
         self.keep = []
 
     def tensor(self, value, mutable, pname, fname):
-        from .tensor import Tensor, host_array
         if value is None:
             return None
         if isinstance(value, Tensor):
@@ -156,7 +157,6 @@ class Function:
                                       f"(an older library?)")
         values = self._bind(args, kwargs)
         context = None
-        from .context import Context
         if self.takes_context:
             context = values.get(self.params[0][0])
         call = _Call(context if isinstance(context, Context) else None)
@@ -311,8 +311,6 @@ class Function:
         return len(v)
 
     def _handle_output(self, kind, out, values):
-        from .context import Context
-        from .tensor import Tensor
         if kind == "context_out":
             def make():
                 ctx = Context.__new__(Context)

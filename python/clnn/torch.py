@@ -20,7 +20,6 @@ Keyword arguments named like Python keywords take a trailing underscore
 (lambda_ for lambda)."""
 import keyword
 
-import numpy as np
 import torch
 
 from . import api
