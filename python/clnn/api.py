@@ -33,12 +33,12 @@ from ._opencl import is_pyopencl_array
 from .context import Context
 from .tensor import Tensor, host_array
 
+_NO_VALUE = object()  # a parameter the caller left out (None is NULL)
+
+
 def _absent(v):
     return v is None or v is _NO_VALUE
 
-
-_SEQ_KINDS = {"tensor_list", "tensor_list_mut", "string_list", "array_in"}
-_NO_VALUE = object()
 
 
 class _Call:
@@ -100,13 +100,17 @@ class Function:
         self.varargs = len(self.params) != len(params)
         self.takes_context = bool(self.params) and self.params[0][1] == "context"
         self.implied = _implied_counts(self.params)
+        # (count, what it counts): the implied ones, and a count just before an
+        # output array (clnn_permutation_sample's n, perm)
+        self._counted = list(self.implied.items()) + [
+            (i, i + 1) for i, p in enumerate(self.params[:-1])
+            if p[1] == "scalar" and p[2] is ctypes.c_size_t and self.params[i + 1][1] == "scalar_out"]
         self._option_fields = {}
         names = {p[0] for p in self.params}
         for pname, kind, ctype, _ in self.params:
             if kind == "options":
-                sname = ctype._type_.__name__
                 self._option_fields[pname] = {
-                    (f"{pname}_{f}" if f in names else f): f for f, _ in getattr(_capi, sname)._fields_ if f != "size"}
+                    (f"{pname}_{f}" if f in names else f): f for f, _ in ctype._type_._fields_ if f != "size"}
         self.__name__ = self.name
 
     @property
@@ -126,7 +130,8 @@ class Function:
     def option_defaults(self, pname, **init_args):
         """The values the C _init gives to the options struct of parameter pname."""
         s = self._init_options(pname, init_args)
-        return {f: getattr(s, f) for f, _ in s._fields_}
+        enums = _capi.FIELD_ENUMS.get(type(s).__name__, {})
+        return {f: _capi.ENUMS[enums[f]](getattr(s, f)) if f in enums else getattr(s, f) for f, _ in s._fields_}
 
     def _init_options(self, pname, init_args):
         ctype = next(p[2] for p in self.params if p[0] == pname)._type_
@@ -205,7 +210,7 @@ class Function:
     def _convert(self, values, call):
         cargs, outputs = [], []
         ps = self.params
-        self._check_list_lengths(values)
+        self._check_counts(values)
         for i, (pname, kind, ctype, ctext) in enumerate(ps):
             v = values.get(pname, _NO_VALUE)
             if kind == "scalar" and v is _NO_VALUE:
@@ -273,21 +278,30 @@ class Function:
                                 "(clnn/api.py is older than clnn/_capi.py)")
         return cargs, outputs
 
-    def _check_list_lengths(self, values):
-        """The C function reads count entries of every list it takes: a shorter
-        one would be read past its end, so all must have the counted length."""
-        counted = [j for j in self.implied.values() if self.params[j][1] in ("tensor_list", "tensor_list_mut")]
-        if not counted:
-            return
-        lengths = {p[0]: len(values[p[0]]) for p in self.params
-                   if p[1] in ("tensor_list", "tensor_list_mut") and not _absent(values.get(p[0]))}
-        n = next((values[self.params[i][0]] for i, j in self.implied.items() if j in counted
-                  and not _absent(values.get(self.params[i][0]))), None)
-        if n is not None:
-            lengths["the count"] = n
-        if len(set(lengths.values())) > 1:
-            raise ValueError(f"clnn_{self.name}: the lists must have one length: "
-                             + ", ".join(f"{k} {v}" for k, v in lengths.items()))
+    def _check_counts(self, values):
+        """The C function reads or writes as many entries as a count says: a
+        list, buffer or output array shorter than its count would be run past
+        its end, so lists counted together share one length and no count
+        given exceeds what it counts."""
+        lists = [p[0] for p in self.params if p[1] in ("tensor_list", "tensor_list_mut")]
+        if any(self.params[j][0] in lists for j in self.implied.values()):
+            lengths = {n: len(values[n]) for n in lists if not _absent(values.get(n, _NO_VALUE))}
+            if len(set(lengths.values())) > 1:
+                raise ValueError(f"clnn_{self.name}: the lists must have one length: "
+                                 + ", ".join(f"{k} {v}" for k, v in lengths.items()))
+        for i, j in self._counted:
+            n, target = values.get(self.params[i][0], _NO_VALUE), values.get(self.params[j][0], _NO_VALUE)
+            if _absent(n) or _absent(target):
+                continue
+            if self.params[j][1] in ("bytes_in", "bytes_out"):
+                size, unit = np.asarray(target).nbytes, "bytes"
+            elif isinstance(target, (list, tuple, np.ndarray, ctypes.Array)):
+                size, unit = len(target), "entries"
+            else:
+                continue
+            if n > size:
+                raise ValueError(f"clnn_{self.name}: {self.params[i][0]} = {n} but {self.params[j][0]} has "
+                                 f"{size} {unit}")
 
     def _require(self, v, pname):
         if v is _NO_VALUE:

@@ -121,8 +121,22 @@ def test_lists_of_different_lengths_are_refused(ctx):
     w = [np.ones(3, np.float32), np.ones(2, np.float32)]
     with pytest.raises(ValueError, match="one length"):
         ctx.ema_update(w, 0.5, ema=[np.zeros(3, np.float32)])
-    with pytest.raises(ValueError, match="one length"):
+    with pytest.raises(ValueError, match="n = 5 but w has 2 entries"):
         ctx.ema_update(w, 0.5, ema=[np.zeros(3, np.float32), np.zeros(2, np.float32)], n=5)
     ema = [np.zeros(3, np.float32), np.full(2, 4.0, np.float32)]
     ctx.ema_update(w, 0.5, ema=ema)  # ema = beta*ema + (1 - beta)*w
     assert ema[0].tolist() == [0.5] * 3 and ema[1].tolist() == [2.5] * 2
+
+
+def test_a_count_never_exceeds_what_it_counts(ctx):
+    t = ctx.from_numpy(np.arange(8, dtype=np.float32))
+    small = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match="bytes = 32 but dst has 16 bytes"):
+        api.tensor_download(t, small, bytes=32)
+    with pytest.raises(clnn.ShapeError, match="clnn_tensor_download: 16 bytes"):
+        api.tensor_download(t, small)  # the implied size is the array's: clnn refuses the mismatch
+    out = np.zeros(8, np.float32)
+    api.tensor_download(t, out)
+    assert out.tolist() == list(range(8))
+    with pytest.raises(ValueError, match="n = 10 but perm has 5 entries"):
+        api.permutation_sample(7, 10, perm=np.zeros(5, np.int32))
