@@ -124,7 +124,7 @@ class Function:
                 lines.append(f"{pname} fields (keyword): " + ", ".join(fields))
                 continue
             lines.append(f"{pname} fields (keyword, C defaults): " +
-                         ", ".join(f"{k}={defaults[f]!r}" for k, f in fields.items()))
+                         ", ".join(f"{k}={_show(defaults[f])}" for k, f in fields.items()))
         return "\n".join(lines)
 
     def option_defaults(self, pname, **init_args):
@@ -423,6 +423,11 @@ def _implied_counts(params):
 
 
 _OUTPUT_KINDS = {"tensor_out", "context_out", "struct_out", "scalar_out", "array_out", "char_buf", "cl_handle_out"}
+
+
+def _show(v):
+    """A default as the C initialiser wrote it: float32 values to 7 digits."""
+    return f"{v:.7g}" if isinstance(v, float) else repr(v)
 
 
 def _enum_or_scalar(param, v):
