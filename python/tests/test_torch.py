@@ -79,7 +79,8 @@ Y6 = torch.tensor([0, 1, 2, 1, 0, 2])
 MULTI = {
     "harmonic_loss": (lambda x, w: ct.loss("harmonic_loss", x, w, Y6, exponent=2.0, eps=1e-6, reduction="mean"),
                       lambda: (leaf(6, 4), leaf(3, 4, seed=1))),
-    "margin_loss (cosface)": (lambda x, w: ct.loss("margin_loss", x, w, Y6, kind="cosface", reduction="mean"),
+    "margin_loss (cosface)": (lambda x, w: ct.loss("margin_loss", x, w, Y6, kind="cosface", scale=4.0,
+                                                   reduction="mean"),
                               lambda: (leaf(6, 4), leaf(3, 4, seed=1))),
     "barlow_twins": (lambda a, b: ct.loss("barlow_twins", a, b, lambda_=0.005), lambda: (leaf(6, 4), leaf(6, 4, seed=1))),
     "spherical_z_loss_hidden (dh, dW, db)": (
