@@ -56,7 +56,7 @@ class Model:
         self.constants = {}   # name -> python literal text
         self.enums = {}       # c name -> [(member, value)]
         self.structs = {}     # c name -> [(field, ctype expr)]
-        self.struct_fields = {}  # c name -> [(field, c type text, dims)]
+        self.struct_fields = {}  # c name -> [(field, base C type, dims, is a pointer)]
         self.opaque = set(OPAQUE)
         self.functions = {}   # name -> (restype expr, ret kind, [(param, kind, ctype expr, c type)], header)
         self.enum_values = {}  # member -> int
@@ -121,7 +121,7 @@ def parse_struct(name, body, model):
             args = [param_ctype(p, model) for p in split_params(fp.group(3))]
             ret = "None" if fp.group(1) == "void" else scalar_ctype(fp.group(1), model)
             fields.append((fp.group(2), f"C.CFUNCTYPE({', '.join([ret] + args)})"))
-            cfields.append((fp.group(2), "fnptr", []))
+            cfields.append((fp.group(2), "fnptr", [], True))
             continue
         pieces = [d.strip() for d in decl.split(",")]
         m = re.fullmatch(r"(.*[\s*])(\w+\s*(?:\[[^\]]+\]\s*)*)", pieces[0], flags=re.S)
@@ -151,7 +151,7 @@ def parse_struct(name, body, model):
             for n in reversed(dims):
                 ctype = f"({ctype} * {n})"
             fields.append((dm.group(2), ctype))
-            cfields.append((dm.group(2), base, dims))
+            cfields.append((dm.group(2), base, dims, bool(dm.group(1))))
     model.structs[name] = fields
     model.struct_fields[name] = cfields
 
@@ -335,9 +335,17 @@ def render(model, headers):
     out.append("# struct fields of an enum type: struct -> {field: enum}")
     out.append("FIELD_ENUMS = {")
     for cname, fields in model.struct_fields.items():
-        enums = {f: base for f, base, dims in fields if base in model.enums and not dims}
+        enums = {f: base for f, base, dims, ptr in fields if base in model.enums and not dims and not ptr}
         if enums:
             out.append(f"    {cname!r}: {enums!r},")
+    out.append("}")
+    out.append("# struct fields that are clnn_tensor pointers: struct -> {field: written by the call (not const)}")
+    out.append("FIELD_TENSORS = {")
+    for cname, fields in model.struct_fields.items():
+        tensors = {f: not base.startswith("const") for f, base, dims, ptr in fields if ptr and
+                   base.replace("const", "").strip() == "clnn_tensor"}
+        if tensors:
+            out.append(f"    {cname!r}: {tensors!r},")
     out.append("}")
     out.append("")
     out.append("# name: (restype, return kind, ((parameter, kind, argtype, C type), ...), header)")
@@ -357,7 +365,7 @@ def render_layout_c(model, headers):
            '#include "clnn/clnn.h"', "int main(void)", "{"]
     for cname, fields in model.struct_fields.items():
         out.append(f'    printf("sizeof {cname} %zu\\n", sizeof({cname}));')
-        for f, _, _ in fields:
+        for f, _, _, _ in fields:
             out.append(f'    printf("offsetof {cname}.{f} %zu\\n", offsetof({cname}, {f}));')
     for cname, members in model.enums.items():
         for m, _ in members:

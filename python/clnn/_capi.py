@@ -435,6 +435,11 @@ FIELD_ENUMS = {
     'clnn_margin_options': {'kind': 'clnn_margin_kind', 'reduction': 'clnn_reduction'},
     'clnn_contrastive_options': {'reduction': 'clnn_reduction'},
 }
+# struct fields that are clnn_tensor pointers: struct -> {field: written by the call (not const)}
+FIELD_TENSORS = {
+    'clnn_reg': {'scalar': False},
+    'clnn_param': {'w': True, 'g': False, 'm': True, 'v': True, 'mask': False},
+}
 
 # name: (restype, return kind, ((parameter, kind, argtype, C type), ...), header)
 FUNCTIONS = {

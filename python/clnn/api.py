@@ -105,12 +105,15 @@ class Function:
         self._counted = list(self.implied.items()) + [
             (i, i + 1) for i, p in enumerate(self.params[:-1])
             if p[1] == "scalar" and p[2] is ctypes.c_size_t and self.params[i + 1][1] == "scalar_out"]
+        # the keyword of each options field: its name, or <param>_<field> where that
+        # name is also a parameter's or another options parameter's field
         self._option_fields = {}
-        names = {p[0] for p in self.params}
-        for pname, kind, ctype, _ in self.params:
-            if kind == "options":
-                self._option_fields[pname] = {
-                    (f"{pname}_{f}" if f in names else f): f for f, _ in ctype._type_._fields_ if f != "size"}
+        options = [(p[0], [f for f, _ in p[2]._type_._fields_ if f != "size"]) for p in self.params
+                   if p[1] == "options"]
+        taken = {p[0] for p in self.params}
+        for pname, fields in options:
+            others = {f for other, fs in options if other != pname for f in fs}
+            self._option_fields[pname] = {(f"{pname}_{f}" if f in taken or f in others else f): f for f in fields}
         self.__name__ = self.name
 
     @property
@@ -228,7 +231,7 @@ class Function:
                 cargs.append(ctypes.byref(out))
                 outputs.append(self._handle_output(kind, out, values))
             elif kind == "options":
-                cargs.append(ctypes.byref(self._options(pname, v, values)))
+                cargs.append(ctypes.byref(self._options(pname, v, values, call)))
             elif kind in ("struct_in", "struct_value"):
                 cargs.append(self._struct_in(ctype, kind, v, pname, call))
             elif kind == "struct_out":
@@ -334,7 +337,7 @@ class Function:
         ctx = values.get(self.params[0][0])
         return lambda: Tensor._from_handle(ctx, out.value, [v for v in values.values() if hasattr(v, "int_ptr")])
 
-    def _options(self, pname, v, values):
+    def _options(self, pname, v, values, call):
         fields = self._option_fields[pname]
         given = {fields[k]: values[k] for k in fields if k in values and values[k] is not _NO_VALUE}
         if isinstance(v, ctypes.Structure):
@@ -353,10 +356,7 @@ class Function:
             if p[0] in given:
                 init_args[p[0]] = given[p[0]]
         s = self._init_options(pname, init_args)
-        for f, val in given.items():
-            if f not in dict(s._fields_):
-                raise TypeError(f"clnn_{self.name}: {ctype.__name__} has no field {f!r}")
-            _set_field(s, f, val)
+        _fill_struct(s, given, call, self.name, pname)
         return s
 
     def _struct_in(self, ctype, kind, v, pname, call):
@@ -448,30 +448,33 @@ def _array(ctype, v):
     return (ctype * max(len(items), 1))(*items)
 
 
-def _set_field(s, name, value):
-    ftype = dict(s._fields_)[name]
-    enum = _capi.FIELD_ENUMS.get(type(s).__name__, {}).get(name)
-    if enum is not None:
-        value = _enum_or_scalar((name, "enum", None, enum), value)
-    elif isinstance(value, (list, tuple)) and issubclass(ftype, ctypes.Array):
-        value = ftype(*value)
-    setattr(s, name, value)
+def _fill_struct(s, fields, call, fname, pname):
+    """Sets fields of struct s from a dict: enum fields take names too, array
+    fields sequences, clnn_tensor fields anything a tensor parameter takes
+    (kept alive, and written back, by the call)."""
+    types = dict(s._fields_)
+    enums = _capi.FIELD_ENUMS.get(type(s).__name__, {})
+    tensors = _capi.FIELD_TENSORS.get(type(s).__name__, {})
+    for name, value in fields.items():
+        if name not in types:
+            raise TypeError(f"clnn_{fname}: {type(s).__name__} ({pname}) has no field {name!r}")
+        if name in enums:
+            value = _enum_or_scalar((name, "enum", None, enums[name]), value)
+        elif name in tensors:
+            value = call.tensor(value, tensors[name], f"{pname}.{name}", fname)
+        elif isinstance(value, (list, tuple)) and issubclass(types[name], ctypes.Array):
+            value = types[name](*value)
+        setattr(s, name, value)
 
 
 def _make_struct(stype, v, call, fname, pname):
-    """A struct from a struct or a dict; tensor fields (clnn_param, clnn_reg) take Tensors/arrays."""
+    """A struct from a struct or a dict of its fields (clnn_param, clnn_reg, clnn_box)."""
     if isinstance(v, stype):
         return v
     if not isinstance(v, dict):
         raise TypeError(f"clnn_{fname}: {pname} items are {stype.__name__} or dicts, not {type(v).__name__}")
     s = stype()
-    for k, val in v.items():
-        fields = dict(s._fields_)
-        if k not in fields:
-            raise TypeError(f"clnn_{fname}: {stype.__name__} has no field {k!r}")
-        if fields[k] is ctypes.c_void_p and not isinstance(val, (int, type(None))):
-            val = call.tensor(val, k in ("w", "m", "v"), f"{pname}.{k}", fname)  # clnn_param's tensors
-        _set_field(s, k, val)
+    _fill_struct(s, v, call, fname, pname)
     return s
 
 
