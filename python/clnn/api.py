@@ -56,7 +56,7 @@ class _Call:
             return None
         if isinstance(value, Tensor):
             return value.handle
-        ctx = self._need_context(pname, fname)
+        ctx = self._need_context(value, pname, fname)
         if is_pyopencl_array(value):
             t = Tensor.from_pyopencl(ctx, value)
             self.temps.append(t)
@@ -74,9 +74,11 @@ class _Call:
         self.temps.append(t)
         return t.handle
 
-    def _need_context(self, pname, fname):
+    def _need_context(self, value, pname, fname):
         if self.context is None:
-            raise TypeError(f"clnn_{fname}: {pname} is not a clnn.Tensor, and there is no context to upload it to")
+            how = ("wrap it first: clnn.Tensor.from_pyopencl(ctx, array)" if is_pyopencl_array(value)
+                   else "make it a clnn.Tensor first: ctx.from_numpy(array)")
+            raise TypeError(f"clnn_{fname} takes no context, so {pname} must be a clnn.Tensor: {how}")
         return self.context
 
     def finish(self, ok):

@@ -52,13 +52,15 @@ class Context:
     """A clnn context: an OpenCL context and in-order queue on one device.
 
     Context(device=None): device None means $CLNN_DEVICE, else the best-ranked
-    device; an int is a device index; a str a selector ("gpu", "cpu", a name
-    substring: clnn_device_select). Use it as a context manager, or close().
+    device; an int is a device index (or a dict of clnn.devices()); a str a
+    selector ("gpu", "cpu", a name substring: clnn_device_select). Use it as a context manager, or close().
     Every C function whose first parameter is the context is a method:
     ctx.focal_loss(logits, labels, gamma=2.0, ...) calls clnn_focal_loss
     (clnn.api has them all; help(ctx.focal_loss) shows the parameters)."""
 
     def __init__(self, device=None):
+        if isinstance(device, dict):  # an entry of clnn.devices()
+            device = device["index"]
         selector = None if device is None else str(device).encode()
         out = ctypes.c_void_p()
         check(LIB.clnn_context_create(selector, ctypes.byref(out)), "clnn_context_create")

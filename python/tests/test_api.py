@@ -140,3 +140,11 @@ def test_a_count_never_exceeds_what_it_counts(ctx):
     assert out.tolist() == list(range(8))
     with pytest.raises(ValueError, match="n = 10 but perm has 5 entries"):
         api.permutation_sample(7, 10, perm=np.zeros(5, np.int32))
+
+
+def test_functions_without_a_context_need_tensors(ctx):
+    with pytest.raises(TypeError, match="clnn_scale takes no context.*ctx.from_numpy"):
+        api.scale(np.ones(3, np.float32), 2.0)
+    t = ctx.from_numpy(np.ones(3, np.float32))
+    api.scale(t, 2.0)
+    assert t.numpy().tolist() == [2.0, 2.0, 2.0]

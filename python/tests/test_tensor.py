@@ -75,8 +75,8 @@ def test_devices_and_context_device(ctx):
     for i, d in enumerate(devs):
         assert d["index"] == i and isinstance(d["type"], clnn.DeviceType) and d["name"] and d["reason"]
     assert ctx.device["key"] in {d["key"] for d in devs}
-    with clnn.Context(0) as c0:
-        assert c0.device["key"] == devs[0]["key"]
+    with clnn.Context(0) as c0, clnn.Context(devs[-1]) as last:
+        assert c0.device["key"] == devs[0]["key"] and last.device["key"] == devs[-1]["key"]
 
 
 def test_unknown_device_is_a_device_not_found_error():
