@@ -8,7 +8,6 @@ atol = 1e-3, rtol = 1e-2 (float32 rounding of a loss near 1 is ~1e-7, over
 near 1, and VICReg, ~60 here, is checked against a reference instead).
 Against float64 PyTorch references the values and gradients agree within
 rtol = 1e-4, atol = 1e-5 (1e-4 for the contrastive ones)."""
-import numpy as np
 import pytest
 
 from conftest import require
