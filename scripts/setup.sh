@@ -8,7 +8,8 @@ packages=(build-essential cmake pkg-config ocl-icd-opencl-dev opencl-headers poc
           libclblast-dev libcjson-dev libxxhash-dev zlib1g-dev dataset-fashion-mnist gnuplot-nox jq
           oclgrind valgrind clang libclang-rt-14-dev     # reliability checks: docs/reliability.md
           mesa-opencl-icd clang-15                         # portability: rusticl, offline compiles (docs/portability.md)
-          libopenmpi-dev openmpi-bin)                      # libclnn_mpi, fashion_mlp --mpi (docs/distributed.md)
+          libopenmpi-dev openmpi-bin                       # libclnn_mpi, fashion_mlp --mpi (docs/distributed.md)
+          python3 python3-numpy python3-pytest python3-torch python3-pyopencl)  # the Python package (docs/python.md)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
