@@ -96,6 +96,84 @@ CLNN_API clnn_status clnn_robust_kl_loss(clnn_context *ctx, const clnn_tensor *l
                                          const clnn_label_weights *weights, clnn_reduction reduction,
                                          clnn_tensor *loss, clnn_tensor *dlogits, clnn_tensor *dlogits_adv);
 
+/* ------------------------------------------------------------- flooding */
+
+/* Flooding (Ishida et al., "Do We Need Zero Training Loss After Achieving
+ * Zero Training Error?", ICML 2020) on a device scalar loss L (1 element):
+ * flooded = |L − b| + b, and each gradient tensor grads[0..ngrads) of L is
+ * scaled in place by sign(L − b) (0 at L = b, as torch's abs), so a descent
+ * step becomes an ascent below the flood level b. b finite. flooded (1
+ * element) must not alias loss or a gradient; the gradients must be fp32,
+ * distinct, and not alias loss. ngrads may be 0 (grads then unread). */
+CLNN_API clnn_status clnn_flooding(clnn_context *ctx, const clnn_tensor *loss, float b, clnn_tensor *flooded,
+                                   clnn_tensor *const *grads, size_t ngrads);
+
+/* iFlood (Xie et al., "iFlood: A Stable and Effective Regularizer", ICLR
+ * 2022), the per-sample form: row_losses [N] are a loss's per-row values
+ * (its reduction NONE), and grad the matching per-row gradients (what that
+ * call writes for NONE: N rows of any length, grad->count a multiple of N;
+ * NULL: none). loss gets the reduction of |ℓ_i − b| + b (1 element; N for
+ * NONE); row i of grad is scaled in place by sign(ℓ_i − b), times 1/N for
+ * MEAN. */
+CLNN_API clnn_status clnn_iflood(clnn_context *ctx, const clnn_tensor *row_losses, float b, clnn_reduction reduction,
+                                 clnn_tensor *loss, clnn_tensor *grad);
+
+/* ------------------------------------------------- pseudo-labels, DINO */
+
+/* Confidence-thresholded pseudo-labels (FixMatch: Sohn et al., NeurIPS
+ * 2020): per row of logits [N, C], p = softmax(z / temperature), labels[r] =
+ * argmax_j p_j (the first, as torch.max) when max p >= threshold, else
+ * ignore_index, ready for cross-entropy with that ignore_index on the
+ * strong view. confidence (fp32 [N] or NULL) gets max p. threshold in
+ * [0, 1], temperature finite and > 0. A row with a NaN gets ignore_index. */
+CLNN_API clnn_status clnn_pseudo_labels(clnn_context *ctx, const clnn_tensor *logits, float threshold,
+                                        float temperature, int32_t ignore_index, clnn_tensor *labels,
+                                        clnn_tensor *confidence);
+
+/* DINO's loss (Caron et al., "Emerging Properties in Self-Supervised Vision
+ * Transformers", ICCV 2021): per row of student and teacher logits [N, C]
+ * with the centre c [C],
+ *   t = softmax((z_t − c)/τ_t),  loss_r = −Σ_j t_j log softmax(z_s/τ_s)_j,
+ *   d loss_r/d z_s = (softmax(z_s/τ_s) − t)/τ_s   (the teacher is not differentiated).
+ * tau_student, tau_teacher finite and > 0 (the paper: 0.1 and 0.04 to
+ * 0.07). loss 1 element (N for NONE) and dstudent [N, C]: either may be
+ * NULL, not both. */
+CLNN_API clnn_status clnn_dino_loss(clnn_context *ctx, const clnn_tensor *student, const clnn_tensor *teacher,
+                                    const clnn_tensor *center, float tau_student, float tau_teacher,
+                                    clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dstudent);
+
+/* DINO's centre update: c ← m·c + (1 − m)·mean over the N rows of teacher
+ * [N, C], in place; the mean is summed in row order (deterministic).
+ * momentum in [0, 1] (the paper: 0.9). */
+CLNN_API clnn_status clnn_dino_center_update(clnn_context *ctx, const clnn_tensor *teacher, float momentum,
+                                             clnn_tensor *center);
+
+/* -------------------------------------------------------------- the VAE */
+
+/* The VAE's KL term to the standard normal (Kingma & Welling, "Auto-Encoding
+ * Variational Bayes", ICLR 2014), per sample row of mu and logvar (the same
+ * shape, first dimension N, D = count / N latent elements):
+ *   loss_r = ½ Σ_j (μ_j² + e^(lv_j) − lv_j − 1),
+ *   dμ = μ,  dlv = ½(e^(lv) − 1)   (times the reduction's scale).
+ * e^lv − 1 is expm1: exact as lv → 0. loss 1 element (N for NONE), dmu and
+ * dlogvar like mu: the gradients both or neither; not all NULL. */
+CLNN_API clnn_status clnn_vae_kl(clnn_context *ctx, const clnn_tensor *mu, const clnn_tensor *logvar,
+                                 clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dmu,
+                                 clnn_tensor *dlogvar);
+
+/* The reparameterisation step z = μ + e^(lv/2)·ε with ε_e the standard
+ * normal of element e of (seed, stream) (as clnn_tensor_random_normal). z
+ * like mu; eps (like mu, or NULL) gets ε. */
+CLNN_API clnn_status clnn_vae_reparameterize(clnn_context *ctx, const clnn_tensor *mu, const clnn_tensor *logvar,
+                                             uint64_t seed, uint32_t stream, clnn_tensor *z, clnn_tensor *eps);
+
+/* Its backward, ε regenerated from (seed, stream): dμ = dz and dlv = dz·½
+ * e^(lv/2)·ε, written, or added to dmu and dlogvar with accumulate (e.g.
+ * onto clnn_vae_kl's gradients). Either output may be NULL, not both. */
+CLNN_API clnn_status clnn_vae_reparameterize_backward(clnn_context *ctx, const clnn_tensor *logvar, uint64_t seed,
+                                                      uint32_t stream, const clnn_tensor *dz, int accumulate,
+                                                      clnn_tensor *dmu, clnn_tensor *dlogvar);
+
 #ifdef __cplusplus
 }
 #endif
