@@ -30,6 +30,7 @@ static const bench_group groups[] = {
     {"gradcomb", bench_gradcomb},
     {"sparse", bench_sparse},
     {"contrastive", bench_contrastive},
+    {"robust", bench_robust},
     {"train", bench_train},
     {"tune", bench_tune},
     {"cache", bench_cache},

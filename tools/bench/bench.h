@@ -90,6 +90,8 @@ void bench_gradcomb(bench_env *env);
 void bench_sparse(bench_env *env);
 /* contrastive objectives, tiled vs materialised InfoNCE (bench_contrastive.c) */
 void bench_contrastive(bench_env *env);
+/* bench_robust.c: perturbations, robust losses, label weights */
+void bench_robust(bench_env *env);
 /* every program from clnn's binary cache vs built from source (bench_cache.c) */
 void bench_cache(bench_env *env);
 /* libclnn_mpi under mpirun: allreduce GB/s vs MPI_Allreduce, the MLP step's
