@@ -1,9 +1,11 @@
-/* Input perturbations of adversarial training (include/clnn/robust.h):
- * one work-group per sample of d elements (the problem {N, d} of the row
- * skeleton). The per-sample norms are rowreduce.clh's ROW_DOT over `lanes`
- * fixed lanes and its fixed tree, so the bits never depend on the local
- * size. The step is a compile-time variant (PERTURB_KIND), so no barrier
- * sits under a branch. No work-item returns early. */
+/* Input perturbations of adversarial training (include/clnn/robust.h) and
+ * ELLE's random points. The step and the random start are one work-group
+ * per sample of d elements (the problem {N, d} of the row skeleton); their
+ * per-sample norms are rowreduce.clh's ROW_DOT over `lanes` fixed lanes and
+ * its fixed tree, so the bits never depend on the local size. The step is a
+ * compile-time variant (PERTURB_KIND), so no barrier sits under a branch;
+ * neither kernel returns early. elle_points is element-wise. */
+#include "index.clh"
 #include "philox.clh"
 #include "rowreduce.clh"
 
@@ -99,4 +101,31 @@ __kernel void perturb_random_start(__global float *delta, __global float *x_adv,
     for (uint j = lid; j < d; j += nloc)
         perturb_store(dl, xa, xr, j, eps * (2.0f * philox_uniform(seed, stream, off + j) - 1.0f), clip, lo, hi);
 #endif
+}
+
+/* ELLE's points (include/clnn/robust.h), element e of sample e / d:
+ * x_a = x + ε(2u − 1) with u of word e of `stream`, x_b the same on stream
+ * + 1, α the uniform of word (sample) of stream + 2, x_c = (1 − α) x_a +
+ * α x_b, each clipped with clip; the sample's first element writes α. */
+__kernel void elle_points(__global float *xa, __global float *xb, __global float *xc, __global float *alpha,
+                          __global const float *x, const uint n, const divisor d, const float eps, const int clip,
+                          const float lo, const float hi, const ulong seed, const uint stream)
+{
+    const uint e = get_global_id(0);
+    if (e >= n) return;
+    uint sample;
+    const uint j = split_by(e, d, &sample);
+    const float a = philox_uniform(seed, stream + 2u, sample), xe = x[e];
+    float va = xe + eps * (2.0f * philox_uniform(seed, stream, e) - 1.0f);
+    float vb = xe + eps * (2.0f * philox_uniform(seed, stream + 1u, e) - 1.0f);
+    if (clip) {
+        va = clamp(va, lo, hi);
+        vb = clamp(vb, lo, hi);
+    }
+    float vc = (1.0f - a) * va + a * vb;
+    if (clip) vc = clamp(vc, lo, hi);
+    xa[e] = va;
+    xb[e] = vb;
+    xc[e] = vc;
+    if (j == 0) alpha[sample] = a;
 }

@@ -174,6 +174,71 @@ CLNN_API clnn_status clnn_vae_reparameterize_backward(clnn_context *ctx, const c
                                                       uint32_t stream, const clnn_tensor *dz, int accumulate,
                                                       clnn_tensor *dmu, clnn_tensor *dlogvar);
 
+/* ------------------------------------------------- group DRO, fairret */
+
+/* Group DRO (Sagawa et al., "Distributionally Robust Neural Networks for
+ * Group Shifts", ICLR 2020), the online algorithm of the paper's code: from
+ * per-sample losses row_losses [N] (a loss's reduction NONE) and int32
+ * group_ids [N] in [0, G), G = q->count:
+ *   ℓ_g = Σ_{i in g} ℓ_i / max(n_g, 1)        (an empty group's loss is 0)
+ *   q_g ← q_g e^(η ℓ_g) / Σ_h q_h e^(η ℓ_h)    (q [G] fp32, the caller's state: start at 1/G)
+ *   loss = Σ_g q_g ℓ_g                        (with the updated q)
+ * and each row i of grad (the per-row gradients a NONE call writes: N rows
+ * of any length; NULL: none) is scaled in place by q_g(i) / n_g(i), q held
+ * constant. The sums run in row order (deterministic); the update is
+ * computed with the largest exponent subtracted, so it cannot overflow.
+ * eta finite and >= 0. A group id outside [0, G) makes loss and q NaN. */
+CLNN_API clnn_status clnn_group_dro(clnn_context *ctx, const clnn_tensor *row_losses, const clnn_tensor *group_ids,
+                                    float eta, clnn_tensor *q, clnn_tensor *loss, clnn_tensor *grad);
+
+/* fairret's norm loss (Buyl et al., "fairret: a Framework for Differentiable
+ * Fairness Regularization Terms", ICLR 2024) of predictions h [N] and
+ * sensitive features s [N, K] (fp32, e.g. one-hot groups):
+ *   γ_k = Σ_i s_ik h_i / Σ_i s_ik,  γ̄ = Σ_i h_i / N,  loss = Σ_k |γ_k/γ̄ − 1|
+ *   dh_i = Σ_k sign(γ_k/γ̄ − 1) (s_ik/(S_k γ̄) − γ_k/(γ̄² N)),  S_k = Σ_i s_ik
+ * (the statistic is the positive rate when h are probabilities). Sums in row
+ * order. loss 1 element, dh with h's element count; either may be NULL, not
+ * both. */
+CLNN_API clnn_status clnn_fairret_loss(clnn_context *ctx, const clnn_tensor *h, const clnn_tensor *s,
+                                       clnn_tensor *loss, clnn_tensor *dh);
+
+/* ---------------------------------------------------- ELLE, Lp-Reg */
+
+/* ELLE's points (Abad Rocamora et al., "Efficient local linearity
+ * regularization to overcome catastrophic overfitting", ICLR 2024): per
+ * sample of x (first dimension N), x_a and x_b uniform in the L∞ ε-ball
+ * (Philox streams stream and stream + 1, as clnn_perturb_random_start),
+ * α_i the uniform of word i of stream + 2, and
+ *   x_c = (1 − α_i) x_a + α_i x_b,
+ * each clipped to [lo, hi] with opt->clip. opt: eps, clip, lo, hi of
+ * clnn_perturb_options (kind must be FGSM or PGD_LINF); stream below
+ * 2^32 − 2. alpha [N] gets α. */
+CLNN_API clnn_status clnn_elle_points(clnn_context *ctx, const clnn_perturb_options *opt, uint64_t seed,
+                                      uint32_t stream, const clnn_tensor *x, clnn_tensor *x_a, clnn_tensor *x_b,
+                                      clnn_tensor *x_c, clnn_tensor *alpha);
+
+/* ELLE's penalty from the three branches' per-sample losses [N] (reduction
+ * NONE) at x_a, x_b, x_c and α [N]:
+ *   r_i = ℓ_c − (1 − α_i) ℓ_a − α_i ℓ_b,  E = λ mean_i r_i²,
+ * and the gradients to the branches: each row i of grad_a, grad_b, grad_c
+ * (per-row gradients as a NONE call writes them, N rows; any may be NULL)
+ * is scaled in place by dE/dℓ: −2λ(1 − α_i) r_i/N, −2λ α_i r_i/N and
+ * 2λ r_i/N. lambda finite and >= 0. penalty 1 element (or NULL). */
+CLNN_API clnn_status clnn_elle_penalty(clnn_context *ctx, const clnn_tensor *loss_a, const clnn_tensor *loss_b,
+                                       const clnn_tensor *loss_c, const clnn_tensor *alpha, float lambda,
+                                       clnn_tensor *penalty, clnn_tensor *grad_a, clnn_tensor *grad_b,
+                                       clnn_tensor *grad_c);
+
+/* Lp-Reg (Huang et al., "Low-probability Tokens Sustain Exploration in
+ * Reinforcement Learning with Verifiable Reward", 2025) per row of logits
+ * [N, C]: π = softmax(z), the min-p filter keeps S = {j : π_j >= min_p·max π},
+ * proxy = π on S renormalised, and
+ *   loss_r = β KL(proxy ‖ π) = −β log Σ_{j in S} π_j,   dz = β (π − proxy)
+ * (exact for a fixed S). min_p in (0, 1], beta finite and >= 0. loss 1
+ * element (N for NONE), dlogits like logits; either may be NULL, not both. */
+CLNN_API clnn_status clnn_lp_reg(clnn_context *ctx, const clnn_tensor *logits, float min_p, float beta,
+                                 clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
+
 #ifdef __cplusplus
 }
 #endif

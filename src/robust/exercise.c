@@ -10,7 +10,8 @@
 /* The robust family's calls on P0 samples (rows) of P1 elements (classes):
  * the PGD L2 step and start (the variants with norms), ARoW with both
  * gradients, the VAE KL and reparameterisation (forward and backward),
- * iFlood (values and row scaling), pseudo-labels, DINO's loss and centre. */
+ * iFlood (values and row scaling), pseudo-labels, DINO's loss and centre,
+ * group DRO over 4 groups, fairret over 3, ELLE's points and penalty, Lp-Reg. */
 static clnn_status exercise_robust(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -36,6 +37,22 @@ static clnn_status exercise_robust(clnn_context *ctx, const clnn__tunable *t, co
         EX_STEP(&b, clnn_vae_reparameterize_backward(ctx, y, 7, 1, x, 0, out, out2));
     } else if (t == &clnn__tune_robust_flood_values || t == &clnn__tune_robust_flood_scale) {
         EX_STEP(&b, clnn_iflood(ctx, EX_RAND(&b, n), 0.1f, CLNN_REDUCE_MEAN, loss, out));
+    } else if (t == &clnn__tune_robust_dro_sums || t == &clnn__tune_robust_dro_update ||
+               t == &clnn__tune_robust_scale_groups) {
+        EX_STEP(&b, clnn_tensor_fill(loss, 0.25f));
+        EX_STEP(&b, clnn_group_dro(ctx, EX_UNIFORM(&b, 0.0f, 1.0f, n), clnn__exercise_ints(&b, n, 4, 1), 0.01f,
+                                   EX_UNIFORM(&b, 0.25f, 0.25f, 4), loss, out));
+    } else if (t == &clnn__tune_robust_fairret_stats || t == &clnn__tune_robust_fairret_grad) {
+        EX_STEP(&b, clnn_fairret_loss(ctx, EX_UNIFORM(&b, 0.0f, 1.0f, n), EX_UNIFORM(&b, 0.0f, 1.0f, n, 3), loss,
+                                      EX_RAND(&b, n)));
+    } else if (t == &clnn__tune_robust_elle_points) {
+        EX_STEP(&b, clnn_elle_points(ctx, NULL, 7, 1, x, out, out2, y, EX_RAND(&b, n)));
+    } else if (t == &clnn__tune_robust_elle_terms || t == &clnn__tune_robust_scale_rows) {
+        clnn_tensor *l3 = EX_RAND(&b, n);
+        EX_STEP(&b, clnn_elle_penalty(ctx, EX_RAND(&b, n), EX_RAND(&b, n), l3, EX_UNIFORM(&b, 0.0f, 1.0f, n), 1.0f,
+                                      loss, out, out2, y));
+    } else if (t == &clnn__tune_robust_lp_reg) {
+        EX_STEP(&b, clnn_lp_reg(ctx, x, 0.1f, 0.5f, CLNN_REDUCE_MEAN, loss, out));
     } else if (t == &clnn__tune_robust_pseudo) {
         EX_STEP(&b, clnn_pseudo_labels(ctx, x, 0.5f, 1.0f, -100, clnn__exercise_ints(&b, n, d, 7), EX_RAND(&b, n)));
     } else {

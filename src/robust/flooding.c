@@ -7,7 +7,7 @@
 #include <stdio.h>
 
 /* grad (n elements in rows of d) *= scale · sign(losses[row] − b). */
-static clnn_status scale_rows(clnn_context *ctx, const char *fn, clnn_tensor *grad, const clnn_tensor *losses,
+static clnn_status sign_scale_rows(clnn_context *ctx, const char *fn, clnn_tensor *grad, const clnn_tensor *losses,
                               size_t d, float b, float scale)
 {
     cl_uint n = (cl_uint)grad->count;
@@ -46,7 +46,7 @@ clnn_status clnn_flooding(clnn_context *ctx, const clnn_tensor *loss, float b, c
             CHECK_ARG(ctx, !clnn__alias(grads[i], grads[k]), "%s: grads[%zu] and %s must differ", fn, k, name);
     }
     /* the gradients first: their scale reads loss, which flooded never is */
-    for (size_t i = 0; i < ngrads; i++) TRY(scale_rows(ctx, fn, grads[i], loss, grads[i]->count, b, 1.0f));
+    for (size_t i = 0; i < ngrads; i++) TRY(sign_scale_rows(ctx, fn, grads[i], loss, grads[i]->count, b, 1.0f));
     return flood_values(ctx, fn, flooded->buffer, loss, b);
 }
 
@@ -58,17 +58,13 @@ clnn_status clnn_iflood(clnn_context *ctx, const clnn_tensor *row_losses, float 
     TRY(clnn__check_count32(ctx, fn, "row_losses", row_losses));
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b (the flood level) is not finite", fn);
     const size_t n = row_losses->count;
-    if (grad) {
-        TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
-        TRY(clnn__check_count32(ctx, fn, "grad", grad));
-        CHECK_SHAPE(ctx, grad->count % n == 0, "%s: grad has %zu elements, not rows of the %zu row losses", fn,
-                    grad->count, n);
-    }
+    size_t d;
+    TRY(clnn__robust_check_row_grad(ctx, fn, "grad", grad, n, &d));
     const clnn__loss_red red = {reduction, n, "row"};
     const clnn_tensor *in[] = {row_losses};
     const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {grad, "grad", NULL, NULL}};
     TRY(clnn__check_loss_io(ctx, fn, &red, 1, in, 2, out));
-    if (grad) TRY(scale_rows(ctx, fn, grad, row_losses, grad->count / n, b, clnn__loss_scale(reduction, n)));
+    if (grad) TRY(sign_scale_rows(ctx, fn, grad, row_losses, d, b, clnn__loss_scale(reduction, n)));
     if (!loss) return CLNN_OK;
     cl_mem partial = NULL;
     TRY(clnn__loss_partials(ctx, fn, reduction, loss, n, &partial));

@@ -1,8 +1,11 @@
-/* Host side of the robust KL loss (cl/robust_kl.cl, include/clnn/robust.h):
- * the checks, the label weights (common/label_weights.h) and one row-kernel
- * launch followed by the value stage. */
+/* Host side of the KL terms (cl/robust_kl.cl, include/clnn/robust.h): the
+ * robust KL loss (its label weights through common/label_weights.h) and
+ * Lp-Reg, each the checks and one row-kernel launch followed by the value
+ * stage. */
 #include "common/label_weights.h"
 #include "robust/robust_internal.h"
+
+#include <math.h>
 
 clnn_status clnn_robust_kl_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *logits_adv,
                                 const clnn_tensor *labels, clnn_robust_kl_kind kind, float lambda,
@@ -46,4 +49,25 @@ clnn_status clnn_robust_kl_loss(clnn_context *ctx, const clnn_tensor *logits, co
                                                  args, reduction, loss, &rw);
     clnn__row_weights_release(&rw);
     return st;
+}
+
+clnn_status clnn_lp_reg(clnn_context *ctx, const clnn_tensor *logits, float min_p, float beta,
+                        clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    CLNN_ENTRY(ctx);
+    size_t rows, cols;
+    TRY(clnn__check_rows(ctx, fn, "logits", logits, &rows, &cols));
+    CHECK_ARG(ctx, min_p > 0.0f && min_p <= 1.0f, "%s: min_p %g is not in (0, 1]", fn, (double)min_p);
+    CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f, "%s: beta %g is not finite and >= 0", fn, (double)beta);
+    const clnn__loss_red red = {reduction, rows, "row"};
+    TRY(clnn__check_loss_args(ctx, fn, &red, logits, logits, loss, dlogits, "dlogits"));
+    cl_mem partial = NULL;
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, reduction, rows);
+    cl_uint ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
+    float log_min_p = logf(min_p);
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(g.grad), KARG_BUF(logits->buffer), KARG(ncols), KARG(lanes),
+                         KARG(log_min_p),   KARG(beta),       KARG(g.scale),            KARG(g.want_grad),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_row_loss(ctx, fn, &clnn__tune_robust_lp_reg, NULL, rows, cols, &partial, 10, args, reduction,
+                              loss);
 }

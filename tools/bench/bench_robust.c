@@ -18,19 +18,23 @@ enum {
     OP_IFLOOD,
     OP_PSEUDO,
     OP_DINO,
+    OP_LP_REG,
+    OP_ELLE_POINTS,
+    OP_DRO,
     N_OPS
 };
 static const char *const op_names[N_OPS] = {"PGD L-inf step", "PGD L2 step",  "random start L2",
                                             "ARoW robust KL", "VAE KL",       "VAE reparameterize",
-                                            "iFlood rows",    "pseudo-labels", "DINO loss"};
+                                            "iFlood rows",    "pseudo-labels", "DINO loss",
+                                            "Lp-Reg",         "ELLE points",   "group DRO (4 groups), rows"};
 /* fp32 arrays of the problem's size each op reads or writes once */
-static const int op_arrays[N_OPS] = {5, 5, 3, 4, 4, 4, 2, 1, 3};
+static const int op_arrays[N_OPS] = {5, 5, 3, 4, 4, 4, 2, 1, 3, 2, 4, 2};
 
 typedef struct robust_args {
     clnn_context *ctx;
     int op;
     size_t rows, cols;
-    clnn_tensor *a, *b, *c, *d, *labels, *row_losses, *vec_c, *vec_r, *loss;
+    clnn_tensor *a, *b, *c, *d, *labels, *row_losses, *vec_c, *vec_r, *loss, *groups, *q;
     const clnn_label_weights *weights;
 } robust_args;
 
@@ -53,7 +57,10 @@ static int run_op(void *p)
     case OP_REPARAM: return clnn_vae_reparameterize(x->ctx, x->a, x->b, 5, 0, x->c, x->d) != CLNN_OK;
     case OP_IFLOOD: return clnn_iflood(x->ctx, x->row_losses, 0.1f, m, x->loss, x->c) != CLNN_OK;
     case OP_PSEUDO: return clnn_pseudo_labels(x->ctx, x->a, 0.9f, 1.0f, -100, x->labels, NULL) != CLNN_OK;
-    default: return clnn_dino_loss(x->ctx, x->a, x->b, x->vec_c, 0.1f, 0.04f, m, x->loss, x->c) != CLNN_OK;
+    case OP_DINO: return clnn_dino_loss(x->ctx, x->a, x->b, x->vec_c, 0.1f, 0.04f, m, x->loss, x->c) != CLNN_OK;
+    case OP_LP_REG: return clnn_lp_reg(x->ctx, x->a, 0.1f, 0.5f, m, x->loss, x->c) != CLNN_OK;
+    case OP_ELLE_POINTS: return clnn_elle_points(x->ctx, &o, 5, 0, x->a, x->b, x->c, x->d, x->vec_r) != CLNN_OK;
+    default: return clnn_group_dro(x->ctx, x->row_losses, x->groups, 0.01f, x->q, x->loss, x->c) != CLNN_OK;
     }
 }
 
@@ -77,13 +84,13 @@ static clnn_tensor *f32(bench_env *env, size_t rows, size_t cols, float lo, floa
     return t;
 }
 
-/* int32 labels i * 7 mod cols, every 16th row -100 (ignored by the weighted call) */
-static clnn_tensor *labels_of(bench_env *env, size_t rows, size_t cols)
+/* int32 [rows]: i * 7 mod cols, every 16th -100 with `ignored` (the weighted call's padding) */
+static clnn_tensor *ints_of(bench_env *env, size_t rows, size_t cols, int ignored)
 {
     clnn_tensor *t = NULL;
     int32_t *host = malloc(rows * sizeof *host);
     if (host && clnn_tensor_create(env->ctx, CLNN_INT32, 1, &rows, &t) == CLNN_OK) {
-        for (size_t i = 0; i < rows; i++) host[i] = i % 16 == 15 ? -100 : (int32_t)(i * 7 % cols);
+        for (size_t i = 0; i < rows; i++) host[i] = ignored && i % 16 == 15 ? -100 : (int32_t)(i * 7 % cols);
         if (clnn_tensor_upload(t, host, rows * sizeof *host) != CLNN_OK) {
             clnn_tensor_release(t);
             t = NULL;
@@ -95,17 +102,20 @@ static clnn_tensor *labels_of(bench_env *env, size_t rows, size_t cols)
 
 static void release_args(robust_args *x)
 {
-    clnn_tensor *all[] = {x->a, x->b, x->c, x->d, x->labels, x->row_losses, x->vec_c, x->vec_r, x->loss};
+    clnn_tensor *all[] = {x->a,     x->b,     x->c,    x->d,      x->labels, x->row_losses,
+                          x->vec_c, x->vec_r, x->loss, x->groups, x->q};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
 
 static int make_args(bench_env *env, size_t rows, size_t cols, robust_args *x)
 {
     *x = (robust_args){env->ctx, 0, rows, cols, f32(env, rows, cols, 0, 1, 0), f32(env, rows, cols, -1, 1, 1),
-                       f32(env, rows, cols, -0.01f, 0.01f, 2), f32(env, rows, cols, 0, 0, 3), labels_of(env, rows, cols),
+                       f32(env, rows, cols, -0.01f, 0.01f, 2), f32(env, rows, cols, 0, 0, 3), ints_of(env, rows, cols, 1),
                        f32(env, rows, 1, 0, 1, 4), f32(env, cols, 1, -0.1f, 0.1f, 5), f32(env, rows, 1, 0, 2, 6),
-                       f32(env, 1, 1, 0, 0, 7), NULL};
-    return x->a && x->b && x->c && x->d && x->labels && x->row_losses && x->vec_c && x->vec_r && x->loss;
+                       f32(env, 1, 1, 0, 0, 7), NULL, f32(env, 4, 1, 0.25f, 0.25f, 8), NULL};
+    x->groups = ints_of(env, rows, 4, 0);
+    return x->a && x->b && x->c && x->d && x->labels && x->row_losses && x->vec_c && x->vec_r && x->loss &&
+           x->groups && x->q;
 }
 
 void bench_robust(bench_env *env)
@@ -114,8 +124,8 @@ void bench_robust(bench_env *env)
      * classes for the row losses, 128 latent units for the VAE */
     const size_t big = env->quick ? 1024 : 8192;
     for (int op = 0; op < N_OPS; op++) {
-        const size_t cols = op <= OP_START_L2 ? 3072 : op == OP_VAE_KL || op == OP_REPARAM ? 128 : 1000;
-        const size_t rows = op <= OP_START_L2 ? big / 8 : op == OP_VAE_KL || op == OP_REPARAM ? big * 8 : big;
+        const int image = op <= OP_START_L2 || op == OP_ELLE_POINTS, latent = op == OP_VAE_KL || op == OP_REPARAM;
+        const size_t cols = image ? 3072 : latent ? 128 : 1000, rows = image ? big / 8 : latent ? big * 8 : big;
         robust_args x;
         if (!make_args(env, rows, cols, &x)) {
             fprintf(stderr, "bench robust: %s\n", clnn_last_error(env->ctx));
