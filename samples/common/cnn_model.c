@@ -133,7 +133,9 @@ void cnn_forward(clnn_context *ctx, cnn *m, cnn_batch *b, int training)
     flatten(ctx, b->p2, b->n, 0);
 }
 
-void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b)
+/* The backward pass in the forward pass's mode (training: batch statistics),
+ * every parameter gradient, and with dx the gradient at the input. */
+static void backward(clnn_context *ctx, cnn *m, cnn_batch *b, int training, clnn_tensor *dx)
 {
     flatten(ctx, b->p2, b->n, 1);
     flatten(ctx, b->dp2, b->n, 1);
@@ -142,14 +144,22 @@ void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b)
     flatten(ctx, b->p2, b->n, 0);
     flatten(ctx, b->dp2, b->n, 0);
     CK(ctx, clnn_maxpool2d_backward(ctx, b->dp2, b->i2, &pool2, b->dr2));
-    CK(ctx, clnn_batchnorm_relu_backward(ctx, b->c2, b->r2, b->dr2, m->g2, b->mean2, b->istd2, 1, b->dc2,
+    CK(ctx, clnn_batchnorm_relu_backward(ctx, b->c2, b->r2, b->dr2, m->g2, b->mean2, b->istd2, training, b->dc2,
                                          m->grad[P_G2], m->grad[P_BE2]));
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->p1, b->dc2, &conv3x3, m->grad[P_W2]));
     CK(ctx, clnn_conv2d_backward_data(ctx, b->dc2, m->w2, &conv3x3, b->dp1));
     CK(ctx, clnn_maxpool2d_backward(ctx, b->dp1, b->i1, &pool2, b->dr1));
-    CK(ctx, clnn_batchnorm_relu_backward(ctx, b->c1, b->r1, b->dr1, m->g1, b->mean1, b->istd1, 1, b->dc1,
+    CK(ctx, clnn_batchnorm_relu_backward(ctx, b->c1, b->r1, b->dr1, m->g1, b->mean1, b->istd1, training, b->dc1,
                                          m->grad[P_G1], m->grad[P_BE1]));
     CK(ctx, clnn_conv2d_backward_weights(ctx, b->x, b->dc1, &conv3x3, m->grad[P_W1]));
+    if (dx) CK(ctx, clnn_conv2d_backward_data(ctx, b->dc1, m->w1, &conv3x3, dx));
+}
+
+void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b) { backward(ctx, m, b, 1, NULL); }
+
+void cnn_input_grad(clnn_context *ctx, cnn *m, cnn_batch *b, int training, clnn_tensor *dx)
+{
+    backward(ctx, m, b, training, dx);
 }
 
 void cnn_adamw_step(clnn_context *ctx, cnn *m, float lr, float weight_decay, float sparsity, unsigned long step)

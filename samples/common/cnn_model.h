@@ -44,6 +44,10 @@ void cnn_batch_release(cnn_batch *b);
 void cnn_forward(clnn_context *ctx, cnn *m, cnn_batch *b, int training);
 /* Backward pass from b->dlogits into every gradient. */
 void cnn_backward(clnn_context *ctx, cnn *m, cnn_batch *b);
+/* The same after a forward pass in mode `training`, also writing the
+ * gradient at the input into dx [n, 1, 28, 28] (an attack's step; the
+ * parameter gradients are overwritten as a by-product). */
+void cnn_input_grad(clnn_context *ctx, cnn *m, cnn_batch *b, int training, clnn_tensor *dx);
 /* One fused AdamW step for every parameter (decoupled decay on the dense
  * weight only), then with sparsity > 0 the group-lasso proximal step on the
  * convolution filters (each filter [C, 3, 3] a group). */

@@ -157,10 +157,15 @@ int write_curves_csv(const char *path, const epoch_row *rows, int n)
         free(tmp);
         return -1;
     }
-    fprintf(f, "epoch,loss,train_accuracy,test_accuracy,images_per_second,seconds\n");
-    for (int i = 0; i < n; i++)
-        fprintf(f, "%d,%.6f,%.4f,%.4f,%.1f,%.2f\n", rows[i].epoch, rows[i].loss, rows[i].train_accuracy,
+    const int robust = n > 0 && rows[0].has_robust;
+    fprintf(f, "epoch,loss,train_accuracy,test_accuracy,images_per_second,seconds%s\n",
+            robust ? ",robust_accuracy" : "");
+    for (int i = 0; i < n; i++) {
+        fprintf(f, "%d,%.6f,%.4f,%.4f,%.1f,%.2f", rows[i].epoch, rows[i].loss, rows[i].train_accuracy,
                 rows[i].test_accuracy, rows[i].images_per_second, rows[i].seconds);
+        if (robust) fprintf(f, ",%.4f", rows[i].robust_accuracy);
+        fprintf(f, "\n");
+    }
     int ok = !ferror(f);
     ok = fclose(f) == 0 && ok;
     ok = ok && rename(tmp, path) == 0;
@@ -169,7 +174,7 @@ int write_curves_csv(const char *path, const epoch_row *rows, int n)
     return ok ? 0 : -1;
 }
 
-int plot_curves(const char *csv, const char *png, const char *title)
+int plot_curves(const char *csv, const char *png, const char *title, int robust)
 {
     FILE *g = popen("gnuplot 2>/dev/null", "w");
     if (!g) return -1;
@@ -182,9 +187,10 @@ int plot_curves(const char *csv, const char *png, const char *title)
             "set title 'training loss'\nplot '%s' using 1:2 skip 1 with linespoints title 'loss'\n"
             "set title 'accuracy'\nset yrange [0:1]\n"
             "plot '%s' using 1:3 skip 1 with linespoints title 'train', "
-            "'%s' using 1:4 skip 1 with linespoints title 'test'\n"
-            "unset multiplot\n",
+            "'%s' using 1:4 skip 1 with linespoints title 'test'",
             png, title, csv, csv, csv);
+    if (robust) fprintf(g, ", '%s' using 1:7 skip 1 with linespoints title 'robust (PGD)'", csv);
+    fprintf(g, "\nunset multiplot\n");
     return pclose(g) == 0 ? 0 : -1;
 }
 
@@ -211,7 +217,7 @@ int sample_setup(const char *name, const sample_options *opt, fashion_set *train
 void sample_save_curves(const char *name, const sample_options *opt, const epoch_row *rows)
 {
     if (write_curves_csv(opt->csv, rows, opt->epochs) != 0) fprintf(stderr, "%s: cannot write %s\n", name, opt->csv);
-    else if (opt->plot && plot_curves(opt->csv, opt->plot, name) != 0)
+    else if (opt->plot && plot_curves(opt->csv, opt->plot, name, opt->epochs > 0 && rows[0].has_robust) != 0)
         fprintf(stderr, "%s: gnuplot could not write %s (apt-get install gnuplot-nox)\n", name, opt->plot);
 }
 

@@ -50,13 +50,17 @@ void progress_bar(const char *label, size_t done, size_t total, double seconds);
 typedef struct epoch_row {
     int epoch;
     double loss, train_accuracy, test_accuracy, images_per_second, seconds;
+    int has_robust;         /* fashion_robust: the row has a robust accuracy */
+    double robust_accuracy; /* accuracy under its PGD attack */
 } epoch_row;
 
 /* Writes the curves CSV atomically (a mkstemp temp file renamed over path;
- * a path that is a link, directory or device is refused); 0 on success. */
+ * a path that is a link, directory or device is refused), with a
+ * robust_accuracy column when rows[0].has_robust; 0 on success. */
 int write_curves_csv(const char *path, const epoch_row *rows, int n);
-/* Plots loss and accuracies with gnuplot into a PNG; 0 on success. */
-int plot_curves(const char *csv, const char *png, const char *title);
+/* Plots loss and accuracies (the robust one with `robust`) with gnuplot into
+ * a PNG; 0 on success. */
+int plot_curves(const char *csv, const char *png, const char *title, int robust);
 /* Writes opt->epochs rows to the CSV --csv names and, with --plot, plots
  * them; a message that starts with name for what fails (training goes on). */
 void sample_save_curves(const char *name, const sample_options *opt, const epoch_row *rows);
