@@ -94,12 +94,39 @@ __kernel void reg_blend(__global float *y, __global const float *x, __global flo
 #endif
 }
 
-/* grad[r, c] += coef · scale[0] · u[r] · v[c] for grad [rows, cols]: the
- * rank-one gradient 2λσ·u·vᵀ of the spectral penalty (coef = 2λ, scale = σ). */
+/* The spectral penalty's factor of σ in its gradient (coef u vᵀ times it):
+ * σ for λσ², and with OUTER_TARGET_K = k >= 1 (σ^k − 1)·k·σ^(k−1) for
+ * λ(σ^k − 1)² (integer powers: no pow per element). */
+#ifndef OUTER_TARGET_K
+#define OUTER_TARGET_K 0
+#endif
+static inline float outer_factor(const float s)
+{
+#if OUTER_TARGET_K == 0
+    return s;
+#else
+    float p = 1.0f; /* σ^(k−1) */
+    for (int i = 1; i < OUTER_TARGET_K; i++) p *= s;
+    return (p * s - 1.0f) * (float)OUTER_TARGET_K * p;
+#endif
+}
+
+/* grad[r, c] += coef · f(scale[0]) · u[r] · v[c] for grad [rows, cols]: the
+ * rank-one gradient of a spectral penalty (coef = 2λ, scale = σ, f =
+ * outer_factor). */
 __kernel void reg_outer(__global float *grad, __global const float *u, __global const float *v,
                         __global const float *scale, const uint rows, const uint cols, const float coef)
 {
     uint i, r, c;
     if (!grid_item(rows, cols, &i, &r, &c)) return;
-    grad[i] += coef * scale[0] * u[r] * v[c];
+    grad[i] += coef * outer_factor(scale[0]) * u[r] * v[c];
+}
+
+/* value[0] = λ(σ^k − 1)², one work-item (k: OUTER_TARGET_K). */
+__kernel void reg_spectral_target_value(__global float *value, __global const float *sigma, const float lambda)
+{
+    if (get_global_id(0) != 0) return;
+    float p = 1.0f;
+    for (int i = 0; i < OUTER_TARGET_K; i++) p *= sigma[0];
+    value[0] = lambda * (p - 1.0f) * (p - 1.0f);
 }

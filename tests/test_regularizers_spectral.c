@@ -2,7 +2,8 @@
  * double (tests/ref/ref_reg_ops.c) on awkward shapes, including a 4-D
  * filter bank and one >= 2^20 elements; determinism; the penalty value λσ²;
  * its gradient 2λσ·u·vᵀ against central finite differences of the
- * reference σ_max; spectral normalization W/σ.
+ * reference σ_max; the spectral target λ(σ^k − 1)² (k = 1, 2, 3) and its
+ * gradient the same way; spectral normalization W/σ.
  *
  * Tolerances: σ, u, v after k iterations: |dev − ref| <= 1e-5·(1 + |ref|)
  * for σ and 2e-5 for the unit vectors' entries (fp32 GEMV sums of at most
@@ -112,6 +113,37 @@ static void spectral(int ndim, const size_t *shape, unsigned iters, int fd)
         CHECK(worst <= 1e-4 * (1 + maxfd), "%s: gradient vs finite differences off by %.3g (max |fd| %.3g)", what,
               worst, maxfd);
         free(grad);
+        /* the spectral target λ(σ^k − 1)², k = 1, 2, 3: value, and its gradient against FD */
+        for (unsigned k = 1; k <= 3; k++) {
+            CHECK_OK(ctx, clnn_reg_spectral_target_value(ctx, ts, lambda, k, tval));
+            float *tv_val = test_download(ctx, tval);
+            const double want = (double)lambda * pow(pow(s[0], k) - 1.0, 2.0);
+            CHECK(fabs(tv_val[0] - want) <= 1e-6 * (1 + want), "%s: target value (k %u) %.9g, reference %.9g", what, k,
+                  (double)tv_val[0], want);
+            free(tv_val);
+            CHECK_OK(ctx, clnn_tensor_fill(tout, 0.0f));
+            CHECK_OK(ctx, clnn_reg_spectral_target_grad(ctx, tu, tv, ts, lambda, k, tout));
+            float *tg = test_download(ctx, tout);
+            double tworst = 0, tmax = 0;
+            for (size_t i = 0; i < n; i += stride) {
+                const double w0 = wd[i];
+                wd[i] = w0 + h;
+                const double sp = converged_sigma(wd, rows, cols);
+                wd[i] = w0 - h;
+                const double sm = converged_sigma(wd, rows, cols);
+                wd[i] = w0;
+                const double g = (double)lambda * (pow(pow(sp, k) - 1.0, 2.0) - pow(pow(sm, k) - 1.0, 2.0)) / (2 * h);
+                tworst = fmax(tworst, fabs(tg[i] - g));
+                tmax = fmax(tmax, fabs(g));
+            }
+            CHECK(tworst <= 1e-4 * (1 + tmax), "%s: target gradient (k %u) vs finite differences off by %.3g (max %.3g)",
+                  what, k, tworst, tmax);
+            free(tg);
+        }
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_reg_spectral_target_grad",
+                    clnn_reg_spectral_target_grad(ctx, tu, tv, ts, lambda, 0, tout));
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_reg_spectral_target_value",
+                    clnn_reg_spectral_target_value(ctx, ts, -1.0f, 2, tval));
     }
     clnn_tensor_release(tw), clnn_tensor_release(tu), clnn_tensor_release(tv), clnn_tensor_release(ts);
     clnn_tensor_release(tval), clnn_tensor_release(tout);

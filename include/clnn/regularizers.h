@@ -152,6 +152,16 @@ CLNN_API clnn_status clnn_reg_spectral_value(clnn_context *ctx, const clnn_tenso
  * with u, v the singular vectors of the power iteration. */
 CLNN_API clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
                                             const clnn_tensor *sigma, float lambda, clnn_tensor *grad);
+/* The spectral norm pulled toward 1 (Lewandowski et al., "Learning
+ * Continually by Spectral Regularization", 2024): value[0] = λ(σ^k − 1)²,
+ * and grad += 2λ(σ^k − 1)·k·σ^(k−1)·u·vᵀ, its gradient with u, v and σ of
+ * clnn_spectral_power_iteration (grad viewed as W). k an integer in [1, 8]
+ * (the paper: 2), lambda >= 0. */
+CLNN_API clnn_status clnn_reg_spectral_target_value(clnn_context *ctx, const clnn_tensor *sigma, float lambda,
+                                                    unsigned k, clnn_tensor *value);
+CLNN_API clnn_status clnn_reg_spectral_target_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
+                                                   const clnn_tensor *sigma, float lambda, unsigned k,
+                                                   clnn_tensor *grad);
 /* Spectral normalization for the forward pass: out = w / (sigma[0] + 1e-12);
  * out may be w. */
 CLNN_API clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,

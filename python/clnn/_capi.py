@@ -803,6 +803,22 @@ FUNCTIONS = {
         ('lambda', 'scalar', C.c_float, 'float'),
         ('grad', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'regularizers.h'),
+    'clnn_reg_spectral_target_value': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('sigma', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('lambda', 'scalar', C.c_float, 'float'),
+        ('k', 'scalar', C.c_uint, 'unsigned'),
+        ('value', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
+    'clnn_reg_spectral_target_grad': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('u', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('sigma', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('lambda', 'scalar', C.c_float, 'float'),
+        ('k', 'scalar', C.c_uint, 'unsigned'),
+        ('grad', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
     'clnn_spectral_normalize': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),

@@ -6,6 +6,8 @@
  * nothing waits for the host. */
 #include "regularizers/regularizers_internal.h"
 
+#include <stdio.h>
+
 /* y = op(W)·x with W [rows, cols] row-major (trans: Wᵀ·x). */
 static clnn_status sgemv(clnn_context *ctx, const char *fn, int trans, size_t rows, size_t cols, cl_mem w, cl_mem x,
                          cl_mem y)
@@ -84,6 +86,47 @@ clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, cons
     clnn__karg a[] = {KARG_BUF(grad->buffer), KARG_BUF(u->buffer), KARG_BUF(v->buffer), KARG_BUF(sigma->buffer),
                       KARG(r), KARG(c), KARG(coef)};
     return clnn__reg_terms_run(ctx, fn, REG_TERMS_OUTER, NULL, grad->count, sizeof a / sizeof a[0], a);
+}
+
+/* k of the spectral target: an integer in [1, 8] (its -D variant). */
+static clnn_status target_variant(clnn_context *ctx, const char *fn, unsigned k, char *buf, size_t len)
+{
+    CHECK_ARG(ctx, k >= 1 && k <= 8, "%s: k = %u is not an integer in [1, 8]", fn, k);
+    snprintf(buf, len, "-DOUTER_TARGET_K=%u", k);
+    return CLNN_OK;
+}
+
+clnn_status clnn_reg_spectral_target_value(clnn_context *ctx, const clnn_tensor *sigma, float lambda, unsigned k,
+                                           clnn_tensor *value)
+{
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
+    char variant[32];
+    TRY(target_variant(ctx, fn, k, variant, sizeof variant));
+    TRY(clnn__check_f32(ctx, fn, "sigma", sigma, 0));
+    TRY(clnn__check_f32(ctx, fn, "value", value, 0));
+    CHECK_ARG(ctx, !clnn__alias(sigma, value), "%s: value must not alias sigma", fn);
+    clnn__karg a[] = {KARG_BUF(value->buffer), KARG_BUF(sigma->buffer), KARG(lambda)};
+    const size_t problem[2] = {1, 1};
+    return clnn__run_variant(ctx, fn, &clnn__tune_reg_spectral_target, variant, problem, 3, a);
+}
+
+clnn_status clnn_reg_spectral_target_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
+                                          const clnn_tensor *sigma, float lambda, unsigned k, clnn_tensor *grad)
+{
+    CLNN_ENTRY(ctx);
+    TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
+    char variant[32];
+    TRY(target_variant(ctx, fn, k, variant, sizeof variant));
+    TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
+    TRY(check_uv(ctx, fn, grad, u, v, sigma));
+    size_t rows, cols;
+    clnn__rows_cols(grad, &rows, &cols);
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
+    cl_float coef = 2.0f * lambda;
+    clnn__karg a[] = {KARG_BUF(grad->buffer), KARG_BUF(u->buffer), KARG_BUF(v->buffer), KARG_BUF(sigma->buffer),
+                      KARG(r), KARG(c), KARG(coef)};
+    return clnn__reg_terms_run(ctx, fn, REG_TERMS_OUTER, variant, grad->count, sizeof a / sizeof a[0], a);
 }
 
 clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,

@@ -12,7 +12,7 @@
 /* The reg kernels (here, reg_prune.c and reg_quant.c), each through one op
  * that launches it: the penalty reductions and gradient on P0 x P1
  * elements, the group prox and orthogonality gradient on [P0, P1], the
- * prune mask's apply, the spectral outer product, the magnitude, N:M and
+ * prune mask's apply, the spectral outer product and target value, the magnitude, N:M and
  * MaskLLM masks, the quantization parameters and fake quantization. */
 static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t, const size_t problem[2])
 {
@@ -25,6 +25,8 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
     } else if (t == &clnn__tune_reg_outer) { /* grad [P0, P1] += 2λσ u vᵀ */
         EX_STEP(b, clnn_reg_spectral_grad(ctx, EX_RAND(b, problem[0]), EX_RAND(b, problem[1]), EX_RAND(b, 1), 0.1f,
                                           EX_RAND(b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_reg_spectral_target) { /* one work-item: λ(σ² − 1)² */
+        EX_STEP(b, clnn_reg_spectral_target_value(ctx, EX_UNIFORM(b, 1.0f, 2.0f, 1), 0.1f, 2, EX_RAND(b, 1)));
     } else if (t == &clnn__tune_nm_mask) { /* 2:4 on [P0, 4 P1]: P0 x P1 groups */
         EX_STEP(b, clnn_prune_nm_mask(ctx, EX_RAND(b, problem[0], 4 * problem[1]), 2, 4,
                                       EX_RAND(b, problem[0], 4 * problem[1])));
