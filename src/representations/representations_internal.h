@@ -1,5 +1,5 @@
 /* Helpers shared by the representation losses (src/representations/vicreg.c,
- * center_loss.c, huber.c, sinkhorn.c; include/clnn/representations.h). */
+ * isoscore.c, center_loss.c, huber.c, sinkhorn.c; include/clnn/representations.h). */
 #ifndef CLNN_REPR_INTERNAL_H
 #define CLNN_REPR_INTERNAL_H
 
@@ -26,8 +26,23 @@ clnn_status clnn__repr_pair_loss(clnn_context *ctx, const char *fn, const clnn__
 clnn_status clnn__repr_value(clnn_context *ctx, const char *fn, cl_mem out, cl_uint out_offset, cl_mem partial,
                              size_t n, float scale);
 
-/* Global size of the column kernels of cl/representations_vicreg.cl (vicreg.c). */
+/* ---- the column statistics and covariance (covariance.c) */
+/* Global size of the column kernels of cl/representations_vicreg.cl. */
 void clnn__repr_global_lanes_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
+/* Their row lanes (a function of the rows only) and -D variant (of the columns). */
+cl_uint clnn__repr_col_lanes(size_t rows);
+void clnn__repr_col_variant(size_t cols, char buf[16]);
+/* A row-major [*, ld] matrix operand of buf. */
+clnn__gemm_operand clnn__repr_matrix(cl_mem buf, size_t ld);
+/* stats [3][cols] = VICReg's hinge max(0, gamma − s_j), mean_j and s_j =
+ * sqrt(Var_j + eps) of each column of z [rows, cols] (unbiased variance). */
+clnn_status clnn__repr_column_stats(clnn_context *ctx, const char *fn, cl_mem z, size_t rows, size_t cols,
+                                    float gamma, float eps, cl_mem stats);
+/* zc = z − the means of stats (new scratch [rows, cols]) and c = Zcᵀ·Zc /
+ * (rows − 1) (new scratch [cols, cols]); the caller releases both (NULL
+ * when not made), also on failure. */
+clnn_status clnn__repr_covariance(clnn_context *ctx, const char *fn, cl_mem z, cl_mem stats, size_t rows,
+                                  size_t cols, cl_mem *zc, cl_mem *c);
 
 /* The family's tunable kernels (representations_tunables.def). */
 #define CLNN_TABLE "representations/representations_tunables.def"

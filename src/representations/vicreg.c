@@ -10,24 +10,6 @@
 
 #include <stdio.h>
 
-/* Row lanes of the column statistics: a function of n only (the bits of the
- * statistics depend on it), enough work-items for a GPU at small d. */
-static cl_uint col_lanes(size_t n) { return (cl_uint)(n < 64 ? n : 64); }
-
-/* Columns per work-item of the column kernels (VW of cl/representations_vicreg.cl): a
- * function of d only. */
-static unsigned col_vw(size_t d) { return d % 4 == 0 ? 4 : 1; }
-
-void clnn__repr_global_lanes_cols(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    (void)cfg;
-    global[0] = col_lanes(problem[0]) * (problem[1] / col_vw(problem[1]));
-    global[1] = 1;
-}
-
-/* The column kernels' launch variant. */
-static void col_variant(size_t d, char buf[16]) { snprintf(buf, 16, "-DVW=%u", col_vw(d)); }
-
 /* One branch z [n, d] and what to compute from it. A value goes, times its
  * weight, to out[slot] (out NULL: no value); a gradient (dz NULL: none) is
  * written, or added when accumulate is set. */
@@ -41,62 +23,34 @@ typedef struct branch {
     cl_uint slot_var, slot_cov;
 } branch;
 
-/* stats [3][d] = hinge, mean, s of each column (cl/representations_vicreg.cl col_stats). */
+/* stats [3][d] = hinge, mean, s of each column (covariance.c). */
 static clnn_status column_stats(clnn_context *ctx, const char *fn, const branch *b, cl_mem stats)
 {
-    cl_uint n = (cl_uint)b->n, d = (cl_uint)b->d, lanes = col_lanes(b->n);
-    cl_mem part;
-    TRY(clnn__scratch(ctx, fn, 2 * (size_t)lanes * b->d, &part));
-    size_t problem[2] = {b->n, b->d};
-    char variant[16];
-    col_variant(b->d, variant);
-    clnn__karg a1[] = {KARG_BUF(part), KARG_BUF(b->z), KARG(n), KARG(d), KARG(lanes)};
-    clnn_status st = clnn__run_variant(ctx, fn, &clnn__tune_repr_moments, variant, problem, 5, a1);
-    if (st == CLNN_OK) {
-        float gamma = b->gamma, eps = b->eps;
-        clnn__karg a2[] = {KARG_BUF(stats), KARG_BUF(part), KARG(n), KARG(d), KARG(lanes), KARG(gamma), KARG(eps)};
-        st = clnn__run(ctx, fn, &clnn__tune_repr_stats, problem, 7, a2);
-    }
-    clReleaseMemObject(part);
-    return st;
+    return clnn__repr_column_stats(ctx, fn, b->z, b->n, b->d, b->gamma, b->eps, stats);
 }
 
 static clnn_status variance_term(clnn_context *ctx, const char *fn, const branch *b, cl_mem stats)
 {
     if (b->out) TRY(clnn__repr_value(ctx, fn, b->out, b->slot_var, stats, b->d, b->w_var / (float)b->d));
     if (!b->dz) return CLNN_OK;
-    cl_uint n = (cl_uint)b->n, d = (cl_uint)b->d, lanes = col_lanes(b->n);
+    cl_uint n = (cl_uint)b->n, d = (cl_uint)b->d, lanes = clnn__repr_col_lanes(b->n);
     cl_int acc = b->accumulate;
     float coef = (float)(-(double)b->w_var / ((double)b->d * (double)(b->n - 1)));
     clnn__karg args[] = {KARG_BUF(b->dz), KARG_BUF(b->z), KARG_BUF(stats), KARG(n),
                          KARG(d),         KARG(lanes),    KARG(coef),      KARG(acc)};
     size_t problem[2] = {b->n, b->d};
     char variant[16];
-    col_variant(b->d, variant);
+    clnn__repr_col_variant(b->d, variant);
     return clnn__run_variant(ctx, fn, &clnn__tune_repr_variance_grad, variant, problem, 8, args);
 }
-
-static clnn__gemm_operand matrix(cl_mem buf, size_t ld) { return (clnn__gemm_operand){buf, 0, ld, 0}; }
 
 /* C = Zcᵀ·Zc / (n − 1) [d, d]; value Σ_{i≠j} C_ij² / d; dz (+)= 4/(d(n−1))·Zc·offdiag(C). */
 static clnn_status covariance_term(clnn_context *ctx, const char *fn, const branch *b, cl_mem stats)
 {
     size_t n = b->n, d = b->d;
     cl_mem zc = NULL, c = NULL, partial = NULL;
-    clnn_status st = clnn__scratch(ctx, fn, n * d, &zc);
-    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, d * d, &c);
+    clnn_status st = clnn__repr_covariance(ctx, fn, b->z, stats, n, d, &zc, &c);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, d, &partial);
-    if (st == CLNN_OK) {
-        cl_uint nn = (cl_uint)n, dd = (cl_uint)d, lanes = col_lanes(n);
-        clnn__karg args[] = {KARG_BUF(zc), KARG_BUF(b->z), KARG_BUF(stats), KARG(nn), KARG(dd), KARG(lanes)};
-        size_t problem[2] = {n, d};
-        char variant[16];
-        col_variant(d, variant);
-        st = clnn__run_variant(ctx, fn, &clnn__tune_repr_center_cols, variant, problem, 6, args);
-    }
-    if (st == CLNN_OK)
-        st = clnn__sgemm(ctx, fn, 1, 0, d, d, n, (float)(1.0 / (double)(n - 1)), matrix(zc, d), matrix(zc, d), 0.0f,
-                         matrix(c, d), 1);
     if (st == CLNN_OK) {
         cl_uint dd = (cl_uint)d;
         clnn__karg args[] = {KARG_BUF(c), KARG_BUF(partial), KARG(dd)};
@@ -106,7 +60,8 @@ static clnn_status covariance_term(clnn_context *ctx, const char *fn, const bran
     if (st == CLNN_OK && b->out) st = clnn__repr_value(ctx, fn, b->out, b->slot_cov, partial, d, b->w_cov / (float)d);
     if (st == CLNN_OK && b->dz)
         st = clnn__sgemm(ctx, fn, 0, 0, n, d, d, (float)(4.0 * b->w_cov / ((double)d * (double)(n - 1))),
-                         matrix(zc, d), matrix(c, d), b->accumulate ? 1.0f : 0.0f, matrix(b->dz, d), 1);
+                         clnn__repr_matrix(zc, d), clnn__repr_matrix(c, d), b->accumulate ? 1.0f : 0.0f,
+                         clnn__repr_matrix(b->dz, d), 1);
     if (zc) clReleaseMemObject(zc);
     if (c) clReleaseMemObject(c);
     if (partial) clReleaseMemObject(partial);
