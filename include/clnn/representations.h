@@ -81,6 +81,24 @@ CLNN_API clnn_status clnn_vicreg_loss(clnn_context *ctx, const clnn_tensor *z, c
                                       const clnn_vicreg_options *opt, clnn_tensor *loss, clnn_tensor *dz,
                                       clnn_tensor *dz2);
 
+/* ------------------------------------------------- IsoScore* (I-STAR) */
+
+/* I-STAR's penalty (Rudman & Eickhoff, "Stable Anisotropic Regularization",
+ * ICLR 2024) on representations z [N, d] (N >= 2, d >= 2): with the
+ * unbiased covariance Σ of z's columns and its shrunk form
+ *   C = (1 − ζ) Σ + ζ C0        (C0 [d, d] a constant, e.g. the covariance of
+ *                                a larger sample; NULL: ζ must be 0),
+ * t = tr C and f = ‖C‖_F², IsoScore* is ι* = (t²/f − 1)/(d − 1) (the
+ * participation ratio of C's eigenvalues rescaled to [0, 1], exact and
+ * without an SVD), and
+ *   loss = λ (1 − ι*)   (isotropy encouraged; λ < 0 encourages anisotropy),
+ *   dz = 2(1 − ζ)/(N − 1) · Zc · G,   G = dloss/dC = −λ/(d − 1) (2t/f I − 2t²/f² C),
+ * Zc the centred z. zeta in [0, 1], lambda finite. loss 1 element and dz
+ * like z; either may be NULL, not both. Deterministic (fixed-order column
+ * statistics, CLBlast GEMMs, a fixed-lane sum for t and f). */
+CLNN_API clnn_status clnn_isoscore_penalty(clnn_context *ctx, const clnn_tensor *z, const clnn_tensor *c0, float zeta,
+                                           float lambda, clnn_tensor *loss, clnn_tensor *dz);
+
 /* ----------------------------------------------------------- center loss */
 
 /* Center loss (Wen, Zhang, Li & Qiao, "A Discriminative Feature Learning

@@ -1713,6 +1713,15 @@ FUNCTIONS = {
         ('dz', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dz2', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'representations.h'),
+    'clnn_isoscore_penalty': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('z', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('c0', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('zeta', 'scalar', C.c_float, 'float'),
+        ('lambda', 'scalar', C.c_float, 'float'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dz', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'representations.h'),
     'clnn_center_loss': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),

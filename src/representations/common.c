@@ -5,6 +5,8 @@
 #include "representations/representations_internal.h"
 #include "tune_family.h"
 
+#include <math.h>
+
 #include <stdio.h>
 
 #define PAIR_CHUNK 4096 /* elements per partial, as in cl/representations_huber.cl */
@@ -28,7 +30,8 @@ static void exercise_sinkhorn(clnn__exercise *b, const clnn__tunable *t, size_t 
 
 /* Embeddings [P0 samples (at least 2), P1 features]: VICReg, center loss,
  * (pseudo-)Huber; offdiag_sq and center_cols: the covariance of [P0, P1];
- * vicreg_value: the variance of [16, P1]. */
+ * vicreg_value: the variance of [16, P1]; isoscore_*: 16 samples of d, d x d
+ * the problem's element count. */
 static clnn_status exercise_representations(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -48,6 +51,10 @@ static clnn_status exercise_representations(clnn_context *ctx, const clnn__tunab
         clnn_tensor *x = EX_RAND(&b, p0, p1), *y = EX_RAND(&b, p0, p1), *g = EX_RAND(&b, p0, p1);
         EX_STEP(&b, t == &clnn__tune_repr_pair ? clnn_huber_loss(ctx, x, y, 0.5f, CLNN_REDUCE_MEAN, loss, g)
                                                : clnn_pseudo_huber_loss(ctx, x, y, 0.5f, CLNN_REDUCE_MEAN, loss, g));
+    } else if (t == &clnn__tune_repr_iso_stats || t == &clnn__tune_repr_iso_grad) { /* d x d from the problem */
+        size_t d = (size_t)sqrt((double)(t == &clnn__tune_repr_iso_stats ? problem[1] : problem[0]));
+        d = d < 2 ? 2 : d;
+        EX_STEP(&b, clnn_isoscore_penalty(ctx, EX_RAND(&b, 16, d), NULL, 0.0f, 1.0f, loss, EX_RAND(&b, 16, d)));
     } else if (t == &clnn__tune_repr_offdiag || t == &clnn__tune_repr_center_cols) {
         EX_STEP(&b, clnn_vicreg_covariance(ctx, EX_RAND(&b, p0, p1), loss, NULL));
     } else { /* column statistics, variance gradient and the sum of the hinges */
