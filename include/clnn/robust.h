@@ -239,6 +239,28 @@ CLNN_API clnn_status clnn_elle_penalty(clnn_context *ctx, const clnn_tensor *los
 CLNN_API clnn_status clnn_lp_reg(clnn_context *ctx, const clnn_tensor *logits, float min_p, float beta,
                                  clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dlogits);
 
+/* ------------------------------------------------------------------ AAER */
+
+/* AAER (Lin et al., "Eliminating Catastrophic Overfitting Via Abnormal
+ * Adversarial Examples Regularization", NeurIPS 2023), from per-sample
+ * losses [N] at the perturbation's start x_0 and after it x_adv (a loss's
+ * reduction NONE) and their logits z_0, z_adv [N, C]:
+ *   A = {i : ℓ_adv,i < ℓ_0,i}    (the abnormal examples: the loss fell)
+ *   V_i = ‖z_adv,i − z_0,i‖²,  V_A, V_¬A their means over A and the rest (0 if empty)
+ *   P = λ₁ |A|/N · [λ₂ mean_A (ℓ_0 − ℓ_adv) + λ₃ max(V_A − V_¬A, 0)]
+ * A's membership is held constant in the gradient. grad_0 and grad_adv
+ * (each [N, C] or NULL) come in holding the per-row gradients of ℓ_0 wrt z_0
+ * and of ℓ_adv wrt z_adv (what a NONE call writes) and go out holding
+ * dP/dz_0 and dP/dz_adv: row i scaled by ±λ₁λ₂/N for i in A (0 otherwise),
+ * plus the V term's ∓2λ₁λ₃/N (z_adv − z_0) for i in A and
+ * ±2λ₁λ₃|A|/(N|¬A|) (z_adv − z_0) for the rest when V_A > V_¬A. lambdas
+ * finite and >= 0. penalty: 1 element (or NULL; not all outputs NULL).
+ * Sums over rows and classes in fixed order (deterministic). */
+CLNN_API clnn_status clnn_aaer_penalty(clnn_context *ctx, const clnn_tensor *loss_0, const clnn_tensor *loss_adv,
+                                       const clnn_tensor *z_0, const clnn_tensor *z_adv, float lambda1, float lambda2,
+                                       float lambda3, clnn_tensor *penalty, clnn_tensor *grad_0,
+                                       clnn_tensor *grad_adv);
+
 #ifdef __cplusplus
 }
 #endif

@@ -2377,4 +2377,17 @@ FUNCTIONS = {
         ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dlogits', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'robust.h'),
+    'clnn_aaer_penalty': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('loss_0', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('loss_adv', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('z_0', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('z_adv', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('lambda1', 'scalar', C.c_float, 'float'),
+        ('lambda2', 'scalar', C.c_float, 'float'),
+        ('lambda3', 'scalar', C.c_float, 'float'),
+        ('penalty', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('grad_0', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('grad_adv', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'robust.h'),
 }

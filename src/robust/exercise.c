@@ -11,7 +11,8 @@
  * the PGD L2 step and start (the variants with norms), ARoW with both
  * gradients, the VAE KL and reparameterisation (forward and backward),
  * iFlood (values and row scaling), pseudo-labels, DINO's loss and centre,
- * group DRO over 4 groups, fairret over 3, ELLE's points and penalty, Lp-Reg. */
+ * group DRO over 4 groups, fairret over 3, ELLE's points and penalty, Lp-Reg,
+ * AAER with both gradients. */
 static clnn_status exercise_robust(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -51,6 +52,9 @@ static clnn_status exercise_robust(clnn_context *ctx, const clnn__tunable *t, co
         clnn_tensor *l3 = EX_RAND(&b, n);
         EX_STEP(&b, clnn_elle_penalty(ctx, EX_RAND(&b, n), EX_RAND(&b, n), l3, EX_UNIFORM(&b, 0.0f, 1.0f, n), 1.0f,
                                       loss, out, out2, y));
+    } else if (t == &clnn__tune_robust_aaer_rows || t == &clnn__tune_robust_aaer_stats ||
+               t == &clnn__tune_robust_aaer_apply) {
+        EX_STEP(&b, clnn_aaer_penalty(ctx, EX_RAND(&b, n), EX_RAND(&b, n), x, y, 1.0f, 1.0f, 1.0f, loss, out, out2));
     } else if (t == &clnn__tune_robust_lp_reg) {
         EX_STEP(&b, clnn_lp_reg(ctx, x, 0.1f, 0.5f, CLNN_REDUCE_MEAN, loss, out));
     } else if (t == &clnn__tune_robust_pseudo) {
