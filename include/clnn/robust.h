@@ -261,6 +261,34 @@ CLNN_API clnn_status clnn_aaer_penalty(clnn_context *ctx, const clnn_tensor *los
                                        float lambda3, clnn_tensor *penalty, clnn_tensor *grad_0,
                                        clnn_tensor *grad_adv);
 
+/* ------------------------------------------------- Jacobian penalty */
+
+/* The Jacobian penalty by random projections (Hoffman, Roberts & Yaida,
+ * "Robust Learning with Jacobian Regularization", 2019): for a model z(x)
+ * with C outputs, ‖J‖_F² ≈ (C/n_proj) Σ_v ‖∂(vᵀz)/∂x‖² over n_proj random
+ * unit vectors v. clnn has no double backward, so the parameter gradient
+ * takes a finite difference along the input gradient, one projection at a
+ * time:
+ *   1. clnn_jacobian_projections: v [N, C], a random unit vector per sample;
+ *   2. the caller's backward pass with dlogits = v gives g = ∂(vᵀz)/∂x;
+ *   3. clnn_jacobian_penalty_step: per sample i, with n_i = ‖g_i‖,
+ *        penalty (+)= λ C/(n_proj N) Σ_i n_i²,
+ *        x_shift_i = x_i + h g_i/n_i   (x_i where n_i = 0),
+ *        dlogits_shift_i = 2λ C/(n_proj N) · (n_i/h) · v_i;
+ *   4. the caller adds the backward of dlogits_shift at x_shift and of
+ *      −dlogits_shift at x to its parameter gradients: their difference is
+ *      ∇_θ penalty up to O(h) (exact when z is linear in x; the error is
+ *      h·n_i times the second derivative of vᵀz along g/n, per sample).
+ * x, g and x_shift share a shape whose first dimension is N; v and
+ * dlogits_shift are [N, C]. lambda finite and >= 0, h finite and > 0,
+ * nproj >= 1; accumulate 0 writes penalty (1 element; NULL: none), 1 adds to
+ * it. Per-sample norms in a fixed tree (deterministic). */
+CLNN_API clnn_status clnn_jacobian_projections(clnn_context *ctx, uint64_t seed, uint32_t stream, clnn_tensor *v);
+CLNN_API clnn_status clnn_jacobian_penalty_step(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *v,
+                                                const clnn_tensor *g, float lambda, unsigned nproj, float h,
+                                                int accumulate, clnn_tensor *penalty, clnn_tensor *x_shift,
+                                                clnn_tensor *dlogits_shift);
+
 #ifdef __cplusplus
 }
 #endif

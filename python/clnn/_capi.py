@@ -2390,4 +2390,23 @@ FUNCTIONS = {
         ('grad_0', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('grad_adv', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'robust.h'),
+    'clnn_jacobian_projections': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('seed', 'scalar', C.c_uint64, 'uint64_t'),
+        ('stream', 'scalar', C.c_uint32, 'uint32_t'),
+        ('v', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'robust.h'),
+    'clnn_jacobian_penalty_step': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('g', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('lambda', 'scalar', C.c_float, 'float'),
+        ('nproj', 'scalar', C.c_uint, 'unsigned'),
+        ('h', 'scalar', C.c_float, 'float'),
+        ('accumulate', 'scalar', C.c_int, 'int'),
+        ('penalty', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('x_shift', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dlogits_shift', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'robust.h'),
 }

@@ -12,7 +12,8 @@
  * gradients, the VAE KL and reparameterisation (forward and backward),
  * iFlood (values and row scaling), pseudo-labels, DINO's loss and centre,
  * group DRO over 4 groups, fairret over 3, ELLE's points and penalty, Lp-Reg,
- * AAER with both gradients. */
+ * AAER with both gradients, the Jacobian projections ([P0, P1]) and step
+ * (samples of P1, 10 classes). */
 static clnn_status exercise_robust(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -55,6 +56,11 @@ static clnn_status exercise_robust(clnn_context *ctx, const clnn__tunable *t, co
     } else if (t == &clnn__tune_robust_aaer_rows || t == &clnn__tune_robust_aaer_stats ||
                t == &clnn__tune_robust_aaer_apply) {
         EX_STEP(&b, clnn_aaer_penalty(ctx, EX_RAND(&b, n), EX_RAND(&b, n), x, y, 1.0f, 1.0f, 1.0f, loss, out, out2));
+    } else if (t == &clnn__tune_robust_jac_proj) {
+        EX_STEP(&b, clnn_jacobian_projections(ctx, 7, 1, x));
+    } else if (t == &clnn__tune_robust_jac_step) {
+        clnn_tensor *v = EX_RAND(&b, n, 10);
+        EX_STEP(&b, clnn_jacobian_penalty_step(ctx, x, v, y, 0.01f, 1, 0.01f, 1, loss, out, EX_RAND(&b, n, 10)));
     } else if (t == &clnn__tune_robust_lp_reg) {
         EX_STEP(&b, clnn_lp_reg(ctx, x, 0.1f, 0.5f, CLNN_REDUCE_MEAN, loss, out));
     } else if (t == &clnn__tune_robust_pseudo) {
