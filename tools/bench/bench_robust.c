@@ -21,20 +21,26 @@ enum {
     OP_LP_REG,
     OP_ELLE_POINTS,
     OP_DRO,
-    N_OPS
+    OP_AAER,
+    OP_JACOBIAN,
+    OP_FAIRRET,
+    N_OPS,
+    OP_ISOSCORE = N_OPS /* GEMM-bound: its own row against CLBlast */
 };
 static const char *const op_names[N_OPS] = {"PGD L-inf step", "PGD L2 step",  "random start L2",
                                             "ARoW robust KL", "VAE KL",       "VAE reparameterize",
                                             "iFlood rows",    "pseudo-labels", "DINO loss",
-                                            "Lp-Reg",         "ELLE points",   "group DRO (4 groups), rows"};
+                                            "Lp-Reg",         "ELLE points",   "group DRO (4 groups), rows",
+                                            "AAER",           "Jacobian step", "fairret (4 groups)"};
 /* fp32 arrays of the problem's size each op reads or writes once */
-static const int op_arrays[N_OPS] = {5, 5, 3, 4, 4, 4, 2, 1, 3, 2, 4, 2};
+static const int op_arrays[N_OPS] = {5, 5, 3, 4, 4, 4, 2, 1, 3, 2, 4, 2, 6, 4, 5};
 
 typedef struct robust_args {
     clnn_context *ctx;
     int op;
     size_t rows, cols;
     clnn_tensor *a, *b, *c, *d, *labels, *row_losses, *vec_c, *vec_r, *loss, *groups, *q;
+    clnn_tensor *vecs, *dvecs, *q4; /* [rows, 10] projections and their dlogits; [rows, 4] group features */
     const clnn_label_weights *weights;
 } robust_args;
 
@@ -60,7 +66,15 @@ static int run_op(void *p)
     case OP_DINO: return clnn_dino_loss(x->ctx, x->a, x->b, x->vec_c, 0.1f, 0.04f, m, x->loss, x->c) != CLNN_OK;
     case OP_LP_REG: return clnn_lp_reg(x->ctx, x->a, 0.1f, 0.5f, m, x->loss, x->c) != CLNN_OK;
     case OP_ELLE_POINTS: return clnn_elle_points(x->ctx, &o, 5, 0, x->a, x->b, x->c, x->d, x->vec_r) != CLNN_OK;
-    default: return clnn_group_dro(x->ctx, x->row_losses, x->groups, 0.01f, x->q, x->loss, x->c) != CLNN_OK;
+    case OP_DRO: return clnn_group_dro(x->ctx, x->row_losses, x->groups, 0.01f, x->q, x->loss, x->c) != CLNN_OK;
+    case OP_AAER:
+        return clnn_aaer_penalty(x->ctx, x->row_losses, x->vec_r, x->a, x->b, 1.0f, 1.0f, 1.0f, x->loss, x->c, x->d) !=
+               CLNN_OK;
+    case OP_JACOBIAN:
+        return clnn_jacobian_penalty_step(x->ctx, x->a, x->vecs, x->b, 0.01f, 1, 0.01f, 0, x->loss, x->c,
+                                          x->dvecs) != CLNN_OK;
+    case OP_FAIRRET: return clnn_fairret_loss(x->ctx, x->row_losses, x->q4, x->loss, x->vec_r) != CLNN_OK;
+    default: return clnn_isoscore_penalty(x->ctx, x->a, NULL, 0.0f, 1.0f, x->loss, x->c) != CLNN_OK;
     }
 }
 
@@ -102,8 +116,8 @@ static clnn_tensor *ints_of(bench_env *env, size_t rows, size_t cols, int ignore
 
 static void release_args(robust_args *x)
 {
-    clnn_tensor *all[] = {x->a,     x->b,     x->c,    x->d,      x->labels, x->row_losses,
-                          x->vec_c, x->vec_r, x->loss, x->groups, x->q};
+    clnn_tensor *all[] = {x->a,     x->b,     x->c,    x->d,      x->labels, x->row_losses, x->vec_c,
+                          x->vec_r, x->loss,  x->groups, x->q,    x->vecs,   x->dvecs,      x->q4};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
 
@@ -112,10 +126,11 @@ static int make_args(bench_env *env, size_t rows, size_t cols, robust_args *x)
     *x = (robust_args){env->ctx, 0, rows, cols, f32(env, rows, cols, 0, 1, 0), f32(env, rows, cols, -1, 1, 1),
                        f32(env, rows, cols, -0.01f, 0.01f, 2), f32(env, rows, cols, 0, 0, 3), ints_of(env, rows, cols, 1),
                        f32(env, rows, 1, 0, 1, 4), f32(env, cols, 1, -0.1f, 0.1f, 5), f32(env, rows, 1, 0, 2, 6),
-                       f32(env, 1, 1, 0, 0, 7), NULL, f32(env, 4, 1, 0.25f, 0.25f, 8), NULL};
+                       f32(env, 1, 1, 0, 0, 7), NULL, f32(env, 4, 1, 0.25f, 0.25f, 8),
+                       f32(env, rows, 10, -1, 1, 9), f32(env, rows, 10, 0, 0, 10), f32(env, rows, 4, 0, 1, 11)};
     x->groups = ints_of(env, rows, 4, 0);
     return x->a && x->b && x->c && x->d && x->labels && x->row_losses && x->vec_c && x->vec_r && x->loss &&
-           x->groups && x->q;
+           x->groups && x->q && x->vecs && x->dvecs && x->q4;
 }
 
 void bench_robust(bench_env *env)
@@ -124,8 +139,10 @@ void bench_robust(bench_env *env)
      * classes for the row losses, 128 latent units for the VAE */
     const size_t big = env->quick ? 1024 : 8192;
     for (int op = 0; op < N_OPS; op++) {
-        const int image = op <= OP_START_L2 || op == OP_ELLE_POINTS, latent = op == OP_VAE_KL || op == OP_REPARAM;
-        const size_t cols = image ? 3072 : latent ? 128 : 1000, rows = image ? big / 8 : latent ? big * 8 : big;
+        const int image = op <= OP_START_L2 || op == OP_ELLE_POINTS || op == OP_JACOBIAN;
+        const int latent = op == OP_VAE_KL || op == OP_REPARAM;
+        const size_t cols = image ? 3072 : latent ? 128 : op == OP_FAIRRET ? 1 : 1000;
+        const size_t rows = image ? big / 8 : latent ? big * 8 : op == OP_FAIRRET ? big * 64 : big;
         robust_args x;
         if (!make_args(env, rows, cols, &x)) {
             fprintf(stderr, "bench robust: %s\n", clnn_last_error(env->ctx));
@@ -140,6 +157,22 @@ void bench_robust(bench_env *env)
         bench_report(env, "robust", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
         release_args(&x);
     }
+    /* IsoScore* on [8 big, 128]: GFLOPS of its two GEMMs (the covariance
+     * Zcᵀ·Zc and dz = Zc·G) against the same GEMMs in CLBlast */
+    robust_args iso;
+    const size_t n_iso = big * 8, d_iso = 128;
+    if (make_args(env, n_iso, d_iso, &iso)) {
+        iso.op = OP_ISOSCORE;
+        const double t = bench_wall_time(env, run_op, &iso);
+        const bench_gemm gemms[2] = {{d_iso, d_iso, n_iso, 1, 1, 0}, {n_iso, d_iso, d_iso, 1, 0, 0}};
+        const double tref = bench_gemm_time(env, gemms, 2);
+        const double flops = 4.0 * (double)n_iso * (double)d_iso * (double)d_iso;
+        char name[96];
+        snprintf(name, sizeof name, "IsoScore* value + dz %zux%zu", n_iso, d_iso);
+        if (t > 0 && tref > 0)
+            bench_report(env, "robust", name, flops / t * 1e-9, "GFLOPS", flops / tref * 1e-9, "CLBlast GEMMs");
+    }
+    release_args(&iso);
     /* label weights: the focal loss with row and class weights and ignored
      * rows, against the unweighted call (ratio > 1: the weights cost time) */
     robust_args x;
