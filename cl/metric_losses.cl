@@ -16,6 +16,7 @@
 #include "index.clh"
 #include "reduce.clh"
 #include "rowreduce.clh"
+#include "rowweight.clh"
 
 /* A GEMM-form squared distance below this fraction of ||x||² + ||w||² is
  * recomputed directly: the expansion's absolute error is a small multiple
@@ -64,14 +65,16 @@ __kernel void harmonic_rows(__global float *partial, __global float *coef, __glo
                             __global const float *xc, __global const float *wc, __global const float *nx,
                             __global const float *nw, __global const int *labels, const uint cols, const uint dim,
                             const uint lanes, const float expo, const float eps, const float scale,
+                            __global const float *wbuf, const int weighted, const int ignore_index,
                             const int want_grad, __local rowstat *scratch)
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     const size_t off = (size_t)row * cols;
     const float nxi = nx[row];
     const int label = labels[row];
-    const int invalid = label < 0 || (uint)label >= cols;
-    const uint y = invalid ? 0u : (uint)label;
+    const rowweight rw = row_weight(wbuf, weighted, scale, label, ignore_index, row);
+    const int out = label < 0 || (uint)label >= cols, invalid = out && !rw.ignored;
+    const uint y = out ? 0u : (uint)label;
     for (uint j = lid; j < cols; j += nloc) {
         float sq = nxi + nw[j] - 2.0f * s[off + j];
         if (!(sq >= HARMONIC_REFINE * (nxi + nw[j])))
@@ -84,11 +87,12 @@ __kernel void harmonic_rows(__global float *partial, __global float *coef, __glo
     const rowstat r = row_reduce(ROW_LSE, z + off, z + off, cols, 0.0f, lanes, scratch);
     const float d2y = s[off + y], zy = -0.5f * expo * log(d2y);
     const float t = (r.m + log(r.s)) - zy, lse = zy + softplus(t);
-    if (lid == 0) partial[row] = invalid ? NAN : softplus(t);
+    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, softplus(t));
     barrier(CLK_GLOBAL_MEM_FENCE); /* the reads of z precede its overwriting */
+    const float gs = row_grad_scale(rw, invalid);
     for (uint j = lid; want_grad && j < cols; j += nloc) {
         const float a = j == y ? -sigmoid(t) / d2y : exp(z[off + j] - lse) / s[off + j];
-        z[off + j] = invalid ? NAN : scale * expo * a;
+        z[off + j] = row_weighted_grad1(rw, gs, expo * a);
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
     const rowstat ra = row_reduce(ROW_SUM, z + off, z + off, cols, 0.0f, lanes, scratch);
@@ -132,14 +136,16 @@ __kernel void margin_rows(__global float *partial, __global float *coef, __globa
                           __global const float *nx, __global const float *nw, __global const int *labels,
                           __global const float *stats, const uint cols, const uint lanes, const int kind,
                           const float sc, const float m, const int easy, const float h, const float scale,
+                          __global const float *wbuf, const int weighted, const int ignore_index,
                           const int want_grad, const int want_dw, __local rowstat *scratch)
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     const size_t off = (size_t)row * cols;
     const float rx = 1.0f / fmax(nx[row], NORM_EPS);
     const int label = labels[row];
-    const int invalid = label < 0 || (uint)label >= cols;
-    const uint y = invalid ? 0u : (uint)label;
+    const rowweight rw = row_weight(wbuf, weighted, scale, label, ignore_index, row);
+    const int out = label < 0 || (uint)label >= cols, invalid = out && !rw.ignored;
+    const uint y = out ? 0u : (uint)label;
     float g = 0.0f;
     if (kind == MARGIN_ADAFACE) {
         const float n = clamp(nx[row], ADA_EPS, 100.0f);
@@ -152,11 +158,12 @@ __kernel void margin_rows(__global float *partial, __global float *coef, __globa
     barrier(CLK_GLOBAL_MEM_FENCE);
     const rowstat r = row_reduce(ROW_LSE, z + off, z + off, cols, 0.0f, lanes, scratch);
     const float t = (r.m + log(r.s)) - zy, lse = zy + softplus(t);
-    if (lid == 0) partial[row] = invalid ? NAN : softplus(t);
+    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, softplus(t));
     barrier(CLK_GLOBAL_MEM_FENCE);
+    const float gs = row_grad_scale(rw, invalid);
     for (uint j = lid; want_grad && j < cols; j += nloc) {
-        const float gj = j == y ? -scale * sc * sigmoid(t) * dphi : scale * sc * exp(z[off + j] - lse);
-        z[off + j] = invalid ? NAN : gj * rx / fmax(nw[j], NORM_EPS);
+        const float gj = j == y ? -sc * sigmoid(t) * dphi : sc * exp(z[off + j] - lse);
+        z[off + j] = row_weighted_grad1(rw, gs, gj * rx / fmax(nw[j], NORM_EPS));
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
     const rowstat ra = row_reduce(ROW_DOT, z + off, s + off, cols, 0.0f, lanes, scratch);

@@ -58,7 +58,7 @@ static clnn_status run_embed(clnn_context *ctx, const embed_ref *r, const clnn_t
                              clnn_tensor *dx, clnn_tensor *dw)
 {
     if (r->k->op == E_HARMONIC)
-        return clnn_harmonic_loss(ctx, x, w, labels, (float)HARMONIC_N, (float)HARMONIC_EPS, r->k->red, loss, dx, dw);
+        return clnn_harmonic_loss(ctx, x, w, labels, (float)HARMONIC_N, (float)HARMONIC_EPS, NULL, r->k->red, loss, dx, dw);
     if (stats) CHECK_OK(ctx, clnn_tensor_upload(stats, stats0, 2 * sizeof(float))); /* every call updates them */
     return clnn_margin_loss(ctx, x, w, labels, &r->opt, stats, loss, dx, dw);
 }
@@ -210,6 +210,95 @@ static void check_embed(clnn_context *ctx, const embed_case *k)
     clnn_tensor_release(dx), clnn_tensor_release(dw), clnn_tensor_release(ts);
 }
 
+/* Label weights (clnn_label_weights): row weights in [0, 2], class weights in
+ * [0.5, 1.5], every third row's label ignore_index (-100; its x stays
+ * finite: it enters the gradient GEMMs with zero coefficients); the
+ * reference keeps the row's class and weighs it 0. The loss against the
+ * weighted reference rows (MEAN: over Σw), dx and dw against its central
+ * differences, the ignored rows' dx exactly 0. */
+static void check_embed_weighted(clnn_context *ctx, int op, clnn_reduction red)
+{
+    const embed_case k = {op, 9, 7, 5, red, 0, 1};
+    const size_t n = k.n, c = k.c, d = k.d;
+    float *x = xmalloc(n * d * sizeof *x), *w = xmalloc(c * d * sizeof *w), *rw = xmalloc(n * sizeof *rw);
+    float *cw = xmalloc(c * sizeof *cw);
+    int32_t *labels = xmalloc(n * sizeof *labels), *dev_labels = xmalloc(n * sizeof *dev_labels);
+    embed_inputs(&k, x, w, labels);
+    test_fill_uniform(rw, n, 71, 0.0f, 2.0f);
+    test_fill_uniform(cw, c, 73, 0.5f, 1.5f);
+    const float stats0[2] = {(float)sqrt((double)d / 3.0), 0.5f};
+    double stats[2], *wt = xmalloc(n * sizeof *wt), sum_w = 0.0;
+    embed_ref r = embed_prepare(ctx, &k, x, w, labels, stats0, stats);
+    for (size_t i = 0; i < n; i++) {
+        const int ignored = i % 3 == 1 && op != E_ADAFACE; /* AdaFace's statistics read every row's norm */
+        dev_labels[i] = ignored ? -100 : labels[i];
+        wt[i] = ignored ? 0.0 : (double)rw[i] * cw[labels[i]];
+        sum_w += wt[i];
+    }
+    clnn_tensor *tx = upload(ctx, n, d, x), *tw = upload(ctx, c, d, w), *tl = upload_labels(ctx, dev_labels, n);
+    clnn_tensor *trw = upload(ctx, n, 1, rw), *tcw = upload(ctx, c, 1, cw);
+    clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, 1, 0), *dx = new_tensor(ctx, CLNN_FLOAT32, n, d);
+    clnn_tensor *dw = new_tensor(ctx, CLNN_FLOAT32, c, d);
+    clnn_tensor *ts = op == E_ADAFACE ? new_tensor(ctx, CLNN_FLOAT32, 2, 0) : NULL;
+    clnn_label_weights lw;
+    clnn_label_weights_init(&lw);
+    lw.row_weights = trw;
+    lw.class_weights = tcw;
+    if (op == E_HARMONIC) {
+        CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, (float)HARMONIC_N, (float)HARMONIC_EPS, &lw, red, loss, dx,
+                                         dw));
+    } else {
+        CHECK_OK(ctx, clnn_tensor_upload(ts ? ts : loss, stats0, ts ? 2 * sizeof(float) : sizeof(float)));
+        r.opt.weights = &lw;
+        CHECK_OK(ctx, clnn_margin_loss(ctx, tx, tw, tl, &r.opt, ts, loss, dx, dw));
+    }
+    float value = read_scalar(ctx, loss), *gx = test_download(ctx, dx), *gw = test_download(ctx, dw);
+    char what[96];
+    snprintf(what, sizeof what, "%s %zux%zu d %zu %s, label weights", embed_names[op], n, c, d,
+             red == CLNN_REDUCE_MEAN ? "mean" : "sum");
+    const double scale = red == CLNN_REDUCE_MEAN ? 1.0 / sum_w : 1.0;
+    double want = 0.0, mag = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        const double v = wt[i] == 0.0 ? 0.0 : wt[i] * embed_row(&r, i);
+        want += v, mag += fabs(v);
+    }
+    const double tol = scale * (1e-5 * mag + 2e-6 * (op == E_HARMONIC ? HARMONIC_N : r.opt.scale) * (double)n);
+    CHECK(fabs(value - scale * want) <= tol, "%s: loss %.9g, reference %.9g", what, value, scale * want);
+    /* gradients: FD of the weighted total (rows of weight 0 left out) */
+    float *got = xmalloc((n + c) * d * sizeof *got);
+    double *fd = xmalloc((n + c) * d * sizeof *fd);
+    size_t count = 0;
+    int ignored_zero = 1;
+    for (size_t e = 0; e < n * d; e++) {
+        const size_t i = e / d;
+        if (wt[i] == 0.0 && i % 3 == 1 && op != E_ADAFACE) {
+            ignored_zero &= gx[e] == 0.0f;
+            continue;
+        }
+        got[count] = gx[e];
+        fd[count++] = wt[i] * embed_fd(&r, r.x, e, 1, scale);
+    }
+    CHECK(ignored_zero, "%s: an ignored row's dx is not exactly 0", what);
+    check_grad(what, "dx", got, fd, count, 1e-3);
+    count = 0;
+    for (size_t e = 0; e < c * d; e++) { /* the weighted total over every row */
+        const double h = 1e-6, keep = r.w[e];
+        double up = 0.0, down = 0.0;
+        r.w[e] = keep + h;
+        for (size_t i = 0; i < n; i++) up += wt[i] == 0.0 ? 0.0 : wt[i] * embed_row(&r, i);
+        r.w[e] = keep - h;
+        for (size_t i = 0; i < n; i++) down += wt[i] == 0.0 ? 0.0 : wt[i] * embed_row(&r, i);
+        r.w[e] = keep;
+        got[count] = gw[e];
+        fd[count++] = scale * (up - down) / (2 * h);
+    }
+    check_grad(what, "dw", got, fd, count, 1e-3);
+    free(x), free(w), free(rw), free(cw), free(labels), free(dev_labels), free(wt), free(r.x), free(r.w), free(r.g);
+    free(gx), free(gw), free(got), free(fd);
+    clnn_tensor *all[] = {tx, tw, tl, trw, tcw, loss, dx, dw, ts};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
 /* A label outside [0, C) gives a NaN loss; x equal to its class vector
  * (distance 0) gives a finite harmonic loss near 0. */
 static void check_embed_special(clnn_context *ctx)
@@ -221,7 +310,7 @@ static void check_embed_special(clnn_context *ctx)
     int32_t labels[3] = {1, 4, 2};
     clnn_tensor *tx = upload(ctx, n, d, x), *tw = upload(ctx, c, d, w), *tl = upload_labels(ctx, labels, n);
     clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, 1, 0), *dx = new_tensor(ctx, CLNN_FLOAT32, n, d);
-    CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, 3.0f, 1e-12f, CLNN_REDUCE_SUM, loss, dx, NULL));
+    CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, 3.0f, 1e-12f, NULL, CLNN_REDUCE_SUM, loss, dx, NULL));
     float *g = test_download(ctx, dx);
     CHECK(isnan(read_scalar(ctx, loss)) && isnan(g[d]) && !isnan(g[0]), "harmonic: label 4 of 4 classes must give NaN");
     free(g);
@@ -238,7 +327,7 @@ static void check_embed_special(clnn_context *ctx)
     for (size_t i = 0; i < 20; i++) wd[i] = w[i];
     CHECK_OK(ctx, clnn_tensor_upload(tl, labels, sizeof labels));
     CHECK_OK(ctx, clnn_tensor_upload(tx, x, sizeof x));
-    CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, 3.0f, 1e-12f, CLNN_REDUCE_SUM, loss, dx, NULL));
+    CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, 3.0f, 1e-12f, NULL, CLNN_REDUCE_SUM, loss, dx, NULL));
     double want = 0.0;
     for (size_t i = 0; i < n; i++) want += ref_harmonic_row(xd + i * d, wd, c, d, labels[i], 3.0, 1e-12);
     float got = read_scalar(ctx, loss);
@@ -308,7 +397,7 @@ static void run_local(clnn_context *ctx, size_t k, const void *arg, clnn_tensor 
     *out1 = t->gx, *out2 = t->gw;
     if (k == 0) {
         CHECK_OK(ctx,
-                 clnn_harmonic_loss(ctx, t->tx, t->tw, t->tl, 4.0f, 1e-12f, CLNN_REDUCE_MEAN, t->loss, t->gx, t->gw));
+                 clnn_harmonic_loss(ctx, t->tx, t->tw, t->tl, 4.0f, 1e-12f, NULL, CLNN_REDUCE_MEAN, t->loss, t->gx, t->gw));
     } else {
         CHECK_OK(ctx, clnn_tensor_upload(t->stats, t->stats0, 2 * sizeof *t->stats0));
         CHECK_OK(ctx, clnn_margin_loss(ctx, t->tx, t->tw, t->tl, t->ada, t->stats, t->loss, t->gx, t->gw));
@@ -373,6 +462,7 @@ int main(void)
         }
     }
     check_embed_special(ctx);
+    for (int op = 0; op < N_EMBED; op++) check_embed_weighted(ctx, op, op % 2 ? MEAN : SUM);
 
     /* NONE: every loss once on the simulator (batch 1 for the harmonic loss,
      * several rows and a prime number of classes for the margin losses); more

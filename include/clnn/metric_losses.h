@@ -53,11 +53,15 @@ extern "C" {
  * distances keep their relative precision. Gradients, with
  * A_ij = scale·n·(p_ij − [j = label_i]) / (d_ij² + eps):
  *   dx_i = Σ_j A_ij (w_j − x_i),  dw_j = Σ_i A_ij (x_i − w_j)
- * evaluated as A·W − rowsum(A)⊙X and Aᵀ·X − colsum(A)⊙W (two GEMMs). */
+ * evaluated as A·W − rowsum(A)⊙X and Aᵀ·X − colsum(A)⊙W (two GEMMs).
+ * weights: clnn_label_weights (clnn/layers.h; NULL: none): row i's value
+ * and its row of A are scaled by w_i, MEAN divides by Σw; an ignored row
+ * gives 0, but its x must be finite (it enters the GEMMs with A's zero
+ * row). */
 CLNN_API clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
                                         const clnn_tensor *labels, float exponent, float eps,
-                                        clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dx,
-                                        clnn_tensor *dw);
+                                        const clnn_label_weights *weights, clnn_reduction reduction,
+                                        clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw);
 
 /* ------------------------------------------- margin losses on the sphere */
 
@@ -76,6 +80,10 @@ typedef struct clnn_margin_options {
     float h;         /* AdaFace only: h > 0, finite (paper 0.333) */
     float momentum;  /* AdaFace only: EMA weight of the batch statistics, in [0, 1] (paper 0.01) */
     clnn_reduction reduction;
+    /* per-row and class weights and ignore_index (clnn_label_weights,
+     * clnn/layers.h; NULL: none), as clnn_harmonic_loss takes them.
+     * AdaFace's batch norm statistics still count every row. */
+    const clnn_label_weights *weights;
 } clnn_margin_options;
 
 /* Sets opt->size and the papers' settings for kind (s 64; m 0.35 / 0.5 / 0.4;

@@ -28,7 +28,7 @@ static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const si
         clnn_margin_options_init(&o, CLNN_MARGIN_ADAFACE);
         EX_STEP(b, clnn_margin_loss(b->ctx, x, w, labels, &o, EX_UNIFORM(b, 1.0f, 2.0f, 2), loss, dx, dw));
     } else {
-        EX_STEP(b, clnn_harmonic_loss(b->ctx, x, w, labels, 8.0f, 1e-12f, CLNN_REDUCE_MEAN, loss, dx, dw));
+        EX_STEP(b, clnn_harmonic_loss(b->ctx, x, w, labels, 8.0f, 1e-12f, NULL, CLNN_REDUCE_MEAN, loss, dx, dw));
     }
 }
 
@@ -59,8 +59,8 @@ static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, co
 /* ------------------------------------------------------- embedding losses */
 
 clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
-                              const clnn_tensor *labels, clnn_reduction reduction, clnn_tensor *loss,
-                              clnn_tensor *dx, clnn_tensor *dw, clnn__embed *e)
+                              const clnn_tensor *labels, const clnn_label_weights *weights, clnn_reduction reduction,
+                              clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw, clnn__embed *e)
 {
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));
     TRY(clnn__check_count32(ctx, fn, "x", x));
@@ -75,12 +75,15 @@ clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tens
     CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, x has %zu rows", fn, labels->count, n);
     CHECK_SHAPE(ctx, c <= 0x7FFFFFFF && (double)n * (double)c <= 4294967295.0,
                 "%s: %zu rows x %zu classes: more than 2^32 - 1 pairs (or 2^31 classes)", fn, n, c);
+    clnn_label_weights lw;
+    int weighted;
+    TRY(clnn__check_label_weights(ctx, fn, weights, 1, "", n, c, &lw, &weighted));
     const clnn__loss_red red = {reduction, n, "row"};
-    const clnn_tensor *in[3] = {x, w, labels};
+    const clnn_tensor *in[5] = {x, w, labels, lw.row_weights, lw.class_weights};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dx, "dx", x, "x"}, {dw, "dw", w, "w"}};
-    TRY(clnn__check_loss_io(ctx, fn, &red, 3, in, 3, out));
-    *e = (clnn__embed){x, w, labels, loss, dx, dw, n, c, d, reduction, clnn__loss_scale(reduction, n),
-                       NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 5, in, 3, out));
+    *e = (clnn__embed){x, w, labels, loss, dx, dw, n, c, d, reduction, clnn__loss_scale(reduction, n), lw, weighted,
+                       {NULL, NULL, 0, 0}, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     return CLNN_OK;
 }
 
@@ -94,6 +97,9 @@ clnn_status clnn__embed_alloc(clnn_context *ctx, const char *fn, clnn__embed *e)
     if (st == CLNN_OK) st = clnn__loss_partials(ctx, fn, e->reduction, e->loss, e->n, &e->partial);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->n, &e->coef);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, e->c, &e->colsum);
+    if (st == CLNN_OK)
+        st = clnn__row_weights_make(ctx, fn, e->weighted ? &e->weights : NULL, e->labels, e->n, e->c, e->reduction,
+                                    e->x->buffer, &e->rw);
     return st;
 }
 
@@ -101,6 +107,7 @@ void clnn__embed_release(clnn__embed *e)
 {
     clnn__loss_release(e->loss, e->partial);
     e->partial = NULL;
+    clnn__row_weights_release(&e->rw);
     cl_mem *all[] = {&e->s, &e->z, &e->nx, &e->nw, &e->coef, &e->colsum};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
         if (*all[i]) {
@@ -159,5 +166,6 @@ clnn_status clnn__embed_finish(clnn_context *ctx, const char *fn, clnn__embed *e
         TRY(rows_apply(ctx, fn, e->dw->buffer, wm, e->colsum, e->c, e->d, 0));
         TRY(clnn__sgemm(ctx, fn, 1, 0, e->c, e->d, e->n, 1.0f, a, b, 1.0f, c, 1));
     }
-    return clnn__loss_reduce(ctx, fn, e->reduction, e->loss, e->partial, e->n, e->scale, NULL);
+    return clnn__loss_reduce(ctx, fn, e->reduction, e->loss, e->partial, e->n, e->scale,
+                             clnn__row_weights_scale(&e->rw, e->reduction));
 }

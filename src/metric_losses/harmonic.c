@@ -5,12 +5,13 @@
 #include "metric_losses/metric_losses_internal.h"
 
 clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
-                               const clnn_tensor *labels, float exponent, float eps, clnn_reduction reduction,
-                               clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw)
+                               const clnn_tensor *labels, float exponent, float eps,
+                               const clnn_label_weights *weights, clnn_reduction reduction, clnn_tensor *loss,
+                               clnn_tensor *dx, clnn_tensor *dw)
 {
     CLNN_ENTRY(ctx);
     clnn__embed e;
-    TRY(clnn__embed_check(ctx, fn, x, w, labels, reduction, loss, dx, dw, &e));
+    TRY(clnn__embed_check(ctx, fn, x, w, labels, weights, reduction, loss, dx, dw, &e));
     CHECK_ARG(ctx, clnn__is_finite(exponent) && exponent > 0.0f, "%s: exponent %g is not finite and > 0", fn,
               (double)exponent);
     CHECK_ARG(ctx, clnn__is_finite(eps) && eps > 0.0f, "%s: eps %g is not finite and > 0", fn, (double)eps);
@@ -36,7 +37,8 @@ clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const cl
         clnn__karg args[] = {KARG_BUF(e.partial), KARG_BUF(e.coef), KARG_BUF(e.s),   KARG_BUF(e.z),
                              KARG_BUF(xc),        KARG_BUF(wc),     KARG_BUF(e.nx),  KARG_BUF(e.nw),
                              KARG_BUF(labels->buffer), KARG(ncols), KARG(dim),       KARG(lanes),
-                             KARG(exponent),      KARG(eps),        KARG(e.scale),   KARG(want_grad),
+                             KARG(exponent),      KARG(eps),        KARG(e.scale),   KARG_BUF(e.rw.arg),
+                             KARG(e.rw.weighted), KARG(e.rw.ignore_index),      KARG(want_grad),
                              KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {e.n, e.c};
         st = clnn__run(ctx, fn, &clnn__tune_metric_harmonic_rows, problem, sizeof args / sizeof args[0], args);

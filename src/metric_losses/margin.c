@@ -60,7 +60,7 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
     TRY(clnn__options_copy(ctx, fn, "opt", &o, sizeof o, opt));
     opt = &o;
     clnn__embed e;
-    TRY(clnn__embed_check(ctx, fn, x, w, labels, opt->reduction, loss, dx, dw, &e));
+    TRY(clnn__embed_check(ctx, fn, x, w, labels, opt->weights, opt->reduction, loss, dx, dw, &e));
     TRY(check_options(ctx, fn, opt, norm_stats));
     if (norm_stats) { /* read and written: distinct from every other tensor */
         const clnn_tensor *others[] = {x, w, labels, loss, dx, dw};
@@ -89,7 +89,8 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
                              KARG_BUF(e.nx),      KARG_BUF(e.nw),   KARG_BUF(labels->buffer),
                              KARG_BUF(stats),     KARG(ncols),      KARG(lanes),     KARG(kind),
                              KARG(s),             KARG(m),          KARG(easy),      KARG(h),
-                             KARG(e.scale),       KARG(want_grad),  KARG(want_dw),
+                             KARG(e.scale),       KARG_BUF(e.rw.arg), KARG(e.rw.weighted), KARG(e.rw.ignore_index),
+                             KARG(want_grad),     KARG(want_dw),
                              KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {e.n, e.c};
         st = clnn__run(ctx, fn, &clnn__tune_metric_margin_rows, problem, sizeof args / sizeof args[0], args);

@@ -5,7 +5,7 @@
 #ifndef CLNN_METRIC_COMMON_H
 #define CLNN_METRIC_COMMON_H
 
-#include "common/loss_value.h"
+#include "common/label_weights.h"
 
 /* Local memory of one reduce.clh lane array (RED_LANES floats). */
 #define CLNN_RED_LANES_BYTES (256 * sizeof(float))
@@ -22,17 +22,23 @@ typedef struct clnn__embed {
     size_t n, c, d;
     clnn_reduction reduction;
     float scale; /* of the reduction */
+    /* the label weights (clnn_label_weights; given: 0 when unweighted) and,
+     * after clnn__embed_alloc, their device buffer for the row kernels */
+    clnn_label_weights weights;
+    int weighted;
+    clnn__row_weights rw;
     /* scratch: s = x·wᵀ and z [N, C]; norms nx [N], nw [C]; partial and coef
      * [N] per row (partial is the loss itself for NONE); colsum [C] */
     cl_mem s, z, nx, nw, partial, coef, colsum;
 } clnn__embed;
-/* Checks x, w, labels, reduction and the outputs (dx like x, dw like w) and
- * fills e's sizes; allocates nothing. */
+/* Checks x, w, labels, the label weights (NULL: none), reduction and the
+ * outputs (dx like x, dw like w) and fills e's sizes; allocates nothing. */
 clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *w,
-                              const clnn_tensor *labels, clnn_reduction reduction, clnn_tensor *loss,
-                              clnn_tensor *dx, clnn_tensor *dw, clnn__embed *e);
-/* Allocates e's scratch buffers (all of them before any launch, so that a
- * failed allocation changes nothing); release with clnn__embed_release. */
+                              const clnn_tensor *labels, const clnn_label_weights *weights, clnn_reduction reduction,
+                              clnn_tensor *loss, clnn_tensor *dx, clnn_tensor *dw, clnn__embed *e);
+/* Allocates e's scratch buffers (all of them before any other launch, so
+ * that a failed allocation changes nothing) and, when weighted, runs the
+ * label weights' launch; release with clnn__embed_release. */
 clnn_status clnn__embed_alloc(clnn_context *ctx, const char *fn, clnn__embed *e);
 void clnn__embed_release(clnn__embed *e);
 /* nx, nw = row norms of xm [N, D], wm [C, D] (squared when squared is set). */

@@ -29,7 +29,7 @@ static int run_op(void *p)
     clnn_status st;
     switch (a->op) {
     case OP_HARMONIC:
-        st = clnn_harmonic_loss(a->ctx, a->x, a->w, a->labels, 16.0f, 1e-12f, CLNN_REDUCE_MEAN, a->loss, a->dx, a->dw);
+        st = clnn_harmonic_loss(a->ctx, a->x, a->w, a->labels, 16.0f, 1e-12f, NULL, CLNN_REDUCE_MEAN, a->loss, a->dx, a->dw);
         break;
     case OP_COSFACE:
     case OP_ARCFACE:
