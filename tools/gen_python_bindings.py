@@ -142,7 +142,9 @@ def parse_struct(name, body, model):
                 plain = base.replace("const ", "").strip()
                 if plain == "char":
                     ctype = "C.c_char_p"
-                elif plain in model.opaque or plain == "void":  # handles (clnn_param's tensors), user data
+                elif plain in model.opaque or plain == "void" or plain in model.structs:
+                    # handles (clnn_param's tensors), user data, and an optional options struct
+                    # (clnn_margin_options' weights: None is NULL; pass ctypes.addressof(...) to set it)
                     ctype = "C.c_void_p"
                 else:
                     raise ParseError(f"struct {name}: pointer field '{d}' of type {base}")

@@ -426,6 +426,7 @@ class clnn_margin_options(C.Structure):
         ('h', C.c_float),
         ('momentum', C.c_float),
         ('reduction', C.c_int),
+        ('weights', C.c_void_p),
     ]
 
 class clnn_amp_options(C.Structure):
@@ -1887,6 +1888,7 @@ FUNCTIONS = {
         ('labels', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('exponent', 'scalar', C.c_float, 'float'),
         ('eps', 'scalar', C.c_float, 'float'),
+        ('weights', 'options', C.POINTER(clnn_label_weights), 'const clnn_label_weights *'),
         ('reduction', 'enum', C.c_int, 'clnn_reduction'),
         ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
