@@ -390,6 +390,9 @@ class clnn_pool2d_options(C.Structure):
         ('stride', (C.c_int * 2)),
         ('pad', (C.c_int * 2)),
         ('count_include_pad', C.c_int),
+        ('ceil_mode', C.c_int),
+        ('dilation', (C.c_int * 2)),
+        ('divisor_override', C.c_int),
     ]
 
 class clnn_vicreg_options(C.Structure):
