@@ -173,6 +173,49 @@ static void pooling_errors(void)
     CHECK(unchanged(pdx, 7), "global_avgpool2d_backward: dx unchanged");
 }
 
+/* adaptive pooling: x [2, 4, 6, 5] -> [2, 4, 4, 3] */
+static void adaptive_pooling_errors(void)
+{
+    clnn_tensor *ay = make(ctx, F, 4, 2, 4, 4, 3, 7), *ai = make(ctx, I, 4, 2, 4, 4, 3, 7);
+    clnn_tensor *aib = make(ctx, I, 4, 2, 4, 4, 2, 7), *ayc = make(ctx, F, 4, 2, 3, 4, 3, 7);
+    clnn_tensor *adx = make(ctx, F, 4, 2, 4, 6, 5, 7), *ay3 = make(ctx, F, 3, 2, 4, 12, 1, 7);
+    const char *fn = "clnn_adaptive_avgpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_avgpool2d_forward(NULL, x, ay));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, NULL, ay));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, x, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, xo, ay)); /* another context's */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, xi, ay));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x3, ay));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x, ayc)); /* 3 channels, not 4 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x, ay3)); /* 3-D */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x, ai));  /* int32 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, adx, adx)); /* y is x */
+    CHECK(unchanged(ay, 7) && unchanged(adx, 7), "adaptive_avgpool2d_forward: y unchanged");
+    fn = "clnn_adaptive_avgpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_avgpool2d_backward(NULL, ay, adx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_backward(ctx, ay, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_backward(ctx, ayc, adx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_backward(ctx, ay, x3));
+    CHECK(unchanged(adx, 7), "adaptive_avgpool2d_backward: dx unchanged");
+    fn = "clnn_adaptive_maxpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_maxpool2d_forward(NULL, x, ay, ai));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ay, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ay, ay));  /* fp32 indices */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ay, aib)); /* not y's shape */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ayc, ai));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, xi, ay, ai));
+    CHECK(unchanged(ay, 7) && unchanged(ai, 7), "adaptive_maxpool2d_forward: y and indices unchanged");
+    fn = "clnn_adaptive_maxpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_maxpool2d_backward(NULL, ay, ai, adx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, NULL, adx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, aib, adx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, ai, x3));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, ai, NULL));
+    CHECK(unchanged(adx, 7), "adaptive_maxpool2d_backward: dx unchanged");
+    clnn_tensor_release(ay), clnn_tensor_release(ai), clnn_tensor_release(aib), clnn_tensor_release(ayc);
+    clnn_tensor_release(adx), clnn_tensor_release(ay3);
+}
+
 /* batch norm on x [2, 4, 6, 5] (C = 4) and layer norm (D = 5, M = 48) */
 static void norm_errors(void)
 {
@@ -284,6 +327,7 @@ int main(void)
 
     conv2d_errors();
     pooling_errors();
+    adaptive_pooling_errors();
     norm_errors();
     attention_errors();
 

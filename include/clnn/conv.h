@@ -90,6 +90,20 @@ CLNN_API clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor
                                             clnn_tensor *y);
 CLNN_API clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
                                              const clnn_pool2d_options *params, clnn_tensor *dx);
+/* Adaptive pooling (PyTorch's AdaptiveAvgPool2d / AdaptiveMaxPool2d) of
+ * x [N, C, H, W] to y [N, C, OH, OW], any OH, OW >= 1 (y's shape gives
+ * them): output (i, j) pools rows [floor(i*H/OH), ceil((i+1)*H/OH)) and
+ * columns [floor(j*W/OW), ceil((j+1)*W/OW)), windows that may overlap.
+ * Average: the window's mean. Max: its maximum and, in indices (int32, y's
+ * shape), the index h*W + w of the first maximum. The backward passes sum,
+ * per input pixel, the gradients of the windows holding it in (i, j) order
+ * (no atomics) and overwrite dx. */
+CLNN_API clnn_status clnn_adaptive_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
+CLNN_API clnn_status clnn_adaptive_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx);
+CLNN_API clnn_status clnn_adaptive_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y,
+                                                     clnn_tensor *indices);
+CLNN_API clnn_status clnn_adaptive_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
+                                                      const clnn_tensor *indices, clnn_tensor *dx);
 /* y[n,c] = mean over h, w of x[n,c,h,w]; y is [N, C] or [N, C, 1, 1]. */
 CLNN_API clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
 /* dx[n,c,h,w] = dy[n,c] / (H*W); dy is [N, C] or [N, C, 1, 1]. */

@@ -1470,6 +1470,28 @@ FUNCTIONS = {
         ('params', 'options', C.POINTER(clnn_pool2d_options), 'const clnn_pool2d_options *'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'conv.h'),
+    'clnn_adaptive_avgpool2d_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_avgpool2d_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_maxpool2d_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('indices', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_maxpool2d_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('indices', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
     'clnn_global_avgpool2d_forward': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),

@@ -1,14 +1,14 @@
 /* Host side of 2-D pooling (cl/conv_pool.cl): a forward kernel, and for the
  * backward pass a scatter over the outputs when the windows do not overlap
  * and a gather over the inputs when they do; each compiled per mode (max,
- * average including or excluding the padding) as the launch's variant.
- * Global average pooling is the shared group sum over each plane. */
-#include "internal.h"
+ * average including or excluding the padding, or by divisor_override) as
+ * the launch's variant. PyTorch's options: its output size with ceil_mode,
+ * max pooling's dilation. Global average pooling is the shared group sum
+ * over each plane. */
+#include "conv/pool_internal.h"
 #include "tune_family.h"
 
 #include <stdio.h>
-
-enum { MODE_MAX = 0, MODE_AVG_INCLUDE_PAD = 1, MODE_AVG_EXCLUDE_PAD = 2, MODE_AVG_DIVISOR = 3 };
 
 /* VW of the kernels over rows (problem[1] elements each): float8 work-items
  * on CPU devices (PoCL runs a work-item's float8 in vector registers; the
@@ -50,9 +50,8 @@ static clnn_status exercise_pool(clnn_context *ctx, const clnn__tunable *t, cons
     return clnn__exercise_end(&b);
 }
 
-/* An NCHW tensor of the call (spec: its dimensions' names) whose elements fit 32-bit indices. */
-static clnn_status check_nchw(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
-                              const clnn_tensor *t, const char *spec)
+clnn_status clnn__pool_check_nchw(clnn_context *ctx, const char *fn, clnn__dims *d, const char *name,
+                                  const clnn_tensor *t, const char *spec)
 {
     TRY(clnn__check_shape(ctx, fn, d, name, t, spec));
     return clnn__check_count32(ctx, fn, name, t);
@@ -117,10 +116,10 @@ static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *
     CHECK_ARG(ctx, prm->ceil_mode == 0 || prm->ceil_mode == 1, "%s: params->ceil_mode = %d must be 0 or 1", fn,
               prm->ceil_mode);
     CHECK_ARG(ctx, !max || prm->divisor_override == 0,
-              "%s: params->divisor_override = %d applies to average pooling only (0 here)", fn,
+              "%s: params->divisor_override = %d must be 0: it applies to average pooling only", fn,
               prm->divisor_override);
-    TRY(check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
-    TRY(check_nchw(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
+    TRY(clnn__pool_check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
+    TRY(clnn__pool_check_nchw(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
     long long P = pool_out_size(img->shape[2], prm->kernel[0], prm->stride[0], prm->pad[0], pool_dilation(prm, 0),
                                 prm->ceil_mode),
               Q = pool_out_size(img->shape[3], prm->kernel[1], prm->stride[1], prm->pad[1], pool_dilation(prm, 1),
@@ -149,8 +148,8 @@ static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *
 /* The kernels take (src, indices, dst, sizes...): forward (x, y, indices)
  * over the pooled rows; backward (dy, indices, dx) over the pooled rows when
  * the windows do not overlap (scatter), else over the image rows (gather). */
-static clnn_status run_pool(clnn_context *ctx, const char *fn, int backward, const clnn_tensor *img,
-                            const clnn_tensor *out, cl_mem indices, const clnn_pool2d_options *prm, int mode)
+clnn_status clnn__pool_run(clnn_context *ctx, const char *fn, int backward, const clnn_tensor *img,
+                           const clnn_tensor *out, cl_mem indices, const clnn_pool2d_options *prm, int mode)
 {
     cl_uint planes = (cl_uint)(img->shape[0] * img->shape[1]), H = (cl_uint)img->shape[2],
             W = (cl_uint)img->shape[3], P = (cl_uint)out->shape[2], Q = (cl_uint)out->shape[3];
@@ -190,7 +189,7 @@ clnn_status clnn_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, cons
     CLNN_OPTIONS(clnn_pool2d_options, prm, params);
     TRY(pool_validate(ctx, fn, &dims, &prm, 1, x, "x", y, "y"));
     TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
-    return run_pool(ctx, fn, 0, x, y, indices->buffer, &prm, MODE_MAX);
+    return clnn__pool_run(ctx, fn, 0, x, y, indices->buffer, &prm, CLNN__POOL_MAX);
 }
 
 clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *indices,
@@ -200,7 +199,7 @@ clnn_status clnn_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, co
     CLNN_OPTIONS(clnn_pool2d_options, prm, params);
     TRY(pool_validate(ctx, fn, &dims, &prm, 1, dx, "dx", dy, "dy"));
     TRY(clnn__check_shape(ctx, fn, &dims, "indices", indices, "i32:N,C,P,Q"));
-    return run_pool(ctx, fn, 1, dx, dy, indices->buffer, &prm, MODE_MAX);
+    return clnn__pool_run(ctx, fn, 1, dx, dy, indices->buffer, &prm, CLNN__POOL_MAX);
 }
 
 /* Average pooling, forward (img x, out y) or backward (img dx, out dy). */
@@ -209,10 +208,9 @@ static clnn_status avgpool(clnn_context *ctx, const char *fn, clnn__dims *d, int
                            const clnn_tensor *out, const char *out_name)
 {
     TRY(pool_validate(ctx, fn, d, params, 0, img, img_name, out, out_name));
-    const int mode = params->divisor_override      ? MODE_AVG_DIVISOR
-                     : params->count_include_pad ? MODE_AVG_INCLUDE_PAD
-                                                 : MODE_AVG_EXCLUDE_PAD;
-    return run_pool(ctx, fn, backward, img, out, NULL, params, mode);
+    int mode = params->count_include_pad ? CLNN__POOL_AVG_INCLUDE_PAD : CLNN__POOL_AVG_EXCLUDE_PAD;
+    if (params->divisor_override) mode = CLNN__POOL_AVG_DIVISOR; /* as in PyTorch, it overrides both */
+    return clnn__pool_run(ctx, fn, backward, img, out, NULL, params, mode);
 }
 
 clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_pool2d_options *params,
@@ -235,7 +233,7 @@ clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, co
 static clnn_status check_global(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *img,
                                 const char *img_name, const clnn_tensor *pooled, const char *pooled_name)
 {
-    TRY(check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
+    TRY(clnn__pool_check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
     TRY(clnn__check_tensor(ctx, fn, pooled_name, pooled));
     CHECK_SHAPE(ctx, pooled->ndim == 2 || pooled->ndim == 4, "%s: %s must be [%zu, %zu] or [%zu, %zu, 1, 1]", fn,
                 pooled_name, img->shape[0], img->shape[1], img->shape[0], img->shape[1]);
@@ -276,7 +274,7 @@ clnn_status clnn_global_avgpool2d_backward(clnn_context *ctx, const clnn_tensor 
     const clnn_tensor pooled = pooled_view(dy);
     clnn_pool2d_options prm = {sizeof prm, {(int)dx->shape[2], (int)dx->shape[3]}, {1, 1}, {0, 0}, 1};
     TRY(check_plane_window(ctx, fn, dx, "dx"));
-    return run_pool(ctx, fn, 1, dx, &pooled, NULL, &prm, MODE_AVG_INCLUDE_PAD);
+    return clnn__pool_run(ctx, fn, 1, dx, &pooled, NULL, &prm, CLNN__POOL_AVG_INCLUDE_PAD);
 }
 
 /* Max pooling with the window = the plane, on pooled_view of y or dy. */
@@ -295,7 +293,7 @@ static clnn_status global_max(clnn_context *ctx, const char *fn, clnn__dims *d, 
     const clnn_tensor view = pooled_view(pooled);
     const int H = (int)img->shape[2], W = (int)img->shape[3];
     clnn_pool2d_options prm = {sizeof prm, {H, W}, {H, W}, {0, 0}, 1};
-    return run_pool(ctx, fn, backward, img, &view, indices->buffer, &prm, MODE_MAX);
+    return clnn__pool_run(ctx, fn, backward, img, &view, indices->buffer, &prm, CLNN__POOL_MAX);
 }
 
 clnn_status clnn_global_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y,
