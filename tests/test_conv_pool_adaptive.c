@@ -12,7 +12,8 @@
  *
  * Shapes: overlapping windows of several sizes (the backward sums several
  * outputs into one pixel, in a fixed order), more outputs than inputs on
- * an axis, 1-pixel sides, and output sizes that divide the input (run by
+ * an axis, 1-pixel sides, sides whose window bounds need 64-bit products
+ * (large mode), and output sizes that divide the input (run by
  * the fixed-window pooling kernels, float8 rows and the scatter backward
  * included). Every case runs under forced configurations of the kernels it
  * launches and must give the default's bits. */
@@ -167,6 +168,8 @@ int main(void)
                      max && cases[i].tie);
         if (test_large("adaptive pool 4 x 16 x 55 x 57 -> 7 x 7")) run_case(ctx, 4, 16, 55, 57, 7, 7, max, 0);
         if (test_large("adaptive pool 4 x 16 x 56 x 56 -> 7 x 7")) run_case(ctx, 4, 16, 56, 56, 7, 7, max, 0);
+        /* (H + 1)(OH + 1) above 2^32: the window bounds in 64 bits (WIDE) */
+        if (test_large("adaptive pool 1 x 1 x 70000 x 1 -> 65537 x 1")) run_case(ctx, 1, 1, 70000, 1, 65537, 1, max, 0);
     }
     clnn_context_release(ctx);
     return check_summary();

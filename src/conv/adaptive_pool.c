@@ -8,6 +8,7 @@
 #include "conv/pool_internal.h"
 #include "tune_family.h"
 
+#include <stdint.h>
 #include <stdio.h>
 
 #define CLNN_TABLE "conv/adaptive_pool_tunables.def"
@@ -57,7 +58,7 @@ static clnn_status adaptive_validate(clnn_context *ctx, const char *fn, clnn__di
 static clnn_status run_adaptive(clnn_context *ctx, const char *fn, int backward, const clnn_tensor *img,
                                 const clnn_tensor *pooled, const clnn_tensor *indices)
 {
-    const size_t H = img->shape[2], W = img->shape[3], OH = pooled->shape[2], OW = pooled->shape[3];
+    const uint64_t H = img->shape[2], W = img->shape[3], OH = pooled->shape[2], OW = pooled->shape[3];
     if (H % OH == 0 && W % OW == 0 && H / OH <= 65535 && W / OW <= 65535) {
         const int kh = (int)(H / OH), kw = (int)(W / OW);
         const clnn_pool2d_options prm = {sizeof prm, {kh, kw}, {kh, kw}, {0, 0}, 1, 0, {1, 1}, 0};
@@ -65,17 +66,20 @@ static clnn_status run_adaptive(clnn_context *ctx, const char *fn, int backward,
                               indices ? CLNN__POOL_MAX : CLNN__POOL_AVG_INCLUDE_PAD);
     }
     const size_t planes = img->shape[0] * img->shape[1];
-    cl_uint h = (cl_uint)H, w = (cl_uint)W, oh = (cl_uint)OH, ow = (cl_uint)OW;
     cl_uint rows = (cl_uint)(backward ? planes * H : planes * OH);
     const size_t problem[2] = {rows, backward ? W : OW};
+    /* the window bounds in 32 bits while the products i*H (i <= OH) and h*OH (h <= H) fit */
+    const int wide = (H + 1) * (OH + 1) > UINT32_MAX || (W + 1) * (OW + 1) > UINT32_MAX;
+    cl_uint4 dh = clnn__divisor((cl_uint)H), dw = clnn__divisor((cl_uint)W), doh = clnn__divisor((cl_uint)OH),
+             dow = clnn__divisor((cl_uint)OW);
     /* the kernels take (x, y, indices) forward and (dy, indices, dx) backward;
      * averages never touch indices: any buffer fills the slot */
     cl_mem idx = indices ? indices->buffer : pooled->buffer;
     cl_mem b0 = backward ? pooled->buffer : img->buffer, b1 = backward ? idx : pooled->buffer,
            b2 = backward ? img->buffer : idx;
-    clnn__karg a[] = {KARG_BUF(b0), KARG_BUF(b1), KARG_BUF(b2), KARG(rows), KARG(h), KARG(w), KARG(oh), KARG(ow)};
-    char variant[16];
-    snprintf(variant, sizeof variant, "-DMODE=%d", indices ? ADAPTIVE_MAX : ADAPTIVE_AVG);
+    clnn__karg a[] = {KARG_BUF(b0), KARG_BUF(b1), KARG_BUF(b2), KARG(rows), KARG(dh), KARG(dw), KARG(doh), KARG(dow)};
+    char variant[32];
+    snprintf(variant, sizeof variant, "-DMODE=%d -DWIDE=%d", indices ? ADAPTIVE_MAX : ADAPTIVE_AVG, wide);
     return clnn__run_variant(ctx, fn, backward ? &tune_backward : &tune_forward, variant, problem,
                              sizeof a / sizeof a[0], a);
 }
