@@ -10,18 +10,12 @@
 
 #include <stdio.h>
 
-/* VW of the kernels over rows (problem[1] elements each): float8 work-items
- * on CPU devices (PoCL runs a work-item's float8 in vector registers; the
- * scalar form does not vectorize across its window loops) when a row has 8
- * elements or more. */
-static void pool_rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+void clnn__pool_rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
 {
     cfg->param[0] = ctx->info.type == CLNN_DEVICE_CPU && problem[1] >= 8 ? 8 : 1;
 }
 
-/* problem = {rows, elements per row} (pooled rows N*C*P of Q outputs, or for
- * the gather image rows N*C*H of W pixels): ceil(elements / VW) work-items per row. */
-static void pool_rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+void clnn__pool_rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
 {
     size_t vw = cfg->param[0] > 1 ? (size_t)cfg->param[0] : 1;
     global[0] = problem[0] * ((problem[1] + vw - 1) / vw);

@@ -1,10 +1,19 @@
 /* What the pooling host files share: pool.c (windows of one size and
  * stride, global pooling) launches its kernels for adaptive_pool.c when
- * the adaptive windows are of one size and stride. */
+ * the adaptive windows are of one size and stride, and both families' row
+ * kernels take the same VW heuristic and global size. */
 #ifndef CLNN_CONV_POOL_INTERNAL_H
 #define CLNN_CONV_POOL_INTERNAL_H
 
 #include "internal.h"
+
+/* VW of the kernels over rows (problem = {rows, elements per row}): float8
+ * work-items on CPU devices (PoCL runs a work-item's float8 in vector
+ * registers; the scalar form does not vectorize across its window loops)
+ * when a row has 8 elements or more, else 1. */
+void clnn__pool_rows_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg);
+/* ceil(elements / VW) work-items per row. */
+void clnn__pool_rows_global(const size_t problem[2], const clnn__config *cfg, size_t global[2]);
 
 /* The modes of cl/conv_pool.cl (its -DMODE variants). */
 enum { CLNN__POOL_MAX = 0, CLNN__POOL_AVG_INCLUDE_PAD = 1, CLNN__POOL_AVG_EXCLUDE_PAD = 2, CLNN__POOL_AVG_DIVISOR = 3 };
