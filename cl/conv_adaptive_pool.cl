@@ -45,7 +45,33 @@ static inline int adaptive_ceil(const uint i, const uint in, const divisor out)
 #endif
 }
 
+/* The size of window i of out over a side of in. */
+static inline int adaptive_len(const uint i, const uint in, const divisor out)
+{
+    return adaptive_ceil(i + 1, in, out) - adaptive_floor(i, in, out);
+}
+
 #if VW == 1
+/* The work-item's element (plane, a, b) of a [planes, A, B] grid (rows =
+ * planes * A rows of B), one per work-item, and the ranges r[0] .. r[1] - 1
+ * by r[2] .. r[3] - 1 of the [X, Y] grid it maps onto: an output's window
+ * (A, B = OH, OW; X, Y = H, W), or the windows holding an input pixel (the
+ * roles swapped: the same bounds solved for the window). 0 past the grid. */
+static inline int adaptive_item(const uint rows, const divisor A, const divisor B, const uint X, const uint Y,
+                                uint *o, uint *plane, uint *a, uint *b, int r[4])
+{
+    *o = get_global_id(0);
+    if (*o >= rows * B.x) return 0;
+    uint row;
+    *b = split_by(*o, B, &row);
+    *a = split_by(row, A, plane);
+    r[0] = adaptive_floor(*a, X, A);
+    r[1] = adaptive_ceil(*a + 1, X, A);
+    r[2] = adaptive_floor(*b, Y, B);
+    r[3] = adaptive_ceil(*b + 1, Y, B);
+    return 1;
+}
+
 /* One output (plane, i, j) per work-item, rows = planes * OH rows of OW:
  * the window's rows, then columns, in order (max: the strict maximum, the
  * first index on ties, a NaN kept only as the first, as pool_forward). */
@@ -53,13 +79,10 @@ __kernel void adaptive_pool_forward(__global const float *x, __global float *y, 
                                     const uint rows, const divisor H, const divisor W, const divisor OH,
                                     const divisor OW)
 {
-    const uint o = get_global_id(0);
-    if (o >= rows * OW.x) return;
-    uint row, plane;
-    const uint j = split_by(o, OW, &row), i = split_by(row, OH, &plane);
-    const int h0 = adaptive_floor(i, H.x, OH), h1 = adaptive_ceil(i + 1, H.x, OH);
-    const int w0 = adaptive_floor(j, W.x, OW), w1 = adaptive_ceil(j + 1, W.x, OW);
-    const int iW = (int)W.x;
+    uint o, plane, i, j;
+    int r[4];
+    if (!adaptive_item(rows, OH, OW, H.x, W.x, &o, &plane, &i, &j, r)) return;
+    const int h0 = r[0], h1 = r[1], w0 = r[2], w1 = r[3], iW = (int)W.x;
     __global const float *xp = x + (size_t)plane * H.x * W.x;
     float best = -INFINITY, sum = 0.0f;
     int arg = -1;
@@ -93,24 +116,22 @@ __kernel void adaptive_pool_backward(__global const float *dy, __global const in
                                      const uint rows, const divisor H, const divisor W, const divisor OH,
                                      const divisor OW)
 {
-    const uint o = get_global_id(0);
-    if (o >= rows * W.x) return;
-    uint row, plane;
-    const uint w = split_by(o, W, &row), h = split_by(row, H, &plane);
-    const int i0 = adaptive_floor(h, OH.x, H), i1 = adaptive_ceil(h + 1, OH.x, H);
-    const int j0 = adaptive_floor(w, OW.x, W), j1 = adaptive_ceil(w + 1, OW.x, W);
+    uint o, plane, h, w;
+    int r[4];
+    if (!adaptive_item(rows, H, W, OH.x, OW.x, &o, &plane, &h, &w, r)) return;
+    const int i0 = r[0], i1 = r[1], j0 = r[2], j1 = r[3];
     const size_t base = (size_t)plane * OH.x * OW.x;
     float sum = 0.0f;
     for (int i = i0; i < i1; i++) {
 #if MODE != ADAPTIVE_MAX
-        const int rows_in = adaptive_ceil(i + 1, H.x, OH) - adaptive_floor(i, H.x, OH); /* window i's height */
+        const int rows_in = adaptive_len(i, H.x, OH); /* window i's height */
 #endif
         for (int j = j0; j < j1; j++) {
             const size_t k = base + (size_t)i * OW.x + j;
 #if MODE == ADAPTIVE_MAX
             if (indices[k] == (int)(h * W.x + w)) sum += dy[k];
 #else
-            sum += dy[k] / (float)(rows_in * (adaptive_ceil(j + 1, W.x, OW) - adaptive_floor(j, W.x, OW)));
+            sum += dy[k] / (float)(rows_in * adaptive_len(j, W.x, OW));
 #endif
         }
     }
@@ -221,7 +242,7 @@ __kernel void adaptive_pool_backward(__global const float *dy, __global const in
     float8 sum = (float8)(0.0f);
     for (int i = i0; i < i1; i++) {
 #if MODE != ADAPTIVE_MAX
-        const int rows_in = adaptive_ceil(i + 1, H.x, OH) - adaptive_floor(i, H.x, OH); /* window i's height */
+        const int rows_in = adaptive_len(i, H.x, OH); /* window i's height */
 #endif
         for (int j = j0; j < j1; j++) {
             const size_t k = base + (size_t)i * OW.x + j;

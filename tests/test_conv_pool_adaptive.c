@@ -153,16 +153,16 @@ int main(void)
 {
     clnn_context *ctx = test_context();
     static const struct { int N, C, H, W, OH, OW, tie; } cases[] = {
-        {1, 1, 1, 1, 1, 1, 0},   /* one pixel (a window of the whole plane) */
-        {2, 3, 5, 7, 3, 4, 0},   /* overlapping windows of 2 and 3 */
-        {1, 2, 10, 10, 3, 3, 0}, /* windows of 4 overlapping by 1 */
-        {1, 2, 4, 6, 7, 9, 0},   /* more outputs than inputs: pixels in up to 3 windows a side */
-        {2, 1, 1, 9, 1, 4, 1},   /* one row; a tie */
-        {1, 3, 9, 1, 4, 3, 0},   /* one column pooled to three */
+        {1, 1, 1, 1, 1, 1, 0},    /* one pixel (a window of the whole plane) */
+        {2, 3, 5, 7, 3, 4, 0},    /* overlapping windows of 2 and 3 */
+        {1, 2, 10, 10, 3, 3, 0},  /* windows of 4 overlapping by 1 */
+        {1, 2, 4, 6, 7, 9, 0},    /* more outputs than inputs: pixels in up to 3 windows a side */
+        {2, 1, 1, 9, 1, 4, 1},    /* one row; a tie */
+        {1, 3, 9, 1, 4, 3, 0},    /* one column pooled to three */
         {1, 2, 13, 37, 5, 11, 0}, /* rows of more than 8 outputs */
-        {2, 2, 8, 12, 4, 3, 0},  /* divides the input: the fixed-window kernels (the scatter) */
+        {2, 2, 8, 12, 4, 3, 0},   /* divides the input: the fixed-window kernels (the scatter) */
         {1, 2, 16, 48, 8, 24, 1}, /* 2x2 windows, float8 rows; a tie */
-        {1, 1, 7, 5, 1, 1, 0},   /* the whole plane: global pooling */
+        {1, 1, 7, 5, 1, 1, 0},    /* the whole plane: global pooling */
     };
     for (int max = 0; max < 2; max++) {
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
