@@ -82,11 +82,8 @@ static int pool_axis_covered(size_t in, int k, int stride, int pad, int dilation
     return 1;
 }
 
-/* Validates params for max (max = 1) or average pooling, the image tensor
- * [N, C, H, W] and the pooled tensor [N, C, P, Q]. */
-static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_pool2d_options *prm,
-                                 int max, const clnn_tensor *img, const char *img_name, const clnn_tensor *out,
-                                 const char *out_name)
+/* The options alone, for max (max = 1) or average pooling. */
+static clnn_status pool_check_options(clnn_context *ctx, const char *fn, const clnn_pool2d_options *prm, int max)
 {
     for (int i = 0; i < 2; i++) {
         CHECK_ARG(ctx, prm->kernel[i] >= 1 && prm->kernel[i] <= 65535,
@@ -112,6 +109,16 @@ static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *
     CHECK_ARG(ctx, !max || prm->divisor_override == 0,
               "%s: params->divisor_override = %d must be 0: it applies to average pooling only", fn,
               prm->divisor_override);
+    return CLNN_OK;
+}
+
+/* Validates params for max (max = 1) or average pooling, the image tensor
+ * [N, C, H, W] and the pooled tensor [N, C, P, Q]. */
+static clnn_status pool_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_pool2d_options *prm,
+                                 int max, const clnn_tensor *img, const char *img_name, const clnn_tensor *out,
+                                 const char *out_name)
+{
+    TRY(pool_check_options(ctx, fn, prm, max));
     TRY(clnn__pool_check_nchw(ctx, fn, d, img_name, img, "N,C,H,W"));
     TRY(clnn__pool_check_nchw(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
     long long P = pool_out_size(img->shape[2], prm->kernel[0], prm->stride[0], prm->pad[0], pool_dilation(prm, 0),
