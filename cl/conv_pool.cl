@@ -1,9 +1,14 @@
-/* 2-D pooling over NCHW planes (floor output size, padding <= half the window).
- * Compiled per mode (-DMODE, the launch's variant; PoCL vectorizes a
- * compile-time mode, not a run-time branch):
- *   MODE 0: max (indices: flat h*W + w within the plane, for backward);
- *   MODE 1: average dividing by kh*kw (count_include_pad);
- *   MODE 2: average dividing by the number of in-bounds elements.
+/* 2-D pooling over NCHW planes (padding <= half the window; the host sizes
+ * the output, floor or ceil mode). Compiled per mode (-DMODE, the launch's
+ * variant; PoCL vectorizes a compile-time mode, not a run-time branch):
+ *   MODE 0: max (indices: flat h*W + w within the plane, for backward), the
+ *           window's taps dh rows and dw columns apart (dilation);
+ *   MODE 1: average dividing by the window clipped to the padded input
+ *           (count_include_pad; ATen's pool_size: a ceil-mode window's part
+ *           past the right padding is not counted);
+ *   MODE 2: average dividing by the number of in-bounds elements;
+ *   MODE 3: average dividing by div (divisor_override).
+ * Averages take dh = dw = 1. A window's extent is (k - 1) * d + 1.
  * Global average pooling's backward is MODE 1 with the window = the plane.
  * VW (tuning parameter, 1 or 8): the outputs q0 .. q0 + VW - 1 of one output
  * row a work-item of pool_forward and pool_backward_scatter handles, in float8
@@ -21,12 +26,23 @@
 #define POOL_MAX 0
 #define POOL_AVG_INCLUDE_PAD 1
 #define POOL_AVG_EXCLUDE_PAD 2
+#define POOL_AVG_DIVISOR 3
 
-static inline float pool_divisor(int h0, int w0, uint kh, uint kw, uint H, uint W)
+/* The divisor of the average window at (h0, w0); pH = H + ph, pW = W + pw
+ * (the padded input's bottom and right edges). */
+static inline float pool_divisor(int h0, int w0, uint kh, uint kw, uint H, uint W, uint pH, uint pW, int div)
 {
-    if (MODE == POOL_AVG_INCLUDE_PAD) return (float)(kh * kw);
+    if (MODE == POOL_AVG_DIVISOR) return (float)div;
+    if (MODE == POOL_AVG_INCLUDE_PAD)
+        return (float)((min(h0 + (int)kh, (int)pH) - h0) * (min(w0 + (int)kw, (int)pW) - w0));
     const int h1 = min(h0 + (int)kh, (int)H), w1 = min(w0 + (int)kw, (int)W);
     return (float)((h1 - max(h0, 0)) * (w1 - max(w0, 0)));
+}
+
+/* The first tap s + i*d (i >= 0) of a window starting at s that is >= 0. */
+static inline int pool_first(const int s, const uint d)
+{
+    return s >= 0 ? s : s + (-s + (int)d - 1) / (int)d * (int)d;
 }
 
 /* The work-item's output row (plane, p) and its first output q0 (a multiple
@@ -45,7 +61,8 @@ static inline int pool_item(const uint rows, const uint P, const uint Q, uint *r
  * strict maximum (the first index wins ties; a NaN is kept only as the first). */
 __kernel void pool_forward(__global const float *x, __global float *y, __global int *indices, const uint rows,
                            const uint H, const uint W, const uint P, const uint Q, const uint kh, const uint kw,
-                           const uint sh, const uint sw, const uint ph, const uint pw)
+                           const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw,
+                           const int div)
 {
     uint row, plane, p, q;
     if (!pool_item(rows, P, Q, &row, &plane, &p, &q)) return;
@@ -54,8 +71,9 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
     __global const float *xp = x + (size_t)plane * H * W;
     float best = -INFINITY, sum = 0.0f;
     int arg = -1;
-    for (int h = max(h0, 0); h < min(h0 + (int)kh, (int)H); h++)
-        for (int w = max(w0, 0); w < min(w0 + (int)kw, (int)W); w++) {
+    const int h_end = min(h0 + (int)((kh - 1) * dh + 1), (int)H), w_end = min(w0 + (int)((kw - 1) * dw + 1), (int)W);
+    for (int h = pool_first(h0, dh); h < h_end; h += (int)dh)
+        for (int w = pool_first(w0, dw); w < w_end; w += (int)dw) {
             const float v = xp[h * (int)W + w];
 #if MODE == POOL_MAX
             if (v > best || arg < 0) {
@@ -70,7 +88,7 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
     y[o] = best;
     indices[o] = arg;
 #else
-    y[o] = sum / pool_divisor(h0, w0, kh, kw, H, W);
+    y[o] = sum / pool_divisor(h0, w0, kh, kw, H, W, H + ph, W + pw, div);
 #endif
 }
 #else
@@ -114,7 +132,8 @@ static inline void pool_take(float8 *best, int8 *arg, float8 *sum, const float8 
  * the eight windows in one vload16. */
 __kernel void pool_forward(__global const float *x, __global float *y, __global int *indices, const uint rows,
                            const uint H, const uint W, const uint P, const uint Q, const uint kh, const uint kw,
-                           const uint sh, const uint sw, const uint ph, const uint pw)
+                           const uint sh, const uint sw, const uint ph, const uint pw, const uint dh, const uint dw,
+                           const int div)
 {
     uint row, plane, p, q0;
     if (!pool_item(rows, P, Q, &row, &plane, &p, &q0)) return;
@@ -123,8 +142,9 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
     __global const float *xp = x + (size_t)plane * H * W;
     float8 best = (float8)(-INFINITY), sum = (float8)(0.0f);
     int8 arg = (int8)(-1);
-    const int pairs = sw == 2 && kw == 2 && q0 + 8 <= Q && w0.s0 >= 0 && w0.s7 + 1 < (int)W;
-    for (int h = max(h0, 0); h < min(h0 + (int)kh, (int)H); h++) {
+    const int pairs = sw == 2 && kw == 2 && dw == 1 && q0 + 8 <= Q && w0.s0 >= 0 && w0.s7 + 1 < (int)W;
+    const int h_end = min(h0 + (int)((kh - 1) * dh + 1), (int)H);
+    for (int h = pool_first(h0, dh); h < h_end; h += (int)dh) {
         if (pairs) {
             const float16 v = vload16(0, xp + h * (int)W + w0.s0);
             pool_take(&best, &arg, &sum, v.even, h * (int)W + w0, (int8)(-1));
@@ -134,14 +154,17 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
             continue;
         }
         for (int s = 0; s < (int)kw; s++) {
-            const int8 w = w0 + s, valid = live & (w >= 0) & (w < (int)W);
+            const int8 w = w0 + s * (int)dw, valid = live & (w >= 0) & (w < (int)W);
             pool_take(&best, &arg, &sum, pool_load8(xp + h * (int)W, w, valid, sw), h * (int)W + w, valid);
         }
     }
 #if MODE == POOL_MAX
     const float8 out = best;
-#elif MODE == POOL_AVG_INCLUDE_PAD
-    const float8 out = sum / (float)(kh * kw);
+#elif MODE == POOL_AVG_DIVISOR
+    const float8 out = sum / (float)div;
+#elif MODE == POOL_AVG_INCLUDE_PAD /* pool_divisor per lane */
+    const int hp = min(h0 + (int)kh, (int)(H + ph)) - h0;
+    const float8 out = sum / convert_float8(hp * (min(w0 + (int)kw, (int8)((int)(W + pw))) - w0));
 #else
     const int hn = min(h0 + (int)kh, (int)H) - max(h0, 0);
     const float8 out = sum / convert_float8(hn * (min(w0 + (int)kw, (int8)((int)W)) - max(w0, (int8)(0))));
@@ -169,15 +192,17 @@ __kernel void pool_forward(__global const float *x, __global float *y, __global 
  * windows (pool_backward_scatter takes the others); rows = planes * H. */
 __kernel void pool_backward(__global const float *dy, __global const int *indices, __global float *dx,
                             const uint rows, const uint H, const uint W, const uint P, const uint Q, const uint kh,
-                            const uint kw, const uint sh, const uint sw, const uint ph, const uint pw)
+                            const uint kw, const uint sh, const uint sw, const uint ph, const uint pw, const uint dh,
+                            const uint dw, const int div)
 {
     uint row, plane, h, w;
     if (!pool_item(rows, H, W, &row, &plane, &h, &w)) return;
-    /* windows p with p*sh - ph <= h < p*sh - ph + kh */
+    /* windows p with p*sh - ph <= h < p*sh - ph + eh */
     const int hh = (int)(h + ph), ww = (int)(w + pw);
-    const int p_lo = hh - (int)kh + 1 > 0 ? (hh - (int)kh + (int)sh) / (int)sh : 0;
+    const int eh = (int)((kh - 1) * dh + 1), ew = (int)((kw - 1) * dw + 1); /* the windows' extents */
+    const int p_lo = hh - eh + 1 > 0 ? (hh - eh + (int)sh) / (int)sh : 0;
     const int p_hi = min(hh / (int)sh, (int)P - 1);
-    const int q_lo = ww - (int)kw + 1 > 0 ? (ww - (int)kw + (int)sw) / (int)sw : 0;
+    const int q_lo = ww - ew + 1 > 0 ? (ww - ew + (int)sw) / (int)sw : 0;
     const int q_hi = min(ww / (int)sw, (int)Q - 1);
     const size_t base = (size_t)plane * P * Q;
     float sum = 0.0f;
@@ -187,7 +212,8 @@ __kernel void pool_backward(__global const float *dy, __global const int *indice
 #if MODE == POOL_MAX
             if (indices[o] == (int)(h * W + w)) sum += dy[o];
 #else
-            sum += dy[o] / pool_divisor(p * (int)sh - (int)ph, q * (int)sw - (int)pw, kh, kw, H, W);
+            sum += dy[o] /
+                   pool_divisor(p * (int)sh - (int)ph, q * (int)sw - (int)pw, kh, kw, H, W, H + ph, W + pw, div);
 #endif
         }
     dx[(size_t)row * W + w] = sum;
@@ -199,16 +225,18 @@ __kernel void pool_backward(__global const float *dy, __global const int *indice
  * what the VW = 1 form sums, in its order. */
 __kernel void pool_backward(__global const float *dy, __global const int *indices, __global float *dx,
                             const uint rows, const uint H, const uint W, const uint P, const uint Q, const uint kh,
-                            const uint kw, const uint sh, const uint sw, const uint ph, const uint pw)
+                            const uint kw, const uint sh, const uint sw, const uint ph, const uint pw, const uint dh,
+                            const uint dw, const int div)
 {
     uint row, plane, h, w0;
     if (!pool_item(rows, H, W, &row, &plane, &h, &w0)) return;
     const uint n = min(8u, W - w0);
     const int hh = (int)(h + ph), wa = (int)(w0 + pw), wb = (int)(w0 + n - 1 + pw);
-    const int p_lo = hh - (int)kh + 1 > 0 ? (hh - (int)kh + (int)sh) / (int)sh : 0;
+    const int eh = (int)((kh - 1) * dh + 1), ew = (int)((kw - 1) * dw + 1); /* the windows' extents */
+    const int p_lo = hh - eh + 1 > 0 ? (hh - eh + (int)sh) / (int)sh : 0;
     const int p_hi = min(hh / (int)sh, (int)P - 1);
-    const int q_lo = wa - (int)kw + 1 > 0 ? (wa - (int)kw + (int)sw) / (int)sw : 0; /* windows of column w0 on */
-    const int q_hi = min(wb / (int)sw, (int)Q - 1);                                   /* up to the last column's */
+    const int q_lo = wa - ew + 1 > 0 ? (wa - ew + (int)sw) / (int)sw : 0; /* windows of column w0 on */
+    const int q_hi = min(wb / (int)sw, (int)Q - 1);                         /* up to the last column's */
     const int8 col = (int)w0 + (int8)(0, 1, 2, 3, 4, 5, 6, 7);
     const size_t base = (size_t)plane * P * Q;
     float8 sum = (float8)(0.0f);
@@ -216,11 +244,12 @@ __kernel void pool_backward(__global const float *dy, __global const int *indice
         for (int q = q_lo; q <= q_hi; q++) {
             const size_t o = base + (size_t)p * Q + q;
             const int qs = q * (int)sw - (int)pw;
-            const int8 in = (col >= qs) & (col < qs + (int)kw);
+            const int8 in = (col >= qs) & (col < qs + ew);
 #if MODE == POOL_MAX
             sum = select(sum, sum + dy[o], in & (indices[o] == (int)(h * W) + col));
 #else
-            sum = select(sum, sum + dy[o] / pool_divisor(p * (int)sh - (int)ph, qs, kh, kw, H, W), in);
+            sum = select(sum, sum + dy[o] / pool_divisor(p * (int)sh - (int)ph, qs, kh, kw, H, W, H + ph, W + pw, div),
+                         in);
 #endif
         }
     const size_t i = (size_t)row * W + w0;
@@ -319,13 +348,14 @@ static inline void pool_scatter_stride2(__global float *dxp, const int8 at, cons
 __kernel void pool_backward_scatter(__global const float *dy, __global const int *indices, __global float *dx,
                                     const uint rows, const uint H, const uint W, const uint P, const uint Q,
                                     const uint kh, const uint kw, const uint sh, const uint sw, const uint ph,
-                                    const uint pw)
+                                    const uint pw, const uint dh, const uint dw, const int div)
 {
     uint row, plane, p, q0;
     if (!pool_item(rows, P, Q, &row, &plane, &p, &q0)) return;
     const uint qn = min((uint)VW, Q - q0);
     const int h0 = (int)(p * sh) - (int)ph, iH = (int)H, iW = (int)W;
-    const int hs = max(h0, 0), he = p + 1 == P ? iH : min(h0 + (int)sh, iH), h1 = min(h0 + (int)kh, iH);
+    const int eh = (int)((kh - 1) * dh + 1), ew = (int)((kw - 1) * dw + 1); /* the windows' extents */
+    const int hs = max(h0, 0), he = p + 1 == P ? iH : min(h0 + (int)sh, iH), h1 = min(h0 + eh, iH);
     const int ws = max((int)(q0 * sw) - (int)pw, 0),
               we = q0 + qn == Q ? iW : min((int)((q0 + qn) * sw) - (int)pw, iW);
     __global float *dxp = dx + (size_t)plane * H * W;
@@ -337,10 +367,10 @@ __kernel void pool_backward_scatter(__global const float *dy, __global const int
 #if VW == 8
     if (sw == 2 && qn == 8 && ws == (int)(q0 * sw) - (int)pw && we - ws == 16) {
 #if MODE == POOL_MAX
-        pool_scatter_stride2(dxp, at, g, ws, hs, he, h1, iW, kw);
+        pool_scatter_stride2(dxp, at, g, ws, hs, he, h1, iW, (uint)ew);
 #else /* every window of the row of tiles is in the image: one divisor */
-        const float8 g = 0.0f + vload8(0, dy + o) / pool_divisor(h0, ws, kh, kw, H, W);
-        pool_scatter_stride2(dxp, (int8)(0), g, ws, hs, he, h1, iW, kw);
+        const float8 g = 0.0f + vload8(0, dy + o) / pool_divisor(h0, ws, kh, kw, H, W, H + ph, W + pw, div);
+        pool_scatter_stride2(dxp, (int8)(0), g, ws, hs, he, h1, iW, (uint)ew);
 #endif
         return;
     }
@@ -349,7 +379,7 @@ __kernel void pool_backward_scatter(__global const float *dy, __global const int
     for (int h = hs; h < he; h++) pool_zero(dxp, h * iW + ws, we - ws);
     /* max and min of vector and vector: Oclgrind 21.10 misreads the (vector, scalar) forms */
     const pool_int w0 = ((int)q0 + POOL_LANES) * (int)sw - (int)pw, wlo = max(w0, (pool_int)(0)),
-                   whi = min(w0 + (int)kw, (pool_int)(iW));
+                   whi = min(w0 + ew, (pool_int)(iW));
     pool_int hit = (pool_int)(0);
     for (int h = hs; h < h1; h++) {
         const pool_int c = at - h * iW; /* the column, when the index lies in row h */
@@ -360,7 +390,7 @@ __kernel void pool_backward_scatter(__global const float *dy, __global const int
     for (int h = hs; h < he; h++) pool_zero(dxp, h * iW + ws, we - ws);
     for (uint j = 0; j < qn; j++) {
         const int w0 = (int)((q0 + j) * sw) - (int)pw, wlo = max(w0, 0), whi = min(w0 + (int)kw, iW);
-        const float g = 0.0f + dy[o + j] / pool_divisor(h0, w0, kh, kw, H, W);
+        const float g = 0.0f + dy[o + j] / pool_divisor(h0, w0, kh, kw, H, W, H + ph, W + pw, div);
         for (int h = hs; h < h1; h++)
             for (int w = wlo; w < whi; w++) dxp[h * iW + w] = g;
     }

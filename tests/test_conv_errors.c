@@ -37,7 +37,7 @@ static const clnn_dtype F = CLNN_FLOAT32, I = CLNN_INT32;
 static clnn_context *ctx, *other;
 static clnn_tensor *x, *w, *b, *y, *ybad, *dx, *dw, *db, *xi, *x3, *b5, *xo, *py, *pi, *pib, *pdx, *gy, *gyb, *c4a,
     *c4b, *rm, *rv, *sm, *si, *ny, *c3, *x1, *y1, *d5a, *d5b, *m48a, *m48b, *dg5, *aq, *ak, *av, *ap, *ao, *apb, *adq,
-    *adk, *adv, *akb;
+    *adk, *adv, *akb, *pyd, *pid;
 
 /* conv2d: forward, backward data, weights and bias */
 static void conv2d_errors(void)
@@ -101,6 +101,7 @@ static void conv2d_errors(void)
 static void pooling_errors(void)
 {
     py = make(ctx, F, 4, 2, 4, 3, 3, 7), pi = make(ctx, I, 4, 2, 4, 3, 3, 7), pib = make(ctx, I, 4, 2, 4, 3, 2, 7);
+    pyd = make(ctx, F, 4, 2, 4, 1, 3, 7), pid = make(ctx, I, 4, 2, 4, 1, 3, 7);
     pdx = make(ctx, F, 4, 2, 4, 6, 5, 7), gy = make(ctx, F, 2, 2, 4, 1, 1, 7), gyb = make(ctx, F, 2, 2, 3, 1, 1, 7);
     clnn_pool2d_options pp = {sizeof(clnn_pool2d_options), {3, 3}, {2, 2}, {1, 1}, 1}, q;
     const char *fn = "clnn_maxpool2d_forward";
@@ -120,6 +121,20 @@ static void pooling_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
     q = pp; q.kernel[0] = 9; q.pad[0] = 0; /* window larger than the image */
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.ceil_mode = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.dilation[1] = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.divisor_override = 4; /* average pooling's */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.dilation[0] = 4; /* the dilated window (9 rows) larger than the padded image (8) */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    q = pp; q.kernel[0] = 9; q.pad[0] = 0; q.ceil_mode = 1; /* ceil mode: still no window starts in the image */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &q, py, pi));
+    /* the 2-row window at pad 1, dilation 7, taps rows -1 and 6 of 6: padding only (PyTorch: -inf) */
+    q = pp; q.kernel[0] = 2; q.dilation[0] = 7;
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_maxpool2d_forward(ctx, x, &q, pyd, pid));
+    CHECK(unchanged(pyd, 7) && unchanged(pid, 7), "maxpool2d_forward: y and indices unchanged (dilation)");
     CHECK(unchanged(py, 7) && unchanged(pi, 7), "maxpool2d_forward: y and indices unchanged");
     fn = "clnn_maxpool2d_backward";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_maxpool2d_backward(NULL, py, pi, &pp, pdx));
@@ -132,6 +147,12 @@ static void pooling_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_forward(ctx, x, &pp, NULL));
     q = pp; q.count_include_pad = 2;
     EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_forward(ctx, x, &q, py));
+    q = pp; q.dilation[0] = 2; /* PyTorch's average pooling has no dilation */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_forward(ctx, x, &q, py));
+    q = pp; q.ceil_mode = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_avgpool2d_forward(ctx, x, &q, py));
+    q = pp; q.ceil_mode = 1; /* 4 x 3 outputs (the last rows' windows start in the image), not y's 3 x 3 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_avgpool2d_forward(ctx, x, &q, py));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_avgpool2d_forward(ctx, xi, &pp, py));
     CHECK(unchanged(py, 7), "avgpool2d_forward: y unchanged");
     fn = "clnn_avgpool2d_backward";
@@ -150,6 +171,49 @@ static void pooling_errors(void)
     EXPECT_FAIL(NULL, INVAL, fn, clnn_global_avgpool2d_backward(NULL, gy, pdx));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_global_avgpool2d_backward(ctx, gyb, pdx));
     CHECK(unchanged(pdx, 7), "global_avgpool2d_backward: dx unchanged");
+}
+
+/* adaptive pooling: x [2, 4, 6, 5] -> [2, 4, 4, 3] */
+static void adaptive_pooling_errors(void)
+{
+    clnn_tensor *ay = make(ctx, F, 4, 2, 4, 4, 3, 7), *ai = make(ctx, I, 4, 2, 4, 4, 3, 7);
+    clnn_tensor *aib = make(ctx, I, 4, 2, 4, 4, 2, 7), *ayc = make(ctx, F, 4, 2, 3, 4, 3, 7);
+    clnn_tensor *adx = make(ctx, F, 4, 2, 4, 6, 5, 7), *ay3 = make(ctx, F, 3, 2, 4, 12, 1, 7);
+    const char *fn = "clnn_adaptive_avgpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_avgpool2d_forward(NULL, x, ay));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, NULL, ay));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, x, NULL));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, xo, ay)); /* another context's */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, xi, ay));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x3, ay));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x, ayc)); /* 3 channels, not 4 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x, ay3)); /* 3-D */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_forward(ctx, x, ai));  /* int32 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_forward(ctx, adx, adx)); /* y is x */
+    CHECK(unchanged(ay, 7) && unchanged(adx, 7), "adaptive_avgpool2d_forward: y unchanged");
+    fn = "clnn_adaptive_avgpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_avgpool2d_backward(NULL, ay, adx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_avgpool2d_backward(ctx, ay, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_backward(ctx, ayc, adx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_avgpool2d_backward(ctx, ay, x3));
+    CHECK(unchanged(adx, 7), "adaptive_avgpool2d_backward: dx unchanged");
+    fn = "clnn_adaptive_maxpool2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_maxpool2d_forward(NULL, x, ay, ai));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ay, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ay, ay));  /* fp32 indices */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ay, aib)); /* not y's shape */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, x, ayc, ai));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_forward(ctx, xi, ay, ai));
+    CHECK(unchanged(ay, 7) && unchanged(ai, 7), "adaptive_maxpool2d_forward: y and indices unchanged");
+    fn = "clnn_adaptive_maxpool2d_backward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_adaptive_maxpool2d_backward(NULL, ay, ai, adx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, NULL, adx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, aib, adx));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, ai, x3));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_adaptive_maxpool2d_backward(ctx, ay, ai, NULL));
+    CHECK(unchanged(adx, 7), "adaptive_maxpool2d_backward: dx unchanged");
+    clnn_tensor_release(ay), clnn_tensor_release(ai), clnn_tensor_release(aib), clnn_tensor_release(ayc);
+    clnn_tensor_release(adx), clnn_tensor_release(ay3);
 }
 
 /* batch norm on x [2, 4, 6, 5] (C = 4) and layer norm (D = 5, M = 48) */
@@ -263,11 +327,13 @@ int main(void)
 
     conv2d_errors();
     pooling_errors();
+    adaptive_pooling_errors();
     norm_errors();
     attention_errors();
 
-    clnn_tensor *all[] = {x, w, b, y, ybad, dx, dw, db, xi, x3, b5, py, pi, pib, pdx, gy, gyb, c4a, c4b, rm, rv, sm, si,
-                          ny, c3, x1, y1, d5a, d5b, m48a, m48b, dg5, aq, ak, av, ap, ao, apb, adq, adk, adv, akb};
+    clnn_tensor *all[] = {x, w, b, y, ybad, dx, dw, db, xi, x3, b5, py, pi, pib, pyd, pid, pdx, gy, gyb, c4a,
+                          c4b, rm, rv, sm, si, ny, c3, x1, y1, d5a, d5b, m48a, m48b, dg5, aq, ak, av, ap, ao,
+                          apb, adq, adk, adv, akb};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
     clnn_tensor_release(xo);
     clnn_context_release(other);

@@ -17,7 +17,10 @@
  * default's bits: y, the indices and dx. The shapes cover rows of fewer and
  * more than 8 outputs (partial float8 chunks), the floor size's remainder
  * rows and columns, strides above the window (cells in no window), padding,
- * and overlapping windows (the gather). */
+ * and overlapping windows (the gather); and PyTorch's options: ceil_mode
+ * (the last window hanging over the padded input, and dropped when it would
+ * start past it), max pooling's dilation, divisor_override, and windows
+ * larger than the input. */
 #include "layer_util.h"
 #include "ref/ref.h"
 
@@ -114,13 +117,16 @@ static void check_reference(pool_case *c, ref_pool_shape *s, const char *name, c
     free(xd), free(dyd), free(ry), free(rdx), free(ridx);
 }
 
-static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
-                     int mode, int fd)
+/* One pooling (mode 0 max, 1 average with padding counted, 2 without) with
+ * the options opt, checked as the top of this file says. */
+static void run_opts(clnn_context *ctx, int N, int C, int H, int W, const clnn_pool2d_options *opt, int mode, int fd)
 {
-    ref_pool_shape s = {N * C, H, W, kh, kw, sh, sw, ph, pw, mode, 0, 0};
-    ref_pool_shape_init(&s);
-    pool_case c = {NULL, NULL, NULL, NULL, NULL, {sizeof(clnn_pool2d_options), {kh, kw}, {sh, sw}, {ph, pw}, mode == 1},
-                   mode, (size_t)N * C * H * W, (size_t)N * C * s.P * s.Q};
+    ref_pool_shape s = {N * C, H, W, opt->kernel[0], opt->kernel[1], opt->stride[0], opt->stride[1], opt->pad[0],
+                        opt->pad[1], mode, 0, 0, opt->ceil_mode, opt->dilation[0], opt->dilation[1],
+                        mode ? opt->divisor_override : 0};
+    REQUIRE(ref_pool_shape_init(&s), "a case without outputs");
+    pool_case c = {NULL, NULL, NULL, NULL, NULL, *opt, mode, (size_t)N * C * H * W, (size_t)N * C * s.P * s.Q};
+    c.prm.count_include_pad = mode == 1;
     float *x = util_random(c.nx, (unsigned)c.nx + (unsigned)mode, -1, 1);
     float *dy = util_random(c.ny, (unsigned)c.ny + 7, -1, 1);
     c.x = util_tensor(ctx, N, C, H, W, 4), c.y = util_tensor(ctx, N, C, s.P, s.Q, 4);
@@ -130,8 +136,9 @@ static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int 
     clnn_tensor_upload(c.x, x, c.nx * 4);
     clnn_tensor_upload(c.dy, dy, c.ny * 4);
     char name[160];
-    snprintf(name, sizeof name, "%s N%d C%d %dx%d k%dx%d s%d,%d p%d,%d",
-             mode == 0 ? "max" : mode == 1 ? "avg(incl pad)" : "avg(excl pad)", N, C, H, W, kh, kw, sh, sw, ph, pw);
+    snprintf(name, sizeof name, "%s N%d C%d %dx%d k%dx%d s%d,%d p%d,%d%s d%d,%d div%d",
+             mode == 0 ? "max" : mode == 1 ? "avg(incl pad)" : "avg(excl pad)", N, C, H, W, s.kh, s.kw, s.sh, s.sw,
+             s.ph, s.pw, s.ceil_mode ? " ceil" : "", s.dh, s.dw, s.divisor);
     float *gy, *gdx, *gy2, *gdx2;
     int *gidx, *gidx2;
     pool_pass(ctx, &c, &gy, &gdx, &gidx);
@@ -143,6 +150,47 @@ static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int 
     free(x), free(dy), free(gy), free(gdx), free(gidx), free(gy2), free(gdx2), free(gidx2);
     clnn_tensor_release(c.x), clnn_tensor_release(c.y), clnn_tensor_release(c.dy), clnn_tensor_release(c.dx);
     clnn_tensor_release(c.idx);
+}
+
+static void run_case(clnn_context *ctx, int N, int C, int H, int W, int kh, int kw, int sh, int sw, int ph, int pw,
+                     int mode, int fd)
+{
+    const clnn_pool2d_options opt = {sizeof opt, {kh, kw}, {sh, sw}, {ph, pw}, mode == 1, 0, {1, 1}, 0};
+    run_opts(ctx, N, C, H, W, &opt, mode, fd);
+}
+
+/* ceil_mode, dilation (max) and divisor_override (average). */
+static void run_option_cases(clnn_context *ctx)
+{
+    static const struct { int N, C, H, W, k[2], s[2], p[2], ceil, d[2], div; } cases[] = {
+        {1, 1, 1, 1, {2, 2}, {2, 2}, {0, 0}, 1, {1, 1}, 0},   /* a window larger than the input */
+        {1, 2, 1, 1, {3, 3}, {2, 2}, {1, 1}, 1, {1, 1}, 0},   /* ... with padding: avg incl pad 1/9 */
+        {2, 3, 5, 5, {2, 2}, {2, 2}, {0, 0}, 1, {1, 1}, 0},   /* the last window over the edge */
+        {1, 2, 5, 5, {3, 3}, {2, 2}, {1, 1}, 1, {1, 1}, 0},
+        {1, 2, 7, 8, {2, 2}, {2, 2}, {1, 1}, 1, {1, 1}, 0},   /* H: ceil would start past H + pad: dropped */
+        {1, 1, 8, 8, {2, 2}, {3, 3}, {1, 1}, 1, {1, 1}, 0},   /* dropped on both axes; gaps between windows */
+        {1, 3, 9, 38, {3, 3}, {2, 2}, {1, 1}, 1, {1, 1}, 0},  /* Q = 20: float8 rows, the last over the padding */
+        {2, 2, 9, 21, {2, 2}, {2, 2}, {0, 0}, 1, {1, 1}, 0},  /* Q = 11: the scatter, a partial float8 */
+        {1, 2, 2, 3, {5, 5}, {2, 3}, {2, 2}, 1, {1, 1}, 0},   /* windows larger than the input, padding */
+        {1, 2, 9, 8, {3, 2}, {1, 1}, {1, 1}, 0, {2, 3}, 0},   /* dilation: overlapping windows (the gather) */
+        {1, 2, 11, 19, {2, 2}, {3, 3}, {0, 1}, 0, {2, 2}, 0}, /* dilated, stride = extent (the scatter) */
+        {1, 1, 12, 40, {3, 2}, {1, 2}, {1, 1}, 1, {2, 2}, 0}, /* dilated, ceil, float8 rows */
+        {1, 2, 5, 6, {3, 3}, {1, 2}, {1, 1}, 1, {2, 2}, 0},   /* taps stepping over padding and the edge */
+        {2, 2, 7, 5, {3, 3}, {2, 2}, {1, 1}, 0, {1, 1}, 5},   /* divisor_override */
+        {1, 2, 9, 21, {3, 2}, {2, 2}, {1, 0}, 1, {1, 1}, -3}, /* negative, with ceil_mode, float8 rows */
+        {1, 1, 8, 34, {2, 2}, {2, 2}, {1, 1}, 0, {1, 1}, 3},  /* the scatter's float8 row of tiles */
+        {1, 2, 6, 19, {3, 3}, {1, 1}, {1, 1}, 1, {0, 0}, 0},  /* dilation 0 reads as 1 (older initializers) */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const int *k = cases[i].k, *st = cases[i].s, *p = cases[i].p, *d = cases[i].d, div = cases[i].div;
+        const int dilated = d[0] > 1 || d[1] > 1;
+        for (int mode = 0; mode < 3; mode++) {
+            if ((mode > 0 && dilated) || (mode == 0 && div)) continue; /* dilation: max only; divisor: average */
+            const clnn_pool2d_options opt = {sizeof opt,     {k[0], k[1]}, {st[0], st[1]}, {p[0], p[1]}, mode == 1,
+                                             cases[i].ceil, {d[0], d[1]}, mode ? div : 0};
+            run_opts(ctx, cases[i].N, cases[i].C, cases[i].H, cases[i].W, &opt, mode, 1);
+        }
+    }
 }
 
 static void run_global(clnn_context *ctx, int N, int C, int H, int W, int ndim_y)
@@ -219,6 +267,7 @@ static void run_global_max(clnn_context *ctx, int N, int C, int H, int W, int nd
 int main(void)
 {
     clnn_context *ctx = test_context();
+    run_option_cases(ctx);
     run_global_max(ctx, 1, 1, 1, 1, 2);
     run_global_max(ctx, 3, 7, 5, 3, 4);
     run_global_max(ctx, 2, 3, 40, 33, 2); /* planes above the scatter tile: the gather backward */

@@ -45,22 +45,35 @@ CLNN_API clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_
 CLNN_API clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db);
 
 /* ----------------------------------------------------------------- pooling
- * x, dx [N, C, H, W]; y, dy, indices [N, C, P, Q] with
- *   P = (H + 2*pad[0] - kernel[0]) / stride[0] + 1 (floor; no ceil mode), Q likewise.
- * pad[i] <= kernel[i] / 2, so every window holds at least one real pixel.
+ * x, dx [N, C, H, W]; y, dy, indices [N, C, P, Q] with PyTorch's output size
+ *   P = floor((H + 2*pad[0] - dilation[0]*(kernel[0]-1) - 1) / stride[0]) + 1, Q likewise,
+ * or with ceil_mode the ceiling instead of the floor, less one when the last
+ * window would start past the input and its left padding ((P-1)*stride[0]
+ * >= H + pad[0]); P and Q must come out >= 1. pad[i] <= kernel[i] / 2.
  * Max pooling ignores padding (it acts as -infinity) and writes, per output,
  * the index h*W + w of its maximum within the (n, c) plane (first one on ties);
- * backward routes dy to that pixel. Average pooling divides by
- * kernel[0]*kernel[1] when count_include_pad is 1 (padding counts as zeros,
- * PyTorch's default) and by the number of in-image pixels when it is 0. */
+ * backward routes dy to that pixel. Its window taps are dilation[i] apart
+ * (PyTorch's dilation); a dilated window must hold at least one input pixel
+ * (PyTorch returns -inf and an index outside the plane there; clnn refuses).
+ * Average pooling sums the in-image pixels of the window and divides by
+ * divisor_override when it is not 0, else (count_include_pad 1, PyTorch's
+ * default) by the window's size clipped to the padded input, the part of a
+ * ceil_mode window past the right padding not counted (ATen's pool_size),
+ * else (count_include_pad 0) by the number of in-image pixels. */
 /* Options of a pooling (clnn_pool2d_options_init: kernel 2x2, stride 2, no
- * padding, count_include_pad 1). NULL means those defaults. */
+ * padding, count_include_pad 1, floor mode, no dilation, no divisor
+ * override). NULL means those defaults. The fields after count_include_pad
+ * read 0 as their default, so an initializer written before them keeps its
+ * meaning. */
 typedef struct clnn_pool2d_options {
     size_t size;           /* sizeof(clnn_pool2d_options), set by clnn_pool2d_options_init */
     int kernel[2];         /* >= 1 */
     int stride[2];         /* >= 1 */
     int pad[2];            /* 0 .. kernel/2 */
     int count_include_pad; /* average pooling only: 0 or 1 */
+    int ceil_mode;         /* 0 (floor) or 1 (ceil) output size */
+    int dilation[2];       /* max pooling: >= 1 (0 reads as 1); average pooling: 0 or 1 (PyTorch's has none) */
+    int divisor_override;  /* average pooling only: 0 = none, else the divisor of every window (any sign) */
 } clnn_pool2d_options;
 
 CLNN_API void clnn_pool2d_options_init(clnn_pool2d_options *opt);
@@ -77,6 +90,20 @@ CLNN_API clnn_status clnn_avgpool2d_forward(clnn_context *ctx, const clnn_tensor
                                             clnn_tensor *y);
 CLNN_API clnn_status clnn_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
                                              const clnn_pool2d_options *params, clnn_tensor *dx);
+/* Adaptive pooling (PyTorch's AdaptiveAvgPool2d / AdaptiveMaxPool2d) of
+ * x [N, C, H, W] to y [N, C, OH, OW], any OH, OW >= 1 (y's shape gives
+ * them): output (i, j) pools rows [floor(i*H/OH), ceil((i+1)*H/OH)) and
+ * columns [floor(j*W/OW), ceil((j+1)*W/OW)), windows that may overlap.
+ * Average: the window's mean. Max: its maximum and, in indices (int32, y's
+ * shape), the index h*W + w of the first maximum. The backward passes sum,
+ * per input pixel, the gradients of the windows holding it in (i, j) order
+ * (no atomics) and overwrite dx. */
+CLNN_API clnn_status clnn_adaptive_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
+CLNN_API clnn_status clnn_adaptive_avgpool2d_backward(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *dx);
+CLNN_API clnn_status clnn_adaptive_maxpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y,
+                                                     clnn_tensor *indices);
+CLNN_API clnn_status clnn_adaptive_maxpool2d_backward(clnn_context *ctx, const clnn_tensor *dy,
+                                                      const clnn_tensor *indices, clnn_tensor *dx);
 /* y[n,c] = mean over h, w of x[n,c,h,w]; y is [N, C] or [N, C, 1, 1]. */
 CLNN_API clnn_status clnn_global_avgpool2d_forward(clnn_context *ctx, const clnn_tensor *x, clnn_tensor *y);
 /* dx[n,c,h,w] = dy[n,c] / (H*W); dy is [N, C] or [N, C, 1, 1]. */

@@ -390,6 +390,9 @@ class clnn_pool2d_options(C.Structure):
         ('stride', (C.c_int * 2)),
         ('pad', (C.c_int * 2)),
         ('count_include_pad', C.c_int),
+        ('ceil_mode', C.c_int),
+        ('dilation', (C.c_int * 2)),
+        ('divisor_override', C.c_int),
     ]
 
 class clnn_vicreg_options(C.Structure):
@@ -1482,6 +1485,28 @@ FUNCTIONS = {
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('params', 'options', C.POINTER(clnn_pool2d_options), 'const clnn_pool2d_options *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_avgpool2d_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_avgpool2d_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_maxpool2d_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('indices', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_adaptive_maxpool2d_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('indices', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'conv.h'),
     'clnn_global_avgpool2d_forward': (C.c_int, 'status', (

@@ -120,15 +120,29 @@ void ref_conv2d_backward_weights(const ref_conv_shape *s, const double *x, const
 void ref_conv2d_backward_bias(const ref_conv_shape *s, const double *dy, double *db);
 
 /* Pooling over planes = N*C of H x W; windows kh x kw, stride, pad; mode 0 max,
- * 1 average with padding counted, 2 average over in-image pixels only. */
+ * 1 average with padding counted, 2 average over in-image pixels only.
+ * ceil_mode: PyTorch's ceil output size; dh, dw: max pooling's dilation (0
+ * reads as 1); divisor: average pooling's divisor_override (0: none). From
+ * PyTorch's docs of MaxPool2d / AvgPool2d and ATen's AvgPool2d kernel (its
+ * pool_size: the window clipped to the padded input). */
 typedef struct ref_pool_shape {
     int planes, H, W, kh, kw, sh, sw, ph, pw, mode;
     int P, Q; /* filled by ref_pool_shape_init */
+    int ceil_mode, dh, dw, divisor;
 } ref_pool_shape;
-void ref_pool_shape_init(ref_pool_shape *s);
+/* Computes P and Q; returns 0 when one of them is below 1. */
+int ref_pool_shape_init(ref_pool_shape *s);
 /* argmax (max mode only, may be NULL): flat h*W + w of the first maximum. */
 void ref_pool_forward(const ref_pool_shape *s, const double *x, double *y, int *argmax);
 void ref_pool_backward(const ref_pool_shape *s, const double *x, const double *dy, double *dx);
+/* Adaptive pooling of planes of H x W to OH x OW (PyTorch's
+ * AdaptiveAvgPool2d / AdaptiveMaxPool2d): window i covers
+ * [floor(i*H/OH), ceil((i+1)*H/OH)); max (argmax as above, may be NULL) or
+ * average. dx in the scatter form. */
+void ref_adaptive_pool_forward(int planes, int H, int W, int OH, int OW, int max, const double *x, double *y,
+                               int *argmax);
+void ref_adaptive_pool_backward(int planes, int H, int W, int OH, int OW, int max, const double *x,
+                                const double *dy, double *dx);
 
 /* Batch norm over x [N, C, HW] (HW = 1 for [N, C]); gamma/beta may be NULL.
  * training: batch statistics, running_* updated when non-NULL; else running statistics. */

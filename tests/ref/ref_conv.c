@@ -63,21 +63,47 @@ void ref_conv2d_backward_bias(const ref_conv_shape *s, const double *dy, double 
     }
 }
 
-void ref_pool_shape_init(ref_pool_shape *s)
+/* PyTorch's output size: floor (or ceil) of (in + 2 pad - extent) / stride
+ * plus 1; in ceil mode less one when the last window would start at or past
+ * in + pad. */
+static int pool_size(int in, int k, int stride, int pad, int dil, int ceil_mode)
 {
-    s->P = (s->H + 2 * s->ph - s->kh) / s->sh + 1;
-    s->Q = (s->W + 2 * s->pw - s->kw) / s->sw + 1;
+    double span = (double)in + 2.0 * pad - (double)dil * (k - 1) - 1;
+    int out = (int)(ceil_mode ? ceil(span / stride) : floor(span / stride)) + 1;
+    if (ceil_mode && (out - 1) * stride >= in + pad) out--;
+    return out;
 }
 
-/* The in-image part of window (p, q) and its divisor. */
-static void window(const ref_pool_shape *s, int p, int q, int *h0, int *h1, int *w0, int *w1, double *div)
+int ref_pool_shape_init(ref_pool_shape *s)
 {
-    int hs = p * s->sh - s->ph, ws = q * s->sw - s->pw;
-    *h0 = hs < 0 ? 0 : hs;
-    *w0 = ws < 0 ? 0 : ws;
-    *h1 = hs + s->kh > s->H ? s->H : hs + s->kh;
-    *w1 = ws + s->kw > s->W ? s->W : ws + s->kw;
-    *div = s->mode == 1 ? (double)s->kh * s->kw : (double)(*h1 - *h0) * (*w1 - *w0);
+    s->P = pool_size(s->H, s->kh, s->sh, s->ph, s->dh ? s->dh : 1, s->ceil_mode);
+    s->Q = pool_size(s->W, s->kw, s->sw, s->pw, s->dw ? s->dw : 1, s->ceil_mode);
+    return s->P >= 1 && s->Q >= 1;
+}
+
+static int dil(int d) { return d ? d : 1; }
+
+/* Window (p, q): its taps are (hs + i*dh, ws + j*dw) for i < kh, j < kw,
+ * padding where outside the image. Returns the divisor of an average: the
+ * override, else the window clipped to the padded input (count_include_pad,
+ * ATen's pool_size) or the number of in-image taps. */
+static double window(const ref_pool_shape *s, int p, int q, int *hs, int *ws)
+{
+    *hs = p * s->sh - s->ph;
+    *ws = q * s->sw - s->pw;
+    if (s->divisor) return s->divisor;
+    if (s->mode == 1) {
+        int he = *hs + s->kh < s->H + s->ph ? *hs + s->kh : s->H + s->ph;
+        int we = *ws + s->kw < s->W + s->pw ? *ws + s->kw : s->W + s->pw;
+        return (double)(he - *hs) * (we - *ws);
+    }
+    int count = 0;
+    for (int i = 0; i < s->kh; i++)
+        for (int j = 0; j < s->kw; j++) {
+            int h = *hs + i * dil(s->dh), w = *ws + j * dil(s->dw);
+            count += h >= 0 && h < s->H && w >= 0 && w < s->W;
+        }
+    return count;
 }
 
 void ref_pool_forward(const ref_pool_shape *s, const double *x, double *y, int *argmax)
@@ -85,11 +111,12 @@ void ref_pool_forward(const ref_pool_shape *s, const double *x, double *y, int *
     for (int pl = 0; pl < s->planes; pl++)
         for (int p = 0; p < s->P; p++)
             for (int q = 0; q < s->Q; q++) {
-                int h0, h1, w0, w1, best_i = -1;
-                double div, sum = 0, best = -INFINITY;
-                window(s, p, q, &h0, &h1, &w0, &w1, &div);
-                for (int h = h0; h < h1; h++)
-                    for (int w = w0; w < w1; w++) {
+                int hs, ws, best_i = -1;
+                double sum = 0, best = -INFINITY, div = window(s, p, q, &hs, &ws);
+                for (int i = 0; i < s->kh; i++)
+                    for (int j = 0; j < s->kw; j++) {
+                        int h = hs + i * dil(s->dh), w = ws + j * dil(s->dw);
+                        if (h < 0 || h >= s->H || w < 0 || w >= s->W) continue;
                         double v = x[((size_t)pl * s->H + h) * s->W + w];
                         sum += v;
                         if (best_i < 0 || v > best) best = v, best_i = h * s->W + w;
@@ -106,15 +133,66 @@ void ref_pool_backward(const ref_pool_shape *s, const double *x, const double *d
     for (int pl = 0; pl < s->planes; pl++)
         for (int p = 0; p < s->P; p++)
             for (int q = 0; q < s->Q; q++) {
-                int h0, h1, w0, w1, best_i = -1;
-                double div, best = -INFINITY, g = dy[((size_t)pl * s->P + p) * s->Q + q];
-                window(s, p, q, &h0, &h1, &w0, &w1, &div);
-                for (int h = h0; h < h1; h++)
-                    for (int w = w0; w < w1; w++) {
-                        size_t i = ((size_t)pl * s->H + h) * s->W + w;
-                        if (s->mode != 0) dx[i] += g / div;
-                        else if (best_i < 0 || x[i] > best) best = x[i], best_i = (int)i;
+                int hs, ws, best_i = -1;
+                double best = -INFINITY, g = dy[((size_t)pl * s->P + p) * s->Q + q], div = window(s, p, q, &hs, &ws);
+                for (int i = 0; i < s->kh; i++)
+                    for (int j = 0; j < s->kw; j++) {
+                        int h = hs + i * dil(s->dh), w = ws + j * dil(s->dw);
+                        if (h < 0 || h >= s->H || w < 0 || w >= s->W) continue;
+                        size_t k = ((size_t)pl * s->H + h) * s->W + w;
+                        if (s->mode != 0) dx[k] += g / div;
+                        else if (best_i < 0 || x[k] > best) best = x[k], best_i = (int)k;
                     }
                 if (s->mode == 0) dx[best_i] += g;
+            }
+}
+
+/* Adaptive window i of n over a side of `in`: [floor(i*in/n), ceil((i+1)*in/n)). */
+static void adaptive_window(int i, int in, int n, int *start, int *end)
+{
+    *start = (int)floor((double)i * in / n);
+    *end = (int)ceil((double)(i + 1) * in / n);
+}
+
+void ref_adaptive_pool_forward(int planes, int H, int W, int OH, int OW, int max, const double *x, double *y,
+                               int *argmax)
+{
+    for (int pl = 0; pl < planes; pl++)
+        for (int i = 0; i < OH; i++)
+            for (int j = 0; j < OW; j++) {
+                int h0, h1, w0, w1, best_i = -1;
+                double sum = 0, best = -INFINITY;
+                adaptive_window(i, H, OH, &h0, &h1);
+                adaptive_window(j, W, OW, &w0, &w1);
+                for (int h = h0; h < h1; h++)
+                    for (int w = w0; w < w1; w++) {
+                        double v = x[((size_t)pl * H + h) * W + w];
+                        sum += v;
+                        if (best_i < 0 || v > best) best = v, best_i = h * W + w;
+                    }
+                size_t o = ((size_t)pl * OH + i) * OW + j;
+                y[o] = max ? best : sum / ((double)(h1 - h0) * (w1 - w0));
+                if (argmax) argmax[o] = best_i;
+            }
+}
+
+void ref_adaptive_pool_backward(int planes, int H, int W, int OH, int OW, int max, const double *x,
+                                const double *dy, double *dx)
+{
+    memset(dx, 0, sizeof *dx * (size_t)planes * H * W);
+    for (int pl = 0; pl < planes; pl++)
+        for (int i = 0; i < OH; i++)
+            for (int j = 0; j < OW; j++) {
+                int h0, h1, w0, w1, best_i = -1;
+                double best = -INFINITY, g = dy[((size_t)pl * OH + i) * OW + j];
+                adaptive_window(i, H, OH, &h0, &h1);
+                adaptive_window(j, W, OW, &w0, &w1);
+                for (int h = h0; h < h1; h++)
+                    for (int w = w0; w < w1; w++) {
+                        size_t k = ((size_t)pl * H + h) * W + w;
+                        if (!max) dx[k] += g / ((double)(h1 - h0) * (w1 - w0));
+                        else if (best_i < 0 || x[k] > best) best = x[k], best_i = (int)k;
+                    }
+                if (max) dx[best_i] += g;
             }
 }

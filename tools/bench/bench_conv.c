@@ -1,8 +1,8 @@
 /* Group "conv": conv2d forward, its two backward passes and attention
  * forward in GFLOPS against CLBlast SGEMM of the equivalent GEMM measured in
  * the same run (the im2col / col2im passes are counted in clnn's time, not in
- * the flops), and batch norm forward and backward (training) and max and average pooling
- * forward and backward in GB/s against the device copy bandwidth. */
+ * the flops), and batch norm forward and backward (training) and max, average and
+ * adaptive pooling forward and backward in GB/s against the device copy bandwidth. */
 #include "bench.h"
 
 #include <stdio.h>
@@ -16,6 +16,7 @@ typedef struct conv_args {
 } conv_args;
 
 enum { POOL_FWD, POOL_BWD, AVG_FWD, AVG_BWD, N_POOL_OPS };
+enum { ADAPTIVE_MAX_FWD, ADAPTIVE_MAX_BWD, ADAPTIVE_AVG_FWD, ADAPTIVE_AVG_BWD, N_ADAPTIVE_OPS };
 typedef struct pool_args {
     clnn_tensor *x, *y, *indices, *dx; /* y doubles as dy */
     clnn_pool2d_options p;
@@ -63,6 +64,19 @@ static int run_pool(void *p)
     case POOL_BWD: st = clnn_maxpool2d_backward(bench_ctx, a->y, a->indices, &a->p, a->dx); break;
     case AVG_FWD: st = clnn_avgpool2d_forward(bench_ctx, a->x, &a->p, a->y); break;
     default: st = clnn_avgpool2d_backward(bench_ctx, a->y, &a->p, a->dx); break;
+    }
+    return st != CLNN_OK;
+}
+
+static int run_adaptive_pool(void *p)
+{
+    pool_args *a = p;
+    clnn_status st;
+    switch (a->op) {
+    case ADAPTIVE_MAX_FWD: st = clnn_adaptive_maxpool2d_forward(bench_ctx, a->x, a->y, a->indices); break;
+    case ADAPTIVE_MAX_BWD: st = clnn_adaptive_maxpool2d_backward(bench_ctx, a->y, a->indices, a->dx); break;
+    case ADAPTIVE_AVG_FWD: st = clnn_adaptive_avgpool2d_forward(bench_ctx, a->x, a->y); break;
+    default: st = clnn_adaptive_avgpool2d_backward(bench_ctx, a->y, a->dx); break;
     }
     return st != CLNN_OK;
 }
@@ -142,6 +156,33 @@ out:
     clnn_tensor_release(a.x), clnn_tensor_release(a.y), clnn_tensor_release(a.indices), clnn_tensor_release(a.dx);
 }
 
+/* Adaptive pooling of 30 x 30 planes to 7 x 7 (windows of 5 overlapping by
+ * one: the adaptive kernels, not the fixed-window ones). */
+static void bench_adaptive_pool(bench_env *env)
+{
+    size_t N = env->quick ? 16 : 64, C = 64, H = 30, P = 7, ishape[4] = {N, C, P, P};
+    pool_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, N, C, P, P, 0), NULL, tensor(env, 4, N, C, H, H, 0),
+                   {0}, 0};
+    if (!a.x || !a.y || !a.dx || clnn_tensor_create(env->ctx, CLNN_INT32, 4, ishape, &a.indices) != CLNN_OK) {
+        fprintf(stderr, "bench adaptive pool: %s\n", clnn_last_error(env->ctx));
+        goto out;
+    }
+    static const char *const names[N_ADAPTIVE_OPS] = {"adaptive maxpool fwd", "adaptive maxpool bwd",
+                                                      "adaptive avgpool fwd", "adaptive avgpool bwd"};
+    for (a.op = 0; a.op < N_ADAPTIVE_OPS; a.op++) { /* forward first: the backward reads its indices */
+        /* the least traffic: x (or dx) once, y (or dy) once, the indices once for max */
+        const int max = a.op < ADAPTIVE_AVG_FWD;
+        double bytes = 4.0 * (double)(N * C) * (double)(H * H + P * P * (max ? 2 : 1));
+        double t = bench_time(env, run_adaptive_pool, &a);
+        char name[96];
+        snprintf(name, sizeof name, "%s N%zu C%zu %zux%zu -> %zux%zu", names[a.op], N, C, H, H, P, P);
+        if (t > 0) bench_report(env, "conv", name, bytes / t * 1e-9, "GB/s", env->copy_gbps, "copy bandwidth");
+        else fprintf(stderr, "bench adaptive pool: %s\n", clnn_last_error(env->ctx));
+    }
+out:
+    clnn_tensor_release(a.x), clnn_tensor_release(a.y), clnn_tensor_release(a.indices), clnn_tensor_release(a.dx);
+}
+
 static void bench_batchnorm(bench_env *env)
 {
     size_t N = env->quick ? 2 : 8, C = 64, H = 32;
@@ -191,5 +232,6 @@ void bench_conv(bench_env *env)
     bench_conv2d(env);
     bench_batchnorm(env);
     bench_maxpool(env);
+    bench_adaptive_pool(env);
     bench_attention(env);
 }
