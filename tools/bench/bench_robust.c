@@ -24,6 +24,9 @@ enum {
     OP_AAER,
     OP_JACOBIAN,
     OP_FAIRRET,
+    OP_ELLE_PENALTY,
+    OP_FLOODING,
+    OP_SPECTRAL_TARGET,
     N_OPS,
     OP_ISOSCORE = N_OPS /* GEMM-bound: its own row against CLBlast */
 };
@@ -31,9 +34,11 @@ static const char *const op_names[N_OPS] = {"PGD L-inf step", "PGD L2 step",  "r
                                             "ARoW robust KL", "VAE KL",       "VAE reparameterize",
                                             "iFlood rows",    "pseudo-labels", "DINO loss",
                                             "Lp-Reg",         "ELLE points",   "group DRO (4 groups), rows",
-                                            "AAER",           "Jacobian step", "fairret (4 groups)"};
+                                            "AAER",           "Jacobian step", "fairret (4 groups)",
+                                            "ELLE penalty, 3 branches' rows", "flooding, one gradient",
+                                            "spectral norm toward 1, gradient"};
 /* fp32 arrays of the problem's size each op reads or writes once */
-static const int op_arrays[N_OPS] = {5, 5, 3, 4, 4, 4, 2, 1, 3, 2, 4, 2, 6, 4, 5};
+static const int op_arrays[N_OPS] = {5, 5, 3, 4, 4, 4, 2, 1, 3, 2, 4, 2, 6, 4, 5, 6, 2, 2};
 
 typedef struct robust_args {
     clnn_context *ctx;
@@ -41,6 +46,8 @@ typedef struct robust_args {
     size_t rows, cols;
     clnn_tensor *a, *b, *c, *d, *labels, *row_losses, *vec_c, *vec_r, *loss, *groups, *q;
     clnn_tensor *vecs, *dvecs, *q4; /* [rows, 10] projections and their dlogits; [rows, 4] group features */
+    clnn_tensor *u_cols;            /* [cols]: the spectral gradient's v */
+    clnn_tensor *flooded;           /* [1]: flooding's output */
     const clnn_label_weights *weights;
 } robust_args;
 
@@ -74,6 +81,12 @@ static int run_op(void *p)
         return clnn_jacobian_penalty_step(x->ctx, x->a, x->vecs, x->b, 0.01f, 1, 0.01f, 0, x->loss, x->c,
                                           x->dvecs) != CLNN_OK;
     case OP_FAIRRET: return clnn_fairret_loss(x->ctx, x->row_losses, x->q4, x->loss, x->vec_r) != CLNN_OK;
+    case OP_ELLE_PENALTY:
+        return clnn_elle_penalty(x->ctx, x->row_losses, x->vec_r, x->row_losses, x->row_losses, 1.0f, x->loss, x->b,
+                                 x->c, x->d) != CLNN_OK;
+    case OP_FLOODING: return clnn_flooding(x->ctx, x->loss, 0.1f, x->flooded, &x->c, 1) != CLNN_OK;
+    case OP_SPECTRAL_TARGET: /* u [rows], v [cols] from the rows' vectors, sigma one element */
+        return clnn_reg_spectral_target_grad(x->ctx, x->row_losses, x->u_cols, x->loss, 0.1f, 2, x->c) != CLNN_OK;
     default: return clnn_isoscore_penalty(x->ctx, x->a, NULL, 0.0f, 1.0f, x->loss, x->c) != CLNN_OK;
     }
 }
@@ -116,8 +129,8 @@ static clnn_tensor *ints_of(bench_env *env, size_t rows, size_t cols, int ignore
 
 static void release_args(robust_args *x)
 {
-    clnn_tensor *all[] = {x->a,     x->b,     x->c,    x->d,      x->labels, x->row_losses, x->vec_c,
-                          x->vec_r, x->loss,  x->groups, x->q,    x->vecs,   x->dvecs,      x->q4};
+    clnn_tensor *all[] = {x->a,     x->b,     x->c,      x->d,    x->labels, x->row_losses, x->vec_c, x->vec_r,
+                          x->loss,  x->groups, x->q,     x->vecs, x->dvecs,  x->q4,         x->u_cols, x->flooded};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
 
@@ -127,10 +140,11 @@ static int make_args(bench_env *env, size_t rows, size_t cols, robust_args *x)
                        f32(env, rows, cols, -0.01f, 0.01f, 2), f32(env, rows, cols, 0, 0, 3), ints_of(env, rows, cols, 1),
                        f32(env, rows, 1, 0, 1, 4), f32(env, cols, 1, -0.1f, 0.1f, 5), f32(env, rows, 1, 0, 2, 6),
                        f32(env, 1, 1, 0, 0, 7), NULL, f32(env, 4, 1, 0.25f, 0.25f, 8),
-                       f32(env, rows, 10, -1, 1, 9), f32(env, rows, 10, 0, 0, 10), f32(env, rows, 4, 0, 1, 11)};
+                       f32(env, rows, 10, -1, 1, 9), f32(env, rows, 10, 0, 0, 10), f32(env, rows, 4, 0, 1, 11),
+                       f32(env, cols, 1, -1, 1, 12), f32(env, 1, 1, 0, 0, 13)};
     x->groups = ints_of(env, rows, 4, 0);
     return x->a && x->b && x->c && x->d && x->labels && x->row_losses && x->vec_c && x->vec_r && x->loss &&
-           x->groups && x->q && x->vecs && x->dvecs && x->q4;
+           x->groups && x->q && x->vecs && x->dvecs && x->q4 && x->u_cols && x->flooded;
 }
 
 void bench_robust(bench_env *env)
