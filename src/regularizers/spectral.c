@@ -72,10 +72,10 @@ clnn_status clnn_reg_spectral_value(clnn_context *ctx, const clnn_tensor *sigma,
     return clnn__reduce(ctx, fn, &d, value->buffer, 0);
 }
 
-clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
-                                   const clnn_tensor *sigma, float lambda, clnn_tensor *grad)
+/* grad += 2λ·f(σ)·u·vᵀ (reg_outer; variant: f's -D option, NULL for f(σ) = σ). */
+static clnn_status outer_grad(clnn_context *ctx, const char *fn, const clnn_tensor *u, const clnn_tensor *v,
+                              const clnn_tensor *sigma, float lambda, const char *variant, clnn_tensor *grad)
 {
-    CLNN_ENTRY(ctx);
     TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
     TRY(check_uv(ctx, fn, grad, u, v, sigma));
@@ -85,7 +85,14 @@ clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, cons
     cl_float coef = 2.0f * lambda;
     clnn__karg a[] = {KARG_BUF(grad->buffer), KARG_BUF(u->buffer), KARG_BUF(v->buffer), KARG_BUF(sigma->buffer),
                       KARG(r), KARG(c), KARG(coef)};
-    return clnn__reg_terms_run(ctx, fn, REG_TERMS_OUTER, NULL, grad->count, sizeof a / sizeof a[0], a);
+    return clnn__reg_terms_run(ctx, fn, REG_TERMS_OUTER, variant, grad->count, sizeof a / sizeof a[0], a);
+}
+
+clnn_status clnn_reg_spectral_grad(clnn_context *ctx, const clnn_tensor *u, const clnn_tensor *v,
+                                   const clnn_tensor *sigma, float lambda, clnn_tensor *grad)
+{
+    CLNN_ENTRY(ctx);
+    return outer_grad(ctx, fn, u, v, sigma, lambda, NULL, grad);
 }
 
 /* k of the spectral target: an integer in [1, 8] (its -D variant). */
@@ -115,18 +122,9 @@ clnn_status clnn_reg_spectral_target_grad(clnn_context *ctx, const clnn_tensor *
                                           const clnn_tensor *sigma, float lambda, unsigned k, clnn_tensor *grad)
 {
     CLNN_ENTRY(ctx);
-    TRY(clnn__check_range(ctx, fn, "lambda", lambda, 0.0f, INFINITY));
     char variant[32];
     TRY(target_variant(ctx, fn, k, variant, sizeof variant));
-    TRY(clnn__check_f32(ctx, fn, "grad", grad, 0));
-    TRY(check_uv(ctx, fn, grad, u, v, sigma));
-    size_t rows, cols;
-    clnn__rows_cols(grad, &rows, &cols);
-    cl_uint r = (cl_uint)rows, c = (cl_uint)cols;
-    cl_float coef = 2.0f * lambda;
-    clnn__karg a[] = {KARG_BUF(grad->buffer), KARG_BUF(u->buffer), KARG_BUF(v->buffer), KARG_BUF(sigma->buffer),
-                      KARG(r), KARG(c), KARG(coef)};
-    return clnn__reg_terms_run(ctx, fn, REG_TERMS_OUTER, variant, grad->count, sizeof a / sizeof a[0], a);
+    return outer_grad(ctx, fn, u, v, sigma, lambda, variant, grad);
 }
 
 clnn_status clnn_spectral_normalize(clnn_context *ctx, const clnn_tensor *w, const clnn_tensor *sigma,

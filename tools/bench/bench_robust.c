@@ -151,7 +151,7 @@ void bench_robust(bench_env *env)
 {
     /* [rows, cols]: CIFAR-sized samples (3072) for the perturbations, 1000
      * classes for the row losses, 128 latent units for the VAE */
-    const size_t big = env->quick ? 1024 : 8192;
+    const size_t big = env->quick ? 256 : 8192;
     for (int op = 0; op < N_OPS; op++) {
         const int image = op <= OP_START_L2 || op == OP_ELLE_POINTS || op == OP_JACOBIAN;
         const int latent = op == OP_VAE_KL || op == OP_REPARAM;
