@@ -10,6 +10,7 @@
  * 3.1 (see layers_softmax.cl). */
 #include "rowreduce.clh"
 #include "rowweight.clh"
+#include "powg.clh"
 
 /* Elements per partial of the point-wise losses. Fixed: it sets the order of
  * summation, so it is not a tuning parameter. */
@@ -167,4 +168,73 @@ __kernel void loss_sum(__global float *out, __global const float *partial, __glo
 {
     const rowstat r = row_reduce(ROW_SUM, partial, partial, n, 0.0f, lanes, scratch);
     if (get_local_id(0) == 0) out[0] = (use_scale_buf ? scale_buf[0] : scale_const) * r.a;
+}
+
+/* The element losses of clnn_sigmoid_loss (include/clnn/layers.h): logit x,
+ * target t, weight w, positive-class weight pw; p = sigmoid(x), softplus
+ * from one exp and one log1p (stable for either sign).
+ * BCE (gamma = 0, no alpha):  l = w (pw t softplus(−x) + (1 − t) softplus(x)),
+ *                             dl/dx = w (p (pw t + 1 − t) − pw t)
+ * focal (torchvision's sigmoid_focal_loss):
+ *   ce = t softplus(−x) + (1 − t) softplus(x), p_t = p t + (1 − p)(1 − t),
+ *   m = (1 − p_t)^gamma, a_t = alpha t + (1 − alpha)(1 − t) (1 without alpha),
+ *   l = w a_t ce m,  dl/dx = w a_t ((p − t) m − ce gamma (1 − p_t)^(gamma − 1) p (1 − p)(2t − 1)),
+ *   the last factor taken as 0 where 1 − p_t is 0 (then p (1 − p) is too). */
+static inline float sigmoid_term(const float x, const float t, const float w, const float pw, const float gamma,
+                                 const float alpha, float *dx)
+{
+    const float e = clnn_expf(-fabs(x)), l1pe = clnn_log1pf(e);
+    const float p = x >= 0.0f ? 1.0f / (1.0f + e) : e / (1.0f + e), q = x >= 0.0f ? e / (1.0f + e) : 1.0f / (1.0f + e);
+    const float sp_neg = fmax(-x, 0.0f) + l1pe, sp_pos = fmax(x, 0.0f) + l1pe; /* softplus(−x), softplus(x) */
+    if (gamma == 0.0f && alpha < 0.0f) {
+        *dx = w * (p * (pw * t + 1.0f - t) - pw * t);
+        return w * (pw * t * sp_neg + (1.0f - t) * sp_pos);
+    }
+    const float ce = t * sp_neg + (1.0f - t) * sp_pos, one_m_pt = p * (1.0f - t) + q * t; /* 1 − p_t */
+    const float at = alpha < 0.0f ? 1.0f : alpha * t + (1.0f - alpha) * (1.0f - t);
+    float m = 1.0f, dm = 0.0f;
+    if (gamma != 0.0f) {
+        m = pow_g1(one_m_pt, gamma);
+        dm = one_m_pt > 0.0f ? -gamma * (m / one_m_pt) * p * q * (2.0f * t - 1.0f) : 0.0f;
+    }
+    *dx = w * at * ((p - t) * m + ce * dm);
+    return w * at * ce * m;
+}
+
+/* clnn_sigmoid_loss over LOSS_CHUNK elements per work-group: partial[chunk] =
+ * the sum of the terms (lanes, then the skeleton's fixed tree), grad = scale
+ * dl/dx, values[i] = term i with LOSS_VALUES (the reduction NONE). weight:
+ * per class (e mod C) or per element (weight_full), pos_weight per class. */
+__kernel void sigmoid_loss(__global float *partial, __global float *values, __global float *grad,
+                           __global const float *x, __global const float *t, __global const float *weight,
+                           __global const float *pos_weight, const uint n, const divisor classes, const uint lanes,
+                           const float gamma, const float alpha, const int has_weight, const int weight_full,
+                           const int has_pos_weight, const float scale, const int want_grad,
+                           __local rowstat *scratch)
+{
+    const uint chunk = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
+    const uint start = chunk * LOSS_CHUNK, len = min((uint)LOSS_CHUNK, n - start);
+    for (uint lane = lid; lane < lanes; lane += nloc) {
+        rowstat r = rowstat_empty();
+        for (uint j = lane; j < len; j += lanes) {
+            const uint e = start + j;
+            uint row;
+            const uint c = split_by(e, classes, &row);
+            float w = 1.0f, pw = 1.0f, dx;
+            if (has_weight) w = weight[weight_full ? e : c];
+            if (has_pos_weight) pw = pos_weight[c];
+            const float v = sigmoid_term(x[e], t[e], w, pw, gamma, alpha, &dx);
+            r.a += v;
+            if (want_grad) grad[e] = scale * dx;
+#if LOSS_VALUES
+            values[e] = v;
+#endif
+        }
+        scratch[lane] = r;
+    }
+#if !LOSS_VALUES
+    (void)values;
+#endif
+    const rowstat r = row_merge_lanes(lanes, scratch);
+    if (lid == 0) partial[chunk] = r.a;
 }

@@ -22,6 +22,7 @@
 #include "logexp.clh"
 #include "rowreduce.clh"
 #include "rowweight.clh"
+#include "powg.clh"
 
 /* 1: the py_loss variant with the normalized focal loss's second pass. */
 #ifndef LOSS_NFL
@@ -47,30 +48,6 @@ typedef struct lterm {
     float g0, g1, g2; /* LT_FOCAL: gamma; LT_ASL: gamma+, gamma-, clip */
     float scale;     /* LT_ASL: gradient scale */
 } lterm;
-
-/* x^g for x >= 0 (pow(0, 0) = 1). Multiples of 1/2 up to 8 (the papers'
- * gamma 0, 0.5, 1, 2, 4) by multiplication and one sqrt, several times faster
- * than pow (and pown) on CPU runtimes; other exponents by the builtin pow,
- * element by element in both forms (the same bits). */
-static inline float pow_g1(const float x, const float g)
-{
-    const float twice = 2.0f * g;
-    if (twice != floor(twice) || g > 8.0f) return pow(x, g);
-    float r = twice != 2.0f * floor(g) ? sqrt(x) : 1.0f;
-    for (int i = 0; i < (int)g; i++) r *= x;
-    return r;
-}
-
-static inline float8 pow_g8(const float8 x, const float g)
-{
-    const float twice = 2.0f * g;
-    if (twice != floor(twice) || g > 8.0f)
-        return (float8)(pow(x.s0, g), pow(x.s1, g), pow(x.s2, g), pow(x.s3, g), pow(x.s4, g), pow(x.s5, g),
-                        pow(x.s6, g), pow(x.s7, g));
-    float8 r = twice != 2.0f * floor(g) ? sqrt(x) : (float8)(1.0f);
-    for (int i = 0; i < (int)g; i++) r *= x;
-    return r;
-}
 
 /* The encouraging loss's bonus b(p) of l = log p (include/clnn/losses.h):
  * log(max(1 - p, 1e-5)), continued by its tangent beyond p = le when le < 1;

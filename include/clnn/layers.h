@@ -218,6 +218,35 @@ CLNN_API clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *
                                           const clnn_tensor *targets, clnn_reduction reduction,
                                           clnn_tensor *loss, clnn_tensor *dlogits);
 
+/* Options of clnn_sigmoid_loss (set up with clnn_sigmoid_loss_options_init:
+ * MEAN, no weights, gamma 0, no alpha: plain BCE with logits). */
+typedef struct clnn_sigmoid_loss_options {
+    size_t size; /* sizeof(clnn_sigmoid_loss_options), set by the _init */
+    clnn_reduction reduction;
+    const clnn_tensor *weight;     /* NULL, fp32 [C] (per class: the logits' last dimension) or the logits' count */
+    const clnn_tensor *pos_weight; /* NULL or fp32 [C]: BCE's weight of the positive term (gamma 0, no alpha) */
+    float gamma;                   /* focal exponent, finite and >= 0; 0: BCE */
+    float alpha;                   /* focal class balance in [0, 1], or < 0: none (torchvision: 0.25) */
+} clnn_sigmoid_loss_options;
+
+CLNN_API void clnn_sigmoid_loss_options_init(clnn_sigmoid_loss_options *opt);
+
+/* Element-wise losses of logits x and targets t in [0, 1] (the same count;
+ * classes C = the logits' last dimension), p = sigmoid(x):
+ *   BCE with logits, PyTorch's weight= and pos_weight= (gamma 0, alpha < 0):
+ *     l = w (pw t softplus(−x) + (1 − t) softplus(x))
+ *   sigmoid focal loss (torchvision.ops.sigmoid_focal_loss; gamma > 0 or
+ *   alpha >= 0): with ce the BCE above (pw = 1) and p_t = p t + (1 − p)(1 − t),
+ *     l = w a_t (1 − p_t)^gamma ce,   a_t = alpha t + (1 − alpha)(1 − t) (1 without alpha)
+ * w: weight (1 without), pw: pos_weight (1 without; refused with focal).
+ * MEAN divides the sum by the element count (as both PyTorch functions do,
+ * weights or not); NONE writes each element's l. dlogits = scale dl/dx. The
+ * sums are chunked in a fixed order (deterministic); opt NULL: plain BCE,
+ * MEAN. */
+CLNN_API clnn_status clnn_sigmoid_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
+                                       const clnn_sigmoid_loss_options *opt, clnn_tensor *loss,
+                                       clnn_tensor *dlogits);
+
 /* ---------------------------------------------------------------- dropout */
 
 /* Inverted dropout: element i is kept iff clnn_philox_uniform(seed, stream, i)

@@ -374,6 +374,16 @@ class clnn_cross_entropy_options(C.Structure):
         ('row_weights', C.c_void_p),
     ]
 
+class clnn_sigmoid_loss_options(C.Structure):
+    _fields_ = [
+        ('size', C.c_size_t),
+        ('reduction', C.c_int),
+        ('weight', C.c_void_p),
+        ('pos_weight', C.c_void_p),
+        ('gamma', C.c_float),
+        ('alpha', C.c_float),
+    ]
+
 class clnn_conv2d_options(C.Structure):
     _fields_ = [
         ('size', C.c_size_t),
@@ -461,7 +471,7 @@ class clnn_perturb_options(C.Structure):
         ('hi', C.c_float),
     ]
 
-STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
+STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
 # struct fields of an enum type: struct -> {field: enum}
 FIELD_ENUMS = {
     'clnn_device_info': {'type': 'clnn_device_type'},
@@ -469,6 +479,7 @@ FIELD_ENUMS = {
     'clnn_optim_options': {'kind': 'clnn_optimizer'},
     'clnn_tune_options': {'strategy': 'clnn_tune_strategy'},
     'clnn_cross_entropy_options': {'reduction': 'clnn_reduction'},
+    'clnn_sigmoid_loss_options': {'reduction': 'clnn_reduction'},
     'clnn_margin_options': {'kind': 'clnn_margin_kind', 'reduction': 'clnn_reduction'},
     'clnn_contrastive_options': {'reduction': 'clnn_reduction'},
     'clnn_perturb_options': {'kind': 'clnn_perturb_kind'},
@@ -479,6 +490,7 @@ FIELD_TENSORS = {
     'clnn_param': {'w': True, 'g': False, 'm': True, 'v': True, 'mask': False},
     'clnn_label_weights': {'row_weights': False, 'class_weights': False},
     'clnn_cross_entropy_options': {'class_weights': False, 'row_weights': False},
+    'clnn_sigmoid_loss_options': {'weight': False, 'pos_weight': False},
 }
 
 # name: (restype, return kind, ((parameter, kind, argtype, C type), ...), header)
@@ -1383,6 +1395,17 @@ FUNCTIONS = {
         ('logits', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('targets', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('reduction', 'enum', C.c_int, 'clnn_reduction'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dlogits', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'layers.h'),
+    'clnn_sigmoid_loss_options_init': (None, 'void', (
+        ('opt', 'struct_out', C.POINTER(clnn_sigmoid_loss_options), 'clnn_sigmoid_loss_options *'),
+    ), 'layers.h'),
+    'clnn_sigmoid_loss': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('logits', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('targets', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_sigmoid_loss_options), 'const clnn_sigmoid_loss_options *'),
         ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dlogits', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'layers.h'),

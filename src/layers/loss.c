@@ -4,7 +4,10 @@
  * per-row or per-element values, common/loss_value.h); the gradient comes out of
  * the same pass as the partials. */
 #include "common/label_weights.h"
+#include "divisor.h"
 #include "tune_family.h"
+
+#include <math.h>
 
 #define LOSS_CHUNK 4096 /* elements per partial of the point-wise losses, as in cl/layers_loss.cl */
 #define ROW_BCE_MODE 5  /* ROW_BCE and ROW_MSE of cl/rowreduce.clh */
@@ -17,7 +20,8 @@
 /* ---------------------------------------------------------------- tuning */
 
 /* [P0 rows, P1 classes]; loss.sum: the sum of P0 x P1 row losses (rows of
- * 16 classes); loss.row_weights always runs on {1, 256}. */
+ * 16 classes); loss.row_weights always runs on {1, 256}; loss.sigmoid: the
+ * focal form on [P0, P1]. */
 static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -29,6 +33,14 @@ static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, cons
         EX_STEP(&b, clnn_cross_entropy_soft(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &o, loss, grad));
     else if (t == &clnn__tune_loss_pointwise)
         EX_STEP(&b, clnn_mse_loss(ctx, x, EX_RAND(&b, rows, cols), CLNN_REDUCE_MEAN, loss, grad));
+    else if (t == &clnn__tune_loss_sigmoid) { /* the focal form, per-class weights */
+        clnn_sigmoid_loss_options so;
+        clnn_sigmoid_loss_options_init(&so);
+        so.gamma = 2.0f;
+        so.alpha = 0.25f;
+        so.weight = EX_UNIFORM(&b, 0.5f, 1.5f, cols);
+        EX_STEP(&b, clnn_sigmoid_loss(ctx, x, EX_UNIFORM(&b, 0.0f, 1.0f, rows, cols), &so, loss, grad));
+    }
     else
         EX_STEP(&b, clnn_cross_entropy_labels(ctx, x, clnn__exercise_ints(&b, rows, cols, 7), &o, loss, grad));
     return clnn__exercise_end(&b);
@@ -170,4 +182,58 @@ clnn_status clnn_bce_with_logits(clnn_context *ctx, const clnn_tensor *logits, c
     CLNN_ENTRY(ctx);
     return pointwise_loss(ctx, fn, ROW_BCE_MODE, logits, targets, "logits", "targets", reduction, loss, dlogits,
                           "dlogits");
+}
+
+void clnn_sigmoid_loss_options_init(clnn_sigmoid_loss_options *opt)
+{
+    if (!opt) return;
+    *opt = (clnn_sigmoid_loss_options){sizeof *opt, CLNN_REDUCE_MEAN, NULL, NULL, 0.0f, -1.0f};
+}
+
+clnn_status clnn_sigmoid_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *targets,
+                              const clnn_sigmoid_loss_options *opt, clnn_tensor *loss, clnn_tensor *dlogits)
+{
+    CLNN_ENTRY(ctx);
+    CLNN_OPTIONS_ARG(clnn_sigmoid_loss_options, opt);
+    size_t rows, cols;
+    TRY(clnn__check_reduction(ctx, fn, opt->reduction));
+    TRY(clnn__check_rows(ctx, fn, "logits", logits, &rows, &cols));
+    TRY(clnn__check_like(ctx, fn, "targets", targets, "logits", logits));
+    CHECK_ARG(ctx, clnn__is_finite(opt->gamma) && opt->gamma >= 0.0f, "%s: gamma %g is not finite and >= 0", fn,
+              (double)opt->gamma);
+    CHECK_ARG(ctx, !(opt->alpha > 1.0f) && !isnan(opt->alpha), "%s: alpha %g is not in [0, 1] (or < 0: none)", fn,
+              (double)opt->alpha);
+    const int focal = opt->gamma != 0.0f || opt->alpha >= 0.0f;
+    if (opt->weight) {
+        TRY(clnn__check_f32(ctx, fn, "weight", opt->weight, 0));
+        CHECK_SHAPE(ctx, opt->weight->count == cols || opt->weight->count == logits->count,
+                    "%s: weight has %zu elements; it must have one per class (%zu) or per logit (%zu)", fn,
+                    opt->weight->count, cols, logits->count);
+    }
+    if (opt->pos_weight) {
+        TRY(clnn__check_f32(ctx, fn, "pos_weight", opt->pos_weight, cols));
+        CHECK_ARG(ctx, !focal, "%s: pos_weight is BCE's (gamma 0, no alpha); the focal loss has alpha", fn);
+    }
+    const clnn__loss_red red = {opt->reduction, logits->count, "element"};
+    const clnn_tensor *in[] = {logits, targets, opt->weight, opt->pos_weight};
+    const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dlogits, "dlogits", logits, "logits"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 4, in, 2, out));
+
+    const size_t n = logits->count;
+    cl_mem partial = NULL, values = NULL;
+    const clnn__loss_launch l = clnn__chunked_launch(&clnn__tune_loss_sigmoid, n, LOSS_CHUNK, &partial, &values);
+    clnn__loss_grad g = clnn__loss_grad_of(logits, dlogits, opt->reduction, n);
+    cl_mem wbuf = opt->weight ? opt->weight->buffer : logits->buffer; /* unread without their flags */
+    cl_mem pwbuf = opt->pos_weight ? opt->pos_weight->buffer : logits->buffer;
+    cl_uint count = (cl_uint)n, lanes = clnn__row_lanes(l.len);
+    cl_uint4 classes = clnn__divisor((cl_uint)cols);
+    float gamma = opt->gamma, alpha = opt->alpha < 0.0f ? -1.0f : opt->alpha;
+    cl_int has_w = opt->weight != NULL, w_full = opt->weight && opt->weight->count == n && n != cols;
+    cl_int has_pw = opt->pos_weight != NULL;
+    clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values),      KARG_BUF(g.grad), KARG_BUF(logits->buffer),
+                         KARG_BUF(targets->buffer), KARG_BUF(wbuf), KARG_BUF(pwbuf), KARG(count),
+                         KARG(classes),     KARG(lanes),           KARG(gamma),      KARG(alpha),
+                         KARG(has_w),       KARG(w_full),          KARG(has_pw),     KARG(g.scale),
+                         KARG(g.want_grad), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return clnn__run_loss(ctx, fn, &l, 18, args, opt->reduction, loss, g.scale);
 }
