@@ -5,10 +5,11 @@
  * py_loss, asl_loss, spherical_z and elr_loss run on the row skeleton
  * (rowreduce.clh): in the work-group form (one row per group, or
  * row_group_rows rows with MULTIROW=1, row_slot) or, with ROWVEC=1, one row
- * per work-item in float8. Each writes the row's unscaled loss to
- * partial[row] (the host sums the partials with layers_loss.cl's loss_sum, or
- * hands the loss tensor itself over as partial for reduction NONE) and the
- * gradient scaled by `scale`.
+ * per work-item in float8. Each writes the row's loss, times its label
+ * weight (rowweight.clh; 1 unweighted), to partial[row] (the host sums the
+ * partials with layers_loss.cl's loss_sum, or hands the loss tensor itself
+ * over as partial for reduction NONE) and the gradient scaled by `scale`
+ * (wbuf[0]) and the weight.
  *
  * Their lane terms need the element index or loss parameters, so they come
  * from loss_term below instead of a skeleton mode. Each element's term is

@@ -165,10 +165,54 @@ out:
     clnn_tensor_release(a.b);
 }
 
+/* clnn_sigmoid_loss on [rows, 1000]: BCE with per-class weight and
+ * pos_weight, and the sigmoid focal loss (gamma 2, alpha 0.25); value and
+ * gradient read logits and targets and write the gradient. */
+typedef struct sigmoid_args {
+    clnn_context *ctx;
+    clnn_tensor *x, *t, *loss, *grad;
+    clnn_sigmoid_loss_options opt;
+} sigmoid_args;
+
+static int run_sigmoid(void *p)
+{
+    sigmoid_args *a = p;
+    return clnn_sigmoid_loss(a->ctx, a->x, a->t, &a->opt, a->loss, a->grad) != CLNN_OK;
+}
+
+static void bench_sigmoid_losses(bench_env *env)
+{
+    size_t rows = env->quick ? 256 : 8192, cols = 1000;
+    sigmoid_args a = {env->ctx, bench_tensor(env, CLNN_FLOAT32, rows, cols, 2), bench_tensor(env, CLNN_FLOAT32, rows, cols, 0),
+                      bench_tensor(env, CLNN_FLOAT32, 1, 1, 0), bench_tensor(env, CLNN_FLOAT32, rows, cols, 0), {0}};
+    clnn_tensor *w = bench_tensor(env, CLNN_FLOAT32, 1, cols, 1), *pw = bench_tensor(env, CLNN_FLOAT32, 1, cols, 1);
+    clnn_tensor *all[] = {a.x, a.t, a.loss, a.grad, w, pw};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!all[i]) {
+            fprintf(stderr, "bench layers: %s\n", clnn_last_error(env->ctx));
+            goto out;
+        }
+    for (int focal = 0; focal <= 1; focal++) {
+        clnn_sigmoid_loss_options_init(&a.opt);
+        a.opt.weight = w;
+        a.opt.pos_weight = focal ? NULL : pw;
+        a.opt.gamma = focal ? 2.0f : 0.0f;
+        a.opt.alpha = focal ? 0.25f : -1.0f;
+        double t = bench_time(env, run_sigmoid, &a);
+        char name[96];
+        snprintf(name, sizeof name, "%s %zux%zu", focal ? "sigmoid focal loss" : "BCE, weight + pos_weight", rows, cols);
+        bench_report(env, "layers", name, t > 0 ? 3.0 * (double)rows * (double)cols * sizeof(float) / t * 1e-9 : 0,
+                     "GB/s", env->copy_gbps, "copy bandwidth");
+    }
+out:
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
 void bench_layers(bench_env *env)
 {
     bench_dense(env);
     bench_softmax_ce(env);
     bench_rowwise(env);
     bench_activation(env);
+    bench_sigmoid_losses(env);
 }
