@@ -2,6 +2,7 @@
  * per-group losses and weight update, fairret's per-group statistics and
  * gradient. The sums over rows run in row order in one work-item each
  * (groups are few): deterministic, no atomics. */
+#include "torch_sign.clh"
 
 /* stats[g] = Σ losses of group g and stats[G + g] = its count; the last
  * work-item (g = G) counts the ids outside [0, G) into stats[2G]. */
@@ -92,9 +93,8 @@ __kernel void fairret_loss_grad(__global float *loss, __global float *dh, __glob
     float total = 0.0f, g = 0.0f;
     for (uint k = 0; k < groups; k++) {
         const float sk = stats[k], gamma = stats[groups + k] / sk, dev = gamma / mean - 1.0f;
-        const float sign = dev > 0.0f ? 1.0f : dev < 0.0f ? -1.0f : dev;
         total += fabs(dev);
-        if (want_grad) g += sign * (s[(size_t)i * groups + k] / (sk * mean) - gamma / (mean * mean * n));
+        if (want_grad) g += torch_sign(dev) * (s[(size_t)i * groups + k] / (sk * mean) - gamma / (mean * mean * n));
     }
     if (want_grad) dh[i] = g;
     if (want_loss && i == 0) loss[0] = total;

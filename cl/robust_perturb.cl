@@ -8,6 +8,7 @@
 #include "index.clh"
 #include "philox.clh"
 #include "rowreduce.clh"
+#include "torch_sign.clh"
 
 #define PERTURB_FGSM 0
 #define PERTURB_PGD_LINF 1
@@ -17,9 +18,6 @@
 #define PERTURB_KIND PERTURB_PGD_LINF
 #endif
 #define PERTURB_BALL_L2 (PERTURB_KIND == PERTURB_PGD_L2 || PERTURB_KIND == PERTURB_VAT)
-
-/* torch.sign: -1, 0 or 1 (NaN stays NaN). */
-static inline float sign_of(const float g) { return g > 0.0f ? 1.0f : g < 0.0f ? -1.0f : g; }
 
 /* Writes the perturbation v of element j: clipped to [lo, hi] around x with
  * clip (δ then follows the clipped input), as the step's last pass. */
@@ -58,9 +56,9 @@ __kernel void perturb_step(__global float *delta, __global float *x_adv, __globa
 #endif
     for (uint j = lid; j < d; j += nloc) {
 #if PERTURB_KIND == PERTURB_FGSM
-        const float v = eps * sign_of(gr[j]);
+        const float v = eps * torch_sign(gr[j]);
 #elif PERTURB_KIND == PERTURB_PGD_LINF
-        const float v = clamp(dl[j] + alpha * sign_of(gr[j]), -eps, eps);
+        const float v = clamp(dl[j] + alpha * torch_sign(gr[j]), -eps, eps);
 #elif PERTURB_KIND == PERTURB_PGD_L2
         const float v = dl[j] * shrink;
 #else

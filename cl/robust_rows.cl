@@ -5,9 +5,7 @@
  * DRO). Element-wise; the row of element e is e / d (a prepared divisor: no
  * integer division per element). */
 #include "index.clh"
-
-/* torch's sign: -1, 0 or 1 (NaN stays NaN). */
-static inline float flood_sign(const float v) { return v > 0.0f ? 1.0f : v < 0.0f ? -1.0f : v; }
+#include "torch_sign.clh"
 
 /* out[i] = |loss_i − b| + b. */
 __kernel void flood_values(__global float *out, __global const float *losses, const uint n, const float b)
@@ -21,7 +19,7 @@ __kernel void flood_scale(__global float *grad, __global const float *losses, co
                           const float b, const float scale)
 {
     const uint e = get_global_id(0);
-    if (e < n) grad[e] *= scale * flood_sign(losses[div_by(e, d)] - b);
+    if (e < n) grad[e] *= scale * torch_sign(losses[div_by(e, d)] - b);
 }
 
 /* grad[e] *= coef[e / d]. */

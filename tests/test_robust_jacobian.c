@@ -12,14 +12,6 @@
 
 #include <math.h>
 
-static double ref_normal(uint64_t seed, uint32_t stream, size_t e)
-{
-    const size_t b = e / 4, lane = e % 4;
-    const uint64_t w1 = 8 * (uint64_t)b + 4 * (lane / 2) + 2 * (lane % 2);
-    const double u1 = 1.0 - ref_philox_uniform(seed, stream, w1), u2 = ref_philox_uniform(seed, stream, w1 + 1);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 static void check_projections(clnn_context *ctx, size_t n, size_t c)
 {
     const uint64_t seed = 5;
@@ -31,7 +23,7 @@ static void check_projections(clnn_context *ctx, size_t n, size_t c)
     REQUIRE(want, "host memory");
     for (size_t i = 0; i < n; i++) {
         double norm = 0.0;
-        for (size_t j = 0; j < c; j++) want[i * c + j] = ref_normal(seed, stream, i * c + j);
+        for (size_t j = 0; j < c; j++) want[i * c + j] = ref_box_muller(seed, stream, i * c + j);
         for (size_t j = 0; j < c; j++) norm += want[i * c + j] * want[i * c + j];
         for (size_t j = 0; j < c; j++) want[i * c + j] /= sqrt(norm);
     }

@@ -125,16 +125,6 @@ static void check_step(clnn_context *ctx, clnn_perturb_kind kind, int clip, size
     clnn_tensor_release(tx), clnn_tensor_release(tg), clnn_tensor_release(td), clnn_tensor_release(ta);
 }
 
-/* Box-Muller in double on the words of element e (cl/philox.clh's layout). */
-static double ref_normal(uint64_t seed, uint32_t stream, size_t e)
-{
-    const size_t b = e / 4, lane = e % 4, k = lane / 2;
-    /* element 4b + lane uses words 2(4b + lane) and 2(4b + lane) + 1 */
-    const uint64_t w1 = 8 * (uint64_t)b + 4 * k + 2 * (lane % 2), w2 = w1 + 1;
-    const double u1 = 1.0 - ref_philox_uniform(seed, stream, w1), u2 = ref_philox_uniform(seed, stream, w2);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 static void check_random_start(clnn_context *ctx, clnn_perturb_kind kind, size_t n, size_t d)
 {
     const size_t count = n * d;
@@ -153,7 +143,7 @@ static void check_random_start(clnn_context *ctx, clnn_perturb_kind kind, size_t
         double norm = 0.0;
         for (size_t j = 0; j < d; j++) {
             const size_t e = s * d + j;
-            wd[e] = l2 ? ref_normal(seed, stream, e) : o.eps * (2.0 * ref_philox_uniform(seed, stream, e) - 1.0);
+            wd[e] = l2 ? ref_box_muller(seed, stream, e) : o.eps * (2.0 * ref_philox_uniform(seed, stream, e) - 1.0);
             norm += wd[e] * wd[e];
         }
         if (l2) {

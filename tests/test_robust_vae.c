@@ -100,15 +100,6 @@ static void check_kl(clnn_context *ctx, size_t n, size_t d, clnn_reduction red, 
         clnn_tensor_release(gl);
 }
 
-/* Box-Muller in double on the words of element e (cl/philox.clh's layout). */
-static double ref_normal(uint64_t seed, uint32_t stream, size_t e)
-{
-    const size_t b = e / 4, lane = e % 4;
-    const uint64_t w1 = 8 * (uint64_t)b + 4 * (lane / 2) + 2 * (lane % 2);
-    const double u1 = 1.0 - ref_philox_uniform(seed, stream, w1), u2 = ref_philox_uniform(seed, stream, w1 + 1);
-    return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
-}
-
 static void check_reparameterize(clnn_context *ctx, size_t n, size_t d)
 {
     const size_t count = n * d;
@@ -122,7 +113,7 @@ static void check_reparameterize(clnn_context *ctx, size_t n, size_t d)
     test_fill_uniform(lv, count, 13, -3.0f, 3.0f);
     test_fill_uniform(dz, count, 17, -1.0f, 1.0f);
     for (size_t i = 0; i < count; i++) {
-        we[i] = ref_normal(seed, stream, i);
+        we[i] = ref_box_muller(seed, stream, i);
         wz[i] = mu[i] + exp(0.5 * lv[i]) * we[i];
         wm[i] = 0.25 + dz[i]; /* accumulated onto 0.25 */
         wl[i] = 0.25 + dz[i] * 0.5 * exp(0.5 * lv[i]) * we[i];

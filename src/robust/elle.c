@@ -11,13 +11,9 @@ clnn_status clnn_elle_points(clnn_context *ctx, const clnn_perturb_options *opt,
 {
     CLNN_ENTRY(ctx);
     CLNN_OPTIONS_ARG(clnn_perturb_options, opt);
+    TRY(clnn__check_perturb_options(ctx, fn, opt));
     CHECK_ARG(ctx, opt->kind == CLNN_PERTURB_FGSM || opt->kind == CLNN_PERTURB_PGD_LINF,
               "%s: kind %d: ELLE draws in the L-inf ball (FGSM or PGD_LINF)", fn, (int)opt->kind);
-    CHECK_ARG(ctx, clnn__is_finite(opt->eps) && opt->eps >= 0.0f, "%s: eps %g is not finite and >= 0", fn,
-              (double)opt->eps);
-    CHECK_ARG(ctx, opt->clip == 0 || opt->clip == 1, "%s: clip is %d; it must be 0 or 1", fn, opt->clip);
-    CHECK_ARG(ctx, !opt->clip || (clnn__is_finite(opt->lo) && clnn__is_finite(opt->hi) && opt->lo <= opt->hi),
-              "%s: the clip range [%g, %g] is not finite with lo <= hi", fn, (double)opt->lo, (double)opt->hi);
     CHECK_ARG(ctx, stream < UINT32_MAX - 1, "%s: stream must be below 2^32 - 2 (x_b and alpha use the next two)",
               fn);
     TRY(clnn__check_f32(ctx, fn, "x", x, 0));

@@ -11,7 +11,7 @@ void clnn_perturb_options_init(clnn_perturb_options *opt)
     *opt = (clnn_perturb_options){sizeof *opt, CLNN_PERTURB_PGD_LINF, 8.0f / 255.0f, 2.0f / 255.0f, 1, 0.0f, 1.0f};
 }
 
-static clnn_status check_options(clnn_context *ctx, const char *fn, const clnn_perturb_options *o)
+clnn_status clnn__check_perturb_options(clnn_context *ctx, const char *fn, const clnn_perturb_options *o)
 {
     CHECK_ARG(ctx, o->kind >= CLNN_PERTURB_FGSM && o->kind <= CLNN_PERTURB_VAT,
               "%s: kind %d is not a clnn_perturb_kind (FGSM, PGD_LINF, PGD_L2, VAT)", fn, (int)o->kind);
@@ -55,7 +55,7 @@ clnn_status clnn_perturb_step(clnn_context *ctx, const clnn_perturb_options *opt
 {
     CLNN_ENTRY(ctx);
     CLNN_OPTIONS_ARG(clnn_perturb_options, opt);
-    TRY(check_options(ctx, fn, opt));
+    TRY(clnn__check_perturb_options(ctx, fn, opt));
     TRY(clnn__check_tensor(ctx, fn, "g", g));
     size_t n, d;
     TRY(check_tensors(ctx, fn, x, g, delta, x_adv, &n, &d));
@@ -76,7 +76,7 @@ clnn_status clnn_perturb_random_start(clnn_context *ctx, const clnn_perturb_opti
 {
     CLNN_ENTRY(ctx);
     CLNN_OPTIONS_ARG(clnn_perturb_options, opt);
-    TRY(check_options(ctx, fn, opt));
+    TRY(clnn__check_perturb_options(ctx, fn, opt));
     size_t n, d;
     TRY(check_tensors(ctx, fn, x, NULL, delta, x_adv, &n, &d));
     CHECK_ARG(ctx, stream != UINT32_MAX, "%s: stream must be below 2^32 - 1 (the L2 radius uses stream + 1)", fn);

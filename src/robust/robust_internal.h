@@ -11,6 +11,10 @@
 #define CLNN_TABLE_DECLARE
 #include "tune_table.h"
 
+/* opt's kind, eps, alpha and clip range are valid (perturb.c; ELLE's points
+ * take the same options). */
+clnn_status clnn__check_perturb_options(clnn_context *ctx, const char *fn, const clnn_perturb_options *opt);
+
 /* grad (rows of d elements) *= coef[row] (coef: n / d floats on the device). */
 clnn_status clnn__robust_scale_rows(clnn_context *ctx, const char *fn, clnn_tensor *grad, cl_mem coef, size_t d);
 
