@@ -1,6 +1,6 @@
 /* Overlap and directional losses (include/clnn/metric_losses.h): soft Dice
- * and soft Jaccard per sample, Distance-IoU per box, MADL / GMADL per
- * element.
+ * and soft Jaccard per sample, the generalized, distance and complete IoU
+ * losses per box, MADL / GMADL per element.
  *
  * Sums use the fixed-lane work-group reduction of reduce.clh over chunks of
  * a constant size (a chunk per work-group; the constant fixes the summation
@@ -13,9 +13,9 @@
 #include "logexp.clh" /* expm1 that vectorises */
 
 #define OVERLAP_CHUNK 4096 /* elements of one sample per work-group */
-#define DIOU_CHUNK 1024    /* boxes per work-group */
+#define BOX_CHUNK 1024     /* boxes per work-group */
 #define MADL_CHUNK 4096    /* elements per work-group */
-#define DIOU_EPS 1e-7f     /* torchvision's: added to the union and to c^2 */
+#define BOX_EPS 1e-7f      /* torchvision's: added to the union, c^2, the enclosing area and alpha's denominator */
 
 #define OVERLAP_DICE 0
 #define OVERLAP_DICE_SQUARED 1
@@ -107,45 +107,90 @@ __kernel void overlap_grad(__global float *grad, __global const float *p, __glob
     grad[i] = c[0] * t[i] + c[1] + c[2] * p[i];
 }
 
-/* DIoU loss of one box pair (x1, y1, x2, y2) and its gradient wrt p. Ties
- * of min/max go to p's side; widths below 0 count as 0 (header). Centre
- * offsets are taken as sums of coordinate differences, so boxes far from the
- * origin keep their small offsets. */
-static inline float diou_box(const float4 p, const float4 t, float4 *grad)
+/* The box losses, one per build (-DBOX_KIND, set by the host). */
+#define BOX_GIOU 0
+#define BOX_DIOU 1
+#define BOX_CIOU 2
+#ifndef BOX_KIND
+#define BOX_KIND BOX_DIOU
+#endif
+
+/* CIoU's aspect angle atan(w / h) as atan2, so that h = 0 gives pi/2 (w > 0)
+ * or 0 (w = h = 0) instead of NaN, and its gradient (h, -w) / (w^2 + h^2)
+ * (0 at w = h = 0). */
+static inline float aspect_angle(const float w, const float h, float *d_w, float *d_h)
+{
+    const float r2 = w * w + h * h, inv = r2 > 0.0f ? 1.0f / r2 : 0.0f;
+    *d_w = h * inv;
+    *d_h = -w * inv;
+    return atan2(w, h);
+}
+
+/* The IoU loss of one box pair (x1, y1, x2, y2) of kind BOX_KIND and its
+ * gradient wrt p. Ties of min/max go to p's side; widths below 0 count as 0
+ * (header). Centre offsets are taken as sums of coordinate differences, so
+ * boxes far from the origin keep their small offsets. */
+static inline float box_loss(const float4 p, const float4 t, float4 *grad)
 {
     const float pw = fmax(p.s2 - p.s0, 0.0f), ph = fmax(p.s3 - p.s1, 0.0f);
     const float tw = fmax(t.s2 - t.s0, 0.0f), th = fmax(t.s3 - t.s1, 0.0f);
     const int in_x1 = p.s0 >= t.s0, in_x2 = p.s2 <= t.s2, in_y1 = p.s1 >= t.s1, in_y2 = p.s3 <= t.s3;
     const float iw = fmax((in_x2 ? p.s2 : t.s2) - (in_x1 ? p.s0 : t.s0), 0.0f);
     const float ih = fmax((in_y2 ? p.s3 : t.s3) - (in_y1 ? p.s1 : t.s1), 0.0f);
-    const float inter = iw * ih, denom = (pw * ph + tw * th - inter) + DIOU_EPS, iou = inter / denom;
-    const float dx = 0.5f * ((p.s0 - t.s0) + (p.s2 - t.s2)), dy = 0.5f * ((p.s1 - t.s1) + (p.s3 - t.s3));
-    const float rho2 = dx * dx + dy * dy;
+    const float inter = iw * ih, uni = pw * ph + tw * th - inter, denom = uni + BOX_EPS, iou = inter / denom;
     const int out_x1 = p.s0 <= t.s0, out_x2 = p.s2 >= t.s2, out_y1 = p.s1 <= t.s1, out_y2 = p.s3 >= t.s3;
     const float cw = (out_x2 ? p.s2 : t.s2) - (out_x1 ? p.s0 : t.s0);
     const float ch = (out_y2 ? p.s3 : t.s3) - (out_y1 ? p.s1 : t.s1);
-    const float c2 = (cw * cw + ch * ch) + DIOU_EPS;
     /* d inter, d area_p: each coordinate moves one side of a width or height */
     const float4 d_inter = (float4)(iw > 0.0f && in_x1 ? -ih : 0.0f, ih > 0.0f && in_y1 ? -iw : 0.0f,
                                     iw > 0.0f && in_x2 ? ih : 0.0f, ih > 0.0f && in_y2 ? iw : 0.0f);
     const float4 d_area = (float4)(pw > 0.0f ? -ph : 0.0f, ph > 0.0f ? -pw : 0.0f, pw > 0.0f ? ph : 0.0f,
                                    ph > 0.0f ? pw : 0.0f);
+    /* d iou = d inter (1 + iou) / denom - iou / denom d area_p */
+    const float4 d_iou = d_inter * ((1.0f + iou) / denom) - d_area * (iou / denom);
+#if BOX_KIND == BOX_GIOU
+    /* + (C - U) / (C + eps), C the enclosing area (sides below 0 count as
+     * 0), U the union: d = (dC (1 - r) - dU) / (C + eps) */
+    const float ecw = fmax(cw, 0.0f), ech = fmax(ch, 0.0f), area_c = ecw * ech, cden = area_c + BOX_EPS;
+    const float r = (area_c - uni) / cden;
+    const float4 d_c = (float4)(cw > 0.0f && out_x1 ? -ech : 0.0f, ch > 0.0f && out_y1 ? -ecw : 0.0f,
+                                cw > 0.0f && out_x2 ? ech : 0.0f, ch > 0.0f && out_y2 ? ecw : 0.0f);
+    *grad = -d_iou + (d_c * (1.0f - r) - (d_area - d_inter)) / cden;
+    return (1.0f - iou) + r;
+#else
+    const float dx = 0.5f * ((p.s0 - t.s0) + (p.s2 - t.s2)), dy = 0.5f * ((p.s1 - t.s1) + (p.s3 - t.s3));
+    const float rho2 = dx * dx + dy * dy;
+    const float c2 = (cw * cw + ch * ch) + BOX_EPS;
     const float4 d_c2 = 2.0f * (float4)(out_x1 ? -cw : 0.0f, out_y1 ? -ch : 0.0f, out_x2 ? cw : 0.0f,
                                         out_y2 ? ch : 0.0f);
     const float4 d_rho2 = (float4)(dx, dy, dx, dy);
-    /* d iou = d inter (1 + iou) / denom - iou / denom d area_p */
-    const float4 d_iou = d_inter * ((1.0f + iou) / denom) - d_area * (iou / denom);
-    *grad = -d_iou + d_rho2 / c2 - d_c2 * (rho2 / (c2 * c2));
-    return (1.0f - iou) + rho2 / c2;
+    const float diou = (1.0f - iou) + rho2 / c2;
+    const float4 d_diou = -d_iou + d_rho2 / c2 - d_c2 * (rho2 / (c2 * c2));
+#if BOX_KIND == BOX_CIOU
+    /* + alpha v, v = (4/pi^2)(atan(tw/th) - atan(pw/ph))^2, alpha = v / (1 -
+     * iou + v + eps) held constant (torchvision computes it under no_grad) */
+    float dw_p, dh_p, dw_t, dh_t;
+    const float gap = aspect_angle(tw, th, &dw_t, &dh_t) - aspect_angle(pw, ph, &dw_p, &dh_p);
+    const float v = (4.0f / (M_PI_F * M_PI_F)) * gap * gap, alpha = v / ((1.0f - iou) + v + BOX_EPS);
+    /* d v / d angle_p = -(8/pi^2) gap; the angle moves with pw and ph where they are > 0 */
+    const float dv = -(8.0f / (M_PI_F * M_PI_F)) * gap * alpha;
+    const float gw = pw > 0.0f ? dv * dw_p : 0.0f, gh = ph > 0.0f ? dv * dh_p : 0.0f;
+    *grad = d_diou + (float4)(-gw, -gh, gw, gh);
+    return diou + alpha * v;
+#else
+    *grad = d_diou;
+    return diou;
+#endif
+#endif
 }
 
-/* With LOSS_VALUES (a variant, for the reduction NONE) diou_boxes and
+/* With LOSS_VALUES (a variant, for the reduction NONE) iou_boxes and
  * madl_elements also write each item's loss to values[i]. */
 #ifndef LOSS_VALUES
 #define LOSS_VALUES 0
 #endif
 
-/* The chunk skeleton of diou_boxes and madl_elements: work-group g adds
+/* The chunk skeleton of iou_boxes and madl_elements: work-group g adds
  * ITEM (an expression of the item index i that also writes i's gradient)
  * over items [g·CHUNK, min(n, (g + 1)·CHUNK)) on reduce.clh's fixed lanes
  * and writes partial[g]. */
@@ -165,13 +210,13 @@ static inline float diou_box(const float4 p, const float4 t, float4 *grad)
         if (get_local_id(0) == 0) partial[get_group_id(0)] = sum;              \
     }
 
-/* Box i's DIoU loss; grad[i] = scale d/dpred when want_grad; values[i] =
- * the loss with LOSS_VALUES. */
-static inline float diou_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
+/* Box i's loss; grad[i] = scale d/dpred when want_grad; values[i] = the loss
+ * with LOSS_VALUES. */
+static inline float box_item(const uint i, __global float *values, __global float *grad, __global const float *pred,
                        __global const float *target, const float scale, const int want_grad)
 {
     float4 g;
-    const float loss = diou_box(vload4(i, pred), vload4(i, target), &g);
+    const float loss = box_loss(vload4(i, pred), vload4(i, target), &g);
     if (want_grad) vstore4(scale * g, i, grad);
 #if LOSS_VALUES
     values[i] = loss;
@@ -179,13 +224,13 @@ static inline float diou_item(const uint i, __global float *values, __global flo
     return loss;
 }
 
-/* DIoU over DIOU_CHUNK boxes per work-group: partial[chunk] = sum of the
- * losses, grad (want_grad) = scale d/dpred. */
-__kernel void diou_boxes(__global float *partial, __global float *values, __global float *grad,
+/* The BOX_KIND loss over BOX_CHUNK boxes per work-group: partial[chunk] =
+ * sum of the losses, grad (want_grad) = scale d/dpred. */
+__kernel void iou_boxes(__global float *partial, __global float *values, __global float *grad,
                          __global const float *pred, __global const float *target, const uint nbox, const float scale,
                          const int want_grad, __local float *lanes)
 {
-    CHUNKED_LOSS(DIOU_CHUNK, nbox, i, diou_item(i, values, grad, pred, target, scale, want_grad))
+    CHUNKED_LOSS(BOX_CHUNK, nbox, i, box_item(i, values, grad, pred, target, scale, want_grad))
 }
 
 /* MADL (a = 0) or GMADL (a > 0) of one element and d/dr_hat (header).

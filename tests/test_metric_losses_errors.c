@@ -154,21 +154,23 @@ static void overlap_errors(void)
     EXPECT_FAIL(ctx, INVAL, "clnn_soft_dice_loss", clnn_soft_dice_loss(ctx, x, dw3, 2, 1.0f, SUM, loss, dx));
 }
 
-static void diou_errors(void)
+typedef clnn_status (*box_loss_fn)(clnn_context *, const clnn_tensor *, const clnn_tensor *, clnn_reduction,
+                                    clnn_tensor *, clnn_tensor *);
+
+static void box_errors(const char *f, box_loss_fn box)
 {
-    const char *f = "clnn_diou_loss";
-    EXPECT_FAIL(NULL, INVAL, f, clnn_diou_loss(NULL, boxes, tboxes, SUM, loss, gbox));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, NULL, tboxes, SUM, loss, gbox));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, NULL, SUM, loss, gbox));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes3, boxes3, SUM, loss, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, boxes3, SUM, loss, gbox));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, ints, SUM, loss, gbox));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, BAD_RED, loss, gbox));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, NULL, NULL));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, small));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, tboxes));
-    EXPECT_FAIL(ctx, SHAPE, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, gbox, NULL));
-    EXPECT_FAIL(ctx, INVAL, f, clnn_diou_loss(ctx, boxes, tboxes, SUM, loss, foreign));
+    EXPECT_FAIL(NULL, INVAL, f, box(NULL, boxes, tboxes, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, box(ctx, NULL, tboxes, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, box(ctx, boxes, NULL, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, SHAPE, f, box(ctx, boxes3, boxes3, SUM, loss, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, box(ctx, boxes, boxes3, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, SHAPE, f, box(ctx, boxes, ints, SUM, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, box(ctx, boxes, tboxes, BAD_RED, loss, gbox));
+    EXPECT_FAIL(ctx, INVAL, f, box(ctx, boxes, tboxes, SUM, NULL, NULL));
+    EXPECT_FAIL(ctx, SHAPE, f, box(ctx, boxes, tboxes, SUM, loss, small));
+    EXPECT_FAIL(ctx, INVAL, f, box(ctx, boxes, tboxes, SUM, loss, tboxes));
+    EXPECT_FAIL(ctx, SHAPE, f, box(ctx, boxes, tboxes, SUM, gbox, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, box(ctx, boxes, tboxes, SUM, loss, foreign));
 }
 
 static void madl_errors(void)
@@ -222,7 +224,9 @@ int main(void)
     harmonic_errors();
     margin_errors();
     overlap_errors();
-    diou_errors();
+    box_errors("clnn_giou_loss", clnn_giou_loss);
+    box_errors("clnn_diou_loss", clnn_diou_loss);
+    box_errors("clnn_ciou_loss", clnn_ciou_loss);
     madl_errors();
 
     clnn_tensor *outputs[] = {x, w, w3, w5, flabels, loss, loss2, dx, dw, dw3, small, stats, stats3, one, one_w,

@@ -97,7 +97,7 @@ static void check_overlap(clnn_context *ctx, int op, size_t n, size_t len, int b
 /* Box pairs: centres in [0, 10), sizes in [0.5, 3); the target is the box
  * moved by up to 2 and resized, so pairs overlap, nest or miss. A pred
  * coordinate equal to a target coordinate of the same axis is a kink of the
- * loss (min / max ties, touching boxes; check_diou_degenerate has them):
+ * loss (min / max ties, touching boxes; check_box_degenerate has them):
  * rounding at 1e4 makes a few, and the pred box is moved off them so that
  * central differences apply. */
 static void make_boxes(size_t n, unsigned seed, int big, float *p, float *t)
@@ -124,29 +124,39 @@ static void make_boxes(size_t n, unsigned seed, int big, float *p, float *t)
     free(u);
 }
 
-enum { P_DIOU, P_MADL, P_GMADL, P_GMADL_SQ, N_POINT };
-static const char *const point_names[N_POINT] = {"diou", "madl", "gmadl a=5", "gmadl a=5 b=2"};
-static const float point_a[N_POINT] = {0, 0, 5, 5}, point_b[N_POINT] = {0, 1, 1, 2};
+enum { P_GIOU, P_DIOU, P_CIOU, P_MADL, P_GMADL, P_GMADL_SQ, N_POINT };
+static const char *const point_names[N_POINT] = {"giou", "diou", "ciou", "madl", "gmadl a=5", "gmadl a=5 b=2"};
+static const float point_a[N_POINT] = {0, 0, 0, 0, 5, 5}, point_b[N_POINT] = {0, 0, 0, 1, 1, 2};
+
+static int is_box(int op) { return op <= P_CIOU; }
+
+/* CIoU's alpha per box, held constant while a finite difference runs (the
+ * gradient holds it constant); NULL: computed from the boxes. */
+static const double *ciou_alpha_held;
 
 /* The reference term of item i (a box for DIoU, an element otherwise). */
 static double point_item(int op, const double *p, const double *t, size_t i)
 {
+    if (op == P_GIOU) return ref_giou(p + 4 * i, t + 4 * i);
     if (op == P_DIOU) return ref_diou(p + 4 * i, t + 4 * i);
+    if (op == P_CIOU) return ref_ciou(p + 4 * i, t + 4 * i, ciou_alpha_held ? ciou_alpha_held[i] : -1.0);
     return ref_madl(p[i], t[i], point_a[op], point_b[op]);
 }
 
 static clnn_status run_point(clnn_context *ctx, int op, const clnn_tensor *p, const clnn_tensor *t,
                              clnn_reduction red, clnn_tensor *loss, clnn_tensor *g)
 {
+    if (op == P_GIOU) return clnn_giou_loss(ctx, p, t, red, loss, g);
     if (op == P_DIOU) return clnn_diou_loss(ctx, p, t, red, loss, g);
+    if (op == P_CIOU) return clnn_ciou_loss(ctx, p, t, red, loss, g);
     return clnn_madl_loss(ctx, p, t, point_a[op], point_b[op], red, loss, g);
 }
 
 static void check_point(clnn_context *ctx, int op, size_t items, clnn_reduction red, int big, size_t stride)
 {
-    size_t width = op == P_DIOU ? 4 : 1, total = items * width;
+    size_t width = is_box(op) ? 4 : 1, total = items * width;
     float *p = xmalloc(total * sizeof *p), *t = xmalloc(total * sizeof *t);
-    if (op == P_DIOU) {
+    if (is_box(op)) {
         make_boxes(items, (unsigned)items, big, p, t);
     } else { /* returns of either sign; big: products up to 1e8 (saturated sigmoid) */
         test_fill_uniform(p, total, (unsigned)items + 3, -1.0f, 1.0f);
@@ -174,7 +184,12 @@ static void check_point(clnn_context *ctx, int op, size_t items, clnn_reduction 
 
     size_t count = 0;
     float *got = xmalloc(total * sizeof *got);
-    double *fd = xmalloc(total * sizeof *fd);
+    double *fd = xmalloc(total * sizeof *fd), *alpha = NULL;
+    if (op == P_CIOU) {
+        alpha = xmalloc(items * sizeof *alpha);
+        for (size_t i = 0; i < items; i++) alpha[i] = ref_ciou_alpha(pd + 4 * i, td + 4 * i);
+        ciou_alpha_held = alpha;
+    }
     for (size_t e = 0; e < total; e += stride) {
         size_t i = e / width;
         double keep = pd[e], h = 1e-6, up, down; /* absolute: boxes at 1e4 keep their curvature scale */
@@ -186,6 +201,8 @@ static void check_point(clnn_context *ctx, int op, size_t items, clnn_reduction 
         got[count] = gd[e];
         fd[count++] = scale * (up - down) / (2 * h);
     }
+    ciou_alpha_held = NULL;
+    free(alpha);
     if (op == P_MADL) { /* the sign's gradient: 0 everywhere (no finite difference straddles a sign change here) */
         size_t nonzero = 0;
         for (size_t i = 0; i < total; i++) nonzero += gd[i] != 0.0f;
@@ -264,10 +281,10 @@ static void check_gmadl_tails(clnn_context *ctx)
     }
 }
 
-/* DIoU on degenerate boxes (header): identical points, a zero-width box, an
- * inverted box, identical boxes, touching boxes: values against the
- * reference, gradients finite. */
-static void check_diou_degenerate(clnn_context *ctx)
+/* The box losses on degenerate boxes (header): identical points, a
+ * zero-width box, an inverted box, identical boxes, touching boxes: values
+ * against the reference, gradients finite. */
+static void check_box_degenerate(clnn_context *ctx, int op)
 {
     float p[] = {1, 1, 1, 1, /**/ 2, 0, 2, 3, /**/ 3, 3, 1, 1, /**/ 0, 0, 2, 2, /**/ 0, 0, 1, 1, /**/ 5, 5, 5, 5};
     float t[] = {1, 1, 1, 1, /**/ 0, 0, 4, 4, /**/ 0, 0, 2, 2, /**/ 0, 0, 2, 2, /**/ 1, 0, 2, 1, /**/ 0, 0, 1, 1};
@@ -276,15 +293,15 @@ static void check_diou_degenerate(clnn_context *ctx)
     clnn_tensor *loss = new_tensor(ctx, CLNN_FLOAT32, 1, 0), *g = new_tensor(ctx, CLNN_FLOAT32, n, 4);
     double pd[24], td[24], want = 0.0;
     for (size_t i = 0; i < 4 * n; i++) pd[i] = p[i], td[i] = t[i];
-    for (size_t i = 0; i < n; i++) want += ref_diou(pd + 4 * i, td + 4 * i);
-    CHECK_OK(ctx, clnn_diou_loss(ctx, tp, tt, CLNN_REDUCE_SUM, loss, g));
+    for (size_t i = 0; i < n; i++) want += point_item(op, pd, td, i);
+    CHECK_OK(ctx, run_point(ctx, op, tp, tt, CLNN_REDUCE_SUM, loss, g));
     float got = read_scalar(ctx, loss), *gd = test_download(ctx, g);
     int finite = 1;
     for (size_t i = 0; i < 4 * n; i++) finite &= isfinite(gd[i]) != 0;
-    CHECK(fabs(got - want) <= 1e-5 * (1 + fabs(want)) && finite, "diou degenerate boxes: %g vs %g%s", got, want,
-          finite ? "" : " (gradient not finite)");
-    /* identical boxes: loss 0, and the gradient is the (one-sided) subgradient 0 or finite */
-    CHECK(fabs(ref_diou(pd + 12, td + 12)) < 1e-6, "reference: identical boxes have loss 0");
+    CHECK(fabs(got - want) <= 1e-5 * (1 + fabs(want)) && finite, "%s degenerate boxes: %g vs %g%s", point_names[op],
+          got, want, finite ? "" : " (gradient not finite)");
+    /* identical boxes: loss 0 */
+    CHECK(fabs(point_item(op, pd, td, 3)) < 1e-6, "reference: identical boxes have %s loss 0", point_names[op]);
     free(gd);
     clnn_tensor_release(tp), clnn_tensor_release(tt), clnn_tensor_release(loss), clnn_tensor_release(g);
 }
@@ -308,9 +325,9 @@ static clnn_status none_call(clnn_context *ctx, const void *p, clnn_reduction re
 /* Overlap losses: one loss per sample; point losses: one per box or element. */
 static void check_none_items(clnn_context *ctx, int overlap, int op, size_t n, size_t len)
 {
-    size_t width = overlap ? len : op == P_DIOU ? 4 : 1, total = n * width;
+    size_t width = overlap ? len : is_box(op) ? 4 : 1, total = n * width;
     float *p = xmalloc(total * sizeof *p), *t = xmalloc(total * sizeof *t);
-    if (!overlap && op == P_DIOU) {
+    if (!overlap && is_box(op)) {
         make_boxes(n, (unsigned)n + 5, 0, p, t);
     } else {
         test_fill_uniform(p, total, (unsigned)(n * 3 + len + (size_t)op), overlap ? 0.0f : -1.0f, 1.0f);
@@ -345,7 +362,7 @@ static void run_local(clnn_context *ctx, size_t k, const void *arg, clnn_tensor 
     if (k == 0) {
         CHECK_OK(ctx, clnn_soft_jaccard_loss(ctx, t->tp, t->tt, 1.0f, CLNN_REDUCE_MEAN, t->loss, t->gp));
     } else if (k == 1) {
-        CHECK_OK(ctx, clnn_diou_loss(ctx, t->boxes, t->tboxes, CLNN_REDUCE_MEAN, t->loss, t->gbox));
+        CHECK_OK(ctx, clnn_ciou_loss(ctx, t->boxes, t->tboxes, CLNN_REDUCE_MEAN, t->loss, t->gbox));
         *out1 = t->gbox;
     } else {
         CHECK_OK(ctx, clnn_madl_loss(ctx, t->tp, t->tt, 3.0f, 1.0f, CLNN_REDUCE_MEAN, t->loss, t->gp));
@@ -355,7 +372,7 @@ static void run_local(clnn_context *ctx, size_t k, const void *arg, clnn_tensor 
 /* The overlap, DIoU and MADL kernels under forced local sizes (ml_check_local_sizes). */
 static void check_local_sizes(clnn_context *ctx)
 {
-    static const char *const ids[] = {"metric.overlap_partial", "metric.diou", "metric.madl"};
+    static const char *const ids[] = {"metric.overlap_partial", "metric.box_iou", "metric.madl"};
     /* small mode: 2 chunks per sample, of MADL elements and of boxes */
     size_t n = test_small() ? 2 : 37, len = test_small() ? 4100 : 5000;
     float *x = xmalloc(n * len * sizeof *x), *y = xmalloc(n * len * sizeof *y);
@@ -399,7 +416,7 @@ int main(void)
         if (test_large("box and directional losses on 2^18 + 3 items"))
             check_point(ctx, op, (1u << 18) + 3, MEAN, 0, 1009);
     }
-    check_diou_degenerate(ctx);
+    for (int op = P_GIOU; op <= P_CIOU; op++) check_box_degenerate(ctx, op);
     check_gmadl_tails(ctx);
 
     /* NONE: every loss once on the simulator (an odd sample length, two
@@ -410,7 +427,7 @@ int main(void)
         if (every_none) check_none_items(ctx, 1, op, 5, 4097);
     }
     for (int op = 0; op < N_POINT; op++) {
-        check_none_items(ctx, 0, op, op == P_DIOU ? 1025 : 4099, 0);
+        check_none_items(ctx, 0, op, is_box(op) ? 1025 : 4099, 0);
         if (every_none) check_none_items(ctx, 0, op, 1, 0);
     }
     check_local_sizes(ctx);

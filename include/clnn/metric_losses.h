@@ -149,20 +149,35 @@ CLNN_API clnn_status clnn_soft_jaccard_loss(clnn_context *ctx, const clnn_tensor
                                             const clnn_tensor *targets, float smooth, clnn_reduction reduction,
                                             clnn_tensor *loss, clnn_tensor *dprobs);
 
-/* Distance-IoU loss (Zheng et al. 2020, "Distance-IoU Loss: Faster and
- * Better Learning for Bounding Box Regression") for axis-aligned boxes
- * (x1, y1, x2, y2): pred and target are fp32 tensors of the same shape whose
- * last dimension is 4 (N = count / 4 boxes). Per box
- *   loss = 1 − IoU + ρ² / (c² + 1e-7),  IoU = inter / (union + 1e-7),
- * ρ the distance between the box centres, c the diagonal of the smallest box
- * enclosing both (torchvision's constants). Gradients wrt pred only (dpred has
- * pred's shape). Degenerate boxes: a width or height x2 − x1 (y2 − y1) below 0
- * counts as 0 (an inverted box has no area; its corners still enter ρ and c);
+/* IoU losses for axis-aligned boxes (x1, y1, x2, y2), torchvision's
+ * generalized_box_iou_loss, distance_box_iou_loss and complete_box_iou_loss:
+ * pred and target are fp32 tensors of the same shape whose last dimension is
+ * 4 (N = count / 4 boxes). With eps = 1e-7 (torchvision's), per box
+ *   IoU = inter / (union + eps),
+ *   GIoU: loss = 1 − IoU + (C − union) / (C + eps), C the area of the
+ *         smallest box enclosing both (Rezatofighi et al. 2019,
+ *         "Generalized Intersection over Union", CVPR);
+ *   DIoU: loss = 1 − IoU + ρ² / (c² + eps), ρ the distance between the box
+ *         centres, c the diagonal of the enclosing box (Zheng et al. 2020,
+ *         "Distance-IoU Loss: Faster and Better Learning for Bounding Box
+ *         Regression", AAAI);
+ *   CIoU: the DIoU loss + α·v, v = (4/π²)(atan(w_t/h_t) − atan(w_p/h_p))²,
+ *         α = v / (1 − IoU + v + eps) (same paper). α is held constant in the
+ *         gradient, as torchvision computes it under no_grad.
+ * Gradients wrt pred only (dpred has pred's shape). Degenerate boxes: a
+ * width or height x2 − x1 (y2 − y1) below 0 counts as 0 (an inverted box has
+ * no area; its corners still enter ρ and c; torchvision does not clamp);
  * a zero-area box has IoU 0 with anything (its intersection is empty); two
- * identical points give loss 1 (0/1e-7 for both ratios). At the kinks of min/max (equal coordinates,
+ * identical points give DIoU loss 1 (0/1e-7 for both ratios). CIoU takes the
+ * angle as atan2(w, h), so h = 0 gives π/2 (w > 0) or 0 (w = h = 0) where
+ * torchvision's w/h gives NaN. At the kinks of min/max (equal coordinates,
  * touching boxes) the gradient takes the predicted box's side: a tie in the
  * intersection or the enclosing box moves with pred. MEAN divides by N. */
+CLNN_API clnn_status clnn_giou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                                    clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred);
 CLNN_API clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                                    clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred);
+CLNN_API clnn_status clnn_ciou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
                                     clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred);
 
 /* ------------------------------------------------ directional loss */

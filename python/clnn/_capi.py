@@ -1976,7 +1976,23 @@ FUNCTIONS = {
         ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dprobs', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'metric_losses.h'),
+    'clnn_giou_loss': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('pred', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('target', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('reduction', 'enum', C.c_int, 'clnn_reduction'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dpred', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'metric_losses.h'),
     'clnn_diou_loss': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('pred', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('target', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('reduction', 'enum', C.c_int, 'clnn_reduction'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dpred', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'metric_losses.h'),
+    'clnn_ciou_loss': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('pred', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('target', 'tensor', C.c_void_p, 'const clnn_tensor *'),

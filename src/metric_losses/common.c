@@ -32,7 +32,7 @@ static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const si
     }
 }
 
-/* overlap_*: P0 samples of P1 elements; diou: P0 x P1 boxes; madl: P0 x P1
+/* overlap_*: P0 samples of P1 elements; box_iou: P0 x P1 boxes; madl: P0 x P1
  * elements. */
 static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
@@ -44,7 +44,7 @@ static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, co
         clnn_tensor *q = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
         EX_STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
                                         EX_RAND(&b, problem[0], problem[1])));
-    } else if (t == &clnn__tune_metric_diou) {
+    } else if (t == &clnn__tune_metric_box_iou) {
         clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4), *q = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4);
         EX_STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, EX_RAND(&b, 1), EX_RAND(&b, n, 4)));
     } else if (t == &clnn__tune_metric_madl) {

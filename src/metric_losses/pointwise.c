@@ -1,10 +1,12 @@
 /* Host side of the per-box and per-element losses (cl/metric_losses_overlap.cl
- * diou_boxes and madl_elements; include/clnn/metric_losses.h): checks, then
+ * iou_boxes and madl_elements; include/clnn/metric_losses.h): checks, then
  * one chunked kernel that writes the gradient and a partial per chunk (and
  * each item's value for NONE), and the value stage (clnn__run_loss). */
 #include "metric_losses/metric_losses_internal.h"
 
-#define DIOU_CHUNK 1024 /* as in cl/metric_losses_overlap.cl */
+#include <stdio.h>
+
+#define BOX_CHUNK 1024 /* as in cl/metric_losses_overlap.cl */
 #define MADL_CHUNK 4096
 
 /* pred and target: fp32, same shape (count and last dimension), 32-bit
@@ -21,10 +23,13 @@ static clnn_status check_pair(clnn_context *ctx, const char *fn, const clnn_tens
     return clnn__check_loss_args(ctx, fn, &red, pred, target, loss, dpred, "dpred");
 }
 
-clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
-                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+/* The box losses' kinds, as cl/metric_losses_overlap.cl's BOX_KIND. */
+typedef enum { BOX_GIOU, BOX_DIOU, BOX_CIOU } box_kind;
+
+static clnn_status box_iou_loss(clnn_context *ctx, const char *fn, box_kind kind, const clnn_tensor *pred,
+                                const clnn_tensor *target, clnn_reduction reduction, clnn_tensor *loss,
+                                clnn_tensor *dpred)
 {
-    CLNN_ENTRY(ctx);
     TRY(check_pair(ctx, fn, pred, target, reduction, 4, "box", loss, dpred));
     CHECK_SHAPE(ctx, pred->shape[pred->ndim - 1] == 4, "%s: pred must have a last dimension of 4 (x1, y1, x2, y2)",
                 fn);
@@ -35,8 +40,32 @@ clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const cln
     clnn__karg args[] = {KARG_BUF(partial), KARG_BUF(values), KARG_BUF(g.grad), KARG_BUF(pred->buffer),
                          KARG_BUF(target->buffer), KARG(nbox), KARG(g.scale), KARG(g.want_grad),
                          KARG_LOCAL_FIXED(CLNN_RED_LANES_BYTES)};
-    const clnn__loss_launch l = clnn__chunked_launch(&clnn__tune_metric_diou, boxes, DIOU_CHUNK, &partial, &values);
+    clnn__loss_launch l = clnn__chunked_launch(&clnn__tune_metric_box_iou, boxes, BOX_CHUNK, &partial, &values);
+    char variant[32];
+    snprintf(variant, sizeof variant, "-DBOX_KIND=%d", (int)kind);
+    l.variant = variant;
     return clnn__run_loss(ctx, fn, &l, 9, args, reduction, loss, g.scale);
+}
+
+clnn_status clnn_giou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+{
+    CLNN_ENTRY(ctx);
+    return box_iou_loss(ctx, fn, BOX_GIOU, pred, target, reduction, loss, dpred);
+}
+
+clnn_status clnn_diou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+{
+    CLNN_ENTRY(ctx);
+    return box_iou_loss(ctx, fn, BOX_DIOU, pred, target, reduction, loss, dpred);
+}
+
+clnn_status clnn_ciou_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target,
+                           clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dpred)
+{
+    CLNN_ENTRY(ctx);
+    return box_iou_loss(ctx, fn, BOX_CIOU, pred, target, reduction, loss, dpred);
 }
 
 clnn_status clnn_madl_loss(clnn_context *ctx, const clnn_tensor *pred, const clnn_tensor *target, float steepness,

@@ -112,16 +112,57 @@ double ref_soft_jaccard(const double *p, const double *t, size_t len, double smo
     return 1.0 - (inter + smooth) / (uni + smooth);
 }
 
-double ref_diou(const double p[4], const double t[4])
+/* The parts of the box losses (torchvision's formulas, widths clamped at 0). */
+typedef struct ref_box_parts {
+    double iou, uni, enclosing_area, rho2, c2;
+} ref_box_parts;
+
+static ref_box_parts box_parts(const double p[4], const double t[4])
 {
+    ref_box_parts b;
     double area_p = fmax(p[2] - p[0], 0) * fmax(p[3] - p[1], 0), area_t = fmax(t[2] - t[0], 0) * fmax(t[3] - t[1], 0);
     double iw = fmin(p[2], t[2]) - fmax(p[0], t[0]), ih = fmin(p[3], t[3]) - fmax(p[1], t[1]);
     double inter = iw > 0 && ih > 0 ? iw * ih : 0.0;
-    double iou = inter / (area_p + area_t - inter + 1e-7);
+    b.uni = area_p + area_t - inter;
+    b.iou = inter / (b.uni + 1e-7);
     double cxp = (p[0] + p[2]) / 2, cyp = (p[1] + p[3]) / 2, cxt = (t[0] + t[2]) / 2, cyt = (t[1] + t[3]) / 2;
-    double rho2 = (cxp - cxt) * (cxp - cxt) + (cyp - cyt) * (cyp - cyt);
+    b.rho2 = (cxp - cxt) * (cxp - cxt) + (cyp - cyt) * (cyp - cyt);
     double ew = fmax(p[2], t[2]) - fmin(p[0], t[0]), eh = fmax(p[3], t[3]) - fmin(p[1], t[1]);
-    return 1.0 - iou + rho2 / (ew * ew + eh * eh + 1e-7);
+    b.c2 = ew * ew + eh * eh + 1e-7;
+    b.enclosing_area = fmax(ew, 0) * fmax(eh, 0);
+    return b;
+}
+
+double ref_giou(const double p[4], const double t[4])
+{
+    ref_box_parts b = box_parts(p, t);
+    return 1.0 - b.iou + (b.enclosing_area - b.uni) / (b.enclosing_area + 1e-7);
+}
+
+double ref_diou(const double p[4], const double t[4])
+{
+    ref_box_parts b = box_parts(p, t);
+    return 1.0 - b.iou + b.rho2 / b.c2;
+}
+
+/* v of CIoU: the squared gap of the aspect angles, scaled by 4/pi^2. */
+static double ciou_v(const double p[4], const double t[4])
+{
+    const double pi = 3.14159265358979323846;
+    double gap = atan2(fmax(t[2] - t[0], 0), fmax(t[3] - t[1], 0)) - atan2(fmax(p[2] - p[0], 0), fmax(p[3] - p[1], 0));
+    return 4.0 / (pi * pi) * gap * gap;
+}
+
+double ref_ciou_alpha(const double p[4], const double t[4])
+{
+    double v = ciou_v(p, t);
+    return v / (1.0 - box_parts(p, t).iou + v + 1e-7);
+}
+
+double ref_ciou(const double p[4], const double t[4], double alpha)
+{
+    if (alpha < 0) alpha = ref_ciou_alpha(p, t);
+    return ref_diou(p, t) + alpha * ciou_v(p, t);
 }
 
 double ref_madl(double pred, double target, double a, double b)

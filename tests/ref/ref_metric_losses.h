@@ -25,8 +25,14 @@ double ref_adaface_g(double norm, const double stats[2], double h);
 double ref_soft_dice(const double *p, const double *t, size_t len, int squared, double smooth);
 /* Soft Jaccard of one sample: 1 − (I + smooth)/(U + smooth), U = Σ(p + t − pt). */
 double ref_soft_jaccard(const double *p, const double *t, size_t len, double smooth);
-/* Distance-IoU loss of one box pair (x1, y1, x2, y2); widths below 0 count as 0. */
+/* Generalized, distance and complete IoU losses of one box pair (x1, y1, x2,
+ * y2), torchvision's formulas with widths below 0 counted as 0. ref_ciou
+ * takes CIoU's alpha (a negative alpha: computed from the boxes), so that a
+ * finite difference can hold it constant as the gradient does. */
+double ref_giou(const double p[4], const double t[4]);
 double ref_diou(const double p[4], const double t[4]);
+double ref_ciou_alpha(const double p[4], const double t[4]);
+double ref_ciou(const double p[4], const double t[4], double alpha);
 /* MADL (a = 0) or GMADL (a > 0) term of one element. */
 double ref_madl(double pred, double target, double a, double b);
 

@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-enum { OP_HARMONIC, OP_COSFACE, OP_ARCFACE, OP_ADAFACE, OP_DICE, OP_JACCARD, OP_DIOU, OP_MADL, N_OPS };
+enum { OP_HARMONIC, OP_COSFACE, OP_ARCFACE, OP_ADAFACE, OP_DICE, OP_JACCARD, OP_GIOU, OP_DIOU, OP_CIOU, OP_MADL, N_OPS };
 
 typedef struct metric_args {
     clnn_context *ctx;
@@ -39,7 +39,9 @@ static int run_op(void *p)
         break;
     case OP_DICE: st = clnn_soft_dice_loss(a->ctx, a->p, a->t, 0, 1.0f, CLNN_REDUCE_MEAN, a->loss, a->gp); break;
     case OP_JACCARD: st = clnn_soft_jaccard_loss(a->ctx, a->p, a->t, 1.0f, CLNN_REDUCE_MEAN, a->loss, a->gp); break;
+    case OP_GIOU: st = clnn_giou_loss(a->ctx, a->boxes, a->tboxes, CLNN_REDUCE_MEAN, a->loss, a->gbox); break;
     case OP_DIOU: st = clnn_diou_loss(a->ctx, a->boxes, a->tboxes, CLNN_REDUCE_MEAN, a->loss, a->gbox); break;
+    case OP_CIOU: st = clnn_ciou_loss(a->ctx, a->boxes, a->tboxes, CLNN_REDUCE_MEAN, a->loss, a->gbox); break;
     default: st = clnn_madl_loss(a->ctx, a->p, a->t, 10.0f, 1.0f, CLNN_REDUCE_MEAN, a->loss, a->gp); break;
     }
     return st != CLNN_OK;
@@ -104,7 +106,7 @@ void bench_metric_losses(bench_env *env)
     double flops = 3.0 * 2.0 * (double)n * (double)c * (double)d;
     static const char *const names[N_OPS] = {"harmonic loss + dx + dw", "CosFace loss + dx + dw",
                                              "ArcFace loss + dx + dw",  "AdaFace loss + dx + dw",
-                                             "soft Dice + grad", "soft Jaccard + grad", "DIoU + grad",
+                                             "soft Dice + grad", "soft Jaccard + grad", "GIoU + grad", "DIoU + grad", "CIoU + grad",
                                              "GMADL + grad"};
     for (a.op = 0; a.op < N_OPS; a.op++) {
         /* wall clock for the GEMM-shaped rows, as for their CLBlast reference */
@@ -117,8 +119,9 @@ void bench_metric_losses(bench_env *env)
             continue;
         }
         /* minimum traffic: inputs read once, gradient written once */
-        double bytes = a.op == OP_DIOU ? 12.0 * (double)nbox * sizeof(float) : 3.0 * (double)elems * sizeof(float);
-        if (a.op == OP_DIOU) snprintf(name, sizeof name, "%s %zu boxes", names[a.op], nbox);
+        const int box = a.op >= OP_GIOU && a.op <= OP_CIOU;
+        double bytes = box ? 12.0 * (double)nbox * sizeof(float) : 3.0 * (double)elems * sizeof(float);
+        if (box) snprintf(name, sizeof name, "%s %zu boxes", names[a.op], nbox);
         else snprintf(name, sizeof name, "%s %zux%zu", names[a.op], a.op == OP_MADL ? elems : samples,
                       a.op == OP_MADL ? (size_t)1 : pixels);
         bench_report(env, "metric", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
