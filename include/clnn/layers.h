@@ -121,6 +121,19 @@ CLNN_API clnn_status clnn_softmax_backward(clnn_context *ctx, const clnn_tensor 
 CLNN_API clnn_status clnn_log_softmax_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy,
                                                clnn_tensor *dx);
 
+/* The same along any dimension `dim` of x (PyTorch's dim=: in [-ndim, ndim),
+ * negative counting from the end), e.g. dim 1 of an NCHW segmentation output:
+ * every (n, h, w) is normalised over C, with no permute. y, dy and dx have
+ * x's shape. One work-item per column of classes, reading neighbouring
+ * columns together, so the sums run in class order (deterministic); the
+ * last dimension gives the values of the row forms above to rounding. */
+CLNN_API clnn_status clnn_softmax_dim_forward(clnn_context *ctx, const clnn_tensor *x, int dim, clnn_tensor *y);
+CLNN_API clnn_status clnn_log_softmax_dim_forward(clnn_context *ctx, const clnn_tensor *x, int dim, clnn_tensor *y);
+CLNN_API clnn_status clnn_softmax_dim_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy, int dim,
+                                               clnn_tensor *dx);
+CLNN_API clnn_status clnn_log_softmax_dim_backward(clnn_context *ctx, const clnn_tensor *y, const clnn_tensor *dy,
+                                                   int dim, clnn_tensor *dx);
+
 /* ----------------------------------------------------------------- losses */
 
 /* How a loss reduces its per-term values (one per row, sample, box or
@@ -161,7 +174,7 @@ CLNN_API void clnn_label_weights_init(clnn_label_weights *w);
 
 /* Options of the cross-entropy losses (set up with
  * clnn_cross_entropy_options_init: MEAN, no smoothing, ignore_index -100, no
- * weights; NULL means those defaults). */
+ * weights, classes in the last dimension; NULL means those defaults). */
 typedef struct clnn_cross_entropy_options {
     size_t size;           /* sizeof(clnn_cross_entropy_options), set by the _init */
     clnn_reduction reduction;
@@ -171,6 +184,16 @@ typedef struct clnn_cross_entropy_options {
      * weights (labels or soft targets), with its weighted MEAN */
     const clnn_tensor *class_weights;
     const clnn_tensor *row_weights;
+    /* the dimension of logits that holds the classes: 0 (the default) is the
+     * last; k >= 1 or k < 0 is dimension k, PyTorch's dim= (negative counts
+     * from the end; dimension 0, a batch, is never the class dimension
+     * unless it is the last). PyTorch's CrossEntropyLoss takes dim 1 of
+     * [N, C, d1, ...]: set class_dim = 1; labels then hold [N, d1, ...] in
+     * that order (NONE's losses too), soft targets and dlogits have logits'
+     * shape. Any dimension but the last: the logits (and soft targets) are
+     * moved to [rows, C] in a workspace and the gradient moved back, two
+     * more passes over each. */
+    int class_dim;
 } clnn_cross_entropy_options;
 
 CLNN_API void clnn_cross_entropy_options_init(clnn_cross_entropy_options *opt);

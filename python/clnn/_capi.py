@@ -372,6 +372,7 @@ class clnn_cross_entropy_options(C.Structure):
         ('ignore_index', C.c_int32),
         ('class_weights', C.c_void_p),
         ('row_weights', C.c_void_p),
+        ('class_dim', C.c_int),
     ]
 
 class clnn_sigmoid_loss_options(C.Structure):
@@ -1358,6 +1359,32 @@ FUNCTIONS = {
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('y', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'layers.h'),
+    'clnn_softmax_dim_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dim', 'scalar', C.c_int, 'int'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'layers.h'),
+    'clnn_log_softmax_dim_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dim', 'scalar', C.c_int, 'int'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'layers.h'),
+    'clnn_softmax_dim_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('y', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dim', 'scalar', C.c_int, 'int'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'layers.h'),
+    'clnn_log_softmax_dim_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('y', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dim', 'scalar', C.c_int, 'int'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'layers.h'),
     'clnn_label_weights_init': (None, 'void', (

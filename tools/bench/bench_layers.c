@@ -208,11 +208,60 @@ out:
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
 
+/* Along a dimension: softmax over C of [N, C, H·W] (reads x, writes y), and
+ * cross-entropy over dim 1 with labels [N, H·W] (reads logits and labels,
+ * writes dlogits; the moves to [rows, C] and back are extra traffic, which the
+ * ratio counts against it). */
+typedef struct class_dim_args {
+    clnn_context *ctx;
+    int ce;
+    clnn_tensor *x, *y, *labels, *loss;
+    clnn_cross_entropy_options opt;
+} class_dim_args;
+
+static int run_class_dim(void *p)
+{
+    class_dim_args *a = p;
+    clnn_status st = a->ce ? clnn_cross_entropy_labels(a->ctx, a->x, a->labels, &a->opt, a->loss, a->y)
+                           : clnn_softmax_dim_forward(a->ctx, a->x, 1, a->y);
+    return st != CLNN_OK;
+}
+
+static void bench_class_dim(bench_env *env)
+{
+    size_t n = env->quick ? 4 : 16, classes = 21, pixels = 128 * 128; /* a segmentation head (Pascal VOC's classes) */
+    class_dim_args a = {env->ctx, 0, bench_tensor(env, CLNN_FLOAT32, n * classes, pixels, 5),
+                        bench_tensor(env, CLNN_FLOAT32, n * classes, pixels, 0),
+                        bench_tensor(env, CLNN_INT32, n * pixels, 1, 3), bench_tensor(env, CLNN_FLOAT32, 1, 1, 0),
+                        {0}};
+    clnn_tensor *all[] = {a.x, a.y, a.labels, a.loss};
+    const size_t shape[3] = {n, classes, pixels};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!all[i] || (i < 2 && clnn_tensor_reshape(all[i], 3, shape) != CLNN_OK)) {
+            fprintf(stderr, "bench layers: %s\n", clnn_last_error(env->ctx));
+            goto out;
+        }
+    clnn_cross_entropy_options_init(&a.opt);
+    a.opt.class_dim = 1;
+    double elems = (double)n * (double)classes * (double)pixels;
+    for (a.ce = 0; a.ce < 2; a.ce++) {
+        double t = bench_time(env, run_class_dim, &a);
+        double bytes = 2.0 * elems * sizeof(float) + (a.ce ? (double)n * (double)pixels * sizeof(int) : 0.0);
+        char name[96];
+        snprintf(name, sizeof name, "%s [%zu, %zu, %zu]", a.ce ? "CE over dim 1 fwd+grad" : "softmax over dim 1 fwd", n,
+                 classes, pixels);
+        bench_report(env, "layers", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
+    }
+out:
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
 void bench_layers(bench_env *env)
 {
     bench_dense(env);
     bench_softmax_ce(env);
     bench_rowwise(env);
+    bench_class_dim(env);
     bench_activation(env);
     bench_sigmoid_losses(env);
 }
