@@ -226,11 +226,14 @@ static void check_ce_dim(clnn_context *ctx, const dim_case *c, const ce_setup *s
 
 /* ------------------------------------------------------------ local sizes */
 
-/* The column and move kernels under local sizes 1 and an odd one give the
- * default's bits (each column or element is one work-item's). */
+/* The column and move kernels under local sizes 1 and 37 (or the most the
+ * kernel takes) give the default's bits (each column or element is one
+ * work-item's); the scalar form of the column kernels is run by the shapes
+ * of main. */
 static void check_local_sizes(clnn_context *ctx)
 {
-    const size_t shape[4] = {3, 11, 5, 7};
+    /* inner 40: the float8 variant, 15 work-items (a count no local size but 1, 3, 5 and 15 divides) */
+    const size_t shape[4] = {3, 11, 5, 8};
     dim_case c = make_case(4, shape, 1);
     size_t n = case_count(&c), rows = c.outer * c.inner;
     float *x = malloc(n * sizeof *x);
@@ -329,17 +332,22 @@ int main(void)
     clnn_context *ctx = test_context();
     const int small = test_small();
     const size_t nchw[4] = {2, 5, 3, 4}, wide[3] = {2, 1000, 3}, one[1] = {7}, odd[4] = {3, 1, 7, 2};
-    dim_case cases[] = {make_case(4, nchw, 1), make_case(4, nchw, -1), make_case(4, nchw, 0),
-                        make_case(4, nchw, -2), make_case(3, wide, 1), make_case(1, one, 0),
-                        make_case(4, odd, 1), make_case(4, odd, 2)};
+    /* inner a multiple of 8: the float8 variant (VW=8) */
+    const size_t vec[4] = {2, 5, 4, 4}, vec_wide[3] = {3, 300, 8};
+    dim_case cases[] = {make_case(4, nchw, 1), make_case(4, vec, 1), make_case(4, nchw, -1),
+                        make_case(4, nchw, 0), make_case(4, nchw, -2), make_case(3, wide, 1),
+                        make_case(3, vec_wide, 1), make_case(1, one, 0), make_case(4, odd, 1),
+                        make_case(4, odd, 2)};
     size_t ncases = sizeof cases / sizeof cases[0];
     for (size_t i = 0; i < ncases; i++)
         for (int log_out = 0; log_out < 2; log_out++) {
-            if (small && i >= 6 && log_out) continue;
+            if (small && i >= 7 && log_out) continue;
             check_softmax_dim(ctx, &cases[i], log_out, (unsigned)(3 * i + 1), 5.0f);
         }
-    check_softmax_dim(ctx, &cases[0], 0, 99, 1e4f); /* large logits: the max is subtracted */
-    check_softmax_dim(ctx, &cases[0], 1, 98, 1e4f);
+    for (size_t i = 0; i < 2; i++) { /* large logits: the max is subtracted (both widths) */
+        check_softmax_dim(ctx, &cases[i], 0, 99, 1e4f);
+        check_softmax_dim(ctx, &cases[i], 1, 98, 1e4f);
+    }
 
     const ce_setup setups[] = {{CLNN_REDUCE_MEAN, 0.0f, 0, 0}, {CLNN_REDUCE_SUM, 0.1f, 0, 0},
                                {CLNN_REDUCE_NONE, 0.0f, 1, 0}, {CLNN_REDUCE_MEAN, 0.1f, 1, 0},
