@@ -97,6 +97,62 @@ static void conv2d_errors(void)
     CHECK(unchanged(db, 7), "conv2d_backward_bias: db unchanged");
 }
 
+/* conv2d's padding and accumulation options (x [2, 4, 6, 5], w [6, 2, 3, 3],
+ * groups 2, pad 1: y [2, 6, 6, 5]) */
+static void conv2d_option_errors(void)
+{
+    clnn_conv2d_options cp, c;
+    clnn_conv2d_options_init(&cp);
+    cp.pad[0] = cp.pad[1] = 1, cp.groups = 2;
+    const char *fn = "clnn_conv2d_forward";
+    c = cp; c.padding_mode = 4;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.padding_mode = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_same = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad[0] = c.pad[1] = 0; c.pad_same = 1; c.stride[1] = 2; /* PyTorch: no 'same' with strides */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_same = 1; /* 'same' computes the padding: pad must be 0 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad[0] = c.pad[1] = 0; c.pad_same = 1; c.pad_extra[0] = 1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_extra[1] = -2; /* right padding 1 - 2 < 0 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_extra[0] = 65535;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_extra[0] = 1; /* bottom padding 2: y would be [2, 6, 7, 5] */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.output_padding[1] = 1; /* transposed convolutions only */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.accumulate = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.padding_mode = CLNN_PAD_REFLECT; c.pad[1] = 5; c.pad_extra[1] = -4; /* reflect pad 5 = W */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.padding_mode = CLNN_PAD_CIRCULAR; c.pad[0] = 0; c.pad_extra[0] = 7; /* circular pad 7 > H = 6 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    CHECK(unchanged(y, 7) && unchanged(ybad, 7), "conv2d options: rejected calls left y unchanged");
+    clnn_tensor *wold = make(ctx, F, 4, 6, 2, 3, 3, 7);
+    c = cp; c.size = offsetof(clnn_conv2d_options, padding_mode); /* an older caller: the new fields' defaults */
+    CHECK_OK(ctx, clnn_conv2d_backward_weights(ctx, x, y, &c, wold));
+    CHECK(!unchanged(wold, 7), "conv2d options: an older caller's call ran");
+    clnn_tensor_release(wold);
+    clnn_tensor *yy = make(ctx, F, 4, 2, 6, 6, 5, 7), *ww = make(ctx, F, 4, 6, 2, 3, 3, 7),
+                *xx = make(ctx, F, 4, 2, 4, 6, 5, 7), *bb = make(ctx, F, 1, 6, 1, 1, 1, 7);
+    c = cp; c.padding_mode = CLNN_PAD_REFLECT; c.pad[1] = 5; c.pad_extra[1] = -4;
+    EXPECT_FAIL(ctx, SHAPE, "clnn_conv2d_backward_data", clnn_conv2d_backward_data(ctx, yy, w, &c, xx));
+    c = cp; c.accumulate = -1;
+    EXPECT_FAIL(ctx, INVAL, "clnn_conv2d_backward_weights", clnn_conv2d_backward_weights(ctx, x, yy, &c, ww));
+    fn = "clnn_conv2d_backward_bias_accumulate";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_backward_bias_accumulate(NULL, yy, 1, bb));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_bias_accumulate(ctx, yy, 2, bb));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_bias_accumulate(ctx, NULL, 1, bb));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_bias_accumulate(ctx, yy, 1, b5));
+    CHECK(unchanged(yy, 7) && unchanged(ww, 7) && unchanged(xx, 7) && unchanged(bb, 7),
+          "conv2d options: rejected calls left the outputs unchanged");
+    clnn_tensor_release(yy), clnn_tensor_release(ww), clnn_tensor_release(xx), clnn_tensor_release(bb);
+}
+
 /* pooling: x [2, 4, 6, 5], 3x3 stride 2 pad 1 -> [2, 4, 3, 3] */
 static void pooling_errors(void)
 {
@@ -326,6 +382,7 @@ int main(void)
     xo = make(other, F, 4, 2, 4, 6, 5, 1);
 
     conv2d_errors();
+    conv2d_option_errors();
     pooling_errors();
     adaptive_pooling_errors();
     norm_errors();
