@@ -6,14 +6,18 @@
  *   w, dw  [K, C/groups, R, S]       filters: K output channels, R x S window
  *   b, db  [K]                       bias (optional)
  *   y, dy  [N, K, P, Q]              output,
- *     P = (H + 2*pad[0] - dilation[0]*(R-1) - 1) / stride[0] + 1 (floor), Q likewise with index 1.
+ *     P = (H + 2*pad[0] + pad_extra[0] - dilation[0]*(R-1) - 1) / stride[0] + 1 (floor),
+ *     Q likewise with index 1 (pad_same: P = H, Q = W).
  * Index 0 of every pair is the height axis, index 1 the width axis.
  * Output channel k of group g = k / (K/groups) sees input channels
  * [g*C/groups, (g+1)*C/groups); groups == C == K is a depthwise convolution.
  *
  * Convolution here is cross-correlation, as in every deep-learning framework:
  *   y[n,k,p,q] = b[k] + sum_{c,r,s} w[k,c,r,s] * x[n, g*C/groups + c, p*sh - ph + r*dh, q*sw - pw + s*dw]
- * with x = 0 outside the image. The GEMMs run in CLBlast on the context's
+ * with x outside the image read from the padding: 0, or with padding_mode
+ * what PyTorch's F.pad puts there (clnn_padding_mode below); ph, pw are the
+ * top and left paddings, the bottom and right ones may differ (pad_extra)
+ * or follow PyTorch's 'same'. The GEMMs run in CLBlast on the context's
  * queue; each call allocates its own im2col workspace of (C*R*S) x (P*Q)
  * floats (one image) and frees it when the queued work completes. */
 #ifndef CLNN_CONV_H

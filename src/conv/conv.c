@@ -5,7 +5,9 @@
  * as one GEMM per chunk over its images' pixels, accumulated chunk by chunk
  * in queue order (deterministic); bias gradient through the shared group
  * sum. A chunk of one image is the per-image path: its planes are the GEMM's
- * operand, with no reorder. */
+ * operand, with no reorder. The padding (asymmetric, 'same', PyTorch's
+ * modes) lives in im2col and col2im alone. The passes and the option checks
+ * serve conv_transpose.c and conv1d.c too (conv_internal.h). */
 #include "conv_internal.h"
 #include "tune_family.h"
 
