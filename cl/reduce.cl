@@ -1,11 +1,12 @@
 /* Generic deterministic group sum: out[g] = scale * sum of the count elements
- * of group g (addressing in reduce.clh). Serves the conv2d bias gradient
+ * of group g (addressing in reduce.clh), or out[g] += that with accumulate. Serves the conv2d bias gradient
  * (channels over N, H, W) and global average pooling (planes over H, W).
  * One work-group per group. */
 #include "reduce.clh"
 
 __kernel void group_sum(__global const float *in, __global float *out, const uint groups, const uint count,
-                        const uint group_stride, const uint inner, const uint outer_stride, const float scale)
+                        const uint group_stride, const uint inner, const uint outer_stride, const float scale,
+                        const int accumulate)
 {
     __local float lanes[RED_LANES];
     const uint g = get_group_id(0);
@@ -17,5 +18,5 @@ __kernel void group_sum(__global const float *in, __global float *out, const uin
         lanes[lane] = s;
     }
     const float total = red_tree_sum(lanes);
-    if (get_local_id(0) == 0) out[g] = scale * total;
+    if (get_local_id(0) == 0) out[g] = accumulate ? out[g] + scale * total : scale * total;
 }

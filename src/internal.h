@@ -386,6 +386,10 @@ void clnn__clblast_apply_tuned(clnn_context *ctx);
  * at g*group_stride + (i/inner)*outer_stride + i%inner; deterministic. */
 clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
                             size_t group_stride, size_t inner, size_t outer_stride, float scale);
+/* The same, adding to out when accumulate is 1 (out[g] += scale * sum). */
+clnn_status clnn__group_sum_acc(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups,
+                                size_t count, size_t group_stride, size_t inner, size_t outer_stride, float scale,
+                                int accumulate);
 /* A device buffer of `floats` floats for one call's intermediate results; the
  * caller releases it right after enqueuing its last use (OpenCL keeps it alive
  * until the queued work completes). */

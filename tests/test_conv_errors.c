@@ -97,6 +97,178 @@ static void conv2d_errors(void)
     CHECK(unchanged(db, 7), "conv2d_backward_bias: db unchanged");
 }
 
+/* conv2d's padding and accumulation options (x [2, 4, 6, 5], w [6, 2, 3, 3],
+ * groups 2, pad 1: y [2, 6, 6, 5]) */
+static void conv2d_option_errors(void)
+{
+    clnn_conv2d_options cp, c;
+    clnn_conv2d_options_init(&cp);
+    cp.pad[0] = cp.pad[1] = 1, cp.groups = 2;
+    const char *fn = "clnn_conv2d_forward";
+    c = cp; c.padding_mode = 4;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.padding_mode = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_same = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad[0] = c.pad[1] = 0; c.pad_same = 1; c.stride[1] = 2; /* PyTorch: no 'same' with strides */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_same = 1; /* 'same' computes the padding: pad must be 0 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad[0] = c.pad[1] = 0; c.pad_same = 1; c.pad_extra[0] = 1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_extra[1] = -2; /* right padding 1 - 2 < 0 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_extra[0] = 65535;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.pad_extra[0] = 1; /* bottom padding 2: y would be [2, 6, 7, 5] */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.output_padding[1] = 1; /* transposed convolutions only */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.accumulate = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.padding_mode = CLNN_PAD_REFLECT; c.pad[1] = 5; c.pad_extra[1] = -4; /* reflect pad 5 = W */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    c = cp; c.padding_mode = CLNN_PAD_CIRCULAR; c.pad[0] = 0; c.pad_extra[0] = 7; /* circular pad 7 > H = 6 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_forward(ctx, x, w, b, &c, y));
+    CHECK(unchanged(y, 7) && unchanged(ybad, 7), "conv2d options: rejected calls left y unchanged");
+    clnn_tensor *wold = make(ctx, F, 4, 6, 2, 3, 3, 7);
+    c = cp; c.size = offsetof(clnn_conv2d_options, padding_mode); /* an older caller: the new fields' defaults */
+    CHECK_OK(ctx, clnn_conv2d_backward_weights(ctx, x, y, &c, wold));
+    CHECK(!unchanged(wold, 7), "conv2d options: an older caller's call ran");
+    clnn_tensor_release(wold);
+    clnn_tensor *yy = make(ctx, F, 4, 2, 6, 6, 5, 7), *ww = make(ctx, F, 4, 6, 2, 3, 3, 7),
+                *xx = make(ctx, F, 4, 2, 4, 6, 5, 7), *bb = make(ctx, F, 1, 6, 1, 1, 1, 7);
+    c = cp; c.padding_mode = CLNN_PAD_REFLECT; c.pad[1] = 5; c.pad_extra[1] = -4;
+    EXPECT_FAIL(ctx, SHAPE, "clnn_conv2d_backward_data", clnn_conv2d_backward_data(ctx, yy, w, &c, xx));
+    c = cp; c.accumulate = -1;
+    EXPECT_FAIL(ctx, INVAL, "clnn_conv2d_backward_weights", clnn_conv2d_backward_weights(ctx, x, yy, &c, ww));
+    fn = "clnn_conv2d_backward_bias_accumulate";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv2d_backward_bias_accumulate(NULL, yy, 1, bb));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_bias_accumulate(ctx, yy, 2, bb));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv2d_backward_bias_accumulate(ctx, NULL, 1, bb));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv2d_backward_bias_accumulate(ctx, yy, 1, b5));
+    CHECK(unchanged(yy, 7) && unchanged(ww, 7) && unchanged(xx, 7) && unchanged(bb, 7),
+          "conv2d options: rejected calls left the outputs unchanged");
+    clnn_tensor_release(yy), clnn_tensor_release(ww), clnn_tensor_release(xx), clnn_tensor_release(bb);
+}
+
+/* conv_transpose2d: x [2, 4, 3, 3], w [4, 3, 3, 3] (groups 2: K = 6),
+ * stride 2, pad 1, output_padding 1 -> y [2, 6, 6, 6] */
+static void conv_transpose2d_errors(void)
+{
+    clnn_tensor *tx = make(ctx, F, 4, 2, 4, 3, 3, 1), *tw = make(ctx, F, 4, 4, 3, 3, 3, 1),
+                *tb = make(ctx, F, 1, 6, 1, 1, 1, 1), *ty = make(ctx, F, 4, 2, 6, 6, 6, 7),
+                *tyb = make(ctx, F, 4, 2, 6, 5, 6, 7), *tdx = make(ctx, F, 4, 2, 4, 3, 3, 7),
+                *tdw = make(ctx, F, 4, 4, 3, 3, 3, 7);
+    clnn_conv2d_options cp, c;
+    clnn_conv2d_options_init(&cp);
+    cp.stride[0] = cp.stride[1] = 2, cp.pad[0] = cp.pad[1] = 1, cp.output_padding[0] = cp.output_padding[1] = 1;
+    cp.groups = 2;
+    const char *fn = "clnn_conv_transpose2d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv_transpose2d_forward(NULL, tx, tw, tb, &cp, ty));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, NULL, tw, tb, &cp, ty));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &cp, NULL));
+    c = cp; c.size = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &cp, tyb));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, b5, &cp, ty));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_forward(ctx, xi, tw, tb, &cp, ty));
+    c = cp; c.output_padding[0] = 2; /* not below stride 2 or dilation 1 */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.output_padding[1] = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.padding_mode = CLNN_PAD_REFLECT; /* PyTorch: zeros only */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.pad[0] = c.pad[1] = 0; c.stride[0] = c.stride[1] = 1; c.output_padding[0] = c.output_padding[1] = 0;
+    c.pad_same = 1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.pad_extra[0] = 1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.groups = 3; /* does not divide C = 4 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.groups = 1; /* K = 3: y has 6 channels */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, NULL, &c, ty));
+    c = cp; c.pad[0] = 4; c.output_padding[0] = 0; /* (3-1)*2 - 8 + 2 + 1 < 1 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.accumulate = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &c, ty));
+    CHECK(unchanged(ty, 7) && unchanged(tyb, 7), "conv_transpose2d_forward: rejected calls left y unchanged");
+    fn = "clnn_conv_transpose2d_backward_data";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv_transpose2d_backward_data(NULL, ty, tw, &cp, tdx));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_backward_data(ctx, ty, tw, &cp, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_backward_data(ctx, tyb, tw, &cp, tdx));
+    c = cp; c.output_padding[0] = 0; /* y would be [2, 6, 5, 6] */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_backward_data(ctx, ty, tw, &c, tdx));
+    CHECK(unchanged(tdx, 7), "conv_transpose2d_backward_data: dx unchanged");
+    fn = "clnn_conv_transpose2d_backward_weights";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv_transpose2d_backward_weights(NULL, tx, ty, &cp, tdw));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_backward_weights(ctx, tx, ty, &cp, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_backward_weights(ctx, tx, tyb, &cp, tdw));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv_transpose2d_backward_weights(ctx, tx, ty, &cp, w));
+    c = cp; c.accumulate = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv_transpose2d_backward_weights(ctx, tx, ty, &c, tdw));
+    CHECK(unchanged(tdw, 7), "conv_transpose2d_backward_weights: dw unchanged");
+    CHECK_OK(ctx, clnn_conv_transpose2d_forward(ctx, tx, tw, tb, &cp, ty)); /* the table's shapes are right */
+    clnn_tensor *all[] = {tx, tw, tb, ty, tyb, tdx, tdw};
+    for (int i = 0; i < 7; i++) clnn_tensor_release(all[i]);
+}
+
+/* conv1d: x [2, 4, 9], w [6, 2, 3] (groups 2), pad 1 -> y [2, 6, 9] */
+static void conv1d_errors(void)
+{
+    clnn_tensor *tx = make(ctx, F, 3, 2, 4, 9, 1, 1), *tw = make(ctx, F, 3, 6, 2, 3, 1, 1),
+                *tb = make(ctx, F, 1, 6, 1, 1, 1, 1), *ty = make(ctx, F, 3, 2, 6, 9, 1, 7),
+                *tyb = make(ctx, F, 3, 2, 6, 8, 1, 7), *tdx = make(ctx, F, 3, 2, 4, 9, 1, 7),
+                *tdw = make(ctx, F, 3, 6, 2, 3, 1, 7);
+    clnn_conv1d_options cp, c;
+    clnn_conv1d_options_init(&cp);
+    cp.pad = 1, cp.groups = 2;
+    const char *fn = "clnn_conv1d_forward";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_conv1d_forward(NULL, tx, tw, tb, &cp, ty));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, NULL, tb, &cp, ty));
+    c = cp; c.size = sizeof c + 1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, tb, NULL, ty)); /* groups 1 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, x, tw, tb, &cp, ty));   /* 4-D x */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &cp, tyb));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, b5, &cp, ty));
+    c = cp; c.stride = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.dilation = 0;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.pad = -1;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.pad_extra = -2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.padding_mode = 5;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.pad = 0; c.pad_same = 1; c.stride = 2;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.padding_mode = CLNN_PAD_REFLECT; c.pad = 9; c.pad_extra = -8; /* reflect pad 9 = L */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.padding_mode = CLNN_PAD_CIRCULAR; c.pad_extra = 9; /* circular pad 10 > L */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.pad = 0; c.dilation = 5; /* window 11 > 9 */
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    c = cp; c.groups = 3;
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_forward(ctx, tx, tw, tb, &c, ty));
+    CHECK(unchanged(ty, 7) && unchanged(tyb, 7), "conv1d_forward: rejected calls left y unchanged");
+    fn = "clnn_conv1d_backward_data";
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_backward_data(ctx, ty, tw, &cp, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_backward_data(ctx, tyb, tw, &cp, tdx));
+    CHECK(unchanged(tdx, 7), "conv1d_backward_data: dx unchanged");
+    fn = "clnn_conv1d_backward_weights";
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_backward_weights(ctx, tx, ty, &cp, NULL));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_conv1d_backward_weights(ctx, tx, tyb, &cp, tdw));
+    c = cp; c.accumulate = 3;
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_conv1d_backward_weights(ctx, tx, ty, &c, tdw));
+    CHECK(unchanged(tdw, 7), "conv1d_backward_weights: dw unchanged");
+    CHECK_OK(ctx, clnn_conv1d_forward(ctx, tx, tw, tb, &cp, ty)); /* the table's shapes are right */
+    clnn_tensor *all[] = {tx, tw, tb, ty, tyb, tdx, tdw};
+    for (int i = 0; i < 7; i++) clnn_tensor_release(all[i]);
+}
+
 /* pooling: x [2, 4, 6, 5], 3x3 stride 2 pad 1 -> [2, 4, 3, 3] */
 static void pooling_errors(void)
 {
@@ -326,6 +498,9 @@ int main(void)
     xo = make(other, F, 4, 2, 4, 6, 5, 1);
 
     conv2d_errors();
+    conv2d_option_errors();
+    conv_transpose2d_errors();
+    conv1d_errors();
     pooling_errors();
     adaptive_pooling_errors();
     norm_errors();

@@ -127,6 +127,13 @@ class Reduction(enum.IntEnum):
     SUM = 1
     NONE = 2
 
+class PaddingMode(enum.IntEnum):
+    """clnn_padding_mode (members without the CLNN_PAD_ prefix)."""
+    ZEROS = 0
+    REFLECT = 1
+    REPLICATE = 2
+    CIRCULAR = 3
+
 class KlDirection(enum.IntEnum):
     """clnn_kl_direction (members without the CLNN_KL_ prefix)."""
     PQ = 0
@@ -166,8 +173,8 @@ class RobustKlKind(enum.IntEnum):
     TRADES = 0
     AROW = 1
 
-ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_kl_direction': KlDirection, 'clnn_margin_kind': MarginKind, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
-ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
+ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_margin_kind': MarginKind, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
+ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
 
 class clnn_device_info(C.Structure):
     _fields_ = [
@@ -392,6 +399,24 @@ class clnn_conv2d_options(C.Structure):
         ('pad', (C.c_int * 2)),
         ('dilation', (C.c_int * 2)),
         ('groups', C.c_int),
+        ('padding_mode', C.c_int),
+        ('pad_same', C.c_int),
+        ('pad_extra', (C.c_int * 2)),
+        ('accumulate', C.c_int),
+        ('output_padding', (C.c_int * 2)),
+    ]
+
+class clnn_conv1d_options(C.Structure):
+    _fields_ = [
+        ('size', C.c_size_t),
+        ('stride', C.c_int),
+        ('pad', C.c_int),
+        ('dilation', C.c_int),
+        ('groups', C.c_int),
+        ('padding_mode', C.c_int),
+        ('pad_same', C.c_int),
+        ('pad_extra', C.c_int),
+        ('accumulate', C.c_int),
     ]
 
 class clnn_pool2d_options(C.Structure):
@@ -472,7 +497,7 @@ class clnn_perturb_options(C.Structure):
         ('hi', C.c_float),
     ]
 
-STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
+STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
 # struct fields of an enum type: struct -> {field: enum}
 FIELD_ENUMS = {
     'clnn_device_info': {'type': 'clnn_device_type'},
@@ -1507,6 +1532,59 @@ FUNCTIONS = {
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('db', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv2d_backward_bias_accumulate': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('accumulate', 'scalar', C.c_int, 'int'),
+        ('db', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv_transpose2d_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('b', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('params', 'options', C.POINTER(clnn_conv2d_options), 'const clnn_conv2d_options *'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv_transpose2d_backward_data': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('params', 'options', C.POINTER(clnn_conv2d_options), 'const clnn_conv2d_options *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv_transpose2d_backward_weights': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('params', 'options', C.POINTER(clnn_conv2d_options), 'const clnn_conv2d_options *'),
+        ('dw', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv1d_options_init': (None, 'void', (
+        ('opt', 'struct_out', C.POINTER(clnn_conv1d_options), 'clnn_conv1d_options *'),
+    ), 'conv.h'),
+    'clnn_conv1d_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('b', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('params', 'options', C.POINTER(clnn_conv1d_options), 'const clnn_conv1d_options *'),
+        ('y', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv1d_backward_data': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('params', 'options', C.POINTER(clnn_conv1d_options), 'const clnn_conv1d_options *'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'conv.h'),
+    'clnn_conv1d_backward_weights': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('params', 'options', C.POINTER(clnn_conv1d_options), 'const clnn_conv1d_options *'),
+        ('dw', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'conv.h'),
     'clnn_pool2d_options_init': (None, 'void', (
         ('opt', 'struct_out', C.POINTER(clnn_pool2d_options), 'clnn_pool2d_options *'),

@@ -81,10 +81,18 @@ static clnn_status exercise_reduce(clnn_context *ctx, const clnn__tunable *t, co
 clnn_status clnn__group_sum(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups, size_t count,
                             size_t group_stride, size_t inner, size_t outer_stride, float scale)
 {
+    return clnn__group_sum_acc(ctx, fn, in, out, groups, count, group_stride, inner, outer_stride, scale, 0);
+}
+
+clnn_status clnn__group_sum_acc(clnn_context *ctx, const char *fn, cl_mem in, cl_mem out, size_t groups,
+                                size_t count, size_t group_stride, size_t inner, size_t outer_stride, float scale,
+                                int accumulate)
+{
+    cl_int acc = accumulate;
     cl_uint g = (cl_uint)groups, n = (cl_uint)count, gs = (cl_uint)group_stride, in_ = (cl_uint)inner,
             os = (cl_uint)outer_stride;
     size_t problem[2] = {groups, count};
-    clnn__karg a[] = {KARG_BUF(in), KARG_BUF(out), KARG(g), KARG(n), KARG(gs), KARG(in_), KARG(os), KARG(scale)};
-    return clnn__run(ctx, fn, &tune_group_sum, problem, 8, a);
+    clnn__karg a[] = {KARG_BUF(in), KARG_BUF(out), KARG(g), KARG(n), KARG(gs), KARG(in_), KARG(os), KARG(scale), KARG(acc)};
+    return clnn__run(ctx, fn, &tune_group_sum, problem, 9, a);
 }
 

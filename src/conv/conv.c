@@ -5,8 +5,10 @@
  * as one GEMM per chunk over its images' pixels, accumulated chunk by chunk
  * in queue order (deterministic); bias gradient through the shared group
  * sum. A chunk of one image is the per-image path: its planes are the GEMM's
- * operand, with no reorder. */
-#include "internal.h"
+ * operand, with no reorder. The padding (asymmetric, 'same', PyTorch's
+ * modes) lives in im2col and col2im alone. The passes and the option checks
+ * serve conv_transpose.c and conv1d.c too (conv_internal.h). */
+#include "conv_internal.h"
 #include "tune_family.h"
 
 #include <limits.h>
@@ -24,32 +26,118 @@ static clnn_status exercise_conv(clnn_context *ctx, const clnn__tunable *t, cons
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t c = problem[0], s = clnn__exercise_side(problem[1]), n = t == &tune_bias_add ? 1 : 2;
-    clnn_conv2d_options p = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1};
+    clnn_conv2d_options p = {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1, 0, 0, {0, 0}, 0, {0, 0}};
     clnn_tensor *x = EX_RAND(&b, n, c, s, s), *w = EX_RAND(&b, c, c, 3, 3), *y = EX_RAND(&b, n, c, s, s);
     if (t == &tune_col2im || t == &tune_rows_from_planes) EX_STEP(&b, clnn_conv2d_backward_data(ctx, y, w, &p, x));
     else EX_STEP(&b, clnn_conv2d_forward(ctx, x, w, EX_RAND(&b, c), &p, y));
     return clnn__exercise_end(&b);
 }
 
-/* Sizes of one convolution: image [N, C, H, W], filters [K, C/G, R, S], output [N, K, P, Q]. */
-typedef struct conv_geom {
-    size_t N, C, H, W, K, R, S, P, Q, G;
-    size_t crs_g; /* (C/G)*R*S: the GEMM inner size of one group */
-} conv_geom;
+typedef clnn__conv_geom conv_geom;
+
+clnn_status clnn__conv_check_axis(clnn_context *ctx, const char *fn, const char *suffix, int stride, int dilation,
+                                  int pad, int pad_extra, int output_padding, int transposed)
+{
+    CHECK_ARG(ctx, stride >= 1, "%s: params->stride%s = %d must be >= 1", fn, suffix, stride);
+    CHECK_ARG(ctx, dilation >= 1, "%s: params->dilation%s = %d must be >= 1", fn, suffix, dilation);
+    CHECK_ARG(ctx, pad >= 0 && pad <= 65535, "%s: params->pad%s = %d must be in [0, 65535]", fn, suffix, pad);
+    CHECK_ARG(ctx, pad_extra >= -pad && pad_extra <= 65535 - pad,
+              "%s: params->pad_extra%s = %d must be in [-pad, 65535 - pad] = [%d, %d] (the bottom or right padding "
+              "pad + pad_extra in [0, 65535])",
+              fn, suffix, pad_extra, -pad, 65535 - pad);
+    if (transposed)
+        CHECK_ARG(ctx, output_padding >= 0 && (output_padding < stride || output_padding < dilation),
+                  "%s: params->output_padding%s = %d must be >= 0 and smaller than the stride (%d) or the dilation "
+                  "(%d), as in PyTorch",
+                  fn, suffix, output_padding, stride, dilation);
+    else
+        CHECK_ARG(ctx, output_padding == 0,
+                  "%s: params->output_padding%s = %d must be 0 (it is for transposed convolutions)", fn, suffix,
+                  output_padding);
+    return CLNN_OK;
+}
+
+clnn_status clnn__conv_check_common(clnn_context *ctx, const char *fn, int groups, int padding_mode, int pad_same,
+                                    int accumulate, int strides_one, int pads_zero, int pads_extra_zero,
+                                    int transposed)
+{
+    CHECK_ARG(ctx, groups >= 1, "%s: params->groups = %d must be >= 1", fn, groups);
+    CHECK_ARG(ctx, padding_mode >= CLNN_PAD_ZEROS && padding_mode <= CLNN_PAD_CIRCULAR,
+              "%s: params->padding_mode = %d is not a clnn_padding_mode (0 zeros, 1 reflect, 2 replicate, 3 "
+              "circular)",
+              fn, padding_mode);
+    CHECK_ARG(ctx, pad_same == 0 || pad_same == 1, "%s: params->pad_same = %d must be 0 or 1", fn, pad_same);
+    CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: params->accumulate = %d must be 0 or 1", fn, accumulate);
+    if (transposed) {
+        CHECK_ARG(ctx, padding_mode == CLNN_PAD_ZEROS,
+                  "%s: params->padding_mode = %d: transposed convolutions pad with zeros only (as PyTorch's)", fn,
+                  padding_mode);
+        CHECK_ARG(ctx, !pad_same, "%s: params->pad_same = 1: transposed convolutions have no 'same' padding", fn);
+        CHECK_ARG(ctx, pads_extra_zero,
+                  "%s: params->pad_extra must be 0: transposed convolutions pad both sides alike (as PyTorch's)", fn);
+    }
+    if (pad_same) {
+        CHECK_ARG(ctx, strides_one, "%s: params->pad_same = 1 needs stride 1 (PyTorch: padding='same' is not "
+                                    "supported for strided convolutions)",
+                  fn);
+        CHECK_ARG(ctx, pads_zero, "%s: params->pad_same = 1 computes the padding: pad and pad_extra must be 0", fn);
+    }
+    return CLNN_OK;
+}
+
+clnn_status clnn__conv_axis(clnn_context *ctx, const char *fn, const char *what, const char *filt_name, size_t n,
+                            size_t k, int stride, int dilation, int pad, int pad_extra, int pad_same, int mode,
+                            int *before, int *after, size_t *out)
+{
+    size_t span = (size_t)dilation * (k - 1) + 1;
+    if (pad_same) { /* PyTorch: total = dilation*(k-1), floor(total/2) before, the rest after */
+        CHECK_SHAPE(ctx, span - 1 <= 2 * 65535u, "%s: the 'same' padding of the %s, %zu, exceeds 2 x 65535", fn, what,
+                    span - 1);
+        *before = (int)((span - 1) / 2);
+        *after = (int)(span - 1) - *before;
+    } else {
+        *before = pad;
+        *after = pad + pad_extra;
+    }
+    if (mode == CLNN_PAD_REFLECT)
+        CHECK_SHAPE(ctx, (size_t)*before < n && (size_t)*after < n,
+                    "%s: reflect padding (%d, %d) of the %s must be smaller than the input's %zu (as PyTorch's)", fn,
+                    *before, *after, what, n);
+    if (mode == CLNN_PAD_CIRCULAR)
+        CHECK_SHAPE(ctx, (size_t)*before <= n && (size_t)*after <= n,
+                    "%s: circular padding (%d, %d) of the %s must be at most the input's %zu (PyTorch: it would wrap "
+                    "around more than once)",
+                    fn, *before, *after, what, n);
+    size_t ext = n + (size_t)*before + (size_t)*after;
+    CHECK_SHAPE(ctx, span <= ext, "%s: the dilated window of %s spans %zu in the %s, more than the padded input's %zu",
+                fn, filt_name, span, what, ext);
+    *out = (ext - span) / (size_t)stride + 1;
+    return CLNN_OK;
+}
+
+clnn_status clnn__conv_check_sizes(clnn_context *ctx, const char *fn, const conv_geom *g)
+{
+    size_t PQ = g->P * g->Q;
+    CHECK_SHAPE(ctx,
+                g->C * g->R * g->S <= UINT_MAX / PQ && g->N * g->C * g->H * g->W <= UINT_MAX &&
+                    g->N * g->K * PQ <= UINT_MAX,
+                "%s: sizes beyond 2^32 elements per tensor or workspace are not supported", fn);
+    return CLNN_OK;
+}
 
 /* Validates params and the three tensors of a conv2d call and derives the sizes. */
 static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_conv2d_options *prm,
                                  const clnn_tensor *img, const char *img_name, const clnn_tensor *filt,
                                  const char *filt_name, const clnn_tensor *out, const char *out_name, conv_geom *g)
 {
-    for (int i = 0; i < 2; i++) {
-        CHECK_ARG(ctx, prm->stride[i] >= 1, "%s: params->stride[%d] = %d must be >= 1", fn, i, prm->stride[i]);
-        CHECK_ARG(ctx, prm->dilation[i] >= 1, "%s: params->dilation[%d] = %d must be >= 1", fn, i,
-                  prm->dilation[i]);
-        CHECK_ARG(ctx, prm->pad[i] >= 0 && prm->pad[i] <= 65535, "%s: params->pad[%d] = %d must be in [0, 65535]",
-                  fn, i, prm->pad[i]);
-    }
-    CHECK_ARG(ctx, prm->groups >= 1, "%s: params->groups = %d must be >= 1", fn, prm->groups);
+    static const char *const suffix[2] = {"[0]", "[1]"};
+    for (int i = 0; i < 2; i++)
+        TRY(clnn__conv_check_axis(ctx, fn, suffix[i], prm->stride[i], prm->dilation[i], prm->pad[i],
+                                  prm->pad_extra[i], prm->output_padding[i], 0));
+    TRY(clnn__conv_check_common(ctx, fn, prm->groups, prm->padding_mode, prm->pad_same, prm->accumulate,
+                                prm->stride[0] == 1 && prm->stride[1] == 1,
+                                !prm->pad[0] && !prm->pad[1] && !prm->pad_extra[0] && !prm->pad_extra[1],
+                                !prm->pad_extra[0] && !prm->pad_extra[1], 0));
     TRY(clnn__check_shape(ctx, fn, d, img_name, img, "N,C,H,W"));
     TRY(clnn__check_shape(ctx, fn, d, filt_name, filt, "K,_,R,S"));
     TRY(clnn__check_shape(ctx, fn, d, out_name, out, "_,_,_,_")); /* its sizes once P and Q are known */
@@ -61,20 +149,17 @@ static clnn_status conv_validate(clnn_context *ctx, const char *fn, clnn__dims *
     CHECK_SHAPE(ctx, filt->shape[1] == g->C / g->G,
                 "%s: %s has %zu input channels per filter, expected C/groups = %zu", fn, filt_name, filt->shape[1],
                 g->C / g->G);
-    size_t span_h = (size_t)prm->dilation[0] * (g->R - 1) + 1, span_w = (size_t)prm->dilation[1] * (g->S - 1) + 1;
-    size_t ext_h = g->H + 2 * (size_t)prm->pad[0], ext_w = g->W + 2 * (size_t)prm->pad[1];
-    CHECK_SHAPE(ctx, span_h <= ext_h && span_w <= ext_w,
-                "%s: the dilated %zux%zu window of %s does not fit the padded %zux%zu input", fn, span_h, span_w,
-                filt_name, ext_h, ext_w);
-    g->P = (ext_h - span_h) / (size_t)prm->stride[0] + 1;
-    g->Q = (ext_w - span_w) / (size_t)prm->stride[1] + 1;
+    g->sh = prm->stride[0], g->sw = prm->stride[1], g->dh = prm->dilation[0], g->dw = prm->dilation[1];
+    g->mode = prm->padding_mode, g->accumulate = prm->accumulate;
+    TRY(clnn__conv_axis(ctx, fn, "height", filt_name, g->H, g->R, g->sh, g->dh, prm->pad[0], prm->pad_extra[0],
+                        prm->pad_same, g->mode, &g->pt, &g->pb, &g->P));
+    TRY(clnn__conv_axis(ctx, fn, "width", filt_name, g->W, g->S, g->sw, g->dw, prm->pad[1], prm->pad_extra[1],
+                        prm->pad_same, g->mode, &g->pl, &g->pr, &g->Q));
     clnn__dims_bind(d, 'P', g->P, "params");
     clnn__dims_bind(d, 'Q', g->Q, "params");
     TRY(clnn__check_shape(ctx, fn, d, out_name, out, "N,K,P,Q"));
     g->crs_g = g->C / g->G * g->R * g->S;
-    CHECK_SHAPE(ctx, g->C * g->R * g->S <= UINT_MAX / (g->P * g->Q) && img->count <= UINT_MAX && out->count <= UINT_MAX,
-                "%s: sizes beyond 2^32 elements per tensor or workspace are not supported", fn);
-    return CLNN_OK;
+    return clnn__conv_check_sizes(ctx, fn, g);
 }
 
 /* A chunk of images [n0, n0 + images) that one GEMM per pass covers: the
@@ -109,21 +194,22 @@ static clnn__gemm_operand product_of(const conv_chunk *c, cl_mem out, const conv
 
 /* im2col or col2im of a chunk: the two kernels share their argument list. */
 static clnn_status run_colmap(clnn_context *ctx, const char *fn, const clnn__tunable *t, const conv_chunk *c,
-                              cl_mem img, const conv_geom *g, const clnn_conv2d_options *prm)
+                              cl_mem img, const conv_geom *g)
 {
     cl_uint off = (cl_uint)(c->n0 * g->C * g->H * g->W);
     cl_uint4 images = clnn__divisor((cl_uint)c->images), C = clnn__divisor((cl_uint)g->C),
              H = clnn__divisor((cl_uint)g->H), W = clnn__divisor((cl_uint)g->W), R = clnn__divisor((cl_uint)g->R),
              S = clnn__divisor((cl_uint)g->S), P = clnn__divisor((cl_uint)g->P), Q = clnn__divisor((cl_uint)g->Q),
-             sh = clnn__divisor((cl_uint)prm->stride[0]), sw = clnn__divisor((cl_uint)prm->stride[1]);
-    cl_uint ph = (cl_uint)prm->pad[0], pw = (cl_uint)prm->pad[1], dh = (cl_uint)prm->dilation[0],
-            dw = (cl_uint)prm->dilation[1];
+             sh = clnn__divisor((cl_uint)g->sh), sw = clnn__divisor((cl_uint)g->sw);
+    cl_uint ph = (cl_uint)g->pt, pw = (cl_uint)g->pl, dh = (cl_uint)g->dh, dw = (cl_uint)g->dw, pb = (cl_uint)g->pb,
+            pr = (cl_uint)g->pr;
+    cl_int mode = g->mode;
     int to_col = t == &tune_im2col;
     size_t problem[2] = {c->images * (to_col ? g->C * g->R * g->S * g->P * g->Q : g->C * g->H * g->W), 1};
     cl_mem dst = to_col ? c->col : img, src = to_col ? img : c->col;
     clnn__karg a[] = {KARG_BUF(dst), KARG_BUF(src), KARG(off), KARG(images), KARG(C), KARG(H), KARG(W), KARG(R),
                       KARG(S),       KARG(P),       KARG(Q),   KARG(sh),     KARG(sw), KARG(ph), KARG(pw), KARG(dh),
-                      KARG(dw)};
+                      KARG(dw),      KARG(pb),      KARG(pr),  KARG(mode)};
     return clnn__run(ctx, fn, t, problem, sizeof a / sizeof a[0], a);
 }
 
@@ -154,26 +240,24 @@ static clnn_status run_rows_from_planes(clnn_context *ctx, const char *fn, const
     return clnn__run(ctx, fn, &tune_rows_from_planes, problem, sizeof a / sizeof a[0], a);
 }
 
-/* The passes of conv2d over the chunks: forward y = w . im2col(x) (+ b),
- * data dx = col2im(w^T . dy) and weights dw (+)= dy . im2col(x)^T, the first
- * chunk overwriting dw. */
-enum { CONV_FORWARD, CONV_DATA, CONV_WEIGHTS };
+/* The passes over the chunks (conv_internal.h); the weights pass's first
+ * chunk overwrites dw unless the call accumulates. */
+enum { CONV_FORWARD = CLNN__CONV_FORWARD, CONV_DATA = CLNN__CONV_DATA, CONV_WEIGHTS = CLNN__CONV_WEIGHTS };
 
 /* One chunk of a pass: img is x or dx, filt w or dw, out y or dy; b the
  * forward's bias (NULL: none), added with the reordering of a chunk of
  * several images (conv_pass adds it for chunks of one). */
 static clnn_status conv_chunk_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
-                                   const clnn_conv2d_options *prm, const conv_chunk *c, cl_mem img, cl_mem filt,
-                                   cl_mem out, cl_mem b)
+                                   const conv_chunk *c, cl_mem img, cl_mem filt, cl_mem out, cl_mem b)
 {
     const size_t cols = c->images * g->P * g->Q, Kg = g->K / g->G;
     if (pass != CONV_FORWARD && c->rows) TRY(run_rows_from_planes(ctx, fn, c, out, g));
     if (pass == CONV_DATA) { /* dcol_g [CRS/G, cols] = w_g^T . dy_g */
         TRY(clnn__sgemm(ctx, fn, 1, 0, g->crs_g, cols, Kg, 1.0f, filters_of(filt, g), product_of(c, out, g), 0.0f,
                         columns_of(c, g), g->G));
-        return run_colmap(ctx, fn, &tune_col2im, c, img, g, prm);
+        return run_colmap(ctx, fn, &tune_col2im, c, img, g);
     }
-    TRY(run_colmap(ctx, fn, &tune_im2col, c, img, g, prm));
+    TRY(run_colmap(ctx, fn, &tune_im2col, c, img, g));
     if (pass == CONV_FORWARD) {
         TRY(clnn__sgemm(ctx, fn, 0, 0, Kg, cols, g->crs_g, 1.0f, filters_of(filt, g), columns_of(c, g), 0.0f,
                         product_of(c, out, g), g->G));
@@ -181,14 +265,14 @@ static clnn_status conv_chunk_pass(clnn_context *ctx, const char *fn, int pass, 
     }
     /* dw_g [K/G, CRS/G] (+)= dy_g . col_g^T */
     return clnn__sgemm(ctx, fn, 0, 1, Kg, g->crs_g, cols, 1.0f, product_of(c, out, g), columns_of(c, g),
-                       c->n0 ? 1.0f : 0.0f, filters_of(filt, g), g->G);
+                       c->n0 || g->accumulate ? 1.0f : 0.0f, filters_of(filt, g), g->G);
 }
 
-/* y[n, k, p, q] += b[k] over all of y. */
-static clnn_status run_bias_add(clnn_context *ctx, const char *fn, cl_mem y, cl_mem b, const conv_geom *g)
+clnn_status clnn__conv_bias_add(clnn_context *ctx, const char *fn, cl_mem y, cl_mem b, size_t n, size_t planes,
+                                size_t channels)
 {
-    cl_uint count = (cl_uint)(g->N * g->K * g->P * g->Q);
-    cl_uint4 plane = clnn__divisor((cl_uint)(g->P * g->Q)), K = clnn__divisor((cl_uint)g->K);
+    cl_uint count = (cl_uint)n;
+    cl_uint4 plane = clnn__divisor((cl_uint)planes), K = clnn__divisor((cl_uint)channels);
     size_t problem[2] = {count, 1};
     clnn__karg a[] = {KARG_BUF(y), KARG_BUF(b), KARG(count), KARG(plane), KARG(K)};
     return clnn__run(ctx, fn, &tune_bias_add, problem, 5, a);
@@ -227,8 +311,8 @@ static size_t chunk_images(const clnn_context *ctx, const conv_geom *g)
 /* A pass over every image of a validated call, chunk by chunk in image
  * order (the weights' sums are then in a fixed order too). b: the forward's
  * bias, or NULL. */
-static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g,
-                             const clnn_conv2d_options *prm, cl_mem img, cl_mem filt, cl_mem out, cl_mem b)
+clnn_status clnn__conv_pass(clnn_context *ctx, const char *fn, int pass, const conv_geom *g, cl_mem img, cl_mem filt,
+                            cl_mem out, cl_mem b)
 {
     size_t per_chunk = chunk_images(ctx, g), PQ = g->P * g->Q;
     conv_chunk c = {0, 0, NULL, NULL};
@@ -236,12 +320,12 @@ static clnn_status conv_pass(clnn_context *ctx, const char *fn, int pass, const 
     if (st == CLNN_OK && per_chunk > 1) st = clnn__scratch(ctx, fn, g->K * per_chunk * PQ, &c.rows);
     for (c.n0 = 0; c.n0 < g->N && st == CLNN_OK; c.n0 += c.images) {
         c.images = g->N - c.n0 < per_chunk ? g->N - c.n0 : per_chunk;
-        st = conv_chunk_pass(ctx, fn, pass, g, prm, &c, img, filt, out, b);
+        st = conv_chunk_pass(ctx, fn, pass, g, &c, img, filt, out, b);
     }
     if (c.col) clReleaseMemObject(c.col);
     if (c.rows) clReleaseMemObject(c.rows);
     /* chunks of one image have no reordering to carry the forward's bias */
-    if (st == CLNN_OK && pass == CONV_FORWARD && b && per_chunk == 1) st = run_bias_add(ctx, fn, out, b, g);
+    if (st == CLNN_OK && pass == CONV_FORWARD && b && per_chunk == 1) st = clnn__conv_bias_add(ctx, fn, out, b, g->N * g->K * PQ, PQ, g->K);
     return st;
 }
 
@@ -253,13 +337,13 @@ static clnn_status conv_backward(clnn_context *ctx, const char *fn, clnn__dims *
 {
     conv_geom g;
     TRY(conv_validate(ctx, fn, d, prm, img, img_name, filt, filt_name, out, out_name, &g));
-    return conv_pass(ctx, fn, pass, &g, prm, img->buffer, filt->buffer, out->buffer, NULL);
+    return clnn__conv_pass(ctx, fn, pass, &g, img->buffer, filt->buffer, out->buffer, NULL);
 }
 
 void clnn_conv2d_options_init(clnn_conv2d_options *opt)
 {
     if (!opt) return;
-    *opt = (clnn_conv2d_options){sizeof *opt, {1, 1}, {0, 0}, {1, 1}, 1};
+    *opt = (clnn_conv2d_options){sizeof *opt, {1, 1}, {0, 0}, {1, 1}, 1, CLNN_PAD_ZEROS, 0, {0, 0}, 0, {0, 0}};
 }
 
 clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w, const clnn_tensor *b,
@@ -274,7 +358,7 @@ clnn_status clnn_conv2d_forward(clnn_context *ctx, const clnn_tensor *x, const c
         CHECK_SHAPE(ctx, b->dtype == CLNN_FLOAT32 && b->count == g.K,
                     "%s: b must be a float32 tensor of %zu elements (one per filter)", fn, g.K);
     }
-    return conv_pass(ctx, fn, CONV_FORWARD, &g, &prm, x->buffer, w->buffer, y->buffer, b ? b->buffer : NULL);
+    return clnn__conv_pass(ctx, fn, CONV_FORWARD, &g, x->buffer, w->buffer, y->buffer, b ? b->buffer : NULL);
 }
 
 clnn_status clnn_conv2d_backward_data(clnn_context *ctx, const clnn_tensor *dy, const clnn_tensor *w,
@@ -293,14 +377,30 @@ clnn_status clnn_conv2d_backward_weights(clnn_context *ctx, const clnn_tensor *x
     return conv_backward(ctx, fn, &dims, CONV_WEIGHTS, &prm, x, "x", dw, "dw", dy, "dy");
 }
 
-clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
+/* db (+)= the sums of dy [N, K, ...] (3 or 4 dimensions) over all but K. */
+static clnn_status bias_gradient(clnn_context *ctx, const char *fn, clnn__dims *d, const clnn_tensor *dy,
+                                 int accumulate, clnn_tensor *db)
 {
-    CLNN_ENTRY(ctx);
-    TRY(clnn__check_shape(ctx, fn, &dims, "dy", dy, "N,K,P,Q"));
+    CHECK_ARG(ctx, accumulate == 0 || accumulate == 1, "%s: accumulate = %d must be 0 or 1", fn, accumulate);
+    TRY(clnn__check_tensor(ctx, fn, "dy", dy));
+    TRY(clnn__check_shape(ctx, fn, d, "dy", dy, dy->ndim == 3 ? "N,K,L" : "N,K,P,Q"));
     TRY(clnn__check_tensor(ctx, fn, "db", db));
-    size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->shape[2] * dy->shape[3];
+    size_t N = dy->shape[0], K = dy->shape[1], PQ = dy->count / (N * K);
     CHECK_SHAPE(ctx, db->dtype == CLNN_FLOAT32 && db->count == K,
                 "%s: db must be a float32 tensor of %zu elements (the channels of dy)", fn, K);
     TRY(clnn__check_count32(ctx, fn, "dy", dy));
-    return clnn__group_sum(ctx, fn, dy->buffer, db->buffer, K, N * PQ, PQ, PQ, K * PQ, 1.0f);
+    return clnn__group_sum_acc(ctx, fn, dy->buffer, db->buffer, K, N * PQ, PQ, PQ, K * PQ, 1.0f, accumulate);
+}
+
+clnn_status clnn_conv2d_backward_bias(clnn_context *ctx, const clnn_tensor *dy, clnn_tensor *db)
+{
+    CLNN_ENTRY(ctx);
+    return bias_gradient(ctx, fn, &dims, dy, 0, db);
+}
+
+clnn_status clnn_conv2d_backward_bias_accumulate(clnn_context *ctx, const clnn_tensor *dy, int accumulate,
+                                                 clnn_tensor *db)
+{
+    CLNN_ENTRY(ctx);
+    return bias_gradient(ctx, fn, &dims, dy, accumulate, db);
 }

@@ -1,4 +1,6 @@
-/* Group "conv": conv2d forward, its two backward passes and attention
+/* Group "conv": conv2d forward, its two backward passes (and the forward
+ * and data pass with reflect 'same' padding), conv_transpose2d's three
+ * passes and attention
  * forward in GFLOPS against CLBlast SGEMM of the equivalent GEMM measured in
  * the same run (the im2col / col2im passes are counted in clnn's time, not in
  * the flops), and batch norm forward and backward (training) and max, average and
@@ -13,6 +15,7 @@ typedef struct conv_args {
     clnn_tensor *x, *w, *b, *y, *dx, *dw; /* y doubles as dy */
     clnn_conv2d_options p;
     int op;
+    int transposed; /* the clnn_conv_transpose2d_* calls */
 } conv_args;
 
 enum { POOL_FWD, POOL_BWD, AVG_FWD, AVG_BWD, N_POOL_OPS };
@@ -47,6 +50,14 @@ static int run_conv_ctx(void *p)
 {
     conv_args *a = p;
     clnn_status st;
+    if (a->transposed) {
+        switch (a->op) {
+        case CONV_FWD: st = clnn_conv_transpose2d_forward(bench_ctx, a->x, a->w, a->b, &a->p, a->y); break;
+        case CONV_BWD_DATA: st = clnn_conv_transpose2d_backward_data(bench_ctx, a->y, a->w, &a->p, a->dx); break;
+        default: st = clnn_conv_transpose2d_backward_weights(bench_ctx, a->x, a->y, &a->p, a->dw); break;
+        }
+        return st != CLNN_OK;
+    }
     switch (a->op) {
     case CONV_FWD: st = clnn_conv2d_forward(bench_ctx, a->x, a->w, a->b, &a->p, a->y); break;
     case CONV_BWD_DATA: st = clnn_conv2d_backward_data(bench_ctx, a->y, a->w, &a->p, a->dx); break;
@@ -108,7 +119,7 @@ static void bench_conv2d(bench_env *env)
     size_t N = env->quick ? 2 : 8, C = 32, H = env->quick ? 16 : 32, K = 32, R = 3;
     conv_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, K, C, R, R, 0), tensor(env, 1, K, 1, 1, 1, 0),
                    tensor(env, 4, N, K, H, H, 0), tensor(env, 4, N, C, H, H, 0), tensor(env, 4, K, C, R, R, 0),
-                   {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1}, 0};
+                   {sizeof(clnn_conv2d_options), {1, 1}, {1, 1}, {1, 1}, 1, 0, 0, {0, 0}, 0, {0, 0}}, 0, 0};
     if (!a.x || !a.w || !a.b || !a.y || !a.dx || !a.dw) goto out;
     double flops = 2.0 * (double)(N * K * H * H) * (double)(C * R * R); /* each of the three passes */
     /* the whole batch as one im2col product: y = W col, dcol = Wᵀ dy (then col2im), dW = dy colᵀ */
@@ -123,6 +134,46 @@ static void bench_conv2d(bench_env *env)
         double tref = bench_gemm_time(env, &ops[a.op].same, 1);
         char name[96];
         snprintf(name, sizeof name, "conv2d %s N%zu C%zu %zux%zu K%zu 3x3", ops[a.op].name, N, C, H, H, K);
+        report_gflops(env, name, flops, t, tref, "CLBlast SGEMM same MNK");
+    }
+    /* reflect padding 'same': im2col reads the mirrored pixel, col2im gathers the border's extra positions */
+    a.p.pad[0] = a.p.pad[1] = 0, a.p.pad_same = 1, a.p.padding_mode = CLNN_PAD_REFLECT;
+    for (a.op = 0; a.op < CONV_BWD_WEIGHTS; a.op++) {
+        double t = bench_wall_time(env, run_conv_ctx, &a);
+        double tref = bench_gemm_time(env, &ops[a.op].same, 1);
+        char name[96];
+        snprintf(name, sizeof name, "conv2d reflect %s N%zu C%zu %zux%zu K%zu 3x3", ops[a.op].name, N, C, H, H,
+                 K);
+        report_gflops(env, name, flops, t, tref, "CLBlast SGEMM same MNK");
+    }
+out:
+    clnn_tensor_release(a.x), clnn_tensor_release(a.w), clnn_tensor_release(a.b), clnn_tensor_release(a.y);
+    clnn_tensor_release(a.dx), clnn_tensor_release(a.dw);
+}
+
+/* conv_transpose2d 4x4, stride 2, pad 1 (the 2x upsampling of generators):
+ * x [N, C, H, H], w [C, K, 4, 4] -> y [N, K, 2H, 2H]. */
+static void bench_conv_transpose2d(bench_env *env)
+{
+    size_t N = env->quick ? 2 : 8, C = 32, H = env->quick ? 8 : 16, K = 32, R = 4, P = 2 * H;
+    conv_args a = {tensor(env, 4, N, C, H, H, 0), tensor(env, 4, C, K, R, R, 0), tensor(env, 1, K, 1, 1, 1, 0),
+                   tensor(env, 4, N, K, P, P, 0), tensor(env, 4, N, C, H, H, 0), tensor(env, 4, C, K, R, R, 0),
+                   {sizeof(clnn_conv2d_options), {2, 2}, {1, 1}, {1, 1}, 1, 0, 0, {0, 0}, 0, {0, 0}}, 0, 1};
+    if (!a.x || !a.w || !a.b || !a.y || !a.dx || !a.dw) goto out;
+    double flops = 2.0 * (double)(N * C * H * H) * (double)(K * R * R); /* each of the three passes */
+    /* the adjoint conv2d's im2col products: dcol = Wᵀ x (then col2im), dx = W col, dW = x colᵀ */
+    size_t krs = K * R * R, nhw = N * H * H;
+    const struct {
+        const char *name;
+        bench_gemm same;
+    } ops[N_CONV_OPS] = {{"fwd", {krs, nhw, C, 1, 1, 0}}, {"bwd data", {C, nhw, krs, 1, 0, 0}},
+                         {"bwd weights", {C, krs, nhw, 1, 0, 1}}};
+    for (a.op = 0; a.op < N_CONV_OPS; a.op++) {
+        double t = bench_wall_time(env, run_conv_ctx, &a);
+        double tref = bench_gemm_time(env, &ops[a.op].same, 1);
+        char name[96];
+        snprintf(name, sizeof name, "convT2d %s N%zu C%zu %zux%zu K%zu 4x4/2", ops[a.op].name, N, C, H, H,
+                 K);
         report_gflops(env, name, flops, t, tref, "CLBlast SGEMM same MNK");
     }
 out:
@@ -230,6 +281,7 @@ void bench_conv(bench_env *env)
 {
     bench_ctx = env->ctx;
     bench_conv2d(env);
+    bench_conv_transpose2d(env);
     bench_batchnorm(env);
     bench_maxpool(env);
     bench_adaptive_pool(env);
