@@ -83,6 +83,32 @@ CLNN_API clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp
                                         clnn_reduction reduction, clnn_tensor *loss, clnn_tensor *dzp,
                                         clnn_tensor *dzq);
 
+/* Knowledge distillation (Hinton, Vinyals & Dean 2015, "Distilling the
+ * Knowledge in a Neural Network"): per row of the student's logits z [N, C]
+ * and the teacher's targets (same shape), with temperature T,
+ *   loss_r = T² · KL(p ‖ q) = T² Σ_j p_j (log p_j − log q_j),  q = softmax(z / T),
+ *   p = softmax(teacher / T)    CLNN_KD_LOGITS    (teacher logits)
+ *   p = teacher                 CLNN_KD_PROBS     (probabilities, used as given)
+ *   p = softmax(teacher)        CLNN_KD_LOG_PROBS (log-probabilities; PyTorch's
+ *                               kl_div(log_target=True) takes exp(teacher): the
+ *                               same for normalised rows, renormalised here)
+ * 0 log 0 = 0; T scales only the student (and teacher logits): PyTorch's
+ * recipe kl_div(log_softmax(z/T), softmax(t/T), reduction='batchmean')·T².
+ * dstudent_j = scale·T·(q_j·Σp − p_j) (the T² scaling keeps the gradients'
+ * magnitude as T changes); the teacher gets no gradient. MEAN divides by
+ * the N rows (PyTorch's 'batchmean'). temperature finite and > 0. Runs on
+ * clnn_kl_div_logits (logits) or clnn_cross_entropy_soft plus
+ * clnn_prob_entropy_penalty (probabilities), with one workspace of z's size. */
+typedef enum clnn_kd_target {
+    CLNN_KD_LOGITS = 0,
+    CLNN_KD_PROBS = 1,
+    CLNN_KD_LOG_PROBS = 2
+} clnn_kd_target;
+
+CLNN_API clnn_status clnn_kd_loss(clnn_context *ctx, const clnn_tensor *student, const clnn_tensor *teacher,
+                                  clnn_kd_target target, float temperature, clnn_reduction reduction,
+                                  clnn_tensor *loss, clnn_tensor *dstudent);
+
 /* -------------------------------------------------------------- z-loss */
 
 /* z-loss (PaLM, Chowdhery et al. 2022): per row coef·(log Σ_j exp z_j)²;

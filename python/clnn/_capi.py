@@ -139,6 +139,12 @@ class KlDirection(enum.IntEnum):
     PQ = 0
     QP = 1
 
+class KdTarget(enum.IntEnum):
+    """clnn_kd_target (members without the CLNN_KD_ prefix)."""
+    LOGITS = 0
+    PROBS = 1
+    LOG_PROBS = 2
+
 class MarginKind(enum.IntEnum):
     """clnn_margin_kind (members without the CLNN_MARGIN_ prefix)."""
     COSFACE = 0
@@ -173,8 +179,8 @@ class RobustKlKind(enum.IntEnum):
     TRADES = 0
     AROW = 1
 
-ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_margin_kind': MarginKind, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
-ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
+ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_kd_target': KdTarget, 'clnn_margin_kind': MarginKind, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
+ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_kd_target': 'CLNN_KD_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
 
 class clnn_device_info(C.Structure):
     _fields_ = [
@@ -1805,6 +1811,16 @@ FUNCTIONS = {
         ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dzp', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dzq', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'outputs.h'),
+    'clnn_kd_loss': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('student', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('teacher', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('target', 'enum', C.c_int, 'clnn_kd_target'),
+        ('temperature', 'scalar', C.c_float, 'float'),
+        ('reduction', 'enum', C.c_int, 'clnn_reduction'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dstudent', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'outputs.h'),
     'clnn_z_loss': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
