@@ -21,18 +21,25 @@
 #define OVERLAP_DICE_SQUARED 1
 #define OVERLAP_JACCARD 2
 
-/* Stage 1 of Dice / Jaccard: work-group g = (sample, chunk) sums over its
- * chunk of the sample's len elements I = sum p t, P = sum p, T = sum t (sums
- * of squares for P and T when squared): part[3 g + {0, 1, 2}]. */
+/* Stage 1 of Dice / Jaccard. A sample's elements are `runs` runs of len
+ * contiguous elements, run r of sample s starting at r·run_stride + s·len
+ * (one run: the samples are consecutive blocks; the per-class losses over
+ * a batch [N, C, S]: sample c is N runs of S at a stride of C·S). Work-group
+ * g = (sample, run, chunk) sums over its chunk of the run I = sum p t, P =
+ * sum p, T = sum t (sums of squares for P and T when squared): part[3 g +
+ * {0, 1, 2}], so a sample's runs · chunks partials are consecutive. */
 __kernel void overlap_partial(__global float *part, __global const float *p, __global const float *t, const uint len,
-                              const uint chunks, const int squared, __local float *lanes)
+                              const uint chunks, const uint runs, const ulong run_stride, const int squared,
+                              __local float *lanes)
 {
     const uint g = get_group_id(0);
-    uint sample;
-    const uint start = split_index(g, chunks, &sample) * OVERLAP_CHUNK;
+    uint sample_run, sample;
+    const uint start = split_index(g, chunks, &sample_run) * OVERLAP_CHUNK;
+    const uint run = split_index(sample_run, runs, &sample);
     const uint count = min((uint)OVERLAP_CHUNK, len - start);
-    __global const float *pc = p + (size_t)sample * len + start;
-    __global const float *tc = t + (size_t)sample * len + start;
+    const size_t base = (size_t)run * run_stride + (size_t)sample * len + start;
+    __global const float *pc = p + base;
+    __global const float *tc = t + base;
     __local float *li = lanes, *lp = lanes + RED_LANES, *lt = lanes + 2 * RED_LANES;
     RED_FOR_LANES(lane) {
         float si = 0.0f, sp = 0.0f, st = 0.0f;
@@ -62,9 +69,12 @@ __kernel void overlap_partial(__global float *part, __global const float *p, __g
  *   Dice     q = (2I + smooth) / d, d = P + T + smooth:  c0 = -2/d, c1 = q/d, c2 = 0
  *   squared  d = P2 + T2 + smooth:                       c0 = -2/d, c1 = 0,   c2 = 2q/d
  *   Jaccard  q = (I + smooth) / u, u = P + T - I + smooth: c0 = -(1 + q)/u, c1 = q/u, c2 = 0
- * and loss = 1 - q. */
+ * and loss = 1 - q. With skip_empty, a sample whose T is 0 has loss 0 and
+ * no gradient (segmentation_models_pytorch's mask of the classes absent
+ * from the targets). */
 __kernel void overlap_finish(__global float *loss, __global float *coef, __global const float *part, const uint n,
-                             const uint chunks, const int kind, const float smooth, const float scale)
+                             const uint chunks, const int kind, const float smooth, const float scale,
+                             const int skip_empty)
 {
     const uint s = get_global_id(0);
     if (s >= n) return; /* no barrier in this kernel */
@@ -89,22 +99,39 @@ __kernel void overlap_finish(__global float *loss, __global float *coef, __globa
         c1 = kind == OVERLAP_DICE ? q / d : 0.0f;
         c2 = kind == OVERLAP_DICE_SQUARED ? 2.0f * q / d : 0.0f;
     }
-    loss[s] = 1.0f - q;
-    coef[3 * s] = scale * c0;
-    coef[3 * s + 1] = scale * c1;
-    coef[3 * s + 2] = scale * c2;
+    const float keep = skip_empty && st == 0.0f ? 0.0f : 1.0f;
+    loss[s] = keep * (1.0f - q);
+    coef[3 * s] = keep * scale * c0;
+    coef[3 * s + 1] = keep * scale * c1;
+    coef[3 * s + 2] = keep * scale * c2;
 }
 
-/* Stage 3 (with a gradient): grad_k = c0 t_k + c1 + c2 p_k of its sample. */
+/* Stage 3 (with a gradient): grad_k = c0 t_k + c1 + c2 p_k of its sample,
+ * element k's sample being (k / len) mod n (stage 1's runs). */
 __kernel void overlap_grad(__global float *grad, __global const float *p, __global const float *t,
-                           __global const float *coef, const uint n, const uint len)
+                           __global const float *coef, const uint count, const uint len, const uint n)
 {
     const uint i = get_global_id(0);
-    if (i >= n) return; /* no barrier in this kernel */
-    uint s;
-    split_index(i, len, &s);
+    if (i >= count) return; /* no barrier in this kernel */
+    uint block, unused;
+    split_index(i, len, &block);
+    const uint s = split_index(block, n, &unused);
     __global const float *c = coef + 3 * (size_t)s;
     grad[i] = c[0] * t[i] + c[1] + c[2] * p[i];
+}
+
+/* The one-hot targets of labels [N, S] for the per-class losses over
+ * logits [N, C, S]: t[n, c, s] = (labels[n, s] == c), so a label outside
+ * [0, C) marks no class. Indices by prepared divisors. */
+__kernel void overlap_onehot(__global float *t, __global const int *labels, const uint count, const divisor len,
+                             const divisor classes)
+{
+    const uint i = get_global_id(0);
+    if (i >= count) return; /* no barrier in this kernel */
+    uint block, n;
+    const uint pos = split_by(i, len, &block);
+    const uint c = split_by(block, classes, &n);
+    t[i] = labels[(size_t)n * len.x + pos] == (int)c ? 1.0f : 0.0f;
 }
 
 /* The box losses, one per build (-DBOX_KIND, set by the host). */

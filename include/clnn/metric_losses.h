@@ -149,6 +149,49 @@ CLNN_API clnn_status clnn_soft_jaccard_loss(clnn_context *ctx, const clnn_tensor
                                             const clnn_tensor *targets, float smooth, clnn_reduction reduction,
                                             clnn_tensor *loss, clnn_tensor *dprobs);
 
+/* Dice and Jaccard losses per class from logits, for segmentation
+ * (segmentation_models_pytorch's DiceLoss / JaccardLoss with
+ * from_logits=True, MONAI's DiceLoss with softmax or sigmoid):
+ *   logits  [N, C, ...] fp32, the classes in dimension 1 (S = the positions
+ *           behind it, 1 for [N, C]);
+ *   labels  int32 [N, ...] (N·S entries) for one class per position
+ *           (multiclass: t = one-hot(label); a label outside [0, C) marks
+ *           no class at its position), or NULL;
+ *   targets fp32 of logits' shape (one-hot or soft, multilabel), or NULL:
+ *           exactly one of labels and targets;
+ * p = softmax over C (activation CLNN_OVERLAP_SOFTMAX) or sigmoid per
+ * element (CLNN_OVERLAP_SIGMOID). Each class c gets the soft Dice or
+ * Jaccard loss of clnn_soft_dice_loss / clnn_soft_jaccard_loss with its
+ * sums over the batch and every position (per_sample 0, smp's default), or
+ * one per sample and class (per_sample 1, MONAI's batch=False). With
+ * skip_empty, a class (or sample-class) whose targets sum to 0 has loss 0
+ * (smp's mask of absent classes; the mean still divides by every class).
+ * The loss has one term per class (per_sample 0) or per sample and class
+ * (per_sample 1, sample-major): MEAN averages them (smp's and MONAI's
+ * reduction), SUM adds them, NONE writes them (C or N·C elements).
+ * dlogits has logits' shape. Workspaces of three times the logits' size. */
+typedef enum clnn_overlap_activation {
+    CLNN_OVERLAP_SOFTMAX = 0,
+    CLNN_OVERLAP_SIGMOID = 1
+} clnn_overlap_activation;
+
+typedef struct clnn_class_overlap_options {
+    size_t size;                        /* sizeof(clnn_class_overlap_options), set by the _init */
+    int jaccard;                        /* 0: Dice, 1: Jaccard (IoU) */
+    int squared;                        /* Dice only: V-Net's squared denominator (0 or 1) */
+    clnn_overlap_activation activation; /* default softmax */
+    int per_sample;                     /* 0 (default) or 1, above */
+    int skip_empty;                     /* 0 (default) or 1, above */
+    float smooth;                       /* finite, >= 0; default 0 (smp's smooth; MONAI adds 1e-5) */
+    clnn_reduction reduction;           /* default MEAN */
+} clnn_class_overlap_options;
+
+CLNN_API void clnn_class_overlap_options_init(clnn_class_overlap_options *opt);
+
+CLNN_API clnn_status clnn_class_overlap_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
+                                             const clnn_tensor *targets, const clnn_class_overlap_options *opt,
+                                             clnn_tensor *loss, clnn_tensor *dlogits);
+
 /* IoU losses for axis-aligned boxes (x1, y1, x2, y2), torchvision's
  * generalized_box_iou_loss, distance_box_iou_loss and complete_box_iou_loss:
  * pred and target are fp32 tensors of the same shape whose last dimension is

@@ -151,6 +151,11 @@ class MarginKind(enum.IntEnum):
     ARCFACE = 1
     ADAFACE = 2
 
+class OverlapActivation(enum.IntEnum):
+    """clnn_overlap_activation (members without the CLNN_OVERLAP_ prefix)."""
+    SOFTMAX = 0
+    SIGMOID = 1
+
 class SurgeryEma(enum.IntEnum):
     """clnn_surgery_ema (members without the CLNN_SURGERY_EMA_ prefix)."""
     MAIN = 0
@@ -179,8 +184,8 @@ class RobustKlKind(enum.IntEnum):
     TRADES = 0
     AROW = 1
 
-ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_kd_target': KdTarget, 'clnn_margin_kind': MarginKind, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
-ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_kd_target': 'CLNN_KD_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
+ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_kd_target': KdTarget, 'clnn_margin_kind': MarginKind, 'clnn_overlap_activation': OverlapActivation, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
+ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_kd_target': 'CLNN_KD_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_overlap_activation': 'CLNN_OVERLAP_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
 
 class clnn_device_info(C.Structure):
     _fields_ = [
@@ -474,6 +479,18 @@ class clnn_margin_options(C.Structure):
         ('weights', C.c_void_p),
     ]
 
+class clnn_class_overlap_options(C.Structure):
+    _fields_ = [
+        ('size', C.c_size_t),
+        ('jaccard', C.c_int),
+        ('squared', C.c_int),
+        ('activation', C.c_int),
+        ('per_sample', C.c_int),
+        ('skip_empty', C.c_int),
+        ('smooth', C.c_float),
+        ('reduction', C.c_int),
+    ]
+
 class clnn_amp_options(C.Structure):
     _fields_ = [
         ('size', C.c_size_t),
@@ -503,7 +520,7 @@ class clnn_perturb_options(C.Structure):
         ('hi', C.c_float),
     ]
 
-STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
+STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_class_overlap_options': clnn_class_overlap_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
 # struct fields of an enum type: struct -> {field: enum}
 FIELD_ENUMS = {
     'clnn_device_info': {'type': 'clnn_device_type'},
@@ -513,6 +530,7 @@ FIELD_ENUMS = {
     'clnn_cross_entropy_options': {'reduction': 'clnn_reduction'},
     'clnn_sigmoid_loss_options': {'reduction': 'clnn_reduction'},
     'clnn_margin_options': {'kind': 'clnn_margin_kind', 'reduction': 'clnn_reduction'},
+    'clnn_class_overlap_options': {'activation': 'clnn_overlap_activation', 'reduction': 'clnn_reduction'},
     'clnn_contrastive_options': {'reduction': 'clnn_reduction'},
     'clnn_perturb_options': {'kind': 'clnn_perturb_kind'},
 }
@@ -2096,6 +2114,18 @@ FUNCTIONS = {
         ('reduction', 'enum', C.c_int, 'clnn_reduction'),
         ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dprobs', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'metric_losses.h'),
+    'clnn_class_overlap_options_init': (None, 'void', (
+        ('opt', 'struct_out', C.POINTER(clnn_class_overlap_options), 'clnn_class_overlap_options *'),
+    ), 'metric_losses.h'),
+    'clnn_class_overlap_loss': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('logits', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('labels', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('targets', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_class_overlap_options), 'const clnn_class_overlap_options *'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dlogits', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'metric_losses.h'),
     'clnn_giou_loss': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),

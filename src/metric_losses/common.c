@@ -32,7 +32,7 @@ static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const si
     }
 }
 
-/* overlap_*: P0 samples of P1 elements; box_iou: P0 x P1 boxes; madl: P0 x P1
+/* overlap_*: P0 samples of P1 elements; overlap_onehot: logits [1, 2, n/2] (n = P0 x P1); box_iou: P0 x P1 boxes; madl: P0 x P1
  * elements. */
 static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
@@ -44,6 +44,10 @@ static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, co
         clnn_tensor *q = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
         EX_STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
                                         EX_RAND(&b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_metric_overlap_onehot) { /* logits [1, 2, n/2] with labels */
+        size_t half = n / 2 ? n / 2 : 1;
+        EX_STEP(&b, clnn_class_overlap_loss(ctx, EX_RAND(&b, 1, 2, half), clnn__exercise_ints(&b, half, 2, 1), NULL,
+                                            NULL, EX_RAND(&b, 1), NULL));
     } else if (t == &clnn__tune_metric_box_iou) {
         clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4), *q = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4);
         EX_STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, EX_RAND(&b, 1), EX_RAND(&b, n, 4)));

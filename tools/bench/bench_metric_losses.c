@@ -69,6 +69,44 @@ static clnn_tensor *bench_tensor(bench_env *env, clnn_dtype dtype, size_t a, siz
     return t;
 }
 
+/* Dice per class from logits [S, 16, pixels / 16] with labels: reads the
+ * logits and labels, writes dlogits (the workspaces' traffic counts against it). */
+typedef struct class_args {
+    clnn_context *ctx;
+    clnn_tensor *logits, *labels, *loss, *dlogits;
+    clnn_class_overlap_options opt;
+} class_args;
+
+static int run_class_overlap(void *p)
+{
+    class_args *a = p;
+    return clnn_class_overlap_loss(a->ctx, a->logits, a->labels, NULL, &a->opt, a->loss, a->dlogits) != CLNN_OK;
+}
+
+static void bench_class_overlap(bench_env *env, size_t samples, size_t pixels)
+{
+    const size_t classes = 16, positions = pixels / classes, shape[3] = {samples, classes, positions};
+    class_args a = {env->ctx, bench_tensor(env, CLNN_FLOAT32, samples, pixels, -3, 3),
+                    bench_tensor(env, CLNN_INT32, samples * positions, classes, 0, 0),
+                    bench_tensor(env, CLNN_FLOAT32, 1, 1, 0, 1), bench_tensor(env, CLNN_FLOAT32, samples, pixels, 0, 1),
+                    {0}};
+    clnn_tensor *all[] = {a.logits, a.labels, a.loss, a.dlogits};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (!all[i] || (i == 0 && clnn_tensor_reshape(a.logits, 3, shape) != CLNN_OK) ||
+            (i == 3 && clnn_tensor_reshape(a.dlogits, 3, shape) != CLNN_OK)) {
+            fprintf(stderr, "bench metric: %s\n", clnn_last_error(env->ctx));
+            goto out;
+        }
+    clnn_class_overlap_options_init(&a.opt);
+    double t = bench_time(env, run_class_overlap, &a);
+    double bytes = (2.0 * (double)samples * (double)pixels + (double)samples * (double)positions) * sizeof(float);
+    char name[96];
+    snprintf(name, sizeof name, "Dice per class from logits + grad [%zu, %zu, %zu]", samples, classes, positions);
+    bench_report(env, "metric", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
+out:
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
 void bench_metric_losses(bench_env *env)
 {
     /* embeddings [N, D] against C classes; N, C, D multiples of 64 (no CLBlast padding) */
@@ -126,6 +164,7 @@ void bench_metric_losses(bench_env *env)
                       a.op == OP_MADL ? (size_t)1 : pixels);
         bench_report(env, "metric", name, t > 0 ? bytes / t * 1e-9 : 0, "GB/s", env->copy_gbps, "copy bandwidth");
     }
+    bench_class_overlap(env, samples, pixels);
 out:
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
