@@ -38,6 +38,17 @@ CLNN_API clnn_status clnn_sort(clnn_context *ctx, const clnn_tensor *keys, const
 CLNN_API clnn_status clnn_sort_descending(clnn_context *ctx, const clnn_tensor *keys, const clnn_tensor *values,
                                           clnn_tensor *sorted_keys, clnn_tensor *sorted_values);
 
+/* Stable sort of every row of keys along the last dimension (PyTorch's
+ * torch.sort(dim=-1, stable=True)): keys fp32 (the order above) or int32,
+ * [N..., D]; sorted_keys (keys' shape and dtype) gets each row's keys in
+ * ascending order (descending 1: descending, fp32 NaNs first), indices
+ * (int32, keys' shape) the column each came from. Either may be NULL, not
+ * both; in place is allowed for sorted_keys. Two whole-tensor radix sorts
+ * (by key, then by row), so the cost does not depend on D; device scratch
+ * of 4 n words plus clnn_sort's. */
+CLNN_API clnn_status clnn_sort_rows(clnn_context *ctx, const clnn_tensor *keys, int descending,
+                                    clnn_tensor *sorted_keys, clnn_tensor *indices);
+
 /* ------------------------------------------------------ top-k activation */
 
 /* Top-k activation along the last dimension (k-sparse autoencoders,

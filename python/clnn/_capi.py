@@ -2245,6 +2245,13 @@ FUNCTIONS = {
         ('sorted_keys', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('sorted_values', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'sparse.h'),
+    'clnn_sort_rows': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('keys', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('descending', 'scalar', C.c_int, 'int'),
+        ('sorted_keys', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('indices', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'sparse.h'),
     'clnn_topk_activation_forward': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),

@@ -57,7 +57,7 @@ static void exercise_moe(clnn__exercise *b, const clnn__tunable *t, const size_t
 
 /* radix_count/scatter: P0 tiles of 4096 keys; radix_scan: P1 / 16 tiles of
  * 4096 keys; w2_diff, msdropout_*: n = P0 x P1 (msdropout: 4 samples of n);
- * topk_rows: [P0 rows, P1 columns]. */
+ * topk_rows: [P0 rows, P1 columns]; sort_rows_*: n / 16 rows of 16 keys. */
 static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -70,6 +70,9 @@ static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, co
         clnn_tensor *w = EX_RAND(&b, n), *w0 = EX_RAND(&b, n);
         EX_STEP(&b, clnn_sort(ctx, w0, NULL, w0, NULL));
         EX_STEP(&b, clnn_reg_wasserstein(ctx, w, w0, 0.1f, EX_RAND(&b, 1), EX_RAND(&b, n)));
+    } else if (t == &clnn__tune_sort_rows_ids || t == &clnn__tune_sort_rows_gather) { /* rows of 16 keys */
+        size_t rows = n / 16 ? n / 16 : 1;
+        EX_STEP(&b, clnn_sort_rows(ctx, EX_RAND(&b, rows, 16), 0, EX_RAND(&b, rows, 16), NULL));
     } else if (t == &clnn__tune_topk_rows) {
         EX_STEP(&b, clnn_topk_activation_forward(ctx, EX_RAND(&b, problem[0], problem[1]), problem[1] / 8 + 1,
                                                  EX_RAND(&b, problem[0], problem[1]), NULL));

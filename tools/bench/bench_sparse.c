@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-enum { SORT, TOPK, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, COMBINE };
+enum { SORT, SORT_ROWS, TOPK, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, COMBINE };
 
 typedef struct sparse_args {
     clnn_context *ctx;
@@ -25,6 +25,7 @@ static int run_op(void *p)
     clnn_status st = CLNN_OK;
     switch (s->op) {
     case SORT: st = clnn_sort(s->ctx, s->a, NULL, s->b, NULL); break;
+    case SORT_ROWS: st = clnn_sort_rows(s->ctx, s->a, 0, s->b, s->ints); break;
     case TOPK: st = clnn_topk_activation_forward(s->ctx, s->a, s->k, s->b, NULL); break;
     case TOPK_BWD: st = clnn_topk_activation_backward(s->ctx, s->a, s->b, s->k, s->c); break;
     /* 2:4 at step 500 of a 0..1000 ramp: a level between dense and 2:4 */
@@ -101,6 +102,14 @@ static void bench_sort(bench_env *env, sparse_args *s, unsigned log2n)
     /* radix traffic: 8 passes, each reading the keys twice (count, scatter) and writing them once */
     snprintf(name, sizeof name, "sort 2^%u keys, 8 passes x 12 B/key", log2n);
     report_gbps(env, name, 8.0 * 12.0 * (double)n, t);
+    release(s);
+    /* the per-row sort of the same keys as [n / 1024, 1024], keys and indices, against the whole sort */
+    s->op = SORT_ROWS, s->a = tensor(env, CLNN_FLOAT32, n >> 10, 1024), s->b = tensor(env, CLNN_FLOAT32, n >> 10, 1024);
+    s->ints = tensor(env, CLNN_INT32, n >> 10, 1024);
+    double tr = timed(env, s, s->a && s->b && s->ints);
+    snprintf(name, sizeof name, "sort_rows 2^%u fp32 keys in rows of 1024, + indices", log2n);
+    bench_report(env, "sparse", name, tr > 0 ? (double)n / tr * 1e-6 : 0, "Mkeys/s", t > 0 ? (double)n / t * 1e-6 : 0,
+                 "whole-tensor sort Mkeys/s");
     release(s);
 }
 
