@@ -24,33 +24,36 @@ void clnn_attention_options_init(clnn_attention_options *opt)
 
 /* ---------------------------------------------------------------- tuning */
 
-/* Two heads sharing one kv head, P0 queries, P1 keys, head size 32, both
- * causal alignments by turns; the dropout and memory-efficient kernels with
- * p = 0.1. */
+/* One head, P0 queries, P1 keys, head size 32 (1 for the dropout), bottom-right causal: the row
+ * kernels launch on problem {P0, P1} as the tuner asked; the dropout (p =
+ * 0.1) on {P0 * P1, 1}; the memory-efficient kernels on {P0, P0} (forward,
+ * delta, dq: rows, rows per kv head) and {P1, P1} (dk/dv: keys, keys per kv head). */
 static clnn_status exercise_attention(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t sq = problem[0] ? problem[0] : 1, sk = problem[1] ? problem[1] : 1, d = 32;
-    clnn_tensor *q = EX_RAND(&b, 1, 2, sq, d), *k = EX_RAND(&b, 1, 1, sk, d), *v = EX_RAND(&b, 1, 1, sk, d);
-    clnn_tensor *probs = EX_RAND(&b, 1, 2, sq, sk), *out = EX_RAND(&b, 1, 2, sq, d);
+    if (t == &clnn__attn_dropout) sq = problem[0] * (problem[1] ? problem[1] : 1), sk = 1, d = 1;
+    clnn_tensor *q = EX_RAND(&b, 1, 1, sq, d), *k = EX_RAND(&b, 1, 1, sk, d), *v = EX_RAND(&b, 1, 1, sk, d);
+    clnn_tensor *out = EX_RAND(&b, 1, 1, sq, d);
     clnn_attention_options o;
     clnn_attention_options_init(&o);
     o.causal = CLNN_ATTN_CAUSAL_BOTTOM_RIGHT;
-    if (t == &clnn__attn_dropout) o.dropout_p = 0.1f;
     if (t == &clnn__attn_flash_forward || t == &clnn__attn_flash_delta || t == &clnn__attn_flash_dq ||
         t == &clnn__attn_flash_dkv) {
         o.dropout_p = 0.1f;
-        clnn_tensor *lse = EX_RAND(&b, 1, 2, sq, 0);
+        clnn_tensor *lse = EX_RAND(&b, 1, 1, sq, 0);
         EX_STEP(&b, clnn_attention_flash_forward(ctx, q, k, v, NULL, NULL, &o, out, lse));
         if (t != &clnn__attn_flash_forward)
-            EX_STEP(&b, clnn_attention_flash_backward(ctx, q, k, v, NULL, NULL, out, lse, EX_RAND(&b, 1, 2, sq, d), &o,
-                                                      EX_RAND(&b, 1, 2, sq, d), EX_RAND(&b, 1, 1, sk, d),
+            EX_STEP(&b, clnn_attention_flash_backward(ctx, q, k, v, NULL, NULL, out, lse, EX_RAND(&b, 1, 1, sq, d), &o,
+                                                      EX_RAND(&b, 1, 1, sq, d), EX_RAND(&b, 1, 1, sk, d),
                                                       EX_RAND(&b, 1, 1, sk, d)));
         return clnn__exercise_end(&b);
     }
+    if (t == &clnn__attn_dropout) o.dropout_p = 0.1f, o.causal = CLNN_ATTN_CAUSAL_NONE;
+    clnn_tensor *probs = EX_RAND(&b, 1, 1, sq, sk);
     EX_STEP(&b, clnn_attention_sdpa_forward(ctx, q, k, v, NULL, NULL, &o, probs, out));
-    if (t == &clnn__attn_softmax_backward || t == &clnn__attn_dropout)
-        EX_STEP(&b, clnn_attention_sdpa_backward(ctx, q, k, v, probs, out, &o, EX_RAND(&b, 1, 2, sq, d),
+    if (t == &clnn__attn_softmax_backward)
+        EX_STEP(&b, clnn_attention_sdpa_backward(ctx, q, k, v, probs, out, &o, EX_RAND(&b, 1, 1, sq, d),
                                                  EX_RAND(&b, 1, 1, sk, d), EX_RAND(&b, 1, 1, sk, d)));
     return clnn__exercise_end(&b);
 }
