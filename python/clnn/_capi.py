@@ -24,6 +24,10 @@ CONSTANTS = {
     'CLNN_STREAM_CUTMIX_BOX': 1560281347,
     'CLNN_STREAM_CUTOUT': 1560281348,
     'CLNN_ACT_LAST': 14,
+    'CLNN_ATTN_CAUSAL_NONE': 0,
+    'CLNN_ATTN_CAUSAL_TOP_LEFT': 1,
+    'CLNN_ATTN_CAUSAL_BOTTOM_RIGHT': 2,
+    'CLNN_STREAM_ATTENTION_DROPOUT': 1560281601,
     'CLNN_GRADCOMB_MAX_LISTS': 64,
     'CLNN_EMBEDDING_NO_PADDING': -2147483648,
 }
@@ -442,6 +446,16 @@ class clnn_pool2d_options(C.Structure):
         ('divisor_override', C.c_int),
     ]
 
+class clnn_attention_options(C.Structure):
+    _fields_ = [
+        ('size', C.c_size_t),
+        ('causal', C.c_int),
+        ('scale', C.c_float),
+        ('dropout_p', C.c_float),
+        ('seed', C.c_uint64),
+        ('offset', C.c_uint64),
+    ]
+
 class clnn_vicreg_options(C.Structure):
     _fields_ = [
         ('size', C.c_size_t),
@@ -520,7 +534,7 @@ class clnn_perturb_options(C.Structure):
         ('hi', C.c_float),
     ]
 
-STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_class_overlap_options': clnn_class_overlap_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
+STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_attention_options': clnn_attention_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_class_overlap_options': clnn_class_overlap_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
 # struct fields of an enum type: struct -> {field: enum}
 FIELD_ENUMS = {
     'clnn_device_info': {'type': 'clnn_device_type'},
@@ -1777,6 +1791,58 @@ FUNCTIONS = {
         ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('probs', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('dout', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dq', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dk', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dv', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'attention.h'),
+    'clnn_attention_options_init': (None, 'void', (
+        ('opt', 'struct_out', C.POINTER(clnn_attention_options), 'clnn_attention_options *'),
+    ), 'attention.h'),
+    'clnn_attention_sdpa_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('q', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('k', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('mask', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('key_padding', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_attention_options), 'const clnn_attention_options *'),
+        ('probs', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('out', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'attention.h'),
+    'clnn_attention_sdpa_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('q', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('k', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('probs', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dout', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_attention_options), 'const clnn_attention_options *'),
+        ('dq', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dk', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dv', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'attention.h'),
+    'clnn_attention_flash_forward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('q', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('k', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('mask', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('key_padding', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_attention_options), 'const clnn_attention_options *'),
+        ('out', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('lse', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'attention.h'),
+    'clnn_attention_flash_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('q', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('k', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('v', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('mask', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('key_padding', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('out', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('lse', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dout', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_attention_options), 'const clnn_attention_options *'),
         ('dq', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dk', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dv', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),

@@ -31,8 +31,10 @@ typedef struct bn_args {
     int backward;
 } bn_args;
 
+enum { ATTN_STD_FWD, ATTN_STD_BWD, ATTN_FLASH_FWD, ATTN_FLASH_BWD };
 typedef struct attn_args {
-    clnn_tensor *q, *k, *v, *p, *o;
+    clnn_tensor *q, *k, *v, *p, *o, *lse, *dq, *dk, *dv; /* o doubles as dout */
+    int op;
 } attn_args;
 
 static clnn_tensor *tensor(bench_env *env, int ndim, size_t a, size_t b, size_t c, size_t d, float v)
@@ -104,7 +106,17 @@ static int run_bn(void *p)
 static int run_attn(void *p)
 {
     attn_args *a = p;
-    return clnn_attention_forward(bench_ctx, a->q, a->k, a->v, 0, a->p, a->o) != CLNN_OK;
+    switch (a->op) {
+    case ATTN_STD_BWD:
+        return clnn_attention_backward(bench_ctx, a->q, a->k, a->v, a->p, a->o, a->dq, a->dk, a->dv) != CLNN_OK;
+    case ATTN_FLASH_FWD:
+        return clnn_attention_flash_forward(bench_ctx, a->q, a->k, a->v, NULL, NULL, NULL, a->o, a->lse) != CLNN_OK;
+    case ATTN_FLASH_BWD:
+        return clnn_attention_flash_backward(bench_ctx, a->q, a->k, a->v, NULL, NULL, a->o, a->lse, a->o, NULL, a->dq,
+                                             a->dk, a->dv) != CLNN_OK;
+    default:
+        return clnn_attention_forward(bench_ctx, a->q, a->k, a->v, 0, a->p, a->o) != CLNN_OK;
+    }
 }
 
 /* A GEMM-shaped row: flops in t seconds against the same flops in the CLBlast reference's tref. */
@@ -262,8 +274,10 @@ static void bench_attention(bench_env *env)
 {
     size_t B = 2, Hd = 4, S = env->quick ? 128 : 256, D = 64;
     attn_args a = {tensor(env, 4, B, Hd, S, D, 0), tensor(env, 4, B, Hd, S, D, 0), tensor(env, 4, B, Hd, S, D, 0),
-                   tensor(env, 4, B, Hd, S, S, 0), tensor(env, 4, B, Hd, S, D, 0)};
-    if (!a.q || !a.k || !a.v || !a.p || !a.o) goto out;
+                   tensor(env, 4, B, Hd, S, S, 0), tensor(env, 4, B, Hd, S, D, 0), tensor(env, 3, B, Hd, S, 0, 0),
+                   tensor(env, 4, B, Hd, S, D, 0), tensor(env, 4, B, Hd, S, D, 0), tensor(env, 4, B, Hd, S, D, 0),
+                   ATTN_STD_FWD};
+    if (!a.q || !a.k || !a.v || !a.p || !a.o || !a.lse || !a.dq || !a.dk || !a.dv) goto out;
     double flops = 2.0 * 2.0 * (double)(B * Hd) * (double)(S * S * D); /* two GEMMs; softmax not counted */
     double t = bench_wall_time(env, run_attn, &a);
     /* reference: the same two GEMM shapes in CLBlast, strided-batched, back to back */
@@ -272,9 +286,27 @@ static void bench_attention(bench_env *env)
     char name[96];
     snprintf(name, sizeof name, "attention fwd B%zu H%zu S%zu D%zu", B, Hd, S, D);
     report_gflops(env, name, flops, t, tpair, "CLBlast batched GEMMs");
+    /* the memory-efficient path against the standard one, runs alternating;
+     * flops: the standard path's GEMMs (2 forward, 4 backward), not the
+     * memory-efficient path's recomputation */
+    attn_args std = a, eff = a;
+    for (int bwd = 0; bwd < 2; bwd++) {
+        double ts = 0, te = 0;
+        std.op = bwd ? ATTN_STD_BWD : ATTN_STD_FWD, eff.op = bwd ? ATTN_FLASH_BWD : ATTN_FLASH_FWD;
+        if (bwd) { /* the backward passes read their forward's probs, out and lse */
+            std.op = ATTN_STD_FWD, eff.op = ATTN_FLASH_FWD;
+            if (run_attn(&std) || run_attn(&eff)) ts = te = -1;
+            std.op = ATTN_STD_BWD, eff.op = ATTN_FLASH_BWD;
+        }
+        if (ts == 0 && bench_wall_time_pair(env, run_attn, &eff, &std, &te, &ts) != 0) ts = te = -1;
+        snprintf(name, sizeof name, "attention memory-efficient %s B%zu H%zu S%zu D%zu", bwd ? "bwd" : "fwd", B, Hd,
+                 S, D);
+        report_gflops(env, name, (bwd ? 2.0 : 1.0) * flops, te, ts, "standard path (CLBlast + softmax)");
+    }
 out:
     clnn_tensor_release(a.q), clnn_tensor_release(a.k), clnn_tensor_release(a.v), clnn_tensor_release(a.p);
-    clnn_tensor_release(a.o);
+    clnn_tensor_release(a.o), clnn_tensor_release(a.lse), clnn_tensor_release(a.dq), clnn_tensor_release(a.dk);
+    clnn_tensor_release(a.dv);
 }
 
 void bench_conv(bench_env *env)
