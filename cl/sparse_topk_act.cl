@@ -21,6 +21,7 @@
  *      int32 indices in ascending order.
  * Integer counts only: the selection, and so every output bit, is the same
  * on every device and local size. */
+#include "index.clh"
 #include "orderkey.clh"
 #include "scan.clh"
 
@@ -97,4 +98,27 @@ __kernel void topk_rows(__global const float *x, __global const float *dy, __glo
             slot += keep;
         }
     }
+}
+
+/* clnn_topk's gathers, element-wise over [rows, k] (the row and slot by a
+ * prepared divisor). values[r, q] = x[r, idx[r, q]] (x rows of n). */
+__kernel void topk_gather_values(__global float *values, __global const float *x, __global const int *idx,
+                                 const uint count, const divisor k, const uint n)
+{
+    const uint i = get_global_id(0);
+    if (i >= count) return;
+    uint row;
+    split_by(i, k, &row);
+    values[i] = x[(size_t)row * n + (uint)idx[i]];
+}
+
+/* out[r, q] = idx[r, order[r, q]]: the positions in the order of the sorted values. */
+__kernel void topk_reorder(__global int *out, __global const int *idx, __global const int *order, const uint count,
+                           const divisor k)
+{
+    const uint i = get_global_id(0);
+    if (i >= count) return;
+    uint row;
+    split_by(i, k, &row);
+    out[i] = idx[(size_t)row * k.x + (uint)order[i]];
 }

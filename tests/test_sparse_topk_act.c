@@ -5,7 +5,8 @@
  * values and on heavily tied rows with ±0, ±inf and NaN; a large case of
  * more than 2^20 elements. y, dx and the indices must match exactly; the
  * backward pass against central differences of L(x) = Σ dy·topk(x) of the
- * reference on well-separated values; other local sizes give the same bits. */
+ * reference on well-separated values; other local sizes give the same bits.
+ * clnn_topk: the same selection in descending order of value. */
 #include "check.h"
 #include "ref/ref_sparse.h"
 #include "sparse_util.h"
@@ -129,6 +130,44 @@ static void check_local_sizes(clnn_context *ctx, size_t rows, size_t n, size_t k
     clnn_tensor_release(tx), clnn_tensor_release(ty), clnn_tensor_release(ti);
 }
 
+/* clnn_topk: values and indices in descending order against
+ * ref_topk_sorted, bits exact; either output alone. */
+static void check_sorted(clnn_context *ctx, size_t rows, size_t n, size_t k, int kind)
+{
+    size_t count = rows * n;
+    float *x = make_rows(count, kind, (unsigned)(rows * 17 + n * 3 + k + (size_t)kind));
+    uint32_t *want = malloc(rows * k * 4);
+    REQUIRE(want, "host memory");
+    for (size_t r = 0; r < rows; r++) ref_topk_sorted(x + r * n, n, k, want + r * k);
+    clnn_tensor *tx = sp_tensor(ctx, CLNN_FLOAT32, rows, n, x, 0);
+    clnn_tensor *tv = sp_tensor(ctx, CLNN_FLOAT32, rows, k, NULL, -7.0f), *ti = sp_tensor(ctx, CLNN_INT32, rows, k, NULL, -7.0f);
+    for (int mode = 0; mode < 3; mode++) {
+        CHECK_OK(ctx, clnn_topk(ctx, tx, k, mode == 2 ? NULL : tv, mode == 1 ? NULL : ti));
+        uint32_t *v = sp_words(ctx, tv), *ix = sp_words(ctx, ti);
+        size_t bad_v = 0, bad_i = 0;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t q = 0; q < k; q++) {
+                bad_v += v[r * k + q] != sp_bits(x[r * n + want[r * k + q]]);
+                bad_i += ix[r * k + q] != want[r * k + q];
+            }
+        CHECK(bad_v == 0 && bad_i == 0, "topk %zux%zu k=%zu kind %d (mode %d): %zu values and %zu indices differ",
+              rows, n, k, kind, mode, bad_v, bad_i);
+        free(v), free(ix);
+    }
+    const char *f = "clnn_topk";
+    uint32_t *v0 = sp_words(ctx, tv), *i0 = sp_words(ctx, ti);
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_topk(ctx, tx, 0, tv, ti));
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_topk(ctx, tx, n + 1, tv, ti));
+    EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_topk(ctx, tx, k, NULL, NULL));
+    EXPECT_FAIL(ctx, CLNN_ERR_SHAPE, f, clnn_topk(ctx, tx, k, ti, tv));
+    EXPECT_FAIL(ctx, k == n ? CLNN_ERR_INVALID_ARGUMENT : CLNN_ERR_SHAPE, f, clnn_topk(ctx, tx, k, tx, NULL)); /* x itself */
+    uint32_t *v1 = sp_words(ctx, tv), *i1 = sp_words(ctx, ti);
+    CHECK(!memcmp(v0, v1, rows * k * 4) && !memcmp(i0, i1, rows * k * 4), "topk: a rejected call changed an output");
+    free(v0), free(i0), free(v1), free(i1);
+    free(x), free(want);
+    clnn_tensor_release(tx), clnn_tensor_release(tv), clnn_tensor_release(ti);
+}
+
 int main(void)
 {
     clnn_context *ctx = test_context();
@@ -141,6 +180,8 @@ int main(void)
     size_t ncases = test_large("top-k rows of 4096 and 4099 entries") ? sizeof cases / sizeof cases[0] : 10;
     for (size_t c = 0; c < ncases; c++)
         for (int kind = 0; kind < 2; kind++) check_case(ctx, cases[c].rows, cases[c].n, cases[c].k, kind);
+    for (size_t c = 0; c < ncases; c++)
+        for (int kind = 0; kind < 2; kind++) check_sorted(ctx, cases[c].rows, cases[c].n, cases[c].k, kind);
     check_fd(ctx, 3, 37, 5);
     check_local_sizes(ctx, 4, 300, 17);
     if (test_large("top-k on 257 x 4096 (> 2^20 elements)")) {

@@ -69,6 +69,16 @@ CLNN_API clnn_status clnn_topk_activation_forward(clnn_context *ctx, const clnn_
 CLNN_API clnn_status clnn_topk_activation_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *dy,
                                                    size_t k, clnn_tensor *dx);
 
+/* The k largest entries of each row of x [N..., D] (PyTorch's
+ * torch.topk(x, k, dim=-1, largest=True, sorted=True)): values fp32 and
+ * indices int32, each with N·k elements and a last dimension of k (either
+ * may be NULL, not both), in descending order of value (the order above:
+ * NaN largest), ties lower index first, which PyTorch leaves unspecified.
+ * The selection of clnn_topk_activation_forward, then clnn_sort_rows of the
+ * N·k kept values; workspaces of x's size and 3 N·k words. */
+CLNN_API clnn_status clnn_topk(clnn_context *ctx, const clnn_tensor *x, size_t k, clnn_tensor *values,
+                               clnn_tensor *indices);
+
 /* -------------------------------------------------- multi-sample dropout */
 
 /* Multi-sample dropout (Inoue, "Multi-Sample Dropout for Accelerated

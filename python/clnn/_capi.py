@@ -2332,6 +2332,13 @@ FUNCTIONS = {
         ('k', 'scalar', C.c_size_t, 'size_t'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'sparse.h'),
+    'clnn_topk': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('k', 'scalar', C.c_size_t, 'size_t'),
+        ('values', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('indices', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'sparse.h'),
     'clnn_multi_dropout_forward': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),

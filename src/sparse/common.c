@@ -57,7 +57,8 @@ static void exercise_moe(clnn__exercise *b, const clnn__tunable *t, const size_t
 
 /* radix_count/scatter: P0 tiles of 4096 keys; radix_scan: P1 / 16 tiles of
  * 4096 keys; w2_diff, msdropout_*: n = P0 x P1 (msdropout: 4 samples of n);
- * topk_rows: [P0 rows, P1 columns]; sort_rows_*: n / 16 rows of 16 keys. */
+ * topk_rows: [P0 rows, P1 columns]; sort_rows_*: n / 16 rows of 16 keys;
+ * topk_gather_values, topk_reorder: n / 8 rows of 64, k = 8 (n / 8 x 8 outputs). */
 static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
@@ -73,6 +74,11 @@ static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, co
     } else if (t == &clnn__tune_sort_rows_ids || t == &clnn__tune_sort_rows_gather) { /* rows of 16 keys */
         size_t rows = n / 16 ? n / 16 : 1;
         EX_STEP(&b, clnn_sort_rows(ctx, EX_RAND(&b, rows, 16), 0, EX_RAND(&b, rows, 16), NULL));
+    } else if (t == &clnn__tune_topk_gather_values || t == &clnn__tune_topk_reorder) { /* rows of 64, k = 8 */
+        size_t rows = n / 8 ? n / 8 : 1;
+        size_t shape[2] = {rows, 8};
+        EX_STEP(&b, clnn_topk(ctx, EX_RAND(&b, rows, 64), 8, EX_RAND(&b, rows, 8),
+                              clnn__exercise_int_output(&b, 2, shape)));
     } else if (t == &clnn__tune_topk_rows) {
         EX_STEP(&b, clnn_topk_activation_forward(ctx, EX_RAND(&b, problem[0], problem[1]), problem[1] / 8 + 1,
                                                  EX_RAND(&b, problem[0], problem[1]), NULL));

@@ -74,6 +74,16 @@ void ref_topk_row(const float *x, size_t n, size_t k, unsigned char *keep)
     free(s);
 }
 
+void ref_topk_sorted(const float *x, size_t n, size_t k, uint32_t *idx)
+{
+    keyed *s = malloc((n ? n : 1) * sizeof *s);
+    if (!s) abort();
+    for (size_t i = 0; i < n; i++) s[i].key = x[i], s[i].index = (uint32_t)i;
+    qsort(s, n, sizeof *s, keyed_desc_cmp);
+    for (size_t i = 0; i < k && i < n; i++) idx[i] = s[i].index;
+    free(s);
+}
+
 void ref_moe_scores(const double *z, size_t E, int gate, double *s)
 {
     double m = -INFINITY, sum = 0.0;

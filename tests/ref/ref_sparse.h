@@ -20,6 +20,9 @@ double ref_w2(const double *w, const double *s0, size_t n, double lambda);
 /* keep[j] = 1 for the k largest of x[0..n) in the documented order, ties
  * to the lower index (a stable qsort by descending value), else 0. */
 void ref_topk_row(const float *x, size_t n, size_t k, unsigned char *keep);
+/* The positions of those k entries in descending order of value, ties to
+ * the lower index (torch.topk with sorted=True, ties made definite). */
+void ref_topk_sorted(const float *x, size_t n, size_t k, uint32_t *idx);
 
 /* MoE scores of one token's logits z[0..E): softmax (gate 0) or sigmoid (1). */
 void ref_moe_scores(const double *z, size_t E, int gate, double *s);

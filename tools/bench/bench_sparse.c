@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-enum { SORT, SORT_ROWS, TOPK, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, COMBINE };
+enum { SORT, SORT_ROWS, TOPK, TOPK_SORTED, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, COMBINE };
 
 typedef struct sparse_args {
     clnn_context *ctx;
@@ -27,6 +27,7 @@ static int run_op(void *p)
     case SORT: st = clnn_sort(s->ctx, s->a, NULL, s->b, NULL); break;
     case SORT_ROWS: st = clnn_sort_rows(s->ctx, s->a, 0, s->b, s->ints); break;
     case TOPK: st = clnn_topk_activation_forward(s->ctx, s->a, s->k, s->b, NULL); break;
+    case TOPK_SORTED: st = clnn_topk(s->ctx, s->a, s->k, s->d, s->ints); break;
     case TOPK_BWD: st = clnn_topk_activation_backward(s->ctx, s->a, s->b, s->k, s->c); break;
     /* 2:4 at step 500 of a 0..1000 ramp: a level between dense and 2:4 */
     case NM_PROGRESSIVE: st = clnn_prune_nm_progressive_mask(s->ctx, s->a, 2, 4, 0, 1000, 500, s->c); break;
@@ -128,6 +129,11 @@ static void bench_topk(bench_env *env, sparse_args *s)
     if (t > 0) {
         gbps_row(env, s, TOPK_BWD, 3.0 * 4.0 * rc, "top-k activation backward %zux%zu k=64", rows, cols);
         gbps_row(env, s, NM_PROGRESSIVE, 2.0 * 4.0 * rc, "progressive N:M mask 2:4 %zux%zu", rows, cols);
+        /* torch.topk(sorted=True): read x, write values and indices */
+        s->d = tensor(env, CLNN_FLOAT32, rows, 64), s->ints = tensor(env, CLNN_INT32, rows, 64);
+        if (s->d && s->ints)
+            gbps_row(env, s, TOPK_SORTED, 4.0 * (rc + 2.0 * 64.0 * (double)rows), "top-k sorted values + indices %zux%zu k=64",
+                     rows, cols);
     }
     release(s);
 }
