@@ -178,9 +178,34 @@ CLNN_API clnn_status clnn_moe_aux_loss(clnn_context *ctx, const clnn_tensor *log
  * order. Combine scatters back weighted:
  *   y[t] = Σ_q gates[t, q]·y_sorted[positions[t, q]]   (y [T, D']),
  * summed over q in order. positions must be dispatch's (a permutation of
- * [0, T·k)); an entry outside reads as NaN. */
+ * [0, T·k)) or clnn_moe_dispatch_capacity's (y_sorted then [E·C, D']): a
+ * position of -1 (a dropped pair) reads as 0, any other outside y_sorted's
+ * rows as NaN. */
 CLNN_API clnn_status clnn_moe_dispatch(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *indices,
                                        clnn_tensor *offsets, clnn_tensor *positions, clnn_tensor *x_sorted);
+/* Dispatch with a capacity factor and token dropping (Switch Transformer,
+ * Fedus et al. 2022; GShard, Lepikhin et al. 2021): every expert computes
+ * exactly C = capacity rows, so its GEMMs have a fixed shape. x, indices and
+ * positions as clnn_moe_dispatch; E = counts' element count (int32, 1 to
+ * 2^24):
+ *   x_buf [E·C, D]: expert e's rows are [e·C, (e + 1)·C); the first
+ *     counts[e] = min(load_e, C) hold its pairs in token order (then slot),
+ *     the rest are 0;
+ *   positions [T, k]: the row of pair (t, q) in x_buf, or -1 when the pair
+ *     was dropped: the expert already had C pairs from earlier tokens
+ *     (Switch's first-come order), or its expert is outside [0, E);
+ *   dropped: NULL or int32, 1 element: the number of dropped pairs.
+ * clnn_moe_combine and its backward take these positions (a dropped pair
+ * adds 0: the token keeps only its residual, as in Switch); the backward
+ * zeroes dy_sorted's rows no pair reaches. capacity >= 1 (from
+ * clnn_moe_capacity). */
+CLNN_API clnn_status clnn_moe_dispatch_capacity(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *indices,
+                                                size_t capacity, clnn_tensor *counts, clnn_tensor *dropped,
+                                                clnn_tensor *positions, clnn_tensor *x_buf);
+/* Switch's expert capacity, ceil(factor·tokens·k / experts) (factor finite
+ * and > 0, e.g. 1.25 for training, 2 for evaluation; counts >= 1), in
+ * *capacity (unchanged on error). */
+CLNN_API clnn_status clnn_moe_capacity(size_t tokens, size_t k, size_t experts, float factor, size_t *capacity);
 /* dx[t] = Σ_q dx_sorted[positions[t, q]] (the transpose of the gather). */
 CLNN_API clnn_status clnn_moe_dispatch_backward(clnn_context *ctx, const clnn_tensor *dx_sorted,
                                                 const clnn_tensor *positions, clnn_tensor *dx);

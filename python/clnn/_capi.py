@@ -2403,6 +2403,23 @@ FUNCTIONS = {
         ('positions', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('x_sorted', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'sparse.h'),
+    'clnn_moe_dispatch_capacity': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('indices', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('capacity', 'scalar', C.c_size_t, 'size_t'),
+        ('counts', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dropped', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('positions', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('x_buf', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'sparse.h'),
+    'clnn_moe_capacity': (C.c_int, 'status', (
+        ('tokens', 'scalar', C.c_size_t, 'size_t'),
+        ('k', 'scalar', C.c_size_t, 'size_t'),
+        ('experts', 'scalar', C.c_size_t, 'size_t'),
+        ('factor', 'scalar', C.c_float, 'float'),
+        ('capacity', 'scalar_out', C.POINTER(C.c_size_t), 'size_t *'),
+    ), 'sparse.h'),
     'clnn_moe_dispatch_backward': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('dx_sorted', 'tensor', C.c_void_p, 'const clnn_tensor *'),

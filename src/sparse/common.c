@@ -18,6 +18,12 @@ static void exercise_moe_dispatch(clnn__exercise *b, const clnn__tunable *t, siz
     clnn_tensor *idx = clnn__exercise_ints(b, 2 * T, 8, 3), *off = clnn__exercise_ints(b, 9, 9, 1);
     if (b->st == CLNN_OK) b->st = clnn_tensor_reshape(idx, 2, (size_t[]){T, 2}); /* [T, k] */
     clnn_tensor *pos = clnn__exercise_int_output(b, 2, (size_t[]){T, 2});
+    if (t == &clnn__tune_moe_gather_capacity || t == &clnn__tune_moe_capacity_counts) { /* capacity 2T/8, halved */
+        size_t C = T / 8 + 1;
+        clnn_tensor *counts = clnn__exercise_int_output(b, 1, (size_t[]){8});
+        EX_STEP(b, clnn_moe_dispatch_capacity(ctx, x, idx, C, counts, NULL, pos, EX_RAND(b, 8 * C, D)));
+        return;
+    }
     EX_STEP(b, clnn_moe_dispatch(ctx, x, idx, off, pos, xs));
     if (t == &clnn__tune_moe_combine) EX_STEP(b, clnn_moe_combine(ctx, xs, pos, g, x));
     else if (t == &clnn__tune_moe_combine_dy || t == &clnn__tune_moe_combine_dg)

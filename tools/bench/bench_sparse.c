@@ -9,7 +9,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-enum { SORT, SORT_ROWS, TOPK, TOPK_SORTED, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, COMBINE };
+enum { SORT, SORT_ROWS, TOPK, TOPK_SORTED, TOPK_BWD, NM_PROGRESSIVE, W2, MSD, MSD_UNFUSED, MSD_BWD, ROUTE, AUX, ROUTE_BWD, DISPATCH, DISPATCH_CAPACITY, COMBINE };
 
 typedef struct sparse_args {
     clnn_context *ctx;
@@ -41,6 +41,10 @@ static int run_op(void *p)
     case AUX: st = clnn_moe_aux_loss(s->ctx, s->a, s->ints, 0.01f, s->d, s->b); break;
     case ROUTE_BWD: st = clnn_moe_route_backward(s->ctx, s->a, s->ints, s->c, CLNN_MOE_SOFTMAX, 1, s->b); break;
     case DISPATCH: st = clnn_moe_dispatch(s->ctx, s->a, s->ints, s->ints2, s->ints3, s->b); break;
+    /* capacity factor 1: E·C = T·k rows, so x_sorted (b) holds the buffer; counts in the first E offsets */
+    case DISPATCH_CAPACITY:
+        st = clnn_moe_dispatch_capacity(s->ctx, s->a, s->ints, s->K, s->ints2, NULL, s->ints3, s->b);
+        break;
     default: st = clnn_moe_combine(s->ctx, s->b, s->ints3, s->c, s->a); break;
     }
     return st != CLNN_OK;
@@ -212,6 +216,19 @@ static void bench_moe_dispatch(bench_env *env, sparse_args *s)
     double t = timed(env, s, ok);
     snprintf(name, sizeof name, "MoE dispatch %zux%zu, 64 experts k=8", Td, D);
     report_gbps(env, name, 8.0 * (double)(pairs * D), t);
+    /* with a capacity of factor 1 (C = T·k / E): the zero fill of the buffer, then the same traffic */
+    size_t shape_e[1] = {E};
+    unsigned keep_K = s->K;
+    s->K = (unsigned)(pairs / E);
+    clnn_tensor *counts = NULL;
+    ok = ok && clnn_tensor_create(env->ctx, CLNN_INT32, 1, shape_e, &counts) == CLNN_OK;
+    clnn_tensor *offsets = s->ints2;
+    s->ints2 = counts, s->op = DISPATCH_CAPACITY;
+    t = timed(env, s, ok);
+    snprintf(name, sizeof name, "MoE dispatch with capacity (factor 1) %zux%zu, 64 experts k=8", Td, D);
+    report_gbps(env, name, 8.0 * (double)(pairs * D), t);
+    s->ints2 = offsets, s->K = keep_K;
+    clnn_tensor_release(counts);
     s->op = COMBINE;
     t = timed(env, s, ok);
     snprintf(name, sizeof name, "MoE combine %zux%zu, k=8", Td, D);
