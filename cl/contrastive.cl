@@ -58,11 +58,18 @@ __kernel void embed_finish(__global float *dz1, __global float *dz2, __global co
 
 /* ------------------------------------------------ InfoNCE family rows */
 
+/* The sample of stacked row k (views of n samples, view-major): k mod n,
+ * without a division for the first two views. */
+static inline uint view_sample(const uint k, const uint n)
+{
+    return k < n ? k : k < 2u * n ? k - n : k % n;
+}
+
 /* One anchor row of a similarity matrix s [rows, cols] (CLBlast), in place:
  *   loss_row = -1/|P| sum_{p in P} l_p + log sum_{k in D} exp(l_k)
  * l = (s - margin [positive]) / tau; P the positives (candidate
  * partner_of(row) or, with use_labels, every candidate with the row's label;
- * labels of stacked views: index k < half_n ? k : k - half_n); D every candidate
+ * labels of stacked views: index k mod half_n, any number of views); D every candidate
  * but the anchor itself (self_excl) and, when decoupled, the positives.
  * partial[poff + row] = loss_row; with want_grad the row is overwritten by
  * gscale / tau * (softmax_D(l) - [positive] / |P|). */
@@ -75,11 +82,11 @@ __kernel void contrastive_rows(__global float *s, __global float *partial, __glo
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     __global float *sr = s + (size_t)row * cols;
     const uint partner = partner_of(row, pos_off, cols);
-    const int label = use_labels ? labels[row < half_n ? row : row - half_n] : 0;
+    const int label = use_labels ? labels[view_sample(row, half_n)] : 0;
     /* the role of candidate j, the same in both passes */
 #define ROLE(j)                                                                                     \
     const int self = self_excl && (j) == row;                                                       \
-    const int pos = !self && (use_labels ? labels[(j) < half_n ? (j) : (j) - half_n] == label : (j) == partner); \
+    const int pos = !self && (use_labels ? labels[view_sample(j, half_n)] == label : (j) == partner);     \
     const int den = in_denominator(self, pos, decoupled);                                           \
     const float l = pair_logit(sr[j], pos, margin, inv_tau)
     for (uint lane = lid; lane < lanes; lane += nloc) {

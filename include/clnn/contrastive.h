@@ -129,6 +129,18 @@ CLNN_API clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const
                                  const clnn_tensor *labels, const clnn_contrastive_options *opt, clnn_tensor *loss,
                                  clnn_tensor *dz1, clnn_tensor *dz2);
 
+/* clnn_supcon with any number of views V >= 1 (Khosla et al.'s n_views):
+ * z [V·N, D] holds the views stacked view-major (rows v·N .. v·N + N − 1
+ * are view v of the N samples: Khosla's torch.cat(torch.unbind(features,
+ * dim=1)) of features [N, V, D]), labels int32 [N]. Every row is an anchor
+ * against the V·N − 1 others; P(k) = the rows with k's label but k (the
+ * other views of its sample and every view of its class; with V = 1 an
+ * anchor alone in its class has none and gets ℓ = NaN, 0/0). MEAN divides
+ * by V·N. V = 2 gives clnn_supcon on [z1; z2]. dz has z's shape. */
+CLNN_API clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t views,
+                                       const clnn_tensor *labels, const clnn_contrastive_options *opt,
+                                       clnn_tensor *loss, clnn_tensor *dz);
+
 /* ------------------------------------------------ alignment and uniformity */
 
 /* Alignment (Wang & Isola 2020, "Understanding Contrastive Representation

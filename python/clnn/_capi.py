@@ -2475,6 +2475,15 @@ FUNCTIONS = {
         ('dz1', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dz2', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'contrastive.h'),
+    'clnn_supcon_views': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('z', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('views', 'scalar', C.c_size_t, 'size_t'),
+        ('labels', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('opt', 'options', C.POINTER(clnn_contrastive_options), 'const clnn_contrastive_options *'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dz', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'contrastive.h'),
     'clnn_alignment_loss': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),

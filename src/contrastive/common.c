@@ -141,6 +141,7 @@ clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn
 void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastive_options *opt, clnn__ctr_plan *p)
 {
     memset(p, 0, sizeof *p);
+    p->samples = n;
     p->inv_tau = 1.0f / opt->temperature;
     p->margin = opt->margin;
     p->decoupled = opt->decoupled;

@@ -66,6 +66,7 @@ typedef struct clnn__ctr_plan {
     clnn__ctr_pass pass[2];
     int npass;
     size_t anchors;
+    size_t samples; /* the labels' period: stacked row k is sample k mod samples */
     float inv_tau, margin;
     int decoupled;
 } clnn__ctr_plan;

@@ -6,6 +6,8 @@
  * shares the checks and the plan and runs infonce_tiled.c instead. */
 #include "contrastive/contrastive_internal.h"
 
+#include <string.h>
+
 /* Rows r0..r0+rows-1 of the stacked views as a GEMM operand. */
 static clnn__gemm_operand rows_of(cl_mem buf, size_t r0, size_t d)
 {
@@ -22,7 +24,7 @@ static clnn_status run_pass(clnn_context *ctx, const char *fn, const clnn__ctr_p
     clnn__gemm_operand sm = {s, 0, p->nb, 0};
     TRY(clnn__sgemm(ctx, fn, 0, 1, p->na, p->nb, d, 1.0f, rows_of(v->zc, p->a_row0, d), rows_of(v->zc, p->b_row0, d),
                     0.0f, sm, 1));
-    cl_uint cols = (cl_uint)p->nb, poff = (cl_uint)p->out0, half = (cl_uint)v->n, pos_off = (cl_uint)p->pos_off;
+    cl_uint cols = (cl_uint)p->nb, poff = (cl_uint)p->out0, half = (cl_uint)plan->samples, pos_off = (cl_uint)p->pos_off;
     cl_uint lanes = clnn__row_lanes(p->nb);
     cl_int self = p->self_excl, use_labels = labels != NULL, dec = plan->decoupled, want_grad = v->dzc != NULL;
     float inv_tau = plan->inv_tau, margin = plan->margin, coef = p->coef;
@@ -115,4 +117,82 @@ clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const clnn_ten
     CLNN_ENTRY(ctx);
     TRY(clnn__check_tensor(ctx, fn, "labels", labels));
     return contrastive(ctx, fn, z1, z2, labels, CLNN_INFONCE_NT_XENT, opt, loss, dz1, dz2, 0);
+}
+
+/* ------------------------------------------------ any number of views */
+
+/* zc, rinv (and dzc) of the R stacked rows of z as clnn__ctr_views_prepare
+ * makes them for two views (its kernel reads every row from z1 when its n
+ * is R). */
+static clnn_status stacked_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z, int normalize,
+                                   int want_grad, clnn__ctr_views *v)
+{
+    memset(v, 0, sizeof *v);
+    v->d = z->shape[z->ndim - 1];
+    v->n = z->count / v->d; /* all R rows */
+    v->normalize = normalize;
+    clnn_status st = clnn__scratch(ctx, fn, v->n * v->d, &v->zc);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, v->n, &v->rinv);
+    if (st == CLNN_OK && want_grad) st = clnn__scratch(ctx, fn, v->n * v->d, &v->dzc);
+    if (st == CLNN_OK) {
+        cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
+        cl_int norm = normalize;
+        clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z->buffer), KARG_BUF(z->buffer), KARG(n),
+                          KARG(d),         KARG(norm),        KARG(lanes),        KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+        size_t problem[2] = {v->n, v->d};
+        st = clnn__run(ctx, fn, &clnn__ctr_embed_prepare, problem, 9, a);
+    }
+    if (st != CLNN_OK) clnn__ctr_views_release(v);
+    return st;
+}
+
+/* dz from dzc through the normalisation (every row is "z1" with n = R). */
+static clnn_status stacked_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz)
+{
+    cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
+    cl_int norm = v->normalize, want1 = 1, want2 = 0;
+    clnn__karg a[] = {KARG_BUF(dz->buffer), KARG_BUF(v->dzc), KARG_BUF(v->dzc), KARG_BUF(v->zc), KARG_BUF(v->rinv),
+                      KARG(n),              KARG(d),          KARG(norm),       KARG(want1),     KARG(want2),
+                      KARG(lanes),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    size_t problem[2] = {v->n, v->d};
+    return clnn__run(ctx, fn, &clnn__ctr_embed_finish, problem, 12, a);
+}
+
+clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t views, const clnn_tensor *labels,
+                              const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz)
+{
+    CLNN_ENTRY(ctx);
+    size_t rows, d;
+    TRY(clnn__ctr_check_views(ctx, fn, "z", z, "z", z, loss, "dz", dz, "dz", NULL, &rows, &d));
+    CHECK_ARG(ctx, views >= 1 && rows % views == 0, "%s: views = %zu does not divide the %zu rows of z", fn, views,
+              rows);
+    const size_t n = rows / views;
+    TRY(clnn__check_tensor(ctx, fn, "labels", labels));
+    CHECK_SHAPE(ctx, labels->dtype == CLNN_INT32, "%s: labels must be int32", fn);
+    CHECK_SHAPE(ctx, labels->count == n, "%s: labels has %zu entries, z has %zu samples (%zu views)", fn,
+                labels->count, n, views);
+    CHECK_ARG(ctx, (!loss || !clnn__alias(loss, labels)) && (!dz || !clnn__alias(dz, labels)),
+              "%s: an output aliases labels", fn);
+    CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
+    TRY(clnn__ctr_check_options(ctx, fn, opt, rows));
+    CHECK_SHAPE(ctx, rows * d <= 0xFFFFFFFFu, "%s: z holds %zu elements, more than 2^32 - 1", fn, rows * d);
+
+    /* one pass: every row an anchor against every row, itself excluded, positives by label */
+    clnn__ctr_plan plan;
+    clnn__ctr_plan_make(CLNN_INFONCE_NT_XENT, n, opt, &plan);
+    plan.anchors = rows;
+    plan.pass[0] = (clnn__ctr_pass){0, 0, rows, rows, 0, 0, 1, clnn__loss_scale(opt->reduction, rows)};
+    clnn__ctr_views v;
+    TRY(stacked_prepare(ctx, fn, z, opt->normalize, dz != NULL, &v));
+    cl_mem partial = NULL, s = NULL;
+    clnn_status st = clnn__scratch(ctx, fn, rows, &partial);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows * rows, &s);
+    int written[2] = {0, 0};
+    if (st == CLNN_OK) st = run_pass(ctx, fn, &plan, &plan.pass[0], &v, labels, s, partial, written);
+    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, rows, plan.pass[0].coef);
+    if (st == CLNN_OK && dz) st = stacked_finish(ctx, fn, &v, dz);
+    if (partial) clReleaseMemObject(partial);
+    if (s) clReleaseMemObject(s);
+    clnn__ctr_views_release(&v);
+    return st;
 }

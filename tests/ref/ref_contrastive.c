@@ -124,6 +124,32 @@ double ref_supcon(const double *z1, const double *z2, const int32_t *labels, siz
     return loss / (mean ? (double)m : 1.0);
 }
 
+double ref_supcon_views(const double *z, size_t views, const int32_t *labels, size_t n, size_t d, double tau,
+                        double margin, int normalize, int decoupled, int mean)
+{
+    size_t m = views * n;
+    double *a = ref_rows(z, m, d, normalize), loss = 0.0;
+    double *l = malloc(m * sizeof *l);
+    int *use = malloc(m * sizeof *use);
+    if (!l || !use) abort();
+    for (size_t k = 0; k < m; k++) {
+        int32_t lk = labels[k % n];
+        size_t npos = 0;
+        for (size_t j = 0; j < m; j++) {
+            int positive = j != k && labels[j % n] == lk;
+            l[j] = (dot(a + k * d, a + j * d, d) - (positive ? margin : 0.0)) / tau;
+            use[j] = j != k && !(decoupled && positive);
+            npos += (size_t)positive;
+        }
+        double lse = lse_masked(l, use, m), acc = 0.0;
+        for (size_t j = 0; j < m; j++)
+            if (j != k && labels[j % n] == lk) acc += l[j] - lse;
+        loss += -acc / (double)npos;
+    }
+    free(l), free(use), free(a);
+    return loss / (mean ? (double)m : 1.0);
+}
+
 double ref_alignment(const double *x, const double *y, size_t n, size_t d, double alpha)
 {
     double total = 0.0;

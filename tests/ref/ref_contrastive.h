@@ -14,6 +14,9 @@ double ref_infonce(const double *z1, const double *z2, size_t n, size_t d, int m
 /* Khosla et al. L_out over the 2n samples [z1; z2], labels [n] */
 double ref_supcon(const double *z1, const double *z2, const int32_t *labels, size_t n, size_t d, double tau,
                   double margin, int normalize, int decoupled, int mean);
+/* the same over V views stacked view-major in z [V·n, d] (row k is sample k mod n) */
+double ref_supcon_views(const double *z, size_t views, const int32_t *labels, size_t n, size_t d, double tau,
+                        double margin, int normalize, int decoupled, int mean);
 /* 1/n Σ |x_i - y_i|^alpha */
 double ref_alignment(const double *x, const double *y, size_t n, size_t d, double alpha);
 /* log of the mean over i < j of exp(-t |x_i - x_j|^2) */

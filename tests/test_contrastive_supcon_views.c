@@ -1,0 +1,137 @@
+/* Supervised contrastive loss over any number of views (clnn_supcon_views)
+ * against the double reference of tests/ref (Khosla et al.'s L_out over V·N
+ * stacked rows): V = 1, 2, 3 and 4, normalised or not, margin, decoupled,
+ * MEAN and SUM; gradients against central differences of the reference;
+ * V = 2 bit for bit clnn_supcon on the two halves; bad input that leaves the
+ * outputs alone. */
+#include "check.h"
+#include "ref/ref_contrastive.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SENTINEL -7.0f
+
+typedef struct sv_case {
+    size_t views, n, d;
+    int normalize, decoupled;
+    float margin, tau;
+    clnn_reduction red;
+} sv_case;
+
+static double ref_of(const sv_case *c, const double *z, const int32_t *labels)
+{
+    return ref_supcon_views(z, c->views, labels, c->n, c->d, c->tau, c->margin, c->normalize, c->decoupled,
+                            c->red == CLNN_REDUCE_MEAN);
+}
+
+static void check_case(clnn_context *ctx, const sv_case *c, unsigned seed)
+{
+    size_t rows = c->views * c->n, count = rows * c->d, shape[2] = {rows, c->d};
+    float *z = malloc(count * sizeof *z);
+    double *zd = malloc(count * sizeof *zd);
+    int32_t *labels = malloc(c->n * sizeof *labels);
+    REQUIRE(z && zd && labels, "host memory");
+    test_fill_uniform(z, count, seed, -1.0f, 1.0f);
+    for (size_t i = 0; i < c->n; i++) labels[i] = (int32_t)((i + seed) % 3); /* three classes, 2+ samples each when n >= 6 */
+    for (size_t i = 0; i < count; i++) zd[i] = z[i];
+    clnn_tensor *tz = test_tensor_from(ctx, 2, shape, z), *g = test_tensor_from(ctx, 2, shape, z), *tl = NULL, *loss = NULL;
+    size_t one = 1;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &c->n, &tl));
+    CHECK_OK(ctx, clnn_tensor_upload(tl, labels, c->n * sizeof *labels));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss));
+    clnn_contrastive_options o;
+    clnn_contrastive_options_init(&o);
+    o.temperature = c->tau, o.margin = c->margin, o.normalize = c->normalize, o.decoupled = c->decoupled;
+    o.reduction = c->red;
+    char what[160];
+    snprintf(what, sizeof what, "supcon %zu views x %zu samples D %zu tau %g margin %g%s%s %s", c->views, c->n, c->d,
+             (double)c->tau, (double)c->margin, c->normalize ? " normalize" : "", c->decoupled ? " decoupled" : "",
+             c->red == CLNN_REDUCE_MEAN ? "mean" : "sum");
+    CHECK_OK(ctx, clnn_supcon_views(ctx, tz, c->views, tl, &o, loss, g));
+    float l = 0.0f, *gd = test_download(ctx, g);
+    CHECK_OK(ctx, clnn_tensor_download(loss, &l, sizeof l));
+    double want = ref_of(c, zd, labels);
+    CHECK(fabs(l - want) <= 1e-5 * (1.0 + fabs(want)), "%s: loss %.9g, reference %.9g", what, l, want);
+    double worst = 0.0, gmax = 0.0;
+    for (size_t i = 0; i < count; i++) gmax = fmax(gmax, fabs(gd[i]));
+    for (size_t e = 0; e < count; e += count / 17 + 1) {
+        double keep = zd[e], h = 1e-4, f[2];
+        for (int s = 0; s < 2; s++) {
+            zd[e] = keep + (s ? -h : h);
+            f[s] = ref_of(c, zd, labels);
+        }
+        zd[e] = keep;
+        double fd = (f[0] - f[1]) / (2 * h), d = fabs(gd[e] - fd) / (1e-3 * gmax + 1e-3 * fabs(fd) + 1e-9);
+        if (d > worst) worst = d;
+    }
+    CHECK(worst <= 1.0, "%s: dz vs central differences %.3g of the tolerance", what, worst);
+
+    if (c->views == 2) { /* the two-view call on the halves gives the same bits */
+        size_t hshape[2] = {c->n, c->d};
+        clnn_tensor *z1 = test_tensor_from(ctx, 2, hshape, z), *z2 = test_tensor_from(ctx, 2, hshape, z + c->n * c->d);
+        clnn_tensor *g1 = test_tensor_from(ctx, 2, hshape, z), *g2 = test_tensor_from(ctx, 2, hshape, z), *loss2 = NULL;
+        CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &loss2));
+        CHECK_OK(ctx, clnn_supcon(ctx, z1, z2, tl, &o, loss2, g1, g2));
+        float l2 = 0.0f, *a = test_download(ctx, g1), *b = test_download(ctx, g2);
+        CHECK_OK(ctx, clnn_tensor_download(loss2, &l2, sizeof l2));
+        CHECK(memcmp(&l, &l2, sizeof l) == 0 && !memcmp(gd, a, c->n * c->d * 4) && !memcmp(gd + c->n * c->d, b, c->n * c->d * 4),
+              "%s: differs from clnn_supcon on the two halves", what);
+        free(a), free(b);
+        clnn_tensor_release(z1), clnn_tensor_release(z2), clnn_tensor_release(g1), clnn_tensor_release(g2);
+        clnn_tensor_release(loss2);
+    }
+    free(z), free(zd), free(labels), free(gd);
+    clnn_tensor_release(tz), clnn_tensor_release(g), clnn_tensor_release(tl), clnn_tensor_release(loss);
+}
+
+static void check_errors(clnn_context *ctx)
+{
+    clnn_tensor *z = test_filled(ctx, CLNN_FLOAT32, 12, 4, 0.5f), *g = test_filled(ctx, CLNN_FLOAT32, 12, 4, SENTINEL);
+    clnn_tensor *g5 = test_filled(ctx, CLNN_FLOAT32, 12, 5, SENTINEL), *loss = test_filled(ctx, CLNN_FLOAT32, 1, 0, SENTINEL);
+    clnn_tensor *tl = NULL, *tl5 = NULL;
+    size_t four = 4, five = 5;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &four, &tl));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &five, &tl5));
+    CHECK_OK(ctx, clnn_tensor_fill(tl, 0.0f));
+    CHECK_OK(ctx, clnn_tensor_fill(tl5, 0.0f));
+    clnn_contrastive_options o, bad;
+    clnn_contrastive_options_init(&o);
+    const clnn_status INVAL = CLNN_ERR_INVALID_ARGUMENT, SHAPE = CLNN_ERR_SHAPE;
+    const char *f = "clnn_supcon_views";
+    EXPECT_FAIL(NULL, INVAL, f, clnn_supcon_views(NULL, z, 3, tl, &o, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, NULL, 3, tl, &o, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 0, tl, &o, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 5, tl, &o, loss, g)); /* 5 does not divide 12 */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_supcon_views(ctx, z, 3, tl5, &o, loss, g));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, NULL, &o, loss, g));
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_supcon_views(ctx, z, 3, tl, &o, loss, g5));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &o, NULL, NULL));
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &o, loss, (clnn_tensor *)z));
+    bad = o, bad.temperature = 0.0f;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &bad, loss, g));
+    bad = o, bad.reduction = CLNN_REDUCE_NONE;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &bad, loss, g));
+    test_expect_filled(ctx, "loss", loss, SENTINEL);
+    test_expect_filled(ctx, "dz", g, SENTINEL);
+    test_expect_filled(ctx, "g5", g5, SENTINEL);
+    test_expect_filled(ctx, "z", z, 0.5f);
+    clnn_tensor *all[] = {z, g, g5, loss, tl, tl5};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
+int main(void)
+{
+    clnn_context *ctx = test_context();
+    const sv_case cases[] = {
+        {2, 6, 5, 1, 0, 0.0f, 0.1f, CLNN_REDUCE_MEAN},  {3, 6, 5, 1, 0, 0.0f, 0.1f, CLNN_REDUCE_MEAN},
+        {4, 7, 3, 0, 0, 0.0f, 0.5f, CLNN_REDUCE_SUM},   {3, 9, 8, 1, 1, 0.0f, 0.2f, CLNN_REDUCE_MEAN},
+        {1, 9, 4, 1, 0, 0.2f, 0.3f, CLNN_REDUCE_MEAN},  {3, 40, 16, 1, 0, 0.1f, 0.07f, CLNN_REDUCE_MEAN},
+        {2, 33, 7, 0, 1, 0.0f, 1.0f, CLNN_REDUCE_SUM},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(ctx, &cases[i], (unsigned)(i * 5 + 1));
+    check_errors(ctx);
+    clnn_context_release(ctx);
+    return check_summary();
+}
