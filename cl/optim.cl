@@ -132,24 +132,17 @@ DEFINE_UPDATE(update_v, floatv)
 #define USES_V (OPT >= 4)
 #define USES_M2 (OPT == 5 || AMSGRAD)
 
-/* Unused buffer arguments may alias w: they are never read or written. */
-__kernel void optim_step(__global float *w, __global const float *g, __global float *m, __global float *v,
-                         __global float *m2, __global const float *mask, __global const float *clip_buf,
-                         __global const float *perp_buf, const uint perp_index, const uint n, const float lr,
-                         const float mu, const float beta1, const float beta2, const float eps,
-                         const float lr_m, const float isb2, const float l2, const float decay, const float l1,
-                         const float l2e, const float clip, const float perp, const float beta3,
-                         const float amix, const float damp)
+/* The elements of one tensor that work-item gid (of `items` that have work)
+ * owns: vectors gid, gid + items, ... and, for the owner of vector n / VW,
+ * the scalar tail. Both kernels below run exactly this, so a tensor gets the
+ * same bits whichever of them steps it. */
+static inline void step_span(__global float *w, __global const float *g, __global float *m, __global float *v,
+                             __global float *m2, __global const float *mask, const uint n, const uint gid,
+                             const step_scalars s)
 {
-    /* products of scalars formed once per work-item, not per element */
-    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp,
-                      beta3, amix, damp};
-    if (CLIP_BUF) s.clip *= clip_buf[0];
-    if (HAS_PERP) s.perp *= perp_buf[perp_index];
     const uint nfull = n / VW;                 /* whole vectors */
     const uint nvec = (n + VW - 1) / VW;       /* vectors including a partial one */
     const uint items = (nvec + WPT - 1) / WPT; /* work-items that have work */
-    const uint gid = get_global_id(0);
     if (gid >= items) return;
     for (uint k = 0; k < WPT; k++) {
         const uint vi = gid + k * items;
@@ -177,4 +170,68 @@ __kernel void optim_step(__global float *w, __global const float *g, __global fl
             }
         }
     }
+}
+
+/* Unused buffer arguments may alias w: they are never read or written. */
+__kernel void optim_step(__global float *w, __global const float *g, __global float *m, __global float *v,
+                         __global float *m2, __global const float *mask, __global const float *clip_buf,
+                         __global const float *perp_buf, const uint perp_index, const uint n, const float lr,
+                         const float mu, const float beta1, const float beta2, const float eps,
+                         const float lr_m, const float isb2, const float l2, const float decay, const float l1,
+                         const float l2e, const float clip, const float perp, const float beta3,
+                         const float amix, const float damp)
+{
+    /* products of scalars formed once per work-item, not per element */
+    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp,
+                      beta3, amix, damp};
+    if (CLIP_BUF) s.clip *= clip_buf[0];
+    if (HAS_PERP) s.perp *= perp_buf[perp_index];
+    step_span(w, g, m, v, m2, mask, n, get_global_id(0), s);
+}
+
+/* Multi-tensor apply: up to 8 tensors (slots) with the same variant and
+ * scalars in one launch. OpenCL 1.2 has no arrays of buffers, so each slot
+ * is its own set of buffer arguments; slot k owns the next
+ * ceil(ceil(n_k / VW) / WPT) work-items after slot k - 1's (the items
+ * optim_step would launch for it), and runs optim_step's body on them.
+ * Unused slots have n 0 and any buffers (never read). */
+#define SLOT_ARGS(k)                                                                                          \
+    __global float *w##k, __global const float *g##k, __global float *m##k, __global float *v##k,           \
+        __global float *m2##k, __global const float *mask##k
+#define SLOT_PICK(k)                                                                                          \
+    if (slot == k) {                                                                                          \
+        if (HAS_PERP) s.perp *= perp_buf[pidx.s##k];                                                          \
+        step_span(w##k, g##k, m##k, v##k, m2##k, mask##k, ns.s##k, gid - start, s);                            \
+        return;                                                                                               \
+    }
+__kernel void optim_step_multi(SLOT_ARGS(0), SLOT_ARGS(1), SLOT_ARGS(2), SLOT_ARGS(3), SLOT_ARGS(4),
+                               SLOT_ARGS(5), SLOT_ARGS(6), SLOT_ARGS(7), __global const float *clip_buf,
+                               __global const float *perp_buf, const uint8 pidx, const uint8 ns, const float lr,
+                               const float mu, const float beta1, const float beta2, const float eps,
+                               const float lr_m, const float isb2, const float l2, const float decay,
+                               const float l1, const float l2e, const float clip, const float perp,
+                               const float beta3, const float amix, const float damp)
+{
+    step_scalars s = {lr, mu, beta1, beta2, eps, lr_m, isb2, l2, lr * decay, lr * l1, lr * l2e, clip, perp,
+                      beta3, amix, damp};
+    if (CLIP_BUF) s.clip *= clip_buf[0];
+    const uint gid = get_global_id(0);
+    const uint nk[8] = {ns.s0, ns.s1, ns.s2, ns.s3, ns.s4, ns.s5, ns.s6, ns.s7};
+    uint start = 0, slot = 8;
+    for (uint k = 0; k < 8; k++) {
+        const uint items = ((nk[k] + VW - 1) / VW + WPT - 1) / WPT;
+        if (gid < start + items) {
+            slot = k;
+            break;
+        }
+        start += items;
+    }
+    SLOT_PICK(0)
+    SLOT_PICK(1)
+    SLOT_PICK(2)
+    SLOT_PICK(3)
+    SLOT_PICK(4)
+    SLOT_PICK(5)
+    SLOT_PICK(6)
+    SLOT_PICK(7)
 }
