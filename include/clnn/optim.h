@@ -152,7 +152,7 @@ CLNN_API clnn_status clnn_optimizer_create(clnn_context *ctx, const clnn_optim_o
  * parameters start at step 0). Every tensor is checked as by
  * clnn_optim_step; no w may share memory with a w of any group. Parameters
  * are numbered across groups in the order added (perpGrad's coefficients
- * and clnn_optimizer_state_tensors use these numbers). */
+ * and clnn_optimizer_state_save / _load use these numbers). */
 CLNN_API clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param_group *g);
 /* One step of every group: each group's counter t goes up by one and the
  * step uses it (bias corrections 1 − βᵗ, SGD's undamped first step), with
@@ -171,13 +171,24 @@ CLNN_API clnn_status clnn_optimizer_group_options(const clnn_optimizer_state *op
  * the tensors below). */
 CLNN_API clnn_status clnn_optimizer_get_step(const clnn_optimizer_state *opt, size_t group, unsigned long *step);
 CLNN_API clnn_status clnn_optimizer_set_step(clnn_optimizer_state *opt, size_t group, unsigned long step);
-/* The state tensors of parameter `index` (numbered across groups), owned by
- * the object (do not release): *m (momentum buffer / first moment; NULL for
- * plain SGD), *v (second moment; NULL for SGD), *v_max (AMSGrad; NULL
- * otherwise). Any of the out pointers may be NULL. Read them with
- * clnn_tensor_download, restore them with clnn_tensor_upload. */
-CLNN_API clnn_status clnn_optimizer_state_tensors(const clnn_optimizer_state *opt, size_t index, clnn_tensor **m,
-                                                  clnn_tensor **v, clnn_tensor **v_max);
+/* Which state buffer of a parameter clnn_optimizer_state_save / _load copy. */
+typedef enum clnn_optim_buffer {
+    CLNN_OPTIM_BUF_M = 0,    /* momentum buffer (SGD with momentum) or first moment (Adam/AdamW) */
+    CLNN_OPTIM_BUF_V = 1,    /* second moment (Adam/AdamW) */
+    CLNN_OPTIM_BUF_VMAX = 2  /* AMSGrad's running maximum of v (CLNN_OPTIMIZER_AMSGRAD) */
+} clnn_optim_buffer;
+
+/* Checkpointing the state: copies buffer `which` of parameter `index`
+ * (numbered across groups) into dst (save) or from src (load), fp32
+ * tensors with the parameter's element count (a device copy; read or fill
+ * them with clnn_tensor_download / clnn_tensor_upload). A buffer the
+ * parameter does not have (v for SGD, m for plain SGD, v_max without
+ * AMSGrad) is refused. With clnn_optimizer_get_step / _set_step this is
+ * PyTorch's optimizer state_dict and load_state_dict. */
+CLNN_API clnn_status clnn_optimizer_state_save(const clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
+                                               clnn_tensor *dst);
+CLNN_API clnn_status clnn_optimizer_state_load(clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
+                                               const clnn_tensor *src);
 /* Groups and parameters (across groups) added so far. */
 CLNN_API clnn_status clnn_optimizer_counts(const clnn_optimizer_state *opt, size_t *ngroups, size_t *nparams);
 /* Releases the object and its state tensors (NULL: nothing). */

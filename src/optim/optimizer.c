@@ -279,16 +279,45 @@ clnn_status clnn_optimizer_set_step(clnn_optimizer_state *opt, size_t group, uns
     return CLNN_OK;
 }
 
-clnn_status clnn_optimizer_state_tensors(const clnn_optimizer_state *opt, size_t index, clnn_tensor **m,
-                                         clnn_tensor **v, clnn_tensor **v_max)
+/* Buffer `which` of parameter index (NULL with a message when it has none). */
+static clnn_status state_buffer(clnn_context *ctx, const char *fn, const clnn_optimizer_state *opt, size_t index,
+                                clnn_optim_buffer which, clnn_tensor **out)
 {
-    ENTRY_OPT(opt);
     CHECK_ARG(ctx, index < opt->nparams, "%s: parameter %zu does not exist (the optimizer has %zu)", fn, index,
               opt->nparams);
-    if (m) *m = opt->params[index].m;
-    if (v) *v = opt->params[index].v;
-    if (v_max) *v_max = opt->vmax[index];
+    CHECK_ARG(ctx, which == CLNN_OPTIM_BUF_M || which == CLNN_OPTIM_BUF_V || which == CLNN_OPTIM_BUF_VMAX,
+              "%s: which = %d is not a clnn_optim_buffer", fn, (int)which);
+    static const char *const names[3] = {"m", "v", "v_max"};
+    clnn_tensor *t = which == CLNN_OPTIM_BUF_M   ? opt->params[index].m
+                     : which == CLNN_OPTIM_BUF_V ? opt->params[index].v
+                                                 : opt->vmax[index];
+    CHECK_ARG(ctx, t != NULL, "%s: parameter %zu has no %s buffer (%s)", fn, index, names[which],
+              which == CLNN_OPTIM_BUF_VMAX ? "no CLNN_OPTIMIZER_AMSGRAD" : which == CLNN_OPTIM_BUF_V ? "SGD"
+                                                                                               : "plain SGD");
+    *out = t;
     return CLNN_OK;
+}
+
+clnn_status clnn_optimizer_state_save(const clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
+                                      clnn_tensor *dst)
+{
+    ENTRY_OPT(opt);
+    clnn_tensor *t = NULL;
+    TRY(state_buffer(ctx, fn, opt, index, which, &t));
+    TRY(clnn__check_f32(ctx, fn, "dst", dst, t->count));
+    CHECK_ARG(ctx, !clnn__alias(dst, t), "%s: dst is the optimizer's own buffer", fn);
+    return clnn_tensor_copy(dst, t);
+}
+
+clnn_status clnn_optimizer_state_load(clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
+                                      const clnn_tensor *src)
+{
+    ENTRY_OPT(opt);
+    clnn_tensor *t = NULL;
+    TRY(state_buffer(ctx, fn, opt, index, which, &t));
+    TRY(clnn__check_f32(ctx, fn, "src", src, t->count));
+    CHECK_ARG(ctx, !clnn__alias(src, t), "%s: src is the optimizer's own buffer", fn);
+    return clnn_tensor_copy(t, src);
 }
 
 clnn_status clnn_optimizer_counts(const clnn_optimizer_state *opt, size_t *ngroups, size_t *nparams)
