@@ -22,16 +22,6 @@ static void step_global(const size_t problem[2], const clnn__config *cfg, size_t
     global[1] = 1;
 }
 
-/* The multi-tensor kernel: problem = {elements of all slots, slots}. Its
- * slots' items, sum_k ceil(ceil(n_k / VW) / WPT), are at most
- * ceil(ceil(N / VW) / WPT) + K (each slot rounds up by under one item per
- * ceiling); the kernel returns from the items past its slots. */
-static void multi_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
-{
-    step_global(problem, cfg, global);
-    global[0] += problem[1];
-}
-
 /* Vector width when nothing better is known: float4 loads suit GPUs, but
  * PoCL vectorizes across work-items itself and runs the scalar kernel
  * faster (PoCL 3.1, 2 shared vCPUs, AdamW step on 2^24 elements: VW=1
@@ -46,6 +36,23 @@ static void step_heuristic(const clnn_context *ctx, const size_t problem[2], cln
     const char *env = getenv("CLNN_OPTIM_VW");
     if (env && (!strcmp(env, "1") || !strcmp(env, "2") || !strcmp(env, "4") || !strcmp(env, "8")))
         cfg->param[1] = atoi(env);
+}
+
+/* The multi-tensor kernel: problem = {elements of its largest slot, slots}:
+ * optim_step's items for the largest in dimension 0, one row per slot. */
+static void multi_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    step_global(problem, cfg, global);
+    global[1] = problem[1];
+}
+
+/* step_heuristic's vector width and a local size of 256 x 1: one slot per
+ * work-group (dispatch shrinks it to the kernel's limits). */
+static void multi_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+{
+    step_heuristic(ctx, problem, cfg);
+    cfg->local[0] = 256;
+    cfg->local[1] = 1;
 }
 
 #define CLNN_TABLE "optim/optim_tunables.def"
@@ -129,7 +136,7 @@ clnn_status clnn__step_launch_multi(clnn_context *ctx, const char *fn, size_t k,
     step_variant(&d[0], variant, sizeof variant);
     cl_mem bufs[S][6];
     cl_uint ns[S] = {0}, pidx[S] = {0};
-    size_t total = 0;
+    size_t largest = 0;
     for (size_t j = 0; j < S; j++) {
         const clnn__step_desc *e = &d[j < k ? j : 0]; /* unused slots: slot 0's buffers, n 0 */
         cl_mem w = e->w->buffer;
@@ -139,7 +146,8 @@ clnn_status clnn__step_launch_multi(clnn_context *ctx, const char *fn, size_t k,
         bufs[j][3] = e->v ? e->v->buffer : w;
         bufs[j][4] = e->m2 ? e->m2->buffer : w;
         bufs[j][5] = e->mask ? e->mask->buffer : w;
-        if (j < k) ns[j] = (cl_uint)e->w->count, pidx[j] = e->perp_index, total += e->w->count;
+        if (j < k) ns[j] = (cl_uint)e->w->count, pidx[j] = e->perp_index;
+        if (j < k && e->w->count > largest) largest = e->w->count;
     }
     cl_mem cb = d->clip_buf ? d->clip_buf->buffer : bufs[0][0], pb = d->perp_buf ? d->perp_buf->buffer : bufs[0][0];
     cl_uint8 vns, vpidx;
@@ -153,7 +161,7 @@ clnn_status clnn__step_launch_multi(clnn_context *ctx, const char *fn, size_t k,
                          KARG(d->isb2),    KARG(d->l2),     KARG(d->decay),  KARG(d->l1),    KARG(d->l2e),
                          KARG(d->clip),    KARG(d->perp),   KARG(d->beta3),  KARG(d->amix),  KARG(d->damp)};
     for (size_t r = 0; r < sizeof rest / sizeof rest[0]; r++) a[na++] = rest[r];
-    size_t problem[2] = {total, k};
+    size_t problem[2] = {largest, k};
     return clnn__run_variant(ctx, fn, &tune_step_multi, variant, problem, na, a);
 }
 

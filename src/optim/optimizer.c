@@ -26,6 +26,7 @@ struct clnn_optimizer_state {
     size_t ngroups;
     clnn_param *params; /* m and v owned by the object */
     clnn_tensor **vmax; /* AMSGrad's running maxima (owned), else NULL entries */
+    size_t *order;      /* each group's parameters, largest first (launches of similar sizes) */
     size_t nparams;
 };
 
@@ -125,6 +126,19 @@ static clnn_status check_group_param(clnn_context *ctx, const char *fn, const cl
     return CLNN_OK;
 }
 
+/* A parameter's element count and number, for the launch order. */
+typedef struct by_size {
+    size_t count, index;
+} by_size;
+
+/* Larger first; equal sizes in the order added. */
+static int larger_first(const void *a, const void *b)
+{
+    const by_size *x = a, *y = b;
+    if (x->count != y->count) return x->count > y->count ? -1 : 1;
+    return x->index < y->index ? -1 : x->index > y->index;
+}
+
 /* A zeroed fp32 tensor shaped like w. */
 static clnn_status zeros_like(clnn_context *ctx, const clnn_tensor *w, clnn_tensor **out)
 {
@@ -158,7 +172,9 @@ clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param
     if (params) opt->params = params;
     clnn_tensor **vmax = params ? realloc(opt->vmax, total * sizeof *vmax) : NULL;
     if (vmax) opt->vmax = vmax;
-    opt_group *groups = vmax ? realloc(opt->groups, (opt->ngroups + 1) * sizeof *groups) : NULL;
+    size_t *order = vmax ? realloc(opt->order, total * sizeof *order) : NULL;
+    if (order) opt->order = order;
+    opt_group *groups = order ? realloc(opt->groups, (opt->ngroups + 1) * sizeof *groups) : NULL;
     if (!groups) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     opt->groups = groups;
     /* the state, all or nothing */
@@ -182,6 +198,19 @@ clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param
         }
         return st;
     }
+    by_size *sorted = malloc(g->nparams * sizeof *sorted);
+    if (!sorted) {
+        for (size_t i = 0; i < made; i++) {
+            clnn_tensor_release(opt->params[opt->nparams + i].m);
+            clnn_tensor_release(opt->params[opt->nparams + i].v);
+            clnn_tensor_release(opt->vmax[opt->nparams + i]);
+        }
+        return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
+    }
+    for (size_t i = 0; i < g->nparams; i++) sorted[i] = (by_size){g->params[i].w->count, opt->nparams + i};
+    qsort(sorted, g->nparams, sizeof *sorted, larger_first);
+    for (size_t i = 0; i < g->nparams; i++) opt->order[opt->nparams + i] = sorted[i].index;
+    free(sorted);
     opt->groups[opt->ngroups++] = (opt_group){o, opt->nparams, g->nparams, 0};
     opt->nparams = total;
     return CLNN_OK;
@@ -198,7 +227,9 @@ static clnn_status flush(clnn_context *ctx, const char *fn, clnn__step_desc *bat
 }
 
 /* The launches of one group's step: its tensors by variant class (plain,
- * masked, no_decay), up to CLNN__OPTIM_SLOTS and LAUNCH_ELEMENTS a launch. */
+ * masked, no_decay), largest first, up to CLNN__OPTIM_SLOTS and
+ * LAUNCH_ELEMENTS a launch (a launch is sized for its largest tensor, so
+ * neighbours in size share one). */
 static clnn_status step_group(clnn_optimizer_state *opt, const char *fn, const opt_group *gr,
                               const clnn__step_desc *base)
 {
@@ -206,7 +237,8 @@ static clnn_status step_group(clnn_optimizer_state *opt, const char *fn, const o
     clnn__step_desc batch[CLNN__OPTIM_SLOTS];
     for (int cls = 0; cls < 3; cls++) {
         size_t k = 0, elements = 0;
-        for (size_t i = gr->first; i < gr->first + gr->n; i++) {
+        for (size_t r = gr->first; r < gr->first + gr->n; r++) {
+            size_t i = opt->order[r];
             clnn__step_desc d;
             clnn__optim_param_desc(base, &opt->params[i], opt->vmax[i], (cl_uint)i, &d);
             int c = opt->params[i].no_decay ? 2 : d.mask ? 1 : 0;
@@ -338,6 +370,7 @@ void clnn_optimizer_release(clnn_optimizer_state *opt)
     }
     free(opt->params);
     free(opt->vmax);
+    free(opt->order);
     free(opt->groups);
     free(opt);
 }
