@@ -158,7 +158,8 @@ CLNN_API clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const c
  * step uses it (bias corrections 1 − βᵗ, SGD's undamped first step), with
  * the regularizer list of clnn_optim_step applied to every tensor
  * (perpGrad's scalar holds one coefficient per parameter). A refused call
- * changes nothing: no counter and no buffer. */
+ * changes nothing: no counter and no buffer (an OpenCL failure part-way
+ * leaves the launches already queued done and the counters unchanged). */
 CLNN_API clnn_status clnn_optimizer_step(clnn_optimizer_state *opt, size_t nregs, const clnn_reg *regs);
 /* Group `group`'s learning rate from now on (schedulers); lr finite, >= 0. */
 CLNN_API clnn_status clnn_optimizer_set_lr(clnn_optimizer_state *opt, size_t group, float lr);
