@@ -279,6 +279,27 @@ static void many_small(clnn_context *ctx, const config *c)
     run_layout(ctx, c, 1, gs);
 }
 
+/* Forced configurations of the multi-tensor kernel (work-groups across
+ * slots, vector widths and work per item) against the per-tensor kernel at
+ * its default; the tuner's replays of it match the default bit for bit. */
+static void forced_configs(clnn_context *ctx)
+{
+    static const clnn_tune_config cfgs[] = {
+        {{1, 1, 1}, {1, 1}}, {{3, 2, 1}, {2, 4}}, {{64, 1, 1}, {8, 8}}, {{5, 3, 1}, {4, 2}}};
+    for (size_t i = 0; i < sizeof cfgs / sizeof cfgs[0]; i++) {
+        char why[128];
+        snprintf(why, sizeof why, "optim.step_multi local %zux%zu WPT %d VW %d (does not fit this device)",
+                 cfgs[i].local[0], cfgs[i].local[1], cfgs[i].params[0], cfgs[i].params[1]);
+        if (clnn_tune_force(ctx, "optim.step_multi", &cfgs[i]) != CLNN_OK) {
+            test_skip(why);
+            continue;
+        }
+        three_groups(ctx, &configs[i % 2 ? 6 : 2]);
+    }
+    CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+    test_tuner_replays(ctx, "optim.step_multi", (const size_t[2]){test_small() ? 99 : 1001, 1});
+}
+
 /* A checkpoint (state tensors and step counter) restored into a second
  * object over copies of the parameters: the next steps agree bit for bit. */
 static void checkpoint(clnn_context *ctx)
@@ -480,6 +501,7 @@ int main(void)
         many_small(ctx, &configs[6]);
     }
     checkpoint(ctx);
+    forced_configs(ctx);
     clnn_context_release(ctx);
     return check_summary();
 }
