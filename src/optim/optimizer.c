@@ -38,10 +38,6 @@ struct clnn_optimizer_state {
     clnn_context *const ctx = (opt)->ctx;                                                            \
     (void)ctx
 
-/* Largest element count one multi-tensor launch covers (its work-item
- * indices are 32-bit). */
-#define LAUNCH_ELEMENTS ((size_t)1 << 30)
-
 void clnn_param_group_init(clnn_param_group *g)
 {
     if (!g) return;
@@ -227,28 +223,23 @@ static clnn_status flush(clnn_context *ctx, const char *fn, clnn__step_desc *bat
 }
 
 /* The launches of one group's step: its tensors by variant class (plain,
- * masked, no_decay), largest first, up to CLNN__OPTIM_SLOTS and
- * LAUNCH_ELEMENTS a launch (a launch is sized for its largest tensor, so
- * neighbours in size share one). */
+ * masked, no_decay), largest first, up to CLNN__OPTIM_SLOTS a launch (a
+ * launch is sized for its largest tensor, so neighbours in size share one). */
 static clnn_status step_group(clnn_optimizer_state *opt, const char *fn, const opt_group *gr,
                               const clnn__step_desc *base)
 {
     clnn_context *ctx = opt->ctx;
     clnn__step_desc batch[CLNN__OPTIM_SLOTS];
     for (int cls = 0; cls < 3; cls++) {
-        size_t k = 0, elements = 0;
+        size_t k = 0;
         for (size_t r = gr->first; r < gr->first + gr->n; r++) {
             size_t i = opt->order[r];
             clnn__step_desc d;
             clnn__optim_param_desc(base, &opt->params[i], opt->vmax[i], (cl_uint)i, &d);
             int c = opt->params[i].no_decay ? 2 : d.mask ? 1 : 0;
             if (c != cls) continue;
-            if (k == CLNN__OPTIM_SLOTS || (k > 0 && elements + d.w->count > LAUNCH_ELEMENTS)) {
-                TRY(flush(ctx, fn, batch, &k));
-                elements = 0;
-            }
+            if (k == CLNN__OPTIM_SLOTS) TRY(flush(ctx, fn, batch, &k));
             batch[k++] = d;
-            elements += d.w->count;
         }
         TRY(flush(ctx, fn, batch, &k));
     }
