@@ -120,7 +120,7 @@ CLNN_API clnn_status clnn_ademamix_beta3_at(float beta1, float beta3, unsigned l
  * every group with the per-tensor arithmetic of clnn_optim_step (the same
  * kernel variant and arguments: the same bits) but launches up to 8
  * tensors of one group and variant together (multi-tensor apply;
- * docs/design.md "Optimizer object"). AdEMAMix is not supported here. */
+ * docs/design.md "Optimizer object and multi-tensor apply"). AdEMAMix is not supported here. */
 typedef struct clnn_optimizer_state clnn_optimizer_state;
 
 /* clnn_optimizer_create flags */
@@ -168,8 +168,8 @@ CLNN_API clnn_status clnn_optimizer_set_lr(clnn_optimizer_state *opt, size_t gro
 CLNN_API clnn_status clnn_optimizer_group_options(const clnn_optimizer_state *opt, size_t group,
                                                   clnn_optim_options *out);
 /* Checkpointing: the steps group `group` has taken, and setting them (a
- * restored state's count; the state tensors are restored by uploading into
- * the tensors below). */
+ * restored state's count; the buffers are restored by
+ * clnn_optimizer_state_load below). */
 CLNN_API clnn_status clnn_optimizer_get_step(const clnn_optimizer_state *opt, size_t group, unsigned long *step);
 CLNN_API clnn_status clnn_optimizer_set_step(clnn_optimizer_state *opt, size_t group, unsigned long step);
 /* Which state buffer of a parameter clnn_optimizer_state_save / _load copy. */
