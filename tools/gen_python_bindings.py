@@ -197,6 +197,10 @@ def classify(p, model, index):
         return (name, "tensor_list" if const else "tensor_list_mut", "C.POINTER(C.c_void_p)", ctype)
     if key == ("clnn_tensor", 2):
         return (name, "tensor_out", "C.POINTER(C.c_void_p)", ctype)
+    if base in model.opaque and stars == 1:  # another handle (clnn_optimizer_state): an int in Python
+        return (name, "handle", "C.c_void_p", ctype)
+    if base in model.opaque and stars == 2:
+        return (name, "handle_out", "C.POINTER(C.c_void_p)", ctype)
     if key == ("char", 1):
         return (name, "string" if const else "char_buf", "C.c_char_p", ctype)
     if key == ("char", 2) and const and tail_const:

@@ -112,6 +112,89 @@ CLNN_API clnn_status clnn_ademamix_alpha_at(float alpha, unsigned long t_alpha, 
 CLNN_API clnn_status clnn_ademamix_beta3_at(float beta1, float beta3, unsigned long t_beta3, unsigned long step,
                                             float *beta3_t);
 
+/* ---- the optimizer object: PyTorch's torch.optim.Optimizer with param
+ * groups. It owns the state buffers of every parameter (m, v and, with
+ * CLNN_OPTIMIZER_AMSGRAD, v_max: fp32, zeroed when the group is added) and
+ * the step counters; the caller owns w and g (PyTorch's param and
+ * param.grad), which must outlive the object. clnn_optimizer_step steps
+ * every group with the per-tensor arithmetic of clnn_optim_step (the same
+ * kernel variant and arguments: the same bits) but launches up to 8
+ * tensors of one group and variant together (multi-tensor apply;
+ * docs/design.md "Optimizer object and multi-tensor apply"). AdEMAMix is not supported here. */
+typedef struct clnn_optimizer_state clnn_optimizer_state;
+
+/* clnn_optimizer_create flags */
+#define CLNN_OPTIMIZER_AMSGRAD 1u /* Adam/AdamW with amsgrad=True (clnn_amsgrad_step) */
+
+/* One parameter group (PyTorch's param_groups entry): its tensors and the
+ * hyper-parameters it overrides. A float field left NaN and an int field
+ * left -1 (clnn_param_group_init) inherit the object's defaults, as keys
+ * missing from a PyTorch group do. */
+typedef struct clnn_param_group {
+    size_t size;              /* sizeof(clnn_param_group), set by clnn_param_group_init */
+    size_t nparams;           /* >= 1 */
+    const clnn_param *params; /* w, g, optional mask and no_decay per tensor; m and v must be NULL
+                                 (the object allocates them). Copied: the array need not outlive the call */
+    float lr, weight_decay, momentum, beta1, beta2, eps, dampening; /* NaN: inherit */
+    int nesterov, maximize;                                         /* -1: inherit */
+} clnn_param_group;
+
+CLNN_API void clnn_param_group_init(clnn_param_group *g);
+
+/* A new optimizer with the given defaults (NULL: clnn_optim_options_init's
+ * AdamW) and flags (0 or CLNN_OPTIMIZER_AMSGRAD). defaults->kind is the
+ * kind of every group; defaults->step is not used (each group counts its
+ * own steps, below). Every hyper-parameter is checked as by clnn_optim_step. */
+CLNN_API clnn_status clnn_optimizer_create(clnn_context *ctx, const clnn_optim_options *defaults, unsigned flags,
+                                           clnn_optimizer_state **out);
+/* Adds a group (its index is the number of groups before it) with zeroed
+ * state and step counter 0 (PyTorch's add_param_group mid-training: new
+ * parameters start at step 0). Every tensor is checked as by
+ * clnn_optim_step; no w may share memory with a w of any group. Parameters
+ * are numbered across groups in the order added (perpGrad's coefficients
+ * and clnn_optimizer_state_save / _load use these numbers). */
+CLNN_API clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param_group *g);
+/* One step of every group: each group's counter t goes up by one and the
+ * step uses it (bias corrections 1 − βᵗ, SGD's undamped first step), with
+ * the regularizer list of clnn_optim_step applied to every tensor
+ * (perpGrad's scalar holds one coefficient per parameter). A refused call
+ * changes nothing: no counter and no buffer (an OpenCL failure part-way
+ * leaves the launches already queued done and the counters unchanged). */
+CLNN_API clnn_status clnn_optimizer_step(clnn_optimizer_state *opt, size_t nregs, const clnn_reg *regs);
+/* Group `group`'s learning rate from now on (schedulers); lr finite, >= 0. */
+CLNN_API clnn_status clnn_optimizer_set_lr(clnn_optimizer_state *opt, size_t group, float lr);
+/* The hyper-parameters group `group` steps with (its overrides over the
+ * defaults; out->step: its next step, counter + 1). */
+CLNN_API clnn_status clnn_optimizer_group_options(const clnn_optimizer_state *opt, size_t group,
+                                                  clnn_optim_options *out);
+/* Checkpointing: the steps group `group` has taken, and setting them (a
+ * restored state's count; the buffers are restored by
+ * clnn_optimizer_state_load below). */
+CLNN_API clnn_status clnn_optimizer_get_step(const clnn_optimizer_state *opt, size_t group, unsigned long *step);
+CLNN_API clnn_status clnn_optimizer_set_step(clnn_optimizer_state *opt, size_t group, unsigned long step);
+/* Which state buffer of a parameter clnn_optimizer_state_save / _load copy. */
+typedef enum clnn_optim_buffer {
+    CLNN_OPTIM_BUF_M = 0,    /* momentum buffer (SGD with momentum) or first moment (Adam/AdamW) */
+    CLNN_OPTIM_BUF_V = 1,    /* second moment (Adam/AdamW) */
+    CLNN_OPTIM_BUF_VMAX = 2  /* AMSGrad's running maximum of v (CLNN_OPTIMIZER_AMSGRAD) */
+} clnn_optim_buffer;
+
+/* Checkpointing the state: copies buffer `which` of parameter `index`
+ * (numbered across groups) into dst (save) or from src (load), fp32
+ * tensors with the parameter's element count (a device copy; read or fill
+ * them with clnn_tensor_download / clnn_tensor_upload). A buffer the
+ * parameter does not have (v for SGD, m for plain SGD, v_max without
+ * AMSGrad) is refused. With clnn_optimizer_get_step / _set_step this is
+ * PyTorch's optimizer state_dict and load_state_dict. */
+CLNN_API clnn_status clnn_optimizer_state_save(const clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
+                                               clnn_tensor *dst);
+CLNN_API clnn_status clnn_optimizer_state_load(clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
+                                               const clnn_tensor *src);
+/* Groups and parameters (across groups) added so far. */
+CLNN_API clnn_status clnn_optimizer_counts(const clnn_optimizer_state *opt, size_t *ngroups, size_t *nparams);
+/* Releases the object and its state tensors (NULL: nothing). */
+CLNN_API void clnn_optimizer_release(clnn_optimizer_state *opt);
+
 #ifdef __cplusplus
 }
 #endif

@@ -8,6 +8,7 @@ HEADERS = ('clnn.h', 'regularizers.h', 'optim.h', 'tune.h', 'stochastic.h', 'lay
 
 CONSTANTS = {
     'CLNN_MAX_DIMS': 4,
+    'CLNN_OPTIMIZER_AMSGRAD': 1,
     'CLNN_TUNE_MAX_PARAMS': 4,
     'CLNN_TUNE_MAX_VALUES': 8,
     'CLNN_TUNE_MAX_COMPARE': 4,
@@ -78,6 +79,12 @@ class Optimizer(enum.IntEnum):
     ADAM = 1
     ADAMW = 2
     ADEMAMIX = 3
+
+class OptimBuffer(enum.IntEnum):
+    """clnn_optim_buffer (members without the CLNN_OPTIM_BUF_ prefix)."""
+    M = 0
+    V = 1
+    VMAX = 2
 
 class TuneMode(enum.IntEnum):
     """clnn_tune_mode (members without the CLNN_TUNE_ prefix)."""
@@ -188,8 +195,8 @@ class RobustKlKind(enum.IntEnum):
     TRADES = 0
     AROW = 1
 
-ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_kd_target': KdTarget, 'clnn_margin_kind': MarginKind, 'clnn_overlap_activation': OverlapActivation, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
-ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_kd_target': 'CLNN_KD_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_overlap_activation': 'CLNN_OVERLAP_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
+ENUMS = {'clnn_status': Status, 'clnn_device_type': DeviceType, 'clnn_dtype': Dtype, 'clnn_reg_kind': RegKind, 'clnn_group_dim': GroupDim, 'clnn_optimizer': Optimizer, 'clnn_optim_buffer': OptimBuffer, 'clnn_tune_mode': TuneMode, 'clnn_tune_match': TuneMatch, 'clnn_tune_strategy': TuneStrategy, 'clnn_noise_kind': NoiseKind, 'clnn_activation': Activation, 'clnn_reduction': Reduction, 'clnn_padding_mode': PaddingMode, 'clnn_kl_direction': KlDirection, 'clnn_kd_target': KdTarget, 'clnn_margin_kind': MarginKind, 'clnn_overlap_activation': OverlapActivation, 'clnn_surgery_ema': SurgeryEma, 'clnn_moe_gate': MoeGate, 'clnn_infonce_mode': InfonceMode, 'clnn_perturb_kind': PerturbKind, 'clnn_robust_kl_kind': RobustKlKind}
+ENUM_PREFIXES = {'clnn_status': 'CLNN_', 'clnn_device_type': 'CLNN_DEVICE_', 'clnn_dtype': 'CLNN_', 'clnn_reg_kind': 'CLNN_REG_', 'clnn_group_dim': 'CLNN_GROUP_', 'clnn_optimizer': 'CLNN_OPTIM_', 'clnn_optim_buffer': 'CLNN_OPTIM_BUF_', 'clnn_tune_mode': 'CLNN_TUNE_', 'clnn_tune_match': 'CLNN_TUNE_MATCH_', 'clnn_tune_strategy': 'CLNN_TUNE_', 'clnn_noise_kind': 'CLNN_NOISE_', 'clnn_activation': 'CLNN_ACT_', 'clnn_reduction': 'CLNN_REDUCE_', 'clnn_padding_mode': 'CLNN_PAD_', 'clnn_kl_direction': 'CLNN_KL_', 'clnn_kd_target': 'CLNN_KD_', 'clnn_margin_kind': 'CLNN_MARGIN_', 'clnn_overlap_activation': 'CLNN_OVERLAP_', 'clnn_surgery_ema': 'CLNN_SURGERY_EMA_', 'clnn_moe_gate': 'CLNN_MOE_', 'clnn_infonce_mode': 'CLNN_INFONCE_', 'clnn_perturb_kind': 'CLNN_PERTURB_', 'clnn_robust_kl_kind': 'CLNN_ROBUST_KL_'}
 
 class clnn_device_info(C.Structure):
     _fields_ = [
@@ -278,6 +285,22 @@ class clnn_param(C.Structure):
         ('v', C.c_void_p),
         ('mask', C.c_void_p),
         ('no_decay', C.c_int),
+    ]
+
+class clnn_param_group(C.Structure):
+    _fields_ = [
+        ('size', C.c_size_t),
+        ('nparams', C.c_size_t),
+        ('params', C.c_void_p),
+        ('lr', C.c_float),
+        ('weight_decay', C.c_float),
+        ('momentum', C.c_float),
+        ('beta1', C.c_float),
+        ('beta2', C.c_float),
+        ('eps', C.c_float),
+        ('dampening', C.c_float),
+        ('nesterov', C.c_int),
+        ('maximize', C.c_int),
     ]
 
 class clnn_tune_config(C.Structure):
@@ -534,7 +557,7 @@ class clnn_perturb_options(C.Structure):
         ('hi', C.c_float),
     ]
 
-STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_attention_options': clnn_attention_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_class_overlap_options': clnn_class_overlap_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
+STRUCTS = {'clnn_device_info': clnn_device_info, 'clnn_device_rank': clnn_device_rank, 'clnn_cache_stats': clnn_cache_stats, 'clnn_reg': clnn_reg, 'clnn_quant_options': clnn_quant_options, 'clnn_optim_options': clnn_optim_options, 'clnn_param': clnn_param, 'clnn_param_group': clnn_param_group, 'clnn_tune_config': clnn_tune_config, 'clnn_tune_kernel_info': clnn_tune_kernel_info, 'clnn_tune_limits': clnn_tune_limits, 'clnn_tune_fallbacks': clnn_tune_fallbacks, 'clnn_tune_options': clnn_tune_options, 'clnn_tune_result': clnn_tune_result, 'clnn_tune_db_stats': clnn_tune_db_stats, 'clnn_clblast_params': clnn_clblast_params, 'clnn_box': clnn_box, 'clnn_label_weights': clnn_label_weights, 'clnn_cross_entropy_options': clnn_cross_entropy_options, 'clnn_sigmoid_loss_options': clnn_sigmoid_loss_options, 'clnn_conv2d_options': clnn_conv2d_options, 'clnn_conv1d_options': clnn_conv1d_options, 'clnn_pool2d_options': clnn_pool2d_options, 'clnn_attention_options': clnn_attention_options, 'clnn_vicreg_options': clnn_vicreg_options, 'clnn_robust_loss_options': clnn_robust_loss_options, 'clnn_margin_options': clnn_margin_options, 'clnn_class_overlap_options': clnn_class_overlap_options, 'clnn_amp_options': clnn_amp_options, 'clnn_contrastive_options': clnn_contrastive_options, 'clnn_perturb_options': clnn_perturb_options}
 # struct fields of an enum type: struct -> {field: enum}
 FIELD_ENUMS = {
     'clnn_device_info': {'type': 'clnn_device_type'},
@@ -1029,6 +1052,64 @@ FUNCTIONS = {
         ('t_beta3', 'scalar', C.c_ulong, 'unsigned long'),
         ('step', 'scalar', C.c_ulong, 'unsigned long'),
         ('beta3_t', 'scalar_out', C.POINTER(C.c_float), 'float *'),
+    ), 'optim.h'),
+    'clnn_param_group_init': (None, 'void', (
+        ('g', 'struct_out', C.POINTER(clnn_param_group), 'clnn_param_group *'),
+    ), 'optim.h'),
+    'clnn_optimizer_create': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('defaults', 'options', C.POINTER(clnn_optim_options), 'const clnn_optim_options *'),
+        ('flags', 'scalar', C.c_uint, 'unsigned'),
+        ('out', 'handle_out', C.POINTER(C.c_void_p), 'clnn_optimizer_state * *'),
+    ), 'optim.h'),
+    'clnn_optimizer_add_group': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
+        ('g', 'options', C.POINTER(clnn_param_group), 'const clnn_param_group *'),
+    ), 'optim.h'),
+    'clnn_optimizer_step': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
+        ('nregs', 'scalar', C.c_size_t, 'size_t'),
+        ('regs', 'struct_in', C.POINTER(clnn_reg), 'const clnn_reg *'),
+    ), 'optim.h'),
+    'clnn_optimizer_set_lr': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
+        ('group', 'scalar', C.c_size_t, 'size_t'),
+        ('lr', 'scalar', C.c_float, 'float'),
+    ), 'optim.h'),
+    'clnn_optimizer_group_options': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'const clnn_optimizer_state *'),
+        ('group', 'scalar', C.c_size_t, 'size_t'),
+        ('out', 'struct_out', C.POINTER(clnn_optim_options), 'clnn_optim_options *'),
+    ), 'optim.h'),
+    'clnn_optimizer_get_step': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'const clnn_optimizer_state *'),
+        ('group', 'scalar', C.c_size_t, 'size_t'),
+        ('step', 'scalar_out', C.POINTER(C.c_ulong), 'unsigned long *'),
+    ), 'optim.h'),
+    'clnn_optimizer_set_step': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
+        ('group', 'scalar', C.c_size_t, 'size_t'),
+        ('step', 'scalar', C.c_ulong, 'unsigned long'),
+    ), 'optim.h'),
+    'clnn_optimizer_state_save': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'const clnn_optimizer_state *'),
+        ('index', 'scalar', C.c_size_t, 'size_t'),
+        ('which', 'enum', C.c_int, 'clnn_optim_buffer'),
+        ('dst', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'optim.h'),
+    'clnn_optimizer_state_load': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
+        ('index', 'scalar', C.c_size_t, 'size_t'),
+        ('which', 'enum', C.c_int, 'clnn_optim_buffer'),
+        ('src', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+    ), 'optim.h'),
+    'clnn_optimizer_counts': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'const clnn_optimizer_state *'),
+        ('ngroups', 'scalar_out', C.POINTER(C.c_size_t), 'size_t *'),
+        ('nparams', 'scalar_out', C.POINTER(C.c_size_t), 'size_t *'),
+    ), 'optim.h'),
+    'clnn_optimizer_release': (None, 'void', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
     ), 'optim.h'),
     'clnn_tune_set_mode': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),

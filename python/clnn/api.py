@@ -274,7 +274,10 @@ class Function:
             elif kind == "cl_handle":
                 self._require(v, pname)
                 cargs.append(ctypes.c_void_p(getattr(v, "int_ptr", v)))
-            elif kind == "cl_handle_out":
+            elif kind == "handle":
+                self._require(v, pname)
+                cargs.append(None if v is None else ctypes.c_void_p(getattr(v, "value", v)))
+            elif kind in ("cl_handle_out", "handle_out"):
                 out = ctypes.c_void_p()
                 cargs.append(ctypes.byref(out))
                 outputs.append(lambda out=out: out.value)
@@ -424,7 +427,8 @@ def _implied_counts(params):
     return out
 
 
-_OUTPUT_KINDS = {"tensor_out", "context_out", "struct_out", "scalar_out", "array_out", "char_buf", "cl_handle_out"}
+_OUTPUT_KINDS = {"tensor_out", "context_out", "struct_out", "scalar_out", "array_out", "char_buf", "cl_handle_out",
+                 "handle_out"}
 
 
 def _show(v):

@@ -148,3 +148,26 @@ def test_functions_without_a_context_need_tensors(ctx):
     t = ctx.from_numpy(np.ones(3, np.float32))
     api.scale(t, 2.0)
     assert t.numpy().tolist() == [2.0, 2.0, 2.0]
+
+
+def test_optimizer_object(ctx):
+    # an opaque handle (clnn_optimizer_state) travels as an int; a group's
+    # fields are keywords (clnn_param_group has an _init), NaN ones inherit
+    import ctypes
+    from clnn import _capi
+    w0 = np.linspace(-1, 1, 7, dtype=np.float32)
+    w = clnn.Tensor.from_numpy(ctx, w0)
+    g = clnn.Tensor.from_numpy(ctx, np.full(7, 0.5, np.float32))
+    opt = api.optimizer_create(ctx, flags=0, kind="sgd", lr=0.1, weight_decay=0.0)
+    try:
+        params = (_capi.clnn_param * 1)()
+        params[0].w, params[0].g = w.handle, g.handle
+        api.optimizer_add_group(opt, nparams=1, params=ctypes.addressof(params), lr=0.2)
+        api.optimizer_step(opt)
+        api.optimizer_step(opt)
+        assert api.optimizer_get_step(opt, 0) == 2
+        np.testing.assert_allclose(w.numpy(), w0 - 2 * 0.2 * 0.5, atol=1e-6)
+        with pytest.raises(clnn.errors.InvalidArgumentError, match="no m buffer"):
+            api.optimizer_state_save(opt, 0, "m", clnn.Tensor.from_numpy(ctx, np.zeros(7, np.float32)))
+    finally:
+        api.optimizer_release(opt)

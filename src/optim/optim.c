@@ -2,6 +2,7 @@
  * AdEMAMix with the elementwise regularizers of the list applied in the same kernel.
  * The list becomes -D options of one kernel (a variant per combination,
  * built once and cached); every strength is a kernel argument. */
+#include "optim/optim_internal.h"
 #include "regularizers/regularizers_internal.h"
 #include "tune_family.h"
 
@@ -37,15 +38,56 @@ static void step_heuristic(const clnn_context *ctx, const size_t problem[2], cln
         cfg->param[1] = atoi(env);
 }
 
+/* The multi-tensor kernel: problem = {elements of its largest slot, slots}:
+ * optim_step's items for the largest in dimension 0, one row per slot. */
+static void multi_global(const size_t problem[2], const clnn__config *cfg, size_t global[2])
+{
+    step_global(problem, cfg, global);
+    global[1] = problem[1];
+}
+
+/* step_heuristic's vector width and a local size of 256 x 1: one slot per
+ * work-group (dispatch shrinks it to the kernel's limits). */
+static void multi_heuristic(const clnn_context *ctx, const size_t problem[2], clnn__config *cfg)
+{
+    step_heuristic(ctx, problem, cfg);
+    cfg->local[0] = 256;
+    cfg->local[1] = 1;
+}
+
 #define CLNN_TABLE "optim/optim_tunables.def"
 #include "tune_table.h"
 
 /* ---------------------------------------------------------------- tuning */
 
-/* One AdamW step over P0 * P1 parameters. */
+/* One AdamW step of an optimizer object over 8 tensors of P0 * P1 elements
+ * in all (one multi-tensor launch). */
+static clnn_status exercise_optim_multi(clnn_context *ctx, const size_t problem[2])
+{
+    clnn__exercise b = CLNN_EXERCISE(ctx);
+    size_t n = clnn__exercise_elements(problem), each = n / 8 + 1;
+    clnn_param p[8];
+    for (int k = 0; k < 8; k++) {
+        size_t nk = k == 7 ? n - 7 * (n / 8) : each - 1;
+        if (nk == 0) nk = 1;
+        p[k] = (clnn_param){EX_RAND(&b, nk), EX_RAND(&b, nk), NULL, NULL, NULL, 0};
+    }
+    clnn_optimizer_state *opt = NULL;
+    clnn_param_group g;
+    clnn_param_group_init(&g);
+    g.nparams = 8, g.params = p;
+    EX_STEP(&b, clnn_optimizer_create(ctx, NULL, 0, &opt));
+    EX_STEP(&b, clnn_optimizer_add_group(opt, &g));
+    EX_STEP(&b, clnn_optimizer_step(opt, 0, NULL));
+    clnn_optimizer_release(opt);
+    return clnn__exercise_end(&b);
+}
+
+/* One AdamW step over P0 * P1 parameters (the per-tensor kernel), or the
+ * object's multi-tensor step. */
 static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
-    (void)t;
+    if (t == &tune_step_multi) return exercise_optim_multi(ctx, problem);
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t n = clnn__exercise_elements(problem);
     clnn_param p = {EX_RAND(&b, n), EX_RAND(&b, n), EX_RAND(&b, n), EX_UNIFORM(&b, 0.0f, 1.0f, n), NULL, 0};
@@ -55,14 +97,12 @@ static clnn_status exercise_optim(clnn_context *ctx, const clnn__tunable *t, con
     return clnn__exercise_end(&b);
 }
 
+static void step_variant(const clnn__step_desc *d, char *variant, size_t len);
+
 clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__step_desc *d)
 {
     char variant[200];
-    snprintf(variant, sizeof variant,
-             "-DOPT=%d -DHAS_CLIP=%d -DCLIP_BUF=%d -DHAS_PERP=%d -DHAS_L2=%d -DHAS_DECAY=%d -DPROX=%d -DHAS_MASK=%d "
-             "-DMAXIMIZE=%d -DHAS_DAMP=%d -DAMSGRAD=%d",
-             d->opt, d->has_clip, d->has_clip && d->clip_buf != NULL, d->has_perp, d->has_l2, d->has_decay,
-             d->prox, d->mask != NULL, d->maximize, d->has_damp, d->amsgrad);
+    step_variant(d, variant, sizeof variant);
     cl_mem w = d->w->buffer;
     cl_mem g = d->g ? d->g->buffer : w, m = d->m ? d->m->buffer : w, v = d->v ? d->v->buffer : w;
     cl_mem m2 = d->m2 ? d->m2->buffer : w;
@@ -77,6 +117,52 @@ clnn_status clnn__step_launch(clnn_context *ctx, const char *fn, const clnn__ste
                       KARG(d->damp)};
     size_t problem[2] = {n, 1};
     return clnn__run_variant(ctx, fn, &tune_step, variant, problem, sizeof a / sizeof a[0], a);
+}
+
+/* -D options of a launch's variant (the same for both kernels). */
+static void step_variant(const clnn__step_desc *d, char *variant, size_t len)
+{
+    snprintf(variant, len,
+             "-DOPT=%d -DHAS_CLIP=%d -DCLIP_BUF=%d -DHAS_PERP=%d -DHAS_L2=%d -DHAS_DECAY=%d -DPROX=%d -DHAS_MASK=%d "
+             "-DMAXIMIZE=%d -DHAS_DAMP=%d -DAMSGRAD=%d",
+             d->opt, d->has_clip, d->has_clip && d->clip_buf != NULL, d->has_perp, d->has_l2, d->has_decay,
+             d->prox, d->mask != NULL, d->maximize, d->has_damp, d->amsgrad);
+}
+
+clnn_status clnn__step_launch_multi(clnn_context *ctx, const char *fn, size_t k, const clnn__step_desc *d)
+{
+    enum { S = CLNN__OPTIM_SLOTS };
+    char variant[200];
+    step_variant(&d[0], variant, sizeof variant);
+    cl_mem bufs[S][6];
+    cl_uint ns[S] = {0}, pidx[S] = {0};
+    size_t largest = 0;
+    for (size_t j = 0; j < S; j++) {
+        const clnn__step_desc *e = &d[j < k ? j : 0]; /* unused slots: slot 0's buffers, n 0 */
+        cl_mem w = e->w->buffer;
+        bufs[j][0] = w;
+        bufs[j][1] = e->g ? e->g->buffer : w;
+        bufs[j][2] = e->m ? e->m->buffer : w;
+        bufs[j][3] = e->v ? e->v->buffer : w;
+        bufs[j][4] = e->m2 ? e->m2->buffer : w;
+        bufs[j][5] = e->mask ? e->mask->buffer : w;
+        if (j < k) ns[j] = (cl_uint)e->w->count, pidx[j] = e->perp_index;
+        if (j < k && e->w->count > largest) largest = e->w->count;
+    }
+    cl_mem cb = d->clip_buf ? d->clip_buf->buffer : bufs[0][0], pb = d->perp_buf ? d->perp_buf->buffer : bufs[0][0];
+    cl_uint8 vns, vpidx;
+    for (size_t j = 0; j < S; j++) vns.s[j] = ns[j], vpidx.s[j] = pidx[j];
+    clnn__karg a[S * 6 + 20];
+    size_t na = 0;
+    for (size_t j = 0; j < S; j++)
+        for (size_t b = 0; b < 6; b++) a[na++] = KARG_BUF(bufs[j][b]);
+    clnn__karg rest[] = {KARG_BUF(cb),     KARG_BUF(pb),    KARG(vpidx),     KARG(vns),      KARG(d->lr),
+                         KARG(d->mu),      KARG(d->beta1),  KARG(d->beta2),  KARG(d->eps),   KARG(d->lr_m),
+                         KARG(d->isb2),    KARG(d->l2),     KARG(d->decay),  KARG(d->l1),    KARG(d->l2e),
+                         KARG(d->clip),    KARG(d->perp),   KARG(d->beta3),  KARG(d->amix),  KARG(d->damp)};
+    for (size_t r = 0; r < sizeof rest / sizeof rest[0]; r++) a[na++] = rest[r];
+    size_t problem[2] = {largest, k};
+    return clnn__run_variant(ctx, fn, &tune_step_multi, variant, problem, na, a);
 }
 
 /* The extra state of AdEMAMix (the slow EMA m2, alpha, beta3) or of AMSGrad
@@ -96,7 +182,6 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
     if (extra && extra->amsgrad) {
         CHECK_ARG(ctx, o->kind == CLNN_OPTIM_ADAM || o->kind == CLNN_OPTIM_ADAMW,
                   "%s: opt->kind must be CLNN_OPTIM_ADAM or CLNN_OPTIM_ADAMW", fn);
-        CHECK_ARG(ctx, extra->m2 != NULL, "%s: v_max is NULL", fn);
     } else {
         CHECK_ARG(ctx, (o->kind == CLNN_OPTIM_ADEMAMIX) == (extra != NULL),
                   extra ? "%s: opt->kind must be CLNN_OPTIM_ADEMAMIX" : "%s: opt->kind CLNN_OPTIM_ADEMAMIX needs "
@@ -127,7 +212,6 @@ static clnn_status check_hparams(clnn_context *ctx, const char *fn, const clnn_o
         TRY(clnn__check_range(ctx, fn, "alpha", extra->alpha, 0.0f, INFINITY));
         CHECK_ARG(ctx, clnn__is_finite(extra->beta3) && extra->beta3 >= 0 && extra->beta3 < 1,
                   "%s: beta3 = %g is outside [0, 1)", fn, (double)extra->beta3);
-        CHECK_ARG(ctx, extra->m2 != NULL, "%s: m2 is NULL", fn);
     }
     return CLNN_OK;
 }
@@ -175,13 +259,8 @@ static clnn_status check_param(clnn_context *ctx, const char *fn, const clnn_opt
     return CLNN_OK;
 }
 
-/* The regularizers of a step, by kind (NULL when absent). */
-typedef struct reg_set {
-    const clnn_reg *by_kind[CLNN_REG_PERPGRAD + 1];
-} reg_set;
-
 static clnn_status check_regs(clnn_context *ctx, const char *fn, size_t nregs, const clnn_reg *regs,
-                              size_t nparams, reg_set *set)
+                              size_t nparams, clnn__reg_set *set)
 {
     CHECK_ARG(ctx, nregs == 0 || regs != NULL, "%s: regs is NULL but nregs is %zu", fn, nregs);
     for (size_t r = 0; r < nregs; r++) {
@@ -210,26 +289,10 @@ static clnn_status check_regs(clnn_context *ctx, const char *fn, size_t nregs, c
     return CLNN_OK;
 }
 
-/* clnn_optim_step, and clnn_ademamix_step / clnn_amsgrad_step (extra given). */
-static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_options *opt,
-                            const m2_state *extra, size_t nparams, const clnn_param *params, size_t nregs,
-                            const clnn_reg *regs)
+/* The scalars of a step shared by every tensor (opt, extra and set checked). */
+static void base_desc(const clnn_optim_options *opt, const m2_state *extra, const clnn__reg_set *set,
+                      clnn__step_desc *out)
 {
-    CHECK_ARG(ctx, opt != NULL, "%s: opt is NULL", fn);
-    CLNN_OPTIONS_ARG(clnn_optim_options, opt);
-    CHECK_ARG(ctx, nparams == 0 || params != NULL, "%s: params is NULL but nparams is %zu", fn, nparams);
-    TRY(check_hparams(ctx, fn, opt, extra));
-    for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], extra));
-    for (size_t i = 0; i < nparams; i++)
-        for (size_t j = 0; j < i; j++) {
-            CHECK_ARG(ctx, !clnn__alias(params[i].w, params[j].w),
-                      "%s: params[%zu].w and params[%zu].w are the same buffer", fn, j, i);
-            CHECK_ARG(ctx, !extra || !clnn__alias(extra->m2[i], extra->m2[j]),
-                      "%s: m2[%zu] and m2[%zu] are the same buffer", fn, j, i);
-        }
-    reg_set set = {{NULL}};
-    TRY(check_regs(ctx, fn, nregs, regs, nparams, &set));
-
     /* the step's scalars, shared by every tensor */
     clnn__step_desc base = {0};
     base.lr = opt->lr;
@@ -258,29 +321,81 @@ static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_
     int decoupled = opt->kind == CLNN_OPTIM_ADAMW || opt->kind == CLNN_OPTIM_ADEMAMIX;
     double l2 = decoupled ? 0 : opt->weight_decay;
     double decay = decoupled ? opt->weight_decay : 0;
-    if ((r = set.by_kind[CLNN_REG_L2])) l2 += r->strength;
-    if ((r = set.by_kind[CLNN_REG_DECAY])) decay += r->strength;
-    if ((r = set.by_kind[CLNN_REG_L1])) base.l1 = r->strength, base.prox = 1;
-    if ((r = set.by_kind[CLNN_REG_ELASTIC_NET])) base.l1 = r->strength, base.l2e = r->strength2, base.prox = 2;
-    if ((r = set.by_kind[CLNN_REG_CLIP])) base.has_clip = 1, base.clip = r->strength, base.clip_buf = r->scalar;
-    if ((r = set.by_kind[CLNN_REG_PERPGRAD])) base.has_perp = 1, base.perp = r->strength, base.perp_buf = r->scalar;
+    if ((r = set->by_kind[CLNN_REG_L2])) l2 += r->strength;
+    if ((r = set->by_kind[CLNN_REG_DECAY])) decay += r->strength;
+    if ((r = set->by_kind[CLNN_REG_L1])) base.l1 = r->strength, base.prox = 1;
+    if ((r = set->by_kind[CLNN_REG_ELASTIC_NET])) base.l1 = r->strength, base.l2e = r->strength2, base.prox = 2;
+    if ((r = set->by_kind[CLNN_REG_CLIP])) base.has_clip = 1, base.clip = r->strength, base.clip_buf = r->scalar;
+    if ((r = set->by_kind[CLNN_REG_PERPGRAD])) base.has_perp = 1, base.perp = r->strength, base.perp_buf = r->scalar;
     base.l2 = (cl_float)l2;
     base.decay = (cl_float)decay;
     base.has_l2 = l2 > 0;
     base.has_decay = decay > 0;
 
-    for (size_t i = 0; i < nparams; i++) {
-        const clnn_param *p = &params[i];
-        clnn__step_desc d = base;
-        d.w = p->w, d.g = p->g, d.m = p->m, d.v = p->v, d.m2 = extra ? extra->m2[i] : NULL;
-        d.perp_index = (cl_uint)i;
-        if (p->no_decay) { /* per-tensor mask: no weight penalty at all */
-            d.has_l2 = d.has_decay = d.prox = 0;
-            d.l2 = d.decay = d.l1 = d.l2e = 0;
-        } else {
-            d.mask = p->mask;
+    *out = base;
+}
+
+void clnn__optim_base(const clnn_optim_options *o, int amsgrad, const clnn__reg_set *set, clnn__step_desc *base)
+{
+    m2_state ams = {0.0f, 0.0f, NULL, 1};
+    base_desc(o, amsgrad ? &ams : NULL, set, base);
+}
+
+void clnn__optim_param_desc(const clnn__step_desc *base, const clnn_param *p, clnn_tensor *m2, cl_uint index,
+                            clnn__step_desc *d)
+{
+    *d = *base;
+    d->w = p->w, d->g = p->g, d->m = p->m, d->v = p->v, d->m2 = m2;
+    d->perp_index = index;
+    if (p->no_decay) { /* per-tensor mask: no weight penalty at all */
+        d->has_l2 = d->has_decay = d->prox = 0;
+        d->l2 = d->decay = d->l1 = d->l2e = 0;
+    } else {
+        d->mask = p->mask;
+    }
+    if (!d->has_l2 && !d->has_decay && !d->prox) d->mask = NULL; /* nothing to mask: do not read it */
+}
+
+clnn_status clnn__optim_check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, int amsgrad)
+{
+    CHECK_ARG(ctx, o->kind != CLNN_OPTIM_ADEMAMIX, "%s: kind CLNN_OPTIM_ADEMAMIX is not supported here (use "
+              "clnn_ademamix_step)", fn);
+    m2_state ams = {0.0f, 0.0f, NULL, 1};
+    return check_hparams(ctx, fn, o, amsgrad ? &ams : NULL);
+}
+
+clnn_status clnn__optim_check_regs(clnn_context *ctx, const char *fn, size_t nregs, const clnn_reg *regs,
+                                   size_t nparams, clnn__reg_set *set)
+{
+    return check_regs(ctx, fn, nregs, regs, nparams, set);
+}
+
+/* clnn_optim_step, and clnn_ademamix_step / clnn_amsgrad_step (extra given). */
+static clnn_status step_all(clnn_context *ctx, const char *fn, const clnn_optim_options *opt,
+                            const m2_state *extra, size_t nparams, const clnn_param *params, size_t nregs,
+                            const clnn_reg *regs)
+{
+    CHECK_ARG(ctx, opt != NULL, "%s: opt is NULL", fn);
+    CLNN_OPTIONS_ARG(clnn_optim_options, opt);
+    CHECK_ARG(ctx, nparams == 0 || params != NULL, "%s: params is NULL but nparams is %zu", fn, nparams);
+    TRY(check_hparams(ctx, fn, opt, extra));
+    CHECK_ARG(ctx, !extra || extra->m2 != NULL, extra && extra->amsgrad ? "%s: v_max is NULL" : "%s: m2 is NULL", fn);
+    for (size_t i = 0; i < nparams; i++) TRY(check_param(ctx, fn, opt, i, &params[i], extra));
+    for (size_t i = 0; i < nparams; i++)
+        for (size_t j = 0; j < i; j++) {
+            CHECK_ARG(ctx, !clnn__alias(params[i].w, params[j].w),
+                      "%s: params[%zu].w and params[%zu].w are the same buffer", fn, j, i);
+            CHECK_ARG(ctx, !extra || !clnn__alias(extra->m2[i], extra->m2[j]),
+                      "%s: m2[%zu] and m2[%zu] are the same buffer", fn, j, i);
         }
-        if (!d.has_l2 && !d.has_decay && !d.prox) d.mask = NULL; /* nothing to mask: do not read it */
+    clnn__reg_set set = {{NULL}};
+    TRY(check_regs(ctx, fn, nregs, regs, nparams, &set));
+
+    clnn__step_desc base;
+    base_desc(opt, extra, &set, &base);
+    for (size_t i = 0; i < nparams; i++) {
+        clnn__step_desc d;
+        clnn__optim_param_desc(&base, &params[i], extra ? extra->m2[i] : NULL, (cl_uint)i, &d);
         TRY(clnn__step_launch(ctx, fn, &d));
     }
     return CLNN_OK;

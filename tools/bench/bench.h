@@ -67,6 +67,7 @@ void bench_summarize(bench_env *env, int first_row);
 /* Every benchmark group; clnn-bench runs them in this order. */
 void bench_copy(bench_env *env);
 void bench_optim(bench_env *env); /* bench_optim.c: fused optimizer + regularizers */
+void bench_optim_multi(bench_env *env); /* bench_optim_multi.c: the optimizer object, multi-tensor vs per tensor */
 void bench_stochastic(bench_env *env);
 void bench_layers(bench_env *env);
 /* conv2d forward and backward, batch norm, max pooling, attention (bench_conv.c) */

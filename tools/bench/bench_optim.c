@@ -171,6 +171,7 @@ void bench_optim(bench_env *env)
                  "unfused bytes (MB)");
     bench_values(env, &a, n);
     bench_reg_ops(env, &a, n);
+    bench_optim_multi(env);
 out:
     for (size_t i = 0; i < 5; i++) clnn_tensor_release(*all[i]);
     clnn_tensor_release(a.clip);
