@@ -1,4 +1,5 @@
-/* Supervised contrastive loss over any number of views (clnn_supcon_views)
+/* The reduction NONE of the InfoNCE family, and the supervised contrastive
+ * loss over any number of views (clnn_supcon_views)
  * against the double reference of tests/ref (Khosla et al.'s L_out over V·N
  * stacked rows): V = 1, 2, 3 and 4, normalised or not, margin, decoupled,
  * MEAN and SUM; gradients against central differences of the reference;
@@ -86,6 +87,80 @@ static void check_case(clnn_context *ctx, const sv_case *c, unsigned seed)
     clnn_tensor_release(tz), clnn_tensor_release(g), clnn_tensor_release(tl), clnn_tensor_release(loss);
 }
 
+typedef clnn_status (*none_fn)(clnn_context *, const clnn_tensor *, const clnn_tensor *, const clnn_tensor *, int,
+                               const clnn_contrastive_options *, clnn_tensor *, clnn_tensor *, clnn_tensor *);
+
+static clnn_status call_none(clnn_context *ctx, int which, const clnn_tensor *z1, const clnn_tensor *z2,
+                             const clnn_tensor *labels, int mode, const clnn_contrastive_options *o, clnn_tensor *loss,
+                             clnn_tensor *g1, clnn_tensor *g2)
+{
+    if (which == 0) return clnn_infonce(ctx, z1, z2, (clnn_infonce_mode)mode, o, loss, g1, g2);
+    if (which == 1) return clnn_infonce_tiled(ctx, z1, z2, (clnn_infonce_mode)mode, o, loss, g1, g2);
+    return clnn_supcon(ctx, z1, z2, labels, o, loss, g1, g2);
+}
+
+/* NONE: one value per anchor (N for ONE_WAY, 2N for SYMMETRIC and NT_XENT,
+ * each direction of SYMMETRIC weighted ½); their sum is SUM's loss and the
+ * gradients are SUM's bit for bit; ONE_WAY's values against the definition
+ * ℓ_i = −l_ii + log Σ_j exp l_ij in double. */
+static void check_none(clnn_context *ctx, int which, int mode)
+{
+    const size_t n = 7, d = 5, shape[2] = {n, d};
+    float z[2 * 7 * 5];
+    int32_t labels[7];
+    test_fill_uniform(z, 2 * n * d, (unsigned)(which * 3 + mode + 11), -1.0f, 1.0f);
+    for (size_t i = 0; i < n; i++) labels[i] = (int32_t)(i % 3);
+    size_t anchors = mode == CLNN_INFONCE_ONE_WAY ? n : 2 * n, one = 1;
+    clnn_tensor *z1 = test_tensor_from(ctx, 2, shape, z), *z2 = test_tensor_from(ctx, 2, shape, z + n * d);
+    clnn_tensor *ga = test_tensor_from(ctx, 2, shape, z), *gb = test_tensor_from(ctx, 2, shape, z);
+    clnn_tensor *ha = test_tensor_from(ctx, 2, shape, z), *hb = test_tensor_from(ctx, 2, shape, z);
+    clnn_tensor *lv = NULL, *ls = NULL, *tl = NULL;
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &anchors, &lv));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_FLOAT32, 1, &one, &ls));
+    CHECK_OK(ctx, clnn_tensor_create(ctx, CLNN_INT32, 1, &n, &tl));
+    CHECK_OK(ctx, clnn_tensor_upload(tl, labels, sizeof labels));
+    clnn_contrastive_options o;
+    clnn_contrastive_options_init(&o);
+    o.temperature = 0.2f;
+    o.reduction = CLNN_REDUCE_NONE;
+    CHECK_OK(ctx, call_none(ctx, which, z1, z2, tl, mode, &o, lv, ga, gb));
+    o.reduction = CLNN_REDUCE_SUM;
+    CHECK_OK(ctx, call_none(ctx, which, z1, z2, tl, mode, &o, ls, ha, hb));
+    float *v = test_download(ctx, lv), *sum = test_download(ctx, ls), *a1 = test_download(ctx, ga);
+    float *a2 = test_download(ctx, gb), *b1 = test_download(ctx, ha), *b2 = test_download(ctx, hb);
+    double total = 0.0;
+    for (size_t i = 0; i < anchors; i++) total += v[i];
+    char what[64];
+    snprintf(what, sizeof what, "%s mode %d NONE", which == 0 ? "infonce" : which == 1 ? "infonce_tiled" : "supcon",
+             mode);
+    CHECK(fabs(total - sum[0]) <= 1e-5 * (1.0 + fabs(sum[0])), "%s: values sum to %.9g, SUM gives %.9g", what, total,
+          sum[0]);
+    CHECK(!memcmp(a1, b1, n * d * 4) && !memcmp(a2, b2, n * d * 4), "%s: gradients differ from SUM's", what);
+    if (mode == CLNN_INFONCE_ONE_WAY && which < 2) { /* ℓ_i from the definition, normalised rows */
+        double worst = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            double l[7], m = -INFINITY, s = 0.0, ni = 0.0;
+            for (size_t k = 0; k < d; k++) ni += (double)z[i * d + k] * z[i * d + k];
+            for (size_t j = 0; j < n; j++) {
+                double nj = 0.0, dot = 0.0;
+                for (size_t k = 0; k < d; k++) {
+                    nj += (double)z[(n + j) * d + k] * z[(n + j) * d + k];
+                    dot += (double)z[i * d + k] * z[(n + j) * d + k];
+                }
+                l[j] = dot / sqrt(ni * nj) / 0.2;
+                m = fmax(m, l[j]);
+            }
+            for (size_t j = 0; j < n; j++) s += exp(l[j] - m);
+            double want = -l[i] + m + log(s);
+            worst = fmax(worst, fabs(v[i] - want) / (1e-5 * (1.0 + fabs(want))));
+        }
+        CHECK(worst <= 1.0, "%s: per-anchor values %.3g of the tolerance", what, worst);
+    }
+    free(v), free(sum), free(a1), free(a2), free(b1), free(b2);
+    clnn_tensor *all[] = {z1, z2, ga, gb, ha, hb, lv, ls, tl};
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
 static void check_errors(clnn_context *ctx)
 {
     clnn_tensor *z = test_filled(ctx, CLNN_FLOAT32, 12, 4, 0.5f), *g = test_filled(ctx, CLNN_FLOAT32, 12, 4, SENTINEL);
@@ -111,8 +186,8 @@ static void check_errors(clnn_context *ctx)
     EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &o, loss, (clnn_tensor *)z));
     bad = o, bad.temperature = 0.0f;
     EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &bad, loss, g));
-    bad = o, bad.reduction = CLNN_REDUCE_NONE;
-    EXPECT_FAIL(ctx, INVAL, f, clnn_supcon_views(ctx, z, 3, tl, &bad, loss, g));
+    bad = o, bad.reduction = CLNN_REDUCE_NONE; /* 12 anchors, a 1-element loss */
+    EXPECT_FAIL(ctx, SHAPE, f, clnn_supcon_views(ctx, z, 3, tl, &bad, loss, g));
     test_expect_filled(ctx, "loss", loss, SENTINEL);
     test_expect_filled(ctx, "dz", g, SENTINEL);
     test_expect_filled(ctx, "g5", g5, SENTINEL);
@@ -131,6 +206,9 @@ int main(void)
         {2, 33, 7, 0, 1, 0.0f, 1.0f, CLNN_REDUCE_SUM},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(ctx, &cases[i], (unsigned)(i * 5 + 1));
+    for (int which = 0; which < 3; which++)
+        for (int mode = 0; mode < 3; mode++)
+            if (which < 2 || mode == CLNN_INFONCE_NT_XENT) check_none(ctx, which, mode);
     check_errors(ctx);
     clnn_context_release(ctx);
     return check_summary();

@@ -8,8 +8,9 @@
  * size D and whose leading dimensions together are the N samples (e.g.
  * [N, D]); the two views z1, z2 of a pair-based loss have the same shape,
  * sample i of z1 and sample i of z2 being the positive pair. Labels are int32
- * tensors of N entries. A loss is an fp32 tensor of exactly 1 element,
- * written on the device (no call waits). Gradients are of the loss with
+ * tensors of N entries. A loss is an fp32 tensor of exactly 1 element
+ * (the InfoNCE family's NONE: one per anchor), written on the device (no
+ * call waits). Gradients are of the loss with
  * respect to the inputs and have their shapes; pass NULL for an output you do
  * not need (at least one output must be given). Outputs must not alias
  * inputs or each other.
@@ -43,7 +44,10 @@ extern "C" {
  *   and 2N − 2 negatives (both views of every other pair):
  *     ℓ_k = −l_{k,pos(k)} + log Σ_{j ≠ k} exp(l_kj)
  * Reduction: MEAN divides the sum of ℓ over the anchors by their count (N;
- * 2N for NT_XENT); SUM adds them. */
+ * 2N for NT_XENT); SUM adds them; NONE writes one value per anchor into a
+ * loss of that many elements (N for ONE_WAY; 2N for SYMMETRIC, z1's
+ * anchors then z2's, each ½ℓ; 2N for NT_XENT and SupCon; V·N for
+ * clnn_supcon_views), which add up to SUM, with SUM's gradients. */
 typedef enum clnn_infonce_mode {
     CLNN_INFONCE_ONE_WAY = 0,
     CLNN_INFONCE_SYMMETRIC = 1,
@@ -71,7 +75,7 @@ typedef struct clnn_contrastive_options {
     float margin;
     int normalize;
     int decoupled;
-    clnn_reduction reduction; /* MEAN or SUM over the anchors; NONE is not offered */
+    clnn_reduction reduction; /* MEAN, SUM, or NONE (per anchor) over the anchors */
 } clnn_contrastive_options;
 
 CLNN_API void clnn_contrastive_options_init(clnn_contrastive_options *opt);

@@ -85,7 +85,7 @@ clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const cln
     CHECK_ARG(ctx, clnn__is_finite(o->margin), "%s: margin %g is not finite", fn, (double)o->margin);
     CHECK_ARG(ctx, o->normalize == 0 || o->normalize == 1, "%s: normalize %d must be 0 or 1", fn, o->normalize);
     CHECK_ARG(ctx, o->decoupled == 0 || o->decoupled == 1, "%s: decoupled %d must be 0 or 1", fn, o->decoupled);
-    TRY(clnn__ctr_check_reduction(ctx, fn, o->reduction));
+    TRY(clnn__check_reduction(ctx, fn, o->reduction)); /* NONE too: the per-anchor losses */
     CHECK_SHAPE(ctx, !o->decoupled || n >= 2, "%s: decoupled needs at least 2 pairs (N = %zu leaves no negatives)",
                 fn, n);
     return CLNN_OK;

@@ -58,13 +58,27 @@ static clnn_status materialised_run(clnn_context *ctx, const char *fn, const cln
     return st;
 }
 
+/* The loss from the per-anchor partials: their scaled sum, or for NONE the
+ * partials (already in the loss) times the anchor's weight (½ for each
+ * direction of SYMMETRIC, so that the values add up to SUM). */
+static clnn_status finish_loss(clnn_context *ctx, const char *fn, clnn_reduction reduction, clnn_tensor *loss,
+                               cl_mem partial, size_t anchors, float coef)
+{
+    if (!loss) return CLNN_OK;
+    if (reduction != CLNN_REDUCE_NONE) return clnn__loss_sum(ctx, fn, loss, partial, anchors, coef);
+    return coef == 1.0f ? CLNN_OK : clnn_scale(loss, coef);
+}
+
 /* Checks, views, the chosen implementation, the loss sum and the gradients. */
 static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
                                const clnn_tensor *labels, clnn_infonce_mode mode, const clnn_contrastive_options *opt,
                                clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2, int tiled)
 {
+    CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
+    const int none = opt->reduction == CLNN_REDUCE_NONE;
     size_t n, d;
-    TRY(clnn__ctr_check_views(ctx, fn, "z1", z1, "z2", z2, loss, "dz1", dz1, "dz2", dz2, &n, &d));
+    TRY(clnn__check_rows(ctx, fn, "z1", z1, &n, &d));
+    TRY(clnn__check_like(ctx, fn, "z2", z2, "z1", z1));
     CHECK_ARG(ctx, mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT,
               "%s: mode %d is not a clnn_infonce_mode", fn, (int)mode);
     if (labels) {
@@ -75,23 +89,27 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
         for (int i = 0; i < 3; i++)
             CHECK_ARG(ctx, !outs[i] || !clnn__alias(outs[i], labels), "%s: an output aliases labels", fn);
     }
-    CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
     TRY(clnn__ctr_check_options(ctx, fn, opt, n));
     CHECK_SHAPE(ctx, 2 * n * d <= 0xFFFFFFFFu && 2 * n <= 0x7FFFFFFFu,
                 "%s: the two views hold %zu elements, more than 2^32 - 1", fn, 2 * n * d);
 
     clnn__ctr_plan plan;
     clnn__ctr_plan_make(mode, n, opt, &plan);
+    /* the loss: 1 element, or one per anchor for NONE (plan.anchors) */
+    const clnn__loss_red red = {opt->reduction, plan.anchors, "anchor"};
+    const clnn_tensor *in[3] = {z1, z2, labels};
+    const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dz1, "dz1", z1, "z1"}, {dz2, "dz2", z2, "z2"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 3, in, 3, out));
     clnn__ctr_views v;
     TRY(clnn__ctr_views_prepare(ctx, fn, z1, z2, opt->normalize, dz1 || dz2, &v));
-    cl_mem partial = NULL;
-    clnn_status st = clnn__scratch(ctx, fn, plan.anchors, &partial);
+    cl_mem partial = none && loss ? loss->buffer : NULL;
+    clnn_status st = partial ? CLNN_OK : clnn__scratch(ctx, fn, plan.anchors, &partial);
     if (st == CLNN_OK)
         st = tiled ? clnn__ctr_tiled_run(ctx, fn, &plan, &v, partial)
                    : materialised_run(ctx, fn, &plan, &v, labels, partial);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, plan.anchors, plan.pass[0].coef);
+    if (st == CLNN_OK) st = finish_loss(ctx, fn, opt->reduction, loss, partial, plan.anchors, plan.pass[0].coef);
     if (st == CLNN_OK) st = clnn__ctr_views_finish(ctx, fn, &v, dz1, dz2);
-    if (partial) clReleaseMemObject(partial);
+    if (partial && !(none && loss)) clReleaseMemObject(partial);
     clnn__ctr_views_release(&v);
     return st;
 }
@@ -162,8 +180,10 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
                               const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz)
 {
     CLNN_ENTRY(ctx);
+    CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
+    const int none = opt->reduction == CLNN_REDUCE_NONE;
     size_t rows, d;
-    TRY(clnn__ctr_check_views(ctx, fn, "z", z, "z", z, loss, "dz", dz, "dz", NULL, &rows, &d));
+    TRY(clnn__check_rows(ctx, fn, "z", z, &rows, &d));
     CHECK_ARG(ctx, views >= 1 && rows % views == 0, "%s: views = %zu does not divide the %zu rows of z", fn, views,
               rows);
     const size_t n = rows / views;
@@ -173,8 +193,11 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
                 labels->count, n, views);
     CHECK_ARG(ctx, (!loss || !clnn__alias(loss, labels)) && (!dz || !clnn__alias(dz, labels)),
               "%s: an output aliases labels", fn);
-    CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
     TRY(clnn__ctr_check_options(ctx, fn, opt, rows));
+    const clnn__loss_red red = {opt->reduction, rows, "anchor"};
+    const clnn_tensor *in[2] = {z, labels};
+    const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dz, "dz", z, "z"}};
+    TRY(clnn__check_loss_io(ctx, fn, &red, 2, in, 2, out));
     CHECK_SHAPE(ctx, rows * d <= 0xFFFFFFFFu, "%s: z holds %zu elements, more than 2^32 - 1", fn, rows * d);
 
     /* one pass: every row an anchor against every row, itself excluded, positives by label */
@@ -184,14 +207,14 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
     plan.pass[0] = (clnn__ctr_pass){0, 0, rows, rows, 0, 0, 1, clnn__loss_scale(opt->reduction, rows)};
     clnn__ctr_views v;
     TRY(stacked_prepare(ctx, fn, z, opt->normalize, dz != NULL, &v));
-    cl_mem partial = NULL, s = NULL;
-    clnn_status st = clnn__scratch(ctx, fn, rows, &partial);
+    cl_mem partial = none && loss ? loss->buffer : NULL, s = NULL;
+    clnn_status st = partial ? CLNN_OK : clnn__scratch(ctx, fn, rows, &partial);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows * rows, &s);
     int written[2] = {0, 0};
     if (st == CLNN_OK) st = run_pass(ctx, fn, &plan, &plan.pass[0], &v, labels, s, partial, written);
-    if (st == CLNN_OK && loss) st = clnn__loss_sum(ctx, fn, loss, partial, rows, plan.pass[0].coef);
+    if (st == CLNN_OK) st = finish_loss(ctx, fn, opt->reduction, loss, partial, rows, plan.pass[0].coef);
     if (st == CLNN_OK && dz) st = stacked_finish(ctx, fn, &v, dz);
-    if (partial) clReleaseMemObject(partial);
+    if (partial && !(none && loss)) clReleaseMemObject(partial);
     if (s) clReleaseMemObject(s);
     clnn__ctr_views_release(&v);
     return st;
