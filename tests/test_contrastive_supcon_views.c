@@ -1,4 +1,5 @@
-/* The reduction NONE of the InfoNCE family, and the supervised contrastive
+/* The reduction NONE and the temperature gradient of the InfoNCE family,
+ * and the supervised contrastive
  * loss over any number of views (clnn_supcon_views)
  * against the double reference of tests/ref (Khosla et al.'s L_out over V·N
  * stacked rows): V = 1, 2, 3 and 4, normalised or not, margin, decoupled,
@@ -161,6 +162,50 @@ static void check_none(clnn_context *ctx, int which, int mode)
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
 }
 
+/* dL/dτ against central differences of ref_infonce in τ, both paths,
+ * every mode, MEAN and SUM; its bad input. */
+static void check_temperature_grad(clnn_context *ctx, int tiled, int mode, int normalize, int decoupled,
+                                   clnn_reduction red)
+{
+    const size_t n = 9, d = 6, shape[2] = {n, d};
+    float z[2 * 9 * 6];
+    double zd[2 * 9 * 6];
+    test_fill_uniform(z, 2 * n * d, (unsigned)(tiled * 7 + mode * 3 + normalize + 21), -1.0f, 1.0f);
+    for (size_t i = 0; i < 2 * n * d; i++) zd[i] = z[i];
+    const float tau = 0.3f;
+    clnn_tensor *z1 = test_tensor_from(ctx, 2, shape, z), *z2 = test_tensor_from(ctx, 2, shape, z + n * d);
+    clnn_tensor *loss = test_filled(ctx, CLNN_FLOAT32, 1, 0, 0.0f), *dtau = test_filled(ctx, CLNN_FLOAT32, 1, 0, 0.0f);
+    clnn_contrastive_options o;
+    clnn_contrastive_options_init(&o);
+    o.temperature = tau, o.normalize = normalize, o.decoupled = decoupled, o.reduction = red;
+    CHECK_OK(ctx, clnn_infonce_temperature_grad(ctx, z1, z2, (clnn_infonce_mode)mode, &o, tiled, loss, NULL, NULL, dtau));
+    float got = 0.0f;
+    CHECK_OK(ctx, clnn_tensor_download(dtau, &got, sizeof got));
+    const int mean = red == CLNN_REDUCE_MEAN;
+    double h = 1e-5, up = ref_infonce(zd, zd + n * d, n, d, mode, tau + h, 0.0, normalize, decoupled, mean);
+    double down = ref_infonce(zd, zd + n * d, n, d, mode, tau - h, 0.0, normalize, decoupled, mean);
+    double fd = (up - down) / (2 * h);
+    CHECK(fabs(got - fd) <= 1e-4 * (1.0 + fabs(fd)), "temperature grad (%s, mode %d%s%s %s): %.7g, central differences %.7g",
+          tiled ? "tiled" : "materialised", mode, normalize ? ", normalize" : "", decoupled ? ", decoupled" : "",
+          mean ? "mean" : "sum", got, fd);
+    if (tiled == 0 && mode == 0 && normalize) { /* bad input */
+        const char *f = "clnn_infonce_temperature_grad";
+        clnn_tensor *two = test_filled(ctx, CLNN_FLOAT32, 2, 0, -7.0f);
+        CHECK_OK(ctx, clnn_tensor_fill(dtau, -7.0f));
+        clnn_contrastive_options m = o;
+        m.margin = 0.1f;
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_infonce_temperature_grad(ctx, z1, z2, 0, &m, 0, loss, NULL, NULL, dtau));
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_infonce_temperature_grad(ctx, z1, z2, 0, &o, 2, loss, NULL, NULL, dtau));
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_infonce_temperature_grad(ctx, z1, z2, 0, &o, 0, loss, NULL, NULL, NULL));
+        EXPECT_FAIL(ctx, CLNN_ERR_SHAPE, f, clnn_infonce_temperature_grad(ctx, z1, z2, 0, &o, 0, loss, NULL, NULL, two));
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, f, clnn_infonce_temperature_grad(ctx, z1, z2, 0, &o, 0, loss, NULL, NULL, loss));
+        test_expect_filled(ctx, "dtemperature", dtau, -7.0f);
+        test_expect_filled(ctx, "two", two, -7.0f);
+        clnn_tensor_release(two);
+    }
+    clnn_tensor_release(z1), clnn_tensor_release(z2), clnn_tensor_release(loss), clnn_tensor_release(dtau);
+}
+
 static void check_errors(clnn_context *ctx)
 {
     clnn_tensor *z = test_filled(ctx, CLNN_FLOAT32, 12, 4, 0.5f), *g = test_filled(ctx, CLNN_FLOAT32, 12, 4, SENTINEL);
@@ -209,6 +254,11 @@ int main(void)
     for (int which = 0; which < 3; which++)
         for (int mode = 0; mode < 3; mode++)
             if (which < 2 || mode == CLNN_INFONCE_NT_XENT) check_none(ctx, which, mode);
+    for (int tiled = 0; tiled < 2; tiled++)
+        for (int mode = 0; mode < 3; mode++) {
+            check_temperature_grad(ctx, tiled, mode, 1, 0, CLNN_REDUCE_MEAN);
+            check_temperature_grad(ctx, tiled, mode, 0, mode == 2, CLNN_REDUCE_SUM);
+        }
     check_errors(ctx);
     clnn_context_release(ctx);
     return check_summary();

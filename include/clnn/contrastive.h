@@ -118,6 +118,18 @@ CLNN_API clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1
                                         clnn_infonce_mode mode, const clnn_contrastive_options *opt,
                                         clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2);
 
+/* clnn_infonce (tiled 0) or clnn_infonce_tiled (tiled 1), and also the
+ * gradient of the loss wrt the temperature τ into dtemperature (fp32, 1
+ * element), for a learned temperature (CLIP learns t = log(1/τ):
+ * dL/dt = −τ·dL/dτ). With G = dL/ds, dL/dτ = −(1/τ)·Σ G·s, computed as
+ * −1/(2τ)·Σ ẑ·dL/dẑ over the stacked views (each pass adds G·B to its
+ * anchors and Gᵀ·A to its candidates), one deterministic reduction after
+ * the usual call. Needs margin 0. loss, dz1 and dz2 may be NULL, not all three. */
+CLNN_API clnn_status clnn_infonce_temperature_grad(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
+                                                   clnn_infonce_mode mode, const clnn_contrastive_options *opt,
+                                                   int tiled, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2,
+                                                   clnn_tensor *dtemperature);
+
 /* Supervised contrastive loss (Khosla et al. 2020, "Supervised Contrastive
  * Learning", L_out form) on two views z1, z2 [N, D] of N samples with int32
  * labels [N] (any values; equal values are one class). The 2N samples

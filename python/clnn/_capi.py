@@ -2546,6 +2546,18 @@ FUNCTIONS = {
         ('dz1', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dz2', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'contrastive.h'),
+    'clnn_infonce_temperature_grad': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('z1', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('z2', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('mode', 'enum', C.c_int, 'clnn_infonce_mode'),
+        ('opt', 'options', C.POINTER(clnn_contrastive_options), 'const clnn_contrastive_options *'),
+        ('tiled', 'scalar', C.c_int, 'int'),
+        ('loss', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dz1', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dz2', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dtemperature', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'contrastive.h'),
     'clnn_supcon': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('z1', 'tensor', C.c_void_p, 'const clnn_tensor *'),

@@ -4,6 +4,7 @@
  * (cl/contrastive.cl) turns each row into its loss and, in place, into
  * dloss/dS, and two more GEMMs carry dS to both sides. clnn_infonce_tiled
  * shares the checks and the plan and runs infonce_tiled.c instead. */
+#include "common/reduce.h"
 #include "contrastive/contrastive_internal.h"
 
 #include <string.h>
@@ -70,9 +71,20 @@ static clnn_status finish_loss(clnn_context *ctx, const char *fn, clnn_reduction
 }
 
 /* Checks, views, the chosen implementation, the loss sum and the gradients. */
+/* dL/dτ from the stacked rows and their gradient: with l = s/τ and
+ * G = dL/ds, dL/dτ = −(1/τ) Σ G·s, and Σ_rows zc·dzc = 2 Σ G·s (each pass
+ * adds G·B to its anchors' rows and Gᵀ·A to its candidates'). */
+static clnn_status temperature_grad(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, float temperature,
+                                   clnn_tensor *dtau)
+{
+    const clnn__reduce_desc d = {v->zc,           v->dzc, REDUCE_TERM_DOT, REDUCE_POST_NONE, 1,
+                                 (cl_uint)(2 * v->n * v->d), 0, 1, 0, 0.0f, 0.0f, -0.5f / temperature};
+    return clnn__reduce(ctx, fn, &d, dtau->buffer, 0);
+}
+
 static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
                                const clnn_tensor *labels, clnn_infonce_mode mode, const clnn_contrastive_options *opt,
-                               clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2, int tiled)
+                               clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2, int tiled, clnn_tensor *dtau)
 {
     CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
     const int none = opt->reduction == CLNN_REDUCE_NONE;
@@ -100,14 +112,24 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
     const clnn_tensor *in[3] = {z1, z2, labels};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dz1, "dz1", z1, "z1"}, {dz2, "dz2", z2, "z2"}};
     TRY(clnn__check_loss_io(ctx, fn, &red, 3, in, 3, out));
+    if (dtau) {
+        TRY(clnn__check_f32(ctx, fn, "dtemperature", dtau, 1));
+        CHECK_ARG(ctx, opt->margin == 0.0f, "%s: the temperature gradient needs margin 0 (it is %g)", fn,
+                  (double)opt->margin);
+        const clnn_tensor *others[] = {z1, z2, labels, loss, dz1, dz2};
+        for (size_t i = 0; i < 6; i++)
+            CHECK_ARG(ctx, !others[i] || !clnn__alias(dtau, others[i]), "%s: dtemperature shares memory with another argument",
+                      fn);
+    }
     clnn__ctr_views v;
-    TRY(clnn__ctr_views_prepare(ctx, fn, z1, z2, opt->normalize, dz1 || dz2, &v));
+    TRY(clnn__ctr_views_prepare(ctx, fn, z1, z2, opt->normalize, dz1 || dz2 || dtau, &v));
     cl_mem partial = none && loss ? loss->buffer : NULL;
     clnn_status st = partial ? CLNN_OK : clnn__scratch(ctx, fn, plan.anchors, &partial);
     if (st == CLNN_OK)
         st = tiled ? clnn__ctr_tiled_run(ctx, fn, &plan, &v, partial)
                    : materialised_run(ctx, fn, &plan, &v, labels, partial);
     if (st == CLNN_OK) st = finish_loss(ctx, fn, opt->reduction, loss, partial, plan.anchors, plan.pass[0].coef);
+    if (st == CLNN_OK && dtau) st = temperature_grad(ctx, fn, &v, opt->temperature, dtau);
     if (st == CLNN_OK) st = clnn__ctr_views_finish(ctx, fn, &v, dz1, dz2);
     if (partial && !(none && loss)) clReleaseMemObject(partial);
     clnn__ctr_views_release(&v);
@@ -118,7 +140,7 @@ clnn_status clnn_infonce(clnn_context *ctx, const clnn_tensor *z1, const clnn_te
                          const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2)
 {
     CLNN_ENTRY(ctx);
-    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, 0);
+    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, 0, NULL);
 }
 
 clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
@@ -126,7 +148,18 @@ clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1, const c
                                clnn_tensor *dz1, clnn_tensor *dz2)
 {
     CLNN_ENTRY(ctx);
-    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, 1);
+    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, 1, NULL);
+}
+
+clnn_status clnn_infonce_temperature_grad(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
+                                          clnn_infonce_mode mode, const clnn_contrastive_options *opt, int tiled,
+                                          clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2,
+                                          clnn_tensor *dtemperature)
+{
+    CLNN_ENTRY(ctx);
+    CHECK_ARG(ctx, tiled == 0 || tiled == 1, "%s: tiled %d is not 0 or 1", fn, tiled);
+    TRY(clnn__check_tensor(ctx, fn, "dtemperature", dtemperature));
+    return contrastive(ctx, fn, z1, z2, NULL, mode, opt, loss, dz1, dz2, tiled, dtemperature);
 }
 
 clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2, const clnn_tensor *labels,
@@ -134,7 +167,7 @@ clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const clnn_ten
 {
     CLNN_ENTRY(ctx);
     TRY(clnn__check_tensor(ctx, fn, "labels", labels));
-    return contrastive(ctx, fn, z1, z2, labels, CLNN_INFONCE_NT_XENT, opt, loss, dz1, dz2, 0);
+    return contrastive(ctx, fn, z1, z2, labels, CLNN_INFONCE_NT_XENT, opt, loss, dz1, dz2, 0, NULL);
 }
 
 /* ------------------------------------------------ any number of views */
