@@ -1,6 +1,7 @@
-/* Bad input to SAM / gradient-norm penalty / EMA, spectral norm, pruning and
- * fake quantization: every call fails with the right status and a message
- * naming the function, and changes no tensor ("output unchanged"). */
+/* Bad input to SAM / gradient-norm penalty / EMA, spectral norm, pruning
+ * (top-k, N:M, global, Ln-structured) and fake quantization: every call fails
+ * with the right status and a message naming the function, and changes no
+ * tensor ("output unchanged"). */
 #include "check.h"
 
 #include <math.h>
@@ -135,6 +136,37 @@ static void prune_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_nm_mask(ctx, a, 2, 65, b));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_nm_mask(ctx, a, 2, 3, b)); /* 8 columns are not groups of 3 */
     EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_nm_mask(ctx, a, 2, 4, foreign));
+    fn = "clnn_prune_global_mask";
+    {
+        const clnn_tensor *w2[2] = {a, u}, *w1[1] = {a}, *wl[1] = {labels};
+        clnn_tensor *m2[2] = {b, c}, *m1[1] = {b}, *ms[2] = {b, s}, *ma[2] = {a, v};
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_prune_global_mask(NULL, 2, w2, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 0, w2, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 2, NULL, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, NULL));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, ms)); /* s is [1], u [4] */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, m2)); /* c is [4, 8] */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, ma)); /* mask[0] is w[0] */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_global_mask(ctx, 1, wl, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, 1.5, 0, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, -0.1, 0, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, NAN, 0, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, N + 1, 1, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, 2.5, 1, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, -1, 1, m1));
+    }
+    fn = "clnn_prune_ln_structured_mask";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_prune_ln_structured_mask(NULL, a, 0.5, 0, 2.0f, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 3.0f, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, -INFINITY, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, NAN, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 2, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, -3, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 5, 1, 2.0f, 0, b)); /* 4 rows */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 1.01, 0, 2.0f, 0, b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 0, small));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 0, a));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 0, foreign));
     fn = "clnn_prune_apply";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_prune_apply(NULL, a, b));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_apply(ctx, small, b));

@@ -181,6 +181,27 @@ CLNN_API clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *
  * (2:4 is n = 2, m = 4). */
 CLNN_API clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m,
                                         clnn_tensor *mask);
+/* How many of total elements (or slices) an amount prunes, as PyTorch's
+ * torch.nn.utils.prune: by_count: amount is the count itself, an integer in
+ * [0, total]; else a fraction in [0, 1] and the count is amount·total
+ * rounded half to even (Python's round). */
+/* Global magnitude pruning over n (1..65536) tensors
+ * (torch.nn.utils.prune.global_unstructured with L1Unstructured): the
+ * amount (of the elements of all tensors together) with the smallest |w|
+ * get mask 0, the rest 1. Ties go as one flat index over w[0], w[1], ...
+ * in order: among equal |w| the higher positions are pruned first (PyTorch
+ * leaves ties unspecified). mask[i] has w[i]'s element count; at most
+ * 2^32 − 1 elements in all. */
+CLNN_API clnn_status clnn_prune_global_mask(clnn_context *ctx, size_t n, const clnn_tensor *const *w, double amount,
+                                            int by_count, clnn_tensor *const *mask);
+/* Structured Ln pruning (torch.nn.utils.prune.ln_structured): the slices of
+ * w along dim (negative counts from the end) with the smallest Ln norm,
+ * p = 1, 2 or INFINITY, get mask 0 (every element of the slice), the rest
+ * 1; the amount counts slices (w->shape[dim] of them). Norms accumulate in
+ * fp32 in a fixed order; ties keep the lower slice index; a NaN norm
+ * counts as largest. */
+CLNN_API clnn_status clnn_prune_ln_structured_mask(clnn_context *ctx, const clnn_tensor *w, double amount,
+                                                   int by_count, float p, int dim, clnn_tensor *mask);
 /* t ← t·mask. To keep pruned weights at zero while training, apply the mask
  * to the gradients before clnn_optim_step and to w after it (clnn_param.mask
  * of a step selects where weight penalties act, not which weights move). */

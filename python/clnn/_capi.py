@@ -918,6 +918,23 @@ FUNCTIONS = {
         ('m', 'scalar', C.c_uint, 'unsigned'),
         ('mask', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'regularizers.h'),
+    'clnn_prune_global_mask': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('n', 'scalar', C.c_size_t, 'size_t'),
+        ('w', 'tensor_list', C.POINTER(C.c_void_p), 'const clnn_tensor * const *'),
+        ('amount', 'scalar', C.c_double, 'double'),
+        ('by_count', 'scalar', C.c_int, 'int'),
+        ('mask', 'tensor_list_mut', C.POINTER(C.c_void_p), 'clnn_tensor * const *'),
+    ), 'regularizers.h'),
+    'clnn_prune_ln_structured_mask': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('amount', 'scalar', C.c_double, 'double'),
+        ('by_count', 'scalar', C.c_int, 'int'),
+        ('p', 'scalar', C.c_float, 'float'),
+        ('dim', 'scalar', C.c_int, 'int'),
+        ('mask', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
     'clnn_prune_apply': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('mask', 'tensor', C.c_void_p, 'const clnn_tensor *'),

@@ -35,6 +35,13 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
         clnn_tensor *x = EX_RAND(b, problem[0], problem[1]);
         clnn_tensor *scale = EX_UNIFORM(b, 0.1f, 0.2f, 1);
         EX_STEP(b, clnn_quant_noise(ctx, x, scale, &q, 7, 0, EX_RAND(b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_prune_slice_copy) { /* global pruning of [P0, P1] and P1 weights, a third pruned */
+        const clnn_tensor *w[2] = {EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])};
+        clnn_tensor *m[2] = {EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])};
+        EX_STEP(b, clnn_prune_global_mask(ctx, 2, w, 1.0 / 3, 0, m));
+    } else if (t == &clnn__tune_prune_ln_norms || t == &clnn__tune_prune_ln_expand) { /* L2 rows of [P0, P1] */
+        EX_STEP(b, clnn_prune_ln_structured_mask(ctx, EX_RAND(b, problem[0], problem[1]), 0.5, 0, 2.0f, 0,
+                                                 EX_RAND(b, problem[0], problem[1])));
     } else if (t == &clnn__tune_maskllm) { /* P0 x P1 groups of 4, Gumbel noise */
         EX_STEP(b, clnn_maskllm_forward(ctx, EX_RAND(b, n, 6), 0.5f, 1, 7, 0, EX_RAND(b, n, 4)));
     } else {

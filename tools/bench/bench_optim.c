@@ -78,7 +78,8 @@ typedef struct ops_args {
     int which;
 } ops_args;
 
-enum { OP_SAM, OP_EMA, OP_COMBINE, OP_APPLY, OP_NM, OP_TOPK, OP_MASKLLM, OP_QUANT, OP_QNOISE, OP_POWER, OP_COUNT };
+enum { OP_SAM, OP_EMA, OP_COMBINE, OP_APPLY, OP_NM, OP_TOPK, OP_MASKLLM, OP_QUANT, OP_QNOISE, OP_GLOBAL, OP_LN_ROWS, OP_LN_COLS,
+       OP_POWER, OP_COUNT };
 
 static int run_op(void *p)
 {
@@ -96,6 +97,13 @@ static int run_op(void *p)
     case OP_MASKLLM: return clnn_maskllm_forward(o->ctx, o->logits, 0.5f, 1, 3, 0, o->a) != CLNN_OK;
     case OP_QUANT: return clnn_fake_quant_forward(o->ctx, o->g, o->scale, o->zero, &q, o->a) != CLNN_OK;
     case OP_QNOISE: return clnn_quant_noise(o->ctx, o->g, o->scale, &q, 5, 0, o->a) != CLNN_OK;
+    case OP_GLOBAL: { /* g and w together, 30% pruned */
+        const clnn_tensor *two[2] = {o->g, o->w};
+        clnn_tensor *masks[2] = {o->a, o->b};
+        return clnn_prune_global_mask(o->ctx, 2, two, 0.3, 0, masks) != CLNN_OK;
+    }
+    case OP_LN_ROWS: return clnn_prune_ln_structured_mask(o->ctx, o->g, 0.3, 0, 2.0f, 0, o->a) != CLNN_OK;
+    case OP_LN_COLS: return clnn_prune_ln_structured_mask(o->ctx, o->g, 0.3, 0, 2.0f, 1, o->a) != CLNN_OK;
     default: return clnn_spectral_power_iteration(o->ctx, o->g, 1, o->u, o->v, o->sigma) != CLNN_OK;
     }
 }
@@ -124,7 +132,12 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
         {"SAM ascent (norm + w += rho g/|g|, save w)", 5}, {"EMA update", 3},      {"gradient-norm penalty combine", 3},
         {"prune mask apply", 3},                            {"2:4 mask", 2},        {"top-k mask (32 passes)", 33},
         {"MaskLLM soft 2:4 mask forward", 2.5},             {"fake quant forward, per channel", 2},
-        {"quantization noise", 2},                          {"spectral power iteration (2 SGEMV)", 2},
+        {"quantization noise", 2},
+        /* global: per element of each of the 2 tensors gather 2, top-k 33, scatter 2 */
+        {"global top-k mask over 2 tensors (gather, 32 passes, scatter)", 74},
+        {"L2-structured mask, rows of [n/1024, 1024]", 2},
+        {"L2-structured mask, columns of [n/1024, 1024]", 2},
+        {"spectral power iteration (2 SGEMV)", 2},
     };
     for (int k = 0; k < OP_COUNT; k++) {
         o.which = k;
