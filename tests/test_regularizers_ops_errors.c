@@ -1,7 +1,7 @@
 /* Bad input to SAM / gradient-norm penalty / EMA, spectral norm, pruning
- * (top-k, N:M, global, Ln-structured) and fake quantization: every call fails
- * with the right status and a message naming the function, and changes no
- * tensor ("output unchanged"). */
+ * (top-k, N:M, global, Ln-structured) and fake quantization (LSQ, channel
+ * axes): every call fails with the right status and a message naming the
+ * function, and changes no tensor ("output unchanged"). */
 #include "check.h"
 
 #include <math.h>
@@ -215,6 +215,29 @@ static void quant_errors(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_backward(ctx, a, s, NULL, small, &sym, b));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, a, s, NULL, b, &sym, a));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, a, s, NULL, b, &sym, NULL));
+    fn = "clnn_lsq_backward";
+    {
+        const clnn_quant_options ax1 = {QS, 8, 1, 1, 1}, ax2 = {QS, 8, 1, 1, 2}, axm3 = {QS, 8, 1, 1, -3};
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_lsq_backward(NULL, a, s, NULL, b, &sym, 0.0f, c, u));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, NULL, 0.0f, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, -1.0f, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, NAN, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, INFINITY, c, s));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, c, u)); /* dscale: 1 value */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, c, s)); /* dscale is scale */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_lsq_backward(ctx, a, s, NULL, small, &sym, 0.0f, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, a, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, NULL, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, u, NULL, b, &good, 0.0f, c, v)); /* asymmetric: zero */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_lsq_backward(ctx, a, u, NULL, b, &ax1, 0.0f, c, v)); /* axis 1: 8 scales */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, v, NULL, b, &ax2, 0.0f, c, u));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, v, NULL, b, &axm3, 0.0f, c, u));
+        fn = "clnn_quant_params";
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &ax2, v, NULL));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, a, &ax1, u, NULL)); /* axis 1 of [4, 8]: 8 channels */
+        fn = "clnn_fake_quant_forward";
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, a, v, NULL, &axm3, b));
+    }
     fn = "clnn_quant_noise";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_noise(NULL, a, s, &sym, 1, 0, b));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_noise(ctx, a, s, NULL, 1, 0, b));

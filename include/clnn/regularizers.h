@@ -228,8 +228,9 @@ CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor 
 /* Quantization-aware training (Jacob et al. 2018). bits in [2, 8].
  * symmetric: integers in [−(2^(b−1) − 1), 2^(b−1) − 1], zero point 0;
  * else [0, 2^b − 1] with a zero point. per_channel: one scale (and zero
- * point) per output channel, index 0 of x's shape (element i is channel
- * i / (count / shape[0])); else one for the tensor. scale and zero are fp32
+ * point) per index of dimension `axis` of x (PyTorch's ch_axis; 0, the
+ * output channel, by default; negative counts from the end); else one for
+ * the tensor. scale and zero are fp32
  * tensors of that many values (zero points are integers stored as floats);
  * scales must be > 0. For symmetric quantization zero is not used and may
  * be NULL. */
@@ -238,9 +239,10 @@ typedef struct clnn_quant_options {
     int bits;
     int symmetric;
     int per_channel;
+    int axis; /* the channel dimension when per_channel (default 0) */
 } clnn_quant_options;
 
-/* 8 bits, symmetric, per tensor. q must not be NULL in the calls below. */
+/* 8 bits, symmetric, per tensor (axis 0). q must not be NULL in the calls below. */
 CLNN_API void clnn_quant_options_init(clnn_quant_options *opt);
 
 /* Scale and zero point from the range [lo, hi] = [min(0, min x), max(0, max x)]
@@ -257,6 +259,19 @@ CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tenso
 CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
                                               const clnn_tensor *zero, const clnn_tensor *dy,
                                               const clnn_quant_options *q, clnn_tensor *dx);
+/* Learned step size quantization, LSQ (Esser et al. 2020): the forward is
+ * clnn_fake_quant_forward with the learnable scale s; the backward is that of
+ * PyTorch's torch._fake_quantize_learnable_per_tensor_affine (and
+ * _per_channel_affine) for a fixed zero point z. With r = x/s, q = rint(r) + z:
+ *   dx = dy where qmin <= q <= qmax, else 0 (dx may be dy);
+ *   dscale[c] = g·Σ_{i in c} dy_i·t_i,  t = (q − z) − r inside, qmin − z below,
+ *   qmax − z above (LSQ's −v/s + ⌊v/s⌉, −Q_N, Q_P for z = 0);
+ * g = grad_factor, or for grad_factor = 0 LSQ's gradient scale
+ * 1/sqrt(count(x)·qmax) (PyTorch's LearnableFakeQuantize with
+ * use_grad_scaling). The sums are deterministic (fixed-order reduction). */
+CLNN_API clnn_status clnn_lsq_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                       const clnn_tensor *zero, const clnn_tensor *dy, const clnn_quant_options *q,
+                                       float grad_factor, clnn_tensor *dx, clnn_tensor *dscale);
 /* Additive uniform quantization noise, the training-time alternative
  * (Défossez et al. 2021; Fan et al. 2020): y = x + s·(u − 1/2),
  * u = clnn_philox_uniform(seed, stream, i); q->bits and q->symmetric are

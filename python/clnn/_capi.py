@@ -252,6 +252,7 @@ class clnn_quant_options(C.Structure):
         ('bits', C.c_int),
         ('symmetric', C.c_int),
         ('per_channel', C.c_int),
+        ('axis', C.c_int),
     ]
 
 class clnn_optim_options(C.Structure):
@@ -985,6 +986,17 @@ FUNCTIONS = {
         ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
+    'clnn_lsq_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('scale', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('zero', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
+        ('grad_factor', 'scalar', C.c_float, 'float'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dscale', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'regularizers.h'),
     'clnn_quant_noise': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),

@@ -42,6 +42,14 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
     } else if (t == &clnn__tune_prune_ln_norms || t == &clnn__tune_prune_ln_expand) { /* L2 rows of [P0, P1] */
         EX_STEP(b, clnn_prune_ln_structured_mask(ctx, EX_RAND(b, problem[0], problem[1]), 0.5, 0, 2.0f, 0,
                                                  EX_RAND(b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_quant_channel_major || t == &clnn__tune_lsq_backward) {
+        /* per channel along axis 1 of [P0, P1]: the channel-major reorder of quant_params, the LSQ backward */
+        const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 1, 1, 1};
+        clnn_tensor *x = EX_RAND(b, problem[0], problem[1]), *scale = EX_UNIFORM(b, 0.01f, 0.02f, problem[1]);
+        if (t == &clnn__tune_quant_channel_major) EX_STEP(b, clnn_quant_params(ctx, x, &q, scale, NULL));
+        else
+            EX_STEP(b, clnn_lsq_backward(ctx, x, scale, NULL, EX_RAND(b, problem[0], problem[1]), &q, 0.0f,
+                                         EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])));
     } else if (t == &clnn__tune_maskllm) { /* P0 x P1 groups of 4, Gumbel noise */
         EX_STEP(b, clnn_maskllm_forward(ctx, EX_RAND(b, n, 6), 0.5f, 1, 7, 0, EX_RAND(b, n, 4)));
     } else {

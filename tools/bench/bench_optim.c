@@ -79,7 +79,7 @@ typedef struct ops_args {
 } ops_args;
 
 enum { OP_SAM, OP_EMA, OP_COMBINE, OP_APPLY, OP_NM, OP_TOPK, OP_MASKLLM, OP_QUANT, OP_QNOISE, OP_GLOBAL, OP_LN_ROWS, OP_LN_COLS,
-       OP_POWER, OP_COUNT };
+       OP_LSQ, OP_POWER, OP_COUNT };
 
 static int run_op(void *p)
 {
@@ -104,6 +104,7 @@ static int run_op(void *p)
     }
     case OP_LN_ROWS: return clnn_prune_ln_structured_mask(o->ctx, o->g, 0.3, 0, 2.0f, 0, o->a) != CLNN_OK;
     case OP_LN_COLS: return clnn_prune_ln_structured_mask(o->ctx, o->g, 0.3, 0, 2.0f, 1, o->a) != CLNN_OK;
+    case OP_LSQ: return clnn_lsq_backward(o->ctx, o->g, o->scale, o->zero, o->w, &q, 0.0f, o->a, o->u) != CLNN_OK;
     default: return clnn_spectral_power_iteration(o->ctx, o->g, 1, o->u, o->v, o->sigma) != CLNN_OK;
     }
 }
@@ -137,6 +138,8 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
         {"global top-k mask over 2 tensors (gather, 32 passes, scatter)", 74},
         {"L2-structured mask, rows of [n/1024, 1024]", 2},
         {"L2-structured mask, columns of [n/1024, 1024]", 2},
+        /* reads x, dy, writes dx and the two terms, reduction reads them */
+        {"LSQ backward, per channel (dx + dscale)", 7},
         {"spectral power iteration (2 SGEMV)", 2},
     };
     for (int k = 0; k < OP_COUNT; k++) {
