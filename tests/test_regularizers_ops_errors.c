@@ -1,7 +1,7 @@
 /* Bad input to SAM / gradient-norm penalty / EMA, spectral norm, pruning
  * (top-k, N:M, global, Ln-structured) and fake quantization (LSQ, channel
- * axes): every call fails with the right status and a message naming the
- * function, and changes no tensor ("output unchanged"). */
+ * axes, the observer): every call fails with the right status and a message
+ * naming the function, and changes no tensor ("output unchanged"). */
 #include "check.h"
 
 #include <math.h>
@@ -237,6 +237,29 @@ static void quant_errors(void)
         EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, a, &ax1, u, NULL)); /* axis 1 of [4, 8]: 8 channels */
         fn = "clnn_fake_quant_forward";
         EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, a, v, NULL, &axm3, b));
+    }
+    fn = "clnn_quant_observer_update";
+    {
+        const clnn_quant_options ax1 = {QS, 8, 0, 1, 1}, ax2 = {QS, 8, 0, 1, 2};
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_observer_update(NULL, a, &tensor, 0.01f, small));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, NULL, 0.01f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &unsized, 0.01f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &bits9, 0.01f, v));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_update(ctx, a, &tensor, 0.01f, v)); /* per tensor: 2 */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_update(ctx, a, &ax1, 0.01f, v)); /* axis 1: 16 */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &ax2, 0.01f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &good, 0.0f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &good, 1.5f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &good, NAN, v));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_update(ctx, labels, &good, 0.1f, v));
+        fn = "clnn_quant_observer_params";
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_observer_params(NULL, v, &good, u, c));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, NULL, u, b));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_params(ctx, small, &good, u, b)); /* 31 values */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_params(ctx, v, &good, s, u)); /* 4 channels */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, &good, u, NULL));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, &good, u, u));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, &bits1, u, u));
     }
     fn = "clnn_quant_noise";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_noise(NULL, a, s, &sym, 1, 0, b));

@@ -272,6 +272,25 @@ CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tens
 CLNN_API clnn_status clnn_lsq_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
                                        const clnn_tensor *zero, const clnn_tensor *dy, const clnn_quant_options *q,
                                        float grad_factor, clnn_tensor *dx, clnn_tensor *dscale);
+/* Moving-average min/max observer (torch.ao.quantization's
+ * MovingAverageMinMaxObserver, or MovingAveragePerChannelMinMaxObserver
+ * when q->per_channel, channels along q->axis). running holds 2·C values
+ * (C channels, 1 per tensor): the minima at [0, C), the maxima at [C, 2C).
+ * Fill it with +INFINITY (minima) and −INFINITY (maxima) before the first
+ * update, which takes the batch's min and max; later updates move them,
+ * m ← m + c·(batch − m), c = averaging_constant in (0, 1]. NaN in x is
+ * ignored (PyTorch propagates it). q->bits and q->symmetric are not used. */
+CLNN_API clnn_status clnn_quant_observer_update(clnn_context *ctx, const clnn_tensor *x, const clnn_quant_options *q,
+                                                float averaging_constant, clnn_tensor *running);
+/* Scale and zero point from running (C = running's count / 2 channels) as
+ * PyTorch's calculate_qparams, for clnn's integer range of q->bits and
+ * q->symmetric: lo = min(min, 0), hi = max(max, 0);
+ *   symmetric: s = max(−lo, hi) / ((qmax − qmin) / 2), z = 0 (zero may be NULL);
+ *   affine: s = (hi − lo) / (qmax − qmin), z = clamp(qmin − rint(lo / s), qmin, qmax);
+ * s = max(s, 2^-23) (PyTorch's eps, float32 epsilon; clnn_quant_params uses
+ * s = 1 for a range of zeros instead). */
+CLNN_API clnn_status clnn_quant_observer_params(clnn_context *ctx, const clnn_tensor *running,
+                                                const clnn_quant_options *q, clnn_tensor *scale, clnn_tensor *zero);
 /* Additive uniform quantization noise, the training-time alternative
  * (Défossez et al. 2021; Fan et al. 2020): y = x + s·(u − 1/2),
  * u = clnn_philox_uniform(seed, stream, i); q->bits and q->symmetric are

@@ -998,6 +998,20 @@ FUNCTIONS = {
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dscale', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'regularizers.h'),
+    'clnn_quant_observer_update': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
+        ('averaging_constant', 'scalar', C.c_float, 'float'),
+        ('running', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
+    'clnn_quant_observer_params': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('running', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
+        ('scale', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('zero', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
     'clnn_quant_noise': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
