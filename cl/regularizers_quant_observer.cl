@@ -12,21 +12,23 @@
 #endif
 #define OBS_LANES 256 /* lanes per channel, merged by a fixed tree */
 
-/* Channel ch of every group in turn: lane l takes elements l, l + 256, ...
- * of the channel (min and max are exact, so the order does not change the
- * result), the tree merges the lanes, work-item 0 updates the running
- * values: the first update (running min +inf and max −inf) takes the
- * batch's, later ones m ← m + c·(batch − m). NaN is ignored (fmin/fmax).
- * Any local size and group count covers every channel and lane. */
-__kernel void observer_update(__global const float *x, __global float *running, const uint nch, const uint len,
-                              const divisor inner, const float c)
+/* Stage 1: channel ch is split into `blocks` blocks of OBS_LANES lanes;
+ * block b of channel ch (item ch·blocks + b, taken by the groups in turn)
+ * has lane l take elements (b·OBS_LANES + l), then every blocks·OBS_LANES-th
+ * of the channel, the tree merges the lanes, and partial[item] /
+ * partial[nch·blocks + item] get its min / max. min and max are exact, so
+ * the partition does not change the result. NaN is ignored (fmin/fmax).
+ * Any local size and group count covers every item and lane. */
+__kernel void observer_partial(__global const float *x, __global float *partial, const uint nch, const uint len,
+                               const divisor inner, const uint blocks)
 {
     __local float lo[OBS_LANES], hi[OBS_LANES];
-    const uint lid = get_local_id(0), nloc = get_local_size(0);
-    for (uint ch = get_group_id(0); ch < nch; ch += get_num_groups(0)) {
+    const uint lid = get_local_id(0), nloc = get_local_size(0), items = nch * blocks, span = blocks * OBS_LANES;
+    for (uint item = get_group_id(0); item < items; item += get_num_groups(0)) {
+        const uint ch = item / blocks, b = item - ch * blocks;
         for (uint lane = lid; lane < OBS_LANES; lane += nloc) {
             float mn = INFINITY, mx = -INFINITY;
-            for (uint t = lane; t < len; t += OBS_LANES) {
+            for (uint t = b * OBS_LANES + lane; t < len; t += span) {
                 uint o;
                 const uint j = split_by(t, inner, &o);
                 const float v = x[(o * nch + ch) * inner.x + j];
@@ -45,13 +47,31 @@ __kernel void observer_update(__global const float *x, __global float *running, 
         }
         barrier(CLK_LOCAL_MEM_FENCE);
         if (lid == 0) {
-            const float rmin = running[ch], rmax = running[nch + ch];
-            const int first = rmin == INFINITY && rmax == -INFINITY;
-            running[ch] = first ? lo[0] : rmin + c * (lo[0] - rmin);
-            running[nch + ch] = first ? hi[0] : rmax + c * (hi[0] - rmax);
+            partial[item] = lo[0];
+            partial[items + item] = hi[0];
         }
-        barrier(CLK_LOCAL_MEM_FENCE); /* lanes are refilled for the next channel */
+        barrier(CLK_LOCAL_MEM_FENCE); /* lanes are refilled for the next item */
     }
+}
+
+/* Stage 2, one work-item per channel: the batch's min / max from the
+ * blocks' partials; the first update (running min +inf and max −inf) takes
+ * them, later ones m ← m + c·(batch − m). */
+__kernel void observer_apply(__global const float *partial, __global float *running, const uint nch,
+                             const uint blocks, const float c)
+{
+    const uint ch = get_global_id(0);
+    if (ch >= nch) return;
+    const uint items = nch * blocks;
+    float mn = INFINITY, mx = -INFINITY;
+    for (uint b = 0; b < blocks; b++) {
+        mn = fmin(mn, partial[ch * blocks + b]);
+        mx = fmax(mx, partial[items + ch * blocks + b]);
+    }
+    const float rmin = running[ch], rmax = running[nch + ch];
+    const int first = rmin == INFINITY && rmax == -INFINITY;
+    running[ch] = first ? mn : rmin + c * (mn - rmin);
+    running[nch + ch] = first ? mx : rmax + c * (mx - rmax);
 }
 
 /* PyTorch's calculate_qparams: lo = min(min, 0), hi = max(max, 0);

@@ -57,7 +57,8 @@ static void observer(int ndim, const size_t *shape, int per_channel, int axis, f
     ref_quant_range(bits, sym, &qmin, &qmax);
     for (size_t c = 0; c < nch; c++) init[c] = INFINITY, init[nch + c] = -INFINITY;
     clnn_quant_options q = {sizeof(clnn_quant_options), bits, sym, per_channel, axis};
-    clnn_tensor *tx = test_tensor_from(ctx, ndim, shape, init), *tr = test_tensor_from(ctx, 1, &two, init);
+    memset(x, 0, n * sizeof(float));
+    clnn_tensor *tx = test_tensor_from(ctx, ndim, shape, x), *tr = test_tensor_from(ctx, 1, &two, init);
     clnn_tensor *ts = test_tensor_from(ctx, 1, &nch, init), *tz = test_tensor_from(ctx, 1, &nch, init);
     char what[128];
     snprintf(what, sizeof what, "observer %d-D of %zu, %s axis %d, c %g, %d bits %s", ndim, n,
@@ -100,9 +101,9 @@ static void observer(int ndim, const size_t *shape, int per_channel, int axis, f
     /* forced local sizes: the same bits as the default */
     static const size_t locals[] = {1, 3, 64, 256};
     for (size_t l = 0; l < 4; l++) {
-        clnn_tune_config cfg = {{test_local_fit(ctx, "reg.observer_update", NULL, locals[l]), 1, 1}, {0}};
+        clnn_tune_config cfg = {{test_local_fit(ctx, "reg.observer_partial", NULL, locals[l]), 1, 1}, {0}};
         CHECK_OK(ctx, clnn_tensor_upload(tr, init, two * sizeof(float)));
-        CHECK_OK(ctx, clnn_tune_force(ctx, "reg.observer_update", &cfg));
+        CHECK_OK(ctx, clnn_tune_force(ctx, "reg.observer_partial", &cfg));
         for (int step = 0; step < 3; step++) {
             batch(x, &g, (unsigned)(n * 7 + (size_t)step));
             CHECK_OK(ctx, clnn_tensor_upload(tx, x, n * sizeof(float)));
@@ -122,6 +123,7 @@ int main(void)
 {
     ctx = test_context();
     const size_t s1[1] = {1}, s2[2] = {13, 11}, s3[3] = {4, 7, 5}, s4[4] = {5, 3, 3, 3}, s5[1] = {1000};
+    const size_t s6[1] = {4200}, s7[2] = {3, 4500}; /* channels of several blocks (4096 elements each) */
     for (int sym = 0; sym < 2; sym++) {
         observer(1, s1, 0, 0, 0.01f, 8, sym), observer(1, s5, 0, 0, 0.3f, 8, sym);
         observer(2, s2, 0, 0, 1.0f, 4, sym), observer(2, s2, 1, 0, 0.01f, 8, sym);
@@ -129,7 +131,10 @@ int main(void)
         observer(3, s3, 1, -1, 0.1f, 3, sym), observer(4, s4, 1, 0, 0.01f, 8, sym);
         observer(4, s4, 1, 2, 0.7f, 2, sym);
     }
-    if (test_large("observer of 1024 x 1025 per channel along axis 1")) {
+    observer(1, s6, 0, 0, 0.2f, 8, 0); /* two blocks, also on the simulator */
+    if (test_large("observer of channels of several blocks, and of 1024 x 1025")) {
+        for (int sym = 0; sym < 2; sym++)
+            observer(2, s7, 1, 0, 0.05f, 8, sym), observer(2, s7, 1, 1, 0.05f, 4, sym);
         const size_t big[2] = {1024, 1025};
         observer(2, big, 1, 1, 0.01f, 8, 0), observer(2, big, 0, 0, 0.01f, 8, 1);
     }

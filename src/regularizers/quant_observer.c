@@ -37,11 +37,23 @@ clnn_status clnn_quant_observer_update(clnn_context *ctx, const clnn_tensor *x, 
     CHECK_ARG(ctx, clnn__is_finite(averaging_constant) && averaging_constant > 0 && averaging_constant <= 1,
               "%s: averaging_constant = %g is outside (0, 1]", fn, (double)averaging_constant);
     cl_uint c = (cl_uint)nch, len = (cl_uint)(outer * inner);
+    /* blocks of 256 lanes x about 16 elements per channel, at most 256: short work-items */
+    cl_uint blocks = (len + 4095) / 4096;
+    if (blocks > 256) blocks = 256;
+    cl_mem partial;
+    TRY(clnn__scratch(ctx, fn, 2 * nch * blocks, &partial));
     cl_uint4 in = clnn__divisor((cl_uint)inner);
-    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(running->buffer), KARG(c), KARG(len), KARG(in),
-                      KARG(averaging_constant)};
-    size_t p[2] = {nch * 256, 1}; /* 256 lanes per channel (OBS_LANES) */
-    return clnn__run(ctx, fn, &clnn__tune_observer_update, p, 6, a);
+    clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(partial), KARG(c), KARG(len), KARG(in), KARG(blocks)};
+    size_t p[2] = {nch * blocks * 256, 1}; /* 256 lanes per block (OBS_LANES) */
+    clnn_status st = clnn__run(ctx, fn, &clnn__tune_observer_partial, p, 6, a);
+    if (st == CLNN_OK) {
+        clnn__karg b[] = {KARG_BUF(partial), KARG_BUF(running->buffer), KARG(c), KARG(blocks),
+                          KARG(averaging_constant)};
+        size_t pc[2] = {nch, 1};
+        st = clnn__run(ctx, fn, &clnn__tune_observer_apply, pc, 5, b);
+    }
+    clReleaseMemObject(partial);
+    return st;
 }
 
 clnn_status clnn_quant_observer_params(clnn_context *ctx, const clnn_tensor *running, const clnn_quant_options *q,

@@ -50,7 +50,7 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
         else
             EX_STEP(b, clnn_lsq_backward(ctx, x, scale, NULL, EX_RAND(b, problem[0], problem[1]), &q, 0.0f,
                                          EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])));
-    } else if (t == &clnn__tune_observer_update || t == &clnn__tune_observer_params) {
+    } else if (t == &clnn__tune_observer_partial || t == &clnn__tune_observer_apply || t == &clnn__tune_observer_params) {
         /* per channel along axis 0 of [P0, P1]: two updates (first, then averaged), then the parameters */
         const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1, 0};
         clnn_tensor *x = EX_RAND(b, problem[0], problem[1]), *running = EX_RAND(b, 2 * problem[0]);
