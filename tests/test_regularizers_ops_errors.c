@@ -1,5 +1,6 @@
-/* Bad input to SAM / gradient-norm penalty / EMA, spectral norm, pruning and
- * fake quantization: every call fails with the right status and a message
+/* Bad input to SAM / gradient-norm penalty / EMA, spectral norm, pruning
+ * (top-k, N:M, global, Ln-structured) and fake quantization (LSQ, channel
+ * axes, the observer): every call fails with the right status and a message
  * naming the function, and changes no tensor ("output unchanged"). */
 #include "check.h"
 
@@ -135,6 +136,37 @@ static void prune_errors(void)
     EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_nm_mask(ctx, a, 2, 65, b));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_nm_mask(ctx, a, 2, 3, b)); /* 8 columns are not groups of 3 */
     EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_nm_mask(ctx, a, 2, 4, foreign));
+    fn = "clnn_prune_global_mask";
+    {
+        const clnn_tensor *w2[2] = {a, u}, *w1[1] = {a}, *wl[1] = {labels};
+        clnn_tensor *m2[2] = {b, c}, *m1[1] = {b}, *ms[2] = {b, s}, *ma[2] = {a, v};
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_prune_global_mask(NULL, 2, w2, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 0, w2, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 2, NULL, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, NULL));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, ms)); /* s is [1], u [4] */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, m2)); /* c is [4, 8] */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 2, w2, 0.5, 0, ma)); /* mask[0] is w[0] */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_global_mask(ctx, 1, wl, 0.5, 0, m2));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, 1.5, 0, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, -0.1, 0, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, NAN, 0, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, N + 1, 1, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, 2.5, 1, m1));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_global_mask(ctx, 1, w1, -1, 1, m1));
+    }
+    fn = "clnn_prune_ln_structured_mask";
+    EXPECT_FAIL(NULL, INVAL, fn, clnn_prune_ln_structured_mask(NULL, a, 0.5, 0, 2.0f, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 3.0f, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, -INFINITY, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, NAN, 0, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 2, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, -3, b));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 5, 1, 2.0f, 0, b)); /* 4 rows */
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 1.01, 0, 2.0f, 0, b));
+    EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 0, small));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 0, a));
+    EXPECT_FAIL(ctx, INVAL, fn, clnn_prune_ln_structured_mask(ctx, a, 0.5, 0, 2.0f, 0, foreign));
     fn = "clnn_prune_apply";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_prune_apply(NULL, a, b));
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_prune_apply(ctx, small, b));
@@ -183,6 +215,52 @@ static void quant_errors(void)
     EXPECT_FAIL(ctx, SHAPE, fn, clnn_fake_quant_backward(ctx, a, s, NULL, small, &sym, b));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, a, s, NULL, b, &sym, a));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_backward(ctx, a, s, NULL, b, &sym, NULL));
+    fn = "clnn_lsq_backward";
+    {
+        const clnn_quant_options ax1 = {QS, 8, 1, 1, 1}, ax2 = {QS, 8, 1, 1, 2}, axm3 = {QS, 8, 1, 1, -3};
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_lsq_backward(NULL, a, s, NULL, b, &sym, 0.0f, c, u));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, NULL, 0.0f, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, -1.0f, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, NAN, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, INFINITY, c, s));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, c, u)); /* dscale: 1 value */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, c, s)); /* dscale is scale */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_lsq_backward(ctx, a, s, NULL, small, &sym, 0.0f, c, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, a, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, s, NULL, b, &sym, 0.0f, NULL, s));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, u, NULL, b, &good, 0.0f, c, v)); /* asymmetric: zero */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_lsq_backward(ctx, a, u, NULL, b, &ax1, 0.0f, c, v)); /* axis 1: 8 scales */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, v, NULL, b, &ax2, 0.0f, c, u));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_lsq_backward(ctx, a, v, NULL, b, &axm3, 0.0f, c, u));
+        fn = "clnn_quant_params";
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_params(ctx, a, &ax2, v, NULL));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_params(ctx, a, &ax1, u, NULL)); /* axis 1 of [4, 8]: 8 channels */
+        fn = "clnn_fake_quant_forward";
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_fake_quant_forward(ctx, a, v, NULL, &axm3, b));
+    }
+    fn = "clnn_quant_observer_update";
+    {
+        const clnn_quant_options ax1 = {QS, 8, 0, 1, 1}, ax2 = {QS, 8, 0, 1, 2};
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_observer_update(NULL, a, &tensor, 0.01f, small));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, NULL, 0.01f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &unsized, 0.01f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &bits9, 0.01f, v));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_update(ctx, a, &tensor, 0.01f, v)); /* per tensor: 2 */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_update(ctx, a, &ax1, 0.01f, v)); /* axis 1: 16 */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &ax2, 0.01f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &good, 0.0f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &good, 1.5f, v));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_update(ctx, a, &good, NAN, v));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_update(ctx, labels, &good, 0.1f, v));
+        fn = "clnn_quant_observer_params";
+        EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_observer_params(NULL, v, &good, u, c));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, NULL, u, b));
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_params(ctx, small, &good, u, b)); /* 31 values */
+        EXPECT_FAIL(ctx, SHAPE, fn, clnn_quant_observer_params(ctx, v, &good, s, u)); /* 4 channels */
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, &good, u, NULL));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, &good, u, u));
+        EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_observer_params(ctx, v, &bits1, u, u));
+    }
     fn = "clnn_quant_noise";
     EXPECT_FAIL(NULL, INVAL, fn, clnn_quant_noise(NULL, a, s, &sym, 1, 0, b));
     EXPECT_FAIL(ctx, INVAL, fn, clnn_quant_noise(ctx, a, s, NULL, 1, 0, b));

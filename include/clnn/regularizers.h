@@ -181,6 +181,27 @@ CLNN_API clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *
  * (2:4 is n = 2, m = 4). */
 CLNN_API clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m,
                                         clnn_tensor *mask);
+/* How many of total elements (or slices) an amount prunes, as PyTorch's
+ * torch.nn.utils.prune: by_count: amount is the count itself, an integer in
+ * [0, total]; else a fraction in [0, 1] and the count is amount·total
+ * rounded half to even (Python's round). */
+/* Global magnitude pruning over n (1..65536) tensors
+ * (torch.nn.utils.prune.global_unstructured with L1Unstructured): the
+ * amount (of the elements of all tensors together) with the smallest |w|
+ * get mask 0, the rest 1. Ties go as one flat index over w[0], w[1], ...
+ * in order: among equal |w| the higher positions are pruned first (PyTorch
+ * leaves ties unspecified). mask[i] has w[i]'s element count; at most
+ * 2^32 − 1 elements in all. */
+CLNN_API clnn_status clnn_prune_global_mask(clnn_context *ctx, size_t n, const clnn_tensor *const *w, double amount,
+                                            int by_count, clnn_tensor *const *mask);
+/* Structured Ln pruning (torch.nn.utils.prune.ln_structured): the slices of
+ * w along dim (negative counts from the end) with the smallest Ln norm,
+ * p = 1, 2 or INFINITY, get mask 0 (every element of the slice), the rest
+ * 1; the amount counts slices (w->shape[dim] of them). Norms accumulate in
+ * fp32 in a fixed order; ties keep the lower slice index; a NaN norm
+ * counts as largest. */
+CLNN_API clnn_status clnn_prune_ln_structured_mask(clnn_context *ctx, const clnn_tensor *w, double amount,
+                                                   int by_count, float p, int dim, clnn_tensor *mask);
 /* t ← t·mask. To keep pruned weights at zero while training, apply the mask
  * to the gradients before clnn_optim_step and to w after it (clnn_param.mask
  * of a step selects where weight penalties act, not which weights move). */
@@ -207,8 +228,9 @@ CLNN_API clnn_status clnn_maskllm_backward(clnn_context *ctx, const clnn_tensor 
 /* Quantization-aware training (Jacob et al. 2018). bits in [2, 8].
  * symmetric: integers in [−(2^(b−1) − 1), 2^(b−1) − 1], zero point 0;
  * else [0, 2^b − 1] with a zero point. per_channel: one scale (and zero
- * point) per output channel, index 0 of x's shape (element i is channel
- * i / (count / shape[0])); else one for the tensor. scale and zero are fp32
+ * point) per index of dimension `axis` of x (PyTorch's ch_axis; 0, the
+ * output channel, by default; negative counts from the end); else one for
+ * the tensor. scale and zero are fp32
  * tensors of that many values (zero points are integers stored as floats);
  * scales must be > 0. For symmetric quantization zero is not used and may
  * be NULL. */
@@ -217,9 +239,10 @@ typedef struct clnn_quant_options {
     int bits;
     int symmetric;
     int per_channel;
+    int axis; /* the channel dimension when per_channel (default 0) */
 } clnn_quant_options;
 
-/* 8 bits, symmetric, per tensor. q must not be NULL in the calls below. */
+/* 8 bits, symmetric, per tensor (axis 0). q must not be NULL in the calls below. */
 CLNN_API void clnn_quant_options_init(clnn_quant_options *opt);
 
 /* Scale and zero point from the range [lo, hi] = [min(0, min x), max(0, max x)]
@@ -236,6 +259,38 @@ CLNN_API clnn_status clnn_fake_quant_forward(clnn_context *ctx, const clnn_tenso
 CLNN_API clnn_status clnn_fake_quant_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
                                               const clnn_tensor *zero, const clnn_tensor *dy,
                                               const clnn_quant_options *q, clnn_tensor *dx);
+/* Learned step size quantization, LSQ (Esser et al. 2020): the forward is
+ * clnn_fake_quant_forward with the learnable scale s; the backward is that of
+ * PyTorch's torch._fake_quantize_learnable_per_tensor_affine (and
+ * _per_channel_affine) for a fixed zero point z. With r = x/s, q = rint(r) + z:
+ *   dx = dy where qmin <= q <= qmax, else 0 (dx may be dy);
+ *   dscale[c] = g·Σ_{i in c} dy_i·t_i,  t = (q − z) − r inside, qmin − z below,
+ *   qmax − z above (LSQ's −v/s + ⌊v/s⌉, −Q_N, Q_P for z = 0);
+ * g = grad_factor, or for grad_factor = 0 LSQ's gradient scale
+ * 1/sqrt(count(x)·qmax) (PyTorch's LearnableFakeQuantize with
+ * use_grad_scaling). The sums are deterministic (fixed-order reduction). */
+CLNN_API clnn_status clnn_lsq_backward(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *scale,
+                                       const clnn_tensor *zero, const clnn_tensor *dy, const clnn_quant_options *q,
+                                       float grad_factor, clnn_tensor *dx, clnn_tensor *dscale);
+/* Moving-average min/max observer (torch.ao.quantization's
+ * MovingAverageMinMaxObserver, or MovingAveragePerChannelMinMaxObserver
+ * when q->per_channel, channels along q->axis). running holds 2·C values
+ * (C channels, 1 per tensor): the minima at [0, C), the maxima at [C, 2C).
+ * Fill it with +INFINITY (minima) and −INFINITY (maxima) before the first
+ * update, which takes the batch's min and max; later updates move them,
+ * m ← m + c·(batch − m), c = averaging_constant in (0, 1]. NaN in x is
+ * ignored (PyTorch propagates it). q->bits and q->symmetric are not used. */
+CLNN_API clnn_status clnn_quant_observer_update(clnn_context *ctx, const clnn_tensor *x, const clnn_quant_options *q,
+                                                float averaging_constant, clnn_tensor *running);
+/* Scale and zero point from running (C = running's count / 2 channels) as
+ * PyTorch's calculate_qparams, for clnn's integer range of q->bits and
+ * q->symmetric: lo = min(min, 0), hi = max(max, 0);
+ *   symmetric: s = max(−lo, hi) / ((qmax − qmin) / 2), z = 0 (zero may be NULL);
+ *   affine: s = (hi − lo) / (qmax − qmin), z = clamp(qmin − rint(lo / s), qmin, qmax);
+ * s = max(s, 2^-23) (PyTorch's eps, float32 epsilon; clnn_quant_params uses
+ * s = 1 for a range of zeros instead). */
+CLNN_API clnn_status clnn_quant_observer_params(clnn_context *ctx, const clnn_tensor *running,
+                                                const clnn_quant_options *q, clnn_tensor *scale, clnn_tensor *zero);
 /* Additive uniform quantization noise, the training-time alternative
  * (Défossez et al. 2021; Fan et al. 2020): y = x + s·(u − 1/2),
  * u = clnn_philox_uniform(seed, stream, i); q->bits and q->symmetric are

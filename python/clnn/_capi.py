@@ -259,6 +259,7 @@ class clnn_quant_options(C.Structure):
         ('bits', C.c_int),
         ('symmetric', C.c_int),
         ('per_channel', C.c_int),
+        ('axis', C.c_int),
     ]
 
 class clnn_optim_options(C.Structure):
@@ -941,6 +942,23 @@ FUNCTIONS = {
         ('m', 'scalar', C.c_uint, 'unsigned'),
         ('mask', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'regularizers.h'),
+    'clnn_prune_global_mask': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('n', 'scalar', C.c_size_t, 'size_t'),
+        ('w', 'tensor_list', C.POINTER(C.c_void_p), 'const clnn_tensor * const *'),
+        ('amount', 'scalar', C.c_double, 'double'),
+        ('by_count', 'scalar', C.c_int, 'int'),
+        ('mask', 'tensor_list_mut', C.POINTER(C.c_void_p), 'clnn_tensor * const *'),
+    ), 'regularizers.h'),
+    'clnn_prune_ln_structured_mask': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('w', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('amount', 'scalar', C.c_double, 'double'),
+        ('by_count', 'scalar', C.c_int, 'int'),
+        ('p', 'scalar', C.c_float, 'float'),
+        ('dim', 'scalar', C.c_int, 'int'),
+        ('mask', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
     'clnn_prune_apply': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),
         ('mask', 'tensor', C.c_void_p, 'const clnn_tensor *'),
@@ -991,6 +1009,31 @@ FUNCTIONS = {
         ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
         ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
         ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
+    'clnn_lsq_backward': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('scale', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('zero', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('dy', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
+        ('grad_factor', 'scalar', C.c_float, 'float'),
+        ('dx', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('dscale', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
+    'clnn_quant_observer_update': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('x', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
+        ('averaging_constant', 'scalar', C.c_float, 'float'),
+        ('running', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'regularizers.h'),
+    'clnn_quant_observer_params': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('running', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('q', 'options', C.POINTER(clnn_quant_options), 'const clnn_quant_options *'),
+        ('scale', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('zero', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
     ), 'regularizers.h'),
     'clnn_quant_noise': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),

@@ -37,12 +37,9 @@ static clnn_status topk_passes(clnn_context *ctx, const char *fn, cl_mem w, cl_u
     return CLNN_OK;
 }
 
-clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t k, clnn_tensor *mask)
+clnn_status clnn__topk_mask_mem(clnn_context *ctx, const char *fn, cl_mem w, cl_uint n, cl_uint k, cl_mem mask)
 {
-    CLNN_ENTRY(ctx);
-    TRY(check_w_mask(ctx, fn, w, mask));
-    CHECK_ARG(ctx, k <= w->count, "%s: k = %zu is more than the %zu elements of w", fn, k, w->count);
-    cl_uint n = (cl_uint)w->count, parts = clnn__reduce_parts(n), kk = (cl_uint)k;
+    cl_uint parts = clnn__reduce_parts(n);
     cl_uint blocks = clnn__gpu_shaped(ctx) ? clnn__reduce_blocks(ctx, n) : 0;
     cl_mem partial, state;
     TRY(clnn__scratch(ctx, fn, 2 * (size_t)parts > blocks ? 2 * (size_t)parts : blocks, &partial));
@@ -51,16 +48,23 @@ clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t
         clReleaseMemObject(partial);
         return st;
     }
-    st = topk_passes(ctx, fn, w->buffer, n, parts, blocks, kk, partial, state);
+    st = topk_passes(ctx, fn, w, n, parts, blocks, k, partial, state);
     if (st == CLNN_OK) {
-        clnn__karg a[] = {KARG_BUF(w->buffer), KARG_BUF(partial), KARG_BUF(state), KARG_BUF(mask->buffer), KARG(n),
-                          KARG(parts)};
+        clnn__karg a[] = {KARG_BUF(w), KARG_BUF(partial), KARG_BUF(state), KARG_BUF(mask), KARG(n), KARG(parts)};
         size_t p[2] = {parts, 1};
         st = clnn__run(ctx, fn, &clnn__tune_topk_mask, p, 6, a);
     }
     clReleaseMemObject(partial);
     clReleaseMemObject(state);
     return st;
+}
+
+clnn_status clnn_prune_topk_mask(clnn_context *ctx, const clnn_tensor *w, size_t k, clnn_tensor *mask)
+{
+    CLNN_ENTRY(ctx);
+    TRY(check_w_mask(ctx, fn, w, mask));
+    CHECK_ARG(ctx, k <= w->count, "%s: k = %zu is more than the %zu elements of w", fn, k, w->count);
+    return clnn__topk_mask_mem(ctx, fn, w->buffer, (cl_uint)w->count, (cl_uint)k, mask->buffer);
 }
 
 clnn_status clnn_prune_nm_mask(clnn_context *ctx, const clnn_tensor *w, unsigned n, unsigned m, clnn_tensor *mask)

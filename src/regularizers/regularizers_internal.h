@@ -75,4 +75,8 @@ clnn_status clnn__prune_nm_mask(clnn_context *ctx, const char *fn, const clnn_te
 #define CLNN_TABLE_DECLARE
 #include "tune_table.h"
 
+/* The magnitude top-k mask of n floats at w (prune.c): mask = 1 at the k
+ * largest |w|, ties to the lower index (clnn_prune_topk_mask on buffers). */
+clnn_status clnn__topk_mask_mem(clnn_context *ctx, const char *fn, cl_mem w, cl_uint n, cl_uint k, cl_mem mask);
+
 #endif

@@ -35,6 +35,29 @@ static clnn_status exercise_reg_shaped(clnn__exercise *b, const clnn__tunable *t
         clnn_tensor *x = EX_RAND(b, problem[0], problem[1]);
         clnn_tensor *scale = EX_UNIFORM(b, 0.1f, 0.2f, 1);
         EX_STEP(b, clnn_quant_noise(ctx, x, scale, &q, 7, 0, EX_RAND(b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_prune_slice_copy) { /* global pruning of [P0, P1] and P1 weights, a third pruned */
+        const clnn_tensor *w[2] = {EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])};
+        clnn_tensor *m[2] = {EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])};
+        EX_STEP(b, clnn_prune_global_mask(ctx, 2, w, 1.0 / 3, 0, m));
+    } else if (t == &clnn__tune_prune_ln_norms || t == &clnn__tune_prune_ln_expand) { /* L2 rows of [P0, P1] */
+        EX_STEP(b, clnn_prune_ln_structured_mask(ctx, EX_RAND(b, problem[0], problem[1]), 0.5, 0, 2.0f, 0,
+                                                 EX_RAND(b, problem[0], problem[1])));
+    } else if (t == &clnn__tune_quant_channel_major || t == &clnn__tune_lsq_backward) {
+        /* per channel along axis 1 of [P0, P1]: the channel-major reorder of quant_params, the LSQ backward */
+        const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 1, 1, 1};
+        clnn_tensor *x = EX_RAND(b, problem[0], problem[1]), *scale = EX_UNIFORM(b, 0.01f, 0.02f, problem[1]);
+        if (t == &clnn__tune_quant_channel_major) EX_STEP(b, clnn_quant_params(ctx, x, &q, scale, NULL));
+        else
+            EX_STEP(b, clnn_lsq_backward(ctx, x, scale, NULL, EX_RAND(b, problem[0], problem[1]), &q, 0.0f,
+                                         EX_RAND(b, problem[0], problem[1]), EX_RAND(b, problem[1])));
+    } else if (t == &clnn__tune_observer_partial || t == &clnn__tune_observer_apply || t == &clnn__tune_observer_params) {
+        /* per channel along axis 0 of [P0, P1]: two updates (first, then averaged), then the parameters */
+        const clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1, 0};
+        clnn_tensor *x = EX_RAND(b, problem[0], problem[1]), *running = EX_RAND(b, 2 * problem[0]);
+        EX_STEP(b, clnn_quant_observer_update(ctx, x, &q, 0.01f, running));
+        EX_STEP(b, clnn_quant_observer_update(ctx, x, &q, 0.01f, running));
+        if (t == &clnn__tune_observer_params)
+            EX_STEP(b, clnn_quant_observer_params(ctx, running, &q, EX_RAND(b, problem[0]), EX_RAND(b, problem[0])));
     } else if (t == &clnn__tune_maskllm) { /* P0 x P1 groups of 4, Gumbel noise */
         EX_STEP(b, clnn_maskllm_forward(ctx, EX_RAND(b, n, 6), 0.5f, 1, 7, 0, EX_RAND(b, n, 4)));
     } else {

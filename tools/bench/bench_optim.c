@@ -74,11 +74,12 @@ static void bench_values(bench_env *env, optim_args *a, size_t n)
  * GB/s counted as the bytes each must move (floats per element × 4n). */
 typedef struct ops_args {
     clnn_context *ctx;
-    clnn_tensor *w, *g, *a, *b, *mask, *logits, *scale, *zero, *u, *v, *sigma;
+    clnn_tensor *w, *g, *a, *b, *mask, *logits, *scale, *zero, *u, *v, *sigma, *obs;
     int which;
 } ops_args;
 
-enum { OP_SAM, OP_EMA, OP_COMBINE, OP_APPLY, OP_NM, OP_TOPK, OP_MASKLLM, OP_QUANT, OP_QNOISE, OP_POWER, OP_COUNT };
+enum { OP_SAM, OP_EMA, OP_COMBINE, OP_APPLY, OP_NM, OP_TOPK, OP_MASKLLM, OP_QUANT, OP_QNOISE, OP_GLOBAL, OP_LN_ROWS, OP_LN_COLS,
+       OP_LSQ, OP_OBSERVER, OP_POWER, OP_COUNT };
 
 static int run_op(void *p)
 {
@@ -96,6 +97,18 @@ static int run_op(void *p)
     case OP_MASKLLM: return clnn_maskllm_forward(o->ctx, o->logits, 0.5f, 1, 3, 0, o->a) != CLNN_OK;
     case OP_QUANT: return clnn_fake_quant_forward(o->ctx, o->g, o->scale, o->zero, &q, o->a) != CLNN_OK;
     case OP_QNOISE: return clnn_quant_noise(o->ctx, o->g, o->scale, &q, 5, 0, o->a) != CLNN_OK;
+    case OP_GLOBAL: { /* g and w together, 30% pruned */
+        const clnn_tensor *two[2] = {o->g, o->w};
+        clnn_tensor *masks[2] = {o->a, o->b};
+        return clnn_prune_global_mask(o->ctx, 2, two, 0.3, 0, masks) != CLNN_OK;
+    }
+    case OP_LN_ROWS: return clnn_prune_ln_structured_mask(o->ctx, o->g, 0.3, 0, 2.0f, 0, o->a) != CLNN_OK;
+    case OP_LN_COLS: return clnn_prune_ln_structured_mask(o->ctx, o->g, 0.3, 0, 2.0f, 1, o->a) != CLNN_OK;
+    case OP_LSQ: return clnn_lsq_backward(o->ctx, o->g, o->scale, o->zero, o->w, &q, 0.0f, o->a, o->u) != CLNN_OK;
+    case OP_OBSERVER: { /* per channel along axis 1: 1024 channels of n/1024 strided elements */
+        const clnn_quant_options qt = {sizeof(clnn_quant_options), 8, 0, 1, 1};
+        return clnn_quant_observer_update(o->ctx, o->g, &qt, 0.01f, o->obs) != CLNN_OK;
+    }
     default: return clnn_spectral_power_iteration(o->ctx, o->g, 1, o->u, o->v, o->sigma) != CLNN_OK;
     }
 }
@@ -103,7 +116,8 @@ static int run_op(void *p)
 static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
 {
     size_t rows = n / 1024, shape[2] = {rows, 1024}, lshape[2] = {n / 4, 6}, one = 1, cols = 1024;
-    ops_args o = {env->ctx, opt->w, opt->g, opt->m, opt->v, opt->mask, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    ops_args o = {env->ctx, opt->w, opt->g, opt->m, opt->v, opt->mask, NULL, NULL, NULL, NULL, NULL, NULL, NULL, 0};
+    size_t two_cols = 2 * cols;
     int ok = clnn_tensor_reshape(o.g, 2, shape) == CLNN_OK && clnn_tensor_reshape(o.a, 2, shape) == CLNN_OK &&
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 2, lshape, &o.logits) == CLNN_OK &&
              clnn_tensor_random_uniform(o.logits, 9, 0, -2, 2) == CLNN_OK &&
@@ -112,7 +126,9 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &rows, &o.u) == CLNN_OK &&
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &cols, &o.v) == CLNN_OK &&
              clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &one, &o.sigma) == CLNN_OK &&
-             clnn_tensor_random_uniform(o.u, 3, 0, -1, 1) == CLNN_OK;
+             clnn_tensor_random_uniform(o.u, 3, 0, -1, 1) == CLNN_OK &&
+             clnn_tensor_create(env->ctx, CLNN_FLOAT32, 1, &two_cols, &o.obs) == CLNN_OK &&
+             clnn_tensor_fill(o.obs, 0.0f) == CLNN_OK;
     clnn_quant_options q = {sizeof(clnn_quant_options), 8, 0, 1};
     ok = ok && clnn_quant_params(env->ctx, o.g, &q, o.scale, o.zero) == CLNN_OK;
     if (!ok) {
@@ -124,7 +140,15 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
         {"SAM ascent (norm + w += rho g/|g|, save w)", 5}, {"EMA update", 3},      {"gradient-norm penalty combine", 3},
         {"prune mask apply", 3},                            {"2:4 mask", 2},        {"top-k mask (32 passes)", 33},
         {"MaskLLM soft 2:4 mask forward", 2.5},             {"fake quant forward, per channel", 2},
-        {"quantization noise", 2},                          {"spectral power iteration (2 SGEMV)", 2},
+        {"quantization noise", 2},
+        /* global: per element of each of the 2 tensors gather 2, top-k 33, scatter 2 */
+        {"global top-k mask over 2 tensors (gather, 32 passes, scatter)", 74},
+        {"L2-structured mask, rows of [n/1024, 1024]", 2},
+        {"L2-structured mask, columns of [n/1024, 1024]", 2},
+        /* reads x, dy, writes dx and the two terms, reduction reads them */
+        {"LSQ backward, per channel (dx + dscale)", 7},
+        {"moving-average min/max observer, per channel along columns", 1},
+        {"spectral power iteration (2 SGEMV)", 2},
     };
     for (int k = 0; k < OP_COUNT; k++) {
         o.which = k;
@@ -137,7 +161,7 @@ static void bench_reg_ops(bench_env *env, optim_args *opt, size_t n)
     }
 out:
     clnn_tensor_release(o.logits), clnn_tensor_release(o.scale), clnn_tensor_release(o.zero);
-    clnn_tensor_release(o.u), clnn_tensor_release(o.v), clnn_tensor_release(o.sigma);
+    clnn_tensor_release(o.u), clnn_tensor_release(o.v), clnn_tensor_release(o.sigma), clnn_tensor_release(o.obs);
 }
 
 void bench_optim(bench_env *env)
