@@ -250,14 +250,15 @@ int main(void)
         {1, 9, 4, 1, 0, 0.2f, 0.3f, CLNN_REDUCE_MEAN},  {3, 40, 16, 1, 0, 0.1f, 0.07f, CLNN_REDUCE_MEAN},
         {2, 33, 7, 0, 1, 0.0f, 1.0f, CLNN_REDUCE_SUM},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(ctx, &cases[i], (unsigned)(i * 5 + 1));
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        if (!test_small() || i != 5) check_case(ctx, &cases[i], (unsigned)(i * 5 + 1)); /* the simulator: no 120 rows */
     for (int which = 0; which < 3; which++)
         for (int mode = 0; mode < 3; mode++)
             if (which < 2 || mode == CLNN_INFONCE_NT_XENT) check_none(ctx, which, mode);
     for (int tiled = 0; tiled < 2; tiled++)
         for (int mode = 0; mode < 3; mode++) {
             check_temperature_grad(ctx, tiled, mode, 1, 0, CLNN_REDUCE_MEAN);
-            check_temperature_grad(ctx, tiled, mode, 0, mode == 2, CLNN_REDUCE_SUM);
+            if (!test_small()) check_temperature_grad(ctx, tiled, mode, 0, mode == 2, CLNN_REDUCE_SUM);
         }
     check_errors(ctx);
     clnn_context_release(ctx);

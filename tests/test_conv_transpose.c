@@ -188,7 +188,8 @@ int main(void)
     /* A workspace of 64 KiB: chunks of several images, then of one. */
     setenv("CLNN_CONV_WORKSPACE_KB", "64", 1);
     run_case(ctx, (tshape){7, 4, 4, 8, 4, 3, 3, 2, 2, 2, 1, 1, 1, 1, 1, 1}, 1);
-    run_case(ctx, (tshape){2, 8, 8, 8, 8, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1}, 1);
+    if (!test_small()) /* the simulator: one chunked case */
+        run_case(ctx, (tshape){2, 8, 8, 8, 8, 3, 3, 1, 2, 2, 1, 1, 1, 1, 1, 1}, 1);
     unsetenv("CLNN_CONV_WORKSPACE_KB");
     if (test_large("conv_transpose2d 2 x 8 x 128 x 128 -> 256 x 256"))
         run_case(ctx, (tshape){2, 8, 128, 128, 8, 4, 4, 1, 2, 2, 1, 1, 0, 0, 1, 1}, 0);

@@ -180,7 +180,7 @@ int main(void)
     size_t ncases = test_large("top-k rows of 4096 and 4099 entries") ? sizeof cases / sizeof cases[0] : 10;
     for (size_t c = 0; c < ncases; c++)
         for (int kind = 0; kind < 2; kind++) check_case(ctx, cases[c].rows, cases[c].n, cases[c].k, kind);
-    for (size_t c = 0; c < ncases; c++)
+    for (size_t c = 0; c < (test_small() ? 7 : ncases); c++) /* the simulator: rows up to 31 wide */
         for (int kind = 0; kind < 2; kind++) check_sorted(ctx, cases[c].rows, cases[c].n, cases[c].k, kind);
     check_fd(ctx, 3, 37, 5);
     check_local_sizes(ctx, 4, 300, 17);
