@@ -6,6 +6,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 /* Row-normalised copy of x [n, d] (x / max(|x|, 1e-12)), or a plain copy. */
 static double *ref_rows(const double *x, size_t n, size_t d, int normalize)
@@ -92,38 +93,6 @@ double ref_infonce(const double *z1, const double *z2, size_t n, size_t d, int m
     return loss;
 }
 
-double ref_supcon(const double *z1, const double *z2, const int32_t *labels, size_t n, size_t d, double tau,
-                  double margin, int normalize, int decoupled, int mean)
-{
-    size_t m = 2 * n;
-    double *a = ref_rows(z1, n, d, normalize), *b = ref_rows(z2, n, d, normalize), loss = 0.0;
-    double *l = malloc(m * sizeof *l);
-    int *use = malloc(m * sizeof *use);
-    if (!l || !use) abort();
-    for (size_t k = 0; k < m; k++) {
-        const double *zk = k < n ? a + k * d : b + (k - n) * d;
-        int32_t lk = labels[k % n];
-        size_t npos = 0;
-        for (size_t j = 0; j < m; j++) {
-            const double *zj = j < n ? a + j * d : b + (j - n) * d;
-            int positive = j != k && labels[j % n] == lk;
-            l[j] = (dot(zk, zj, d) - (positive ? margin : 0.0)) / tau;
-            use[j] = j != k && !(decoupled && positive);
-            npos += (size_t)positive;
-        }
-        /* -1/|P| Σ_p log(exp(l_p) / Σ_{a ∈ A} exp(l_a)) */
-        double lse = lse_masked(l, use, m), acc = 0.0;
-        for (size_t j = 0; j < m; j++)
-            if (j != k && labels[j % n] == lk) acc += l[j] - lse;
-        loss += -acc / (double)npos;
-    }
-    free(l);
-    free(use);
-    free(a);
-    free(b);
-    return loss / (mean ? (double)m : 1.0);
-}
-
 double ref_supcon_views(const double *z, size_t views, const int32_t *labels, size_t n, size_t d, double tau,
                         double margin, int normalize, int decoupled, int mean)
 {
@@ -148,6 +117,18 @@ double ref_supcon_views(const double *z, size_t views, const int32_t *labels, si
     }
     free(l), free(use), free(a);
     return loss / (mean ? (double)m : 1.0);
+}
+
+double ref_supcon(const double *z1, const double *z2, const int32_t *labels, size_t n, size_t d, double tau,
+                  double margin, int normalize, int decoupled, int mean)
+{
+    double *z = malloc(2 * n * d * sizeof *z);
+    if (!z) abort();
+    memcpy(z, z1, n * d * sizeof *z);
+    memcpy(z + n * d, z2, n * d * sizeof *z);
+    double loss = ref_supcon_views(z, 2, labels, n, d, tau, margin, normalize, decoupled, mean);
+    free(z);
+    return loss;
 }
 
 double ref_alignment(const double *x, const double *y, size_t n, size_t d, double alpha)
