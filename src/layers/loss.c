@@ -20,9 +20,9 @@
 
 /* ---------------------------------------------------------------- tuning */
 
-/* [P0 rows, P1 classes]; loss.class_dim_move: [n/2 classes, 2] (n = P0 x P1); loss.sum: the sum of P0 x P1 row losses (rows of
+/* [P0 rows, P1 classes]; loss.sum: the sum of P0 x P1 row losses (rows of
  * 16 classes); loss.row_weights always runs on {1, 256}; loss.sigmoid: the
- * focal form on [P0, P1]. */
+ * focal form on [P0, P1]; loss.class_dim_move: [n/2 classes, 2], n = P0 x P1. */
 static clnn_status exercise_loss(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
     clnn__exercise b = CLNN_EXERCISE(ctx);
