@@ -98,7 +98,8 @@ CLNN_API clnn_status clnn_js_div_logits(clnn_context *ctx, const clnn_tensor *zp
  * magnitude as T changes); the teacher gets no gradient. MEAN divides by
  * the N rows (PyTorch's 'batchmean'). temperature finite and > 0. Runs on
  * clnn_kl_div_logits (logits) or clnn_cross_entropy_soft plus
- * clnn_prob_entropy_penalty (probabilities), with one workspace of z's size. */
+ * clnn_prob_entropy_penalty (probabilities), with workspaces of up to twice
+ * z's size. */
 typedef enum clnn_kd_target {
     CLNN_KD_LOGITS = 0,
     CLNN_KD_PROBS = 1,
