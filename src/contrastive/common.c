@@ -99,27 +99,43 @@ void clnn__ctr_views_release(clnn__ctr_views *v)
     v->zc = v->dzc = v->rinv = NULL;
 }
 
-clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
-                                    int normalize, int want_grad, clnn__ctr_views *v)
+/* zc, rinv (and dzc) of `rows` stacked rows: row r is row r of z1 for
+ * r < n, else row r − n of z2 (embed_prepare). */
+static clnn_status views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
+                                 size_t n, size_t rows, int normalize, int want_grad, clnn__ctr_views *v)
 {
     memset(v, 0, sizeof *v);
     v->d = z1->shape[z1->ndim - 1];
-    v->n = z1->count / v->d;
+    v->n = n;
+    v->rows = rows;
     v->normalize = normalize;
-    size_t rows = 2 * v->n;
     clnn_status st = clnn__scratch(ctx, fn, rows * v->d, &v->zc);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows, &v->rinv);
     if (st == CLNN_OK && want_grad) st = clnn__scratch(ctx, fn, rows * v->d, &v->dzc);
     if (st == CLNN_OK) {
-        cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
+        cl_uint nn = (cl_uint)n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
         cl_int norm = normalize;
-        clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z1->buffer), KARG_BUF(z2->buffer), KARG(n),
+        clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z1->buffer), KARG_BUF(z2->buffer), KARG(nn),
                           KARG(d),         KARG(norm),        KARG(lanes),         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {rows, v->d};
         st = clnn__run(ctx, fn, &clnn__ctr_embed_prepare, problem, 9, a);
     }
     if (st != CLNN_OK) clnn__ctr_views_release(v);
     return st;
+}
+
+clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
+                                    int normalize, int want_grad, clnn__ctr_views *v)
+{
+    const size_t n = z1->count / z1->shape[z1->ndim - 1];
+    return views_prepare(ctx, fn, z1, z2, n, 2 * n, normalize, want_grad, v);
+}
+
+clnn_status clnn__ctr_views_prepare_stacked(clnn_context *ctx, const char *fn, const clnn_tensor *z, int normalize,
+                                            int want_grad, clnn__ctr_views *v)
+{
+    const size_t rows = z->count / z->shape[z->ndim - 1];
+    return views_prepare(ctx, fn, z, z, rows, rows, normalize, want_grad, v);
 }
 
 clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz1,
@@ -132,7 +148,7 @@ clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn
     clnn__karg a[] = {KARG_BUF(b1), KARG_BUF(b2), KARG_BUF(v->dzc), KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG(n),
                       KARG(d),      KARG(norm),   KARG(want1),      KARG(want2),     KARG(lanes),
                       KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {2 * v->n, v->d};
+    size_t problem[2] = {v->rows, v->d};
     return clnn__run(ctx, fn, &clnn__ctr_embed_finish, problem, 12, a);
 }
 

@@ -37,10 +37,15 @@ void clnn__ctr_release(size_t n, cl_mem *bufs);
 typedef struct clnn__ctr_views {
     cl_mem zc, dzc, rinv;
     size_t n, d;
+    size_t rows; /* of zc: 2n, or n for one stacked tensor */
     int normalize;
 } clnn__ctr_views;
 clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
                                     int normalize, int want_grad, clnn__ctr_views *v);
+/* The same for one tensor z of already stacked views (clnn_supcon_views):
+ * zc holds its n = rows rows, all of them "z1" for views_finish. */
+clnn_status clnn__ctr_views_prepare_stacked(clnn_context *ctx, const char *fn, const clnn_tensor *z, int normalize,
+                                            int want_grad, clnn__ctr_views *v);
 /* dz1, dz2 (either may be NULL) from dzc, through the normalisation. */
 clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz1,
                                    clnn_tensor *dz2);

@@ -7,8 +7,6 @@
 #include "common/reduce.h"
 #include "contrastive/contrastive_internal.h"
 
-#include <string.h>
-
 /* Rows r0..r0+rows-1 of the stacked views as a GEMM operand. */
 static clnn__gemm_operand rows_of(cl_mem buf, size_t r0, size_t d)
 {
@@ -78,7 +76,7 @@ static clnn_status temperature_grad(clnn_context *ctx, const char *fn, const cln
                                    clnn_tensor *dtau)
 {
     const clnn__reduce_desc d = {v->zc,           v->dzc, REDUCE_TERM_DOT, REDUCE_POST_NONE, 1,
-                                 (cl_uint)(2 * v->n * v->d), 0, 1, 0, 0.0f, 0.0f, -0.5f / temperature};
+                                 (cl_uint)(v->rows * v->d), 0, 1, 0, 0.0f, 0.0f, -0.5f / temperature};
     return clnn__reduce(ctx, fn, &d, dtau->buffer, 0);
 }
 
@@ -172,43 +170,6 @@ clnn_status clnn_supcon(clnn_context *ctx, const clnn_tensor *z1, const clnn_ten
 
 /* ------------------------------------------------ any number of views */
 
-/* zc, rinv (and dzc) of the R stacked rows of z as clnn__ctr_views_prepare
- * makes them for two views (its kernel reads every row from z1 when its n
- * is R). */
-static clnn_status stacked_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z, int normalize,
-                                   int want_grad, clnn__ctr_views *v)
-{
-    memset(v, 0, sizeof *v);
-    v->d = z->shape[z->ndim - 1];
-    v->n = z->count / v->d; /* all R rows */
-    v->normalize = normalize;
-    clnn_status st = clnn__scratch(ctx, fn, v->n * v->d, &v->zc);
-    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, v->n, &v->rinv);
-    if (st == CLNN_OK && want_grad) st = clnn__scratch(ctx, fn, v->n * v->d, &v->dzc);
-    if (st == CLNN_OK) {
-        cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
-        cl_int norm = normalize;
-        clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z->buffer), KARG_BUF(z->buffer), KARG(n),
-                          KARG(d),         KARG(norm),        KARG(lanes),        KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-        size_t problem[2] = {v->n, v->d};
-        st = clnn__run(ctx, fn, &clnn__ctr_embed_prepare, problem, 9, a);
-    }
-    if (st != CLNN_OK) clnn__ctr_views_release(v);
-    return st;
-}
-
-/* dz from dzc through the normalisation (every row is "z1" with n = R). */
-static clnn_status stacked_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz)
-{
-    cl_uint n = (cl_uint)v->n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
-    cl_int norm = v->normalize, want1 = 1, want2 = 0;
-    clnn__karg a[] = {KARG_BUF(dz->buffer), KARG_BUF(v->dzc), KARG_BUF(v->dzc), KARG_BUF(v->zc), KARG_BUF(v->rinv),
-                      KARG(n),              KARG(d),          KARG(norm),       KARG(want1),     KARG(want2),
-                      KARG(lanes),          KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {v->n, v->d};
-    return clnn__run(ctx, fn, &clnn__ctr_embed_finish, problem, 12, a);
-}
-
 clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t views, const clnn_tensor *labels,
                               const clnn_contrastive_options *opt, clnn_tensor *loss, clnn_tensor *dz)
 {
@@ -239,14 +200,14 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
     plan.anchors = rows;
     plan.pass[0] = (clnn__ctr_pass){0, 0, rows, rows, 0, 0, 1, clnn__loss_scale(opt->reduction, rows)};
     clnn__ctr_views v;
-    TRY(stacked_prepare(ctx, fn, z, opt->normalize, dz != NULL, &v));
+    TRY(clnn__ctr_views_prepare_stacked(ctx, fn, z, opt->normalize, dz != NULL, &v));
     cl_mem partial = none && loss ? loss->buffer : NULL, s = NULL;
     clnn_status st = partial ? CLNN_OK : clnn__scratch(ctx, fn, rows, &partial);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows * rows, &s);
     int written[2] = {0, 0};
     if (st == CLNN_OK) st = run_pass(ctx, fn, &plan, &plan.pass[0], &v, labels, s, partial, written);
     if (st == CLNN_OK) st = finish_loss(ctx, fn, opt->reduction, loss, partial, rows, plan.pass[0].coef);
-    if (st == CLNN_OK && dz) st = stacked_finish(ctx, fn, &v, dz);
+    if (st == CLNN_OK) st = clnn__ctr_views_finish(ctx, fn, &v, dz, NULL);
     if (partial && !(none && loss)) clReleaseMemObject(partial);
     if (s) clReleaseMemObject(s);
     clnn__ctr_views_release(&v);
