@@ -25,18 +25,29 @@ static clnn_status bind_features(clnn_context *ctx, const char *fn, clnn__dims *
     return CLNN_OK;
 }
 
+/* The pairs of indices grouped by expert (E experts): keys = the sorted
+ * experts, rows = the pair at each sorted position, offsets [E + 1] = the
+ * first position of each expert. */
+static clnn_status group_pairs(clnn_context *ctx, const char *fn, const clnn_tensor *indices, cl_uint E, cl_mem keys,
+                               cl_mem rows, cl_mem offsets)
+{
+    cl_uint pairs = (cl_uint)indices->count;
+    size_t p1[2] = {pairs, 1}, pe[2] = {(size_t)E + 1, 1};
+    clnn__karg ak[] = {KARG_BUF(indices->buffer), KARG_BUF(keys), KARG(pairs), KARG(E)};
+    TRY(clnn__run(ctx, fn, &clnn__tune_moe_pair_keys, p1, 4, ak));
+    TRY(clnn__sort(ctx, fn, CLNN__SORT_F32_ASC, keys, NULL, keys, rows, pairs));
+    clnn__karg ao[] = {KARG_BUF(keys), KARG_BUF(offsets), KARG(pairs), KARG(E)};
+    return clnn__run(ctx, fn, &clnn__tune_moe_offsets, pe, 4, ao);
+}
+
 static clnn_status dispatch_run(clnn_context *ctx, const char *fn, const clnn_tensor *x, const clnn_tensor *indices,
                                 clnn_tensor *offsets, clnn_tensor *positions, clnn_tensor *x_sorted, cl_mem keys,
                                 cl_mem rows)
 {
     cl_uint pairs = (cl_uint)indices->count, E = (cl_uint)(offsets->count - 1), k = (cl_uint)positions->shape[positions->ndim - 1];
     cl_uint D = (cl_uint)x->shape[x->ndim - 1];
-    size_t p1[2] = {pairs, 1}, pe[2] = {(size_t)E + 1, 1}, pd[2] = {(size_t)pairs * D, 1};
-    clnn__karg ak[] = {KARG_BUF(indices->buffer), KARG_BUF(keys), KARG(pairs), KARG(E)};
-    TRY(clnn__run(ctx, fn, &clnn__tune_moe_pair_keys, p1, 4, ak));
-    TRY(clnn__sort(ctx, fn, CLNN__SORT_F32_ASC, keys, NULL, keys, rows, pairs));
-    clnn__karg ao[] = {KARG_BUF(keys), KARG_BUF(offsets->buffer), KARG(pairs), KARG(E)};
-    TRY(clnn__run(ctx, fn, &clnn__tune_moe_offsets, pe, 4, ao));
+    size_t pd[2] = {(size_t)pairs * D, 1};
+    TRY(group_pairs(ctx, fn, indices, E, keys, rows, offsets->buffer));
     clnn__karg ag[] = {KARG_BUF(x->buffer), KARG_BUF(rows), KARG_BUF(positions->buffer), KARG_BUF(x_sorted->buffer),
                        KARG(pairs),         KARG(k),        KARG(D)};
     return clnn__run(ctx, fn, &clnn__tune_moe_gather, pd, 7, ag);
@@ -188,16 +199,8 @@ clnn_status clnn_moe_dispatch_capacity(clnn_context *ctx, const clnn_tensor *x, 
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, pairs, &rows);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, E + 1, &offsets);
     cl_uint np = (cl_uint)pairs, nE = (cl_uint)E, nk = (cl_uint)k, nD = (cl_uint)D, C = (cl_uint)capacity;
-    size_t p1[2] = {pairs, 1}, pe[2] = {E + 1, 1}, pd[2] = {pairs * D, 1}, one[2] = {1, 1};
-    if (st == CLNN_OK) {
-        clnn__karg a[] = {KARG_BUF(indices->buffer), KARG_BUF(keys), KARG(np), KARG(nE)};
-        st = clnn__run(ctx, fn, &clnn__tune_moe_pair_keys, p1, 4, a);
-    }
-    if (st == CLNN_OK) st = clnn__sort(ctx, fn, CLNN__SORT_F32_ASC, keys, NULL, keys, rows, pairs);
-    if (st == CLNN_OK) {
-        clnn__karg a[] = {KARG_BUF(keys), KARG_BUF(offsets), KARG(np), KARG(nE)};
-        st = clnn__run(ctx, fn, &clnn__tune_moe_offsets, pe, 4, a);
-    }
+    size_t pd[2] = {pairs * D, 1}, one[2] = {1, 1};
+    if (st == CLNN_OK) st = group_pairs(ctx, fn, indices, nE, keys, rows, offsets);
     if (st == CLNN_OK) st = clnn_tensor_fill(x_buf, 0.0f);
     if (st == CLNN_OK) {
         clnn__karg a[] = {KARG_BUF(x->buffer), KARG_BUF(rows), KARG_BUF(keys), KARG_BUF(offsets),
