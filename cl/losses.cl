@@ -29,6 +29,11 @@
 #ifndef LOSS_NFL
 #define LOSS_NFL 0
 #endif
+/* 1: the py_loss variant with label smoothing (one more pass for the sums
+ * over every class as the label). */
+#ifndef LOSS_SMOOTH
+#define LOSS_SMOOTH 0
+#endif
 
 /* ELR's clamp of the probabilities (the paper's code). */
 #define ELR_P_MIN 1e-4f
@@ -41,6 +46,7 @@
 #define LT_ASL 3       /* a += ASL term of (z, t); its gradient goes to *g */
 #define LT_CLAMPED_P 4 /* a += clamp(p_j) */
 #define LT_ELR_DOT 5   /* a += t clamp(p_j); b += [p_j unclamped] t p_j */
+#define LT_PHI 6       /* a += phi_j(l), b += phi_j'(l) (phi_term: py_loss's per-label terms, t = alpha) */
 
 typedef struct lterm {
     uint label;      /* LT_LSE_SQ: the class left out of s and b */
@@ -48,6 +54,8 @@ typedef struct lterm {
     float m, log_s;  /* the row's max and (but LT_LSE_SQ) log sum exp(z - m): log p_j = (z_j - m) - log_s */
     float g0, g1, g2; /* LT_FOCAL: gamma; LT_ASL: gamma+, gamma-, clip */
     float scale;     /* LT_ASL: gradient scale */
+    float16 w;       /* LT_PHI: py_loss's term weights */
+    int has_alpha;   /* LT_PHI: t holds the focal alpha of each class */
 } lterm;
 
 /* The encouraging loss's bonus b(p) of l = log p (include/clnn/losses.h):
@@ -122,6 +130,47 @@ typedef rowvec_acc lacc8;
         return select(select((T)(NAN), lneg, neg), wp * nlogp, pos);                                         \
     }                                                                                                         \
                                                                                                               \
+    /* bonus_value (above) element-wise, with the per-element functions. */                               \
+    static inline T bonus_term##S(const T l, const float le, T *dlog)                                         \
+    {                                                                                                         \
+        const T p = EXP(l), q = -EXPM1(l);                                                                    \
+        const IT tangent = p > (le < 1.0f ? le : INFINITY);                                                   \
+        const float lt = le < 1.0f ? log(1.0f - le) : 0.0f;                                                   \
+        *dlog = select(select((T)(0.0f), -p / q, q > 1e-5f), p / (le - 1.0f), tangent);                       \
+        return select(LOG(fmax(q, 1e-5f)), (p - le) / (le - 1.0f) + lt, tangent);                             \
+    }                                                                                                         \
+                                                                                                              \
+    /* py_loss's terms that depend on the label's log-probability alone                                      \
+     * (CE, linear, GCE, focal, Poly-1, encouraging: slots 0 to 8 of w),                                      \
+     * as if the element's class j were the label: phi_j(l) with l = log p_j                                  \
+     * and a = alpha_j; *d gets phi_j'(l). */                                                                 \
+    static inline T phi_term##S(const T l, const T a, const float16 w, T *d)                                  \
+    {                                                                                                         \
+        const T p = EXP(l), q = -EXPM1(l);                                                                    \
+        T v = -w.s0 * l + w.s1 * q, dv = -w.s0 - w.s1 * p;                                                    \
+        if (w.s2 != 0.0f) {                                                                                   \
+            v += w.s2 * (-EXPM1(w.s3 * l) / w.s3);                                                            \
+            dv -= w.s2 * EXP(w.s3 * l);                                                                       \
+        }                                                                                                     \
+        if (w.s4 != 0.0f) {                                                                                   \
+            T df;                                                                                             \
+            v += w.s4 * a * focal_term##S(l, w.s5, &df);                                                      \
+            dv += w.s4 * a * df;                                                                              \
+        }                                                                                                     \
+        if (w.s6 != 0.0f) {                                                                                   \
+            const T qg = pow_g##S(q, w.s5);                                                                   \
+            v += w.s6 * qg * q;                                                                               \
+            dv -= w.s6 * (w.s5 + 1.0f) * qg * p;                                                              \
+        }                                                                                                     \
+        if (w.s7 != 0.0f) {                                                                                   \
+            T db;                                                                                             \
+            v += w.s7 * bonus_term##S(l, w.s8, &db);                                                          \
+            dv += w.s7 * db;                                                                                  \
+        }                                                                                                     \
+        *d = dv;                                                                                              \
+        return v;                                                                                             \
+    }                                                                                                         \
+                                                                                                              \
     /* What element(s) z (with t, the second array's) add to the lanes r;                                    \
      * `use` marks the elements in the row, `other` those that are not the                                   \
      * label. LT_ASL leaves the scaled gradient in *g. */                                                     \
@@ -156,6 +205,13 @@ typedef rowvec_acc lacc8;
             break;                                                                                            \
         }                                                                                                     \
         case LT_CLAMPED_P: r->a = select(r->a, r->a + clamp(EXP(l), ELR_P_MIN, ELR_P_MAX), use); break;       \
+        case LT_PHI: {                                                                                        \
+            T d;                                                                                              \
+            const T f = phi_term##S(l, k->has_alpha ? t : (T)(1.0f), k->w, &d);                               \
+            r->a = select(r->a, r->a + f, use);                                                               \
+            r->b = select(r->b, r->b + d, use);                                                               \
+            break;                                                                                            \
+        }                                                                                                     \
         case LT_ELR_DOT: {                                                                                    \
             const T p = EXP(l), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);                                          \
             r->a = select(r->a, r->a + t * pc, use);                                                          \
@@ -179,6 +235,17 @@ typedef rowvec_acc lacc8;
             g += kf * (df - pj * nfl_g);                                                                      \
         }                                                                                                     \
         return select(g + ks * z, g, is_label);                                                               \
+    }                                                                                                         \
+                                                                                                              \
+    /* Label smoothing's part of the gradient of element(s) z (a: alpha):                                    \
+     * ec (phi_j'(l_j) - p_j sum_k phi_k'(l_k) + 2 w_sq z_j), ec = eps / C. */                                 \
+    static inline T smooth_grad##S(const T z, const T a, const float m, const float log_s, const float16 w,    \
+                                   const float ec, const float dphi_sum)                                      \
+    {                                                                                                         \
+        const T lj = (z - m) - log_s;                                                                         \
+        T d;                                                                                                  \
+        phi_term##S(lj, a, w, &d);                                                                            \
+        return ec * ((d - EXP(lj) * dphi_sum) + 2.0f * w.s9 * z);                                             \
     }                                                                                                         \
                                                                                                               \
     static inline T spherical_grad##S(const T z, const IT is_label, const float shift, const float mean,      \
@@ -299,7 +366,7 @@ static inline void label_lse(const float big_m, const float t, const float zy, f
 
 static inline lterm lterm_new(const uint label, const float shift)
 {
-    lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f};
+    lterm k = {label, shift, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, (float16)(0.0f), 0};
     return k;
 }
 
@@ -314,7 +381,13 @@ static inline lterm lterm_new(const uint label, const float shift)
  *   kn = -w_nce l / S^2, kf = -w_nfl f(l) / T^2, G = sum_k f'(log p_k), ks = 2 w_sq / (C - 1).
  * [j = y] - p_y is taken as 1 - p_y = -expm1(l); l = (z_y - m) - log s from
  * label_lse, exact to a few ulp as p_y -> 1. The row's own terms (once per
- * row) use the builtins. */
+ * row) use the builtins.
+ * LOSS_SMOOTH, eps = sd: the expected loss over the smoothed label
+ * distribution (1 - eps) onehot(y) + eps/C, loss = (1 - eps) loss_y + (eps/C)
+ * sum_j loss_j with loss_j the row's loss had its label been j. The sum is
+ * one more pass over phi_j (phi_term) for the terms of log p_j alone, plus
+ * closed forms: squentropy's sum_j sum_{i != j} z_i^2/(C - 1) = sum_i z_i^2,
+ * and NCE's and NFL's sum_j l_j/S = sum_j f_j/T = 1. */
 __kernel void py_loss(__global float *partial, __global float *grad, __global const float *logits,
                       __global const int *labels, __global const float *alpha, const uint rows, const uint cols,
                       const uint lanes, const float16 w, const int has_alpha, const float scale,
@@ -381,17 +454,36 @@ __kernel void py_loss(__global float *partial, __global float *grad, __global co
         phi += w.sb * df / nfl_t;
         kf = -w.sb * fy / (nfl_t * nfl_t);
     }
+#if LOSS_SMOOTH
+    k.m = m;
+    k.log_s = log_s;
+    k.w = w;
+    k.has_alpha = has_alpha;
+    const rowstat rp = loss_reduce(s, LT_PHI, zr, has_alpha ? alpha : zr, 0, cols, k, lanes, scratch, 0);
+    const float keep = 1.0f - w.sd, ec = w.sd / c, dphi_sum = rp.b;
+    v = keep * v + ec * (rp.a + w.s9 * (r.b + zr[y] * zr[y]) + w.sa + w.sb);
+#endif
     if (s.out == 0) partial[row] = row_weighted_value(rw, invalid, v);
     __global float *gr = grad + off;
     const float gs = row_grad_scale(rw, invalid);
     uint j;
     ROW_EACH8(s, j, want_grad ? cols : 0u)
     {
-        const float8 g = py_grad8(vload8(0, zr + j), ROWVEC_INDEX8(j) == (int)y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
+        const float8 zj = vload8(0, zr + j);
+        float8 g = py_grad8(zj, ROWVEC_INDEX8(j) == (int)y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
+#if LOSS_SMOOTH
+        g = keep * g + smooth_grad8(zj, has_alpha ? vload8(0, alpha + j) : (float8)(1.0f), m, log_s, w, ec, dphi_sum);
+#endif
         vstore8(row_weighted_grad8(rw, gs, g), 0, gr + j);
     }
     ROW_EACH1(s, j, want_grad ? cols : 0u)
-    gr[j] = row_weighted_grad1(rw, gs, py_grad1(zr[j], j == y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks));
+    {
+        float g = py_grad1(zr[j], j == y, m, log_s, q, phi, kn, c, kf, nfl_g, w.sc, ks);
+#if LOSS_SMOOTH
+        g = keep * g + smooth_grad1(zr[j], has_alpha ? alpha[j] : 1.0f, m, log_s, w, ec, dphi_sum);
+#endif
+        gr[j] = row_weighted_grad1(rw, gs, g);
+    }
 }
 
 /* ASL over a row of logits and 0/1 targets: the gradient is written in the

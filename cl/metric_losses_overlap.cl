@@ -134,6 +134,20 @@ __kernel void overlap_onehot(__global float *t, __global const int *labels, cons
     t[i] = labels[(size_t)n * len.x + pos] == (int)c ? 1.0f : 0.0f;
 }
 
+/* x[i] = 0 where the position of element i of [N, C, S] has the label
+ * ignore_index (smp's ignore_index: such positions leave every sum, and
+ * their gradient is 0). */
+__kernel void overlap_zero_ignored(__global float *x, __global const int *labels, const uint count, const divisor len,
+                                   const divisor classes, const int ignore_index)
+{
+    const uint i = get_global_id(0);
+    if (i >= count) return; /* no barrier in this kernel */
+    uint block, n;
+    const uint pos = split_by(i, len, &block);
+    split_by(block, classes, &n);
+    if (labels[(size_t)n * len.x + pos] == ignore_index) x[i] = 0.0f;
+}
+
 /* The box losses, one per build (-DBOX_KIND, set by the host). */
 #define BOX_GIOU 0
 #define BOX_DIOU 1

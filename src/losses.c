@@ -27,7 +27,8 @@ static void exercise_zh(clnn__exercise *b, const clnn__tunable *t, const size_t 
 }
 
 /* [P0 rows, P1 classes] (at least 2; 3 for the spherical Z-loss); py_loss
- * with every robust term, the NFL pass included; ASL with every target 1;
+ * with every robust term and label smoothing, the NFL and smoothing passes
+ * included; ASL with every target 1;
  * ELR on a state of P0 samples. */
 static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
@@ -52,7 +53,10 @@ static clnn_status exercise_losses(clnn_context *ctx, const clnn__tunable *t, co
                                   NULL, CLNN_REDUCE_MEAN, loss, grad));
     } else {
         clnn_robust_loss_options w = {sizeof(clnn_robust_loss_options), 1, 1, 1, 1, 1, 1, -4.0f, 0.7f, 0.5f};
-        EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, NULL, CLNN_REDUCE_MEAN, loss, grad));
+        clnn_label_weights smoothing;
+        clnn_label_weights_init(&smoothing);
+        smoothing.label_smoothing = 0.1f;
+        EX_STEP(&b, clnn_robust_loss(ctx, x, labels, &w, &smoothing, CLNN_REDUCE_MEAN, loss, grad));
     }
     return clnn__exercise_end(&b);
 }
@@ -96,11 +100,12 @@ typedef struct weighting {
     int given;
 } weighting;
 
+/* smoothing: the loss offers label smoothing (the losses of log p_y). */
 static clnn_status check_weights(clnn_context *ctx, const char *fn, const clnn_label_weights *weights,
-                                 int has_labels, size_t rows, size_t cols, weighting *out)
+                                 int has_labels, int smoothing, size_t rows, size_t cols, weighting *out)
 {
-    return clnn__check_label_weights(ctx, fn, weights, has_labels, "this loss has none", rows, cols, &out->w,
-                                     &out->given);
+    return clnn__check_label_weights(ctx, fn, weights, has_labels, smoothing, "this loss has none", rows, cols,
+                                     &out->w, &out->given);
 }
 
 /* The kernel arguments (wbuf, weighted, ignore_index) before run_weighted fills them. */
@@ -152,7 +157,8 @@ static clnn_status run_three_params(clnn_context *ctx, const char *fn, const cln
 /* ------------------------------------------------- losses of log p_y */
 
 /* Slots of py_loss's float16 (cl/losses.cl documents each term). */
-enum { W_CE, W_LINEAR, W_GCE, GCE_Q, W_FOCAL, FOCAL_GAMMA, W_POLY, W_ENC, ENC_LOG_END, W_SQ, W_NCE, W_NFL, NFL_GAMMA };
+enum { W_CE, W_LINEAR, W_GCE, GCE_Q, W_FOCAL, FOCAL_GAMMA, W_POLY, W_ENC, ENC_LOG_END, W_SQ, W_NCE, W_NFL, NFL_GAMMA,
+       SMOOTH_EPS };
 
 static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor *logits, const clnn_tensor *labels,
                            const clnn_tensor *alpha, const cl_float16 *w, size_t min_classes, const char *why,
@@ -168,7 +174,7 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
                     alpha->count, cols);
     }
     weighting wt;
-    TRY(check_weights(ctx, fn, weights, 1, rows, cols, &wt));
+    TRY(check_weights(ctx, fn, weights, 1, 1, rows, cols, &wt));
     const clnn_tensor *inputs[] = {logits, labels, alpha, wt.w.row_weights, wt.w.class_weights};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 5, loss, dlogits));
     cl_mem partial = NULL;
@@ -176,13 +182,16 @@ static clnn_status py_loss(clnn_context *ctx, const char *fn, const clnn_tensor 
     cl_mem alpha_buf = alpha ? alpha->buffer : logits->buffer; /* unread without has_alpha */
     cl_uint nrows = (cl_uint)rows, ncols = (cl_uint)cols, lanes = clnn__row_lanes(cols);
     cl_int has_alpha = alpha != NULL;
+    cl_float16 ws = *w; /* with label smoothing's eps (cl/losses.cl's LOSS_SMOOTH) */
+    ws.s[SMOOTH_EPS] = wt.w.label_smoothing;
     clnn__karg args[] = {KARG_BUF(partial),   KARG_BUF(g.grad),  KARG_BUF(logits->buffer), KARG_BUF(labels->buffer),
                          KARG_BUF(alpha_buf), KARG(nrows),       KARG(ncols),              KARG(lanes),
-                         KARG(*w),            KARG(has_alpha),   KARG(g.scale),            WEIGHTING,
+                         KARG(ws),            KARG(has_alpha),   KARG(g.scale),            WEIGHTING,
                          WEIGHTING,           WEIGHTING,     KARG(g.want_grad),        KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    const char *variant = w->s[W_NFL] != 0.0f ? "-DLOSS_NFL=1" : NULL;
-    return run_weighted(ctx, fn, &tune_py, variant, &wt, logits->buffer, labels, rows, cols, cols, &partial, 16, args,
-                        11, reduction, loss);
+    const int nfl = w->s[W_NFL] != 0.0f, smooth = ws.s[SMOOTH_EPS] != 0.0f;
+    const char *variants[2][2] = {{NULL, "-DLOSS_SMOOTH=1"}, {"-DLOSS_NFL=1", "-DLOSS_NFL=1 -DLOSS_SMOOTH=1"}};
+    return run_weighted(ctx, fn, &tune_py, variants[nfl][smooth], &wt, logits->buffer, labels, rows, cols, cols,
+                        &partial, 16, args, 11, reduction, loss);
 }
 
 clnn_status clnn_focal_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
@@ -297,7 +306,7 @@ clnn_status clnn_asymmetric_loss(clnn_context *ctx, const clnn_tensor *logits, c
     CHECK_ARG(ctx, clnn__is_finite(clip) && clip >= 0.0f && clip < 1.0f, "%s: clip %g is not in [0, 1)", fn,
               (double)clip);
     weighting wt;
-    TRY(check_weights(ctx, fn, weights, 0, rows, cols, &wt));
+    TRY(check_weights(ctx, fn, weights, 0, 0, rows, cols, &wt));
     const clnn_tensor *inputs[] = {logits, targets, wt.w.row_weights};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 3, loss, dlogits));
     return run_three_params(ctx, fn, &tune_asl, logits, targets, NULL, rows, cols, gamma_pos, gamma_neg, clip, &wt,
@@ -327,7 +336,7 @@ clnn_status clnn_spherical_z_loss(clnn_context *ctx, const clnn_tensor *logits, 
     CHECK_ARG(ctx, clnn__is_finite(b), "%s: b is not finite", fn);
     CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
     weighting wt;
-    TRY(check_weights(ctx, fn, weights, 1, rows, cols, &wt));
+    TRY(check_weights(ctx, fn, weights, 1, 0, rows, cols, &wt));
     const clnn_tensor *inputs[] = {logits, labels, wt.w.row_weights, wt.w.class_weights};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 4, loss, dlogits));
     return run_three_params(ctx, fn, &tune_spherical, logits, labels, labels, rows, cols, a, b, eps, &wt, reduction,
@@ -357,7 +366,7 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f && beta < 1.0f, "%s: beta %g is not in [0, 1)", fn,
               (double)beta);
     weighting wt;
-    TRY(check_weights(ctx, fn, weights, labels != NULL, rows, cols, &wt));
+    TRY(check_weights(ctx, fn, weights, labels != NULL, 0, rows, cols, &wt));
     const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets, wt.w.row_weights, wt.w.class_weights};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 6, loss, dlogits));
     cl_mem partial = NULL;
@@ -504,7 +513,7 @@ clnn_status clnn_spherical_z_loss_hidden(clnn_context *ctx, const clnn_tensor *h
     CHECK_ARG(ctx, finite_at_least(eps, 0.0f), "%s: eps %g is not finite and >= 0", fn, (double)eps);
     CHECK_ARG(ctx, !db || bias, "%s: db is given but bias is NULL", fn);
     weighting wt;
-    TRY(check_weights(ctx, fn, weights, 1, rows, classes, &wt));
+    TRY(check_weights(ctx, fn, weights, 1, 0, rows, classes, &wt));
     const clnn__loss_red red = {reduction, rows, "row"};
     const clnn_tensor *inputs[] = {h, W, bias, labels, wt.w.row_weights, wt.w.class_weights};
     const clnn__loss_output out[4] = {{loss, "loss", NULL, NULL},

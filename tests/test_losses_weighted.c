@@ -10,7 +10,10 @@
  * touching the other rows; ignore_index may be a class in [0, C); a batch
  * with every row ignored gives MEAN 0; weights of 1 give the unweighted
  * bits; bad weights are refused and change nothing. Soft-target
- * cross-entropy takes row weights. */
+ * cross-entropy takes row weights. Label smoothing (the losses of log p_y
+ * and cross-entropy) against its definition on the reference rows,
+ * (1 - eps) ref(y) + (eps/C) sum_j ref(j), and its central differences;
+ * the other losses refuse it. */
 #include "losses_util.h"
 
 #define OP_CE N_OPS /* clnn_cross_entropy_labels */
@@ -21,12 +24,16 @@ enum mode {
     CLASS_W,     /* class weights in [0.5, 1.5] */
     ALL_W,       /* row and class weights, rows 2 and 5 ignored (label -100, NaN logits) */
     IGNORE_CLASS, /* ignore_index = row 0's label, a class in [0, C) */
+    SMOOTH,       /* label smoothing SMOOTH_EPS with row weights, rows 2 and 5 ignored */
     N_MODES
 };
 static const char *const mode_names[N_MODES] = {"row weights", "class weights", "row+class weights, 2 rows ignored",
-                                                "ignore_index inside [0, C)"};
+                                                "ignore_index inside [0, C)", "label smoothing, row weights, 2 rows ignored"};
+#define SMOOTH_EPS 0.1f
 
 static int has_labels(int op) { return op != OP_ASL && op != OP_ASL_NOCLIP && op != OP_ELR_REG; }
+/* The losses that offer label smoothing. */
+static int has_smoothing(int op) { return op <= OP_ENC_PLAIN || op == OP_CE; }
 
 static double ce_row(const double *z, size_t c, int y)
 {
@@ -35,19 +42,29 @@ static double ce_row(const double *z, size_t c, int y)
     return ref_loss_terms_row(z, c, y, &t);
 }
 
-/* Central difference of the reference row (cross-entropy's, or ref_row's)
- * wrt z_j, with fd_row's step. */
-static double wfd_row(int op, const double *z0, const double *aux, const double *alpha, size_t c, int y, size_t j)
+/* The reference row (cross-entropy's, or ref_row's) with label smoothing
+ * eps by its definition: the expected loss over the labels drawn from
+ * (1 - eps) onehot(y) + eps/C. */
+static double row_value(int op, const double *z, const double *aux, const double *alpha, size_t c, int y, double eps)
 {
-    if (op != OP_CE) return fd_row(op, z0, aux, alpha, c, y, j);
+    if (eps == 0.0) return op == OP_CE ? ce_row(z, c, y) : ref_row(op, z, aux, alpha, c, y);
+    double others = 0.0;
+    for (size_t j = 0; j < c; j++) others += row_value(op, z, aux, alpha, c, (int)j, 0.0);
+    return (1.0 - eps) * row_value(op, z, aux, alpha, c, y, 0.0) + eps / (double)c * others;
+}
+
+/* Central difference of row_value wrt z_j, with fd_row's step. */
+static double wfd_row(int op, const double *z0, const double *aux, const double *alpha, size_t c, int y, size_t j,
+                      double eps)
+{
     double *z = malloc(c * sizeof *z);
     REQUIRE(z, "host memory");
     memcpy(z, z0, c * sizeof *z);
     const double h = 1e-5;
     z[j] = z0[j] + h;
-    const double up = ce_row(z, c, y);
+    const double up = row_value(op, z, aux, alpha, c, y, eps);
     z[j] = z0[j] - h;
-    const double down = ce_row(z, c, y);
+    const double down = row_value(op, z, aux, alpha, c, y, eps);
     free(z);
     return (up - down) / (2 * h);
 }
@@ -59,7 +76,10 @@ static clnn_status run(clnn_context *ctx, int op, const data *d, const clnn_labe
     clnn_cross_entropy_options o;
     clnn_cross_entropy_options_init(&o);
     o.reduction = red;
-    if (w) o.row_weights = w->row_weights, o.class_weights = w->class_weights, o.ignore_index = w->ignore_index;
+    if (w) {
+        o.row_weights = w->row_weights, o.class_weights = w->class_weights, o.ignore_index = w->ignore_index;
+        o.label_smoothing = w->label_smoothing;
+    }
     return clnn_cross_entropy_labels(ctx, d->tz, d->tlabels, &o, loss, grad);
 }
 
@@ -71,8 +91,10 @@ static void check_weighted(clnn_context *ctx, int op, int mode, size_t rows, siz
     const size_t n = rows * cols, nloss = red == CLNN_REDUCE_NONE ? rows : 1;
     data d = make_data(ctx, op == OP_CE ? OP_POLY1 : op, rows, cols, 0);
     reference ref = make_reference(op == OP_CE ? OP_POLY1 : op, &d);
-    if (op == OP_CE)
-        for (size_t r = 0; r < rows; r++) ref.values[r] = ce_row(ref.z + r * cols, cols, d.labels[r]);
+    const double eps = mode == SMOOTH ? SMOOTH_EPS : 0.0;
+    if (op == OP_CE || eps != 0.0)
+        for (size_t r = 0; r < rows; r++)
+            ref.values[r] = row_value(op, ref.z + r * cols, aux_row(op, &ref, &d, r), ref.alpha, cols, d.labels[r], eps);
     char what[200];
     snprintf(what, sizeof what, "%s %zux%zu %s, %s", name_of(op), rows, cols, red_name(red), mode_names[mode]);
 
@@ -86,10 +108,11 @@ static void check_weighted(clnn_context *ctx, int op, int mode, size_t rows, siz
     clnn_label_weights lw;
     clnn_label_weights_init(&lw);
     clnn_tensor *trw = test_tensor_from(ctx, 1, &rows, rw), *tcw = test_tensor_from(ctx, 1, &cols, cw);
-    if (mode == ROW_W || mode == ALL_W) lw.row_weights = trw;
+    if (mode == ROW_W || mode == ALL_W || mode == SMOOTH) lw.row_weights = trw;
+    lw.label_smoothing = (float)eps;
     if (mode == CLASS_W || mode == ALL_W) lw.class_weights = tcw;
     if (mode == IGNORE_CLASS) lw.ignore_index = d.labels[0];
-    if (mode == ALL_W) { /* padding rows: label -100, NaN logits */
+    if (mode == ALL_W || mode == SMOOTH) { /* padding rows: label -100, NaN logits */
         for (size_t r = 2; r < rows; r += 3) {
             ignored[r] = 1;
             d.labels[r] = IGNORE;
@@ -143,7 +166,7 @@ static void check_weighted(clnn_context *ctx, int op, int mode, size_t rows, siz
         }
         const int y = op == OP_ELR_REG ? -1 : d.labels[r];
         got[count] = g[e];
-        fd[count++] = scale * w[r] * wfd_row(op, ref.z + r * cols, aux_row(op, &ref, &d, r), ref.alpha, cols, y, j);
+        fd[count++] = scale * w[r] * wfd_row(op, ref.z + r * cols, aux_row(op, &ref, &d, r), ref.alpha, cols, y, j, eps);
     }
     const double err = test_max_rel_error(got, fd, count, 2e-5 * scale, 1e-3);
     CHECK(err <= 1.0, "%s: gradient vs weighted finite differences: error %.3g of tolerance", what, err);
@@ -286,6 +309,21 @@ static void check_bad_weights(clnn_context *ctx)
     o.class_weights = class_w;
     EXPECT_FAIL(ctx, CLNN_ERR_SHAPE, "clnn_cross_entropy_labels",
                 clnn_cross_entropy_labels(ctx, d.tz, d.tlabels, &o, NULL, grad));
+    /* label smoothing: outside [0, 1), or on a loss that offers none */
+    clnn_label_weights ls;
+    clnn_label_weights_init(&ls);
+    const float bad_eps[] = {1.0f, -0.1f, NAN, INFINITY};
+    for (size_t i = 0; i < sizeof bad_eps / sizeof *bad_eps; i++) {
+        ls.label_smoothing = bad_eps[i];
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "label_smoothing",
+                    clnn_focal_loss(ctx, d.tz, d.tlabels, NULL, 2.0f, 0.0f, &ls, CLNN_REDUCE_NONE, loss, grad));
+    }
+    ls.label_smoothing = 0.1f;
+    data d_elr = make_data(ctx, OP_ELR, rows, cols, 0);
+    for (int op = OP_ASL; op < N_OPS; op++)
+        EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "offers none",
+                    run_op_weighted(ctx, op, is_elr(op) ? &d_elr : &d, &ls, CLNN_REDUCE_NONE, loss, grad));
+    free_data(&d_elr);
     EXPECT_FAIL(ctx, CLNN_ERR_INVALID_ARGUMENT, "clnn_cross_entropy_soft", clnn_cross_entropy_soft(ctx, d.tz, d.tz, &o, NULL, grad));
     test_expect_filled(ctx, "loss", loss, -3.0f);
     test_expect_filled(ctx, "dlogits", grad, -3.0f);
@@ -306,9 +344,12 @@ int main(void)
     for (int op = 0; op <= OP_CE; op++)
         for (int mode = 0; mode < N_MODES; mode++) {
             if (!has_labels(op) && mode != ROW_W) continue; /* only row weights without labels */
-            for (size_t s = 0; s < (small ? 1u : 2u); s++)
+            if (mode == SMOOTH && !has_smoothing(op)) continue;
+            /* smoothing's reference costs C rows per row: 7 x 33 only */
+            for (size_t s = 0; s < (small || mode == SMOOTH ? 1u : 2u); s++)
                 for (int k = 0; k < 3; k++)
-                    if (!small || (k == op % 3 && mode == (has_labels(op) ? op % N_MODES : ROW_W)))
+                    if (!small || (k == op % 3 && mode == (has_labels(op) ? op % N_MODES : ROW_W)) ||
+                        (mode == SMOOTH && op == OP_FOCAL && k == 0))
                         check_weighted(ctx, op, mode, 7, widths[s], reds[k]);
         }
     for (int op = 0; op < N_OPS; op++)

@@ -1,7 +1,8 @@
 /* Dice and Jaccard per class from logits (clnn_class_overlap_loss) against
  * a double reference written from the definitions (softmax over C or
  * sigmoid, one-hot targets, per-class sums over the batch or per sample and
- * class, smp's mask of empty classes): values, gradients wrt the logits
+ * class, smp's mask of empty classes, smp's ignore_index dropping a
+ * position from every sum): values, gradients wrt the logits
  * against central differences of the reference, runs longer than a chunk,
  * repeated calls, and bad input that leaves every output alone. */
 #include "check.h"
@@ -27,6 +28,7 @@ static size_t ref_terms(const class_case *k, const double *z, const int32_t *lab
     REQUIRE(I && P && T, "host memory");
     for (size_t a = 0; a < n; a++)
         for (size_t pos = 0; pos < S; pos++) {
+            if (k->use_labels && k->o.use_ignore_index && labels[a * S + pos] == k->o.ignore_index) continue;
             double m = -INFINITY, sum = 0.0;
             for (size_t c = 0; c < C; c++) m = fmax(m, z[(a * C + c) * S + pos]);
             for (size_t c = 0; c < C; c++) sum += exp(z[(a * C + c) * S + pos] - m);
@@ -72,6 +74,8 @@ static void check_case(clnn_context *ctx, const class_case *k, unsigned seed)
         for (size_t a = 0; a < k->n; a++)
             for (size_t pos = 0; pos < k->s; pos++) targets[(a * k->c + 1) * k->s + pos] = 0.0f;
     }
+    if (k->o.use_ignore_index && (k->o.ignore_index < 0 || k->o.ignore_index >= (int32_t)k->c)) /* padding */
+        for (size_t i = 1; i < k->n * k->s; i += 4) labels[i] = k->o.ignore_index;
     for (size_t i = 0; i < count; i++) zd[i] = z[i];
     size_t groups = ref_terms(k, zd, labels, targets, terms);
     double want = ref_loss(k, zd, labels, targets);
@@ -112,6 +116,12 @@ static void check_case(clnn_context *ctx, const class_case *k, unsigned seed)
         if (d > worst) worst = d;
     }
     CHECK(worst <= 1.0, "%s: dlogits vs central differences %.3g of the tolerance", what, worst);
+    if (k->o.use_ignore_index) { /* exactly 0 at every ignored position */
+        int zero = 1;
+        for (size_t e = 0; e < count; e++)
+            if (labels[(e / (k->c * k->s)) * k->s + e % k->s] == k->o.ignore_index) zero &= gd[e] == 0.0f;
+        CHECK(zero, "%s: dlogits not 0 at an ignored position", what);
+    }
     CHECK_OK(ctx, clnn_class_overlap_loss(ctx, tz, lab, tar, &k->o, loss, g));
     float *l2 = test_download(ctx, loss), *gd2 = test_download(ctx, g);
     CHECK(memcmp(l, l2, nloss * sizeof *l) == 0 && memcmp(gd, gd2, count * sizeof *gd) == 0,
@@ -168,6 +178,10 @@ static void check_errors(clnn_context *ctx)
     EXPECT_FAIL(ctx, INVAL, f, clnn_class_overlap_loss(ctx, z, tl, NULL, &bad, loss, g));
     bad = o, bad.reduction = (clnn_reduction)7;
     EXPECT_FAIL(ctx, INVAL, f, clnn_class_overlap_loss(ctx, z, tl, NULL, &bad, loss, g));
+    bad = o, bad.use_ignore_index = 2;
+    EXPECT_FAIL(ctx, INVAL, f, clnn_class_overlap_loss(ctx, z, tl, NULL, &bad, loss, g));
+    bad = o, bad.use_ignore_index = 1; /* targets: no labels to ignore */
+    EXPECT_FAIL(ctx, INVAL, f, clnn_class_overlap_loss(ctx, z, NULL, t, &bad, loss, g));
     bad = o, bad.size = 3;
     EXPECT_FAIL(ctx, INVAL, f, clnn_class_overlap_loss(ctx, z, tl, NULL, &bad, loss, g));
     test_expect_filled(ctx, "loss", loss, SENTINEL);
@@ -177,6 +191,14 @@ static void check_errors(clnn_context *ctx)
     test_expect_filled(ctx, "targets", t, 1.0f);
     clnn_tensor *all[] = {z, t, g, g24, loss, loss4, z1, tl, tl5};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
+}
+
+/* make's case with labels equal to ignore_index dropped. */
+static class_case ignoring(class_case k, int32_t ignore_index)
+{
+    k.o.use_ignore_index = 1;
+    k.o.ignore_index = ignore_index;
+    return k;
 }
 
 static class_case make(size_t n, size_t c, size_t s, int labels, int jaccard, int squared, int act, int per_sample,
@@ -204,6 +226,9 @@ int main(void)
         make(1, 2, 1, 1, 0, 0, CLNN_OVERLAP_SOFTMAX, 1, 0, 1.0f, MEAN),   /* one position */
         make(2, 3, 4100, 1, 0, 0, CLNN_OVERLAP_SOFTMAX, 0, 0, 0.0f, MEAN), /* runs of two chunks, 2 runs a class */
         make(2, 3, 4100, 0, 1, 0, CLNN_OVERLAP_SIGMOID, 1, 0, 0.5f, SUM),
+        ignoring(make(2, 3, 20, 1, 0, 0, CLNN_OVERLAP_SOFTMAX, 0, 0, 0.0f, MEAN), 255), /* padding label 255 */
+        ignoring(make(3, 4, 7, 1, 1, 0, CLNN_OVERLAP_SOFTMAX, 1, 1, 1e-5f, NONE), 0),   /* class 0 ignored */
+        ignoring(make(2, 3, 20, 1, 0, 0, CLNN_OVERLAP_SIGMOID, 0, 0, 1.0f, SUM), -100), /* dp != 0 at p = 0 */
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) check_case(ctx, &cases[i], (unsigned)(7 * i + 3));
     check_errors(ctx);

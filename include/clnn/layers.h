@@ -162,12 +162,25 @@ typedef enum clnn_reduction {
  * class in [0, C), which is then dropped. A label outside [0, C) that is not
  * ignore_index still makes its row NaN (and MEAN's divisor, with class
  * weights). Σ w is summed in a fixed order, so the bits stay deterministic.
- * Set up with clnn_label_weights_init: no tensors, ignore_index -100. */
+ * label_smoothing eps in [0, 1) (the losses of log p_y in clnn/losses.h:
+ * focal, Poly-1, squentropy, the robust losses and the encouraging loss;
+ * the others refuse a nonzero eps, and cross-entropy takes its own option)
+ * gives the expected loss over the smoothed label distribution
+ * (1 − eps)·onehot(y) + eps/C:
+ *   loss_i = (1 − eps)·loss_i(y_i) + (eps/C)·Σ_j loss_i(j),
+ * loss_i(j) the row's loss had its label been j (alpha_j for focal's α).
+ * It is PyTorch's label_smoothing for cross-entropy and PolyLoss's for
+ * Poly-1 (CE and 1 − p_t on the smoothed target); the row weight w_i stays
+ * the label's (PyTorch's cross-entropy weighs each class's smoothing term
+ * by that class's weight instead).
+ * Set up with clnn_label_weights_init: no tensors, ignore_index -100, no
+ * smoothing. */
 typedef struct clnn_label_weights {
     size_t size;                      /* sizeof(clnn_label_weights), set by the _init */
     const clnn_tensor *row_weights;   /* NULL or fp32 with N elements (per-sample weights) */
     const clnn_tensor *class_weights; /* NULL or fp32 with C elements (PyTorch's weight=) */
     int32_t ignore_index;             /* label value whose rows count nothing */
+    float label_smoothing;            /* eps in [0, 1); 0 (the default) is none */
 } clnn_label_weights;
 
 CLNN_API void clnn_label_weights_init(clnn_label_weights *w);

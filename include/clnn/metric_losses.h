@@ -169,7 +169,9 @@ CLNN_API clnn_status clnn_soft_jaccard_loss(clnn_context *ctx, const clnn_tensor
  * The loss has one term per class (per_sample 0) or per sample and class
  * (per_sample 1, sample-major): MEAN averages them (smp's and MONAI's
  * reduction), SUM adds them, NONE writes them (C or N·C elements).
- * dlogits has logits' shape. Workspaces of three times the logits' size. */
+ * use_ignore_index (labels only): a position whose label is ignore_index
+ * counts in no sum (its p and t are 0, smp's ignore_index) and gets a zero
+ * gradient. dlogits has logits' shape. Workspaces of three times the logits' size. */
 typedef enum clnn_overlap_activation {
     CLNN_OVERLAP_SOFTMAX = 0,
     CLNN_OVERLAP_SIGMOID = 1
@@ -184,6 +186,8 @@ typedef struct clnn_class_overlap_options {
     int skip_empty;                     /* 0 (default) or 1, above */
     float smooth;                       /* finite, >= 0; default 0 (smp's smooth; MONAI adds 1e-5) */
     clnn_reduction reduction;           /* default MEAN */
+    int use_ignore_index;               /* 0 (default) or 1: labels equal to ignore_index drop their position */
+    int32_t ignore_index;               /* default -100 (any value; may be a class in [0, C)) */
 } clnn_class_overlap_options;
 
 CLNN_API void clnn_class_overlap_options_init(clnn_class_overlap_options *opt);

@@ -408,6 +408,7 @@ class clnn_label_weights(C.Structure):
         ('row_weights', C.c_void_p),
         ('class_weights', C.c_void_p),
         ('ignore_index', C.c_int32),
+        ('label_smoothing', C.c_float),
     ]
 
 class clnn_cross_entropy_options(C.Structure):
@@ -527,6 +528,8 @@ class clnn_class_overlap_options(C.Structure):
         ('skip_empty', C.c_int),
         ('smooth', C.c_float),
         ('reduction', C.c_int),
+        ('use_ignore_index', C.c_int),
+        ('ignore_index', C.c_int32),
     ]
 
 class clnn_amp_options(C.Structure):

@@ -4,7 +4,7 @@
 void clnn_label_weights_init(clnn_label_weights *w)
 {
     if (!w) return;
-    *w = (clnn_label_weights){sizeof *w, NULL, NULL, -100};
+    *w = (clnn_label_weights){sizeof *w, NULL, NULL, -100, 0.0f};
 }
 
 /* An optional fp32 weight tensor of exactly n elements. */
@@ -19,14 +19,19 @@ static clnn_status check_weight_tensor(clnn_context *ctx, const char *fn, const 
 }
 
 clnn_status clnn__check_label_weights(clnn_context *ctx, const char *fn, const clnn_label_weights *w, int has_labels,
-                                      const char *what, size_t rows, size_t classes, clnn_label_weights *out,
-                                      int *given)
+                                      int smoothing, const char *what, size_t rows, size_t classes,
+                                      clnn_label_weights *out, int *given)
 {
     *given = w != NULL;
     clnn_label_weights_init(out);
     if (!w) return CLNN_OK;
     TRY(clnn__options_copy(ctx, fn, "weights", out, sizeof *out, w));
     CHECK_ARG(ctx, has_labels || !out->class_weights, "%s: class_weights need labels, and %s", fn, what);
+    const float eps = out->label_smoothing;
+    CHECK_ARG(ctx, smoothing || eps == 0.0f, "%s: label_smoothing %g: this loss offers none (0 only)", fn,
+              (double)eps);
+    CHECK_ARG(ctx, clnn__is_finite(eps) && eps >= 0.0f && eps < 1.0f, "%s: label_smoothing %g is not in [0, 1)", fn,
+              (double)eps);
     TRY(check_weight_tensor(ctx, fn, "row_weights", out->row_weights, rows, "row"));
     return check_weight_tensor(ctx, fn, "class_weights", out->class_weights, classes, "class");
 }

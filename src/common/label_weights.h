@@ -20,10 +20,11 @@ typedef struct clnn__row_weights {
 /* Copies *w (NULL: unweighted, *out the defaults and *given 0) over the defaults
  * into *out and checks it: each tensor is fp32 in ctx with `rows`
  * (row_weights) or `classes` (class_weights) elements; class weights need
- * labels (has_labels; `what` says why there are none). */
+ * labels (has_labels; `what` says why there are none); a nonzero
+ * label_smoothing needs `smoothing` (the loss offers it). */
 clnn_status clnn__check_label_weights(clnn_context *ctx, const char *fn, const clnn_label_weights *w, int has_labels,
-                                      const char *what, size_t rows, size_t classes, clnn_label_weights *out,
-                                      int *given);
+                                      int smoothing, const char *what, size_t rows, size_t classes,
+                                      clnn_label_weights *out, int *given);
 
 /* The weighting of a call: with w (checked; NULL: unweighted, rw->arg is
  * stand_in) one label_row_weights launch over `rows` rows (labels NULL:

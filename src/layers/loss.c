@@ -126,7 +126,8 @@ static clnn_status ce_weights(clnn_context *ctx, const char *fn, const clnn_cros
 {
     const clnn_label_weights given = {sizeof given, opt->row_weights, opt->class_weights, opt->ignore_index};
     int any;
-    return clnn__check_label_weights(ctx, fn, &given, has_labels, "soft targets have none", rows, cols, w, &any);
+    return clnn__check_label_weights(ctx, fn, &given, has_labels, 0, "soft targets have none", rows, cols, w,
+                                     &any);
 }
 
 /* The launch of cross-entropy with labels on [rows, cols] logits (checked). */

@@ -32,7 +32,8 @@ static void exercise_classes(clnn__exercise *b, const clnn__tunable *t, const si
     }
 }
 
-/* overlap_*: P0 samples of P1 elements; overlap_onehot: logits [1, 2, n/2] (n = P0 x P1); box_iou: P0 x P1 boxes; madl: P0 x P1
+/* overlap_*: P0 samples of P1 elements; overlap_onehot and overlap_zero_ignored: logits [1, 2, n/2] (n = P0 x P1),
+ * label 1 ignored by the second; box_iou: P0 x P1 boxes; madl: P0 x P1
  * elements. */
 static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
 {
@@ -44,10 +45,14 @@ static clnn_status exercise_metric(clnn_context *ctx, const clnn__tunable *t, co
         clnn_tensor *q = EX_UNIFORM(&b, 0.0f, 1.0f, problem[0], problem[1]);
         EX_STEP(&b, clnn_soft_dice_loss(ctx, p, q, 0, 1.0f, CLNN_REDUCE_MEAN, EX_RAND(&b, 1),
                                         EX_RAND(&b, problem[0], problem[1])));
-    } else if (t == &clnn__tune_metric_overlap_onehot) { /* logits [1, 2, n/2] with labels */
+    } else if (t == &clnn__tune_metric_overlap_onehot || t == &clnn__tune_metric_overlap_ignore) {
         size_t half = n / 2 ? n / 2 : 1;
+        clnn_class_overlap_options o;
+        clnn_class_overlap_options_init(&o);
+        o.use_ignore_index = t == &clnn__tune_metric_overlap_ignore;
+        o.ignore_index = 1;
         EX_STEP(&b, clnn_class_overlap_loss(ctx, EX_RAND(&b, 1, 2, half), clnn__exercise_ints(&b, half, 2, 1), NULL,
-                                            NULL, EX_RAND(&b, 1), NULL));
+                                            &o, EX_RAND(&b, 1), EX_RAND(&b, 1, 2, half)));
     } else if (t == &clnn__tune_metric_box_iou) {
         clnn_tensor *p = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4), *q = EX_UNIFORM(&b, 0.0f, 1.0f, n, 4);
         EX_STEP(&b, clnn_diou_loss(ctx, p, q, CLNN_REDUCE_MEAN, EX_RAND(&b, 1), EX_RAND(&b, n, 4)));
@@ -81,7 +86,7 @@ clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tens
                 "%s: %zu rows x %zu classes: more than 2^32 - 1 pairs (or 2^31 classes)", fn, n, c);
     clnn_label_weights lw;
     int weighted;
-    TRY(clnn__check_label_weights(ctx, fn, weights, 1, "", n, c, &lw, &weighted));
+    TRY(clnn__check_label_weights(ctx, fn, weights, 1, 0, "", n, c, &lw, &weighted));
     const clnn__loss_red red = {reduction, n, "row"};
     const clnn_tensor *in[5] = {x, w, labels, lw.row_weights, lw.class_weights};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dx, "dx", x, "x"}, {dw, "dw", w, "w"}};

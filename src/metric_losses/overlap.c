@@ -110,7 +110,7 @@ clnn_status clnn_soft_jaccard_loss(clnn_context *ctx, const clnn_tensor *probs, 
 void clnn_class_overlap_options_init(clnn_class_overlap_options *opt)
 {
     if (!opt) return;
-    *opt = (clnn_class_overlap_options){sizeof *opt, 0, 0, CLNN_OVERLAP_SOFTMAX, 0, 0, 0.0f, CLNN_REDUCE_MEAN};
+    *opt = (clnn_class_overlap_options){sizeof *opt, 0, 0, CLNN_OVERLAP_SOFTMAX, 0, 0, 0.0f, CLNN_REDUCE_MEAN, 0, -100};
 }
 
 /* The workspaces of a call from logits: probabilities, one-hot targets
@@ -153,6 +153,9 @@ static clnn_status check_class_overlap(clnn_context *ctx, const char *fn, const 
               opt->skip_empty);
     CHECK_ARG(ctx, clnn__is_finite(opt->smooth) && opt->smooth >= 0.0f, "%s: smooth %g is not finite and >= 0", fn,
               (double)opt->smooth);
+    CHECK_ARG(ctx, opt->use_ignore_index == 0 || opt->use_ignore_index == 1, "%s: use_ignore_index %d is not 0 or 1",
+              fn, opt->use_ignore_index);
+    CHECK_ARG(ctx, !opt->use_ignore_index || labels, "%s: use_ignore_index needs labels (targets were given)", fn);
     TRY(clnn__check_reduction(ctx, fn, opt->reduction));
     TRY(clnn__check_f32(ctx, fn, "logits", logits, 0));
     TRY(clnn__check_count32(ctx, fn, "logits", logits));
@@ -183,6 +186,19 @@ static clnn_status onehot(clnn_context *ctx, const char *fn, const clnn_tensor *
     return clnn__run(ctx, fn, &clnn__tune_metric_overlap_onehot, problem, 5, args);
 }
 
+/* x = 0 at the positions of [N, C, S] whose label is ignore_index. */
+static clnn_status zero_ignored(clnn_context *ctx, const char *fn, const clnn_tensor *labels, size_t classes,
+                                size_t positions, int32_t ignore_index, clnn_tensor *x)
+{
+    cl_uint count = (cl_uint)x->count;
+    cl_uint4 len = clnn__divisor((cl_uint)positions), nclasses = clnn__divisor((cl_uint)classes);
+    cl_int ignore = ignore_index;
+    clnn__karg args[] = {KARG_BUF(x->buffer), KARG_BUF(labels->buffer), KARG(count), KARG(len), KARG(nclasses),
+                         KARG(ignore)};
+    size_t problem[2] = {x->count, 1};
+    return clnn__run(ctx, fn, &clnn__tune_metric_overlap_ignore, problem, 6, args);
+}
+
 clnn_status clnn_class_overlap_loss(clnn_context *ctx, const clnn_tensor *logits, const clnn_tensor *labels,
                                     const clnn_tensor *targets, const clnn_class_overlap_options *opt,
                                     clnn_tensor *loss, clnn_tensor *dlogits)
@@ -198,6 +214,10 @@ clnn_status clnn_class_overlap_loss(clnn_context *ctx, const clnn_tensor *logits
     clnn_status st = softmax ? clnn_softmax_dim_forward(ctx, logits, 1, w.p)
                              : clnn_activation_forward(ctx, logits, CLNN_ACT_SIGMOID, 0.0f, w.p);
     if (st == CLNN_OK && labels) st = onehot(ctx, fn, labels, classes, positions, w.t);
+    const int ignore = opt->use_ignore_index;
+    /* ignored positions: p and t 0 (softmax's backward then gives 0 there from dp = 0) */
+    if (st == CLNN_OK && ignore) st = zero_ignored(ctx, fn, labels, classes, positions, opt->ignore_index, w.p);
+    if (st == CLNN_OK && ignore) st = zero_ignored(ctx, fn, labels, classes, positions, opt->ignore_index, w.t);
     const clnn_tensor *t = labels ? w.t : targets;
     /* per class: N runs of S at a stride of C·S; per sample and class: blocks of S */
     const overlap_layout at = opt->per_sample ? (overlap_layout){n * classes, positions, 1, 0}
@@ -206,6 +226,8 @@ clnn_status clnn_class_overlap_loss(clnn_context *ctx, const clnn_tensor *logits
     if (st == CLNN_OK)
         st = overlap_run(ctx, fn, w.p->buffer, t->buffer, logits->count, &at, kind, opt->smooth, opt->skip_empty,
                          opt->reduction, loss, dlogits ? w.dp->buffer : NULL);
+    if (st == CLNN_OK && dlogits && ignore)
+        st = zero_ignored(ctx, fn, labels, classes, positions, opt->ignore_index, w.dp);
     if (st == CLNN_OK && dlogits)
         st = softmax ? clnn_softmax_dim_backward(ctx, w.p, w.dp, 1, dlogits)
                      : clnn_activation_backward(ctx, logits, w.dp, CLNN_ACT_SIGMOID, 0.0f, dlogits);

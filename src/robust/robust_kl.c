@@ -24,7 +24,7 @@ clnn_status clnn_robust_kl_loss(clnn_context *ctx, const clnn_tensor *logits, co
               (double)lambda);
     clnn_label_weights w;
     int given;
-    TRY(clnn__check_label_weights(ctx, fn, weights, 1, "", rows, cols, &w, &given));
+    TRY(clnn__check_label_weights(ctx, fn, weights, 1, 0, "", rows, cols, &w, &given));
     const clnn__loss_red red = {reduction, rows, "row"};
     const clnn_tensor *in[] = {logits, logits_adv, labels, w.row_weights, w.class_weights};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL},
