@@ -49,6 +49,31 @@ static inline float direct_sq_distance(__global const float *x, __global const f
  * rows too, where p_y rounds to 1 and 1 - p_y would round to 0 (the gradient
  * of such a row then still points the right way). */
 static inline float softplus(const float t) { return fmax(t, 0.0f) + log1p(exp(-fabs(t))); }
+
+/* Label smoothing eps on a row of logits z (the label's zy, zsum = sum_j z_j
+ * with zy in it): the cross-entropy against (1 - eps) onehot + eps/C is
+ * softplus(t) + eps (zy - zsum / C), and its gradient wrt z_j is
+ * p_j - [j = y] + eps ([j = y] - 1/C). eps = 0 keeps the unsmoothed bits. */
+static inline float smoothed_value(const float sp, const float eps, const float zy, const float zsum, const uint cols)
+{
+    return eps != 0.0f ? sp + eps * (zy - zsum / (float)cols) : sp;
+}
+static inline float smoothed_dz(const float g, const float eps, const int is_label, const uint cols)
+{
+    return eps != 0.0f ? g + eps * ((is_label ? 1.0f : 0.0f) - 1.0f / (float)cols) : g;
+}
+
+/* z[off + y] = -INF after the row's sum with the label in it (every barrier
+ * reached by the whole group). */
+static inline float row_sum_then_drop_label(__global float *z, const uint y, const uint cols, const uint lanes,
+                                            __local rowstat *scratch)
+{
+    const rowstat r = row_reduce(ROW_SUM, z, z, cols, 0.0f, lanes, scratch);
+    barrier(CLK_GLOBAL_MEM_FENCE); /* every read of z[y] precedes its overwriting */
+    if (get_local_id(0) == 0) z[y] = -INFINITY;
+    barrier(CLK_GLOBAL_MEM_FENCE);
+    return r.a;
+}
 static inline float sigmoid(const float t)
 {
     const float e = exp(-fabs(t));
@@ -57,8 +82,10 @@ static inline float sigmoid(const float t)
 
 /* Harmonic loss of each row. In: s = Xc·Wcᵀ of the centred inputs xc, wc and
  * their squared row norms nx, nw. d2_ij = max(sq_ij, 0) + eps overwrites s;
- * z_ij = -(n/2) log d2_ij, loss = lse(z) - z_label. Gradient:
- *   A_ij = scale n (p_ij - [j == label]) / d2_ij   (into z),   coef[row] = sum_j A_ij
+ * z_ij = -(n/2) log d2_ij, loss = lse(z) - z_label (with label smoothing
+ * eps: smoothed_value). Gradient:
+ *   A_ij = scale n (p_ij - q_ij) / d2_ij   (into z),   coef[row] = sum_j A_ij,
+ *   q = (1 - eps) onehot(label) + eps/C
  * (dx_i = sum_j A_ij (w_j - x_i) = (A·Wc)_i - coef_i xc_i). A label outside
  * [0, cols) gives a NaN loss and row. */
 __kernel void harmonic_rows(__global float *partial, __global float *coef, __global float *s, __global float *z,
@@ -66,7 +93,7 @@ __kernel void harmonic_rows(__global float *partial, __global float *coef, __glo
                             __global const float *nw, __global const int *labels, const uint cols, const uint dim,
                             const uint lanes, const float expo, const float eps, const float scale,
                             __global const float *wbuf, const int weighted, const int ignore_index,
-                            const int want_grad, __local rowstat *scratch)
+                            const int want_grad, const float smoothing, __local rowstat *scratch)
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     const size_t off = (size_t)row * cols;
@@ -81,17 +108,18 @@ __kernel void harmonic_rows(__global float *partial, __global float *coef, __glo
             sq = direct_sq_distance(xc + (size_t)row * dim, wc + (size_t)j * dim, dim);
         const float d2 = fmax(sq, 0.0f) + eps;
         s[off + j] = d2;
-        z[off + j] = j == y ? -INFINITY : -0.5f * expo * log(d2);
+        z[off + j] = -0.5f * expo * log(d2);
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
+    const float zsum = row_sum_then_drop_label(z + off, y, cols, lanes, scratch);
     const rowstat r = row_reduce(ROW_LSE, z + off, z + off, cols, 0.0f, lanes, scratch);
     const float d2y = s[off + y], zy = -0.5f * expo * log(d2y);
     const float t = (r.m + log(r.s)) - zy, lse = zy + softplus(t);
-    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, softplus(t));
+    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, smoothed_value(softplus(t), smoothing, zy, zsum, cols));
     barrier(CLK_GLOBAL_MEM_FENCE); /* the reads of z precede its overwriting */
     const float gs = row_grad_scale(rw, invalid);
     for (uint j = lid; want_grad && j < cols; j += nloc) {
-        const float a = j == y ? -sigmoid(t) / d2y : exp(z[off + j] - lse) / s[off + j];
+        const float a = smoothed_dz(j == y ? -sigmoid(t) : exp(z[off + j] - lse), smoothing, j == y, cols) / s[off + j];
         z[off + j] = row_weighted_grad1(rw, gs, expo * a);
     }
     barrier(CLK_GLOBAL_MEM_FENCE);
@@ -127,7 +155,8 @@ static inline float margin_phi(const int kind, const float c, const float m, con
 /* Margin losses of each row. In: s = X·Wᵀ, the norms nx, nw, and for AdaFace
  * stats = {mu, sigma} (already updated by ada_stats). c_ij = s_ij / (max(nx_i,
  * eps) max(nw_j, eps)); logits sc·c, the label's sc·phi(c). Gradient, with
- * g_ij = scale sc (p_ij - [j == label]) (dphi at the label):
+ * g_ij = scale sc (p_ij - q_ij) (dphi at the label; q as for harmonic_rows,
+ * and the value smoothed_value):
  *   A_ij = g_ij / (max(nx_i, eps) max(nw_j, eps))              (into z)
  *   coef[row] = sum_j A_ij s_ij / nx_i^2  (0 where nx_i <= eps: no projection)
  * and, for dw (want_dw), s_ij <- A_ij s_ij / nw_j^2 (0 where nw_j <= eps), whose
@@ -137,7 +166,7 @@ __kernel void margin_rows(__global float *partial, __global float *coef, __globa
                           __global const float *stats, const uint cols, const uint lanes, const int kind,
                           const float sc, const float m, const int easy, const float h, const float scale,
                           __global const float *wbuf, const int weighted, const int ignore_index,
-                          const int want_grad, const int want_dw, __local rowstat *scratch)
+                          const int want_grad, const int want_dw, const float smoothing, __local rowstat *scratch)
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     const size_t off = (size_t)row * cols;
@@ -154,15 +183,17 @@ __kernel void margin_rows(__global float *partial, __global float *coef, __globa
     float dphi;
     const float zy = sc * margin_phi(kind, s[off + y] * rx / fmax(nw[y], NORM_EPS), m, easy, g, &dphi);
     for (uint j = lid; j < cols; j += nloc)
-        z[off + j] = j == y ? -INFINITY : sc * (s[off + j] * rx / fmax(nw[j], NORM_EPS));
+        z[off + j] = j == y ? zy : sc * (s[off + j] * rx / fmax(nw[j], NORM_EPS));
     barrier(CLK_GLOBAL_MEM_FENCE);
+    const float zsum = row_sum_then_drop_label(z + off, y, cols, lanes, scratch);
     const rowstat r = row_reduce(ROW_LSE, z + off, z + off, cols, 0.0f, lanes, scratch);
     const float t = (r.m + log(r.s)) - zy, lse = zy + softplus(t);
-    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, softplus(t));
+    if (lid == 0) partial[row] = row_weighted_value(rw, invalid, smoothed_value(softplus(t), smoothing, zy, zsum, cols));
     barrier(CLK_GLOBAL_MEM_FENCE);
     const float gs = row_grad_scale(rw, invalid);
     for (uint j = lid; want_grad && j < cols; j += nloc) {
-        const float gj = j == y ? -sc * sigmoid(t) * dphi : sc * exp(z[off + j] - lse);
+        const float gj = sc * smoothed_dz(j == y ? -sigmoid(t) : exp(z[off + j] - lse), smoothing, j == y, cols) *
+                         (j == y ? dphi : 1.0f);
         z[off + j] = row_weighted_grad1(rw, gs, gj * rx / fmax(nw[j], NORM_EPS));
     }
     barrier(CLK_GLOBAL_MEM_FENCE);

@@ -35,15 +35,17 @@ typedef struct embed_ref {
     double *x, *w, *g;
     int32_t *labels;
     clnn_margin_options opt;
+    double smoothing; /* label smoothing of the reference rows */
 } embed_ref;
 
 static double embed_row(const embed_ref *r, size_t i)
 {
     const embed_case *k = r->k;
     if (k->op == E_HARMONIC)
-        return ref_harmonic_row(r->x + i * k->d, r->w, k->c, k->d, r->labels[i], HARMONIC_N, HARMONIC_EPS);
+        return ref_harmonic_row(r->x + i * k->d, r->w, k->c, k->d, r->labels[i], HARMONIC_N, HARMONIC_EPS,
+                                r->smoothing);
     return ref_margin_row(r->x + i * k->d, r->w, k->c, k->d, r->labels[i], (int)r->opt.kind, r->opt.scale,
-                          r->opt.margin, r->opt.easy_margin, r->g[i]);
+                          r->opt.margin, r->opt.easy_margin, r->g[i], r->smoothing);
 }
 
 static double embed_total(const embed_ref *r)
@@ -215,8 +217,9 @@ static void check_embed(clnn_context *ctx, const embed_case *k)
  * finite: it enters the gradient GEMMs with zero coefficients); the
  * reference keeps the row's class and weighs it 0. The loss against the
  * weighted reference rows (MEAN: over Σw), dx and dw against its central
- * differences, the ignored rows' dx exactly 0. */
-static void check_embed_weighted(clnn_context *ctx, int op, clnn_reduction red)
+ * differences, the ignored rows' dx exactly 0. With label smoothing ls the
+ * reference rows are the cross-entropy against the smoothed labels. */
+static void check_embed_weighted(clnn_context *ctx, int op, clnn_reduction red, float ls)
 {
     const embed_case k = {op, 9, 7, 5, red, 0, 1};
     const size_t n = k.n, c = k.c, d = k.d;
@@ -244,6 +247,8 @@ static void check_embed_weighted(clnn_context *ctx, int op, clnn_reduction red)
     clnn_label_weights_init(&lw);
     lw.row_weights = trw;
     lw.class_weights = tcw;
+    lw.label_smoothing = ls;
+    r.smoothing = ls;
     if (op == E_HARMONIC) {
         CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, (float)HARMONIC_N, (float)HARMONIC_EPS, &lw, red, loss, dx,
                                          dw));
@@ -254,8 +259,8 @@ static void check_embed_weighted(clnn_context *ctx, int op, clnn_reduction red)
     }
     float value = read_scalar(ctx, loss), *gx = test_download(ctx, dx), *gw = test_download(ctx, dw);
     char what[96];
-    snprintf(what, sizeof what, "%s %zux%zu d %zu %s, label weights", embed_names[op], n, c, d,
-             red == CLNN_REDUCE_MEAN ? "mean" : "sum");
+    snprintf(what, sizeof what, "%s %zux%zu d %zu %s, label weights, smoothing %g", embed_names[op], n, c, d,
+             red == CLNN_REDUCE_MEAN ? "mean" : "sum", (double)ls);
     const double scale = red == CLNN_REDUCE_MEAN ? 1.0 / sum_w : 1.0;
     double want = 0.0, mag = 0.0;
     for (size_t i = 0; i < n; i++) {
@@ -329,7 +334,7 @@ static void check_embed_special(clnn_context *ctx)
     CHECK_OK(ctx, clnn_tensor_upload(tx, x, sizeof x));
     CHECK_OK(ctx, clnn_harmonic_loss(ctx, tx, tw, tl, 3.0f, 1e-12f, NULL, CLNN_REDUCE_SUM, loss, dx, NULL));
     double want = 0.0;
-    for (size_t i = 0; i < n; i++) want += ref_harmonic_row(xd + i * d, wd, c, d, labels[i], 3.0, 1e-12);
+    for (size_t i = 0; i < n; i++) want += ref_harmonic_row(xd + i * d, wd, c, d, labels[i], 3.0, 1e-12, 0.0);
     float got = read_scalar(ctx, loss);
     g = test_download(ctx, dx);
     int finite = 1;
@@ -462,7 +467,10 @@ int main(void)
         }
     }
     check_embed_special(ctx);
-    for (int op = 0; op < N_EMBED; op++) check_embed_weighted(ctx, op, op % 2 ? MEAN : SUM);
+    for (int op = 0; op < N_EMBED; op++) {
+        check_embed_weighted(ctx, op, op % 2 ? MEAN : SUM, 0.0f);
+        check_embed_weighted(ctx, op, op % 2 ? SUM : MEAN, 0.1f);
+    }
 
     /* NONE: every loss once on the simulator (batch 1 for the harmonic loss,
      * several rows and a prime number of classes for the margin losses); more

@@ -164,7 +164,9 @@ typedef enum clnn_reduction {
  * weights). Σ w is summed in a fixed order, so the bits stay deterministic.
  * label_smoothing eps in [0, 1) (the losses of log p_y in clnn/losses.h:
  * focal, Poly-1, squentropy, the robust losses and the encouraging loss;
- * the others refuse a nonzero eps, and cross-entropy takes its own option)
+ * the harmonic and margin losses of clnn/metric_losses.h; ASL, the
+ * spherical Z-loss, ELR and the robust KL refuse a nonzero eps, and
+ * cross-entropy takes its own option)
  * gives the expected loss over the smoothed label distribution
  * (1 − eps)·onehot(y) + eps/C:
  *   loss_i = (1 − eps)·loss_i(y_i) + (eps/C)·Σ_j loss_i(j),

@@ -57,7 +57,8 @@ extern "C" {
  * weights: clnn_label_weights (clnn/layers.h; NULL: none): row i's value
  * and its row of A are scaled by w_i, MEAN divides by Σw; an ignored row
  * gives 0, but its x must be finite (it enters the GEMMs with A's zero
- * row). */
+ * row). Its label_smoothing ε makes the loss the cross-entropy of z against
+ * (1 − ε)·onehot + ε/C (A's p_ij − [j = y] becomes p_ij − q_ij). */
 CLNN_API clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const clnn_tensor *w,
                                         const clnn_tensor *labels, float exponent, float eps,
                                         const clnn_label_weights *weights, clnn_reduction reduction,
@@ -80,8 +81,9 @@ typedef struct clnn_margin_options {
     float h;         /* AdaFace only: h > 0, finite (paper 0.333) */
     float momentum;  /* AdaFace only: EMA weight of the batch statistics, in [0, 1] (paper 0.01) */
     clnn_reduction reduction;
-    /* per-row and class weights and ignore_index (clnn_label_weights,
-     * clnn/layers.h; NULL: none), as clnn_harmonic_loss takes them.
+    /* per-row and class weights, ignore_index and label smoothing
+     * (clnn_label_weights, clnn/layers.h; NULL: none), as clnn_harmonic_loss
+     * takes them (smoothing applies to the margin logits).
      * AdaFace's batch norm statistics still count every row. */
     const clnn_label_weights *weights;
 } clnn_margin_options;

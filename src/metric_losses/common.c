@@ -86,7 +86,7 @@ clnn_status clnn__embed_check(clnn_context *ctx, const char *fn, const clnn_tens
                 "%s: %zu rows x %zu classes: more than 2^32 - 1 pairs (or 2^31 classes)", fn, n, c);
     clnn_label_weights lw;
     int weighted;
-    TRY(clnn__check_label_weights(ctx, fn, weights, 1, 0, "", n, c, &lw, &weighted));
+    TRY(clnn__check_label_weights(ctx, fn, weights, 1, 1, "", n, c, &lw, &weighted));
     const clnn__loss_red red = {reduction, n, "row"};
     const clnn_tensor *in[5] = {x, w, labels, lw.row_weights, lw.class_weights};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dx, "dx", x, "x"}, {dw, "dw", w, "w"}};

@@ -39,7 +39,7 @@ clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const cl
                              KARG_BUF(labels->buffer), KARG(ncols), KARG(dim),       KARG(lanes),
                              KARG(exponent),      KARG(eps),        KARG(e.scale),   KARG_BUF(e.rw.arg),
                              KARG(e.rw.weighted), KARG(e.rw.ignore_index),      KARG(want_grad),
-                             KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+                             KARG(e.weights.label_smoothing), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {e.n, e.c};
         st = clnn__run(ctx, fn, &clnn__tune_metric_harmonic_rows, problem, sizeof args / sizeof args[0], args);
     }

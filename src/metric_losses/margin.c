@@ -90,7 +90,7 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
                              KARG_BUF(stats),     KARG(ncols),      KARG(lanes),     KARG(kind),
                              KARG(s),             KARG(m),          KARG(easy),      KARG(h),
                              KARG(e.scale),       KARG_BUF(e.rw.arg), KARG(e.rw.weighted), KARG(e.rw.ignore_index),
-                             KARG(want_grad),     KARG(want_dw),
+                             KARG(want_grad),     KARG(want_dw),         KARG(e.weights.label_smoothing),
                              KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {e.n, e.c};
         st = clnn__run(ctx, fn, &clnn__tune_metric_margin_rows, problem, sizeof args / sizeof args[0], args);

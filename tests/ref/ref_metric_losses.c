@@ -24,7 +24,18 @@ static double cross_entropy(const double *z, size_t c, int label)
     return m == 0.0 ? log1p(s) : m + log(exp(-m) + s);
 }
 
-double ref_harmonic_row(const double *x, const double *w, size_t c, size_t d, int label, double n, double eps)
+/* −Σ_j q_j log softmax(z)_j for the smoothed labels q = (1 − ls)·onehot +
+ * ls/C: the expected cross-entropy over labels drawn from q. */
+static double smoothed_cross_entropy(const double *z, size_t c, int label, double ls)
+{
+    if (ls == 0.0) return cross_entropy(z, c, label);
+    double others = 0.0;
+    for (size_t j = 0; j < c; j++) others += cross_entropy(z, c, (int)j);
+    return (1.0 - ls) * cross_entropy(z, c, label) + ls / (double)c * others;
+}
+
+double ref_harmonic_row(const double *x, const double *w, size_t c, size_t d, int label, double n, double eps,
+                        double ls)
 {
     double *z = malloc(c * sizeof *z);
     if (!z) return NAN;
@@ -33,7 +44,7 @@ double ref_harmonic_row(const double *x, const double *w, size_t c, size_t d, in
         for (size_t k = 0; k < d; k++) sq += (x[k] - w[j * d + k]) * (x[k] - w[j * d + k]);
         z[j] = log(pow(sq + eps, -0.5 * n)); /* log of d^(-n), the harmonic max's weight */
     }
-    double loss = cross_entropy(z, c, label);
+    double loss = smoothed_cross_entropy(z, c, label, ls);
     free(z);
     return loss;
 }
@@ -60,7 +71,7 @@ static double margin_target(int kind, double c, double m, int easy, double g)
 }
 
 double ref_margin_row(const double *x, const double *w, size_t c, size_t d, int label, int kind, double s, double m,
-                      int easy, double g)
+                      int easy, double g, double ls)
 {
     double *z = malloc(c * sizeof *z);
     if (!z) return NAN;
@@ -70,7 +81,7 @@ double ref_margin_row(const double *x, const double *w, size_t c, size_t d, int 
         for (size_t k = 0; k < d; k++) dot += (x[k] / nx) * (w[j * d + k] / nw);
         z[j] = s * ((int)j == label ? margin_target(kind, dot, m, easy, g) : dot);
     }
-    double loss = cross_entropy(z, c, label);
+    double loss = smoothed_cross_entropy(z, c, label, ls);
     free(z);
     return loss;
 }

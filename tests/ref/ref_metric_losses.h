@@ -7,14 +7,17 @@
 #include <stddef.h>
 
 /* Harmonic loss of one sample: x [d], w [c, d] (row-major), distances taken
- * directly as Σ (x − w)², p_j ∝ (d_j² + eps)^(−n/2); returns −log p_label. */
-double ref_harmonic_row(const double *x, const double *w, size_t c, size_t d, int label, double n, double eps);
+ * directly as Σ (x − w)², p_j ∝ (d_j² + eps)^(−n/2); returns −log p_label,
+ * or with label smoothing ls > 0 the cross-entropy against (1 − ls)·onehot +
+ * ls/C (so does ref_margin_row). */
+double ref_harmonic_row(const double *x, const double *w, size_t c, size_t d, int label, double n, double eps,
+                        double ls);
 
 /* Margin loss of one sample (kind 0 CosFace, 1 ArcFace, 2 AdaFace), x [d], w
  * [c, d]: cross-entropy of s·cos θ_j with the label's margin; g is AdaFace's
  * ĝ for this sample (ignored by the other kinds). */
 double ref_margin_row(const double *x, const double *w, size_t c, size_t d, int label, int kind, double s, double m,
-                      int easy, double g);
+                      int easy, double g, double ls);
 /* AdaFace: moves stats {μ, σ} towards the batch mean and standard deviation
  * (divisor n − 1, 0 for n = 1) of clip(norms, 1e-3, 100). */
 void ref_adaface_stats(const double *norms, size_t n, double momentum, double stats[2]);
