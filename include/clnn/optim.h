@@ -120,7 +120,11 @@ CLNN_API clnn_status clnn_ademamix_beta3_at(float beta1, float beta3, unsigned l
  * every group with the per-tensor arithmetic of clnn_optim_step (the same
  * kernel variant and arguments: the same bits) but launches up to 8
  * tensors of one group and variant together (multi-tensor apply;
- * docs/design.md "Optimizer object and multi-tensor apply"). AdEMAMix is not supported here. */
+ * docs/design.md "Optimizer object and multi-tensor apply"). With
+ * defaults->kind CLNN_OPTIM_ADEMAMIX every parameter also gets its slow EMA
+ * m2 (zeroed) and steps as clnn_ademamix_step; each group's alpha and beta3
+ * are 2 and 0.9999 until clnn_optimizer_set_ademamix sets them (every step,
+ * from the warm-up schedulers above). */
 typedef struct clnn_optimizer_state clnn_optimizer_state;
 
 /* clnn_optimizer_create flags */
@@ -163,6 +167,10 @@ CLNN_API clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const c
 CLNN_API clnn_status clnn_optimizer_step(clnn_optimizer_state *opt, size_t nregs, const clnn_reg *regs);
 /* Group `group`'s learning rate from now on (schedulers); lr finite, >= 0. */
 CLNN_API clnn_status clnn_optimizer_set_lr(clnn_optimizer_state *opt, size_t group, float lr);
+/* AdEMAMix objects: group `group`'s alpha (finite, >= 0) and beta3 (in
+ * [0, 1)) from now on, e.g. clnn_ademamix_alpha_at / _beta3_at of the next
+ * step. Refused for the other kinds. */
+CLNN_API clnn_status clnn_optimizer_set_ademamix(clnn_optimizer_state *opt, size_t group, float alpha, float beta3);
 /* The hyper-parameters group `group` steps with (its overrides over the
  * defaults; out->step: its next step, counter + 1). */
 CLNN_API clnn_status clnn_optimizer_group_options(const clnn_optimizer_state *opt, size_t group,
@@ -176,7 +184,8 @@ CLNN_API clnn_status clnn_optimizer_set_step(clnn_optimizer_state *opt, size_t g
 typedef enum clnn_optim_buffer {
     CLNN_OPTIM_BUF_M = 0,    /* momentum buffer (SGD with momentum) or first moment (Adam/AdamW) */
     CLNN_OPTIM_BUF_V = 1,    /* second moment (Adam/AdamW) */
-    CLNN_OPTIM_BUF_VMAX = 2  /* AMSGrad's running maximum of v (CLNN_OPTIMIZER_AMSGRAD) */
+    CLNN_OPTIM_BUF_VMAX = 2, /* AMSGrad's running maximum of v (CLNN_OPTIMIZER_AMSGRAD) */
+    CLNN_OPTIM_BUF_M2 = 3    /* AdEMAMix's slow EMA */
 } clnn_optim_buffer;
 
 /* Checkpointing the state: copies buffer `which` of parameter `index`
@@ -184,7 +193,7 @@ typedef enum clnn_optim_buffer {
  * tensors with the parameter's element count (a device copy; read or fill
  * them with clnn_tensor_download / clnn_tensor_upload). A buffer the
  * parameter does not have (v for SGD, m for plain SGD, v_max without
- * AMSGrad) is refused. With clnn_optimizer_get_step / _set_step this is
+ * AMSGrad, m2 but for AdEMAMix) is refused. With clnn_optimizer_get_step / _set_step this is
  * PyTorch's optimizer state_dict and load_state_dict. */
 CLNN_API clnn_status clnn_optimizer_state_save(const clnn_optimizer_state *opt, size_t index, clnn_optim_buffer which,
                                                clnn_tensor *dst);

@@ -85,6 +85,7 @@ class OptimBuffer(enum.IntEnum):
     M = 0
     V = 1
     VMAX = 2
+    M2 = 3
 
 class TuneMode(enum.IntEnum):
     """clnn_tune_mode (members without the CLNN_TUNE_ prefix)."""
@@ -1121,6 +1122,12 @@ FUNCTIONS = {
         ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
         ('group', 'scalar', C.c_size_t, 'size_t'),
         ('lr', 'scalar', C.c_float, 'float'),
+    ), 'optim.h'),
+    'clnn_optimizer_set_ademamix': (C.c_int, 'status', (
+        ('opt', 'handle', C.c_void_p, 'clnn_optimizer_state *'),
+        ('group', 'scalar', C.c_size_t, 'size_t'),
+        ('alpha', 'scalar', C.c_float, 'float'),
+        ('beta3', 'scalar', C.c_float, 'float'),
     ), 'optim.h'),
     'clnn_optimizer_group_options': (C.c_int, 'status', (
         ('opt', 'handle', C.c_void_p, 'const clnn_optimizer_state *'),

@@ -335,10 +335,19 @@ static void base_desc(const clnn_optim_options *opt, const m2_state *extra, cons
     *out = base;
 }
 
-void clnn__optim_base(const clnn_optim_options *o, int amsgrad, const clnn__reg_set *set, clnn__step_desc *base)
+/* The extra state of a kind: AdEMAMix's alpha and beta3 (no buffers here),
+ * AMSGrad's flag, or none. */
+static const m2_state *extra_of(const clnn_optim_options *o, int amsgrad, m2_state *e, float alpha, float beta3)
 {
-    m2_state ams = {0.0f, 0.0f, NULL, 1};
-    base_desc(o, amsgrad ? &ams : NULL, set, base);
+    *e = (m2_state){alpha, beta3, NULL, amsgrad};
+    return amsgrad || o->kind == CLNN_OPTIM_ADEMAMIX ? e : NULL;
+}
+
+void clnn__optim_base(const clnn_optim_options *o, int amsgrad, float alpha, float beta3, const clnn__reg_set *set,
+                      clnn__step_desc *base)
+{
+    m2_state e;
+    base_desc(o, extra_of(o, amsgrad, &e, alpha, beta3), set, base);
 }
 
 void clnn__optim_param_desc(const clnn__step_desc *base, const clnn_param *p, clnn_tensor *m2, cl_uint index,
@@ -356,12 +365,11 @@ void clnn__optim_param_desc(const clnn__step_desc *base, const clnn_param *p, cl
     if (!d->has_l2 && !d->has_decay && !d->prox) d->mask = NULL; /* nothing to mask: do not read it */
 }
 
-clnn_status clnn__optim_check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, int amsgrad)
+clnn_status clnn__optim_check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, int amsgrad,
+                                      float alpha, float beta3)
 {
-    CHECK_ARG(ctx, o->kind != CLNN_OPTIM_ADEMAMIX, "%s: kind CLNN_OPTIM_ADEMAMIX is not supported here (use "
-              "clnn_ademamix_step)", fn);
-    m2_state ams = {0.0f, 0.0f, NULL, 1};
-    return check_hparams(ctx, fn, o, amsgrad ? &ams : NULL);
+    m2_state e;
+    return check_hparams(ctx, fn, o, extra_of(o, amsgrad, &e, alpha, beta3));
 }
 
 clnn_status clnn__optim_check_regs(clnn_context *ctx, const char *fn, size_t nregs, const clnn_reg *regs,

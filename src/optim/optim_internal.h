@@ -16,15 +16,20 @@ typedef struct clnn__reg_set {
 } clnn__reg_set;
 
 /* The hyper-parameter checks of clnn_optim_step (amsgrad: those of
- * clnn_amsgrad_step); AdEMAMix is refused. */
-clnn_status clnn__optim_check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, int amsgrad);
+ * clnn_amsgrad_step; kind AdEMAMix: those of clnn_ademamix_step with alpha
+ * and beta3, which the other kinds do not read). */
+clnn_status clnn__optim_check_hparams(clnn_context *ctx, const char *fn, const clnn_optim_options *o, int amsgrad,
+                                      float alpha, float beta3);
 /* The regularizer list's checks (perpGrad's coefficients: nparams of them). */
 clnn_status clnn__optim_check_regs(clnn_context *ctx, const char *fn, size_t nregs, const clnn_reg *regs,
                                    size_t nparams, clnn__reg_set *set);
-/* The scalars every tensor of a step shares (o and set checked). */
-void clnn__optim_base(const clnn_optim_options *o, int amsgrad, const clnn__reg_set *set, clnn__step_desc *base);
+/* The scalars every tensor of a step shares (o and set checked; alpha and
+ * beta3 read for kind AdEMAMix). */
+void clnn__optim_base(const clnn_optim_options *o, int amsgrad, float alpha, float beta3, const clnn__reg_set *set,
+                      clnn__step_desc *base);
 /* The launch of parameter p (index: its perpGrad coefficient) from base:
- * its buffers, and no weight penalty or mask where p is no_decay. */
+ * its buffers (m2: AdEMAMix's slow EMA or AMSGrad's v_max), and no weight
+ * penalty or mask where p is no_decay. */
 void clnn__optim_param_desc(const clnn__step_desc *base, const clnn_param *p, clnn_tensor *m2, cl_uint index,
                             clnn__step_desc *d);
 /* One launch of optim_step_multi over k (1..CLNN__OPTIM_SLOTS) tensors whose

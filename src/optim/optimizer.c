@@ -3,7 +3,9 @@
  * and the multi-tensor step. Each tensor is described exactly as
  * clnn_optim_step describes it (optim.c's clnn__optim_param_desc); tensors of
  * one group with the same kernel variant go up to CLNN__OPTIM_SLOTS a launch
- * through optim_step_multi, a lone one through optim_step. */
+ * through optim_step_multi, a lone one through optim_step. AdEMAMix's
+ * slow EMA and AMSGrad's v_max share the per-parameter `extra` slot (the
+ * kernels' m2 argument). */
 #include "optim/optim_internal.h"
 
 #include <limits.h>
@@ -16,7 +18,12 @@ typedef struct opt_group {
     clnn_optim_options o; /* the defaults with the group's overrides; o.step unused */
     size_t first, n;      /* its parameters: params[first .. first + n) */
     unsigned long step;   /* steps taken */
+    float alpha, beta3;   /* AdEMAMix (clnn_optimizer_set_ademamix) */
 } opt_group;
+
+/* A new group's AdEMAMix alpha and beta3 until set. */
+#define ADEMAMIX_ALPHA 2.0f
+#define ADEMAMIX_BETA3 0.9999f
 
 struct clnn_optimizer_state {
     clnn_context *ctx;
@@ -24,8 +31,8 @@ struct clnn_optimizer_state {
     int amsgrad;
     opt_group *groups;
     size_t ngroups;
-    clnn_param *params; /* m and v owned by the object */
-    clnn_tensor **vmax; /* AMSGrad's running maxima (owned), else NULL entries */
+    clnn_param *params;  /* m and v owned by the object */
+    clnn_tensor **extra; /* AMSGrad's running maxima or AdEMAMix's slow EMAs (owned), else NULL entries */
     size_t *order;      /* each group's parameters, largest first (launches of similar sizes) */
     size_t nparams;
 };
@@ -63,7 +70,7 @@ clnn_status clnn_optimizer_create(clnn_context *ctx, const clnn_optim_options *d
     int amsgrad = (flags & CLNN_OPTIMIZER_AMSGRAD) != 0;
     clnn_optim_options d = *defaults;
     d.step = 1; /* not used: checked as the first step */
-    TRY(clnn__optim_check_hparams(ctx, fn, &d, amsgrad));
+    TRY(clnn__optim_check_hparams(ctx, fn, &d, amsgrad, ADEMAMIX_ALPHA, ADEMAMIX_BETA3));
     clnn_optimizer_state *o = calloc(1, sizeof *o);
     if (!o) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     o->ctx = ctx;
@@ -159,38 +166,39 @@ clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param
               "%s: g->nesterov (%d) and g->maximize (%d) must be -1 (inherit), 0 or 1", fn, g->nesterov,
               g->maximize);
     clnn_optim_options o = merged(&opt->defaults, g);
-    TRY(clnn__optim_check_hparams(ctx, fn, &o, opt->amsgrad));
+    TRY(clnn__optim_check_hparams(ctx, fn, &o, opt->amsgrad, ADEMAMIX_ALPHA, ADEMAMIX_BETA3));
     for (size_t i = 0; i < g->nparams; i++) TRY(check_group_param(ctx, fn, opt, g, i));
 
     size_t total = opt->nparams + g->nparams;
     CHECK_ARG(ctx, total <= UINT_MAX, "%s: more than %u parameters", fn, UINT_MAX);
     clnn_param *params = realloc(opt->params, total * sizeof *params);
     if (params) opt->params = params;
-    clnn_tensor **vmax = params ? realloc(opt->vmax, total * sizeof *vmax) : NULL;
-    if (vmax) opt->vmax = vmax;
-    size_t *order = vmax ? realloc(opt->order, total * sizeof *order) : NULL;
+    clnn_tensor **extra = params ? realloc(opt->extra, total * sizeof *extra) : NULL;
+    if (extra) opt->extra = extra;
+    size_t *order = extra ? realloc(opt->order, total * sizeof *order) : NULL;
     if (order) opt->order = order;
     opt_group *groups = order ? realloc(opt->groups, (opt->ngroups + 1) * sizeof *groups) : NULL;
     if (!groups) return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     opt->groups = groups;
     /* the state, all or nothing */
     int needs_m = o.kind != CLNN_OPTIM_SGD || o.momentum > 0, needs_v = o.kind != CLNN_OPTIM_SGD;
+    int needs_extra = opt->amsgrad || o.kind == CLNN_OPTIM_ADEMAMIX;
     clnn_status st = CLNN_OK;
     size_t made = 0;
     for (; made < g->nparams && st == CLNN_OK; made++) {
         clnn_param *p = &opt->params[opt->nparams + made];
         *p = g->params[made];
         p->m = p->v = NULL;
-        opt->vmax[opt->nparams + made] = NULL;
+        opt->extra[opt->nparams + made] = NULL;
         if (needs_m) st = zeros_like(ctx, p->w, &p->m);
         if (st == CLNN_OK && needs_v) st = zeros_like(ctx, p->w, &p->v);
-        if (st == CLNN_OK && opt->amsgrad) st = zeros_like(ctx, p->w, &opt->vmax[opt->nparams + made]);
+        if (st == CLNN_OK && needs_extra) st = zeros_like(ctx, p->w, &opt->extra[opt->nparams + made]);
     }
     if (st != CLNN_OK) {
         for (size_t i = 0; i < made; i++) {
             clnn_tensor_release(opt->params[opt->nparams + i].m);
             clnn_tensor_release(opt->params[opt->nparams + i].v);
-            clnn_tensor_release(opt->vmax[opt->nparams + i]);
+            clnn_tensor_release(opt->extra[opt->nparams + i]);
         }
         return st;
     }
@@ -199,7 +207,7 @@ clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param
         for (size_t i = 0; i < made; i++) {
             clnn_tensor_release(opt->params[opt->nparams + i].m);
             clnn_tensor_release(opt->params[opt->nparams + i].v);
-            clnn_tensor_release(opt->vmax[opt->nparams + i]);
+            clnn_tensor_release(opt->extra[opt->nparams + i]);
         }
         return clnn__fail(ctx, CLNN_ERR_OUT_OF_MEMORY, "%s: out of host memory", fn);
     }
@@ -207,7 +215,7 @@ clnn_status clnn_optimizer_add_group(clnn_optimizer_state *opt, const clnn_param
     qsort(sorted, g->nparams, sizeof *sorted, larger_first);
     for (size_t i = 0; i < g->nparams; i++) opt->order[opt->nparams + i] = sorted[i].index;
     free(sorted);
-    opt->groups[opt->ngroups++] = (opt_group){o, opt->nparams, g->nparams, 0};
+    opt->groups[opt->ngroups++] = (opt_group){o, opt->nparams, g->nparams, 0, ADEMAMIX_ALPHA, ADEMAMIX_BETA3};
     opt->nparams = total;
     return CLNN_OK;
 }
@@ -235,7 +243,7 @@ static clnn_status step_group(clnn_optimizer_state *opt, const char *fn, const o
         for (size_t r = gr->first; r < gr->first + gr->n; r++) {
             size_t i = opt->order[r];
             clnn__step_desc d;
-            clnn__optim_param_desc(base, &opt->params[i], opt->vmax[i], (cl_uint)i, &d);
+            clnn__optim_param_desc(base, &opt->params[i], opt->extra[i], (cl_uint)i, &d);
             int c = opt->params[i].no_decay ? 2 : d.mask ? 1 : 0;
             if (c != cls) continue;
             if (k == CLNN__OPTIM_SLOTS) TRY(flush(ctx, fn, batch, &k));
@@ -259,7 +267,7 @@ clnn_status clnn_optimizer_step(clnn_optimizer_state *opt, size_t nregs, const c
         clnn_optim_options o = gr->o;
         o.step = gr->step + 1;
         clnn__step_desc base;
-        clnn__optim_base(&o, opt->amsgrad, &set, &base);
+        clnn__optim_base(&o, opt->amsgrad, gr->alpha, gr->beta3, &set, &base);
         TRY(step_group(opt, fn, gr, &base));
     }
     for (size_t gi = 0; gi < opt->ngroups; gi++) opt->groups[gi].step++;
@@ -272,6 +280,20 @@ clnn_status clnn_optimizer_set_lr(clnn_optimizer_state *opt, size_t group, float
     TRY(check_group_index(ctx, fn, opt, group));
     TRY(clnn__check_range(ctx, fn, "lr", lr, 0.0f, INFINITY));
     opt->groups[group].o.lr = lr;
+    return CLNN_OK;
+}
+
+clnn_status clnn_optimizer_set_ademamix(clnn_optimizer_state *opt, size_t group, float alpha, float beta3)
+{
+    ENTRY_OPT(opt);
+    TRY(check_group_index(ctx, fn, opt, group));
+    CHECK_ARG(ctx, opt->defaults.kind == CLNN_OPTIM_ADEMAMIX, "%s: the optimizer's kind is %d, not "
+              "CLNN_OPTIM_ADEMAMIX", fn, (int)opt->defaults.kind);
+    TRY(clnn__check_range(ctx, fn, "alpha", alpha, 0.0f, INFINITY));
+    CHECK_ARG(ctx, clnn__is_finite(beta3) && beta3 >= 0.0f && beta3 < 1.0f, "%s: beta3 = %g is outside [0, 1)", fn,
+              (double)beta3);
+    opt->groups[group].alpha = alpha;
+    opt->groups[group].beta3 = beta3;
     return CLNN_OK;
 }
 
@@ -308,15 +330,18 @@ static clnn_status state_buffer(clnn_context *ctx, const char *fn, const clnn_op
 {
     CHECK_ARG(ctx, index < opt->nparams, "%s: parameter %zu does not exist (the optimizer has %zu)", fn, index,
               opt->nparams);
-    CHECK_ARG(ctx, which == CLNN_OPTIM_BUF_M || which == CLNN_OPTIM_BUF_V || which == CLNN_OPTIM_BUF_VMAX,
+    CHECK_ARG(ctx, which == CLNN_OPTIM_BUF_M || which == CLNN_OPTIM_BUF_V || which == CLNN_OPTIM_BUF_VMAX ||
+                       which == CLNN_OPTIM_BUF_M2,
               "%s: which = %d is not a clnn_optim_buffer", fn, (int)which);
-    static const char *const names[3] = {"m", "v", "v_max"};
+    static const char *const names[4] = {"m", "v", "v_max", "m2"};
+    static const char *const why[4] = {"plain SGD", "SGD", "no CLNN_OPTIMIZER_AMSGRAD", "not AdEMAMix"};
+    /* the extra slot holds v_max with AMSGrad and m2 with AdEMAMix */
+    const int is_extra = which == (opt->amsgrad ? CLNN_OPTIM_BUF_VMAX : CLNN_OPTIM_BUF_M2);
     clnn_tensor *t = which == CLNN_OPTIM_BUF_M   ? opt->params[index].m
                      : which == CLNN_OPTIM_BUF_V ? opt->params[index].v
-                                                 : opt->vmax[index];
-    CHECK_ARG(ctx, t != NULL, "%s: parameter %zu has no %s buffer (%s)", fn, index, names[which],
-              which == CLNN_OPTIM_BUF_VMAX ? "no CLNN_OPTIMIZER_AMSGRAD" : which == CLNN_OPTIM_BUF_V ? "SGD"
-                                                                                               : "plain SGD");
+                     : is_extra                  ? opt->extra[index]
+                                                 : NULL;
+    CHECK_ARG(ctx, t != NULL, "%s: parameter %zu has no %s buffer (%s)", fn, index, names[which], why[which]);
     *out = t;
     return CLNN_OK;
 }
@@ -357,10 +382,10 @@ void clnn_optimizer_release(clnn_optimizer_state *opt)
     for (size_t i = 0; i < opt->nparams; i++) {
         clnn_tensor_release(opt->params[i].m);
         clnn_tensor_release(opt->params[i].v);
-        clnn_tensor_release(opt->vmax[i]);
+        clnn_tensor_release(opt->extra[i]);
     }
     free(opt->params);
-    free(opt->vmax);
+    free(opt->extra);
     free(opt->order);
     free(opt->groups);
     free(opt);
