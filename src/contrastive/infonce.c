@@ -193,6 +193,7 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
 {
     CLNN_ENTRY(ctx);
     CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
+    CHECK_ARG(ctx, !opt->queue, "%s: a queue (opt->queue) is not offered by SupCon (its rows have no labels)", fn);
     const int none = opt->reduction == CLNN_REDUCE_NONE;
     size_t rows, d;
     TRY(clnn__check_rows(ctx, fn, "z", z, &rows, &d));
@@ -205,7 +206,6 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
                 labels->count, n, views);
     CHECK_ARG(ctx, (!loss || !clnn__alias(loss, labels)) && (!dz || !clnn__alias(dz, labels)),
               "%s: an output aliases labels", fn);
-    CHECK_ARG(ctx, !opt->queue, "%s: a queue (opt->queue) is not offered by SupCon (its rows have no labels)", fn);
     size_t nq;
     TRY(clnn__ctr_check_options(ctx, fn, opt, rows, d, &nq));
     const clnn__loss_red red = {opt->reduction, rows, "anchor"};
