@@ -122,16 +122,16 @@ __kernel void contrastive_rows(__global float *s, __global float *partial, __glo
 /* ------------------------------------------------------------ MoCo queue */
 
 /* queue[(ptr + r) mod k, j] = keys[r, j] for the n_elems = N d elements of
- * keys (N <= k, ptr < k: ptr + r < 2k); one work-item per element. */
-__kernel void moco_queue_push(__global float *queue, __global const float *keys, const uint n_elems, const uint d,
-                              const uint ptr, const uint k)
+ * keys (N <= k, ptr < k): the rows are contiguous, so element i lands at
+ * start + i = ptr d + i, less total = k d past the end (start + i < 2 total);
+ * one work-item per element. */
+__kernel void moco_queue_push(__global float *queue, __global const float *keys, const uint n_elems, const uint start,
+                              const uint total)
 {
     const uint i = get_global_id(0);
     if (i >= n_elems) return; /* no barrier in this kernel */
-    uint r;
-    const uint j = split_index(i, d, &r);
-    const uint row = ptr + r >= k ? ptr + r - k : ptr + r;
-    queue[(size_t)row * d + j] = keys[i];
+    const uint at = start + i; /* < total + n_elems < 2^32 (the host checks) */
+    queue[at >= total ? at - total : at] = keys[i];
 }
 
 /* ----------------------------------------------------------- uniformity */

@@ -17,10 +17,14 @@ clnn_status clnn_moco_queue_push(clnn_context *ctx, const clnn_tensor *keys, siz
                 n, k);
     CHECK_ARG(ctx, ptr < k, "%s: ptr %zu is not a row of the queue (%zu rows)", fn, ptr, k);
     CHECK_ARG(ctx, !clnn__alias(keys, queue), "%s: keys and queue share memory", fn);
-    cl_uint count = (cl_uint)keys->count, dd = (cl_uint)d, p = (cl_uint)ptr, kk = (cl_uint)k;
-    clnn__karg a[] = {KARG_BUF(queue->buffer), KARG_BUF(keys->buffer), KARG(count), KARG(dd), KARG(p), KARG(kk)};
+    /* element i of keys goes to element ptr·d + i of queue, wrapped at k·d */
+    CHECK_SHAPE(ctx, queue->count + keys->count <= 0xFFFFFFFFu,
+                "%s: the queue and the keys hold %zu elements together, more than 2^32 - 1", fn,
+                queue->count + keys->count);
+    cl_uint count = (cl_uint)keys->count, start = (cl_uint)(ptr * d), total = (cl_uint)queue->count;
+    clnn__karg a[] = {KARG_BUF(queue->buffer), KARG_BUF(keys->buffer), KARG(count), KARG(start), KARG(total)};
     size_t problem[2] = {keys->count, 1};
-    TRY(clnn__run(ctx, fn, &clnn__ctr_queue_push, problem, 6, a));
+    TRY(clnn__run(ctx, fn, &clnn__ctr_queue_push, problem, 5, a));
     *next_ptr = ptr + n >= k ? ptr + n - k : ptr + n;
     return CLNN_OK;
 }

@@ -260,7 +260,7 @@ static void other_ops(bench_env *env)
 
 /* MoCo: N queries and keys against a queue of K (one-way, D = 128, both
  * gradients): S = Q [K; queue]ᵀ (N x (N + K) x D), dQ from it (N x D x (N +
- * K)), dK from its in-batch part (N x D x N); and pushing N keys. */
+ * K)), dK from its in-batch part (N x D x N); and pushing a batch of keys. */
 static void moco_ops(bench_env *env)
 {
     const size_t n = 256, k = env->quick ? 4096 : 16384;
@@ -276,9 +276,15 @@ static void moco_ops(bench_env *env)
             snprintf(name, sizeof name, "moco %s N=%zu K=%zu D=%d", a.tiled ? "tiled" : "materialised", n, k, D);
             fixed_op(env, &a, name, flops, tref, 0);
         }
+    }
+    release_args(&a);
+    /* the push of a batch big enough to show the bandwidth (256 keys are
+     * 128 KiB, mostly launch overhead) */
+    const size_t np = env->quick ? 4096 : 16384, kp = 4 * np;
+    if (make_pair(env, &a, np, D) && (a.queue = tensor(env, CLNN_FLOAT32, 2, kp, D, 0)) != NULL) {
         a.op = OP_PUSH; /* the keys read, the same bytes written */
-        snprintf(name, sizeof name, "moco queue push N=%zu K=%zu D=%d", n, k, D);
-        fixed_op(env, &a, name, 0, 0, 2.0 * dn * dd * sizeof(float));
+        snprintf(name, sizeof name, "moco queue push N=%zu K=%zu D=%d", np, kp, D);
+        fixed_op(env, &a, name, 0, 0, 2.0 * (double)np * dd * sizeof(float));
     }
     release_args(&a);
 }
