@@ -292,7 +292,11 @@ static void check_config_bits(clnn_context *ctx, const moco_case *c, const char 
         clnn_tune_limits lim;
         CHECK_OK(ctx, clnn_tune_limits_get(ctx, kernel_id, &configs[k], &lim));
         if (lim.local_mem > lim.device_local_mem) {
-            test_skip("a forced tile configuration past the device's local memory");
+            char why[200];
+            snprintf(why, sizeof why, "%s TR %d TC %d DK %d: needs %llu bytes of local memory, the device has %llu",
+                     kernel_id, configs[k].params[0], configs[k].params[1], configs[k].params[2], lim.local_mem,
+                     lim.device_local_mem);
+            test_skip(why);
             continue;
         }
         clnn_tune_config cfg = configs[k];
