@@ -15,13 +15,17 @@
 
 /* ------------------------------------------------------- embeddings */
 
-/* Stacks z1 [n, d] and z2 [n, d] into zc [2n, d], each row scaled by
- * inv = 1 / max(|z|, 1e-12) when normalize (else 1). rinv[row] = inv,
- * negated where the norm was clamped (the backward pass is then linear). */
-__kernel void embed_prepare(__global float *zc, __global float *rinv, __global const float *z1,
+/* Stacks z1 [n, d] and z2 [n, d] into rows out0.. of zc (2n rows of d),
+ * each row scaled by inv = 1 / max(|z|, 1e-12) when normalize (else 1).
+ * rinv[out0 + row] = inv, negated where the norm was clamped (the backward
+ * pass is then linear). The queue's rows come through here too (z1 = z2 =
+ * the queue, out0 past the views). */
+__kernel void embed_prepare(__global float *zc_all, __global float *rinv_all, __global const float *z1,
                             __global const float *z2, const uint n, const uint d, const int normalize,
-                            const uint lanes, __local rowstat *scratch)
+                            const uint lanes, __local rowstat *scratch, const uint out0)
 {
+    __global float *zc = zc_all + (size_t)out0 * d;
+    __global float *rinv = rinv_all + out0;
     const uint row = get_group_id(0);
     __global const float *src = row < n ? z1 + (size_t)row * d : z2 + (size_t)(row - n) * d;
     const rowstat r = row_reduce(ROW_DOT, src, src, d, 0.0f, lanes, scratch);
@@ -65,7 +69,8 @@ static inline uint view_sample(const uint k, const uint n)
     return k < n ? k : k < 2u * n ? k - n : k % n;
 }
 
-/* One anchor row of a similarity matrix s [rows, cols] (CLBlast), in place:
+/* One anchor row of a similarity matrix s [rows, cols] (CLBlast), in place
+ * (candidates 0..nbatch-1 the in-batch ones, nbatch..cols-1 the queue's):
  *   loss_row = -1/|P| sum_{p in P} l_p + log sum_{k in D} exp(l_k)
  * l = (s - margin [positive]) / tau; P the positives (candidate
  * partner_of(row) or, with use_labels, every candidate with the row's label;
@@ -77,16 +82,17 @@ __kernel void contrastive_rows(__global float *s, __global float *partial, __glo
                                const uint cols, const uint poff, const uint half_n, const uint pos_off,
                                const int self_excl, const int use_labels, const float inv_tau, const float margin,
                                const int decoupled, const float gscale, const int want_grad, const uint lanes,
-                               __local rowstat *scratch)
+                               __local rowstat *scratch, const uint nbatch, const int batch_neg)
 {
     const uint row = get_group_id(0), lid = get_local_id(0), nloc = get_local_size(0);
     __global float *sr = s + (size_t)row * cols;
-    const uint partner = partner_of(row, pos_off, cols);
+    const uint partner = partner_of(row, pos_off, nbatch);
     const int label = use_labels ? labels[view_sample(row, half_n)] : 0;
     /* the role of candidate j, the same in both passes */
 #define ROLE(j)                                                                                     \
-    const int self = self_excl && (j) == row;                                                       \
-    const int pos = !self && (use_labels ? labels[view_sample(j, half_n)] == label : (j) == partner);     \
+    const int self = takes_no_part(row, (j), partner, self_excl, nbatch, batch_neg);                \
+    const int pos = !self && (j) < nbatch &&                                                        \
+                    (use_labels ? labels[view_sample(j, half_n)] == label : (j) == partner);        \
     const int den = in_denominator(self, pos, decoupled);                                           \
     const float l = pair_logit(sr[j], pos, margin, inv_tau)
     for (uint lane = lid; lane < lanes; lane += nloc) {
@@ -111,6 +117,21 @@ __kernel void contrastive_rows(__global float *s, __global float *partial, __glo
         sr[j] = pair_grad(l, lse, den, pos, inv_npos, gscale * inv_tau);
     }
 #undef ROLE
+}
+
+/* ------------------------------------------------------------ MoCo queue */
+
+/* queue[(ptr + r) mod k, j] = keys[r, j] for the n_elems = N d elements of
+ * keys (N <= k, ptr < k): the rows are contiguous, so element i lands at
+ * start + i = ptr d + i, less total = k d past the end (start + i < 2 total);
+ * one work-item per element. */
+__kernel void moco_queue_push(__global float *queue, __global const float *keys, const uint n_elems, const uint start,
+                              const uint total)
+{
+    const uint i = get_global_id(0);
+    if (i >= n_elems) return; /* no barrier in this kernel */
+    const uint at = start + i; /* < total + n_elems < 2^32 (the host checks) */
+    queue[at >= total ? at - total : at] = keys[i];
 }
 
 /* ----------------------------------------------------------- uniformity */

@@ -32,30 +32,42 @@
 #define CB 8 /* tile columns per work-item step of the dot products (divides TC) */
 #define KB 4 /* features per work-item step of the gradient sums (divides DK) */
 
-/* Features k0..k0+DK-1 of the TC streamed rows from s0 (0 outside) into
- * local memory: transposed, str_l[kk TC + c], for the dot products (a
- * work-item runs along c), or row-major, str_l[c DK + kk], for the gradient
- * sums (a work-item runs along kk). */
-static inline void stage_streamed(__local float *str_l, __global const float *str, const uint s0, const uint k0,
-                           const uint n_str, const uint d, const int transposed)
+/* The zc row of item i of a block whose items 0..n1-1 are rows r1.. and
+ * the rest rows r2.. (a pass's candidates: the in-batch ones, then the
+ * queue's; a block without a second part has n1 = its size). */
+static inline size_t block_row(const uint i, const uint r1, const uint n1, const uint r2)
+{
+    return i < n1 ? (size_t)r1 + i : (size_t)r2 + (i - n1);
+}
+
+/* Features k0..k0+DK-1 of the TC streamed items from s0 (0 outside; rows
+ * of zc by block_row(., sr1, sn1, sr2)) into local memory: transposed,
+ * str_l[kk TC + c], for the dot products (a work-item runs along c), or
+ * row-major, str_l[c DK + kk], for the gradient sums (a work-item runs
+ * along kk). */
+static inline void stage_streamed(__local float *str_l, __global const float *zc, const uint sr1, const uint sn1,
+                                  const uint sr2, const uint s0, const uint k0, const uint n_str, const uint d,
+                                  const int transposed)
 {
     for (uint e = get_local_id(0); e < TC * DK; e += get_local_size(0)) {
         uint c;
         const uint kk = split_index(e, DK, &c);
         const uint s = s0 + c, k = k0 + kk;
-        str_l[transposed ? kk * TC + c : e] = s < n_str && k < d ? str[(size_t)s * d + k] : 0.0f;
+        str_l[transposed ? kk * TC + c : e] =
+            s < n_str && k < d ? zc[block_row(s, sr1, sn1, sr2) * d + k] : 0.0f;
     }
 }
 
-/* The dot products of a TR x TC tile: tile[r TC + c] = own row o0 + r .
- * streamed row s0 + c (0 outside the matrices). Both blocks pass through
- * local memory DK features at a time; each entry is still summed by one
- * work-item over k = 0, 1, ..., d - 1 in order, so the bits do not depend on
- * DK. Every work-item must call it. */
+/* The dot products of a TR x TC tile: tile[r TC + c] = own item o0 + r .
+ * streamed item s0 + c (0 outside the blocks; own items are rows
+ * block_row(., or1, on1, or2) of zc, streamed ones block_row(., sr1, sn1,
+ * sr2)). Both blocks pass through local memory DK features at a time; each
+ * entry is still summed by one work-item over k = 0, 1, ..., d - 1 in
+ * order, so the bits do not depend on DK. Every work-item must call it. */
 static inline __attribute__((always_inline))
-void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *own,
-               __global const float *str, const uint o0, const uint s0, const uint n_own, const uint n_str,
-               const uint d)
+void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, __global const float *zc,
+               const uint or1, const uint on1, const uint or2, const uint sr1, const uint sn1, const uint sr2,
+               const uint o0, const uint s0, const uint n_own, const uint n_str, const uint d)
 {
     const uint lid = get_local_id(0), nloc = get_local_size(0);
     for (uint e = lid; e < TR * TC; e += nloc) tile[e] = 0.0f;
@@ -65,9 +77,9 @@ void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, 
             uint r;
             const uint kk = split_index(e, DK, &r);
             const uint o = o0 + r, k = k0 + kk;
-            own_l[e] = o < n_own && k < d ? own[(size_t)o * d + k] : 0.0f;
+            own_l[e] = o < n_own && k < d ? zc[block_row(o, or1, on1, or2) * d + k] : 0.0f;
         }
-        stage_streamed(str_l, str, s0, k0, n_str, d, 1);
+        stage_streamed(str_l, zc, sr1, sn1, sr2, s0, k0, n_str, d, 1);
         barrier(CLK_LOCAL_MEM_FENCE);
         const uint kn = min((uint)DK, d - k0);
         /* CB neighbouring entries of one row per step (contiguous: vectors on
@@ -91,7 +103,8 @@ void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, 
 }
 
 /* Forward over the anchors of this work-group: za = rows a_row0.. of the
- * stacked views zc (na anchors) against zb = rows b_row0.. (nb candidates),
+ * stacked views zc (na anchors) against zb = rows b_row0.. (nb in-batch
+ * candidates) and the queue's rows q_row0.. (nq candidates nb..nb+nq-1),
  * all [., d]. For anchor a:
  *   lse[out0 + a] = log sum_{b in D} exp(l_ab),
  *   partial[out0 + a] = lse[out0 + a] - l_{a, partner(a)}
@@ -105,10 +118,9 @@ void tile_dots(__local float *tile, __local float *own_l, __local float *str_l, 
 __kernel void tiled_lse(__global float *lse, __global float *partial, const uint out0, __global const float *zc,
                         const uint a_row0, const uint b_row0, const uint na, const uint nb, const uint d,
                         const uint pos_off, const int self_excl, const float inv_tau, const float margin,
-                        const int decoupled)
+                        const int decoupled, const uint q_row0, const uint nq, const int batch_neg)
 {
-    __global const float *za = zc + (size_t)a_row0 * d;
-    __global const float *zb = zc + (size_t)b_row0 * d;
+    const uint ncand = nb + nq;
     __local float tile[TR * TC], own_l[TR * DK], str_l[DK * TC];
     __local float run_m[TR * LSE_LANES], run_s[TR * LSE_LANES], run_pos[TR];
     const uint lid = get_local_id(0), nloc = get_local_size(0), a0 = get_group_id(0) * TR;
@@ -117,9 +129,9 @@ __kernel void tiled_lse(__global float *lse, __global float *partial, const uint
         run_s[u] = 0.0f;
     }
     for (uint r = lid; r < TR; r += nloc) run_pos[r] = 0.0f;
-    for (uint b0 = 0; b0 < nb; b0 += TC) {
+    for (uint b0 = 0; b0 < ncand; b0 += TC) {
         barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
-        tile_dots(tile, own_l, str_l, za, zb, a0, b0, na, nb, d);
+        tile_dots(tile, own_l, str_l, zc, a_row0, na, a_row0, b_row0, nb, q_row0, a0, b0, na, ncand, d);
         for (uint u = lid; u < TR * LSE_LANES; u += nloc) {
             uint r;
             const uint lane = split_index(u, LSE_LANES, &r);
@@ -127,9 +139,9 @@ __kernel void tiled_lse(__global float *lse, __global float *partial, const uint
             rowstat st = rowstat_empty();
             st.m = run_m[u];
             st.s = run_s[u];
-            for (uint c = lane; a < na && c < TC && b0 + c < nb; c += LSE_LANES) {
+            for (uint c = lane; a < na && c < TC && b0 + c < ncand; c += LSE_LANES) {
                 const uint b = b0 + c;
-                const int self = self_excl && a == b, pos = !self && b == partner;
+                const int self = takes_no_part(a, b, partner, self_excl, nb, batch_neg), pos = !self && b == partner;
                 const float l = pair_logit(tile[r * TC + c], pos, margin, inv_tau);
                 if (in_denominator(self, pos, decoupled)) rowstat_lse_add(&st, l);
                 if (pos) run_pos[r] = l; /* one lane of one tile holds the partner */
@@ -157,40 +169,46 @@ __kernel void tiled_lse(__global float *lse, __global float *partial, const uint
     }
 }
 
-/* Backward: this work-group owns rows o0..o0+TR-1 of `own` (rows own_row0..
- * of zc; its gradient: the same rows of dzc) and streams the rows of `str`
- * (rows str_row0..); the similarity of (own o, streamed s) is a dot product, and
- * the pair is (anchor, candidate) = (o, s) when own_anchors, else (s, o).
+/* Backward: this work-group owns items o0..o0+TR-1 of one side and streams
+ * the other: the anchors (rows a_row0.., na) and the candidates (the nb
+ * in-batch rows b_row0.., then the nq queue rows q_row0..). Owning the
+ * anchors it streams all nb + nq candidates; owning the candidates it owns
+ * the nb in-batch ones and, with own_queue, the queue's too (their gradient
+ * only feeds the temperature's; accumulate_queue plays accumulate's part
+ * for them). Gradient rows are the owned rows of dzc. The similarity of
+ * (own o, streamed s) is a dot product, and the pair is (anchor, candidate)
+ * = (o, s) when own_anchors, else (s, o).
  * With g_ab = coef (softmax_D(l_a.)_b - [b = partner(a)]) (coef = gscale/tau;
  * lse: tiled_lse's, from lse0, indexed by anchor):
  *   grad[o, k] (+)= sum_s g(o, s) str[s, k]
  * i.e. dza = g zb for the anchors, dzb = g^T za for the candidates. With
  * accumulate the sum starts from grad's contents (the second direction of
  * the symmetric loss, or the candidate half of NT-Xent), else from 0. */
-__kernel void tiled_grad(__global float *dzc, __global const float *zc, const uint own_row0, const uint str_row0,
-                         __global const float *lse_all, const uint lse0, const uint n_own, const uint n_str,
+__kernel void tiled_grad(__global float *dzc, __global const float *zc, const uint a_row0, const uint b_row0,
+                         __global const float *lse_all, const uint lse0, const uint na, const uint nb,
                          const uint d, const int own_anchors, const uint pos_off, const int self_excl,
                          const float inv_tau, const float margin, const int decoupled, const float coef,
-                         const int accumulate)
+                         const int accumulate, const uint q_row0, const uint nq, const int own_queue,
+                         const int accumulate_queue, const int batch_neg)
 {
-    __global float *grad = dzc + (size_t)own_row0 * d;
-    __global const float *own = zc + (size_t)own_row0 * d;
-    __global const float *str = zc + (size_t)str_row0 * d;
+    /* own and streamed blocks as (first rows, their count, the rest's rows) */
+    const uint or1 = own_anchors ? a_row0 : b_row0, on1 = own_anchors ? na : nb;
+    const uint sr1 = own_anchors ? b_row0 : a_row0, sn1 = own_anchors ? nb : na;
+    const uint n_own = own_anchors ? na : nb + (own_queue ? nq : 0u), n_str = own_anchors ? nb + nq : na;
     __global const float *lse = lse_all + lse0;
     __local float tile[TR * TC], own_l[TR * DK], str_l[DK * TC];
     const uint lid = get_local_id(0), nloc = get_local_size(0), o0 = get_group_id(0) * TR;
-    const uint ncand = own_anchors ? n_str : n_own;
     for (uint s0 = 0; s0 < n_str; s0 += TC) {
         barrier(CLK_LOCAL_MEM_FENCE); /* the previous tile is consumed */
-        tile_dots(tile, own_l, str_l, own, str, o0, s0, n_own, n_str, d);
+        tile_dots(tile, own_l, str_l, zc, or1, on1, q_row0, sr1, sn1, q_row0, o0, s0, n_own, n_str, d);
         for (uint e = lid; e < TR * TC; e += nloc) { /* similarities -> dloss/dsimilarity */
             uint r;
             const uint c = split_index(e, TC, &r);
             const uint o = o0 + r, s = s0 + c;
             float g = 0.0f;
             if (o < n_own && s < n_str) {
-                const uint a = own_anchors ? o : s, b = own_anchors ? s : o;
-                const int self = self_excl && a == b, pos = !self && b == partner_of(a, pos_off, ncand);
+                const uint a = own_anchors ? o : s, b = own_anchors ? s : o, partner = partner_of(a, pos_off, nb);
+                const int self = takes_no_part(a, b, partner, self_excl, nb, batch_neg), pos = !self && b == partner;
                 const float l = pair_logit(tile[e], pos, margin, inv_tau);
                 g = pair_grad(l, lse[a], in_denominator(self, pos, decoupled), pos, 1.0f, coef);
             }
@@ -201,7 +219,7 @@ __kernel void tiled_grad(__global float *dzc, __global const float *zc, const ui
         const uint cend = min((uint)TC, n_str - s0);
         for (uint k0 = 0; k0 < d; k0 += DK) {
             barrier(CLK_LOCAL_MEM_FENCE); /* g written; the previous chunk consumed */
-            stage_streamed(str_l, str, s0, k0, n_str, d, 0);
+            stage_streamed(str_l, zc, sr1, sn1, q_row0, s0, k0, n_str, d, 0);
             barrier(CLK_LOCAL_MEM_FENCE);
             /* KB neighbouring features of one row per step */
             for (uint u = lid; u < TR * (DK / KB); u += nloc) {
@@ -209,9 +227,9 @@ __kernel void tiled_grad(__global float *dzc, __global const float *zc, const ui
                 const uint kb = split_index(u, DK / KB, &r) * KB;
                 const uint o = o0 + r, k = k0 + kb;
                 if (o < n_own && k < d) {
-                    __global float *out = grad + (size_t)o * d + k;
+                    __global float *out = dzc + block_row(o, or1, on1, q_row0) * d + k;
                     const uint kn = min((uint)KB, d - k);
-                    const int fresh = s0 == 0 && !accumulate;
+                    const int fresh = s0 == 0 && !(o < on1 ? accumulate : accumulate_queue);
                     float acc[KB];
                     for (uint j = 0; j < KB; j++) acc[j] = j < kn && !fresh ? out[j] : 0.0f;
                     for (uint c = 0; c < cend; c++) {

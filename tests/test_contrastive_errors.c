@@ -109,7 +109,7 @@ static void infonce_family_errors(void)
         EXPECT_FAIL(ctx, INVAL, f, F(ctx, one, one2, labels1, ONE, &ok, loss, loss, NULL));
     }
     /* the mode of the two InfoNCE calls, and SupCon's labels */
-    EXPECT_FAIL(ctx, INVAL, "clnn_infonce", clnn_infonce(ctx, x, y, (clnn_infonce_mode)3, &ok, loss, g1, g2));
+    EXPECT_FAIL(ctx, INVAL, "clnn_infonce", clnn_infonce(ctx, x, y, (clnn_infonce_mode)4, &ok, loss, g1, g2));
     EXPECT_FAIL(ctx, INVAL, "clnn_infonce_tiled",
                 clnn_infonce_tiled(ctx, x, y, (clnn_infonce_mode)-1, &ok, loss, g1, g2));
     f = "clnn_supcon";

@@ -47,11 +47,26 @@ extern "C" {
  * 2N for NT_XENT); SUM adds them; NONE writes one value per anchor into a
  * loss of that many elements (N for ONE_WAY; 2N for SYMMETRIC, z1's
  * anchors then z2's, each ½ℓ; 2N for NT_XENT and SupCon; V·N for
- * clnn_supcon_views), which add up to SUM, with SUM's gradients. */
+ * clnn_supcon_views), which add up to SUM, with SUM's gradients.
+ *
+ * A queue of K extra negatives q_0..q_{K−1} (options' queue; MoCo, He et
+ * al. 2020, "Momentum Contrast for Unsupervised Visual Representation
+ * Learning") joins every anchor's candidates: ONE_WAY, SYMMETRIC and NT_XENT
+ * add the K terms exp(s(anchor, q_j)/τ) to their in-batch denominators
+ * (each direction of SYMMETRIC and each of NT_XENT's 2N anchors sees the
+ * whole queue). MOCO is MoCo's own loss: anchors z1 (the queries),
+ * positive z2_i (the key), negatives the queue alone (no in-batch
+ * negatives):
+ *     ℓ_i = −l_ii + log( exp(l_ii) + Σ_j exp(s(z1_i, q_j)/τ) )
+ * which is MoCo's logits = cat([l_pos, l_neg]) / T with CrossEntropy(labels
+ * = 0); MOCO needs a queue. The queue is a constant: no gradient flows into
+ * it (MoCo's keys come from a momentum encoder); dz2 is the gradient of the
+ * positive's term (pass NULL when the keys get no gradient, as in MoCo). */
 typedef enum clnn_infonce_mode {
     CLNN_INFONCE_ONE_WAY = 0,
     CLNN_INFONCE_SYMMETRIC = 1,
-    CLNN_INFONCE_NT_XENT = 2
+    CLNN_INFONCE_NT_XENT = 2,
+    CLNN_INFONCE_MOCO = 3
 } clnn_infonce_mode;
 
 /* Options of clnn_infonce, clnn_infonce_tiled and clnn_supcon, set up by
@@ -68,7 +83,16 @@ typedef enum clnn_infonce_mode {
  *   through it; 0 uses the rows as given.
  * decoupled: 1 removes the positive(s) from the denominator (Yeh et al.
  *   2022, "Decoupled Contrastive Learning"): ℓ_i = −l_pos + log Σ_{negatives}
- *   exp(l). Needs N >= 2 (otherwise there are no negatives). */
+ *   exp(l). Needs N >= 2 or a queue (otherwise there are no negatives).
+ * queue: NULL (the default) or fp32 [K, D] (leading dimensions together
+ *   the K rows, K >= 1; D = z1's last dimension): extra negatives of every
+ *   anchor (see clnn_infonce_mode), read only, no gradient. normalize
+ *   applies to its rows too (s is the cosine then; MoCo's queue holds
+ *   normalised keys, which it leaves as they are up to rounding). Must not
+ *   share memory with an output. Refused by clnn_supcon and
+ *   clnn_supcon_views (queue rows have no labels). Memory: a normalised copy
+ *   (K·D floats), and the materialised path's similarity rows grow to N + K
+ *   (2N + K for NT_XENT) columns. Appended to the struct (ABI). */
 typedef struct clnn_contrastive_options {
     size_t size; /* sizeof(clnn_contrastive_options), set by the _init */
     float temperature;
@@ -76,6 +100,7 @@ typedef struct clnn_contrastive_options {
     int normalize;
     int decoupled;
     clnn_reduction reduction; /* MEAN, SUM, or NONE (per anchor) over the anchors */
+    const clnn_tensor *queue; /* NULL, or the K extra negatives [K, D] (MoCo's queue) */
 } clnn_contrastive_options;
 
 CLNN_API void clnn_contrastive_options_init(clnn_contrastive_options *opt);
@@ -124,11 +149,24 @@ CLNN_API clnn_status clnn_infonce_tiled(clnn_context *ctx, const clnn_tensor *z1
  * dL/dt = −τ·dL/dτ). With G = dL/ds, dL/dτ = −(1/τ)·Σ G·s, computed as
  * −1/(2τ)·Σ ẑ·dL/dẑ over the stacked views (each pass adds G·B to its
  * anchors and Gᵀ·A to its candidates), one deterministic reduction after
- * the usual call. Needs margin 0. loss, dz1 and dz2 may be NULL, not all three. */
+ * the usual call. Needs margin 0. loss, dz1 and dz2 may be NULL, not all three.
+ * With a queue the queue's terms count too (its rows' gradient, which the
+ * loss calls never form, is formed in a K x D workspace for the sum). */
 CLNN_API clnn_status clnn_infonce_temperature_grad(clnn_context *ctx, const clnn_tensor *z1, const clnn_tensor *z2,
                                                    clnn_infonce_mode mode, const clnn_contrastive_options *opt,
                                                    int tiled, clnn_tensor *loss, clnn_tensor *dz1, clnn_tensor *dz2,
                                                    clnn_tensor *dtemperature);
+
+/* MoCo's queue update (dequeue_and_enqueue): copies the N rows of keys
+ * [N, D] into the ring buffer queue [K, D] at rows ptr, ptr + 1, ... (mod K:
+ * past row K − 1 it wraps to row 0) and sets *next_ptr = (ptr + N) mod K.
+ * Both fp32 with the same last dimension D (leading dimensions together the
+ * rows); N <= K (a push never overwrites its own rows); ptr < K; keys and
+ * queue must not share memory. The keys are copied as given (MoCo enqueues
+ * normalised keys). One launch, no wait. PyTorch (MoCo's code, which needs
+ * K % N == 0 and never wraps): queue[ptr:ptr + N] = keys; ptr = (ptr + N) % K. */
+CLNN_API clnn_status clnn_moco_queue_push(clnn_context *ctx, const clnn_tensor *keys, size_t ptr, clnn_tensor *queue,
+                                          size_t *next_ptr);
 
 /* Supervised contrastive loss (Khosla et al. 2020, "Supervised Contrastive
  * Learning", L_out form) on two views z1, z2 [N, D] of N samples with int32

@@ -183,6 +183,7 @@ class InfonceMode(enum.IntEnum):
     ONE_WAY = 0
     SYMMETRIC = 1
     NT_XENT = 2
+    MOCO = 3
 
 class PerturbKind(enum.IntEnum):
     """clnn_perturb_kind (members without the CLNN_PERTURB_ prefix)."""
@@ -549,6 +550,7 @@ class clnn_contrastive_options(C.Structure):
         ('normalize', C.c_int),
         ('decoupled', C.c_int),
         ('reduction', C.c_int),
+        ('queue', C.c_void_p),
     ]
 
 class clnn_perturb_options(C.Structure):
@@ -583,6 +585,7 @@ FIELD_TENSORS = {
     'clnn_label_weights': {'row_weights': False, 'class_weights': False},
     'clnn_cross_entropy_options': {'class_weights': False, 'row_weights': False},
     'clnn_sigmoid_loss_options': {'weight': False, 'pos_weight': False},
+    'clnn_contrastive_options': {'queue': False},
 }
 
 # name: (restype, return kind, ((parameter, kind, argtype, C type), ...), header)
@@ -2610,6 +2613,13 @@ FUNCTIONS = {
         ('dz1', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dz2', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
         ('dtemperature', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+    ), 'contrastive.h'),
+    'clnn_moco_queue_push': (C.c_int, 'status', (
+        ('ctx', 'context', C.c_void_p, 'clnn_context *'),
+        ('keys', 'tensor', C.c_void_p, 'const clnn_tensor *'),
+        ('ptr', 'scalar', C.c_size_t, 'size_t'),
+        ('queue', 'tensor_mut', C.c_void_p, 'clnn_tensor *'),
+        ('next_ptr', 'scalar_out', C.POINTER(C.c_size_t), 'size_t *'),
     ), 'contrastive.h'),
     'clnn_supcon': (C.c_int, 'status', (
         ('ctx', 'context', C.c_void_p, 'clnn_context *'),

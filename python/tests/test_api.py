@@ -26,6 +26,23 @@ def test_cross_entropy_against_numpy(ctx, rng):
     np.testing.assert_allclose(dz, expect / 16, atol=1e-6)
 
 
+def test_moco_against_its_formula(ctx, rng):
+    # MoCo's code: logits = cat([l_pos, l_neg], 1) / T; cross entropy with label 0;
+    # the queue given as the options' tensor field, then the ring-buffer push
+    q, k = rng.normal(size=(4, 8)).astype(np.float32), rng.normal(size=(4, 8)).astype(np.float32)
+    queue = rng.normal(size=(16, 8)).astype(np.float32)
+    loss = np.zeros(1, np.float32)
+    ctx.infonce(q, k, "moco", queue=queue, temperature=0.2, loss=loss)
+    unit = lambda x: x.astype(np.float64) / np.linalg.norm(x, axis=1, keepdims=True)
+    qn, kn, queuen = unit(q), unit(k), unit(queue)
+    logits = np.concatenate([(qn * kn).sum(1, keepdims=True), qn @ queuen.T], 1) / 0.2
+    assert loss[0] == pytest.approx(-log_softmax(logits)[:, 0].mean(), rel=1e-5)
+    ring = np.zeros((5, 8), np.float32)
+    assert ctx.moco_queue_push(k, 3, ring) == 2  # rows 3, 4, 0, 1
+    np.testing.assert_array_equal(ring[[3, 4, 0, 1]], k)
+    np.testing.assert_array_equal(ring[2], 0)
+
+
 def test_options_keywords_and_defaults(ctx, rng):
     # the defaults the headers document for the C initialisers
     assert api.infonce.option_defaults("opt")["temperature"] == pytest.approx(0.1)

@@ -31,6 +31,10 @@ static clnn_status exercise_contrastive(clnn_context *ctx, const clnn__tunable *
         EX_STEP(&b, clnn_uniformity_loss(ctx, x, 2.0f, loss, dx));
     } else if (t == &clnn__ctr_barlow_rows) {
         EX_STEP(&b, clnn_barlow_twins(ctx, x, y, 5e-3f, loss, dx, dy));
+    } else if (t == &clnn__ctr_queue_push) {
+        size_t next;
+        clnn_tensor *queue = EX_RAND(&b, 2 * n, d);
+        EX_STEP(&b, clnn_moco_queue_push(ctx, x, n + 1, queue, &next)); /* wraps around */
     } else if (t == &clnn__ctr_variance) {
         EX_STEP(&b, clnn_task_variance_penalty(ctx, x, 1.0f, CLNN_REDUCE_MEAN, loss, dx));
     } else if (t == &clnn__ctr_tiled_lse || t == &clnn__ctr_tiled_grad) {
@@ -73,11 +77,19 @@ void clnn__ctr_release(size_t n, cl_mem *bufs)
 void clnn_contrastive_options_init(clnn_contrastive_options *opt)
 {
     if (!opt) return;
-    *opt = (clnn_contrastive_options){sizeof *opt, 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN};
+    *opt = (clnn_contrastive_options){sizeof *opt, 0.1f, 0.0f, 1, 0, CLNN_REDUCE_MEAN, NULL};
 }
 
-clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options *o, size_t n)
+clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options *o, size_t n,
+                                    size_t d, size_t *nq)
 {
+    *nq = 0;
+    if (o->queue) {
+        size_t qd;
+        TRY(clnn__check_tensor(ctx, fn, "queue", o->queue));
+        TRY(clnn__check_rows(ctx, fn, "queue", o->queue, nq, &qd));
+        CHECK_SHAPE(ctx, qd == d, "%s: queue rows have %zu features, the embeddings %zu", fn, qd, d);
+    }
     CHECK_ARG(ctx, clnn__is_finite(o->temperature) && o->temperature > 0.0f,
               "%s: temperature %g must be finite and > 0", fn, (double)o->temperature);
     CHECK_ARG(ctx, clnn__is_finite(1.0f / o->temperature), "%s: temperature %g is too small (1/temperature overflows)",
@@ -86,8 +98,8 @@ clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const cln
     CHECK_ARG(ctx, o->normalize == 0 || o->normalize == 1, "%s: normalize %d must be 0 or 1", fn, o->normalize);
     CHECK_ARG(ctx, o->decoupled == 0 || o->decoupled == 1, "%s: decoupled %d must be 0 or 1", fn, o->decoupled);
     TRY(clnn__check_reduction(ctx, fn, o->reduction)); /* NONE too: the per-anchor losses */
-    CHECK_SHAPE(ctx, !o->decoupled || n >= 2, "%s: decoupled needs at least 2 pairs (N = %zu leaves no negatives)",
-                fn, n);
+    CHECK_SHAPE(ctx, !o->decoupled || n >= 2 || *nq > 0,
+                "%s: decoupled needs at least 2 pairs or a queue (N = %zu leaves no negatives)", fn, n);
     return CLNN_OK;
 }
 
@@ -99,43 +111,56 @@ void clnn__ctr_views_release(clnn__ctr_views *v)
     v->zc = v->dzc = v->rinv = NULL;
 }
 
-/* zc, rinv (and dzc) of `rows` stacked rows: row r is row r of z1 for
- * r < n, else row r − n of z2 (embed_prepare). */
+/* embed_prepare into rows out0..out0+rows-1 of zc and rinv: row r is row
+ * r of z1 for r < n, else row r − n of z2. */
+static clnn_status embed_rows(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, const clnn_tensor *z1,
+                              const clnn_tensor *z2, size_t n, size_t rows, size_t out0)
+{
+    cl_uint nn = (cl_uint)n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d), row0 = (cl_uint)out0;
+    cl_int norm = v->normalize;
+    clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z1->buffer), KARG_BUF(z2->buffer), KARG(nn),
+                      KARG(d),         KARG(norm),        KARG(lanes),         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES),
+                      KARG(row0)};
+    size_t problem[2] = {rows, v->d};
+    return clnn__run(ctx, fn, &clnn__ctr_embed_prepare, problem, 10, a);
+}
+
+/* zc, rinv (and dzc) of `rows` stacked rows (embed_rows) followed by the
+ * queue's nq rows (queue NULL: none). */
 static clnn_status views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
-                                 size_t n, size_t rows, int normalize, int want_grad, clnn__ctr_views *v)
+                                 const clnn_tensor *queue, size_t n, size_t rows, int normalize, int want_grad,
+                                 int queue_grad, clnn__ctr_views *v)
 {
     memset(v, 0, sizeof *v);
     v->d = z1->shape[z1->ndim - 1];
     v->n = n;
     v->rows = rows;
+    v->nq = queue ? queue->count / v->d : 0;
     v->normalize = normalize;
-    clnn_status st = clnn__scratch(ctx, fn, rows * v->d, &v->zc);
-    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows, &v->rinv);
-    if (st == CLNN_OK && want_grad) st = clnn__scratch(ctx, fn, rows * v->d, &v->dzc);
-    if (st == CLNN_OK) {
-        cl_uint nn = (cl_uint)n, d = (cl_uint)v->d, lanes = clnn__row_lanes(v->d);
-        cl_int norm = normalize;
-        clnn__karg a[] = {KARG_BUF(v->zc), KARG_BUF(v->rinv), KARG_BUF(z1->buffer), KARG_BUF(z2->buffer), KARG(nn),
-                          KARG(d),         KARG(norm),        KARG(lanes),         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-        size_t problem[2] = {rows, v->d};
-        st = clnn__run(ctx, fn, &clnn__ctr_embed_prepare, problem, 9, a);
-    }
+    v->queue_grad = want_grad && queue_grad && v->nq > 0;
+    const size_t all = rows + v->nq, grad_rows = rows + (v->queue_grad ? v->nq : 0);
+    clnn_status st = clnn__scratch(ctx, fn, all * v->d, &v->zc);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, all, &v->rinv);
+    if (st == CLNN_OK && want_grad) st = clnn__scratch(ctx, fn, grad_rows * v->d, &v->dzc);
+    if (st == CLNN_OK) st = embed_rows(ctx, fn, v, z1, z2, n, rows, 0);
+    if (st == CLNN_OK && queue) st = embed_rows(ctx, fn, v, queue, queue, v->nq, v->nq, rows);
     if (st != CLNN_OK) clnn__ctr_views_release(v);
     return st;
 }
 
 clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
-                                    int normalize, int want_grad, clnn__ctr_views *v)
+                                    const clnn_tensor *queue, int normalize, int want_grad, int queue_grad,
+                                    clnn__ctr_views *v)
 {
     const size_t n = z1->count / z1->shape[z1->ndim - 1];
-    return views_prepare(ctx, fn, z1, z2, n, 2 * n, normalize, want_grad, v);
+    return views_prepare(ctx, fn, z1, z2, queue, n, 2 * n, normalize, want_grad, queue_grad, v);
 }
 
 clnn_status clnn__ctr_views_prepare_stacked(clnn_context *ctx, const char *fn, const clnn_tensor *z, int normalize,
                                             int want_grad, clnn__ctr_views *v)
 {
     const size_t rows = z->count / z->shape[z->ndim - 1];
-    return views_prepare(ctx, fn, z, z, rows, rows, normalize, want_grad, v);
+    return views_prepare(ctx, fn, z, z, NULL, rows, rows, normalize, want_grad, 0, v);
 }
 
 clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, clnn_tensor *dz1,
@@ -154,10 +179,14 @@ clnn_status clnn__ctr_views_finish(clnn_context *ctx, const char *fn, const clnn
 
 /* ------------------------------------------------------ InfoNCE passes */
 
-void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastive_options *opt, clnn__ctr_plan *p)
+void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, size_t nq, const clnn_contrastive_options *opt,
+                         clnn__ctr_plan *p)
 {
     memset(p, 0, sizeof *p);
     p->samples = n;
+    p->nq = nq;
+    p->q_row0 = 2 * n; /* after the stacked views (clnn__ctr_views) */
+    p->batch_neg = mode != CLNN_INFONCE_MOCO;
     p->inv_tau = 1.0f / opt->temperature;
     p->margin = opt->margin;
     p->decoupled = opt->decoupled;
@@ -171,12 +200,15 @@ void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastiv
     float coef = half * clnn__loss_scale(opt->reduction, n);
     p->pass[0] = (clnn__ctr_pass){0, n, n, n, 0, 0, 0, coef}; /* z1 -> z2 */
     p->pass[1] = (clnn__ctr_pass){n, 0, n, n, 0, n, 0, coef}; /* z2 -> z1 */
+    /* MOCO: the one-way pass, its in-batch candidates but the positive left out */
     p->npass = mode == CLNN_INFONCE_SYMMETRIC ? 2 : 1;
     p->anchors = (size_t)p->npass * n;
 }
 
-void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[2], int *acc_a, int *acc_b)
+void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[3], int *acc_a, int *acc_b, int *acc_q)
 {
+    *acc_q = written[2];
+    written[2] = 1;
     int ha = p->a_row0 != 0, hb = p->b_row0 != 0;
     *acc_a = written[ha];
     written[ha] = 1;

@@ -32,16 +32,22 @@ void clnn__ctr_release(size_t n, cl_mem *bufs);
 
 /* ------------------------------------------------------- stacked views */
 
-/* zc = [ẑ1; ẑ2] [2n, d] (L2-normalised rows when normalize), rinv the
- * per-row scale, and with want_grad dzc [2n, d] for the gradient wrt zc. */
+/* zc = [ẑ1; ẑ2; q̂] [2n + nq, d] (L2-normalised rows when normalize; q̂
+ * the queue's nq rows, if any), rinv the per-row scale, and with want_grad
+ * dzc [2n, d] for the gradient wrt zc ([2n + nq, d] with the queue's
+ * gradient, queue_grad: for the temperature's only). */
 typedef struct clnn__ctr_views {
     cl_mem zc, dzc, rinv;
     size_t n, d;
-    size_t rows; /* of zc: 2n, or n for one stacked tensor */
+    size_t rows; /* views' rows of zc: 2n, or n for one stacked tensor */
+    size_t nq;   /* queue rows after them */
     int normalize;
+    int queue_grad; /* dzc holds the queue rows' gradient too */
 } clnn__ctr_views;
+/* queue may be NULL (nq 0). */
 clnn_status clnn__ctr_views_prepare(clnn_context *ctx, const char *fn, const clnn_tensor *z1, const clnn_tensor *z2,
-                                    int normalize, int want_grad, clnn__ctr_views *v);
+                                    const clnn_tensor *queue, int normalize, int want_grad, int queue_grad,
+                                    clnn__ctr_views *v);
 /* The same for one tensor z of already stacked views (clnn_supcon_views):
  * zc holds its n = rows rows, all of them "z1" for views_finish. */
 clnn_status clnn__ctr_views_prepare_stacked(clnn_context *ctx, const char *fn, const clnn_tensor *z, int normalize,
@@ -66,25 +72,33 @@ typedef struct clnn__ctr_pass {
 } clnn__ctr_pass;
 
 /* The passes of a mode over n pairs (1 or 2) and the number of anchors
- * (partials) in all. */
+ * (partials) in all. Every pass's candidates continue past its nb in-batch
+ * ones with the nq queue rows of zc from q_row0 (candidates nb..nb+nq-1). */
 typedef struct clnn__ctr_plan {
     clnn__ctr_pass pass[2];
     int npass;
     size_t anchors;
     size_t samples; /* the labels' period: stacked row k is sample k mod samples */
+    size_t nq, q_row0;
     float inv_tau, margin;
     int decoupled;
+    int batch_neg; /* in-batch negatives take part (all modes but MOCO) */
 } clnn__ctr_plan;
-void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, const clnn_contrastive_options *opt, clnn__ctr_plan *p);
+/* nq: the queue's rows (0 without one). */
+void clnn__ctr_plan_make(clnn_infonce_mode mode, size_t n, size_t nq, const clnn_contrastive_options *opt,
+                         clnn__ctr_plan *p);
 
-/* Whether pass p's gradient rows of the anchors (*acc_a) and of the
- * candidates (*acc_b) add to dzc's contents or overwrite them: written[h]
- * says whether half h of dzc (rows 0..n-1, n..2n-1) holds a value yet; an
- * anchor block of 2n rows (NT-Xent) covers both. Updates written. */
-void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[2], int *acc_a, int *acc_b);
+/* Whether pass p's gradient rows of the anchors (*acc_a), of the
+ * candidates (*acc_b) and of the queue (*acc_q, when formed) add to dzc's
+ * contents or overwrite them: written[h] says whether half h of dzc (rows
+ * 0..n-1, n..2n-1; 2: the queue's) holds a value yet; an anchor block of 2n
+ * rows (NT-Xent) covers both halves. Updates written. */
+void clnn__ctr_grad_order(const clnn__ctr_pass *p, size_t n, int written[3], int *acc_a, int *acc_b, int *acc_q);
 
-/* The options (already copied over the defaults) are valid for n pairs. */
-clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options *o, size_t n);
+/* The options (already copied over the defaults) are valid for n pairs;
+ * their queue (if any) has d features, its row count to *nq (0 without). */
+clnn_status clnn__ctr_check_options(clnn_context *ctx, const char *fn, const clnn_contrastive_options *o, size_t n,
+                                    size_t d, size_t *nq);
 
 /* The tiled implementation (infonce_tiled.c): partial[anchors] receives
  * the per-anchor losses; dzc (when v->dzc) the gradient wrt the stacked views. */

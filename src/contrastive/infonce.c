@@ -13,34 +13,43 @@ static clnn__gemm_operand rows_of(cl_mem buf, size_t r0, size_t d)
     return (clnn__gemm_operand){buf, r0 * d, d, 0};
 }
 
-/* One pass: S, its rows, and (with v->dzc) the gradients (`written`: see
+/* One pass: S = anchors · [in-batch candidates; queue]ᵀ (na x (nb + nq)),
+ * its rows, and (with v->dzc) the gradients (`written`: see
  * clnn__ctr_grad_order). */
 static clnn_status run_pass(clnn_context *ctx, const char *fn, const clnn__ctr_plan *plan, const clnn__ctr_pass *p,
                             const clnn__ctr_views *v, const clnn_tensor *labels, cl_mem s, cl_mem partial,
-                            int written[2])
+                            int written[3])
 {
-    size_t d = v->d;
-    clnn__gemm_operand sm = {s, 0, p->nb, 0};
-    TRY(clnn__sgemm(ctx, fn, 0, 1, p->na, p->nb, d, 1.0f, rows_of(v->zc, p->a_row0, d), rows_of(v->zc, p->b_row0, d),
-                    0.0f, sm, 1));
-    cl_uint cols = (cl_uint)p->nb, poff = (cl_uint)p->out0, half = (cl_uint)plan->samples, pos_off = (cl_uint)p->pos_off;
-    cl_uint lanes = clnn__row_lanes(p->nb);
+    const size_t d = v->d, nq = plan->nq, ncols = p->nb + nq;
+    const clnn__gemm_operand sm = {s, 0, ncols, 0}, sq = {s, p->nb, ncols, 0}; /* S's in-batch and queue columns */
+    const clnn__gemm_operand za = rows_of(v->zc, p->a_row0, d), zb = rows_of(v->zc, p->b_row0, d);
+    const clnn__gemm_operand zq = rows_of(v->zc, plan->q_row0, d);
+    TRY(clnn__sgemm(ctx, fn, 0, 1, p->na, p->nb, d, 1.0f, za, zb, 0.0f, sm, 1));
+    if (nq) TRY(clnn__sgemm(ctx, fn, 0, 1, p->na, nq, d, 1.0f, za, zq, 0.0f, sq, 1));
+    cl_uint cols = (cl_uint)ncols, poff = (cl_uint)p->out0, half = (cl_uint)plan->samples, pos_off = (cl_uint)p->pos_off;
+    cl_uint lanes = clnn__row_lanes(ncols), nbatch = (cl_uint)p->nb;
     cl_int self = p->self_excl, use_labels = labels != NULL, dec = plan->decoupled, want_grad = v->dzc != NULL;
+    cl_int batch_neg = plan->batch_neg;
     float inv_tau = plan->inv_tau, margin = plan->margin, coef = p->coef;
     cl_mem lbuf = labels ? labels->buffer : partial; /* unread without use_labels */
     clnn__karg a[] = {KARG_BUF(s),    KARG_BUF(partial), KARG_BUF(lbuf), KARG(cols),         KARG(poff),
                       KARG(half),     KARG(pos_off),     KARG(self),     KARG(use_labels),   KARG(inv_tau),
                       KARG(margin),   KARG(dec),         KARG(coef),     KARG(want_grad),    KARG(lanes),
-                      KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    size_t problem[2] = {p->na, p->nb};
-    TRY(clnn__run(ctx, fn, &clnn__ctr_rows, problem, 16, a));
+                      KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES),            KARG(nbatch),       KARG(batch_neg)};
+    size_t problem[2] = {p->na, ncols};
+    TRY(clnn__run(ctx, fn, &clnn__ctr_rows, problem, 18, a));
     if (!v->dzc) return CLNN_OK;
-    /* d anchors = G · candidates, d candidates = Gᵀ · anchors */
-    int acc_a, acc_b;
-    clnn__ctr_grad_order(p, v->n, written, &acc_a, &acc_b);
-    TRY(clnn__sgemm(ctx, fn, 0, 0, p->na, d, p->nb, 1.0f, sm, rows_of(v->zc, p->b_row0, d), acc_a ? 1.0f : 0.0f,
-                    rows_of(v->dzc, p->a_row0, d), 1));
-    return clnn__sgemm(ctx, fn, 1, 0, p->nb, d, p->na, 1.0f, sm, rows_of(v->zc, p->a_row0, d), acc_b ? 1.0f : 0.0f,
+    /* d anchors = G · candidates (in-batch, then the queue's), d candidates =
+     * Gᵀ · anchors (the queue's only for the temperature's gradient) */
+    int acc_a, acc_b, acc_q;
+    clnn__ctr_grad_order(p, v->n, written, &acc_a, &acc_b, &acc_q);
+    TRY(clnn__sgemm(ctx, fn, 0, 0, p->na, d, p->nb, 1.0f, sm, zb, acc_a ? 1.0f : 0.0f, rows_of(v->dzc, p->a_row0, d),
+                    1));
+    if (nq) TRY(clnn__sgemm(ctx, fn, 0, 0, p->na, d, nq, 1.0f, sq, zq, 1.0f, rows_of(v->dzc, p->a_row0, d), 1));
+    if (v->queue_grad)
+        TRY(clnn__sgemm(ctx, fn, 1, 0, nq, d, p->na, 1.0f, sq, za, acc_q ? 1.0f : 0.0f,
+                        rows_of(v->dzc, plan->q_row0, d), 1));
+    return clnn__sgemm(ctx, fn, 1, 0, p->nb, d, p->na, 1.0f, sm, za, acc_b ? 1.0f : 0.0f,
                        rows_of(v->dzc, p->b_row0, d), 1);
 }
 
@@ -48,8 +57,8 @@ static clnn_status materialised_run(clnn_context *ctx, const char *fn, const cln
                                     const clnn__ctr_views *v, const clnn_tensor *labels, cl_mem partial)
 {
     cl_mem s = NULL;
-    TRY(clnn__scratch(ctx, fn, plan->pass[0].na * plan->pass[0].nb, &s));
-    int written[2] = {0, 0};
+    TRY(clnn__scratch(ctx, fn, plan->pass[0].na * (plan->pass[0].nb + plan->nq), &s));
+    int written[3] = {0, 0, 0};
     clnn_status st = CLNN_OK;
     for (int i = 0; i < plan->npass && st == CLNN_OK; i++)
         st = run_pass(ctx, fn, plan, &plan->pass[i], v, labels, s, partial, written);
@@ -75,8 +84,10 @@ static clnn_status finish_loss(clnn_context *ctx, const char *fn, clnn_reduction
 static clnn_status temperature_grad(clnn_context *ctx, const char *fn, const clnn__ctr_views *v, float temperature,
                                    clnn_tensor *dtau)
 {
+    /* the queue's rows (v->queue_grad) carry their Gᵀ · anchors: both sides of every pair */
+    const size_t rows = v->rows + (v->queue_grad ? v->nq : 0);
     const clnn__reduce_desc d = {v->zc,           v->dzc, REDUCE_TERM_DOT, REDUCE_POST_NONE, 1,
-                                 (cl_uint)(v->rows * v->d), 0, 1, 0, 0.0f, 0.0f, -0.5f / temperature};
+                                 (cl_uint)(rows * v->d), 0, 1, 0, 0.0f, 0.0f, -0.5f / temperature};
     return clnn__reduce(ctx, fn, &d, dtau->buffer, 0);
 }
 
@@ -89,7 +100,9 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
     size_t n, d;
     TRY(clnn__check_rows(ctx, fn, "z1", z1, &n, &d));
     TRY(clnn__check_like(ctx, fn, "z2", z2, "z1", z1));
-    CHECK_ARG(ctx, mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT,
+    CHECK_ARG(ctx,
+              mode == CLNN_INFONCE_ONE_WAY || mode == CLNN_INFONCE_SYMMETRIC || mode == CLNN_INFONCE_NT_XENT ||
+                  mode == CLNN_INFONCE_MOCO,
               "%s: mode %d is not a clnn_infonce_mode", fn, (int)mode);
     if (labels) {
         TRY(clnn__check_tensor(ctx, fn, "labels", labels));
@@ -99,28 +112,33 @@ static clnn_status contrastive(clnn_context *ctx, const char *fn, const clnn_ten
         for (int i = 0; i < 3; i++)
             CHECK_ARG(ctx, !outs[i] || !clnn__alias(outs[i], labels), "%s: an output aliases labels", fn);
     }
-    TRY(clnn__ctr_check_options(ctx, fn, opt, n));
-    CHECK_SHAPE(ctx, 2 * n * d <= 0xFFFFFFFFu && 2 * n <= 0x7FFFFFFFu,
-                "%s: the two views hold %zu elements, more than 2^32 - 1", fn, 2 * n * d);
+    CHECK_ARG(ctx, !labels || !opt->queue, "%s: a queue (opt->queue) is not offered by SupCon (its rows have no labels)",
+              fn);
+    size_t nq;
+    TRY(clnn__ctr_check_options(ctx, fn, opt, n, d, &nq));
+    CHECK_ARG(ctx, mode != CLNN_INFONCE_MOCO || nq > 0,
+              "%s: CLNN_INFONCE_MOCO needs a queue of negatives (opt->queue is NULL)", fn);
+    CHECK_SHAPE(ctx, (2 * n + nq) * d <= 0xFFFFFFFFu && 2 * n + nq <= 0x7FFFFFFFu,
+                "%s: the two views and the queue hold %zu elements, more than 2^32 - 1", fn, (2 * n + nq) * d);
 
     clnn__ctr_plan plan;
-    clnn__ctr_plan_make(mode, n, opt, &plan);
+    clnn__ctr_plan_make(mode, n, nq, opt, &plan);
     /* the loss: 1 element, or one per anchor for NONE (plan.anchors) */
     const clnn__loss_red red = {opt->reduction, plan.anchors, "anchor"};
-    const clnn_tensor *in[3] = {z1, z2, labels};
+    const clnn_tensor *in[4] = {z1, z2, labels, opt->queue};
     const clnn__loss_output out[3] = {{loss, "loss", NULL, NULL}, {dz1, "dz1", z1, "z1"}, {dz2, "dz2", z2, "z2"}};
-    TRY(clnn__check_loss_io(ctx, fn, &red, 3, in, 3, out));
+    TRY(clnn__check_loss_io(ctx, fn, &red, 4, in, 3, out));
     if (dtau) {
         TRY(clnn__check_f32(ctx, fn, "dtemperature", dtau, 1));
         CHECK_ARG(ctx, opt->margin == 0.0f, "%s: the temperature gradient needs margin 0 (it is %g)", fn,
                   (double)opt->margin);
-        const clnn_tensor *others[] = {z1, z2, labels, loss, dz1, dz2};
-        for (size_t i = 0; i < 6; i++)
+        const clnn_tensor *others[] = {z1, z2, labels, loss, dz1, dz2, opt->queue};
+        for (size_t i = 0; i < 7; i++)
             CHECK_ARG(ctx, !others[i] || !clnn__alias(dtau, others[i]), "%s: dtemperature shares memory with another argument",
                       fn);
     }
     clnn__ctr_views v;
-    TRY(clnn__ctr_views_prepare(ctx, fn, z1, z2, opt->normalize, dz1 || dz2 || dtau, &v));
+    TRY(clnn__ctr_views_prepare(ctx, fn, z1, z2, opt->queue, opt->normalize, dz1 || dz2 || dtau, dtau != NULL, &v));
     cl_mem partial = none && loss ? loss->buffer : NULL;
     clnn_status st = partial ? CLNN_OK : clnn__scratch(ctx, fn, plan.anchors, &partial);
     if (st == CLNN_OK)
@@ -175,6 +193,7 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
 {
     CLNN_ENTRY(ctx);
     CLNN_OPTIONS_ARG(clnn_contrastive_options, opt);
+    CHECK_ARG(ctx, !opt->queue, "%s: a queue (opt->queue) is not offered by SupCon (its rows have no labels)", fn);
     const int none = opt->reduction == CLNN_REDUCE_NONE;
     size_t rows, d;
     TRY(clnn__check_rows(ctx, fn, "z", z, &rows, &d));
@@ -187,7 +206,8 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
                 labels->count, n, views);
     CHECK_ARG(ctx, (!loss || !clnn__alias(loss, labels)) && (!dz || !clnn__alias(dz, labels)),
               "%s: an output aliases labels", fn);
-    TRY(clnn__ctr_check_options(ctx, fn, opt, rows));
+    size_t nq;
+    TRY(clnn__ctr_check_options(ctx, fn, opt, rows, d, &nq));
     const clnn__loss_red red = {opt->reduction, rows, "anchor"};
     const clnn_tensor *in[2] = {z, labels};
     const clnn__loss_output out[2] = {{loss, "loss", NULL, NULL}, {dz, "dz", z, "z"}};
@@ -196,7 +216,7 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
 
     /* one pass: every row an anchor against every row, itself excluded, positives by label */
     clnn__ctr_plan plan;
-    clnn__ctr_plan_make(CLNN_INFONCE_NT_XENT, n, opt, &plan);
+    clnn__ctr_plan_make(CLNN_INFONCE_NT_XENT, n, 0, opt, &plan);
     plan.anchors = rows;
     plan.pass[0] = (clnn__ctr_pass){0, 0, rows, rows, 0, 0, 1, clnn__loss_scale(opt->reduction, rows)};
     clnn__ctr_views v;
@@ -204,7 +224,7 @@ clnn_status clnn_supcon_views(clnn_context *ctx, const clnn_tensor *z, size_t vi
     cl_mem partial = none && loss ? loss->buffer : NULL, s = NULL;
     clnn_status st = partial ? CLNN_OK : clnn__scratch(ctx, fn, rows, &partial);
     if (st == CLNN_OK) st = clnn__scratch(ctx, fn, rows * rows, &s);
-    int written[2] = {0, 0};
+    int written[3] = {0, 0, 0};
     if (st == CLNN_OK) st = run_pass(ctx, fn, &plan, &plan.pass[0], &v, labels, s, partial, written);
     if (st == CLNN_OK) st = finish_loss(ctx, fn, opt->reduction, loss, partial, rows, plan.pass[0].coef);
     if (st == CLNN_OK) st = clnn__ctr_views_finish(ctx, fn, &v, dz, NULL);

@@ -93,6 +93,38 @@ double ref_infonce(const double *z1, const double *z2, size_t n, size_t d, int m
     return loss;
 }
 
+double ref_infonce_queue(const double *z1, const double *z2, const double *q, size_t n, size_t d, size_t k, int mode,
+                         double tau, double margin, int normalize, int decoupled, int mean, double *per_anchor)
+{
+    double *a = ref_rows(z1, n, d, normalize), *b = ref_rows(z2, n, d, normalize), *qn = ref_rows(q, k, d, normalize);
+    const size_t m = 2 * n, ncand = m + k; /* candidate slots: the 2n samples, then the queue */
+    double *l = malloc(ncand * sizeof *l), total = 0.0;
+    int *use = malloc(ncand * sizeof *use);
+    if (!l || !use) abort();
+    const size_t anchors = mode == 1 || mode == 2 ? m : n;
+    for (size_t t = 0; t < anchors; t++) {
+        /* anchor row x (sample t of [a; b]) and its positive's slot */
+        const double *x = t < n ? a + t * d : b + (t - n) * d;
+        const size_t pos = t < n ? t + n : t - n;
+        for (size_t j = 0; j < ncand; j++) {
+            const double *y = j < n ? a + j * d : j < m ? b + (j - n) * d : qn + (j - m) * d;
+            int cand; /* slot j is a candidate of this anchor */
+            if (j >= m) cand = 1;                                /* the queue: always */
+            else if (mode == 2) cand = j != t;                   /* NT-Xent: every other sample */
+            else if (mode == 3) cand = j == pos;                 /* MoCo: the positive only */
+            else cand = (t < n) ? j >= n : j < n;                /* cross-view: the other view */
+            l[j] = cand ? (dot(x, y, d) - (j == pos ? margin : 0.0)) / tau : 0.0;
+            use[j] = cand && !(decoupled && j == pos);
+        }
+        double v = lse_masked(l, use, ncand) - l[pos];
+        if (mode == 1) v *= 0.5;
+        if (per_anchor) per_anchor[t] = v;
+        total += v;
+    }
+    free(l), free(use), free(a), free(b), free(qn);
+    return total / (mean ? (double)(mode == 2 ? m : n) : 1.0);
+}
+
 double ref_supcon_views(const double *z, size_t views, const int32_t *labels, size_t n, size_t d, double tau,
                         double margin, int normalize, int decoupled, int mean)
 {

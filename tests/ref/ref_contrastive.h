@@ -11,6 +11,14 @@
 /* mode 0 one-way (z1 -> z2), 1 symmetric, 2 NT-Xent (SimCLR) */
 double ref_infonce(const double *z1, const double *z2, size_t n, size_t d, int mode, double tau, double margin,
                    int normalize, int decoupled, int mean);
+/* InfoNCE with a queue q [k, d] of extra negatives (MoCo, He et al. 2020):
+ * mode 0 one-way, 1 symmetric, 2 NT-Xent (every anchor's candidates also
+ * hold the k queue rows), 3 MoCo (anchor z1_i against its positive z2_i and
+ * the queue only). per_anchor (NULL: not wanted) gets each anchor's value
+ * as NONE writes it (symmetric: ½ℓ, z1's anchors then z2's); returns their
+ * sum, or with mean their mean over the anchors (n; 2n for NT-Xent). */
+double ref_infonce_queue(const double *z1, const double *z2, const double *q, size_t n, size_t d, size_t k, int mode,
+                         double tau, double margin, int normalize, int decoupled, int mean, double *per_anchor);
 /* Khosla et al. L_out over the 2n samples [z1; z2], labels [n] */
 double ref_supcon(const double *z1, const double *z2, const int32_t *labels, size_t n, size_t d, double tau,
                   double margin, int normalize, int decoupled, int mean);

@@ -6,7 +6,10 @@
  *    N grows: time (GFLOPS rows) and peak device memory measured with
  *    clnn_context_memory_stats (inputs and gradients included), then the
  *    largest N each fits in a 1 GiB budget, from the allocation formulas the
- *    measured peaks are checked against.
+ *    measured peaks are checked against;
+ *  - MoCo: InfoNCE with a queue of K negatives (CLNN_INFONCE_MOCO, both
+ *    paths) against CLBlast of its GEMMs, and clnn_moco_queue_push against
+ *    the copy bandwidth.
  * N runs over the comma-separated CLNN_BENCH_CONTRASTIVE_N (default
  * "1024,4096"; "1024" with --quick; e.g. "16384,65536"). The peak comes from one call on its own; from
  * 16384 on that call is also the time (a call takes minutes on a CPU),
@@ -26,9 +29,10 @@ typedef struct ctr_args {
     clnn_context *ctx;
     int op, tiled;
     clnn_tensor *x, *y, *dx, *dy, *loss, *labels, *e, *de, *w, *b;
+    clnn_tensor *queue; /* OP_MOCO, OP_PUSH */
 } ctr_args;
 
-enum { OP_INFONCE, OP_SUPCON, OP_UNIFORMITY, OP_GE2E, OP_BARLOW, OP_ALIGN, OP_VARIANCE };
+enum { OP_INFONCE, OP_SUPCON, OP_UNIFORMITY, OP_GE2E, OP_BARLOW, OP_ALIGN, OP_VARIANCE, OP_MOCO, OP_PUSH };
 
 static int run_op(void *p)
 {
@@ -44,6 +48,19 @@ static int run_op(void *p)
     case OP_GE2E: st = clnn_ge2e_loss(a->ctx, a->e, a->w, a->b, CLNN_REDUCE_MEAN, a->loss, a->de, NULL, NULL); break;
     case OP_BARLOW: st = clnn_barlow_twins(a->ctx, a->x, a->y, 5e-3f, a->loss, a->dx, a->dy); break;
     case OP_ALIGN: st = clnn_alignment_loss(a->ctx, a->x, a->y, 2.0f, a->loss, a->dx, a->dy); break;
+    case OP_MOCO: {
+        clnn_contrastive_options o;
+        clnn_contrastive_options_init(&o);
+        o.queue = a->queue;
+        st = a->tiled ? clnn_infonce_tiled(a->ctx, a->x, a->y, CLNN_INFONCE_MOCO, &o, a->loss, a->dx, a->dy)
+                      : clnn_infonce(a->ctx, a->x, a->y, CLNN_INFONCE_MOCO, &o, a->loss, a->dx, a->dy);
+        break;
+    }
+    case OP_PUSH: {
+        size_t next;
+        st = clnn_moco_queue_push(a->ctx, a->x, 7, a->queue, &next); /* wraps when 7 + N > K */
+        break;
+    }
     default: st = clnn_output_variance_penalty(a->ctx, a->x, 1.0f, CLNN_REDUCE_MEAN, a->loss, a->dx); break;
     }
     return st != CLNN_OK;
@@ -63,15 +80,15 @@ static clnn_tensor *tensor(bench_env *env, clnn_dtype dtype, int ndim, size_t d0
 /* Releases every tensor and leaves a ready for the next op. */
 static void release_args(ctr_args *a)
 {
-    clnn_tensor *all[] = {a->x, a->y, a->dx, a->dy, a->loss, a->labels, a->e, a->de, a->w, a->b};
+    clnn_tensor *all[] = {a->x, a->y, a->dx, a->dy, a->loss, a->labels, a->e, a->de, a->w, a->b, a->queue};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) clnn_tensor_release(all[i]);
-    *a = (ctr_args){a->ctx, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    *a = (ctr_args){a->ctx, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
 }
 
 /* Two views [n, d], their gradients and a loss. */
 static int make_pair(bench_env *env, ctr_args *a, size_t n, size_t d)
 {
-    *a = (ctr_args){env->ctx, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    *a = (ctr_args){env->ctx, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     a->x = tensor(env, CLNN_FLOAT32, 2, n, d, 0), a->y = tensor(env, CLNN_FLOAT32, 2, n, d, 0);
     a->dx = tensor(env, CLNN_FLOAT32, 2, n, d, 0), a->dy = tensor(env, CLNN_FLOAT32, 2, n, d, 0);
     a->loss = tensor(env, CLNN_FLOAT32, 1, 1, 0, 0);
@@ -205,7 +222,7 @@ static void other_ops(bench_env *env)
 {
     size_t n = env->quick ? 1024 : 4096, rows = env->quick ? 8192 : 65536, spk = 64, utt = 10;
     double dn = (double)n, dd = D;
-    ctr_args a = {env->ctx, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
+    ctr_args a = {env->ctx, 0, 0, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL};
     char name[96];
     if (make_pair(env, &a, n, D)) {
         /* SupCon: 2n x 2n similarities; forward GEMM + two gradient GEMMs */
@@ -241,9 +258,41 @@ static void other_ops(bench_env *env)
     release_args(&a);
 }
 
+/* MoCo: N queries and keys against a queue of K (one-way, D = 128, both
+ * gradients): S = Q [K; queue]ᵀ (N x (N + K) x D), dQ from it (N x D x (N +
+ * K)), dK from its in-batch part (N x D x N); and pushing a batch of keys. */
+static void moco_ops(bench_env *env)
+{
+    const size_t n = 256, k = env->quick ? 4096 : 16384;
+    const double dn = (double)n, dk = (double)k, dd = D;
+    ctr_args a;
+    char name[96];
+    if (make_pair(env, &a, n, D) && (a.queue = tensor(env, CLNN_FLOAT32, 2, k, D, 0)) != NULL) {
+        const double flops = 2.0 * dn * (dn + dk) * dd * 2 + 2.0 * dn * dn * dd;
+        const double tref = clblast_ref(env, n, n + k, D, 1) + clblast_ref(env, n, D, n + k, 1) +
+                            clblast_ref(env, n, D, n, 1);
+        a.op = OP_MOCO;
+        for (a.tiled = 0; a.tiled < 2; a.tiled++) {
+            snprintf(name, sizeof name, "moco %s N=%zu K=%zu D=%d", a.tiled ? "tiled" : "materialised", n, k, D);
+            fixed_op(env, &a, name, flops, tref, 0);
+        }
+    }
+    release_args(&a);
+    /* the push of a batch big enough to show the bandwidth (256 keys are
+     * 128 KiB, mostly launch overhead) */
+    const size_t np = env->quick ? 4096 : 16384, kp = 4 * np;
+    if (make_pair(env, &a, np, D) && (a.queue = tensor(env, CLNN_FLOAT32, 2, kp, D, 0)) != NULL) {
+        a.op = OP_PUSH; /* the keys read, the same bytes written */
+        snprintf(name, sizeof name, "moco queue push N=%zu K=%zu D=%d", np, kp, D);
+        fixed_op(env, &a, name, 0, 0, 2.0 * (double)np * dd * sizeof(float));
+    }
+    release_args(&a);
+}
+
 void bench_contrastive(bench_env *env)
 {
     other_ops(env);
+    moco_ops(env);
     const char *s = getenv("CLNN_BENCH_CONTRASTIVE_N");
     if (!s) s = env->quick ? "1024" : "1024,4096";
     for (char *end; *s; s = *end == ',' ? end + 1 : end) {
