@@ -19,7 +19,7 @@ extern "C" {
 
 /* Stable ascending sort of the n fp32 keys of `keys` (any shape, flattened;
  * n < 2^32) in the order above, or of n int32 keys (sorted_keys then int32
- * too): an LSD radix sort, 8 passes of 4-bit digits over the keys'
+ * too): an LSD radix sort, 4 passes of 8-bit digits over the keys'
  * order-preserving uint images. Equal keys keep their input
  * order, so the result is unique: the same bits on every device and local
  * size. Keys move as bit patterns (NaN payloads and zero signs survive).

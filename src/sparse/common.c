@@ -61,8 +61,8 @@ static void exercise_moe(clnn__exercise *b, const clnn__tunable *t, const size_t
     }
 }
 
-/* radix_count/scatter: P0 tiles of 4096 keys; radix_scan: P1 / 16 tiles of
- * 4096 keys; w2_diff, msdropout_*: n = P0 x P1 (msdropout: 4 samples of n);
+/* radix_count/scatter: P0 tiles of 4096 keys; radix_scan: P1 / 256 tiles of
+ * 4096 keys (a histogram entry per digit and tile); w2_diff, msdropout_*: n = P0 x P1 (msdropout: 4 samples of n);
  * topk_rows: [P0 rows, P1 columns]; sort_rows_*: n / 16 rows of 16 keys;
  * topk_gather_values, topk_reorder: n / 8 rows of 64, k = 8 (n / 8 x 8 outputs). */
 static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, const size_t problem[2])
@@ -70,8 +70,9 @@ static clnn_status exercise_sparse(clnn_context *ctx, const clnn__tunable *t, co
     clnn__exercise b = CLNN_EXERCISE(ctx);
     size_t n = clnn__exercise_elements(problem);
     if (t == &clnn__tune_radix_count || t == &clnn__tune_radix_scan || t == &clnn__tune_radix_scatter) {
-        size_t tiles = t == &clnn__tune_radix_scan ? (problem[1] + 15) / 16 : problem[0];
-        clnn_tensor *keys = EX_RAND(&b, tiles * 4096);
+        const size_t digits = (size_t)1 << CLNN_SORT_RADIX_BITS;
+        size_t tiles = t == &clnn__tune_radix_scan ? (problem[1] + digits - 1) / digits : problem[0];
+        clnn_tensor *keys = EX_RAND(&b, tiles * CLNN_SORT_TILE);
         EX_STEP(&b, clnn_sort(ctx, keys, NULL, keys, NULL));
     } else if (t == &clnn__tune_w2_diff) {
         clnn_tensor *w = EX_RAND(&b, n), *w0 = EX_RAND(&b, n);

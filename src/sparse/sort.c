@@ -1,37 +1,38 @@
 /* Host side of the device radix sort (cl/sparse_sort.cl, include/clnn/sparse.h):
- * argument checks, then 8 passes of count / scan / scatter ping-ponging
- * between the output and one scratch buffer. */
+ * argument checks, then CLNN_SORT_PASSES passes of count / scan / scatter
+ * ping-ponging between the output and one scratch buffer. */
 #include "sparse/sparse_internal.h"
 
 #include <stdio.h>
 
-/* LANES: virtual lanes per tile, i.e. CLNN_SORT_TILE / LANES elements per
- * lane; the local memory (16 counters per lane) bounds it at 256. */
+/* LANES: LANES / 16 virtual lanes per tile (with 8-bit digits), i.e.
+ * 16 · CLNN_SORT_TILE / LANES elements per lane; the local memory (256
+ * counters per lane) bounds it at 256. */
 
 /* Pass p reads in (p = 0), else the buffer pass p - 1 wrote; even passes
- * write tmp, odd ones out, so the 8th lands in out and in may be out. */
+ * write tmp, odd ones out, so the last (an even count of passes) lands in
+ * out and in may be out. */
 static clnn_status passes(clnn_context *ctx, const char *fn, int order, cl_mem keys_in, cl_mem vals_in,
                           cl_mem keys_out, cl_mem vals_out, cl_mem ktmp, cl_mem vtmp, cl_mem hist, cl_uint n)
 {
-    char variant[24]; /* the default order builds without an option, as before orders existed */
-    snprintf(variant, sizeof variant, "-DKEY_ORDER=%d", order);
-    const char *v = order == CLNN__SORT_F32_ASC ? NULL : variant;
-    cl_uint tile = CLNN_SORT_TILE, ntiles = (n + tile - 1) / tile, m = 16 * ntiles;
+    char variant[48];
+    snprintf(variant, sizeof variant, "-DKEY_ORDER=%d -DRADIX_BITS=%d", order, CLNN_SORT_RADIX_BITS);
+    cl_uint tile = CLNN_SORT_TILE, ntiles = (n + tile - 1) / tile, m = (1u << CLNN_SORT_RADIX_BITS) * ntiles;
     size_t p_tiles[2] = {ntiles, n < tile ? n : tile}, p_scan[2] = {1, m};
-    for (cl_uint pass = 0; pass < 8; pass++) {
-        cl_uint shift = 4 * pass;
+    for (cl_uint pass = 0; pass < CLNN_SORT_PASSES; pass++) {
+        cl_uint shift = CLNN_SORT_RADIX_BITS * pass;
         cl_mem ksrc = pass == 0 ? keys_in : (pass & 1) ? ktmp : keys_out, kdst = (pass & 1) ? keys_out : ktmp;
         cl_mem vsrc = pass == 0 ? vals_in : (pass & 1) ? vtmp : vals_out, vdst = (pass & 1) ? vals_out : vtmp;
         cl_int vmode = !vals_out ? 0 : pass > 0 || vals_in ? 1 : 2;
         if (!vsrc) vsrc = ksrc; /* never read: vmode says so */
         if (!vdst) vdst = kdst;
         clnn__karg ac[] = {KARG_BUF(ksrc), KARG_BUF(hist), KARG(n), KARG(tile), KARG(ntiles), KARG(shift)};
-        TRY(clnn__run_variant(ctx, fn, &clnn__tune_radix_count, v, p_tiles, 6, ac));
+        TRY(clnn__run_variant(ctx, fn, &clnn__tune_radix_count, variant, p_tiles, 6, ac));
         clnn__karg as[] = {KARG_BUF(hist), KARG(m)};
         TRY(clnn__run(ctx, fn, &clnn__tune_radix_scan, p_scan, 2, as));
         clnn__karg aw[] = {KARG_BUF(ksrc), KARG_BUF(vsrc), KARG_BUF(kdst),   KARG_BUF(vdst), KARG_BUF(hist),
                            KARG(n),        KARG(tile),     KARG(ntiles),     KARG(shift),    KARG(vmode)};
-        TRY(clnn__run_variant(ctx, fn, &clnn__tune_radix_scatter, v, p_tiles, 10, aw));
+        TRY(clnn__run_variant(ctx, fn, &clnn__tune_radix_scatter, variant, p_tiles, 10, aw));
     }
     return CLNN_OK;
 }
@@ -43,7 +44,7 @@ clnn_status clnn__sort(clnn_context *ctx, const char *fn, int order, cl_mem keys
     size_t ntiles = (n + CLNN_SORT_TILE - 1) / CLNN_SORT_TILE;
     clnn_status st = clnn__scratch(ctx, fn, n, &ktmp);
     if (st == CLNN_OK && vals_out) st = clnn__scratch(ctx, fn, n, &vtmp);
-    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, 16 * ntiles, &hist);
+    if (st == CLNN_OK) st = clnn__scratch(ctx, fn, ((size_t)1 << CLNN_SORT_RADIX_BITS) * ntiles, &hist);
     if (st == CLNN_OK)
         st = passes(ctx, fn, order, keys_in, vals_in, keys_out, vals_out, ktmp, vtmp, hist, (cl_uint)n);
     if (ktmp) clReleaseMemObject(ktmp);

@@ -9,6 +9,11 @@
 /* Elements per tile of the radix sort (cl/sparse_sort.cl): fixed, so the partition
  * of the input and hence the launches never depend on the device. */
 #define CLNN_SORT_TILE 4096u
+/* Digit width and passes of the radix sort (cl/sparse_sort.cl's RADIX_BITS,
+ * passed to it as -DRADIX_BITS): 4 passes of 8 bits (an even count, so the
+ * last pass writes the output). */
+#define CLNN_SORT_RADIX_BITS 8
+#define CLNN_SORT_PASSES (32u / CLNN_SORT_RADIX_BITS)
 
 /* Default local size of the kernels that run one work-group per tile,
  * expert or scan: the smallest power of two >= problem[1] / 16 (the
