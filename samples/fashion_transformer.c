@@ -15,7 +15,8 @@
 #include "sample_util.h"
 #include "transformer_model.h"
 
-#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define CLASSES TF_CLASSES
@@ -141,9 +142,10 @@ int main(int argc, char **argv)
         *r = (epoch_row){epoch, loss_sum / (double)steps_per_epoch,
                          (double)correct / (double)(steps_per_epoch * o.batch), test_acc,
                          (double)(steps_per_epoch * o.batch) / seconds, seconds};
-        printf("epoch %d: loss %.4f  train_acc %.4f  test_acc %.4f  %.0f images/s  %.1f s  last gradient norm %.3f\n",
-               epoch, r->loss, r->train_accuracy, r->test_accuracy, r->images_per_second, seconds,
-               clip > 0 ? (double)clip_state[1] : NAN);
+        printf("epoch %d: loss %.4f  train_acc %.4f  test_acc %.4f  %.0f images/s  %.1f s", epoch, r->loss,
+               r->train_accuracy, r->test_accuracy, r->images_per_second, seconds);
+        if (clip > 0) printf("  last gradient norm %.3f", (double)clip_state[1]); /* clnn_grad_clip_factor's [1] */
+        printf("\n");
         fflush(stdout);
     }
     sample_save_curves("fashion_transformer", &o, rows);
