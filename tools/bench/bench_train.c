@@ -1,7 +1,8 @@
-/* One full training step of each sample (samples/common/mlp_model.c and
- * cnn_model.c, the same code the samples run): forward, cross-entropy,
- * backward, fused AdamW (+ dropout, cutout, group-lasso prox as the samples
- * use them), timed by the wall clock up to clnn_finish, on random images.
+/* One full training step of each sample (samples/common/mlp_model.c,
+ * cnn_model.c and transformer_model.c, the same code the samples run):
+ * forward, cross-entropy, backward, fused AdamW (+ dropout, cutout,
+ * group-lasso prox, gradient clipping as the samples use them), timed by
+ * the wall clock up to clnn_finish, on random images.
  *
  * Reference, measured in the same run: the step's matrix products alone, as
  * CLBlast SGEMMs of the same shapes (the convolutions as one im2col GEMM over
@@ -14,6 +15,7 @@
 
 #include "cnn_model.h"
 #include "mlp_model.h"
+#include "transformer_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -146,8 +148,65 @@ static void bench_cnn(bench_env *env)
     cnn_release(&a.model);
 }
 
+/* ----------------------------------------------------------- transformer */
+
+typedef struct tf_args {
+    clnn_context *ctx;
+    transformer model;
+    tf_batch batch;
+} tf_args;
+
+static int run_tf_step(void *p)
+{
+    tf_args *a = p;
+    clnn_cross_entropy_options ce = {sizeof(clnn_cross_entropy_options), CLNN_REDUCE_MEAN, 0.1f, -100};
+    tf_train_step(a->ctx, &a->model, &a->batch, &ce, 2e-3f);
+    return 0;
+}
+
+static void bench_transformer(bench_env *env)
+{
+    size_t n = 64; /* the sample's default batch */
+    tf_args a = {0};
+    a.ctx = env->ctx;
+    tf_create(env->ctx, &a.model, 1, 2e-3f, 0.05f, 1.0f);
+    tf_batch_create(env->ctx, &a.batch, n);
+    double t = fill_batch(a.batch.x, a.batch.labels, n) ? -1 : bench_wall_time(env, run_tf_step, &a);
+    /* every dense layer over the N = 28 n tokens: forward x W^T, dW = dz^T x
+     * and (not for the token embedding) dx = dz W; the attention's products
+     * per head as GEMMs batched over n * heads: forward scores and output,
+     * backward the recomputed scores, dV, dP, dQ and dK */
+    const size_t N = n * TF_SEQ, bh = n * TF_HEADS, S = TF_SEQ, dh = TF_DH;
+    const size_t in[4] = {TF_D, TF_D, TF_D, TF_FF}, out[4] = {3 * TF_D, TF_D, TF_FF, TF_D};
+    bench_gemm shapes[2 + TF_LAYERS * 19 + 3];
+    size_t count = 0;
+    shapes[count++] = (bench_gemm){N, TF_D, TF_IN, 1, 0, 1};
+    shapes[count++] = (bench_gemm){TF_D, TF_IN, N, 1, 0, 0};
+    for (int l = 0; l < TF_LAYERS; l++) {
+        for (int d = 0; d < 4; d++) {
+            shapes[count++] = (bench_gemm){N, out[d], in[d], 1, 0, 1};
+            shapes[count++] = (bench_gemm){out[d], in[d], N, 1, 0, 0};
+            shapes[count++] = (bench_gemm){N, in[d], out[d], 1, 0, 0};
+        }
+        shapes[count++] = (bench_gemm){S, S, dh, bh, 0, 1};
+        shapes[count++] = (bench_gemm){S, dh, S, bh, 0, 0};
+        shapes[count++] = (bench_gemm){S, S, dh, bh, 0, 1};
+        shapes[count++] = (bench_gemm){S, dh, S, bh, 1, 0};
+        shapes[count++] = (bench_gemm){S, S, dh, bh, 0, 1};
+        shapes[count++] = (bench_gemm){S, dh, S, bh, 0, 0};
+        shapes[count++] = (bench_gemm){S, dh, S, bh, 1, 0};
+    }
+    shapes[count++] = (bench_gemm){n, TF_CLASSES, TF_D, 1, 0, 1};
+    shapes[count++] = (bench_gemm){TF_CLASSES, TF_D, n, 1, 0, 0};
+    shapes[count++] = (bench_gemm){n, TF_D, TF_CLASSES, 1, 0, 0};
+    report_step(env, "transformer 2 blocks d64 4 heads step, batch 64", n, t, shapes, count);
+    tf_batch_release(&a.batch);
+    tf_release(&a.model);
+}
+
 void bench_train(bench_env *env)
 {
     bench_mlp(env);
     bench_cnn(env);
+    bench_transformer(env);
 }
