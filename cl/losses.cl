@@ -262,11 +262,13 @@ typedef rowvec_acc lacc8;
     }                                                                                                         \
                                                                                                               \
     static inline T elr_grad##S(const T z, const T t, const IT is_label, const float m, const float log_s,    \
-                                const float q, const float kd, const float e, const int has_labels)          \
+                                const float q, const float kd, const float e, const int has_labels,          \
+                                const float eps, const float c)                                              \
     {                                                                                                         \
         const T p = EXP((z - m) - log_s), pc = clamp(p, ELR_P_MIN, ELR_P_MAX);                                \
         T g = kd * (select((T)(0.0f), t * p, p == pc) - p * e);                                               \
-        if (has_labels) g += select(p, (T)(-q), is_label);                                                    \
+        const T ce = select(p, (T)(-q), is_label); /* p_j - [j = y] */                                         \
+        if (has_labels) g += eps != 0.0f ? (1.0f - eps) * ce + eps * (p - 1.0f / c) : ce;                      \
         return g;                                                                                             \
     }
 
@@ -713,7 +715,8 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
                        __global const int *labels, __global const int *ids, __global float *ema, const uint rows,
                        const uint cols, const uint lanes, const uint nsamples, const float lambda,
                        const float beta, const float scale, __global const float *wbuf, const int weighted,
-                       const int ignore_index, const int has_labels, const int want_grad, __local rowstat *scratch)
+                       const int ignore_index, const int has_labels, const int want_grad, const float smoothing,
+                       __local rowstat *scratch)
 {
     const rowslot s = row_slot(lanes, rows);
     const uint row = s.row;
@@ -740,8 +743,12 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     tr[j] = elr_ema1(zr[j], tr[j], k.m, k.log_s, beta, w_new);
     barrier(CLK_GLOBAL_MEM_FENCE);
     const rowstat rd = loss_reduce(s, LT_ELR_DOT, zr, bad_id ? zr : tr, 0, cols, k, lanes, scratch, 0);
-    const float l = (zr[y] - k.m) - k.log_s, q = -expm1(l), kd = -lambda / (1.0f - rd.a);
-    if (s.out == 0) partial[row] = row_weighted_value(rw, invalid, (has_labels ? -l : 0.0f) + lambda * log1p(-rd.a));
+    const float l = (zr[y] - k.m) - k.log_s, q = -expm1(l), kd = -lambda / (1.0f - rd.a), c = (float)cols;
+    /* label smoothing eps: the cross-entropy part against (1 - eps) onehot + eps/C, with
+     * sum_j log p_j = sum_j (z_j - z_0) - C ((m - z_0) + log s) from LT_LSE_SQ's sum */
+    const float sum_logp = r.a - c * ((k.m - k.shift) + k.log_s);
+    const float ce = smoothing != 0.0f ? (1.0f - smoothing) * -l - smoothing / c * sum_logp : -l;
+    if (s.out == 0) partial[row] = row_weighted_value(rw, invalid, (has_labels ? ce : 0.0f) + lambda * log1p(-rd.a));
     const float gs = row_grad_scale(rw, invalid);
     /* a bad id's t is NaN (its row is NaN anyway) */
     __global const float *tg = bad_id ? zr : tr;
@@ -750,9 +757,9 @@ __kernel void elr_loss(__global float *partial, __global float *grad, __global c
     ROW_EACH8(s, j, want_grad ? cols : 0u)
     {
         const float8 t = tmask * vload8(0, tg + j);
-        vstore8(row_weighted_grad8(rw, gs, elr_grad8(vload8(0, zr + j), t, ROWVEC_INDEX8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels)), 0,
+        vstore8(row_weighted_grad8(rw, gs, elr_grad8(vload8(0, zr + j), t, ROWVEC_INDEX8(j) == (int)y, k.m, k.log_s, q, kd, rd.b, has_labels, smoothing, c)), 0,
                 gr + j);
     }
     ROW_EACH1(s, j, want_grad ? cols : 0u)
-    gr[j] = row_weighted_grad1(rw, gs, elr_grad1(zr[j], tmask * tg[j], j == y, k.m, k.log_s, q, kd, rd.b, has_labels));
+    gr[j] = row_weighted_grad1(rw, gs, elr_grad1(zr[j], tmask * tg[j], j == y, k.m, k.log_s, q, kd, rd.b, has_labels, smoothing, c));
 }

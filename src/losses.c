@@ -366,7 +366,7 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
     CHECK_ARG(ctx, clnn__is_finite(beta) && beta >= 0.0f && beta < 1.0f, "%s: beta %g is not in [0, 1)", fn,
               (double)beta);
     weighting wt;
-    TRY(check_weights(ctx, fn, weights, labels != NULL, 0, rows, cols, &wt));
+    TRY(check_weights(ctx, fn, weights, labels != NULL, labels != NULL, rows, cols, &wt));
     const clnn_tensor *inputs[] = {logits, labels, sample_ids, targets, wt.w.row_weights, wt.w.class_weights};
     TRY(check_outputs(ctx, fn, reduction, rows, logits, inputs, 6, loss, dlogits));
     cl_mem partial = NULL;
@@ -379,8 +379,9 @@ clnn_status clnn_elr_loss(clnn_context *ctx, const clnn_tensor *logits, const cl
                          KARG_BUF(sample_ids->buffer),          KARG_BUF(targets->buffer), KARG(nrows),
                          KARG(ncols),         KARG(lanes),      KARG(nsamples),           KARG(lambda),
                          KARG(beta),          KARG(g.scale),    WEIGHTING, WEIGHTING,
-                         WEIGHTING,       KARG(has_labels), KARG(g.want_grad),        KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
-    return run_weighted(ctx, fn, &tune_elr, NULL, &wt, logits->buffer, labels, rows, cols, cols, &partial, 19, args,
+                         WEIGHTING,       KARG(has_labels), KARG(g.want_grad),        KARG(wt.w.label_smoothing),
+                         KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
+    return run_weighted(ctx, fn, &tune_elr, NULL, &wt, logits->buffer, labels, rows, cols, cols, &partial, 20, args,
                         13, reduction, loss);
 }
 

@@ -163,10 +163,12 @@ typedef enum clnn_reduction {
  * ignore_index still makes its row NaN (and MEAN's divisor, with class
  * weights). Σ w is summed in a fixed order, so the bits stay deterministic.
  * label_smoothing eps in [0, 1) (the losses of log p_y in clnn/losses.h:
- * focal, Poly-1, squentropy, the robust losses and the encouraging loss;
- * the harmonic and margin losses of clnn/metric_losses.h; ASL, the
- * spherical Z-loss, ELR and the robust KL refuse a nonzero eps, and
- * cross-entropy takes its own option)
+ * focal, Poly-1, squentropy, the robust losses and the encouraging loss,
+ * and ELR's cross-entropy term; the harmonic and margin losses of
+ * clnn/metric_losses.h; cross-entropy takes its own option. The others
+ * refuse a nonzero eps: ASL has 0/1 targets, not labels; the spherical
+ * Z-loss scores z-normalized logits, with no distribution over the
+ * classes to smooth; the robust KL compares two predictions)
  * gives the expected loss over the smoothed label distribution
  * (1 − eps)·onehot(y) + eps/C:
  *   loss_i = (1 − eps)·loss_i(y_i) + (eps/C)·Σ_j loss_i(j),

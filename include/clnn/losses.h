@@ -20,8 +20,9 @@
  * weights and an ignore_index (clnn_label_weights, clnn/layers.h: NONE writes
  * w_r·loss_r, MEAN is Σ w_r loss_r / Σ w_r, and the gradients follow); the
  * multi-label ASL takes row weights only. Its label_smoothing is offered by
- * the losses of log p_y (focal, Poly-1, squentropy, robust, encouraging);
- * ASL, the spherical Z-loss and ELR refuse a nonzero one. Its tensors are inputs: outputs
+ * the losses of log p_y (focal, Poly-1, squentropy, robust, encouraging)
+ * and ELR's cross-entropy term; ASL and the spherical Z-loss refuse a
+ * nonzero one. Its tensors are inputs: outputs
  * must not alias them. Pass NULL for an output you do not need (not both). Outputs must not
  * alias inputs or each other. Every value is deterministic: one work-group
  * per row with a fixed lane tree (cl/rowreduce.clh), then a fixed tree over
