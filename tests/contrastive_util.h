@@ -218,6 +218,26 @@ static inline void op_check(clnn_context *ctx, const op_case *c)
 
 /* ------------------------------------------------------ InfoNCE family */
 
+/* Forces tile configuration cfg (TR, TC, DK and a local size, fitted to
+ * the device) on kernel_id; 0 after a SKIP line when its local memory
+ * does not fit the device. Undo with clnn_tune_force(ctx, NULL, NULL). */
+static inline int force_tile_config(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *cfg)
+{
+    clnn_tune_limits lim;
+    CHECK_OK(ctx, clnn_tune_limits_get(ctx, kernel_id, cfg, &lim));
+    if (lim.local_mem > lim.device_local_mem) {
+        char why[200];
+        snprintf(why, sizeof why, "%s TR %d TC %d DK %d: needs %llu bytes of local memory, the device has %llu",
+                 kernel_id, cfg->params[0], cfg->params[1], cfg->params[2], lim.local_mem, lim.device_local_mem);
+        test_skip(why);
+        return 0;
+    }
+    clnn_tune_config fitted = *cfg;
+    fitted.local[0] = test_local_fit(ctx, kernel_id, &fitted, fitted.local[0]);
+    CHECK_OK(ctx, clnn_tune_force(ctx, kernel_id, &fitted));
+    return 1;
+}
+
 static inline clnn_status nce_op(clnn_context *ctx, void *user, clnn_tensor *loss, clnn_tensor *const *g)
 {
     const nce_data *v = user;

@@ -289,19 +289,7 @@ static void check_config_bits(clnn_context *ctx, const moco_case *c, const char 
     float first_val = 0.0f, *first1 = NULL, *first2 = NULL;
     int same = 1, ran = 0;
     for (size_t k = 0; k < nconf; k++) {
-        clnn_tune_limits lim;
-        CHECK_OK(ctx, clnn_tune_limits_get(ctx, kernel_id, &configs[k], &lim));
-        if (lim.local_mem > lim.device_local_mem) {
-            char why[200];
-            snprintf(why, sizeof why, "%s TR %d TC %d DK %d: needs %llu bytes of local memory, the device has %llu",
-                     kernel_id, configs[k].params[0], configs[k].params[1], configs[k].params[2], lim.local_mem,
-                     lim.device_local_mem);
-            test_skip(why);
-            continue;
-        }
-        clnn_tune_config cfg = configs[k];
-        cfg.local[0] = test_local_fit(ctx, kernel_id, &cfg, cfg.local[0]);
-        CHECK_OK(ctx, clnn_tune_force(ctx, kernel_id, &cfg));
+        if (!force_tile_config(ctx, kernel_id, &configs[k])) continue;
         CHECK_OK(ctx, run(ctx, &v, tiled, c->red, loss, g1, g2));
         float val = util_scalar(ctx, loss), *h1 = util_download(ctx, g1), *h2 = util_download(ctx, g2);
         if (!ran++) {
