@@ -238,6 +238,35 @@ static inline int force_tile_config(clnn_context *ctx, const char *kernel_id, co
     return 1;
 }
 
+/* Whether run (an op_case's run: loss, and g[0], g[1] of m elements each)
+ * gives the same bits under every configuration of kernel_id that fits
+ * (force_tile_config), the first one run being the reference. The forcing
+ * is undone. */
+static inline int same_bits_under_configs(clnn_context *ctx, const char *kernel_id, const clnn_tune_config *configs,
+                                          size_t nconf,
+                                          clnn_status (*run)(clnn_context *, void *, clnn_tensor *,
+                                                             clnn_tensor *const *),
+                                          void *user, clnn_tensor *loss, clnn_tensor *const g[2], size_t m)
+{
+    float first_val = 0.0f, *first1 = NULL, *first2 = NULL;
+    int same = 1, ran = 0;
+    for (size_t k = 0; k < nconf; k++) {
+        if (!force_tile_config(ctx, kernel_id, &configs[k])) continue;
+        CHECK_OK(ctx, run(ctx, user, loss, g));
+        float val = util_scalar(ctx, loss), *h1 = util_download(ctx, g[0]), *h2 = util_download(ctx, g[1]);
+        if (!ran++) {
+            first_val = val, first1 = h1, first2 = h2;
+            continue;
+        }
+        same &= memcmp(&val, &first_val, sizeof val) == 0 && util_same_bits(h1, first1, m) &&
+                util_same_bits(h2, first2, m);
+        free(h1), free(h2);
+    }
+    CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+    free(first1), free(first2);
+    return same;
+}
+
 static inline clnn_status nce_op(clnn_context *ctx, void *user, clnn_tensor *loss, clnn_tensor *const *g)
 {
     const nce_data *v = user;

@@ -145,28 +145,13 @@ static void check_config_bits(clnn_context *ctx, const nce_case *c, const char *
         {{32, 1, 1}, {128, 32, 4}},  {{128, 1, 1}, {128, 128, 16}}};
     const size_t nconf = sizeof configs / sizeof configs[0];
     nce_data v = nce_data_make(ctx, c, 77, 3);
-    clnn_tensor *loss = util_tensor(ctx, 1, 1, 1, 1, 1), *g1 = like(ctx, v.t1), *g2 = like(ctx, v.t2);
-    float first_val = 0.0f, *first1 = NULL, *first2 = NULL;
-    size_t m = c->n * c->d;
-    int same = 1;
-    for (size_t k = 0; k < nconf; k++) {
-        if (!force_tile_config(ctx, kernel_id, &configs[k])) continue;
-        CHECK_OK(ctx, nce_run(ctx, &v, 1, loss, g1, g2));
-        float val = util_scalar(ctx, loss), *h1 = util_download(ctx, g1), *h2 = util_download(ctx, g2);
-        if (k == 0) {
-            first_val = val, first1 = h1, first2 = h2;
-            continue;
-        }
-        same &= memcmp(&val, &first_val, sizeof val) == 0 && util_same_bits(h1, first1, m) &&
-                util_same_bits(h2, first2, m);
-        free(h1), free(h2);
-    }
-    CHECK_OK(ctx, clnn_tune_force(ctx, NULL, NULL));
+    v.tiled = 1;
+    clnn_tensor *loss = util_tensor(ctx, 1, 1, 1, 1, 1), *g[2] = {like(ctx, v.t1), like(ctx, v.t2)};
+    const int same = same_bits_under_configs(ctx, kernel_id, configs, nconf, nce_op, &v, loss, g, c->n * c->d);
     char what[200];
     nce_describe(c, what, sizeof what);
     CHECK(same, "%s: %s gives other bits under other tile and local sizes", what, kernel_id);
-    free(first1), free(first2);
-    clnn_tensor_release(loss), clnn_tensor_release(g1), clnn_tensor_release(g2);
+    clnn_tensor_release(loss), clnn_tensor_release(g[0]), clnn_tensor_release(g[1]);
     nce_data_free(&v);
 }
 
