@@ -6,6 +6,7 @@
  * hang is a failure (SIGALRM). */
 #include "fashion_data.h"
 #include "sample_util.h"
+#include "sample_check.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -15,18 +16,6 @@
 #include <unistd.h>
 #include <zlib.h>
 #include <math.h>
-
-static int passed, failed;
-#define CHECK(c, ...)                                                          \
-    do {                                                                       \
-        if (c) passed++;                                                       \
-        else {                                                                 \
-            failed++;                                                          \
-            fprintf(stderr, "FAIL line %d: %s: ", __LINE__, #c);               \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-        }                                                                      \
-    } while (0)
 
 static void on_alarm(int sig)
 {
@@ -294,6 +283,5 @@ int main(void)
     char cmd[600];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     if (system(cmd) != 0) fprintf(stderr, "cannot remove %s\n", dir);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return sample_check_summary();
 }

@@ -6,23 +6,13 @@
  * forward pass giving the same bits twice. */
 #include "model_util.h"
 #include "transformer_model.h"
+#include "sample_check.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(c, ...)                                                          \
-    do {                                                                       \
-        if (c) passed++;                                                       \
-        else {                                                                 \
-            failed++;                                                          \
-            fprintf(stderr, "FAIL line %d: %s: ", __LINE__, #c);               \
-            fprintf(stderr, __VA_ARGS__);                                      \
-            fprintf(stderr, "\n");                                             \
-        }                                                                      \
-    } while (0)
 
 #define BATCH 3
 
@@ -144,6 +134,5 @@ int main(void)
     tf_batch_release(&b);
     tf_release(&m);
     clnn_context_release(ctx);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed != 0;
+    return sample_check_summary();
 }
