@@ -63,16 +63,28 @@ static inline float smoothed_dz(const float g, const float eps, const int is_lab
     return eps != 0.0f ? g + eps * ((is_label ? 1.0f : 0.0f) - 1.0f / (float)cols) : g;
 }
 
-/* z[off + y] = -INF after the row's sum with the label in it (every barrier
- * reached by the whole group). */
+/* 1: the row kernels' variant with label smoothing (the host builds it for
+ * a nonzero eps), which needs the row's sum with the label in it. */
+#ifndef LABEL_SMOOTH
+#define LABEL_SMOOTH 0
+#endif
+
+/* z[off + y] = -INF; returns the row's sum with the label in it, taken
+ * before, with LABEL_SMOOTH (else 0: no pass). Every barrier is reached by
+ * the whole group. */
 static inline float row_sum_then_drop_label(__global float *z, const uint y, const uint cols, const uint lanes,
                                             __local rowstat *scratch)
 {
-    const rowstat r = row_reduce(ROW_SUM, z, z, cols, 0.0f, lanes, scratch);
+#if LABEL_SMOOTH
+    const float sum = row_reduce(ROW_SUM, z, z, cols, 0.0f, lanes, scratch).a;
     barrier(CLK_GLOBAL_MEM_FENCE); /* every read of z[y] precedes its overwriting */
+#else
+    (void)cols, (void)lanes, (void)scratch;
+    const float sum = 0.0f;
+#endif
     if (get_local_id(0) == 0) z[y] = -INFINITY;
     barrier(CLK_GLOBAL_MEM_FENCE);
-    return r.a;
+    return sum;
 }
 static inline float sigmoid(const float t)
 {

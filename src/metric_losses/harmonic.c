@@ -41,7 +41,9 @@ clnn_status clnn_harmonic_loss(clnn_context *ctx, const clnn_tensor *x, const cl
                              KARG(e.rw.weighted), KARG(e.rw.ignore_index),      KARG(want_grad),
                              KARG(e.weights.label_smoothing), KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {e.n, e.c};
-        st = clnn__run(ctx, fn, &clnn__tune_metric_harmonic_rows, problem, sizeof args / sizeof args[0], args);
+        const char *variant = e.weights.label_smoothing != 0.0f ? "-DLABEL_SMOOTH=1" : NULL;
+        st = clnn__run_variant(ctx, fn, &clnn__tune_metric_harmonic_rows, variant, problem,
+                               sizeof args / sizeof args[0], args);
     }
     /* the column sums of A itself give dw's row coefficients */
     if (st == CLNN_OK) st = clnn__embed_finish(ctx, fn, &e, xc, wc, e.z);

@@ -93,7 +93,9 @@ clnn_status clnn_margin_loss(clnn_context *ctx, const clnn_tensor *x, const clnn
                              KARG(want_grad),     KARG(want_dw),         KARG(e.weights.label_smoothing),
                              KARG_LOCAL_FIXED(CLNN_ROW_SCRATCH_BYTES)};
         size_t problem[2] = {e.n, e.c};
-        st = clnn__run(ctx, fn, &clnn__tune_metric_margin_rows, problem, sizeof args / sizeof args[0], args);
+        const char *variant = e.weights.label_smoothing != 0.0f ? "-DLABEL_SMOOTH=1" : NULL;
+        st = clnn__run_variant(ctx, fn, &clnn__tune_metric_margin_rows, variant, problem,
+                               sizeof args / sizeof args[0], args);
     }
     /* margin_rows left A ⊙ S / ||w||² in e.s: its column sums are dw's coefficients */
     if (st == CLNN_OK) st = clnn__embed_finish(ctx, fn, &e, x->buffer, w->buffer, e.s);
